@@ -1,0 +1,143 @@
+"""The `attachguard` command: a thin layer over `Scanner`.
+
+Exit status: 0 when every file is APPROVED, 1 when any is REJECTED, 2 on a usage or
+configuration error (bad option, unreadable or invalid policy, no clamd).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from attachguard.policy import Policy, PolicyError, default_policy_text, load_policy
+from attachguard.report import Report
+
+EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+class ConfigError(click.ClickException):
+    """A configuration problem: printed as ``Error: …`` with exit status 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def _policy(path: Path | None) -> Policy:
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
+    """Files named, and files under folders named (recursively, sorted; links not followed)."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+        else:
+            yield path
+
+
+def _table() -> Table:
+    table = Table(show_lines=False)
+    for column in ("file", "status", "type", "reasons"):
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _row(table: Table, shown: str, report: Report) -> None:
+    style = "green" if report.approved else "bold red"
+    reasons = "; ".join(report.reasons) or "-"
+    table.add_row(shown, f"[{style}]{report.status.value}[/]", report.type.label, reasons)
+
+
+@click.group()
+@click.version_option(package_name="attachguard")
+def main() -> None:
+    """attachguard: scan chat attachments; APPROVED or REJECTED, and why."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--policy", "policy_path", type=click.Path(path_type=Path), help="Policy YAML.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON report per line.")
+@click.option(
+    "--clamd",
+    metavar="SOCKET",
+    help="clamd address (/path.sock or host:port); default: $ATTACHGUARD_CLAMD, the system "
+    "clamd, or a private one started for this run.",
+)
+def scan(
+    paths: tuple[Path, ...], policy_path: Path | None, as_json: bool, clamd: str | None
+) -> None:
+    """Scan files and folders (recursively); print a verdict per file."""
+    from attachguard.runtime import ClamdUnavailable, clamd_for
+    from attachguard.scanner import build_scanner
+
+    policy = _policy(policy_path)
+    err = Console(stderr=True)
+    files = list(_files(paths))
+    rejected = False
+    try:
+        with clamd_for(clamd) as source:
+            if source.test_signatures:
+                err.print(f"[bold yellow]WARNING: {source.description}[/]")
+            with build_scanner(policy, source.client) as scanner:
+                table = _table()
+                for path in files:
+                    report = scanner.scan_path(path)
+                    rejected |= not report.approved
+                    if as_json:
+                        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+                    else:
+                        _row(table, str(path), report)
+                if not as_json:
+                    Console().print(table)
+    except ClamdUnavailable as exc:
+        raise ConfigError(str(exc)) from exc
+    sys.exit(EXIT_REJECTED if rejected else EXIT_APPROVED)
+
+
+@main.group()
+def policy() -> None:
+    """Show or check a policy."""
+
+
+@policy.command("show")
+@click.option("--policy", "policy_path", type=click.Path(path_type=Path), help="Policy YAML.")
+def policy_show(policy_path: Path | None) -> None:
+    """Print the effective policy (every finding code with its action)."""
+    click.echo(_policy(policy_path).to_yaml(), nl=False)
+
+
+@policy.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+def policy_check(file: Path) -> None:
+    """Validate a policy file; exit 2 with the bad keys named when it is invalid."""
+    _policy(file)
+    click.echo(f"{file}: valid")
+
+
+@policy.command("default")
+def policy_default() -> None:
+    """Print the packaged default policy, with its comments (a starting point for your own)."""
+    click.echo(default_policy_text(), nl=False)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def samples(folder: Path) -> None:
+    """Write the demo attachments (harmless and harmful ones) into FOLDER."""
+    from attachguard.samples import write_demo_samples
+
+    for path in write_demo_samples(folder):
+        click.echo(path)
+
+
+if __name__ == "__main__":
+    main()

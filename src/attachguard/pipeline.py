@@ -1,0 +1,227 @@
+"""The pipeline: one `Scanner.scan` for every entry point.
+
+It detects the true type, runs the engines that `routes` names for it in parallel, each under
+its own timeout inside the scan's overall deadline, turns any engine exception or timeout into
+a finding, sends what engines extracted back through the same steps (within the policy's depth
+and byte limits), and lets the policy decide.
+
+A timed-out engine's thread cannot be killed in Python: it is abandoned, the verdict does not
+wait for it, and the pool is sized so that a few stuck engines do not starve the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from attachguard.codes import FindingCode
+from attachguard.engines.base import Child, Engine, Item, Result
+from attachguard.policy import Policy
+from attachguard.report import UNKNOWN_TYPE, FileType, Finding, Report
+from attachguard.routes import engines_for
+
+
+class Detector(Protocol):
+    def detect(self, data: bytes) -> FileType: ...
+
+
+@dataclass
+class _Scan:
+    """Book-keeping for one top-level scan (never shared between scans)."""
+
+    deadline: float
+    expanded: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def add_time(self, name: str, seconds: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + seconds * 1000
+
+
+def _timed(engine: Engine, item: Item, policy: Policy) -> tuple[Result, float]:
+    start = time.perf_counter()
+    result = engine.scan(item, policy)
+    return result, time.perf_counter() - start
+
+
+class Scanner:
+    """Warm engines plus a policy. Thread-safe: many scans may run at once."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        engines: dict[str, Engine],
+        detector: Detector,
+        workers: int = 16,
+    ) -> None:
+        self.policy = policy
+        self.engines = engines
+        self.detector = detector
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> Scanner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def versions(self) -> dict[str, str]:
+        out = {name: "disabled by policy" for name in self.policy.disabled_engines}
+        for name, engine in self.engines.items():
+            if name in self.policy.disabled_engines:
+                continue
+            try:
+                out[name] = engine.version()
+            except Exception as exc:  # a version is informative; never fail a scan for it
+                out[name] = f"unavailable ({type(exc).__name__})"
+        return out
+
+    def scan_path(self, path: str | Path) -> Report:
+        """Scan a file on disk (its name is used for the extension check). A file over the size
+        limit is hashed in chunks and rejected without being read into memory."""
+        path = Path(path)
+        with path.open("rb") as f:
+            data = f.read(self.policy.max_file_size + 1)
+            if len(data) <= self.policy.max_file_size:
+                return self.scan(data, path.name)
+            digest = hashlib.sha256(data)
+            size = len(data)
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        return self.too_large(path.name, size, digest.hexdigest())
+
+    def too_large(self, name: str, size: int, sha256: str) -> Report:
+        """The verdict on a file known to be over the size limit, without its content."""
+        limit = self.policy.max_file_size
+        finding = Finding(
+            "limits",
+            FindingCode.TOO_LARGE,
+            f"file is {size:,} bytes, over the {limit:,} byte limit",
+        )
+        return self._report(name, size, sha256, UNKNOWN_TYPE, [finding], _Scan(deadline=0.0))
+
+    def scan(self, data: bytes, name: str) -> Report:
+        """The verdict on ``data``, uploaded under the file name ``name``."""
+        if len(data) > self.policy.max_file_size:
+            return self.too_large(name, len(data), hashlib.sha256(data).hexdigest())
+        started = time.perf_counter()
+        state = _Scan(deadline=time.monotonic() + self.policy.timeouts.scan)
+        sha256 = hashlib.sha256(data).hexdigest()
+        filetype = self._detect(data, state)
+        findings = self._scan_item(Item(name, data, filetype), state)
+        state.add_time("total", time.perf_counter() - started)
+        return self._report(name, len(data), sha256, filetype, findings, state)
+
+    def _report(
+        self,
+        name: str,
+        size: int,
+        sha256: str,
+        filetype: FileType,
+        findings: list[Finding],
+        state: _Scan,
+    ) -> Report:
+        policy = self.policy
+        return Report(
+            file=name,
+            size=size,
+            sha256=sha256,
+            type=filetype,
+            status=policy.decide(findings),
+            findings=findings,
+            actions={f.code: policy.action(f.code) for f in findings},
+            timings_ms=state.timings,
+            versions=self.versions(),
+            facts=state.facts,
+        )
+
+    def _detect(self, data: bytes, state: _Scan) -> FileType:
+        start = time.perf_counter()
+        try:
+            return self.detector.detect(data)
+        finally:
+            state.add_time("detect", time.perf_counter() - start)
+
+    def _scan_item(self, item: Item, state: _Scan) -> list[Finding]:
+        policy = self.policy
+        started = time.monotonic()
+        futures: dict[str, Future[tuple[Result, float]]] = {}
+        findings: list[Finding] = []
+        for name in engines_for(item.type):
+            if name in policy.disabled_engines:
+                continue
+            engine = self.engines.get(name)
+            if engine is None:
+                findings.append(
+                    Finding(name, FindingCode.ENGINE_ERROR, f"the {name} engine is not available")
+                )
+                continue
+            futures[name] = self._pool.submit(_timed, engine, item, policy)
+
+        children: list[Child] = []
+        for name, future in futures.items():
+            end = min(started + policy.timeouts.engine, state.deadline)
+            try:
+                result, seconds = future.result(timeout=max(0.0, end - time.monotonic()))
+            except FutureTimeout:
+                future.cancel()
+                state.add_time(name, time.monotonic() - started)
+                findings.append(
+                    Finding(name, FindingCode.ENGINE_TIMEOUT, f"the {name} engine ran out of time")
+                )
+                continue
+            except Exception as exc:  # fail closed: a crash is a finding, never a pass
+                findings.append(
+                    Finding(
+                        name,
+                        FindingCode.ENGINE_ERROR,
+                        f"the {name} engine failed ({type(exc).__name__}: {str(exc)[:200]})",
+                    )
+                )
+                continue
+            state.add_time(name, seconds)
+            findings.extend(result.findings)
+            children.extend(result.children)
+            if item.depth == 0:
+                state.facts.update(result.facts)
+
+        for child in children:
+            findings.extend(f.nested(child.where) for f in self._scan_child(item, child, state))
+        return findings
+
+    def _scan_child(self, parent: Item, child: Child, state: _Scan) -> list[Finding]:
+        limits = self.policy.limits
+        if parent.depth + 1 > limits.max_depth:
+            return [
+                Finding(
+                    "limits",
+                    FindingCode.ARCHIVE_DEPTH,
+                    f"not unpacked: nested more than {limits.max_depth} levels deep",
+                )
+            ]
+        state.expanded += len(child.data)
+        if state.expanded > limits.max_expanded_bytes:
+            return [
+                Finding(
+                    "limits",
+                    FindingCode.ARCHIVE_EXPANSION,
+                    f"not scanned: unpacking passed {limits.max_expanded_bytes:,} bytes",
+                )
+            ]
+        if time.monotonic() >= state.deadline:
+            return [
+                Finding(
+                    "limits", FindingCode.ENGINE_TIMEOUT, "not scanned: the scan ran out of time"
+                )
+            ]
+        filetype = self._detect(child.data, state)
+        return self._scan_item(Item(child.where, child.data, filetype, parent.depth + 1), state)

@@ -1,0 +1,125 @@
+"""The one result shape: ``Finding`` from every engine, ``Report`` for every entry point.
+
+The JSON form (``Report.to_dict``) is documented in `docs/report.md` and versioned by
+``SCHEMA_VERSION``; fields are only ever added within a version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from attachguard.codes import Action, FindingCode
+
+SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True)
+class FileType:
+    """What the content really is (Magika's label, MIME type and group; ``score`` 0..1)."""
+
+    label: str
+    mime: str
+    group: str
+    is_text: bool = False
+    score: float = 0.0
+
+
+UNKNOWN_TYPE = FileType("unknown", "application/octet-stream", "unknown")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing an engine saw. ``location`` names where inside the file (archive member path,
+    PDF object, page); ``label``/``confidence`` carry a signature or moderation label."""
+
+    engine: str
+    code: FindingCode
+    message: str
+    label: str | None = None
+    confidence: float | None = None
+    location: str | None = None
+
+    def nested(self, where: str) -> Finding:
+        """The same finding, seen from the container that holds the item at ``where``."""
+        inner = f"{where}/{self.location}" if self.location else where
+        return Finding(self.engine, self.code, self.message, self.label, self.confidence, inner)
+
+    def describe(self) -> str:
+        """The message with its location, as a support lead would read it."""
+        return f"{self.message} inside {self.location}" if self.location else self.message
+
+    def to_dict(self, action: Action) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "engine": self.engine,
+            "code": self.code.name,
+            "kind": self.code.kind,
+            "action": action.value,
+            "message": self.message,
+        }
+        for key in ("label", "confidence", "location"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass
+class Report:
+    """The verdict on one file and everything that led to it."""
+
+    file: str
+    size: int
+    sha256: str
+    type: FileType
+    status: Status
+    findings: list[Finding]
+    actions: dict[FindingCode, Action]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the file was rejected: the rejecting findings, in words (empty when approved)."""
+        return [f.describe() for f in self.findings if self.actions[f.code] is Action.REJECT]
+
+    @property
+    def not_scanned(self) -> list[dict[str, str]]:
+        """What could not be fully examined, and why."""
+        return [
+            {"location": f.location or self.file, "reason": f.describe()}
+            for f in self.findings
+            if f.code.kind == "unscannable"
+        ]
+
+    @property
+    def approved(self) -> bool:
+        return self.status is Status.APPROVED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "file": self.file,
+            "status": self.status.value,
+            "reasons": self.reasons,
+            "size": self.size,
+            "sha256": self.sha256,
+            "type": {
+                "label": self.type.label,
+                "mime": self.type.mime,
+                "group": self.type.group,
+                "score": round(self.type.score, 4),
+            },
+            "findings": [f.to_dict(self.actions[f.code]) for f in self.findings],
+            "not_scanned": self.not_scanned,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "versions": self.versions,
+            "facts": self.facts,
+        }

@@ -1,0 +1,14 @@
+"""Shared fixtures. Fixture modules live in tests/support/ and are imported here."""
+
+from __future__ import annotations
+
+import pytest
+
+from attachguard.policy import Policy, load_policy
+from support.clamd import *  # noqa: F403  (clamd_daemon, clamd_client)
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    """The packaged default policy."""
+    return load_policy()

@@ -1,0 +1,109 @@
+"""The CLI in-process (click's CliRunner) with a real clamd: output, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from attachguard.clamav.daemon import PrivateClamd
+from attachguard.cli import main
+from attachguard.runtime import system_socket
+
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_clean_files_exit_0(tmp_path: Path, clamd_daemon: PrivateClamd) -> None:
+    (tmp_path / "notes.txt").write_text("Order 1234 arrived damaged.\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "more.txt").write_text("Second note, in a folder.\n")
+    code, out, _ = run("scan", "--clamd", clamd_daemon.address, str(tmp_path))
+    assert code == 0, out
+    assert "notes.txt" in out and "more.txt" in out and "APPROVED" in out
+
+
+def test_any_rejection_exits_1_and_json_has_one_report_per_line(
+    tmp_path: Path, clamd_daemon: PrivateClamd
+) -> None:
+    (tmp_path / "a-notes.txt").write_text("fine\n")
+    (tmp_path / "b-eicar.txt").write_bytes(EICAR)
+    code, out, _ = run("scan", "--json", "--clamd", clamd_daemon.address, str(tmp_path))
+    assert code == 1
+    reports = [json.loads(line) for line in out.splitlines()]
+    assert [r["status"] for r in reports] == ["APPROVED", "REJECTED"]
+    assert reports[1]["findings"][0]["code"] == "MALWARE"
+    assert reports[1]["reasons"] == ["EICAR test signature"]
+    assert all({"file", "status", "findings"} <= set(r) for r in reports)
+
+
+def test_human_output_names_the_reason(tmp_path: Path, clamd_daemon: PrivateClamd) -> None:
+    path = tmp_path / "eicar.txt"
+    path.write_bytes(EICAR)
+    code, out, _ = run("scan", "--clamd", clamd_daemon.address, str(path))
+    assert code == 1
+    assert "REJECTED" in out and "EICAR test signature" in out
+
+
+def test_usage_errors_exit_2(tmp_path: Path, clamd_daemon: PrivateClamd) -> None:
+    assert run("scan")[0] == 2  # no path
+    assert run("scan", str(tmp_path / "missing.pdf"))[0] == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("allowed_extensions: [.pdf]\ncolour: red\n")
+    code, _, err = run("scan", "--policy", str(bad), "--clamd", clamd_daemon.address, str(bad))
+    assert code == 2 and "colour: unknown key" in err
+    code, _, err = run("scan", "--clamd", str(tmp_path / "no.sock"), str(bad))
+    assert code == 2 and "does not answer" in err
+
+
+def test_policy_show_check_default(tmp_path: Path) -> None:
+    code, out, _ = run("policy", "show")
+    assert code == 0 and "PDF_JAVASCRIPT: reject" in out and "max_file_size: 20000000" in out
+    good = tmp_path / "good.yaml"
+    good.write_text("allowed_extensions: [.pdf]\nactions: {PDF_JAVASCRIPT: allow}\n")
+    assert run("policy", "check", str(good)) == (0, f"{good}: valid\n", "")
+    good.write_text("allowed_extensions: [.pdf]\nactions: {PDF_JAVASCRPT: allow}\n")
+    code, _, err = run("policy", "check", str(good))
+    assert code == 2 and "unknown finding code 'PDF_JAVASCRPT'" in err
+    code, out, _ = run("policy", "default")
+    assert code == 0 and out.startswith("# attachguard default policy")
+
+
+def test_policy_flag_changes_the_verdict(tmp_path: Path, clamd_daemon: PrivateClamd) -> None:
+    path = tmp_path / "eicar.txt"
+    path.write_bytes(EICAR)
+    lenient = tmp_path / "lenient.yaml"
+    lenient.write_text("allowed_extensions: [.txt]\nactions: {MALWARE: allow}\n")
+    args = ("scan", "--json", "--clamd", clamd_daemon.address, "--policy", str(lenient))
+    code, out, _ = run(*args, str(path))
+    assert code == 0
+    assert json.loads(out)["findings"][0]["action"] == "allow"
+
+
+def test_without_clamd_a_private_one_is_started_and_announced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ATTACHGUARD_CLAMD", raising=False)
+    monkeypatch.setattr("attachguard.runtime.SYSTEM_CONFIG", tmp_path / "no-clamd.conf")
+    monkeypatch.setattr("attachguard.clamav.daemon.official_database", lambda *a: None)
+    path = tmp_path / "eicar.txt"
+    path.write_bytes(EICAR)
+    code, out, err = run("scan", str(path))
+    assert code == 1, err
+    assert "EICAR test signature" in out
+    assert "TEST signatures only" in err
+
+
+def test_system_socket_is_read_from_clamd_conf(tmp_path: Path) -> None:
+    conf = tmp_path / "clamd.conf"
+    conf.write_text("# comment\nLocalSocket /run/clamav/clamd.ctl\nUser clamav\n")
+    assert system_socket(conf) == "/run/clamav/clamd.ctl"
+    conf.write_text("TCPSocket 3310\nTCPAddr 10.0.0.5\n")
+    assert system_socket(conf) == "tcp:10.0.0.5:3310"
+    assert system_socket(tmp_path / "missing.conf") is None

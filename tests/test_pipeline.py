@@ -1,0 +1,238 @@
+"""The pipeline with stand-in engines: deadlines, failures, children, limits, parallelism.
+
+The real engines are tested in their own files and end to end in test_scan_e2e.py; here the
+engines are small fakes so that each pipeline rule can be shown to hold (and to fail without it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from attachguard.codes import Action, FindingCode
+from attachguard.engines.base import Child, Engine, Item, Result, finding
+from attachguard.pipeline import Scanner
+from attachguard.policy import Policy
+from attachguard.report import FileType, Status
+
+PDF = FileType("pdf", "application/pdf", "document")
+TXT = FileType("txt", "text/plain", "text", is_text=True)
+
+
+class Detector:
+    """Content starting with %PDF is a PDF; everything else is text."""
+
+    def detect(self, data: bytes) -> FileType:
+        return PDF if data.startswith(b"%PDF") else TXT
+
+
+class Fake:
+    def __init__(self, name: str, behaviour: Callable[[Item], Result] | None = None) -> None:
+        self.name = name
+        self.behaviour = behaviour or (lambda item: Result())
+        self.seen: list[Item] = []
+
+    def version(self) -> str:
+        return f"{self.name} 1.0"
+
+    def scan(self, item: Item, policy: Policy) -> Result:
+        self.seen.append(item)
+        return self.behaviour(item)
+
+
+def make_scanner(policy: Policy, **behaviours: Callable[[Item], Result]) -> Scanner:
+    engines: dict[str, Engine] = {
+        name: Fake(name, behaviours.get(name))
+        for name in ("filetype", "clamav", "pdf", "polyglot", "text")
+    }
+    return Scanner(policy, engines, Detector())
+
+
+def with_changes(policy: Policy, **changes: object) -> Policy:
+    return policy.model_copy(update=changes)
+
+
+def test_clean_file_is_approved_and_every_routed_engine_ran(policy: Policy) -> None:
+    scanner = make_scanner(policy)
+    report = scanner.scan(b"%PDF-1.7 clean", "receipt.pdf")
+    assert report.status is Status.APPROVED
+    assert report.findings == []
+    assert {"filetype", "clamav", "pdf", "polyglot", "detect", "total"} <= set(report.timings_ms)
+    assert report.versions["clamav"] == "clamav 1.0"
+    seen = {name for name, e in scanner.engines.items() if isinstance(e, Fake) and e.seen}
+    assert seen == {"filetype", "clamav", "pdf", "polyglot"}
+
+
+def test_a_threat_rejects_and_the_reason_is_its_message(policy: Policy) -> None:
+    scanner = make_scanner(
+        policy,
+        pdf=lambda item: Result(
+            [finding("pdf", FindingCode.PDF_JAVASCRIPT, "JavaScript in the PDF")]
+        ),
+    )
+    report = scanner.scan(b"%PDF-1.7", "invoice.pdf")
+    assert report.status is Status.REJECTED
+    assert report.reasons == ["JavaScript in the PDF"]
+    assert report.to_dict()["findings"][0]["action"] == "reject"
+
+
+def test_policy_can_allow_a_code(policy: Policy) -> None:
+    allowing = with_changes(policy, actions={FindingCode.PDF_JAVASCRIPT: Action.ALLOW})
+    scanner = make_scanner(
+        allowing,
+        pdf=lambda item: Result([finding("pdf", FindingCode.PDF_JAVASCRIPT, "JavaScript")]),
+    )
+    report = scanner.scan(b"%PDF-1.7", "invoice.pdf")
+    assert report.status is Status.APPROVED
+    assert report.findings[0].code is FindingCode.PDF_JAVASCRIPT
+
+
+def test_engine_crash_is_a_rejection_with_a_reason(policy: Policy) -> None:
+    def crash(item: Item) -> Result:
+        raise ConnectionRefusedError("clamd is down")
+
+    report = make_scanner(policy, clamav=crash).scan(b"hello", "notes.txt")
+    assert report.status is Status.REJECTED
+    assert [f.code for f in report.findings] == [FindingCode.ENGINE_ERROR]
+    assert "clamav engine failed" in report.reasons[0]
+    assert report.not_scanned and report.not_scanned[0]["location"] == "notes.txt"
+
+
+def test_hanging_engine_times_out_and_the_verdict_does_not_wait(policy: Policy) -> None:
+    release = threading.Event()
+
+    def hang(item: Item) -> Result:
+        release.wait(30)
+        return Result()
+
+    short = with_changes(policy, timeouts=policy.timeouts.model_copy(update={"engine": 0.5}))
+    scanner = make_scanner(short, pdf=hang)
+    try:
+        started = time.monotonic()
+        report = scanner.scan(b"%PDF-1.7", "receipt.pdf")
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+    assert report.status is Status.REJECTED
+    assert [f.code for f in report.findings] == [FindingCode.ENGINE_TIMEOUT]
+    assert report.findings[0].engine == "pdf"
+    assert waited < 10  # bounded by the engine timeout, not by the hang (30 s)
+
+
+def test_overall_deadline_bounds_the_engine_timeout(policy: Policy) -> None:
+    release = threading.Event()
+    timeouts = policy.timeouts.model_copy(update={"engine": 60.0, "scan": 0.5})
+    scanner = make_scanner(
+        with_changes(policy, timeouts=timeouts), clamav=lambda i: (release.wait(30), Result())[1]
+    )
+    try:
+        report = scanner.scan(b"hello", "notes.txt")
+    finally:
+        release.set()
+    assert [f.code for f in report.findings] == [FindingCode.ENGINE_TIMEOUT]
+
+
+def test_engines_of_one_file_run_in_parallel(policy: Policy) -> None:
+    # Each engine waits for the other: this passes only if both run at the same time.
+    barrier = threading.Barrier(2, timeout=10)
+
+    def meet(item: Item) -> Result:
+        barrier.wait()
+        return Result()
+
+    report = make_scanner(policy, pdf=meet, clamav=meet).scan(b"%PDF-1.7", "receipt.pdf")
+    assert report.status is Status.APPROVED
+
+
+def test_missing_engine_rejects_unless_disabled_by_policy(policy: Policy) -> None:
+    engines: dict[str, Engine] = {"filetype": Fake("filetype"), "text": Fake("text")}
+    report = Scanner(policy, engines, Detector()).scan(b"hello", "notes.txt")
+    assert report.status is Status.REJECTED
+    assert "the clamav engine is not available" in report.reasons
+
+    disabled = with_changes(policy, disabled_engines=["clamav"])
+    report = Scanner(disabled, engines, Detector()).scan(b"hello", "notes.txt")
+    assert report.status is Status.APPROVED
+    assert report.versions["clamav"] == "disabled by policy"
+
+
+def test_children_are_scanned_and_their_findings_say_where(policy: Policy) -> None:
+    def attach(item: Item) -> Result:
+        return Result(children=[Child("attachment:payload.txt", b"EVIL")])
+
+    def av(item: Item) -> Result:
+        if item.data == b"EVIL":
+            return Result([finding("clamav", FindingCode.MALWARE, "EICAR test signature")])
+        return Result()
+
+    report = make_scanner(policy, pdf=attach, clamav=av).scan(b"%PDF-1.7", "invoice.pdf")
+    assert report.status is Status.REJECTED
+    assert report.findings[0].location == "attachment:payload.txt"
+    assert report.reasons == ["EICAR test signature inside attachment:payload.txt"]
+
+
+def test_nested_children_stop_at_the_depth_limit(policy: Policy) -> None:
+    # Every PDF holds another PDF: the pipeline must stop at max_depth, with a finding.
+    def matryoshka(item: Item) -> Result:
+        return Result(children=[Child("inner.pdf", b"%PDF-1.7 inner")])
+
+    report = make_scanner(policy, pdf=matryoshka).scan(b"%PDF-1.7", "doll.pdf")
+    depth = policy.limits.max_depth
+    assert [f.code for f in report.findings] == [FindingCode.ARCHIVE_DEPTH]
+    assert report.findings[0].location == "/".join(["inner.pdf"] * (depth + 1))
+    assert report.status is Status.REJECTED
+
+
+def test_expanded_bytes_are_counted_across_all_children(policy: Policy) -> None:
+    limits = policy.limits.model_copy(update={"max_expanded_bytes": 1000})
+
+    def spill(item: Item) -> Result:
+        return Result(children=[Child(f"part{i}.txt", b"x" * 400) for i in range(3)])
+
+    report = make_scanner(with_changes(policy, limits=limits), pdf=spill).scan(b"%PDF", "a.pdf")
+    assert [f.code for f in report.findings] == [FindingCode.ARCHIVE_EXPANSION]
+    assert report.findings[0].location == "part2.txt"
+
+
+def test_too_large_is_rejected_without_running_engines(policy: Policy, tmp_path: Path) -> None:
+    small = with_changes(policy, max_file_size=10)
+    scanner = make_scanner(small)
+    report = scanner.scan(b"%PDF-1.7 more than ten bytes", "big.pdf")
+    assert [f.code for f in report.findings] == [FindingCode.TOO_LARGE]
+    assert all(not e.seen for e in scanner.engines.values() if isinstance(e, Fake))
+
+    path = tmp_path / "big.pdf"
+    path.write_bytes(b"y" * 5000)
+    from_disk = scanner.scan_path(path)
+    assert from_disk.status is Status.REJECTED
+    assert from_disk.size == 5000
+    import hashlib
+
+    assert from_disk.sha256 == hashlib.sha256(b"y" * 5000).hexdigest()
+
+
+def test_report_json_shape(policy: Policy) -> None:
+    report = make_scanner(policy).scan(b"%PDF-1.7", "receipt.pdf")
+    data = report.to_dict()
+    assert data["schema"] == 1
+    assert data["file"] == "receipt.pdf"
+    assert data["status"] == "APPROVED"
+    assert data["type"] == {
+        "label": "pdf",
+        "mime": "application/pdf",
+        "group": "document",
+        "score": 0.0,
+    }
+    assert set(data) >= {"size", "sha256", "findings", "not_scanned", "timings_ms", "versions"}
+
+
+@pytest.mark.parametrize(
+    ("name", "extension"),
+    [("a.pdf", ".pdf"), ("Reçu 2026.PDF", ".pdf"), ("noext", ""), (".bashrc", ""), ("a.b/c", "")],
+)
+def test_item_extension_is_taken_from_the_last_name_part(name: str, extension: str) -> None:
+    assert Item(name, b"", TXT).extension == extension
