@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 apt_packages=(clamav clamav-daemon clamav-freshclam clamav-testfiles)
 extras="."
 if [ "${1:-}" = "--test" ]; then
-  apt_packages+=(postgresql chromium)
+  apt_packages+=(postgresql chromium zip)
   extras=".[dev,nudity]"
 fi
 

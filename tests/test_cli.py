@@ -38,8 +38,9 @@ def test_any_rejection_exits_1_and_json_has_one_report_per_line(
     assert code == 1
     reports = [json.loads(line) for line in out.splitlines()]
     assert [r["status"] for r in reports] == ["APPROVED", "REJECTED"]
-    assert reports[1]["findings"][0]["code"] == "MALWARE"
-    assert reports[1]["reasons"] == ["EICAR test signature"]
+    # EICAR is also a tiny DOS program that Magika reads as a script: several findings
+    assert "MALWARE" in {f["code"] for f in reports[1]["findings"]}
+    assert "EICAR test signature" in reports[1]["reasons"]
     assert all({"file", "status", "findings"} <= set(r) for r in reports)
 
 
@@ -79,11 +80,15 @@ def test_policy_flag_changes_the_verdict(tmp_path: Path, clamd_daemon: PrivateCl
     path = tmp_path / "eicar.txt"
     path.write_bytes(EICAR)
     lenient = tmp_path / "lenient.yaml"
-    lenient.write_text("allowed_extensions: [.txt]\nactions: {MALWARE: allow}\n")
+    lenient.write_text(
+        "allowed_extensions: [.txt]\n"
+        "actions: {MALWARE: allow, SCRIPT: allow, TYPE_MISMATCH: allow}\n"
+    )
     args = ("scan", "--json", "--clamd", clamd_daemon.address, "--policy", str(lenient))
     code, out, _ = run(*args, str(path))
     assert code == 0
-    assert json.loads(out)["findings"][0]["action"] == "allow"
+    findings = json.loads(out)["findings"]
+    assert [f["action"] for f in findings if f["code"] == "MALWARE"] == ["allow"]
 
 
 def test_without_clamd_a_private_one_is_started_and_announced(
@@ -107,3 +112,12 @@ def test_system_socket_is_read_from_clamd_conf(tmp_path: Path) -> None:
     conf.write_text("TCPSocket 3310\nTCPAddr 10.0.0.5\n")
     assert system_socket(conf) == "tcp:10.0.0.5:3310"
     assert system_socket(tmp_path / "missing.conf") is None
+
+
+def test_a_command_from_a_missing_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    lazy = {"serve": ("attachguard.not_installed", "serve", "service")}
+    monkeypatch.setattr(main, "LAZY", lazy)
+    code, out, _ = run("--help")
+    assert code == 0 and "needs attachguard[service]" in out
+    code, _, err = run("serve")
+    assert code == 2 and "pip install 'attachguard[service]'" in err

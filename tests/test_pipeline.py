@@ -236,3 +236,62 @@ def test_report_json_shape(policy: Policy) -> None:
 )
 def test_item_extension_is_taken_from_the_last_name_part(name: str, extension: str) -> None:
     assert Item(name, b"", TXT).extension == extension
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        (None, "bad"),
+        ("word/media/x.bin", "bad inside word/media/x.bin"),
+        ("offset 1829", "bad at offset 1829"),
+        ("row 3, column 2", "bad at row 3, column 2"),
+        ("attachment:a.pdf/page 2", "bad at page 2 inside attachment:a.pdf"),
+    ],
+)
+def test_reasons_read_as_words(location: str | None, reason: str) -> None:
+    from attachguard.report import Finding
+
+    assert Finding("x", FindingCode.CORRUPT, "bad", location=location).describe() == reason
+
+
+def test_repeated_and_unlocated_duplicate_findings_are_dropped(policy: Policy) -> None:
+    # office and zip both extract the same member; clamd also matches the whole container
+    def two_extractors(item: Item) -> Result:
+        return Result(children=[Child("word/x.bin", b"EVIL"), Child("word/x.bin", b"EVIL")])
+
+    def av(item: Item) -> Result:
+        sig = finding("clamav", FindingCode.MALWARE, "EICAR test signature", label="Eicar")
+        return Result([sig]) if item.data in {b"EVIL", b"%PDF-1.7 holds EVIL"} else Result()
+
+    scanner = make_scanner(policy, pdf=two_extractors, clamav=av)
+    report = scanner.scan(b"%PDF-1.7 holds EVIL", "invoice.pdf")
+    assert report.reasons == ["EICAR test signature inside word/x.bin"]
+
+
+def test_embedded_images_past_the_limit_are_not_moderated(policy: Policy) -> None:
+    limits = policy.limits.model_copy(update={"max_embedded_images": 2})
+    capped = with_changes(policy, limits=limits, disabled_engines=[])
+    png = FileType("png", "image/png", "image")
+
+    class ImageDetector:
+        def detect(self, data: bytes) -> FileType:
+            return PDF if data.startswith(b"%PDF") else png
+
+    def pictures(item: Item) -> Result:
+        return Result(children=[Child(f"image{i}.png", b"PNG") for i in range(4)])
+
+    engines: dict[str, Engine] = {
+        name: Fake(name) for name in ("filetype", "clamav", "polyglot", "image", "moderation")
+    }
+    engines["pdf"] = Fake("pdf", pictures)
+    capped = capped.model_copy(
+        update={"moderation": capped.moderation.model_copy(update={"backend": "local"})}
+    )
+    report = Scanner(capped, engines, ImageDetector()).scan(b"%PDF-1.7", "photos.pdf")
+    moderated = engines["moderation"]
+    assert isinstance(moderated, Fake) and len(moderated.seen) == 2
+    assert [(f.code, f.location) for f in report.findings] == [
+        (FindingCode.MODERATION_LIMIT, "image2.png"),
+        (FindingCode.MODERATION_LIMIT, "image3.png"),
+    ]
+    assert report.status is Status.REJECTED

@@ -110,7 +110,7 @@ def test_clamd_stopped_mid_run_rejects_then_recovers(policy: Policy, tmp_path: P
             daemon.start()
             back = scanner.scan(EICAR, "eicar.txt")
             assert back.status is Status.REJECTED
-            assert [f.code for f in back.findings] == [FindingCode.MALWARE]
+            assert FindingCode.MALWARE in {f.code for f in back.findings}
             assert scanner.scan(b"hello\n", "notes.txt").status is Status.APPROVED
     finally:
         daemon.stop()

@@ -6,6 +6,7 @@ configuration error (bad option, unreadable or invalid policy, no clamd).
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -56,7 +57,39 @@ def _row(table: Table, shown: str, report: Report) -> None:
     table.add_row(shown, f"[{style}]{report.status.value}[/]", report.type.label, reasons)
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """Commands from optional extras (AWS, the service) are imported only when called, so the
+    scanner works without them and a missing extra gets a message that names it."""
+
+    LAZY = {
+        "connect": ("attachguard.connect.cli", "connect", "aws"),
+        "serve": ("attachguard.service.cli", "serve", "service"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.LAZY:
+            return super().get_command(ctx, name)
+        module, attribute, extra = self.LAZY[name]
+        try:
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+        except ImportError as exc:
+            message = (
+                f"'attachguard {name}' needs the {extra} extra: "
+                f"pip install 'attachguard[{extra}]' ({exc})"
+            )
+
+            @click.command(name, help=f"(not installed: needs attachguard[{extra}])")
+            def missing() -> None:
+                raise ConfigError(message)
+
+            return missing
+        return command
+
+
+@click.group(cls=_LazyGroup)
 @click.version_option(package_name="attachguard")
 def main() -> None:
     """attachguard: scan chat attachments; APPROVED or REJECTED, and why."""
@@ -97,7 +130,8 @@ def scan(
                     else:
                         _row(table, str(path), report)
                 if not as_json:
-                    Console().print(table)
+                    # a pipe or a file gets long lines rather than reasons folded at 80 columns
+                    Console(width=None if sys.stdout.isatty() else 200).print(table)
     except ClamdUnavailable as exc:
         raise ConfigError(str(exc)) from exc
     sys.exit(EXIT_REJECTED if rejected else EXIT_APPROVED)

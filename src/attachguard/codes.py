@@ -57,6 +57,11 @@ class FindingCode(Enum):
     PDF_XFA = ("threat", Action.REJECT, "PDF with an XFA form")
     PDF_RICHMEDIA = ("threat", Action.REJECT, "PDF with RichMedia (Flash/3D) content")
     MODERATION = ("threat", Action.REJECT, "image shows content the policy blocks")
+    MODERATION_LIMIT = (
+        "unscannable",
+        Action.REJECT,
+        "more embedded images than the policy has moderated",
+    )
     FORMULA_INJECTION = ("threat", Action.REJECT, "spreadsheet formula or DDE injection")
     ENGINE_ERROR = ("unscannable", Action.REJECT, "a scanning engine failed")
     ENGINE_TIMEOUT = ("unscannable", Action.REJECT, "a scanning engine ran out of time")

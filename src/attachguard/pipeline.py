@@ -36,6 +36,7 @@ class _Scan:
 
     deadline: float
     expanded: int = 0
+    embedded_images: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
 
@@ -74,9 +75,10 @@ class Scanner:
         self.close()
 
     def versions(self) -> dict[str, str]:
-        out = {name: "disabled by policy" for name in self.policy.disabled_engines}
+        off = self.policy.engines_off
+        out = {name: "disabled by policy" for name in off}
         for name, engine in self.engines.items():
-            if name in self.policy.disabled_engines:
+            if name in off:
                 continue
             try:
                 out[name] = engine.version()
@@ -157,8 +159,21 @@ class Scanner:
         futures: dict[str, Future[tuple[Result, float]]] = {}
         findings: list[Finding] = []
         for name in engines_for(item.type):
-            if name in policy.disabled_engines:
+            if name in policy.engines_off:
                 continue
+            if name == "moderation" and item.depth > 0:
+                # a cost cap (a call to Rekognition per image): images past it are not looked at
+                state.embedded_images += 1
+                if state.embedded_images > policy.limits.max_embedded_images:
+                    findings.append(
+                        Finding(
+                            name,
+                            FindingCode.MODERATION_LIMIT,
+                            "image not moderated: more than "
+                            f"{policy.limits.max_embedded_images} embedded images",
+                        )
+                    )
+                    continue
             engine = self.engines.get(name)
             if engine is None:
                 findings.append(
@@ -196,7 +211,7 @@ class Scanner:
 
         for child in children:
             findings.extend(f.nested(child.where) for f in self._scan_child(item, child, state))
-        return findings
+        return _dedupe(findings)
 
     def _scan_child(self, parent: Item, child: Child, state: _Scan) -> list[Finding]:
         limits = self.policy.limits
@@ -225,3 +240,16 @@ class Scanner:
             ]
         filetype = self._detect(child.data, state)
         return self._scan_item(Item(child.where, child.data, filetype, parent.depth + 1), state)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Drop repeats: two engines may extract the same member (the office and zip engines both
+    open a .docx), and an antivirus match on a whole container says less than the same match
+    located inside it."""
+    located = {(f.engine, f.code, f.label) for f in findings if f.location}
+    out: list[Finding] = []
+    for f in findings:
+        if f in out or (not f.location and f.label and (f.engine, f.code, f.label) in located):
+            continue
+        out.append(f)
+    return out

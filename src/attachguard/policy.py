@@ -20,7 +20,6 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from attachguard.codes import Action, FindingCode
@@ -125,20 +124,13 @@ class Policy(_Strict):
     disabled_engines: list[str] = []
     moderation: Moderation = Moderation()
 
-    @model_validator(mode="before")
-    @classmethod
-    def _moderation_off(cls, data: Any) -> Any:
-        # The pipeline skips engines named in disabled_engines; backend none means exactly that.
-        if not isinstance(data, dict):
-            return data
-        moderation = data.get("moderation")
-        backend = moderation.get("backend", "none") if isinstance(moderation, dict) else "none"
-        if isinstance(moderation, Moderation):
-            backend = moderation.backend
-        disabled = data.get("disabled_engines", [])
-        if backend == "none" and isinstance(disabled, list) and "moderation" not in disabled:
-            data = {**data, "disabled_engines": [*disabled, "moderation"]}
-        return data
+    @property
+    def engines_off(self) -> frozenset[str]:
+        """Engines the pipeline skips: ``disabled_engines``, and moderation with backend none."""
+        off = set(self.disabled_engines)
+        if self.moderation.backend == "none":
+            off.add("moderation")
+        return frozenset(off)
 
     @field_validator("allowed_extensions")
     @classmethod

@@ -31,6 +31,9 @@ class FileType:
     score: float = 0.0
 
 
+# Locations that name a place within one file rather than a member of a container.
+_POSITIONS = ("offset ", "row ", "line ", "page ", "object ", "hidden object ", "catalog")
+
 UNKNOWN_TYPE = FileType("unknown", "application/octet-stream", "unknown")
 
 
@@ -52,8 +55,15 @@ class Finding:
         return Finding(self.engine, self.code, self.message, self.label, self.confidence, inner)
 
     def describe(self) -> str:
-        """The message with its location, as a support lead would read it."""
-        return f"{self.message} inside {self.location}" if self.location else self.message
+        """The message with its location, as a support lead would read it: "... inside
+        word/media/x.bin" for a container member, "... at page 2" for a place in the file."""
+        if not self.location:
+            return self.message
+        container, _, last = self.location.rpartition("/")
+        if not last.startswith(_POSITIONS):
+            return f"{self.message} inside {self.location}"
+        text = f"{self.message} at {last}"
+        return f"{text} inside {container}" if container else text
 
     def to_dict(self, action: Action) -> dict[str, Any]:
         out: dict[str, Any] = {

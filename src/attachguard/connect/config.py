@@ -1,0 +1,106 @@
+"""Building the Lambda's warm state from its settings: the policy, clamd, the scanner, S3.
+
+Called once per Lambda execution environment (lazily, on the first event). A policy stored in
+S3 is read with the same client as the attachments; a moderation backend named in the
+environment overrides the policy's ``moderation.backend``.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from attachguard.policy import Policy, PolicyError, load_policy, parse_policy
+
+if TYPE_CHECKING:
+    from attachguard.clamav.client import ClamdClient
+    from attachguard.connect.handler import Settings
+    from attachguard.pipeline import Scanner
+
+PRIVATE_CLAMD_DIR = Path("/tmp/attachguard-clamd")  # Lambda's only writable place
+_clamd_lock = threading.Lock()
+_private: Any = None
+
+
+def s3_client() -> Any:
+    """An S3 client with boto3's standard settings (region, credentials, ``AWS_ENDPOINT_URL*``);
+    botocore's own retries are off because the handler retries within its deadline."""
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=3,
+        read_timeout=10,
+    )
+    return boto3.client("s3", config=config)
+
+
+def with_backend(text: str, backend: str | None) -> str:
+    """Policy YAML with ``moderation.backend`` set to ``backend`` (unchanged when None)."""
+    if backend is None:
+        return text
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        return text  # parse_policy names the problem
+    moderation = data.get("moderation")
+    data["moderation"] = {
+        **(moderation if isinstance(moderation, dict) else {}),
+        "backend": backend,
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def read_policy(location: str | None, backend: str | None, s3: Any = None) -> Policy:
+    """The policy at a path or ``s3://bucket/key`` (the packaged default when None)."""
+    if location is None and backend is None:
+        return load_policy()
+    if location is None:
+        from attachguard.policy import default_policy_text
+
+        return parse_policy(with_backend(default_policy_text(), backend), "(default)")
+    if location.startswith("s3://"):
+        bucket, _, key = location[5:].partition("/")
+        try:
+            body = (s3 or s3_client()).get_object(Bucket=bucket, Key=key)["Body"]
+            text = body.read(1024 * 1024).decode("utf-8")
+        except Exception as exc:
+            raise PolicyError(f"cannot read policy {location}: {type(exc).__name__}") from exc
+    else:
+        try:
+            text = Path(location).read_text("utf-8")
+        except OSError as exc:
+            raise PolicyError(f"cannot read policy {location}: {exc.strerror}") from exc
+    return parse_policy(with_backend(text, backend), location)
+
+
+def clamd_client(address: str | None) -> ClamdClient | None:
+    """A client for ``address``; ``private`` starts a clamd in /tmp on the image's signatures
+    (once per execution environment); None: no malware engine."""
+    global _private
+    if address is None or address.lower() == "none":
+        return None
+    from attachguard.clamav.client import ClamdClient
+
+    if address != "private":
+        return ClamdClient(address)
+    from attachguard.clamav.daemon import PrivateClamd
+
+    with _clamd_lock:
+        if _private is None:
+            PRIVATE_CLAMD_DIR.mkdir(parents=True, exist_ok=True)
+            daemon = PrivateClamd(PRIVATE_CLAMD_DIR)
+            daemon.start(timeout=300)
+            _private = daemon
+        return ClamdClient(str(_private.address))
+
+
+def build(settings: Settings, s3: Any = None) -> Scanner:
+    """The scanner the settings describe; `PolicyError` when the policy is unusable."""
+    from attachguard.scanner import build_scanner
+
+    policy = read_policy(settings.policy, settings.moderation, s3)
+    return build_scanner(policy, clamd_client(settings.clamd))

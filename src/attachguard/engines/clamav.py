@@ -1,0 +1,91 @@
+"""Malware engine: ClamAV signatures in every item, through a warm clamd (zINSTREAM).
+
+Finds whatever the loaded signatures find, in the item and in everything clamd itself unpacks
+from it (archives, mail, Office and PDF streams, packed executables). Reports:
+
+- MALWARE for a signature or heuristic match (the EICAR test file as "EICAR test signature");
+- AV_LIMIT when clamd stopped at one of its limits (``Heuristics.Limits.Exceeded.*``, which
+  ``AlertExceedsMax`` turns on) or refused a stream longer than ``StreamMaxLength``;
+- ENCRYPTED for ``Heuristics.Encrypted.*`` (needs ``AlertEncrypted``).
+
+clamd unreachable (after one retry) or answering ERROR raises `ClamdError`, which the pipeline
+turns into ENGINE_ERROR: a failed scan is never reported clean.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from attachguard.clamav.client import ClamdClient, ClamdSizeLimitError
+from attachguard.codes import FindingCode
+from attachguard.engines.base import Item, Result, finding
+from attachguard.report import Finding
+
+if TYPE_CHECKING:
+    from attachguard.policy import Policy
+
+_LIMITS = {
+    "MaxFileSize": "a part is larger than the antivirus scans",
+    "MaxScanSize": "more content than the antivirus scans in one file",
+    "MaxRecursion": "containers nested deeper than the antivirus unpacks",
+    "MaxFiles": "more files inside than the antivirus unpacks",
+    "MaxScanTime": "the antivirus ran out of time",
+}
+
+_ENCRYPTED = {
+    "Zip": "encrypted ZIP archive",
+    "RAR": "encrypted RAR archive",
+    "7Zip": "encrypted 7-Zip archive",
+    "PDF": "encrypted PDF",
+    "EGG": "encrypted EGG archive",
+}
+
+
+def describe_version(answer: str) -> str:
+    """``ClamAV 1.4.6/27470/Tue Nov 24 09:30:00 2026`` → ``ClamAV 1.4.6, signatures 27470
+    (Tue Nov 24 09:30:00 2026)``; without a database version clamd has no official
+    signatures loaded, and the text says so."""
+    engine, _, rest = answer.partition("/")
+    number, _, date = rest.partition("/")
+    if not number:
+        return f"{engine} (no official signatures loaded)"
+    return f"{engine}, signatures {number}" + (f" ({date})" if date else "")
+
+
+def _finding(name: str, signature: str) -> Finding:
+    if signature.startswith("Heuristics.Limits.Exceeded"):
+        reason = _LIMITS.get(signature.rsplit(".", 1)[-1], "the antivirus stopped at a limit")
+        return finding(name, FindingCode.AV_LIMIT, f"not fully scanned: {reason}", label=signature)
+    if signature.startswith("Heuristics.Encrypted"):
+        what = _ENCRYPTED.get(signature.rsplit(".", 1)[-1], "encrypted content")
+        message = f"{what}: the antivirus cannot look inside"
+        return finding(name, FindingCode.ENCRYPTED, message, label=signature)
+    if "eicar" in signature.lower():
+        message = "EICAR test signature"
+    elif signature.startswith("Heuristics."):
+        message = f"suspicious content flagged by the antivirus ({signature})"
+    else:
+        message = f"malware signature {signature}"
+    return finding(name, FindingCode.MALWARE, message, label=signature)
+
+
+class ClamAVEngine:
+    """Scans every item with clamd. Options live in clamd.conf; ``client`` bounds concurrency."""
+
+    name = "clamav"
+
+    def __init__(self, client: ClamdClient) -> None:
+        self.client = client
+
+    def version(self) -> str:
+        return describe_version(self.client.version())
+
+    def scan(self, item: Item, policy: Policy) -> Result:
+        try:
+            answer = self.client.instream(item.data)
+        except ClamdSizeLimitError:
+            message = "not scanned: larger than the antivirus accepts (clamd StreamMaxLength)"
+            return Result([finding(self.name, FindingCode.AV_LIMIT, message)])
+        if answer.signature is None:
+            return Result()
+        return Result([_finding(self.name, answer.signature)])

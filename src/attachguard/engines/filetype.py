@@ -1,0 +1,300 @@
+"""File-type engine: what the bytes really are, against the name and the allow-list.
+
+Built on Magika (bundled model, loaded once, lazily; ``identify_bytes`` is safe to call from many
+threads: each call builds its own reader and onnxruntime sessions are thread-safe). It is also the
+pipeline's `Detector`: `detect` gives every item its content type, which picks the engines.
+
+On the uploaded file (depth 0) it reports EXTENSION_NOT_ALLOWED (including no extension),
+TYPE_MISMATCH (content is not what the extension promises; unrecognised binary content under a
+binary extension fails closed), EXECUTABLE, SCRIPT (active markup and scripts), ARCHIVE (an
+archive the extension does not promise) and EMPTY_FILE. On things found inside a file (depth > 0,
+named by their path inside the parent) only EXECUTABLE and SCRIPT apply: Office files legitimately
+hold zips, XML and SVG pictures.
+
+Decisions: RTF is accepted under .doc (Word opens it, and routing follows the content, so the RTF
+engine still looks at it); .mov and .mp4 accept each other's labels, because Magika tells the two
+ISO media containers apart only weakly. A text extension (.txt, .csv) accepts any text that is not
+a script. Extensions an operator adds beyond the table accept the labels Magika lists for them.
+
+Magika's model has no HEIF label (a HEIC photo comes out as "mp4" at ~0.5), misses tiny or
+truncated programs, and may call a small OOXML file plain "zip": `detect` corrects these from
+the file's own structure (ISO ftyp brand, OOXML part names, program headers).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import threading
+import zipfile
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from attachguard.codes import FindingCode
+from attachguard.engines.base import Item, Result, finding
+from attachguard.report import FileType
+
+if TYPE_CHECKING:
+    from attachguard.policy import Policy
+
+# Photo formats are interchangeable: phones and apps save PNG or HEIC under .jpg, and each is
+# decoded by the image engine (and moderated) whatever its name says.
+_PHOTO, _MEDIA = frozenset({"jpeg", "png", "heif"}), frozenset({"mp4", "qt", "3gp"})
+_TEXT = frozenset({"*text"})  # any text content that is not a script
+ACCEPTED: dict[str, frozenset[str]] = {
+    ".pdf": frozenset({"pdf"}),
+    ".jpg": _PHOTO,
+    ".jpeg": _PHOTO,
+    ".jfif": _PHOTO,
+    ".jpe": _PHOTO,
+    ".png": _PHOTO,
+    ".heic": _PHOTO,
+    ".heif": _PHOTO,
+    ".mov": _MEDIA,
+    ".mp4": _MEDIA,
+    ".wav": frozenset({"wav"}),
+    ".doc": frozenset({"doc", "rtf"}),
+    ".docx": frozenset({"docx"}),
+    ".xls": frozenset({"xls"}),
+    ".xlsx": frozenset({"xlsx"}),
+    ".ppt": frozenset({"ppt"}),
+    ".pptx": frozenset({"pptx"}),
+    ".rtf": frozenset({"rtf"}),
+    ".csv": _TEXT,
+    ".tsv": _TEXT,
+    ".txt": _TEXT,
+}
+"""Extension → the Magika labels its content may have."""
+
+# Content that runs when opened: a browser, Windows Script Host or a shell executes it.
+SCRIPTS = frozenset(
+    {"html", "hta", "mht", "svg", "javascript", "vba", "vbe", "powershell", "batch", "shell"}
+    | {"scriptwsf", "internetshortcut", "chm"}
+)
+CHILD_SCRIPTS = SCRIPTS - {"svg"}  # Office files carry SVG pictures (with a PNG fallback)
+PROGRAMS = frozenset({"msi", "lnk", "jar", "apk"})  # executable, whatever Magika's group says
+
+NAMES = {
+    "pdf": "a PDF document",
+    "doc": "a Word document",
+    "docx": "a Word document",
+    "xls": "an Excel workbook",
+    "xlsx": "an Excel workbook",
+    "xlsb": "an Excel binary workbook",
+    "ppt": "a PowerPoint presentation",
+    "pptx": "a PowerPoint presentation",
+    "rtf": "an RTF document",
+    "csv": "a CSV file",
+    "txt": "a text file",
+    "jpeg": "a JPEG image",
+    "png": "a PNG image",
+    "gif": "a GIF image",
+    "heif": "a HEIC image",
+    "mp4": "an MP4 video",
+    "qt": "a QuickTime video",
+    "wav": "a WAV audio file",
+    "zip": "a ZIP archive",
+    "rar": "a RAR archive",
+    "sevenzip": "a 7-Zip archive",
+    "gzip": "a gzip archive",
+    "tar": "a tar archive",
+    "cab": "a Windows cabinet archive",
+    "iso": "a disk image (ISO)",
+    "pebin": "a Windows program (.exe)",
+    "elf": "a Linux program",
+    "macho": "a macOS program",
+    "msi": "a Windows installer (.msi)",
+    "lnk": "a Windows shortcut (.lnk)",
+    "jar": "a Java program (.jar)",
+    "apk": "an Android app (.apk)",
+    "html": "an HTML page",
+    "hta": "an HTML application (.hta)",
+    "mht": "a web archive (MHT)",
+    "svg": "an SVG image (can carry scripts)",
+    "javascript": "a JavaScript program",
+    "vba": "a Visual Basic script",
+    "powershell": "a PowerShell script",
+    "batch": "a Windows batch script",
+    "shell": "a shell script",
+    "shebang": "a script that runs as a program (#!)",
+    "chm": "a compiled HTML help file",
+    "internetshortcut": "an Internet shortcut (.url)",
+    "unknown": "unrecognised binary data",
+}
+
+_MACHO = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_VIDEO_BRANDS = {b"isom", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4A ", b"mmp4", b"dash", b"f4v "}
+_OOXML_PARTS = {
+    "word/document.xml": "docx",
+    "xl/workbook.xml": "xlsx",
+    "xl/workbook.bin": "xlsb",
+    "ppt/presentation.xml": "pptx",
+}
+
+
+@cache
+def _kb() -> dict[str, dict[str, Any]]:
+    """Magika's content-type table (MIME type, group, extensions) for labels we assign."""
+    text = resources.files("magika").joinpath("config/content_types_kb.min.json").read_text()
+    kb: dict[str, dict[str, Any]] = json.loads(text)
+    return kb
+
+
+def _filetype(label: str, score: float) -> FileType:
+    info = _kb().get(label, {})
+    mime = info.get("mime_type") or "application/octet-stream"
+    return FileType(label, mime, info.get("group") or "unknown", bool(info.get("is_text")), score)
+
+
+def name_of(label: str) -> str:
+    """A label in words, with its article: "a ZIP archive"."""
+    if label in NAMES:
+        return NAMES[label]
+    return f"content of type {(_kb().get(label) or {}).get('description') or label}"
+
+
+def sniff_program(data: bytes) -> str | None:
+    """A program header Magika can miss on tiny or truncated files: PE, ELF, Mach-O, ``#!``."""
+    head = data[:64]
+    if head[:2] == b"MZ" and len(data) >= 64:
+        (pe,) = struct.unpack_from("<I", data, 0x3C)
+        # A real DOS header is binary; "MZ" starting a text file is not a program.
+        if data[pe : pe + 4] == b"PE\0\0" or b"\0" in head or b"cannot be run in DOS" in data[:512]:
+            return "pebin"
+    if head[:4] == b"\x7fELF" and head[4:5] in (b"\x01", b"\x02"):
+        return "elf"
+    if head[:4] in _MACHO:
+        return "macho"
+    if head.startswith((b"#!/", b"#! /")):
+        return "shebang"
+    return None
+
+
+def _sniff_container(data: bytes) -> str | None:
+    """The label an ISO media (ftyp) or OOXML file's own structure declares."""
+    if data[4:8] == b"ftyp" and len(data) >= 12:
+        brand = data[8:12]
+        if brand in _HEIF_BRANDS:
+            return "heif"
+        if brand == b"qt  ":
+            return "qt"
+        if brand in _VIDEO_BRANDS or brand[:3] in (b"iso", b"3gp", b"3g2"):
+            return "mp4"
+        return None
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return None
+        if "[Content_Types].xml" in names:
+            return next((lbl for part, lbl in _OOXML_PARTS.items() if part in names), None)
+    return None
+
+
+class FileTypeEngine:
+    """Magika-based type detection and the extension / content checks (see module docstring)."""
+
+    name = "filetype"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    def _magika(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    from magika import Magika  # heavy (onnxruntime): imported on first use
+
+                    self._model = Magika()
+        return self._model
+
+    def version(self) -> str:
+        import magika
+
+        return f"magika {magika.__version__} ({self._magika().get_model_name()})"
+
+    def detect(self, data: bytes) -> FileType:
+        """The content type of ``data``: Magika's answer, corrected from the file's structure."""
+        result = self._magika().identify_bytes(data)
+        label, score = str(result.output.label), float(result.score)
+        program = sniff_program(data)
+        if program and result.output.group != "executable":
+            return _filetype("shell" if program == "shebang" else program, 1.0)
+        if label in {"mp4", "qt", "3gp", "heif", "zip", "unknown"}:
+            found = _sniff_container(data)
+            # Magika keeps its own video label unless the brand says HEIF (its blind spot).
+            if found and (found == "heif" or label in {"zip", "unknown"}):
+                return _filetype(found, score)
+        return _filetype(label, score)
+
+    def scan(self, item: Item, policy: Policy) -> Result:
+        findings = []
+        ext, label = item.extension, item.type.label
+        program = sniff_program(item.data)
+        content = "shell" if program == "shebang" else program or label  # for the name checks
+        disguise = f" disguised as a {ext} file" if item.depth == 0 and ext else ""
+        if program or item.type.group == "executable" or label in PROGRAMS:
+            what = _bare(name_of(program or label))
+            what += disguise if disguise and not _fits(ext, content) else ""
+            findings.append(finding(self.name, FindingCode.EXECUTABLE, what))
+        elif label in (SCRIPTS if item.depth == 0 else CHILD_SCRIPTS):
+            what = _bare(name_of(label)) + (disguise if disguise and not _fits(ext, label) else "")
+            findings.append(finding(self.name, FindingCode.SCRIPT, what))
+        if item.depth > 0:
+            return Result(findings)
+
+        if ext not in policy.allowed_extensions:
+            message = (
+                f"'{ext}' files are not allowed"
+                if ext
+                else "files without an extension are not allowed"
+            )
+            findings.append(finding(self.name, FindingCode.EXTENSION_NOT_ALLOWED, message))
+        if not item.data:
+            findings.append(finding(self.name, FindingCode.EMPTY_FILE, "the file is empty"))
+            return Result(findings)
+        if ext in policy.allowed_extensions and not _fits(ext, content):
+            expected = sorted(ACCEPTED.get(ext, _natural(ext)) - {"*text"})
+            if label == "unknown" and not program and expected:
+                message = f"content not recognised as {name_of(expected[0])} ({ext})"
+            else:
+                message = f"{name_of(program or label)} named {ext}"
+            findings.append(finding(self.name, FindingCode.TYPE_MISMATCH, message))
+        archive = item.type.group == "archive" and label not in PROGRAMS
+        if archive and not (ext in policy.allowed_extensions and _fits(ext, label)):
+            what = f"{_bare(name_of(label))}: this kind of archive is not allowed"
+            findings.append(finding(self.name, FindingCode.ARCHIVE, what))
+        return Result(findings)
+
+
+def _fits(ext: str, label: str) -> bool:
+    """Whether content labelled ``label`` is what ``ext`` promises (unknown ext: cannot say)."""
+    accepted = ACCEPTED.get(ext)
+    if accepted is None:
+        accepted = _natural(ext)
+        if not accepted:
+            return True
+        if all(_kb()[lbl].get("is_text") for lbl in accepted):
+            accepted = _TEXT  # .md, .json, ...: Magika's finer text labels are unreliable
+    if accepted is _TEXT:
+        return label not in SCRIPTS and bool(_kb().get(label, {}).get("is_text"))
+    return label in accepted
+
+
+def _natural(ext: str) -> frozenset[str]:
+    """The labels whose usual extensions (per Magika) include ``ext``."""
+    bare = ext.lstrip(".")
+    return frozenset(lbl for lbl, info in _kb().items() if bare in (info.get("extensions") or ()))
+
+
+def _bare(text: str) -> str:
+    """Drop the leading article for a finding message: "a ZIP archive" → "ZIP archive"."""
+    for article in ("a ", "an "):
+        if text.startswith(article):
+            return text[len(article) :]
+    return text

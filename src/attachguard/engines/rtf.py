@@ -1,0 +1,152 @@
+"""RTF engine: objects embedded in RTF documents, and DDE fields, with oletools' rtfobj.
+
+Finds OLE_OBJECT for every ``\\objdata`` object, labelled with its OLE class name (``Package``,
+``Equation.3``...); classes and class ids that known exploits use (Equation Editor,
+CVE-2017-11882; OLE2Link, CVE-2017-0199; oletools' list of CLSIDs) are named in the message. The
+object's payload (the file inside a Package, else the object's data) is returned as a child so
+that every engine scans it. DDE for ``DDE``/``DDEAUTO`` field instructions. CORRUPT for data that
+is not RTF or that the parser gives up on.
+
+Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
+pictures and text); a file without ``\\objdata`` or ``\\fldinst`` control words cannot hold
+objects or fields and is not parsed. Children are capped by ``policy.limits``.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import struct
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
+
+from oletools import oleobj, rtfobj
+
+from attachguard.codes import FindingCode
+from attachguard.engines.base import Child, Item, Result, finding
+from attachguard.engines.office import add_child, describe_clsid, object_message, safe_name
+
+if TYPE_CHECKING:
+    from attachguard.policy import Policy
+
+NAME = "rtf"
+_KIND = "RTF document"
+# Classes whose mere presence is the exploit (rtfobj flags the same ones).
+_EXPLOITED = {
+    "equation.3": ("Equation Editor", ["CVE-2017-11882", "CVE-2018-0802"]),
+    "ole2link": ("OLE2Link", ["CVE-2017-0199"]),
+}
+_DDE = re.compile(rb"^\s*dde(auto)?\s", re.IGNORECASE)
+_NON_HEX = re.compile(rb"[^a-fA-F0-9]")
+# What rtfobj raises when it gives up on malformed input.
+_DAMAGED = (RuntimeError, ValueError, LookupError, AssertionError, struct.error)
+
+
+class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
+    """rtfobj's object parser, in linear time, also collecting field instructions.
+
+    rtfobj appends all text to immutable bytes and re-filters the whole object data at every
+    ``\\'`` symbol, which takes minutes on a few MB of pictures; here only object data and
+    field instructions are kept, in bytearrays that grow in place. Same results otherwise."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.fields: list[bytes] = []
+
+    def open_destination(self, destination: Any) -> None:
+        destination.data = bytearray()
+        destination.clean = 0  # the object data before this index is hex digits only
+
+    def _text(self, matchobject: re.Match[bytes]) -> None:
+        if self.current_destination.cword in (b"objdata", b"fldinst"):
+            self.current_destination.data += matchobject.group()
+
+    def bin(self, bindata: bytes) -> None:
+        if self.current_destination.cword == b"objdata":
+            self.current_destination.data += binascii.hexlify(bindata)
+
+    def control_symbol(self, matchobject: re.Match[bytes]) -> None:
+        if matchobject.group()[1:2] != b"'":
+            return
+        self.index += 2  # \'hh: the two characters after it are skipped, whatever they are
+        dest = self.current_destination
+        if dest.cword == b"objdata":
+            # Word drops the last hex digit before \'hh when it has read an odd number of them.
+            tail = _NON_HEX.sub(b"", dest.data[dest.clean :])
+            del dest.data[dest.clean :]
+            dest.data += tail
+            if len(dest.data) & 1:
+                del dest.data[-1]
+            dest.clean = len(dest.data)
+
+    def close_destination(self, destination: Any) -> None:
+        if destination.cword == b"fldinst":
+            self.fields.append(bytes(destination.data))
+        else:
+            super().close_destination(destination)
+
+
+def _class_name(obj: Any) -> str:
+    """The OLE class name, also read from objects rtfobj could not parse (as Word might)."""
+    raw = obj.class_name if obj.is_ole else b""
+    data = obj.rawdata or b""
+    if not obj.is_ole and len(data) >= 12:
+        length = int.from_bytes(data[8:12], "little")
+        raw = data[12 : 12 + min(length, 128)] if length > 0 else b""
+    return bytes(raw).split(b"\0")[0].decode("latin-1")
+
+
+class RtfEngine:
+    """Embedded objects and DDE fields in RTF documents."""
+
+    name = NAME
+
+    def __init__(self) -> None:
+        pass
+
+    def version(self) -> str:
+        return f"oletools {version('oletools')}"
+
+    def scan(self, item: Item, policy: Policy) -> Result:
+        result = Result()
+        if not rtfobj.is_rtf(item.data):
+            result.findings.append(finding(NAME, FindingCode.CORRUPT, f"damaged {_KIND}"))
+            return result
+        if b"\\objdata" not in item.data and b"\\fldinst" not in item.data:
+            return result
+        parser = _Parser(item.data)
+        try:
+            parser.parse()
+        except _DAMAGED:
+            result.findings.append(finding(NAME, FindingCode.CORRUPT, f"damaged {_KIND}"))
+        for index, obj in enumerate(parser.objects, start=1):
+            self._object(obj, f"object {index}", policy, result)
+        if any(_DDE.match(field) for field in parser.fields):
+            result.findings.append(finding(NAME, FindingCode.DDE, f"DDE field in the {_KIND}"))
+        return result
+
+    def _object(self, obj: Any, where: str, policy: Policy, result: Result) -> None:
+        """One OLE_OBJECT finding; the payload as a child."""
+        if not obj.is_ole and not obj.rawdata:
+            return  # an empty \objdata holds nothing
+        class_name = _class_name(obj)
+        label = safe_name(class_name, 60) if class_name else None
+        desc, cves = describe_clsid(obj.clsid or "")
+        for prefix, (name, known) in _EXPLOITED.items():
+            if class_name.lower().startswith(prefix):
+                desc, cves = name, sorted({*cves, *known})
+        if not obj.is_ole:
+            what = "damaged embedded object"
+        elif obj.format_id == oleobj.OleObject.TYPE_LINKED:
+            what = "linked object"
+        else:
+            what = "embedded object"
+        message = object_message(what, desc or label, cves, _KIND)
+        result.findings.append(
+            finding(NAME, FindingCode.OLE_OBJECT, message, label=label, location=where)
+        )
+        if obj.is_package and obj.olepkgdata:
+            name = safe_name(obj.filename or "package")
+            add_child(result, Child(f"{where}/{name}", bytes(obj.olepkgdata)), policy, NAME)
+        elif obj.oledata or obj.rawdata:
+            add_child(result, Child(where, bytes(obj.oledata or obj.rawdata)), policy, NAME)

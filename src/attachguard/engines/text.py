@@ -1,0 +1,186 @@
+"""Text engine: CSV and text cells a spreadsheet would run as a formula or a DDE command.
+
+A CSV opened in Excel runs any cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula;
+``=cmd|' /C calc'!A0`` starts a program through DDE, ``=HYPERLINK(...)`` and ``=WEBSERVICE(...)``
+send data out. Reports FORMULA_INJECTION with the cell ("row 3, column 2") for:
+
+- any text: a cell (line start, or after ``,`` ``;`` or a tab) that starts with a formula
+  character and holds a DDE command (``name|topic!item``) or ``DDE(``/``DDEAUTO(``;
+- CSV/TSV (by extension; by detected type when the name is neither .csv/.tsv nor .txt) also:
+  link and web functions (HYPERLINK, WEBSERVICE, IMPORTXML, ...) and any function call
+  (``=SUM(``, ``@SUM(``); plain numbers ("-12.50"), phone numbers ("+44 20 7946 0958"),
+  handles ("@alice") and list items ("- item (2)") pass.
+
+Leading spaces, tabs, CR and a double quote before the formula character do not hide it; a
+leading single quote (Excel's "this is text") does. Each cell is also checked as if split on the
+other usual delimiters, since Excel's delimiter depends on the reader's locale. Bytes are decoded
+as UTF-8, UTF-16/32 by byte-order mark, UTF-16 without one (by its NUL bytes), else Latin-1.
+The whole file is examined (a cell's first 8,192 characters: Excel runs no longer formula); at
+most five cells are reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from attachguard.codes import FindingCode
+from attachguard.engines.base import Item, Result, finding
+from attachguard.report import Finding
+
+if TYPE_CHECKING:
+    from attachguard.policy import Policy
+
+MAX_FINDINGS = 5
+MAX_FORMULA = 8192  # Excel's limit on a formula's length: a longer cell is never run
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_FORMULA = "=+-@"
+# A DDE command is application|topic!item, the topic quoted or one word: =cmd|' /C calc'!A0.
+# The application name follows an operator (or the formula character itself), never a space
+# alone, so "- item 2 missing | see photo!" is not one.
+_PIPE = r"[A-Za-z][\w.]*\|(?:'[^'\n]{0,500}'|\"[^\"\n]{0,500}\"|[^\s'\"!|]{1,500})!"
+_DDE_PIPE = re.compile(r"[=+\-*/&^@(,;]\s*" + _PIPE)
+_DDE_CALL = re.compile(r"\bDDE(?:AUTO)?\(", re.IGNORECASE)
+_RISKY = re.compile(
+    r"\b(HYPERLINK|WEBSERVICE|IMPORTXML|IMPORTDATA|IMPORTHTML|IMPORTFEED|IMPORTRANGE|IMAGE|"
+    r"FILTERXML|CALL|REGISTER|REGISTER\.ID|EXEC|RTD)\(",
+    re.IGNORECASE,
+)
+_CALL = re.compile(r"(?:=\s*|[+\-@])[A-Za-z_][\w.]*\(")
+_SPLIT = re.compile(r"[,;\t]")
+# Text files: a formula character at a cell start, then a DDE command on the same line.
+_TEXT_DDE = re.compile(
+    r"(?:^|[,;\t])[ \t\"]*[=+\-@]"
+    r"(?:(?:[^\n]{0,200}?[=+\-*/&^@(,;])?\s*" + _PIPE + r"|[^\n]{0,200}?\bDDE(?:AUTO)?\()",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def decode(data: bytes) -> str:
+    """The text in ``data``: by byte-order mark, UTF-16 by NUL bytes, UTF-8, else Latin-1."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, errors="replace")
+    sample = data[:4096]
+    if sample.count(0) > len(sample) // 4:  # UTF-16 without a byte-order mark
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        return data.decode("utf-16-le" if odd > even else "utf-16-be", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def classify(cell: str) -> str | None:
+    """Why ``cell`` is dangerous in a spreadsheet, in words; None if it is not."""
+    if "|" not in cell and "(" not in cell:
+        return None  # every pattern below needs one of these: the fast path for most cells
+    value = cell.lstrip(' \t\r\n"')[:MAX_FORMULA]
+    if not value or value[0] not in _FORMULA:
+        return None
+    pipe, call = "|" in value and "!" in value, "(" in value
+    if (pipe and _DDE_PIPE.search(value)) or (call and _DDE_CALL.search(value)):
+        return "a formula that runs a command (DDE)"
+    if not call:
+        return None
+    if match := _RISKY.search(value):
+        return f"a formula calling {match.group(1).upper()}, which can open links or send data out"
+    if _CALL.match(value):
+        return "a spreadsheet formula"
+    return None
+
+
+def _delimiter(text: str, item: Item) -> str:
+    first = text[:16].lower()
+    if first.startswith("sep=") and len(first) > 4:  # Excel's own delimiter directive
+        return first[4]
+    if item.extension == ".tsv" or item.type.label == "tsv":
+        return "\t"
+    sample = text[:16384].rsplit("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _is_spreadsheet(item: Item) -> bool:
+    """CSV rules for .csv/.tsv names; a .txt name gets only the DDE rule, whatever Magika says;
+    anything else (members of other files) goes by the detected type."""
+    if item.extension in (".csv", ".tsv", ".txt"):
+        return item.extension != ".txt"
+    return item.type.label in ("csv", "tsv")
+
+
+class TextEngine:
+    """Finds formula and DDE injection in CSV and text files; see the module docstring."""
+
+    name = "text"
+
+    def __init__(self) -> None:
+        pass
+
+    def version(self) -> str:
+        return "attachguard text 1"
+
+    def scan(self, item: Item, policy: Policy) -> Result:
+        if item.data[:3] == b"ID;" and _is_spreadsheet(item):
+            # Excel opens a "CSV" that starts with ID; as SYLK, whose cells can hold Excel 4
+            # macro formulas (EXEC, CALL) that Magika cannot tell from CSV.
+            message = "SYLK spreadsheet posing as CSV (it can carry Excel 4 macros)"
+            return Result([finding(self.name, FindingCode.XLM_MACRO, message)])
+        text = decode(item.data)
+        if "|" not in text and "(" not in text:
+            return Result()
+        if _is_spreadsheet(item):
+            hits = self._cells(text, _delimiter(text, item))
+            what = "CSV cell with"
+        else:
+            hits = self._lines(text)
+            what = "text a spreadsheet would run as"
+        findings: list[Finding] = []
+        for reason, where in hits:
+            message = f"{what} {reason}"
+            findings.append(
+                finding(self.name, FindingCode.FORMULA_INJECTION, message, location=where)
+            )
+            if len(findings) >= MAX_FINDINGS:
+                break
+        return Result(findings)
+
+    def _cells(self, text: str, delimiter: str) -> Iterator[tuple[str, str]]:
+        """Dangerous cells as (reason, "row R, column C"); a file the csv module cannot read
+        (a NUL byte, a field past its size limit) is checked line by line instead."""
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        row = 0
+        try:
+            for row, fields in enumerate(reader, 1):
+                for column, field in enumerate(fields, 1):
+                    if "|" not in field and "(" not in field:
+                        continue  # the fast path: nothing dangerous without one of these
+                    reason = classify(field) or next(
+                        filter(None, map(classify, _SPLIT.split(field)[1:])), None
+                    )
+                    if reason:
+                        yield reason, f"row {row}, column {column}"
+        except csv.Error:
+            for number, line in enumerate(text.splitlines()[max(0, row - 1) :], max(1, row)):
+                reason = next(filter(None, map(classify, _SPLIT.split(line))), None)
+                if reason:
+                    yield reason, f"line {number}"
+
+    def _lines(self, text: str) -> Iterator[tuple[str, str]]:
+        calls = _DDE_CALL.search(text) is not None
+        for number, line in enumerate(text.split("\n"), 1):
+            # Cheap tests first: a command needs "|" and "!", a DDE call "DDE(".
+            candidate = ("|" in line and "!" in line) or (calls and _DDE_CALL.search(line))
+            if candidate and _TEXT_DDE.search(line):
+                yield "a command (DDE)", f"line {number}"

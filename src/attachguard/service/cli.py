@@ -1,0 +1,123 @@
+"""`attachguard serve`: the self-hosted attachment service on its embedded defaults.
+
+Registered in the main CLI as ``main.add_command(serve)``; also runnable on its own with
+``python -m attachguard.service.cli``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import click
+
+from attachguard.policy import PolicyError
+from attachguard.service.settings import Settings, SettingsError
+
+API_KEY_ENV = "ATTACHGUARD_API_KEY"
+
+
+class ServeError(click.ClickException):
+    """A configuration the service refuses: printed as ``Error: …``, exit status 2."""
+
+    exit_code = 2
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--data",
+    "data_dir",
+    default="attachguard-data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for files (staging/final) and the SQLite metadata.",
+)
+@click.option("--policy", "policy_path", type=click.Path(path_type=Path), help="Policy YAML.")
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="Metadata in this database instead of SQLite, e.g. postgresql://user@host/db "
+    "(replicas behind a load balancer share it).",
+)
+@click.option(
+    "--s3-bucket",
+    metavar="BUCKET",
+    help="Keep files in this S3 bucket (credentials, region and AWS_ENDPOINT_URL for MinIO "
+    "come from boto3's standard settings).",
+)
+@click.option("--s3-prefix", default="", metavar="PREFIX", help="Key prefix inside the bucket.")
+@click.option(
+    "--api-key",
+    envvar=API_KEY_ENV,
+    metavar="KEY",
+    help=f"Require 'Authorization: Bearer KEY' on the API (or ${API_KEY_ENV}); mandatory "
+    "when listening on anything but loopback.",
+)
+@click.option(
+    "--clamd",
+    metavar="SOCKET",
+    help="clamd address (/path.sock or host:port); default: the system clamd, else a private "
+    "one started and stopped with the service.",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Files scanned at once.",
+)
+@click.option("--log-file-names", is_flag=True, help="Show file names in logs and dashboard.")
+def serve(
+    host: str,
+    port: int,
+    data_dir: Path,
+    policy_path: Path | None,
+    database_url: str | None,
+    s3_bucket: str | None,
+    s3_prefix: str,
+    api_key: str | None,
+    clamd: str | None,
+    workers: int,
+    log_file_names: bool,
+) -> None:
+    """Run the attachment service: upload → staging → scan → final (or deleted), a chat test
+    page at /, a dashboard at /dashboard and the API at /docs."""
+    import uvicorn
+
+    from attachguard.service.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            policy_path=policy_path,
+            database_url=database_url,
+            s3_bucket=s3_bucket,
+            s3_prefix=s3_prefix,
+            api_key=api_key or None,
+            clamd=clamd,
+            workers=workers,
+            log_file_names=log_file_names,
+        )
+        app = create_app(settings)
+    except (SettingsError, PolicyError) as exc:
+        raise ServeError(str(exc)) from exc
+    if settings.api_key is None:
+        os.environ.pop(API_KEY_ENV, None)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,  # request lines carry ids only, but stay quiet by default
+        timeout_graceful_shutdown=3,  # open event streams would otherwise hold shutdown
+    )
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,239 @@
+"""Attachment metadata in SQL: SQLite in the data folder by default, PostgreSQL for replicas.
+
+One table, written with SQLAlchemy Core. Every status change is a conditional UPDATE (``WHERE
+status = 'IN_PROGRESS'``), so two replicas scanning the same file cannot flip a verdict, and a
+scan is *claimed* with a lease so a crashed replica's work is taken over once the lease runs out.
+Rows never hold file contents; ``file_name`` is the user's name, shown to the chat's parties and
+never used as a path.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+IN_PROGRESS, APPROVED, REJECTED = "IN_PROGRESS", "APPROVED", "REJECTED"
+
+metadata = MetaData()
+attachments = Table(
+    "attachguard_attachments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("chat_id", String(128), index=True),
+    Column("sender", String(64)),
+    Column("file_name", String(255), nullable=False),
+    Column("ext", String(16), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("settled", Boolean, nullable=False, default=False),
+    Column("staging_key", String(900), nullable=False),
+    Column("final_key", String(900), nullable=False),
+    Column("created_at", Float, nullable=False, index=True),
+    Column("updated_at", Float, nullable=False),
+    Column("owner", String(64)),
+    Column("lease_until", Float),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("reason_codes", String(400)),
+    Column("report", Text),
+)
+
+
+@dataclass
+class Record:
+    """One attachment's metadata row."""
+
+    id: str
+    chat_id: str | None
+    sender: str | None
+    file_name: str
+    ext: str
+    size: int
+    sha256: str
+    status: str
+    settled: bool
+    staging_key: str
+    final_key: str
+    created_at: float
+    updated_at: float
+    attempts: int = 0
+    report: dict[str, Any] | None = field(default=None)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Record:
+        m = row._mapping
+        return cls(
+            id=m["id"],
+            chat_id=m["chat_id"],
+            sender=m["sender"],
+            file_name=m["file_name"],
+            ext=m["ext"],
+            size=m["size"],
+            sha256=m["sha256"],
+            status=m["status"],
+            settled=bool(m["settled"]),
+            staging_key=m["staging_key"],
+            final_key=m["final_key"],
+            created_at=m["created_at"],
+            updated_at=m["updated_at"],
+            attempts=m["attempts"] or 0,
+            report=json.loads(m["report"]) if m["report"] else None,
+        )
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for ``url``; plain ``postgresql://`` URLs use psycopg 3 (the one installed)."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            url = "postgresql+psycopg://" + url[len(scheme) :]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _wal(conn: Any, _record: Any) -> None:
+            # WAL lets the page and the workers read while a scan result is written
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """The metadata store. Thread-safe (one SQLAlchemy engine, a connection per call)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = engine_for(url)
+        self.kind = self.engine.dialect.name
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def insert(self, record: Record, owner: str, lease_until: float) -> None:
+        values = {k: v for k, v in record.__dict__.items() if k not in {"report"}} | {
+            "owner": owner,
+            "lease_until": lease_until,
+            "report": None,
+            "reason_codes": None,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(attachments.insert().values(**values))
+
+    def get(self, id: str) -> Record | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(attachments).where(attachments.c.id == id)).first()
+        return Record.from_row(row) if row else None
+
+    def claim(self, id: str, owner: str, lease_until: float) -> Record | None:
+        """Take the scan of ``id`` when it is still IN_PROGRESS and nobody else holds a live
+        lease; the record, or None when it is not ours to scan."""
+        now = time.time()
+        t = attachments.c
+        stmt = (
+            update(attachments)
+            .where(t.id == id, t.status == IN_PROGRESS)
+            .where((t.owner == owner) | (t.lease_until.is_(None)) | (t.lease_until < now))
+            .values(owner=owner, lease_until=lease_until, attempts=t.attempts + 1)
+        )
+        with self.engine.begin() as conn:
+            if conn.execute(stmt).rowcount != 1:
+                return None
+        return self.get(id)
+
+    def decide(self, id: str, status: str, report: dict[str, Any], codes: list[str]) -> bool:
+        """IN_PROGRESS → ``status`` (not yet settled); False when it was already decided."""
+        t = attachments.c
+        stmt = (
+            update(attachments)
+            .where(t.id == id, t.status == IN_PROGRESS)
+            .values(
+                status=status,
+                settled=False,
+                report=json.dumps(report),
+                reason_codes=",".join(sorted(set(codes)))[:400],
+                updated_at=time.time(),
+                lease_until=None,
+            )
+        )
+        with self.engine.begin() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
+
+    def settle(self, id: str) -> None:
+        """The store now matches the status (staging gone; final present only if approved)."""
+        stmt = update(attachments).where(attachments.c.id == id).values(settled=True)
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def release_all(self) -> int:
+        """Drop every lease (single-instance start-up: nobody else can be scanning)."""
+        t = attachments.c
+        stmt = update(attachments).where(t.status == IN_PROGRESS).values(lease_until=None)
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount)
+
+    def orphans(self, limit: int = 500) -> list[Record]:
+        """Work left behind: IN_PROGRESS rows with no live lease, and decided rows whose store
+        clean-up did not finish."""
+        now = time.time()
+        t = attachments.c
+        stale = (t.status == IN_PROGRESS) & (t.lease_until.is_(None) | (t.lease_until < now))
+        unsettled = (t.status != IN_PROGRESS) & (t.settled.is_(False))
+        stmt = select(attachments).where(stale | unsettled).order_by(t.created_at).limit(limit)
+        with self.engine.connect() as conn:
+            return [Record.from_row(r) for r in conn.execute(stmt)]
+
+    def chat(self, chat_id: str, limit: int = 200) -> list[Record]:
+        t = attachments.c
+        stmt = select(attachments).where(t.chat_id == chat_id).order_by(t.created_at).limit(limit)
+        with self.engine.connect() as conn:
+            return [Record.from_row(r) for r in conn.execute(stmt)]
+
+    def recent(self, limit: int = 50) -> list[Record]:
+        stmt = select(attachments).order_by(attachments.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [Record.from_row(r) for r in conn.execute(stmt)]
+
+    def since(self, t0: float) -> list[tuple[float, str, str | None]]:
+        """(updated_at, status, rejecting codes) of every decision since ``t0``, for the chart."""
+        t = attachments.c
+        stmt = select(t.updated_at, t.status, t.reason_codes).where(
+            t.updated_at >= t0, t.status != IN_PROGRESS
+        )
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2]) for r in conn.execute(stmt)]
+
+    def counts(self) -> dict[str, int]:
+        t = attachments.c
+        stmt = select(t.status, func.count()).group_by(t.status)
+        with self.engine.connect() as conn:
+            return {str(r[0]): int(r[1]) for r in conn.execute(stmt)}
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except Exception:  # health check: any failure means "not reachable"
+            return False
+        return True

@@ -1,0 +1,84 @@
+"""Server-sent events per chat: each attachment's status changes, as they happen.
+
+Scan threads call `EventHub.publish`; it hands the event to the event loop, which copies it into
+each subscriber's queue. A subscriber's queue is bounded: a client too slow to read loses
+events rather than growing memory, and the stream re-reads the chat from the database every few
+seconds anyway — which is also how a change made by another replica reaches this one's clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+HEARTBEAT_SECONDS = 2.0
+
+
+class EventHub:
+    """Fan-out of attachment events to the streams open on each chat."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Deliver events on ``loop`` (the server's loop, set at start-up)."""
+        self._loop = loop
+
+    @property
+    def streams(self) -> int:
+        return sum(len(s) for s in self._subscribers.values())
+
+    def publish(self, chat_id: str | None, event: dict[str, Any]) -> None:
+        """Send ``event`` to the chat's streams; callable from any thread."""
+        if chat_id is None or self._loop is None or self._loop.is_closed():
+            return
+        # the loop may close between the check and the call (shutdown): nobody is listening then
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._deliver, chat_id, event)
+
+    def _deliver(self, chat_id: str, event: dict[str, Any]) -> None:
+        for q in list(self._subscribers.get(chat_id, ())):
+            if not q.full():
+                q.put_nowait(event)
+
+    async def stream(
+        self,
+        chat_id: str,
+        snapshot: Callable[[], list[dict[str, Any]]],
+        heartbeat: float = HEARTBEAT_SECONDS,
+    ) -> AsyncIterator[str]:
+        """The SSE text for one client: the chat's attachments now, then every change.
+        ``snapshot`` reads the chat's attachments (it runs in a thread: it queries the
+        database); every ``heartbeat`` seconds without events, it runs again and any change
+        it shows is sent, so nothing is missed."""
+        q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=256)
+        self._subscribers[chat_id].add(q)
+        sent: dict[str, str] = {}
+        try:
+            yield "retry: 2000\n\n"
+            while True:
+                for item in await asyncio.to_thread(snapshot):
+                    if sent.get(item["id"]) != item["status"]:
+                        sent[item["id"]] = item["status"]
+                        yield _format(item)
+                try:
+                    while True:
+                        event = await asyncio.wait_for(q.get(), timeout=heartbeat)
+                        if sent.get(event["id"]) != event["status"]:
+                            sent[event["id"]] = event["status"]
+                            yield _format(event)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+        finally:
+            self._subscribers[chat_id].discard(q)
+            if not self._subscribers[chat_id]:
+                del self._subscribers[chat_id]
+
+
+def _format(event: dict[str, Any]) -> str:
+    return f"event: attachment\nid: {event['id']}\ndata: {json.dumps(event)}\n\n"

@@ -1,0 +1,60 @@
+"""What `/healthz` and the dashboard report: clamd, signatures, store, database, engines."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from typing import Any
+
+from attachguard.service.state import Service
+
+_SIGNATURE_DATE = re.compile(r"^ClamAV [^/]+/(\d+)/(.+)$")
+
+
+def signatures(version: str) -> dict[str, Any]:
+    """The signature version and age from clamd's VERSION line (absent with test signatures)."""
+    match = _SIGNATURE_DATE.match(version.strip())
+    if not match:
+        return {"version": None, "date": None, "age_hours": None}
+    try:
+        date = datetime.strptime(match.group(2).strip(), "%a %b %d %H:%M:%S %Y")
+    except ValueError:
+        return {"version": match.group(1), "date": match.group(2), "age_hours": None}
+    age = (time.time() - date.timestamp()) / 3600
+    return {"version": match.group(1), "date": date.isoformat(), "age_hours": round(age, 1)}
+
+
+def check(svc: Service) -> dict[str, Any]:
+    """Every check with its result; ``ok`` is False when any required one failed."""
+    checks: dict[str, Any] = {}
+    if svc.clamd is not None:
+        reachable = svc.clamd.ping()
+        clamd: dict[str, Any] = {"ok": reachable, "source": svc.clamd_description}
+        if reachable:
+            try:
+                version = svc.clamd.version()
+                clamd["version"] = version
+                clamd["signatures"] = signatures(version)
+            except Exception as exc:  # informative only; PING already answered
+                clamd["version"] = f"unavailable ({type(exc).__name__})"
+        clamd["test_signatures_only"] = svc.test_signatures
+        checks["clamd"] = clamd
+    else:
+        checks["clamd"] = {"ok": True, "source": svc.clamd_description}
+    probe = f"health/{svc.lifecycle.owner}"
+    try:
+        svc.store.put(probe, b"ok")
+        svc.store.delete(probe)
+        checks["storage"] = {"ok": True, "where": svc.store.describe()}
+    except Exception as exc:  # any failure means the store is not writable
+        checks["storage"] = {"ok": False, "error": type(exc).__name__}
+    checks["database"] = {"ok": svc.db.ping(), "kind": svc.db.kind}
+    checks["queue"] = {"ok": not svc.worker.full(), "waiting": svc.worker.depth}
+    moderation = {k: v for k, v in svc.versions.items() if "moderation" in k}
+    checks["moderation"] = {"ok": True, "engines": moderation or "not configured"}
+    return {
+        "ok": all(c["ok"] for c in checks.values()),
+        "checks": checks,
+        "engines": svc.versions,
+    }

@@ -1,0 +1,232 @@
+"""The attachment lifecycle, as Amazon Connect runs it: staging → scan → final, or deleted.
+
+States: ``IN_PROGRESS`` (bytes in staging only; nobody may read them) → ``APPROVED`` (copied to
+the final key, then removed from staging) or ``REJECTED`` (removed from staging *and* final; only
+the report is kept). Each step is ordered so that a crash at any point is repaired by running
+the same step again:
+
+- approve: copy staging→final, record APPROVED (unsettled), delete staging, mark settled;
+- reject: record REJECTED (unsettled; content is refused from here on), delete both, settle.
+
+Keys follow Connect's layout, ``{staging|final}/connect/<alias>/Attachments/chat/YYYY/MM/DD/
+<id>_<YYYYMMDDTHH:MM>_UTC.<ext>``; the extension is reduced to ``[a-z0-9]`` and the user's file
+name never appears in a key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from hashlib import sha256
+from pathlib import PurePosixPath
+from typing import Any, Protocol
+
+from attachguard.codes import Action
+from attachguard.report import Report
+from attachguard.service.db import APPROVED, IN_PROGRESS, REJECTED, Database, Record
+from attachguard.storage import NotFound, ObjectStore
+
+log = logging.getLogger("attachguard.service")
+
+MAX_ATTEMPTS = 3
+# Test hook: seconds each scan waits before it starts, so a test can kill the service mid-scan.
+SCAN_DELAY_ENV = "ATTACHGUARD_TEST_SCAN_DELAY"
+
+
+class ScanFn(Protocol):
+    def scan(self, data: bytes, name: str) -> Report: ...
+
+
+class NotAvailable(Exception):
+    """The content cannot be served; ``status`` says why (IN_PROGRESS or REJECTED)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def extension(name: str) -> str:
+    """The file name's extension, lower-case, letters and digits only (``.bin`` otherwise)."""
+    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ".bin"
+
+
+def clean_name(name: str | None) -> str:
+    """The last path segment of a user's file name, without control characters (display only)."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    return base[:255] or "attachment"
+
+
+def object_keys(alias: str, id: str, created: datetime, ext: str) -> tuple[str, str]:
+    """(staging key, final key) in Connect's layout."""
+    stamp = created.strftime("%Y%m%dT%H:%M")
+    day = created.strftime("%Y/%m/%d")
+    base = f"connect/{alias}/Attachments/chat/{day}/{id}_{stamp}_UTC{ext}"
+    return f"staging/{base}", f"final/{base}"
+
+
+def rejecting_codes(report: Report) -> list[str]:
+    """The finding codes that made ``report`` REJECTED (for metrics and the dashboard)."""
+    return [f.code.name for f in report.findings if report.actions[f.code] is Action.REJECT]
+
+
+def _failed_report(name: str, size: int, digest: str, reason: str) -> dict[str, Any]:
+    """A report for a file that could not be scanned at all (fail closed)."""
+    return {
+        "file": name,
+        "status": REJECTED,
+        "reasons": [reason],
+        "size": size,
+        "sha256": digest,
+        "type": {"label": "unknown", "mime": "application/octet-stream", "group": "unknown"},
+        "findings": [],
+        "timings_ms": {},
+    }
+
+
+class Lifecycle:
+    """Moves attachments through their states. Thread-safe; holds no per-file state."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        db: Database,
+        scanner: ScanFn,
+        *,
+        alias: str = "attachguard",
+        lease_seconds: float = 120.0,
+        on_change: Callable[[Record], None] = lambda record: None,
+        on_verdict: Callable[[dict[str, Any], list[str]], None] = lambda report, codes: None,
+        log_file_names: bool = False,
+    ) -> None:
+        self.store = store
+        self.db = db
+        self.scanner = scanner
+        self.alias = alias
+        self.lease_seconds = lease_seconds
+        self.owner = uuid.uuid4().hex  # this process's identity in scan leases
+        self.on_change = on_change
+        self.on_verdict = on_verdict
+        self.log_file_names = log_file_names
+        self._delay = float(os.environ.get(SCAN_DELAY_ENV, "0") or 0)
+
+    def _shown(self, record: Record) -> str:
+        return f"{record.id} ({record.file_name!r})" if self.log_file_names else record.id
+
+    def accept(
+        self, data: bytes, name: str | None, chat_id: str | None, sender: str | None
+    ) -> Record:
+        """Store an upload in staging and record it IN_PROGRESS (leased to this process)."""
+        now = datetime.now(UTC)
+        id = str(uuid.uuid4())
+        name = clean_name(name)
+        ext = extension(name)
+        staging, final = object_keys(self.alias, id, now, ext)
+        record = Record(
+            id=id,
+            chat_id=chat_id,
+            sender=sender,
+            file_name=name,
+            ext=ext,
+            size=len(data),
+            sha256=sha256(data).hexdigest(),
+            status=IN_PROGRESS,
+            settled=False,
+            staging_key=staging,
+            final_key=final,
+            created_at=now.timestamp(),
+            updated_at=now.timestamp(),
+        )
+        self.store.put(staging, data)
+        self.db.insert(record, self.owner, time.time() + self.lease_seconds)
+        log.info("attachment %s received: %d bytes in staging", self._shown(record), len(data))
+        self.on_change(record)
+        return record
+
+    def process(self, id: str) -> Record | None:
+        """Scan ``id`` if it is ours to scan, then approve or reject it. Store and database
+        errors propagate: the lease runs out and the sweep tries again."""
+        record = self.db.claim(id, self.owner, time.time() + self.lease_seconds)
+        if record is None:
+            return self.db.get(id)
+        if record.attempts > MAX_ATTEMPTS:
+            reason = f"the file could not be scanned after {MAX_ATTEMPTS} attempts"
+            report = _failed_report(record.file_name, record.size, record.sha256, reason)
+            return self._decide(record, REJECTED, report, ["SCAN_FAILED"])
+        try:
+            data = self.store.get(record.staging_key)
+        except NotFound:
+            reason = "the file was lost from staging before it could be scanned"
+            report = _failed_report(record.file_name, record.size, record.sha256, reason)
+            return self._decide(record, REJECTED, report, ["LOST"])
+        if sha256(data).hexdigest() != record.sha256:
+            reason = "the stored file changed after it was uploaded"
+            report = _failed_report(record.file_name, record.size, record.sha256, reason)
+            return self._decide(record, REJECTED, report, ["CHANGED"])
+        if self._delay:
+            time.sleep(self._delay)
+        try:
+            result = self.scanner.scan(data, record.file_name)
+        except Exception as exc:  # fail closed: a scanner crash rejects, never approves
+            log.exception("scan of %s failed", record.id)
+            reason = f"the scan failed ({type(exc).__name__})"
+            report = _failed_report(record.file_name, record.size, record.sha256, reason)
+            return self._decide(record, REJECTED, report, ["SCAN_FAILED"])
+        codes = rejecting_codes(result)
+        if result.approved:
+            self.store.copy(record.staging_key, record.final_key)
+            return self._decide(record, APPROVED, result.to_dict(), [])
+        return self._decide(record, REJECTED, result.to_dict(), codes)
+
+    def _decide(
+        self, record: Record, status: str, report: dict[str, Any], codes: list[str]
+    ) -> Record | None:
+        if not self.db.decide(record.id, status, report, codes):
+            return self.db.get(record.id)  # someone else decided first; theirs stands
+        self.on_verdict(report, codes)
+        decided = self.settle(record.id)
+        log.info("attachment %s %s %s", self._shown(record), status, "; ".join(codes))
+        if decided is not None:
+            self.on_change(decided)
+        return decided
+
+    def settle(self, id: str) -> Record | None:
+        """Make the store match a decided status; safe to repeat after a crash."""
+        record = self.db.get(id)
+        if record is None or record.status == IN_PROGRESS:
+            return record
+        if record.status == APPROVED:
+            if not self.store.exists(record.final_key):
+                self.store.copy(record.staging_key, record.final_key)
+            self.store.delete(record.staging_key)
+        else:
+            self.store.delete(record.staging_key)
+            self.store.delete(record.final_key)
+        self.db.settle(id)
+        record.settled = True
+        return record
+
+    def content(self, id: str) -> tuple[Record, bytes] | None:
+        """The bytes of an APPROVED attachment; None when unknown, `NotAvailable` otherwise."""
+        record = self.db.get(id)
+        if record is None:
+            return None
+        if record.status != APPROVED:
+            raise NotAvailable(record.status)
+        return record, self.store.get(record.final_key)
+
+    def recover(self) -> list[str]:
+        """Finish interrupted clean-ups and return the IN_PROGRESS ids that need a scan."""
+        pending = []
+        for record in self.db.orphans():
+            if record.status == IN_PROGRESS:
+                pending.append(record.id)
+            else:
+                self.settle(record.id)
+        return pending

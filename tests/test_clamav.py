@@ -1,0 +1,353 @@
+"""The malware engine against a real private clamd on the generated test signature set."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import socket
+import subprocess
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+
+from attachguard.clamav.client import (
+    ClamdAnswer,
+    ClamdClient,
+    ClamdError,
+    ClamdSizeLimitError,
+    parse_address,
+    parse_scan_reply,
+)
+from attachguard.clamav.daemon import PrivateClamd, official_database
+from attachguard.clamav.signatures import (
+    CLAM_EXE_SHA256,
+    EICAR,
+    TESTFILES,
+    build_test_database,
+)
+from attachguard.codes import FindingCode
+from attachguard.engines.base import Item, Result
+from attachguard.engines.clamav import ClamAVEngine, describe_version
+from attachguard.pipeline import Scanner
+from attachguard.policy import Policy
+from attachguard.report import UNKNOWN_TYPE, FileType, Status
+from support.clamd import requires_clamd
+
+CLEAN = b"Order 1234: two blue mugs, one broken on arrival. Photo attached.\n" * 50
+
+
+def zipped(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def scan(engine: ClamAVEngine, data: bytes, policy: Policy, name: str = "upload.bin") -> Result:
+    return engine.scan(Item(name, data, UNKNOWN_TYPE), policy)
+
+
+def sample(name: str) -> bytes:
+    path = TESTFILES / name
+    if not path.is_file():
+        pytest.fail(f"{path} missing (apt-get install clamav-testfiles)")
+    return path.read_bytes()
+
+
+# --- no daemon needed -------------------------------------------------------------------------
+
+
+def test_test_database_is_idempotent(tmp_path: Path) -> None:
+    db = build_test_database(tmp_path / "db")
+    files = sorted(db.iterdir())
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
+    assert set(before) == {"attachguard-test.ndb", "attachguard-test.hdb"}
+    assert build_test_database(tmp_path / "db") == db
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in db.iterdir()} == before
+    assert EICAR.hex() in before["attachguard-test.ndb"][0].decode()
+
+
+def test_clam_exe_hash_matches_debian_testfile() -> None:
+    assert hashlib.sha256(sample("clam.exe")).hexdigest() == CLAM_EXE_SHA256
+
+
+def test_parse_address() -> None:
+    assert parse_address("/run/clamd.sock")[1] == "/run/clamd.sock"
+    assert parse_address("unix:/run/clamd.sock")[1] == "/run/clamd.sock"
+    assert parse_address("tcp:10.0.0.5:3310")[1] == ("10.0.0.5", 3310)
+    assert parse_address("clamd.internal:3310")[1] == ("clamd.internal", 3310)
+    assert parse_address("[::1]:3310")[1] == ("::1", 3310)
+    with pytest.raises(ValueError, match="not a clamd address"):
+        parse_address("clamd")
+
+
+def test_parse_scan_reply() -> None:
+    assert parse_scan_reply("stream: OK") == ClamdAnswer(None)
+    assert parse_scan_reply("stream: Win.Test.EICAR_HDB-1 FOUND").signature == (
+        "Win.Test.EICAR_HDB-1"
+    )
+    with pytest.raises(ClamdSizeLimitError):
+        parse_scan_reply("INSTREAM size limit exceeded. ERROR")
+    with pytest.raises(ClamdError, match="answered"):
+        parse_scan_reply("stream: Can't allocate memory ERROR")
+    with pytest.raises(ClamdError, match="unexpected"):
+        parse_scan_reply("stream:")
+
+
+def test_describe_version() -> None:
+    official = "ClamAV 1.4.6/27470/Tue Nov 24 09:30:00 2026"
+    assert describe_version(official) == "ClamAV 1.4.6, signatures 27470 (Tue Nov 24 09:30:00 2026)"
+    assert describe_version("ClamAV 1.4.6") == "ClamAV 1.4.6 (no official signatures loaded)"
+
+
+def test_unreachable_clamd(tmp_path: Path, policy: Policy) -> None:
+    client = ClamdClient(str(tmp_path / "nobody.sock"), timeout=2)
+    assert client.ping() is False
+    assert ClamdClient("tcp:127.0.0.1:1", timeout=2).ping() is False
+    with pytest.raises(ClamdError, match="unreachable"):
+        client.instream(CLEAN)
+    with pytest.raises(ClamdError):
+        client.version()
+    with pytest.raises(ClamdError):
+        scan(ClamAVEngine(client), EICAR, policy)
+
+
+def test_official_database_detection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert official_database(tmp_path / "missing") is None
+    (tmp_path / "daily.cld").write_bytes(b"")
+    assert official_database(tmp_path) is None
+    (tmp_path / "main.cvd").write_bytes(b"")
+    assert official_database(tmp_path) == tmp_path
+    assert PrivateClamd(tmp_path / "w", database=tmp_path).database_kind == "official"
+
+    monkeypatch.setattr("attachguard.clamav.daemon.official_database", lambda *a: None)
+    fallback = PrivateClamd(tmp_path / "w2")
+    assert fallback.database_kind == "test"
+    assert (fallback.database / "attachguard-test.ndb").is_file()
+
+
+class _FlakyClamd:
+    """A stand-in clamd on a Unix socket that hangs up on the first ``drops`` connections
+    without answering (as a restarting clamd does), then answers ``stream: OK``."""
+
+    def __init__(self, path: Path, drops: int) -> None:
+        self.path, self.drops, self.connections = str(path), drops, 0
+        self.server = socket.socket(socket.AF_UNIX)
+        self.server.bind(self.path)
+        self.server.listen()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                self.connections += 1
+                if self.connections <= self.drops:
+                    continue
+                data = b""
+                while not data.endswith(b"\0\0\0\0"):  # the zero-length chunk ends the stream
+                    data += conn.recv(65536)
+                conn.sendall(b"stream: OK\0")
+
+
+@pytest.mark.parametrize(("drops", "ok"), [(1, True), (2, False)])
+def test_one_retry_on_a_dropped_connection(tmp_path: Path, drops: int, ok: bool) -> None:
+    fake = _FlakyClamd(tmp_path / "flaky.sock", drops)
+    client = ClamdClient(fake.path, timeout=5)
+    try:
+        if ok:
+            assert client.instream(CLEAN) == ClamdAnswer(None)
+        else:
+            with pytest.raises(ClamdError, match="unreachable"):
+                client.instream(CLEAN)
+    finally:
+        fake.server.close()
+    assert fake.connections == 2
+
+
+def test_silent_clamd_times_out(tmp_path: Path) -> None:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "silent.sock"))
+    server.listen()  # accepts into the backlog and never answers
+    try:
+        with pytest.raises(ClamdError, match="no answer"):
+            ClamdClient(str(tmp_path / "silent.sock"), timeout=0.5).instream(CLEAN)
+    finally:
+        server.close()
+
+
+# --- against the session's private clamd ------------------------------------------------------
+
+
+def test_ping_and_version(clamd_client: ClamdClient, clamd_daemon: PrivateClamd) -> None:
+    assert clamd_daemon.database_kind == "test"
+    assert clamd_client.ping() is True
+    assert clamd_client.version().startswith("ClamAV 1.")
+    assert ClamAVEngine(clamd_client).version().endswith("(no official signatures loaded)")
+
+
+def test_eicar(clamd_client: ClamdClient, policy: Policy) -> None:
+    [f] = scan(ClamAVEngine(clamd_client), EICAR, policy, "eicar.txt").findings
+    assert f.code is FindingCode.MALWARE
+    assert f.message == "EICAR test signature"
+    assert f.label is not None and f.label.startswith("Eicar-Test-Signature")
+    assert f.engine == "clamav"
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_eicar_nested_in_zips(clamd_client: ClamdClient, policy: Policy, depth: int) -> None:
+    data = zipped("eicar.com", EICAR)
+    for _ in range(depth - 1):
+        data = zipped("inner.zip", data)
+    [f] = scan(ClamAVEngine(clamd_client), data, policy, "photos.zip").findings
+    assert (f.code, f.message) == (FindingCode.MALWARE, "EICAR test signature")
+
+
+@pytest.mark.parametrize("name", ["clam.exe", "clam.zip", "clam.pdf", "clam.7z"])
+def test_debian_testfiles(clamd_client: ClamdClient, policy: Policy, name: str) -> None:
+    [f] = scan(ClamAVEngine(clamd_client), sample(name), policy, name).findings
+    assert f.code is FindingCode.MALWARE
+    assert f.label == "ClamAV-Test-File.UNOFFICIAL"
+    assert f.message == "malware signature ClamAV-Test-File.UNOFFICIAL"
+
+
+@pytest.mark.parametrize(
+    "data", [CLEAN, zipped("order.txt", CLEAN), b""], ids=["text", "zip", "empty"]
+)
+def test_clean_content_has_no_finding(
+    clamd_client: ClamdClient, policy: Policy, data: bytes
+) -> None:
+    assert scan(ClamAVEngine(clamd_client), data, policy).findings == []
+
+
+def test_recursion_limit_is_not_a_pass(clamd_client: ClamdClient, policy: Policy) -> None:
+    # MaxRecursion is 17: clean text 20 zips deep cannot be fully scanned, so it must not pass
+    data = CLEAN
+    for level in range(20):
+        data = zipped(f"level{level}.zip", data)
+    [f] = scan(ClamAVEngine(clamd_client), data, policy).findings
+    assert f.code is FindingCode.AV_LIMIT
+    assert f.label == "Heuristics.Limits.Exceeded.MaxRecursion"
+    assert "nested deeper" in f.message
+
+
+def test_stream_over_stream_max_length(clamd_client: ClamdClient, policy: Policy) -> None:
+    # StreamMaxLength is 100M (MiB); clamd stops reading there and answers ERROR
+    [f] = scan(ClamAVEngine(clamd_client), bytes(101 * 1024 * 1024), policy).findings
+    assert f.code is FindingCode.AV_LIMIT
+    assert "StreamMaxLength" in f.message
+
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="needs the zip tool to encrypt")
+def test_encrypted_zip(clamd_client: ClamdClient, policy: Policy, tmp_path: Path) -> None:
+    (tmp_path / "invoice.txt").write_bytes(CLEAN)
+    subprocess.run(
+        ["zip", "-q", "-P", "secret", "locked.zip", "invoice.txt"], cwd=tmp_path, check=True
+    )
+    [f] = scan(ClamAVEngine(clamd_client), (tmp_path / "locked.zip").read_bytes(), policy).findings
+    assert f.code is FindingCode.ENCRYPTED
+    assert f.label == "Heuristics.Encrypted.Zip"
+    assert f.message == "encrypted ZIP archive: the antivirus cannot look inside"
+
+
+def _pdf(user_password: str | None) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    if user_password is not None:
+        writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-128")
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def test_password_protected_pdf(clamd_client: ClamdClient, policy: Policy) -> None:
+    [f] = scan(ClamAVEngine(clamd_client), _pdf("customer"), policy, "statement.pdf").findings
+    assert (f.code, f.label) == (FindingCode.ENCRYPTED, "Heuristics.Encrypted.PDF")
+    assert f.message == "encrypted PDF: the antivirus cannot look inside"
+
+
+def test_restricted_pdf_opens_without_password(clamd_client: ClamdClient, policy: Policy) -> None:
+    # owner-password-only PDFs (no printing/copying) are common and ClamAV can read them
+    assert scan(ClamAVEngine(clamd_client), _pdf(""), policy, "invoice.pdf").findings == []
+
+
+def test_concurrent_scans(clamd_daemon: PrivateClamd, policy: Policy) -> None:
+    engine = ClamAVEngine(ClamdClient(clamd_daemon.address, max_concurrent=4))
+    cases = [
+        (EICAR, "EICAR test signature"),
+        (CLEAN, None),
+        (zipped("a.com", EICAR), "EICAR test signature"),
+        (zipped("b.txt", CLEAN), None),
+    ]
+    work = [cases[i % len(cases)] for i in range(20)]
+
+    def one(case: tuple[bytes, str | None]) -> list[str]:
+        return [f.message for f in scan(engine, case[0], policy).findings]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, work))
+    assert results == [[expected] if expected else [] for _, expected in work]
+
+
+# --- daemon lifecycle -------------------------------------------------------------------------
+
+
+class _NoFiletype:
+    name = "filetype"
+
+    def version(self) -> str:
+        return "none"
+
+    def scan(self, item: Item, policy: Policy) -> Result:
+        return Result()
+
+
+class _Unknown:
+    def detect(self, data: bytes) -> FileType:
+        return UNKNOWN_TYPE
+
+
+@requires_clamd
+def test_clamd_down_rejects_then_recovers(tmp_path: Path, policy: Policy) -> None:
+    daemon = PrivateClamd(tmp_path, database=build_test_database(tmp_path / "db"))
+    daemon.start()
+    try:
+        client = ClamdClient(daemon.address, timeout=10)
+        engine = ClamAVEngine(client)
+        assert scan(engine, EICAR, policy).findings[0].code is FindingCode.MALWARE
+
+        daemon.stop()
+        assert client.ping() is False
+        with pytest.raises(ClamdError):
+            scan(engine, CLEAN, policy)
+        # through the pipeline: a failed engine is a finding that rejects, never a pass
+        with Scanner(policy, {"filetype": _NoFiletype(), "clamav": engine}, _Unknown()) as s:
+            report = s.scan(CLEAN, "order.txt")
+        assert report.status is Status.REJECTED
+        assert [f.code for f in report.findings] == [FindingCode.ENGINE_ERROR]
+
+        daemon.start()
+        assert client.ping() is True
+        assert scan(engine, CLEAN, policy).findings == []
+        assert scan(engine, EICAR, policy).findings[0].message == "EICAR test signature"
+    finally:
+        daemon.stop()
+    assert not Path(daemon.address).exists()
+
+
+@requires_clamd
+def test_start_failure_names_the_cause(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-db"
+    empty.mkdir()
+    daemon = PrivateClamd(tmp_path / "w", database=empty)
+    with pytest.raises(ClamdError, match="No supported database files"):
+        daemon.start(timeout=30)
+    assert not daemon.running

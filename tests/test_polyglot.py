@@ -1,0 +1,320 @@
+"""Polyglot engine: data after the real end of JPEG, PNG, GIF and PDF files, and what is not."""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfWriter
+
+from attachguard.codes import FindingCode
+from attachguard.engines.base import Item, Result
+from attachguard.engines.polyglot import PolyglotEngine, jpeg_end
+from attachguard.policy import Policy
+from attachguard.report import FileType
+
+CLAM_EXE = Path("/usr/share/clamav-testfiles/clam.exe")
+TYPES = {
+    "jpeg": FileType("jpeg", "image/jpeg", "image"),
+    "png": FileType("png", "image/png", "image"),
+    "gif": FileType("gif", "image/gif", "image"),
+    "pdf": FileType("pdf", "application/pdf", "document"),
+}
+
+
+def scan(policy: Policy, label: str, data: bytes) -> Result:
+    # The type is given, as the pipeline would: Magika may call a small image with a big
+    # appendix "zip", which the file-type engine then reports as a mismatch instead.
+    return PolyglotEngine().scan(Item(f"file.{label}", data, TYPES[label]), policy)
+
+
+def hits(result: Result) -> list[tuple[str, str | None]]:
+    assert all(f.code is FindingCode.POLYGLOT for f in result.findings)
+    return [(f.message, f.location) for f in result.findings]
+
+
+# --- builders -------------------------------------------------------------------------------
+
+
+def image(fmt: str, size: tuple[int, int] = (120, 90), **options: object) -> bytes:
+    img = Image.new("RGB", size, (200, 40, 40))
+    for x in range(size[0]):
+        img.putpixel((x, x % size[1]), (x % 256, 255, 0))
+    buf = io.BytesIO()
+    img.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def with_segment(jpeg: bytes, marker: int, payload: bytes) -> bytes:
+    return jpeg[:2] + segment(marker, payload) + jpeg[2:]
+
+
+def with_exif_thumbnail(jpeg: bytes, thumbnail: bytes) -> bytes:
+    """EXIF APP1: TIFF header, an empty IFD0 linking to IFD1, which locates the thumbnail."""
+    ifd1 = 14
+    thumb_at = ifd1 + 2 + 3 * 12 + 4
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<HI", 0, ifd1)
+    tiff += struct.pack("<H", 3) + struct.pack("<HHII", 0x0103, 3, 1, 6)
+    tiff += struct.pack("<HHII", 0x0201, 4, 1, thumb_at)
+    tiff += struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail)) + struct.pack("<I", 0)
+    return with_segment(jpeg, 0xE1, b"Exif\x00\x00" + tiff + thumbnail)
+
+
+def zip_bytes() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("payload.txt", "hidden " * 40)
+    return buf.getvalue()
+
+
+def pdf_bytes() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def iso_media() -> bytes:
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+    ftyp = box(b"ftyp", b"isom\0\0\2\0isomavc1mp41")
+    return ftyp + box(b"moov", box(b"mvhd", b"\0" * 100)) + box(b"mdat", b"\x11" * 6000)
+
+
+def samsung_trailer(blocks: list[tuple[int, bytes, bytes]], gap: bytes = b"") -> bytes:
+    """Samsung's SEF trailer as ExifTool reads it: blocks, a SEFH directory, length, SEFT;
+    ``gap`` goes after the first block, where no directory entry points."""
+    body, offsets = b"", []
+    for kind, name, payload in blocks:
+        offsets.append(len(body))
+        body += struct.pack("<HHI", 0, kind, len(name)) + name + payload
+        body += gap if len(offsets) == 1 else b""
+    directory = b"SEFH" + struct.pack("<II", 101, len(blocks))
+    for (kind, name, payload), offset in zip(blocks, offsets, strict=True):
+        size = 8 + len(name) + len(payload)
+        directory += struct.pack("<HHII", 0, kind, len(body) - offset, size)
+    return body + directory + struct.pack("<I", len(directory)) + b"SEFT"
+
+
+# --- JPEG -----------------------------------------------------------------------------------
+
+
+def test_clean_jpeg(policy):
+    assert scan(policy, "jpeg", image("JPEG")).findings == []
+    assert scan(policy, "jpeg", image("JPEG", progressive=True)).findings == []
+
+
+def test_exif_thumbnail_end_marker_is_not_the_end(policy):
+    main, thumb = image("JPEG", (320, 240)), image("JPEG", (32, 24))
+    data = with_exif_thumbnail(main, thumb)
+    assert data.find(b"\xff\xd9") < len(data) - 2  # the thumbnail's own end marker comes first
+    Image.open(io.BytesIO(data)).load()  # a valid JPEG
+    assert jpeg_end(data) == len(data)
+    assert scan(policy, "jpeg", data).findings == []
+
+
+def test_zip_after_jpeg(policy):
+    main = with_exif_thumbnail(image("JPEG"), image("JPEG", (16, 16)))
+    result = scan(policy, "jpeg", main + zip_bytes())
+    assert hits(result) == [
+        ("ZIP archive hidden after the end of the JPEG image", f"offset {len(main)}")
+    ]
+
+
+@pytest.mark.skipif(not CLAM_EXE.exists(), reason="clamav-testfiles not installed")
+def test_program_after_progressive_jpeg(policy):
+    main = image("JPEG", progressive=True)
+    result = scan(policy, "jpeg", main + CLAM_EXE.read_bytes())
+    assert hits(result) == [
+        ("Windows program hidden after the end of the JPEG image", f"offset {len(main)}")
+    ]
+
+
+def test_unexplained_bytes_after_jpeg(policy):
+    result = scan(policy, "jpeg", image("JPEG") + b"secret message for someone")
+    assert [m for m, _ in hits(result)] == [
+        "26 bytes of data hidden after the end of the JPEG image"
+    ]
+
+
+def test_padding_after_the_end_is_not_hidden_data(policy):
+    for padding in (b"\x00" * 700, b"\r\n", b"\xff" * 16, b" \n\t"):
+        assert scan(policy, "jpeg", image("JPEG") + padding).findings == []
+        assert scan(policy, "png", image("PNG") + padding).findings == []
+
+
+def test_zip_inside_a_jpeg_comment(policy):
+    # The ZIP's directory sits in a COM segment; unzip finds it by scanning from the end.
+    result = scan(policy, "jpeg", with_segment(image("JPEG"), 0xFE, zip_bytes()))
+    assert hits(result) == [("ZIP archive hidden inside the JPEG image", "offset 6")]
+
+
+def test_pdf_header_inside_a_jpeg(policy):
+    result = scan(policy, "jpeg", with_segment(image("JPEG"), 0xFE, b"%PDF-1.4 trailer..."))
+    assert [m for m, _ in hits(result)] == ["PDF document hidden inside the JPEG image"]
+
+
+def test_truncated_jpeg_is_left_to_the_image_engine(policy):
+    data = image("JPEG")
+    assert scan(policy, "jpeg", data[: len(data) // 2]).findings == []
+
+
+# --- what phone cameras append --------------------------------------------------------------
+
+
+def test_declared_gain_map_image_is_a_child_not_a_polyglot(policy):
+    # Ultra HDR / multi-picture: the main image's APP2 "MPF" segment indexes a second JPEG.
+    # The EXIF segment in front holds a thumbnail with its own scan marker (FF DA).
+    main = with_segment(image("JPEG"), 0xE2, b"MPF\x00" + b"\x00" * 8)
+    main = with_exif_thumbnail(main, image("JPEG", (16, 16)))
+    extra = image("JPEG", (60, 45))
+    result = scan(policy, "jpeg", main + extra)
+    assert result.findings == []
+    assert [(c.where, c.data) for c in result.children] == [
+        (f"extra image at offset {len(main)}", extra)
+    ]
+
+
+def test_undeclared_second_image_is_hidden_data(policy):
+    main = image("JPEG")
+    assert [m for m, _ in hits(scan(policy, "jpeg", main + image("JPEG")))] == [
+        "JPEG image hidden after the end of the JPEG image"
+    ]
+
+
+def test_motion_photo_video_is_a_child(policy):
+    xmp = b'http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta GCamera:MotionPhoto="1"/>'
+    main, video = with_segment(image("JPEG"), 0xE1, xmp), iso_media()
+    result = scan(policy, "jpeg", main + video)
+    assert result.findings == []
+    assert [c.data for c in result.children] == [video]
+
+
+def test_zip_after_a_declared_video_is_still_found(policy):
+    xmp = b'http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta GCamera:MotionPhoto="1"/>'
+    main, video = with_segment(image("JPEG"), 0xE1, xmp), iso_media()
+    result = scan(policy, "jpeg", main + video + zip_bytes())
+    assert hits(result) == [
+        ("ZIP archive hidden after the end of the JPEG image", f"offset {len(main + video)}")
+    ]
+
+
+def test_samsung_trailer_is_accepted_and_its_video_scanned(policy):
+    video = iso_media()
+    trailer = samsung_trailer(
+        [(0x0A01, b"Image_UTC_Data", b"1700000000000"), (0x0A30, b"MotionPhoto_Data", video)]
+    )
+    result = scan(policy, "jpeg", image("JPEG") + trailer)
+    assert result.findings == []
+    assert [c.data for c in result.children] == [video]
+
+
+def test_data_between_samsung_blocks_is_hidden_data(policy):
+    blocks = [(0x0A01, b"Image_UTC_Data", b"1700000000000"), (0x0A30, b"MotionPhoto_Data", b"x")]
+    main = image("JPEG")
+    assert scan(policy, "jpeg", main + samsung_trailer(blocks, b"\0\0")).findings == []
+    result = scan(policy, "jpeg", main + samsung_trailer(blocks, zip_bytes()))
+    assert [m for m, _ in hits(result)] == ["ZIP archive hidden after the end of the JPEG image"]
+
+
+def test_samsung_trailer_pointing_into_the_image_is_forged(policy):
+    # One directory entry claims a block that starts inside the main image, so that the data
+    # between the image and the directory would count as part of the trailer.
+    main, hidden = image("JPEG"), zip_bytes()
+    directory = b"SEFH" + struct.pack("<II", 101, 1)
+    back = len(hidden) + 100
+    directory += struct.pack("<HHII", 0, 0x0A01, back, back)
+    data = main + hidden + directory + struct.pack("<I", len(directory)) + b"SEFT"
+    assert [m for m, _ in hits(scan(policy, "jpeg", data))] == [
+        "ZIP archive hidden after the end of the JPEG image"
+    ]
+
+
+def test_broken_samsung_trailer_is_hidden_data(policy):
+    trailer = samsung_trailer([(0x0A01, b"Image_UTC_Data", b"1700000000000")])
+    broken = trailer[:-12] + b"XXXX" + trailer[-8:]  # the directory no longer says SEFH
+    assert scan(policy, "jpeg", image("JPEG") + trailer).findings == []
+    assert len(scan(policy, "jpeg", image("JPEG") + broken).findings) == 1
+
+
+# --- PNG, GIF -------------------------------------------------------------------------------
+
+
+def test_png(policy):
+    png = image("PNG")
+    assert scan(policy, "png", png).findings == []
+    result = scan(policy, "png", png + b"<script>alert(document.cookie)</script>")
+    assert hits(result) == [
+        ("HTML or script markup hidden after the end of the PNG image", f"offset {len(png)}")
+    ]
+
+
+def test_gif(policy):
+    frames = [Image.new("P", (40, 40), i) for i in range(4)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], comment=b"hello", loop=0)
+    gif = buf.getvalue()
+    assert scan(policy, "gif", gif).findings == []
+    result = scan(policy, "gif", gif + b"#!/bin/sh\nid\n")
+    assert hits(result) == [("script hidden after the end of the GIF image", f"offset {len(gif)}")]
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def test_clean_pdf_and_trailing_newlines(policy):
+    pdf = pdf_bytes()
+    assert scan(policy, "pdf", pdf).findings == []
+    assert scan(policy, "pdf", pdf + b"\r\n\r\n\x00\x00").findings == []
+
+
+def test_pdf_with_incremental_update_ends_at_the_last_eof(policy):
+    update = b"3 0 obj\n<< /Type /Annot >>\nendobj\nstartxref\n9\n%%EOF\n"
+    assert scan(policy, "pdf", pdf_bytes() + update).findings == []
+
+
+def test_zip_after_pdf(policy):
+    pdf = pdf_bytes()
+    result = scan(policy, "pdf", pdf + zip_bytes())
+    assert hits(result) == [("ZIP archive hidden after the end of the PDF", f"offset {len(pdf)}")]
+
+
+def test_zip_inside_pdf_before_its_eof(policy):
+    pdf = pdf_bytes()
+    cut = pdf.rfind(b"startxref")
+    data = pdf[:cut] + zip_bytes() + b"\n" + pdf[cut:]
+    assert hits(scan(policy, "pdf", data)) == [
+        ("ZIP archive hidden inside the PDF", f"offset {cut}")
+    ]
+
+
+def test_data_before_pdf_header(policy):
+    data = b"MZ\x90\x00" + b"\x00" * 60 + pdf_bytes()
+    assert hits(scan(policy, "pdf", data)) == [
+        ("Windows program hidden before the start of the PDF", "offset 0")
+    ]
+
+
+def test_other_types_are_ignored(policy):
+    item = Item("a.txt", b"hello" + zip_bytes(), FileType("txt", "text/plain", "text", True))
+    assert PolyglotEngine().scan(item, policy).findings == []
+
+
+def test_random_appendix_survives_fuzzing(policy):
+    # Robustness: arbitrary appended bytes never crash the walkers; they are always reported.
+    rnd = random.Random(11)
+    base = image("JPEG")
+    for _ in range(30):
+        tail = bytes([rnd.randrange(1, 255)]) + rnd.randbytes(rnd.randrange(1, 300))
+        assert len(scan(policy, "jpeg", base + tail).findings) >= 1

