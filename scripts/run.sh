@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
-# Set up, then run attachguard on its embedded defaults: write the demo attachments and scan
-# them with a private clamd (no configuration needed).
+# Set up, then run attachguard on its embedded defaults: the attachment service with its chat
+# test page, files and SQLite metadata under .attachguard/data, and a private clamd.
+# Open the URL it prints; extra options go to `attachguard serve` (see docs/service.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-demo=".attachguard/demo-samples"
-.venv/bin/attachguard samples "$demo" >/dev/null
-echo "==> scanning the demo attachments in $demo"
-status=0
-.venv/bin/attachguard scan "$demo" "$@" || status=$?
-# 1 means "some files were rejected", which the demo expects; anything else is a failure.
-[ "$status" -le 1 ] || exit "$status"
+exec .venv/bin/attachguard serve --data .attachguard/data "$@"

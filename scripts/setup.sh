@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Set attachguard up on this machine: Debian packages, a virtualenv in .venv, the package.
-#   scripts/setup.sh          what the scanner and the service need
+#   scripts/setup.sh          what the scanner and the attachment service need
 #   scripts/setup.sh --test   also what the tests need (PostgreSQL, Chromium, dev tools)
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(clamav clamav-daemon clamav-freshclam clamav-testfiles)
-extras="."
+extras=".[service]"
 if [ "${1:-}" = "--test" ]; then
   apt_packages+=(postgresql chromium zip)
   extras=".[dev,nudity]"
