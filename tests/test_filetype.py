@@ -344,3 +344,39 @@ def test_detect_is_safe_from_many_threads(engine):
 
 def test_version_names_magika_and_model(engine):
     assert engine.version().startswith("magika ") and "standard_v3" in engine.version()
+
+
+def test_an_ftyp_header_does_not_turn_a_zip_into_a_video(engine, policy):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("invoice.exe", b"MZ" + b"\x00" * 200)
+    data = b"\x00\x00\x00\x14ftypisom\x00\x00\x02\x00isom" + archive.getvalue()
+    detected = engine.detect(data)
+    assert detected.label == "zip"
+    assert FindingCode.TYPE_MISMATCH in codes(scan(engine, policy, "clip.mp4", data))
+
+
+def test_unsupported_zip_version_is_not_a_crash(engine):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    data = bytearray(archive.getvalue())
+    central = data.find(b"PK\x01\x02")
+    data[central + 6] = 0xBE  # "version needed to extract": 19.0, zipfile raises NotImplemented
+    assert engine.detect(bytes(data)).label in {"zip", "unknown", "docx"}
+
+
+def test_archives_nested_in_documents_that_are_not_unpacked_are_flagged(engine, policy):
+    import gzip
+
+    packed = gzip.compress(b"MZ" + b"\x90" * 4000)
+    assert engine.detect(packed).label == "gzip"
+    findings = scan(engine, policy, "word/media/a.gz", packed, depth=1)
+    assert [(f.code, f.message) for f in findings] == [
+        (FindingCode.ARCHIVE, "gzip archive that cannot be inspected")
+    ]
+    nested_zip = io.BytesIO()
+    with zipfile.ZipFile(nested_zip, "w") as z:
+        z.writestr("a.txt", "hello")
+    assert scan(engine, policy, "word/media/a.zip", nested_zip.getvalue(), depth=1) == []

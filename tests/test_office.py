@@ -422,3 +422,38 @@ def test_member_inflating_past_its_declared_size_is_damaged(policy: Policy) -> N
     with zipfile.ZipFile(io.BytesIO(lying)) as zf:
         assert zf.getinfo("word/document.xml").file_size == 100
     assert codes(scan(lying, "docx", policy)) == [FindingCode.CORRUPT]
+
+
+def _xlsx_with_formula(formula: str) -> bytes:
+    from attachguard import samples
+
+    source = zipfile.ZipFile(io.BytesIO(samples.xlsx([["total", 1]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                cell = f"<c><f>{formula}</f><v>0</v></c>".encode()
+                data = data.replace(b"<c><v>1</v></c>", cell)
+                assert cell in data
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("formula", "dde"),
+    [
+        ("cmd|&apos;/C calc&apos;!A0", True),
+        ("SUM(1+1)*cmd|' /C calc'!A0", True),
+        ("SUM(A1:A3)", False),
+        ('IF(B2&gt;0,"yes|no","")', False),
+    ],
+)
+def test_cell_formulas_that_run_commands(policy, formula, dde):
+    from attachguard.engines.base import Item
+    from attachguard.engines.office import OfficeEngine
+    from attachguard.report import FileType
+
+    kind = FileType("xlsx", "application/vnd.ms-excel", "document")
+    findings = OfficeEngine().scan(Item("p.xlsx", _xlsx_with_formula(formula), kind), policy)
+    assert [f.code.name for f in findings.findings] == (["DDE"] if dde else [])

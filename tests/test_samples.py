@@ -12,6 +12,7 @@ import pytest
 from magika import Magika
 from PIL import Image
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from attachguard import samples
 from attachguard.clamav.client import ClamdClient
@@ -80,12 +81,13 @@ def test_receipt_is_a_readable_one_page_pdf(demo: dict[str, bytes]) -> None:
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
     assert "Proof of purchase" in text and "62.40 EUR" in text
-    assert "/OpenAction" not in reader.trailer["/Root"]
+    assert "/OpenAction" not in reader.root_object
 
 
 def test_invoice_runs_javascript_on_open(demo: dict[str, bytes]) -> None:
-    action = PdfReader(io.BytesIO(demo["invoice.pdf"])).trailer["/Root"]["/OpenAction"]
-    assert action["/S"] == "/JavaScript" and "app.alert" in action["/JS"]
+    action = PdfReader(io.BytesIO(demo["invoice.pdf"])).root_object["/OpenAction"]
+    assert isinstance(action, DictionaryObject)
+    assert str(action["/S"]) == "/JavaScript" and "app.alert" in str(action["/JS"])
 
 
 @pytest.mark.parametrize("name", ["damaged-product.jpg", "screenshot.png", "holiday.jpg"])

@@ -118,8 +118,8 @@ class Scanner:
         started = time.perf_counter()
         state = _Scan(deadline=time.monotonic() + self.policy.timeouts.scan)
         sha256 = hashlib.sha256(data).hexdigest()
-        filetype = self._detect(data, state)
-        findings = self._scan_item(Item(name, data, filetype), state)
+        filetype, findings = self._detect(data, state)
+        findings += self._scan_item(Item(name, data, filetype), state)
         state.add_time("total", time.perf_counter() - started)
         return self._report(name, len(data), sha256, filetype, findings, state)
 
@@ -146,10 +146,15 @@ class Scanner:
             facts=state.facts,
         )
 
-    def _detect(self, data: bytes, state: _Scan) -> FileType:
+    def _detect(self, data: bytes, state: _Scan) -> tuple[FileType, list[Finding]]:
+        """The content type, or unknown with an ENGINE_ERROR finding when detection fails
+        (the routed engines still run: an unknown type gets at least the antivirus)."""
         start = time.perf_counter()
         try:
-            return self.detector.detect(data)
+            return self.detector.detect(data), []
+        except Exception as exc:  # fail closed, and keep scanning what can be scanned
+            message = f"type detection failed ({type(exc).__name__}: {str(exc)[:200]})"
+            return UNKNOWN_TYPE, [Finding("detect", FindingCode.ENGINE_ERROR, message)]
         finally:
             state.add_time("detect", time.perf_counter() - start)
 
@@ -238,8 +243,9 @@ class Scanner:
                     "limits", FindingCode.ENGINE_TIMEOUT, "not scanned: the scan ran out of time"
                 )
             ]
-        filetype = self._detect(child.data, state)
-        return self._scan_item(Item(child.where, child.data, filetype, parent.depth + 1), state)
+        filetype, findings = self._detect(child.data, state)
+        item = Item(child.where, child.data, filetype, parent.depth + 1)
+        return findings + self._scan_item(item, state)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -31,7 +31,11 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "webp": ("image", "moderation"),
     "bmp": ("image", "moderation"),
     "tiff": ("image", "moderation"),
-    "heif": ("image", "moderation"),
+    "heif": ("image", "polyglot", "moderation"),
+    "mp4": ("polyglot",),
+    "qt": ("polyglot",),
+    "3gp": ("polyglot",),
+    "wav": ("polyglot",),
 }
 
 GROUPS: dict[str, tuple[str, ...]] = {

@@ -74,6 +74,7 @@ SCRIPTS = frozenset(
     | {"scriptwsf", "internetshortcut", "chm"}
 )
 CHILD_SCRIPTS = SCRIPTS - {"svg"}  # Office files carry SVG pictures (with a PNG fallback)
+_OPENED_ARCHIVES = frozenset({"zip"})  # containers the zip engine unpacks member by member
 PROGRAMS = frozenset({"msi", "lnk", "jar", "apk"})  # executable, whatever Magika's group says
 
 NAMES = {
@@ -188,8 +189,8 @@ def _sniff_container(data: bytes) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-            return None
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            return None  # the zip engine reports what is wrong with it
         if "[Content_Types].xml" in names:
             return next((lbl for part, lbl in _OOXML_PARTS.items() if part in names), None)
     return None
@@ -227,8 +228,13 @@ class FileTypeEngine:
             return _filetype("shell" if program == "shebang" else program, 1.0)
         if label in {"mp4", "qt", "3gp", "heif", "zip", "unknown"}:
             found = _sniff_container(data)
-            # Magika keeps its own video label unless the brand says HEIF (its blind spot).
-            if found and (found == "heif" or label in {"zip", "unknown"}):
+            media = found in {"mp4", "qt", "heif"}
+            # Magika keeps its own video label unless the brand says HEIF (its blind spot); a
+            # zip stays a zip whatever an ftyp header in front of it claims.
+            if found and (
+                (media and label != "zip" and (found == "heif" or label == "unknown"))
+                or (not media and label in {"zip", "unknown"})
+            ):
                 return _filetype(found, score)
         return _filetype(label, score)
 
@@ -246,6 +252,11 @@ class FileTypeEngine:
             what = _bare(name_of(label)) + (disguise if disguise and not _fits(ext, label) else "")
             findings.append(finding(self.name, FindingCode.SCRIPT, what))
         if item.depth > 0:
+            if item.type.group == "archive" and label not in PROGRAMS | _OPENED_ARCHIVES:
+                # only zip members are unpacked and checked one by one; anything else inside
+                # a document would reach the reader unchecked but for antivirus signatures
+                what = f"{_bare(name_of(label))} that cannot be inspected"
+                findings.append(finding(self.name, FindingCode.ARCHIVE, what))
             return Result(findings)
 
         if ext not in policy.allowed_extensions:

@@ -19,6 +19,7 @@ declared size, so this bounds every later read); extracted children are capped a
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import struct
@@ -38,6 +39,7 @@ from oletools.ppt_record_parser import PptFile, PptRecordExOleVbaActiveXAtom, is
 
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Child, Item, Result, finding
+from attachguard.engines.text import runs_command
 
 if TYPE_CHECKING:
     from attachguard.policy import Policy
@@ -344,6 +346,11 @@ class OfficeEngine:
         if dde.strip():
             _say(result, FindingCode.DDE, f"DDE field in the {kind}")
         for info in infos:
+            # msodde reads only DDE link parts; a cell formula can start a program too
+            if _SHEET.match(info.filename) and _dde_formula(archive.read(info)):
+                message = f"cell formula that runs a command (DDE) in the {kind}"
+                _say(result, FindingCode.DDE, message, location=info.filename)
+        for info in infos:
             if _ACTIVEX.match(info.filename):
                 message = object_message("ActiveX control", None, [], kind)
                 _say(result, FindingCode.OLE_OBJECT, message, location=info.filename)
@@ -375,6 +382,20 @@ class OfficeEngine:
                     message = f"{_EXTERNAL.get(rel_type, 'external link')} in the {kind}"
                     where = info.filename
                     _say(result, FindingCode.EXTERNAL_LINK, message, label=rel_type, location=where)
+
+
+_SHEET = re.compile(r"xl/(?:worksheets|macrosheets|dialogsheets)/[^/]+\.xml$")
+_FORMULA = re.compile(rb"<f(?:\s[^>]*)?>([^<]{1,8192})</f>")
+
+
+def _dde_formula(sheet: bytes) -> bool:
+    """Whether any cell formula in a worksheet's XML starts a program through DDE."""
+    if b"|" not in sheet and b"DDE" not in sheet.upper():
+        return False  # the fast path: a DDE command needs one of these
+    for match in _FORMULA.finditer(sheet):
+        if runs_command(html.unescape(match.group(1).decode("utf-8", "replace"))):
+            return True
+    return False
 
 
 def _parse_rels(text: bytes) -> list[dict[str, str]]:

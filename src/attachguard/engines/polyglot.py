@@ -1,9 +1,11 @@
-"""Polyglot engine: data hidden after the end of a JPEG, PNG, GIF or PDF, or a ZIP inside one.
+"""Polyglot engine: data hidden after the end of an image, a PDF, a video or a WAV, or a ZIP
+inside one.
 
 A file that is two things at once (a picture that is also a ZIP, a PDF with a program after its
 end) passes a check that only looks at the front. This engine finds where the format really ends
 by walking its structure (JPEG segments and entropy-coded scans, so an EXIF thumbnail's own end
-marker is skipped; PNG chunks to IEND; GIF blocks to the trailer; the last ``%%EOF`` of a PDF),
+marker is skipped; PNG chunks to IEND; GIF blocks to the trailer; the last ``%%EOF`` of a PDF;
+the chain of top-level boxes of MP4, QuickTime and HEIC; the size a WAV's RIFF header declares),
 and reports POLYGLOT for anything after it, naming what it looks like ("ZIP archive hidden after
 the end of the JPEG image"), with its offset. It also finds a ZIP whose central directory sits
 inside the file (the classic "ZIP in an image comment" trick), "%PDF-" inside an image's header,
@@ -45,7 +47,17 @@ _SIGNATURES = (
     (b"<?php", "PHP script"),
 )
 _MARKUP = (b"<html", b"<script", b"<svg", b"<!doctype", b"<?xml", b"<body", b"<iframe")
-_WHAT = {"jpeg": "JPEG image", "png": "PNG image", "gif": "GIF image", "pdf": "PDF"}
+_WHAT = {
+    "jpeg": "JPEG image",
+    "png": "PNG image",
+    "gif": "GIF image",
+    "pdf": "PDF",
+    "heif": "HEIC image",
+    "mp4": "MP4 video",
+    "qt": "QuickTime video",
+    "3gp": "3GP video",
+    "wav": "WAV audio",
+}
 
 
 def jpeg_end(data: bytes, start: int = 0, stop: int | None = None) -> int | None:
@@ -146,6 +158,8 @@ def bmff_end(data: bytes, start: int, stop: int) -> int | None:
         return None
     while pos + 8 <= n:
         size = int.from_bytes(data[pos : pos + 4], "big")
+        if not data[pos + 4 : pos + 8].isalnum():  # not a box type: the media ended before
+            return pos if pos > start else None
         if size == 1 and pos + 16 <= n:
             size = int.from_bytes(data[pos + 8 : pos + 16], "big")
         elif size == 0:
@@ -226,11 +240,33 @@ def _skip_padding(data: bytes, pos: int) -> int:
     return after
 
 
-_ENDS = {"jpeg": jpeg_end, "png": png_end, "gif": gif_end, "pdf": pdf_end}
+def riff_end(data: bytes) -> int | None:
+    """End of a RIFF file (WAV): the size its header declares (chunks are padded to even)."""
+    if data[:4] != b"RIFF" or len(data) < 12:
+        return None
+    size = int.from_bytes(data[4:8], "little") + 8
+    return min(size + (size & 1), len(data)) if size > 12 else None
+
+
+def _media_end(data: bytes) -> int | None:
+    return bmff_end(data, 0, len(data))
+
+
+_ENDS = {
+    "jpeg": jpeg_end,
+    "png": png_end,
+    "gif": gif_end,
+    "pdf": pdf_end,
+    "heif": _media_end,
+    "mp4": _media_end,
+    "qt": _media_end,
+    "3gp": _media_end,
+    "wav": riff_end,
+}
 
 
 class PolyglotEngine:
-    """Finds data hidden after (or inside) JPEG, PNG, GIF and PDF files; see the module doc."""
+    """Finds data hidden after (or inside) images, PDFs, videos and WAVs; see the module doc."""
 
     name = "polyglot"
 

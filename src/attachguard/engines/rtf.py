@@ -4,12 +4,15 @@ Finds OLE_OBJECT for every ``\\objdata`` object, labelled with its OLE class nam
 ``Equation.3``...); classes and class ids that known exploits use (Equation Editor,
 CVE-2017-11882; OLE2Link, CVE-2017-0199; oletools' list of CLSIDs) are named in the message. The
 object's payload (the file inside a Package, else the object's data) is returned as a child so
-that every engine scans it. DDE for ``DDE``/``DDEAUTO`` field instructions. CORRUPT for data that
-is not RTF or that the parser gives up on.
+that every engine scans it. DDE for ``DDE``/``DDEAUTO`` field instructions (also spelled with
+``\\'hh`` or ``\\uN`` escapes); EXTERNAL_LINK for a remote ``\\template`` and for INCLUDETEXT,
+INCLUDEPICTURE or LINK fields that fetch from a URL or a UNC path. CORRUPT for data that is not
+RTF or that the parser gives up on.
 
 Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
-pictures and text); a file without ``\\objdata`` or ``\\fldinst`` control words cannot hold
-objects or fields and is not parsed. Children are capped by ``policy.limits``.
+pictures and text); a file without ``\\objdata``, ``\\fldinst`` or ``\\template`` control
+words cannot hold objects, fields or templates and is not parsed. Children are capped by
+``policy.limits``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ _EXPLOITED = {
     "ole2link": ("OLE2Link", ["CVE-2017-0199"]),
 }
 _DDE = re.compile(rb"^\s*dde(auto)?\s", re.IGNORECASE)
+# Fields and templates that fetch from elsewhere when the document opens: a remote template
+# or included file runs code or leaks the reader's Windows credentials (a UNC path).
+_REMOTE = rb"\s*\"?\s*(?:https?:|ftp:|file:|\\\\|//)"
+_FETCHING_FIELD = re.compile(
+    rb"^\s*(?:INCLUDETEXT|INCLUDEPICTURE|INCLUDE|LINK|IMPORT)" + _REMOTE, re.I
+)
+_REMOTE_TEMPLATE = re.compile(b"^" + _REMOTE, re.IGNORECASE)
+_TEXTUAL = (b"fldinst", b"template")  # destinations whose text is collected
 _NON_HEX = re.compile(rb"[^a-fA-F0-9]")
 # What rtfobj raises when it gives up on malformed input.
 _DAMAGED = (RuntimeError, ValueError, LookupError, AssertionError, struct.error)
@@ -52,24 +63,42 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
     def __init__(self, data: bytes) -> None:
         super().__init__(data)
         self.fields: list[bytes] = []
+        self.templates: list[bytes] = []
+        self._skip_fallback = False  # after \uN, the next character is its ANSI fallback
 
     def open_destination(self, destination: Any) -> None:
         destination.data = bytearray()
         destination.clean = 0  # the object data before this index is hex digits only
 
     def _text(self, matchobject: re.Match[bytes]) -> None:
-        if self.current_destination.cword in (b"objdata", b"fldinst"):
-            self.current_destination.data += matchobject.group()
+        text = matchobject.group()
+        if self._skip_fallback and self.current_destination.cword in _TEXTUAL:
+            text, self._skip_fallback = text[1:], False
+        if self.current_destination.cword in (b"objdata", *_TEXTUAL):
+            self.current_destination.data += text
+
+    def control_word(self, matchobject: re.Match[bytes], cword: bytes, param: Any) -> None:
+        # \uN spells a character in field instructions and template names: decode it so that
+        # "\u68?DEAUTO" reads as DDEAUTO, as Word reads it.
+        if cword == b"u" and param is not None and self.current_destination.cword in _TEXTUAL:
+            self.current_destination.data += chr(int(param) % 65536).encode("utf-8", "replace")
+            self._skip_fallback = True
 
     def bin(self, bindata: bytes) -> None:
         if self.current_destination.cword == b"objdata":
             self.current_destination.data += binascii.hexlify(bindata)
 
     def control_symbol(self, matchobject: re.Match[bytes]) -> None:
-        if matchobject.group()[1:2] != b"'":
+        symbol = matchobject.group()[1:2]
+        if symbol in (b"\\", b"{", b"}") and self.current_destination.cword in _TEXTUAL:
+            self.current_destination.data += symbol  # an escaped character, e.g. in a UNC path
+        if symbol != b"'":
             return
+        hexdigits = self.data[self.index + 2 : self.index + 4]
         self.index += 2  # \'hh: the two characters after it are skipped, whatever they are
         dest = self.current_destination
+        if dest.cword in _TEXTUAL and re.fullmatch(rb"[0-9a-fA-F]{2}", hexdigits):
+            dest.data.append(int(hexdigits, 16))  # "\'44DEAUTO" is DDEAUTO to Word
         if dest.cword == b"objdata":
             # Word drops the last hex digit before \'hh when it has read an odd number of them.
             tail = _NON_HEX.sub(b"", dest.data[dest.clean :])
@@ -82,6 +111,8 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
     def close_destination(self, destination: Any) -> None:
         if destination.cword == b"fldinst":
             self.fields.append(bytes(destination.data))
+        elif destination.cword == b"template":
+            self.templates.append(bytes(destination.data))
         else:
             super().close_destination(destination)
 
@@ -112,7 +143,7 @@ class RtfEngine:
         if not rtfobj.is_rtf(item.data):
             result.findings.append(finding(NAME, FindingCode.CORRUPT, f"damaged {_KIND}"))
             return result
-        if b"\\objdata" not in item.data and b"\\fldinst" not in item.data:
+        if not any(word in item.data for word in (b"\\objdata", b"\\fldinst", b"\\template")):
             return result
         parser = _Parser(item.data)
         try:
@@ -123,6 +154,12 @@ class RtfEngine:
             self._object(obj, f"object {index}", policy, result)
         if any(_DDE.match(field) for field in parser.fields):
             result.findings.append(finding(NAME, FindingCode.DDE, f"DDE field in the {_KIND}"))
+        if any(_FETCHING_FIELD.match(field) for field in parser.fields):
+            message = f"field that fetches a remote file into the {_KIND}"
+            result.findings.append(finding(NAME, FindingCode.EXTERNAL_LINK, message))
+        if any(_REMOTE_TEMPLATE.match(template) for template in parser.templates):
+            message = f"remote template in the {_KIND}"
+            result.findings.append(finding(NAME, FindingCode.EXTERNAL_LINK, message))
         return result
 
     def _object(self, obj: Any, where: str, policy: Policy, result: Result) -> None:

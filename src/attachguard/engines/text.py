@@ -80,6 +80,13 @@ def decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def runs_command(formula: str) -> bool:
+    """Whether a spreadsheet formula (as stored in a workbook, without its ``=``) starts a
+    program through DDE, like ``cmd|' /C calc'!A0``."""
+    value = "=" + formula.lstrip()[:MAX_FORMULA]
+    return bool(_DDE_PIPE.search(value) or _DDE_CALL.search(value))
+
+
 def classify(cell: str) -> str | None:
     """Why ``cell`` is dangerous in a spreadsheet, in words; None if it is not."""
     if "|" not in cell and "(" not in cell:
