@@ -179,6 +179,13 @@ def test_scan_endpoint_speaks_file_scanner(client: TestClient, receipt: bytes) -
         assert client.post("/v1/scan", json=hostile).json() == {"Status": "REJECTED"}
     assert client.post("/v1/scan", content=b"{not json").json() == {"Status": "REJECTED"}
 
+    def broken(key: str) -> bytes:
+        raise OSError("disk gone")
+
+    store.get = broken  # a storage failure: still exactly {"Status": "REJECTED"}, not a 500
+    failed = client.post("/v1/scan", json=event(prefix + "f1_20260314T09:30_UTC.pdf"))
+    assert failed.status_code == 200 and failed.json() == {"Status": "REJECTED"}
+
 
 def test_api_key(tmp_path: Path, scanner: Scanner) -> None:
     with make_client(tmp_path / "data", scanner, api_key=KEY) as client:

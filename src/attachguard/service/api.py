@@ -146,7 +146,11 @@ async def scan(request: Request, svc: Svc) -> JSONResponse:
         body = await request.json()
     except ValueError:
         body = None
-    status = await anyio.to_thread.run_sync(_scan_event, svc, body)
+    try:
+        status = await anyio.to_thread.run_sync(_scan_event, svc, body)
+    except Exception:  # a storage or scanner failure is a rejection, never a 500 or a pass
+        log.exception("scan: failed; REJECTED")
+        status = "REJECTED"
     return JSONResponse({"Status": status})
 
 
