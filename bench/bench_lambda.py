@@ -90,7 +90,7 @@ def main() -> None:
         import boto3
         from aws_lambda_powertools import Logger
 
-        from attachguard import samples
+        from attachguard import demo, samples
         from attachguard.connect.handler import ConnectScanner, Settings
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -98,9 +98,9 @@ def main() -> None:
         s3.create_bucket(Bucket="bench")
         rng_photo = samples.jpeg(samples.photo(1600, 1200, seed=1))
         files = {
-            "receipt.pdf": samples.pdf([samples.RECEIPT]),
+            "receipt.pdf": samples.pdf([demo.RECEIPT]),
             "damaged-product.jpg": rng_photo,
-            "return-form.docx": samples.demo_samples()["return-form.docx"],
+            "return-form.docx": demo.demo_samples()["return-form.docx"],
             "notes.txt": samples.transcript(40, seed=2),
         }
         events = {}

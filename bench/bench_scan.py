@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from attachguard import samples
+from attachguard import corpus, demo
 from attachguard.clamav.client import ClamdClient
 from attachguard.clamav.daemon import PrivateClamd
 
@@ -101,7 +101,7 @@ def summary(ms: list[float]) -> dict[str, float]:
 def make_file(job: tuple[Path, int, str, int, int]) -> tuple[str, str, int]:
     """Build and write one corpus file (runs in a worker process): (path, kind, size)."""
     folder, index, kind, size, seed = job
-    extension, data = samples.build(kind, size, seed + index)
+    extension, data = corpus.build(kind, size, seed + index)
     path = folder / f"{index:04d}-{kind}-{size}{extension}"
     path.write_bytes(data)
     return str(path), kind, len(data)
@@ -109,7 +109,7 @@ def make_file(job: tuple[Path, int, str, int, int]) -> tuple[str, str, int]:
 
 def make_corpus(folder: Path, count: int, seed: int) -> list[tuple[Path, str, int]]:
     folder.mkdir(parents=True)
-    jobs = [(folder, i, k, s, seed) for i, (k, s) in enumerate(samples.mixed_sizes(count, seed))]
+    jobs = [(folder, i, k, s, seed) for i, (k, s) in enumerate(corpus.mixed_sizes(count, seed))]
     # worker processes: the generator's big arrays must not count in this process's peak RSS
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
@@ -208,9 +208,9 @@ def scanned_in_process(args: argparse.Namespace, tmp: Path, files: list[Any]) ->
         out: dict[str, Any] = {"signatures": clamd.database_kind, "clamd": client.version()}
         with build_scanner(load_policy(args.policy), client) as scanner:
             log("warming up on the demo samples...")
-            demo = samples.demo_samples()
-            verdicts = {name: scanner.scan(data, name).status.value for name, data in demo.items()}
-            out["demo_mismatches"] = {n: v for n, v in verdicts.items() if v != samples.EXPECTED[n]}
+            samples = demo.demo_samples()
+            verdicts = {n: scanner.scan(data, n).status.value for n, data in samples.items()}
+            out["demo_mismatches"] = {n: v for n, v in verdicts.items() if v != demo.EXPECTED[n]}
             log(f"scanning {len(files)} files one at a time...")
             out |= scan_one_by_one(scanner, files)
             out["files_per_s"] = {1: out.pop("files_per_s_1_thread")}
@@ -221,7 +221,7 @@ def scanned_in_process(args: argparse.Namespace, tmp: Path, files: list[Any]) ->
             out["clamd_peak_rss_mb"] = clamd.peak_rss_mb()
         log("cold start...")
         receipt = tmp / "receipt.pdf"
-        receipt.write_bytes(demo["receipt.pdf"])
+        receipt.write_bytes(samples["receipt.pdf"])
         out["cold_start"] = cold_start(clamd.address, receipt, args.cold_runs)
     return out
 
@@ -338,7 +338,7 @@ def render(figures: dict[str, Any]) -> str:
             f"{cold['to_first_verdict_s']:.2f} s (imports {cold['import_s']:.2f} s, build "
             f"{cold['build_s']:.2f} s, first scan {cold['first_scan_s']:.2f} s), {cold['status']}"
         )
-        lines.append(f"demo verdicts that differ from samples.EXPECTED: {scan['demo_mismatches']}")
+        lines.append(f"demo verdicts that differ from demo.EXPECTED: {scan['demo_mismatches']}")
         lines.append(f"corpus files rejected (all are clean): {len(scan['rejected'])}")
         lines += [f"  {r['file']}: {'; '.join(r['reasons'])}" for r in scan["rejected"][:10]]
     sig = figures.get("signatures")
@@ -407,7 +407,7 @@ def main() -> None:
         figures["corpus"] = {
             "files": len(files), "mb": sum(sizes) / 1e6, "min_kb": min(sizes) / 1e3,
             "max_mb": max(sizes) / 1e6, "built_s": time.perf_counter() - started,
-            "kinds": {k: sum(1 for f in files if f[1] == k) for k in samples.MIX},
+            "kinds": {k: sum(1 for f in files if f[1] == k) for k in corpus.MIX},
         }  # fmt: skip
         if "scan" not in args.skip:
             figures["scan"] = scanned_in_process(args, tmp, files)

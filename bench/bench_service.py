@@ -6,7 +6,7 @@
 Starts ``attachguard serve`` as a subprocess on its embedded defaults (a temporary data folder,
 SQLite, a private clamd) unless ``--url`` points at a running service, then runs ``--clients``
 concurrent clients. Each client is one chat: it listens to the chat's server-sent events and
-uploads its share of a mixed corpus (`attachguard.samples`: photos, PDFs, Office files, text,
+uploads its share of a mixed corpus (`attachguard.corpus`: photos, PDFs, Office files, text,
 media; sizes log-uniform) one file after another, timing each from the start of the upload to
 the APPROVED/REJECTED event. Prints files/s, MB/s, upload-to-verdict p50/p90/p99, the upload
 answer time, verdicts and errors (the target for errors is 0). Figures, not pass/fail.
@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from attachguard import samples
+from attachguard import corpus
 
 
 def _bytes(text: str) -> int:
@@ -159,11 +159,11 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    sizes = samples.mixed_sizes(args.files, seed=7, low=10_000, high=_bytes(args.max_size))
-    corpus = list(samples.corpus(sizes, seed=7))
-    total = sum(len(d) for _n, d in corpus)
+    sizes = corpus.mixed_sizes(args.files, seed=7, low=10_000, high=_bytes(args.max_size))
+    files = list(corpus.corpus(sizes, seed=7))
+    total = sum(len(d) for _n, d in files)
     print(
-        f"corpus: {len(corpus)} files, {total / 1e6:.1f} MB, built in "
+        f"files: {len(files)} files, {total / 1e6:.1f} MB, built in "
         f"{time.perf_counter() - t0:.1f} s",
         file=sys.stderr,
     )
@@ -175,7 +175,7 @@ def main() -> None:
             base = args.url.rstrip("/")
         else:
             process, base = start_service(tmp, args.workers)
-        results, wall = asyncio.run(run(base, corpus, args.clients))
+        results, wall = asyncio.run(run(base, files, args.clients))
         metrics = httpx.get(f"{base}/metrics", timeout=10).text
     finally:
         if process is not None:
@@ -191,7 +191,7 @@ def main() -> None:
         "python": platform.python_version(),
         "clients": args.clients,
         "service_workers": args.workers,
-        "files": len(corpus),
+        "files": len(files),
         "megabytes": round(total / 1e6, 1),
         "wall_s": round(wall, 2),
         "files_per_s": round(len(done) / wall, 2),

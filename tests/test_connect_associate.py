@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 from click.testing import CliRunner
 
-from attachguard import samples
+from attachguard import demo, samples
 from attachguard.connect import associate as assoc
 from attachguard.connect import cli as connect_cli
 from support.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures)
@@ -215,7 +215,7 @@ def test_cli_invoke_on_a_bucket_key(
     for name in ("ATTACHGUARD_POLICY", "ATTACHGUARD_MODERATION", "ATTACHGUARD_CLAMD"):
         monkeypatch.delenv(name, raising=False)
     key = "connect/acme/Attachments/chat/2026/03/14/id_receipt copy+1.pdf"
-    s3.put_object(Bucket=bucket, Key=key, Body=samples.pdf([samples.RECEIPT]))
+    s3.put_object(Bucket=bucket, Key=key, Body=samples.pdf([demo.RECEIPT]))
     args = [
         "invoke",
         "--bucket",

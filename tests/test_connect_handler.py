@@ -19,7 +19,7 @@ from aws_lambda_powertools import Logger
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from attachguard import samples
+from attachguard import demo, samples
 from attachguard.clamav.client import ClamdClient
 from attachguard.codes import FindingCode
 from attachguard.connect import handler as handler_module
@@ -169,7 +169,7 @@ def codes(outcome: Outcome) -> set[FindingCode]:
 
 
 def test_receipt_is_approved_and_logged_without_its_name(run: Run) -> None:
-    data = samples.pdf([samples.RECEIPT])
+    data = samples.pdf([demo.RECEIPT])
     response, outcome, log = run(data, "receipt.pdf")
     assert response == {"Status": "APPROVED"}
     assert log["status"] == "APPROVED" and log["reasons"] == []
@@ -186,7 +186,7 @@ def test_file_names_logged_when_enabled(run: Run) -> None:
 
 
 def test_eicar_is_rejected(run: Run) -> None:
-    response, outcome, log = run(samples.EICAR, "notes.txt")
+    response, outcome, log = run(demo.EICAR, "notes.txt")
     assert response == {"Status": "REJECTED"}
     assert FindingCode.MALWARE in codes(outcome)
     assert any("Eicar" in r or "EICAR" in r for r in log["reasons"])
@@ -322,7 +322,7 @@ def test_garbage_is_rejected(scanner: Scanner, event: Any) -> None:
     ids=["spaces", "plus", "unicode"],
 )
 def test_awkward_keys(run: Run, key: str) -> None:
-    response, _, _ = run(samples.pdf([samples.RECEIPT]), "receipt.pdf", key=key)
+    response, _, _ = run(samples.pdf([demo.RECEIPT]), "receipt.pdf", key=key)
     assert response == {"Status": "APPROVED"}
 
 

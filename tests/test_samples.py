@@ -1,5 +1,5 @@
 """The generated samples are what they claim to be, and the scanner gives each demo file the
-verdict `samples.EXPECTED` promises, for the reason the file was built for."""
+verdict `demo_module.EXPECTED` promises, for the reason the file was built for."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from attachguard import samples
+from attachguard import corpus
+from attachguard import demo as demo_module
 from attachguard.clamav.client import ClamdClient
 from attachguard.codes import FindingCode
 from attachguard.pipeline import Scanner
@@ -54,7 +55,7 @@ SIZES = (10_000, 250_000)
 
 @pytest.fixture(scope="module")
 def demo() -> dict[str, bytes]:
-    return samples.demo_samples()
+    return demo_module.demo_samples()
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +64,12 @@ def magika() -> Magika:
 
 
 def test_every_demo_file_has_an_expected_verdict(demo: dict[str, bytes]) -> None:
-    assert set(demo) == set(samples.EXPECTED)
-    assert set(REASONS) == {n for n, s in samples.EXPECTED.items() if s == "REJECTED"}
+    assert set(demo) == set(demo_module.EXPECTED)
+    assert set(REASONS) == {n for n, s in demo_module.EXPECTED.items() if s == "REJECTED"}
 
 
 def test_demo_is_deterministic(demo: dict[str, bytes]) -> None:
-    assert samples.demo_samples() == demo
+    assert demo_module.demo_samples() == demo
 
 
 @pytest.mark.parametrize("name", sorted(LABELS))
@@ -133,34 +134,34 @@ def test_eicar_and_windows_program(demo: dict[str, bytes]) -> None:
 
 
 def test_write_demo_samples(tmp_path: Path, demo: dict[str, bytes]) -> None:
-    paths = samples.write_demo_samples(tmp_path / "demo")
+    paths = demo_module.write_demo_samples(tmp_path / "demo")
     assert {p.name: p.read_bytes() for p in paths} == demo
 
 
-@pytest.mark.parametrize("kind", sorted(samples.BUILDERS))
+@pytest.mark.parametrize("kind", sorted(corpus.BUILDERS))
 def test_corpus_files_are_their_type_and_size(kind: str, magika: Magika) -> None:
     for size in SIZES:
-        extension, data = samples.build(kind, size, seed=3)
+        extension, data = corpus.build(kind, size, seed=3)
         assert abs(len(data) - size) <= 0.10 * size, (kind, size, len(data))
         assert magika.identify_bytes(data).output.label == kind
-        assert samples.build(kind, size, seed=3)[1] == data  # deterministic
+        assert corpus.build(kind, size, seed=3)[1] == data  # deterministic
     assert extension == (".jpg" if kind == "jpeg" else f".{kind}")
 
 
 def test_large_corpus_pdf_and_docx_carry_a_decodable_photo() -> None:
-    document = PdfReader(io.BytesIO(samples.build("pdf", 400_000, seed=1)[1]))
+    document = PdfReader(io.BytesIO(corpus.build("pdf", 400_000, seed=1)[1]))
     assert len(document.pages) == 10 and document.pages[0].images[0].image is not None
-    with zipfile.ZipFile(io.BytesIO(samples.build("docx", 400_000, seed=1)[1])) as package:
+    with zipfile.ZipFile(io.BytesIO(corpus.build("docx", 400_000, seed=1)[1])) as package:
         Image.open(io.BytesIO(package.read("word/media/image1.jpeg"))).load()
 
 
 def test_mixed_corpus_sizes_and_names() -> None:
-    sizes = samples.mixed_sizes(60, seed=9)
-    assert sizes == samples.mixed_sizes(60, seed=9)
+    sizes = corpus.mixed_sizes(60, seed=9)
+    assert sizes == corpus.mixed_sizes(60, seed=9)
     assert all(10_000 <= s <= 10_000_000 for _, s in sizes)
-    assert {k for k, _ in sizes} <= set(samples.MIX) and len({k for k, _ in sizes}) >= 5
+    assert {k for k, _ in sizes} <= set(corpus.MIX) and len({k for k, _ in sizes}) >= 5
     small = [(kind, 12_000) for kind, _ in sizes[:4]]
-    names = [name for name, _ in samples.corpus(small, seed=9)]
+    names = [name for name, _ in corpus.corpus(small, seed=9)]
     assert names[0].startswith("0000-") and len(set(names)) == 4
 
 
@@ -175,11 +176,11 @@ def scanner(policy: Policy, clamd_client: ClamdClient) -> Iterator[Scanner]:
         yield scanner
 
 
-@pytest.mark.parametrize("name", sorted(samples.EXPECTED))
+@pytest.mark.parametrize("name", sorted(demo_module.EXPECTED))
 def test_demo_verdicts(name: str, demo: dict[str, bytes], scanner: Scanner) -> None:
     report = scanner.scan(demo[name], name)
     codes = {f.code for f in report.findings}
-    assert report.status.value == samples.EXPECTED[name], report.reasons
+    assert report.status.value == demo_module.EXPECTED[name], report.reasons
     if name in REASONS:
         assert codes & REASONS[name], codes
     else:

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from attachguard.demo import EICAR, demo_samples
 from attachguard.pipeline import Scanner
-from attachguard.samples import EICAR, demo_samples
 from attachguard.service.cli import serve
 from attachguard.service.settings import Settings, SettingsError, is_loopback
 from support.service import *  # noqa: F403

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from attachguard.demo import EICAR, demo_samples
 from attachguard.pipeline import Scanner
-from attachguard.samples import EICAR, demo_samples
 from attachguard.service.app import create_app
 from attachguard.service.settings import Settings
 from support.service import *  # noqa: F403

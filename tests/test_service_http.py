@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
+from attachguard.demo import EICAR
 from attachguard.pipeline import Scanner
-from attachguard.samples import EICAR, transcript
+from attachguard.samples import transcript
 from attachguard.service.app import create_app
 from attachguard.service.settings import Settings
 from support.service import *  # noqa: F403

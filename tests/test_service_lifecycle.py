@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from attachguard.demo import EICAR, demo_samples
 from attachguard.pipeline import Scanner
-from attachguard.samples import EICAR, demo_samples
 from attachguard.service.db import APPROVED, IN_PROGRESS, REJECTED, Database
 from attachguard.service.lifecycle import (
     Lifecycle,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from attachguard.demo import EICAR, demo_samples
 from attachguard.pipeline import Scanner
-from attachguard.samples import EICAR, demo_samples
 from attachguard.service.db import APPROVED, REJECTED, Database, attachments
 from attachguard.service.lifecycle import Lifecycle
 from attachguard.storage.local import LocalStore

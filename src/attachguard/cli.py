@@ -167,7 +167,7 @@ def policy_default() -> None:
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def samples(folder: Path) -> None:
     """Write the demo attachments (harmless and harmful ones) into FOLDER."""
-    from attachguard.samples import write_demo_samples
+    from attachguard.demo import write_demo_samples
 
     for path in write_demo_samples(folder):
         click.echo(path)

@@ -1,9 +1,7 @@
-"""Sample attachments, built here with no downloads: the README demo and the benchmark corpus.
+"""Builders of realistic attachments, with no downloads: photos, PDFs, Word and Excel files,
+CSV, chat transcripts, WAV and MP4, deterministic for a given seed.
 
-`demo_samples` returns the files a contact center sees every day (a proof of purchase, a photo of
-a damaged product, an order history...) next to harmful or disallowed ones, with the verdict each
-should get in `EXPECTED`. `corpus` makes files of a target size per type for `bench/`. Everything
-is deterministic for a given seed.
+Used by the demo (`attachguard.demo`), the benchmark corpus (`attachguard.corpus`) and the tests.
 """
 
 from __future__ import annotations
@@ -14,14 +12,11 @@ import random
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from xml.sax.saxutils import escape
 
 import numpy as np
 from PIL import Image, ImageDraw
-
-CLAM_EXE = Path("/usr/share/clamav-testfiles/clam.exe")
 
 _VOCABULARY = (
     "order delivery parcel refund invoice receipt customer product damaged box arrived late "
@@ -338,153 +333,3 @@ def mp4(size: int, seed: int = 0) -> bytes:
     media = max(0, size - len(ftyp) - len(moov) - 8)
     mdat = _box(b"mdat", np.random.default_rng(seed).bytes(media))
     return ftyp + mdat + moov
-
-
-# --- the demo -----------------------------------------------------------------------------
-
-# The EICAR test string, assembled at run time so that no antivirus flags this source file.
-EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-
-_GOOD = ("receipt.pdf", "damaged-product.jpg", "order-history.csv", "return-form.docx")
-_BAD = ("eicar.txt", "invoice.pdf", "contract.docx", "prices.csv", "photo.jpg", "holiday.jpg")
-EXPECTED: dict[str, str] = {
-    **{name: "APPROVED" for name in (*_GOOD, "notes.txt", "screenshot.png")},
-    **{name: "REJECTED" for name in (*_BAD, "setup.exe", "bomb.docx")},
-}
-
-RECEIPT = [
-    "Proof of purchase",
-    "Northwind Outfitters - order A4711, 14 March 2026",
-    "1 x Electric kettle, stainless steel ........ 49.90 EUR",
-    "1 x USB-C cable, 2 m ........................ 12.50 EUR",
-    "Total paid by card ending 4242 .............. 62.40 EUR",
-    "Thank you for shopping with us.",
-]
-
-
-def windows_program() -> bytes:
-    """ClamAV's harmless test program when installed, else a minimal PE header."""
-    if CLAM_EXE.is_file():
-        return CLAM_EXE.read_bytes()
-    pe = bytearray(512)
-    pe[0:2], pe[0x3C:0x40] = b"MZ", struct.pack("<I", 0x80)
-    pe[0x80:0x86] = b"PE\0\0\x4c\x01"  # PE signature, i386
-    return bytes(pe)
-
-
-def demo_samples() -> dict[str, bytes]:
-    """The demo files by name; `EXPECTED` holds the verdict each should get."""
-    rng = random.Random(1)
-    product = jpeg(photo(800, 600, seed=3))
-    form = ["Return form", "Order A4711", "Reason: the kettle arrived with a cracked lid."]
-    zipped = _zip([("holiday/readme.txt", b"see you soon\n")])
-    return {
-        "receipt.pdf": pdf([RECEIPT]),
-        "damaged-product.jpg": product,
-        "order-history.csv": csv_text(order_rows(40, seed=2)),
-        "return-form.docx": docx(form + [sentence(rng, 20) for _ in range(5)]),
-        "notes.txt": transcript(12, seed=4),
-        "screenshot.png": png(screenshot()),
-        "eicar.txt": EICAR,
-        "invoice.pdf": pdf([["Invoice 2026-118", "Amount due: 240.00 EUR"]], js="app.alert('hi');"),
-        "contract.docx": docx(
-            ["Service contract", sentence(rng, 15)],
-            template_url="https://templates.example.net/contract.dotm",
-        ),
-        "prices.csv": b"item,price\r\nKettle,49.90\r\n=cmd|' /C calc'!A0,1\r\n",
-        "photo.jpg": windows_program(),
-        "holiday.jpg": jpeg(photo(640, 480, seed=5)) + zipped,
-        "setup.exe": windows_program(),
-        "bomb.docx": docx(["Hello"], padding=20_000_000),
-    }
-
-
-def write_demo_samples(dest: Path) -> list[Path]:
-    """Write the demo files into ``dest`` (created if needed); returns their paths."""
-    dest.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, data in demo_samples().items():
-        path = dest / name
-        path.write_bytes(data)
-        paths.append(path)
-    return paths
-
-
-# --- the benchmark corpus -----------------------------------------------------------------
-
-
-def _fit_lines(build: Callable[[int], bytes], size: int, n: int = 50) -> bytes:
-    """``build(n)`` grows about linearly with ``n``: extrapolate from a first build, then
-    correct until within 3%."""
-    data = build(n)
-    for _ in range(6):
-        if abs(len(data) - size) <= 0.03 * size:
-            break
-        n = max(1, round(n * size / len(data)))
-        data = build(n)
-    return data
-
-
-def _paragraphs(count: int, seed: int, words: int = 25) -> list[str]:
-    rng = random.Random(seed)
-    return [sentence(rng, words) for _ in range(count)]
-
-
-def _pdf_of(size: int, seed: int) -> bytes:
-    """Small PDFs are pages of text; larger ones are ten pages plus a scanned page (a JPEG),
-    as real large PDFs mostly are."""
-    if size <= 60_000:
-        return _fit_lines(lambda n: pdf([_paragraphs(40, seed + i, 9) for i in range(n)]), size, 5)
-    pages = [_paragraphs(40, seed + i, 9) for i in range(10)]
-    scan = fit_image(lambda im: jpeg(im, exif=False), size - len(pdf(pages)) - 250, seed, 30.0)
-    return pdf(pages, image=scan)
-
-
-def _docx_of(size: int, seed: int) -> bytes:
-    """Small documents are paragraphs of text; larger ones carry a photo in word/media."""
-    if size <= 40_000:
-        return _fit_lines(lambda n: docx(_paragraphs(n, seed)), size)
-    paragraphs = _paragraphs(200, seed)
-    filler = size - len(docx(paragraphs)) - 400
-    return docx(paragraphs, image=fit_image(jpeg, filler, seed, 30.0))
-
-
-BUILDERS: dict[str, tuple[str, Callable[[int, int], bytes]]] = {
-    "pdf": (".pdf", _pdf_of),
-    "jpeg": (".jpg", lambda size, seed: fit_image(jpeg, size, seed, 30.0)),
-    "png": (".png", lambda size, seed: fit_image(png, size, seed, 6.0)),
-    "docx": (".docx", _docx_of),
-    "xlsx": (".xlsx", lambda size, seed: _fit_lines(lambda n: xlsx(order_rows(n, seed)), size)),
-    "csv": (".csv", lambda size, seed: _fit_lines(lambda n: csv_text(order_rows(n, seed)), size)),
-    "txt": (".txt", lambda size, seed: _fit_lines(lambda n: transcript(n, seed), size)),
-    "wav": (".wav", wav),
-    "mp4": (".mp4", mp4),
-}
-
-# What a contact center's attachments look like, roughly: mostly photos and PDFs.
-MIX: dict[str, float] = {
-    "jpeg": 0.30, "pdf": 0.20, "png": 0.12, "docx": 0.10, "xlsx": 0.06, "csv": 0.06, "txt": 0.08,
-    "wav": 0.03, "mp4": 0.05,
-}  # fmt: skip
-
-
-def build(kind: str, size: int, seed: int = 0) -> tuple[str, bytes]:
-    """One ``kind`` file (a key of `BUILDERS`) of about ``size`` bytes: (extension, bytes)."""
-    extension, builder = BUILDERS[kind]
-    return extension, builder(size, seed)
-
-
-def mixed_sizes(
-    count: int, seed: int = 0, low: int = 10_000, high: int = 10_000_000
-) -> list[tuple[str, int]]:
-    """``count`` (kind, size) pairs: kinds drawn from `MIX`, sizes log-uniform in [low, high]."""
-    rng = random.Random(seed)
-    kinds = rng.choices(list(MIX), weights=list(MIX.values()), k=count)
-    return [(k, round(math.exp(rng.uniform(math.log(low), math.log(high))))) for k in kinds]
-
-
-def corpus(sizes: Sequence[tuple[str, int]], seed: int = 0) -> Iterator[tuple[str, bytes]]:
-    """One file per (kind, target size), as (file name, bytes); deterministic for ``seed``."""
-    for index, (kind, size) in enumerate(sizes):
-        extension, data = build(kind, size, seed + index)
-        yield f"{index:04d}-{kind}-{size}{extension}", data

@@ -108,7 +108,7 @@ async def stats(svc: Svc, minutes: int = 60) -> dict[str, Any]:
 
 @cache
 def _samples() -> dict[str, bytes]:
-    from attachguard.samples import demo_samples
+    from attachguard.demo import demo_samples
 
     return demo_samples()
 
@@ -116,7 +116,7 @@ def _samples() -> dict[str, bytes]:
 @private.get("/v1/demo/samples", tags=["demo"])
 async def demo_list() -> list[dict[str, str]]:
     """The demo files the chat page can send (a receipt, EICAR, ...) and the expected verdict."""
-    from attachguard.samples import EXPECTED
+    from attachguard.demo import EXPECTED
 
     names = await anyio.to_thread.run_sync(lambda: list(_samples()))
     return [{"name": n, "expected": EXPECTED.get(n, "")} for n in names]
