@@ -269,7 +269,8 @@ class FileTypeEngine:
         if not item.data:
             findings.append(finding(self.name, FindingCode.EMPTY_FILE, "the file is empty"))
             return Result(findings)
-        if ext in policy.allowed_extensions and not _fits(ext, content):
+        disguised = any("disguised as" in f.message for f in findings)  # said once is enough
+        if ext in policy.allowed_extensions and not _fits(ext, content) and not disguised:
             expected = sorted(ACCEPTED.get(ext, _natural(ext)) - {"*text"})
             if label == "unknown" and not program and expected:
                 message = f"content not recognised as {name_of(expected[0])} ({ext})"
