@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from support.net import free_port
 
 __all__ = ["postgres_url"]
 
@@ -43,12 +44,6 @@ def _run_as() -> list[str]:
     pytest.skip("running as root and there is no postgres or nobody user to run PostgreSQL")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A SQLAlchemy URL for a running, empty PostgreSQL database."""
@@ -64,7 +59,7 @@ def postgres_url() -> Iterator[str]:
         user = prefix[2]
         for path in (root, sockets):
             shutil.chown(path, user)
-    port = _free_port()
+    port = free_port()
 
     def run(*command: str) -> None:
         done = subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=120)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from attachguard.report import Report
 from attachguard.service.app import create_app
 from attachguard.service.settings import Settings
 from attachguard.storage import ObjectStore
+from support.net import free_port
 
 __all__ = [
     "GatedScanner",
@@ -42,12 +42,6 @@ __all__ = [
 ]
 
 os.environ.setdefault("ATTACHGUARD_QUIET", "1")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
