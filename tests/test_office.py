@@ -13,7 +13,8 @@ from msoffcrypto.method.ecma376_agile import ECMA376Agile
 
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Child, Item, Result
-from attachguard.engines.office import OfficeEngine, add_child
+from attachguard.engines.embedded import add_child
+from attachguard.engines.office import OfficeEngine
 from attachguard.pipeline import Scanner
 from attachguard.policy import Limits, Policy
 from attachguard.report import FileType, Finding

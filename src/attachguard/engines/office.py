@@ -34,11 +34,11 @@ import msoffcrypto
 import olefile  # type: ignore[import-untyped]
 from msoffcrypto.exceptions import DecryptionError, FileFormatError, ParseError
 from oletools import msodde, oleobj, olevba, xls_parser
-from oletools.common.clsid import KNOWN_CLSIDS
 from oletools.ppt_record_parser import PptFile, PptRecordExOleVbaActiveXAtom, is_ppt
 
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Child, Item, Result, finding
+from attachguard.engines.embedded import add_child, describe_clsid, object_message, safe_name
 from attachguard.engines.text import runs_command
 
 if TYPE_CHECKING:
@@ -79,7 +79,6 @@ _XLM_RELS = ("xlMacrosheet", "xlIntlMacrosheet")
 _RELS_CAP = 4 * 1024 * 1024  # a relationships part is a few KB; more is not a real document
 _EMBEDDED = re.compile(r"[^/]+/embeddings/[^/]+$", re.IGNORECASE)
 _ACTIVEX = re.compile(r"[^/]+/activeX/activeX\d*\.xml$", re.IGNORECASE)
-_CVE = re.compile(r"CVE-\d{4}-\d+")
 
 # What damaged or hostile input makes the parsers raise (olefile raises OSError subclasses).
 DAMAGED = (OSError, ValueError, EOFError, LookupError, AssertionError, NotImplementedError,
@@ -93,42 +92,6 @@ class _LimitError(Exception):
     def __init__(self, code: FindingCode, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def safe_name(name: str, limit: int = 80) -> str:
-    """A file name taken from inside a document, cut down to harmless characters."""
-    base = re.split(r"[\\/]", name.strip())[-1]
-    return re.sub(r"[^\w.\- ]", "_", base)[:limit].strip() or "unnamed"
-
-
-def describe_clsid(clsid: str) -> tuple[str | None, list[str]]:
-    """The known name of an OLE class id and the CVEs it is known for (oletools' list)."""
-    desc: str | None = KNOWN_CLSIDS.get(clsid.upper()) if clsid else None
-    return desc, sorted(set(_CVE.findall(desc or "")))
-
-
-def object_message(what: str, label: str | None, cves: list[str], kind: str) -> str:
-    """``embedded object (Package) in the Word document``, naming known exploits."""
-    text = f"{what} ({label})" if label else what
-    if cves:
-        text += f", used by known exploits ({', '.join(cves)})"
-    return f"{text} in the {kind}"
-
-
-def add_child(result: Result, child: Child, policy: Policy, engine: str) -> bool:
-    """Hand ``child`` to the pipeline unless that passes a limit (then say so, once)."""
-    limits = policy.limits
-    code = why = None
-    if len(result.children) >= limits.max_members:
-        code, why = FindingCode.ARCHIVE_MEMBERS, f"more than {limits.max_members} embedded items"
-    elif sum(len(c.data) for c in result.children) + len(child.data) > limits.max_expanded_bytes:
-        code, why = FindingCode.ARCHIVE_EXPANSION, "embedded content passes the byte limit"
-    if code is None:
-        result.children.append(child)
-        return True
-    if not any(f.code is code for f in result.findings):
-        result.findings.append(finding(engine, code, f"not all embedded content scanned: {why}"))
-    return False
 
 
 def _open_ole(data: bytes, budget: int) -> Any:

@@ -27,7 +27,7 @@ from oletools import oleobj, rtfobj
 
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Child, Item, Result, finding
-from attachguard.engines.office import add_child, describe_clsid, object_message, safe_name
+from attachguard.engines.embedded import add_child, describe_clsid, object_message, safe_name
 
 if TYPE_CHECKING:
     from attachguard.policy import Policy
