@@ -185,3 +185,29 @@ def test_gated_scan_holds_in_progress(store: ObjectStore, db: Database, scanner:
     gated.gate.set()
     thread.join(30)
     assert life.content(record.id) is not None
+
+
+def test_late_approval_after_another_replica_rejected_leaves_nothing(
+    store: ObjectStore, db: Database, scanner: Scanner
+) -> None:
+    """Our lease ran out mid-scan; while our approval copies staging to final, another replica
+    rejects and cleans up. Our copy lands after their clean-up and our decision loses the race:
+    the bytes must not stay in final."""
+    other = Lifecycle(store, db, scanner)
+
+    class RacingStore:
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+        def copy(self, source: str, target: str) -> None:
+            data = store.get(source)
+            record_id = target.rsplit("/", 1)[1].split("_", 1)[0]
+            assert db.decide(record_id, REJECTED, {"reasons": ["other replica"]}, ["MALWARE"])
+            other.settle(record_id)  # deletes staging and final
+            store.put(target, data)  # our copy lands afterwards
+
+    late = Lifecycle(RacingStore(), db, scanner)  # type: ignore[arg-type]
+    record = late.accept(b"hello\n", "hello.txt", None, None)
+    done = late.process(record.id)
+    assert done is not None and done.status == REJECTED
+    assert list(store.keys()) == []

@@ -188,7 +188,9 @@ class Lifecycle:
         self, record: Record, status: str, report: dict[str, Any], codes: list[str]
     ) -> Record | None:
         if not self.db.decide(record.id, status, report, codes):
-            return self.db.get(record.id)  # someone else decided first; theirs stands
+            # Someone else decided first (our lease ran out); theirs stands, and the store must
+            # match it: our copy to final may have landed after they deleted it.
+            return self.settle(record.id)
         self.on_verdict(report, codes)
         decided = self.settle(record.id)
         log.info("attachment %s %s %s", self._shown(record), status, "; ".join(codes))
