@@ -185,6 +185,27 @@ def test_file_names_logged_when_enabled(run: Run) -> None:
     assert log["FileName"] == "notes.txt" and "Attachments" in log["Key"]
 
 
+def test_member_paths_stay_out_of_the_log_unless_names_are_enabled(run: Run) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("John Smith tax return.txt", demo.EICAR)
+    document = samples.docx(["Contract"])
+    with zipfile.ZipFile(io.BytesIO(document)) as source:
+        members = [(i, source.read(i)) for i in source.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info, data in members:
+            z.writestr(info, data)
+        z.writestr("word/embeddings/John Smith tax return.zip", archive.getvalue())
+    response, outcome, log = run(out.getvalue(), "contract.docx")
+    assert response == {"Status": "REJECTED"}
+    assert any("John Smith" in r for r in outcome.reasons)  # the report keeps the location
+    assert "John Smith" not in json.dumps(log)
+    assert "EICAR test signature" in log["reasons"]
+    _, _, named = run(out.getvalue(), "contract.docx", settings=Settings(log_file_names=True))
+    assert any("John Smith" in r for r in named["reasons"])
+
+
 def test_eicar_is_rejected(run: Run) -> None:
     response, outcome, log = run(demo.EICAR, "notes.txt")
     assert response == {"Status": "REJECTED"}

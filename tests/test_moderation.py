@@ -333,3 +333,24 @@ def test_s3object_refused_is_resent_as_bytes(rekognition: Any) -> None:
 
 def test_load_policy_default_still_valid() -> None:
     assert load_policy().moderation.categories["Alcohol"].action.value == "allow"
+
+
+@pytest.mark.parametrize("mode", ["RGB", "P", "RGBA"])  # DCT, ASCIIHex + Indexed, JPEG 2000
+def test_pictures_drawn_in_a_pdf_are_moderated(policy: Policy, mode: str) -> None:
+    from attachguard.scanner import build_scanner
+
+    page = io.BytesIO()
+    Image.new(mode, (320, 240)).save(page, "PDF")
+    backend = FakeBackend(PILLS)
+    moderated = with_moderation(policy, backend="local").model_copy(
+        update={"disabled_engines": ["clamav"]}
+    )
+    with build_scanner(moderated, None, moderation=backend) as scanner:
+        report = scanner.scan(page.getvalue(), "prescription.pdf")
+    assert backend.calls, "the picture was never shown to the moderation backend"
+    assert report.status.value == "REJECTED"
+    found = [f for f in report.findings if f.code is FindingCode.MODERATION]
+    assert found and (found[0].location or "").startswith("picture in object")
+    with build_scanner(policy.model_copy(update={"disabled_engines": ["clamav"]}), None) as plain:
+        # moderation off: pictures are not extracted at all (no cost, and nothing to find)
+        assert plain.scan(page.getvalue(), "prescription.pdf").status.value == "APPROVED"

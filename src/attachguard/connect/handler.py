@@ -185,7 +185,8 @@ class ConnectScanner:
         line: dict[str, Any] = {
             "FileId": file_id,
             "status": outcome.status.value,
-            "reasons": outcome.reasons,
+            # member paths inside a file are names too: only with ATTACHGUARD_LOG_FILE_NAMES
+            "reasons": outcome.reasons if self.settings.log_file_names else _unplaced(outcome),
             **extra,
         }
         if report is not None:
@@ -217,6 +218,15 @@ class ConnectScanner:
             default_dimensions=dims,
         ):
             pass  # the value is emitted when the block closes
+
+
+def _unplaced(outcome: Outcome) -> list[str]:
+    """The reasons without where they were found (a member path can be a personal file name)."""
+    report = outcome.report
+    if report is None:
+        return outcome.reasons
+    rejecting = _rejecting(report)
+    return sorted({f.message for f in report.findings if f.code.name in rejecting})
 
 
 def _rejecting(report: Report) -> set[str]:

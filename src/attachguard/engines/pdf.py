@@ -8,6 +8,9 @@ so ``/J#61vaScript`` is ``/JavaScript``. An /OpenAction that only jumps to a pag
 any other, and any /AA, is reported. A PDF that opens with the empty password is scanned like
 any other; one that needs a password is reported ENCRYPTED.
 
+When image moderation is on, the pictures drawn in the PDF (image XObjects, up to
+``limits.max_embedded_images``) are returned as children too, so that they are moderated.
+
 Limits: attached files count against ``limits.max_members`` and their decoded bytes against
 ``limits.max_expanded_bytes``; pypdf's own decoders are held to the same byte limit. Old
 revisions superseded by an incremental update are not examined (viewers ignore them).
@@ -30,6 +33,7 @@ from pypdf.generic import (
     ByteStringObject,
     DictionaryObject,
     IndirectObject,
+    NameObject,
     PdfObject,
     StreamObject,
     read_object,
@@ -82,6 +86,7 @@ class _Seen:
 
     findings: dict[tuple[FindingCode, str | None], Finding] = field(default_factory=dict)
     streams: dict[int, StreamObject] = field(default_factory=dict)  # /Type /EmbeddedFile
+    images: dict[int, StreamObject] = field(default_factory=dict)  # /Subtype /Image
     refs: dict[int, tuple[IndirectObject, str]] = field(default_factory=dict)  # from /EF
 
     def add(self, code: FindingCode, message: str, location: str | None = None) -> None:
@@ -153,6 +158,13 @@ def _inspect(obj: PdfObject | None, num: int | None, where: str, seen: _Seen) ->
         and _resolved(obj.get("/Type")) == "/EmbeddedFile"
     ):
         seen.streams.setdefault(num, obj)
+    if (
+        num is not None
+        and isinstance(obj, StreamObject)
+        and _resolved(obj.get("/Subtype")) == "/Image"
+        and not _resolved(obj.get("/ImageMask"))  # a stencil mask shows nothing by itself
+    ):
+        seen.images.setdefault(num, obj)
     stack: list[Any] = [obj]
     while stack:
         node = stack.pop()
@@ -274,6 +286,37 @@ def _extract(seen: _Seen, limits: Limits) -> list[Child]:
     return children
 
 
+def _pictures(seen: _Seen, limits: Limits) -> list[Child]:
+    """The pictures drawn in the PDF, as image files, for image moderation: a JPEG as stored,
+    anything else decoded by pypdf (under the byte limit) and written as PNG. One more than
+    ``max_embedded_images`` is returned so that the pipeline can say that not all were seen."""
+    children: list[Child] = []
+    for num in sorted(seen.images)[: limits.max_embedded_images + 1]:
+        image = seen.images[num]
+        where = f"picture in object {num}"
+        width, height = _resolved(image.get("/Width")), _resolved(image.get("/Height"))
+        if not (isinstance(width, int) and isinstance(height, int)) or width * height <= 0:
+            seen.add(FindingCode.CORRUPT, "picture in the PDF could not be read", where)
+            continue
+        if width * height > limits.max_image_pixels:
+            message = f"picture of {width}x{height} pixels, more than allowed; not moderated"
+            seen.add(FindingCode.IMAGE_BOMB, message, where)
+            continue
+        filters = _resolved(image.get("/Filter"))
+        try:
+            if filters == "/DCTDecode" or filters == ArrayObject([NameObject("/DCTDecode")]):
+                data = image._data  # the JPEG file itself; no public accessor for raw bytes
+            else:
+                out = BytesIO()
+                image.decode_as_image().save(out, "PNG")
+                data = out.getvalue()
+        except (*_DAMAGED, LimitReachedError, OSError, NotImplementedError, DependencyError):
+            seen.add(FindingCode.CORRUPT, "picture in the PDF could not be read", where)
+            continue
+        children.append(Child(where=where, data=data))
+    return children
+
+
 def _only(code: FindingCode, message: str) -> Result:
     return Result([finding(ENGINE, code, message)])
 
@@ -293,11 +336,13 @@ class PdfEngine:
 
     def scan(self, item: Item, policy: Policy) -> Result:
         limits = policy.limits
+        # Pictures are extracted only for image moderation: decoding them costs time.
+        pictures = "moderation" not in policy.engines_off
         # pypdf's configuration is a context variable: this holds for this thread's scan only.
         with apply_configuration(_limited(limits.max_expanded_bytes)):
-            return self._scan(item.data, limits)
+            return self._scan(item.data, limits, pictures)
 
-    def _scan(self, data: bytes, limits: Limits) -> Result:
+    def _scan(self, data: bytes, limits: Limits, pictures: bool) -> Result:
         try:
             reader = PdfReader(BytesIO(data), strict=False)
             if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -313,4 +358,6 @@ class PdfEngine:
         seen = _Seen()
         _walk(reader, data, places, seen)
         children = _extract(seen, limits)
+        if pictures:
+            children += _pictures(seen, limits)
         return Result(list(seen.findings.values()), children, {"pages": pages})
