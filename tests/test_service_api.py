@@ -153,6 +153,7 @@ def test_scan_endpoint_speaks_file_scanner(client: TestClient, receipt: bytes) -
 
     def event(key: str, bucket: str = store.bucket, name: str = "x.pdf") -> dict[str, object]:
         location = {"S3Location": {"Key": key, "Bucket": bucket, "Arn": "arn:aws:s3:::x"}}
+        size = len(EICAR) if name == "a.txt" else len(receipt)
         return {
             "Version": "1.0",
             "InstanceId": "i",
@@ -160,7 +161,7 @@ def test_scan_endpoint_speaks_file_scanner(client: TestClient, receipt: bytes) -
                 "FileId": "f1",
                 "FileCreationTime": 1,
                 "FileName": name,
-                "FileSizeInBytes": 10,
+                "FileSizeInBytes": size,
                 "FileLocation": location,
             },
         }
@@ -197,6 +198,10 @@ def test_api_key(tmp_path: Path, scanner: Scanner) -> None:
         good = {"Authorization": f"Bearer {KEY}"}
         assert client.get("/v1/attachments/x", headers=good).status_code == 404
         assert client.get("/healthz").status_code == 200  # probes need no key
+        # ...but without the key they learn only yes or no, not where the files are
+        assert "where" not in client.get("/healthz").json()["checks"]["storage"]
+        detailed = client.get("/healthz", headers=good).json()["checks"]["storage"]
+        assert "where" in detailed
         assert client.get("/").status_code == 200
 
 

@@ -28,14 +28,18 @@ def service(request: Request) -> Service:
     return svc
 
 
-def authorized(request: Request, svc: Annotated[Service, Depends(service)]) -> None:
-    """With an API key configured, every /v1 call needs ``Authorization: Bearer <key>``."""
+def carries_key(request: Request, svc: Service) -> bool:
+    """True when no API key is configured or the request carries it (``Bearer <key>``)."""
     key = svc.settings.api_key
     if key is None:
-        return
-    given = request.headers.get("authorization", "")
-    scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), key.encode()):
+        return True
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.encode(), key.encode())
+
+
+def authorized(request: Request, svc: Annotated[Service, Depends(service)]) -> None:
+    """With an API key configured, every /v1 call needs ``Authorization: Bearer <key>``."""
+    if not carries_key(request, svc):
         svc.metrics.inc("attachguard_http_refused_total", reason="unauthorized")
         raise HTTPException(401, "missing or wrong API key", {"WWW-Authenticate": "Bearer"})
 
@@ -112,27 +116,61 @@ async def content(id: str, svc: Svc, inline: bool = False) -> Response:
     return Response(data, media_type=media, headers=headers)
 
 
+def _store_key(svc: Service, key: str) -> str | None:
+    """The store's own key for an event's real S3 key, or None when the key lies outside the
+    store's prefix (``--s3-prefix``): such an object is not this service's to judge."""
+    # only S3Store has a prefix; the folder store's keys are the event's keys as they are
+    prefix: str = getattr(svc.store, "prefix", "")
+    if not key.startswith(prefix):
+        return None
+    return key[len(prefix) :]  # still untrusted: the store's check_key refuses ".." and the like
+
+
+def _rejected(svc: Service, code: str) -> str:
+    """REJECTED for an object that resolved but cannot be scanned, counted like a verdict."""
+    svc.metrics.inc("attachguard_scans_total", status="REJECTED")
+    svc.metrics.inc("attachguard_rejections_total", code=code)
+    return "REJECTED"
+
+
 def _scan_event(svc: Service, body: Any) -> str:
-    """The verdict on a FILE_SCANNER event's object; REJECTED whenever it cannot be resolved."""
+    """The verdict on a FILE_SCANNER event's object; REJECTED whenever it cannot be resolved.
+    As in the Lambda (`attachguard.connect.fetch`), ``S3Location.Key`` is the object's real
+    key (prefix included) and the object's size must be the event's ``FileSizeInBytes``."""
     try:
         event = parse_event(body)
     except MalformedEvent as exc:
         log.warning("scan: %s; REJECTED", exc)
         return "REJECTED"
-    where = event.location
+    where, file = event.location, event.File
+    shown = f"{file.FileId} ({file.FileName!r})" if svc.settings.log_file_names else file.FileId
     if where.Bucket != svc.store.bucket:
-        log.warning("scan %s: bucket is not this service's store; REJECTED", event.File.FileId)
+        log.warning("scan %s: bucket is not this service's store; REJECTED", shown)
+        return "REJECTED"
+    key = _store_key(svc, where.Key)
+    if key is None:
+        log.warning("scan %s: key is outside this service's S3 prefix; REJECTED", shown)
         return "REJECTED"
     try:
-        if svc.store.size(where.Key) > svc.policy.max_file_size:
-            svc.metrics.inc("attachguard_scans_total", status="REJECTED")
-            svc.metrics.inc("attachguard_rejections_total", code="TOO_LARGE")
-            return "REJECTED"
-        data = svc.store.get(where.Key)
+        size = svc.store.size(key)
+        if size != file.FileSizeInBytes:
+            log.warning(
+                "scan %s: the object holds %d bytes but the event announced %d; REJECTED",
+                shown,
+                size,
+                file.FileSizeInBytes,
+            )
+            return _rejected(svc, "SIZE_MISMATCH")
+        if size > svc.policy.max_file_size:
+            return _rejected(svc, "TOO_LARGE")
+        data = svc.store.get(key)
     except (BadKey, NotFound):
-        log.warning("scan %s: no such object in the store; REJECTED", event.File.FileId)
+        log.warning("scan %s: no such object in the store; REJECTED", shown)
         return "REJECTED"
-    report = svc.scanner.scan(data, clean_name(event.File.FileName))
+    if len(data) != size:  # replaced between the size check and the read
+        log.warning("scan %s: the object changed while it was read; REJECTED", shown)
+        return _rejected(svc, "SIZE_MISMATCH")
+    report = svc.scanner.scan(data, clean_name(file.FileName))
     svc.metrics.observe_scan(report.to_dict(), rejecting_codes(report))
     return report.status.value
 
@@ -140,8 +178,9 @@ def _scan_event(svc: Service, body: Any) -> str:
 @router.post("/v1/scan", tags=["connect"])
 async def scan(request: Request, svc: Svc) -> JSONResponse:
     """Amazon Connect's FILE_SCANNER contract: the event in, exactly ``{"Status": ...}`` out.
-    The object must be in this service's store (``Bucket`` = the store's bucket); anything
-    that cannot be resolved or parsed is REJECTED, as Connect itself would do."""
+    The object must be in this service's store (``Bucket`` = the store's bucket, ``Key`` the
+    real key, under the store's S3 prefix if it has one) and hold exactly ``FileSizeInBytes``;
+    anything that cannot be resolved, parsed or matched is REJECTED, as the Lambda does."""
     try:
         body = await request.json()
     except ValueError:

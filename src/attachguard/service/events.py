@@ -54,11 +54,13 @@ class EventHub:
     ) -> AsyncIterator[str]:
         """The SSE text for one client: the chat's attachments now, then every change.
         ``snapshot`` reads the chat's attachments (it runs in a thread: it queries the
-        database); every ``heartbeat`` seconds without events, it runs again and any change
-        it shows is sent, so nothing is missed."""
+        database); it runs again every ``heartbeat`` seconds, however busy the stream, and
+        any change it shows is sent, so nothing is missed — not even a change made by another
+        replica while this one keeps publishing its own events."""
         q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=256)
         self._subscribers[chat_id].add(q)
         sent: dict[str, str] = {}
+        loop = asyncio.get_running_loop()
         try:
             yield "retry: 2000\n\n"
             while True:
@@ -66,14 +68,16 @@ class EventHub:
                     if sent.get(item["id"]) != item["status"]:
                         sent[item["id"]] = item["status"]
                         yield _format(item)
-                try:
-                    while True:
-                        event = await asyncio.wait_for(q.get(), timeout=heartbeat)
+                # a fixed deadline, not a timeout per event: a steady flow of local events
+                # must not postpone the re-read forever
+                due = loop.time() + heartbeat
+                with contextlib.suppress(TimeoutError):
+                    while (left := due - loop.time()) > 0:
+                        event = await asyncio.wait_for(q.get(), timeout=left)
                         if sent.get(event["id"]) != event["status"]:
                             sent[event["id"]] = event["status"]
                             yield _format(event)
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
+                yield ": keep-alive\n\n"
         finally:
             self._subscribers[chat_id].discard(q)
             if not self._subscribers[chat_id]:

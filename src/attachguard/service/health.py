@@ -1,4 +1,8 @@
-"""What `/healthz` and the dashboard report: clamd, signatures, store, database, engines."""
+"""What `/healthz` and the dashboard report: clamd, signatures, store, database, engines.
+
+`/healthz` needs no key (load balancers probe it), so with an API key configured a caller
+without the key gets only the verdicts (`brief`): no store path, bucket, endpoint or versions.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import time
 from datetime import datetime
 from typing import Any
 
+from starlette.requests import Request
+
+from attachguard.service.api import carries_key
 from attachguard.service.state import Service
 
 _SIGNATURE_DATE = re.compile(r"^ClamAV [^/]+/(\d+)/(.+)$")
@@ -58,3 +65,19 @@ def check(svc: Service) -> dict[str, Any]:
         "checks": checks,
         "engines": svc.versions,
     }
+
+
+def brief(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` reduced to ``ok`` and each check's ``ok`` (plus clamd's test-signature flag,
+    which the chat page shows as a warning): nothing about where or what runs."""
+    checks: dict[str, Any] = {name: {"ok": c["ok"]} for name, c in result["checks"].items()}
+    if "test_signatures_only" in result["checks"].get("clamd", {}):
+        checks["clamd"]["test_signatures_only"] = result["checks"]["clamd"]["test_signatures_only"]
+    return {"ok": result["ok"], "checks": checks}
+
+
+def probe(svc: Service, request: Request) -> dict[str, Any]:
+    """What `/healthz` answers: every detail without an API key configured or when the request
+    carries it; otherwise only the verdicts (`brief`)."""
+    result = check(svc)
+    return result if carries_key(request, svc) else brief(result)

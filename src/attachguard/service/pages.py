@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from attachguard.service import health
@@ -54,9 +54,9 @@ async def static(name: str) -> Response:
 
 
 @router.get("/healthz", include_in_schema=True, tags=["operations"])
-async def healthz(svc: Svc) -> JSONResponse:
+async def healthz(request: Request, svc: Svc) -> JSONResponse:
     """200 when clamd answers, the store is writable and the database reachable; else 503."""
-    result = await anyio.to_thread.run_sync(health.check, svc)
+    result = await anyio.to_thread.run_sync(health.probe, svc, request)
     return JSONResponse(result, status_code=200 if result["ok"] else 503)
 
 
