@@ -4,8 +4,8 @@ Runs on every image the routes send it (JPEG, PNG, HEIC/HEIF, WebP, GIF, BMP, TI
 images the pipeline unpacked from containers (``word/media/*`` of Office files, PDF
 attachments, pictures drawn in PDF pages). Not covered: pictures inside legacy (OLE) Office
 files, which no engine extracts yet. The backend (Rekognition or local) reports labels in the
-Rekognition taxonomy; the policy's ``moderation.categories`` decide: the most specific rule for a label
-wins, and one finding is made per top-level category (its deepest rejected label). Confidence
+Rekognition taxonomy; the policy's ``moderation.categories`` decide: the most specific rule for a
+label wins, and one finding is made per top-level category (its deepest rejected label). Confidence
 is 0-100, Rekognition's scale. An image that cannot be decoded, or is over the pixel limit, is
 reported as not moderated (CORRUPT / IMAGE_BOMB); backend errors propagate (ENGINE_ERROR).
 """
