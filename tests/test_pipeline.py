@@ -309,3 +309,13 @@ def test_a_failing_type_detector_rejects_but_the_antivirus_still_runs(policy: Po
     assert report.type.label == "unknown"
     clamav = engines["clamav"]
     assert isinstance(clamav, Fake) and len(clamav.seen) == 1
+
+
+def test_a_callers_deadline_shortens_the_scan(policy: Policy) -> None:
+    release = threading.Event()
+    scanner = make_scanner(policy, clamav=lambda i: (release.wait(30), Result())[1])
+    try:
+        report = scanner.scan(b"hello", "notes.txt", deadline=time.monotonic() + 0.3)
+    finally:
+        release.set()
+    assert [f.code for f in report.findings] == [FindingCode.ENGINE_TIMEOUT]

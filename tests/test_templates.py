@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +94,91 @@ def test_sam_requirements_match_the_package() -> None:
     wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["aws"])
     lines = (ROOT / "src" / "requirements.txt").read_text().splitlines()
     assert {line for line in lines if line and not line.startswith("#")} == wanted
+
+
+LAMBDA_UNZIPPED_LIMIT = 262_144_000  # bytes: Lambda's "250 MB" for a zip package, unzipped
+PACKAGE_BUDGET = 240_000_000  # what the test allows, to keep a margin under the limit
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3")  # the pruned packages
+
+# Run from the built package with nothing else importable but the standard library and the
+# packages the Python Lambda runtime provides, as in /var/task on Lambda.
+_PROBE = """
+import json, sys
+import attachguard.connect.handler
+import msoffcrypto, oletools.olevba, pillow_heif, pypdf
+from attachguard.connect.config import s3_client
+from attachguard.policy import load_policy
+from attachguard.scanner import build_scanner
+s3_client()
+scanner = build_scanner(load_policy(sys.argv[1]), None)
+report = scanner.scan(b"Receipt\\nCoffee 3.50\\nTotal 3.50\\n" * 20, "receipt.txt")
+files = [getattr(m, "__file__", None) or "" for m in list(sys.modules.values())]
+print(json.dumps({"status": report.status.value, "type": report.type.label, "files": files}))
+"""
+
+
+def test_zip_package_is_built_by_the_makefile() -> None:
+    function = cfn_yaml.load(str(TEMPLATES[0]))["Resources"]["ScannerFunction"]
+    assert function["Metadata"]["BuildMethod"] == "makefile"
+    makefile = ROOT / function["Properties"]["CodeUri"] / "Makefile"
+    assert "build-ScannerFunction:" in makefile.read_text()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_zip_package_fits_lambda_and_imports(tmp_path: Path) -> None:
+    """Builds the package with src/Makefile FOR THIS MACHINE (x86-64 and this Python, with
+    bytecode; pip downloads or reuses its cache), not the arm64 one SAM builds: x86-64 wheels
+    are the larger ones (onnxruntime), so this bounds the arm64 size from above."""
+    artifacts = tmp_path / "package"
+    artifacts.mkdir()
+    version = "{}.{}".format(*sys.version_info[:2])
+    build = subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            str(ROOT / "src"),
+            "build-ScannerFunction",
+            f"ARTIFACTS_DIR={artifacts}",
+            f"PYTHON={sys.executable}",
+            f"LAMBDA_PYTHON={version}",
+            "PIP_PLATFORM=",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    size = sum(f.stat().st_size for f in artifacts.rglob("*") if f.is_file() and not f.is_symlink())
+    assert size < PACKAGE_BUDGET < LAMBDA_UNZIPPED_LIMIT, f"{size:,} bytes"
+    for name in (*RUNTIME_PROVIDED, "bin", "numpy/_core/tests", "onnxruntime/transformers"):
+        assert not (artifacts / name).exists(), name
+    assert next(artifacts.rglob("*.pyc"), None) is not None  # cold starts use bytecode
+    assert (artifacts / "attachguard" / "default_policy.yaml").is_file()
+
+    runtime = tmp_path / "var-runtime"  # what Lambda's runtime adds to sys.path
+    runtime.mkdir()
+    for name in RUNTIME_PROVIDED:
+        (runtime / name).symlink_to(Path(importlib.import_module(name).__file__ or "").parent)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": f"{artifacts}{os.pathsep}{runtime}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    probe = subprocess.run(
+        [sys.executable, "-S", "-B", "-c", _PROBE, str(ROOT / "deploy/lambda-policy.yaml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    result = json.loads(probe.stdout)
+    assert result["status"] == "APPROVED" and result["type"] == "txt"  # magika's model ran
+    outside = [
+        f
+        for f in result["files"]
+        if "site-packages" in f and not f.startswith((str(artifacts), str(runtime)))
+    ]
+    assert outside == []  # nothing came from the build machine's environment

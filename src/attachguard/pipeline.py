@@ -111,12 +111,15 @@ class Scanner:
         )
         return self._report(name, size, sha256, UNKNOWN_TYPE, [finding], _Scan(deadline=0.0))
 
-    def scan(self, data: bytes, name: str) -> Report:
-        """The verdict on ``data``, uploaded under the file name ``name``."""
+    def scan(self, data: bytes, name: str, deadline: float | None = None) -> Report:
+        """The verdict on ``data``, uploaded under the file name ``name``. ``deadline`` (a
+        `time.monotonic` value) shortens the policy's scan timeout when the caller has less
+        time left, as a Lambda invocation may."""
         if len(data) > self.policy.max_file_size:
             return self.too_large(name, len(data), hashlib.sha256(data).hexdigest())
         started = time.perf_counter()
-        state = _Scan(deadline=time.monotonic() + self.policy.timeouts.scan)
+        end = time.monotonic() + self.policy.timeouts.scan
+        state = _Scan(deadline=end if deadline is None else min(end, deadline))
         sha256 = hashlib.sha256(data).hexdigest()
         filetype, findings = self._detect(data, state)
         findings += self._scan_item(Item(name, data, filetype), state)

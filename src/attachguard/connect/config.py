@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from attachguard.pipeline import Scanner
 
 PRIVATE_CLAMD_DIR = Path("/tmp/attachguard-clamd")  # Lambda's only writable place
+# Loading the official database takes tens of seconds. Only the container's warm-up thread
+# waits this long (attachguard.connect.container): events never build the scanner themselves.
+CLAMD_START_TIMEOUT = 300.0
 _clamd_lock = threading.Lock()
 _private: Any = None
 
@@ -79,7 +82,8 @@ def read_policy(location: str | None, backend: str | None, s3: Any = None) -> Po
 
 def clamd_client(address: str | None) -> ClamdClient | None:
     """A client for ``address``; ``private`` starts a clamd in /tmp on the image's signatures
-    (once per execution environment); None: no malware engine."""
+    (once per execution environment; a failed start is tried again on the next call, which
+    blocks meanwhile); None: no malware engine."""
     global _private
     if address is None or address.lower() == "none":
         return None
@@ -93,7 +97,7 @@ def clamd_client(address: str | None) -> ClamdClient | None:
         if _private is None:
             PRIVATE_CLAMD_DIR.mkdir(parents=True, exist_ok=True)
             daemon = PrivateClamd(PRIVATE_CLAMD_DIR)
-            daemon.start(timeout=300)
+            daemon.start(timeout=CLAMD_START_TIMEOUT)
             _private = daemon
         return ClamdClient(str(_private.address))
 

@@ -4,8 +4,9 @@ The size is checked against the event's ``FileSizeInBytes`` and the policy's lim
 byte is downloaded; the download is pinned to what HeadObject saw (``IfMatch`` on the ETag and
 the ``VersionId`` when the bucket is versioned) and reads at most that many bytes, so memory
 stays bounded by the policy's size limit. SSE-S3 and SSE-KMS objects are decrypted by S3 (the
-caller needs ``kms:Decrypt`` on the key). A missing object or access denied fails at once;
-throttling, 5xx answers and network faults are retried with backoff until the deadline.
+caller needs ``kms:Decrypt`` on the key). A missing object, access denied, missing credentials
+or a misconfigured client fail at once; throttling, 5xx answers and network faults are retried
+with backoff until the deadline.
 """
 
 from __future__ import annotations
@@ -123,9 +124,43 @@ def _permanent(exc: Exception) -> FetchRejected | None:
         return None
     if status:  # any other 4xx: the request is wrong and stays wrong
         return FetchRejected("S3_ERROR", f"S3 refused the request ({code or status})")
-    module = type(exc).__module__
-    if module.startswith(("botocore", "urllib3")) or isinstance(exc, OSError):
-        return None  # connection, timeout and streaming faults
+    return _client_side(exc)
+
+
+def _client_side(exc: Exception) -> FetchRejected | None:
+    """An error raised before S3 answered: network faults are worth a retry; missing
+    credentials and client settings are not (retrying them only delays the verdict)."""
+    from botocore import exceptions as boto  # type: ignore[import-untyped]
+
+    network = (
+        boto.ConnectionError,  # EndpointConnectionError, ConnectTimeoutError, SSLError, proxy
+        boto.HTTPClientError,  # ReadTimeoutError, ConnectionClosedError, ResponseStreamingError
+        boto.IncompleteReadError,
+        boto.ChecksumError,
+        boto.FlexibleChecksumError,  # the bytes were damaged on the way
+    )
+    credentials = (
+        boto.NoCredentialsError,
+        boto.PartialCredentialsError,
+        boto.CredentialRetrievalError,
+        boto.UnknownCredentialError,
+        boto.NoAuthTokenError,
+        boto.TokenRetrievalError,
+        boto.SSOError,
+    )
+    if isinstance(exc, network):
+        return None
+    if isinstance(exc, credentials):
+        return FetchRejected(
+            "NO_CREDENTIALS", f"no usable AWS credentials to read the file ({type(exc).__name__})"
+        )
+    if isinstance(exc, boto.BotoCoreError):  # region, endpoint, profile, parameter, signing...
+        # the type only: botocore's message can quote the bucket and key
+        return FetchRejected(
+            "CONFIG_ERROR", f"the S3 client is misconfigured ({type(exc).__name__})"
+        )
+    if type(exc).__module__.startswith("urllib3") or isinstance(exc, OSError):
+        return None  # connection, timeout and streaming faults below botocore
     raise exc
 
 

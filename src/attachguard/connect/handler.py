@@ -158,7 +158,9 @@ class ConnectScanner:
                 scanner.policy.max_file_size,
                 fetch_deadline,
             )
-            report = scanner.scan(got.data, parsed.File.FileName)
+            # a slow download leaves less than the policy's scan time: what is not scanned by
+            # the deadline is a timeout finding (REJECTED), never a Lambda that runs out of time
+            report = scanner.scan(got.data, parsed.File.FileName, deadline=deadline)
         except FetchRejected as exc:
             return _rejected(exc.reason, str(exc)), parsed.File.FileId, extra
         except PolicyError as exc:

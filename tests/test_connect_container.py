@@ -1,0 +1,163 @@
+"""The container Lambda's entry point: an event never waits for the warm-up (clamd loading its
+database) past what leaves time for a full scan, never builds a scanner itself, and a failed
+warm-up is started again in the background."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aws_lambda_powertools import Logger
+
+from attachguard.connect import config, container
+from attachguard.connect.container import FETCH_WINDOW, Warmup, respond
+from attachguard.connect.handler import APPROVED, ConnectScanner, Outcome, Settings
+from attachguard.policy import load_policy
+from attachguard.report import Status
+
+# Importing the module started its own warm-up with the real build: let it end before the tests
+# replace `config.build`, so that it cannot pick up their fake.
+container._warmup.wait(120)
+
+EVENT = json.loads((Path(__file__).parent / "events" / "receipt.json").read_text())
+SCAN_TIME = load_policy().timeouts.scan  # the packaged policy's, which the fake build returns
+
+
+class Deadline:
+    """A Lambda context whose remaining time runs down with the clock."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.end - time.monotonic()) * 1000)
+
+
+class Recorder(ConnectScanner):
+    """A ConnectScanner that records the events it scans instead of reading S3."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+        # a fresh service name: Powertools reuses the handler of a logger it has seen
+        logger = Logger(service=f"container-{uuid.uuid4().hex[:8]}", stream=self.stream)
+        super().__init__(Settings(), logger=logger, metrics=False)
+        self.scanned: list[Any] = []
+
+    def handle(self, event: Any, context: Any = None) -> tuple[dict[str, str], Outcome]:
+        self.scanned.append(event)
+        return APPROVED, Outcome(Status.APPROVED, [], [])
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.stream.getvalue().splitlines() if x.strip()]
+
+
+class Build:
+    """Stands in for `config.build`: blocks until released (clamd loading), may fail."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.calls = 0
+        self.failures = failures
+        self.release = threading.Event()
+
+    def __call__(self, settings: Settings, s3: Any = None) -> Any:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError("clamd exited with status 1 while starting")
+        self.release.wait(30)
+        return SimpleNamespace(policy=load_policy())
+
+
+@pytest.fixture
+def build(monkeypatch: pytest.MonkeyPatch) -> Build:
+    fake = Build()
+    monkeypatch.setattr(config, "build", fake)
+    return fake
+
+
+def timed(warmup: Warmup, seconds: float) -> tuple[dict[str, str], float]:
+    started = time.monotonic()
+    response = respond(warmup, EVENT, Deadline(seconds))
+    return response, time.monotonic() - started
+
+
+def test_event_rejected_in_time_while_the_scanner_starts(build: Build) -> None:
+    recorder = Recorder()
+    warmup = Warmup(recorder)
+    warmup.start()
+    # 1 s of waiting fits: the download window and a full scan must remain after it
+    seconds = 1.0 + 1.0 + FETCH_WINDOW + SCAN_TIME
+    response, elapsed = timed(warmup, seconds)
+    assert response == {"Status": "REJECTED"}
+    assert 0.8 < elapsed < 3.0  # waited its budget, then answered, well before the deadline
+    response, elapsed = timed(warmup, 10.0)  # no time to wait at all
+    assert response == {"Status": "REJECTED"} and elapsed < 1.0
+    assert build.calls == 1  # the events neither built a scanner nor started another warm-up
+    (log, _) = [x for x in recorder.lines() if x.get("message") == "scan"]
+    assert log["status"] == "REJECTED" and log["reason"] == "SCANNER_NOT_READY"
+    assert log["FileId"] == EVENT["File"]["FileId"]
+    assert recorder.scanned == []
+
+    build.release.set()  # clamd is up: the next event is scanned by the warmed scanner
+    assert respond(warmup, EVENT, Deadline(55)) == {"Status": "APPROVED"}
+    assert recorder.scanned == [EVENT] and build.calls == 1
+
+
+def test_failed_warmup_is_restarted_in_the_background(build: Build) -> None:
+    build.failures = 1
+    build.release.set()
+    recorder = Recorder()
+    warmup = Warmup(recorder)
+    attempt = warmup.start()
+    assert attempt is not None
+    attempt.join(5)
+    assert not warmup.ready
+    assert warmup.error == "RuntimeError: clamd exited with status 1 while starting"
+    assert respond(warmup, EVENT, Deadline(55)) == {"Status": "APPROVED"}
+    assert build.calls == 2 and recorder.scanned == [EVENT]
+
+
+def test_warmup_that_keeps_failing_rejects_at_once(build: Build) -> None:
+    build.failures = 99
+    recorder = Recorder()
+    warmup = Warmup(recorder)
+    response, elapsed = timed(warmup, 55)
+    assert response == {"Status": "REJECTED"}
+    assert elapsed < 5  # the failed attempt ended the wait; the budget was 19 s
+    log = next(x for x in recorder.lines() if x.get("message") == "scan")
+    assert log["reason"] == "SCANNER_FAILED" and "RuntimeError" in log["error"]
+    assert any(x.get("message") == "scanner warm-up failed" for x in recorder.lines())
+
+
+def test_no_scan_without_time_for_a_full_one(build: Build) -> None:
+    build.release.set()
+    recorder = Recorder()
+    warmup = Warmup(recorder)
+    assert warmup.wait(5)
+    response, elapsed = timed(warmup, SCAN_TIME)  # ready, but the scan would outlive Lambda
+    assert response == {"Status": "REJECTED"} and elapsed < 1.0
+    assert recorder.scanned == []
+    assert next(x for x in recorder.lines() if x.get("message") == "scan")["reason"] == "NO_TIME"
+
+
+def test_malformed_event_while_starting_is_rejected(build: Build) -> None:
+    warmup = Warmup(Recorder())
+    assert respond(warmup, {"nonsense": 1}, Deadline(1)) == {"Status": "REJECTED"}
+    build.release.set()
+
+
+def test_lambda_entry_point_uses_the_module_warmup(
+    build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build.release.set()
+    recorder = Recorder()
+    warmup = Warmup(recorder)
+    monkeypatch.setattr(container, "_warmup", warmup)
+    assert container.handler(EVENT, Deadline(55)) == {"Status": "APPROVED"}
+    assert recorder.scanned == [EVENT]
