@@ -30,20 +30,11 @@ from attachguard.moderation.rekognition import RekognitionBackend
 from attachguard.pipeline import Scanner
 from attachguard.policy import Policy, default_policy_text, parse_policy
 from attachguard.scanner import build_scanner
+from support.rekognition import PILLS, WINE
 from support.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures)
 
 EVENTS = Path(__file__).parent / "events"
 ROOT = Path(__file__).parent.parent
-PILLS = [
-    {"Name": "Drugs & Tobacco", "ParentName": "", "Confidence": 97.1, "TaxonomyLevel": 1},
-    {"Name": "Products", "ParentName": "Drugs & Tobacco", "Confidence": 97.1, "TaxonomyLevel": 2},
-    {"Name": "Pills", "ParentName": "Products", "Confidence": 96.4, "TaxonomyLevel": 3},
-]
-WINE = [
-    {"Name": "Alcohol", "ParentName": "", "Confidence": 98.0, "TaxonomyLevel": 1},
-    {"Name": "Alcoholic Beverages", "ParentName": "Alcohol", "Confidence": 98.0,
-     "TaxonomyLevel": 2},
-]  # fmt: skip
 
 
 class Context:

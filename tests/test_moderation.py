@@ -22,24 +22,11 @@ from attachguard.moderation.taxonomy import CATEGORIES, SEP, TAXONOMY, Label, go
 from attachguard.policy import Moderation, Policy, PolicyError, load_policy, parse_policy
 from attachguard.report import FileType
 from attachguard.routes import engines_for
+from support.rekognition import PILLS, WINE
 
 pillow_heif.register_heif_opener()  # lets the tests write HEIC
 
 JPEG = FileType("jpeg", "image/jpeg", "image")
-PILLS = [
-    {"Name": "Drugs & Tobacco", "ParentName": "", "Confidence": 97.1, "TaxonomyLevel": 1},
-    {"Name": "Products", "ParentName": "Drugs & Tobacco", "Confidence": 97.1, "TaxonomyLevel": 2},
-    {"Name": "Pills", "ParentName": "Products", "Confidence": 96.4, "TaxonomyLevel": 3},
-]
-WINE = [
-    {"Name": "Alcohol", "ParentName": "", "Confidence": 98.0, "TaxonomyLevel": 1},
-    {
-        "Name": "Alcoholic Beverages",
-        "ParentName": "Alcohol",
-        "Confidence": 98.0,
-        "TaxonomyLevel": 2,
-    },
-]
 
 
 def picture(size: tuple[int, int] = (320, 240), fmt: str = "JPEG", **save: Any) -> bytes:
