@@ -133,10 +133,10 @@ class RtfEngine:
     name = NAME
 
     def __init__(self) -> None:
-        pass
+        self._version = f"oletools {version('oletools')}"  # once: metadata lookups are slow
 
     def version(self) -> str:
-        return f"oletools {version('oletools')}"
+        return self._version
 
     def scan(self, item: Item, policy: Policy) -> Result:
         result = Result()
