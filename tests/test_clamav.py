@@ -49,7 +49,7 @@ def zipped(name: str, data: bytes) -> bytes:
 
 
 def scan(engine: ClamAVEngine, data: bytes, policy: Policy, name: str = "upload.bin") -> Result:
-    return engine.scan(Item(name, data, UNKNOWN_TYPE), policy)
+    return engine.scan(Item(name, data, UNKNOWN_TYPE), policy.context())
 
 
 def sample(name: str) -> bytes:

@@ -388,9 +388,9 @@ def test_policy_from_s3_with_backend_override(s3_bucket: tuple[Any, str]) -> Non
     )
     policy = read_policy(f"s3://{bucket}/policy.yaml", "none", s3)
     assert policy.engines_off == {"clamav", "moderation"}
-    assert read_policy(str(ROOT / "deploy/lambda-policy.yaml"), None).moderation.backend == (
-        "rekognition"
-    )
+    assert read_policy(str(ROOT / "deploy/lambda-policy.yaml"), None).options(
+        "moderation"
+    ).model_dump()["backend"] == ("rekognition")
 
 
 def test_lambda_entry_point_with_the_zip_policy(

@@ -35,7 +35,7 @@ def engine() -> FileTypeEngine:
 
 def scan(engine: FileTypeEngine, policy: Policy, name: str, data: bytes, depth: int = 0):
     item = Item(name, data, engine.detect(data), depth)
-    return engine.scan(item, policy).findings
+    return engine.scan(item, policy.context()).findings
 
 
 def codes(findings: list[Finding]) -> set[FindingCode]:

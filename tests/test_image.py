@@ -25,7 +25,7 @@ def filetype(label: str) -> FileType:
 
 
 def scan(policy: Policy, label: str, data: bytes) -> Result:
-    return ImageEngine().scan(Item(f"photo.{label}", data, filetype(label)), policy)
+    return ImageEngine().scan(Item(f"photo.{label}", data, filetype(label)), policy.context())
 
 
 def encode(fmt: str, size: tuple[int, int] = (96, 64)) -> bytes:
@@ -130,7 +130,7 @@ def test_engine_registers_heif_support_itself(tmp_path):
         "from attachguard.report import FileType\n"
         "heif = FileType('heif', 'image/heic', 'image')\n"
         "item = Item('p.heic', Path(sys.argv[1]).read_bytes(), heif)\n"
-        "result = ImageEngine().scan(item, load_policy())\n"
+        "result = ImageEngine().scan(item, load_policy().context())\n"
         "print(result.findings, result.facts)\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)

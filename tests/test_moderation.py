@@ -15,13 +15,13 @@ from PIL import Image
 
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Item
-from attachguard.engines.moderation import ModerationEngine
+from attachguard.engines.moderation import ModerationEngine, ModerationOptions
 from attachguard.moderation import Detection, Picture, StoredBytes, imaging
 from attachguard.moderation.rekognition import RekognitionBackend
 from attachguard.moderation.taxonomy import CATEGORIES, SEP, TAXONOMY, Label, governing_rule
-from attachguard.policy import Moderation, Policy, PolicyError, load_policy, parse_policy
+from attachguard.policy import Policy, PolicyError, load_policy, parse_policy
+from attachguard.registry import load_specs, route
 from attachguard.report import FileType
-from attachguard.routes import engines_for
 from support.rekognition import PILLS, WINE
 
 pillow_heif.register_heif_opener()  # lets the tests write HEIC
@@ -42,9 +42,15 @@ def shown(*parts: str) -> str:
 
 def with_moderation(policy: Policy, **moderation: Any) -> Policy:
     """``policy`` with moderation settings replaced (validated) and the engine switched on."""
-    current = policy.moderation.model_dump(mode="json")
-    section = Moderation.model_validate({**current, **moderation})
-    return policy.model_copy(update={"moderation": section})
+    current = policy.options("moderation").model_dump(mode="json")
+    section = ModerationOptions.model_validate({**current, **moderation})
+    return policy.model_copy(update={"engines": {**policy.engines, "moderation": section}})
+
+
+def options(policy: Policy) -> ModerationOptions:
+    found = policy.options("moderation")
+    assert isinstance(found, ModerationOptions)
+    return found
 
 
 class FakeBackend:
@@ -87,7 +93,7 @@ def test_most_specific_rule_governs() -> None:
 
 
 def test_default_policy_blocks_and_allows_what_the_issue_says(policy: Policy) -> None:
-    rules = policy.moderation.categories
+    rules = options(policy).categories
     blocked = {k for k, r in rules.items() if r.action.value == "reject"}
     assert blocked == {
         "Explicit",
@@ -104,33 +110,39 @@ def test_default_policy_blocks_and_allows_what_the_issue_says(policy: Policy) ->
         "Swimwear or Underwear",
     }
     # backend none: the moderation engine is off, and the report says so
-    assert policy.moderation.backend == "none"
+    assert options(policy).backend == "none"
     assert "moderation" in policy.engines_off
 
 
 def test_backend_turns_the_engine_on() -> None:
-    text = "allowed_extensions: [.jpg]\nmoderation: {backend: rekognition}\n"
+    text = "allowed_extensions: [.jpg]\nengines: {moderation: {backend: rekognition}}\n"
     policy = parse_policy(text)
     assert "moderation" not in policy.engines_off
-    assert "Drugs & Tobacco" in policy.moderation.categories  # defaults kept
+    assert "Drugs & Tobacco" in options(policy).categories  # defaults kept
 
 
 def test_unknown_category_is_named() -> None:
     text = (
-        "allowed_extensions: [.jpg]\nmoderation:\n  categories:\n    Pillz: {min_confidence: 80}\n"
+        "allowed_extensions: [.jpg]\nengines:\n  moderation:\n    categories:\n"
+        "      Pillz: {min_confidence: 80}\n"
     )
     with pytest.raises(PolicyError, match="Pillz"):
         parse_policy(text)
-    with pytest.raises(PolicyError, match=r"moderation\.backend"):
-        parse_policy("allowed_extensions: [.jpg]\nmoderation: {backend: magic}\n")
-    with pytest.raises(PolicyError, match="unknown key"):
-        parse_policy("allowed_extensions: [.jpg]\nmoderation: {categorys: {}}\n")
+    with pytest.raises(PolicyError, match=r"engines\.moderation\.backend"):
+        parse_policy("allowed_extensions: [.jpg]\nengines: {moderation: {backend: magic}}\n")
+    with pytest.raises(PolicyError, match=r"engines\.moderation\.categorys: unknown key"):
+        parse_policy("allowed_extensions: [.jpg]\nengines: {moderation: {categorys: {}}}\n")
+
+
+def test_old_moderation_section_points_to_its_new_place() -> None:
+    with pytest.raises(PolicyError, match=r"moderation: moved to engines\.moderation"):
+        parse_policy("allowed_extensions: [.jpg]\nmoderation: {backend: none}\n")
 
 
 def test_images_are_routed_to_moderation() -> None:
     for label in ("jpeg", "png", "heif", "webp"):
-        assert "moderation" in engines_for(FileType(label, "", "image"))
-    assert "moderation" not in engines_for(FileType("pdf", "application/pdf", "document"))
+        assert "moderation" in route(load_specs(), FileType(label, "", "image"))
+    assert "moderation" not in route(load_specs(), FileType("pdf", "application/pdf", "document"))
 
 
 # --- engine -----------------------------------------------------------------------------------
@@ -138,7 +150,7 @@ def test_images_are_routed_to_moderation() -> None:
 
 def test_pills_rejected_with_the_deepest_label(policy: Policy) -> None:
     backend = FakeBackend(PILLS)
-    result = ModerationEngine(backend).scan(Item("pills.jpg", picture(), JPEG), policy)
+    result = ModerationEngine(backend).scan(Item("pills.jpg", picture(), JPEG), policy.context())
     assert [f.code for f in result.findings] == [FindingCode.MODERATION]
     found = result.findings[0]
     assert found.label == shown("Drugs & Tobacco", "Products", "Pills")
@@ -150,18 +162,20 @@ def test_pills_rejected_with_the_deepest_label(policy: Policy) -> None:
 
 def test_alcohol_allowed_by_default_but_blockable(policy: Policy) -> None:
     item = Item("wine.jpg", picture(), JPEG)
-    assert ModerationEngine(FakeBackend(WINE)).scan(item, policy).findings == []
+    assert ModerationEngine(FakeBackend(WINE)).scan(item, policy.context()).findings == []
     liquor_free = with_moderation(
         policy, categories={"Alcoholic Beverages": {"min_confidence": 90}}
     )
-    found = ModerationEngine(FakeBackend(WINE)).scan(item, liquor_free).findings
+    engine = ModerationEngine(FakeBackend(WINE), options(liquor_free))
+    found = engine.scan(item, liquor_free.context()).findings
     assert [f.label for f in found] == [shown("Alcohol", "Alcoholic Beverages")]
 
 
 def test_confidence_threshold_of_the_governing_rule(policy: Policy) -> None:
     item = Item("pills.jpg", picture(), JPEG)
     strict = with_moderation(policy, categories={"Products": {"min_confidence": 99}})
-    assert ModerationEngine(FakeBackend(PILLS)).scan(item, strict).findings == []
+    engine = ModerationEngine(FakeBackend(PILLS), options(strict))
+    assert engine.scan(item, strict.context()).findings == []
 
 
 def test_undecodable_and_oversized_images_are_not_passed(policy: Policy) -> None:
@@ -172,7 +186,7 @@ def test_undecodable_and_oversized_images_are_not_passed(policy: Policy) -> None
     with pytest.raises(imaging.ImageTooLarge):
         imaging.to_jpeg(picture((400, 400)), 1000)
     rek = ModerationEngine(RekognitionBackend(client=object()))
-    bad = rek.scan(Item("x.jpg", b"\xff\xd8\xff\xe0 broken", JPEG), policy).findings
+    bad = rek.scan(Item("x.jpg", b"\xff\xd8\xff\xe0 broken", JPEG), policy.context()).findings
     assert [f.code for f in bad] == [FindingCode.CORRUPT]
     assert engine.name == "moderation"
 
@@ -298,7 +312,7 @@ def test_other_errors_fail_closed_in_the_pipeline_sense(rekognition: Any, policy
             "detect_moderation_labels", "AccessDeniedException", http_status_code=403
         )
         with pytest.raises(Exception, match="AccessDeniedException"):
-            engine.scan(Item("p.jpg", picture(), JPEG), on)
+            engine.scan(Item("p.jpg", picture(), JPEG), on.context())
 
 
 def test_s3object_refused_is_resent_as_bytes(rekognition: Any) -> None:
@@ -319,7 +333,7 @@ def test_s3object_refused_is_resent_as_bytes(rekognition: Any) -> None:
 
 
 def test_load_policy_default_still_valid() -> None:
-    assert load_policy().moderation.categories["Alcohol"].action.value == "allow"
+    assert options(load_policy()).categories["Alcohol"].action.value == "allow"
 
 
 @pytest.mark.parametrize("mode", ["RGB", "P", "RGBA"])  # DCT, ASCIIHex + Indexed, JPEG 2000

@@ -12,11 +12,11 @@ from PIL import Image
 
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Item
-from attachguard.engines.moderation import ModerationEngine
+from attachguard.engines.moderation import ModerationEngine, ModerationOptions
 from attachguard.moderation import Picture, imaging
 from attachguard.moderation.local import CLASS_MAP, NOT_COVERED, LocalBackend, labels_for
 from attachguard.moderation.taxonomy import CATEGORIES, Label
-from attachguard.policy import Moderation, Policy
+from attachguard.policy import Policy
 from attachguard.report import FileType
 
 pytest.importorskip("nudenet")
@@ -26,8 +26,9 @@ PHOTOS = ["astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycl
 
 
 def local_policy(policy: Policy) -> Policy:
-    section = Moderation.model_validate({**policy.moderation.model_dump(), "backend": "local"})
-    return policy.model_copy(update={"moderation": section})
+    current = policy.options("moderation").model_dump()
+    section = ModerationOptions.model_validate({**current, "backend": "local"})
+    return policy.model_copy(update={"engines": {**policy.engines, "moderation": section}})
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_class_mapping_and_default_verdict(
             return Detection(labels, "fake")
 
     item = Item("p.jpg", b"", FileType("jpeg", "image/jpeg", "image"))
-    findings = ModerationEngine(Fake()).scan(item, local_policy(policy)).findings
+    findings = ModerationEngine(Fake()).scan(item, local_policy(policy).context()).findings
     assert bool(findings) is blocked
 
 
@@ -99,7 +100,7 @@ def test_no_false_positive_on_ordinary_photos(
 ) -> None:
     data = (Path(skdata.data_dir) / name).read_bytes()
     kind = FileType("png" if name.endswith(".png") else "jpeg", "image/png", "image")
-    result = ModerationEngine(backend).scan(Item(name, data, kind), local_policy(policy))
+    result = ModerationEngine(backend).scan(Item(name, data, kind), local_policy(policy).context())
     assert result.findings == []
     facts = result.facts["moderation"]
     assert facts["backend"] == "local" and "Violence" in facts["not_covered"]
@@ -119,5 +120,5 @@ def test_real_detector_runs_on_heic_and_reports_faces_only(backend: LocalBackend
 
 def test_corrupt_image_is_not_approved(policy: Policy, backend: LocalBackend) -> None:
     item = Item("x.png", b"\x89PNG\r\n\x1a\n broken", FileType("png", "image/png", "image"))
-    findings = ModerationEngine(backend).scan(item, local_policy(policy)).findings
+    findings = ModerationEngine(backend).scan(item, local_policy(policy).context()).findings
     assert [f.code for f in findings] == [FindingCode.CORRUPT]

@@ -37,7 +37,9 @@ oletools_data = testdata.oletools_data  # the session fixture, used by name belo
 
 
 def scan(data: bytes, label: str, policy: Policy, name: str = "upload") -> Result:
-    return ENGINE.scan(Item(f"{name}.{label}", data, FileType(label, "", "document")), policy)
+    return ENGINE.scan(
+        Item(f"{name}.{label}", data, FileType(label, "", "document")), policy.context()
+    )
 
 
 def codes(result: Result) -> list[FindingCode]:
@@ -456,5 +458,7 @@ def test_cell_formulas_that_run_commands(policy, formula, dde):
     from attachguard.report import FileType
 
     kind = FileType("xlsx", "application/vnd.ms-excel", "document")
-    findings = OfficeEngine().scan(Item("p.xlsx", _xlsx_with_formula(formula), kind), policy)
+    findings = OfficeEngine().scan(
+        Item("p.xlsx", _xlsx_with_formula(formula), kind), policy.context()
+    )
     assert [f.code.name for f in findings.findings] == (["DDE"] if dde else [])

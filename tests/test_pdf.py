@@ -32,7 +32,7 @@ CLAM_PDF = Path("/usr/share/clamav-testfiles/clam.pdf")
 
 
 def scan(data: bytes, policy: Policy) -> Result:
-    return PdfEngine().scan(Item("file.pdf", data, PDF), policy)
+    return PdfEngine().scan(Item("file.pdf", data, PDF), policy.context())
 
 
 def codes(result: Result) -> set[FindingCode]:

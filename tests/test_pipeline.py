@@ -269,8 +269,12 @@ def test_repeated_and_unlocated_duplicate_findings_are_dropped(policy: Policy) -
 
 
 def test_embedded_images_past_the_limit_are_not_moderated(policy: Policy) -> None:
-    limits = policy.limits.model_copy(update={"max_embedded_images": 2})
-    capped = with_changes(policy, limits=limits, disabled_engines=[])
+    moderation = policy.options("moderation").model_copy(
+        update={"max_embedded_images": 2, "backend": "local"}
+    )
+    capped = with_changes(
+        policy, engines={**policy.engines, "moderation": moderation}, disabled_engines=[]
+    )
     png = FileType("png", "image/png", "image")
 
     class ImageDetector:
@@ -284,9 +288,6 @@ def test_embedded_images_past_the_limit_are_not_moderated(policy: Policy) -> Non
         name: Fake(name) for name in ("filetype", "clamav", "polyglot", "image", "moderation")
     }
     engines["pdf"] = Fake("pdf", pictures)
-    capped = capped.model_copy(
-        update={"moderation": capped.moderation.model_copy(update={"backend": "local"})}
-    )
     report = Scanner(capped, engines, ImageDetector()).scan(b"%PDF-1.7", "photos.pdf")
     moderated = engines["moderation"]
     assert isinstance(moderated, Fake) and len(moderated.seen) == 2

@@ -34,7 +34,7 @@ TYPES = {
 def scan(policy: Policy, label: str, data: bytes) -> Result:
     # The type is given, as the pipeline would: Magika may call a small image with a big
     # appendix "zip", which the file-type engine then reports as a mismatch instead.
-    return PolyglotEngine().scan(Item(f"file.{label}", data, TYPES[label]), policy)
+    return PolyglotEngine().scan(Item(f"file.{label}", data, TYPES[label]), policy.context())
 
 
 def hits(result: Result) -> list[tuple[str, str | None]]:
@@ -312,7 +312,7 @@ def test_data_before_pdf_header(policy):
 
 def test_other_types_are_ignored(policy):
     item = Item("a.txt", b"hello" + zip_bytes(), FileType("txt", "text/plain", "text", True))
-    assert PolyglotEngine().scan(item, policy).findings == []
+    assert PolyglotEngine().scan(item, policy.context()).findings == []
 
 
 def test_random_appendix_survives_fuzzing(policy):

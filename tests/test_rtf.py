@@ -22,7 +22,9 @@ oletools_data = testdata.oletools_data  # the session fixture, used by name belo
 
 
 def scan(data: bytes, policy: Policy) -> Result:
-    return ENGINE.scan(Item("upload.rtf", data, FileType("rtf", "text/rtf", "text", True)), policy)
+    return ENGINE.scan(
+        Item("upload.rtf", data, FileType("rtf", "text/rtf", "text", True)), policy.context()
+    )
 
 
 def codes(result: Result) -> list[FindingCode]:
@@ -162,7 +164,7 @@ def test_escaped_dde_and_remote_fetches(policy, rtf, code):
     from attachguard.report import FileType
 
     item = Item("letter.rtf", rtf, FileType("rtf", "text/rtf", "text", True))
-    assert [f.code.name for f in RtfEngine().scan(item, policy).findings] == [code]
+    assert [f.code.name for f in RtfEngine().scan(item, policy.context()).findings] == [code]
 
 
 @pytest.mark.parametrize(
@@ -179,4 +181,4 @@ def test_local_templates_links_and_escaped_text_pass(policy, rtf):
     from attachguard.report import FileType
 
     item = Item("letter.rtf", rtf, FileType("rtf", "text/rtf", "text", True))
-    assert RtfEngine().scan(item, policy).findings == []
+    assert RtfEngine().scan(item, policy.context()).findings == []

@@ -53,7 +53,7 @@ HARMLESS = [
 
 
 def scan(policy: Policy, name: str, data: bytes, filetype: FileType = CSV_TYPE) -> Result:
-    return TextEngine().scan(Item(name, data, filetype), policy)
+    return TextEngine().scan(Item(name, data, filetype), policy.context())
 
 
 def csv_bytes(rows: list[list[str]], delimiter: str = ",") -> bytes:
@@ -180,11 +180,11 @@ def test_sylk_posing_as_csv_is_flagged():
 
     sylk = b'ID;P\nC;Y1;X1;K0;E EXEC("calc.exe")\nE\n'
     result = TextEngine().scan(
-        Item("prices.csv", sylk, FileType("csv", "text/csv", "code", True)), load_policy()
+        Item("prices.csv", sylk, FileType("csv", "text/csv", "code", True)), load_policy().context()
     )
     assert [f.code.name for f in result.findings] == ["XLM_MACRO"]
     plain = b"IDENTIFIER;NAME\n1;Alice\n"
     result = TextEngine().scan(
-        Item("ids.csv", plain, FileType("csv", "text/csv", "code", True)), load_policy()
+        Item("ids.csv", plain, FileType("csv", "text/csv", "code", True)), load_policy().context()
     )
     assert result.findings == []

@@ -49,7 +49,7 @@ def kind(label: str) -> FileType:
 
 
 def scan(data: bytes, policy: Policy, label: str = "zip") -> Result:
-    return ZipEngine().scan(Item(f"file.{label}", data, kind(label)), policy)
+    return ZipEngine().scan(Item(f"file.{label}", data, kind(label)), policy.context())
 
 
 def codes(result: Result) -> set[FindingCode]:

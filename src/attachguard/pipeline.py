@@ -1,9 +1,9 @@
 """The pipeline: one `Scanner.scan` for every entry point.
 
-It detects the true type, runs the engines that `routes` names for it in parallel, each under
-its own timeout inside the scan's overall deadline, turns any engine exception or timeout into
-a finding, sends what engines extracted back through the same steps (within the policy's depth
-and byte limits), and lets the policy decide.
+It detects the true type, runs the engines whose specs route that type to them in parallel,
+each under its own timeout inside the scan's overall deadline, turns any engine exception or
+timeout into a finding, sends what engines extracted back through the same steps (within the
+policy's depth and byte limits), and lets the policy decide.
 
 A timed-out engine's thread cannot be killed in Python: it is abandoned, the verdict does not
 wait for it, and the pool is sized so that a few stuck engines do not starve the others.
@@ -15,15 +15,21 @@ import hashlib
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Child, Engine, Item, Result
+from attachguard.codes import (
+    ARCHIVE_DEPTH,
+    ARCHIVE_EXPANSION,
+    ENGINE_ERROR,
+    ENGINE_TIMEOUT,
+    TOO_LARGE,
+)
+from attachguard.engines.base import Child, Context, Engine, EngineSpec, Item, Result
 from attachguard.policy import Policy
+from attachguard.registry import load_specs, route
 from attachguard.report import UNKNOWN_TYPE, FileType, Finding, Report
-from attachguard.routes import engines_for
 
 
 class Detector(Protocol):
@@ -36,7 +42,7 @@ class _Scan:
 
     deadline: float
     expanded: int = 0
-    embedded_images: int = 0
+    capped: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
 
@@ -44,9 +50,9 @@ class _Scan:
         self.timings[name] = self.timings.get(name, 0.0) + seconds * 1000
 
 
-def _timed(engine: Engine, item: Item, policy: Policy) -> tuple[Result, float]:
+def _timed(engine: Engine, item: Item, context: Context) -> tuple[Result, float]:
     start = time.perf_counter()
-    result = engine.scan(item, policy)
+    result = engine.scan(item, context)
     return result, time.perf_counter() - start
 
 
@@ -63,6 +69,9 @@ class Scanner:
         self.policy = policy
         self.engines = engines
         self.detector = detector
+        self.specs = load_specs()
+        self._context = policy.context()
+        self._off = policy.engines_off
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
 
     def close(self) -> None:
@@ -75,7 +84,7 @@ class Scanner:
         self.close()
 
     def versions(self) -> dict[str, str]:
-        off = self.policy.engines_off
+        off = self._off
         out = {name: "disabled by policy" for name in off}
         for name, engine in self.engines.items():
             if name in off:
@@ -106,7 +115,7 @@ class Scanner:
         limit = self.policy.max_file_size
         finding = Finding(
             "limits",
-            FindingCode.TOO_LARGE,
+            TOO_LARGE,
             f"file is {size:,} bytes, over the {limit:,} byte limit",
         )
         return self._report(name, size, sha256, UNKNOWN_TYPE, [finding], _Scan(deadline=0.0))
@@ -157,61 +166,29 @@ class Scanner:
             return self.detector.detect(data), []
         except Exception as exc:  # fail closed, and keep scanning what can be scanned
             message = f"type detection failed ({type(exc).__name__}: {str(exc)[:200]})"
-            return UNKNOWN_TYPE, [Finding("detect", FindingCode.ENGINE_ERROR, message)]
+            return UNKNOWN_TYPE, [Finding("detect", ENGINE_ERROR, message)]
         finally:
             state.add_time("detect", time.perf_counter() - start)
 
     def _scan_item(self, item: Item, state: _Scan) -> list[Finding]:
-        policy = self.policy
         started = time.monotonic()
+        end = min(started + self.policy.timeouts.engine, state.deadline)
+        context = replace(self._context, deadline=end)
         futures: dict[str, Future[tuple[Result, float]]] = {}
         findings: list[Finding] = []
-        for name in engines_for(item.type):
-            if name in policy.engines_off:
+        for name in route(self.specs, item.type):
+            refused = self._refused(name, item, state)
+            if refused is not None:
+                findings += refused
                 continue
-            if name == "moderation" and item.depth > 0:
-                # a cost cap (a call to Rekognition per image): images past it are not looked at
-                state.embedded_images += 1
-                if state.embedded_images > policy.limits.max_embedded_images:
-                    findings.append(
-                        Finding(
-                            name,
-                            FindingCode.MODERATION_LIMIT,
-                            "image not moderated: more than "
-                            f"{policy.limits.max_embedded_images} embedded images",
-                        )
-                    )
-                    continue
-            engine = self.engines.get(name)
-            if engine is None:
-                findings.append(
-                    Finding(name, FindingCode.ENGINE_ERROR, f"the {name} engine is not available")
-                )
-                continue
-            futures[name] = self._pool.submit(_timed, engine, item, policy)
+            futures[name] = self._pool.submit(_timed, self.engines[name], item, context)
 
         children: list[Child] = []
         for name, future in futures.items():
-            end = min(started + policy.timeouts.engine, state.deadline)
-            try:
-                result, seconds = future.result(timeout=max(0.0, end - time.monotonic()))
-            except FutureTimeout:
-                future.cancel()
-                state.add_time(name, time.monotonic() - started)
-                findings.append(
-                    Finding(name, FindingCode.ENGINE_TIMEOUT, f"the {name} engine ran out of time")
-                )
+            result = self._collect(name, future, end, started, state)
+            if isinstance(result, Finding):
+                findings.append(result)
                 continue
-            except Exception as exc:  # fail closed: a crash is a finding, never a pass
-                findings.append(
-                    Finding(
-                        name,
-                        FindingCode.ENGINE_ERROR,
-                        f"the {name} engine failed ({type(exc).__name__}: {str(exc)[:200]})",
-                    )
-                )
-                continue
-            state.add_time(name, seconds)
             findings.extend(result.findings)
             children.extend(result.children)
             if item.depth == 0:
@@ -221,13 +198,46 @@ class Scanner:
             findings.extend(f.nested(child.where) for f in self._scan_child(item, child, state))
         return _dedupe(findings)
 
+    def _refused(self, name: str, item: Item, state: _Scan) -> list[Finding] | None:
+        """Why engine ``name`` does not run on ``item``: an empty list when it is off by
+        policy, a finding when it is missing or past its per-scan cap; None when it runs."""
+        if name in self._off:
+            return []
+        if name not in self.engines:
+            return [Finding(name, ENGINE_ERROR, f"the {name} engine is not available")]
+        spec = self.specs.get(name)
+        if spec is None or spec.cap is None or item.depth == 0:
+            return None
+        return _over_cap(spec, self.policy.options(name), state)
+
+    def _collect(
+        self,
+        name: str,
+        future: Future[tuple[Result, float]],
+        end: float,
+        started: float,
+        state: _Scan,
+    ) -> Result | Finding:
+        """The engine's result, or the finding that says why there is none (fail closed)."""
+        try:
+            result, seconds = future.result(timeout=max(0.0, end - time.monotonic()))
+        except FutureTimeout:
+            future.cancel()
+            state.add_time(name, time.monotonic() - started)
+            return Finding(name, ENGINE_TIMEOUT, f"the {name} engine ran out of time")
+        except Exception as exc:  # fail closed: a crash is a finding, never a pass
+            message = f"the {name} engine failed ({type(exc).__name__}: {str(exc)[:200]})"
+            return Finding(name, ENGINE_ERROR, message)
+        state.add_time(name, seconds)
+        return result
+
     def _scan_child(self, parent: Item, child: Child, state: _Scan) -> list[Finding]:
         limits = self.policy.limits
         if parent.depth + 1 > limits.max_depth:
             return [
                 Finding(
                     "limits",
-                    FindingCode.ARCHIVE_DEPTH,
+                    ARCHIVE_DEPTH,
                     f"not unpacked: nested more than {limits.max_depth} levels deep",
                 )
             ]
@@ -236,19 +246,27 @@ class Scanner:
             return [
                 Finding(
                     "limits",
-                    FindingCode.ARCHIVE_EXPANSION,
+                    ARCHIVE_EXPANSION,
                     f"not scanned: unpacking passed {limits.max_expanded_bytes:,} bytes",
                 )
             ]
         if time.monotonic() >= state.deadline:
-            return [
-                Finding(
-                    "limits", FindingCode.ENGINE_TIMEOUT, "not scanned: the scan ran out of time"
-                )
-            ]
+            return [Finding("limits", ENGINE_TIMEOUT, "not scanned: the scan ran out of time")]
         filetype, findings = self._detect(child.data, state)
         item = Item(child.where, child.data, filetype, parent.depth + 1)
         return findings + self._scan_item(item, state)
+
+
+def _over_cap(spec: EngineSpec, options: object, state: _Scan) -> list[Finding] | None:
+    """Count one more nested item for a capped engine; past the cap, the finding that says so
+    (a cost cap: e.g. one paid moderation call per image)."""
+    assert spec.cap is not None
+    count = state.capped[spec.name] = state.capped.get(spec.name, 0) + 1
+    limit = spec.cap.limit(options)
+    if count <= limit:
+        return None
+    message = f"not looked at by {spec.name}: more than {limit} {spec.cap.what} in one file"
+    return [Finding(spec.name, spec.cap.code, message)]
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import (
@@ -22,15 +22,16 @@ from pydantic import (
     field_validator,
 )
 
-from attachguard.codes import Action, FindingCode
-from attachguard.moderation.taxonomy import CATEGORIES
+from attachguard.codes import Action, Code, CodeError, every, lookup
+from attachguard.engines.base import Context, Options
+from attachguard.errors import AttachguardError
 from attachguard.report import Finding, Status
 
 _UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]I?B|B)?\s*$", re.IGNORECASE)
 
 
-class PolicyError(ValueError):
+class PolicyError(AttachguardError, ValueError):
     """A policy that cannot be used; the message names the key and the problem."""
 
 
@@ -59,7 +60,6 @@ class Limits(_Strict):
     max_expanded_bytes: Size = 200 * 1000**2
     max_ratio: float = Field(100.0, gt=1)
     max_image_pixels: int = Field(50_000_000, ge=1)
-    max_embedded_images: int = Field(20, ge=0)
 
 
 class Timeouts(_Strict):
@@ -69,68 +69,65 @@ class Timeouts(_Strict):
     engine: float = Field(20.0, gt=0, le=600)
 
 
-class ModerationRule(_Strict):
-    """What a moderation category does: reject (or allow) its labels at ``min_confidence``
-    (0-100, Rekognition's scale) or above."""
-
-    min_confidence: float = Field(50.0, ge=0, le=100)
-    action: Action = Action.REJECT
-
-
-def _default_categories() -> dict[str, ModerationRule]:
-    blocked = (
-        "Explicit",
-        "Non-Explicit Nudity of Intimate parts and Kissing",
-        "Violence",
-        "Visually Disturbing",
-        "Drugs & Tobacco",
-        "Rude Gestures",
-        "Hate Symbols",
-    )
-    allowed = ("Alcohol", "Gambling", "Swimwear or Underwear")
-    rules = {name: ModerationRule() for name in blocked}
-    rules.update({name: ModerationRule(action=Action.ALLOW) for name in allowed})
-    return rules
+# Keys that moved, with where they went: an old policy gets a pointer, not just "unknown key".
+_MOVED = {
+    "moderation": "moved to engines.moderation",
+    "limits.max_embedded_images": "moved to engines.moderation.max_embedded_images",
+}
 
 
-class Moderation(_Strict):
-    """Image moderation: which backend looks, and which Rekognition categories (L1 or L2 names)
-    are blocked. The most specific rule for a label wins; unlisted categories are allowed.
-    ``backend: none`` switches the moderation engine off (as if in ``disabled_engines``)."""
-
-    backend: Literal["none", "rekognition", "local"] = "none"
-    categories: dict[str, ModerationRule] = Field(default_factory=_default_categories)
-
-    @field_validator("categories")
-    @classmethod
-    def _known_categories(cls, value: dict[str, ModerationRule]) -> dict[str, ModerationRule]:
-        for name in value:
-            if name not in CATEGORIES:
-                raise ValueError(
-                    f"unknown moderation category {name!r} (use a Rekognition L1 or L2 name, "
-                    "see docs/policy.md)"
-                )
-        return value
+def _moved(data: Any) -> None:
+    if not isinstance(data, dict):
+        return
+    limits = data.get("limits")
+    old = [k for k in _MOVED if "." not in k and k in data]
+    if isinstance(limits, dict):
+        old += [f"limits.{k}" for k in limits if f"limits.{k}" in _MOVED]
+    if old:
+        raise PolicyError("\n".join(f"  {k}: {_MOVED[k]} (docs/policy.md)" for k in old))
 
 
 class Policy(_Strict):
-    """What is allowed in, and what each finding does to the verdict."""
+    """What is allowed in, and what each finding does to the verdict. ``engines`` holds every
+    installed engine's options, validated by the engine's own model (defaults filled in)."""
 
     allowed_extensions: list[str]
     max_file_size: Size = 20 * 1000**2
     limits: Limits = Limits()
     timeouts: Timeouts = Timeouts()
-    actions: dict[FindingCode, Action] = {}
+    actions: dict[Code, Action] = {}
     disabled_engines: list[str] = []
-    moderation: Moderation = Moderation()
+    engines: dict[str, Any] = Field(default_factory=dict, validate_default=True)
+
+    def options(self, engine: str) -> Options:
+        """The options of ``engine`` (its own model, defaults filled in)."""
+        options: Options = self.engines[engine]
+        return options
 
     @property
     def engines_off(self) -> frozenset[str]:
-        """Engines the pipeline skips: ``disabled_engines``, and moderation with backend none."""
+        """Engines the pipeline skips: ``disabled_engines``, and those their own options
+        switch off (moderation with backend none)."""
+        from attachguard.registry import load_specs
+
         off = set(self.disabled_engines)
-        if self.moderation.backend == "none":
-            off.add("moderation")
+        off.update(n for n, s in load_specs().items() if not s.active(self.engines[n]))
         return frozenset(off)
+
+    def context(self, deadline: float = float("inf")) -> Context:
+        """What engines share from this policy for one scan (see `Context`)."""
+        from attachguard.registry import load_specs
+
+        off = self.engines_off
+        wants: dict[str, int] = {}
+        for name, spec in load_specs().items():
+            if name in off:
+                continue
+            # one more than a capped engine looks at, so that its cap is seen to be passed
+            most = spec.cap.limit(self.engines[name]) + 1 if spec.cap else self.limits.max_members
+            for kind in spec.wants:
+                wants[kind] = max(wants.get(kind, 0), most)
+        return Context(self.limits, frozenset(self.allowed_extensions), wants, deadline)
 
     @field_validator("allowed_extensions")
     @classmethod
@@ -143,6 +140,43 @@ class Policy(_Strict):
             out.append(ext)
         return out
 
+    @field_validator("disabled_engines")
+    @classmethod
+    def _known_engines(cls, value: list[str]) -> list[str]:
+        from attachguard.registry import load_specs
+
+        for name in value:
+            if name not in load_specs():
+                raise ValueError(f"unknown engine {name!r} (installed: {', '.join(load_specs())})")
+        return value
+
+    @field_validator("engines", mode="before")
+    @classmethod
+    def _engine_options(cls, value: Any) -> dict[str, Options]:
+        from attachguard.registry import load_specs
+
+        if not isinstance(value, dict):
+            raise ValueError("expected a mapping of engine names to their options")
+        specs = load_specs()
+        for name in value:
+            if name not in specs:
+                raise ValueError(f"unknown engine {name!r} (installed: {', '.join(specs)})")
+        out: dict[str, Options] = {}
+        problems = []
+        for name, spec in specs.items():
+            given = value.get(name)
+            try:
+                out[name] = (
+                    given
+                    if isinstance(given, spec.options)
+                    else (spec.options.model_validate(given or {}))
+                )
+            except ValidationError as exc:
+                problems += [f"{name}.{line}" for line in _lines(exc)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return out
+
     @field_validator("actions", mode="before")
     @classmethod
     def _known_codes(cls, value: Any) -> Any:
@@ -150,14 +184,13 @@ class Policy(_Strict):
             return value
         out = {}
         for key, action in value.items():
-            if key not in FindingCode.__members__:
-                raise ValueError(f"unknown finding code {key!r} (see docs/findings.md)")
+            code = key if isinstance(key, Code) else _finding_code(key)
             if action not in {a.value for a in Action}:
                 raise ValueError(f"{key}: {action!r} is not 'reject' or 'allow'")
-            out[FindingCode[key]] = Action(action)
+            out[code] = Action(action)
         return out
 
-    def action(self, code: FindingCode) -> Action:
+    def action(self, code: Code) -> Action:
         """What a finding with ``code`` does: the policy's word, else the code's default."""
         return self.actions.get(code, code.default)
 
@@ -168,8 +201,28 @@ class Policy(_Strict):
 
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json")
-        data["actions"] = {c.name: self.action(c).value for c in FindingCode}
-        return yaml.safe_dump(data, sort_keys=False)
+        data["actions"] = {c.name: self.action(c).value for c in every() if not c.event}
+        data["engines"] = {n: o.model_dump(mode="json") for n, o in self.engines.items()}
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _finding_code(key: Any) -> Code:
+    try:
+        code = lookup(str(key))
+    except CodeError as exc:
+        raise ValueError(str(exc)) from None
+    if code.event:
+        raise ValueError(f"{key} rejects an event before any scan; the policy cannot change it")
+    return code
+
+
+def _lines(err: ValidationError) -> list[str]:
+    out = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"])
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        out.append(f"{key or '(top level)'}: {msg}")
+    return out
 
 
 def _format_error(err: ValidationError, source: str) -> str:
@@ -177,6 +230,10 @@ def _format_error(err: ValidationError, source: str) -> str:
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"])
         msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        if key == "engines" and e["type"] == "value_error":
+            # the engines' own models were checked inside: one line per bad option
+            lines += [f"  engines.{p}" for p in msg.removeprefix("Value error, ").split("; ")]
+            continue
         lines.append(f"  {key or '(top level)'}: {msg}")
     return "\n".join(lines)
 
@@ -189,6 +246,10 @@ def parse_policy(text: str, source: str = "<string>") -> Policy:
         raise PolicyError(f"invalid policy {source}: not YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise PolicyError(f"invalid policy {source}: expected a mapping of keys at the top")
+    try:
+        _moved(data)
+    except PolicyError as exc:
+        raise PolicyError(f"invalid policy {source}:\n{exc}") from None
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from attachguard.codes import Action, FindingCode
+from attachguard.codes import Action, Code
 
 SCHEMA_VERSION = 1
 
@@ -43,7 +43,7 @@ class Finding:
     PDF object, page); ``label``/``confidence`` carry a signature or moderation label."""
 
     engine: str
-    code: FindingCode
+    code: Code
     message: str
     label: str | None = None
     confidence: float | None = None
@@ -90,7 +90,7 @@ class Report:
     type: FileType
     status: Status
     findings: list[Finding]
-    actions: dict[FindingCode, Action]
+    actions: dict[Code, Action]
     timings_ms: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)

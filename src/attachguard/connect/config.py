@@ -2,7 +2,7 @@
 
 Called once per Lambda execution environment (lazily, on the first event). A policy stored in
 S3 is read with the same client as the attachments; a moderation backend named in the
-environment overrides the policy's ``moderation.backend``.
+environment overrides the policy's ``engines.moderation.backend``.
 """
 
 from __future__ import annotations
@@ -43,14 +43,16 @@ def s3_client() -> Any:
 
 
 def with_backend(text: str, backend: str | None) -> str:
-    """Policy YAML with ``moderation.backend`` set to ``backend`` (unchanged when None)."""
+    """Policy YAML with ``engines.moderation.backend`` set to ``backend`` (unchanged when
+    None)."""
     if backend is None:
         return text
     data = yaml.safe_load(text)
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("engines", {}), dict):
         return text  # parse_policy names the problem
-    moderation = data.get("moderation")
-    data["moderation"] = {
+    engines = data.setdefault("engines", {})
+    moderation = engines.get("moderation")
+    engines["moderation"] = {
         **(moderation if isinstance(moderation, dict) else {}),
         "backend": backend,
     }

@@ -1,21 +1,32 @@
-"""What every engine receives and returns.
+"""What every engine declares, receives and returns.
 
-An engine is an object with a ``name``, a ``version()`` and a ``scan(item, policy)`` method that
-returns a `Result`. Engines keep no per-scan state and are shared across threads; the pipeline
-owns deadlines, timeouts and exception capture, so an engine catches only the errors it expects
-(a corrupt file, an encrypted one) and turns them into findings.
+An engine module declares itself once, with an `EngineSpec` registered under the entry-point
+group ``attachguard.engines`` (see CONTRIBUTING.md): its name, the detected types it scans, the
+finding codes it may report, its options (a pydantic model the policy mounts under
+``engines.<name>:``), an optional per-scan cost cap, and how to build it. Routing, policy
+validation, ``policy show`` and the docs checks all derive from these declarations.
+
+A built engine has a ``version()`` and a ``scan(item, context)`` that returns a `Result`. It
+holds its own options (never the whole policy) and no per-scan state, and is shared across
+threads; the pipeline owns deadlines, timeouts and exception capture, so an engine catches only
+the errors it expects (a corrupt file, an encrypted one) and turns them into findings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from attachguard.codes import FindingCode
+from pydantic import BaseModel, ConfigDict
+
+from attachguard.codes import Code
 from attachguard.report import FileType, Finding
 
 if TYPE_CHECKING:
-    from attachguard.policy import Policy
+    from attachguard.clamav.client import ClamdClient
+    from attachguard.moderation import ModerationBackend
+    from attachguard.policy import Limits
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,25 @@ class Result:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Context:
+    """What one scan of one item shares with every engine: the policy's allow-list and
+    unpacking limits, the kinds of children some active engine wants extracted, with how many
+    it will look at (``pictures``: images drawn in documents, for moderation), and the engine's
+    deadline (`time.monotonic`)."""
+
+    limits: Limits
+    allowed_extensions: frozenset[str] = frozenset()
+    wants: Mapping[str, int] = field(default_factory=dict)
+    deadline: float = float("inf")
+
+
+class Options(BaseModel):
+    """Base of every engine's options: unknown keys are errors that name the key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class Engine(Protocol):
     name: str
 
@@ -62,9 +92,52 @@ class Engine(Protocol):
         """Engine and signature/model versions, for the report."""
         ...
 
-    def scan(self, item: Item, policy: Policy) -> Result: ...
+    def scan(self, item: Item, context: Context) -> Result: ...
 
 
-def finding(engine: str, code: FindingCode, message: str, **extra: Any) -> Finding:
+@dataclass(frozen=True)
+class Resources:
+    """What an entry point lends the engines it builds: a clamd client (None: no malware
+    engine) and a moderation backend that replaces the one the options name."""
+
+    clamd: ClamdClient | None = None
+    moderation: ModerationBackend | None = None
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A per-scan cost cap: at most ``limit(options)`` items below the top level reach the
+    engine in one scan (each may cost a paid API call); past it each is reported as ``code``."""
+
+    limit: Callable[[Any], int]
+    code: Code
+    what: str = "items"
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """An engine's one declaration (see the module docstring).
+
+    ``types`` are what the file-type engine detects: a Magika label (``pdf``), ``group:<name>``
+    for a Magika group when the label itself is routed to no engine, ``text:*`` for any text
+    content routed nowhere else, or ``*`` for every item. ``build(options, resources)`` returns
+    the engine, or None when it cannot run here (a missing clamd: the pipeline then reports
+    ENGINE_ERROR unless the policy disables the engine). ``active(options)`` False switches it
+    off by configuration (moderation with ``backend: none``). ``wants`` names the children it
+    needs other engines to extract; ``order`` sorts engines within a scan."""
+
+    name: str
+    summary: str
+    types: tuple[str, ...]
+    codes: tuple[Code, ...]
+    build: Callable[[Any, Resources], Engine | None]
+    options: type[Options] = Options
+    active: Callable[[Any], bool] = lambda options: True
+    cap: Cap | None = None
+    wants: frozenset[str] = frozenset()
+    order: int = 50
+
+
+def finding(engine: str, code: Code, message: str, **extra: Any) -> Finding:
     """Shorthand used by engines."""
     return Finding(engine=engine, code=code, message=message, **extra)

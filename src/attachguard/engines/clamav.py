@@ -14,15 +14,18 @@ turns into ENGINE_ERROR: a failed scan is never reported clean.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from attachguard.clamav.client import ClamdClient, ClamdSizeLimitError
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Item, Result, finding
+from attachguard.codes import ENCRYPTED, MALWARE, Action, declare
+from attachguard.engines.base import Context, EngineSpec, Item, Options, Resources, Result, finding
 from attachguard.report import Finding
 
-if TYPE_CHECKING:
-    from attachguard.policy import Policy
+AV_LIMIT = declare(
+    "AV_LIMIT",
+    "unscannable",
+    Action.REJECT,
+    "antivirus stopped at one of its own limits",
+    "We couldn't fully check this file, so it wasn't shared.",
+)
 
 _LIMITS = {
     "MaxFileSize": "a part is larger than the antivirus scans",
@@ -55,18 +58,18 @@ def describe_version(answer: str) -> str:
 def _finding(name: str, signature: str) -> Finding:
     if signature.startswith("Heuristics.Limits.Exceeded"):
         reason = _LIMITS.get(signature.rsplit(".", 1)[-1], "the antivirus stopped at a limit")
-        return finding(name, FindingCode.AV_LIMIT, f"not fully scanned: {reason}", label=signature)
+        return finding(name, AV_LIMIT, f"not fully scanned: {reason}", label=signature)
     if signature.startswith("Heuristics.Encrypted"):
         what = _ENCRYPTED.get(signature.rsplit(".", 1)[-1], "encrypted content")
         message = f"{what}: the antivirus cannot look inside"
-        return finding(name, FindingCode.ENCRYPTED, message, label=signature)
+        return finding(name, ENCRYPTED, message, label=signature)
     if "eicar" in signature.lower():
         message = "EICAR test signature"
     elif signature.startswith("Heuristics."):
         message = f"suspicious content flagged by the antivirus ({signature})"
     else:
         message = f"malware signature {signature}"
-    return finding(name, FindingCode.MALWARE, message, label=signature)
+    return finding(name, MALWARE, message, label=signature)
 
 
 class ClamAVEngine:
@@ -80,12 +83,27 @@ class ClamAVEngine:
     def version(self) -> str:
         return describe_version(self.client.version())
 
-    def scan(self, item: Item, policy: Policy) -> Result:
+    def scan(self, item: Item, context: Context) -> Result:
         try:
             answer = self.client.instream(item.data)
         except ClamdSizeLimitError:
             message = "not scanned: larger than the antivirus accepts (clamd StreamMaxLength)"
-            return Result([finding(self.name, FindingCode.AV_LIMIT, message)])
+            return Result([finding(self.name, AV_LIMIT, message)])
         if answer.signature is None:
             return Result()
         return Result([_finding(self.name, answer.signature)])
+
+
+def _build(options: Options, resources: Resources) -> ClamAVEngine | None:
+    return None if resources.clamd is None else ClamAVEngine(resources.clamd)
+
+
+ENGINE = EngineSpec(
+    name="clamav",
+    summary="ClamAV signatures in every item, through a warm clamd (INSTREAM)",
+    types=("*",),
+    codes=(MALWARE, AV_LIMIT, ENCRYPTED),
+    build=_build,
+    options=Options,
+    order=10,
+)

@@ -5,15 +5,11 @@ within the policy's limits."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from oletools.common.clsid import KNOWN_CLSIDS
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Child, Result, finding
-
-if TYPE_CHECKING:
-    from attachguard.policy import Policy
+from attachguard.codes import ARCHIVE_EXPANSION, ARCHIVE_MEMBERS
+from attachguard.engines.base import Child, Context, Result, finding
 
 _CVE = re.compile(r"CVE-\d{4}-\d+")
 
@@ -38,14 +34,14 @@ def object_message(what: str, label: str | None, cves: list[str], kind: str) -> 
     return f"{text} in the {kind}"
 
 
-def add_child(result: Result, child: Child, policy: Policy, engine: str) -> bool:
+def add_child(result: Result, child: Child, context: Context, engine: str) -> bool:
     """Hand ``child`` to the pipeline unless that passes a limit (then say so, once)."""
-    limits = policy.limits
+    limits = context.limits
     code = why = None
     if len(result.children) >= limits.max_members:
-        code, why = FindingCode.ARCHIVE_MEMBERS, f"more than {limits.max_members} embedded items"
+        code, why = ARCHIVE_MEMBERS, f"more than {limits.max_members} embedded items"
     elif sum(len(c.data) for c in result.children) + len(child.data) > limits.max_expanded_bytes:
-        code, why = FindingCode.ARCHIVE_EXPANSION, "embedded content passes the byte limit"
+        code, why = ARCHIVE_EXPANSION, "embedded content passes the byte limit"
     if code is None:
         result.children.append(child)
         return True

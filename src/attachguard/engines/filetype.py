@@ -30,14 +30,27 @@ import threading
 import zipfile
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Item, Result, finding
-from attachguard.report import FileType
+from attachguard.codes import (
+    ARCHIVE,
+    EMPTY_FILE,
+    EXECUTABLE,
+    SCRIPT,
+    TYPE_MISMATCH,
+    Action,
+    declare,
+)
+from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
+from attachguard.report import FileType, Finding
 
-if TYPE_CHECKING:
-    from attachguard.policy import Policy
+EXTENSION_NOT_ALLOWED = declare(
+    "EXTENSION_NOT_ALLOWED",
+    "threat",
+    Action.REJECT,
+    "file extension is not on the allow-list",
+    "This file type can't be shared in chat.",
+)
 
 # Photo formats are interchangeable: phones and apps save PNG or HEIC under .jpg, and each is
 # decoded by the image engine (and moderated) whatever its name says.
@@ -238,50 +251,56 @@ class FileTypeEngine:
                 return _filetype(found, score)
         return _filetype(label, score)
 
-    def scan(self, item: Item, policy: Policy) -> Result:
-        findings = []
+    def scan(self, item: Item, context: Context) -> Result:
         ext, label = item.extension, item.type.label
         program = sniff_program(item.data)
         content = "shell" if program == "shebang" else program or label  # for the name checks
-        disguise = f" disguised as a {ext} file" if item.depth == 0 and ext else ""
-        if program or item.type.group == "executable" or label in PROGRAMS:
-            what = _bare(name_of(program or label))
-            what += disguise if disguise and not _fits(ext, content) else ""
-            findings.append(finding(self.name, FindingCode.EXECUTABLE, what))
-        elif label in (SCRIPTS if item.depth == 0 else CHILD_SCRIPTS):
-            what = _bare(name_of(label)) + (disguise if disguise and not _fits(ext, label) else "")
-            findings.append(finding(self.name, FindingCode.SCRIPT, what))
+        findings, disguised = self._active(item, program, content)
         if item.depth > 0:
             if item.type.group == "archive" and label not in PROGRAMS | _OPENED_ARCHIVES:
                 # only zip members are unpacked and checked one by one; anything else inside
                 # a document would reach the reader unchecked but for antivirus signatures
                 what = f"{_bare(name_of(label))} that cannot be inspected"
-                findings.append(finding(self.name, FindingCode.ARCHIVE, what))
+                findings.append(finding(self.name, ARCHIVE, what))
             return Result(findings)
-
-        if ext not in policy.allowed_extensions:
+        allowed = ext in context.allowed_extensions
+        if not allowed:
             message = (
                 f"'{ext}' files are not allowed"
                 if ext
                 else "files without an extension are not allowed"
             )
-            findings.append(finding(self.name, FindingCode.EXTENSION_NOT_ALLOWED, message))
+            findings.append(finding(self.name, EXTENSION_NOT_ALLOWED, message))
         if not item.data:
-            findings.append(finding(self.name, FindingCode.EMPTY_FILE, "the file is empty"))
+            findings.append(finding(self.name, EMPTY_FILE, "the file is empty"))
             return Result(findings)
-        disguised = any("disguised as" in f.message for f in findings)  # said once is enough
-        if ext in policy.allowed_extensions and not _fits(ext, content) and not disguised:
-            expected = sorted(ACCEPTED.get(ext, _natural(ext)) - {"*text"})
-            if label == "unknown" and not program and expected:
-                message = f"content not recognised as {name_of(expected[0])} ({ext})"
-            else:
-                message = f"{name_of(program or label)} named {ext}"
-            findings.append(finding(self.name, FindingCode.TYPE_MISMATCH, message))
+        if allowed and not _fits(ext, content) and not disguised:  # said once is enough
+            findings.append(finding(self.name, TYPE_MISMATCH, _mismatch(ext, label, program)))
         archive = item.type.group == "archive" and label not in PROGRAMS
-        if archive and not (ext in policy.allowed_extensions and _fits(ext, label)):
+        if archive and not (allowed and _fits(ext, label)):
             what = f"{_bare(name_of(label))}: this kind of archive is not allowed"
-            findings.append(finding(self.name, FindingCode.ARCHIVE, what))
+            findings.append(finding(self.name, ARCHIVE, what))
         return Result(findings)
+
+    def _active(self, item: Item, program: str | None, content: str) -> tuple[list[Finding], bool]:
+        """EXECUTABLE or SCRIPT, and whether the message already says what it is disguised as."""
+        ext, label = item.extension, item.type.label
+        disguise = f" disguised as a {ext} file" if item.depth == 0 and ext else ""
+        if program or item.type.group == "executable" or label in PROGRAMS:
+            what, code, shown = _bare(name_of(program or label)), EXECUTABLE, content
+        elif label in (SCRIPTS if item.depth == 0 else CHILD_SCRIPTS):
+            what, code, shown = _bare(name_of(label)), SCRIPT, label
+        else:
+            return [], False
+        disguised = bool(disguise) and not _fits(ext, shown)
+        return [finding(self.name, code, what + (disguise if disguised else ""))], disguised
+
+
+def _mismatch(ext: str, label: str, program: str | None) -> str:
+    expected = sorted(ACCEPTED.get(ext, _natural(ext)) - {"*text"})
+    if label == "unknown" and not program and expected:
+        return f"content not recognised as {name_of(expected[0])} ({ext})"
+    return f"{name_of(program or label)} named {ext}"
 
 
 def _fits(ext: str, label: str) -> bool:
@@ -310,3 +329,15 @@ def _bare(text: str) -> str:
         if text.startswith(article):
             return text[len(article) :]
     return text
+
+
+ENGINE = EngineSpec(
+    name="filetype",
+    summary="true type from the content (Magika) against the extension and the allow-list; "
+    "executables, scripts, archives",
+    types=("*",),
+    codes=(EXTENSION_NOT_ALLOWED, TYPE_MISMATCH, EXECUTABLE, SCRIPT, ARCHIVE, EMPTY_FILE),
+    build=lambda options, resources: FileTypeEngine(),
+    options=Options,
+    order=0,
+)

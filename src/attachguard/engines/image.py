@@ -16,15 +16,11 @@ from __future__ import annotations
 
 import io
 import threading
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Item, Result, finding
-
-if TYPE_CHECKING:
-    from attachguard.policy import Policy
+from attachguard.codes import CORRUPT, IMAGE_BOMB
+from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
 
 _heif_lock = threading.Lock()
 _heif_registered = False
@@ -57,14 +53,14 @@ class ImageEngine:
 
         return f"Pillow {pillow}, pillow-heif {pillow_heif.__version__}"
 
-    def scan(self, item: Item, policy: Policy) -> Result:
+    def scan(self, item: Item, context: Context) -> Result:
         if ImageFile.LOAD_TRUNCATED_IMAGES:
             raise RuntimeError(
                 "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on: damaged images would pass"
             )
         if item.type.label == "heif":
             _register_heif()
-        limit = policy.limits.max_image_pixels
+        limit = context.limits.max_image_pixels
         kind = item.type.label.upper()
         try:
             with Image.open(io.BytesIO(item.data)) as img:  # reads the header only
@@ -72,14 +68,23 @@ class ImageEngine:
                 facts = {"width": width, "height": height, "format": img.format}
                 if width * height > limit:
                     message = f"image is {width:,} x {height:,} pixels, over the limit of {limit:,}"
-                    return Result(
-                        [finding(self.name, FindingCode.IMAGE_BOMB, message)], facts=facts
-                    )
+                    return Result([finding(self.name, IMAGE_BOMB, message)], facts=facts)
                 img.load()
         except Image.DecompressionBombError:
             message = "image is too large to decode safely"
-            return Result([finding(self.name, FindingCode.IMAGE_BOMB, message)])
+            return Result([finding(self.name, IMAGE_BOMB, message)])
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
             message = f"damaged {kind} image that could not be decoded"
-            return Result([finding(self.name, FindingCode.CORRUPT, message)])
+            return Result([finding(self.name, CORRUPT, message)])
         return Result(facts=facts)
+
+
+ENGINE = EngineSpec(
+    name="image",
+    summary="decodes pictures safely under the pixel limit (Pillow, pillow-heif)",
+    types=("jpeg", "png", "gif", "webp", "bmp", "tiff", "heif"),
+    codes=(IMAGE_BOMB, CORRUPT),
+    build=lambda options, resources: ImageEngine(),
+    options=Options,
+    order=20,
+)

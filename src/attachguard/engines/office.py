@@ -12,7 +12,7 @@ this engine unwraps (the file inside an OLE package) is returned: the zip engine
 every zip member to the pipeline.
 
 Limits: before any library reads a zip or OLE container, its member count and declared expanded
-size are checked against ``policy.limits`` (Python's zipfile never inflates a member past its
+size are checked against ``context.limits`` (Python's zipfile never inflates a member past its
 declared size, so this bounds every later read); extracted children are capped at
 ``max_members`` items and ``max_expanded_bytes`` bytes. Going past a limit is a finding.
 """
@@ -26,7 +26,7 @@ import struct
 import zipfile
 import zlib
 from importlib.metadata import version
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -36,13 +36,21 @@ from msoffcrypto.exceptions import DecryptionError, FileFormatError, ParseError
 from oletools import msodde, oleobj, olevba, xls_parser
 from oletools.ppt_record_parser import PptFile, PptRecordExOleVbaActiveXAtom, is_ppt
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Child, Item, Result, finding
+from attachguard.codes import (
+    ARCHIVE_EXPANSION,
+    ARCHIVE_MEMBERS,
+    CORRUPT,
+    DDE,
+    ENCRYPTED,
+    EXTERNAL_LINK,
+    OLE_OBJECT,
+    VBA_MACRO,
+    XLM_MACRO,
+    Code,
+)
+from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
 from attachguard.engines.embedded import add_child, describe_clsid, object_message, safe_name
-from attachguard.engines.text import runs_command
-
-if TYPE_CHECKING:
-    from attachguard.policy import Policy
+from attachguard.formats.formulas import runs_command
 
 NAME = "office"
 
@@ -89,7 +97,7 @@ DAMAGED = (OSError, ValueError, EOFError, LookupError, AssertionError, NotImplem
 class _LimitError(Exception):
     """The file passes one of the policy's limits; analysis stops with this finding."""
 
-    def __init__(self, code: FindingCode, message: str) -> None:
+    def __init__(self, code: Code, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -100,16 +108,16 @@ def _open_ole(data: bytes, budget: int) -> Any:
     ole = olefile.OleFileIO(data)
     if sum(ole.get_size(p) for p in ole.listdir()) > budget:
         ole.close()
-        raise _LimitError(FindingCode.ARCHIVE_EXPANSION, "content expands past the byte limit")
+        raise _LimitError(ARCHIVE_EXPANSION, "content expands past the byte limit")
     return ole
 
 
-def _say(result: Result, code: FindingCode, message: str, **extra: Any) -> None:
+def _say(result: Result, code: Code, message: str, **extra: Any) -> None:
     result.findings.append(finding(NAME, code, message, **extra))
 
 
-def _budget(result: Result, policy: Policy) -> int:
-    return policy.limits.max_expanded_bytes - sum(len(c.data) for c in result.children)
+def _budget(result: Result, context: Context) -> int:
+    return context.limits.max_expanded_bytes - sum(len(c.data) for c in result.children)
 
 
 class OfficeEngine:
@@ -126,44 +134,44 @@ class OfficeEngine:
     def version(self) -> str:
         return self._version
 
-    def scan(self, item: Item, policy: Policy) -> Result:
+    def scan(self, item: Item, context: Context) -> Result:
         result = Result()
         kind = _KINDS.get(item.type.label, "Office document")
         try:
             if item.data[:8] == olefile.MAGIC:
-                self._scan_ole(item, kind, policy, result)
+                self._scan_ole(item, kind, context, result)
             else:
-                self._scan_zip(item, kind, policy, result)
+                self._scan_zip(item, kind, context, result)
         except _LimitError as exc:
             _say(result, exc.code, f"{kind} not fully analysed: {exc}")
         except DAMAGED:
-            _say(result, FindingCode.CORRUPT, f"damaged {kind}")
+            _say(result, CORRUPT, f"damaged {kind}")
         return result
 
     # -- OLE: doc, xls, ppt, and encrypted files of every kind -----------------------------
-    def _scan_ole(self, item: Item, kind: str, policy: Policy, result: Result) -> None:
-        ole = _open_ole(item.data, policy.limits.max_expanded_bytes)
-        if self._encrypted(item, policy, result):
+    def _scan_ole(self, item: Item, kind: str, context: Context, result: Result) -> None:
+        ole = _open_ole(item.data, context.limits.max_expanded_bytes)
+        if self._encrypted(item, context, result):
             return
         self._macros(item, kind, result)
         if xls_parser.is_xls(item.data):
             self._xls_links(item.data, kind, result)
         elif ole.exists("WordDocument") and msodde.process_doc(ole):
-            _say(result, FindingCode.DDE, f"DDE field in the {kind}")
+            _say(result, DDE, f"DDE field in the {kind}")
         for path in ole.listdir(streams=False, storages=True):
             # Word keeps embedded objects in ObjectPool/<id>, Excel in MBD<id> storages.
             if (path[0] == "ObjectPool" and len(path) == 2) or (
                 len(path) == 1 and path[0].startswith("MBD")
             ):
-                self._ole_object(ole, path, "/".join(path), kind, policy, result)
+                self._ole_object(ole, path, "/".join(path), kind, context, result)
         if ole.exists("\x01Ole10Native"):  # a bare object, as OOXML files keep them
-            self._ole_object(ole, [], "", kind, policy, result)
+            self._ole_object(ole, [], "", kind, context, result)
         if is_ppt(item.data):
-            for index, data in enumerate(self._ppt_objects(item.data, policy)):
-                embedded = _open_ole(data, _budget(result, policy))
-                self._ole_object(embedded, [], f"object {index + 1}", kind, policy, result)
+            for index, data in enumerate(self._ppt_objects(item.data, context)):
+                embedded = _open_ole(data, _budget(result, context))
+                self._ole_object(embedded, [], f"object {index + 1}", kind, context, result)
 
-    def _encrypted(self, item: Item, policy: Policy, result: Result) -> bool:
+    def _encrypted(self, item: Item, context: Context, result: Result) -> bool:
         """ENCRYPTED, or the content decrypted with Excel's default password as a child."""
         try:
             office = msoffcrypto.OfficeFile(io.BytesIO(item.data))
@@ -184,10 +192,10 @@ class OfficeEngine:
                 pass
             else:
                 where = "content decrypted with Excel's default password"
-                add_child(result, Child(where, plain.getvalue()), policy, NAME)
+                add_child(result, Child(where, plain.getvalue()), context, NAME)
                 return True
         message = "password-protected Office document (cannot be scanned)"
-        _say(result, FindingCode.ENCRYPTED, message)
+        _say(result, ENCRYPTED, message)
         return True
 
     def _macros(self, item: Item, kind: str, result: Result) -> None:
@@ -203,16 +211,16 @@ class OfficeEngine:
                 message = f"macro-enabled {kind}"
                 if notes:
                     message += f" (the macros {' and '.join(notes)})"
-                _say(result, FindingCode.VBA_MACRO, message)
+                _say(result, VBA_MACRO, message)
             if parser.detect_xlm_macros():
                 self._xlm(kind, result)
         finally:
             parser.close()
 
     def _xlm(self, kind: str, result: Result) -> None:
-        if not any(f.code is FindingCode.XLM_MACRO for f in result.findings):
+        if not any(f.code is XLM_MACRO for f in result.findings):
             message = f"Excel 4 (XLM) macros in the {kind}"
-            _say(result, FindingCode.XLM_MACRO, message)
+            _say(result, XLM_MACRO, message)
 
     def _xls_links(self, data: bytes, kind: str, result: Result) -> None:
         """DDE and external-workbook links in an Excel 97-2003 workbook (SUPBOOK records)."""
@@ -228,15 +236,15 @@ class OfficeEngine:
         finally:
             book.close()
         if xls_parser.XlsRecordSupBook.LINK_TYPE_OLE_DDE in types:
-            _say(result, FindingCode.DDE, f"DDE link in the {kind}")
+            _say(result, DDE, f"DDE link in the {kind}")
         if xls_parser.XlsRecordSupBook.LINK_TYPE_EXTERNAL in types:
             message = f"link to an external workbook in the {kind}"
-            _say(result, FindingCode.EXTERNAL_LINK, message)
+            _say(result, EXTERNAL_LINK, message)
 
-    def _ppt_objects(self, data: bytes, policy: Policy) -> list[bytes]:
+    def _ppt_objects(self, data: bytes, context: Context) -> list[bytes]:
         """OLE files embedded in PowerPoint records, inflated within the byte limit."""
         out: list[bytes] = []
-        budget = policy.limits.max_expanded_bytes
+        budget = context.limits.max_expanded_bytes
         ppt = PptFile(data)
         try:
             for stream in ppt.iter_streams():
@@ -249,7 +257,7 @@ class OfficeEngine:
                     budget -= len(raw)
                     if budget < 0:
                         message = "embedded objects expand past the byte limit"
-                        raise _LimitError(FindingCode.ARCHIVE_EXPANSION, message)
+                        raise _LimitError(ARCHIVE_EXPANSION, message)
                     # VBA projects are stored in such records too; olevba reports those.
                     if raw[:8] == olefile.MAGIC and not olefile.OleFileIO(raw).exists("VBA"):
                         out.append(raw)
@@ -258,7 +266,7 @@ class OfficeEngine:
         return out
 
     def _ole_object(
-        self, ole: Any, storage: list[str], where: str, kind: str, policy: Policy, result: Result
+        self, ole: Any, storage: list[str], where: str, kind: str, context: Context, result: Result
     ) -> None:
         """An OLE_OBJECT finding for one embedded object; its payloads become children.
 
@@ -271,7 +279,7 @@ class OfficeEngine:
             label = "Package"
         what = "ActiveX control" if "\x03ocxname" in names else "embedded object"
         message = object_message(what, label, cves, kind)
-        _say(result, FindingCode.OLE_OBJECT, message, label=label, location=where or None)
+        _say(result, OLE_OBJECT, message, label=label, location=where or None)
         for path in streams:
             if path[-1].lower() == "\x01ole10native":
                 package = oleobj.OleNativeStream(ole.openstream(path).read())
@@ -283,20 +291,20 @@ class OfficeEngine:
             else:
                 continue
             if not add_child(
-                result, Child(f"{where}/{name}" if where else name, data), policy, NAME
+                result, Child(f"{where}/{name}" if where else name, data), context, NAME
             ):
                 return
 
     # -- OOXML: docx, xlsx, pptx, xlsb and their macro-enabled variants --------------------
-    def _scan_zip(self, item: Item, kind: str, policy: Policy, result: Result) -> None:
+    def _scan_zip(self, item: Item, kind: str, context: Context, result: Result) -> None:
         archive = zipfile.ZipFile(io.BytesIO(item.data))
         infos = archive.infolist()
-        limits = policy.limits
+        limits = context.limits
         if len(infos) > limits.max_members:
             message = f"more than {limits.max_members} parts"
-            raise _LimitError(FindingCode.ARCHIVE_MEMBERS, message)
+            raise _LimitError(ARCHIVE_MEMBERS, message)
         if sum(info.file_size for info in infos) > limits.max_expanded_bytes:
-            raise _LimitError(FindingCode.ARCHIVE_EXPANSION, "content expands past the byte limit")
+            raise _LimitError(ARCHIVE_EXPANSION, "content expands past the byte limit")
         if any(info.flag_bits & 1 for info in infos):  # Office never encrypts zip entries
             raise zipfile.BadZipFile("encrypted zip entries")
         self._macros(item, kind, result)
@@ -312,19 +320,19 @@ class OfficeEngine:
         elif any(name.startswith("xl/") for name in names):
             self._workbook_dde(archive, infos, kind, result)
         if dde.strip():
-            _say(result, FindingCode.DDE, f"DDE field in the {kind}")
+            _say(result, DDE, f"DDE field in the {kind}")
         for info in infos:
             if _ACTIVEX.match(info.filename):
                 message = object_message("ActiveX control", None, [], kind)
-                _say(result, FindingCode.OLE_OBJECT, message, location=info.filename)
+                _say(result, OLE_OBJECT, message, location=info.filename)
             elif _EMBEDDED.match(info.filename):
                 data = archive.read(info)
                 if data[:8] == olefile.MAGIC:
-                    embedded = _open_ole(data, _budget(result, policy))
-                    self._ole_object(embedded, [], info.filename, kind, policy, result)
+                    embedded = _open_ole(data, _budget(result, context))
+                    self._ole_object(embedded, [], info.filename, kind, context, result)
                 else:  # a whole document inside: the zip engine returns it for scanning
                     message = object_message("embedded document", None, [], kind)
-                    _say(result, FindingCode.OLE_OBJECT, message, location=info.filename)
+                    _say(result, OLE_OBJECT, message, location=info.filename)
 
     def _workbook_dde(
         self, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], kind: str, result: Result
@@ -337,10 +345,10 @@ class OfficeEngine:
                 continue
             part = archive.read(info)
             if b"ddeLink" in part and _DDE_LINK.search(part):
-                _say(result, FindingCode.DDE, f"DDE link in the {kind}", location=info.filename)
+                _say(result, DDE, f"DDE link in the {kind}", location=info.filename)
             elif _SHEET.match(info.filename) and _dde_formula(part):
                 message = f"cell formula that runs a command (DDE) in the {kind}"
-                _say(result, FindingCode.DDE, message, location=info.filename)
+                _say(result, DDE, message, location=info.filename)
 
     def _relationships(
         self, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], kind: str, result: Result
@@ -360,7 +368,7 @@ class OfficeEngine:
                 ):
                     message = f"{_EXTERNAL.get(rel_type, 'external link')} in the {kind}"
                     where = info.filename
-                    _say(result, FindingCode.EXTERNAL_LINK, message, label=rel_type, location=where)
+                    _say(result, EXTERNAL_LINK, message, label=rel_type, location=where)
 
 
 _BINARY_SHEET = re.compile(r"xl/(?:worksheets|externalLinks)/[^/]+\.bin$")
@@ -395,3 +403,25 @@ def _parse_rels(text: bytes) -> list[dict[str, str]]:
     parser.StartDoctypeDeclHandler = doctype
     parser.Parse(text, True)
     return found
+
+
+ENGINE = EngineSpec(
+    name=NAME,
+    summary="Office macros (VBA, XLM), DDE, embedded objects, external links, encryption "
+    "(oletools, msoffcrypto-tool)",
+    types=("doc", "xls", "ppt", "docx", "xlsx", "pptx", "xlsb"),
+    codes=(
+        VBA_MACRO,
+        XLM_MACRO,
+        DDE,
+        OLE_OBJECT,
+        EXTERNAL_LINK,
+        ENCRYPTED,
+        CORRUPT,
+        ARCHIVE_MEMBERS,
+        ARCHIVE_EXPANSION,
+    ),
+    build=lambda options, resources: OfficeEngine(),
+    options=Options,
+    order=30,
+)

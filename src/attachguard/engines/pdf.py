@@ -8,8 +8,8 @@ so ``/J#61vaScript`` is ``/JavaScript``. An /OpenAction that only jumps to a pag
 any other, and any /AA, is reported. A PDF that opens with the empty password is scanned like
 any other; one that needs a password is reported ENCRYPTED.
 
-When image moderation is on, the pictures drawn in the PDF (image XObjects, up to
-``limits.max_embedded_images``) are returned as children too, so that they are moderated.
+When an active engine wants pictures (image moderation), the pictures drawn in the PDF (image
+XObjects, as many as it will look at) are returned as children too, so that they are moderated.
 
 Limits: attached files count against ``limits.max_members`` and their decoded bytes against
 ``limits.max_expanded_bytes``; pypdf's own decoders are held to the same byte limit. Old
@@ -39,14 +39,49 @@ from pypdf.generic import (
     read_object,
 )
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Child, Item, Result, finding
+from attachguard.codes import (
+    ARCHIVE_EXPANSION,
+    ARCHIVE_MEMBERS,
+    CORRUPT,
+    ENCRYPTED,
+    IMAGE_BOMB,
+    Action,
+    Code,
+    declare,
+)
+from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
 from attachguard.report import Finding
 
 if TYPE_CHECKING:
-    from attachguard.policy import Limits, Policy
+    from attachguard.policy import Limits
 
-ENGINE = "pdf"
+NAME = "pdf"
+_ACTIVE = (
+    "This PDF contains active content, such as scripts or automatic actions, and can't be shared."
+)
+
+PDF_JAVASCRIPT = declare("PDF_JAVASCRIPT", "threat", Action.REJECT, "PDF with JavaScript", _ACTIVE)
+PDF_AUTO_ACTION = declare(
+    "PDF_AUTO_ACTION",
+    "threat",
+    Action.REJECT,
+    "PDF action that runs on open or on events",
+    _ACTIVE,
+)
+PDF_LAUNCH = declare(
+    "PDF_LAUNCH", "threat", Action.REJECT, "PDF Launch action (starts a program)", _ACTIVE
+)
+PDF_EMBEDDED_FILE = declare(
+    "PDF_EMBEDDED_FILE",
+    "info",
+    Action.ALLOW,
+    "PDF carries an attached file (scanned too)",
+    "This PDF has another file attached to it, which can't be shared in chat.",
+)
+PDF_XFA = declare("PDF_XFA", "threat", Action.REJECT, "PDF with an XFA form", _ACTIVE)
+PDF_RICHMEDIA = declare(
+    "PDF_RICHMEDIA", "threat", Action.REJECT, "PDF with RichMedia (Flash/3D) content", _ACTIVE
+)
 _MAX_PER_CODE = 10  # enough to explain a verdict; a PDF with 5,000 scripts needs no 5,000 lines
 _OBJECT_HEADER = re.compile(
     rb"(?<![0-9])([0-9]{1,10})[\x00\t\n\f\r ]+([0-9]{1,5})[\x00\t\n\f\r ]+"
@@ -84,15 +119,15 @@ class _OverBudget(Exception):
 class _Seen:
     """What one scan found: findings (one per code and place) and the attached files."""
 
-    findings: dict[tuple[FindingCode, str | None], Finding] = field(default_factory=dict)
+    findings: dict[tuple[Code, str | None], Finding] = field(default_factory=dict)
     streams: dict[int, StreamObject] = field(default_factory=dict)  # /Type /EmbeddedFile
     images: dict[int, StreamObject] = field(default_factory=dict)  # /Subtype /Image
     refs: dict[int, tuple[IndirectObject, str]] = field(default_factory=dict)  # from /EF
 
-    def add(self, code: FindingCode, message: str, location: str | None = None) -> None:
+    def add(self, code: Code, message: str, location: str | None = None) -> None:
         if sum(1 for c, _ in self.findings if c is code) < _MAX_PER_CODE:
             self.findings.setdefault(
-                (code, location), finding(ENGINE, code, message, location=location)
+                (code, location), finding(NAME, code, message, location=location)
             )
 
 
@@ -131,17 +166,17 @@ def _runs_something(action: Any) -> bool:
 def _check(node: DictionaryObject, where: str, seen: _Seen) -> None:
     kind = _resolved(node.get("/S"))
     if "/JS" in node or "/JavaScript" in node or kind == "/JavaScript":
-        seen.add(FindingCode.PDF_JAVASCRIPT, "JavaScript in the PDF", where)
+        seen.add(PDF_JAVASCRIPT, "JavaScript in the PDF", where)
     if kind == "/Launch":
-        seen.add(FindingCode.PDF_LAUNCH, "PDF action that starts a program", where)
+        seen.add(PDF_LAUNCH, "PDF action that starts a program", where)
     if "/AA" in node:
-        seen.add(FindingCode.PDF_AUTO_ACTION, "PDF action that runs on page or form events", where)
+        seen.add(PDF_AUTO_ACTION, "PDF action that runs on page or form events", where)
     if "/OpenAction" in node and _runs_something(node.get("/OpenAction")):
-        seen.add(FindingCode.PDF_AUTO_ACTION, "PDF action that runs when it is opened", where)
+        seen.add(PDF_AUTO_ACTION, "PDF action that runs when it is opened", where)
     if "/XFA" in node:
-        seen.add(FindingCode.PDF_XFA, "XFA form in the PDF (can hold scripts)", where)
+        seen.add(PDF_XFA, "XFA form in the PDF (can hold scripts)", where)
     if _resolved(node.get("/Subtype")) in _RICH_SUBTYPES or "/RichMediaContent" in node:
-        seen.add(FindingCode.PDF_RICHMEDIA, "RichMedia or 3D content in the PDF", where)
+        seen.add(PDF_RICHMEDIA, "RichMedia or 3D content in the PDF", where)
     files = _resolved(node.get("/EF"))
     if isinstance(files, DictionaryObject):
         name = node.get("/UF", node.get("/F"))
@@ -199,11 +234,9 @@ def _walk(reader: PdfReader, data: bytes, places: dict[int, str], seen: _Seen) -
         try:
             _inspect(reader.get_object(IndirectObject(num, gen, reader)), num, where, seen)
         except LimitReachedError:
-            seen.add(
-                FindingCode.ARCHIVE_EXPANSION, "PDF content expands past the byte limit", where
-            )
+            seen.add(ARCHIVE_EXPANSION, "PDF content expands past the byte limit", where)
         except _DAMAGED:
-            seen.add(FindingCode.CORRUPT, "part of the PDF could not be read", where)
+            seen.add(CORRUPT, "part of the PDF could not be read", where)
     _inspect(reader.trailer, None, "trailer", seen)
     # Objects the cross-reference table leaves out: no viewer should reach them, but a repairing
     # viewer may, and hiding them is itself the trick.
@@ -257,50 +290,51 @@ def _extract(seen: _Seen, limits: Limits) -> list[Child]:
         try:
             stream = seen.streams[num] if num in seen.streams else _resolved(ref)
         except _DAMAGED:
-            seen.add(FindingCode.CORRUPT, "attached file could not be read", where)
+            seen.add(CORRUPT, "attached file could not be read", where)
             continue
         if not isinstance(stream, StreamObject):
             continue
         count += 1
         if count > limits.max_members:
             seen.add(
-                FindingCode.ARCHIVE_MEMBERS,
+                ARCHIVE_MEMBERS,
                 f"more than {limits.max_members:,} files attached to the PDF; the rest not scanned",
             )
             break
-        seen.add(FindingCode.PDF_EMBEDDED_FILE, "file attached to the PDF", where)
+        seen.add(PDF_EMBEDDED_FILE, "file attached to the PDF", where)
         try:
             content = _decode(stream, limits.max_expanded_bytes - used)
         except _OverBudget:
             seen.add(
-                FindingCode.ARCHIVE_EXPANSION,
+                ARCHIVE_EXPANSION,
                 f"attached files expand past {limits.max_expanded_bytes:,} bytes; not scanned",
                 where,
             )
             break
         except _DAMAGED:
-            seen.add(FindingCode.CORRUPT, "attached file could not be read", where)
+            seen.add(CORRUPT, "attached file could not be read", where)
             continue
         used += len(content)
         children.append(Child(where=where, data=content))
     return children
 
 
-def _pictures(seen: _Seen, limits: Limits) -> list[Child]:
-    """The pictures drawn in the PDF, as image files, for image moderation: a JPEG as stored,
-    anything else decoded by pypdf (under the byte limit) and written as PNG. One more than
-    ``max_embedded_images`` is returned so that the pipeline can say that not all were seen."""
+def _pictures(seen: _Seen, limits: Limits, most: int) -> list[Child]:
+    """The pictures drawn in the PDF, at most ``most`` of them, as image files for image
+    moderation: a JPEG as stored, anything else decoded by pypdf (under the byte limit) and
+    written as PNG. The context asks for one more than moderation looks at, so that the
+    pipeline can say that not all were seen."""
     children: list[Child] = []
-    for num in sorted(seen.images)[: limits.max_embedded_images + 1]:
+    for num in sorted(seen.images)[:most]:
         image = seen.images[num]
         where = f"picture in object {num}"
         width, height = _resolved(image.get("/Width")), _resolved(image.get("/Height"))
         if not (isinstance(width, int) and isinstance(height, int)) or width * height <= 0:
-            seen.add(FindingCode.CORRUPT, "picture in the PDF could not be read", where)
+            seen.add(CORRUPT, "picture in the PDF could not be read", where)
             continue
         if width * height > limits.max_image_pixels:
             message = f"picture of {width}x{height} pixels, more than allowed; not moderated"
-            seen.add(FindingCode.IMAGE_BOMB, message, where)
+            seen.add(IMAGE_BOMB, message, where)
             continue
         filters = _resolved(image.get("/Filter"))
         try:
@@ -311,20 +345,20 @@ def _pictures(seen: _Seen, limits: Limits) -> list[Child]:
                 image.decode_as_image().save(out, "PNG")
                 data = out.getvalue()
         except (*_DAMAGED, LimitReachedError, OSError, NotImplementedError, DependencyError):
-            seen.add(FindingCode.CORRUPT, "picture in the PDF could not be read", where)
+            seen.add(CORRUPT, "picture in the PDF could not be read", where)
             continue
         children.append(Child(where=where, data=data))
     return children
 
 
-def _only(code: FindingCode, message: str) -> Result:
-    return Result([finding(ENGINE, code, message)])
+def _only(code: Code, message: str) -> Result:
+    return Result([finding(NAME, code, message)])
 
 
 class PdfEngine:
     """Finds active content in PDFs and extracts attached files (see the module docstring)."""
 
-    name = ENGINE
+    name = NAME
 
     def __init__(self) -> None:
         # pypdf's warnings about damaged files quote names and values from the file, and logs
@@ -334,30 +368,54 @@ class PdfEngine:
     def version(self) -> str:
         return f"pypdf {pypdf.__version__}"
 
-    def scan(self, item: Item, policy: Policy) -> Result:
-        limits = policy.limits
-        # Pictures are extracted only for image moderation: decoding them costs time.
-        pictures = "moderation" not in policy.engines_off
+    def scan(self, item: Item, context: Context) -> Result:
+        limits = context.limits
+        # Pictures are extracted only when an engine wants them (moderation): decoding costs.
+        pictures = context.wants.get("pictures", 0)
         # pypdf's configuration is a context variable: this holds for this thread's scan only.
         with apply_configuration(_limited(limits.max_expanded_bytes)):
             return self._scan(item.data, limits, pictures)
 
-    def _scan(self, data: bytes, limits: Limits, pictures: bool) -> Result:
+    def _scan(self, data: bytes, limits: Limits, pictures: int) -> Result:
         try:
             reader = PdfReader(BytesIO(data), strict=False)
             if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-                return _only(FindingCode.ENCRYPTED, "password-protected PDF (cannot be scanned)")
+                return _only(ENCRYPTED, "password-protected PDF (cannot be scanned)")
             places, pages = _places(reader)
         except (NotImplementedError, DependencyError):
             message = "PDF uses encryption or compression that cannot be read"
-            return _only(FindingCode.CORRUPT, message)
+            return _only(CORRUPT, message)
         except LimitReachedError:
-            return _only(FindingCode.ARCHIVE_EXPANSION, "PDF content expands past the byte limit")
+            return _only(ARCHIVE_EXPANSION, "PDF content expands past the byte limit")
         except _DAMAGED:
-            return _only(FindingCode.CORRUPT, "damaged PDF that could not be read")
+            return _only(CORRUPT, "damaged PDF that could not be read")
         seen = _Seen()
         _walk(reader, data, places, seen)
         children = _extract(seen, limits)
         if pictures:
-            children += _pictures(seen, limits)
+            children += _pictures(seen, limits, pictures)
         return Result(list(seen.findings.values()), children, {"pages": pages})
+
+
+ENGINE = EngineSpec(
+    name=NAME,
+    summary="PDF JavaScript, automatic and Launch actions, XFA, RichMedia, attached files "
+    "(scanned too), encryption",
+    types=("pdf",),
+    codes=(
+        PDF_JAVASCRIPT,
+        PDF_AUTO_ACTION,
+        PDF_LAUNCH,
+        PDF_EMBEDDED_FILE,
+        PDF_XFA,
+        PDF_RICHMEDIA,
+        ENCRYPTED,
+        CORRUPT,
+        IMAGE_BOMB,
+        ARCHIVE_MEMBERS,
+        ARCHIVE_EXPANSION,
+    ),
+    build=lambda options, resources: PdfEngine(),
+    options=Options,
+    order=30,
+)

@@ -22,13 +22,25 @@ business (CORRUPT); this engine then only runs the ZIP check.
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Child, Item, Result, finding
+from attachguard.codes import Action, declare
+from attachguard.engines.base import (
+    Child,
+    Context,
+    EngineSpec,
+    Item,
+    Options,
+    Result,
+    finding,
+)
 
-if TYPE_CHECKING:
-    from attachguard.policy import Policy
+POLYGLOT = declare(
+    "POLYGLOT",
+    "threat",
+    Action.REJECT,
+    "data hidden inside or after an image, a PDF or a media file",
+    "This file has hidden data attached to it, so it wasn't shared.",
+)
 
 _PADDING = b"\x00\xff \t\r\n\x0c"
 _DECLARES_MORE = (b"MPF\x00", b"Container:Directory", b"GContainer", b"MotionPhoto",
@@ -276,7 +288,7 @@ class PolyglotEngine:
     def version(self) -> str:
         return "attachguard polyglot 1"
 
-    def scan(self, item: Item, policy: Policy) -> Result:
+    def scan(self, item: Item, context: Context) -> Result:
         data, label = item.data, item.type.label
         what = _WHAT.get(label)
         if what is None:
@@ -298,7 +310,7 @@ class PolyglotEngine:
         elif (zip_at := zip_inside(data)) is not None:
             found.append((f"ZIP archive hidden inside the {what}", zip_at))
         findings = [
-            finding(self.name, FindingCode.POLYGLOT, message, location=f"offset {offset}")
+            finding(self.name, POLYGLOT, message, location=f"offset {offset}")
             for message, offset in found
         ]
         return Result(findings, children)
@@ -332,3 +344,14 @@ class PolyglotEngine:
             children.append(Child(f"{kind} at offset {pos}", data[pos:part_end]))
             pos = _skip_padding(data, part_end)
         return pos
+
+
+ENGINE = EngineSpec(
+    name="polyglot",
+    summary="data hidden after the end of an image, a PDF or a media file",
+    types=("pdf", "jpeg", "png", "gif", "heif", "mp4", "qt", "3gp", "wav"),
+    codes=(POLYGLOT,),
+    build=lambda options, resources: PolyglotEngine(),
+    options=Options,
+    order=40,
+)

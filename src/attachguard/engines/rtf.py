@@ -12,7 +12,7 @@ RTF or that the parser gives up on.
 Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
 pictures and text); a file without ``\\objdata``, ``\\fldinst`` or ``\\template`` control
 words cannot hold objects, fields or templates and is not parsed. Children are capped by
-``policy.limits``.
+``context.limits``.
 """
 
 from __future__ import annotations
@@ -21,16 +21,20 @@ import binascii
 import re
 import struct
 from importlib.metadata import version
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oletools import oleobj, rtfobj
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Child, Item, Result, finding
+from attachguard.codes import (
+    ARCHIVE_EXPANSION,
+    ARCHIVE_MEMBERS,
+    CORRUPT,
+    DDE,
+    EXTERNAL_LINK,
+    OLE_OBJECT,
+)
+from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
 from attachguard.engines.embedded import add_child, describe_clsid, object_message, safe_name
-
-if TYPE_CHECKING:
-    from attachguard.policy import Policy
 
 NAME = "rtf"
 _KIND = "RTF document"
@@ -138,10 +142,10 @@ class RtfEngine:
     def version(self) -> str:
         return self._version
 
-    def scan(self, item: Item, policy: Policy) -> Result:
+    def scan(self, item: Item, context: Context) -> Result:
         result = Result()
         if not rtfobj.is_rtf(item.data):
-            result.findings.append(finding(NAME, FindingCode.CORRUPT, f"damaged {_KIND}"))
+            result.findings.append(finding(NAME, CORRUPT, f"damaged {_KIND}"))
             return result
         if not any(word in item.data for word in (b"\\objdata", b"\\fldinst", b"\\template")):
             return result
@@ -149,20 +153,20 @@ class RtfEngine:
         try:
             parser.parse()
         except _DAMAGED:
-            result.findings.append(finding(NAME, FindingCode.CORRUPT, f"damaged {_KIND}"))
+            result.findings.append(finding(NAME, CORRUPT, f"damaged {_KIND}"))
         for index, obj in enumerate(parser.objects, start=1):
-            self._object(obj, f"object {index}", policy, result)
+            self._object(obj, f"object {index}", context, result)
         if any(_DDE.match(field) for field in parser.fields):
-            result.findings.append(finding(NAME, FindingCode.DDE, f"DDE field in the {_KIND}"))
+            result.findings.append(finding(NAME, DDE, f"DDE field in the {_KIND}"))
         if any(_FETCHING_FIELD.match(field) for field in parser.fields):
             message = f"field that fetches a remote file into the {_KIND}"
-            result.findings.append(finding(NAME, FindingCode.EXTERNAL_LINK, message))
+            result.findings.append(finding(NAME, EXTERNAL_LINK, message))
         if any(_REMOTE_TEMPLATE.match(template) for template in parser.templates):
             message = f"remote template in the {_KIND}"
-            result.findings.append(finding(NAME, FindingCode.EXTERNAL_LINK, message))
+            result.findings.append(finding(NAME, EXTERNAL_LINK, message))
         return result
 
-    def _object(self, obj: Any, where: str, policy: Policy, result: Result) -> None:
+    def _object(self, obj: Any, where: str, context: Context, result: Result) -> None:
         """One OLE_OBJECT finding; the payload as a child."""
         if not obj.is_ole and not obj.rawdata:
             return  # an empty \objdata holds nothing
@@ -179,11 +183,20 @@ class RtfEngine:
         else:
             what = "embedded object"
         message = object_message(what, desc or label, cves, _KIND)
-        result.findings.append(
-            finding(NAME, FindingCode.OLE_OBJECT, message, label=label, location=where)
-        )
+        result.findings.append(finding(NAME, OLE_OBJECT, message, label=label, location=where))
         if obj.is_package and obj.olepkgdata:
             name = safe_name(obj.filename or "package")
-            add_child(result, Child(f"{where}/{name}", bytes(obj.olepkgdata)), policy, NAME)
+            add_child(result, Child(f"{where}/{name}", bytes(obj.olepkgdata)), context, NAME)
         elif obj.oledata or obj.rawdata:
-            add_child(result, Child(where, bytes(obj.oledata or obj.rawdata)), policy, NAME)
+            add_child(result, Child(where, bytes(obj.oledata or obj.rawdata)), context, NAME)
+
+
+ENGINE = EngineSpec(
+    name=NAME,
+    summary="RTF embedded objects, DDE and INCLUDE fields, remote templates",
+    types=("rtf",),
+    codes=(OLE_OBJECT, DDE, EXTERNAL_LINK, CORRUPT, ARCHIVE_MEMBERS, ARCHIVE_EXPANSION),
+    build=lambda options, resources: RtfEngine(),
+    options=Options,
+    order=30,
+)

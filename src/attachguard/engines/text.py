@@ -25,17 +25,21 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Item, Result, finding
+from attachguard.codes import XLM_MACRO, Action, declare
+from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
+from attachguard.formats.formulas import DDE_CALL, DDE_PIPE, MAX_FORMULA, PIPE
 from attachguard.report import Finding
 
-if TYPE_CHECKING:
-    from attachguard.policy import Policy
+FORMULA_INJECTION = declare(
+    "FORMULA_INJECTION",
+    "threat",
+    Action.REJECT,
+    "spreadsheet formula or DDE injection",
+    "This file contains spreadsheet formulas that could run commands, so it can't be shared.",
+)
 
 MAX_FINDINGS = 5
-MAX_FORMULA = 8192  # Excel's limit on a formula's length: a longer cell is never run
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8"),
     (b"\xff\xfe\x00\x00", "utf-32-le"),
@@ -44,12 +48,6 @@ _BOMS = (
     (b"\xfe\xff", "utf-16-be"),
 )
 _FORMULA = "=+-@"
-# A DDE command is application|topic!item, the topic quoted or one word: =cmd|' /C calc'!A0.
-# The application name follows an operator (or the formula character itself), never a space
-# alone, so "- item 2 missing | see photo!" is not one.
-_PIPE = r"[A-Za-z][\w.]*\|(?:'[^'\n]{0,500}'|\"[^\"\n]{0,500}\"|[^\s'\"!|]{1,500})!"
-_DDE_PIPE = re.compile(r"[=+\-*/&^@(,;]\s*" + _PIPE)
-_DDE_CALL = re.compile(r"\bDDE(?:AUTO)?\(", re.IGNORECASE)
 _RISKY = re.compile(
     r"\b(HYPERLINK|WEBSERVICE|IMPORTXML|IMPORTDATA|IMPORTHTML|IMPORTFEED|IMPORTRANGE|IMAGE|"
     r"FILTERXML|CALL|REGISTER|REGISTER\.ID|EXEC|RTD)\(",
@@ -60,7 +58,7 @@ _SPLIT = re.compile(r"[,;\t]")
 # Text files: a formula character at a cell start, then a DDE command on the same line.
 _TEXT_DDE = re.compile(
     r"(?:^|[,;\t])[ \t\"]*[=+\-@]"
-    r"(?:(?:[^\n]{0,200}?[=+\-*/&^@(,;])?\s*" + _PIPE + r"|[^\n]{0,200}?\bDDE(?:AUTO)?\()",
+    r"(?:(?:[^\n]{0,200}?[=+\-*/&^@(,;])?\s*" + PIPE + r"|[^\n]{0,200}?\bDDE(?:AUTO)?\()",
     re.MULTILINE | re.IGNORECASE,
 )
 
@@ -80,13 +78,6 @@ def decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def runs_command(formula: str) -> bool:
-    """Whether a spreadsheet formula (as stored in a workbook, without its ``=``) starts a
-    program through DDE, like ``cmd|' /C calc'!A0``."""
-    value = "=" + formula.lstrip()[:MAX_FORMULA]
-    return bool(_DDE_PIPE.search(value) or _DDE_CALL.search(value))
-
-
 def classify(cell: str) -> str | None:
     """Why ``cell`` is dangerous in a spreadsheet, in words; None if it is not."""
     if "|" not in cell and "(" not in cell:
@@ -95,7 +86,7 @@ def classify(cell: str) -> str | None:
     if not value or value[0] not in _FORMULA:
         return None
     pipe, call = "|" in value and "!" in value, "(" in value
-    if (pipe and _DDE_PIPE.search(value)) or (call and _DDE_CALL.search(value)):
+    if (pipe and DDE_PIPE.search(value)) or (call and DDE_CALL.search(value)):
         return "a formula that runs a command (DDE)"
     if not call:
         return None
@@ -138,12 +129,12 @@ class TextEngine:
     def version(self) -> str:
         return "attachguard text 1"
 
-    def scan(self, item: Item, policy: Policy) -> Result:
+    def scan(self, item: Item, context: Context) -> Result:
         if item.data[:3] == b"ID;" and _is_spreadsheet(item):
             # Excel opens a "CSV" that starts with ID; as SYLK, whose cells can hold Excel 4
             # macro formulas (EXEC, CALL) that Magika cannot tell from CSV.
             message = "SYLK spreadsheet posing as CSV (it can carry Excel 4 macros)"
-            return Result([finding(self.name, FindingCode.XLM_MACRO, message)])
+            return Result([finding(self.name, XLM_MACRO, message)])
         text = decode(item.data)
         if "|" not in text and "(" not in text:
             return Result()
@@ -156,9 +147,7 @@ class TextEngine:
         findings: list[Finding] = []
         for reason, where in hits:
             message = f"{what} {reason}"
-            findings.append(
-                finding(self.name, FindingCode.FORMULA_INJECTION, message, location=where)
-            )
+            findings.append(finding(self.name, FORMULA_INJECTION, message, location=where))
             if len(findings) >= MAX_FINDINGS:
                 break
         return Result(findings)
@@ -185,9 +174,20 @@ class TextEngine:
                     yield reason, f"line {number}"
 
     def _lines(self, text: str) -> Iterator[tuple[str, str]]:
-        calls = _DDE_CALL.search(text) is not None
+        calls = DDE_CALL.search(text) is not None
         for number, line in enumerate(text.split("\n"), 1):
             # Cheap tests first: a command needs "|" and "!", a DDE call "DDE(".
-            candidate = ("|" in line and "!" in line) or (calls and _DDE_CALL.search(line))
+            candidate = ("|" in line and "!" in line) or (calls and DDE_CALL.search(line))
             if candidate and _TEXT_DDE.search(line):
                 yield "a command (DDE)", f"line {number}"
+
+
+ENGINE = EngineSpec(
+    name="text",
+    summary="CSV and text cells that a spreadsheet would run as a formula or a DDE command; SYLK",
+    types=("group:text", "group:code", "text:*"),
+    codes=(FORMULA_INJECTION, XLM_MACRO),
+    build=lambda options, resources: TextEngine(),
+    options=Options,
+    order=60,
+)

@@ -24,14 +24,21 @@ import zlib
 from io import BytesIO
 from typing import TYPE_CHECKING
 
-from attachguard.codes import FindingCode
-from attachguard.engines.base import Child, Item, Result, finding
+from attachguard.codes import (
+    ARCHIVE_EXPANSION,
+    ARCHIVE_MEMBERS,
+    ARCHIVE_RATIO,
+    CORRUPT,
+    ENCRYPTED,
+    TYPE_MISMATCH,
+)
+from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
 from attachguard.report import Finding
 
 if TYPE_CHECKING:
-    from attachguard.policy import Limits, Policy
+    from attachguard.policy import Limits
 
-ENGINE = "zip"
+NAME = "zip"
 _CHUNK = 1 << 16
 # A member smaller than this cannot be a bomb (the byte budget bounds many small ones), while
 # small, repetitive XML parts of honest documents easily pass 100:1.
@@ -72,7 +79,7 @@ def _declared_count(data: bytes) -> int | None:
 
 def _too_many(count: int, limits: Limits) -> Result:
     message = f"archive holds {count:,} members, more than {limits.max_members:,}; not unpacked"
-    return Result([finding(ENGINE, FindingCode.ARCHIVE_MEMBERS, message)], facts={"members": count})
+    return Result([finding(NAME, ARCHIVE_MEMBERS, message)], facts={"members": count})
 
 
 def _part_start(name: str) -> bytes | None:
@@ -122,7 +129,7 @@ def _unpack(
             continue
         if info.flag_bits & 0x1:
             message = "password-protected archive member"
-            findings.append(finding(ENGINE, FindingCode.ENCRYPTED, message, location=name))
+            findings.append(finding(NAME, ENCRYPTED, message, location=name))
             continue
         if (
             info.file_size >= _RATIO_FLOOR
@@ -130,17 +137,17 @@ def _unpack(
         ):
             ratio = info.file_size / max(info.compress_size, 1)
             message = f"member unpacks {ratio:,.0f} times its packed size; not unpacked"
-            findings.append(finding(ENGINE, FindingCode.ARCHIVE_RATIO, message, location=name))
+            findings.append(finding(NAME, ARCHIVE_RATIO, message, location=name))
             continue
         try:
             data = _read(archive, info, _part_start(name) if office else None)
         except _Oversize:
             message = "archive member unpacks past its declared size"
-            findings.append(finding(ENGINE, FindingCode.ARCHIVE_EXPANSION, message, location=name))
+            findings.append(finding(NAME, ARCHIVE_EXPANSION, message, location=name))
             continue
         except _DAMAGED:
             message = "damaged archive member that could not be read"
-            findings.append(finding(ENGINE, FindingCode.CORRUPT, message, location=name))
+            findings.append(finding(NAME, CORRUPT, message, location=name))
             continue
         if data is not None:
             children.append(Child(where=name, data=data))
@@ -151,7 +158,7 @@ class ZipEngine:
     """Checks zip containers against the unpacking limits and extracts members for scanning
     (see the module docstring)."""
 
-    name = ENGINE
+    name = NAME
 
     def __init__(self) -> None:
         pass
@@ -159,8 +166,8 @@ class ZipEngine:
     def version(self) -> str:
         return f"zipfile (Python {platform.python_version()})"
 
-    def scan(self, item: Item, policy: Policy) -> Result:
-        limits = policy.limits
+    def scan(self, item: Item, context: Context) -> Result:
+        limits = context.limits
         count = _declared_count(item.data)
         if count is not None and count > limits.max_members:
             return _too_many(count, limits)
@@ -168,7 +175,7 @@ class ZipEngine:
             archive = zipfile.ZipFile(BytesIO(item.data))
         except _DAMAGED:
             message = "damaged zip archive that could not be read"
-            return Result([finding(ENGINE, FindingCode.CORRUPT, message)])
+            return Result([finding(NAME, CORRUPT, message)])
         with archive:
             infos = archive.infolist()
             if len(infos) > limits.max_members:
@@ -180,14 +187,32 @@ class ZipEngine:
             main = _MAIN_PART.get(label)
             if main and not {"[content_types].xml", main} <= names:
                 message = "zip archive posing as an Office document"
-                findings.append(finding(ENGINE, FindingCode.TYPE_MISMATCH, message))
+                findings.append(finding(NAME, TYPE_MISMATCH, message))
             declared = sum(info.file_size for info in infos)
             if declared > limits.max_expanded_bytes:
                 message = (
                     f"archive declares {declared:,} unpacked bytes, over the "
                     f"{limits.max_expanded_bytes:,} byte limit; not unpacked"
                 )
-                findings.append(finding(ENGINE, FindingCode.ARCHIVE_EXPANSION, message))
+                findings.append(finding(NAME, ARCHIVE_EXPANSION, message))
                 return Result(findings, facts=facts)
             more, children = _unpack(archive, infos, label in _OFFICE, limits)
             return Result(findings + more, children, facts)
+
+
+ENGINE = EngineSpec(
+    name=NAME,
+    summary="zip containers (plain, Office Open XML, OpenDocument) unpacked within the limits",
+    types=("docx", "xlsx", "pptx", "xlsb", "odt", "ods", "odp", "zip"),
+    codes=(
+        ARCHIVE_MEMBERS,
+        ARCHIVE_EXPANSION,
+        ARCHIVE_RATIO,
+        ENCRYPTED,
+        CORRUPT,
+        TYPE_MISMATCH,
+    ),
+    build=lambda options, resources: ZipEngine(),
+    options=Options,
+    order=35,
+)
