@@ -31,9 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import corpus
 import numpy as np
+from common import percentile
 
-from attachguard import corpus, demo
+from attachguard import demo
 from attachguard.clamav.client import ClamdClient
 from attachguard.clamav.daemon import PrivateClamd
 
@@ -80,12 +82,6 @@ class BenchClamd(PrivateClamd):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
         return math.nan
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (no interpolation: p99 of 100 values is the 99th)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else math.nan
 
 
 def summary(ms: list[float]) -> dict[str, float]:

@@ -6,7 +6,7 @@
 Starts ``attachguard serve`` as a subprocess on its embedded defaults (a temporary data folder,
 SQLite, a private clamd) unless ``--url`` points at a running service, then runs ``--clients``
 concurrent clients. Each client is one chat: it listens to the chat's server-sent events and
-uploads its share of a mixed corpus (`attachguard.corpus`: photos, PDFs, Office files, text,
+uploads its share of a mixed corpus (`bench/corpus.py`: photos, PDFs, Office files, text,
 media; sizes log-uniform) one file after another, timing each from the start of the upload to
 the APPROVED/REJECTED event. Prints files/s, MB/s, upload-to-verdict p50/p90/p99, the upload
 answer time, verdicts and errors (the target for errors is 0). Figures, not pass/fail.
@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,9 +28,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import corpus
 import httpx
-
-from attachguard import corpus
+from common import free_port, percentile
 
 
 def _bytes(text: str) -> int:
@@ -43,21 +42,8 @@ def _bytes(text: str) -> int:
     return int(text)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def start_service(data: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     log = (data / "service.log").open("wb")
     command = [
         sys.executable,
@@ -197,12 +183,12 @@ def main() -> None:
         "files_per_s": round(len(done) / wall, 2),
         "mb_per_s": round(sum(r["size"] for r in done) / 1e6 / wall, 2),
         "verdict_ms": {
-            q: round(_pct(verdict, p), 1)
-            for q, p in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))
+            q: round(percentile(verdict, p), 1)
+            for q, p in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))
         },
         "upload_answer_ms": {
-            "p50": round(_pct(upload, 0.5), 1),
-            "p99": round(_pct(upload, 0.99), 1),
+            "p50": round(percentile(upload, 50), 1),
+            "p99": round(percentile(upload, 99), 1),
         },
         "mean_verdict_ms": round(statistics.fmean(verdict), 1) if verdict else None,
         "rejected": [

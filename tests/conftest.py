@@ -1,13 +1,29 @@
-"""Shared fixtures. Fixture modules live in tests/support/ and are imported here."""
+"""Shared fixtures (from the modules in tests/support/, loaded as plugins) and the
+``integration`` marker, given to every test that needs a real engine or server."""
 
 from __future__ import annotations
 
 import pytest
 
 from attachguard.policy import Policy, load_policy
-from support.clamd import *  # noqa: F403  (clamd_daemon, clamd_client)
-from support.oletools_data import *  # noqa: F403  (oletools_data)
-from support.s3 import *  # noqa: F403  (moto's S3 server)
+
+pytest_plugins = [
+    "support.clamd",
+    "support.oletools_data",
+    "support.postgres",
+    "support.s3",
+    "support.service",
+]
+
+# Fixtures that start a real clamd, PostgreSQL, S3 server or browser: a test that uses any of
+# them (directly or through another fixture) is an integration test.
+_INTEGRATION = frozenset({"clamd_daemon", "s3_server", "postgres_url", "browser"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _INTEGRATION.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from attachguard import demo, samples
 from attachguard.connect import associate as assoc
 from attachguard.connect import cli as connect_cli
-from support.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).parent.parent
 INSTANCE = "a1b2c3d4-5678-90ab-cdef-111111111111"
@@ -208,7 +207,7 @@ def test_cli_associate_and_status(
 
 
 def test_cli_invoke_on_a_bucket_key(
-    s3_bucket: tuple[Any, str],  # noqa: F811
+    s3_bucket: tuple[Any, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     s3, bucket = s3_bucket

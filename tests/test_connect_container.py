@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from attachguard.connect import config, container
 from attachguard.connect.container import FETCH_WINDOW, Warmup, respond
-from attachguard.connect.handler import APPROVED, ConnectScanner, Outcome, Settings
+from attachguard.connect.handler import ConnectScanner, Outcome, Settings
 from attachguard.policy import load_policy
 from attachguard.report import Status
 
@@ -52,7 +52,8 @@ class Recorder(ConnectScanner):
 
     def handle(self, event: Any, context: Any = None) -> tuple[dict[str, str], Outcome]:
         self.scanned.append(event)
-        return APPROVED, Outcome(Status.APPROVED, [], [])
+        outcome = Outcome(Status.APPROVED, [], [])
+        return outcome.response, outcome
 
     def lines(self) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.stream.getvalue().splitlines() if x.strip()]

@@ -23,8 +23,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from attachguard.connect.fetch import FetchRejected, fetch
+from attachguard.connect.fetch import fetch
 from attachguard.connect.handler import ConnectScanner, Settings
+from attachguard.connect.verdict import Rejected
 from attachguard.policy import load_policy
 
 DATA = b"Order A4711: the kettle arrived with a cracked lid.\n"
@@ -80,9 +81,9 @@ def test_no_credentials_rejects_at_once(no_credentials: None) -> None:
     session = boto3.session.Session(region_name="us-east-1")
     s3 = Counting(session.client("s3", endpoint_url="http://127.0.0.1:9"))
     started = time.monotonic()
-    with pytest.raises(FetchRejected) as rejected:
+    with pytest.raises(Rejected) as rejected:
         get(s3, seconds=30)
-    assert rejected.value.reason == "NO_CREDENTIALS"
+    assert rejected.value.code.name == "NO_CREDENTIALS"
     assert "NoCredentialsError" in str(rejected.value)
     assert s3.calls == 1 and time.monotonic() - started < 5  # no retries
 
@@ -100,9 +101,9 @@ def test_no_credentials_rejects_at_once(no_credentials: None) -> None:
 )
 def test_configuration_errors_are_permanent(error: Exception, reason: str) -> None:
     s3 = FlakyS3(error)
-    with pytest.raises(FetchRejected) as rejected:
+    with pytest.raises(Rejected) as rejected:
         get(s3)
-    assert rejected.value.reason == reason and s3.calls == 1
+    assert rejected.value.code.name == reason and s3.calls == 1
     assert type(error).__name__ in str(rejected.value)
 
 
@@ -128,9 +129,9 @@ def test_unreachable_endpoint_is_retried_until_the_deadline() -> None:
         aws_secret_access_key="t",
     )
     s3 = Counting(client)
-    with pytest.raises(FetchRejected) as rejected:
+    with pytest.raises(Rejected) as rejected:
         get(s3, seconds=1.0)
-    assert rejected.value.reason == "S3_UNAVAILABLE"
+    assert rejected.value.code.name == "S3_UNAVAILABLE"
     assert "EndpointConnectionError" in str(rejected.value) and s3.calls >= 2
 
 

@@ -31,7 +31,6 @@ from attachguard.pipeline import Scanner
 from attachguard.policy import Policy, default_policy_text, parse_policy
 from attachguard.scanner import build_scanner
 from support.rekognition import PILLS, WINE
-from support.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures)
 
 EVENTS = Path(__file__).parent / "events"
 ROOT = Path(__file__).parent.parent
@@ -119,7 +118,7 @@ Run = Callable[..., tuple[dict[str, str], Outcome, dict[str, Any]]]
 
 
 @pytest.fixture
-def run(scanner: Scanner, s3_bucket: tuple[Any, str]) -> Run:  # noqa: F811
+def run(scanner: Scanner, s3_bucket: tuple[Any, str]) -> Run:
     """Upload ``data`` under ``key``, invoke the handler on the event file ``template``; returns
     the response, the outcome and the JSON log line."""
     s3, bucket = s3_bucket
@@ -289,7 +288,7 @@ def test_size_mismatch_is_rejected(run: Run) -> None:
 
 def test_over_the_size_limit_rejected_before_download(
     run: Run,
-    s3_bucket: tuple[Any, str],  # noqa: F811
+    s3_bucket: tuple[Any, str],
 ) -> None:
     s3, _ = s3_bucket
     gets: list[str] = []
@@ -381,7 +380,7 @@ def test_transient_errors_are_retried(run: Run, stubbed_s3: Any) -> None:
 # --- settings, the module-level handler, metrics ---------------------------------------------
 
 
-def test_policy_from_s3_with_backend_override(s3_bucket: tuple[Any, str]) -> None:  # noqa: F811
+def test_policy_from_s3_with_backend_override(s3_bucket: tuple[Any, str]) -> None:
     s3, bucket = s3_bucket
     s3.put_object(
         Bucket=bucket, Key="policy.yaml", Body=(ROOT / "deploy/lambda-policy.yaml").read_bytes()
@@ -394,7 +393,7 @@ def test_policy_from_s3_with_backend_override(s3_bucket: tuple[Any, str]) -> Non
 
 
 def test_lambda_entry_point_with_the_zip_policy(
-    s3_bucket: tuple[Any, str],  # noqa: F811
+    s3_bucket: tuple[Any, str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -8,13 +8,13 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import corpus  # bench/corpus.py (pytest adds bench/ to the path)
 import pytest
 from magika import Magika
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from attachguard import corpus
 from attachguard import demo as demo_module
 from attachguard.clamav.client import ClamdClient
 from attachguard.codes import FindingCode

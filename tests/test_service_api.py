@@ -14,7 +14,6 @@ from attachguard.demo import EICAR, demo_samples
 from attachguard.pipeline import Scanner
 from attachguard.service.cli import serve
 from attachguard.service.settings import Settings, SettingsError, is_loopback
-from support.service import *  # noqa: F403
 from support.service import GatedScanner, make_client, wait_verdict
 
 KEY = "k" * 32

@@ -14,7 +14,6 @@ from attachguard.demo import EICAR, demo_samples
 from attachguard.pipeline import Scanner
 from attachguard.service.app import create_app
 from attachguard.service.settings import Settings
-from support.service import *  # noqa: F403
 from support.service import live_server
 
 CHROMIUM = os.environ.get("ATTACHGUARD_CHROMIUM", "/usr/bin/chromium")

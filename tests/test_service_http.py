@@ -16,7 +16,6 @@ from attachguard.pipeline import Scanner
 from attachguard.samples import transcript
 from attachguard.service.app import create_app
 from attachguard.service.settings import Settings
-from support.service import *  # noqa: F403
 from support.service import live_server, wait_verdict
 
 

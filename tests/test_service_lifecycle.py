@@ -23,8 +23,6 @@ from attachguard.service.lifecycle import (
 from attachguard.storage import ObjectStore
 from attachguard.storage.local import LocalStore
 from attachguard.storage.s3 import S3Store
-from support.s3 import *  # noqa: F403
-from support.service import *  # noqa: F403
 from support.service import GatedScanner
 
 

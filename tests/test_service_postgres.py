@@ -14,9 +14,6 @@ from attachguard.service.db import APPROVED, REJECTED, Database, attachments
 from attachguard.service.lifecycle import Lifecycle
 from attachguard.storage.local import LocalStore
 from attachguard.storage.s3 import S3Store
-from support.postgres import *  # noqa: F403
-from support.s3 import *  # noqa: F403
-from support.service import *  # noqa: F403
 from support.service import make_client, wait_verdict
 
 

@@ -12,7 +12,6 @@ import httpx
 from attachguard.clamav.daemon import PrivateClamd
 from attachguard.demo import EICAR, demo_samples
 from attachguard.service.lifecycle import SCAN_DELAY_ENV
-from support.service import *  # noqa: F403
 from support.service import spawn_service, wait_verdict
 
 

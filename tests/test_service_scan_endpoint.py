@@ -18,8 +18,6 @@ from attachguard.pipeline import Scanner
 from attachguard.service import health
 from attachguard.service.events import EventHub
 from attachguard.storage.s3 import S3Store
-from support.s3 import *  # noqa: F403  (s3_server, s3_bucket)
-from support.service import *  # noqa: F403
 from support.service import make_client
 
 KEY = "k" * 32

@@ -10,7 +10,6 @@ import pytest
 from attachguard.storage import BadKey, NotFound, ObjectStore, check_key
 from attachguard.storage.local import LocalStore
 from attachguard.storage.s3 import S3Store
-from support.s3 import *  # noqa: F403  (s3_server, s3_bucket)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -20,6 +20,7 @@ ROOT = Path(__file__).parent.parent
 TEMPLATES = [ROOT / "template.yaml", ROOT / "deploy/container/template.yaml"]
 
 
+@pytest.mark.integration
 def test_cfn_lint_passes_on_both_templates() -> None:
     lint = Path(sys.executable).with_name("cfn-lint")
     result = subprocess.run(
@@ -125,6 +126,7 @@ def test_zip_package_is_built_by_the_makefile() -> None:
     assert "build-ScannerFunction:" in makefile.read_text()
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_zip_package_fits_lambda_and_imports(tmp_path: Path) -> None:
     """Builds the package with src/Makefile FOR THIS MACHINE (x86-64 and this Python, with

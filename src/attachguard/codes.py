@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from attachguard.errors import AttachguardError
+
 Kind = Literal["threat", "unscannable", "info"]
 
 
@@ -37,7 +39,7 @@ class Action(StrEnum):
     ALLOW = "allow"
 
 
-class CodeError(ValueError):
+class CodeError(AttachguardError, ValueError):
     """A code declared twice with different meanings, or looked up but never declared."""
 
 
@@ -83,7 +85,8 @@ def declare(
 
 def _everything() -> dict[str, Code]:
     """Every code, once every installed engine has declared its own."""
-    from attachguard.registry import load_specs  # engines declare codes when loaded
+    import attachguard.connect.verdict  # noqa: F401  (declares the event codes)
+    from attachguard.registry import load_specs  # engines declare their codes when loaded
 
     load_specs()
     return _registry

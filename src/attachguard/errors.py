@@ -3,6 +3,11 @@ all, and one `LimitExceeded` for every "over a limit" that a reader stops at."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from attachguard.codes import Code
+
 
 class AttachguardError(Exception):
     """Base of every error attachguard raises on purpose (bad policy, bad configuration...)."""
@@ -12,6 +17,6 @@ class LimitExceeded(AttachguardError):
     """Reading stopped at a limit (bytes, members, size); ``code`` is the finding code that
     reports it, the message says which limit in words."""
 
-    def __init__(self, code: object, message: str) -> None:
+    def __init__(self, code: Code, message: str) -> None:
         super().__init__(message)
         self.code = code

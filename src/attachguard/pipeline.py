@@ -260,7 +260,8 @@ class Scanner:
 def _over_cap(spec: EngineSpec, options: object, state: _Scan) -> list[Finding] | None:
     """Count one more nested item for a capped engine; past the cap, the finding that says so
     (a cost cap: e.g. one paid moderation call per image)."""
-    assert spec.cap is not None
+    if spec.cap is None:
+        return None
     count = state.capped[spec.name] = state.capped.get(spec.name, 0) + 1
     limit = spec.cap.limit(options)
     if count <= limit:

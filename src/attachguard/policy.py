@@ -156,7 +156,8 @@ class Policy(_Strict):
         from attachguard.registry import load_specs
 
         if not isinstance(value, dict):
-            raise ValueError("expected a mapping of engine names to their options")
+            # pydantic turns ValueError (not TypeError) into a validation error naming the key
+            raise ValueError("expected a mapping of engine names to their options")  # noqa: TRY004
         specs = load_specs()
         for name in value:
             if name not in specs:

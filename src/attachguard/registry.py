@@ -18,13 +18,14 @@ from importlib.metadata import entry_points
 
 from attachguard.codes import Code
 from attachguard.engines.base import EngineSpec
+from attachguard.errors import AttachguardError
 from attachguard.report import FileType
 
 GROUP = "attachguard.engines"
 _lock = threading.Lock()
 
 
-class RegistryError(RuntimeError):
+class RegistryError(AttachguardError, RuntimeError):
     """An engine entry point that does not load or does not declare an `EngineSpec`."""
 
 

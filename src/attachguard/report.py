@@ -96,9 +96,26 @@ class Report:
     facts: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def rejecting(self) -> list[Finding]:
+        """The findings that made the file REJECTED (empty when approved): the one answer to
+        "what rejected this file" for every entry point."""
+        return [f for f in self.findings if self.actions[f.code] is Action.REJECT]
+
+    @property
+    def rejecting_codes(self) -> list[str]:
+        """The codes of `rejecting`, each once, sorted (for metrics and logs)."""
+        return sorted({f.code.name for f in self.rejecting})
+
+    @property
     def reasons(self) -> list[str]:
-        """Why the file was rejected: the rejecting findings, in words (empty when approved)."""
-        return [f.describe() for f in self.findings if self.actions[f.code] is Action.REJECT]
+        """Why the file was rejected, in words for operators (empty when approved)."""
+        return [f.describe() for f in self.rejecting]
+
+    @property
+    def customer_reasons(self) -> list[str]:
+        """Why the file was rejected, in plain words for the person who sent it: each code's
+        customer text once, never a location, offset or signature name."""
+        return list(dict.fromkeys(f.code.customer for f in self.rejecting))
 
     @property
     def not_scanned(self) -> list[dict[str, str]]:
@@ -119,6 +136,7 @@ class Report:
             "file": self.file,
             "status": self.status.value,
             "reasons": self.reasons,
+            "customer_reasons": self.customer_reasons,
             "size": self.size,
             "sha256": self.sha256,
             "type": {

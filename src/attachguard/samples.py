@@ -1,7 +1,7 @@
 """Builders of realistic attachments, with no downloads: photos, PDFs, Word and Excel files,
 CSV, chat transcripts, WAV and MP4, deterministic for a given seed.
 
-Used by the demo (`attachguard.demo`), the benchmark corpus (`attachguard.corpus`) and the tests.
+Used by the demo (`attachguard.demo`), the benchmark corpus (`bench/corpus.py`) and the tests.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """clamd fixtures: a private clamd on the generated test signatures, shared by the session.
 
-conftest.py imports these with ``from support.clamd import *``. Tests that need clamd fail when
+conftest.py loads these as a plugin (``pytest_plugins``). Tests that need clamd fail when
 it is not installed (the test set-up installs it); they never touch the system clamd or
 /var/lib/clamav.
 """

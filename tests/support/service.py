@@ -1,7 +1,7 @@
 """Fixtures for the attachment service: a real scanner, apps over a temp data folder, a live
 HTTP server on loopback, and the service as a subprocess (``python -m attachguard.service.cli``).
 
-Test modules import these with ``from support.service import *``.
+conftest.py loads the fixtures as a plugin; test modules import the helpers by name.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 
 from attachguard.clamav.client import ClamdClient
 from attachguard.pipeline import Scanner
-from attachguard.policy import load_policy
+from attachguard.policy import Policy, load_policy
 from attachguard.report import Report
 from attachguard.service.app import create_app
 from attachguard.service.settings import Settings
@@ -61,11 +61,15 @@ class GatedScanner:
         self.gate = threading.Event()
         self.started = threading.Event()
 
-    def scan(self, data: bytes, name: str) -> Report:
+    @property
+    def policy(self) -> Policy:
+        return self.inner.policy
+
+    def scan(self, data: bytes, name: str, deadline: float | None = None) -> Report:
         self.started.set()
         if not self.gate.wait(60):
             raise TimeoutError("the test never opened the gate")
-        return self.inner.scan(data, name)
+        return self.inner.scan(data, name, deadline)
 
     def versions(self) -> dict[str, str]:
         return self.inner.versions()

@@ -16,6 +16,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from attachguard.errors import AttachguardError
+
 _CHUNK = 256 * 1024  # bytes per INSTREAM chunk; far below any StreamMaxLength
 _VERSION_TTL = 60.0  # seconds a VERSION answer is reused; signatures change a few times a day
 _MAX_REPLY = 64 * 1024  # clamd answers are one short line; refuse to buffer more
@@ -23,7 +25,7 @@ _MAX_REPLY = 64 * 1024  # clamd answers are one short line; refuse to buffer mor
 Address = tuple[int, str | tuple[str, int]]
 
 
-class ClamdError(Exception):
+class ClamdError(AttachguardError):
     """clamd is unreachable, broke the protocol, or answered ERROR."""
 
 
@@ -124,7 +126,8 @@ class ClamdClient:
                     sock.close()
                     raise
                 return sock
-            assert isinstance(target, tuple)
+            if not isinstance(target, tuple):  # parsed by __init__: a path or (host, port)
+                raise TypeError(f"not a clamd address: {target!r}")
             return socket.create_connection(target, timeout=self.timeout)
         except (ConnectionError, FileNotFoundError) as exc:
             raise _Unreachable(exc.strerror or type(exc).__name__) from exc

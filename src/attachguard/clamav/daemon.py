@@ -105,7 +105,7 @@ class PrivateClamd:
         command = [_clamd_binary(), f"--config-file={self.config}"]
         self._stderr = self._stderr_path.open("wb")
         # stdout repeats the log file; stderr carries start-up errors (bad config, no database)
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603  (our clamd binary, our config file)
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

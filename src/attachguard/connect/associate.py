@@ -13,11 +13,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from attachguard.errors import AttachguardError
+
 FILE_SCANNER = "FILE_SCANNER"
 PRINCIPAL = "connect.amazonaws.com"
 
 
-class AssociationError(Exception):
+class AssociationError(AttachguardError):
     """A failed association command, in words an operator can act on."""
 
 

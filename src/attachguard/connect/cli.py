@@ -169,7 +169,8 @@ def invoke(
         except ValueError as exc:
             raise click.UsageError(f"{event_file} is not JSON: {exc}") from exc
     else:
-        assert bucket is not None and key is not None
+        if bucket is None or key is None:  # the options are checked above; keeps mypy honest
+            raise click.UsageError("give --bucket and --key, or --event")
         event = event_for(s3, bucket, key, file_name)
     logger = Logger(service="attachguard-invoke", stream=sys.stderr)
     handler = logger.registered_handler

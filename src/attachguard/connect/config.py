@@ -7,7 +7,10 @@ environment overrides the policy's ``engines.moderation.backend``.
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +20,37 @@ from attachguard.policy import Policy, PolicyError, load_policy, parse_policy
 
 if TYPE_CHECKING:
     from attachguard.clamav.client import ClamdClient
-    from attachguard.connect.handler import Settings
     from attachguard.pipeline import Scanner
 
-PRIVATE_CLAMD_DIR = Path("/tmp/attachguard-clamd")  # Lambda's only writable place
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The Lambda's settings, from its environment (see `attachguard.connect.handler`)."""
+
+    policy: str | None = None
+    moderation: str | None = None
+    clamd: str | None = None
+    log_file_names: bool = False
+    bucket: str | None = None
+    namespace: str = "attachguard"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        return cls(
+            policy=env.get("ATTACHGUARD_POLICY") or None,
+            moderation=env.get("ATTACHGUARD_MODERATION") or None,
+            clamd=env.get("ATTACHGUARD_CLAMD") or None,
+            log_file_names=_flag(env.get("ATTACHGUARD_LOG_FILE_NAMES")),
+            bucket=env.get("ATTACHGUARD_BUCKET") or None,
+            namespace=env.get("POWERTOOLS_METRICS_NAMESPACE") or "attachguard",
+        )
+
+
+PRIVATE_CLAMD_DIR = Path("/tmp/attachguard-clamd")  # noqa: S108  # Lambda's only writable place
 # Loading the official database takes tens of seconds. Only the container's warm-up thread
 # waits this long (attachguard.connect.container): events never build the scanner themselves.
 CLAMD_START_TIMEOUT = 300.0

@@ -17,8 +17,9 @@ import threading
 import time
 from typing import Any
 
-from attachguard.connect import handler as _handler
 from attachguard.connect.event import MalformedEvent, parse_event
+from attachguard.connect.handler import ConnectScanner, budget
+from attachguard.connect.verdict import NO_TIME, SCANNER_FAILED, SCANNER_NOT_READY, rejected
 from attachguard.policy import Timeouts
 
 # Seconds an event keeps for S3 before the scan (the handler's retries get what is left of it).
@@ -29,7 +30,7 @@ _UNKNOWN_SCAN_TIME = Timeouts().scan  # until the policy is read: the default sc
 class Warmup:
     """Builds ``connect``'s scanner in a background thread, at most one attempt at a time."""
 
-    def __init__(self, connect: _handler.ConnectScanner) -> None:
+    def __init__(self, connect: ConnectScanner) -> None:
         self.connect = connect
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -80,35 +81,33 @@ class Warmup:
 def respond(warmup: Warmup, event: Any, context: Any) -> dict[str, str]:
     """Scan ``event`` with the warmed scanner when it is ready in time, else REJECTED at once."""
     started = time.monotonic()
-    budget = _handler._budget(context)  # seconds to the Lambda deadline, less a margin
+    seconds = budget(context)  # to the Lambda deadline, less a margin
 
     def left() -> float:
-        return budget - (time.monotonic() - started)
+        return seconds - (time.monotonic() - started)
 
     if warmup.wait(left() - FETCH_WINDOW - warmup.scan_time()):
         if left() >= FETCH_WINDOW + warmup.scan_time():
             return warmup.connect(event, context)
-        code, message = "NO_TIME", "too little time left in this invocation for a full scan"
+        code, message = NO_TIME, "too little time left in this invocation for a full scan"
     elif warmup.error is not None:
-        code, message = "SCANNER_FAILED", "the scanner could not start"
+        code, message = SCANNER_FAILED, "the scanner could not start"
     else:
-        code, message = "SCANNER_NOT_READY", "the scanner is still starting"
+        code, message = SCANNER_NOT_READY, "the scanner is still starting"
     try:
-        file_id: str | None = parse_event(event).File.FileId
+        parsed = parse_event(event)
     except MalformedEvent:
-        file_id = None
-    extra: dict[str, Any] = {
-        "reason": code,
-        "latency_ms": round((time.monotonic() - started) * 1000, 2),
-    }
+        parsed = None
+    extra: dict[str, Any] = {"reason": code.name}
     if warmup.error is not None:
         extra["error"] = warmup.error
     # the same log line and metrics as every other verdict
-    warmup.connect._record(_handler._rejected(code, message), file_id, extra)
-    return dict(_handler.REJECTED)
+    outcome = rejected(code, message, parsed)
+    warmup.connect.record(outcome, (time.monotonic() - started) * 1000, **extra)
+    return outcome.response
 
 
-_warmup = Warmup(_handler.ConnectScanner())
+_warmup = Warmup(ConnectScanner())
 _warmup.start()
 
 

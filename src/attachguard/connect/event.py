@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from attachguard.errors import AttachguardError
+
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 
@@ -68,7 +70,7 @@ class FileScannerEvent(_Model):
         return self.File.FileLocation.S3Location
 
 
-class MalformedEvent(ValueError):
+class MalformedEvent(AttachguardError, ValueError):
     """The event is not a FILE_SCANNER request; the message names the bad fields."""
 
 

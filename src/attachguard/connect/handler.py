@@ -25,58 +25,22 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
-from attachguard.connect.event import MalformedEvent, parse_event
-from attachguard.connect.fetch import FetchRejected, fetch
+from attachguard.connect import config
+from attachguard.connect.config import Settings
+from attachguard.connect.fetch import S3Source
+from attachguard.connect.verdict import Outcome, decide
 from attachguard.pipeline import Scanner
 from attachguard.policy import PolicyError
-from attachguard.report import Report, Status
 
-APPROVED = {"Status": "APPROVED"}
-REJECTED = {"Status": "REJECTED"}
+__all__ = ["ConnectScanner", "Outcome", "Settings", "budget", "handler"]
+
 _MARGIN = 1.0  # seconds kept back from the Lambda deadline to answer in time
 _NO_CONTEXT_BUDGET = 55.0  # when run without a Lambda context (local invoke)
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-@dataclass(frozen=True)
-class Settings:
-    policy: str | None = None
-    moderation: str | None = None
-    clamd: str | None = None
-    log_file_names: bool = False
-    bucket: str | None = None
-    namespace: str = "attachguard"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        return cls(
-            policy=env.get("ATTACHGUARD_POLICY") or None,
-            moderation=env.get("ATTACHGUARD_MODERATION") or None,
-            clamd=env.get("ATTACHGUARD_CLAMD") or None,
-            log_file_names=_flag(env.get("ATTACHGUARD_LOG_FILE_NAMES")),
-            bucket=env.get("ATTACHGUARD_BUCKET") or None,
-            namespace=env.get("POWERTOOLS_METRICS_NAMESPACE") or "attachguard",
-        )
-
-
-@dataclass
-class Outcome:
-    """What one invocation decided, for the response, the log line and the metrics."""
-
-    status: Status
-    reasons: list[str]
-    codes: list[str]
-    report: Report | None = None
 
 
 class ConnectScanner:
@@ -104,17 +68,13 @@ class ConnectScanner:
     def s3(self) -> Any:
         with self._lock:
             if self._s3 is None:
-                from attachguard.connect.config import s3_client
-
-                self._s3 = s3_client()
+                self._s3 = config.s3_client()
             return self._s3
 
     def scanner(self) -> Scanner:
         with self._lock:
             if self._scanner is None:
-                from attachguard.connect.config import build
-
-                self._scanner = build(self.settings, self._s3)
+                self._scanner = config.build(self.settings, self._s3)
             return self._scanner
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, str]:
@@ -123,74 +83,48 @@ class ConnectScanner:
     def handle(self, event: Any, context: Any = None) -> tuple[dict[str, str], Outcome]:
         """The response for ``event`` and the outcome behind it (logged and counted)."""
         started = time.perf_counter()
-        outcome, file_id, extra = self.run(event, context)
-        extra["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        self._record(outcome, file_id, extra)
-        return (APPROVED if outcome.status is Status.APPROVED else REJECTED), outcome
+        outcome = self.run(event, context)
+        self.record(outcome, (time.perf_counter() - started) * 1000)
+        return outcome.response, outcome
 
-    def run(self, event: Any, context: Any) -> tuple[Outcome, str | None, dict[str, Any]]:
-        """The decision on ``event``, plus what the log line should say about it."""
-        started = time.monotonic()
-        deadline = started + _budget(context)
-        extra: dict[str, Any] = {}
-        try:
-            parsed = parse_event(event)
-        except MalformedEvent as exc:
-            return _rejected("MALFORMED_EVENT", str(exc)), None, extra
-        where = parsed.location
-        if self.settings.log_file_names:
-            extra.update(FileName=parsed.File.FileName, Bucket=where.Bucket, Key=where.Key)
-        if self.settings.bucket and where.Bucket != self.settings.bucket:
-            return (
-                _rejected("WRONG_BUCKET", "the event names another bucket"),
-                parsed.File.FileId,
-                extra,
+    def run(self, event: Any, context: Any) -> Outcome:
+        """The decision on ``event``: the one FILE_SCANNER verdict path, over S3."""
+        deadline = time.monotonic() + budget(context)
+        source = S3Source(self.s3, self.settings.bucket)
+        outcome = decide(event, source, self.scanner, deadline)
+        if outcome.error is not None and isinstance(outcome.error, PolicyError):
+            self.logger.error("configuration error", extra={"error": str(outcome.error)})
+        elif outcome.error is not None:
+            self.logger.error(
+                "scan failed",
+                exc_info=outcome.error,
+                extra={"FileId": outcome.file_id},
             )
-        try:
-            scanner = self.scanner()
-            # Leave the scan its whole time budget; S3 retries get what remains before it.
-            fetch_deadline = max(started + 1.0, deadline - scanner.policy.timeouts.scan)
-            got = fetch(
-                self.s3(),
-                where.Bucket,
-                where.Key,
-                parsed.File.FileSizeInBytes,
-                scanner.policy.max_file_size,
-                fetch_deadline,
-            )
-            # a slow download leaves less than the policy's scan time: what is not scanned by
-            # the deadline is a timeout finding (REJECTED), never a Lambda that runs out of time
-            report = scanner.scan(got.data, parsed.File.FileName, deadline=deadline)
-        except FetchRejected as exc:
-            return _rejected(exc.reason, str(exc)), parsed.File.FileId, extra
-        except PolicyError as exc:
-            self.logger.error("configuration error", extra={"error": str(exc)})
-            return (
-                _rejected("CONFIG_ERROR", "the scanner is misconfigured"),
-                parsed.File.FileId,
-                extra,
-            )
-        except Exception as exc:  # fail closed on anything unexpected, and say what it was
-            self.logger.exception("scan failed", extra={"FileId": parsed.File.FileId})
-            return _rejected("INTERNAL_ERROR", type(exc).__name__), parsed.File.FileId, extra
-        extra["timings_ms"] = {
-            "s3_head": round(got.head_ms, 2),
-            "s3_get": round(got.get_ms, 2),
-            **{k: round(v, 2) for k, v in report.timings_ms.items()},
-        }
-        codes = sorted({f.code.name for f in report.findings if f.code.name in _rejecting(report)})
-        outcome = Outcome(report.status, report.reasons, codes, report)
-        return outcome, parsed.File.FileId, extra
+        return outcome
 
-    def _record(self, outcome: Outcome, file_id: str | None, extra: dict[str, Any]) -> None:
-        report = outcome.report
+    def record(self, outcome: Outcome, latency_ms: float, **extra: Any) -> None:
+        """One JSON log line and the EMF metrics for ``outcome``."""
+        self.logger.info("scan", extra=self._line(outcome, latency_ms, extra))
+        if self.metrics:
+            self._metrics(outcome, latency_ms)
+
+    def _line(self, outcome: Outcome, latency_ms: float, extra: dict[str, Any]) -> dict[str, Any]:
+        names = self.settings.log_file_names
         line: dict[str, Any] = {
-            "FileId": file_id,
+            "FileId": outcome.file_id,
             "status": outcome.status.value,
+            "codes": outcome.codes,
             # member paths inside a file are names too: only with ATTACHGUARD_LOG_FILE_NAMES
-            "reasons": outcome.reasons if self.settings.log_file_names else _unplaced(outcome),
+            "reasons": outcome.reasons if names else _unplaced(outcome),
+            "latency_ms": round(latency_ms, 2),
             **extra,
         }
+        if names and outcome.event is not None:
+            where = outcome.event.location
+            line.update(FileName=outcome.event.File.FileName, Bucket=where.Bucket, Key=where.Key)
+        if outcome.timings_ms:
+            line["timings_ms"] = {k: round(v, 2) for k, v in outcome.timings_ms.items()}
+        report = outcome.report
         if report is not None:
             line.update(
                 sha256=report.sha256,
@@ -198,28 +132,23 @@ class ConnectScanner:
                 type=report.type.label,
                 versions=report.versions,
             )
-        self.logger.info("scan", extra=line)
-        if not self.metrics:
-            return
+        return line
+
+    def _metrics(self, outcome: Outcome, latency_ms: float) -> None:
         namespace = self.settings.namespace
         dims = {"service": self.logger.service}
-        with single_metric(
-            "Scans", MetricUnit.Count, 1, namespace=namespace, default_dimensions=dims
-        ) as metric:
-            metric.add_dimension("Status", outcome.status.value)
-        for code in outcome.codes:
+
+        def metric(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
             with single_metric(
-                "Rejections", MetricUnit.Count, 1, namespace=namespace, default_dimensions=dims
-            ) as metric:
-                metric.add_dimension("Reason", code)
-        with single_metric(
-            "ScanLatency",
-            MetricUnit.Milliseconds,
-            extra["latency_ms"],
-            namespace=namespace,
-            default_dimensions=dims,
-        ):
-            pass  # the value is emitted when the block closes
+                name, unit, value, namespace=namespace, default_dimensions=dims
+            ) as m:
+                for key, dim in dimensions.items():
+                    m.add_dimension(key, dim)
+
+        metric("Scans", MetricUnit.Count, 1, Status=outcome.status.value)
+        for code in outcome.codes:
+            metric("Rejections", MetricUnit.Count, 1, Reason=code)
+        metric("ScanLatency", MetricUnit.Milliseconds, latency_ms)
 
 
 def _unplaced(outcome: Outcome) -> list[str]:
@@ -227,19 +156,11 @@ def _unplaced(outcome: Outcome) -> list[str]:
     report = outcome.report
     if report is None:
         return outcome.reasons
-    rejecting = _rejecting(report)
-    return sorted({f.message for f in report.findings if f.code.name in rejecting})
+    return sorted({f.message for f in report.rejecting})
 
 
-def _rejecting(report: Report) -> set[str]:
-    return {code.name for code, action in report.actions.items() if action.value == "reject"}
-
-
-def _rejected(code: str, message: str) -> Outcome:
-    return Outcome(Status.REJECTED, [message], [code])
-
-
-def _budget(context: Any) -> float:
+def budget(context: Any) -> float:
+    """Seconds left to answer an invocation, less a margin (55 s without a Lambda context)."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
         return _NO_CONTEXT_BUDGET

@@ -50,6 +50,7 @@ from attachguard.codes import (
     declare,
 )
 from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
+from attachguard.errors import LimitExceeded
 from attachguard.report import Finding
 
 if TYPE_CHECKING:
@@ -111,8 +112,9 @@ _DAMAGED = (
 )
 
 
-class _OverBudget(Exception):
+def _over_budget() -> LimitExceeded:
     """An attached file decodes to more bytes than the scan may still unpack."""
+    return LimitExceeded(ARCHIVE_EXPANSION, "attached file expands past the byte limit")
 
 
 @dataclass
@@ -253,7 +255,7 @@ def _walk(reader: PdfReader, data: bytes, places: dict[int, str], seen: _Seen) -
 
 
 def _decode(stream: StreamObject, budget: int) -> bytes:
-    """The decoded bytes of an attached file; `_OverBudget` past ``budget`` bytes."""
+    """The decoded bytes of an attached file; `LimitExceeded` past ``budget`` bytes."""
     filters = _resolved(stream.get("/Filter"))
     if isinstance(filters, ArrayObject) and len(filters) == 1:
         filters = _resolved(filters[0])
@@ -268,15 +270,15 @@ def _decode(stream: StreamObject, budget: int) -> bytes:
             out = None  # let pypdf's tolerant decoder try, under the same limit
         if out is not None:
             if len(out) > budget:
-                raise _OverBudget
+                raise _over_budget()
             return out
     try:
         with apply_configuration(_limited(budget + 1)):
             out = stream.get_data()
     except LimitReachedError as exc:
-        raise _OverBudget from exc
+        raise _over_budget() from exc
     if len(out) > budget:
-        raise _OverBudget
+        raise _over_budget()
     return out
 
 
@@ -304,7 +306,7 @@ def _extract(seen: _Seen, limits: Limits) -> list[Child]:
         seen.add(PDF_EMBEDDED_FILE, "file attached to the PDF", where)
         try:
             content = _decode(stream, limits.max_expanded_bytes - used)
-        except _OverBudget:
+        except LimitExceeded:
             seen.add(
                 ARCHIVE_EXPANSION,
                 f"attached files expand past {limits.max_expanded_bytes:,} bytes; not scanned",

@@ -33,6 +33,7 @@ from attachguard.codes import (
     TYPE_MISMATCH,
 )
 from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
+from attachguard.errors import LimitExceeded
 from attachguard.report import Finding
 
 if TYPE_CHECKING:
@@ -64,10 +65,6 @@ _DAMAGED = (
 )
 
 
-class _Oversize(Exception):
-    """A member inflates past its declared size."""
-
-
 def _declared_count(data: bytes) -> int | None:
     """Entries the end-of-central-directory record announces (None for zip64 or no record)."""
     at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
@@ -93,7 +90,7 @@ def _part_start(name: str) -> bytes | None:
 
 def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: bytes | None) -> bytes | None:
     """The member's bytes, or None for a ``part`` that begins as it should; read in chunks and
-    stopped one byte past the declared size (`_Oversize`; `BadZipFile` for other lies)."""
+    stopped one byte past the declared size (`LimitExceeded`; `BadZipFile` for other lies)."""
     probe = copy.copy(info)
     # zipfile silently stops at the declared size and checks the CRC of that prefix only; ask for
     # one byte more and check the CRC here, so a longer member shows itself.
@@ -109,7 +106,7 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: bytes | None) -
                 keep = not chunk[:64].replace(b"\x00", b"").lstrip(_BLANKS).startswith(part)
             size += len(chunk)
             if size > info.file_size:
-                raise _Oversize
+                raise LimitExceeded(ARCHIVE_EXPANSION, "member inflates past its declared size")
             crc = zlib.crc32(chunk, crc)
             if keep:
                 chunks.append(chunk)
@@ -141,7 +138,7 @@ def _unpack(
             continue
         try:
             data = _read(archive, info, _part_start(name) if office else None)
-        except _Oversize:
+        except LimitExceeded:
             message = "archive member unpacks past its declared size"
             findings.append(finding(NAME, ARCHIVE_EXPANSION, message, location=name))
             continue

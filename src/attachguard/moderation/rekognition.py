@@ -106,7 +106,8 @@ class RekognitionBackend:
             except Exception as exc:
                 if _error_code(exc) not in _RETRYABLE:
                     raise
-                delay = self._base_delay * 2**attempt * (0.5 + random.random() / 2)
+                jitter = 0.5 + random.random() / 2  # noqa: S311  (not for security)
+                delay = self._base_delay * 2**attempt * jitter
                 if time.monotonic() + delay >= deadline:
                     raise
                 time.sleep(delay)

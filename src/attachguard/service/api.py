@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Annotated, Any
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import anyio
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from attachguard.connect.event import MalformedEvent, parse_event
-from attachguard.service.lifecycle import NotAvailable, clean_name, rejecting_codes
+from attachguard.connect.verdict import (
+    NOT_FOUND,
+    OUTSIDE_PREFIX,
+    SIZE_MISMATCH,
+    STORE_ERROR,
+    WRONG_BUCKET,
+    Outcome,
+    Read,
+    Rejected,
+    decide,
+    too_large,
+)
+from attachguard.service.lifecycle import NotAvailable, clean_name
 from attachguard.service.state import Service
 from attachguard.storage import BadKey, NotFound
 
 log = logging.getLogger("attachguard.service")
+T = TypeVar("T")
 
 CHAT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 # Types a browser may show inline (images); everything else is sent as a download.
@@ -116,63 +130,69 @@ async def content(id: str, svc: Svc, inline: bool = False) -> Response:
     return Response(data, media_type=media, headers=headers)
 
 
-def _store_key(svc: Service, key: str) -> str | None:
-    """The store's own key for an event's real S3 key, or None when the key lies outside the
-    store's prefix (``--s3-prefix``): such an object is not this service's to judge."""
-    # only S3Store has a prefix; the folder store's keys are the event's keys as they are
-    prefix: str = getattr(svc.store, "prefix", "")
-    if not key.startswith(prefix):
-        return None
-    return key[len(prefix) :]  # still untrusted: the store's check_key refuses ".." and the like
+class StoreSource:
+    """``/v1/scan``'s `Source`: the object in this service's store. As in the Lambda
+    (`attachguard.connect.fetch`), ``S3Location.Key`` is the object's real key (the store's S3
+    prefix included) and the object must hold exactly ``FileSizeInBytes``."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def read(
+        self, bucket: str, key: str, expected_size: int, max_size: int, deadline: float
+    ) -> Read:
+        if bucket != self.store.bucket:
+            raise Rejected(WRONG_BUCKET, "the bucket is not this service's store")
+        # only S3Store has a prefix; the folder store's keys are the event's keys as they are
+        prefix: str = getattr(self.store, "prefix", "")
+        if not key.startswith(prefix):
+            raise Rejected(OUTSIDE_PREFIX, "the key is outside this service's S3 prefix")
+        own = key[len(prefix) :]  # still untrusted: the store's check_key refuses ".." and such
+        size = _stored(self.store.size, own)
+        if size != expected_size:
+            message = f"the object holds {size:,} bytes but the event announced "
+            raise Rejected(SIZE_MISMATCH, message + f"{expected_size:,}")
+        if size > max_size:
+            raise too_large(size, max_size)
+        data = _stored(self.store.get, own)
+        if len(data) != size:  # replaced between the size check and the read
+            raise Rejected(SIZE_MISMATCH, "the object changed while it was read")
+        return Read(data)
 
 
-def _rejected(svc: Service, code: str) -> str:
-    """REJECTED for an object that resolved but cannot be scanned, counted like a verdict."""
-    svc.metrics.inc("attachguard_scans_total", status="REJECTED")
-    svc.metrics.inc("attachguard_rejections_total", code=code)
-    return "REJECTED"
-
-
-def _scan_event(svc: Service, body: Any) -> str:
-    """The verdict on a FILE_SCANNER event's object; REJECTED whenever it cannot be resolved.
-    As in the Lambda (`attachguard.connect.fetch`), ``S3Location.Key`` is the object's real
-    key (prefix included) and the object's size must be the event's ``FileSizeInBytes``."""
+def _stored(call: Callable[[str], T], key: str) -> T:
+    """A store call, its failures turned into rejections with a code."""
     try:
-        event = parse_event(body)
-    except MalformedEvent as exc:
-        log.warning("scan: %s; REJECTED", exc)
-        return "REJECTED"
-    where, file = event.location, event.File
-    shown = f"{file.FileId} ({file.FileName!r})" if svc.settings.log_file_names else file.FileId
-    if where.Bucket != svc.store.bucket:
-        log.warning("scan %s: bucket is not this service's store; REJECTED", shown)
-        return "REJECTED"
-    key = _store_key(svc, where.Key)
-    if key is None:
-        log.warning("scan %s: key is outside this service's S3 prefix; REJECTED", shown)
-        return "REJECTED"
-    try:
-        size = svc.store.size(key)
-        if size != file.FileSizeInBytes:
-            log.warning(
-                "scan %s: the object holds %d bytes but the event announced %d; REJECTED",
-                shown,
-                size,
-                file.FileSizeInBytes,
-            )
-            return _rejected(svc, "SIZE_MISMATCH")
-        if size > svc.policy.max_file_size:
-            return _rejected(svc, "TOO_LARGE")
-        data = svc.store.get(key)
+        return call(key)
     except (BadKey, NotFound):
-        log.warning("scan %s: no such object in the store; REJECTED", shown)
-        return "REJECTED"
-    if len(data) != size:  # replaced between the size check and the read
-        log.warning("scan %s: the object changed while it was read; REJECTED", shown)
-        return _rejected(svc, "SIZE_MISMATCH")
-    report = svc.scanner.scan(data, clean_name(file.FileName))
-    svc.metrics.observe_scan(report.to_dict(), rejecting_codes(report))
-    return report.status.value
+        raise Rejected(NOT_FOUND, "no such object in the store") from None
+    except Exception as exc:  # a storage failure is a rejection, never a 500 or a pass
+        raise Rejected(STORE_ERROR, f"the store failed ({type(exc).__name__})") from exc
+
+
+def _scan_event(svc: Service, body: Any) -> Outcome:
+    """The verdict on a FILE_SCANNER event's object, by the one verdict path."""
+    deadline = time.monotonic() + svc.policy.timeouts.scan + 5.0
+    outcome = decide(body, StoreSource(svc.store), svc.scanner, deadline)
+    event = outcome.event
+    shown = "-"
+    if event is not None:
+        name = event.File.FileName
+        shown = (
+            f"{event.File.FileId} ({name!r})" if svc.settings.log_file_names else event.File.FileId
+        )
+    if outcome.error is not None:
+        log.error("scan %s: failed; REJECTED", shown, exc_info=outcome.error)
+    elif outcome.report is None:
+        reasons = "; ".join(outcome.reasons)
+        log.warning("scan %s: %s (%s); REJECTED", shown, reasons, ", ".join(outcome.codes))
+    if outcome.report is not None:
+        svc.metrics.observe_scan(outcome.report.to_dict(), outcome.codes)
+    elif event is not None:  # resolved but not scannable: counted like a verdict
+        svc.metrics.inc("attachguard_scans_total", status="REJECTED")
+        for code in outcome.codes:
+            svc.metrics.inc("attachguard_rejections_total", code=code)
+    return outcome
 
 
 @router.post("/v1/scan", tags=["connect"])
@@ -185,12 +205,8 @@ async def scan(request: Request, svc: Svc) -> JSONResponse:
         body = await request.json()
     except ValueError:
         body = None
-    try:
-        status = await anyio.to_thread.run_sync(_scan_event, svc, body)
-    except Exception:  # a storage or scanner failure is a rejection, never a 500 or a pass
-        log.exception("scan: failed; REJECTED")
-        status = "REJECTED"
-    return JSONResponse({"Status": status})
+    outcome = await anyio.to_thread.run_sync(_scan_event, svc, body)
+    return JSONResponse(outcome.response)
 
 
 @router.get("/v1/chats/{chat_id}/events", tags=["chats"])

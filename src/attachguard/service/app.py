@@ -13,17 +13,19 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from attachguard.clamav.client import ClamdClient
 from attachguard.policy import Policy, load_policy
-from attachguard.service import api, pages
+from attachguard.service import api, demo_routes, operations, pages
 from attachguard.service.db import Database
 from attachguard.service.events import EventHub
-from attachguard.service.lifecycle import Lifecycle, ScanFn
+from attachguard.service.lifecycle import Lifecycle, ScanPolicyFn
 from attachguard.service.metrics import Metrics
 from attachguard.service.settings import Settings
 from attachguard.service.state import Service
@@ -50,42 +52,46 @@ class BodyLimit:
         if scope["type"] != "http" or scope["path"] != UPLOAD_PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        length = headers.get(b"content-length", b"")
+        length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
             await _too_large(send, self.limit)
             return
-        seen = 0
-        over = False
-        started = False
-
-        async def counted() -> Message:
-            nonlocal seen, over
-            if over:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    over = True
-                    # end the body here; the parser fails and its answer is replaced below
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def guarded(message: Message) -> None:
-            nonlocal started
-            if over:
-                return
-            started = True
-            await send(message)
-
+        guard = _Guard(receive, send, self.limit)
         try:
-            await self.app(scope, counted, guarded)
+            await self.app(scope, guard.receive, guard.send)
         except Exception:
-            if not over:
+            if not guard.over:
                 raise
-        if over and not started:
+        if guard.over and not guard.started:
             await _too_large(send, self.limit)
+
+
+class _Guard:
+    """Counts a request body as the app reads it; past ``limit`` it ends the body (the parser
+    fails) and holds back the app's answer, which `BodyLimit` replaces with 413."""
+
+    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
+        self._receive, self._send, self.limit = receive, send, limit
+        self.seen = 0
+        self.over = False
+        self.started = False
+
+    async def receive(self) -> Message:
+        if self.over:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.over = True
+                return {"type": "http.disconnect"}
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.over:
+            return
+        self.started = True
+        await self._send(message)
 
 
 async def _too_large(send: Send, limit: int) -> None:
@@ -125,47 +131,68 @@ def _open_store(settings: Settings) -> ObjectStore:
     return LocalStore(settings.data_dir / "objects")
 
 
+@dataclass(frozen=True)
+class _Engines:
+    """The scanner and where its clamd came from (for /healthz and the chat page)."""
+
+    scanner: ScanPolicyFn
+    clamd: ClamdClient | None = None
+    description: str = "not used (scanner supplied by the caller)"
+    test_signatures: bool = False
+
+
+def _engines(
+    settings: Settings, policy: Policy, stack: ExitStack, scanner: ScanPolicyFn | None
+) -> _Engines:
+    """The caller's scanner, or one built over the clamd the settings name (closed by
+    ``stack``)."""
+    if scanner is not None:
+        return _Engines(scanner)
+    from attachguard.runtime import clamd_for
+    from attachguard.scanner import build_scanner
+
+    source = stack.enter_context(clamd_for(settings.clamd))
+    built = build_scanner(policy, source.client)
+    stack.callback(built.close)
+    return _Engines(built, source.client, source.description, source.test_signatures)
+
+
+def _gauges(metrics: Metrics, worker: Worker, hub: EventHub) -> None:
+    metrics.gauge(
+        "attachguard_queue_depth", "Attachments waiting for a scan.", lambda: worker.depth
+    )
+    metrics.gauge("attachguard_scans_running", "Scans running now.", lambda: worker.busy)
+    metrics.gauge("attachguard_event_streams", "Open event streams.", lambda: hub.streams)
+
+
 def _build(
     settings: Settings,
     policy: Policy,
     stack: ExitStack,
-    scanner: ScanFn | None,
+    scanner: ScanPolicyFn | None,
     store: ObjectStore | None,
 ) -> Service:
     """Everything but the worker threads, in dependency order; ``stack`` undoes it."""
     shared_db = settings.database_url is not None
-    local_data = not (shared_db and settings.s3_bucket)
-    if local_data:
+    if not (shared_db and settings.s3_bucket):
         _lock_data_dir(settings.data_dir, stack)
-    clamd = None
-    description = "not used (scanner supplied by the caller)"
-    test_signatures = False
-    if scanner is None:
-        from attachguard.runtime import clamd_for
-        from attachguard.scanner import build_scanner
-
-        source = stack.enter_context(clamd_for(settings.clamd))
-        clamd, description = source.client, source.description
-        test_signatures = source.test_signatures
-        built = build_scanner(policy, clamd)
-        stack.callback(built.close)
-        scanner = built
+    engines = _engines(settings, policy, stack, scanner)
     store = store or _open_store(settings)
     db = Database(settings.database)
     stack.callback(db.close)
     if not shared_db:
         db.release_all()  # SQLite is this process's alone: no other replica holds a lease
     hub, metrics = EventHub(), Metrics()
-    service_box: list[Service] = []
+    box: list[Service] = []  # the service, once built: changes are published through it
 
     def changed(record: Any) -> None:
-        if service_box:
-            hub.publish(record.chat_id, service_box[0].view(record))
+        if box:
+            hub.publish(record.chat_id, box[0].view(record))
 
     lifecycle = Lifecycle(
         store,
         db,
-        scanner,
+        engines.scanner,
         alias=settings.instance_alias,
         lease_seconds=settings.lease_seconds,
         on_change=changed,
@@ -180,34 +207,22 @@ def _build(
         sweep_seconds=settings.sweep_seconds,
     )
     service = Service(
-        settings,
-        policy,
-        store,
-        db,
-        scanner,
-        lifecycle,
-        worker,
-        hub,
-        metrics,
-        clamd=clamd,
-        clamd_description=description,
-        test_signatures=test_signatures,
-    )
-    service_box.append(service)
-    versions = getattr(scanner, "versions", None)
+        settings, policy, store, db, engines.scanner, lifecycle, worker, hub, metrics,
+        clamd=engines.clamd,
+        clamd_description=engines.description,
+        test_signatures=engines.test_signatures,
+    )  # fmt: skip
+    box.append(service)
+    versions = getattr(engines.scanner, "versions", None)
     service.versions = versions() if callable(versions) else {}
-    metrics.gauge(
-        "attachguard_queue_depth", "Attachments waiting for a scan.", lambda: worker.depth
-    )
-    metrics.gauge("attachguard_scans_running", "Scans running now.", lambda: worker.busy)
-    metrics.gauge("attachguard_event_streams", "Open event streams.", lambda: hub.streams)
+    _gauges(metrics, worker, hub)
     return service
 
 
 def create_app(
     settings: Settings,
     *,
-    scanner: ScanFn | None = None,
+    scanner: ScanPolicyFn | None = None,
     store: ObjectStore | None = None,
 ) -> FastAPI:
     """The service's app. ``scanner`` and ``store`` replace the built-in ones (tests, embedding);
@@ -238,14 +253,16 @@ def create_app(
     )
     app.include_router(api.router)
     app.include_router(pages.router)
-    app.include_router(pages.private)
+    app.include_router(operations.router)
+    app.include_router(operations.private)
+    app.include_router(demo_routes.private)
     app.add_middleware(BodyLimit, limit=policy.max_file_size + MULTIPART_OVERHEAD)
     return app
 
 
 def public_url(settings: Settings) -> str:
     host = settings.host
-    if host in {"0.0.0.0", "::"}:
+    if host in {"0.0.0.0", "::"}:  # noqa: S104  (a wildcard bind is reached on loopback)
         host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"

@@ -26,7 +26,8 @@ from hashlib import sha256
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 
-from attachguard.codes import Action
+from attachguard.errors import AttachguardError
+from attachguard.policy import Policy
 from attachguard.report import Report
 from attachguard.service.db import APPROVED, IN_PROGRESS, REJECTED, Database, Record
 from attachguard.storage import NotFound, ObjectStore
@@ -42,7 +43,15 @@ class ScanFn(Protocol):
     def scan(self, data: bytes, name: str) -> Report: ...
 
 
-class NotAvailable(Exception):
+class ScanPolicyFn(ScanFn, Protocol):
+    """A scanner with its policy: what the service holds (`/v1/scan` needs both)."""
+
+    policy: Policy
+
+    def scan(self, data: bytes, name: str, deadline: float | None = None) -> Report: ...
+
+
+class NotAvailable(AttachguardError):
     """The content cannot be served; ``status`` says why (IN_PROGRESS or REJECTED)."""
 
     def __init__(self, status: str) -> None:
@@ -69,11 +78,6 @@ def object_keys(alias: str, id: str, created: datetime, ext: str) -> tuple[str, 
     day = created.strftime("%Y/%m/%d")
     base = f"connect/{alias}/Attachments/chat/{day}/{id}_{stamp}_UTC{ext}"
     return f"staging/{base}", f"final/{base}"
-
-
-def rejecting_codes(report: Report) -> list[str]:
-    """The finding codes that made ``report`` REJECTED (for metrics and the dashboard)."""
-    return [f.code.name for f in report.findings if report.actions[f.code] is Action.REJECT]
 
 
 def _failed_report(name: str, size: int, digest: str, reason: str) -> dict[str, Any]:
@@ -178,7 +182,7 @@ class Lifecycle:
             reason = f"the scan failed ({type(exc).__name__})"
             report = _failed_report(record.file_name, record.size, record.sha256, reason)
             return self._decide(record, REJECTED, report, ["SCAN_FAILED"])
-        codes = rejecting_codes(result)
+        codes = result.rejecting_codes
         if result.approved:
             self.store.copy(record.staging_key, record.final_key)
             return self._decide(record, APPROVED, result.to_dict(), [])

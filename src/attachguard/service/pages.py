@@ -1,19 +1,11 @@
-"""The chat test page, the dashboard and the operator endpoints (health, metrics, stats)."""
+"""The chat test page and the dashboard (HTML, scripts and styles shipped in the package)."""
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from functools import cache
 from importlib import resources
-from typing import Any
 
-import anyio
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-
-from attachguard.service import health
-from attachguard.service.api import Svc, authorized
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, Response
 
 STATIC = resources.files("attachguard.service").joinpath("static")
 STATIC_FILES = {
@@ -29,7 +21,6 @@ PAGE_HEADERS = {
 }
 
 router = APIRouter(include_in_schema=False)
-private = APIRouter(dependencies=[Depends(authorized)])
 
 
 def _static(name: str, media: str) -> Response:
@@ -51,81 +42,3 @@ async def static(name: str) -> Response:
     if name not in STATIC_FILES:
         raise HTTPException(404)
     return _static(name, STATIC_FILES[name])
-
-
-@router.get("/healthz", include_in_schema=True, tags=["operations"])
-async def healthz(request: Request, svc: Svc) -> JSONResponse:
-    """200 when clamd answers, the store is writable and the database reachable; else 503."""
-    result = await anyio.to_thread.run_sync(health.probe, svc, request)
-    return JSONResponse(result, status_code=200 if result["ok"] else 503)
-
-
-@private.get("/metrics", include_in_schema=True, tags=["operations"])
-async def metrics(svc: Svc) -> PlainTextResponse:
-    """Prometheus text format: scans by status, rejections by code, scan latency, queue."""
-    return PlainTextResponse(svc.metrics.render(), media_type="text/plain; version=0.0.4")
-
-
-def _series(rows: list[tuple[float, str, str | None]], now: float, minutes: int) -> Any:
-    start = now - minutes * 60
-    buckets = [Counter[str]() for _ in range(minutes)]
-    reasons: Counter[str] = Counter()
-    for updated, status, codes in rows:
-        index = min(int((updated - start) // 60), minutes - 1)
-        if index >= 0:
-            buckets[index][status] += 1
-        for code in (codes or "").split(","):
-            if code:
-                reasons[code] += 1
-    return {
-        "minutes": minutes,
-        "start": start,
-        "approved": [b["APPROVED"] for b in buckets],
-        "rejected": [b["REJECTED"] for b in buckets],
-        "reasons": dict(reasons.most_common()),
-    }
-
-
-@private.get("/v1/stats", tags=["operations"])
-async def stats(svc: Svc, minutes: int = 60) -> dict[str, Any]:
-    """What the dashboard shows: counts, the last hour per minute, recent verdicts, health.
-    File names appear only when the service runs with --log-file-names."""
-    minutes = max(5, min(minutes, 24 * 60))
-    now = time.time()
-
-    def read() -> dict[str, Any]:
-        names = svc.settings.log_file_names
-        return {
-            "counts": svc.db.counts(),
-            "series": _series(svc.db.since(now - minutes * 60), now, minutes),
-            "recent": [svc.view(r, names=names) for r in svc.db.recent(30)],
-            "health": health.check(svc),
-            "queue": {"waiting": svc.worker.depth, "scanning": svc.worker.busy},
-        }
-
-    return await anyio.to_thread.run_sync(read)
-
-
-@cache
-def _samples() -> dict[str, bytes]:
-    from attachguard.demo import demo_samples
-
-    return demo_samples()
-
-
-@private.get("/v1/demo/samples", tags=["demo"])
-async def demo_list() -> list[dict[str, str]]:
-    """The demo files the chat page can send (a receipt, EICAR, ...) and the expected verdict."""
-    from attachguard.demo import EXPECTED
-
-    names = await anyio.to_thread.run_sync(lambda: list(_samples()))
-    return [{"name": n, "expected": EXPECTED.get(n, "")} for n in names]
-
-
-@private.get("/v1/demo/samples/{name}", tags=["demo"])
-async def demo_file(name: str) -> Response:
-    """One demo file's bytes (built in memory; harmless test content such as EICAR)."""
-    data = (await anyio.to_thread.run_sync(_samples)).get(name)
-    if data is None:
-        raise HTTPException(404, "no such demo file")
-    return Response(data, media_type="application/octet-stream")

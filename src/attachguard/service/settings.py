@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from attachguard.errors import AttachguardError
+
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
 
@@ -20,7 +22,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class SettingsError(ValueError):
+class SettingsError(AttachguardError, ValueError):
     """A configuration the service refuses to start with; the message says why."""
 
 

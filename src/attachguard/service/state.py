@@ -9,7 +9,7 @@ from attachguard.clamav.client import ClamdClient
 from attachguard.policy import Policy
 from attachguard.service.db import Database, Record
 from attachguard.service.events import EventHub
-from attachguard.service.lifecycle import Lifecycle, ScanFn
+from attachguard.service.lifecycle import Lifecycle, ScanPolicyFn
 from attachguard.service.metrics import Metrics
 from attachguard.service.settings import Settings
 from attachguard.service.worker import Worker
@@ -22,7 +22,7 @@ class Service:
     policy: Policy
     store: ObjectStore
     db: Database
-    scanner: ScanFn
+    scanner: ScanPolicyFn
     lifecycle: Lifecycle
     worker: Worker
     hub: EventHub

@@ -1,0 +1,546 @@
+"""Legacy Office containers (OLE2 compound files): what the file really is, and the sheets of the
+Excel 97-2003 or 5.0/95 workbook inside.
+
+What it reads: olefile parses the compound file. The kind of container comes from the root
+streams each application opens (Word reads ``WordDocument``, Excel ``Workbook`` or ``Book``,
+PowerPoint ``PowerPoint Document``); the root class id is reported but trusted only to recognise
+a Windows installer, because Office ignores it and a renamed one hides a workbook from tools
+that go by it. The sheets come from the BOUNDSHEET records of the workbook's globals substream,
+read here (oletools' ``xls_parser`` reads neither BOUNDSHEET, BIFF5's ``Book`` stream nor
+CONTINUE records), and each sheet's type is checked against the BOF record its position points at.
+
+Limits: at most `MAX_ENTRIES` directory entries are listed, `MAX_RECORDS` records walked and
+`MAX_STREAM` bytes of workbook stream read; going past one is reported, never silent. (olefile
+itself reads the whole directory when it opens the file: one entry per 128 bytes of file at
+most.) A file olefile cannot parse raises `OleUnreadable`.
+
+Ambiguous (reported in ``problems``): two entries of one storage with the same name (readers
+pick different ones), root streams of more than one application, a sheet whose BOUNDSHEET type
+differs from its substream's BOF, and a file holding both a ``Workbook`` and a ``Book`` stream.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+import olefile  # type: ignore[import-untyped]
+
+MAX_ENTRIES = 10_000  # a real Office file has tens to a few hundred
+MAX_RECORDS = 1_000_000  # a 100 MB globals substream of 8 KB records has about 12,000
+MAX_STREAM = 128 * 1024 * 1024
+
+_MSI_CLSIDS = frozenset(
+    {
+        "000C1084-0000-0000-C000-000000000046",  # installer package (.msi)
+        "000C1086-0000-0000-C000-000000000046",  # patch (.msp)
+        "000C1082-0000-0000-C000-000000000046",  # transform (.mst)
+    }
+)
+# What olefile raises on a damaged compound file (its errors are OSError subclasses); a
+# degenerate directory tree overflows its recursive walk.
+_DAMAGED = (OSError, ValueError, EOFError, LookupError, struct.error, RecursionError)
+
+
+class OleUnreadable(ValueError):
+    """The bytes are not a compound file olefile can read."""
+
+
+class OleKind(StrEnum):
+    WORD = "word"
+    EXCEL = "excel"
+    POWERPOINT = "powerpoint"
+    MSI = "msi"
+    OUTLOOK = "outlook"
+    VISIO = "visio"
+    PUBLISHER = "publisher"
+    WORKS = "works"
+    ENCRYPTED_PACKAGE = "encrypted_package"
+    OLE_PACKAGE = "ole_package"
+    EQUATION = "equation"
+    VBA_PROJECT = "vba_project"
+    UNKNOWN = "unknown"
+
+
+NAMES = {
+    OleKind.WORD: "a Word 97-2003 document",
+    OleKind.EXCEL: "an Excel 97-2003 workbook",
+    OleKind.POWERPOINT: "a PowerPoint 97-2003 presentation",
+    OleKind.MSI: "a Windows installer (MSI) package",
+    OleKind.OUTLOOK: "an Outlook message",
+    OleKind.VISIO: "a Visio drawing",
+    OleKind.PUBLISHER: "a Publisher document",
+    OleKind.WORKS: "a Microsoft Works document",
+    OleKind.ENCRYPTED_PACKAGE: "an encrypted Office document",
+    OleKind.OLE_PACKAGE: "an OLE package (a file wrapped for embedding)",
+    OleKind.EQUATION: "an Equation Editor object",
+    OleKind.VBA_PROJECT: "a bare VBA macro project",
+    OleKind.UNKNOWN: "an unknown compound file",
+}
+
+
+@dataclass(frozen=True)
+class _Root:
+    """The root storage's entries, lower-cased as olefile compares them."""
+
+    streams: frozenset[str]
+    storages: frozenset[str]
+    clsid: str
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.streams | self.storages
+
+
+def _msi_names(root: _Root) -> bool:
+    # Windows Installer stores table and stream names packed into U+3800..U+4840
+    return any("\u3800" <= name[:1] <= "\u4840" for name in root.names)
+
+
+# Evidence for each kind, most specific first: the first match is the container's kind.
+_RULES: tuple[tuple[OleKind, Callable[[_Root], bool]], ...] = (
+    (OleKind.ENCRYPTED_PACKAGE, lambda r: {"encryptioninfo", "encryptedpackage"} <= r.streams),
+    (OleKind.WORD, lambda r: "worddocument" in r.streams),
+    (OleKind.EXCEL, lambda r: bool({"workbook", "book"} & r.streams)),
+    (OleKind.POWERPOINT, lambda r: "powerpoint document" in r.streams),
+    (OleKind.MSI, lambda r: r.clsid in _MSI_CLSIDS or _msi_names(r)),
+    (
+        OleKind.OUTLOOK,
+        lambda r: any(n.startswith(("__substg1.0_", "__properties_version1.0")) for n in r.names),
+    ),
+    (OleKind.VISIO, lambda r: "visiodocument" in r.streams),
+    (OleKind.WORKS, lambda r: bool({"matost", "mn0", "wksssworkbook"} & r.streams)),
+    (OleKind.PUBLISHER, lambda r: "contents" in r.streams and "quill" in r.storages),
+    (OleKind.OLE_PACKAGE, lambda r: "\x01ole10native" in r.streams),
+    (OleKind.EQUATION, lambda r: "equation native" in r.streams),
+    (OleKind.VBA_PROJECT, lambda r: "vba" in r.storages and "project" in r.streams),
+)
+
+
+@dataclass(frozen=True)
+class OleContainer:
+    """What a compound file is: ``kind`` (the first of ``kinds``, the kinds its root entries
+    point at), its human ``name``, the root ``clsid`` ("" when none), the stream paths
+    (``storage/stream``; at most `MAX_ENTRIES` entries looked at, ``over_limit`` when more),
+    and ``problems`` that make the file read differently by different readers."""
+
+    kind: OleKind
+    name: str
+    clsid: str
+    kinds: tuple[OleKind, ...]
+    streams: tuple[str, ...]
+    over_limit: bool = False
+    problems: tuple[str, ...] = ()
+
+
+@contextmanager
+def _opened(source: bytes | Any) -> Iterator[Any]:
+    """An OleFileIO for ``source`` (bytes, or one already open, which is left open)."""
+    if not isinstance(source, bytes | bytearray):
+        yield source
+        return
+    if bytes(source[:8]) != olefile.MAGIC:
+        raise OleUnreadable("not a compound file")
+    try:
+        # A BytesIO, never the bytes: olefile takes short bytes for a file name to open.
+        ole = olefile.OleFileIO(io.BytesIO(source))
+    except _DAMAGED as exc:
+        raise OleUnreadable("damaged compound file") from exc
+    try:
+        yield ole
+    finally:
+        ole.close()
+
+
+def _walk(ole: Any) -> tuple[list[tuple[tuple[str, ...], Any]], bool]:
+    """Every (path, entry) under the root, breadth first, at most `MAX_ENTRIES`."""
+    out: list[tuple[tuple[str, ...], Any]] = []
+    queue: deque[tuple[tuple[str, ...], Any]] = deque([((), ole.root)])
+    while queue:
+        path, node = queue.popleft()
+        for kid in node.kids:
+            if len(out) >= MAX_ENTRIES:
+                return out, True
+            out.append(((*path, kid.name), kid))
+            if kid.entry_type == olefile.STGTY_STORAGE:
+                queue.append(((*path, kid.name), kid))
+    return out, False
+
+
+def _duplicates(entries: list[tuple[tuple[str, ...], Any]]) -> list[str]:
+    """Entries that share a storage and a name: Windows and olefile may open different ones."""
+    seen: set[tuple[str, ...]] = set()
+    out: list[str] = []
+    for path, _ in entries:
+        key = (*path[:-1], path[-1].lower())
+        if key in seen:
+            out.append(f"two entries named {'/'.join(path)!r}")
+        seen.add(key)
+    return out
+
+
+def classify_ole(source: bytes | Any) -> OleContainer:
+    """What the compound file ``source`` (bytes or an open OleFileIO) really is; see
+    `OleContainer`. Raises `OleUnreadable` when olefile cannot parse it."""
+    with _opened(source) as ole:
+        try:
+            entries, over = _walk(ole)
+        except _DAMAGED as exc:
+            raise OleUnreadable("damaged compound file") from exc
+        clsid = (ole.root.clsid or "").upper()
+        issues = [str(message) for _, message in getattr(ole, "parsing_issues", ())]
+    top = [(path[0].lower(), entry.entry_type) for path, entry in entries if len(path) == 1]
+    root = _Root(
+        streams=frozenset(n for n, t in top if t == olefile.STGTY_STREAM),
+        storages=frozenset(n for n, t in top if t == olefile.STGTY_STORAGE),
+        clsid=clsid,
+    )
+    kinds = tuple(kind for kind, rule in _RULES if rule(root)) or (OleKind.UNKNOWN,)
+    problems = _duplicates(entries)
+    problems += issues
+    if len(kinds) > 1:
+        problems.append(f"streams of {' and of '.join(NAMES[k] for k in kinds)}")
+    if over:
+        problems.append(f"more than {MAX_ENTRIES:,} directory entries; the rest not examined")
+    streams = tuple(
+        "/".join(path) for path, entry in entries if entry.entry_type == olefile.STGTY_STREAM
+    )
+    return OleContainer(kinds[0], NAMES[kinds[0]], clsid, kinds, streams, over, tuple(problems))
+
+
+# -- Extensions --------------------------------------------------------------------------------
+
+_OOXML = (".docx .docm .dotx .dotm .xlsx .xlsm .xlsb .xltx .xltm .xlam .pptx .pptm .ppsx .ppsm"
+          " .potx .potm")  # fmt: skip
+# The one kind each application opens under each extension. Word also opens an RTF or HTML
+# file named .doc, and Office opens OOXML under a legacy name, but those are not compound files.
+# An encrypted OOXML file is a compound file, and carries an OOXML extension.
+_EXPECTED: dict[str, tuple[OleKind, str]] = {
+    **dict.fromkeys((".doc", ".dot"), (OleKind.WORD, "Word")),
+    # .xls as Excel 5.0/95 (a ``Book`` stream) is an Excel workbook too: Excel opens both
+    **dict.fromkeys((".xls", ".xlt", ".xla", ".xlw"), (OleKind.EXCEL, "Excel")),
+    **dict.fromkeys((".ppt", ".pps", ".pot", ".ppa"), (OleKind.POWERPOINT, "PowerPoint")),
+    **dict.fromkeys((".msi", ".msp", ".mst"), (OleKind.MSI, "Windows Installer")),
+    ".msg": (OleKind.OUTLOOK, "Outlook"),
+    **dict.fromkeys((".vsd", ".vss", ".vst"), (OleKind.VISIO, "Visio")),
+    ".pub": (OleKind.PUBLISHER, "Publisher"),
+    **dict.fromkeys((".wps", ".xlr"), (OleKind.WORKS, "Works")),
+    **dict.fromkeys(_OOXML.split(), (OleKind.ENCRYPTED_PACKAGE, "Office")),
+}
+
+
+@dataclass(frozen=True)
+class ExtensionCheck:
+    """Whether a compound file is what its extension says; ``message`` names both sides."""
+
+    ok: bool
+    message: str
+
+
+def matches_extension(container: OleContainer, ext: str) -> ExtensionCheck:
+    """Whether the application that opens ``ext`` (".doc") finds in ``container`` the one kind
+    of file it expects, and nothing else. An extension not listed here is not judged (ok)."""
+    ext = ext.lower() if ext.startswith(".") else f".{ext.lower()}"
+    if ext not in _EXPECTED:
+        return ExtensionCheck(True, f"{ext or 'no extension'}: not an Office extension")
+    kind, app = _EXPECTED[ext]
+    if container.kinds == (kind,):
+        return ExtensionCheck(True, f"{container.name} named {ext}")
+    actual = " and ".join(NAMES[k] for k in container.kinds)
+    return ExtensionCheck(False, f"{actual} named {ext}; {app} expects {NAMES[kind]}")
+
+
+# -- Excel workbooks: BIFF records -------------------------------------------------------------
+
+_BOFS = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
+_EOF, _BOUNDSHEET, _FILEPASS, _CONTINUE = 0x000A, 0x0085, 0x002F, 0x003C
+_SUPBOOK, _EXTERNNAME = 0x01AE, 0x0023
+_KEPT = _BOFS | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME}
+_MAX_NAMES = 100  # external names listed per link
+
+
+class SheetType(IntEnum):
+    """BOUNDSHEET's sheet type byte."""
+
+    WORKSHEET = 0x00  # or dialog sheet
+    MACRO = 0x01  # Excel 4 (XLM) macro sheet
+    CHART = 0x02
+    VB_MODULE = 0x06
+    UNKNOWN = 0xFF
+
+
+class Visibility(IntEnum):
+    VISIBLE = 0
+    HIDDEN = 1
+    VERY_HIDDEN = 2  # only a macro or the VBA editor can show it
+    UNKNOWN = 3
+
+
+_SHEET_TYPES = {t.value: t for t in SheetType}
+# The BOF document type each sheet type's substream starts with.
+_SUBSTREAM = {0x0010: SheetType.WORKSHEET, 0x0040: SheetType.MACRO, 0x0020: SheetType.CHART,
+              0x0006: SheetType.VB_MODULE}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet as BOUNDSHEET declares it; ``substream`` is the type of the BOF record at its
+    position (None when there is none there)."""
+
+    name: str
+    type: SheetType
+    visibility: Visibility
+    substream: SheetType | None
+
+    @property
+    def is_macro_sheet(self) -> bool:
+        """Excel 4 macros, whichever of the two declarations says so."""
+        return SheetType.MACRO in (self.type, self.substream)
+
+
+class LinkKind(StrEnum):
+    DDE_OR_OLE = "dde_or_ole"  # Excel asks another program for data: DDE can start it
+    EXTERNAL = "external"  # another workbook
+
+
+@dataclass(frozen=True)
+class Link:
+    """A SUPBOOK link: ``target`` with its control-character separators shown as "|"
+    (``cmd|/c calc`` for DDE) and the external names used through it."""
+
+    kind: LinkKind
+    target: str
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Workbook:
+    """The globals of one workbook stream. ``encrypted`` (a FILEPASS record) means the sheets
+    after it cannot be read; ``problems`` says what else could not be read or is ambiguous."""
+
+    stream: str
+    biff: int
+    sheets: tuple[Sheet, ...]
+    encrypted: bool
+    links: tuple[Link, ...]
+    problems: tuple[str, ...]
+
+
+@dataclass
+class _Record:
+    type: int
+    offset: int
+    data: bytearray
+    breaks: list[int] = field(default_factory=list)  # where each CONTINUE's data starts
+
+
+class _Truncated(ValueError):
+    """A string or field runs past the end of its record."""
+
+
+def _records(stream: bytes, problems: list[str]) -> Iterator[_Record]:
+    """The kept records of the globals substream (up to its EOF), CONTINUE data appended."""
+    pos = depth = count = 0
+    pending: _Record | None = None
+    while True:
+        if pos + 4 > len(stream):
+            problems.append("the workbook stream ends before its globals end")
+            break
+        rtype, size = struct.unpack_from("<HH", stream, pos)
+        if pos + 4 + size > len(stream):
+            problems.append(f"truncated record 0x{rtype:04X} at offset {pos}")
+            break
+        count += 1
+        if count > MAX_RECORDS:
+            problems.append(f"more than {MAX_RECORDS:,} records; the rest not read")
+            break
+        data = stream[pos + 4 : pos + 4 + size]
+        if rtype == _CONTINUE and pending is not None:
+            pending.breaks.append(len(pending.data))
+            pending.data += data
+        else:
+            if pending is not None:
+                yield pending
+            pending = _Record(rtype, pos, bytearray(data)) if rtype in _KEPT else None
+            depth += 1 if rtype in _BOFS else -1 if rtype == _EOF else 0
+        pos += 4 + size
+        if depth <= 0:
+            break
+    if pending is not None:
+        yield pending
+
+
+def _chars(record: _Record, pos: int, count: int) -> str:
+    """A BIFF8 XLUnicodeStringNoCch at ``pos`` (its option byte first). A string cut by a
+    CONTINUE restarts with its own option byte, as Excel writes and reads it."""
+    data, out = record.data, []
+    while True:
+        if pos >= len(data):
+            raise _Truncated
+        wide, pos = data[pos] & 1, pos + 1
+        end = next((b for b in record.breaks if b >= pos), len(data))
+        take = min(count, (end - pos) // (2 if wide else 1))
+        raw = bytes(data[pos : pos + take * (2 if wide else 1)])
+        out.append(raw.decode("utf-16-le" if wide else "latin-1"))
+        pos, count = pos + len(raw), count - take
+        if not count:
+            return "".join(out)
+        if pos != end:
+            raise _Truncated
+
+
+def _short_string(record: _Record, pos: int, biff: int) -> str:
+    """A ShortXLUnicodeString (BIFF8) or a byte string (BIFF5) at ``pos``: count byte first."""
+    if pos >= len(record.data):
+        raise _Truncated
+    count = record.data[pos]
+    if biff == 8:
+        return _chars(record, pos + 1, count)
+    raw = bytes(record.data[pos + 1 : pos + 1 + count])
+    if len(raw) < count:
+        raise _Truncated
+    return raw.decode("cp1252", "replace")  # BIFF5 names are in the workbook's code page
+
+
+def _bof_type(stream: bytes, pos: int) -> SheetType | None:
+    """The sheet type of the BOF record at ``pos``, None when there is no BOF there."""
+    if pos < 0 or pos + 8 > len(stream):
+        return None
+    rtype, size, _, dt = struct.unpack_from("<HHHH", stream, pos)
+    if rtype not in _BOFS or size < 4:
+        return None
+    return _SUBSTREAM.get(dt, SheetType.UNKNOWN)
+
+
+def _sheet(record: _Record, stream: bytes, biff: int, problems: list[str]) -> Sheet | None:
+    if len(record.data) < 6:
+        problems.append(f"short BOUNDSHEET record at offset {record.offset}")
+        return None
+    position, state, dt = struct.unpack_from("<IBB", record.data)
+    try:
+        name = _short_string(record, 6, biff)
+    except _Truncated:
+        problems.append(f"BOUNDSHEET at offset {record.offset}: its name is cut short")
+        name = ""
+    sheet_type = _SHEET_TYPES.get(dt, SheetType.UNKNOWN)
+    sheet = Sheet(name, sheet_type, Visibility(state & 3), _bof_type(stream, position))
+    if sheet.substream is None and sheet.type is not SheetType.VB_MODULE:
+        problems.append(f"sheet {name!r}: no sheet starts at its position {position}")
+    elif sheet.substream not in (None, sheet.type):
+        declared, found = sheet.type.name.lower(), sheet.substream.name.lower()
+        problems.append(f"sheet {name!r}: declared a {declared}, its content is a {found}")
+    return sheet
+
+
+def _link(record: _Record) -> Link | None:
+    """The OLE/DDE or external-workbook link a SUPBOOK declares (None for the others)."""
+    if len(record.data) < 4:
+        return None
+    ctab, cch = struct.unpack_from("<HH", record.data)
+    if not 0 < cch <= 0xFF:  # 0x0401 this workbook, 0x3A01 add-in functions
+        return None
+    try:
+        path = _chars(record, 4, cch)
+    except _Truncated:
+        path = "(cut short)"
+    if path in (" ", "\x00"):  # unused, or the same sheet
+        return None
+    target = "".join("|" if ord(c) < 0x20 else c for c in path).strip("|")
+    return Link(LinkKind.DDE_OR_OLE if ctab == 0 else LinkKind.EXTERNAL, target)
+
+
+def _extern_name(record: _Record) -> str:
+    """An EXTERNNAME's name: options (2 bytes), 4 more, then a ShortXLUnicodeString."""
+    try:
+        return _short_string(record, 6, 8)
+    except _Truncated:
+        return "(cut short)"
+
+
+@dataclass
+class _Globals:
+    biff: int
+    sheets: list[Sheet] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    encrypted: bool = False
+
+
+def _read_globals(stream: bytes, default_biff: int, problems: list[str]) -> _Globals:
+    records = _records(stream, problems)
+    first = next(records, None)
+    if first is None or first.type not in _BOFS or len(first.data) < 4:
+        problems.append("the workbook stream does not start with a BOF record")
+        return _Globals(default_biff)
+    version, dt = struct.unpack_from("<HH", first.data)
+    found = _Globals({0x0600: 8, 0x0500: 5}.get(version, default_biff))
+    if dt != 0x0005:
+        problems.append(f"the workbook stream starts with a BOF of type 0x{dt:04X}, not globals")
+    for record in records:
+        _one(record, stream, found, problems)
+    return found
+
+
+def _one(record: _Record, stream: bytes, found: _Globals, problems: list[str]) -> None:
+    if record.type == _FILEPASS:
+        found.encrypted = True  # record data is encrypted from here on: names, types, links
+    elif found.encrypted:
+        return
+    elif record.type == _BOUNDSHEET:
+        sheet = _sheet(record, stream, found.biff, problems)
+        if sheet is not None:
+            found.sheets.append(sheet)
+    elif record.type == _SUPBOOK and found.biff == 8:
+        link = _link(record)
+        if link is not None:
+            found.links.append(link)
+    elif record.type == _EXTERNNAME and found.links and len(found.links[-1].names) < _MAX_NAMES:
+        last = found.links[-1]
+        found.links[-1] = Link(last.kind, last.target, (*last.names, _extern_name(record)))
+
+
+def read_workbooks(source: bytes | Any) -> list[Workbook]:
+    """The workbook in each root ``Workbook`` (BIFF8) and ``Book`` (BIFF5) stream of
+    ``source`` (bytes or an open OleFileIO), whatever the root class id says; empty when there
+    is none. BIFF5 external links (EXTERNSHEET) are not read."""
+    with _opened(source) as ole:
+        return _workbooks(ole)
+
+
+def _stream(ole: Any, name: str, problems: list[str]) -> bytes | None:
+    """The stream ``name`` within `MAX_STREAM` bytes, else None and a problem."""
+    try:
+        if ole.get_type(name) == olefile.STGTY_STREAM and ole.get_size(name) <= MAX_STREAM:
+            return bytes(ole.openstream(name).read())
+    except _DAMAGED:
+        problems.append(f"the {name} stream is damaged")
+        return None
+    problems.append(f"the {name} stream is not a stream or is over {MAX_STREAM:,} bytes")
+    return None
+
+
+def _workbooks(ole: Any) -> list[Workbook]:
+    present = [(name, biff) for name, biff in (("Workbook", 8), ("Book", 5)) if ole.exists(name)]
+    out = []
+    for name, biff in present:
+        problems: list[str] = []
+        if len(present) > 1:
+            problems.append("both a Workbook and a Book stream: Excel reads Workbook")
+        stream = _stream(ole, name, problems)
+        found = _read_globals(stream, biff, problems) if stream is not None else _Globals(biff)
+        out.append(
+            Workbook(name, found.biff, tuple(found.sheets), found.encrypted, tuple(found.links),
+                     tuple(problems))
+        )  # fmt: skip
+    return out
+
+
+def excel_sheets(source: bytes | Any) -> list[Sheet]:
+    """Every sheet of every workbook stream in ``source``. Only the sheets: `read_workbooks`
+    also says what could not be read (an encrypted or damaged workbook lists no sheets)."""
+    return [sheet for book in read_workbooks(source) for sheet in book.sheets]

