@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from attachguard.codes import Action, FindingCode
-from attachguard.engines.base import Child, Engine, Item, Result, finding
+from attachguard.engines.base import Child, Context, Engine, Item, Result, finding
 from attachguard.pipeline import Scanner
 from attachguard.policy import Policy
 from attachguard.report import FileType, Status
@@ -35,12 +35,14 @@ class Fake:
         self.name = name
         self.behaviour = behaviour or (lambda item: Result())
         self.seen: list[Item] = []
+        self.contexts: list[Context] = []
 
     def version(self) -> str:
         return f"{self.name} 1.0"
 
-    def scan(self, item: Item, policy: Policy) -> Result:
+    def scan(self, item: Item, context: Context) -> Result:
         self.seen.append(item)
+        self.contexts.append(context)
         return self.behaviour(item)
 
 
@@ -291,9 +293,9 @@ def test_embedded_images_past_the_limit_are_not_moderated(policy: Policy) -> Non
     report = Scanner(capped, engines, ImageDetector()).scan(b"%PDF-1.7", "photos.pdf")
     moderated = engines["moderation"]
     assert isinstance(moderated, Fake) and len(moderated.seen) == 2
-    assert [(f.code, f.location) for f in report.findings] == [
-        (FindingCode.MODERATION_LIMIT, "image2.png"),
-        (FindingCode.MODERATION_LIMIT, "image3.png"),
+    # one finding for the images past the cap, counting them, with where they are
+    assert [(f.code, f.location, f.count, f.more) for f in report.findings] == [
+        (FindingCode.MODERATION_LIMIT, "image2.png", 2, ("image3.png",)),
     ]
     assert report.status is Status.REJECTED
 
@@ -320,3 +322,57 @@ def test_a_callers_deadline_shortens_the_scan(policy: Policy) -> None:
     finally:
         release.set()
     assert [f.code for f in report.findings] == [FindingCode.ENGINE_TIMEOUT]
+
+
+def test_a_signature_is_the_story_and_a_type_guess_about_the_same_bytes_is_not(
+    policy: Policy,
+) -> None:
+    # Magika calls the EICAR string "powershell": with clamd's MALWARE, SCRIPT is moot
+    def guess(item: Item) -> Result:
+        return Result([finding("filetype", FindingCode.SCRIPT, "PowerShell script")])
+
+    def av(item: Item) -> Result:
+        return Result([finding("clamav", FindingCode.MALWARE, "EICAR test signature")])
+
+    report = make_scanner(policy, filetype=guess, clamav=av).scan(b"X5O!P%@AP", "notes.txt")
+    assert [f.code for f in report.findings] == [FindingCode.MALWARE]
+    # without the signature the type guess stands
+    report = make_scanner(policy, filetype=guess).scan(b"X5O!P%@AP", "notes.txt")
+    assert [f.code for f in report.rejecting] == [FindingCode.SCRIPT]
+
+
+def test_repeated_findings_are_counted_once_with_examples(policy: Policy) -> None:
+    def members(item: Item) -> Result:
+        if item.depth:
+            return Result()
+        return Result(children=[Child(f"part{i}.bin", b"%%PDF %d" % i) for i in range(50)])
+
+    def av(item: Item) -> Result:
+        hit = finding("clamav", FindingCode.MALWARE, "EICAR test signature", label="Eicar")
+        return Result([hit]) if item.depth else Result()
+
+    report = make_scanner(policy, pdf=members, clamav=av).scan(b"%PDF-1.7", "many.pdf")
+    [found] = report.findings
+    assert (found.count, found.location) == (50, "part0.bin")
+    assert found.more == ("part1.bin", "part2.bin", "part3.bin")
+    assert report.reasons == ["EICAR test signature inside part0.bin (and 49 more like it)"]
+    shown = report.to_dict()["findings"][0]
+    assert shown["count"] == 50 and shown["more_locations"] == [
+        "part1.bin",
+        "part2.bin",
+        "part3.bin",
+    ]
+
+
+def test_engines_learn_how_deep_the_pipeline_still_opens(policy: Policy) -> None:
+    def nest(item: Item) -> Result:
+        return Result(children=[Child("inner.pdf", b"%PDF inner")])
+
+    scanner = make_scanner(
+        with_changes(policy, limits=policy.limits.model_copy(update={"max_depth": 2})), pdf=nest
+    )
+    report = scanner.scan(b"%PDF-1.7", "outer.pdf")
+    engine = scanner.engines["pdf"]
+    assert isinstance(engine, Fake)
+    assert [c.depth_left for c in engine.contexts] == [2, 1, 0]
+    assert [f.code for f in report.findings] == [FindingCode.ARCHIVE_DEPTH]

@@ -53,6 +53,7 @@ class Code:
     summary: str
     customer: str = field(compare=False)
     event: bool = False
+    supersedes: frozenset[str] = frozenset()
 
     def __str__(self) -> str:
         return self.name
@@ -73,9 +74,12 @@ def declare(
     customer: str,
     *,
     event: bool = False,
+    supersedes: frozenset[str] = frozenset(),
 ) -> Code:
-    """Register a code (idempotent for the same declaration; a clash is a `CodeError`)."""
-    code = Code(name, kind, default, summary, customer, event)
+    """Register a code (idempotent for the same declaration; a clash is a `CodeError`).
+    ``supersedes``: codes that a finding of this one makes moot on the same item (an antivirus
+    signature is the story; a type guess about the same bytes is not a second one)."""
+    code = Code(name, kind, default, summary, customer, event, supersedes)
     with _lock:
         held = _registry.setdefault(name, code)
     if held != code:
@@ -228,6 +232,8 @@ MALWARE = declare(
     Action.REJECT,
     "matched an antivirus signature",
     "This file contains a known virus or harmful content, so it wasn't shared.",
+    # EICAR in a .txt is malware, not "a PowerShell script disguised as a .txt file"
+    supersedes=frozenset({"SCRIPT", "TYPE_MISMATCH"}),
 )
 VBA_MACRO = declare(
     "VBA_MACRO", "threat", Action.REJECT, "Office document with VBA macros", _ACTIVE

@@ -131,7 +131,7 @@ class Scanner:
         state = _Scan(deadline=end if deadline is None else min(end, deadline))
         sha256 = hashlib.sha256(data).hexdigest()
         filetype, findings = self._detect(data, state)
-        findings += self._scan_item(Item(name, data, filetype), state)
+        findings = _aggregate(findings + self._scan_item(Item(name, data, filetype), state))
         state.add_time("total", time.perf_counter() - started)
         return self._report(name, len(data), sha256, filetype, findings, state)
 
@@ -173,7 +173,8 @@ class Scanner:
     def _scan_item(self, item: Item, state: _Scan) -> list[Finding]:
         started = time.monotonic()
         end = min(started + self.policy.timeouts.engine, state.deadline)
-        context = replace(self._context, deadline=end)
+        depth_left = self.policy.limits.max_depth - item.depth
+        context = replace(self._context, deadline=end, depth_left=depth_left)
         futures: dict[str, Future[tuple[Result, float]]] = {}
         findings: list[Finding] = []
         for name in route(self.specs, item.type):
@@ -194,6 +195,7 @@ class Scanner:
             if item.depth == 0:
                 state.facts.update(result.facts)
 
+        findings = _superseded(findings)
         for child in children:
             findings.extend(f.nested(child.where) for f in self._scan_child(item, child, state))
         return _dedupe(findings)
@@ -268,6 +270,35 @@ def _over_cap(spec: EngineSpec, options: object, state: _Scan) -> list[Finding] 
         return None
     message = f"not looked at by {spec.name}: more than {limit} {spec.cap.what} in one file"
     return [Finding(spec.name, spec.cap.code, message)]
+
+
+def _superseded(findings: list[Finding]) -> list[Finding]:
+    """Drop the findings about one item that another finding's code makes moot (see
+    `attachguard.codes.declare`'s ``supersedes``)."""
+    moot = {name for f in findings for name in f.code.supersedes}
+    return [f for f in findings if f.code.name not in moot] if moot else findings
+
+
+_EXAMPLES = 3  # locations kept for a finding repeated across many members
+
+
+def _aggregate(findings: list[Finding]) -> list[Finding]:
+    """One finding per engine, code and message, counting its repeats (a nested zip bomb once
+    gave 4,097 ARCHIVE_DEPTH findings and a 2 MB report): the first location is kept, and a
+    few more as examples."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.engine, f.code, f.message, f.label), []).append(f)
+    out = []
+    for same in groups.values():
+        first = same[0]
+        if len(same) == 1:
+            out.append(first)
+            continue
+        count = sum(f.count for f in same)
+        more = tuple(f.location or "" for f in same[1 : 1 + _EXAMPLES])
+        out.append(replace(first, count=count, more=more))
+    return out
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

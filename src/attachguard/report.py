@@ -6,7 +6,7 @@ The JSON form (``Report.to_dict``) is documented in `docs/report.md` and version
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -48,20 +48,27 @@ class Finding:
     label: str | None = None
     confidence: float | None = None
     location: str | None = None
+    count: int = 1
+    more: tuple[str, ...] = ()
 
     def nested(self, where: str) -> Finding:
         """The same finding, seen from the container that holds the item at ``where``."""
         inner = f"{where}/{self.location}" if self.location else where
-        return Finding(self.engine, self.code, self.message, self.label, self.confidence, inner)
+        more = tuple(f"{where}/{m}" for m in self.more)
+        return replace(self, location=inner, more=more)
 
     def describe(self) -> str:
         """The message with its location, as a support lead would read it: "... inside
         word/media/x.bin" for a container member, "... at page 2" for a place in the file."""
         if not self.location:
             return self.message
-        container, _, last = self.location.rpartition("/")
+        more = f" (and {self.count - 1:,} more like it)" if self.count > 1 else ""
+        return self._placed(self.location) + more
+
+    def _placed(self, location: str) -> str:
+        container, _, last = location.rpartition("/")
         if not last.startswith(_POSITIONS):
-            return f"{self.message} inside {self.location}"
+            return f"{self.message} inside {location}"
         text = f"{self.message} at {last}"
         return f"{text} inside {container}" if container else text
 
@@ -77,6 +84,9 @@ class Finding:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.count > 1:
+            out["count"] = self.count
+            out["more_locations"] = list(self.more)
         return out
 
 

@@ -70,13 +70,16 @@ class Result:
 class Context:
     """What one scan of one item shares with every engine: the policy's allow-list and
     unpacking limits, the kinds of children some active engine wants extracted, with how many
-    it will look at (``pictures``: images drawn in documents, for moderation), and the engine's
-    deadline (`time.monotonic`)."""
+    it will look at (``pictures``: images drawn in documents, for moderation), the engine's
+    deadline (`time.monotonic`) and ``depth_left``: how many more levels of containers the
+    pipeline opens below this item (0: children would only be reported as ARCHIVE_DEPTH, so an
+    engine need not unpack them)."""
 
     limits: Limits
     allowed_extensions: frozenset[str] = frozenset()
     wants: Mapping[str, int] = field(default_factory=dict)
     deadline: float = float("inf")
+    depth_left: int = 10**9  # containers the pipeline will still open below this item
 
 
 class Options(BaseModel):

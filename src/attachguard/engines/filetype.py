@@ -28,6 +28,7 @@ import json
 import struct
 import threading
 import zipfile
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -42,6 +43,7 @@ from attachguard.codes import (
     declare,
 )
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
+from attachguard.formats.ole import OleKind, OleUnreadable, classify_ole
 from attachguard.report import FileType, Finding
 
 EXTENSION_NOT_ALLOWED = declare(
@@ -68,12 +70,12 @@ ACCEPTED: dict[str, frozenset[str]] = {
     ".mov": _MEDIA,
     ".mp4": _MEDIA,
     ".wav": frozenset({"wav"}),
-    ".doc": frozenset({"doc", "rtf"}),
-    ".docx": frozenset({"docx"}),
-    ".xls": frozenset({"xls"}),
-    ".xlsx": frozenset({"xlsx"}),
-    ".ppt": frozenset({"ppt"}),
-    ".pptx": frozenset({"pptx"}),
+    ".doc": frozenset({"doc", "rtf", "encrypted_office"}),
+    ".docx": frozenset({"docx", "encrypted_office"}),
+    ".xls": frozenset({"xls", "encrypted_office"}),
+    ".xlsx": frozenset({"xlsx", "encrypted_office"}),
+    ".ppt": frozenset({"ppt", "encrypted_office"}),
+    ".pptx": frozenset({"pptx", "encrypted_office"}),
     ".rtf": frozenset({"rtf"}),
     ".csv": _TEXT,
     ".tsv": _TEXT,
@@ -136,11 +138,15 @@ NAMES = {
     "chm": "a compiled HTML help file",
     "internetshortcut": "an Internet shortcut (.url)",
     "unknown": "unrecognised binary data",
+    "encrypted_office": "an encrypted Office document",
+    "compound": "an OLE compound file that is not a Word, Excel or PowerPoint document",
+    "outlook": "an Outlook message",
 }
 
 _MACHO = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _VIDEO_BRANDS = {b"isom", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4A ", b"mmp4", b"dash", b"f4v "}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _OOXML_PARTS = {
     "word/document.xml": "docx",
     "xl/workbook.xml": "xlsx",
@@ -209,6 +215,83 @@ def _sniff_container(data: bytes) -> str | None:
     return None
 
 
+def _media_or_package(data: bytes, label: str) -> str | None:
+    """An ISO media brand or an OOXML package where Magika saw a video, a zip or nothing."""
+    if label not in {"mp4", "qt", "3gp", "heif", "zip", "unknown"}:
+        return None
+    found = _sniff_container(data)
+    media = found in {"mp4", "qt", "heif"}
+    # Magika keeps its own video label unless the brand says HEIF (its blind spot); a zip
+    # stays a zip whatever an ftyp header in front of it claims.
+    if found and (
+        (media and label != "zip" and (found == "heif" or label == "unknown"))
+        or (not media and label in {"zip", "unknown"})
+    ):
+        return found
+    return None
+
+
+# What an OLE compound file is, by its streams (formats.ole), as the label the engines route on.
+_OLE_LABELS = {
+    OleKind.WORD: "doc",
+    OleKind.EXCEL: "xls",
+    OleKind.POWERPOINT: "ppt",
+    OleKind.MSI: "msi",
+    OleKind.OUTLOOK: "outlook",
+    OleKind.ENCRYPTED_PACKAGE: "encrypted_office",
+}
+
+
+def _ole(data: bytes, label: str) -> str | None:
+    """An OLE compound file's real kind, read from its streams (Magika guesses from bytes
+    near the start and calls an MSI with a Word class id "thumbsdb"); an OLE file of no known
+    kind is "compound" (never routed as a Word/Excel/PowerPoint document)."""
+    if data[:8] != _OLE_MAGIC:
+        return None
+    try:
+        kind = classify_ole(data).kind
+    except OleUnreadable:
+        return None  # not readable as OLE: Magika's label stands, the engines say why
+    return _OLE_LABELS.get(kind, "compound")
+
+
+def _wave(data: bytes, label: str) -> str | None:
+    """A RIFF/WAVE file whose header and ``fmt `` chunk parse is a WAV, whatever its sample
+    format (Magika calls WAVE_FORMAT_EXTENSIBLE, 24-bit or multichannel audio text or BMP)."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    pos = 12
+    while pos + 8 <= min(len(data), 1 << 20):
+        chunk, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if chunk == b"fmt ":
+            return "wav" if size >= 16 and pos + 8 + 16 <= len(data) else None
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def _illustrator(data: bytes, label: str) -> str | None:
+    """Illustrator saves .ai files as PDFs (with its private data inside): Magika's "ai" is a
+    PDF when the file starts as one, and every PDF reader opens it."""
+    return "pdf" if label == "ai" and b"%PDF-" in data[:1024] else None
+
+
+_STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
+    _ole,
+    _wave,
+    _illustrator,
+    _media_or_package,
+)
+
+
+def _structure(data: bytes, label: str) -> str | None:
+    """The label the file's own structure declares, if one of the readers above parses it."""
+    for read in _STRUCTURE:
+        found = read(data, label)
+        if found:
+            return found
+    return None
+
+
 class FileTypeEngine:
     """Magika-based type detection and the extension / content checks (see module docstring)."""
 
@@ -233,23 +316,18 @@ class FileTypeEngine:
         return f"magika {magika.__version__} ({self._magika().get_model_name()})"
 
     def detect(self, data: bytes) -> FileType:
-        """The content type of ``data``: Magika's answer, corrected from the file's structure."""
+        """The content type of ``data``: Magika's answer, corrected from the file's structure
+        where the file's own header parses (a program header, an ISO media brand, an OOXML
+        package, an OLE compound file's streams, a RIFF/WAVE header, a PDF named by
+        Illustrator): the consumer reads that structure, so it wins; Magika is the second
+        opinion for everything else."""
         result = self._magika().identify_bytes(data)
         label, score = str(result.output.label), float(result.score)
         program = sniff_program(data)
         if program and result.output.group != "executable":
             return _filetype("shell" if program == "shebang" else program, 1.0)
-        if label in {"mp4", "qt", "3gp", "heif", "zip", "unknown"}:
-            found = _sniff_container(data)
-            media = found in {"mp4", "qt", "heif"}
-            # Magika keeps its own video label unless the brand says HEIF (its blind spot); a
-            # zip stays a zip whatever an ftyp header in front of it claims.
-            if found and (
-                (media and label != "zip" and (found == "heif" or label == "unknown"))
-                or (not media and label in {"zip", "unknown"})
-            ):
-                return _filetype(found, score)
-        return _filetype(label, score)
+        found = _structure(data, label)
+        return _filetype(found, score) if found else _filetype(label, score)
 
     def scan(self, item: Item, context: Context) -> Result:
         ext, label = item.extension, item.type.label

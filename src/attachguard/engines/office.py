@@ -404,7 +404,7 @@ ENGINE = EngineSpec(
     name=NAME,
     summary="Office macros (VBA, XLM), DDE, embedded objects, external links, encryption "
     "(oletools, msoffcrypto-tool)",
-    types=("doc", "xls", "ppt", "docx", "xlsx", "pptx", "xlsb"),
+    types=("doc", "xls", "ppt", "docx", "xlsx", "pptx", "xlsb", "encrypted_office"),
     codes=(
         VBA_MACRO,
         XLM_MACRO,
