@@ -376,3 +376,25 @@ def test_engines_learn_how_deep_the_pipeline_still_opens(policy: Policy) -> None
     assert isinstance(engine, Fake)
     assert [c.depth_left for c in engine.contexts] == [2, 1, 0]
     assert [f.code for f in report.findings] == [FindingCode.ARCHIVE_DEPTH]
+
+
+def test_an_engine_waiting_for_a_thread_is_not_timed_out(policy: Policy) -> None:
+    # one pool thread, two engines of 0.6 s each, an engine timeout of 1 s: the second engine
+    # waits 0.6 s for the thread and then runs 0.6 s; its timeout counts from its start
+    def slow(item: Item) -> Result:
+        time.sleep(0.6)
+        return Result()
+
+    timeouts = policy.timeouts.model_copy(update={"engine": 1.0, "scan": 10.0})
+    engines: dict[str, Engine] = {
+        name: Fake(name, slow if name in ("pdf", "polyglot") else None)
+        for name in ("filetype", "clamav", "pdf", "polyglot")
+    }
+    with Scanner(with_changes(policy, timeouts=timeouts), engines, Detector(), workers=1) as busy:
+        report = busy.scan(b"%PDF-1.7", "invoice.pdf")
+    assert report.status is Status.APPROVED, report.reasons
+    # the scan's own deadline still bounds the wait for a thread
+    short = policy.timeouts.model_copy(update={"engine": 1.0, "scan": 0.8})
+    with Scanner(with_changes(policy, timeouts=short), engines, Detector(), workers=1) as busy:
+        report = busy.scan(b"%PDF-1.7", "invoice.pdf")
+    assert FindingCode.ENGINE_TIMEOUT in {f.code for f in report.rejecting}

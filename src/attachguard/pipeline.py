@@ -12,6 +12,7 @@ wait for it, and the pool is sized so that a few stuck engines do not starve the
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -50,21 +51,47 @@ class _Scan:
         self.timings[name] = self.timings.get(name, 0.0) + seconds * 1000
 
 
-def _timed(engine: Engine, item: Item, context: Context) -> tuple[Result, float]:
-    start = time.perf_counter()
-    result = engine.scan(item, context)
-    return result, time.perf_counter() - start
+_STUCK_ALLOWANCE = 8  # pool threads beyond the engines' own: timed-out engines keep theirs
+
+
+@dataclass
+class _Run:
+    """One engine on one item. Its timeout counts from when a pool thread takes it up, not from
+    when it was queued (under load a clean file must not time out while waiting for a thread);
+    the scan's own deadline bounds both the wait and the run."""
+
+    engine: Engine
+    item: Item
+    context: Context
+    timeout: float
+    scan_deadline: float
+    began: threading.Event = field(default_factory=threading.Event)
+    start: float = 0.0
+
+    @property
+    def end(self) -> float:
+        """When the engine runs out of time (meaningful once it began)."""
+        return min(self.start + self.timeout, self.scan_deadline)
+
+    def __call__(self) -> tuple[Result, float]:
+        self.start = time.monotonic()
+        self.began.set()
+        begin = time.perf_counter()
+        result = self.engine.scan(self.item, replace(self.context, deadline=self.end))
+        return result, time.perf_counter() - begin
 
 
 class Scanner:
-    """Warm engines plus a policy. Thread-safe: many scans may run at once."""
+    """Warm engines plus a policy. Thread-safe: ``concurrency`` scans may run at once without an
+    engine waiting for a thread (``workers`` sets the engine pool's size outright)."""
 
     def __init__(
         self,
         policy: Policy,
         engines: dict[str, Engine],
         detector: Detector,
-        workers: int = 16,
+        concurrency: int = 1,
+        workers: int | None = None,
     ) -> None:
         self.policy = policy
         self.engines = engines
@@ -72,6 +99,11 @@ class Scanner:
         self.specs = load_specs()
         self._context = policy.context()
         self._off = policy.engines_off
+        # Every engine of every concurrent scan gets a thread at once, so that no engine waits
+        # for one (its timeout counts from its start anyway), with room for a few stuck ones:
+        # a timed-out engine's thread cannot be killed in Python.
+        per_scan = max(1, len(engines))
+        workers = workers or concurrency * per_scan + _STUCK_ALLOWANCE
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
 
     def close(self) -> None:
@@ -171,22 +203,23 @@ class Scanner:
             state.add_time("detect", time.perf_counter() - start)
 
     def _scan_item(self, item: Item, state: _Scan) -> list[Finding]:
-        started = time.monotonic()
-        end = min(started + self.policy.timeouts.engine, state.deadline)
         depth_left = self.policy.limits.max_depth - item.depth
-        context = replace(self._context, deadline=end, depth_left=depth_left)
-        futures: dict[str, Future[tuple[Result, float]]] = {}
+        context = replace(self._context, depth_left=depth_left)
+        runs: dict[str, tuple[_Run, Future[tuple[Result, float]]]] = {}
         findings: list[Finding] = []
         for name in route(self.specs, item.type):
             refused = self._refused(name, item, state)
             if refused is not None:
                 findings += refused
                 continue
-            futures[name] = self._pool.submit(_timed, self.engines[name], item, context)
+            run = _Run(
+                self.engines[name], item, context, self.policy.timeouts.engine, state.deadline
+            )
+            runs[name] = (run, self._pool.submit(run))
 
         children: list[Child] = []
-        for name, future in futures.items():
-            result = self._collect(name, future, end, started, state)
+        for name, (run, future) in runs.items():
+            result = self._collect(name, run, future, state)
             if isinstance(result, Finding):
                 findings.append(result)
                 continue
@@ -213,19 +246,16 @@ class Scanner:
         return _over_cap(spec, self.policy.options(name), state)
 
     def _collect(
-        self,
-        name: str,
-        future: Future[tuple[Result, float]],
-        end: float,
-        started: float,
-        state: _Scan,
+        self, name: str, run: _Run, future: Future[tuple[Result, float]], state: _Scan
     ) -> Result | Finding:
         """The engine's result, or the finding that says why there is none (fail closed)."""
-        try:
-            result, seconds = future.result(timeout=max(0.0, end - time.monotonic()))
-        except FutureTimeout:
+        if not run.began.wait(max(0.0, run.scan_deadline - time.monotonic())):
             future.cancel()
-            state.add_time(name, time.monotonic() - started)
+            return Finding(name, ENGINE_TIMEOUT, f"the {name} engine could not start in time")
+        try:
+            result, seconds = future.result(timeout=max(0.0, run.end - time.monotonic()))
+        except FutureTimeout:
+            state.add_time(name, time.monotonic() - run.start)
             return Finding(name, ENGINE_TIMEOUT, f"the {name} engine ran out of time")
         except Exception as exc:  # fail closed: a crash is a finding, never a pass
             message = f"the {name} engine failed ({type(exc).__name__}: {str(exc)[:200]})"

@@ -31,14 +31,16 @@ def build_scanner(
     clamd: ClamdClient | None,
     extra: dict[str, Engine] | None = None,
     moderation: ModerationBackend | None = None,
+    concurrency: int = 1,
 ) -> Scanner:
     """A scanner with every installed engine; ``clamd`` None leaves the malware engine out
     (files are then REJECTED unless the policy lists ``clamav`` in ``disabled_engines``);
     ``extra`` replaces engines by name (tests). ``moderation`` replaces the moderation backend
-    that ``engines.moderation.backend`` names."""
+    that ``engines.moderation.backend`` names. ``concurrency`` is how many scans the caller
+    runs at once (the service's workers): the engine pool is sized so that none waits."""
     engines = build_engines(policy, Resources(clamd=clamd, moderation=moderation))
     engines.update(extra or {})
     detector = engines.get("filetype")
     if not isinstance(detector, FileTypeEngine):
         detector = FileTypeEngine()
-    return Scanner(policy, engines, detector=detector)
+    return Scanner(policy, engines, detector=detector, concurrency=concurrency)
