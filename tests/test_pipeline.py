@@ -398,3 +398,13 @@ def test_an_engine_waiting_for_a_thread_is_not_timed_out(policy: Policy) -> None
     with Scanner(with_changes(policy, timeouts=short), engines, Detector(), workers=1) as busy:
         report = busy.scan(b"%PDF-1.7", "invoice.pdf")
     assert FindingCode.ENGINE_TIMEOUT in {f.code for f in report.rejecting}
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(300, "300 bytes"), (512_000, "512 KB"), (20_000_000, "20 MB"), (25_300_000, "25.3 MB")],
+)
+def test_sizes_are_named_in_the_units_people_read(size: int, text: str) -> None:
+    from attachguard.report import size_text
+
+    assert size_text(size) == text

@@ -30,7 +30,7 @@ from attachguard.codes import (
 from attachguard.engines.base import Child, Context, Engine, EngineSpec, Item, Result
 from attachguard.policy import Policy
 from attachguard.registry import load_specs, route
-from attachguard.report import UNKNOWN_TYPE, FileType, Finding, Report
+from attachguard.report import UNKNOWN_TYPE, FileType, Finding, Report, size_text
 
 
 class Detector(Protocol):
@@ -148,7 +148,7 @@ class Scanner:
         finding = Finding(
             "limits",
             TOO_LARGE,
-            f"file is {size:,} bytes, over the {limit:,} byte limit",
+            f"file is {size_text(size)}, over the {size_text(limit)} limit",
         )
         return self._report(name, size, sha256, UNKNOWN_TYPE, [finding], _Scan(deadline=0.0))
 
@@ -279,7 +279,7 @@ class Scanner:
                 Finding(
                     "limits",
                     ARCHIVE_EXPANSION,
-                    f"not scanned: unpacking passed {limits.max_expanded_bytes:,} bytes",
+                    f"not scanned: unpacking passed {size_text(limits.max_expanded_bytes)}",
                 )
             ]
         if time.monotonic() >= state.deadline:

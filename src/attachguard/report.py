@@ -37,6 +37,16 @@ _POSITIONS = ("offset ", "row ", "line ", "page ", "object ", "hidden object ", 
 UNKNOWN_TYPE = FileType("unknown", "application/octet-stream", "unknown")
 
 
+def size_text(size: int) -> str:
+    """A size as people read it, in the policy's units (1 MB = 1,000,000 bytes, as Connect's
+    attachment limit is written): "25.3 MB", "512 KB", "300 bytes"."""
+    for unit, scale in (("GB", 1000**3), ("MB", 1000**2), ("KB", 1000)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.1f} {unit}".replace(".0 ", " ")
+    return f"{size:,} bytes"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing an engine saw. ``location`` names where inside the file (archive member path,

@@ -18,7 +18,7 @@ from attachguard.codes import TOO_LARGE, Action, Code, declare
 from attachguard.connect.event import FileScannerEvent, MalformedEvent, parse_event
 from attachguard.errors import AttachguardError
 from attachguard.policy import Policy, PolicyError
-from attachguard.report import Report, Status
+from attachguard.report import Report, Status, size_text
 
 _TRY_AGAIN = "We couldn't check this file, so it wasn't shared. Please try sending it again."
 
@@ -162,4 +162,4 @@ def _scan(
 
 def too_large(size: int, limit: int) -> Rejected:
     """The rejection of an object over the policy's size limit, before it is read."""
-    return Rejected(TOO_LARGE, f"file is {size:,} bytes, over the {limit:,} byte limit")
+    return Rejected(TOO_LARGE, f"file is {size_text(size)}, over the {size_text(limit)} limit")
