@@ -1,6 +1,7 @@
-"""The container Lambda's entry point: an event never waits for the warm-up (clamd loading its
-database) past what leaves time for a full scan, never builds a scanner itself, and a failed
-warm-up is started again in the background."""
+"""The container Lambda's entry point: a file is never REJECTED because the scanner is starting
+(an invocation error, which Connect retries, instead); an event never waits for the warm-up
+(clamd loading its database) past what leaves time for a full scan, never builds a scanner
+itself, and a failed warm-up is started again in the background."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 from aws_lambda_powertools import Logger
 
 from attachguard.connect import config, container
-from attachguard.connect.container import FETCH_WINDOW, Warmup, respond
+from attachguard.connect.container import FETCH_WINDOW, ScannerNotReady, Warmup, respond
 from attachguard.connect.handler import ConnectScanner, Outcome, Settings
 from attachguard.policy import load_policy
 from attachguard.report import Status
@@ -82,28 +83,37 @@ def build(monkeypatch: pytest.MonkeyPatch) -> Build:
     return fake
 
 
-def timed(warmup: Warmup, seconds: float) -> tuple[dict[str, str], float]:
+def timed(warmup: Warmup, seconds: float) -> tuple[dict[str, str] | None, float]:
+    """The answer (None: the invocation failed with ScannerNotReady) and how long it took."""
     started = time.monotonic()
-    response = respond(warmup, EVENT, Deadline(seconds))
+    try:
+        response: dict[str, str] | None = respond(warmup, EVENT, Deadline(seconds))
+    except ScannerNotReady:
+        response = None
     return response, time.monotonic() - started
 
 
-def test_event_rejected_in_time_while_the_scanner_starts(build: Build) -> None:
+def not_ready_lines(recorder: Recorder) -> list[dict[str, Any]]:
+    return [x for x in recorder.lines() if x.get("message") == "not ready"]
+
+
+def test_event_fails_for_a_retry_while_the_scanner_starts(build: Build) -> None:
     recorder = Recorder()
     warmup = Warmup(recorder)
     warmup.start()
     # 1 s of waiting fits: the download window and a full scan must remain after it
     seconds = 1.0 + 1.0 + FETCH_WINDOW + SCAN_TIME
     response, elapsed = timed(warmup, seconds)
-    assert response == {"Status": "REJECTED"}
+    assert response is None  # an error: Connect retries; never REJECTED for being cold
     assert 0.8 < elapsed < 3.0  # waited its budget, then answered, well before the deadline
     response, elapsed = timed(warmup, 10.0)  # no time to wait at all
-    assert response == {"Status": "REJECTED"} and elapsed < 1.0
+    assert response is None and elapsed < 1.0
     assert build.calls == 1  # the events neither built a scanner nor started another warm-up
-    (log, _) = [x for x in recorder.lines() if x.get("message") == "scan"]
-    assert log["status"] == "REJECTED" and log["reason"] == "SCANNER_NOT_READY"
+    log = not_ready_lines(recorder)[0]
+    assert log["status"] == "ERROR" and log["reason"] == "SCANNER_NOT_READY"
     assert log["FileId"] == EVENT["File"]["FileId"]
     assert recorder.scanned == []
+    assert not [x for x in recorder.lines() if x.get("status") == "REJECTED"]
 
     build.release.set()  # clamd is up: the next event is scanned by the warmed scanner
     assert respond(warmup, EVENT, Deadline(55)) == {"Status": "APPROVED"}
@@ -124,14 +134,14 @@ def test_failed_warmup_is_restarted_in_the_background(build: Build) -> None:
     assert build.calls == 2 and recorder.scanned == [EVENT]
 
 
-def test_warmup_that_keeps_failing_rejects_at_once(build: Build) -> None:
+def test_warmup_that_keeps_failing_fails_the_invocation_at_once(build: Build) -> None:
     build.failures = 99
     recorder = Recorder()
     warmup = Warmup(recorder)
     response, elapsed = timed(warmup, 55)
-    assert response == {"Status": "REJECTED"}
+    assert response is None
     assert elapsed < 5  # the failed attempt ended the wait; the budget was 19 s
-    log = next(x for x in recorder.lines() if x.get("message") == "scan")
+    log = not_ready_lines(recorder)[0]
     assert log["reason"] == "SCANNER_FAILED" and "RuntimeError" in log["error"]
     assert any(x.get("message") == "scanner warm-up failed" for x in recorder.lines())
 
@@ -142,14 +152,32 @@ def test_no_scan_without_time_for_a_full_one(build: Build) -> None:
     warmup = Warmup(recorder)
     assert warmup.wait(5)
     response, elapsed = timed(warmup, SCAN_TIME)  # ready, but the scan would outlive Lambda
-    assert response == {"Status": "REJECTED"} and elapsed < 1.0
+    assert response is None and elapsed < 1.0
     assert recorder.scanned == []
-    assert next(x for x in recorder.lines() if x.get("message") == "scan")["reason"] == "NO_TIME"
+    assert not_ready_lines(recorder)[0]["reason"] == "NO_TIME"
+
+
+@pytest.mark.integration  # 40 s of real waiting, as Connect's retries would see it
+def test_a_clamd_that_takes_40_s_to_load_never_rejects_a_clean_file(build: Build) -> None:
+    recorder = Recorder()
+    warmup = Warmup(recorder)
+    warmup.start()
+    threading.Timer(40.0, build.release.set).start()
+    answers: list[dict[str, str] | None] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # Connect invokes again after each error
+        response, _ = timed(warmup, 55)
+        answers.append(response)
+        if response is not None:
+            break
+    assert answers[-1] == {"Status": "APPROVED"}
+    assert all(a is None for a in answers[:-1]) and len(answers) >= 2
 
 
 def test_malformed_event_while_starting_is_rejected(build: Build) -> None:
     warmup = Warmup(Recorder())
     assert respond(warmup, {"nonsense": 1}, Deadline(1)) == {"Status": "REJECTED"}
+    assert build.calls <= 1  # rejected without waiting for, or building, a scanner
     build.release.set()
 
 

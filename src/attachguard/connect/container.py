@@ -4,22 +4,34 @@ phase in a background thread, so that the first event does not pay for loading t
 
 Importing this module starts that thread; the zip package uses `handler` directly instead.
 
-An event never waits for the scanner past its own budget and never builds one itself: while the
-warm-up runs (clamd can take tens of seconds to load the official database) an event waits only
-as long as still leaves time for the download and a full scan, then answers REJECTED (fail
-closed; Connect asks again). A warm-up that failed is started again, in the background, by the
-next event.
+A file is never REJECTED because the scanner is starting: REJECTED is final (Connect deletes the
+file), while an invocation *error* is retried by Connect (up to 3 times within 60 s). So while
+the warm-up runs (clamd can take tens of seconds to load the official database) an event waits
+as long as still leaves time for the download and a full scan, then fails with
+`ScannerNotReady`; one log line and the ``NotReady`` metric (by ``Reason``) say so. A warm-up
+that failed is started again, in the background, by the next event. With provisioned
+concurrency (``AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency``) init itself waits for
+clamd, since Lambda allows a long init there and freezes the environment after it.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any
 
+from attachguard.connect.config import CLAMD_START_TIMEOUT
 from attachguard.connect.event import MalformedEvent, parse_event
 from attachguard.connect.handler import ConnectScanner, budget
-from attachguard.connect.verdict import NO_TIME, SCANNER_FAILED, SCANNER_NOT_READY, rejected
+from attachguard.connect.verdict import (
+    MALFORMED_EVENT,
+    NO_TIME,
+    SCANNER_FAILED,
+    SCANNER_NOT_READY,
+    rejected,
+)
+from attachguard.errors import AttachguardError
 from attachguard.policy import Timeouts
 
 # Seconds an event keeps for S3 before the scan (the handler's retries get what is left of it).
@@ -78,40 +90,47 @@ class Warmup:
         return self.connect.scanner().policy.timeouts.scan
 
 
+class ScannerNotReady(AttachguardError):
+    """The scanner is not ready in time for this invocation: an error, so that Connect retries
+    (a REJECTED answer would delete the customer's file)."""
+
+
 def respond(warmup: Warmup, event: Any, context: Any) -> dict[str, str]:
-    """Scan ``event`` with the warmed scanner when it is ready in time, else REJECTED at once."""
+    """Scan ``event`` with the warmed scanner when it is ready in time; a malformed event is
+    REJECTED at once; otherwise `ScannerNotReady` (Connect retries)."""
     started = time.monotonic()
     seconds = budget(context)  # to the Lambda deadline, less a margin
 
     def left() -> float:
         return seconds - (time.monotonic() - started)
 
+    try:
+        parsed = parse_event(event)
+    except MalformedEvent as exc:  # rejected whatever the scanner's state, and logged the same
+        outcome = rejected(MALFORMED_EVENT, str(exc))
+        warmup.connect.record(outcome, (time.monotonic() - started) * 1000)
+        return outcome.response
     if warmup.wait(left() - FETCH_WINDOW - warmup.scan_time()):
         if left() >= FETCH_WINDOW + warmup.scan_time():
             return warmup.connect(event, context)
-        code, message = NO_TIME, "too little time left in this invocation for a full scan"
-    elif warmup.error is not None:
-        code, message = SCANNER_FAILED, "the scanner could not start"
+        code = NO_TIME
     else:
-        code, message = SCANNER_NOT_READY, "the scanner is still starting"
-    try:
-        parsed = parse_event(event)
-    except MalformedEvent:
-        parsed = None
-    extra: dict[str, Any] = {"reason": code.name}
-    if warmup.error is not None:
-        extra["error"] = warmup.error
-    # the same log line and metrics as every other verdict
-    outcome = rejected(code, message, parsed)
-    warmup.connect.record(outcome, (time.monotonic() - started) * 1000, **extra)
-    return outcome.response
+        code = SCANNER_FAILED if warmup.error is not None else SCANNER_NOT_READY
+    latency = (time.monotonic() - started) * 1000
+    warmup.connect.not_ready(code, parsed.File.FileId, latency, error=warmup.error)
+    raise ScannerNotReady(f"{code.summary}; Connect retries the file")
 
 
 _warmup = Warmup(ConnectScanner())
 _warmup.start()
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
+    # Lambda freezes the environment after init: a half-loaded clamd would wait for the first
+    # event. Provisioned concurrency allows a long init, so it is spent here.
+    _warmup.wait(CLAMD_START_TIMEOUT)
 
 
 def handler(event: Any, context: Any) -> dict[str, str]:
     """Lambda entry point (``attachguard.connect.container.handler``): scans as
-    `attachguard.connect.handler.handler` once the warm-up is done; REJECTED while it is not."""
+    `attachguard.connect.handler.handler` once the warm-up is done; an error (retried by
+    Connect) while it is not."""
     return respond(_warmup, event, context)

@@ -30,6 +30,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
+from attachguard.codes import Code
 from attachguard.connect import config
 from attachguard.connect.config import Settings
 from attachguard.connect.fetch import S3Source
@@ -108,6 +109,31 @@ class ConnectScanner:
         if self.metrics:
             self._metrics(outcome, latency_ms)
 
+    def not_ready(
+        self, code: Code, file_id: str | None, latency_ms: float, error: str | None = None
+    ) -> None:
+        """One log line and the ``NotReady`` metric for an invocation that fails (and that
+        Connect retries) because the scanner was not ready in time."""
+        line: dict[str, Any] = {
+            "FileId": file_id,
+            "status": "ERROR",
+            "reason": code.name,
+            "latency_ms": round(latency_ms, 2),
+        }
+        if error is not None:
+            line["error"] = error
+        self.logger.warning("not ready", extra=line)
+        if self.metrics:
+            self._metric("NotReady", MetricUnit.Count, 1, Reason=code.name)
+
+    def _metric(self, name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
+        dims = {"service": self.logger.service}
+        with single_metric(
+            name, unit, value, namespace=self.settings.namespace, default_dimensions=dims
+        ) as metric:
+            for key, dim in dimensions.items():
+                metric.add_dimension(key, dim)
+
     def _line(self, outcome: Outcome, latency_ms: float, extra: dict[str, Any]) -> dict[str, Any]:
         names = self.settings.log_file_names
         line: dict[str, Any] = {
@@ -135,20 +161,10 @@ class ConnectScanner:
         return line
 
     def _metrics(self, outcome: Outcome, latency_ms: float) -> None:
-        namespace = self.settings.namespace
-        dims = {"service": self.logger.service}
-
-        def metric(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
-            with single_metric(
-                name, unit, value, namespace=namespace, default_dimensions=dims
-            ) as m:
-                for key, dim in dimensions.items():
-                    m.add_dimension(key, dim)
-
-        metric("Scans", MetricUnit.Count, 1, Status=outcome.status.value)
+        self._metric("Scans", MetricUnit.Count, 1, Status=outcome.status.value)
         for code in outcome.codes:
-            metric("Rejections", MetricUnit.Count, 1, Reason=code)
-        metric("ScanLatency", MetricUnit.Milliseconds, latency_ms)
+            self._metric("Rejections", MetricUnit.Count, 1, Reason=code)
+        self._metric("ScanLatency", MetricUnit.Milliseconds, latency_ms)
 
 
 def _unplaced(outcome: Outcome) -> list[str]:
