@@ -1,0 +1,442 @@
+"""A real-world benign corpus: files made by real tools, taken from public packages.
+
+Word, Excel and PowerPoint files, PDFs from Acrobat, Illustrator, LibreOffice, scanners and
+OCR tools, photos from phones and cameras, video and sound recordings: the test data that
+format libraries ship in their PyPI source distributions and that Debian ships in its packages.
+Nothing is committed: `realworld_corpus` downloads each archive once with the ordinary client
+(``pip download`` for PyPI, ``apt-get download`` for Debian) into a cache directory
+(``$ATTACHGUARD_TEST_CACHE``, else ``~/.cache/attachguard-test-data``), checks it against its
+pinned SHA-256, extracts only the chosen members (path-safe) and returns them. About 135 MB of
+archives; when a registry cannot be reached, `CorpusUnavailable` says which (the test fixture
+turns it into a skip). A pinned archive whose hash differs is an error, never a skip.
+
+Every source lists what it takes (globs on member paths, below the archive's top folder) and
+what it leaves out with the reason: files a package made broken or hostile on purpose (fuzzer
+crashes, truncations, forged headers) are not benign real-world files. Only extensions on the
+default policy's allow-list are taken; a file present in two packages is kept once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+__all__ = [
+    "ALLOWED",
+    "SOURCES",
+    "CorpusFile",
+    "CorpusUnavailable",
+    "Source",
+    "cache_dir",
+    "realworld_corpus",
+]
+
+ALLOWED = frozenset(
+    {".csv", ".doc", ".docx", ".heic", ".jfif", ".jpeg", ".jpg", ".mov", ".mp4", ".pdf", ".png"}
+    | {".ppt", ".pptx", ".rtf", ".txt", ".wav", ".xls", ".xlsx"}
+)
+"""The default policy's allowed extensions (Amazon Connect's defaults)."""
+
+Kind = Literal["sdist", "deb"]
+
+
+class CorpusUnavailable(RuntimeError):
+    """A registry could not be reached, or no longer serves a pinned version."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One pinned archive and the members taken from it.
+
+    ``take`` and ``leave`` are globs (``fnmatch``, ``*`` crosses ``/``) on the member path below
+    the archive's top folder (``pkg-1.0/`` of an sdist, ``./`` of a .deb); ``leave`` maps a glob
+    to the reason the files are not benign real-world files."""
+
+    name: str
+    kind: Kind
+    package: str
+    version: str
+    archive: str
+    sha256: str
+    made_by: str
+    take: tuple[str, ...]
+    leave: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """A corpus file: ``id`` is ``source/member path``, stable across runs and machines."""
+
+    id: str
+    path: Path
+    source: str
+
+    @property
+    def extension(self) -> str:
+        return self.path.suffix.lower()
+
+
+_TRUNCATED = "truncated on purpose by the package's tests"
+_FUZZ = "fuzzer-found crash input"
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        "python-docx", "sdist", "python-docx", "1.2.0", "python_docx-1.2.0.tar.gz",
+        "7bc9d7b7d8a69c9c02ca09216118c86552704edc23bac179283f2e38f86220ce",
+        "Word 2010-2016 for Mac and Windows (test documents), photos and scans",
+        ("features/steps/test_files/*", "tests/test_files/*.*", "src/docx/templates/*.docx"),
+        {"tests/test_files/snippets/*": "XML fragments, not documents"},
+    ),
+    Source(
+        "python-pptx", "sdist", "python-pptx", "1.0.2", "python_pptx-1.0.2.tar.gz",
+        "479a8af0eaf0f0d76b6f00b0887732874ad2e3188230315290cd1f9dd9cc7095",
+        "PowerPoint 2010-2016 (presentations with charts, media, OLE objects), a movie clip",
+        ("features/steps/test_files/*", "tests/test_files/*.*", "src/pptx/templates/*.pptx"),
+        {
+            "tests/test_files/snippets/*": "XML fragments, not documents",
+            "tests/test_files/dummy.mp4": "a text file named .mp4 on purpose",
+        },
+    ),
+    Source(
+        "pypdf", "sdist", "pypdf", "7.1.1", "pypdf-7.1.1.tar.gz",
+        "2eff4e2fc5fb22a6d6711e6f1166cdc9ab5765d90cd0d77dfea3f4aa91a27b1d",
+        "Acrobat, LibreOffice, pdfTeX, AutoCAD, ImageMagick, Inkscape, ReportLab, qpdf",
+        ("resources/*.pdf", "resources/encryption/*.pdf"),
+        {
+            "resources/outlines-with-invalid-destinations.pdf": "destinations broken on purpose",
+            "resources/issue-297.pdf": "hand-written test for an OpenAction with JavaScript",
+        },
+    ),
+    Source(
+        "pikepdf", "sdist", "pikepdf", "10.18.0", "pikepdf-10.18.0.tar.gz",
+        "cb555ebff93482e8a6eb55881488b469bbb2b5675161c1b93a0510a8642d98d0",
+        "US government forms (Acrobat, LiveCycle), Illustrator PDF/A, scanners, OCR output",
+        ("tests/resources/*.pdf", "tests/resources/*.png", "docs/images/*.*"),
+        {
+            "tests/resources/fuzz/*": _FUZZ,
+            "tests/resources/badlin1.pdf": "linearization damaged on purpose",
+            "tests/resources/content-stream-errors.pdf": "content stream damaged on purpose",
+            "tests/resources/cyclic-toc.pdf": "outline made cyclic on purpose",
+            "tests/resources/newline-buffer-test.pdf": "hand-made parser edge case",
+            "tests/resources/veraPDF*fail*": "made to fail PDF/A validation",
+        },
+    ),
+    Source(
+        "ocrmypdf", "sdist", "ocrmypdf", "17.13.0", "ocrmypdf-17.13.0.tar.gz",
+        "151c35d810eb628fbc5cb9bbe80b834ecf094737efa0e7a2e9e1fac3c730ed49",
+        "scanned pages (Epson, Canon, fax), Illustrator, LibreOffice, LiveCycle, photos",
+        ("tests/resources/*.pdf", "tests/resources/*.jpg", "tests/resources/*.png"),
+        {
+            "tests/resources/invalid.pdf": "a text file named .pdf on purpose",
+            "tests/resources/jbig2_baddevicen.pdf": "colour space broken on purpose",
+            "tests/resources/enormous.pdf": "page size out of range on purpose",
+            "tests/resources/hugemono.pdf": "image sized to exhaust memory on purpose",
+            "tests/resources/negzero.pdf": "hand-made negative-zero number edge case",
+        },
+    ),
+    Source(
+        "csvkit", "sdist", "csvkit", "2.2.0", "csvkit-2.2.0.tar.gz",
+        "147318a8dbaec07c0bbb9291c14b78de5fa32ed3d4a5c2396e52a83c0a30df6b",
+        "census and government data exports, Excel and LibreOffice workbooks",
+        ("examples/*",),
+        {
+            "examples/bad*": "malformed CSV on purpose",
+            "examples/*garbage*": "malformed CSV on purpose",
+            "examples/test_skip_lines*": "hand-made parser edge case",
+        },
+    ),
+    Source(
+        "xlsx2csv", "sdist", "xlsx2csv", "0.8.6", "xlsx2csv-0.8.6.tar.gz",
+        "618fc502612860de8ab8e3d6195e99ef332fffc68337f6b89e59690aad0d20b5",
+        "Excel and LibreOffice workbooks from bug reports, with their CSV exports",
+        ("test/*",),
+    ),
+    Source(
+        "pyexcel-xls", "sdist", "pyexcel-xls", "0.7.1", "pyexcel_xls-0.7.1.tar.gz",
+        "0e8c598dc840f9216507f1c16975c18b06e36df09acd79bda1a9de2f9cad0761",
+        "Excel 97-2003 workbooks",
+        ("tests/fixtures/*",),
+    ),
+    Source(
+        "xlrd", "sdist", "xlrd", "1.2.0", "xlrd-1.2.0.tar.gz",
+        "546eb36cee8db40c3eaa46c351e67ffee6eeb5fa2650b71bc4c758a29a1b29b2",
+        "Excel 97-2016 and OpenOffice workbooks from bug reports",
+        ("tests/*.xls", "tests/*.xlsx", "examples/*.xls"),
+        {"tests/biff4_no_format_no_window2.xls": "hand-made BIFF4 stream missing records"},
+    ),
+    Source(
+        "filetype", "sdist", "filetype", "1.2.0", "filetype-1.2.0.tar.gz",
+        "66b56cd6474bf41d8c54660347d37afcc3f7d1970648de365c102ef77548aadb",
+        "Office documents, an iPhone HEIC, a QuickTime movie, an MP4",
+        ("tests/fixtures/*",),
+    ),
+    Source(
+        "puremagic", "sdist", "puremagic", "1.30", "puremagic-1.30.tar.gz",
+        "f9ff7ac157d54e9cf3bff1addfd97233548e75e685282d84ae11e7ffee1614c9",
+        "Office documents, a photo, a recording, a video",
+        ("test/resources/*",),
+    ),
+    Source(
+        "mutagen", "sdist", "mutagen", "1.48.1", "mutagen-1.48.1.tar.gz",
+        "8f95637ab9f6f305cec6bd1294e197debe207998e3e068596563c74f86b0a173",
+        "tagged WAV recordings, MP4 video",
+        ("tests/data/*",),
+        {"tests/data/truncated-64bit.mp4": _TRUNCATED},
+    ),
+    Source(
+        "pymediainfo", "sdist", "pymediainfo", "7.0.1", "pymediainfo-7.0.1.tar.gz",
+        "0d5df59ecc615e24c56f303b8f651579c6accab7265715e5d429186d7ba21514",
+        "MP4 videos from encoders and cameras",
+        ("tests/data/*",),
+        {"tests/data/dummy.mp4": "a text file named .mp4 on purpose"},
+    ),
+    Source(
+        "soundfile", "sdist", "soundfile", "0.14.0", "soundfile-0.14.0.tar.gz",
+        "ba1c1a2d618bca5c406647c83b89f07cc8810fa506a50622a6993ba130c1de11",
+        "WAV files written by libsndfile",
+        ("tests/*.wav",),
+    ),
+    Source(
+        "piexif", "sdist", "piexif", "1.1.3", "piexif-1.1.3.zip",
+        "83cb35c606bf3a1ea1a8f0a25cb42cf17e24353fd82e87ae3884e74a302a5f1b",
+        "camera JPEGs (Canon, Nikon, Pentax, Ricoh, phones) with EXIF",
+        ("tests/images/*",),
+    ),
+    Source(
+        "pillow-heif", "sdist", "pillow-heif", "1.8.1", "pillow_heif-1.8.1.tar.gz",
+        "521ebffb8a181d56c3904e5a61f20903edee0d9d3275967b8fb345f866215c06",
+        "HEIC from iPhones, Nokia, Xiaomi and a 200 MP camera; PNG test images",
+        ("tests/images/*",),
+        {
+            "tests/images/heif_corrupted/*": "corrupted on purpose",
+            "tests/images/heif_truncated/*": _TRUNCATED,
+            "tests/images/heif_special/*_mismatch_thumbnail.heic": "forged thumbnail metadata",
+            "tests/images/heif_special/broken_thumbnail.heic": "thumbnail broken on purpose",
+            "tests/images/heif_special/invalid_metadata_type.heic": "forged metadata type",
+            "tests/images/heif_special/unsupported_depth_image.heic": "hand-made depth edge case",
+            "tests/images/heif_other/invalid_id.heic": "item ids broken on purpose",
+        },
+    ),
+    Source(
+        "oletools", "sdist", "oletools", "0.60.2", "oletools-0.60.2.zip",
+        "ad452099f4695ffd8855113f453348200d195ee9fa341a09e197d66ee7e0b2c3",
+        "Word 2016, Excel, PowerPoint: clean documents and real DDE, OLE and encryption",
+        (
+            "tests/test-data/msodde/harmless-clean.doc*",
+            "tests/test-data/msodde/RTF-Spec-1.7.rtf",
+            "tests/test-data/msodde/dde-test.docx",
+            "tests/test-data/msodde/dde-test.xlsx",
+            "tests/test-data/oleobj/embedded-simple-2007.docx",
+            "tests/test-data/oleobj/embedded-simple-2007.xlsx",
+            "tests/test-data/oleobj/embedded-simple-2007.pptx",
+            "tests/test-data/oleobj/external_link/sample_with_external_link_to_doc.docx",
+            "tests/test-data/encrypted/encrypted.*",
+        ),
+    ),
+    Source(
+        "mimetype", "deb", "golang-github-gabriel-vasile-mimetype-dev", "1.4.1+dfsg1-2",
+        "golang-github-gabriel-vasile-mimetype-dev_1.4.1+dfsg1-2_all.deb",
+        "80de15cc24494d1a06325a11122b17ee10c3e3cc11bf304b47f07e5aaed08152",
+        "Office documents, a QuickTime movie, an MP4, text in several encodings",
+        ("usr/share/gocode/src/github.com/gabriel-vasile/mimetype/testdata/*",),
+        {
+            "*/testdata/json.*": "a JSON value named .txt, a detector edge case",
+            "*/testdata/not.srt*": "subtitle look-alike made for a detector edge case",
+        },
+    ),
+    Source(
+        "forensics", "deb", "forensics-samples-files", "1.1.4-5",
+        "forensics-samples-files_1.1.4-5_all.deb",
+        "8710c751be1a71a88e343540ea1a5cab1fd349c2bcdf07626a27cfe68689e7c4",
+        "Android and iPhone photos and videos, WhatsApp images, Word and PDF documents",
+        ("usr/share/forensics-samples/*",),
+        {"*/pic1/empty.jpg": "a bare JPEG header with no picture"},
+    ),
+    Source(
+        "pocketsphinx", "deb", "pocketsphinx-testdata", "0.8+5prealpha+1-15",
+        "pocketsphinx-testdata_0.8+5prealpha+1-15_all.deb",
+        "eaeb7a01d54f20b799d1a81ef110ec544b2cb47ea006614078220737a33019f0",
+        "speech recordings",
+        ("usr/share/pocketsphinx/*",),
+    ),
+    Source(
+        "scratch", "deb", "scratch", "1.4.0.6~dfsg1-6.1", "scratch_1.4.0.6~dfsg1-6.1_all.deb",
+        "36c582eb93110f64f06c4e685c41e933ccba2fa68db12f79b10bfe840b21fc10",
+        "recorded sounds, photos and drawings of the Scratch media library",
+        ("usr/share/scratch/Media/*",),
+    ),
+    Source(
+        "sound-icons", "deb", "sound-icons", "0.1-8", "sound-icons_0.1-8_all.deb",
+        "cbb7defa9cab0c86c9151e72c6c8a99a0ed21d244bc4c7cffdde7a0e4d9fa5b3",
+        "short recorded sounds",
+        ("usr/share/sounds/sound-icons/*",),
+    ),
+)  # fmt: skip
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get("ATTACHGUARD_TEST_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "attachguard-test-data"
+
+
+def _run(command: list[str], cwd: Path, what: str) -> None:
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=900, check=False
+        )
+    except (subprocess.TimeoutExpired, FileNotFoundError) as exc:
+        raise CorpusUnavailable(f"cannot download {what}: {exc}") from exc
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise CorpusUnavailable(f"cannot download {what}: {last}")
+
+
+def _pip(source: Source, cache: Path) -> None:
+    # --no-binary names the package only: its build dependencies still come as wheels (pip
+    # prepares an sdist's metadata; building setuptools from source took minutes).
+    _run(
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "--no-binary", source.package, f"{source.package}=={source.version}",
+            "-d", str(cache),
+        ],
+        cache, f"{source.package} {source.version} from PyPI",
+    )  # fmt: skip
+
+
+def _apt(source: Source, cache: Path) -> None:
+    _run(
+        ["apt-get", "download", f"{source.package}={source.version}"],
+        cache, f"{source.package} {source.version} from Debian",
+    )  # fmt: skip
+
+
+_DOWNLOAD: dict[Kind, Callable[[Source, Path], None]] = {"sdist": _pip, "deb": _apt}
+
+
+def _archive(source: Source, cache: Path) -> Path:
+    """The pinned archive in ``cache``, downloaded unless there, checked against its hash."""
+    path = cache / source.archive
+    if not path.is_file():
+        _DOWNLOAD[source.kind](source, cache)
+        if not path.is_file():
+            # apt-get names a file with an epoch "pkg_1%3a2.0"; pip normalises names
+            raise CorpusUnavailable(f"{source.name}: the download is not named {source.archive}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != source.sha256:
+        path.unlink()  # fetched again next time; a changed pinned archive is an error
+        raise ValueError(f"{source.archive}: SHA-256 {digest}, pinned {source.sha256}")
+    return path
+
+
+def _members(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """(path, reader) for each regular file; a .deb's files come from ``dpkg-deb``."""
+    if archive.suffix == ".zip":
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                if not info.is_dir():
+                    yield info.filename, lambda info=info: zf.read(info)  # type: ignore[misc]
+        return
+    with _open_tar(archive) as tf:
+        for member in tf.getmembers():
+            if member.isfile():
+                yield member.name, lambda member=member: _read(tf, member)  # type: ignore[misc]
+
+
+def _open_tar(archive: Path) -> tarfile.TarFile:
+    """An sdist's tar, or the file tree of a .deb (read through ``dpkg-deb``)."""
+    if archive.suffix != ".deb":
+        return tarfile.open(archive)
+    tree = subprocess.run(
+        ["dpkg-deb", "--fsys-tarfile", str(archive)], capture_output=True, check=True
+    ).stdout
+    return tarfile.open(fileobj=io.BytesIO(tree))
+
+
+def _read(tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    handle = tf.extractfile(member)
+    if handle is None:
+        raise tarfile.TarError(f"cannot read {member.name}")
+    return handle.read()
+
+
+def _relative(source: Source, name: str) -> PurePosixPath | None:
+    """The member path below the top folder, or None when it is not one to take."""
+    parts = PurePosixPath(name).parts
+    if source.kind == "deb":
+        parts = parts[1:] if parts and parts[0] == "." else parts
+    else:
+        parts = parts[1:]  # "pkg-1.0/" of an sdist
+    if not parts or ".." in parts or parts[0].startswith("/"):
+        return None
+    rel = PurePosixPath(*parts)
+    if rel.suffix.lower() not in ALLOWED:
+        return None
+    text = rel.as_posix()
+    if not any(fnmatchcase(text, glob) for glob in source.take):
+        return None
+    if any(fnmatchcase(text, glob) for glob in source.leave):
+        return None
+    return rel
+
+
+def _extract(source: Source, archive: Path, target: Path) -> None:
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        staging = Path(tmp) / "files"
+        staging.mkdir()
+        for name, read in _members(archive):
+            rel = _relative(source, name)
+            if rel is None:
+                continue
+            out = staging.joinpath(*rel.parts)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(read())
+        staging.rename(target)  # atomic: a half-extracted tree is never seen as done
+
+
+def _files(source: Source, cache: Path) -> Path:
+    """The folder of ``source``'s chosen files, extracted once."""
+    # the folder is named after the selection too: editing take/leave extracts afresh
+    selection = repr((source.take, sorted(source.leave.items()), sorted(ALLOWED))).encode()
+    tag = hashlib.sha256(selection).hexdigest()[:8]
+    target = cache / "realworld" / f"{source.name}-{source.version}-{tag}"
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        archive = _archive(source, cache)
+        try:
+            _extract(source, archive, target)
+        except (zipfile.BadZipFile, tarfile.TarError, subprocess.CalledProcessError):
+            archive.unlink()  # a broken download: fetch it again next time
+            raise
+    return target
+
+
+def realworld_corpus(sources: tuple[Source, ...] = SOURCES) -> list[CorpusFile]:
+    """Every corpus file, in a stable order; identical files are kept once (the first).
+
+    Raises `CorpusUnavailable` when a registry cannot be reached."""
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    corpus: list[CorpusFile] = []
+    for source in sources:
+        root = _files(source, cache)
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest in seen:
+                continue
+            seen.add(digest)
+            file_id = f"{source.name}/{path.relative_to(root).as_posix()}"
+            corpus.append(CorpusFile(file_id, path, source.name))
+    return corpus
