@@ -379,3 +379,59 @@ def test_archives_nested_in_documents_that_are_not_unpacked_are_flagged(engine, 
     with zipfile.ZipFile(nested_zip, "w") as z:
         z.writestr("a.txt", "hello")
     assert scan(engine, policy, "word/media/a.zip", nested_zip.getvalue(), depth=1) == []
+
+
+# -- the file's own structure over Magika's guess ---------------------------------------------
+
+
+def test_archive_label_without_the_archive_signature_is_not_believed(
+    engine: FileTypeEngine,
+) -> None:
+    # a Windows printer's DEVMODE settings, as Excel stores them in xl/printerSettings/: Magika
+    # has called such a blob "iso" (an ISO 9660 image has "CD001" at 0x8001)
+    devmode = b"HP LaserJet".ljust(64, b"\0") + bytes(range(256)) * 16
+    assert engine.detect(devmode).label != "iso"
+    iso = bytearray(0x9000)
+    iso[0x8001:0x8006] = b"CD001"
+    from attachguard.engines.filetype_structure import structure
+
+    assert structure(bytes(iso), "iso") is None  # the signature is there: the label stands
+    assert structure(devmode, "iso") == "unknown"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-be", "utf-16-le", "utf-32-be", "utf-32-le"])
+def test_text_with_a_byte_order_mark_is_text(
+    engine: FileTypeEngine, policy: Policy, encoding: str
+) -> None:
+    text = "Order 4711: two chairs, one table.\nDelivery on Monday.\n"
+    data = ("\ufeff" + text).encode(encoding)
+    assert engine.detect(data).is_text
+    assert scan(engine, policy, "order.txt", data) == []
+
+
+def test_a_one_line_note_is_text(engine: FileTypeEngine, policy: Policy) -> None:
+    data = b"This is a text file only."
+    assert scan(engine, policy, "note.txt", data) == []
+    # binary bytes under .txt stay a mismatch
+    assert codes(scan(engine, policy, "note.txt", bytes(range(256)))) == {FindingCode.TYPE_MISMATCH}
+
+
+def test_ole_containers_are_named_by_their_streams(engine: FileTypeEngine) -> None:
+    from support.oletools_data import ole_file
+
+    word = ole_file({"WordDocument": b"\0" * 600, "1Table": b"\0" * 600})
+    assert engine.detect(word).label == "doc"
+    other = ole_file({"Contents": b"\0" * 600})
+    assert engine.detect(other).label == "compound"
+
+
+def test_wav_is_read_from_its_riff_header(engine: FileTypeEngine) -> None:
+    import struct
+
+    # WAVE_FORMAT_EXTENSIBLE, 24-bit, 6 channels: Magika has called such files text or BMP
+    fmt = struct.pack(
+        "<HHIIHHHHIH14s", 0xFFFE, 6, 48000, 48000 * 18, 18, 24, 22, 24, 0x3F, 1, b"\0" * 14
+    )
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", 1800)
+    data = b"RIFF" + struct.pack("<I", len(body) + 1800) + body + bytes(1800)
+    assert engine.detect(data).label == "wav"

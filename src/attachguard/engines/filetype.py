@@ -23,12 +23,9 @@ the file's own structure (ISO ftyp brand, OOXML part names, program headers).
 
 from __future__ import annotations
 
-import io
 import json
 import struct
 import threading
-import zipfile
-from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -43,7 +40,7 @@ from attachguard.codes import (
     declare,
 )
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
-from attachguard.formats.ole import OleKind, OleUnreadable, classify_ole
+from attachguard.engines.filetype_structure import for_magika, structure
 from attachguard.report import FileType, Finding
 
 EXTENSION_NOT_ALLOWED = declare(
@@ -144,15 +141,6 @@ NAMES = {
 }
 
 _MACHO = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
-_VIDEO_BRANDS = {b"isom", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4A ", b"mmp4", b"dash", b"f4v "}
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_OOXML_PARTS = {
-    "word/document.xml": "docx",
-    "xl/workbook.xml": "xlsx",
-    "xl/workbook.bin": "xlsb",
-    "ppt/presentation.xml": "pptx",
-}
 
 
 @cache
@@ -193,105 +181,6 @@ def sniff_program(data: bytes) -> str | None:
     return None
 
 
-def _sniff_container(data: bytes) -> str | None:
-    """The label an ISO media (ftyp) or OOXML file's own structure declares."""
-    if data[4:8] == b"ftyp" and len(data) >= 12:
-        brand = data[8:12]
-        if brand in _HEIF_BRANDS:
-            return "heif"
-        if brand == b"qt  ":
-            return "qt"
-        if brand in _VIDEO_BRANDS or brand[:3] in (b"iso", b"3gp", b"3g2"):
-            return "mp4"
-        return None
-    if data[:4] == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-            return None  # the zip engine reports what is wrong with it
-        if "[Content_Types].xml" in names:
-            return next((lbl for part, lbl in _OOXML_PARTS.items() if part in names), None)
-    return None
-
-
-def _media_or_package(data: bytes, label: str) -> str | None:
-    """An ISO media brand or an OOXML package where Magika saw a video, a zip or nothing."""
-    if label not in {"mp4", "qt", "3gp", "heif", "zip", "unknown"}:
-        return None
-    found = _sniff_container(data)
-    media = found in {"mp4", "qt", "heif"}
-    # Magika keeps its own video label unless the brand says HEIF (its blind spot); a zip
-    # stays a zip whatever an ftyp header in front of it claims.
-    if found and (
-        (media and label != "zip" and (found == "heif" or label == "unknown"))
-        or (not media and label in {"zip", "unknown"})
-    ):
-        return found
-    return None
-
-
-# What an OLE compound file is, by its streams (formats.ole), as the label the engines route on.
-_OLE_LABELS = {
-    OleKind.WORD: "doc",
-    OleKind.EXCEL: "xls",
-    OleKind.POWERPOINT: "ppt",
-    OleKind.MSI: "msi",
-    OleKind.OUTLOOK: "outlook",
-    OleKind.ENCRYPTED_PACKAGE: "encrypted_office",
-}
-
-
-def _ole(data: bytes, label: str) -> str | None:
-    """An OLE compound file's real kind, read from its streams (Magika guesses from bytes
-    near the start and calls an MSI with a Word class id "thumbsdb"); an OLE file of no known
-    kind is "compound" (never routed as a Word/Excel/PowerPoint document)."""
-    if data[:8] != _OLE_MAGIC:
-        return None
-    try:
-        kind = classify_ole(data).kind
-    except OleUnreadable:
-        return None  # not readable as OLE: Magika's label stands, the engines say why
-    return _OLE_LABELS.get(kind, "compound")
-
-
-def _wave(data: bytes, label: str) -> str | None:
-    """A RIFF/WAVE file whose header and ``fmt `` chunk parse is a WAV, whatever its sample
-    format (Magika calls WAVE_FORMAT_EXTENSIBLE, 24-bit or multichannel audio text or BMP)."""
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        return None
-    pos = 12
-    while pos + 8 <= min(len(data), 1 << 20):
-        chunk, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
-        if chunk == b"fmt ":
-            return "wav" if size >= 16 and pos + 8 + 16 <= len(data) else None
-        pos += 8 + size + (size & 1)
-    return None
-
-
-def _illustrator(data: bytes, label: str) -> str | None:
-    """Illustrator saves .ai files as PDFs (with its private data inside): Magika's "ai" is a
-    PDF when the file starts as one, and every PDF reader opens it."""
-    return "pdf" if label == "ai" and b"%PDF-" in data[:1024] else None
-
-
-_STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
-    _ole,
-    _wave,
-    _illustrator,
-    _media_or_package,
-)
-
-
-def _structure(data: bytes, label: str) -> str | None:
-    """The label the file's own structure declares, if one of the readers above parses it."""
-    for read in _STRUCTURE:
-        found = read(data, label)
-        if found:
-            return found
-    return None
-
-
 class FileTypeEngine:
     """Magika-based type detection and the extension / content checks (see module docstring)."""
 
@@ -321,12 +210,12 @@ class FileTypeEngine:
         package, an OLE compound file's streams, a RIFF/WAVE header, a PDF named by
         Illustrator): the consumer reads that structure, so it wins; Magika is the second
         opinion for everything else."""
-        result = self._magika().identify_bytes(data)
+        result = self._magika().identify_bytes(for_magika(data))
         label, score = str(result.output.label), float(result.score)
         program = sniff_program(data)
         if program and result.output.group != "executable":
             return _filetype("shell" if program == "shebang" else program, 1.0)
-        found = _structure(data, label)
+        found = structure(data, label)
         return _filetype(found, score) if found else _filetype(label, score)
 
     def scan(self, item: Item, context: Context) -> Result:

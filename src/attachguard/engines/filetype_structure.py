@@ -1,0 +1,196 @@
+"""How a file's own structure names it, where Magika guesses: the readers `FileTypeEngine.detect`
+trusts over Magika's label (an ISO media brand, an OOXML package's parts, an OLE compound file's
+streams, a RIFF/WAVE header, a PDF saved by Illustrator, an archive's signature, plain text).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+
+from attachguard.formats.ole import OleKind, OleUnreadable, classify_ole
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_VIDEO_BRANDS = {b"isom", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4A ", b"mmp4", b"dash", b"f4v "}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OOXML_PARTS = {
+    "word/document.xml": "docx",
+    "xl/workbook.xml": "xlsx",
+    "xl/workbook.bin": "xlsb",
+    "ppt/presentation.xml": "pptx",
+}
+
+
+def _sniff_container(data: bytes) -> str | None:
+    """The label an ISO media (ftyp) or OOXML file's own structure declares."""
+    if data[4:8] == b"ftyp" and len(data) >= 12:
+        brand = data[8:12]
+        if brand in _HEIF_BRANDS:
+            return "heif"
+        if brand == b"qt  ":
+            return "qt"
+        if brand in _VIDEO_BRANDS or brand[:3] in (b"iso", b"3gp", b"3g2"):
+            return "mp4"
+        return None
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            return None  # the zip engine reports what is wrong with it
+        if "[Content_Types].xml" in names:
+            return next((lbl for part, lbl in _OOXML_PARTS.items() if part in names), None)
+    return None
+
+
+def _media_or_package(data: bytes, label: str) -> str | None:
+    """An ISO media brand or an OOXML package where Magika saw a video, a zip or nothing."""
+    if label not in {"mp4", "qt", "3gp", "heif", "zip", "unknown"}:
+        return None
+    found = _sniff_container(data)
+    media = found in {"mp4", "qt", "heif"}
+    # Magika keeps its own video label unless the brand says HEIF (its blind spot); a zip
+    # stays a zip whatever an ftyp header in front of it claims.
+    if found and (
+        (media and label != "zip" and (found == "heif" or label == "unknown"))
+        or (not media and label in {"zip", "unknown"})
+    ):
+        return found
+    return None
+
+
+# What an OLE compound file is, by its streams (formats.ole), as the label the engines route on.
+_OLE_LABELS = {
+    OleKind.WORD: "doc",
+    OleKind.EXCEL: "xls",
+    OleKind.POWERPOINT: "ppt",
+    OleKind.MSI: "msi",
+    OleKind.OUTLOOK: "outlook",
+    OleKind.ENCRYPTED_PACKAGE: "encrypted_office",
+}
+
+
+def _ole(data: bytes, label: str) -> str | None:
+    """An OLE compound file's real kind, read from its streams (Magika guesses from bytes
+    near the start and calls an MSI with a Word class id "thumbsdb"); an OLE file of no known
+    kind is "compound" (never routed as a Word/Excel/PowerPoint document)."""
+    if data[:8] != _OLE_MAGIC:
+        return None
+    try:
+        kind = classify_ole(data).kind
+    except OleUnreadable:
+        return None  # not readable as OLE: Magika's label stands, the engines say why
+    return _OLE_LABELS.get(kind, "compound")
+
+
+def _wave(data: bytes, label: str) -> str | None:
+    """A RIFF/WAVE file whose header and ``fmt `` chunk parse is a WAV, whatever its sample
+    format (Magika calls WAVE_FORMAT_EXTENSIBLE, 24-bit or multichannel audio text or BMP)."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    pos = 12
+    while pos + 8 <= min(len(data), 1 << 20):
+        chunk, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if chunk == b"fmt ":
+            return "wav" if size >= 16 and pos + 8 + 16 <= len(data) else None
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def _illustrator(data: bytes, label: str) -> str | None:
+    """Illustrator saves .ai files as PDFs (with its private data inside): Magika's "ai" is a
+    PDF when the file starts as one, and every PDF reader opens it."""
+    return "pdf" if label == "ai" and b"%PDF-" in data[:1024] else None
+
+
+# Where an archive format's own signature sits: (offset, bytes), any one of them. Magika names
+# some small binary blobs after an archive (a printer's DEVMODE settings inside an .xlsx came
+# out "iso"); an archive label without its signature is not believed.
+_ARCHIVE_MAGIC: dict[str, tuple[tuple[int, bytes], ...]] = {
+    "iso": ((0x8001, b"CD001"), (0x8801, b"CD001"), (0x9001, b"CD001")),
+    "rar": ((0, b"Rar!\x1a\x07"),),
+    "sevenzip": ((0, b"7z\xbc\xaf\x27\x1c"),),
+    "gzip": ((0, b"\x1f\x8b"),),
+    "bzip": ((0, b"BZh"),),
+    "xz": ((0, b"\xfd7zXZ\x00"),),
+    "zst": ((0, b"\x28\xb5\x2f\xfd"),),
+    "cab": ((0, b"MSCF"),),
+    "tar": ((257, b"ustar"),),
+    "ar": ((0, b"!<arch>\n"),),
+    "deb": ((0, b"!<arch>\n"),),
+    "rpm": ((0, b"\xed\xab\xee\xdb"),),
+    "lz4": ((0, b"\x04\x22\x4d\x18"),),
+    "xar": ((0, b"xar!"),),
+    "squashfs": ((0, b"hsqs"), (0, b"sqsh")),
+    "arj": ((0, b"\x60\xea"),),
+    "lha": ((2, b"-lh"), (2, b"-lz")),
+    "ace": ((7, b"**ACE**"),),
+}
+
+
+def _archive_without_signature(data: bytes, label: str) -> str | None:
+    """ "unknown" for an archive label whose format signature is missing (see the table)."""
+    places = _ARCHIVE_MAGIC.get(label)
+    if places is None or any(data[at : at + len(magic)] == magic for at, magic in places):
+        return None
+    return "unknown"
+
+
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+)
+_WIDE_BOMS = tuple(bom for bom, enc in _BOMS if enc.startswith(("utf-16", "utf-32")))
+_CONTROL = frozenset(range(32)) - {9, 10, 12, 13}
+
+
+def _as_text(data: bytes) -> str | None:
+    """``data`` as text when it is text: a byte-order mark's encoding, else UTF-8; None when it
+    does not decode or holds control characters (binary)."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    text = text.removeprefix("\ufeff")
+    return None if any(ord(ch) in _CONTROL for ch in text[:65536]) else text
+
+
+def _plain_text(data: bytes, label: str) -> str | None:
+    """Short or unusual text that Magika cannot place ("unknown" at a low score: a one-line
+    note) is text when every byte decodes as text."""
+    return "txt" if label == "unknown" and data and _as_text(data) is not None else None
+
+
+_STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
+    _ole,
+    _wave,
+    _illustrator,
+    _media_or_package,
+    _archive_without_signature,
+    _plain_text,
+)
+
+
+def structure(data: bytes, label: str) -> str | None:
+    """The label the file's own structure declares, if one of the readers above parses it."""
+    for read in _STRUCTURE:
+        found = read(data, label)
+        if found:
+            return found
+    return None
+
+
+def for_magika(data: bytes) -> bytes:
+    """What Magika is shown: UTF-16/32 text with a byte-order mark re-encoded as UTF-8 (its
+    model reads UTF-8; big-endian UTF-16 text came out "unknown" or a script), else the bytes."""
+    if not data.startswith(
+        tuple(bom for bom, enc in _BOMS if enc.startswith(("utf-16", "utf-32")))
+    ):
+        return data
+    text = _as_text(data)
+    return text.encode("utf-8") if text is not None else data
