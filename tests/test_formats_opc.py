@@ -639,6 +639,9 @@ def test_internal_relationship_with_a_url_target_counts_as_external() -> None:
         ("hyperlink", "mailto:orders@shop.example"),
         ("attachedTemplate", "file:///C:\\Users\\me\\Custom%20Office%20Templates\\Letter.dotx"),
         ("externalLinkPath", "Book2.xlsx"),
+        # "Link to file" pictures on the author's disk (python-docx's and xlrd's real samples)
+        ("image", "file://localhost/Users/scanny/Pictures/monty-truth.png"),
+        ("image", "C:\\Users\\me\\Pictures\\logo.png"),
     ],
 )
 def test_external_relationships_that_stay_allowed(rel_type: str, target: str) -> None:

@@ -518,16 +518,21 @@ def _by_type(package: Package) -> list[OpcProblem]:
     return problems
 
 
+_LOCAL_ALLOWED = frozenset({"attachedtemplate", "image"})
+
+
 def _external(rel: Relationship) -> OpcProblem | None:
     """EXTERNAL_LINK for a relationship that makes Office fetch something from outside the
     file. Hyperlinks need a click and stay allowed, as do mailto: and links beside the
-    document; so does a template on a local drive (Word records one for every document made
-    from a personal template, and a local file is not the sender's)."""
+    document; so do a template or a picture on a local drive: Word records a template for every
+    document made from a personal one, and "Insert picture > Link to file" records the picture's
+    path on the author's disk (real python-docx and xlrd samples); a local file is not the
+    sender's and no request leaves the reader's machine. Network paths and URLs are flagged."""
     if not (rel.external or rel.part is None) or rel.short_type.lower() == "hyperlink":
         return None
     where = target_kind(rel.target)
     short = rel.short_type.lower()
-    if where in ("mail", "relative") or (where == "local" and short == "attachedtemplate"):
+    if where in ("mail", "relative") or (where == "local" and short in _LOCAL_ALLOWED):
         return None
     what = _EXTERNAL_WORDS.get(short, "a relationship to content outside the file")
     place = "a network address" if where == "remote" else "a local path"
