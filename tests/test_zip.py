@@ -1,4 +1,7 @@
-"""ZipEngine: archives and Office packages are built here with zipfile, then bent by hand."""
+"""ZipEngine: archives and Office packages are built here with zipfile, then bent by hand.
+
+The structure checks (AMBIGUOUS and the limits read from the directory) are in
+tests/test_zip_layout.py, the OOXML main-part check in tests/test_zip_package.py."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import io
 import tracemalloc
 import zipfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,20 +23,45 @@ from attachguard.report import FileType
 
 TESTFILES = Path("/usr/share/clamav-testfiles")
 XML = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-TYPES = XML + b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+_CT = "application/vnd.openxmlformats-officedocument."
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+def types(main: str, content_type: str) -> bytes:
+    return (
+        XML
+        + (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/{main}" ContentType="{_CT}{content_type}"/></Types>'
+        ).encode()
+    )
+
+
+def root_rels(main: str) -> bytes:
+    return (
+        XML
+        + (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{_REL}" Target="{main}"/></Relationships>'
+        ).encode()
+    )
+
+
 RELS = (
     XML + b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>'
 )
 DOCX = {
-    "[Content_Types].xml": TYPES,
-    "_rels/.rels": RELS,
+    "[Content_Types].xml": types("word/document.xml", "wordprocessingml.document.main+xml"),
+    "_rels/.rels": root_rels("word/document.xml"),
     "word/document.xml": XML + b"<w:document><w:body><w:p/></w:body></w:document>",
     "word/_rels/document.xml.rels": RELS,
     "docProps/core.xml": XML + b"<cp:coreProperties/>",
 }
 XLSX = {
-    "[Content_Types].xml": TYPES,
-    "_rels/.rels": RELS,
+    "[Content_Types].xml": types("xl/workbook.xml", "spreadsheetml.sheet.main+xml"),
+    "_rels/.rels": root_rels("xl/workbook.xml"),
     "xl/workbook.xml": XML + b"<workbook><sheets><sheet name='S' sheetId='1'/></sheets></workbook>",
     "xl/worksheets/sheet1.xml": XML + b"<worksheet><sheetData/></worksheet>",
 }
@@ -48,8 +77,9 @@ def kind(label: str) -> FileType:
     return FileType(label, "application/zip", "archive")
 
 
-def scan(data: bytes, policy: Policy, label: str = "zip") -> Result:
-    return ZipEngine().scan(Item(f"file.{label}", data, kind(label)), policy.context())
+def scan(data: bytes, policy: Policy, label: str = "zip", depth_left: int = 3) -> Result:
+    context = replace(policy.context(), depth_left=depth_left)
+    return ZipEngine().scan(Item(f"file.{label}", data, kind(label)), context)
 
 
 def codes(result: Result) -> set[FindingCode]:
@@ -68,16 +98,21 @@ def build(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> byte
     return out.getvalue()
 
 
-def patch_directory(data: bytes, name: bytes, **fields: int) -> bytes:
-    """Rewrite fields of ``name``'s central directory entry: crc, compressed, size, flags."""
-    offsets = {"flags": (8, 2), "crc": (16, 4), "compressed": (20, 4), "size": (24, 4)}
+def patch_entry(data: bytes, name: bytes, **fields: int) -> bytes:
+    """Rewrite fields of ``name``'s central directory entry and of its local header alike (a
+    lie both records tell, so that no unzip tool reads it differently): crc, compressed,
+    size, flags."""
+    offsets = {"flags": 8, "crc": 16, "compressed": 20, "size": 24}  # local header: 2 less
+    widths = {"flags": 2, "crc": 4, "compressed": 4, "size": 4}
     at = data.index(b"PK\x01\x02")
     while data[at + 46 : at + 46 + len(name)] != name:
         at = data.index(b"PK\x01\x02", at + 4)
+    local = int.from_bytes(data[at + 42 : at + 46], "little")
     out = bytearray(data)
     for key, value in fields.items():
-        offset, width = offsets[key]
-        out[at + offset : at + offset + width] = value.to_bytes(width, "little")
+        width = widths[key]
+        for start in (at + offsets[key], local + offsets[key] - 2):
+            out[start : start + width] = value.to_bytes(width, "little")
     return bytes(out)
 
 
@@ -139,12 +174,15 @@ def test_every_member_of_a_plain_zip_is_a_child(policy: Policy) -> None:
     assert {c.where: c.data for c in result.children} == {"notes.txt": b"hello", "inner.zip": inner}
 
 
-def test_hostile_member_names_are_only_labels(
+def test_hostile_member_names_are_ambiguous_and_only_labels(
     policy: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     names = ["../../etc/passwd", "/abs/evil.sh", "C:\\Windows\\x.exe", "a/../../b"]
     result = scan(build(dict.fromkeys(names, b"data")), policy)
+    assert codes(result) == {FindingCode.AMBIGUOUS}
+    assert result.findings[0].count == 5  # one name is absolute and uses backslashes
+    # Still unpacked: a policy that allows AMBIGUOUS gets the members scanned, not skipped.
     assert [c.where for c in result.children] == names
     assert list(tmp_path.iterdir()) == []
 
@@ -232,7 +270,7 @@ def test_member_larger_than_declared_is_caught_even_with_a_matching_crc(policy: 
     # A bomb whose directory claims 1,000 bytes (ratio 0.02, well under the budget), with the
     # CRC of those first 1,000 bytes: zipfile alone would stop there and call it fine.
     data = zeros_member(8 << 20)
-    data = patch_directory(data, b"zeros.bin", size=1000, crc=zlib.crc32(bytes(1000)))
+    data = patch_entry(data, b"zeros.bin", size=1000, crc=zlib.crc32(bytes(1000)))
     tracemalloc.start()
     try:
         result = scan(data, policy)
@@ -256,7 +294,7 @@ def test_member_larger_than_declared_is_caught_even_with_a_matching_crc(policy: 
 def test_directory_entry_that_lies(
     policy: Policy, lie: dict[str, int], expected: FindingCode
 ) -> None:
-    data = patch_directory(build({"a.txt": b"hello world" * 100}), b"a.txt", **lie)
+    data = patch_entry(build({"a.txt": b"hello world" * 100}), b"a.txt", **lie)
     result = scan(data, policy)
     assert [(f.code, f.location) for f in result.findings] == [(expected, "a.txt")]
     assert result.children == []
@@ -279,9 +317,91 @@ def test_truncated_or_garbage_zip_is_corrupt(policy: Policy, cut: float) -> None
 
 def test_encrypted_member(policy: Policy) -> None:
     data = build({"secret.txt": b"top secret", "open.txt": b"hello"}, zipfile.ZIP_STORED)
-    data = patch_directory(data, b"secret.txt", flags=0x1)
+    data = patch_entry(data, b"secret.txt", flags=0x1)
     result = scan(data, policy)
     assert [(f.code, f.message, f.location) for f in result.findings] == [
         (FindingCode.ENCRYPTED, "password-protected archive member", "secret.txt")
     ]
     assert [c.where for c in result.children] == ["open.txt"]
+
+
+# -- depth and repeated findings -----------------------------------------------------------------
+
+
+def test_nothing_is_inflated_past_the_depth_limit(policy: Policy) -> None:
+    data = build({"a.zip": build({"x": b"x"}), "b.txt": b"hello" * 100, "c.txt": b"c", "d/": b""})
+    data = patch_entry(data, b"b.txt", crc=1234)  # inflating it would show as CORRUPT
+    result = scan(data, policy, depth_left=0)
+    assert result.children == []
+    [depth] = result.findings
+    assert depth.code == FindingCode.ARCHIVE_DEPTH
+    assert depth.message == "not unpacked: nested more than 3 levels deep"
+    assert (depth.location, depth.more, depth.count) == ("a.zip", ("b.txt", "c.txt"), 3)
+    assert scan(data, policy, depth_left=1).children != []
+
+
+def test_package_past_the_depth_limit_reports_only_what_would_be_children(policy: Policy) -> None:
+    assert scan(build(DOCX), policy, "docx", depth_left=0).findings == []
+    program = b"MZ\x90\x00" + bytes(100)
+    members = {**DOCX, "word/media/image1.png": PNG, "word/settings.xml": program}
+    result = scan(build(members), policy, "docx", depth_left=0)
+    assert [(f.code, f.location, f.more) for f in result.findings] == [
+        (FindingCode.ARCHIVE_DEPTH, "word/media/image1.png", ("word/settings.xml",))
+    ]
+    assert result.children == []
+
+
+def test_repeated_member_findings_are_one_with_a_count(policy: Policy) -> None:
+    names = [f"secret{n}.txt" for n in range(5)]
+    data = build({**dict.fromkeys(names, b"top secret"), "open.txt": b"hello"}, zipfile.ZIP_STORED)
+    for name in names:
+        data = patch_entry(data, name.encode(), flags=0x1)
+    result = scan(data, policy)
+    [encrypted] = result.findings
+    assert (encrypted.code, encrypted.count) == (FindingCode.ENCRYPTED, 5)
+    assert (encrypted.location, encrypted.more) == ("secret0.txt", ("secret1.txt", "secret2.txt"))
+    assert [c.where for c in result.children] == ["open.txt"]
+
+
+def test_ambiguous_zip_is_still_unpacked(policy: Policy) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("invoice.txt", b"first")
+        with pytest.warns(UserWarning, match="Duplicate"):
+            archive.writestr("invoice.txt", b"second")
+    result = scan(out.getvalue(), policy)
+    assert [(f.code, f.label) for f in result.findings] == [
+        (FindingCode.AMBIGUOUS, "duplicate-name")
+    ]
+    assert [c.data for c in result.children] == [b"first", b"second"]
+
+
+def test_zips_inside_declaring_too_much_together(policy: Policy) -> None:
+    inner = build({"records.bin": b"r" * 600})  # each under every limit
+    data = build({f"data{n}.zip": inner for n in range(3)} | {"notes.txt": b"n"})
+    limited = with_limits(policy, max_expanded_bytes=1500)
+    result = scan(data, limited)
+    [over] = result.findings
+    assert over.code == FindingCode.ARCHIVE_EXPANSION
+    total = 3 * (len(inner) + 600) + 1
+    assert over.message == (
+        f"archive and the archives inside it declare {total:,} unpacked bytes, over the 1,500 "
+        "byte limit; not unpacked"
+    )
+    assert result.children == []
+    # At the last level the depth allows, the inner zips are not unpacked: nothing to add up.
+    assert len(scan(data, limited, depth_left=1).children) == 4
+    assert scan(data, with_limits(policy, max_expanded_bytes=3000)).findings == []
+
+
+def test_bombs_of_different_ratios_are_one_finding(policy: Policy) -> None:
+    data = build({"a.bin": bytes(2_000_000), "b.bin": bytes(3_000_000), "c.txt": b"c"})
+    result = scan(data, policy)
+    [ratio] = result.findings
+    assert (ratio.code, ratio.count, ratio.location, ratio.more) == (
+        FindingCode.ARCHIVE_RATIO,
+        2,
+        "a.bin",
+        ("b.bin",),
+    )
+    assert [c.where for c in result.children] == ["c.txt"]
