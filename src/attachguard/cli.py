@@ -64,6 +64,7 @@ class _LazyGroup(click.Group):
     LAZY = {
         "connect": ("attachguard.connect.cli", "connect", "aws"),
         "serve": ("attachguard.service.cli", "serve", "service"),
+        "db": ("attachguard.service.dbcli", "db", "service"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -5,6 +5,11 @@ status = 'IN_PROGRESS'``), so two replicas scanning the same file cannot flip a 
 scan is *claimed* with a lease so a crashed replica's work is taken over once the lease runs out.
 Rows never hold file contents; ``file_name`` is the user's name, shown to the chat's parties and
 never used as a path.
+
+The schema is Alembic's (``service/migrations``): opening a `Database` brings it to this
+release's revision under a lock, or with ``migrate=False`` refuses any other revision.
+``attachments`` below is what the code reads and writes; the migrations must produce exactly it
+(tests/test_service_migrations.py compares them).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +35,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+
+from attachguard.service import migrations
 
 IN_PROGRESS, APPROVED, REJECTED = "IN_PROGRESS", "APPROVED", "REJECTED"
 
@@ -120,13 +128,51 @@ def engine_for(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-class Database:
-    """The metadata store. Thread-safe (one SQLAlchemy engine, a connection per call)."""
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
-    def __init__(self, url: str) -> None:
+
+def schema_status(url: str) -> migrations.Status:
+    """Where ``url``'s schema stands. Writes nothing: a SQLite file that does not exist yet is an
+    empty database, and is not created."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        return migrations.Status((), migrations.scripts().get_current_head() or "")
+    engine = engine_for(url)
+    try:
+        return migrations.read_status(engine)
+    finally:
+        engine.dispose()
+
+
+def check_schema(url: str, *, migrate: bool) -> None:
+    """`migrations.SchemaError` (one line) when a service must not start on ``url``: its schema
+    is newer than this release, or — with ``migrate=False`` — is not this release's."""
+    migrations.refuse(schema_status(url), behind_ok=migrate)
+
+
+class Database:
+    """The metadata store. Thread-safe (one SQLAlchemy engine, a connection per call).
+
+    Opening it migrates the schema to this release's revision (under a lock: replicas may start
+    together); with ``migrate=False`` it changes nothing and raises `migrations.SchemaError` unless
+    the schema already is this release's."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.engine = engine_for(url)
         self.kind = self.engine.dialect.name
-        metadata.create_all(self.engine)
+        try:
+            if migrate:
+                migrations.upgrade(self.engine)
+            else:
+                migrations.refuse(migrations.read_status(self.engine), behind_ok=False)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
