@@ -50,11 +50,6 @@ FAILS_TODAY = frozenset(
         "pdf-duplicate-second-hostile", "pdf-duplicate-first-hostile",
         "pdf-object-stream-unlisted", "pdf-program-between-revisions",
         "pdf-text-quotes-pdf-syntax",
-        # data inside images, videos and audio
-        "png-zip-after-junk-before-end", "jpeg-zip-in-comment", "png-zip-in-private-chunk",
-        "jpeg-com-program", "jpeg-app9-html", "jpeg-com-script", "mp4-free-box-program",
-        "mov-skip-box-zip", "mp4-unknown-box-html", "wav-lying-size-program",
-        "wav-chunk-program",
         # bombs and disguises
         "xlsx-default-password",
     }

@@ -28,7 +28,7 @@ ROUTES_BEFORE = {
     "pptx": ("office", "zip"),
     "xlsb": ("office", "zip"),
     "odt": ("zip",),
-    "zip": ("zip",),
+    "zip": ("zip", "polyglot"),  # a picture or video that Magika calls a zip is walked as one
     "rtf": ("rtf",),
     "jpeg": ("image", "polyglot", "moderation"),
     "png": ("image", "polyglot", "moderation"),

@@ -1,29 +1,43 @@
-"""Polyglot engine: data hidden after the end of an image, a PDF, a video or a WAV, or a ZIP
-inside one.
+"""Polyglot engine: data hidden inside or after an image, a PDF, a video or a WAV.
 
 A file that is two things at once (a picture that is also a ZIP, a PDF with a program after its
-end) passes a check that only looks at the front. This engine finds where the format really ends
-by walking its structure (JPEG segments and entropy-coded scans, so an EXIF thumbnail's own end
-marker is skipped; PNG chunks to IEND; GIF blocks to the trailer; the last ``%%EOF`` of a PDF;
-the chain of top-level boxes of MP4, QuickTime and HEIC; the size a WAV's RIFF header declares),
-and reports POLYGLOT for anything after it, naming what it looks like ("ZIP archive hidden after
-the end of the JPEG image"), with its offset. It also finds a ZIP whose central directory sits
-inside the file (the classic "ZIP in an image comment" trick), "%PDF-" inside an image's header,
-and anything before "%PDF-" in a PDF.
+end) passes a check that only looks at the front. This engine walks the format's structure as
+its reader does (JPEG segments and entropy-coded scans, so an EXIF thumbnail's own end marker is
+skipped; PNG chunks to IEND; GIF blocks to the trailer; the last ``%%EOF`` of a PDF; the chain
+of top-level boxes of MP4, QuickTime and HEIC; the chunks of a WAV, whatever sizes its headers
+claim: formats/jpeg, png, gif, bmff, riff) and reports POLYGLOT, naming what it found and where
+with its offset, for:
 
-Not reported: padding (NUL, 0xFF, whitespace) of any length, which carries no file; and what
+- anything after the end ("ZIP archive hidden after the end of the JPEG image");
+- a program, an archive, a PDF, a script or HTML (formats/payloads) in any part a reader skips:
+  every JPEG segment (comments, APPn metadata) and the stray bytes between segments, every PNG
+  chunk but the picture data (text inflated), every GIF extension, every box of a media file
+  but its media data, every WAV chunk but its audio ("Windows program hidden in the comment
+  segment of the JPEG image"). Media data whose size is a placeholder or runs past the end of
+  the file is searched too: its size says nothing about what follows the media;
+- a ZIP anywhere in an image (zipscan's ``find_embedded_zip``: end records and local entries),
+  in a searched part of a media file, or whose end record lies in a video's or PDF's last
+  64 KiB; "%PDF-" in an image's first KiB; anything before "%PDF-" in a PDF.
+
+Not reported: padding (NUL, 0xFF, whitespace) of any length, which carries no file, nor up to
+``_SHORT_TAIL`` bytes after it that look like nothing (Word pads thumbnails to four bytes); the
+thumbnails, ICC profiles, XMP and other pictures that metadata legitimately holds; and what
 phone cameras legitimately append to a JPEG: extra JPEG images (Ultra HDR gain maps, multi-picture
 files) and a motion-photo MP4, when the main image's metadata declares them (MPF or the XMP
 container), and a well-formed Samsung "SEFT" trailer. Those parts are handed back as children,
 so the other engines still scan them. A structure too broken to walk is the image engine's
-business (CORRUPT); this engine then only runs the ZIP check.
+business (CORRUPT); this engine then only runs the ZIP check. Compressed PNG text that expands
+past 8 MiB (``polyglot_layouts.TEXT_LIMIT``) is ARCHIVE_EXPANSION. A file Magika calls "zip"
+is walked as the image or media it starts as.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
-from attachguard.codes import Action, declare
+from attachguard.codes import ARCHIVE_EXPANSION, Action, declare
+from attachguard.engines import polyglot_layouts as _pl
 from attachguard.engines.base import (
     Child,
     Context,
@@ -33,6 +47,8 @@ from attachguard.engines.base import (
     Result,
     finding,
 )
+from attachguard.engines.polyglot_layouts import Layout
+from attachguard.formats import bmff, jpeg
 
 POLYGLOT = declare(
     "POLYGLOT",
@@ -59,6 +75,15 @@ _SIGNATURES = (
     (b"<?php", "PHP script"),
 )
 _MARKUP = (b"<html", b"<script", b"<svg", b"<!doctype", b"<?xml", b"<body", b"<iframe")
+_GENERIC = frozenset({"zip"})  # labels under which an image or a video may hide (see _format)
+_STARTS = (
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"%PDF-", "pdf"),
+)
+_SHORT_TAIL = 16  # bytes after the end too few to hold a file (see _harmless_tail)
 _WHAT = {
     "jpeg": "JPEG image",
     "png": "PNG image",
@@ -72,148 +97,15 @@ _WHAT = {
 }
 
 
-def jpeg_end(  # noqa: C901  (rewritten with segment checks, issue 8)
-    data: bytes, start: int = 0, stop: int | None = None
-) -> int | None:
-    """Offset just past the End Of Image marker of the JPEG at ``start`` (looking no further than
-    ``stop``), walking segments, so markers inside EXIF thumbnails and other metadata are
-    skipped; None if it never ends."""
-    n, pos = len(data) if stop is None else stop, start + 2
-    if data[start : start + 2] != b"\xff\xd8":
-        return None
-    while pos < n:
-        if data[pos] != 0xFF:  # stray bytes between segments: resynchronise as decoders do
-            pos = data.find(b"\xff", pos, n)
-            if pos < 0:
-                return None
-        while pos < n and data[pos] == 0xFF:
-            pos += 1
-        if pos >= n:
-            return None
-        marker = data[pos]
-        pos += 1
-        if marker == 0xD9:
-            return pos
-        if marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD8:
-            continue
-        if pos + 2 > n:
-            return None
-        pos += int.from_bytes(data[pos : pos + 2], "big")
-        if marker == 0xDA:  # scan data runs to the next marker that is not a restart or 0xFF00
-            while True:
-                pos = data.find(b"\xff", pos, n)
-                if pos < 0 or pos + 1 >= n:
-                    return None
-                following = data[pos + 1]
-                if following == 0 or 0xD0 <= following <= 0xD7 or following == 0xFF:
-                    pos += 1
-                    continue
-                break
-    return None
-
-
-def jpeg_metadata(data: bytes) -> bytes:
-    """The JPEG's segments before its first scan (EXIF, XMP, MPF...), walked by length so that
-    a scan marker inside an EXIF thumbnail does not cut them short."""
-    pos = 2
-    while pos + 4 <= len(data) and data[pos] == 0xFF and data[pos + 1] not in (0xDA, 0xD9):
-        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-    return data[:pos]
-
-
-def png_end(data: bytes) -> int | None:
-    """Offset just past the IEND chunk, following chunk lengths; None if truncated."""
-    pos, n = 8, len(data)
-    while pos + 8 <= n:
-        (length,) = struct.unpack_from(">I", data, pos)
-        kind = data[pos + 4 : pos + 8]
-        pos += 12 + length
-        if kind == b"IEND":
-            return pos if pos <= n else None
-    return None
-
-
-def gif_end(data: bytes) -> int | None:
-    """Offset just past the GIF trailer (0x3B), walking blocks and sub-blocks; None if broken."""
-    n = len(data)
-    if n < 13:
-        return None
-    flags = data[10]
-    pos = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
-    while pos < n:
-        kind = data[pos]
-        if kind == 0x3B:
-            return pos + 1
-        if kind == 0x21:  # extension: label, then sub-blocks
-            pos += 2
-        elif kind == 0x2C:  # image: descriptor, local colour table, LZW code size, sub-blocks
-            if pos + 10 > n:
-                return None
-            local = data[pos + 9]
-            pos += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0) + 1
-        else:
-            return None
-        while pos < n and data[pos]:
-            pos += data[pos] + 1
-        pos += 1
-    return None
-
-
 def pdf_end(data: bytes) -> int | None:
     """Offset just past the last ``%%EOF`` (None when there is none)."""
     at = data.rfind(b"%%EOF")
     return None if at < 0 else at + 5
 
 
-def bmff_end(data: bytes, start: int, stop: int) -> int | None:
-    """End of the ISO media file (MP4) at ``start``: where its chain of top-level boxes ends."""
-    n, pos = stop, start
-    if data[start + 4 : start + 8] != b"ftyp":
-        return None
-    while pos + 8 <= n:
-        size = int.from_bytes(data[pos : pos + 4], "big")
-        if not data[pos + 4 : pos + 8].isalnum():  # not a box type: the media ended before
-            return pos if pos > start else None
-        if size == 1 and pos + 16 <= n:
-            size = int.from_bytes(data[pos + 8 : pos + 16], "big")
-        elif size == 0:
-            return n
-        if size < 8 or pos + size > n or not data[pos + 4 : pos + 8].isalnum():
-            return pos if pos > start else None
-        pos += size
-    return pos
-
-
-def samsung_trailer(data: bytes) -> tuple[int, list[tuple[int, int]]] | None:
-    """Start of a Samsung SEF trailer and its blocks (offset, size), as ExifTool reads it."""
-    if not data.endswith(b"SEFT") or len(data) < 20:
-        return None
-    (length,) = struct.unpack_from("<I", data, len(data) - 8)
-    directory = len(data) - 8 - length
-    if length < 12 or directory < 0 or data[directory : directory + 4] != b"SEFH":
-        return None
-    (count,) = struct.unpack_from("<I", data, directory + 8)
-    if 12 + 12 * count > length:
-        return None
-    blocks = []
-    for i in range(count):
-        back, size = struct.unpack_from("<II", data, directory + 16 + 12 * i)
-        if back > directory or size > back or size < 8:
-            return None
-        blocks.append((directory - back, size))
-    start = min((offset for offset, _ in blocks), default=directory)
-    cursor = start
-    for offset, size in sorted(blocks):  # the blocks must fill the trailer: no room to hide
-        if offset + size > directory or data[cursor:offset].strip(_PADDING):
-            return None
-        cursor = max(cursor, offset + size)
-    if cursor > directory or data[cursor:directory].strip(_PADDING):
-        return None
-    return start, blocks
-
-
-def describe(blob: bytes) -> str:
-    """What a run of bytes looks like, in words (never its content)."""
+def _recognised(blob: bytes) -> str | None:
+    """What a run of bytes is, in words, when it starts like a known file or holds an archive
+    in its first MiB; None for unrecognisable data."""
     for magic, what in _SIGNATURES:
         if blob.startswith(magic):
             return what
@@ -224,7 +116,12 @@ def describe(blob: bytes) -> str:
     for magic, what in _SIGNATURES[:3]:
         if magic in blob[: 1 << 20]:
             return what
-    return f"{len(blob):,} bytes of data"
+    return None
+
+
+def describe(blob: bytes) -> str:
+    """What a run of bytes looks like, in words (never its content)."""
+    return _recognised(blob) or f"{len(blob):,} bytes of data"
 
 
 def zip_inside(data: bytes) -> int | None:
@@ -254,29 +151,52 @@ def _skip_padding(data: bytes, pos: int) -> int:
     return after
 
 
-def riff_end(data: bytes) -> int | None:
-    """End of a RIFF file (WAV): the size its header declares (chunks are padded to even)."""
-    if data[:4] != b"RIFF" or len(data) < 12:
-        return None
-    size = int.from_bytes(data[4:8], "little") + 8
-    return min(size + (size & 1), len(data)) if size > 12 else None
+def _harmless_tail(data: bytes, pos: int) -> bool:
+    """Whether the data after the end, from ``pos`` (padding skipped), is too short to carry a
+    file and looks like none: Word pads docProps/thumbnail.jpeg to a multiple of four bytes
+    with 1 to 3 leftover bytes (25 of 47 python-docx test documents), Ghostscript repeats the
+    End Of Image marker (2 bytes). No program, archive or page fits in ``_SHORT_TAIL`` bytes;
+    a short script or tag does, and ``_recognised`` names those."""
+    return len(data) - pos <= _SHORT_TAIL and _recognised(data[pos:]) is None
 
 
-def _media_end(data: bytes) -> int | None:
-    return bmff_end(data, 0, len(data))
+def _format(label: str, data: bytes) -> str:
+    """The format to walk: the detected label, or for a label that says nothing about images
+    (Magika calls a picture with a large appended archive "zip"), the format the content
+    starts with."""
+    if label not in _GENERIC:
+        return label
+    for magic, found in _STARTS:
+        if data.startswith(magic):
+            return found
+    if data[8:12] == b"WAVE" and data[:4] in (b"RIFF", b"RF64", b"BW64"):
+        return "wav"
+    return "mp4" if data[4:8] == b"ftyp" else label
 
 
-_ENDS = {
-    "jpeg": jpeg_end,
-    "png": png_end,
-    "gif": gif_end,
-    "pdf": pdf_end,
-    "heif": _media_end,
-    "mp4": _media_end,
-    "qt": _media_end,
-    "3gp": _media_end,
-    "wav": riff_end,
+def _ends_only(end: Callable[[bytes], int | None]) -> Callable[[bytes], Layout]:
+    return lambda data: Layout(end(data))
+
+
+_LAYOUTS: dict[str, Callable[[bytes], Layout]] = {
+    "jpeg": _pl.jpeg_layout,
+    "png": _pl.png_layout,
+    "gif": _pl.gif_layout,
+    "pdf": _ends_only(pdf_end),
+    "heif": _pl.bmff_layout,
+    "mp4": _pl.bmff_layout,
+    "qt": _pl.bmff_layout,
+    "3gp": _pl.bmff_layout,
+    "wav": _pl.riff_layout,
 }
+
+
+def _zip_at_end(data: bytes, what: str, found: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """A ZIP whose end record lies in the last 64 KiB (what unzip opens), unless found already."""
+    at = zip_inside(data)
+    if at is None or any(offset == at for _, offset in found):
+        return []
+    return [(f"ZIP archive hidden inside the {what}", at)]
 
 
 class PolyglotEngine:
@@ -291,7 +211,7 @@ class PolyglotEngine:
         return "attachguard polyglot 1"
 
     def scan(self, item: Item, context: Context) -> Result:
-        data, label = item.data, item.type.label
+        data, label = item.data, _format(item.type.label, item.data)
         what = _WHAT.get(label)
         if what is None:
             return Result()
@@ -303,27 +223,45 @@ class PolyglotEngine:
                 found.append((f"{describe(data[:begin])} hidden before the start of the PDF", 0))
         elif (at := data.find(b"%PDF-", 0, 1024)) >= 0:
             found.append((f"PDF document hidden inside the {what}", at))
-        end = _ENDS[label](data)
-        pos = len(data) if end is None else _skip_padding(data, end)
-        if label == "jpeg" and end is not None and pos < len(data):
-            pos = self._camera_extras(data, end, pos, children)
-        if pos < len(data):
-            found.append((f"{describe(data[pos:])} hidden after the end of the {what}", pos))
-        elif (zip_at := zip_inside(data)) is not None:
-            found.append((f"ZIP archive hidden inside the {what}", zip_at))
+        layout = _LAYOUTS[label](data)
+        reported = {offset for _, offset in found}
+        found += [
+            hit for hit in self._walked(data, label, layout, children) if hit[1] not in reported
+        ]
         findings = [
             finding(self.name, POLYGLOT, message, location=f"offset {offset}")
             for message, offset in found
         ]
+        findings += [
+            finding(self.name, code, message, location=f"offset {offset}")
+            for code, message, offset in layout.notes
+        ]
         return Result(findings, children)
+
+    def _walked(
+        self, data: bytes, label: str, layout: Layout, children: list[Child]
+    ) -> list[tuple[str, int]]:
+        """What the walk of the format shows: data after its end (reported whole, past what
+        cameras declare), payloads in its parts, ZIP archives inside it."""
+        what, end = _WHAT[label], layout.end
+        pos = len(data) if end is None else _skip_padding(data, end)
+        if label == "jpeg" and end is not None and pos < len(data):
+            pos = self._camera_extras(data, end, pos, children)
+        found = _pl.hidden_inside(data, layout, what, len(data) if end is None else end)
+        if pos < len(data) and not _harmless_tail(data, pos):
+            found.insert(0, (f"{describe(data[pos:])} hidden after the end of the {what}", pos))
+        elif not layout.whole:
+            found += _zip_at_end(data, what, found)
+        return found
 
     def _camera_extras(self, data: bytes, end: int, pos: int, children: list[Child]) -> int:
         """Past what cameras append after the main image (see module doc); returns where the
         unexplained data starts (``len(data)`` when everything is accounted for)."""
         n = len(data)
-        header = jpeg_metadata(data)
+        walked = jpeg.walk(data)
+        header = data[: walked.header_end if walked else 0]
         declared = any(tag in header for tag in _DECLARES_MORE)
-        samsung = samsung_trailer(data)
+        samsung = jpeg.samsung_trailer(data)
         if samsung and samsung[0] < end:  # a trailer reaching back into the image is forged
             samsung = None
         while pos < n:
@@ -338,9 +276,9 @@ class PolyglotEngine:
             stop = samsung[0] if samsung else n
             part_end = None
             if declared and data[pos : pos + 3] == b"\xff\xd8\xff":
-                part_end, kind = jpeg_end(data, pos, stop), "extra image"
+                part_end, kind = jpeg.jpeg_end(data, pos, stop), "extra image"
             elif declared and data[pos + 4 : pos + 8] == b"ftyp":
-                part_end, kind = bmff_end(data, pos, stop), "motion-photo video"
+                part_end, kind = bmff.bmff_end(data, pos, stop), "motion-photo video"
             if part_end is None:
                 return pos
             children.append(Child(f"{kind} at offset {pos}", data[pos:part_end]))
@@ -350,9 +288,10 @@ class PolyglotEngine:
 
 ENGINE = EngineSpec(
     name="polyglot",
-    summary="data hidden after the end of an image, a PDF or a media file",
-    types=("pdf", "jpeg", "png", "gif", "heif", "mp4", "qt", "3gp", "wav"),
-    codes=(POLYGLOT,),
+    summary="data hidden inside or after an image, a PDF or a media file",
+    # "zip": Magika's label for a picture with a large archive appended (see _format)
+    types=("pdf", "jpeg", "png", "gif", "heif", "mp4", "qt", "3gp", "wav", "zip"),
+    codes=(POLYGLOT, ARCHIVE_EXPANSION),
     build=lambda options, resources: PolyglotEngine(),
     options=Options,
     order=40,

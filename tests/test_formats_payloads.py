@@ -1,0 +1,133 @@
+"""formats.payloads: programs, archives, documents, scripts and markup inside metadata bytes."""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from attachguard.formats.payloads import Payload, Region, find_payload, find_payloads
+
+CLAM_EXE = Path("/usr/share/clamav-testfiles/clam.exe")
+
+
+def pe() -> bytes:
+    """A DOS header pointing at a PE signature: every reader takes it for a Windows program."""
+    dos = bytearray(64)
+    dos[:2] = b"MZ"
+    struct.pack_into("<I", dos, 0x3C, 64)
+    return bytes(dos) + b"PE\0\0" + bytes(20)
+
+
+def zip_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("payload.txt", "hidden " * 40)
+    return out.getvalue()
+
+
+PREFIX = b"Exif\0\0II*\0" + bytes(50)  # a metadata identifier, then anything
+
+
+@pytest.mark.parametrize(
+    ("payload", "what"),
+    [
+        (pe(), "Windows program"),
+        (b"\x7fELF\x02\x01\x01" + bytes(60), "Linux program"),
+        (b"Rar!\x1a\x07\x01\x00", "RAR archive"),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04", "7-Zip archive"),
+        (b"MSCF\0\0\0\0" + bytes(30), "cabinet archive"),
+        (b"%PDF-1.7\n1 0 obj", "PDF document"),
+        (b"<html><body>hi", "HTML or script markup"),
+        (b"<SCRIPT src=x>", "HTML or script markup"),
+        (b"<iframe/src=x>", "HTML or script markup"),
+        (b"<!DOCTYPE html>", "HTML or script markup"),
+        (b"<?php system($_GET[1]); ?>", "HTML or script markup"),
+    ],
+)
+def test_payloads_are_found_anywhere(payload: bytes, what: str) -> None:
+    data = PREFIX + payload + b"rest"
+    assert find_payload(data) == Payload(len(PREFIX), what)
+    assert find_payload(data, len(PREFIX) + 1) is None or what == "HTML or script markup"
+
+
+@pytest.mark.skipif(not CLAM_EXE.exists(), reason="clamav-testfiles not installed")
+def test_a_real_program() -> None:
+    assert find_payload(PREFIX + CLAM_EXE.read_bytes()) == Payload(len(PREFIX), "Windows program")
+
+
+def test_look_alikes_are_not_payloads() -> None:
+    xmp = (
+        b'http://ns.adobe.com/xap/1.0/\0<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description photoshop:Headline='
+        b'"My &lt;html&gt; page"/></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+    for benign in (
+        xmp,
+        b"MZ" + bytes(200),  # no PE header where e_lfanew points
+        b"\x7fELF\x09\x09",  # no valid class
+        b"%PDF-x",
+        b"<htmlfoo>",
+        b"a #!/bin/sh in the middle",
+        b"\xff\xd8\xff\xe0 a thumbnail \x89PNG\r\n\x1a\n GIF89a",
+        b"<svg onload=alert(1)>",  # an SVG tag inside metadata is rendered by nothing
+    ):
+        assert find_payload(benign) is None, benign
+
+
+def test_a_script_only_at_the_start() -> None:
+    assert find_payload(b"#!/bin/sh\nid\n") == Payload(0, "script")
+    assert find_payload(b"x#!/bin/sh\nid\n") is None
+    assert find_payload(b"note #! /usr/bin/env python", 5) == Payload(5, "script")
+
+
+def test_random_bytes_hold_nothing() -> None:
+    data = random.Random(5).randbytes(4 << 20)
+    assert find_payload(data) is None
+
+
+def test_a_flood_of_fake_program_headers_is_reported_not_looped_over() -> None:
+    data = (b"MZ" + bytes(62)) * 100_000  # e_lfanew 0: never a PE, 100,000 candidates
+    started = time.perf_counter()
+    found = find_payload(data)
+    assert found is not None and found.what.startswith("possible Windows program")
+    assert time.perf_counter() - started < 10
+    assert find_payload((b"MZ" + bytes(62)) * 100) is None
+
+
+def test_find_payloads_names_the_region() -> None:
+    first, second = b"A" * 100 + pe() + b"B" * 100, b"C" * 8 + b"<script>x</script>"
+    data = b"A" * 100 + first + b"\xff\xfe\x00\x20" + second  # as two JPEG segments
+    regions = [
+        Region(0, 100),
+        Region(100, 100 + len(first)),
+        Region(len(data) - len(second), len(data)),
+    ]
+    hits = find_payloads(data, regions)
+    script = len(data) - len(second) + 8
+    assert hits == {1: Payload(200, "Windows program"), 2: Payload(script, "HTML or script markup")}
+    assert find_payloads(data, regions, limit=1) == {1: Payload(200, "Windows program")}
+
+
+def test_find_payloads_zips_and_decoded_content() -> None:
+    archive = zip_bytes()
+    data = b"head" + archive + b"tail"
+    assert find_payloads(data, [Region(4, 4 + len(archive))]) == {}
+    assert find_payloads(data, [Region(4, 4 + len(archive))], zips=True) == {
+        0: Payload(4, "ZIP archive")
+    }
+    decoded = [Region(50, 60, b"plain text"), Region(70, 80, b"x" + pe())]
+    assert find_payloads(data, decoded) == {1: Payload(70, "Windows program")}
+
+
+def test_many_tiny_regions_cost_one_search() -> None:
+    data = bytes(800_000)
+    regions = [Region(i, i + 2) for i in range(0, len(data), 4)]  # 200,000 two-byte regions
+    started = time.perf_counter()
+    assert find_payloads(data, regions) == {}
+    assert time.perf_counter() - started < 20  # a loose bound: about 2 s on a loaded machine
