@@ -31,7 +31,7 @@ from attachguard.clamav.signatures import (
     build_test_database,
 )
 from attachguard.codes import FindingCode
-from attachguard.engines.base import Item, Result
+from attachguard.engines.base import Context, Item, Result
 from attachguard.engines.clamav import ClamAVEngine, describe_version
 from attachguard.pipeline import Scanner
 from attachguard.policy import Policy
@@ -306,7 +306,7 @@ class _NoFiletype:
     def version(self) -> str:
         return "none"
 
-    def scan(self, item: Item, policy: Policy) -> Result:
+    def scan(self, item: Item, context: Context) -> Result:
         return Result()
 
 

@@ -7,6 +7,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageFile
@@ -54,14 +55,14 @@ def png_header(width: int, height: int) -> bytes:
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "HEIF"])
-def test_clean_images_decode_with_facts(policy, fmt):
+def test_clean_images_decode_with_facts(policy: Policy, fmt: str) -> None:
     result = scan(policy, LABELS[fmt], encode(fmt))
     assert result.findings == []
     assert result.facts == {"width": 96, "height": 64, "format": fmt}
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "HEIF"])
-def test_truncated_image_is_corrupt(policy, fmt):
+def test_truncated_image_is_corrupt(policy: Policy, fmt: str) -> None:
     data = encode(fmt, (200, 150))
     result = scan(policy, LABELS[fmt], data[: len(data) * 6 // 10])
     assert [(f.code, f.message) for f in result.findings] == [
@@ -69,26 +70,26 @@ def test_truncated_image_is_corrupt(policy, fmt):
     ]
 
 
-def test_jpeg_missing_only_its_end_marker_is_corrupt(policy):
+def test_jpeg_missing_only_its_end_marker_is_corrupt(policy: Policy) -> None:
     # Pillow's default (LOAD_TRUNCATED_IMAGES off) refuses even this: fail closed.
     assert [f.code for f in scan(policy, "jpeg", encode("JPEG")[:-2]).findings] == [
         FindingCode.CORRUPT
     ]
 
 
-def test_garbage_is_corrupt(policy):
+def test_garbage_is_corrupt(policy: Policy) -> None:
     result = scan(policy, "png", b"\x89PNG\r\n\x1a\n" + b"not really a png" * 10)
     assert [f.code for f in result.findings] == [FindingCode.CORRUPT]
 
 
-def test_header_claiming_ten_billion_pixels_is_a_bomb(policy):
+def test_header_claiming_ten_billion_pixels_is_a_bomb(policy: Policy) -> None:
     data = png_header(100_000, 100_000)  # 30 GB if decoded; Pillow itself refuses to open it
     assert len(data) < 100
     result = scan(policy, "png", data)
     assert [f.code for f in result.findings] == [FindingCode.IMAGE_BOMB]
 
 
-def test_image_over_the_policy_limit_is_a_bomb_before_decoding(policy):
+def test_image_over_the_policy_limit_is_a_bomb_before_decoding(policy: Policy) -> None:
     # 56 million pixels: under Pillow's own limit, over the policy's 50 million. The pixel data
     # behind the header is bogus, so only a size check from the header can give this answer.
     result = scan(policy, "png", png_header(8000, 7000))
@@ -98,7 +99,7 @@ def test_image_over_the_policy_limit_is_a_bomb_before_decoding(policy):
     assert result.facts["width"] == 8000
 
 
-def test_limit_comes_from_the_policy(policy):
+def test_limit_comes_from_the_policy(policy: Policy) -> None:
     strict = policy.model_copy(update={"limits": Limits(max_image_pixels=1000)})
     assert [f.code for f in scan(strict, "jpeg", encode("JPEG")).findings] == [
         FindingCode.IMAGE_BOMB
@@ -106,7 +107,9 @@ def test_limit_comes_from_the_policy(policy):
     assert Image.MAX_IMAGE_PIXELS != 1000  # the process-wide Pillow limit is left alone
 
 
-def test_truncated_images_setting_is_left_off_and_enforced(policy, monkeypatch):
+def test_truncated_images_setting_is_left_off_and_enforced(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scan(policy, "jpeg", encode("JPEG"))
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
@@ -114,11 +117,11 @@ def test_truncated_images_setting_is_left_off_and_enforced(policy, monkeypatch):
         scan(policy, "jpeg", encode("JPEG"))
 
 
-def test_version():
+def test_version() -> None:
     assert ImageEngine().version().startswith("Pillow ")
 
 
-def test_engine_registers_heif_support_itself(tmp_path):
+def test_engine_registers_heif_support_itself(tmp_path: Path) -> None:
     # In a fresh interpreter nothing has registered pillow-heif: the engine must do it.
     path = tmp_path / "photo.heic"
     path.write_bytes(encode("HEIF"))

@@ -7,16 +7,23 @@ import io
 import time
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pillow_heif
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY, Stubber  # type: ignore[import-untyped]
 from PIL import Image
 
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Item
 from attachguard.engines.moderation import ModerationEngine, ModerationOptions
-from attachguard.moderation import Detection, Picture, StoredBytes, imaging
+from attachguard.moderation import (
+    Detection,
+    ImageTooLarge,
+    ImageUnreadable,
+    Picture,
+    StoredBytes,
+    imaging,
+)
 from attachguard.moderation.rekognition import RekognitionBackend
 from attachguard.moderation.taxonomy import CATEGORIES, SEP, TAXONOMY, Label, governing_rule
 from attachguard.policy import Policy, PolicyError, load_policy, parse_policy
@@ -181,9 +188,9 @@ def test_confidence_threshold_of_the_governing_rule(policy: Policy) -> None:
 def test_undecodable_and_oversized_images_are_not_passed(policy: Policy) -> None:
     engine = ModerationEngine(FakeBackend(PILLS))
     # the fake never decodes; a real backend does, through imaging
-    with pytest.raises(imaging.ImageUnreadable):
+    with pytest.raises(ImageUnreadable):
         imaging.to_jpeg(b"\xff\xd8\xff\xe0 not really a jpeg", 10**6)
-    with pytest.raises(imaging.ImageTooLarge):
+    with pytest.raises(ImageTooLarge):
         imaging.to_jpeg(picture((400, 400)), 1000)
     rek = ModerationEngine(RekognitionBackend(client=object()))
     bad = rek.scan(Item("x.jpg", b"\xff\xd8\xff\xe0 broken", JPEG), policy.context()).findings

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from oletools import rtfobj
 
-from attachguard.codes import FindingCode
+from attachguard.codes import Code, FindingCode
 from attachguard.engines.base import Child, Item, Result
 from attachguard.engines.rtf import RtfEngine, _Parser
 from attachguard.policy import Limits, Policy
@@ -27,7 +27,7 @@ def scan(data: bytes, policy: Policy) -> Result:
     )
 
 
-def codes(result: Result) -> list[FindingCode]:
+def codes(result: Result) -> list[Code]:
     return [f.code for f in result.findings]
 
 
@@ -158,7 +158,7 @@ def test_sample_clean_specification(oletools_data: Path, policy: Policy) -> None
         (rb"{\rtf1{\field{\*\fldinst \u68?DEAUTO c:\\x.exe}{\fldrslt x}}}", "DDE"),
     ],
 )
-def test_escaped_dde_and_remote_fetches(policy, rtf, code):
+def test_escaped_dde_and_remote_fetches(policy: Policy, rtf: bytes, code: str) -> None:
     from attachguard.engines.base import Item
     from attachguard.engines.rtf import RtfEngine
     from attachguard.report import FileType
@@ -175,7 +175,7 @@ def test_escaped_dde_and_remote_fetches(policy, rtf, code):
         rb"{\rtf1{\field{\*\fldinst PAGE}{\fldrslt 1}} caf\'e9 \u233? done}",
     ],
 )
-def test_local_templates_links_and_escaped_text_pass(policy, rtf):
+def test_local_templates_links_and_escaped_text_pass(policy: Policy, rtf: bytes) -> None:
     from attachguard.engines.base import Item
     from attachguard.engines.rtf import RtfEngine
     from attachguard.report import FileType

@@ -10,11 +10,13 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from attachguard.codes import MALWARE
 from attachguard.demo import EICAR, demo_samples
 from attachguard.pipeline import Scanner
 from attachguard.service.cli import serve
 from attachguard.service.settings import Settings, SettingsError, is_loopback
-from support.service import GatedScanner, make_client, wait_verdict
+from attachguard.service.state import customer_reasons
+from support.service import BOUND, GatedScanner, make_client, wait_verdict
 
 KEY = "k" * 32
 
@@ -56,15 +58,30 @@ def test_eicar_rejected_with_reason(client: TestClient) -> None:
     verdict = wait_verdict(client, str(body["id"]))
     assert verdict["status"] == "REJECTED"
     assert any("eicar" in r.lower() or "antivirus" in r.lower() for r in verdict["reasons"])
+    assert verdict["customer_reasons"] == [MALWARE.customer]  # the sender's words
     assert client.get(f"/v1/attachments/{body['id']}/content").status_code == 410
     assert EICAR.decode() not in str(verdict)  # never contents
+
+
+def test_reports_stored_without_customer_texts_get_them_from_their_codes() -> None:
+    """Records decided before reports carried ``customer_reasons``: never the technical text."""
+    located = {"code": "MALWARE", "action": "reject", "location": "word/media/x.bin"}
+    allowed = {"code": "PDF_EMBEDDED_FILE", "action": "allow"}
+    old = {"status": "REJECTED", "reasons": ["EICAR inside word/media/x.bin"]}
+    assert customer_reasons(old | {"findings": [located, allowed]}) == [MALWARE.customer]
+    lost = old | {"reasons": ["the file was lost from staging"], "findings": []}
+    assert customer_reasons(lost) == ["This file couldn't be shared."]
+    gone = old | {"findings": [{"code": "NO_SUCH_ENGINE_CODE", "action": "reject"}]}
+    assert customer_reasons(gone) == ["This file couldn't be shared."]
+    assert customer_reasons({"status": "APPROVED", "reasons": [], "findings": [allowed]}) == []
+    assert customer_reasons({"customer_reasons": ["Plain words."]}) == ["Plain words."]
 
 
 def test_content_denied_while_in_progress(tmp_path: Path, scanner: Scanner) -> None:
     gated = GatedScanner(scanner)
     with make_client(tmp_path / "data", gated) as client:
         body = upload(client, "hello.txt", b"hello\n")
-        assert gated.started.wait(30)
+        assert gated.started.wait(BOUND)
         assert client.get(f"/v1/attachments/{body['id']}").json()["status"] == "IN_PROGRESS"
         assert client.get(f"/v1/attachments/{body['id']}/content").status_code == 409
         gated.gate.set()
@@ -240,3 +257,4 @@ def test_pages_served(client: TestClient) -> None:
     assert "default-src 'self'" in client.get("/").headers["content-security-policy"]
     samples = client.get("/v1/demo/samples").json()
     assert {"name": "receipt.pdf", "expected": "APPROVED"} in samples
+    assert {s["name"] for s in samples} == set(demo_samples())  # listed without being built

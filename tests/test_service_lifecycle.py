@@ -1,5 +1,6 @@
 """The attachment lifecycle over a local folder and a real S3 API: staging → scan → final, or
-deleted everywhere; deny-by-default in every state; repairs after a crash at any step."""
+deleted everywhere; deny-by-default in every state; files that cannot be scanned are rejected
+with a registered code and its customer text. (Crashes at each step: test_service_recovery.py.)"""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from attachguard.codes import ENGINE_ERROR
+from attachguard.connect.verdict import NOT_FOUND, SIZE_MISMATCH, STORE_ERROR
 from attachguard.demo import EICAR, demo_samples
 from attachguard.pipeline import Scanner
-from attachguard.service.db import APPROVED, IN_PROGRESS, REJECTED, Database
+from attachguard.report import Report
+from attachguard.service.db import APPROVED, IN_PROGRESS, REJECTED, Database, Record
 from attachguard.service.lifecycle import (
+    MAX_ATTEMPTS,
     Lifecycle,
     NotAvailable,
     clean_name,
@@ -23,7 +28,7 @@ from attachguard.service.lifecycle import (
 from attachguard.storage import ObjectStore
 from attachguard.storage.local import LocalStore
 from attachguard.storage.s3 import S3Store
-from support.service import GatedScanner
+from support.service import BOUND, GatedScanner
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -123,29 +128,11 @@ def test_lease_keeps_other_replicas_off(store: ObjectStore, db: Database, scanne
     assert mine.process(record.id).status == APPROVED  # type: ignore[union-attr]
 
 
-def test_crash_after_decision_is_repaired(
-    store: ObjectStore, db: Database, scanner: Scanner
-) -> None:
-    """A crash between recording REJECTED and deleting: the bytes are already refused, and
-    recovery deletes them."""
-    life = Lifecycle(store, db, scanner)
-    record = life.accept(EICAR, "eicar.txt", None, None)
-    assert db.decide(record.id, REJECTED, {"reasons": ["malware"]}, ["MALWARE"])
-    with pytest.raises(NotAvailable):
-        life.content(record.id)
-    assert list(store.keys()) == [record.staging_key]
-    assert Lifecycle(store, db, scanner).recover() == []
-    assert list(store.keys()) == []
-    assert db.get(record.id).settled  # type: ignore[union-attr]
-
-
-def test_crash_after_copy_is_repaired(store: ObjectStore, db: Database, scanner: Scanner) -> None:
-    life = Lifecycle(store, db, scanner)
-    record = life.accept(b"hello\n", "hello.txt", None, None)
-    store.copy(record.staging_key, record.final_key)
-    assert db.decide(record.id, APPROVED, {"reasons": []}, [])
-    Lifecycle(store, db, scanner).recover()
-    assert list(store.keys()) == [record.final_key]
+def failure(done: Record | None) -> tuple[str, str, list[str]]:
+    """(status, code, customer texts) of a file the lifecycle could not scan."""
+    assert done is not None and done.report is not None
+    (found,) = done.report["findings"]
+    return done.status, found["code"], done.report["customer_reasons"]
 
 
 def test_lost_staging_fails_closed(store: ObjectStore, db: Database, scanner: Scanner) -> None:
@@ -153,19 +140,59 @@ def test_lost_staging_fails_closed(store: ObjectStore, db: Database, scanner: Sc
     record = life.accept(b"hello\n", "hello.txt", None, None)
     store.delete(record.staging_key)
     done = life.process(record.id)
-    assert done is not None and done.status == REJECTED
-    assert "lost" in done.report["reasons"][0]  # type: ignore[index]
+    assert failure(done) == (REJECTED, "NOT_FOUND", [NOT_FOUND.customer])
+    assert "lost" in done.report["reasons"][0]  # type: ignore[union-attr,index]
+
+
+def test_changed_staging_fails_closed(store: ObjectStore, db: Database, scanner: Scanner) -> None:
+    life = Lifecycle(store, db, scanner)
+    record = life.accept(b"hello\n", "hello.txt", None, None)
+    store.put(record.staging_key, b"HELLO\n")  # same size, other bytes
+    done = life.process(record.id)
+    assert failure(done) == (REJECTED, "SIZE_MISMATCH", [SIZE_MISMATCH.customer])
+    assert list(store.keys()) == []
 
 
 def test_scanner_crash_fails_closed(store: ObjectStore, db: Database) -> None:
     class Broken:
-        def scan(self, data: bytes, name: str) -> None:
+        def scan(self, data: bytes, name: str) -> Report:
             raise RuntimeError("boom")
 
-    life = Lifecycle(store, db, Broken())  # type: ignore[arg-type]
+    life = Lifecycle(store, db, Broken())
     record = life.accept(b"hello\n", "hello.txt", None, None)
     done = life.process(record.id)
-    assert done is not None and done.status == REJECTED and list(store.keys()) == []
+    assert failure(done) == (REJECTED, "ENGINE_ERROR", [ENGINE_ERROR.customer])
+    assert list(store.keys()) == []
+
+
+def test_too_many_attempts_fail_closed(store: ObjectStore, db: Database, scanner: Scanner) -> None:
+    """A file whose scans keep killing the process (three claims, no verdict) is rejected."""
+    life = Lifecycle(store, db, scanner)
+    record = life.accept(b"hello\n", "hello.txt", None, None)
+    for _ in range(MAX_ATTEMPTS):
+        assert db.claim(record.id, life.owner, 0) is not None
+    done = life.process(record.id)
+    assert failure(done) == (REJECTED, "ENGINE_ERROR", [ENGINE_ERROR.customer])
+
+
+def test_upload_the_store_refuses_is_rejected_at_once(
+    store: ObjectStore, db: Database, scanner: Scanner
+) -> None:
+    class Full:
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+        def put(self, key: str, data: bytes) -> None:
+            raise OSError("no space left on device")
+
+    changes: list[Record] = []
+    life = Lifecycle(Full(), db, scanner, on_change=changes.append)  # type: ignore[arg-type]
+    with pytest.raises(OSError, match="no space"):
+        life.accept(b"hello\n", "hello.txt", "chat-1", "customer")
+    (record,) = db.chat("chat-1")
+    assert failure(record) == (REJECTED, "STORE_ERROR", [STORE_ERROR.customer])
+    assert record.settled and [c.status for c in changes] == [REJECTED]
+    assert list(store.keys()) == []
 
 
 def test_gated_scan_holds_in_progress(store: ObjectStore, db: Database, scanner: Scanner) -> None:
@@ -176,12 +203,12 @@ def test_gated_scan_holds_in_progress(store: ObjectStore, db: Database, scanner:
     record = life.accept(b"hello\n", "hello.txt", None, None)
     thread = threading.Thread(target=life.process, args=(record.id,))
     thread.start()
-    assert gated.started.wait(30)
+    assert gated.started.wait(BOUND)
     with pytest.raises(NotAvailable):
         life.content(record.id)
     assert not store.exists(record.final_key)
     gated.gate.set()
-    thread.join(30)
+    thread.join(BOUND)
     assert life.content(record.id) is not None
 
 

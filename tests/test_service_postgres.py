@@ -54,10 +54,9 @@ def test_two_replicas_share_state(
 ) -> None:
     _client, bucket = s3_bucket
     receipt = demo_samples()["receipt.pdf"]
-    shared = {"database_url": postgres_url, "s3_bucket": bucket}
     with (
-        make_client(tmp_path / "a", scanner, **shared) as a,
-        make_client(tmp_path / "b", scanner, **shared) as b,
+        make_client(tmp_path / "a", scanner, database_url=postgres_url, s3_bucket=bucket) as a,
+        make_client(tmp_path / "b", scanner, database_url=postgres_url, s3_bucket=bucket) as b,
     ):
         assert a.get("/healthz").json()["checks"]["database"]["kind"] == "postgresql"
         answer = a.post("/v1/attachments", files={"file": ("receipt.pdf", receipt)})

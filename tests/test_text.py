@@ -68,7 +68,7 @@ def located(result: Result) -> list[str | None]:
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_payload_in_csv_is_found_with_its_cell(policy, payload):
+def test_payload_in_csv_is_found_with_its_cell(policy: Policy, payload: str) -> None:
     rows = [["name", "amount", "note"], ["Alice", "12.50", "ok"], ["Bob", payload, "x"]]
     result = scan(policy, "orders.csv", csv_bytes(rows))
     assert located(result) == ["row 3, column 2"]
@@ -76,13 +76,13 @@ def test_payload_in_csv_is_found_with_its_cell(policy, payload):
 
 
 @pytest.mark.parametrize("cell", HARMLESS)
-def test_harmless_cells_pass(policy, cell):
+def test_harmless_cells_pass(policy: Policy, cell: str) -> None:
     assert classify(cell) is None
     rows = [["name", "value"], ["Alice", cell], ["Bob", cell]]
     assert scan(policy, "contacts.csv", csv_bytes(rows)).findings == []
 
 
-def test_messages_say_what_kind_of_formula(policy):
+def test_messages_say_what_kind_of_formula(policy: Policy) -> None:
     rows = [["a"], ["=cmd|' /C calc'!A0"], ['=HYPERLINK("http://x.example")'], ["=SUM(A1:A2)"]]
     messages = [f.message for f in scan(policy, "a.csv", csv_bytes(rows)).findings]
     assert messages == [
@@ -92,33 +92,33 @@ def test_messages_say_what_kind_of_formula(policy):
     ]
 
 
-def test_quoted_payload_with_delimiters_inside(policy):
+def test_quoted_payload_with_delimiters_inside(policy: Policy) -> None:
     data = b'id,note\n1,"=HYPERLINK(""http://evil.example/?a=1,2"",""x"")"\n'
     assert located(scan(policy, "a.csv", data)) == ["row 2, column 2"]
 
 
-def test_rows_count_records_not_lines(policy):
+def test_rows_count_records_not_lines(policy: Policy) -> None:
     data = b"id,note\n1,\"two\nlines\"\n2,=cmd|' /C calc'!A0\n"
     assert located(scan(policy, "a.csv", data)) == ["row 3, column 2"]
 
 
-def test_semicolon_csv(policy):
+def test_semicolon_csv(policy: Policy) -> None:
     data = b"name;amount\nBob;-3,20\nEve;=cmd|' /C calc'!A0\n"
     assert located(scan(policy, "a.csv", data)) == ["row 3, column 2"]
 
 
-def test_excel_sep_directive(policy):
+def test_excel_sep_directive(policy: Policy) -> None:
     data = b"sep=;\nname;note\nEve;+cmd|' /C calc'!A0\n"
     assert located(scan(policy, "a.csv", data)) == ["row 3, column 2"]
 
 
-def test_payload_behind_another_locales_delimiter(policy):
+def test_payload_behind_another_locales_delimiter(policy: Policy) -> None:
     # Read with ",", the cell is "x;=cmd..."; Excel in a ";" locale sees "=cmd..." in a cell.
     data = b"name,note\nBob,x;=cmd|' /C calc'!A0\n"
     assert located(scan(policy, "a.csv", data)) == ["row 2, column 2"]
 
 
-def test_utf16_csv_with_bom(policy):
+def test_utf16_csv_with_bom(policy: Policy) -> None:
     text = 'name\tnote\r\nBob\t=HYPERLINK("http://evil.example")\r\n'
     data = "\ufeff".encode("utf-16-le").join([b"", text.encode("utf-16-le")])
     assert data.startswith(b"\xff\xfe")
@@ -126,7 +126,7 @@ def test_utf16_csv_with_bom(policy):
     assert located(result) == ["row 2, column 2"]
 
 
-def test_utf16_without_bom_and_latin1():
+def test_utf16_without_bom_and_latin1() -> None:
     text = "name,note\nJosé,=cmd|' /C calc'!A0\n"
     assert decode(text.encode("utf-16-le")) == text
     assert decode(text.encode("utf-16-be")) == text
@@ -134,13 +134,13 @@ def test_utf16_without_bom_and_latin1():
     assert decode(b"\xef\xbb\xbf" + text.encode()) == text
 
 
-def test_csv_the_csv_module_cannot_read_is_checked_line_by_line(policy):
+def test_csv_the_csv_module_cannot_read_is_checked_line_by_line(policy: Policy) -> None:
     huge = "x" * 200_000  # past the csv module's field size limit
     data = f"id,note\n1,\"{huge}\n2,=cmd|' /C calc'!A0\n".encode()
     assert located(scan(policy, "a.csv", data)) == ["line 3"]
 
 
-def test_text_file_gets_only_the_dde_rule(policy):
+def test_text_file_gets_only_the_dde_rule(policy: Policy) -> None:
     data = b"Hello,\nplease see =SUM(A1:A3) and =HYPERLINK(\"x\")\n=cmd|' /C calc'!A0\nThanks\n"
     result = scan(policy, "letter.txt", data, TXT_TYPE)
     assert [(f.message, f.location) for f in result.findings] == [
@@ -148,18 +148,18 @@ def test_text_file_gets_only_the_dde_rule(policy):
     ]
 
 
-def test_text_named_txt_gets_text_rules_even_when_magika_says_csv(policy):
+def test_text_named_txt_gets_text_rules_even_when_magika_says_csv(policy: Policy) -> None:
     data = b"name,total\nAnn,=SUM(A1:A3)\n"
     assert scan(policy, "notes.txt", data, CSV_TYPE).findings == []
     assert len(scan(policy, "notes.csv", data, CSV_TYPE).findings) == 1
 
 
-def test_dde_call_in_text(policy):
+def test_dde_call_in_text(policy: Policy) -> None:
     result = scan(policy, "a.txt", b'id;note\n1;=DDE("cmd";"/c calc";"x")\n', TXT_TYPE)
     assert located(result) == ["line 2"]
 
 
-def test_plain_text_passes(policy):
+def test_plain_text_passes(policy: Policy) -> None:
     letter = (
         b"Dear support,\n- the box (large) arrived crushed\n- item 2 missing | see photo!\n"
         b"Call me on +44 20 7946 0958 or @ann_smith.\nTotal: -12.50 EUR (refund)\n"
@@ -167,12 +167,12 @@ def test_plain_text_passes(policy):
     assert scan(policy, "letter.txt", letter, TXT_TYPE).findings == []
 
 
-def test_findings_are_capped(policy):
+def test_findings_are_capped(policy: Policy) -> None:
     rows = [["n"]] + [["=cmd|' /C calc'!A0"]] * 50
     assert len(scan(policy, "a.csv", csv_bytes(rows)).findings) == MAX_FINDINGS
 
 
-def test_sylk_posing_as_csv_is_flagged():
+def test_sylk_posing_as_csv_is_flagged() -> None:
     from attachguard.engines.base import Item
     from attachguard.engines.text import TextEngine
     from attachguard.policy import load_policy

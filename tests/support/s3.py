@@ -54,7 +54,7 @@ def s3_server() -> Iterator[str]:
 @pytest.fixture
 def s3_bucket(s3_server: str) -> tuple[Any, str]:
     """A new, empty bucket and an S3 client made with boto3's standard settings."""
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     client = boto3.client("s3")
     name = f"attachments-{uuid.uuid4().hex[:12]}"

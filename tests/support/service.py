@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import ASGIApp
 
 from attachguard.clamav.client import ClamdClient
 from attachguard.pipeline import Scanner
@@ -32,6 +32,7 @@ from attachguard.storage import ObjectStore
 from support.net import free_port
 
 __all__ = [
+    "BOUND",
     "GatedScanner",
     "free_port",
     "live_server",
@@ -42,6 +43,11 @@ __all__ = [
 ]
 
 os.environ.setdefault("ATTACHGUARD_QUIET", "1")
+
+# The bound on a wait for something to happen (a verdict, a server up). Only a bound: waits end
+# as soon as the thing happens. A verdict takes well under a second on a quiet machine; a service
+# subprocess starts in about 3 s, and in 20-30 s while other test suites load the two cores.
+BOUND = 180.0
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +73,7 @@ class GatedScanner:
 
     def scan(self, data: bytes, name: str, deadline: float | None = None) -> Report:
         self.started.set()
-        if not self.gate.wait(60):
+        if not self.gate.wait(BOUND):
             raise TimeoutError("the test never opened the gate")
         return self.inner.scan(data, name, deadline)
 
@@ -88,7 +94,9 @@ def make_client(
         yield client
 
 
-def wait_verdict(client: TestClient | httpx.Client, id: str, timeout: float = 60) -> dict[str, Any]:
+def wait_verdict(
+    client: TestClient | httpx.Client, id: str, timeout: float = BOUND
+) -> dict[str, Any]:
     """Poll ``GET /v1/attachments/{id}`` until it leaves IN_PROGRESS; the last answer."""
     deadline = time.monotonic() + timeout
     while True:
@@ -99,7 +107,7 @@ def wait_verdict(client: TestClient | httpx.Client, id: str, timeout: float = 60
 
 
 @contextlib.contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
+def live_server(app: ASGIApp) -> Iterator[str]:
     """``app`` served by uvicorn on a free loopback port in a thread; yields its base URL."""
     port = free_port()
     config = uvicorn.Config(
@@ -108,7 +116,7 @@ def live_server(app: FastAPI) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + BOUND
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
@@ -144,7 +152,7 @@ def spawn_service(
         command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + BOUND
     try:
         while True:
             if process.poll() is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -152,7 +153,10 @@ def _engines(
     from attachguard.scanner import build_scanner
 
     source = stack.enter_context(clamd_for(settings.clamd))
-    built = build_scanner(policy, source.client)
+    # the scan workers plus /v1/scan's own bound: every scan's engines get a thread at once
+    built = build_scanner(
+        policy, source.client, concurrency=settings.workers + api.SCAN_CONCURRENCY
+    )
     stack.callback(built.close)
     return _Engines(built, source.client, source.description, source.test_signatures)
 
@@ -178,7 +182,7 @@ def _build(
         _lock_data_dir(settings.data_dir, stack)
     engines = _engines(settings, policy, stack, scanner)
     store = store or _open_store(settings)
-    db = Database(settings.database)
+    db = Database(settings.database, migrate=settings.migrate)
     stack.callback(db.close)
     if not shared_db:
         db.release_all()  # SQLite is this process's alone: no other replica holds a lease
@@ -238,6 +242,7 @@ def create_app(
             service.worker.start()
             stack.callback(service.worker.stop)
             app.state.service = service
+            app.state.scan_limiter = anyio.CapacityLimiter(api.SCAN_CONCURRENCY)
             if service.test_signatures:
                 log.warning("clamd runs on TEST signatures only: it finds EICAR, not malware")
             log.info("store: %s; metadata: %s", service.store.describe(), service.db.kind)

@@ -70,6 +70,12 @@ class ServeError(click.ClickException):
     help="Files scanned at once.",
 )
 @click.option("--log-file-names", is_flag=True, help="Show file names in logs and dashboard.")
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Never change the database schema: refuse to start unless it is this release's "
+    "(migrate with 'attachguard db upgrade').",
+)
 def serve(
     host: str,
     port: int,
@@ -82,12 +88,15 @@ def serve(
     clamd: str | None,
     workers: int,
     log_file_names: bool,
+    no_migrate: bool,
 ) -> None:
     """Run the attachment service: upload → staging → scan → final (or deleted), a chat test
     page at /, a dashboard at /dashboard and the API at /docs."""
     import uvicorn
 
     from attachguard.service.app import create_app
+    from attachguard.service.db import check_schema
+    from attachguard.service.migrations import SchemaError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -103,9 +112,14 @@ def serve(
             clamd=clamd,
             workers=workers,
             log_file_names=log_file_names,
+            migrate=not no_migrate,
         )
+        # Before uvicorn: a schema this release must not use is one line and exit status 2,
+        # not a failed lifespan. Reads only; the migration itself runs in the app's start-up,
+        # once the data folder is this process's.
+        check_schema(settings.database, migrate=settings.migrate)
         app = create_app(settings)
-    except (SettingsError, PolicyError) as exc:
+    except (SettingsError, PolicyError, SchemaError) as exc:
         raise ServeError(str(exc)) from exc
     if settings.api_key is None:
         os.environ.pop(API_KEY_ENV, None)

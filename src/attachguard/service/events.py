@@ -4,6 +4,11 @@ Scan threads call `EventHub.publish`; it hands the event to the event loop, whic
 each subscriber's queue. A subscriber's queue is bounded: a client too slow to read loses
 events rather than growing memory, and the stream re-reads the chat from the database every few
 seconds anyway — which is also how a change made by another replica reaches this one's clients.
+
+Nothing is lost between the first read and the events: a stream subscribes *before* it reads
+the chat, so a change published while the read runs is queued. An attachment's status only moves
+forward (IN_PROGRESS, then a verdict that never changes), and a stream never sends it backwards:
+an IN_PROGRESS event that was queued before a read that already showed the verdict is dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +21,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 HEARTBEAT_SECONDS = 2.0
+_STAGES = {"IN_PROGRESS": 0}  # every other status is a verdict: the last stage
+
+
+def stage(status: str) -> int:
+    """How far along an attachment with ``status`` is: 0 while scanned, 1 once decided."""
+    return _STAGES.get(status, 1)
 
 
 class EventHub:
@@ -58,15 +69,14 @@ class EventHub:
         any change it shows is sent, so nothing is missed — not even a change made by another
         replica while this one keeps publishing its own events."""
         q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=256)
-        self._subscribers[chat_id].add(q)
-        sent: dict[str, str] = {}
+        self._subscribers[chat_id].add(q)  # before the first read: see the module docstring
+        sent: dict[str, int] = {}  # attachment id -> stage sent
         loop = asyncio.get_running_loop()
         try:
             yield "retry: 2000\n\n"
             while True:
                 for item in await asyncio.to_thread(snapshot):
-                    if sent.get(item["id"]) != item["status"]:
-                        sent[item["id"]] = item["status"]
+                    if _news(sent, item):
                         yield _format(item)
                 # a fixed deadline, not a timeout per event: a steady flow of local events
                 # must not postpone the re-read forever
@@ -74,14 +84,22 @@ class EventHub:
                 with contextlib.suppress(TimeoutError):
                     while (left := due - loop.time()) > 0:
                         event = await asyncio.wait_for(q.get(), timeout=left)
-                        if sent.get(event["id"]) != event["status"]:
-                            sent[event["id"]] = event["status"]
+                        if _news(sent, event):
                             yield _format(event)
                 yield ": keep-alive\n\n"
         finally:
             self._subscribers[chat_id].discard(q)
             if not self._subscribers[chat_id]:
                 del self._subscribers[chat_id]
+
+
+def _news(sent: dict[str, int], item: dict[str, Any]) -> bool:
+    """True (and noted in ``sent``) when ``item`` is further along than what was sent of it."""
+    now = stage(item["status"])
+    if sent.get(item["id"], -1) >= now:
+        return False
+    sent[item["id"]] = now
+    return True
 
 
 def _format(event: dict[str, Any]) -> str:

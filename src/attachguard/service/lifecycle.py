@@ -5,8 +5,15 @@ the final key, then removed from staging) or ``REJECTED`` (removed from staging 
 the report is kept). Each step is ordered so that a crash at any point is repaired by running
 the same step again:
 
+- accept: record IN_PROGRESS (leased to this process), then store the bytes in staging: the row
+  comes first so that no byte is ever stored that no row accounts for;
 - approve: copy staging→final, record APPROVED (unsettled), delete staging, mark settled;
 - reject: record REJECTED (unsettled; content is refused from here on), delete both, settle.
+
+A file that cannot be scanned is REJECTED with a registered code (`attachguard.codes`), so it
+has a customer text like any other rejection: a staging object that vanished (``NOT_FOUND``) or
+changed (``SIZE_MISMATCH``), a scanner crash or too many attempts (``ENGINE_ERROR``), a store
+that failed to take the upload (``STORE_ERROR``).
 
 Keys follow Connect's layout, ``{staging|final}/connect/<alias>/Attachments/chat/YYYY/MM/DD/
 <id>_<YYYYMMDDTHH:MM>_UTC.<ext>``; the extension is reduced to ``[a-z0-9]`` and the user's file
@@ -16,7 +23,6 @@ name never appears in a key.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 import uuid
@@ -26,6 +32,8 @@ from hashlib import sha256
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 
+from attachguard.codes import ENGINE_ERROR, Code
+from attachguard.connect.verdict import NOT_FOUND, SIZE_MISMATCH, STORE_ERROR
 from attachguard.errors import AttachguardError
 from attachguard.policy import Policy
 from attachguard.report import Report
@@ -35,8 +43,6 @@ from attachguard.storage import NotFound, ObjectStore
 log = logging.getLogger("attachguard.service")
 
 MAX_ATTEMPTS = 3
-# Test hook: seconds each scan waits before it starts, so a test can kill the service mid-scan.
-SCAN_DELAY_ENV = "ATTACHGUARD_TEST_SCAN_DELAY"
 
 
 class ScanFn(Protocol):
@@ -80,16 +86,20 @@ def object_keys(alias: str, id: str, created: datetime, ext: str) -> tuple[str, 
     return f"staging/{base}", f"final/{base}"
 
 
-def _failed_report(name: str, size: int, digest: str, reason: str) -> dict[str, Any]:
-    """A report for a file that could not be scanned at all (fail closed)."""
+def failed_report(record: Record, code: Code, reason: str) -> dict[str, Any]:
+    """The report of a file that could not be scanned at all (fail closed): shaped like a
+    scan's (`Report.to_dict`), with ``code``'s customer text for the person who sent it."""
+    found = {"engine": "service", "code": code.name, "kind": code.kind, "action": "reject"}
     return {
-        "file": name,
+        "file": record.file_name,
         "status": REJECTED,
         "reasons": [reason],
-        "size": size,
-        "sha256": digest,
+        "customer_reasons": [code.customer],
+        "size": record.size,
+        "sha256": record.sha256,
         "type": {"label": "unknown", "mime": "application/octet-stream", "group": "unknown"},
-        "findings": [],
+        "findings": [found | {"message": reason}],
+        "not_scanned": [],
         "timings_ms": {},
     }
 
@@ -118,7 +128,6 @@ class Lifecycle:
         self.on_change = on_change
         self.on_verdict = on_verdict
         self.log_file_names = log_file_names
-        self._delay = float(os.environ.get(SCAN_DELAY_ENV, "0") or 0)
 
     def _shown(self, record: Record) -> str:
         return f"{record.id} ({record.file_name!r})" if self.log_file_names else record.id
@@ -126,7 +135,8 @@ class Lifecycle:
     def accept(
         self, data: bytes, name: str | None, chat_id: str | None, sender: str | None
     ) -> Record:
-        """Store an upload in staging and record it IN_PROGRESS (leased to this process)."""
+        """Record an upload IN_PROGRESS (leased to this process) and store it in staging. When
+        the store fails, the upload is REJECTED at once and the error propagates."""
         now = datetime.now(UTC)
         id = str(uuid.uuid4())
         name = clean_name(name)
@@ -147,8 +157,12 @@ class Lifecycle:
             created_at=now.timestamp(),
             updated_at=now.timestamp(),
         )
-        self.store.put(staging, data)
         self.db.insert(record, self.owner, time.time() + self.lease_seconds)
+        try:
+            self.store.put(staging, data)
+        except Exception:
+            self._give_up(record)
+            raise
         log.info("attachment %s received: %d bytes in staging", self._shown(record), len(data))
         self.on_change(record)
         return record
@@ -161,32 +175,35 @@ class Lifecycle:
             return self.db.get(id)
         if record.attempts > MAX_ATTEMPTS:
             reason = f"the file could not be scanned after {MAX_ATTEMPTS} attempts"
-            report = _failed_report(record.file_name, record.size, record.sha256, reason)
-            return self._decide(record, REJECTED, report, ["SCAN_FAILED"])
+            return self._reject(record, ENGINE_ERROR, reason)
         try:
             data = self.store.get(record.staging_key)
         except NotFound:
             reason = "the file was lost from staging before it could be scanned"
-            report = _failed_report(record.file_name, record.size, record.sha256, reason)
-            return self._decide(record, REJECTED, report, ["LOST"])
+            return self._reject(record, NOT_FOUND, reason)
         if sha256(data).hexdigest() != record.sha256:
-            reason = "the stored file changed after it was uploaded"
-            report = _failed_report(record.file_name, record.size, record.sha256, reason)
-            return self._decide(record, REJECTED, report, ["CHANGED"])
-        if self._delay:
-            time.sleep(self._delay)
+            return self._reject(record, SIZE_MISMATCH, "the stored file changed after its upload")
         try:
             result = self.scanner.scan(data, record.file_name)
         except Exception as exc:  # fail closed: a scanner crash rejects, never approves
             log.exception("scan of %s failed", record.id)
-            reason = f"the scan failed ({type(exc).__name__})"
-            report = _failed_report(record.file_name, record.size, record.sha256, reason)
-            return self._decide(record, REJECTED, report, ["SCAN_FAILED"])
+            return self._reject(record, ENGINE_ERROR, f"the scan failed ({type(exc).__name__})")
         codes = result.rejecting_codes
         if result.approved:
             self.store.copy(record.staging_key, record.final_key)
             return self._decide(record, APPROVED, result.to_dict(), [])
         return self._decide(record, REJECTED, result.to_dict(), codes)
+
+    def _reject(self, record: Record, code: Code, reason: str) -> Record | None:
+        return self._decide(record, REJECTED, failed_report(record, code, reason), [code.name])
+
+    def _give_up(self, record: Record) -> None:
+        """REJECT an upload the store would not take, so that its row does not wait for its
+        lease to run out; if that fails too, the sweep rejects it once the lease has."""
+        try:
+            self._reject(record, STORE_ERROR, "the file could not be stored")
+        except Exception:  # the store or database is failing: the caller sees the first error
+            log.exception("could not reject %s after its upload failed", record.id)
 
     def _decide(
         self, record: Record, status: str, report: dict[str, Any], codes: list[str]

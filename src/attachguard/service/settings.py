@@ -48,6 +48,8 @@ class Settings(BaseModel):
     # Seconds another replica waits before taking over a scan whose owner went silent.
     lease_seconds: float = Field(120.0, gt=0)
     sweep_seconds: float = Field(15.0, gt=0)
+    # False (--no-migrate): never change the schema; refuse to start unless it is current.
+    migrate: bool = True
 
     def check(self) -> None:
         """Refuse configurations that would expose files: `SettingsError` says why."""

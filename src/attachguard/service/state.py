@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from attachguard.clamav.client import ClamdClient
+from attachguard.codes import CodeError, lookup
 from attachguard.policy import Policy
 from attachguard.service.db import Database, Record
 from attachguard.service.events import EventHub
@@ -14,6 +15,9 @@ from attachguard.service.metrics import Metrics
 from attachguard.service.settings import Settings
 from attachguard.service.worker import Worker
 from attachguard.storage import ObjectStore
+
+# For a rejection whose code this installation no longer knows (an engine since removed).
+_FALLBACK = "This file couldn't be shared."
 
 
 @dataclass
@@ -34,6 +38,8 @@ class Service:
 
     def view(self, record: Record, names: bool = True) -> dict[str, Any]:
         """An attachment as the API shows it: status and report, never its contents.
+        ``reasons`` are for operators and agents (what, and where in the file);
+        ``customer_reasons`` are for the person who sent it (plain sentences, no locations).
         ``names`` False leaves the user's file name out (dashboard without opt-in)."""
         report = record.report or {}
         out: dict[str, Any] = {
@@ -45,6 +51,7 @@ class Service:
             "sha256": record.sha256,
             "type": report.get("type"),
             "reasons": report.get("reasons", []),
+            "customer_reasons": customer_reasons(report),
             "not_scanned": report.get("not_scanned", []),
             "timings_ms": report.get("timings_ms", {}),
             "created_at": record.created_at,
@@ -54,3 +61,23 @@ class Service:
         if names:
             out["file_name"] = record.file_name
         return out
+
+
+def customer_reasons(report: dict[str, Any]) -> list[str]:
+    """The report's customer texts; for a report stored before reports carried them, each
+    rejecting finding's code's text (never the technical reasons: they name places in files)."""
+    given = report.get("customer_reasons")
+    if given is not None:
+        return [str(text) for text in given]
+    codes = [f.get("code") for f in report.get("findings", []) if f.get("action") == "reject"]
+    texts = dict.fromkeys(_customer_text(str(code)) for code in codes)
+    if not texts and report.get("reasons"):
+        texts[_FALLBACK] = None
+    return list(texts)
+
+
+def _customer_text(code: str) -> str:
+    try:
+        return lookup(code).customer
+    except CodeError:
+        return _FALLBACK

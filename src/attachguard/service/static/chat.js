@@ -5,6 +5,11 @@
 
 const ROLES = ["customer", "agent"];
 const LABELS = {IN_PROGRESS: "Scanning…", APPROVED: "Approved", REJECTED: "Rejected"};
+// How far along an attachment is. A verdict never changes, so news of an earlier stage (the
+// upload's own IN_PROGRESS answer, arriving after the event stream brought the verdict) is old
+// news and must not take the page back to "Scanning…".
+const STAGES = {IN_PROGRESS: 0};
+const stage = (record) => STAGES[record.status] ?? 1;
 const INLINE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 const attachments = new Map(); // id -> {record, nodes: {customer, agent}}
 let chatId = sessionStorage.getItem("attachguard.chat") || newChatId();
@@ -71,6 +76,7 @@ function attachmentNode(role, record) {
   card.append(el("span", "size", humanSize(record.size)));
   card.append(el("span", "status"));
   card.append(el("ul", "reasons"));
+  if (role === "agent") card.append(el("ul", "details"));
   card.append(el("div", "actions"));
   item.append(card);
   return item;
@@ -98,8 +104,12 @@ function render(role, record, node) {
   const status = node.querySelector(".status");
   status.textContent = LABELS[record.status] || record.status;
   status.className = "status " + record.status.toLowerCase();
-  const reasons = node.querySelector(".reasons");
-  reasons.replaceChildren(...(record.reasons || []).map((r) => el("li", "", r)));
+  // The customer reads plain sentences only: the technical reasons name places inside the file
+  // (parts, offsets) and signatures, which are for the agent.
+  const plain = record.customer_reasons || [];
+  node.querySelector(".reasons").replaceChildren(...plain.map((r) => el("li", "", r)));
+  const details = node.querySelector(".details");
+  if (details) details.replaceChildren(...(record.reasons || []).map((r) => el("li", "", r)));
   const actions = node.querySelector(".actions");
   if (record.status === "APPROVED" && !actions.dataset.done) {
     actions.dataset.done = "1";
@@ -112,6 +122,7 @@ function render(role, record, node) {
 
 function update(record) {
   let entry = attachments.get(record.id);
+  if (entry && stage(record) < stage(entry.record)) return; // old news
   if (!entry) {
     entry = {nodes: {}};
     for (const role of ROLES) {
@@ -120,6 +131,7 @@ function update(record) {
     }
     attachments.set(record.id, entry);
   }
+  entry.record = record;
   for (const role of ROLES) render(role, record, entry.nodes[role]);
 }
 
