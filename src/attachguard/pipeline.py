@@ -191,11 +191,20 @@ class Scanner:
         )
 
     def _detect(self, data: bytes, state: _Scan) -> tuple[FileType, list[Finding]]:
-        """The content type, or unknown with an ENGINE_ERROR finding when detection fails
-        (the routed engines still run: an unknown type gets at least the antivirus)."""
+        """The content type, or unknown with an ENGINE_ERROR (ENGINE_TIMEOUT) finding when
+        detection fails (runs out of time): the routed engines still run, so an unknown type
+        gets at least the antivirus. Detection reads structure (OLE directories, zips) and
+        runs under the engine timeout and the scan's deadline like any engine."""
         start = time.perf_counter()
+        future = self._pool.submit(self.detector.detect, data)
+        end = min(time.monotonic() + self.policy.timeouts.engine, state.deadline)
         try:
-            return self.detector.detect(data), []
+            return future.result(timeout=max(0.0, end - time.monotonic())), []
+        except FutureTimeout:
+            future.cancel()
+            return UNKNOWN_TYPE, [
+                Finding("detect", ENGINE_TIMEOUT, "type detection ran out of time")
+            ]
         except Exception as exc:  # fail closed, and keep scanning what can be scanned
             message = f"type detection failed ({type(exc).__name__}: {str(exc)[:200]})"
             return UNKNOWN_TYPE, [Finding("detect", ENGINE_ERROR, message)]

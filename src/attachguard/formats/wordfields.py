@@ -438,8 +438,11 @@ def field_instructions(xml: bytes) -> list[FieldInstruction]:
     reader = _Reader()
     # expat, with the reader refusing any DTD before an entity is defined: no entity expansion
     parser = ElementTree.XMLParser(target=reader)  # noqa: S314
-    parser.feed(xml)
-    parser.close()
+    try:
+        parser.feed(xml)
+        parser.close()
+    except LookupError as exc:  # an encoding expat does not know (found by the fuzz harness)
+        raise ElementTree.ParseError(f"unknown encoding: {exc}") from None
     marks = 0
     for token in reader.tokens:
         marks |= token[2]
