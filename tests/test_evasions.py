@@ -31,27 +31,10 @@ PROPOSED_CODES = frozenset({"AMBIGUOUS", "OFFICE_ACTION"})
 
 FAILS_TODAY = frozenset(
     {
-        # Word fields: runs inside wrappers, one-run and nested fields, fetching fields
-        "word-dde-one-run", "word-dde-in-ins", "word-dde-in-hyperlink", "word-dde-in-smarttag",
-        "word-dde-in-sdt", "word-dde-nested", "word-includepicture-http", "word-includetext-unc",
-        "word-import-file", "word-link-unc", "word-includepicture-fldsimple",
-        # external relationships of types outside the engine's list
-        "rels-image-http", "rels-image-unc", "rels-custom-type-http", "rels-pptx-video-http",
-        "rels-xlsx-linked-picture",
-        # PowerPoint actions
-        "ppt-program-click", "ppt-program-hover", "ppt-macro-click",
-        # spreadsheet formulas and DDE links read by part name and regular expression
-        "xlsx-dde-sheet-elsewhere", "xlsx-dde-sheet-outside-xl", "xlsx-dde-sheet-upper-ext",
-        "xlsx-dde-prefixed", "xlsx-dde-pipe-entity", "xlsx-dde-cdata", "xlsx-ddelink-outside-xl",
-        # legacy OLE judged by the root class id (or by Magika's label)
-        "xls-xlm-root-clsid-word", "xls-xlm-root-clsid-unknown",
-        "xls-xlm-root-clsid-none",
         # PDF bodies the cross-reference table hides, bytes between revisions, and a false alarm
         "pdf-duplicate-second-hostile", "pdf-duplicate-first-hostile",
         "pdf-object-stream-unlisted", "pdf-program-between-revisions",
         "pdf-text-quotes-pdf-syntax",
-        # bombs and disguises
-        "xlsx-default-password",
     }
 )  # fmt: skip
 

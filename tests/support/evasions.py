@@ -945,6 +945,12 @@ def _book() -> bytes:
     return workbook(worksheet(cell_text("total")))
 
 
+def _big_book() -> bytes:
+    from attachguard.samples import order_rows, xlsx
+
+    return xlsx(order_rows(200))
+
+
 def _macro_enabled() -> bytes:
     macro = vba_project('Sub Workbook_Open()\r\n    Shell "calc.exe"\r\nEnd Sub')
     return workbook(
@@ -1338,7 +1344,9 @@ BOMBS_AND_DISGUISES: list[Row] = [
     ("rtf-bin-object", "form.rtf", _rtf_package, "OLE_OBJECT"),
     ("rtf-bin-picture", "form.rtf", _rtf_picture, None),
     ("docx-encrypted-named-xlsx", XF, lambda: encrypted(_letter(), "s3cret"), "ENCRYPTED"),
-    ("xlsx-default-password", XF, lambda: encrypted(_book(), "VelvetSweatshop"), None),
+    # a workbook big enough that msoffcrypto's writer stores the encrypted package as Excel
+    # does (a package under 4 KB lands in regular sectors, where readers find garbage)
+    ("xlsx-default-password", XF, lambda: encrypted(_big_book(), "VelvetSweatshop"), None),
     ("xlsm-renamed-xlsx", XF, _macro_enabled, "VBA_MACRO"),
     (
         "xlsx-printer-settings",

@@ -24,6 +24,7 @@ which callbacks a part needs at all (it can only skip work, never decide).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -210,7 +211,9 @@ class _Reader:
     element, element callbacks stay on only if the byte search found something to examine, and
     character data is taken only inside a formula."""
 
-    def __init__(self, parser: expat.XMLParserType, formulas: bool, elements: bool) -> None:
+    def __init__(
+        self, parser: expat.XMLParserType, formulas: bool, elements: bool, skim: bool
+    ) -> None:
         self.info = PartXml()
         self._parser = parser
         self._formulas = formulas
@@ -218,6 +221,7 @@ class _Reader:
         self._depth = 0  # inside a formula element: its nesting depth
         self._text: list[str] = []
         self._size = 0
+        self._skim = skim  # a big part: stop at the root when nothing needs a look
 
     def root(self, name: str, attrs: dict[str, str]) -> None:
         self.info.root = name
@@ -227,6 +231,12 @@ class _Reader:
         if self._formulas or self._elements:
             self._parser.StartElementHandler = self.start
             self.start(name, attrs)
+        elif self._skim:
+            # nothing in a big part to examine (the byte search found no formula pipe, action
+            # or link): stop here rather than parse a 3.8 MB sheet to its end (70 ms of expat);
+            # a DTD would have come before the root and been refused already. Small parts are
+            # still parsed to the end, so damage in them is reported.
+            raise _Enough
         else:
             self._parser.StartElementHandler = None
 
@@ -261,12 +271,22 @@ class _Reader:
                 self._parser.StartElementHandler = None
 
 
+_SKIM_FROM = 256 * 1024  # parts at least this big are read only as far as they need
+
+
+class _Enough(Exception):
+    """Raised by `_Reader` once the root element shows the rest of the part needs no look."""
+
+
 def read_part(data: bytes) -> PartXml:
-    """What one XML part says; raises `XmlRejected` for an ambiguous or damaged part."""
+    """What one XML part says; raises `XmlRejected` for an ambiguous or damaged part. A part
+    with nothing to examine past its root element is read only that far."""
     parser = _parser()
-    reader = _Reader(parser, _contains(data, _PIPE_NEEDLES), _contains(data, _ELEMENT_NEEDLES))
+    pipes, elements = _contains(data, _PIPE_NEEDLES), _contains(data, _ELEMENT_NEEDLES)
+    reader = _Reader(parser, pipes, elements, skim=len(data) > _SKIM_FROM)
     parser.StartElementHandler = reader.root
-    _parse(parser, data)
+    with contextlib.suppress(_Enough):
+        _parse(parser, data)
     if not reader.info.root:
         raise XmlRejected(DAMAGED, "XML without a root element")
     return reader.info

@@ -528,7 +528,10 @@ def _external(rel: Relationship) -> OpcProblem | None:
     document made from a personal one, and "Insert picture > Link to file" records the picture's
     path on the author's disk (real python-docx and xlrd samples); a local file is not the
     sender's and no request leaves the reader's machine. Network paths and URLs are flagged."""
-    if not (rel.external or rel.part is None) or rel.short_type.lower() == "hyperlink":
+    # an internal target is inside the package even when its part is missing (reported as a
+    # missing part, not as a fetch); one with a scheme or a network path leads out of it
+    outside = rel.external or resolve(rel.source, rel.target) is None
+    if not outside or rel.short_type.lower() == "hyperlink":
         return None
     where = target_kind(rel.target)
     short = rel.short_type.lower()

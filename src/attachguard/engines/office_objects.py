@@ -1,0 +1,132 @@
+"""Embedded objects in Office files: which are content to scan, and which are OLE_OBJECT.
+
+The rule (issue 9). An embedded object is content, handed to the pipeline whole and reported
+only for what the pipeline then finds in it, when it is an Office document: an OOXML package
+(a chart's workbook, an embedded .xlsx or .docx) or a compound file holding one application's
+document (``WordDocument``, ``Workbook``/``Book``, ``PowerPoint Document``, or an encrypted
+package) whose class id is empty or one of Office's own document classes. Embedding a worksheet
+in a letter is routine, and its macros, DDE and links are found when it is scanned.
+
+Everything else is OLE_OBJECT, with its payload handed to the pipeline as well:
+
+- OLE packages (``\\x01Ole10Native``): they wrap any file, a program or a script, which runs
+  when the reader double-clicks the icon;
+- ActiveX controls (``\\x03OCXNAME``);
+- any object whose class id oletools lists with an exploit (Equation Editor, monikers, MSCOMCTL),
+  whatever its streams look like: Office hands the object to the class the id names;
+- objects of any other server (Paint, Visio, MathType, unknown classes): activating one starts
+  a program we cannot vouch for;
+- in a legacy (OLE) file, every embedded object: it is a storage inside the container, not a
+  file, so it cannot be handed over whole (its streams still are).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oletools import oleobj
+
+from attachguard.codes import OLE_OBJECT
+from attachguard.engines.embedded import describe_clsid, object_message, safe_name
+from attachguard.engines.office_shared import Job, open_ole
+from attachguard.formats.ole import OleContainer, OleKind, classify_ole
+
+# Office's own document classes: Word.Document.6/.8/.12 and macro-enabled, Word.Picture.8,
+# Excel.Sheet.5/.8/.12, Excel.Chart.5/.8, the macro-enabled and binary sheets, PowerPoint.Show.7
+# and .8, PowerPoint.Slide.8.
+_OFFICE_CLASSES = frozenset(
+    {
+        "00020900-0000-0000-C000-000000000046",
+        "00020906-0000-0000-C000-000000000046",
+        "00020907-0000-0000-C000-000000000046",
+        "F4754C9B-64F5-4B40-8AF4-679732AC0607",
+        "18A06B6B-2F3F-4E2B-A611-52BE631B2D22",
+        "00020810-0000-0000-C000-000000000046",
+        "00020811-0000-0000-C000-000000000046",
+        "00020820-0000-0000-C000-000000000046",
+        "00020821-0000-0000-C000-000000000046",
+        "00020830-0000-0000-C000-000000000046",
+        "00020832-0000-0000-C000-000000000046",
+        "00020833-0000-0000-C000-000000000046",
+        "EA7BAE70-FB3B-11CD-A903-00AA00510EA3",
+        "64818D10-4F9B-11CF-86EA-00AA00B929E8",
+        "64818D11-4F9B-11CF-86EA-00AA00B929E8",
+        "",  # no class: nothing can be activated
+    }
+)
+_DOCUMENTS = frozenset({OleKind.WORD, OleKind.EXCEL, OleKind.POWERPOINT, OleKind.ENCRYPTED_PACKAGE})
+_PACKAGE = "\x01ole10native"
+_CONTROL = "\x03ocxname"
+
+
+def two_readings(ole: Any, container: OleContainer) -> bool:
+    """Whether readers could disagree about the compound file (duplicate entries, streams of
+    two applications). olefile also notes the defects it tolerates (a wrong class id in the
+    header): those are facts about a readable file, not two readings."""
+    tolerated = {str(message) for _, message in getattr(ole, "parsing_issues", ())}
+    return any(problem not in tolerated for problem in container.problems)
+
+
+def is_document(ole: Any, container: OleContainer) -> bool:
+    """Whether a compound file is an Office document and nothing else (see the module
+    docstring): one application's streams, an Office class or none, no known exploit, no
+    ActiveX control, nothing that reads differently to different readers."""
+    _, cves = describe_clsid(container.clsid)
+    names = {path.rsplit("/", 1)[-1].lower() for path in container.streams}
+    return (
+        len(container.kinds) == 1
+        and container.kind in _DOCUMENTS
+        and container.clsid in _OFFICE_CLASSES
+        and not cves
+        and _CONTROL not in names
+        and not two_readings(ole, container)
+    )
+
+
+def compound_object(job: Job, data: bytes, where: str) -> None:
+    """An embedded compound file (an OOXML embedding, a PowerPoint 97 object): an Office
+    document is handed over whole; anything else is OLE_OBJECT (`storage_object`)."""
+    ole = open_ole(data, job.budget())
+    try:
+        if is_document(ole, classify_ole(ole)):
+            job.child(where, data)
+        else:
+            storage_object(job, ole, [], where)
+    finally:
+        ole.close()
+
+
+def storage_object(job: Job, ole: Any, storage: list[str], where: str) -> None:
+    """An OLE_OBJECT finding for the object in ``storage`` of ``ole`` ([]: the root); its
+    payload becomes children: the file inside an OLE package, else the object's data streams
+    (names starting with a control character are OLE bookkeeping, not content)."""
+    clsid = (ole.getclsid(storage) if storage else ole.root.clsid) or ""
+    label, cves = describe_clsid(clsid)
+    streams = [p for p in ole.listdir() if len(p) == len(storage) + 1 and p[:-1] == storage]
+    names = {p[-1].lower() for p in streams}
+    if _PACKAGE in names:
+        label = "Package"
+    what = "ActiveX control" if _CONTROL in names else "embedded object"
+    message = object_message(what, label, cves, job.kind)
+    job.say(OLE_OBJECT, message, label=label, location=where or None)
+    for path in streams:
+        payload = _payload(ole, path)
+        if payload is None:
+            continue
+        name, data = payload
+        if not job.child(f"{where}/{name}" if where else name, data):
+            return
+
+
+def _payload(ole: Any, path: list[str]) -> tuple[str, bytes] | None:
+    """A stream's content as (name, bytes): the packaged file of an OLE package (None for a
+    package that only links to a file), the stream itself for a data stream, None for OLE's
+    own bookkeeping."""
+    if path[-1].lower() == _PACKAGE:
+        package = oleobj.OleNativeStream(ole.openstream(path).read())
+        if package.is_link or not package.data:
+            return None
+        return safe_name(package.filename or "package"), bytes(package.data)
+    if path[-1][:1] >= " ":
+        return safe_name(path[-1]), ole.openstream(path).read()
+    return None

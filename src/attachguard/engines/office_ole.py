@@ -1,0 +1,201 @@
+"""Legacy Office files (OLE2 compound files: doc, xls, ppt) and encrypted Office files of every
+kind, read as Office reads them.
+
+What the container is comes from the streams each application opens
+(`attachguard.formats.ole.classify_ole`), never from the root class id, which Office ignores: a
+Windows installer is EXECUTABLE whatever it is named; any other container that is not what its
+extension promises is TYPE_MISMATCH, named right ("a Windows installer (MSI) package named .doc").
+An encrypted file is ENCRYPTED, unless Excel's built-in default password opens it, which Excel
+does without asking: the decrypted file is then a child, scanned like any other.
+
+Excel 4 macro sheets, encryption and links come from the workbook's own records (BOUNDSHEET,
+FILEPASS, SUPBOOK: `read_workbooks`) whatever the class id says; VBA from olevba; DDE fields of a
+Word document from oletools' msodde; embedded objects (Word's ObjectPool, Excel's MBD storages,
+PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`.
+
+Ambiguous: streams of two applications in one file, two entries of one storage with the same
+name, a workbook with both a Workbook and a Book stream, a sheet declared one type whose content
+is another. Limits: the declared stream sizes against the byte limit before anything is read,
+the directory and record walks of `attachguard.formats.ole`, and Office's own cap on key
+derivation rounds (a file may ask for 10,000,000 to stall the scan).
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from typing import Any
+
+import msoffcrypto
+import olefile  # type: ignore[import-untyped]
+from msoffcrypto.exceptions import DecryptionError, FileFormatError
+from oletools import msodde
+from oletools.ppt_record_parser import PptFile, PptRecordExOleVbaActiveXAtom
+
+from attachguard.codes import (
+    AMBIGUOUS,
+    ARCHIVE_EXPANSION,
+    ARCHIVE_MEMBERS,
+    CORRUPT,
+    DDE,
+    ENCRYPTED,
+    EXECUTABLE,
+    EXTERNAL_LINK,
+    TYPE_MISMATCH,
+    XLM_MACRO,
+    Code,
+)
+from attachguard.engines.office_objects import compound_object, storage_object, two_readings
+from attachguard.engines.office_shared import DAMAGED, Job, open_ole, vba_macros
+from attachguard.errors import LimitExceeded
+from attachguard.formats.ole import (
+    MAX_ENTRIES,
+    LinkKind,
+    OleContainer,
+    OleKind,
+    Workbook,
+    classify_ole,
+    matches_extension,
+    read_workbooks,
+)
+
+# Excel opens a file encrypted with this password without asking: it hides nothing from Excel.
+_EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"  # noqa: S105  (Excel's published default)
+# Office itself uses 100,000 rounds; a file may ask for 10,000,000 to stall the scan.
+_MAX_SPIN_COUNT = 100_000
+_PROTECTED = "password-protected Office document (cannot be scanned)"
+_LINKS: dict[LinkKind, tuple[Code, str]] = {
+    LinkKind.DDE_OR_OLE: (DDE, "DDE link"),
+    LinkKind.EXTERNAL: (EXTERNAL_LINK, "link to an external workbook"),
+}
+# Workbook problems that are readers disagreeing rather than damage (see `read_workbooks`).
+_TWO_READINGS = ("both a Workbook and a Book stream", ", its content is a ")
+
+
+def scan_compound(job: Job) -> None:
+    """Every finding and child of the compound file ``job.item`` (see the module docstring)."""
+    ole = open_ole(job.item.data, job.context.limits.max_expanded_bytes)
+    try:
+        container = classify_ole(ole)
+        if not _container(job, ole, container) or _encrypted(job, container):
+            return
+        vba_macros(job, job.item.data)
+        for book in read_workbooks(ole):
+            _workbook(job, book)
+        if ole.exists("WordDocument") and msodde.process_doc(ole):
+            job.say(DDE, f"DDE field in the {job.kind}")
+        _objects(job, ole, container)
+    finally:
+        ole.close()
+
+
+def _container(job: Job, ole: Any, container: OleContainer) -> bool:
+    """AMBIGUOUS, EXECUTABLE, TYPE_MISMATCH for the container itself; False when nothing in
+    it is worth reading as an Office document (an installer)."""
+    if container.over_limit:
+        raise LimitExceeded(ARCHIVE_MEMBERS, f"more than {MAX_ENTRIES:,} directory entries")
+    if two_readings(ole, container):
+        job.say(AMBIGUOUS, f"{job.kind} whose streams different readers would read differently")
+    if OleKind.MSI in container.kinds:
+        job.say(EXECUTABLE, "Windows installer (MSI) package")
+        return False
+    check = matches_extension(container, job.item.extension)
+    if not check.ok:
+        job.say(TYPE_MISMATCH, check.message)
+    return True
+
+
+def _encrypted(job: Job, container: OleContainer) -> bool:
+    """ENCRYPTED, or the content decrypted with Excel's default password as a child; False
+    when the file is not encrypted."""
+    package = OleKind.ENCRYPTED_PACKAGE in container.kinds
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(job.item.data))
+        if not office.is_encrypted() and not package:
+            return False
+    except FileFormatError:  # an OLE file that is not Word, Excel or PowerPoint
+        if not package:
+            return False
+        office = None
+    except DecryptionError:  # encrypted with a method msoffcrypto does not know
+        office = None
+    if office is not None and (plain := _decrypt(office)) is not None:
+        job.child("content decrypted with Excel's default password", plain)
+        return True
+    job.say(ENCRYPTED, _PROTECTED)
+    return True
+
+
+def _decrypt(office: Any) -> bytes | None:
+    """The file decrypted with Excel's default password; None when that is not its password
+    or its key derivation asks for more rounds than Office uses."""
+    info = getattr(office, "info", None)
+    spins = info.get("spinValue", 0) if isinstance(info, dict) else 0
+    if spins > _MAX_SPIN_COUNT:
+        return None
+    plain = io.BytesIO()
+    try:
+        office.load_key(password=_EXCEL_DEFAULT_PASSWORD)
+        office.decrypt(plain)
+    except (DecryptionError, *DAMAGED):
+        return None
+    return plain.getvalue()
+
+
+def _workbook(job: Job, book: Workbook) -> None:
+    """XLM_MACRO, ENCRYPTED, DDE, EXTERNAL_LINK from one workbook stream's globals; a sheet
+    list that could not be read fails closed."""
+    if book.encrypted and not job.said(ENCRYPTED):
+        job.say(ENCRYPTED, _PROTECTED)
+    if any(sheet.is_macro_sheet for sheet in book.sheets) and not job.said(XLM_MACRO):
+        job.say(XLM_MACRO, f"Excel 4 (XLM) macros in the {job.kind}")
+    for kind in sorted({link.kind for link in book.links}):
+        code, what = _LINKS[kind]
+        job.say(code, f"{what} in the {job.kind}")
+    # Problems name sheets (file content): the finding says only what kind of problem it is.
+    if any(marker in p for p in book.problems for marker in _TWO_READINGS):
+        job.say(AMBIGUOUS, f"{job.kind} whose sheets different readers would read differently")
+    elif book.problems:
+        job.say(CORRUPT, f"{job.kind} whose sheets could not all be read")
+
+
+def _objects(job: Job, ole: Any, container: OleContainer) -> None:
+    for path in ole.listdir(streams=False, storages=True):
+        # Word keeps embedded objects in ObjectPool/<id>, Excel in MBD<id> storages.
+        if (path[0] == "ObjectPool" and len(path) == 2) or (
+            len(path) == 1 and path[0].startswith("MBD")
+        ):
+            storage_object(job, ole, path, "/".join(path))
+    if ole.exists("\x01Ole10Native"):  # a bare object, as OOXML files keep them
+        storage_object(job, ole, [], "")
+    if OleKind.POWERPOINT in container.kinds:
+        for index, data in enumerate(_ppt_objects(job)):
+            compound_object(job, data, f"object {index + 1}")
+
+
+def _ppt_objects(job: Job) -> list[bytes]:
+    """The compound files a presentation embeds (ExOleObjStg records of its PowerPoint Document
+    stream, where PowerPoint reads them), inflated within the byte limit. The VBA project is
+    stored the same way: olevba reports it."""
+    out: list[bytes] = []
+    budget = job.budget()
+    ppt = PptFile(io.BytesIO(job.item.data))
+    try:
+        for stream in ppt.iter_streams():
+            if stream.name != "PowerPoint Document":
+                continue
+            for record in stream.iter_records():
+                if not isinstance(record, PptRecordExOleVbaActiveXAtom):
+                    continue
+                raw = record.data
+                if record.is_compressed():
+                    raw = zlib.decompressobj().decompress(raw[4:], budget + 1)
+                budget -= len(raw)
+                if budget < 0:
+                    message = "embedded objects expand past the byte limit"
+                    raise LimitExceeded(ARCHIVE_EXPANSION, message)
+                if raw[:8] == olefile.MAGIC and classify_ole(raw).kinds != (OleKind.VBA_PROJECT,):
+                    out.append(raw)
+    finally:
+        ppt.close()
+    return out

@@ -1,0 +1,124 @@
+"""What the office engine's readers share: the engine's name and its own finding code, one scan's
+`Job` (the item, the limits, the findings and children so far), the errors damaged input makes
+the parsers raise, and the VBA verdict (oletools' olevba) used for both OLE and OOXML files."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree import ElementTree
+from xml.parsers import expat
+
+import olefile  # type: ignore[import-untyped]
+from msoffcrypto.exceptions import ParseError
+from oletools import olevba
+
+from attachguard.codes import ARCHIVE_EXPANSION, VBA_MACRO, Action, Code, declare
+from attachguard.engines.base import Child, Context, Item, Result, finding
+from attachguard.engines.embedded import add_child
+from attachguard.errors import LimitExceeded
+
+NAME = "office"
+
+OFFICE_ACTION = declare(
+    "OFFICE_ACTION",
+    "threat",
+    Action.REJECT,
+    "PowerPoint action setting that starts a program, runs a macro or an embedded object on "
+    "click or mouse-over",
+    "This presentation can start programs when something in it is clicked or pointed at, so "
+    "it can't be shared.",
+)
+
+_KINDS = {
+    "doc": "Word document",
+    "docx": "Word document",
+    "xls": "Excel workbook",
+    "xlsx": "Excel workbook",
+    "xlsb": "Excel workbook",
+    "ppt": "PowerPoint presentation",
+    "pptx": "PowerPoint presentation",
+}
+
+# What damaged or hostile input makes the parsers raise (olefile raises OSError subclasses).
+DAMAGED = (OSError, ValueError, EOFError, LookupError, AssertionError, NotImplementedError,
+           struct.error, zlib.error, zipfile.BadZipFile, ElementTree.ParseError, expat.ExpatError,
+           olevba.OlevbaBaseException, ParseError, RecursionError)  # fmt: skip
+
+
+@dataclass
+class Job:
+    """One scan of one item: what is scanned, under which limits, and what was found so far."""
+
+    item: Item
+    context: Context
+    result: Result = field(default_factory=Result)
+
+    @property
+    def kind(self) -> str:
+        """The document in words, for messages: "Word document"."""
+        return _KINDS.get(self.item.type.label, "Office document")
+
+    def say(self, code: Code, message: str, **extra: Any) -> None:
+        self.result.findings.append(finding(NAME, code, message, **extra))
+
+    def said(self, code: Code) -> bool:
+        return any(f.code is code for f in self.result.findings)
+
+    def child(self, where: str, data: bytes) -> bool:
+        """Hand ``data`` to the pipeline; False once a limit stops it (said once)."""
+        return add_child(self.result, Child(where, data), self.context, NAME)
+
+    def budget(self) -> int:
+        """Bytes still allowed to be extracted in this item."""
+        spent = sum(len(c.data) for c in self.result.children)
+        return self.context.limits.max_expanded_bytes - spent
+
+
+def open_ole(data: bytes, budget: int) -> Any:
+    """An OLE file whose streams, as declared, fit in ``budget`` bytes (chained sectors can
+    make a small file declare far more than its size). Always from a BytesIO: olefile takes
+    short bytes for a file name to open."""
+    ole = olefile.OleFileIO(io.BytesIO(data))
+    if sum(ole.get_size(p) for p in ole.listdir()) > budget:
+        ole.close()
+        raise LimitExceeded(ARCHIVE_EXPANSION, "content expands past the byte limit")
+    return ole
+
+
+def vba_macros(job: Job, data: bytes, where: str | None = None, always: bool = False) -> None:
+    """VBA_MACRO when olevba finds a VBA project in ``data`` (an OLE file or a vbaProject part),
+    saying whether it runs by itself or uses suspicious commands. ``always``: the caller already
+    knows there is a project (an OOXML part of that type), so a project olevba cannot read still
+    counts, without the notes."""
+    try:
+        notes = _vba_notes(data, where or job.item.name)
+    except DAMAGED:
+        if not always:
+            raise
+        notes = []
+    if notes is None and not always:
+        return
+    message = f"macro-enabled {job.kind}"
+    if notes:
+        message += f" (the macros {' and '.join(notes)})"
+    job.say(VBA_MACRO, message, location=where)
+
+
+def _vba_notes(data: bytes, name: str) -> list[str] | None:
+    """What olevba says about the VBA project in ``data``; None when it finds none."""
+    parser = olevba.VBA_Parser(filename=name, data=data, disable_pcode=True)
+    try:
+        if not parser.detect_vba_macros():
+            return None
+        seen = {kw_type for kw_type, _, _ in parser.analyze_macros() or ()}
+        return [note for word, note in _NOTES if word in seen]
+    finally:
+        parser.close()
+
+
+_NOTES = (("AutoExec", "run automatically"), ("Suspicious", "use suspicious commands"))
