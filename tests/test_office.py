@@ -11,7 +11,7 @@ import olefile  # type: ignore[import-untyped]
 import pytest
 from msoffcrypto.method.ecma376_agile import ECMA376Agile
 
-from attachguard.codes import FindingCode
+from attachguard.codes import Code, FindingCode
 from attachguard.engines.base import Child, Item, Result
 from attachguard.engines.embedded import add_child
 from attachguard.engines.office import OfficeEngine
@@ -40,7 +40,7 @@ def scan(data: bytes, label: str, policy: Policy, name: str = "upload") -> Resul
     )
 
 
-def codes(result: Result) -> list[FindingCode]:
+def codes(result: Result) -> list[Code]:
     return [f.code for f in result.findings]
 
 
@@ -149,7 +149,8 @@ def test_limits_are_checked_before_reading(policy: Policy) -> None:
 
 
 def test_children_are_capped(policy: Policy) -> None:
-    capped = policy.model_copy(update={"limits": Limits(max_members=2, max_expanded_bytes=10)})
+    limits = Limits(max_members=2, max_expanded_bytes=10)
+    capped = policy.model_copy(update={"limits": limits}).context()
     result = Result()
     assert add_child(result, Child("a", b"12345"), capped, "office")
     assert not add_child(result, Child("b", b"123456"), capped, "office")
@@ -299,7 +300,7 @@ def test_sample_encrypted(path: str, oletools_data: Path, policy: Policy) -> Non
 )
 def test_sample_excel_default_password_is_decrypted(
     path: str,
-    inside: FindingCode,
+    inside: Code,
     oletools_data: Path,
     policy: Policy,
 ) -> None:
@@ -421,7 +422,7 @@ def _xlsx_with_formula(formula: str) -> bytes:
         ('IF(B2&gt;0,"yes|no","")', False),
     ],
 )
-def test_cell_formulas_that_run_commands(policy, formula, dde):
+def test_cell_formulas_that_run_commands(policy: Policy, formula: str, dde: bool) -> None:
     from attachguard.engines.base import Item
     from attachguard.engines.office import OfficeEngine
     from attachguard.report import FileType

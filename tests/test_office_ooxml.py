@@ -270,7 +270,7 @@ def embedding(obj: bytes, name: str = "oleObject1.bin", rel: str = "oleObject") 
     return docx(body, [(rel, f"embeddings/{name}", False)], {f"word/embeddings/{name}": obj})
 
 
-def sheet_object(clsid: str = EXCEL_CLSID, **more: bytes) -> bytes:
+def sheet_object(clsid: str = EXCEL_CLSID, /, **more: bytes) -> bytes:
     """An Excel worksheet embedded as an OLE object, as Word stores one."""
     streams = {"\x01CompObj": bytes(64), "\x01Ole": bytes(20),
                "Workbook": biff_workbook([("Sheet1", 0, 0)]), **more}  # fmt: skip

@@ -115,12 +115,12 @@ def samsung_trailer(blocks: list[tuple[int, bytes, bytes]], gap: bytes = b"") ->
 # --- JPEG -----------------------------------------------------------------------------------
 
 
-def test_clean_jpeg(policy):
+def test_clean_jpeg(policy: Policy) -> None:
     assert scan(policy, "jpeg", image("JPEG")).findings == []
     assert scan(policy, "jpeg", image("JPEG", progressive=True)).findings == []
 
 
-def test_exif_thumbnail_end_marker_is_not_the_end(policy):
+def test_exif_thumbnail_end_marker_is_not_the_end(policy: Policy) -> None:
     main, thumb = image("JPEG", (320, 240)), image("JPEG", (32, 24))
     data = with_exif_thumbnail(main, thumb)
     assert data.find(b"\xff\xd9") < len(data) - 2  # the thumbnail's own end marker comes first
@@ -129,7 +129,7 @@ def test_exif_thumbnail_end_marker_is_not_the_end(policy):
     assert scan(policy, "jpeg", data).findings == []
 
 
-def test_zip_after_jpeg(policy):
+def test_zip_after_jpeg(policy: Policy) -> None:
     main = with_exif_thumbnail(image("JPEG"), image("JPEG", (16, 16)))
     result = scan(policy, "jpeg", main + zip_bytes())
     assert hits(result) == [
@@ -138,7 +138,7 @@ def test_zip_after_jpeg(policy):
 
 
 @pytest.mark.skipif(not CLAM_EXE.exists(), reason="clamav-testfiles not installed")
-def test_program_after_progressive_jpeg(policy):
+def test_program_after_progressive_jpeg(policy: Policy) -> None:
     main = image("JPEG", progressive=True)
     result = scan(policy, "jpeg", main + CLAM_EXE.read_bytes())
     assert hits(result) == [
@@ -146,20 +146,20 @@ def test_program_after_progressive_jpeg(policy):
     ]
 
 
-def test_unexplained_bytes_after_jpeg(policy):
+def test_unexplained_bytes_after_jpeg(policy: Policy) -> None:
     result = scan(policy, "jpeg", image("JPEG") + b"secret message for someone")
     assert [m for m, _ in hits(result)] == [
         "26 bytes of data hidden after the end of the JPEG image"
     ]
 
 
-def test_padding_after_the_end_is_not_hidden_data(policy):
+def test_padding_after_the_end_is_not_hidden_data(policy: Policy) -> None:
     for padding in (b"\x00" * 700, b"\r\n", b"\xff" * 16, b" \n\t"):
         assert scan(policy, "jpeg", image("JPEG") + padding).findings == []
         assert scan(policy, "png", image("PNG") + padding).findings == []
 
 
-def test_zip_inside_a_jpeg_comment(policy):
+def test_zip_inside_a_jpeg_comment(policy: Policy) -> None:
     # The ZIP's directory sits in a COM segment; unzip finds it by scanning from the end.
     result = scan(policy, "jpeg", with_segment(image("JPEG"), 0xFE, zip_bytes()))
     assert hits(result) == [
@@ -167,12 +167,12 @@ def test_zip_inside_a_jpeg_comment(policy):
     ]
 
 
-def test_pdf_header_inside_a_jpeg(policy):
+def test_pdf_header_inside_a_jpeg(policy: Policy) -> None:
     result = scan(policy, "jpeg", with_segment(image("JPEG"), 0xFE, b"%PDF-1.4 trailer..."))
     assert [m for m, _ in hits(result)] == ["PDF document hidden inside the JPEG image"]
 
 
-def test_truncated_jpeg_is_left_to_the_image_engine(policy):
+def test_truncated_jpeg_is_left_to_the_image_engine(policy: Policy) -> None:
     data = image("JPEG")
     assert scan(policy, "jpeg", data[: len(data) // 2]).findings == []
 
@@ -180,7 +180,7 @@ def test_truncated_jpeg_is_left_to_the_image_engine(policy):
 # --- what phone cameras append --------------------------------------------------------------
 
 
-def test_declared_gain_map_image_is_a_child_not_a_polyglot(policy):
+def test_declared_gain_map_image_is_a_child_not_a_polyglot(policy: Policy) -> None:
     # Ultra HDR / multi-picture: the main image's APP2 "MPF" segment indexes a second JPEG.
     # The EXIF segment in front holds a thumbnail with its own scan marker (FF DA).
     main = with_segment(image("JPEG"), 0xE2, b"MPF\x00" + b"\x00" * 8)
@@ -193,14 +193,14 @@ def test_declared_gain_map_image_is_a_child_not_a_polyglot(policy):
     ]
 
 
-def test_undeclared_second_image_is_hidden_data(policy):
+def test_undeclared_second_image_is_hidden_data(policy: Policy) -> None:
     main = image("JPEG")
     assert [m for m, _ in hits(scan(policy, "jpeg", main + image("JPEG")))] == [
         "JPEG image hidden after the end of the JPEG image"
     ]
 
 
-def test_motion_photo_video_is_a_child(policy):
+def test_motion_photo_video_is_a_child(policy: Policy) -> None:
     xmp = b'http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta GCamera:MotionPhoto="1"/>'
     main, video = with_segment(image("JPEG"), 0xE1, xmp), iso_media()
     result = scan(policy, "jpeg", main + video)
@@ -208,7 +208,7 @@ def test_motion_photo_video_is_a_child(policy):
     assert [c.data for c in result.children] == [video]
 
 
-def test_zip_after_a_declared_video_is_still_found(policy):
+def test_zip_after_a_declared_video_is_still_found(policy: Policy) -> None:
     xmp = b'http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta GCamera:MotionPhoto="1"/>'
     main, video = with_segment(image("JPEG"), 0xE1, xmp), iso_media()
     result = scan(policy, "jpeg", main + video + zip_bytes())
@@ -217,7 +217,7 @@ def test_zip_after_a_declared_video_is_still_found(policy):
     ]
 
 
-def test_samsung_trailer_is_accepted_and_its_video_scanned(policy):
+def test_samsung_trailer_is_accepted_and_its_video_scanned(policy: Policy) -> None:
     video = iso_media()
     trailer = samsung_trailer(
         [(0x0A01, b"Image_UTC_Data", b"1700000000000"), (0x0A30, b"MotionPhoto_Data", video)]
@@ -227,7 +227,7 @@ def test_samsung_trailer_is_accepted_and_its_video_scanned(policy):
     assert [c.data for c in result.children] == [video]
 
 
-def test_data_between_samsung_blocks_is_hidden_data(policy):
+def test_data_between_samsung_blocks_is_hidden_data(policy: Policy) -> None:
     blocks = [(0x0A01, b"Image_UTC_Data", b"1700000000000"), (0x0A30, b"MotionPhoto_Data", b"x")]
     main = image("JPEG")
     assert scan(policy, "jpeg", main + samsung_trailer(blocks, b"\0\0")).findings == []
@@ -235,7 +235,7 @@ def test_data_between_samsung_blocks_is_hidden_data(policy):
     assert [m for m, _ in hits(result)] == ["ZIP archive hidden after the end of the JPEG image"]
 
 
-def test_samsung_trailer_pointing_into_the_image_is_forged(policy):
+def test_samsung_trailer_pointing_into_the_image_is_forged(policy: Policy) -> None:
     # One directory entry claims a block that starts inside the main image, so that the data
     # between the image and the directory would count as part of the trailer.
     main, hidden = image("JPEG"), zip_bytes()
@@ -248,7 +248,7 @@ def test_samsung_trailer_pointing_into_the_image_is_forged(policy):
     ]
 
 
-def test_broken_samsung_trailer_is_hidden_data(policy):
+def test_broken_samsung_trailer_is_hidden_data(policy: Policy) -> None:
     trailer = samsung_trailer([(0x0A01, b"Image_UTC_Data", b"1700000000000")])
     broken = trailer[:-12] + b"XXXX" + trailer[-8:]  # the directory no longer says SEFH
     assert scan(policy, "jpeg", image("JPEG") + trailer).findings == []
@@ -258,7 +258,7 @@ def test_broken_samsung_trailer_is_hidden_data(policy):
 # --- PNG, GIF -------------------------------------------------------------------------------
 
 
-def test_png(policy):
+def test_png(policy: Policy) -> None:
     png = image("PNG")
     assert scan(policy, "png", png).findings == []
     result = scan(policy, "png", png + b"<script>alert(document.cookie)</script>")
@@ -267,7 +267,7 @@ def test_png(policy):
     ]
 
 
-def test_gif(policy):
+def test_gif(policy: Policy) -> None:
     frames = [Image.new("P", (40, 40), i) for i in range(4)]
     buf = io.BytesIO()
     frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], comment=b"hello", loop=0)
@@ -280,24 +280,24 @@ def test_gif(policy):
 # --- PDF ------------------------------------------------------------------------------------
 
 
-def test_clean_pdf_and_trailing_newlines(policy):
+def test_clean_pdf_and_trailing_newlines(policy: Policy) -> None:
     pdf = pdf_bytes()
     assert scan(policy, "pdf", pdf).findings == []
     assert scan(policy, "pdf", pdf + b"\r\n\r\n\x00\x00").findings == []
 
 
-def test_pdf_with_incremental_update_ends_at_the_last_eof(policy):
+def test_pdf_with_incremental_update_ends_at_the_last_eof(policy: Policy) -> None:
     update = b"3 0 obj\n<< /Type /Annot >>\nendobj\nstartxref\n9\n%%EOF\n"
     assert scan(policy, "pdf", pdf_bytes() + update).findings == []
 
 
-def test_zip_after_pdf(policy):
+def test_zip_after_pdf(policy: Policy) -> None:
     pdf = pdf_bytes()
     result = scan(policy, "pdf", pdf + zip_bytes())
     assert hits(result) == [("ZIP archive hidden after the end of the PDF", f"offset {len(pdf)}")]
 
 
-def test_zip_inside_pdf_before_its_eof(policy):
+def test_zip_inside_pdf_before_its_eof(policy: Policy) -> None:
     pdf = pdf_bytes()
     cut = pdf.rfind(b"startxref")
     data = pdf[:cut] + zip_bytes() + b"\n" + pdf[cut:]
@@ -306,19 +306,19 @@ def test_zip_inside_pdf_before_its_eof(policy):
     ]
 
 
-def test_data_before_pdf_header(policy):
+def test_data_before_pdf_header(policy: Policy) -> None:
     data = b"MZ\x90\x00" + b"\x00" * 60 + pdf_bytes()
     assert hits(scan(policy, "pdf", data)) == [
         ("Windows program hidden before the start of the PDF", "offset 0")
     ]
 
 
-def test_other_types_are_ignored(policy):
+def test_other_types_are_ignored(policy: Policy) -> None:
     item = Item("a.txt", b"hello" + zip_bytes(), FileType("txt", "text/plain", "text", True))
     assert PolyglotEngine().scan(item, policy.context()).findings == []
 
 
-def test_random_appendix_survives_fuzzing(policy):
+def test_random_appendix_survives_fuzzing(policy: Policy) -> None:
     # Robustness: arbitrary appended bytes never crash the walkers; more than a handful are
     # always reported.
     rnd = random.Random(11)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from attachguard.codes import FindingCode
-from attachguard.engines import zip as zip_engine
+from attachguard.codes import Code, FindingCode
 from attachguard.engines.base import Item, Result
 from attachguard.engines.zip import ZipEngine
 from attachguard.policy import Limits, Policy
@@ -82,7 +81,7 @@ def scan(data: bytes, policy: Policy, label: str = "zip", depth_left: int = 3) -
     return ZipEngine().scan(Item(f"file.{label}", data, kind(label)), context)
 
 
-def codes(result: Result) -> set[FindingCode]:
+def codes(result: Result) -> set[Code]:
     return {f.code for f in result.findings}
 
 
@@ -252,7 +251,7 @@ def test_too_many_members_stops_before_parsing(
     def no_parsing(*args: object, **kwargs: object) -> None:
         raise AssertionError("the central directory should not be parsed")
 
-    monkeypatch.setattr(zip_engine.zipfile, "ZipFile", no_parsing)
+    monkeypatch.setattr(zipfile, "ZipFile", no_parsing)
     result = scan(data, with_limits(policy, max_members=5))
     assert codes(result) == {FindingCode.ARCHIVE_MEMBERS}
 
@@ -291,9 +290,7 @@ def test_member_larger_than_declared_is_caught_even_with_a_matching_crc(policy: 
         ({"crc": 1234}, FindingCode.CORRUPT),
     ],
 )
-def test_directory_entry_that_lies(
-    policy: Policy, lie: dict[str, int], expected: FindingCode
-) -> None:
+def test_directory_entry_that_lies(policy: Policy, lie: dict[str, int], expected: Code) -> None:
     data = patch_entry(build({"a.txt": b"hello world" * 100}), b"a.txt", **lie)
     result = scan(data, policy)
     assert [(f.code, f.location) for f in result.findings] == [(expected, "a.txt")]

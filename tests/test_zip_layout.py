@@ -17,7 +17,6 @@ from dataclasses import replace
 import pytest
 
 from attachguard.codes import FindingCode
-from attachguard.engines import zip as zip_engine
 from attachguard.engines.base import Item, Result
 from attachguard.engines.zip import ZipEngine
 from attachguard.policy import Limits, Policy
@@ -160,7 +159,7 @@ def no_zipfile(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("zipfile should not parse this archive")
 
-    monkeypatch.setattr(zip_engine.zipfile, "ZipFile", refuse)
+    monkeypatch.setattr(zipfile, "ZipFile", refuse)
 
 
 def to_zip64_end(data: bytes) -> bytes:

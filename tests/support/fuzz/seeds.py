@@ -201,7 +201,10 @@ def _text() -> Iterator[Seed]:
 
     rows = samples.order_rows(8)
     yield Seed("samples.csv_text", "orders.csv", samples.csv_text(rows))
-    formulas = [*rows[:3], ["=SUM(D2:D4)", '=HYPERLINK("https://example.com")', "-2", "+1", "@x"]]
+    formulas: list[list[str | float]] = [
+        *rows[:3],
+        ["=SUM(D2:D4)", '=HYPERLINK("https://example.com")', "-2", "+1", "@x"],
+    ]
     yield Seed("csv formulas", "orders.csv", samples.csv_text(formulas))
     yield Seed("samples.transcript", "notes.txt", samples.transcript(10))
     yield Seed("rtf field", "letter.rtf", _RTF_FIELD)
