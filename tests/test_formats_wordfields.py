@@ -478,7 +478,7 @@ def test_large_document_is_read_fast() -> None:
     )
     xml = document(row * 3000)
     assert len(xml) > 2_000_000
-    assert min(_timed(xml) for _ in range(3)) < 0.5
+    assert min(_timed(xml) for _ in range(3)) < 5  # a guard against blow-ups (0.2 s here)
     assert len(field_instructions(xml)) == 6000
 
 

@@ -595,7 +595,7 @@ def test_hostile_signature_floods_stay_linear(pattern: bytes) -> None:
     began = time.perf_counter()
     find_embedded_zip(flood)
     layout = inspect(assemble((b"a.txt", b"alpha"), flood, (b"b.txt", b"beta")))
-    assert time.perf_counter() - began < 1
+    assert time.perf_counter() - began < 10  # a guard against blow-ups, not a benchmark
     assert K.GAP_DATA in {p.kind for p in layout.problems}
     assert len(layout.problems) <= 40  # capped per kind
 
@@ -605,7 +605,7 @@ def test_many_end_records_pointing_at_one_long_entry_stay_cheap() -> None:
     ends = end_record(1, len(entry), 0) * 5_000  # offsets from the file start: all hit entry
     began = time.perf_counter()
     assert find_embedded_zip(entry + ends) == []
-    assert time.perf_counter() - began < 1
+    assert time.perf_counter() - began < 10  # a guard against blow-ups, not a benchmark
 
 
 def test_damaged_archives_never_raise_and_clean_ones_read_as_zipfile_reads_them() -> None:
