@@ -2,7 +2,7 @@
 
 A code is declared where it is raised: the codes every engine and the pipeline share (a
 container nested too deep, a damaged file, an engine that failed) here, an engine's own codes
-in its module (``PDF_JAVASCRIPT`` in ``engines/pdf.py``), next to its `EngineSpec`. Third-party
+in its own modules (``POLYGLOT`` in ``engines/polyglot.py``), beside its `EngineSpec`. Third-party
 engines declare theirs the same way. The policy refers to codes by name
 (``actions: {PDF_JAVASCRIPT: reject}``); `docs/findings.md` is checked against the registry by
 the tests, so a code cannot exist without documentation.

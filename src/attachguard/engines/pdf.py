@@ -1,43 +1,43 @@
 """PDF active content: JavaScript, automatic and Launch actions, XFA forms, RichMedia and 3D
 content, and attached files, which are extracted for a scan of their own.
 
-Every object the cross-reference table lists is examined, referenced or not (payloads hide in
-objects nothing points to, and in object streams), and so is any ``N G obj`` found in the raw
-bytes but missing from the table. Names are compared after pypdf has decoded ``#xx`` escapes,
-so ``/J#61vaScript`` is ``/JavaScript``. An /OpenAction that only jumps to a page is harmless;
-any other, and any /AA, is reported. A PDF that opens with the empty password is scanned like
-any other; one that needs a password is reported ENCRYPTED.
+Two readings are checked. pypdf's follows the cross-reference, as Acrobat does: every object it
+lists is examined, referenced or not (payloads hide in objects nothing points to, and in object
+streams), with the places a support lead can find ("page 2"). Then every object body any other
+reader may take (`pdf_bodies`, from `formats.pdfraw`'s scan of the bytes in file order, the
+reading a repairing viewer falls back to): both definitions of a duplicate, older revisions'
+definitions (Acrobat shows a signed revision on request), objects the cross-reference leaves
+out, those in any object stream, and, where a reader would look there, objects inside stream
+data. Names are compared with ``#xx`` escapes decoded, so ``/J#61vaScript`` is ``/JavaScript``.
+An /OpenAction that only jumps to a page is harmless; any other, and any /AA, is reported.
+A PDF that opens with the empty password is scanned like any other; one that needs a password
+is reported ENCRYPTED.
+
+Ambiguous structure (duplicates, a cross-reference that needs repair, overlapping objects) is
+not rejected by itself when every reading is clean; bytes between revisions or objects that are
+no PDF syntax are POLYGLOT when they hold a program, an archive or a script (`pdf_layout`).
 
 When an active engine wants pictures (image moderation), the pictures drawn in the PDF (image
-XObjects, as many as it will look at) are returned as children too, so that they are moderated.
+XObjects in pypdf's reading, as many as it will look at) are returned as children too.
 
 Limits: attached files count against ``limits.max_members`` and their decoded bytes against
-``limits.max_expanded_bytes``; pypdf's own decoders are held to the same byte limit. Old
-revisions superseded by an incremental update are not examined (viewers ignore them).
+``limits.max_expanded_bytes``; pypdf's own decoders, and the object streams the raw scan
+unpacks, are held to the same byte limit.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from functools import partial
 from io import BytesIO
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple
 
 import pypdf
 from pypdf import Configuration, PasswordType, PdfReader, apply_configuration, get_configuration
-from pypdf.errors import DependencyError, LimitReachedError, PyPdfError
-from pypdf.generic import (
-    ArrayObject,
-    ByteStringObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-    PdfObject,
-    StreamObject,
-    read_object,
-)
+from pypdf.errors import DependencyError, LimitReachedError
+from pypdf.generic import ArrayObject, IndirectObject, NameObject, PdfObject, StreamObject
 
 from attachguard.codes import (
     ARCHIVE_EXPANSION,
@@ -45,50 +45,31 @@ from attachguard.codes import (
     CORRUPT,
     ENCRYPTED,
     IMAGE_BOMB,
-    Action,
     Code,
-    declare,
 )
 from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
+from attachguard.engines.pdf_active import (
+    DAMAGED,
+    NAME,
+    PDF_AUTO_ACTION,
+    PDF_EMBEDDED_FILE,
+    PDF_JAVASCRIPT,
+    PDF_LAUNCH,
+    PDF_RICHMEDIA,
+    PDF_XFA,
+    Seen,
+    inspect,
+    resolved,
+)
+from attachguard.engines.pdf_bodies import XrefView, check_bodies, read_at
+from attachguard.engines.pdf_layout import check_layout
+from attachguard.engines.polyglot import POLYGLOT
 from attachguard.errors import LimitExceeded
-from attachguard.report import Finding
+from attachguard.formats.pdfraw import RawObject, scan_pdf_objects
 
 if TYPE_CHECKING:
     from attachguard.policy import Limits
 
-NAME = "pdf"
-_ACTIVE = (
-    "This PDF contains active content, such as scripts or automatic actions, and can't be shared."
-)
-
-PDF_JAVASCRIPT = declare("PDF_JAVASCRIPT", "threat", Action.REJECT, "PDF with JavaScript", _ACTIVE)
-PDF_AUTO_ACTION = declare(
-    "PDF_AUTO_ACTION",
-    "threat",
-    Action.REJECT,
-    "PDF action that runs on open or on events",
-    _ACTIVE,
-)
-PDF_LAUNCH = declare(
-    "PDF_LAUNCH", "threat", Action.REJECT, "PDF Launch action (starts a program)", _ACTIVE
-)
-PDF_EMBEDDED_FILE = declare(
-    "PDF_EMBEDDED_FILE",
-    "info",
-    Action.ALLOW,
-    "PDF carries an attached file (scanned too)",
-    "This PDF has another file attached to it, which can't be shared in chat.",
-)
-PDF_XFA = declare("PDF_XFA", "threat", Action.REJECT, "PDF with an XFA form", _ACTIVE)
-PDF_RICHMEDIA = declare(
-    "PDF_RICHMEDIA", "threat", Action.REJECT, "PDF with RichMedia (Flash/3D) content", _ACTIVE
-)
-_MAX_PER_CODE = 10  # enough to explain a verdict; a PDF with 5,000 scripts needs no 5,000 lines
-_OBJECT_HEADER = re.compile(
-    rb"(?<![0-9])([0-9]{1,10})[\x00\t\n\f\r ]+([0-9]{1,5})[\x00\t\n\f\r ]+"
-    rb"obj(?![A-Za-z0-9])[\x00\t\n\f\r ]*"
-)
-_RICH_SUBTYPES = ("/RichMedia", "/3D")
 _OUTPUT_LIMITS = (
     "zlib_maximum_output_length",
     "lzw_maximum_output_length",
@@ -96,45 +77,27 @@ _OUTPUT_LIMITS = (
     "brotli_maximum_output_length",
     "jbig2_maximum_output_length",
 )
-# Besides its own errors, pypdf raises these on malformed structure (an integer where a
-# dictionary belongs, an index past the end of an array, nesting without end): a damaged file.
-_DAMAGED = (
-    PyPdfError,
-    ValueError,
-    LookupError,
-    TypeError,
-    AttributeError,
-    ArithmeticError,
-    RecursionError,
-    zlib.error,
-    NotImplementedError,  # a filter or an encryption method pypdf does not know
-    DependencyError,  # ... or cannot use here
-)
+
+
+class _Attachment(NamedTuple):
+    """An attached file: where it is, how to load it, and whether it is another definition
+    of an object (not the one pypdf read)."""
+
+    where: str
+    load: Callable[[], PdfObject | None]
+    again: bool = False
+
+
+class _Walked(NamedTuple):
+    """What pypdf's reading listed, and the places a support lead can find."""
+
+    listed: frozenset[tuple[int, int]]
+    places: dict[int, str]
 
 
 def _over_budget() -> LimitExceeded:
     """An attached file decodes to more bytes than the scan may still unpack."""
     return LimitExceeded(ARCHIVE_EXPANSION, "attached file expands past the byte limit")
-
-
-@dataclass
-class _Seen:
-    """What one scan found: findings (one per code and place) and the attached files."""
-
-    findings: dict[tuple[Code, str | None], Finding] = field(default_factory=dict)
-    streams: dict[int, StreamObject] = field(default_factory=dict)  # /Type /EmbeddedFile
-    images: dict[int, StreamObject] = field(default_factory=dict)  # /Subtype /Image
-    refs: dict[int, tuple[IndirectObject, str]] = field(default_factory=dict)  # from /EF
-
-    def add(self, code: Code, message: str, location: str | None = None) -> None:
-        if sum(1 for c, _ in self.findings if c is code) < _MAX_PER_CODE:
-            self.findings.setdefault(
-                (code, location), finding(NAME, code, message, location=location)
-            )
-
-
-def _resolved(value: Any) -> Any:
-    return value.get_object() if isinstance(value, IndirectObject) else value
 
 
 def _limited(limit: int) -> Configuration:
@@ -146,72 +109,6 @@ def _limited(limit: int) -> Configuration:
     )
 
 
-def _label(value: Any, fallback: str) -> str:
-    """An attachment's name made safe to show: it is a label, never a path."""
-    value = _resolved(value)
-    if isinstance(value, ByteStringObject):
-        value = bytes(value).decode("latin-1")
-    if not isinstance(value, str):
-        return fallback
-    clean = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in value).strip()
-    return clean[:100] or fallback
-
-
-def _runs_something(action: Any) -> bool:
-    """Whether an /OpenAction does more than show a page (a destination or a lone /GoTo)."""
-    action = _resolved(action)
-    if isinstance(action, DictionaryObject):
-        return _resolved(action.get("/S")) != "/GoTo" or "/Next" in action
-    return False  # an explicit destination (array) or a named one (name or string)
-
-
-def _check(node: DictionaryObject, where: str, seen: _Seen) -> None:
-    kind = _resolved(node.get("/S"))
-    if "/JS" in node or "/JavaScript" in node or kind == "/JavaScript":
-        seen.add(PDF_JAVASCRIPT, "JavaScript in the PDF", where)
-    if kind == "/Launch":
-        seen.add(PDF_LAUNCH, "PDF action that starts a program", where)
-    if "/AA" in node:
-        seen.add(PDF_AUTO_ACTION, "PDF action that runs on page or form events", where)
-    if "/OpenAction" in node and _runs_something(node.get("/OpenAction")):
-        seen.add(PDF_AUTO_ACTION, "PDF action that runs when it is opened", where)
-    if "/XFA" in node:
-        seen.add(PDF_XFA, "XFA form in the PDF (can hold scripts)", where)
-    if _resolved(node.get("/Subtype")) in _RICH_SUBTYPES or "/RichMediaContent" in node:
-        seen.add(PDF_RICHMEDIA, "RichMedia or 3D content in the PDF", where)
-    files = _resolved(node.get("/EF"))
-    if isinstance(files, DictionaryObject):
-        name = node.get("/UF", node.get("/F"))
-        for ref in files.values():
-            if isinstance(ref, IndirectObject):
-                seen.refs.setdefault(ref.idnum, (ref, _label(name, f"object {ref.idnum}")))
-
-
-def _inspect(obj: PdfObject | None, num: int | None, where: str, seen: _Seen) -> None:
-    """Check one object and the direct objects inside it; indirect ones get their own turn."""
-    if (
-        num is not None
-        and isinstance(obj, StreamObject)
-        and _resolved(obj.get("/Type")) == "/EmbeddedFile"
-    ):
-        seen.streams.setdefault(num, obj)
-    if (
-        num is not None
-        and isinstance(obj, StreamObject)
-        and _resolved(obj.get("/Subtype")) == "/Image"
-        and not _resolved(obj.get("/ImageMask"))  # a stencil mask shows nothing by itself
-    ):
-        seen.images.setdefault(num, obj)
-    stack: list[Any] = [obj]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, DictionaryObject):
-            _check(node, where, seen)
-            stack.extend(node.values())  # dict.values: raw, references are not followed
-        elif isinstance(node, ArrayObject):
-            stack.extend(node)
-
-
 def _places(reader: PdfReader) -> tuple[dict[int, str], int]:
     """Object numbers a support lead can find ("page 2", "catalog"), and the page count."""
     places: dict[int, str] = {}
@@ -221,44 +118,47 @@ def _places(reader: PdfReader) -> tuple[dict[int, str], int]:
     for number, page in enumerate(reader.pages, 1):
         if page.indirect_reference is not None:
             places.setdefault(page.indirect_reference.idnum, f"page {number}")
-        annots = _resolved(page.get("/Annots"))
+        annots = resolved(page.get("/Annots"))
         for ref in annots if isinstance(annots, ArrayObject) else ():
             if isinstance(ref, IndirectObject):
                 places.setdefault(ref.idnum, f"page {number}")
     return places, len(reader.pages)
 
 
-def _walk(reader: PdfReader, data: bytes, places: dict[int, str], seen: _Seen) -> None:
+def _walk(reader: PdfReader, places: dict[int, str], seen: Seen) -> frozenset[tuple[int, int]]:
+    """Check every object pypdf's cross-reference lists; returns what it listed."""
     known = {(num, gen) for gen, table in reader.xref.items() for num in table}
     known |= {(num, 0) for num in reader.xref_objStm}
     for num, gen in sorted(known):
         where = places.get(num, f"object {num}")
         try:
-            _inspect(reader.get_object(IndirectObject(num, gen, reader)), num, where, seen)
+            inspect(reader.get_object(IndirectObject(num, gen, reader)), num, where, seen)
         except LimitReachedError:
             seen.add(ARCHIVE_EXPANSION, "PDF content expands past the byte limit", where)
-        except _DAMAGED:
+        except DAMAGED:
             seen.add(CORRUPT, "part of the PDF could not be read", where)
-    _inspect(reader.trailer, None, "trailer", seen)
-    # Objects the cross-reference table leaves out: no viewer should reach them, but a repairing
-    # viewer may, and hiding them is itself the trick.
-    raw = BytesIO(data)
-    for match in _OBJECT_HEADER.finditer(data):
-        num, gen = int(match[1]), int(match[2])
-        if (num, gen) in known:
-            continue
-        raw.seek(match.end())
-        try:
-            _inspect(read_object(raw, reader), num, f"hidden object {num}", seen)
-        except _DAMAGED:
-            continue  # bytes that only look like an object header
+    inspect(reader.trailer, None, "trailer", seen)
+    return frozenset(known)
+
+
+def _raw_reading(
+    reader: PdfReader, data: bytes, walked: _Walked, limits: Limits, seen: Seen
+) -> tuple[list[tuple[RawObject, str]], list[str]]:
+    """Every body other readers may take (`pdf_bodies`) and the raw structure (`pdf_layout`):
+    the attached files pypdf's reading left out, and the problems that only made readers
+    differ."""
+    layout = scan_pdf_objects(data, max_expanded=limits.max_expanded_bytes)
+    view = XrefView.of(reader, walked.listed)
+    budget = limits.max_expanded_bytes
+    hidden = check_bodies(reader, layout, view, walked.places, seen, budget)
+    return hidden, check_layout(layout, seen)
 
 
 def _decode(stream: StreamObject, budget: int) -> bytes:
     """The decoded bytes of an attached file; `LimitExceeded` past ``budget`` bytes."""
-    filters = _resolved(stream.get("/Filter"))
+    filters = resolved(stream.get("/Filter"))
     if isinstance(filters, ArrayObject) and len(filters) == 1:
-        filters = _resolved(filters[0])
+        filters = resolved(filters[0])
     if filters == "/FlateDecode" and "/DecodeParms" not in stream:
         # pypdf bounds its inflate too, but when the output stops exactly at its limit it may
         # return it cut short instead of failing; asking for one byte more than the budget tells
@@ -282,16 +182,31 @@ def _decode(stream: StreamObject, budget: int) -> bytes:
     return out
 
 
-def _extract(seen: _Seen, limits: Limits) -> list[Child]:
-    """Attached files as children, within the member and byte limits."""
-    children: list[Child] = []
-    used = count = 0
+def _attachments(
+    seen: Seen, reader: PdfReader, hidden: list[tuple[RawObject, str]]
+) -> list[_Attachment]:
+    """Every attached file: pypdf's, then other definitions' (see `pdf_bodies`)."""
+    found: list[_Attachment] = []
     for num in sorted(set(seen.streams) | set(seen.refs)):
         ref, name = seen.refs.get(num, (None, f"object {num}"))
-        where = f"attachment:{name}"
+        stream = seen.streams.get(num)
+        found.append(_Attachment(f"attachment:{name}", partial(resolved, stream or ref)))
+    for obj, name in hidden:
+        where = f"attachment:{name} (another definition, at offset {obj.offset})"
+        found.append(_Attachment(where, partial(read_at, reader, obj), again=True))
+    return found
+
+
+def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list[Child]:
+    """Attached files as children, within the member and byte limits (another definition
+    of a file with the same content as one already extracted adds nothing)."""
+    children: list[Child] = []
+    contents: set[bytes] = set()
+    used = count = 0
+    for where, load, again in attachments:
         try:
-            stream = seen.streams[num] if num in seen.streams else _resolved(ref)
-        except _DAMAGED:
+            stream = load()
+        except DAMAGED:
             seen.add(CORRUPT, "attached file could not be read", where)
             continue
         if not isinstance(stream, StreamObject):
@@ -313,15 +228,17 @@ def _extract(seen: _Seen, limits: Limits) -> list[Child]:
                 where,
             )
             break
-        except _DAMAGED:
+        except DAMAGED:
             seen.add(CORRUPT, "attached file could not be read", where)
             continue
-        used += len(content)
-        children.append(Child(where=where, data=content))
+        if not (again and content in contents):
+            contents.add(content)
+            used += len(content)
+            children.append(Child(where=where, data=content))
     return children
 
 
-def _pictures(seen: _Seen, limits: Limits, most: int) -> list[Child]:
+def _pictures(seen: Seen, limits: Limits, most: int) -> list[Child]:
     """The pictures drawn in the PDF, at most ``most`` of them, as image files for image
     moderation: a JPEG as stored, anything else decoded by pypdf (under the byte limit) and
     written as PNG. The context asks for one more than moderation looks at, so that the
@@ -330,7 +247,7 @@ def _pictures(seen: _Seen, limits: Limits, most: int) -> list[Child]:
     for num in sorted(seen.images)[:most]:
         image = seen.images[num]
         where = f"picture in object {num}"
-        width, height = _resolved(image.get("/Width")), _resolved(image.get("/Height"))
+        width, height = resolved(image.get("/Width")), resolved(image.get("/Height"))
         if not (isinstance(width, int) and isinstance(height, int)) or width * height <= 0:
             seen.add(CORRUPT, "picture in the PDF could not be read", where)
             continue
@@ -338,7 +255,7 @@ def _pictures(seen: _Seen, limits: Limits, most: int) -> list[Child]:
             message = f"picture of {width}x{height} pixels, more than allowed; not moderated"
             seen.add(IMAGE_BOMB, message, where)
             continue
-        filters = _resolved(image.get("/Filter"))
+        filters = resolved(image.get("/Filter"))
         try:
             if filters == "/DCTDecode" or filters == ArrayObject([NameObject("/DCTDecode")]):
                 data = image._data  # the JPEG file itself; no public accessor for raw bytes
@@ -346,7 +263,7 @@ def _pictures(seen: _Seen, limits: Limits, most: int) -> list[Child]:
                 out = BytesIO()
                 image.decode_as_image().save(out, "PNG")
                 data = out.getvalue()
-        except (*_DAMAGED, LimitReachedError, OSError, NotImplementedError, DependencyError):
+        except (*DAMAGED, LimitReachedError, OSError, NotImplementedError, DependencyError):
             seen.add(CORRUPT, "picture in the PDF could not be read", where)
             continue
         children.append(Child(where=where, data=data))
@@ -389,20 +306,25 @@ class PdfEngine:
             return _only(CORRUPT, message)
         except LimitReachedError:
             return _only(ARCHIVE_EXPANSION, "PDF content expands past the byte limit")
-        except _DAMAGED:
+        except DAMAGED:
             return _only(CORRUPT, "damaged PDF that could not be read")
-        seen = _Seen()
-        _walk(reader, data, places, seen)
-        children = _extract(seen, limits)
+        seen = Seen()
+        listed = _walk(reader, places, seen)
+        hidden, structure = _raw_reading(reader, data, _Walked(listed, places), limits, seen)
+        children = _extract(_attachments(seen, reader, hidden), seen, limits)
         if pictures:
             children += _pictures(seen, limits, pictures)
-        return Result(list(seen.findings.values()), children, {"pages": pages})
+        facts: dict[str, object] = {"pages": pages}
+        if structure:
+            facts["pdf_structure"] = structure
+        return Result(list(seen.findings.values()), children, facts)
 
 
 ENGINE = EngineSpec(
     name=NAME,
     summary="PDF JavaScript, automatic and Launch actions, XFA, RichMedia, attached files "
-    "(scanned too), encryption",
+    "(scanned too), encryption; every object body any reader may take, data hidden between "
+    "revisions",
     types=("pdf",),
     codes=(
         PDF_JAVASCRIPT,
@@ -411,6 +333,7 @@ ENGINE = EngineSpec(
         PDF_EMBEDDED_FILE,
         PDF_XFA,
         PDF_RICHMEDIA,
+        POLYGLOT,
         ENCRYPTED,
         CORRUPT,
         IMAGE_BOMB,

@@ -1,0 +1,204 @@
+"""What the PDF engine calls active content, and the findings it makes of it.
+
+Two ways of looking at an object share these rules. `inspect` walks an object pypdf has read
+(a dictionary, its direct dictionaries and arrays) and checks each dictionary's keys and action
+type. `check_names` judges an object's raw text by the names in it (``#xx`` decoded, strings
+and comments left out): a body naming /JS or /Launch is active wherever the name stands, which
+is what a reader that repairs the file, or one that takes another definition, would run. Only
+/OpenAction needs more than its name: one that only goes to a page is harmless.
+
+The codes are declared here, where their meaning is, and listed by the engine (`pdf.py`).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pypdf.errors import DependencyError, DeprecationError, PyPdfError
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    DictionaryObject,
+    IndirectObject,
+    PdfObject,
+    StreamObject,
+)
+
+from attachguard.codes import Action, Code, declare
+from attachguard.engines.base import finding
+from attachguard.report import Finding
+
+NAME = "pdf"
+_ACTIVE = (
+    "This PDF contains active content, such as scripts or automatic actions, and can't be shared."
+)
+
+PDF_JAVASCRIPT = declare("PDF_JAVASCRIPT", "threat", Action.REJECT, "PDF with JavaScript", _ACTIVE)
+PDF_AUTO_ACTION = declare(
+    "PDF_AUTO_ACTION",
+    "threat",
+    Action.REJECT,
+    "PDF action that runs on open or on events",
+    _ACTIVE,
+)
+PDF_LAUNCH = declare(
+    "PDF_LAUNCH", "threat", Action.REJECT, "PDF Launch action (starts a program)", _ACTIVE
+)
+PDF_EMBEDDED_FILE = declare(
+    "PDF_EMBEDDED_FILE",
+    "info",
+    Action.ALLOW,
+    "PDF carries an attached file (scanned too)",
+    "This PDF has another file attached to it, which can't be shared in chat.",
+)
+PDF_XFA = declare("PDF_XFA", "threat", Action.REJECT, "PDF with an XFA form", _ACTIVE)
+PDF_RICHMEDIA = declare(
+    "PDF_RICHMEDIA", "threat", Action.REJECT, "PDF with RichMedia (Flash/3D) content", _ACTIVE
+)
+
+# Besides its own errors, pypdf raises these on malformed structure (an integer where a
+# dictionary belongs, an index past the end of an array, nesting without end): a damaged file.
+DAMAGED = (
+    PyPdfError,
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+    zlib.error,
+    AssertionError,  # pypdf asserts some structure (an object stream that is not one)
+    NotImplementedError,  # a filter or an encryption method pypdf does not know
+    DependencyError,  # ... or cannot use here
+    DeprecationError,  # a deprecated filter abbreviation (/Fl): a plain Exception in pypdf
+)
+
+_MAX_PER_CODE = 10  # enough to explain a verdict; a PDF with 5,000 scripts needs no 5,000 lines
+_RICH_SUBTYPES = ("/RichMedia", "/3D")
+_JAVASCRIPT = "JavaScript in the PDF"
+_LAUNCH = "PDF action that starts a program"
+_ON_EVENTS = "PDF action that runs on page or form events"
+ON_OPEN = "PDF action that runs when it is opened"
+_XFA = "XFA form in the PDF (can hold scripts)"
+_RICHMEDIA = "RichMedia or 3D content in the PDF"
+# Names that make a body active wherever they stand in it (`check_names`).
+_NAMED: tuple[tuple[frozenset[str], Code, str], ...] = (
+    (frozenset({"/JS", "/JavaScript"}), PDF_JAVASCRIPT, _JAVASCRIPT),
+    (frozenset({"/Launch"}), PDF_LAUNCH, _LAUNCH),
+    (frozenset({"/AA"}), PDF_AUTO_ACTION, _ON_EVENTS),
+    (frozenset({"/XFA"}), PDF_XFA, _XFA),
+    (frozenset({"/RichMedia", "/RichMediaContent", "/3D"}), PDF_RICHMEDIA, _RICHMEDIA),
+)
+
+
+@dataclass
+class Seen:
+    """What one scan found: findings (one per code and place) and the attached files."""
+
+    findings: dict[tuple[Code, str | None], Finding] = field(default_factory=dict)
+    streams: dict[int, StreamObject] = field(default_factory=dict)  # /Type /EmbeddedFile
+    images: dict[int, StreamObject] = field(default_factory=dict)  # /Subtype /Image
+    refs: dict[int, tuple[IndirectObject, str]] = field(default_factory=dict)  # from /EF
+
+    def add(self, code: Code, message: str, location: str | None = None) -> None:
+        if sum(1 for c, _ in self.findings if c is code) < _MAX_PER_CODE:
+            self.findings.setdefault(
+                (code, location), finding(NAME, code, message, location=location)
+            )
+
+
+def resolved(value: Any) -> Any:
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def label(value: Any, fallback: str) -> str:
+    """An attachment's name made safe to show: it is a label, never a path."""
+    value = resolved(value)
+    if isinstance(value, ByteStringObject):
+        value = bytes(value).decode("latin-1")
+    if not isinstance(value, str):
+        return fallback
+    clean = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in value).strip()
+    return clean[:100] or fallback
+
+
+def goes_to_a_page(action: Any) -> bool:
+    """Whether an /OpenAction value, as written, only shows a page: an explicit destination
+    (array), a named one (name or string), or a /GoTo with no /Next. A reference is not judged
+    here (the caller resolves it as its reader would)."""
+    if isinstance(action, DictionaryObject):
+        return action.get("/S") == "/GoTo" and "/Next" not in action
+    return not isinstance(action, IndirectObject)
+
+
+def _runs_something(action: Any) -> bool:
+    """Whether an /OpenAction does more than show a page, resolved as pypdf reads the file."""
+    action = resolved(action)
+    if isinstance(action, DictionaryObject):
+        return resolved(action.get("/S")) != "/GoTo" or "/Next" in action
+    return False  # an explicit destination (array) or a named one (name or string)
+
+
+def _check(node: DictionaryObject, where: str, seen: Seen) -> None:
+    kind = resolved(node.get("/S"))
+    if "/JS" in node or "/JavaScript" in node or kind == "/JavaScript":
+        seen.add(PDF_JAVASCRIPT, _JAVASCRIPT, where)
+    if kind == "/Launch":
+        seen.add(PDF_LAUNCH, _LAUNCH, where)
+    if "/AA" in node:
+        seen.add(PDF_AUTO_ACTION, _ON_EVENTS, where)
+    if "/OpenAction" in node and _runs_something(node.get("/OpenAction")):
+        seen.add(PDF_AUTO_ACTION, ON_OPEN, where)
+    if "/XFA" in node:
+        seen.add(PDF_XFA, _XFA, where)
+    if resolved(node.get("/Subtype")) in _RICH_SUBTYPES or "/RichMediaContent" in node:
+        seen.add(PDF_RICHMEDIA, _RICHMEDIA, where)
+    files = resolved(node.get("/EF"))
+    if isinstance(files, DictionaryObject):
+        name = node.get("/UF", node.get("/F"))
+        for ref in files.values():
+            if isinstance(ref, IndirectObject):
+                seen.refs.setdefault(ref.idnum, (ref, label(name, f"object {ref.idnum}")))
+
+
+def inspect(obj: PdfObject | None, num: int | None, where: str, seen: Seen) -> None:
+    """Check one object pypdf read and the direct objects inside it; indirect ones get their
+    own turn."""
+    if (
+        num is not None
+        and isinstance(obj, StreamObject)
+        and resolved(obj.get("/Type")) == "/EmbeddedFile"
+    ):
+        seen.streams.setdefault(num, obj)
+    if (
+        num is not None
+        and isinstance(obj, StreamObject)
+        and resolved(obj.get("/Subtype")) == "/Image"
+        and not resolved(obj.get("/ImageMask"))  # a stencil mask shows nothing by itself
+    ):
+        seen.images.setdefault(num, obj)
+    for node in dictionaries(obj):
+        _check(node, where, seen)
+
+
+def dictionaries(obj: Any) -> list[DictionaryObject]:
+    """The dictionaries in ``obj``: itself and those nested in it, references not followed."""
+    found: list[DictionaryObject] = []
+    stack: list[Any] = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, DictionaryObject):
+            found.append(node)
+            stack.extend(node.values())  # dict.values: raw, references are not followed
+        elif isinstance(node, ArrayObject):
+            stack.extend(node)
+    return found
+
+
+def check_names(names: set[str], where: str, seen: Seen) -> None:
+    """Findings for a raw body that holds ``names`` (every rule but /OpenAction's)."""
+    for wanted, code, message in _NAMED:
+        if names & wanted:
+            seen.add(code, message, where)

@@ -1,0 +1,367 @@
+"""Every object body of a PDF as some reader could see it, checked for active content.
+
+pypdf's reading follows the cross-reference (`pdf.py`); this module checks what other readers
+may take instead, from `formats.pdfraw`'s lexical scan: every definition of every object (an
+older one an incremental update replaced, both of two duplicates, one the cross-reference leaves
+out), the objects inside every object stream (those pdfraw cannot unpack, because the file is
+encrypted or uses another filter, are unpacked by pypdf), and, where a reader would look there,
+what looks like an object inside another object's stream data: when the cross-reference is
+broken (pypdf and pdf.js then rebuild it from every ``N G obj`` in the file, stream data
+included), or when a reference names an object the file lists nowhere (pypdf then searches the
+file's text for it). Text that only quotes PDF syntax inside a valid file is not an object.
+
+A body is judged by its names (`pdf_active.check_names`), so that a damaged body cannot hide
+them from a parser; an /OpenAction is parsed, and a reference is resolved to every definition
+of its target. Attached files in definitions pypdf did not read are returned for extraction.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from io import BytesIO
+from itertools import accumulate, islice
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import LimitReachedError
+from pypdf.generic import DictionaryObject, IndirectObject, PdfObject, StreamObject, read_object
+
+from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT
+from attachguard.engines.pdf_active import (
+    DAMAGED,
+    ON_OPEN,
+    PDF_AUTO_ACTION,
+    Seen,
+    check_names,
+    dictionaries,
+    goes_to_a_page,
+    label,
+)
+from attachguard.formats.pdfraw import PdfLayout, Problem, RawObject, names_in
+
+_WS = b"\x00\t\n\f\r "
+# A body worth reading name by name holds one of the names `check_names` and the rules here look
+# at, or an escape that could spell one. Most bodies (pages, fonts, images) hold none.
+_WANTED_NAMES = ("JS", "JavaScript", "Launch", "AA", "OpenAction", "XFA", "RichMedia",
+                 "RichMediaContent", "3D", "EmbeddedFile", "EF", "ObjStm")  # fmt: skip
+_REGULAR = rb"[^\x00\t\n\f\r ()<>\[\]{}/%]"
+_WANTED = re.compile(rb"/(?:%s)(?!%s)" % ("|".join(_WANTED_NAMES).encode(), _REGULAR))
+_ESCAPED = re.compile(rb"/%s*#%s*" % (_REGULAR, _REGULAR))  # a name with an escape in it
+_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+# A long hex string is a signature's /Contents or an ID, never what `_parse` is asked for, and
+# pypdf reads hex strings a byte at a time: 25 ms for a 12 kB signature dictionary.
+_LONG_HEX = re.compile(rb"<[0-9A-Fa-f\x00\t\n\f\r ]{1024,}>")
+_HEAD_BEFORE = re.compile(rb"(?<![0-9])([0-9]{1,10})[\x00\t\n\f\r ]+([0-9]{1,5})[\x00\t\n\f\r ]+\Z")
+_MAX_IN_DATA = 10_000  # objects inside stream data that are read
+_MAX_SEARCHED = 64  # objects only found in stream data that are looked for as references
+_REFERENCE = rb"(?<![0-9])%d[\x00\t\n\f\r ]+%d[\x00\t\n\f\r ]+R(?![A-Za-z0-9])"
+_Key = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class XrefView:
+    """Where pypdf read each object: the offset of each (number, generation) it lists, the
+    object stream of those it takes from one, and what it listed before reading anything."""
+
+    offsets: dict[_Key, int]
+    in_streams: dict[int, int]
+    listed: frozenset[_Key]
+
+    @classmethod
+    def of(cls, reader: PdfReader, listed: frozenset[_Key]) -> XrefView:
+        xref = reader.xref.items()
+        offsets = {(num, gen): at for gen, table in xref for num, at in table.items()}
+        in_streams = {num: place[0] for num, place in reader.xref_objStm.items()}
+        return cls(offsets, in_streams, listed)
+
+    def reads(self, obj: RawObject) -> bool:
+        """Whether this definition is the one pypdf read for its number."""
+        if obj.container is None:
+            return self.offsets.get((obj.number, obj.generation)) == obj.offset
+        in_stream = self.in_streams.get(obj.number) == obj.container
+        return in_stream and self.offsets.get((obj.container, 0)) == obj.offset
+
+    @cached_property
+    def numbers(self) -> frozenset[int]:
+        """The object numbers the cross-reference lists."""
+        return frozenset(num for num, _ in self.listed)
+
+
+class _Definitions:
+    """Every definition of each object, for resolving a reference as any reader may; the
+    table is built the first time it is needed (most files need it once or never)."""
+
+    def __init__(self, objects: list[RawObject]) -> None:
+        self.objects = objects
+        self._table: dict[_Key, list[RawObject]] | None = None
+
+    def of(self, key: _Key) -> list[RawObject]:
+        if self._table is None:
+            self._table = {}
+            for obj in self.objects:
+                self._table.setdefault((obj.number, obj.generation), []).append(obj)
+        return self._table.get(key, [])
+
+
+def check_bodies(
+    reader: PdfReader,
+    layout: PdfLayout,
+    view: XrefView,
+    places: dict[int, str],
+    seen: Seen,
+    budget: int,
+) -> list[tuple[RawObject, str]]:
+    """Check every body (see the module docstring); return the attached files (definition,
+    name) that pypdf's reading did not extract. Object streams pypdf unpacks here decode to
+    ``budget`` bytes at most, all together."""
+    suspects = _suspects(layout.objects)
+    unpacked = _unread_object_streams(reader, (layout, suspects), seen, budget)
+    in_data = _in_stream_data(layout, view, _broken(layout), seen)
+    bodies = [_Body(o, _where(o, view, places)) for o in suspects + _suspects(unpacked)]
+    bodies += [body for body in in_data if _suspects([body.obj])]
+    definitions = _Definitions([*layout.objects, *unpacked, *(body.obj for body in in_data)])
+    files: dict[int, tuple[RawObject, str]] = {}  # by id(): a definition is not hashable
+    targets: dict[_Key, str] = {}
+    for body in bodies:
+        names = names_in(body.obj.body)
+        check_names(names, body.where, seen)
+        if "/OpenAction" in names and _opens(body.obj, definitions, reader):
+            seen.add(PDF_AUTO_ACTION, ON_OPEN, body.where)
+        if "/EmbeddedFile" in names and body.obj.stream is not None:
+            files[id(body.obj)] = (body.obj, f"object {body.obj.number}")
+        if "/EF" in names:
+            targets |= _attached(body, definitions, reader, seen, layout.encrypted)
+    for key, name in targets.items():
+        for obj in definitions.of(key):
+            if obj.stream is not None:
+                files[id(obj)] = (obj, name)
+    return [(obj, name) for obj, name in files.values() if not _extracted(obj, view, seen)]
+
+
+@dataclass(frozen=True)
+class _Body:
+    """A raw object to check, with where a support lead would find it."""
+
+    obj: RawObject
+    where: str
+
+
+def _suspects(objects: list[RawObject]) -> list[RawObject]:
+    """The objects whose body holds a wanted name, written plainly or with escapes (maybe
+    inside a string: `names_in` then tells). Searched in all bodies joined: one search per
+    body costs more than the search itself (10,000 bodies: 24 ms against 11)."""
+    joined = b"\n".join(obj.body for obj in objects)  # a newline ends a name
+    starts = list(accumulate((len(obj.body) + 1 for obj in objects), initial=0))
+    hits = {m.start() for m in _WANTED.finditer(joined)}
+    for escaped in _ESCAPED.finditer(joined) if b"#" in joined else ():  # /Arial#20Bold...
+        plain = _HEX.sub(lambda m: bytes([int(m[1], 16)]), escaped[0])
+        if _WANTED.fullmatch(plain):
+            hits.add(escaped.start())
+    return [objects[i] for i in sorted({bisect_right(starts, at) - 1 for at in hits})]
+
+
+def read_at(reader: PdfReader, obj: RawObject) -> PdfObject:
+    """The definition at ``obj.offset`` as pypdf reads an object there (its stream by /Length,
+    decrypted in an encrypted file). pypdf has no public call for "the object at this offset"."""
+    stream = reader.stream
+    stream.seek(obj.offset)
+    number, generation = reader.read_object_header(stream)
+    value = read_object(stream, reader)
+    encryption = reader._encryption
+    if encryption is not None:
+        value = encryption.decrypt_object(value, number, generation)
+    return value
+
+
+def _broken(layout: PdfLayout) -> bool:
+    return any(p.kind is Problem.BROKEN_XREF for p in layout.problems)
+
+
+def _where(obj: RawObject, view: XrefView, places: dict[int, str]) -> str:
+    if view.reads(obj):
+        return places.get(obj.number, f"object {obj.number}")
+    if obj.number not in view.numbers:
+        return f"hidden object {obj.number}"
+    if obj.container is not None:
+        return f"object {obj.number} (another definition, in object stream {obj.container})"
+    return f"object {obj.number} (another definition, at offset {obj.offset})"
+
+
+def _extracted(obj: RawObject, view: XrefView, seen: Seen) -> bool:
+    """Whether pypdf's reading already extracts this very definition."""
+    return view.reads(obj) and (obj.number in seen.streams or obj.number in seen.refs)
+
+
+def _parse(text: bytes, reader: PdfReader) -> Any:
+    """One object's text parsed by pypdf, references left unresolved; None when it cannot be."""
+    try:
+        return read_object(BytesIO(_LONG_HEX.sub(b"<>", text).strip(_WS)), reader)
+    except DAMAGED:
+        return None
+
+
+def _opens(obj: RawObject, definitions: _Definitions, reader: PdfReader) -> bool:
+    """Whether an /OpenAction in ``obj`` may do more than show a page: in any definition of
+    the action it refers to; fail closed on a body that cannot be parsed."""
+    parsed = _parse(obj.body, reader)
+    if parsed is None:
+        return True
+    for node in dictionaries(parsed):
+        action = node.get("/OpenAction")
+        if action is None or goes_to_a_page(action):
+            continue
+        if not isinstance(action, IndirectObject):
+            return True
+        for target in definitions.of((action.idnum, action.generation)):
+            value = _parse(target.body, reader)
+            if value is None or not goes_to_a_page(value):
+                return True
+    return False
+
+
+def _attached(
+    body: _Body, definitions: _Definitions, reader: PdfReader, seen: Seen, encrypted: bool
+) -> dict[_Key, str]:
+    """The objects an /EF in ``body`` names as attached files (through every definition of
+    an /EF dictionary given by reference), with the file's name (not readable in an encrypted
+    file: its strings are encrypted). A body that cannot be parsed is reported."""
+    parsed = _parse(body.obj.body, reader)
+    if parsed is None:
+        seen.add(CORRUPT, "part of the PDF could not be read", body.where)
+    found: dict[_Key, str] = {}
+    for node in dictionaries(parsed):
+        files = node.get("/EF")
+        if isinstance(files, IndirectObject):
+            key = (files.idnum, files.generation)
+            files = [_parse(d.body, reader) for d in definitions.of(key)]
+        else:
+            files = [files]
+        name = None if encrypted else node.get("/UF", node.get("/F"))
+        refs = [r for f in files if isinstance(f, DictionaryObject) for r in f.values()]
+        for ref in refs:
+            if isinstance(ref, IndirectObject):
+                found[(ref.idnum, ref.generation)] = _label(name, f"object {ref.idnum}")
+    return found
+
+
+def _label(name: Any, fallback: str) -> str:
+    try:
+        return label(name, fallback)
+    except DAMAGED:  # a name given by a reference pypdf cannot resolve
+        return fallback
+
+
+# -- object streams pdfraw left to pypdf ---------------------------------------------------------
+
+
+def _unread_object_streams(
+    reader: PdfReader, scanned: tuple[PdfLayout, list[RawObject]], seen: Seen, budget: int
+) -> list[RawObject]:
+    """The objects inside object streams pdfraw did not unpack (an encrypted file's, or one
+    with a filter it does not read), unpacked by pypdf within the byte budget."""
+    layout, suspects = scanned
+    streams = [o for o in suspects if o.stream is not None and o.container is None]
+    streams = [o for o in streams if "/ObjStm" in names_in(o.body)]
+    if not streams:
+        return []
+    unpacked = {(o.container, o.offset) for o in layout.objects if o.container is not None}
+    found: list[RawObject] = []
+    for obj in streams:
+        if (obj.number, obj.offset) in unpacked:
+            continue
+        try:
+            plain, inside = _unpack(obj, read_at(reader, obj))
+        except LimitReachedError:  # pypdf's decoders are held to the byte limit (`pdf.py`)
+            budget = -1
+        except DAMAGED:
+            seen.add(CORRUPT, "part of the PDF could not be read", f"object {obj.number}")
+            continue
+        else:
+            budget -= len(plain)
+        if budget <= 0:  # pypdf may stop at its limit without failing: not all was read
+            seen.add(ARCHIVE_EXPANSION, "PDF content expands past the byte limit")
+            break
+        found += inside
+    return found
+
+
+def _unpack(obj: RawObject, stream: PdfObject) -> tuple[bytes, list[RawObject]]:
+    """The decoded data of object stream ``obj`` and the objects in it: its header pairs
+    (number, offset from /First), each object running to the next one's start."""
+    if not isinstance(stream, StreamObject):
+        raise TypeError("an object stream that is not a stream")
+    count, first = stream.get("/N"), stream.get("/First")
+    if not (isinstance(count, int) and isinstance(first, int) and count >= 0 <= first):
+        raise ValueError("an object stream with no usable /N and /First")
+    plain = stream.get_data()
+    tokens = plain[:first].split()[: 2 * count]
+    pairs = [
+        (int(tokens[i]), first + abs(int(tokens[i + 1]))) for i in range(0, len(tokens) - 1, 2)
+    ]
+    starts = sorted({start for _, start in pairs} | {len(plain)})
+    found = []
+    for slot, (number, start) in enumerate(pairs):
+        end = starts[bisect_right(starts, start)] if start < len(plain) else start
+        found.append(RawObject(number, 0, obj.offset, plain[start:end], None, obj.number, slot))
+    return plain, found
+
+
+# -- objects in stream data ----------------------------------------------------------------------
+
+
+def _in_stream_data(layout: PdfLayout, view: XrefView, broken: bool, seen: Seen) -> list[_Body]:
+    """``N G obj`` inside stream data that a reader would take for an object: any, when the
+    cross-reference is broken; else one the file lists nowhere but refers to. At most
+    `_MAX_IN_DATA` of them: a file with more, which needs them read, is reported."""
+    headers = ((host, obj) for host in layout.objects for obj in _headers_in(layout.data, host))
+    found = list(islice(headers, _MAX_IN_DATA + 1))
+    if not found:
+        return []  # the rule: stream data holds no header, and only then is this cheap
+    if len(found) > _MAX_IN_DATA:
+        message = f"more than {_MAX_IN_DATA:,} objects inside stream data; the rest not read"
+        seen.add(CORRUPT, message)
+    if not broken:
+        defined = {(o.number, o.generation) for o in layout.objects} | view.listed
+        hidden = {(o.number, o.generation) for _, o in found} - defined
+        wanted = _referred_to(layout, hidden)
+        found = [(host, obj) for host, obj in found if (obj.number, obj.generation) in wanted]
+    return [
+        _Body(obj, f"object {obj.number} inside the data of object {host.number}")
+        for host, obj in found[:_MAX_IN_DATA]
+    ]
+
+
+def _headers_in(data: bytes, host: RawObject) -> Iterable[RawObject]:
+    """What looks like an object inside ``host``'s stream data, read up to the next "obj" (its
+    endobj, or the next header: as pdf.js reads a file it repairs), so that bodies never
+    overlap. Found from "obj" (a literal bytes.find skips at memory speed), the header checked
+    behind it: compressed data almost never holds one."""
+    if host.stream is None:
+        return
+    start, end = host.stream
+    at = data.find(b"obj", start, end)
+    while at >= 0:
+        following = data.find(b"obj", at + 3)
+        head = _HEAD_BEFORE.search(data, max(start, at - 40), at)
+        if head is not None and not data[at + 3 : at + 4].isalnum():
+            body = data[at + 3 : following if following >= 0 else len(data)]
+            yield RawObject(int(head[1]), int(head[2]), head.start(), body)
+        at = following if following < end else -1
+
+
+def _referred_to(layout: PdfLayout, keys: set[_Key]) -> set[_Key]:
+    """Those of ``keys`` that some text of the file refers to (``N G R``); past
+    `_MAX_SEARCHED` of them, all (each costs a search of the file)."""
+    if len(keys) > _MAX_SEARCHED:
+        return keys
+    texts = [layout.data, b"\n".join(o.body for o in layout.objects if o.container is not None)]
+    referred = set()
+    for key in keys:
+        reference = _REFERENCE % key
+        if any(re.search(reference, text) for text in texts):
+            referred.add(key)
+    return referred

@@ -1,0 +1,87 @@
+"""What the PDF engine makes of a PDF's raw structure (`formats.pdfraw`'s problems).
+
+Readers that disagree about a PDF (a duplicate object, a cross-reference that needs repair, an
+object inside another's data, an object with no end, a header past Acrobat's window) disagree
+only about which bodies they take, and `pdf_bodies` checks every body any of them may take. So
+such a file is not rejected for being built oddly when every reading is clean: scanners and old
+tools write broken cross-references that every viewer repairs, and rejecting those would reject
+real files. The problems are kept as the ``pdf_structure`` fact. A scan that stopped at a limit
+did not check every body: that rejects (ARCHIVE_EXPANSION for decoding, else CORRUPT).
+
+Bytes that are no PDF syntax, between objects or revisions (before the last ``%%EOF``, or
+anywhere when there is none; after it, the polyglot engine looks), are read by no PDF reader.
+They are a hiding place: a program, an archive, a picture or a script there is POLYGLOT, as is
+more than `TOLERATED_JUNK` bytes of anything else. A few stray bytes (a duplicated keyword, a
+line a broken writer left) are tolerated, as every viewer tolerates them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT
+from attachguard.engines.pdf_active import Seen
+from attachguard.engines.polyglot import POLYGLOT, describe
+from attachguard.formats.pdfraw import PdfLayout, Problem
+
+TOLERATED_JUNK = 1024  # bytes, in all: a few stray lines, never room for a program
+_WS = b"\x00\t\n\f\r "
+_BETWEEN = "between two revisions of the PDF"
+_PLACES = {
+    Problem.JUNK_IN_REVISION: "between the objects of the PDF",
+    Problem.TRAILING_JUNK: "at the end of the PDF",
+}
+_JUNK = frozenset({*_PLACES, Problem.JUNK_BETWEEN_REVISIONS})
+# Problems that are not readers disagreeing: a limit (reported), an object stream pdfraw cannot
+# unpack (pypdf unpacks it, `pdf_bodies`).
+_NOT_READINGS = frozenset({Problem.OVER_LIMIT, Problem.UNREADABLE_OBJECT_STREAM})
+_SKIP = re.compile(rb"(?:[\x00\t\n\f\r ]+|%(?!%EOF)[^\r\n]*)*")  # whitespace and comments
+# Where junk ends: the next thing a reader takes for PDF syntax again.
+_RESUME = re.compile(
+    rb"(?<![0-9])[0-9]{1,10}[\x00\t\n\f\r ]+[0-9]{1,5}[\x00\t\n\f\r ]+obj|xref|trailer|startxref"
+    rb"|%%EOF"
+)
+
+
+def check_layout(layout: PdfLayout, seen: Seen) -> list[str]:
+    """Findings for junk and for a scan cut short; returns the problems that only made readers
+    differ (the ``pdf_structure`` fact)."""
+    for problem in layout.problems:
+        if problem.kind is Problem.OVER_LIMIT:
+            code = ARCHIVE_EXPANSION if "decode" in problem.message else CORRUPT
+            seen.add(code, f"PDF not read to its end: {problem.message}")
+    _check_junk(layout, seen)
+    differ = {p.kind for p in layout.problems} - _JUNK - _NOT_READINGS
+    return sorted(kind.value for kind in differ)
+
+
+def _junk_starts(layout: PdfLayout) -> list[tuple[int, str]]:
+    """Where bytes that may be no PDF syntax start, before the last ``%%EOF``: after every
+    other ``%%EOF`` (pdfraw tolerates a few bytes there, and a program padded with NULs, which
+    PDF counts as whitespace, is only a few bytes to it), and where pdfraw found junk."""
+    starts = [(revision.end, _BETWEEN) for revision in layout.revisions[:-1]]
+    last = layout.revisions[-1].end if layout.revisions else len(layout.data) + 1
+    for problem in layout.problems:
+        if problem.kind in _PLACES and problem.offset is not None and problem.offset < last:
+            starts.append((problem.offset, _PLACES[problem.kind]))
+    return starts
+
+
+def _check_junk(layout: PdfLayout, seen: Seen) -> None:
+    data = layout.data
+    unknown, first = 0, None
+    for start, place in _junk_starts(layout):
+        pos = _SKIP.match(data, start).end()  # type: ignore[union-attr]
+        if pos >= len(data) or _RESUME.match(data, pos):
+            continue  # PDF syntax goes on: an incremental update, not junk
+        found = _RESUME.search(data, pos + 1)
+        blob = data[pos : found.start() if found else len(data)]
+        what = describe(blob)
+        if what != f"{len(blob):,} bytes of data":  # describe()'s answer when it knows nothing
+            seen.add(POLYGLOT, f"{what} hidden {place}", f"offset {pos}")
+            continue
+        unknown += len(blob.translate(None, _WS))
+        first = pos if first is None else first
+    if unknown > TOLERATED_JUNK:
+        message = f"{unknown:,} bytes of data hidden between the parts of the PDF"
+        seen.add(POLYGLOT, message, f"offset {first}")
