@@ -327,8 +327,13 @@ def test_operator_added_extension_uses_magikas_extension_table(
 
 
 def test_empty_file(engine: FileTypeEngine, policy: Policy) -> None:
-    findings = scan(engine, policy, "empty.pdf", b"")
+    # an empty note is a note; no PDF, document or picture has zero bytes
+    findings = scan(engine, policy, "empty.txt", b"")
     assert [(f.code, f.code.kind) for f in findings] == [(FindingCode.EMPTY_FILE, "info")]
+    for name in ("empty.pdf", "empty.docx", "empty.jpg"):
+        findings = scan(engine, policy, name, b"")
+        assert [f.code for f in findings] == [FindingCode.TYPE_MISMATCH], name
+        assert "empty file" in findings[0].message
 
 
 # --- things inside other files ---------------------------------------------------------------

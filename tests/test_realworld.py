@@ -98,25 +98,11 @@ EXPECTED_REJECTIONS: dict[str, tuple[str, str]] = {
 
 THUMBNAIL = "thumbnail slack: a fixed 2 KB buffer after the end of docProps/thumbnail.jpeg"
 AV_PDF_INFLATE = "AV_LIMIT: clamd's PDF inflater outgrows MaxFileSize on a 4.7 MB image stream"
-PRINTER = "printer settings: a DEVMODE part that Magika calls a disk image (ISO)"
-LINKED_PICTURE = "linked picture: an image linked to the author's own disk (file://localhost)"
-TEXT = "text Magika cannot label: short or UTF-16/32 big-endian text"
 
-_MIME = "mimetype/usr/share/gocode/src/github.com/gabriel-vasile/mimetype/testdata/"
 
 KNOWN_FALSE_REJECTIONS: dict[str, tuple[str, str]] = {
     "puremagic/test/resources/office/test.pptx": ("POLYGLOT", THUMBNAIL),
     "pikepdf/tests/resources/pdfa/multipage.pdf": ("AV_LIMIT", AV_PDF_INFLATE),
-    "xlsx2csv/test/sheets.xlsx": ("ARCHIVE", PRINTER),
-    "xlsx2csv/test/skip_empty_lines.xlsx": ("ARCHIVE", PRINTER),
-    "python-docx/features/steps/test_files/shp-inline-shape-access.docx": (
-        "EXTERNAL_LINK",
-        LINKED_PICTURE,
-    ),
-    "xlrd/tests/err_cell_empty.xlsx": ("EXTERNAL_LINK", LINKED_PICTURE),
-    f"{_MIME}utf16bebom.txt": ("SCRIPT", TEXT),
-    f"{_MIME}utf32bebom.txt": ("TYPE_MISMATCH", TEXT),
-    "forensics/usr/share/forensics-samples/original-multiple/test.txt": ("TYPE_MISMATCH", TEXT),
 }
 
 

@@ -30,7 +30,7 @@ from attachguard.service.settings import Settings
 from support.service import BOUND, live_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, Locator, Page, Route
 
 CHROMIUM = os.environ.get("ATTACHGUARD_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -220,3 +220,57 @@ def test_a_late_upload_answer_keeps_the_verdict(
             expect_status(pane.locator("li.attachment", has_text="receipt.pdf"), "APPROVED")
         page.close()
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")],
+)
+def test_api_docs_render_offline(
+    browser: Browser, tmp_path: Path, scanner: Scanner, path: str, title: str
+) -> None:
+    """The network is off but for the service: Swagger UI and ReDoc still render the API."""
+    app = create_app(Settings(data_dir=tmp_path / "data"), scanner=scanner)
+    outside: list[str] = []
+    with live_server(app) as base:
+        context = browser.new_context()
+
+        def offline(route: Route) -> None:
+            if route.request.url.startswith(base):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort("internetdisconnected")
+
+        context.route("**/*", offline)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(base + path)
+        heading = page.locator(title, has_text="attachguard").first
+        heading.wait_for(timeout=BOUND_MS)
+        page.wait_for_load_state("networkidle")  # late requests (logos, fonts) too
+        context.close()
+    assert not errors, errors
+    assert not outside, outside
+
+
+def test_chat_id_in_the_url(browser: Browser, tmp_path: Path, scanner: Scanner) -> None:
+    """A reload keeps the chat (its id is in the fragment); a new tab on "/" starts another."""
+    app = create_app(Settings(data_dir=tmp_path / "data"), scanner=scanner)
+    errors: list[str] = []
+    with live_server(app) as base:
+        page, _customer, _agent = open_chat(browser, base, errors)
+        label = page.locator("#chat-label")
+        chat = label.inner_text()
+        assert chat.startswith("chat-") and page.url.endswith("#" + chat)
+        page.reload()
+        assert label.inner_text() == chat
+        other, _c, _a = open_chat(browser, base, errors)
+        assert other.locator("#chat-label").inner_text() not in {"", chat}
+        joined = browser.new_page()
+        joined.goto(f"{base}/#{chat}")
+        assert joined.locator("#chat-label").inner_text() == chat
+        for p in (page, other, joined):
+            p.close()
+    assert not errors, errors

@@ -90,7 +90,8 @@ def make_client(
 ) -> Iterator[TestClient]:
     """The app over ``data_dir`` with ``scanner``, started (lifespan) inside a TestClient."""
     app = create_app(Settings(data_dir=data_dir, **settings), scanner=scanner, store=store)
-    with TestClient(app) as client:
+    # a loopback Host: the service answers no other name without --allowed-host
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         yield client
 
 
@@ -130,10 +131,11 @@ def live_server(app: ASGIApp) -> Iterator[str]:
 
 @contextlib.contextmanager
 def spawn_service(
-    data_dir: Path, clamd: str, env: dict[str, str] | None = None, *args: str
+    data_dir: Path, clamd: str | None, env: dict[str, str] | None = None, *args: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``attachguard serve`` as a subprocess on a free port; yields (process, base URL) once
-    /healthz answers. Killed at the end if still running."""
+    /healthz answers. Killed at the end if still running. ``clamd`` None: the service finds or
+    starts its own."""
     port = free_port()
     command = [
         sys.executable,
@@ -143,8 +145,7 @@ def spawn_service(
         str(port),
         "--data",
         str(data_dir),
-        "--clamd",
-        clamd,
+        *(["--clamd", clamd] if clamd else []),
         *args,
     ]
     log = (data_dir.parent / f"service-{port}.log").open("wb")

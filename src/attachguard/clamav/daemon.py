@@ -13,9 +13,15 @@ Production deployments usually point `ClamdClient` at the system's clamd instead
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
+import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -50,6 +56,74 @@ def _tail(path: Path, lines: int = 8) -> str:
     except OSError:
         return ""
     return " | ".join(line for line in text.strip().splitlines()[-lines:] if line)
+
+
+# What clamd writes to its log when a reload ends (ClamAV 1.x, ConcurrentDatabaseReload yes).
+_RELOADED = "Database correctly reloaded"
+_RELOAD_FAILED = ("Database reload failed", "reload_th: Database load failed")
+
+
+def _reload_outcome(logfile: Path, start: int) -> bool | None:
+    """True/False once the log, from byte ``start`` on, says how a reload ended; else None."""
+    try:
+        with logfile.open("rb") as log:
+            size = log.seek(0, 2)
+            log.seek(start if start <= size else 0)  # rotated since: the new file
+            text = log.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    if _RELOADED in text:
+        return True
+    if any(marker in text for marker in _RELOAD_FAILED):
+        return False
+    return None
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that asks Linux for SIGTERM when the thread that started the child
+    dies, so a SIGKILLed service leaves no clamd holding a gigabyte of signatures; None
+    elsewhere. libc is resolved here, in the parent: after fork only the prctl call runs (no
+    dlopen, whose lock another thread may hold). The signal follows the starting *thread*:
+    `PrivateClamd` is started from threads that live as long as their process (the main
+    thread, or the event loop's executor in the service)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+
+    return preexec
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+
+
+def stop_stale(pidfile: Path, config: Path, timeout: float = 10.0) -> int | None:
+    """Stop a clamd a killed earlier run left on this work directory: the pid in ``pidfile``,
+    only when its command line is clamd with ``config`` (a recycled pid is someone else's).
+    Returns the pid stopped, or None."""
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pidfile.read_text().strip())
+        command = _cmdline(pid)
+        ours = f"--config-file={config}" in command
+        if command and Path(command[0]).name == "clamd" and ours:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _cmdline(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _cmdline(pid):
+                os.kill(pid, signal.SIGKILL)
+            return pid
+    return None
 
 
 class PrivateClamd:
@@ -101,6 +175,7 @@ class PrivateClamd:
             return
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.write_config()
+        stop_stale(self.workdir / "clamd.pid", self.config)
         Path(self.address).unlink(missing_ok=True)
         command = [_clamd_binary(), f"--config-file={self.config}"]
         self._stderr = self._stderr_path.open("wb")
@@ -111,6 +186,7 @@ class PrivateClamd:
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
             cwd=self.workdir,
+            preexec_fn=_die_with_parent(),
         )
         atexit.register(self.stop)
         client = ClamdClient(self.address, timeout=5.0)
@@ -126,6 +202,26 @@ class PrivateClamd:
             time.sleep(0.05)
         self.stop()
         raise ClamdError(f"clamd did not answer within {timeout:g} s: {_tail(self.logfile)}")
+
+    def reload(self, timeout: float = 300.0) -> bool:
+        """Load the database directory again without stopping scans, and wait (up to
+        ``timeout`` seconds) for the outcome: True when clamd switched to the new database,
+        False when it kept the previous one (a database that fails to load, or no answer in
+        time; clamd's log says why). clamd ``RELOAD`` with ``ConcurrentDatabaseReload yes``
+        loads the new engine in the background while scans go on with the old one, so it needs
+        about twice the database's memory until it switches. Raises `ClamdError` when clamd is
+        not running or refuses the command."""
+        if not self.running:
+            raise ClamdError("clamd is not running")
+        start = self.logfile.stat().st_size if self.logfile.exists() else 0
+        ClamdClient(self.address, timeout=5.0).reload()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            outcome = _reload_outcome(self.logfile, start)
+            if outcome is not None:
+                return outcome
+            time.sleep(0.1)
+        return False
 
     def stop(self) -> None:
         """Stop clamd (SIGTERM, then SIGKILL after 10 s). Does nothing when it is not running."""

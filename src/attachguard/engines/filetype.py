@@ -239,7 +239,7 @@ class FileTypeEngine:
             )
             findings.append(finding(self.name, EXTENSION_NOT_ALLOWED, message))
         if not item.data:
-            findings.append(finding(self.name, EMPTY_FILE, "the file is empty"))
+            findings.append(_empty(ext))
             return Result(findings)
         if allowed and not _fits(ext, content) and not disguised:  # said once is enough
             findings.append(finding(self.name, TYPE_MISMATCH, _mismatch(ext, label, program)))
@@ -261,6 +261,15 @@ class FileTypeEngine:
             return [], False
         disguised = bool(disguise) and not _fits(ext, shown)
         return [finding(self.name, code, what + (disguise if disguised else ""))], disguised
+
+
+def _empty(ext: str) -> Finding:
+    """An empty text file is an empty note (EMPTY_FILE, allowed by default); an empty file
+    under any other extension is not what the extension promises (no PDF, document or picture
+    has zero bytes)."""
+    if ACCEPTED.get(ext) is _TEXT:
+        return finding("filetype", EMPTY_FILE, "the file is empty")
+    return finding("filetype", TYPE_MISMATCH, f"an empty file is not a valid {ext or 'file'}")
 
 
 def _mismatch(ext: str, label: str, program: str | None) -> str:

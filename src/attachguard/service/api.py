@@ -65,6 +65,7 @@ router = APIRouter(dependencies=[Depends(authorized)])
 
 @router.post("/v1/attachments", status_code=202, tags=["attachments"])
 async def upload(
+    request: Request,
     svc: Svc,
     file: Annotated[UploadFile, File(description="The attachment.")],
     chat_id: Annotated[str | None, Form(pattern=CHAT_ID)] = None,
@@ -72,7 +73,9 @@ async def upload(
 ) -> dict[str, Any]:
     """Store an attachment in staging and queue its scan; it stays IN_PROGRESS (and cannot be
     downloaded) until the scan approves it. 413 over the policy's size limit, 503 when the
-    scan queue is full."""
+    scan queue is full; 422 for a form with two files (which one would be scanned?)."""
+    if len((await request.form()).getlist("file")) != 1:
+        raise HTTPException(422, "send exactly one 'file' field")
     limit = svc.policy.max_file_size
     data = await file.read(limit + 1)
     if len(data) > limit:
@@ -204,8 +207,8 @@ async def scan(request: Request, svc: Svc) -> JSONResponse:
     anything that cannot be resolved, parsed or matched is REJECTED, as the Lambda does."""
     try:
         body = await request.json()
-    except ValueError:
-        body = None
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+        body = None  # REJECTED (MALFORMED_EVENT), as the docs promise for any malformed event
     # a bounded number of scans at once: more would only wait for the scanner's engine threads
     # (the verdict's deadline starts when the scan does, so waiting here costs no engine time)
     limiter: anyio.CapacityLimiter = request.app.state.scan_limiter

@@ -19,15 +19,16 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from attachguard.clamav.client import ClamdClient
 from attachguard.policy import Policy, load_policy
-from attachguard.service import api, demo_routes, operations, pages
+from attachguard.service import api, demo_routes, docs, operations, pages
 from attachguard.service.db import Database
 from attachguard.service.events import EventHub
+from attachguard.service.guards import BodyLimit, HostGuard, allowed_hosts, body_limits
 from attachguard.service.lifecycle import Lifecycle, ScanPolicyFn
 from attachguard.service.metrics import Metrics
+from attachguard.service.orphans import Janitor
 from attachguard.service.settings import Settings
 from attachguard.service.state import Service
 from attachguard.service.worker import Worker
@@ -35,82 +36,6 @@ from attachguard.storage import ObjectStore
 from attachguard.storage.local import LocalStore
 
 log = logging.getLogger("attachguard.service")
-
-# Room for the multipart boundaries, headers and the small form fields around the file.
-MULTIPART_OVERHEAD = 64 * 1024
-UPLOAD_PATH = "/v1/attachments"
-
-
-class BodyLimit:
-    """Refuse uploads over ``limit`` bytes with 413 before reading them: at once when
-    Content-Length says so, otherwise as soon as the streamed body passes the limit."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != UPLOAD_PATH or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.limit:
-            await _too_large(send, self.limit)
-            return
-        guard = _Guard(receive, send, self.limit)
-        try:
-            await self.app(scope, guard.receive, guard.send)
-        except Exception:
-            if not guard.over:
-                raise
-        if guard.over and not guard.started:
-            await _too_large(send, self.limit)
-
-
-class _Guard:
-    """Counts a request body as the app reads it; past ``limit`` it ends the body (the parser
-    fails) and holds back the app's answer, which `BodyLimit` replaces with 413."""
-
-    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
-        self._receive, self._send, self.limit = receive, send, limit
-        self.seen = 0
-        self.over = False
-        self.started = False
-
-    async def receive(self) -> Message:
-        if self.over:
-            return {"type": "http.disconnect"}
-        message = await self._receive()
-        if message["type"] == "http.request":
-            self.seen += len(message.get("body", b""))
-            if self.seen > self.limit:
-                self.over = True
-                return {"type": "http.disconnect"}
-        return message
-
-    async def send(self, message: Message) -> None:
-        if self.over:
-            return
-        self.started = True
-        await self._send(message)
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    body = (
-        f'{{"detail":"the upload is larger than the {limit - MULTIPART_OVERHEAD:,} byte limit"}}'
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def _lock_data_dir(data_dir: Path, stack: ExitStack) -> None:
@@ -142,6 +67,21 @@ class _Engines:
     test_signatures: bool = False
 
 
+def _clamd_workdir(settings: Settings) -> Path | None:
+    """``<data>/clamd`` for a private clamd when this process holds the data folder's lock: a
+    start-up then finds (by its pid file) and stops a clamd a killed run left there. None (a
+    temporary folder) when replicas may share the folder, or its socket path would be too long.
+    """
+    workdir = settings.data_dir.resolve() / "clamd"
+    if _shares_data_dir(settings) or len(str(workdir / "clamd.sock").encode()) > 100:
+        return None
+    return workdir
+
+
+def _shares_data_dir(settings: Settings) -> bool:
+    return settings.database_url is not None and settings.s3_bucket is not None
+
+
 def _engines(
     settings: Settings, policy: Policy, stack: ExitStack, scanner: ScanPolicyFn | None
 ) -> _Engines:
@@ -152,7 +92,7 @@ def _engines(
     from attachguard.runtime import clamd_for
     from attachguard.scanner import build_scanner
 
-    source = stack.enter_context(clamd_for(settings.clamd))
+    source = stack.enter_context(clamd_for(settings.clamd, workdir=_clamd_workdir(settings)))
     # the scan workers plus /v1/scan's own bound: every scan's engines get a thread at once
     built = build_scanner(
         policy, source.client, concurrency=settings.workers + api.SCAN_CONCURRENCY
@@ -169,6 +109,15 @@ def _gauges(metrics: Metrics, worker: Worker, hub: EventHub) -> None:
     metrics.gauge("attachguard_event_streams", "Open event streams.", lambda: hub.streams)
 
 
+def _janitor(service: Service) -> Janitor:
+    def count(kind: str, n: int) -> None:
+        if n:
+            service.metrics.inc("attachguard_orphans_removed_total", n, kind=kind)
+
+    grace = service.settings.orphan_grace_seconds
+    return Janitor(service.store, service.db, grace_seconds=grace, count=count)
+
+
 def _build(
     settings: Settings,
     policy: Policy,
@@ -178,7 +127,7 @@ def _build(
 ) -> Service:
     """Everything but the worker threads, in dependency order; ``stack`` undoes it."""
     shared_db = settings.database_url is not None
-    if not (shared_db and settings.s3_bucket):
+    if not _shares_data_dir(settings):
         _lock_data_dir(settings.data_dir, stack)
     engines = _engines(settings, policy, stack, scanner)
     store = store or _open_store(settings)
@@ -241,6 +190,9 @@ def create_app(
             service.hub.bind(asyncio.get_running_loop())
             service.worker.start()
             stack.callback(service.worker.stop)
+            janitor = _janitor(service)
+            janitor.start(settings.orphan_sweep_seconds)
+            stack.callback(janitor.stop)
             app.state.service = service
             app.state.scan_limiter = anyio.CapacityLimiter(api.SCAN_CONCURRENCY)
             if service.test_signatures:
@@ -250,18 +202,26 @@ def create_app(
                 print(f"attachguard is ready: open {public_url(settings)}", flush=True)
             yield
 
+    offline = docs.assets()  # Swagger UI and ReDoc from this machine, not a CDN
     app = FastAPI(
         title="attachguard",
         summary="Attachment scanning with Amazon Connect's lifecycle, for any chat platform.",
         version="1",
         lifespan=lifespan,
+        docs_url=None if offline else "/docs",
+        redoc_url=None if offline else "/redoc",
     )
+    if offline is not None:
+        app.include_router(docs.router(app, offline))
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(operations.router)
     app.include_router(operations.private)
     app.include_router(demo_routes.private)
-    app.add_middleware(BodyLimit, limit=policy.max_file_size + MULTIPART_OVERHEAD)
+    app.add_middleware(BodyLimit, limit_for=body_limits(policy.max_file_size))
+    # added last, so it runs first: a refused Host or page never reaches the body or a route
+    hosts = allowed_hosts(settings.api_key, settings.allowed_hosts)
+    app.add_middleware(HostGuard, hosts=hosts, check_origin=settings.api_key is None)
     return app
 
 

@@ -6,8 +6,10 @@ Registered in the main CLI as ``main.add_command(serve)``; also runnable on its 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import socket
 from pathlib import Path
 
 import click
@@ -57,6 +59,14 @@ class ServeError(click.ClickException):
     "when listening on anything but loopback.",
 )
 @click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests addressed to this host name (repeatable; '*' for any). "
+    "Without it only localhost, 127.0.0.1 and [::1] are answered unless an API key is set.",
+)
+@click.option(
     "--clamd",
     metavar="SOCKET",
     help="clamd address (/path.sock or host:port); default: the system clamd, else a private "
@@ -85,6 +95,7 @@ def serve(
     s3_bucket: str | None,
     s3_prefix: str,
     api_key: str | None,
+    allowed_hosts: tuple[str, ...],
     clamd: str | None,
     workers: int,
     log_file_names: bool,
@@ -109,6 +120,7 @@ def serve(
             s3_bucket=s3_bucket,
             s3_prefix=s3_prefix,
             api_key=api_key or None,
+            allowed_hosts=allowed_hosts,
             clamd=clamd,
             workers=workers,
             log_file_names=log_file_names,
@@ -123,7 +135,12 @@ def serve(
         raise ServeError(str(exc)) from exc
     if settings.api_key is None:
         os.environ.pop(API_KEY_ENV, None)
-    uvicorn.run(
+    if data_dir_in_use(settings):
+        raise ServeError(f"another attachguard service is using {settings.data_dir}")
+    # Bound here, before start-up: a busy port is one line, and "ready: open …" (printed at the
+    # end of start-up) is only ever printed by a service that can be reached.
+    sock = _bind(host, port)
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -131,6 +148,36 @@ def serve(
         access_log=False,  # request lines carry ids only, but stay quiet by default
         timeout_graceful_shutdown=3,  # open event streams would otherwise hold shutdown
     )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (as uvicorn binds it); `ServeError` when busy."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def data_dir_in_use(settings: Settings) -> bool:
+    """True when another service holds the data folder's lock (taken again, for good, at
+    start-up): a second service is one line, not a failed start-up's traceback."""
+    lock = settings.data_dir / ".lock"
+    if (settings.database_url and settings.s3_bucket) or not lock.exists():
+        return False
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ class Metrics:
             "attachguard_rejections_total": "Rejecting findings, by finding code.",
             "attachguard_engine_errors_total": "Engine errors and timeouts, by engine.",
             "attachguard_http_refused_total": "Requests refused, by reason.",
+            "attachguard_orphans_removed_total": "Orphaned store objects removed, by kind.",
         }
         self._buckets = [0] * len(LATENCY_BUCKETS)
         self._sum = 0.0

@@ -50,19 +50,30 @@ def _series(rows: list[tuple[float, str, str | None]], now: float, minutes: int)
     }
 
 
+def _anonymous(view: dict[str, Any]) -> dict[str, Any]:
+    """A recent verdict as a service without an API key shows it: no full id (it reads the
+    file), no chat id (it subscribes to the chat's events), no content link."""
+    hidden = {"chat_id", "content_url", "sender"}
+    return {**{k: v for k, v in view.items() if k not in hidden}, "id": view["id"][:8]}
+
+
 @private.get("/v1/stats", tags=["operations"])
 async def stats(svc: Svc, minutes: int = 60) -> dict[str, Any]:
     """What the dashboard shows: counts, the last hour per minute, recent verdicts, health.
-    File names appear only when the service runs with --log-file-names."""
+    File names appear only when the service runs with --log-file-names; without an API key,
+    ids are shortened to 8 characters and chat ids and content links left out."""
     minutes = max(5, min(minutes, 24 * 60))
     now = time.time()
 
     def read() -> dict[str, Any]:
         names = svc.settings.log_file_names
+        recent = [svc.view(r, names=names) for r in svc.db.recent(30)]
+        if svc.settings.api_key is None:
+            recent = [_anonymous(view) for view in recent]
         return {
             "counts": svc.db.counts(),
             "series": _series(svc.db.since(now - minutes * 60), now, minutes),
-            "recent": [svc.view(r, names=names) for r in svc.db.recent(30)],
+            "recent": recent,
             "health": health.check(svc),
             "queue": {"waiting": svc.worker.depth, "scanning": svc.worker.busy},
         }

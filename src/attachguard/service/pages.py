@@ -12,6 +12,7 @@ STATIC_FILES = {
     "chat.js": "text/javascript",
     "dashboard.js": "text/javascript",
     "style.css": "text/css",
+    "favicon.svg": "image/svg+xml",
 }
 PAGE_HEADERS = {
     # the pages load nothing from elsewhere; a strict policy keeps it that way
@@ -35,6 +36,12 @@ async def chat_page() -> Response:
 @router.get("/dashboard")
 async def dashboard_page() -> Response:
     return _static("dashboard.html", "text/html")
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """Browsers ask for it whatever the page says; an SVG is the one icon we ship."""
+    return _static("favicon.svg", "image/svg+xml")
 
 
 @router.get("/static/{name}")

@@ -40,6 +40,8 @@ class Settings(BaseModel):
     s3_bucket: str | None = None
     s3_prefix: str = ""
     api_key: str | None = None
+    # Host names answered besides loopback (DNS rebinding guard); "*" answers any name.
+    allowed_hosts: tuple[str, ...] = ()
     clamd: str | None = None
     log_file_names: bool = False
     workers: int = Field(2, ge=1, le=64)
@@ -48,6 +50,9 @@ class Settings(BaseModel):
     # Seconds another replica waits before taking over a scan whose owner went silent.
     lease_seconds: float = Field(120.0, gt=0)
     sweep_seconds: float = Field(15.0, gt=0)
+    # Store objects no row accounts for are removed once this old, at start-up and every hour.
+    orphan_grace_seconds: float = Field(600.0, ge=0)
+    orphan_sweep_seconds: float = Field(3600.0, gt=0)
     # False (--no-migrate): never change the schema; refuse to start unless it is current.
     migrate: bool = True
 

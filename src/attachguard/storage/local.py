@@ -6,6 +6,7 @@ never leaves a half-written object under a real key.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -82,6 +83,19 @@ class LocalStore:
             return self._path(key).stat().st_size
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise NotFound(key) from exc
+
+    def remove_temporaries(self, older_than: float) -> int:
+        """Delete ``.tmp-*`` files last written before ``older_than`` (a `time.time` value):
+        what a process killed inside `put` or `copy` leaves. The number removed."""
+        removed = 0
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                path = Path(dirpath, name)
+                with contextlib.suppress(FileNotFoundError):
+                    if name.startswith(".tmp-") and path.lstat().st_mtime < older_than:
+                        path.unlink()
+                        removed += 1
+        return removed
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         for dirpath, _dirs, files in os.walk(self.root):

@@ -12,12 +12,20 @@ const STAGES = {IN_PROGRESS: 0};
 const stage = (record) => STAGES[record.status] ?? 1;
 const INLINE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 const attachments = new Map(); // id -> {record, nodes: {customer, agent}}
-let chatId = sessionStorage.getItem("attachguard.chat") || newChatId();
+// The chat id lives in the URL fragment: a reload keeps the chat, a new tab on "/" starts a new
+// one, and the URL with its fragment opens the same chat elsewhere (never sent to the server).
+const CHAT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+let chatId = chatFromUrl() || newChatId();
 let stream = null;
+
+function chatFromUrl() {
+  const id = decodeURIComponent(location.hash.slice(1));
+  return CHAT_ID.test(id) ? id : null;
+}
 
 function newChatId() {
   const id = "chat-" + Math.random().toString(36).slice(2, 10);
-  sessionStorage.setItem("attachguard.chat", id);
+  history.replaceState(null, "", "#" + id);
   return id;
 }
 
@@ -244,6 +252,13 @@ function startChat() {
   listen();
 }
 
+window.addEventListener("hashchange", () => {
+  const id = chatFromUrl();
+  if (id && id !== chatId) {
+    chatId = id;
+    startChat();
+  }
+});
 document.getElementById("new-chat").addEventListener("click", () => {
   chatId = newChatId();
   startChat();
