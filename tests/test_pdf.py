@@ -20,7 +20,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from attachguard.codes import FindingCode
+from attachguard.codes import Code, FindingCode
 from attachguard.engines.base import Item, Result
 from attachguard.engines.pdf import PdfEngine
 from attachguard.policy import Limits, Policy
@@ -35,11 +35,11 @@ def scan(data: bytes, policy: Policy) -> Result:
     return PdfEngine().scan(Item("file.pdf", data, PDF), policy.context())
 
 
-def codes(result: Result) -> set[FindingCode]:
+def codes(result: Result) -> set[Code]:
     return {f.code for f in result.findings}
 
 
-def where(result: Result, code: FindingCode) -> set[str | None]:
+def where(result: Result, code: Code) -> set[str | None]:
     return {f.location for f in result.findings if f.code is code}
 
 
