@@ -1,4 +1,4 @@
-"""A small, thread-safe client for clamd's socket protocol (zINSTREAM, PING, VERSION).
+"""A small, thread-safe client for clamd's socket protocol (zINSTREAM, PING, VERSION, RELOAD).
 
 Every command opens its own connection: a Unix-socket connect costs microseconds, and a fresh
 connection per scan means a restarted clamd is picked up without any reconnect logic. A
@@ -15,6 +15,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from attachguard.errors import AttachguardError
 
@@ -42,6 +43,41 @@ class ClamdAnswer:
     """clamd's verdict on one stream: the signature name, or None when it answered OK."""
 
     signature: str | None
+
+
+@dataclass(frozen=True)
+class SignatureVersion:
+    """What clamd's VERSION says about its signatures: the engine, and the version and build
+    time (seconds since the epoch) of the newest database it loaded — the official ``daily``
+    database, or an unsigned one built with ``sigtool --unsigned``. Both are None when no
+    versioned database is loaded (only ``.ndb``/``.hdb``-style files, as in the test set)."""
+
+    engine: str
+    version: int | None = None
+    built: float | None = None
+
+    def age_hours(self, now: float | None = None) -> float | None:
+        """Hours since the database was built (None without a versioned database)."""
+        if self.built is None:
+            return None
+        return max(0.0, ((time.time() if now is None else now) - self.built) / 3600)
+
+
+def parse_version(answer: str) -> SignatureVersion:
+    """``ClamAV 1.4.6/27470/Tue Nov 24 09:30:00 2026`` → engine, version and build time.
+
+    clamd prints the build time with ctime(), in its own local time zone; it is read back in
+    the same zone (this process and clamd share the machine, UTC on Lambda)."""
+    engine, _, rest = answer.partition("/")
+    number, _, date = rest.partition("/")
+    if not number.strip().isdigit():
+        return SignatureVersion(engine.strip())
+    try:
+        # naive datetime: read in the local zone, as clamd wrote it
+        built = datetime.strptime(" ".join(date.split()), "%a %b %d %H:%M:%S %Y")
+    except ValueError:
+        return SignatureVersion(engine.strip(), int(number))
+    return SignatureVersion(engine.strip(), int(number), built.timestamp())
 
 
 def parse_address(address: str) -> Address:
@@ -95,6 +131,26 @@ class ClamdClient:
         with self._version_lock:
             self._version = (time.monotonic(), text)
         return text
+
+    def signatures(self) -> SignatureVersion:
+        """The loaded signatures' version and build time (from `version`, so cached for a
+        minute). Raises `ClamdError` when clamd cannot be reached."""
+        return parse_version(self.version())
+
+    def reload(self) -> None:
+        """Ask clamd to load its database directory again (``RELOAD``). clamd answers at once
+        and, with ``ConcurrentDatabaseReload yes`` (attachguard's template), loads the new
+        engine in the background while scans go on with the old one; a database that fails to
+        load is logged by clamd, which keeps the previous one. Raises `ClamdError` when clamd
+        cannot be reached or answers anything but ``RELOADING``."""
+        try:
+            answer = self._command(b"zRELOAD\0")
+        except _Unreachable as exc:
+            raise ClamdError(f"clamd at {self.address} is unreachable ({exc})") from exc
+        if answer != "RELOADING":
+            raise ClamdError(f"unexpected RELOAD answer from clamd: {answer[:100]!r}")
+        with self._version_lock:
+            self._version = None  # the next VERSION asks clamd again
 
     def instream(self, data: bytes) -> ClamdAnswer:
         """Scan ``data`` with zINSTREAM. Raises `ClamdError` when clamd is unreachable after
