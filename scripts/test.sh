@@ -8,5 +8,6 @@ echo "==> ruff"
 .venv/bin/ruff format --check src tests bench
 echo "==> mypy"
 .venv/bin/mypy
+.venv/bin/mypy tests --exclude tests/plugins
 echo "==> pytest"
 .venv/bin/python -m pytest "$@"

@@ -1,15 +1,20 @@
-"""The CLI in-process (click's CliRunner) with a real clamd: output, JSON, exit codes."""
+"""The CLI in-process (click's CliRunner) with a real clamd: output, JSON, exit codes, files
+scanned in parallel, the verdict cache."""
 
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from attachguard.clamav.daemon import PrivateClamd
-from attachguard.cli import main
+from attachguard.cli import ConfigError, default_jobs, main, scan_files
+from attachguard.report import UNKNOWN_TYPE, Report, Status
 from attachguard.runtime import system_socket
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -121,3 +126,100 @@ def test_a_command_from_a_missing_extra_names_the_extra(monkeypatch: pytest.Monk
     assert code == 0 and "needs attachguard[service]" in out
     code, _, err = run("serve")
     assert code == 2 and "pip install 'attachguard[service]'" in err
+
+
+class SlowScanner:
+    """A stand-in for `Scanner.scan_path` that takes longer for earlier files and records how
+    many scans ran at once."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most = 0
+        self.lock = threading.Lock()
+
+    def scan_path(self, path: Path) -> Report:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.002 * (20 - int(path.stem)))
+        with self.lock:
+            self.running -= 1
+        if path.suffix == ".gone":
+            raise FileNotFoundError(2, "No such file or directory")
+        return Report(path.name, 0, "", UNKNOWN_TYPE, Status.APPROVED, [], {})
+
+    def close(self) -> None:
+        pass
+
+
+def test_scan_files_keeps_the_order_and_bounds_the_files_in_flight() -> None:
+    files = [Path(f"{i}.txt") for i in range(20)]
+    scanner = SlowScanner()
+    out = list(scan_files(scanner, files, jobs=3))
+    assert [path for path, _ in out] == files
+    assert [report.file for _, report in out] == [f.name for f in files]
+    assert 1 < scanner.most <= 3
+
+
+def test_a_file_that_cannot_be_read_is_a_usage_error() -> None:
+    files = [Path("1.txt"), Path("2.gone"), Path("3.txt")]
+    with pytest.raises(ConfigError, match=r"cannot read 2\.gone: No such file") as raised:
+        list(scan_files(SlowScanner(), files, jobs=2))
+    assert raised.value.exit_code == 2
+
+
+def test_default_jobs_is_two_per_core() -> None:
+    assert default_jobs() == 2 * len(os.sched_getaffinity(0))
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "uploads"
+    (folder / "sub").mkdir(parents=True)
+    for i in range(8):
+        (folder / f"note-{i}.txt").write_text(f"Order {i} arrived damaged.\n" * (i + 1))
+    (folder / "sub" / "eicar.txt").write_bytes(EICAR)
+    (folder / "sub" / "b.csv").write_text("order,amount\n1234,12.50\n")
+    return folder
+
+
+def test_jobs_give_the_same_reports_in_the_same_order(
+    tmp_path: Path, clamd_daemon: PrivateClamd
+) -> None:
+    folder = _folder(tmp_path)
+    runs = {}
+    for jobs in ("1", "4"):
+        code, out, _ = run(
+            "scan", "--json", "--jobs", jobs, "--clamd", clamd_daemon.address, str(folder)
+        )
+        assert code == 1
+        runs[jobs] = [
+            (r["file"], r["status"], r["reasons"]) for r in map(json.loads, out.splitlines())
+        ]
+    assert runs["1"] == runs["4"]
+    names = [name for name, _, _ in runs["4"]]
+    assert names == sorted(names, key=lambda n: (n in ("b.csv", "eicar.txt"), n))
+    assert [name for name, status, _ in runs["4"] if status == "REJECTED"] == ["eicar.txt"]
+    assert run("scan", "--jobs", "0", str(folder))[0] == 2
+
+
+def test_cache_folder_reuses_verdicts(tmp_path: Path, clamd_daemon: PrivateClamd) -> None:
+    folder = _folder(tmp_path)
+    args = ("scan", "--json", "--clamd", clamd_daemon.address, "--cache", str(tmp_path / "c"))
+    first = run(*args, str(folder))
+    second = run(*args, str(folder))
+    assert first[0] == second[0] == 1
+    before = [json.loads(line) for line in first[1].splitlines()]
+    after = [json.loads(line) for line in second[1].splitlines()]
+    assert not any(r["cached"] for r in before) and all(r["cached"] for r in after)
+    keep = ("file", "status", "reasons", "findings", "sha256", "type")
+    assert [{k: r[k] for k in keep} for r in before] == [{k: r[k] for k in keep} for r in after]
+    # the same bytes under another extension are scanned again, and judged by that name
+    renamed = tmp_path / "note-0.exe"
+    renamed.write_bytes((folder / "note-0.txt").read_bytes())
+    code, out, _ = run(*args, str(renamed))
+    report = json.loads(out)
+    assert code == 1 and not report["cached"]
+    assert [f["code"] for f in report["findings"]] == ["EXTENSION_NOT_ALLOWED"]
+    assert len(list((tmp_path / "c").glob("*.json"))) == 11
+    code, _, err = run(*args[:-1], str(renamed / "x"), "--cache-entries", "5", str(renamed))
+    assert code == 2 and "cache folder" in err

@@ -13,9 +13,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
-from botocore.exceptions import (
+from botocore.exceptions import (  # type: ignore[import-untyped]
     ConnectionClosedError,
     NoCredentialsError,
     NoRegionError,

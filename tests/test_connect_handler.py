@@ -12,23 +12,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pillow_heif
 import pytest
 from aws_lambda_powertools import Logger
-from botocore.response import StreamingBody
-from botocore.stub import ANY, Stubber
+from botocore.response import StreamingBody  # type: ignore[import-untyped]
+from botocore.stub import ANY, Stubber  # type: ignore[import-untyped]
 
 from attachguard import demo, samples
 from attachguard.clamav.client import ClamdClient
-from attachguard.codes import FindingCode
+from attachguard.codes import Code, FindingCode
 from attachguard.connect import handler as handler_module
+from attachguard.connect import s3util
 from attachguard.connect.config import read_policy, with_backend
 from attachguard.connect.handler import ConnectScanner, Outcome, Settings
 from attachguard.moderation import rekognition as rekognition_module
 from attachguard.moderation.rekognition import RekognitionBackend
 from attachguard.pipeline import Scanner
-from attachguard.policy import Policy, default_policy_text, parse_policy
+from attachguard.policy import Policy, PolicyError, default_policy_text, parse_policy
 from attachguard.scanner import build_scanner
 from support.rekognition import PILLS, WINE
 
@@ -153,7 +154,7 @@ def run(scanner: Scanner, s3_bucket: tuple[Any, str]) -> Run:
     return invoke
 
 
-def codes(outcome: Outcome) -> set[FindingCode]:
+def codes(outcome: Outcome) -> set[Code]:
     assert outcome.report is not None
     return {f.code for f in outcome.report.findings}
 
@@ -390,6 +391,31 @@ def test_policy_from_s3_with_backend_override(s3_bucket: tuple[Any, str]) -> Non
     assert read_policy(str(ROOT / "deploy/lambda-policy.yaml"), None).options(
         "moderation"
     ).model_dump()["backend"] == ("rekognition")
+
+
+def test_policy_read_is_retried_on_transient_faults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A throttled or failing S3 must not leave an execution environment without a policy
+    (every event of it would be REJECTED with CONFIG_ERROR); access denied is not retried."""
+    monkeypatch.setattr(s3util.time, "sleep", lambda _: None)
+    s3 = boto3.client(
+        "s3", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    text = (ROOT / "deploy/lambda-policy.yaml").read_bytes()
+    with Stubber(s3) as stub:
+        stub.add_client_error("get_object", "SlowDown", http_status_code=503)
+        stub.add_client_error("get_object", "InternalError", http_status_code=500)
+        stub.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO(text), len(text))},
+            {"Bucket": "config", "Key": "attachguard/lambda-policy.yaml"},
+        )
+        policy = read_policy("s3://config/attachguard/lambda-policy.yaml", "none", s3)
+        stub.assert_no_pending_responses()
+        assert policy.engines_off == {"clamav", "moderation"}
+        stub.add_client_error("get_object", "AccessDenied", http_status_code=403)
+        with pytest.raises(PolicyError, match=r"AccessDenied|ClientError"):
+            read_policy("s3://config/attachguard/lambda-policy.yaml", None, s3)
+        stub.assert_no_pending_responses()  # one call: not retried
 
 
 def test_lambda_entry_point_with_the_zip_policy(

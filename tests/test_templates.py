@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml
+from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
 
+from attachguard import codes
 from attachguard.policy import load_policy
 
 ROOT = Path(__file__).parent.parent
@@ -39,34 +41,195 @@ def resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [r["Properties"] for r in template["Resources"].values() if r["Type"] == kind]
 
 
+def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    """A role's statements, those under a condition (``Fn::If``) included."""
+    found = []
+    for item in role["Policies"][0]["PolicyDocument"]["Statement"]:
+        if "Fn::If" in item:
+            item = item["Fn::If"][1]
+        found.append(item)
+    return found
+
+
+def condition_of(role: dict[str, Any], sid: str) -> str | None:
+    for item in role["Policies"][0]["PolicyDocument"]["Statement"]:
+        if "Fn::If" in item and item["Fn::If"][1]["Sid"] == sid:
+            return str(item["Fn::If"][0])
+    return None
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
 def test_function_fits_connect(template: dict[str, Any]) -> None:
-    (function,) = resources(template, "AWS::Serverless::Function")
+    function = template["Resources"]["ScannerFunction"]["Properties"]
     timeout = function.get("Timeout") or template["Globals"]["Function"]["Timeout"]
     assert 30 <= timeout < 60  # a verdict before Connect gives up at 60 s
     arch = function.get("Architectures") or template["Globals"]["Function"]["Architectures"]
     assert arch == ["arm64"]
-    assert "ScannerFunctionArn" in template["Outputs"]
+    assert {"ScannerAliasArn", "ScannerFunctionArn"} <= set(template["Outputs"])
 
 
-def test_connect_permission_is_scoped_to_the_instance(template: dict[str, Any]) -> None:
-    (permission,) = resources(template, "AWS::Lambda::Permission")
+def test_connect_invokes_the_alias_with_optional_provisioned_concurrency(
+    template: dict[str, Any],
+) -> None:
+    function = template["Resources"]["ScannerFunction"]["Properties"]
+    assert function["AutoPublishAlias"] == "live"
+    provisioned = function["ProvisionedConcurrencyConfig"]["Fn::If"]
+    assert provisioned[0] == "HasProvisioned"  # 0 (the default) is no configuration at all
+    assert provisioned[1] == {"ProvisionedConcurrentExecutions": {"Ref": "ProvisionedConcurrency"}}
+    assert template["Parameters"]["ProvisionedConcurrency"]["Default"] == 0
+    reserved = function["ReservedConcurrentExecutions"]["Fn::If"]
+    assert reserved[0] == "HasReserved" and template["Parameters"]["ReservedConcurrency"]
+    assert template["Outputs"]["ScannerAliasArn"]["Value"] == {"Ref": "ScannerFunction.Alias"}
+    assert template["Globals"]["Function"]["Tracing"] == {"Ref": "Tracing"}
+
+
+def test_connect_permission_is_scoped_to_the_instance_and_alias(template: dict[str, Any]) -> None:
+    permission = template["Resources"]["ConnectInvokePermission"]["Properties"]
     assert permission["Principal"] == "connect.amazonaws.com"
     assert permission["SourceArn"] == {"Ref": "ConnectInstanceArn"}
     assert permission["Action"] == "lambda:InvokeFunction"
+    # invoking a qualified ARN needs the permission on that qualifier
+    assert permission["FunctionName"] == {"Ref": "ScannerFunction.Alias"}
 
 
 def test_role_is_least_privilege(template: dict[str, Any]) -> None:
-    (role,) = resources(template, "AWS::IAM::Role")
-    text = str(role["Policies"])
-    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
-    plain = [s for s in statements if "Sid" in s]
-    actions = {
-        a for s in plain for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    role = template["Resources"]["ScannerRole"]["Properties"]
+    found = statements(role)
+    allowed = {a for s in found for a in actions(s)}
+    assert allowed <= {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "rekognition:DetectModerationLabels",
+        "kms:Decrypt",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
     }
-    assert actions <= {"s3:GetObject", "s3:GetObjectVersion", "rekognition:DetectModerationLabels"}
-    assert "Attachments/*" in text and "HasKmsKey" in text and "kms:Decrypt" in text
-    star = [s for s in plain if s["Resource"] == "*"]
-    assert [s["Action"] for s in star] == ["rekognition:DetectModerationLabels"]
+    (read,) = [s for s in found if s["Sid"] == "ReadAttachments"]
+    # the instance's own prefix, as Connect reports it: no wildcard across instances
+    assert read["Resource"]["Fn::Sub"].endswith("${AttachmentsBucket}/${AttachmentsPrefix}/*")
+    star = [s["Sid"] for s in found if s["Resource"] == "*"]
+    assert sorted(star) == ["ModerateImages", "WriteTraces"]
+    assert condition_of(role, "ModerateImages") == "UsesRekognition"
+    assert condition_of(role, "WriteTraces") == "Traced"
+    assert condition_of(role, "DecryptAttachments") == "HasKmsKey"
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        ("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", True),
+        ("arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab", True),
+        ("arn:aws:kms:eu-west-1:123456789012:alias/connect-attachments", False),
+        ("alias/connect-attachments", False),
+        ("1234abcd-12ab-34cd-56ef-1234567890ab", False),
+    ],
+)
+def test_kms_key_must_be_a_key_arn(template: dict[str, Any], value: str, accepted: bool) -> None:
+    pattern = template["Parameters"]["KmsKeyArn"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("connect/acme/Attachments", True),
+        ("attachments", True),
+        ("connect/acme/Attachments/", False),
+        ("/connect/acme/Attachments", False),
+        ("connect/*/Attachments", False),
+        ("", False),
+    ],
+)
+def test_attachments_prefix_is_the_instance_prefix(
+    template: dict[str, Any], value: str, accepted: bool
+) -> None:
+    pattern = template["Parameters"]["AttachmentsPrefix"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is accepted
+    assert "Default" not in template["Parameters"]["AttachmentsPrefix"]
+
+
+def test_moderation_backend_is_a_parameter(template: dict[str, Any]) -> None:
+    function = template["Resources"]["ScannerFunction"]["Properties"]
+    env = function["Environment"]["Variables"]
+    assert env["ATTACHGUARD_MODERATION"] == {"Ref": "ModerationBackend"}
+    assert template["Parameters"]["ModerationBackend"]["AllowedValues"] == ["none", "rekognition"]
+
+
+def test_alarms_watch_metrics_the_code_emits(template: dict[str, Any]) -> None:
+    emitted = {"Rejections", "NotReady", "SignatureAgeHours", "MirrorAgeHours"}
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        alarm = resource["Properties"]
+        metrics = [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m]
+        if "MetricName" in alarm:
+            metrics.append(alarm)
+        assert metrics, name
+        for metric in metrics:
+            assert metric["Namespace"] == "attachguard" and metric["MetricName"] in emitted
+            dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            assert dims["service"] in ("attachguard", "attachguard-updater")
+            if "Reason" in dims:
+                assert codes.lookup(dims["Reason"]).name == dims["Reason"]  # a declared code
+        assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmTopic"
+
+
+def test_container_mirrors_signatures_into_s3() -> None:
+    template: dict[str, Any] = cfn_yaml.load(str(TEMPLATES[1]))
+    res = template["Resources"]
+    updater = res["UpdaterFunction"]["Properties"]
+    (command,) = updater["ImageConfig"]["Command"]
+    module, _, name = command.rpartition(".")
+    assert callable(getattr(importlib.import_module(module), name))
+    assert updater["Events"]["Every"]["Properties"]["Schedule"] == {
+        "Ref": "SignatureUpdateSchedule"
+    }
+    assert updater["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+    scanner_env = res["ScannerFunction"]["Properties"]["Environment"]["Variables"]
+    where = updater["Environment"]["Variables"]["ATTACHGUARD_DEFINITIONS"]
+    assert scanner_env["ATTACHGUARD_DEFINITIONS"] == where
+    bucket = res["DefinitionsBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}  # the manifest pins them
+    writes = statements(res["UpdaterRole"]["Properties"])
+    assert [s["Resource"] for s in writes if "s3:PutObject" in actions(s)] == [
+        {"Fn::Sub": "${DefinitionsBucket.Arn}/clamav/*"}
+    ]
+    reads = statements(res["ScannerRole"]["Properties"])
+    (signatures,) = [s for s in reads if s["Sid"] == "ReadSignatures"]
+    assert signatures["Resource"] == {"Fn::Sub": "${DefinitionsBucket.Arn}/clamav/*"}
+    assert "s3:PutObject" not in actions(signatures)
+    assert {"SignatureAgeAlarm", "MirrorAgeAlarm", "NotReadyAlarm"} <= set(res)
+
+
+def test_sam_transforms_both_templates() -> None:
+    """What `sam deploy` submits: SAM's own transform (aws-sam-translator), when installed."""
+    pytest.importorskip("samtranslator")
+    from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    for path in TEMPLATES:
+        template: dict[str, Any] = cfn_yaml.load(str(path))
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::Serverless::Function":
+                props = resource["Properties"]
+                if props.get("PackageType") == "Image":
+                    props["ImageUri"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/a:latest"
+                else:
+                    props["CodeUri"] = "s3://artifacts/code.zip"
+        os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+        out = transform(template, {}, NoManagedPolicies())
+        alias = out["Resources"]["ScannerFunctionAliaslive"]["Properties"]
+        assert alias["ProvisionedConcurrencyConfig"]["Fn::If"][0] == "HasProvisioned"
+        permission = out["Resources"]["ConnectInvokePermission"]["Properties"]
+        assert permission["FunctionName"] == {"Ref": "ScannerFunctionAliaslive"}
 
 
 def test_handlers_exist() -> None:
@@ -76,9 +239,17 @@ def test_handlers_exist() -> None:
     assert callable(getattr(importlib.import_module(module), name))
     dockerfile = (ROOT / "deploy/container/Dockerfile").read_text()
     assert 'CMD ["attachguard.connect.container.handler"]' in dockerfile
-    assert "freshclam" in dockerfile and "bookworm" in dockerfile
+    assert "freshclam" in dockerfile and "bookworm" in dockerfile and "cvdupdate" in dockerfile
     for package in ("clamav", "clamav-daemon", "clamav-freshclam"):
         assert f" {package} " in dockerfile
+
+
+def test_docker_context_leaves_out_local_state() -> None:
+    """The build context is the repository root: without these it carries .venv (1.3 GB) and
+    earlier SAM builds into every image build."""
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for entry in (".venv", ".aws-sam", ".git", "**/__pycache__", "tests", "bench"):
+        assert entry in ignored
 
 
 def test_zip_policy_says_it_has_no_malware_engine() -> None:
@@ -109,6 +280,7 @@ import json, sys
 import attachguard.connect.handler
 import msoffcrypto, oletools.olevba, pillow_heif, pypdf
 from attachguard.connect.config import s3_client
+from attachguard import codes
 from attachguard.policy import load_policy
 from attachguard.scanner import build_scanner
 s3_client()

@@ -1,16 +1,24 @@
 """The `attachguard` command: a thin layer over `Scanner`.
 
+``attachguard scan`` scans ``--jobs`` files at once (two per core by default) and prints the
+verdicts in the order of the files (sorted within each folder); ``--cache DIR`` reuses the
+verdict on bytes seen before (`attachguard.cache`).
+
 Exit status: 0 when every file is APPROVED, 1 when any is REJECTED, 2 on a usage or
-configuration error (bad option, unreadable or invalid policy, no clamd).
+configuration error (bad option, unreadable or invalid policy, no clamd, unreadable file).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import click
 from rich.console import Console
@@ -19,7 +27,12 @@ from rich.table import Table
 from attachguard.policy import Policy, PolicyError, default_policy_text, load_policy
 from attachguard.report import Report
 
+if TYPE_CHECKING:
+    from attachguard.clamav.client import ClamdClient
+
 EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+_AHEAD = 8  # files queued per job: a slow file holds back at most this many finished reports
 
 
 class ConfigError(click.ClickException):
@@ -96,6 +109,86 @@ def main() -> None:
     """attachguard: scan chat attachments; APPROVED or REJECTED, and why."""
 
 
+class ScansPaths(Protocol):
+    """What the CLI needs of a scanner (`Scanner`, or `attachguard.cache.CachedScanner`)."""
+
+    def scan_path(self, path: Path) -> Report: ...
+
+    def close(self) -> None: ...
+
+
+def default_jobs() -> int:
+    """Two scans per core this process may use: while one waits for clamd, the other runs
+    the Python engines (docs/benchmarks.md)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 2 * cores
+
+
+def scan_files(
+    scanner: ScansPaths, files: Iterable[Path], jobs: int
+) -> Iterator[tuple[Path, Report]]:
+    """Each file's report, in the order of ``files``, ``jobs`` scans at a time. A file is read
+    by the thread that scans it, so at most ``jobs`` files are in memory at once. Raises
+    `ConfigError` for a file that cannot be read."""
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="scan")
+    pending: deque[tuple[Path, Future[Report]]] = deque()
+    try:
+        for path in files:
+            pending.append((path, pool.submit(scanner.scan_path, path)))
+            if len(pending) >= jobs * _AHEAD:
+                yield _done(*pending.popleft())
+        while pending:
+            yield _done(*pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _done(path: Path, future: Future[Report]) -> tuple[Path, Report]:
+    try:
+        return path, future.result()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _print(reports: Iterable[tuple[Path, Report]], as_json: bool) -> bool:
+    """Print every report (JSON lines as they come, or one table at the end); True when any
+    file was rejected."""
+    rejected = False
+    table = _table()
+    for path, report in reports:
+        rejected |= not report.approved
+        if as_json:
+            click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        else:
+            _row(table, str(path), report)
+    if not as_json:
+        # a pipe or a file gets long lines rather than reasons folded at 80 columns
+        Console(width=None if sys.stdout.isatty() else 200).print(table)
+    return rejected
+
+
+def _scanner(
+    policy: Policy, client: ClamdClient, jobs: int, cache: Path | None, entries: int
+) -> ScansPaths:
+    from attachguard.scanner import build_scanner
+
+    scanner = build_scanner(policy, client, concurrency=jobs)
+    if cache is None:
+        return scanner
+    from attachguard.cache import CachedScanner
+    from attachguard.cache_folder import FolderCache
+
+    try:
+        store = FolderCache(cache, max_entries=entries)
+    except OSError as exc:
+        scanner.close()
+        raise ConfigError(f"cannot use {cache} as a cache folder: {exc.strerror or exc}") from exc
+    return CachedScanner(scanner, store)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--policy", "policy_path", type=click.Path(path_type=Path), help="Policy YAML.")
@@ -106,33 +199,54 @@ def main() -> None:
     help="clamd address (/path.sock or host:port); default: $ATTACHGUARD_CLAMD, the system "
     "clamd, or a private one started for this run.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Files scanned at once (default: two per core).",
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep verdicts in DIR and reuse them for the same bytes under the same extension, "
+    "policy, engine versions and signatures (report: cached true).",
+)
+@click.option(
+    "--cache-entries",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Verdicts kept in the cache folder; the least recently used go first.",
+)
 def scan(
-    paths: tuple[Path, ...], policy_path: Path | None, as_json: bool, clamd: str | None
+    paths: tuple[Path, ...],
+    policy_path: Path | None,
+    as_json: bool,
+    clamd: str | None,
+    jobs: int | None,
+    cache_dir: Path | None,
+    cache_entries: int,
 ) -> None:
     """Scan files and folders (recursively); print a verdict per file."""
+    from attachguard.clamav.client import ClamdClient
     from attachguard.runtime import ClamdUnavailable, clamd_for
-    from attachguard.scanner import build_scanner
 
     policy = _policy(policy_path)
-    err = Console(stderr=True)
+    jobs = jobs or default_jobs()
     files = list(_files(paths))
-    rejected = False
     try:
         with clamd_for(clamd) as source:
             if source.test_signatures:
-                err.print(f"[bold yellow]WARNING: {source.description}[/]")
-            with build_scanner(policy, source.client) as scanner:
-                table = _table()
-                for path in files:
-                    report = scanner.scan_path(path)
-                    rejected |= not report.approved
-                    if as_json:
-                        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
-                    else:
-                        _row(table, str(path), report)
-                if not as_json:
-                    # a pipe or a file gets long lines rather than reasons folded at 80 columns
-                    Console(width=None if sys.stdout.isatty() else 200).print(table)
+                Console(stderr=True).print(f"[bold yellow]WARNING: {source.description}[/]")
+            # one INSTREAM per scan at a time (children are scanned in turn): ``jobs`` slots
+            client = ClamdClient(source.address, source.client.timeout, max_concurrent=jobs)
+            scanner = _scanner(policy, client, jobs, cache_dir, cache_entries)
+            try:
+                rejected = _print(scan_files(scanner, files, jobs), as_json)
+            finally:
+                scanner.close()
     except ClamdUnavailable as exc:
         raise ConfigError(str(exc)) from exc
     sys.exit(EXIT_REJECTED if rejected else EXIT_APPROVED)

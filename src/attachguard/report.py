@@ -114,6 +114,7 @@ class Report:
     timings_ms: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    cached: bool = False  # the verdict came from a verdict cache (`attachguard.cache`)
 
     @property
     def rejecting(self) -> list[Finding]:
@@ -170,4 +171,5 @@ class Report:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "versions": self.versions,
             "facts": self.facts,
+            "cached": self.cached,
         }

@@ -1,7 +1,10 @@
 """Associating the scanner Lambda with an Amazon Connect instance (integration type FILE_SCANNER).
 
-`associate` grants Connect the right to invoke the function (a resource-policy statement for
-``connect.amazonaws.com`` scoped to the instance ARN, added only when missing), then calls
+`associate` associates the function's ``live`` alias when it has one (the templates publish it:
+Connect then invokes the alias, where provisioned concurrency lives, and a deployment moves the
+alias to the new version at once), grants Connect the right to invoke that ARN (a
+resource-policy statement for ``connect.amazonaws.com`` scoped to the instance ARN, added only
+when missing: invoking a qualified ARN needs the permission on that qualifier), then calls
 ``CreateIntegrationAssociation``. `status` lists the instance's FILE_SCANNER associations;
 `dissociate` deletes one (and, when asked, the permission statement this module added).
 Service errors become `AssociationError` with a message that says what to do.
@@ -61,6 +64,22 @@ def _explain(exc: Exception, doing: str, needs: str, missing: str) -> Associatio
     return AssociationError(f"{doing} failed: {code}: {exc}")
 
 
+def target(lam: Any, function_arn: str, alias: str | None) -> str:
+    """What to associate: ``function_arn`` as given when it is already qualified (``...:live``
+    or ``...:7``) or ``alias`` is None; else the ARN of its ``alias`` when the function has
+    one (an unqualified ARN would invoke ``$LATEST``, beside the alias's warm environments)."""
+    if alias is None or len(function_arn.split(":")) > 7:
+        return function_arn
+    try:
+        return str(lam.get_alias(FunctionName=function_arn, Name=alias)["AliasArn"])
+    except Exception as exc:
+        if _code(exc) == "ResourceNotFoundException":
+            return function_arn  # no such alias (or function: add_permission will say)
+        raise _explain(
+            exc, f"looking up the {alias!r} alias", "lambda:GetAlias", f"function {function_arn}"
+        ) from exc
+
+
 def has_permission(lam: Any, function_arn: str, source_arn: str) -> bool:
     """Whether the function's resource policy already lets Connect (this instance) invoke it."""
     try:
@@ -85,52 +104,73 @@ def has_permission(lam: Any, function_arn: str, source_arn: str) -> bool:
     return False
 
 
-def associate(connect: Any, lam: Any, instance: str, function_arn: str) -> tuple[Association, bool]:
-    """Associate ``function_arn`` as the instance's file scanner; returns the association and
-    whether a Lambda permission had to be added."""
+def associate(
+    connect: Any, lam: Any, instance: str, function_arn: str, alias: str | None = "live"
+) -> tuple[Association, bool]:
+    """Associate ``function_arn`` (its ``alias`` when it has one, see `target`) as the
+    instance's file scanner; returns the association and whether a Lambda permission had to
+    be added."""
     source = instance_arn(instance, function_arn)
+    function_arn = target(lam, function_arn, alias)
     instance_id = _instance_id(instance)
-    added = False
-    if not has_permission(lam, function_arn, source):
-        try:
-            lam.add_permission(
-                FunctionName=function_arn,
-                StatementId=f"attachguard-connect-{instance_id}",
-                Action="lambda:InvokeFunction",
-                Principal=PRINCIPAL,
-                SourceArn=source,
-                SourceAccount=source.split(":")[4],
-            )
-        except Exception as exc:
-            if _code(exc) != "ResourceConflictException":  # same statement id: already there
-                raise _explain(
-                    exc,
-                    "allowing Connect to invoke the function",
-                    "lambda:AddPermission on the function",
-                    f"function {function_arn}",
-                ) from exc
-        else:
-            added = True
+    added = not has_permission(lam, function_arn, source) and _allow(
+        lam, function_arn, source, instance_id
+    )
     try:
         out = connect.create_integration_association(
             InstanceId=instance_id, IntegrationType=FILE_SCANNER, IntegrationArn=function_arn
         )
     except Exception as exc:
-        if _code(exc) == "DuplicateResourceException":
-            raise AssociationError(
-                f"instance {instance_id} already has this function (or another scanner) "
-                "associated; run `attachguard connect status` to see it, `dissociate` to remove it"
-            ) from exc
-        raise _explain(
-            exc,
-            "creating the FILE_SCANNER association",
-            "connect:CreateIntegrationAssociation (and iam:PutRolePolicy on the "
-            "instance's service-linked role)",
-            f"Connect instance {instance_id} in this Region",
-        ) from exc
+        raise _association_error(exc, instance_id, function_arn) from exc
     return Association(
         out["IntegrationAssociationId"], out["IntegrationAssociationArn"], function_arn
     ), added
+
+
+def _allow(lam: Any, function_arn: str, source: str, instance_id: str) -> bool:
+    """Add Connect's invoke permission; whether it was added (False: it already was)."""
+    try:
+        lam.add_permission(
+            FunctionName=function_arn,
+            StatementId=f"attachguard-connect-{instance_id}",
+            Action="lambda:InvokeFunction",
+            Principal=PRINCIPAL,
+            SourceArn=source,
+            SourceAccount=source.split(":")[4],
+        )
+    except Exception as exc:
+        if _code(exc) == "ResourceConflictException":  # same statement id: already there
+            return False
+        raise _explain(
+            exc,
+            "allowing Connect to invoke the function",
+            "lambda:AddPermission on the function",
+            f"function {function_arn}",
+        ) from exc
+    return True
+
+
+def _association_error(exc: Exception, instance_id: str, function_arn: str) -> AssociationError:
+    code = _code(exc)
+    if code == "DuplicateResourceException":
+        return AssociationError(
+            f"instance {instance_id} already has this function (or another scanner) "
+            "associated; run `attachguard connect status` to see it, `dissociate` to remove it"
+        )
+    if code in ("InvalidRequestException", "InvalidParameterException") and (
+        len(function_arn.split(":")) > 7
+    ):
+        return AssociationError(
+            f"Connect refused the qualified ARN {function_arn} ({code}); associate the "
+            "function itself instead: run again with --alias '' and the unqualified ARN"
+        )
+    return _explain(
+        exc,
+        "creating the FILE_SCANNER association",
+        "connect:CreateIntegrationAssociation (and iam:PutRolePolicy on the "
+        "instance's service-linked role)",
+        f"Connect instance {instance_id} in this Region",
+    )
 
 
 def status(connect: Any, instance: str) -> list[Association]:

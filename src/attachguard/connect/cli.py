@@ -33,15 +33,29 @@ _region = click.option("--region", default=None, help="AWS Region (default: boto
 
 @connect.command()
 @_instance
-@click.option("--function-arn", required=True, help="ARN of the scanner Lambda function.")
+@click.option(
+    "--function-arn",
+    required=True,
+    help="The scanner: the stack output ScannerAliasArn (or the function's ARN).",
+)
+@click.option(
+    "--alias",
+    default="live",
+    show_default=True,
+    help="For an unqualified function ARN, associate this alias when it exists; '' for none.",
+)
 @_region
-def associate(instance_id: str, function_arn: str, region: str | None) -> None:
+def associate(instance_id: str, function_arn: str, alias: str, region: str | None) -> None:
     """Make FUNCTION the instance's attachment scanner (adds Connect's invoke permission)."""
     from attachguard.connect import associate as assoc
 
     try:
         made, added = assoc.associate(
-            _client("connect", region), _client("lambda", region), instance_id, function_arn
+            _client("connect", region),
+            _client("lambda", region),
+            instance_id,
+            function_arn,
+            alias or None,
         )
     except assoc.AssociationError as exc:
         raise _fail(exc) from exc
@@ -54,8 +68,9 @@ def associate(instance_id: str, function_arn: str, region: str | None) -> None:
 @_instance
 @_region
 def status(instance_id: str, region: str | None) -> None:
-    """List the instance's FILE_SCANNER associations."""
+    """List the instance's FILE_SCANNER associations and how current their signatures are."""
     from attachguard.connect import associate as assoc
+    from attachguard.connect.status import signature_line
 
     try:
         found = assoc.status(_client("connect", region), instance_id)
@@ -65,6 +80,9 @@ def status(instance_id: str, region: str | None) -> None:
         click.echo("no attachment scanner is associated (attachments are not scanned)")
     for item in found:
         click.echo(f"{item.id}  {item.function_arn}")
+        if item.function_arn:
+            lam, s3 = _client("lambda", region), _client("s3", region)
+            click.echo("  " + signature_line(lam, s3, item.function_arn))
 
 
 @connect.command()

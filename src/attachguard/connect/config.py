@@ -1,12 +1,14 @@
 """Building the Lambda's warm state from its settings: the policy, clamd, the scanner, S3.
 
 Called once per Lambda execution environment (lazily, on the first event). A policy stored in
-S3 is read with the same client as the attachments; a moderation backend named in the
-environment overrides the policy's ``engines.moderation.backend``.
+S3 is read with the same client as the attachments (a few retries on throttling, 5xx and
+network faults: a transient fault must not fail every event of an environment); a moderation
+backend named in the environment overrides the policy's ``engines.moderation.backend``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -16,11 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from attachguard.connect import s3util
+from attachguard.connect.antivirus import REFRESH_INTERVAL, Antivirus
+from attachguard.connect.definitions import Definitions, Location
 from attachguard.policy import Policy, PolicyError, load_policy, parse_policy
 
 if TYPE_CHECKING:
-    from attachguard.clamav.client import ClamdClient
     from attachguard.pipeline import Scanner
+
+
+IMAGE_DATABASE = Path("/var/lib/clamav")
+# Lambda's only writable place; one per machine by default (ATTACHGUARD_CLAMD_DIR to share none)
+PRIVATE_CLAMD_DIR = Path("/tmp/attachguard-clamd")  # noqa: S108
 
 
 def _flag(value: str | None) -> bool:
@@ -37,6 +46,10 @@ class Settings:
     log_file_names: bool = False
     bucket: str | None = None
     namespace: str = "attachguard"
+    definitions: str | None = None  # s3://bucket/prefix/ of the signature mirror
+    clamav_database: Path = IMAGE_DATABASE  # the signatures baked into the image
+    refresh_interval: float = REFRESH_INTERVAL
+    clamd_dir: Path = PRIVATE_CLAMD_DIR  # a private clamd's socket, config, signatures
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -47,15 +60,20 @@ class Settings:
             log_file_names=_flag(env.get("ATTACHGUARD_LOG_FILE_NAMES")),
             bucket=env.get("ATTACHGUARD_BUCKET") or None,
             namespace=env.get("POWERTOOLS_METRICS_NAMESPACE") or "attachguard",
+            definitions=env.get("ATTACHGUARD_DEFINITIONS") or None,
+            clamav_database=Path(env.get("ATTACHGUARD_CLAMAV_DATABASE") or IMAGE_DATABASE),
+            refresh_interval=float(
+                env.get("ATTACHGUARD_DEFINITIONS_REFRESH_SECONDS") or REFRESH_INTERVAL
+            ),
+            clamd_dir=Path(env.get("ATTACHGUARD_CLAMD_DIR") or PRIVATE_CLAMD_DIR),
         )
 
 
-PRIVATE_CLAMD_DIR = Path("/tmp/attachguard-clamd")  # noqa: S108  # Lambda's only writable place
 # Loading the official database takes tens of seconds. Only the container's warm-up thread
 # waits this long (attachguard.connect.container): events never build the scanner themselves.
 CLAMD_START_TIMEOUT = 300.0
 _clamd_lock = threading.Lock()
-_private: Any = None
+_private: Antivirus | None = None
 
 
 def s3_client() -> Any:
@@ -100,8 +118,7 @@ def read_policy(location: str | None, backend: str | None, s3: Any = None) -> Po
     if location.startswith("s3://"):
         bucket, _, key = location[5:].partition("/")
         try:
-            body = (s3 or s3_client()).get_object(Bucket=bucket, Key=key)["Body"]
-            text = body.read(1024 * 1024).decode("utf-8")
+            text = s3util.read(s3 or s3_client(), bucket, key, 1024 * 1024).decode("utf-8")
         except Exception as exc:
             raise PolicyError(f"cannot read policy {location}: {type(exc).__name__}") from exc
     else:
@@ -112,31 +129,40 @@ def read_policy(location: str | None, backend: str | None, s3: Any = None) -> Po
     return parse_policy(with_backend(text, backend), location)
 
 
-def clamd_client(address: str | None) -> ClamdClient | None:
-    """A client for ``address``; ``private`` starts a clamd in /tmp on the image's signatures
-    (once per execution environment; a failed start is tried again on the next call, which
-    blocks meanwhile); None: no malware engine."""
+def antivirus(settings: Settings, s3: Any = None, logger: Any = None) -> Antivirus | None:
+    """The malware engine's clamd for ``settings.clamd``: None (no malware engine) for unset
+    or ``none``; ``private``: one clamd per execution environment, started on first use of
+    `Antivirus.client`, on the image's signatures kept current from ``settings.definitions``."""
     global _private
+    address = settings.clamd
     if address is None or address.lower() == "none":
         return None
-    from attachguard.clamav.client import ClamdClient
-
+    log = logger if logger is not None else logging.getLogger("attachguard.antivirus")
     if address != "private":
-        return ClamdClient(address)
-    from attachguard.clamav.daemon import PrivateClamd
-
+        return Antivirus(log, address=address)
     with _clamd_lock:
         if _private is None:
-            PRIVATE_CLAMD_DIR.mkdir(parents=True, exist_ok=True)
-            daemon = PrivateClamd(PRIVATE_CLAMD_DIR)
-            daemon.start(timeout=CLAMD_START_TIMEOUT)
-            _private = daemon
-        return ClamdClient(str(_private.address))
+            mirror = Location.parse(settings.definitions) if settings.definitions else None
+            definitions = Definitions(
+                s3 if s3 is not None else s3_client,
+                mirror,
+                settings.clamd_dir / "db",
+                settings.clamav_database,
+            )
+            _private = Antivirus(
+                log,
+                daemon_dir=settings.clamd_dir,
+                definitions=definitions,
+                interval=settings.refresh_interval,
+            )
+        return _private
 
 
-def build(settings: Settings, s3: Any = None) -> Scanner:
-    """The scanner the settings describe; `PolicyError` when the policy is unusable."""
+def build(settings: Settings, s3: Any = None, engine: Antivirus | None = None) -> Scanner:
+    """The scanner the settings describe, with ``engine``'s clamd (started here when private);
+    `PolicyError` when the policy is unusable."""
     from attachguard.scanner import build_scanner
 
     policy = read_policy(settings.policy, settings.moderation, s3)
-    return build_scanner(policy, clamd_client(settings.clamd))
+    client = engine.client(CLAMD_START_TIMEOUT) if engine is not None else None
+    return build_scanner(policy, client)

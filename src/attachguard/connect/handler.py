@@ -12,12 +12,18 @@ Settings (environment variables):
 - ``ATTACHGUARD_CLAMD``: a clamd address (``/path.sock``, ``host:port``) or ``private`` to
   start one in /tmp on the image's signatures; unset: no malware engine (the policy must then
   list ``clamav`` in ``disabled_engines``)
+- ``ATTACHGUARD_DEFINITIONS``: ``s3://bucket/prefix/`` of the signature mirror the updater
+  keeps (a private clamd loads newer files from it at start and between events);
+  ``ATTACHGUARD_CLAMAV_DATABASE``: the image's signature directory (``/var/lib/clamav``);
+  ``ATTACHGUARD_CLAMD_DIR``: the private clamd's directory (``/tmp/attachguard-clamd``)
 - ``ATTACHGUARD_LOG_FILE_NAMES``: ``true`` to log file names and keys (default ``false``)
 - ``ATTACHGUARD_BUCKET``: when set, events naming any other bucket are REJECTED
 - ``POWERTOOLS_SERVICE_NAME`` / ``POWERTOOLS_METRICS_NAMESPACE``: log service and metric namespace
 
-Each scan writes one JSON log line (FileId, SHA-256, status, reasons, timings; no contents)
-and EMF metrics: ``Scans`` by ``Status``, ``Rejections`` by ``Reason``, ``ScanLatency``.
+Each scan writes one JSON log line (FileId, SHA-256, status, reasons, timings, and with clamd
+the loaded signatures' ``signature_version`` and ``signature_age_hours``; no contents) and EMF
+metrics: ``Scans`` by ``Status``, ``Rejections`` by ``Reason``, ``ScanLatency``, and with clamd
+``SignatureAgeHours``.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from attachguard.codes import Code
 from attachguard.connect import config
+from attachguard.connect.antivirus import Antivirus
 from attachguard.connect.config import Settings
 from attachguard.connect.fetch import S3Source
 from attachguard.connect.verdict import Outcome, decide
@@ -65,6 +72,9 @@ class ConnectScanner:
         self._lock = threading.Lock()
         self.logger = logger or Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME"))
         self.metrics = metrics
+        self.antivirus: Antivirus | None = (
+            config.antivirus(self.settings, s3, self.logger) if scanner is None else None
+        )
 
     def s3(self) -> Any:
         with self._lock:
@@ -75,8 +85,17 @@ class ConnectScanner:
     def scanner(self) -> Scanner:
         with self._lock:
             if self._scanner is None:
-                self._scanner = config.build(self.settings, self._s3)
+                self._scanner = config.build(self.settings, self._s3, self.antivirus)
             return self._scanner
+
+    def refresh(self) -> None:
+        """Check for newer signatures in the background when due (cheap when not)."""
+        if self.antivirus is not None:
+            self.antivirus.refresh()
+
+    def signatures(self) -> dict[str, Any]:
+        """The loaded signatures' version and age, for a log line (empty without clamd)."""
+        return self.antivirus.fields() if self.antivirus is not None else {}
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, str]:
         return self.handle(event, context)[0]
@@ -105,9 +124,10 @@ class ConnectScanner:
 
     def record(self, outcome: Outcome, latency_ms: float, **extra: Any) -> None:
         """One JSON log line and the EMF metrics for ``outcome``."""
-        self.logger.info("scan", extra=self._line(outcome, latency_ms, extra))
+        status = self.signatures()
+        self.logger.info("scan", extra=self._line(outcome, latency_ms, {**status, **extra}))
         if self.metrics:
-            self._metrics(outcome, latency_ms)
+            self._metrics(outcome, latency_ms, status.get("signature_age_hours"))
 
     def not_ready(
         self, code: Code, file_id: str | None, latency_ms: float, error: str | None = None
@@ -119,6 +139,7 @@ class ConnectScanner:
             "status": "ERROR",
             "reason": code.name,
             "latency_ms": round(latency_ms, 2),
+            **self.signatures(),
         }
         if error is not None:
             line["error"] = error
@@ -160,11 +181,13 @@ class ConnectScanner:
             )
         return line
 
-    def _metrics(self, outcome: Outcome, latency_ms: float) -> None:
+    def _metrics(self, outcome: Outcome, latency_ms: float, age: float | None) -> None:
         self._metric("Scans", MetricUnit.Count, 1, Status=outcome.status.value)
         for code in outcome.codes:
             self._metric("Rejections", MetricUnit.Count, 1, Reason=code)
         self._metric("ScanLatency", MetricUnit.Milliseconds, latency_ms)
+        if age is not None:  # the SignatureAge alarm watches it (deploy/container/template.yaml)
+            self._metric("SignatureAgeHours", MetricUnit.NoUnit, age)
 
 
 def _unplaced(outcome: Outcome) -> list[str]:

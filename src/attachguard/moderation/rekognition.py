@@ -4,7 +4,11 @@ How the image is sent: as an ``S3Object`` when it is the uploaded file itself, s
 (`StoredBytes`), JPEG or PNG, at most 15 MB and 80-10,000 px a side (the caller then needs
 ``s3:GetObject`` and, for SSE-KMS, ``kms:Decrypt`` — Rekognition reads with its credentials);
 otherwise as ``Bytes`` after a bounded re-encode to JPEG (HEIC/HEIF, WebP, oversized images,
-images unpacked from documents). Throttling and service faults are retried with jittered
+images unpacked from documents). An ``S3Object`` that Rekognition cannot read
+(``InvalidS3ObjectException``: a KMS key policy without Rekognition's caller, a bucket-policy
+condition such as ``aws:SourceVpce``) is sent again as ``Bytes`` — the bytes are in memory —
+and ``S3Object`` is not tried again for ten minutes, so one unreadable object costs one extra
+call, not a rejection of every image. Throttling and service faults are retried with jittered
 backoff until the deadline; any other error propagates, and the pipeline reports it as an
 engine error (fail closed).
 """
@@ -32,6 +36,10 @@ _RETRYABLE = frozenset(
 )
 # S3Object attempts that failed because of the image itself are retried once as Bytes.
 _RESEND_AS_BYTES = frozenset({"ImageTooLargeException", "InvalidImageFormatException"})
+# ... and those that failed because Rekognition could not read the object: then S3Object is
+# left alone for a while (the cause, a key or bucket policy, is the same for the next image).
+_S3_UNREADABLE = "InvalidS3ObjectException"
+S3_PAUSE = 600.0  # seconds
 
 
 class RekognitionBackend:
@@ -45,6 +53,7 @@ class RekognitionBackend:
         self._lock = threading.Lock()
         self._base_delay = base_delay
         self._model = "unknown until the first call"
+        self._s3_paused_until = 0.0  # time.monotonic(): S3Object is not tried before then
 
     def client(self) -> Any:
         with self._lock:
@@ -70,8 +79,10 @@ class RekognitionBackend:
             response = self._call(image, min_confidence, deadline)
         except Exception as exc:
             code = _error_code(exc)
-            if via != "S3Object" or code not in _RESEND_AS_BYTES:
+            if via != "S3Object" or code not in (*_RESEND_AS_BYTES, _S3_UNREADABLE):
                 raise
+            if code == _S3_UNREADABLE:
+                self._s3_paused_until = time.monotonic() + S3_PAUSE  # a race is harmless
             image, via = {"Bytes": imaging.to_jpeg(picture.data, picture.max_pixels)}, "Bytes"
             response = self._call(image, min_confidence, deadline)
         model = str(response.get("ModerationModelVersion", "unknown"))
@@ -86,6 +97,7 @@ class RekognitionBackend:
         data = picture.data
         if (
             isinstance(data, StoredBytes)
+            and time.monotonic() >= self._s3_paused_until
             and picture.type in ("jpeg", "png")
             and len(data) <= S3_LIMIT
             and _fits(imaging.size_of(data))
