@@ -23,7 +23,6 @@ from attachguard import demo, samples
 from attachguard.clamav.client import ClamdClient
 from attachguard.codes import Code, FindingCode
 from attachguard.connect import handler as handler_module
-from attachguard.connect import s3util
 from attachguard.connect.config import read_policy, with_backend
 from attachguard.connect.handler import ConnectScanner, Outcome, Settings
 from attachguard.moderation import rekognition as rekognition_module
@@ -396,7 +395,7 @@ def test_policy_from_s3_with_backend_override(s3_bucket: tuple[Any, str]) -> Non
 def test_policy_read_is_retried_on_transient_faults(monkeypatch: pytest.MonkeyPatch) -> None:
     """A throttled or failing S3 must not leave an execution environment without a policy
     (every event of it would be REJECTED with CONFIG_ERROR); access denied is not retried."""
-    monkeypatch.setattr(s3util.time, "sleep", lambda _: None)
+    monkeypatch.setattr("attachguard.connect.s3util.time.sleep", lambda _: None)
     s3 = boto3.client(
         "s3", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t"
     )

@@ -208,7 +208,9 @@ def test_loads_the_mirror_at_start_and_reloads_between_events(
         assert found(address, 3) and av.fields()["signature_version"] == 3
         [kept] = [x for x in lines(stream) if x["message"].startswith("clamd kept")]
         assert kept["refused"] == ["daily.cud"] and kept["signature_version"] == 3
-        assert av.refresh() is None or not av.definitions.sync()  # not downloaded again
+        synced = av.definitions
+        assert synced is not None
+        assert av.refresh() is None or not synced.sync()  # not downloaded again
     finally:
         av.stop()
 

@@ -34,18 +34,18 @@ def approved(client: TestClient) -> str:
 
 
 def refused(client: TestClient, reason: str) -> float:
-    return client.app.state.service.metrics.value(  # type: ignore[attr-defined]
-        "attachguard_http_refused_total", reason=reason
-    )
+    metrics = client.app.state.service.metrics  # type: ignore[attr-defined]
+    value: float = metrics.value("attachguard_http_refused_total", reason=reason)
+    return value
 
 
 def test_host_names() -> None:
     assert host_name("LocalHost:8000") == "localhost"
     assert host_name("[::1]:8000") == "[::1]" and host_name("127.0.0.1") == "127.0.0.1"
-    assert allowed_hosts(None, ()) == {"localhost", "127.0.0.1", "[::1]", "::1"}
+    assert allowed_hosts(None, ()) == frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
     assert "chat.example" in (allowed_hosts(None, ["chat.example:443"]) or ())
     assert allowed_hosts(KEY, ()) is None  # a key and no names: any name (0.0.0.0 behind DNS)
-    assert allowed_hosts(KEY, ["chat.example"]) == {"chat.example"}
+    assert allowed_hosts(KEY, ["chat.example"]) == frozenset({"chat.example"})
     assert allowed_hosts(None, ["*"]) is None
 
 

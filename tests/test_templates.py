@@ -209,7 +209,9 @@ def test_container_mirrors_signatures_into_s3() -> None:
 def test_sam_transforms_both_templates() -> None:
     """What `sam deploy` submits: SAM's own transform (aws-sam-translator), when installed."""
     pytest.importorskip("samtranslator")
-    from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
+    from samtranslator.translator.transform import (  # type: ignore[import-not-found, unused-ignore]
+        transform,
+    )
 
     class NoManagedPolicies:
         def load(self) -> dict[str, str]:
