@@ -49,6 +49,8 @@ _OLE = "oletools/tests/test-data/"
 _FORENSICS = "forensics/usr/share/forensics-samples/original-files/"
 
 EXPECTED_REJECTIONS: dict[str, tuple[str, str]] = {
+    # piexif's own "not a JPEG" fixture: zero bytes named .jpg (no picture has zero bytes)
+    "piexif/tests/images/notjpeg.jpg": ("TYPE_MISMATCH", "an empty file named .jpg"),
     f"{_PDF}SF424_page2.pdf": ("PDF_LAUNCH", "a federal grant form with real Launch actions"),
     f"{_PDF}encrypted_doc_no_id.pdf": (
         "PDF_AUTO_ACTION",
