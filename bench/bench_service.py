@@ -1,6 +1,6 @@
 """Benchmark: the attachment service over HTTP on loopback, under load from a separate process.
 
-    .venv/bin/python bench/bench_service.py [--clients 8] [--files 200] [--max-size 2MB]
+    .venv/bin/python bench/bench_service.py [--clients N] [--files 200] [--max-size 2MB]
                                             [--workers 2] [--url http://host:port] [--json]
 
 Starts ``attachguard serve`` as a subprocess on its embedded defaults (a temporary data folder,
@@ -10,6 +10,11 @@ uploads its share of a mixed corpus (`bench/corpus.py`: photos, PDFs, Office fil
 media; sizes log-uniform) one file after another, timing each from the start of the upload to
 the APPROVED/REJECTED event. Prints files/s, MB/s, upload-to-verdict p50/p90/p99, the upload
 answer time, verdicts and errors (the target for errors is 0). Figures, not pass/fail.
+
+The load benchmark of issue 9: ``--clients`` defaults to twice ``--workers`` (the service's
+default, 2), so uploads always wait for a worker; ENGINE_TIMEOUT verdicts (from the service's
+``attachguard_rejections_total`` metric) must stay at 0, since an engine's timeout counts from
+when it starts, not from when its file was queued.
 """
 
 from __future__ import annotations
@@ -134,15 +139,22 @@ async def run(base: str, corpus: list[tuple[str, bytes]], clients: int) -> tuple
     return results, time.perf_counter() - started
 
 
+def _metric(text: str, prefix: str) -> float:
+    """The sum of the Prometheus samples whose line starts with ``prefix``."""
+    lines = text.splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(prefix))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, help="chats at once; default: 2 x --workers")
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--max-size", default="2MB", help="largest file in the corpus")
     parser.add_argument("--workers", type=int, default=2, help="scan threads in the service")
     parser.add_argument("--url", help="benchmark a running service instead of starting one")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    args.clients = args.clients or 2 * args.workers
 
     t0 = time.perf_counter()
     sizes = corpus.mixed_sizes(args.files, seed=7, low=10_000, high=_bytes(args.max_size))
@@ -197,11 +209,8 @@ def main() -> None:
         "statuses": {s: sum(r["status"] == s for r in done) for s in ("APPROVED", "REJECTED")},
         "errors": len(results) - len(done),
         "error_kinds": sorted({r["error"] for r in results if "error" in r}),
-        "engine_errors": sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in metrics.splitlines()
-            if line.startswith("attachguard_engine_errors_total{")
-        ),
+        "engine_errors": _metric(metrics, "attachguard_engine_errors_total{"),
+        "engine_timeouts": _metric(metrics, 'attachguard_rejections_total{code="ENGINE_TIMEOUT"}'),
     }
     if args.json:
         print(json.dumps(figures))
@@ -223,7 +232,8 @@ def main() -> None:
     print(f"upload answered (202): p50 {u['p50']} ms, p99 {u['p99']} ms")
     print(
         f"verdicts: {figures['statuses']}; errors: {figures['errors']} "
-        f"{figures['error_kinds']}; engine errors: {figures['engine_errors']:g}"
+        f"{figures['error_kinds']}; engine errors: {figures['engine_errors']:g}; "
+        f"ENGINE_TIMEOUT verdicts: {figures['engine_timeouts']:g}"
     )
 
 

@@ -14,19 +14,23 @@ each round runs, in this order:
 - attachguard in-process: `attachguard.cli.scan_files` over a warm scanner, ``--jobs`` at once;
 - clamd alone, one file at a time: ``clamdscan --stream FOLDER``;
 - attachguard's CLI as a subprocess (``attachguard scan --json --jobs N``: interpreter start,
-  imports and Magika's model load included);
+  imports and Magika's model load included; worker processes, one per core), and the same
+  with ``--processes 1`` (threads in one process);
+- with ``--before SRC``, the CLI of another copy of attachguard's ``src`` folder (the code
+  before a change), on the same files in the same rounds;
 - with ``--sweep``, attachguard in-process with 1, 2, 4 and 8 jobs.
 
 The headline is the median over rounds of attachguard's time over the floor's in the same
 round. Then one pass one file at a time gives latency per file (p50/p99, files up to 5 MB) and
 the mean time per engine; ``--profile`` repeats that pass under cProfile in every thread and
 prints the functions with the most own time. Peak RSS: this process (the scanner; corpora are
-built elsewhere), the CLI subprocess, clamd.
+built elsewhere), the CLI subprocess with its worker processes (summed), clamd.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -60,6 +64,7 @@ from attachguard.scanner import build_scanner
 
 SMALL = 5_000_000
 FLOOR = "clamd multiscan (floor)"
+BEFORE = "CLI before (--before)"
 
 
 def log(message: str) -> None:
@@ -99,20 +104,67 @@ def in_process(scanner: Scanner, files: list[Path], jobs: int) -> None:
         pass
 
 
-def cli(address: str, folder: Path, jobs: int, out: dict[str, Any]) -> None:
-    """``attachguard scan`` in a new process; its peak RSS and verdicts go into ``out``."""
+def cli(
+    address: str,
+    folder: Path,
+    jobs: int,
+    policy: Path | None,
+    out: dict[str, Any],
+    source: Path | None = None,
+    processes: int | None = None,
+) -> None:
+    """``attachguard scan`` in a new process; its peak RSS and verdicts go into ``out``.
+    ``source``: another copy of attachguard's ``src`` folder to run instead (``--before``)."""
     command = [sys.executable, "-m", "attachguard.cli", "scan", "--json", "--jobs", str(jobs)]
-    command += ["--clamd", address, str(folder)]
+    command += ["--clamd", address, *(["--policy", str(policy)] if policy else []), str(folder)]
+    command[-1:-1] = ["--processes", str(processes)] if processes else []
+    env = os.environ | ({"PYTHONPATH": str(source)} if source else {})
     with tempfile.TemporaryFile() as stdout:
-        process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
+        peak = tree_rss_peak(process)
         stdout.seek(0)
         reports = [json.loads(line) for line in stdout.read().splitlines()]
     if process.returncode not in (0, 1):
         raise RuntimeError(f"attachguard scan exited {process.returncode}")
-    out["cli_peak_rss_mb"] = max(out.get("cli_peak_rss_mb", 0.0), usage.ru_maxrss / 1024)
-    out["cli_rejected"] = sum(r["status"] == "REJECTED" for r in reports)
+    key = "before_" if source else "one_process_" if processes == 1 else ""
+    rss = max(out.get(f"{key}cli_peak_rss_mb", 0.0), peak)
+    out[f"{key}cli_peak_rss_mb"] = rss
+    out[f"{key}cli_rejected"] = sum(r["status"] == "REJECTED" for r in reports)
+
+
+def tree_rss_peak(process: subprocess.Popen[bytes]) -> float:
+    """Wait for ``process``; the largest sum of the resident memory (MB) of it and its
+    descendants (the CLI's worker processes), sampled every 0.1 s. (``ru_maxrss`` will not
+    do: on Linux a child inherits this process's high-water mark through fork and exec.)"""
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, sum(_rss_mb(pid) for pid in _tree(process.pid)))
+        time.sleep(0.1)
+    return peak
+
+
+def _tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            todo += [
+                int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            ]
+        except OSError:
+            continue
+    return found
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def cpu_seconds(clamd: BenchClamd) -> tuple[float, float]:
@@ -133,12 +185,18 @@ def rounds(
     folder = files[0].parent
     out: dict[str, Any] = {}
     floor = ("--multiscan", "--fdpass")
+    run_cli = functools.partial(cli, clamd.address, folder, args.jobs, args.policy, out)
     methods: dict[str, Callable[[], None]] = {
         FLOOR: lambda: clamdscan(clamd.config, folder, *floor),
         f"attachguard in-process, {args.jobs} jobs": lambda: in_process(scanner, files, args.jobs),
         "clamd stream, one at a time": lambda: clamdscan(clamd.config, folder, "--stream"),
-        f"attachguard CLI, {args.jobs} jobs": lambda: cli(clamd.address, folder, args.jobs, out),
+        f"attachguard CLI, {args.jobs} jobs": run_cli,
     }  # fmt: skip
+    methods[f"attachguard CLI, {args.jobs} jobs, 1 process"] = functools.partial(
+        run_cli, processes=1
+    )
+    if args.before:
+        methods[BEFORE] = functools.partial(run_cli, source=args.before)
     for jobs in (1, 2, 4, 8) if args.sweep else ():
         methods[f"sweep: in-process, {jobs} jobs"] = lambda j=jobs: in_process(scanner, files, j)  # type: ignore[misc]
     wall: dict[str, list[float]] = {name: [] for name in methods}
@@ -243,31 +301,12 @@ def corpus_figures(
     return out
 
 
-def onnx_one_thread() -> None:
-    """An experiment for the file-type engine's owners: every onnxruntime session made from
-    now on (Magika's) runs on its caller's thread, without onnxruntime's own thread pool,
-    whose threads spin while they wait for work (the CLI subprocess is not affected)."""
-    import onnxruntime
-
-    made = onnxruntime.InferenceSession
-
-    def one_thread(*args: Any, **kwargs: Any) -> onnxruntime.InferenceSession:
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        return made(*args, sess_options=options, **kwargs)
-
-    onnxruntime.InferenceSession = one_thread  # type: ignore[misc]
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    if args.onnx_one_thread:
-        onnx_one_thread()
     out: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpus": os.cpu_count(),
         "loadavg_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "jobs": args.jobs,
-        "onnx_one_thread": args.onnx_one_thread,
         "corpora": {},
     }
     with tempfile.TemporaryDirectory(prefix="agtp-") as tmp:  # short: clamd's socket lives here
@@ -277,13 +316,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             corpora["bench"] = bench_corpus(work / "bench", args.files, args.seed)
         if "realworld" in args.corpus:
             corpora["realworld"] = realworld(work / "realworld")
-        with BenchClamd(work / "clamd", None, args.clamd_option) as clamd:
+        clamd = BenchClamd(work / "clamd", None, args.clamd_option)
+        with clamd:
             client = ClamdClient(clamd.address, timeout=120.0, max_concurrent=16)
             out["clamd"] = f"{client.version()} ({clamd.database_kind} signatures, cache off)"
             out["clamd_options"] = args.clamd_option
 
             def factory() -> Scanner:
-                return build_scanner(load_policy(), client, concurrency=args.jobs)
+                return build_scanner(load_policy(args.policy), client, concurrency=args.jobs)
 
             with factory() as scanner:
                 for name, files in corpora.items():
@@ -302,7 +342,6 @@ def render(out: dict[str, Any]) -> str:
     lines = [
         f"attachguard throughput, {out['date']}: {out['cpus']} CPUs, load average "
         f"{out['loadavg_before']} before, {out['loadavg_after']} after; {out['jobs']} jobs"
-        + ("; EXPERIMENT: onnxruntime on one thread, in-process" if out["onnx_one_thread"] else ""),
         f"clamd: {out['clamd']} {' '.join(out['clamd_options'])}",
     ]
     for name, c in out["corpora"].items():
@@ -342,16 +381,27 @@ def render(out: dict[str, Any]) -> str:
                 for label, t in hits["ms"].items()
             )
         )
-        lines.append(f"  rejected: {len(one['rejected'])}; CLI rejected: {c.get('cli_rejected')}")
+        lines.append(
+            f"  rejected: {len(one['rejected'])}; CLI rejected: {c.get('cli_rejected')}"
+            + (f"; CLI before: {c['before_cli_rejected']}" if "before_cli_rejected" in c else "")
+        )
         for r in one["rejected"][:10]:
             lines.append(f"    {r['file']}: {', '.join(r['codes'])}")
     lines += [
         "",
-        f"peak RSS: bench process (scanner) {out['peak_rss_mb']:.0f} MB, attachguard CLI "
+        f"peak RSS: bench process (scanner) {out['peak_rss_mb']:.0f} MB, clamd "
+        f"{out['clamd_peak_rss_mb']:.0f} MB; attachguard CLI (the sum over its processes, "
+        "sampled every 0.1 s) "
         + ", ".join(
-            f"{c.get('cli_peak_rss_mb', 0):.0f} MB ({n})" for n, c in out["corpora"].items()
-        )
-        + f", clamd {out['clamd_peak_rss_mb']:.0f} MB",
+            f"{n}: {c.get('cli_peak_rss_mb', 0):.0f} MB, one process "
+            f"{c.get('one_process_cli_peak_rss_mb', 0):.0f} MB"
+            + (
+                f", before {c['before_cli_peak_rss_mb']:.0f} MB"
+                if "before_cli_peak_rss_mb" in c
+                else ""
+            )
+            for n, c in out["corpora"].items()
+        ),
     ]
     if "profile" in out:
         lines += render_profile(out["profile"])
@@ -369,8 +419,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="cProfile the one-at-a-time pass")
     parser.add_argument("--top", type=int, default=30, help="functions shown by --profile")
     parser.add_argument("--clamd-option", action="append", default=[], metavar="LINE")
+    parser.add_argument("--policy", type=Path, help="policy YAML (default: the packaged one)")
     parser.add_argument(
-        "--onnx-one-thread", action="store_true", help="experiment: Magika without a thread pool"
+        "--before",
+        type=Path,
+        metavar="SRC",
+        help="also time the CLI of another copy of attachguard's src folder, in the same rounds",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     return parser.parse_args()
@@ -378,6 +432,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if shutil.which("clamdscan") is None:
+        raise SystemExit("clamdscan is missing (Debian: apt-get install clamdscan)")
     out = run(args)
     print(json.dumps(out, indent=2) if args.json else render(out))
 

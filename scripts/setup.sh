@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(clamav clamav-daemon clamav-freshclam clamav-testfiles)
-extras=".[service]"
+apt_packages=(clamav clamav-daemon clamav-freshclam clamav-testfiles jbig2dec)
+extras=".[service,ocr]"
 if [ "${1:-}" = "--test" ]; then
   apt_packages+=(postgresql chromium zip)
   extras=".[dev,nudity]"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
+from attachguard import samples
 from attachguard.clamav.client import (
     ClamdAnswer,
     ClamdClient,
@@ -24,6 +25,7 @@ from attachguard.clamav.client import (
     parse_scan_reply,
 )
 from attachguard.clamav.daemon import PrivateClamd, official_database
+from attachguard.clamav.reach import zip_members_clamd_reads
 from attachguard.clamav.signatures import (
     CLAM_EXE_SHA256,
     EICAR,
@@ -31,11 +33,12 @@ from attachguard.clamav.signatures import (
     build_test_database,
 )
 from attachguard.codes import FindingCode
-from attachguard.engines.base import Context, Item, Result
+from attachguard.engines.base import Child, Context, Item, Result
 from attachguard.engines.clamav import ClamAVEngine, describe_version
 from attachguard.pipeline import Scanner
 from attachguard.policy import Policy
 from attachguard.report import UNKNOWN_TYPE, FileType, Status
+from attachguard.scanner import build_scanner
 from support.clamd import requires_clamd
 
 CLEAN = b"Order 1234: two blue mugs, one broken on arrival. Photo attached.\n" * 50
@@ -351,3 +354,140 @@ def test_start_failure_names_the_cause(tmp_path: Path) -> None:
     with pytest.raises(ClamdError, match="No supported database files"):
         daemon.start(timeout=30)
     assert not daemon.running
+
+
+# --- what clamd unpacks itself: zip members are not streamed twice -------------------------
+
+
+def archive(members: dict[str, tuple[int, bytes]], prefix: bytes = b"") -> bytes:
+    """A zip of ``name: (compression method, bytes)``, after ``prefix``."""
+    buf = io.BytesIO()
+    buf.write(prefix)
+    with zipfile.ZipFile(buf, "a" if prefix else "w") as zf:
+        for name, (method, data) in members.items():
+            zf.writestr(name, data, compress_type=method)
+    return buf.getvalue()
+
+
+def test_reach_is_the_stored_and_deflated_members_byte_for_byte() -> None:
+    stored, deflated, lzma = (Child(n, CLEAN + n.encode()) for n in ("a.txt", "b.txt", "c.txt"))
+    data = archive(
+        {
+            "a.txt": (zipfile.ZIP_STORED, stored.data),
+            "b.txt": (zipfile.ZIP_DEFLATED, deflated.data),
+            "c.txt": (zipfile.ZIP_LZMA, lzma.data),  # clamd skips LZMA members silently
+        }
+    )
+    other_bytes, unnamed = Child("b.txt", CLEAN), Child("d.txt", stored.data)
+    children = [stored, deflated, lzma, other_bytes, unnamed]
+    assert zip_members_clamd_reads(Item("x.zip", data, UNKNOWN_TYPE), children) == {
+        stored,
+        deflated,
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        archive({"a.txt": (zipfile.ZIP_DEFLATED, CLEAN)}, prefix=b"\xff\xd8\xff\xe0" + CLEAN),
+        b"PK\x03\x04" + CLEAN,  # a local header, then no directory
+        CLEAN,
+    ],
+    ids=["zip-behind-a-photo", "damaged", "not-a-zip"],
+)
+def test_nothing_is_reached_in_a_zip_clamd_may_not_recognise(data: bytes) -> None:
+    children = [Child("a.txt", CLEAN)]
+    assert zip_members_clamd_reads(Item("x.zip", data, UNKNOWN_TYPE), children) == frozenset()
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+@pytest.mark.parametrize("payload", ["eicar", "clam.exe"])
+def test_clamd_finds_in_a_zip_what_it_finds_in_a_member_it_reaches(
+    clamd_client: ClamdClient, policy: Policy, method: int, payload: str
+) -> None:
+    # The premise of not streaming reached members again: body and hash signatures both apply
+    # to the members clamd inflates, in a plain zip and in an Office package.
+    data = EICAR if payload == "eicar" else sample("clam.exe")
+    engine = ClamAVEngine(clamd_client)
+    other = {"readme.txt": (zipfile.ZIP_STORED, CLEAN)}  # a zip larger than its member
+    package = other | {"[Content_Types].xml": (zipfile.ZIP_DEFLATED, b"<Types/>")}
+    for members in (
+        other | {"payload.bin": (method, data)},
+        package | {"word/x.bin": (method, data)},
+    ):
+        container = archive(members)
+        payload_child = Child(list(members)[-1], data)
+        reached = zip_members_clamd_reads(Item("x.docx", container, UNKNOWN_TYPE), [payload_child])
+        assert reached == {payload_child}
+        [f] = scan(engine, container, policy).findings
+        assert f.code is FindingCode.MALWARE
+
+
+def test_a_member_clamd_skips_is_still_streamed(clamd_client: ClamdClient, policy: Policy) -> None:
+    # clamd does not inflate LZMA members (no alert either): the zip alone passes clamd, so the
+    # pipeline must stream the member the zip engine inflated, and name where it was.
+    data = archive({"eicar.com": (zipfile.ZIP_LZMA, EICAR)})
+    assert scan(ClamAVEngine(clamd_client), data, policy).findings == []
+    with build_scanner(policy, clamd_client) as scanner:
+        report = scanner.scan(data, "photos.zip")
+    assert report.status is Status.REJECTED
+    [f] = [f for f in report.findings if f.code is FindingCode.MALWARE]
+    assert (f.location, f.message) == ("eicar.com", "EICAR test signature")
+
+
+def test_a_clean_office_file_streams_each_byte_to_clamd_once(
+    clamd_client: ClamdClient, policy: Policy
+) -> None:
+    counted = CountingClient(clamd_client.address)
+    photo = samples.jpeg(samples.photo(160, 120, seed=3))
+    docx = samples.docx(["Return form for order 1234."], image=photo)
+    with build_scanner(policy, counted) as scanner:
+        report = scanner.scan(docx, "return.docx")
+        assert report.status is Status.APPROVED
+        assert counted.streams == [len(docx)]  # not the photo again: clamd inflated it
+        infected = archive({"word/media/eicar.com": (zipfile.ZIP_DEFLATED, EICAR)})
+        counted.streams.clear()
+        report = scanner.scan(infected, "photos.zip")
+    # something found in the parent: every member is streamed again, to say where
+    assert counted.streams == [len(infected), len(EICAR)]
+    assert "EICAR test signature inside word/media/eicar.com" in report.reasons
+
+
+class SmallFileClamd(PrivateClamd):
+    """The shipped configuration with ``MaxFileSize`` cut to 1M (Debian's system clamd: 25M)."""
+
+    def write_config(self) -> Path:
+        path = super().write_config()
+        path.write_text(path.read_text().replace("MaxFileSize 100M", "MaxFileSize 1M"))
+        return path
+
+
+@requires_clamd
+@pytest.mark.integration
+def test_a_member_larger_than_its_zip_is_never_taken_as_reached(
+    tmp_path: Path, policy: Policy
+) -> None:
+    # clamd cuts a deflated member larger than MaxFileSize short, without an alert: 2 MB of
+    # text ending in EICAR, deflated into a 2 KB zip, passes clamd. A member larger than its
+    # parent is therefore streamed again on its own (where the limit is an alert).
+    member = b"a" * 2_000_000 + EICAR
+    data = archive({"notes.txt": (zipfile.ZIP_DEFLATED, member)})
+    item = Item("notes.zip", data, UNKNOWN_TYPE)
+    assert zip_members_clamd_reads(item, [Child("notes.txt", member)]) == frozenset()
+    with SmallFileClamd(tmp_path, database=build_test_database(tmp_path / "db")) as daemon:
+        engine = ClamAVEngine(ClamdClient(daemon.address, timeout=30.0))
+        assert scan(engine, data, policy).findings == []  # the gap
+        [alone] = scan(engine, member, policy).findings
+    assert alone.code.name == "AV_LIMIT"
+
+
+class CountingClient(ClamdClient):
+    """A real client that records the length of every stream it sends."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(address, timeout=30.0)
+        self.streams: list[int] = []
+
+    def instream(self, data: bytes) -> ClamdAnswer:
+        self.streams.append(len(data))
+        return super().instream(data)

@@ -70,7 +70,7 @@ def test_usage_errors_exit_2(tmp_path: Path, clamd_daemon: PrivateClamd) -> None
 
 def test_policy_show_check_default(tmp_path: Path) -> None:
     code, out, _ = run("policy", "show")
-    assert code == 0 and "PDF_JAVASCRIPT: reject" in out and "max_file_size: 20000000" in out
+    assert code == 0 and "PDF_JAVASCRIPT: reject" in out and "max_file_size: 20971520" in out
     good = tmp_path / "good.yaml"
     good.write_text("allowed_extensions: [.pdf]\nactions: {PDF_JAVASCRIPT: allow}\n")
     assert run("policy", "check", str(good)) == (0, f"{good}: valid\n", "")

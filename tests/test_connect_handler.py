@@ -294,7 +294,7 @@ def test_over_the_size_limit_rejected_before_download(
     gets: list[str] = []
     s3.meta.events.register("before-call.s3.GetObject", lambda **_: gets.append("get"))
     try:
-        response, outcome, _ = run(b"\0" * (20 * 1000**2 + 1), "big.pdf")
+        response, outcome, _ = run(b"\0" * (20 * 1024**2 + 1), "big.pdf")
     finally:
         s3.meta.events.unregister("before-call.s3.GetObject")
     assert response == {"Status": "REJECTED"} and outcome.codes == ["TOO_LARGE"]
@@ -390,6 +390,23 @@ def test_policy_from_s3_with_backend_override(s3_bucket: tuple[Any, str]) -> Non
     assert read_policy(str(ROOT / "deploy/lambda-policy.yaml"), None).options(
         "moderation"
     ).model_dump()["backend"] == ("rekognition")
+
+
+def test_the_ocr_backend_from_the_environment_wins(s3_bucket: tuple[Any, str]) -> None:
+    s3, bucket = s3_bucket
+    s3.put_object(
+        Bucket=bucket, Key="policy.yaml", Body=(ROOT / "deploy/lambda-policy.yaml").read_bytes()
+    )
+    zipped = read_policy(f"s3://{bucket}/policy.yaml", None, s3)
+    assert zipped.options("sensitive").model_dump()["ocr"] == "textract"
+    for ocr in ("none", "rekognition"):
+        policy = read_policy(f"s3://{bucket}/policy.yaml", None, s3, ocr)
+        assert policy.options("sensitive").model_dump()["ocr"] == ocr
+        assert policy.options("moderation").model_dump()["backend"] == "rekognition"
+    default = read_policy(None, None, None, "local")
+    assert default.options("sensitive").model_dump()["ocr"] == "local"
+    assert Settings.from_env({"ATTACHGUARD_OCR": "textract"}).ocr == "textract"
+    assert Settings.from_env({}).ocr is None
 
 
 def test_policy_read_is_retried_on_transient_faults(monkeypatch: pytest.MonkeyPatch) -> None:

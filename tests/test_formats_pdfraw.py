@@ -517,7 +517,7 @@ def cpu_seconds(data: bytes, **limits: int) -> tuple[float, PdfLayout]:
     return time.process_time() - started, layout
 
 
-def test_hundred_thousand_tiny_objects_under_a_second() -> None:
+def test_hundred_thousand_tiny_objects_do_not_blow_up() -> None:
     seconds, layout = cpu_seconds(many_objects(100_000))
     assert seconds < 8.0 * slowness()  # a guard against blow-ups, not a benchmark
     assert (len(layout.objects), layout.problems) == (100_000, [])

@@ -17,6 +17,7 @@ from pypdf.generic import (
     DictionaryObject,
     FloatObject,
     NameObject,
+    NumberObject,
     TextStringObject,
 )
 
@@ -187,7 +188,8 @@ def test_clamav_test_pdf_attachment_is_extracted(policy: Policy) -> None:
     if not CLAM_PDF.exists():
         pytest.skip("clamav-testfiles not installed")
     result = scan(CLAM_PDF.read_bytes(), policy)
-    assert codes(result) == {FindingCode.PDF_EMBEDDED_FILE}
+    # attached as clam.exe: a name Windows runs, whatever the bytes
+    assert codes(result) == {FindingCode.PDF_EMBEDDED_FILE, FindingCode.EXECUTABLE}
     assert [c.where for c in result.children] == ["attachment:clam.exe"]
     assert result.children[0].data.startswith(b"MZ")
     assert result.facts["pages"] >= 1
@@ -351,8 +353,49 @@ def test_attached_eicar_is_returned_for_scanning(policy: Policy) -> None:
     writer = writer_with_page()
     writer.add_attachment("invoice.com", EICAR)
     result = scan(build(writer), policy)
-    assert codes(result) == {FindingCode.PDF_EMBEDDED_FILE}
+    assert codes(result) == {FindingCode.PDF_EMBEDDED_FILE, FindingCode.EXECUTABLE}
     assert [(c.where, c.data) for c in result.children] == [("attachment:invoice.com", EICAR)]
+
+
+@pytest.mark.parametrize(
+    ("filename", "code"),
+    [
+        ("fix.reg", FindingCode.EXECUTABLE),
+        ("share.library-ms", FindingCode.EXECUTABLE),
+        ("disk.vhd. ", FindingCode.EXECUTABLE),
+        ("logo.svg", FindingCode.SCRIPT),
+        ("page.HTML", FindingCode.SCRIPT),
+        ("factur-x.xml", None),
+        ("photo.png", None),
+        ("notes", None),
+    ],
+)
+def test_an_attachment_named_to_run_is_reported(
+    filename: str, code: Code | None, policy: Policy
+) -> None:
+    writer = writer_with_page()
+    writer.add_attachment(filename, b"plain text")
+    found = codes(scan(build(writer), policy)) - {FindingCode.PDF_EMBEDDED_FILE}
+    assert found == ({code} if code else set())
+
+
+@pytest.mark.parametrize(
+    ("target", "external"),
+    [
+        ("\\\\attacker.example\\s\\x.pdf", True),
+        ("file://attacker.example/s/x.pdf", True),
+        ("other.pdf", False),
+        ("https://forms.example/x.pdf", False),
+    ],
+)
+def test_a_link_to_a_file_on_another_machine_is_an_external_link(
+    target: str, external: bool, policy: Policy
+) -> None:
+    writer = writer_with_page()
+    link = action(S="/GoToR", F=target, D=ArrayObject([NumberObject(0)]))
+    annotation = DictionaryObject({name("/Subtype"): name("/Link"), name("/A"): link})
+    writer.pages[0][name("/Annots")] = ArrayObject([writer._add_object(annotation)])
+    assert (FindingCode.EXTERNAL_LINK in codes(scan(build(writer), policy))) is external
 
 
 def test_file_attachment_annotation_with_a_hostile_name(policy: Policy) -> None:

@@ -6,8 +6,10 @@ engines are small fakes so that each pipeline rule can be shown to hold (and to 
 
 from __future__ import annotations
 
+import io
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,7 +51,7 @@ class Fake:
 def make_scanner(policy: Policy, **behaviours: Callable[[Item], Result]) -> Scanner:
     engines: dict[str, Engine] = {
         name: Fake(name, behaviours.get(name))
-        for name in ("filetype", "clamav", "pdf", "polyglot", "text")
+        for name in ("filetype", "clamav", "pdf", "polyglot", "text", "sensitive")
     }
     return Scanner(policy, engines, Detector())
 
@@ -66,7 +68,7 @@ def test_clean_file_is_approved_and_every_routed_engine_ran(policy: Policy) -> N
     assert {"filetype", "clamav", "pdf", "polyglot", "detect", "total"} <= set(report.timings_ms)
     assert report.versions["clamav"] == "clamav 1.0"
     seen = {name for name, e in scanner.engines.items() if isinstance(e, Fake) and e.seen}
-    assert seen == {"filetype", "clamav", "pdf", "polyglot"}
+    assert seen == {"filetype", "clamav", "pdf", "polyglot", "sensitive"}
 
 
 def test_a_threat_rejects_and_the_reason_is_its_message(policy: Policy) -> None:
@@ -151,7 +153,7 @@ def test_engines_of_one_file_run_in_parallel(policy: Policy) -> None:
 
 
 def test_missing_engine_rejects_unless_disabled_by_policy(policy: Policy) -> None:
-    engines: dict[str, Engine] = {"filetype": Fake("filetype"), "text": Fake("text")}
+    engines: dict[str, Engine] = {name: Fake(name) for name in ("filetype", "text", "sensitive")}
     report = Scanner(policy, engines, Detector()).scan(b"hello", "notes.txt")
     assert report.status is Status.REJECTED
     assert "the clamav engine is not available" in report.reasons
@@ -287,7 +289,8 @@ def test_embedded_images_past_the_limit_are_not_moderated(policy: Policy) -> Non
         return Result(children=[Child(f"image{i}.png", b"PNG") for i in range(4)])
 
     engines: dict[str, Engine] = {
-        name: Fake(name) for name in ("filetype", "clamav", "polyglot", "image", "moderation")
+        name: Fake(name)
+        for name in ("filetype", "clamav", "polyglot", "image", "moderation", "sensitive")
     }
     engines["pdf"] = Fake("pdf", pictures)
     report = Scanner(capped, engines, ImageDetector()).scan(b"%PDF-1.7", "photos.pdf")
@@ -388,7 +391,7 @@ def test_an_engine_waiting_for_a_thread_is_not_timed_out(policy: Policy) -> None
     timeouts = policy.timeouts.model_copy(update={"engine": 1.0, "scan": 10.0})
     engines: dict[str, Engine] = {
         name: Fake(name, slow if name in ("pdf", "polyglot") else None)
-        for name in ("filetype", "clamav", "pdf", "polyglot")
+        for name in ("filetype", "clamav", "pdf", "polyglot", "sensitive")
     }
     with Scanner(with_changes(policy, timeouts=timeouts), engines, Detector(), workers=1) as busy:
         report = busy.scan(b"%PDF-1.7", "invoice.pdf")
@@ -425,3 +428,72 @@ def test_type_detection_runs_under_the_deadline(policy: Policy) -> None:
     assert time.monotonic() - started < 2.0
     assert [f.code for f in report.rejecting] == [FindingCode.ENGINE_TIMEOUT]
     assert report.type.label == "unknown"
+
+
+def _zip(members: dict[str, tuple[int, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, (method, data) in members.items():
+            zf.writestr(name, data, compress_type=method)
+    return buf.getvalue()
+
+
+MEMBERS = {"a.txt": (zipfile.ZIP_STORED, b"EVIL order"), "b.txt": (zipfile.ZIP_LZMA, b"notes")}
+PACKED = _zip(MEMBERS)
+
+
+def _unzip(item: Item) -> Result:
+    """A stand-in for the zip engine: every member of a zip as a child."""
+    if item.data != PACKED:
+        return Result()
+    return Result(children=[Child(name, data) for name, (_, data) in MEMBERS.items()])
+
+
+def _clamd_like(item: Item) -> Result:
+    """Finds EVIL in any bytes it is given (a stored member's bytes lie in its zip)."""
+    if b"EVIL" in item.data:
+        sig = finding("clamav", FindingCode.MALWARE, "EICAR test signature", label="Eicar")
+        return Result([sig])
+    return Result()
+
+
+def _seen(scanner: Scanner, name: str) -> list[bytes]:
+    engine = scanner.engines[name]
+    assert isinstance(engine, Fake)
+    return [item.data for item in engine.seen]
+
+
+def test_members_the_antivirus_unpacks_itself_are_not_streamed_after_a_clean_parent(
+    policy: Policy,
+) -> None:
+    scanner = make_scanner(policy, text=_unzip)
+    report = scanner.scan(PACKED, "orders.txt")
+    assert report.status is Status.APPROVED
+    # clamd inflates the stored member itself; the LZMA one it skips, so it is streamed
+    assert _seen(scanner, "clamav") == [PACKED, b"notes"]
+    assert _seen(scanner, "text") == [PACKED, b"EVIL order", b"notes"]  # other engines: all
+
+
+def test_every_member_is_streamed_again_when_the_antivirus_finds_something(
+    policy: Policy,
+) -> None:
+    scanner = make_scanner(policy, text=_unzip, clamav=_clamd_like)
+    report = scanner.scan(PACKED, "orders.txt")
+    assert _seen(scanner, "clamav") == [PACKED, b"EVIL order", b"notes"]
+    assert report.reasons == ["EICAR test signature inside a.txt"]  # located, as before
+
+
+def test_every_member_is_streamed_again_when_anything_rejects_the_parent(
+    policy: Policy,
+) -> None:
+    def unzip_and_object(item: Item) -> Result:
+        result = _unzip(item)
+        if item.data == PACKED:
+            result.findings.append(finding("text", FindingCode.OLE_OBJECT, "embedded object"))
+        return result
+
+    scanner = make_scanner(policy, text=unzip_and_object)
+    report = scanner.scan(PACKED, "orders.txt")
+    assert report.status is Status.REJECTED
+    assert [f.code for f in report.findings] == [FindingCode.OLE_OBJECT]
+    assert _seen(scanner, "clamav") == [PACKED, b"EVIL order", b"notes"]

@@ -17,23 +17,24 @@ from attachguard.report import FileType
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The routing table as it was written by hand before the engines declared their types.
+# The routing table as it was written by hand before the engines declared their types (and
+# the sensitive engine, which came after, and the polyglot engine's legacy documents).
 ROUTES_BEFORE = {
-    "pdf": ("pdf", "polyglot"),
-    "doc": ("office",),
-    "xls": ("office",),
-    "ppt": ("office",),
-    "docx": ("office", "zip"),
-    "xlsx": ("office", "zip"),
-    "pptx": ("office", "zip"),
+    "pdf": ("pdf", "polyglot", "sensitive"),
+    "doc": ("office", "polyglot", "sensitive"),
+    "xls": ("office", "polyglot", "sensitive"),
+    "ppt": ("office", "polyglot", "sensitive"),
+    "docx": ("office", "zip", "sensitive"),
+    "xlsx": ("office", "zip", "sensitive"),
+    "pptx": ("office", "zip", "sensitive"),
     "xlsb": ("office", "zip"),
     "odt": ("zip",),
     "zip": ("zip", "polyglot"),  # a picture or video that Magika calls a zip is walked as one
-    "rtf": ("rtf",),
-    "jpeg": ("image", "polyglot", "moderation"),
-    "png": ("image", "polyglot", "moderation"),
-    "webp": ("image", "moderation"),
-    "heif": ("image", "polyglot", "moderation"),
+    "rtf": ("rtf", "polyglot", "sensitive"),
+    "jpeg": ("image", "polyglot", "moderation", "sensitive"),
+    "png": ("image", "polyglot", "moderation", "sensitive"),
+    "webp": ("image", "moderation", "sensitive"),
+    "heif": ("image", "polyglot", "moderation", "sensitive"),
     "mp4": ("polyglot",),
     "wav": ("polyglot",),
 }
@@ -59,8 +60,8 @@ def test_routing_derived_from_declarations_matches_the_old_table(
 
 def test_text_fallbacks() -> None:
     specs = load_specs()
-    assert route(specs, FileType("markdown", "", "text", is_text=True))[2:] == ("text",)
-    assert route(specs, FileType("python", "", "code", is_text=True))[2:] == ("text",)
+    assert route(specs, FileType("markdown", "", "text", is_text=True))[2:] == ("text", "sensitive")
+    assert route(specs, FileType("python", "", "code", is_text=True))[2:] == ("text", "sensitive")
     assert route(specs, FileType("unknown", "", "unknown"))[2:] == ()
 
 

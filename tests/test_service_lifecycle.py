@@ -236,3 +236,45 @@ def test_late_approval_after_another_replica_rejected_leaves_nothing(
     done = late.process(record.id)
     assert done is not None and done.status == REJECTED
     assert list(store.keys()) == []
+
+
+def test_approved_file_lost_from_both_places_is_settled_once(
+    store: ObjectStore, db: Database, scanner: Scanner, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An APPROVED record whose staging and final objects are both gone (removed by hand, a
+    bucket rule) while it was unsettled: the sweep settles it with one error line instead of
+    failing on it at every pass; its verdict stands and its content answers "unknown"."""
+    life = Lifecycle(store, db, scanner)
+    record = life.accept(b"Thanks, the parcel arrived.\n", "note.txt", None, None)
+    store.copy(record.staging_key, record.final_key)
+    assert db.decide(record.id, APPROVED, {"reasons": []}, [])  # crashed before settling
+    store.delete(record.staging_key)
+    store.delete(record.final_key)
+    assert [r.id for r in db.orphans()] == [record.id]
+    with caplog.at_level("ERROR", logger="attachguard.service"):
+        assert life.recover() == []
+        assert life.recover() == []  # settled: not swept again, not logged again
+    lost = [r for r in caplog.records if "gone from both staging and final" in r.getMessage()]
+    assert len(lost) == 1 and record.id in lost[0].getMessage()
+    assert db.orphans() == []
+    settled = db.get(record.id)
+    assert settled is not None and settled.status == APPROVED and settled.settled
+    assert life.content(record.id) is None
+    assert list(store.keys()) == []
+
+
+def test_heartbeat_renews_and_release_hands_back(store: ObjectStore, db: Database) -> None:
+    """`renew` extends only this process's leases on rows still IN_PROGRESS; `release` frees
+    them for any replica (``keep``: the scans still running stay ours)."""
+    mine, other = Lifecycle(store, db, None, lease_seconds=60), Lifecycle(store, db, None)  # type: ignore[arg-type]
+    a, b, c = (mine.accept(f"{i}\n".encode(), f"{i}.txt", None, None) for i in range(3))
+    assert other.renew([a.id, b.id]) == 0  # not other's to renew
+    assert mine.renew([a.id, b.id, c.id]) == 3
+    assert db.orphans() == []
+    assert mine.release(keep=[c.id]) == 2
+    assert sorted(r.id for r in db.orphans()) == sorted([a.id, b.id])
+    assert other.db.claim(a.id, other.owner, 1e12) is not None  # taken at once, no lease wait
+    assert other.db.claim(c.id, other.owner, 1e12) is None  # still ours
+    assert mine.renew([a.id]) == 0  # a lease another replica took is not taken back
+    assert mine.release(only=[c.id]) == 1
+    assert other.db.claim(c.id, other.owner, 1e12) is not None

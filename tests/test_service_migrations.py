@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
@@ -61,7 +62,9 @@ from attachguard.service.dbcli import db as db_cli
 from attachguard.service.lifecycle import Lifecycle
 from attachguard.storage.local import LocalStore
 
-HEAD = "0001"
+HEAD = migrations.scripts().get_current_head() or migrations.BASELINE
+# Every table of the newest schema (db.py's), and the version table.
+HEAD_TABLES = sorted([migrations.VERSION_TABLE, *metadata.tables])
 VERSIONS = table(migrations.VERSION_TABLE, column("version_num"))
 
 # Release 0.1's table, frozen as its service/db.py declared it (create_all at start-up).
@@ -164,11 +167,14 @@ def schema(url: str) -> dict[str, Any]:
 
 def test_first_revision_is_release_0_1_schema(new_url: Callable[[], str]) -> None:
     migrated, created = new_url(), new_url()
-    Database(migrated).close()
+    with opened(migrated) as engine, engine.begin() as conn:
+        config = migrations._config(None)
+        config.attributes["connection"] = conn
+        alembic_command.upgrade(config, migrations.BASELINE)  # the first revision only
     with opened(created) as engine:
         RELEASE_0_1.create_all(engine)
     assert schema(migrated) == schema(created)
-    assert versions(migrated) == [HEAD]
+    assert versions(migrated) == [migrations.BASELINE]
 
 
 def test_head_is_what_the_code_reads_and_writes(new_url: Callable[[], str]) -> None:
@@ -217,7 +223,7 @@ def test_replicas_starting_together_all_come_up(new_url: Callable[[], str], tmp_
     outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in replicas]
     assert [rc for rc, _ in outcomes] == [0] * count, [err for _, err in outcomes]
     assert versions(url) == [HEAD]
-    assert tables(url) == ["attachguard_alembic_version", "attachguard_attachments"]
+    assert tables(url) == HEAD_TABLES
 
 
 # Records of release 0.1 in every state, and what the store holds for each.
@@ -363,8 +369,8 @@ SECOND = textwrap.dedent(
     import sqlalchemy as sa
     from alembic import op
 
-    revision = "0002"
-    down_revision = "0001"
+    revision = "9002"
+    down_revision = "{head}"
     branch_labels = None
     depends_on = None
 
@@ -389,17 +395,17 @@ def test_a_second_revision_keeps_records_and_the_older_release_refuses_it(
     location = tmp_path / "migrations"
     packaged = Path(str(files(migrations.__name__)))
     shutil.copytree(packaged, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_note.py").write_text(SECOND)
+    (location / "versions" / "9002_note.py").write_text(SECOND.format(head=HEAD))
     url = new_url()
     before = write_release_0_1(url, LocalStore(tmp_path / "objects"))
     with opened(url) as engine:
         first, last = migrations.upgrade(engine, location)
-    assert (first.legacy, last.current) == (True, ("0002",))
+    assert (first.legacy, last.current) == (True, ("9002",))
     after = dump(url)  # through db.py's table: the new column is not read
     assert after == before
     assert "note" in [c[0] for c in schema(url)["columns"]]
-    with pytest.raises(migrations.SchemaError, match="0002"):
-        Database(url)  # this release knows 0001 only
+    with pytest.raises(migrations.SchemaError, match="9002"):
+        Database(url)  # this release does not know 9002
 
 
 def test_a_failing_revision_leaves_the_database_as_it_was(
@@ -412,7 +418,7 @@ def test_a_failing_revision_leaves_the_database_as_it_was(
     shutil.copytree(packaged, location, ignore=shutil.ignore_patterns("__pycache__"))
     altered = "type_=sa.String(80))\n"
     failing = SECOND.replace(altered, altered + '    raise RuntimeError("half-way")\n')
-    (location / "versions" / "0002_note.py").write_text(failing)
+    (location / "versions" / "9002_note.py").write_text(failing.format(head=HEAD))
     url = new_url()
     before = write_release_0_1(url, LocalStore(tmp_path / "objects"))
     shape = schema(url)

@@ -1,16 +1,18 @@
 """Metadata in a real PostgreSQL server (Debian's postgresql, started by the tests): the
-lifecycle, leases between replicas, and two replicas sharing one state over S3."""
+lifecycle, leases between replicas, two replicas sharing one state over S3, and the sweep's
+index."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from attachguard.demo import EICAR, demo_samples
 from attachguard.pipeline import Scanner
-from attachguard.service.db import APPROVED, REJECTED, Database, attachments
+from attachguard.service.db import APPROVED, REJECTED, Database, attachments, sweep_query
 from attachguard.service.lifecycle import Lifecycle
 from attachguard.storage.local import LocalStore
 from attachguard.storage.s3 import S3Store
@@ -65,3 +67,27 @@ def test_two_replicas_share_state(
         assert b.get(f"/v1/attachments/{id}/content").content == receipt
         keys = list(S3Store(bucket).keys())
         assert len(keys) == 1 and keys[0].startswith("final/connect/")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_sweep_reads_through_the_partial_index(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every replica sweeps every second: its query must be one the partial index on unsettled
+    rows can answer (revision 0002), or it reads the whole table each time. PostgreSQL is told
+    not to scan the table when it has another way, so the plan names the index if, and only if,
+    the query's condition implies the index's."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'meta.db'}"
+        explain, setup = "EXPLAIN QUERY PLAN", None
+    else:
+        url = request.getfixturevalue("postgres_url")
+        explain, setup = "EXPLAIN", "SET enable_seqscan = off"
+    database = Database(url)
+    sql = sweep_query(time.time()).compile(database.engine, compile_kwargs={"literal_binds": True})
+    with database.engine.connect() as conn:
+        if setup:
+            conn.execute(text(setup))
+        plan = " ".join(str(row) for row in conn.execute(text(f"{explain} {sql}")))
+    database.close()
+    assert "ix_attachguard_attachments_unsettled" in plan

@@ -104,18 +104,37 @@ def test_role_is_least_privilege(template: dict[str, Any]) -> None:
         "s3:GetObject",
         "s3:GetObjectVersion",
         "rekognition:DetectModerationLabels",
+        "rekognition:DetectText",
+        "textract:DetectDocumentText",
         "kms:Decrypt",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
     }
     (read,) = [s for s in found if s["Sid"] == "ReadAttachments"]
     # the instance's own prefix, as Connect reports it: no wildcard across instances
     assert read["Resource"]["Fn::Sub"].endswith("${AttachmentsBucket}/${AttachmentsPrefix}/*")
     star = [s["Sid"] for s in found if s["Resource"] == "*"]
-    assert sorted(star) == ["ModerateImages", "WriteTraces"]
+    assert sorted(star) == [
+        "ModerateImages",
+        "ReadPicturesWithRekognition",
+        "ReadPicturesWithTextract",
+        "WriteTraces",
+    ]
     assert condition_of(role, "ModerateImages") == "UsesRekognition"
+    # the OCR backend's one action, only when that backend is chosen (OcrBackend)
+    assert condition_of(role, "ReadPicturesWithTextract") == "ReadsWithTextract"
+    assert condition_of(role, "ReadPicturesWithRekognition") == "ReadsWithRekognition"
+    ocr = template["Parameters"]["OcrBackend"]
+    assert {"none", "textract", "rekognition"} <= set(ocr["AllowedValues"])
+    env = template["Resources"]["ScannerFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["ATTACHGUARD_OCR"] == {"Ref": "OcrBackend"}
     assert condition_of(role, "WriteTraces") == "Traced"
     assert condition_of(role, "DecryptAttachments") == "HasKmsKey"
+    (cache,) = [s for s in found if s["Sid"] == "VerdictCache"]
+    assert cache["Resource"] == {"Fn::GetAtt": ["VerdictCacheTable", "Arn"]}  # that table only
+    assert condition_of(role, "VerdictCache") == "HasVerdictTable"
 
 
 @pytest.mark.parametrize(
@@ -207,9 +226,8 @@ def test_container_mirrors_signatures_into_s3() -> None:
 
 
 def test_sam_transforms_both_templates() -> None:
-    """What `sam deploy` submits: SAM's own transform (aws-sam-translator), when installed."""
-    pytest.importorskip("samtranslator")
-    from samtranslator.translator.transform import (  # type: ignore[import-not-found, unused-ignore]
+    """What `sam deploy` submits: SAM's own transform (aws-sam-translator, a dev dependency)."""
+    from samtranslator.translator.transform import (  # type: ignore[import-untyped]
         transform,
     )
 

@@ -4,7 +4,9 @@ without being scanned.
 
 `CachedScanner` wraps a `Scanner` from outside (the pipeline knows nothing of it) and stores
 verdicts in a `VerdictStore`: `LruCache` in memory (a warm Lambda), `FolderCache` on disk
-(``attachguard scan --cache DIR``, in `attachguard.cache_folder`).
+(``attachguard scan --cache DIR``, in `attachguard.cache_folder`), the service's database
+(`attachguard.service.verdict_cache`), DynamoDB for the Lambda (`attachguard.connect.
+dynamo_cache`, behind an `LruCache` through `Tiered`).
 
 The key (`cache_key`) is a SHA-256 over everything a verdict depends on:
 
@@ -54,6 +56,7 @@ from attachguard.report import UNKNOWN_TYPE, FileType, Finding, Report
 __all__ = [
     "CachedScanner",
     "LruCache",
+    "Tiered",
     "VerdictStore",
     "cache_key",
     "code_digest",
@@ -104,6 +107,27 @@ class LruCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+
+class Tiered:
+    """A fast store in front of a slower shared one (a Lambda's memory before DynamoDB): a
+    hit in ``shared`` is copied to ``near``; a verdict is written to both."""
+
+    def __init__(self, near: VerdictStore, shared: VerdictStore) -> None:
+        self.near = near
+        self.shared = shared
+
+    def get(self, key: str) -> str | None:
+        entry = self.near.get(key)
+        if entry is None:
+            entry = self.shared.get(key)
+            if entry is not None:
+                self.near.put(key, entry)
+        return entry
+
+    def put(self, key: str, entry: str) -> None:
+        self.near.put(key, entry)
+        self.shared.put(key, entry)
 
 
 @functools.cache

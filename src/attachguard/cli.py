@@ -1,8 +1,11 @@
 """The `attachguard` command: a thin layer over `Scanner`.
 
 ``attachguard scan`` scans ``--jobs`` files at once (two per core by default) and prints the
-verdicts in the order of the files (sorted within each folder); ``--cache DIR`` reuses the
-verdict on bytes seen before (`attachguard.cache`).
+verdicts in the order of the files (sorted within each folder); over more than 16 files the
+jobs are shared by one worker process per core (`attachguard.scan_processes`: the Python
+engines hold the GIL, so one process uses about one core). ``--cache DIR`` reuses the
+verdict on bytes seen before (`attachguard.cache`). ``attachguard rescan`` scans approved files
+again after a signature update (`attachguard.rescan_cli`).
 
 Exit status: 0 when every file is APPROVED, 1 when any is REJECTED, 2 on a usage or
 configuration error (bad option, unreadable or invalid policy, no clamd, unreadable file).
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 _AHEAD = 8  # files queued per job: a slow file holds back at most this many finished reports
+PROCESSES_FROM = 16  # more files than this: worker processes (`attachguard.scan_processes`)
 
 
 class ConfigError(click.ClickException):
@@ -117,14 +121,23 @@ class ScansPaths(Protocol):
     def close(self) -> None: ...
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def default_jobs() -> int:
     """Two scans per core this process may use: while one waits for clamd, the other runs
     the Python engines (docs/benchmarks.md)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return 2 * cores
+    return 2 * _cores()
+
+
+def default_processes(files: int) -> int:
+    """One worker process per core for a folder worth it (a worker takes about a second to
+    start: imports, then Magika's model), else 1: the scan runs in this process."""
+    return _cores() if files > PROCESSES_FROM else 1
 
 
 def scan_files(
@@ -206,6 +219,12 @@ def _scanner(
     help="Files scanned at once (default: two per core).",
 )
 @click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    help="Worker processes sharing the --jobs (default: one per core for more than "
+    f"{PROCESSES_FROM} files, else 1: this process).",
+)
+@click.option(
     "--cache",
     "cache_dir",
     metavar="DIR",
@@ -226,6 +245,7 @@ def scan(
     as_json: bool,
     clamd: str | None,
     jobs: int | None,
+    processes: int | None,
     cache_dir: Path | None,
     cache_entries: int,
 ) -> None:
@@ -236,17 +256,28 @@ def scan(
     policy = _policy(policy_path)
     jobs = jobs or default_jobs()
     files = list(_files(paths))
+    processes = min(processes or default_processes(len(files)), jobs)
     try:
         with clamd_for(clamd) as source:
             if source.test_signatures:
                 Console(stderr=True).print(f"[bold yellow]WARNING: {source.description}[/]")
-            # one INSTREAM per scan at a time (children are scanned in turn): ``jobs`` slots
-            client = ClamdClient(source.address, source.client.timeout, max_concurrent=jobs)
-            scanner = _scanner(policy, client, jobs, cache_dir, cache_entries)
-            try:
-                rejected = _print(scan_files(scanner, files, jobs), as_json)
-            finally:
-                scanner.close()
+            if processes > 1:
+                from attachguard.scan_processes import WorkerSetup, scan_in_processes
+
+                threads = -(-jobs // processes)  # jobs per worker, rounded up
+                setup = WorkerSetup(
+                    policy_path, source.address, source.client.timeout, threads, cache_dir,
+                    cache_entries,
+                )  # fmt: skip
+                rejected = _print(scan_in_processes(setup, files, processes), as_json)
+            else:
+                # one INSTREAM per scan at a time (children are scanned in turn): ``jobs`` slots
+                client = ClamdClient(source.address, source.client.timeout, max_concurrent=jobs)
+                scanner = _scanner(policy, client, jobs, cache_dir, cache_entries)
+                try:
+                    rejected = _print(scan_files(scanner, files, jobs), as_json)
+                finally:
+                    scanner.close()
     except ClamdUnavailable as exc:
         raise ConfigError(str(exc)) from exc
     sys.exit(EXIT_REJECTED if rejected else EXIT_APPROVED)
@@ -287,6 +318,15 @@ def samples(folder: Path) -> None:
     for path in write_demo_samples(folder):
         click.echo(path)
 
+
+def _add_rescan() -> None:
+    # its own module (it drives three kinds of store); it imports nothing heavy at load
+    from attachguard.rescan_cli import rescan
+
+    main.add_command(rescan)
+
+
+_add_rescan()
 
 if __name__ == "__main__":
     main()

@@ -30,7 +30,7 @@ from attachguard.codes import (
 from attachguard.engines.base import Child, Context, Engine, EngineSpec, Item, Result
 from attachguard.policy import Policy
 from attachguard.registry import load_specs, route
-from attachguard.report import UNKNOWN_TYPE, FileType, Finding, Report, size_text
+from attachguard.report import UNKNOWN_TYPE, FileType, Finding, Report, Status, size_text
 
 
 class Detector(Protocol):
@@ -211,12 +211,18 @@ class Scanner:
         finally:
             state.add_time("detect", time.perf_counter() - start)
 
-    def _scan_item(self, item: Item, state: _Scan) -> list[Finding]:
+    def _scan_item(
+        self, item: Item, state: _Scan, reached: frozenset[str] = frozenset()
+    ) -> list[Finding]:
+        """Every routed engine on ``item``, then its children; engines in ``reached`` already
+        looked at ``item`` inside a clean parent and do not run again."""
         depth_left = self.policy.limits.max_depth - item.depth
         context = replace(self._context, depth_left=depth_left)
         runs: dict[str, tuple[_Run, Future[tuple[Result, float]]]] = {}
         findings: list[Finding] = []
         for name in route(self.specs, item.type):
+            if name in reached:
+                continue
             refused = self._refused(name, item, state)
             if refused is not None:
                 findings += refused
@@ -227,6 +233,7 @@ class Scanner:
             runs[name] = (run, self._pool.submit(run))
 
         children: list[Child] = []
+        clean = set(reached)
         for name, (run, future) in runs.items():
             result = self._collect(name, run, future, state)
             if isinstance(result, Finding):
@@ -234,15 +241,38 @@ class Scanner:
                 continue
             findings.extend(result.findings)
             children.extend(result.children)
+            if not result.findings:
+                clean.add(name)
             if item.depth == 0:
                 state.facts.update(result.facts)
 
         findings = _superseded(findings)
         # two engines may hand back the same member (office and zip both open an OOXML file):
         # scanned once (a deck with 31 chart workbooks took twice as long)
-        for child in dict.fromkeys(children):
-            findings.extend(f.nested(child.where) for f in self._scan_child(item, child, state))
+        unique = list(dict.fromkeys(children))
+        reaches = self._reaches(item, unique, clean, findings)
+        for child in unique:
+            inner = self._scan_child(item, child, state, reaches.get(child, frozenset()))
+            findings.extend(f.nested(child.where) for f in inner)
         return _dedupe(findings)
+
+    def _reaches(
+        self, item: Item, children: list[Child], clean: set[str], findings: list[Finding]
+    ) -> dict[Child, frozenset[str]]:
+        """For each child, the engines that already looked at it inside ``item`` and found
+        nothing there (clamd inflates zip members itself: streaming them again doubled its
+        time on Office files). Only for an item nothing rejects so far: when something does,
+        every engine sees every child again, so that each finding names its location."""
+        if not children or not clean or self.policy.decide(findings) is not Status.APPROVED:
+            return {}
+        out: dict[Child, set[str]] = {}
+        for name in clean:
+            spec = self.specs.get(name)
+            if spec is None or spec.reaches is None:
+                continue
+            for child in spec.reaches(item, children):
+                out.setdefault(child, set()).add(name)
+        return {child: frozenset(names) for child, names in out.items()}
 
     def _refused(self, name: str, item: Item, state: _Scan) -> list[Finding] | None:
         """Why engine ``name`` does not run on ``item``: an empty list when it is off by
@@ -253,6 +283,8 @@ class Scanner:
             return [Finding(name, ENGINE_ERROR, f"the {name} engine is not available")]
         spec = self.specs.get(name)
         if spec is None or spec.cap is None or item.depth == 0:
+            return None
+        if spec.cap.labels and item.type.label not in spec.cap.labels:
             return None
         return _over_cap(spec, self.policy.options(name), state)
 
@@ -272,9 +304,13 @@ class Scanner:
             message = f"the {name} engine failed ({type(exc).__name__}: {str(exc)[:200]})"
             return Finding(name, ENGINE_ERROR, message)
         state.add_time(name, seconds)
+        for part, ms in result.timings_ms.items():
+            state.add_time(f"{name}.{part}", ms / 1000)
         return result
 
-    def _scan_child(self, parent: Item, child: Child, state: _Scan) -> list[Finding]:
+    def _scan_child(
+        self, parent: Item, child: Child, state: _Scan, reached: frozenset[str]
+    ) -> list[Finding]:
         limits = self.policy.limits
         if parent.depth + 1 > limits.max_depth:
             return [
@@ -297,7 +333,7 @@ class Scanner:
             return [Finding("limits", ENGINE_TIMEOUT, "not scanned: the scan ran out of time")]
         filetype, findings = self._detect(child.data, state)
         item = Item(child.where, child.data, filetype, parent.depth + 1)
-        return findings + self._scan_item(item, state)
+        return findings + self._scan_item(item, state, reached)
 
 
 def _over_cap(spec: EngineSpec, options: object, state: _Scan) -> list[Finding] | None:

@@ -24,7 +24,8 @@ def _fail(exc: Exception) -> click.ClickException:
 
 @click.group()
 def connect() -> None:
-    """Amazon Connect attachment scanning (FILE_SCANNER): associate, status, dissociate, invoke."""
+    """Amazon Connect attachment scanning (FILE_SCANNER): associate, status, dissociate, invoke,
+    rescan."""
 
 
 _instance = click.option("--instance-id", required=True, help="Connect instance id (or its ARN).")
@@ -204,3 +205,92 @@ def invoke(
     if "CONFIG_ERROR" in outcome.codes:
         sys.exit(2)
     sys.exit(0 if response["Status"] == "APPROVED" else 1)
+
+
+@connect.command()
+@click.option("--bucket", required=True, help="The attachments bucket.")
+@click.option(
+    "--prefix",
+    required=True,
+    help="What to rescan: the instance's attachments prefix (connect/<alias>/Attachments/), or "
+    "a day under it (.../chat/2026/12/01/).",
+)
+@click.option(
+    "--max-files",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Objects rescanned in this run; the next run starts after the marker printed.",
+)
+@click.option("--start-after", metavar="KEY", help="The marker a previous run printed.")
+@click.option(
+    "--action",
+    type=click.Choice(["delete", "quarantine", "report"]),
+    default="delete",
+    show_default=True,
+    help="For a file now REJECTED: delete it, copy it to --quarantine-prefix and delete it, "
+    "or only report it.",
+)
+@click.option("--quarantine-prefix", metavar="PREFIX", help="Where --action quarantine copies.")
+@click.option("--policy", help="Policy path or s3:// URL (default: $ATTACHGUARD_POLICY).")
+@click.option(
+    "--moderation",
+    type=click.Choice(["none", "rekognition", "local"]),
+    help="Moderation backend (default: $ATTACHGUARD_MODERATION, else the policy's).",
+)
+@click.option("--clamd", help="clamd address (default: $ATTACHGUARD_CLAMD; none: no ClamAV).")
+def rescan(
+    bucket: str,
+    prefix: str,
+    max_files: int,
+    start_after: str | None,
+    action: str,
+    quarantine_prefix: str | None,
+    policy: str | None,
+    moderation: str | None,
+    clamd: str | None,
+) -> None:
+    """Scan approved attachments under an S3 prefix again (after a signature update).
+
+    One JSON line per object, then a summary with "next": the --start-after of the next run
+    (null when the prefix is done). Exit status: 0 none rejected, 1 some rejected, 2 usage or
+    configuration error."""
+    from dataclasses import replace
+
+    from attachguard.connect import config
+    from attachguard.connect.rescan import rescan_prefix
+    from attachguard.policy import PolicyError
+
+    settings = config.Settings.from_env()
+    settings = replace(
+        settings,
+        policy=policy or settings.policy,
+        moderation=moderation or settings.moderation,
+        clamd=clamd or settings.clamd,
+    )
+    s3 = config.s3_client()
+    engine = config.antivirus(settings, s3)
+    try:
+        scanner = config.build(settings, s3, engine)
+        with scanner:
+            run = rescan_prefix(
+                s3, bucket, prefix, scanner,
+                action=action, quarantine_prefix=quarantine_prefix, max_files=max_files,
+                start_after=start_after,
+            )  # fmt: skip
+    except (PolicyError, ValueError) as exc:
+        raise ConfigError(str(exc)) from exc
+    finally:
+        if engine is not None:
+            engine.stop()  # a private clamd started for this run
+    for result in run.results:
+        click.echo(json.dumps(result.to_dict()))
+    summary = {"rescanned": len(run.results), "rejected": run.revoked, "next": run.marker}
+    click.echo(json.dumps(summary))
+    sys.exit(1 if run.revoked else 0)
+
+
+class ConfigError(click.ClickException):
+    """A configuration or usage problem: exit status 2."""
+
+    exit_code = 2

@@ -77,7 +77,8 @@ class Warmup:
             # what engines and botocore load on first use is paid here, not by the first file:
             # first event 3.8 s without, 2.3 s after the priming scans, 0.3 s with the S3 client
             # made too (a warm event: 0.2-0.3 s; 2-core box under load, bench_coldstart.py)
-            _prime(scanner, self.connect.logger)
+            # the engines themselves: a cached verdict would warm nothing (connect/config.py)
+            _prime(getattr(scanner, "scanner", scanner), self.connect.logger)
             self.connect.s3()
             self.error = None
             self._ready.set()

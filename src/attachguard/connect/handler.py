@@ -18,9 +18,13 @@ Settings (environment variables):
   ``ATTACHGUARD_CLAMD_DIR``: the private clamd's directory (``/tmp/attachguard-clamd``)
 - ``ATTACHGUARD_LOG_FILE_NAMES``: ``true`` to log file names and keys (default ``false``)
 - ``ATTACHGUARD_BUCKET``: when set, events naming any other bucket are REJECTED
+- ``ATTACHGUARD_VERDICT_CACHE_ENTRIES``: verdicts kept in memory per environment (1024; 0 for
+  none); ``ATTACHGUARD_VERDICT_CACHE_TABLE``: a DynamoDB table shared by every environment
+  (`attachguard.connect.dynamo_cache`), ``ATTACHGUARD_VERDICT_CACHE_TTL_HOURS`` (168)
 - ``POWERTOOLS_SERVICE_NAME`` / ``POWERTOOLS_METRICS_NAMESPACE``: log service and metric namespace
 
-Each scan writes one JSON log line (FileId, SHA-256, status, reasons, timings, and with clamd
+Each scan writes one JSON log line (FileId, SHA-256, status, reasons, timings, ``cached`` when
+the verdict came from the verdict cache, and with clamd
 the loaded signatures' ``signature_version`` and ``signature_age_hours``; no contents) and EMF
 metrics: ``Scans`` by ``Status``, ``Rejections`` by ``Reason``, ``ScanLatency``, and with clamd
 ``SignatureAgeHours``.
@@ -31,7 +35,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
@@ -44,6 +48,9 @@ from attachguard.connect.fetch import S3Source
 from attachguard.connect.verdict import Outcome, decide
 from attachguard.pipeline import Scanner
 from attachguard.policy import PolicyError
+
+if TYPE_CHECKING:
+    from attachguard.cache import CachedScanner, VerdictStore
 
 __all__ = ["ConnectScanner", "Outcome", "Settings", "budget", "handler"]
 
@@ -65,9 +72,10 @@ class ConnectScanner:
         s3: Any = None,
         logger: Logger | None = None,
         metrics: bool = True,
+        cache: VerdictStore | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self._scanner = scanner
+        self._scanner = None if scanner is None else config.with_cache(scanner, cache)
         self._s3 = s3
         self._lock = threading.Lock()
         self.logger = logger or Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME"))
@@ -82,10 +90,14 @@ class ConnectScanner:
                 self._s3 = config.s3_client()
             return self._s3
 
-    def scanner(self) -> Scanner:
+    def scanner(self) -> Scanner | CachedScanner:
+        """The warm scanner, built on first use from the settings, through the verdict cache
+        they describe (an LRU per environment, and DynamoDB when a table is set)."""
         with self._lock:
             if self._scanner is None:
-                self._scanner = config.build(self.settings, self._s3, self.antivirus)
+                built = config.build(self.settings, self._s3, self.antivirus)
+                store = config.verdict_store(self.settings, logger=self.logger)
+                self._scanner = config.with_cache(built, store)
             return self._scanner
 
     def refresh(self) -> None:
@@ -178,6 +190,7 @@ class ConnectScanner:
                 size=report.size,
                 type=report.type.label,
                 versions=report.versions,
+                cached=report.cached,
             )
         return line
 

@@ -59,11 +59,14 @@ class Child:
 
 @dataclass
 class Result:
-    """An engine's answer: findings, extracted children, and facts for the report."""
+    """An engine's answer: findings, extracted children, and facts for the report;
+    ``timings_ms``: parts of its own time worth showing apart (the sensitive engine's OCR), in
+    the report's timings as ``<engine>.<part>``."""
 
     findings: list[Finding] = field(default_factory=list)
     children: list[Child] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,13 @@ class Resources:
 @dataclass(frozen=True)
 class Cap:
     """A per-scan cost cap: at most ``limit(options)`` items below the top level reach the
-    engine in one scan (each may cost a paid API call); past it each is reported as ``code``."""
+    engine in one scan (each may cost a paid API call); past it each is reported as ``code``.
+    ``labels``: when set, only nested items of these detected types count (and are held back)."""
 
     limit: Callable[[Any], int]
     code: Code
     what: str = "items"
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,10 @@ class EngineSpec:
     the engine, or None when it cannot run here (a missing clamd: the pipeline then reports
     ENGINE_ERROR unless the policy disables the engine). ``active(options)`` False switches it
     off by configuration (moderation with ``backend: none``). ``wants`` names the children it
-    needs other engines to extract; ``order`` sorts engines within a scan."""
+    needs other engines to extract; ``order`` sorts engines within a scan. ``reaches(parent,
+    children)``: the children this engine already looks at inside their parent (clamd unpacks
+    zip members itself); the pipeline gives it those only when it found something in the
+    parent (to say where), never a second time for a clean parent."""
 
     name: str
     summary: str
@@ -139,6 +147,7 @@ class EngineSpec:
     cap: Cap | None = None
     wants: frozenset[str] = frozenset()
     order: int = 50
+    reaches: Callable[[Item, list[Child]], frozenset[Child]] | None = None
 
 
 def finding(engine: str, code: Code, message: str, **extra: Any) -> Finding:

@@ -10,11 +10,15 @@ from it (archives, mail, Office and PDF streams, packed executables). Reports:
 
 clamd unreachable (after one retry) or answering ERROR raises `ClamdError`, which the pipeline
 turns into ENGINE_ERROR: a failed scan is never reported clean.
+
+Zip members clamd inflates itself are not streamed again when their parent was clean
+(`attachguard.clamav.reach`).
 """
 
 from __future__ import annotations
 
 from attachguard.clamav.client import ClamdClient, ClamdSizeLimitError
+from attachguard.clamav.reach import zip_members_clamd_reads
 from attachguard.codes import ENCRYPTED, MALWARE, Action, declare
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Resources, Result, finding
 from attachguard.report import Finding
@@ -106,4 +110,5 @@ ENGINE = EngineSpec(
     build=_build,
     options=Options,
     order=10,
+    reaches=zip_members_clamd_reads,
 )

@@ -1,6 +1,6 @@
 """What the document engines share about embedded objects: naming them safely, describing
-known OLE classes and the exploits that use them, and handing their payload to the pipeline
-within the policy's limits."""
+known OLE classes and the exploits that use them, what a file name makes Windows do with the
+file, and handing their payload to the pipeline within the policy's limits."""
 
 from __future__ import annotations
 
@@ -8,10 +8,44 @@ import re
 
 from oletools.common.clsid import KNOWN_CLSIDS
 
-from attachguard.codes import ARCHIVE_EXPANSION, ARCHIVE_MEMBERS
+from attachguard.codes import ARCHIVE_EXPANSION, ARCHIVE_MEMBERS, EXECUTABLE, SCRIPT, Code
 from attachguard.engines.base import Child, Context, Result, finding
 
 _CVE = re.compile(r"CVE-\d{4}-\d+")
+
+
+# Extensions Windows runs, mounts or hands to a script host or a browser when the file is
+# opened (Outlook's blocked attachment list, plus what later campaigns used: OneNote, disk
+# images, search connectors, SVG): a file saved under such a name does what its name says,
+# whatever its bytes look like to a content sniffer.
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_RUNS = _words("""
+    ade adp app appref-ms application appx appxbundle bgi cab chm cmd com cpl diagcab dll exe
+    gadget grp hlp img inf ins iso isp jar jnlp library-ms lnk mad maf mag mam maq mar mas mat
+    mau mav maw mda mdb mde mdt mdw mdz msc msh msi msix msixbundle msp mst msu ocx one ops pcd
+    pif plg prf prg printerexport pst reg scf scr searchconnector-ms settingcontent-ms shb shs
+    sys theme udl url vhd vhdx vsmacros vsw webpnp website wsb xbap xll xnk
+""")
+_SCRIPTS = _words("""
+    asp aspx bas bat csh hta htc htm html js jse ksh mht mhtml ps1 ps1xml ps2 ps2xml psc1 psc2
+    psd1 psm1 py pyc pyo pyw pyz pyzw sct shtml svg svgz vb vbe vbp vbs ws wsc wsf wsh xht xhtml
+""")
+
+
+def opened_as(name: str) -> tuple[Code, str] | None:
+    """EXECUTABLE or SCRIPT, with the extension, for a file whose name makes Windows run it or
+    open it in a browser or script host (trailing dots and blanks dropped, as Windows drops
+    them); None for any other name."""
+    base = re.split(r"[\\/]", name)[-1].rstrip(". \t")
+    if "." not in base:
+        return None
+    ext = base.rsplit(".", 1)[1].lower()
+    if ext in _RUNS:
+        return EXECUTABLE, ext
+    return (SCRIPT, ext) if ext in _SCRIPTS else None
 
 
 def safe_name(name: str, limit: int = 80) -> str:

@@ -1,6 +1,7 @@
 """How a file's own structure names it, where Magika guesses: the readers `FileTypeEngine.detect`
 trusts over Magika's label (an ISO media brand, an OOXML package's parts, an OLE compound file's
-streams, a RIFF/WAVE header, a PDF saved by Illustrator, an archive's signature, plain text).
+streams, a RIFF/WAVE header, a PDF saved by Illustrator, an RTF header, an archive's signature,
+plain text).
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ def _illustrator(data: bytes, label: str) -> str | None:
     return "pdf" if label == "ai" and b"%PDF-" in data[:1024] else None
 
 
+def _rtf(data: bytes, label: str) -> str | None:
+    """Word opens a file that begins ``{\\rtf`` as RTF whatever follows (Magika called an RTF
+    letter with an archive after its end "txt"): so does the RTF engine."""
+    return "rtf" if label != "rtf" and data.startswith(b"{\\rtf") else None
+
+
 # Where an archive format's own signature sits: (offset, bytes), any one of them. Magika names
 # some small binary blobs after an archive (a printer's DEVMODE settings inside an .xlsx came
 # out "iso"); an archive label without its signature is not believed.
@@ -170,6 +177,7 @@ _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
     _ole,
     _wave,
     _illustrator,
+    _rtf,
     _media_or_package,
     _archive_without_signature,
     _plain_text,

@@ -17,7 +17,10 @@ Everything else is OLE_OBJECT, with its payload handed to the pipeline as well:
 - objects of any other server (Paint, Visio, MathType, unknown classes): activating one starts
   a program we cannot vouch for;
 - in a legacy (OLE) file, every embedded object: it is a storage inside the container, not a
-  file, so it cannot be handed over whole (its streams still are).
+  file, so it cannot be handed over whole (its streams still are);
+- a document whose ``\x01Ole`` stream marks it linked (MS-OLEDS OLEStream flag 1): Office
+  updates it from the source its moniker names, a URL in CVE-2017-0199, rather than showing
+  the copy inside.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ _OFFICE_CLASSES = frozenset(
 )
 _DOCUMENTS = frozenset({OleKind.WORD, OleKind.EXCEL, OleKind.POWERPOINT, OleKind.ENCRYPTED_PACKAGE})
 _PACKAGE = "\x01ole10native"
+_OLE_STREAM = "\x01Ole"
+_LINKED = 0x1  # OLEStream.Flags: a linked object, not an embedded one
 _CONTROL = "\x03ocxname"
 
 
@@ -80,7 +85,18 @@ def is_document(ole: Any, container: OleContainer) -> bool:
         and not cves
         and _CONTROL not in names
         and not two_readings(ole, container)
+        and not linked(ole)
     )
+
+
+def linked(ole: Any, storage: list[str] | None = None) -> bool:
+    """Whether the object in ``storage`` (the root by default) is linked to a source outside
+    the file: its ``\x01Ole`` stream's flags say so (version, then flags, little-endian)."""
+    path = [*(storage or []), _OLE_STREAM]
+    if not ole.exists("/".join(path)):
+        return False
+    head = ole.openstream(path).read(8)
+    return len(head) == 8 and bool(int.from_bytes(head[4:8], "little") & _LINKED)
 
 
 def compound_object(job: Job, data: bytes, where: str) -> None:
@@ -107,6 +123,8 @@ def storage_object(job: Job, ole: Any, storage: list[str], where: str) -> None:
     if _PACKAGE in names:
         label = "Package"
     what = "ActiveX control" if _CONTROL in names else "embedded object"
+    if linked(ole, storage):
+        what = "object linked to a source outside the file"
     message = object_message(what, label, cves, job.kind)
     job.say(OLE_OBJECT, message, label=label, location=where or None)
     for path in streams:

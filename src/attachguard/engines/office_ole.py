@@ -9,9 +9,10 @@ An encrypted file is ENCRYPTED, unless Excel's built-in default password opens i
 does without asking: the decrypted file is then a child, scanned like any other.
 
 Excel 4 macro sheets, encryption and links come from the workbook's own records (BOUNDSHEET,
-FILEPASS, SUPBOOK: `read_workbooks`) whatever the class id says; VBA from olevba; DDE fields of a
-Word document from oletools' msodde; embedded objects (Word's ObjectPool, Excel's MBD storages,
-PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`.
+FILEPASS, SUPBOOK: `read_workbooks`) whatever the class id says; VBA from olevba; the fields of a
+Word document (`attachguard.formats.docfields`: DDE fields, nested ones too, and AMBIGUOUS for a
+field whose type a nested field computes); embedded objects (Word's ObjectPool, Excel's MBD
+storages, PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`.
 
 Ambiguous: streams of two applications in one file, two entries of one storage with the same
 name, a workbook with both a Workbook and a Book stream, a sheet declared one type whose content
@@ -29,7 +30,6 @@ from typing import Any
 import msoffcrypto
 import olefile  # type: ignore[import-untyped]
 from msoffcrypto.exceptions import DecryptionError, FileFormatError
-from oletools import msodde
 from oletools.ppt_record_parser import PptFile, PptRecordExOleVbaActiveXAtom
 
 from attachguard.codes import (
@@ -48,6 +48,7 @@ from attachguard.codes import (
 from attachguard.engines.office_objects import compound_object, storage_object, two_readings
 from attachguard.engines.office_shared import DAMAGED, Job, open_ole, vba_macros
 from attachguard.errors import LimitExceeded
+from attachguard.formats.docfields import doc_fields
 from attachguard.formats.ole import (
     MAX_ENTRIES,
     LinkKind,
@@ -79,14 +80,38 @@ def scan_compound(job: Job) -> None:
         container = classify_ole(ole)
         if not _container(job, ole, container) or _encrypted(job, container):
             return
-        vba_macros(job, job.item.data)
+        vba_macros(job, job.item.data, always=_vba_storage(ole))
         for book in read_workbooks(ole):
             _workbook(job, book)
-        if ole.exists("WordDocument") and msodde.process_doc(ole):
-            job.say(DDE, f"DDE field in the {job.kind}")
+        if ole.exists("WordDocument"):
+            _word_fields(job, ole)
         _objects(job, ole, container)
     finally:
         ole.close()
+
+
+def _vba_storage(ole: Any) -> bool:
+    """Whether a storage holds a VBA project's ``VBA/dir`` stream: olevba also wants the
+    PROJECT stream beside it, which Office does not need to load the modules."""
+    return any(
+        len(path) >= 2 and [part.lower() for part in path[-2:]] == ["vba", "dir"]
+        for path in ole.listdir(streams=True, storages=False)
+    )
+
+
+def _word_fields(job: Job, ole: Any) -> None:
+    """DDE for a DDE or DDEAUTO field, AMBIGUOUS for a field whose type a nested field computes,
+    in any stream (as msodde looked: the text of fast-saved or damaged files lies anywhere)."""
+    dde = computed = False
+    for path in ole.listdir(streams=True, storages=False):
+        for found in doc_fields(ole.openstream(path).read()):
+            dde = dde or found.instruction.lstrip().lower().startswith("dde")
+            computed = computed or found.computed
+    if dde:
+        job.say(DDE, f"DDE field in the {job.kind}")
+    if computed:
+        message = f"field whose type is computed by a nested field in the {job.kind}"
+        job.say(AMBIGUOUS, message, label="field")
 
 
 def _container(job: Job, ole: Any, container: OleContainer) -> bool:

@@ -44,10 +44,11 @@ _KINDS = {
     "pptx": "PowerPoint presentation",
 }
 
-# What damaged or hostile input makes the parsers raise (olefile raises OSError subclasses).
+# What damaged or hostile input makes the parsers raise (olefile raises OSError subclasses, and
+# OverflowError on an absurd sector shift).
 DAMAGED = (OSError, ValueError, EOFError, LookupError, AssertionError, NotImplementedError,
            struct.error, zlib.error, zipfile.BadZipFile, ElementTree.ParseError, expat.ExpatError,
-           olevba.OlevbaBaseException, ParseError, RecursionError)  # fmt: skip
+           olevba.OlevbaBaseException, ParseError, RecursionError, OverflowError)  # fmt: skip
 
 
 @dataclass

@@ -44,10 +44,14 @@ from attachguard.codes import (
     ARCHIVE_MEMBERS,
     CORRUPT,
     ENCRYPTED,
+    EXECUTABLE,
+    EXTERNAL_LINK,
     IMAGE_BOMB,
+    SCRIPT,
     Code,
 )
 from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
+from attachguard.engines.embedded import opened_as
 from attachguard.engines.pdf_active import (
     DAMAGED,
     NAME,
@@ -197,6 +201,20 @@ def _attachments(
     return found
 
 
+def _named(where: str, seen: Seen) -> None:
+    """EXECUTABLE or SCRIPT for an attached file whose name makes Windows run it or open it in
+    a browser: a reader saves it under that name and Windows opens it by its extension, so the
+    name decides what it does (an SVG or a .reg file is text to a content sniffer)."""
+    name = where.removeprefix("attachment:")
+    if name.startswith("object ") or " (another definition" in name:
+        name = name.split(" (another definition", 1)[0]
+        if name.startswith("object "):
+            return
+    if found := opened_as(name):
+        code, ext = found
+        seen.add(code, f"file attached to the PDF under a name Windows opens as '.{ext}'", where)
+
+
 def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list[Child]:
     """Attached files as children, within the member and byte limits (another definition
     of a file with the same content as one already extracted adds nothing)."""
@@ -219,6 +237,7 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
             )
             break
         seen.add(PDF_EMBEDDED_FILE, "file attached to the PDF", where)
+        _named(where, seen)
         try:
             content = _decode(stream, limits.max_expanded_bytes - used)
         except LimitExceeded:
@@ -333,6 +352,9 @@ ENGINE = EngineSpec(
         PDF_EMBEDDED_FILE,
         PDF_XFA,
         PDF_RICHMEDIA,
+        EXTERNAL_LINK,
+        EXECUTABLE,
+        SCRIPT,
         POLYGLOT,
         ENCRYPTED,
         CORRUPT,

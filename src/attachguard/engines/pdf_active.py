@@ -7,6 +7,10 @@ and comments left out): a body naming /JS or /Launch is active wherever the name
 is what a reader that repairs the file, or one that takes another definition, would run. Only
 /OpenAction needs more than its name: one that only goes to a page is harmless.
 
+Actions that reach for a file on another machine when clicked (GoToR, GoToE, ImportData,
+SubmitForm with a UNC path or a ``file://host`` target) are EXTERNAL_LINK: opening the path makes
+Windows send the reader's credentials to that host. A web address in them is a plain link.
+
 The codes are declared here, where their meaning is, and listed by the engine (`pdf.py`).
 """
 
@@ -26,7 +30,7 @@ from pypdf.generic import (
     StreamObject,
 )
 
-from attachguard.codes import Action, Code, declare
+from attachguard.codes import EXTERNAL_LINK, Action, Code, declare
 from attachguard.engines.base import finding
 from attachguard.report import Finding
 
@@ -83,6 +87,8 @@ _ON_EVENTS = "PDF action that runs on page or form events"
 ON_OPEN = "PDF action that runs when it is opened"
 _XFA = "XFA form in the PDF (can hold scripts)"
 _RICHMEDIA = "RichMedia or 3D content in the PDF"
+_NETWORK_FILE = "PDF action that opens or sends to a file on another machine"
+_FILE_ACTIONS = frozenset({"/GoToR", "/GoToE", "/ImportData", "/SubmitForm"})
 # Names that make a body active wherever they stand in it (`check_names`).
 _NAMED: tuple[tuple[frozenset[str], Code, str], ...] = (
     (frozenset({"/JS", "/JavaScript"}), PDF_JAVASCRIPT, _JAVASCRIPT),
@@ -155,12 +161,37 @@ def _check(node: DictionaryObject, where: str, seen: Seen) -> None:
         seen.add(PDF_XFA, _XFA, where)
     if resolved(node.get("/Subtype")) in _RICH_SUBTYPES or "/RichMediaContent" in node:
         seen.add(PDF_RICHMEDIA, _RICHMEDIA, where)
+    if kind in _FILE_ACTIONS and _on_network(node.get("/F")):
+        seen.add(EXTERNAL_LINK, _NETWORK_FILE, where)
+    _attached_files(node, seen)
+
+
+def _attached_files(node: DictionaryObject, seen: Seen) -> None:
+    """The embedded files a file specification's /EF dictionary names, with its file name."""
     files = resolved(node.get("/EF"))
     if isinstance(files, DictionaryObject):
         name = node.get("/UF", node.get("/F"))
         for ref in files.values():
             if isinstance(ref, IndirectObject):
                 seen.refs.setdefault(ref.idnum, (ref, label(name, f"object {ref.idnum}")))
+
+
+def _on_network(spec: Any) -> bool:
+    """Whether a file specification (a string, or a dictionary's /F, /UF, /DOS, /Unix) names a
+    file on another machine: a UNC path (``\\\\host\\share``, ``//host/share``) or
+    ``file://host/...``."""
+    spec = resolved(spec)
+    if isinstance(spec, DictionaryObject):
+        return any(_on_network(spec.get(key)) for key in ("/F", "/UF", "/DOS", "/Unix"))
+    if isinstance(spec, ByteStringObject):
+        spec = bytes(spec).decode("latin-1")
+    if not isinstance(spec, str):
+        return False
+    path = spec.strip().replace("\\", "/").lower()
+    if path.startswith("file:"):
+        rest = path[5:]
+        return rest.startswith("//") and rest[2:].split("/", 1)[0] not in ("", "localhost")
+    return path.startswith("//") or path.startswith("smb:")
 
 
 def inspect(obj: PdfObject | None, num: int | None, where: str, seen: Seen) -> None:

@@ -13,16 +13,22 @@ anywhere when there is none; after it, the polyglot engine looks), are read by n
 They are a hiding place: a program, an archive, a picture or a script there is POLYGLOT, as is
 more than `TOLERATED_JUNK` bytes of anything else. A few stray bytes (a duplicated keyword, a
 line a broken writer left) are tolerated, as every viewer tolerates them.
+
+A stream that is a program (its data, raw or inflated, begins with a Windows or Linux program
+header) is POLYGLOT too, unless it is an attached file (those are extracted and scanned): no
+page, font, picture or metadata stream is one, so the PDF only carries it for something else
+to drop. Only the first `_PEEK` inflated bytes of each stream are looked at.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 
 from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT
 from attachguard.engines.pdf_active import Seen
 from attachguard.engines.polyglot import POLYGLOT, describe
-from attachguard.formats.pdfraw import PdfLayout, Problem
+from attachguard.formats.pdfraw import PdfLayout, Problem, RawObject
 
 TOLERATED_JUNK = 1024  # bytes, in all: a few stray lines, never room for a program
 _WS = b"\x00\t\n\f\r "
@@ -51,6 +57,7 @@ def check_layout(layout: PdfLayout, seen: Seen) -> list[str]:
             code = ARCHIVE_EXPANSION if "decode" in problem.message else CORRUPT
             seen.add(code, f"PDF not read to its end: {problem.message}")
     _check_junk(layout, seen)
+    _check_streams(layout, seen)
     differ = {p.kind for p in layout.problems} - _JUNK - _NOT_READINGS
     return sorted(kind.value for kind in differ)
 
@@ -85,3 +92,42 @@ def _check_junk(layout: PdfLayout, seen: Seen) -> None:
     if unknown > TOLERATED_JUNK:
         message = f"{unknown:,} bytes of data hidden between the parts of the PDF"
         seen.add(POLYGLOT, message, f"offset {first}")
+
+
+_PEEK = 4096  # inflated bytes of a stream looked at: a program's headers are in its first page
+_EMBEDDED = re.compile(rb"/Type[\x00\t\n\f\r ]*/EmbeddedFile(?![^\x00\t\n\f\r ()<>\[\]{}/%])")
+_FLATE_ONLY = re.compile(
+    rb"/Filter[\x00\t\n\f\r ]*\[?[\x00\t\n\f\r ]*/FlateDecode[\x00\t\n\f\r ]*\]?"
+)
+
+
+def _program(head: bytes) -> str | None:
+    """What program ``head`` starts, if any: a DOS header pointing at a PE signature, or ELF."""
+    if head[:2] == b"MZ" and len(head) >= 64:
+        pe = int.from_bytes(head[0x3C:0x40], "little")
+        if head[pe : pe + 4] == b"PE\0\0":
+            return "Windows program"
+    if head[:4] == b"\x7fELF" and head[4:5] in (b"\x01", b"\x02"):
+        return "Linux program"
+    return None
+
+
+def _stream_head(layout: PdfLayout, obj: RawObject, span: tuple[int, int]) -> bytes:
+    """The first bytes of a stream as a reader decodes it: raw, or inflated when its only
+    filter is FlateDecode (damage leaves what inflated before it)."""
+    raw = memoryview(layout.data)[span[0] : span[1]]
+    if not _FLATE_ONLY.search(obj.body) or b"/DecodeParms" in obj.body:
+        return bytes(raw[:_PEEK])
+    inflater = zlib.decompressobj()
+    try:
+        return inflater.decompress(raw, _PEEK)
+    except zlib.error:
+        return b""
+
+
+def _check_streams(layout: PdfLayout, seen: Seen) -> None:
+    for obj in layout.objects:
+        if obj.stream is None or _EMBEDDED.search(obj.body):
+            continue
+        if what := _program(_stream_head(layout, obj, obj.stream)):
+            seen.add(POLYGLOT, f"{what} hidden in a stream of the PDF", f"object {obj.number}")

@@ -1,4 +1,4 @@
-"""Polyglot engine: data hidden inside or after an image, a PDF, a video or a WAV.
+"""Polyglot engine: data hidden inside or after an image, a PDF, a video, a WAV or a document.
 
 A file that is two things at once (a picture that is also a ZIP, a PDF with a program after its
 end) passes a check that only looks at the front. This engine walks the format's structure as
@@ -17,7 +17,12 @@ with its offset, for:
   the file is searched too: its size says nothing about what follows the media;
 - a ZIP anywhere in an image (zipscan's ``find_embedded_zip``: end records and local entries),
   in a searched part of a media file, or whose end record lies in a video's or PDF's last
-  64 KiB; "%PDF-" in an image's first KiB; anything before "%PDF-" in a PDF.
+  64 KiB; "%PDF-" in an image's first KiB; anything before "%PDF-" in a PDF;
+- in a legacy Office file (.doc, .xls, .ppt), a program, an archive, a PDF, a script or HTML
+  after its last allocated sector, and a program in its free sectors (formats/oleslack: no
+  reader reads either; free sectors may hold stale pieces of the document, so only programs
+  count there); in an RTF document, the same after the brace that closes it (formats/rtfend:
+  Word stops there). Unrecognisable bytes there are tolerated (old writers leave them).
 
 Not reported: padding (NUL, 0xFF, whitespace) of any length, which carries no file, nor up to
 ``_SHORT_TAIL`` bytes after it that look like nothing (Word pads thumbnails to four bytes); the
@@ -49,6 +54,9 @@ from attachguard.engines.base import (
 )
 from attachguard.engines.polyglot_layouts import Layout
 from attachguard.formats import bmff, jpeg
+from attachguard.formats.oleslack import slack
+from attachguard.formats.payloads import Region, find_payloads
+from attachguard.formats.rtfend import rtf_end
 
 POLYGLOT = declare(
     "POLYGLOT",
@@ -191,6 +199,41 @@ _LAYOUTS: dict[str, Callable[[bytes], Layout]] = {
 }
 
 
+# Documents whose readers skip room the polyglot walk cannot see: what they are, in words.
+_DOCUMENTS = {
+    "doc": "Word document",
+    "xls": "Excel workbook",
+    "ppt": "PowerPoint presentation",
+    "rtf": "RTF document",
+}
+_PROGRAMS = ("Windows program", "Linux program", "possible Windows program")
+
+
+def _document_slack(data: bytes, label: str) -> list[tuple[Region, str, bool]]:
+    """The regions of a document its reader skips: (region, where, programs only)."""
+    if label == "rtf":
+        end = rtf_end(data)
+        return [] if end is None else [(Region(end, len(data)), "after the end", False)]
+    found = slack(data)
+    if found is None:
+        return []
+    regions = [(Region(a, b), "in unused sectors", True) for a, b in found.free]
+    return [*regions, (Region(found.end, len(data)), "after the end", False)]
+
+
+def _document_payloads(data: bytes, label: str) -> list[tuple[str, int]]:
+    """Payloads in what a document's reader skips (see the module docstring)."""
+    regions = [r for r in _document_slack(data, label) if r[0].end > r[0].start]
+    hits = find_payloads(data, [region for region, _, _ in regions], zips=True)
+    found = []
+    for i, hit in sorted(hits.items()):
+        _, where, programs_only = regions[i]
+        if programs_only and not hit.what.startswith(_PROGRAMS):
+            continue
+        found.append((f"{hit.what} hidden {where} of the {_DOCUMENTS[label]}", hit.offset))
+    return found
+
+
 def _zip_at_end(data: bytes, what: str, found: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """A ZIP whose end record lies in the last 64 KiB (what unzip opens), unless found already."""
     at = zip_inside(data)
@@ -212,6 +255,11 @@ class PolyglotEngine:
 
     def scan(self, item: Item, context: Context) -> Result:
         data, label = item.data, _format(item.type.label, item.data)
+        if label in _DOCUMENTS:
+            hidden = _document_payloads(data, label)
+            return Result(
+                [finding(self.name, POLYGLOT, m, location=f"offset {at}") for m, at in hidden]
+            )
         what = _WHAT.get(label)
         if what is None:
             return Result()
@@ -288,9 +336,9 @@ class PolyglotEngine:
 
 ENGINE = EngineSpec(
     name="polyglot",
-    summary="data hidden inside or after an image, a PDF or a media file",
+    summary="data hidden inside or after an image, a PDF, a media file or a legacy document",
     # "zip": Magika's label for a picture with a large archive appended (see _format)
-    types=("pdf", "jpeg", "png", "gif", "heif", "mp4", "qt", "3gp", "wav", "zip"),
+    types=("pdf", "jpeg", "png", "gif", "heif", "mp4", "qt", "3gp", "wav", "zip", *_DOCUMENTS),
     codes=(POLYGLOT, ARCHIVE_EXPANSION),
     build=lambda options, resources: PolyglotEngine(),
     options=Options,

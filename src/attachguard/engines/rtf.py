@@ -6,8 +6,10 @@ CVE-2017-11882; OLE2Link, CVE-2017-0199; oletools' list of CLSIDs) are named in 
 object's payload (the file inside a Package, else the object's data) is returned as a child so
 that every engine scans it. DDE for ``DDE``/``DDEAUTO`` field instructions (also spelled with
 ``\\'hh`` or ``\\uN`` escapes); EXTERNAL_LINK for a remote ``\\template`` and for INCLUDETEXT,
-INCLUDEPICTURE or LINK fields that fetch from a URL or a UNC path. CORRUPT for data that is not
-RTF or that the parser gives up on.
+INCLUDEPICTURE or LINK fields that fetch from a URL or a UNC path, or whose target a nested field
+computes. AMBIGUOUS for a field whose type a nested field computes (``{ {QUOTE 68 68 69}AUTO ...}``
+is a DDEAUTO field once Word evaluates it): read as Word reads it, it could be anything. CORRUPT
+for data that is not RTF or that the parser gives up on.
 
 Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
 pictures and text); a file without ``\\objdata``, ``\\fldinst`` or ``\\template`` control
@@ -26,6 +28,7 @@ from typing import Any
 from oletools import oleobj, rtfobj
 
 from attachguard.codes import (
+    AMBIGUOUS,
     ARCHIVE_EXPANSION,
     ARCHIVE_MEMBERS,
     CORRUPT,
@@ -51,6 +54,12 @@ _FETCHING_FIELD = re.compile(
     rb"^\s*(?:INCLUDETEXT|INCLUDEPICTURE|INCLUDE|LINK|IMPORT)" + _REMOTE, re.I
 )
 _REMOTE_TEMPLATE = re.compile(b"^" + _REMOTE, re.IGNORECASE)
+# Where a nested field sits in its outer field's instruction (its result is computed by Word).
+NESTED = b"\x00field\x00"
+_COMPUTED_TYPE = re.compile(rb"^\s*" + NESTED)
+_COMPUTED_FETCH = re.compile(
+    rb"^\s*(?:INCLUDETEXT|INCLUDEPICTURE|INCLUDE|LINK|IMPORT)\b[^\x00]*" + NESTED, re.I
+)
 _TEXTUAL = (b"fldinst", b"template")  # destinations whose text is collected
 _NON_HEX = re.compile(rb"[^a-fA-F0-9]")
 # What rtfobj raises when it gives up on malformed input.
@@ -73,6 +82,16 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
     def open_destination(self, destination: Any) -> None:
         destination.data = bytearray()
         destination.clean = 0  # the object data before this index is hex digits only
+        if destination.cword == b"fldinst" and (outer := self._outer_instruction()) is not None:
+            outer.data += NESTED  # Word puts the nested field's result here
+
+    def _outer_instruction(self) -> Any:
+        """The field instruction a new one is nested in (through ``\\field`` groups), if any;
+        a field in another field's result computes nothing."""
+        for destination in reversed(self.destinations[:-1]):
+            if destination.cword != b"field":
+                return destination if destination.cword == b"fldinst" else None
+        return None
 
     def _text(self, matchobject: re.Match[bytes]) -> None:
         text = matchobject.group()
@@ -158,7 +177,12 @@ class RtfEngine:
             self._object(obj, f"object {index}", context, result)
         if any(_DDE.match(field) for field in parser.fields):
             result.findings.append(finding(NAME, DDE, f"DDE field in the {_KIND}"))
-        if any(_FETCHING_FIELD.match(field) for field in parser.fields):
+        if any(_COMPUTED_TYPE.match(field) for field in parser.fields):
+            message = f"field whose type is computed by a nested field in the {_KIND}"
+            result.findings.append(finding(NAME, AMBIGUOUS, message, label="field"))
+        if any(
+            _FETCHING_FIELD.match(field) or _COMPUTED_FETCH.match(field) for field in parser.fields
+        ):
             message = f"field that fetches a remote file into the {_KIND}"
             result.findings.append(finding(NAME, EXTERNAL_LINK, message))
         if any(_REMOTE_TEMPLATE.match(template) for template in parser.templates):
@@ -195,7 +219,7 @@ ENGINE = EngineSpec(
     name=NAME,
     summary="RTF embedded objects, DDE and INCLUDE fields, remote templates",
     types=("rtf",),
-    codes=(OLE_OBJECT, DDE, EXTERNAL_LINK, CORRUPT, ARCHIVE_MEMBERS, ARCHIVE_EXPANSION),
+    codes=(OLE_OBJECT, DDE, EXTERNAL_LINK, AMBIGUOUS, CORRUPT, ARCHIVE_MEMBERS, ARCHIVE_EXPANSION),
     build=lambda options, resources: RtfEngine(),
     options=Options,
     order=30,

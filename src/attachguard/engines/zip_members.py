@@ -3,9 +3,12 @@
 Each member is checked before it is inflated: encrypted (ENCRYPTED), or a large member whose
 declared ratio is over ``limits.max_ratio`` (ARCHIVE_RATIO). Declared sizes can lie, so a member
 is read in chunks and never past one byte over its declared size: larger is ARCHIVE_EXPANSION,
-smaller or with a bad CRC is CORRUPT. Past the depth limit nothing is inflated: a member that
-would be a child is reported as ARCHIVE_DEPTH instead (only the first bytes of a package's XML
-parts are read, to tell whether they are what their name says).
+smaller or with a bad CRC is CORRUPT. Bytes left over after a member's compressed stream ends
+(inside the size the directory gives it) are AMBIGUOUS: no writer leaves them, and a streaming
+reader (Java's ZipInputStream) looks for the next entry right after the stream, where a hidden
+local entry can wait; the member itself is still scanned. Past the depth limit nothing is
+inflated: a member that would be a child is reported as ARCHIVE_DEPTH instead (only the first
+bytes of a package's XML parts are read, to tell whether they are what their name says).
 
 Children: every member of a plain zip; of an Office or OpenDocument package, every member but
 its XML, .rels and ``mimetype`` parts that do begin as such (those are the office engine's).
@@ -19,9 +22,16 @@ import lzma
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
-from attachguard.codes import ARCHIVE_DEPTH, ARCHIVE_EXPANSION, ARCHIVE_RATIO, CORRUPT, ENCRYPTED
+from attachguard.codes import (
+    AMBIGUOUS,
+    ARCHIVE_DEPTH,
+    ARCHIVE_EXPANSION,
+    ARCHIVE_RATIO,
+    CORRUPT,
+    ENCRYPTED,
+)
 from attachguard.engines.base import Child, finding
 from attachguard.engines.zip_layout import NAME, aggregate
 from attachguard.errors import LimitExceeded
@@ -68,11 +78,11 @@ def unpack(
     for info in infos:
         if (info.is_dir() and not info.file_size) or info.header_offset in reading.unreadable:
             continue
-        outcome = _member(archive, info, reading)
-        if isinstance(outcome, Child):
-            children.append(outcome)
-        elif outcome is not None:
-            findings.append(outcome)
+        for outcome in _member(archive, info, reading):
+            if isinstance(outcome, Child):
+                children.append(outcome)
+            else:
+                findings.append(outcome)
     return aggregate(findings), children
 
 
@@ -82,28 +92,35 @@ def _ratio_bomb(info: zipfile.ZipInfo, limits: Limits) -> bool:
 
 def _member(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, reading: Reading
-) -> Finding | Child | None:
-    """The member as a child, a finding about it, or None (a package part that is what its
-    name says)."""
+) -> list[Finding | Child]:
+    """The member as a child and findings about it (nothing for a package part that is what
+    its name says)."""
     name, limits = info.filename, reading.limits
     if info.flag_bits & 0x1:
-        return finding(NAME, ENCRYPTED, "password-protected archive member", location=name)
+        return [finding(NAME, ENCRYPTED, "password-protected archive member", location=name)]
     if _ratio_bomb(info, limits):
         ratio = info.file_size / max(info.compress_size, 1)
         message = f"member unpacks {ratio:,.0f} times its packed size; not unpacked"
-        return finding(NAME, ARCHIVE_RATIO, message, location=name)
+        return [finding(NAME, ARCHIVE_RATIO, message, location=name)]
     part = _part_start(name) if reading.package else None
     try:
         if reading.past_depth:
-            return _beyond_depth(archive, info, part, limits)
-        data = _read(archive, info, part)
+            return [found] if (found := _beyond_depth(archive, info, part, limits)) else []
+        data, slack = _read(archive, info, part)
     except LimitExceeded:
         message = "archive member unpacks past its declared size"
-        return finding(NAME, ARCHIVE_EXPANSION, message, location=name)
+        return [finding(NAME, ARCHIVE_EXPANSION, message, location=name)]
     except DAMAGED:
         message = "damaged archive member that could not be read"
-        return finding(NAME, CORRUPT, message, location=name)
-    return None if data is None else Child(where=name, data=data)
+        return [finding(NAME, CORRUPT, message, location=name)]
+    outcomes: list[Finding | Child] = [] if data is None else [Child(where=name, data=data)]
+    if slack:
+        message = (
+            f"{slack:,} bytes hidden after the end of the member's compressed data: a "
+            f"streaming unzip tool reads them as the next entry"
+        )
+        outcomes.append(finding(NAME, AMBIGUOUS, message, location=name))
+    return outcomes
 
 
 def _part_start(name: str) -> bytes | None:
@@ -132,9 +149,12 @@ def _beyond_depth(
     return finding(NAME, ARCHIVE_DEPTH, message, location=info.filename)
 
 
-def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: bytes | None) -> bytes | None:
-    """The member's bytes, or None for a ``part`` that begins as it should; read in chunks and
-    stopped one byte past the declared size (`LimitExceeded`; `BadZipFile` for other lies)."""
+def _read(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: bytes | None
+) -> tuple[bytes | None, int]:
+    """The member's bytes (None for a ``part`` that begins as it should) and how many of its
+    compressed bytes follow the end of its compressed stream; read in chunks and stopped one
+    byte past the declared size (`LimitExceeded`; `BadZipFile` for other lies)."""
     probe = copy.copy(info)
     # zipfile silently stops at the declared size and checks the CRC of that prefix only; ask for
     # one byte more and check the CRC here, so a longer member shows itself.
@@ -154,6 +174,19 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: bytes | None) -
             crc = zlib.crc32(chunk, crc)
             if keep:
                 chunks.append(chunk)
+        slack = _slack(member)
     if size != info.file_size or crc != info.CRC:
         raise zipfile.BadZipFile("member does not match its directory entry")
-    return b"".join(chunks) if keep else None
+    return (b"".join(chunks) if keep else None), slack
+
+
+def _slack(member: IO[bytes]) -> int:
+    """Compressed bytes of a fully read member that its decompressor never needed: what it
+    was handed past the end of its stream, and what zipfile did not read. zipfile keeps both
+    in private attributes (Python 3.11-3.13); a stream that stops early is otherwise silent."""
+    decompressor = getattr(member, "_decompressor", None)
+    if decompressor is None or not getattr(decompressor, "eof", False):
+        return 0  # stored, or a stream that used everything (its end is checked by the CRC)
+    unused = getattr(decompressor, "unused_data", b"")
+    left = getattr(member, "_compress_left", 0)
+    return len(unused) + left if isinstance(left, int) else len(unused)

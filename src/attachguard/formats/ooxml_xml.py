@@ -7,8 +7,10 @@ as it is to Excel.
 
 What `read_part` reports about one part: its root element, whether a SpreadsheetML or chart
 formula starts a program through DDE (``cmd|'/c calc'!A1``), the ``ddeLink``/``oleLink``
-elements of an external-link part, and every DrawingML ``hlinkClick``/``hlinkHover`` (with its
-action and relationship id) for PowerPoint's action settings.
+elements of an external-link part, every DrawingML ``hlinkClick``/``hlinkHover`` (with its
+action and relationship id) for PowerPoint's action settings, and the external data sources of
+a workbook's connections part (`Source`: a web query's URL, a text file, an ODC file, a
+database's ``Data Source``, and whether Excel refreshes it when the workbook opens).
 
 Ambiguous (`XmlRejected` with kind ``ambiguous``): a DOCTYPE (Office refuses DTDs, and entity
 declarations are where readers disagree) and an encoding other than UTF-8/UTF-16 (ECMA-376
@@ -31,8 +33,9 @@ from typing import NoReturn
 from xml.parsers import expat
 
 __all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "DAMAGED", "MACRO_SHEET_ROOTS", "MAX_ELEMENTS",
-           "MAX_FORMULA", "RELATIONSHIPS_NS", "WORD_NS", "Action", "PartXml", "XmlRejected",
-           "elements", "is_dde_formula", "looks_like_xml", "read_part"]  # fmt: skip
+           "MAX_FORMULA", "RELATIONSHIPS_NS", "WORD_NS", "Action", "PartXml", "Source",
+           "XmlRejected", "elements", "is_dde_formula", "looks_like_xml",
+           "read_part"]  # fmt: skip
 
 AMBIGUOUS = "ambiguous"
 DAMAGED = "damaged"
@@ -86,12 +89,23 @@ _NO_FORMULA_ROOTS = _names(_SHEET_NS, "sst")  # shared strings: text shown, neve
 _ACTIONS = {f"{ns} {local}": event for ns in _DRAWING_NS
             for local, event in (("hlinkClick", "click"), ("hlinkHover", "hover"))}  # fmt: skip
 _LINKS = {f"{ns} {local}": local for ns in _SHEET_NS[:2] for local in ("ddeLink", "oleLink")}
+# A connection (xl/connections.xml) and the properties that name its source, with the
+# attribute that holds it.
+_CONNECTION = _names(_SHEET_NS[:2], "connection")
+_SOURCES = {f"{ns} {local}": (kind, attr) for ns in _SHEET_NS[:2]
+            for local, kind, attr in (("webPr", "web", "url"), ("textPr", "file", "sourceFile"),
+                                      ("dbPr", "database", "connection"))}  # fmt: skip
+_CONNECT_STRING = _names(WORD_NS, "connectString")
+_DATA_SOURCE = re.compile(r"(?:^|;)\s*(?:Data Source|DBQ|Server|Location)\s*=\s*([^;]*)", re.I)
 MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
 
 # Fast path: a DDE formula needs a "|" in its decoded text, which needs the byte or a character
 # reference; the other elements need their local name spelled out.
 _PIPE_NEEDLES = ("|", "&#")
-_ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "ddeLink", "oleLink")
+# (a connection matters only with a source or a refresh on open: "connection" alone is a
+# word that plain text holds, and would have a big part parsed to its end for nothing)
+_ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "ddeLink", "oleLink", "webPr", "dbPr", "textPr",
+                    "odcFile", "sourceFile", "refreshOnLoad", "connectString")  # fmt: skip
 _ENCODINGS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"}
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _NOT_BLANK = re.compile(rb"[^ \t\r\n]")
@@ -119,6 +133,17 @@ class Action:
     rel_id: str
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where an Excel data connection reads from: ``kind`` is ``web``, ``file`` or
+    ``database``; ``target`` the URL, path or data source ("" when none is named);
+    ``on_open``: Excel refreshes it when the workbook opens."""
+
+    kind: str
+    target: str
+    on_open: bool
+
+
 @dataclass
 class PartXml:
     """What one XML part says (see the module docstring)."""
@@ -127,6 +152,7 @@ class PartXml:
     dde_formula: bool = False
     links: set[str] = field(default_factory=set)  # "ddeLink", "oleLink"
     actions: list[Action] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
 
     @property
     def root_namespace(self) -> str:
@@ -222,6 +248,7 @@ class _Reader:
         self._text: list[str] = []
         self._size = 0
         self._skim = skim  # a big part: stop at the root when nothing needs a look
+        self._on_open = False  # the current connection refreshes when the workbook opens
 
     def root(self, name: str, attrs: dict[str, str]) -> None:
         self.info.root = name
@@ -252,6 +279,32 @@ class _Reader:
             self.info.actions.append(Action(_ACTIONS[name], attrs.get("action", ""), rel_id))
         elif name in _LINKS:
             self.info.links.add(_LINKS[name])
+        elif name in _CONNECTION:
+            self._source_of(attrs)
+        elif name in _SOURCES:
+            self._source(name, attrs)
+        elif name in _CONNECT_STRING:
+            value = next((v for k, v in attrs.items() if k.rpartition(" ")[2] == "val"), "")
+            found = _DATA_SOURCE.search(value)
+            if found:
+                target = found.group(1).strip().strip("'\"")
+                self.info.sources.append(Source("database", target, False))
+
+    def _source_of(self, attrs: dict[str, str]) -> None:
+        """A connection element: an ODC or source file it reads, and its refresh setting (kept
+        for the source element that follows)."""
+        self._on_open = attrs.get("refreshOnLoad", "") in ("1", "true")
+        for attr in ("odcFile", "sourceFile"):
+            if target := attrs.get(attr, "").strip():
+                self.info.sources.append(Source("file", target, self._on_open))
+
+    def _source(self, name: str, attrs: dict[str, str]) -> None:
+        kind, attr = _SOURCES[name]
+        target = attrs.get(attr, "").strip()
+        if kind == "database":
+            found = _DATA_SOURCE.search(target)
+            target = found.group(1).strip().strip("'\"") if found else ""
+        self.info.sources.append(Source(kind, target, self._on_open))
 
     def text(self, data: str) -> None:
         if self._size < MAX_FORMULA:

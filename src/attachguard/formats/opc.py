@@ -9,8 +9,9 @@ OPC compares them (percent-decoded, case-insensitive); targets resolve against t
 
 Inspection (`inspect_package`, `analyse_package`) goes by content type or relationship type
 (either suffices) and by the parsed XML of every reached part: VBA projects, Excel 4 macro
-sheets, DDE (formulas; ddeLink/oleLink), relationships that make Office fetch something from
-outside the file, PowerPoint actions that run a program, macro or object, ActiveX controls.
+sheets, DDE (formulas; ddeLink/oleLink), relationships, Excel data connections and Power Query
+queries (`formats.mashup`) that make Office fetch something from outside the file, PowerPoint
+actions that run a program, macro or object, ActiveX controls.
 Embedded objects go back to the caller classified by their bytes (an OOXML package, an OLE
 compound file, another file): an embedded package is content to scan, not a problem.
 
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import unquote
 
+from attachguard.formats import mashup
 from attachguard.formats import ooxml_xml as xml
 from attachguard.formats.ooxml_xml import PartXml, XmlRejected
 
@@ -557,11 +559,50 @@ def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
         problems.append(OpcProblem(OpcKind.DDE, message, part.name, link))
     if info.root in xml.MACRO_SHEET_ROOTS and not _XLM.matches(part):
         problems.append(OpcProblem(OpcKind.XLM, _XLM.message, part.name))
+    problems += [p for source in info.sources if (p := _connection(part, source))]
+    if info.root == mashup.MASHUP_ROOT:
+        problems += _power_query(package, part)
     rels = package.relationships_of(part.name) if info.actions else {}
     for action in info.actions:
         if found := _action(part, action, rels.get(action.rel_id)):
             problems.append(found)
     return problems
+
+
+# A Power Query connection reads the queries stored in the workbook itself.
+_INSIDE_WORKBOOK = frozenset({"$workbook$"})
+
+
+def _connection(part: Part, source: xml.Source) -> OpcProblem | None:
+    """EXTERNAL_LINK for an Excel data connection that loads content from outside the file: a
+    web query, a text, ODC or database file on another machine, or any outside source Excel
+    refreshes as soon as the workbook opens. A database named by server (``SQL01``), a local
+    file and the workbook's own queries are not flagged unless refreshed on open."""
+    target = source.target
+    if target.lower() in _INSIDE_WORKBOOK:
+        return None
+    where = target_kind(target) if target else "relative"
+    if source.kind == "web" and target:
+        what = "a web query that loads data from outside the file"
+    elif where == "remote":
+        what = "a data connection to a file or database outside the file"
+    elif source.on_open and target:
+        what = "a data connection refreshed from outside the file when it opens"
+    else:
+        return None
+    place = "a network address" if where == "remote" else "a local path or server"
+    return OpcProblem(OpcKind.EXTERNAL_LINK, f"{what} ({place})", part.name, "connection")
+
+
+def _power_query(package: Package, part: Part) -> list[OpcProblem]:
+    """EXTERNAL_LINK for Power Query queries (a DataMashup part) that fetch from the web, a
+    SharePoint or OData service, or a file on another machine."""
+    formulas = mashup.queries(package.read(part.name))
+    calls = mashup.remote_calls(formulas) if formulas else []
+    if not calls:
+        return []
+    message = f"a Power Query query that loads data from outside the file ({', '.join(calls)})"
+    return [OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "power-query")]
 
 
 def _action(part: Part, action: xml.Action, rel: Relationship | None) -> OpcProblem | None:

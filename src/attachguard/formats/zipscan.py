@@ -9,11 +9,15 @@ prepended archives silently, parses the whole directory before a count can be ch
 local headers only on extraction, and truncates names at NUL.
 
 Ambiguous (two readers could extract different content): duplicate names (exact, or equal for
-Windows and Office: ignoring case, slash direction, %-escapes and Unicode normalisation);
-overlapping members; local entries the directory leaves out; unexplained bytes between members,
-before the archive or after it; a local header that disagrees with the directory; a second end
-record. Also reported: unsafe names (``..``, absolute paths, backslashes, control characters),
-declared expansion and member count over the caller's limits, and damage (CORRUPT).
+Windows and Office: ignoring case, slash direction, %-escapes, Unicode normalisation and the
+dots and blanks Windows drops from the end of a name; a member's Unicode path field, which
+7-Zip, Info-ZIP and WinRAR extract under, counts as a name too); overlapping members; local
+entries the directory leaves out; unexplained bytes between members, before the archive or after
+it; a local header that disagrees with the directory; a second end record; a Unicode path field
+that renames a plain ASCII name (writers add one only to spell a name the legacy code page
+cannot, so it never names another file). Also reported: unsafe names (``..``, absolute paths,
+backslashes, control characters), declared expansion and member count over the caller's limits,
+and damage (CORRUPT).
 
 Not problems: data descriptors (with or without their signature, 32- or 64-bit sizes), a
 declared archive comment, directory entries, zip64 records, empty archives. Limits: one disk
@@ -29,6 +33,7 @@ from __future__ import annotations
 import re
 import struct
 import unicodedata
+import zlib
 from collections import Counter
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -76,6 +81,8 @@ class ZipMember:
     method: int
     flags: int
     crc: int
+    # the name in the Unicode path extra field (0x7075), when it is valid for this entry
+    unicode_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +283,24 @@ def _extra_field(extra: bytes, tag: int) -> bytes | None:
     return None
 
 
+def _unicode_name(extra: bytes, raw: bytes) -> str | None:
+    """The name in an Info-ZIP Unicode path field (0x7075), as the tools that honour it read
+    it: version 1, the CRC-32 of the raw name matching (else the field is stale and ignored),
+    valid UTF-8; None otherwise."""
+    try:
+        payload = _extra_field(extra, 0x7075)
+    except ValueError:
+        return None
+    if payload is None or len(payload) < 5 or payload[0] != 1:
+        return None
+    if int.from_bytes(payload[1:5], "little") != zlib.crc32(raw):
+        return None
+    try:
+        return payload[5:].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _zip64(extra: bytes, values: tuple[int, ...]) -> tuple[int, ...]:
     """``values`` with each one saturated at 0xFFFFFFFF taken, in order, from the zip64 extra
     field (zipfile's rule); ValueError when the field is damaged or too short."""
@@ -315,7 +340,11 @@ def _entry(data: bytes, pos: int, stop: int, base: int) -> tuple[ZipMember, int]
         )
     except ValueError:
         raise _Stop(_K.CORRUPT, f"damaged extra field of {_show(name)}", name) from None
-    member = ZipMember(name, base + offset, None, packed, size, head.method, head.flags, head.crc)
+    raw, extra = data[pos + _CENTRAL.size : name_end], data[name_end : name_end + head.extra_length]
+    member = ZipMember(
+        name, base + offset, None, packed, size, head.method, head.flags, head.crc,
+        _unicode_name(extra, raw),
+    )  # fmt: skip
     return member, after
 
 
@@ -350,11 +379,14 @@ def _local_header(data: bytes, at: int) -> _LocalHeader | None:
 
 def _disagreements(data: bytes, member: ZipMember, local: _LocalHeader) -> list[str]:
     at = member.header_offset + _LOCAL.size
-    name = _decode(data[at : at + local.name_length], local.flags, "replace")
+    raw = data[at : at + local.name_length]
+    name = _decode(raw, local.flags, "replace")
+    extra = data[at + local.name_length : at + local.name_length + local.extra_length]
     found = [
         what
         for what, differs in (
             ("name", name != member.name),
+            ("Unicode name", _unicode_name(extra, raw) not in (None, member.unicode_name)),
             ("compression method", local.method != member.method),
             ("encryption", bool((local.flags ^ member.flags) & _ENCRYPTED)),
         )
@@ -362,7 +394,6 @@ def _disagreements(data: bytes, member: ZipMember, local: _LocalHeader) -> list[
     ]
     if (local.flags | member.flags) & _DESCRIPTOR:
         return found  # sizes and CRC follow the data; the local header holds zeros
-    extra = data[at + local.name_length : at + local.name_length + local.extra_length]
     try:
         size, packed = _zip64(extra, (local.size, local.compressed))
     except ValueError:
@@ -415,30 +446,59 @@ def _place(
 
 
 # -- names and totals --------------------------------------------------------------------------
+_TRAILING = re.compile(r"[. ]+(?=/|$)")
+
+
 def _same_file(name: str) -> str:
-    """The key under which Windows and Office (OPC part names) see one file."""
-    return unicodedata.normalize("NFC", unquote(name).replace("\\", "/")).casefold()
+    """The key under which Windows and Office (OPC part names) see one file: Windows also
+    drops the dots and blanks that end a name or a folder ("document.xml." is document.xml)."""
+    folded = unicodedata.normalize("NFC", unquote(name).replace("\\", "/")).casefold()
+    return _TRAILING.sub("", folded)
+
+
+def _names(member: ZipMember) -> list[str]:
+    """The names unzip tools extract ``member`` under: its own, and its Unicode path name."""
+    other = member.unicode_name
+    return [member.name] if other is None or other == member.name else [member.name, other]
+
+
+def _check_renamed(member: ZipMember, problems: _Problems) -> None:
+    """A Unicode path field that names another file than a plain ASCII name."""
+    other = member.unicode_name
+    if other is None or not member.name.isascii():
+        return
+    if _same_file(other) != _same_file(member.name):
+        message = (
+            f"member {_show(member.name)} carries a second name, {_show(other)}, that 7-Zip "
+            f"and unzip extract it under: tools see different files"
+        )
+        problems.add(_K.HEADER_MISMATCH, message, member.name)
 
 
 def _check_names(members: list[ZipMember], problems: _Problems) -> None:
     exact: set[str] = set()
     loose: dict[str, str] = {}
     for member in members:
-        name = member.name
-        for pattern, why in _UNSAFE:
-            if pattern.search(name):
-                problems.add(_K.UNSAFE_NAME, f"member name {name!r} {why}", name)
-        if name in exact:
-            problems.add(_K.DUPLICATE_NAME, f"two members are both named {_show(name)}", name)
-            continue
-        exact.add(name)
-        other = loose.setdefault(_same_file(name), name)
-        if other != name:
-            message = (
-                f"members {_show(other)} and {_show(name)} are one file to Windows and Office "
-                f"(they differ only in letter case, slashes or escapes)"
-            )
-            problems.add(_K.DUPLICATE_NAME, message, name)
+        _check_renamed(member, problems)
+        for name in _names(member):
+            _check_name(name, exact, loose, problems)
+
+
+def _check_name(name: str, exact: set[str], loose: dict[str, str], problems: _Problems) -> None:
+    for pattern, why in _UNSAFE:
+        if pattern.search(name):
+            problems.add(_K.UNSAFE_NAME, f"member name {name!r} {why}", name)
+    if name in exact:
+        problems.add(_K.DUPLICATE_NAME, f"two members are both named {_show(name)}", name)
+        return
+    exact.add(name)
+    other = loose.setdefault(_same_file(name), name)
+    if other != name:
+        message = (
+            f"members {_show(other)} and {_show(name)} are one file to Windows and Office "
+            f"(they differ only in letter case, slashes, escapes or trailing dots)"
+        )
+        problems.add(_K.DUPLICATE_NAME, message, name)
 
 
 def _check_totals(members: list[ZipMember], limit: int, where: int, problems: _Problems) -> None:

@@ -11,7 +11,7 @@ import asyncio
 import fcntl
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +22,17 @@ from fastapi import FastAPI
 
 from attachguard.clamav.client import ClamdClient
 from attachguard.policy import Policy, load_policy
-from attachguard.service import api, demo_routes, docs, operations, pages
+from attachguard.service import api, demo_routes, docs, handover, operations, pages
 from attachguard.service.db import Database
 from attachguard.service.events import EventHub
 from attachguard.service.guards import BodyLimit, HostGuard, allowed_hosts, body_limits
 from attachguard.service.lifecycle import Lifecycle, ScanPolicyFn
 from attachguard.service.metrics import Metrics
 from attachguard.service.orphans import Janitor
+from attachguard.service.rescan import Rescanner
 from attachguard.service.settings import Settings
 from attachguard.service.state import Service
+from attachguard.service.verdict_cache import cached_scanner
 from attachguard.service.worker import Worker
 from attachguard.storage import ObjectStore
 from attachguard.storage.local import LocalStore
@@ -98,7 +100,19 @@ def _engines(
         policy, source.client, concurrency=settings.workers + api.SCAN_CONCURRENCY
     )
     stack.callback(built.close)
-    return _Engines(built, source.client, source.description, source.test_signatures)
+    test = source.test_signatures or _test_signatures_only(source.client)
+    return _Engines(built, source.client, source.description, test)
+
+
+def _test_signatures_only(client: ClamdClient) -> bool:
+    """What the clamd we were given (``--clamd``, the system's) says it loaded; False when it
+    cannot say (its VERSION fails: /healthz asks again on each probe)."""
+    from attachguard.service.health import test_signatures_only
+
+    try:
+        return test_signatures_only(client.version())
+    except Exception:  # PING answered a moment ago; /healthz reports the failure
+        return False
 
 
 def _gauges(metrics: Metrics, worker: Worker, hub: EventHub) -> None:
@@ -116,6 +130,51 @@ def _janitor(service: Service) -> Janitor:
 
     grace = service.settings.orphan_grace_seconds
     return Janitor(service.store, service.db, grace_seconds=grace, count=count)
+
+
+def _rescanner(
+    settings: Settings, lifecycle: Lifecycle, hub: EventHub, metrics: Metrics, box: list[Service]
+) -> Rescanner:
+    """Rescans after a signature update; a revoked file is published on its chat's stream
+    (``rescanned`` true: a second verdict on the same id) and counted."""
+
+    def revoked(record: Any, report: dict[str, Any]) -> None:
+        metrics.inc("attachguard_revocations_total", action=settings.rescan_action)
+        if box:
+            hub.publish(record.chat_id, {**box[0].view(record), "rescanned": True})
+
+    def scanned(result: str) -> None:
+        metrics.inc("attachguard_rescans_total", result=result)
+
+    return Rescanner(
+        lifecycle,
+        action=settings.rescan_action,
+        batch=settings.rescan_batch,
+        # renewed after each file: long enough for one file's scan (scan leases are short,
+        # renewed by the worker's heartbeat, which a rescan thread does not have)
+        lease_seconds=max(settings.lease_seconds, 2 * _scan_seconds(lifecycle)),
+        on_revoked=revoked,
+        on_scanned=scanned,
+    )
+
+
+def _scan_seconds(lifecycle: Lifecycle) -> float:
+    policy = getattr(lifecycle.scanner, "policy", None)
+    return float(policy.timeouts.scan) if policy is not None else 60.0
+
+
+def _with_rescans(
+    find_work: Callable[[], list[str]], rescanner: Rescanner
+) -> Callable[[], list[str]]:
+    """The worker's periodic sweep, which also polls clamd's signature version (a rescan
+    batch runs in a thread of its own when one is due)."""
+
+    def sweep() -> list[str]:
+        ids = find_work()
+        rescanner.poll()
+        return ids
+
+    return sweep
 
 
 def _build(
@@ -142,29 +201,34 @@ def _build(
         if box:
             hub.publish(record.chat_id, box[0].view(record))
 
+    scanner = cached_scanner(engines.scanner, db) if settings.verdict_cache else engines.scanner
     lifecycle = Lifecycle(
         store,
         db,
-        engines.scanner,
+        scanner,
         alias=settings.instance_alias,
         lease_seconds=settings.lease_seconds,
         on_change=changed,
         on_verdict=metrics.observe_scan,
         log_file_names=settings.log_file_names,
     )
+    rescanner = _rescanner(settings, lifecycle, hub, metrics, box)
     worker = Worker(
         lifecycle.process,
-        lifecycle.recover,
+        _with_rescans(lifecycle.recover, rescanner),
         threads=settings.workers,
         queue_size=settings.queue_size,
         sweep_seconds=settings.sweep_seconds,
+        renew=lifecycle.renew,
+        heartbeat_seconds=settings.lease_seconds / 3,
     )
     service = Service(
-        settings, policy, store, db, engines.scanner, lifecycle, worker, hub, metrics,
+        settings, policy, store, db, scanner, lifecycle, worker, hub, metrics,
         clamd=engines.clamd,
         clamd_description=engines.description,
         test_signatures=engines.test_signatures,
     )  # fmt: skip
+    service.rescanner = rescanner
     box.append(service)
     versions = getattr(engines.scanner, "versions", None)
     service.versions = versions() if callable(versions) else {}
@@ -190,6 +254,9 @@ def create_app(
             service.hub.bind(asyncio.get_running_loop())
             service.worker.start()
             stack.callback(service.worker.stop)
+            stack.callback(service.rescanner.stop)  # runs first: a batch ends after its file
+            # any shutdown hands over (a no-op after GracefulServer's): no lease outlives us
+            stack.callback(handover.hand_over, service, settings.grace_seconds)
             janitor = _janitor(service)
             janitor.start(settings.orphan_sweep_seconds)
             stack.callback(janitor.stop)
@@ -216,9 +283,11 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(operations.router)
+    app.include_router(handover.router)
     app.include_router(operations.private)
     app.include_router(demo_routes.private)
     app.add_middleware(BodyLimit, limit_for=body_limits(policy.max_file_size))
+    app.add_middleware(handover.Draining)  # before the body is read: a refusal costs nothing
     # added last, so it runs first: a refused Host or page never reaches the body or a route
     hosts = allowed_hosts(settings.api_key, settings.allowed_hosts)
     app.add_middleware(HostGuard, hosts=hosts, check_origin=settings.api_key is None)

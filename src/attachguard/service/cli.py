@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from attachguard.policy import PolicyError
-from attachguard.service.settings import Settings, SettingsError
+from attachguard.service.settings import LEASE_MIN, SWEEP_MIN, Settings, SettingsError
 
 API_KEY_ENV = "ATTACHGUARD_API_KEY"
 
@@ -79,7 +79,38 @@ class ServeError(click.ClickException):
     type=click.IntRange(1, 64),
     help="Files scanned at once.",
 )
+@click.option(
+    "--lease-seconds",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(LEASE_MIN, 3600),
+    help="A scan's lease, renewed every third of it while the scan runs: how long a crashed "
+    "replica's work waits before another takes it over.",
+)
+@click.option(
+    "--sweep-seconds",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(SWEEP_MIN, 600),
+    help="How often each replica looks for work nobody holds (one indexed query). Take-over "
+    "after a crash: at most lease + sweep seconds.",
+)
+@click.option(
+    "--grace-seconds",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, 600),
+    help="On SIGTERM: how long scans in flight may finish before they are handed over.",
+)
 @click.option("--log-file-names", is_flag=True, help="Show file names in logs and dashboard.")
+@click.option(
+    "--rescan-action",
+    type=click.Choice(["delete", "quarantine"]),
+    default="delete",
+    show_default=True,
+    help="An approved file that the rescan after a signature update now rejects is deleted from "
+    "final, or first copied to quarantine/ in the store.",
+)
 @click.option(
     "--no-migrate",
     is_flag=True,
@@ -98,7 +129,11 @@ def serve(
     allowed_hosts: tuple[str, ...],
     clamd: str | None,
     workers: int,
+    lease_seconds: float,
+    sweep_seconds: float,
+    grace_seconds: float,
     log_file_names: bool,
+    rescan_action: str,
     no_migrate: bool,
 ) -> None:
     """Run the attachment service: upload → staging → scan → final (or deleted), a chat test
@@ -107,6 +142,7 @@ def serve(
 
     from attachguard.service.app import create_app
     from attachguard.service.db import check_schema
+    from attachguard.service.handover import GracefulServer
     from attachguard.service.migrations import SchemaError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -123,8 +159,12 @@ def serve(
             allowed_hosts=allowed_hosts,
             clamd=clamd,
             workers=workers,
+            lease_seconds=lease_seconds,
+            sweep_seconds=sweep_seconds,
+            grace_seconds=grace_seconds,
             log_file_names=log_file_names,
             migrate=not no_migrate,
+            rescan_action=rescan_action,
         )
         # Before uvicorn: a schema this release must not use is one line and exit status 2,
         # not a failed lifespan. Reads only; the migration itself runs in the app's start-up,
@@ -148,7 +188,8 @@ def serve(
         access_log=False,  # request lines carry ids only, but stay quiet by default
         timeout_graceful_shutdown=3,  # open event streams would otherwise hold shutdown
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    # SIGTERM: unready, refuse uploads, hand the work over, then stop (service/handover.py)
+    GracefulServer(config, app, settings.grace_seconds).run(sockets=[sock])
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -31,11 +33,13 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    false,
     func,
     select,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.sql import Select
 
 from attachguard.service import migrations
 
@@ -63,6 +67,51 @@ attachments = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("reason_codes", String(400)),
     Column("report", Text),
+)
+# The sweep runs every few seconds on every replica and reads only unsettled rows (IN_PROGRESS,
+# or decided with a store clean-up to finish): a partial index keeps that read proportional to
+# the work waiting, not to the table (revision 0002; figures in docs/service.md).
+Index(
+    "ix_attachguard_attachments_unsettled",
+    attachments.c.created_at,
+    postgresql_where=attachments.c.settled == false(),
+    sqlite_where=attachments.c.settled == false(),
+)
+
+# The verdict cache (`service.verdict_cache`), shared by replicas: a report's name-independent
+# part by `attachguard.cache.cache_key`; never a file's contents.
+verdicts = Table(
+    "attachguard_verdicts",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("entry", Text, nullable=False),
+    Column("created_at", Float, nullable=False, index=True),
+)
+
+# Rescans after a signature update (`service.rescan`): one job per signature version, its
+# progress (resumable), and the approved files it revoked (for the dashboard).
+rescans = Table(
+    "attachguard_rescans",
+    metadata,
+    Column("signature", String(200), primary_key=True),
+    Column("number", Integer),
+    Column("started_at", Float, nullable=False, index=True),
+    Column("finished_at", Float),
+    Column("cursor_created", Float),
+    Column("cursor_id", String(36)),
+    Column("owner", String(64)),
+    Column("lease_until", Float),
+    Column("scanned", Integer, nullable=False, default=0),
+    Column("revoked", Integer, nullable=False, default=0),
+)
+revocations = Table(
+    "attachguard_revocations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("signature", String(200), nullable=False),
+    Column("revoked_at", Float, nullable=False, index=True),
+    Column("action", String(16), nullable=False),
+    Column("reason_codes", String(400)),
 )
 
 
@@ -155,6 +204,20 @@ def check_schema(url: str, *, migrate: bool) -> None:
     migrations.refuse(schema_status(url), behind_ok=migrate)
 
 
+def sweep_query(now: float, limit: int = 500) -> Select[Any]:
+    """`Database.orphans`' read, which every replica runs every few seconds. Every row it wants
+    is unsettled (IN_PROGRESS rows are too), so it leads with ``settled = false``: the partial
+    index ``ix_attachguard_attachments_unsettled`` then holds only the work waiting."""
+    t = attachments.c
+    stale = (t.status == IN_PROGRESS) & (t.lease_until.is_(None) | (t.lease_until < now))
+    return (
+        select(attachments)
+        .where(t.settled == false(), stale | (t.status != IN_PROGRESS))
+        .order_by(t.created_at)
+        .limit(limit)
+    )
+
+
 class Database:
     """The metadata store. Thread-safe (one SQLAlchemy engine, a connection per call).
 
@@ -208,6 +271,38 @@ class Database:
                 return None
         return self.get(id)
 
+    def renew(self, ids: Collection[str], owner: str, lease_until: float) -> int:
+        """Extend ``owner``'s leases on ``ids`` (the heartbeat of scans in flight); the number
+        still held: a lease another replica has taken is not taken back."""
+        if not ids:
+            return 0
+        t = attachments.c
+        stmt = (
+            update(attachments)
+            .where(t.id.in_(list(ids)), t.owner == owner, t.status == IN_PROGRESS)
+            .values(lease_until=lease_until)
+        )
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount)
+
+    def release(
+        self, owner: str, *, only: Collection[str] | None = None, keep: Collection[str] = ()
+    ) -> int:
+        """Drop ``owner``'s leases on IN_PROGRESS rows (all, or ``only`` these; never those in
+        ``keep``) so that any replica's next sweep takes them: a hand-over, not a crash."""
+        t = attachments.c
+        stmt = update(attachments).where(
+            t.owner == owner, t.status == IN_PROGRESS, t.lease_until.is_not(None)
+        )
+        if only is not None:
+            if not only:
+                return 0
+            stmt = stmt.where(t.id.in_(list(only)))
+        if keep:
+            stmt = stmt.where(t.id.not_in(list(keep)))
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt.values(lease_until=None)).rowcount)
+
     def decide(self, id: str, status: str, report: dict[str, Any], codes: list[str]) -> bool:
         """IN_PROGRESS → ``status`` (not yet settled); False when it was already decided."""
         t = attachments.c
@@ -242,13 +337,8 @@ class Database:
     def orphans(self, limit: int = 500) -> list[Record]:
         """Work left behind: IN_PROGRESS rows with no live lease, and decided rows whose store
         clean-up did not finish."""
-        now = time.time()
-        t = attachments.c
-        stale = (t.status == IN_PROGRESS) & (t.lease_until.is_(None) | (t.lease_until < now))
-        unsettled = (t.status != IN_PROGRESS) & (t.settled.is_(False))
-        stmt = select(attachments).where(stale | unsettled).order_by(t.created_at).limit(limit)
         with self.engine.connect() as conn:
-            return [Record.from_row(r) for r in conn.execute(stmt)]
+            return [Record.from_row(r) for r in conn.execute(sweep_query(time.time(), limit))]
 
     def chat(self, chat_id: str, limit: int = 200) -> list[Record]:
         t = attachments.c

@@ -95,7 +95,8 @@ class EventHub:
 
 def _news(sent: dict[str, int], item: dict[str, Any]) -> bool:
     """True (and noted in ``sent``) when ``item`` is further along than what was sent of it."""
-    now = stage(item["status"])
+    # a rescan's revocation (service/rescan.py) is a second verdict, one stage further on
+    now = stage(item["status"]) + int(bool(item.get("rescanned")))
     if sent.get(item["id"], -1) >= now:
         return False
     sent[item["id"]] = now

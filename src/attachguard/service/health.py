@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from attachguard.clamav.client import parse_version
 from attachguard.service.api import carries_key
 from attachguard.service.state import Service
 
@@ -32,20 +33,31 @@ def signatures(version: str) -> dict[str, Any]:
     return {"version": match.group(1), "date": date.isoformat(), "age_hours": round(age, 1)}
 
 
+def test_signatures_only(version: str) -> bool:
+    """True when clamd's VERSION line names no signature database version: it has loaded only
+    unversioned files (the generated test set: EICAR and clamav-testfiles), no official
+    ``daily``/``main`` database. Asked of clamd itself, so a ``--clamd ADDRESS`` that nobody
+    started for us is judged by what it loaded, not assumed official."""
+    return parse_version(version).version is None
+
+
 def check(svc: Service) -> dict[str, Any]:
     """Every check with its result; ``ok`` is False when any required one failed."""
     checks: dict[str, Any] = {}
     if svc.clamd is not None:
         reachable = svc.clamd.ping()
         clamd: dict[str, Any] = {"ok": reachable, "source": svc.clamd_description}
+        # what clamd says it loaded; what start-up knew when it cannot be asked
+        test_only = svc.test_signatures
         if reachable:
             try:
                 version = svc.clamd.version()
                 clamd["version"] = version
                 clamd["signatures"] = signatures(version)
+                test_only = test_signatures_only(version)
             except Exception as exc:  # informative only; PING already answered
                 clamd["version"] = f"unavailable ({type(exc).__name__})"
-        clamd["test_signatures_only"] = svc.test_signatures
+        clamd["test_signatures_only"] = test_only
         checks["clamd"] = clamd
     else:
         checks["clamd"] = {"ok": True, "source": svc.clamd_description}

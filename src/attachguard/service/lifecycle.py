@@ -26,7 +26,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import PurePosixPath
@@ -43,6 +43,9 @@ from attachguard.storage import NotFound, ObjectStore
 log = logging.getLogger("attachguard.service")
 
 MAX_ATTEMPTS = 3
+# A lease outlives its owner by at most this long: a heartbeat renews the leases of scans in
+# flight every third of it, so two missed beats are tolerated before another replica takes over.
+LEASE_SECONDS = 10.0
 
 
 class ScanFn(Protocol):
@@ -114,7 +117,7 @@ class Lifecycle:
         scanner: ScanFn,
         *,
         alias: str = "attachguard",
-        lease_seconds: float = 120.0,
+        lease_seconds: float = LEASE_SECONDS,
         on_change: Callable[[Record], None] = lambda record: None,
         on_verdict: Callable[[dict[str, Any], list[str]], None] = lambda report, codes: None,
         log_file_names: bool = False,
@@ -225,8 +228,7 @@ class Lifecycle:
         if record is None or record.status == IN_PROGRESS:
             return record
         if record.status == APPROVED:
-            if not self.store.exists(record.final_key):
-                self.store.copy(record.staging_key, record.final_key)
+            self._keep_final(record)
             self.store.delete(record.staging_key)
         else:
             self.store.delete(record.staging_key)
@@ -235,14 +237,47 @@ class Lifecycle:
         record.settled = True
         return record
 
+    def _keep_final(self, record: Record) -> None:
+        """Make sure an APPROVED file is in final. When both copies are gone (removed by hand or
+        by a bucket rule) nothing can bring it back: that is logged once and the record settled,
+        rather than retried — and failing — on every sweep. Its verdict stands; its content
+        answers 404 (`content`)."""
+        if self.store.exists(record.final_key):
+            return
+        try:
+            self.store.copy(record.staging_key, record.final_key)
+        except NotFound:  # not an error to trace: a fact to report, once
+            log.error(  # noqa: TRY400
+                "attachment %s is APPROVED but its file is gone from both staging and final; "
+                "it is settled as lost and its content can no longer be served",
+                self._shown(record),
+            )
+
     def content(self, id: str) -> tuple[Record, bytes] | None:
-        """The bytes of an APPROVED attachment; None when unknown, `NotAvailable` otherwise."""
+        """The bytes of an APPROVED attachment; None when unknown (or its file was lost from the
+        store), `NotAvailable` otherwise."""
         record = self.db.get(id)
         if record is None:
             return None
         if record.status != APPROVED:
             raise NotAvailable(record.status)
-        return record, self.store.get(record.final_key)
+        try:
+            return record, self.store.get(record.final_key)
+        except NotFound:
+            log.warning("attachment %s is APPROVED but its file is not in final", record.id)
+            return None
+
+    def renew(self, ids: Collection[str]) -> int:
+        """The heartbeat: extend this process's leases on ``ids`` (scans in flight)."""
+        return self.db.renew(ids, self.owner, time.time() + self.lease_seconds)
+
+    def release(self, *, only: Collection[str] | None = None, keep: Collection[str] = ()) -> int:
+        """Hand this process's IN_PROGRESS work back (all, or ``only`` these, never ``keep``):
+        any replica's next sweep takes it."""
+        released = self.db.release(self.owner, only=only, keep=keep)
+        if released:
+            log.info("released the leases of %d attachments to the other replicas", released)
+        return released
 
     def recover(self) -> list[str]:
         """Finish interrupted clean-ups and return the IN_PROGRESS ids that need a scan."""

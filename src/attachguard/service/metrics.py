@@ -39,6 +39,9 @@ class Metrics:
             "attachguard_engine_errors_total": "Engine errors and timeouts, by engine.",
             "attachguard_http_refused_total": "Requests refused, by reason.",
             "attachguard_orphans_removed_total": "Orphaned store objects removed, by kind.",
+            "attachguard_verdict_cache_hits_total": "Verdicts taken from the verdict cache.",
+            "attachguard_rescans_total": "Files rescanned after a signature update, by result.",
+            "attachguard_revocations_total": "Approved files a rescan rejected, by action.",
         }
         self._buckets = [0] * len(LATENCY_BUCKETS)
         self._sum = 0.0
@@ -57,6 +60,8 @@ class Metrics:
     def observe_scan(self, report: dict[str, Any], codes: list[str]) -> None:
         """Count one verdict: status, rejecting codes, engine failures, latency."""
         self.inc("attachguard_scans_total", status=str(report.get("status")))
+        if report.get("cached"):
+            self.inc("attachguard_verdict_cache_hits_total")
         for code in set(codes):
             self.inc("attachguard_rejections_total", code=code)
         for finding in report.get("findings", []):

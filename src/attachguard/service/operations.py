@@ -50,6 +50,20 @@ def _series(rows: list[tuple[float, str, str | None]], now: float, minutes: int)
     }
 
 
+def rescan_summary(svc: Any, names: bool) -> dict[str, Any]:
+    """The latest rescan jobs and the files they revoked (service/rescan.py), for the
+    dashboard; without an API key, shortened like the recent verdicts."""
+    rescanner = svc.rescanner
+    if rescanner is None:
+        return {"jobs": [], "revoked": []}
+    jobs = [vars(job) for job in rescanner.jobs(5)]
+    revoked = []
+    for record, action, when in rescanner.revoked(20):
+        view = {**svc.view(record, names=names), "action": action, "revoked_at": when}
+        revoked.append(_anonymous(view) if svc.settings.api_key is None else view)
+    return {"jobs": jobs, "revoked": revoked}
+
+
 def _anonymous(view: dict[str, Any]) -> dict[str, Any]:
     """A recent verdict as a service without an API key shows it: no full id (it reads the
     file), no chat id (it subscribes to the chat's events), no content link."""
@@ -76,6 +90,7 @@ async def stats(svc: Svc, minutes: int = 60) -> dict[str, Any]:
             "recent": recent,
             "health": health.check(svc),
             "queue": {"waiting": svc.worker.depth, "scanning": svc.worker.busy},
+            "rescans": rescan_summary(svc, names),
         }
 
     return await anyio.to_thread.run_sync(read)

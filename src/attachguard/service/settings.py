@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from attachguard.errors import AttachguardError
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+# Below 3 s a heartbeat (every third of the lease) is under a second: a busy database or a
+# stalled interpreter would let live scans be taken over. A sweep more often than 5 times a
+# second costs queries and gains nothing measurable.
+LEASE_MIN = 3.0
+SWEEP_MIN = 0.2
 
 
 def is_loopback(host: str) -> bool:
@@ -47,14 +53,24 @@ class Settings(BaseModel):
     workers: int = Field(2, ge=1, le=64)
     queue_size: int = Field(1000, ge=1)
     instance_alias: str = Field("attachguard", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
-    # Seconds another replica waits before taking over a scan whose owner went silent.
-    lease_seconds: float = Field(120.0, gt=0)
-    sweep_seconds: float = Field(15.0, gt=0)
+    # A scan's lease: renewed every third of it while the scan runs, so it outlives a crashed
+    # owner by at most this long. Take-over after a crash: lease + sweep seconds at most.
+    lease_seconds: float = Field(10.0, ge=LEASE_MIN, le=3600)
+    # How often every replica looks for work nobody holds (one indexed query each time).
+    sweep_seconds: float = Field(1.0, ge=SWEEP_MIN, le=600)
+    # On SIGTERM: how long scans in flight may run on before their leases are handed over.
+    grace_seconds: float = Field(10.0, ge=0, le=600)
     # Store objects no row accounts for are removed once this old, at start-up and every hour.
     orphan_grace_seconds: float = Field(600.0, ge=0)
     orphan_sweep_seconds: float = Field(3600.0, gt=0)
     # False (--no-migrate): never change the schema; refuse to start unless it is current.
     migrate: bool = True
+    # Verdicts kept in the database and reused for the same bytes (service/verdict_cache.py).
+    verdict_cache: bool = True
+    # An approved file that a rescan (after a signature update) rejects is deleted from final,
+    # or moved to quarantine/ for an operator to examine (service/rescan.py); files per sweep.
+    rescan_action: Literal["delete", "quarantine"] = "delete"
+    rescan_batch: int = Field(50, ge=1)
 
     def check(self) -> None:
         """Refuse configurations that would expose files: `SettingsError` says why."""
@@ -66,6 +82,12 @@ class Settings(BaseModel):
             )
         if self.api_key is not None and len(self.api_key) < 16:
             raise SettingsError("the API key must be at least 16 characters long")
+        if self.sweep_seconds > self.lease_seconds:
+            raise SettingsError(
+                f"--sweep-seconds ({self.sweep_seconds:g}) must not be longer than "
+                f"--lease-seconds ({self.lease_seconds:g}): expired leases would wait for the "
+                "sweep, not the lease"
+            )
 
     @property
     def database(self) -> str:

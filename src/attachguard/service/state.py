@@ -10,6 +10,7 @@ from attachguard.codes import CodeError, lookup
 from attachguard.policy import Policy
 from attachguard.service.db import Database, Record
 from attachguard.service.events import EventHub
+from attachguard.service.handover import Drain
 from attachguard.service.lifecycle import Lifecycle, ScanPolicyFn
 from attachguard.service.metrics import Metrics
 from attachguard.service.settings import Settings
@@ -35,6 +36,8 @@ class Service:
     clamd_description: str = "not configured"
     test_signatures: bool = False
     versions: dict[str, str] = field(default_factory=dict)
+    drain: Drain = field(default_factory=Drain)  # set by a SIGTERM: the replica hands over
+    rescanner: Any = None  # service.rescan.Rescanner, set at start-up
 
     def view(self, record: Record, names: bool = True) -> dict[str, Any]:
         """An attachment as the API shows it: status and report, never its contents.
@@ -57,6 +60,8 @@ class Service:
             "created_at": record.created_at,
             "updated_at": record.updated_at,
             "content_url": f"/v1/attachments/{record.id}/content",
+            "cached": bool(report.get("cached")),  # the verdict came from the verdict cache
+            "rescanned": "rescan" in report,  # revoked by a rescan after a signature update
         }
         if names:
             out["file_name"] = record.file_name

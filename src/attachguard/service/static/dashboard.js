@@ -107,6 +107,18 @@ async function refresh() {
     cell(tr, (r.reasons || []).join("; ") || "–");
     cell(tr, r.file_name || "(hidden)");
   });
+  const rescans = s.rescans || {jobs: [], revoked: []};
+  const job = rescans.jobs[0];
+  document.getElementById("rescan-job").textContent = job
+    ? `(${job.signature}: ${job.scanned} rescanned, ${job.revoked} revoked${job.finished_at ? "" : ", running"})`
+    : "";
+  rows("revoked", rescans.revoked, (tr, r) => {
+    cell(tr, new Date(r.revoked_at * 1000).toLocaleTimeString());
+    cell(tr, r.id.slice(0, 8));
+    cell(tr, r.action, "bad");
+    cell(tr, (r.reasons || []).join("; ") || "–");
+    cell(tr, r.file_name || "(hidden)");
+  });
   const banner = document.getElementById("warning");
   banner.hidden = s.health.ok;
   banner.textContent = s.health.ok ? "" : "Some checks are failing: see Engine health.";

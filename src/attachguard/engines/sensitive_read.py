@@ -1,0 +1,168 @@
+"""How the sensitive engine gets text out of an item: a reader per detected type, and OCR for
+pictures (see `engines.sensitive`)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from attachguard.engines.text import decode
+from attachguard.moderation import ImageUnreadable
+from attachguard.sensitive import legacy, ocr, ooxml, pdf, rtf
+from attachguard.sensitive.passages import Extract, Passage
+
+if TYPE_CHECKING:
+    from attachguard.engines.base import Context, Item
+
+IMAGES = ("jpeg", "png", "gif", "webp", "bmp", "tiff", "heif")
+PACKAGES = ("docx", "xlsx", "pptx")
+LEGACY = ("doc", "xls", "ppt")
+TEXT = ("group:text", "group:code", "text:*")
+
+# The picture Office renders of a document's first page (and of each chart's workbook) for file
+# browsers: what it shows is the document's own text and pictures, which are read themselves.
+# Reading it would only spend OCR time, and a deck with 25 charts carries 25 of them.
+_THUMBNAIL = re.compile(r"(^|/)docProps/thumbnail\.[A-Za-z]+$")
+
+
+class OcrClock:
+    """How long one picture takes to read here, learnt from the pictures read so far (shared by
+    the scans of one engine, safe across threads). A picture is read only when that much time,
+    with a margin, is left before the engine's deadline: a picture that cannot be read in time
+    is a `SENSITIVE_LIMIT` (allowed), never a timeout that rejects the file."""
+
+    MARGIN = 2.0  # times the usual cost: OCR time varies with the picture and the load
+    FLOOR = 3.0  # seconds: before any picture is read, and never less
+
+    def __init__(self) -> None:
+        self._usual = 0.0
+        self._lock = threading.Lock()
+
+    def needed(self) -> float:
+        with self._lock:
+            return max(self.FLOOR, self.MARGIN * self._usual)
+
+    def record(self, seconds: float) -> None:
+        with self._lock:
+            # a moving average that follows the machine's load within a few pictures
+            self._usual = seconds if not self._usual else 0.7 * self._usual + 0.3 * seconds
+
+
+@dataclass
+class Reading:
+    """What was read from one item: the extract, pages left unread over the cap, and OCR
+    book-keeping for the report."""
+
+    extract: Extract
+    pages_over: int = 0
+    pictures_over: int = 0
+    pictures_late: int = 0  # not read: too little time left
+    ocr_ms: float = 0.0
+    pictures_read: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The per-item limits a reader needs: PDF pages, pictures inside the item (a scanned
+    PDF's pages, an RTF's pictures), and the seconds OCR may spend on the item's pictures."""
+
+    max_pages: int
+    max_pictures: int
+    ocr_seconds: float = float("inf")
+
+
+def read(
+    item: Item,
+    context: Context,
+    budget: Budget,
+    backend: ocr.OcrBackend | None,
+    clock: OcrClock,
+) -> Reading:
+    """The text of ``item`` (by its detected type), its pictures read by ``backend``."""
+    label = item.type.label
+    ocr_deadline = min(context.deadline, time.monotonic() + budget.ocr_seconds)
+    ocr_reader = _Ocr(backend, clock, context, ocr_deadline)
+    if label in IMAGES:
+        reading = Reading(Extract())
+        if _THUMBNAIL.search(item.name):
+            reading.skipped.append("an Office thumbnail (a picture of the document's own text)")
+        else:
+            ocr_reader.read(reading, "", item.data, label)
+        return reading
+    if label == "pdf":
+        # one picture more than is read, so that the cap is seen to be passed
+        pictures = budget.max_pictures + 1 if backend else 0
+        limits = pdf.PdfBudget(budget.max_pages, pictures, context.deadline)
+        extract, over = pdf.read(item.data, context.limits, limits)
+        reading = Reading(extract, pages_over=over)
+    else:
+        reader = _READERS.get(label) or (_plain if item.type.is_text else _nothing)
+        reading = Reading(reader(item, context))
+    for number, (where, data) in enumerate(reading.extract.pictures):
+        if number >= budget.max_pictures:
+            reading.pictures_over += 1
+            continue
+        ocr_reader.read(reading, where, data, "")
+    return reading
+
+
+def _plain(item: Item, context: Context) -> Extract:
+    return Extract([Passage(decode(item.data), lines=True)])
+
+
+def _nothing(item: Item, context: Context) -> Extract:
+    return Extract()
+
+
+_READERS: dict[str, Callable[[Item, Context], Extract]] = {
+    **{label: lambda item, context: ooxml.read(item.data, context.limits) for label in PACKAGES},
+    **{label: lambda item, context: legacy.read(item.data) for label in LEGACY},
+    "rtf": lambda item, context: rtf.read(item.data),
+}
+
+
+@dataclass(frozen=True)
+class _Ocr:
+    """Reads pictures into a `Reading` with ``backend``, within ``context``'s deadline."""
+
+    backend: ocr.OcrBackend | None
+    clock: OcrClock
+    context: Context
+    deadline: float  # for OCR: the engine's, or sooner (`Budget.ocr_seconds`)
+
+    def read(self, reading: Reading, where: str, data: bytes, label: str) -> None:
+        """Read one picture into ``reading`` (a passage at ``where``), unless it cannot show
+        a number, no backend is configured, or too little time is left to read it."""
+        if self.backend is None:
+            reading.skipped.append("pictures are not read (no OCR backend)")
+            return
+        if not ocr.readable(data):
+            reading.skipped.append("a picture too small to show a number")
+            return
+        if self.deadline - time.monotonic() < self.clock.needed():
+            reading.pictures_late += 1
+            return
+        picture = ocr.OcrPicture(data, label, self.context.limits.max_image_pixels)
+        start = time.perf_counter()
+        try:
+            lines = self.backend.read(picture, self.deadline)
+        except ImageUnreadable as exc:  # the image engine reports it (CORRUPT, IMAGE_BOMB)
+            reading.extract.unread.append(f"a picture ({exc})")
+            return
+        except ocr.OcrLate as late:  # what was read in time is still searched
+            lines = late.lines
+            reading.pictures_late += 1
+        else:
+            reading.pictures_read += 1
+        finally:
+            spent = time.perf_counter() - start
+            reading.ocr_ms += spent * 1000
+        self.clock.record(spent)
+        text = ocr.as_text(lines)
+        if text.strip():
+            reading.extract.passages.append(Passage(text, where or None, lenient=True))

@@ -1,0 +1,95 @@
+"""Fields of a Word 97-2003 document (.doc), assembled from its streams as Word assembles them.
+
+A field in the document text is character 0x13 (begin), the instruction, 0x14 (separator), the
+result Word last computed, 0x15 (end); a field inside another field's instruction stands there
+for its result (``{ {QUOTE 68 68 69 "DDE"} AUTO cmd }`` is a DDEAUTO field). Text is stored
+8-bit or UTF-16LE, piece by piece: dropping NUL bytes reads both the same way for the ASCII
+keywords that matter, as oletools' msodde does. Unlike msodde, which restarts at every begin
+character (so the outer field of a nested pair was never seen) and compared UTF-16 text after
+a leading blank with the blank's NUL still in front (so " DDEAUTO" in a Unicode document was
+missed), `doc_fields` keeps a stack of open fields and gives every closed field's instruction
+with its nested fields' results in place.
+
+Like msodde, every stream is read byte by byte in document order (the piece table is not
+followed): text that a piece table reorders is a known limit. Instructions are kept up to
+`MAX_INSTRUCTION` characters, fields nested up to `MAX_DEPTH` deep (deeper ones restart the
+stack, as a damaged file would).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["MAX_DEPTH", "MAX_INSTRUCTION", "DocField", "doc_fields"]
+
+MAX_INSTRUCTION = 2000
+MAX_DEPTH = 20
+_EVENTS = re.compile(rb"[\x13\x14\x15]")
+# The field types whose result is text a nested field can hand its parent; anything else at
+# the start of an instruction is noise in binary data (pictures hold field characters by chance,
+# about one in 85 bytes), not a field Word computes.
+_TEXT_FIELD = re.compile(
+    r"\s*(?:QUOTE|REF|DOCVARIABLE|DOCPROPERTY|IF|SET|ASK|FILLIN|MERGEFIELD|AUTOTEXT|SYMBOL|"
+    r"INCLUDETEXT|FORMTEXT|=)(?:\s|$)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class DocField:
+    """One closed field: its ``instruction`` as Word reads it (nested results in place), and
+    whether its type is ``computed`` by a nested field (the instruction begins with one)."""
+
+    instruction: str
+    computed: bool = False
+
+
+@dataclass
+class _Open:
+    instruction: list[str] = field(default_factory=list)
+    result: list[str] = field(default_factory=list)
+    separated: bool = False
+    computed: bool = False
+    size: int = 0
+
+    def add(self, text: str) -> None:
+        part = self.result if self.separated else self.instruction
+        if self.size < MAX_INSTRUCTION:
+            part.append(text[: MAX_INSTRUCTION - self.size])
+            self.size += len(part[-1])
+
+
+def doc_fields(stream: bytes) -> list[DocField]:
+    """Every closed field in one stream of a Word document, in the order they close."""
+    text = stream.replace(b"\x00", b"").decode("latin-1")
+    data = text.encode("latin-1")
+    stack: list[_Open] = []
+    found: list[DocField] = []
+    pos = 0
+    for match in _EVENTS.finditer(data):
+        if stack and match.start() > pos:
+            stack[-1].add(text[pos : match.start()])
+        pos = match.end()
+        char = data[match.start()]
+        if char == 0x13:
+            stack = [] if len(stack) >= MAX_DEPTH else stack
+            stack.append(_Open())
+        elif char == 0x14 and stack:
+            stack[-1].separated = True
+        elif char == 0x15 and stack:
+            _close(stack, found)
+    return found
+
+
+def _close(stack: list[_Open], found: list[DocField]) -> None:
+    """Close the innermost field; its result stands in its parent's instruction."""
+    done = stack.pop()
+    instruction = "".join(done.instruction)
+    found.append(DocField(instruction, done.computed))
+    if not stack or stack[-1].separated:
+        return
+    parent = stack[-1]
+    if not "".join(parent.instruction).strip() and _TEXT_FIELD.match(instruction):
+        parent.computed = True
+    parent.add("".join(done.result))

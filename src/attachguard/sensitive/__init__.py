@@ -1,0 +1,92 @@
+"""Sensitive numbers in text: payment card numbers (PAN), IBANs and US social security numbers.
+
+`find` looks for the classes it is asked for in a piece of text and returns `Hit` values that
+name the class, the issuer (or country) and the last four characters, never the number: a hit
+keeps only a keyed digest of the whole number (the key is made at random when the process
+starts), so that the engine can count distinct numbers without holding them.
+
+The readers that turn files into text live beside it (`text`, `ooxml`, `pdf`, `rtf`, `legacy`),
+as do the OCR backends that turn pictures into text (`ocr`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Kind = Literal["card", "iban", "ssn"]
+KINDS: tuple[Kind, ...] = ("card", "iban", "ssn")
+
+_KEY = secrets.token_bytes(32)  # per process: a digest of a number cannot be reversed offline
+
+
+def fingerprint(value: str) -> str:
+    """A digest of ``value`` under this process's random key (for counting, never shown)."""
+    return hmac.new(_KEY, value.encode(), "sha256").hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One sensitive number: its class, the issuer or country (``Visa``, ``DE``, ``US``), its
+    last four characters, a keyed digest of the whole (see `fingerprint`), and where it starts
+    in the text searched (``start``, and ``line``, counted from 1)."""
+
+    kind: Kind
+    issuer: str
+    last4: str
+    digest: str = field(repr=False)
+    start: int = field(default=0, compare=False)
+    line: int = field(default=0, compare=False)
+
+    def describe(self) -> str:
+        """The hit as people may read it: "a payment card number (Visa, ending 4242)"."""
+        return f"{NOUNS[self.kind][0]} ({self.issuer}, ending {self.last4})"
+
+
+# kind → (one, many): how findings name a class.
+NOUNS: dict[Kind, tuple[str, str]] = {
+    "card": ("a payment card number", "payment card numbers"),
+    "iban": ("an IBAN", "IBANs"),
+    "ssn": ("a US social security number", "US social security numbers"),
+}
+
+# Characters that no reader shows but that would break a run of digits: zero-width spaces and
+# joiners, the word joiner, the byte-order mark and the soft hyphen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def normalise(text: str) -> str:
+    """The text as a reader sees it: invisible characters dropped, and compatibility forms
+    (fullwidth digits and letters, ligatures) folded to plain ones when there are any."""
+    text = text.translate(_INVISIBLE)
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def find(text: str, kinds: Iterable[Kind], lenient: bool = False) -> list[Hit]:
+    """Every number of the given classes in ``text``; ``lenient`` accepts any grouping of a
+    card number's digits (text read from a picture, where spacing is the OCR's guess)."""
+    from attachguard.sensitive import cards, iban, ssn
+
+    finders: dict[Kind, Callable[[str], list[Hit]]] = {
+        "card": lambda t: cards.find(t, lenient),
+        "iban": iban.find,
+        "ssn": ssn.find,
+    }
+    text = normalise(text)  # keeps every line break, so lines count as in the original
+    return _numbered(text, [hit for kind in kinds for hit in finders[kind](text)])
+
+
+def _numbered(text: str, hits: list[Hit]) -> list[Hit]:
+    """The hits with their line numbers, counted in one pass over the text."""
+    line, position = 1, 0
+    numbered = {}
+    for index in sorted(range(len(hits)), key=lambda i: hits[i].start):
+        start = hits[index].start
+        line += text.count("\n", position, start)
+        position = start
+        numbered[index] = replace(hits[index], line=line)
+    return [numbered[i] for i in range(len(hits))]

@@ -1,0 +1,280 @@
+"""Payment card numbers (PAN) in text.
+
+A number is a card number when all of these hold:
+
+- it is a whole run of digits: 13 to 19 of them, plain or in groups separated by one space,
+  dash or dot (the same kind throughout), and not part of a longer run, a word (``A4111...``), an
+  identifier (``INV-4111...``, ``ID_4111...``), a phone number (``+4111...``), an amount
+  (``4111....00``, ``$4111...``); the exceptions are a trailing group of three digits after
+  a card's layout (the security code written after the number), and a number set off by spaces
+  from other numbers that do not continue its layout ("Qty 2 4111111111111111");
+- grouped numbers follow a layout cards are printed in (4-4-4-4, Amex 4-6-5, Diners 4-6-4,
+  4-4-4-4-3 for 19 digits...); text read from a picture (``lenient``) takes any grouping, since
+  the spacing is the OCR's guess;
+- the Luhn check digit is right, and the first digits and the length are those of a real issuer
+  (`ISSUERS`: Visa, Mastercard including the 2-series, American Express, Discover, JCB, Diners
+  Club, UnionPay, Maestro, Mir, RuPay, Troy, Verve, Dankort...);
+- it is not labelled as something else: the nearest keyword before it is not one for an
+  order, invoice, tracking, phone, IMEI, serial, barcode or reference number (`NEGATIVE`) with
+  only filler between them ("Order number: 4111...", "IMEI 3569..."); a card word nearer
+  (``card``, ``Visa``, ``credit``... in `POSITIVE`) or other words between them lift it.
+
+A text holding many plain 13-19-digit numbers of which few pass these checks is a list of
+identifiers (an export of order numbers, where one random number in thirty passes by chance):
+its plain numbers are not taken, its grouped ones still are (see `_without_identifiers`).
+
+Masked numbers (``**** **** **** 4242``, ``4111 11** **** 1111``, ``XXXX-1234``, "ending in
+4242") never make a run of 13 digits, so receipts that print them pass. Visa's 13-digit numbers
+(withdrawn decades ago) are not taken: EAN-13 barcodes starting with 4 would be, one in ten.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from attachguard.sensitive import Hit, fingerprint
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Card numbers that start with a prefix between ``low`` and ``high`` (same number of
+    digits) and have one of ``lengths``."""
+
+    name: str
+    low: str
+    high: str
+    lengths: frozenset[int]
+
+
+def _issuers() -> list[Issuer]:
+    sixteen_19 = frozenset(range(16, 20))
+    table = [
+        ("Visa", "4", "4", {16, 19}),
+        ("Mastercard", "51", "55", {16}),
+        ("Mastercard", "2221", "2720", {16}),
+        ("American Express", "34", "34", {15}),
+        ("American Express", "37", "37", {15}),
+        ("Discover", "6011", "6011", sixteen_19),
+        ("Discover", "644", "649", sixteen_19),
+        ("Discover", "65", "65", sixteen_19),
+        ("JCB", "3528", "3589", sixteen_19),
+        ("Diners Club", "300", "305", {14, 16, 17, 18, 19}),
+        ("Diners Club", "3095", "3095", {14, 16, 17, 18, 19}),
+        ("Diners Club", "36", "36", {14, 16, 17, 18, 19}),
+        ("Diners Club", "38", "39", {14, 16, 17, 18, 19}),
+        ("UnionPay", "62", "62", sixteen_19),
+        ("Maestro", "5018", "5018", frozenset(range(13, 20))),
+        ("Maestro", "5020", "5020", frozenset(range(13, 20))),
+        ("Maestro", "5038", "5038", frozenset(range(13, 20))),
+        ("Maestro", "5893", "5893", frozenset(range(13, 20))),
+        ("Maestro", "6304", "6304", frozenset(range(13, 20))),
+        ("Maestro", "6759", "6759", frozenset(range(13, 20))),
+        ("Maestro", "6761", "6763", frozenset(range(13, 20))),
+        ("Dankort", "5019", "5019", {16}),
+        ("Mir", "2200", "2204", sixteen_19),
+        ("RuPay", "60", "60", {16}),
+        ("RuPay", "6521", "6522", {16}),
+        ("RuPay", "508", "508", {16}),
+        ("Troy", "9792", "9792", {16}),
+        ("Verve", "506099", "506198", {16, 18, 19}),
+        ("Verve", "650002", "650027", {16, 18, 19}),
+        ("InterPayment", "636", "636", sixteen_19),
+        ("InstaPayment", "637", "639", {16}),
+    ]
+    return [Issuer(name, low, high, frozenset(lengths)) for name, low, high, lengths in table]
+
+
+# Longest prefixes first, so that a co-branded range names its own issuer (6011 Discover before
+# 60 RuPay, 5019 Dankort before 50... Maestro).
+ISSUERS: tuple[Issuer, ...] = tuple(sorted(_issuers(), key=lambda i: -len(i.low)))
+
+# The layouts cards are printed in, as group sizes.
+LAYOUTS: frozenset[tuple[int, ...]] = frozenset(
+    {
+        (4, 4, 5), (4, 4, 4, 1), (4, 3, 3, 3),  # 13
+        (4, 6, 4),  # 14: Diners Club
+        (4, 6, 5),  # 15: American Express
+        (4, 4, 4, 4),  # 16
+        (4, 4, 4, 4, 1), (4, 4, 4, 4, 2), (6, 12),  # 17, 18
+        (4, 4, 4, 4, 3), (6, 13), (4, 4, 4, 7),  # 19
+    }
+)  # fmt: skip
+
+NEGATIVE = frozenset(
+    (
+        "order", "orders", "invoice", "inv", "bill", "tracking", "track", "shipment", "parcel",
+        "package", "waybill", "awb", "consignment", "phone", "tel", "telephone", "fax", "mobile",
+        "imei", "meid", "esn", "serial", "sn", "s/n", "ref", "reference", "confirmation",
+        "booking", "reservation", "transaction", "txn", "trans", "customer", "client", "member",
+        "membership", "loyalty", "policy", "claim", "ticket", "case", "sku", "ean", "upc", "gtin",
+        "isbn", "barcode", "item", "product", "model", "part", "auth", "authorization",
+        "authorisation", "approval", "receipt", "rrn", "arn", "utr", "iban", "bic", "swift",
+        "routing", "sort", "vat", "tax", "id", "ssn",
+    )
+)  # fmt: skip
+POSITIVE = frozenset(
+    (
+        "card", "cards", "cc", "ccn", "pan", "visa", "mastercard", "amex", "discover", "jcb",
+        "diners", "unionpay", "maestro", "credit", "debit", "cvv", "cvc", "cvv2", "expiry", "exp",
+        "expires", "expiration", "kreditkarte", "karte", "carte", "tarjeta", "carta",
+    )
+)  # fmt: skip
+_KEYWORD = re.compile(
+    r"(?<![^\W\d_])(" + "|".join(sorted(map(re.escape, NEGATIVE | POSITIVE), key=len)[::-1])
+    + r")(?![^\W\d_])",
+    re.IGNORECASE,
+)  # fmt: skip
+# A list of identifiers: at least this many plain 13-19-digit numbers, at most this share of
+# them card numbers (random numbers: about 3%; a list of cards: all of them).
+_IDENTIFIERS = (20, 0.2)
+_BEFORE = 40  # characters before a number searched for a keyword: a label and a few words
+# Digits inside or at the head of a word, read as the letters they stand for there: OCR reads
+# "Order" in some fonts as "0rder", "Tel" as "Te1".
+_LETTERLIKE = re.compile(r"(?<=[A-Za-z])[015]|[015](?=[A-Za-z]{2})")
+_DIGIT_LETTERS = str.maketrans("015", "ols")
+# What may stand between a label and its number.
+_FILLER = re.compile(
+    r"(?:[\s:#.\-\u2013\u2014=()\[\]/]|(?<![^\W\d_])(?:numbers?|no|nr|num|nbr|id|code|is|was|"
+    r"of|the|your|our|a|an)(?![^\W\d_]))*",
+    re.IGNORECASE,
+)
+
+_SEP = " \u00a0\u2007\u2009\u202f\\-\u2010\u2011\u2012\u2013."
+# A run of digits that begins where no digit (or digit and separator) stands before it and
+# holds at least 13 digits; greedy, so that it ends where the run ends.
+_RUN = re.compile(rf"(?<!\d)(?<!\d[{_SEP}])\d(?:[{_SEP}]?\d){{12,}}")
+_SPLIT = re.compile(rf"[{_SEP}]")
+_WORDS = re.compile(r"[ \u00a0\u2007\u2009\u202f]")
+_SPACES = frozenset(" \u00a0\u2007\u2009\u202f")
+_DASHES = frozenset("-\u2010\u2011\u2012\u2013")
+_IDENTIFIER_JOIN = frozenset("-/._#")  # "INV-4111...", "ID_4111...", "A/4111..."
+_BEFORE_AMOUNT = frozenset("+$€£¥₹")  # a phone number, an amount
+_AFTER_JOIN = frozenset("-/_")  # "4111...-01", "4111.../A"
+
+
+def luhn(digits: str) -> bool:
+    """Whether the last digit is the Luhn check digit of the others."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def issuer(digits: str) -> str | None:
+    """The issuer whose prefix and lengths ``digits`` has, or None."""
+    for entry in ISSUERS:
+        head = digits[: len(entry.low)]
+        if entry.low <= head <= entry.high and len(digits) in entry.lengths:
+            return entry.name
+    return None
+
+
+def find(text: str, lenient: bool = False) -> list[Hit]:
+    """The card numbers in ``text`` (see the module docstring)."""
+    hits: list[tuple[Hit, bool]] = []
+    plain = 0  # runs of 13-19 digits written with no separator
+    for match in _RUN.finditer(text):
+        run = match.group()
+        if run.isdigit() and len(run) <= 19:
+            plain += 1
+        if _joined(text, match.start(), match.end()):
+            continue
+        hit = _first_card(run, lenient)
+        if hit is not None and not _labelled_otherwise(text, match.start()):
+            hits.append((Hit("card", *hit, match.start()), run.isdigit()))
+    return _without_identifiers(hits, plain)
+
+
+def _first_card(run: str, lenient: bool) -> tuple[str, str, str] | None:
+    """Issuer, last four and digest of the first card number the run holds (one per run)."""
+    for digits in _candidates(run, lenient):
+        if luhn(digits):
+            name = issuer(digits)
+            if name:
+                return name, digits[-4:], fingerprint(digits)
+    return None
+
+
+def _without_identifiers(hits: list[tuple[Hit, bool]], plain: int) -> list[Hit]:
+    """The hits, less the plain ones when the text is a list of identifiers: among many plain
+    13-19-digit numbers, card numbers pass the checks all together, while one random number in
+    ten passes Luhn's and about one in three of those has an issuer's prefix and length. So
+    when few of them pass (`_IDENTIFIERS`), the ones that do are taken for order numbers or
+    references that passed by chance."""
+    many, ratio = _IDENTIFIERS
+    passed = sum(1 for _, is_plain in hits if is_plain)
+    if plain >= many and passed <= ratio * plain:
+        return [hit for hit, is_plain in hits if not is_plain]
+    return [hit for hit, _ in hits]
+
+
+def _joined(text: str, start: int, end: int) -> bool:
+    """Whether the run is part of a word, an identifier, a phone number or an amount."""
+    before = text[start - 1] if start else " "
+    before2 = text[start - 2] if start > 1 else " "
+    if before.isalnum() or before == "_" or before in _BEFORE_AMOUNT:
+        return True
+    if before in _IDENTIFIER_JOIN and (before2.isalnum() or before2 == "_"):
+        return True
+    after = text[end : end + 2]
+    if not after:
+        return False
+    if after[0].isalnum() or after[0] == "_":
+        return True
+    follows = after[1:2]
+    # "4111....00" is an amount; "4111...,12/28" is the next CSV cell, not a decimal comma
+    return bool(follows) and follows.isalnum() and (after[0] in _AFTER_JOIN or after[0] == ".")
+
+
+def _candidates(run: str, lenient: bool) -> Iterator[str]:
+    """The digits of a run that could be one card number: the whole run, its card-shaped head
+    when only a three-digit security code follows, or a number the run holds between spaces
+    ("Qty 2 4111111111111111", "12.50 4111-1111-1111-1111")."""
+    groups = _SPLIT.split(run)
+    digits = "".join(_ascii(g) for g in groups)
+    if len(groups) == 1:
+        if len(digits) <= 19:
+            yield digits
+        return
+    if _consistent(run):
+        layout = tuple(len(g) for g in groups)
+        if (lenient and len(digits) <= 19) or layout in LAYOUTS:
+            yield digits
+        if layout[-1] == 3 and layout[:-1] in LAYOUTS:
+            yield digits[:-3]
+    for token in _WORDS.split(run):
+        if token != run and sum(c.isdigit() for c in token) >= 13:
+            yield from _candidates(token, lenient)
+
+
+def _consistent(run: str) -> bool:
+    """One kind of separator throughout: spaces, dashes or dots."""
+    seps = {c for c in run if not c.isdigit()}
+    return seps <= _SPACES or seps <= _DASHES or seps == {"."}
+
+
+def _ascii(group: str) -> str:
+    return group if group.isascii() else "".join(str(unicodedata.digit(c)) for c in group)
+
+
+def _as_letter(match: re.Match[str]) -> str:
+    return match.group().translate(_DIGIT_LETTERS)
+
+
+def _labelled_otherwise(text: str, start: int) -> bool:
+    """Whether the nearest keyword before the number labels it as something else: only filler
+    ("number", "no.", "#", ":") stands between them, as in "Order number: 4111..." (a keyword
+    further away, in another table cell or sentence, says nothing about this number)."""
+    window = _LETTERLIKE.sub(_as_letter, text[max(0, start - _BEFORE) : start])
+    last = None
+    for last in _KEYWORD.finditer(window):  # noqa: B007  (the last one is the nearest)
+        pass
+    if last is None or last.group(1).lower() not in NEGATIVE:
+        return False
+    return _FILLER.fullmatch(window[last.end() :]) is not None

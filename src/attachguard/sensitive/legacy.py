@@ -1,0 +1,292 @@
+"""The text of legacy (OLE) Office files: Word 97-2003, Excel 97-2003, PowerPoint 97-2003.
+
+- Word: the piece table (the ``Clx`` in the ``0Table``/``1Table`` stream the FIB names) gives
+  every piece of the document's text, in order, 8-bit (Windows-1252) or UTF-16: the body,
+  footnotes, headers, comments and text boxes alike. Paragraph, cell and field marks start a
+  new line.
+- Excel (BIFF8 ``Workbook``): the shared strings (SST, across its CONTINUE records), LABEL and
+  formula STRING results, and numeric cells (NUMBER, RK, MULRK, formula results) as Excel shows
+  them (a 15-digit number as its digits).
+- PowerPoint: every text atom (TextChars, TextBytes) and string (CString) in the record tree of
+  the ``PowerPoint Document`` stream, slides and notes alike.
+
+Encrypted files, and streams that are not there or do not parse, are noted and not read (the
+office engine reports them). Work is linear in the stream sizes (olefile reads each stream).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+
+import olefile  # type: ignore[import-untyped]
+
+from attachguard.sensitive.passages import Extract, Passage
+
+_DAMAGED = (OSError, ValueError, EOFError, LookupError, struct.error, RecursionError)
+_WORD_MARKS = str.maketrans(
+    {"\r": "\n", "\x07": "\n", "\x0b": "\n", "\x0c": "\n", "\x13": "\n", "\x14": "\n",
+     "\x15": "\n", "\x01": "", "\x08": "", "\x1e": "\u2011", "\x1f": ""}
+)  # fmt: skip
+_PPT_MARKS = str.maketrans({"\r": "\n", "\x0b": "\n"})
+
+
+class _Unreadable(ValueError):
+    """A stream that is not what it should be; the message says which, in words."""
+
+
+def read(data: bytes) -> Extract:
+    """The text of a legacy Word, Excel or PowerPoint file (by the streams it holds)."""
+    extract = Extract()
+    try:
+        ole = olefile.OleFileIO(data)
+    except _DAMAGED:
+        extract.unread.append("the compound file could not be read")
+        return extract
+    with ole:
+        for stream, reader, what in _READERS:
+            if not ole.exists(stream):
+                continue
+            try:
+                text = reader(ole)
+            except (_Unreadable, *_DAMAGED) as exc:
+                extract.unread.append(f"{what}: {exc}" if isinstance(exc, _Unreadable) else what)
+                continue
+            if text.strip():
+                extract.passages.append(Passage(text, None))
+    return extract
+
+
+def _u16(data: bytes, pos: int) -> int:
+    value: int = struct.unpack_from("<H", data, pos)[0]
+    return value
+
+
+def _u32(data: bytes, pos: int) -> int:
+    value: int = struct.unpack_from("<I", data, pos)[0]
+    return value
+
+
+# -- Word -----------------------------------------------------------------------------------
+
+
+def _word(ole: olefile.OleFileIO) -> str:
+    doc = ole.openstream("WordDocument").read()
+    if len(doc) < 34 or _u16(doc, 0) != 0xA5EC:
+        raise _Unreadable("not a Word 97-2003 document stream")
+    flags = _u16(doc, 0x0A)
+    if flags & 0x0100:
+        raise _Unreadable("encrypted")
+    table_name = "1Table" if flags & 0x0200 else "0Table"
+    if not ole.exists(table_name):
+        raise _Unreadable("no table stream")
+    table = ole.openstream(table_name).read()
+    csw = _u16(doc, 32)
+    cslw = _u16(doc, 34 + csw * 2)
+    fclcb = 34 + csw * 2 + 2 + cslw * 4 + 2
+    fc_clx, lcb_clx = _u32(doc, fclcb + 33 * 8), _u32(doc, fclcb + 33 * 8 + 4)
+    clx = table[fc_clx : fc_clx + lcb_clx]
+    return "".join(_pieces(doc, clx)).translate(_WORD_MARKS)
+
+
+def _pieces(doc: bytes, clx: bytes) -> Iterator[str]:
+    pos = 0
+    while pos < len(clx) and clx[pos] == 0x01:  # Prc: formatting, skipped
+        pos += 3 + _u16(clx, pos + 1)
+    if pos >= len(clx) or clx[pos] != 0x02:
+        raise _Unreadable("no piece table")
+    size = _u32(clx, pos + 1)
+    plc = clx[pos + 5 : pos + 5 + size]
+    count = (len(plc) - 4) // 12
+    for i in range(count):
+        start, end = _u32(plc, 4 * i), _u32(plc, 4 * i + 4)
+        fc = _u32(plc, 4 * (count + 1) + 8 * i + 2)
+        chars = max(0, end - start)
+        if fc & 0x40000000:  # 8-bit text at half the offset
+            offset = (fc & 0x3FFFFFFF) // 2
+            yield doc[offset : offset + chars].decode("cp1252", "replace")
+        else:
+            yield doc[fc : fc + 2 * chars].decode("utf-16-le", "replace")
+
+
+# -- Excel ----------------------------------------------------------------------------------
+
+_SST, _CONTINUE, _LABEL, _NUMBER, _RK, _MULRK = 0x00FC, 0x003C, 0x0204, 0x0203, 0x027E, 0x00BD
+_FORMULA, _STRING, _FILEPASS = 0x0006, 0x0207, 0x002F
+
+
+def _records(stream: bytes) -> Iterator[tuple[int, bytes]]:
+    pos = 0
+    while pos + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, pos)
+        yield kind, stream[pos + 4 : pos + 4 + size]
+        pos += 4 + size
+
+
+def _excel(ole: olefile.OleFileIO) -> str:
+    stream = ole.openstream("Workbook").read()
+    out: list[str] = []
+    records = list(_records(stream))
+    for index, (kind, body) in enumerate(records):
+        if kind == _FILEPASS:
+            raise _Unreadable("encrypted")
+        if kind == _SST:
+            out += _shared_strings(body, records, index + 1)
+        else:
+            out += _cell(kind, body)
+    return "\n".join(out)
+
+
+def _cell(kind: int, body: bytes) -> list[str]:
+    reader = _CELLS.get(kind)
+    if reader is None:
+        return []
+    try:
+        return reader(body)
+    except (struct.error, IndexError, UnicodeDecodeError):
+        return []
+
+
+def _shown(value: float) -> str:
+    """A number as Excel shows it in a General cell: integral values as their digits."""
+    if value == int(value) and abs(value) < 1e20:
+        return str(int(value))
+    return repr(value)
+
+
+def _rk(value: int) -> float:
+    """An RK number: a 30-bit integer or the top of a double, divided by 100 when flagged."""
+    if value & 2:
+        number = float((value >> 2) - (1 << 30 if value & 0x80000000 else 0))
+    else:
+        number = struct.unpack("<d", struct.pack("<Q", (value & 0xFFFFFFFC) << 32))[0]
+    return number / 100 if value & 1 else number
+
+
+def _label(body: bytes) -> list[str]:
+    return [_unicode_string(body, 6)]
+
+
+def _number(body: bytes) -> list[str]:
+    return [_shown(struct.unpack_from("<d", body, 6)[0])]
+
+
+def _rk_cell(body: bytes) -> list[str]:
+    return [_shown(_rk(_u32(body, 6)))]
+
+
+def _mulrk(body: bytes) -> list[str]:
+    count = (len(body) - 6) // 6
+    return [_shown(_rk(_u32(body, 4 + 6 * i + 2))) for i in range(count)]
+
+
+def _formula(body: bytes) -> list[str]:
+    if body[12:14] == b"\xff\xff":
+        return []  # not a number: a STRING record follows when it is text
+    return [_shown(struct.unpack_from("<d", body, 6)[0])]
+
+
+def _string(body: bytes) -> list[str]:
+    return [_unicode_string(body, 0)]
+
+
+_CELLS: dict[int, Callable[[bytes], list[str]]] = {
+    _LABEL: _label, _NUMBER: _number, _RK: _rk_cell, _MULRK: _mulrk, _FORMULA: _formula,
+    _STRING: _string,
+}  # fmt: skip
+
+
+def _unicode_string(body: bytes, pos: int) -> str:
+    count, flags = _u16(body, pos), body[pos + 2]
+    start = pos + 3
+    if flags & 0x01:
+        return body[start : start + 2 * count].decode("utf-16-le", "replace")
+    return body[start : start + count].decode("latin-1")
+
+
+class _Continued:
+    """Bytes spread over a record and its CONTINUE records; a string's characters that cross a
+    boundary restart with a new flags byte there (BIFF8's rule)."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts, self.part, self.pos = parts, 0, 0
+
+    def _left(self) -> int:
+        return len(self.parts[self.part]) - self.pos
+
+    def _next(self) -> None:
+        if self.part + 1 >= len(self.parts):
+            raise _Unreadable("shared strings end early")
+        self.part, self.pos = self.part + 1, 0
+
+    def take(self, size: int) -> bytes:
+        out = bytearray()
+        while size > 0:
+            if self._left() <= 0:
+                self._next()
+                continue
+            chunk = self.parts[self.part][self.pos : self.pos + size]
+            out += chunk
+            size, self.pos = size - len(chunk), self.pos + len(chunk)
+        return bytes(out)
+
+    def chars(self, count: int, wide: bool) -> str:
+        out = []
+        while count > 0:
+            left = self._left()
+            if left < (2 if wide else 1):
+                self._next()
+                wide = bool(self.take(1)[0] & 0x01)  # the flags byte after a boundary
+                continue
+            step = min(count, left // 2 if wide else left)
+            raw = self.take(step * (2 if wide else 1))
+            out.append(raw.decode("utf-16-le" if wide else "latin-1", "replace"))
+            count -= step
+        return "".join(out)
+
+
+def _shared_strings(body: bytes, records: list[tuple[int, bytes]], after: int) -> list[str]:
+    parts = [body]
+    for kind, more in records[after:]:
+        if kind != _CONTINUE:
+            break
+        parts.append(more)
+    data = _Continued(parts)
+    total = _u32(data.take(8), 4)
+    out = []
+    for _ in range(total):
+        count, flags = struct.unpack("<HB", data.take(3))
+        runs = _u16(data.take(2), 0) if flags & 0x08 else 0
+        extra = _u32(data.take(4), 0) if flags & 0x04 else 0
+        out.append(data.chars(count, bool(flags & 0x01)))
+        data.take(4 * runs + extra)
+    return out
+
+
+# -- PowerPoint -----------------------------------------------------------------------------
+
+_TEXT_ATOMS = {0x0FA0: "utf-16-le", 0x0FBA: "utf-16-le", 0x0FA8: "latin-1"}
+
+
+def _powerpoint(ole: olefile.OleFileIO) -> str:
+    if ole.exists("EncryptedSummary"):
+        raise _Unreadable("encrypted")
+    stream = ole.openstream("PowerPoint Document").read()
+    out, pos = [], 0
+    while pos + 8 <= len(stream):
+        version, kind, size = struct.unpack_from("<HHI", stream, pos)
+        if version & 0x0F == 0x0F:  # a container: its records follow its header
+            pos += 8
+            continue
+        codec = _TEXT_ATOMS.get(kind)
+        if codec:
+            out.append(stream[pos + 8 : pos + 8 + size].decode(codec, "replace"))
+        pos += 8 + size
+    return "\n".join(out).translate(_PPT_MARKS)
+
+
+_READERS: tuple[tuple[str, Callable[[olefile.OleFileIO], str], str], ...] = (
+    ("WordDocument", _word, "Word text"),
+    ("Workbook", _excel, "Excel cells"),
+    ("PowerPoint Document", _powerpoint, "PowerPoint text"),
+)

@@ -1,0 +1,205 @@
+"""A local OCR backend: RapidOCR (PP-OCR models on ONNX Runtime), offline.
+
+The ``rapidocr`` package ships its detection, orientation and recognition models inside the
+wheel, so nothing is downloaded at run time; it is the optional extra ``attachguard[ocr]``.
+Loaded once, on first use; calls are serialised (RapidOCR keeps per-call settings on the shared
+object), each using ONNX Runtime's threads; a call waits for its turn only until its deadline.
+
+Recognition, not detection, is what a picture costs: one model run per few text boxes, so a
+scanned page of dense print (hundreds of lines) took 23 s where a card photo takes 1-2 s. It is
+therefore run in slices, boxes shaped like a printed card number first (`_likeness`), and
+stopped at the deadline: what was read by then is searched, and the picture is reported as not
+read in full (`OcrLate`), never left to time the whole scan out.
+
+Pictures are decoded within the pixel limit (`moderation.imaging`, EXIF orientation applied) and
+fit into `FIT` pixels a side. When most text boxes stand upright (a card photographed in
+portrait), the picture is read a second time turned a quarter. Boxes side by side on one row are
+also joined (`rows`). Text detection works on the picture scaled so its longer side is
+at most `DETECT_SIDE`: RapidOCR's default enlarges every picture to 736 pixels on its shorter
+side, 1.8 s of CPU against 1.25 s for an 800x500 card picture, reading the same; 640 pixels
+saves a third again but misses small and turned cards (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PIL import Image
+
+from attachguard.moderation import imaging
+from attachguard.sensitive.ocr import OcrLate, OcrPicture, OcrUnavailable
+
+FIT = 2048
+DETECT_SIDE = 960
+_THREADS = min(4, os.cpu_count() or 1)
+SLICE = 6  # text boxes recognised between two looks at the clock (RapidOCR's own batch)
+_MARGIN = 0.5  # seconds kept before the deadline for the search and the report
+# A printed card number's box: 16-19 characters of a roughly 0.6-height width, with spaces.
+_CARD_SHAPE = 11.0
+
+
+class LocalOcr:
+    """RapidOCR, loaded lazily and shared; ``params`` override RapidOCR's settings (bench)."""
+
+    name = "local"
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._engine: Any = None
+        self._deadline = float("inf")  # of the call holding the lock
+        self._cut = False  # whether that call's recognition stopped at its deadline
+        self._params = {
+            "Global.log_level": "critical",
+            "Det.limit_type": "max",
+            "Det.limit_side_len": DETECT_SIDE,
+            "EngineConfig.onnxruntime.intra_op_num_threads": _THREADS,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            **(params or {}),
+        }
+
+    def _load(self) -> Any:
+        if self._engine is None:
+            try:
+                from rapidocr import RapidOCR
+            except ImportError as exc:
+                raise OcrUnavailable(
+                    "the local OCR backend needs RapidOCR: pip install 'attachguard[ocr]'"
+                ) from exc
+            engine: Any = RapidOCR(params=self._params)
+            recognize = engine.recognize_txt
+            engine.recognize_txt = lambda crops: self._recognize(recognize, crops)
+            self._engine = engine
+        return self._engine
+
+    def _recognize(self, recognize: Callable[[list[Any]], Any], crops: list[Any]) -> Any:
+        """RapidOCR's recognition over ``crops`` in slices, likeliest card numbers first,
+        until the call's deadline; boxes left unread come back empty (RapidOCR drops them)."""
+        from rapidocr.ch_ppocr_rec.typings import TextRecOutput
+
+        order = sorted(range(len(crops)), key=lambda i: _likeness(crops[i]))
+        texts, scores = [""] * len(crops), [0.0] * len(crops)
+        words: list[Any] = [("", 0.0, None)] * len(crops)
+        last = 0.0  # what the previous slice took: the next one is not started without it
+        for start in range(0, len(order), SLICE):
+            began = time.monotonic()
+            if began + 1.5 * last > self._deadline - _MARGIN:
+                self._cut = True
+                break
+            part = order[start : start + SLICE]
+            out = recognize([crops[i] for i in part])
+            last = time.monotonic() - began
+            for j, i in enumerate(part):
+                texts[i], scores[i], words[i] = out.txts[j], out.scores[j], out.word_results[j]
+        # (RapidOCR annotates its tuples as of one element: they hold one per box)
+        txts: Any = tuple(texts)
+        return TextRecOutput(imgs=crops, txts=txts, scores=scores, word_results=tuple(words))
+
+    def version(self) -> str:
+        try:
+            release = importlib.metadata.version("rapidocr")
+        except importlib.metadata.PackageNotFoundError:
+            return "RapidOCR not installed"
+        return f"RapidOCR {release} (PP-OCR, ONNX Runtime)"
+
+    def read(self, picture: OcrPicture, deadline: float) -> list[str]:
+        """The picture's lines; `OcrLate` with the lines read so far when its deadline
+        comes first."""
+        image = flat(imaging.open_image(picture.data, picture.max_pixels, FIT))
+        lines, boxes = self._pass(image, deadline, [])
+        if _mostly_upright(boxes):
+            # A card photographed in portrait: the detector boxes each group of digits apart
+            # and the number comes in pieces; turned a quarter, it reads as one line (the
+            # orientation model rights a half turn, never a quarter).
+            lines += self._pass(image.transpose(Image.Transpose.ROTATE_90), deadline, lines)[0]
+        return lines
+
+    def _pass(
+        self, image: Image.Image, deadline: float, before: list[str]
+    ) -> tuple[list[str], list[Box]]:
+        if not self._lock.acquire(timeout=max(0.0, deadline - _MARGIN - time.monotonic())):
+            raise OcrLate(before)
+        try:
+            self._deadline, self._cut = deadline, False
+            result = self._load()(image)
+            cut = self._cut
+        finally:
+            self._lock.release()
+        texts = [str(t) for t in (result.txts or ())]
+        boxes = [] if result.boxes is None else [[tuple(p) for p in b] for b in result.boxes]
+        lines = texts + rows(boxes, texts)
+        if cut:
+            raise OcrLate(before + lines)
+        return lines, boxes
+
+
+Box = list[tuple[float, float]]
+
+
+Extent = tuple[float, float, float, float]
+
+
+def rows(boxes: list[Box], texts: list[str]) -> list[str]:
+    """Texts that the detector boxed apart but that sit side by side on one row, a small gap
+    apart, joined left to right (a card number whose groups are spaced wide can come as
+    several boxes); only rows of two boxes or more."""
+    found = sorted(
+        (_extent(box), text) for box, text in zip(boxes, texts, strict=False) if text.strip()
+    )  # left to right
+    chains: list[list[tuple[Extent, str]]] = []
+    for extent, text in found:
+        chain = next((c for c in chains if _beside(c[-1][0], extent)), None)
+        if chain is None:
+            chains.append([(extent, text)])
+        else:
+            chain.append((extent, text))
+    return [" ".join(text for _, text in chain) for chain in chains if len(chain) > 1]
+
+
+def _likeness(crop: Any) -> float:
+    """How far a text box's shape is from a printed card number's (0: just that shape), from
+    the crop's width and height: short words and long lines of print come last."""
+    height, width = crop.shape[:2]
+    return abs(math.log(max(width, 1) / max(height, 1) / _CARD_SHAPE))
+
+
+def _mostly_upright(boxes: list[Box]) -> bool:
+    """Whether more detected boxes stand upright (text running up or down) than lie flat."""
+    upright = flat_ = 0
+    for box in boxes:
+        left, top, right, bottom = _extent(box)
+        upright += bottom - top > 1.5 * (right - left)
+        flat_ += right - left > 1.5 * (bottom - top)
+    return upright > flat_
+
+
+def _extent(box: Box) -> Extent:
+    """Left, top, right, bottom of a detected box (a quadrilateral)."""
+    xs, ys = [p[0] for p in box], [p[1] for p in box]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _beside(
+    left: tuple[float, float, float, float], right: tuple[float, float, float, float]
+) -> bool:
+    """Whether ``right`` continues ``left``'s row: overlapping mostly in height, starting
+    after it within one and a half heights."""
+    height = max(left[3] - left[1], right[3] - right[1], 1.0)
+    overlap = min(left[3], right[3]) - max(left[1], right[1])
+    gap = right[0] - left[2]
+    return overlap >= 0.6 * height and -0.2 * height <= gap <= 1.5 * height
+
+
+def flat(image: Image.Image) -> Image.Image:
+    """The picture in RGB, transparency laid on white (dark text on a transparent screenshot
+    would vanish on black)."""
+    if image.mode != "RGBA":
+        return image.convert("RGB")
+    out = Image.new("RGB", image.size, (255, 255, 255))
+    out.paste(image, mask=image.getchannel("A"))
+    return out

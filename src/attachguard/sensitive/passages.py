@@ -1,0 +1,27 @@
+"""What the readers of `attachguard.sensitive` give back: the text of a file, place by place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Text from one place in a file (``where``: "page 2", a part name; None for the whole
+    file). ``lenient``: read from a picture, where spacing is the OCR's guess. ``lines``: the
+    file's own lines (a text file), so that a finding can name its line."""
+
+    text: str
+    where: str | None = None
+    lenient: bool = False
+    lines: bool = False
+
+
+@dataclass
+class Extract:
+    """A reader's answer: the passages, the pictures it found that only OCR can read (as image
+    files, with where they are), and what it could not read (in words, for the report)."""
+
+    passages: list[Passage] = field(default_factory=list)
+    pictures: list[tuple[str, bytes]] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)

@@ -1,0 +1,172 @@
+"""The text of an RTF document, as Word shows it, and the pictures it draws.
+
+A small tokenizer walks the groups: text, ``\\'hh`` bytes in the document's code page
+(``\\ansicpg``, Windows-1252 by default), ``\\uN`` characters with their ``\\ucN`` fallbacks
+skipped, and the control words Word turns into characters (``\\tab``, ``\\emdash``,
+``\\_`` a non-breaking hyphen...). Paragraphs, lines, table cells and rows start a new line.
+Groups that hold no text a reader sees are skipped: ``{\\*\\...}`` destinations, the font,
+colour, style and list tables, document information, bookmarks, shape properties, object data
+(the RTF engine hands embedded objects to the pipeline); ``\\binN`` data is stepped over. Field
+instructions are read as well as their results. Pictures (``\\pict`` with PNG or JPEG data)
+are returned for OCR; metafiles are not.
+
+Work is linear in the size of the file; nothing nests deeper than `MAX_DEPTH` groups (deeper
+groups are read as if flat: Word stops at a few hundred).
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import contextlib
+import re
+from dataclasses import dataclass, field
+
+from attachguard.sensitive.passages import Extract, Passage
+
+MAX_DEPTH = 1000
+_TOKEN = re.compile(
+    rb"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\'([0-9a-fA-F]{2})|\\(.)|([{}])|([^\\{}]+)", re.DOTALL
+)
+_SKIPPED = frozenset(
+    b"fonttbl colortbl stylesheet info listtable listoverridetable rsidtbl generator xmlnstbl "
+    b"themedata colorschememapping datastore latentstyles pgdsctbl revtbl filetbl bkmkstart "
+    b"bkmkend sp sn sv objdata objclass nonshppict blipuid mmathpr "
+    b"userprops".split()
+)
+_BREAKS = frozenset(b"par line sect page cell row nestcell nestrow".split())
+_CHARS = {
+    b"tab": "\t", b"emdash": "\u2014", b"endash": "\u2013", b"emspace": " ", b"enspace": " ",
+    b"qmspace": " ", b"bullet": "\u2022", b"lquote": "\u2018", b"rquote": "\u2019",
+    b"ldblquote": "\u201c", b"rdblquote": "\u201d",
+}  # fmt: skip
+_SYMBOLS = {b"~": "\u00a0", b"_": "\u2011", b"-": "", b"\\": "\\", b"{": "{", b"}": "}"}
+_PICTURES = {b"pngblip": "png", b"jpegblip": "jpeg"}
+_BLANKS = re.compile(rb"\s+")
+
+
+@dataclass
+class _Group:
+    skip: bool = False
+    uc: int = 1
+    picture: str | None = None  # "png"/"jpeg" inside a \pict group of that kind
+    hex: list[bytes] = field(default_factory=list)
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.stack = [_Group()]
+        self.out: list[str] = []
+        self.pictures: list[bytes] = []
+        self.codec = "cp1252"
+        self.fallback = 0  # characters still to skip after a \uN
+        self.starred = False  # the last token was \*
+
+    @property
+    def group(self) -> _Group:
+        return self.stack[-1]
+
+    def open(self) -> None:
+        top = self.group
+        inner = _Group(top.skip, top.uc)
+        self.stack.append(inner if len(self.stack) < MAX_DEPTH else top)
+
+    def close(self) -> None:
+        if len(self.stack) > 1:
+            done = self.stack.pop()
+            if done.picture and done.hex and done is not self.group:
+                self._picture(done.hex)
+
+    def _picture(self, chunks: list[bytes]) -> None:
+        digits = _BLANKS.sub(b"", b"".join(chunks))
+        with contextlib.suppress(binascii.Error):  # a picture that does not decode shows nothing
+            self.pictures.append(binascii.unhexlify(digits[: len(digits) // 2 * 2]))
+
+    def text(self, chunk: bytes) -> None:
+        group = self.group
+        if group.picture is not None:
+            group.hex.append(chunk)
+            return
+        chunk = chunk.replace(b"\r", b"").replace(b"\n", b"")
+        if self.fallback:
+            dropped = min(self.fallback, len(chunk))
+            chunk, self.fallback = chunk[dropped:], self.fallback - dropped
+        if not group.skip and chunk:
+            self.out.append(chunk.decode(self.codec, "replace"))
+
+    def char(self, value: str) -> None:
+        if self.fallback:
+            self.fallback -= 1
+        elif not self.group.skip:
+            self.out.append(value)
+
+    def word(self, name: bytes, arg: bytes | None) -> None:
+        group, starred, self.starred = self.group, self.starred, False
+        if starred or name in _SKIPPED:
+            group.skip = True
+        elif name == b"pict":
+            group.skip = True
+            group.picture = ""
+        elif name in _PICTURES and group.picture is not None:
+            group.picture = _PICTURES[name]
+        elif name == b"uc" and arg is not None:
+            group.uc = max(0, int(arg))
+        elif name == b"u" and arg is not None:
+            self.char(chr(int(arg) % 65536))
+            self.fallback = group.uc
+        elif name == b"ansicpg" and arg is not None:
+            self.codec = _codec(int(arg))
+        else:
+            self._shown(name)
+
+    def _shown(self, name: bytes) -> None:
+        if name in _BREAKS:
+            self.char("\n")
+        elif name in _CHARS:
+            self.char(_CHARS[name])
+
+    def symbol(self, value: bytes) -> None:
+        if value == b"*":
+            self.starred = True
+        elif value in _SYMBOLS:
+            self.char(_SYMBOLS[value])
+
+
+def _codec(page: int) -> str:
+    try:
+        return codecs.lookup(f"cp{page}").name
+    except LookupError:
+        return "cp1252"
+
+
+def read(data: bytes) -> Extract:
+    """The document's text as one passage, and its PNG and JPEG pictures."""
+    reader = _Reader()
+    position = 0
+    while match := _TOKEN.match(data, position):
+        position = match.end()
+        _dispatch(reader, match)
+        if match.group(1) == b"bin" and match.group(2):
+            position += max(0, int(match.group(2)))  # raw bytes: never read as text
+    text = "".join(reader.out)
+    extract = Extract([Passage(text)] if text.strip() else [])
+    extract.pictures = [(f"picture {n}", p) for n, p in enumerate(reader.pictures, 1) if p]
+    return extract
+
+
+def _dispatch(reader: _Reader, match: re.Match[bytes]) -> None:
+    word, arg, hexbyte, symbol, brace, text = match.groups()
+    if word is not None:
+        reader.word(word, arg)
+    elif hexbyte is not None:
+        if reader.group.picture is not None:
+            return
+        reader.char(bytes.fromhex(hexbyte.decode()).decode(reader.codec, "replace"))
+    elif symbol is not None:
+        reader.symbol(symbol)
+    elif brace == b"{":
+        reader.open()
+    elif brace == b"}":
+        reader.close()
+    else:
+        reader.text(text)

@@ -1,0 +1,250 @@
+"""Sensitive numbers in text: card numbers (PAN), IBANs and US social security numbers, each
+with the look-alikes that must pass (masked numbers, orders, tracking, phones, IMEIs, amounts)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from attachguard.sensitive import Hit, find, fingerprint, normalise
+from attachguard.sensitive.cards import ISSUERS, issuer, luhn
+from attachguard.sensitive.iban import mod97
+from attachguard.sensitive.ssn import valid
+
+# Test numbers the networks publish for developers (none is a real account).
+VISA = "4111111111111111"
+MASTERCARD = "5555555555554444"
+MASTERCARD_2 = "2223003122003222"
+AMEX = "378282246310005"
+DISCOVER = "6011111111111117"
+JCB = "3530111333300000"
+DINERS = "30569309025904"
+UNIONPAY = "6200000000000005"
+MAESTRO = "6759649826438453"
+VISA_19 = "4000000000000000006"
+
+
+def cards(text: str, lenient: bool = False) -> list[tuple[str, str]]:
+    return [(h.issuer, h.last4) for h in find(text, ["card"], lenient)]
+
+
+@pytest.mark.parametrize(
+    ("number", "name"),
+    [
+        (VISA, "Visa"),
+        (MASTERCARD, "Mastercard"),
+        (MASTERCARD_2, "Mastercard"),
+        (AMEX, "American Express"),
+        (DISCOVER, "Discover"),
+        (JCB, "JCB"),
+        (DINERS, "Diners Club"),
+        (UNIONPAY, "UnionPay"),
+        (MAESTRO, "Maestro"),
+        (VISA_19, "Visa"),
+    ],
+)
+def test_every_issuer_plain(number: str, name: str) -> None:
+    assert luhn(number)
+    assert issuer(number) == name
+    assert cards(f"number {number} thanks") == [(name, number[-4:])]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111 1111 1111 1111 exp 12/28",
+        "4111-1111-1111-1111",
+        "4111.1111.1111.1111",
+        "4111\u00a01111\u00a01111\u00a01111",  # no-break spaces, as word processors write
+        "Amex 3782 822463 10005",
+        "Diners 3056 930902 5904",
+        "Visa 4000 0000 0000 0000 006",
+        "4111 1111 1111 1111 123",  # the security code after it
+        "Qty 2 4111111111111111",
+        "paid 12.50 4111-1111-1111-1111 on Monday",
+        "\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11"
+        "\uff11\uff11",  # fullwidth digits
+        "4111\u200b1111\u200b1111\u200b1111",  # zero-width spaces between the groups
+        "4\u00ad111111111111111",  # a soft hyphen
+        "Order number 112-3941689-8772232, card 4111111111111111",
+        "Card number: 4111111111111111.",
+        "(4111111111111111)",
+        '"4111111111111111",12/28',
+    ],
+)
+def test_full_numbers_are_found(text: str) -> None:
+    assert len(cards(text)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "**** **** **** 4242",
+        "XXXX-XXXX-XXXX-1234",
+        "Visa ending in 4242",
+        "4111 11** **** 1111",
+        "411111******1111",
+        "Card: ************1111",
+        "4111111111111112",  # Luhn fails
+        "1111111111111117",  # no issuer starts with 1
+        "41111111111111111111",  # part of a longer run
+        "4111 1111 1111 1111 1111",  # 20 digits in fours: a reference, not a card
+        "A4111111111111111",
+        "INV-4111111111111111",
+        "ID_4111111111111111",
+        "4111111111111111-01",
+        "+4111111111111111",
+        "$4111111111111111",
+        "4111111111111111.00",
+        "4111 1111 1111 1111.00",
+        "4111 1111-1111 1111",  # mixed separators: not how cards are written
+        "4111 11111111 1111",  # not a card's layout
+        "Order number: 4111111111111111",
+        "Order #4111111111111111",
+        "Tracking: 4111111111111111",
+        "IMEI: 356938035643809",
+        "imei 490154203237518",
+        "Reference no. 4111111111111111",
+        "0rder #4111111111111111",  # OCR reads some fonts' O as a zero
+        "Te1: 4111111111111111",
+        "Tel 4111111111111111",
+        "EAN 4006381333931",
+        "4006381333931",  # a barcode: Visa's 13-digit numbers are not taken
+        "Tracking number: 9400 1000 0000 0000 0000 00",
+        "Phone: +1 (555) 123-4567",
+        "2026-03-14 12:30:45",
+        "Total: $1,234,567,890,123.45",
+        "1 234 567 890 123 456",
+    ],
+)
+def test_look_alikes_pass(text: str) -> None:
+    assert cards(text) == []
+
+
+def test_an_amex_imei_look_alike_is_labelled_away_only_when_labelled() -> None:
+    assert cards(f"IMEI {AMEX}") == []
+    assert cards(f"IMEI 356938035643809, card {AMEX}") == [("American Express", "0005")]
+
+
+def test_a_keyword_elsewhere_does_not_label_the_number() -> None:
+    # "order" in another cell or sentence says nothing about this number
+    assert cards(f"Order\n12.99\n{VISA}") == [("Visa", "1111")]
+    assert cards(f"order refund store {VISA}") == [("Visa", "1111")]
+
+
+def test_lenient_grouping_for_text_read_from_pictures() -> None:
+    assert cards("4111 11111111 1111") == []
+    assert cards("4111 11111111 1111", lenient=True) == [("Visa", "1111")]
+
+
+def test_each_run_gives_one_number() -> None:
+    assert len(find(f"{VISA} and {VISA} and {MASTERCARD}", ["card"])) == 3
+    hits = find(f"{VISA} and {VISA}", ["card"])
+    assert hits[0] == hits[1]  # the same number: one digest
+
+
+def test_a_hit_never_holds_the_number() -> None:
+    hit = find(f"card {VISA}", ["card"])[0]
+    assert VISA not in repr(hit) and VISA not in str(hit.__dict__)
+    assert hit.describe() == "a payment card number (Visa, ending 1111)"
+    assert hit.digest == fingerprint(VISA) and VISA not in hit.digest
+
+
+def test_issuer_table_prefers_the_longest_prefix() -> None:
+    lengths = [len(i.low) for i in ISSUERS]
+    assert lengths == sorted(lengths, reverse=True)
+    assert issuer("6011000000000004") == "Discover"  # not RuPay's 60
+
+
+def test_normalise() -> None:
+    assert normalise("4\u200b1") == "41"
+    assert normalise("\uff14") == "4"
+
+
+# -- IBAN --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IBAN: DE89 3704 0044 0532 0130 00",
+        "DE89370400440532013000",
+        "GB82 WEST 1234 5698 7654 32 (Barclays)",
+        "gb82west12345698765432",
+        "FR14 2004 1010 0505 0001 3M02 606",
+        "NL91 ABNA 0417 1643 00 thanks",
+    ],
+)
+def test_ibans_are_found(text: str) -> None:
+    hits = find(text, ["iban"])
+    assert len(hits) == 1 and hits[0].kind == "iban"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DE89 3704 0044 0532 0130 01",  # check fails
+        "DE89 3704 0044 0532 0130",  # too short for Germany
+        "XX89370400440532013000",  # no such country
+        "DE89 37040 0440 5320 1300 0",  # not grouped by four
+        "ADE89370400440532013000",  # inside a longer word
+    ],
+)
+def test_iban_look_alikes_pass(text: str) -> None:
+    assert find(text, ["iban"]) == []
+
+
+def test_mod97() -> None:
+    assert mod97("GB82WEST12345698765432")
+    assert not mod97("GB83WEST12345698765432")
+
+
+# -- SSN ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["SSN 536-22-1234", "536 22 1234", "SSN: 536221234"])
+def test_ssns_are_found(text: str) -> None:
+    assert [h.last4 for h in find(text, ["ssn"])] == ["1234"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "000-12-3456",
+        "666-12-3456",
+        "912-12-3456",
+        "536-00-1234",
+        "536-22-0000",
+        "078-05-1120",  # the wallet-card number printed in 1938 advertisements
+        "536221234",  # nine digits with no label
+        "536-22-1234-9",
+        "536-22 1234",
+        "call 555-123-4567",
+    ],
+)
+def test_ssn_look_alikes_pass(text: str) -> None:
+    assert find(text, ["ssn"]) == []
+
+
+def test_ssn_rules() -> None:
+    assert valid("536", "22", "1234")
+    assert not valid("900", "22", "1234")
+
+
+def test_classes_are_only_looked_for_when_asked() -> None:
+    text = f"{VISA} DE89370400440532013000 SSN 536-22-1234"
+    assert {h.kind for h in find(text, ["card"])} == {"card"}
+    assert {h.kind for h in find(text, ["card", "iban", "ssn"])} == {"card", "iban", "ssn"}
+    assert all(isinstance(h, Hit) for h in find(text, ["iban"]))
+
+
+def test_a_list_of_identifiers_is_not_a_list_of_cards() -> None:
+    rng = random.Random(3)
+    orders = "\n".join(f"A{i},{rng.randint(10**15, 10**16 - 1)},12.50" for i in range(300))
+    assert find(orders, ["card"]) == []  # about ten pass the checks by chance
+    rows = (VISA if i % 2 else str(rng.randint(10**15, 10**16 - 1)) for i in range(60))
+    leaked = "\n".join(f"bob,{number}" for number in rows)
+    assert len(find(leaked, ["card"])) >= 30
+    grouped_card = orders + "\n4111 1111 1111 1111\n"
+    assert len(find(grouped_card, ["card"])) == 1  # written as a card is written: still found
