@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,6 +191,48 @@ def test_a_failed_scan_is_not_stored(clamd: FakeClamd) -> None:
             report = s.scan(NOTE, "note.txt")
             assert code in report.rejecting_codes
             assert len(store) == 0 and not s.scan(NOTE, "note.txt").cached
+
+
+class LateOcr:
+    """OCR whose first call found its lock busy until the deadline (a loaded machine)."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def version(self) -> str:
+        return "fake OCR 1"
+
+    def read(self, picture: object, deadline: float) -> list[str]:
+        from attachguard.sensitive.ocr import OcrLate
+
+        self.calls += 1
+        if self.calls == 1:
+            raise OcrLate([])
+        return ["Card 4111 1111 1111 1111"]
+
+
+def test_a_picture_left_unread_for_time_is_not_stored(clamd: FakeClamd) -> None:
+    """SENSITIVE_LIMIT is allowed, but "out of time" depends on the moment: an idle rescan
+    must read the card a loaded one could not."""
+    from attachguard import samples
+    from attachguard.engines.sensitive import SensitiveEngine, SensitiveOptions
+
+    ocr = LateOcr()
+    policy = parse_policy("allowed_extensions: [.jpg]\n")
+    extra: dict[str, Any] = {
+        "clamav": ClamAVEngine(clamd),  # type: ignore[arg-type]
+        "sensitive": SensitiveEngine(SensitiveOptions(), ocr),
+    }
+    store = LruCache()
+    with CachedScanner(build_scanner(policy, None, extra=extra), store) as s:
+        photo = samples.jpeg(samples.photo(800, 500), exif=False)
+        first = s.scan(photo, "card.jpg")
+        assert first.approved and [f.code.name for f in first.findings] == ["SENSITIVE_LIMIT"]
+        assert len(store) == 0
+        again = s.scan(photo, "card.jpg")
+        assert not again.cached and again.rejecting_codes == ["SENSITIVE_CARD"]
 
 
 def test_a_size_limit_of_the_antivirus_is_stored() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import shutil
 import socket
 import subprocess
@@ -36,7 +37,7 @@ from attachguard.codes import FindingCode
 from attachguard.engines.base import Child, Context, Item, Result
 from attachguard.engines.clamav import ClamAVEngine, describe_version
 from attachguard.pipeline import Scanner
-from attachguard.policy import Policy
+from attachguard.policy import Policy, parse_policy
 from attachguard.report import UNKNOWN_TYPE, FileType, Status
 from attachguard.scanner import build_scanner
 from support.clamd import requires_clamd
@@ -442,6 +443,9 @@ def test_a_clean_office_file_streams_each_byte_to_clamd_once(
     photo = samples.jpeg(samples.photo(160, 120, seed=3))
     docx = samples.docx(["Return form for order 1234."], image=photo)
     with build_scanner(policy, counted) as scanner:
+        scanner.scan(docx, "return.docx")  # the first scan also asks clamd once what it is
+        assert len(counted.streams) == 2
+        counted.streams.clear()
         report = scanner.scan(docx, "return.docx")
         assert report.status is Status.APPROVED
         assert counted.streams == [len(docx)]  # not the photo again: clamd inflated it
@@ -479,6 +483,42 @@ def test_a_member_larger_than_its_zip_is_never_taken_as_reached(
         assert scan(engine, data, policy).findings == []  # the gap
         [alone] = scan(engine, member, policy).findings
     assert alone.code.name == "AV_LIMIT"
+
+
+class SilentLimitsClamd(PrivateClamd):
+    """Configured like Debian's system clamd in the one way that matters here: limits are not
+    reported (``AlertExceedsMax no``); ``MaxScanSize`` cut to 1M to make the case small."""
+
+    def write_config(self) -> Path:
+        path = super().write_config()
+        text = path.read_text().replace("AlertExceedsMax yes", "AlertExceedsMax no")
+        path.write_text(text.replace("MaxScanSize 400M", "MaxScanSize 1M"))
+        return path
+
+
+@requires_clamd
+@pytest.mark.integration
+def test_members_are_streamed_from_a_clamd_that_stops_at_limits_silently(
+    tmp_path: Path, policy: Policy, clamd_client: ClamdClient
+) -> None:
+    # past MaxScanSize this clamd stops unpacking and answers OK for the whole zip: a clean
+    # parent proves nothing about the members after that point, so each is streamed
+    rng = random.Random(7)
+    filler = {
+        f"logs/day{n}.txt": (zipfile.ZIP_DEFLATED, bytes(rng.choices(b"abcdefgh \n", k=300_000)))
+        for n in range(5)
+    }
+    data = archive({**filler, "notes.txt": (zipfile.ZIP_DEFLATED, EICAR)})
+    assert ClamAVEngine(clamd_client).alerts_on_limits()  # the shipped clamd.conf
+    lenient = parse_policy("allowed_extensions: [.zip]\nactions: {ARCHIVE: allow}\n")
+    with SilentLimitsClamd(tmp_path, database=build_test_database(tmp_path / "db")) as daemon:
+        client = ClamdClient(daemon.address, timeout=30.0)
+        assert client.instream(data).signature is None  # the gap
+        assert not ClamAVEngine(client).alerts_on_limits()
+        with build_scanner(lenient, client) as scanner:
+            report = scanner.scan(data, "export.zip")
+    assert report.rejecting_codes == ["MALWARE"]
+    assert "EICAR test signature inside notes.txt" in report.reasons
 
 
 class CountingClient(ClamdClient):

@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from attachguard.formats.docfields import MAX_INSTRUCTION, doc_fields
+from attachguard.formats.docfields import MAX_DEPTH, MAX_INSTRUCTION, doc_fields
 from attachguard.formats.oleslack import slack
 from attachguard.formats.rtfend import rtf_end
 from support.evasions import ole_tree
@@ -52,6 +52,18 @@ def test_field_characters_in_binary_data_make_no_computed_field() -> None:
     # pictures in a Data stream hold field characters by chance, about one byte in 85
     noise = random.Random(3).randbytes(4_000_000)
     assert not any(f.computed for f in doc_fields(noise))
+
+
+def test_stray_begin_characters_cannot_push_a_nested_field_out_of_sight() -> None:
+    # begin characters that never close fill the stack; the innermost fields are kept
+    planted = b"\x13" * (3 * MAX_DEPTH) + b"\x13\x13 QUOTE 68 68 69 \x14DDE\x15AUTO cmd \x141\x15"
+    outer = doc_fields(planted)[-1]
+    assert outer.computed and outer.instruction.strip() == "DDEAUTO cmd"
+
+
+def test_blanks_before_the_type_cannot_pad_it_past_the_cap() -> None:
+    (found,) = doc_fields(b"\x13" + b" " * (2 * MAX_INSTRUCTION) + b"DDEAUTO cmd \x14\x15")
+    assert found.instruction.startswith("DDEAUTO cmd")
 
 
 def test_instructions_are_capped() -> None:

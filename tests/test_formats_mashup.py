@@ -7,12 +7,14 @@ import struct
 
 import pytest
 
+from attachguard.formats import mashup
 from attachguard.formats.mashup import queries, remote_calls
 from support.evasions import zipped
 
 
-def part(section: str, utf16: bool = True) -> bytes:
-    package = zipped([("Formulas/Section1.m", section.encode())])
+def part(section: str, utf16: bool = True, before: tuple[tuple[str, str], ...] = ()) -> bytes:
+    members = [(name, text.encode()) for name, text in before]
+    package = zipped([*members, ("Formulas/Section1.m", section.encode())])
     blob = base64.b64encode(struct.pack("<II", 0, len(package)) + package).decode()
     text = f'<DataMashup xmlns="http://schemas.microsoft.com/DataMashup">{blob}</DataMashup>'
     return b"\xff\xfe" + text.encode("utf-16-le") if utf16 else text.encode()
@@ -23,6 +25,19 @@ def test_the_queries_are_read_from_the_package_parts(utf16: bool) -> None:
     assert (
         queries(part("section Section1; shared A = 1;", utf16)) == "section Section1; shared A = 1;"
     )
+
+
+def test_a_decoy_member_does_not_hide_the_queries_excel_runs() -> None:
+    decoy = (("Formulas/Decoy.m", "section Decoy; shared A = 1;"),)
+    formulas = queries(part('shared B = Web.Contents("https://x.example");', before=decoy))
+    assert formulas is not None and remote_calls(formulas) == ["Web.Contents"]
+
+
+def test_formulas_past_the_limit_are_not_read_as_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mashup, "MAX_FORMULAS", 1000)
+    padded = "// " + "x" * 2000 + '\nshared B = Web.Contents("https://x.example");'
+    with pytest.raises(mashup.TooLarge):
+        queries(part(padded))
 
 
 @pytest.mark.parametrize("data", [b"", b"<DataMashup>not base64!</DataMashup>", part("")[:40]])

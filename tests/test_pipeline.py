@@ -42,6 +42,10 @@ class Fake:
     def version(self) -> str:
         return f"{self.name} 1.0"
 
+    def alerts_on_limits(self) -> bool:
+        """As the clamav engine asks its clamd: this stand-in reports every limit."""
+        return True
+
     def scan(self, item: Item, context: Context) -> Result:
         self.seen.append(item)
         self.contexts.append(context)

@@ -1,7 +1,8 @@
 """Rescans of approved files kept in a folder or under an S3 prefix: what is done with a file now
-rejected (deleted, quarantined, only reported; kept when the scan failed), bounded runs that
-resume from the marker they print, and the two commands (`attachguard rescan`, `attachguard
-connect rescan`) with a real clamd and moto's S3."""
+rejected (deleted, quarantined, only reported; kept when only a failed scan rejected it, revoked
+when the bytes did even beside a failed engine), bounded runs that resume from the marker they
+print, and the two commands (`attachguard rescan`, `attachguard connect rescan`) with a real
+clamd and moto's S3."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ from click.testing import CliRunner
 from attachguard.clamav.client import ClamdAnswer, ClamdError
 from attachguard.clamav.daemon import PrivateClamd
 from attachguard.cli import main
+from attachguard.codes import lookup
 from attachguard.connect.rescan import rescan_prefix
 from attachguard.demo import EICAR
+from attachguard.engines.base import Context, Item, Result
 from attachguard.engines.clamav import ClamAVEngine
 from attachguard.pipeline import Scanner
 from attachguard.policy import parse_policy
-from attachguard.rescan import rescan_folder
+from attachguard.report import UNKNOWN_TYPE, Finding, Report
+from attachguard.rescan import outcome_of, rescan_folder
 from attachguard.scanner import build_scanner
 
 PAYLOAD = b"stage-two-dropper"
@@ -49,6 +53,18 @@ class UpdatedClamd:
         if self.down:
             raise ClamdError("clamd went away")
         return ClamdAnswer("Win.Dropper.Test-1" if PAYLOAD in data else None)
+
+
+class Failing:
+    """An engine that fails on every file (its error is momentary, not about the bytes)."""
+
+    name = "sensitive"  # routed to text files
+
+    def version(self) -> str:
+        return "1"
+
+    def scan(self, item: Item, context: Context) -> Result:
+        raise RuntimeError("briefly away")
 
 
 @pytest.fixture
@@ -104,6 +120,52 @@ def test_a_failed_scan_deletes_nothing(folder: Path, scanner: Scanner, clamd: Up
     results = list(rescan_folder(folder, scanner))
     assert {r.done for r in results if r.where != "big.txt"} == {"undecided"}
     assert len(list(folder.rglob("*.txt"))) == 5
+
+
+def test_malware_beside_a_failed_engine_is_revoked(
+    folder: Path, clamd: UpdatedClamd, tmp_path: Path
+) -> None:
+    """One engine failing does not outweigh what the new signatures found: the file the
+    signatures call malware is revoked; the others, rejected only by the failure, are kept."""
+    policy = parse_policy("allowed_extensions: [.txt]\nmax_file_size: 100KB\n")
+    extra = {"clamav": ClamAVEngine(clamd), "sensitive": Failing()}  # type: ignore[arg-type]
+    scanner = build_scanner(policy, None, extra=extra)  # type: ignore[arg-type]
+    results = {r.where: (r.done, r.codes) for r in rescan_folder(folder, scanner)}
+    assert results["2026-11-30/2.txt"] == ("deleted", ["ENGINE_ERROR", "MALWARE"])
+    assert results["2026-11-30/1.txt"] == ("undecided", ["ENGINE_ERROR"])
+    assert not (folder / "2026-11-30" / "2.txt").exists()
+    assert (folder / "2026-11-30" / "1.txt").exists()
+
+
+def _report(*found: tuple[str, str | None]) -> Report:
+    policy = parse_policy("allowed_extensions: [.txt]\n")
+    findings = [Finding("x", lookup(code), code, label=label) for code, label in found]
+    return Report(
+        file="a.txt", size=1, sha256="0" * 64, type=UNKNOWN_TYPE,
+        status=policy.decide(findings), findings=findings,
+        actions={f.code: policy.action(f.code) for f in findings},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("found", "done"),
+    [
+        ([], "kept"),
+        ([("ENGINE_ERROR", None)], "undecided"),
+        ([("ENGINE_TIMEOUT", None), ("ENGINE_ERROR", None)], "undecided"),
+        ([("AV_LIMIT", "Heuristics.Limits.Exceeded.MaxScanTime")], "undecided"),
+        ([("MALWARE", "Win.Test-1"), ("ENGINE_ERROR", None)], "deleted"),
+        ([("ENGINE_TIMEOUT", None), ("MALWARE", "Win.Test-1")], "deleted"),
+        ([("AV_LIMIT", "Heuristics.Limits.Exceeded.MaxScanTime"), ("MALWARE", "W")], "deleted"),
+        ([("AV_LIMIT", "Heuristics.Limits.Exceeded.MaxFileSize")], "deleted"),  # the bytes' size
+    ],
+)
+def test_undecided_only_when_every_rejecting_finding_is_momentary(
+    found: list[tuple[str, str | None]], done: str
+) -> None:
+    report = _report(*found)
+    assert outcome_of(report, "delete") == done
+    assert outcome_of(report, "quarantine") == done.replace("deleted", "quarantined")
 
 
 def test_folder_runs_are_bounded_and_resume(folder: Path, scanner: Scanner) -> None:
@@ -162,6 +224,24 @@ def test_s3_quarantine(bucket: tuple[Any, str], scanner: Scanner) -> None:
     assert len(keys(s3, name, PREFIX)) == 3
     with pytest.raises(ValueError, match="inside"):
         rescan_prefix(s3, name, PREFIX, scanner, action="quarantine", quarantine_prefix=PREFIX)
+
+
+def test_s3_malware_beside_a_failed_engine_is_revoked(
+    bucket: tuple[Any, str], clamd: UpdatedClamd
+) -> None:
+    s3, name = bucket
+    policy = parse_policy("allowed_extensions: [.txt]\nmax_file_size: 100KB\n")
+    extra = {"clamav": ClamAVEngine(clamd), "sensitive": Failing()}  # type: ignore[arg-type]
+    scanner = build_scanner(policy, None, extra=extra)  # type: ignore[arg-type]
+    run = rescan_prefix(s3, name, PREFIX, scanner)
+    assert [r.done for r in run.results] == [
+        "undecided",
+        "deleted",
+        "undecided",
+        "deleted",
+        "undecided",
+    ]
+    assert len(keys(s3, name, PREFIX)) == 3
 
 
 def test_rescan_command_on_a_folder(

@@ -1,9 +1,11 @@
 """Rescans of the service's final store after a signature update: clamd's VERSION polled by the
 sweep starts a job; an approved file the new signatures find is revoked (REJECTED, final deleted
-or quarantined), published on its chat's stream, counted and listed on the dashboard; a failed
-scan revokes nothing; jobs are bounded and resume where they stopped, also in another process.
-clamd is a fake client behind the real clamav engine: its VERSION answer and what it finds
-change as a signature update changes them."""
+or quarantined), published on its chat's stream, counted and listed on the dashboard, also when
+another engine failed beside the finding; a failed scan revokes nothing and is tried again; jobs
+are bounded and resume where they stopped, also in another process; a replica whose clamd has
+older signatures than the job's leaves it alone; a file not yet settled holds the cursor; a long
+scan keeps the job's lease. clamd is a fake client behind the real clamav engine: its VERSION
+answer and what it finds change as a signature update changes them."""
 
 from __future__ import annotations
 
@@ -11,19 +13,22 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
+from attachguard.cache import CachedScanner
 from attachguard.clamav.client import ClamdAnswer, ClamdError
+from attachguard.engines.base import Context, Item, Result
 from attachguard.engines.clamav import ClamAVEngine
 from attachguard.pipeline import Scanner
 from attachguard.policy import parse_policy
 from attachguard.scanner import build_scanner
-from attachguard.service.db import APPROVED, REJECTED, Database, Record
+from attachguard.service.db import APPROVED, IN_PROGRESS, REJECTED, Database, Record, rescans
 from attachguard.service.events import EventHub
 from attachguard.service.lifecycle import Lifecycle
 from attachguard.service.rescan import Rescanner, quarantine_key, signature_of
@@ -46,12 +51,15 @@ def note(n: int) -> bytes:
 
 class UpdatableClamd:
     """A clamd whose signatures can be updated: VERSION, and INSTREAM finding ``payloads``;
-    ``down`` makes every stream fail (clamd briefly away)."""
+    ``down`` makes every stream fail (clamd briefly away), ``broken`` those holding it;
+    ``during_scan`` runs inside the next stream (once)."""
 
     def __init__(self) -> None:
         self.answer = OLD
         self.payloads: set[bytes] = set()
         self.down = False
+        self.broken: bytes | None = None
+        self.during_scan: Callable[[], None] | None = None
         self._lock = threading.Lock()
 
     def update(self) -> None:
@@ -59,18 +67,42 @@ class UpdatableClamd:
             self.answer = NEW
             self.payloads.add(PAYLOAD)
 
+    def roll_back(self) -> None:
+        """Back to the old database (a restart on an older copy of it)."""
+        with self._lock:
+            self.answer = OLD
+            self.payloads.clear()
+
     def version(self) -> str:
         return self.answer
 
     def instream(self, data: bytes) -> ClamdAnswer:
-        if self.down:
+        hook, self.during_scan = self.during_scan, None
+        if hook is not None:
+            hook()
+        if self.down or (self.broken is not None and self.broken in data):
             raise ClamdError("clamd went away")
         found = next((p for p in self.payloads if p in data), None)
         return ClamdAnswer("Win.Dropper.Test-1" if found else None)
 
 
-def scanner_for(clamd: UpdatableClamd) -> Scanner:
-    return build_scanner(parse_policy(POLICY), None, extra={"clamav": ClamAVEngine(clamd)})  # type: ignore[arg-type]
+class Failing:
+    """An engine that fails on every file: a momentary error, not news about the bytes."""
+
+    name = "sensitive"  # routed to text files
+
+    def version(self) -> str:
+        return "1"
+
+    def scan(self, item: Item, context: Context) -> Result:
+        raise RuntimeError("briefly away")
+
+
+def scanner_for(clamd: UpdatableClamd, *, failing: bool = False) -> Scanner:
+    extra: dict[str, Any] = {"clamav": ClamAVEngine(clamd)}  # type: ignore[arg-type]
+    if failing:
+        extra["sensitive"] = Failing()
+    return build_scanner(parse_policy(POLICY), None, extra=extra)
 
 
 @pytest.fixture
@@ -89,7 +121,7 @@ def parts(tmp_path: Path, clamd: UpdatableClamd) -> Iterator[tuple[Lifecycle, Lo
 def noted(rescanner: Rescanner) -> None:
     """Record the signatures the scanner's clamd has loaded now (what `Rescanner.poll` does)."""
     scanner = rescanner.lifecycle.scanner
-    assert isinstance(scanner, Scanner)
+    assert isinstance(scanner, Scanner | CachedScanner)
     loaded = signature_of(scanner.versions())
     assert loaded is not None
     rescanner.note(*loaded)
@@ -156,9 +188,11 @@ def test_quarantine_keeps_a_copy_outside_final(
     assert kept.startswith("quarantine/") and store.get(kept) == note(3) + PAYLOAD
 
 
-def test_a_failed_scan_revokes_nothing(
+def test_a_failed_scan_revokes_nothing_and_is_tried_again(
     parts: tuple[Lifecycle, LocalStore], clamd: UpdatableClamd
 ) -> None:
+    """clamd away: the file stays approved and the cursor stays on it (the job is not done);
+    once clamd is back, the next run finds what the new signatures see."""
     lifecycle, store = parts
     results: list[str] = []
     rescanner = Rescanner(lifecycle, on_scanned=results.append)
@@ -167,10 +201,179 @@ def test_a_failed_scan_revokes_nothing(
     clamd.update()
     clamd.down = True
     noted(rescanner)
-    job = rescanner.run()
-    assert job is not None and (job.scanned, job.revoked) == (1, 0)
-    assert results == ["undecided"]
+    for _ in range(2):
+        job = rescanner.run()
+        assert job is not None and (job.scanned, job.revoked, job.finished_at) == (0, 0, None)
+        assert job.cursor_id is None  # not moved past the file
+    assert results == ["undecided", "undecided"]
     assert lifecycle.db.get(record.id).status == APPROVED and store.exists(record.final_key)  # type: ignore[union-attr]
+    clamd.down = False
+    job = rescanner.run()
+    assert job is not None and (job.scanned, job.revoked) == (1, 1) and job.finished_at
+    assert lifecycle.db.get(record.id).status == REJECTED  # type: ignore[union-attr]
+    assert results[-1] == "rejected"
+
+
+def test_an_undecided_file_is_given_up_after_its_tries(
+    parts: tuple[Lifecycle, LocalStore], clamd: UpdatableClamd
+) -> None:
+    """A file no scan can decide does not hold up the job for good: after ``retries`` tries
+    (over ``patience`` seconds) it is left approved and counted, and the job goes on."""
+    lifecycle, _ = parts
+    results: list[str] = []
+    rescanner = Rescanner(lifecycle, retries=2, patience=0.0, on_scanned=results.append)
+    stuck = approved(lifecycle, note(4), "a.txt")
+    later = approved(lifecycle, note(5) + PAYLOAD, "b.txt")
+    rescanner.poll()
+    clamd.update()
+    noted(rescanner)
+    clamd.broken = note(4)  # every scan of that file fails
+    assert rescanner.run() is not None and results == ["undecided"]
+    job = rescanner.run()
+    assert results[:2] == ["undecided", "gave_up"]
+    assert job is not None and job.finished_at and (job.scanned, job.revoked) == (2, 1)
+    assert lifecycle.db.get(stuck.id).status == APPROVED  # type: ignore[union-attr]
+    assert lifecycle.db.get(later.id).status == REJECTED  # type: ignore[union-attr]
+
+
+def test_malware_beside_a_failed_engine_is_revoked(tmp_path: Path) -> None:
+    """The new signatures' finding is about the bytes; a failed engine beside it is not a
+    reason to keep the file (nor to move past it undecided)."""
+    clamd = UpdatableClamd()
+    store = LocalStore(tmp_path / "objects")
+    db = Database(f"sqlite:///{tmp_path / 'meta.db'}")
+    try:
+        record = approved(Lifecycle(store, db, scanner_for(clamd)), note(6) + PAYLOAD, "a.txt")
+        rescanner = Rescanner(Lifecycle(store, db, scanner_for(clamd, failing=True)))
+        rescanner.poll()
+        clamd.update()
+        noted(rescanner)
+        job = rescanner.run()
+        assert job is not None and (job.scanned, job.revoked) == (1, 1) and job.finished_at
+        now = db.get(record.id)
+        assert now is not None and now.status == REJECTED
+        assert now.report is not None
+        assert {f["code"] for f in now.report["findings"]} == {"ENGINE_ERROR", "MALWARE"}
+        assert not store.exists(record.final_key)
+    finally:
+        db.close()
+
+
+def _owner(db: Database, signature: str) -> str | None:
+    with db.engine.connect() as conn:
+        row = conn.execute(select(rescans.c.owner).where(rescans.c.signature == signature))
+        return row.scalar()
+
+
+def test_a_replica_with_older_signatures_leaves_the_job_alone(tmp_path: Path) -> None:
+    """Replica A's clamd loads the new database and records the job; replica B's clamd has
+    not yet: B neither runs nor holds the job (even through its verdict cache), A finishes it."""
+    from attachguard.service.verdict_cache import cached_scanner
+
+    store = LocalStore(tmp_path / "objects")
+    db = Database(f"sqlite:///{tmp_path / 'meta.db'}")
+    try:
+        clamd_a, clamd_b = UpdatableClamd(), UpdatableClamd()
+        a = Lifecycle(store, db, cached_scanner(scanner_for(clamd_a), db))
+        b = Lifecycle(store, db, cached_scanner(scanner_for(clamd_b), db))
+        bad = approved(b, note(7) + PAYLOAD, "invoice.txt")  # B's cache knows it: clean
+        ra, rb_results = Rescanner(a), list[str]()
+        rb = Rescanner(b, on_scanned=rb_results.append)
+        ra.poll()
+        clamd_a.update()
+        noted(ra)
+        job = rb.run()
+        assert job is not None and (job.scanned, job.finished_at, job.cursor_id) == (0, None, None)
+        assert rb_results == [] and _owner(db, job.signature) is None  # not held: A may run it
+        done = ra.run()
+        assert done is not None and done.finished_at and (done.scanned, done.revoked) == (1, 1)
+        assert db.get(bad.id).status == REJECTED  # type: ignore[union-attr]
+    finally:
+        db.close()
+
+
+def test_a_scan_on_older_signatures_decides_nothing(
+    parts: tuple[Lifecycle, LocalStore], clamd: UpdatableClamd
+) -> None:
+    """clamd goes back to the old database during a rescan (a restart on an older copy): the
+    report says so, and the file is neither passed nor counted."""
+    lifecycle, _ = parts
+    record = approved(lifecycle, note(8) + PAYLOAD, "invoice.txt")
+    rescanner = Rescanner(lifecycle)
+    rescanner.poll()
+    clamd.update()
+    noted(rescanner)
+    clamd.during_scan = clamd.roll_back
+    job = rescanner.run()
+    assert job is not None and (job.scanned, job.finished_at, job.cursor_id) == (0, None, None)
+    clamd.update()
+    job = rescanner.run()
+    assert job is not None and (job.scanned, job.revoked) == (1, 1) and job.finished_at
+    assert lifecycle.db.get(record.id).status == REJECTED  # type: ignore[union-attr]
+
+
+def test_a_file_not_yet_settled_holds_the_cursor(tmp_path: Path) -> None:
+    """A file still IN_PROGRESS when the job reaches it may be approved on old signatures
+    (here by a replica not yet updated): the job waits for it, then rescans it."""
+    store = LocalStore(tmp_path / "objects")
+    db = Database(f"sqlite:///{tmp_path / 'meta.db'}")
+    try:
+        clamd_a, clamd_b = UpdatableClamd(), UpdatableClamd()
+        a = Lifecycle(store, db, scanner_for(clamd_a))
+        b = Lifecycle(store, db, scanner_for(clamd_b))
+        first = approved(a, note(1), "receipt.txt")
+        waiting = b.accept(note(2) + PAYLOAD, "invoice.txt", "chat-1", "customer")
+        ra = Rescanner(a)
+        ra.poll()
+        clamd_a.update()
+        noted(ra)
+        job = ra.run()
+        assert job is not None and (job.scanned, job.finished_at) == (1, None)
+        assert job.cursor_id == first.id and db.get(waiting.id).status == IN_PROGRESS  # type: ignore[union-attr]
+        assert b.process(waiting.id).status == APPROVED  # type: ignore[union-attr]  # old signatures
+        job = ra.run()
+        assert job is not None and job.finished_at and (job.scanned, job.revoked) == (2, 1)
+        assert db.get(waiting.id).status == REJECTED  # type: ignore[union-attr]
+    finally:
+        db.close()
+
+
+def test_a_long_scan_keeps_the_jobs_lease(
+    parts: tuple[Lifecycle, LocalStore], clamd: UpdatableClamd
+) -> None:
+    """The lease is renewed while one file is scanned: another replica cannot take the job
+    over once the lease taken at the start of the batch has run out."""
+    lifecycle, _ = parts
+    record = approved(lifecycle, note(9) + PAYLOAD, "invoice.txt")
+    holder = Rescanner(lifecycle, lease_seconds=2.0)
+    holder.poll()
+    clamd.update()
+    noted(holder)
+    job = holder.pending()
+    assert job is not None
+    scanning, finish = threading.Event(), threading.Event()
+
+    def long_scan() -> None:
+        scanning.set()
+        assert finish.wait(BOUND)
+
+    clamd.during_scan = long_scan
+    thread = threading.Thread(target=holder.step)
+    thread.start()
+    try:
+        assert scanning.wait(BOUND)
+        first_lease = time.time() + 2.0  # at most what the claim took
+        while time.time() < first_lease + 0.5:  # well past it
+            time.sleep(0.05)
+        other = Rescanner(lifecycle)
+        assert other.step() == holder.pending()  # not claimed, nothing done
+        assert _owner(lifecycle.db, job.signature) == holder.owner
+    finally:
+        finish.set()
+        thread.join(BOUND)
+    done = holder.pending() or holder.jobs()[0]
+    assert done.finished_at and (done.scanned, done.revoked) == (1, 1)
+    assert lifecycle.db.get(record.id).status == REJECTED  # type: ignore[union-attr]
 
 
 def test_jobs_are_bounded_and_resume_in_another_process(
@@ -269,15 +472,21 @@ def test_the_service_rescans_when_clamd_loads_a_newer_database(
         while client.get(f"/v1/attachments/{ids[1]}").json()["status"] != REJECTED:
             assert time.monotonic() < deadline, "never revoked"
             time.sleep(0.05)
+        # the row changes first; the event, the counters and the job's end follow
+        while not (svc.rescanner.jobs() and svc.rescanner.jobs()[0].finished_at):
+            assert time.monotonic() < deadline, "the job never finished"
+            time.sleep(0.05)
         view = client.get(f"/v1/attachments/{ids[1]}").json()
         assert view["rescanned"] is True and view["reasons"]
         report = svc.db.get(ids[1]).report
         assert [f["code"] for f in report["findings"]] == ["MALWARE"]
         assert client.get(f"/v1/attachments/{ids[1]}/content").status_code != 200
         assert client.get(f"/v1/attachments/{ids[0]}/content").status_code == 200
-        assert [(e["id"], e["status"], e["rescanned"]) for e in published] == [
-            (ids[1], REJECTED, True)
-        ]
+        # an upload's own verdict may be published just after its status was read (the row is
+        # written first): only rescans' events are this test's business
+        rescanned = [(e["id"], e["status"]) for e in published if e.get("rescanned")]
+        assert rescanned == [(ids[1], REJECTED)]
+        assert all(e["status"] == APPROVED for e in published if not e.get("rescanned"))
         metrics = client.get("/metrics").text
         assert 'attachguard_revocations_total{action="delete"} 1' in metrics
         assert 'attachguard_rescans_total{result="approved"} 1' in metrics
@@ -313,6 +522,36 @@ def test_rescan_command_on_the_service_store(tmp_path: Path, clamd: UpdatableCla
     assert lines[-1]["rescanned"] == 1 and lines[-1]["rejected"] == 1 and lines[-1]["next"] is None
     store = LocalStore(data / "objects")
     assert len(list(store.keys("quarantine/"))) == 1 and not list(store.keys("final/"))
+
+
+def test_rescan_command_leaves_a_job_for_newer_signatures(tmp_path: Path) -> None:
+    """A job recorded for signatures newer than this run's clamd: nothing is rescanned (the
+    file stays approved) and the summary says why."""
+    from attachguard.rescan_cli import rescan
+    from attachguard.service.settings import Settings
+
+    old, new = UpdatableClamd(), UpdatableClamd()
+    new.update()
+    data = tmp_path / "data"
+    with make_client(data, scanner_for(old)) as client:
+        answer = client.post("/v1/attachments", files={"file": ("a.txt", note(9) + PAYLOAD)})
+        id = answer.json()["id"]
+        assert wait_verdict(client, id)["status"] == APPROVED
+    db = Database(Settings(data_dir=data).database)
+    try:
+        job = Rescanner(Lifecycle(LocalStore(data / "objects"), db, scanner_for(new))).start()
+        assert job.number == 27471
+    finally:
+        db.close()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("attachguard.scanner.build_scanner", lambda *a, **k: scanner_for(old))
+        mp.setattr("attachguard.runtime.clamd_for", _no_clamd)
+        result = CliRunner().invoke(rescan, ["--service", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.splitlines()[-1])
+    assert summary["rescanned"] == 0 and summary["next"] == "run again to continue"
+    assert summary["note"] == "this clamd has older signatures than the job's"
+    assert len(list(LocalStore(data / "objects").keys("final/"))) == 1  # still there
 
 
 class _NoClamd:

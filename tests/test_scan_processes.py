@@ -15,14 +15,15 @@ from attachguard import samples
 from attachguard.clamav.daemon import PrivateClamd
 from attachguard.clamav.signatures import EICAR
 from attachguard.cli import PROCESSES_FROM, default_processes, main
+from attachguard.scan_processes import BATCH
 
 
 def folder(tmp_path: Path) -> Path:
-    """More files than `PROCESSES_FROM`: text, a photo, a document, a PDF, and one zip with
-    EICAR inside (rejected, with its location)."""
+    """Text, a photo, a document, a PDF, and one zip with EICAR inside (rejected, with its
+    location): more files than the batches a worker takes at once."""
     out = tmp_path / "upload"
     out.mkdir()
-    for i in range(PROCESSES_FROM):
+    for i in range(2 * BATCH):
         (out / f"{i:02d}-notes.txt").write_text(f"Order {i}: two blue mugs, one broken.\n" * 20)
     (out / "a-photo.jpg").write_bytes(samples.jpeg(samples.photo(160, 120, seed=1)))
     (out / "b-return.docx").write_bytes(samples.docx(["Return form for order 1234."]))

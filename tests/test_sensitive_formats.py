@@ -218,7 +218,7 @@ def test_xlsx_shared_strings_with_rich_runs() -> None:
     rich = "<r><t>4111 1111 </t></r><r><rPr><b/></rPr><t>1111 1111</t></r>"
     strings = f"<si><t>Card</t></si><si>{rich}</si>"
     data = workbook('<row r="1"><c r="A1" t="s"><v>1</v></c></row>', strings)
-    assert cards(scan(data, "xlsx")) == ["xl/sharedStrings.xml"]
+    assert cards(scan(data, "xlsx")) == ["xl/worksheets/sheet1.xml"]  # the cell that shows it
 
 
 def test_xlsx_numeric_and_inline_cells() -> None:

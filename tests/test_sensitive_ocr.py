@@ -173,16 +173,20 @@ def test_the_clock_learns_what_a_picture_costs() -> None:
     assert codes(result) == ["SENSITIVE_LIMIT"] and slow.calls == 1
 
 
-def pdf_drawing(image: bytes, data: bytes) -> bytes:
-    """A one-page PDF with no text that draws one image XObject (``image``: its dictionary's
-    opening, without the length), as a scanner writes it."""
+def pdf_drawing(image: bytes, data: bytes, caption: bytes = b"") -> bytes:
+    """A one-page PDF that draws one image XObject (``image``: its dictionary's opening,
+    without the length), as a scanner writes it, with ``caption`` as text under it."""
+    content = b"q 600 0 0 400 0 0 cm /Im1 Do Q\n"
+    if caption:
+        content += b"BT /F1 10 Tf 20 20 Td (" + caption + b") Tj ET\n"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 400] "
-        b"/Resources << /XObject << /Im1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 400] /Contents 5 0 R /Resources "
+        b"<< /XObject << /Im1 4 0 R >> /Font << /F1 6 0 R >> >> >>",
         image + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream",
-        b"<< /Length 27 >>\nstream\nq 600 0 0 400 0 0 cm /Im1 Do Q\nendstream",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out, offsets = b"%PDF-1.7\n", []
     for number, body in enumerate(objects, 1):
@@ -195,6 +199,26 @@ def pdf_drawing(image: bytes, data: bytes) -> bytes:
         len(objects) + 1,
         xref,
     )
+
+
+@pytest.mark.parametrize(
+    ("caption", "read"),
+    [
+        (b"", True),
+        (b"Scanned with PhoneScan - page 1", True),
+        (b"Terms and conditions " * 12, False),
+    ],
+)
+def test_a_page_with_only_a_caption_is_read_as_a_scan(caption: bytes, read: bool) -> None:
+    photo = picture((600, 400), fmt="JPEG")
+    image = (b"<< /Type /XObject /Subtype /Image /Width 600 /Height 400 /ColorSpace /DeviceRGB"
+             b" /BitsPerComponent 8 /Filter /DCTDecode")  # fmt: skip
+    ocr = FakeOcr([f"card {VISA}"])
+    item = Item("claim.pdf", pdf_drawing(image, photo, caption), FileType("pdf", "", "d"))
+    result = SensitiveEngine(SensitiveOptions(), ocr).scan(
+        item, Context(Limits(), deadline=time.monotonic() + 30)
+    )
+    assert (codes(result), ocr.calls) == ((["SENSITIVE_CARD"], 1) if read else ([], 0))
 
 
 @pytest.mark.parametrize("decoder", ["installed", "missing"])

@@ -48,11 +48,18 @@ def files(root: Path) -> list[Path]:
     return sorted(root.iterdir())
 
 
+def named(root: Path) -> Path:
+    """A harmless note whose file name holds the card number."""
+    path = root / f"card {MASTERCARD}.txt"
+    path.write_text("Photo of the damaged parcel to follow.\n")
+    return path
+
+
 def test_the_cli_and_its_logs(
     tmp_path: Path, clamd_daemon: PrivateClamd, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    paths = [str(path) for path in files(tmp_path / "files")]
+    paths = [str(path) for path in files(tmp_path / "files")] + [str(named(tmp_path))]
     outputs = []
     for json_flag in ([], ["--json"]):
         result = CliRunner().invoke(
@@ -81,6 +88,10 @@ def test_the_service(tmp_path: Path, scanner: Scanner, caplog: pytest.LogCapture
             assert any("payment card number" in reason for reason in verdict["reasons"])
             assert any("card number" in reason for reason in verdict["customer_reasons"])
             answers.append(str(verdict))
+        path = named(tmp_path)
+        answer = client.post("/v1/attachments", files={"file": (path.name, path.read_bytes())})
+        assert answer.status_code == 202, answer.text
+        answers += [answer.text, str(wait_verdict(client, answer.json()["id"]))]
         for page in ("/v1/stats", "/metrics", "/healthz", "/dashboard"):
             answers.append(client.get(page).text)
     assert any("ending 4444" in answer for answer in answers)

@@ -154,8 +154,10 @@ def test_a_scanned_pdf_page(scanner_for: Any) -> None:
 
 
 def test_pictures_on_pages_with_text_are_not_read(scanner_for: Any) -> None:
+    # (a page with only a caption is read as a scan: tests/test_sensitive_ocr.py)
     ocr = FakeOcr({(600, 450): [f"Card number {VISA_GROUPED}"]})
-    document = samples.pdf([["Our new logo"]], image=photo((600, 450)))
+    text = ["Our new logo, as the brand guide describes it on the pages that follow."] * 4
+    document = samples.pdf([text], image=photo((600, 450)))
     report = scanner_for(ocr, ocr="local").scan(document, "logo.pdf")
     assert report.approved and ocr.seen == []
 

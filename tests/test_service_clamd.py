@@ -14,7 +14,11 @@ import pytest
 from attachguard.clamav.daemon import PrivateClamd, stop_stale
 from support.service import spawn_service
 
-pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc (Linux)")
+# services that start their own private clamd (a real engine: integration)
+pytestmark = [
+    pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc (Linux)"),
+    pytest.mark.integration,
+]
 
 
 def _alive(pid: int) -> bool:

@@ -69,7 +69,9 @@ def test_two_replicas_share_state(
         assert len(keys) == 1 and keys[0].startswith("final/connect/")
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    "kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
+)
 def test_the_sweep_reads_through_the_partial_index(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -66,8 +66,11 @@ __all__ = [
 
 FORMAT = 1  # of a stored entry; part of the key, so a new format simply misses
 
-# Verdicts that depend on the moment (load, a clamd restart), not on the bytes.
-_TRANSIENT_CODES = frozenset({ENGINE_ERROR.name, ENGINE_TIMEOUT.name})
+# Verdicts that depend on the moment (load, a clamd restart), not on the bytes. The sensitive
+# engine's SENSITIVE_LIMIT is allowed by default and often says "out of time" (OCR cut short
+# under load, its lock busy, PDF pages left): an idle rescan could find the card it missed, so
+# no report that carries it is kept (named, not imported: the cache knows no engine).
+_TRANSIENT_CODES = frozenset({ENGINE_ERROR.name, ENGINE_TIMEOUT.name, "SENSITIVE_LIMIT"})
 _TRANSIENT_LABELS = ("Heuristics.Limits.Exceeded.MaxScanTime",)
 
 

@@ -1,7 +1,7 @@
 """The `attachguard` command: a thin layer over `Scanner`.
 
 ``attachguard scan`` scans ``--jobs`` files at once (two per core by default) and prints the
-verdicts in the order of the files (sorted within each folder); over more than 16 files the
+verdicts in the order of the files (sorted within each folder); over more than 200 files the
 jobs are shared by one worker process per core (`attachguard.scan_processes`: the Python
 engines hold the GIL, so one process uses about one core). ``--cache DIR`` reuses the
 verdict on bytes seen before (`attachguard.cache`). ``attachguard rescan`` scans approved files
@@ -29,6 +29,7 @@ from rich.table import Table
 
 from attachguard.policy import Policy, PolicyError, default_policy_text, load_policy
 from attachguard.report import Report
+from attachguard.sensitive import redact
 
 if TYPE_CHECKING:
     from attachguard.clamav.client import ClamdClient
@@ -36,7 +37,10 @@ if TYPE_CHECKING:
 EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 _AHEAD = 8  # files queued per job: a slow file holds back at most this many finished reports
-PROCESSES_FROM = 16  # more files than this: worker processes (`attachguard.scan_processes`)
+# More files than this: worker processes (`attachguard.scan_processes`). A worker costs about
+# a second of CPU to start (imports, Magika's model): on 2 cores 60 files took 8.96 s with
+# workers and 6.80 s without, 888 files 52.6 s with and 56.0 s without (docs/benchmarks.md).
+PROCESSES_FROM = 200
 
 
 class ConfigError(click.ClickException):
@@ -176,7 +180,7 @@ def _print(reports: Iterable[tuple[Path, Report]], as_json: bool) -> bool:
         if as_json:
             click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         else:
-            _row(table, str(path), report)
+            _row(table, redact(str(path)), report)  # a card number in a name is not shown
     if not as_json:
         # a pipe or a file gets long lines rather than reasons folded at 80 columns
         Console(width=None if sys.stdout.isatty() else 200).print(table)

@@ -31,6 +31,7 @@ from attachguard.engines.base import Child, Context, Engine, EngineSpec, Item, R
 from attachguard.policy import Policy
 from attachguard.registry import load_specs, route
 from attachguard.report import UNKNOWN_TYPE, FileType, Finding, Report, Status, size_text
+from attachguard.sensitive import redact
 
 
 class Detector(Protocol):
@@ -178,7 +179,7 @@ class Scanner:
     ) -> Report:
         policy = self.policy
         return Report(
-            file=name,
+            file=redact(name),  # a full card number in a file name is never shown
             size=size,
             sha256=sha256,
             type=filetype,
@@ -270,7 +271,7 @@ class Scanner:
             spec = self.specs.get(name)
             if spec is None or spec.reaches is None:
                 continue
-            for child in spec.reaches(item, children):
+            for child in spec.reaches(self.engines[name], item, children):
                 out.setdefault(child, set()).add(name)
         return {child: frozenset(names) for child, names in out.items()}
 

@@ -5,9 +5,14 @@ malware now. One decision for every place files are kept (a folder here, an S3 p
 - still APPROVED: kept;
 - REJECTED on the bytes: deleted, or quarantined (moved aside for an operator), or only reported
   (``action="report"``, a dry run);
-- REJECTED because an engine failed or ran out of time (`attachguard.cache.storable` is False):
-  kept and reported as ``undecided`` — a file approved yesterday is not deleted because clamd
-  was briefly away.
+- REJECTED only because an engine failed or ran out of time — every rejecting finding is one
+  `attachguard.cache.storable` calls momentary (`transient`): kept and reported as
+  ``undecided`` — a file approved yesterday is not deleted because clamd was briefly away;
+- REJECTED on the bytes by any finding (MALWARE, say), even next to an engine that failed:
+  revoked as above. A failed engine elsewhere never outweighs what the new signatures found.
+
+Where files are kept for good (the service's job), an undecided file is tried again later; a
+folder or prefix pass reports it and moves on (run it again, or rescan that file).
 
 A rescan is bounded (``max_files``) and resumable: files are taken in a stable order (sorted
 paths, S3's key order) and the last one done is the *marker* to start after next time.
@@ -17,15 +22,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from attachguard.cache import storable
 from attachguard.policy import Policy
-from attachguard.report import Report
+from attachguard.report import Finding, Report
 
-__all__ = ["ACTIONS", "Rescanned", "outcome_of", "rescan_folder"]
+__all__ = ["ACTIONS", "Rescanned", "outcome_of", "rescan_folder", "transient"]
 
 ACTIONS = ("delete", "quarantine", "report")
 # What happened to a file, by action, when it is now rejected on its bytes.
@@ -69,12 +74,21 @@ class Rescanned:
         return out
 
 
+def transient(report: Report, finding: Finding) -> bool:
+    """True when ``finding`` says something about the moment (an engine error or timeout, a
+    time limit), not about the bytes: what `attachguard.cache.storable` refuses to keep, asked
+    of this one finding so that both modules share one list."""
+    return not storable(replace(report, findings=[finding]))
+
+
 def outcome_of(report: Report, action: str) -> str:
     """What a rescan does with a file whose new report is ``report`` (see the module
-    docstring): kept, undecided, or the action's past tense."""
+    docstring): kept, undecided (every rejecting finding is `transient`), or the action's past
+    tense (some rejecting finding is about the bytes)."""
     if report.approved:
         return "kept"
-    if not storable(report):
+    rejecting = report.rejecting
+    if rejecting and all(transient(report, f) for f in rejecting):
         return "undecided"
     return _DONE[action]
 

@@ -165,8 +165,12 @@ def _service(scanner: Any, options: dict[str, Any]) -> dict[str, Any]:
     if job is None:
         return {"rescanned": 0, "rejected": 0, "next": None}
     more = job.finished_at is None
-    return {"rescanned": job.scanned, "rejected": job.revoked, "job": job.signature,
-            "next": "run again to continue" if more else None}  # fmt: skip
+    summary = {"rescanned": job.scanned, "rejected": job.revoked, "job": job.signature,
+               "next": "run again to continue" if more else None}  # fmt: skip
+    if more and not job.has_signatures(scanner.versions()):
+        # the job is for newer signatures than this clamd's: another replica, or later, runs it
+        summary["note"] = "this clamd has older signatures than the job's"
+    return summary
 
 
 def _codes(report: dict[str, Any]) -> list[str]:

@@ -67,6 +67,11 @@ _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _CT = "application/vnd.openxmlformats-officedocument."
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _ARCHIVE = zipped([("invoice.exe", PROGRAM)])
+# a program whose DOS header points 8 KB in, to its PE header (a linker may put it anywhere)
+_FAR_PE = (
+    b"MZ" + b"\0" * 58 + (8192).to_bytes(4, "little") + b"\0" * (8192 - 64)
+    + PROGRAM[PROGRAM.index(b"PE\0\0") :]
+)  # fmt: skip
 _WORD_CLSID = "00020906-0000-0000-C000-000000000046"
 _EXCEL_CLSID = "00020820-0000-0000-C000-000000000046"
 
@@ -681,6 +686,13 @@ PDF_NETWORK: list[tuple[str, str, Callable[[], bytes], str | None]] = [
         "pdf-program-in-flate-stream",
         "invoice.pdf",
         partial(_flate_object, PROGRAM),
+        "POLYGLOT",
+    ),
+    (
+        # a DOS header may put its PE header anywhere: here 8 KB in, past a first page's look
+        "pdf-program-pe-header-far-in",
+        "invoice.pdf",
+        partial(_flate_object, _FAR_PE),
         "POLYGLOT",
     ),
     (

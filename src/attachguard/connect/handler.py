@@ -48,6 +48,7 @@ from attachguard.connect.fetch import S3Source
 from attachguard.connect.verdict import Outcome, decide
 from attachguard.pipeline import Scanner
 from attachguard.policy import PolicyError
+from attachguard.sensitive import redact
 
 if TYPE_CHECKING:
     from attachguard.cache import CachedScanner, VerdictStore
@@ -180,7 +181,8 @@ class ConnectScanner:
         }
         if names and outcome.event is not None:
             where = outcome.event.location
-            line.update(FileName=outcome.event.File.FileName, Bucket=where.Bucket, Key=where.Key)
+            name = redact(outcome.event.File.FileName)  # never a full card number in a log
+            line.update(FileName=name, Bucket=where.Bucket, Key=where.Key)
         if outcome.timings_ms:
             line["timings_ms"] = {k: round(v, 2) for k, v in outcome.timings_ms.items()}
         report = outcome.report

@@ -132,10 +132,10 @@ class EngineSpec:
     the engine, or None when it cannot run here (a missing clamd: the pipeline then reports
     ENGINE_ERROR unless the policy disables the engine). ``active(options)`` False switches it
     off by configuration (moderation with ``backend: none``). ``wants`` names the children it
-    needs other engines to extract; ``order`` sorts engines within a scan. ``reaches(parent,
-    children)``: the children this engine already looks at inside their parent (clamd unpacks
-    zip members itself); the pipeline gives it those only when it found something in the
-    parent (to say where), never a second time for a clean parent."""
+    needs other engines to extract; ``order`` sorts engines within a scan. ``reaches(engine,
+    parent, children)``: the children this (built) engine already looked at inside their parent
+    (clamd unpacks zip members itself); the pipeline gives it those only when it found
+    something in the parent (to say where), never a second time for a clean parent."""
 
     name: str
     summary: str
@@ -147,7 +147,7 @@ class EngineSpec:
     cap: Cap | None = None
     wants: frozenset[str] = frozenset()
     order: int = 50
-    reaches: Callable[[Item, list[Child]], frozenset[Child]] | None = None
+    reaches: Callable[[Any, Item, list[Child]], frozenset[Child]] | None = None
 
 
 def finding(engine: str, code: Code, message: str, **extra: Any) -> Finding:

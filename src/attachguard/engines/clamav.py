@@ -12,15 +12,33 @@ clamd unreachable (after one retry) or answering ERROR raises `ClamdError`, whic
 turns into ENGINE_ERROR: a failed scan is never reported clean.
 
 Zip members clamd inflates itself are not streamed again when their parent was clean
-(`attachguard.clamav.reach`).
+(`attachguard.clamav.reach`) — only from a clamd shown to alert when it stops at a limit
+(``AlertExceedsMax yes``, as attachguard's own clamd.conf sets it). Without that setting (the
+Debian default) clamd silently stops unpacking past ``MaxScanSize`` and answers OK for the
+whole archive, so a clean parent proves nothing about its members and each is streamed. Which
+kind of clamd it is, a probe tells once (`ClamAVEngine.alerts_on_limits`): a zip nested past
+any ``MaxRecursion`` a clamd is configured with.
 """
 
 from __future__ import annotations
 
-from attachguard.clamav.client import ClamdClient, ClamdSizeLimitError
+import io
+import threading
+import zipfile
+
+from attachguard.clamav.client import ClamdClient, ClamdError, ClamdSizeLimitError
 from attachguard.clamav.reach import zip_members_clamd_reads
 from attachguard.codes import ENCRYPTED, MALWARE, Action, declare
-from attachguard.engines.base import Context, EngineSpec, Item, Options, Resources, Result, finding
+from attachguard.engines.base import (
+    Child,
+    Context,
+    EngineSpec,
+    Item,
+    Options,
+    Resources,
+    Result,
+    finding,
+)
 from attachguard.report import Finding
 
 AV_LIMIT = declare(
@@ -76,6 +94,19 @@ def _finding(name: str, signature: str) -> Finding:
     return finding(name, MALWARE, message, label=signature)
 
 
+_PROBE_DEPTH = 80  # past any MaxRecursion in use (default 17, attachguard's 16)
+
+
+def _nested_zip(depth: int) -> bytes:
+    data = b"attachguard probe: is a limit reported?\n"
+    for level in range(depth):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr(f"level{level}.zip" if level else "note.txt", data)
+        data = out.getvalue()
+    return data
+
+
 class ClamAVEngine:
     """Scans every item with clamd. Options live in clamd.conf; ``client`` bounds concurrency."""
 
@@ -83,6 +114,22 @@ class ClamAVEngine:
 
     def __init__(self, client: ClamdClient) -> None:
         self.client = client
+        self._alerts: bool | None = None
+        self._probe_lock = threading.Lock()
+
+    def alerts_on_limits(self) -> bool:
+        """Whether clamd reports a limit it stopped at (``AlertExceedsMax``), from its answer to
+        a zip nested deeper than it unpacks; asked once. False when it answers clean, or cannot
+        be asked (then asked again next time)."""
+        with self._probe_lock:
+            if self._alerts is None:
+                try:
+                    answer = self.client.instream(_nested_zip(_PROBE_DEPTH))
+                except (ClamdError, ClamdSizeLimitError, OSError):
+                    return False
+                signature = answer.signature or ""
+                self._alerts = signature.startswith("Heuristics.Limits.Exceeded")
+            return self._alerts
 
     def version(self) -> str:
         return describe_version(self.client.version())
@@ -98,6 +145,15 @@ class ClamAVEngine:
         return Result([_finding(self.name, answer.signature)])
 
 
+def _reaches(engine: object, parent: Item, children: list[Child]) -> frozenset[Child]:
+    """The zip members clamd read itself inside a clean ``parent`` (`clamav.reach`), when this
+    clamd is one that reports its limits; none otherwise."""
+    alerts = getattr(engine, "alerts_on_limits", None)  # a ClamAVEngine, or a stand-in's
+    if alerts is None or not alerts():
+        return frozenset()
+    return zip_members_clamd_reads(parent, children)
+
+
 def _build(options: Options, resources: Resources) -> ClamAVEngine | None:
     return None if resources.clamd is None else ClamAVEngine(resources.clamd)
 
@@ -110,5 +166,5 @@ ENGINE = EngineSpec(
     build=_build,
     options=Options,
     order=10,
-    reaches=zip_members_clamd_reads,
+    reaches=_reaches,
 )

@@ -95,6 +95,7 @@ def _check_junk(layout: PdfLayout, seen: Seen) -> None:
 
 
 _PEEK = 4096  # inflated bytes of a stream looked at: a program's headers are in its first page
+_MAX_PEEK = 1 << 20  # how far a DOS header may point to its PE header and still be followed
 _EMBEDDED = re.compile(rb"/Type[\x00\t\n\f\r ]*/EmbeddedFile(?![^\x00\t\n\f\r ()<>\[\]{}/%])")
 _FLATE_ONLY = re.compile(
     rb"/Filter[\x00\t\n\f\r ]*\[?[\x00\t\n\f\r ]*/FlateDecode[\x00\t\n\f\r ]*\]?"
@@ -112,17 +113,25 @@ def _program(head: bytes) -> str | None:
     return None
 
 
-def _stream_head(layout: PdfLayout, obj: RawObject, span: tuple[int, int]) -> bytes:
-    """The first bytes of a stream as a reader decodes it: raw, or inflated when its only
-    filter is FlateDecode (damage leaves what inflated before it)."""
+def _stream_head(
+    layout: PdfLayout, obj: RawObject, span: tuple[int, int], size: int = _PEEK
+) -> bytes:
+    """The first ``size`` bytes of a stream as a reader decodes it: raw, or inflated when its
+    only filter is FlateDecode (damage leaves what inflated before it). A DOS header that
+    points past them is followed to its PE header (a linker can put it anywhere)."""
     raw = memoryview(layout.data)[span[0] : span[1]]
     if not _FLATE_ONLY.search(obj.body) or b"/DecodeParms" in obj.body:
-        return bytes(raw[:_PEEK])
-    inflater = zlib.decompressobj()
-    try:
-        return inflater.decompress(raw, _PEEK)
-    except zlib.error:
-        return b""
+        head = bytes(raw[:size])
+    else:
+        try:
+            head = zlib.decompressobj().decompress(raw, size)
+        except zlib.error:
+            return b""
+    if head[:2] == b"MZ" and len(head) >= 64 and size == _PEEK:
+        pe = int.from_bytes(head[0x3C:0x40], "little")
+        if _PEEK - 4 < pe <= _MAX_PEEK:
+            return _stream_head(layout, obj, span, pe + 4)
+    return head
 
 
 def _check_streams(layout: PdfLayout, seen: Seen) -> None:

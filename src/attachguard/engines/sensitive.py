@@ -1,9 +1,12 @@
 """Sensitive data: full payment card numbers (and, when the policy asks, IBANs and US social
 security numbers) in every attachment.
 
-Where it looks: plain text and CSV; DOCX, XLSX and PPTX text (paragraphs, tables, headers and
-footers, notes, comments, text boxes, shared strings, inline strings and numeric cells); RTF
-text; PDF text layers and form fields; legacy .doc, .xls and .ppt text; and pictures, through
+Where it looks: plain text; CSV and TSV, each cell after its column's header; HTML and SVG as
+written and as a browser shows them; e-mail messages with their parts decoded; DOCX, XLSX and
+PPTX text (paragraphs, tables, headers and footers, notes, comments, text boxes, fields,
+alternative text, sheet names, print headers, shared strings, inline strings and numeric
+cells); RTF text, comments and text boxes; PDF text layers, notes, form fields, bookmarks and
+document information; legacy .doc, .xls and .ppt text; and pictures, through
 OCR: JPEG, PNG, HEIC and the other image types, sent as such or unpacked from a document by
 another engine (an Office file's media), the pages of a PDF that have no text layer (scans) and
 the pictures an RTF draws. How a number is recognised is in `attachguard.sensitive` (`cards`,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from attachguard.engines.text import decode
 from attachguard.moderation import ImageUnreadable
-from attachguard.sensitive import legacy, ocr, ooxml, pdf, rtf
+from attachguard.sensitive import legacy, mail, markup, ocr, ooxml, pdf, rtf, tables
 from attachguard.sensitive.passages import Extract, Passage
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ TEXT = ("group:text", "group:code", "text:*")
 # The picture Office renders of a document's first page (and of each chart's workbook) for file
 # browsers: what it shows is the document's own text and pictures, which are read themselves.
 # Reading it would only spend OCR time, and a deck with 25 charts carries 25 of them.
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}(?=\n|$)")  # "card 4111 ... 1111.txt"
 _THUMBNAIL = re.compile(r"(^|/)docProps/thumbnail\.[A-Za-z]+$")
 
 
@@ -84,6 +85,28 @@ def read(
     clock: OcrClock,
 ) -> Reading:
     """The text of ``item`` (by its detected type), its pictures read by ``backend``."""
+    reading = _read(item, context, budget, backend, clock)
+    name = _name(item.name)
+    if name is not None:
+        reading.extract.passages.append(name)
+    return reading
+
+
+def _name(name: str) -> Passage | None:
+    """The file's name (its path inside a container, a folder a line): the agent sees it in
+    the chat, and whoever opens the container sees its members' names."""
+    if sum(c.isdigit() for c in name) < 13:
+        return None
+    return Passage(_EXTENSION.sub("", name.replace("/", "\n")), "file name")
+
+
+def _read(
+    item: Item,
+    context: Context,
+    budget: Budget,
+    backend: ocr.OcrBackend | None,
+    clock: OcrClock,
+) -> Reading:
     label = item.type.label
     ocr_deadline = min(context.deadline, time.monotonic() + budget.ocr_seconds)
     ocr_reader = _Ocr(backend, clock, context, ocr_deadline)
@@ -115,6 +138,27 @@ def _plain(item: Item, context: Context) -> Extract:
     return Extract([Passage(decode(item.data), lines=True)])
 
 
+def _table(item: Item, context: Context) -> Extract:
+    """A CSV or TSV file, each cell read after its column's header (`tables`)."""
+    text = decode(item.data)
+    shown = tables.csv_text(text, tab=item.type.label == "tsv")
+    return Extract([Passage(text if shown is None else shown, lines=True)])
+
+
+def _markup(item: Item, context: Context) -> Extract:
+    """The page as written (attributes, comments) and as a browser shows it (tags dropped,
+    character references decoded): either may hold a number the other splits."""
+    text = decode(item.data)
+    return Extract([Passage(text, lines=True), Passage(markup.shown_text(text), "as shown")])
+
+
+def _message(item: Item, context: Context) -> Extract:
+    """An e-mail message as written and as a mail client shows it (`mail`: decoded parts)."""
+    extract = mail.read(item.data)
+    extract.passages.insert(0, Passage(decode(item.data), lines=True))
+    return extract
+
+
 def _nothing(item: Item, context: Context) -> Extract:
     return Extract()
 
@@ -123,6 +167,11 @@ _READERS: dict[str, Callable[[Item, Context], Extract]] = {
     **{label: lambda item, context: ooxml.read(item.data, context.limits) for label in PACKAGES},
     **{label: lambda item, context: legacy.read(item.data) for label in LEGACY},
     "rtf": lambda item, context: rtf.read(item.data),
+    "html": _markup,
+    "eml": _message,
+    "csv": _table,
+    "tsv": _table,
+    "svg": _markup,
 }
 
 

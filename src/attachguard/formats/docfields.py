@@ -12,8 +12,10 @@ with its nested fields' results in place.
 
 Like msodde, every stream is read byte by byte in document order (the piece table is not
 followed): text that a piece table reorders is a known limit. Instructions are kept up to
-`MAX_INSTRUCTION` characters, fields nested up to `MAX_DEPTH` deep (deeper ones restart the
-stack, as a damaged file would).
+`MAX_INSTRUCTION` characters (blanks before the field type, which Word skips, not counted),
+fields nested up to `MAX_DEPTH` deep: past it the OLDEST open field is forgotten, so begin
+characters that never close (stray bytes, or ones planted to overflow the stack) cannot push the
+innermost fields, the ones that close into a DDE instruction, out of sight.
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ class _Open:
 
     def add(self, text: str) -> None:
         part = self.result if self.separated else self.instruction
-        if self.size < MAX_INSTRUCTION:
+        if part is self.instruction and not self.size:
+            text = text.lstrip()  # Word skips blanks before the type: they cannot pad it away
+        if self.size < MAX_INSTRUCTION and text:
             part.append(text[: MAX_INSTRUCTION - self.size])
             self.size += len(part[-1])
 
@@ -73,7 +77,8 @@ def doc_fields(stream: bytes) -> list[DocField]:
         pos = match.end()
         char = data[match.start()]
         if char == 0x13:
-            stack = [] if len(stack) >= MAX_DEPTH else stack
+            if len(stack) >= MAX_DEPTH:
+                del stack[0]
             stack.append(_Open())
         elif char == 0x14 and stack:
             stack[-1].separated = True

@@ -6,8 +6,10 @@ a version (4 bytes), the length of the package parts (4 bytes) and the package p
 whose ``Formulas/Section1.m`` holds the queries in the M language. `queries` returns that text;
 `remote_calls` names the M functions in it that read from the web, a SharePoint or OData
 service, or a file on another machine (``File.Contents("\\\\host\\share\\x.xlsx")``), which
-Excel runs when the query refreshes (on open when its connection says so). Reading is bounded:
-at most `MAX_PART` bytes of base64, `MAX_FORMULAS` bytes of M text.
+Excel runs when the query refreshes (on open when its connection says so). Every ``.m`` member
+is read (Excel runs ``Formulas/Section1.m``; a decoy listed before it must not hide it). Reading
+is bounded: at most `MAX_PART` bytes of part, `MAX_FORMULAS` bytes of M text in all; past
+either, `TooLarge` (the caller fails closed: what was not read could hold a call).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import io
 import re
 import zipfile
 
-__all__ = ["MASHUP_ROOT", "MAX_FORMULAS", "MAX_PART", "queries", "remote_calls"]
+__all__ = ["MASHUP_ROOT", "MAX_FORMULAS", "MAX_PART", "TooLarge", "queries", "remote_calls"]
 
 MASHUP_ROOT = "http://schemas.microsoft.com/DataMashup DataMashup"  # as expat names it
 MAX_PART = 16 << 20
@@ -37,12 +39,19 @@ _PATHS = re.compile(
 )
 
 
+class TooLarge(Exception):
+    """A DataMashup part, or its M text, larger than this module reads."""
+
+
 def queries(part: bytes) -> str | None:
-    """The M text of a DataMashup part, or None when it holds none that can be read."""
+    """The M text of a DataMashup part (every ``.m`` member, in order), or None when it holds
+    none that can be read; `TooLarge` past the limits."""
+    if len(part) > MAX_PART:
+        raise TooLarge(f"a Power Query part of {len(part):,} bytes")
     encoding = next((codec for bom, codec in _BOMS if part.startswith(bom)), None)
     if encoding is None:
         encoding = "utf-16-le" if part[1:2] == b"\x00" else "utf-8"
-    text = part[:MAX_PART].decode(encoding, errors="replace")
+    text = part.decode(encoding, errors="replace")
     found = _BASE64.search(text)
     if found is None:
         return None
@@ -53,11 +62,23 @@ def queries(part: bytes) -> str | None:
     size = int.from_bytes(raw[4:8], "little")
     try:
         with zipfile.ZipFile(io.BytesIO(raw[8 : 8 + size])) as package:
-            info = next(i for i in package.infolist() if i.filename.lower().endswith(".m"))
-            with package.open(info) as member:
-                return member.read(MAX_FORMULAS).decode("utf-8", errors="replace")
-    except (zipfile.BadZipFile, StopIteration, OSError, EOFError, ValueError, NotImplementedError):
+            return _formulas(package)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         return None
+
+
+def _formulas(package: zipfile.ZipFile) -> str | None:
+    texts, left = [], MAX_FORMULAS
+    for info in package.infolist():
+        if not info.filename.lower().endswith(".m"):
+            continue
+        with package.open(info) as member:
+            data = member.read(left + 1)
+        if len(data) > left:
+            raise TooLarge(f"Power Query formulas over {MAX_FORMULAS:,} bytes")
+        left -= len(data)
+        texts.append(data.decode("utf-8", errors="replace"))
+    return "\n".join(texts) if texts else None
 
 
 def remote_calls(formulas: str) -> list[str]:

@@ -597,7 +597,11 @@ def _connection(part: Part, source: xml.Source) -> OpcProblem | None:
 def _power_query(package: Package, part: Part) -> list[OpcProblem]:
     """EXTERNAL_LINK for Power Query queries (a DataMashup part) that fetch from the web, a
     SharePoint or OData service, or a file on another machine."""
-    formulas = mashup.queries(package.read(part.name))
+    try:
+        formulas = mashup.queries(package.read(part.name))
+    except mashup.TooLarge as exc:
+        message = f"{exc}, too large to check for sources outside the file"
+        return [OpcProblem(OpcKind.LIMIT, message, part.name, "power-query")]
     calls = mashup.remote_calls(formulas) if formulas else []
     if not calls:
         return []

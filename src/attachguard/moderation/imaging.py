@@ -76,12 +76,22 @@ def open_image(data: bytes, max_pixels: int, fit: int) -> Image.Image:
 
 
 def size_of(data: bytes) -> tuple[int, int] | None:
-    """Width and height from the header, or None when Pillow cannot tell."""
+    """Width and height from the header, or None when Pillow cannot tell (or refuses to: a
+    header declaring a bomb; decoding it is `open_image`'s to refuse, with a reason)."""
     _register_heif()
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return image.size
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+    ):
         return None
 
 

@@ -12,6 +12,7 @@ as do the OCR backends that turn pictures into text (`ocr`).
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -55,13 +56,30 @@ NOUNS: dict[Kind, tuple[str, str]] = {
 }
 
 # Characters that no reader shows but that would break a run of digits: zero-width spaces and
-# joiners, the word joiner, the byte-order mark and the soft hyphen.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+# joiners, the word joiner, the byte-order mark, the soft hyphen, the combining grapheme joiner,
+# the direction marks, embeddings and isolates that text copied from right-to-left pages
+# carries, invisible operators, and the variation selector and keycap that draw "4️⃣".
+_INVISIBLE = dict.fromkeys(
+    map(
+        ord,
+        "\u00ad\u034f\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c"
+        "\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069"
+        "\ufe0e\ufe0f\u20e3\ufeff",
+    )
+)
+
+
+# A right-to-left override (U+202E) up to its end (U+202C) or the line's: what it holds is
+# drawn in reverse, digits too ("\u202e1111 ... 1114" shows as "4111 ... 1111").
+_OVERRIDE = re.compile("\u202e([^\u202c\u202d\u202e\n]*)")
 
 
 def normalise(text: str) -> str:
-    """The text as a reader sees it: invisible characters dropped, and compatibility forms
-    (fullwidth digits and letters, ligatures) folded to plain ones when there are any."""
+    """The text as a reader sees it: right-to-left overrides applied, invisible characters
+    dropped, and compatibility forms (fullwidth digits and letters, ligatures) folded to plain
+    ones when there are any."""
+    if "\u202e" in text:
+        text = _OVERRIDE.sub(lambda m: m.group(1)[::-1], text)
     text = text.translate(_INVISIBLE)
     return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
@@ -78,6 +96,21 @@ def find(text: str, kinds: Iterable[Kind], lenient: bool = False) -> list[Hit]:
     }
     text = normalise(text)  # keeps every line break, so lines count as in the original
     return _numbered(text, [hit for kind in kinds for hit in finders[kind](text)])
+
+
+def redact(name: str) -> str:
+    """``name`` (a file name, a short label) with its digits masked but the last four when it
+    holds a full card number ("card 4111 1111 1111 1111.jpg" → "card •••• •••• •••• 1111.jpg"),
+    unchanged otherwise: a file name is shown and logged, a card number never is."""
+    if not any(c.isdigit() for c in name):
+        return name
+    # a name's punctuation ("card_4111.1111.jpg", ".pdf") is taken as spaces
+    spaced = "".join(c if c.isalnum() or c.isspace() or c == "-" else " " for c in name)
+    if not find(spaced, ["card"], lenient=True):
+        return name
+    digits = [i for i, c in enumerate(name) if c.isdigit()]
+    keep = set(digits[-4:])
+    return "".join("•" if i in set(digits) - keep else c for i, c in enumerate(name))
 
 
 def _numbered(text: str, hits: list[Hit]) -> list[Hit]:

@@ -2,12 +2,18 @@
 
 A number is a card number when all of these hold:
 
-- it is a whole run of digits: 13 to 19 of them, plain or in groups separated by one space,
-  dash or dot (the same kind throughout), and not part of a longer run, a word (``A4111...``), an
-  identifier (``INV-4111...``, ``ID_4111...``), a phone number (``+4111...``), an amount
-  (``4111....00``, ``$4111...``); the exceptions are a trailing group of three digits after
-  a card's layout (the security code written after the number), and a number set off by spaces
-  from other numbers that do not continue its layout ("Qty 2 4111111111111111");
+- it is a whole run of digits: 13 to 19 of them, plain or in groups separated by one or two
+  spaces, a dash (spaced or not) or a dot (the same kind throughout), and not part of a longer
+  run, a word (``A4111...``), an identifier (``INV-4111...``, ``ID_4111...``; but a card word
+  before the joining character is a label: ``Card#4111...``, ``VISA-4111...``), a phone
+  number (``+4111...``), an amount (``4111....00``, ``$4111...``); the exceptions are a
+  trailing group of three digits after a card's layout (the security code written after the
+  number), a number set off by spaces from other numbers that do not continue its layout
+  ("Qty 2 4111111111111111"), and a first or last group that is joined to something else
+  while the rest is not (the expiry date beside the number: "4111 ... 1111 12/28");
+- a run over two lines is one number only where a mail client wrapped a long line (quoted in a
+  reply or not) inside a number grouped with spaces; digit groups on lines of their own are a
+  column of numbers, and each line of a run is otherwise read on its own;
 - grouped numbers follow a layout cards are printed in (4-4-4-4, Amex 4-6-5, Diners 4-6-4,
   4-4-4-4-3 for 19 digits...); text read from a picture (``lenient``) takes any grouping, since
   the spacing is the OCR's guess;
@@ -130,6 +136,9 @@ _KEYWORD = re.compile(
 # A list of identifiers: at least this many plain 13-19-digit numbers, at most this share of
 # them card numbers (random numbers: about 3%; a list of cards: all of them).
 _IDENTIFIERS = (20, 0.2)
+# A line of a run: its digits and separators, without the line's blanks or reply quotes.
+_LINE = re.compile(r"[\s>]*([^\r\n]*[^\s>])")
+_WRAP_WIDTH = 40  # characters: a shorter line was not wrapped by a mail client
 _BEFORE = 40  # characters before a number searched for a keyword: a label and a few words
 # Digits inside or at the head of a word, read as the letters they stand for there: OCR reads
 # "Order" in some fonts as "0rder", "Tel" as "Te1".
@@ -142,17 +151,29 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 
-_SEP = " \u00a0\u2007\u2009\u202f\\-\u2010\u2011\u2012\u2013."
+_SPACE_CHARS = " \u00a0\u2007\u2009\u202f"
+_DASH_CHARS = "\\-\u2010\u2011\u2012\u2013\u2212"
+_SEP = _SPACE_CHARS + _DASH_CHARS + "."
+# What may stand between two groups: one or two spaces (text laid out in a PDF comes back with
+# two where the writer placed two pieces side by side), a dash with a space on either side or
+# none ("4111 - 1111 - ..."), a dot, or a line break where a mail client or a text box wrapped
+# a number grouped with spaces (see `_consistent`), quoted in a reply ("> ") or not.
+_GAP = (
+    rf"(?:[{_SPACE_CHARS}]?[{_DASH_CHARS}][{_SPACE_CHARS}]?|[{_SPACE_CHARS}]{{0,2}}\r?\n"
+    rf"(?:> ?)*[{_SPACE_CHARS}]{{0,2}}|[{_SPACE_CHARS}]{{1,2}}|\.)"
+)
 # A run of digits that begins where no digit (or digit and separator) stands before it and
 # holds at least 13 digits; greedy, so that it ends where the run ends.
-_RUN = re.compile(rf"(?<!\d)(?<!\d[{_SEP}])\d(?:[{_SEP}]?\d){{12,}}")
-_SPLIT = re.compile(rf"[{_SEP}]")
-_WORDS = re.compile(r"[ \u00a0\u2007\u2009\u202f]")
-_SPACES = frozenset(" \u00a0\u2007\u2009\u202f")
-_DASHES = frozenset("-\u2010\u2011\u2012\u2013")
+_RUN = re.compile(rf"(?<!\d)(?<!\d[{_SEP}])\d(?:{_GAP}?\d){{12,}}")
+_SPLIT = re.compile(_GAP)
+_WORDS = re.compile(rf"[{_SPACE_CHARS}\r\n>]+")  # blanks, and the quotes of a reply
+_DASHES = frozenset(_DASH_CHARS.replace("\\", ""))
 _IDENTIFIER_JOIN = frozenset("-/._#")  # "INV-4111...", "ID_4111...", "A/4111..."
 _BEFORE_AMOUNT = frozenset("+$€£¥₹")  # a phone number, an amount
 _AFTER_JOIN = frozenset("-/_")  # "4111...-01", "4111.../A"
+# A card word right before a joining character labels the number, not an identifier:
+# "Card#4111...", "VISA-4111...", "card_4111...".
+_WORD_BEFORE = re.compile(r"([^\W\d_]+)$")
 
 
 def luhn(digits: str) -> bool:
@@ -180,15 +201,71 @@ def find(text: str, lenient: bool = False) -> list[Hit]:
     hits: list[tuple[Hit, bool]] = []
     plain = 0  # runs of 13-19 digits written with no separator
     for match in _RUN.finditer(text):
-        run = match.group()
-        if run.isdigit() and len(run) <= 19:
-            plain += 1
-        if _joined(text, match.start(), match.end()):
-            continue
-        hit = _first_card(run, lenient)
-        if hit is not None and not _labelled_otherwise(text, match.start()):
-            hits.append((Hit("card", *hit, match.start()), run.isdigit()))
+        lines = list(_lines(text, match.start(), match.end()))
+        plain += sum(1 for first, last in lines if _plain(text[first:last]))
+        hits += _hits(text, lines, lenient)
     return _without_identifiers(hits, plain)
+
+
+def _plain(run: str) -> bool:
+    return run.isdigit() and len(run) <= 19
+
+
+def _hits(text: str, lines: list[tuple[int, int]], lenient: bool) -> list[tuple[Hit, bool]]:
+    """The card number of each line of a run (most runs have one line), each with whether it
+    is written plain; when none has one, that of a run over two lines (a number grouped with
+    spaces that a mail client or a text box wrapped)."""
+    found = [
+        (hit, _plain(text[a:b]))
+        for a, b in lines
+        if b - a >= 13 and (hit := _hit(text, a, b, lenient))  # a shorter line holds no number
+    ]
+    if found or len(lines) != 2 or not _full_line(text, lines[0][1]):
+        return found
+    wrapped = _hit(text, lines[0][0], lines[1][1], lenient)
+    return [(wrapped, False)] if wrapped else []
+
+
+def _full_line(text: str, end: int) -> bool:
+    """Whether the line that ends at ``end`` is long enough to have been wrapped there (mail
+    clients wrap at 72 to 78 characters; two short lines of digit groups are a table)."""
+    return end - (text.rfind("\n", 0, end) + 1) >= _WRAP_WIDTH
+
+
+def _hit(text: str, start: int, end: int, lenient: bool) -> Hit | None:
+    span = _unjoined(text, start, end)
+    if span is None:
+        return None
+    found = _first_card(text[span[0] : span[1]], lenient)
+    if found is None or _labelled_otherwise(text, span[0]):
+        return None
+    return Hit("card", *found, span[0])
+
+
+def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The spans of the lines of the run at ``start:end``, blanks at either end left out."""
+    if "\n" not in text[start:end]:
+        yield start, end
+        return
+    for line in _LINE.finditer(text, start, end):
+        yield line.span(1)
+
+
+def _unjoined(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the run that is not part of a word, an identifier, a phone number or an
+    amount: the whole run, or the run less a first or last group that is ("exp 12/28 4111 ...",
+    "4111 ... 1111 12/28": the expiry date beside the number); None when nothing is left."""
+    while _joined_before(text, start):
+        gap = _SPLIT.search(text, start, end)
+        if gap is None or not gap.group().isspace():
+            return None
+        start = gap.end()
+    while _joined_after(text, end):
+        gaps = [g for g in _SPLIT.finditer(text, start, end) if g.group().isspace()]
+        if not gaps:
+            return None
+        end = gaps[-1].start()
+    return start, end
 
 
 def _first_card(run: str, lenient: bool) -> tuple[str, str, str] | None:
@@ -214,14 +291,23 @@ def _without_identifiers(hits: list[tuple[Hit, bool]], plain: int) -> list[Hit]:
     return [hit for hit, _ in hits]
 
 
-def _joined(text: str, start: int, end: int) -> bool:
-    """Whether the run is part of a word, an identifier, a phone number or an amount."""
+def _joined_before(text: str, start: int) -> bool:
+    """Whether what stands before the run makes it part of a word, an identifier, a phone
+    number or an amount (a card word before a joining character does not: "Card#4111...")."""
     before = text[start - 1] if start else " "
     before2 = text[start - 2] if start > 1 else " "
-    if before.isalnum() or before == "_" or before in _BEFORE_AMOUNT:
+    if before.isalnum() or before in _BEFORE_AMOUNT:
         return True
-    if before in _IDENTIFIER_JOIN and (before2.isalnum() or before2 == "_"):
-        return True
+    if before in _IDENTIFIER_JOIN or before == "_":
+        word = _WORD_BEFORE.search(text, max(0, start - 20), start - 1)
+        if word is not None and word.group(1).lower() in POSITIVE:
+            return False
+        return before == "_" or before2.isalnum() or before2 == "_"
+    return False
+
+
+def _joined_after(text: str, end: int) -> bool:
+    """Whether what follows the run makes it part of a word, an identifier or an amount."""
     after = text[end : end + 2]
     if not after:
         return False
@@ -254,9 +340,20 @@ def _candidates(run: str, lenient: bool) -> Iterator[str]:
 
 
 def _consistent(run: str) -> bool:
-    """One kind of separator throughout: spaces, dashes or dots."""
-    seps = {c for c in run if not c.isdigit()}
-    return seps <= _SPACES or seps <= _DASHES or seps == {"."}
+    """One kind of separator throughout: spaces, dashes (with or without spaces) or dots; a
+    line break only where a number grouped with spaces was wrapped: once, beside spaces. (Digit
+    groups on lines of their own are a column of numbers, not one number.)"""
+    gaps = _SPLIT.findall(run)
+    breaks = sum("\n" in gap for gap in gaps)
+    if breaks > 1 or (breaks and breaks == len(gaps)):
+        return False
+    return len({_kind(gap) for gap in gaps}) <= 1
+
+
+def _kind(gap: str) -> str:
+    if any(c in _DASHES for c in gap):
+        return "dash"
+    return "dot" if gap == "." else "space"
 
 
 def _ascii(group: str) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 
 import olefile  # type: ignore[import-untyped]
 
+from attachguard.sensitive import tables
 from attachguard.sensitive.passages import Extract, Passage
 
 _DAMAGED = (OSError, ValueError, EOFError, LookupError, struct.error, RecursionError)
@@ -112,7 +113,7 @@ def _pieces(doc: bytes, clx: bytes) -> Iterator[str]:
 # -- Excel ----------------------------------------------------------------------------------
 
 _SST, _CONTINUE, _LABEL, _NUMBER, _RK, _MULRK = 0x00FC, 0x003C, 0x0204, 0x0203, 0x027E, 0x00BD
-_FORMULA, _STRING, _FILEPASS = 0x0006, 0x0207, 0x002F
+_FORMULA, _STRING, _FILEPASS, _LABELSST, _BOF = 0x0006, 0x0207, 0x002F, 0x00FD, 0x0809
 
 
 def _records(stream: bytes) -> Iterator[tuple[int, bytes]]:
@@ -124,17 +125,39 @@ def _records(stream: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 def _excel(ole: olefile.OleFileIO) -> str:
+    """Each sheet's cells, a row a line, each cell after its column's header (`tables`); the
+    shared strings no cell shows, on lines of their own."""
     stream = ole.openstream("Workbook").read()
-    out: list[str] = []
     records = list(_records(stream))
+    strings: list[str] = []
+    shown: set[int] = set()
+    sheets: list[dict[int, dict[int, str]]] = [{}]
+    place = (0, 0)  # the last formula's cell: a STRING record after it holds its text
     for index, (kind, body) in enumerate(records):
         if kind == _FILEPASS:
             raise _Unreadable("encrypted")
         if kind == _SST:
-            out += _shared_strings(body, records, index + 1)
-        else:
-            out += _cell(kind, body)
-    return "\n".join(out)
+            strings = _shared_strings(body, records, index + 1)
+        elif kind == _BOF:
+            sheets.append({})
+        elif kind == _LABELSST and len(body) >= 10:
+            number = _u32(body, 6)
+            shown.add(number)
+            text = strings[number] if number < len(strings) else ""
+            sheets[-1].setdefault(_u16(body, 0), {})[_u16(body, 2)] = text
+        elif len(body) >= 6:
+            row, column = (
+                (place[0], place[1]) if kind == _STRING else (_u16(body, 0), _u16(body, 2))
+            )
+            place = (row, column) if kind == _FORMULA else place
+            for offset, value in enumerate(_cell(kind, body)):
+                sheets[-1].setdefault(row, {})[column + offset] = value
+    lines = [line for sheet in sheets for line in tables.labelled_rows(_in_order(sheet))]
+    return "\n".join(lines + [s for n, s in enumerate(strings) if n not in shown])
+
+
+def _in_order(sheet: dict[int, dict[int, str]]) -> list[dict[int, str]]:
+    return [sheet[row] for row in sorted(sheet)]
 
 
 def _cell(kind: int, body: bytes) -> list[str]:

@@ -1,13 +1,18 @@
-"""The text of a PDF: every page's text layer (pypdf), the values of its form fields, and the
-pictures of the pages that have no text layer (scans), for OCR.
+"""The text of a PDF: every page's text layer (pypdf) and the notes on it (comments, typewriter
+boxes, sticky notes: ``/Contents`` of its annotations), the values of its form fields, the
+titles of its bookmarks, its document information (title, subject, keywords...), and the
+pictures of the pages that have no text layer or only a caption of under `_CAPTION` characters
+(scans, and scanner apps' stamped pages), for OCR. Not read: text whose font maps
+its glyphs to no Unicode digits, and the visual order of characters a page draws out of order
+(pypdf gives content-stream order).
 
 Pages are read in order, at most ``max_pages`` of them, and no later than `_TEXT_SHARE` of the
 time left (text extraction costs 30-70 ms a page with pypdf here): the pages past either limit
-are counted, not read. A page whose text cannot be extracted is noted. On a page with no text,
-the pictures it draws directly (image XObjects) are returned as image files, at most
+are counted, not read. A page whose text cannot be extracted is noted. On a page read as a
+scan, the pictures it draws directly (image XObjects) are returned as image files, at most
 ``max_pictures`` for the whole PDF: a JPEG as stored, anything else decoded by pypdf and written
 as PNG; a picture over ``limits.max_image_pixels``, or one pypdf cannot decode (JBIG2 without
-its decoder), is noted and not read. Pictures on pages that have text are not read here (when
+its decoder), is noted and not read. Pictures on pages with more text are not read here (when
 image moderation is on, the PDF engine hands every picture to the pipeline, and OCR reads them
 there). pypdf's decoders are held to ``limits.max_expanded_bytes``. A PDF that needs a password,
 or that pypdf cannot open, is noted and not read: the PDF engine reports it.
@@ -43,6 +48,7 @@ _OUTPUT_LIMITS = (
 _DAMAGED = (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError,
             AssertionError, OSError, RecursionError, ZeroDivisionError,
             NotImplementedError)  # fmt: skip
+_CAPTION = 200  # characters of text a page may have and still be read as a scan
 _TEXT_SHARE = 0.6  # of the time left: the rest is for OCR and the findings
 
 
@@ -89,7 +95,10 @@ def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]
             extract.unread.append(f"pages from {number} on (out of time)")
             return extract, count - number + 1
         _page(reader, number, extract, limits, budget.max_pictures)
+        _annotations(reader, number, extract)
     _form_fields(reader, extract)
+    _outline(reader, extract)
+    _information(reader, extract)
     return extract, max(0, count - budget.max_pages)
 
 
@@ -102,7 +111,9 @@ def _page(reader: PdfReader, number: int, extract: Extract, limits: Limits, most
         return
     if text.strip():
         extract.passages.append(Passage(text, f"page {number}"))
-    elif len(extract.pictures) < most:
+    # a page with little text is read as a scan: phone scanner apps stamp a caption ("Scanned
+    # with ...") on the picture of each page, and a photo pasted with a line of text is common
+    if len(text.strip()) < _CAPTION and len(extract.pictures) < most:
         for data in _pictures(page, number, limits, extract)[: most - len(extract.pictures)]:
             extract.pictures.append((f"page {number}", data))
 
@@ -160,3 +171,65 @@ def _form_fields(reader: PdfReader, extract: Extract) -> None:
     values = [str(v) for v in fields.values() if v]
     if values:
         extract.passages.append(Passage("\n".join(values), "form fields"))
+
+
+_MAX_SIDE_TEXTS = 2_000  # annotations on one page, or outline entries: a reader lists them all
+
+
+def _annotations(reader: PdfReader, number: int, extract: Extract) -> None:
+    """The notes on a page (a comment, a typewriter box, a sticky note): their text is drawn
+    on the page or shown in the reader's comment list."""
+    try:
+        annots = reader.pages[number - 1].get("/Annots")
+        annots = annots.get_object() if annots is not None else None
+        entries = list(annots)[:_MAX_SIDE_TEXTS] if isinstance(annots, ArrayObject) else []
+        texts = [_text_of(ref.get_object(), "/Contents") for ref in entries]
+    except _DAMAGED:
+        extract.unread.append(f"notes of page {number} (damaged)")
+        return
+    shown = "\n".join(text for text in texts if text)
+    if shown.strip():
+        extract.passages.append(Passage(shown, f"page {number} (notes)"))
+
+
+def _outline(reader: PdfReader, extract: Extract) -> None:
+    """The bookmarks' titles (the reader's side panel)."""
+    titles: list[str] = []
+    try:
+        pending: list[object] = list(reader.outline)
+        while pending and len(titles) < _MAX_SIDE_TEXTS:
+            entry = pending.pop(0)
+            if isinstance(entry, list):
+                pending[:0] = entry
+            elif isinstance(entry, DictionaryObject):
+                titles.append(_text_of(entry, "/Title"))
+    except _DAMAGED:
+        extract.unread.append("bookmarks (damaged)")
+        return
+    shown = "\n".join(title for title in titles if title)
+    if shown.strip():
+        extract.passages.append(Passage(shown, "bookmarks"))
+
+
+def _information(reader: PdfReader, extract: Extract) -> None:
+    """The document information (title, subject, keywords, author...: the reader's
+    Properties window, and the title bar)."""
+    try:
+        info = reader.metadata
+        keys = list(info)[:_MAX_SIDE_TEXTS] if info is not None else []
+        values = [_text_of(info, key) for key in keys]
+    except _DAMAGED:
+        extract.unread.append("document information (damaged)")
+        return
+    shown = "\n".join(value for value in values if value)
+    if shown.strip():
+        extract.passages.append(Passage(shown, "document properties"))
+
+
+def _text_of(entry: object, key: str) -> str:
+    """A text string of a dictionary (decoded by pypdf), or "" when it has none."""
+    if not isinstance(entry, DictionaryObject):
+        return ""
+    value = entry.get(key)
+    value = value.get_object() if value is not None else None
+    return value if isinstance(value, str) else ""

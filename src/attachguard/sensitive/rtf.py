@@ -4,11 +4,13 @@ A small tokenizer walks the groups: text, ``\\'hh`` bytes in the document's code
 (``\\ansicpg``, Windows-1252 by default), ``\\uN`` characters with their ``\\ucN`` fallbacks
 skipped, and the control words Word turns into characters (``\\tab``, ``\\emdash``,
 ``\\_`` a non-breaking hyphen...). Paragraphs, lines, table cells and rows start a new line.
-Groups that hold no text a reader sees are skipped: ``{\\*\\...}`` destinations, the font,
+Hidden text (``\\v``) is read on a line of its own, so that it cannot split a number shown
+around it. Groups that hold no text a reader sees are skipped: ``{\\*\\...}`` destinations
+(but comments, ``\\*\\annotation``, and shape text boxes, ``\\*\\shpinst``), the font,
 colour, style and list tables, document information, bookmarks, shape properties, object data
 (the RTF engine hands embedded objects to the pipeline); ``\\binN`` data is stepped over. Field
-instructions are read as well as their results. Pictures (``\\pict`` with PNG or JPEG data)
-are returned for OCR; metafiles are not.
+results are read (their instructions, marked ``\\*``, are not: Word shows the result).
+Pictures (``\\pict`` with PNG or JPEG data) are returned for OCR; metafiles are not.
 
 Work is linear in the size of the file; nothing nests deeper than `MAX_DEPTH` groups (deeper
 groups are read as if flat: Word stops at a few hundred).
@@ -34,6 +36,9 @@ _SKIPPED = frozenset(
     b"bkmkend sp sn sv objdata objclass nonshppict blipuid mmathpr "
     b"userprops".split()
 )
+# Destinations marked ``\*`` (ignorable by readers that do not know them) that Word shows: a
+# comment's text, and a shape's text box (Word 2007 and later write text boxes as shapes).
+_SHOWN_STARRED = frozenset(b"annotation shpinst".split())
 _BREAKS = frozenset(b"par line sect page cell row nestcell nestrow".split())
 _CHARS = {
     b"tab": "\t", b"emdash": "\u2014", b"endash": "\u2013", b"emspace": " ", b"enspace": " ",
@@ -48,6 +53,7 @@ _BLANKS = re.compile(rb"\s+")
 @dataclass
 class _Group:
     skip: bool = False
+    hidden: bool = False  # \v: hidden text, read apart from the line it stands in
     uc: int = 1
     picture: str | None = None  # "png"/"jpeg" inside a \pict group of that kind
     hex: list[bytes] = field(default_factory=list)
@@ -57,6 +63,8 @@ class _Reader:
     def __init__(self) -> None:
         self.stack = [_Group()]
         self.out: list[str] = []
+        self.aside: list[str] = []  # hidden text, a line per stretch of it
+        self.in_aside = False
         self.pictures: list[bytes] = []
         self.codec = "cp1252"
         self.fallback = 0  # characters still to skip after a \uN
@@ -68,7 +76,7 @@ class _Reader:
 
     def open(self) -> None:
         top = self.group
-        inner = _Group(top.skip, top.uc)
+        inner = _Group(top.skip, top.hidden, top.uc)
         self.stack.append(inner if len(self.stack) < MAX_DEPTH else top)
 
     def close(self) -> None:
@@ -92,17 +100,28 @@ class _Reader:
             dropped = min(self.fallback, len(chunk))
             chunk, self.fallback = chunk[dropped:], self.fallback - dropped
         if not group.skip and chunk:
-            self.out.append(chunk.decode(self.codec, "replace"))
+            self._emit(chunk.decode(self.codec, "replace"))
 
     def char(self, value: str) -> None:
         if self.fallback:
             self.fallback -= 1
         elif not self.group.skip:
+            self._emit(value)
+
+    def _emit(self, value: str) -> None:
+        """Shown text to the line; hidden text aside, so that it cannot break up a number
+        the reader sees around it ("4111 1111 1111 {\\v 9}1111")."""
+        if self.group.hidden:
+            if not self.in_aside:
+                self.aside.append("\n")
+            self.aside.append(value)
+        else:
             self.out.append(value)
+        self.in_aside = self.group.hidden
 
     def word(self, name: bytes, arg: bytes | None) -> None:
         group, starred, self.starred = self.group, self.starred, False
-        if starred or name in _SKIPPED:
+        if (starred and name not in _SHOWN_STARRED) or name in _SKIPPED:
             group.skip = True
         elif name == b"pict":
             group.skip = True
@@ -114,6 +133,8 @@ class _Reader:
         elif name == b"u" and arg is not None:
             self.char(chr(int(arg) % 65536))
             self.fallback = group.uc
+        elif name in (b"v", b"plain"):
+            group.hidden = name == b"v" and arg != b"0"
         elif name == b"ansicpg" and arg is not None:
             self.codec = _codec(int(arg))
         else:
@@ -148,7 +169,7 @@ def read(data: bytes) -> Extract:
         _dispatch(reader, match)
         if match.group(1) == b"bin" and match.group(2):
             position += max(0, int(match.group(2)))  # raw bytes: never read as text
-    text = "".join(reader.out)
+    text = "".join(reader.out) + "".join(reader.aside)
     extract = Extract([Passage(text)] if text.strip() else [])
     extract.pictures = [(f"picture {n}", p) for n, p in enumerate(reader.pictures, 1) if p]
     return extract

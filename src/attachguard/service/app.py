@@ -150,8 +150,8 @@ def _rescanner(
         lifecycle,
         action=settings.rescan_action,
         batch=settings.rescan_batch,
-        # renewed after each file: long enough for one file's scan (scan leases are short,
-        # renewed by the worker's heartbeat, which a rescan thread does not have)
+        # renewed by a timer during a batch; at least two scans long, so that a take-over
+        # after a crash never races a scan still running
         lease_seconds=max(settings.lease_seconds, 2 * _scan_seconds(lifecycle)),
         on_revoked=revoked,
         on_scanned=scanned,

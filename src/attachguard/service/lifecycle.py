@@ -37,6 +37,7 @@ from attachguard.connect.verdict import NOT_FOUND, SIZE_MISMATCH, STORE_ERROR
 from attachguard.errors import AttachguardError
 from attachguard.policy import Policy
 from attachguard.report import Report
+from attachguard.sensitive import redact
 from attachguard.service.db import APPROVED, IN_PROGRESS, REJECTED, Database, Record
 from attachguard.storage import NotFound, ObjectStore
 
@@ -75,10 +76,11 @@ def extension(name: str) -> str:
 
 
 def clean_name(name: str | None) -> str:
-    """The last path segment of a user's file name, without control characters (display only)."""
+    """The last path segment of a user's file name, without control characters and with any
+    full card number in it masked (display only: it is shown, logged and stored)."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if ch.isprintable()).strip()
-    return base[:255] or "attachment"
+    return redact(base[:255]) or "attachment"
 
 
 def object_keys(alias: str, id: str, created: datetime, ext: str) -> tuple[str, str]:
