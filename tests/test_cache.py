@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,28 +22,9 @@ from attachguard.engines.clamav import ClamAVEngine
 from attachguard.policy import Policy, parse_policy
 from attachguard.report import Status
 from attachguard.scanner import build_scanner
+from support.fake_clamd import EICAR, SIGNATURES, FakeClamd
 
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 NOTE = b"Order 1234 arrived with a cracked screen; photo to follow.\n" * 20
-SIGNATURES = "ClamAV 1.4.6/27470/Tue Nov 24 09:30:00 2026"
-
-
-class FakeClamd:
-    """What the clamav engine asks of a clamd: VERSION (settable) and INSTREAM (EICAR is
-    found, everything else is clean); counts the streams it was sent."""
-
-    def __init__(self, version: str = SIGNATURES) -> None:
-        self.answer = version
-        self.streams = 0
-        self._lock = threading.Lock()
-
-    def version(self) -> str:
-        return self.answer
-
-    def instream(self, data: bytes) -> ClamdAnswer:
-        with self._lock:
-            self.streams += 1
-        return ClamdAnswer("Eicar-Test-Signature" if EICAR in data else None)
 
 
 class Broken:

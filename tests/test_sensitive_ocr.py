@@ -17,11 +17,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from attachguard.engines.base import Context, Item, Resources, Result
 from attachguard.engines.sensitive import ENGINE, SensitiveEngine, SensitiveOptions
+from attachguard.formats import pypdf_limits
 from attachguard.moderation import ImageUnreadable
 from attachguard.policy import Limits
 from attachguard.report import FileType
 from attachguard.sensitive import find
-from attachguard.sensitive import pdf as sensitive_pdf
 from attachguard.sensitive.ocr import OcrPicture, OcrUnavailable, as_text, load_ocr, readable
 from attachguard.sensitive.ocr_aws import AwsOcr
 from attachguard.sensitive.ocr_local import LocalOcr, rows
@@ -228,7 +228,7 @@ def test_a_scan_whose_picture_cannot_be_decoded_is_noted_not_failed(
     # JBIG2, the bilevel codec of scanners and ocrmypdf: pypdf needs the jbig2dec program
     if decoder == "missing":
         without = pypdf.get_configuration().with_overwrites(jbig2dec_binary=None)
-        monkeypatch.setattr(sensitive_pdf, "get_configuration", lambda: without)
+        monkeypatch.setattr(pypdf_limits, "get_configuration", lambda: without)
     image = (b"<< /Type /XObject /Subtype /Image /Width 600 /Height 400 /ColorSpace /DeviceGray"
              b" /BitsPerComponent 1 /Filter /JBIG2Decode")  # fmt: skip
     ocr = FakeOcr([f"card {VISA}"])

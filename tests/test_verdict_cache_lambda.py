@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -20,43 +19,22 @@ from botocore.stub import Stubber  # type: ignore[import-untyped]
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
 
 from attachguard.cache import CachedScanner, LruCache, Tiered, VerdictStore
-from attachguard.clamav.client import ClamdAnswer
 from attachguard.connect import config
 from attachguard.connect.config import Settings
 from attachguard.connect.dynamo_cache import MAX_ENTRY_BYTES, DynamoCache
 from attachguard.connect.handler import ConnectScanner
-from attachguard.engines.clamav import ClamAVEngine
 from attachguard.pipeline import Scanner
-from attachguard.policy import parse_policy
-from attachguard.scanner import build_scanner
+from support.fake_clamd import EICAR, FakeClamd
+from support.fake_clamd import scanner_for as fake_scanner
 
 ROOT = Path(__file__).parent.parent
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 NOTE = b"Our return policy: 30 days with the receipt. Thank you for shopping with us!\n" * 20
-SIGNATURES = "ClamAV 1.4.6/27470/Tue Nov 24 09:30:00 2026"
 POLICY = "allowed_extensions: [.txt, .pdf]\n"
 KEY = "ab" * 32
 
 
-class FakeClamd:
-    """VERSION (settable) and INSTREAM (EICAR found, anything else clean), streams counted."""
-
-    def __init__(self, version: str = SIGNATURES) -> None:
-        self.answer = version
-        self.streams = 0
-        self._lock = threading.Lock()
-
-    def version(self) -> str:
-        return self.answer
-
-    def instream(self, data: bytes) -> ClamdAnswer:
-        with self._lock:
-            self.streams += 1
-        return ClamdAnswer("Eicar-Test-Signature" if EICAR in data else None)
-
-
 def scanner_for(clamd: FakeClamd, policy: str = POLICY) -> Scanner:
-    return build_scanner(parse_policy(policy), None, extra={"clamav": ClamAVEngine(clamd)})  # type: ignore[arg-type]
+    return fake_scanner(clamd, policy)
 
 
 def event(bucket: str, key: str, name: str, size: int) -> dict[str, Any]:

@@ -5,7 +5,6 @@ a signature update changes); SQLite here, PostgreSQL in the integration run."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,40 +14,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from attachguard.cache import CachedScanner
-from attachguard.clamav.client import ClamdAnswer
-from attachguard.engines.clamav import ClamAVEngine
 from attachguard.pipeline import Scanner
-from attachguard.policy import parse_policy
-from attachguard.scanner import build_scanner
 from attachguard.service.db import Database
 from attachguard.service.verdict_cache import DatabaseCache, cached_scanner
+from support.fake_clamd import EICAR, FakeClamd
+from support.fake_clamd import scanner_for as fake_scanner
 from support.service import make_client, wait_verdict
 
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 NOTE = b"The return policy: 30 days, with the receipt. Thank you for your order!\n" * 20
-SIGNATURES = "ClamAV 1.4.6/27470/Tue Nov 24 09:30:00 2026"
 POLICY = "allowed_extensions: [.txt, .pdf]\n"
 
 
-class FakeClamd:
-    """VERSION (settable) and INSTREAM (EICAR found, anything else clean), streams counted."""
-
-    def __init__(self, version: str = SIGNATURES) -> None:
-        self.answer = version
-        self.streams = 0
-        self._lock = threading.Lock()
-
-    def version(self) -> str:
-        return self.answer
-
-    def instream(self, data: bytes) -> ClamdAnswer:
-        with self._lock:
-            self.streams += 1
-        return ClamdAnswer("Eicar-Test-Signature" if EICAR in data else None)
-
-
 def scanner_for(clamd: FakeClamd, policy: str = POLICY) -> Scanner:
-    return build_scanner(parse_policy(policy), None, extra={"clamav": ClamAVEngine(clamd)})  # type: ignore[arg-type]
+    return fake_scanner(clamd, policy)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])

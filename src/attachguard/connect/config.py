@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from attachguard import awsclient
 from attachguard.connect import s3util
 from attachguard.connect.antivirus import REFRESH_INTERVAL, Antivirus
 from attachguard.connect.definitions import Definitions, Location
@@ -99,15 +100,7 @@ _private: Antivirus | None = None
 def s3_client() -> Any:
     """An S3 client with boto3's standard settings (region, credentials, ``AWS_ENDPOINT_URL*``);
     botocore's own retries are off because the handler retries within its deadline."""
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
-
-    config = Config(
-        retries={"mode": "standard", "total_max_attempts": 1},
-        connect_timeout=3,
-        read_timeout=10,
-    )
-    return boto3.client("s3", config=config)
+    return awsclient.client("s3", read_timeout=10)
 
 
 def with_backend(text: str, backend: str | None, ocr: str | None = None) -> str:

@@ -21,6 +21,8 @@ import logging
 import time
 from typing import Any
 
+from attachguard import awsclient
+
 __all__ = ["MAX_ENTRY_BYTES", "DynamoCache", "dynamodb_client"]
 
 MAX_ENTRY_BYTES = 350_000  # DynamoDB's item limit is 400 KB; a report is typically 1-3 KB
@@ -29,15 +31,7 @@ _QUIET = 60.0  # seconds between two warnings about a failing table
 
 def dynamodb_client() -> Any:
     """A DynamoDB client with boto3's standard settings and short timeouts, no retries."""
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
-
-    config = Config(
-        retries={"mode": "standard", "total_max_attempts": 1},
-        connect_timeout=1,
-        read_timeout=2,
-    )
-    return boto3.client("dynamodb", config=config)
+    return awsclient.client("dynamodb", connect_timeout=1, read_timeout=2)
 
 
 class DynamoCache:

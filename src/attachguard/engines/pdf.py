@@ -35,7 +35,7 @@ from io import BytesIO
 from typing import TYPE_CHECKING, NamedTuple
 
 import pypdf
-from pypdf import Configuration, PasswordType, PdfReader, apply_configuration, get_configuration
+from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, LimitReachedError
 from pypdf.generic import ArrayObject, IndirectObject, NameObject, PdfObject, StreamObject
 
@@ -70,17 +70,10 @@ from attachguard.engines.pdf_layout import check_layout
 from attachguard.engines.polyglot import POLYGLOT
 from attachguard.errors import LimitExceeded
 from attachguard.formats.pdfraw import RawObject, scan_pdf_objects
+from attachguard.formats.pypdf_limits import limited
 
 if TYPE_CHECKING:
     from attachguard.policy import Limits
-
-_OUTPUT_LIMITS = (
-    "zlib_maximum_output_length",
-    "lzw_maximum_output_length",
-    "run_length_maximum_output_length",
-    "brotli_maximum_output_length",
-    "jbig2_maximum_output_length",
-)
 
 
 class _Attachment(NamedTuple):
@@ -102,15 +95,6 @@ class _Walked(NamedTuple):
 def _over_budget() -> LimitExceeded:
     """An attached file decodes to more bytes than the scan may still unpack."""
     return LimitExceeded(ARCHIVE_EXPANSION, "attached file expands past the byte limit")
-
-
-def _limited(limit: int) -> Configuration:
-    """pypdf's configuration with no decoder output above ``limit`` (pypdf reads 0 as none)."""
-    current = get_configuration()
-    limit = max(limit, 1)
-    return current.with_overwrites(
-        **{key: min(limit, getattr(current, key) or limit) for key in _OUTPUT_LIMITS}
-    )
 
 
 def _places(reader: PdfReader) -> tuple[dict[int, str], int]:
@@ -177,7 +161,7 @@ def _decode(stream: StreamObject, budget: int) -> bytes:
                 raise _over_budget()
             return out
     try:
-        with apply_configuration(_limited(budget + 1)):
+        with apply_configuration(limited(budget + 1)):
             out = stream.get_data()
     except LimitReachedError as exc:
         raise _over_budget() from exc
@@ -311,7 +295,7 @@ class PdfEngine:
         # Pictures are extracted only when an engine wants them (moderation): decoding costs.
         pictures = context.wants.get("pictures", 0)
         # pypdf's configuration is a context variable: this holds for this thread's scan only.
-        with apply_configuration(_limited(limits.max_expanded_bytes)):
+        with apply_configuration(limited(limits.max_expanded_bytes)):
             return self._scan(item.data, limits, pictures)
 
     def _scan(self, data: bytes, limits: Limits, pictures: int) -> Result:

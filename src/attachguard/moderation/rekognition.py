@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Any
 
+from attachguard import awsclient
 from attachguard.moderation import Detection, Picture, StoredBytes, imaging
 from attachguard.moderation.taxonomy import Label
 
@@ -58,16 +59,8 @@ class RekognitionBackend:
     def client(self) -> Any:
         with self._lock:
             if self._client is None:
-                import boto3  # type: ignore[import-untyped]
-                from botocore.config import Config  # type: ignore[import-untyped]
-
-                # Our own loop retries within the scan's deadline; botocore must not add more.
-                config = Config(
-                    retries={"mode": "standard", "total_max_attempts": 1},
-                    connect_timeout=3,
-                    read_timeout=15,
-                )
-                self._client = boto3.client("rekognition", config=config)
+                # our own loop retries within the scan's deadline (`awsclient`)
+                self._client = awsclient.client("rekognition")
             return self._client
 
     def version(self) -> str:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from attachguard import awsclient
 from attachguard.moderation import imaging
 from attachguard.sensitive.ocr import OcrPicture
 
@@ -66,16 +67,8 @@ class AwsOcr:
     def client(self) -> Any:
         with self._lock:
             if self._client is None:
-                import boto3  # type: ignore[import-untyped]
-                from botocore.config import Config  # type: ignore[import-untyped]
-
-                # Our own loop retries within the scan's deadline; botocore must not add more.
-                config = Config(
-                    retries={"mode": "standard", "total_max_attempts": 1},
-                    connect_timeout=3,
-                    read_timeout=15,
-                )
-                self._client = boto3.client(self._service, config=config)
+                # our own loop retries within the scan's deadline (`awsclient`)
+                self._client = awsclient.client(self._service)
             return self._client
 
     def version(self) -> str:

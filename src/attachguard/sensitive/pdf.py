@@ -26,24 +26,18 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import TYPE_CHECKING
 
-from pypdf import PasswordType, PdfReader, apply_configuration, get_configuration
+from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
+from attachguard.formats.pypdf_limits import limited
 from attachguard.sensitive.passages import Extract, Passage
 
 if TYPE_CHECKING:
-    from pypdf import Configuration, PageObject
+    from pypdf import PageObject
 
     from attachguard.policy import Limits
 
-_OUTPUT_LIMITS = (
-    "zlib_maximum_output_length",
-    "lzw_maximum_output_length",
-    "run_length_maximum_output_length",
-    "brotli_maximum_output_length",
-    "jbig2_maximum_output_length",
-)
 # What pypdf raises on damaged input besides its own errors.
 _DAMAGED = (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError,
             AssertionError, OSError, RecursionError, ZeroDivisionError,
@@ -66,16 +60,8 @@ def read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]:
     pages without text, and how many pages were left unread (over ``max_pages`` or out of
     time; 0 when every page was read)."""
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # its warnings quote the file
-    with apply_configuration(_limited(limits.max_expanded_bytes)):
+    with apply_configuration(limited(limits.max_expanded_bytes)):
         return _read(data, limits, budget)
-
-
-def _limited(limit: int) -> Configuration:
-    current = get_configuration()
-    limit = max(limit, 1)
-    return current.with_overwrites(
-        **{key: min(limit, getattr(current, key) or limit) for key in _OUTPUT_LIMITS}
-    )
 
 
 def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]:
