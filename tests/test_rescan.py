@@ -287,3 +287,25 @@ def test_connect_rescan_command(
     assert len(keys(s3, name, PREFIX)) == 2
     bad = CliRunner().invoke(main, [*args, "--action", "quarantine"])
     assert bad.exit_code == 2 and "quarantine" in bad.output
+
+
+def test_bad_s3_targets_are_errors_not_tracebacks(
+    clamd_daemon: PrivateClamd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_bucket = CliRunner().invoke(main, ["rescan", "s3://", "--clamd", clamd_daemon.address])
+    assert no_bucket.exit_code == 2 and "give s3://BUCKET/PREFIX" in no_bucket.output
+    empty = CliRunner().invoke(main, ["connect", "rescan", "--bucket", " ", "--prefix", "x"])
+    assert empty.exit_code == 2 and "--bucket" in empty.output
+    # an S3 endpoint nothing listens on: one line that names it, exit status 2
+    unreachable = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_DEFAULT_REGION": "us-east-1",
+                   "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}  # fmt: skip
+    for var, value in unreachable.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.setenv("ATTACHGUARD_CLAMD", clamd_daemon.address)
+    folder_cli = ["rescan", "s3://attachments/connect/", "--clamd", clamd_daemon.address]
+    connect_cli = ["connect", "rescan", "--bucket", "attachments", "--prefix", "connect/"]
+    for args in (folder_cli, connect_cli):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert "S3 at s3://attachments/connect/" in result.output
+        assert isinstance(result.exception, SystemExit)  # a clean exit, not a traceback

@@ -67,6 +67,8 @@ def rescan(target: str | None, service: bool, **options: Any) -> None:
         raise click.UsageError("give a folder or s3://bucket/prefix, or --service")
     if service and options["action"] == "report":
         raise click.UsageError("--service rescans act (delete or quarantine); no report mode")
+    if target is not None and target.startswith("s3://") and not target[5:].split("/")[0]:
+        raise click.UsageError(f"{target!r}: give s3://BUCKET/PREFIX")
     from attachguard.cli import ConfigError, _policy
     from attachguard.runtime import ClamdUnavailable, clamd_for
 
@@ -114,16 +116,22 @@ def _folder(folder: Path, scanner: Any, options: dict[str, Any]) -> dict[str, An
 
 
 def _s3(target: str, scanner: Any, options: dict[str, Any]) -> dict[str, Any]:
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+    from attachguard.cli import ConfigError
     from attachguard.connect.config import s3_client
     from attachguard.connect.rescan import rescan_prefix
 
     bucket, _, prefix = target.removeprefix("s3://").partition("/")
-    run = rescan_prefix(
-        s3_client(), bucket, prefix, scanner,
-        action=options["action"], quarantine_prefix=options["quarantine"],
-        max_files=options["max_files"] or 1000, start_after=options["start_after"],
-    )  # fmt: skip
-    count, revoked = _echo(run.results)
+    try:
+        run = rescan_prefix(
+            s3_client(), bucket, prefix, scanner,
+            action=options["action"], quarantine_prefix=options["quarantine"],
+            max_files=options["max_files"] or 1000, start_after=options["start_after"],
+        )  # fmt: skip
+        count, revoked = _echo(run.results)
+    except (BotoCoreError, ClientError) as exc:  # the lines printed so far stand
+        raise ConfigError(f"S3 at {target}: {exc}") from exc
     return {"rescanned": count, "rejected": revoked, "next": run.marker}
 
 

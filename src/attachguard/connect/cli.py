@@ -257,10 +257,14 @@ def rescan(
     configuration error."""
     from dataclasses import replace
 
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
     from attachguard.connect import config
     from attachguard.connect.rescan import rescan_prefix
     from attachguard.policy import PolicyError
 
+    if not bucket.strip():
+        raise click.UsageError("--bucket: give the attachments bucket's name")
     settings = config.Settings.from_env()
     settings = replace(
         settings,
@@ -280,6 +284,8 @@ def rescan(
             )  # fmt: skip
     except (PolicyError, ValueError) as exc:
         raise ConfigError(str(exc)) from exc
+    except (BotoCoreError, ClientError) as exc:
+        raise ConfigError(f"S3 at s3://{bucket}/{prefix}: {exc}") from exc
     finally:
         if engine is not None:
             engine.stop()  # a private clamd started for this run
