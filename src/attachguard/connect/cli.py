@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from attachguard.connect.config import Settings
 
 
 def _client(service: str, region: str | None) -> Any:
@@ -20,6 +24,39 @@ def _client(service: str, region: str | None) -> Any:
 
 def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
+
+
+def _scanner_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--policy``, ``--moderation``, ``--clamd``: the Lambda's settings, changed for one run
+    (`_settings`)."""
+    for option in (
+        click.option(
+            "--clamd", help="clamd address (default: $ATTACHGUARD_CLAMD; none: no ClamAV)."
+        ),
+        click.option(
+            "--moderation",
+            type=click.Choice(["none", "rekognition", "local"]),
+            help="Moderation backend (default: $ATTACHGUARD_MODERATION, else the policy's).",
+        ),
+        click.option("--policy", help="Policy path or s3:// URL (default: $ATTACHGUARD_POLICY)."),
+    ):
+        command = option(command)
+    return command
+
+
+def _settings(policy: str | None, moderation: str | None, clamd: str | None) -> Settings:
+    """The Lambda's settings from this environment, with the options a command was given."""
+    from dataclasses import replace
+
+    from attachguard.connect.config import Settings
+
+    settings = Settings.from_env()
+    return replace(
+        settings,
+        policy=policy or settings.policy,
+        moderation=moderation or settings.moderation,
+        clamd=clamd or settings.clamd,
+    )
 
 
 @click.group()
@@ -145,13 +182,7 @@ def event_for(s3: Any, bucket: str, key: str, name: str | None) -> dict[str, Any
 @click.option("--bucket", help="Or: the bucket of an object to scan...")
 @click.option("--key", help="...and its key.")
 @click.option("--file-name", help="Upload name for --bucket/--key (default: the key's last part).")
-@click.option("--policy", help="Policy path or s3:// URL (default: $ATTACHGUARD_POLICY).")
-@click.option(
-    "--moderation",
-    type=click.Choice(["none", "rekognition", "local"]),
-    help="Moderation backend (default: $ATTACHGUARD_MODERATION, else the policy's).",
-)
-@click.option("--clamd", help="clamd address (default: $ATTACHGUARD_CLAMD; none: no ClamAV).")
+@_scanner_options
 def invoke(
     event_file: Path | None,
     bucket: str | None,
@@ -165,22 +196,15 @@ def invoke(
 
     Exit status: 0 APPROVED, 1 REJECTED, 2 usage or configuration error."""
     import logging
-    from dataclasses import replace
 
     from aws_lambda_powertools import Logger
 
     from attachguard.connect.config import s3_client
-    from attachguard.connect.handler import ConnectScanner, Settings
+    from attachguard.connect.handler import ConnectScanner
 
     if (event_file is None) == (bucket is None or key is None):
         raise click.UsageError("give --event FILE, or --bucket and --key")
-    settings = Settings.from_env()
-    settings = replace(
-        settings,
-        policy=policy or settings.policy,
-        moderation=moderation or settings.moderation,
-        clamd=clamd or settings.clamd,
-    )
+    settings = _settings(policy, moderation, clamd)
     s3 = s3_client()
     if event_file is not None:
         try:
@@ -232,13 +256,7 @@ def invoke(
     "or only report it.",
 )
 @click.option("--quarantine-prefix", metavar="PREFIX", help="Where --action quarantine copies.")
-@click.option("--policy", help="Policy path or s3:// URL (default: $ATTACHGUARD_POLICY).")
-@click.option(
-    "--moderation",
-    type=click.Choice(["none", "rekognition", "local"]),
-    help="Moderation backend (default: $ATTACHGUARD_MODERATION, else the policy's).",
-)
-@click.option("--clamd", help="clamd address (default: $ATTACHGUARD_CLAMD; none: no ClamAV).")
+@_scanner_options
 def rescan(
     bucket: str,
     prefix: str,
@@ -255,7 +273,6 @@ def rescan(
     One JSON line per object, then a summary with "next": the --start-after of the next run
     (null when the prefix is done). Exit status: 0 none rejected, 1 some rejected, 2 usage or
     configuration error."""
-    from dataclasses import replace
 
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
@@ -265,13 +282,7 @@ def rescan(
 
     if not bucket.strip():
         raise click.UsageError("--bucket: give the attachments bucket's name")
-    settings = config.Settings.from_env()
-    settings = replace(
-        settings,
-        policy=policy or settings.policy,
-        moderation=moderation or settings.moderation,
-        clamd=clamd or settings.clamd,
-    )
+    settings = _settings(policy, moderation, clamd)
     s3 = config.s3_client()
     engine = config.antivirus(settings, s3)
     try:
