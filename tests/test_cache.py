@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -256,21 +255,14 @@ def test_scan_path_goes_through_the_cache(scanner: CachedScanner, tmp_path: Path
     assert again.cached and again.file == "note.txt"
 
 
-def test_a_hit_is_fast(scanner: CachedScanner) -> None:
-    """A hit costs a SHA-256 of the bytes and a JSON read: 0.1 ms for 1 KB and about 2 ms for
-    1 MB measured here (the budget is 5 ms; 50 ms is asserted for loaded CI machines)."""
+def test_a_hit_on_a_large_file_runs_no_engine(scanner: CachedScanner, clamd: FakeClamd) -> None:
+    """A hit costs a SHA-256 of the bytes and a lookup, nothing else; its time is measured by
+    bench/bench_verdict_cache.py (docs/benchmarks.md), not asserted here."""
     data = NOTE * 1000  # 1.2 MB
     scanner.scan(data, "note.txt")
-    best = min(_timed(lambda: scanner.scan(data, "note.txt")) for _ in range(5))
-    assert best < 0.050, f"cache hit took {best * 1000:.1f} ms"
-    assert scanner.scan(data, "note.txt").timings_ms["total"] < 50
-
-
-def _timed(call: object) -> float:
-    start = time.perf_counter()
-    report = call()  # type: ignore[operator]
-    assert report.cached
-    return time.perf_counter() - start
+    again = scanner.scan(data, "note.txt")
+    assert again.cached and clamd.streams == 1
+    assert set(again.timings_ms) == {"cache", "total"}
 
 
 def test_lru_cache_drops_the_least_recently_used() -> None:

@@ -419,17 +419,21 @@ def test_sizes_are_named_in_the_units_people_read(size: int, text: str) -> None:
 
 def test_type_detection_runs_under_the_deadline(policy: Policy) -> None:
     # detection reads structure (an OLE directory, a zip): a damaged one must not hold a scan
+    released = threading.Event()
+
     class Stuck:
         def detect(self, data: bytes) -> FileType:
-            time.sleep(3)
+            released.wait(60)  # held until the scan has answered
             return PDF
 
     timeouts = policy.timeouts.model_copy(update={"engine": 0.3, "scan": 2.0})
     engines: dict[str, Engine] = {n: Fake(n) for n in ("filetype", "clamav")}
-    started = time.monotonic()
-    with Scanner(with_changes(policy, timeouts=timeouts), engines, Stuck()) as scanner:
+    scanner = Scanner(with_changes(policy, timeouts=timeouts), engines, Stuck())
+    try:
         report = scanner.scan(b"%PDF-1.7", "invoice.pdf")
-    assert time.monotonic() - started < 2.0
+    finally:
+        released.set()
+        scanner.close()
     assert [f.code for f in report.rejecting] == [FindingCode.ENGINE_TIMEOUT]
     assert report.type.label == "unknown"
 
