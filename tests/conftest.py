@@ -3,7 +3,18 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
+
+if sys.dont_write_bytecode and not sys.pycache_prefix:
+    # PYTHONDONTWRITEBYTECODE (set in many images) would have every run compile the package and
+    # assertion-rewrite the 90 test modules again: 4-5 s of each run. The compiled files go to
+    # .pytest_cache, never next to the sources.
+    sys.pycache_prefix = str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "pycache")
+    sys.dont_write_bytecode = False
 
 from attachguard.policy import Policy, load_policy
 
@@ -18,6 +29,26 @@ pytest_plugins = [
 # Fixtures that start a real clamd, PostgreSQL, S3 server or browser: a test that uses any of
 # them (directly or through another fixture) is an integration test.
 _INTEGRATION = frozenset({"clamd_daemon", "s3_server", "postgres_url", "browser"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """``pytest -m "not integration"`` runs on every core (pytest-xdist) unless ``-n`` is given:
+    the unit tests share nothing, while the integration tests share one clamd, PostgreSQL and
+    browser and stay in one process. Runs before xdist's own hook, which starts the workers."""
+    option = config.option
+    unit_subset = " ".join(option.markexpr.split()) == "not integration"
+    if (
+        unit_subset
+        and config.pluginmanager.hasplugin("xdist")
+        and option.numprocesses is None
+        and not option.collectonly
+        and not option.usepdb
+        and "PYTEST_XDIST_WORKER" not in os.environ
+        and (os.cpu_count() or 1) > 1
+    ):
+        option.numprocesses = os.cpu_count()
+        option.dist = "worksteal"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,7 +12,6 @@ Samples that antivirus products flag are stored in zip files encrypted with the 
 from __future__ import annotations
 
 import io
-import os
 import struct
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 import pytest
+
+from support.download_cache import cache_dir, locked
 
 __all__ = [
     "OLETOOLS_VERSION",
@@ -40,11 +41,6 @@ __all__ = [
 OLETOOLS_VERSION = "0.60.2"
 _PREFIX = f"oletools-{OLETOOLS_VERSION}/tests/test-data/"
 _ZIP_PASSWORD = b"infected-test"
-
-
-def _cache_dir() -> Path:
-    configured = os.environ.get("ATTACHGUARD_TEST_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "attachguard-test-data"
 
 
 def _download(cache: Path) -> Path:
@@ -92,16 +88,17 @@ def _extract(archive: Path, target: Path) -> None:
 @pytest.fixture(scope="session")
 def oletools_data() -> Path:
     """The ``tests/test-data`` directory of the oletools sdist (downloaded once, cached)."""
-    cache = _cache_dir()
-    target = cache / f"oletools-{OLETOOLS_VERSION}-test-data"
-    if not target.is_dir():
-        cache.mkdir(parents=True, exist_ok=True)
-        archive = _download(cache)
-        try:
-            _extract(archive, target)
-        except (zipfile.BadZipFile, tarfile.TarError, FileNotFoundError):
-            archive.unlink()  # a broken download: fetch it again next time
-            raise
+    target = cache_dir() / f"oletools-{OLETOOLS_VERSION}-test-data"
+    if target.is_dir():
+        return target
+    with locked(cache_dir()) as cache:
+        if not target.is_dir():  # another process may have fetched it meanwhile
+            archive = _download(cache)
+            try:
+                _extract(archive, target)
+            except (zipfile.BadZipFile, tarfile.TarError, FileNotFoundError):
+                archive.unlink()  # a broken download: fetch it again next time
+                raise
     return target
 
 

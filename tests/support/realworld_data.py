@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import subprocess
 import sys
 import tarfile
@@ -31,6 +30,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Literal
+
+from support.download_cache import cache_dir, locked
 
 __all__ = [
     "ALLOWED",
@@ -436,11 +437,6 @@ SOURCES: tuple[Source, ...] = (
 )  # fmt: skip
 
 
-def cache_dir() -> Path:
-    configured = os.environ.get("ATTACHGUARD_TEST_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "attachguard-test-data"
-
-
 def _run(command: list[str], cwd: Path, what: str) -> None:
     try:
         done = subprocess.run(
@@ -562,14 +558,17 @@ def _files(source: Source, cache: Path) -> Path:
     selection = repr((source.take, sorted(source.leave.items()), sorted(ALLOWED))).encode()
     tag = hashlib.sha256(selection).hexdigest()[:8]
     target = cache / "realworld" / f"{source.name}-{source.version}-{tag}"
-    if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        archive = _archive(source, cache)
-        try:
-            _extract(source, archive, target)
-        except (zipfile.BadZipFile, tarfile.TarError, subprocess.CalledProcessError):
-            archive.unlink()  # a broken download: fetch it again next time
-            raise
+    if target.is_dir():
+        return target
+    with locked(cache):
+        if not target.is_dir():  # another process may have extracted it meanwhile
+            target.parent.mkdir(parents=True, exist_ok=True)
+            archive = _archive(source, cache)
+            try:
+                _extract(source, archive, target)
+            except (zipfile.BadZipFile, tarfile.TarError, subprocess.CalledProcessError):
+                archive.unlink()  # a broken download: fetch it again next time
+                raise
     return target
 
 
