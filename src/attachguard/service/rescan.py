@@ -27,8 +27,9 @@ Every replica has a clamd of its own, updated at its own time: a replica whose c
 loaded the job's signatures yet (a lower number, or no answer) does not run the job — it gives
 its claim back and leaves the job to a replica that has them. Every rescan's report is checked
 too (a cached verdict carries the versions of its key), so no file is passed on old signatures.
-Not covered here: a file uploaded after the job started and approved by a replica whose clamd
-is still on older signatures (the job's range ends at its start).
+Not covered by this job: a file uploaded after the job started and approved by a replica whose
+clamd is still on older signatures (the job's range ends at its start); the next job, which
+covers every approved file uploaded before it, rescans it.
 
 The claim on a job is a lease, renewed every third of ``lease_seconds`` by a timer while a batch
 runs (and after each file), so a file whose scan takes longer than the lease does not hand the
