@@ -337,3 +337,28 @@ def test_an_unwritable_folder_costs_a_rescan_not_an_error(
     with cached(clamd, store) as s:
         assert s.scan(NOTE, "note.txt").approved
         assert not s.scan(NOTE, "note.txt").cached
+
+
+def test_a_folder_others_may_write_to_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # as /tmp is: anyone could plant an entry that approves a file
+    with pytest.raises(PermissionError, match="other users may write to it"):
+        FolderCache(shared)
+    shared.chmod(0o755)
+    assert len(FolderCache(shared)) == 0
+
+
+def test_the_cli_names_the_unsafe_cache_folder(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from attachguard.cli import main
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o775)
+    note = tmp_path / "note.txt"
+    note.write_bytes(NOTE)
+    result = CliRunner().invoke(main, ["scan", "--cache", str(shared), str(note)])
+    assert result.exit_code == 2, result.output
+    assert f"cannot use {shared} as a cache folder: other users may write to it" in result.output

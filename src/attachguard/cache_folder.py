@@ -10,8 +10,10 @@ A store problem (full disk, no permission, an entry that is not JSON) is a miss,
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -26,15 +28,29 @@ _STALE_TEMP = 3600.0  # seconds after which a temporary file is a crashed writer
 _KEEP = 0.9  # of max_entries, after pruning
 
 
+def _check_private(folder: Path) -> None:
+    """An entry approves the bytes it names: a folder others can write to is refused."""
+    found = folder.stat()
+    if found.st_uid != os.geteuid():
+        raise PermissionError(errno.EPERM, "owned by another user; use a folder of your own")
+    if found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise PermissionError(
+            errno.EPERM, "other users may write to it, and an entry approves a file; chmod go-w"
+        )
+
+
 class FolderCache:
     """A `attachguard.cache.VerdictStore` in ``folder`` (created, mode 0700: whoever can write
-    here can approve files), bounded to about ``max_entries`` files; thread-safe."""
+    here can approve files), bounded to about ``max_entries`` files; thread-safe.
+
+    Raises `PermissionError` for a folder another user owns or may write to."""
 
     def __init__(self, folder: Path, max_entries: int = 10_000) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.folder = Path(folder)
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _check_private(self.folder)
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._count = sum(1 for _ in self._entries())
