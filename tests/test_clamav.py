@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -457,12 +458,19 @@ def test_a_clean_office_file_streams_each_byte_to_clamd_once(
     assert "EICAR test signature inside word/media/eicar.com" in report.reasons
 
 
+def set_option(path: Path, option: str, value: str) -> None:
+    """Set ``option`` in a written clamd.conf; fails when the shipped file does not set it."""
+    text, count = re.subn(rf"(?m)^{option} .*$", f"{option} {value}", path.read_text())
+    assert count == 1, f"{option} is not set once in clamd.conf"
+    path.write_text(text)
+
+
 class SmallFileClamd(PrivateClamd):
     """The shipped configuration with ``MaxFileSize`` cut to 1M (Debian's system clamd: 25M)."""
 
     def write_config(self) -> Path:
         path = super().write_config()
-        path.write_text(path.read_text().replace("MaxFileSize 100M", "MaxFileSize 1M"))
+        set_option(path, "MaxFileSize", "1M")
         return path
 
 
@@ -491,8 +499,8 @@ class SilentLimitsClamd(PrivateClamd):
 
     def write_config(self) -> Path:
         path = super().write_config()
-        text = path.read_text().replace("AlertExceedsMax yes", "AlertExceedsMax no")
-        path.write_text(text.replace("MaxScanSize 400M", "MaxScanSize 1M"))
+        set_option(path, "AlertExceedsMax", "no")
+        set_option(path, "MaxScanSize", "1M")
         return path
 
 

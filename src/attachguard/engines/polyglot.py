@@ -25,7 +25,9 @@ with its offset, for:
   Word stops there). Unrecognisable bytes there are tolerated (old writers leave them).
 
 Not reported: padding (NUL, 0xFF, whitespace) of any length, which carries no file, nor up to
-``_SHORT_TAIL`` bytes after it that look like nothing (Word pads thumbnails to four bytes); the
+``_SHORT_TAIL`` bytes after it that look like nothing (Word pads thumbnails to four bytes), nor
+the slack of the buffer PowerPoint writes an Office package's thumbnail from (`_buffer_slack`:
+what is left of its last blocks, searched for payloads like any skipped part); the
 thumbnails, ICC profiles, XMP and other pictures that metadata legitimately holds; and what
 phone cameras legitimately append to a JPEG: extra JPEG images (Ultra HDR gain maps, multi-picture
 files) and a motion-photo MP4, when the main image's metadata declares them (MPF or the XMP
@@ -92,6 +94,9 @@ _STARTS = (
     (b"%PDF-", "pdf"),
 )
 _SHORT_TAIL = 16  # bytes after the end too few to hold a file (see _harmless_tail)
+_THUMBNAIL = "docprops/thumbnail.jpeg"  # the part Office writes the package thumbnail to
+_BLOCK = 1024  # PowerPoint's thumbnail buffer grows in whole KiB (see _buffer_slack)
+_MAX_SLACK = 4096  # bytes of buffer slack after the thumbnail; 2,966 the most seen
 _WHAT = {
     "jpeg": "JPEG image",
     "png": "PNG image",
@@ -168,6 +173,26 @@ def _harmless_tail(data: bytes, pos: int) -> bool:
     return len(data) - pos <= _SHORT_TAIL and _recognised(data[pos:]) is None
 
 
+def _buffer_slack(item: Item, end: int, pos: int) -> bool:
+    """Whether the data after the end of a JPEG is what PowerPoint leaves after an Office
+    package's thumbnail: it writes docProps/thumbnail.jpeg from a buffer of whole KiB, and the
+    rest of the buffer after the image is zeros or leftover memory (puremagic's test.pptx:
+    653 bytes of a 2,048-byte part; oletools' PowerPoint 2007 files: 548 of 5,120 and 2,966 of
+    21,504, zeros). Nothing reads those bytes: the thumbnail's readers (file-browser previews)
+    decode the JPEG, which stops at its End Of Image marker. Only that member of a package
+    (the path Office writes; any other member's tail stays POLYGLOT), a whole number of KiB
+    long, with at most ``_MAX_SLACK`` bytes after the image; and those bytes are searched for
+    programs, archives, PDFs, scripts and HTML like any part a reader skips (`_walked`)."""
+    size = len(item.data)
+    return (
+        item.depth > 0
+        and item.name.lower() == _THUMBNAIL
+        and size % _BLOCK == 0
+        and size - end <= _MAX_SLACK
+        and pos < size
+    )
+
+
 def _format(label: str, data: bytes) -> str:
     """The format to walk: the detected label, or for a label that says nothing about images
     (Magika calls a picture with a large appended archive "zip"), the format the content
@@ -234,6 +259,15 @@ def _document_payloads(data: bytes, label: str) -> list[tuple[str, int]]:
     return found
 
 
+def _slack_payload(data: bytes, pos: int, what: str) -> list[tuple[str, int]]:
+    """A program, an archive, a PDF, a script or HTML in a thumbnail's buffer slack, from
+    ``pos`` to the end (see `_buffer_slack`): reported as anything after the end would be."""
+    if (named := _recognised(data[pos:])) is not None:
+        return [(f"{named} hidden after the end of the {what}", pos)]
+    hits = find_payloads(data, [Region(pos, len(data))], zips=True)
+    return [(f"{hit.what} hidden after the end of the {what}", hit.offset) for hit in hits.values()]
+
+
 def _zip_at_end(data: bytes, what: str, found: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """A ZIP whose end record lies in the last 64 KiB (what unzip opens), unless found already."""
     at = zip_inside(data)
@@ -274,7 +308,7 @@ class PolyglotEngine:
         layout = _LAYOUTS[label](data)
         reported = {offset for _, offset in found}
         found += [
-            hit for hit in self._walked(data, label, layout, children) if hit[1] not in reported
+            hit for hit in self._walked(item, label, layout, children) if hit[1] not in reported
         ]
         findings = [
             finding(self.name, POLYGLOT, message, location=f"offset {offset}")
@@ -287,16 +321,18 @@ class PolyglotEngine:
         return Result(findings, children)
 
     def _walked(
-        self, data: bytes, label: str, layout: Layout, children: list[Child]
+        self, item: Item, label: str, layout: Layout, children: list[Child]
     ) -> list[tuple[str, int]]:
         """What the walk of the format shows: data after its end (reported whole, past what
         cameras declare), payloads in its parts, ZIP archives inside it."""
-        what, end = _WHAT[label], layout.end
+        data, what, end = item.data, _WHAT[label], layout.end
         pos = len(data) if end is None else _skip_padding(data, end)
         if label == "jpeg" and end is not None and pos < len(data):
             pos = self._camera_extras(data, end, pos, children)
         found = _pl.hidden_inside(data, layout, what, len(data) if end is None else end)
-        if pos < len(data) and not _harmless_tail(data, pos):
+        if label == "jpeg" and end is not None and _buffer_slack(item, end, pos):
+            found[:0] = _slack_payload(data, pos, what)
+        elif pos < len(data) and not _harmless_tail(data, pos):
             found.insert(0, (f"{describe(data[pos:])} hidden after the end of the {what}", pos))
         elif not layout.whole:
             found += _zip_at_end(data, what, found)
