@@ -12,7 +12,8 @@ Excel 4 macro sheets, encryption and links come from the workbook's own records 
 FILEPASS, SUPBOOK: `read_workbooks`) whatever the class id says; VBA from olevba; the fields of a
 Word document (`attachguard.formats.docfields`: DDE fields, nested ones too, and AMBIGUOUS for a
 field whose type a nested field computes); embedded objects (Word's ObjectPool, Excel's MBD
-storages, PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`.
+storages, PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`;
+a presentation's action settings follow `office_ppt`.
 
 Ambiguous: streams of two applications in one file, two entries of one storage with the same
 name, a workbook with both a Workbook and a Book stream, a sheet declared one type whose content
@@ -46,6 +47,7 @@ from attachguard.codes import (
     Code,
 )
 from attachguard.engines.office_objects import compound_object, storage_object, two_readings
+from attachguard.engines.office_ppt import ppt_actions
 from attachguard.engines.office_shared import DAMAGED, Job, open_ole, vba_macros
 from attachguard.errors import LimitExceeded
 from attachguard.formats.docfields import doc_fields
@@ -59,6 +61,7 @@ from attachguard.formats.ole import (
     matches_extension,
     read_workbooks,
 )
+from attachguard.formats.wordfields import FieldThreat, ThreatKind, classify_field
 
 # Excel opens a file encrypted with this password without asking: it hides nothing from Excel.
 _EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"  # noqa: S105  (Excel's published default)
@@ -86,6 +89,8 @@ def scan_compound(job: Job) -> None:
         if ole.exists("WordDocument"):
             _word_fields(job, ole)
         _objects(job, ole, container)
+        if OleKind.POWERPOINT in container.kinds and ole.exists("PowerPoint Document"):
+            ppt_actions(job, ole.openstream("PowerPoint Document").read())
     finally:
         ole.close()
 
@@ -100,14 +105,21 @@ def _vba_storage(ole: Any) -> bool:
 
 
 def _word_fields(job: Job, ole: Any) -> None:
-    """DDE for a DDE or DDEAUTO field, AMBIGUOUS for a field whose type a nested field computes,
-    in any stream (as msodde looked: the text of fast-saved or damaged files lies anywhere)."""
+    """DDE and EXTERNAL_LINK for the fields `wordfields.classify_field` judges dangerous (the
+    rule a .docx gets: DDE, DDEAUTO, INCLUDEPICTURE, INCLUDETEXT, IMPORT, LINK), AMBIGUOUS for a
+    field whose type a nested field computes, in any stream (as msodde looked: the text of
+    fast-saved or damaged files lies anywhere)."""
     dde = computed = False
+    threats: dict[tuple[ThreatKind, str], FieldThreat] = {}
     for path in ole.listdir(streams=True, storages=False):
         for found in doc_fields(ole.openstream(path).read()):
             dde = dde or found.instruction.lstrip().lower().startswith("dde")
             computed = computed or found.computed
-    if dde:
+            if threat := classify_field(found.instruction):
+                threats.setdefault((threat.kind, threat.field), threat)
+    for threat in threats.values():
+        job.field_threat(threat)
+    if dde and not any(kind is ThreatKind.DDE for kind, _ in threats):
         job.say(DDE, f"DDE field in the {job.kind}")
     if computed:
         message = f"field whose type is computed by a nested field in the {job.kind}"

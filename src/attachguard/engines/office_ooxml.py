@@ -57,8 +57,6 @@ from attachguard.formats.opc import (
 )
 from attachguard.formats.wordfields import (
     FieldLimitError,
-    FieldThreat,
-    ThreatKind,
     classify_field,
     field_instructions,
 )
@@ -83,11 +81,6 @@ _BY_LABEL: dict[tuple[OpcKind, str], Code] = {
     (OpcKind.ACTION, "hover"): EXTERNAL_LINK,
 }
 _MESSAGES = {OpcKind.XLM: "Excel 4 (XLM) macros", OpcKind.ACTIVEX: "ActiveX control"}
-_FIELD_CODES = {ThreatKind.DDE: DDE, ThreatKind.EXTERNAL_LINK: EXTERNAL_LINK}
-_FIELD_WORDS = {
-    ThreatKind.DDE: "field that can run a command",
-    ThreatKind.EXTERNAL_LINK: "field that loads a file from outside the document",
-}
 # A field needs one of these elements, whose names XML cannot spell any other way:
 # w:fldChar, w:fldSimple, w:instrText, w:delInstrText.
 _FIELD_NEEDLES = ("fldChar", "fldSimple", "nstrText")
@@ -151,14 +144,7 @@ def _word_fields(job: Job, report: PackageReport) -> None:
                 message = f"{instruction.ambiguity} in the {job.kind}"
                 job.say(AMBIGUOUS, message, label="field", location=name)
             if threat := classify_field(instruction.text):
-                _field_threat(job, threat, name)
-
-
-def _field_threat(job: Job, threat: FieldThreat, where: str) -> None:
-    # The field's type is one of the few the classifier knows; its text is file content and
-    # stays out of the message.
-    message = f"{threat.field} {_FIELD_WORDS[threat.kind]} in the {job.kind}"
-    job.say(_FIELD_CODES[threat.kind], message, label=threat.field, location=where)
+                job.field_threat(threat, name)
 
 
 def _may_hold_fields(data: bytes) -> bool:

@@ -17,10 +17,19 @@ import olefile  # type: ignore[import-untyped]
 from msoffcrypto.exceptions import ParseError
 from oletools import olevba
 
-from attachguard.codes import ARCHIVE_EXPANSION, VBA_MACRO, Action, Code, declare
+from attachguard.codes import (
+    ARCHIVE_EXPANSION,
+    DDE,
+    EXTERNAL_LINK,
+    VBA_MACRO,
+    Action,
+    Code,
+    declare,
+)
 from attachguard.engines.base import Child, Context, Item, Result, finding
 from attachguard.engines.embedded import add_child
 from attachguard.errors import LimitExceeded
+from attachguard.formats.wordfields import FieldThreat, ThreatKind
 
 NAME = "office"
 
@@ -42,6 +51,12 @@ _KINDS = {
     "xlsb": "Excel workbook",
     "ppt": "PowerPoint presentation",
     "pptx": "PowerPoint presentation",
+}
+
+_FIELD_CODES = {ThreatKind.DDE: DDE, ThreatKind.EXTERNAL_LINK: EXTERNAL_LINK}
+_FIELD_WORDS = {
+    ThreatKind.DDE: "field that can run a command",
+    ThreatKind.EXTERNAL_LINK: "field that loads a file from outside the document",
 }
 
 # What damaged or hostile input makes the parsers raise (olefile raises OSError subclasses, and
@@ -66,6 +81,14 @@ class Job:
 
     def say(self, code: Code, message: str, **extra: Any) -> None:
         self.result.findings.append(finding(NAME, code, message, **extra))
+
+    def field_threat(self, threat: FieldThreat, where: str | None = None) -> None:
+        """The finding for a Word field `wordfields.classify_field` judged dangerous (a .docx
+        part's field or a .doc's: one rule for both)."""
+        # The field's type is one of the few the classifier knows; its text is file content and
+        # stays out of the message.
+        message = f"{threat.field} {_FIELD_WORDS[threat.kind]} in the {self.kind}"
+        self.say(_FIELD_CODES[threat.kind], message, label=threat.field, location=where)
 
     def said(self, code: Code) -> bool:
         return any(f.code is code for f in self.result.findings)

@@ -83,6 +83,7 @@ class _Attachment(NamedTuple):
     where: str
     load: Callable[[], PdfObject | None]
     again: bool = False
+    names: tuple[str, ...] = ()  # every name the file is given (`pdf_active.file_names`)
 
 
 class _Walked(NamedTuple):
@@ -131,7 +132,7 @@ def _walk(reader: PdfReader, places: dict[int, str], seen: Seen) -> frozenset[tu
 
 def _raw_reading(
     reader: PdfReader, data: bytes, walked: _Walked, limits: Limits, seen: Seen
-) -> tuple[list[tuple[RawObject, str]], list[str]]:
+) -> tuple[list[tuple[RawObject, tuple[str, ...]]], list[str]]:
     """Every body other readers may take (`pdf_bodies`) and the raw structure (`pdf_layout`):
     the attached files pypdf's reading left out, and the problems that only made readers
     differ."""
@@ -171,32 +172,34 @@ def _decode(stream: StreamObject, budget: int) -> bytes:
 
 
 def _attachments(
-    seen: Seen, reader: PdfReader, hidden: list[tuple[RawObject, str]]
+    seen: Seen, reader: PdfReader, hidden: list[tuple[RawObject, tuple[str, ...]]]
 ) -> list[_Attachment]:
-    """Every attached file: pypdf's, then other definitions' (see `pdf_bodies`)."""
+    """Every attached file: pypdf's, then other definitions' (see `pdf_bodies`), each shown
+    under its first name."""
     found: list[_Attachment] = []
     for num in sorted(set(seen.streams) | set(seen.refs)):
-        ref, name = seen.refs.get(num, (None, f"object {num}"))
+        ref, names = seen.refs.get(num, (None, ()))
         stream = seen.streams.get(num)
-        found.append(_Attachment(f"attachment:{name}", partial(resolved, stream or ref)))
-    for obj, name in hidden:
-        where = f"attachment:{name} (another definition, at offset {obj.offset})"
-        found.append(_Attachment(where, partial(read_at, reader, obj), again=True))
+        where = f"attachment:{names[0] if names else f'object {num}'}"
+        found.append(_Attachment(where, partial(resolved, stream or ref), names=names))
+    for obj, names in hidden:
+        shown = names[0] if names else f"object {obj.number}"
+        where = f"attachment:{shown} (another definition, at offset {obj.offset})"
+        found.append(_Attachment(where, partial(read_at, reader, obj), True, names))
     return found
 
 
-def _named(where: str, seen: Seen) -> None:
-    """EXECUTABLE or SCRIPT for an attached file whose name makes Windows run it or open it in
-    a browser: a reader saves it under that name and Windows opens it by its extension, so the
-    name decides what it does (an SVG or a .reg file is text to a content sniffer)."""
-    name = where.removeprefix("attachment:")
-    if name.startswith("object ") or " (another definition" in name:
-        name = name.split(" (another definition", 1)[0]
-        if name.startswith("object "):
+def _named(attachment: _Attachment, seen: Seen) -> None:
+    """EXECUTABLE or SCRIPT for an attached file with a name that makes Windows run it or open
+    it in a browser: a reader saves it under that name and Windows opens it by its extension,
+    so the name decides what it does (an SVG or a .reg file is text to a content sniffer). Every
+    name the file is given counts: readers differ in which one they use."""
+    for name in attachment.names:
+        if found := opened_as(name):
+            code, ext = found
+            message = f"file attached to the PDF under a name Windows opens as '.{ext}'"
+            seen.add(code, message, attachment.where)
             return
-    if found := opened_as(name):
-        code, ext = found
-        seen.add(code, f"file attached to the PDF under a name Windows opens as '.{ext}'", where)
 
 
 def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list[Child]:
@@ -205,7 +208,8 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
     children: list[Child] = []
     contents: set[bytes] = set()
     used = count = 0
-    for where, load, again in attachments:
+    for attachment in attachments:
+        where, load, again, _ = attachment
         try:
             stream = load()
         except DAMAGED:
@@ -221,7 +225,7 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
             )
             break
         seen.add(PDF_EMBEDDED_FILE, "file attached to the PDF", where)
-        _named(where, seen)
+        _named(attachment, seen)
         try:
             content = _decode(stream, limits.max_expanded_bytes - used)
         except LimitExceeded:

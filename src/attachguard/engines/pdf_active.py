@@ -8,8 +8,9 @@ is what a reader that repairs the file, or one that takes another definition, wo
 /OpenAction needs more than its name: one that only goes to a page is harmless.
 
 Actions that reach for a file on another machine when clicked (GoToR, GoToE, ImportData,
-SubmitForm with a UNC path or a ``file://host`` target) are EXTERNAL_LINK: opening the path makes
-Windows send the reader's credentials to that host. A web address in them is a plain link.
+SubmitForm with a UNC path or a ``file://host`` target, and a URI action whose URI is one) are
+EXTERNAL_LINK: opening the path makes Windows send the reader's credentials to that host. A web
+address in them is a plain link.
 
 The codes are declared here, where their meaning is, and listed by the engine (`pdf.py`).
 """
@@ -88,6 +89,7 @@ ON_OPEN = "PDF action that runs when it is opened"
 _XFA = "XFA form in the PDF (can hold scripts)"
 _RICHMEDIA = "RichMedia or 3D content in the PDF"
 _NETWORK_FILE = "PDF action that opens or sends to a file on another machine"
+_NAME_KEYS = ("/UF", "/F", "/DOS", "/Unix", "/Mac")
 _FILE_ACTIONS = frozenset({"/GoToR", "/GoToE", "/ImportData", "/SubmitForm"})
 # Names that make a body active wherever they stand in it (`check_names`).
 _NAMED: tuple[tuple[frozenset[str], Code, str], ...] = (
@@ -106,7 +108,8 @@ class Seen:
     findings: dict[tuple[Code, str | None], Finding] = field(default_factory=dict)
     streams: dict[int, StreamObject] = field(default_factory=dict)  # /Type /EmbeddedFile
     images: dict[int, StreamObject] = field(default_factory=dict)  # /Subtype /Image
-    refs: dict[int, tuple[IndirectObject, str]] = field(default_factory=dict)  # from /EF
+    # from /EF: the file's object and every name it is given (`file_names`)
+    refs: dict[int, tuple[IndirectObject, tuple[str, ...]]] = field(default_factory=dict)
 
     def add(self, code: Code, message: str, location: str | None = None) -> None:
         if sum(1 for c, _ in self.findings if c is code) < _MAX_PER_CODE:
@@ -128,6 +131,15 @@ def label(value: Any, fallback: str) -> str:
         return fallback
     clean = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in value).strip()
     return clean[:100] or fallback
+
+
+def file_names(spec: DictionaryObject) -> tuple[str, ...]:
+    """Every name a file specification gives its file, as labels: the one Acrobat shows and
+    saves it under first (/UF, else /F), then those other readers use (/F beside /UF, as
+    readers before PDF 1.7 do; /DOS, /Unix, /Mac). A reader saves the file under one of them and
+    Windows opens it by that name's extension, so each is judged."""
+    names = (label(spec.get(key), "") for key in _NAME_KEYS)
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 def goes_to_a_page(action: Any) -> bool:
@@ -161,19 +173,21 @@ def _check(node: DictionaryObject, where: str, seen: Seen) -> None:
         seen.add(PDF_XFA, _XFA, where)
     if resolved(node.get("/Subtype")) in _RICH_SUBTYPES or "/RichMediaContent" in node:
         seen.add(PDF_RICHMEDIA, _RICHMEDIA, where)
-    if kind in _FILE_ACTIONS and _on_network(node.get("/F")):
+    if (kind in _FILE_ACTIONS and _on_network(node.get("/F"))) or (
+        kind == "/URI" and _on_network(node.get("/URI"))
+    ):
         seen.add(EXTERNAL_LINK, _NETWORK_FILE, where)
     _attached_files(node, seen)
 
 
 def _attached_files(node: DictionaryObject, seen: Seen) -> None:
-    """The embedded files a file specification's /EF dictionary names, with its file name."""
+    """The embedded files a file specification's /EF dictionary names, with its file names."""
     files = resolved(node.get("/EF"))
     if isinstance(files, DictionaryObject):
-        name = node.get("/UF", node.get("/F"))
+        names = file_names(node)
         for ref in files.values():
             if isinstance(ref, IndirectObject):
-                seen.refs.setdefault(ref.idnum, (ref, label(name, f"object {ref.idnum}")))
+                seen.refs.setdefault(ref.idnum, (ref, names))
 
 
 def _on_network(spec: Any) -> bool:

@@ -38,8 +38,8 @@ from attachguard.engines.pdf_active import (
     Seen,
     check_names,
     dictionaries,
+    file_names,
     goes_to_a_page,
-    label,
 )
 from attachguard.formats.pdfraw import PdfLayout, Problem, RawObject, names_in
 
@@ -114,9 +114,9 @@ def check_bodies(
     places: dict[int, str],
     seen: Seen,
     budget: int,
-) -> list[tuple[RawObject, str]]:
+) -> list[tuple[RawObject, tuple[str, ...]]]:
     """Check every body (see the module docstring); return the attached files (definition,
-    name) that pypdf's reading did not extract. Object streams pypdf unpacks here decode to
+    names) that pypdf's reading did not extract. Object streams pypdf unpacks here decode to
     ``budget`` bytes at most, all together."""
     suspects = _suspects(layout.objects)
     unpacked = _unread_object_streams(reader, (layout, suspects), seen, budget)
@@ -124,22 +124,22 @@ def check_bodies(
     bodies = [_Body(o, _where(o, view, places)) for o in suspects + _suspects(unpacked)]
     bodies += [body for body in in_data if _suspects([body.obj])]
     definitions = _Definitions([*layout.objects, *unpacked, *(body.obj for body in in_data)])
-    files: dict[int, tuple[RawObject, str]] = {}  # by id(): a definition is not hashable
-    targets: dict[_Key, str] = {}
+    files: dict[int, tuple[RawObject, tuple[str, ...]]] = {}  # by id(): not hashable
+    targets: dict[_Key, tuple[str, ...]] = {}
     for body in bodies:
         names = names_in(body.obj.body)
         check_names(names, body.where, seen)
         if "/OpenAction" in names and _opens(body.obj, definitions, reader):
             seen.add(PDF_AUTO_ACTION, ON_OPEN, body.where)
         if "/EmbeddedFile" in names and body.obj.stream is not None:
-            files[id(body.obj)] = (body.obj, f"object {body.obj.number}")
+            files[id(body.obj)] = (body.obj, ())
         if "/EF" in names:
             targets |= _attached(body, definitions, reader, seen, layout.encrypted)
-    for key, name in targets.items():
+    for key, given in targets.items():
         for obj in definitions.of(key):
             if obj.stream is not None:
-                files[id(obj)] = (obj, name)
-    return [(obj, name) for obj, name in files.values() if not _extracted(obj, view, seen)]
+                files[id(obj)] = (obj, given)
+    return [(obj, given) for obj, given in files.values() if not _extracted(obj, view, seen)]
 
 
 @dataclass(frozen=True)
@@ -225,14 +225,14 @@ def _opens(obj: RawObject, definitions: _Definitions, reader: PdfReader) -> bool
 
 def _attached(
     body: _Body, definitions: _Definitions, reader: PdfReader, seen: Seen, encrypted: bool
-) -> dict[_Key, str]:
+) -> dict[_Key, tuple[str, ...]]:
     """The objects an /EF in ``body`` names as attached files (through every definition of
-    an /EF dictionary given by reference), with the file's name (not readable in an encrypted
+    an /EF dictionary given by reference), with the file's names (not readable in an encrypted
     file: its strings are encrypted). A body that cannot be parsed is reported."""
     parsed = _parse(body.obj.body, reader)
     if parsed is None:
         seen.add(CORRUPT, "part of the PDF could not be read", body.where)
-    found: dict[_Key, str] = {}
+    found: dict[_Key, tuple[str, ...]] = {}
     for node in dictionaries(parsed):
         files = node.get("/EF")
         if isinstance(files, IndirectObject):
@@ -240,19 +240,19 @@ def _attached(
             files = [_parse(d.body, reader) for d in definitions.of(key)]
         else:
             files = [files]
-        name = None if encrypted else node.get("/UF", node.get("/F"))
+        names = () if encrypted else _names(node)
         refs = [r for f in files if isinstance(f, DictionaryObject) for r in f.values()]
         for ref in refs:
             if isinstance(ref, IndirectObject):
-                found[(ref.idnum, ref.generation)] = _label(name, f"object {ref.idnum}")
+                found[(ref.idnum, ref.generation)] = names
     return found
 
 
-def _label(name: Any, fallback: str) -> str:
+def _names(spec: DictionaryObject) -> tuple[str, ...]:
     try:
-        return label(name, fallback)
+        return file_names(spec)
     except DAMAGED:  # a name given by a reference pypdf cannot resolve
-        return fallback
+        return ()
 
 
 # -- object streams pdfraw left to pypdf ---------------------------------------------------------

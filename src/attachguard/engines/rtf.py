@@ -4,17 +4,21 @@ Finds OLE_OBJECT for every ``\\objdata`` object, labelled with its OLE class nam
 ``Equation.3``...); classes and class ids that known exploits use (Equation Editor,
 CVE-2017-11882; OLE2Link, CVE-2017-0199; oletools' list of CLSIDs) are named in the message. The
 object's payload (the file inside a Package, else the object's data) is returned as a child so
-that every engine scans it. DDE for ``DDE``/``DDEAUTO`` field instructions (also spelled with
-``\\'hh`` or ``\\uN`` escapes); EXTERNAL_LINK for a remote ``\\template`` and for INCLUDETEXT,
-INCLUDEPICTURE or LINK fields that fetch from a URL or a UNC path, or whose target a nested field
-computes. AMBIGUOUS for a field whose type a nested field computes (``{ {QUOTE 68 68 69}AUTO ...}``
-is a DDEAUTO field once Word evaluates it): read as Word reads it, it could be anything. CORRUPT
-for data that is not RTF or that the parser gives up on.
+that every engine scans it. Field instructions are read as Word reads them (the blank ending a
+control word is no text, ``\\'hh`` and ``\\uN`` escapes with their ``\\ucN`` fallbacks,
+the ``\\ud`` half of ``\\upr``, ``\\tab`` and breaks as blanks) and judged by the rule
+.docx and .doc fields get (`wordfields.classify_field`): DDE for ``DDE``/``DDEAUTO``,
+EXTERNAL_LINK for INCLUDETEXT, INCLUDEPICTURE, IMPORT or LINK fields, whatever their target, or
+a target a nested field computes. EXTERNAL_LINK also for a remote ``\\template`` and for a
+picture shape linked to a file on another machine (``pibName`` with ``pibFlags`` saying linked).
+AMBIGUOUS for a field whose type a nested field computes (``{ {QUOTE 68 68 69}AUTO ...}`` is a
+DDEAUTO field once Word evaluates it): read as Word reads it, it could be anything. CORRUPT for
+data that is not RTF or that the parser gives up on.
 
 Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
-pictures and text); a file without ``\\objdata``, ``\\fldinst`` or ``\\template`` control
-words cannot hold objects, fields or templates and is not parsed. Children are capped by
-``context.limits``.
+pictures and text); a file without ``\\objdata``, ``\\fldinst``, ``\\template`` or
+``pibName`` cannot hold objects, fields, templates or linked pictures and is not parsed.
+Children are capped by ``context.limits``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ from attachguard.codes import (
 )
 from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
 from attachguard.engines.embedded import add_child, describe_clsid, object_message, safe_name
+from attachguard.formats import wordfields
+from attachguard.formats.opc import target_kind
+from attachguard.formats.wordfields import ThreatKind
 
 NAME = "rtf"
 _KIND = "RTF document"
@@ -60,10 +67,29 @@ _COMPUTED_TYPE = re.compile(rb"^\s*" + NESTED)
 _COMPUTED_FETCH = re.compile(
     rb"^\s*(?:INCLUDETEXT|INCLUDEPICTURE|INCLUDE|LINK|IMPORT)\b[^\x00]*" + NESTED, re.I
 )
-_TEXTUAL = (b"fldinst", b"template")  # destinations whose text is collected
+# destinations whose text is collected: field instructions, templates, shape properties
+_TEXTUAL = (b"fldinst", b"template", b"sn", b"sv")
+_SHAPE = (b"shpinst", b"picprop")  # a shape's (or an inline picture's) properties
+# A picture shape linked to its file (pibFlags: msoblipflagURL 0x2, msoblipflagLinkToFile 0x8),
+# which Word loads from pibName when it opens the document.
+_LINKED_PICTURE = 0x2 | 0x8
+# Control words and symbols that stand for a character (blanks, breaks, special hyphens).
+_BREAKS = (b"tab", b"par", b"line", b"sect", b"page", b"column", b"cell", b"row")
+_CHARACTERS: dict[bytes, bytes] = {
+    **dict.fromkeys(_BREAKS, b" "),
+    **{b"emspace": b"\xe2\x80\x83", b"enspace": b"\xe2\x80\x82", b"qmspace": b"\xe2\x80\x85"},
+    **{b"~": b"\xc2\xa0", b"_": b"\xe2\x80\x91", b"-": b"\xc2\xad"},  # UTF-8, as \\uN
+}
+_NEEDLES = (b"\\objdata", b"\\fldinst", b"\\template", b"pibName")  # what is looked for
 _NON_HEX = re.compile(rb"[^a-fA-F0-9]")
 # What rtfobj raises when it gives up on malformed input.
 _DAMAGED = (RuntimeError, ValueError, LookupError, AssertionError, struct.error)
+
+
+def _ansi(text: bytes) -> bytes:
+    """RTF text (Windows-1252, the ANSI code page of \\ansi documents) as UTF-8, the encoding
+    \\uN characters are kept in."""
+    return text.decode("cp1252", "replace").encode("utf-8") if not text.isascii() else text
 
 
 class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
@@ -77,9 +103,23 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         super().__init__(data)
         self.fields: list[bytes] = []
         self.templates: list[bytes] = []
-        self._skip_fallback = False  # after \uN, the next character is its ANSI fallback
+        self.shapes: list[dict[bytes, bytes]] = []  # shape properties, name to value
+        self._property = b""  # the name of the shape property whose value comes next
+        self._uc = [1]  # \ucN by group: how many fallback characters follow each \uN
+        self._fallback = 0  # fallback characters still to skip after a \uN
+        self._word_end = -1  # where the last control word ended: its delimiter blank is no text
+
+    def open_group(self) -> None:
+        self._uc.append(self._uc[-1])
+
+    def close_group(self) -> None:
+        if len(self._uc) > 1:
+            self._uc.pop()
+        self._fallback = 0
 
     def open_destination(self, destination: Any) -> None:
+        if destination.cword in _SHAPE:
+            self.shapes.append({})
         destination.data = bytearray()
         destination.clean = 0  # the object data before this index is hex digits only
         if destination.cword == b"fldinst" and (outer := self._outer_instruction()) is not None:
@@ -93,19 +133,40 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
                 return destination if destination.cword == b"fldinst" else None
         return None
 
+    def _textual(self) -> Any:
+        """The field instruction or template the current text belongs to, if any. In
+        ``{\\upr{ansi}{\\*\\ud{unicode}}}`` Word reads the ``\\ud`` text and skips the other."""
+        stack = self.destinations
+        if stack[-1].cword in _TEXTUAL:
+            return stack[-1]
+        if len(stack) >= 3 and stack[-1].cword == b"ud" and stack[-2].cword == b"upr":
+            return stack[-3] if stack[-3].cword in _TEXTUAL else None
+        return None
+
     def _text(self, matchobject: re.Match[bytes]) -> None:
         text = matchobject.group()
-        if self._skip_fallback and self.current_destination.cword in _TEXTUAL:
-            text, self._skip_fallback = text[1:], False
-        if self.current_destination.cword in (b"objdata", *_TEXTUAL):
+        if matchobject.start() == self._word_end and text[:1] == b" ":
+            text = text[1:]  # "DD{\\b EA}UTO" is DDEAUTO: the blank ends the control word
+        if self._fallback:
+            skipped = min(self._fallback, len(text))
+            text, self._fallback = text[skipped:], self._fallback - skipped
+        if self.current_destination.cword == b"objdata":
             self.current_destination.data += text
+        elif (target := self._textual()) is not None:
+            target.data += _ansi(text)
 
     def control_word(self, matchobject: re.Match[bytes], cword: bytes, param: Any) -> None:
+        self._word_end = self.index + len(matchobject.group())
+        if cword in _CHARACTERS and (target := self._textual()) is not None:
+            target.data += _CHARACTERS[cword]  # "DDEAUTO\\tab c:\\..." is two words to Word
+        if cword == b"uc" and param is not None:
+            self._uc[-1] = min(max(int(param), 0), 255)
         # \uN spells a character in field instructions and template names: decode it so that
-        # "\u68?DEAUTO" reads as DDEAUTO, as Word reads it.
-        if cword == b"u" and param is not None and self.current_destination.cword in _TEXTUAL:
-            self.current_destination.data += chr(int(param) % 65536).encode("utf-8", "replace")
-            self._skip_fallback = True
+        # "\u68?DEAUTO" reads as DDEAUTO, as Word reads it; the \ucN characters after it are
+        # its fallback for older readers.
+        if cword == b"u" and param is not None and (target := self._textual()) is not None:
+            target.data += chr(int(param) % 65536).encode("utf-8", "replace")
+            self._fallback = self._uc[-1]
 
     def bin(self, bindata: bytes) -> None:
         if self.current_destination.cword == b"objdata":
@@ -113,15 +174,23 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
 
     def control_symbol(self, matchobject: re.Match[bytes]) -> None:
         symbol = matchobject.group()[1:2]
-        if symbol in (b"\\", b"{", b"}") and self.current_destination.cword in _TEXTUAL:
-            self.current_destination.data += symbol  # an escaped character, e.g. in a UNC path
+        target = self._textual()
+        if self._fallback and target is not None:
+            self._fallback -= 1  # a fallback character written as a control symbol
+            if symbol == b"'":
+                self.index += 2
+            return
+        if symbol in (b"\\", b"{", b"}") and target is not None:
+            target.data += symbol  # an escaped character, e.g. in a UNC path
+        elif symbol in _CHARACTERS and target is not None:
+            target.data += _CHARACTERS[symbol]
         if symbol != b"'":
             return
         hexdigits = self.data[self.index + 2 : self.index + 4]
         self.index += 2  # \'hh: the two characters after it are skipped, whatever they are
         dest = self.current_destination
-        if dest.cword in _TEXTUAL and re.fullmatch(rb"[0-9a-fA-F]{2}", hexdigits):
-            dest.data.append(int(hexdigits, 16))  # "\'44DEAUTO" is DDEAUTO to Word
+        if target is not None and re.fullmatch(rb"[0-9a-fA-F]{2}", hexdigits):
+            target.data += _ansi(bytes([int(hexdigits, 16)]))  # "\'44DEAUTO" is DDEAUTO
         if dest.cword == b"objdata":
             # Word drops the last hex digit before \'hh when it has read an odd number of them.
             tail = _NON_HEX.sub(b"", dest.data[dest.clean :])
@@ -136,8 +205,29 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
             self.fields.append(bytes(destination.data))
         elif destination.cword == b"template":
             self.templates.append(bytes(destination.data))
+        elif destination.cword == b"sn":
+            self._property = bytes(destination.data).strip()
+        elif destination.cword == b"sv" and self.shapes:
+            self.shapes[-1].setdefault(self._property, bytes(destination.data).strip())
         else:
             super().close_destination(destination)
+
+
+def _classify(instruction: bytes) -> ThreatKind | None:
+    """What `wordfields.classify_field` (the rule for .docx and .doc fields) makes of an RTF
+    field instruction: the type after switches or quotes, every target of a fetching field."""
+    text = instruction.decode("utf-8", "replace").replace(NESTED.decode(), wordfields.NESTED)
+    threat = wordfields.classify_field(text)
+    return threat.kind if threat else None
+
+
+def _linked_from_afar(shape: dict[bytes, bytes]) -> bool:
+    """Whether a picture shape is linked to a file on another machine (a URL, a UNC path):
+    Word fetches it on opening, sending a share the reader's Windows credentials."""
+    flags = shape.get(b"pibFlags", b"")
+    name = shape.get(b"pibName", b"").decode("utf-8", "replace")
+    linked = flags.isdigit() and len(flags) < 12 and int(flags) & _LINKED_PICTURE
+    return bool(linked) and target_kind(name) == "remote"
 
 
 def _class_name(obj: Any) -> str:
@@ -166,7 +256,7 @@ class RtfEngine:
         if not rtfobj.is_rtf(item.data):
             result.findings.append(finding(NAME, CORRUPT, f"damaged {_KIND}"))
             return result
-        if not any(word in item.data for word in (b"\\objdata", b"\\fldinst", b"\\template")):
+        if not any(word in item.data for word in _NEEDLES):
             return result
         parser = _Parser(item.data)
         try:
@@ -175,16 +265,20 @@ class RtfEngine:
             result.findings.append(finding(NAME, CORRUPT, f"damaged {_KIND}"))
         for index, obj in enumerate(parser.objects, start=1):
             self._object(obj, f"object {index}", context, result)
-        if any(_DDE.match(field) for field in parser.fields):
+        threats = [_classify(field) for field in parser.fields]
+        if any(_DDE.match(field) for field in parser.fields) or ThreatKind.DDE in threats:
             result.findings.append(finding(NAME, DDE, f"DDE field in the {_KIND}"))
         if any(_COMPUTED_TYPE.match(field) for field in parser.fields):
             message = f"field whose type is computed by a nested field in the {_KIND}"
             result.findings.append(finding(NAME, AMBIGUOUS, message, label="field"))
-        if any(
+        if ThreatKind.EXTERNAL_LINK in threats or any(
             _FETCHING_FIELD.match(field) or _COMPUTED_FETCH.match(field) for field in parser.fields
         ):
-            message = f"field that fetches a remote file into the {_KIND}"
+            message = f"field that loads a file from outside the {_KIND}"
             result.findings.append(finding(NAME, EXTERNAL_LINK, message))
+        if any(_linked_from_afar(shape) for shape in parser.shapes):
+            message = f"picture loaded from another machine into the {_KIND}"
+            result.findings.append(finding(NAME, EXTERNAL_LINK, message, label="picture"))
         if any(_REMOTE_TEMPLATE.match(template) for template in parser.templates):
             message = f"remote template in the {_KIND}"
             result.findings.append(finding(NAME, EXTERNAL_LINK, message))

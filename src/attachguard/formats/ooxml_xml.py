@@ -7,10 +7,11 @@ as it is to Excel.
 
 What `read_part` reports about one part: its root element, whether a SpreadsheetML or chart
 formula starts a program through DDE (``cmd|'/c calc'!A1``), the ``ddeLink``/``oleLink``
-elements of an external-link part, every DrawingML ``hlinkClick``/``hlinkHover`` (with its
-action and relationship id) for PowerPoint's action settings, and the external data sources of
-a workbook's connections part (`Source`: a web query's URL, a text file, an ODC file, a
-database's ``Data Source``, and whether Excel refreshes it when the workbook opens).
+elements of an external-link part, every DrawingML ``hlinkClick``, ``hlinkHover`` and
+``hlinkMouseOver`` (with its action and relationship id) for PowerPoint's action settings, and
+the external data sources of a workbook's connections part (`Source`: a web query's URL, a text
+file, an ODC file, a database's ``Data Source``, and whether Excel refreshes it when the workbook
+opens).
 
 Ambiguous (`XmlRejected` with kind ``ambiguous``): a DOCTYPE (Office refuses DTDs, and entity
 declarations are where readers disagree) and an encoding other than UTF-8/UTF-16 (ECMA-376
@@ -86,8 +87,10 @@ _FORMULAS = _names(
 ) | _names(_CHART_NS, "f")  # fmt: skip
 _FORMULA_ROOT_NS = frozenset(_SHEET_NS + _CHART_NS)
 _NO_FORMULA_ROOTS = _names(_SHEET_NS, "sst")  # shared strings: text shown, never evaluated
+# A shape's hover is hlinkHover; a text run's (a:rPr) is hlinkMouseOver: PowerPoint runs both.
 _ACTIONS = {f"{ns} {local}": event for ns in _DRAWING_NS
-            for local, event in (("hlinkClick", "click"), ("hlinkHover", "hover"))}  # fmt: skip
+            for local, event in (("hlinkClick", "click"), ("hlinkHover", "hover"),
+                                 ("hlinkMouseOver", "hover"))}  # fmt: skip
 _LINKS = {f"{ns} {local}": local for ns in _SHEET_NS[:2] for local in ("ddeLink", "oleLink")}
 # A connection (xl/connections.xml) and the properties that name its source, with the
 # attribute that holds it.
@@ -104,8 +107,9 @@ MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
 _PIPE_NEEDLES = ("|", "&#")
 # (a connection matters only with a source or a refresh on open: "connection" alone is a
 # word that plain text holds, and would have a big part parsed to its end for nothing)
-_ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "ddeLink", "oleLink", "webPr", "dbPr", "textPr",
-                    "odcFile", "sourceFile", "refreshOnLoad", "connectString")  # fmt: skip
+_ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "ddeLink", "oleLink", "webPr",
+                    "dbPr", "textPr", "odcFile", "sourceFile", "refreshOnLoad",
+                    "connectString")  # fmt: skip
 _ENCODINGS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"}
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _NOT_BLANK = re.compile(rb"[^ \t\r\n]")

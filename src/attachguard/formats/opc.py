@@ -224,7 +224,10 @@ def target_kind(target: str) -> str:
     """Where a link leads: ``remote`` (a URL, a UNC path, file://host), ``local`` (a drive or
     rooted path, file:///, a path that climbs with ``..``), ``mail`` (mailto:) or ``relative``
     (beside the document or below it)."""
-    path = re.sub(r"[\t\r\n]", "", unquote(target)).strip(_CONTROLS).replace("\\", "/").lower()
+    # Unicode blanks around it too (U+3000 before "http://"): whatever a reader trims, a URL
+    # padded with them is still meant as one
+    path = re.sub(r"[\t\r\n]", "", unquote(target)).strip(_CONTROLS).strip()
+    path = path.replace("\\", "/").lower()
     if path.startswith("mailto:"):
         return "mail"
     if path.startswith("//"):
