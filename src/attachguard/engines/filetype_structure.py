@@ -184,6 +184,14 @@ _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
 )
 
 
+def decisive(data: bytes) -> str | None:
+    """The label of a file whose structure decides its type whatever Magika says: an OLE
+    compound file whose streams classify it, a RIFF/WAVE file whose header parses. `structure`
+    gives these first, so Magika's answer could not change the type: it is not asked (a
+    model call costs 10-13 ms of CPU; batching saves nothing, the work is per sample)."""
+    return _ole(data, "") or _wave(data, "")
+
+
 def structure(data: bytes, label: str) -> str | None:
     """The label the file's own structure declares, if one of the readers above parses it."""
     for read in _STRUCTURE:

@@ -1,21 +1,23 @@
-"""The text of a PDF: every page's text layer (pypdf) and the notes on it (comments, typewriter
-boxes, sticky notes: ``/Contents`` of its annotations), the values of its form fields, the
-titles of its bookmarks, its document information (title, subject, keywords...), and the
+"""The text of a PDF: every page's text layer (PDFium or pypdf) and the notes on it (comments,
+typewriter boxes, sticky notes: ``/Contents`` of its annotations), the values of its form
+fields, the titles of its bookmarks, its document information (title, subject, keywords...), and the
 pictures of the pages that have no text layer or only a caption of under `_CAPTION` characters
 (scans, and scanner apps' stamped pages), for OCR. Not read: text whose font maps
 its glyphs to no Unicode digits, and the visual order of characters a page draws out of order
-(pypdf gives content-stream order).
+(pypdf gives content-stream order; PDFium mostly the order on the page).
 
 Pages are read in order, at most ``max_pages`` of them, and no later than `_TEXT_SHARE` of the
-time left (text extraction costs 30-70 ms a page with pypdf here): the pages past either limit
-are counted, not read. A page whose text cannot be extracted is noted. On a page read as a
-scan, the pictures it draws directly (image XObjects) are returned as image files, at most
-``max_pictures`` for the whole PDF: a JPEG as stored, anything else decoded by pypdf and written
-as PNG; a picture over ``limits.max_image_pixels``, or one pypdf cannot decode (JBIG2 without
-its decoder), is noted and not read. Pictures on pages with more text are not read here (when
-image moderation is on, the PDF engine hands every picture to the pipeline, and OCR reads them
-there). pypdf's decoders are held to ``limits.max_expanded_bytes``. A PDF that needs a password,
-or that pypdf cannot open, is noted and not read: the PDF engine reports it.
+time left: the pages past either limit are counted, not read. Their text is PDFium's
+(`pdfium_text`) when the file's streams are known to decode within the byte limit, else
+pypdf's (30-70 ms a page here), as it is for a page PDFium did not read. A page whose text
+cannot be extracted is noted. On a page read as a scan, the pictures it draws directly (image
+XObjects) are returned as image files, at most ``max_pictures`` for the whole PDF: a JPEG as
+stored, anything else decoded by pypdf and written as PNG; a picture over
+``limits.max_image_pixels``, or one pypdf cannot decode (JBIG2 without its decoder), is noted
+and not read. Pictures on pages with more text are not read here (when image moderation is on,
+the PDF engine hands every picture to the pipeline, and OCR reads them there). pypdf's decoders
+are held to ``limits.max_expanded_bytes``. A PDF that needs a password, or that pypdf cannot
+open, is noted and not read: the PDF engine reports it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObjec
 
 from attachguard.formats.pypdf_limits import limited
 from attachguard.sensitive.passages import Extract, Passage
+from attachguard.sensitive.pdfium_text import page_texts
 
 if TYPE_CHECKING:
     from pypdf import PageObject
@@ -76,11 +79,14 @@ def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]
         extract.unread.append("the PDF could not be opened")
         return extract, 0
     stop = time.monotonic() + _TEXT_SHARE * max(0.0, budget.deadline - time.monotonic())
-    for number in range(1, min(count, budget.max_pages) + 1):
+    pages = min(count, budget.max_pages)
+    texts = page_texts(data, pages, stop, limits.max_expanded_bytes)
+    for number in range(1, pages + 1):
         if time.monotonic() > stop:
             extract.unread.append(f"pages from {number} on (out of time)")
             return extract, count - number + 1
-        _page(reader, number, extract, limits, budget.max_pictures)
+        text = texts[number - 1] if number <= len(texts) else None
+        _page(reader, number, extract, limits, budget.max_pictures, text)
         _annotations(reader, number, extract)
     _form_fields(reader, extract)
     _outline(reader, extract)
@@ -88,10 +94,14 @@ def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]
     return extract, max(0, count - budget.max_pages)
 
 
-def _page(reader: PdfReader, number: int, extract: Extract, limits: Limits, most: int) -> None:
+def _page(
+    reader: PdfReader, number: int, extract: Extract, limits: Limits, most: int, text: str | None
+) -> None:
+    """One page's text (``text`` when PDFium read it, else pypdf's), and its pictures when it
+    has little text."""
     try:
         page = reader.pages[number - 1]
-        text = page.extract_text()
+        text = page.extract_text() if text is None else text
     except _DAMAGED:
         extract.unread.append(f"page {number} (its text could not be extracted)")
         return

@@ -1,0 +1,64 @@
+"""Type detection without a model call where the file's structure decides the type whatever
+Magika says (`filetype_structure.decisive`): the same label as Magika and the structure
+together give, and Magika not asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from attachguard import samples
+from attachguard.engines.filetype import FileTypeEngine
+from attachguard.engines.filetype_structure import for_magika, structure
+from support.oletools_data import ole_file
+
+
+class NoModel:
+    """A Magika that must not be asked."""
+
+    def identify_bytes(self, data: bytes) -> Any:
+        raise AssertionError("Magika was asked")
+
+
+@pytest.fixture(scope="module")
+def magika() -> FileTypeEngine:
+    return FileTypeEngine()
+
+
+def before(engine: FileTypeEngine, data: bytes) -> str:
+    """The label detection gave before: Magika's, corrected by the structure."""
+    label = str(engine._magika().identify_bytes(for_magika(data)).output.label)
+    return structure(data, label) or label
+
+
+DECIDED = {
+    "a Word document": ole_file({"WordDocument": b"\0" * 600, "1Table": b"\0" * 600}),
+    "an Excel workbook": ole_file({"Workbook": b"\0" * 600}),
+    "another compound file": ole_file({"Contents": b"\0" * 600}),
+    "a WAV": samples.wav(20_000),
+}
+
+
+@pytest.mark.parametrize("name", DECIDED)
+def test_decided_by_structure_without_the_model(magika: FileTypeEngine, name: str) -> None:
+    data = DECIDED[name]
+    skipping = FileTypeEngine()
+    skipping._model = NoModel()
+    found = skipping.detect(data)
+    assert (found.label, found.score) == (before(magika, data), 1.0)
+
+
+def test_anything_else_still_asks_the_model(magika: FileTypeEngine) -> None:
+    skipping = FileTypeEngine()
+    skipping._model = NoModel()
+    broken_ole = ole_file({"WordDocument": b"\0" * 600})[:600]
+    for data in (
+        samples.xlsx([["a", 1]]),
+        samples.pdf([["hello"]]),
+        b"RIFF1234WAVEjunk",
+        broken_ole,
+    ):
+        with pytest.raises(AssertionError, match="Magika was asked"):
+            skipping.detect(data)
+        assert magika.detect(data).label == before(magika, data)
