@@ -43,9 +43,9 @@ from attachguard.formats import mashup
 from attachguard.formats import ooxml_xml as xml
 from attachguard.formats.ooxml_xml import PartXml, XmlRejected
 
-__all__ = ["MAX_RELATIONSHIPS", "Embedded", "EmbeddedKind", "OpcKind", "OpcProblem", "Package",
-           "PackageReport", "Part", "Relationship", "analyse_package", "inspect_package",
-           "part_key", "read_package", "resolve", "target_kind"]  # fmt: skip
+__all__ = ["MAX_RELATIONSHIPS", "READ_ERRORS", "Embedded", "EmbeddedKind", "OpcKind",
+           "OpcProblem", "Package", "PackageReport", "Part", "Relationship", "analyse_package",
+           "inspect_package", "part_key", "read_package", "resolve", "target_kind"]  # fmt: skip
 
 
 class OpcKind(StrEnum):
@@ -88,8 +88,10 @@ _PIECE = re.compile(r"/\[\d+\](?:\.last)?\.piece$")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
 _DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
 _CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
-_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError,
-                NotImplementedError, zlib.error, lzma.LZMAError)  # fmt: skip
+# What reading a member can raise on a damaged or unsupported one (a package's parts, or any
+# zip member): zipfile's, its decompressors' (zlib, lzma, bzip2 as OSError), an encrypted member
+READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError,
+               NotImplementedError, zlib.error, lzma.LZMAError)  # fmt: skip
 _RELS = xml.RELATIONSHIPS_NS
 _VML = "application/vnd.openxmlformats-officedocument.vmldrawing"
 _TYPES = xml.CONTENT_TYPES_NS
@@ -290,7 +292,7 @@ def _read_xml(
         return xml.elements(package.archive.read(package.entries[key]), root, wanted)
     except XmlRejected as exc:
         package.problems.append(OpcProblem(OpcKind(exc.kind), f"{what} with {exc.reason}", name))
-    except _READ_ERRORS:
+    except READ_ERRORS:
         package.problems.append(OpcProblem(OpcKind.DAMAGED, f"{what} that cannot be read", name))
     return []
 
@@ -414,7 +416,7 @@ def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
         if exc.kind == xml.DAMAGED and _is_vml(package.part(name)):
             return None  # Office reads VML leniently, and writes it with unclosed <br> tags
         return OpcProblem(OpcKind(exc.kind), f"an XML part with {exc.reason}", name)
-    except _READ_ERRORS:
+    except READ_ERRORS:
         return OpcProblem(OpcKind.DAMAGED, "a part that cannot be read from the zip", name)
 
 
@@ -502,7 +504,7 @@ def analyse_package(source: zipfile.ZipFile | bytes) -> PackageReport:
             try:
                 if found := _embedded(package, part):
                     embedded.append(found)
-            except _READ_ERRORS:
+            except READ_ERRORS:
                 message = "an embedded object that cannot be read from the zip"
                 problems.append(OpcProblem(OpcKind.DAMAGED, message, part.name))
     word = tuple(p.name for p in parts if _is_word(package, p))
@@ -650,7 +652,7 @@ def _is_package(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return any(part_key(n) == _CONTENT_TYPES for n in archive.namelist())
-    except _READ_ERRORS:
+    except READ_ERRORS:
         return False
 
 

@@ -35,7 +35,7 @@ from xml.parsers import expat
 
 from attachguard.engines.text import decode
 from attachguard.formats.ooxml_xml import WORD_NS
-from attachguard.formats.opc import Package, Part, part_key, read_package
+from attachguard.formats.opc import READ_ERRORS, Package, Part, part_key, read_package
 from attachguard.sensitive import markup, rtf, tables
 from attachguard.sensitive.passages import Extract, Passage
 
@@ -99,7 +99,7 @@ def read(data: bytes, limits: Limits) -> Extract:
     extract = Extract()
     try:
         package = read_package(data)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+    except READ_ERRORS:
         extract.unread.append("the package could not be read")
         return extract
     budget = [limits.max_expanded_bytes]
@@ -134,7 +134,7 @@ def _chunks(package: Package, limits: Limits, budget: list[int], extract: Extrac
             continue
         try:
             text = reader(package.read(part.name))
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+        except READ_ERRORS:
             extract.unread.append(f"{part.name} (damaged)")
             continue
         if text.strip():
@@ -163,7 +163,7 @@ def _shared_strings(package: Package, limits: Limits, budget: list[int]) -> list
         ):
             try:
                 return tables.shared_strings(package.read(part.name))
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+            except READ_ERRORS:
                 return None
     return None
 
@@ -194,7 +194,7 @@ def _inflatable(info: zipfile.ZipInfo, limits: Limits, budget: int) -> bool:
 def _part_text(package: Package, name: str, cells: tables.SheetCells | None) -> str | None:
     try:
         data = package.read(name)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+    except READ_ERRORS:
         return None
     return xml_text(data, cells)
 

@@ -77,12 +77,23 @@ def _root_cycle() -> Sample:
     return Sample(seed, ("root entry type 1 (storage), child 0 (itself)",), seed.data)
 
 
+def _inflate_error() -> Sample:
+    # a damaged deflate stream in a workbook's part: zlib.error, which the sensitive engine's
+    # package reader did not catch (the office and zip engines did)
+    def change(data: bytes) -> bytes:
+        return data[:598] + b"\x00" + data[599:1445] + b"\xff" + data[1446:]
+
+    seed = _seed("evasion xlsx-ddelink-outside-xl")
+    return _changed(seed, "overwrite b'\\x00' at 598; overwrite b'\\xff' at 1445", change)
+
+
 # target name -> builders of inputs that make it raise what it does not document
 KNOWN: dict[str, tuple[Callable[[], Sample], ...]] = {
     "engine office": (_mini_sector_shift,),
     "ole.read_workbooks": (_mini_sector_shift,),
     "wordfields.field_instructions": (_unknown_encoding,),
     "engine pdf": (_abbreviated_filter, _object_stream_type),
+    "engine sensitive": (_inflate_error,),
 }
 # target name -> builders of inputs that take it over the time bound
 SLOW: dict[str, tuple[Callable[[], Sample], ...]] = {

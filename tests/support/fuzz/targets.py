@@ -35,7 +35,7 @@ from .seeds import Seed, members, seeds
 
 # Engines fuzzed directly: every engine that parses content (clamav and moderation need
 # services; their input is parsed by clamd and the moderation backend).
-ENGINES = ("filetype", "office", "pdf", "rtf", "zip", "polyglot", "image", "text")
+ENGINES = ("filetype", "office", "pdf", "rtf", "zip", "polyglot", "image", "text", "sensitive")
 # No input may take this long (seconds) in one engine or one whole scan. The policy gives each
 # engine 20 s; 5 s leaves room for this loaded 2-core machine while still catching a parser that
 # goes quadratic or loops on a damaged length.
