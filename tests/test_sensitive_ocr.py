@@ -57,9 +57,9 @@ class FakeOcr:
         return self.lines
 
 
-def scan(engine: SensitiveEngine, data: bytes, label: str = "png") -> Result:
+def scan(engine: SensitiveEngine, data: bytes, label: str = "png", seconds: float = 30) -> Result:
     item = Item(f"photo.{label}", data, FileType(label, "", "image"))
-    return engine.scan(item, Context(Limits(), deadline=time.monotonic() + 30))
+    return engine.scan(item, Context(Limits(), deadline=time.monotonic() + seconds))
 
 
 def codes(result: Result) -> list[str]:
@@ -164,8 +164,10 @@ def test_the_clock_learns_what_a_picture_costs() -> None:
     engine = SensitiveEngine(SensitiveOptions(), slow)
     assert engine.clock.needed() == engine.clock.FLOOR
     engine.clock.FLOOR = 0.1
+    started = time.monotonic()
     scan(engine, picture())
-    assert 0.4 <= engine.clock.needed() < 1.0  # twice the 0.2 s the picture took
+    took = time.monotonic() - started  # the whole scan: at least what the clock measured
+    assert 0.4 <= engine.clock.needed() <= 2 * took  # twice what the picture took
     # with less than that left, the next picture waits for no timeout: it is not read
     result = engine.scan(
         Item("photo.png", picture(), PNG), Context(Limits(), deadline=time.monotonic() + 0.3)
@@ -351,11 +353,13 @@ def local() -> LocalOcr:
 
 
 def test_rapidocr_reads_a_card_number_offline(local: LocalOcr) -> None:
-    engine = SensitiveEngine(SensitiveOptions(ocr="local"), local)
-    shown = scan(engine, picture(text="Card 4111 1111 1111 1111"))
+    # OCR's time limits are the policy's business, not this test's: on a loaded machine the
+    # first read (the models loading) can take longer than the default 8 s
+    engine = SensitiveEngine(SensitiveOptions(ocr="local", ocr_seconds=600), local)
+    shown = scan(engine, picture(text="Card 4111 1111 1111 1111"), seconds=600)
     assert codes(shown) == ["SENSITIVE_CARD"]
     assert "RapidOCR" in engine.version()
-    masked = scan(engine, picture(text="Card **** **** **** 1111", fmt="JPEG"), "jpeg")
+    masked = scan(engine, picture(text="Card **** **** **** 1111", fmt="JPEG"), "jpeg", 600)
     assert masked.findings == [] and masked.facts["sensitive"]["pictures_read"] == 1
 
 
