@@ -47,7 +47,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 import attachguard
-from attachguard.codes import ENGINE_ERROR, ENGINE_TIMEOUT, CodeError, lookup
+from attachguard.codes import CodeError, lookup
 from attachguard.engines.base import Item
 from attachguard.pipeline import Scanner
 from attachguard.policy import Policy
@@ -66,11 +66,9 @@ __all__ = [
 
 FORMAT = 1  # of a stored entry; part of the key, so a new format simply misses
 
-# Verdicts that depend on the moment (load, a clamd restart), not on the bytes. The sensitive
-# engine's SENSITIVE_LIMIT is allowed by default and often says "out of time" (OCR cut short
-# under load, its lock busy, PDF pages left): an idle rescan could find the card it missed, so
-# no report that carries it is kept (named, not imported: the cache knows no engine).
-_TRANSIENT_CODES = frozenset({ENGINE_ERROR.name, ENGINE_TIMEOUT.name, "SENSITIVE_LIMIT"})
+# Verdicts that depend on the moment (load, a clamd restart), not on the bytes: a finding whose
+# code is declared transient (an engine's failure or timeout, the sensitive engine's limits),
+# or clamd's own scan-time limit.
 _TRANSIENT_LABELS = ("Heuristics.Limits.Exceeded.MaxScanTime",)
 
 
@@ -172,9 +170,9 @@ def cache_key(sha256: str, extension: str, policy: str, versions: Mapping[str, s
 
 
 def storable(report: Report) -> bool:
-    """False when the verdict depended on the moment (see `_TRANSIENT_CODES`)."""
+    """False when the verdict depended on the moment (a transient code, see `codes.declare`)."""
     return not any(
-        f.code.name in _TRANSIENT_CODES or (f.label or "").startswith(_TRANSIENT_LABELS)
+        f.code.transient or (f.label or "").startswith(_TRANSIENT_LABELS)
         for f in report.findings
     )
 

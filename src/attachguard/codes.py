@@ -54,6 +54,7 @@ class Code:
     customer: str = field(compare=False)
     event: bool = False
     supersedes: frozenset[str] = frozenset()
+    transient: bool = False
 
     def __str__(self) -> str:
         return self.name
@@ -75,11 +76,14 @@ def declare(
     *,
     event: bool = False,
     supersedes: frozenset[str] = frozenset(),
+    transient: bool = False,
 ) -> Code:
     """Register a code (idempotent for the same declaration; a clash is a `CodeError`).
     ``supersedes``: codes that a finding of this one makes moot on the same item (an antivirus
-    signature is the story; a type guess about the same bytes is not a second one)."""
-    code = Code(name, kind, default, summary, customer, event, supersedes)
+    signature is the story; a type guess about the same bytes is not a second one).
+    ``transient``: a finding that depends on the moment (the load, the time left), not on the
+    bytes alone; no verdict that carries one is cached."""
+    code = Code(name, kind, default, summary, customer, event, supersedes, transient)
     with _lock:
         held = _registry.setdefault(name, code)
     if held != code:
@@ -256,8 +260,18 @@ EXTERNAL_LINK = declare(
     "it can't be shared.",
 )
 ENGINE_ERROR = declare(
-    "ENGINE_ERROR", "unscannable", Action.REJECT, "a scanning engine failed", _UNSCANNED
+    "ENGINE_ERROR",
+    "unscannable",
+    Action.REJECT,
+    "a scanning engine failed",
+    _UNSCANNED,
+    transient=True,
 )
 ENGINE_TIMEOUT = declare(
-    "ENGINE_TIMEOUT", "unscannable", Action.REJECT, "a scanning engine ran out of time", _UNSCANNED
+    "ENGINE_TIMEOUT",
+    "unscannable",
+    Action.REJECT,
+    "a scanning engine ran out of time",
+    _UNSCANNED,
+    transient=True,
 )
