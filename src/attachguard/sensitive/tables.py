@@ -44,21 +44,21 @@ def csv_text(text: str, tab: bool = False) -> str | None:
     # file with a longer field is not a table here, and is read as plain text instead
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out: list[str] = []
-    heads: list[str] = []  # each column's header as `labelled` writes it ("" for none)
+    prefixes: list[str] = []  # what `labelled` writes before a value of each column
     data = False  # a row of data has been read: the headers are settled
     done = 0  # physical lines accounted for
     try:
         for row in reader:
             cells = [_shown(v) if v[:1] == "=" else " ".join(v.split()) for v in row]
-            line = "; ".join(
-                f"{heads[i]}: {v}" if i < len(heads) and heads[i] and v and not v.isspace() else v
-                for i, v in enumerate(cells)
-            )
+            shown = [p + v if p and v else v for p, v in zip(prefixes, cells, strict=False)]
+            line = "; ".join(shown + cells[len(shown) :])
             out.append(line + "\n" * max(1, reader.line_num - done))
             done = reader.line_num
             if not data:
                 if header_like(dict(enumerate(cells))):
-                    heads = [" ".join(v.split())[:40] for v in cells]
+                    prefixes = [
+                        f"{head}: " if (head := " ".join(v.split())[:40]) else "" for v in cells
+                    ]
                 else:
                     data = True
     except csv.Error:
