@@ -172,8 +172,7 @@ def cache_key(sha256: str, extension: str, policy: str, versions: Mapping[str, s
 def storable(report: Report) -> bool:
     """False when the verdict depended on the moment (a transient code, see `codes.declare`)."""
     return not any(
-        f.code.transient or (f.label or "").startswith(_TRANSIENT_LABELS)
-        for f in report.findings
+        f.code.transient or (f.label or "").startswith(_TRANSIENT_LABELS) for f in report.findings
     )
 
 

@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from string import Template
 from types import TracebackType
-from typing import IO, Any
+from typing import IO
 
+from attachguard.children import spawn
 from attachguard.clamav.client import ClamdClient, ClamdError
 from attachguard.clamav.signatures import build_test_database
 
@@ -78,42 +75,6 @@ def _reload_outcome(logfile: Path, start: int) -> bool | None:
     if any(marker in text for marker in _RELOAD_FAILED):
         return False
     return None
-
-
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that asks Linux for SIGTERM when the thread that started the child
-    dies, so a SIGKILLed service leaves no clamd holding a gigabyte of signatures; None
-    elsewhere. libc is resolved here, in the parent: after fork only the prctl call runs (no
-    dlopen, whose lock another thread may hold). The signal follows the starting *thread*, so
-    `_spawn` starts every clamd from one thread that lives as long as the process."""
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-
-    return preexec
-
-
-# PR_SET_PDEATHSIG fires when the thread that forked the child ends, not the process: a clamd
-# started by a short-lived thread (the container Lambda's warm-up) was stopped as soon as that
-# thread finished, and every scan after it failed. This executor's one worker thread lives
-# until the interpreter exits, and starts every private clamd.
-_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attachguard-clamd-spawner")
-
-
-def _spawn(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
-    """``subprocess.Popen(command, **options)`` (bytes streams), run on the long-lived spawner
-    thread."""
-
-    def popen() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(command, **options)  # noqa: S603  (our clamd, our config)
-
-    return _SPAWNER.submit(popen).result()
 
 
 def _cmdline(pid: int) -> list[str]:
@@ -197,13 +158,12 @@ class PrivateClamd:
         command = [_clamd_binary(), f"--config-file={self.config}"]
         self._stderr = self._stderr_path.open("wb")
         # stdout repeats the log file; stderr carries start-up errors (bad config, no database)
-        self._process = _spawn(  # our clamd binary, our config file
+        self._process = spawn(  # our clamd binary, our config file
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
             cwd=self.workdir,
-            preexec_fn=_die_with_parent(),
         )
         atexit.register(self.stop)
         client = ClamdClient(self.address, timeout=5.0)

@@ -8,8 +8,8 @@ its glyphs to no Unicode digits, and the visual order of characters a page draws
 
 Pages are read in order, at most ``max_pages`` of them, and no later than `_TEXT_SHARE` of the
 time left: the pages past either limit are counted, not read. Their text is PDFium's
-(`pdfium_text`) when the file's streams are known to decode within the byte limit, else
-pypdf's (30-70 ms a page here), as it is for a page PDFium did not read. A page whose text
+(`pdfium_text`, in a process of its own under a memory cap), else pypdf's (30-70 ms a page
+here) for a page PDFium did not read (out of time or memory, or unreadable to it). A page whose text
 cannot be extracted is noted. On a page read as a scan, the pictures it draws directly (image
 XObjects) are returned as image files, at most ``max_pictures`` for the whole PDF: a JPEG as
 stored, anything else decoded by pypdf and written as PNG; a picture over
@@ -80,7 +80,7 @@ def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]
         return extract, 0
     stop = time.monotonic() + _TEXT_SHARE * max(0.0, budget.deadline - time.monotonic())
     pages = min(count, budget.max_pages)
-    texts = page_texts(data, pages, stop, limits.max_expanded_bytes)
+    texts = page_texts(data, pages, stop)
     for number in range(1, pages + 1):
         if time.monotonic() > stop:
             extract.unread.append(f"pages from {number} on (out of time)")
