@@ -118,7 +118,7 @@ def test_a_subset_font_maps_its_codes_to_digits_through_to_unicode() -> None:
         stream,
     )
     data = build(content, to_unicode, font=font)
-    assert page_texts(data, 1, time.monotonic() + 30) == [VISA]
+    assert page_texts(data, 1, time.monotonic() + 30, LIMIT) == [VISA]
     assert [f.code.name for f in scan(data).findings] == ["SENSITIVE_CARD"]
 
 
@@ -131,7 +131,7 @@ def test_a_bomb_kills_pdfium_and_is_left_to_pypdf(pdfium_texts: list[list[str]])
     assert pdfium_texts == [[]]
     assert result.findings == []
     assert result.facts["sensitive"]["not_read"] == ["page 1 (its text could not be extracted)"]
-    assert page_texts(build(text("next")), 1, time.monotonic() + 30) == ["next"]
+    assert page_texts(build(text("next")), 1, time.monotonic() + 30, LIMIT) == ["next"]
 
 
 def test_a_page_read_past_the_time_is_stopped_and_the_reader_replaced() -> None:
@@ -139,15 +139,23 @@ def test_a_page_read_past_the_time_is_stopped_and_the_reader_replaced() -> None:
     # page; the process is killed at the deadline and the next file gets a new one
     content = b"BT /F1 11 Tf 72 700 Td " + b"(x) Tj " * 2_000_000 + b"ET"
     slow = build(flate(content), filters=b" /Filter /FlateDecode")
-    assert page_texts(slow, 1, time.monotonic() + 0.2) == []
+    assert page_texts(slow, 1, time.monotonic() + 0.2, LIMIT) == []
     data = samples.pdf([["Statement"], [f"card {VISA}"]])
-    assert page_texts(data, 2, time.monotonic() + 30) == ["Statement", f"card {VISA}"]
+    assert page_texts(data, 2, time.monotonic() + 30, LIMIT) == ["Statement", f"card {VISA}"]
+
+
+def test_more_text_than_the_limit_ends_the_answer() -> None:
+    # a few bytes of contents can draw megabytes of text; the answer stops at the byte limit
+    data = samples.pdf([["Statement"], [f"card {VISA}"]])
+    assert page_texts(data, 2, time.monotonic() + 30, len("Statement")) == ["Statement"]
+    assert page_texts(data, 2, time.monotonic() + 30, 5) == []
+    assert page_texts(data, 2, time.monotonic() + 30, LIMIT) == ["Statement", f"card {VISA}"]
 
 
 def test_pages_past_the_cap_and_past_the_time_are_counted(pdfium_texts: list[list[str]]) -> None:
     data = samples.pdf([["Statement"], ["more"], [f"card {VISA}"]])
-    assert page_texts(data, 2, time.monotonic() + 30) == ["Statement", "more"]
-    assert page_texts(data, 3, time.monotonic() - 1) == []
+    assert page_texts(data, 2, time.monotonic() + 30, LIMIT) == ["Statement", "more"]
+    assert page_texts(data, 3, time.monotonic() - 1, LIMIT) == []
     result = scan(data, max_pages=2)
     assert [f.code.name for f in result.findings] == ["SENSITIVE_LIMIT"]
     assert pdfium_texts == [["Statement", "more"]]

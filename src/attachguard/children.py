@@ -10,6 +10,7 @@ finished, and every scan after it failed. Hence the one spawner thread.
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import subprocess
 import sys
@@ -21,6 +22,15 @@ __all__ = ["spawn"]
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attachguard-spawner")
+
+
+def _new_spawner() -> None:
+    """In a forked child: the parent's spawner thread does not exist there."""
+    global _SPAWNER
+    _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attachguard-spawner")
+
+
+os.register_at_fork(after_in_child=_new_spawner)
 
 
 def spawn(command: list[str], **options: Any) -> subprocess.Popen[bytes]:

@@ -7,11 +7,12 @@ re-reads a form each time it is drawn (forms drawing forms multiply), and cannot
 in the middle of a page. A check of the file beforehand would have to foresee all of that (an
 earlier one, counting decoded bytes, was passed four ways: 1 KB of forms cost 182 MB, 98 KB of
 ranges 503 MB). Instead the process (`pdfium_worker`) runs with its address space capped at
-`MEMORY`: past it PDFium fails and the process dies; at ``stop`` it is killed. Either way the
-pages not read come back as missing, the caller reads them with pypdf (whose decoders are held
-to the policy's byte limit), and the next file gets a new process. One file is read at a
-time (PDFium is not thread-safe); a caller that cannot have the process before ``stop`` reads
-with pypdf instead.
+`MEMORY`: past it PDFium fails and the process dies; at ``stop`` it is killed; answers past
+``most`` bytes of text, or that do not parse, end it too. Either way the pages not read come
+back as missing, the caller reads them with pypdf (whose decoders are held to the policy's byte
+limit), and the next file gets a new process. Answers come on a pipe of their own, not stdout
+(which a library may print to). One file is read at a time (PDFium is not thread-safe); a
+caller that cannot have the process within `_QUEUE` seconds reads with pypdf instead.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 from attachguard.children import spawn
 from attachguard.sensitive.pdfium_worker import END, HEADER
@@ -32,6 +34,8 @@ __all__ = ["MEMORY", "page_texts"]
 
 MEMORY = 768 << 20  # bytes of address space the process may use (it needs 35 MB idle)
 _OWN_SHARE = 0.9  # of the time left: the process's own stop, before it is killed
+_QUEUE = 0.5  # seconds a file waits for the process before pypdf reads it instead
+_PIECE = 1 << 20  # bytes read from the answers at a time
 
 
 class _Reader:
@@ -40,78 +44,102 @@ class _Reader:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._answers = -1  # the read end of the process's answer pipe
 
     def forget(self) -> None:
         """In a forked child: the parent's process and lock are not this one's."""
         self._lock = threading.Lock()
-        self._process = None
+        self._process, self._answers = None, -1
 
-    def texts(self, data: bytes, pages: int, stop: float) -> list[str]:
-        if not self._lock.acquire(timeout=_wait(stop)):
+    def texts(self, data: bytes, pages: int, stop: float, most: int) -> list[str]:
+        if not self._lock.acquire(timeout=min(_QUEUE, _wait(stop))):
             return []
         try:
-            return self._ask(data, pages, stop)
+            return self._ask(data, pages, stop, most)
         finally:
             self._lock.release()
 
-    def _ask(self, data: bytes, pages: int, stop: float) -> list[str]:
-        process = self._started()
-        if process is None or process.stdin is None or process.stdout is None:
-            return []
+    def _ask(self, data: bytes, pages: int, stop: float, most: int) -> list[str]:
         texts: list[str] = []
         try:
+            process = self._started()
+            if process is None or process.stdin is None:
+                return texts
             # the process stops between pages a little before ``stop``, to answer in time
             seconds = _OWN_SHARE * max(0.0, stop - time.monotonic())
             process.stdin.write(HEADER.pack(len(data), pages, seconds))
             process.stdin.write(data)
             process.stdin.flush()
-            answers = process.stdout.fileno()
-            while (size := _unpacked(_read(answers, 4, stop))) != END:
-                texts.append(_read(answers, size, stop).decode("utf-8", "surrogatepass"))
-        except (OSError, _Late, UnicodeDecodeError):
-            self._stop()  # dead (past its memory), late, or garbled: the next file gets another
+            for text in _pages(self._answers, stop, most):
+                texts.append(text)  # one by one: the pages before a failure are kept
+        except (OSError, ValueError, _Late):  # dead (past its memory), late, or garbled
+            self._stop()
+        except BaseException:
+            self._stop()  # never left mid-answer: the next file would read this one's text
+            raise
         return texts
 
     def _started(self) -> subprocess.Popen[bytes] | None:
         if self._process is not None and self._process.poll() is None:
             return self._process
         self._stop()  # one that died on its own: its pipes closed, its exit collected
-        command = [sys.executable, "-m", "attachguard.sensitive.pdfium_worker", str(MEMORY)]
+        command = [sys.executable or "python3", "-m", "attachguard.sensitive.pdfium_worker"]
+        # the package where this process found it (a Lambda adds its task root at run time)
+        path = os.pathsep.join(entry for entry in sys.path if entry)
+        answers, writer = os.pipe()
         try:
             self._process = spawn(
-                command,
+                [*command, str(MEMORY), str(writer)],
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-            )  # stdin buffered, so a write is whole; stdout read with os.read, never buffered
-        except OSError:
-            self._process = None
+                pass_fds=(writer,),
+                env={**os.environ, "PYTHONPATH": path},
+            )  # stdin buffered, so that a write is whole
+            self._answers = answers
+        except (OSError, RuntimeError):  # no interpreter to start, or this one shutting down
+            os.close(answers)
+        finally:
+            os.close(writer)
         return self._process
 
     def _stop(self) -> None:
         process, self._process = self._process, None
+        answers, self._answers = self._answers, -1
+        if answers >= 0:
+            os.close(answers)
         if process is not None:
             process.kill()
             with contextlib.suppress(OSError, ValueError):
                 if process.stdin is not None:
                     process.stdin.close()
-                if process.stdout is not None:
-                    process.stdout.close()
             process.wait()
 
 
 class _Late(Exception):
-    """The process did not answer before ``stop``, or its answer ended early."""
+    """The process did not answer before ``stop``, its answer ended early, or it was too long."""
+
+
+def _pages(fd: int, stop: float, most: int) -> Iterator[str]:
+    """Each page's text as the process answers it, up to `END` (`_Late` past ``most`` bytes:
+    more text than the policy lets a file expand to)."""
+    while (size := _unpacked(_read(fd, 4, stop))) != END:
+        most -= size
+        if most < 0:
+            raise _Late
+        yield _read(fd, size, stop).decode("utf-8", "surrogatepass")
 
 
 def _read(fd: int, size: int, stop: float) -> bytes:
     """``size`` bytes from ``fd`` before ``stop`` (`_Late` otherwise, or at its end)."""
+    poller = select.poll()  # not select.select: a busy service has descriptors past 1024
+    poller.register(fd, select.POLLIN)
     data = bytearray()
     while len(data) < size:
         left = _wait(stop)
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        if left <= 0 or not poller.poll(min(left * 1000, 2**31 - 1)):
             raise _Late
-        piece = os.read(fd, size - len(data))
+        piece = os.read(fd, min(size - len(data), _PIECE))
         if not piece:
             raise _Late
         data += piece
@@ -119,7 +147,7 @@ def _read(fd: int, size: int, stop: float) -> bytes:
 
 
 def _wait(stop: float) -> float:
-    """Seconds until ``stop``, within what a lock or ``select`` accepts (no deadline: inf)."""
+    """Seconds until ``stop``, within what a lock accepts (no deadline: inf)."""
     return min(max(0.0, stop - time.monotonic()), threading.TIMEOUT_MAX)
 
 
@@ -132,10 +160,10 @@ _READER = _Reader()
 os.register_at_fork(after_in_child=_READER.forget)
 
 
-def page_texts(data: bytes, pages: int, stop: float) -> list[str]:
+def page_texts(data: bytes, pages: int, stop: float, most: int) -> list[str]:
     """The text of the first ``pages`` pages, in order, as many as PDFium read before ``stop``
-    (`time.monotonic`) within its memory; [] when it could not open the file. A page PDFium
-    cannot read ends the list there."""
+    (`time.monotonic`) within its memory and ``most`` bytes of text; [] when it could not
+    open the file. A page PDFium cannot read ends the list there."""
     if pages <= 0 or stop <= time.monotonic():
         return []
-    return _READER.texts(data, pages, stop)
+    return _READER.texts(data, pages, stop, most)

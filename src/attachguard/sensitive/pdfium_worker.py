@@ -1,8 +1,9 @@
 """The PDFium text reader's own process (`pdfium_text` starts it): ``python -m
-attachguard.sensitive.pdfium_worker BYTES``, where BYTES caps its address space.
+attachguard.sensitive.pdfium_worker BYTES FD``, where BYTES caps its address space and FD is
+the pipe it answers on (not stdout, which a library may print to).
 
 Requests on stdin, one at a time: a header (`HEADER`: the PDF's size, how many pages to read,
-the seconds it may take) and the PDF. Answers on stdout: each page's text as a 4-byte length
+the seconds it may take) and the PDF. Answers on FD: each page's text as a 4-byte length
 and UTF-8 (surrogates passed through), then `END`. A page PDFium cannot read, a file it cannot
 open, or the time running out (checked between pages) ends the answer there. The process ends
 at the end of its input (its parent gone or done with it), and dies, with nothing written,
@@ -11,6 +12,7 @@ when PDFium passes the memory cap.
 
 from __future__ import annotations
 
+import os
 import resource
 import struct
 import sys
@@ -25,11 +27,11 @@ END = 0xFFFFFFFF  # after the last page's text
 
 
 def main() -> None:
-    memory = int(sys.argv[1])
+    memory, fd = int(sys.argv[1]), int(sys.argv[2])
     import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    requests, answers = sys.stdin.buffer, os.fdopen(fd, "wb")
     while (head := _exactly(requests, HEADER.size)) is not None:
         size, pages, seconds = HEADER.unpack(head)
         data = _exactly(requests, size)
