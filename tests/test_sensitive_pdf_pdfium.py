@@ -4,8 +4,11 @@ file), and its pages are left to pypdf, whose decoders are held to the policy's 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -159,3 +162,43 @@ def test_pages_past_the_cap_and_past_the_time_are_counted(pdfium_texts: list[lis
     result = scan(data, max_pages=2)
     assert [f.code.name for f in result.findings] == ["SENSITIVE_LIMIT"]
     assert pdfium_texts == [["Statement", "more"]]
+
+
+def test_the_reader_outlives_the_thread_that_started_it_and_dies_with_its_process() -> None:
+    # started from a short-lived thread (a pipeline thread, a warm-up), kept after it ends;
+    # gone when the process that uses it is killed (nothing left holding PDFium's memory)
+    code = (
+        "import sys, threading, time\n"
+        "from attachguard import samples\n"
+        "from attachguard.sensitive import pdfium_text\n"
+        "data = samples.pdf([['Statement']])\n"
+        "thread = threading.Thread(target=pdfium_text.page_texts,\n"
+        "                          args=(data, 1, time.monotonic() + 30, 10**6))\n"
+        "thread.start(); thread.join()\n"
+        "pid = pdfium_text._READER._process.pid\n"
+        "assert pdfium_text.page_texts(data, 1, time.monotonic() + 30, 10**6) == ['Statement']\n"
+        "assert pdfium_text._READER._process.pid == pid\n"
+        "print(pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    user = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert user.stdout is not None
+        reader = int(user.stdout.readline())
+        assert Path(f"/proc/{reader}").exists()
+    finally:
+        user.kill()
+        user.wait()
+    deadline = time.monotonic() + 30
+    while _alive(reader) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(reader)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its parent to collect it does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
