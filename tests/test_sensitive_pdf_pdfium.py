@@ -20,6 +20,7 @@ from attachguard.policy import Limits
 from attachguard.report import FileType
 from attachguard.sensitive import pdf as sensitive_pdf
 from attachguard.sensitive.pdfium_text import page_texts
+from support import evasions
 
 VISA = "4111111111111111"
 LIMIT = 1_000_000
@@ -38,19 +39,7 @@ def build(content: bytes, *more: bytes, font: bytes = HELVETICA, filters: bytes 
         b"<< /Length %d%s >>\nstream\n%s\nendstream" % (len(content), filters, content),
         *more,
     ]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return evasions.pdf(list(enumerate(objects, 1)))
 
 
 def text(line: str) -> bytes:
