@@ -386,13 +386,13 @@ def test_engines_learn_how_deep_the_pipeline_still_opens(policy: Policy) -> None
 
 
 def test_an_engine_waiting_for_a_thread_is_not_timed_out(policy: Policy) -> None:
-    # one pool thread, two engines of 0.6 s each, an engine timeout of 1 s: the second engine
-    # waits 0.6 s for the thread and then runs 0.6 s; its timeout counts from its start
+    # one pool thread, two engines of 0.4 s each, an engine timeout of 0.7 s: the second engine
+    # waits 0.4 s for the thread and then runs 0.4 s; its timeout counts from its start
     def slow(item: Item) -> Result:
-        time.sleep(0.6)
+        time.sleep(0.4)
         return Result()
 
-    timeouts = policy.timeouts.model_copy(update={"engine": 1.0, "scan": 10.0})
+    timeouts = policy.timeouts.model_copy(update={"engine": 0.7, "scan": 10.0})
     engines: dict[str, Engine] = {
         name: Fake(name, slow if name in ("pdf", "polyglot") else None)
         for name in ("filetype", "clamav", "pdf", "polyglot", "sensitive")
@@ -401,7 +401,7 @@ def test_an_engine_waiting_for_a_thread_is_not_timed_out(policy: Policy) -> None
         report = busy.scan(b"%PDF-1.7", "invoice.pdf")
     assert report.status is Status.APPROVED, report.reasons
     # the scan's own deadline still bounds the wait for a thread
-    short = policy.timeouts.model_copy(update={"engine": 1.0, "scan": 0.8})
+    short = policy.timeouts.model_copy(update={"engine": 0.7, "scan": 0.5})
     with Scanner(with_changes(policy, timeouts=short), engines, Detector(), workers=1) as busy:
         report = busy.scan(b"%PDF-1.7", "invoice.pdf")
     assert FindingCode.ENGINE_TIMEOUT in {f.code for f in report.rejecting}

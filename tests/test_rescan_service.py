@@ -345,7 +345,7 @@ def test_a_long_scan_keeps_the_jobs_lease(
     over once the lease taken at the start of the batch has run out."""
     lifecycle, _ = parts
     record = approved(lifecycle, note(9) + PAYLOAD, "invoice.txt")
-    holder = Rescanner(lifecycle, lease_seconds=2.0)
+    holder = Rescanner(lifecycle, lease_seconds=1.2)
     holder.poll()
     clamd.update()
     noted(holder)
@@ -362,8 +362,8 @@ def test_a_long_scan_keeps_the_jobs_lease(
     thread.start()
     try:
         assert scanning.wait(BOUND)
-        first_lease = time.time() + 2.0  # at most what the claim took
-        while time.time() < first_lease + 0.5:  # well past it
+        first_lease = time.time() + 1.2  # at most what the claim took
+        while time.time() < first_lease + 0.4:  # well past it
             time.sleep(0.05)
         other = Rescanner(lifecycle)
         assert other.step() == holder.pending()  # not claimed, nothing done

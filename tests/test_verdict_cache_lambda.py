@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 from botocore.stub import Stubber  # type: ignore[import-untyped]
-from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
 
 from attachguard.cache import CachedScanner, LruCache, Tiered, VerdictStore
 from attachguard.connect import config
@@ -26,6 +25,7 @@ from attachguard.connect.handler import ConnectScanner
 from attachguard.pipeline import Scanner
 from support.fake_clamd import EICAR, FakeClamd
 from support.fake_clamd import scanner_for as fake_scanner
+from support.templates import load_template
 
 ROOT = Path(__file__).parent.parent
 NOTE = b"Our return policy: 30 days with the receipt. Thank you for shopping with us!\n" * 20
@@ -141,7 +141,7 @@ def dynamodb(s3_server: str) -> Any:
 
 def make_table(client: Any) -> str:
     """A table shaped as the templates make it (key ``key``, TTL on ``expires``)."""
-    template = cfn_yaml.load(str(ROOT / "template.yaml"))
+    template = load_template(ROOT / "template.yaml")
     props = template["Resources"]["VerdictCacheTable"]["Properties"]
     name = f"verdicts-{uuid.uuid4().hex[:8]}"
     client.create_table(
@@ -235,7 +235,7 @@ def test_the_built_scanner_goes_through_the_cache(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", ["template.yaml", "deploy/container/template.yaml"])
 def test_templates_make_the_table_the_code_expects(path: str) -> None:
-    template = cfn_yaml.load(str(ROOT / path))
+    template = load_template(ROOT / path)
     assert template["Parameters"]["VerdictCache"]["Default"] == "off"  # off unless chosen
     table = template["Resources"]["VerdictCacheTable"]
     assert table["Condition"] == "HasVerdictTable"

@@ -14,22 +14,23 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-import uvicorn
-from fastapi.testclient import TestClient
-from starlette.types import ASGIApp
 
-from attachguard.clamav.client import ClamdClient
-from attachguard.pipeline import Scanner
 from attachguard.policy import Policy, load_policy
-from attachguard.report import Report
-from attachguard.service.app import create_app
-from attachguard.service.settings import Settings
-from attachguard.storage import ObjectStore
 from support.net import free_port
+
+if TYPE_CHECKING:  # the web stack is imported where it is used: this plugin loads in every
+    # pytest process (the controller and each xdist worker), most of which never serve
+    import httpx
+    from fastapi.testclient import TestClient
+    from starlette.types import ASGIApp
+
+    from attachguard.clamav.client import ClamdClient
+    from attachguard.pipeline import Scanner
+    from attachguard.report import Report
+    from attachguard.storage import ObjectStore
 
 __all__ = [
     "BOUND",
@@ -89,6 +90,11 @@ def make_client(
     **settings: Any,
 ) -> Iterator[TestClient]:
     """The app over ``data_dir`` with ``scanner``, started (lifespan) inside a TestClient."""
+    from fastapi.testclient import TestClient
+
+    from attachguard.service.app import create_app
+    from attachguard.service.settings import Settings
+
     app = create_app(Settings(data_dir=data_dir, **settings), scanner=scanner, store=store)
     # a loopback Host: the service answers no other name without --allowed-host
     with TestClient(app, base_url="http://127.0.0.1:8000") as client:
@@ -110,6 +116,8 @@ def wait_verdict(
 @contextlib.contextmanager
 def live_server(app: ASGIApp) -> Iterator[str]:
     """``app`` served by uvicorn on a free loopback port in a thread; yields its base URL."""
+    import uvicorn
+
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
@@ -136,6 +144,8 @@ def spawn_service(
     """``attachguard serve`` as a subprocess on a free port; yields (process, base URL) once
     /healthz answers. Killed at the end if still running. ``clamd`` None: the service finds or
     starts its own."""
+    import httpx
+
     port = free_port()
     command = [
         sys.executable,
