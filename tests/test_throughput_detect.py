@@ -1,6 +1,7 @@
 """Type detection without a model call where the file's structure decides the type whatever
 Magika says (`filetype_structure.decisive`): the same label as Magika and the structure
-together give, and Magika not asked."""
+together give, and Magika not asked; a photo only when it is one whole PNG or JPEG, from its
+signature to its end marker and nothing after."""
 
 from __future__ import annotations
 
@@ -37,7 +38,13 @@ DECIDED = {
     "an Excel workbook": ole_file({"Workbook": b"\0" * 600}),
     "another compound file": ole_file({"Contents": b"\0" * 600}),
     "a WAV": samples.wav(20_000),
+    "a JPEG photo": samples.jpeg(samples.photo(64, 48, seed=1)),
+    "a JPEG photo without EXIF": samples.jpeg(samples.photo(64, 48, seed=2), exif=False),
+    "a PNG screenshot": samples.png(samples.screenshot(120, 80)),
 }
+_JPEG = DECIDED["a JPEG photo"]
+_PNG = DECIDED["a PNG screenshot"]
+_IEND = _PNG[-12:]
 
 
 @pytest.mark.parametrize("name", DECIDED)
@@ -58,6 +65,14 @@ def test_anything_else_still_asks_the_model(magika: FileTypeEngine) -> None:
         samples.pdf([["hello"]]),
         b"RIFF1234WAVEjunk",
         broken_ole,
+        _JPEG + b"<script>alert(1)</script>",  # bytes after the end: the polyglot engine's
+        _JPEG[:-2],  # no End Of Image
+        _JPEG[:2] + b"\xff\xd9",  # an end marker and no picture data
+        _PNG + b"PK\x05\x06" + b"\0" * 18,
+        _PNG[:-12],  # no IEND
+        _PNG[:8] + _IEND,  # no header, no picture data
+        b"GIF89a" + _JPEG,  # left to Magika
+        b"%PDF-1.7\n" + _PNG,  # a signature somewhere other than byte 0
     ):
         with pytest.raises(AssertionError, match="Magika was asked"):
             skipping.detect(data)
