@@ -77,3 +77,15 @@ def test_anything_else_still_asks_the_model(magika: FileTypeEngine) -> None:
         with pytest.raises(AssertionError, match="Magika was asked"):
             skipping.detect(data)
         assert magika.detect(data).label == before(magika, data)
+
+
+def test_forget_drops_the_remembered_answers() -> None:
+    engine = FileTypeEngine()
+    engine.forget()  # nothing loaded yet: nothing to drop
+    data = samples.pdf([["hello"]])
+    label = engine.detect(data).label
+    remembered = engine._magika()._remembered
+    assert len(remembered._answers) == 1
+    engine.forget()
+    assert len(remembered._answers) == 0
+    assert engine.detect(data).label == label and len(remembered._answers) == 1

@@ -200,6 +200,12 @@ class FileTypeEngine:
                     self._model = _one_thread_magika()
         return self._model
 
+    def forget(self) -> None:
+        """Drop the model answers remembered so far (`_Remembered`): a benchmark that scans
+        the same files again measures the model, not the memory."""
+        if self._model is not None:
+            self._model.forget()
+
     def version(self) -> str:
         import magika
 
@@ -291,6 +297,9 @@ def _one_thread_magika() -> Any:
         def _get_raw_predictions(self, features: list[tuple[Any, Any]]) -> list[list[float]]:
             return self._remembered.predictions(features, super()._get_raw_predictions)
 
+        def forget(self) -> None:
+            self._remembered.forget()
+
     return OneThread()
 
 
@@ -306,6 +315,10 @@ class _Remembered:
     def __init__(self) -> None:
         self._answers: OrderedDict[bytes, list[float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        with self._lock:
+            self._answers.clear()
 
     def predictions(
         self, features: list[tuple[Any, Any]], model: Callable[[list[Any]], list[list[float]]]
