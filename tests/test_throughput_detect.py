@@ -1,7 +1,6 @@
 """Type detection without a model call where the file's structure decides the type whatever
 Magika says (`filetype_structure.decisive`): the same label as Magika and the structure
-together give, and Magika not asked; a photo only when it is one whole PNG or JPEG, from its
-signature to its end marker and nothing after."""
+together give, and Magika not asked. Photos are always asked about (below)."""
 
 from __future__ import annotations
 
@@ -40,14 +39,15 @@ DECIDED = {
     "an Excel workbook": ole_file({"Workbook": b"\0" * 600}),
     "another compound file": ole_file({"Contents": b"\0" * 600}),
     "a WAV": samples.wav(20_000),
-    "a JPEG photo": samples.jpeg(samples.photo(64, 48, seed=2), exif=False),
-    "a larger JPEG photo": samples.jpeg(samples.photo(640, 480, seed=3), exif=False),
-    "a PNG screenshot": samples.png(samples.screenshot(120, 80)),
 }
-_JPEG = DECIDED["a JPEG photo"]
-_PNG = DECIDED["a PNG screenshot"]
+# Photos are always shown to the model. A shortcut that typed a whole PNG or JPEG by its
+# structure was tried and dropped: two red teams made the model's answer differ from the
+# structure's with text anywhere in the bytes it reads (a comment, an ICC profile, a
+# stored-deflate IDAT, text broken into short runs), turning SCRIPT rejections into approvals.
+_JPEG = samples.jpeg(samples.photo(640, 480, seed=3), exif=False)
+_PNG = samples.png(samples.screenshot(120, 80))
 _IEND = _PNG[-12:]
-_SCRIPT = b"powershell -NoProfile -Command Invoke-WebRequest https://example.invalid/x\r\n" * 8
+_SCRIPT = b"powershell -NoProfile -Command Write-Output MARKER\r\n" * 8
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
@@ -55,8 +55,9 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
 
 
-def _jpeg_comment(text: bytes) -> bytes:
-    return b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text
+def _app2_icc(text: bytes) -> bytes:
+    payload = b"ICC_PROFILE\0\x01\x01" + text
+    return b"\xff\xe2" + struct.pack(">H", len(payload) + 2) + payload
 
 
 @pytest.mark.parametrize("name", DECIDED)
@@ -77,20 +78,9 @@ def test_anything_else_still_asks_the_model(magika: FileTypeEngine) -> None:
         samples.pdf([["hello"]]),
         b"RIFF1234WAVEjunk",
         broken_ole,
-        _JPEG + b"<script>alert(1)</script>",  # bytes after the end: the polyglot engine's
-        _JPEG[:-2],  # no End Of Image
-        _JPEG[:2] + b"\xff\xd9",  # an end marker and no picture data
-        _PNG + b"PK\x05\x06" + b"\0" * 18,
-        _PNG[:-12],  # no IEND
-        _PNG[:8] + _IEND,  # no header, no picture data
-        b"GIF89a" + _JPEG,  # left to Magika
-        b"%PDF-1.7\n" + _PNG,  # a signature somewhere other than byte 0
-        # text where the model reads (its first and last KiB): a comment, EXIF, a text chunk
-        _JPEG[:2] + _jpeg_comment(_SCRIPT) + _JPEG[2:],
-        _JPEG[:-2] + _jpeg_comment(_SCRIPT) + _JPEG[-2:],
-        samples.jpeg(samples.photo(64, 48, seed=1)),  # EXIF (camera, date) at the start
-        _PNG[:-12] + _png_chunk(b"tEXt", b"Comment\0" + _SCRIPT) + _IEND,
-        _PNG[:-12] + _png_chunk(b"prVt", _SCRIPT) + _IEND,
+        _JPEG,  # a whole photo, with nothing but picture structure where the model reads
+        _PNG,
+        _JPEG[:2] + _app2_icc(_SCRIPT) + _JPEG[2:],  # text in an ICC profile: the model reads it
         _PNG[:-12] + _png_chunk(b"IDAT", zlib.compress(_SCRIPT, 0)) + _IEND,  # stored: text
     ):
         with pytest.raises(AssertionError, match="Magika was asked"):

@@ -7,11 +7,9 @@ plain text).
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Callable
 
-from attachguard.formats import jpeg, png
 from attachguard.formats.ole import OleKind, OleUnreadable, classify_ole
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
@@ -188,97 +186,10 @@ _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
 
 def decisive(data: bytes) -> str | None:
     """The label of a file whose structure decides its type whatever Magika says: an OLE
-    compound file whose streams classify it, a RIFF/WAVE file whose header parses (`structure`
-    gives these first, so Magika's answer could not change the type), and a photo that is
-    one whole PNG or JPEG from its first byte to its last (`_whole_picture`). Magika is
-    not asked for these: a model call costs 10-13 ms of CPU, a third of a photo's scan, and
-    batching saves nothing (the work is per sample)."""
-    return _ole(data, "") or _wave(data, "") or _whole_picture(data)
-
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# What Magika's model reads of a file that starts and ends with binary bytes: its first and
-# last 1,024 bytes (the standard_v3 model's beg_size and end_size).
-_WINDOW = 1024
-# Chunks and segments that hold picture structure, never text a person or a program wrote:
-# all Magika can see of a picture whose windows hold nothing else. A picture with anything
-# else there (a comment, EXIF or XMP, Photoshop's resources, a PNG text or private chunk) is
-# left to the model, which read a script in such text as a script.
-_PNG_STRUCTURE = frozenset(
-    {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"pHYs"}
-    | {b"sBIT", b"bKGD", b"hIST", b"tIME", b"cICP", b"acTL", b"fcTL", b"fdAT"}
-)
-_PICTURE_DATA = frozenset({b"IDAT", b"fdAT"})
-_SOS = 0xDA  # a JPEG's start of scan: where its picture data begins
-_JPEG_STRUCTURE = frozenset({0xDB, 0xC4, 0xDD, _SOS, *range(0xC0, 0xD0)})  # tables, frames
-_JPEG_APPS = {0xE0: (b"JFIF\0", b"JFXX\0"), 0xE2: (b"ICC_PROFILE\0",), 0xEE: (b"Adobe",)}
-# Picture data is compressed, near random: 16 text bytes in a row (printable ASCII, tab, line
-# breaks) come by chance about once in 4 million windows. Text written into it (a stored
-# deflate block, a scan of bytes a decoder turns into noise) is text the model reads.
-_TEXT_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{16}")
-
-
-def _whole_picture(data: bytes) -> str | None:
-    """The label "png" or "jpeg" of a file that is one picture of that format and nothing else:
-    its signature at byte 0, its chunks or segments followed as a decoder follows them
-    (formats.png, formats.jpeg), picture data inside, its end marker (IEND, End Of Image) as
-    the file's last bytes, and only picture structure where Magika's model reads (`_WINDOW`).
-    An image viewer opens such a file as that picture, and the model would see nothing but
-    picture structure: it named every such file of the real-world corpus and the red team's
-    the same (docs/benchmarks.md).
-
-    Anything else is left to the model, as before: text in its windows (a script in a comment
-    segment or a text chunk at both ends of a photo made it say "powershell" or "vba", SCRIPT,
-    where the structure says "jpeg": a red team of this shortcut), bytes after the end, a
-    damaged chain, a signature elsewhere; appended or embedded data is the polyglot engine's.
-    GIF is left to the model too: no extension on the allow-list accepts it."""
-    if data.startswith(_PNG_SIGNATURE):
-        chunks = png.walk(data)
-        kinds = [chunk.kind for chunk in chunks.chunks]
-        whole = chunks.end == len(data) and kinds[:1] == [b"IHDR"] and b"IDAT" in kinds
-        shown = [c for c in chunks.chunks if _in_windows(c.start - 8, c.end + 4, len(data))]
-        if not (whole and _PNG_STRUCTURE.issuperset(c.kind for c in shown)):
-            return None
-        tables = [(c.start, c.end) for c in shown if c.kind not in _PICTURE_DATA]
-        return None if _text_around(data, tables) else "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        layout = jpeg.walk(data)
-        if layout is None or layout.end != len(data) or layout.stray:
-            return None
-        seen = [s for s in layout.segments if _in_windows(s.start - 4, s.end, len(data))]
-        structure_only = all(_jpeg_structure(data, segment) for segment in seen)
-        scans = any(segment.marker == _SOS for segment in layout.segments)
-        if not (structure_only and scans):
-            return None
-        return None if _text_around(data, [(s.start, s.end) for s in seen]) else "jpeg"
-    return None
-
-
-def _text_around(data: bytes, tables: list[tuple[int, int]]) -> bool:
-    """Whether Magika's windows hold a run of text outside ``tables`` (the [start, end) of
-    the structure payloads in them: Huffman and quantization tables hold printable runs)."""
-    for low, high in ((0, min(len(data), _WINDOW)), (max(0, len(data) - _WINDOW), len(data))):
-        window = bytearray(data[low:high])
-        for start, end in tables:
-            start, end = max(start, low), min(end, high)
-            if start < end:
-                window[start - low : end - low] = bytes(end - start)
-        if _TEXT_RUN.search(window):
-            return True
-    return False
-
-
-def _in_windows(start: int, end: int, size: int) -> bool:
-    """Whether bytes ``start``-``end`` of a file of ``size`` bytes are where Magika reads."""
-    return start < _WINDOW or end > size - _WINDOW
-
-
-def _jpeg_structure(data: bytes, segment: jpeg.Segment) -> bool:
-    """Whether a JPEG segment holds picture structure only: tables, a frame or scan header,
-    or a JFIF, ICC profile or Adobe colour segment."""
-    if segment.marker in _JPEG_STRUCTURE:
-        return True
-    return data.startswith(_JPEG_APPS.get(segment.marker, ()), segment.start)
+    compound file whose streams classify it, a RIFF/WAVE file whose header parses. `structure`
+    gives these first, so Magika's answer could not change the type: it is not asked (a
+    model call costs 10-13 ms of CPU; batching saves nothing, the work is per sample)."""
+    return _ole(data, "") or _wave(data, "")
 
 
 def structure(data: bytes, label: str) -> str | None:
