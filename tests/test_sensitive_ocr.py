@@ -363,6 +363,21 @@ def test_rapidocr_reads_a_card_number_offline(local: LocalOcr) -> None:
     assert masked.findings == [] and masked.facts["sensitive"]["pictures_read"] == 1
 
 
+@pytest.mark.parametrize("size", [(40, 8000), (20000, 60), (64, 32767)])
+def test_rapidocr_reads_pictures_of_any_shape(local: LocalOcr, size: tuple[int, int]) -> None:
+    # a thin banner, a divider or a barcode strip made RapidOCR's scaling fail
+    # (ResizeImgError): the engine failed, and the file was rejected (found by bench/fuzz.py)
+    engine = SensitiveEngine(SensitiveOptions(ocr="local", ocr_seconds=600), local)
+    shown = scan(engine, picture(size), seconds=600)
+    assert shown.findings == [] and shown.facts["sensitive"]["pictures_read"] == 1
+
+
+def test_rapidocr_reads_a_card_number_on_a_thin_strip(local: LocalOcr) -> None:
+    engine = SensitiveEngine(SensitiveOptions(ocr="local", ocr_seconds=600), local)
+    shown = scan(engine, picture((2400, 110), "Card 4111 1111 1111 1111"), seconds=600)
+    assert codes(shown) == ["SENSITIVE_CARD"]
+
+
 def test_boxes_side_by_side_are_joined_into_rows() -> None:
     def box(x0: float, y0: float, x1: float, y1: float) -> list[tuple[float, float]]:
         return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]

@@ -42,6 +42,11 @@ SLICE = 6  # text boxes recognised between two looks at the clock (RapidOCR's ow
 _MARGIN = 0.5  # seconds kept before the deadline for the search and the report
 # A printed card number's box: 16-19 characters of a roughly 0.6-height width, with spaces.
 _CARD_SHAPE = 11.0
+# The longest side a picture may have against its shortest. RapidOCR scales a picture's longer
+# side to 2,000 pixels and rounds each side to a multiple of 32: a shorter side under 16 pixels
+# after that becomes 0 and the call fails (ResizeImgError). A thin banner, a divider line, a
+# barcode strip or a 40x8000 image did, which failed the engine and rejected the file.
+_ASPECT = 20
 
 
 class LocalOcr:
@@ -110,7 +115,7 @@ class LocalOcr:
     def read(self, picture: OcrPicture, deadline: float) -> list[str]:
         """The picture's lines; `OcrLate` with the lines read so far when its deadline
         comes first."""
-        image = flat(imaging.open_image(picture.data, picture.max_pixels, FIT))
+        image = padded(flat(imaging.open_image(picture.data, picture.max_pixels, FIT)))
         lines, boxes = self._pass(image, deadline, [])
         if _mostly_upright(boxes):
             # A card photographed in portrait: the detector boxes each group of digits apart
@@ -193,6 +198,20 @@ def _beside(
     overlap = min(left[3], right[3]) - max(left[1], right[1])
     gap = right[0] - left[2]
     return overlap >= 0.6 * height and -0.2 * height <= gap <= 1.5 * height
+
+
+def padded(image: Image.Image) -> Image.Image:
+    """The picture on a white canvas widened (or heightened) to at most `_ASPECT` times as
+    long as it is short, the picture at its top left: what it shows is unchanged, and every
+    side survives RapidOCR's scaling."""
+    width, height = image.size
+    least = math.ceil(max(width, height) / _ASPECT)
+    if min(width, height) >= least:
+        return image
+    size = (max(width, least), max(height, least))
+    canvas = Image.new("RGB", size, (255, 255, 255))
+    canvas.paste(image, (0, 0))
+    return canvas
 
 
 def flat(image: Image.Image) -> Image.Image:

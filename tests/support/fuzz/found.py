@@ -87,13 +87,22 @@ def _inflate_error() -> Sample:
     return _changed(seed, "overwrite b'\\x00' at 598; overwrite b'\\xff' at 1445", change)
 
 
+def _thin_picture() -> Sample:
+    # a JPEG declaring 64x32767 pixels: RapidOCR's scaling rounded its short side to nothing
+    # (ResizeImgError), which failed the sensitive engine; a thin banner did the same
+    def change(data: bytes) -> bytes:
+        return data[:163] + struct.pack(">H", 0x7FFF) + data[165:]
+
+    return _changed(_seed("image JPEG"), "set JPEG height at 163 to 0x7fff", change)
+
+
 # target name -> builders of inputs that make it raise what it does not document
 KNOWN: dict[str, tuple[Callable[[], Sample], ...]] = {
     "engine office": (_mini_sector_shift,),
     "ole.read_workbooks": (_mini_sector_shift,),
     "wordfields.field_instructions": (_unknown_encoding,),
     "engine pdf": (_abbreviated_filter, _object_stream_type),
-    "engine sensitive": (_inflate_error,),
+    "engine sensitive": (_inflate_error, _thin_picture),
 }
 # target name -> builders of inputs that take it over the time bound
 SLOW: dict[str, tuple[Callable[[], Sample], ...]] = {
