@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_scan import BenchClamd
-from bench_throughput import bench_corpus, realworld, tree_rss_peak
+from bench_throughput import bench_corpus, realworld
 from bench_throughput import cpu_seconds as clamd_cpu_seconds
 
 # Imported by the interpreter at start-up from the first PYTHONPATH entry: drops the
@@ -69,7 +69,7 @@ def scan(
     started = time.perf_counter()
     with tempfile.TemporaryFile() as stdout:
         process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
-        tree_rss_peak(process)
+        process.wait()
         stdout.seek(0)
         reports = [json.loads(line) for line in stdout.read().splitlines()]
     wall = time.perf_counter() - started

@@ -30,7 +30,7 @@ def test_cfn_lint_passes_on_both_templates() -> None:
 
 @pytest.fixture(params=TEMPLATES, ids=["zip", "container"])
 def template(request: pytest.FixtureRequest) -> dict[str, Any]:
-    loaded: dict[str, Any] = load_template(str(request.param))
+    loaded: dict[str, Any] = load_template(request.param)
     return loaded
 
 
@@ -196,7 +196,7 @@ def test_alarms_watch_metrics_the_code_emits(template: dict[str, Any]) -> None:
 
 
 def test_container_mirrors_signatures_into_s3() -> None:
-    template: dict[str, Any] = load_template(str(TEMPLATES[1]))
+    template: dict[str, Any] = load_template(TEMPLATES[1])
     res = template["Resources"]
     updater = res["UpdaterFunction"]["Properties"]
     (command,) = updater["ImageConfig"]["Command"]
@@ -233,7 +233,7 @@ def test_sam_transforms_both_templates() -> None:
             return {}
 
     for path in TEMPLATES:
-        template: dict[str, Any] = load_template(str(path))
+        template: dict[str, Any] = load_template(path)
         for resource in template["Resources"].values():
             if resource["Type"] == "AWS::Serverless::Function":
                 props = resource["Properties"]
@@ -250,7 +250,7 @@ def test_sam_transforms_both_templates() -> None:
 
 
 def test_handlers_exist() -> None:
-    zip_template = load_template(str(TEMPLATES[0]))
+    zip_template = load_template(TEMPLATES[0])
     handler = zip_template["Resources"]["ScannerFunction"]["Properties"]["Handler"]
     module, _, name = handler.rpartition(".")
     assert callable(getattr(importlib.import_module(module), name))
@@ -309,7 +309,7 @@ print(json.dumps({"status": report.status.value, "type": report.type.label, "fil
 
 
 def test_zip_package_is_built_by_the_makefile() -> None:
-    function = load_template(str(TEMPLATES[0]))["Resources"]["ScannerFunction"]
+    function = load_template(TEMPLATES[0])["Resources"]["ScannerFunction"]
     assert function["Metadata"]["BuildMethod"] == "makefile"
     makefile = ROOT / function["Properties"]["CodeUri"] / "Makefile"
     assert "build-ScannerFunction:" in makefile.read_text()

@@ -25,9 +25,8 @@ from attachguard.connect.handler import ConnectScanner
 from attachguard.pipeline import Scanner
 from support.fake_clamd import EICAR, FakeClamd
 from support.fake_clamd import scanner_for as fake_scanner
-from support.templates import load_template
+from support.templates import ROOT, load_template
 
-ROOT = Path(__file__).parent.parent
 NOTE = b"Our return policy: 30 days with the receipt. Thank you for shopping with us!\n" * 20
 POLICY = "allowed_extensions: [.txt, .pdf]\n"
 KEY = "ab" * 32

@@ -204,7 +204,7 @@ class FileTypeEngine:
         """Drop the model answers remembered so far (`_Remembered`): a benchmark that scans
         the same files again measures the model, not the memory."""
         if self._model is not None:
-            self._model.forget()
+            self._model._remembered.forget()
 
     def version(self) -> str:
         import magika
@@ -296,9 +296,6 @@ def _one_thread_magika() -> Any:
 
         def _get_raw_predictions(self, features: list[tuple[Any, Any]]) -> list[list[float]]:
             return self._remembered.predictions(features, super()._get_raw_predictions)
-
-        def forget(self) -> None:
-            self._remembered.forget()
 
     return OneThread()
 
