@@ -5,7 +5,8 @@ Builds its own labelled set, deterministic for a seed: card-like pictures (clean
 quality, embossed-looking digits), screenshots of chats and payment forms, receipts with masked
 numbers (pictures, PDFs, text), statements and spreadsheets with and without full numbers (PDF,
 XLSX with numeric cells, CSV, DOCX), and order confirmations (text, PDF, DOCX, screenshots)
-full of numbers that are not card numbers (orders, tracking, phones, IMEIs, dates, amounts).
+full of numbers that are not card numbers (orders, tracking, phones, IMEIs, dates, amounts), and
+phones' scrolling screenshots of long chats (1080 pixels wide, 6,000-15,000 high).
 
 Every file goes through the sensitive engine alone (built from its spec, with the OCR backend
 asked for), as the pipeline would hand it over; a positive file is found when the engine reports
@@ -325,6 +326,18 @@ def chat_lines(rng: random.Random, number: str | None) -> list[str]:
     return [ask, "Agent: Sure, could you tell me a bit more?", said, "Agent: Thanks, checking now."]
 
 
+def long_chat_lines(rng: random.Random, number: str | None) -> list[str]:
+    """A long conversation, a blank row after each message, the four lines of `chat_lines`
+    somewhere in it: what a phone's scrolling screenshot of a chat shows."""
+    lines: list[str] = []
+    for _ in range(rng.randint(60, 140)):
+        words = " ".join(rng.choice(samples.WORDS) for _ in range(rng.randint(3, 8)))
+        lines += [rng.choice(("", "Agent: ")) + words.capitalize(), ""]
+    at = 2 * rng.randrange(len(lines) // 2)
+    lines[at:at] = [line for said in chat_lines(rng, number) for line in (said, "")]
+    return lines
+
+
 @dataclass(frozen=True)
 class Sample:
     kind: str
@@ -358,6 +371,13 @@ def _screenshot(rng: random.Random) -> Sample:
     positive = rng.random() < 0.5
     number = card_number(rng)[0] if positive else None
     return Sample("screenshot", "png", screenshot(chat_lines(rng, number)), positive)
+
+
+def _scrolling_screenshot(rng: random.Random) -> Sample:
+    positive = rng.random() < 0.5
+    number = card_number(rng)[0] if positive else None
+    data = screenshot(long_chat_lines(rng, number), width=1080, size=36)
+    return Sample("scrolling_screenshot", "png", data, positive)
 
 
 def _receipt_photo(rng: random.Random) -> Sample:
@@ -414,6 +434,7 @@ KINDS: dict[str, Callable[[random.Random], Sample]] = {
     "card_clean": _card_clean,
     "card_photo": _card_photo,
     "screenshot": _screenshot,
+    "scrolling_screenshot": _scrolling_screenshot,
     "receipt_photo": _receipt_photo,
     "receipt_pdf": _receipt_pdf,
     "order_confirmation_txt": _order_text,

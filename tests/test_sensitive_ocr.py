@@ -5,6 +5,7 @@ how OCR text is searched."""
 from __future__ import annotations
 
 import io
+import itertools
 import sys
 import time
 from typing import Any
@@ -22,9 +23,16 @@ from attachguard.moderation import ImageUnreadable
 from attachguard.policy import Limits
 from attachguard.report import FileType
 from attachguard.sensitive import find
-from attachguard.sensitive.ocr import OcrPicture, OcrUnavailable, as_text, load_ocr, readable
+from attachguard.sensitive.ocr import (
+    OcrLate,
+    OcrPicture,
+    OcrUnavailable,
+    as_text,
+    load_ocr,
+    readable,
+)
 from attachguard.sensitive.ocr_aws import AwsOcr
-from attachguard.sensitive.ocr_local import LocalOcr, rows
+from attachguard.sensitive.ocr_local import LocalOcr, rows, tile_boxes, tiles
 
 VISA = "4111111111111111"
 PNG = FileType("png", "image/png", "image")
@@ -173,6 +181,32 @@ def test_the_clock_learns_what_a_picture_costs() -> None:
         Item("photo.png", picture(), PNG), Context(Limits(), deadline=time.monotonic() + 0.3)
     )
     assert codes(result) == ["SENSITIVE_LIMIT"] and slow.calls == 1
+
+
+def test_one_slow_picture_does_not_stop_every_later_picture_being_read() -> None:
+    # a long screenshot, or a loaded machine, once taught the clock more than an item's whole
+    # OCR time: no picture was started again for the engine's life, and every card number in
+    # a photo was allowed (SENSITIVE_LIMIT)
+    ocr = FakeOcr([f"card {VISA}"])
+    engine = SensitiveEngine(SensitiveOptions(ocr_seconds=8), ocr)
+    engine.clock.record(30.0)
+    assert codes(scan(engine, picture())) == ["SENSITIVE_CARD"] and ocr.calls == 1
+
+
+class LateOcr(FakeOcr):
+    def read(self, picture: OcrPicture, deadline: float) -> list[str]:
+        self.calls += 1
+        time.sleep(0.3)
+        raise OcrLate(self.lines)
+
+
+def test_a_picture_cut_short_is_searched_and_not_learnt_as_its_cost() -> None:
+    late = LateOcr([f"card {VISA}"])
+    engine = SensitiveEngine(SensitiveOptions(), late)
+    engine.clock.FLOOR = 0.1
+    result = scan(engine, picture())
+    assert codes(result) == ["SENSITIVE_CARD", "SENSITIVE_LIMIT"]  # what it read is searched
+    assert engine.clock.needed() == 0.1  # a cut reading is not what a picture costs
 
 
 def pdf_drawing(image: bytes, data: bytes, caption: bytes = b"") -> bytes:
@@ -376,6 +410,50 @@ def test_rapidocr_reads_a_card_number_on_a_thin_strip(local: LocalOcr) -> None:
     engine = SensitiveEngine(SensitiveOptions(ocr="local", ocr_seconds=600), local)
     shown = scan(engine, picture((2400, 110), "Card 4111 1111 1111 1111"), seconds=600)
     assert codes(shown) == ["SENSITIVE_CARD"]
+
+
+def test_rapidocr_reads_a_card_number_in_a_scrolling_screenshot(local: LocalOcr) -> None:
+    # fit whole into 2,048 pixels (and 960 for detection), the text of a 1080x8000 screenshot
+    # shrank below what can be read: the number was missed and the picture counted as read
+    image = Image.new("RGB", (1080, 8000), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 5000), "Card 4111 1111 1111 1111", font=ImageFont.load_default(44),
+              fill=(20, 20, 20))  # fmt: skip
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    engine = SensitiveEngine(SensitiveOptions(ocr="local", ocr_seconds=600), local)
+    shown = scan(engine, out.getvalue(), seconds=600)
+    assert codes(shown) == ["SENSITIVE_CARD"]
+    assert shown.facts["sensitive"]["pictures_read"] == 1
+
+
+@pytest.mark.parametrize(
+    ("size", "overlap"),
+    [((1080, 12000), 8), ((12000, 1080), 3), ((1080, 20000), 8), ((500, 1600), 8)],
+)
+def test_a_long_picture_is_read_in_overlapping_tiles(size: tuple[int, int], overlap: int) -> None:
+    width, height = size
+    along = 1 if height > width else 0  # the axis the tiles follow
+    short, long = sorted(size)
+    boxes = tile_boxes(width, height)
+    spans = [(box[along], box[along + 2]) for box in boxes]
+    assert spans[0][0] == 0 and spans[-1][1] == long  # from one end to the other
+    assert all(end - start == 2 * short for start, end in spans)
+    across = 1 - along
+    assert all(box[across] == 0 and box[across + 2] == short for box in boxes)  # whole width
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert (
+            end - start >= 2 * short // overlap
+        )  # a line (or a number) cut by one is whole in the other
+    pieces = tiles(Image.new("RGB", size))
+    assert [p.size for p in pieces] == [(b[2] - b[0], b[3] - b[1]) for b in boxes]
+
+
+@pytest.mark.parametrize("size", [(1080, 2400), (800, 500), (300, 3000), (2400, 110)])
+def test_other_pictures_are_read_whole(size: tuple[int, int]) -> None:
+    # a phone screenshot, a photo, and strips too narrow to hold a number's line in a tile
+    image = Image.new("RGB", size)
+    assert tiles(image) == [image]
 
 
 def test_boxes_side_by_side_are_joined_into_rows() -> None:

@@ -28,13 +28,19 @@ TEXT = ("group:text", "group:code", "text:*")
 # Reading it would only spend OCR time, and a deck with 25 charts carries 25 of them.
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}(?=\n|$)")  # "card 4111 ... 1111.txt"
 _THUMBNAIL = re.compile(r"(^|/)docProps/thumbnail\.[A-Za-z]+$")
+_FIRST = 0.5  # of an item's OCR time: an item with all of it left always starts a picture
 
 
 class OcrClock:
-    """How long one picture takes to read here, learnt from the pictures read so far (shared by
-    the scans of one engine, safe across threads). A picture is read only when that much time,
-    with a margin, is left before the engine's deadline: a picture that cannot be read in time
-    is a `SENSITIVE_LIMIT` (allowed), never a timeout that rejects the file."""
+    """How long one picture takes to read here, learnt from the pictures read in full so far
+    (shared by the scans of one engine, safe across threads). A picture is read only when that
+    much time, with a margin, is left before the engine's deadline: a picture that cannot be
+    read in time is a `SENSITIVE_LIMIT` (allowed), never a timeout that rejects the file.
+
+    What is needed is never more than ``most`` (`_Ocr.most`: half an item's OCR time), so an
+    item always tries its first picture. Without that cap, one slow picture (a long screenshot,
+    a loaded machine) taught the clock more than an item's whole OCR time, and no picture was
+    read again for the engine's life: every card number in a photo was allowed."""
 
     MARGIN = 2.0  # times the usual cost: OCR time varies with the picture and the load
     FLOOR = 3.0  # seconds: before any picture is read, and never less
@@ -43,9 +49,9 @@ class OcrClock:
         self._usual = 0.0
         self._lock = threading.Lock()
 
-    def needed(self) -> float:
+    def needed(self, most: float = float("inf")) -> float:
         with self._lock:
-            return max(self.FLOOR, self.MARGIN * self._usual)
+            return min(most, max(self.FLOOR, self.MARGIN * self._usual))
 
     def record(self, seconds: float) -> None:
         with self._lock:
@@ -109,7 +115,7 @@ def _read(
 ) -> Reading:
     label = item.type.label
     ocr_deadline = min(context.deadline, time.monotonic() + budget.ocr_seconds)
-    ocr_reader = _Ocr(backend, clock, context, ocr_deadline)
+    ocr_reader = _Ocr(backend, clock, context, ocr_deadline, _FIRST * budget.ocr_seconds)
     if label in IMAGES:
         reading = Reading(Extract())
         if _THUMBNAIL.search(item.name):
@@ -183,6 +189,7 @@ class _Ocr:
     clock: OcrClock
     context: Context
     deadline: float  # for OCR: the engine's, or sooner (`Budget.ocr_seconds`)
+    most: float  # the most time `OcrClock` may ask to be left before a picture is started
 
     def read(self, reading: Reading, where: str, data: bytes, label: str) -> None:
         """Read one picture into ``reading`` (a passage at ``where``), unless it cannot show
@@ -193,7 +200,7 @@ class _Ocr:
         if not ocr.readable(data):
             reading.skipped.append("a picture too small to show a number")
             return
-        if self.deadline - time.monotonic() < self.clock.needed():
+        if self.deadline - time.monotonic() < self.clock.needed(self.most):
             reading.pictures_late += 1
             return
         picture = ocr.OcrPicture(data, label, self.context.limits.max_image_pixels)
@@ -208,10 +215,9 @@ class _Ocr:
             reading.pictures_late += 1
         else:
             reading.pictures_read += 1
+            self.clock.record(time.perf_counter() - start)  # what a picture read in full costs
         finally:
-            spent = time.perf_counter() - start
-            reading.ocr_ms += spent * 1000
-        self.clock.record(spent)
+            reading.ocr_ms += (time.perf_counter() - start) * 1000
         text = ocr.as_text(lines)
         if text.strip():
             reading.extract.passages.append(Passage(text, where or None, lenient=True))
