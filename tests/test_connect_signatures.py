@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import signal
 import threading
 import time
 import uuid
@@ -287,3 +289,30 @@ def test_clamd_outlives_the_warm_up_thread_that_started_it(tmp_path: Path) -> No
         assert daemon.running and found(daemon.address, 1)
     finally:
         daemon.stop()
+
+
+@pytest.mark.integration
+@requires_clamd
+def test_a_private_clamd_that_died_is_started_again(tmp_path: Path) -> None:
+    """Killed for memory or crashed, the private clamd was never started again: the warm
+    environment rejected every file (ENGINE_ERROR) for the rest of its life."""
+    log, stream = logger()
+    av = Antivirus(log, daemon_dir=tmp_path / "clamd")  # on the test signatures
+    try:
+        client = av.client(timeout=60)
+        assert client.ping() and av.refresh() is None  # running, nothing due
+        pid = int((tmp_path / "clamd" / "clamd.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while client.ping() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not client.ping()
+        thread = av.refresh()  # the next event
+        assert thread is not None
+        thread.join(60)
+        assert client.ping() and client.instream(EICAR).signature  # the same address scans again
+        messages = [x["message"] for x in lines(stream)]
+        assert "clamd is not running: starting it again" in messages
+        assert "clamd started again" in messages
+    finally:
+        av.stop()

@@ -7,12 +7,12 @@ those the S3 mirror (``ATTACHGUARD_DEFINITIONS``, kept by the updater function) 
 versions of, and starts clamd on it. A mirror that cannot be read is logged and the image's
 signatures are used: an old database scans, a missing scanner does not.
 
-Afterwards `refresh`, called at every event, checks the mirror at most every ``interval``
-seconds in a background thread; when files changed it sends clamd ``RELOAD``, and clamd loads
-the new database beside the old one (``ConcurrentDatabaseReload yes``) and switches when done,
-so scans never wait. A new database that fails to load leaves clamd on the old one; it is
-logged, and not downloaded again. Should clamd fail to *start* on the mirror's files, it is
-started on the image's alone.
+Afterwards `refresh`, called at every event, starts a private clamd again if it died, and
+checks the mirror at most every ``interval`` seconds, in a background thread; when files
+changed it sends clamd ``RELOAD``, and clamd loads the new database beside the old one
+(``ConcurrentDatabaseReload yes``) and switches when done, so scans never wait. A new database
+that fails to load leaves clamd on the old one; it is logged, and not downloaded again. Should
+clamd fail to *start* on the mirror's files, it is started on the image's alone.
 
 With a clamd address instead, the signatures are that clamd's business (freshclam beside it);
 `fields` reports them all the same: every log line carries the loaded database's version and
@@ -133,16 +133,34 @@ class Antivirus:
             due = time.monotonic() - self._checked >= self.interval
             busy = self._refreshing is not None and self._refreshing.is_alive()
             mirror = self.definitions is not None and self.definitions.where is not None
-            if self._daemon is None or not mirror or not due or busy:
+            if self._daemon is None or busy:
                 return None
-            self._checked = time.monotonic()
-            self._refreshing = threading.Thread(
-                target=self._refresh, name="attachguard-signatures", daemon=True
-            )
+            if not self._daemon.running:
+                work, name = self._revive, "attachguard-clamd"
+            elif mirror and due:
+                work, name = self._refresh, "attachguard-signatures"
+                self._checked = time.monotonic()
+            else:
+                return None
+            self._refreshing = threading.Thread(target=work, name=name, daemon=True)
             self._refreshing.start()
             return self._refreshing
         finally:
             self._lock.release()
+
+    def _revive(self) -> None:
+        """Start the private clamd again: it died (killed for memory, crashed), and every scan
+        fails closed (ENGINE_ERROR) until it answers. Without this, a warm environment rejected
+        every file for the rest of its life."""
+        self.logger.error("clamd is not running: starting it again")
+        try:
+            self._daemon.stop()  # what is left of the dead one: its log handle, its socket
+            self._daemon.start(timeout=self.reload_timeout)
+        except ClamdError:
+            self.logger.exception("clamd could not be started again")
+            return
+        self._status = ClamdClient(str(self.address), timeout=2.0)
+        self.logger.info("clamd started again", extra=self.fields())
 
     def _refresh(self) -> None:
         changed = self._sync()
