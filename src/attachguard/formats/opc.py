@@ -222,6 +222,9 @@ def resolve(source: str, target: str) -> str | None:
     return posixpath.normpath(path).lstrip("/").lower()
 
 
+_NT_PREFIXES = ("//?/", "//./", "/??/")
+
+
 def target_kind(target: str) -> str:
     """Where a link leads: ``remote`` (a URL, a UNC path, file://host), ``local`` (a drive or
     rooted path, file:///, a path that climbs with ``..``), ``mail`` (mailto:) or ``relative``
@@ -232,6 +235,10 @@ def target_kind(target: str) -> str:
     path = path.replace("\\", "/").lower()
     if path.startswith("mailto:"):
         return "mail"
+    if path.startswith(_NT_PREFIXES):
+        # Windows' own namespaces (\\?\, \\.\, \??\): a drive behind them is local, anything
+        # else (UNC\host, GLOBALROOT\Device\Mup\host, a pipe) reaches the network or a device
+        return "local" if _DRIVE.match(path[4:]) else "remote"
     if path.startswith("//"):
         return "remote"
     if _DRIVE.match(path) or path.startswith("/"):
