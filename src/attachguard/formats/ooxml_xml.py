@@ -6,12 +6,13 @@ predefined entities and CDATA sections are decoded by the parser, so ``&#124;`` 
 as it is to Excel.
 
 What `read_part` reports about one part: its root element, whether a SpreadsheetML or chart
-formula starts a program through DDE (``cmd|'/c calc'!A1``), the ``ddeLink``/``oleLink``
-elements of an external-link part, every DrawingML ``hlinkClick``, ``hlinkHover`` and
-``hlinkMouseOver`` (with its action and relationship id) for PowerPoint's action settings, and
-the external data sources of a workbook's connections part (`Source`: a web query's URL, a text
-file, an ODC file, a database's ``Data Source``, and whether Excel refreshes it when the workbook
-opens).
+formula starts a program through DDE (``cmd|'/c calc'!A1``) or opens a workbook on a share or
+at a URL (``'\\\\host\\s\\[B.xlsx]Sheet1'!A1``, `formulas.other_workbook`), the
+``ddeLink``/``oleLink`` elements of an external-link part, every DrawingML ``hlinkClick``,
+``hlinkHover`` and ``hlinkMouseOver`` (with its action and relationship id) for PowerPoint's
+action settings, and the external data sources of a workbook's connections part (`Source`: a
+web query's URL, a text file, an ODC file, a database's ``Data Source``, and whether Excel
+refreshes it when the workbook opens).
 
 Ambiguous (`XmlRejected` with kind ``ambiguous``): a DOCTYPE (Office refuses DTDs, and entity
 declarations are where readers disagree) and an encoding other than UTF-8/UTF-16 (ECMA-376
@@ -32,6 +33,8 @@ import re
 from dataclasses import dataclass, field
 from typing import NoReturn
 from xml.parsers import expat
+
+from attachguard.formats.formulas import other_workbook
 
 __all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "DAMAGED", "MACRO_SHEET_ROOTS", "MAX_ELEMENTS",
            "MAX_FORMULA", "RELATIONSHIPS_NS", "WORD_NS", "Action", "PartXml", "Source",
@@ -104,7 +107,10 @@ MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
 
 # Fast path: a DDE formula needs a "|" in its decoded text, which needs the byte or a character
 # reference; the other elements need their local name spelled out.
-_PIPE_NEEDLES = ("|", "&#")
+# formulas are read when a part may hold a DDE pipe, a share, or either spelt as character
+# references; or a workbook at a URL, which a formula names in quotes ('http://h/[B.xlsx]S'!A1)
+_FORMULA_NEEDLES = ("|", "&#", "\\\\")
+_QUOTED_URL = re.compile(rb"'\s*(?:https?|file):", re.IGNORECASE)
 # (a connection matters only with a source or a refresh on open: "connection" alone is a
 # word that plain text holds, and would have a big part parsed to its end for nothing)
 _ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "ddeLink", "oleLink", "webPr",
@@ -154,6 +160,7 @@ class PartXml:
 
     root: str = ""  # "namespace-uri local-name"
     dde_formula: bool = False
+    remote_formula: bool = False  # a formula that opens a workbook on a share or at a URL
     links: set[str] = field(default_factory=set)  # "ddeLink", "oleLink"
     actions: list[Action] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
@@ -321,9 +328,12 @@ class _Reader:
             return
         self._parser.CharacterDataHandler = None
         self._parser.EndElementHandler = None
-        if is_dde_formula("".join(self._text)):
-            self.info.dde_formula = True
-            self._formulas = False  # one is enough to report the part
+        formula = "".join(self._text)
+        self.info.dde_formula = self.info.dde_formula or is_dde_formula(formula)
+        if not self.info.remote_formula and other_workbook(formula) == "a network path":
+            self.info.remote_formula = True
+        if self.info.dde_formula and self.info.remote_formula:
+            self._formulas = False  # one of each is enough to report the part
             if not self._elements:
                 self._parser.StartElementHandler = None
 
@@ -339,8 +349,9 @@ def read_part(data: bytes) -> PartXml:
     """What one XML part says; raises `XmlRejected` for an ambiguous or damaged part. A part
     with nothing to examine past its root element is read only that far."""
     parser = _parser()
-    pipes, elements = _contains(data, _PIPE_NEEDLES), _contains(data, _ELEMENT_NEEDLES)
-    reader = _Reader(parser, pipes, elements, skim=len(data) > _SKIM_FROM)
+    formulas = _contains(data, _FORMULA_NEEDLES) or _QUOTED_URL.search(data) is not None
+    elements = _contains(data, _ELEMENT_NEEDLES)
+    reader = _Reader(parser, formulas, elements, skim=len(data) > _SKIM_FROM)
     parser.StartElementHandler = reader.root
     with contextlib.suppress(_Enough):
         _parse(parser, data)

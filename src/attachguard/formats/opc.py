@@ -566,6 +566,9 @@ def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
     if info.dde_formula:
         message = "a formula that starts another program through DDE"
         problems.append(OpcProblem(OpcKind.DDE, message, part.name, "formula"))
+    if info.remote_formula:
+        message = "a formula that opens a workbook on another machine (a share or a URL)"
+        problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "formula"))
     for link in sorted(info.links):
         message = f"{'a DDE' if link == 'ddeLink' else 'an OLE'} link to another program"
         problems.append(OpcProblem(OpcKind.DDE, message, part.name, link))
