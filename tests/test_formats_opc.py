@@ -666,6 +666,22 @@ def test_external_relationships_that_office_follows(rel_type: str, target: str) 
     assert threats(report) == [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", label)]
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "\\\\fileserver\\orders\\4711.pdf",
+        "file://fileserver/orders/4711.pdf",
+        "\\??\\UNC\\fileserver\\orders\\4711.pdf",
+        "\\\\attacker.example@SSL\\DavWWWRoot\\x.docx",
+    ],
+)
+def test_a_hyperlink_to_a_network_share(target: str) -> None:
+    # a click alone sends the reader's Windows credentials to the share (ntlm_theft's .xlsx
+    # and a red team's .pptx were approved): a PDF link there is rejected, and so is this one
+    report = analyse_package(docx(rels=[("hyperlink", target, True)]))
+    assert threats(report) == [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "hyperlink")]
+
+
 def test_internal_relationship_with_a_url_target_counts_as_external() -> None:
     report = analyse_package(docx(rels=[("image", "https://attacker.example/a.png", False)]))
     assert threats(report) == [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "image")]
@@ -675,7 +691,6 @@ def test_internal_relationship_with_a_url_target_counts_as_external() -> None:
     ("rel_type", "target"),
     [
         ("hyperlink", "https://shop.example/orders/4711"),
-        ("hyperlink", "\\\\fileserver\\orders\\4711.pdf"),  # a click away, like any link
         ("hyperlink", "mailto:orders@shop.example"),
         ("attachedTemplate", "file:///C:\\Users\\me\\Custom%20Office%20Templates\\Letter.dotx"),
         ("externalLinkPath", "Book2.xlsx"),

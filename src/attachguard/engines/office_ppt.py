@@ -4,7 +4,8 @@ as PowerPoint reads them (MS-PPT 2.7.5, InteractiveInfoContainer).
 
 The rule is the one an OOXML presentation gets (`formats.opc`): OFFICE_ACTION for an action that
 runs a macro, starts a program or activates an embedded object, or one of an unknown kind;
-EXTERNAL_LINK for a hyperlink that opens on mouse-over (no click) and leads outside the file.
+EXTERNAL_LINK for a hyperlink that opens on mouse-over (no click) and leads outside the file,
+or on a click to a network share (the click alone sends the reader's Windows credentials).
 Jumps to a slide, custom shows, media and clicked hyperlinks pass; so does a macro action in a
 presentation whose VBA project is reported (VBA_MACRO says it all).
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from attachguard.codes import EXTERNAL_LINK, VBA_MACRO, Code
 from attachguard.engines.office_shared import OFFICE_ACTION, Job
-from attachguard.formats.opc import target_kind
+from attachguard.formats.opc import on_a_share, target_kind
 
 MAX_DEPTH = 64
 _HEADER = struct.Struct("<HHI")  # recVer (4 bits) and recInstance (12), recType, recLen
@@ -65,6 +66,9 @@ def ppt_actions(job: Job, stream: bytes) -> None:
         elif action.kind == _OPEN_HYPERLINK and action.hover and _outside(targets, action):
             message = f"a PowerPoint link outside the file that opens {when}"
             found[EXTERNAL_LINK, message, "hover"] = None
+        elif action.kind == _OPEN_HYPERLINK and on_a_share(targets.get(action.hyperlink, "")):
+            message = f"a PowerPoint link to a network share {when}"  # credentials on a click
+            found[EXTERNAL_LINK, message, "share"] = None
     for code, message, label in found:
         job.say(code, message, label=label)
 

@@ -229,32 +229,48 @@ def target_kind(target: str) -> str:
     """Where a link leads: ``remote`` (a URL, a UNC path, file://host), ``local`` (a drive or
     rooted path, file:///, a path that climbs with ``..``), ``mail`` (mailto:) or ``relative``
     (beside the document or below it)."""
+    path = _normal_target(target)
+    if path.startswith("mailto:"):
+        return "mail"
+    if _share(path):
+        return "remote"
+    if path.startswith(("/", "file:")) or _DRIVE.match(path):
+        return "local"
+    if _SCHEME.match(path):
+        return "remote"
+    # "../" climbs out of the document's folder to anywhere on its drive
+    return "local" if ".." in path.split("/") else "relative"
+
+
+def on_a_share(target: str) -> bool:
+    """Whether a link leads to a Windows share or device (``\\\\host``, file://host,
+    ``\\??\\UNC\\host``): following it, even by a click, sends the reader's Windows credentials
+    to that host."""
+    return _share(_normal_target(target))
+
+
+def _normal_target(target: str) -> str:
     # Unicode blanks around it too (U+3000 before "http://"): whatever a reader trims, a URL
     # padded with them is still meant as one
     path = re.sub(r"[\t\r\n]", "", unquote(target)).strip(_CONTROLS).strip()
-    path = path.replace("\\", "/").lower()
-    if path.startswith("mailto:"):
-        return "mail"
+    return path.replace("\\", "/").lower()
+
+
+def _share(path: str) -> bool:
+    """`on_a_share` for a target as `_normal_target` gives it."""
     if path.startswith(_NT_PREFIXES):
         # Windows' own namespaces (\\?\, \\.\, \??\): a drive behind them is local, anything
         # else (UNC\host, GLOBALROOT\Device\Mup\host, a pipe) reaches the network or a device
-        return "local" if _DRIVE.match(path[4:]) else "remote"
-    if path.startswith("//"):
-        return "remote"
-    if _DRIVE.match(path) or path.startswith("/"):
-        return "local"
+        return not _DRIVE.match(path[4:])
     if path.startswith("file:"):
         rest = path[5:]
         if rest.startswith("//"):
             host, _, rest = rest[2:].partition("/")
             if host not in ("", "localhost"):
-                return "remote"
+                return True
             rest = "/" + rest
-        return "remote" if rest.startswith("//") else "local"
-    if _SCHEME.match(path):
-        return "remote"
-    # "../" climbs out of the document's folder to anywhere on its drive
-    return "local" if ".." in path.split("/") else "relative"
+        return rest.startswith("//")
+    return path.startswith("//")
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -537,7 +553,8 @@ _LOCAL_ALLOWED = frozenset({"attachedtemplate", "image"})
 
 def _external(rel: Relationship) -> OpcProblem | None:
     """EXTERNAL_LINK for a relationship that makes Office fetch something from outside the
-    file. Hyperlinks need a click and stay allowed, as do mailto: and links beside the
+    file. Hyperlinks need a click and stay allowed (but one to a network share, as in a PDF:
+    the click alone sends the reader's credentials), as do mailto: and links beside the
     document; so do a template or a picture on a local drive: Word records a template for every
     document made from a personal one, and "Insert picture > Link to file" records the picture's
     path on the author's disk (real python-docx and xlrd samples); a local file is not the
@@ -545,10 +562,17 @@ def _external(rel: Relationship) -> OpcProblem | None:
     # an internal target is inside the package even when its part is missing (reported as a
     # missing part, not as a fetch); one with a scheme or a network path leads out of it
     outside = rel.external or resolve(rel.source, rel.target) is None
-    if not outside or rel.short_type.lower() == "hyperlink":
+    short = rel.short_type.lower()
+    if short == "hyperlink":
+        if not on_a_share(rel.target):
+            return None
+        what = (
+            "a hyperlink to a network share (following it sends the reader's Windows credentials)"
+        )
+        return OpcProblem(OpcKind.EXTERNAL_LINK, what, rel.declared_in, rel.short_type)
+    if not outside:
         return None
     where = target_kind(rel.target)
-    short = rel.short_type.lower()
     if where in ("mail", "relative") or (where == "local" and short in _LOCAL_ALLOWED):
         return None
     what = _EXTERNAL_WORDS.get(short, "a relationship to content outside the file")
