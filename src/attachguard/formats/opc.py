@@ -42,6 +42,7 @@ from urllib.parse import unquote
 from attachguard.formats import mashup
 from attachguard.formats import ooxml_xml as xml
 from attachguard.formats.ooxml_xml import PartXml, XmlRejected
+from attachguard.formats.targets import CONTROLS, SCHEME, on_a_share, target_kind
 
 __all__ = ["MAX_RELATIONSHIPS", "READ_ERRORS", "Embedded", "EmbeddedKind", "OpcKind",
            "OpcProblem", "Package", "PackageReport", "Part", "Relationship", "analyse_package",
@@ -85,9 +86,6 @@ MAX_RELATIONSHIPS = 100_000  # a large real document has a few thousand
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _CONTENT_TYPES = "[content_types].xml"
 _PIECE = re.compile(r"/\[\d+\](?:\.last)?\.piece$")
-_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
-_DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
-_CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
 # What reading a member can raise on a damaged or unsupported one (a package's parts, or any
 # zip member): zipfile's, its decompressors' (zlib, lzma, bzip2 as OSError), an encrypted member
 READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError,
@@ -214,63 +212,12 @@ def part_key(name: str) -> str:
 def resolve(source: str, target: str) -> str | None:
     """The part key a relationship target names, relative to ``source`` ("" for the package);
     None for a URI with a scheme, a network path or an empty target."""
-    path = unquote(target.split("#", 1)[0]).strip(_CONTROLS).replace("\\", "/")
-    if not path or _SCHEME.match(path.lower()) or path.startswith("//"):
+    path = unquote(target.split("#", 1)[0]).strip(CONTROLS).replace("\\", "/")
+    if not path or SCHEME.match(path.lower()) or path.startswith("//"):
         return None
     if not path.startswith("/"):
         path = posixpath.join("/" + posixpath.dirname(part_key(source)), path)
     return posixpath.normpath(path).lstrip("/").lower()
-
-
-_NT_PREFIXES = ("//?/", "//./", "/??/")
-
-
-def target_kind(target: str) -> str:
-    """Where a link leads: ``remote`` (a URL, a UNC path, file://host), ``local`` (a drive or
-    rooted path, file:///, a path that climbs with ``..``), ``mail`` (mailto:) or ``relative``
-    (beside the document or below it)."""
-    path = _normal_target(target)
-    if path.startswith("mailto:"):
-        return "mail"
-    if _share(path):
-        return "remote"
-    if path.startswith(("/", "file:")) or _DRIVE.match(path):
-        return "local"
-    if _SCHEME.match(path):
-        return "remote"
-    # "../" climbs out of the document's folder to anywhere on its drive
-    return "local" if ".." in path.split("/") else "relative"
-
-
-def on_a_share(target: str) -> bool:
-    """Whether a link leads to a Windows share or device (``\\\\host``, file://host,
-    ``\\??\\UNC\\host``): following it, even by a click, sends the reader's Windows credentials
-    to that host."""
-    return _share(_normal_target(target))
-
-
-def _normal_target(target: str) -> str:
-    # Unicode blanks around it too (U+3000 before "http://"): whatever a reader trims, a URL
-    # padded with them is still meant as one
-    path = re.sub(r"[\t\r\n]", "", unquote(target)).strip(_CONTROLS).strip()
-    return path.replace("\\", "/").lower()
-
-
-def _share(path: str) -> bool:
-    """`on_a_share` for a target as `_normal_target` gives it."""
-    if path.startswith(_NT_PREFIXES):
-        # Windows' own namespaces (\\?\, \\.\, \??\): a drive behind them is local, anything
-        # else (UNC\host, GLOBALROOT\Device\Mup\host, a pipe) reaches the network or a device
-        return not _DRIVE.match(path[4:])
-    if path.startswith("file:"):
-        rest = path[5:]
-        if rest.startswith("//"):
-            host, _, rest = rest[2:].partition("/")
-            if host not in ("", "localhost"):
-                return True
-            rest = "/" + rest
-        return rest.startswith("//")
-    return path.startswith("//")
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -593,6 +540,9 @@ def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
     if info.remote_formula:
         message = "a formula that opens a workbook on another machine (a share or a URL)"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "formula"))
+    if any(on_a_share(store) for store in info.add_in_stores):
+        message = "an add-in loaded from a network share when the document opens"
+        problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "add-in"))
     for link in sorted(info.links):
         message = f"{'a DDE' if link == 'ddeLink' else 'an OLE'} link to another program"
         problems.append(OpcProblem(OpcKind.DDE, message, part.name, link))

@@ -13,12 +13,12 @@ read in full (`OcrLate`), never left to time the whole scan out.
 
 Pictures are decoded within the pixel limit (`moderation.imaging`, EXIF orientation applied) and
 fit into `FIT` pixels a side; a long one (a scrolling screenshot) keeps up to `FIT` pixels on its
-shorter side and is read in overlapping tiles (`tiles`). When most text boxes stand upright (a card photographed in
-portrait), the picture is read a second time turned a quarter. Boxes side by side on one row are
-also joined (`rows`). Text detection works on the picture scaled so its longer side is
-at most `DETECT_SIDE`: RapidOCR's default enlarges every picture to 736 pixels on its shorter
-side, 1.8 s of CPU against 1.25 s for an 800x500 card picture, reading the same; 640 pixels
-saves a third again but misses small and turned cards (docs/benchmarks.md).
+shorter side and is read in overlapping tiles (`tiles`). When most text boxes stand upright (a
+card photographed in portrait), the picture is read a second time turned a quarter. Boxes side
+by side on one row are also joined (`rows`). Text detection works on the picture scaled so its
+longer side is at most `DETECT_SIDE`: RapidOCR's default enlarges every picture to 736 pixels on
+its shorter side, 1.8 s of CPU against 1.25 s for an 800x500 card picture, reading the same; 640
+pixels saves a third again but misses small and turned cards (docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -1,0 +1,61 @@
+"""Where a link in a document leads, as Windows and Office read the target: a URL, a network
+share (in any of the forms Windows takes for one), a local path, or a name beside the document.
+Shared by the readers of Office packages, RTF, PowerPoint 97-2003 and polyglots."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
+CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
+_DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
+_NT_PREFIXES = ("//?/", "//./", "/??/")
+
+
+def target_kind(target: str) -> str:
+    """Where a link leads: ``remote`` (a URL, a UNC path, file://host), ``local`` (a drive or
+    rooted path, file:///, a path that climbs with ``..``), ``mail`` (mailto:) or ``relative``
+    (beside the document or below it)."""
+    path = _normal_target(target)
+    if path.startswith("mailto:"):
+        return "mail"
+    if _share(path):
+        return "remote"
+    if path.startswith(("/", "file:")) or _DRIVE.match(path):
+        return "local"
+    if SCHEME.match(path):
+        return "remote"
+    # "../" climbs out of the document's folder to anywhere on its drive
+    return "local" if ".." in path.split("/") else "relative"
+
+
+def on_a_share(target: str) -> bool:
+    """Whether a link leads to a Windows share or device (``\\\\host``, file://host,
+    ``\\??\\UNC\\host``): following it, even by a click, sends the reader's Windows credentials
+    to that host."""
+    return _share(_normal_target(target))
+
+
+def _normal_target(target: str) -> str:
+    # Unicode blanks around it too (U+3000 before "http://"): whatever a reader trims, a URL
+    # padded with them is still meant as one
+    path = re.sub(r"[\t\r\n]", "", unquote(target)).strip(CONTROLS).strip()
+    return path.replace("\\", "/").lower()
+
+
+def _share(path: str) -> bool:
+    """`on_a_share` for a target as `_normal_target` gives it."""
+    if path.startswith(_NT_PREFIXES):
+        # Windows' own namespaces (\\?\, \\.\, \??\): a drive behind them is local, anything
+        # else (UNC\host, GLOBALROOT\Device\Mup\host, a pipe) reaches the network or a device
+        return not _DRIVE.match(path[4:])
+    if path.startswith("file:"):
+        rest = path[5:]
+        if rest.startswith("//"):
+            host, _, rest = rest[2:].partition("/")
+            if host not in ("", "localhost"):
+                return True
+            rest = "/" + rest
+        return rest.startswith("//")
+    return path.startswith("//")
