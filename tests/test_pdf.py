@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tracemalloc
 import zlib
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -396,6 +397,48 @@ def test_a_link_to_a_file_on_another_machine_is_an_external_link(
     annotation = DictionaryObject({name("/Subtype"): name("/Link"), name("/A"): link})
     writer.pages[0][name("/Annots")] = ArrayObject([writer._add_object(annotation)])
     assert (FindingCode.EXTERNAL_LINK in codes(scan(build(writer), policy))) is external
+
+
+SHARE = "\\\\attacker.example\\s\\x.mp4"
+FIRST_PAGE = ArrayObject([NumberObject(0)])
+
+
+def _thread(writer: PdfWriter) -> None:
+    add_annot(writer, action(Subtype="/Link", A=action(S="/Thread", F=SHARE, D=NumberObject(0))))
+
+
+def _movie(writer: PdfWriter) -> None:
+    add_annot(writer, action(Subtype="/Movie", Movie=action(F=SHARE)))
+
+
+def _rendition(writer: PdfWriter) -> None:
+    clip = action(S="/MR", C=action(S="/MCD", D=SHARE))
+    add_annot(
+        writer, action(Subtype="/Screen", A=action(S="/Rendition", OP=NumberObject(0), R=clip))
+    )
+
+
+def _reference_xobject(writer: PdfWriter) -> None:
+    spec = action(Type="/Filespec", F=SHARE)
+    add_annot(
+        writer, action(Subtype="/Link", A=action(S="/GoTo", D=FIRST_PAGE), Ref=action(F=spec))
+    )
+
+
+def _base_uri(writer: PdfWriter) -> None:
+    # relative links resolve against the document's base URI
+    writer._root_object[name("/URI")] = action(Base="file://attacker.example/s/")
+
+
+@pytest.mark.parametrize("where", [_thread, _movie, _rendition, _reference_xobject, _base_uri])
+def test_a_file_on_another_machine_named_anywhere(
+    where: Callable[[PdfWriter], None], policy: Policy
+) -> None:
+    # each names its file in a file specification (or a base URI), and a reader may fetch it:
+    # a red team's files passed
+    writer = writer_with_page()
+    where(writer)
+    assert FindingCode.EXTERNAL_LINK in codes(scan(build(writer), policy))
 
 
 def test_file_attachment_annotation_with_a_hostile_name(policy: Policy) -> None:

@@ -7,10 +7,11 @@ and comments left out): a body naming /JS or /Launch is active wherever the name
 is what a reader that repairs the file, or one that takes another definition, would run. Only
 /OpenAction needs more than its name: one that only goes to a page is harmless.
 
-Actions that reach for a file on another machine when clicked (GoToR, GoToE, ImportData,
-SubmitForm with a UNC path or a ``file://host`` target, and a URI action whose URI is one) are
-EXTERNAL_LINK: opening the path makes Windows send the reader's credentials to that host. A web
-address in them is a plain link.
+Anything that names a file on another machine (a UNC path or a ``file://host`` target) where a
+reader may open it is EXTERNAL_LINK: an action (GoToR, GoToE, ImportData, SubmitForm, Thread, a
+URI action), a stream's external data, a movie, a media clip, a reference XObject, any file
+specification, and a document's base URI; opening the path makes Windows send the reader's
+credentials to that host. A web address in them is a plain link.
 
 The codes are declared here, where their meaning is, and listed by the engine (`pdf.py`).
 """
@@ -33,6 +34,7 @@ from pypdf.generic import (
 
 from attachguard.codes import EXTERNAL_LINK, Action, Code, declare
 from attachguard.engines.base import finding
+from attachguard.formats.targets import on_a_share
 from attachguard.report import Finding
 
 NAME = "pdf"
@@ -88,9 +90,8 @@ _ON_EVENTS = "PDF action that runs on page or form events"
 ON_OPEN = "PDF action that runs when it is opened"
 _XFA = "XFA form in the PDF (can hold scripts)"
 _RICHMEDIA = "RichMedia or 3D content in the PDF"
-_NETWORK_FILE = "PDF action that opens or sends to a file on another machine"
+_NETWORK_FILE = "PDF link, action or media that opens or sends to a file on another machine"
 _NAME_KEYS = ("/UF", "/F", "/DOS", "/Unix", "/Mac")
-_FILE_ACTIONS = frozenset({"/GoToR", "/GoToE", "/ImportData", "/SubmitForm"})
 # Names that make a body active wherever they stand in it (`check_names`).
 _NAMED: tuple[tuple[frozenset[str], Code, str], ...] = (
     (frozenset({"/JS", "/JavaScript"}), PDF_JAVASCRIPT, _JAVASCRIPT),
@@ -173,9 +174,7 @@ def _check(node: DictionaryObject, where: str, seen: Seen) -> None:
         seen.add(PDF_XFA, _XFA, where)
     if resolved(node.get("/Subtype")) in _RICH_SUBTYPES or "/RichMediaContent" in node:
         seen.add(PDF_RICHMEDIA, _RICHMEDIA, where)
-    if (kind in _FILE_ACTIONS and _on_network(node.get("/F"))) or (
-        kind == "/URI" and _on_network(node.get("/URI"))
-    ):
+    if _names_a_share(node, kind):
         seen.add(EXTERNAL_LINK, _NETWORK_FILE, where)
     _attached_files(node, seen)
 
@@ -190,22 +189,30 @@ def _attached_files(node: DictionaryObject, seen: Seen) -> None:
                 seen.refs.setdefault(ref.idnum, (ref, names))
 
 
+def _names_a_share(node: DictionaryObject, kind: Any) -> bool:
+    """Whether a dictionary names a file on another machine where a reader may fetch it: a
+    file specification (/F, /UF, /DOS, /Unix, /Mac: of an action, a stream's external data, a
+    movie, a thread, a reference XObject), a URI action's URI, a document's base URI (which
+    relative links resolve against), a media clip's data (/D)."""
+    if any(_on_network(node.get(key)) for key in _NAME_KEYS):
+        return True
+    if kind == "/URI" and _on_network(node.get("/URI")):
+        return True
+    return _on_network(node.get("/Base")) or (kind == "/MCD" and _on_network(node.get("/D")))
+
+
 def _on_network(spec: Any) -> bool:
-    """Whether a file specification (a string, or a dictionary's /F, /UF, /DOS, /Unix) names a
-    file on another machine: a UNC path (``\\\\host\\share``, ``//host/share``) or
-    ``file://host/...``."""
+    """Whether a file specification (a string, or a dictionary's /F, /UF, /DOS, /Unix, /Mac)
+    names a file on another machine: a UNC path (``\\\\host\\share``, ``//host/share``, its NT
+    forms), ``file://host/...`` or ``smb://``."""
     spec = resolved(spec)
     if isinstance(spec, DictionaryObject):
-        return any(_on_network(spec.get(key)) for key in ("/F", "/UF", "/DOS", "/Unix"))
+        return any(_on_network(spec.get(key)) for key in _NAME_KEYS)
     if isinstance(spec, ByteStringObject):
         spec = bytes(spec).decode("latin-1")
     if not isinstance(spec, str):
         return False
-    path = spec.strip().replace("\\", "/").lower()
-    if path.startswith("file:"):
-        rest = path[5:]
-        return rest.startswith("//") and rest[2:].split("/", 1)[0] not in ("", "localhost")
-    return path.startswith("//") or path.startswith("smb:")
+    return on_a_share(spec) or spec.strip().lower().startswith("smb:")
 
 
 def inspect(obj: PdfObject | None, num: int | None, where: str, seen: Seen) -> None:
