@@ -36,6 +36,10 @@ so the other engines still scan them. A structure too broken to walk is the imag
 business (CORRUPT); this engine then only runs the ZIP check. Compressed PNG text that expands
 past 8 MiB (``polyglot_layouts.TEXT_LIMIT``) is ARCHIVE_EXPANSION. A file Magika calls "zip"
 is walked as the image or media it starts as.
+
+A video or HEIC image whose media a player fetches from outside the file (a QuickTime reference
+movie, a data reference to a URL, a share or a path: formats/bmff ``outside_references``) is
+EXTERNAL_LINK; a compressed movie header that inflates past 8 MiB, ARCHIVE_EXPANSION.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from attachguard.codes import ARCHIVE_EXPANSION, Action, declare
+from attachguard.codes import ARCHIVE_EXPANSION, EXTERNAL_LINK, Action, declare
 from attachguard.engines import polyglot_layouts as _pl
 from attachguard.engines.base import (
     Child,
@@ -375,7 +379,7 @@ ENGINE = EngineSpec(
     summary="data hidden inside or after an image, a PDF, a media file or a legacy document",
     # "zip": Magika's label for a picture with a large archive appended (see _format)
     types=("pdf", "jpeg", "png", "gif", "heif", "mp4", "qt", "3gp", "wav", "zip", *_DOCUMENTS),
-    codes=(POLYGLOT, ARCHIVE_EXPANSION),
+    codes=(POLYGLOT, ARCHIVE_EXPANSION, EXTERNAL_LINK),
     build=lambda options, resources: PolyglotEngine(),
     options=Options,
     order=40,

@@ -9,7 +9,9 @@ record at all: 2 ms for a 3 MB PNG, 4 ms for a 5 MB JPEG, best of 30 runs). Medi
 video's ``mdat``, a WAV's audio) and picture data (PNG IDAT, GIF LZW) are not searched:
 compressed bytes would match some signature by chance, and nothing reads them but the decoder.
 Media data whose size is a placeholder or runs past the end is searched (100-300 ms for 10 MB
-on a loaded two-core machine): its size says nothing about what follows the media.
+on a loaded two-core machine): its size says nothing about what follows the media. A media
+file's layout also notes EXTERNAL_LINK for data references that fetch its media from outside
+the file (a QuickTime reference movie, a track's or a HEIF item's ``dref``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from attachguard.codes import ARCHIVE_EXPANSION, Code
+from attachguard.codes import ARCHIVE_EXPANSION, EXTERNAL_LINK, Code
 from attachguard.formats import bmff, gif, jpeg, png, riff
 from attachguard.formats.payloads import Region, find_payloads
+from attachguard.formats.targets import target_kind
 from attachguard.formats.zipscan import find_embedded_zip
 
 __all__ = [
@@ -107,16 +110,59 @@ def gif_layout(data: bytes) -> Layout:
 def bmff_layout(data: bytes) -> Layout:
     """Every top-level box's payload but media data of a stated size: compressed video is not
     searched for signatures (it would match some by chance), but a box that runs "to the end"
-    or past it may hold anything."""
-    layout = bmff.walk(data)
+    or past it may hold anything. Notes the data references that fetch media from outside
+    the file (`_outside`), whether or not the file starts with ``ftyp``."""
+    layout, notes = bmff.walk(data), _outside(data)
     if layout is None or not layout.boxes:
-        return Layout(None)
+        return Layout(None, notes=notes)
     parts = [
         Part(f"the {_fourcc(box.kind)} box", Region(box.payload, box.end))
         for box in layout.boxes
         if box.kind != b"mdat" or box.extent is not bmff.Extent.EXACT
     ]
-    return Layout(layout.end, parts)
+    return Layout(layout.end, parts, notes)
+
+
+def _outside(data: bytes) -> list[tuple[Code, str, int]]:
+    """EXTERNAL_LINK for each data reference that makes a player fetch media from outside the
+    file, on open or in a preview (formats/bmff ``outside_references``: a QuickTime reference
+    movie, a track or an image item whose data lies elsewhere); ARCHIVE_EXPANSION for a
+    compressed movie header too large to search."""
+    outside = bmff.outside_references(data)
+    notes = [(EXTERNAL_LINK, _fetched(ref), ref.start) for ref in outside.refs[:MAX_INSIDE]]
+    limit = f"{bmff.CMOV_LIMIT:,}"
+    return notes + [
+        (ARCHIVE_EXPANSION, f"compressed movie header expands past {limit} bytes", at)
+        for at in outside.unread
+    ]
+
+
+def _fetched(ref: bmff.DataRef) -> str:
+    """What a data reference fetches, from where, and the box that says so."""
+    boxes = ref.where.split("/")
+    if "rmra" in boxes:
+        return f"a video whose data is fetched from {_place(ref)} (QuickTime reference movie)"
+    if "trak" in boxes:
+        what = "a track whose media data is"
+    elif boxes[0] == "meta":
+        what = "an image whose data is"
+    else:
+        what = "media data"
+    return f"{what} fetched from {_place(ref)} (data reference {_fourcc(ref.kind)} in {ref.where})"
+
+
+def _place(ref: bmff.DataRef) -> str:
+    """Where a data reference leads, in words (never the location itself)."""
+    if ref.kind in (b"alis", b"rsrc"):
+        return "another file (a Mac alias)"
+    # 'url ' holds one NUL-terminated location; 'urn ' a name, then a location
+    names = [name for name in ref.location.split(b"\0") if name.strip()]
+    if not names:
+        return "a location outside the file"
+    kind = target_kind(names[-1].decode("utf-8", "replace"))
+    if kind == "remote":
+        return "a network address"
+    return "a path on the reader's computer" if kind == "local" else "a file outside the attachment"
 
 
 def riff_layout(data: bytes) -> Layout:
