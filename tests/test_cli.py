@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from attachguard.clamav.daemon import PrivateClamd
 from attachguard.cli import ConfigError, default_jobs, main, scan_files
 from attachguard.report import UNKNOWN_TYPE, Report, Status
-from attachguard.runtime import system_socket
+from attachguard.runtime import clamd_for, system_socket
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
@@ -223,3 +224,25 @@ def test_cache_folder_reuses_verdicts(tmp_path: Path, clamd_daemon: PrivateClamd
     assert len(list((tmp_path / "c").glob("*.json"))) == 11
     code, _, err = run(*args[:-1], str(renamed / "x"), "--cache-entries", "5", str(renamed))
     assert code == 2 and "cache folder" in err
+
+
+@pytest.mark.integration
+def test_a_private_clamd_that_dies_is_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # killed for memory or crashed, it was never started again: the service rejected every
+    # file (ENGINE_ERROR) until someone restarted it
+    monkeypatch.delenv("ATTACHGUARD_CLAMD", raising=False)
+    monkeypatch.setattr("attachguard.runtime.SYSTEM_CONFIG", tmp_path / "no-clamd.conf")
+    monkeypatch.setattr("attachguard.clamav.daemon.official_database", lambda *a: None)
+    monkeypatch.setattr("attachguard.runtime.WATCH_SECONDS", 0.1)
+    with clamd_for(workdir=tmp_path / "clamd") as source:
+        first = int((tmp_path / "clamd" / "clamd.pid").read_text())
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pid = (tmp_path / "clamd" / "clamd.pid").read_text().strip()
+            if pid and int(pid) != first and source.client.ping():
+                break
+            time.sleep(0.05)
+        assert source.client.ping() and source.client.instream(EICAR).signature

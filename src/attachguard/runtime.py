@@ -7,16 +7,19 @@ on the generated test set otherwise (and the caller says so loudly).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from attachguard.clamav.client import ClamdClient
+from attachguard.clamav.client import ClamdClient, ClamdError
 from attachguard.clamav.daemon import PrivateClamd
 
+_log = logging.getLogger(__name__)
 SYSTEM_CONFIG = Path("/etc/clamav/clamd.conf")
 ENV_ADDRESS = "ATTACHGUARD_CLAMD"
 
@@ -57,7 +60,8 @@ def clamd_for(address: str | None = None, workdir: Path | None = None) -> Iterat
 
     ``address`` (or ``$ATTACHGUARD_CLAMD``) must answer, or `ClamdUnavailable` is raised.
     Otherwise the system clamd is used when it answers, else a private clamd is started in
-    ``workdir`` (a temporary folder by default) and stopped at the end.
+    ``workdir`` (a temporary folder by default), started again should it die, and stopped at
+    the end.
     """
     address = address or os.environ.get(ENV_ADDRESS)
     if address:
@@ -76,10 +80,35 @@ def clamd_for(address: str | None = None, workdir: Path | None = None) -> Iterat
             daemon.start()
         except Exception as exc:
             raise ClamdUnavailable(f"could not start a private clamd: {exc}") from exc
+        stop = threading.Event()
+        watch = threading.Thread(
+            target=_keep_running, args=(daemon, stop), name="attachguard-clamd", daemon=True
+        )
+        watch.start()
         try:
             test = daemon.database_kind != "official"
             kind = "TEST signatures only (EICAR, clamav-testfiles)" if test else "official"
             description = f"private clamd ({kind} database)"
             yield ClamdSource(ClamdClient(daemon.address), daemon.address, description, test)
         finally:
+            stop.set()
+            watch.join()
             daemon.stop()
+
+
+WATCH_SECONDS = 2.0  # how often a private clamd is looked at
+
+
+def _keep_running(daemon: PrivateClamd, stop: threading.Event) -> None:
+    """Start a private clamd again whenever it has died (killed for memory, crashed), at the
+    same address: until then every scan fails closed (ENGINE_ERROR), and without this the
+    service rejected every file until someone restarted it."""
+    while not stop.wait(WATCH_SECONDS):
+        if daemon.running:
+            continue
+        _log.error("the private clamd is not running: starting it again")
+        try:
+            daemon.stop()  # what is left of the dead one: its log handle, its socket
+            daemon.start()
+        except ClamdError:
+            _log.exception("the private clamd could not be started again")
