@@ -682,6 +682,24 @@ def test_a_hyperlink_to_a_network_share(target: str) -> None:
     assert threats(report) == [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "hyperlink")]
 
 
+@pytest.mark.parametrize(
+    ("body", "flagged"),
+    [
+        ('<w:p><w:r><w:drawing><a:blip r:link="rId4"/></w:drawing></w:r></w:p>', True),
+        ('<w:p><w:hyperlink r:id="rId4"><w:r><w:t>our site</w:t></w:r></w:hyperlink></w:p>', False),
+        ("<w:p><w:r><w:t>nothing names it</w:t></w:r></w:p>", False),
+    ],
+    ids=["picture-link", "hyperlink", "unused"],
+)
+def test_a_hyperlink_relationship_that_a_picture_loads(body: str, flagged: bool) -> None:
+    # typed as a hyperlink (allowed: a click away), named by a picture's r:link: if Office
+    # does not check the type, it loads the picture from the URL when the document opens
+    rels = [("hyperlink", "https://attacker.example/p.png", True)]
+    report = analyse_package(docx(body, rels=rels))
+    found = [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "hyperlink")]
+    assert threats(report) == (found if flagged else [])
+
+
 WE = "http://schemas.microsoft.com/office/webextensions/webextension/2010/11"
 
 

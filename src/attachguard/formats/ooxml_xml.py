@@ -75,13 +75,11 @@ WORD_NS = (
 )
 RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-_R_ID = _names(
-    (
-        "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        "http://purl.oclc.org/ooxml/officeDocument/relationships",
-    ),
-    "id",
+_R_NS = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
 )
+_R_ID = _names(_R_NS, "id")
 
 # Elements whose text Excel evaluates as a formula: cell formulas, conditional formatting and
 # data validation, defined names, table column formulas, chart series references.
@@ -361,6 +359,23 @@ _SKIM_FROM = 256 * 1024  # parts at least this big are read only as far as they 
 
 class _Enough(Exception):
     """Raised by `_Reader` once the root element shows the rest of the part needs no look."""
+
+
+def relationship_users(data: bytes, ids: frozenset[str]) -> dict[str, set[str]]:
+    """The local names of the elements that name each of ``ids`` in a relationship attribute
+    (``r:id``, ``r:link``, ``r:embed``...) of one part; raises `XmlRejected` as `read_part`
+    does."""
+    users: dict[str, set[str]] = {}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        for key, value in attrs.items():
+            if value in ids and key.rpartition(" ")[0] in _R_NS:
+                users.setdefault(value, set()).add(name.rpartition(" ")[2])
+
+    parser = _parser()
+    parser.StartElementHandler = start
+    _parse(parser, data)
+    return users
 
 
 def read_part(data: bytes) -> PartXml:

@@ -455,6 +455,7 @@ def inspect_package(package: Package) -> list[OpcProblem]:
     problems = list(package.problems)
     problems += _by_type(package)
     problems += [p for rel in package.relationships if (p := _external(rel))]
+    problems += _hyperlinks_used_otherwise(package)
     for part in package.parts.values():
         problems += _xml_problems(package, part)
     return problems
@@ -527,12 +528,42 @@ def _external(rel: Relationship) -> OpcProblem | None:
     return OpcProblem(OpcKind.EXTERNAL_LINK, f"{what} ({place})", rel.declared_in, rel.short_type)
 
 
-def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
-    info = package.parsed(part.name)
-    if info is None:
-        return []
-    if isinstance(info, OpcProblem):
-        return [info]
+# The elements that follow a hyperlink relationship when it is clicked or pointed at
+_HYPERLINK_USERS = frozenset({"hyperlink", "hlinkClick", "hlinkHover", "hlinkMouseOver"})
+
+
+def _hyperlinks_used_otherwise(package: Package) -> list[OpcProblem]:
+    """EXTERNAL_LINK for a relationship typed as a hyperlink (allowed: it needs a click) to a
+    URL that another element names: a template (``w:attachedTemplate``), a picture's
+    ``r:link``, a linked workbook. Whether Office checks a relationship's type before loading
+    what it names is not known here; read either way, such a file is one of two things, and
+    one of them loads content from outside it. Parts are parsed for this only when they have
+    such a relationship."""
+    wanted: dict[str, dict[str, Relationship]] = {}
+    for rel in package.relationships:
+        hyperlink = rel.source and rel.short_type.lower() == "hyperlink"
+        # (one to a share is flagged whoever uses it)
+        if hyperlink and target_kind(rel.target) == "remote" and not on_a_share(rel.target):
+            wanted.setdefault(rel.source, {})[rel.id] = rel
+    problems = []
+    for source, rels in wanted.items():
+        try:
+            users = xml.relationship_users(package.read(source), frozenset(rels))
+        except (*READ_ERRORS, KeyError, XmlRejected):
+            continue  # reported by the part's own reading
+        for rel_id, elements in sorted(users.items()):
+            if other := sorted(elements - _HYPERLINK_USERS):
+                what = f"a hyperlink relationship that a {other[0]} element loads from a URL"
+                rel = rels[rel_id]
+                problems.append(
+                    OpcProblem(OpcKind.EXTERNAL_LINK, what, rel.declared_in, rel.short_type)
+                )
+    return problems
+
+
+def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:
+    """A part's formulas that start a program or open a workbook elsewhere, and the add-ins it
+    loads from a share."""
     problems = []
     if info.dde_formula:
         message = "a formula that starts another program through DDE"
@@ -543,6 +574,16 @@ def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
     if any(on_a_share(store) for store in info.add_in_stores):
         message = "an add-in loaded from a network share when the document opens"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "add-in"))
+    return problems
+
+
+def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
+    info = package.parsed(part.name)
+    if info is None:
+        return []
+    if isinstance(info, OpcProblem):
+        return [info]
+    problems = _what_it_runs_or_loads(part, info)
     for link in sorted(info.links):
         message = f"{'a DDE' if link == 'ddeLink' else 'an OLE'} link to another program"
         problems.append(OpcProblem(OpcKind.DDE, message, part.name, link))
