@@ -1,11 +1,14 @@
 """The sensitive engine's PDF text by PDFium, in a process of its own: a file that takes it
 past its memory cap or past the deadline costs that process (killed, replaced for the next
-file), and its pages are left to pypdf, whose decoders are held to the policy's byte limit."""
+file), and its pages are left to pypdf, whose decoders are held to the policy's byte limit and
+whose extraction to the time. Pages pypdf read because PDFium was busy or out of time make the
+verdict one of the moment (SENSITIVE_LIMIT), which the verdict cache does not keep."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -14,12 +17,15 @@ from typing import Any
 import pytest
 
 from attachguard import samples
+from attachguard.cache import CachedScanner, LruCache, storable
 from attachguard.engines.base import Context, Item, Result
 from attachguard.engines.sensitive import SensitiveEngine, SensitiveOptions
-from attachguard.policy import Limits
-from attachguard.report import FileType
+from attachguard.policy import Limits, parse_policy
+from attachguard.report import FileType, Status
+from attachguard.scanner import build_scanner
 from attachguard.sensitive import pdf as sensitive_pdf
-from attachguard.sensitive.pdfium_text import page_texts
+from attachguard.sensitive import pdfium_text
+from attachguard.sensitive.pdfium_text import PageTexts, page_texts
 from support import evasions
 
 VISA = "4111111111111111"
@@ -27,19 +33,40 @@ LIMIT = 1_000_000
 HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
 
 
-def build(content: bytes, *more: bytes, font: bytes = HELVETICA, filters: bytes = b"") -> bytes:
+# the card's last group drawn first, to the right: PDFium reads "4111 1111 1111 1111" in the
+# order on the page, pypdf "11114111 1111 1111" in the order drawn, which is no card number
+TAIL_FIRST = b"BT /F1 11 Tf 180 700 Td (1111) Tj ET BT /F1 11 Tf 72 700 Td (4111 1111 1111 ) Tj ET"
+
+
+def build(
+    content: bytes,
+    *more: bytes,
+    font: bytes = HELVETICA,
+    filters: bytes = b"",
+    resources: bytes = b"",
+) -> bytes:
     """A one-page PDF whose page draws ``content`` (its stream's ``filters`` as given), with
-    more objects numbered from 6."""
+    more objects numbered from 6 (and more page ``resources``: its forms)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
         font,
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
-        b"/Resources << /Font << /F1 3 0 R >> >> >>",
+        b"/Resources << /Font << /F1 3 0 R >>%s >> >>" % resources,
         b"<< /Length %d%s >>\nstream\n%s\nendstream" % (len(content), filters, content),
         *more,
     ]
     return evasions.pdf(list(enumerate(objects, 1)))
+
+
+def form(content: bytes, resources: bytes = b"", flated: bool = False) -> bytes:
+    """A form XObject that draws ``content`` (flate-compressed when ``flated``) with the
+    page's font (and more ``resources``: the forms it draws)."""
+    return (
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >>%s >> /Length %d%s >>\nstream\n%s\nendstream"
+        % (resources, len(content), b" /Filter /FlateDecode" if flated else b"", content)
+    )
 
 
 def text(line: str) -> bytes:
@@ -50,10 +77,16 @@ def flate(data: bytes) -> bytes:
     return zlib.compress(data, 9)
 
 
-def scan(data: bytes, limits: Limits | None = None, **options: object) -> Result:
+def scan(
+    data: bytes, limits: Limits | None = None, seconds: float = 30, **options: object
+) -> Result:
     engine = SensitiveEngine(SensitiveOptions.model_validate(options), None)
     item = Item("file.pdf", data, FileType("pdf", "", "document", False))
-    return engine.scan(item, Context(limits or Limits(), deadline=time.monotonic() + 30))
+    return engine.scan(item, Context(limits or Limits(), deadline=time.monotonic() + seconds))
+
+
+def names(result: Result) -> list[str]:
+    return [f.code.name for f in result.findings]
 
 
 def bomb(content: bytes, size: int) -> bytes:
@@ -70,11 +103,11 @@ def bomb(content: bytes, size: int) -> bytes:
 
 
 @pytest.fixture
-def pdfium_texts(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+def pdfium_texts(monkeypatch: pytest.MonkeyPatch) -> list[PageTexts]:
     """What PDFium answered to the sensitive engine, each call."""
-    answers: list[list[str]] = []
+    answers: list[PageTexts] = []
 
-    def recorded(*args: Any) -> list[str]:
+    def recorded(*args: Any) -> PageTexts:
         answers.append(page_texts(*args))
         return answers[-1]
 
@@ -82,11 +115,11 @@ def pdfium_texts(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return answers
 
 
-def test_pdfium_reads_the_card(pdfium_texts: list[list[str]]) -> None:
+def test_pdfium_reads_the_card(pdfium_texts: list[PageTexts]) -> None:
     data = build(flate(text(f"card {VISA}")), filters=b" /Filter /FlateDecode")
     result = scan(data)
-    assert [f.code.name for f in result.findings] == ["SENSITIVE_CARD"]
-    assert pdfium_texts == [[f"card {VISA}"]]
+    assert names(result) == ["SENSITIVE_CARD"]
+    assert pdfium_texts == [PageTexts([f"card {VISA}"])]
 
 
 def test_a_subset_font_maps_its_codes_to_digits_through_to_unicode() -> None:
@@ -110,20 +143,20 @@ def test_a_subset_font_maps_its_codes_to_digits_through_to_unicode() -> None:
         stream,
     )
     data = build(content, to_unicode, font=font)
-    assert page_texts(data, 1, time.monotonic() + 30, LIMIT) == [VISA]
-    assert [f.code.name for f in scan(data).findings] == ["SENSITIVE_CARD"]
+    assert page_texts(data, 1, time.monotonic() + 30, LIMIT) == PageTexts([VISA])
+    assert names(scan(data)) == ["SENSITIVE_CARD"]
 
 
-def test_a_bomb_kills_pdfium_and_is_left_to_pypdf(pdfium_texts: list[list[str]]) -> None:
+def test_a_bomb_kills_pdfium_and_is_left_to_pypdf(pdfium_texts: list[PageTexts]) -> None:
     # 1 GiB of page contents, past the process's 768 MiB: it dies, pypdf reads the page and
     # stops at the policy's byte limit; the next file gets a new process
     data = build(bomb(text(f"card {VISA}"), 1 << 30), filters=b" /Filter /FlateDecode")
     assert len(data) < 5_000_000
     result = scan(data, Limits(max_expanded_bytes=LIMIT))
-    assert pdfium_texts == [[]]
+    assert pdfium_texts == [PageTexts([])]  # past its memory: the file's doing, not the moment's
     assert result.findings == []
     assert result.facts["sensitive"]["not_read"] == ["page 1 (its text could not be extracted)"]
-    assert page_texts(build(text("next")), 1, time.monotonic() + 30, LIMIT) == ["next"]
+    assert page_texts(build(text("next")), 1, time.monotonic() + 30, LIMIT).texts == ["next"]
 
 
 def test_a_page_read_past_the_time_is_stopped_and_the_reader_replaced() -> None:
@@ -131,26 +164,95 @@ def test_a_page_read_past_the_time_is_stopped_and_the_reader_replaced() -> None:
     # page; the process is killed at the deadline and the next file gets a new one
     content = b"BT /F1 11 Tf 72 700 Td " + b"(x) Tj " * 2_000_000 + b"ET"
     slow = build(flate(content), filters=b" /Filter /FlateDecode")
-    assert page_texts(slow, 1, time.monotonic() + 0.2, LIMIT) == []
+    assert page_texts(slow, 1, time.monotonic() + 0.2, LIMIT) == PageTexts([], late=True)
     data = samples.pdf([["Statement"], [f"card {VISA}"]])
-    assert page_texts(data, 2, time.monotonic() + 30, LIMIT) == ["Statement", f"card {VISA}"]
+    assert page_texts(data, 2, time.monotonic() + 30, LIMIT) == PageTexts(
+        ["Statement", f"card {VISA}"]
+    )
 
 
 def test_more_text_than_the_limit_ends_the_answer() -> None:
     # a few bytes of contents can draw megabytes of text; the answer stops at the byte limit
     data = samples.pdf([["Statement"], [f"card {VISA}"]])
-    assert page_texts(data, 2, time.monotonic() + 30, len("Statement")) == ["Statement"]
-    assert page_texts(data, 2, time.monotonic() + 30, 5) == []
-    assert page_texts(data, 2, time.monotonic() + 30, LIMIT) == ["Statement", f"card {VISA}"]
+    assert page_texts(data, 2, time.monotonic() + 30, len("Statement")) == PageTexts(["Statement"])
+    assert page_texts(data, 2, time.monotonic() + 30, 5) == PageTexts([])
+    assert page_texts(data, 2, time.monotonic() + 30, LIMIT).texts == ["Statement", f"card {VISA}"]
 
 
-def test_pages_past_the_cap_and_past_the_time_are_counted(pdfium_texts: list[list[str]]) -> None:
+def test_pages_past_the_cap_and_past_the_time_are_counted(pdfium_texts: list[PageTexts]) -> None:
     data = samples.pdf([["Statement"], ["more"], [f"card {VISA}"]])
-    assert page_texts(data, 2, time.monotonic() + 30, LIMIT) == ["Statement", "more"]
-    assert page_texts(data, 3, time.monotonic() - 1, LIMIT) == []
+    assert page_texts(data, 2, time.monotonic() + 30, LIMIT).texts == ["Statement", "more"]
+    assert page_texts(data, 3, time.monotonic() - 1, LIMIT) == PageTexts([], late=True)
     result = scan(data, max_pages=2)
-    assert [f.code.name for f in result.findings] == ["SENSITIVE_LIMIT"]
-    assert pdfium_texts == [["Statement", "more"]]
+    assert names(result) == ["SENSITIVE_LIMIT"]
+    assert pdfium_texts == [PageTexts(["Statement", "more"])]
+
+
+def test_a_page_pdfium_had_no_time_for_is_read_by_pypdf_and_not_cached() -> None:
+    # while PDFium reads another file, pypdf reads this one in the order drawn, where the card
+    # is no number: APPROVED, but not as an idle scan decides, so it is not kept
+    data = build(TAIL_FIRST)
+    policy = parse_policy("allowed_extensions: [.pdf]\ndisabled_engines: [clamav]\n")
+    store = LruCache()
+    with CachedScanner(build_scanner(policy, None), store) as scanner:
+        with pdfium_text._READER._lock:  # busy past the wait: the lock another file holds
+            report = scanner.scan(data, "statement.pdf")
+        assert (report.status, [f.code.name for f in report.findings]) == (
+            Status.APPROVED,
+            ["SENSITIVE_LIMIT"],
+        )
+        assert report.findings[0].message == (
+            "1 page(s) read without PDFium (out of time): text order may differ"
+        )
+        assert not storable(report)
+        assert len(store) == 0
+        # idle: PDFium reads the card, and the verdict is kept
+        again = [scanner.scan(data, "statement.pdf") for _ in range(2)]
+    assert [(r.status, [f.code.name for f in r.findings], r.cached) for r in again] == [
+        (Status.REJECTED, ["SENSITIVE_CARD"], False),
+        (Status.REJECTED, ["SENSITIVE_CARD"], True),
+    ]
+
+
+def test_a_page_pdfium_did_not_read_for_the_files_reason_is_read_by_pypdf_as_usual(
+    pdfium_texts: list[PageTexts],
+) -> None:
+    # more text than the byte limit: PDFium's answer ends, whatever the load, and pypdf reads
+    # the page (its stream has no filter for the limit to stop) as every scan would
+    result = scan(build(text(f"card {VISA}")), Limits(max_expanded_bytes=10))
+    assert pdfium_texts == [PageTexts([])]
+    assert names(result) == ["SENSITIVE_CARD"]
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["page draws it", "a form draws it"])
+def test_a_form_drawn_thousands_of_times_is_given_up_at_the_deadline(nested: bool) -> None:
+    # 41 KB: a 20,000-operator form drawn 5,000 times, by the page or by a form the page draws
+    # once (pypdf then catches the stop inside that form and returns). PDFium is killed for
+    # time; pypdf took 28 CPU-minutes on it, in an engine thread the pipeline abandons at its
+    # deadline; it now stops at the text's time and leaves nothing running
+    heavy = form(flate(b"BT /F1 11 Tf 72 700 Td " + b"(x) Tj " * 20_000 + b"ET"), flated=True)
+    drawn = b"/Fm0 Do " * 5_000
+    if nested:
+        objects = [form(drawn, b" /XObject << /Fm0 7 0 R >>"), heavy]
+        data = build(b"/Fm0 Do", *objects, resources=b" /XObject << /Fm0 6 0 R >>")
+    else:
+        data = build(drawn, heavy, resources=b" /XObject << /Fm0 6 0 R >>")
+    assert len(data) < 50_000
+    outcome: list[Result] = []
+    # a daemon: a regression fails here instead of holding the test run at its exit
+    engine = threading.Thread(
+        target=lambda: outcome.append(scan(data, seconds=1)), name="engine_0", daemon=True
+    )
+    started = time.monotonic()
+    engine.start()
+    engine.join(timeout=4)
+    assert not engine.is_alive()
+    assert time.monotonic() - started < 3  # the deadline, and then what a page costs to stop
+    assert names(outcome[0]) == ["SENSITIVE_LIMIT"]
+    assert outcome[0].facts["sensitive"]["not_read"] == ["pages from 1 on (out of time)"]
+    cpu = time.process_time()
+    time.sleep(0.5)
+    assert time.process_time() - cpu < 0.1  # no thread still reading it
 
 
 def test_the_reader_outlives_the_thread_that_started_it_and_dies_with_its_process() -> None:
@@ -165,7 +267,8 @@ def test_the_reader_outlives_the_thread_that_started_it_and_dies_with_its_proces
         "                          args=(data, 1, time.monotonic() + 30, 10**6))\n"
         "thread.start(); thread.join()\n"
         "pid = pdfium_text._READER._process.pid\n"
-        "assert pdfium_text.page_texts(data, 1, time.monotonic() + 30, 10**6) == ['Statement']\n"
+        "answer = pdfium_text.page_texts(data, 1, time.monotonic() + 30, 10**6)\n"
+        "assert answer.texts == ['Statement']\n"
         "assert pdfium_text._READER._process.pid == pid\n"
         "print(pid, flush=True)\n"
         "time.sleep(60)\n"

@@ -23,7 +23,9 @@ where the ``attachguard[ocr]`` extra is installed, else ``none``; ``none``, ``lo
 applied by the pipeline), how many PDF pages, and how long OCR may take on one item
 (``ocr_seconds``; boxes shaped like a card number are read first). Past a cap, or when pages
 or pictures are left for lack of time, SENSITIVE_LIMIT, which is allowed by default (see its
-declaration). Office thumbnails are not read (a picture of the document's own text).
+declaration); so are PDF pages read without PDFium because it was busy or out of time (their
+text can differ from an idle scan's). Office thumbnails are not read (a picture of the
+document's own text).
 Pictures too small to show a number legibly are not read. A damaged or encrypted file is not
 read here: its own engine reports it. An OCR backend that is configured but cannot run (its
 package missing) is an engine error, which rejects.
@@ -63,6 +65,7 @@ from attachguard.engines.sensitive_tally import tally
 from attachguard.report import Finding
 from attachguard.sensitive import Kind
 from attachguard.sensitive.ocr import OcrBackend, load_ocr, local_installed, resolve
+from attachguard.sensitive.pdf import PdfExtract
 
 NAME = "sensitive"
 
@@ -179,6 +182,11 @@ def _limits(reading: Reading, max_pictures: int) -> list[Finding]:
     if reading.pictures_late:
         late = reading.pictures_late
         message = f"{late:,} picture(s) not read in full for sensitive numbers (OCR time limit)"
+        out.append(finding(NAME, SENSITIVE_LIMIT, message))
+    # read, but not as an idle scan reads them: a verdict of the moment, not to be cached
+    if isinstance(reading.extract, PdfExtract) and reading.extract.without_pdfium:
+        pages = reading.extract.without_pdfium
+        message = f"{pages:,} page(s) read without PDFium (out of time): text order may differ"
         out.append(finding(NAME, SENSITIVE_LIMIT, message))
     return out
 

@@ -9,8 +9,12 @@ its glyphs to no Unicode digits, and the visual order of characters a page draws
 Pages are read in order, at most ``max_pages`` of them, and no later than `_TEXT_SHARE` of the
 time left: the pages past either limit are counted, not read. Their text is PDFium's
 (`pdfium_text`, in a process of its own under a memory cap), else pypdf's (30-70 ms a page
-here) for a page PDFium did not read (out of time or memory, or unreadable to it). A page whose text
-cannot be extracted is noted. On a page read as a scan, the pictures it draws directly (image
+here) for a page PDFium did not read (out of time or memory, or unreadable to it), given up at
+the same time limit (even on a page PDFium was killed on: it took over 60 s on a form drawn 100
+times that pypdf read in 3 s). The pages pypdf read because PDFium was out of time are counted
+(`PdfExtract.without_pdfium`): the two give characters drawn out of order in different orders,
+so their text depends on the moment. A page whose text cannot be extracted is noted. On a page
+read as a scan, the pictures it draws directly (image
 XObjects) are returned as image files, at most ``max_pictures`` for the whole PDF: a JPEG as
 stored, anything else decoded by pypdf and written as PNG; a picture over
 ``limits.max_image_pixels``, or one pypdf cannot decode (JBIG2 without its decoder), is noted
@@ -52,6 +56,19 @@ _PDFIUM_SHARE = (
 )
 
 
+@dataclass
+class PdfExtract(Extract):
+    """`Extract`, and how many pages pypdf read (or tried) because PDFium was out of time: an
+    idle scan would have read them with PDFium, whose text can differ (characters drawn out of
+    order: "4111 1111 1111 1111" by PDFium, "11114111 1111 1111" by pypdf)."""
+
+    without_pdfium: int = 0
+
+
+class _OutOfTime(Exception):
+    """pypdf's text extraction went past the time for the text."""
+
+
 @dataclass(frozen=True)
 class PdfBudget:
     """How much of a PDF is read: pages, pictures of pages without text, and by when."""
@@ -61,7 +78,7 @@ class PdfBudget:
     deadline: float
 
 
-def read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]:
+def read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[PdfExtract, int]:
     """The passages (one per page with text, "page N"; "form fields") and the pictures of the
     pages without text, and how many pages were left unread (over ``max_pages`` or out of
     time; 0 when every page was read)."""
@@ -70,8 +87,8 @@ def read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]:
         return _read(data, limits, budget)
 
 
-def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]:
-    extract = Extract()
+def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[PdfExtract, int]:
+    extract = PdfExtract()
     try:
         reader = PdfReader(BytesIO(data), strict=False)
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -85,13 +102,16 @@ def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]
     pages = min(count, budget.max_pages)
     # PDFium first, with half the time: pypdf reads what it did not in the rest
     now = time.monotonic()
-    texts = page_texts(data, pages, now + _PDFIUM_SHARE * (stop - now), limits.max_expanded_bytes)
+    pdfium = page_texts(data, pages, now + _PDFIUM_SHARE * (stop - now), limits.max_expanded_bytes)
     for number in range(1, pages + 1):
-        if time.monotonic() > stop:
+        text = pdfium.texts[number - 1] if number <= len(pdfium.texts) else None
+        try:
+            _page(reader, number, extract, limits, budget.max_pictures, text, stop)
+        except _OutOfTime:
             extract.unread.append(f"pages from {number} on (out of time)")
             return extract, count - number + 1
-        text = texts[number - 1] if number <= len(texts) else None
-        _page(reader, number, extract, limits, budget.max_pictures, text)
+        if text is None and pdfium.late:
+            extract.without_pdfium += 1
         _annotations(reader, number, extract)
     _form_fields(reader, extract)
     _outline(reader, extract)
@@ -100,13 +120,21 @@ def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[Extract, int]
 
 
 def _page(
-    reader: PdfReader, number: int, extract: Extract, limits: Limits, most: int, text: str | None
+    reader: PdfReader,
+    number: int,
+    extract: Extract,
+    limits: Limits,
+    most: int,
+    text: str | None,
+    stop: float,
 ) -> None:
     """One page's text (``text`` when PDFium read it, else pypdf's), and its pictures when it
-    has little text."""
+    has little text; `_OutOfTime` past ``stop``."""
+    if time.monotonic() > stop:
+        raise _OutOfTime
     try:
         page = reader.pages[number - 1]
-        text = page.extract_text() if text is None else text
+        text = _pypdf_text(page, stop) if text is None else text
     except _DAMAGED:
         extract.unread.append(f"page {number} (its text could not be extracted)")
         return
@@ -117,6 +145,25 @@ def _page(
     if len(text.strip()) < _CAPTION and len(extract.pictures) < most:
         for data in _pictures(page, number, limits, extract)[: most - len(extract.pictures)]:
             extract.pictures.append((f"page {number}", data))
+
+
+def _pypdf_text(page: PageObject, stop: float) -> str:
+    """pypdf's text of a page, given up at ``stop`` (`_OutOfTime`): it has no time limit of
+    its own (a 41 KB page drawing a 20,000-operator form 5,000 times took 28 CPU-minutes). Its
+    visitor sees every operator, those of forms too; pypdf catches what a form's operator
+    raises and goes on with the page's next operator, where the visitor raises again."""
+    late = False
+
+    def visit(*_: object) -> None:
+        nonlocal late
+        if time.monotonic() > stop:
+            late = True
+            raise _OutOfTime
+
+    text = page.extract_text(visitor_operand_before=visit)
+    if late:  # raised in a form the page's last operator drew: pypdf returned what it had
+        raise _OutOfTime
+    return text
 
 
 def _pictures(page: PageObject, number: int, limits: Limits, extract: Extract) -> list[bytes]:

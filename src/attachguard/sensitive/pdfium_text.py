@@ -12,7 +12,10 @@ ranges 503 MB). Instead the process (`pdfium_worker`) runs with its address spac
 back as missing, the caller reads them with pypdf (whose decoders are held to the policy's byte
 limit), and the next file gets a new process. Answers come on a pipe of their own, not stdout
 (which a library may print to). One file is read at a time (PDFium is not thread-safe); a
-caller that cannot have the process within `_QUEUE` seconds reads with pypdf instead.
+caller that cannot have the process within `_QUEUE` seconds reads with pypdf instead. The
+answer says whether the pages missing were left for lack of time (`PageTexts.late`: the wait,
+the process's time share, the kill at ``stop``), which another moment could have read, or for a
+reason of the file's (a page PDFium cannot read, its memory, too much text).
 """
 
 from __future__ import annotations
@@ -26,16 +29,27 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from attachguard.children import spawn
 from attachguard.sensitive.pdfium_worker import END, HEADER
 
-__all__ = ["MEMORY", "page_texts"]
+__all__ = ["MEMORY", "PageTexts", "page_texts"]
 
 MEMORY = 768 << 20  # bytes of address space the process may use (it needs 35 MB idle)
 _OWN_SHARE = 0.9  # of the time left: the process's own stop, before it is killed
 _QUEUE = 0.5  # seconds a file waits for the process before pypdf reads it instead
 _PIECE = 1 << 20  # bytes read from the answers at a time
+
+
+@dataclass(frozen=True)
+class PageTexts:
+    """What PDFium read: the text of the first pages, in order, and whether the pages after
+    them were left for lack of time (``late``: waiting for the process, out of its time share,
+    killed at ``stop``, or no process to start) rather than for a reason of the file's."""
+
+    texts: list[str]
+    late: bool = False
 
 
 class _Reader:
@@ -51,33 +65,40 @@ class _Reader:
         self._lock = threading.Lock()
         self._process, self._answers = None, -1
 
-    def texts(self, data: bytes, pages: int, stop: float, most: int) -> list[str]:
+    def texts(self, data: bytes, pages: int, stop: float, most: int) -> PageTexts:
         if not self._lock.acquire(timeout=min(_QUEUE, _wait(stop))):
-            return []
+            return PageTexts([], late=True)
         try:
             return self._ask(data, pages, stop, most)
         finally:
             self._lock.release()
 
-    def _ask(self, data: bytes, pages: int, stop: float, most: int) -> list[str]:
+    def _ask(self, data: bytes, pages: int, stop: float, most: int) -> PageTexts:
         texts: list[str] = []
         try:
             process = self._started()
             if process is None or process.stdin is None:
-                return texts
+                return PageTexts(texts, late=True)  # fork refused (a loaded host), or shutdown
             # the process stops between pages a little before ``stop``, to answer in time
             seconds = _OWN_SHARE * max(0.0, stop - time.monotonic())
+            own_stop = time.monotonic() + seconds  # no later than the process's own
             process.stdin.write(HEADER.pack(len(data), pages, seconds))
             process.stdin.write(data)
             process.stdin.flush()
             for text in _pages(self._answers, stop, most):
                 texts.append(text)  # one by one: the pages before a failure are kept
-        except (OSError, ValueError, _Late):  # dead (past its memory), late, or garbled
+        except _Late:  # killed at ``stop``
             self._stop()
+            return PageTexts(texts, late=True)
+        except (OSError, ValueError, _Ended):  # dead (past its memory), garbled, or too long
+            self._stop()
+            return PageTexts(texts)
         except BaseException:
             self._stop()  # never left mid-answer: the next file would read this one's text
             raise
-        return texts
+        # an answer ended early past the process's own stop: it stopped for time (or, the
+        # same moment, at a page it cannot read: taken for time, which only costs the cache)
+        return PageTexts(texts, late=len(texts) < pages and time.monotonic() >= own_stop)
 
     def _started(self) -> subprocess.Popen[bytes] | None:
         if self._process is not None and self._process.poll() is None:
@@ -117,21 +138,25 @@ class _Reader:
 
 
 class _Late(Exception):
-    """The process did not answer before ``stop``, its answer ended early, or it was too long."""
+    """The process did not answer before ``stop``."""
+
+
+class _Ended(Exception):
+    """The process's answer ended early (it died: past its memory), or it was too long."""
 
 
 def _pages(fd: int, stop: float, most: int) -> Iterator[str]:
-    """Each page's text as the process answers it, up to `END` (`_Late` past ``most`` bytes:
+    """Each page's text as the process answers it, up to `END` (`_Ended` past ``most`` bytes:
     more text than the policy lets a file expand to)."""
     while (size := _unpacked(_read(fd, 4, stop))) != END:
         most -= size
         if most < 0:
-            raise _Late
+            raise _Ended
         yield _read(fd, size, stop).decode("utf-8", "surrogatepass")
 
 
 def _read(fd: int, size: int, stop: float) -> bytes:
-    """``size`` bytes from ``fd`` before ``stop`` (`_Late` otherwise, or at its end)."""
+    """``size`` bytes from ``fd`` before ``stop`` (`_Late` otherwise; `_Ended` at its end)."""
     poller = select.poll()  # not select.select: a busy service has descriptors past 1024
     poller.register(fd, select.POLLIN)
     data = bytearray()
@@ -141,7 +166,7 @@ def _read(fd: int, size: int, stop: float) -> bytes:
             raise _Late
         piece = os.read(fd, min(size - len(data), _PIECE))
         if not piece:
-            raise _Late
+            raise _Ended
         data += piece
     return bytes(data)
 
@@ -160,10 +185,12 @@ _READER = _Reader()
 os.register_at_fork(after_in_child=_READER.forget)
 
 
-def page_texts(data: bytes, pages: int, stop: float, most: int) -> list[str]:
+def page_texts(data: bytes, pages: int, stop: float, most: int) -> PageTexts:
     """The text of the first ``pages`` pages, in order, as many as PDFium read before ``stop``
-    (`time.monotonic`) within its memory and ``most`` bytes of text; [] when it could not
-    open the file. A page PDFium cannot read ends the list there."""
-    if pages <= 0 or stop <= time.monotonic():
-        return []
+    (`time.monotonic`) within its memory and ``most`` bytes of text; none when it could not
+    open the file. A page PDFium cannot read ends the list there; so does the time (``late``)."""
+    if pages <= 0:
+        return PageTexts([])
+    if stop <= time.monotonic():
+        return PageTexts([], late=True)
     return _READER.texts(data, pages, stop, most)
