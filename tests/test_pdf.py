@@ -385,6 +385,9 @@ def test_an_attachment_named_to_run_is_reported(
     [
         ("\\\\attacker.example\\s\\x.pdf", True),
         ("file://attacker.example/s/x.pdf", True),
+        ("/attacker.example/s/x.pdf", True),  # PDF's own path form: a server, then its share
+        ("/C/Docs/terms.pdf", False),  # ... and a drive
+        ("search-ms:query=x&crumb=location:\\\\attacker.example\\s", True),
         ("other.pdf", False),
         ("https://forms.example/x.pdf", False),
     ],
@@ -439,6 +442,17 @@ def test_a_file_on_another_machine_named_anywhere(
     writer = writer_with_page()
     where(writer)
     assert FindingCode.EXTERNAL_LINK in codes(scan(build(writer), policy))
+
+
+def test_an_attached_file_named_like_a_share_is_opened_from_its_copy(policy: Policy) -> None:
+    writer = writer_with_page()
+    stream = DecodedStreamObject()
+    stream.set_data(b"order 4711")
+    stream[name("/Type")] = name("/EmbeddedFile")
+    spec = action(Type="/Filespec", F="\\\\fileserver\\orders\\4711.txt")
+    spec[name("/EF")] = DictionaryObject({name("/F"): writer._add_object(stream)})
+    add_annot(writer, action(Subtype="/FileAttachment", FS=spec))
+    assert codes(scan(build(writer), policy)) == {FindingCode.PDF_EMBEDDED_FILE}
 
 
 def test_file_attachment_annotation_with_a_hostile_name(policy: Policy) -> None:

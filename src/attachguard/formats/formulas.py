@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from attachguard.formats.targets import on_a_share, target_kind
+
 MAX_FORMULA = 8192  # Excel's limit on a formula's length: a longer cell is never run
 # A DDE command is application|topic!item, the topic quoted or one word: =cmd|' /C calc'!A0.
 # The application name follows an operator (or the formula character itself), never a space
@@ -27,20 +29,47 @@ def runs_command(formula: str) -> bool:
     return bool(DDE_PIPE.search(value) or DDE_CALL.search(value))
 
 
-# Another workbook, named in a formula: [Book.xlsx]Sheet1!A1, '\\host\s\[Book.xlsx]Sheet 1'!A1
-# (a sheet name is at most 31 characters), or by its path alone before a name it defines
-# ('\\host\s\Book.xlsx'!Total). A workbook's own links are stored as [1]Sheet1!A1, the index
-# of an externalLink part (whose target the package's relationships give).
-_REFERENCE = r"'?!(?=\$?[A-Za-z_])"  # the "!" before a cell or a name: "done!" ends no sheet
-_OTHER_BOOK = re.compile(r"\[(?!\d+\])[^\[\]\n]{1,218}\][^\[\]!\n]{0,31}" + _REFERENCE)
-_PATH = re.compile(r"(?:\\\\|//|\bfile:|\bhttps?:)[^!\n]{1,260}" + _REFERENCE, re.IGNORECASE)
-_STRING = re.compile(r'"(?:[^"]|"")*"?')  # a text constant: ="\\host\x!" is only text
+# Where a reference to another workbook may start: the formula's start, or after an operator,
+# a parenthesis or a separator (blanks allowed): "- see https://x/#!topic" is text.
+_START = r"(?:^|(?<=[=+\-*/&^(,;<>:{]))\s*"
+# The "!" before what a reference names: a cell, a row (1:1), a name (\Total, Ümsatz), #REF!
+_NAMED = r"!(?=[^\s,;)])"
+# Quoted: a sheet of another workbook ('\\host\s\[Book.xlsx]Sheet 1'!A1, 'http://h/[B.xlsx]S'!A1,
+# 'C:\x\[B.xlsx]S'!A1) or a name it defines ('\\host\s\Book.xlsx'!Total). A sheet's own name
+# holds none of \ / [ ] : (Excel refuses them), so one that does names another workbook.
+_QUOTED = re.compile(_START + r"'((?:[^'\n]|''){1,300})'" + _NAMED)
+# Bare: [Book.xlsx]Sheet1!A1 (no blank or quote: those need quotes). [1]Sheet1!A1 is a
+# workbook's own link, the index of an externalLink part (whose target its relationships give).
+_BARE = re.compile(_START + r"\[(?!\d+\])[^\[\]\s'\"!]{1,218}\][^\s'\"!\[\]()]{1,31}" + _NAMED)
+_LINK_INDEX = re.compile(r"\[\d+\][^\\/:]*")
+# Text constants are blanked ("\\host\x!" is only text); quoted names are kept as they are.
+_TEXT = re.compile(r"'(?:[^'\n]|'')*'|\"(?:[^\"]|\"\")*\"?")
+_HYPERLINK = re.compile(r"\bHYPERLINK\(\s*\"((?:[^\"]|\"\")*)\"", re.IGNORECASE)
 
 
 def other_workbook(formula: str) -> str | None:
     """How a formula (without its ``=``) refers to another workbook: "a network path" (a share,
     a URL), "a workbook" (by name or local path), or None when it does not."""
-    text = _STRING.sub(" ", formula[:MAX_FORMULA])
-    if _PATH.search(text):
-        return "a network path"
-    return "a workbook" if _OTHER_BOOK.search(text) else None
+    text = _TEXT.sub(_blank_text, formula[:MAX_FORMULA])
+    found = None
+    for match in _QUOTED.finditer(text):
+        name = match.group(1).replace("''", "'")
+        if not any(c in name for c in "\\/[]:") or _LINK_INDEX.fullmatch(name):
+            continue  # a sheet of this workbook, or a link it keeps itself
+        if target_kind(name) == "remote":
+            return "a network path"
+        found = "a workbook"
+    return found or ("a workbook" if _BARE.search(text) else None)
+
+
+def links_to_a_share(formula: str) -> bool:
+    """Whether a formula's HYPERLINK opens a network share: clicked, it sends the reader's
+    Windows credentials there, as a hyperlink to one does."""
+    return any(
+        on_a_share(m.group(1).replace('""', '"'))
+        for m in _HYPERLINK.finditer(formula[:MAX_FORMULA])
+    )
+
+
+def _blank_text(match: re.Match[str]) -> str:
+    return match.group() if match.group().startswith("'") else " "

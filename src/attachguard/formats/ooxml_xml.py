@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 from xml.parsers import expat
 
-from attachguard.formats.formulas import other_workbook
+from attachguard.formats.formulas import links_to_a_share, other_workbook
 from attachguard.formats.targets import target_kind
 
 __all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "DAMAGED", "MACRO_SHEET_ROOTS", "MAX_ELEMENTS",
@@ -80,6 +80,8 @@ _R_NS = (
     "http://purl.oclc.org/ooxml/officeDocument/relationships",
 )
 _R_ID = _names(_R_NS, "id")
+# the namespaces of attributes that name a relationship: r:id, r:link, r:embed...; VML's o:relid
+_RELATIONSHIP_ATTRIBUTE_NS = (*_R_NS, "urn:schemas-microsoft-com:office:office")
 
 # Elements whose text Excel evaluates as a formula: cell formulas, conditional formatting and
 # data validation, defined names, table column formulas, chart series references.
@@ -104,9 +106,13 @@ _SOURCES = {f"{ns} {local}": (kind, attr) for ns in _SHEET_NS[:2]
 _X15 = "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main"
 _SOURCES |= {f"{_X15} {local}": ("database", "connection") for local in ("oledbPr", "dataFeedPr")}
 _CONNECT_STRING = _names(WORD_NS, "connectString")
-# Where a connection string's data is: its data source, an ODBC file (DBQ) or folder (DefaultDir)
+# Where a connection string's data is: its data source, an ODBC file (DBQ, SourceDB), folder
+# (DefaultDir) or DSN file (FILEDSN), a database file to attach; also inside a quoted value
+# (Extended Properties="DBQ=...")
 _DATA_SOURCE = re.compile(
-    r"(?:^|;)\s*(?:Data Source|DBQ|DefaultDir|Server|Location)\s*=\s*([^;]*)", re.IGNORECASE
+    r"(?:^|[;\"'])\s*(?:Data Source|DBQ|DefaultDir|Server|Location|FILEDSN|SourceDB|"
+    r"AttachDbFilename)\s*=\s*([^;\"]*)",
+    re.IGNORECASE,
 )
 # An Office add-in (a task pane shown when the document opens) and the catalog it is loaded from
 _ADD_IN = "http://schemas.microsoft.com/office/webextensions/webextension/2010/11 reference"
@@ -114,10 +120,11 @@ MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
 
 # Fast path: a DDE formula needs a "|" in its decoded text, which needs the byte or a character
 # reference; the other elements need their local name spelled out.
-# formulas are read when a part may hold a DDE pipe, a share, or either spelt as character
-# references; or a workbook at a URL, which a formula names in quotes ('http://h/[B.xlsx]S'!A1)
-_FORMULA_NEEDLES = ("|", "&#", "\\\\")
-_QUOTED_URL = re.compile(rb"'\s*(?:https?|file):", re.IGNORECASE)
+# Formulas are read when a part may hold a DDE pipe, a reference to another workbook (its "!"),
+# a HYPERLINK to a share, or any of them spelt as character references (a CDATA section or a
+# comment that splits one has a "!" too). A UTF-16 part is always read.
+_FORMULA_NEEDLES = (b"|", b"&#", b"!", b"\\\\")
+_HYPERLINK_CALL = re.compile(rb"hyperlink\s*\(", re.IGNORECASE)
 # (a connection matters only with a source or a refresh on open: "connection" alone is a
 # word that plain text holds, and would have a big part parsed to its end for nothing)
 _ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "ddeLink", "oleLink", "webPr",
@@ -167,7 +174,7 @@ class PartXml:
 
     root: str = ""  # "namespace-uri local-name"
     dde_formula: bool = False
-    remote_formula: bool = False  # a formula that opens a workbook on a share or at a URL
+    remote_formula: bool = False  # a formula that opens a workbook or a link elsewhere
     links: set[str] = field(default_factory=set)  # "ddeLink", "oleLink"
     actions: list[Action] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
@@ -337,7 +344,9 @@ class _Reader:
         self._parser.EndElementHandler = None
         formula = "".join(self._text)
         self.info.dde_formula = self.info.dde_formula or is_dde_formula(formula)
-        if not self.info.remote_formula and other_workbook(formula) == "a network path":
+        if not self.info.remote_formula and (
+            other_workbook(formula) == "a network path" or links_to_a_share(formula)
+        ):
             self.info.remote_formula = True
         if self.info.dde_formula and self.info.remote_formula:
             self._formulas = False  # one of each is enough to report the part
@@ -361,6 +370,13 @@ class _Enough(Exception):
     """Raised by `_Reader` once the root element shows the rest of the part needs no look."""
 
 
+def _formulas_to_read(data: bytes) -> bool:
+    """Whether a part's formulas need a look (`_FORMULA_NEEDLES`)."""
+    if data[:2] in _UTF16_BOMS or b"\x00" in data[:4]:
+        return True
+    return any(n in data for n in _FORMULA_NEEDLES) or bool(_HYPERLINK_CALL.search(data))
+
+
 def relationship_users(data: bytes, ids: frozenset[str]) -> dict[str, set[str]]:
     """The local names of the elements that name each of ``ids`` in a relationship attribute
     (``r:id``, ``r:link``, ``r:embed``...) of one part; raises `XmlRejected` as `read_part`
@@ -369,7 +385,7 @@ def relationship_users(data: bytes, ids: frozenset[str]) -> dict[str, set[str]]:
 
     def start(name: str, attrs: dict[str, str]) -> None:
         for key, value in attrs.items():
-            if value in ids and key.rpartition(" ")[0] in _R_NS:
+            if value in ids and key.rpartition(" ")[0] in _RELATIONSHIP_ATTRIBUTE_NS:
                 users.setdefault(value, set()).add(name.rpartition(" ")[2])
 
     parser = _parser()
@@ -382,7 +398,7 @@ def read_part(data: bytes) -> PartXml:
     """What one XML part says; raises `XmlRejected` for an ambiguous or damaged part. A part
     with nothing to examine past its root element is read only that far."""
     parser = _parser()
-    formulas = _contains(data, _FORMULA_NEEDLES) or _QUOTED_URL.search(data) is not None
+    formulas = _formulas_to_read(data)
     elements = _contains(data, _ELEMENT_NEEDLES)
     reader = _Reader(parser, formulas, elements, skim=len(data) > _SKIM_FROM)
     parser.StartElementHandler = reader.root

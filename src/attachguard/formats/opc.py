@@ -569,7 +569,7 @@ def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:
         message = "a formula that starts another program through DDE"
         problems.append(OpcProblem(OpcKind.DDE, message, part.name, "formula"))
     if info.remote_formula:
-        message = "a formula that opens a workbook on another machine (a share or a URL)"
+        message = "a formula that opens a workbook or a link on another machine (a share or a URL)"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "formula"))
     if any(on_a_share(store) for store in info.add_in_stores):
         message = "an add-in loaded from a network share when the document opens"

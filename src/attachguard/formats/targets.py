@@ -4,6 +4,7 @@ Shared by the readers of Office packages, RTF, PowerPoint 97-2003 and polyglots.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from urllib.parse import unquote
 
@@ -11,6 +12,7 @@ SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
 CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
 _DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
 _NT_PREFIXES = ("//?/", "//./", "/??/")
+_LOCATION = re.compile(r"location:([^&]*)")  # a search-ms crumb's folder
 
 
 def target_kind(target: str) -> str:
@@ -32,8 +34,9 @@ def target_kind(target: str) -> str:
 
 def on_a_share(target: str) -> bool:
     """Whether a link leads to a Windows share or device (``\\\\host``, file://host,
-    ``\\??\\UNC\\host``): following it, even by a click, sends the reader's Windows credentials
-    to that host."""
+    ``\\??\\UNC\\host``), also through a scheme that opens one (``search-ms:`` with a location,
+    ``ms-word:ofe|u|\\\\host\\x``): following it, even by a click, sends the reader's Windows
+    credentials to that host."""
     return _share(_normal_target(target))
 
 
@@ -46,10 +49,16 @@ def _normal_target(target: str) -> str:
 
 def _share(path: str) -> bool:
     """`on_a_share` for a target as `_normal_target` gives it."""
+    scheme, _, rest = path.partition(":")
+    if scheme in ("search-ms", "search"):  # Explorer's search, in a folder it names
+        return any(_share(place) for place in _LOCATION.findall(rest))
+    if scheme.startswith("ms-") and "|u|" in rest:  # ms-word:ofe|u|\\host\x.docx
+        return _share(rest.split("|u|", 1)[1])
     if path.startswith(_NT_PREFIXES):
         # Windows' own namespaces (\\?\, \\.\, \??\): a drive behind them is local, anything
         # else (UNC\host, GLOBALROOT\Device\Mup\host, a pipe) reaches the network or a device
-        return not _DRIVE.match(path[4:])
+        # (".." climbs: \\.\C:\..\UNC\host is the share, not the drive)
+        return not _DRIVE.match(posixpath.normpath(path[4:]))
     if path.startswith("file:"):
         rest = path[5:]
         if rest.startswith("//"):
