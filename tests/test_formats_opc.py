@@ -774,6 +774,17 @@ def test_external_relationships_that_stay_allowed(rel_type: str, target: str) ->
     assert analyse_package(docx(rels=[(rel_type, target, True)])).problems == ()
 
 
+def test_a_mac_link_to_a_local_file_is_no_share() -> None:
+    # PowerPoint for Mac writes a link to a file on the Mac as file:////Users/... (python-pptx's
+    # real act-props.pptm)
+    target = "file:////Users/scanny/Documents/notes.key"
+    assert analyse_package(docx(rels=[("hyperlink", target, True)])).problems == ()
+    shared = "file:////fileserver/Users/notes.key"
+    assert threats(analyse_package(docx(rels=[("hyperlink", shared, True)]))) == [
+        (OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "hyperlink")
+    ]
+
+
 # -- PowerPoint actions --------------------------------------------------------------------------
 
 

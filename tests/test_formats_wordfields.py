@@ -411,7 +411,7 @@ def test_too_many_field_parts_fails_closed(monkeypatch: pytest.MonkeyPatch) -> N
     "instruction",
     [
         'HYPERLINK "https://example.com"',
-        r'HYPERLINK "\\\\server\\share\\doc.docx"',
+        'HYPERLINK \\l "_Toc1"',
         "MERGEFIELD DDE_Contact \\* MERGEFORMAT",
         "DDE_Contact",  # a bookmark reference, not a DDE field
         "PAGE \\* MERGEFORMAT",
@@ -426,6 +426,15 @@ def test_ordinary_fields_are_not_threats(instruction: str) -> None:
     [found] = field_instructions(document(paragraph(field(instruction))))
     assert (found.text, found.ambiguity) == (instruction, None)
     assert classify_field(found.text) is None
+
+
+def test_a_hyperlink_field_to_a_network_share() -> None:
+    # a click sends the reader's Windows credentials to the share, as a hyperlink relationship
+    # to one does (a reviewer's fldSimple and RTF HYPERLINK fields were approved)
+    instruction = r'HYPERLINK "\\\\server\\share\\doc.docx"'
+    threat = only_threat(document(paragraph(field(instruction))))
+    assert (threat.kind, threat.target) == (ThreatKind.EXTERNAL_LINK, r"\\server\share\doc.docx")
+    assert "network share" in threat.message
 
 
 def test_dde_word_in_ordinary_text_is_no_field() -> None:

@@ -60,6 +60,10 @@ HARMLESS = [
     "Great [really]! Thanks",
     "- see https://groups.google.com/forum/#!topic/excel/abc",
     "@[Support] Yahoo!Japan order",
+    "- see https://1drv.ms/x/s!AkQxyz123",  # OneDrive links carry a "!"
+    "@bob shared https://1drv.ms/w/s!AbcDef",
+    "- [x] Called back!Done",
+    "+ https://example.com/#!about",
     "='My Sheet'!A1",
     "='Great!Thanks'!A1",
     "'=cmd|' /C calc'!A0",  # Excel shows a cell starting with ' as text

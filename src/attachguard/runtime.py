@@ -110,5 +110,5 @@ def _keep_running(daemon: PrivateClamd, stop: threading.Event) -> None:
         try:
             daemon.stop()  # what is left of the dead one: its log handle, its socket
             daemon.start()
-        except ClamdError:
+        except (ClamdError, OSError):  # OSError: no fork under memory pressure; try again
             _log.exception("the private clamd could not be started again")

@@ -156,7 +156,7 @@ class Antivirus:
         try:
             self._daemon.stop()  # what is left of the dead one: its log handle, its socket
             self._daemon.start(timeout=self.reload_timeout)
-        except ClamdError:
+        except (ClamdError, OSError):  # OSError: no fork under memory pressure; next event
             self.logger.exception("clamd could not be started again")
             return
         self._status = ClamdClient(str(self.address), timeout=2.0)

@@ -549,16 +549,24 @@ def _hyperlinks_used_otherwise(package: Package) -> list[OpcProblem]:
     for source, rels in wanted.items():
         try:
             users = xml.relationship_users(package.read(source), frozenset(rels))
-        except (*READ_ERRORS, KeyError, XmlRejected):
-            continue  # reported by the part's own reading
+        except (*READ_ERRORS, KeyError):
+            continue  # a part missing or unreadable from the zip: reported as such
+        except XmlRejected:
+            # which element names them cannot be told (a VML part Office reads leniently, a
+            # big part read only to its root elsewhere): count them as used
+            users = {rel_id: {"part that does not parse"} for rel_id in rels}
         for rel_id, elements in sorted(users.items()):
             if other := sorted(elements - _HYPERLINK_USERS):
-                what = f"a hyperlink relationship that a {other[0]} element loads from a URL"
+                what = f"a hyperlink relationship that {_an(other[0])} loads from a URL"
                 rel = rels[rel_id]
                 problems.append(
                     OpcProblem(OpcKind.EXTERNAL_LINK, what, rel.declared_in, rel.short_type)
                 )
     return problems
+
+
+def _an(user: str) -> str:
+    return f"a {user}" if " " in user else f"a {user} element"
 
 
 def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:

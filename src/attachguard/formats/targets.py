@@ -13,6 +13,7 @@ CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
 _DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
 _NT_PREFIXES = ("//?/", "//./", "/??/")
 _LOCATION = re.compile(r"location:([^&]*)")  # a search-ms crumb's folder
+_MAC_FOLDERS = frozenset({"users", "volumes", "applications", "library", "system", "private"})
 
 
 def target_kind(target: str) -> str:
@@ -66,5 +67,6 @@ def _share(path: str) -> bool:
             if host not in ("", "localhost"):
                 return True
             rest = "/" + rest
-        return rest.startswith("//")
+        # file:////Users/me/x.key: PowerPoint for Mac's link to a file on the Mac itself
+        return rest.startswith("//") and rest[2:].partition("/")[0] not in _MAC_FOLDERS
     return path.startswith("//")

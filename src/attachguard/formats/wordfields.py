@@ -50,6 +50,8 @@ from enum import StrEnum
 from typing import Literal
 from xml.etree import ElementTree
 
+from attachguard.formats.targets import on_a_share
+
 __all__ = [
     "EXCERPT",
     "MAX_DEPTH",
@@ -477,13 +479,20 @@ _LOCAL = (1, "the reader's computer")
 
 def classify_field(instr: str) -> FieldThreat | None:
     """DDE for a DDE or DDEAUTO field; EXTERNAL_LINK for a field that loads a file from outside
-    the document; None for any other field. The type is matched as Word does: case-insensitive,
-    after spaces and switches, quoted or not."""
+    the document, or a HYPERLINK to a network share (a click sends the reader's Windows
+    credentials there, as with a hyperlink relationship); None for any other field. The type
+    is matched as Word does: case-insensitive, after spaces and switches, quoted or not."""
     words = _arguments(instr)
     kind = _normal(next(words, ""))
     if kind in _DDE_TYPES:
         message = f"DDE field that can run a command ({_excerpt(instr)})"
         return FieldThreat(ThreatKind.DDE, kind, message)
+    if kind == "HYPERLINK":
+        target = next(words, "")
+        if not on_a_share(target):
+            return None  # a click away, like any link
+        message = f"HYPERLINK field to a network share ({_excerpt(target)})"
+        return FieldThreat(ThreatKind.EXTERNAL_LINK, kind, message, target)
     skip = _FETCHING.get(kind)
     if skip is None:
         return None

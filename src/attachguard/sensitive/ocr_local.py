@@ -12,8 +12,8 @@ stopped at the deadline: what was read by then is searched, and the picture is r
 read in full (`OcrLate`), never left to time the whole scan out.
 
 Pictures are decoded within the pixel limit (`moderation.imaging`, EXIF orientation applied) and
-fit into `FIT` pixels a side; a long one (a scrolling screenshot) keeps up to `FIT` pixels on its
-shorter side and is read in overlapping tiles (`tiles`). When most text boxes stand upright (a
+fit into `FIT` pixels a side; a tall one (a scrolling screenshot) keeps up to `FIT` pixels on
+its shorter side and is read in overlapping tiles (`tiles`). When most text boxes stand upright (a
 card photographed in portrait), the picture is read a second time turned a quarter. Boxes side
 by side on one row are also joined (`rows`). Text detection works on the picture scaled so its
 longer side is at most `DETECT_SIDE`: RapidOCR's default enlarges every picture to 736 pixels on
@@ -48,14 +48,13 @@ _CARD_SHAPE = 11.0
 # after that becomes 0 and the call fails (ResizeImgError). A thin banner, a divider line, a
 # barcode strip or a 40x8000 image did, which failed the engine and rejected the file.
 _ASPECT = 20
-# Long pictures (`tiles`): read in tiles when over _LONG times as long as short and at least
-# _TILE_SHORT pixels short (a narrower strip is read whole: a tile could not hold a number's
-# line), at most _MOST_TILES of them.
+# Tall pictures (`tiles`): read in tiles when over _LONG times as tall as wide and at least
+# _TILE_SHORT pixels wide (a narrower strip is read whole: a tile could not hold a number's
+# line), at most _MOST_TILES of them, overlapping by one _OVERLAP-th.
 _LONG = 3
 _TILE_SHORT = 400
 _MOST_TILES = 16
-_OVERLAP_TALL = 8  # a tall picture's tiles overlap by an eighth of a tile
-_OVERLAP_WIDE = 3  # a wide picture's by a third
+_OVERLAP = 8
 
 
 class LocalOcr:
@@ -125,7 +124,10 @@ class LocalOcr:
         """The picture's lines, tile by tile for a long one (`tiles`); `OcrLate` with the
         lines read so far when its deadline comes first."""
         fit = _fit(imaging.size_of(picture.data))
-        image = padded(flat(imaging.open_image(picture.data, picture.max_pixels, fit)))
+        image = flat(imaging.open_image(picture.data, picture.max_pixels, fit))
+        if not _long(*image.size):
+            image.thumbnail((FIT, FIT))  # read whole, as any picture not tall (`tiles`)
+        image = padded(image)
         lines: list[str] = []
         for tile in tiles(image):
             found, boxes = self._pass(tile, deadline, lines)
@@ -216,47 +218,46 @@ def _beside(
 
 def _fit(size: tuple[int, int] | None) -> int:
     """How many pixels the picture's longer side is decoded to: `FIT`, but a long picture
-    (`tiles`) keeps up to `FIT` pixels on its shorter side, within `_MOST_TILES` tiles."""
-    if size is None or not _long(*size):
+    (`tiles`) keeps up to `FIT` pixels on its shorter side, within `_MOST_TILES` tiles. (The
+    size is the header's, before EXIF orientation: a turned picture may be a tall one.)"""
+    if size is None or not _long(*sorted(size)):
         return FIT
     short, long = sorted(size)
     tile = 2 * short  # a tile's long side against the picture's short side, before scaling
-    most = tile + (_MOST_TILES - 1) * (tile - tile // _OVERLAP_WIDE)
+    most = tile + (_MOST_TILES - 1) * (tile - tile // _OVERLAP)
     return max(FIT, math.ceil(long * min(1.0, FIT / short, most / long)))
 
 
 def _long(width: int, height: int) -> bool:
-    short, long = sorted((width, height))
-    return long > _LONG * short and short >= _TILE_SHORT
+    """Whether a picture is tall enough to be read in tiles."""
+    return height > _LONG * width and width >= _TILE_SHORT
 
 
 def tiles(image: Image.Image) -> list[Image.Image]:
-    """A long picture (over `_LONG` times as long as it is short, and at least `_TILE_SHORT`
-    pixels short) in overlapping tiles twice as long as it is short (`tile_boxes`); any
-    other picture whole.
+    """A tall picture (over `_LONG` times as tall as it is wide, and at least `_TILE_SHORT`
+    pixels wide) in overlapping tiles twice as tall as wide (`tile_boxes`); any other picture
+    whole.
 
     Fit whole into `FIT` pixels, and again into `DETECT_SIDE` by the detector, a scrolling
     screenshot's (1080x12000) text shrank below what can be read, and a card number in it was
-    missed. Each tile is read at the scale of a phone screenshot."""
+    missed. Each tile is read at the scale of a phone screenshot. A wide picture is read whole:
+    its lines run along the cuts, and a number longer than the overlap (a strip showing only a
+    card's number line) would be whole in no tile."""
     if not _long(*image.size):
         return [image]
     return [image.crop(box) for box in tile_boxes(*image.size)]
 
 
 def tile_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
-    """The tiles of a long picture, as boxes (left, top, right, bottom) along its long side,
-    from one end to the other. Tiles of a tall picture overlap by an eighth (its lines run
-    across the cut: a line's height must fit); of a wide one by a third (its lines run along
-    the cut: a card number's length must fit)."""
-    tall = height > width
-    short, long = (width, height) if tall else (height, width)
-    tile = min(2 * short, long)
-    step = tile - tile // (_OVERLAP_TALL if tall else _OVERLAP_WIDE)
+    """The tiles of a tall picture, as boxes (left, top, right, bottom), from its top to its
+    bottom, overlapping by an eighth of a tile (its lines run across the cuts: a line's height
+    must fit in the overlap)."""
+    tile = min(2 * width, height)
+    step = tile - tile // _OVERLAP
     out = []
-    for start in range(0, max(1, long - tile + step), step):
-        end = min(long, start + tile)
-        first = max(0, end - tile)  # the last tile ends at the picture's end, full length
-        out.append((0, first, short, end) if tall else (first, 0, end, short))
+    for start in range(0, max(1, height - tile + step), step):
+        end = min(height, start + tile)
+        out.append((0, max(0, end - tile), width, end))  # the last tile ends at the bottom
     return out
 
 
