@@ -152,13 +152,20 @@ class Antivirus:
         """Start the private clamd again: it died (killed for memory, crashed), and every scan
         fails closed (ENGINE_ERROR) until it answers. Without this, a warm environment rejected
         every file for the rest of its life."""
+        daemon = self._daemon
+        if daemon is None:
+            return
         self.logger.error("clamd is not running: starting it again")
         try:
-            self._daemon.stop()  # what is left of the dead one: its log handle, its socket
-            self._daemon.start(timeout=self.reload_timeout)
+            daemon.stop()  # what is left of the dead one: its log handle, its socket
+            daemon.start(timeout=self.reload_timeout)
         except (ClamdError, OSError):  # OSError: no fork under memory pressure; next event
             self.logger.exception("clamd could not be started again")
             return
+        with self._lock:
+            if self._daemon is not daemon:  # stopped meanwhile (tests): stay stopped
+                daemon.stop()
+                return
         self._status = ClamdClient(str(self.address), timeout=2.0)
         self.logger.info("clamd started again", extra=self.fields())
 
