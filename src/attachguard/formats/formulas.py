@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from attachguard.formats.targets import on_a_share, target_kind
+from attachguard.formats.targets import on_a_share
 
 MAX_FORMULA = 8192  # Excel's limit on a formula's length: a longer cell is never run
 # A DDE command is application|topic!item, the topic quoted or one word: =cmd|' /C calc'!A0.
@@ -31,17 +31,20 @@ def runs_command(formula: str) -> bool:
 
 # Where a reference to another workbook may start: the formula's start, or after an operator,
 # a parenthesis or a separator (blanks allowed): "- see https://x/#!topic" is text.
-_START = r"(?:^|(?<=[=+\-*/&^(,;<>:{]))\s*"
+_START = r"(?:^|(?<=[=+\-*/&^(,;<>:{@ ]))\s*"
 # The "!" before what a reference names: a cell, a row (1:1), a name (\Total, Ümsatz), #REF!
 _NAMED = r"!(?=[^\s,;)])"
 # Quoted: a sheet of another workbook ('\\host\s\[Book.xlsx]Sheet 1'!A1, 'http://h/[B.xlsx]S'!A1,
 # 'C:\x\[B.xlsx]S'!A1) or a name it defines ('\\host\s\Book.xlsx'!Total). A sheet's own name
-# holds none of \ / [ ] : (Excel refuses them), so one that does names another workbook.
+# holds none of \ / [ ] (Excel refuses them), so one that does, or starts with a drive or a
+# scheme, names another workbook ('Jan:Mar'!A1 is three of this workbook's sheets).
 _QUOTED = re.compile(_START + r"'((?:[^'\n]|''){1,300})'" + _NAMED)
 # Bare: [Book.xlsx]Sheet1!A1 (no blank or quote: those need quotes). [1]Sheet1!A1 is a
 # workbook's own link, the index of an externalLink part (whose target its relationships give).
 _BARE = re.compile(_START + r"\[(?!\d+\])[^\[\]\s'\"!]{1,218}\][^\s'\"!\[\]()]{1,31}" + _NAMED)
 _LINK_INDEX = re.compile(r"\[\d+\][^\\/:]*")
+_DRIVE = re.compile(r"[A-Za-z]:")
+_URL = re.compile(r"\s*(?:https?|ftp)://", re.IGNORECASE)
 # Text constants are blanked ("\\host\x!" is only text); quoted names are kept as they are.
 _TEXT = re.compile(r"'(?:[^'\n]|'')*'|\"(?:[^\"]|\"\")*\"?")
 _HYPERLINK = re.compile(r"\bHYPERLINK\(\s*\"((?:[^\"]|\"\")*)\"", re.IGNORECASE)
@@ -54,11 +57,11 @@ def other_workbook(formula: str) -> str | None:
     found = None
     for match in _QUOTED.finditer(text):
         name = match.group(1).replace("''", "'")
-        if not any(c in name for c in "\\/[]:") or _LINK_INDEX.fullmatch(name):
-            continue  # a sheet of this workbook, or a link it keeps itself
-        if target_kind(name) == "remote":
+        if on_a_share(name) or _URL.match(name):
             return "a network path"
-        found = "a workbook"
+        external = any(c in name for c in "\\/[]") or _DRIVE.match(name)
+        if external and not _LINK_INDEX.fullmatch(name):  # [1]: a link the workbook keeps
+            found = "a workbook"
     return found or ("a workbook" if _BARE.search(text) else None)
 
 
