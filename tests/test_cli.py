@@ -97,12 +97,17 @@ def test_policy_flag_changes_the_verdict(tmp_path: Path, clamd_daemon: PrivateCl
     assert [f["action"] for f in findings if f["code"] == "MALWARE"] == ["allow"]
 
 
-def test_without_clamd_a_private_one_is_started_and_announced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def private_clamd_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No clamd configured, no system one, no official signatures: a private clamd on the
+    test set is what a run gets."""
     monkeypatch.delenv("ATTACHGUARD_CLAMD", raising=False)
     monkeypatch.setattr("attachguard.runtime.SYSTEM_CONFIG", tmp_path / "no-clamd.conf")
     monkeypatch.setattr("attachguard.clamav.daemon.official_database", lambda *a: None)
+
+
+@pytest.mark.usefixtures("private_clamd_only")
+def test_without_clamd_a_private_one_is_started_and_announced(tmp_path: Path) -> None:
     path = tmp_path / "eicar.txt"
     path.write_bytes(EICAR)
     code, out, err = run("scan", str(path))
@@ -227,14 +232,12 @@ def test_cache_folder_reuses_verdicts(tmp_path: Path, clamd_daemon: PrivateClamd
 
 
 @pytest.mark.integration
+@pytest.mark.usefixtures("private_clamd_only")
 def test_a_private_clamd_that_dies_is_started_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # killed for memory or crashed, it was never started again: the service rejected every
     # file (ENGINE_ERROR) until someone restarted it
-    monkeypatch.delenv("ATTACHGUARD_CLAMD", raising=False)
-    monkeypatch.setattr("attachguard.runtime.SYSTEM_CONFIG", tmp_path / "no-clamd.conf")
-    monkeypatch.setattr("attachguard.clamav.daemon.official_database", lambda *a: None)
     monkeypatch.setattr("attachguard.runtime.WATCH_SECONDS", 0.1)
     with clamd_for(workdir=tmp_path / "clamd") as source:
         first = int((tmp_path / "clamd" / "clamd.pid").read_text())

@@ -444,25 +444,25 @@ def test_a_file_on_another_machine_named_anywhere(
     assert FindingCode.EXTERNAL_LINK in codes(scan(build(writer), policy))
 
 
-def test_an_attached_file_named_like_a_share_is_opened_from_its_copy(policy: Policy) -> None:
-    writer = writer_with_page()
+def attachment_annotation(writer: PdfWriter, filename: str, data: bytes) -> None:
+    """A file attachment annotation on the first page, its file embedded under ``filename``."""
     stream = DecodedStreamObject()
-    stream.set_data(b"order 4711")
+    stream.set_data(data)
     stream[name("/Type")] = name("/EmbeddedFile")
-    spec = action(Type="/Filespec", F="\\\\fileserver\\orders\\4711.txt")
+    spec = action(Type="/Filespec", F=filename)
     spec[name("/EF")] = DictionaryObject({name("/F"): writer._add_object(stream)})
     add_annot(writer, action(Subtype="/FileAttachment", FS=spec))
+
+
+def test_an_attached_file_named_like_a_share_is_opened_from_its_copy(policy: Policy) -> None:
+    writer = writer_with_page()
+    attachment_annotation(writer, "\\\\fileserver\\orders\\4711.txt", b"order 4711")
     assert codes(scan(build(writer), policy)) == {FindingCode.PDF_EMBEDDED_FILE}
 
 
 def test_file_attachment_annotation_with_a_hostile_name(policy: Policy) -> None:
     writer = writer_with_page()
-    stream = DecodedStreamObject()
-    stream.set_data(b"payload")
-    stream[name("/Type")] = name("/EmbeddedFile")
-    spec = action(Type="/Filespec", F="../../etc/\npasswd")
-    spec[name("/EF")] = DictionaryObject({name("/F"): writer._add_object(stream)})
-    add_annot(writer, action(Subtype="/FileAttachment", FS=spec))
+    attachment_annotation(writer, "../../etc/\npasswd", b"payload")
     result = scan(build(writer), policy)
     assert [(c.where, c.data) for c in result.children] == [
         ("attachment:.._.._etc__passwd", b"payload")

@@ -108,7 +108,6 @@ def _keep_running(daemon: PrivateClamd, stop: threading.Event) -> None:
             continue
         _log.error("the private clamd is not running: starting it again")
         try:
-            daemon.stop()  # what is left of the dead one: its log handle, its socket
             daemon.start()
         except (ClamdError, OSError):  # OSError: no fork under memory pressure; try again
             _log.exception("the private clamd could not be started again")

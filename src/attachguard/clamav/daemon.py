@@ -148,9 +148,11 @@ class PrivateClamd:
     def start(self, timeout: float = 120.0) -> None:
         """Start clamd and return once it answers PING (loading the official database takes
         tens of seconds and about 1 GB of memory; the test set loads in well under one).
-        Raises `ClamdError` with the end of clamd's output if it exits or does not answer."""
+        Raises `ClamdError` with the end of clamd's output if it exits or does not answer.
+        Starts one that died again, on the same socket."""
         if self.running:
             return
+        self.stop()  # what is left of one that died: its stderr handle, its socket
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.write_config()
         stop_stale(self.workdir / "clamd.pid", self.config)

@@ -157,7 +157,6 @@ class Antivirus:
             return
         self.logger.error("clamd is not running: starting it again")
         try:
-            daemon.stop()  # what is left of the dead one: its log handle, its socket
             daemon.start(timeout=self.reload_timeout)
         except (ClamdError, OSError):  # OSError: no fork under memory pressure; next event
             self.logger.exception("clamd could not be started again")

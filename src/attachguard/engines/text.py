@@ -79,10 +79,16 @@ def decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def _may_be_a_formula(text: str) -> bool:
+    """Whether ``text`` has what every rule of `classify` needs: a DDE pipe, a call's
+    parenthesis or a reference's "!"."""
+    return "|" in text or "(" in text or "!" in text
+
+
 def classify(cell: str) -> str | None:
     """Why ``cell`` is dangerous in a spreadsheet, in words; None if it is not."""
-    if "|" not in cell and "(" not in cell and "!" not in cell:
-        return None  # every pattern below needs one of these: the fast path for most cells
+    if not _may_be_a_formula(cell):
+        return None  # the fast path for most cells
     value = cell.lstrip(' \t\r\n"')[:MAX_FORMULA]
     if not value or value[0] not in _FORMULA:
         return None
@@ -139,7 +145,7 @@ class TextEngine:
             message = "SYLK spreadsheet posing as CSV (it can carry Excel 4 macros)"
             return Result([finding(self.name, XLM_MACRO, message)])
         text = decode(item.data)
-        if "|" not in text and "(" not in text and "!" not in text:
+        if not _may_be_a_formula(text):
             return Result()
         if _is_spreadsheet(item):
             hits = self._cells(text, _delimiter(text, item))
@@ -163,8 +169,8 @@ class TextEngine:
         try:
             for row, fields in enumerate(reader, 1):
                 for column, field in enumerate(fields, 1):
-                    if "|" not in field and "(" not in field and "!" not in field:
-                        continue  # the fast path: nothing dangerous without one of these
+                    if not _may_be_a_formula(field):
+                        continue  # the fast path
                     reason = classify(field) or next(
                         filter(None, map(classify, _SPLIT.split(field)[1:])), None
                     )
