@@ -6,8 +6,11 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from attachguard.sensitive import Hit, find, fingerprint, normalise
+from attachguard.sensitive import cards as card_rules
 from attachguard.sensitive.cards import ISSUERS, issuer, luhn
 from attachguard.sensitive.iban import mod97
 from attachguard.sensitive.ssn import valid
@@ -248,3 +251,21 @@ def test_a_list_of_identifiers_is_not_a_list_of_cards() -> None:
     assert len(find(leaked, ["card"])) >= 30
     grouped_card = orders + "\n4111 1111 1111 1111\n"
     assert len(find(grouped_card, ["card"])) == 1  # written as a card is written: still found
+
+
+# Characters around the edges of a stretch: digits, every separator, line breaks, quotes, and
+# characters that end one (letters, punctuation, a non-ASCII digit and space).
+_EDGES = "0123456789 -.\r\n>a;:\t/_+$\u00a0\u2013\u0663"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_EDGES, max_size=120))
+@example("x" + "1" * 13)
+@example("1" * 12 + ";" + "2" * 13 + "-" * 4)
+def test_stretches_of_ascii_text_are_the_expressions_own(text: str) -> None:
+    """The mask search that ASCII text takes finds the spans the expression finds."""
+    expected = [stretch.span() for stretch in card_rules._STRETCH.finditer(text)]
+    assert list(card_rules._stretches(text)) == expected
+    ascii_only = "".join(c for c in text if c.isascii())
+    expected = [stretch.span() for stretch in card_rules._STRETCH.finditer(ascii_only)]
+    assert list(card_rules._stretches(ascii_only)) == expected
