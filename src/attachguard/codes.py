@@ -255,9 +255,10 @@ EXTERNAL_LINK = declare(
     "EXTERNAL_LINK",
     "threat",
     Action.REJECT,
-    "content loaded from outside the file (remote template, linked object or picture)",
-    "This document loads content from the internet or another computer when it is opened, so "
-    "it can't be shared.",
+    "content loaded from outside the file (remote template, linked object or picture), or a "
+    "link that sends the reader's credentials to another computer",
+    "This document loads content from the internet or another computer, or links to a file on "
+    "another computer, so it can't be shared.",
 )
 ENGINE_ERROR = declare(
     "ENGINE_ERROR",

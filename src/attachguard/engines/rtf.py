@@ -9,15 +9,19 @@ control word is no text, ``\\'hh`` and ``\\uN`` escapes with their ``\\ucN`` fal
 the ``\\ud`` half of ``\\upr``, ``\\tab`` and breaks as blanks) and judged by the rule
 .docx and .doc fields get (`wordfields.classify_field`): DDE for ``DDE``/``DDEAUTO``,
 EXTERNAL_LINK for INCLUDETEXT, INCLUDEPICTURE, IMPORT or LINK fields, whatever their target, or
-a target a nested field computes. EXTERNAL_LINK also for a remote ``\\template`` and for a
-picture shape linked to a file on another machine (``pibName`` with ``pibFlags`` saying linked).
+a target a nested field computes (RD and DATABASE fields: when their file is on another
+machine). EXTERNAL_LINK also for a remote ``\\template``, for a picture shape, picture fill or
+line pattern linked to a file on another machine (``pibName``, ``fillBlipName``,
+``lineFillBlipName`` with their flags saying linked) and for a ``\\hlinkbase`` on a network share
+(relative hyperlinks resolve against it).
 AMBIGUOUS for a field whose type a nested field computes (``{ {QUOTE 68 68 69}AUTO ...}`` is a
 DDEAUTO field once Word evaluates it): read as Word reads it, it could be anything. CORRUPT for
 data that is not RTF or that the parser gives up on.
 
 Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
-pictures and text); a file without ``\\objdata``, ``\\fldinst``, ``\\template`` or
-``pibName`` cannot hold objects, fields, templates or linked pictures and is not parsed.
+pictures and text); a file without ``\\objdata``, ``\\fldinst``, ``\\template``, ``\\hlinkbase``,
+``pibName`` or ``BlipName`` cannot hold objects, fields, templates, a hyperlink base or linked
+pictures and is not parsed.
 Children are capped by ``context.limits``.
 """
 
@@ -43,8 +47,9 @@ from attachguard.codes import (
 from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
 from attachguard.engines.embedded import add_child, describe_clsid, object_message, safe_name
 from attachguard.formats import wordfields
-from attachguard.formats.targets import target_kind
+from attachguard.formats.targets import on_a_share, target_kind
 from attachguard.formats.wordfields import ThreatKind
+from attachguard.report import Finding
 
 NAME = "rtf"
 _KIND = "RTF document"
@@ -66,12 +71,16 @@ _COMPUTED_TYPE = re.compile(rb"^\s*" + NESTED)
 _COMPUTED_FETCH = re.compile(
     rb"^\s*(?:INCLUDETEXT|INCLUDEPICTURE|INCLUDE|LINK|IMPORT)\b[^\x00]*" + NESTED, re.I
 )
-# destinations whose text is collected: field instructions, templates, shape properties
-_TEXTUAL = (b"fldinst", b"template", b"sn", b"sv")
+# destinations whose text is collected: field instructions, templates, shape properties, the
+# hyperlink base
+_TEXTUAL = (b"fldinst", b"template", b"sn", b"sv", b"hlinkbase")
 _SHAPE = (b"shpinst", b"picprop")  # a shape's (or an inline picture's) properties
 # A picture shape linked to its file (pibFlags: msoblipflagURL 0x2, msoblipflagLinkToFile 0x8),
-# which Word loads from pibName when it opens the document.
+# which Word loads from pibName when it opens the document; a shape's picture fill and its
+# line's picture pattern are linked the same way (MS-ODRAW's blip properties).
 _LINKED_PICTURE = 0x2 | 0x8
+_PICTURE_NAMES = ((b"pibName", b"pibFlags"), (b"fillBlipName", b"fillBlipFlags"),
+                  (b"lineFillBlipName", b"lineFillBlipFlags"))  # fmt: skip
 # Control words and symbols that stand for a character (blanks, breaks, special hyphens).
 _BREAKS = (b"tab", b"par", b"line", b"sect", b"page", b"column", b"cell", b"row")
 _CHARACTERS: dict[bytes, bytes] = {
@@ -79,7 +88,8 @@ _CHARACTERS: dict[bytes, bytes] = {
     **{b"emspace": b"\xe2\x80\x83", b"enspace": b"\xe2\x80\x82", b"qmspace": b"\xe2\x80\x85"},
     **{b"~": b"\xc2\xa0", b"_": b"\xe2\x80\x91", b"-": b"\xc2\xad"},  # UTF-8, as \\uN
 }
-_NEEDLES = (b"\\objdata", b"\\fldinst", b"\\template", b"pibName")  # what is looked for
+# what is looked for
+_NEEDLES = (b"\\objdata", b"\\fldinst", b"\\template", b"\\hlinkbase", b"pibName", b"BlipName")
 _NON_HEX = re.compile(rb"[^a-fA-F0-9]")
 # What rtfobj raises when it gives up on malformed input.
 _DAMAGED = (RuntimeError, ValueError, LookupError, AssertionError, struct.error)
@@ -102,6 +112,7 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         super().__init__(data)
         self.fields: list[bytes] = []
         self.templates: list[bytes] = []
+        self.hyperlink_bases: list[bytes] = []
         self.shapes: list[dict[bytes, bytes]] = []  # shape properties, name to value
         self._property = b""  # the name of the shape property whose value comes next
         self._uc = [1]  # \ucN by group: how many fallback characters follow each \uN
@@ -204,6 +215,8 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
             self.fields.append(bytes(destination.data))
         elif destination.cword == b"template":
             self.templates.append(bytes(destination.data))
+        elif destination.cword == b"hlinkbase":
+            self.hyperlink_bases.append(bytes(destination.data))
         elif destination.cword == b"sn":
             self._property = bytes(destination.data).strip()
         elif destination.cword == b"sv" and self.shapes:
@@ -221,20 +234,34 @@ def _classify(instruction: bytes) -> ThreatKind | None:
 
 
 def _linked_from_afar(shape: dict[bytes, bytes]) -> bool:
-    """Whether a picture shape is linked to a file on another machine (a URL, a UNC path):
-    Word fetches it on opening, sending a share the reader's Windows credentials."""
-    flags = shape.get(b"pibFlags", b"")
-    name = shape.get(b"pibName", b"").decode("utf-8", "replace")
-    linked = flags.isdigit() and len(flags) < 12 and int(flags) & _LINKED_PICTURE
-    return bool(linked) and target_kind(name) == "remote"
+    """Whether a shape's picture, picture fill or line pattern is linked to a file on another
+    machine (a URL, a UNC path): Word fetches it on opening, sending a share the reader's
+    Windows credentials. An unlinked name only records where the picture came from."""
+    for name_key, flags_key in _PICTURE_NAMES:
+        flags = shape.get(flags_key, b"")
+        name = shape.get(name_key, b"").decode("utf-8", "replace")
+        linked = flags.isdigit() and len(flags) < 12 and int(flags) & _LINKED_PICTURE
+        if linked and target_kind(name) == "remote":
+            return True
+    return False
 
 
 def _remote_template(template: bytes) -> bool:
     """Whether a ``\\template`` names a file on another machine, in any of the forms Windows
     takes for one (``\\\\host``, ``/\\host``, ``\\??\\UNC\\host``, a URL). A template on the
     author's own disk is recorded by Word for documents made from a personal template."""
-    name = template.decode("latin-1").strip().strip('"\u201c\u201d')
-    return target_kind(name) == "remote"
+    return target_kind(_unquoted(template)) == "remote"
+
+
+def _shared_base(base: bytes) -> bool:
+    """Whether a ``\\hlinkbase`` is on a network share: Word resolves every relative hyperlink
+    against it, so a click on one sends the reader's Windows credentials there (a base URL is
+    allowed, as a link to one is)."""
+    return on_a_share(_unquoted(base))
+
+
+def _unquoted(text: bytes) -> str:
+    return text.decode("utf-8", "replace").strip().strip('"\u201c\u201d')
 
 
 def _class_name(obj: Any) -> str:
@@ -245,6 +272,27 @@ def _class_name(obj: Any) -> str:
         length = int.from_bytes(data[8:12], "little")
         raw = data[12 : 12 + min(length, 128)] if length > 0 else b""
     return bytes(raw).split(b"\0")[0].decode("latin-1")
+
+
+def _fetches(parser: _Parser, threats: list[ThreatKind | None]) -> list[Finding]:
+    """EXTERNAL_LINK for what makes Word fetch from outside the document: a fetching field, a
+    picture linked to another machine, a remote template, a hyperlink base on a share."""
+    found = []
+    if ThreatKind.EXTERNAL_LINK in threats or any(
+        _FETCHING_FIELD.match(field) or _COMPUTED_FETCH.match(field) for field in parser.fields
+    ):
+        message = f"field that loads a file from outside the {_KIND}"
+        found.append(finding(NAME, EXTERNAL_LINK, message))
+    if any(_linked_from_afar(shape) for shape in parser.shapes):
+        message = f"picture loaded from another machine into the {_KIND}"
+        found.append(finding(NAME, EXTERNAL_LINK, message, label="picture"))
+    if any(_remote_template(template) for template in parser.templates):
+        message = f"remote template in the {_KIND}"
+        found.append(finding(NAME, EXTERNAL_LINK, message))
+    if any(_shared_base(base) for base in parser.hyperlink_bases):
+        message = f"hyperlink base on a network share in the {_KIND}"
+        found.append(finding(NAME, EXTERNAL_LINK, message, label="hyperlinkBase"))
+    return found
 
 
 class RtfEngine:
@@ -278,17 +326,7 @@ class RtfEngine:
         if any(_COMPUTED_TYPE.match(field) for field in parser.fields):
             message = f"field whose type is computed by a nested field in the {_KIND}"
             result.findings.append(finding(NAME, AMBIGUOUS, message, label="field"))
-        if ThreatKind.EXTERNAL_LINK in threats or any(
-            _FETCHING_FIELD.match(field) or _COMPUTED_FETCH.match(field) for field in parser.fields
-        ):
-            message = f"field that loads a file from outside the {_KIND}"
-            result.findings.append(finding(NAME, EXTERNAL_LINK, message))
-        if any(_linked_from_afar(shape) for shape in parser.shapes):
-            message = f"picture loaded from another machine into the {_KIND}"
-            result.findings.append(finding(NAME, EXTERNAL_LINK, message, label="picture"))
-        if any(_remote_template(template) for template in parser.templates):
-            message = f"remote template in the {_KIND}"
-            result.findings.append(finding(NAME, EXTERNAL_LINK, message))
+        result.findings += _fetches(parser, threats)
         return result
 
     def _object(self, obj: Any, where: str, context: Context, result: Result) -> None:

@@ -48,6 +48,12 @@ _URL = re.compile(r"\s*(?:https?|ftp)://", re.IGNORECASE)
 # Text constants are blanked ("\\host\x!" is only text); quoted names are kept as they are.
 _TEXT = re.compile(r"'(?:[^'\n]|'')*'|\"(?:[^\"]|\"\")*\"?")
 _HYPERLINK = re.compile(r"\bHYPERLINK\(\s*\"((?:[^\"]|\"\")*)\"", re.IGNORECASE)
+# Functions whose only work is to fetch from the web when Excel calculates the cell, with no
+# click: WEBSERVICE (Excel 2013) and IMAGE (Excel 365), stored as _xlfn.WEBSERVICE(...).
+_FETCH_CALL = re.compile(r"\b(?:WEBSERVICE|IMAGE)\s*\(", re.IGNORECASE)
+# What cannot be a call: text, quoted sheet names ('Image (2)'!A1) and the innermost brackets
+# of table references (Table1[[#This Row],[Image (url)]])
+_NOT_CALLS = re.compile(r"\"(?:[^\"]|\"\")*\"?|'(?:[^'\n]|'')*'|\[[^\[\]]*\]")
 
 
 def other_workbook(formula: str) -> str | None:
@@ -72,6 +78,13 @@ def links_to_a_share(formula: str) -> bool:
         on_a_share(m.group(1).replace('""', '"'))
         for m in _HYPERLINK.finditer(formula[:MAX_FORMULA])
     )
+
+
+def fetches(formula: str) -> bool:
+    """Whether a formula calls WEBSERVICE or IMAGE, which fetch their URL whenever Excel
+    calculates the cell (on opening with ``fullCalcOnLoad``, on any edit it depends on): the
+    address may be built from other cells, so every call counts, as a web query does."""
+    return bool(_FETCH_CALL.search(_NOT_CALLS.sub(" ", formula[:MAX_FORMULA])))
 
 
 def _blank_text(match: re.Match[str]) -> str:

@@ -7,12 +7,14 @@ as it is to Excel.
 
 What `read_part` reports about one part: its root element, whether a SpreadsheetML or chart
 formula starts a program through DDE (``cmd|'/c calc'!A1``) or opens a workbook on a share or
-at a URL (``'\\\\host\\s\\[B.xlsx]Sheet1'!A1``, `formulas.other_workbook`), the
+at a URL (``'\\\\host\\s\\[B.xlsx]Sheet1'!A1``, `formulas.other_workbook`) or fetches from the
+web by itself (WEBSERVICE, IMAGE: `formulas.fetches`), the
 ``ddeLink``/``oleLink`` elements of an external-link part, every DrawingML ``hlinkClick``,
 ``hlinkHover`` and ``hlinkMouseOver`` (with its action and relationship id) for PowerPoint's
 action settings, and the external data sources of a workbook's connections part (`Source`: a
 web query's URL, a text file, an ODC file, a database's ``Data Source``, and whether Excel
-refreshes it when the workbook opens).
+refreshes it when the workbook opens), and whether a legacy VML drawing or an SVG picture names
+a network share in an address attribute (``v:imagedata/@src``, ``o:href``, ``xlink:href``).
 
 Ambiguous (`XmlRejected` with kind ``ambiguous``): a DOCTYPE (Office refuses DTDs, and entity
 declarations are where readers disagree) and an encoding other than UTF-8/UTF-16 (ECMA-376
@@ -30,17 +32,18 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn
 from xml.parsers import expat
 
-from attachguard.formats.formulas import links_to_a_share, other_workbook
-from attachguard.formats.targets import target_kind
+from attachguard.formats.formulas import fetches, links_to_a_share, other_workbook
+from attachguard.formats.targets import connection_places, on_a_share, target_kind
 
-__all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "DAMAGED", "MACRO_SHEET_ROOTS", "MAX_ELEMENTS",
-           "MAX_FORMULA", "RELATIONSHIPS_NS", "WORD_NS", "Action", "PartXml", "Source",
-           "XmlRejected", "elements", "is_dde_formula", "looks_like_xml",
-           "read_part"]  # fmt: skip
+__all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "DAMAGED", "HYPERLINK_BASE", "MACRO_SHEET_ROOTS",
+           "MAX_ELEMENTS", "MAX_FORMULA", "RELATIONSHIPS_NS", "WORD_NS", "Action", "PartXml",
+           "Source", "XmlRejected", "element_texts", "elements", "is_dde_formula",
+           "looks_like_xml", "read_part"]  # fmt: skip
 
 AMBIGUOUS = "ambiguous"
 DAMAGED = "damaged"
@@ -106,17 +109,22 @@ _SOURCES = {f"{ns} {local}": (kind, attr) for ns in _SHEET_NS[:2]
 _X15 = "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main"
 _SOURCES |= {f"{_X15} {local}": ("database", "connection") for local in ("oledbPr", "dataFeedPr")}
 _CONNECT_STRING = _names(WORD_NS, "connectString")
-# Where a connection string's data is: its data source, an ODBC file (DBQ, SourceDB), folder
-# (DefaultDir) or DSN file (FILEDSN), a database file to attach; also inside a quoted value
-# (Extended Properties="DBQ=...")
-_DATA_SOURCE = re.compile(
-    r"(?:^|[;\"'])\s*(?:Data Source|DBQ|DefaultDir|Server|Location|FILEDSN|SourceDB|"
-    r"AttachDbFilename)\s*=\s*([^;\"]*)",
-    re.IGNORECASE,
-)
 # An Office add-in (a task pane shown when the document opens) and the catalog it is loaded from
 _ADD_IN = "http://schemas.microsoft.com/office/webextensions/webextension/2010/11 reference"
 MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
+# Drawings that name a picture or link by its address rather than by a relationship: legacy VML
+# (v:imagedata, v:fill, v:stroke: src, o:href, o:althref; a shape's click href) and SVG pictures
+# (image, a, use: href, xlink:href). Their attributes are read for a network share.
+_VML_NS = "urn:schemas-microsoft-com:vml"
+_SVG_NS = "http://www.w3.org/2000/svg"
+_DRAWING_KINDS = {_VML_NS: "vml", _SVG_NS: "svg"}
+_ADDRESS_ATTRIBUTES = frozenset({"src", "href", "althref"})  # local names, any namespace
+# docProps/app.xml: the base Office resolves relative hyperlinks against
+_EXTENDED_NS = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties",
+    "http://purl.oclc.org/ooxml/officeDocument/extendedProperties",
+)
+HYPERLINK_BASE = _names(_EXTENDED_NS, "HyperlinkBase")
 
 # Fast path: a DDE formula needs a "|" in its decoded text, which needs the byte or a character
 # reference; the other elements need their local name spelled out.
@@ -124,7 +132,13 @@ MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
 # a HYPERLINK to a share, or any of them spelt as character references (a CDATA section or a
 # comment that splits one has a "!" too). A UTF-16 part is always read.
 _FORMULA_NEEDLES = (b"|", b"&#", b"!", b"\\\\")
-_HYPERLINK_CALL = re.compile(rb"hyperlink\s*\(", re.IGNORECASE)
+# Calls: HYPERLINK (to a share), WEBSERVICE and IMAGE (which fetch by themselves). Each is
+# searched for on its own, in a lowercased copy: the expression engine skips to a literal
+# quickly but tries every position for an alternation or without case (4 ms each on a 5 MB
+# sheet, against 230 ms for one pattern of the three)
+_CALLS = tuple(re.compile(rb"%s\s*\(" % name) for name in (b"hyperlink", b"webservice", b"image"))
+# An address attribute (src=, o:href=, xlink:href=): attribute names cannot be escaped
+_ADDRESSES = (re.compile(rb"href\s*="), re.compile(rb"src\s*="))
 # (a connection matters only with a source or a refresh on open: "connection" alone is a
 # word that plain text holds, and would have a big part parsed to its end for nothing)
 _ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "ddeLink", "oleLink", "webPr",
@@ -175,6 +189,8 @@ class PartXml:
     root: str = ""  # "namespace-uri local-name"
     dde_formula: bool = False
     remote_formula: bool = False  # a formula that opens a workbook or a link elsewhere
+    fetching_formula: bool = False  # a formula that fetches from the web (WEBSERVICE, IMAGE)
+    shared_drawings: set[str] = field(default_factory=set)  # "vml", "svg": naming a share
     links: set[str] = field(default_factory=set)  # "ddeLink", "oleLink"
     actions: list[Action] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
@@ -217,12 +233,42 @@ def _check_encoding(_version: str | None, encoding: str | None, _standalone: int
         raise XmlRejected(AMBIGUOUS, "an XML encoding other than UTF-8 or UTF-16")
 
 
-def _parser() -> expat.XMLParserType:
+def _parser(picture: bool = False) -> expat.XMLParserType:
+    """An expat parser for a part; for an SVG ``picture``, one that takes the DTD an SVG tool
+    writes (`_picture_doctype`)."""
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
-    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.StartDoctypeDeclHandler = _picture_doctype if picture else _refuse_dtd
     parser.XmlDeclHandler = _check_encoding
+    if picture:
+        parser.EntityDeclHandler = _internal_entity
+        parser.SkippedEntityHandler = _undeclared_entity
     return parser
+
+
+# SVG pictures are not Office's XML but a picture's: Illustrator writes a DOCTYPE that names
+# the SVG 1.1 DTD by its URL and declares its namespaces as entities (<!ENTITY ns_svg "...">).
+# Such a DTD is read here as every reader reads it: entities declared with their text, expanded
+# by expat (which bounds their amplification); the external DTD is read by no one. What readers
+# could take differently stays ambiguous: an entity whose text is in another file, a parameter
+# entity, an entity the file uses but does not declare, a DTD named by another address.
+
+
+def _picture_doctype(_name: str, system_id: str | None, *_: object) -> None:
+    if system_id is not None and not _W3C.match(system_id):
+        raise XmlRejected(AMBIGUOUS, "a DTD other than the W3C's, which readers may fetch or not")
+
+
+_W3C = re.compile(r"https?://www\.w3\.org/", re.IGNORECASE)  # the SVG DTDs' home
+
+
+def _internal_entity(name: str, parameter: int, value: str | None, *rest: object) -> None:
+    if parameter or value is None:
+        raise XmlRejected(AMBIGUOUS, f"an external or parameter entity ({name[:40]})")
+
+
+def _undeclared_entity(name: str, _parameter: int) -> NoReturn:
+    raise XmlRejected(AMBIGUOUS, f"an entity it does not declare ({name[:40]})")
 
 
 def _parse(parser: expat.XMLParserType, data: bytes) -> None:
@@ -258,6 +304,9 @@ def elements(data: bytes, root: str, wanted: frozenset[str]) -> list[tuple[str, 
     return found
 
 
+_Handler = Callable[[str, dict[str, str]], None]
+
+
 class _Reader:
     """Collects a `PartXml`, asking expat only for the callbacks the part needs: after the root
     element, element callbacks stay on only if the byte search found something to examine, and
@@ -275,6 +324,15 @@ class _Reader:
         self._size = 0
         self._skim = skim  # a big part: stop at the root when nothing needs a look
         self._on_open = False  # the current connection refreshes when the workbook opens
+        # what an element of each examined name says, by its name
+        self._handlers: dict[str, _Handler] = {
+            **dict.fromkeys(_ACTIONS, self._action),
+            **dict.fromkeys(_LINKS, self._link),
+            **dict.fromkeys(_CONNECTION, self._source_of),
+            **dict.fromkeys(_SOURCES, self._source),
+            **dict.fromkeys(_CONNECT_STRING, self._connect_string),
+            _ADD_IN: self._add_in,
+        }
 
     def root(self, name: str, attrs: dict[str, str]) -> None:
         self.info.root = name
@@ -300,23 +358,36 @@ class _Reader:
             self._depth, self._text, self._size = 1, [], 0
             self._parser.CharacterDataHandler = self.text
             self._parser.EndElementHandler = self.end
-        elif name in _ACTIONS:
-            rel_id = next((v for k, v in attrs.items() if k in _R_ID), "")
-            self.info.actions.append(Action(_ACTIONS[name], attrs.get("action", ""), rel_id))
-        elif name in _LINKS:
-            self.info.links.add(_LINKS[name])
-        elif name in _CONNECTION:
-            self._source_of(attrs)
-        elif name in _SOURCES:
-            self._source(name, attrs)
-        elif name in _CONNECT_STRING:
-            value = next((v for k, v in attrs.items() if k.rpartition(" ")[2] == "val"), "")
-            if target := _database(value):
-                self.info.sources.append(Source("database", target, False))
-        elif name == _ADD_IN:
-            self.info.add_in_stores.append(attrs.get("store", "").strip())
+        elif (handler := self._handlers.get(name)) is not None:
+            handler(name, attrs)
+        elif (kind := _DRAWING_KINDS.get(name.rpartition(" ")[0])) is not None:
+            self._drawing(kind, attrs)
 
-    def _source_of(self, attrs: dict[str, str]) -> None:
+    def _action(self, name: str, attrs: dict[str, str]) -> None:
+        rel_id = next((v for k, v in attrs.items() if k in _R_ID), "")
+        self.info.actions.append(Action(_ACTIONS[name], attrs.get("action", ""), rel_id))
+
+    def _link(self, name: str, _attrs: dict[str, str]) -> None:
+        self.info.links.add(_LINKS[name])
+
+    def _connect_string(self, _name: str, attrs: dict[str, str]) -> None:
+        value = next((v for k, v in attrs.items() if k.rpartition(" ")[2] == "val"), "")
+        if target := _database(value):
+            self.info.sources.append(Source("database", target, False))
+
+    def _add_in(self, _name: str, attrs: dict[str, str]) -> None:
+        self.info.add_in_stores.append(attrs.get("store", "").strip())
+
+    def _drawing(self, kind: str, attrs: dict[str, str]) -> None:
+        """A VML or SVG element that names a picture or link on a network share by its
+        address (``src``, ``o:href``, ``xlink:href``...)."""
+        if any(
+            key.rpartition(" ")[2] in _ADDRESS_ATTRIBUTES and on_a_share(value)
+            for key, value in attrs.items()
+        ):
+            self.info.shared_drawings.add(kind)
+
+    def _source_of(self, _name: str, attrs: dict[str, str]) -> None:
         """A connection element: an ODC or source file it reads, and its refresh setting (kept
         for the source element that follows)."""
         self._on_open = attrs.get("refreshOnLoad", "") in ("1", "true")
@@ -343,12 +414,13 @@ class _Reader:
         self._parser.CharacterDataHandler = None
         self._parser.EndElementHandler = None
         formula = "".join(self._text)
-        self.info.dde_formula = self.info.dde_formula or is_dde_formula(formula)
-        if not self.info.remote_formula and (
+        info = self.info
+        info.dde_formula = info.dde_formula or is_dde_formula(formula)
+        info.remote_formula = info.remote_formula or (
             other_workbook(formula) == "a network path" or links_to_a_share(formula)
-        ):
-            self.info.remote_formula = True
-        if self.info.dde_formula and self.info.remote_formula:
+        )
+        info.fetching_formula = info.fetching_formula or fetches(formula)
+        if info.dde_formula and info.remote_formula and info.fetching_formula:
             self._formulas = False  # one of each is enough to report the part
             if not self._elements:
                 self._parser.StartElementHandler = None
@@ -357,8 +429,7 @@ class _Reader:
 def _database(connection: str) -> str:
     """Where a connection string's data is: the first of its places that is on another machine
     (``DBQ=;DefaultDir=\\\\host\\share``), else the first one named; "" when it names none."""
-    places = [m.group(1).strip().strip("'\"") for m in _DATA_SOURCE.finditer(connection)]
-    places = [place for place in places if place]
+    places = connection_places(connection)
     remote = [place for place in places if target_kind(place) == "remote"]
     return (remote or places or [""])[0]
 
@@ -374,7 +445,46 @@ def _formulas_to_read(data: bytes) -> bool:
     """Whether a part's formulas need a look (`_FORMULA_NEEDLES`)."""
     if data[:2] in _UTF16_BOMS or b"\x00" in data[:4]:
         return True
-    return any(n in data for n in _FORMULA_NEEDLES) or bool(_HYPERLINK_CALL.search(data))
+    if any(n in data for n in _FORMULA_NEEDLES):
+        return True
+    lowered = data.lower()
+    return any(call.search(lowered) for call in _CALLS)
+
+
+def _elements_to_read(data: bytes) -> bool:
+    """Whether a part's elements need a look: one of `_ELEMENT_NEEDLES`, or an address
+    attribute a drawing may hold (a UTF-16 part is always read)."""
+    if data[:2] in _UTF16_BOMS or b"\x00" in data[:4]:
+        return True
+    return _contains(data, _ELEMENT_NEEDLES) or any(a.search(data) for a in _ADDRESSES)
+
+
+def element_texts(data: bytes, wanted: frozenset[str]) -> list[str]:
+    """The text of every ``wanted`` element (``"uri local"``) of a small part, up to
+    `MAX_FORMULA` characters each; raises `XmlRejected` as `read_part` does."""
+    found: list[str] = []
+    inside: list[list[str]] = []
+
+    def start(name: str, _attrs: dict[str, str]) -> None:
+        if inside or name in wanted:
+            inside.append([] if not inside else inside[-1])
+
+    def end(_name: str) -> None:
+        if inside:
+            text = inside.pop()
+            if not inside:
+                found.append("".join(text)[:MAX_FORMULA])
+
+    def data_(text: str) -> None:
+        if inside:
+            inside[-1].append(text)
+
+    parser = _parser()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data_
+    _parse(parser, data)
+    return found
 
 
 def relationship_users(data: bytes, ids: frozenset[str]) -> dict[str, set[str]]:
@@ -394,12 +504,13 @@ def relationship_users(data: bytes, ids: frozenset[str]) -> dict[str, set[str]]:
     return users
 
 
-def read_part(data: bytes) -> PartXml:
+def read_part(data: bytes, picture: bool = False) -> PartXml:
     """What one XML part says; raises `XmlRejected` for an ambiguous or damaged part. A part
-    with nothing to examine past its root element is read only that far."""
-    parser = _parser()
+    with nothing to examine past its root element is read only that far. An SVG ``picture``
+    may have the DTD an SVG tool writes (`_parser`)."""
+    parser = _parser(picture)
     formulas = _formulas_to_read(data)
-    elements = _contains(data, _ELEMENT_NEEDLES)
+    elements = _elements_to_read(data)
     reader = _Reader(parser, formulas, elements, skim=len(data) > _SKIM_FROM)
     parser.StartElementHandler = reader.root
     with contextlib.suppress(_Enough):

@@ -10,8 +10,9 @@ OPC compares them (percent-decoded, case-insensitive); targets resolve against t
 Inspection (`inspect_package`, `analyse_package`) goes by content type or relationship type
 (either suffices) and by the parsed XML of every reached part: VBA projects, Excel 4 macro
 sheets, DDE (formulas; ddeLink/oleLink), relationships, Excel data connections and Power Query
-queries (`formats.mashup`) that make Office fetch something from outside the file, PowerPoint
-actions that run a program, macro or object, ActiveX controls.
+queries (`formats.mashup`) that make Office fetch something from outside the file, a hyperlink
+base on a network share (``docProps/app.xml``), VML drawings and SVG pictures that name a share,
+PowerPoint actions that run a program, macro or object, ActiveX controls.
 Embedded objects go back to the caller classified by their bytes (an OOXML package, an OLE
 compound file, another file): an embedded package is content to scan, not a problem.
 
@@ -92,6 +93,7 @@ READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError,
                NotImplementedError, zlib.error, lzma.LZMAError)  # fmt: skip
 _RELS = xml.RELATIONSHIPS_NS
 _VML = "application/vnd.openxmlformats-officedocument.vmldrawing"
+_SVG = "image/svg+xml"
 _TYPES = xml.CONTENT_TYPES_NS
 
 
@@ -381,13 +383,19 @@ def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
             looks = xml.looks_like_xml(package.read(name))
         if not looks:
             return None
-        return xml.read_part(package.read(name))
+        part = package.part(name)
+        return xml.read_part(package.read(name), picture=part is not None and _is_svg(part))
     except XmlRejected as exc:
         if exc.kind == xml.DAMAGED and _is_vml(package.part(name)):
             return None  # Office reads VML leniently, and writes it with unclosed <br> tags
         return OpcProblem(OpcKind(exc.kind), f"an XML part with {exc.reason}", name)
     except READ_ERRORS:
         return OpcProblem(OpcKind.DAMAGED, "a part that cannot be read from the zip", name)
+
+
+def _is_svg(part: Part) -> bool:
+    """An SVG picture (Office 365 keeps the file inserted, beside a PNG rendering of it)."""
+    return part.content_type.split(";")[0].strip().lower() == _SVG
 
 
 def _is_vml(part: Part | None) -> bool:
@@ -456,6 +464,7 @@ def inspect_package(package: Package) -> list[OpcProblem]:
     problems += _by_type(package)
     problems += [p for rel in package.relationships if (p := _external(rel))]
     problems += _hyperlinks_used_otherwise(package)
+    problems += _hyperlink_base(package)
     for part in package.parts.values():
         problems += _xml_problems(package, part)
     return problems
@@ -565,13 +574,40 @@ def _hyperlinks_used_otherwise(package: Package) -> list[OpcProblem]:
     return problems
 
 
+_PROPERTIES = "application/vnd.openxmlformats-officedocument.extended-properties+xml"
+_PROPERTIES_RELS = frozenset({"extended-properties", "extendedproperties"})  # transitional, strict
+
+
+def _hyperlink_base(package: Package) -> list[OpcProblem]:
+    """EXTERNAL_LINK for a hyperlink base (``docProps/app.xml``) on a network share: Office
+    resolves every relative hyperlink against it, so a click on one sends the reader's Windows
+    credentials there, as a hyperlink to a share does. A base URL stays allowed, as a link to
+    one does."""
+    problems = []
+    for part in package.parts.values():
+        if part.content_type != _PROPERTIES and not part.short_types & _PROPERTIES_RELS:
+            continue
+        try:
+            bases = xml.element_texts(package.read(part.name), xml.HYPERLINK_BASE)
+        except (XmlRejected, *READ_ERRORS):
+            continue  # the part's damage is reported where its XML is read
+        if any(on_a_share(base) for base in bases):
+            message = "a hyperlink base on a network share (following a link sends the reader's "
+            message += "Windows credentials)"
+            problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "hyperlinkBase"))
+    return problems
+
+
 def _an(user: str) -> str:
     return f"a {user}" if " " in user else f"a {user} element"
 
 
+_DRAWINGS = {"vml": "a legacy VML drawing", "svg": "an SVG picture"}
+
+
 def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:
-    """A part's formulas that start a program or open a workbook elsewhere, and the add-ins it
-    loads from a share."""
+    """A part's formulas that start a program, open a workbook elsewhere or fetch from the web,
+    its drawings that name a share, and the add-ins it loads from a share."""
     problems = []
     if info.dde_formula:
         message = "a formula that starts another program through DDE"
@@ -579,6 +615,12 @@ def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:
     if info.remote_formula:
         message = "a formula that opens a workbook or a link on another machine (a share or a URL)"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "formula"))
+    if info.fetching_formula:
+        message = "a formula that fetches from the web when Excel calculates it (WEBSERVICE, IMAGE)"
+        problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "formula"))
+    for kind in sorted(info.shared_drawings):
+        message = f"{_DRAWINGS[kind]} that names a picture or link on a network share"
+        problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, kind))
     if any(on_a_share(store) for store in info.add_in_stores):
         message = "an add-in loaded from a network share when the document opens"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "add-in"))

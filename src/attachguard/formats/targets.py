@@ -14,6 +14,14 @@ _DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
 _NT_PREFIXES = ("//?/", "//./", "/??/")
 _LOCATION = re.compile(r"location:([^&]*)")  # a search-ms crumb's folder
 _MAC_FOLDERS = frozenset({"users", "volumes", "applications", "library", "system", "private"})
+# Where a connection string's data is: its data source, an ODBC file (DBQ, SourceDB), folder
+# (DefaultDir) or DSN file (FILEDSN), a database file to attach; also inside a quoted value
+# (Extended Properties="DBQ=...")
+_DATA_SOURCE = re.compile(
+    r"(?:^|[;\"'])\s*(?:Data Source|DBQ|DefaultDir|Server|Location|FILEDSN|SourceDB|"
+    r"AttachDbFilename)\s*=\s*([^;\"]*)",
+    re.IGNORECASE,
+)
 
 
 def target_kind(target: str) -> str:
@@ -39,6 +47,13 @@ def on_a_share(target: str) -> bool:
     ``ms-word:ofe|u|\\\\host\\x``): following it, even by a click, sends the reader's Windows
     credentials to that host."""
     return _share(_normal_target(target))
+
+
+def connection_places(connection: str) -> list[str]:
+    """The places a database connection string reads from (``Data Source``, ``DBQ``,
+    ``DefaultDir``...), in order, unquoted; empty when it names none."""
+    places = [m.group(1).strip().strip("'\"") for m in _DATA_SOURCE.finditer(connection)]
+    return [place for place in places if place]
 
 
 def _normal_target(target: str) -> str:

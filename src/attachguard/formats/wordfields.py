@@ -23,7 +23,8 @@ in one of them is reported once for each reading.
 `classify_field` names the threat in one instruction: DDE for DDE and DDEAUTO fields (they start
 a program), EXTERNAL_LINK for INCLUDEPICTURE, INCLUDETEXT (INCLUDE), IMPORT and LINK fields, which
 load a file from outside the document when Word updates them. Every target counts, a relative
-path too: see `_where`. HYPERLINK (it needs a click), PAGE, DATE, MERGEFIELD, TOC, REF... pass.
+path too: see `_where`. RD and DATABASE fields read a file too, and count when it is on another
+machine (or computed). HYPERLINK (it needs a click), PAGE, DATE, MERGEFIELD, TOC, REF... pass.
 
 Ambiguous (`FieldInstruction.ambiguity`; the text collected so far is still returned): an end
 or separator without a beginning, a field never closed, two separators, a field character of
@@ -50,7 +51,7 @@ from enum import StrEnum
 from typing import Literal
 from xml.etree import ElementTree
 
-from attachguard.formats.targets import on_a_share
+from attachguard.formats.targets import connection_places, on_a_share
 
 __all__ = [
     "EXCERPT",
@@ -464,6 +465,12 @@ _DDE_TYPES = {"DDE", "DDEAUTO"}
 # Fields that load a file when Word updates them: which argument names it (LINK: the second,
 # after the class name such as Excel.Sheet.8).
 _FETCHING = {"INCLUDEPICTURE": 0, "INCLUDETEXT": 0, "INCLUDE": 0, "IMPORT": 0, "LINK": 1}
+# Fields that read another file when Word updates them, counted only when that file is on
+# another machine: RD (a document whose headings a table of contents or index collects: master
+# documents name their chapters beside them) and DATABASE (a query's results: its \d database,
+# the data source of its \c connection string, a path in its \s SQL).
+_READING_AFAR = frozenset({"RD", "DATABASE"})
+_PATH_INSIDE = re.compile(r"(?<![\w:])(?:\\\\|//)[^\s'\"`\[\];,]+")  # in SQL: FROM [\\h\s\x.xls]
 # An argument is quoted (Word also takes curly quotes, which AutoCorrect types) or a word.
 _WORD = re.compile(
     r'["\u201c\u201d]((?:\\.|[^"\u201c\u201d\\])*)["\u201c\u201d]?|[^\s"\u201c\u201d]+'
@@ -493,6 +500,8 @@ def classify_field(instr: str) -> FieldThreat | None:
             return None  # a click away, like any link
         message = f"HYPERLINK field to a network share ({_excerpt(target)})"
         return FieldThreat(ThreatKind.EXTERNAL_LINK, kind, message, target)
+    if kind in _READING_AFAR:
+        return _reads_afar(kind, list(words))
     skip = _FETCHING.get(kind)
     if skip is None:
         return None
@@ -502,6 +511,23 @@ def classify_field(instr: str) -> FieldThreat | None:
         return None  # nothing to load: Word shows an error
     (_, where), target = max(((_where(t), t) for t in targets), key=lambda pair: pair[0][0])
     message = f"{kind} field that loads a file from {where} ({_excerpt(target)})"
+    return FieldThreat(ThreatKind.EXTERNAL_LINK, kind, message, target)
+
+
+def _reads_afar(kind: str, arguments: list[str]) -> FieldThreat | None:
+    """EXTERNAL_LINK for an RD or DATABASE field whose file is on another machine (a share, a
+    URL) or computed by a nested field; None for one beside the document or on its drive."""
+    places = [
+        place
+        for argument in arguments
+        for place in (argument, *connection_places(argument), *_PATH_INSIDE.findall(argument))
+    ]
+    ranked = [(_where(place), place) for place in places]
+    far = [(where, place) for (rank, where), place in ranked if rank >= _COMPUTED_TARGET[0]]
+    if not far:
+        return None
+    where, target = far[0]
+    message = f"{kind} field that reads a file from {where} ({_excerpt(target)})"
     return FieldThreat(ThreatKind.EXTERNAL_LINK, kind, message, target)
 
 
