@@ -133,15 +133,16 @@ def _rtf(body: bytes) -> bytes:
     return rb"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\f0 Dear customer,\par " + body + rb"\par}"
 
 
-def _rtf_shape(name_property: bytes, name: bytes, flags: int) -> bytes:
+def _rtf_shape(name_property: bytes, name: bytes, flags: int | bytes) -> bytes:
     """A rectangle whose ``name_property`` (fillBlipName...) is ``name``, with the matching
     flags property (0x2 a URL, 0x8 linked to the file; 0: the name is only a comment)."""
     flags_property = name_property.replace(b"Name", b"Flags")
+    written = flags if isinstance(flags, bytes) else b"%d" % flags
     return _rtf(
         rb"{\shp{\*\shpinst\shpleft0\shptop0\shpright2000\shpbottom2000\shpwr3\shpz0"
         rb"{\sp{\sn shapeType}{\sv 1}}{\sp{\sn fillType}{\sv 3}}"
         rb"{\sp{\sn " + name_property + rb"}{\sv " + name + rb"}}"
-        rb"{\sp{\sn " + flags_property + rb"}{\sv %d}}}}" % flags
+        rb"{\sp{\sn " + flags_property + rb"}{\sv " + written + rb"}}}}"
     )
 
 
@@ -416,3 +417,100 @@ def test_office_xml_parts_still_refuse_a_dtd(policy: Policy) -> None:
     changed = document.replace(b"?>", b"?>" + doctype, 1)
     assert changed != document
     assert _office_codes(_replaced(letter, {"word/document.xml": changed}), policy) == ["AMBIGUOUS"]
+
+
+# -- found in review: each way a first version let a share through --------------------------------
+
+
+def _codes(data: bytes, name: str, policy: Policy) -> list[str]:
+    label = name.rsplit(".", 1)[-1]
+    engine = RtfEngine() if label == "rtf" else OfficeEngine()
+    item = Item(name, data, FileType(label, "", "document"))
+    return [f.code.name for f in engine.scan(item, policy.context()).findings]
+
+
+def test_a_vml_drawing_that_is_not_well_formed_is_read_leniently(policy: Policy) -> None:
+    # Excel writes comment boxes with an unclosed <br>: the drawing is still read, as Office
+    # reads VML, and a share in it is still seen (before or after the <br>)
+    note = "<v:textbox><div>Note<br></div></v:textbox>"
+    fill = f'<v:fill type="frame" o:href={quoteattr(SHARE)}/>'
+    assert _codes(_vml_in_workbook(fill + note), "book.xlsx", policy) == ["EXTERNAL_LINK"]
+    assert _codes(_vml_in_workbook(note + fill), "book.xlsx", policy) == ["EXTERNAL_LINK"]
+    assert _codes(_vml_in_workbook(note), "book.xlsx", policy) == []
+
+
+@pytest.mark.parametrize(
+    ("doctype", "inner", "code"),
+    [
+        # an entity holding the markup, its attribute name spelt with a character reference
+        (_ILLUSTRATOR[:-3] + "<!ENTITY e \"<image &#104;ref='\\\\h.example\\s\\p.png' "
+         "width='9'/>\">]>", "&e;", "EXTERNAL_LINK"),
+        # attribute defaults: an address, or a namespace that hides the element
+        (_ILLUSTRATOR[:-3] + '<!ATTLIST image href CDATA "\\\\h.example\\s\\p.png">]>',
+         "<image width='9' height='9'/>", "AMBIGUOUS"),
+        (_ILLUSTRATOR[:-3] + '<!ATTLIST image xmlns CDATA #FIXED "urn:x">]>',
+         "<image href='x.png'/>", "AMBIGUOUS"),
+    ],
+    ids=["entity-with-markup", "attribute-default-address", "attribute-default-namespace"],
+)  # fmt: skip
+def test_what_an_svg_dtd_may_hide(doctype: str, inner: str, code: str, policy: Policy) -> None:
+    assert _codes(_svg_with_doctype(doctype, inner), "letter.docx", policy) == [code]
+
+
+def test_a_main_document_retyped_as_a_picture_still_refuses_a_dtd(policy: Policy) -> None:
+    """The DTD an SVG picture may have is granted by the picture's type and relationship and
+    an SVG root: Word's document typed as an SVG picture does not get it."""
+    letter = docx("<w:p>&e;</w:p>")
+    with zipfile.ZipFile(io.BytesIO(letter)) as archive:
+        types, document = archive.read("[Content_Types].xml"), archive.read("word/document.xml")
+    main = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    assert main in types
+    doctype = b'<!DOCTYPE w:document [<!ENTITY e "<w:r><w:t>hi</w:t></w:r>">]>'
+    changed = _replaced(
+        letter,
+        {
+            "[Content_Types].xml": types.replace(main, b"image/svg+xml"),
+            "word/document.xml": document.replace(b"?>", b"?>" + doctype, 1),
+        },
+    )
+    found = _codes(changed, "letter.docx", policy)
+    assert "AMBIGUOUS" in found, found
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        '<rect width="9" height="9" style="fill:url(\'\\\\h.example\\s\\p.png\')"/>',
+        '<foreignObject width="9" height="9"><img xmlns="http://www.w3.org/1999/xhtml" '
+        'src="\\\\h.example\\s\\p.png"/></foreignObject>',
+        '<g xml:base="file://h.example/s/"><image href="p.png" width="9"/></g>',
+    ],
+    ids=["style-url", "foreign-object-img", "xml-base"],
+)
+def test_other_addresses_in_an_svg_picture(inner: str, policy: Policy) -> None:
+    assert _codes(_svg_with_doctype(_ILLUSTRATOR, inner), "letter.docx", policy) == [
+        "EXTERNAL_LINK"
+    ]
+
+
+def test_an_svg_style_sheet_on_a_share(policy: Policy) -> None:
+    sheet = '<?xml-stylesheet type="text/css" href="file://h.example/s/x.css"?>'
+    data = _svg_with_doctype(sheet + _ILLUSTRATOR)
+    assert _codes(data, "letter.docx", policy) == ["EXTERNAL_LINK"]
+    local = _svg_with_doctype('<?xml-stylesheet type="text/css" href="x.css"?>' + _ILLUSTRATOR)
+    assert _codes(local, "letter.docx", policy) == []
+    gradient = _svg_with_doctype(_ILLUSTRATOR, '<rect width="9" style="fill:url(#g)"/>')
+    assert _codes(gradient, "letter.docx", policy) == []
+
+
+@pytest.mark.parametrize("flags", [b"000000000010", b"+10", b"-2147483638", b"ten"])
+def test_rtf_picture_flags_as_word_reads_a_number(flags: bytes, policy: Policy) -> None:
+    data = _rtf_shape(b"fillBlipName", _RTF_SHARE, flags)
+    assert _codes(data, "letter.rtf", policy) == ["EXTERNAL_LINK"]
+
+
+def test_a_fetching_function_passed_by_name(policy: Policy) -> None:
+    assert fetches("_xlfn.MAP(A1:A3,_xleta.WEBSERVICE)")
+    assert fetches("_xlfn.BYROW(A1:A3,_xleta.IMAGE)")
+    data = _cell("_xlfn.MAP(A1:A3,_xleta.WEBSERVICE)")
+    assert _codes(data, "book.xlsx", policy) == ["EXTERNAL_LINK"]

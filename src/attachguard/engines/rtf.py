@@ -240,10 +240,22 @@ def _linked_from_afar(shape: dict[bytes, bytes]) -> bool:
     for name_key, flags_key in _PICTURE_NAMES:
         flags = shape.get(flags_key, b"")
         name = shape.get(name_key, b"").decode("utf-8", "replace")
-        linked = flags.isdigit() and len(flags) < 12 and int(flags) & _LINKED_PICTURE
-        if linked and target_kind(name) == "remote":
+        if _flag_bits(flags) & _LINKED_PICTURE and target_kind(name) == "remote":
             return True
     return False
+
+
+_NUMBER = re.compile(rb"\s*[+-]?\d{1,40}\s*")
+
+
+def _flag_bits(flags: bytes) -> int:
+    """A shape's flags property as Word reads a number: sign and leading zeros taken, kept to
+    32 bits ("-2147483638" is 0x8000000A); none when absent; every bit when unreadable."""
+    if not flags.strip():
+        return 0
+    if _NUMBER.fullmatch(flags) is None:
+        return ~0
+    return int(flags) & 0xFFFFFFFF
 
 
 def _remote_template(template: bytes) -> bool:

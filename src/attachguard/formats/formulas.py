@@ -50,7 +50,10 @@ _TEXT = re.compile(r"'(?:[^'\n]|'')*'|\"(?:[^\"]|\"\")*\"?")
 _HYPERLINK = re.compile(r"\bHYPERLINK\(\s*\"((?:[^\"]|\"\")*)\"", re.IGNORECASE)
 # Functions whose only work is to fetch from the web when Excel calculates the cell, with no
 # click: WEBSERVICE (Excel 2013) and IMAGE (Excel 365), stored as _xlfn.WEBSERVICE(...).
-_FETCH_CALL = re.compile(r"\b(?:WEBSERVICE|IMAGE)\s*\(", re.IGNORECASE)
+# A function passed by name to another (MAP(A1:A3,_xleta.WEBSERVICE)) is called too.
+_FETCH_CALL = re.compile(
+    r"\b(?:WEBSERVICE|IMAGE)\s*\(|\b_xleta\.(?:WEBSERVICE|IMAGE)\b", re.IGNORECASE
+)
 # What cannot be a call: text, quoted sheet names ('Image (2)'!A1) and the innermost brackets
 # of table references (Table1[[#This Row],[Image (url)]])
 _NOT_CALLS = re.compile(r"\"(?:[^\"]|\"\")*\"?|'(?:[^'\n]|'')*'|\[[^\[\]]*\]")

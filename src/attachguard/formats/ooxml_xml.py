@@ -34,6 +34,7 @@ import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import NoReturn
 from xml.parsers import expat
 
@@ -42,7 +43,7 @@ from attachguard.formats.targets import connection_places, on_a_share, target_ki
 
 __all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "DAMAGED", "HYPERLINK_BASE", "MACRO_SHEET_ROOTS",
            "MAX_ELEMENTS", "MAX_FORMULA", "RELATIONSHIPS_NS", "WORD_NS", "Action", "PartXml",
-           "Source", "XmlRejected", "element_texts", "elements", "is_dde_formula",
+           "Source", "XmlRejected", "element_texts", "elements", "is_dde_formula", "lenient_vml",
            "looks_like_xml", "read_part"]  # fmt: skip
 
 AMBIGUOUS = "ambiguous"
@@ -118,7 +119,9 @@ MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
 _VML_NS = "urn:schemas-microsoft-com:vml"
 _SVG_NS = "http://www.w3.org/2000/svg"
 _DRAWING_KINDS = {_VML_NS: "vml", _SVG_NS: "svg"}
-_ADDRESS_ATTRIBUTES = frozenset({"src", "href", "althref"})  # local names, any namespace
+_ADDRESS_ATTRIBUTES = frozenset({"src", "href", "althref", "base"})  # local names, any namespace
+_URL_CALL = re.compile(r"url\(\s*['\"]?([^'\")]*)", re.IGNORECASE)  # style="fill:url(...)"
+_SVG_ROOT = f"{_SVG_NS} svg"
 # docProps/app.xml: the base Office resolves relative hyperlinks against
 _EXTENDED_NS = (
     "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties",
@@ -243,6 +246,7 @@ def _parser(picture: bool = False) -> expat.XMLParserType:
     if picture:
         parser.EntityDeclHandler = _internal_entity
         parser.SkippedEntityHandler = _undeclared_entity
+        parser.AttlistDeclHandler = _attribute_defaults
     return parser
 
 
@@ -251,7 +255,9 @@ def _parser(picture: bool = False) -> expat.XMLParserType:
 # Such a DTD is read here as every reader reads it: entities declared with their text, expanded
 # by expat (which bounds their amplification); the external DTD is read by no one. What readers
 # could take differently stays ambiguous: an entity whose text is in another file, a parameter
-# entity, an entity the file uses but does not declare, a DTD named by another address.
+# entity, an entity the file uses but does not declare, attribute defaults, a DTD named by
+# another address. Every element of a picture is looked at (an entity may hold markup), and a
+# part that turns out not to be an SVG document is read as an Office part, DTD refused.
 
 
 def _picture_doctype(_name: str, system_id: str | None, *_: object) -> None:
@@ -269,6 +275,11 @@ def _internal_entity(name: str, parameter: int, value: str | None, *rest: object
 
 def _undeclared_entity(name: str, _parameter: int) -> NoReturn:
     raise XmlRejected(AMBIGUOUS, f"an entity it does not declare ({name[:40]})")
+
+
+def _attribute_defaults(element: str, *_: object) -> NoReturn:
+    # attributes a DTD adds to elements (an address, a namespace): readers apply them or not
+    raise XmlRejected(AMBIGUOUS, f"attribute defaults declared in its DTD ({element[:40]})")
 
 
 def _parse(parser: expat.XMLParserType, data: bytes) -> None:
@@ -313,10 +324,16 @@ class _Reader:
     character data is taken only inside a formula."""
 
     def __init__(
-        self, parser: expat.XMLParserType, formulas: bool, elements: bool, skim: bool
+        self,
+        parser: expat.XMLParserType,
+        formulas: bool,
+        elements: bool,
+        skim: bool,
+        picture: bool = False,
     ) -> None:
         self.info = PartXml()
         self._parser = parser
+        self._picture = picture  # an SVG picture: every element's addresses are looked at
         self._formulas = formulas
         self._elements = elements
         self._depth = 0  # inside a formula element: its nesting depth
@@ -362,6 +379,8 @@ class _Reader:
             handler(name, attrs)
         elif (kind := _DRAWING_KINDS.get(name.rpartition(" ")[0])) is not None:
             self._drawing(kind, attrs)
+        elif self._picture:  # XHTML in a foreignObject, an element of another vocabulary
+            self._drawing("svg", attrs)
 
     def _action(self, name: str, attrs: dict[str, str]) -> None:
         rel_id = next((v for k, v in attrs.items() if k in _R_ID), "")
@@ -381,11 +400,16 @@ class _Reader:
     def _drawing(self, kind: str, attrs: dict[str, str]) -> None:
         """A VML or SVG element that names a picture or link on a network share by its
         address (``src``, ``o:href``, ``xlink:href``...)."""
-        if any(
-            key.rpartition(" ")[2] in _ADDRESS_ATTRIBUTES and on_a_share(value)
-            for key, value in attrs.items()
-        ):
+        if any(_names_a_share(key, value) for key, value in attrs.items()):
             self.info.shared_drawings.add(kind)
+
+    def instruction(self, target: str, data: str) -> None:
+        """An SVG picture's style sheet (``<?xml-stylesheet href="..."?>``): its pseudo
+        attributes are not XML attributes, so they are read here."""
+        if target == "xml-stylesheet" and any(
+            on_a_share(m.group(2)) for m in _PSEUDO_HREF.finditer(data)
+        ):
+            self.info.shared_drawings.add("svg")
 
     def _source_of(self, _name: str, attrs: dict[str, str]) -> None:
         """A connection element: an ODC or source file it reads, and its refresh setting (kept
@@ -426,6 +450,19 @@ class _Reader:
                 self._parser.StartElementHandler = None
 
 
+_PSEUDO_HREF = re.compile(r"\bhref\s*=\s*(['\"])(.*?)\1")
+
+
+def _names_a_share(key: str, value: str) -> bool:
+    """Whether an attribute of a drawing names a share: an address attribute (``src``,
+    ``o:href``, ``xlink:href``, ``xml:base``...) or a ``url(...)`` in any (a style, a fill)."""
+    if key.rpartition(" ")[2] in _ADDRESS_ATTRIBUTES and on_a_share(value):
+        return True
+    return "url(" in value.lower() and any(
+        on_a_share(m.group(1)) for m in _URL_CALL.finditer(value)
+    )
+
+
 def _database(connection: str) -> str:
     """Where a connection string's data is: the first of its places that is on another machine
     (``DBQ=;DefaultDir=\\\\host\\share``), else the first one named; "" when it names none."""
@@ -448,7 +485,7 @@ def _formulas_to_read(data: bytes) -> bool:
     if any(n in data for n in _FORMULA_NEEDLES):
         return True
     lowered = data.lower()
-    return any(call.search(lowered) for call in _CALLS)
+    return b"_xleta." in lowered or any(call.search(lowered) for call in _CALLS)
 
 
 def _elements_to_read(data: bytes) -> bool:
@@ -457,6 +494,29 @@ def _elements_to_read(data: bytes) -> bool:
     if data[:2] in _UTF16_BOMS or b"\x00" in data[:4]:
         return True
     return _contains(data, _ELEMENT_NEEDLES) or any(a.search(data) for a in _ADDRESSES)
+
+
+class _LenientVml(HTMLParser):
+    """The attributes of a VML drawing's elements read as Office reads VML, leniently (an
+    unclosed ``<br>``, as Excel writes its comment boxes): `html.parser`, which closes nothing
+    and takes every tag as it comes, with character references decoded in attribute values."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.info = PartXml(root=f"{_VML_NS} (read leniently)")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if any(_names_a_share(key.rpartition(":")[2], value or "") for key, value in attrs):
+            self.info.shared_drawings.add("vml")
+
+
+def lenient_vml(data: bytes) -> PartXml:
+    """What a VML drawing that is not well-formed XML says: whether an element names a share
+    by its address (`_LenientVml`). Its text is decoded as UTF-8 (VML parts are)."""
+    reader = _LenientVml()
+    reader.feed(data[: 16 * 1024 * 1024].decode("utf-8", "replace"))
+    reader.close()
+    return reader.info
 
 
 def element_texts(data: bytes, wanted: frozenset[str]) -> list[str]:
@@ -510,11 +570,15 @@ def read_part(data: bytes, picture: bool = False) -> PartXml:
     may have the DTD an SVG tool writes (`_parser`)."""
     parser = _parser(picture)
     formulas = _formulas_to_read(data)
-    elements = _elements_to_read(data)
-    reader = _Reader(parser, formulas, elements, skim=len(data) > _SKIM_FROM)
+    elements = picture or _elements_to_read(data)
+    reader = _Reader(parser, formulas, elements, skim=len(data) > _SKIM_FROM, picture=picture)
     parser.StartElementHandler = reader.root
+    if picture:
+        parser.ProcessingInstructionHandler = reader.instruction
     with contextlib.suppress(_Enough):
         _parse(parser, data)
     if not reader.info.root:
         raise XmlRejected(DAMAGED, "XML without a root element")
+    if picture and reader.info.root != _SVG_ROOT:
+        return read_part(data)  # not a picture after all: read as Office reads its parts
     return reader.info

@@ -387,15 +387,18 @@ def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
         return xml.read_part(package.read(name), picture=part is not None and _is_svg(part))
     except XmlRejected as exc:
         if exc.kind == xml.DAMAGED and _is_vml(package.part(name)):
-            return None  # Office reads VML leniently, and writes it with unclosed <br> tags
+            # Office reads VML leniently, and writes it with unclosed <br> tags: so is it read
+            return xml.lenient_vml(package.read(name))
         return OpcProblem(OpcKind(exc.kind), f"an XML part with {exc.reason}", name)
     except READ_ERRORS:
         return OpcProblem(OpcKind.DAMAGED, "a part that cannot be read from the zip", name)
 
 
 def _is_svg(part: Part) -> bool:
-    """An SVG picture (Office 365 keeps the file inserted, beside a PNG rendering of it)."""
-    return part.content_type.split(";")[0].strip().lower() == _SVG
+    """An SVG picture (Office 365 keeps the file inserted, beside a PNG rendering of it):
+    typed as one and reached as a picture only (not a main document retyped)."""
+    picture = part.content_type.split(";")[0].strip().lower() == _SVG
+    return picture and part.short_types == {"image"}
 
 
 def _is_vml(part: Part | None) -> bool:
