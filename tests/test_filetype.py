@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
@@ -312,6 +313,95 @@ def test_unrecognised_binary_under_a_binary_extension_fails_closed(
 def test_binary_named_txt_is_a_mismatch(engine: FileTypeEngine, policy: Policy) -> None:
     findings = scan(engine, policy, "notes.txt", random.Random(5).randbytes(5000))
     assert [f.message for f in findings] == ["unrecognised binary data named .txt"]
+
+
+# A customer's note or export in the code page of a Windows set up for their language: not
+# UTF-8, so Magika places it at random ("unknown" for some, a text label for others)
+_NOTE = (
+    "您好，我的包裹在運送途中損壞了。訂單號碼 12345，請協助退貨與退款。謝謝！\n" * 8,  # noqa: RUF001
+    "안녕하세요. 주문한 물건이 파손되어 도착했습니다. 주문 번호 12345, 환불 부탁드립니다.\n" * 8,
+    "مرحبا، وصل الطرد تالفا. رقم الطلب 12345، أرجو استرداد المبلغ. شكرا لكم\n" * 8,
+    "Здравствуйте, посылка пришла повреждённой. Номер заказа 12345, прошу вернуть деньги.\n" * 8,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [(_NOTE[0], "big5"), (_NOTE[0], "gb18030"), (_NOTE[1], "euc_kr"), (_NOTE[1], "johab"),
+     (_NOTE[2], "cp1256"), (_NOTE[3], "cp1251"), (_NOTE[0], "shift_jis_2004")],
+)  # fmt: skip
+def test_text_in_a_legacy_code_page_is_text(
+    engine: FileTypeEngine, policy: Policy, text: str, codec: str
+) -> None:
+    if codec == "shift_jis_2004":
+        text = (
+            "お世話になります。荷物が壊れて届きました。注文番号 12345、返金をお願いします。\n" * 8
+        )
+    data = text.encode(codec)
+    assert engine.detect(data).label in ("txt", "csv")  # whatever Magika said, text
+    assert scan(engine, policy, "note.txt", data) == []
+    assert scan(engine, policy, "note.csv", data) == []
+
+
+def test_bytes_with_a_control_character_are_not_text(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
+    # the same note with one NUL, or binary data without any byte under 0x20 but one: binary
+    data = _NOTE[0].encode("big5")
+    for changed in (data[:100] + b"\x00" + data[100:], bytes(range(0x7F, 0x100)) * 20 + b"\x01"):
+        assert engine.detect(changed).label != "txt"
+        assert codes(scan(engine, policy, "note.txt", changed)) == {FindingCode.TYPE_MISMATCH}
+
+
+def _magika_says(
+    engine: FileTypeEngine, monkeypatch: pytest.MonkeyPatch, label: str, group: str
+) -> None:
+    """Magika's answer pinned: what a model may say of some file, which another model may not."""
+    answer = SimpleNamespace(output=SimpleNamespace(label=label, group=group), score=0.99)
+    monkeypatch.setattr(engine._magika(), "identify_bytes", lambda _data: answer)
+
+
+def test_an_archive_label_on_plain_text_is_not_believed(
+    engine: FileTypeEngine, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Magika called a table of numbers a NumPy archive (0.99) and a UTF-8 tree of names a
+    Snap package: no archive or program is without a control byte, so the bytes are text.
+    (Pinned by the model's answer, which a new model may not repeat.)"""
+    table = b"".join(
+        b" ".join(b"%.18e" % ((i * 7 + j) % 2) for j in range(12)) + b"\n" for i in range(40)
+    )
+    for label, group in (("npz", "archive"), ("snap", "archive"), ("pebin", "executable")):
+        _magika_says(engine, monkeypatch, label, group)
+        assert engine.detect(table).label == "txt", label
+        assert scan(engine, policy, "matrix.txt", table) == []
+        binary = b"PK\x03\x04\x14\x00" + table
+        assert engine.detect(binary).label == label  # a control byte: the guess stands
+
+
+def test_a_mail_message_without_a_page_is_not_a_web_archive(
+    engine: FileTypeEngine, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Magika calls multipart mail "mht" (a saved web page): without an HTML, XML or script
+    part it is a mail message (text); with one, a web archive in disguise."""
+    head = b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B"\n\n'
+    part = b"--B\nContent-Type: %s\n\n%s\n"
+    plain = (
+        head
+        + part % (b"text/plain", b"My parcel arrived broken.")
+        + part % (b"application/octet-stream", b"AAAA")
+        + b"--B--\n"
+    )
+    page = (
+        head
+        + part % (b"text/plain", b"Hi")
+        + part % (b"text/html", b"<script>alert(1)</script>")
+        + b"--B--\n"
+    )
+    _magika_says(engine, monkeypatch, "mht", "code")
+    assert engine.detect(plain).label == "eml"
+    assert scan(engine, policy, "message.txt", plain) == []
+    assert engine.detect(page).label == "mht"
+    assert codes(scan(engine, policy, "message.txt", page)) == {FindingCode.SCRIPT}
 
 
 def test_operator_added_extension_uses_magikas_extension_table(

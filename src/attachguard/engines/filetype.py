@@ -43,7 +43,7 @@ from attachguard.codes import (
     declare,
 )
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
-from attachguard.engines.filetype_structure import decisive, for_magika, structure
+from attachguard.engines.filetype_structure import clean_text, decisive, for_magika, structure
 from attachguard.report import FileType, Finding
 
 EXTENSION_NOT_ALLOWED = declare(
@@ -91,6 +91,9 @@ SCRIPTS = frozenset(
 CHILD_SCRIPTS = SCRIPTS - {"svg"}  # Office files carry SVG pictures (with a PNG fallback)
 _OPENED_ARCHIVES = frozenset({"zip"})  # containers the zip engine unpacks member by member
 PROGRAMS = frozenset({"msi", "lnk", "jar", "apk"})  # executable, whatever Magika's group says
+# Groups of formats that are binary by nature (a NUL in every header): Magika's label of such a
+# group on bytes without a control character (`clean_text`) is a guess the bytes rule out
+_BINARY = frozenset({"archive", "executable"})
 
 NAMES = {
     "pdf": "a PDF document",
@@ -227,6 +230,8 @@ class FileTypeEngine:
         if program and result.output.group != "executable":
             return _filetype("shell" if program == "shebang" else program, 1.0)
         found = structure(data, label)
+        if found in (None, "unknown") and result.output.group in _BINARY and clean_text(data):
+            found = "txt"  # a table of numbers Magika took for a NumPy archive: text all along
         return _filetype(found, score) if found else _filetype(label, score)
 
     def scan(self, item: Item, context: Context) -> Result:

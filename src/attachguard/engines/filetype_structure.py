@@ -6,6 +6,8 @@ plain text).
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import io
 import zipfile
 from collections.abc import Callable
@@ -167,10 +169,43 @@ def _as_text(data: bytes) -> str | None:
     return None if any(ord(ch) in _CONTROL for ch in text[:65536]) else text
 
 
+def clean_text(data: bytes) -> bool:
+    """Whether no byte of ``data`` is a control character but a blank: text in UTF-8 or in a
+    code page that keeps ASCII as it is (Big5, GBK, EUC-KR, Shift JIS, Windows-1251 or -1256:
+    their other bytes are all over 0x7F). Binary formats hold control bytes: a NUL in every
+    archive's and program's header, and about one byte in eight of compressed data."""
+    return len(data.translate(None, _CONTROL_BYTES)) == len(data)
+
+
+_CONTROL_BYTES = bytes(sorted(_CONTROL))
+
+
 def _plain_text(data: bytes, label: str) -> str | None:
     """Short or unusual text that Magika cannot place ("unknown" at a low score: a one-line
-    note) is text when every byte decodes as text."""
-    return "txt" if label == "unknown" and data and _as_text(data) is not None else None
+    note; text in a legacy code page, which Notepad and Excel read by the system's) is text
+    when every byte decodes as text, or no byte is a control character (`clean_text`)."""
+    if label != "unknown" or not data:
+        return None
+    return "txt" if _as_text(data) is not None or clean_text(data) else None
+
+
+# What a browser would render or run in a saved web page (MHT): a part of any such type
+_RENDERED = ("html", "xml", "script", "svg", "hta")
+_MAIL_PARTS = 1000  # parts looked at; a message with more stays a web archive
+
+
+def _mail_without_html(data: bytes, label: str) -> str | None:
+    """A mail message Magika took for a saved web page (MHT: a MIME message whose HTML part a
+    browser renders) is a mail message when no part is a page, a script or markup: "eml",
+    text, as a mail client or Notepad shows it."""
+    if label != "mht":
+        return None
+    message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
+    for number, part in enumerate(message.walk()):
+        kind = part.get_content_type()
+        if number >= _MAIL_PARTS or any(word in kind for word in _RENDERED):
+            return None
+    return "eml"
 
 
 _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
@@ -181,6 +216,7 @@ _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
     _media_or_package,
     _archive_without_signature,
     _plain_text,
+    _mail_without_html,
 )
 
 
