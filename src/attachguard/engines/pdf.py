@@ -9,7 +9,8 @@ reading a repairing viewer falls back to): both definitions of a duplicate, olde
 definitions (Acrobat shows a signed revision on request), objects the cross-reference leaves
 out, those in any object stream, and, where a reader would look there, objects inside stream
 data. Names are compared with ``#xx`` escapes decoded, so ``/J#61vaScript`` is ``/JavaScript``.
-An /OpenAction that only jumps to a page is harmless; any other, and any /AA, is reported.
+An /OpenAction or /AA whose actions only change what is shown (a page, a layer) is harmless;
+any other is reported. Glyph names in fonts are names, not actions (`pdf_glyphs`).
 A PDF that opens with the empty password is scanned like any other; one that needs a password
 is reported ENCRYPTED.
 
@@ -64,12 +65,14 @@ from attachguard.engines.pdf_active import (
     Seen,
     inspect,
     resolved,
+    vouched_table,
 )
-from attachguard.engines.pdf_bodies import XrefView, check_bodies, read_at
+from attachguard.engines.pdf_bodies import XrefView, check_bodies, glyph_census, read_at
+from attachguard.engines.pdf_glyphs import Census
 from attachguard.engines.pdf_layout import check_layout
 from attachguard.engines.polyglot import POLYGLOT
 from attachguard.errors import LimitExceeded
-from attachguard.formats.pdfraw import RawObject, scan_pdf_objects
+from attachguard.formats.pdfraw import PdfLayout, RawObject, scan_pdf_objects
 from attachguard.formats.pypdf_limits import limited
 
 if TYPE_CHECKING:
@@ -114,14 +117,19 @@ def _places(reader: PdfReader) -> tuple[dict[int, str], int]:
     return places, len(reader.pages)
 
 
-def _walk(reader: PdfReader, places: dict[int, str], seen: Seen) -> frozenset[tuple[int, int]]:
-    """Check every object pypdf's cross-reference lists; returns what it listed."""
+def _walk(
+    reader: PdfReader, places: dict[int, str], census: Census, seen: Seen
+) -> frozenset[tuple[int, int]]:
+    """Check every object pypdf's cross-reference lists (but glyph tables, `pdf_glyphs`);
+    returns what it listed."""
     known = {(num, gen) for gen, table in reader.xref.items() for num in table}
     known |= {(num, 0) for num in reader.xref_objStm}
     for num, gen in sorted(known):
         where = places.get(num, f"object {num}")
         try:
-            inspect(reader.get_object(IndirectObject(num, gen, reader)), num, where, seen)
+            obj = reader.get_object(IndirectObject(num, gen, reader))
+            if not vouched_table(obj, (num, gen), census):
+                inspect(obj, num, where, seen)
         except LimitReachedError:
             seen.add(ARCHIVE_EXPANSION, "PDF content expands past the byte limit", where)
         except DAMAGED:
@@ -131,15 +139,15 @@ def _walk(reader: PdfReader, places: dict[int, str], seen: Seen) -> frozenset[tu
 
 
 def _raw_reading(
-    reader: PdfReader, data: bytes, walked: _Walked, limits: Limits, seen: Seen
+    reader: PdfReader, raw: tuple[PdfLayout, Census], walked: _Walked, limits: Limits, seen: Seen
 ) -> tuple[list[tuple[RawObject, tuple[str, ...]]], list[str]]:
     """Every body other readers may take (`pdf_bodies`) and the raw structure (`pdf_layout`):
     the attached files pypdf's reading left out, and the problems that only made readers
     differ."""
-    layout = scan_pdf_objects(data, max_expanded=limits.max_expanded_bytes)
+    layout, census = raw
     view = XrefView.of(reader, walked.listed)
     budget = limits.max_expanded_bytes
-    hidden = check_bodies(reader, layout, view, walked.places, seen, budget)
+    hidden = check_bodies(reader, (layout, census), view, walked.places, seen, budget)
     return hidden, check_layout(layout, seen)
 
 
@@ -316,8 +324,11 @@ class PdfEngine:
         except DAMAGED:
             return _only(CORRUPT, "damaged PDF that could not be read")
         seen = Seen()
-        listed = _walk(reader, places, seen)
-        hidden, structure = _raw_reading(reader, data, _Walked(listed, places), limits, seen)
+        layout = scan_pdf_objects(data, max_expanded=limits.max_expanded_bytes)
+        census = glyph_census(reader, layout)
+        listed = _walk(reader, places, census, seen)
+        walked = _Walked(listed, places)
+        hidden, structure = _raw_reading(reader, (layout, census), walked, limits, seen)
         children = _extract(_attachments(seen, reader, hidden), seen, limits)
         if pictures:
             children += _pictures(seen, limits, pictures)

@@ -4,8 +4,9 @@ Two ways of looking at an object share these rules. `inspect` walks an object py
 (a dictionary, its direct dictionaries and arrays) and checks each dictionary's keys and action
 type. `check_names` judges an object's raw text by the names in it (``#xx`` decoded, strings
 and comments left out): a body naming /JS or /Launch is active wherever the name stands, which
-is what a reader that repairs the file, or one that takes another definition, would run. Only
-/OpenAction needs more than its name: one that only goes to a page is harmless.
+is what a reader that repairs the file, or one that takes another definition, would run. A
+glyph table's names are not judged (`pdf_glyphs`). /OpenAction and /AA need more than their
+name: actions that only change what is shown (`inert_actions`) are harmless.
 
 Anything that names a file on another machine (a UNC path or a ``file://host`` target) where a
 reader may open it is EXTERNAL_LINK: an action (GoToR, GoToE, ImportData, SubmitForm, Thread, a
@@ -19,6 +20,7 @@ The codes are declared here, where their meaning is, and listed by the engine (`
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,7 @@ from pypdf.generic import (
 
 from attachguard.codes import EXTERNAL_LINK, Action, Code, declare
 from attachguard.engines.base import finding
+from attachguard.engines.pdf_glyphs import Census, glyph_table, shaped_like_one
 from attachguard.formats.targets import on_a_share
 from attachguard.report import Finding
 
@@ -86,20 +89,31 @@ _MAX_PER_CODE = 10  # enough to explain a verdict; a PDF with 5,000 scripts need
 _RICH_SUBTYPES = ("/RichMedia", "/3D")
 _JAVASCRIPT = "JavaScript in the PDF"
 _LAUNCH = "PDF action that starts a program"
-_ON_EVENTS = "PDF action that runs on page or form events"
+ON_EVENTS = "PDF action that runs on page or form events"
 ON_OPEN = "PDF action that runs when it is opened"
 _XFA = "XFA form in the PDF (can hold scripts)"
 _RICHMEDIA = "RichMedia or 3D content in the PDF"
 _NETWORK_FILE = "PDF link, action or media that opens or sends to a file on another machine"
+# Actions that only change what the reader shows of this document: going to one of its pages,
+# turning a page, showing or hiding a layer (SetOCGState) or an annotation (Hide), a page
+# transition. Any other runs, opens, fetches, sends, prints or plays something.
+_INERT = frozenset({"/GoTo", "/SetOCGState", "/Hide", "/Trans"})
+_PAGE_TURNS = frozenset({"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"})
+_MAX_ACTIONS = 100  # a longer chain of actions (or a loop) is not judged inert
 _NAME_KEYS = ("/UF", "/F", "/DOS", "/Unix", "/Mac")
 # Names that make a body active wherever they stand in it (`check_names`).
 _NAMED: tuple[tuple[frozenset[str], Code, str], ...] = (
     (frozenset({"/JS", "/JavaScript"}), PDF_JAVASCRIPT, _JAVASCRIPT),
     (frozenset({"/Launch"}), PDF_LAUNCH, _LAUNCH),
-    (frozenset({"/AA"}), PDF_AUTO_ACTION, _ON_EVENTS),
     (frozenset({"/XFA"}), PDF_XFA, _XFA),
     (frozenset({"/RichMedia", "/RichMediaContent", "/3D"}), PDF_RICHMEDIA, _RICHMEDIA),
 )
+# Names that are judged where they stand as keys: a glyph table holding one is looked into.
+JUDGED = frozenset({"/AA", "/OpenAction", "/EF"}).union(*(names for names, _, _ in _NAMED))
+
+
+# Every object a reference may stand for: pypdf's reading gives one, the raw one every definition.
+Resolve = Callable[[IndirectObject], list[Any]]
 
 
 @dataclass
@@ -143,21 +157,61 @@ def file_names(spec: DictionaryObject) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
-def goes_to_a_page(action: Any) -> bool:
-    """Whether an /OpenAction value, as written, only shows a page: an explicit destination
-    (array), a named one (name or string), or a /GoTo with no /Next. A reference is not judged
-    here (the caller resolves it as its reader would)."""
-    if isinstance(action, DictionaryObject):
-        return action.get("/S") == "/GoTo" and "/Next" not in action
-    return not isinstance(action, IndirectObject)
+def by_pypdf(ref: IndirectObject) -> list[Any]:
+    """A reference resolved as pypdf reads the file (`Resolve`)."""
+    return [ref.get_object()]
 
 
-def _runs_something(action: Any) -> bool:
-    """Whether an /OpenAction does more than show a page, resolved as pypdf reads the file."""
-    action = resolved(action)
-    if isinstance(action, DictionaryObject):
-        return resolved(action.get("/S")) != "/GoTo" or "/Next" in action
-    return False  # an explicit destination (array) or a named one (name or string)
+def inert_actions(value: Any, resolve: Resolve) -> bool:
+    """Whether an action (or an array of them, or a reference), with every action its /Next
+    chain leads to, only changes what the reader shows (`_INERT`). A reference that resolves to
+    nothing, anything but an action, or a chain past `_MAX_ACTIONS` is not inert."""
+    stack, count = [value], 0
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > _MAX_ACTIONS:
+            return False
+        if isinstance(item, IndirectObject):
+            targets = resolve(item)
+            stack.extend(targets or [None])
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+        elif isinstance(item, DictionaryObject) and _shows_only(item):
+            if "/Next" in item:
+                stack.append(item.get("/Next"))
+        else:
+            return False
+    return True
+
+
+def _shows_only(action: DictionaryObject) -> bool:
+    kind = action.get("/S")  # a type given by reference is not judged: not inert
+    return kind in _INERT or (kind == "/Named" and action.get("/N") in _PAGE_TURNS)
+
+
+def triggers_inert(triggers: Any, resolve: Resolve) -> bool:
+    """Whether an /AA dictionary (or a reference to one) fires only inert actions on each of
+    its events (`inert_actions`): showing or hiding a layer as the mouse enters a button is
+    not an action a reader should refuse. Anything but a dictionary is not inert."""
+    found = resolve(triggers) if isinstance(triggers, IndirectObject) else [triggers]
+    return bool(found) and all(
+        isinstance(events, DictionaryObject)
+        and all(inert_actions(action, resolve) for action in events.values())
+        for events in found
+    )
+
+
+def opens_inertly(action: Any, resolve: Resolve) -> bool:
+    """Whether an /OpenAction only shows the document: a destination (an array, a name or a
+    string) or inert actions (`inert_actions`); through a reference, every object it may
+    resolve to. Nothing at all (a body that does not parse) is not inert."""
+    found = resolve(action) if isinstance(action, IndirectObject) else [action]
+    return bool(found) and all(
+        value is not None
+        and (not isinstance(value, DictionaryObject) or inert_actions(value, resolve))
+        for value in found
+    )
 
 
 def _check(node: DictionaryObject, where: str, seen: Seen) -> None:
@@ -166,9 +220,9 @@ def _check(node: DictionaryObject, where: str, seen: Seen) -> None:
         seen.add(PDF_JAVASCRIPT, _JAVASCRIPT, where)
     if kind == "/Launch":
         seen.add(PDF_LAUNCH, _LAUNCH, where)
-    if "/AA" in node:
-        seen.add(PDF_AUTO_ACTION, _ON_EVENTS, where)
-    if "/OpenAction" in node and _runs_something(node.get("/OpenAction")):
+    if "/AA" in node and not triggers_inert(node.get("/AA"), by_pypdf):
+        seen.add(PDF_AUTO_ACTION, ON_EVENTS, where)
+    if "/OpenAction" in node and not opens_inertly(node.get("/OpenAction"), by_pypdf):
         seen.add(PDF_AUTO_ACTION, ON_OPEN, where)
     if "/XFA" in node:
         seen.add(PDF_XFA, _XFA, where)
@@ -197,24 +251,35 @@ def _names_a_share(node: DictionaryObject, kind: Any) -> bool:
     # an attached file's specification (/EF) is opened from its embedded copy: its /F is a name
     if "/EF" not in node and any(_on_network(node.get(key)) for key in _NAME_KEYS):
         return True
-    if kind == "/URI" and _on_network(node.get("/URI")):
+    if kind == "/URI" and _uri_on_a_share(node.get("/URI")):
         return True
-    return _on_network(node.get("/Base")) or (kind == "/MCD" and _on_network(node.get("/D")))
+    return _uri_on_a_share(node.get("/Base")) or (kind == "/MCD" and _on_network(node.get("/D")))
+
+
+def _text(value: Any) -> str | None:
+    value = resolved(value)
+    if isinstance(value, ByteStringObject):
+        value = bytes(value).decode("latin-1")
+    return value if isinstance(value, str) else None
+
+
+def _uri_on_a_share(uri: Any) -> bool:
+    """Whether a URI (a URI action's, a base URI) leads to a share: a UNC form or a
+    ``file://host`` (`on_a_share`), or ``smb:``. A URI is no file specification (RFC 3986, not
+    PDF 7.11.2): ``/texmf/tex/latex`` is a path on the document's own host, not a server."""
+    text = _text(uri)
+    return text is not None and (on_a_share(text) or text.strip().lower().startswith("smb:"))
 
 
 def _on_network(spec: Any) -> bool:
     """Whether a file specification (a string, or a dictionary's /F, /UF, /DOS, /Unix, /Mac)
     names a file on another machine: a UNC path (``\\\\host\\share``, ``//host/share``, its NT
-    forms), ``file://host/...`` or ``smb://``."""
+    forms), ``file://host/...``, ``smb://``, or PDF's own ``/server/share/file`` form."""
     spec = resolved(spec)
     if isinstance(spec, DictionaryObject):
         return any(_on_network(spec.get(key)) for key in _NAME_KEYS)
-    if isinstance(spec, ByteStringObject):
-        spec = bytes(spec).decode("latin-1")
-    if not isinstance(spec, str):
-        return False
-    path = spec.strip().lower()
-    return on_a_share(spec) or path.startswith("smb:") or _server_path(path)
+    text = _text(spec)
+    return text is not None and (_uri_on_a_share(text) or _server_path(text.strip().lower()))
 
 
 def _server_path(path: str) -> bool:
@@ -223,6 +288,13 @@ def _server_path(path: str) -> bool:
     Windows readers open ``\\\\x\\y\\file`` (PDF 32000-1, 7.11.2)."""
     parts = path.split("/")
     return path.startswith("/") and len(parts) > 3 and len(parts[1]) > 1 and ":" not in parts[1]
+
+
+def vouched_table(obj: Any, key: tuple[int, int], census: Census) -> bool:
+    """Whether a referred-to object is a glyph table that `Census` vouches for, and one whose
+    names would otherwise be judged (the census is asked only then)."""
+    names = obj.keys() if isinstance(obj, DictionaryObject) else ()
+    return shaped_like_one(obj) and bool(JUDGED & set(names)) and census.only_glyphs(key)
 
 
 def inspect(obj: PdfObject | None, num: int | None, where: str, seen: Seen) -> None:
@@ -253,7 +325,8 @@ def dictionaries(obj: Any) -> list[DictionaryObject]:
         node = stack.pop()
         if isinstance(node, DictionaryObject):
             found.append(node)
-            stack.extend(node.values())  # dict.values: raw, references are not followed
+            # dict.items: raw, references are not followed; a glyph table holds only names
+            stack.extend(v for k, v in node.items() if not glyph_table(k, v))
         elif isinstance(node, ArrayObject):
             stack.extend(node)
     return found

@@ -11,8 +11,9 @@ included), or when a reference names an object the file lists nowhere (pypdf the
 file's text for it). Text that only quotes PDF syntax inside a valid file is not an object.
 
 A body is judged by its names (`pdf_active.check_names`), so that a damaged body cannot hide
-them from a parser; an /OpenAction is parsed, and a reference is resolved to every definition
-of its target. Attached files in definitions pypdf did not read are returned for extraction.
+them from a parser, glyph names in fonts left out (`pdf_glyphs`); an /OpenAction and an /AA are
+parsed, and a reference is resolved to every definition of its target. Attached files in
+definitions pypdf did not read are returned for extraction.
 """
 
 from __future__ import annotations
@@ -33,13 +34,23 @@ from pypdf.generic import DictionaryObject, IndirectObject, PdfObject, StreamObj
 from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT
 from attachguard.engines.pdf_active import (
     DAMAGED,
+    JUDGED,
+    ON_EVENTS,
     ON_OPEN,
     PDF_AUTO_ACTION,
     Seen,
     check_names,
     dictionaries,
     file_names,
-    goes_to_a_page,
+    opens_inertly,
+    triggers_inert,
+)
+from attachguard.engines.pdf_glyphs import (
+    GLYPH_KEYS,
+    Census,
+    judged_names,
+    shaped_like_one,
+    written_as_table,
 )
 from attachguard.formats.pdfraw import PdfLayout, Problem, RawObject, names_in
 
@@ -109,7 +120,7 @@ class _Definitions:
 
 def check_bodies(
     reader: PdfReader,
-    layout: PdfLayout,
+    raw: tuple[PdfLayout, Census],
     view: XrefView,
     places: dict[int, str],
     seen: Seen,
@@ -118,19 +129,18 @@ def check_bodies(
     """Check every body (see the module docstring); return the attached files (definition,
     names) that pypdf's reading did not extract. Object streams pypdf unpacks here decode to
     ``budget`` bytes at most, all together."""
+    layout, census = raw
     suspects = _suspects(layout.objects)
     unpacked = _unread_object_streams(reader, (layout, suspects), seen, budget)
     in_data = _in_stream_data(layout, view, _broken(layout), seen)
     bodies = [_Body(o, _where(o, view, places)) for o in suspects + _suspects(unpacked)]
     bodies += [body for body in in_data if _suspects([body.obj])]
     definitions = _Definitions([*layout.objects, *unpacked, *(body.obj for body in in_data)])
+    read = _Reading(reader, definitions, census)
     files: dict[int, tuple[RawObject, tuple[str, ...]]] = {}  # by id(): not hashable
     targets: dict[_Key, tuple[str, ...]] = {}
     for body in bodies:
-        names = names_in(body.obj.body)
-        check_names(names, body.where, seen)
-        if "/OpenAction" in names and _opens(body.obj, definitions, reader):
-            seen.add(PDF_AUTO_ACTION, ON_OPEN, body.where)
+        names = _check_body(body, read, seen)
         if "/EmbeddedFile" in names and body.obj.stream is not None:
             files[id(body.obj)] = (body.obj, ())
         if "/EF" in names:
@@ -140,6 +150,54 @@ def check_bodies(
             if obj.stream is not None:
                 files[id(obj)] = (obj, given)
     return [(obj, given) for obj, given in files.values() if not _extracted(obj, view, seen)]
+
+
+def glyph_census(reader: PdfReader, layout: PdfLayout) -> Census:
+    """The `Census` of glyph tables in ``layout``, bodies parsed as `_parse` parses them."""
+    return Census(layout, lambda text: _parse(text, reader))
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What judging one body needs: the parser, every definition, the glyph tables."""
+
+    reader: PdfReader
+    definitions: _Definitions
+    census: Census
+
+    def parse(self, text: bytes) -> Any:
+        return _parse(text, self.reader)
+
+    def resolve(self, ref: IndirectObject) -> list[Any]:
+        """Every definition a reference may stand for, parsed (`pdf_active.Resolve`)."""
+        return [self.parse(d.body) for d in self.definitions.of((ref.idnum, ref.generation))]
+
+
+def _check_body(body: _Body, read: _Reading, seen: Seen) -> set[str]:
+    """Findings for one body's names, glyph names left out (`pdf_glyphs`); returns the names
+    judged. /AA and /OpenAction are parsed: actions that only show something are inert."""
+    names = _judged(body.obj, read)
+    check_names(names, body.where, seen)
+    if "/AA" in names and _fires(body.obj, read):
+        seen.add(PDF_AUTO_ACTION, ON_EVENTS, body.where)
+    if "/OpenAction" in names and _opens(body.obj, read):
+        seen.add(PDF_AUTO_ACTION, ON_OPEN, body.where)
+    return names
+
+
+def _judged(obj: RawObject, read: _Reading) -> set[str]:
+    """A body's names but those only glyph tables hold (`pdf_glyphs.judged_names`); only a
+    body with a judged name and a glyph table, or written as one, is parsed for it."""
+    names = names_in(obj.body)
+    if not names & JUDGED:
+        return names
+    whole = written_as_table(obj.body)
+    if not (names & GLYPH_KEYS or whole):
+        return names
+    parsed = read.parse(obj.body)
+    key = (obj.number, obj.generation)
+    whole = whole and shaped_like_one(parsed) and read.census.only_glyphs(key)
+    return judged_names(obj.body, parsed, whole)
 
 
 @dataclass(frozen=True)
@@ -204,23 +262,24 @@ def _parse(text: bytes, reader: PdfReader) -> Any:
         return None
 
 
-def _opens(obj: RawObject, definitions: _Definitions, reader: PdfReader) -> bool:
-    """Whether an /OpenAction in ``obj`` may do more than show a page: in any definition of
-    the action it refers to; fail closed on a body that cannot be parsed."""
-    parsed = _parse(obj.body, reader)
+def _opens(obj: RawObject, read: _Reading) -> bool:
+    """Whether an /OpenAction in ``obj`` may do more than show the document, through every
+    definition of what it refers to (`pdf_active.opens_inertly`); fail closed on a body that
+    cannot be parsed."""
+    parsed = read.parse(obj.body)
     if parsed is None:
         return True
-    for node in dictionaries(parsed):
-        action = node.get("/OpenAction")
-        if action is None or goes_to_a_page(action):
-            continue
-        if not isinstance(action, IndirectObject):
-            return True
-        for target in definitions.of((action.idnum, action.generation)):
-            value = _parse(target.body, reader)
-            if value is None or not goes_to_a_page(value):
-                return True
-    return False
+    actions = [node.get("/OpenAction") for node in dictionaries(parsed)]
+    return not all(opens_inertly(a, read.resolve) for a in actions if a is not None)
+
+
+def _fires(obj: RawObject, read: _Reading) -> bool:
+    """Whether an /AA in ``obj`` may run more than inert actions, through every definition of
+    what it refers to (`pdf_active.triggers_inert`); fail closed on a body that cannot be
+    parsed or whose /AA is no key of a dictionary in pypdf's parse."""
+    parsed = read.parse(obj.body)
+    triggers = [node.get("/AA") for node in dictionaries(parsed) if "/AA" in node]
+    return not triggers or not all(triggers_inert(t, read.resolve) for t in triggers)
 
 
 def _attached(

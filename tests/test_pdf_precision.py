@@ -1,0 +1,259 @@
+"""PdfEngine precision: glyph names that spell actions (`pdf_glyphs`), /AA that only shows a
+layer, a URI that is a path. Each honest file from pdfTeX or Distiller has a hostile look-alike
+that must still be caught; fixtures are built here byte by byte."""
+
+from __future__ import annotations
+
+import pytest
+
+from attachguard.engines.base import Item, Result
+from attachguard.engines.pdf import PdfEngine
+from attachguard.policy import Policy
+from attachguard.report import FileType
+
+PDF = FileType("pdf", "application/pdf", "document")
+CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R%s >>"  # noqa: E501
+CONTENT = b"<< /Length 30 >>\nstream\nBT /F1 12 Tf 72 100 Td (a) Tj ET\nendstream"
+HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+GLYPH = b"<< /Length 14 >>\nstream\n0 0 d0 0 0 m f\nendstream"
+# A Type 3 font as pdfTeX writes one for a bitmap font: glyphs named after their codes, so code
+# 10 is /AA (others name theirs anything: /JS, /Launch).
+FONT = (
+    b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 1 1] /FontMatrix [1 0 0 1 0 0] "
+    b"/FirstChar 9 /LastChar 12 /Widths [1 1 1 1] /CharProcs %s /Encoding %s >>"
+)
+IN_PLACE_PROCS = b"<< /A9 6 0 R /AA 6 0 R /JS 6 0 R /Launch 6 0 R >>"
+DIFFERENCES = b"<< /Type /Encoding /Differences [9 /A9 /AA /JS /Launch] >>"
+URI_ACTION = b"<< /S /URI /URI (https://example.org/) >>"
+
+
+def pdf(objects: dict[int, bytes], trailer: bytes = b"") -> bytes:
+    """A PDF of ``objects`` (1: catalog, 2: pages, 3: page, 4: its content by default)."""
+    objects = {1: CATALOG, 2: PAGES, 3: PAGE % b"", 4: CONTENT, 5: HELVETICA, **objects}
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for number, body in sorted(objects.items()):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    start = len(out)
+    size = max(objects) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    out += b"".join(b"%010d 00000 n \n" % offsets.get(n, 0) for n in range(1, size))
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        size,
+        trailer,
+        start,
+    )
+    return bytes(out)
+
+
+def scan(data: bytes, policy: Policy) -> Result:
+    return PdfEngine().scan(Item("file.pdf", data, PDF), policy.context())
+
+
+def found(result: Result) -> set[tuple[str, str | None]]:
+    return {(f.code.name, f.location) for f in result.findings}
+
+
+def codes(result: Result) -> set[str]:
+    return {f.code.name for f in result.findings}
+
+
+def with_font(procs: bytes = IN_PLACE_PROCS, **more: bytes) -> dict[int, bytes]:
+    objects = {5: FONT % (procs, b"7 0 R"), 6: GLYPH, 7: DIFFERENCES}
+    objects.update({int(n[1:]): body for n, body in more.items()})
+    return objects
+
+
+# -- glyph names ----------------------------------------------------------------------------------
+
+
+def test_glyphs_named_like_actions_in_place(policy: Policy) -> None:
+    # ledarab.pdf: /CharProcs and /Differences name a glyph /AA
+    assert found(scan(pdf(with_font()), policy)) == set()
+
+
+def test_glyph_table_by_reference_only_from_charprocs(policy: Policy) -> None:
+    # Distiller and pdfTeX write /CharProcs as an object of its own
+    objects = with_font(b"8 0 R", o8=IN_PLACE_PROCS)
+    assert found(scan(pdf(objects), policy)) == set()
+
+
+def test_differences_by_reference_only_from_an_encoding(policy: Policy) -> None:
+    objects = with_font(o7=b"<< /Type /Encoding /Differences 8 0 R >>", o8=b"[9 /A9 /AA /JS]")
+    assert found(scan(pdf(objects), policy)) == set()
+
+
+def test_additional_actions_on_a_page_whose_font_has_a_glyph_aa(policy: Policy) -> None:
+    objects = with_font(o3=PAGE % b" /AA << /O 8 0 R >>", o8=URI_ACTION)
+    assert found(scan(pdf(objects), policy)) == {("PDF_AUTO_ACTION", "page 1")}
+
+
+def test_javascript_beside_a_differences_array(policy: Policy) -> None:
+    script = b"<< /Differences [9 /JS] /S /JavaScript /JS (app.alert\\(1\\)) >>"
+    objects = with_font(o3=PAGE % b" /Annots [9 0 R]", o8=script)
+    objects[9] = b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A 8 0 R >>"
+    assert "PDF_JAVASCRIPT" in codes(scan(pdf(objects), policy))
+
+
+def test_charprocs_dictionary_also_used_as_an_action(policy: Policy) -> None:
+    # every value a reference: /S refers to the name /JavaScript, /JS to a stream of script
+    procs = b"<< /S 9 0 R /JS 10 0 R >>"
+    link = b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A 8 0 R >>"
+    script = b"<< /Length 11 >>\nstream\napp.alert()\nendstream"
+    objects = with_font(b"8 0 R", o3=PAGE % b" /Annots [11 0 R]", o8=procs, o11=link)
+    objects |= {9: b"/JavaScript", 10: script}
+    assert "PDF_JAVASCRIPT" in codes(scan(pdf(objects), policy))
+
+
+def test_charprocs_dictionary_also_an_annotation(policy: Policy) -> None:
+    # the glyph table is in the page's /Annots too: its /AA is an annotation's
+    procs = b"<< /AA 9 0 R /Rect 10 0 R >>"
+    objects = with_font(b"8 0 R", o3=PAGE % b" /Annots [8 0 R]", o8=procs, o9=b"<< /E 11 0 R >>")
+    objects |= {10: b"[0 0 9 9]", 11: URI_ACTION}
+    assert "PDF_AUTO_ACTION" in codes(scan(pdf(objects), policy))
+
+
+def test_charprocs_dictionary_that_is_the_catalog(policy: Policy) -> None:
+    # referred to from the trailer as well: /Root 8 0 R is no glyph key
+    catalog = b"<< /Pages 2 0 R /OpenAction 9 0 R >>"
+    objects = with_font(b"8 0 R", o8=catalog, o9=URI_ACTION)
+    data = pdf(objects).replace(b"/Root 1 0 R", b"/Root 8 0 R")
+    assert "PDF_AUTO_ACTION" in codes(scan(data, policy))
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # a glyph table written in a comment: the /AA after the line break is the page's
+        b" % /CharProcs <<\n /AA << /O 8 0 R >> >>",
+        # /CharProcs as a value: a reader that skips the "<<" a key cannot be takes /AA as a key
+        b" /Foo /CharProcs << /AA 9 0 R >>",
+    ],
+)
+def test_glyph_table_look_alikes_hide_nothing(page: bytes, policy: Policy) -> None:
+    objects = with_font(o3=PAGE % page, o8=URI_ACTION, o9=b"<< /O 8 0 R >>")
+    assert "PDF_AUTO_ACTION" in codes(scan(pdf(objects), policy))
+
+
+def test_glyph_table_with_a_value_written_in_place_is_judged(policy: Policy) -> None:
+    # a glyph procedure is a stream, never written in place: this is no glyph table
+    objects = with_font(b"<< /A9 6 0 R /JS (app.alert\\(1\\)) >>")
+    assert "PDF_JAVASCRIPT" in codes(scan(pdf(objects), policy))
+
+
+# -- additional actions that only show something --------------------------------------------------
+
+LAYERS = b"<< /OCGs [10 0 R] >>"
+LAYER = b"<< /Type /OCG /Name (Logo) >>"
+SHOW = b"<< /S /SetOCGState /State [/Toggle 10 0 R] >>"
+
+
+def widget(triggers: bytes, **more: bytes) -> bytes:
+    """A button whose /AA is ``triggers``, with a layer (object 10) it may show or hide."""
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /OCProperties << /OCGs [10 0 R] /D << >> >> >>",
+        3: PAGE % b" /Annots [9 0 R]",
+        9: b"<< /Type /Annot /Subtype /Widget /FT /Btn /T (Logo) /Rect [0 0 9 9] /AA %s >>"
+        % triggers,
+        10: LAYER,
+    }
+    objects.update({int(n[1:]): body for n, body in more.items()})
+    return pdf(objects)
+
+
+def test_additional_actions_that_show_and_hide_a_layer(policy: Policy) -> None:
+    # microtype.pdf: mouse enter, exit, down, up toggle a layer
+    data = widget(b"<< /E %s /X %s /D 11 0 R /U [11 0 R] >>" % (SHOW, SHOW), o11=SHOW)
+    assert found(scan(data, policy)) == set()
+
+
+@pytest.mark.parametrize(
+    "inert",
+    [
+        b"<< /S /GoTo /D [3 0 R /Fit] >>",
+        b"<< /S /Named /N /NextPage >>",
+        b"<< /S /Hide /T (Logo) /H false >>",
+        b"<< /S /SetOCGState /State [/ON 10 0 R] /Next << /S /GoTo /D [3 0 R /Fit] >> >>",
+    ],
+)
+def test_additional_actions_that_only_show_something(inert: bytes, policy: Policy) -> None:
+    assert found(scan(widget(b"<< /E %s >>" % inert), policy)) == set()
+
+
+@pytest.mark.parametrize(
+    ("triggers", "also"),
+    [
+        (b"<< /E %s /X 11 0 R >>" % SHOW, set()),  # 11 is a URI action
+        (b"<< /E << /S /SetOCGState /State [] /Next 11 0 R >> >>", set()),
+        (b"<< /E << /S /SetOCGState /State [] /Next [12 0 R 11 0 R] >> >>", set()),
+        (b"<< /E << /S /Named /N /Print >> >>", set()),
+        (b"<< /E << /S /JavaScript /JS (app.alert\\(1\\)) >> >>", {"PDF_JAVASCRIPT"}),
+        (b"<< /E << /S 13 0 R >> >>", set()),  # a type by reference is not judged
+        (b"<< /E 99 0 R >>", set()),  # resolves to nothing
+        (b"99 0 R", set()),
+        (b"[ %s ]" % SHOW, set()),  # no dictionary of events
+        (b"12", set()),
+    ],
+)
+def test_additional_actions_that_do_something(
+    triggers: bytes, also: set[str], policy: Policy
+) -> None:
+    data = widget(triggers, o11=URI_ACTION, o12=SHOW, o13=b"/SetOCGState")
+    assert codes(scan(data, policy)) == {"PDF_AUTO_ACTION", *also}
+
+
+def test_additional_action_in_another_definition_is_judged_too(policy: Policy) -> None:
+    # object 11 is defined twice: the cross-reference takes the layer toggle, a repairing
+    # reader the URI action
+    data = widget(b"<< /E 11 0 R >>", o11=SHOW)
+    at = data.index(b"xref\n")
+    hidden = b"11 0 obj\n%s\nendobj\n" % URI_ACTION
+    data = (
+        data[:at]
+        + hidden
+        + data[at:].replace(b"startxref\n%d" % at, b"startxref\n%d" % (at + len(hidden)))
+    )
+    assert "PDF_AUTO_ACTION" in codes(scan(data, policy))
+
+
+def test_open_action_that_shows_a_layer(policy: Policy) -> None:
+    # judged as an /AA is: showing a layer on opening does nothing a reader should refuse
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R /OpenAction %s >>" % SHOW, 10: LAYER}
+    assert found(scan(pdf(objects), policy)) == set()
+
+
+# -- a URI that is a path -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("uri", "external"),
+    [
+        (b"/texmf-local/tex/latex/syllogism", False),  # syllogism.pdf: a path, not a server
+        (b"/attacker.example/share/x.pdf", False),
+        (b"https://example.org/a/b", False),
+        (b"\\\\\\\\attacker.example\\\\share\\\\x.pdf", True),
+        (b"//attacker.example/share/x.pdf", True),
+        (b"file://attacker.example/share/x.pdf", True),
+        (b"smb://attacker.example/share", True),
+    ],
+)
+def test_a_uri_names_a_share_only_in_a_unc_form(uri: bytes, external: bool, policy: Policy) -> None:
+    link = b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI /URI (%s) >> >>" % uri
+    result = scan(pdf({3: PAGE % b" /Annots [9 0 R]", 9: link}), policy)
+    assert ("EXTERNAL_LINK" in codes(result)) is external
+
+
+def test_a_file_specification_keeps_pdfs_server_form(policy: Policy) -> None:
+    # a remote go-to names a file specification: /server/share/file is \\server\share\file
+    action = b"<< /S /GoToR /F (/attacker.example/share/x.pdf) /D [0 /Fit] >>"
+    link = b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A %s >>" % action
+    result = scan(pdf({3: PAGE % b" /Annots [9 0 R]", 9: link}), policy)
+    assert codes(result) == {"EXTERNAL_LINK"}
+
+
+def test_a_base_uri_that_is_a_path(policy: Policy) -> None:
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R /URI << /Base (/docs/manual/) >> >>"}
+    assert found(scan(pdf(objects), policy)) == set()
