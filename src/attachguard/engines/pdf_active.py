@@ -30,6 +30,7 @@ from pypdf.generic import (
     ByteStringObject,
     DictionaryObject,
     IndirectObject,
+    NameObject,
     PdfObject,
     StreamObject,
 )
@@ -186,8 +187,13 @@ def inert_actions(value: Any, resolve: Resolve) -> bool:
 
 
 def _shows_only(action: DictionaryObject) -> bool:
-    kind = action.get("/S")  # a type given by reference is not judged: not inert
-    return kind in _INERT or (kind == "/Named" and action.get("/N") in _PAGE_TURNS)
+    # a type given by reference, or as a string, is not judged: not inert
+    kind, name = action.get("/S"), action.get("/N")
+    if not isinstance(kind, NameObject):
+        return False
+    return kind in _INERT or (
+        kind == "/Named" and isinstance(name, NameObject) and name in _PAGE_TURNS
+    )
 
 
 def triggers_inert(triggers: Any, resolve: Resolve) -> bool:

@@ -168,9 +168,27 @@ class _Reading:
     def parse(self, text: bytes) -> Any:
         return _parse(text, self.reader)
 
+    def strictly(self, text: bytes) -> Any:
+        """``text`` parsed by pypdf's strict rules: a dictionary with a key written twice (the
+        type of an action) is not parsed, for pypdf takes the first and others the last."""
+        return _parse(text, _Strict(self.reader))
+
     def resolve(self, ref: IndirectObject) -> list[Any]:
-        """Every definition a reference may stand for, parsed (`pdf_active.Resolve`)."""
-        return [self.parse(d.body) for d in self.definitions.of((ref.idnum, ref.generation))]
+        """Every definition a reference may stand for, parsed strictly: what judges actions
+        (`pdf_active.Resolve`)."""
+        return [self.strictly(d.body) for d in self.definitions.of((ref.idnum, ref.generation))]
+
+
+class _Strict:
+    """A pypdf reader that parses strictly (`_Reading.strictly`); the rest is the reader's."""
+
+    strict = True
+
+    def __init__(self, reader: PdfReader) -> None:
+        self._reader = reader
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
 
 
 def _check_body(body: _Body, read: _Reading, seen: Seen) -> set[str]:
@@ -254,7 +272,7 @@ def _extracted(obj: RawObject, view: XrefView, seen: Seen) -> bool:
     return view.reads(obj) and (obj.number in seen.streams or obj.number in seen.refs)
 
 
-def _parse(text: bytes, reader: PdfReader) -> Any:
+def _parse(text: bytes, reader: PdfReader | _Strict) -> Any:
     """One object's text parsed by pypdf, references left unresolved; None when it cannot be."""
     try:
         return read_object(BytesIO(_LONG_HEX.sub(b"<>", text).strip(_WS)), reader)
@@ -266,7 +284,7 @@ def _opens(obj: RawObject, read: _Reading) -> bool:
     """Whether an /OpenAction in ``obj`` may do more than show the document, through every
     definition of what it refers to (`pdf_active.opens_inertly`); fail closed on a body that
     cannot be parsed."""
-    parsed = read.parse(obj.body)
+    parsed = read.strictly(obj.body)
     if parsed is None:
         return True
     actions = [node.get("/OpenAction") for node in dictionaries(parsed)]
@@ -277,7 +295,7 @@ def _fires(obj: RawObject, read: _Reading) -> bool:
     """Whether an /AA in ``obj`` may run more than inert actions, through every definition of
     what it refers to (`pdf_active.triggers_inert`); fail closed on a body that cannot be
     parsed or whose /AA is no key of a dictionary in pypdf's parse."""
-    parsed = read.parse(obj.body)
+    parsed = read.strictly(obj.body)
     triggers = [node.get("/AA") for node in dictionaries(parsed) if "/AA" in node]
     return not triggers or not all(triggers_inert(t, read.resolve) for t in triggers)
 

@@ -48,7 +48,7 @@ _IN_PLACE = re.compile(
     rb"/CharProcs%s*+%s|/Differences%s*+%s" % (_WS, _CHAR_PROCS, _WS, _DIFFERENCES)
 )
 _WHOLE = re.compile(rb"%s*+(?:%s|%s)%s*+" % (_WS, _CHAR_PROCS, _DIFFERENCES, _WS))
-_REFERENCE = rb"(?<![0-9])%d%s+%d%s+R(?![A-Za-z0-9])"
+_GAP = rb"(?:[\x00\t\n\x0b\f\r ]|%[^\r\n]*+)++"  # between a reference's tokens
 _MAX_CENSUS = 64  # objects looked up (each a search of the file); past it, none is a table
 _Key = tuple[int, int]
 
@@ -134,9 +134,10 @@ class Census:
         return self._answers[key]
 
     def _count(self, key: _Key) -> bool:
-        reference = re.compile(
-            rb"(?<![0-9])%d%s+%d%s+R(?![A-Za-z0-9])" % (key[0], _WS, key[1], _WS)
-        )
+        # as loosely as any reader takes one: leading zeros and a sign, any generation (some
+        # readers ignore it), a comment or vertical tab between the tokens, anything after R;
+        # a reference counted too many makes no table, one missed would make one
+        reference = re.compile(rb"(?<![0-9.])[+-]?0*%d%s[+-]?[0-9]+%sR" % (key[0], _GAP, _GAP))
         packed = [o.body for o in self._layout.objects if o.container is not None]
         total = sum(len(reference.findall(text)) for text in [self._layout.data, *packed])
         holders = (o for o in self._layout.objects if reference.search(o.body))
