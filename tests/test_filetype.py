@@ -378,30 +378,19 @@ def test_an_archive_label_on_plain_text_is_not_believed(
         assert engine.detect(binary).label == label  # a control byte: the guess stands
 
 
-def test_a_mail_message_without_a_page_is_not_a_web_archive(
+def test_a_mail_message_magika_calls_a_web_archive_stays_one(
     engine: FileTypeEngine, policy: Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Magika calls multipart mail "mht" (a saved web page): without an HTML, XML or script
-    part it is a mail message (text); with one, a web archive in disguise."""
+    """Magika calls multipart mail "mht" (a saved web page). Reading the parts to find no page
+    was tried and dropped: a comment in a Content-Type, a second header, a part typed
+    octet-stream but located at .htm hid the HTML part from Python's mail parser, not from a
+    browser. The label stands, with or without an HTML part."""
     head = b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B"\n\n'
     part = b"--B\nContent-Type: %s\n\n%s\n"
-    plain = (
-        head
-        + part % (b"text/plain", b"My parcel arrived broken.")
-        + part % (b"application/octet-stream", b"AAAA")
-        + b"--B--\n"
-    )
-    page = (
-        head
-        + part % (b"text/plain", b"Hi")
-        + part % (b"text/html", b"<script>alert(1)</script>")
-        + b"--B--\n"
-    )
+    plain = head + part % (b"text/plain", b"My parcel arrived broken.") + b"--B--\n"
     _magika_says(engine, monkeypatch, "mht", "code")
-    assert engine.detect(plain).label == "eml"
-    assert scan(engine, policy, "message.txt", plain) == []
-    assert engine.detect(page).label == "mht"
-    assert codes(scan(engine, policy, "message.txt", page)) == {FindingCode.SCRIPT}
+    assert engine.detect(plain).label == "mht"
+    assert codes(scan(engine, policy, "message.txt", plain)) == {FindingCode.SCRIPT}
 
 
 def test_operator_added_extension_uses_magikas_extension_table(

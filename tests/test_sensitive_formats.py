@@ -388,3 +388,24 @@ def test_xls_encrypted_is_left_to_its_engine() -> None:
 def test_ppt_text_atoms() -> None:
     assert len(cards(scan(powerpoint97(f"Card {grouped(VISA)}\r"), "ppt"))) == 1
     assert scan(powerpoint97("Paid with **** 1111"), "ppt").findings == []
+
+
+# A note from a Windows set up for Chinese, Japanese or Korean: the card in full-width digits
+_WIDE_CARD = "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in "4111 1111 1111 1111")
+_NOTES = {
+    "gbk": f"您好 我的卡号是 {_WIDE_CARD} 请退款\n",
+    "big5": f"您好 我的卡號是 {_WIDE_CARD} 請退款\n",
+    "shift_jis": f"カード番号 {_WIDE_CARD} 返金をお願いします\n",
+    "euc_kr": f"카드 번호 {_WIDE_CARD} 환불 부탁드립니다\n",
+}
+
+
+@pytest.mark.parametrize("codec", sorted(_NOTES))
+def test_full_width_digits_in_an_east_asian_code_page(codec: str) -> None:
+    text = _NOTES[codec]
+    data = text.encode(codec)
+    for label in ("txt", "csv"):
+        codes = [f.code.name for f in scan(data, label).findings]
+        assert codes == ["SENSITIVE_CARD"], (codec, label, codes)
+    # in UTF-8 the full-width digits were read before
+    assert [f.code.name for f in scan(text.encode("utf-8"), "txt").findings] == ["SENSITIVE_CARD"]

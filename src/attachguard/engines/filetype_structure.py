@@ -6,8 +6,6 @@ plain text).
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import io
 import zipfile
 from collections.abc import Callable
@@ -189,25 +187,6 @@ def _plain_text(data: bytes, label: str) -> str | None:
     return "txt" if _as_text(data) is not None or clean_text(data) else None
 
 
-# What a browser would render or run in a saved web page (MHT): a part of any such type
-_RENDERED = ("html", "xml", "script", "svg", "hta")
-_MAIL_PARTS = 1000  # parts looked at; a message with more stays a web archive
-
-
-def _mail_without_html(data: bytes, label: str) -> str | None:
-    """A mail message Magika took for a saved web page (MHT: a MIME message whose HTML part a
-    browser renders) is a mail message when no part is a page, a script or markup: "eml",
-    text, as a mail client or Notepad shows it."""
-    if label != "mht":
-        return None
-    message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
-    for number, part in enumerate(message.walk()):
-        kind = part.get_content_type()
-        if number >= _MAIL_PARTS or any(word in kind for word in _RENDERED):
-            return None
-    return "eml"
-
-
 _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
     _ole,
     _wave,
@@ -216,7 +195,6 @@ _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
     _media_or_package,
     _archive_without_signature,
     _plain_text,
-    _mail_without_html,
 )
 
 

@@ -141,14 +141,48 @@ def _read(
 
 
 def _plain(item: Item, context: Context) -> Extract:
-    return Extract([Passage(decode(item.data), lines=True)])
+    return Extract([Passage(decode(item.data), lines=True), *_wide_digits(item.data)])
 
 
 def _table(item: Item, context: Context) -> Extract:
     """A CSV or TSV file, each cell read after its column's header (`tables`)."""
     text = decode(item.data)
     shown = tables.csv_text(text, tab=item.type.label == "tsv")
-    return Extract([Passage(text if shown is None else shown, lines=True)])
+    passage = Passage(text if shown is None else shown, lines=True)
+    return Extract([passage, *_wide_digits(item.data)])
+
+
+# Code pages of a Windows set up for Chinese, Japanese or Korean, in which a note or an export
+# may come: `decode` reads text that is not UTF-8 as Latin-1, where their full-width digits
+# (U+FF10-FF19, which a reader sees as digits and `sensitive.normalise` folds) are not digits.
+_EAST_ASIAN = ("gb18030", "big5", "shift_jis", "euc_kr")
+_WIDE_DIGIT = re.compile("[\uff10-\uff19]")
+
+
+def _wide_digits(data: bytes) -> list[Passage]:
+    """The text as read in each East Asian code page it decodes in, when that reading holds
+    full-width digits; none for UTF-8, UTF-16 or byte-order-marked text (`decode` reads it)."""
+    if (
+        data.isascii()
+        or b"\x00" in data[:4096]
+        or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+    ):
+        return []
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return []
+    found = []
+    for codec in _EAST_ASIAN:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _WIDE_DIGIT.search(text):
+            found.append(Passage(text, f"read as {codec}", lines=True))
+    return found
 
 
 def _markup(item: Item, context: Context) -> Extract:
