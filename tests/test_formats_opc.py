@@ -375,6 +375,11 @@ def test_targets_resolve_against_their_source(source: str, target: str, expected
         ("\\\\?\\C:\\Users\\me\\Templates\\Letter.dotx", "local"),
         ("\\??\\C:\\Users\\me\\Templates\\Letter.dotx", "local"),
         ("file:///C:/Users/me/Templates/Letter.dotx", "local"),
+        # a drive where the host would be, as ReportLab writes a local link: no host name
+        # holds a colon or a bar
+        ("file://C:\\Users\\me\\Desktop\\doc.pdf", "local"),
+        ("file://C|/Users/me/doc.pdf", "local"),
+        ("file://cc:/Users/me/doc.pdf", "remote"),
         ("C:\\Users\\me\\Book2.xlsx", "local"),
         ("\\Windows\\System32\\calc.exe", "local"),
         ("..\\..\\Windows\\System32\\calc.exe", "local"),

@@ -409,3 +409,12 @@ def test_full_width_digits_in_an_east_asian_code_page(codec: str) -> None:
         assert codes == ["SENSITIVE_CARD"], (codec, label, codes)
     # in UTF-8 the full-width digits were read before
     assert [f.code.name for f in scan(text.encode("utf-8"), "txt").findings] == ["SENSITIVE_CARD"]
+
+
+def test_a_csv_cell_of_several_lines_is_not_one_number() -> None:
+    # a table extraction repeated a value down a merged cell: four lines of "2493" (the 16
+    # digits pass the checksum), which a spreadsheet shows as a column, not a card
+    column = b'Year,Total\r\n2020,"2493\n2493\n2493\n2493"\r\n'
+    assert scan(column, "csv").findings == []
+    card = b'Note,Payment\r\n"paid by","card\n4111 1111 1111 1111"\r\n'
+    assert [f.code.name for f in scan(card, "csv").findings] == ["SENSITIVE_CARD"]

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
 CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
 _DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
+_DRIVE_HOST = re.compile(r"[a-z][:|]")
 _NT_PREFIXES = ("//?/", "//./", "/??/")
 _LOCATION = re.compile(r"location:([^&]*)")  # a search-ms crumb's folder
 _MAC_FOLDERS = frozenset({"users", "volumes", "applications", "library", "system", "private"})
@@ -79,7 +80,9 @@ def _share(path: str) -> bool:
         rest = path[5:]
         if rest.startswith("//"):
             host, _, rest = rest[2:].partition("/")
-            if host not in ("", "localhost"):
+            # file://C:\Users\... (as ReportLab and others write a local file): a drive in the
+            # host's place, which no host name can be (a colon, or the old "C|")
+            if host not in ("", "localhost") and not _DRIVE_HOST.fullmatch(host):
                 return True
             rest = "/" + rest
         # file:////Users/me/x.key: PowerPoint for Mac's link to a file on the Mac itself

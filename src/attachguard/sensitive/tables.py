@@ -49,7 +49,7 @@ def csv_text(text: str, tab: bool = False) -> str | None:
     done = 0  # physical lines accounted for
     try:
         for row in reader:
-            cells = [_shown(v) if v[:1] == "=" else " ".join(v.split()) for v in row]
+            cells = [_shown(v) if v[:1] == "=" else _one_line(v) for v in row]
             shown = [p + v if p and v else v for p, v in zip(prefixes, cells, strict=False)]
             line = "; ".join(shown + cells[len(shown) :])
             out.append(line + "\n" * max(1, reader.line_num - done))
@@ -76,6 +76,15 @@ def labelled_rows(rows: list[dict[int, str]]) -> list[str]:
         if not data and any(v.strip() for v in cells.values()):
             headers, data = (cells, False) if header_like(cells) else (headers, True)
     return out
+
+
+def _one_line(cell: str) -> str:
+    """A cell on one line, as the record it belongs to is: blanks collapsed, and its own lines
+    kept apart by " | " (a cell of four lines "2493" is a column of numbers, not a card's
+    four groups, as a spreadsheet shows it)."""
+    if "\n" not in cell and "\r" not in cell:
+        return " ".join(cell.split())
+    return " | ".join(" ".join(line.split()) for line in cell.splitlines() if line.strip())
 
 
 def _shown(cell: str) -> str:
