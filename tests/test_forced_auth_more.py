@@ -437,6 +437,9 @@ def test_a_vml_drawing_that_is_not_well_formed_is_read_leniently(policy: Policy)
     assert _codes(_vml_in_workbook(fill + note), "book.xlsx", policy) == ["EXTERNAL_LINK"]
     assert _codes(_vml_in_workbook(note + fill), "book.xlsx", policy) == ["EXTERNAL_LINK"]
     assert _codes(_vml_in_workbook(note), "book.xlsx", policy) == []
+    # markup even a lenient reader gives up on: the drawing is damaged, not skipped
+    garbled = _codes(_vml_in_workbook(note + "<![foo[" + fill), "book.xlsx", policy)
+    assert garbled == ["CORRUPT"], garbled
 
 
 @pytest.mark.parametrize(

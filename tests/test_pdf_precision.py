@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from attachguard.engines.base import Item, Result
-from attachguard.engines.pdf import PdfEngine
 from attachguard.policy import Policy
-from attachguard.report import FileType
+from support import evasions
+from test_pdf_readings import codes, found, scan
 
-PDF = FileType("pdf", "application/pdf", "document")
 CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
 PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
 PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R%s >>"  # noqa: E501
@@ -29,36 +27,10 @@ DIFFERENCES = b"<< /Type /Encoding /Differences [9 /A9 /AA /JS /Launch] >>"
 URI_ACTION = b"<< /S /URI /URI (https://example.org/) >>"
 
 
-def pdf(objects: dict[int, bytes], trailer: bytes = b"") -> bytes:
+def pdf(objects: dict[int, bytes]) -> bytes:
     """A PDF of ``objects`` (1: catalog, 2: pages, 3: page, 4: its content by default)."""
-    objects = {1: CATALOG, 2: PAGES, 3: PAGE % b"", 4: CONTENT, 5: HELVETICA, **objects}
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = {}
-    for number, body in sorted(objects.items()):
-        offsets[number] = len(out)
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    start = len(out)
-    size = max(objects) + 1
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    out += b"".join(b"%010d 00000 n \n" % offsets.get(n, 0) for n in range(1, size))
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
-        size,
-        trailer,
-        start,
-    )
-    return bytes(out)
-
-
-def scan(data: bytes, policy: Policy) -> Result:
-    return PdfEngine().scan(Item("file.pdf", data, PDF), policy.context())
-
-
-def found(result: Result) -> set[tuple[str, str | None]]:
-    return {(f.code.name, f.location) for f in result.findings}
-
-
-def codes(result: Result) -> set[str]:
-    return {f.code.name for f in result.findings}
+    merged = {1: CATALOG, 2: PAGES, 3: PAGE % b"", 4: CONTENT, 5: HELVETICA, **objects}
+    return evasions.pdf(sorted(merged.items()))
 
 
 def with_font(procs: bytes = IN_PLACE_PROCS, **more: bytes) -> dict[int, bytes]:

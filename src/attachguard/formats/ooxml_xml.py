@@ -510,12 +510,21 @@ class _LenientVml(HTMLParser):
             self.info.shared_drawings.add("vml")
 
 
-def lenient_vml(data: bytes) -> PartXml:
+_LENIENT_MOST = 16 * 1024 * 1024  # bytes of VML read leniently (Excel's are kilobytes)
+
+
+def lenient_vml(data: bytes) -> PartXml | None:
     """What a VML drawing that is not well-formed XML says: whether an element names a share
-    by its address (`_LenientVml`). Its text is decoded as UTF-8 (VML parts are)."""
+    by its address (`_LenientVml`). Its text is decoded as UTF-8 (VML parts are). None when
+    it cannot be read even so: past `_LENIENT_MOST`, or markup `html.parser` gives up on."""
+    if len(data) > _LENIENT_MOST:
+        return None
     reader = _LenientVml()
-    reader.feed(data[: 16 * 1024 * 1024].decode("utf-8", "replace"))
-    reader.close()
+    try:
+        reader.feed(data.decode("utf-8", "replace"))
+        reader.close()
+    except AssertionError:  # html.parser's refusal ("unknown status keyword" in <![...[)
+        return None
     return reader.info
 
 

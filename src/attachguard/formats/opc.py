@@ -388,7 +388,9 @@ def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
     except XmlRejected as exc:
         if exc.kind == xml.DAMAGED and _is_vml(package.part(name)):
             # Office reads VML leniently, and writes it with unclosed <br> tags: so is it read
-            return xml.lenient_vml(package.read(name))
+            lenient = xml.lenient_vml(package.read(name))
+            if lenient is not None:
+                return lenient
         return OpcProblem(OpcKind(exc.kind), f"an XML part with {exc.reason}", name)
     except READ_ERRORS:
         return OpcProblem(OpcKind.DAMAGED, "a part that cannot be read from the zip", name)
