@@ -181,6 +181,61 @@ def test_office_package_that_magika_calls_zip_is_recognised(
     assert scan(engine, policy, "sheet.xlsx", data) == []
 
 
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_MAIN = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_OOXML = "application/vnd.openxmlformats-officedocument."
+
+
+def package_with_main_at(part: str, content_type: str, rels_target: str | None = None) -> bytes:
+    """An OOXML package whose main part is ``part`` (found through the root relationships),
+    declared ``content_type``, behind random members that keep Magika from seeing it."""
+    rnd = random.Random(5)
+    types = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        f'relationships+xml"/><Override PartName="/{part}" ContentType="{content_type}"/></Types>'
+    )
+    rels = (
+        f'<Relationships xmlns="{_RELS}"><Relationship Id="rId1" Type="{_MAIN}" '
+        f'Target="{rels_target or part}"/></Relationships>'
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("photos/a.dat", rnd.randbytes(3000))
+        z.writestr("[Content_Types].xml", types)
+        z.writestr("_rels/.rels", rels)
+        z.writestr(part, "<main/>")
+        z.writestr("photos/b.dat", rnd.randbytes(3000))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("part", "content_type", "label"),
+    [
+        ("workbook.xml", f"{_OOXML}spreadsheetml.sheet.main+xml", "xlsx"),
+        ("word/document2.xml", f"{_OOXML}wordprocessingml.document.main+xml", "docx"),
+        ("ppt/deck.xml", f"{_OOXML}presentationml.presentation.main+xml", "pptx"),
+        ("xl/book.bin", "application/vnd.ms-excel.sheet.binary.macroEnabled.main", "xlsb"),
+    ],
+)
+def test_a_main_part_elsewhere_is_found_through_the_root_relationships(
+    engine: FileTypeEngine, part: str, content_type: str, label: str
+) -> None:
+    # Office opens the part the officeDocument relationship names, wherever it lies
+    data = package_with_main_at(part, content_type)
+    assert str(engine._magika().identify_bytes(data).output.label) in {"zip", "unknown"}
+    assert engine.detect(data).label == label
+
+
+def test_a_package_whose_relationships_name_no_main_part_stays_a_zip(
+    engine: FileTypeEngine,
+) -> None:
+    missing = package_with_main_at("workbook.xml", f"{_OOXML}spreadsheetml.sheet.main+xml", "x")
+    assert engine.detect(missing).label in {"zip", "unknown"}
+    other = package_with_main_at("workbook.xml", "application/xml")
+    assert engine.detect(other).label in {"zip", "unknown"}
+
+
 # --- programs, scripts, archives ------------------------------------------------------------
 
 

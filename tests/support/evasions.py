@@ -437,7 +437,7 @@ def biff_workbook(sheets: Sequence[tuple[str, int, int]]) -> bytes:
     return b"".join(records)
 
 
-def _ovba_container(data: bytes) -> bytes:
+def ovba_container(data: bytes) -> bytes:
     """An MS-OVBA compressed container of ``data`` in uncompressed 4096-byte chunks (valid, if
     no smaller; the data is padded with blanks to whole chunks)."""
     data = data.ljust(-(-len(data) // 4096) * 4096, b" ")
@@ -484,8 +484,8 @@ def vba_project(source: str) -> bytes:
         _record(0x2B, b""),
         _record(0x10, b""),
     ]
-    directory = _ovba_container(b"".join(info))
-    code = _ovba_container(f'Attribute VB_Name = "Module1"\r\n{source}\r\n'.encode())
+    directory = ovba_container(b"".join(info))
+    code = ovba_container(f'Attribute VB_Name = "Module1"\r\n{source}\r\n'.encode())
     project = (
         b'ID="{00000000-0000-0000-0000-000000000000}"\r\nModule=Module1\r\nName="VBAProject"\r\n'
     )

@@ -455,6 +455,20 @@ SOURCES: tuple[Source, ...] = (
         {"*/io/tests/data/*incomplete-chunk.wav": _TRUNCATED},
     ),
     Source(
+        "parseexcel", "deb", "libspreadsheet-parseexcel-perl", "0.6500-4~deb12u1",
+        "libspreadsheet-parseexcel-perl_0.6500-4~deb12u1_all.deb",
+        "dbc61d257cd03fec6ec83fce2aa52aa46e5dcce162b5709e0fe54558711c5408",
+        "Excel 95 and 97 workbooks (English and Japanese), two keeping a VBA project without"
+        " code",
+        ("usr/share/doc/libspreadsheet-parseexcel-perl/examples/sample/Excel/*.xls",),
+    ),
+    Source(
+        "readxl", "deb", "r-cran-readxl", "1.4.2-1", "r-cran-readxl_1.4.2-1_amd64.deb",
+        "eb705525f906c968022162e8e58993a8b444ae900ff0487389769721bdcb4e67",
+        "Excel workbooks, .xls and .xlsx: data sets, a picture, formats, dates",
+        ("usr/lib/R/site-library/readxl/extdata/*",),
+    ),
+    Source(
         "texlive-humanities", "deb", "texlive-humanities-doc", "2022.20230122-4",
         "texlive-humanities-doc_2022.20230122-4_all.deb",
         "b9ff3e33bfad812999000ae009d701d867701afad144433c36a78322f3d88e33",

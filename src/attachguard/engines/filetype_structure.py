@@ -1,7 +1,7 @@
 """How a file's own structure names it, where Magika guesses: the readers `FileTypeEngine.detect`
-trusts over Magika's label (an ISO media brand, an OOXML package's parts, an OLE compound file's
-streams, a RIFF/WAVE header, a PDF saved by Illustrator, an RTF header, an archive's signature,
-plain text).
+trusts over Magika's label (an ISO media brand, an OOXML package's main part, an OLE compound
+file's streams, a RIFF/WAVE header, a PDF saved by Illustrator, an RTF header, an archive's
+signature, plain text).
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ import io
 import zipfile
 from collections.abc import Callable
 
+from attachguard.engines.zip_members import DAMAGED
+from attachguard.engines.zip_package import main_label
 from attachguard.formats.ole import OleKind, OleUnreadable, classify_ole
+from attachguard.policy import Limits
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _VIDEO_BRANDS = {b"isom", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4A ", b"mmp4", b"dash", b"f4v "}
@@ -21,6 +24,9 @@ _OOXML_PARTS = {
     "xl/workbook.bin": "xlsb",
     "ppt/presentation.xml": "pptx",
 }
+# Elsewhere (``workbook.xml``, ``word/document2.xml``), the main part is found as Office finds
+# it, its structural parts read within these limits: a declared ratio bomb is not inflated.
+_PACKAGE_LIMITS = Limits()
 
 
 def _sniff_container(data: bytes) -> str | None:
@@ -38,10 +44,12 @@ def _sniff_container(data: bytes) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+                if "[Content_Types].xml" not in names:
+                    return None
+                found = next((lbl for part, lbl in _OOXML_PARTS.items() if part in names), None)
+                return found or main_label(archive, _PACKAGE_LIMITS)
+        except DAMAGED:
             return None  # the zip engine reports what is wrong with it
-        if "[Content_Types].xml" in names:
-            return next((lbl for part, lbl in _OOXML_PARTS.items() if part in names), None)
     return None
 
 

@@ -47,7 +47,7 @@ from attachguard.codes import (
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result
 from attachguard.engines.office_ole import scan_compound
 from attachguard.engines.office_ooxml import scan_package
-from attachguard.engines.office_shared import DAMAGED, NAME, OFFICE_ACTION, Job
+from attachguard.engines.office_shared import DAMAGED, NAME, OFFICE_ACTION, VBA_WITHOUT_CODE, Job
 from attachguard.errors import LimitExceeded
 
 __all__ = ["ENGINE", "NAME", "OFFICE_ACTION", "OfficeEngine"]
@@ -94,6 +94,7 @@ ENGINE = EngineSpec(
     types=_TYPES,
     codes=(
         VBA_MACRO,
+        VBA_WITHOUT_CODE,
         XLM_MACRO,
         DDE,
         OLE_OBJECT,

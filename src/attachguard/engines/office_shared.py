@@ -29,6 +29,7 @@ from attachguard.codes import (
 from attachguard.engines.base import Child, Context, Item, Result, finding
 from attachguard.engines.embedded import add_child
 from attachguard.errors import LimitExceeded
+from attachguard.formats.vba import code_free
 from attachguard.formats.wordfields import FieldThreat, ThreatKind
 
 NAME = "office"
@@ -41,6 +42,15 @@ OFFICE_ACTION = declare(
     "click or mouse-over",
     "This presentation can start programs when something in it is clicked or pointed at, so "
     "it can't be shared.",
+)
+
+VBA_WITHOUT_CODE = declare(
+    "VBA_WITHOUT_CODE",
+    "info",
+    Action.ALLOW,
+    "Office document with a VBA project that holds no code (only the hidden attributes Excel "
+    "keeps once the editor was opened)",
+    "This document carries a macro project, which can't be shared in chat.",
 )
 
 _KINDS = {
@@ -116,31 +126,47 @@ def open_ole(data: bytes, budget: int) -> Any:
 
 def vba_macros(job: Job, data: bytes, where: str | None = None, always: bool = False) -> None:
     """VBA_MACRO when olevba finds a VBA project in ``data`` (an OLE file or a vbaProject part),
-    saying whether it runs by itself or uses suspicious commands. ``always``: the caller already
-    knows there is a project (an OOXML part of that type), so a project olevba cannot read still
-    counts, without the notes."""
+    saying whether it runs by itself or uses suspicious commands; VBA_WITHOUT_CODE for a
+    project with no code in its source or its p-code (`formats.vba`). ``always``: the caller
+    already knows there is a project (an OOXML part of that type), so a project olevba cannot
+    read still counts, without the notes."""
     try:
-        notes = _vba_notes(data, where or job.item.name)
+        project = _vba_project(data, where or job.item.name)
     except DAMAGED:
         if not always:
             raise
-        notes = []
-    if notes is None and not always:
+        project = _Project()
+    if project is None:
+        if not always:
+            return
+        project = _Project()
+    if not project.code:
+        job.say(VBA_WITHOUT_CODE, f"VBA project without code in the {job.kind}", location=where)
         return
     message = f"macro-enabled {job.kind}"
-    if notes:
-        message += f" (the macros {' and '.join(notes)})"
+    if project.notes:
+        message += f" (the macros {' and '.join(project.notes)})"
     job.say(VBA_MACRO, message, location=where)
 
 
-def _vba_notes(data: bytes, name: str) -> list[str] | None:
-    """What olevba says about the VBA project in ``data``; None when it finds none."""
+@dataclass(frozen=True)
+class _Project:
+    """What olevba says of a VBA project: whether it holds code, and the notes on it."""
+
+    notes: tuple[str, ...] = ()
+    code: bool = True
+
+
+def _vba_project(data: bytes, name: str) -> _Project | None:
+    """The VBA project in ``data`` as olevba reads it; None when it finds none."""
     parser = olevba.VBA_Parser(filename=name, data=data, disable_pcode=True)
     try:
         if not parser.detect_vba_macros():
             return None
+        if code_free(parser):
+            return _Project(code=False)
         seen = {kw_type for kw_type, _, _ in parser.analyze_macros() or ()}
-        return [note for word, note in _NOTES if word in seen]
+        return _Project(tuple(note for word, note in _NOTES if word in seen))
     finally:
         parser.close()
 

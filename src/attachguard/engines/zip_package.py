@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from attachguard.policy import Limits
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
+_BINARY_WORKBOOK = "application/vnd.ms-excel.sheet.binary.macroenabled.main"
 _WORD = frozenset({
     f"{_OOXML}wordprocessingml.document.main+xml",
     f"{_OOXML}wordprocessingml.template.main+xml",
@@ -46,7 +47,7 @@ _EXCEL = frozenset({
     "application/vnd.ms-excel.sheet.macroenabled.main+xml",
     "application/vnd.ms-excel.template.macroenabled.main+xml",
     "application/vnd.ms-excel.addin.macroenabled.main+xml",
-    "application/vnd.ms-excel.sheet.binary.macroenabled.main",
+    _BINARY_WORKBOOK,
 })  # fmt: skip
 _POWERPOINT = frozenset({
     f"{_OOXML}presentationml.{kind}.main+xml" for kind in ("presentation", "slideshow", "template")
@@ -99,6 +100,23 @@ def package_problem(archive: zipfile.ZipFile, label: str, limits: Limits) -> Fin
         message = f"Office package whose main part is not {kind}"
         return finding(NAME, TYPE_MISMATCH, message, location=package.entries[main].filename)
     return None
+
+
+def main_label(archive: zipfile.ZipFile, limits: Limits) -> str | None:
+    """The OOXML label ("docx", "xlsx", "xlsb", "pptx") that the package's main part declares
+    by its content type, found as Office finds it; None for a package without one of those
+    kinds, or whose structural parts cannot be read within ``limits``."""
+    package = _Package(archive, limits)
+    if not {_TYPES, _ROOT_RELS} <= package.entries.keys():
+        return None
+    try:
+        main = package.main_part()
+        content_type = package.content_type(main) if main else ""
+    except _Stop:
+        return None
+    if content_type == _BINARY_WORKBOOK:
+        return "xlsb"
+    return next((label for label, (_, types) in MAIN_TYPES.items() if content_type in types), None)
 
 
 class _Package:
