@@ -183,7 +183,7 @@ def test_office_package_that_magika_calls_zip_is_recognised(
 
 _RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _MAIN = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
-_OOXML = "application/vnd.openxmlformats-officedocument."
+_OPENXML = "application/vnd.openxmlformats-officedocument."
 
 
 def package_with_main_at(part: str, content_type: str, rels_target: str | None = None) -> bytes:
@@ -212,9 +212,9 @@ def package_with_main_at(part: str, content_type: str, rels_target: str | None =
 @pytest.mark.parametrize(
     ("part", "content_type", "label"),
     [
-        ("workbook.xml", f"{_OOXML}spreadsheetml.sheet.main+xml", "xlsx"),
-        ("word/document2.xml", f"{_OOXML}wordprocessingml.document.main+xml", "docx"),
-        ("ppt/deck.xml", f"{_OOXML}presentationml.presentation.main+xml", "pptx"),
+        ("workbook.xml", f"{_OPENXML}spreadsheetml.sheet.main+xml", "xlsx"),
+        ("word/document2.xml", f"{_OPENXML}wordprocessingml.document.main+xml", "docx"),
+        ("ppt/deck.xml", f"{_OPENXML}presentationml.presentation.main+xml", "pptx"),
         ("xl/book.bin", "application/vnd.ms-excel.sheet.binary.macroEnabled.main", "xlsb"),
     ],
 )
@@ -230,7 +230,7 @@ def test_a_main_part_elsewhere_is_found_through_the_root_relationships(
 def test_a_package_whose_relationships_name_no_main_part_stays_a_zip(
     engine: FileTypeEngine,
 ) -> None:
-    missing = package_with_main_at("workbook.xml", f"{_OOXML}spreadsheetml.sheet.main+xml", "x")
+    missing = package_with_main_at("workbook.xml", f"{_OPENXML}spreadsheetml.sheet.main+xml", "x")
     assert engine.detect(missing).label in {"zip", "unknown"}
     other = package_with_main_at("workbook.xml", "application/xml")
     assert engine.detect(other).label in {"zip", "unknown"}

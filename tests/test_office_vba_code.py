@@ -14,6 +14,7 @@ import msoffcrypto
 import olefile  # type: ignore[import-untyped]
 import pytest
 from oletools import olevba
+from oletools.olevba import decompress_stream
 
 from attachguard.codes import Code, FindingCode
 from attachguard.engines.base import Item, Result
@@ -142,6 +143,8 @@ def test_code_kept_only_in_the_p_code_is_a_macro(autostart: bytes, policy: Polic
         "' only a comment\r\n",
         "Option Explicit\r\n",
         'Attribute VB_Name = "Sheet1"\r\n: Shell "calc.exe"\r\n',
+        'Attribute VB_Customizable = True: Shell "calc.exe"\r\n',  # a statement after it
+        'Attribute VB_Exposed = True _\r\n: Shell "calc.exe"\r\n',  # continued
     ],
 )
 def test_any_line_of_source_beyond_attributes_is_a_macro(
@@ -184,3 +187,83 @@ def test_a_parser_without_an_ole_file_is_not_code_free(autostart: bytes) -> None
     parser = olevba.VBA_Parser(filename="x.xls", data=autostart)
     parser.ole_file = None
     assert code_free(parser) is False
+
+
+# -- the project's other streams, read as Office reads them (a red team's cases) -------------------
+
+DIR = "_VBA_PROJECT_CUR/VBA/dir"
+
+
+def test_code_in_a_stream_the_module_list_does_not_name_is_a_macro(
+    parseexcel: dict[str, bytes], policy: Policy
+) -> None:
+    # stored uncompressed, olevba's search of other streams does not find it; every stream of
+    # a project must be one the dir stream accounts for
+    code = ovba_container(b'Attribute VB_Name = "Module1"\r\nSub Auto_Open()\r\nEnd Sub\r\n')
+    data = rebuilt(parseexcel["Test97.xls"], {"_VBA_PROJECT_CUR/VBA/Module1": code})
+    assert vba_codes(scan(data, policy)) == [FindingCode.VBA_MACRO]
+
+
+def test_a_project_olevba_does_not_list_beside_an_empty_one_is_a_macro(
+    autostart: bytes, parseexcel: dict[str, bytes], policy: Policy
+) -> None:
+    # Excel loads _VBA_PROJECT_CUR without its PROJECT stream; olevba needs that stream and
+    # finds only the empty decoy
+    decoy = {
+        f"Decoy/{path.split('/', 1)[1]}": content
+        for path, content in streams(parseexcel["Test97.xls"]).items()
+        if path.startswith("_VBA_PROJECT_CUR/")
+    }
+    # every module's source stored uncompressed: olevba's search of other streams misses it
+    changes: dict[str, bytes | None] = {
+        "_VBA_PROJECT_CUR/PROJECT": None,
+        "_VBA_PROJECT_CUR/PROJECTwm": None,
+        **decoy,
+    }
+    for name in ("Modul1", "DieseArbeitsmappe", "Tabelle1"):
+        path = f"_VBA_PROJECT_CUR/VBA/{name}"
+        module, offset = streams(autostart)[path], text_offset(autostart, path)
+        source = bytes(decompress_stream(bytearray(module[offset:])))
+        changes[path] = module[:offset] + ovba_container(source)
+    data = rebuilt(autostart, changes)
+    assert olevba.VBA_Parser(filename="x.xls", data=data).find_vba_projects() == [
+        ("Decoy/", "Decoy/PROJECT", "Decoy/VBA/dir")
+    ]
+    assert vba_codes(scan(data, policy)) == [FindingCode.VBA_MACRO]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a type library on a share (same length: the dir's records keep their sizes)
+        (b"C:\\WINNT\\System32\\stdole2", b"\\\\evil\\s\\System32\\stdole2"),
+        # a reference to another VBA project, which Office loads with this one
+        (
+            b"*\\G{00020430-0000-0000-C000-000000000046}",
+            b"*\\CC:\\Users\\Public\\Documents\\macros.xlam1",
+        ),
+    ],
+)
+def test_a_reference_to_a_share_or_another_project_is_a_macro(
+    old: bytes, new: bytes, parseexcel: dict[str, bytes], policy: Policy
+) -> None:
+    assert len(old) == len(new)
+    real = parseexcel["Test97.xls"]
+    folder = bytes(decompress_stream(bytearray(streams(real)[DIR])))
+    assert old in folder
+    data = rebuilt(real, {DIR: ovba_container(folder.replace(old, new))})
+    assert vba_codes(scan(rebuilt(real, {DIR: ovba_container(folder)}), policy)) == [
+        VBA_WITHOUT_CODE
+    ]
+    assert vba_codes(scan(data, policy)) == [FindingCode.VBA_MACRO]
+
+
+def test_a_big_endian_p_code_cache_is_not_read_as_empty(
+    parseexcel: dict[str, bytes], policy: Policy
+) -> None:
+    # Office for Mac writes the cache big-endian; read little-endian here, a cache could show
+    # one reader an empty line table and another the code
+    real = parseexcel["Test97.xls"]
+    stream = streams(real)[EMPTY_SHEET]
+    changed = stream[:2] + b"\x01\x01" + stream[4:]
+    assert vba_codes(scan(rebuilt(real, {EMPTY_SHEET: changed}), policy)) == [FindingCode.VBA_MACRO]
