@@ -232,13 +232,41 @@ def test_biff5_book_stream() -> None:
     ]
 
 
-def test_both_workbook_streams_are_read_and_reported() -> None:
+def test_both_workbook_streams_are_read() -> None:
+    # Excel's "97-2003 & 5.0/95" format: two workbooks, each read (the Excel versions that
+    # take one or the other see different ones)
     macro = [("Macro1", SheetType.MACRO, Visibility.VISIBLE)]
     data = ole_file({"Workbook": workbook(NORMAL), "Book": workbook(macro, biff=5)})
     books = ole.read_workbooks(data)
-    assert [b.stream for b in books] == ["Workbook", "Book"]
+    assert [(b.stream, b.problems) for b in books] == [("Workbook", ()), ("Book", ())]
     assert books[1].sheets[0].is_macro_sheet
-    assert all("both a Workbook and a Book stream" in b.problems[0] for b in books)
+
+
+def externsheet(name: bytes) -> bytes:
+    """A BIFF5 EXTERNSHEET: the encoded name's length, then the name."""
+    return record(0x0017, bytes([len(name)]) + name)
+
+
+@pytest.mark.parametrize(
+    ("name", "links"),
+    [
+        (b"\x01\x01Cprices.xls", [(LinkKind.ELSEWHERE, "Cprices.xls")]),  # another workbook
+        (b"\x01cmd\x03/c calc", [(LinkKind.ELSEWHERE, "cmd|/c calc")]),  # DDE, encoded alike
+        (b"\x03Totals", []),  # a sheet of this workbook
+        (b"\x02", []),
+        (b"\x04", []),  # this workbook
+        (b":", []),  # add-in functions
+    ],
+)
+def test_excel_95_links_are_read_from_externsheet(
+    name: bytes, links: list[tuple[LinkKind, str]]
+) -> None:
+    stream = workbook(NORMAL, biff=5, extra=externsheet(name))
+    [book] = ole.read_workbooks(xls(stream, name="Book"))
+    assert [(link.kind, link.target) for link in book.links] == links
+    # the record means nothing in BIFF8, where SUPBOOK lists the links
+    [book8] = ole.read_workbooks(xls(workbook(NORMAL, extra=externsheet(name))))
+    assert book8.links == ()
 
 
 def test_name_split_by_continue_record() -> None:

@@ -140,6 +140,21 @@ def test_workbook_links(supbook: bytes, code: str, message: str, policy: Policy)
     assert "calc" not in found.message and "prices" not in found.message
 
 
+@pytest.mark.parametrize("beside", [False, True], ids=["alone", "beside-a-workbook-stream"])
+def test_an_excel_95_link_to_another_document(beside: bool, policy: Policy) -> None:
+    bof = record(0x0809, struct.pack("<HHHH", 0x0500, 0x0005, 0, 0))
+    link = bytes([11]) + b"\x01cmd\x03/c calc"
+    stream = bof + record(0x0017, link) + record(0x000A, b"")
+    streams = {"Book": stream, "\x05SummaryInformation": bytes(64)}
+    if beside:
+        streams["Workbook"] = book()
+    [found] = scan(ole_tree(streams, EXCEL_CLSID), "a.xls", policy, "xls").findings
+    assert (found.code, found.message) == (
+        FindingCode.EXTERNAL_LINK,
+        "link to an external workbook or DDE program in the Excel workbook",
+    )
+
+
 def test_sheet_declared_a_worksheet_holding_macros(policy: Policy) -> None:
     """BOUNDSHEET says worksheet, the substream's BOF says macro sheet: both are reported."""
     stream = bytearray(book())
@@ -148,9 +163,13 @@ def test_sheet_declared_a_worksheet_holding_macros(policy: Policy) -> None:
     assert codes(scan(xls(bytes(stream)), "a.xls", policy, "xls")) == ["XLM_MACRO", "AMBIGUOUS"]
 
 
-def test_workbook_and_book_streams_are_ambiguous(policy: Policy) -> None:
+def test_workbook_and_book_streams_are_both_read(policy: Policy) -> None:
+    # Excel's "97-2003 & 5.0/95" format: each stream is checked, a clean pair passes
     data = ole_tree({"Workbook": book(), "Book": book()}, EXCEL_CLSID)
-    assert set(codes(scan(data, "a.xls", policy, "xls"))) == {"AMBIGUOUS"}
+    assert codes(scan(data, "a.xls", policy, "xls")) == []
+    macro = book(sheets=(("Orders", 0, 0), ("Macro1", 1, 0)))
+    data = ole_tree({"Workbook": book(), "Book": macro}, EXCEL_CLSID)
+    assert codes(scan(data, "a.xls", policy, "xls")) == ["XLM_MACRO"]
 
 
 def test_sheet_list_that_cannot_be_read_fails_closed(policy: Policy) -> None:

@@ -352,6 +352,17 @@ def excel97(*records: bytes) -> bytes:
     return ole_file({"Workbook": bof + b"".join(records) + biff(0x000A, b"")})
 
 
+def excel95_stream(*records: bytes, version: int = 0x0500) -> bytes:
+    """An Excel 5.0/95 workbook stream (BIFF5, or what its BOF's ``version`` says)."""
+    bof = biff(0x0809, struct.pack("<HHHH", version, 0x0005, 0, 0))
+    return bof + b"".join(records) + biff(0x000A, b"")
+
+
+def label5(text: bytes, row: int = 1) -> bytes:
+    """A BIFF5 LABEL: a cell's text as bytes in the workbook's code page."""
+    return biff(0x0204, struct.pack("<HHHH", row, 1, 0, len(text)) + text)
+
+
 def powerpoint97(text: str) -> bytes:
     atom = struct.pack("<HHI", 0, 0x0FA0, len(text) * 2) + text.encode("utf-16-le")
     container = struct.pack("<HHI", 0x000F, 0x03E8, len(atom)) + atom
@@ -383,6 +394,32 @@ def test_xls_neighbouring_numbers_pass() -> None:
 def test_xls_encrypted_is_left_to_its_engine() -> None:
     result = scan(excel97(biff(0x002F, b"\x00\x00")), "xls")
     assert result.findings == [] and "encrypted" in result.facts["sensitive"]["not_read"][0]
+
+
+def test_xls_of_excel_95_is_read_in_its_code_page() -> None:
+    # Excel 5.0/95 keeps a "Book" stream: its strings are bytes in the workbook's code page
+    plain = ole_file({"Book": excel95_stream(label5(f"Card {VISA}".encode()))})
+    assert len(cards(scan(plain, "xls"))) == 1
+    shift_jis = f"カード番号 {_WIDE_CARD}".encode("shift_jis")
+    japanese = excel95_stream(biff(0x0042, struct.pack("<H", 932)), label5(shift_jis))
+    assert len(cards(scan(ole_file({"Book": japanese}), "xls"))) == 1
+    rich = biff(0x00D6, struct.pack("<HHHH", 1, 1, 0, 21) + f"Card {VISA}".encode() + b"\0")
+    assert len(cards(scan(ole_file({"Book": excel95_stream(rich)}), "xls"))) == 1
+    masked = ole_file({"Book": excel95_stream(label5(b"Paid, **** 1111"))})
+    assert scan(masked, "xls").findings == []
+
+
+def test_xls_saved_for_excel_97_and_95_is_read_twice() -> None:
+    # "Microsoft Excel 97-2003 & 5.0/95": Excel reads Workbook, Excel 5.0/95 Book
+    bof8 = biff(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0, 0, 0, 0))
+    clean = bof8 + biff(0x000A, b"")
+    book = excel95_stream(label5(f"Card {VISA}".encode()))
+    assert len(cards(scan(ole_file({"Workbook": clean, "Book": book}), "xls"))) == 1
+    # a Book stream whose BOF says BIFF8 is read as BIFF8 (Unicode strings)
+    wide = f"Card {VISA}".encode("utf-16-le")
+    label8 = biff(0x0204, struct.pack("<HHHHB", 1, 1, 0, len(wide) // 2, 1) + wide)
+    book8 = excel95_stream(label8, version=0x0600)
+    assert len(cards(scan(ole_file({"Workbook": clean, "Book": book8}), "xls"))) == 1
 
 
 def test_ppt_text_atoms() -> None:

@@ -463,6 +463,12 @@ SOURCES: tuple[Source, ...] = (
         ("usr/share/doc/libspreadsheet-parseexcel-perl/examples/sample/Excel/*.xls",),
     ),
     Source(
+        "gdata", "deb", "r-cran-gdata", "2.18.0.1-1", "r-cran-gdata_2.18.0.1-1_all.deb",
+        "d2cbdaa1ea21c5bba32543dd8ee5d22fb7fa27948debc72400389c6f31b81ecd",
+        "Excel workbooks, .xls and .xlsx, one saved as \"97-2003 & 5.0/95\" (both streams)",
+        ("usr/lib/R/site-library/gdata/xls/*",),
+    ),
+    Source(
         "readxl", "deb", "r-cran-readxl", "1.4.2-1", "r-cran-readxl_1.4.2-1_amd64.deb",
         "eb705525f906c968022162e8e58993a8b444ae900ff0487389769721bdcb4e67",
         "Excel workbooks, .xls and .xlsx: data sets, a picture, formats, dates",

@@ -9,17 +9,19 @@ An encrypted file is ENCRYPTED, unless Excel's built-in default password opens i
 does without asking: the decrypted file is then a child, scanned like any other.
 
 Excel 4 macro sheets, encryption and links come from the workbook's own records (BOUNDSHEET,
-FILEPASS, SUPBOOK: `read_workbooks`) whatever the class id says; VBA from olevba; the fields of a
-Word document (`attachguard.formats.docfields`: DDE fields, nested ones too, and AMBIGUOUS for a
-field whose type a nested field computes); embedded objects (Word's ObjectPool, Excel's MBD
-storages, PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`;
-a presentation's action settings follow `office_ppt`.
+FILEPASS, SUPBOOK, Excel 5.0/95's EXTERNSHEET: `read_workbooks`) whatever the class id says;
+VBA from olevba (a project without code: `formats.vba`); the fields of a Word document
+(`attachguard.formats.docfields`: DDE fields, nested ones too, and AMBIGUOUS for a field whose
+type a nested field computes); embedded objects (Word's ObjectPool, Excel's MBD storages,
+PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`; a presentation's
+action settings follow `office_ppt`.
 
 Ambiguous: streams of two applications in one file, two entries of one storage with the same
-name, a workbook with both a Workbook and a Book stream, a sheet declared one type whose content
-is another. Limits: the declared stream sizes against the byte limit before anything is read,
-the directory and record walks of `attachguard.formats.ole`, and Office's own cap on key
-derivation rounds (a file may ask for 10,000,000 to stall the scan).
+name, a sheet declared one type whose content is another. A workbook with both a Workbook and a
+Book stream is read twice, as the Excel versions that take one or the other read it. Limits:
+the declared stream sizes against the byte limit before anything is read, the directory and
+record walks of `attachguard.formats.ole`, and Office's own cap on key derivation rounds (a file
+may ask for 10,000,000 to stall the scan).
 """
 
 from __future__ import annotations
@@ -71,9 +73,10 @@ _PROTECTED = "password-protected Office document (cannot be scanned)"
 _LINKS: dict[LinkKind, tuple[Code, str]] = {
     LinkKind.DDE_OR_OLE: (DDE, "DDE link"),
     LinkKind.EXTERNAL: (EXTERNAL_LINK, "link to an external workbook"),
+    LinkKind.ELSEWHERE: (EXTERNAL_LINK, "link to an external workbook or DDE program"),
 }
 # Workbook problems that are readers disagreeing rather than damage (see `read_workbooks`).
-_TWO_READINGS = ("both a Workbook and a Book stream", ", its content is a ")
+_TWO_READINGS = (", its content is a ",)
 
 
 def scan_compound(job: Job) -> None:

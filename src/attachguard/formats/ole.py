@@ -15,8 +15,10 @@ itself reads the whole directory when it opens the file: one entry per 128 bytes
 most.) A file olefile cannot parse raises `OleUnreadable`.
 
 Ambiguous (reported in ``problems``): two entries of one storage with the same name (readers
-pick different ones), root streams of more than one application, a sheet whose BOUNDSHEET type
-differs from its substream's BOF, and a file holding both a ``Workbook`` and a ``Book`` stream.
+pick different ones), root streams of more than one application, and a sheet whose BOUNDSHEET
+type differs from its substream's BOF. A file holding both a ``Workbook`` and a ``Book`` stream
+(Excel's "97-2003 & 5.0/95" format: Excel reads Workbook, Excel 5.0/95 Book) is two workbooks,
+each read and checked.
 """
 
 from __future__ import annotations
@@ -275,8 +277,11 @@ def matches_extension(container: OleContainer, ext: str) -> ExtensionCheck:
 
 _BOFS = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
 _EOF, _BOUNDSHEET, _FILEPASS, _CONTINUE = 0x000A, 0x0085, 0x002F, 0x003C
-_SUPBOOK, _EXTERNNAME = 0x01AE, 0x0023
-_KEPT = _BOFS | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME}
+_SUPBOOK, _EXTERNNAME, _EXTERNSHEET = 0x01AE, 0x0023, 0x0017
+_KEPT = _BOFS | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET}
+# The first character of a BIFF5 EXTERNSHEET's encoded name: another document (a workbook, or
+# a program and topic for DDE); the others are this workbook's own sheets, itself, add-ins.
+_BIFF5_ELSEWHERE = 0x01
 _MAX_NAMES = 100  # external names listed per link
 
 
@@ -322,6 +327,7 @@ class Sheet:
 class LinkKind(StrEnum):
     DDE_OR_OLE = "dde_or_ole"  # Excel asks another program for data: DDE can start it
     EXTERNAL = "external"  # another workbook
+    ELSEWHERE = "elsewhere"  # Excel 5.0/95: another workbook or a DDE program (one encoding)
 
 
 @dataclass(frozen=True)
@@ -466,8 +472,12 @@ def _link(record: _Record) -> Link | None:
         path = "(cut short)"
     if path in (" ", "\x00"):  # unused, or the same sheet
         return None
-    target = "".join("|" if ord(c) < 0x20 else c for c in path).strip("|")
-    return Link(LinkKind.DDE_OR_OLE if ctab == 0 else LinkKind.EXTERNAL, target)
+    return Link(LinkKind.DDE_OR_OLE if ctab == 0 else LinkKind.EXTERNAL, _shown(path))
+
+
+def _shown(path: str) -> str:
+    """A link's encoded path with its control-character separators shown as "|"."""
+    return "".join("|" if ord(c) < 0x20 else c for c in path).strip("|")
 
 
 def _extern_name(record: _Record) -> str:
@@ -514,7 +524,16 @@ def _one(record: _Record, stream: bytes, found: _Globals, problems: list[str]) -
         link = _link(record)
         if link is not None:
             found.links.append(link)
-    elif record.type == _EXTERNNAME and found.links and len(found.links[-1].names) < _MAX_NAMES:
+    elif record.type == _EXTERNSHEET and found.biff == 5:
+        if record.data[1:2] == bytes([_BIFF5_ELSEWHERE]):
+            target = record.data[2 : 1 + record.data[0]].decode("latin-1")
+            found.links.append(Link(LinkKind.ELSEWHERE, _shown(target)))
+    elif (
+        record.type == _EXTERNNAME
+        and found.biff == 8
+        and found.links
+        and len(found.links[-1].names) < _MAX_NAMES
+    ):
         last = found.links[-1]
         found.links[-1] = Link(last.kind, last.target, (*last.names, _extern_name(record)))
 
@@ -522,7 +541,8 @@ def _one(record: _Record, stream: bytes, found: _Globals, problems: list[str]) -
 def read_workbooks(source: bytes | Any) -> list[Workbook]:
     """The workbook in each root ``Workbook`` (BIFF8) and ``Book`` (BIFF5) stream of
     ``source`` (bytes or an open OleFileIO), whatever the root class id says; empty when there
-    is none. BIFF5 external links (EXTERNSHEET) are not read."""
+    is none. BIFF5 links (EXTERNSHEET) do not say whether they name a workbook or a DDE
+    program: they are `LinkKind.ELSEWHERE`."""
     with _opened(source) as ole:
         return _workbooks(ole)
 
@@ -544,8 +564,6 @@ def _workbooks(ole: Any) -> list[Workbook]:
     out = []
     for name, biff in present:
         problems: list[str] = []
-        if len(present) > 1:
-            problems.append("both a Workbook and a Book stream: Excel reads Workbook")
         stream = _stream(ole, name, problems)
         found = _read_globals(stream, biff, problems) if stream is not None else _Globals(biff)
         out.append(

@@ -4,9 +4,11 @@
   every piece of the document's text, in order, 8-bit (Windows-1252) or UTF-16: the body,
   footnotes, headers, comments and text boxes alike. Paragraph, cell and field marks start a
   new line.
-- Excel (BIFF8 ``Workbook``): the shared strings (SST, across its CONTINUE records), LABEL and
-  formula STRING results, and numeric cells (NUMBER, RK, MULRK, formula results) as Excel shows
-  them (a 15-digit number as its digits).
+- Excel (BIFF8 ``Workbook``): the shared strings (SST, across its CONTINUE records), LABEL,
+  RSTRING and formula STRING results, and numeric cells (NUMBER, RK, MULRK, formula results) as
+  Excel shows them (a 15-digit number as its digits). Excel 5.0/95 (BIFF5 ``Book``, alone or
+  beside a ``Workbook``, as "Excel 97-2003 & 5.0/95" saves both): the same cells, their text in
+  the workbook's code page (its CODEPAGE record; Windows-1252 without one).
 - PowerPoint: every text atom (TextChars, TextBytes) and string (CString) in the record tree of
   the ``PowerPoint Document`` stream, slides and notes alike.
 
@@ -16,6 +18,7 @@ office engine reports them). Work is linear in the stream sizes (olefile reads e
 
 from __future__ import annotations
 
+import codecs
 import struct
 from collections.abc import Callable, Iterator
 
@@ -114,6 +117,9 @@ def _pieces(doc: bytes, clx: bytes) -> Iterator[str]:
 
 _SST, _CONTINUE, _LABEL, _NUMBER, _RK, _MULRK = 0x00FC, 0x003C, 0x0204, 0x0203, 0x027E, 0x00BD
 _FORMULA, _STRING, _FILEPASS, _LABELSST, _BOF = 0x0006, 0x0207, 0x002F, 0x00FD, 0x0809
+_RSTRING, _CODEPAGE = 0x00D6, 0x0042
+# CODEPAGE values that name no Windows code page Python knows by "cpNNNN"
+_CODECS = {367: "cp1252", 1200: "cp1252", 32768: "mac-roman", 32769: "cp1252"}
 
 
 def _records(stream: bytes) -> Iterator[tuple[int, bytes]]:
@@ -125,9 +131,43 @@ def _records(stream: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 def _excel(ole: olefile.OleFileIO) -> str:
+    """The text of the ``Workbook`` stream (`_cells`)."""
+    return _workbook(ole.openstream("Workbook").read())
+
+
+def _excel95(ole: olefile.OleFileIO) -> str:
+    """The text of the ``Book`` stream (`_cells`)."""
+    return _workbook(ole.openstream("Book").read())
+
+
+def _workbook(stream: bytes) -> str:
+    """A workbook's text, its strings read as its first BOF's version says Excel reads them:
+    BIFF8's (Unicode or compressed, with a flags byte), else BIFF5's (bytes in the workbook's
+    code page)."""
+    records = _records(stream)
+    first = next(records, None)
+    if first is not None and first[0] == _BOF and first[1][:2] == b"\x00\x06":
+        return _cells(stream, _unicode_string)
+    codec = "cp1252"
+    for kind, body in records:
+        if kind == _CODEPAGE and len(body) >= 2:
+            codec = _codec(_u16(body, 0))
+            break
+    return _cells(stream, lambda body, pos: _byte_string(body, pos, codec))
+
+
+def _codec(value: int) -> str:
+    name = _CODECS.get(value, f"cp{value}")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return "cp1252"
+    return name
+
+
+def _cells(stream: bytes, text: _Text) -> str:
     """Each sheet's cells, a row a line, each cell after its column's header (`tables`); the
-    shared strings no cell shows, on lines of their own."""
-    stream = ole.openstream("Workbook").read()
+    shared strings no cell shows, on lines of their own. ``text`` reads a cell's string."""
     records = list(_records(stream))
     strings: list[str] = []
     shown: set[int] = set()
@@ -143,14 +183,14 @@ def _excel(ole: olefile.OleFileIO) -> str:
         elif kind == _LABELSST and len(body) >= 10:
             number = _u32(body, 6)
             shown.add(number)
-            text = strings[number] if number < len(strings) else ""
-            sheets[-1].setdefault(_u16(body, 0), {})[_u16(body, 2)] = text
+            text_shown = strings[number] if number < len(strings) else ""
+            sheets[-1].setdefault(_u16(body, 0), {})[_u16(body, 2)] = text_shown
         elif len(body) >= 6:
             row, column = (
                 (place[0], place[1]) if kind == _STRING else (_u16(body, 0), _u16(body, 2))
             )
             place = (row, column) if kind == _FORMULA else place
-            for offset, value in enumerate(_cell(kind, body)):
+            for offset, value in enumerate(_cell(kind, body, text)):
                 sheets[-1].setdefault(row, {})[column + offset] = value
     lines = [line for sheet in sheets for line in tables.labelled_rows(_in_order(sheet))]
     return "\n".join(lines + [s for n, s in enumerate(strings) if n not in shown])
@@ -160,12 +200,12 @@ def _in_order(sheet: dict[int, dict[int, str]]) -> list[dict[int, str]]:
     return [sheet[row] for row in sorted(sheet)]
 
 
-def _cell(kind: int, body: bytes) -> list[str]:
-    reader = _CELLS.get(kind)
-    if reader is None:
-        return []
+def _cell(kind: int, body: bytes, text: _Text) -> list[str]:
     try:
-        return reader(body)
+        if kind in _TEXTS:
+            return [text(body, _TEXTS[kind])]
+        reader = _NUMBERS.get(kind)
+        return reader(body) if reader else []
     except (struct.error, IndexError, UnicodeDecodeError):
         return []
 
@@ -184,10 +224,6 @@ def _rk(value: int) -> float:
     else:
         number = struct.unpack("<d", struct.pack("<Q", (value & 0xFFFFFFFC) << 32))[0]
     return number / 100 if value & 1 else number
-
-
-def _label(body: bytes) -> list[str]:
-    return [_unicode_string(body, 6)]
 
 
 def _number(body: bytes) -> list[str]:
@@ -209,14 +245,17 @@ def _formula(body: bytes) -> list[str]:
     return [_shown(struct.unpack_from("<d", body, 6)[0])]
 
 
-def _string(body: bytes) -> list[str]:
-    return [_unicode_string(body, 0)]
-
-
-_CELLS: dict[int, Callable[[bytes], list[str]]] = {
-    _LABEL: _label, _NUMBER: _number, _RK: _rk_cell, _MULRK: _mulrk, _FORMULA: _formula,
-    _STRING: _string,
+_NUMBERS: dict[int, Callable[[bytes], list[str]]] = {
+    _NUMBER: _number, _RK: _rk_cell, _MULRK: _mulrk, _FORMULA: _formula,
 }  # fmt: skip
+_TEXTS = {_LABEL: 6, _RSTRING: 6, _STRING: 0}  # where a text cell's string starts
+_Text = Callable[[bytes, int], str]  # reads the string at a position of a record
+
+
+def _byte_string(body: bytes, pos: int, codec: str) -> str:
+    """A BIFF5 string: its length (2 bytes), then its bytes in the workbook's code page."""
+    count = _u16(body, pos)
+    return body[pos + 2 : pos + 2 + count].decode(codec, "replace")
 
 
 def _unicode_string(body: bytes, pos: int) -> str:
@@ -311,5 +350,6 @@ def _powerpoint(ole: olefile.OleFileIO) -> str:
 _READERS: tuple[tuple[str, Callable[[olefile.OleFileIO], str], str], ...] = (
     ("WordDocument", _word, "Word text"),
     ("Workbook", _excel, "Excel cells"),
+    ("Book", _excel95, "Excel 5.0/95 cells"),
     ("PowerPoint Document", _powerpoint, "PowerPoint text"),
 )
