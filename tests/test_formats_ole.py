@@ -256,6 +256,12 @@ def externsheet(name: bytes) -> bytes:
         (b"\x02", []),
         (b"\x04", []),  # this workbook
         (b":", []),  # add-in functions
+        # no code, or more after one: a reader takes it for a plain path
+        (b"[x.xls]Sheet1", [(LinkKind.ELSEWHERE, "[x.xls]Sheet1")]),
+        (b"\\\\evil\\s\\[x.xls]S", [(LinkKind.ELSEWHERE, "\\\\evil\\s\\[x.xls]S")]),
+        (b"cmd\x03/c calc", [(LinkKind.ELSEWHERE, "cmd|/c calc")]),
+        (b"\x04\\\\evil\\s\\x.xls", [(LinkKind.ELSEWHERE, "\\\\evil\\s\\x.xls")]),
+        (b"\x03[x.xls]Sheet1", [(LinkKind.ELSEWHERE, "[x.xls]Sheet1")]),
     ],
 )
 def test_excel_95_links_are_read_from_externsheet(
@@ -408,3 +414,16 @@ def test_real_workbook_without_macros(oletools_data: Path) -> None:
 def test_real_encrypted_workbook(oletools_data: Path) -> None:
     [book] = ole.read_workbooks(read_sample(oletools_data, "encrypted/encrypted.xls"))
     assert (book.encrypted, book.sheets, book.problems) == (True, (), ())
+
+
+@pytest.mark.parametrize(
+    ("version", "biff", "problem"), [(0x0500, 5, False), (0x0501, 5, False), (0x0601, 8, False),
+                                     (0x0000, 8, True), (0x0700, 8, True)]
+)  # fmt: skip
+def test_the_bof_version_is_read_by_its_high_byte(version: int, biff: int, problem: bool) -> None:
+    # as Excel and LibreOffice take it; one they take differently is a problem of two readings
+    stream = bytearray(workbook(NORMAL))
+    struct.pack_into("<H", stream, 4, version)
+    [book] = ole.read_workbooks(xls(bytes(stream)))
+    assert book.biff == biff
+    assert any("which readers take differently" in p for p in book.problems) is problem

@@ -155,6 +155,17 @@ def test_an_excel_95_link_to_another_document(beside: bool, policy: Policy) -> N
     )
 
 
+def test_links_are_read_as_the_bof_version_says(policy: Policy) -> None:
+    # a BIFF8 SUPBOOK in a Book stream whose BOF says 0x0601: read as BIFF8, whatever the name
+    stream = bytearray(book(record(0x01AE, struct.pack("<HH", 0, 11) + b"\0cmd\x03/c calc")))
+    struct.pack_into("<H", stream, 4, 0x0601)
+    data = ole_tree({"Book": bytes(stream), "Workbook": book()}, EXCEL_CLSID)
+    assert codes(scan(data, "a.xls", policy, "xls")) == ["DDE"]
+    # a version readers take differently: two readings
+    struct.pack_into("<H", stream, 4, 0x0000)
+    assert "AMBIGUOUS" in codes(scan(xls(bytes(stream)), "a.xls", policy, "xls"))
+
+
 def test_sheet_declared_a_worksheet_holding_macros(policy: Policy) -> None:
     """BOUNDSHEET says worksheet, the substream's BOF says macro sheet: both are reported."""
     stream = bytearray(book())

@@ -422,13 +422,76 @@ def test_xls_saved_for_excel_97_and_95_is_read_twice() -> None:
     assert len(cards(scan(ole_file({"Workbook": clean, "Book": book8}), "xls"))) == 1
 
 
+# A card number in full-width digits, as a Windows set up for Chinese, Japanese or Korean types it
+_WIDE_CARD = "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in "4111 1111 1111 1111")
+
+
+def label8(text: str) -> bytes:
+    wide = text.encode("utf-16-le")
+    return biff(0x0204, struct.pack("<HHHHB", 1, 1, 0, len(text), 1) + wide)
+
+
+@pytest.mark.parametrize("version", [0x0600, 0x0601, 0x0680, 0x0500, 0x0000, 0x0700])
+def test_xls_strings_are_read_as_the_bof_version_says(version: int) -> None:
+    # Excel and LibreOffice take the version's high byte; one they take differently (0x0000,
+    # 0x0700) is read both ways
+    card = f"Card {VISA}"
+    cells = label8(card) if version & 0xFF00 != 0x0500 else label5(card.encode())
+    for stream in ("Workbook", "Book"):
+        data = ole_file({stream: excel95_stream(cells, version=version)})
+        assert len(cards(scan(data, "xls"))) == 1, (stream, hex(version))
+
+
+@pytest.mark.parametrize(
+    "trap",
+    [
+        biff(0x00FC, b""),  # an empty "shared string table": nothing in BIFF5
+        biff(0x00FC, struct.pack("<II", 1, 5) + b"\x10\x00\x00ab"),  # cut short
+    ],
+    ids=["empty-sst", "short-sst"],
+)
+def test_a_shared_string_table_that_cannot_be_read_leaves_the_cells_read(trap: bytes) -> None:
+    for cells, version in (
+        (label5(f"Card {VISA}".encode()), 0x0500),
+        (label8(f"Card {VISA}"), 0x0600),
+    ):
+        data = ole_file({"Book": excel95_stream(cells, trap, version=version)})
+        assert len(cards(scan(data, "xls"))) == 1
+
+
+def test_filepass_outside_the_globals_does_not_hide_the_cells() -> None:
+    # encryption is declared in the globals; a FILEPASS in a sheet's records is no such thing
+    sheet = biff(0x0809, struct.pack("<HHHH", 0x0500, 0x0010, 0, 0))
+    records = [biff(0x000A, b""), sheet, biff(0x002F, b"\0\0"), label5(f"Card {VISA}".encode())]
+    assert len(cards(scan(ole_file({"Book": excel95_stream(*records)}), "xls"))) == 1
+    encrypted = ole_file({"Book": excel95_stream(biff(0x002F, b"\0\0"))})
+    assert "encrypted" in scan(encrypted, "xls").facts["sensitive"]["not_read"][0]
+
+
+@pytest.mark.parametrize(
+    ("pages", "text"),
+    [
+        ([500, 1252], f"Card {VISA}".encode("cp1252")),  # every declared code page is read
+        ([1252, 500], f"Card {VISA}".encode("cp500")),
+        ([65000], f"Card {VISA}".encode("utf-7")),  # code pages Python names otherwise
+        ([50220], f"カード {_WIDE_CARD}".encode("iso2022_jp")),
+        ([52936], f"卡号 {_WIDE_CARD}".encode("hz")),
+    ],
+)
+def test_xls_of_excel_95_is_read_in_every_code_page_it_declares(
+    pages: list[int], text: bytes
+) -> None:
+    declared = [biff(0x0042, struct.pack("<H", page)) for page in pages]
+    data = ole_file({"Book": excel95_stream(*declared, label5(text))})
+    assert len(cards(scan(data, "xls"))) == 1
+
+
 def test_ppt_text_atoms() -> None:
     assert len(cards(scan(powerpoint97(f"Card {grouped(VISA)}\r"), "ppt"))) == 1
     assert scan(powerpoint97("Paid with **** 1111"), "ppt").findings == []
 
 
 # A note from a Windows set up for Chinese, Japanese or Korean: the card in full-width digits
-_WIDE_CARD = "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in "4111 1111 1111 1111")
 _NOTES = {
     "gbk": f"您好 我的卡号是 {_WIDE_CARD} 请退款\n",
     "big5": f"您好 我的卡號是 {_WIDE_CARD} 請退款\n",

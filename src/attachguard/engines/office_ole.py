@@ -76,7 +76,7 @@ _LINKS: dict[LinkKind, tuple[Code, str]] = {
     LinkKind.ELSEWHERE: (EXTERNAL_LINK, "link to an external workbook or DDE program"),
 }
 # Workbook problems that are readers disagreeing rather than damage (see `read_workbooks`).
-_TWO_READINGS = (", its content is a ",)
+_TWO_READINGS = (", its content is a ", "which readers take differently")
 
 
 def scan_compound(job: Job) -> None:

@@ -24,6 +24,7 @@ each read and checked.
 from __future__ import annotations
 
 import io
+import re
 import struct
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -279,9 +280,11 @@ _BOFS = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
 _EOF, _BOUNDSHEET, _FILEPASS, _CONTINUE = 0x000A, 0x0085, 0x002F, 0x003C
 _SUPBOOK, _EXTERNNAME, _EXTERNSHEET = 0x01AE, 0x0023, 0x0017
 _KEPT = _BOFS | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET}
-# The first character of a BIFF5 EXTERNSHEET's encoded name: another document (a workbook, or
-# a program and topic for DDE); the others are this workbook's own sheets, itself, add-ins.
-_BIFF5_ELSEWHERE = 0x01
+# BIFF5 EXTERNSHEET names of this workbook: itself (0x04), one of its sheets (0x02, or 0x03
+# and the sheet's name), add-in functions (":"). Anything else names another document: 0x01
+# starts an encoded path (a workbook, or a DDE program and topic), and a reader takes a name
+# with no code at all for a plain path.
+_SHEET_NAME = re.compile(rb"[\x02\x03][^\x00-\x1f\[\]\\/:*?]{0,31}")
 _MAX_NAMES = 100  # external names listed per link
 
 
@@ -475,6 +478,11 @@ def _link(record: _Record) -> Link | None:
     return Link(LinkKind.DDE_OR_OLE if ctab == 0 else LinkKind.EXTERNAL, _shown(path))
 
 
+def _own(name: bytes) -> bool:
+    """Whether a BIFF5 EXTERNSHEET name refers to this workbook (see `_SHEET_NAME`)."""
+    return name in (b"", b"\x04", b":") or _SHEET_NAME.fullmatch(name) is not None
+
+
 def _shown(path: str) -> str:
     """A link's encoded path with its control-character separators shown as "|"."""
     return "".join("|" if ord(c) < 0x20 else c for c in path).strip("|")
@@ -496,6 +504,13 @@ class _Globals:
     encrypted: bool = False
 
 
+def biff_of(version: int) -> int | None:
+    """The BIFF version a workbook's BOF record declares, as Excel and LibreOffice take it, by
+    its high byte (0x06xx: BIFF8, 0x05xx: BIFF5); None for any other, which readers resolve
+    differently (by the stream's name, by trying): both engines then read it both ways."""
+    return {0x0600: 8, 0x0500: 5}.get(version & 0xFF00)
+
+
 def _read_globals(stream: bytes, default_biff: int, problems: list[str]) -> _Globals:
     records = _records(stream, problems)
     first = next(records, None)
@@ -503,7 +518,10 @@ def _read_globals(stream: bytes, default_biff: int, problems: list[str]) -> _Glo
         problems.append("the workbook stream does not start with a BOF record")
         return _Globals(default_biff)
     version, dt = struct.unpack_from("<HH", first.data)
-    found = _Globals({0x0600: 8, 0x0500: 5}.get(version, default_biff))
+    biff = biff_of(version)
+    if biff is None:
+        problems.append(f"a BOF of BIFF version 0x{version:04X}, which readers take differently")
+    found = _Globals(biff or default_biff)
     if dt != 0x0005:
         problems.append(f"the workbook stream starts with a BOF of type 0x{dt:04X}, not globals")
     for record in records:
@@ -525,9 +543,9 @@ def _one(record: _Record, stream: bytes, found: _Globals, problems: list[str]) -
         if link is not None:
             found.links.append(link)
     elif record.type == _EXTERNSHEET and found.biff == 5:
-        if record.data[1:2] == bytes([_BIFF5_ELSEWHERE]):
-            target = record.data[2 : 1 + record.data[0]].decode("latin-1")
-            found.links.append(Link(LinkKind.ELSEWHERE, _shown(target)))
+        name = bytes(record.data[1 : 1 + record.data[0]]) if record.data else b""
+        if not _own(name):
+            found.links.append(Link(LinkKind.ELSEWHERE, _shown(name.decode("latin-1"))))
     elif (
         record.type == _EXTERNNAME
         and found.biff == 8

@@ -21,9 +21,11 @@ from __future__ import annotations
 import codecs
 import struct
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import olefile  # type: ignore[import-untyped]
 
+from attachguard.formats.ole import biff_of
 from attachguard.sensitive import tables
 from attachguard.sensitive.passages import Extract, Passage
 
@@ -117,9 +119,12 @@ def _pieces(doc: bytes, clx: bytes) -> Iterator[str]:
 
 _SST, _CONTINUE, _LABEL, _NUMBER, _RK, _MULRK = 0x00FC, 0x003C, 0x0204, 0x0203, 0x027E, 0x00BD
 _FORMULA, _STRING, _FILEPASS, _LABELSST, _BOF = 0x0006, 0x0207, 0x002F, 0x00FD, 0x0809
-_RSTRING, _CODEPAGE = 0x00D6, 0x0042
-# CODEPAGE values that name no Windows code page Python knows by "cpNNNN"
-_CODECS = {367: "cp1252", 1200: "cp1252", 32768: "mac-roman", 32769: "cp1252"}
+_RSTRING, _CODEPAGE, _EOF = 0x00D6, 0x0042, 0x000A
+# CODEPAGE values that Python does not know as "cpNNNN" (Windows' code page identifiers)
+_CODECS = {367: "ascii", 1200: "utf-16-le", 10000: "mac-roman", 20127: "ascii",
+           20932: "euc_jp", 32768: "mac-roman", 32769: "cp1252", 50220: "iso2022_jp",
+           50221: "iso2022_jp", 50222: "iso2022_jp", 51932: "euc_jp", 51949: "euc_kr",
+           52936: "hz", 54936: "gb18030", 65000: "utf-7", 65001: "utf-8"}  # fmt: skip
 
 
 def _records(stream: bytes) -> Iterator[tuple[int, bytes]]:
@@ -141,22 +146,33 @@ def _excel95(ole: olefile.OleFileIO) -> str:
 
 
 def _workbook(stream: bytes) -> str:
-    """A workbook's text, its strings read as its first BOF's version says Excel reads them:
-    BIFF8's (Unicode or compressed, with a flags byte), else BIFF5's (bytes in the workbook's
-    code page)."""
-    records = _records(stream)
-    first = next(records, None)
-    if first is not None and first[0] == _BOF and first[1][:2] == b"\x00\x06":
-        return _cells(stream, _unicode_string)
-    codec = "cp1252"
-    for kind, body in records:
-        if kind == _CODEPAGE and len(body) >= 2:
-            codec = _codec(_u16(body, 0))
+    """A workbook's text, its strings read as its first BOF's version says Excel reads them
+    (`formats.ole.biff_of`): BIFF8's (Unicode or compressed, with a flags byte), or BIFF5's
+    (bytes in each code page its globals declare; Windows-1252 without one). A version readers
+    take differently is read both ways."""
+    records = list(_records(stream))
+    version = _u16(records[0][1], 0) if records and records[0][0] == _BOF else 0
+    biff = biff_of(version)
+    texts = [_cells(records, _unicode_string)] if biff in (8, None) else []
+    if biff in (5, None):
+        for codec in _code_pages(records):
+            texts.append(_cells(records, partial(_byte_string, codec=codec)))
+    return "\n".join(texts)
+
+
+def _code_pages(records: list[tuple[int, bytes]]) -> list[str]:
+    """The codecs of the CODEPAGE records in the globals (before their EOF), each once."""
+    found: list[str] = []
+    for kind, body in records[1:]:
+        if kind == _EOF:
             break
-    return _cells(stream, lambda body, pos: _byte_string(body, pos, codec))
+        if kind == _CODEPAGE and len(body) >= 2:
+            found.append(_codec(_u16(body, 0)))
+    return list(dict.fromkeys(found)) or ["cp1252"]
 
 
 def _codec(value: int) -> str:
+    """The codec of a CODEPAGE value; Windows-1252 for one Python does not know."""
     name = _CODECS.get(value, f"cp{value}")
     try:
         codecs.lookup(name)
@@ -165,17 +181,19 @@ def _codec(value: int) -> str:
     return name
 
 
-def _cells(stream: bytes, text: _Text) -> str:
+def _cells(records: list[tuple[int, bytes]], text: _Text) -> str:
     """Each sheet's cells, a row a line, each cell after its column's header (`tables`); the
     shared strings no cell shows, on lines of their own. ``text`` reads a cell's string."""
-    records = list(_records(stream))
     strings: list[str] = []
     shown: set[int] = set()
     sheets: list[dict[int, dict[int, str]]] = [{}]
     place = (0, 0)  # the last formula's cell: a STRING record after it holds its text
+    globals_ = True  # before the globals' EOF: FILEPASS there means the rest is encrypted
     for index, (kind, body) in enumerate(records):
-        if kind == _FILEPASS:
+        if kind == _FILEPASS and globals_:
             raise _Unreadable("encrypted")
+        if kind == _EOF:
+            globals_ = False
         if kind == _SST:
             strings = _shared_strings(body, records, index + 1)
         elif kind == _BOF:
@@ -308,20 +326,25 @@ class _Continued:
 
 
 def _shared_strings(body: bytes, records: list[tuple[int, bytes]], after: int) -> list[str]:
+    """The shared strings, as many as can be read: one that cannot be (cut short, or a record
+    that only looks like the table) ends the list, and the cells are read all the same."""
     parts = [body]
     for kind, more in records[after:]:
         if kind != _CONTINUE:
             break
         parts.append(more)
     data = _Continued(parts)
-    total = _u32(data.take(8), 4)
-    out = []
-    for _ in range(total):
-        count, flags = struct.unpack("<HB", data.take(3))
-        runs = _u16(data.take(2), 0) if flags & 0x08 else 0
-        extra = _u32(data.take(4), 0) if flags & 0x04 else 0
-        out.append(data.chars(count, bool(flags & 0x01)))
-        data.take(4 * runs + extra)
+    out: list[str] = []
+    try:
+        total = _u32(data.take(8), 4)
+        for _ in range(total):
+            count, flags = struct.unpack("<HB", data.take(3))
+            runs = _u16(data.take(2), 0) if flags & 0x08 else 0
+            extra = _u32(data.take(4), 0) if flags & 0x04 else 0
+            out.append(data.chars(count, bool(flags & 0x01)))
+            data.take(4 * runs + extra)
+    except (_Unreadable, *_DAMAGED):
+        pass
     return out
 
 
