@@ -5,7 +5,7 @@ its children; clamd's CPU apart) and every file whose verdict or finding codes d
 
     git archive COMMIT src | tar -x -C /tmp/before   # and the same for the other version
     .venv/bin/python bench/bench_versions.py /tmp/before/src /tmp/after/src \\
-        [--corpus bench|realworld] [--files 60] [--rounds 2]
+        [--corpus bench|realworld | --folder DIR] [--files 60] [--rounds 2]
 
 Each version runs with its own packaged default policy, one file at a time (versions before
 issue 12 have no ``--jobs``). This checkout's installed metadata lists the engines' entry points;
@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("before", type=Path, help="the src folder before the change")
     parser.add_argument("after", type=Path, help="the src folder after the change")
     parser.add_argument("--corpus", default="bench", choices=("bench", "realworld"))
+    parser.add_argument("--folder", type=Path, help="scan this folder's files instead")
     parser.add_argument("--files", type=int, default=60, help="files in the bench corpus")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2)
@@ -103,13 +104,15 @@ def main() -> None:
         shim = work / "shim"
         shim.mkdir()
         (shim / "sitecustomize.py").write_text(_SHIM)
-        if args.corpus == "bench":
+        if args.folder:
+            files = sorted(p for p in args.folder.resolve().iterdir() if p.is_file())
+        elif args.corpus == "bench":
             files = bench_corpus(work / "files", args.files, args.seed)
         else:
             files = realworld(work / "files")
         folder = files[0].parent
         size = sum(f.stat().st_size for f in files) / 1e6
-        print(f"{args.corpus}: {len(files)} files, {size:.0f} MB")
+        print(f"{args.folder or args.corpus}: {len(files)} files, {size:.0f} MB")
         with BenchClamd(work / "clamd", None, []) as clamd:
             for number in range(1, args.rounds + 1):
                 for name, source in versions.items():

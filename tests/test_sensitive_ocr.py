@@ -23,6 +23,7 @@ from attachguard.moderation import ImageUnreadable
 from attachguard.policy import Limits
 from attachguard.report import FileType
 from attachguard.sensitive import find
+from attachguard.sensitive import pdf as sensitive_pdf
 from attachguard.sensitive.ocr import (
     OcrLate,
     OcrPicture,
@@ -33,6 +34,7 @@ from attachguard.sensitive.ocr import (
 )
 from attachguard.sensitive.ocr_aws import AwsOcr
 from attachguard.sensitive.ocr_local import LocalOcr, rows, tile_boxes, tiles
+from attachguard.sensitive.pdfium_text import PageTexts
 
 VISA = "4111111111111111"
 PNG = FileType("png", "image/png", "image")
@@ -257,21 +259,37 @@ def test_a_page_with_only_a_caption_is_read_as_a_scan(caption: bytes, read: bool
     assert (codes(result), ocr.calls) == ((["SENSITIVE_CARD"], 1) if read else ([], 0))
 
 
+JBIG2_SCAN = (b"<< /Type /XObject /Subtype /Image /Width 600 /Height 400 /ColorSpace /DeviceGray"
+              b" /BitsPerComponent 1 /Filter /JBIG2Decode")  # fmt: skip
+
+
+def scan_jbig2(ocr: FakeOcr) -> Result:
+    item = Item(
+        "scan.pdf", pdf_drawing(JBIG2_SCAN, b"\x97JB2 damaged" * 50), FileType("pdf", "", "d")
+    )
+    return SensitiveEngine(SensitiveOptions(), ocr).scan(
+        item, Context(Limits(), deadline=time.monotonic() + 30)
+    )
+
+
+def test_pdfium_decodes_a_scan_in_jbig2_itself() -> None:
+    # JBIG2, the bilevel codec of scanners and ocrmypdf: PDFium decodes it (what it makes of
+    # damaged data, a blank page, is OCR's to read), without the jbig2dec program pypdf needs
+    ocr = FakeOcr([f"card {VISA}"])
+    assert (codes(scan_jbig2(ocr)), ocr.calls) == (["SENSITIVE_CARD"], 1)
+
+
 @pytest.mark.parametrize("decoder", ["installed", "missing"])
 def test_a_scan_whose_picture_cannot_be_decoded_is_noted_not_failed(
     decoder: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # JBIG2, the bilevel codec of scanners and ocrmypdf: pypdf needs the jbig2dec program
+    # the page left to pypdf (PDFium could not open the file), which needs jbig2dec for JBIG2
+    monkeypatch.setattr(sensitive_pdf, "page_texts", lambda *args: PageTexts([]))
     if decoder == "missing":
         without = pypdf.get_configuration().with_overwrites(jbig2dec_binary=None)
         monkeypatch.setattr(pypdf_limits, "get_configuration", lambda: without)
-    image = (b"<< /Type /XObject /Subtype /Image /Width 600 /Height 400 /ColorSpace /DeviceGray"
-             b" /BitsPerComponent 1 /Filter /JBIG2Decode")  # fmt: skip
     ocr = FakeOcr([f"card {VISA}"])
-    item = Item("scan.pdf", pdf_drawing(image, b"\x97JB2 damaged" * 50), FileType("pdf", "", "d"))
-    result = SensitiveEngine(SensitiveOptions(), ocr).scan(
-        item, Context(Limits(), deadline=time.monotonic() + 30)
-    )
+    result = scan_jbig2(ocr)
     assert result.findings == [] and ocr.calls == 0
     why = "its decoder is not installed here" if decoder == "missing" else "could not be decoded"
     assert why in result.facts["sensitive"]["not_read"][0]

@@ -6,11 +6,14 @@ verdict one of the moment (SENSITIVE_LIMIT), which the verdict cache does not ke
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import subprocess
 import sys
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,7 @@ from attachguard.report import FileType, Status
 from attachguard.scanner import build_scanner
 from attachguard.sensitive import pdf as sensitive_pdf
 from attachguard.sensitive import pdfium_text
-from attachguard.sensitive.pdfium_text import PageTexts, page_texts
+from attachguard.sensitive.pdfium_text import Page, PageTexts, page_texts
 from support import evasions
 
 VISA = "4111111111111111"
@@ -115,11 +118,34 @@ def pdfium_texts(monkeypatch: pytest.MonkeyPatch) -> list[PageTexts]:
     return answers
 
 
+@contextlib.contextmanager
+def every_reader_busy() -> Iterator[None]:
+    """Every PDFium process taken, as files being read by other threads hold them."""
+    pool = pdfium_text._POOL
+    taken = [pool.free.get_nowait() for _ in range(pool.size)]
+    try:
+        yield
+    finally:
+        for reader in taken:
+            pool.free.put(reader)
+
+
+def test_files_read_at_once_each_have_a_process() -> None:
+    # one process per core: two files at once are both read by PDFium, neither waits for
+    # the other and falls back to pypdf
+    data = samples.pdf([["Statement"], [f"card {VISA}"]])
+    with concurrent.futures.ThreadPoolExecutor(pdfium_text._POOL.size) as pool:
+        answers = list(
+            pool.map(lambda _: page_texts(data, 2, time.monotonic() + 30, LIMIT), range(4))
+        )
+    assert all(a.texts == ["Statement", f"card {VISA}"] and not a.late for a in answers)
+
+
 def test_pdfium_reads_the_card(pdfium_texts: list[PageTexts]) -> None:
     data = build(flate(text(f"card {VISA}")), filters=b" /Filter /FlateDecode")
     result = scan(data)
     assert names(result) == ["SENSITIVE_CARD"]
-    assert pdfium_texts == [PageTexts([f"card {VISA}"])]
+    assert [(answer.texts, answer.count) for answer in pdfium_texts] == [([f"card {VISA}"], 1)]
 
 
 def test_a_subset_font_maps_its_codes_to_digits_through_to_unicode() -> None:
@@ -143,7 +169,7 @@ def test_a_subset_font_maps_its_codes_to_digits_through_to_unicode() -> None:
         stream,
     )
     data = build(content, to_unicode, font=font)
-    assert page_texts(data, 1, time.monotonic() + 30, LIMIT) == PageTexts([VISA])
+    assert page_texts(data, 1, time.monotonic() + 30, LIMIT).texts == [VISA]
     assert names(scan(data)) == ["SENSITIVE_CARD"]
 
 
@@ -153,7 +179,8 @@ def test_a_bomb_kills_pdfium_and_is_left_to_pypdf(pdfium_texts: list[PageTexts])
     data = build(bomb(text(f"card {VISA}"), 1 << 30), filters=b" /Filter /FlateDecode")
     assert len(data) < 5_000_000
     result = scan(data, Limits(max_expanded_bytes=LIMIT))
-    assert pdfium_texts == [PageTexts([])]  # past its memory: the file's doing, not the moment's
+    # past its memory: the file's doing, not the moment's
+    assert [(answer.texts, answer.late) for answer in pdfium_texts] == [([], False)]
     assert result.findings == []
     assert result.facts["sensitive"]["not_read"] == ["page 1 (its text could not be extracted)"]
     assert page_texts(build(text("next")), 1, time.monotonic() + 30, LIMIT).texts == ["next"]
@@ -164,18 +191,21 @@ def test_a_page_read_past_the_time_is_stopped_and_the_reader_replaced() -> None:
     # page; the process is killed at the deadline and the next file gets a new one
     content = b"BT /F1 11 Tf 72 700 Td " + b"(x) Tj " * 2_000_000 + b"ET"
     slow = build(flate(content), filters=b" /Filter /FlateDecode")
-    assert page_texts(slow, 1, time.monotonic() + 0.2, LIMIT) == PageTexts([], late=True)
+    late = page_texts(slow, 1, time.monotonic() + 0.2, LIMIT)
+    assert (late.texts, late.late) == ([], True)
     data = samples.pdf([["Statement"], [f"card {VISA}"]])
     assert page_texts(data, 2, time.monotonic() + 30, LIMIT) == PageTexts(
-        ["Statement", f"card {VISA}"]
+        [Page("Statement"), Page(f"card {VISA}")], count=2
     )
 
 
 def test_more_text_than_the_limit_ends_the_answer() -> None:
     # a few bytes of contents can draw megabytes of text; the answer stops at the byte limit
     data = samples.pdf([["Statement"], [f"card {VISA}"]])
-    assert page_texts(data, 2, time.monotonic() + 30, len("Statement")) == PageTexts(["Statement"])
-    assert page_texts(data, 2, time.monotonic() + 30, 5) == PageTexts([])
+    # the page's text and its notes' (none): the answer ends within the limit
+    short = page_texts(data, 2, time.monotonic() + 30, len("Statement"))
+    assert (short.texts, short.late) == (["Statement"], False)
+    assert page_texts(data, 2, time.monotonic() + 30, 5).texts == []
     assert page_texts(data, 2, time.monotonic() + 30, LIMIT).texts == ["Statement", f"card {VISA}"]
 
 
@@ -185,7 +215,7 @@ def test_pages_past_the_cap_and_past_the_time_are_counted(pdfium_texts: list[Pag
     assert page_texts(data, 3, time.monotonic() - 1, LIMIT) == PageTexts([], late=True)
     result = scan(data, max_pages=2)
     assert names(result) == ["SENSITIVE_LIMIT"]
-    assert pdfium_texts == [PageTexts(["Statement", "more"])]
+    assert [(answer.texts, answer.count) for answer in pdfium_texts] == [(["Statement", "more"], 3)]
 
 
 def test_a_page_pdfium_had_no_time_for_is_read_by_pypdf_and_not_cached() -> None:
@@ -195,7 +225,7 @@ def test_a_page_pdfium_had_no_time_for_is_read_by_pypdf_and_not_cached() -> None
     policy = parse_policy("allowed_extensions: [.pdf]\ndisabled_engines: [clamav]\n")
     store = LruCache()
     with CachedScanner(build_scanner(policy, None), store) as scanner:
-        with pdfium_text._READER._lock:  # busy past the wait: the lock another file holds
+        with every_reader_busy():  # past the wait: other files hold every PDFium process
             report = scanner.scan(data, "statement.pdf")
         assert (report.status, [f.code.name for f in report.findings]) == (
             Status.APPROVED,
@@ -220,7 +250,7 @@ def test_a_page_pdfium_did_not_read_for_the_files_reason_is_read_by_pypdf_as_usu
     # more text than the byte limit: PDFium's answer ends, whatever the load, and pypdf reads
     # the page (its stream has no filter for the limit to stop) as every scan would
     result = scan(build(text(f"card {VISA}")), Limits(max_expanded_bytes=10))
-    assert pdfium_texts == [PageTexts([])]
+    assert [(answer.texts, answer.late) for answer in pdfium_texts] == [([], False)]
     assert names(result) == ["SENSITIVE_CARD"]
 
 
@@ -266,10 +296,11 @@ def test_the_reader_outlives_the_thread_that_started_it_and_dies_with_its_proces
         "thread = threading.Thread(target=pdfium_text.page_texts,\n"
         "                          args=(data, 1, time.monotonic() + 30, 10**6))\n"
         "thread.start(); thread.join()\n"
-        "pid = pdfium_text._READER._process.pid\n"
+        "[reader] = [r for r in pdfium_text._POOL.free.queue if r._process]\n"
+        "pid = reader._process.pid\n"
         "answer = pdfium_text.page_texts(data, 1, time.monotonic() + 30, 10**6)\n"
         "assert answer.texts == ['Statement']\n"
-        "assert pdfium_text._READER._process.pid == pid\n"
+        "assert reader._process.pid == pid\n"
         "print(pid, flush=True)\n"
         "time.sleep(60)\n"
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from attachguard.admission import Admission
 from attachguard.codes import (
     ARCHIVE_DEPTH,
     ARCHIVE_EXPANSION,
@@ -84,7 +85,8 @@ class _Run:
 
 class Scanner:
     """Warm engines plus a policy. Thread-safe: ``concurrency`` scans may run at once without an
-    engine waiting for a thread (``workers`` sets the engine pool's size outright)."""
+    engine waiting for a thread (``workers`` sets the engine pool's size outright), as many as
+    their files' sizes allow (`admission`: a large file runs alone)."""
 
     def __init__(
         self,
@@ -106,6 +108,7 @@ class Scanner:
         per_scan = max(1, len(engines))
         workers = workers or concurrency * per_scan + _STUCK_ALLOWANCE
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
+        self._admission = Admission()
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -159,13 +162,14 @@ class Scanner:
         time left, as a Lambda invocation may."""
         if len(data) > self.policy.max_file_size:
             return self.too_large(name, len(data), hashlib.sha256(data).hexdigest())
-        started = time.perf_counter()
-        end = time.monotonic() + self.policy.timeouts.scan
-        state = _Scan(deadline=end if deadline is None else min(end, deadline))
-        sha256 = hashlib.sha256(data).hexdigest()
-        filetype, findings = self._detect(data, state)
-        findings = _aggregate(findings + self._scan_item(Item(name, data, filetype), state))
-        state.add_time("total", time.perf_counter() - started)
+        with self._admission.admitted(len(data), deadline):  # large files one at a time
+            started = time.perf_counter()
+            end = time.monotonic() + self.policy.timeouts.scan
+            state = _Scan(deadline=end if deadline is None else min(end, deadline))
+            sha256 = hashlib.sha256(data).hexdigest()
+            filetype, findings = self._detect(data, state)
+            findings = _aggregate(findings + self._scan_item(Item(name, data, filetype), state))
+            state.add_time("total", time.perf_counter() - started)
         return self._report(name, len(data), sha256, filetype, findings, state)
 
     def _report(

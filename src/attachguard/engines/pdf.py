@@ -38,9 +38,16 @@ from typing import TYPE_CHECKING, NamedTuple
 import pypdf
 from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, LimitReachedError
-from pypdf.generic import ArrayObject, IndirectObject, NameObject, PdfObject, StreamObject
+from pypdf.generic import (
+    ArrayObject,
+    IndirectObject,
+    NameObject,
+    PdfObject,
+    StreamObject,
+)
 
 from attachguard.codes import (
+    AMBIGUOUS,
     ARCHIVE_EXPANSION,
     ARCHIVE_MEMBERS,
     CORRUPT,
@@ -69,7 +76,7 @@ from attachguard.engines.pdf_active import (
 )
 from attachguard.engines.pdf_bodies import XrefView, check_bodies, glyph_census, read_at
 from attachguard.engines.pdf_glyphs import Census
-from attachguard.engines.pdf_layout import check_layout
+from attachguard.engines.pdf_layout import check_layout, page_counts_disagree
 from attachguard.engines.polyglot import POLYGLOT
 from attachguard.errors import LimitExceeded
 from attachguard.formats.pdfraw import PdfLayout, RawObject, scan_pdf_objects
@@ -94,6 +101,11 @@ class _Walked(NamedTuple):
 
     listed: frozenset[tuple[int, int]]
     places: dict[int, str]
+
+
+_COUNTS = (
+    "PDF whose page tree declares other page counts than it holds (readers show different pages)"
+)
 
 
 def _over_budget() -> LimitExceeded:
@@ -332,6 +344,12 @@ class PdfEngine:
         children = _extract(_attachments(seen, reader, hidden), seen, limits)
         if pictures:
             children += _pictures(seen, limits, pictures)
+        try:
+            disagree = page_counts_disagree(reader)
+        except DAMAGED:
+            disagree = True  # a tree that cannot be walked shows no reader its pages for sure
+        if disagree:
+            seen.add(AMBIGUOUS, _COUNTS)
         facts: dict[str, object] = {"pages": pages}
         if structure:
             facts["pdf_structure"] = structure
@@ -355,6 +373,7 @@ ENGINE = EngineSpec(
         EXECUTABLE,
         SCRIPT,
         POLYGLOT,
+        AMBIGUOUS,
         ENCRYPTED,
         CORRUPT,
         IMAGE_BOMB,

@@ -1,4 +1,5 @@
-"""What the PDF engine makes of a PDF's raw structure (`formats.pdfraw`'s problems).
+"""What the PDF engine makes of a PDF's raw structure (`formats.pdfraw`'s problems), and of a
+page tree whose declared page counts differ from its pages (`page_counts_disagree`).
 
 Readers that disagree about a PDF (a duplicate object, a cross-reference that needs repair, an
 object inside another's data, an object with no end, a header past Acrobat's window) disagree
@@ -25,8 +26,11 @@ from __future__ import annotations
 import re
 import zlib
 
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
 from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT
-from attachguard.engines.pdf_active import Seen
+from attachguard.engines.pdf_active import Seen, resolved
 from attachguard.engines.polyglot import POLYGLOT, describe
 from attachguard.formats.pdfraw import PdfLayout, Problem, RawObject
 
@@ -140,3 +144,37 @@ def _check_streams(layout: PdfLayout, seen: Seen) -> None:
             continue
         if what := _program(_stream_head(layout, obj, obj.stream)):
             seen.add(POLYGLOT, f"{what} hidden in a stream of the PDF", f"object {obj.number}")
+
+
+_MAX_TREE = 64  # levels of a page tree (a real one has a handful)
+
+
+def page_counts_disagree(reader: PdfReader) -> bool:
+    """Whether a node of the page tree declares another page count (/Count) than the pages
+    below it: PDFium, pdf.js and Acrobat go by the counts, pypdf and others by the pages, so
+    they show different pages (a card on a page only some of them show). A tree that loops or
+    runs deeper than `_MAX_TREE` levels disagrees too."""
+    root = resolved(reader.root_object.get("/Pages"))
+
+    def leaves(node: DictionaryObject, seen: frozenset[int], depth: int) -> int | None:
+        kids = resolved(node.get("/Kids"))
+        if depth > _MAX_TREE or not isinstance(kids, ArrayObject):
+            return None
+        total = 0
+        for kid in kids:
+            number = kid.idnum if isinstance(kid, IndirectObject) else None
+            child = resolved(kid)
+            if number in seen or not isinstance(child, DictionaryObject):
+                return None
+            if "/Kids" not in child:
+                total += 1
+                continue
+            below = leaves(child, seen | {number} if number is not None else seen, depth + 1)
+            if below is None or resolved(child.get("/Count")) != below:
+                return None
+            total += below
+        return total
+
+    if not isinstance(root, DictionaryObject):
+        return False  # no tree: pypdf's reading fails, and says so
+    return bool(leaves(root, frozenset(), 0) != resolved(root.get("/Count")))

@@ -1,27 +1,34 @@
 """The text of a PDF: every page's text layer (PDFium or pypdf) and the notes on it (comments,
 typewriter boxes, sticky notes: ``/Contents`` of its annotations), the values of its form
-fields, the titles of its bookmarks, its document information (title, subject, keywords...), and the
-pictures of the pages that have no text layer or only a caption of under `_CAPTION` characters
-(scans, and scanner apps' stamped pages), for OCR. Not read: text whose font maps
+fields, the titles of its bookmarks, its document information (title, subject, keywords...),
+and the pictures of the pages that have no text layer or only a caption of under `_CAPTION`
+characters (scans, and scanner apps' stamped pages), for OCR. Not read: text whose font maps
 its glyphs to no Unicode digits, and the visual order of characters a page draws out of order
 (pypdf gives content-stream order; PDFium mostly the order on the page).
 
 Pages are read in order, at most ``max_pages`` of them, and no later than `_TEXT_SHARE` of the
-time left: the pages past either limit are counted, not read. Their text is PDFium's
-(`pdfium_text`, in a process of its own under a memory cap), else pypdf's (30-70 ms a page
-here) for a page PDFium did not read (out of time or memory, or unreadable to it), given up at
-the same time limit (even on a page PDFium was killed on: it took over 60 s on a form drawn 100
-times that pypdf read in 3 s). The pages pypdf read because PDFium was out of time are counted
-(`PdfExtract.without_pdfium`): the two give characters drawn out of order in different orders,
-so their text depends on the moment. A page whose text cannot be extracted is noted. On a page
-read as a scan, the pictures it draws directly (image
-XObjects) are returned as image files, at most ``max_pictures`` for the whole PDF: a JPEG as
-stored, anything else decoded by pypdf and written as PNG; a picture over
-``limits.max_image_pixels``, or one pypdf cannot decode (JBIG2 without its decoder), is noted
-and not read. Pictures on pages with more text are not read here (when image moderation is on,
-the PDF engine hands every picture to the pipeline, and OCR reads them there). pypdf's decoders
-are held to ``limits.max_expanded_bytes``. A PDF that needs a password, or that pypdf cannot
-open, is noted and not read: the PDF engine reports it.
+time left: the pages past either limit are counted, not read. PDFium reads them first
+(`pdfium_text`, in a process of its own under a memory cap): the page count, each page's text
+and notes, and a scan's pictures. pypdf reads a page PDFium did not (out of time or memory, or
+unreadable to it; 30-70 ms a page here), given up at the same time limit (even on a page
+PDFium was killed on: it took over 60 s on a form drawn 100 times that pypdf read in 3 s). The
+pages pypdf read because PDFium was out of time are counted (`PdfExtract.without_pdfium`): the
+two give characters drawn out of order in different orders, so their text depends on the
+moment. A page whose text cannot be extracted is noted. The page count is PDFium's when the
+page tree's own count agrees with it; else the larger of PDFium's and pypdf's (the pdf engine
+rejects a tree whose counts differ from its pages as AMBIGUOUS). pypdf counting pages reads
+every object the pages lie among: 6 s for a manual of 67,000 objects, which the agreement
+spares.
+
+On a page read as a scan, the pictures it draws itself are returned as image files, at most
+``max_pictures`` for the whole PDF, none too small to show a number: a JPEG as stored,
+anything else decoded (by PDFium, JBIG2 included, or by pypdf for a page PDFium did not read)
+and written as PNG; a picture over ``limits.max_image_pixels``, or one that cannot be decoded
+(in pypdf: JBIG2 without its decoder), is noted and not read. Pictures on pages with more text
+are not read here (when image moderation is on, the PDF engine hands every picture to the
+pipeline, and OCR reads them there). pypdf's decoders are held to ``limits.max_expanded_bytes``.
+A PDF that needs a password, or that pypdf cannot open, is noted and not read: the PDF engine
+reports it.
 """
 
 from __future__ import annotations
@@ -34,11 +41,18 @@ from typing import TYPE_CHECKING
 
 from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+)
 
 from attachguard.formats.pypdf_limits import limited
+from attachguard.sensitive import ocr
 from attachguard.sensitive.passages import Extract, Passage
-from attachguard.sensitive.pdfium_text import page_texts
+from attachguard.sensitive.pdfium_text import Page, Pictures, page_texts
 
 if TYPE_CHECKING:
     from pypdf import PageObject
@@ -94,23 +108,33 @@ def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[PdfExtract, i
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             extract.unread.append("the PDF needs a password")
             return extract, 0
-        count = len(reader.pages)
     except _DAMAGED:
         extract.unread.append("the PDF could not be opened")
         return extract, 0
     stop = time.monotonic() + _TEXT_SHARE * max(0.0, budget.deadline - time.monotonic())
-    pages = min(count, budget.max_pages)
     # PDFium first, with half the time: pypdf reads what it did not in the rest
     now = time.monotonic()
-    pdfium = page_texts(data, pages, now + _PDFIUM_SHARE * (stop - now), limits.max_expanded_bytes)
+    sides = (ocr.MIN_WIDTH, ocr.MIN_HEIGHT)
+    wants = Pictures(budget.max_pictures, limits.max_image_pixels, _CAPTION, sides)
+    pdfium = page_texts(
+        data, budget.max_pages, now + _PDFIUM_SHARE * (stop - now), limits.max_expanded_bytes, wants
+    )
+    try:
+        count = _page_count(reader, pdfium.count)
+    except _DAMAGED:
+        extract.unread.append("the PDF could not be opened")
+        return extract, 0
+    pages = min(count, budget.max_pages)
     for number in range(1, pages + 1):
-        text = pdfium.texts[number - 1] if number <= len(pdfium.texts) else None
+        if number <= len(pdfium.pages):
+            _from_pdfium(pdfium.pages[number - 1], number, extract, budget.max_pictures)
+            continue
         try:
-            _page(reader, number, extract, limits, budget.max_pictures, text, stop)
+            _page(reader, number, extract, limits, budget.max_pictures, stop)
         except _OutOfTime:
             extract.unread.append(f"pages from {number} on (out of time)")
             return extract, count - number + 1
-        if text is None and pdfium.late:
+        if pdfium.late:
             extract.without_pdfium += 1
         _annotations(reader, number, extract)
     _form_fields(reader, extract)
@@ -119,22 +143,50 @@ def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[PdfExtract, i
     return extract, max(0, count - budget.max_pages)
 
 
+def _page_count(reader: PdfReader, counted: int | None) -> int:
+    """PDFium's page count when the page tree's own /Count agrees with it, as in any honest
+    file; else (or without PDFium's) pypdf's, from every page its tree reaches, and the larger
+    of the two: every page either reader sees is read. pypdf's count reads every object the
+    tree's pages lie among (6 s for a manual of 67,000 objects), which the agreement spares."""
+    if counted is not None:
+        try:
+            tree = reader.root_object.get("/Pages")
+            tree = tree.get_object() if tree is not None else None
+            declared = tree.get("/Count") if isinstance(tree, DictionaryObject) else None
+        except _DAMAGED:
+            declared = None
+        if declared == counted:
+            return counted
+        try:
+            return max(counted, len(reader.pages))
+        except _DAMAGED:
+            return counted
+    return len(reader.pages)
+
+
+def _from_pdfium(page: Page, number: int, extract: Extract, most: int) -> None:
+    """A page PDFium read: its text, its notes, and the pictures of a page read as a scan."""
+    if page.text.strip():
+        extract.passages.append(Passage(page.text, f"page {number}"))
+    if page.notes.strip():
+        extract.passages.append(Passage(page.notes, f"page {number} (notes)"))
+    for picture in page.pictures:
+        if isinstance(picture, str):
+            extract.unread.append(f"a picture on page {number} ({picture})")
+        elif len(extract.pictures) < most:
+            extract.pictures.append((f"page {number}", picture))
+
+
 def _page(
-    reader: PdfReader,
-    number: int,
-    extract: Extract,
-    limits: Limits,
-    most: int,
-    text: str | None,
-    stop: float,
+    reader: PdfReader, number: int, extract: Extract, limits: Limits, most: int, stop: float
 ) -> None:
-    """One page's text (``text`` when PDFium read it, else pypdf's), and its pictures when it
-    has little text; `_OutOfTime` past ``stop``."""
+    """One page's text by pypdf, and its pictures when it has little text; `_OutOfTime` past
+    ``stop``."""
     if time.monotonic() > stop:
         raise _OutOfTime
     try:
         page = reader.pages[number - 1]
-        text = _pypdf_text(page, stop) if text is None else text
+        text = _pypdf_text(page, stop)
     except _DAMAGED:
         extract.unread.append(f"page {number} (its text could not be extracted)")
         return
@@ -241,16 +293,24 @@ def _annotations(reader: PdfReader, number: int, extract: Extract) -> None:
 
 
 def _outline(reader: PdfReader, extract: Extract) -> None:
-    """The bookmarks' titles (the reader's side panel)."""
+    """The bookmarks' titles (the reader's side panel), from the outline tree itself: pypdf's
+    ``outline`` also resolves every entry's destination (1 s for a large manual)."""
     titles: list[str] = []
+    seen: set[int] = set()
     try:
-        pending: list[object] = list(reader.outline)
+        outlines = reader.root_object.get("/Outlines")
+        outlines = outlines.get_object() if outlines is not None else None
+        pending = [outlines.get("/First")] if isinstance(outlines, DictionaryObject) else []
         while pending and len(titles) < _MAX_SIDE_TEXTS:
-            entry = pending.pop(0)
-            if isinstance(entry, list):
-                pending[:0] = entry
-            elif isinstance(entry, DictionaryObject):
+            ref = pending.pop()
+            if isinstance(ref, IndirectObject):
+                if ref.idnum in seen:
+                    continue  # a loop in the tree
+                seen.add(ref.idnum)
+            entry = ref.get_object() if ref is not None else None
+            if isinstance(entry, DictionaryObject):
                 titles.append(_text_of(entry, "/Title"))
+                pending += [entry.get("/Next"), entry.get("/First")]  # children first
     except _DAMAGED:
         extract.unread.append("bookmarks (damaged)")
         return

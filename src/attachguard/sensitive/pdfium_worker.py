@@ -1,29 +1,52 @@
-"""The PDFium text reader's own process (`pdfium_text` starts it): ``python -m
+"""The PDFium reader's own process (`pdfium_text` starts it): ``python -m
 attachguard.sensitive.pdfium_worker BYTES FD``, where BYTES caps its address space and FD is
 the pipe it answers on (not stdout, which a library may print to).
 
 Requests on stdin, one at a time: a header (`HEADER`: the PDF's size, how many pages to read,
-the seconds it may take) and the PDF. Answers on FD: each page's text as a 4-byte length
-and UTF-8 (surrogates passed through), then `END`. A page PDFium cannot read, a file it cannot
-open, or the time running out (checked between pages) ends the answer there. The process ends
-at the end of its input (its parent gone or done with it), and dies, with nothing written,
-when PDFium passes the memory cap.
+the seconds it may take, how many pictures to return at most, the pixels a picture may have,
+the characters of text under which a page is read as a scan, and the sides under which a
+picture is too small to show a number) and the PDF. Answers on FD:
+the document's page count (4 bytes), then each page as it is read: its text and the text of
+the notes on it (its annotations' ``/Contents``), each a 4-byte length and UTF-8 (surrogates
+passed through), then its pictures (2 bytes: how many; each a kind byte, `PICTURE` or
+`REASON`, and a 4-byte length: an image file, a JPEG as stored or else PNG, or why the picture
+was not read), then `END`. Pictures are returned only for a page with less text than the
+caption limit, the image objects its content draws itself. A page PDFium cannot read, a file it
+cannot open (`END` at once), or the time running out (checked between pages) ends the answer
+there. The process ends at the end of its input (its parent gone or done with it), and dies,
+with nothing written, when PDFium passes the memory cap.
 """
 
 from __future__ import annotations
 
+import ctypes
+import io
 import os
 import resource
 import struct
 import sys
 import time
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-__all__ = ["END", "HEADER"]
+__all__ = ["END", "HEADER", "MAX_NOTES", "PICTURE", "REASON"]
 
-HEADER = struct.Struct("<QId")  # PDF bytes, pages to read, seconds
-END = 0xFFFFFFFF  # after the last page's text
+# PDF bytes, pages to read, seconds, pictures at most, pixels a picture may have, caption
+# characters, and the long and short sides under which a picture shows no number legibly
+HEADER = struct.Struct("<QIdIQIII")
+END = 0xFFFFFFFF  # after the last page, or in place of the page count: no document
+PICTURE, REASON = 0, 1  # what a page's picture entry holds: an image file, or why not one
+MAX_NOTES = 2_000  # annotations read on one page: a reader lists them all
+
+
+class _Wants(NamedTuple):
+    pages: int
+    stop: float
+    pictures: int
+    pixels: int
+    caption: int
+    long_side: int
+    short_side: int
 
 
 def main() -> None:
@@ -33,39 +56,109 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     requests, answers = sys.stdin.buffer, os.fdopen(fd, "wb")
     while (head := _exactly(requests, HEADER.size)) is not None:
-        size, pages, seconds = HEADER.unpack(head)
+        size, pages, seconds, *pictures = HEADER.unpack(head)
         data = _exactly(requests, size)
         if data is None:
             return
-        for text in _texts(pdfium, data, pages, time.monotonic() + seconds):
-            raw = text.encode("utf-8", "surrogatepass")
-            answers.write(struct.pack("<I", len(raw)) + raw)
+        wants = _Wants(pages, time.monotonic() + seconds, *pictures)
+        for answer in _answers(pdfium, data, wants):
+            answers.write(answer)
             answers.flush()
         answers.write(struct.pack("<I", END))
         answers.flush()
 
 
-def _texts(pdfium: Any, data: bytes, pages: int, stop: float) -> Iterator[str]:
-    """Each page's text, as soon as it is read."""
+def _answers(pdfium: Any, data: bytes, wants: _Wants) -> Iterator[bytes]:
+    """The page count, then each page's answer, as soon as it is read."""
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError:
         return
+    left = wants.pictures
     try:
-        for index in range(min(pages, len(document))):
-            if time.monotonic() > stop:
+        yield struct.pack("<I", len(document))
+        for index in range(min(wants.pages, len(document))):
+            if time.monotonic() > wants.stop:
                 break
             page = document[index]
             try:
                 textpage = page.get_textpage()
-                yield textpage.get_text_range()
+                text = textpage.get_text_range()
                 textpage.close()
+                scan = len(text.strip()) < wants.caption and left > 0
+                pictures = _pictures(pdfium, page, wants, left) if scan else []
+                left -= sum(1 for kind, _ in pictures if kind == PICTURE)
+                yield _text(text) + _text(_notes(pdfium, page)) + _entries(pictures)
             finally:
                 page.close()
     except pdfium.PdfiumError:
         pass
     finally:
         document.close()
+
+
+def _notes(pdfium: Any, page: Any) -> str:
+    """The text of the notes on a page: each annotation's ``/Contents``."""
+    raw = pdfium.raw
+    found = []
+    for index in range(min(raw.FPDFPage_GetAnnotCount(page.raw), MAX_NOTES)):
+        annotation = raw.FPDFPage_GetAnnot(page.raw, index)
+        if not annotation:
+            continue
+        try:
+            size = raw.FPDFAnnot_GetStringValue(annotation, b"Contents", None, 0)
+            if size > 2:  # UTF-16LE with a terminating NUL
+                buffer = ctypes.create_string_buffer(size)
+                pointer = ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR))
+                raw.FPDFAnnot_GetStringValue(annotation, b"Contents", pointer, size)
+                found.append(buffer.raw[: size - 2].decode("utf-16-le", "surrogatepass"))
+        finally:
+            raw.FPDFPage_CloseAnnot(annotation)
+    return "\n".join(note for note in found if note)
+
+
+def _pictures(pdfium: Any, page: Any, wants: _Wants, left: int) -> list[tuple[int, bytes]]:
+    """The pictures a page draws itself, as image files (at most ``left``), and the reasons
+    for those not read."""
+    found: list[tuple[int, bytes]] = []
+    for image in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=1):
+        if left <= 0:
+            break
+        width, height = image.get_px_size()
+        if max(width, height) < wants.long_side or min(width, height) < wants.short_side:
+            continue  # too small to show a number (a rule, a dot): not read, not counted
+        if width * height <= 0:
+            found.append((REASON, b"no size"))
+        elif width * height > wants.pixels:
+            found.append((REASON, f"{width}x{height} pixels, over the limit".encode()))
+        else:
+            picture = _picture(pdfium, image)
+            found.append((PICTURE, picture) if picture else (REASON, b"it could not be decoded"))
+            left -= 1 if picture else 0
+    return found
+
+
+def _picture(pdfium: Any, image: Any) -> bytes | None:
+    """An image object as a file: a JPEG as stored, anything else decoded and written as PNG."""
+    try:
+        if image.get_filters() == ["DCTDecode"]:
+            return bytes(image.get_data(decode_simple=False))
+        out = io.BytesIO()
+        image.get_bitmap(render=False).to_pil().save(out, "PNG")
+        return out.getvalue()
+    except (pdfium.PdfiumError, OSError, ValueError):
+        return None
+
+
+def _text(text: str) -> bytes:
+    raw = text.encode("utf-8", "surrogatepass")
+    return struct.pack("<I", len(raw)) + raw
+
+
+def _entries(pictures: list[tuple[int, bytes]]) -> bytes:
+    out = [struct.pack("<H", len(pictures))]
+    out += [struct.pack("<BI", kind, len(data)) + data for kind, data in pictures]
+    return b"".join(out)
 
 
 def _exactly(stream: IO[bytes], size: int) -> bytes | None:
