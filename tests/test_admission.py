@@ -118,3 +118,26 @@ def test_the_scanner_scans_large_files_one_at_a_time(policy: Policy) -> None:
         with ThreadPoolExecutor(3) as pool:
             shared = list(pool.map(lambda n: scanner.scan(small, f"{n}.pdf"), range(3)))
     assert all(r.approved for r in reports + shared), [r.reasons for r in reports + shared]
+
+
+def test_an_endless_deadline_waits_as_none_does() -> None:
+    # inf (the "no deadline" of a context) or one past what a lock accepts: no OverflowError,
+    # no place left in the line
+    admission = Admission(capacity=100)
+    entered = threading.Event()
+    with admission.admitted(100):
+        waiter = threading.Thread(
+            target=lambda: _enter_by(admission, float("inf"), entered), daemon=True
+        )
+        waiter.start()
+        assert not entered.wait(0.2)
+    assert entered.wait(BOUND)
+    waiter.join(BOUND)
+    assert not admission._waiting
+    with admission.admitted(100, deadline=time.monotonic() + 1e12):
+        pass
+
+
+def _enter_by(admission: Admission, deadline: float, entered: threading.Event) -> None:
+    with admission.admitted(100, deadline=deadline):
+        entered.set()

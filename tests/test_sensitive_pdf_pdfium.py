@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import io
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, ImageDraw
 
 from attachguard import samples
 from attachguard.cache import CachedScanner, LruCache, storable
@@ -325,3 +327,65 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+# -- a scan's pictures, as PDFium draws them (a reviewer's cases) ------------------------------
+
+
+def card_picture() -> Image.Image:
+    """Black digits on white, 400x40 pixels."""
+    picture = Image.new("L", (400, 40), 255)
+    ImageDraw.Draw(picture).text((5, 5), "4111 1111 1111 1111", fill=0)
+    return picture
+
+
+def image_stream(data: bytes, entries: bytes) -> bytes:
+    return (
+        b"<< /Type /XObject /Subtype /Image /ColorSpace /DeviceGray /BitsPerComponent 8 %s "
+        b"/Length %d >>\nstream\n%s\nendstream" % (entries, len(data), data)
+    )
+
+
+def picture_page(*more: bytes, draws: bytes = b"q 400 0 0 40 72 600 cm /Im0 Do Q") -> bytes:
+    """A page without text that draws image 6 (or what ``draws`` says), objects from 6 on."""
+    resources = b" /XObject << /Im0 6 0 R /Fm0 7 0 R >>"
+    return build(draws, *more, resources=resources)
+
+
+def pictures(data: bytes) -> list[Image.Image]:
+    extract, _ = sensitive_pdf.read(
+        data, Limits(), sensitive_pdf.PdfBudget(500, 20, time.monotonic() + 30)
+    )
+    return [Image.open(io.BytesIO(picture)) for _, picture in extract.pictures]
+
+
+def test_a_picture_drawn_through_its_soft_mask_keeps_its_ink() -> None:
+    # the ink is in the /SMask, under it the picture is black: PDFium renders what a viewer
+    # shows (the digits, transparent elsewhere), not a black rectangle
+    ink = bytes(255 - v for v in card_picture().tobytes())
+    black = image_stream(
+        zlib.compress(bytes(400 * 40)), b"/Width 400 /Height 40 /Filter /FlateDecode /SMask 7 0 R"
+    )
+    mask = image_stream(zlib.compress(ink), b"/Width 400 /Height 40 /Filter /FlateDecode")
+    [picture] = pictures(picture_page(black, mask))
+    alpha = picture.convert("RGBA").getchannel("A").tobytes()
+    assert min(alpha) == 0 and max(alpha) > 200  # the digits opaque, the rest see-through
+
+
+def test_a_jpeg_is_judged_by_its_own_size_not_the_one_declared() -> None:
+    # declared 40x4 ("too small to show a number"), the JPEG itself 400x40, drawn in full
+    out = io.BytesIO()
+    card_picture().save(out, "JPEG")
+    jpeg = image_stream(out.getvalue(), b"/Width 40 /Height 4 /Filter /DCTDecode")
+    [picture] = pictures(picture_page(jpeg))
+    assert picture.size == (400, 40)
+
+
+def test_a_picture_drawn_through_a_form_is_read() -> None:
+    # the form has no resources of its own: it draws the page's picture
+    image = image_stream(
+        zlib.compress(card_picture().tobytes()), b"/Width 400 /Height 40 /Filter /FlateDecode"
+    )
+    drawing = form(b"q 400 0 0 40 72 600 cm /Im0 Do Q")
+    [picture] = pictures(picture_page(image, drawing, draws=b"/Fm0 Do"))
+    assert picture.size == (400, 40)

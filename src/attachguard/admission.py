@@ -40,16 +40,21 @@ class Admission:
         one."""
         weight = max(1, min(size, self.capacity))
         turn = object()
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait >= threading.TIMEOUT_MAX:
+            wait = None  # no deadline to speak of (inf)
         with self._changed:
             self._waiting.append(turn)
-            fits = self._changed.wait_for(
-                lambda: self._waiting[0] is turn and self._used + weight <= self.capacity,
-                None if deadline is None else max(0.0, deadline - time.monotonic()),
-            )
-            self._waiting.remove(turn)
+            try:
+                fits = self._changed.wait_for(
+                    lambda: self._waiting[0] is turn and self._used + weight <= self.capacity,
+                    None if wait is None else max(0.0, wait),
+                )
+            finally:  # gone from the line however the wait ends
+                self._waiting.remove(turn)
+                self._changed.notify_all()  # the next in line may fit now
             weight = weight if fits else 0
             self._used += weight
-            self._changed.notify_all()  # the next in line may fit too
         try:
             yield
         finally:

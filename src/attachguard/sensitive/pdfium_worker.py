@@ -5,16 +5,16 @@ the pipe it answers on (not stdout, which a library may print to).
 Requests on stdin, one at a time: a header (`HEADER`: the PDF's size, how many pages to read,
 the seconds it may take, how many pictures to return at most, the pixels a picture may have,
 the characters of text under which a page is read as a scan, and the sides under which a
-picture is too small to show a number) and the PDF. Answers on FD:
-the document's page count (4 bytes), then each page as it is read: its text and the text of
-the notes on it (its annotations' ``/Contents``), each a 4-byte length and UTF-8 (surrogates
-passed through), then its pictures (2 bytes: how many; each a kind byte, `PICTURE` or
-`REASON`, and a 4-byte length: an image file, a JPEG as stored or else PNG, or why the picture
-was not read), then `END`. Pictures are returned only for a page with less text than the
-caption limit, the image objects its content draws itself. A page PDFium cannot read, a file it
-cannot open (`END` at once), or the time running out (checked between pages) ends the answer
-there. The process ends at the end of its input (its parent gone or done with it), and dies,
-with nothing written, when PDFium passes the memory cap.
+picture is too small to show a number) and the PDF. Answers on FD: the document's page count
+(4 bytes), then each page as it is read: its text and the text of the notes on it (its
+annotations' ``/Contents``), each a 4-byte length and UTF-8 (surrogates passed through), then
+its pictures (2 bytes: how many; each a kind byte, `PICTURE` or `REASON`, and a 4-byte length:
+an image file, a JPEG as stored or else PNG, or why the picture was not read), then `END`.
+Pictures are returned only for a page with less text than the caption limit: the image objects
+it draws, itself or through forms. A page PDFium cannot read, a file it cannot open (`END` at
+once), or the time running out (checked between pages) ends the answer there. The process ends
+at the end of its input (its parent gone or done with it), and dies, with nothing written, when
+PDFium passes the memory cap.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
-__all__ = ["END", "HEADER", "MAX_NOTES", "PICTURE", "REASON"]
+__all__ = ["END", "HEADER", "MAX_NOTES", "MAX_REASONS", "PICTURE", "REASON"]
 
 # PDF bytes, pages to read, seconds, pictures at most, pixels a picture may have, caption
 # characters, and the long and short sides under which a picture shows no number legibly
@@ -37,6 +37,8 @@ HEADER = struct.Struct("<QIdIQIII")
 END = 0xFFFFFFFF  # after the last page, or in place of the page count: no document
 PICTURE, REASON = 0, 1  # what a page's picture entry holds: an image file, or why not one
 MAX_NOTES = 2_000  # annotations read on one page: a reader lists them all
+MAX_REASONS = 100  # pictures not read, said on one page
+_FORM_DEPTH = 4  # levels of forms a page draws its pictures through
 
 
 class _Wants(NamedTuple):
@@ -118,36 +120,43 @@ def _notes(pdfium: Any, page: Any) -> str:
 
 
 def _pictures(pdfium: Any, page: Any, wants: _Wants, left: int) -> list[tuple[int, bytes]]:
-    """The pictures a page draws itself, as image files (at most ``left``), and the reasons
-    for those not read."""
+    """The pictures a page draws, itself or through forms (at most ``left``), as image files,
+    and the reasons for those not read (`MAX_REASONS` at most, each said once)."""
     found: list[tuple[int, bytes]] = []
-    for image in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=1):
+    kinds = (pdfium.raw.FPDF_PAGEOBJ_IMAGE,)
+    for image in page.get_objects(filter=kinds, max_depth=_FORM_DEPTH):
         if left <= 0:
             break
-        width, height = image.get_px_size()
-        if max(width, height) < wants.long_side or min(width, height) < wants.short_side:
-            continue  # too small to show a number (a rule, a dot): not read, not counted
-        if width * height <= 0:
-            found.append((REASON, b"no size"))
-        elif width * height > wants.pixels:
-            found.append((REASON, f"{width}x{height} pixels, over the limit".encode()))
-        else:
-            picture = _picture(pdfium, image)
-            found.append((PICTURE, picture) if picture else (REASON, b"it could not be decoded"))
-            left -= 1 if picture else 0
+        picture, reason = _picture(pdfium, image, wants)
+        if picture:
+            found.append((PICTURE, picture))
+            left -= 1
+        elif reason and (REASON, reason) not in found and len(found) < MAX_REASONS:
+            found.append((REASON, reason))
     return found
 
 
-def _picture(pdfium: Any, image: Any) -> bytes | None:
-    """An image object as a file: a JPEG as stored, anything else decoded and written as PNG."""
+def _picture(pdfium: Any, image: Any, wants: _Wants) -> tuple[bytes | None, bytes | None]:
+    """An image object as a file, or why not: a JPEG as stored (its own header gives its size
+    to OCR, which may differ from the one the PDF declares), anything else rendered as the
+    page draws it (its soft mask, a stencil's colour) and written as PNG. None for both: too
+    small to show a number."""
     try:
         if image.get_filters() == ["DCTDecode"]:
-            return bytes(image.get_data(decode_simple=False))
+            return bytes(image.get_data(decode_simple=False)), None
+        width, height = image.get_px_size()
+        if width * height > wants.pixels:
+            return None, f"{width}x{height} pixels, over the limit".encode()
+        image.get_bitmap(render=False)  # decoded alone first: rendering hides a failure
+        bitmap = image.get_bitmap(render=True).to_pil()
+        width, height = bitmap.size
+        if max(width, height) < wants.long_side or min(width, height) < wants.short_side:
+            return None, None  # a rule, a dot: not read, not counted
         out = io.BytesIO()
-        image.get_bitmap(render=False).to_pil().save(out, "PNG")
-        return out.getvalue()
+        bitmap.save(out, "PNG")
+        return out.getvalue(), None
     except (pdfium.PdfiumError, OSError, ValueError):
-        return None
+        return None, b"it could not be decoded"
 
 
 def _text(text: str) -> bytes:
