@@ -486,6 +486,26 @@ def test_xls_of_excel_95_is_read_in_every_code_page_it_declares(
     assert len(cards(scan(data, "xls"))) == 1
 
 
+def with_note(stream: str, text: str) -> bytes:
+    """A workbook with a note on a cell (TXO): its text in the CONTINUE records after it, then
+    its formatting; BIFF8's text in two pieces, each with its flags byte (8-bit, UTF-16)."""
+    txo = biff(0x01B6, struct.pack("<HH6xHHH4x", 0x0212, 0, len(text), 16, 0))
+    runs = biff(0x003C, bytes(16))
+    if stream == "Workbook":
+        head, rest = text[:9], text[9:]
+        pieces = biff(0x003C, b"\x00" + head.encode()) + biff(
+            0x003C, b"\x01" + rest.encode("utf-16-le")
+        )
+        return ole_file({"Workbook": excel95_stream(txo, pieces, runs, version=0x0600)})
+    return ole_file({"Book": excel95_stream(txo, biff(0x003C, text.encode()), runs)})
+
+
+@pytest.mark.parametrize("stream", ["Workbook", "Book"])
+def test_xls_cell_comments_are_read(stream: str) -> None:
+    assert len(cards(scan(with_note(stream, f"card {VISA}"), "xls"))) == 1
+    assert scan(with_note(stream, "card **** **** **** 1111"), "xls").findings == []
+
+
 def test_ppt_text_atoms() -> None:
     assert len(cards(scan(powerpoint97(f"Card {grouped(VISA)}\r"), "ppt"))) == 1
     assert scan(powerpoint97("Paid with **** 1111"), "ppt").findings == []

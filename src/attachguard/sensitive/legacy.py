@@ -5,8 +5,9 @@
   footnotes, headers, comments and text boxes alike. Paragraph, cell and field marks start a
   new line.
 - Excel (BIFF8 ``Workbook``): the shared strings (SST, across its CONTINUE records), LABEL,
-  RSTRING and formula STRING results, and numeric cells (NUMBER, RK, MULRK, formula results) as
-  Excel shows them (a 15-digit number as its digits). Excel 5.0/95 (BIFF5 ``Book``, alone or
+  RSTRING and formula STRING results, numeric cells (NUMBER, RK, MULRK, formula results) as
+  Excel shows them (a 15-digit number as its digits), and the text of cell comments and text
+  boxes (TXO and the CONTINUE records after it). Excel 5.0/95 (BIFF5 ``Book``, alone or
   beside a ``Workbook``, as "Excel 97-2003 & 5.0/95" saves both): the same cells, their text in
   the workbook's code page (its CODEPAGE record; Windows-1252 without one).
 - PowerPoint: every text atom (TextChars, TextBytes) and string (CString) in the record tree of
@@ -119,7 +120,7 @@ def _pieces(doc: bytes, clx: bytes) -> Iterator[str]:
 
 _SST, _CONTINUE, _LABEL, _NUMBER, _RK, _MULRK = 0x00FC, 0x003C, 0x0204, 0x0203, 0x027E, 0x00BD
 _FORMULA, _STRING, _FILEPASS, _LABELSST, _BOF = 0x0006, 0x0207, 0x002F, 0x00FD, 0x0809
-_RSTRING, _CODEPAGE, _EOF = 0x00D6, 0x0042, 0x000A
+_RSTRING, _CODEPAGE, _EOF, _TXO = 0x00D6, 0x0042, 0x000A, 0x01B6
 # CODEPAGE values that Python does not know as "cpNNNN" (Windows' code page identifiers)
 _CODECS = {367: "ascii", 1200: "utf-16-le", 10000: "mac-roman", 20127: "ascii",
            20932: "euc_jp", 32768: "mac-roman", 32769: "cp1252", 50220: "iso2022_jp",
@@ -153,10 +154,9 @@ def _workbook(stream: bytes) -> str:
     records = list(_records(stream))
     version = _u16(records[0][1], 0) if records and records[0][0] == _BOF else 0
     biff = biff_of(version)
-    texts = [_cells(records, _unicode_string)] if biff in (8, None) else []
+    texts = [_cells(records, None)] if biff in (8, None) else []
     if biff in (5, None):
-        for codec in _code_pages(records):
-            texts.append(_cells(records, partial(_byte_string, codec=codec)))
+        texts += [_cells(records, codec) for codec in _code_pages(records)]
     return "\n".join(texts)
 
 
@@ -181,9 +181,13 @@ def _codec(value: int) -> str:
     return name
 
 
-def _cells(records: list[tuple[int, bytes]], text: _Text) -> str:
+def _cells(records: list[tuple[int, bytes]], codec: str | None) -> str:
     """Each sheet's cells, a row a line, each cell after its column's header (`tables`); the
-    shared strings no cell shows, on lines of their own. ``text`` reads a cell's string."""
+    shared strings no cell shows, and the text of the notes on cells (comments, text boxes:
+    TXO records), on lines of their own. ``codec``: a BIFF5 workbook's code page; None for
+    BIFF8's strings."""
+    text: _Text = _unicode_string if codec is None else partial(_byte_string, codec=codec)
+    notes: list[str] = []
     strings: list[str] = []
     shown: set[int] = set()
     sheets: list[dict[int, dict[int, str]]] = [{}]
@@ -196,6 +200,8 @@ def _cells(records: list[tuple[int, bytes]], text: _Text) -> str:
             globals_ = False
         if kind == _SST:
             strings = _shared_strings(body, records, index + 1)
+        elif kind == _TXO and len(body) >= 12:
+            notes.append(_note(records, index + 1, _u16(body, 10), codec))
         elif kind == _BOF:
             sheets.append({})
         elif kind == _LABELSST and len(body) >= 10:
@@ -211,7 +217,27 @@ def _cells(records: list[tuple[int, bytes]], text: _Text) -> str:
             for offset, value in enumerate(_cell(kind, body, text)):
                 sheets[-1].setdefault(row, {})[column + offset] = value
     lines = [line for sheet in sheets for line in tables.labelled_rows(_in_order(sheet))]
-    return "\n".join(lines + [s for n, s in enumerate(strings) if n not in shown])
+    return "\n".join(lines + [s for n, s in enumerate(strings) if n not in shown] + notes)
+
+
+def _note(records: list[tuple[int, bytes]], after: int, count: int, codec: str | None) -> str:
+    """A TXO's text: ``count`` characters in the CONTINUE records after it, each starting with
+    a flags byte in BIFF8 (its characters 8-bit or UTF-16), bytes in the code page in BIFF5;
+    the formatting runs after the text are not read."""
+    out: list[str] = []
+    for index in range(after, len(records)):
+        kind, body = records[index]
+        if kind != _CONTINUE or count <= 0:
+            break
+        if codec is not None:
+            piece = body[:count].decode(codec, "replace")
+        elif body[:1] and body[0] & 0x01:
+            piece = body[1 : 1 + 2 * count].decode("utf-16-le", "replace")
+        else:
+            piece = body[1 : 1 + count].decode("latin-1")
+        out.append(piece)
+        count -= len(piece)
+    return "".join(out)
 
 
 def _in_order(sheet: dict[int, dict[int, str]]) -> list[dict[int, str]]:
