@@ -38,13 +38,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import pypdf
 from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, LimitReachedError
-from pypdf.generic import (
-    ArrayObject,
-    IndirectObject,
-    NameObject,
-    PdfObject,
-    StreamObject,
-)
+from pypdf.generic import ArrayObject, IndirectObject, NameObject, PdfObject, StreamObject
 
 from attachguard.codes import (
     AMBIGUOUS,

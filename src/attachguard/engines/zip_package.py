@@ -89,8 +89,7 @@ def package_problem(archive: zipfile.ZipFile, label: str, limits: Limits) -> Fin
     if not {_TYPES, _ROOT_RELS} <= package.entries.keys():
         return finding(NAME, TYPE_MISMATCH, _POSING)
     try:
-        main = package.main_part()
-        content_type = package.content_type(main) if main else ""
+        main, content_type = package.main_and_type()
     except _Stop as stop:
         return stop.found
     if main is None:
@@ -110,8 +109,7 @@ def main_label(archive: zipfile.ZipFile, limits: Limits) -> str | None:
     if not {_TYPES, _ROOT_RELS} <= package.entries.keys():
         return None
     try:
-        main = package.main_part()
-        content_type = package.content_type(main) if main else ""
+        _, content_type = package.main_and_type()
     except _Stop:
         return None
     if content_type == _BINARY_WORKBOOK:
@@ -152,6 +150,11 @@ class _Package:
             if short == "officeDocument" and key in self.entries:
                 return key
         return None
+
+    def main_and_type(self) -> tuple[str | None, str]:
+        """The main part's key (`main_part`) and its content type ("" without one)."""
+        main = self.main_part()
+        return main, self.content_type(main) if main else ""
 
     def content_type(self, key: str) -> str:
         """The content type of the part ``key`` (lower case, no parameters): its Override,

@@ -136,22 +136,12 @@ def _records(stream: bytes) -> Iterator[tuple[int, bytes]]:
         pos += 4 + size
 
 
-def _excel(ole: olefile.OleFileIO) -> str:
-    """The text of the ``Workbook`` stream (`_cells`)."""
-    return _workbook(ole.openstream("Workbook").read())
-
-
-def _excel95(ole: olefile.OleFileIO) -> str:
-    """The text of the ``Book`` stream (`_cells`)."""
-    return _workbook(ole.openstream("Book").read())
-
-
-def _workbook(stream: bytes) -> str:
-    """A workbook's text, its strings read as its first BOF's version says Excel reads them
-    (`formats.ole.biff_of`): BIFF8's (Unicode or compressed, with a flags byte), or BIFF5's
-    (bytes in each code page its globals declare; Windows-1252 without one). A version readers
-    take differently is read both ways."""
-    records = list(_records(stream))
+def _excel(ole: olefile.OleFileIO, name: str) -> str:
+    """The text of the workbook stream ``name`` (`_cells`), its strings read as its first
+    BOF's version says Excel reads them (`formats.ole.biff_of`): BIFF8's (Unicode or
+    compressed, with a flags byte), or BIFF5's (bytes in each code page its globals declare;
+    Windows-1252 without one). A version readers take differently is read both ways."""
+    records = list(_records(ole.openstream(name).read()))
     version = _u16(records[0][1], 0) if records and records[0][0] == _BOF else 0
     biff = biff_of(version)
     texts = [_cells(records, None)] if biff in (8, None) else []
@@ -398,7 +388,7 @@ def _powerpoint(ole: olefile.OleFileIO) -> str:
 
 _READERS: tuple[tuple[str, Callable[[olefile.OleFileIO], str], str], ...] = (
     ("WordDocument", _word, "Word text"),
-    ("Workbook", _excel, "Excel cells"),
-    ("Book", _excel95, "Excel 5.0/95 cells"),
+    ("Workbook", partial(_excel, name="Workbook"), "Excel cells"),
+    ("Book", partial(_excel, name="Book"), "Excel 5.0/95 cells"),
     ("PowerPoint Document", _powerpoint, "PowerPoint text"),
 )
