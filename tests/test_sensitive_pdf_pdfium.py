@@ -175,10 +175,26 @@ def test_a_subset_font_maps_its_codes_to_digits_through_to_unicode() -> None:
     assert names(scan(data)) == ["SENSITIVE_CARD"]
 
 
-def test_a_bomb_kills_pdfium_and_is_left_to_pypdf(pdfium_texts: list[PageTexts]) -> None:
-    # 1 GiB of page contents, past the process's 768 MiB: it dies, pypdf reads the page and
-    # stops at the policy's byte limit; the next file gets a new process
-    data = build(bomb(text(f"card {VISA}"), 1 << 30), filters=b" /Filter /FlateDecode")
+@pytest.fixture
+def small_reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """One PDFium process, allowed a quarter of `MEMORY` (the same cap, sooner reached),
+    stopped afterwards; its cap in bytes."""
+    memory = pdfium_text.MEMORY // 4
+    pool = pdfium_text._Pool(1)
+    monkeypatch.setattr(pdfium_text, "MEMORY", memory)
+    monkeypatch.setattr(pdfium_text, "_POOL", pool)
+    yield memory
+    for reader in pool.free.queue:
+        reader._stop()
+
+
+def test_a_bomb_kills_pdfium_and_is_left_to_pypdf(
+    pdfium_texts: list[PageTexts], small_reader: int
+) -> None:
+    # twice the process's memory in page contents: it dies, pypdf reads the page and stops at
+    # the policy's byte limit; the next file gets a new process
+    contents = bomb(text(f"card {VISA}"), 2 * small_reader)
+    data = build(contents, filters=b" /Filter /FlateDecode")
     assert len(data) < 5_000_000
     result = scan(data, Limits(max_expanded_bytes=LIMIT))
     # past its memory: the file's doing, not the moment's

@@ -38,6 +38,7 @@ from html.parser import HTMLParser
 from typing import NoReturn
 from xml.parsers import expat
 
+from attachguard.formats import css
 from attachguard.formats.formulas import fetches, links_to_a_share, other_workbook
 from attachguard.formats.targets import connection_places, on_a_share, target_kind
 
@@ -120,8 +121,8 @@ _VML_NS = "urn:schemas-microsoft-com:vml"
 _SVG_NS = "http://www.w3.org/2000/svg"
 _DRAWING_KINDS = {_VML_NS: "vml", _SVG_NS: "svg"}
 _ADDRESS_ATTRIBUTES = frozenset({"src", "href", "althref", "base"})  # local names, any namespace
-_URL_CALL = re.compile(r"url\(\s*['\"]?([^'\")]*)", re.IGNORECASE)  # style="fill:url(...)"
 _SVG_ROOT = f"{_SVG_NS} svg"
+_SVG_STYLE = f"{_SVG_NS} style"
 # docProps/app.xml: the base Office resolves relative hyperlinks against
 _EXTENDED_NS = (
     "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties",
@@ -341,6 +342,7 @@ class _Reader:
         self._size = 0
         self._skim = skim  # a big part: stop at the root when nothing needs a look
         self._on_open = False  # the current connection refreshes when the workbook opens
+        self._style = _Style(depth=0)  # inside an SVG picture's style element when true
         # what an element of each examined name says, by its name
         self._handlers: dict[str, _Handler] = {
             **dict.fromkeys(_ACTIONS, self._action),
@@ -369,6 +371,8 @@ class _Reader:
             self._parser.StartElementHandler = None
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        if self._style:
+            self._style.depth += 1
         if self._depth:
             self._depth += 1
         elif name in _FORMULAS and self._formulas:
@@ -377,6 +381,11 @@ class _Reader:
             self._parser.EndElementHandler = self.end
         elif (handler := self._handlers.get(name)) is not None:
             handler(name, attrs)
+        elif not self._style and self._a_style_sheet(name):
+            self._drawing("svg", attrs)
+            self._style = _Style()  # SVG's, or XHTML's in a foreignObject: a style sheet
+            self._parser.CharacterDataHandler = self._style.text
+            self._parser.EndElementHandler = self._style_end
         elif (kind := _DRAWING_KINDS.get(name.rpartition(" ")[0])) is not None:
             self._drawing(kind, attrs)
         elif self._picture:  # XHTML in a foreignObject, an element of another vocabulary
@@ -402,6 +411,21 @@ class _Reader:
         address (``src``, ``o:href``, ``xlink:href``...)."""
         if any(_names_a_share(key, value) for key, value in attrs.items()):
             self.info.shared_drawings.add(kind)
+
+    def _a_style_sheet(self, name: str) -> bool:
+        """SVG's style element; in a picture, XHTML's too (in a foreignObject)."""
+        return name == _SVG_STYLE or (self._picture and name.endswith(" style"))
+
+    def _style_end(self, _name: str) -> None:
+        style = self._style
+        style.depth -= 1
+        if style.depth:
+            return
+        self._style = _Style(depth=0)
+        self._parser.CharacterDataHandler = None
+        self._parser.EndElementHandler = None
+        if any(on_a_share(target) for target in style.targets()):
+            self.info.shared_drawings.add("svg")
 
     def instruction(self, target: str, data: str) -> None:
         """An SVG picture's style sheet (``<?xml-stylesheet href="..."?>``): its pseudo
@@ -453,13 +477,38 @@ class _Reader:
 _PSEUDO_HREF = re.compile(r"\bhref\s*=\s*(['\"])(.*?)\1")
 
 
+@dataclass
+class _Style:
+    """A style element's text as it comes: its own (the sheet a browser reads: the element's
+    text children) and all of it (an element inside counted as text, as a lenient reader
+    may); true while the element is open."""
+
+    depth: int = 1
+    own: list[str] = field(default_factory=list)
+    every: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.depth > 0
+
+    def text(self, data: str) -> None:
+        self.every.append(data)
+        if self.depth == 1:
+            self.own.append(data)
+
+    def targets(self) -> list[str]:
+        """The addresses the sheet loads, read both ways."""
+        sheets = dict.fromkeys(("".join(self.own), "".join(self.every)))
+        return [target for sheet in sheets for target in css.style_sheet_targets(sheet)]
+
+
 def _names_a_share(key: str, value: str) -> bool:
     """Whether an attribute of a drawing names a share: an address attribute (``src``,
-    ``o:href``, ``xlink:href``, ``xml:base``...) or a ``url(...)`` in any (a style, a fill)."""
+    ``o:href``, ``xlink:href``, ``xml:base``...) or a ``url(...)`` in any (a style, a fill),
+    read as CSS (escapes decoded, comments dropped)."""
     if key.rpartition(" ")[2] in _ADDRESS_ATTRIBUTES and on_a_share(value):
         return True
-    return "url(" in value.lower() and any(
-        on_a_share(m.group(1)) for m in _URL_CALL.finditer(value)
+    return css.may_load(value) and any(
+        on_a_share(target) for target in css.style_attribute_targets(value)
     )
 
 
@@ -489,11 +538,15 @@ def _formulas_to_read(data: bytes) -> bool:
 
 
 def _elements_to_read(data: bytes) -> bool:
-    """Whether a part's elements need a look: one of `_ELEMENT_NEEDLES`, or an address
-    attribute a drawing may hold (a UTF-16 part is always read)."""
+    """Whether a part's elements need a look: one of `_ELEMENT_NEEDLES`, an address
+    attribute a drawing may hold, or SVG (a UTF-16 part is always read)."""
     if data[:2] in _UTF16_BOMS or b"\x00" in data[:4]:
         return True
-    return _contains(data, _ELEMENT_NEEDLES) or any(a.search(data) for a in _ADDRESSES)
+    return (
+        _contains(data, _ELEMENT_NEEDLES)
+        or any(a.search(data) for a in _ADDRESSES)
+        or _SVG_NS.encode() in data  # SVG's style sheets and style attributes
+    )
 
 
 class _LenientVml(HTMLParser):
