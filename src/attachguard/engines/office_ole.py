@@ -14,7 +14,8 @@ VBA from olevba (a project without code: `formats.vba`); the fields of a Word do
 (`attachguard.formats.docfields`: DDE fields, nested ones too, and AMBIGUOUS for a field whose
 type a nested field computes); embedded objects (Word's ObjectPool, Excel's MBD storages,
 PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`; a presentation's
-action settings follow `office_ppt`.
+action settings follow `office_ppt`; a hyperlink base on a network share (the user-defined
+property ``_PID_LINKBASE``: `attachguard.formats.oleprops`) is EXTERNAL_LINK.
 
 Ambiguous: streams of two applications in one file, two entries of one storage with the same
 name, a sheet declared one type whose content is another. A workbook with both a Workbook and a
@@ -63,6 +64,8 @@ from attachguard.formats.ole import (
     matches_extension,
     read_workbooks,
 )
+from attachguard.formats.oleprops import user_defined_texts
+from attachguard.formats.targets import on_a_share
 from attachguard.formats.wordfields import FieldThreat, ThreatKind, classify_field
 
 # Excel opens a file encrypted with this password without asking: it hides nothing from Excel.
@@ -91,6 +94,7 @@ def scan_compound(job: Job) -> None:
             _workbook(job, book)
         if ole.exists("WordDocument"):
             _word_fields(job, ole)
+        _hyperlink_base(job, ole)
         _objects(job, ole, container)
         if OleKind.POWERPOINT in container.kinds and ole.exists("PowerPoint Document"):
             ppt_actions(job, ole.openstream("PowerPoint Document").read())
@@ -127,6 +131,15 @@ def _word_fields(job: Job, ole: Any) -> None:
     if computed:
         message = f"field whose type is computed by a nested field in the {job.kind}"
         job.say(AMBIGUOUS, message, label="field")
+
+
+def _hyperlink_base(job: Job, ole: Any) -> None:
+    """EXTERNAL_LINK for a hyperlink base (the user-defined property ``_PID_LINKBASE``) on a
+    network share: Office resolves every relative hyperlink against it, as a .docx's
+    ``HyperlinkBase``, so a click on one sends the reader's Windows credentials there."""
+    if any(on_a_share(base) for base in user_defined_texts(ole, "_PID_LINKBASE")):
+        message = f"hyperlink base on a network share in the {job.kind}"
+        job.say(EXTERNAL_LINK, message, label="hyperlinkBase")
 
 
 def _container(job: Job, ole: Any, container: OleContainer) -> bool:

@@ -12,16 +12,18 @@ EXTERNAL_LINK for INCLUDETEXT, INCLUDEPICTURE, IMPORT or LINK fields, whatever t
 a target a nested field computes (RD and DATABASE fields: when their file is on another
 machine). EXTERNAL_LINK also for a remote ``\\template``, for a picture shape, picture fill or
 line pattern linked to a file on another machine (``pibName``, ``fillBlipName``,
-``lineFillBlipName`` with their flags saying linked) and for a ``\\hlinkbase`` on a network share
-(relative hyperlinks resolve against it).
+``lineFillBlipName`` with their flags saying linked), for a ``\\hlinkbase`` on a network share
+(relative hyperlinks resolve against it) and for a mail merge whose data source is on another
+machine (``\\mmdatasource``, ``\\mmconnectstr``, ``\\mmquery``, the ODSO names and UDL: read as a
+DATABASE field's file, connection string and query are).
 AMBIGUOUS for a field whose type a nested field computes (``{ {QUOTE 68 68 69}AUTO ...}`` is a
 DDEAUTO field once Word evaluates it): read as Word reads it, it could be anything. CORRUPT for
 data that is not RTF or that the parser gives up on.
 
 Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
 pictures and text); a file without ``\\objdata``, ``\\fldinst``, ``\\template``, ``\\hlinkbase``,
-``pibName`` or ``BlipName`` cannot hold objects, fields, templates, a hyperlink base or linked
-pictures and is not parsed.
+``\\mm``, ``pibName`` or ``BlipName`` cannot hold objects, fields, templates, a hyperlink base,
+a mail merge or linked pictures and is not parsed.
 Children are capped by ``context.limits``.
 """
 
@@ -71,9 +73,15 @@ _COMPUTED_TYPE = re.compile(rb"^\s*" + NESTED)
 _COMPUTED_FETCH = re.compile(
     rb"^\s*(?:INCLUDETEXT|INCLUDEPICTURE|INCLUDE|LINK|IMPORT)\b[^\x00]*" + NESTED, re.I
 )
+# A mail merge's data source (a file, a connection string, a query, Office's data source
+# object and its UDL), read as a DATABASE field's are; the ...data forms hold them as hex.
+_MERGE = frozenset({b"mmdatasource", b"mmheadersource", b"mmconnectstr", b"mmquery",
+                    b"mmodsoname", b"mmodsotable", b"mmodsoudl", b"mmodsosrc"})  # fmt: skip
+_MERGE_HEX = frozenset({b"mmconnectstrdata", b"mmodsoudldata"})
 # destinations whose text is collected: field instructions, templates, shape properties, the
-# hyperlink base
-_TEXTUAL = (b"fldinst", b"template", b"sn", b"sv", b"hlinkbase")
+# hyperlink base, a mail merge's source
+_TEXTUAL = (b"fldinst", b"template", b"sn", b"sv", b"hlinkbase", *sorted(_MERGE))
+_HEX_DATA = frozenset({b"objdata"}) | _MERGE_HEX  # destinations whose text is kept as it is
 _SHAPE = (b"shpinst", b"picprop")  # a shape's (or an inline picture's) properties
 # A picture shape linked to its file (pibFlags: msoblipflagURL 0x2, msoblipflagLinkToFile 0x8),
 # which Word loads from pibName when it opens the document; a shape's picture fill and its
@@ -89,7 +97,15 @@ _CHARACTERS: dict[bytes, bytes] = {
     **{b"~": b"\xc2\xa0", b"_": b"\xe2\x80\x91", b"-": b"\xc2\xad"},  # UTF-8, as \\uN
 }
 # what is looked for
-_NEEDLES = (b"\\objdata", b"\\fldinst", b"\\template", b"\\hlinkbase", b"pibName", b"BlipName")
+_NEEDLES = (
+    b"\\objdata",
+    b"\\fldinst",
+    b"\\template",
+    b"\\hlinkbase",
+    b"pibName",
+    b"BlipName",
+    b"\\mm",
+)
 _NON_HEX = re.compile(rb"[^a-fA-F0-9]")
 # What rtfobj raises when it gives up on malformed input.
 _DAMAGED = (RuntimeError, ValueError, LookupError, AssertionError, struct.error)
@@ -113,6 +129,7 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         self.fields: list[bytes] = []
         self.templates: list[bytes] = []
         self.hyperlink_bases: list[bytes] = []
+        self.merge_sources: list[str] = []  # a mail merge's file, connection, query...
         self.shapes: list[dict[bytes, bytes]] = []  # shape properties, name to value
         self._property = b""  # the name of the shape property whose value comes next
         self._uc = [1]  # \ucN by group: how many fallback characters follow each \uN
@@ -160,7 +177,7 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         if self._fallback:
             skipped = min(self._fallback, len(text))
             text, self._fallback = text[skipped:], self._fallback - skipped
-        if self.current_destination.cword == b"objdata":
+        if self.current_destination.cword in _HEX_DATA:
             self.current_destination.data += text
         elif (target := self._textual()) is not None:
             target.data += _ansi(text)
@@ -217,12 +234,23 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
             self.templates.append(bytes(destination.data))
         elif destination.cword == b"hlinkbase":
             self.hyperlink_bases.append(bytes(destination.data))
+        elif destination.cword in _MERGE:
+            self.merge_sources.append(bytes(destination.data).decode("utf-8", "replace"))
+        elif destination.cword in _MERGE_HEX:
+            self.merge_sources.extend(_hex_text(bytes(destination.data)))
         elif destination.cword == b"sn":
             self._property = bytes(destination.data).strip()
         elif destination.cword == b"sv" and self.shapes:
             self.shapes[-1].setdefault(self._property, bytes(destination.data).strip())
         else:
             super().close_destination(destination)
+
+
+def _hex_text(data: bytes) -> list[str]:
+    """Hex-encoded text as it may be stored: UTF-16 (Word's own) and single bytes."""
+    digits = _NON_HEX.sub(b"", data)
+    raw = binascii.unhexlify(digits[: len(digits) & ~1])
+    return [raw.decode("utf-16-le", "replace"), raw.decode("latin-1")]
 
 
 def _classify(instruction: bytes) -> ThreatKind | None:
@@ -304,6 +332,9 @@ def _fetches(parser: _Parser, threats: list[ThreatKind | None]) -> list[Finding]
     if any(_shared_base(base) for base in parser.hyperlink_bases):
         message = f"hyperlink base on a network share in the {_KIND}"
         found.append(finding(NAME, EXTERNAL_LINK, message, label="hyperlinkBase"))
+    if (far := wordfields.place_afar(parser.merge_sources)) is not None:
+        message = f"mail merge whose data source is on {far[0]}, in the {_KIND}"
+        found.append(finding(NAME, EXTERNAL_LINK, message, label="mailMerge"))
     return found
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "ThreatKind",
     "classify_field",
     "field_instructions",
+    "place_afar",
 ]
 
 MAX_FIELDS = 20_000  # in one part; a long manual with an index and cross-references has a few
@@ -517,18 +518,28 @@ def classify_field(instr: str) -> FieldThreat | None:
 def _reads_afar(kind: str, arguments: list[str]) -> FieldThreat | None:
     """EXTERNAL_LINK for an RD or DATABASE field whose file is on another machine (a share, a
     URL) or computed by a nested field; None for one beside the document or on its drive."""
+    far = place_afar(arguments)
+    if far is None:
+        return None
+    where, target = far
+    message = f"{kind} field that reads a file from {where} ({_excerpt(target)})"
+    return FieldThreat(ThreatKind.EXTERNAL_LINK, kind, message, target)
+
+
+def place_afar(values: list[str]) -> tuple[str, str] | None:
+    """Where the first of the places ``values`` read from that is on another machine (a share,
+    a URL) or computed by a nested field lies, and that place; each value is taken as a path, a
+    connection string (its data source, DBQ...) and SQL (a share in its ``FROM``),
+    as a DATABASE field's or a mail merge's file, connection and query are. None when every
+    place is beside the document or on the reader's drive."""
     places = [
         place
-        for argument in arguments
-        for place in (argument, *connection_places(argument), *_PATH_INSIDE.findall(argument))
+        for value in values
+        for place in (value, *connection_places(value), *_PATH_INSIDE.findall(value))
     ]
     ranked = [(_where(place), place) for place in places]
     far = [(where, place) for (rank, where), place in ranked if rank >= _COMPUTED_TARGET[0]]
-    if not far:
-        return None
-    where, target = far[0]
-    message = f"{kind} field that reads a file from {where} ({_excerpt(target)})"
-    return FieldThreat(ThreatKind.EXTERNAL_LINK, kind, message, target)
+    return far[0] if far else None
 
 
 def _arguments(instr: str) -> Iterator[str]:
