@@ -562,6 +562,87 @@ def test_an_svg_style_sheet_on_a_share(policy: Policy) -> None:
     assert _codes(gradient, "letter.docx", policy) == []
 
 
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        # a pseudo attribute's character references are decoded, its value may span lines
+        '<?xml-stylesheet type="text/css" href="&#47;&#47;h.example/s/x.css"?>',
+        '<?xml-stylesheet type="text/css" href="\n//h.example/s/x.css"?>',
+    ],
+    ids=["character-references", "line-break"],
+)
+def test_an_svg_style_sheet_spelt_otherwise(sheet: str, policy: Policy) -> None:
+    assert _codes(_svg_with_doctype(sheet + _ILLUSTRATOR), "letter.docx", policy) == [
+        "EXTERNAL_LINK"
+    ]
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        # CSS functions that load a string, and a custom property var() puts there
+        '<rect width="9" style="fill:red;background-image:-webkit-image-set('
+        "'//h.example/s/p.png' 1x)\"/>",
+        '<style>svg{--u:"//h.example/s/p.png";background-image:image-set(var(--u) 1x)}</style>',
+        "<style>@media all { a { cursor: image('\\5c\\5c h.example\\5c s\\5c c.png') } }</style>",
+        # an animation that sets an address
+        '<image width="9" height="9" href="data:,"><set attributeName="href" '
+        'to="\\\\h.example\\s\\p.png" begin="0s"/></image>',
+        '<image width="9" height="9"><animate attributeName="xlink:href" '
+        'values="p.png;//h.example/s/p.png" dur="1s"/></image>',
+        # XHTML's other address attributes in a foreignObject
+        '<foreignObject width="9" height="9"><img xmlns="http://www.w3.org/1999/xhtml" '
+        'srcset="small.png 1x, //h.example/s/p.png 2x"/></foreignObject>',
+        '<foreignObject width="9" height="9"><video xmlns="http://www.w3.org/1999/xhtml" '
+        'poster="\\\\h.example\\s\\p.png"/></foreignObject>',
+        '<foreignObject width="9" height="9"><object xmlns="http://www.w3.org/1999/xhtml" '
+        'data="\\\\h.example\\s\\p.png" type="image/png"/></foreignObject>',
+        # a help file on a share, through a URL moniker
+        '<image width="9" height="9" href="mk:@MSITStore:\\\\h.example\\s\\x.chm::/p.png"/>',
+    ],
+    ids=[
+        "image-set",
+        "custom-property",
+        "image-escaped",
+        "set-href",
+        "animate-values",
+        "srcset",
+        "poster",
+        "object-data",
+        "help-file",
+    ],
+)
+def test_more_addresses_in_an_svg_picture(inner: str, policy: Policy) -> None:
+    assert _codes(_svg_with_doctype(_ILLUSTRATOR, inner), "letter.docx", policy) == [
+        "EXTERNAL_LINK"
+    ]
+
+
+def test_an_svg_picture_typed_as_another_picture_is_read_as_svg(policy: Policy) -> None:
+    # typed image/png (no SVG type declared): the part is still an SVG document, read as one
+    sheet = '<?xml-stylesheet type="text/css" href="file://h.example/s/x.css"?>'
+    inner = '<rect width="9" height="9"/>'
+    svg = f'{sheet}<svg xmlns="{SVG}" viewBox="0 0 10 10">{inner}</svg>'.encode()
+    letter = docx(rels=[("image", "media/image1.png", False)], parts={"word/media/image1.png": svg})
+    assert _codes(letter, "letter.docx", policy) == ["EXTERNAL_LINK"]
+    plain = f'<svg xmlns="{SVG}" viewBox="0 0 10 10">{inner}</svg>'.encode()
+    honest = docx(
+        rels=[("image", "media/image1.png", False)], parts={"word/media/image1.png": plain}
+    )
+    assert "EXTERNAL_LINK" not in _codes(honest, "letter.docx", policy)
+
+
+def test_a_vml_drawing_under_another_namespace(policy: Policy) -> None:
+    # the "v" prefix bound to another namespace: a reader that goes by prefixes takes it for VML
+    drawing = (
+        f'<xml xmlns:v="urn:schemas-microsoft-com:vml2" xmlns:o="{OFFICE}">'
+        '<v:shape id="_x0000_s1025" type="#_x0000_t202" style="width:100pt;height:60pt">'
+        f'<v:fill type="frame" o:href={quoteattr(SHARE)}/></v:shape></xml>'
+    ).encode()
+    data = _replaced(_vml_in_workbook(""), {"xl/drawings/vmlDrawing1.vml": drawing})
+    assert _codes(data, "book.xlsx", policy) == ["EXTERNAL_LINK"]
+
+
 @pytest.mark.parametrize("flags", [b"000000000010", b"+10", b"-2147483638", b"ten"])
 def test_rtf_picture_flags_as_word_reads_a_number(flags: bytes, policy: Policy) -> None:
     data = _rtf_shape(b"fillBlipName", _RTF_SHARE, flags)

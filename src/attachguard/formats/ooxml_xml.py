@@ -31,6 +31,7 @@ which callbacks a part needs at all (it can only skip work, never decide).
 from __future__ import annotations
 
 import contextlib
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,7 +121,11 @@ MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
 _VML_NS = "urn:schemas-microsoft-com:vml"
 _SVG_NS = "http://www.w3.org/2000/svg"
 _DRAWING_KINDS = {_VML_NS: "vml", _SVG_NS: "svg"}
-_ADDRESS_ATTRIBUTES = frozenset({"src", "href", "althref", "base"})  # local names, any namespace
+# local names, any namespace; XHTML's in an SVG's foreignObject too (an object's data, a video's
+# poster, a table's background; srcset lists several)
+_ADDRESS_ATTRIBUTES = frozenset({"src", "href", "althref", "base", "data", "poster", "background"})
+_ANIMATIONS = frozenset({f"{_SVG_NS} {local}" for local in ("set", "animate")})
+_ANIMATED_VALUES = ("to", "from", "by", "values")  # what an animation sets an attribute to
 _SVG_ROOT = f"{_SVG_NS} svg"
 _SVG_STYLE = f"{_SVG_NS} style"
 # docProps/app.xml: the base Office resolves relative hyperlinks against
@@ -388,8 +393,14 @@ class _Reader:
             self._parser.EndElementHandler = self._style_end
         elif (kind := _DRAWING_KINDS.get(name.rpartition(" ")[0])) is not None:
             self._drawing(kind, attrs)
+            if name in _ANIMATIONS:
+                self._animation(attrs)
         elif self._picture:  # XHTML in a foreignObject, an element of another vocabulary
             self._drawing("svg", attrs)
+        elif attrs and any(_names_an_address_on_a_share(k, v) for k, v in attrs.items()):
+            # a drawing under another namespace (VML's "v" prefix bound elsewhere, which a
+            # reader that goes by prefixes takes for VML): its address attributes alone
+            self.info.shared_drawings.add("element")
 
     def _action(self, name: str, attrs: dict[str, str]) -> None:
         rel_id = next((v for k, v in attrs.items() if k in _R_ID), "")
@@ -412,6 +423,14 @@ class _Reader:
         if any(_names_a_share(key, value) for key, value in attrs.items()):
             self.info.shared_drawings.add(kind)
 
+    def _animation(self, attrs: dict[str, str]) -> None:
+        """An SVG animation that sets an element's address (``<set attributeName="href"
+        to="...">``): the values it sets, read as the address attribute they become."""
+        if attrs.get("attributeName", "").rpartition(":")[2].strip() in _ADDRESS_ATTRIBUTES:
+            values = [v for key in _ANIMATED_VALUES for v in attrs.get(key, "").split(";")]
+            if any(on_a_share(value) for value in values):
+                self.info.shared_drawings.add("svg")
+
     def _a_style_sheet(self, name: str) -> bool:
         """SVG's style element; in a picture, XHTML's too (in a foreignObject)."""
         return name == _SVG_STYLE or (self._picture and name.endswith(" style"))
@@ -431,7 +450,7 @@ class _Reader:
         """An SVG picture's style sheet (``<?xml-stylesheet href="..."?>``): its pseudo
         attributes are not XML attributes, so they are read here."""
         if target == "xml-stylesheet" and any(
-            on_a_share(m.group(2)) for m in _PSEUDO_HREF.finditer(data)
+            on_a_share(html.unescape(m.group(2))) for m in _PSEUDO_HREF.finditer(data)
         ):
             self.info.shared_drawings.add("svg")
 
@@ -474,7 +493,8 @@ class _Reader:
                 self._parser.StartElementHandler = None
 
 
-_PSEUDO_HREF = re.compile(r"\bhref\s*=\s*(['\"])(.*?)\1")
+# a pseudo attribute: across lines, its character references decoded as XML attributes' are
+_PSEUDO_HREF = re.compile(r"\bhref\s*=\s*(['\"])(.*?)\1", re.DOTALL)
 
 
 @dataclass
@@ -501,11 +521,20 @@ class _Style:
         return [target for sheet in sheets for target in css.style_sheet_targets(sheet)]
 
 
+def _names_an_address_on_a_share(key: str, value: str) -> bool:
+    """Whether an address attribute (``src``, ``o:href``, ``xlink:href``, ``xml:base``, XHTML's
+    ``data``, ``poster``, ``background``, each candidate of a ``srcset``) names a share."""
+    local = key.rpartition(" ")[2]
+    if local == "srcset":
+        return any(on_a_share(each.split()[0]) for each in value.split(",") if each.split())
+    return local in _ADDRESS_ATTRIBUTES and on_a_share(value)
+
+
 def _names_a_share(key: str, value: str) -> bool:
     """Whether an attribute of a drawing names a share: an address attribute (``src``,
     ``o:href``, ``xlink:href``, ``xml:base``...) or a ``url(...)`` in any (a style, a fill),
     read as CSS (escapes decoded, comments dropped)."""
-    if key.rpartition(" ")[2] in _ADDRESS_ATTRIBUTES and on_a_share(value):
+    if _names_an_address_on_a_share(key, value):
         return True
     return css.may_load(value) and any(
         on_a_share(target) for target in css.style_attribute_targets(value)
@@ -643,4 +672,6 @@ def read_part(data: bytes, picture: bool = False) -> PartXml:
         raise XmlRejected(DAMAGED, "XML without a root element")
     if picture and reader.info.root != _SVG_ROOT:
         return read_part(data)  # not a picture after all: read as Office reads its parts
+    if not picture and reader.info.root == _SVG_ROOT:
+        return read_part(data, picture=True)  # an SVG picture typed as something else
     return reader.info

@@ -607,7 +607,7 @@ def _an(user: str) -> str:
     return f"a {user}" if " " in user else f"a {user} element"
 
 
-_DRAWINGS = {"vml": "a legacy VML drawing", "svg": "an SVG picture"}
+_DRAWINGS = {"vml": "a legacy VML drawing", "svg": "an SVG picture", "element": "an element"}
 
 
 def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:

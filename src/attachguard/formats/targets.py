@@ -14,6 +14,10 @@ _DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
 _DRIVE_HOST = re.compile(r"[a-z][:|]")
 _NT_PREFIXES = ("//?/", "//./", "/??/")
 _LOCATION = re.compile(r"location:([^&]*)")  # a search-ms crumb's folder
+# Windows' URL monikers that open a file named in the address and read a page from it: a
+# compiled help file (mk:@MSITStore:\\host\s\x.chm::/p.htm, ms-its:, its:), a library's
+# resources (res://\\host\s\x.dll/p.png)
+_FILE_IN_A_PATH = frozenset({"mk", "ms-its", "its", "res"})
 _MAC_FOLDERS = frozenset({"users", "volumes", "applications", "library", "system", "private"})
 # Where a connection string's data is: its data source, an ODBC file (DBQ, SourceDB), folder
 # (DefaultDir) or DSN file (FILEDSN), a database file to attach; also inside a quoted value
@@ -45,8 +49,8 @@ def target_kind(target: str) -> str:
 def on_a_share(target: str) -> bool:
     """Whether a link leads to a Windows share or device (``\\\\host``, file://host,
     ``\\??\\UNC\\host``), also through a scheme that opens one (``search-ms:`` with a location,
-    ``ms-word:ofe|u|\\\\host\\x``): following it, even by a click, sends the reader's Windows
-    credentials to that host."""
+    ``ms-word:ofe|u|\\\\host\\x``, a help file's ``mk:@MSITStore:\\\\host``): following it, even
+    by a click, sends the reader's Windows credentials to that host."""
     return _share(_normal_target(target))
 
 
@@ -69,6 +73,9 @@ def _share(path: str) -> bool:
     scheme, _, rest = path.partition(":")
     if scheme in ("search-ms", "search"):  # Explorer's search, in a folder it names
         return any(_share(place) for place in _LOCATION.findall(rest))
+    if scheme in _FILE_IN_A_PATH:  # a help file's or a library's page: the file is opened
+        rest = rest.removeprefix("@msitstore:")
+        return _share(rest[2:] if scheme == "res" and rest.startswith("//") else rest)
     if scheme.startswith("ms-") and "|u|" in rest:  # ms-word:ofe|u|\\host\x.docx
         return _share(rest.split("|u|", 1)[1])
     if path.startswith(_NT_PREFIXES):
