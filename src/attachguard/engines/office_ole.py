@@ -15,7 +15,9 @@ VBA from olevba (a project without code: `formats.vba`); the fields of a Word do
 type a nested field computes); embedded objects (Word's ObjectPool, Excel's MBD storages,
 PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`; a presentation's
 action settings follow `office_ppt`; a hyperlink base on a network share (the user-defined
-property ``_PID_LINKBASE``: `attachguard.formats.oleprops`) is EXTERNAL_LINK.
+property ``_PID_LINKBASE``: `attachguard.formats.oleprops`) is EXTERNAL_LINK, and so are a Word
+document's attached template and mail merge sources on another machine
+(`attachguard.formats.wordassoc`).
 
 Ambiguous: streams of two applications in one file, two entries of one storage with the same
 name, a sheet declared one type whose content is another. A workbook with both a Workbook and a
@@ -64,9 +66,10 @@ from attachguard.formats.ole import (
     matches_extension,
     read_workbooks,
 )
-from attachguard.formats.oleprops import user_defined_texts
-from attachguard.formats.targets import on_a_share
-from attachguard.formats.wordfields import FieldThreat, ThreatKind, classify_field
+from attachguard.formats.oleprops import user_defined
+from attachguard.formats.targets import on_a_share, target_kind
+from attachguard.formats.wordassoc import associated
+from attachguard.formats.wordfields import FieldThreat, ThreatKind, classify_field, place_afar
 
 # Excel opens a file encrypted with this password without asking: it hides nothing from Excel.
 _EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"  # noqa: S105  (Excel's published default)
@@ -94,6 +97,7 @@ def scan_compound(job: Job) -> None:
             _workbook(job, book)
         if ole.exists("WordDocument"):
             _word_fields(job, ole)
+            _associated_files(job, ole)
         _hyperlink_base(job, ole)
         _objects(job, ole, container)
         if OleKind.POWERPOINT in container.kinds and ole.exists("PowerPoint Document"):
@@ -133,13 +137,40 @@ def _word_fields(job: Job, ole: Any) -> None:
         job.say(AMBIGUOUS, message, label="field")
 
 
+def _associated_files(job: Job, ole: Any) -> None:
+    """EXTERNAL_LINK for an attached template on another machine (a share, a URL) and for a
+    mail merge whose data or header source is on one: Word opens them with the document, as a
+    .docx's and an RTF's (`wordassoc`); also when the strings naming them are damaged and hold
+    a place on another machine anywhere."""
+    found = associated(ole)
+    if target_kind(found.template) == "remote":
+        job.say(EXTERNAL_LINK, f"remote template in the {job.kind}", label="attachedTemplate")
+    if (far := place_afar(found.merge_sources)) is not None:
+        message = f"mail merge whose data source is on {far[0]}, in the {job.kind}"
+        job.say(EXTERNAL_LINK, message, label="mailMerge")
+    if any(target_kind(place) == "remote" for place in found.stray):
+        message = f"damaged list of the files the {job.kind} opens, naming another machine"
+        job.say(EXTERNAL_LINK, message, label="SttbfAssoc")
+
+
 def _hyperlink_base(job: Job, ole: Any) -> None:
     """EXTERNAL_LINK for a hyperlink base (the user-defined property ``_PID_LINKBASE``) on a
     network share: Office resolves every relative hyperlink against it, as a .docx's
-    ``HyperlinkBase``, so a click on one sends the reader's Windows credentials there."""
-    if any(on_a_share(base) for base in user_defined_texts(ole, "_PID_LINKBASE")):
+    ``HyperlinkBase``, so a click on one sends the reader's Windows credentials there. A
+    user-defined section that could not all be read is CORRUPT, one past the reader's limits
+    ARCHIVE_MEMBERS: a base could be in what was not read (`oleprops` reports only such
+    damage, so an honest file's damaged first section passes)."""
+    found = user_defined(ole, "_PID_LINKBASE")
+    if any(on_a_share(base) for base in found.texts):
         message = f"hyperlink base on a network share in the {job.kind}"
         job.say(EXTERNAL_LINK, message, label="hyperlinkBase")
+    if found.limit:
+        message = f"user-defined properties of the {job.kind} past a limit ({found.limit})"
+        job.say(ARCHIVE_MEMBERS, f"{message}: a hyperlink base there was not read")
+    elif found.damage:
+        damage = "; ".join(found.damage)
+        message = f"user-defined properties of the {job.kind} not all read ({damage})"
+        job.say(CORRUPT, f"{message}: a hyperlink base there was not read")
 
 
 def _container(job: Job, ole: Any, container: OleContainer) -> bool:

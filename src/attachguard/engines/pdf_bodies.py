@@ -13,7 +13,10 @@ file's text for it). Text that only quotes PDF syntax inside a valid file is not
 A body is judged by its names (`pdf_active.check_names`), so that a damaged body cannot hide
 them from a parser, glyph names in fonts left out (`pdf_glyphs`); an /OpenAction and an /AA are
 parsed, and a reference is resolved to every definition of its target. Attached files in
-definitions pypdf did not read are returned for extraction.
+definitions pypdf did not read are returned for extraction. A link to a network share (a URI,
+a base URI, a file specification) in a definition pypdf did not read, or a reference in a link
+to a definition it did not read, is EXTERNAL_LINK by the same test as pypdf's reading
+(`pdf_active._names_a_share`): only files that hold another definition are searched for them.
 """
 
 from __future__ import annotations
@@ -29,9 +32,16 @@ from typing import Any
 
 from pypdf import PdfReader
 from pypdf.errors import LimitReachedError
-from pypdf.generic import DictionaryObject, IndirectObject, PdfObject, StreamObject, read_object
+from pypdf.generic import (
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    PdfObject,
+    StreamObject,
+    read_object,
+)
 
-from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT
+from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT, EXTERNAL_LINK
 from attachguard.engines.pdf_active import (
     DAMAGED,
     JUDGED,
@@ -39,10 +49,12 @@ from attachguard.engines.pdf_active import (
     ON_OPEN,
     PDF_AUTO_ACTION,
     Seen,
+    _names_a_share,
     check_names,
     dictionaries,
     file_names,
     opens_inertly,
+    resolved,
     triggers_inert,
 )
 from attachguard.engines.pdf_glyphs import (
@@ -61,6 +73,24 @@ _WANTED_NAMES = ("JS", "JavaScript", "Launch", "AA", "OpenAction", "XFA", "RichM
                  "RichMediaContent", "3D", "EmbeddedFile", "EF", "ObjStm")  # fmt: skip
 _REGULAR = rb"[^\x00\t\n\f\r ()<>\[\]{}/%]"
 _WANTED = re.compile(rb"/(?:%s)(?!%s)" % ("|".join(_WANTED_NAMES).encode(), _REGULAR))
+# A body that may hold a link target `_names_a_share` judges: a URI, a base URI, a media clip, a
+# file specification's names. /F is also an annotation's flags (/F 4 in every link), which an
+# integer that is no reference tells apart.
+_LINK_NAMES = ("URI", "Base", "MCD", "UF", "DOS", "Unix", "Mac")
+_LINKED = re.compile(
+    rb"/(?:%s|F(?![\x00\t\n\f\r ]*[0-9]+[\x00\t\n\f\r ]*[/>\]]))(?!%s)"
+    % ("|".join(_LINK_NAMES).encode(), _REGULAR)
+)
+_LINK_KEYS = ("/URI", "/Base", "/D", "/F", "/UF", "/DOS", "/Unix", "/Mac")
+_SEP = rb"(?:[\x00\t\n\f\r ]|%[^\r\n]*)"
+_LINK_REFERENCE = re.compile(
+    rb"/(?:%s)%s*([0-9]{1,10})%s+([0-9]{1,5})%s+R(?![A-Za-z0-9])"
+    % ("|".join(key[1:] for key in _LINK_KEYS).encode(), _SEP, _SEP, _SEP)
+)
+_HIDDEN_LINK = (
+    "PDF link or action to a file on another machine, in a definition the main reading "
+    "does not use (a reader that takes that definition opens the file)"
+)
 _ESCAPED = re.compile(rb"/%s*#%s*" % (_REGULAR, _REGULAR))  # a name with an escape in it
 _HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
 # A long hex string is a signature's /Contents or an ID, never what `_parse` is asked for, and
@@ -149,6 +179,7 @@ def check_bodies(
         for obj in definitions.of(key):
             if obj.stream is not None:
                 files[id(obj)] = (obj, given)
+    _check_links(in_data, _Places(view, places), read, seen)
     return [(obj, given) for obj, given in files.values() if not _extracted(obj, view, seen)]
 
 
@@ -172,6 +203,19 @@ class _Reading:
         """``text`` parsed by pypdf's strict rules: a dictionary with a key written twice (the
         type of an action) is not parsed, for pypdf takes the first and others the last."""
         return _parse(text, _Strict(self.reader))
+
+    def definition(self, obj: RawObject) -> Any:
+        """``obj`` parsed as any reader reads it, its strings decrypted in an encrypted file
+        (those of an object stream's objects are not encrypted one by one); None when it
+        cannot be."""
+        parsed = self.parse(obj.body)
+        encryption = self.reader._encryption
+        if parsed is None or encryption is None or obj.container is not None:
+            return parsed
+        try:
+            return encryption.decrypt_object(parsed, obj.number, obj.generation)
+        except DAMAGED:
+            return None
 
     def resolve(self, ref: IndirectObject) -> list[Any]:
         """Every definition a reference may stand for, parsed strictly: what judges actions
@@ -226,16 +270,16 @@ class _Body:
     where: str
 
 
-def _suspects(objects: list[RawObject]) -> list[RawObject]:
+def _suspects(objects: list[RawObject], wanted: re.Pattern[bytes] = _WANTED) -> list[RawObject]:
     """The objects whose body holds a wanted name, written plainly or with escapes (maybe
     inside a string: `names_in` then tells). Searched in all bodies joined: one search per
     body costs more than the search itself (10,000 bodies: 24 ms against 11)."""
     joined = b"\n".join(obj.body for obj in objects)  # a newline ends a name
     starts = list(accumulate((len(obj.body) + 1 for obj in objects), initial=0))
-    hits = {m.start() for m in _WANTED.finditer(joined)}
+    hits = {m.start() for m in wanted.finditer(joined)}
     for escaped in _ESCAPED.finditer(joined) if b"#" in joined else ():  # /Arial#20Bold...
         plain = _HEX.sub(lambda m: bytes([int(m[1], 16)]), escaped[0])
-        if _WANTED.fullmatch(plain):
+        if wanted.fullmatch(plain):
             hits.add(escaped.start())
     return [objects[i] for i in sorted({bisect_right(starts, at) - 1 for at in hits})]
 
@@ -330,6 +374,95 @@ def _names(spec: DictionaryObject) -> tuple[str, ...]:
         return file_names(spec)
     except DAMAGED:  # a name given by a reference pypdf cannot resolve
         return ()
+
+
+# -- links to a share in other definitions --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Places:
+    """Where a support lead finds an object: pypdf's reading, and the places it names."""
+
+    view: XrefView
+    places: dict[int, str]
+
+    def of(self, obj: RawObject) -> str:
+        return _where(obj, self.view, self.places)
+
+
+def _check_links(in_data: list[_Body], where: _Places, read: _Reading, seen: Seen) -> None:
+    """EXTERNAL_LINK for a link to a share (`_names_a_share`) that only a definition pypdf's
+    reading does not use holds: in such a body, or as the target of a reference in a link.
+    Only a file with such a definition is searched, by `_LINKED`, and a body pypdf read is
+    parsed only when a link key in it refers to one."""
+    objects = read.definitions.objects
+    others = {(o.number, o.generation) for o in objects if not where.view.reads(o)}
+    if not others:
+        return
+    named = {id(body.obj): body.where for body in in_data}
+    judged: dict[tuple[_Key, str, str | None, bool], bool] = {}
+    for obj in _suspects(objects, _LINKED):
+        if where.view.reads(obj) and not _refers_to(obj.body, others):
+            continue
+        at = named.get(id(obj)) or where.of(obj)
+        try:
+            parsed = read.definition(obj)
+            shared = parsed is not None and _links_to_a_share(parsed, read, judged)
+        except DAMAGED:  # a reference pypdf cannot resolve
+            parsed = None
+        if parsed is None:
+            seen.add(CORRUPT, "part of the PDF could not be read", at)
+        elif shared:
+            seen.add(EXTERNAL_LINK, _HIDDEN_LINK, at)
+
+
+def _refers_to(text: bytes, keys: set[_Key]) -> bool:
+    """Whether a link key in ``text`` (``#xx`` decoded) refers to one of ``keys``; only the
+    bodies that do are parsed (a link's /P names a page an update often redefines)."""
+    text = _HEX.sub(lambda m: bytes([int(m[1], 16)]), text) if b"#" in text else text
+    return any((int(m[1]), int(m[2])) in keys for m in _LINK_REFERENCE.finditer(text))
+
+
+def _links_to_a_share(
+    parsed: Any, read: _Reading, judged: dict[tuple[_Key, str, str | None, bool], bool]
+) -> bool:
+    """Whether a dictionary in ``parsed`` links to a share as pypdf resolves its references,
+    or with a reference under a link key standing for any definition of its target (each
+    judged once, in ``judged``: a thousand links to one object redefined a thousand times is
+    not a million judgements)."""
+    for node in dictionaries(parsed):
+        kind = resolved(node.get("/S"))
+        kind = kind if isinstance(kind, str) else None
+        if _names_a_share(node, kind):
+            return True
+        for key in _LINK_KEYS:
+            ref = node.get(key)
+            if not isinstance(ref, IndirectObject):
+                continue
+            slot = ((ref.idnum, ref.generation), key, kind, "/EF" in node)
+            if slot not in judged:
+                judged[slot] = _any_definition_shared(slot, read)
+            if judged[slot]:
+                return True
+    return False
+
+
+def _any_definition_shared(slot: tuple[_Key, str, str | None, bool], read: _Reading) -> bool:
+    """Whether a definition of the object ``slot`` refers to, standing under its key in a
+    dictionary of its kind (with an /EF or not), links to a share."""
+    target, key, kind, attached = slot
+    for obj in read.definitions.of(target):
+        value = read.definition(obj)
+        if value is None:
+            continue  # judged as a body of its own when it holds a link name
+        node = DictionaryObject({NameObject(key): value})
+        if kind is not None:
+            node[NameObject("/S")] = NameObject(kind)
+        if attached:
+            node[NameObject("/EF")] = DictionaryObject()
+        if _names_a_share(node, kind):
+            return True
+    return False
 
 
 # -- object streams pdfraw left to pypdf ---------------------------------------------------------

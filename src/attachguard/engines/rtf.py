@@ -15,15 +15,18 @@ line pattern linked to a file on another machine (``pibName``, ``fillBlipName``,
 ``lineFillBlipName`` with their flags saying linked), for a ``\\hlinkbase`` on a network share
 (relative hyperlinks resolve against it) and for a mail merge whose data source is on another
 machine (``\\mmdatasource``, ``\\mmconnectstr``, ``\\mmquery``, the ODSO names and UDL: read as a
-DATABASE field's file, connection string and query are).
+DATABASE field's file, connection string and query are), and for a master document's
+subdocument on another machine (a file table's ``\\file``: Word writes one only for
+subdocuments). Each of these texts is read as Word reads it, without a nested destination's
+text (``{\\*\\unknown X}`` is skipped), and read again keeping it; either reading is judged.
 AMBIGUOUS for a field whose type a nested field computes (``{ {QUOTE 68 68 69}AUTO ...}`` is a
 DDEAUTO field once Word evaluates it): read as Word reads it, it could be anything. CORRUPT for
 data that is not RTF or that the parser gives up on.
 
 Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
 pictures and text); a file without ``\\objdata``, ``\\fldinst``, ``\\template``, ``\\hlinkbase``,
-``\\mm``, ``pibName`` or ``BlipName`` cannot hold objects, fields, templates, a hyperlink base,
-a mail merge or linked pictures and is not parsed.
+``\\mm``, ``pibName``, ``BlipName`` or ``\\file`` cannot hold objects, fields, templates, a
+hyperlink base, a mail merge, linked pictures or subdocuments and is not parsed.
 Children are capped by ``context.limits``.
 """
 
@@ -79,9 +82,14 @@ _MERGE = frozenset({b"mmdatasource", b"mmheadersource", b"mmconnectstr", b"mmque
                     b"mmodsoname", b"mmodsotable", b"mmodsoudl", b"mmodsosrc"})  # fmt: skip
 _MERGE_HEX = frozenset({b"mmconnectstrdata", b"mmodsoudldata"})
 # destinations whose text is collected: field instructions, templates, shape properties, the
-# hyperlink base, a mail merge's source
-_TEXTUAL = (b"fldinst", b"template", b"sn", b"sv", b"hlinkbase", *sorted(_MERGE))
+# hyperlink base, a mail merge's source, a file table's file names (Word writes a file table
+# only for a master document's subdocuments, which it loads from there)
+_TEXTUAL = (b"fldinst", b"template", b"sn", b"sv", b"hlinkbase", b"file", *sorted(_MERGE))
 _HEX_DATA = frozenset({b"objdata"}) | _MERGE_HEX  # destinations whose text is kept as it is
+# Collected texts are read twice: as Word reads them, without the text of the destinations
+# nested in them ({\*\bkmkstart x}, or {\*\unknown x}, which Word skips), and keeping it, for
+# a reader that does (the specification is all one has of Word's reading); both are judged.
+_READ = frozenset(_TEXTUAL) | _MERGE_HEX
 _SHAPE = (b"shpinst", b"picprop")  # a shape's (or an inline picture's) properties
 # A picture shape linked to its file (pibFlags: msoblipflagURL 0x2, msoblipflagLinkToFile 0x8),
 # which Word loads from pibName when it opens the document; a shape's picture fill and its
@@ -92,7 +100,7 @@ _PICTURE_NAMES = ((b"pibName", b"pibFlags"), (b"fillBlipName", b"fillBlipFlags")
 # Control words and symbols that stand for a character (blanks, breaks, special hyphens).
 _BREAKS = (b"tab", b"par", b"line", b"sect", b"page", b"column", b"cell", b"row")
 _CHARACTERS: dict[bytes, bytes] = {
-    **dict.fromkeys(_BREAKS, b" "),
+    **dict.fromkeys((*_BREAKS, b"\r", b"\n"), b" "),  # a line end after \ is a \par
     **{b"emspace": b"\xe2\x80\x83", b"enspace": b"\xe2\x80\x82", b"qmspace": b"\xe2\x80\x85"},
     **{b"~": b"\xc2\xa0", b"_": b"\xe2\x80\x91", b"-": b"\xc2\xad"},  # UTF-8, as \\uN
 }
@@ -105,6 +113,7 @@ _NEEDLES = (
     b"pibName",
     b"BlipName",
     b"\\mm",
+    b"\\file",
 )
 _NON_HEX = re.compile(rb"[^a-fA-F0-9]")
 # What rtfobj raises when it gives up on malformed input.
@@ -122,7 +131,9 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
 
     rtfobj appends all text to immutable bytes and re-filters the whole object data at every
     ``\\'`` symbol, which takes minutes on a few MB of pictures; here only object data and
-    field instructions are kept, in bytearrays that grow in place. Same results otherwise."""
+    field instructions are kept, in bytearrays that grow in place. Same results otherwise.
+    Each collected text is read twice (see `_READ`): its ``data`` as Word reads it, its
+    ``alt`` also keeping the text of the destinations nested in it."""
 
     def __init__(self, data: bytes) -> None:
         super().__init__(data)
@@ -130,27 +141,61 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         self.templates: list[bytes] = []
         self.hyperlink_bases: list[bytes] = []
         self.merge_sources: list[str] = []  # a mail merge's file, connection, query...
+        self.files: list[str] = []  # a file table's file names, and their relative parts
         self.shapes: list[dict[bytes, bytes]] = []  # shape properties, name to value
-        self._property = b""  # the name of the shape property whose value comes next
+        self.loose_shapes: list[dict[bytes, bytes]] = []  # the same, read keeping nested text
+        self._property = (b"", b"")  # the shape property whose value comes next, both readings
         self._uc = [1]  # \ucN by group: how many fallback characters follow each \uN
         self._fallback = 0  # fallback characters still to skip after a \uN
         self._word_end = -1  # where the last control word ended: its delimiter blank is no text
+        self._ignorable = False  # just after \*: the control word that follows is a destination
+        self.destinations[0].loose = None
 
     def open_group(self) -> None:
         self._uc.append(self._uc[-1])
+        self._ignorable = False
 
     def close_group(self) -> None:
         if len(self._uc) > 1:
             self._uc.pop()
         self._fallback = 0
+        self._ignorable = False
+
+    def _control_word(self, matchobject: re.Match[bytes], cword: bytes, param: Any) -> None:
+        # Word skips a destination it does not know when \* marks it (RTF 1.9.1): the X of
+        # "{\*\unknown X}" is not part of the text around it, where rtfobj, opening only the
+        # destinations it lists, would add it. Object data keeps rtfobj's reading.
+        ignorable, self._ignorable = self._ignorable, False
+        unknown = ignorable and cword not in rtfobj.DESTINATION_CONTROL_WORDS
+        if unknown and self.current_destination.cword != b"objdata":
+            self._open_destination(matchobject, cword)
+        super()._control_word(matchobject, cword, param)
 
     def open_destination(self, destination: Any) -> None:
         if destination.cword in _SHAPE:
             self.shapes.append({})
+            self.loose_shapes.append({})
         destination.data = bytearray()
         destination.clean = 0  # the object data before this index is hex digits only
+        destination.relative = 0  # a file name's \frelativeN
+        if destination.cword in _READ:
+            destination.loose, destination.alt = destination, bytearray()
+        else:
+            destination.loose = self._loose_owner(destination)
         if destination.cword == b"fldinst" and (outer := self._outer_instruction()) is not None:
             outer.data += NESTED  # Word puts the nested field's result here
+            outer.alt += NESTED
+
+    def _loose_owner(self, destination: Any) -> Any:
+        """The collected text whose loose reading keeps this destination's text: the one it is
+        nested in, not across a nested field (whose result Word computes) nor from the ANSI
+        half of ``\\upr`` (a reader that knows \\upr reads its \\ud half instead)."""
+        if destination.cword in (b"field", b"upr"):
+            return None
+        outer = self.destinations[-3:-1]  # (rtfobj drops the document's on an unbalanced "}")
+        if destination.cword == b"ud" and len(outer) == 2 and outer[1].cword == b"upr":
+            return outer[0].loose
+        return outer[-1].loose if outer else None
 
     def _outer_instruction(self) -> Any:
         """The field instruction a new one is nested in (through ``\\field`` groups), if any;
@@ -170,29 +215,48 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
             return stack[-3] if stack[-3].cword in _TEXTUAL else None
         return None
 
+    def _collecting(self) -> bool:
+        """Whether the current text joins a collected text, in either reading."""
+        return self.current_destination.loose is not None
+
+    def _add(self, text: bytes) -> None:
+        """Text, to the collected text(s) whose reading keeps it."""
+        if (strict := self._textual()) is not None:
+            strict.data += text
+        if (loose := self.current_destination.loose) is not None:
+            loose.alt += text
+
     def _text(self, matchobject: re.Match[bytes]) -> None:
         text = matchobject.group()
         if matchobject.start() == self._word_end and text[:1] == b" ":
             text = text[1:]  # "DD{\\b EA}UTO" is DDEAUTO: the blank ends the control word
+        # Word ignores line ends in RTF text: "\\\\ho<CR><LF>st" is \\host, "\*<LF>\x" is "\*\x"
+        text = text.replace(b"\r", b"").replace(b"\n", b"")
+        self._ignorable = self._ignorable and not text
         if self._fallback:
             skipped = min(self._fallback, len(text))
             text, self._fallback = text[skipped:], self._fallback - skipped
-        if self.current_destination.cword in _HEX_DATA:
-            self.current_destination.data += text
-        elif (target := self._textual()) is not None:
-            target.data += _ansi(text)
+        destination = self.current_destination
+        if destination.cword in _HEX_DATA:
+            destination.data += text
+            if destination.cword in _MERGE_HEX:
+                destination.alt += text
+        else:
+            self._add(_ansi(text))
 
     def control_word(self, matchobject: re.Match[bytes], cword: bytes, param: Any) -> None:
         self._word_end = self.index + len(matchobject.group())
-        if cword in _CHARACTERS and (target := self._textual()) is not None:
-            target.data += _CHARACTERS[cword]  # "DDEAUTO\\tab c:\\..." is two words to Word
+        if cword in _CHARACTERS:
+            self._add(_CHARACTERS[cword])  # "DDEAUTO\\tab c:\\..." is two words to Word
         if cword == b"uc" and param is not None:
             self._uc[-1] = min(max(int(param), 0), 255)
+        if cword == b"frelative" and param is not None:
+            self.current_destination.relative = max(int(param), 0)
         # \uN spells a character in field instructions and template names: decode it so that
         # "\u68?DEAUTO" reads as DDEAUTO, as Word reads it; the \ucN characters after it are
         # its fallback for older readers.
-        if cword == b"u" and param is not None and (target := self._textual()) is not None:
-            target.data += chr(int(param) % 65536).encode("utf-8", "replace")
+        if cword == b"u" and param is not None and self._collecting():
+            self._add(chr(int(param) % 65536).encode("utf-8", "replace"))
             self._fallback = self._uc[-1]
 
     def bin(self, bindata: bytes) -> None:
@@ -201,23 +265,24 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
 
     def control_symbol(self, matchobject: re.Match[bytes]) -> None:
         symbol = matchobject.group()[1:2]
-        target = self._textual()
-        if self._fallback and target is not None:
+        self._ignorable = symbol == b"*"
+        collecting = self._collecting()
+        if self._fallback and collecting:
             self._fallback -= 1  # a fallback character written as a control symbol
             if symbol == b"'":
                 self.index += 2
             return
-        if symbol in (b"\\", b"{", b"}") and target is not None:
-            target.data += symbol  # an escaped character, e.g. in a UNC path
-        elif symbol in _CHARACTERS and target is not None:
-            target.data += _CHARACTERS[symbol]
+        if symbol in (b"\\", b"{", b"}") and collecting:
+            self._add(symbol)  # an escaped character, e.g. in a UNC path
+        elif symbol in _CHARACTERS and collecting:
+            self._add(_CHARACTERS[symbol])
         if symbol != b"'":
             return
         hexdigits = self.data[self.index + 2 : self.index + 4]
         self.index += 2  # \'hh: the two characters after it are skipped, whatever they are
         dest = self.current_destination
-        if target is not None and re.fullmatch(rb"[0-9a-fA-F]{2}", hexdigits):
-            target.data += _ansi(bytes([int(hexdigits, 16)]))  # "\'44DEAUTO" is DDEAUTO
+        if collecting and re.fullmatch(rb"[0-9a-fA-F]{2}", hexdigits):
+            self._add(_ansi(bytes([int(hexdigits, 16)])))  # "\'44DEAUTO" is DDEAUTO
         if dest.cword == b"objdata":
             # Word drops the last hex digit before \'hh when it has read an odd number of them.
             tail = _NON_HEX.sub(b"", dest.data[dest.clean :])
@@ -228,22 +293,41 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
             dest.clean = len(dest.data)
 
     def close_destination(self, destination: Any) -> None:
-        if destination.cword == b"fldinst":
-            self.fields.append(bytes(destination.data))
-        elif destination.cword == b"template":
-            self.templates.append(bytes(destination.data))
-        elif destination.cword == b"hlinkbase":
-            self.hyperlink_bases.append(bytes(destination.data))
-        elif destination.cword in _MERGE:
-            self.merge_sources.append(bytes(destination.data).decode("utf-8", "replace"))
-        elif destination.cword in _MERGE_HEX:
-            self.merge_sources.extend(_hex_text(bytes(destination.data)))
-        elif destination.cword == b"sn":
-            self._property = bytes(destination.data).strip()
-        elif destination.cword == b"sv" and self.shapes:
-            self.shapes[-1].setdefault(self._property, bytes(destination.data).strip())
-        else:
+        cword = destination.cword
+        if cword not in _READ:
             super().close_destination(destination)
+            return
+        strict, loose = bytes(destination.data), bytes(destination.alt)
+        readings = [strict] if loose == strict else [strict, loose]
+        if cword == b"fldinst":
+            self.fields += readings
+        elif cword == b"template":
+            self.templates += readings
+        elif cword == b"hlinkbase":
+            self.hyperlink_bases += readings
+        elif cword == b"file":
+            self.files += _file_names(readings, destination.relative)
+        elif cword in _MERGE:
+            self.merge_sources += [reading.decode("utf-8", "replace") for reading in readings]
+        elif cword in _MERGE_HEX:
+            self.merge_sources += [text for reading in readings for text in _hex_text(reading)]
+        else:
+            self._shape_property(cword, strict.strip(), loose.strip())
+
+    def _shape_property(self, cword: bytes, strict: bytes, loose: bytes) -> None:
+        """A shape property's name (``\\sn``) or value (``\\sv``), in both readings."""
+        if cword == b"sn":
+            self._property = (strict, loose)
+        elif self.shapes:
+            self.shapes[-1].setdefault(self._property[0], strict)
+            self.loose_shapes[-1].setdefault(self._property[1], loose)
+
+
+def _file_names(readings: list[bytes], relative: int) -> list[str]:
+    """A file table entry's file name (a full path), and its part from ``\\frelativeN`` on,
+    which Word may resolve beside the document instead."""
+    names = [reading.decode("utf-8", "replace") for reading in readings]
+    return names + [name[relative:] for name in names if relative]
 
 
 def _hex_text(data: bytes) -> list[str]:
@@ -323,7 +407,7 @@ def _fetches(parser: _Parser, threats: list[ThreatKind | None]) -> list[Finding]
     ):
         message = f"field that loads a file from outside the {_KIND}"
         found.append(finding(NAME, EXTERNAL_LINK, message))
-    if any(_linked_from_afar(shape) for shape in parser.shapes):
+    if any(_linked_from_afar(shape) for shape in [*parser.shapes, *parser.loose_shapes]):
         message = f"picture loaded from another machine into the {_KIND}"
         found.append(finding(NAME, EXTERNAL_LINK, message, label="picture"))
     if any(_remote_template(template) for template in parser.templates):
@@ -335,6 +419,9 @@ def _fetches(parser: _Parser, threats: list[ThreatKind | None]) -> list[Finding]
     if (far := wordfields.place_afar(parser.merge_sources)) is not None:
         message = f"mail merge whose data source is on {far[0]}, in the {_KIND}"
         found.append(finding(NAME, EXTERNAL_LINK, message, label="mailMerge"))
+    if any(target_kind(_unquoted(name.encode())) == "remote" for name in parser.files):
+        message = f"subdocument loaded from another machine into the {_KIND}"
+        found.append(finding(NAME, EXTERNAL_LINK, message, label="subDocument"))
     return found
 
 

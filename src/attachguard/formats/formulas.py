@@ -86,8 +86,45 @@ def links_to_a_share(formula: str) -> bool:
 def fetches(formula: str) -> bool:
     """Whether a formula calls WEBSERVICE or IMAGE, which fetch their URL whenever Excel
     calculates the cell (on opening with ``fullCalcOnLoad``, on any edit it depends on): the
-    address may be built from other cells, so every call counts, as a web query does."""
-    return bool(_FETCH_CALL.search(_NOT_CALLS.sub(" ", formula[:MAX_FORMULA])))
+    address may be built from other cells, so every call counts, as a web query does. Or
+    RTD with a server: ``RTD(progid, server, topic)`` starts the real-time data server on that
+    machine (DCOM, with the reader's credentials); without one (``RTD("x.rtd",,"A")``, ``""``)
+    it is a server installed on the reader's own machine."""
+    text = formula[:MAX_FORMULA]
+    calls = _NOT_CALLS.sub(lambda match: " " * len(match.group()), text)  # same places
+    if _FETCH_CALL.search(calls):
+        return True
+    return any(_server_named(text, match.end()) for match in _RTD_CALL.finditer(calls))
+
+
+# RTD(progid, server, topic1, ...): its second argument names the machine the server runs on
+_RTD_CALL = re.compile(r"\b(?:_xlfn\.)?RTD\s*\(", re.IGNORECASE)
+# an argument up to the next top-level comma: text, brackets and parentheses skipped whole
+_ARGUMENT_PIECES = re.compile(
+    r"\"(?:[^\"]|\"\")*\"?|'(?:[^'\n]|'')*'?|[(\[{]|[)\]}]|,|[^\"'()\[\]{},]+"
+)
+
+
+def _server_named(formula: str, start: int) -> bool:
+    """Whether the RTD call whose arguments start at ``start`` names a server: its second
+    argument is neither left out nor the empty text ``""``."""
+    depth, argument, server = 0, 0, ""
+    for match in _ARGUMENT_PIECES.finditer(formula, start):
+        piece = match.group()
+        if piece in "([{":
+            depth += 1
+        elif piece in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif piece == "," and depth == 0:
+            argument += 1
+            if argument == 2:
+                break
+            continue
+        if argument == 1:
+            server += piece
+    return server.strip() not in ("", '""')
 
 
 def _blank_text(match: re.Match[str]) -> str:

@@ -6,94 +6,242 @@ base every relative hyperlink resolves against.
 Read here rather than with olefile's ``get_userdefined_properties``, which its own notes call
 untested: it decodes every name as UTF-8 whatever the section's code page says and does not
 skip the padding after a Unicode name, so in a set written by Office in Unicode it loses the
-names after the first. Every section with the user-defined format id is read (a second one is
-no less Office's to read); a section that cannot be followed is left out, as Office leaves out
-a damaged property set (not verified)."""
+names after the first.
+
+Which section is the user-defined one is not known for certain: [MS-OLEPS] puts it second and
+gives it the user-defined format id, and whether Office looks by position or by id is not
+verified. Both are read: every section with that id, and the second section whatever its id.
+Where readers could differ, every reading counts: a property identifier listed twice gives
+both values, and a section without a 16-bit code page has its names read both as Unicode and
+as ANSI (Windows-1252). Code pages are decoded as Windows decodes them (10000 is Mac Roman,
+28591 Latin-1, 65001 UTF-8); one Python has no codec for is read as Latin-1, which gives the
+ASCII names Office reserves right.
+
+Damage is read leniently, since writers other than Office (old tools, converters) leave
+malformed property sets in honest files: what comes before it is kept, and only damage to
+what could hold the name (a user-defined section's header, property table or dictionary, or
+the value a wanted name points to) is reported; damage elsewhere (the first section, the
+values of other properties) cannot hide a hyperlink base. Reading stops at `MOST_PROPERTIES`
+properties or names per section, `MOST_SECTIONS` sections and four times `MOST_PROPERTIES`
+entries in all: past any, ``limit`` says which. Only the first 4 KB of a name or value is
+decoded (a longer name is not a name Office reserves; a base's start says where it points)."""
 
 from __future__ import annotations
 
+import codecs
 import struct
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["user_defined_texts"]
+__all__ = ["MOST_PROPERTIES", "MOST_SECTIONS", "UserDefined", "user_defined", "user_defined_texts"]
 
 STREAM = "\x05DocumentSummaryInformation"
+MOST_PROPERTIES = 10_000  # per section: Office writes a few dozen
+MOST_SECTIONS = 16  # [MS-OLEPS] allows 2
+# Entries (of property tables and dictionaries, values) read in all: a table may list one
+# dictionary or value thousands of times, or point into it at thousands of places.
+_MOST_ENTRIES = 4 * MOST_PROPERTIES
+# Bytes of a name or value decoded: a name compared with a short one, a base whose start
+# says where it points.
+_MOST_TEXT = 4096
 _USER_DEFINED = uuid.UUID("D5CDD505-2E9C-101B-9397-08002B2CF9AE").bytes_le
 _DICTIONARY, _CODE_PAGE = 0, 1  # property identifiers
 _UNICODE = 1200  # the code page of UTF-16LE names and strings
-_VT_LPSTR, _VT_LPWSTR, _VT_BLOB = 0x1E, 0x1F, 0x41
-_MOST_PROPERTIES = 10_000  # per section: Office writes a few dozen
+_ANSI = 1252  # Windows' ANSI code page in the West: the guess when none is declared
+_VT_I2, _VT_LPSTR, _VT_LPWSTR, _VT_BLOB = 0x02, 0x1E, 0x1F, 0x41
+_STRINGS = (_VT_LPSTR, _VT_LPWSTR, _VT_BLOB)  # a BLOB: Office stores a UTF-16 string there
+# Windows code pages whose Python codec is not called cpNNN (as .NET's Encoding names them).
+_CODECS = {
+    1200: "utf-16-le", 1201: "utf-16-be", 20127: "ascii", 20866: "koi8_r", 21866: "koi8_u",
+    65000: "utf-7", 65001: "utf-8", 10000: "mac_roman", 10001: "shift_jis", 10002: "big5",
+    10003: "euc_kr", 10004: "mac_arabic", 10006: "mac_greek", 10007: "mac_cyrillic",
+    10008: "gb2312", 10010: "mac_romanian", 10017: "mac_cyrillic", 10029: "mac_latin2",
+    10079: "mac_iceland", 10081: "mac_turkish", 10082: "mac_croatian", 20932: "euc_jp",
+    20936: "gb2312", 28591: "latin_1", 28603: "iso8859_13", 28605: "iso8859_15",
+    50220: "iso2022_jp", 50221: "iso2022_jp_ext", 50222: "iso2022_jp", 50225: "iso2022_kr",
+    51932: "euc_jp", 51936: "gb2312", 51949: "euc_kr", 52936: "hz", 54936: "gb18030",
+    **{28590 + n: f"iso8859_{n}" for n in range(2, 10)},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UserDefined:
+    """What `user_defined` read: the wanted texts, what could not be read (in words, for a
+    finding) and the limit that stopped the reading, if one did."""
+
+    texts: list[str]
+    damage: list[str] = field(default_factory=list)
+    limit: str | None = None
+
+
+@dataclass
+class _Reading:
+    """What one call has read so far (never shared between calls)."""
+
+    data: bytes
+    name: str
+    texts: list[str] = field(default_factory=list)
+    damage: list[str] = field(default_factory=list)
+    limit: str | None = None
+    left: int = _MOST_ENTRIES
+
+    def damaged(self, what: str) -> None:
+        if what not in self.damage:
+            self.damage.append(what)
+
+    def spent(self) -> bool:
+        """Counts one entry read: True, with the limit said, past the stream's budget."""
+        self.left -= 1
+        if self.left < 0:
+            self.limit = f"more than {_MOST_ENTRIES:,} properties, names and values in all"
+        return self.left < 0
 
 
 def user_defined_texts(ole: Any, name: str) -> list[str]:
+    """The texts of `user_defined`, without what it could not read."""
+    return user_defined(ole, name).texts
+
+
+def user_defined(ole: Any, name: str) -> UserDefined:
     """The text of every user-defined property called ``name`` (names compared regardless of
-    case, as Office compares them) in ``ole``'s (an olefile.OleFileIO) root; a BLOB is taken as
-    the null-terminated UTF-16 string Office stores there."""
+    case, as Office compares them) in ``ole``'s (an olefile.OleFileIO) root, a BLOB taken as
+    the null-terminated UTF-16 string Office stores there; with the damage met and whether a
+    limit stopped it (see the module docstring)."""
     if not ole.exists(STREAM):
+        return UserDefined([])
+    reading = _Reading(ole.openstream(STREAM).read(), name)
+    for start in _sections(reading):
+        _section(reading, start)
+    return UserDefined(reading.texts, reading.damage, reading.limit)
+
+
+def _sections(reading: _Reading) -> list[int]:
+    """Where the sections to read start: the user-defined ones and the second. A header that
+    cannot be read hides nothing: no reader finds a section through it."""
+    data = reading.data
+    if len(data) < 28:
         return []
-    data = ole.openstream(STREAM).read()
-    found = []
-    try:
-        count = min(_u32(data, 24), 16)
-        offsets = [_u32(data, 28 + 20 * i + 16) for i in range(count)
-                   if data[28 + 20 * i : 44 + 20 * i] == _USER_DEFINED]  # fmt: skip
-    except struct.error:
-        return []
-    for offset in offsets:
-        try:
-            found += _section_texts(data, offset, name.lower())
-        except (struct.error, UnicodeError, LookupError):
-            continue
+    count = _u32(data, 24)
+    held = min(count, MOST_SECTIONS, (len(data) - 28) // 20)
+    if count > MOST_SECTIONS and _USER_DEFINED in data[28 + 20 * MOST_SECTIONS : 28 + 20 * count]:
+        reading.limit = f"more than {MOST_SECTIONS} property sets"
+    starts = [_u32(data, 44 + 20 * i) for i in range(held)
+              if i == 1 or data[28 + 20 * i : 44 + 20 * i] == _USER_DEFINED]  # fmt: skip
+    return list(dict.fromkeys(starts))
+
+
+def _section(reading: _Reading, start: int) -> None:
+    table = _property_table(reading, start)
+    code_pages = [cp for at in table.get(_CODE_PAGE, []) if (cp := _code_page(reading.data, at))]
+    code_pages = code_pages or [_UNICODE, _ANSI]
+    wanted = {ident for at in table.get(_DICTIONARY, [])
+              for ident in _names(reading, at, code_pages)}  # fmt: skip
+    for ident in sorted(wanted):
+        for at in table.get(ident, []):
+            _value(reading, at, code_pages)
+
+
+def _property_table(reading: _Reading, start: int) -> dict[int, list[int]]:
+    """Where each property's value starts, by identifier (all of them for one listed twice)."""
+    data = reading.data
+    if start + 8 > len(data):
+        reading.damaged("a section past the end of the stream")
+        return {}
+    count = _u32(data, start + 4)
+    if count > MOST_PROPERTIES:
+        reading.limit = f"more than {MOST_PROPERTIES:,} properties in a section"
+    held = min(count, MOST_PROPERTIES, (len(data) - start - 8) // 8)
+    if held < min(count, MOST_PROPERTIES):
+        reading.damaged("a property table that runs past the end of the stream")
+    table: dict[int, list[int]] = {}
+    for i in range(held):
+        if reading.spent():
+            break
+        ident, offset = struct.unpack_from("<II", data, start + 8 + 8 * i)
+        table.setdefault(ident, []).append(start + offset)
+    return {ident: list(dict.fromkeys(offsets)) for ident, offsets in table.items()}
+
+
+def _code_page(data: bytes, at: int) -> int | None:
+    """The code page a CodePage property declares, None unless it is a 16-bit integer."""
+    if at + 6 > len(data) or _u16(data, at) != _VT_I2:
+        return None
+    return _u16(data, at + 4) or None
+
+
+def _names(reading: _Reading, at: int, code_pages: list[int]) -> set[int]:
+    """The identifiers the dictionary at ``at`` names ``reading.name``, in any of the code
+    pages; damaged only when no reading could follow it to its end."""
+    found: set[int] = set()
+    complete = False
+    for code_page in code_pages:
+        entries, whole = _dictionary(reading, at, code_page)
+        found |= {ident for ident, named in entries if named.lower() == reading.name.lower()}
+        complete = complete or whole
+    if not complete:
+        reading.damaged("a dictionary of property names that runs past the end of the stream")
     return found
 
 
-def _section_texts(data: bytes, start: int, name: str) -> list[str]:
-    count = min(_u32(data, start + 4), _MOST_PROPERTIES)
-    where = {_u32(data, start + 8 + 8 * i): start + _u32(data, start + 12 + 8 * i)
-             for i in range(count)}  # fmt: skip
-    code_page = _UNICODE
-    if _CODE_PAGE in where and _u16(data, where[_CODE_PAGE]) == 2:  # VT_I2
-        code_page = _u16(data, where[_CODE_PAGE] + 4)
-    if _DICTIONARY not in where:
-        return []
-    wanted = [ident for ident, named in _dictionary(data, where[_DICTIONARY], code_page)
-              if named.lower() == name and ident in where]  # fmt: skip
-    return [text for ident in wanted if (text := _text(data, where[ident], code_page)) is not None]
-
-
-def _dictionary(data: bytes, at: int, code_page: int) -> list[tuple[int, str]]:
-    """The section's names: (property identifier, name), as [MS-OLEPS] 2.17 lays them out."""
-    entries = []
+def _dictionary(reading: _Reading, at: int, code_page: int) -> tuple[list[tuple[int, str]], bool]:
+    """The names of the dictionary at ``at`` ([MS-OLEPS] 2.17) as (identifier, name), and
+    whether every entry it counts could be read."""
+    data = reading.data
+    if at + 4 > len(data):
+        return [], False
+    count = _u32(data, at)
+    if count > MOST_PROPERTIES:
+        reading.limit = f"more than {MOST_PROPERTIES:,} names in a dictionary"
+    entries: list[tuple[int, str]] = []
     position = at + 4
-    for _ in range(min(_u32(data, at), _MOST_PROPERTIES)):
-        ident, length = _u32(data, position), _u32(data, position + 4)
-        position += 8
-        if code_page == _UNICODE:
-            raw = data[position : position + 2 * length]
-            position += 2 * length + (-2 * length) % 4  # padded to 4 bytes
-        else:
-            raw = data[position : position + length]
-            position += length
-        entries.append((ident, _decoded(raw, code_page)))
-    return entries
+    for _ in range(min(count, MOST_PROPERTIES)):
+        if reading.spent():
+            return entries, True  # the limit says what was not read
+        if position + 8 > len(data):
+            return entries, False
+        ident, length = struct.unpack_from("<II", data, position)
+        size = 2 * length if code_page == _UNICODE else length
+        if position + 8 + size > len(data):
+            return entries, False
+        name = data[position + 8 : position + 8 + min(size, _MOST_TEXT)]
+        entries.append((ident, _decoded(name, code_page)))
+        position += 8 + size + (-size % 4 if code_page == _UNICODE else 0)  # padded to 4 bytes
+    return entries, True
 
 
-def _text(data: bytes, at: int, code_page: int) -> str | None:
+def _value(reading: _Reading, at: int, code_pages: list[int]) -> None:
+    """The text of the value at ``at`` (in each code page for an ANSI string); a value of
+    another type is no text."""
+    data = reading.data
+    if reading.spent():
+        return
+    if at + 8 > len(data):
+        reading.damaged(f"a value of {reading.name} past the end of the stream")
+        return
     kind, size = _u16(data, at), _u32(data, at + 4)
-    raw = data[at + 8 : at + 8 + (2 * size if kind == _VT_LPWSTR else size)]
-    if kind in (_VT_BLOB, _VT_LPWSTR):
-        return _decoded(raw, _UNICODE)
-    if kind == _VT_LPSTR:
-        return _decoded(raw, code_page)
-    return None
+    if kind not in _STRINGS:
+        return
+    size *= 2 if kind == _VT_LPWSTR else 1
+    raw = data[at + 8 : at + 8 + min(size, _MOST_TEXT)]
+    if at + 8 + size > len(data):
+        reading.damaged(f"a value of {reading.name} that runs past the end of the stream")
+    pages = code_pages if kind == _VT_LPSTR else [_UNICODE]
+    reading.texts += dict.fromkeys(_decoded(raw, code_page) for code_page in pages)
 
 
 def _decoded(raw: bytes, code_page: int) -> str:
-    codec = "utf-16-le" if code_page == _UNICODE else f"cp{code_page}"
-    if code_page == 65001:
-        codec = "utf-8"
-    return raw.decode(codec, "replace").split("\0", 1)[0]
+    return raw.decode(_codec(code_page), "replace").split("\0", 1)[0]
+
+
+def _codec(code_page: int) -> str:
+    """Python's codec for a Windows code page; Latin-1 for one Python does not know."""
+    name = _CODECS.get(code_page, f"cp{code_page}")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return "latin_1"
+    return name
 
 
 def _u16(data: bytes, at: int) -> int:

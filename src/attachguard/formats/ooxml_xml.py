@@ -70,6 +70,12 @@ _CHART_NS = (
     "http://schemas.openxmlformats.org/drawingml/2006/chart",
     "http://purl.oclc.org/ooxml/drawingml/chart",
     "http://schemas.microsoft.com/office/drawing/2014/chartex",
+    # Excel 2013 and later's chart extensions: data label ranges (c15:datalabelsRange/c15:f),
+    # filtered series' references, and what later versions add
+    "http://schemas.microsoft.com/office/drawing/2012/chart",
+    "http://schemas.microsoft.com/office/drawing/2014/chart",
+    "http://schemas.microsoft.com/office/drawing/2015/06/chart",
+    "http://schemas.microsoft.com/office/drawing/2017/03/chart",
 )
 _DRAWING_NS = (
     "http://schemas.openxmlformats.org/drawingml/2006/main",
@@ -94,7 +100,7 @@ _RELATIONSHIP_ATTRIBUTE_NS = (*_R_NS, "urn:schemas-microsoft-com:office:office")
 _FORMULAS = _names(
     _SHEET_NS, "f", "formula", "formula1", "formula2", "definedName", "calculatedColumnFormula",
     "totalsRowFormula",
-) | _names(_CHART_NS, "f")  # fmt: skip
+) | _names(_CHART_NS, "f", "sqref")  # fmt: skip
 _FORMULA_ROOT_NS = frozenset(_SHEET_NS + _CHART_NS)
 _NO_FORMULA_ROOTS = _names(_SHEET_NS, "sst")  # shared strings: text shown, never evaluated
 # A shape's hover is hlinkHover; a text run's (a:rPr) is hlinkMouseOver: PowerPoint runs both.
@@ -141,11 +147,13 @@ HYPERLINK_BASE = _names(_EXTENDED_NS, "HyperlinkBase")
 # a HYPERLINK to a share, or any of them spelt as character references (a CDATA section or a
 # comment that splits one has a "!" too). A UTF-16 part is always read.
 _FORMULA_NEEDLES = (b"|", b"&#", b"!", b"\\\\")
-# Calls: HYPERLINK (to a share), WEBSERVICE and IMAGE (which fetch by themselves). Each is
+# Calls: HYPERLINK (to a share), WEBSERVICE, IMAGE and RTD (which fetch by themselves). Each is
 # searched for on its own, in a lowercased copy: the expression engine skips to a literal
 # quickly but tries every position for an alternation or without case (4 ms each on a 5 MB
 # sheet, against 230 ms for one pattern of the three)
-_CALLS = tuple(re.compile(rb"%s\s*\(" % name) for name in (b"hyperlink", b"webservice", b"image"))
+_CALLS = tuple(
+    re.compile(rb"%s\s*\(" % name) for name in (b"hyperlink", b"webservice", b"image", b"rtd")
+)
 # An address attribute (src=, o:href=, xlink:href=): attribute names cannot be escaped
 _ADDRESSES = (re.compile(rb"href\s*="), re.compile(rb"src\s*="))
 # (a connection matters only with a source or a refresh on open: "connection" alone is a
@@ -198,7 +206,7 @@ class PartXml:
     root: str = ""  # "namespace-uri local-name"
     dde_formula: bool = False
     remote_formula: bool = False  # a formula that opens a workbook or a link elsewhere
-    fetching_formula: bool = False  # a formula that fetches from the web (WEBSERVICE, IMAGE)
+    fetching_formula: bool = False  # one that fetches by itself (WEBSERVICE, IMAGE, RTD)
     shared_drawings: set[str] = field(default_factory=set)  # "vml", "svg": naming a share
     links: set[str] = field(default_factory=set)  # "ddeLink", "oleLink"
     actions: list[Action] = field(default_factory=list)
@@ -443,7 +451,8 @@ class _Reader:
         self._style = _Style(depth=0)
         self._parser.CharacterDataHandler = None
         self._parser.EndElementHandler = None
-        if any(on_a_share(target) for target in style.targets()):
+        # (url(#gradient): a reference inside the picture, thousands of them in a chart)
+        if any(on_a_share(t) for t in style.targets() if not t.startswith("#")):
             self.info.shared_drawings.add("svg")
 
     def instruction(self, target: str, data: str) -> None:
@@ -543,10 +552,12 @@ def _names_a_share(key: str, value: str) -> bool:
 
 def _database(connection: str) -> str:
     """Where a connection string's data is: the first of its places that is on another machine
-    (``DBQ=;DefaultDir=\\\\host\\share``), else the first one named; "" when it names none."""
+    (``DBQ=;DefaultDir=\\\\host\\share``), else the first one named. A string that names no
+    place we know (a DSN, a driver's own key for its server) is itself the target: where it
+    leads is unknown, so it is not taken as inside the file; "" only for an empty string."""
     places = connection_places(connection)
     remote = [place for place in places if target_kind(place) == "remote"]
-    return (remote or places or [""])[0]
+    return (remote or places or [connection.strip()])[0]
 
 
 _SKIM_FROM = 256 * 1024  # parts at least this big are read only as far as they need

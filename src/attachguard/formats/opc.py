@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import unquote
 
-from attachguard.formats import mashup
+from attachguard.formats import htmlchunk, mashup
 from attachguard.formats import ooxml_xml as xml
 from attachguard.formats.ooxml_xml import PartXml, XmlRejected
 from attachguard.formats.targets import CONTROLS, SCHEME, on_a_share, target_kind
@@ -377,13 +377,15 @@ def _report_unreachable(package: Package) -> None:
 
 
 def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
+    part = package.part(name)
+    if part is not None and _media_type(part) in htmlchunk.HTML_TYPES:
+        return None  # a web page: read as HTML (`_html_problems`), never as XML
     try:
         looks = xml.looks_like_xml(package.head(name))
         if looks is None:  # blanks so far: XML may begin after any number of them
             looks = xml.looks_like_xml(package.read(name))
         if not looks:
             return None
-        part = package.part(name)
         return xml.read_part(package.read(name), picture=part is not None and _is_svg(part))
     except XmlRejected as exc:
         if exc.kind == xml.DAMAGED and _is_vml(package.part(name)):
@@ -399,8 +401,11 @@ def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
 def _is_svg(part: Part) -> bool:
     """An SVG picture (Office 365 keeps the file inserted, beside a PNG rendering of it):
     typed as one and reached as a picture only (not a main document retyped)."""
-    picture = part.content_type.split(";")[0].strip().lower() == _SVG
-    return picture and part.short_types == {"image"}
+    return _media_type(part) == _SVG and part.short_types == {"image"}
+
+
+def _media_type(part: Part) -> str:
+    return part.content_type.split(";")[0].strip().lower()
 
 
 def _is_vml(part: Part | None) -> bool:
@@ -621,7 +626,10 @@ def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:
         message = "a formula that opens a workbook or a link on another machine (a share or a URL)"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "formula"))
     if info.fetching_formula:
-        message = "a formula that fetches from the web when Excel calculates it (WEBSERVICE, IMAGE)"
+        message = (
+            "a formula that fetches from another machine when Excel calculates it (WEBSERVICE,"
+            " IMAGE, RTD from a server)"
+        )
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "formula"))
     for kind in sorted(info.shared_drawings):
         message = f"{_DRAWINGS[kind]} that names a picture or link on a network share"
@@ -632,7 +640,32 @@ def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:
     return problems
 
 
+# Addresses a page names that fetch nothing: inline data, a web archive's own parts, script
+_NOT_FETCHED = ("data:", "cid:", "mid:", "about:", "javascript:", "vbscript:", "#")
+
+
+def _html_problems(package: Package, part: Part) -> list[OpcProblem]:
+    """EXTERNAL_LINK for a web page Word imports (an HTML or MHT alternative format chunk,
+    `htmlchunk`) that loads a picture, style sheet, frame or object from outside the file, as
+    a picture relationship to one does, or links to a network share."""
+    try:
+        found = htmlchunk.addresses(package.read(part.name), _media_type(part))
+    except READ_ERRORS:
+        return [OpcProblem(OpcKind.DAMAGED, "a web page that cannot be read", part.name)]
+    fetched = [a for a in found.fetched if not a.strip(CONTROLS).lower().startswith(_NOT_FETCHED)]
+    problems = []
+    if any(target_kind(address) == "remote" for address in fetched):
+        message = "a web page Word imports that loads a picture or page from outside the file"
+        problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "html"))
+    if any(on_a_share(address) for address in found.clicked):
+        message = "a web page Word imports with a link to a network share"
+        problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "html"))
+    return problems
+
+
 def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
+    if _media_type(part) in htmlchunk.HTML_TYPES:
+        return _html_problems(package, part)
     info = package.parsed(part.name)
     if info is None:
         return []
@@ -654,8 +687,9 @@ def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
     return problems
 
 
-# A Power Query connection reads the queries stored in the workbook itself.
-_INSIDE_WORKBOOK = frozenset({"$workbook$"})
+# What a connection reads from the workbook itself: its Power Query queries, its data model
+# (Excel 2013's "Data Model Connection", Power Pivot's "$Embedded$" in Excel 2010).
+_INSIDE_WORKBOOK = frozenset({"$workbook$", "$embedded$", "data model connection"})
 
 
 def _connection(part: Part, source: xml.Source) -> OpcProblem | None:

@@ -19,12 +19,15 @@ _LOCATION = re.compile(r"location:([^&]*)")  # a search-ms crumb's folder
 # resources (res://\\host\s\x.dll/p.png)
 _FILE_IN_A_PATH = frozenset({"mk", "ms-its", "its", "res"})
 _MAC_FOLDERS = frozenset({"users", "volumes", "applications", "library", "system", "private"})
-# Where a connection string's data is: its data source, an ODBC file (DBQ, SourceDB), folder
-# (DefaultDir) or DSN file (FILEDSN), a database file to attach; also inside a quoted value
-# (Extended Properties="DBQ=...")
+# Where a connection string's data is: its data source or server, under any of the names the
+# drivers take for one (SQL Server's Address, Addr, Network Address; PostgreSQL's Servername,
+# MySQL's Host, Teradata's DBCName...), an ODBC file (DBQ, SourceDB), folder (DefaultDir) or DSN
+# file (FILEDSN), a database file to attach; also inside a quoted value (Extended
+# Properties="DBQ=...")
 _DATA_SOURCE = re.compile(
-    r"(?:^|[;\"'])\s*(?:Data Source|DBQ|DefaultDir|Server|Location|FILEDSN|SourceDB|"
-    r"AttachDbFilename)\s*=\s*([^;\"]*)",
+    r"(?:^|[;\"'])\s*(?:Data Source|DBQ|DefaultDir|Server|Server ?Name|Address|Addr|"
+    r"Network Address|Host|Host ?Name|DBCName|Location|FILEDSN|SourceDB|AttachDbFilename|"
+    r"Initial File Name)\s*=\s*([^;\"]*)",
     re.IGNORECASE,
 )
 
