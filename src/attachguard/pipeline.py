@@ -254,7 +254,7 @@ class Scanner:
         findings = _superseded(findings)
         # two engines may hand back the same member (office and zip both open an OOXML file):
         # scanned once (a deck with 31 chart workbooks took twice as long)
-        unique = list(dict.fromkeys(children))
+        unique = _merged(children)
         reaches = self._reaches(item, unique, clean, findings)
         for child in unique:
             inner = self._scan_child(item, child, state, reaches.get(child, frozenset()))
@@ -337,8 +337,20 @@ class Scanner:
         if time.monotonic() >= state.deadline:
             return [Finding("limits", ENGINE_TIMEOUT, "not scanned: the scan ran out of time")]
         filetype, findings = self._detect(child.data, state)
-        item = Item(child.where, child.data, filetype, parent.depth + 1)
+        item = Item(child.where, child.data, filetype, parent.depth + 1, child.imported)
         return findings + self._scan_item(item, state, reached)
+
+
+def _merged(children: list[Child]) -> list[Child]:
+    """``children`` once each, in order; one that an engine knows its parent's application
+    imports (office: an altChunk) is imported, though another engine (zip, which reads no
+    relationships) handed the same member too."""
+    merged: dict[tuple[str, bytes], Child] = {}
+    for child in children:
+        seen = merged.setdefault((child.where, child.data), child)
+        if child.imported and not seen.imported:
+            merged[(child.where, child.data)] = child
+    return list(merged.values())
 
 
 def _over_cap(spec: EngineSpec, options: object, state: _Scan) -> list[Finding] | None:

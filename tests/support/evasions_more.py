@@ -815,6 +815,50 @@ PDF_ATTACHMENTS: list[tuple[str, str, Callable[[], bytes], str | None]] = [
      b"Logo drawn in <svg> by the design team, see the PNG.\r\n"), None),
 ]  # fmt: skip
 
+# -- web pages Word imports (altChunk) ----------------------------------------------------------
+
+
+def _imported_page(page: bytes, content_type: str = "text/html", name: str = "afchunk.htm"
+                   ) -> bytes:  # fmt: skip
+    """A letter made of one web page Word imports as it opens it (an alternative format chunk,
+    typed ``content_type``), as web exporters (html-docx-js) write one."""
+    letter = dict(unzipped(docx('<w:altChunk r:id="rId1"/>', rels=[("aFChunk", name, False)],
+                                parts={f"word/{name}": page})))  # fmt: skip
+    override = f'<Override PartName="/word/{name}" ContentType="{content_type}"/></Types>'
+    types = letter["[Content_Types].xml"].decode().replace("</Types>", override)
+    letter["[Content_Types].xml"] = types.encode()
+    return zipped(list(letter.items()))
+
+
+_SHARE_PICTURE = b'<img src="\\\\attacker.example\\s\\logo.png">'
+_ORDER_PAGE = (
+    b"<!DOCTYPE html><html><head><meta charset='utf-8'><style>p{color:#333}</style></head><body>"
+    b"<h1>Order 4711</h1><p>Thank you. <a href='https://shop.example/track'>Track it</a></p>"
+    b"<script>document.title = 'Order'</script></body></html>"
+)
+_MHT = (
+    b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="NEXT.ITEM-boundary"\r\n'
+    b"\r\n--NEXT.ITEM-boundary\r\nContent-Location: file:///C:/fake/document.html\r\n"
+    b'Content-Transfer-Encoding: quoted-printable\r\nContent-Type: text/html; charset="utf-8"'
+    b"\r\n\r\n%s\r\n\r\n--NEXT.ITEM-boundary--"
+)
+IMPORTED_PAGES: list[tuple[str, str, Callable[[], bytes], str | None]] = [
+    ("altchunk-page-picture-on-a-share", "letter.docx",
+     partial(_imported_page, b"<html><body>" + _SHARE_PICTURE), "EXTERNAL_LINK"),
+    # text first: Word imports by the content type, whatever the bytes look like
+    ("altchunk-page-after-text", "letter.docx",
+     partial(_imported_page, b"Order notes\r\n" * 200 + _SHARE_PICTURE), "EXTERNAL_LINK"),
+    ("altchunk-web-archive-picture-on-a-share", "letter.docx",
+     partial(_imported_page, _MHT % _SHARE_PICTURE.replace(b"=", b"=3D"), "message/rfc822",
+             "afchunk.mht"), "EXTERNAL_LINK"),
+    # an export to Word (html-docx-js's layout): Word converts the page and runs no script in it
+    ("altchunk-web-archive-export", "letter.docx",
+     partial(_imported_page, _MHT % _ORDER_PAGE.replace(b"=", b"=3D"), "message/rfc822",
+             "afchunk.mht"), None),
+    ("altchunk-page-export", "letter.docx", partial(_imported_page, _ORDER_PAGE), None),
+]  # fmt: skip
+
+
 _TABLES = {
     "zip-streams": ZIP_STREAMS,
     "document-slack": DOCUMENT_SLACK,
@@ -825,6 +869,7 @@ _TABLES = {
     "external-data": EXTERNAL_DATA,
     "pdf-actions-streams": PDF_NETWORK,
     "pdf-attachment-names": PDF_ATTACHMENTS,
+    "imported-pages": IMPORTED_PAGES,
 }
 
 MORE_CASES: list[Case] = [

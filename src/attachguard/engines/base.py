@@ -34,13 +34,15 @@ class Item:
     """One thing to scan: the uploaded file, or something found inside it.
 
     ``name`` is the file name (or member path) and is only ever used for its extension and in
-    messages, never as a path on disk. ``depth`` is 0 for the uploaded file.
+    messages, never as a path on disk. ``depth`` is 0 for the uploaded file. ``imported``:
+    content its parent's application imports into the document (`Child.imported`).
     """
 
     name: str
     data: bytes
     type: FileType
     depth: int = 0
+    imported: bool = False
 
     @property
     def extension(self) -> str:
@@ -51,10 +53,13 @@ class Item:
 @dataclass(frozen=True)
 class Child:
     """Content an engine extracted (a PDF attachment, an Office embedding, a zip member) for the
-    pipeline to scan in turn; ``where`` names it inside its parent."""
+    pipeline to scan in turn; ``where`` names it inside its parent. ``imported``: content the
+    parent's application converts into the document as it opens it (a Word ``altChunk``: a web
+    page, RTF, text), never opened as a file of its own, so no script in it runs."""
 
     where: str
     data: bytes
+    imported: bool = False
 
 
 @dataclass

@@ -9,7 +9,9 @@ TYPE_MISMATCH (content is not what the extension promises; unrecognised binary c
 binary extension fails closed), EXECUTABLE, SCRIPT (active markup and scripts), ARCHIVE (an
 archive the extension does not promise) and EMPTY_FILE. On things found inside a file (depth > 0,
 named by their path inside the parent) only EXECUTABLE and SCRIPT apply: Office files legitimately
-hold zips, XML and SVG pictures.
+hold zips, XML and SVG pictures; and SCRIPT not on a web page Word imports into a document as it
+opens it (an ``altChunk``: `Item.imported`), which runs no script (what it loads is judged by
+`attachguard.formats.htmlchunk`).
 
 Decisions: RTF is accepted under .doc (Word opens it, and routing follows the content, so the RTF
 engine still looks at it); .mov and .mp4 accept each other's labels, because Magika tells the two
@@ -271,7 +273,7 @@ class FileTypeEngine:
         disguise = f" disguised as a {ext} file" if item.depth == 0 and ext else ""
         if program or item.type.group == "executable" or label in PROGRAMS:
             what, code, shown = _bare(name_of(program or label)), EXECUTABLE, content
-        elif label in (SCRIPTS if item.depth == 0 else CHILD_SCRIPTS):
+        elif label in (SCRIPTS if item.depth == 0 else CHILD_SCRIPTS) and not item.imported:
             what, code, shown = _bare(name_of(label)), SCRIPT, label
         else:
             return [], False

@@ -188,4 +188,4 @@ def _embedded(job: Job, embedded: Embedded) -> None:
     if embedded.kind is EmbeddedKind.OLE:
         compound_object(job, embedded.data, embedded.name)
     else:
-        job.child(embedded.name, embedded.data)
+        job.child(embedded.name, embedded.data, embedded.imported)

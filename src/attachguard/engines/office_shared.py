@@ -103,9 +103,10 @@ class Job:
     def said(self, code: Code) -> bool:
         return any(f.code is code for f in self.result.findings)
 
-    def child(self, where: str, data: bytes) -> bool:
-        """Hand ``data`` to the pipeline; False once a limit stops it (said once)."""
-        return add_child(self.result, Child(where, data), self.context, NAME)
+    def child(self, where: str, data: bytes, imported: bool = False) -> bool:
+        """Hand ``data`` to the pipeline (``imported``: see `Child`); False once a limit stops
+        it (said once)."""
+        return add_child(self.result, Child(where, data, imported), self.context, NAME)
 
     def budget(self) -> int:
         """Bytes still allowed to be extracted in this item."""

@@ -1,13 +1,15 @@
 """What a web page inside a Word document loads: an alternative format chunk (``w:altChunk``)
-typed ``text/html`` or a web archive (MHT: ``message/rfc822``, ``multipart/related``), which
-Word imports by its content type when it opens the document, whatever its bytes begin with.
+typed ``text/html``, ``application/xhtml+xml`` or a web archive (MHT: ``message/rfc822``,
+``multipart/related``), which Word imports by its content type when it opens the document,
+whatever its bytes begin with.
 
 The page is read as a browser reads HTML, leniently (the standard library's tokenizer: no
 well-formedness, character references decoded), never as XML. Its addresses are the ones an
 import fetches by itself, as a picture relationship's would be: a picture (``img``, ``input``,
 ``source``, ``video`` poster, any ``background``), a style sheet (``link``), a frame, an object
 or embed, and every ``url()``/``@import`` of its style sheets and style attributes (`css`).
-A link (``a``, ``area``) needs a click, so only one on a network share counts, as anywhere else.
+A link (``a``, ``area``) needs a click, so only one on a network share counts, as anywhere else;
+so does any other address attribute (``xlink:href``, VML's ``o:href``, ``action``...).
 A web archive's HTML parts are each read, their transfer encoding (quoted-printable, base64)
 undone; the pictures it carries are its own.
 """
@@ -23,7 +25,9 @@ from attachguard.formats import css
 
 __all__ = ["HTML_TYPES", "Addresses", "addresses"]
 
-HTML_TYPES = frozenset({"text/html", "message/rfc822", "multipart/related"})
+HTML_TYPES = frozenset(
+    {"text/html", "application/xhtml+xml", "message/rfc822", "multipart/related"}
+)
 _ARCHIVES = frozenset({"message/rfc822", "multipart/related"})
 # Attributes whose address an import fetches, by element ("*": any element)
 _FETCHED = {
@@ -44,6 +48,9 @@ _FETCHED = {
     "*": {"background"},
 }
 _CLICKED = {"a": {"href"}, "area": {"href"}}
+# other attributes that hold an address, on any element (judged as links are)
+_ADDRESS_ATTRIBUTES = frozenset({"data", "poster", "action", "formaction", "cite", "longdesc",
+                                 "usemap", "codebase", "archive", "manifest", "ping"})  # fmt: skip
 _MOST_PARTS = 1000  # parts of a web archive read
 
 
@@ -103,7 +110,7 @@ class _Reader(HTMLParser):
                 continue
             if name in fetched:
                 self._found.fetched += _srcset(value) if name == "srcset" else [value]
-            elif name in clicked:
+            elif name in clicked or name in _ADDRESS_ATTRIBUTES or name.endswith(("href", "src")):
                 self._found.clicked.append(value)
             elif name == "style" and css.may_load(value):
                 self._found.fetched += css.style_attribute_targets(value)

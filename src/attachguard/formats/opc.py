@@ -141,12 +141,15 @@ class Part:
 @dataclass(frozen=True)
 class Embedded:
     """An embedded object for the caller to scan: ``kind`` is PACKAGE (an OOXML
-    package), OLE (an OLE compound file) or FILE (see `EmbeddedKind`)."""
+    package), OLE (an OLE compound file) or FILE (see `EmbeddedKind`); ``imported`` when only
+    an alternative format chunk (``altChunk``) reaches it: Word converts it into the document
+    when it opens it, and never opens it as a file."""
 
     name: str
     content_type: str
     kind: EmbeddedKind
     data: bytes
+    imported: bool = False
 
 
 @dataclass
@@ -759,7 +762,8 @@ def _embedded(package: Package, part: Part) -> Embedded | None:
         kind = EmbeddedKind.FILE
     else:
         return None  # some other zip: the zip engine hands it over as it does any member
-    return Embedded(part.name, part.content_type, kind, data)
+    imported = part.short_types == {"afchunk"}
+    return Embedded(part.name, part.content_type, kind, data, imported)
 
 
 def _is_package(data: bytes) -> bool:
