@@ -430,7 +430,8 @@ def test_an_archive_label_on_plain_text_is_not_believed(
         assert engine.detect(table).label == "txt", label
         assert scan(engine, policy, "matrix.txt", table) == []
         binary = b"PK\x03\x04\x14\x00" + table
-        assert engine.detect(binary).label == label  # a control byte: the guess stands
+        # a control byte: the guess stands, but a program's needs its loader's header ("MZ")
+        assert engine.detect(binary).label == ("unknown" if label == "pebin" else label)
 
 
 def test_a_mail_message_magika_calls_a_web_archive_stays_one(

@@ -14,6 +14,7 @@ from attachguard.formats.opc import OpcKind, analyse_package
 from support.evasions_more import _query_book
 
 URL = '"https://attacker.example/p"'
+FORMATTING = "\ufff9\ufffb\U000110bd\U00013430\U0001d173\U0001d17a\U000e0001\U000e0041"
 SHARE = r'"\\attacker.example\share\orders.csv"'
 LOCAL = r'"C:\Data\orders.csv"'
 
@@ -30,6 +31,8 @@ def query(body: str) -> str:
         (f'Source = #"Web.Contents"({URL})', "Web.Contents"),
         (f'Source = #"W#(0065)b.Contents"({URL})', "Web.Contents"),
         (f"Source = Web.Con\u200btents({URL})", "Web.Contents"),
+        # every formatting character (Unicode's Cf) is ignored in a name, as M ignores it
+        *[(f"Source = W{c}eb.Contents({URL})", "Web.Contents") for c in FORMATTING],
         (f"Source = Web.Contents /* x */ ({URL})", "Web.Contents"),
         (f"Source = Web.Contents // x\n    ({URL})", "Web.Contents"),
         (f"Fetch = Web.Contents, Source = Fetch({URL})", "Web.Contents"),
@@ -62,13 +65,31 @@ def test_what_reaches_outside_the_workbook_is_named(body: str, call: str) -> Non
         ('Fetch = Record.Field(#shared, "Web." & "Contents"), Source = Fetch(1)', "#shared"),
         ("Source = #sections[Section1]", "#sections"),
         (f'Source = Expression.Evaluate("Web.Contents({URL})", #shared)', "Expression.Evaluate"),
-        (f"Source = File.Contents({LOCAL} & Name)", "File.Contents (of a path computed"),
+        (f"Source = File.Contents({LOCAL} & Name ?? {SHARE})", "File.Contents (of a path"),
+        (f"Source = File.Contents(Name & {LOCAL})", "File.Contents (of a path computed"),
+        (
+            'Path = Excel.CurrentWorkbook(){[Name="Path"]}[Content]{0}[Column1], '
+            "Source = Excel.Workbook(File.Contents(Path), null, true)",
+            "File.Contents (of a path computed",  # a cell's value: a formula could make it
+        ),
         ("Read = File.Contents, Source = Read(1)", "File.Contents (of a path computed"),
         ("Source = File.Contents(Path)", "File.Contents (of a path computed"),
         (f"Read = (Path) => File.Contents(Path), x = [Path = {LOCAL}], Source = Read(1)", "File."),
         (f"Path = {LOCAL}, Path2 = Path, Source = File.Contents(Path2)", "File.Contents (of"),
         ('Source = Snowflake2.Databases("x")', "Snowflake2.Databases (not a function known"),
         ('Source = web.contents("x")', "web.contents (not a function known"),
+        # a field access, a record's field, a let or a parameter elsewhere binds no library
+        (
+            f"Source = Soda.Feed({URL}), T = Table.SelectRows(Source, each [Soda.Feed] <> null)",
+            "Soda.Feed (not a function known",
+        ),
+        (f"R = [Soda.Feed = 1], Source = Soda.Feed({URL})", "Soda.Feed (not a function known"),
+        (f'R = [#"let" = 1, Soda.Feed = 2], Source = Soda.Feed({URL})', "Soda.Feed (not"),
+        (f"Other = let Soda.Feed = 1 in Soda.Feed, Source = Soda.Feed({URL})", "Soda.Feed (not"),
+        (f"F = (Soda.Feed) => Soda.Feed, Source = Soda.Feed({URL})", "Soda.Feed (not"),
+        (f"Source = if true then (Soda.Feed) => 1 else Soda.Feed({URL})", "Soda.Feed (not"),
+        (f"Source = Table.SelectRows(T, Soda.Feed = 1), S = Soda.Feed({URL})", "Soda.Feed (not"),
+        ("Source = " + "(" * 1001 + "1" + ")" * 1001, "M text nested over 1,000 deep"),
         ("Source = 1 /* never closed", "M text ending inside a comment"),
         ('Source = "never closed', "M text ending inside a comment or text"),
     ],
@@ -96,10 +117,34 @@ def test_what_cannot_be_judged_is_reported_as_outside(body: str, note: str) -> N
         'Source = Uri.Combine("https://x.example", "a"), Fn = (x as text) => Text.Upper(x)',
         "My.Step = 1, Source = My.Step + 1",
         f"Source = Access.Database(File.Contents({LOCAL}))",  # a parser of the file's bytes
+        'Source = Table.TransformColumnTypes(T, {{"D", type date}}, Culture.Current)',
+        'Source = File.Contents("C:\\Data\\" & Name & ".csv")',  # the drive says where
+        f"Path = {LOCAL}, Source = File.Contents(Path & Name)",
+        'Source = File.Contents("C:\\Data\\" & (Name ?? "x.csv"))',
+        "F = (My.Arg) => My.Arg + 1, Source = F(1)",
+        "Source = let My.X = 1 in My.X + 1",
+        "Source = My.Later, My.Later = 1",
+        "Source = Table.SelectRows(T, each [Sales Total.Net] > 0 and [Order.Id] <> null)",
+        "Source = #table(type table [Order.Id = number, optional Sales.Net = number], {})",
     ],
 )
 def test_what_stays_inside_the_workbook_is_not_reported(body: str) -> None:
     assert remote_calls(query(body)) == []
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        # Excel's parameter query, and a query joining a file name to it
+        'section Section1;\nshared FolderPath = "C:\\Data\\" meta [IsParameterQuery=true, '
+        'Type="Text", IsParameterQueryRequired=true];\nshared Orders = let Source = '
+        'Csv.Document(File.Contents(FolderPath & "orders.csv")) in Source;\n',
+        # a section member, a function, used by another query
+        "section Section1;\nshared My.Helper = (x) => x + 1;\nshared Q = My.Helper(1);\n",
+    ],
+)
+def test_a_sections_own_members_are_not_reported(section: str) -> None:
+    assert remote_calls(section) == []
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ SHARE = "\\\\attacker.example\\docs\\"
 LINKBASE = "_PID_LINKBASE"
 # the codes this reader can cause
 OURS = {"EXTERNAL_LINK", "CORRUPT", "ARCHIVE_MEMBERS"}
-_VT_I4, _VT_LPSTR = 0x03, 0x1E
+_VT_I4, _VT_BSTR, _VT_LPSTR = 0x03, 0x08, 0x1E
 
 
 @pytest.fixture(scope="module")
@@ -104,12 +104,20 @@ def test_a_section_without_a_16_bit_code_page_is_read_both_ways(
     assert ours(data, policy) == ["EXTERNAL_LINK"]
 
 
-def test_an_ansi_string_value_is_read_in_the_code_page(letter: bytes, policy: Policy) -> None:
-    raw = SHARE.encode("cp1252") + b"\0"
-    value = struct.pack("<HHI", _VT_LPSTR, 0, len(raw)) + raw + bytes(-len(raw) % 4)
-    values = linkbase(1252)
+@pytest.mark.parametrize("kind", [_VT_LPSTR, _VT_BSTR], ids=["lpstr", "bstr"])
+@pytest.mark.parametrize("code_page", [1252, 1200], ids=["ansi", "unicode"])
+def test_a_code_page_string_value_is_read_in_the_code_page(
+    letter: bytes, kind: int, code_page: int, policy: Policy
+) -> None:
+    # [MS-OLEPS] 2.15: an LPSTR and a BSTR are both CodePageStrings, in the section's code page
+    codec = "utf-16-le" if code_page == 1200 else "cp1252"
+    raw = (SHARE + "\0").encode(codec)
+    value = struct.pack("<HHI", kind, 0, len(raw)) + raw + bytes(-len(raw) % 4)
+    values = linkbase(code_page)
     values[2] = (2, value)
-    assert ours(with_section(letter, section(values)), policy) == ["EXTERNAL_LINK"]
+    data = with_section(letter, section(values))
+    assert read(data) == UserDefined([SHARE])
+    assert ours(data, policy) == ["EXTERNAL_LINK"]
 
 
 # -- where the section is -----------------------------------------------------------------------

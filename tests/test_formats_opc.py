@@ -944,16 +944,59 @@ _CHUNK_LINK = [(OpcKind.EXTERNAL_LINK, "word/afchunk1.htm", "html")]
         (b'<img srcset="a.png 1x, https://tracker.example/b.png 2x">', _CHUNK_LINK),
         (f'<a href="{_PAGE_SHARE}">logo</a>'.encode(), _CHUNK_LINK),
         (b"<img src=&#x5c;&#x5c;attacker.example&#x5c;s&#x5c;x.png>", _CHUNK_LINK),
+        # Word's own markup: pictures in conditional comments, VML
+        (b'<!--[if gte vml 1]><v:imagedata src="https://tracker.example/p.png"/><![endif]-->',
+         _CHUNK_LINK),
+        (b'<p><v:fill o:href="https://tracker.example/p.png"></v:fill></p>', _CHUNK_LINK),
+        # a raw-text element ended as HTML5 ends it, not as Python 3.11's tokenizer does
+        (b"<style>p{}</style x><img src=https://tracker.example/p.png>", _CHUNK_LINK),
+        # UTF-16 without a byte-order mark (a meta charset says so)
+        ('<meta charset="utf-16"><img src="https://tracker.example/p.png">'.encode("utf-16-le"),
+         _CHUNK_LINK),
         # what Word does not fetch: links to the web, pictures beside it or inline
         (b'<p><a href="https://shop.example/track">Track</a><img src="logo.png">'
          b'<img src="data:image/png;base64,iVBORw0KGgo="><br></p>', []),
         (b"<p>unclosed <b>tags & an <unknown> element", []),
     ],
     ids=["img-share", "text-first", "style-url", "import", "link", "srcset", "a-share",
-         "references", "benign", "not-well-formed"],
+         "references", "conditional-comment", "vml", "style-end-tag", "utf-16",
+         "benign", "not-well-formed"],
 )  # fmt: skip
 def test_web_pages_word_imports_are_read_as_html(page: bytes, found: list[object]) -> None:
     assert threats(analyse_package(_chunk(page))) == found
+
+
+def _archive(*parts: tuple[str, str]) -> bytes:
+    """A web archive of ``parts`` (headers, body), as Word and html-docx-js write one."""
+    body = "".join(f"--b\r\n{headers}\r\n\r\n{text}\r\n" for headers, text in parts)
+    head = 'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="b"\r\n\r\n'
+    return (head + body + "--b--\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("parts", "found"),
+    [
+        # a style sheet part the page links to loads from the web
+        ((("Content-Type: text/html", '<link rel=stylesheet href="s.css"><p>Hi'),
+          ("Content-Type: text/css\r\nContent-Location: s.css",
+           "p{background:url(https://tracker.example/p.png)}")), True),
+        # a relative picture no part answers, resolved against a remote location
+        ((("Content-Type: text/html\r\nContent-Location: https://tracker.example/d.htm",
+           '<img src="logo.png">'),), True),
+        # ... and one the archive carries itself
+        ((("Content-Type: text/html\r\nContent-Location: https://site.example/d.htm",
+           '<img src="logo.png">'),
+          ("Content-Type: image/png\r\nContent-Location: https://site.example/logo.png",
+           "x")), False),
+        ((("Content-Type: text/html\r\nContent-Location: file:///C:/fake/document.html",
+           '<img src="logo.png">'),), False),
+    ],
+    ids=["style-sheet-part", "remote-location", "carried-picture", "local-location"],
+)  # fmt: skip
+def test_web_archive_parts_and_locations(parts: tuple[tuple[str, str], ...], found: bool) -> None:
+    report = analyse_package(_chunk(_archive(*parts), "message/rfc822", "afchunk1.mht"))
+    expected = [(OpcKind.EXTERNAL_LINK, "word/afchunk1.mht", "html")] if found else []
+    assert threats(report) == expected
 
 
 def test_a_web_archive_word_imports_is_read_part_by_part() -> None:

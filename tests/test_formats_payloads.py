@@ -47,6 +47,11 @@ PREFIX = b"Exif\0\0II*\0" + bytes(50)  # a metadata identifier, then anything
         (b"<SCRIPT src=x>", "HTML or script markup"),
         (b"<iframe/src=x>", "HTML or script markup"),
         (b"<!DOCTYPE html>", "HTML or script markup"),
+        (b"{\\rtf1\\ansi{\\object}}", "RTF document"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+            "OLE compound file (Office 97-2003 document)",
+        ),
         (b"<?php system($_GET[1]); ?>", "HTML or script markup"),
     ],
 )

@@ -112,6 +112,32 @@ def test_a_damaged_list_is_searched_for_places_afar(original: bytes, policy: Pol
         assert _scan(data, policy) == found
 
 
+def test_extra_data_after_each_string_is_skipped_and_searched(
+    original: bytes, policy: Policy
+) -> None:
+    # MS-DOC gives this table no extra data; a reader that skips it sees the template, one that
+    # does not sees it one place later: both readings are judged
+    strings = _strings(template=_SHARE + "Letter.dotm")
+    head = struct.pack("<HHH", 0xFFFF, len(strings), 2)
+    body = b"".join(struct.pack("<H", len(t)) + t.encode("utf-16-le") + b"\0\0" for t in strings)
+    data = _with_assoc(original, head + body)
+    assert _scan(data, policy) == [("EXTERNAL_LINK", "SttbfAssoc"), _LINK]
+
+
+def test_the_fib_is_read_by_its_own_counts_whatever_its_version(
+    original: bytes, policy: Policy
+) -> None:
+    # a Word 97 layout that claims Word 6.0's nFib: the counts decide how it is laid out
+    data = _with_assoc(original, _sttb(_strings(template=_SHARE + "Letter.dotm")))
+    with olefile.OleFileIO(data) as ole:
+        streams = {"/".join(p): ole.openstream(p).read() for p in ole.listdir()}
+        clsid = ole.root.clsid
+    doc = bytearray(streams["WordDocument"])
+    struct.pack_into("<H", doc, 2, 0x0064)
+    streams["WordDocument"] = bytes(doc)
+    assert _scan(ole_tree(dict(streams.items()), clsid), policy) == [_LINK]
+
+
 def test_a_length_past_the_table_reads_what_is_there(original: bytes, policy: Policy) -> None:
     assoc = _sttb(_strings(template=_SHARE + "Letter.dotm"))
     data = _with_assoc(original, assoc, extra=1000)

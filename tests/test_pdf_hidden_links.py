@@ -197,3 +197,43 @@ def test_attached_files_name_in_an_older_revision_is_no_link(policy: Policy) -> 
     pdf.xref()
     pdf.add(7, spec.replace(b"\\\\\\\\host\\\\", b""))
     assert "EXTERNAL_LINK" not in codes(scan(pdf.xref().bytes(), policy))
+
+
+# -- references through definitions that are references -------------------------------------
+
+
+def bare_references(old_links: dict[int, bytes], new: bytes = b"(https://shop.example/a)") -> Pdf:
+    """A PDF whose action 7 gives its URI by reference to object 9; objects ``old_links``
+    defined, then each redefined as ``new`` in an incremental update."""
+    pdf = linked(b"<< /S /URI /URI 9 0 R >>")
+    for number, body in old_links.items():
+        pdf.add(number, body)
+    pdf.xref()
+    for number in old_links:
+        pdf.add(number, new)
+    return pdf.xref()
+
+
+def test_a_share_two_hidden_references_deep(policy: Policy) -> None:
+    """Object 9's older definition is ``10 0 R``, object 10's older definition the share: a
+    reader taking the older revision resolves both."""
+    share = b"(\\\\\\\\attacker.example\\\\share\\\\invoice.pdf)"
+    pdf = bare_references({9: b"10 0 R", 10: share})
+    assert found(scan(pdf.bytes(), policy)) == {("EXTERNAL_LINK", "object 7")}
+
+
+def test_a_chain_of_references_past_the_bound_is_not_passed(policy: Policy) -> None:
+    share = b"(\\\\\\\\attacker.example\\\\share\\\\invoice.pdf)"
+    chain = {9 + n: b"%d 0 R" % (10 + n) for n in range(20)}
+    pdf = bare_references({**chain, 29: share})
+    assert ("CORRUPT", "object 7") in found(scan(pdf.bytes(), policy))
+
+
+@pytest.mark.parametrize(
+    "old",
+    [{9: b"10 0 R", 10: b"(https://shop.example/orders/4710)"}, {9: b"10 0 R", 10: b"9 0 R"}],
+    ids=["web-address", "cycle"],
+)
+def test_hidden_references_to_no_share_are_approved(policy: Policy, old: dict[int, bytes]) -> None:
+    pdf = bare_references(old)
+    assert scan(pdf.bytes(), policy).findings == []

@@ -45,7 +45,13 @@ from attachguard.codes import (
     declare,
 )
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
-from attachguard.engines.filetype_structure import clean_text, decisive, for_magika, structure
+from attachguard.engines.filetype_structure import (
+    clean_text,
+    decisive,
+    for_magika,
+    is_text,
+    structure,
+)
 from attachguard.report import FileType, Finding
 
 EXTENSION_NOT_ALLOWED = declare(
@@ -91,6 +97,10 @@ SCRIPTS = frozenset(
     | {"scriptwsf", "internetshortcut", "chm"}
 )
 CHILD_SCRIPTS = SCRIPTS - {"svg"}  # Office files carry SVG pictures (with a PNG fallback)
+# Scripts whose interpreter reads text only (PowerShell, cmd, a shell, Windows Script Host: a
+# file without a byte-order mark as ANSI): the label on binary data inside a file is a guess
+# (Excel's customProperty1.bin, a GUID in UTF-16 without a mark, came out "powershell")
+_TEXT_SCRIPTS = frozenset({"powershell", "batch", "shell", "vba", "vbe", "javascript"})
 _OPENED_ARCHIVES = frozenset({"zip"})  # containers the zip engine unpacks member by member
 PROGRAMS = frozenset({"msi", "lnk", "jar", "apk"})  # executable, whatever Magika's group says
 # Groups of formats that are binary by nature (a NUL in every header): Magika's label of such a
@@ -273,12 +283,23 @@ class FileTypeEngine:
         disguise = f" disguised as a {ext} file" if item.depth == 0 and ext else ""
         if program or item.type.group == "executable" or label in PROGRAMS:
             what, code, shown = _bare(name_of(program or label)), EXECUTABLE, content
-        elif label in (SCRIPTS if item.depth == 0 else CHILD_SCRIPTS) and not item.imported:
+        elif _script(item):
             what, code, shown = _bare(name_of(label)), SCRIPT, label
         else:
             return [], False
         disguised = bool(disguise) and not _fits(ext, shown)
         return [finding(self.name, code, what + (disguise if disguised else ""))], disguised
+
+
+def _script(item: Item) -> bool:
+    """Whether ``item`` is a script (`SCRIPTS`); inside a file (`CHILD_SCRIPTS`), not a web
+    page Word imports (`Item.imported`), nor a text-only script's label on binary data."""
+    label = item.type.label
+    if item.depth == 0:
+        return label in SCRIPTS
+    if label not in CHILD_SCRIPTS or item.imported:
+        return False
+    return label not in _TEXT_SCRIPTS or is_text(item.data)
 
 
 def _one_thread_magika() -> Any:

@@ -141,12 +141,83 @@ _ARCHIVE_MAGIC: dict[str, tuple[tuple[int, bytes], ...]] = {
     "arj": ((0, b"\x60\xea"),),
     "lha": ((2, b"-lh"), (2, b"-lz")),
     "ace": ((7, b"**ACE**"),),
+    # HDF5 (at 0 or after a user block of 512 bytes times a power of two), NumPy, netCDF,
+    # lzip, bzip3, Microsoft's compress.exe, Doom's WAD
+    "h5": tuple((at, b"\x89HDF\r\n\x1a\n") for at in (0, 512, 1024, 2048, 4096, 8192)),
+    "npy": ((0, b"\x93NUMPY"),),
+    "cdf": ((0, b"CDF\x01"), (0, b"CDF\x02"), (0, b"CDF\x05"), (0, b"\x89HDF\r\n\x1a\n")),
+    "lz": ((0, b"LZIP"),),
+    "bzip3": ((0, b"BZ3v1"),),
+    "mscompress": ((0, b"SZDD\x88\xf0\x27\x33"), (0, b"KWAJ\x88\xf0\x27\xd1")),
+    "wad": ((0, b"IWAD"), (0, b"PWAD"), (0, b"WAD2"), (0, b"WAD3")),
 }
 
 
 def _archive_without_signature(data: bytes, label: str) -> str | None:
     """ "unknown" for an archive label whose format signature is missing (see the table)."""
     places = _ARCHIVE_MAGIC.get(label)
+    if places is None or any(data[at : at + len(magic)] == magic for at, magic in places):
+        return None
+    return "unknown"
+
+
+# The header each kind of program starts with, as its loader checks it (Windows' PE loader,
+# ld.so, dyld, a Java or Android VM, a browser's WebAssembly or Flash runtime). Magika's label
+# for such a program on bytes without it is a guess: Excel's printer settings (a DEVMODE, all
+# zeros up front) came out "coff". A label without an entry here keeps its answer.
+_MZ, _ELF = ((0, b"MZ"),), ((0, b"\x7fELF"),)
+_MACH_O = tuple((0, magic) for magic in (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf",
+                b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"))  # fmt: skip
+_PROGRAM_MAGIC: dict[str, tuple[tuple[int, bytes], ...]] = {
+    **dict.fromkeys(("pebin", "exe", "dll", "sys", "scr", "cpl", "ocx", "ax", "rll"), _MZ),
+    **dict.fromkeys(("elf", "so", "ko"), _ELF),
+    **dict.fromkeys(("macho", "dylib"), _MACH_O),
+    "dex": ((0, b"dex\n"),),
+    "dey": ((0, b"dey\n"),),
+    "odex": ((0, b"dey\n"), (0, b"dex\n")),
+    "javabytecode": ((0, b"\xca\xfe\xba\xbe"),),
+    "pythonbytecode": ((2, b"\r\n"),),
+    "wasm": ((0, b"\x00asm"),),
+    "swf": ((0, b"FWS"), (0, b"CWS"), (0, b"ZWS")),
+    "crx": ((0, b"Cr24"),),
+}
+# Machines a COFF object file is built for (IMAGE_FILE_MACHINE_*, PE format): x86, x64, ARM,
+# ARM64 (and EC), Itanium, MIPS, PowerPC, SH, RISC-V, LoongArch, EFI byte code, Alpha, M32R
+_COFF_MACHINES = frozenset({
+    0x014C, 0x8664, 0x01C0, 0x01C2, 0x01C4, 0xAA64, 0xA641, 0x0200, 0x0162, 0x0166, 0x0168,
+    0x0169, 0x0266, 0x0366, 0x0466, 0x01F0, 0x01F1, 0x01A2, 0x01A3, 0x01A6, 0x01A8, 0x5032,
+    0x5064, 0x5128, 0x6232, 0x6264, 0x0EBC, 0x0184, 0x0284, 0x9041, 0x01D3, 0xC0EE,
+})  # fmt: skip
+
+
+# The signature a picture decoder checks first; Magika named an .xlsb's binary index "bmp" and
+# an HD Photo (JPEG XR, "II\xbc") "tiff": a picture label without its signature is not believed
+_PICTURE_MAGIC: dict[str, tuple[tuple[int, bytes], ...]] = {
+    "bmp": ((0, b"BM"),),
+    "tiff": ((0, b"II*\x00"), (0, b"MM\x00*"), (0, b"II+\x00"), (0, b"MM\x00+")),
+    "gif": ((0, b"GIF87a"), (0, b"GIF89a")),
+    "png": ((0, b"\x89PNG\r\n\x1a\n"),),
+    "jpeg": ((0, b"\xff\xd8\xff"),),
+    "webp": ((8, b"WEBP"),),
+}
+
+
+def _picture_without_signature(data: bytes, label: str) -> str | None:
+    """ "unknown" for a picture label whose signature is missing (see the table)."""
+    places = _PICTURE_MAGIC.get(label)
+    if places is None or any(data[at : at + len(magic)] == magic for at, magic in places):
+        return None
+    return "unknown"
+
+
+def _program_without_header(data: bytes, label: str) -> str | None:
+    """ "unknown" for a program label whose loader's header is missing (see the table; a COFF
+    object file names a known machine, or is an import library's: machine 0, then 0xFFFF)."""
+    if label == "coff":
+        machine, second = data[0:2], data[2:4]
+        known = int.from_bytes(machine, "little") in _COFF_MACHINES
+        return None if known or (machine == b"\0\0" and second == b"\xff\xff") else "unknown"
+    places = _PROGRAM_MAGIC.get(label)
     if places is None or any(data[at : at + len(magic)] == magic for at, magic in places):
         return None
     return "unknown"
@@ -186,13 +257,19 @@ def clean_text(data: bytes) -> bool:
 _CONTROL_BYTES = bytes(sorted(_CONTROL))
 
 
+def is_text(data: bytes) -> bool:
+    """Whether ``data`` reads as text: by its byte-order mark, as UTF-8, or in a code page that
+    keeps ASCII as it is (`clean_text`)."""
+    return _as_text(data) is not None or clean_text(data)
+
+
 def _plain_text(data: bytes, label: str) -> str | None:
     """Short or unusual text that Magika cannot place ("unknown" at a low score: a one-line
     note; text in a legacy code page, which Notepad and Excel read by the system's) is text
     when every byte decodes as text, or no byte is a control character (`clean_text`)."""
     if label != "unknown" or not data:
         return None
-    return "txt" if _as_text(data) is not None or clean_text(data) else None
+    return "txt" if is_text(data) else None
 
 
 _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
@@ -202,6 +279,8 @@ _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
     _rtf,
     _media_or_package,
     _archive_without_signature,
+    _program_without_header,
+    _picture_without_signature,
     _plain_text,
 )
 

@@ -10,7 +10,9 @@ does without asking: the decrypted file is then a child, scanned like any other.
 
 Excel 4 macro sheets, encryption and links come from the workbook's own records (BOUNDSHEET,
 FILEPASS, SUPBOOK, Excel 5.0/95's EXTERNSHEET: `read_workbooks`) whatever the class id says;
-VBA from olevba (a project without code: `formats.vba`); the fields of a Word document
+VBA from olevba (a project without code: `formats.vba`; in a presentation, every VBA project
+stored in a record, found as PowerPoint finds it: `office_ppt`); a sheet's hyperlinks and
+formulas (`formats.biffsheets`); the fields of a Word document
 (`attachguard.formats.docfields`: DDE fields, nested ones too, and AMBIGUOUS for a field whose
 type a nested field computes); embedded objects (Word's ObjectPool, Excel's MBD storages,
 PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`; a presentation's
@@ -30,17 +32,14 @@ may ask for 10,000,000 to stall the scan).
 from __future__ import annotations
 
 import io
-import zlib
 from typing import Any
 
 import msoffcrypto
 import olefile  # type: ignore[import-untyped]
 from msoffcrypto.exceptions import DecryptionError, FileFormatError
-from oletools.ppt_record_parser import PptFile, PptRecordExOleVbaActiveXAtom
 
 from attachguard.codes import (
     AMBIGUOUS,
-    ARCHIVE_EXPANSION,
     ARCHIVE_MEMBERS,
     CORRUPT,
     DDE,
@@ -48,13 +47,15 @@ from attachguard.codes import (
     EXECUTABLE,
     EXTERNAL_LINK,
     TYPE_MISMATCH,
+    VBA_MACRO,
     XLM_MACRO,
     Code,
 )
 from attachguard.engines.office_objects import compound_object, storage_object, two_readings
-from attachguard.engines.office_ppt import ppt_actions
+from attachguard.engines.office_ppt import ppt_actions, ppt_storages
 from attachguard.engines.office_shared import DAMAGED, Job, open_ole, vba_macros
 from attachguard.errors import LimitExceeded
+from attachguard.formats.biffsheets import CellLink
 from attachguard.formats.docfields import doc_fields
 from attachguard.formats.ole import (
     MAX_ENTRIES,
@@ -80,6 +81,16 @@ _LINKS: dict[LinkKind, tuple[Code, str]] = {
     LinkKind.DDE_OR_OLE: (DDE, "DDE link"),
     LinkKind.EXTERNAL: (EXTERNAL_LINK, "link to an external workbook"),
     LinkKind.ELSEWHERE: (EXTERNAL_LINK, "link to an external workbook or DDE program"),
+}
+# What a workbook's cells link to (`biffsheets`), judged as a .xlsx's hyperlinks and formulas
+_CELL_LINKS = {
+    CellLink.SHARE_HYPERLINK: ("hyperlink to a network share", "hyperlink"),
+    CellLink.SHARE_FORMULA: ("HYPERLINK formula that opens a network share", "formula"),
+    CellLink.FETCHING_FORMULA: (
+        "formula that fetches from another machine when Excel calculates it (WEBSERVICE, IMAGE,"
+        " RTD from a server)",
+        "formula",
+    ),
 }
 # Workbook problems that are readers disagreeing rather than damage (see `read_workbooks`).
 _TWO_READINGS = (", its content is a ", "which readers take differently")
@@ -140,7 +151,7 @@ def _word_fields(job: Job, ole: Any) -> None:
 def _associated_files(job: Job, ole: Any) -> None:
     """EXTERNAL_LINK for an attached template on another machine (a share, a URL) and for a
     mail merge whose data or header source is on one: Word opens them with the document, as a
-    .docx's and an RTF's (`wordassoc`); also when the strings naming them are damaged and hold
+    .docx's and an RTF's (`wordassoc`); also when the strings naming them are irregular and hold
     a place on another machine anywhere."""
     found = associated(ole)
     if target_kind(found.template) == "remote":
@@ -149,7 +160,7 @@ def _associated_files(job: Job, ole: Any) -> None:
         message = f"mail merge whose data source is on {far[0]}, in the {job.kind}"
         job.say(EXTERNAL_LINK, message, label="mailMerge")
     if any(target_kind(place) == "remote" for place in found.stray):
-        message = f"damaged list of the files the {job.kind} opens, naming another machine"
+        message = f"irregular list of the files the {job.kind} opens, naming another machine"
         job.say(EXTERNAL_LINK, message, label="SttbfAssoc")
 
 
@@ -227,8 +238,9 @@ def _decrypt(office: Any) -> bytes | None:
 
 
 def _workbook(job: Job, book: Workbook) -> None:
-    """XLM_MACRO, ENCRYPTED, DDE, EXTERNAL_LINK from one workbook stream's globals; a sheet
-    list that could not be read fails closed."""
+    """XLM_MACRO, ENCRYPTED, DDE, EXTERNAL_LINK from one workbook stream's globals, and
+    EXTERNAL_LINK for its cells' hyperlinks and formulas to a share or fetching from the web
+    (`biffsheets`, as a .xlsx's); a sheet list or sheet that could not be read fails closed."""
     if book.encrypted and not job.said(ENCRYPTED):
         job.say(ENCRYPTED, _PROTECTED)
     if any(sheet.is_macro_sheet for sheet in book.sheets) and not job.said(XLM_MACRO):
@@ -236,6 +248,11 @@ def _workbook(job: Job, book: Workbook) -> None:
     for kind in sorted({link.kind for link in book.links}):
         code, what = _LINKS[kind]
         job.say(code, f"{what} in the {job.kind}")
+    for cell in sorted(book.cells):
+        what, label = _CELL_LINKS[cell]
+        message = f"{what} in the {job.kind}"
+        if not any(f.message == message for f in job.result.findings):  # Workbook and Book
+            job.say(EXTERNAL_LINK, message, label=label)
     # Problems name sheets (file content): the finding says only what kind of problem it is.
     if any(marker in p for p in book.problems for marker in _TWO_READINGS):
         job.say(AMBIGUOUS, f"{job.kind} whose sheets different readers would read differently")
@@ -258,28 +275,18 @@ def _objects(job: Job, ole: Any, container: OleContainer) -> None:
 
 
 def _ppt_objects(job: Job) -> list[bytes]:
-    """The compound files a presentation embeds (ExOleObjStg records of its PowerPoint Document
-    stream, where PowerPoint reads them), inflated within the byte limit. The VBA project is
-    stored the same way: olevba reports it."""
+    """The compound files a presentation embeds (ExOleObjStg records, found where PowerPoint
+    reads them and where a record walk does: `office_ppt.ppt_storages`), inflated within the
+    byte limit. A VBA project stored the same way gets the VBA check here: olevba's own walk of
+    a presentation gives up on a file with a storage it does not expect (``fast_fail``)."""
     out: list[bytes] = []
-    budget = job.budget()
-    ppt = PptFile(io.BytesIO(job.item.data))
-    try:
-        for stream in ppt.iter_streams():
-            if stream.name != "PowerPoint Document":
-                continue
-            for record in stream.iter_records():
-                if not isinstance(record, PptRecordExOleVbaActiveXAtom):
-                    continue
-                raw = record.data
-                if record.is_compressed():
-                    raw = zlib.decompressobj().decompress(raw[4:], budget + 1)
-                budget -= len(raw)
-                if budget < 0:
-                    message = "embedded objects expand past the byte limit"
-                    raise LimitExceeded(ARCHIVE_EXPANSION, message)
-                if raw[:8] == olefile.MAGIC and classify_ole(raw).kinds != (OleKind.VBA_PROJECT,):
-                    out.append(raw)
-    finally:
-        ppt.close()
+    for raw in ppt_storages(job):
+        if raw[:8] != olefile.MAGIC:
+            continue
+        if classify_ole(raw).kinds != (OleKind.VBA_PROJECT,):
+            out.append(raw)
+        elif not job.said(VBA_MACRO):  # said once, whichever reading found the project
+            stored = Job(job.item, job.context)
+            vba_macros(stored, raw, always=True)
+            job.result.findings += [f for f in stored.result.findings if not job.said(f.code)]
     return out

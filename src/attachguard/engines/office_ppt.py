@@ -1,30 +1,52 @@
-"""PowerPoint 97-2003 action settings (.ppt, .pps): what a shape or a run of text does when it is
-clicked or pointed at in a slide show, read from the records of the PowerPoint Document stream
-as PowerPoint reads them (MS-PPT 2.7.5, InteractiveInfoContainer).
+"""PowerPoint 97-2003 presentations (.ppt, .pps): action settings, what a shape or a run of text
+does when it is clicked or pointed at in a slide show (MS-PPT 2.7.5, InteractiveInfoContainer),
+and the storages of embedded objects and of the VBA project (ExOleObjStg, VbaProjectStg), read
+from the records of the PowerPoint Document stream.
 
-The rule is the one an OOXML presentation gets (`formats.opc`): OFFICE_ACTION for an action that
-runs a macro, starts a program or activates an embedded object, or one of an unknown kind;
-EXTERNAL_LINK for a hyperlink that opens on mouse-over (no click) and leads outside the file,
-or on a click to a network share (the click alone sends the reader's Windows credentials).
-Jumps to a slide, custom shows, media and clicked hyperlinks pass; so does a macro action in a
-presentation whose VBA project is reported (VBA_MACRO says it all).
+The stream is read twice, and what either reading finds is judged. PowerPoint itself reads it
+by offset (MS-PPT 2.1.2): Current User names the newest user edit, each edit names the one
+before it and its persist directory, and the directory gives each object's offset; every edit
+is followed, old ones a fast save left behind too. A reader that walks the records one after
+another reaches the containers of slides, drawings (OfficeArt records share the header) and
+text alike. The readings disagree when an object sits where the walk does not go (inside an
+atom of an unknown type, after a record whose length runs past the end of the stream): that
+is AMBIGUOUS, and an edit chain PowerPoint could not follow is CORRUPT. Nesting deeper than
+`MAX_DEPTH` is not followed (real files nest about ten deep), nor more than `MAX_OBJECTS`
+persist directory entries (`ARCHIVE_MEMBERS`).
 
-Every record of the stream is walked, the containers of slides, drawings (OfficeArt records share
-the header) and text alike, old edits a fast save left behind too: an action anywhere in it is
-one PowerPoint may show. Nesting deeper than `MAX_DEPTH` is not followed (real files nest about
-ten deep).
+The rule for actions is the one an OOXML presentation gets (`formats.opc`): OFFICE_ACTION for an
+action that runs a macro, starts a program or activates an embedded object, or one of an
+unknown kind; EXTERNAL_LINK for a hyperlink that opens on mouse-over (no click) and leads
+outside the file, or on a click to a network share (the click alone sends the reader's Windows
+credentials). A hyperlink id given to two targets is judged by both. Jumps to a slide, custom
+shows, media and clicked hyperlinks pass; so does a macro action in a presentation whose VBA
+project is reported (VBA_MACRO says it all).
 """
 
 from __future__ import annotations
 
+import io
 import struct
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 
-from attachguard.codes import EXTERNAL_LINK, VBA_MACRO, Code
+import olefile  # type: ignore[import-untyped]
+
+from attachguard.codes import (
+    AMBIGUOUS,
+    ARCHIVE_EXPANSION,
+    ARCHIVE_MEMBERS,
+    CORRUPT,
+    EXTERNAL_LINK,
+    VBA_MACRO,
+    Code,
+)
 from attachguard.engines.office_shared import OFFICE_ACTION, Job
+from attachguard.errors import LimitExceeded
 from attachguard.formats.targets import on_a_share, target_kind
 
 MAX_DEPTH = 64
+MAX_OBJECTS = 1 << 20  # persist directory entries over all edits (real files: a few hundred)
 _HEADER = struct.Struct("<HHI")  # recVer (4 bits) and recInstance (12), recType, recLen
 _CONTAINER = 0xF
 _INTERACTIVE_INFO = 0x0FF2  # recInstance 0: on click, 1: on mouse-over
@@ -32,12 +54,22 @@ _INTERACTIVE_ATOM = 0x0FF3
 _HYPERLINK = 0x0FD7  # ExHyperlinkContainer: its id atom, then CStrings (instance 1: target)
 _HYPERLINK_ATOM = 0x0FD3
 _CSTRING = 0x0FBA
+_STORAGE = 0x1011  # ExOleObjStg, VbaProjectStg, ExControlStg; instance 1: zlib-compressed
+_CURRENT_USER = 0x0FF6  # CurrentUserAtom: size, headerToken, offsetToCurrentEdit, ...
+_USER_EDIT = 0x0FF5  # UserEditAtom: ..., offsetLastEdit at 8, offsetPersistDirectory at 12
+_PERSIST_DIRECTORY = 0x1772
 _RUNS = {1: ("runs a macro", "macro"), 2: ("starts a program", "program"),
          5: ("runs an embedded object", "ole")}  # fmt: skip
 # none, jump to a slide, hyperlink, media, custom show
 _SAFE = frozenset({0, 3, 4, 6, 7})
 _MACRO, _OPEN_HYPERLINK = 1, 4
 _EVENTS = ("on click", "when the pointer moves over it")
+_OVERRUN = (
+    "record running past the end of the stream in the {kind}: a reader walking the records "
+    "stops there, PowerPoint reaches what follows by offset"
+)
+_HIDDEN = "objects in the {kind} that PowerPoint reads by offset and a record walk does not reach"
+_DAMAGED = "{kind} whose edits PowerPoint cannot follow"
 
 
 @dataclass(frozen=True)
@@ -47,35 +79,173 @@ class _Action:
     hyperlink: int  # exHyperlinkIdRef
 
 
+@dataclass(frozen=True)
+class Storage:
+    """The body of an ExOleObjStg (or VbaProjectStg, ExControlStg) record."""
+
+    compressed: bool  # a 4-byte decompressed size, then zlib
+    data: bytes
+
+
+@dataclass
+class Presentation:
+    """What the two readings of a PowerPoint Document stream found, together."""
+
+    actions: list[_Action] = field(default_factory=list)
+    targets: dict[int, list[str]] = field(default_factory=dict)  # hyperlink id: its targets
+    storages: list[Storage] = field(default_factory=list)
+    problems: list[tuple[Code, str, str]] = field(default_factory=list)
+    walked: dict[int, int] = field(default_factory=dict)  # record offset: shallowest depth
+
+
 def ppt_actions(job: Job, stream: bytes) -> None:
     """OFFICE_ACTION and EXTERNAL_LINK for the action settings in a PowerPoint Document
-    stream (see the module docstring)."""
-    actions: list[_Action] = []
-    targets: dict[int, str] = {}
-    _walk(stream, 0, len(stream), 0, actions, targets)
-    found: dict[tuple[Code, str, str], None] = {}  # one finding each, in the order met
-    for action in actions:
+    stream, AMBIGUOUS and CORRUPT when its readings disagree or PowerPoint could not follow it
+    (see the module docstring); the Current User stream is read from ``job.item``."""
+    found = read_stream(stream, _streams(job.item.data)[1])
+    judged = {
+        (code, what.replace("{kind}", job.kind), label): None
+        for code, what, label in found.problems
+    }
+    for action in found.actions:
         if action.kind == _MACRO and job.said(VBA_MACRO):
             continue  # the macro it runs is in the VBA project, already reported
-        when = f"{_EVENTS[action.hover]} in the {job.kind}"
-        if action.kind in _RUNS:
-            what, label = _RUNS[action.kind]
-            found[OFFICE_ACTION, f"a PowerPoint action that {what} {when}", label] = None
-        elif action.kind not in _SAFE:
-            found[OFFICE_ACTION, f"a PowerPoint action of an unknown kind {when}", "unknown"] = None
-        elif action.kind == _OPEN_HYPERLINK and action.hover and _outside(targets, action):
-            message = f"a PowerPoint link outside the file that opens {when}"
-            found[EXTERNAL_LINK, message, "hover"] = None
-        elif action.kind == _OPEN_HYPERLINK and on_a_share(targets.get(action.hyperlink, "")):
-            message = f"a PowerPoint link to a network share {when}"  # credentials on a click
-            found[EXTERNAL_LINK, message, "share"] = None
-    for code, message, label in found:
+        if (verdict := _judge(action, found.targets.get(action.hyperlink, []))) is not None:
+            code, what, label = verdict
+            judged[code, f"{what} {_EVENTS[action.hover]} in the {job.kind}", label] = None
+    for code, message, label in judged:  # one finding each, in the order met
         job.say(code, message, label=label)
 
 
-def _outside(targets: dict[int, str], action: _Action) -> bool:
-    """Whether a hyperlink action's target is outside the file (a URL, a share, a path)."""
-    return target_kind(targets.get(action.hyperlink, "")) in ("remote", "local")
+def _judge(action: _Action, targets: list[str]) -> tuple[Code, str, str] | None:
+    """The finding an action deserves (code, words, label), if any."""
+    if action.kind in _RUNS:
+        what, label = _RUNS[action.kind]
+        return OFFICE_ACTION, f"a PowerPoint action that {what}", label
+    if action.kind not in _SAFE:
+        return OFFICE_ACTION, "a PowerPoint action of an unknown kind", "unknown"
+    if action.kind != _OPEN_HYPERLINK:
+        return None
+    if action.hover and any(target_kind(t) in ("remote", "local") for t in targets):
+        return EXTERNAL_LINK, "a PowerPoint link outside the file that opens", "hover"
+    if any(on_a_share(target) for target in targets):  # credentials on a click
+        return EXTERNAL_LINK, "a PowerPoint link to a network share", "share"
+    return None
+
+
+def ppt_storages(job: Job) -> list[bytes]:
+    """The storages a presentation keeps in records (embedded objects, ActiveX controls, the
+    VBA project), as both readings find them, inflated within the byte limit."""
+    out: list[bytes] = []
+    budget = job.budget()
+    stream, user = _streams(job.item.data)
+    for storage in read_stream(stream, user).storages:
+        raw = storage.data
+        if storage.compressed:
+            raw = zlib.decompressobj().decompress(raw[4:], budget + 1)
+        budget -= len(raw)
+        if budget < 0:
+            raise LimitExceeded(ARCHIVE_EXPANSION, "embedded objects expand past the byte limit")
+        out.append(raw)
+    return out
+
+
+def _streams(data: bytes) -> tuple[bytes, bytes | None]:
+    """The PowerPoint Document and Current User streams of the compound file ``data``."""
+    ole = olefile.OleFileIO(io.BytesIO(data))
+    try:
+        user = ole.openstream("Current User").read() if ole.exists("Current User") else None
+        return ole.openstream("PowerPoint Document").read(), user
+    finally:
+        ole.close()
+
+
+def read_stream(stream: bytes, user: bytes | None) -> Presentation:
+    """Both readings of a PowerPoint Document stream (``user``: its Current User stream)."""
+    found = Presentation()
+    top = _records(stream, 0, len(stream))
+    _walk(stream, 0, len(stream), 0, found)
+    if len(stream) - (top[-1][4] if top else 0) >= _HEADER.size:
+        found.problems.append((AMBIGUOUS, _OVERRUN, "overrun"))
+    objects = _objects(stream, user, found)
+    starts = {body - _HEADER.size for *_, body, _ in top}
+    if any(offset not in starts for offset in objects):
+        found.problems.append((AMBIGUOUS, _HIDDEN, "persist"))
+    for offset in objects:
+        _walk(stream, offset, _record_end(stream, offset), 0, found)
+    return found
+
+
+def _objects(stream: bytes, user: bytes | None, found: Presentation) -> list[int]:
+    """The distinct offsets of the persist objects PowerPoint can read; CORRUPT in ``found``
+    when it could not read them all."""
+    offsets, damage = _persist_objects(stream, user)
+    unique = list(dict.fromkeys(offsets))
+    objects = [offset for offset in unique if _record_end(stream, offset) > offset]
+    if len(objects) < len(unique):
+        damage = damage or "objects past the end of the stream"
+    if damage:
+        found.problems.append((CORRUPT, f"{_DAMAGED} ({damage})", "edits"))
+    return objects
+
+
+def _record_end(data: bytes, offset: int) -> int:
+    """Where the record at ``offset`` ends; ``offset`` when it does not fit in ``data``."""
+    if offset + _HEADER.size > len(data):
+        return offset
+    end = offset + _HEADER.size + _HEADER.unpack_from(data, offset)[2]
+    return end if end <= len(data) else offset
+
+
+def _atom(data: bytes, offset: int, kind: int, size: int) -> int | None:
+    """Where the body of the record at ``offset`` starts, if it is of type ``kind``, fits in
+    ``data`` and holds at least ``size`` bytes."""
+    end = _record_end(data, offset)
+    if end - offset < _HEADER.size + size or _HEADER.unpack_from(data, offset)[1] != kind:
+        return None
+    return offset + _HEADER.size
+
+
+def _persist_objects(stream: bytes, user: bytes | None) -> tuple[list[int], str]:
+    """The offsets of the persist objects of every user edit, newest first, and what stopped
+    PowerPoint's reading of them ("" when nothing did)."""
+    if user is None or (head := _atom(user, 0, _CURRENT_USER, 12)) is None:
+        return [], "no Current User record"
+    objects: list[int] = []
+    (offset,) = struct.unpack_from("<I", user, head + 8)
+    seen: set[int] = set()
+    read = 0  # directory entries, over all edits: edits may share or overlap directories
+    while offset not in seen:
+        seen.add(offset)
+        if (body := _atom(stream, offset, _USER_EDIT, 16)) is None:
+            return objects, "an edit offset with no user edit there"
+        offset, directory = struct.unpack_from("<II", stream, body + 8)
+        if (entries := _directory(stream, directory)) is None:
+            return objects, "an edit without a readable persist directory"
+        read += (_record_end(stream, directory) - directory) // 4
+        if read > MAX_OBJECTS:
+            raise LimitExceeded(ARCHIVE_MEMBERS, f"more than {MAX_OBJECTS:,} PowerPoint objects")
+        objects += entries
+        if offset == 0:  # the first edit
+            return objects, ""
+    return objects, "edits that loop"
+
+
+def _directory(stream: bytes, offset: int) -> list[int] | None:
+    """The offsets a PersistDirectoryAtom at ``offset`` gives; None when there is none or its
+    entries run past its end."""
+    if (body := _atom(stream, offset, _PERSIST_DIRECTORY, 0)) is None:
+        return None
+    end = _record_end(stream, offset)
+    objects: list[int] = []
+    while body + 4 <= end:
+        count = struct.unpack_from("<I", stream, body)[0] >> 20  # after persistId, 20 bits
+        body += 4
+        if body + 4 * count > end:
+            return None
+        objects.extend(struct.unpack_from(f"<{count}I", stream, body))
+        body += 4 * count
+    return objects if body == end else None
 
 
 def _records(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int, int]]:
@@ -93,33 +263,32 @@ def _records(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int
     return out
 
 
-def _walk(
-    data: bytes,
-    start: int,
-    end: int,
-    depth: int,
-    actions: list[_Action],
-    targets: dict[int, str],
-) -> None:
+def _walk(data: bytes, start: int, end: int, depth: int, found: Presentation) -> None:
     for version, instance, kind, body, stop in _records(data, start, end):
+        if found.walked.get(body, MAX_DEPTH + 1) <= depth:
+            continue  # read already (same header, same body), at least as deep
+        found.walked[body] = depth
         if kind == _INTERACTIVE_INFO and version == _CONTAINER:
             for _, _, inner, at, until in _records(data, body, stop):
                 if inner == _INTERACTIVE_ATOM and until - at >= 9:
                     (hyperlink,) = struct.unpack_from("<I", data, at + 4)
-                    actions.append(_Action(data[at + 8], instance == 1, hyperlink))
+                    found.actions.append(_Action(data[at + 8], instance == 1, hyperlink))
         elif kind == _HYPERLINK and version == _CONTAINER:
-            _hyperlink(data, body, stop, targets)
+            _hyperlink(data, body, stop, found.targets)
+        elif kind == _STORAGE:
+            found.storages.append(Storage(instance == 1, data[body:stop]))
         elif version == _CONTAINER and depth < MAX_DEPTH:
-            _walk(data, body, stop, depth + 1, actions, targets)
+            _walk(data, body, stop, depth + 1, found)
 
 
-def _hyperlink(data: bytes, start: int, end: int, targets: dict[int, str]) -> None:
-    """An ExHyperlinkContainer: its id (ExHyperlinkAtom) and target (CString, instance 1)."""
-    number, target = None, ""
+def _hyperlink(data: bytes, start: int, end: int, targets: dict[int, list[str]]) -> None:
+    """An ExHyperlinkContainer: its id (ExHyperlinkAtom) and target (CString, instance 1); an
+    id given twice keeps every target, as nothing says which one PowerPoint takes."""
+    number, found = None, []
     for _, instance, kind, body, stop in _records(data, start, end):
         if kind == _HYPERLINK_ATOM and stop - body >= 4:
             (number,) = struct.unpack_from("<I", data, body)
         elif kind == _CSTRING and instance == 1:
-            target = data[body:stop].decode("utf-16-le", "replace")
+            found.append(data[body:stop].decode("utf-16-le", "replace"))
     if number is not None:
-        targets.setdefault(number, target)
+        targets.setdefault(number, []).extend(found)

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from io import BytesIO
@@ -99,8 +100,18 @@ _LONG_HEX = re.compile(rb"<[0-9A-Fa-f\x00\t\n\f\r ]{1024,}>")
 _HEAD_BEFORE = re.compile(rb"(?<![0-9])([0-9]{1,10})[\x00\t\n\f\r ]+([0-9]{1,5})[\x00\t\n\f\r ]+\Z")
 _MAX_IN_DATA = 10_000  # objects inside stream data that are read
 _MAX_SEARCHED = 64  # objects only found in stream data that are looked for as references
+# References followed from a link key through definitions that are themselves a reference
+# (``6 0 obj 8 0 R``), and definitions judged for one link key's target in all: an honest
+# file has no such chain, and a hostile one must not make each link cost a file's worth.
+_MAX_HOPS = 16
+_MAX_FOLLOWED = 256
+_UNFOLLOWED = (
+    f"references in a link lead through more than {_MAX_HOPS} references or "
+    f"{_MAX_FOLLOWED} definitions; the rest not read"
+)
 _REFERENCE = rb"(?<![0-9])%d[\x00\t\n\f\r ]+%d[\x00\t\n\f\r ]+R(?![A-Za-z0-9])"
 _Key = tuple[int, int]
+_Slot = tuple[_Key, str, str | None, bool]  # a link's reference: target, key, /S, with an /EF
 
 
 @dataclass(frozen=True)
@@ -317,9 +328,11 @@ def _extracted(obj: RawObject, view: XrefView, seen: Seen) -> bool:
 
 
 def _parse(text: bytes, reader: PdfReader | _Strict) -> Any:
-    """One object's text parsed by pypdf, references left unresolved; None when it cannot be."""
+    """One object's text parsed by pypdf, references left unresolved; None when it cannot be.
+    The text ends in a space, as before ``endobj``: pypdf reads a bare ``8 0 R`` at the very
+    end of its input as the number 8."""
     try:
-        return read_object(BytesIO(_LONG_HEX.sub(b"<>", text).strip(_WS)), reader)
+        return read_object(BytesIO(_LONG_HEX.sub(b"<>", text).strip(_WS) + b" "), reader)
     except DAMAGED:
         return None
 
@@ -400,7 +413,7 @@ def _check_links(in_data: list[_Body], where: _Places, read: _Reading, seen: See
     if not others:
         return
     named = {id(body.obj): body.where for body in in_data}
-    judged: dict[tuple[_Key, str, str | None, bool], bool] = {}
+    judged: dict[_Slot, bool | None] = {}
     for obj in _suspects(objects, _LINKED):
         if where.view.reads(obj) and not _refers_to(obj.body, others):
             continue
@@ -410,6 +423,9 @@ def _check_links(in_data: list[_Body], where: _Places, read: _Reading, seen: See
             shared = parsed is not None and _links_to_a_share(parsed, read, judged)
         except DAMAGED:  # a reference pypdf cannot resolve
             parsed = None
+        except _Unfollowed:
+            seen.add(CORRUPT, _UNFOLLOWED, at)
+            continue
         if parsed is None:
             seen.add(CORRUPT, "part of the PDF could not be read", at)
         elif shared:
@@ -423,13 +439,11 @@ def _refers_to(text: bytes, keys: set[_Key]) -> bool:
     return any((int(m[1]), int(m[2])) in keys for m in _LINK_REFERENCE.finditer(text))
 
 
-def _links_to_a_share(
-    parsed: Any, read: _Reading, judged: dict[tuple[_Key, str, str | None, bool], bool]
-) -> bool:
+def _links_to_a_share(parsed: Any, read: _Reading, judged: dict[_Slot, bool | None]) -> bool:
     """Whether a dictionary in ``parsed`` links to a share as pypdf resolves its references,
     or with a reference under a link key standing for any definition of its target (each
     judged once, in ``judged``: a thousand links to one object redefined a thousand times is
-    not a million judgements)."""
+    not a million judgements); `_Unfollowed` past the bounds of `_definitions_of`."""
     for node in dictionaries(parsed):
         kind = resolved(node.get("/S"))
         kind = kind if isinstance(kind, str) else None
@@ -442,19 +456,26 @@ def _links_to_a_share(
             slot = ((ref.idnum, ref.generation), key, kind, "/EF" in node)
             if slot not in judged:
                 judged[slot] = _any_definition_shared(slot, read)
+            if judged[slot] is None:
+                raise _Unfollowed
             if judged[slot]:
                 return True
     return False
 
 
-def _any_definition_shared(slot: tuple[_Key, str, str | None, bool], read: _Reading) -> bool:
+class _Unfollowed(Exception):
+    """A link's reference leads through more references than are followed."""
+
+
+def _any_definition_shared(slot: _Slot, read: _Reading) -> bool | None:
     """Whether a definition of the object ``slot`` refers to, standing under its key in a
-    dictionary of its kind (with an /EF or not), links to a share."""
+    dictionary of its kind (with an /EF or not), links to a share; None when it leads past
+    the bounds of `_definitions_of`."""
     target, key, kind, attached = slot
-    for obj in read.definitions.of(target):
-        value = read.definition(obj)
+    values = _definitions_of(target, read)
+    for value in values:
         if value is None:
-            continue  # judged as a body of its own when it holds a link name
+            return None
         node = DictionaryObject({NameObject(key): value})
         if kind is not None:
             node[NameObject("/S")] = NameObject(kind)
@@ -463,6 +484,31 @@ def _any_definition_shared(slot: tuple[_Key, str, str | None, bool], read: _Read
         if _names_a_share(node, kind):
             return True
     return False
+
+
+def _definitions_of(target: _Key, read: _Reading) -> Iterator[Any]:
+    """Every definition of ``target``, parsed; a definition that is itself a reference stands
+    for every definition of its target in turn (as a reader taking any revision resolves it),
+    each target followed once, `_MAX_HOPS` deep and `_MAX_FOLLOWED` definitions in all, past
+    which None (not judged). A definition that cannot be parsed is judged as a body of its
+    own when it holds a link name, and is left out here."""
+    queue, followed, left = deque([(target, 0)]), {target}, _MAX_FOLLOWED
+    while queue:
+        key, hops = queue.popleft()
+        for obj in read.definitions.of(key):
+            left -= 1
+            value = read.definition(obj) if left >= 0 else None
+            if not isinstance(value, IndirectObject):
+                if left < 0 or value is not None:
+                    yield value
+                continue
+            onward = (value.idnum, value.generation)
+            if onward in followed:
+                continue
+            if hops >= _MAX_HOPS:
+                yield None
+            followed.add(onward)
+            queue.append((onward, hops + 1))
 
 
 # -- object streams pdfraw left to pypdf ---------------------------------------------------------

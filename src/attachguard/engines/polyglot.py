@@ -44,6 +44,7 @@ EXTERNAL_LINK; a compressed movie header that inflates past 8 MiB, ARCHIVE_EXPAN
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable
 
@@ -98,9 +99,14 @@ _STARTS = (
     (b"%PDF-", "pdf"),
 )
 _SHORT_TAIL = 16  # bytes after the end too few to hold a file (see _harmless_tail)
-_THUMBNAIL = "docprops/thumbnail.jpeg"  # the part Office writes the package thumbnail to
-_BLOCK = 1024  # PowerPoint's thumbnail buffer grows in whole KiB (see _buffer_slack)
-_MAX_SLACK = 4096  # bytes of buffer slack after the thumbnail; 2,966 the most seen
+# The parts PowerPoint writes from a buffer (see _buffer_slack): the package thumbnail, media
+_BUFFERED = re.compile(r"docprops/thumbnail\.jpeg|ppt/media/[^/]+")
+_BLOCK = 1024  # PowerPoint's buffer grows in whole KiB
+_SMALL_SLACK = 4096  # bytes of buffer slack always allowed; 2,966 of 21,504 seen (oletools)
+_MAX_SLACK = 32 << 10  # bytes of buffer slack at most; 11,035 of a 32 KiB thumbnail seen
+_SECTOR = 512  # Panasonic writes MPF images at, and pads the file to, whole sectors
+_PICTURES = frozenset({"jpeg", "png", "gif"})
+_PREVIEW = b"\xd8\xff\xdb"  # a preview whose first byte the camera wrote wrong (Minolta)
 _WHAT = {
     "jpeg": "JPEG image",
     "png": "PNG image",
@@ -178,21 +184,23 @@ def _harmless_tail(data: bytes, pos: int) -> bool:
 
 
 def _buffer_slack(item: Item, end: int, pos: int) -> bool:
-    """Whether the data after the end of a JPEG is what PowerPoint leaves after an Office
-    package's thumbnail: it writes docProps/thumbnail.jpeg from a buffer of whole KiB, and the
-    rest of the buffer after the image is zeros or leftover memory (puremagic's test.pptx:
-    653 bytes of a 2,048-byte part; oletools' PowerPoint 2007 files: 548 of 5,120 and 2,966 of
-    21,504, zeros). Nothing reads those bytes: the thumbnail's readers (file-browser previews)
-    decode the JPEG, which stops at its End Of Image marker. Only that member of a package
-    (the path Office writes; any other member's tail stays POLYGLOT), a whole number of KiB
-    long, with at most ``_MAX_SLACK`` bytes after the image; and those bytes are searched for
-    programs, archives, PDFs, scripts and HTML like any part a reader skips (`_walked`)."""
-    size = len(item.data)
+    """Whether the data after the end of a picture is what PowerPoint leaves after a picture
+    it writes into an Office package from a buffer of whole KiB: the package thumbnail
+    (docProps/thumbnail.jpeg) and the pictures of a presentation (ppt/media; Word's and
+    Excel's media have shown no slack, so theirs stays POLYGLOT). The rest of the buffer after
+    the image is zeros or leftover memory (130 PowerPoint 2007-2010 files of Open-XML-SDK's
+    and others' tests: up to 11,035 bytes of a 32,768-byte thumbnail, 577 of a 3,072-byte
+    ppt/media/image1.png, never half the part). Nothing reads those bytes: a picture's readers
+    decode it to its end marker. Only those members of a package, a whole number of KiB long,
+    with at most ``_SMALL_SLACK`` bytes after the image or, in a larger part, at most half of
+    it (a buffer that grew at most twofold) up to ``_MAX_SLACK``; and those bytes are searched
+    for programs, archives, PDFs, scripts and HTML like any part a reader skips (`_walked`)."""
+    size, slack = len(item.data), len(item.data) - end
     return (
         item.depth > 0
-        and item.name.lower() == _THUMBNAIL
+        and _BUFFERED.fullmatch(item.name.lower()) is not None
         and size % _BLOCK == 0
-        and size - end <= _MAX_SLACK
+        and slack <= min(max(_SMALL_SLACK, size // 2), _MAX_SLACK)
         and pos < size
     )
 
@@ -263,12 +271,16 @@ def _document_payloads(data: bytes, label: str) -> list[tuple[str, int]]:
     return found
 
 
-def _slack_payload(data: bytes, pos: int, what: str) -> list[tuple[str, int]]:
-    """A program, an archive, a PDF, a script or HTML in a thumbnail's buffer slack, from
-    ``pos`` to the end (see `_buffer_slack`): reported as anything after the end would be."""
-    if (named := _recognised(data[pos:])) is not None:
-        return [(f"{named} hidden after the end of the {what}", pos)]
-    hits = find_payloads(data, [Region(pos, len(data))], zips=True)
+def _slack_payload(
+    data: bytes, slack: Region, what: str, anything: bool = True
+) -> list[tuple[str, int]]:
+    """A program, an archive, a PDF, a script or HTML in slack a writer leaves after the end
+    (a buffer's rest, see `_buffer_slack`; sector padding, see `_camera_extras`), or in a
+    trailer's metadata (``anything`` False: a picture there is no payload), reported as
+    anything after the end would be."""
+    if anything and (named := _recognised(data[slack.start : slack.end])) is not None:
+        return [(f"{named} hidden after the end of the {what}", slack.start)]
+    hits = find_payloads(data, [slack], zips=True)
     return [(f"{hit.what} hidden after the end of the {what}", hit.offset) for hit in hits.values()]
 
 
@@ -331,47 +343,98 @@ class PolyglotEngine:
         cameras declare), payloads in its parts, ZIP archives inside it."""
         data, what, end = item.data, _WHAT[label], layout.end
         pos = len(data) if end is None else _skip_padding(data, end)
+        slack: list[tuple[Region, bool]] = []
         if label == "jpeg" and end is not None and pos < len(data):
-            pos = self._camera_extras(data, end, pos, children)
+            pos = _camera_extras(data, end, pos, children, slack)
         found = _pl.hidden_inside(data, layout, what, len(data) if end is None else end)
-        if label == "jpeg" and end is not None and _buffer_slack(item, end, pos):
-            found[:0] = _slack_payload(data, pos, what)
+        for region, anything in slack:
+            found += _slack_payload(data, region, what, anything)
+        if label in _PICTURES and end is not None and _buffer_slack(item, end, pos):
+            found[:0] = _slack_payload(data, Region(pos, len(data)), what)
         elif pos < len(data) and not _harmless_tail(data, pos):
             found.insert(0, (f"{describe(data[pos:])} hidden after the end of the {what}", pos))
         elif not layout.whole:
             found += _zip_at_end(data, what, found)
         return found
 
-    def _camera_extras(self, data: bytes, end: int, pos: int, children: list[Child]) -> int:
-        """Past what cameras append after the main image (see module doc); returns where the
-        unexplained data starts (``len(data)`` when everything is accounted for)."""
-        n = len(data)
+
+class _Declared:
+    """What the main JPEG's metadata says follows it: MPF or XMP containers, the offsets of
+    MPF's other images, and a maker note's preview image (`jpeg.exif_points_at`)."""
+
+    def __init__(self, data: bytes, end: int) -> None:
         walked = jpeg.walk(data)
+        self.data, self.walked = data, walked
         header = data[: walked.header_end if walked else 0]
-        declared = any(tag in header for tag in _DECLARES_MORE)
-        samsung = jpeg.samsung_trailer(data)
-        if samsung and samsung[0] < end:  # a trailer reaching back into the image is forged
-            samsung = None
-        while pos < n:
-            if samsung and pos >= samsung[0]:
-                for i, (offset, size) in enumerate(samsung[1], 1):
-                    # A block is a name, then the payload: depth maps and videos are worth a scan.
-                    (name_length,) = struct.unpack_from("<I", data, offset + 4)
-                    payload = data[offset + 8 + name_length : offset + size]
-                    if len(payload) >= 4096:
-                        children.append(Child(f"camera trailer part {i}", payload))
-                return n
-            stop = samsung[0] if samsung else n
-            part_end = None
-            if declared and data[pos : pos + 3] == b"\xff\xd8\xff":
-                part_end, kind = jpeg.jpeg_end(data, pos, stop), "extra image"
-            elif declared and data[pos + 4 : pos + 8] == b"ftyp":
-                part_end, kind = bmff.bmff_end(data, pos, stop), "motion-photo video"
-            if part_end is None:
-                return pos
-            children.append(Child(f"{kind} at offset {pos}", data[pos:part_end]))
-            pos = _skip_padding(data, part_end)
-        return pos
+        self.more = any(tag in header for tag in _DECLARES_MORE)
+        self.mpf = (
+            [] if walked is None else [a for a, _ in jpeg.mpf_parts(data, walked) if a >= end]
+        )
+
+    def preview_at(self, offset: int) -> bool:
+        return self.walked is not None and jpeg.exif_points_at(self.data, self.walked, offset)
+
+
+def _part_at(found: _Declared, pos: int, stop: int) -> tuple[str, bytes, int] | None:
+    """The part a camera declares at ``pos`` (what, bytes, where it ends), else None: an
+    image MPF or XMP declares, or a maker note's preview (its first byte possibly wrong, as
+    Minolta writes it and ExifTool repairs it: "\\xd8\\xff\\xdb" follows), or a video XMP
+    declares."""
+    data = found.data
+    if data.startswith(b"\xff\xd8\xff", pos) and (
+        found.more or pos in found.mpf or found.preview_at(pos)
+    ):
+        part_end = jpeg.jpeg_end(data, pos, stop)
+        return None if part_end is None else ("extra image", data[pos:part_end], part_end)
+    for start in (pos - 1, pos):  # the wrong first byte, a zero, may have been skipped as padding
+        if data.startswith(_PREVIEW, start + 1) and found.preview_at(start):
+            repaired = b"\xff" + data[start + 1 : stop]
+            size = jpeg.jpeg_end(repaired)
+            return None if size is None else ("preview image", repaired[:size], start + size)
+    if found.more and data[pos + 4 : pos + 8] == b"ftyp":
+        part_end = bmff.bmff_end(data, pos, stop)
+        return None if part_end is None else ("motion-photo video", data[pos:part_end], part_end)
+    return None
+
+
+def _sector_slack(found: _Declared, pos: int, stop: int) -> int | None:
+    """Where sector padding that starts at ``pos`` ends, in a multi-picture file: what is
+    left of a 512-byte sector before an MPF image at its declared offset or before the end
+    (Panasonic's LX7: 448 bytes of leftover image rows before its second image, 426 after
+    it). None for anything else."""
+    target = next((a for a in found.mpf if a >= pos), stop)
+    if found.mpf and target % _SECTOR == 0 and 0 < target - pos < _SECTOR:
+        return target
+    return None
+
+
+def _camera_extras(
+    data: bytes, end: int, pos: int, children: list[Child], slack: list[tuple[Region, bool]]
+) -> int:
+    """Past what cameras and photo tools append after the main image (see module doc):
+    declared parts, sector padding (added to ``slack`` to search: True, for anything at all,
+    as after the end), then the trailers read
+    from the end (formats/jpeg ``trailers``). Returns where the unexplained data starts
+    (``len(data)`` when everything is accounted for)."""
+    stop, blocks = jpeg.trailers(data, end)
+    found = _Declared(data, end)
+    while pos < stop:
+        part = _part_at(found, pos, stop)
+        if part is not None:
+            children.append(Child(f"{part[0]} at offset {pos}", part[1]))
+            pos = _skip_padding(data, part[2])
+        elif (sector_end := _sector_slack(found, pos, stop)) is not None:
+            slack.append((Region(pos, sector_end), True))
+            pos = sector_end
+        else:
+            return pos
+    for i, (start, block_end) in enumerate(blocks, 1):
+        # metadata is searched like a segment; depth maps, previews and videos are scanned
+        if block_end - start >= 4096:
+            children.append(Child(f"camera trailer part {i}", data[start:block_end]))
+        elif block_end > start:
+            slack.append((Region(start, block_end), False))
+    return len(data)
 
 
 ENGINE = EngineSpec(

@@ -29,7 +29,14 @@ from collections.abc import Iterator
 
 from attachguard.codes import XLM_MACRO, Action, declare
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
-from attachguard.formats.formulas import DDE_CALL, DDE_PIPE, MAX_FORMULA, PIPE, other_workbook
+from attachguard.formats.formulas import (
+    DDE_CALL,
+    MAX_FORMULA,
+    OPERATOR,
+    PIPE,
+    other_workbook,
+    runs_command,
+)
 from attachguard.report import Finding
 
 FORMULA_INJECTION = declare(
@@ -55,11 +62,12 @@ _RISKY = re.compile(
     re.IGNORECASE,
 )
 _CALL = re.compile(r"(?:=\s*|[+\-@])[A-Za-z_][\w.]*\(")
-_SPLIT = re.compile(r"[,;\t]")
-# Text files: a formula character at a cell start, then a DDE command on the same line.
+_SPLIT = ",;\t"  # the usual delimiters, one of which is the reader's locale's
+# Text files: a formula character at a cell start, then a DDE command on the same line, after
+# an operator (not after a space: a line of text or code puts one before "a|b!" far more often).
 _TEXT_DDE = re.compile(
     r"(?:^|[,;\t])[ \t\"]*[=+\-@]"
-    r"(?:(?:[^\n]{0,200}?[=+\-*/&^@(,;])?\s*" + PIPE + r"|[^\n]{0,200}?\bDDE(?:AUTO)?\()",
+    r"(?:(?:[^\n]{0,200}?" + OPERATOR + r")?\s*" + PIPE + r"|[^\n]{0,200}?\bDDE(?:AUTO)?\()",
     re.MULTILINE | re.IGNORECASE,
 )
 
@@ -94,10 +102,9 @@ def classify(cell: str) -> str | None:
         return None
     if "!" in value and (other := other_workbook(value[1:])):
         return f"a formula that opens another workbook ({other}), which Excel loads to show it"
-    pipe, call = "|" in value and "!" in value, "(" in value
-    if (pipe and DDE_PIPE.search(value)) or (call and DDE_CALL.search(value)):
+    if runs_command(value[1:]):
         return "a formula that runs a command (DDE)"
-    if not call:
+    if "(" not in value:
         return None
     if match := _RISKY.search(value):
         return f"a formula calling {match.group(1).upper()}, which can open links or send data out"
@@ -107,9 +114,10 @@ def classify(cell: str) -> str | None:
 
 
 def _delimiter(text: str, item: Item) -> str:
-    first = text[:16].lower()
-    if first.startswith("sep=") and len(first) > 4:  # Excel's own delimiter directive
-        return first[4]
+    """The delimiter Excel splits ``text`` on: the one its first line declares (``sep=;``, the
+    character as written: ``sep=W`` splits on W, not w), else a tab for TSV, else sniffed."""
+    if text[:4].lower() == "sep=" and text[4:5] not in ("", "\r", "\n"):
+        return text[4]
     if item.extension == ".tsv" or item.type.label == "tsv":
         return "\t"
     sample = text[:16384].rsplit("\n", 1)[0]
@@ -165,6 +173,9 @@ class TextEngine:
         """Dangerous cells as (reason, "row R, column C"); a file the csv module cannot read
         (a NUL byte, a field past its size limit) is checked line by line instead."""
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        # each cell is checked again split on the other delimiters Excel may use (the reader's
+        # locale's, or its own if it ignores a sep= line), the declared one too: a backstop
+        split = re.compile("[" + re.escape(_SPLIT + delimiter) + "]")
         row = 0
         try:
             for row, fields in enumerate(reader, 1):
@@ -172,13 +183,13 @@ class TextEngine:
                     if not _may_be_a_formula(field):
                         continue  # the fast path
                     reason = classify(field) or next(
-                        filter(None, map(classify, _SPLIT.split(field)[1:])), None
+                        filter(None, map(classify, split.split(field)[1:])), None
                     )
                     if reason:
                         yield reason, f"row {row}, column {column}"
         except csv.Error:
             for number, line in enumerate(text.splitlines()[max(0, row - 1) :], max(1, row)):
-                reason = next(filter(None, map(classify, _SPLIT.split(line))), None)
+                reason = next(filter(None, map(classify, split.split(line))), None)
                 if reason:
                     yield reason, f"line {number}"
 

@@ -15,18 +15,34 @@ from attachguard.formats.targets import on_a_share
 
 MAX_FORMULA = 8192  # Excel's limit on a formula's length: a longer cell is never run
 # A DDE command is application|topic!item, the topic quoted or one word: =cmd|' /C calc'!A0.
-# The application name follows an operator (or the formula character itself), never a space
-# alone, so "- item 2 missing | see photo!" is not one.
-PIPE = r"[A-Za-z][\w.]*\|(?:'[^'\n]{0,500}'|\"[^\"\n]{0,500}\"|[^\s'\"!|]{1,500})!"
-DDE_PIPE = re.compile(r"[=+\-*/&^@(,;]\s*" + PIPE)
+# A quoted topic may span lines (a CSV cell can): cmd runs what comes before the line break.
+PIPE = r"[A-Za-z][\w.]*\|(?:'[^']{0,500}'|\"[^\"\n]{0,500}\"|[^\s'\"!|]{1,500})!"
+# A DDE command is a reference, so it may stand wherever Excel's formula grammar ([MS-XLSX]
+# 2.2.2) takes an operand: after the formula's first character, an infix operator (: , ^ * / +
+# - & = <> < <= > >=), a prefix one (+ - @), a parenthesis or the list separator (; in many
+# locales). Not after % (postfix: an operator must follow it), ! (a cell or name follows) or {
+# (an array holds constants only: Excel refuses ={cmd|'x'!A0}).
+OPERATOR = r"[=+\-*/^&<>:,;(@]"
+# The space is the intersection operator too, but only after a reference (A1 cmd|..., (A1:B2)
+# cmd|..., T[Col] cmd|...): so "- item 2 missing | see photo!" is no command (nor is
+# "missing | see" one: the program's name touches the |).
+DDE_PIPE = re.compile(r"(?:" + OPERATOR + r"|(?<=[\w)\]]) )\s*" + PIPE)
 DDE_CALL = re.compile(r"\bDDE(?:AUTO)?\(", re.IGNORECASE)
+# Excel reads text constants ("...", "" for a quote) as text, never as a command; a quoted
+# topic straight after the | (cmd|" /C calc"!A0) is the command's own.
+_CONSTANTS = re.compile(r"\|\"[^\"\n]{0,500}\"|\"(?:[^\"]|\"\")*\"?")
 
 
 def runs_command(formula: str) -> bool:
     """Whether a spreadsheet formula (as stored in a workbook, without its ``=``) starts a
-    program through DDE, like ``cmd|' /C calc'!A0``."""
-    value = "=" + formula.lstrip()[:MAX_FORMULA]
-    return bool(DDE_PIPE.search(value) or DDE_CALL.search(value))
+    program through DDE, like ``cmd|' /C calc'!A0`` or ``1<>cmd|' /C calc'!A0``."""
+    value = _CONSTANTS.sub(_blank_constant, "=" + formula.lstrip()[:MAX_FORMULA])
+    return bool(DDE_CALL.search(value) or ("|" in value and DDE_PIPE.search(value)))
+
+
+def _blank_constant(match: re.Match[str]) -> str:
+    text = match.group()
+    return text if text.startswith("|") else " " * len(text)
 
 
 # Where a reference to another workbook may start: the formula's start, or after an operator,

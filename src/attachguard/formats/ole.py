@@ -8,9 +8,11 @@ a Windows installer, because Office ignores it and a renamed one hides a workboo
 that go by it. The sheets come from the BOUNDSHEET records of the workbook's globals substream,
 read here (oletools' ``xls_parser`` reads neither BOUNDSHEET, BIFF5's ``Book`` stream nor
 CONTINUE records), and each sheet's type is checked against the BOF record its position points at.
+Each sheet's substream is walked for its hyperlinks and formulas, which `biffsheets` judges.
 
 Limits: at most `MAX_ENTRIES` directory entries are listed, `MAX_RECORDS` records walked and
-`MAX_STREAM` bytes of workbook stream read; going past one is reported, never silent. (olefile
+`MAX_STREAM` bytes of workbook stream read (the sheets' substreams within one more
+`MAX_RECORDS` together); going past one is reported, never silent. (olefile
 itself reads the whole directory when it opens the file: one entry per 128 bytes of file at
 most.) A file olefile cannot parse raises `OleUnreadable`.
 
@@ -34,6 +36,9 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 import olefile  # type: ignore[import-untyped]
+
+from attachguard.formats import biffsheets
+from attachguard.formats.biffsheets import CellLink
 
 MAX_ENTRIES = 10_000  # a real Office file has tens to a few hundred
 MAX_RECORDS = 1_000_000  # a 100 MB globals substream of 8 KB records has about 12,000
@@ -280,6 +285,7 @@ _BOFS = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
 _EOF, _BOUNDSHEET, _FILEPASS, _CONTINUE = 0x000A, 0x0085, 0x002F, 0x003C
 _SUPBOOK, _EXTERNNAME, _EXTERNSHEET = 0x01AE, 0x0023, 0x0017
 _KEPT = _BOFS | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET}
+_NAMES = biffsheets.GLOBAL_RECORDS
 # BIFF5 EXTERNSHEET names of this workbook: itself (0x04), one of its sheets (0x02, or 0x03
 # and the sheet's name), add-in functions (":"). Anything else names another document: 0x01
 # starts an encoded path (a workbook, or a DDE program and topic), and a reader takes a name
@@ -320,6 +326,7 @@ class Sheet:
     type: SheetType
     visibility: Visibility
     substream: SheetType | None
+    position: int = field(default=-1, compare=False)  # of its substream in the stream
 
     @property
     def is_macro_sheet(self) -> bool:
@@ -354,6 +361,7 @@ class Workbook:
     encrypted: bool
     links: tuple[Link, ...]
     problems: tuple[str, ...]
+    cells: frozenset[CellLink] = frozenset()  # what its sheets' cells link to (`biffsheets`)
 
 
 @dataclass
@@ -368,20 +376,36 @@ class _Truncated(ValueError):
     """A string or field runs past the end of its record."""
 
 
-def _records(stream: bytes, problems: list[str]) -> Iterator[_Record]:
-    """The kept records of the globals substream (up to its EOF), CONTINUE data appended."""
-    pos = depth = count = 0
+@dataclass
+class _Budget:
+    """Records left to walk, shared by the walks of one stream's sheets."""
+
+    records: int
+
+
+def _records(
+    stream: bytes,
+    problems: list[str],
+    start: int = 0,
+    kept: frozenset[int] = _KEPT,
+    budget: _Budget | None = None,
+) -> Iterator[_Record]:
+    """The ``kept`` records of the substream at ``start`` (up to its EOF: the globals' by
+    default), CONTINUE data appended; at most `MAX_RECORDS` records, or ``budget``'s."""
+    pos, depth = start, 0
+    budget = budget or _Budget(MAX_RECORDS)
+    part = "its globals" if start == 0 else "a sheet"
     pending: _Record | None = None
     while True:
         if pos + 4 > len(stream):
-            problems.append("the workbook stream ends before its globals end")
+            problems.append(f"the workbook stream ends before {part} end")
             break
         rtype, size = struct.unpack_from("<HH", stream, pos)
         if pos + 4 + size > len(stream):
             problems.append(f"truncated record 0x{rtype:04X} at offset {pos}")
             break
-        count += 1
-        if count > MAX_RECORDS:
+        budget.records -= 1
+        if budget.records < 0:
             problems.append(f"more than {MAX_RECORDS:,} records; the rest not read")
             break
         data = stream[pos + 4 : pos + 4 + size]
@@ -391,7 +415,7 @@ def _records(stream: bytes, problems: list[str]) -> Iterator[_Record]:
         else:
             if pending is not None:
                 yield pending
-            pending = _Record(rtype, pos, bytearray(data)) if rtype in _KEPT else None
+            pending = _Record(rtype, pos, bytearray(data)) if rtype in kept else None
             depth += 1 if rtype in _BOFS else -1 if rtype == _EOF else 0
         pos += 4 + size
         if depth <= 0:
@@ -453,7 +477,7 @@ def _sheet(record: _Record, stream: bytes, biff: int, problems: list[str]) -> Sh
         problems.append(f"BOUNDSHEET at offset {record.offset}: its name is cut short")
         name = ""
     sheet_type = _SHEET_TYPES.get(dt, SheetType.UNKNOWN)
-    sheet = Sheet(name, sheet_type, Visibility(state & 3), _bof_type(stream, position))
+    sheet = Sheet(name, sheet_type, Visibility(state & 3), _bof_type(stream, position), position)
     if sheet.substream is None and sheet.type is not SheetType.VB_MODULE:
         problems.append(f"sheet {name!r}: no sheet starts at its position {position}")
     elif sheet.substream not in (None, sheet.type):
@@ -584,11 +608,31 @@ def _workbooks(ole: Any) -> list[Workbook]:
         problems: list[str] = []
         stream = _stream(ole, name, problems)
         found = _read_globals(stream, biff, problems) if stream is not None else _Globals(biff)
+        cells = _cells(stream, found, problems) if stream is not None else frozenset()
         out.append(
             Workbook(name, found.biff, tuple(found.sheets), found.encrypted, tuple(found.links),
-                     tuple(problems))
+                     tuple(problems), cells)
         )  # fmt: skip
     return out
+
+
+def _cells(stream: bytes, found: _Globals, problems: list[str]) -> frozenset[CellLink]:
+    """What the hyperlinks and formulas of the workbook's sheets link to (`biffsheets`): each
+    substream a sheet starts walked once, all of them within `MAX_RECORDS` records together
+    (many sheets may point at one big substream). Not read past a FILEPASS: encrypted."""
+    if found.encrypted:
+        return frozenset()
+    # the names formulas call by index; the globals' own problems are reported already
+    names = biffsheets.Names.read(found.biff, _pairs(_records(stream, [], 0, _NAMES)))
+    budget, out = _Budget(MAX_RECORDS), set()
+    for start in sorted({sheet.position for sheet in found.sheets if sheet.substream is not None}):
+        records = _records(stream, problems, start, biffsheets.SHEET_RECORDS, budget)
+        out |= biffsheets.links(_pairs(records), found.biff, names)
+    return frozenset(out)
+
+
+def _pairs(records: Iterator[_Record]) -> Iterator[tuple[int, bytes]]:
+    return ((record.type, bytes(record.data)) for record in records)
 
 
 def excel_sheets(source: bytes | Any) -> list[Sheet]:

@@ -49,8 +49,11 @@ _USER_DEFINED = uuid.UUID("D5CDD505-2E9C-101B-9397-08002B2CF9AE").bytes_le
 _DICTIONARY, _CODE_PAGE = 0, 1  # property identifiers
 _UNICODE = 1200  # the code page of UTF-16LE names and strings
 _ANSI = 1252  # Windows' ANSI code page in the West: the guess when none is declared
-_VT_I2, _VT_LPSTR, _VT_LPWSTR, _VT_BLOB = 0x02, 0x1E, 0x1F, 0x41
-_STRINGS = (_VT_LPSTR, _VT_LPWSTR, _VT_BLOB)  # a BLOB: Office stores a UTF-16 string there
+_VT_I2, _VT_BSTR, _VT_LPSTR, _VT_LPWSTR, _VT_BLOB = 0x02, 0x08, 0x1E, 0x1F, 0x41
+# A BSTR is stored as a CodePageString, as an LPSTR is ([MS-OLEPS] 2.15); in a BLOB Office
+# stores a UTF-16 string.
+_CODE_PAGE_STRINGS = (_VT_BSTR, _VT_LPSTR)
+_STRINGS = (*_CODE_PAGE_STRINGS, _VT_LPWSTR, _VT_BLOB)
 # Windows code pages whose Python codec is not called cpNNN (as .NET's Encoding names them).
 _CODECS = {
     1200: "utf-16-le", 1201: "utf-16-be", 20127: "ascii", 20866: "koi8_r", 21866: "koi8_u",
@@ -211,8 +214,8 @@ def _dictionary(reading: _Reading, at: int, code_page: int) -> tuple[list[tuple[
 
 
 def _value(reading: _Reading, at: int, code_pages: list[int]) -> None:
-    """The text of the value at ``at`` (in each code page for an ANSI string); a value of
-    another type is no text."""
+    """The text of the value at ``at`` (in each code page for a BSTR or an ANSI string); a
+    value of another type is no text."""
     data = reading.data
     if reading.spent():
         return
@@ -226,7 +229,7 @@ def _value(reading: _Reading, at: int, code_pages: list[int]) -> None:
     raw = data[at + 8 : at + 8 + min(size, _MOST_TEXT)]
     if at + 8 + size > len(data):
         reading.damaged(f"a value of {reading.name} that runs past the end of the stream")
-    pages = code_pages if kind == _VT_LPSTR else [_UNICODE]
+    pages = code_pages if kind in _CODE_PAGE_STRINGS else [_UNICODE]
     reading.texts += dict.fromkeys(_decoded(raw, code_page) for code_page in pages)
 
 

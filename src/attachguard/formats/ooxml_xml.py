@@ -229,8 +229,14 @@ def is_dde_formula(formula: str) -> bool:
 def looks_like_xml(head: bytes) -> bool | None:
     """Whether a part's first bytes start an XML document (UTF-8 or UTF-16); None when they
     are only blanks (XML may start with any number of them: look at more of the part)."""
-    if head[:2] in _UTF16_BOMS or head[:2] in (b"<\x00", b"\x00<"):
+    if head[:2] in (b"<\x00", b"\x00<"):
         return True
+    if head[:2] in _UTF16_BOMS:  # the first character after the mark decides, as for UTF-8
+        # (Power Pivot's data model, xl/model/item.data, is binary that starts with one)
+        codec = "utf-16-le" if head[0] == 0xFF else "utf-16-be"
+        text = head[2 : len(head) & ~1].decode(codec, "replace")
+        first_char = text.lstrip(" \t\r\n")[:1]
+        return None if not first_char else first_char == "<"
     first = _NOT_BLANK.search(head, 3 if head.startswith(b"\xef\xbb\xbf") else 0)
     return None if first is None else head[first.start()] == ord("<")
 

@@ -43,7 +43,7 @@ from urllib.parse import unquote
 from attachguard.formats import htmlchunk, mashup
 from attachguard.formats import ooxml_xml as xml
 from attachguard.formats.ooxml_xml import PartXml, XmlRejected
-from attachguard.formats.targets import CONTROLS, SCHEME, on_a_share, target_kind
+from attachguard.formats.targets import CONTROLS, SCHEME, climbs, on_a_share, target_kind
 
 __all__ = ["MAX_RELATIONSHIPS", "READ_ERRORS", "Embedded", "EmbeddedKind", "OpcKind",
            "OpcProblem", "Package", "PackageReport", "Part", "Relationship", "analyse_package",
@@ -518,17 +518,27 @@ def _by_type(package: Package) -> list[OpcProblem]:
     return problems
 
 
-_LOCAL_ALLOWED = frozenset({"attachedtemplate", "image"})
+# Relationships to a file on the reader's own machine that stay allowed (see `_external`).
+_LOCAL_ALLOWED = frozenset({
+    "attachedtemplate", "image", "externallinkpath",
+    "mailmergesource", "mailmergeheadersource",
+})  # fmt: skip
+# ... but only by an absolute path: a relative one that climbs (..\..\Book2.xlsx) is read
+# from wherever the reader saved the attachment, among the reader's own files.
+_ABSOLUTE_ONLY = frozenset({"externallinkpath"})
 
 
 def _external(rel: Relationship) -> OpcProblem | None:
     """EXTERNAL_LINK for a relationship that makes Office fetch something from outside the
     file. Hyperlinks need a click and stay allowed (but one to a network share, as in a PDF:
     the click alone sends the reader's credentials), as do mailto: and links beside the
-    document; so do a template or a picture on a local drive: Word records a template for every
-    document made from a personal one, and "Insert picture > Link to file" records the picture's
-    path on the author's disk (real python-docx and xlrd samples); a local file is not the
-    sender's and no request leaves the reader's machine. Network paths and URLs are flagged."""
+    document; so do a template, a picture, a mail merge's data source or a linked workbook on
+    a local drive: Word records a template for every document made from a personal one, "Insert
+    picture > Link to file" records the picture's path on the author's disk, a mail merge its
+    data file, and Excel the path of each workbook a formula reads (real python-docx, xlrd,
+    Open XML SDK and ClosedXML samples); a local file is not the sender's and no request leaves
+    the reader's machine (the RTF and Word 97-2003 readings flag a mail merge only from another
+    machine, the formula reading only a workbook on one). Network paths and URLs are flagged."""
     # an internal target is inside the package even when its part is missing (reported as a
     # missing part, not as a fetch); one with a scheme or a network path leads out of it
     outside = rel.external or resolve(rel.source, rel.target) is None
@@ -543,11 +553,15 @@ def _external(rel: Relationship) -> OpcProblem | None:
     if not outside:
         return None
     where = target_kind(rel.target)
-    if where in ("mail", "relative") or (where == "local" and short in _LOCAL_ALLOWED):
+    if where in ("mail", "relative") or (where == "local" and _local_allowed(short, rel.target)):
         return None
     what = _EXTERNAL_WORDS.get(short, "a relationship to content outside the file")
     place = "a network address" if where == "remote" else "a local path"
     return OpcProblem(OpcKind.EXTERNAL_LINK, f"{what} ({place})", rel.declared_in, rel.short_type)
+
+
+def _local_allowed(short: str, target: str) -> bool:
+    return short in _LOCAL_ALLOWED and not (short in _ABSOLUTE_ONLY and climbs(target))
 
 
 # The elements that follow a hyperlink relationship when it is clicked or pointed at
@@ -652,7 +666,7 @@ def _html_problems(package: Package, part: Part) -> list[OpcProblem]:
     `htmlchunk`) that loads a picture, style sheet, frame or object from outside the file, as
     a picture relationship to one does, or links to a network share."""
     try:
-        found = htmlchunk.addresses(package.read(part.name), _media_type(part))
+        found = htmlchunk.addresses(package.read(part.name), part.content_type)
     except READ_ERRORS:
         return [OpcProblem(OpcKind.DAMAGED, "a web page that cannot be read", part.name)]
     fetched = [a for a in found.fetched if not a.strip(CONTROLS).lower().startswith(_NOT_FETCHED)]

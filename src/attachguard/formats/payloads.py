@@ -2,9 +2,11 @@
 
 ``find_payload`` searches anywhere in ``data[start:end]`` for a Windows program (an "MZ" header
 whose ``e_lfanew`` points at a "PE" signature), a Linux program (ELF magic with a valid class,
-byte order and version), a RAR, 7-Zip or cabinet archive, a PDF document ("%PDF-" and a
-version), HTML or PHP markup (an opening ``<script``, ``<html``, ``<iframe``, ``<body``,
-``<object`` or ``<embed`` tag followed by a space, "/" or ">"; ``<!doctype html``; ``<?php``),
+byte order and version), a RAR, 7-Zip or cabinet archive, an OLE compound file (Office 97-2003
+documents, installers), an RTF document (``{\\rtf``: Word opens one whatever follows), a PDF
+document ("%PDF-" and a version), HTML or PHP markup (an opening ``<script``, ``<html``,
+``<iframe``, ``<body``, ``<object`` or ``<embed`` tag followed by a space, "/" or ">";
+``<!doctype html``; ``<?php``),
 and, only at the very start, a ``#!/`` script. ``find_payloads`` does the same for many
 regions of a file at once, ZIP archives included (zipscan's ``find_embedded_zip``).
 
@@ -41,6 +43,8 @@ _LITERALS = (
     (b"Rar!\x1a\x07", "RAR archive"),
     (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
     (b"MSCF\0\0\0\0", "cabinet archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE compound file (Office 97-2003 document)"),
+    (b"{\\rtf", "RTF document"),
 )
 _ELF = re.compile(rb"\x7fELF[\x01\x02][\x01\x02]\x01")
 _PDF = re.compile(rb"%PDF-[12]\.\d")

@@ -49,6 +49,13 @@ def target_kind(target: str) -> str:
     return "local" if ".." in path.split("/") else "relative"
 
 
+def climbs(target: str) -> bool:
+    """Whether a link is a relative path that climbs out of the document's folder
+    (``..\\..\\Book2.xlsx``): it is read from wherever the reader saved the document."""
+    path = _normal_target(target)
+    return not path.startswith("/") and not SCHEME.match(path) and ".." in path.split("/")
+
+
 def on_a_share(target: str) -> bool:
     """Whether a link leads to a Windows share or device (``\\\\host``, file://host,
     ``\\??\\UNC\\host``), also through a scheme that opens one (``search-ms:`` with a location,
@@ -95,6 +102,11 @@ def _share(path: str) -> bool:
             if host not in ("", "localhost") and not _DRIVE_HOST.fullmatch(host):
                 return True
             rest = "/" + rest
-        # file:////Users/me/x.key: PowerPoint for Mac's link to a file on the Mac itself
-        return rest.startswith("//") and rest[2:].partition("/")[0] not in _MAC_FOLDERS
+        # file:////Users/me/x.key: PowerPoint for Mac's link to a file on the Mac itself;
+        # file:////V:/x: the drive path V:\x, as Windows reads it (Word 2016 writes a template
+        # on a mapped drive so)
+        first = rest[2:].partition("/")[0]
+        return (
+            rest.startswith("//") and first not in _MAC_FOLDERS and not _DRIVE_HOST.fullmatch(first)
+        )
     return path.startswith("//")

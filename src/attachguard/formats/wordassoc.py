@@ -9,11 +9,14 @@ credentials there, and the template brings its macros. A mail merge main documen
 source (string 8) and header source (string 9), which Word opens with it too.
 
 Written here because no maintained Python library reads the FIB's associated strings (oletools
-reads fields and macros, olefile only the compound file). Word 6.0/95 documents (``nFib`` below
-101), whose FIB has another layout, are not read. A table that names the strings but cannot
-hold them (an offset or a length past its end, a string cut short) is damaged: how Word reads
-it is unknown, so every run of text in it, read as UTF-16 and as 8-bit, that starts like a
-place on another machine (``\\host``, ``scheme://``) is kept as ``stray``.
+reads fields and macros, olefile only the compound file). The FIB is read by its own counts
+(``csw`` 14 words, ``cslw`` 22 longs: the Word 97 and later layout) whatever its ``nFib`` says;
+Word 6.0/95 documents, whose FIB has another layout, are not read. A table that names the
+strings but cannot hold them (an offset or a length past its end, a string cut short), or that
+departs from what MS-DOC requires of this one (18 strings, no extra data after each), is
+irregular: how Word reads it is unknown, so every run of text in it, read as UTF-16 and as
+8-bit, that starts like a place on another machine (``\\host``, ``scheme://``) is kept as
+``stray``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from typing import Any
 __all__ = ["Associated", "associated"]
 
 _WORD_IDENT = 0xA5EC
-_WORD97 = 101  # nFib of Word 97; earlier versions have another FIB
+_CSW, _CSLW = 14, 22  # the Word 97 and later FIB's counts of words and longs
+_STRINGS = 18  # the strings MS-DOC gives the table, with no extra data
 _ENCRYPTED, _TABLE_1 = 0x0100, 0x0200  # FibBase flags: fEncrypted, fWhichTblStm
 _ASSOC_PAIR = 32  # fcSttbfAssoc/lcbSttbfAssoc: the 33rd pair of FibRgFcLcb97
 _TEMPLATE, _MERGE_DATA, _MERGE_HEADER = 1, 8, 9
@@ -48,7 +52,7 @@ def associated(ole: Any) -> Associated:
     """The associated strings of the Word document in ``ole`` (an olefile.OleFileIO): empty
     when it has none, is encrypted, or is a Word 6.0/95 document."""
     doc = ole.openstream("WordDocument").read()
-    if len(doc) < 34 or _u16(doc, 0) != _WORD_IDENT or _u16(doc, 2) < _WORD97:
+    if len(doc) < 34 or _u16(doc, 0) != _WORD_IDENT:
         return Associated()
     flags = _u16(doc, 0x0A)
     if flags & _ENCRYPTED:
@@ -76,8 +80,8 @@ def _assoc_place(doc: bytes) -> tuple[int, int] | None:
         csw = _u16(doc, 32)
         cslw = _u16(doc, 34 + csw * 2)
         pairs_at = 34 + csw * 2 + 2 + cslw * 4
-        if _u16(doc, pairs_at) <= _ASSOC_PAIR:
-            return None
+        if (csw, cslw) != (_CSW, _CSLW) or _u16(doc, pairs_at) <= _ASSOC_PAIR:
+            return None  # a Word 6.0/95 FIB, or one too short to name the strings
         fc, lcb = struct.unpack_from("<II", doc, pairs_at + 2 + _ASSOC_PAIR * 8)
     except struct.error:
         return None
@@ -85,14 +89,15 @@ def _assoc_place(doc: bytes) -> tuple[int, int] | None:
 
 
 def _sttb(data: bytes) -> tuple[list[str], bool]:
-    """The strings of an STTB without extra data (MS-DOC 2.2.4), as far as they can be read,
-    and whether all were: extended (``fExtend`` 0xFFFF) strings are UTF-16, others 8-bit."""
+    """The strings of an STTB (MS-DOC 2.2.4), as far as they can be read, each string's extra
+    data skipped, and whether the table is as MS-DOC requires and was read whole: extended
+    (``fExtend`` 0xFFFF) strings are UTF-16, others 8-bit."""
     if len(data) < 6:
         return [], False
     extended = _u16(data, 0) == 0xFFFF
     pos = 2 if extended else 0
-    count = _u16(data, pos)
-    pos += 4  # cData, cbExtra
+    count, extra = _u16(data, pos), _u16(data, pos + 2)
+    pos += 4
     strings: list[str] = []
     for _ in range(min(count, _MOST_STRINGS)):
         if extended:
@@ -105,8 +110,8 @@ def _sttb(data: bytes) -> tuple[list[str], bool]:
             return strings, False
         raw = data[pos : pos + size]
         strings.append(raw.decode("utf-16-le" if extended else "cp1252", "replace"))
-        pos += size
-    return strings, True
+        pos += size + extra
+    return strings, count == _STRINGS and not extra
 
 
 # The start of a place on another machine: a UNC path or a URL with a host

