@@ -77,7 +77,7 @@ def test_strings_beside_a_loading_function() -> None:
     assert css.style_sheet_targets('a[title="//h/x"] { fill: image(url(#g)) }') == ["#g"]
 
 
-@pytest.mark.parametrize("depth", [1000, 100_000])
+@pytest.mark.parametrize("depth", [1000, 20_000])
 def test_deep_nesting_is_read_to_the_bottom(depth: int) -> None:
     value = f"fill:{'(' * depth}url(\\\\h\\s\\x.png){')' * depth}"
     assert "\\\\h\\s\\x.png" in css.style_attribute_targets(value)

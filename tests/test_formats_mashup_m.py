@@ -177,5 +177,5 @@ def test_text_past_the_limit_is_not_read(monkeypatch: pytest.MonkeyPatch) -> Non
 @pytest.mark.parametrize("unit", ["/*", '"', "(", "a.", "#(", "Web.Contents("])
 def test_reading_is_linear(unit: str) -> None:
     started = time.perf_counter()
-    remote_calls(unit * 200_000)
+    remote_calls(unit * 50_000)  # quadratic reading would take minutes
     assert time.perf_counter() - started < 5

@@ -82,6 +82,9 @@ def test_a_text_only_script_label_on_binary_data_inside_a_file(policy: Policy) -
     script = "\ufeffStart-Process calc.exe".encode("utf-16-le")
     assert _codes(_child(script, "powershell"), context) == ["SCRIPT"]
     assert "SCRIPT" in _codes(_child(_CUSTOM_PROPERTY, "powershell", depth=0), context)
+    # a stray control byte is no evidence: cmd skips an escape in a comment
+    batch = b"@echo off\r\nrem \x1b[32m green\r\nstart calc.exe\r\n"
+    assert _codes(_child(batch, "batch"), context) == ["SCRIPT"]
     # a page a browser opens is a script whatever its bytes (browsers sniff UTF-16)
     page = "<html><script>x()</script>".encode("utf-16-le")
     assert _codes(_child(page, "html"), context) == ["SCRIPT"]

@@ -14,9 +14,13 @@ opens it (an ``altChunk``: `Item.imported`), which runs no script (what it loads
 `attachguard.formats.htmlchunk`).
 
 Decisions: RTF is accepted under .doc (Word opens it, and routing follows the content, so the RTF
-engine still looks at it); .mov and .mp4 accept each other's labels, because Magika tells the two
-ISO media containers apart only weakly. A text extension (.txt, .csv) accepts any text that is not
-a script. Extensions an operator adds beyond the table accept the labels Magika lists for them.
+engine still looks at it); so are a web page (HTML, MHT) under .doc and .xls and an Excel 2003
+XML workbook (SpreadsheetML, by its root element) under .xls, which web applications write for
+"Export to Word/Excel" and Word and Excel open by extension without running page script (the
+webexport engine judges what they hold and load); .mov and .mp4 accept each other's labels,
+because Magika tells the two ISO media containers apart only weakly. A text extension (.txt,
+.csv) accepts any text that is not a script. Extensions an operator adds beyond the table
+accept the labels Magika lists for them.
 
 Magika's model has no HEIF label (a HEIC photo comes out as "mp4" at ~0.5), misses tiny or
 truncated programs, and may call a small OOXML file plain "zip": `detect` corrects these from
@@ -50,6 +54,7 @@ from attachguard.engines.filetype_structure import (
     decisive,
     for_magika,
     is_text,
+    spreadsheetml,
     structure,
 )
 from attachguard.report import FileType, Finding
@@ -78,9 +83,9 @@ ACCEPTED: dict[str, frozenset[str]] = {
     ".mov": _MEDIA,
     ".mp4": _MEDIA,
     ".wav": frozenset({"wav"}),
-    ".doc": frozenset({"doc", "rtf", "encrypted_office"}),
+    ".doc": frozenset({"doc", "rtf", "encrypted_office", "html", "mht"}),
     ".docx": frozenset({"docx", "encrypted_office"}),
-    ".xls": frozenset({"xls", "encrypted_office"}),
+    ".xls": frozenset({"xls", "encrypted_office", "html", "mht", "xml"}),
     ".xlsx": frozenset({"xlsx", "encrypted_office"}),
     ".ppt": frozenset({"ppt", "encrypted_office"}),
     ".pptx": frozenset({"pptx", "encrypted_office"}),
@@ -90,6 +95,16 @@ ACCEPTED: dict[str, frozenset[str]] = {
     ".txt": _TEXT,
 }
 """Extension → the Magika labels its content may have."""
+# Web pages Word and Excel open by their extension ("Export to Word/Excel" in web applications
+# writes HTML, an MHT archive or, for Excel, an XML workbook): Office runs no page script, so
+# the page is no SCRIPT here; the webexport engine judges what it holds and loads
+OFFICE_PAGES: dict[str, frozenset[str]] = {
+    ".doc": frozenset({"html", "mht"}),
+    ".xls": frozenset({"html", "mht"}),
+}
+# Labels an extension accepts only when the file's structure says the application reads it:
+# Excel opens an XML file under .xls as a workbook only when it is SpreadsheetML 2003
+_ONLY_IF: dict[tuple[str, str], Callable[[bytes], bool]] = {(".xls", "xml"): spreadsheetml}
 
 # Content that runs when opened: a browser, Windows Script Host or a shell executes it.
 SCRIPTS = frozenset(
@@ -97,10 +112,13 @@ SCRIPTS = frozenset(
     | {"scriptwsf", "internetshortcut", "chm"}
 )
 CHILD_SCRIPTS = SCRIPTS - {"svg"}  # Office files carry SVG pictures (with a PNG fallback)
-# Scripts whose interpreter reads text only (PowerShell, cmd, a shell, Windows Script Host: a
-# file without a byte-order mark as ANSI): the label on binary data inside a file is a guess
-# (Excel's customProperty1.bin, a GUID in UTF-16 without a mark, came out "powershell")
+# Scripts whose interpreter reads text, and a file without a byte-order mark as 8-bit
+# (PowerShell, cmd, a shell, Windows Script Host): the label on wide or binary data inside a
+# file, one byte in ten a NUL, is a guess (Excel's customProperty1.bin, a GUID in UTF-16
+# without a mark, came out "powershell"). A stray control byte is not evidence: cmd and WSH
+# skip an escape or a bell in a comment, and batch files colour text with ESC.
 _TEXT_SCRIPTS = frozenset({"powershell", "batch", "shell", "vba", "vbe", "javascript"})
+_WIDE = 10  # one byte in this many a NUL: UTF-16 without a mark, or binary
 _OPENED_ARCHIVES = frozenset({"zip"})  # containers the zip engine unpacks member by member
 PROGRAMS = frozenset({"msi", "lnk", "jar", "apk"})  # executable, whatever Magika's group says
 # Groups of formats that are binary by nature (a NUL in every header): Magika's label of such a
@@ -269,7 +287,8 @@ class FileTypeEngine:
         if not item.data:
             findings.append(_empty(ext))
             return Result(findings)
-        if allowed and not _fits(ext, content) and not disguised:  # said once is enough
+        fits = _fits(ext, content) and _ONLY_IF.get((ext, content), bool)(item.data)
+        if allowed and not fits and not disguised:  # said once is enough
             findings.append(finding(self.name, TYPE_MISMATCH, _mismatch(ext, label, program)))
         archive = item.type.group == "archive" and label not in PROGRAMS
         if archive and not (allowed and _fits(ext, label)):
@@ -293,13 +312,21 @@ class FileTypeEngine:
 
 def _script(item: Item) -> bool:
     """Whether ``item`` is a script (`SCRIPTS`); inside a file (`CHILD_SCRIPTS`), not a web
-    page Word imports (`Item.imported`), nor a text-only script's label on binary data."""
+    page Word imports (`Item.imported`), nor a text-only script's label on binary data; never
+    a web page under the extension of the Office application that opens it (`OFFICE_PAGES`)."""
     label = item.type.label
+    if label in OFFICE_PAGES.get(item.extension, ()):
+        return False
     if item.depth == 0:
         return label in SCRIPTS
     if label not in CHILD_SCRIPTS or item.imported:
         return False
-    return label not in _TEXT_SCRIPTS or is_text(item.data)
+    return label not in _TEXT_SCRIPTS or is_text(item.data) or not _wide(item.data)
+
+
+def _wide(data: bytes) -> bool:
+    head = data[:4096]
+    return head.count(0) * _WIDE >= len(head)
 
 
 def _one_thread_magika() -> Any:
