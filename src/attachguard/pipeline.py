@@ -24,6 +24,8 @@ from attachguard.admission import Admission
 from attachguard.codes import (
     ARCHIVE_DEPTH,
     ARCHIVE_EXPANSION,
+    DECRYPTED,
+    ENCRYPTED,
     ENGINE_ERROR,
     ENGINE_TIMEOUT,
     TOO_LARGE,
@@ -239,6 +241,7 @@ class Scanner:
 
         children: list[Child] = []
         clean = set(reached)
+        decrypted = False
         for name, (run, future) in runs.items():
             result = self._collect(name, run, future, state)
             if isinstance(result, Finding):
@@ -246,12 +249,13 @@ class Scanner:
                 continue
             findings.extend(result.findings)
             children.extend(result.children)
+            decrypted = decrypted or _decrypted(result)
             if not result.findings:
                 clean.add(name)
             if item.depth == 0:
                 state.facts.update(result.facts)
 
-        findings = _superseded(findings)
+        findings = _superseded(findings, decrypted)
         # two engines may hand back the same member (office and zip both open an OOXML file):
         # scanned once (a deck with 31 chart workbooks took twice as long)
         unique = _merged(children)
@@ -366,10 +370,20 @@ def _over_cap(spec: EngineSpec, options: object, state: _Scan) -> list[Finding] 
     return [Finding(spec.name, spec.cap.code, message)]
 
 
-def _superseded(findings: list[Finding]) -> list[Finding]:
+def _decrypted(result: Result) -> bool:
+    """Whether the engine handed on the item's content decrypted (`attachguard.codes.DECRYPTED`:
+    the fact names the child, which must be there)."""
+    where = result.facts.get(DECRYPTED)
+    return where is not None and any(child.where == where for child in result.children)
+
+
+def _superseded(findings: list[Finding], decrypted: bool = False) -> list[Finding]:
     """Drop the findings about one item that another finding's code makes moot (see
-    `attachguard.codes.declare`'s ``supersedes``)."""
+    `attachguard.codes.declare`'s ``supersedes``), and ENCRYPTED when an engine opened the item
+    without a password and handed its content on decrypted, for every engine to scan."""
     moot = {name for f in findings for name in f.code.supersedes}
+    if decrypted:
+        moot.add(ENCRYPTED.name)
     return [f for f in findings if f.code.name not in moot] if moot else findings
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import olefile  # type: ignore[import-untyped]
 
 from support.evasions import ole_tree
 
-UNKNOWN = 0x2EE0  # a record type MS-PPT does not define
+UNKNOWN = 0x6000  # a record type MS-PPT does not define (0x2EE0 is RT_Comment10)
 SHARE = "\\\\attacker.example\\share\\deck.ppt"
 _EDIT = struct.Struct("<IHBBIIIIHH")  # UserEditAtom's body
 
@@ -26,13 +26,17 @@ def record(kind: int, body: bytes = b"", instance: int = 0, container: bool = Fa
     return struct.pack("<HHI", head, kind, len(body)) + body
 
 
-def slide(action: int = 0, hover: bool = False, hyperlink: int = 0) -> bytes:
+def slide(
+    action: int = 0, hover: bool = False, hyperlink: int = 0, atoms: Collection[int] = ()
+) -> bytes:
     """A slide whose one shape has an action setting (InteractiveInfoAtom ``action``: 0 none,
-    1 macro, 2 program, 3 jump, 4 hyperlink ``hyperlink``, 5 OLE verb)."""
+    1 macro, 2 program, 3 jump, 4 hyperlink ``hyperlink``, 5 OLE verb); its InteractiveInfo
+    (0x0FF2) and OfficeArtClientData (0xF011) containers have an atom's version if in ``atoms``."""
     atom = struct.pack("<IIBBBBB3x", 0, hyperlink, action, 0, 0, 0, 0xFF)
-    info = record(0x0FF2, record(0x0FF3, atom), int(hover), container=True)
+    info = record(0x0FF2, record(0x0FF3, atom), int(hover), container=0x0FF2 not in atoms)
     anchor = record(0xF00A, struct.pack("<II", 1025, 0xA00))
-    shape = record(0xF004, anchor + record(0xF011, info, container=True), container=True)
+    data = record(0xF011, info, container=0xF011 not in atoms)
+    shape = record(0xF004, anchor + data, container=True)
     drawing = record(0xF002, record(0xF003, shape, container=True), container=True)
     return record(0x03EE, record(0x03EF, bytes(24)) + record(0x040C, drawing, container=True),
                   container=True)  # fmt: skip
@@ -40,12 +44,26 @@ def slide(action: int = 0, hover: bool = False, hyperlink: int = 0) -> bytes:
 
 def hyperlinks(*links: tuple[int, str]) -> bytes:
     """An ExObjList of ExHyperlink containers: (id, target) each."""
-    items = b"".join(
-        record(0x0FD7, record(0x0FD3, struct.pack("<I", ident))
-               + record(0x0FBA, target.encode("utf-16-le"), 1), container=True)
-        for ident, target in links
-    )  # fmt: skip
-    return record(0x0409, record(0x040A, struct.pack("<I", len(links))) + items, container=True)
+    return object_list(*(hyperlink([ident], target) for ident, target in links))
+
+
+def hyperlink(
+    idents: Sequence[int], target: str, location: str = "", container: bool = True
+) -> bytes:
+    """An ExHyperlinkContainer: an ExHyperlinkAtom for each of ``idents``, the first before
+    the target, the others after it; the location (CString instance 3) if any; an atom's
+    version unless ``container``."""
+    ids = [record(0x0FD3, struct.pack("<I", ident)) for ident in idents]
+    strings = record(0x0FBA, target.encode("utf-16-le"), 1)
+    if location:
+        strings += record(0x0FBA, location.encode("utf-16-le"), 3)
+    return record(0x0FD7, b"".join(ids[:1]) + strings + b"".join(ids[1:]), container=container)
+
+
+def object_list(*items: bytes) -> bytes:
+    """An ExObjList holding ``items``."""
+    return record(0x0409, record(0x040A, struct.pack("<I", len(items))) + b"".join(items),
+                  container=True)  # fmt: skip
 
 
 def storage(data: bytes) -> bytes:

@@ -6,7 +6,10 @@ from it (archives, mail, Office and PDF streams, packed executables). Reports:
 - MALWARE for a signature or heuristic match (the EICAR test file as "EICAR test signature");
 - AV_LIMIT when clamd stopped at one of its limits (``Heuristics.Limits.Exceeded.*``, which
   ``AlertExceedsMax`` turns on) or refused a stream longer than ``StreamMaxLength``;
-- ENCRYPTED for ``Heuristics.Encrypted.*`` (needs ``AlertEncrypted``).
+- ENCRYPTED for ``Heuristics.Encrypted.*`` (needs ``AlertEncrypted``). clamd also says so of
+  some PDFs that open without a password (it misreads their /Encrypt); another engine that opened
+  the item hands it on decrypted (`attachguard.codes.DECRYPTED`), and the pipeline then drops
+  this finding: the decrypted copy is streamed here too.
 
 clamd unreachable (after one retry) or answering ERROR raises `ClamdError`, which the pipeline
 turns into ENGINE_ERROR: a failed scan is never reported clean.

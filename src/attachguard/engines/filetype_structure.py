@@ -7,6 +7,7 @@ signature, plain text).
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable
 
@@ -311,3 +312,28 @@ def for_magika(data: bytes) -> bytes:
         return data
     text = _as_text(data)
     return text.encode("utf-8") if text is not None else data
+
+
+SPREADSHEET_NS = "urn:schemas-microsoft-com:office:spreadsheet"
+# What may come before an XML document's root element: blanks, the XML declaration, processing
+# instructions (Excel's <?mso-application progid="Excel.Sheet"?>) and comments
+_PROLOG = re.compile(r"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
+_WORKBOOK_ROOT = re.compile(r"<(?:([\w.\-]+):)?Workbook[\s>/]")
+
+
+def spreadsheetml(data: bytes) -> bool:
+    """Whether ``data`` is an Excel 2003 XML workbook (SpreadsheetML): its root element, the
+    first after the prolog, is ``Workbook`` in the spreadsheet namespace, declared on it (as a
+    default namespace or for the root's prefix). Excel opens such a file under .xls."""
+    head = data[:16384]
+    encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
+    if encoding is None and head[:2] in (b"<\x00", b"\x00<"):  # UTF-16 without a mark
+        encoding = "utf-16-le" if head[:1] == b"<" else "utf-16-be"
+    text = head.decode(encoding or "utf-8", "replace").removeprefix("\ufeff")
+    prolog = _PROLOG.match(text)
+    root = _WORKBOOK_ROOT.match(text, prolog.end() if prolog else 0)
+    if root is None:
+        return False
+    tag = text[root.start() : text.find(">", root.start()) + 1 or len(text)]
+    declared = "xmlns:" + root.group(1) if root.group(1) else "xmlns"
+    return bool(re.search(declared + r"\s*=\s*[\"']" + re.escape(SPREADSHEET_NS) + "[\"']", tag))

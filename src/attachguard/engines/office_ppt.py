@@ -10,7 +10,11 @@ is followed, old ones a fast save left behind too. A reader that walks the recor
 another reaches the containers of slides, drawings (OfficeArt records share the header) and
 text alike. The readings disagree when an object sits where the walk does not go (inside an
 atom of an unknown type, after a record whose length runs past the end of the stream): that
-is AMBIGUOUS, and an edit chain PowerPoint could not follow is CORRUPT. Nesting deeper than
+is AMBIGUOUS, and an edit chain PowerPoint could not follow is CORRUPT. A record of a type
+MS-PPT defines as a container (`_CONTAINERS`) is read inside whatever version its header gives,
+and one of an unknown type when the version says container; a container type with an atom's
+version is AMBIGUOUS too (whether PowerPoint goes by the type or the version is not known, and
+other readers go by the version). Nesting deeper than
 `MAX_DEPTH` is not followed (real files nest about ten deep), nor more than `MAX_OBJECTS`
 persist directory entries (`ARCHIVE_MEMBERS`).
 
@@ -18,7 +22,10 @@ The rule for actions is the one an OOXML presentation gets (`formats.opc`): OFFI
 action that runs a macro, starts a program or activates an embedded object, or one of an
 unknown kind; EXTERNAL_LINK for a hyperlink that opens on mouse-over (no click) and leads
 outside the file, or on a click to a network share (the click alone sends the reader's Windows
-credentials). A hyperlink id given to two targets is judged by both. Jumps to a slide, custom
+credentials). A hyperlink is judged by its target and its location (a place inside the target,
+e.g. a slide: a share there is judged as if PowerPoint opened it, as nothing honest puts one
+there); a hyperlink id given to two targets is judged by both, and a container with two ids
+gives its targets to both. Jumps to a slide, custom
 shows, media and clicked hyperlinks pass; so does a macro action in a presentation whose VBA
 project is reported (VBA_MACRO says it all).
 """
@@ -54,10 +61,24 @@ _INTERACTIVE_ATOM = 0x0FF3
 _HYPERLINK = 0x0FD7  # ExHyperlinkContainer: its id atom, then CStrings (instance 1: target)
 _HYPERLINK_ATOM = 0x0FD3
 _CSTRING = 0x0FBA
+_TARGET, _LOCATION = 1, 3  # CString instances in an ExHyperlinkContainer (0: friendly name)
 _STORAGE = 0x1011  # ExOleObjStg, VbaProjectStg, ExControlStg; instance 1: zlib-compressed
 _CURRENT_USER = 0x0FF6  # CurrentUserAtom: size, headerToken, offsetToCurrentEdit, ...
 _USER_EDIT = 0x0FF5  # UserEditAtom: ..., offsetLastEdit at 8, offsetPersistDirectory at 12
 _PERSIST_DIRECTORY = 0x1772
+# MS-PPT 2.13.24 record types whose records are containers (recVer 0xF): the document, slides,
+# notes, masters, handouts and their lists; external objects, hyperlinks, action settings, media;
+# tags, comments, builds, view settings; and OfficeArt's (MS-ODRAW) drawing, group, shape,
+# client data and text box containers
+_CONTAINERS = frozenset({
+    0x03E8, 0x03EE, 0x03F0, 0x03F2, 0x03F8, 0x03FA, 0x03FF, 0x0402, 0x0407, 0x0408, 0x0409,
+    0x040B, 0x040C, 0x0410, 0x0411, 0x0413, 0x0414, 0x07D0, 0x07D5, 0x07D6, 0x07E3, 0x07E4,
+    0x07E6, 0x07F8, 0x0FAE, 0x0FB3, 0x0FB5, 0x0FC8, 0x0FC9, 0x0FCC, 0x0FCE, 0x0FD7, 0x0FD9,
+    0x0FE4, 0x0FEE, 0x0FF0, 0x0FF2, 0x1005, 0x1006, 0x1007, 0x100D, 0x100E, 0x100F, 0x1010,
+    0x1014, 0x1388, 0x1389, 0x138A, 0x177D, 0x177E, 0x2B02, 0x2B04, 0x2B06, 0x2B08, 0x2EE0,
+    0x2EE4, 0x2EEC, 0x2EED, 0x2EF1,
+    0xF000, 0xF001, 0xF002, 0xF003, 0xF004, 0xF005, 0xF00D, 0xF011,
+})  # fmt: skip
 _RUNS = {1: ("runs a macro", "macro"), 2: ("starts a program", "program"),
          5: ("runs an embedded object", "ole")}  # fmt: skip
 # none, jump to a slide, hyperlink, media, custom show
@@ -70,6 +91,11 @@ _OVERRUN = (
 )
 _HIDDEN = "objects in the {kind} that PowerPoint reads by offset and a record walk does not reach"
 _DAMAGED = "{kind} whose edits PowerPoint cannot follow"
+_VERSION = (
+    "container records in the {kind} whose header says atom: PowerPoint may read inside them "
+    "by their type, a reader going by the version skips them"
+)
+_MISVERSIONED = (AMBIGUOUS, _VERSION, "version")
 
 
 @dataclass(frozen=True)
@@ -268,27 +294,35 @@ def _walk(data: bytes, start: int, end: int, depth: int, found: Presentation) ->
         if found.walked.get(body, MAX_DEPTH + 1) <= depth:
             continue  # read already (same header, same body), at least as deep
         found.walked[body] = depth
-        if kind == _INTERACTIVE_INFO and version == _CONTAINER:
-            for _, _, inner, at, until in _records(data, body, stop):
-                if inner == _INTERACTIVE_ATOM and until - at >= 9:
-                    (hyperlink,) = struct.unpack_from("<I", data, at + 4)
-                    found.actions.append(_Action(data[at + 8], instance == 1, hyperlink))
-        elif kind == _HYPERLINK and version == _CONTAINER:
+        if kind in _CONTAINERS and version != _CONTAINER and _MISVERSIONED not in found.problems:
+            found.problems.append(_MISVERSIONED)
+        if kind == _INTERACTIVE_INFO:
+            _interactive(data, body, stop, instance == 1, found.actions)
+        elif kind == _HYPERLINK:
             _hyperlink(data, body, stop, found.targets)
         elif kind == _STORAGE:
             found.storages.append(Storage(instance == 1, data[body:stop]))
-        elif version == _CONTAINER and depth < MAX_DEPTH:
+        elif (version == _CONTAINER or kind in _CONTAINERS) and depth < MAX_DEPTH:
             _walk(data, body, stop, depth + 1, found)
 
 
+def _interactive(data: bytes, start: int, end: int, hover: bool, actions: list[_Action]) -> None:
+    """An InteractiveInfoContainer: the action of its InteractiveInfoAtom."""
+    for _, _, kind, body, stop in _records(data, start, end):
+        if kind == _INTERACTIVE_ATOM and stop - body >= 9:
+            (hyperlink,) = struct.unpack_from("<I", data, body + 4)
+            actions.append(_Action(data[body + 8], hover, hyperlink))
+
+
 def _hyperlink(data: bytes, start: int, end: int, targets: dict[int, list[str]]) -> None:
-    """An ExHyperlinkContainer: its id (ExHyperlinkAtom) and target (CString, instance 1); an
-    id given twice keeps every target, as nothing says which one PowerPoint takes."""
-    number, found = None, []
+    """An ExHyperlinkContainer: its id (ExHyperlinkAtom), target and location (CStrings); an
+    id given twice keeps every target, and a container with two ids gives its targets to both,
+    as nothing says which one PowerPoint takes."""
+    numbers, found = [], []
     for _, instance, kind, body, stop in _records(data, start, end):
         if kind == _HYPERLINK_ATOM and stop - body >= 4:
-            (number,) = struct.unpack_from("<I", data, body)
-        elif kind == _CSTRING and instance == 1:
+            numbers.append(struct.unpack_from("<I", data, body)[0])
+        elif kind == _CSTRING and instance in (_TARGET, _LOCATION):
             found.append(data[body:stop].decode("utf-16-le", "replace"))
-    if number is not None:
+    for number in dict.fromkeys(numbers):
         targets.setdefault(number, []).extend(found)

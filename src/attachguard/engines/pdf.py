@@ -12,7 +12,11 @@ data. Names are compared with ``#xx`` escapes decoded, so ``/J#61vaScript`` is `
 An /OpenAction or /AA whose actions only change what is shown (a page, a layer) is harmless;
 any other is reported. Glyph names in fonts are names, not actions (`pdf_glyphs`).
 A PDF that opens with the empty password is scanned like any other; one that needs a password
-is reported ENCRYPTED.
+is reported ENCRYPTED. An encrypted PDF that opens without one (an owner password only: "print
+only") is also handed on decrypted, as the child ``decrypted content``, for every engine to scan
+(the ``decrypted`` fact names it): clamd decrypts such files itself but skips streams that have no
+filter, and misreads some /Encrypt layouts (MuPDF's, in the trailer; TCPDF's AES-256 keys
+order) as needing a password.
 
 Ambiguous structure (duplicates, a cross-reference that needs repair, overlapping objects) is
 not rejected by itself when every reading is clean; bytes between revisions or objects that are
@@ -37,14 +41,25 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import pypdf
 from pypdf import PasswordType, PdfReader, apply_configuration
+from pypdf._encryption import AlgV4, AlgV5
 from pypdf.errors import DependencyError, LimitReachedError
-from pypdf.generic import ArrayObject, IndirectObject, NameObject, PdfObject, StreamObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NullObject,
+    NumberObject,
+    PdfObject,
+    StreamObject,
+)
 
 from attachguard.codes import (
     AMBIGUOUS,
     ARCHIVE_EXPANSION,
     ARCHIVE_MEMBERS,
     CORRUPT,
+    DECRYPTED,
     ENCRYPTED,
     EXECUTABLE,
     EXTERNAL_LINK,
@@ -291,8 +306,123 @@ def _pictures(seen: Seen, limits: Limits, most: int) -> list[Child]:
     return children
 
 
+_DECRYPTED = "decrypted content"  # where the decrypted rewrite is, as a child
+_PACKAGING = ("/ObjStm", "/XRef")  # streams that only carry other objects or the xref
+
+
+def _xref(offsets: dict[int, tuple[int, int]]) -> bytes:
+    """A cross-reference table of ``offsets`` (number → offset, generation), one subsection per
+    run of numbers: a file that uses object 9,999,999 does not get ten million entries."""
+    runs: list[list[int]] = [[0]]
+    for num in sorted(offsets):
+        if num == runs[-1][-1] + 1:
+            runs[-1].append(num)
+        else:
+            runs.append([num])
+    out = [b"xref\n"]
+    for run in runs:
+        out.append(b"%d %d\n" % (run[0], len(run)))
+        for num in run:
+            offset, gen = offsets.get(num, (0, 65535))
+            out.append(b"%010d %05d %s \n" % (offset, gen, b"f" if num == 0 else b"n"))
+    return b"".join(out)
+
+
+def _decrypted(reader: PdfReader, listed: frozenset[tuple[int, int]], budget: int) -> bytes:
+    """The PDF as pypdf decrypted it (with the empty password), without /Encrypt: every object
+    its cross-reference lists, referenced or not, under its own number (so every reference
+    holds), the members of object streams written out and the streams that only carried them
+    left out. `LimitExceeded` past ``budget`` bytes; reading an object raises what it raises
+    (DAMAGED, LimitReachedError)."""
+    encrypt = reader.trailer.raw_get("/Encrypt")
+    skip = encrypt.idnum if isinstance(encrypt, IndirectObject) else None
+    out = BytesIO(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    out.seek(0, 2)
+    offsets: dict[int, tuple[int, int]] = {}
+    for num, gen in sorted(listed):
+        obj = reader.get_object(IndirectObject(num, gen, reader))
+        obj = NullObject() if obj is None else obj  # a free or missing object is null
+        packaging = isinstance(obj, DictionaryObject) and obj.get("/Type") in _PACKAGING
+        if num in offsets or num == skip or packaging:
+            continue
+        offsets[num] = (out.tell(), gen)
+        out.write(b"%d %d obj\n" % (num, gen))
+        obj.write_to_stream(out)  # a stream's /Length becomes its decrypted length
+        out.write(b"\nendobj\n")
+        if out.tell() > budget:
+            raise LimitExceeded(ARCHIVE_EXPANSION, "decrypted PDF past the byte limit")
+    start = out.tell()
+    out.write(_xref(offsets))
+    trailer = DictionaryObject({NameObject("/Size"): NumberObject(max(offsets, default=0) + 1)})
+    for key in ("/Root", "/Info"):
+        if key in reader.trailer:
+            trailer[NameObject(key)] = reader.trailer.raw_get(key)
+    out.write(b"trailer\n")
+    trailer.write_to_stream(out)
+    out.write(b"\nstartxref\n%d\n%%%%EOF\n" % start)
+    return out.getvalue()
+
+
+def _readable(reader: PdfReader, walked: _Walked, limits: Limits, seen: Seen) -> list[Child]:
+    """An encrypted PDF that opened with the empty password, decrypted (`_decrypted`), as a
+    child; none when it cannot be written (an antivirus that could not decrypt it is then
+    left as it said: ENCRYPTED), a finding past the byte limit."""
+    try:
+        return [Child(_DECRYPTED, _decrypted(reader, walked.listed, limits.max_expanded_bytes))]
+    except LimitExceeded:
+        seen.add(ARCHIVE_EXPANSION, "decrypted PDF expands past the byte limit; not scanned")
+    except (*DAMAGED, LimitReachedError):
+        pass  # the object that fails was reported by the walk (CORRUPT, ARCHIVE_EXPANSION)
+    return []
+
+
+def _reaches(engine: object, parent: Item, children: list[Child]) -> frozenset[Child]:
+    """The decrypted rewrite of a PDF this engine read (decrypted) itself: not read again when
+    it found nothing there."""
+    return frozenset(child for child in children if child.where == _DECRYPTED)
+
+
+def _check_pages(reader: PdfReader, seen: Seen) -> None:
+    """AMBIGUOUS when the page tree declares other counts than it holds."""
+    try:
+        disagree = page_counts_disagree(reader)
+    except DAMAGED:
+        disagree = True  # a tree that cannot be walked shows no reader its pages for sure
+    if disagree:
+        seen.add(AMBIGUOUS, _COUNTS)
+
+
 def _only(code: Code, message: str) -> Result:
     return Result([finding(NAME, code, message)])
+
+
+def _asks_for_a_password(reader: PdfReader) -> bool:
+    """Whether a reader asks for a password before it shows the PDF: the empty string is not
+    its user password. Readers try the empty string as the user password only; pypdf tries
+    the owner password first, so a file whose owner password alone is empty (a user password
+    set: r5-user-password.pdf) opens in pypdf and asks in Acrobat. The user password is checked
+    as the standard security handler defines it (pypdf's own algorithms; no public call)."""
+    kind = reader.decrypt("")
+    if kind != PasswordType.OWNER_PASSWORD:
+        return kind == PasswordType.NOT_DECRYPTED
+    found = reader._encryption
+    if found is None:
+        return True
+    values = found.values
+    if found.R <= 4:
+        key = AlgV4.verify_user_password(
+            b"",
+            found.R,
+            found.Length,
+            values.O,
+            values.U,
+            found.P,
+            found.id1_entry,
+            found.EncryptMetadata,
+        )
+    else:
+        key = AlgV5.verify_user_password(found.R, b"", values.U, values.UE)
+    return not key
 
 
 class PdfEngine:
@@ -313,13 +443,15 @@ class PdfEngine:
         # Pictures are extracted only when an engine wants them (moderation): decoding costs.
         pictures = context.wants.get("pictures", 0)
         # pypdf's configuration is a context variable: this holds for this thread's scan only.
+        # The decrypted rewrite only where the pipeline opens children (else it is too deep).
+        unpack = context.depth_left > 0
         with apply_configuration(limited(limits.max_expanded_bytes)):
-            return self._scan(item.data, limits, pictures)
+            return self._scan(item.data, limits, pictures, unpack)
 
-    def _scan(self, data: bytes, limits: Limits, pictures: int) -> Result:
+    def _scan(self, data: bytes, limits: Limits, pictures: int, unpack: bool) -> Result:
         try:
             reader = PdfReader(BytesIO(data), strict=False)
-            if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            if reader.is_encrypted and _asks_for_a_password(reader):
                 return _only(ENCRYPTED, "password-protected PDF (cannot be scanned)")
             places, pages = _places(reader)
         except (NotImplementedError, DependencyError):
@@ -338,13 +470,11 @@ class PdfEngine:
         children = _extract(_attachments(seen, reader, hidden), seen, limits)
         if pictures:
             children += _pictures(seen, limits, pictures)
-        try:
-            disagree = page_counts_disagree(reader)
-        except DAMAGED:
-            disagree = True  # a tree that cannot be walked shows no reader its pages for sure
-        if disagree:
-            seen.add(AMBIGUOUS, _COUNTS)
         facts: dict[str, object] = {"pages": pages}
+        if reader.is_encrypted and unpack and (readable := _readable(reader, walked, limits, seen)):
+            children += readable
+            facts[DECRYPTED] = _DECRYPTED
+        _check_pages(reader, seen)
         if structure:
             facts["pdf_structure"] = structure
         return Result(list(seen.findings.values()), children, facts)
@@ -377,4 +507,5 @@ ENGINE = EngineSpec(
     build=lambda options, resources: PdfEngine(),
     options=Options,
     order=30,
+    reaches=_reaches,
 )

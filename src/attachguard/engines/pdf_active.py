@@ -19,11 +19,13 @@ The codes are declared here, where their meaning is, and listed by the engine (`
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pypdf import apply_configuration
 from pypdf.errors import DependencyError, DeprecationError, PyPdfError
 from pypdf.generic import (
     ArrayObject,
@@ -38,6 +40,7 @@ from pypdf.generic import (
 from attachguard.codes import EXTERNAL_LINK, Action, Code, declare
 from attachguard.engines.base import finding
 from attachguard.engines.pdf_glyphs import Census, glyph_table, shaped_like_one
+from attachguard.formats.pypdf_limits import limited
 from attachguard.formats.targets import on_a_share
 from attachguard.report import Finding
 
@@ -100,6 +103,34 @@ _NETWORK_FILE = "PDF link, action or media that opens or sends to a file on anot
 # transition. Any other runs, opens, fetches, sends, prints or plays something.
 _INERT = frozenset({"/GoTo", "/SetOCGState", "/Hide", "/Trans"})
 _PAGE_TURNS = frozenset({"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"})
+# On opening, a document may also ask to be printed (jsPDF's autoPrint, for labels and
+# receipts): every reader shows its own print dialog, as its menu does, and runs nothing. On a
+# page or a mouse event no honest generator asks for one, so there it is not inert.
+_ON_OPENING = _PAGE_TURNS | {"/Print"}
+# A form field's keystroke, format, validate and calculate events (PDF 32000-1, table 196).
+_FIELD_EVENTS = ("/K", "/F", "/V", "/C")
+# Acrobat's own formatting functions (AForm.js, which Acrobat, PDFium and pdf.js carry), as
+# Acrobat writes them for a number, date, percent, time or special field: one call with
+# literal arguments (`_FORMATTING`) formats or checks the field's value and nothing else.
+_FORMATTERS = frozenset({
+    "AFNumber_Format", "AFNumber_Keystroke", "AFPercent_Format", "AFPercent_Keystroke",
+    "AFDate_FormatEx", "AFDate_KeystrokeEx", "AFDate_Format", "AFDate_Keystroke",
+    "AFTime_Format", "AFTime_Keystroke", "AFTime_FormatEx", "AFTime_KeystrokeEx",
+    "AFSpecial_Format", "AFSpecial_Keystroke", "AFSpecial_KeystrokeEx", "AFSimple_Calculate",
+    "AFRange_Validate",
+})  # fmt: skip
+_STRING = r'"(?:[^"\\\r\n]|\\[\\"\'nrt])*"|\'(?:[^\'\\\r\n]|\\[\\"\'nrt])*\''
+_STRINGS = rf"(?:\s*(?:{_STRING})\s*(?:,\s*(?:{_STRING})\s*)*)?"
+_LITERAL = (
+    rf"\s*(?:{_STRING}|[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)|true|false|null"
+    rf"|\[{_STRINGS}\]|new\s+Array\s*\({_STRINGS}\))\s*"
+)
+# The whole script: one call, its arguments numbers, strings, booleans, null or arrays of
+# strings (field names: ``new Array ("qty", "price")`` as Acrobat writes them).
+_FORMATTING = re.compile(
+    rf"\s*(AF[A-Za-z]+_[A-Za-z]+)\s*\((?:{_LITERAL}(?:,{_LITERAL})*)?\)\s*;?\s*", re.ASCII
+)
+_MAX_SCRIPT = 4096  # a formatting call is a line; a longer script is not judged one
 _MAX_ACTIONS = 100  # a longer chain of actions (or a loop) is not judged inert
 _NAME_KEYS = ("/UF", "/F", "/DOS", "/Unix", "/Mac")
 # Names that make a body active wherever they stand in it (`check_names`).
@@ -163,10 +194,11 @@ def by_pypdf(ref: IndirectObject) -> list[Any]:
     return [ref.get_object()]
 
 
-def inert_actions(value: Any, resolve: Resolve) -> bool:
+def inert_actions(value: Any, resolve: Resolve, named: frozenset[str] = _PAGE_TURNS) -> bool:
     """Whether an action (or an array of them, or a reference), with every action its /Next
-    chain leads to, only changes what the reader shows (`_INERT`). A reference that resolves to
-    nothing, anything but an action, or a chain past `_MAX_ACTIONS` is not inert."""
+    chain leads to, only changes what the reader shows (`_INERT`, or a named action in
+    ``named``). A reference that resolves to nothing, anything but an action, or a chain past
+    `_MAX_ACTIONS` is not inert."""
     stack, count = [value], 0
     while stack:
         item = stack.pop()
@@ -178,7 +210,7 @@ def inert_actions(value: Any, resolve: Resolve) -> bool:
             stack.extend(targets or [None])
         elif isinstance(item, ArrayObject):
             stack.extend(item)
-        elif isinstance(item, DictionaryObject) and _shows_only(item):
+        elif isinstance(item, DictionaryObject) and _shows_only(item, named):
             if "/Next" in item:
                 stack.append(item.get("/Next"))
         else:
@@ -186,47 +218,135 @@ def inert_actions(value: Any, resolve: Resolve) -> bool:
     return True
 
 
-def _shows_only(action: DictionaryObject) -> bool:
+def _shows_only(action: DictionaryObject, named: frozenset[str]) -> bool:
     # a type given by reference, or as a string, is not judged: not inert
     kind, name = action.get("/S"), action.get("/N")
     if not isinstance(kind, NameObject):
         return False
-    return kind in _INERT or (
-        kind == "/Named" and isinstance(name, NameObject) and name in _PAGE_TURNS
-    )
+    return kind in _INERT or (kind == "/Named" and isinstance(name, NameObject) and name in named)
 
 
-def triggers_inert(triggers: Any, resolve: Resolve) -> bool:
+def triggers_inert(triggers: Any, resolve: Resolve, field: bool = False) -> bool:
     """Whether an /AA dictionary (or a reference to one) fires only inert actions on each of
     its events (`inert_actions`): showing or hiding a layer as the mouse enters a button is
-    not an action a reader should refuse. Anything but a dictionary is not inert."""
+    not an action a reader should refuse. A form field's (``field``) keystroke, format,
+    validate and calculate events may also run Acrobat's formatting calls (`formats_only`).
+    Anything but a dictionary is not inert."""
     found = resolve(triggers) if isinstance(triggers, IndirectObject) else [triggers]
     return bool(found) and all(
         isinstance(events, DictionaryObject)
-        and all(inert_actions(action, resolve) for action in events.values())
+        and all(
+            inert_actions(action, resolve)
+            or (field and event in _FIELD_EVENTS and formats_only(action, resolve))
+            for event, action in events.items()
+        )
         for events in found
     )
 
 
+def is_field(node: DictionaryObject) -> bool:
+    """Whether a dictionary is a form field (or a widget, which may be merged with one): only
+    a field's /AA has keystroke, format, validate and calculate events; a page's /C is its
+    closing."""
+    if node.get("/Type") == "/Page":
+        return False
+    subtype = node.get("/Subtype")
+    return "/FT" in node or subtype == "/Widget" or ("/T" in node and subtype is None)
+
+
+def formats_only(action: Any, resolve: Resolve) -> bool:
+    """Whether an action (or a reference to one: every object it may stand for) is one of
+    Acrobat's formatting calls and nothing else: a JavaScript action, no /Next, whose script
+    is one call of a function in `_FORMATTERS` with literal arguments (`_FORMATTING`)."""
+    found = resolve(action) if isinstance(action, IndirectObject) else [action]
+    return bool(found) and all(_formatter(value, resolve) for value in found)
+
+
+def _formatter(action: Any, resolve: Resolve) -> bool:
+    if not isinstance(action, DictionaryObject) or isinstance(action, StreamObject):
+        return False
+    if set(action) - {"/S", "/JS", "/Type"}:
+        return False
+    kind, script = action.get("/S"), action.get("/JS")
+    if not (isinstance(kind, NameObject) and kind == "/JavaScript"):
+        return False
+    texts = resolve(script) if isinstance(script, IndirectObject) else [script]
+    return bool(texts) and all(_formatting(_script_text(text)) for text in texts)
+
+
+def _script_text(value: Any) -> str | None:
+    """A /JS value's text: a string, or a stream's data (as UTF-16 after its byte order mark,
+    else byte for byte: only a string literal's contents may be other than ASCII); None for
+    anything else, and for a stream whose data is longer than `_MAX_SCRIPT`."""
+    if isinstance(value, StreamObject):
+        try:
+            with apply_configuration(limited(_MAX_SCRIPT + 1)):
+                value = ByteStringObject(value.get_data())
+        except DAMAGED:
+            return None
+    if isinstance(value, ByteStringObject):
+        data = bytes(value)
+        return (
+            data[2:].decode("utf-16-be", "replace")
+            if data[:2] == b"\xfe\xff"
+            else (data.decode("latin-1"))
+        )
+    return value if isinstance(value, str) else None
+
+
+def _formatting(script: str | None) -> bool:
+    """Whether a script is one formatting call (`_FORMATTING`) of a function in `_FORMATTERS`."""
+    if script is None or len(script) > _MAX_SCRIPT:
+        return False
+    call = _FORMATTING.fullmatch(script)
+    return call is not None and call[1] in _FORMATTERS
+
+
+def formatters_only(value: Any, resolve: Resolve) -> bool:
+    """Whether every JavaScript action in an object's ``value`` is a formatting call
+    (`formats_only`) that a field's event runs, or the object itself (which is judged where it
+    is used): /JavaScript anywhere else, as a name tree's key, is JavaScript."""
+    nodes = dictionaries(value)
+    allowed = _formatters_in(value, nodes, resolve)
+    return all(id(node) in allowed for node in nodes if _scripted(node))
+
+
+def _formatters_in(value: Any, nodes: list[DictionaryObject], resolve: Resolve) -> set[int]:
+    """The formatting actions (by id) an object's value is, or the events of its fields (in
+    ``nodes``, its dictionaries) hold."""
+    fields = (node.get("/AA") for node in nodes if is_field(node))
+    events = [e for e in fields if isinstance(e, DictionaryObject)]
+    candidates = [value, *(e.get(key) for e in events for key in _FIELD_EVENTS)]
+    return {id(a) for a in candidates if isinstance(a, DictionaryObject) and _formatter(a, resolve)}
+
+
+def _scripted(node: DictionaryObject) -> bool:
+    kind = node.get("/S")
+    return "/JS" in node or "/JavaScript" in node or kind == "/JavaScript"
+
+
 def opens_inertly(action: Any, resolve: Resolve) -> bool:
     """Whether an /OpenAction only shows the document: a destination (an array, a name or a
-    string) or inert actions (`inert_actions`); through a reference, every object it may
-    resolve to. Nothing at all (a body that does not parse) is not inert."""
+    string) or inert actions (`inert_actions`, or the reader's print dialog); through a
+    reference, every object it may resolve to. Nothing at all (a body that does not parse) is
+    not inert."""
     found = resolve(action) if isinstance(action, IndirectObject) else [action]
     return bool(found) and all(
         value is not None
-        and (not isinstance(value, DictionaryObject) or inert_actions(value, resolve))
+        and (not isinstance(value, DictionaryObject) or inert_actions(value, resolve, _ON_OPENING))
         for value in found
     )
 
 
-def _check(node: DictionaryObject, where: str, seen: Seen) -> None:
+def _check(node: DictionaryObject, where: str, seen: Seen, formatter: bool = False) -> None:
+    """Findings for one dictionary pypdf read; a ``formatter`` is a formatting call that runs
+    only where it is used (`formatters_only`), not JavaScript by itself."""
     kind = resolved(node.get("/S"))
-    if "/JS" in node or "/JavaScript" in node or kind == "/JavaScript":
+    if ("/JS" in node or "/JavaScript" in node or kind == "/JavaScript") and not formatter:
         seen.add(PDF_JAVASCRIPT, _JAVASCRIPT, where)
     if kind == "/Launch":
         seen.add(PDF_LAUNCH, _LAUNCH, where)
-    if "/AA" in node and not triggers_inert(node.get("/AA"), by_pypdf):
+    if "/AA" in node and not triggers_inert(node.get("/AA"), by_pypdf, is_field(node)):
         seen.add(PDF_AUTO_ACTION, ON_EVENTS, where)
     if "/OpenAction" in node and not opens_inertly(node.get("/OpenAction"), by_pypdf):
         seen.add(PDF_AUTO_ACTION, ON_OPEN, where)
@@ -319,8 +439,10 @@ def inspect(obj: PdfObject | None, num: int | None, where: str, seen: Seen) -> N
         and not resolved(obj.get("/ImageMask"))  # a stencil mask shows nothing by itself
     ):
         seen.images.setdefault(num, obj)
-    for node in dictionaries(obj):
-        _check(node, where, seen)
+    nodes = dictionaries(obj)
+    allowed = _formatters_in(obj, nodes, by_pypdf)
+    for node in nodes:
+        _check(node, where, seen, id(node) in allowed)
 
 
 def dictionaries(obj: Any) -> list[DictionaryObject]:

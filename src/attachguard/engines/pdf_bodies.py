@@ -32,8 +32,10 @@ from itertools import accumulate, islice
 from typing import Any
 
 from pypdf import PdfReader
+from pypdf._utils import read_non_whitespace, skip_over_comment
 from pypdf.errors import LimitReachedError
 from pypdf.generic import (
+    ArrayObject,
     DictionaryObject,
     IndirectObject,
     NameObject,
@@ -54,6 +56,8 @@ from attachguard.engines.pdf_active import (
     check_names,
     dictionaries,
     file_names,
+    formatters_only,
+    is_field,
     opens_inertly,
     resolved,
     triggers_inert,
@@ -92,6 +96,7 @@ _HIDDEN_LINK = (
     "PDF link or action to a file on another machine, in a definition the main reading "
     "does not use (a reader that takes that definition opens the file)"
 )
+_SCRIPT_NAMES = frozenset({"/JS", "/JavaScript"})
 _ESCAPED = re.compile(rb"/%s*#%s*" % (_REGULAR, _REGULAR))  # a name with an escape in it
 _HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
 # A long hex string is a signature's /Contents or an ID, never what `_parse` is asked for, and
@@ -210,10 +215,23 @@ class _Reading:
     def parse(self, text: bytes) -> Any:
         return _parse(text, self.reader)
 
-    def strictly(self, text: bytes) -> Any:
-        """``text`` parsed by pypdf's strict rules: a dictionary with a key written twice (the
-        type of an action) is not parsed, for pypdf takes the first and others the last."""
-        return _parse(text, _Strict(self.reader))
+    def readings(self, obj: RawObject) -> list[Any]:
+        """``obj`` as every reader may take it, decrypted as `definition` decrypts: parsed by
+        pypdf's strict rules, and when a dictionary in it has a key written twice (pypdf takes
+        the first value, pdf.js and MuPDF the last), read both ways (`_read_value`); [None]
+        when it cannot be parsed. A stream's readings hold its data (a script's text)."""
+        strict = _Strict(self.reader)
+        parsed = _parse(obj.body, strict)
+        found = [parsed] if parsed is not None else _both_ways(obj.body, strict)
+        encryption = self.reader._encryption
+        try:
+            if encryption is not None and obj.container is None:
+                found = [encryption.decrypt_object(v, obj.number, obj.generation) for v in found]
+            if obj.stream is not None and obj.container is None and None not in found:
+                found = _with_data(found, read_at(self.reader, obj))
+        except DAMAGED:
+            return [None]
+        return found
 
     def definition(self, obj: RawObject) -> Any:
         """``obj`` parsed as any reader reads it, its strings decrypted in an encrypted file
@@ -229,9 +247,10 @@ class _Reading:
             return None
 
     def resolve(self, ref: IndirectObject) -> list[Any]:
-        """Every definition a reference may stand for, parsed strictly: what judges actions
-        (`pdf_active.Resolve`)."""
-        return [self.strictly(d.body) for d in self.definitions.of((ref.idnum, ref.generation))]
+        """Every reading of every definition a reference may stand for (`readings`): what
+        judges actions (`pdf_active.Resolve`)."""
+        key = (ref.idnum, ref.generation)
+        return [value for d in self.definitions.of(key) for value in self.readings(d)]
 
 
 class _Strict:
@@ -248,14 +267,44 @@ class _Strict:
 
 def _check_body(body: _Body, read: _Reading, seen: Seen) -> set[str]:
     """Findings for one body's names, glyph names left out (`pdf_glyphs`); returns the names
-    judged. /AA and /OpenAction are parsed: actions that only show something are inert."""
+    judged. /AA and /OpenAction are parsed: actions that only show something are inert, and
+    JavaScript that is only Acrobat's formatting calls (`_formats_only`) is none."""
     names = _judged(body.obj, read)
-    check_names(names, body.where, seen)
+    scripts = names & _SCRIPT_NAMES
+    check_names(
+        names - scripts if scripts and _formats_only(body, read) else names, body.where, seen
+    )
     if "/AA" in names and _fires(body.obj, read):
         seen.add(PDF_AUTO_ACTION, ON_EVENTS, body.where)
     if "/OpenAction" in names and _opens(body.obj, read):
         seen.add(PDF_AUTO_ACTION, ON_OPEN, body.where)
     return names
+
+
+def _formats_only(body: _Body, read: _Reading) -> bool:
+    """Whether every script in a body, in every reading of it, is a formatting call a field's
+    event runs, or the body is one (`pdf_active.formatters_only`); a body with more text after
+    its object (which a repairing reader may take otherwise) is not judged so."""
+    if not _one_object(body.obj.body, read.reader):
+        return False
+    found = read.readings(body.obj)
+    return None not in found and all(formatters_only(v, read.resolve) for v in found)
+
+
+def _one_object(text: bytes, reader: PdfReader) -> bool:
+    stream = BytesIO(text.strip(_WS) + b" ")
+    try:
+        read_object(stream, _Strict(reader))
+    except DAMAGED:
+        pass  # a key written twice: the readings tell
+    else:
+        return not stream.read().strip(_WS)
+    stream.seek(0)
+    try:
+        _read_value(stream, _Strict(reader), last=False)
+    except DAMAGED:
+        return False
+    return not stream.read().strip(_WS)
 
 
 def _judged(obj: RawObject, read: _Reading) -> set[str]:
@@ -338,23 +387,97 @@ def _parse(text: bytes, reader: PdfReader | _Strict) -> Any:
 
 
 def _opens(obj: RawObject, read: _Reading) -> bool:
-    """Whether an /OpenAction in ``obj`` may do more than show the document, through every
-    definition of what it refers to (`pdf_active.opens_inertly`); fail closed on a body that
-    cannot be parsed."""
-    parsed = read.strictly(obj.body)
-    if parsed is None:
+    """Whether an /OpenAction in any reading of ``obj`` may do more than show the document,
+    through every definition of what it refers to (`pdf_active.opens_inertly`); fail closed on
+    a body that cannot be parsed."""
+    found = read.readings(obj)
+    if None in found:
         return True
-    actions = [node.get("/OpenAction") for node in dictionaries(parsed)]
+    actions = [node.get("/OpenAction") for value in found for node in dictionaries(value)]
     return not all(opens_inertly(a, read.resolve) for a in actions if a is not None)
 
 
 def _fires(obj: RawObject, read: _Reading) -> bool:
-    """Whether an /AA in ``obj`` may run more than inert actions, through every definition of
-    what it refers to (`pdf_active.triggers_inert`); fail closed on a body that cannot be
-    parsed or whose /AA is no key of a dictionary in pypdf's parse."""
-    parsed = read.strictly(obj.body)
-    triggers = [node.get("/AA") for node in dictionaries(parsed) if "/AA" in node]
-    return not triggers or not all(triggers_inert(t, read.resolve) for t in triggers)
+    """Whether an /AA in any reading of ``obj`` may run more than inert actions, through every
+    definition of what it refers to (`pdf_active.triggers_inert`); fail closed on a body that
+    cannot be parsed or whose /AA is no key of a dictionary in the parse."""
+    nodes = [node for value in read.readings(obj) for node in dictionaries(value)]
+    triggers = [(node.get("/AA"), is_field(node)) for node in nodes if "/AA" in node]
+    return not triggers or not all(triggers_inert(t, read.resolve, f) for t, f in triggers)
+
+
+# -- a dictionary with a key written twice ---------------------------------------------------------
+
+
+def _both_ways(text: bytes, strict: _Strict) -> list[Any]:
+    """``text`` read with the first and with the last of each key written twice (a reader
+    takes one or the other throughout); [None] when it cannot be read either way."""
+    found = []
+    for last in (False, True):
+        try:
+            found.append(_read_value(BytesIO(text.strip(_WS) + b" "), strict, last))
+        except DAMAGED:
+            return [None]
+    return found
+
+
+def _read_value(stream: BytesIO, strict: _Strict, last: bool) -> Any:
+    """One object as pypdf's strict parser reads it, but for a key written twice in a
+    dictionary, whose ``last`` or first value is taken (pypdf's strict parser refuses it)."""
+    while read_non_whitespace(stream) == b"%":
+        stream.seek(-1, 1)
+        skip_over_comment(stream)
+    stream.seek(-1, 1)
+    head = stream.read(2)
+    stream.seek(-len(head), 1)
+    if head == b"<<":
+        stream.seek(2, 1)
+        return _read_dictionary(stream, strict, last)
+    if head[:1] == b"[":
+        stream.seek(1, 1)
+        items = ArrayObject()
+        while not _closes(stream, b"]"):
+            items.append(_read_value(stream, strict, last))
+        return items
+    return read_object(stream, strict)
+
+
+def _read_dictionary(stream: BytesIO, strict: _Strict, last: bool) -> DictionaryObject:
+    found = DictionaryObject()
+    while not _closes(stream, b">>"):
+        key = read_object(stream, strict)
+        if not isinstance(key, NameObject):
+            raise TypeError("a dictionary key that is no name")
+        value = _read_value(stream, strict, last)
+        if last or key not in found:
+            found[key] = value
+    return found
+
+
+def _closes(stream: BytesIO, end: bytes) -> bool:
+    """Whether ``end`` comes next (past white space and comments), read if it does; a
+    `ValueError` at the end of the text."""
+    while (found := read_non_whitespace(stream)) == b"%":
+        stream.seek(-1, 1)
+        skip_over_comment(stream)
+    if not found:
+        raise ValueError("the text ends inside an object")
+    stream.seek(-1, 1)
+    if stream.read(len(end)) == end:
+        return True
+    stream.seek(-len(end), 1)
+    return False
+
+
+def _with_data(found: list[Any], stream: PdfObject) -> list[Any]:
+    """Each reading of a stream's dictionary with the stream's data, read where pypdf reads it
+    (`read_at`); pypdf has no public call to give a dictionary data still encoded."""
+    if not isinstance(stream, StreamObject):
+        return [None]
+    if not all(isinstance(value, DictionaryObject) for value in found):
+        return [None]
+    data = stream._data
+    return [StreamObject.initialize_from_dictionary({**v, "__streamdata__": data}) for v in found]
 
 
 def _attached(

@@ -16,7 +16,9 @@ from attachguard.formats.targets import on_a_share
 MAX_FORMULA = 8192  # Excel's limit on a formula's length: a longer cell is never run
 # A DDE command is application|topic!item, the topic quoted or one word: =cmd|' /C calc'!A0.
 # A quoted topic may span lines (a CSV cell can): cmd runs what comes before the line break.
-PIPE = r"[A-Za-z][\w.]*\|(?:'[^']{0,500}'|\"[^\"\n]{0,500}\"|[^\s'\"!|]{1,500})!"
+# What follows the "!" is the item, a reference or a name (A0, R1C1, 'item', ''): a "!" before
+# a blank or the end is prose ("a|b! ok"), which Excel cannot read as a formula.
+PIPE = r"[A-Za-z][\w.]*\|(?:'[^']{0,500}'|\"[^\"\n]{0,500}\"|[^\s'\"!|]{1,500})!(?=[\w$'\\])"
 # A DDE command is a reference, so it may stand wherever Excel's formula grammar ([MS-XLSX]
 # 2.2.2) takes an operand: after the formula's first character, an infix operator (: , ^ * / +
 # - & = <> < <= > >=), a prefix one (+ - @), a parenthesis or the list separator (; in many
@@ -29,8 +31,11 @@ OPERATOR = r"[=+\-*/^&<>:,;(@]"
 DDE_PIPE = re.compile(r"(?:" + OPERATOR + r"|(?<=[\w)\]]) )\s*" + PIPE)
 DDE_CALL = re.compile(r"\bDDE(?:AUTO)?\(", re.IGNORECASE)
 # Excel reads text constants ("...", "" for a quote) as text, never as a command; a quoted
-# topic straight after the | (cmd|" /C calc"!A0) is the command's own.
-_CONSTANTS = re.compile(r"\|\"[^\"\n]{0,500}\"|\"(?:[^\"]|\"\")*\"?")
+# topic straight after the | (cmd|" /C calc"!A0) is the command's own, and so is a " inside a
+# single-quoted one (cmd|' /C "calc'!A0): read left to right, what is quoted first wins. A
+# constant left open is not blanked: Excel cannot read that formula, and what follows the "
+# may be a command all the same.
+_CONSTANTS = re.compile(r"\|\"[^\"\n]{0,500}\"|'[^']*'|\"(?:[^\"]|\"\")*\"")
 
 
 def runs_command(formula: str) -> bool:
@@ -42,7 +47,7 @@ def runs_command(formula: str) -> bool:
 
 def _blank_constant(match: re.Match[str]) -> str:
     text = match.group()
-    return text if text.startswith("|") else " " * len(text)
+    return text if text.startswith(("|", "'")) else " " * len(text)
 
 
 # Where a reference to another workbook may start: the formula's start, or after an operator,
@@ -63,7 +68,6 @@ _DRIVE = re.compile(r"[A-Za-z]:")
 _URL = re.compile(r"\s*(?:https?|ftp)://", re.IGNORECASE)
 # Text constants are blanked ("\\host\x!" is only text); quoted names are kept as they are.
 _TEXT = re.compile(r"'(?:[^'\n]|'')*'|\"(?:[^\"]|\"\")*\"?")
-_HYPERLINK = re.compile(r"\bHYPERLINK\(\s*\"((?:[^\"]|\"\")*)\"", re.IGNORECASE)
 # Functions whose only work is to fetch from the web when Excel calculates the cell, with no
 # click: WEBSERVICE (Excel 2013) and IMAGE (Excel 365), stored as _xlfn.WEBSERVICE(...).
 # A function passed by name to another (MAP(A1:A3,_xleta.WEBSERVICE)) is called too.
@@ -92,11 +96,61 @@ def other_workbook(formula: str) -> str | None:
 
 def links_to_a_share(formula: str) -> bool:
     """Whether a formula's HYPERLINK opens a network share: clicked, it sends the reader's
-    Windows credentials there, as a hyperlink to one does."""
+    Windows credentials there, as a hyperlink to one does. The address is HYPERLINK's first
+    argument, however it is spelt: each text constant in it, and each run of constants joined
+    by ``&`` (``("\\\\h\\s")``, ``TRIM("\\\\h\\s")``, ``"\\" & "\\h\\s"``). An address
+    read from a cell (``HYPERLINK(B1)``) is not followed: honest workbooks do that for web pages."""
+    text = formula[:MAX_FORMULA]
+    calls = _NOT_CALLS.sub(lambda match: " " * len(match.group()), text)  # same places
     return any(
-        on_a_share(m.group(1).replace('""', '"'))
-        for m in _HYPERLINK.finditer(formula[:MAX_FORMULA])
+        on_a_share(address)
+        for match in _HYPERLINK.finditer(calls)
+        for address in _addresses(_first_argument(text, match.end()))
     )
+
+
+_HYPERLINK = re.compile(r"\bHYPERLINK\s*\(", re.IGNORECASE)
+
+
+def _first_argument(formula: str, start: int) -> list[str]:
+    """The pieces (`_ARGUMENT_PIECES`) of the first argument of the call whose arguments
+    start at ``start``."""
+    depth, pieces = 0, []
+    for match in _ARGUMENT_PIECES.finditer(formula, start):
+        piece = match.group()
+        if piece in "([{":
+            depth += 1
+        elif piece in ")]}":
+            depth -= 1
+            if depth < 0:
+                break
+        elif piece == "," and depth == 0:
+            break
+        pieces.append(piece)
+    return pieces
+
+
+# What may stand between two constants that are joined: "&", blanks, parentheses and the name
+# of a function that passes text on (TRIM("\\\\") & "\\h\\s"), which a "(" follows
+_JOINING = re.compile(r"[\s&]*(?:[A-Za-z_][\w.]*\s*)?")
+
+
+def _addresses(pieces: list[str]) -> list[str]:
+    """Each text constant among ``pieces``, and each run of them joined by ``&``."""
+    found, run, joined = [], "", False
+    for piece, after in zip(pieces, [*pieces[1:], ""], strict=True):
+        if piece.startswith('"'):
+            value = piece[1 : -1 if len(piece) > 1 and piece.endswith('"') else None]
+            run = (run if joined else "") + value.replace('""', '"')
+            found += [value.replace('""', '"'), run]
+            joined = False
+        elif piece in "()" or (
+            _JOINING.fullmatch(piece) and (after == "(" or not piece.strip(" &"))
+        ):
+            joined = joined or ("&" in piece and bool(run))
+        else:
+            run, joined = "", False
+    return found
 
 
 def fetches(formula: str) -> bool:

