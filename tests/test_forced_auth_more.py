@@ -25,7 +25,7 @@ from attachguard.engines.base import Item, Result
 from attachguard.engines.office import OfficeEngine
 from attachguard.engines.rtf import RtfEngine
 from attachguard.formats.formulas import fetches, links_to_a_share
-from attachguard.formats.targets import connection_places
+from attachguard.formats.targets import connection_places, on_a_share
 from attachguard.formats.wordfields import ThreatKind, classify_field
 from attachguard.pipeline import Scanner
 from attachguard.policy import Policy
@@ -355,6 +355,13 @@ def test_what_the_findings_say(policy: Policy) -> None:
 
 
 # -- the readers underneath ----------------------------------------------------------------------
+
+
+def test_monikers_wrapped_thousands_deep_are_taken_for_a_share() -> None:
+    # no reader unwraps more than a few; the stack must not be what stops the reading
+    assert on_a_share("mk:@MSITStore:" * 3000 + "\\\\host\\s\\x.chm::/a.htm")
+    assert on_a_share("mk:@MSITStore:" * 3 + "\\\\host\\s\\x.chm")
+    assert not on_a_share("mk:@MSITStore:" * 3 + "C:\\help\\x.chm")
 
 
 @pytest.mark.parametrize(

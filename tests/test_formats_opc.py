@@ -966,6 +966,20 @@ def test_web_pages_word_imports_are_read_as_html(page: bytes, found: list[object
     assert threats(analyse_package(_chunk(page))) == found
 
 
+@pytest.mark.parametrize(
+    ("page", "kind"),
+    [
+        (b'<object classid="clsid:8856F961-340A-11D0-A96B-00C04FD705A2"></object>',
+         OpcKind.ACTIVEX),
+        (b'<link rel=Edit-Time-Data href="editdata.mso"><p>Hi', OpcKind.VBA),
+    ],
+    ids=["activex", "macros"],
+)  # fmt: skip
+def test_what_word_instantiates_from_a_page_it_imports(page: bytes, kind: OpcKind) -> None:
+    # its scripts Word does not run (a page with one is approved: the export test above)
+    assert threats(analyse_package(_chunk(page))) == [(kind, "word/afchunk1.htm", "html")]
+
+
 def _archive(*parts: tuple[str, str]) -> bytes:
     """A web archive of ``parts`` (headers, body), as Word and html-docx-js write one."""
     body = "".join(f"--b\r\n{headers}\r\n\r\n{text}\r\n" for headers, text in parts)

@@ -677,7 +677,16 @@ def _html_problems(package: Package, part: Part) -> list[OpcProblem]:
     if any(on_a_share(address) for address in found.clicked):
         message = "a web page Word imports with a link to a network share"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "html"))
+    # what Word instantiates from the page it imports (an ActiveX control, an embedded object,
+    # its macros or Excel 4 macros); its scripts Word does not run
+    for kind, what in dict.fromkeys(found.active):
+        if kind in _IMPORTED_ACTIVE:
+            message = f"a web page Word imports with {what}"
+            problems.append(OpcProblem(_IMPORTED_ACTIVE[kind], message, part.name, "html"))
     return problems
+
+
+_IMPORTED_ACTIVE = {"object": OpcKind.ACTIVEX, "macros": OpcKind.VBA, "xlm": OpcKind.XLM}
 
 
 def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:

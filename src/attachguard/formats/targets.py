@@ -78,16 +78,23 @@ def _normal_target(target: str) -> str:
     return path.replace("\\", "/").lower()
 
 
-def _share(path: str) -> bool:
+# Schemes wrapped in schemes (mk:@MSITStore:mk:@MSITStore:...) deeper than this are taken for
+# a share: no reader unwraps more, and a hostile chain of thousands must not exhaust the stack
+_MOST_WRAPPINGS = 16
+
+
+def _share(path: str, depth: int = 0) -> bool:
     """`on_a_share` for a target as `_normal_target` gives it."""
+    if depth > _MOST_WRAPPINGS:
+        return True
     scheme, _, rest = path.partition(":")
     if scheme in ("search-ms", "search"):  # Explorer's search, in a folder it names
-        return any(_share(place) for place in _LOCATION.findall(rest))
+        return any(_share(place, depth + 1) for place in _LOCATION.findall(rest))
     if scheme in _FILE_IN_A_PATH:  # a help file's or a library's page: the file is opened
         rest = rest.removeprefix("@msitstore:")
-        return _share(rest[2:] if scheme == "res" and rest.startswith("//") else rest)
+        return _share(rest[2:] if scheme == "res" and rest.startswith("//") else rest, depth + 1)
     if scheme.startswith("ms-") and "|u|" in rest:  # ms-word:ofe|u|\\host\x.docx
-        return _share(rest.split("|u|", 1)[1])
+        return _share(rest.split("|u|", 1)[1], depth + 1)
     if path.startswith(_NT_PREFIXES):
         # Windows' own namespaces (\\?\, \\.\, \??\): a drive behind them is local, anything
         # else (UNC\host, GLOBALROOT\Device\Mup\host, a pipe) reaches the network or a device
