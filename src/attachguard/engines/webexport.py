@@ -62,7 +62,7 @@ from attachguard.formats.formulas import (
     runs_command,
 )
 from attachguard.formats.ooxml_xml import is_dde_formula
-from attachguard.formats.targets import CONTROLS, on_a_share, target_kind
+from attachguard.formats.targets import on_a_share
 from attachguard.report import Finding
 
 NAME = "webexport"
@@ -75,10 +75,6 @@ READINGS = {
     (".xls", "xml"): "workbook",
 }
 _ACTIVE = {"script": SCRIPT, "object": OLE_OBJECT, "macros": VBA_MACRO, "xlm": XLM_MACRO}
-_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "livescript:")
-# Addresses that fetch nothing from elsewhere: inline data, a web archive's own parts, a script
-_NOT_FETCHED = ("data:", "cid:", "mid:", "about:", "#", *_SCRIPT_SCHEMES)
-_SPACES = re.compile(r"[\t\r\n]")  # browsers drop these inside a scheme ("java\tscript:")
 # A web archive starts with its headers (MIME-Version, Content-Type, From, Subject...): a byte
 # order mark or blanks, then a header line
 _MIME_HEADERS = re.compile(rb"(?:\xef\xbb\xbf)?\s*[A-Za-z][\w-]{0,60}[ \t]*:")
@@ -196,17 +192,13 @@ def read_page(data: bytes, sheet: bool, mime: bool = False) -> list[tuple[Code, 
 
 def _addresses(fetched: list[str], clicked: list[str]) -> list[tuple[Code, str]]:
     found = []
-    if any(_normal(a).startswith(_SCRIPT_SCHEMES) for a in fetched + clicked):
+    if any(htmlchunk.normal(a).startswith(htmlchunk.SCRIPT_SCHEMES) for a in fetched + clicked):
         found.append((SCRIPT, "a script address (javascript:)"))
-    if any(target_kind(a) == "remote" for a in fetched if not _normal(a).startswith(_NOT_FETCHED)):
+    if htmlchunk.loads_from_afar(fetched):
         found.append((EXTERNAL_LINK, "a picture, style sheet or frame loaded from another machine"))
     if any(on_a_share(address) for address in fetched + clicked):
         found.append((EXTERNAL_LINK, "a link to a network share"))
     return found
-
-
-def _normal(address: str) -> str:
-    return _SPACES.sub("", address).strip(CONTROLS).lower()
 
 
 def _findings(judged: Iterable[tuple[Code, str]], what: str) -> list[Finding]:

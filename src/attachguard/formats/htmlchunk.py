@@ -44,9 +44,9 @@ from urllib.parse import urljoin
 
 from attachguard.formats import css
 from attachguard.formats.formulas import MAX_FORMULA
-from attachguard.formats.targets import SCHEME, target_kind
+from attachguard.formats.targets import CONTROLS, SCHEME, target_kind
 
-__all__ = ["HTML_TYPES", "Addresses", "addresses"]
+__all__ = ["HTML_TYPES", "SCRIPT_SCHEMES", "Addresses", "addresses", "loads_from_afar", "normal"]
 
 _ARCHIVES = frozenset({"message/rfc822", "multipart/related", "application/x-mimearchive"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"}) | _ARCHIVES
@@ -103,6 +103,25 @@ def addresses(data: bytes, content_type: str) -> Addresses:
         for text in _readings(data, _declared(content_type.encode("latin-1", "replace"))):
             _read_page(text, found)
     return found
+
+
+SCRIPT_SCHEMES = ("javascript:", "vbscript:", "livescript:")
+# Addresses that fetch nothing from elsewhere: inline data, a web archive's own parts, a script
+_NOT_FETCHED = ("data:", "cid:", "mid:", "about:", "#", *SCRIPT_SCHEMES)
+_SPACES = re.compile(r"[\t\r\n]")  # browsers drop these inside a scheme ("java\tscript:")
+
+
+def loads_from_afar(fetched: list[str]) -> bool:
+    """Whether any of a page's ``fetched`` addresses loads from another machine."""
+    return any(
+        target_kind(a) == "remote" for a in fetched if not normal(a).startswith(_NOT_FETCHED)
+    )
+
+
+def normal(address: str) -> str:
+    """An address as a browser reads its scheme: tabs and line breaks dropped, controls and
+    blanks around it stripped, lower case."""
+    return _SPACES.sub("", address).strip(CONTROLS).lower()
 
 
 def _read_page(text: str, found: Addresses) -> None:

@@ -28,11 +28,12 @@ decoded (a longer name is not a name Office reserves; a base's start says where 
 
 from __future__ import annotations
 
-import codecs
 import struct
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from attachguard.formats.codepages import codec
 
 __all__ = ["MOST_PROPERTIES", "MOST_SECTIONS", "UserDefined", "user_defined", "user_defined_texts"]
 
@@ -54,18 +55,6 @@ _VT_I2, _VT_BSTR, _VT_LPSTR, _VT_LPWSTR, _VT_BLOB = 0x02, 0x08, 0x1E, 0x1F, 0x41
 # stores a UTF-16 string.
 _CODE_PAGE_STRINGS = (_VT_BSTR, _VT_LPSTR)
 _STRINGS = (*_CODE_PAGE_STRINGS, _VT_LPWSTR, _VT_BLOB)
-# Windows code pages whose Python codec is not called cpNNN (as .NET's Encoding names them).
-_CODECS = {
-    1200: "utf-16-le", 1201: "utf-16-be", 20127: "ascii", 20866: "koi8_r", 21866: "koi8_u",
-    65000: "utf-7", 65001: "utf-8", 10000: "mac_roman", 10001: "shift_jis", 10002: "big5",
-    10003: "euc_kr", 10004: "mac_arabic", 10006: "mac_greek", 10007: "mac_cyrillic",
-    10008: "gb2312", 10010: "mac_romanian", 10017: "mac_cyrillic", 10029: "mac_latin2",
-    10079: "mac_iceland", 10081: "mac_turkish", 10082: "mac_croatian", 20932: "euc_jp",
-    20936: "gb2312", 28591: "latin_1", 28603: "iso8859_13", 28605: "iso8859_15",
-    50220: "iso2022_jp", 50221: "iso2022_jp_ext", 50222: "iso2022_jp", 50225: "iso2022_kr",
-    51932: "euc_jp", 51936: "gb2312", 51949: "euc_kr", 52936: "hz", 54936: "gb18030",
-    **{28590 + n: f"iso8859_{n}" for n in range(2, 10)},
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -234,17 +223,8 @@ def _value(reading: _Reading, at: int, code_pages: list[int]) -> None:
 
 
 def _decoded(raw: bytes, code_page: int) -> str:
-    return raw.decode(_codec(code_page), "replace").split("\0", 1)[0]
-
-
-def _codec(code_page: int) -> str:
-    """Python's codec for a Windows code page; Latin-1 for one Python does not know."""
-    name = _CODECS.get(code_page, f"cp{code_page}")
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return "latin_1"
-    return name
+    # a code page Python does not know: Latin-1 keeps the ASCII names Office reserves
+    return raw.decode(codec(code_page, "latin_1"), "replace").split("\0", 1)[0]
 
 
 def _u16(data: bytes, at: int) -> int:

@@ -657,10 +657,6 @@ def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:
     return problems
 
 
-# Addresses a page names that fetch nothing: inline data, a web archive's own parts, script
-_NOT_FETCHED = ("data:", "cid:", "mid:", "about:", "javascript:", "vbscript:", "#")
-
-
 def _html_problems(package: Package, part: Part) -> list[OpcProblem]:
     """EXTERNAL_LINK for a web page Word imports (an HTML or MHT alternative format chunk,
     `htmlchunk`) that loads a picture, style sheet, frame or object from outside the file, as
@@ -669,9 +665,8 @@ def _html_problems(package: Package, part: Part) -> list[OpcProblem]:
         found = htmlchunk.addresses(package.read(part.name), part.content_type)
     except READ_ERRORS:
         return [OpcProblem(OpcKind.DAMAGED, "a web page that cannot be read", part.name)]
-    fetched = [a for a in found.fetched if not a.strip(CONTROLS).lower().startswith(_NOT_FETCHED)]
     problems = []
-    if any(target_kind(address) == "remote" for address in fetched):
+    if htmlchunk.loads_from_afar(found.fetched):
         message = "a web page Word imports that loads a picture or page from outside the file"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "html"))
     if any(on_a_share(address) for address in found.clicked):

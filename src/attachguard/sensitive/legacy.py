@@ -19,13 +19,13 @@ office engine reports them). Work is linear in the stream sizes (olefile reads e
 
 from __future__ import annotations
 
-import codecs
 import struct
 from collections.abc import Callable, Iterator
 from functools import partial
 
 import olefile  # type: ignore[import-untyped]
 
+from attachguard.formats.codepages import codec
 from attachguard.formats.ole import biff_of
 from attachguard.sensitive import tables
 from attachguard.sensitive.passages import Extract, Passage
@@ -121,11 +121,6 @@ def _pieces(doc: bytes, clx: bytes) -> Iterator[str]:
 _SST, _CONTINUE, _LABEL, _NUMBER, _RK, _MULRK = 0x00FC, 0x003C, 0x0204, 0x0203, 0x027E, 0x00BD
 _FORMULA, _STRING, _FILEPASS, _LABELSST, _BOF = 0x0006, 0x0207, 0x002F, 0x00FD, 0x0809
 _RSTRING, _CODEPAGE, _EOF, _TXO = 0x00D6, 0x0042, 0x000A, 0x01B6
-# CODEPAGE values that Python does not know as "cpNNNN" (Windows' code page identifiers)
-_CODECS = {367: "ascii", 1200: "utf-16-le", 10000: "mac-roman", 20127: "ascii",
-           20932: "euc_jp", 32768: "mac-roman", 32769: "cp1252", 50220: "iso2022_jp",
-           50221: "iso2022_jp", 50222: "iso2022_jp", 51932: "euc_jp", 51949: "euc_kr",
-           52936: "hz", 54936: "gb18030", 65000: "utf-7", 65001: "utf-8"}  # fmt: skip
 
 
 def _records(stream: bytes) -> Iterator[tuple[int, bytes]]:
@@ -157,18 +152,8 @@ def _code_pages(records: list[tuple[int, bytes]]) -> list[str]:
         if kind == _EOF:
             break
         if kind == _CODEPAGE and len(body) >= 2:
-            found.append(_codec(_u16(body, 0)))
+            found.append(codec(_u16(body, 0)))
     return list(dict.fromkeys(found)) or ["cp1252"]
-
-
-def _codec(value: int) -> str:
-    """The codec of a CODEPAGE value; Windows-1252 for one Python does not know."""
-    name = _CODECS.get(value, f"cp{value}")
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return "cp1252"
-    return name
 
 
 def _cells(records: list[tuple[int, bytes]], codec: str | None) -> str:

@@ -19,11 +19,11 @@ groups are read as if flat: Word stops at a few hundred).
 from __future__ import annotations
 
 import binascii
-import codecs
 import contextlib
 import re
 from dataclasses import dataclass, field
 
+from attachguard.formats.codepages import codec
 from attachguard.sensitive.passages import Extract, Passage
 
 MAX_DEPTH = 1000
@@ -136,7 +136,7 @@ class _Reader:
         elif name in (b"v", b"plain"):
             group.hidden = name == b"v" and arg != b"0"
         elif name == b"ansicpg" and arg is not None:
-            self.codec = _codec(int(arg))
+            self.codec = codec(int(arg))
         else:
             self._shown(name)
 
@@ -151,13 +151,6 @@ class _Reader:
             self.starred = True
         elif value in _SYMBOLS:
             self.char(_SYMBOLS[value])
-
-
-def _codec(page: int) -> str:
-    try:
-        return codecs.lookup(f"cp{page}").name
-    except LookupError:
-        return "cp1252"
 
 
 def read(data: bytes) -> Extract:
