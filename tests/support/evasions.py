@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import random
 import struct
-import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +33,7 @@ from msoffcrypto.format.ooxml import OOXMLFile
 
 from attachguard import samples
 from attachguard.clamav.signatures import EICAR
+from attachguard.formats.cfbwrite import Storage, compound_file
 from support.oletools_data import docx, ole1_object, ole_file, ole_native, rels_xml
 
 __all__ = ["CASES", "Case"]
@@ -275,133 +275,17 @@ def word(inner: str, wrapper: str = "plain", **kwargs: object) -> bytes:
 
 # -- OLE2 compound files ----------------------------------------------------------------------
 
-_FREE, _END, _FATSECT, _NOSTREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
-_SECTOR, _MINI = 512, 64
 Tree = Mapping[str, "bytes | Tree"]
-
-
-@dataclass
-class _Node:
-    name: str
-    kind: int  # 1 storage, 2 stream, 5 root
-    data: bytes = b""
-    child: int = _NOSTREAM
-    right: int = _NOSTREAM
-    clsid: str = ""
-    start: int = 0
-    size: int = 0
-
-
-def _flatten(tree: Tree, parent: _Node, nodes: list[_Node]) -> None:
-    previous: _Node | None = None
-    for name, value in tree.items():
-        node = (
-            _Node(name, 2, value, size=len(value)) if isinstance(value, bytes) else _Node(name, 1)
-        )
-        if previous is None:
-            parent.child = len(nodes)
-        else:
-            previous.right = len(nodes)  # siblings as a right-leaning chain: olefile walks it
-        nodes.append(node)
-        previous = node
-        if not isinstance(value, bytes):
-            _flatten(value, node, nodes)
-
-
-def _node_bytes(node: _Node) -> bytes:
-    encoded = node.name.encode("utf-16-le") + b"\0\0"
-    return struct.pack(
-        "<64sHBBIII16sIQQIQ",
-        encoded,
-        len(encoded),
-        node.kind,
-        1,
-        _NOSTREAM,
-        node.right,
-        node.child,
-        uuid.UUID(node.clsid).bytes_le if node.clsid else bytes(16),
-        0,
-        0,
-        0,
-        node.start,
-        node.size,
-    )
-
-
-def _count(size: int, unit: int) -> int:
-    return -(-size // unit)
-
-
-def _chain(start: int, count: int) -> list[int]:
-    return [*range(start + 1, start + count), _END] if count else []
-
-
-def _mini_stream(nodes: list[_Node]) -> tuple[bytes, list[int]]:
-    """The mini stream holding every stream under 4096 bytes, and its allocation table."""
-    mini, table = bytearray(), []
-    for node in nodes:
-        if node.kind == 2 and node.size < 4096:
-            count = _count(node.size, _MINI)
-            node.start = len(mini) // _MINI if count else _END
-            table += _chain(node.start, count)
-            mini += node.data.ljust(count * _MINI, b"\0")
-    return bytes(mini), table
 
 
 def ole_tree(tree: Tree, clsid: str = "") -> bytes:
     """An OLE2 compound file (version 3) with streams and storages as ``tree`` nests them, and
-    the root class id ``clsid``; streams under 4096 bytes live in the mini stream, as Office
-    writes them. Laid out as: allocation table, directory, mini table, mini stream, streams."""
-    nodes = [_Node("Root Entry", 5, clsid=clsid)]
-    _flatten(tree, nodes[0], nodes)
-    mini, mini_table = _mini_stream(nodes)
-    large = [n for n in nodes if n.kind == 2 and n.size >= 4096]
-    counts = [
-        _count(len(nodes) * 128, _SECTOR),
-        _count(len(mini_table) * 4, _SECTOR),
-        _count(len(mini), _SECTOR),
-        *(_count(n.size, _SECTOR) for n in large),
-    ]
-    n_fat = _count(sum(counts), 127)  # each table sector maps 128 sectors, itself included
-    fat = [_FATSECT] * n_fat
-    starts = []
-    for count in counts:
-        starts.append(len(fat) if count else _END)
-        fat += _chain(len(fat), count)
-    nodes[0].start, nodes[0].size = starts[2], len(mini)
-    for node, start in zip(large, starts[3:], strict=True):
-        node.start = start
-    fat += [_FREE] * (n_fat * 128 - len(fat))
-    header = (
-        bytes.fromhex("D0CF11E0A1B11AE1")
-        + bytes(16)
-        + struct.pack(
-            "<HHHHH6xIIIIIIIII",
-            0x3E,
-            3,
-            0xFFFE,
-            9,
-            6,
-            0,
-            n_fat,
-            starts[0],
-            0,
-            4096,
-            starts[1],
-            counts[1],
-            _END,
-            0,
-        )
-        + struct.pack("<109I", *range(n_fat), *[_FREE] * (109 - n_fat))
-    )
-    parts = [
-        struct.pack(f"<{len(fat)}I", *fat),
-        b"".join(map(_node_bytes, nodes)),
-        struct.pack(f"<{len(mini_table)}I", *mini_table),
-        mini,
-        *(n.data for n in large),
-    ]
-    return header + b"".join(p.ljust(_count(len(p), _SECTOR) * _SECTOR, b"\0") for p in parts)
+    the root class id ``clsid``, written as Office writes one (`formats.cfbwrite`)."""
+    return compound_file(_storage(tree, clsid))
+
+
+def _storage(tree: Tree, clsid: str = "") -> Storage:
+    return Storage({k: v if isinstance(v, bytes) else _storage(v) for k, v in tree.items()}, clsid)
 
 
 _CLSID = {

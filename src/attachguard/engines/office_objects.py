@@ -7,6 +7,9 @@ document (``WordDocument``, ``Workbook``/``Book``, ``PowerPoint Document``, or a
 package) whose class id is empty or one of Office's own document classes. Embedding a worksheet
 in a letter is routine, and its macros, DDE and links are found when it is scanned.
 
+A chart LibreOffice writes into a .doc or .ppt (`libreoffice_chart`) is content too: its
+OpenDocument chart package is handed over, when it holds a chart's parts and nothing else.
+
 Everything else is OLE_OBJECT, with its payload handed to the pipeline as well:
 
 - OLE packages (``\\x01Ole10Native``): they wrap any file, a program or a script, which runs
@@ -16,8 +19,9 @@ Everything else is OLE_OBJECT, with its payload handed to the pipeline as well:
   whatever its streams look like: Office hands the object to the class the id names;
 - objects of any other server (Paint, Visio, MathType, unknown classes): activating one starts
   a program we cannot vouch for;
-- in a legacy (OLE) file, every embedded object: it is a storage inside the container, not a
-  file, so it cannot be handed over whole (its streams still are);
+- in a legacy (OLE) file, an embedded object whose storage cannot be written out as a file of
+  its own (`cfbwrite.storage_file`: two entries a reader cannot tell apart); the others are
+  judged by the rules above, as the file Word or Excel activates them as;
 - a document whose ``\x01Ole`` stream marks it linked (MS-OLEDS OLEStream flag 1): Office
   updates it from the source its moniker names, a URL in CVE-2017-0199, rather than showing
   the copy inside.
@@ -25,6 +29,8 @@ Everything else is OLE_OBJECT, with its payload handed to the pipeline as well:
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 from oletools import oleobj
@@ -62,6 +68,14 @@ _PACKAGE = "\x01ole10native"
 _OLE_STREAM = "\x01Ole"
 _LINKED = 0x1  # OLEStream.Flags: a linked object, not an embedded one
 _CONTROL = "\x03ocxname"
+# LibreOffice's class for a chart it writes into an Office file (LibreOffice.ChartDocument.1),
+# the streams it writes beside the chart package, and what a chart package holds
+_LIBREOFFICE_CHART = "0DD0A57F-CF3B-4FD2-BDA4-9442719B2A73"
+_CHART_STREAMS = frozenset({"\x01compobj", "\x01ole", "package_stream", "properties_stream"})
+_CHART_PARTS = frozenset(
+    {"mimetype", "content.xml", "styles.xml", "meta.xml", "settings.xml", "META-INF/manifest.xml"}
+)
+_CHART_FOLDERS = ("Pictures/", "ObjectReplacements/", "Thumbnails/")
 
 
 def two_readings(ole: Any, container: OleContainer) -> bool:
@@ -106,10 +120,44 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
     try:
         if is_document(ole, classify_ole(ole)):
             job.child(where, data)
+        elif (chart := libreoffice_chart(ole)) is not None:
+            job.child(f"{where}/chart", chart)
         else:
             storage_object(job, ole, [], where)
     finally:
         ole.close()
+
+
+def libreoffice_chart(ole: Any) -> bytes | None:
+    """The chart package of a LibreOffice chart object (what LibreOffice writes for a chart in
+    a .doc or .ppt), None for anything else. Its class is LibreOffice's own, which Office has
+    no server for (it shows the picture kept beside it); LibreOffice opens it as the OpenDocument
+    chart in ``package_stream``, which holds no macros. It is that chart only when the storage
+    holds nothing else than LibreOffice writes, is not linked, and the package is a chart and
+    nothing else: no script, no Basic library, no other document's parts."""
+    if (ole.root.clsid or "").upper() != _LIBREOFFICE_CHART or linked(ole):
+        return None
+    names = {path[-1].lower() for path in ole.listdir(streams=True, storages=True)}
+    if "package_stream" not in names or any(
+        not (name in _CHART_STREAMS or name.startswith("\x02olepres")) for name in names
+    ):
+        return None
+    package = ole.openstream("package_stream").read()
+    return package if _chart_package(package) else None
+
+
+def _chart_package(package: bytes) -> bool:
+    """Whether ``package`` is an OpenDocument chart (its ``mimetype`` says so) whose members are
+    only a chart's: its XML parts, manifest, pictures, replacement images and thumbnail."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            names = archive.namelist()
+            kind = archive.read("mimetype") if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
+        return False
+    return kind == b"application/vnd.oasis.opendocument.chart" and all(
+        name in _CHART_PARTS or name.startswith(_CHART_FOLDERS) for name in names
+    )
 
 
 def storage_object(job: Job, ole: Any, storage: list[str], where: str) -> None:

@@ -40,6 +40,7 @@ from msoffcrypto.exceptions import DecryptionError, FileFormatError
 
 from attachguard.codes import (
     AMBIGUOUS,
+    ARCHIVE_EXPANSION,
     ARCHIVE_MEMBERS,
     CORRUPT,
     DDE,
@@ -56,6 +57,7 @@ from attachguard.engines.office_ppt import ppt_actions, ppt_storages
 from attachguard.engines.office_shared import DAMAGED, Job, open_ole, vba_macros
 from attachguard.errors import LimitExceeded
 from attachguard.formats.biffsheets import CellLink
+from attachguard.formats.cfbwrite import storage_file
 from attachguard.formats.docfields import doc_fields
 from attachguard.formats.ole import (
     MAX_ENTRIES,
@@ -266,12 +268,27 @@ def _objects(job: Job, ole: Any, container: OleContainer) -> None:
         if (path[0] == "ObjectPool" and len(path) == 2) or (
             len(path) == 1 and path[0].startswith("MBD")
         ):
-            storage_object(job, ole, path, "/".join(path))
+            _storage(job, ole, path)
     if ole.exists("\x01Ole10Native"):  # a bare object, as OOXML files keep them
         storage_object(job, ole, [], "")
     if OleKind.POWERPOINT in container.kinds:
         for index, data in enumerate(_ppt_objects(job)):
             compound_object(job, data, f"object {index + 1}")
+
+
+def _storage(job: Job, ole: Any, path: list[str]) -> None:
+    """An embedded object's storage, judged as the file Word or Excel activates it as: written
+    out as a compound file of its own (an embedded worksheet is then scanned as the workbook it
+    is); as an OLE_OBJECT where it cannot be (`cfbwrite.storage_file`)."""
+    where = "/".join(path)
+    size = sum(ole.get_size(p) for p in ole.listdir() if p[: len(path)] == path)
+    if size > job.budget():
+        raise LimitExceeded(ARCHIVE_EXPANSION, "embedded objects expand past the byte limit")
+    data = storage_file(ole, path)
+    if data is None:
+        storage_object(job, ole, path, where)
+    else:
+        compound_object(job, data, where)
 
 
 def _ppt_objects(job: Job) -> list[bytes]:

@@ -1,0 +1,296 @@
+"""Objects embedded in legacy Office files (Word's ObjectPool, Excel's MBD storages) are judged
+as the file Office activates them as: an embedded worksheet is written out as a workbook of its
+own (`formats.cfbwrite`) and scanned as one, an OLE package stays OLE_OBJECT. Before, every
+such object was OLE_OBJECT, and an honest letter with an Excel table in it was rejected."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+
+import olefile  # type: ignore[import-untyped]
+import pytest
+
+from attachguard.engines.base import Item
+from attachguard.engines.office import OfficeEngine
+from attachguard.formats.cfbwrite import Storage, compound_file, storage_file
+from attachguard.formats.ole import OleKind, classify_ole
+from attachguard.policy import Policy
+from attachguard.report import FileType, Status
+from support import ppt_build
+from support.evasions import biff_workbook
+from support.fake_clamd import EICAR, FakeClamd, scanner_for
+from support.oletools_data import ole_native
+from support.ppt_build import presentation
+
+WORD_CLSID = "00020906-0000-0000-C000-000000000046"
+EXCEL_SHEET_8 = "00020820-0000-0000-C000-000000000046"
+PACKAGE_CLSID = "0003000C-0000-0000-C000-000000000046"
+# the bookkeeping streams LibreOffice 7 writes for a Calc object in a .doc (its \x01CompObj
+# names "Microsoft Excel 97-Tabelle", Biff8), as Word does
+COMPOBJ = (
+    b"\x01\x00\xfe\xff\x03\n\x00\x00\xff\xff\xff\xff\x10\x08\x02\x00\x00\x00\x00\x00\xc0\x00"
+    b"\x00\x00\x00\x00\x00F\x1b\x00\x00\x00Microsoft Excel 97-Tabelle\x00\x06\x00\x00\x00Biff8"
+    b"\x00\x00\x00\x00\x00"
+)
+OLE_STREAM = b"\x01\x00\x00\x02" + bytes(16)
+POLICY = "allowed_extensions: [.doc, .xls]\n"
+
+
+def embedded(workbook: bytes, clsid: str = EXCEL_SHEET_8, **extra: bytes) -> Storage:
+    return Storage(
+        {"\x01CompObj": COMPOBJ, "\x01Ole": OLE_STREAM, "Workbook": workbook, **extra}, clsid
+    )
+
+
+def letter(obj: Storage, pool: str = "ObjectPool") -> bytes:
+    """A Word 97 document (its streams as far as the office engine reads them) with ``obj``
+    as ``_1024`` in its object pool."""
+    return compound_file(
+        Storage(
+            {"WordDocument": bytes(1024), "1Table": bytes(512), pool: Storage({"_1024": obj})},
+            WORD_CLSID,
+        )
+    )
+
+
+def entries(data: bytes) -> dict[str, bytes]:
+    ole = olefile.OleFileIO(io.BytesIO(data))
+    try:
+        return {"/".join(p): ole.openstream(p).read() for p in ole.listdir()}
+    finally:
+        ole.close()
+
+
+# -- the writer --------------------------------------------------------------------------------
+
+
+def test_written_file_reads_back_as_written() -> None:
+    big = bytes(range(256)) * 40  # 10,240 bytes: sectors of its own, past the mini stream
+    tree = Storage(
+        {
+            "Small": b"abc",
+            "Empty": b"",
+            "Big": big,
+            "Inner": Storage({"Deeper": Storage({"Leaf": b"leaf"}, WORD_CLSID)}, EXCEL_SHEET_8),
+        },
+        PACKAGE_CLSID,
+    )
+    data = compound_file(tree)
+    assert entries(data) == {
+        "Small": b"abc",
+        "Empty": b"",
+        "Big": big,
+        "Inner/Deeper/Leaf": b"leaf",
+    }
+    ole = olefile.OleFileIO(io.BytesIO(data))
+    assert ole.root.clsid == PACKAGE_CLSID
+    assert ole.getclsid(["Inner"]) == EXCEL_SHEET_8
+    assert ole.getclsid(["Inner", "Deeper"]) == WORD_CLSID
+    assert not ole.parsing_issues
+
+
+def test_many_siblings_make_a_shallow_tree() -> None:
+    # a chain of siblings is legal, but ClamAV stops walking a directory past 100 levels
+    names = [f"Stream{i:03}" for i in range(300)]
+    data = compound_file(Storage({n: n.encode() for n in names}))
+    assert entries(data) == {n: n.encode() for n in names}
+    ole = olefile.OleFileIO(io.BytesIO(data))
+
+    def depth(sid: int) -> int:
+        if sid == olefile.NOSTREAM:
+            return 0
+        entry = ole.direntries[sid] or ole._load_direntry(sid)
+        return 1 + max(depth(entry.sid_left), depth(entry.sid_right))
+
+    assert depth(ole.root.sid_child) <= 10
+
+
+def test_a_stream_past_the_headers_table_list_is_read_through_difat_sectors() -> None:
+    # 109 allocation table sectors map about 7 MB; past that, DIFAT sectors list the rest
+    big = bytes(range(251)) * 33_000  # 8.3 MB
+    data = compound_file(Storage({"Workbook": big}))
+    assert struct.unpack_from("<I", data, 0x48)[0] >= 1  # DIFAT sectors used
+    assert entries(data) == {"Workbook": big}
+
+
+def test_a_storage_becomes_a_file_whose_root_is_that_storage() -> None:
+    data = letter(embedded(biff_workbook([("Orders", 0, 0)])))
+    ole = olefile.OleFileIO(io.BytesIO(data))
+    own = storage_file(ole, ["ObjectPool", "_1024"])
+    assert own is not None
+    assert set(entries(own)) == {"\x01CompObj", "\x01Ole", "Workbook"}
+    assert classify_ole(own).kinds == (OleKind.EXCEL,)
+    assert classify_ole(own).clsid == EXCEL_SHEET_8
+
+
+def test_entries_a_reader_cannot_tell_apart_are_not_rewritten() -> None:
+    obj = embedded(biff_workbook([("Orders", 0, 0)]), WORKBOOK=b"another")
+    ole = olefile.OleFileIO(io.BytesIO(letter(obj)))
+    assert storage_file(ole, ["ObjectPool", "_1024"]) is None
+    assert storage_file(ole, ["ObjectPool", "_missing"]) is None
+
+
+# -- the office engine and the whole scanner ---------------------------------------------------
+
+
+def office(data: bytes, policy: Policy, name: str = "letter.doc") -> tuple[list[str], list[str]]:
+    item = Item(name, data, FileType(name.rsplit(".", 1)[-1], "", "document"))
+    result = OfficeEngine().scan(item, policy.context())
+    return [f.code.name for f in result.findings], [c.where for c in result.children]
+
+
+def test_an_embedded_worksheet_is_handed_over_as_a_workbook(policy: Policy) -> None:
+    found, children = office(letter(embedded(biff_workbook([("Orders", 0, 0)]))), policy)
+    assert (found, children) == ([], ["ObjectPool/_1024"])
+
+
+def test_an_embedded_package_is_still_an_ole_object(policy: Policy) -> None:
+    package = Storage(
+        {"\x01Ole10Native": ole_native("invoice.exe", b"MZ" + bytes(200))}, PACKAGE_CLSID
+    )
+    found, children = office(letter(package), policy)
+    assert found == ["OLE_OBJECT"]
+    assert children == ["ObjectPool/_1024/invoice.exe"]
+
+
+def test_an_embedded_worksheet_of_another_class_is_an_ole_object(policy: Policy) -> None:
+    other = "8F1B2C3D-4E5F-4A6B-9C7D-0E1F2A3B4C5D"
+    found, _ = office(letter(embedded(biff_workbook([("Orders", 0, 0)]), other)), policy)
+    assert found == ["OLE_OBJECT"]
+
+
+def test_an_excel_workbook_keeps_its_objects_in_mbd_storages(policy: Policy) -> None:
+    book = compound_file(
+        Storage(
+            {
+                "Workbook": biff_workbook([("Summary", 0, 0)]),
+                "MBD0001A2B3": embedded(biff_workbook([("Orders", 0, 0)])),
+            },
+            EXCEL_SHEET_8,
+        )
+    )
+    assert office(book, policy, "report.xls") == ([], ["MBD0001A2B3"])
+
+
+@pytest.mark.parametrize(
+    ("sheets", "expected"),
+    [
+        ([("Orders", 0, 0)], set()),
+        ([("Orders", 0, 0), ("Macro1", 1, 1)], {"XLM_MACRO"}),
+    ],
+    ids=["worksheet", "worksheet with a hidden Excel 4 macro sheet"],
+)
+def test_what_is_inside_the_worksheet_decides(
+    sheets: list[tuple[str, int, int]], expected: set[str]
+) -> None:
+    with scanner_for(FakeClamd(), POLICY) as scanner:
+        report = scanner.scan(letter(embedded(biff_workbook(sheets))), "letter.doc")
+    assert {f.code.name for f in report.findings} == expected
+    assert report.status is (Status.REJECTED if expected else Status.APPROVED)
+
+
+# -- LibreOffice's charts ----------------------------------------------------------------------
+
+LIBREOFFICE_CHART = "0DD0A57F-CF3B-4FD2-BDA4-9442719B2A73"
+CHART_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:'
+    b'names:tc:opendocument:xmlns:office:1.0"><office:body><office:chart/></office:body>'
+    b"</office:document-content>"
+)
+
+
+def chart_package(
+    mimetype: bytes = b"application/vnd.oasis.opendocument.chart", **extra: bytes
+) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", mimetype, compress_type=zipfile.ZIP_STORED)
+        for name, data in {
+            "content.xml": CHART_XML,
+            "META-INF/manifest.xml": b"<m/>",
+            **extra,
+        }.items():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def chart(
+    package: bytes,
+    clsid: str = LIBREOFFICE_CHART,
+    ole: bytes = OLE_STREAM,
+    extra: dict[str, bytes] | None = None,
+) -> Storage:
+    """A chart as LibreOffice 7 writes it into a .doc or .ppt (the streams it writes)."""
+    streams = {
+        "\x01CompObj": b"\x01\x00\xfe\xff\x03\n" + bytes(60),
+        "\x01Ole": ole,
+        "\x02OlePres000": b"\x00\x00\x00\x00\x04\x00\x00\x00\x01\x00\x00\x00\xff\xff\xff\xff"
+        + bytes(20),
+        "package_stream": package,
+        "properties_stream": bytes(16),
+        **(extra or {}),
+    }
+    return Storage(streams, clsid)
+
+
+def test_a_libreoffice_chart_is_scanned_as_its_chart(policy: Policy) -> None:
+    assert office(letter(chart(chart_package())), policy) == ([], ["ObjectPool/_1024/chart"])
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        chart(chart_package(**{"Basic/Standard/Module1.xml": b"<module/>"})),
+        chart(chart_package(**{"Scripts/python/run.py": b"import os"})),
+        chart(chart_package(b"application/vnd.oasis.opendocument.text")),
+        chart(b"PK\x03\x04 not a zip"),
+        chart(chart_package(), "8F1B2C3D-4E5F-4A6B-9C7D-0E1F2A3B4C5D"),
+        chart(chart_package(), ole=b"\x01\x00\x00\x02\x01\x00\x00\x00" + bytes(12)),  # linked
+        chart(chart_package(), extra={"\x01Ole10Native": ole_native("run.exe", b"MZ" + bytes(64))}),
+        chart(chart_package(), extra={"Contents": b"MZ" + bytes(64)}),
+    ],
+    ids=[
+        "basic library",
+        "python script",
+        "text document",
+        "no zip",
+        "other class",
+        "linked",
+        "package beside",
+        "stream beside",
+    ],
+)
+def test_anything_else_in_a_chart_object_is_an_ole_object(obj: Storage, policy: Policy) -> None:
+    found, _ = office(letter(obj), policy)
+    assert found == ["OLE_OBJECT"]
+
+
+def test_malware_in_a_libreoffice_chart_is_found() -> None:
+    package = chart_package(**{"Pictures/1.svg": EICAR})
+    with scanner_for(FakeClamd(), POLICY) as scanner:
+        report = scanner.scan(letter(chart(package)), "letter.doc")
+    assert report.status is Status.REJECTED
+    assert {f.code.name for f in report.findings} == {"MALWARE"}
+
+
+@pytest.mark.parametrize(
+    ("package", "expected"),
+    [
+        (chart_package(), []),
+        (chart_package(**{"Basic/Standard/Module1.xml": b"<m/>"}), ["OLE_OBJECT"]),
+    ],
+    ids=["chart", "chart with a Basic library"],
+)
+def test_a_libreoffice_chart_in_a_presentation(
+    package: bytes, expected: list[str], policy: Policy
+) -> None:
+    # LibreOffice writes a chart in a .ppt as an ExOleObjStg record holding the same storage
+    deck = presentation(
+        [ppt_build.slide(), ppt_build.storage(compound_file(chart(package)))], ppt_build.embedded(3)
+    )
+    found, children = office(deck, policy, "deck.ppt")
+    assert found == expected
+    assert ("object 1/chart" in children) is not bool(expected)  # else its streams, one by one
+    assert ("object 1/package_stream" in children) is bool(expected)
