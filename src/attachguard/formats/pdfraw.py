@@ -44,6 +44,9 @@ from pypdf.errors import LimitReachedError, PyPdfError
 from pypdf.filters import FlateDecode
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, read_object
 
+from attachguard.formats.pdffilters import OverLimit, decode_chain
+from attachguard.formats.pypdf_limits import limited
+
 MAX_OBJECTS = 500_000
 MAX_EXPANDED = 64 * 1024 * 1024
 HEADER_WINDOW = 1024  # Acrobat looks for %PDF- in the first 1024 bytes
@@ -233,13 +236,18 @@ class _OverBudget(Exception):
 
 
 def _decode(info: DictionaryObject, raw: bytes, budget: int) -> bytes:
-    """A stream's data: unfiltered or FlateDecode (with predictors, by pypdf), within budget."""
+    """A stream's data within budget: unfiltered, FlateDecode (with predictors, by pypdf), or
+    any chain of the standard filters as viewers decode them (`pdffilters.decode_chain`)."""
     filters = info.get("/Filter")
     filters = list(filters) if isinstance(filters, ArrayObject) else [filters] if filters else []
     if not filters:
         return raw
     if filters != ["/FlateDecode"]:
-        raise ValueError(f"filter {filters} not read")
+        try:
+            with apply_configuration(limited(budget)):
+                return decode_chain(info, raw, budget)
+        except (OverLimit, LimitReachedError) as exc:
+            raise _OverBudget from exc
     if "/DecodeParms" not in info:
         try:
             out = zlib.decompressobj().decompress(raw, budget + 1)

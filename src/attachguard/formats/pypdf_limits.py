@@ -1,9 +1,15 @@
 """pypdf held to a decoded-size limit: one configuration, used by every reader of PDFs (the
-PDF engine, the sensitive engine's text reader), so that no decoder expands past it."""
+PDF engine, the sensitive engine's text reader), so that no decoder expands past it. Importing
+this module also gives pypdf an LZW decoder that honours its parameters as viewers do
+(`pdffilters.install`): every reader of PDFs imports it before reading one."""
 
 from __future__ import annotations
 
 from pypdf import Configuration, get_configuration
+
+from attachguard.formats import pdffilters
+
+pdffilters.install()
 
 __all__ = ["limited"]
 

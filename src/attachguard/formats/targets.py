@@ -13,7 +13,14 @@ CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
 _DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
 _DRIVE_HOST = re.compile(r"[a-z][:|]")
 _NT_PREFIXES = ("//?/", "//./", "/??/")
-_LOCATION = re.compile(r"location:([^&]*)")  # a search-ms crumb's folder
+# a search-ms crumb's folder, and a saved search file it reads (``subquery=``)
+_LOCATION = re.compile(r"(?:location:|subquery=)([^&]*)")
+# Windows protocol handlers that start a program with what the link says, abused from
+# documents: the support diagnostic tool (CVE-2022-30190, "Follina"), Office's command handler
+# (CVE-2021-42292's chain), App Installer (packages from any address), the account set-up host
+PROGRAM_HANDLERS = frozenset(
+    {"ms-msdt", "ms-officecmd", "ms-appinstaller", "ms-cxh", "ms-cxh-full"}
+)
 # Windows' URL monikers that open a file named in the address and read a page from it: a
 # compiled help file (mk:@MSITStore:\\host\s\x.chm::/p.htm, ms-its:, its:), a library's
 # resources (res://\\host\s\x.dll/p.png)
@@ -58,10 +65,18 @@ def climbs(target: str) -> bool:
 
 def on_a_share(target: str) -> bool:
     """Whether a link leads to a Windows share or device (``\\\\host``, file://host,
-    ``\\??\\UNC\\host``), also through a scheme that opens one (``search-ms:`` with a location,
-    ``ms-word:ofe|u|\\\\host\\x``, a help file's ``mk:@MSITStore:\\\\host``): following it, even
-    by a click, sends the reader's Windows credentials to that host."""
+    ``\\??\\UNC\\host``), also through a scheme that opens one (``search-ms:`` with a location
+    or a saved search, ``ms-word:ofe|u|\\\\host\\x``, a help file's ``mk:@MSITStore:\\\\host``):
+    following it, even by a click, sends the reader's Windows credentials to that host. A
+    protocol handler that starts a program (`starts_a_program`) counts too: following it is as
+    dangerous, and no honest document links to one."""
     return _share(_normal_target(target))
+
+
+def starts_a_program(target: str) -> bool:
+    """Whether a link hands its address to a Windows program that acts on it (`PROGRAM_HANDLERS`:
+    ``ms-msdt:``, ``ms-officecmd:``...)."""
+    return _normal_target(target).partition(":")[0] in PROGRAM_HANDLERS
 
 
 def connection_places(connection: str) -> list[str]:
@@ -78,6 +93,17 @@ def _normal_target(target: str) -> str:
     return path.replace("\\", "/").lower()
 
 
+def _unquoted(text: str) -> str:
+    """``text`` with its %-escapes undone until none is left (at most a few times): whether
+    Explorer undoes a search's escapes once or twice, its folder is found."""
+    for _ in range(4):
+        plain = unquote(text)
+        if plain == text:
+            break
+        text = plain
+    return text
+
+
 # Schemes wrapped in schemes (mk:@MSITStore:mk:@MSITStore:...) deeper than this are taken for
 # a share: no reader unwraps more, and a hostile chain of thousands must not exhaust the stack
 _MOST_WRAPPINGS = 16
@@ -88,8 +114,11 @@ def _share(path: str, depth: int = 0) -> bool:
     if depth > _MOST_WRAPPINGS:
         return True
     scheme, _, rest = path.partition(":")
+    if scheme in PROGRAM_HANDLERS:
+        return True
     if scheme in ("search-ms", "search"):  # Explorer's search, in a folder it names
-        return any(_share(place, depth + 1) for place in _LOCATION.findall(rest))
+        places = _LOCATION.findall(_unquoted(rest).replace("\\", "/"))
+        return any(_share(place, depth + 1) for place in places)
     if scheme in _FILE_IN_A_PATH:  # a help file's or a library's page: the file is opened
         rest = rest.removeprefix("@msitstore:")
         return _share(rest[2:] if scheme == "res" and rest.startswith("//") else rest, depth + 1)

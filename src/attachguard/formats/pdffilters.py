@@ -1,0 +1,207 @@
+"""PDF stream filters decoded as viewers decode them, where pypdf does not.
+
+pypdf's LZWDecode ignores its parameters (7.1: "decode_parms is unused here"): it always widens
+its codes one code early (``/EarlyChange 1``, the default) and never applies a predictor.
+PDFium, pdf.js and Acrobat honour both (ISO 32000-1, 7.4.4, table 8). A stream written with
+``/EarlyChange 0`` can thus be made to reach an end-of-data code early for pypdf and go on for a
+viewer: an object stream whose hidden objects (JavaScript on page open, a Launch action, a link
+to a share) a viewer reads and pypdf never sees, or an embedded file pypdf extracts cut short.
+
+`lzw` decodes as ISO 32000 says, with `predicted` applying a TIFF or PNG predictor as both LZW
+and Flate take one; `decode_chain` reads a stream's whole filter chain (ASCIIHex, ASCII85,
+RunLength and Flate by pypdf, whose readings of those agree with viewers'; LZW here). `install`
+gives pypdf this LZW decoder, so that every reading through pypdf (the PDF engine's object
+graph, embedded files, the sensitive engine's page text) sees what a viewer sees.
+
+About fifty lines of the specification, written here because no maintained Python PDF library
+that attachguard could use instead reads LZW's parameters (pdfminer.six does, but would be a
+second PDF parser for one filter).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pypdf.errors
+import pypdf.filters
+from pypdf import get_configuration
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+__all__ = ["OverLimit", "decode_chain", "install", "lzw", "predicted"]
+
+_CLEAR, _END, _MAX_WIDTH = 256, 257, 12
+
+
+class OverLimit(ValueError):
+    """Decoding would produce more than the limit given."""
+
+
+def lzw(data: bytes, early_change: int = 1, limit: int | None = None) -> bytes:
+    """``data`` LZW-decoded, codes 9 to 12 bits wide, most significant bit first; the width
+    grows when the table's next entry plus ``early_change`` reaches the next power of two. Data
+    that ends without an end-of-data code is taken as far as it goes, as viewers take it; a code
+    past the table is a damaged stream (ValueError)."""
+    out = bytearray()
+    table: list[bytes] = [bytes([i]) for i in range(256)] + [b"", b""]
+    width, previous = 9, b""
+    bits = count = pos = 0
+    early = 1 if early_change else 0
+    while True:
+        while count < width:
+            if pos >= len(data):
+                return bytes(out)
+            bits = (bits << 8) | data[pos]
+            pos += 1
+            count += 8
+        count -= width
+        code = (bits >> count) & ((1 << width) - 1)
+        bits &= (1 << count) - 1
+        if code == _CLEAR:
+            del table[_END + 1 :]
+            width, previous = 9, b""
+            continue
+        if code == _END:
+            return bytes(out)
+        entry = _entry(table, code, previous)
+        if previous and len(table) < 1 << _MAX_WIDTH:
+            table.append(previous + entry[:1])
+        out += entry
+        if limit is not None and len(out) > limit:
+            raise OverLimit(f"LZW data decodes to more than {limit:,} bytes")
+        previous = entry
+        if len(table) + early >= 1 << width and width < _MAX_WIDTH:
+            width += 1
+
+
+def _entry(table: list[bytes], code: int, previous: bytes) -> bytes:
+    """What ``code`` stands for: a table entry, or the one about to be added (the previous
+    entry and its own first byte)."""
+    if code < len(table):
+        return table[code]
+    if code == len(table) and previous:
+        return previous + previous[:1]
+    raise ValueError(f"LZW code {code} past its table of {len(table)}")
+
+
+def predicted(data: bytes, parms: Any) -> bytes:
+    """``data`` with the predictor of the decode parameters ``parms`` undone: none (1), TIFF 2
+    (8 bits per component) or PNG (10 to 15: each row's own filter type byte)."""
+    if not isinstance(parms, DictionaryObject):
+        return data
+    predictor = _int(parms, "/Predictor", 1)
+    if predictor == 1:
+        return data
+    colors = _int(parms, "/Colors", 1)
+    bpc = _int(parms, "/BitsPerComponent", 8)
+    columns = _int(parms, "/Columns", 1)
+    pixel = max(1, colors * bpc // 8)
+    row = (colors * bpc * columns + 7) // 8
+    if predictor == 2:
+        if bpc != 8:
+            raise ValueError(f"TIFF predictor on {bpc} bits per component")
+        return _tiff(data, row, pixel)
+    if 10 <= predictor <= 15:
+        return _png(data, row, pixel)
+    raise ValueError(f"predictor {predictor}")
+
+
+def decode_chain(info: DictionaryObject, raw: bytes, limit: int) -> bytes:
+    """A stream's data through every filter of its ``/Filter`` chain, each with its
+    ``/DecodeParms``; ValueError for a filter not read here, OverLimit past ``limit`` bytes."""
+    filters, parms = _chain(info)
+    data = raw
+    for name, parm in zip(filters, parms, strict=True):
+        if name in ("/LZWDecode", "/LZW"):
+            early = _int(parm, "/EarlyChange", 1) if isinstance(parm, DictionaryObject) else 1
+            data = predicted(lzw(data, early, limit), parm)
+        elif name in _BY_PYPDF:
+            data = _BY_PYPDF[name](data, parm if isinstance(parm, DictionaryObject) else None)
+        else:
+            raise ValueError(f"filter {name} not read")
+        if len(data) > limit:
+            raise OverLimit(f"stream decodes to more than {limit:,} bytes")
+    return data
+
+
+def install() -> None:
+    """pypdf's LZWDecode honours its parameters from now on (see the module docstring)."""
+    pypdf.filters.LZWDecode.decode = staticmethod(_pypdf_lzw)  # type: ignore[method-assign]
+
+
+def _pypdf_lzw(data: bytes, decode_parms: Any = None, **kwargs: Any) -> bytes:
+    """pypdf's LZWDecode.decode, as ISO 32000 reads it, held to pypdf's configured limit."""
+    configured = get_configuration().lzw_maximum_output_length
+    early = 1
+    if isinstance(decode_parms, DictionaryObject):
+        early = _int(decode_parms, "/EarlyChange", 1)
+    try:
+        return predicted(lzw(data, early, configured or None), decode_parms)
+    except OverLimit as exc:
+        raise pypdf.errors.LimitReachedError(str(exc)) from exc
+
+
+_BY_PYPDF = {
+    "/FlateDecode": pypdf.filters.FlateDecode.decode,
+    "/Fl": pypdf.filters.FlateDecode.decode,
+    "/ASCIIHexDecode": pypdf.filters.ASCIIHexDecode.decode,
+    "/AHx": pypdf.filters.ASCIIHexDecode.decode,
+    "/ASCII85Decode": pypdf.filters.ASCII85Decode.decode,
+    "/A85": pypdf.filters.ASCII85Decode.decode,
+    "/RunLengthDecode": pypdf.filters.RunLengthDecode.decode,
+    "/RL": pypdf.filters.RunLengthDecode.decode,
+}
+
+
+def _chain(info: DictionaryObject) -> tuple[list[Any], list[Any]]:
+    filters = info.get("/Filter")
+    names = list(filters) if isinstance(filters, ArrayObject) else [filters] if filters else []
+    parms = info.get("/DecodeParms", info.get("/DP"))
+    given = list(parms) if isinstance(parms, ArrayObject) else [parms] * len(names)
+    given = (given + [None] * len(names))[: len(names)]
+    if not all(isinstance(n, NameObject) for n in names):
+        raise ValueError("a filter that is not a name")
+    return [str(n) for n in names], given
+
+
+def _int(parms: DictionaryObject, key: str, default: int) -> int:
+    value = parms.get(key, default)
+    return int(value) if isinstance(value, int) else default
+
+
+def _tiff(data: bytes, row: int, pixel: int) -> bytes:
+    out = bytearray(data)
+    for start in range(0, len(out), row):
+        for i in range(start + pixel, min(start + row, len(out))):
+            out[i] = (out[i] + out[i - pixel]) & 0xFF
+    return bytes(out)
+
+
+def _png(data: bytes, row: int, pixel: int) -> bytes:
+    out = bytearray()
+    above = bytearray(row)
+    for start in range(0, len(data), row + 1):
+        kind, line = data[start], bytearray(data[start + 1 : start + 1 + row])
+        if kind not in _PNG:
+            raise ValueError(f"PNG predictor row type {kind}")
+        guess = _PNG[kind]
+        for i in range(len(line)):
+            left, corner = (line[i - pixel], above[i - pixel]) if i >= pixel else (0, 0)
+            line[i] = (line[i] + guess(left, above[i], corner)) & 0xFF
+        out += line
+        above = line.ljust(row, b"\0")
+    return bytes(out)
+
+
+def _paeth(left: int, up: int, corner: int) -> int:
+    estimate = left + up - corner
+    a, b, c = abs(estimate - left), abs(estimate - up), abs(estimate - corner)
+    return left if a <= b and a <= c else up if b <= c else corner
+
+
+_PNG = {
+    0: lambda left, up, corner: 0,
+    1: lambda left, up, corner: left,
+    2: lambda left, up, corner: up,
+    3: lambda left, up, corner: (left + up) // 2,
+    4: _paeth,
+}

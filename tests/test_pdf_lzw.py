@@ -1,0 +1,339 @@
+"""LZW streams read as viewers read them (`formats.pdffilters`): ``/EarlyChange`` and predictors
+honoured, in pdfraw's own reading of object streams and in pypdf's. pypdf 7 ignores both, so an
+object stream written with ``/EarlyChange 0`` could end early for pypdf and go on for PDFium,
+pdf.js and Acrobat: the red team's JavaScript on page open, Launch actions and links to shares
+hidden there were approved."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable
+
+import pypdf.filters
+import pytest
+from pypdf._codecs._codecs import LzwCodec
+from pypdf.generic import DictionaryObject, NameObject, NumberObject
+
+from attachguard.formats import pdffilters
+from attachguard.formats.pdffilters import OverLimit, decode_chain, lzw, predicted
+from attachguard.report import Status
+from support.fake_clamd import EICAR, FakeClamd, scanner_for
+
+# -- an encoder for the tests (MSB first, 9-12 bits, as ISO 32000-1 7.4.4 writes) --------------
+
+
+class _Codes:
+    """Packs codes at the width the decoder reads them with: its table grows by one entry per
+    code after the first since a clear, and widens when that size plus ``early`` reaches the next
+    power of two."""
+
+    def __init__(self, early: int) -> None:
+        self.early, self.out, self.bits, self.count = early, bytearray(), 0, 0
+        self.width, self.size, self.first = 9, 258, True
+
+    def put(self, code: int) -> None:
+        self.bits = (self.bits << self.width) | code
+        self.count += self.width
+        while self.count >= 8:
+            self.count -= 8
+            self.out.append((self.bits >> self.count) & 0xFF)
+        self.bits &= (1 << self.count) - 1
+        if code == 256:
+            self.width, self.size, self.first = 9, 258, True
+            return
+        if not self.first:
+            self.size += 1
+        self.first = False
+        if self.size + self.early >= 1 << self.width and self.width < 12:
+            self.width += 1
+
+    def done(self) -> bytes:
+        if self.count:
+            self.out.append((self.bits << (8 - self.count)) & 0xFF)
+        return bytes(self.out)
+
+
+def encode(data: bytes, early: int = 1) -> bytes:
+    codes = _Codes(early)
+    codes.put(256)
+    table = {bytes([i]): i for i in range(256)}
+    word = b""
+    for byte in data:
+        longer = word + bytes([byte])
+        if longer in table:
+            word = longer
+            continue
+        codes.put(table[word])
+        table[longer] = len(table) + 2
+        word = bytes([byte])
+        if len(table) + 2 >= 4094:
+            codes.put(table[word])
+            codes.put(256)
+            table, word = {bytes([i]): i for i in range(256)}, b""
+    if word:
+        codes.put(table[word])
+    codes.put(257)
+    return codes.done()
+
+
+def ends_early_for_pypdf(data: bytes, at: int) -> bytes:
+    """``data`` as literal codes with ``/EarlyChange 0`` widths, where the first ``at`` bytes
+    are what a reader widening one code early (pypdf) reads before it takes the next 10 bits as
+    an end-of-data code: at that point a 0x80 byte (9 bits: 010000000) is followed by a code
+    starting with a 1 bit, and both readers then clear their tables. A viewer reads three bytes
+    0x80 there (0x80 0x80 0x80), then the rest."""
+    codes = _Codes(early=0)
+    codes.put(256)
+    for byte in data[:at]:
+        codes.put(byte)
+    assert codes.size + 1 >= 512 > codes.size, "the split must fall where the widths differ"
+    codes.put(0x80)
+    codes.put(codes.size)  # the entry being made: 0x80 0x80, a code of 512 or more
+    codes.put(256)
+    for byte in data[at:]:
+        codes.put(byte)
+        if codes.size > 4000:
+            codes.put(256)
+    codes.put(257)
+    return codes.done()
+
+
+TEXT = b"Your order 4711 has shipped; thank you for shopping with us.\n" * 200
+
+
+@pytest.mark.parametrize("early", [0, 1])
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"a", TEXT, bytes(range(256)) * 40, b"ab" * 5000],
+    ids=["empty", "one", "text", "bytes", "kwkwk"],
+)
+def test_lzw_reads_what_was_written(data: bytes, early: int) -> None:
+    assert lzw(encode(data, early), early) == data
+
+
+def test_lzw_reads_pypdfs_own_encoding() -> None:
+    data = bytes(range(256)) * 80 + TEXT
+    assert lzw(LzwCodec().encode(data)) == data
+
+
+def test_lzw_without_an_end_code_is_read_as_far_as_it_goes() -> None:
+    whole = encode(TEXT)
+    assert TEXT.startswith(lzw(whole[: len(whole) // 2]))
+    assert len(lzw(whole[: len(whole) // 2])) > 1000
+
+
+def test_a_code_past_the_table_is_damage() -> None:
+    codes = _Codes(1)
+    for code in (256, 65, 300):  # the table holds 258 entries after "A": 300 is unknown
+        codes.put(code)
+    with pytest.raises(ValueError, match="past its table"):
+        lzw(codes.done())
+
+
+def test_lzw_stops_at_the_limit() -> None:
+    with pytest.raises(OverLimit):
+        lzw(encode(bytes(100_000)), limit=10_000)
+
+
+# -- predictors, checked against pypdf's Flate reading of the same rows ------------------------
+
+
+def _png_rows(rows: list[bytes], pixel: int) -> bytes:
+    """``rows`` written with PNG filters 0-4 in turn."""
+    out, above = bytearray(), bytes(len(rows[0]))
+    guesses: list[Callable[[int, int, int], int]] = [
+        lambda a, b, c: 0,
+        lambda a, b, c: a,
+        lambda a, b, c: b,
+        lambda a, b, c: (a + b) // 2,
+        lambda a, b, c: pdffilters._paeth(a, b, c),
+    ]
+    for index, row in enumerate(rows):
+        kind = index % 5
+        out.append(kind)
+        for i, value in enumerate(row):
+            left, corner = (row[i - pixel], above[i - pixel]) if i >= pixel else (0, 0)
+            out.append((value - guesses[kind](left, above[i], corner)) & 0xFF)
+        above = row
+    return bytes(out)
+
+
+def parms(**values: int) -> DictionaryObject:
+    return DictionaryObject({NameObject(f"/{k}"): NumberObject(v) for k, v in values.items()})
+
+
+def test_png_predictor_agrees_with_pypdf() -> None:
+    rows = [bytes((x * 7 + y * 13 + (x * y) % 5) & 0xFF for x in range(30)) for y in range(12)]
+    given = parms(Predictor=12, Colors=3, Columns=10, BitsPerComponent=8)
+    written = _png_rows(rows, 3)
+    assert predicted(written, given) == b"".join(rows)
+    assert pypdf.filters.FlateDecode.decode(zlib.compress(written), given) == b"".join(rows)
+
+
+def test_tiff_predictor() -> None:
+    rows = [bytes([10, 20, 30, 40]), bytes([5, 5, 5, 5])]
+    written = bytes([10, 20, 20, 20, 5, 5, 0, 0])  # each pixel (2 bytes) less the one before
+    assert predicted(written, parms(Predictor=2, Colors=2, Columns=2)) == b"".join(rows)
+
+
+def test_a_chain_of_filters_is_read_in_order() -> None:
+    data = encode(TEXT, 0).hex().encode() + b">"
+    info = DictionaryObject(
+        {
+            NameObject("/Filter"): pypdf.generic.ArrayObject(
+                [NameObject("/ASCIIHexDecode"), NameObject("/LZWDecode")]
+            ),
+            NameObject("/DecodeParms"): pypdf.generic.ArrayObject(
+                [pypdf.generic.NullObject(), parms(EarlyChange=0)]
+            ),
+        }
+    )
+    assert decode_chain(info, data, 10**6) == TEXT
+    with pytest.raises(OverLimit):
+        decode_chain(info, data, 1000)
+    info[NameObject("/Filter")] = NameObject("/JBIG2Decode")
+    with pytest.raises(ValueError, match="not read"):
+        decode_chain(info, data, 10**6)
+
+
+def test_pypdf_reads_lzw_parameters_once_installed() -> None:
+    import attachguard.formats.pypdf_limits  # noqa: F401  (installs it, as every PDF reader does)
+
+    assert pypdf.filters.LZWDecode.decode(encode(TEXT, 0), parms(EarlyChange=0)) == TEXT
+    rows = [bytes(range(i, i + 16)) for i in range(8)]
+    predicted_rows = encode(_png_rows(rows, 1), 1)
+    assert pypdf.filters.LZWDecode.decode(
+        predicted_rows, parms(Predictor=15, Columns=16)
+    ) == b"".join(rows)
+
+
+# -- PDFs whose objects pypdf's own LZW reading would not see -----------------------------------
+
+PAD = b"(" + b"Order 4711 shipped. " * 30 + b")"  # the split point falls inside this string
+
+
+def hidden_pdf(inner: list[tuple[int, bytes]], catalog: bytes = b"", page: bytes = b"") -> bytes:
+    """A PDF whose object stream 6 (LZW, ``/EarlyChange 0``) holds a padding string, then
+    ``inner``: pypdf's reading of it ends inside the padding. A cross-reference stream lists
+    each object where it is."""
+    objects = [(20, PAD), *inner]
+    header_size = 60
+    bodies, pairs = b"", []
+    for number, body in objects:
+        pairs.append((number, len(bodies)))
+        bodies += body + b"\n"
+    # the viewer reads three bytes 0x80 at the split: objects after it move by three
+    split = 254
+    header = (
+        b" ".join(b"%d %d" % (n, o if header_size + o < split else o + 3) for n, o in pairs).ljust(
+            header_size - 1
+        )
+        + b"\n"
+    )
+    plain = header + bodies
+    stream = ends_early_for_pypdf(plain, split)
+    assert lzw(stream, 0) == plain[:split] + b"\x80\x80\x80" + plain[split:]
+    content = b"BT /F1 12 Tf 72 720 Td (Your order has shipped.) Tj ET"
+    top = [
+        (1, b"<< /Type /Catalog /Pages 2 0 R" + catalog + b" >>"),
+        (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+        (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R%s >>" % page),
+        (4, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)),
+        (6, b"<< /Type /ObjStm /N %d /First %d /Length %d /Filter /LZWDecode "
+            b"/DecodeParms << /EarlyChange 0 >> >>\nstream\n%s\nendstream"
+            % (len(objects), header_size, len(stream), stream)),
+    ]  # fmt: skip
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for number, body in top:
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    slots = {number: index for index, (number, _) in enumerate(objects)}
+    size = max(slots) + 2
+    offsets[size - 1] = len(out)
+    rows = b"".join(
+        struct.pack(">BIH", 1, offsets[n], 0)
+        if n in offsets
+        else struct.pack(">BIH", 2, 6, slots[n])
+        if n in slots
+        else struct.pack(">BIH", 0, 0, 65535 if n == 0 else 0)
+        for n in range(size)
+    )
+    packed = zlib.compress(rows)
+    out += b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode " % (
+        size - 1,
+        size,
+    )
+    out += b"/Length %d >>\nstream\n%s\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % (
+        len(packed),
+        packed,
+        offsets[size - 1],
+    )
+    return bytes(out)
+
+
+JS = b"<< /S /JavaScript /JS (app.alert\\('opened'\\);) >>"
+LINK = b"<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] /A %s >>"
+LAUNCH = LINK % b"<< /S /Launch /F (cmd.exe) >>"
+SHARE = LINK % b"<< /S /GoToR /F (\\\\\\\\host\\\\s\\\\x.pdf) /D [0 /Fit] >>"
+WEB = LINK % b"<< /S /URI /URI (https://example.com/o/4711) >>"
+
+
+@pytest.mark.parametrize(
+    ("pdf", "expected"),
+    [
+        (
+            hidden_pdf([(8, b"<< /O 7 0 R >>"), (7, JS)], page=b" /AA 8 0 R"),
+            {"PDF_AUTO_ACTION", "PDF_JAVASCRIPT"},
+        ),
+        (hidden_pdf([(8, LAUNCH)], page=b" /Annots [8 0 R]"), {"PDF_LAUNCH"}),
+        (hidden_pdf([(8, SHARE)], page=b" /Annots [8 0 R]"), {"EXTERNAL_LINK"}),
+        (hidden_pdf([(8, WEB)], page=b" /Annots [8 0 R]"), set()),
+    ],
+    ids=["javascript on page open", "launch", "link to a share", "a web link"],
+)
+def test_objects_in_an_early_change_0_object_stream_are_judged(
+    pdf: bytes, expected: set[str]
+) -> None:
+    with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
+        report = scanner.scan(pdf, "receipt.pdf")
+    assert {f.code.name for f in report.findings} == expected
+    assert report.status is (Status.REJECTED if expected else Status.APPROVED)
+
+
+def classic_pdf(objects: dict[int, bytes]) -> bytes:
+    """A PDF of ``objects`` (1 being the catalog) and a cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = {}
+    for number, body in sorted(objects.items()):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    size = max(objects) + 1
+    table = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for number in range(1, size):
+        out += (
+            b"%010d 00000 n \n" % offsets[number] if number in offsets else b"0000000000 00000 f \n"
+        )
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, table)
+    return bytes(out)
+
+
+def test_an_attachment_pypdf_would_cut_short_is_scanned_whole() -> None:
+    payload = b"Invoice details follow. " * 12 + EICAR  # the EICAR string past pypdf's end
+    stream = ends_early_for_pypdf(payload, 254)
+    pdf = classic_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+            5: b"<< /Names [(details.txt) 6 0 R] >>",
+            6: b"<< /Type /Filespec /F (details.txt) /UF (details.txt) /EF << /F 7 0 R >> >>",
+            7: b"<< /Type /EmbeddedFile /Length %d /Filter /LZWDecode"
+            b" /DecodeParms << /EarlyChange 0 >> >>\nstream\n%s\nendstream" % (len(stream), stream),
+        }
+    )
+    with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
+        report = scanner.scan(pdf, "receipt.pdf")
+    assert "MALWARE" in {f.code.name for f in report.findings}
