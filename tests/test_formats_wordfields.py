@@ -239,7 +239,7 @@ def test_link_to_a_local_workbook_names_the_file_not_the_class() -> None:
     [
         ('INCLUDEPICTURE "file://server/share/a.png"', "a network share"),
         ('INCLUDEPICTURE "file:////server/share/a.png"', "a network share"),
-        ('INCLUDEPICTURE "file:///C:/a.png"', "the reader's computer"),
+        ('INCLUDETEXT "file:///C:/a.docx"', "the reader's computer"),
         ("INCLUDEPICTURE //server/share/a.png", "a network share"),
         (r"INCLUDETEXT \\server\share\a.docx", "a network share"),
         ("IMPORT ftp://x/y.wmf", "a web address"),
@@ -261,6 +261,21 @@ def test_relative_includepicture_counts_as_external() -> None:
     threat = only_threat(document(paragraph(field('INCLUDEPICTURE "logo.png" \\d'))))
     assert (threat.kind, threat.target) == (ThreatKind.EXTERNAL_LINK, "logo.png")
     assert classify_field(r'INCLUDETEXT "..\\..\\Documents\\notes.txt"') is not None
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["C:\\Users\\me\\logo.png", "file:///C:/Users/me/logo.png", "file:///tmp/assets/logo.png",
+     "/Users/me/logo.png", "file:////V:/Bilder/logo.png"],
+)  # fmt: skip
+def test_a_picture_linked_from_a_whole_local_path_is_allowed(target: str) -> None:
+    """Decision (as a .docx's picture relationship to a local path, `opc`): Word and LibreOffice
+    record the author's own path of a linked picture; on the reader's machine it names a file of
+    theirs or none, and no request leaves it. A relative name, a share, a URL, and the other
+    fetching fields at any path are still flagged."""
+    assert classify_field(f'INCLUDEPICTURE "{target}" \\d') is None
+    assert classify_field(f'INCLUDETEXT "{target}"') is not None
+    assert classify_field(f'INCLUDEPICTURE "{target}" "logo.png"') is not None
 
 
 def test_fetching_field_without_a_target_fetches_nothing() -> None:

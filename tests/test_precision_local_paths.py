@@ -69,7 +69,7 @@ def test_fields_read_four_slashes_then_a_drive_as_the_drive() -> None:
         "a network share",
         "file:////fileserver/Daten/Kunden.mdb",
     )
-    local = classify_field('INCLUDEPICTURE "file:////V:/Bilder/logo.png"')
+    local = classify_field('INCLUDETEXT "file:////V:/Texte/brief.docx"')
     assert local is not None and "from the reader's computer" in local.message
 
 

@@ -507,6 +507,7 @@ _WORD = re.compile(
 _ESCAPED = re.compile(r'\\([\\"])')  # in quotes, Word reads \\ as \ and \" as "
 _FORMAT_SWITCHES = {"\\*", "\\@", "\\#"}  # these always take an argument
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]+):")  # two letters at least: C: is a drive
+_DRIVE_PATH = re.compile(r"[A-Za-z][:|]/")
 _NETWORK = (4, "a network share")
 _REMOTE = (3, "a web address")
 _COMPUTED_TARGET = (2, "a location another field computes")
@@ -538,7 +539,9 @@ def classify_field(instr: str) -> FieldThreat | None:
     targets = arguments[skip:] or arguments
     if not targets:
         return None  # nothing to load: Word shows an error
-    (_, where), target = max(((_where(t), t) for t in targets), key=lambda pair: pair[0][0])
+    (rank, where), target = max(((_where(t), t) for t in targets), key=lambda pair: pair[0][0])
+    if kind == "INCLUDEPICTURE" and rank == _LOCAL[0] and all(map(_absolute, targets)):
+        return None  # a picture the author linked from their own disk, as a .docx's may be
     message = f"{kind} field that loads a file from {where} ({_excerpt(target)})"
     return FieldThreat(ThreatKind.EXTERNAL_LINK, kind, message, target)
 
@@ -620,6 +623,18 @@ def _where(target: str) -> tuple[int, str]:
     if scheme:  # file://host/x and file:////host/x are shares; file:///C:/x, file:////C:/x local
         return _NETWORK if on_a_share(target) else _LOCAL
     return _NETWORK if path.startswith("//") else _LOCAL
+
+
+def _absolute(target: str) -> bool:
+    """Whether a local target is a whole path (a drive, a rooted path, ``file:///C:/``), not a
+    name read from the document's folder (see `_where`). Word records the author's own path for
+    a linked picture (LibreOffice too, exporting a page's pictures to a .doc); on the reader's
+    machine it names a file of theirs or none, and no request leaves it, as with a .docx's
+    picture linked from a local path (`opc`)."""
+    path = target.strip().replace("\\", "/")
+    if path[:5].lower() == "file:":
+        return path[5:].startswith("//")  # file:///x, file:////V:/x (file://host: a share)
+    return path.startswith("/") or bool(_DRIVE_PATH.match(path))
 
 
 def _excerpt(text: str) -> str:
