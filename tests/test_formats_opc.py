@@ -1303,3 +1303,81 @@ def test_a_workbook_republished_to_another_machine_on_save(
     )
     sheet = worksheet().replace("</worksheet>", f"{item}</worksheet>")
     assert threats(analyse_package(xlsx(sheet))) == expected
+
+
+# -- links to the reader's own files that Office writes for honest documents ---------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "flagged"),
+    [
+        ("file:///C:\\Users\\me\\Documents\\Sales.xlsb", False),
+        ("C:\\Users\\me\\Documents\\Sales.xlsx", False),
+        ("..\\..\\Sales.xlsx", True),  # read from wherever the reader saved the attachment
+        ("\\\\fileserver\\share\\Sales.xlsx", True),
+        ("https://attacker.example/Sales.xlsx", True),
+    ],
+)
+def test_a_charts_data_linked_to_a_workbook_on_a_local_drive(target: str, flagged: bool) -> None:
+    # Word and PowerPoint's "paste chart, link data" (Apache Tika's testWORD_charts.docx): the
+    # chart's data is an OLE link to the workbook's path on the author's disk, as a formula's
+    # link to another workbook is
+    parts, overrides = chart()
+    parts = {**parts, "ppt/charts/_rels/chart1.xml.rels": rels_xml([("oleObject", target, True)])}
+    data = pptx(rels=[("chart", "../charts/chart1.xml", False)], parts=parts, overrides=overrides)
+    found = [(OpcKind.EXTERNAL_LINK, "ppt/charts/_rels/chart1.xml.rels", "oleObject")]
+    assert threats(analyse_package(data)) == (found if flagged else [])
+
+
+def test_an_ole_link_to_a_local_file_from_any_other_part_is_flagged() -> None:
+    # a linked object in the document itself: Office starts the file's program to update it
+    rels = [("oleObject", "file:///C:\\Windows\\System32\\calc.exe", True)]
+    found = [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "oleObject")]
+    assert threats(analyse_package(docx(rels=rels))) == found
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "flagged"),
+    [
+        ("audio", "file:///C:\\Documents and Settings\\me\\My Documents\\chime.mp3", False),
+        ("video", "C:\\Users\\me\\Videos\\intro.mp4", False),
+        ("audio", "\\\\attacker.example\\s\\chime.mp3", True),
+        ("video", "https://attacker.example/intro.mp4", True),
+    ],
+)
+def test_a_sound_or_video_linked_from_a_local_drive(kind: str, target: str, flagged: bool) -> None:
+    # PowerPoint 2007 linked an inserted .mp3 by its path (Tika's testPPT_2imgs.pptx)
+    found = [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", kind)]
+    assert threats(analyse_package(docx(rels=[(kind, target, True)]))) == (found if flagged else [])
+
+
+# Mac Excel's reporting add-ins keep UTF-16 XML that says it is UTF-8 in a sheet's custom
+# property (Apache POI's bug 61034 workbook): Excel hands it to the add-in unread
+_ADD_IN_DATA = '<?xml version="1.0" encoding="utf-8"?><SET xmlns="urn:x"/>'.encode("utf-16-le")
+_CUSTOM_PROPERTY = f"{OOXML}spreadsheetml.customProperty"
+
+
+@pytest.mark.parametrize(
+    ("rel_type", "content_type", "damaged"),
+    [
+        ("customProperty", _CUSTOM_PROPERTY, False),
+        ("customProperty", "application/xml", True),
+        ("worksheet", _CUSTOM_PROPERTY, True),  # reached as a sheet: Excel parses it
+    ],
+)
+def test_an_add_ins_custom_property_is_not_parsed_as_xml(
+    rel_type: str, content_type: str, damaged: bool
+) -> None:
+    sheet = worksheet().replace("</worksheet>", '<customProperties><customPr name="x" r:id="rId1"/>'
+                                "</customProperties></worksheet>")  # fmt: skip
+    parts: Parts = {
+        "xl/worksheets/_rels/sheet1.xml.rels": rels_xml(
+            [(rel_type, "../customProperty1.bin", False)]
+        ),
+        "xl/customProperty1.bin": _ADD_IN_DATA,
+    }
+    data = xlsx(sheet, parts=parts, overrides={"xl/customProperty1.bin": content_type})
+    found = [
+        p.kind for p in analyse_package(data).problems if p.location == "xl/customProperty1.bin"
+    ]
+    assert (OpcKind.DAMAGED in found) is damaged

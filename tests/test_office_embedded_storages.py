@@ -19,9 +19,10 @@ from attachguard.formats.ole import OleKind, classify_ole
 from attachguard.policy import Policy
 from attachguard.report import FileType, Status
 from support import ppt_build
-from support.evasions import biff_workbook
+from support.evasions import _macro_enabled, biff_workbook
 from support.fake_clamd import EICAR, FakeClamd, scanner_for
 from support.oletools_data import ole_native
+from support.oletools_data import xlsx as oletools_xlsx
 from support.ppt_build import presentation
 
 WORD_CLSID = "00020906-0000-0000-C000-000000000046"
@@ -294,3 +295,115 @@ def test_a_libreoffice_chart_in_a_presentation(
     assert found == expected
     assert ("object 1/chart" in children) is not bool(expected)  # else its streams, one by one
     assert ("object 1/package_stream" in children) is bool(expected)
+
+
+# -- an Office 2007+ document embedded by its Package stream -----------------------------------
+
+EXCEL_SHEET_12 = "00020830-0000-0000-C000-000000000046"
+
+
+def ooxml_object(
+    package: bytes, clsid: str = EXCEL_SHEET_12, extra: dict[str, bytes] | None = None
+) -> Storage:
+    """An embedded .xlsx as Office writes it (in a .ppt, a .doc, or an OOXML oleObject*.bin):
+    the workbook is the Package stream (Tika's testPPT_oleWorkbook.ppt)."""
+    streams = {
+        "\x01CompObj": b"\x01\x00\xfe\xff\x03\n" + bytes(60),
+        "\x01Ole": OLE_STREAM,
+        "\x02OlePres000": bytes(64),
+        "Package": package,
+        **(extra or {}),
+    }
+    return Storage(streams, clsid)
+
+
+def test_an_embedded_xlsx_is_handed_over_as_its_package(policy: Policy) -> None:
+    book = oletools_xlsx()
+    deck = presentation(
+        [ppt_build.slide(), ppt_build.storage(compound_file(ooxml_object(book)))],
+        ppt_build.embedded(3),
+    )
+    assert office(deck, policy, "deck.ppt") == ([], ["object 1/Package"])
+    found, children = office(letter(ooxml_object(book)), policy)
+    assert (found, children) == ([], ["ObjectPool/_1024/Package"])
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        ooxml_object(b"MZ" + bytes(200)),  # not a package
+        ooxml_object(oletools_xlsx(), "8F1B2C3D-4E5F-4A6B-9C7D-0E1F2A3B4C5D"),
+        ooxml_object(oletools_xlsx(), extra={"\x01Ole10Native": ole_native("a.exe", b"MZ")}),
+        ooxml_object(oletools_xlsx(), extra={"Contents": b"MZ" + bytes(64)}),
+    ],
+    ids=["not a package", "another class", "package beside", "stream beside"],
+)
+def test_anything_else_beside_a_package_is_an_ole_object(obj: Storage, policy: Policy) -> None:
+    assert office(letter(obj), policy)[0] == ["OLE_OBJECT"]
+
+
+def test_a_linked_package_is_an_ole_object(policy: Policy) -> None:
+    linked_ole = b"\x01\x00\x00\x02\x01\x00\x00\x00" + bytes(12)  # flags: linked
+    linked = Storage(
+        {**ooxml_object(oletools_xlsx()).entries, "\x01Ole": linked_ole}, EXCEL_SHEET_12
+    )
+    assert office(letter(linked), policy)[0] == ["OLE_OBJECT"]
+
+
+def test_macros_in_an_embedded_package_are_found() -> None:
+    book = _macro_enabled()
+    with scanner_for(FakeClamd(), POLICY) as scanner:
+        report = scanner.scan(letter(ooxml_object(book)), "letter.doc")
+    assert "VBA_MACRO" in {f.code.name for f in report.findings}
+
+
+# -- Microsoft Graph's chart (every Word and PowerPoint 97-2003 chart) ---------------------------
+
+GRAPH = "00020803-0000-0000-C000-000000000046"
+
+
+def graph_workbook(sheet_bof: int = 0x8000, macro_sheet: bool = False) -> bytes:
+    """A chart's data as Microsoft Graph 97 writes it: a workbook whose chart substream starts
+    with Graph's own BOF type (0x8000); with ``macro_sheet``, an Excel 4 macro sheet after it."""
+    sheets = [("", 2, 0)] + ([("Macro1", 1, 1)] if macro_sheet else [])
+    stream = bytearray(biff_workbook(sheets))
+    first_sheet = struct.unpack_from("<I", stream, stream.index(b"\x85\x00") + 4)[0]
+    struct.pack_into("<H", stream, first_sheet + 6, sheet_bof)
+    return bytes(stream)
+
+
+def test_a_graph_chart_is_read_as_the_workbook_it_holds(policy: Policy) -> None:
+    assert office(letter(embedded(graph_workbook(), GRAPH)), policy) == ([], ["ObjectPool/_1024"])
+    with scanner_for(FakeClamd(), POLICY) as scanner:
+        clean = scanner.scan(letter(embedded(graph_workbook(), GRAPH)), "letter.doc")
+        macro = scanner.scan(letter(embedded(graph_workbook(macro_sheet=True), GRAPH)), "l.doc")
+    assert clean.status is Status.APPROVED
+    assert "XLM_MACRO" in {f.code.name for f in macro.findings}
+
+
+def test_a_chart_declared_over_a_macro_sheet_is_still_two_readings(policy: Policy) -> None:
+    # Graph's 0x8000 is a chart either way; a macro sheet's BOF (0x0040) under a chart is not
+    found, _ = office(letter(embedded(graph_workbook(sheet_bof=0x0040), GRAPH)), policy)
+    assert found == []  # the object is handed over; the workbook reading says the rest
+    with scanner_for(FakeClamd(), POLICY) as scanner:
+        report = scanner.scan(letter(embedded(graph_workbook(sheet_bof=0x0040), GRAPH)), "l.doc")
+    assert report.status is Status.REJECTED
+
+
+def test_a_chart_whose_streams_readers_could_take_differently_is_an_ole_object(
+    policy: Policy,
+) -> None:
+    # two package streams (a review's .ppt): olefile opens one, a reader searching the
+    # directory tree may take the other, with a Basic library in it
+    hostile = chart_package(**{"Basic/Standard/Module1.xml": b"<m/>"})
+    obj = chart(chart_package(), extra={"PACKAGE_STREAM": hostile})
+    deck = presentation(
+        [ppt_build.slide(), ppt_build.storage(compound_file(obj))], ppt_build.embedded(3)
+    )
+    assert office(deck, policy, "deck.ppt")[0] == ["OLE_OBJECT"]
+
+
+def test_an_embedded_storage_without_a_class_is_an_ole_object(policy: Policy) -> None:
+    # Word writes the object's class on its storage; one without is not judged by its streams
+    obj = embedded(biff_workbook([("Orders", 0, 0)]), clsid="")
+    assert office(letter(obj), policy)[0] == ["OLE_OBJECT"]

@@ -42,7 +42,8 @@ from attachguard.formats.ole import OleContainer, OleKind, classify_ole
 
 # Office's own document classes: Word.Document.6/.8/.12 and macro-enabled, Word.Picture.8,
 # Excel.Sheet.5/.8/.12, Excel.Chart.5/.8, the macro-enabled and binary sheets, PowerPoint.Show.7
-# and .8, PowerPoint.Slide.8.
+# and .8, PowerPoint.Slide.8; and Microsoft Graph's chart (MSGraph.Chart.8), the chart of every
+# Word and PowerPoint 97-2003 file: its data is a workbook stream, read as one.
 _OFFICE_CLASSES = frozenset(
     {
         "00020900-0000-0000-C000-000000000046",
@@ -60,6 +61,7 @@ _OFFICE_CLASSES = frozenset(
         "EA7BAE70-FB3B-11CD-A903-00AA00510EA3",
         "64818D10-4F9B-11CF-86EA-00AA00B929E8",
         "64818D11-4F9B-11CF-86EA-00AA00B929E8",
+        "00020803-0000-0000-C000-000000000046",
         "",  # no class: nothing can be activated
     }
 )
@@ -68,6 +70,24 @@ _PACKAGE = "\x01ole10native"
 _OLE_STREAM = "\x01Ole"
 _LINKED = 0x1  # OLEStream.Flags: a linked object, not an embedded one
 _CONTROL = "\x03ocxname"
+# Office's classes for its OOXML documents (Excel.Sheet.12 and its macro-enabled and binary
+# forms, Word.Document.12 and macro-enabled, PowerPoint.Show.12 and .Slide.12), and the streams
+# Office writes beside such a document's Package stream
+_OOXML_CLASSES = frozenset(
+    {
+        "00020830-0000-0000-C000-000000000046",
+        "00020832-0000-0000-C000-000000000046",
+        "00020833-0000-0000-C000-000000000046",
+        "F4754C9B-64F5-4B40-8AF4-679732AC0607",
+        "18A06B6B-2F3F-4E2B-A611-52BE631B2D22",
+        "CF4F55F4-8F87-4D47-80BB-5808164BB3F8",
+        "048EB43E-2059-422F-95E0-557DA96038AF",
+    }
+)
+_PACKAGE_STREAMS = frozenset(
+    {"package", "\x01compobj", "\x01ole", "\x03objinfo", "\x05summaryinformation",
+     "\x05documentsummaryinformation"}
+)  # fmt: skip
 # LibreOffice's class for a chart it writes into an Office file (LibreOffice.ChartDocument.1),
 # the streams it writes beside the chart package, and what a chart package holds
 _LIBREOFFICE_CHART = "0DD0A57F-CF3B-4FD2-BDA4-9442719B2A73"
@@ -118,14 +138,36 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
     document is handed over whole; anything else is OLE_OBJECT (`storage_object`)."""
     ole = open_ole(data, job.budget())
     try:
-        if is_document(ole, classify_ole(ole)):
+        container = classify_ole(ole)
+        if two_readings(ole, container):  # which stream a reader takes is not known
+            storage_object(job, ole, [], where)
+        elif is_document(ole, container):
             job.child(where, data)
+        elif (package := office_package(ole)) is not None:
+            job.child(f"{where}/Package", package)
         elif (chart := libreoffice_chart(ole)) is not None:
             job.child(f"{where}/chart", chart)
         else:
             storage_object(job, ole, [], where)
     finally:
         ole.close()
+
+
+def office_package(ole: Any) -> bytes | None:
+    """The OOXML document of an Office 2007+ object (what Office writes for an embedded .xlsx,
+    .docx or .pptx, in a .ppt, a .doc or an OOXML file's ``oleObject*.bin``): its class is one
+    of Office's OOXML document classes and the document is its ``Package`` stream, which Office
+    opens as that document. None for anything else, or when the storage holds more than Office
+    writes beside the package, or is linked."""
+    if (ole.root.clsid or "").upper() not in _OOXML_CLASSES or linked(ole):
+        return None
+    names = {path[-1].lower() for path in ole.listdir(streams=True, storages=True)}
+    if "package" not in names or any(
+        not (name in _PACKAGE_STREAMS or name.startswith("\x02olepres")) for name in names
+    ):
+        return None
+    package = ole.openstream("Package").read()
+    return package if package[:4] == b"PK\x03\x04" else None
 
 
 def libreoffice_chart(ole: Any) -> bytes | None:

@@ -284,7 +284,10 @@ def _storage(job: Job, ole: Any, path: list[str]) -> None:
     size = sum(ole.get_size(p) for p in ole.listdir() if p[: len(path)] == path)
     if size > job.budget():
         raise LimitExceeded(ARCHIVE_EXPANSION, "embedded objects expand past the byte limit")
-    data = storage_file(ole, path)
+    # Word and Excel write the object's class on its storage: one without (Office's own
+    # documents may go without a class at the top of an OOXML embedding, not here) is not
+    # judged by what its streams look like
+    data = storage_file(ole, path) if ole.getclsid(path) else None
     if data is None:
         storage_object(job, ole, path, where)
     else:

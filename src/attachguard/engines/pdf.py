@@ -88,6 +88,7 @@ from attachguard.engines.pdf_glyphs import Census
 from attachguard.engines.pdf_layout import check_layout, page_counts_disagree
 from attachguard.engines.polyglot import POLYGLOT
 from attachguard.errors import LimitExceeded
+from attachguard.formats import pdffilters
 from attachguard.formats.pdfraw import PdfLayout, RawObject, scan_pdf_objects
 from attachguard.formats.pypdf_limits import limited
 
@@ -170,6 +171,22 @@ def _raw_reading(
     budget = limits.max_expanded_bytes
     hidden = check_bodies(reader, (layout, census), view, walked.places, seen, budget)
     return hidden, check_layout(layout, seen)
+
+
+def _decoded(stream: StreamObject, budget: int) -> list[bytes]:
+    """The decoded bytes of an attached file, as each reader decodes it: pypdf's reading, and
+    the others where readers give its filters different parameters (`pdffilters.readings`:
+    a viewer saves what it decodes); `LimitExceeded` past ``budget`` bytes."""
+    if not pdffilters.readers_differ(stream):
+        return [_decode(stream, budget)]
+    try:
+        with apply_configuration(limited(budget + 1)):
+            found = pdffilters.readings(stream, stream._data, budget)
+    except (pdffilters.OverLimit, LimitReachedError) as exc:
+        raise _over_budget() from exc
+    if sum(map(len, found)) > budget:
+        raise _over_budget()
+    return found
 
 
 def _decode(stream: StreamObject, budget: int) -> bytes:
@@ -256,7 +273,7 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
         seen.add(PDF_EMBEDDED_FILE, "file attached to the PDF", where)
         _named(attachment, seen)
         try:
-            content = _decode(stream, limits.max_expanded_bytes - used)
+            contents_read = _decoded(stream, limits.max_expanded_bytes - used)
         except LimitExceeded:
             seen.add(
                 ARCHIVE_EXPANSION,
@@ -267,10 +284,14 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
         except DAMAGED:
             seen.add(CORRUPT, "attached file could not be read", where)
             continue
-        if not (again and content in contents):
-            contents.add(content)
-            used += len(content)
-            children.append(Child(where=where, data=content))
+        for index, content in enumerate(contents_read):
+            if index and not content:
+                continue
+            if not ((again or index) and content in contents):
+                contents.add(content)
+                used += len(content)
+                shown = f"{where} (as another reader decodes it)" if index else where
+                children.append(Child(where=shown, data=content))
     return children
 
 

@@ -136,7 +136,10 @@ class XrefView:
         return cls(offsets, in_streams, listed)
 
     def reads(self, obj: RawObject) -> bool:
-        """Whether this definition is the one pypdf read for its number."""
+        """Whether this definition is the one pypdf read for its number (not another reader's
+        decoding of its object stream)."""
+        if obj.reading:
+            return False
         if obj.container is None:
             return self.offsets.get((obj.number, obj.generation)) == obj.offset
         in_stream = self.in_streams.get(obj.number) == obj.container

@@ -100,7 +100,7 @@ def links_to_a_share(formula: str) -> bool:
     argument, however it is spelt: each text constant in it, and each run of constants joined
     by ``&`` (``("\\\\h\\s")``, ``TRIM("\\\\h\\s")``, ``"\\" & "\\h\\s"``). An address
     read from a cell (``HYPERLINK(B1)``) is not followed: honest workbooks do that for web pages."""
-    text = formula[:MAX_FORMULA]
+    text = folded(formula[:MAX_FORMULA])
     calls = _NOT_CALLS.sub(lambda match: " " * len(match.group()), text)  # same places
     return any(
         on_a_share(address)
@@ -110,6 +110,57 @@ def links_to_a_share(formula: str) -> bool:
 
 
 _HYPERLINK = re.compile(r"\bHYPERLINK\s*\(", re.IGNORECASE)
+# Calls on constants that only make text, which Excel computes the same way every time: a
+# character by its code (CHAR(92) is "\\"), a repetition, a join of constants. A red team spelt
+# a share's leading \\ so.
+_TEXT_CONSTANT = r'"(?:[^"]|"")*"'
+_CHAR_CALL = re.compile(r"\b(?:_xlfn\.)?(UNI)?CHAR\s*\(\s*(\d{1,7})\s*\)", re.IGNORECASE)
+_REPT_CALL = re.compile(
+    rf"\b(?:_xlfn\.)?REPT\s*\(\s*({_TEXT_CONSTANT})\s*,\s*(\d{{1,4}})\s*\)", re.IGNORECASE
+)
+_JOIN_CALL = re.compile(
+    rf"\b(?:_xlfn\.)?CONCAT(?:ENATE)?\s*\(\s*({_TEXT_CONSTANT}(?:\s*,\s*{_TEXT_CONSTANT})*)\s*\)",
+    re.IGNORECASE,
+)
+_MOST_FOLDS = 16
+
+
+def folded(formula: str) -> str:
+    """``formula`` with its calls on constants that only make text (`_CHAR_CALL`,
+    `_REPT_CALL`, `_JOIN_CALL`) replaced by the text they make, as a constant, until none is
+    left (a few rounds at most: nested calls fold from the inside out)."""
+    for _ in range(_MOST_FOLDS):
+        text = _CHAR_CALL.sub(_char, formula)
+        text = _REPT_CALL.sub(_rept, text)
+        text = _JOIN_CALL.sub(_join, text)
+        if text == formula:
+            break
+        formula = text
+    return formula[:MAX_FORMULA]
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _unquoted(constant: str) -> str:
+    return constant[1:-1].replace('""', '"')
+
+
+def _char(match: re.Match[str]) -> str:
+    code = int(match.group(2))
+    limit = 0x10FFFF if match.group(1) else 255  # CHAR: the code page's 1 to 255
+    return _quoted(chr(code)) if 0 < code <= limit else match.group()
+
+
+def _rept(match: re.Match[str]) -> str:
+    text, times = _unquoted(match.group(1)), int(match.group(2))
+    return _quoted(text * times) if len(text) * times <= MAX_FORMULA else match.group()
+
+
+def _join(match: re.Match[str]) -> str:
+    parts = re.findall(_TEXT_CONSTANT, match.group(1))
+    return _quoted("".join(_unquoted(part) for part in parts))
 
 
 def _first_argument(formula: str, start: int) -> list[str]:

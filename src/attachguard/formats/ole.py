@@ -313,9 +313,11 @@ class Visibility(IntEnum):
 
 
 _SHEET_TYPES = {t.value: t for t in SheetType}
-# The BOF document type each sheet type's substream starts with.
+# The BOF document type each sheet type's substream starts with. Microsoft Graph (the chart in
+# a PowerPoint or Word 97-2003 file) starts its chart's substream with 0x8000: a chart either
+# way, never a macro sheet.
 _SUBSTREAM = {0x0010: SheetType.WORKSHEET, 0x0040: SheetType.MACRO, 0x0020: SheetType.CHART,
-              0x0006: SheetType.VB_MODULE}  # fmt: skip
+              0x8000: SheetType.CHART, 0x0006: SheetType.VB_MODULE}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -390,6 +390,8 @@ def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
     part = package.part(name)
     if part is not None and _media_type(part) in htmlchunk.HTML_TYPES:
         return None  # a web page: read as HTML (`_html_problems`), never as XML
+    if part is not None and _opaque(part):
+        return None  # an add-in's or the printer's own data: Excel hands it over unread
     try:
         looks = xml.looks_like_xml(package.head(name))
         if looks is None:  # blanks so far: XML may begin after any number of them
@@ -406,6 +408,24 @@ def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
         return OpcProblem(OpcKind(exc.kind), f"an XML part with {exc.reason}", name)
     except READ_ERRORS:
         return OpcProblem(OpcKind.DAMAGED, "a part that cannot be read from the zip", name)
+
+
+# Binary data Excel keeps for others without reading it: an add-in's custom property of a
+# sheet (Mac Excel's reporting add-ins store UTF-16 XML there that says it is UTF-8), a printer's
+# settings. Such a part is not parsed as XML when it is typed so and reached as that alone.
+_OPAQUE_TYPES = frozenset({
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.customproperty",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.printersettings",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.printersettings",
+    "application/vnd.openxmlformats-officedocument.presentationml.printersettings",
+})  # fmt: skip
+_OPAQUE_RELATIONSHIPS = frozenset({"customproperty", "printersettings"})
+
+
+def _opaque(part: Part) -> bool:
+    return _media_type(part) in _OPAQUE_TYPES and {t.lower() for t in part.short_types} <= (
+        _OPAQUE_RELATIONSHIPS
+    )
 
 
 def _is_svg(part: Part) -> bool:
@@ -482,7 +502,7 @@ def inspect_package(package: Package) -> list[OpcProblem]:
     external relationships, and what the XML of each reached part says."""
     problems = list(package.problems)
     problems += _by_type(package)
-    problems += [p for rel in package.relationships if (p := _external(rel))]
+    problems += [p for rel in package.relationships if (p := _external(rel, package))]
     problems += _hyperlinks_used_otherwise(package)
     problems += _hyperlink_base(package)
     for part in package.parts.values():
@@ -528,14 +548,15 @@ def _by_type(package: Package) -> list[OpcProblem]:
 # Relationships to a file on the reader's own machine that stay allowed (see `_external`).
 _LOCAL_ALLOWED = frozenset({
     "attachedtemplate", "image", "externallinkpath",
-    "mailmergesource", "mailmergeheadersource",
+    "mailmergesource", "mailmergeheadersource", "audio", "video", "media",
 })  # fmt: skip
+_CHART_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 # ... but only by an absolute path: a relative one that climbs (..\..\Book2.xlsx) is read
 # from wherever the reader saved the attachment, among the reader's own files.
 _ABSOLUTE_ONLY = frozenset({"externallinkpath"})
 
 
-def _external(rel: Relationship) -> OpcProblem | None:
+def _external(rel: Relationship, package: Package) -> OpcProblem | None:
     """EXTERNAL_LINK for a relationship that makes Office fetch something from outside the
     file. Hyperlinks need a click and stay allowed (but one to a network share, as in a PDF:
     the click alone sends the reader's credentials), as do mailto: and links beside the
@@ -545,7 +566,10 @@ def _external(rel: Relationship) -> OpcProblem | None:
     data file, and Excel the path of each workbook a formula reads (real python-docx, xlrd,
     Open XML SDK and ClosedXML samples); a local file is not the sender's and no request leaves
     the reader's machine (the RTF and Word 97-2003 readings flag a mail merge only from another
-    machine, the formula reading only a workbook on one). Network paths and URLs are flagged."""
+    machine, the formula reading only a workbook on one). So do linked sounds and videos
+    (PowerPoint 2007 linked an inserted .mp3 by its path) and a chart's data linked to a
+    workbook by its path ("paste chart, link data": an OLE link from a chart part). Network
+    paths and URLs are flagged."""
     # an internal target is inside the package even when its part is missing (reported as a
     # missing part, not as a fetch); one with a scheme or a network path leads out of it
     outside = rel.external or resolve(rel.source, rel.target) is None
@@ -563,11 +587,17 @@ def _external(rel: Relationship) -> OpcProblem | None:
     if not outside:
         return None
     where = target_kind(rel.target)
+    if short == "oleobject" and _is_chart(package.parts.get(rel.source)):
+        short = "externallinkpath"  # the chart's data, read from that workbook
     if where in ("mail", "relative") or (where == "local" and _local_allowed(short, rel.target)):
         return None
     what = _EXTERNAL_WORDS.get(short, "a relationship to content outside the file")
     place = "a network address" if where == "remote" else "a local path"
     return OpcProblem(OpcKind.EXTERNAL_LINK, f"{what} ({place})", rel.declared_in, rel.short_type)
+
+
+def _is_chart(part: Part | None) -> bool:
+    return part is not None and part.content_type == _CHART_TYPE
 
 
 def _local_allowed(short: str, target: str) -> bool:

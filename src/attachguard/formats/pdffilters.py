@@ -25,9 +25,9 @@ from typing import Any
 import pypdf.errors
 import pypdf.filters
 from pypdf import get_configuration
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
-__all__ = ["OverLimit", "decode_chain", "install", "lzw", "predicted"]
+__all__ = ["OverLimit", "decode_chain", "install", "lzw", "predicted", "readers_differ", "readings"]
 
 _CLEAR, _END, _MAX_WIDTH = 256, 257, 12
 
@@ -94,7 +94,7 @@ def predicted(data: bytes, parms: Any) -> bytes:
     colors = _int(parms, "/Colors", 1)
     bpc = _int(parms, "/BitsPerComponent", 8)
     columns = _int(parms, "/Columns", 1)
-    pixel = max(1, colors * bpc // 8)
+    pixel = max(1, (colors * bpc + 7) // 8)  # whole bytes, as PDFium and pdf.js count them
     row = (colors * bpc * columns + 7) // 8
     if predictor == 2:
         if bpc != 8:
@@ -106,11 +106,58 @@ def predicted(data: bytes, parms: Any) -> bytes:
 
 
 def decode_chain(info: DictionaryObject, raw: bytes, limit: int) -> bytes:
-    """A stream's data through every filter of its ``/Filter`` chain, each with its
-    ``/DecodeParms``; ValueError for a filter not read here, OverLimit past ``limit`` bytes."""
-    filters, parms = _chain(info)
+    """A stream's data through every filter of its ``/Filter`` chain, each with the parameters
+    pypdf gives it (`_PYPDF`); ValueError for a filter not read here, OverLimit past ``limit``
+    bytes."""
+    return _through(_names(info), _PYPDF(info), raw, limit)
+
+
+def readings(info: DictionaryObject, raw: bytes, limit: int) -> list[bytes]:
+    """A stream's data as each reader decodes it, the distinct ones, pypdf's first (b"" when
+    pypdf cannot decode it): readers give a chain its parameters differently (`_READERS`). A
+    reading that fails is one reader seeing nothing; when every reading fails, the first
+    failure is raised."""
+    names = _names(info)
+    found: list[bytes] = []
+    failures: list[Exception] = []
+    tried: list[list[Any]] = []
+    for reader in _READERS:
+        parms = reader(info)
+        if any(_same(parms, other) for other in tried):
+            continue
+        tried.append(parms)
+        try:
+            data = _through(names, parms, raw, limit)
+        except OverLimit:
+            raise
+        except (
+            ValueError,
+            ArithmeticError,
+            LookupError,
+            TypeError,
+            pypdf.errors.PyPdfError,
+        ) as exc:
+            failures.append(exc)
+            if reader is not _pypdf:
+                continue
+            data = b""  # pypdf reads nothing here: its place is kept
+        if data not in found:
+            found.append(data)
+    if failures and not any(found):
+        raise failures[0]
+    return found
+
+
+def readers_differ(info: DictionaryObject) -> bool:
+    """Whether readers give a stream's filters different parameters (`_READERS`)."""
+    first, *others = (reader(info) for reader in _READERS)
+    return not all(_same(first, other) for other in others)
+
+
+def _through(names: list[str], parms: list[Any], raw: bytes, limit: int) -> bytes:
     data = raw
-    for name, parm in zip(filters, parms, strict=True):
+    for name, given in zip(names, parms, strict=True):
+        parm = _resolved(given)
         if name in ("/LZWDecode", "/LZW"):
             early = _int(parm, "/EarlyChange", 1) if isinstance(parm, DictionaryObject) else 1
             data = predicted(lzw(data, early, limit), parm)
@@ -152,20 +199,72 @@ _BY_PYPDF = {
 }
 
 
-def _chain(info: DictionaryObject) -> tuple[list[Any], list[Any]]:
+def _names(info: DictionaryObject) -> list[str]:
     filters = info.get("/Filter")
     names = list(filters) if isinstance(filters, ArrayObject) else [filters] if filters else []
-    parms = info.get("/DecodeParms", info.get("/DP"))
-    given = list(parms) if isinstance(parms, ArrayObject) else [parms] * len(names)
-    given = (given + [None] * len(names))[: len(names)]
     if not all(isinstance(n, NameObject) for n in names):
         raise ValueError("a filter that is not a name")
-    return [str(n) for n in names], given
+    return [str(n) for n in names]
+
+
+def _given(info: DictionaryObject, parms: Any, array_only: bool) -> list[Any]:
+    """Each filter's parameters from ``parms``: an array's items in order; a dictionary for a
+    filter given by its name, and for the first of an array of filters unless ``array_only``
+    (PDFium and pdf.js give an array of filters parameters only from an array)."""
+    names = _names(info)
+    if isinstance(parms, ArrayObject):
+        given = list(parms)
+    elif isinstance(parms, DictionaryObject) and not (
+        array_only and isinstance(info.get("/Filter"), ArrayObject)
+    ):
+        given = [parms]
+    else:
+        given = []
+    return (given + [None] * len(names))[: len(names)]
+
+
+def _pypdf(info: DictionaryObject) -> list[Any]:
+    return _given(info, info.get("/DecodeParms"), array_only=False)
+
+
+def _pdfium(info: DictionaryObject) -> list[Any]:
+    return _given(info, info.get("/DecodeParms"), array_only=True)
+
+
+def _pdfjs(info: DictionaryObject) -> list[Any]:  # dict.get("DP", "DecodeParms")
+    parms = info.get("/DP") if "/DP" in info else info.get("/DecodeParms")
+    return _given(info, parms, array_only=True)
+
+
+_PYPDF = _pypdf
+# How each reader gives a filter chain its parameters: pypdf (a lone dictionary goes to the
+# first filter), PDFium (FPDF GetDecoderArray: from an array only, for a chain), pdf.js
+# (Parser.filter: /DP before /DecodeParms, from an array only for a chain).
+_READERS = (_pypdf, _pdfium, _pdfjs)
+
+
+def _same(first: list[Any], second: list[Any]) -> bool:
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
 
 
 def _int(parms: DictionaryObject, key: str, default: int) -> int:
-    value = parms.get(key, default)
-    return int(value) if isinstance(value, int) else default
+    """A number parameter as PDFium reads one (GetIntegerFor): a reference followed, a real
+    truncated; anything else is a stream that cannot be read (ValueError), not the default."""
+    value = _resolved(parms.get(key, default))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{key} is not a number")  # noqa: TRY004  (damage, as every error here)
+    return int(value)
+
+
+def _resolved(value: Any) -> Any:
+    """``value``, a reference followed where the reader that parsed it can (pypdf's objects);
+    ValueError where it cannot (a body parsed alone): which object it names is not known."""
+    if not isinstance(value, IndirectObject):
+        return value
+    try:
+        return value.get_object()
+    except Exception as exc:  # pypdf raises anything for a reference without a file
+        raise ValueError("a parameter given by reference") from exc
 
 
 def _tiff(data: bytes, row: int, pixel: int) -> bytes:

@@ -41,10 +41,9 @@ from typing import Any, NamedTuple, cast
 
 from pypdf import apply_configuration
 from pypdf.errors import LimitReachedError, PyPdfError
-from pypdf.filters import FlateDecode
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, read_object
 
-from attachguard.formats.pdffilters import OverLimit, decode_chain
+from attachguard.formats.pdffilters import OverLimit, readings
 from attachguard.formats.pypdf_limits import limited
 
 MAX_OBJECTS = 500_000
@@ -56,6 +55,7 @@ _MAX_SECTIONS = 1_000  # cross-reference sections followed through /Prev
 _EXAMPLES = 3  # offsets quoted in one problem's message
 
 _WS = b"\x00\t\n\f\r "
+_NUL_AS_SPACE = bytes.maketrans(b"\x00", b" ")
 _REGULAR = rb"[^\x00\t\n\f\r ()<>\[\]{}/%]"
 _AFTER_TOKEN = rb"(?<![^\x00\t\n\f\r ()<>\[\]{}%])"  # at the start, or after a space/delimiter
 # Whitespace and comments between tokens; possessive, so that a run of "%" cannot be split into
@@ -139,6 +139,7 @@ class RawObject(NamedTuple):
     stream: tuple[int, int] | None = None
     container: int | None = None
     slot: int = 0
+    reading: int = 0  # in an object stream readers decode differently: 0 is pypdf's reading
 
 
 @dataclass(frozen=True)
@@ -235,20 +236,16 @@ class _OverBudget(Exception):
     """Decoding would pass the byte limit."""
 
 
-def _decode(info: DictionaryObject, raw: bytes, budget: int) -> bytes:
-    """A stream's data within budget: unfiltered, FlateDecode (with predictors, by pypdf), or
-    any chain of the standard filters as viewers decode them (`pdffilters.decode_chain`)."""
+def _decode(info: DictionaryObject, raw: bytes, budget: int) -> list[bytes]:
+    """A stream's data within budget, as each reader decodes it (the distinct readings):
+    unfiltered, or a lone FlateDecode without parameters (zlib, pypdf's tolerance where zlib
+    fails), or any chain of the standard filters as pypdf, PDFium and pdf.js give it its
+    parameters (`pdffilters.readings`)."""
     filters = info.get("/Filter")
     filters = list(filters) if isinstance(filters, ArrayObject) else [filters] if filters else []
     if not filters:
-        return raw
-    if filters != ["/FlateDecode"]:
-        try:
-            with apply_configuration(limited(budget)):
-                return decode_chain(info, raw, budget)
-        except (OverLimit, LimitReachedError) as exc:
-            raise _OverBudget from exc
-    if "/DecodeParms" not in info:
+        return [raw]
+    if filters == ["/FlateDecode"] and "/DecodeParms" not in info and "/DP" not in info:
         try:
             out = zlib.decompressobj().decompress(raw, budget + 1)
         except zlib.error:
@@ -256,12 +253,11 @@ def _decode(info: DictionaryObject, raw: bytes, budget: int) -> bytes:
         if out is not None:
             if len(out) > budget:
                 raise _OverBudget
-            return out
-    parms = info.get("/DecodeParms")
+            return [out]
     try:
-        with apply_configuration(zlib_maximum_output_length=max(budget, 1)):
-            return FlateDecode.decode(raw, parms if isinstance(parms, DictionaryObject) else None)
-    except LimitReachedError as exc:
+        with apply_configuration(limited(max(budget, 1))):
+            return readings(info, raw, budget)
+    except (OverLimit, LimitReachedError) as exc:
         raise _OverBudget from exc
 
 
@@ -550,25 +546,29 @@ class _Scan:
             self.unreadable(obj, "no usable /N and /First")
             return
         try:
-            plain = _decode(info, self.raw_stream(obj), self.expanded_left)
+            plains = _decode(info, self.raw_stream(obj), self.expanded_left)
         except _OverBudget:
             self.stop(f"streams decode to more than {self.max_expanded:,} bytes")
             return
         except (*_PARSE_ERRORS, zlib.error) as exc:
             self.unreadable(obj, str(exc))
             return
-        self.expanded_left -= len(plain)
-        self.contained(obj, plain, int(count), int(first))
+        self.expanded_left -= sum(map(len, plains))
+        for reading, plain in enumerate(plains):  # each reader sees its own objects
+            if plain or not reading:
+                self.contained(obj, plain, int(count), int(first), reading)
 
     def unreadable(self, obj: RawObject, why: str) -> None:
         self.unread_streams.add(obj.number)
         message = f"object stream {obj.number}: {why}"
         self.problem(Problem.UNREADABLE_OBJECT_STREAM, message, obj.offset)
 
-    def contained(self, obj: RawObject, plain: bytes, count: int, first: int) -> None:
+    def contained(
+        self, obj: RawObject, plain: bytes, count: int, first: int, reading: int = 0
+    ) -> None:
         """The objects an object stream holds: its header pairs (number, offset from
         /First), each object running to the next one's start."""
-        tokens = plain[:first].split()[: 2 * count]
+        tokens = plain[:first].translate(_NUL_AS_SPACE).split()[: 2 * count]  # NUL is blank
         try:
             pairs = [(int(tokens[i]), first + int(tokens[i + 1])) for i in range(0, len(tokens), 2)]
         except (ValueError, IndexError):
@@ -579,7 +579,8 @@ class _Scan:
         starts = sorted({start for _, start in pairs} | {len(plain)})
         for index, (number, start) in enumerate(pairs):
             end = starts[bisect.bisect_right(starts, start)] if start < len(plain) else start
-            self.add(RawObject(number, 0, obj.offset, plain[start:end], None, obj.number, index))
+            body = plain[start:end]
+            self.add(RawObject(number, 0, obj.offset, body, None, obj.number, index, reading))
 
     # -- the cross-reference, as Acrobat reads it --------------------------------------------
     def follow_xref(self) -> dict[int, _Entry] | None:
@@ -676,8 +677,11 @@ class _Scan:
         widths, size = info.get("/W"), info.get("/Size")
         index = info.get("/Index", ArrayObject([0, size]))
         try:
-            plain = _decode(info, self.raw_stream(obj), self.expanded_left)
-            self.expanded_left -= len(plain)
+            plains = _decode(info, self.raw_stream(obj), self.expanded_left)
+            self.expanded_left -= sum(map(len, plains))
+            if len(plains) > 1:
+                return None  # readers decode the table differently: no one reading of it
+            (plain,) = plains
             entries = _stream_entries(
                 plain, [int(w) for w in widths or ()], [int(i) for i in index]
             )

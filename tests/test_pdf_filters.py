@@ -1,8 +1,10 @@
-"""LZW streams read as viewers read them (`formats.pdffilters`): ``/EarlyChange`` and predictors
-honoured, in pdfraw's own reading of object streams and in pypdf's. pypdf 7 ignores both, so an
-object stream written with ``/EarlyChange 0`` could end early for pypdf and go on for PDFium,
-pdf.js and Acrobat: the red team's JavaScript on page open, Launch actions and links to shares
-hidden there were approved."""
+"""Stream filters read as viewers read them (`formats.pdffilters`). LZW's ``/EarlyChange`` and
+predictors are honoured, in pdfraw's own reading of object streams and in pypdf's: pypdf 7
+ignores both, so an object stream written with ``/EarlyChange 0`` could end early for pypdf and
+go on for PDFium, pdf.js and Acrobat (the red team's JavaScript on page open, Launch actions and
+links to shares hidden there were approved). Readers also give a filter chain its parameters
+differently (a lone dictionary for an array of filters, pdf.js's ``/DP``): every reading is
+judged, and an attachment is scanned as each reader decodes it."""
 
 from __future__ import annotations
 
@@ -234,22 +236,36 @@ def hidden_pdf(inner: list[tuple[int, bytes]], catalog: bytes = b"", page: bytes
     plain = header + bodies
     stream = ends_early_for_pypdf(plain, split)
     assert lzw(stream, 0) == plain[:split] + b"\x80\x80\x80" + plain[split:]
+    filters = b"/Filter /LZWDecode /DecodeParms << /EarlyChange 0 >>"
+    return objstm_pdf([n for n, _ in objects], header_size, filters, stream, catalog, page)
+
+
+def objstm_pdf(
+    numbers: list[int],
+    first: int,
+    filters: bytes,
+    stream: bytes,
+    catalog: bytes = b"",
+    page: bytes = b"",
+) -> bytes:
+    """A one-page PDF whose object stream 6 (``filters``, data ``stream``, objects from
+    ``first``) holds the objects ``numbers`` in that order, all listed by a cross-reference
+    stream."""
     content = b"BT /F1 12 Tf 72 720 Td (Your order has shipped.) Tj ET"
     top = [
         (1, b"<< /Type /Catalog /Pages 2 0 R" + catalog + b" >>"),
         (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
         (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R%s >>" % page),
         (4, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)),
-        (6, b"<< /Type /ObjStm /N %d /First %d /Length %d /Filter /LZWDecode "
-            b"/DecodeParms << /EarlyChange 0 >> >>\nstream\n%s\nendstream"
-            % (len(objects), header_size, len(stream), stream)),
+        (6, b"<< /Type /ObjStm /N %d /First %d /Length %d %s >>\nstream\n%s\nendstream"
+            % (len(numbers), first, len(stream), filters, stream)),
     ]  # fmt: skip
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = {}
     for number, body in top:
         offsets[number] = len(out)
         out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    slots = {number: index for index, (number, _) in enumerate(objects)}
+    slots = {number: index for index, number in enumerate(numbers)}
     size = max(slots) + 2
     offsets[size - 1] = len(out)
     rows = b"".join(
@@ -337,3 +353,140 @@ def test_an_attachment_pypdf_would_cut_short_is_scanned_whole() -> None:
     with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
         report = scanner.scan(pdf, "receipt.pdf")
     assert "MALWARE" in {f.code.name for f in report.findings}
+
+
+# -- parameters readers give a filter chain differently -----------------------------------------
+
+
+def objstm_data(objects: list[tuple[int, bytes]], separator: bytes = b" ") -> tuple[bytes, int]:
+    """An object stream's decoded data and its /First: the header pairs, then the bodies."""
+    bodies, pairs = b"", []
+    for number, body in objects:
+        pairs.append(b"%d%s%d" % (number, separator, len(bodies)))
+        bodies += body + b"\n"
+    header = separator.join(pairs) + b"\n"
+    return header + bodies, len(header)
+
+
+def tiff_encoded(data: bytes, columns: int) -> bytes:
+    """``data`` written with the TIFF predictor (one 8-bit component, rows of ``columns``)."""
+    out = bytearray(data)
+    for start in range(0, len(out), columns):
+        for i in range(min(start + columns, len(out)) - 1, start, -1):
+            out[i] = (out[i] - out[i - 1]) & 0xFF
+    return bytes(out)
+
+
+def test_a_chain_given_a_lone_dictionary_is_read_both_ways() -> None:
+    # pypdf gives the dictionary to the first filter; PDFium and pdf.js give an array of
+    # filters parameters only from an array
+    plain = TEXT[:600]
+    info = DictionaryObject(
+        {
+            NameObject("/Filter"): pypdf.generic.ArrayObject([NameObject("/FlateDecode")]),
+            NameObject("/DecodeParms"): parms(Predictor=2, Columns=20),
+        }
+    )
+    found = pdffilters.readings(info, zlib.compress(plain), 10**6)
+    assert len(found) == 2 and plain in found and found[0] != plain  # pypdf's first
+    assert pdffilters.readers_differ(info)
+    info[NameObject("/Filter")] = NameObject("/FlateDecode")
+    assert not pdffilters.readers_differ(info)
+
+
+def test_the_abbreviation_dp_is_read_as_pdfjs_reads_it() -> None:
+    plain = TEXT[:600]
+    info = DictionaryObject(
+        {
+            NameObject("/Filter"): NameObject("/FlateDecode"),
+            NameObject("/DP"): parms(Predictor=2, Columns=20),
+        }
+    )
+    found = pdffilters.readings(info, zlib.compress(tiff_encoded(plain, 20)), 10**6)
+    assert found[1:] == [plain]  # pdf.js; pypdf and PDFium ignore /DP
+
+
+@pytest.mark.parametrize(
+    ("filters", "encode"),
+    [
+        (b"/Filter [/FlateDecode] /DecodeParms << /Predictor 2 /Columns 16 >>", lambda d: d),
+        (b"/Filter /FlateDecode /DP << /Predictor 2 /Columns 16 >>", lambda d: tiff_encoded(d, 16)),
+    ],
+    ids=["chain with a lone dictionary (PDFium, pdf.js)", "DP (pdf.js)"],
+)
+def test_objects_another_reader_decodes_are_judged(
+    filters: bytes, encode: Callable[[bytes], bytes]
+) -> None:
+    plain, first = objstm_data([(20, PAD), (8, LAUNCH)])
+    pdf = objstm_pdf(
+        [20, 8], first, filters, zlib.compress(encode(plain)), page=b" /Annots [8 0 R]"
+    )
+    with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
+        report = scanner.scan(pdf, "receipt.pdf")
+    assert "PDF_LAUNCH" in {f.code.name for f in report.findings}
+
+
+def test_an_object_stream_header_separated_by_nul_bytes_is_read() -> None:
+    # NUL is white space in PDF: viewers read this header
+    plain, first = objstm_data([(20, PAD), (8, LAUNCH)], separator=b"\x00")
+    pdf = objstm_pdf(
+        [20, 8], first, b"/Filter /FlateDecode", zlib.compress(plain), page=b" /Annots [8 0 R]"
+    )
+    with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
+        report = scanner.scan(pdf, "receipt.pdf")
+    assert "PDF_LAUNCH" in {f.code.name for f in report.findings}
+
+
+def test_an_attachment_another_reader_decodes_is_scanned_as_it_decodes_it() -> None:
+    payload = b"Invoice details follow.\n" * 4 + EICAR
+    data = zlib.compress(tiff_encoded(payload, 16))
+    pdf = classic_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+            5: b"<< /Names [(details.txt) 6 0 R] >>",
+            6: b"<< /Type /Filespec /F (details.txt) /UF (details.txt) /EF << /F 7 0 R >> >>",
+            7: b"<< /Type /EmbeddedFile /Length %d /Filter /FlateDecode"
+            b" /DP << /Predictor 2 /Columns 16 >> >>\nstream\n%s\nendstream" % (len(data), data),
+        }
+    )
+    with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
+        report = scanner.scan(pdf, "receipt.pdf")
+    assert "MALWARE" in {f.code.name for f in report.findings}
+
+
+@pytest.mark.parametrize("value", [b"0.0", b"0.9", b"9 0 R"])
+def test_early_change_given_as_a_real_or_a_reference(value: bytes) -> None:
+    # PDFium's GetIntegerFor truncates a real and follows a reference: early change 0
+    payload = b"Invoice details follow. " * 12 + EICAR
+    stream = ends_early_for_pypdf(payload, 254)
+    pdf = classic_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+            5: b"<< /Names [(details.txt) 6 0 R] >>",
+            6: b"<< /Type /Filespec /F (details.txt) /UF (details.txt) /EF << /F 7 0 R >> >>",
+            7: b"<< /Type /EmbeddedFile /Length %d /Filter /LZWDecode /DecodeParms"
+            b" << /EarlyChange %s >> >>\nstream\n%s\nendstream" % (len(stream), value, stream),
+            9: b"0",
+        }
+    )
+    with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
+        report = scanner.scan(pdf, "receipt.pdf")
+    assert "MALWARE" in {f.code.name for f in report.findings}
+
+
+def test_a_parameter_that_is_no_number_cannot_be_read() -> None:
+    lzw_parms = DictionaryObject({NameObject("/EarlyChange"): NameObject("/Zero")})
+    with pytest.raises(ValueError, match="not a number"):
+        pdffilters._int(lzw_parms, "/EarlyChange", 1)
+
+
+def test_png_predictor_counts_whole_bytes_per_pixel() -> None:
+    # 3 components of 4 bits: PDFium and pdf.js take 2 bytes a pixel (rounded up), not 1
+    row = bytes([0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC])
+    written = bytes([1, row[0], row[1]]) + bytes((row[i] - row[i - 2]) & 0xFF for i in range(2, 6))
+    given = parms(Predictor=11, Colors=3, BitsPerComponent=4, Columns=4)
+    assert predicted(written, given) == row
