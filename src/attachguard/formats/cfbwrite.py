@@ -85,7 +85,8 @@ def storage_file(ole: Any, storage: list[str]) -> bytes | None:
 
 def compound_file(root: Storage) -> bytes:
     """``root`` as a compound file, laid out as: allocation table, its DIFAT sectors, the
-    directory, the mini stream's table, the mini stream, the large streams."""
+    directory, the mini stream's table, the mini stream, the large streams (streams in the
+    order given, each storage's children linked in the directory's order)."""
     nodes = [_Node("Root Entry", _ROOT, clsid=root.clsid)]
     _flatten(root, 0, nodes)
     mini, mini_table = _mini_stream(nodes)
@@ -126,15 +127,15 @@ def _key(name: str) -> tuple[int, str]:
 def _flatten(storage: Storage, parent: int, nodes: list[_Node]) -> None:
     """Append ``storage``'s entries (and theirs) to ``nodes``, and link them as a balanced
     tree under ``nodes[parent]``."""
-    for name in sorted(storage.entries, key=_key):
-        value = storage.entries[name]
+    for name, value in storage.entries.items():  # laid out in the order given
         nodes[parent].kids.append(len(nodes))
         if isinstance(value, bytes):
             nodes.append(_Node(name, _STREAM, value, size=len(value)))
         else:
             nodes.append(_Node(name, _STORAGE, clsid=value.clsid, start=0))
             _flatten(value, len(nodes) - 1, nodes)
-    nodes[parent].child = _balance(nodes, nodes[parent].kids)
+    kids = sorted(nodes[parent].kids, key=lambda kid: _key(nodes[kid].name))
+    nodes[parent].child = _balance(nodes, kids)
 
 
 def _balance(nodes: list[_Node], ids: list[int]) -> int:
