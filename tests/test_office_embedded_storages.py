@@ -12,6 +12,7 @@ import zipfile
 import olefile  # type: ignore[import-untyped]
 import pytest
 
+from attachguard import samples
 from attachguard.engines.base import Item
 from attachguard.engines.office import OfficeEngine
 from attachguard.formats.cfbwrite import Storage, compound_file, storage_file
@@ -407,3 +408,46 @@ def test_an_embedded_storage_without_a_class_is_an_ole_object(policy: Policy) ->
     # Word writes the object's class on its storage; one without is not judged by its streams
     obj = embedded(biff_workbook([("Orders", 0, 0)]), clsid="")
     assert office(letter(obj), policy)[0] == ["OLE_OBJECT"]
+
+
+# -- an embedded Acrobat document ---------------------------------------------------------------
+
+ACROBAT = "B801CA65-A1FC-11D0-85AD-444553540000"
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def acrobat_object(
+    pdf: bytes = PDF, clsid: str = ACROBAT, extra: dict[str, bytes] | None = None
+) -> Storage:
+    """A PDF inserted as an object (Insert > Object > Adobe Acrobat Document), as Word writes it
+    (Tika's testWORD_embedded_pdf.doc)."""
+    streams = {"\x01CompObj": bytes(93), "\x01Ole": OLE_STREAM, "\x03ObjInfo": bytes(6),
+               "\x03EPRINT": bytes(512), "CONTENTS": pdf, **(extra or {})}  # fmt: skip
+    return Storage(streams, clsid)
+
+
+def test_an_embedded_acrobat_document_is_scanned_as_its_pdf(policy: Policy) -> None:
+    assert office(letter(acrobat_object()), policy) == ([], ["ObjectPool/_1024/CONTENTS"])
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        acrobat_object(b"MZ" + bytes(64)),
+        acrobat_object(clsid="8F1B2C3D-4E5F-4A6B-9C7D-0E1F2A3B4C5D"),
+        acrobat_object(extra={"\x01Ole10Native": ole_native("a.exe", b"MZ")}),
+        acrobat_object(extra={"Payload": b"MZ" + bytes(64)}),
+    ],
+    ids=["no pdf", "another class", "package beside", "stream beside"],
+)
+def test_anything_else_in_an_acrobat_object_is_an_ole_object(obj: Storage, policy: Policy) -> None:
+    assert office(letter(obj), policy)[0] == ["OLE_OBJECT"]
+
+
+def test_javascript_in_an_embedded_pdf_is_found() -> None:
+    script = samples.pdf([["Your receipt"]], js="app.alert(1)")
+    with scanner_for(FakeClamd(), POLICY) as scanner:
+        clean = scanner.scan(letter(acrobat_object(samples.pdf([["Your receipt"]]))), "l.doc")
+        report = scanner.scan(letter(acrobat_object(script)), "letter.doc")
+    assert clean.status is Status.APPROVED
+    assert "PDF_JAVASCRIPT" in {f.code.name for f in report.findings}

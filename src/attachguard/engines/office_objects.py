@@ -8,7 +8,9 @@ package) whose class id is empty or one of Office's own document classes. Embedd
 in a letter is routine, and its macros, DDE and links are found when it is scanned.
 
 A chart LibreOffice writes into a .doc or .ppt (`libreoffice_chart`) is content too: its
-OpenDocument chart package is handed over, when it holds a chart's parts and nothing else.
+OpenDocument chart package is handed over, when it holds a chart's parts and nothing else. So
+is an Office 2007+ document by its ``Package`` stream (`office_package`) and an embedded
+Acrobat document's PDF (`acrobat_document`): each is scanned as the file its program opens.
 
 Everything else is OLE_OBJECT, with its payload handed to the pipeline as well:
 
@@ -88,6 +90,9 @@ _PACKAGE_STREAMS = frozenset(
     {"package", "\x01compobj", "\x01ole", "\x03objinfo", "\x05summaryinformation",
      "\x05documentsummaryinformation"}
 )  # fmt: skip
+# Acrobat's document class (AcroExch.Document) and the streams beside its PDF
+_ACROBAT = "B801CA65-A1FC-11D0-85AD-444553540000"
+_ACROBAT_STREAMS = frozenset({"contents", "\x01compobj", "\x01ole", "\x03objinfo", "\x03eprint"})
 # LibreOffice's class for a chart it writes into an Office file (LibreOffice.ChartDocument.1),
 # the streams it writes beside the chart package, and what a chart package holds
 _LIBREOFFICE_CHART = "0DD0A57F-CF3B-4FD2-BDA4-9442719B2A73"
@@ -145,6 +150,8 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
             job.child(where, data)
         elif (package := office_package(ole)) is not None:
             job.child(f"{where}/Package", package)
+        elif (pdf := acrobat_document(ole)) is not None:
+            job.child(f"{where}/CONTENTS", pdf)
         elif (chart := libreoffice_chart(ole)) is not None:
             job.child(f"{where}/chart", chart)
         else:
@@ -168,6 +175,23 @@ def office_package(ole: Any) -> bytes | None:
         return None
     package = ole.openstream("Package").read()
     return package if package[:4] == b"PK\x03\x04" else None
+
+
+def acrobat_document(ole: Any) -> bytes | None:
+    """The PDF of an embedded Acrobat document (Insert > Object > Adobe Acrobat Document, in
+    Word, Excel or PowerPoint): Acrobat's class, and the PDF in its ``CONTENTS`` stream, which
+    Acrobat opens as the PDF it is; it is scanned as one, as an attached PDF is. None for
+    anything else, when the storage holds more than Acrobat and Office write beside the PDF
+    (a picture for printing, ``\x03EPRINT``), or is linked."""
+    if (ole.root.clsid or "").upper() != _ACROBAT or linked(ole):
+        return None
+    names = {path[-1].lower() for path in ole.listdir(streams=True, storages=True)}
+    if "contents" not in names or any(
+        not (name in _ACROBAT_STREAMS or name.startswith("\x02olepres")) for name in names
+    ):
+        return None
+    pdf = ole.openstream("CONTENTS").read()
+    return pdf if b"%PDF-" in pdf[:1024] else None
 
 
 def libreoffice_chart(ole: Any) -> bytes | None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from xml.parsers import expat
 
 from attachguard.engines.text import decode
+from attachguard.engines.zip_members import RATIO_FLOOR
 from attachguard.formats.ooxml_xml import WORD_NS
 from attachguard.formats.opc import READ_ERRORS, Package, Part, part_key, read_package
 from attachguard.sensitive import markup, rtf, tables
@@ -188,7 +189,7 @@ def _text_parts(package: Package) -> list[Part]:
 def _inflatable(info: zipfile.ZipInfo, limits: Limits, budget: int) -> bool:
     if info.flag_bits & 0x1 or info.file_size > budget:
         return False
-    return info.file_size < 1_000_000 or info.file_size <= limits.max_ratio * info.compress_size
+    return info.file_size < RATIO_FLOOR or info.file_size <= limits.max_ratio * info.compress_size
 
 
 def _part_text(package: Package, name: str, cells: tables.SheetCells | None) -> str | None:
