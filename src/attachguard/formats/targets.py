@@ -17,9 +17,10 @@ _NT_PREFIXES = ("//?/", "//./", "/??/")
 _LOCATION = re.compile(r"(?:location:|subquery=)([^&]*)")
 # Windows protocol handlers that start a program with what the link says, abused from
 # documents: the support diagnostic tool (CVE-2022-30190, "Follina"), Office's command handler
-# (CVE-2021-42292's chain), App Installer (packages from any address), the account set-up host
+# (CVE-2021-42292's chain), App Installer (packages from any address), the account set-up host,
+# the Help and Support Center (CVE-2010-1885)
 PROGRAM_HANDLERS = frozenset(
-    {"ms-msdt", "ms-officecmd", "ms-appinstaller", "ms-cxh", "ms-cxh-full"}
+    {"ms-msdt", "ms-officecmd", "ms-appinstaller", "ms-cxh", "ms-cxh-full", "hcp"}
 )
 # Windows' URL monikers that open a file named in the address and read a page from it: a
 # compiled help file (mk:@MSITStore:\\host\s\x.chm::/p.htm, ms-its:, its:), a library's
@@ -117,8 +118,9 @@ def _share(path: str, depth: int = 0) -> bool:
     if scheme in PROGRAM_HANDLERS:
         return True
     if scheme in ("search-ms", "search"):  # Explorer's search, in a folder it names
-        places = _LOCATION.findall(_unquoted(rest).replace("\\", "/"))
-        return any(_share(place, depth + 1) for place in places)
+        places = [p.strip() for p in _LOCATION.findall(_unquoted(rest).replace("\\", "/"))]
+        # a web folder is WebDAV to Explorer: Windows signs in to it as to a share
+        return any(_share(p, depth + 1) or p.startswith(("http:", "https:")) for p in places)
     if scheme in _FILE_IN_A_PATH:  # a help file's or a library's page: the file is opened
         rest = rest.removeprefix("@msitstore:")
         return _share(rest[2:] if scheme == "res" and rest.startswith("//") else rest, depth + 1)
