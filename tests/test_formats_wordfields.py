@@ -278,6 +278,17 @@ def test_a_picture_linked_from_a_whole_local_path_is_allowed(target: str) -> Non
     assert classify_field(f'INCLUDEPICTURE "{target}" "logo.png"') is not None
 
 
+@pytest.mark.parametrize(
+    "target",
+    ["\\??\\UNC\\host\\s\\a.png", "\\??\\GLOBALROOT\\Device\\Mup\\host\\s\\a.png",
+     "/??/UNC/host/s/a.png", "\\\\\\\\host\\\\s\\\\a.png"],  # the last as Word escapes it
+)  # fmt: skip
+def test_a_picture_at_a_path_that_reaches_a_share_is_flagged(target: str) -> None:
+    # a red team's NT paths were ranked local (they start with a slash) and approved
+    threat = classify_field(f'INCLUDEPICTURE "{target}" \\d')
+    assert threat is not None and "a network share" in threat.message
+
+
 def test_fetching_field_without_a_target_fetches_nothing() -> None:
     assert classify_field("INCLUDEPICTURE \\d") is None
     assert classify_field('INCLUDEPICTURE \\* "http://x/y.png"') is None  # a format, not a file

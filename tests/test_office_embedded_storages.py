@@ -40,10 +40,11 @@ OLE_STREAM = b"\x01\x00\x00\x02" + bytes(16)
 POLICY = "allowed_extensions: [.doc, .xls]\n"
 
 
-def embedded(workbook: bytes, clsid: str = EXCEL_SHEET_8, **extra: bytes) -> Storage:
-    return Storage(
-        {"\x01CompObj": COMPOBJ, "\x01Ole": OLE_STREAM, "Workbook": workbook, **extra}, clsid
-    )
+def embedded(
+    workbook: bytes, clsid: str = EXCEL_SHEET_8, extra: dict[str, bytes] | None = None
+) -> Storage:
+    streams = {"\x01CompObj": COMPOBJ, "\x01Ole": OLE_STREAM, "Workbook": workbook}
+    return Storage({**streams, **(extra or {})}, clsid)
 
 
 def letter(obj: Storage, pool: str = "ObjectPool") -> bytes:
@@ -128,7 +129,7 @@ def test_a_storage_becomes_a_file_whose_root_is_that_storage() -> None:
 
 
 def test_entries_a_reader_cannot_tell_apart_are_not_rewritten() -> None:
-    obj = embedded(biff_workbook([("Orders", 0, 0)]), WORKBOOK=b"another")
+    obj = embedded(biff_workbook([("Orders", 0, 0)]), extra={"WORKBOOK": b"another"})
     ole = olefile.OleFileIO(io.BytesIO(letter(obj)))
     assert storage_file(ole, ["ObjectPool", "_1024"]) is None
     assert storage_file(ole, ["ObjectPool", "_missing"]) is None
@@ -270,7 +271,7 @@ def test_anything_else_in_a_chart_object_is_an_ole_object(obj: Storage, policy: 
 
 
 def test_malware_in_a_libreoffice_chart_is_found() -> None:
-    package = chart_package(**{"Pictures/1.svg": EICAR})
+    package = chart_package(**{"Pictures/1.png": EICAR})
     with scanner_for(FakeClamd(), POLICY) as scanner:
         report = scanner.scan(letter(chart(package)), "letter.doc")
     assert report.status is Status.REJECTED
@@ -451,3 +452,107 @@ def test_javascript_in_an_embedded_pdf_is_found() -> None:
         report = scanner.scan(letter(acrobat_object(script)), "letter.doc")
     assert clean.status is Status.APPROVED
     assert "PDF_JAVASCRIPT" in {f.code.name for f in report.findings}
+
+
+# -- review and red-team mends: what LibreOffice writes, and names in any case --------------------
+
+
+def test_libreoffices_empty_control_and_contents_streams_are_no_control(policy: Policy) -> None:
+    # LibreOffice adds an empty \x03OCXNAME and contents stream to every object it carries over
+    obj = embedded(biff_workbook([("Orders", 0, 0)]), extra={"\x03OCXNAME": b"", "contents": b""})
+    assert office(letter(obj), policy) == ([], ["ObjectPool/_1024"])
+    named = embedded(biff_workbook([("Orders", 0, 0)]), extra={"\x03OCXNAME": b"C\x00t\x00l\x00"})
+    assert office(letter(named), policy)[0] == ["OLE_OBJECT"]
+
+
+def test_a_storage_without_a_class_is_judged_by_the_office_class_its_compobj_names(
+    policy: Policy,
+) -> None:
+    # LibreOffice leaves the class out of ObjectPool/_2147483647 and names Excel.Sheet.8 in
+    # \x01CompObj (COMPOBJ, copied from such a file); another ProgID there is no document
+    assert COMPOBJ.count(b"Biff8") == 1
+    progid = COMPOBJ[:-4] + b"\x0e\x00\x00\x00Excel.Sheet.8\x00" + bytes(4)
+    for compobj, found in (
+        (progid, []),
+        (progid.replace(b"Excel.Sheet.8", b"Package\x00\x00\x00\x00\x00\x00"), ["OLE_OBJECT"]),
+    ):
+        obj = Storage(
+            {**embedded(biff_workbook([("Orders", 0, 0)])).entries, "\x01CompObj": compobj}, ""
+        )
+        assert office(letter(obj), policy)[0] == found
+
+
+def test_an_empty_storage_without_a_class_is_nothing(policy: Policy) -> None:
+    assert office(letter(Storage({})), policy) == ([], [])
+
+
+def test_an_ole_stream_too_short_to_read_is_taken_as_linked(policy: Policy) -> None:
+    obj = embedded(
+        biff_workbook([("Orders", 0, 0)]), extra={"\x01Ole": b"\x01\x00\x00\x02\x01\x00\x00"}
+    )
+    assert office(letter(obj), policy)[0] == ["OLE_OBJECT"]
+
+
+@pytest.mark.parametrize("pool", ["objectpool", "OBJECTPOOL"])
+def test_object_pools_are_found_in_any_case(pool: str, policy: Policy) -> None:
+    # storage names compare without case (MS-CFB 2.6.4): a red team's lower-case pool hid a
+    # package holding a program
+    package = Storage(
+        {"\x01Ole10Native": ole_native("invoice.exe", b"MZ" + bytes(200))}, PACKAGE_CLSID
+    )
+    assert office(letter(package, pool=pool), policy)[0] == ["OLE_OBJECT"]
+
+
+def test_excel_object_storages_are_found_in_any_case(policy: Policy) -> None:
+    package = Storage(
+        {"\x01Ole10Native": ole_native("invoice.exe", b"MZ" + bytes(200))}, PACKAGE_CLSID
+    )
+    book = compound_file(
+        Storage({"Workbook": biff_workbook([("S", 0, 0)]), "mbd0001": package}, EXCEL_SHEET_8)
+    )
+    assert office(book, policy, "report.xls")[0] == ["OLE_OBJECT"]
+
+
+def test_a_package_that_is_no_office_document_is_an_ole_object(policy: Policy) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("invoice.lnk", b"L\x00\x00\x00" + bytes(72))
+    assert office(letter(ooxml_object(out.getvalue())), policy)[0] == ["OLE_OBJECT"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {
+            "styles.xml": b'<s xmlns:draw="urn:d" xmlns:xlink="http://www.w3.org/1999/xlink">'
+            b'<draw:fill-image xlink:href="\\\\host\\s\\bg.png"/></s>'
+        },
+        {
+            "styles.xml": b'<s xmlns:xlink="http://www.w3.org/1999/xlink"><i xlink:href="https://h/b.png"/></s>'
+        },
+        {
+            "content.xml": CHART_XML.replace(
+                b"<office:chart/>", b"<office:chart><office:event-listeners/></office:chart>"
+            )
+        },
+        {"Pictures/1.svg": b"<svg onload='x()'/>"},
+        {"content.xml": b"<unclosed"},
+    ],
+    ids=[
+        "fill from a share",
+        "picture from the web",
+        "event listeners",
+        "svg picture",
+        "damaged xml",
+    ],
+)
+def test_a_chart_that_loads_or_runs_anything_is_an_ole_object(
+    extra: dict[str, bytes], policy: Policy
+) -> None:
+    assert office(letter(chart(chart_package(**extra))), policy)[0] == ["OLE_OBJECT"]
+
+
+def test_a_chart_with_its_own_pictures_is_a_chart(policy: Policy) -> None:
+    styles = b'<s xmlns:xlink="http://www.w3.org/1999/xlink"><i xlink:href="Pictures/1.png"/></s>'
+    package = chart_package(**{"styles.xml": styles, "Pictures/1.png": b"\x89PNG\r\n\x1a\n"})
+    assert office(letter(chart(package)), policy)[0] == []

@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import zipfile
 from typing import Any
+from xml.parsers import expat
 
 from oletools import oleobj
 
@@ -67,11 +68,18 @@ _OFFICE_CLASSES = frozenset(
         "",  # no class: nothing can be activated
     }
 )
+# The ProgIDs of those classes a \x01CompObj stream may name for a storage without a class
+_OFFICE_PROGIDS = frozenset({
+    "Word.Document.6", "Word.Document.8", "Word.Document.12", "Word.Picture.8",
+    "Excel.Sheet.5", "Excel.Sheet.8", "Excel.Sheet.12", "Excel.Chart.5", "Excel.Chart.8",
+    "PowerPoint.Show.8", "PowerPoint.Slide.8", "MSGraph.Chart.8",
+})  # fmt: skip
 _DOCUMENTS = frozenset({OleKind.WORD, OleKind.EXCEL, OleKind.POWERPOINT, OleKind.ENCRYPTED_PACKAGE})
 _PACKAGE = "\x01ole10native"
 _OLE_STREAM = "\x01Ole"
 _LINKED = 0x1  # OLEStream.Flags: a linked object, not an embedded one
 _CONTROL = "\x03ocxname"
+_EMPTY_WHEN_BLANK = frozenset({_CONTROL, "contents"})
 # Office's classes for its OOXML documents (Excel.Sheet.12 and its macro-enabled and binary
 # forms, Word.Document.12 and macro-enabled, PowerPoint.Show.12 and .Slide.12), and the streams
 # Office writes beside such a document's Package stream
@@ -101,6 +109,7 @@ _CHART_PARTS = frozenset(
     {"mimetype", "content.xml", "styles.xml", "meta.xml", "settings.xml", "META-INF/manifest.xml"}
 )
 _CHART_FOLDERS = ("Pictures/", "ObjectReplacements/", "Thumbnails/")
+_XLINK = "http://www.w3.org/1999/xlink"
 
 
 def two_readings(ole: Any, container: OleContainer) -> bool:
@@ -111,12 +120,31 @@ def two_readings(ole: Any, container: OleContainer) -> bool:
     return any(problem not in tolerated for problem in container.problems)
 
 
+def _names(ole: Any, storage: list[str] | None = None) -> set[str]:
+    """The lower-cased names of the entries under ``storage`` (the root by default), without
+    the empty ``\x03OCXNAME`` and ``contents`` streams LibreOffice adds to every object it
+    carries into an OOXML file: an empty control name names no control."""
+    where = storage or []
+    names = set()
+    for path in ole.listdir(streams=True, storages=True):
+        if len(path) <= len(where) or path[: len(where)] != where:
+            continue
+        name = path[len(where)].lower()
+        inner = [*where, path[len(where)]]
+        if len(path) == len(where) + 1 and name in _EMPTY_WHEN_BLANK and not ole.get_size(inner):
+            continue
+        names.add(name)
+    return names
+
+
 def is_document(ole: Any, container: OleContainer) -> bool:
     """Whether a compound file is an Office document and nothing else (see the module
     docstring): one application's streams, an Office class or none, no known exploit, no
     ActiveX control, nothing that reads differently to different readers."""
     _, cves = describe_clsid(container.clsid)
-    names = {path.rsplit("/", 1)[-1].lower() for path in container.streams}
+    names = _names(ole) | {
+        path.rsplit("/", 1)[-1].lower() for path in container.streams if "/" in path
+    }
     return (
         len(container.kinds) == 1
         and container.kind in _DOCUMENTS
@@ -128,6 +156,35 @@ def is_document(ole: Any, container: OleContainer) -> bool:
     )
 
 
+def office_progid(ole: Any, storage: list[str]) -> str | None:
+    """The Office document class (`_OFFICE_PROGIDS`) an object's ``\x01CompObj`` stream names
+    (MS-OLEDS 2.3.8: header, user type, clipboard format, then the ProgID), None for any other
+    or when the stream cannot be read."""
+    path = [*storage, "\x01CompObj"]
+    if not ole.exists("/".join(path)):
+        return None
+    data = ole.openstream(path).read(4096)
+    try:
+        pos = _skip_string(data, 28)  # the header, then the user type
+        marker = int.from_bytes(data[pos : pos + 4], "little")
+        pos = pos + 8 if marker in (0xFFFFFFFF, 0xFFFFFFFE) else _skip_string(data, pos)
+        size = int.from_bytes(data[pos : pos + 4], "little")
+        if not 0 < size <= 64 or pos + 4 + size > len(data):
+            return None
+        progid = data[pos + 4 : pos + 4 + size].rstrip(b"\0").decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return progid if progid in _OFFICE_PROGIDS else None
+
+
+def _skip_string(data: bytes, pos: int) -> int:
+    """Past the length-prefixed string at ``pos`` (ValueError when it runs past the end)."""
+    size = int.from_bytes(data[pos : pos + 4], "little")
+    if pos + 4 > len(data) or pos + 4 + size > len(data):
+        raise ValueError("a string past the end of \x01CompObj")
+    return pos + 4 + size
+
+
 def linked(ole: Any, storage: list[str] | None = None) -> bool:
     """Whether the object in ``storage`` (the root by default) is linked to a source outside
     the file: its ``\x01Ole`` stream's flags say so (version, then flags, little-endian)."""
@@ -135,7 +192,8 @@ def linked(ole: Any, storage: list[str] | None = None) -> bool:
     if not ole.exists("/".join(path)):
         return False
     head = ole.openstream(path).read(8)
-    return len(head) == 8 and bool(int.from_bytes(head[4:8], "little") & _LINKED)
+    # too short to say: taken as linked (an object that may update from elsewhere)
+    return len(head) < 8 or bool(int.from_bytes(head[4:8], "little") & _LINKED)
 
 
 def compound_object(job: Job, data: bytes, where: str) -> None:
@@ -143,6 +201,8 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
     document is handed over whole; anything else is OLE_OBJECT (`storage_object`)."""
     ole = open_ole(data, job.budget())
     try:
+        if not ole.root.clsid and not ole.listdir(streams=True, storages=True):
+            return  # no class and nothing in it: nothing Office could activate or show
         container = classify_ole(ole)
         if two_readings(ole, container):  # which stream a reader takes is not known
             storage_object(job, ole, [], where)
@@ -168,13 +228,25 @@ def office_package(ole: Any) -> bytes | None:
     writes beside the package, or is linked."""
     if (ole.root.clsid or "").upper() not in _OOXML_CLASSES or linked(ole):
         return None
-    names = {path[-1].lower() for path in ole.listdir(streams=True, storages=True)}
+    names = _names(ole)
     if "package" not in names or any(
         not (name in _PACKAGE_STREAMS or name.startswith("\x02olepres")) for name in names
     ):
         return None
     package = ole.openstream("Package").read()
-    return package if package[:4] == b"PK\x03\x04" else None
+    return package if _an_ooxml_package(package) else None
+
+
+def _an_ooxml_package(package: bytes) -> bool:
+    """Whether ``package`` is a zip that Office could open as a document: it holds the content
+    types part. Another zip (a program and a shortcut in it) is no document of this class."""
+    if package[:4] != b"PK\x03\x04":
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            return any(n.lower() == "[content_types].xml" for n in archive.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return False
 
 
 def acrobat_document(ole: Any) -> bytes | None:
@@ -185,7 +257,7 @@ def acrobat_document(ole: Any) -> bytes | None:
     (a picture for printing, ``\x03EPRINT``), or is linked."""
     if (ole.root.clsid or "").upper() != _ACROBAT or linked(ole):
         return None
-    names = {path[-1].lower() for path in ole.listdir(streams=True, storages=True)}
+    names = _names(ole)
     if "contents" not in names or any(
         not (name in _ACROBAT_STREAMS or name.startswith("\x02olepres")) for name in names
     ):
@@ -203,7 +275,7 @@ def libreoffice_chart(ole: Any) -> bytes | None:
     nothing else: no script, no Basic library, no other document's parts."""
     if (ole.root.clsid or "").upper() != _LIBREOFFICE_CHART or linked(ole):
         return None
-    names = {path[-1].lower() for path in ole.listdir(streams=True, storages=True)}
+    names = _names(ole)
     if "package_stream" not in names or any(
         not (name in _CHART_STREAMS or name.startswith("\x02olepres")) for name in names
     ):
@@ -221,8 +293,49 @@ def _chart_package(package: bytes) -> bool:
             kind = archive.read("mimetype") if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
         return False
-    return kind == b"application/vnd.oasis.opendocument.chart" and all(
+    if kind != b"application/vnd.oasis.opendocument.chart" or not all(
         name in _CHART_PARTS or name.startswith(_CHART_FOLDERS) for name in names
+    ):
+        return False
+    if any(name.lower().endswith((".svg", ".svgz")) for name in names):
+        return False  # a picture that may run script or load more
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return all(_self_contained(archive.read(name)) for name in names if name.endswith(".xml"))
+
+
+def _self_contained(xml: bytes) -> bool:
+    """Whether an OpenDocument part links to nothing outside its package (every ``xlink:href``
+    a path inside it) and binds no script or macro to an event (``office:event-listeners``,
+    ``office:scripts``); parsed with expat, no DTD."""
+    found = {"outside": False}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name.rpartition(" ")[2] in ("event-listeners", "scripts", "event-listener"):
+            found["outside"] = True
+        href = attrs.get(f"{_XLINK} href")
+        if href is not None and not _inside_package(href):
+            found["outside"] = True
+
+    def refuse(*_: object) -> None:
+        raise ValueError("a DTD in an OpenDocument part")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(xml, True)
+    except (expat.ExpatError, ValueError):
+        return False
+    return not found["outside"]
+
+
+def _inside_package(href: str) -> bool:
+    """A path inside the package (``Pictures/1.png``, ``./Object 1``), no scheme, no share,
+    no climbing out."""
+    path = href.strip().replace("\\", "/")
+    return (
+        bool(path) and ":" not in path and not path.startswith("/") and ".." not in path.split("/")
     )
 
 
@@ -233,7 +346,7 @@ def storage_object(job: Job, ole: Any, storage: list[str], where: str) -> None:
     clsid = (ole.getclsid(storage) if storage else ole.root.clsid) or ""
     label, cves = describe_clsid(clsid)
     streams = [p for p in ole.listdir() if len(p) == len(storage) + 1 and p[:-1] == storage]
-    names = {p[-1].lower() for p in streams}
+    names = _names(ole, storage)
     if _PACKAGE in names:
         label = "Package"
     what = "ActiveX control" if _CONTROL in names else "embedded object"

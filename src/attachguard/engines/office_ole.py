@@ -52,7 +52,12 @@ from attachguard.codes import (
     XLM_MACRO,
     Code,
 )
-from attachguard.engines.office_objects import compound_object, storage_object, two_readings
+from attachguard.engines.office_objects import (
+    compound_object,
+    office_progid,
+    storage_object,
+    two_readings,
+)
 from attachguard.engines.office_ppt import ppt_actions, ppt_storages
 from attachguard.engines.office_shared import DAMAGED, Job, open_ole, vba_macros
 from attachguard.errors import LimitExceeded
@@ -265,8 +270,9 @@ def _workbook(job: Job, book: Workbook) -> None:
 def _objects(job: Job, ole: Any, container: OleContainer) -> None:
     for path in ole.listdir(streams=False, storages=True):
         # Word keeps embedded objects in ObjectPool/<id>, Excel in MBD<id> storages.
-        if (path[0] == "ObjectPool" and len(path) == 2) or (
-            len(path) == 1 and path[0].startswith("MBD")
+        # storage names compare without case (MS-CFB 2.6.4): Word opens "objectpool" too
+        if (path[0].lower() == "objectpool" and len(path) == 2) or (
+            len(path) == 1 and path[0].upper().startswith("MBD")
         ):
             _storage(job, ole, path)
     if ole.exists("\x01Ole10Native"):  # a bare object, as OOXML files keep them
@@ -284,10 +290,14 @@ def _storage(job: Job, ole: Any, path: list[str]) -> None:
     size = sum(ole.get_size(p) for p in ole.listdir() if p[: len(path)] == path)
     if size > job.budget():
         raise LimitExceeded(ARCHIVE_EXPANSION, "embedded objects expand past the byte limit")
-    # Word and Excel write the object's class on its storage: one without (Office's own
-    # documents may go without a class at the top of an OOXML embedding, not here) is not
-    # judged by what its streams look like
-    data = storage_file(ole, path) if ole.getclsid(path) else None
+    # Word and Excel write the object's class on its storage; LibreOffice leaves it out and
+    # names it in \x01CompObj instead (Excel.Sheet.8). A storage with neither, or another
+    # program there, is not judged by what its streams look like
+    inside = [p for p in ole.listdir(streams=True, storages=True) if p[: len(path)] == path]
+    if not ole.getclsid(path) and len(inside) <= 1:
+        return  # empty, without a class (LibreOffice leaves one for an object it dropped)
+    named = ole.getclsid(path) or office_progid(ole, path)
+    data = storage_file(ole, path) if named else None
     if data is None:
         storage_object(job, ole, path, where)
     else:

@@ -98,7 +98,7 @@ _STARTS = (
     (b"GIF89a", "gif"),
     (b"%PDF-", "pdf"),
 )
-_SHORT_TAIL = 16  # bytes after the end too few to hold a file (see _harmless_tail)
+_SHORT_TAIL = 24  # bytes after the end too few to hold a file (see _harmless_tail)
 # The parts PowerPoint writes from a buffer (see _buffer_slack): the package thumbnail, media
 _BUFFERED = re.compile(r"docprops/thumbnail\.jpeg|ppt/media/[^/]+")
 _BLOCK = 1024  # PowerPoint's buffer grows in whole KiB
@@ -178,7 +178,8 @@ def _harmless_tail(data: bytes, pos: int) -> bool:
     """Whether the data after the end, from ``pos`` (padding skipped), is too short to carry a
     file and looks like none: Word pads docProps/thumbnail.jpeg to a multiple of four bytes
     with 1 to 3 leftover bytes (25 of 47 python-docx test documents), Ghostscript repeats the
-    End Of Image marker (2 bytes). No program, archive or page fits in ``_SHORT_TAIL`` bytes;
+    End Of Image marker (2 bytes), LibreOffice copies 17 bytes past a JPEG it carries from a
+    .doc or .ppt into OOXML. No program, archive or page fits in ``_SHORT_TAIL`` bytes;
     a short script or tag does, and ``_recognised`` names those."""
     return len(data) - pos <= _SHORT_TAIL and _recognised(data[pos:]) is None
 

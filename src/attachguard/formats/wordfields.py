@@ -622,7 +622,7 @@ def _where(target: str) -> tuple[int, str]:
         return _REMOTE
     if scheme:  # file://host/x and file:////host/x are shares; file:///C:/x, file:////C:/x local
         return _NETWORK if on_a_share(target) else _LOCAL
-    return _NETWORK if path.startswith("//") else _LOCAL
+    return _NETWORK if on_a_share(target) else _LOCAL  # \\host, \??\UNC\host, /\host...
 
 
 def _absolute(target: str) -> bool:
