@@ -87,11 +87,24 @@ def test_slack_in_a_part_not_a_whole_kib_is_hidden_data() -> None:
     assert len(messages(scan(data, "ppt/media/image1.png", "png"))) == 1
 
 
-def test_slack_in_a_word_or_excel_picture_is_hidden_data() -> None:
+def test_slack_in_an_excel_picture_is_hidden_data() -> None:
     image = picture("PNG", (40, 30))
     data = in_buffer(image, (len(image) // 1024 + 1) * 1024)
-    for name in ("word/media/image1.png", "xl/media/image1.png", "image1.png"):
+    for name in ("xl/media/image1.png", "image1.png"):
         assert len(messages(scan(data, name, "png"))) == 1
+
+
+def test_word_2007_leaves_buffer_slack_after_its_pictures_too() -> None:
+    # Apache Tika's testWORD_embeded.docx (Microsoft Office Word): a 4,096-byte JPEG with
+    # 2,252 bytes of leftover memory after its end
+    image = picture("PNG", (40, 30))
+    data = in_buffer(image, (len(image) // 1024 + 1) * 1024)
+    assert messages(scan(data, "word/media/image1.png", "png")) == []
+    size = (len(image) // 1024 + 1) * 1024
+    hostile = in_buffer(image, size, lead=b"\0" * 64 + pe_header())
+    assert any(
+        "Windows program" in m for m in messages(scan(hostile, "word/media/image1.png", "png"))
+    )
 
 
 def pe_header() -> bytes:

@@ -100,7 +100,7 @@ _STARTS = (
 )
 _SHORT_TAIL = 24  # bytes after the end too few to hold a file (see _harmless_tail)
 # The parts PowerPoint writes from a buffer (see _buffer_slack): the package thumbnail, media
-_BUFFERED = re.compile(r"docprops/thumbnail\.jpeg|ppt/media/[^/]+")
+_BUFFERED = re.compile(r"docprops/thumbnail\.jpeg|(?:ppt|word)/media/[^/]+")
 _BLOCK = 1024  # PowerPoint's buffer grows in whole KiB
 _SMALL_SLACK = 4096  # bytes of buffer slack always allowed; 2,966 of 21,504 seen (oletools)
 _MAX_SLACK = 32 << 10  # bytes of buffer slack at most; 11,035 of a 32 KiB thumbnail seen
@@ -187,8 +187,9 @@ def _harmless_tail(data: bytes, pos: int) -> bool:
 def _buffer_slack(item: Item, end: int, pos: int) -> bool:
     """Whether the data after the end of a picture is what PowerPoint leaves after a picture
     it writes into an Office package from a buffer of whole KiB: the package thumbnail
-    (docProps/thumbnail.jpeg) and the pictures of a presentation (ppt/media; Word's and
-    Excel's media have shown no slack, so theirs stays POLYGLOT). The rest of the buffer after
+    (docProps/thumbnail.jpeg) and the pictures of a presentation (ppt/media), and Word 2007's
+    too (word/media: Apache Tika's testWORD_embeded.docx, a 4,096-byte JPEG with 2,252 bytes of
+    slack; Excel's media have shown none, so theirs stays POLYGLOT). The rest of the buffer after
     the image is zeros or leftover memory (130 PowerPoint 2007-2010 files of Open-XML-SDK's
     and others' tests: up to 11,035 bytes of a 32,768-byte thumbnail, 577 of a 3,072-byte
     ppt/media/image1.png, never half the part). Nothing reads those bytes: a picture's readers
