@@ -1355,6 +1355,8 @@ def test_an_ole_link_to_a_local_file_from_any_other_part_is_flagged() -> None:
         ("video", "C:\\Users\\me\\Videos\\intro.mp4", False),
         ("audio", "\\\\attacker.example\\s\\chime.mp3", True),
         ("video", "https://attacker.example/intro.mp4", True),
+        ("video", "C:\\Users\\Public\\Downloads\\clip.hta", True),  # no video
+        ("audio", "C:\\Users\\me\\chime.mp3.lnk", True),
     ],
 )
 def test_a_sound_or_video_linked_from_a_local_drive(kind: str, target: str, flagged: bool) -> None:

@@ -551,6 +551,29 @@ _LOCAL_ALLOWED = frozenset({
     "mailmergesource", "mailmergeheadersource", "audio", "video", "media",
 })  # fmt: skip
 _CHART_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+# a linked sound or video is allowed only as a sound or video file
+_MEDIA = frozenset({"audio", "video", "media"})
+_MEDIA_FILES = (
+    ".mp3",
+    ".wav",
+    ".wma",
+    ".m4a",
+    ".aac",
+    ".aif",
+    ".aiff",
+    ".au",
+    ".mid",
+    ".midi",
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".avi",
+    ".wmv",
+    ".asf",
+    ".mpg",
+    ".mpeg",
+    ".3gp",
+)
 # ... but only by an absolute path: a relative one that climbs (..\..\Book2.xlsx) is read
 # from wherever the reader saved the attachment, among the reader's own files.
 _ABSOLUTE_ONLY = frozenset({"externallinkpath"})
@@ -601,6 +624,8 @@ def _is_chart(part: Part | None) -> bool:
 
 
 def _local_allowed(short: str, target: str) -> bool:
+    if short in _MEDIA and not target.lower().rstrip(CONTROLS + ". ").endswith(_MEDIA_FILES):
+        return False  # a "video" that is a program or a page (clip.hta) is no video
     return short in _LOCAL_ALLOWED and not (short in _ABSOLUTE_ONLY and climbs(target))
 
 
