@@ -168,7 +168,7 @@ def test_more_slack_than_a_buffer_leaves_is_hidden_data() -> None:
 
 @pytest.mark.parametrize(
     ("name", "depth"),
-    [(THUMBNAIL, 0), ("thumbnail.jpeg", 1), ("word/media/image1.jpeg", 1), ("x/" + THUMBNAIL, 1)],
+    [(THUMBNAIL, 0), ("thumbnail.jpeg", 1), ("xl/media/image1.jpeg", 1), ("x/" + THUMBNAIL, 1)],
 )
 def test_only_a_package_thumbnail_has_buffer_slack(name: str, depth: int) -> None:
     image = picture()
