@@ -46,7 +46,9 @@ def _sniff_container(data: bytes) -> str | None:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
                 if "[Content_Types].xml" not in names:
-                    return None
+                    # a zip all the same, whatever the model made of it (an OpenDocument chart
+                    # came out "unknown" or "odt" by its members' times): the zip engine reads it
+                    return "zip"
                 found = next((lbl for part, lbl in _OOXML_PARTS.items() if part in names), None)
                 return found or main_label(archive, _PACKAGE_LIMITS)
         except DAMAGED:
