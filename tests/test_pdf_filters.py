@@ -215,7 +215,13 @@ def test_pypdf_reads_lzw_parameters_once_installed() -> None:
 PAD = b"(" + b"Order 4711 shipped. " * 30 + b")"  # the split point falls inside this string
 
 
-def hidden_pdf(inner: list[tuple[int, bytes]], catalog: bytes = b"", page: bytes = b"") -> bytes:
+def hidden_pdf(
+    inner: list[tuple[int, bytes]],
+    catalog: bytes = b"",
+    page: bytes = b"",
+    filters: bytes = b"/Filter /LZWDecode /DecodeParms << /EarlyChange 0 >>",
+    extra: tuple[tuple[int, bytes], ...] = (),
+) -> bytes:
     """A PDF whose object stream 6 (LZW, ``/EarlyChange 0``) holds a padding string, then
     ``inner``: pypdf's reading of it ends inside the padding. A cross-reference stream lists
     each object where it is."""
@@ -236,8 +242,7 @@ def hidden_pdf(inner: list[tuple[int, bytes]], catalog: bytes = b"", page: bytes
     plain = header + bodies
     stream = ends_early_for_pypdf(plain, split)
     assert lzw(stream, 0) == plain[:split] + b"\x80\x80\x80" + plain[split:]
-    filters = b"/Filter /LZWDecode /DecodeParms << /EarlyChange 0 >>"
-    return objstm_pdf([n for n, _ in objects], header_size, filters, stream, catalog, page)
+    return objstm_pdf([n for n, _ in objects], header_size, filters, stream, catalog, page, extra)
 
 
 def objstm_pdf(
@@ -247,16 +252,18 @@ def objstm_pdf(
     stream: bytes,
     catalog: bytes = b"",
     page: bytes = b"",
+    extra: tuple[tuple[int, bytes], ...] = (),
 ) -> bytes:
-    """A one-page PDF whose object stream 6 (``filters``, data ``stream``, objects from
-    ``first``) holds the objects ``numbers`` in that order, all listed by a cross-reference
-    stream."""
+    """A one-page PDF (and the objects ``extra``) whose object stream 6 (``filters``, data
+    ``stream``, objects from ``first``) holds the objects ``numbers`` in that order, all listed
+    by a cross-reference stream."""
     content = b"BT /F1 12 Tf 72 720 Td (Your order has shipped.) Tj ET"
     top = [
         (1, b"<< /Type /Catalog /Pages 2 0 R" + catalog + b" >>"),
         (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
         (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R%s >>" % page),
         (4, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)),
+        *extra,
         (6, b"<< /Type /ObjStm /N %d /First %d /Length %d %s >>\nstream\n%s\nendstream"
             % (len(numbers), first, len(stream), filters, stream)),
     ]  # fmt: skip
@@ -266,7 +273,7 @@ def objstm_pdf(
         offsets[number] = len(out)
         out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
     slots = {number: index for index, number in enumerate(numbers)}
-    size = max(slots) + 2
+    size = max([*slots, *offsets]) + 2
     offsets[size - 1] = len(out)
     rows = b"".join(
         struct.pack(">BIH", 1, offsets[n], 0)
@@ -490,3 +497,43 @@ def test_png_predictor_counts_whole_bytes_per_pixel() -> None:
     written = bytes([1, row[0], row[1]]) + bytes((row[i] - row[i - 2]) & 0xFF for i in range(2, 6))
     given = parms(Predictor=11, Colors=3, BitsPerComponent=4, Columns=4)
     assert predicted(written, given) == row
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [b"/Filter /LZWDecode /DP 21 0 R", b"/Filter /LZWDecode /DecodeParms 21 0 R",
+     b"/Filter [/LZWDecode] /DecodeParms [21 0 R]"],
+)  # fmt: skip
+def test_parameters_given_by_reference_are_followed(filters: bytes) -> None:
+    # a review's object streams: /DP 21 0 R (pdf.js and MuPDF follow it) hid a Launch action
+    pdf = hidden_pdf([(8, LAUNCH)], page=b" /Annots [8 0 R]", filters=filters,
+                     extra=((21, b"<< /EarlyChange 0 >>"),))  # fmt: skip
+    with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
+        report = scanner.scan(pdf, "receipt.pdf")
+    assert "PDF_LAUNCH" in {f.code.name for f in report.findings}
+
+
+@pytest.mark.parametrize(
+    "parms", [b"/DecodeParms 9 0 R", b"/DecodeParms [null]", b"/DecodeParms []"]
+)
+def test_an_attachment_is_read_through_its_whole_chain_whatever_its_parameters(
+    parms: bytes,
+) -> None:
+    # pypdf stops at the shorter of a chain and its parameters: it scanned hex text, where
+    # Poppler and MuPDF extract the file
+    data = zlib.compress(EICAR.hex().encode() + b">")
+    pdf = classic_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+            5: b"<< /Names [(details.txt) 6 0 R] >>",
+            6: b"<< /Type /Filespec /F (details.txt) /UF (details.txt) /EF << /F 7 0 R >> >>",
+            7: b"<< /Type /EmbeddedFile /Length %d /Filter [/FlateDecode /ASCIIHexDecode] %s >>"
+            b"\nstream\n%s\nendstream" % (len(data), parms, data),
+            9: b"null",
+        }
+    )
+    with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
+        report = scanner.scan(pdf, "receipt.pdf")
+    assert "MALWARE" in {f.code.name for f in report.findings}

@@ -190,6 +190,8 @@ def test_a_few_leftover_bytes_after_the_end_are_tolerated(policy: Policy, tail: 
         (b"#!/bin/sh\nid\n", "script"),
         (b"<svg onload=x()>", "HTML or script markup"),
         (b"PK\x03\x04" + bytes(8), "ZIP archive"),
+        (b"<?=system($_GET[0]);?>", "22 bytes of data"),  # a review's PHP short tag
+        (b"<embed src=//h/x>", "17 bytes of data"),
     ],
 )
 def test_short_tails_that_look_like_something_are_reported(

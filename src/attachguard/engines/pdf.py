@@ -177,16 +177,22 @@ def _decoded(stream: StreamObject, budget: int) -> list[bytes]:
     """The decoded bytes of an attached file, as each reader decodes it: pypdf's reading, and
     the others where readers give its filters different parameters (`pdffilters.readings`:
     a viewer saves what it decodes); `LimitExceeded` past ``budget`` bytes."""
-    if not pdffilters.readers_differ(stream):
-        return [_decode(stream, budget)]
+    first = _decode(stream, budget)
+    if "/Filter" not in stream:
+        return [first]
+    # pypdf's own reading (get_data) stops at the shorter of a chain and its parameters; the
+    # readers' full chains are read too, and a failing one is only that reader seeing nothing
     try:
         with apply_configuration(limited(budget + 1)):
             found = pdffilters.readings(stream, stream._data, budget)
     except (pdffilters.OverLimit, LimitReachedError) as exc:
         raise _over_budget() from exc
-    if sum(map(len, found)) > budget:
+    except DAMAGED:
+        found = []
+    readings = [first, *(data for data in found if data and data != first)]
+    if sum(map(len, readings)) > budget:
         raise _over_budget()
-    return found
+    return readings
 
 
 def _decode(stream: StreamObject, budget: int) -> bytes:

@@ -99,6 +99,8 @@ _STARTS = (
     (b"%PDF-", "pdf"),
 )
 _SHORT_TAIL = 24  # bytes after the end too few to hold a file (see _harmless_tail)
+# what a few bytes of tag or server-page script start with: <?= <% <a <!
+_SHORT_MARKUP = re.compile(rb"<[?%!/A-Za-z]")
 # The parts PowerPoint writes from a buffer (see _buffer_slack): the package thumbnail, media
 _BUFFERED = re.compile(r"docprops/thumbnail\.jpeg|(?:ppt|word)/media/[^/]+")
 _BLOCK = 1024  # PowerPoint's buffer grows in whole KiB
@@ -181,7 +183,12 @@ def _harmless_tail(data: bytes, pos: int) -> bool:
     End Of Image marker (2 bytes), LibreOffice copies 17 bytes past a JPEG it carries from a
     .doc or .ppt into OOXML. No program, archive or page fits in ``_SHORT_TAIL`` bytes;
     a short script or tag does, and ``_recognised`` names those."""
-    return len(data) - pos <= _SHORT_TAIL and _recognised(data[pos:]) is None
+    tail = data[pos:]
+    return (
+        len(tail) <= _SHORT_TAIL
+        and _recognised(tail) is None
+        and _SHORT_MARKUP.search(tail) is None
+    )
 
 
 def _buffer_slack(item: Item, end: int, pos: int) -> bool:

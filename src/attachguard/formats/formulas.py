@@ -102,10 +102,33 @@ def links_to_a_share(formula: str) -> bool:
     read from a cell (``HYPERLINK(B1)``) is not followed: honest workbooks do that for web pages."""
     text = folded(formula[:MAX_FORMULA])
     calls = _NOT_CALLS.sub(lambda match: " " * len(match.group()), text)  # same places
-    return any(
-        on_a_share(address)
-        for match in _HYPERLINK.finditer(calls)
-        for address in _addresses(_first_argument(text, match.end()))
+    for match in _HYPERLINK.finditer(calls):
+        pieces = _first_argument(text, match.end())
+        if any(on_a_share(address) for address in _addresses(pieces)) or _computed_path(pieces):
+            return True
+    return False
+
+
+# Text functions whose result `folded` does not compute (MID("a\\h\s",2,99), SUBSTITUTE,
+# TEXTJOIN, CHAR(91+1)): an address they make from a backslash or a character code is taken
+# for a share, as Excel may well compute one
+_TEXT_CALL = re.compile(
+    r"\b(?:_xlfn\.)?(?:MID|MIDB|LEFT|LEFTB|RIGHT|RIGHTB|SUBSTITUTE|REPLACE|TEXTJOIN|CONCAT|"
+    r"CONCATENATE|REPT|CHAR|UNICHAR|TEXT|LOWER|UPPER|PROPER|TRIM|CLEAN|T|FIXED|DOLLAR)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def _computed_path(pieces: list[str]) -> bool:
+    """Whether HYPERLINK's first argument makes its text with a call `folded` left alone, from
+    a backslash or a character code."""
+    joined = "".join(pieces)
+    calls = _NOT_CALLS.sub(lambda match: " " * len(match.group()), joined)
+    if not _TEXT_CALL.search(calls):
+        return False
+    slashes = any(p.startswith('"') and "\\" in p for p in pieces)
+    return (
+        slashes or re.search(r"\b(?:_xlfn\.)?(?:UNI)?CHAR\s*\(", calls, re.IGNORECASE) is not None
     )
 
 

@@ -224,16 +224,16 @@ def _given(info: DictionaryObject, parms: Any, array_only: bool) -> list[Any]:
 
 
 def _pypdf(info: DictionaryObject) -> list[Any]:
-    return _given(info, info.get("/DecodeParms"), array_only=False)
+    return _given(info, _resolved(info.get("/DecodeParms")), array_only=False)
 
 
 def _pdfium(info: DictionaryObject) -> list[Any]:
-    return _given(info, info.get("/DecodeParms"), array_only=True)
+    return _given(info, _resolved(info.get("/DecodeParms")), array_only=True)
 
 
 def _pdfjs(info: DictionaryObject) -> list[Any]:  # dict.get("DP", "DecodeParms")
     parms = info.get("/DP") if "/DP" in info else info.get("/DecodeParms")
-    return _given(info, parms, array_only=True)
+    return _given(info, _resolved(parms), array_only=True)
 
 
 _PYPDF = _pypdf

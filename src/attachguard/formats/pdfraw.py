@@ -41,7 +41,7 @@ from typing import Any, NamedTuple, cast
 
 from pypdf import apply_configuration
 from pypdf.errors import LimitReachedError, PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, read_object
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, read_object
 
 from attachguard.formats.pdffilters import OverLimit, readings
 from attachguard.formats.pypdf_limits import limited
@@ -546,7 +546,9 @@ class _Scan:
             self.unreadable(obj, "no usable /N and /First")
             return
         try:
-            plains = _decode(info, self.raw_stream(obj), self.expanded_left)
+            plains = _decode(
+                self.parameters_followed(info), self.raw_stream(obj), self.expanded_left
+            )
         except _OverBudget:
             self.stop(f"streams decode to more than {self.max_expanded:,} bytes")
             return
@@ -557,6 +559,29 @@ class _Scan:
         for reading, plain in enumerate(plains):  # each reader sees its own objects
             if plain or not reading:
                 self.contained(obj, plain, int(count), int(first), reading)
+
+    def parameters_followed(self, info: DictionaryObject) -> DictionaryObject:
+        """``info`` with its filter parameters (``/DecodeParms``, ``/DP``, an array's items)
+        given by reference replaced by the object each names (its last definition outside an
+        object stream); ValueError when one names nothing readable: which parameters a reader
+        takes is then not known."""
+        out = DictionaryObject(info)
+        for key in ("/DecodeParms", "/DP"):
+            if key in out:
+                value = self.followed(out.raw_get(key))  # [] would follow it, by pypdf
+                if isinstance(value, ArrayObject):
+                    value = ArrayObject(self.followed(item) for item in list.__iter__(value))
+                out[NameObject(key)] = value
+        return out
+
+    def followed(self, value: Any) -> Any:
+        if not isinstance(value, IndirectObject):
+            return value
+        bodies = [o for o in self.objects if o.number == value.idnum and o.container is None]
+        found = _parse(bodies[-1].body) if bodies else None
+        if found is None or isinstance(found, IndirectObject):
+            raise ValueError("filter parameters given by a reference that names nothing")
+        return found
 
     def unreadable(self, obj: RawObject, why: str) -> None:
         self.unread_streams.add(obj.number)
