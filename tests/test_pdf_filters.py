@@ -343,19 +343,27 @@ def classic_pdf(objects: dict[int, bytes]) -> bytes:
     return bytes(out)
 
 
-def test_an_attachment_pypdf_would_cut_short_is_scanned_whole() -> None:
-    payload = b"Invoice details follow. " * 12 + EICAR  # the EICAR string past pypdf's end
-    stream = ends_early_for_pypdf(payload, 254)
-    pdf = classic_pdf(
+def attachment_pdf(stream: bytes, more: dict[int, bytes] | None = None) -> bytes:
+    """A PDF whose one attached file, details.txt, is object 7 (``stream``, whole)."""
+    return classic_pdf(
         {
             1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>",
             2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
             5: b"<< /Names [(details.txt) 6 0 R] >>",
             6: b"<< /Type /Filespec /F (details.txt) /UF (details.txt) /EF << /F 7 0 R >> >>",
-            7: b"<< /Type /EmbeddedFile /Length %d /Filter /LZWDecode"
-            b" /DecodeParms << /EarlyChange 0 >> >>\nstream\n%s\nendstream" % (len(stream), stream),
+            7: stream,
+            **(more or {}),
         }
+    )
+
+
+def test_an_attachment_pypdf_would_cut_short_is_scanned_whole() -> None:
+    payload = b"Invoice details follow. " * 12 + EICAR  # the EICAR string past pypdf's end
+    stream = ends_early_for_pypdf(payload, 254)
+    pdf = attachment_pdf(
+        b"<< /Type /EmbeddedFile /Length %d /Filter /LZWDecode"
+        b" /DecodeParms << /EarlyChange 0 >> >>\nstream\n%s\nendstream" % (len(stream), stream)
     )
     with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
         report = scanner.scan(pdf, "receipt.pdf")
@@ -447,16 +455,9 @@ def test_an_object_stream_header_separated_by_nul_bytes_is_read() -> None:
 def test_an_attachment_another_reader_decodes_is_scanned_as_it_decodes_it() -> None:
     payload = b"Invoice details follow.\n" * 4 + EICAR
     data = zlib.compress(tiff_encoded(payload, 16))
-    pdf = classic_pdf(
-        {
-            1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>",
-            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
-            5: b"<< /Names [(details.txt) 6 0 R] >>",
-            6: b"<< /Type /Filespec /F (details.txt) /UF (details.txt) /EF << /F 7 0 R >> >>",
-            7: b"<< /Type /EmbeddedFile /Length %d /Filter /FlateDecode"
-            b" /DP << /Predictor 2 /Columns 16 >> >>\nstream\n%s\nendstream" % (len(data), data),
-        }
+    pdf = attachment_pdf(
+        b"<< /Type /EmbeddedFile /Length %d /Filter /FlateDecode"
+        b" /DP << /Predictor 2 /Columns 16 >> >>\nstream\n%s\nendstream" % (len(data), data)
     )
     with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
         report = scanner.scan(pdf, "receipt.pdf")
@@ -468,17 +469,10 @@ def test_early_change_given_as_a_real_or_a_reference(value: bytes) -> None:
     # PDFium's GetIntegerFor truncates a real and follows a reference: early change 0
     payload = b"Invoice details follow. " * 12 + EICAR
     stream = ends_early_for_pypdf(payload, 254)
-    pdf = classic_pdf(
-        {
-            1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>",
-            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
-            5: b"<< /Names [(details.txt) 6 0 R] >>",
-            6: b"<< /Type /Filespec /F (details.txt) /UF (details.txt) /EF << /F 7 0 R >> >>",
-            7: b"<< /Type /EmbeddedFile /Length %d /Filter /LZWDecode /DecodeParms"
-            b" << /EarlyChange %s >> >>\nstream\n%s\nendstream" % (len(stream), value, stream),
-            9: b"0",
-        }
+    pdf = attachment_pdf(
+        b"<< /Type /EmbeddedFile /Length %d /Filter /LZWDecode /DecodeParms"
+        b" << /EarlyChange %s >> >>\nstream\n%s\nendstream" % (len(stream), value, stream),
+        {9: b"0"},
     )
     with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
         report = scanner.scan(pdf, "receipt.pdf")
@@ -522,17 +516,10 @@ def test_an_attachment_is_read_through_its_whole_chain_whatever_its_parameters(
     # pypdf stops at the shorter of a chain and its parameters: it scanned hex text, where
     # Poppler and MuPDF extract the file
     data = zlib.compress(EICAR.hex().encode() + b">")
-    pdf = classic_pdf(
-        {
-            1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>",
-            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
-            5: b"<< /Names [(details.txt) 6 0 R] >>",
-            6: b"<< /Type /Filespec /F (details.txt) /UF (details.txt) /EF << /F 7 0 R >> >>",
-            7: b"<< /Type /EmbeddedFile /Length %d /Filter [/FlateDecode /ASCIIHexDecode] %s >>"
-            b"\nstream\n%s\nendstream" % (len(data), parms, data),
-            9: b"null",
-        }
+    pdf = attachment_pdf(
+        b"<< /Type /EmbeddedFile /Length %d /Filter [/FlateDecode /ASCIIHexDecode] %s >>"
+        b"\nstream\n%s\nendstream" % (len(data), parms, data),
+        {9: b"null"},
     )
     with scanner_for(FakeClamd(), "allowed_extensions: [.pdf]\n") as scanner:
         report = scanner.scan(pdf, "receipt.pdf")

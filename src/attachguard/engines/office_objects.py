@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Collection
 from typing import Any
 from xml.parsers import expat
 
@@ -220,21 +221,30 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
         ole.close()
 
 
+def _content(
+    ole: Any, classes: Collection[str], stream: str, allowed: frozenset[str]
+) -> bytes | None:
+    """The ``stream`` of an object whose class is one of ``classes``, not linked, holding
+    nothing beside it but ``allowed`` streams and presentation pictures (``\x02OlePres``);
+    None for any other object."""
+    if (ole.root.clsid or "").upper() not in classes or linked(ole):
+        return None
+    names = _names(ole)
+    if stream.lower() not in names or any(
+        not (name in allowed or name.startswith("\x02olepres")) for name in names
+    ):
+        return None
+    return bytes(ole.openstream(stream).read())
+
+
 def office_package(ole: Any) -> bytes | None:
     """The OOXML document of an Office 2007+ object (what Office writes for an embedded .xlsx,
     .docx or .pptx, in a .ppt, a .doc or an OOXML file's ``oleObject*.bin``): its class is one
     of Office's OOXML document classes and the document is its ``Package`` stream, which Office
     opens as that document. None for anything else, or when the storage holds more than Office
     writes beside the package, or is linked."""
-    if (ole.root.clsid or "").upper() not in _OOXML_CLASSES or linked(ole):
-        return None
-    names = _names(ole)
-    if "package" not in names or any(
-        not (name in _PACKAGE_STREAMS or name.startswith("\x02olepres")) for name in names
-    ):
-        return None
-    package = ole.openstream("Package").read()
-    return package if _an_ooxml_package(package) else None
+    package = _content(ole, _OOXML_CLASSES, "Package", _PACKAGE_STREAMS)
+    return package if package is not None and _an_ooxml_package(package) else None
 
 
 def _an_ooxml_package(package: bytes) -> bool:
@@ -255,15 +265,8 @@ def acrobat_document(ole: Any) -> bytes | None:
     Acrobat opens as the PDF it is; it is scanned as one, as an attached PDF is. None for
     anything else, when the storage holds more than Acrobat and Office write beside the PDF
     (a picture for printing, ``\x03EPRINT``), or is linked."""
-    if (ole.root.clsid or "").upper() != _ACROBAT or linked(ole):
-        return None
-    names = _names(ole)
-    if "contents" not in names or any(
-        not (name in _ACROBAT_STREAMS or name.startswith("\x02olepres")) for name in names
-    ):
-        return None
-    pdf = ole.openstream("CONTENTS").read()
-    return pdf if b"%PDF-" in pdf[:1024] else None
+    pdf = _content(ole, {_ACROBAT}, "CONTENTS", _ACROBAT_STREAMS)
+    return pdf if pdf is not None and b"%PDF-" in pdf[:1024] else None
 
 
 def libreoffice_chart(ole: Any) -> bytes | None:
@@ -273,15 +276,8 @@ def libreoffice_chart(ole: Any) -> bytes | None:
     chart in ``package_stream``, which holds no macros. It is that chart only when the storage
     holds nothing else than LibreOffice writes, is not linked, and the package is a chart and
     nothing else: no script, no Basic library, no other document's parts."""
-    if (ole.root.clsid or "").upper() != _LIBREOFFICE_CHART or linked(ole):
-        return None
-    names = _names(ole)
-    if "package_stream" not in names or any(
-        not (name in _CHART_STREAMS or name.startswith("\x02olepres")) for name in names
-    ):
-        return None
-    package = ole.openstream("package_stream").read()
-    return package if _chart_package(package) else None
+    package = _content(ole, {_LIBREOFFICE_CHART}, "package_stream", _CHART_STREAMS)
+    return package if package is not None and _chart_package(package) else None
 
 
 def _chart_package(package: bytes) -> bool:
