@@ -241,12 +241,26 @@ DDE = _each(
 
 @pytest.mark.parametrize("path", EMBEDDED)
 def test_sample_embedded_package(path: str, oletools_data: Path, policy: Policy) -> None:
+    """Office's package of a text file (Insert > Object > Create from File) is that text file,
+    opened by its name: handed over to be judged as an upload, not an OLE_OBJECT."""
     result = scan_sample(oletools_data, path, policy)
+    assert codes(result) == []
+    [child] = result.children
+    assert child.where.endswith("/simple-text-file.txt") and child.named
+    assert child.data.startswith(b"This is ") and b"simple" in child.data
+
+
+@pytest.mark.parametrize("path", EMBEDDED[:1])
+def test_sample_embedded_package_of_a_type_not_allowed(
+    path: str, oletools_data: Path, policy: Policy
+) -> None:
+    """The same package where the policy does not allow text files stays an OLE_OBJECT."""
+    strict = policy.model_copy(update={"allowed_extensions": [".doc"]})
+    result = scan_sample(oletools_data, path, strict)
     assert codes(result) == [FindingCode.OLE_OBJECT]
     assert result.findings[0].label == "Package"
     [child] = result.children
-    assert child.where.endswith("/simple-text-file.txt")
-    assert child.data.startswith(b"This is ") and b"simple" in child.data
+    assert child.where.endswith("/simple-text-file.txt") and not child.named
 
 
 @pytest.mark.parametrize(

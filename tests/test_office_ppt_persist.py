@@ -268,6 +268,6 @@ def test_oletools_samples_keep_their_findings_and_reveal_a_hidden_edit(
 ) -> None:
     data = read_sample(oletools_data, sample)
     before = findings(data, policy)
-    assert before in ([("VBA_MACRO", None)], [("OLE_OBJECT", "Package")])
+    assert before in ([("VBA_MACRO", None)], [])  # the package holds a text file
     hidden = fast_saved(data, [slide(OLE_VERB)], "atom")
     assert findings(hidden, policy) == sorted([*before, HIDDEN, ("OFFICE_ACTION", "ole")])

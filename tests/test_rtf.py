@@ -89,7 +89,7 @@ def test_not_rtf_or_damaged(policy: Policy) -> None:
 
 def test_children_are_capped(policy: Policy) -> None:
     one = policy.model_copy(update={"limits": Limits(max_members=1)})
-    package = rtf_object("Package", ole_native("a.txt", b"hello", with_size=False))
+    package = rtf_object("Package", ole_native("a.js", b"hello", with_size=False))
     two = package[:-1] + package[package.index(b"{\\object") :]
     result = scan(two, one)
     assert codes(result) == [
@@ -97,7 +97,7 @@ def test_children_are_capped(policy: Policy) -> None:
         FindingCode.OLE_OBJECT,
         FindingCode.ARCHIVE_MEMBERS,
     ]
-    assert [c.where for c in result.children] == ["object 1/a.txt"]
+    assert [c.where for c in result.children] == ["object 1/a.js"]
 
 
 OBFUSCATED = [

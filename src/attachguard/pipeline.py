@@ -341,19 +341,23 @@ class Scanner:
         if time.monotonic() >= state.deadline:
             return [Finding("limits", ENGINE_TIMEOUT, "not scanned: the scan ran out of time")]
         filetype, findings = self._detect(child.data, state)
-        item = Item(child.where, child.data, filetype, parent.depth + 1, child.imported)
+        item = Item(
+            child.where, child.data, filetype, parent.depth + 1, child.imported, child.named
+        )
         return findings + self._scan_item(item, state, reached)
 
 
 def _merged(children: list[Child]) -> list[Child]:
     """``children`` once each, in order; one that an engine knows its parent's application
     imports (office: an altChunk) is imported, though another engine (zip, which reads no
-    relationships) handed the same member too."""
+    relationships) handed the same member too; and one that any engine knows Windows opens by
+    its name (`Child.named`) is judged so."""
     merged: dict[tuple[str, bytes], Child] = {}
     for child in children:
         seen = merged.setdefault((child.where, child.data), child)
-        if child.imported and not seen.imported:
-            merged[(child.where, child.data)] = child
+        merged[(child.where, child.data)] = replace(
+            seen, imported=seen.imported or child.imported, named=seen.named or child.named
+        )
     return list(merged.values())
 
 

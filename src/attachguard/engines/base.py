@@ -35,7 +35,8 @@ class Item:
 
     ``name`` is the file name (or member path) and is only ever used for its extension and in
     messages, never as a path on disk. ``depth`` is 0 for the uploaded file. ``imported``:
-    content its parent's application imports into the document (`Child.imported`).
+    content its parent's application imports into the document (`Child.imported`); ``named``:
+    a file its parent hands to Windows to open by its name (`Child.named`).
     """
 
     name: str
@@ -43,6 +44,7 @@ class Item:
     type: FileType
     depth: int = 0
     imported: bool = False
+    named: bool = False
 
     @property
     def extension(self) -> str:
@@ -55,11 +57,15 @@ class Child:
     """Content an engine extracted (a PDF attachment, an Office embedding, a zip member) for the
     pipeline to scan in turn; ``where`` names it inside its parent. ``imported``: content the
     parent's application converts into the document as it opens it (a Word ``altChunk``: a web
-    page, RTF, text), never opened as a file of its own, so no script in it runs."""
+    page, RTF, text), never opened as a file of its own, so no script in it runs. ``named``: a
+    file the parent's application writes out and has Windows open by the extension of
+    ``where`` (the file in an OLE package): judged as an upload is, its name against its
+    content."""
 
     where: str
     data: bytes
     imported: bool = False
+    named: bool = False
 
 
 @dataclass

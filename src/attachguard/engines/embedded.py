@@ -35,14 +35,19 @@ _SCRIPTS = _words("""
 """)
 
 
+def extension(name: str) -> str:
+    """The extension Windows opens a file of this name (or path) by, lower-cased and without
+    its dot (trailing dots and blanks dropped, as Windows drops them); "" for none."""
+    base = re.split(r"[\\/]", name)[-1].rstrip(". \t")
+    return base.rsplit(".", 1)[1].lower() if "." in base else ""
+
+
 def opened_as(name: str) -> tuple[Code, str] | None:
     """EXECUTABLE or SCRIPT, with the extension, for a file whose name makes Windows run it or
-    open it in a browser or script host (trailing dots and blanks dropped, as Windows drops
-    them); None for any other name."""
-    base = re.split(r"[\\/]", name)[-1].rstrip(". \t")
-    if "." not in base:
+    open it in a browser or script host; None for any other name."""
+    ext = extension(name)
+    if not ext:
         return None
-    ext = base.rsplit(".", 1)[1].lower()
     if ext in _RUNS:
         return EXECUTABLE, ext
     return (SCRIPT, ext) if ext in _SCRIPTS else None

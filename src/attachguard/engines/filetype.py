@@ -11,7 +11,8 @@ archive the extension does not promise) and EMPTY_FILE. On things found inside a
 named by their path inside the parent) only EXECUTABLE and SCRIPT apply: Office files legitimately
 hold zips, XML and SVG pictures; and SCRIPT not on a web page Word imports into a document as it
 opens it (an ``altChunk``: `Item.imported`), which runs no script (what it loads is judged by
-`attachguard.formats.htmlchunk`).
+`attachguard.formats.htmlchunk`). A file inside that Windows opens by its name (the file in an
+OLE package: `Item.named`) is judged as an upload is.
 
 Decisions: RTF is accepted under .doc (Word opens it, and routing follows the content, so the RTF
 engine still looks at it); so are a web page (HTML, MHT) under .doc and .xls and an Excel 2003
@@ -269,7 +270,7 @@ class FileTypeEngine:
         program = sniff_program(item.data)
         content = "shell" if program == "shebang" else program or label  # for the name checks
         findings, disguised = self._active(item, program, content)
-        if item.depth > 0:
+        if item.depth > 0 and not item.named:  # a named child is opened as an upload is
             if item.type.group == "archive" and label not in PROGRAMS | _OPENED_ARCHIVES:
                 # only zip members are unpacked and checked one by one; anything else inside
                 # a document would reach the reader unchecked but for antivirus signatures

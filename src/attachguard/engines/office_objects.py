@@ -12,10 +12,17 @@ OpenDocument chart package is handed over, when it holds a chart's parts and not
 is an Office 2007+ document by its ``Package`` stream (`office_package`) and an embedded
 Acrobat document's PDF (`acrobat_document`): each is scanned as the file its program opens.
 
+So is the file in an OLE package (`packaged`: Insert > Object > Create from File, shown as an
+icon) when the package embeds it (no link, no command), is read one way only
+(`attachguard.formats.olepackage`), and every name it carries has one extension, of a type the
+policy allows: double-clicking the icon writes the file out under that name and Windows opens
+it by its extension, as it would the same file sent on its own. The file is handed over as such
+(`Child.named`): judged as an upload is, its content against its name.
+
 Everything else is OLE_OBJECT, with its payload handed to the pipeline as well:
 
-- OLE packages (``\\x01Ole10Native``): they wrap any file, a program or a script, which runs
-  when the reader double-clicks the icon;
+- other OLE packages (``\\x01Ole10Native``): a program, a script, a shortcut, an archive, a
+  link or a command, which runs when the reader double-clicks the icon;
 - ActiveX controls (``\\x03OCXNAME``);
 - any object whose class id oletools lists with an exploit (Equation Editor, monikers, MSCOMCTL),
   whatever its streams look like: Office hands the object to the class the id names;
@@ -40,9 +47,10 @@ from xml.parsers import expat
 from oletools import oleobj
 
 from attachguard.codes import OLE_OBJECT
-from attachguard.engines.embedded import describe_clsid, object_message, safe_name
+from attachguard.engines.embedded import describe_clsid, extension, object_message, safe_name
 from attachguard.engines.office_shared import Job, open_ole
 from attachguard.formats.ole import OleContainer, OleKind, classify_ole
+from attachguard.formats.olepackage import PackagedFile, packaged_file
 
 # Office's own document classes: Word.Document.6/.8/.12 and macro-enabled, Word.Picture.8,
 # Excel.Sheet.5/.8/.12, Excel.Chart.5/.8, the macro-enabled and binary sheets, PowerPoint.Show.7
@@ -111,6 +119,33 @@ _CHART_PARTS = frozenset(
 )
 _CHART_FOLDERS = ("Pictures/", "ObjectReplacements/", "Thumbnails/")
 _XLINK = "http://www.w3.org/1999/xlink"
+# The classes above by the ProgIDs an RTF object names them with (lower-cased: Windows looks
+# ProgIDs up without case): Word activates an RTF object by its class name
+CLASS_OF_PROGID = {
+    "word.document.6": "00020900-0000-0000-C000-000000000046",
+    "word.document.8": "00020906-0000-0000-C000-000000000046",
+    "word.picture.8": "00020907-0000-0000-C000-000000000046",
+    "word.document.12": "F4754C9B-64F5-4B40-8AF4-679732AC0607",
+    "excel.sheet.5": "00020810-0000-0000-C000-000000000046",
+    "excel.chart.5": "00020811-0000-0000-C000-000000000046",
+    "excel.sheet.8": "00020820-0000-0000-C000-000000000046",
+    "excel.chart.8": "00020821-0000-0000-C000-000000000046",
+    "excel.sheet.12": "00020830-0000-0000-C000-000000000046",
+    "powerpoint.show.7": "EA7BAE70-FB3B-11CD-A903-00AA00510EA3",
+    "powerpoint.show.8": "64818D10-4F9B-11CF-86EA-00AA00B929E8",
+    "powerpoint.slide.8": "64818D11-4F9B-11CF-86EA-00AA00B929E8",
+    "powerpoint.show.12": "CF4F55F4-8F87-4D47-80BB-5808164BB3F8",
+    "powerpoint.slide.12": "048EB43E-2059-422F-95E0-557DA96038AF",
+    "msgraph.chart.8": "00020803-0000-0000-C000-000000000046",
+    "acroexch.document": "B801CA65-A1FC-11D0-85AD-444553540000",
+    "acroexch.document.7": "B801CA65-A1FC-11D0-85AD-444553540000",
+    "acroexch.document.11": "B801CA65-A1FC-11D0-85AD-444553540000",
+    "acroexch.document.dc": "B801CA65-A1FC-11D0-85AD-444553540000",
+    "libreoffice.chartdocument.1": "0DD0A57F-CF3B-4FD2-BDA4-9442719B2A73",
+}
+# The Packager's class (Package) and the streams Office writes beside a package's native data
+_PACKAGER = "0003000C-0000-0000-C000-000000000046"
+_PACKAGER_STREAMS = frozenset({_PACKAGE, "\x01compobj", "\x01ole", "\x03objinfo", "\x03eprint"})
 
 
 def two_readings(ole: Any, container: OleContainer) -> bool:
@@ -215,6 +250,8 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
             job.child(f"{where}/CONTENTS", pdf)
         elif (chart := libreoffice_chart(ole)) is not None:
             job.child(f"{where}/chart", chart)
+        elif (file := packaged(ole, job.context.allowed_extensions)) is not None:
+            job.child(f"{where}/{file[0]}", file[1], named=True)
         else:
             storage_object(job, ole, [], where)
     finally:
@@ -278,6 +315,30 @@ def libreoffice_chart(ole: Any) -> bytes | None:
     nothing else: no script, no Basic library, no other document's parts."""
     package = _content(ole, {_LIBREOFFICE_CHART}, "package_stream", _CHART_STREAMS)
     return package if package is not None and _chart_package(package) else None
+
+
+def packaged(ole: Any, allowed: Collection[str]) -> tuple[str, bytes] | None:
+    """The file in an OLE package (the Packager's class, not linked, nothing beside its native
+    data but what Office writes) as (name, bytes), when it may be opened as the file it is
+    (`opened_package`); None for any other object."""
+    native = _content(ole, {_PACKAGER}, _PACKAGE, _PACKAGER_STREAMS)
+    return None if native is None else opened_package(packaged_file(native), allowed)
+
+
+def opened_package(
+    package: PackagedFile | None, allowed: Collection[str]
+) -> tuple[str, bytes] | None:
+    """A packaged file as (the name Windows opens it under, its bytes), when every name the
+    package gives it (its label too, when the label has an extension) has one extension and
+    the policy allows that extension; None otherwise. The name keeps its extension whole."""
+    if package is None:
+        return None
+    extensions = {extension(path) for path in package.paths}
+    extensions |= {extension(label) for label in package.labels} - {""}  # shown, not opened
+    if len(extensions) != 1 or f".{(ext := extensions.pop())}" not in allowed:
+        return None
+    stem = package.temporary_name.rstrip(". \t").rsplit(".", 1)[0]
+    return f"{safe_name(stem, 60)}.{ext}", package.data
 
 
 def _chart_package(package: bytes) -> bool:

@@ -55,6 +55,7 @@ from attachguard.codes import (
 from attachguard.engines.office_objects import (
     compound_object,
     office_progid,
+    packaged,
     storage_object,
     two_readings,
 )
@@ -276,7 +277,10 @@ def _objects(job: Job, ole: Any, container: OleContainer) -> None:
         ):
             _storage(job, ole, path)
     if ole.exists("\x01Ole10Native"):  # a bare object, as OOXML files keep them
-        storage_object(job, ole, [], "")
+        if (file := packaged(ole, job.context.allowed_extensions)) is not None:
+            job.child(file[0], file[1], named=True)
+        else:
+            storage_object(job, ole, [], "")
     if OleKind.POWERPOINT in container.kinds:
         for index, data in enumerate(_ppt_objects(job)):
             compound_object(job, data, f"object {index + 1}")

@@ -59,6 +59,7 @@ _KINDS = {
     "xls": "Excel workbook",
     "xlsx": "Excel workbook",
     "xlsb": "Excel workbook",
+    "rtf": "RTF document",
     "ppt": "PowerPoint presentation",
     "pptx": "PowerPoint presentation",
 }
@@ -83,6 +84,7 @@ class Job:
     item: Item
     context: Context
     result: Result = field(default_factory=Result)
+    engine: str = NAME  # the engine the findings are from (rtf, for an RTF's objects)
 
     @property
     def kind(self) -> str:
@@ -90,7 +92,7 @@ class Job:
         return _KINDS.get(self.item.type.label, "Office document")
 
     def say(self, code: Code, message: str, **extra: Any) -> None:
-        self.result.findings.append(finding(NAME, code, message, **extra))
+        self.result.findings.append(finding(self.engine, code, message, **extra))
 
     def field_threat(self, threat: FieldThreat, where: str | None = None) -> None:
         """The finding for a Word field `wordfields.classify_field` judged dangerous (a .docx
@@ -103,10 +105,11 @@ class Job:
     def said(self, code: Code) -> bool:
         return any(f.code is code for f in self.result.findings)
 
-    def child(self, where: str, data: bytes, imported: bool = False) -> bool:
-        """Hand ``data`` to the pipeline (``imported``: see `Child`); False once a limit stops
-        it (said once)."""
-        return add_child(self.result, Child(where, data, imported), self.context, NAME)
+    def child(self, where: str, data: bytes, imported: bool = False, named: bool = False) -> bool:
+        """Hand ``data`` to the pipeline (``imported``, ``named``: see `Child`); False once a
+        limit stops it (said once)."""
+        child = Child(where, data, imported, named)
+        return add_child(self.result, child, self.context, self.engine)
 
     def budget(self) -> int:
         """Bytes still allowed to be extracted in this item."""

@@ -4,7 +4,12 @@ Finds OLE_OBJECT for every ``\\objdata`` object, labelled with its OLE class nam
 ``Equation.3``...); classes and class ids that known exploits use (Equation Editor,
 CVE-2017-11882; OLE2Link, CVE-2017-0199; oletools' list of CLSIDs) are named in the message. The
 object's payload (the file inside a Package, else the object's data) is returned as a child so
-that every engine scans it. Field instructions are read as Word reads them (the blank ending a
+that every engine scans it. An embedded object is judged by the rule objects in a .doc or .docx
+get (`office_objects`), when Word would activate it as what its data holds: an Office
+document, chart or Acrobat document whose compound file has the class its OLE1 class name
+names (`compound_object`), or a package whose file may be opened as the file it is
+(`opened_package`); not in a document that links any object (``\\objlink``,
+``\\objautlink``). Field instructions are read as Word reads them (the blank ending a
 control word is no text, ``\\'hh`` and ``\\uN`` escapes with their ``\\ucN`` fallbacks,
 the ``\\ud`` half of ``\\upr``, ``\\tab`` and breaks as blanks) and judged by the rule
 .docx and .doc fields get (`wordfields.classify_field`): DDE for ``DDE``/``DDEAUTO``,
@@ -51,7 +56,11 @@ from attachguard.codes import (
 )
 from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
 from attachguard.engines.embedded import add_child, describe_clsid, object_message, safe_name
+from attachguard.engines.office_objects import CLASS_OF_PROGID, compound_object, opened_package
+from attachguard.engines.office_shared import DAMAGED, Job
+from attachguard.errors import LimitExceeded
 from attachguard.formats import wordfields
+from attachguard.formats.olepackage import packaged_file
 from attachguard.formats.targets import on_a_share, target_kind
 from attachguard.formats.wordfields import ThreatKind
 from attachguard.report import Finding
@@ -384,8 +393,38 @@ def _shared_base(base: bytes) -> bool:
     return on_a_share(_unquoted(base))
 
 
+_LINKING = re.compile(rb"\\objlink|\\objautlink")
+_COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def _unquoted(text: bytes) -> str:
     return text.decode("utf-8", "replace").strip().strip('"\u201c\u201d')
+
+
+def _as_content(obj: Any, where: str, job: Job) -> bool:
+    """Judge an embedded object as a .doc's would be, when Word activates it as what its data
+    holds: a package by its file (`opened_package`), a compound file whose class is the one
+    the object's class name names by `compound_object`. False, with nothing said, for any
+    other object (a link, another class, data that reads otherwise)."""
+    if not obj.is_ole or obj.format_id != oleobj.OleObject.TYPE_EMBEDDED or not obj.oledata:
+        return False
+    data, class_name = bytes(obj.oledata), _class_name(obj).lower()
+    if class_name == "package":
+        file = opened_package(packaged_file(data, sized=False), job.context.allowed_extensions)
+        if file is None:
+            return False
+        job.child(f"{where}/{file[0]}", file[1], named=True)  # a limit is said, and rejects
+        return True
+    clsid = CLASS_OF_PROGID.get(class_name)
+    if clsid is None or (obj.clsid or "").upper() != clsid or data[:8] != _COMPOUND_FILE:
+        return False
+    before = len(job.result.findings), len(job.result.children)
+    try:
+        compound_object(job, data, where)
+    except (*DAMAGED, LimitExceeded):
+        del job.result.findings[before[0] :], job.result.children[before[1] :]
+        return False  # judged as an object of its own
+    return True
 
 
 def _class_name(obj: Any) -> str:
@@ -448,8 +487,11 @@ class RtfEngine:
             parser.parse()
         except _DAMAGED:
             result.findings.append(finding(NAME, CORRUPT, f"damaged {_KIND}"))
+        linking = _LINKING.search(item.data) is not None
         for index, obj in enumerate(parser.objects, start=1):
-            self._object(obj, f"object {index}", context, result)
+            where = f"object {index}"
+            if linking or not _as_content(obj, where, Job(item, context, result, NAME)):
+                self._object(obj, where, context, result)
         threats = [_classify(field) for field in parser.fields]
         if any(_DDE.match(field) for field in parser.fields) or ThreatKind.DDE in threats:
             result.findings.append(finding(NAME, DDE, f"DDE field in the {_KIND}"))
