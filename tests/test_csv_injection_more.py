@@ -199,3 +199,45 @@ def test_prose_with_a_pipe_and_a_bang_passes(policy: Policy, cell: str) -> None:
     assert classify(cell) is None
     data = (HEADER + f"Ann,-5,{quoted(cell)}\r\n").encode()
     assert scan(policy, "orders.csv", data).findings == []
+
+
+# -- red team 90: quoting read per delimiter, and Excel's reading of a UTF-32 mark --------------
+
+# Which quote opens a field depends on the delimiter: `2;"x` quotes under ";", not under ",".
+# Read with the sniffed ";", the command is inside one quoted field; Excel in a "," locale
+# reads the quote as a character and the command as the first cell of a row of its own.
+DESYNC_SEMICOLON = f'id;name\r\n1;alice\r\n2;"x\r\n={DDE}\r\ny";bob\r\n3;carol\r\n'
+# the mirror: sniffed ",", and a ";" locale (German, French Excel) splits the other way
+DESYNC_COMMA = f'id,name,city\r\n1,alice,Paris\r\n2,"x;y\r\n={DDE}\r\nz",Lyon\r\n3,bob,Nice\r\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "row"),
+    [
+        (DESYNC_SEMICOLON.encode(), "row 4, column 1"),
+        (DESYNC_COMMA.encode(), "row 4, column 1"),
+        # UTF-16 with its mark: Excel splits on tabs whatever the sniffer says
+        (
+            b"\xff\xfe" + f'id,name\r\n1,"a\tb"\r\n2,x\t"y\r\n={DDE}\r\nz"\r\n'.encode("utf-16-le"),
+            "row 4, column 1",
+        ),
+    ],
+    ids=["sniffed-semicolon", "sniffed-comma", "utf16-tabs"],
+)
+def test_quoting_is_read_per_delimiter(policy: Policy, data: bytes, row: str) -> None:
+    assert row in locations(scan(policy, "export.csv", data))
+
+
+def test_a_utf32_mark_is_also_read_as_excel_reads_it(policy: Policy) -> None:
+    # FF FE 00 00 is UTF-32 to Python; Excel knows no UTF-32: a UTF-16 mark, then a NUL
+    data = b"\xff\xfe\x00\x00" + f"\r\nid\tname\r\n={DDE}\tx\r\n".encode("utf-16-le")
+    assert locations(scan(policy, "export.csv", data)) == ["row 3, column 1"]
+
+
+def test_quoted_fields_that_read_alike_under_every_delimiter_pass(policy: Policy) -> None:
+    data = (
+        b'id,name,note\r\n1,"Smith; John","paid (cash) | thanks!"\r\n'
+        b'2,"Doe, Jane","multi\r\nline note (see photo)!"\r\n'
+        b"3,Bob,-12.50\r\n"
+    )
+    assert scan(policy, "export.csv", data).findings == []

@@ -366,6 +366,15 @@ def test_attached_eicar_is_returned_for_scanning(policy: Policy) -> None:
         ("disk.vhd. ", FindingCode.EXECUTABLE),
         ("logo.svg", FindingCode.SCRIPT),
         ("page.HTML", FindingCode.SCRIPT),
+        # red team 90: a Remote Desktop connection to the sender, Excel queries and SYLK, App
+        # Installer, a saved search of a share, a theme pack
+        ("invoice.rdp", FindingCode.EXECUTABLE),
+        ("invoice.iqy", FindingCode.EXECUTABLE),
+        ("report.slk", FindingCode.EXECUTABLE),
+        ("app.appinstaller", FindingCode.EXECUTABLE),
+        ("files.search-ms", FindingCode.EXECUTABLE),
+        ("look.themepack", FindingCode.EXECUTABLE),
+        ("build.pl", FindingCode.SCRIPT),
         ("factur-x.xml", None),
         ("photo.png", None),
         ("notes", None),
@@ -511,3 +520,35 @@ def test_flate_bomb_is_not_inflated(policy: Policy, filters: list[str]) -> None:
     assert where(result, FindingCode.ARCHIVE_EXPANSION) == {"attachment:bomb.bin"}
     assert result.children == []
     assert peak < 24_000_000  # a few times the 4 MB budget, far from the bomb's 64 MiB
+
+
+# -- red team 90: a font matrix pdf.js compiles into glyph code (CVE-2024-4367) ------------------
+
+_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /FontMatrix %s >>"
+_PAGE_WITH_FONT = (
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] "
+    b"/Resources << /Font << /F1 4 0 R >> >> >>"
+)
+
+
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        b"[1 0 0 1 0 (\\); console.log\\('x'\\)//)]",  # the public proof of concept's shape
+        b"[0.001 0 0 0.001 0 <29293b>]",
+        b"[1 0 0 1 0 /x]",
+        b"5 0 R",  # through a reference, to an array holding a string
+    ],
+)
+def test_a_font_matrix_of_more_than_numbers_is_javascript(matrix: bytes, policy: Policy) -> None:
+    objects = [*BASE[:2], _PAGE_WITH_FONT, _FONT % matrix, b"[1 0 0 1 0 (\\);x\\()]"]
+    result = scan(raw_pdf(objects), policy)
+    assert FindingCode.PDF_JAVASCRIPT in codes(result)
+    assert any("font matrix" in f.message for f in result.findings)
+
+
+def test_a_font_matrix_of_numbers_is_a_font(policy: Policy) -> None:
+    objects = [*BASE[:2], _PAGE_WITH_FONT, _FONT % b"5 0 R", b"[0.001 0 0 0.001 0 -2.5]"]
+    assert codes(scan(raw_pdf(objects), policy)) == set()
+    type3 = [*BASE[:2], _PAGE_WITH_FONT, _FONT % b"[0.001 0 0 0.001 0 0]"]
+    assert codes(scan(raw_pdf(type3), policy)) == set()

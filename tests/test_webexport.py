@@ -8,9 +8,11 @@ wordexport's MHT, SheetJS's HTML table and SpreadsheetML); scanned through the w
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Iterator
 
 import pytest
+from pypdf import PdfWriter
 
 from attachguard.clamav.client import ClamdClient
 from attachguard.engines import webexport
@@ -298,3 +300,32 @@ def test_honest_exports_through_the_whole_scanner(
             assert report.status is Status.APPROVED, (name, report.reasons)
         report = whole.scan(word_mht(parts=(("editdata.mso", "application/x-mso", b"x"),)), "a.doc")
         assert "VBA_MACRO" in codes(report)
+
+
+# -- red team 90: an Excel XML workbook under another name --------------------------------------
+
+DDE_CELL = '<Cell ss:Formula="=cmd|\' /C calc.exe\'!A0"><Data ss:Type="Number"></Data></Cell>'
+
+
+def test_an_xml_workbook_named_csv_is_a_mismatch_and_read_as_a_workbook(scanner: Scanner) -> None:
+    # Excel opens a .csv that starts like XML as XML, after its warning
+    report = scanner.scan(spreadsheetml(DDE_CELL), "orders.csv")
+    assert {"TYPE_MISMATCH", "DDE"} <= codes(report), report.reasons
+    honest = scanner.scan(b"id,note\r\n1,<b>bold</b> in a cell\r\n", "orders.csv")
+    assert honest.status is Status.APPROVED, honest.reasons
+
+
+def test_an_xml_workbook_attached_to_a_pdf_is_read_as_one(scanner: Scanner) -> None:
+    # Windows opens a .xml by the program its mso-application instruction names: Excel
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.add_attachment("invoice.xml", spreadsheetml(DDE_CELL))
+    out = io.BytesIO()
+    writer.write(out)
+    assert "DDE" in codes(scanner.scan(out.getvalue(), "invoice.pdf"))
+    einvoice = PdfWriter()
+    einvoice.add_blank_page(200, 200)
+    einvoice.add_attachment("factur-x.xml", b'<?xml version="1.0"?><rsm:CrossIndustryInvoice/>')
+    out = io.BytesIO()
+    einvoice.write(out)
+    assert codes(scanner.scan(out.getvalue(), "invoice.pdf")) == set()

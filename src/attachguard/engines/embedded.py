@@ -16,8 +16,9 @@ _CVE = re.compile(r"CVE-\d{4}-\d+")
 
 # Extensions Windows runs, mounts or hands to a script host or a browser when the file is
 # opened (Outlook's blocked attachment list, plus what later campaigns used: OneNote, disk
-# images, search connectors, SVG): a file saved under such a name does what its name says,
-# whatever its bytes look like to a content sniffer.
+# images, search connectors and saved searches, SVG, Remote Desktop connections to the sender's
+# host, Excel web and database queries, SYLK, App Installer, theme packs): a file saved under
+# such a name does what its name says, whatever its bytes look like to a content sniffer.
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -28,10 +29,13 @@ _RUNS = _words("""
     mau mav maw mda mdb mde mdt mdw mdz msc msh msi msix msixbundle msp mst msu ocx one ops pcd
     pif plg prf prg printerexport pst reg scf scr searchconnector-ms settingcontent-ms shb shs
     sys theme udl url vhd vhdx vsmacros vsw webpnp website wsb xbap xll xnk
+    accda accde accdr appinstaller asx cer cnt crt der deskthemepack desktop dqy fxp hpj iqy
+    its mcf oqy osd rdp rqy search-ms slk themepack
 """)
 _SCRIPTS = _words("""
     asp aspx bas bat csh hta htc htm html js jse ksh mht mhtml ps1 ps1xml ps2 ps2xml psc1 psc2
     psd1 psm1 py pyc pyo pyw pyz pyzw sct shtml svg svgz vb vbe vbp vbs ws wsc wsf wsh xht xhtml
+    msh1 msh2 msh1xml msh2xml mshxml pl psdm1 pssc
 """)
 
 

@@ -105,7 +105,11 @@ OFFICE_PAGES: dict[str, frozenset[str]] = {
 }
 # Labels an extension accepts only when the file's structure says the application reads it:
 # Excel opens an XML file under .xls as a workbook only when it is SpreadsheetML 2003
-_ONLY_IF: dict[tuple[str, str], Callable[[bytes], bool]] = {(".xls", "xml"): spreadsheetml}
+_ONLY_IF: dict[tuple[str, str], Callable[[bytes], bool]] = {
+    (".xls", "xml"): spreadsheetml,
+    # Excel opens a .csv that starts like XML as XML (after its warning): no exporter writes it
+    (".csv", "xml"): lambda data: not _markup(data),
+}
 
 # Content that runs when opened: a browser, Windows Script Host or a shell executes it.
 SCRIPTS = frozenset(
@@ -412,6 +416,14 @@ def _mismatch(ext: str, label: str, program: str | None) -> str:
     if label == "unknown" and not program and expected:
         return f"content not recognised as {name_of(expected[0])} ({ext})"
     return f"{name_of(program or label)} named {ext}"
+
+
+def _markup(data: bytes) -> bool:
+    """Whether text starts, after any byte-order mark and blanks, with a ``<``."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            return data[2:512].decode(codec, "ignore").lstrip().startswith("<")
+    return data[:512].removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
 
 
 def _fits(ext: str, label: str) -> bool:

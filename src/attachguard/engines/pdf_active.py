@@ -31,8 +31,10 @@ from pypdf.generic import (
     ArrayObject,
     ByteStringObject,
     DictionaryObject,
+    FloatObject,
     IndirectObject,
     NameObject,
+    NumberObject,
     PdfObject,
     StreamObject,
 )
@@ -92,6 +94,9 @@ DAMAGED = (
 _MAX_PER_CODE = 10  # enough to explain a verdict; a PDF with 5,000 scripts needs no 5,000 lines
 _RICH_SUBTYPES = ("/RichMedia", "/3D")
 _JAVASCRIPT = "JavaScript in the PDF"
+# pdf.js before 4.2 wrote a font's /FontMatrix into the glyph code it compiles and runs
+# (CVE-2024-4367): anything but numbers there is script to Firefox and to web viewers
+FONT_MATRIX = "font matrix holding more than numbers, which pdf.js runs as script"
 _LAUNCH = "PDF action that starts a program"
 ON_EVENTS = "PDF action that runs on page or form events"
 ON_OPEN = "PDF action that runs when it is opened"
@@ -338,12 +343,28 @@ def opens_inertly(action: Any, resolve: Resolve) -> bool:
     )
 
 
+def scripted_matrix(node: DictionaryObject, resolve: Resolve) -> bool:
+    """Whether a dictionary's /FontMatrix, in any reading (through a reference, every object
+    it may stand for), is anything but an array of numbers (CVE-2024-4367)."""
+    if "/FontMatrix" not in node:
+        return False
+    value = node["/FontMatrix"]
+    found = resolve(value) if isinstance(value, IndirectObject) else [value]
+    return not found or not all(
+        isinstance(matrix, ArrayObject)
+        and all(isinstance(item, NumberObject | FloatObject) for item in matrix)
+        for matrix in found
+    )
+
+
 def _check(node: DictionaryObject, where: str, seen: Seen, formatter: bool = False) -> None:
     """Findings for one dictionary pypdf read; a ``formatter`` is a formatting call that runs
     only where it is used (`formatters_only`), not JavaScript by itself."""
     kind = resolved(node.get("/S"))
     if ("/JS" in node or "/JavaScript" in node or kind == "/JavaScript") and not formatter:
         seen.add(PDF_JAVASCRIPT, _JAVASCRIPT, where)
+    if scripted_matrix(node, by_pypdf):
+        seen.add(PDF_JAVASCRIPT, FONT_MATRIX, where)
     if kind == "/Launch":
         seen.add(PDF_LAUNCH, _LAUNCH, where)
     if "/AA" in node and not triggers_inert(node.get("/AA"), by_pypdf, is_field(node)):

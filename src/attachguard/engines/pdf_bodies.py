@@ -47,10 +47,12 @@ from pypdf.generic import (
 from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT, EXTERNAL_LINK
 from attachguard.engines.pdf_active import (
     DAMAGED,
+    FONT_MATRIX,
     JUDGED,
     ON_EVENTS,
     ON_OPEN,
     PDF_AUTO_ACTION,
+    PDF_JAVASCRIPT,
     Seen,
     _names_a_share,
     check_names,
@@ -60,6 +62,7 @@ from attachguard.engines.pdf_active import (
     is_field,
     opens_inertly,
     resolved,
+    scripted_matrix,
     triggers_inert,
 )
 from attachguard.engines.pdf_glyphs import (
@@ -281,7 +284,21 @@ def _check_body(body: _Body, read: _Reading, seen: Seen) -> set[str]:
         seen.add(PDF_AUTO_ACTION, ON_EVENTS, body.where)
     if "/OpenAction" in names and _opens(body.obj, read):
         seen.add(PDF_AUTO_ACTION, ON_OPEN, body.where)
+    if "/FontMatrix" in names and _scripted_matrix(body, read):
+        seen.add(PDF_JAVASCRIPT, FONT_MATRIX, body.where)
     return names
+
+
+def _scripted_matrix(body: _Body, read: _Reading) -> bool:
+    """Whether any reading of a body holds a font matrix of anything but numbers
+    (`pdf_active.scripted_matrix`); a body no reader parses is not judged here (its names
+    are)."""
+    return any(
+        scripted_matrix(node, read.resolve)
+        for value in read.readings(body.obj)
+        if value is not None
+        for node in dictionaries(value)
+    )
 
 
 def _formats_only(body: _Body, read: _Reading) -> bool:

@@ -13,9 +13,13 @@ send data out. Reports FORMULA_INJECTION with the cell ("row 3, column 2") for:
   phone numbers ("+44 20 7946 0958"), handles ("@alice") and list items ("- item (2)") pass.
 
 Leading spaces, tabs, CR and a double quote before the formula character do not hide it; a
-leading single quote (Excel's "this is text") does. Each cell is also checked as if split on the
-other usual delimiters, since Excel's delimiter depends on the reader's locale. Bytes are decoded
-as UTF-8, UTF-16/32 by byte-order mark, UTF-16 without one (by its NUL bytes), else Latin-1.
+leading single quote (Excel's "this is text") does. Excel's delimiter depends on the reader's
+locale (and is a tab for UTF-16 text), and which quote opens a field depends on the delimiter
+(``2;"x`` quotes under ``;``, not under ``,``): a CSV with a double quote is read once per usual
+delimiter, each reading with its own quoting and rows; without one, each cell is also checked
+split on the other delimiters. Bytes are decoded as UTF-8, UTF-16/32 by byte-order mark, UTF-16
+without one (by its NUL bytes), else Latin-1; a UTF-32 little-endian mark is also read as the
+UTF-16 mark and NUL Excel takes it for (Excel knows no UTF-32), and both readings are judged.
 The whole file is examined (a cell's first 8,192 characters: Excel runs no longer formula); at
 most five cells are reported.
 """
@@ -70,6 +74,15 @@ _TEXT_DDE = re.compile(
     r"(?:(?:[^\n]{0,200}?" + OPERATOR + r")?\s*" + PIPE + r"|[^\n]{0,200}?\bDDE(?:AUTO)?\()",
     re.MULTILINE | re.IGNORECASE,
 )
+
+
+def readings(data: bytes) -> list[str]:
+    """The text in ``data`` as each reader may decode it: `decode`'s, and for a UTF-32
+    little-endian mark (``FF FE 00 00``) also Excel's, the UTF-16 mark and a NUL character."""
+    text = decode(data)
+    if data.startswith(b"\xff\xfe\x00\x00"):
+        return [text, data[2:].decode("utf-16-le", errors="replace")]
+    return [text]
 
 
 def decode(data: bytes) -> str:
@@ -152,30 +165,40 @@ class TextEngine:
             # macro formulas (EXEC, CALL) that Magika cannot tell from CSV.
             message = "SYLK spreadsheet posing as CSV (it can carry Excel 4 macros)"
             return Result([finding(self.name, XLM_MACRO, message)])
-        text = decode(item.data)
-        if not _may_be_a_formula(text):
-            return Result()
-        if _is_spreadsheet(item):
-            hits = self._cells(text, _delimiter(text, item))
-            what = "CSV cell with"
-        else:
-            hits = self._lines(text)
-            what = "text a spreadsheet would run as"
         findings: list[Finding] = []
-        for reason, where in hits:
-            message = f"{what} {reason}"
-            findings.append(finding(self.name, FORMULA_INJECTION, message, location=where))
-            if len(findings) >= MAX_FINDINGS:
+        for hits, what in self._readings(item):
+            for reason, where in hits:
+                message = f"{what} {reason}"
+                findings.append(finding(self.name, FORMULA_INJECTION, message, location=where))
+                if len(findings) >= MAX_FINDINGS:
+                    break
+            if findings:  # the first reading that finds anything is the one reported
                 break
         return Result(findings)
 
-    def _cells(self, text: str, delimiter: str) -> Iterator[tuple[str, str]]:
-        """Dangerous cells as (reason, "row R, column C"); a file the csv module cannot read
-        (a NUL byte, a field past its size limit) is checked line by line instead."""
+    def _readings(self, item: Item) -> Iterator[tuple[Iterator[tuple[str, str]], str]]:
+        """The dangerous cells or lines of each reading of the text, as (reason, where), with
+        what they are in words: each decoding, and for a CSV with a double quote each usual
+        delimiter (the sniffed or declared one first)."""
+        for text in readings(item.data):
+            if not _may_be_a_formula(text):
+                continue
+            if not _is_spreadsheet(item):
+                yield self._lines(text), "text a spreadsheet would run as"
+                continue
+            first = _delimiter(text, item)
+            if '"' not in text:  # rows are lines: splitting a cell is reading it otherwise
+                yield self._cells(text, first, _SPLIT + first), "CSV cell with"
+                continue
+            for delimiter in dict.fromkeys((first, *_SPLIT)):
+                yield self._cells(text, delimiter, delimiter), "CSV cell with"
+
+    def _cells(self, text: str, delimiter: str, splits: str) -> Iterator[tuple[str, str]]:
+        """Dangerous cells as (reason, "row R, column C"), each cell also checked split on
+        ``splits``; a file the csv module cannot read (a NUL byte, a field past its size
+        limit) is checked line by line instead."""
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        # each cell is checked again split on the other delimiters Excel may use (the reader's
-        # locale's, or its own if it ignores a sep= line), the declared one too: a backstop
-        split = re.compile("[" + re.escape(_SPLIT + delimiter) + "]")
+        split = re.compile("[" + re.escape(splits) + "]")
         row = 0
         try:
             for row, fields in enumerate(reader, 1):

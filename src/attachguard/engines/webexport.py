@@ -24,6 +24,10 @@ encoding a reader could take, conditional comments included):
   Windows credentials there). A form posting elsewhere is not flagged: Word shows its fields as
   static controls and submits nothing; an address to a share in it is a link like any other.
 
+An Excel XML workbook is read as one whatever its name: Excel opens a .csv by its content
+(after its warning), and Windows opens a .xml by the program it names (``mso-application``),
+as it does an attachment a PDF carries under that name.
+
 Under .xls, formulas too: ``x:fmla`` on a cell, a defined name's ``x:Formula``, a cell whose
 text starts with ``=``, ``+``, ``-`` or ``@`` (Excel takes it as typed) and, in SpreadsheetML,
 ``ss:Formula``, ``ss:RefersTo`` and the text of Excel's own elements (conditional formats, data
@@ -53,6 +57,7 @@ from attachguard.codes import (
     Code,
 )
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
+from attachguard.engines.filetype_structure import spreadsheetml
 from attachguard.formats import htmlchunk
 from attachguard.formats.formulas import (
     MAX_FORMULA,
@@ -228,6 +233,8 @@ class WebExportEngine:
 
     def scan(self, item: Item, context: Context) -> Result:
         reading = READINGS.get((item.extension, item.type.label))
+        if reading is None and item.type.label == "xml" and spreadsheetml(item.data):
+            reading = "workbook"  # Windows opens it in Excel by its content (a .xml, a .csv)
         if reading is None or not item.data:
             return Result()
         if reading == "workbook":
