@@ -552,3 +552,21 @@ def test_a_font_matrix_of_numbers_is_a_font(policy: Policy) -> None:
     assert codes(scan(raw_pdf(objects), policy)) == set()
     type3 = [*BASE[:2], _PAGE_WITH_FONT, _FONT % b"[0.001 0 0 0.001 0 0]"]
     assert codes(scan(raw_pdf(type3), policy)) == set()
+
+
+@pytest.mark.parametrize(
+    ("uri", "launches"),
+    [
+        ("file:///C:/Windows/System32/calc.exe", True),
+        ("FILE:///C:/Tools/run%2Ebat", True),  # escaped: the system unescapes it
+        ("file:///C:/Users/Public/setup.msi#page=1", True),
+        ("file:///C:/Docs/terms.pdf", False),
+        ("https://downloads.example/setup.exe", False),  # a download, as any web link
+    ],
+)
+def test_a_link_to_a_program_on_the_readers_computer_launches_it(
+    uri: str, launches: bool, policy: Policy
+) -> None:
+    writer = writer_with_page()
+    add_annot(writer, action(Subtype="/Link", A=action(S="/URI", URI=uri)))
+    assert (FindingCode.PDF_LAUNCH in codes(scan(build(writer), policy))) is launches

@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from pypdf import apply_configuration
 from pypdf.errors import DependencyError, DeprecationError, PyPdfError
@@ -41,6 +42,7 @@ from pypdf.generic import (
 
 from attachguard.codes import EXTERNAL_LINK, Action, Code, declare
 from attachguard.engines.base import finding
+from attachguard.engines.embedded import opened_as
 from attachguard.engines.pdf_glyphs import Census, glyph_table, shaped_like_one
 from attachguard.formats.pypdf_limits import limited
 from attachguard.formats.targets import on_a_share
@@ -365,7 +367,7 @@ def _check(node: DictionaryObject, where: str, seen: Seen, formatter: bool = Fal
         seen.add(PDF_JAVASCRIPT, _JAVASCRIPT, where)
     if scripted_matrix(node, by_pypdf):
         seen.add(PDF_JAVASCRIPT, FONT_MATRIX, where)
-    if kind == "/Launch":
+    if kind == "/Launch" or (kind == "/URI" and _starts_a_program(node.get("/URI"))):
         seen.add(PDF_LAUNCH, _LAUNCH, where)
     if "/AA" in node and not triggers_inert(node.get("/AA"), by_pypdf, is_field(node)):
         seen.add(PDF_AUTO_ACTION, ON_EVENTS, where)
@@ -408,6 +410,16 @@ def _text(value: Any) -> str | None:
     if isinstance(value, ByteStringObject):
         value = bytes(value).decode("latin-1")
     return value if isinstance(value, str) else None
+
+
+def _starts_a_program(uri: Any) -> bool:
+    """Whether a URI action opens a file on the reader's own computer that Windows runs by its
+    name (``file:///C:/Windows/System32/calc.exe``): the reader hands a ``file:`` URI to the
+    system, which starts it."""
+    text = _text(uri)
+    if text is None or not text.strip().lower().startswith("file:"):
+        return False
+    return opened_as(unquote(text.strip().split("?", 1)[0].split("#", 1)[0])) is not None
 
 
 def _uri_on_a_share(uri: Any) -> bool:
