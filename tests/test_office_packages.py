@@ -306,3 +306,28 @@ def test_an_rtf_office_document_of_another_program_beside_it_stays_an_object(
     result = rtf_scan(rtf_object("Word.Document.8", word), policy)
     assert [f.code for f in result.findings] == [FindingCode.OLE_OBJECT]
     assert result.findings[0].engine == "rtf"
+
+
+@pytest.mark.parametrize(
+    "hide",
+    [
+        lambda hexdata: hexdata[:64] + "\n{\\*\\zzhidden\n" + hexdata[64:] + "\n}",
+        lambda hexdata: hexdata[:64] + "{\\*\\Comment " + hexdata[64:] + "}",
+        lambda hexdata: hexdata[:64] + "\\'41" + hexdata[64:],
+        lambda hexdata: hexdata[:64] + "\\bin0 " + hexdata[64:],
+    ],
+    ids=["unknown-group", "comment-group", "escape", "bin"],
+)
+def test_an_rtf_object_not_written_as_plain_hex_stays_an_object(
+    hide: object, policy: Policy
+) -> None:
+    """Word drops a ``{\\*\\unknown ...}`` group inside ``\\objdata`` where rtfobj keeps its
+    hex (red team 91: a package of a text to rtfobj, of a .bat to Word): only data written
+    as plain hex is read as the object Word builds."""
+    data = rtf_object("Package", native("hours.txt", TEXT, sized=False))
+    start = data.index(b"{\\*\\objdata\n") + len(b"{\\*\\objdata\n")
+    end = data.index(b"\n}}", start)
+    hexdata = data[start:end].decode()
+    hidden = data[:start] + hide(hexdata).encode() + data[end:]  # type: ignore[operator]
+    found = rtf_scan(hidden, policy).findings
+    assert [f.code for f in found][:1] == [FindingCode.OLE_OBJECT]

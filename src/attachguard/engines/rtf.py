@@ -9,9 +9,10 @@ get (`office_objects`), when Word would activate it as what its data holds: an O
 document, chart or Acrobat document whose compound file has the class its OLE1 class name
 names (`compound_object`), or a package whose file may be opened as the file it is
 (`opened_package`); not in a document that links any object (``\\objlink``,
-``\\objautlink``). Field instructions are read as Word reads them (the blank ending a
-control word is no text, ``\\'hh`` and ``\\uN`` escapes with their ``\\ucN`` fallbacks,
-the ``\\ud`` half of ``\\upr``, ``\\tab`` and breaks as blanks) and judged by the rule
+``\\objautlink``), nor when its ``\\objdata`` holds anything but hex digits and blanks.
+Field instructions are read as Word reads them (the blank ending a control word is no text,
+``\\'hh`` and ``\\uN`` escapes with their ``\\ucN`` fallbacks, the ``\\ud`` half of ``\\upr``,
+``\\tab`` and breaks as blanks) and judged by the rule
 .docx and .doc fields get (`wordfields.classify_field`): DDE for ``DDE``/``DDEAUTO``,
 EXTERNAL_LINK for INCLUDETEXT, INCLUDEPICTURE, IMPORT or LINK fields, whatever their target, or
 a target a nested field computes (RD and DATABASE fields: when their file is on another
@@ -394,6 +395,7 @@ def _shared_base(base: bytes) -> bool:
 
 
 _LINKING = re.compile(rb"\\objlink|\\objautlink")
+_PLAIN_HEX = re.compile(rb"[0-9A-Fa-f \t\r\n]*")
 _COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -405,8 +407,13 @@ def _as_content(obj: Any, where: str, job: Job) -> bool:
     """Judge an embedded object as a .doc's would be, when Word activates it as what its data
     holds: a package by its file (`opened_package`), a compound file whose class is the one
     the object's class name names by `compound_object`. False, with nothing said, for any
-    other object (a link, another class, data that reads otherwise)."""
+    other object (a link, another class, data that reads otherwise). Only data written as
+    plain hex digits is read so: a group, control word, ``\\bin`` or ``\\'hh`` inside
+    ``\\objdata`` is read differently by Word (which drops a ``{\\*\\unknown ...}`` group)
+    and by rtfobj (which keeps its hex), so the object Word builds may not be the one read."""
     if not obj.is_ole or obj.format_id != oleobj.OleObject.TYPE_EMBEDDED or not obj.oledata:
+        return False
+    if not _PLAIN_HEX.fullmatch(job.item.data, obj.start, obj.end):
         return False
     data, class_name = bytes(obj.oledata), _class_name(obj).lower()
     if class_name == "package":
