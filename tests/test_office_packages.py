@@ -121,6 +121,22 @@ def test_a_package_without_the_unicode_names_or_its_size_is_read() -> None:
     assert package.temporary_name == "a.txt"
 
 
+def test_a_character_the_code_page_lacks_is_a_question_mark_beside_the_unicode_names() -> None:
+    # Windows writes "?" in the ANSI names for each character the code page lacks (oletools'
+    # embedded-unicode.doc); the Packager opens the UTF-16 name
+    name = "Öffnungszeiten-수식.txt"
+    ansi = name.replace("수", "?").replace("식", "?")
+    wide = (TEMP + name, name, "C:\\" + name)
+    package = packaged_file(
+        native(ansi, TEXT, original="C:\\" + ansi, temporary=TEMP + ansi, wide=wide)
+    )
+    assert package is not None and package.temporary_name == name
+    assert opened_package(package, ALLOWED) == (name, TEXT)
+    alone = native(ansi, TEXT, original="C:\\" + ansi, temporary=TEMP + ansi, sized=False)
+    alone = alone[: alone.index(TEXT) + len(TEXT)]  # no UTF-16 names: "?" is no file name
+    assert packaged_file(alone, sized=False) is None
+
+
 def _resized(stream: bytes, delta: int) -> bytes:
     return struct.pack("<I", len(stream) - 4 + delta) + stream[4:]
 

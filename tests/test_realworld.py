@@ -90,9 +90,6 @@ EXPECTED_REJECTIONS: dict[str, tuple[str, str]] = {
     f"{_OLE}encrypted/encrypted.xlsx": ("ENCRYPTED", "password-protected workbook"),
     f"{_OLE}msodde/dde-test.docx": ("DDE", "a DDEAUTO field that runs a command"),
     f"{_OLE}msodde/dde-test.xlsx": ("DDE", "a DDE link to another program"),
-    f"{_OLE}oleobj/embedded-simple-2007.docx": ("OLE_OBJECT", "an OLE Package object"),
-    f"{_OLE}oleobj/embedded-simple-2007.pptx": ("OLE_OBJECT", "an OLE Package object"),
-    f"{_OLE}oleobj/embedded-simple-2007.xlsx": ("OLE_OBJECT", "an OLE Package object"),
     f"{_OLE}oleobj/external_link/sample_with_external_link_to_doc.docx": (
         "EXTERNAL_LINK",
         "an object linked to a file outside the document",
@@ -106,10 +103,6 @@ EXPECTED_REJECTIONS: dict[str, tuple[str, str]] = {
         "an object linked to a file outside the workbook",
     ),
     f"{_OLE}msodde/dde-test-from-office2016.doc": ("DDE", "a DDE field (Word 2016)"),
-    f"{_OLE}oleobj/embedded-simple-2007.doc": ("OLE_OBJECT", "an OLE Package object"),
-    f"{_OLE}oleobj/embedded-simple-2007.ppt": ("OLE_OBJECT", "an OLE Package object"),
-    f"{_OLE}oleobj/embedded-simple-2007.xls": ("OLE_OBJECT", "an OLE Package object"),
-    f"{_OLE}oleobj/embedded-unicode.doc": ("OLE_OBJECT", "an OLE Package object"),
     f"{_OLE}olevba/sample_with_vba.ppt": ("VBA_MACRO", "a presentation with VBA macros"),
     "thumbor/tests/fixtures/images/9643x10328.jpg": (
         "IMAGE_BOMB",

@@ -80,7 +80,13 @@ def _read(native: bytes, sized: bool) -> PackagedFile | None:
         temporary, label, original = reader.utf16(), reader.utf16(), reader.utf16()
         labels.append(label)
         paths += [original, temporary]
-    if not reader.done() or not all(map(_a_name, paths)) or any(map(_control, labels)):
+        # beside them, the ANSI names hold a "?" for each character the code page lacks
+        ansi = [path.replace("?", "_") for path in paths[:2]]
+        if not all(map(_a_name, ansi)):
+            return None
+    elif not all(map(_a_name, paths)):
+        return None
+    if not reader.done() or not all(map(_a_name, paths[2:])) or any(map(_control, labels)):
         return None  # a label may be blank
     return PackagedFile(tuple(labels), tuple(paths), data)
 
