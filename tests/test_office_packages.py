@@ -277,9 +277,12 @@ def test_an_rtf_package_of_a_text_is_that_text(policy: Policy) -> None:
     assert result.children == [Child("object 1/hours.txt", TEXT, named=True)]
 
 
-def test_an_rtf_that_links_an_object_keeps_every_object_an_ole_object(policy: Policy) -> None:
+@pytest.mark.parametrize("word", [b"\\objautlink", b"\\objlink", b"\\objemb\\objupdate"])
+def test_an_rtf_that_links_an_object_keeps_every_object_an_ole_object(
+    word: bytes, policy: Policy
+) -> None:
     data = rtf_object("Package", native("hours.txt", TEXT, sized=False))
-    linking = data.replace(b"\\objemb", b"\\objautlink")
+    linking = data.replace(b"\\objemb", word)
     [found] = rtf_scan(linking, policy).findings
     assert (found.code, found.label) == (FindingCode.OLE_OBJECT, "Package")
 

@@ -9,7 +9,8 @@ get (`office_objects`), when Word would activate it as what its data holds: an O
 document, chart or Acrobat document whose compound file has the class its OLE1 class name
 names (`compound_object`), or a package whose file may be opened as the file it is
 (`opened_package`); not in a document that links any object (``\\objlink``,
-``\\objautlink``), nor when its ``\\objdata`` holds anything but hex digits and blanks.
+``\\objautlink``) or has one updated as it opens (``\\objupdate``: Word starts its program),
+nor when its ``\\objdata`` holds anything but hex digits and blanks.
 Field instructions are read as Word reads them (the blank ending a control word is no text,
 ``\\'hh`` and ``\\uN`` escapes with their ``\\ucN`` fallbacks, the ``\\ud`` half of ``\\upr``,
 ``\\tab`` and breaks as blanks) and judged by the rule
@@ -394,7 +395,8 @@ def _shared_base(base: bytes) -> bool:
     return on_a_share(_unquoted(base))
 
 
-_LINKING = re.compile(rb"\\objlink|\\objautlink")
+# a linked object, or one Word asks its program to update as the document opens
+_LINKING = re.compile(rb"\\objlink|\\objautlink|\\objupdate")
 _PLAIN_HEX = re.compile(rb"[0-9A-Fa-f \t\r\n]*")
 _COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
