@@ -237,3 +237,39 @@ def test_a_chain_of_references_past_the_bound_is_not_passed(policy: Policy) -> N
 def test_hidden_references_to_no_share_are_approved(policy: Policy, old: dict[int, bytes]) -> None:
     pdf = bare_references(old)
     assert scan(pdf.bytes(), policy).findings == []
+
+
+# -- review 92: links to a program on the reader's computer, in every reading -----------------
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        b"<< /S /URI /URI (file:///C:/Windows/System32/calc.exe) >>",
+        b"<< /S /URI /URI (file:///C:/Windows/System32/calc.exe%00.pdf) >>",  # cut at the NUL
+        b"<< /S /URI /URI (file:///C:/Windows/System32/calc.exe/) >>",
+    ],
+)
+def test_a_link_to_a_local_program_in_an_older_revision_launches_it(
+    policy: Policy, action: bytes
+) -> None:
+    data, at = older_revision(action, WEB)
+    where = f"object 7 (another definition, at offset {at})"
+    assert ("PDF_LAUNCH", where) in found(scan(data, policy))
+    assert codes(scan(linked(action).xref().bytes(), policy)) == {"PDF_LAUNCH"}
+
+
+def test_a_local_base_uri_launches_the_relative_links(policy: Policy) -> None:
+    pdf = Pdf().page(b" /URI << /Base (file:///C:/Windows/System32/) >>")
+    assert codes(scan(pdf.xref().bytes(), policy)) == {"PDF_LAUNCH"}
+
+
+def test_a_font_matrix_pdfjs_runs_in_an_older_revision_is_javascript(policy: Policy) -> None:
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /FontMatrix [1 0 0 1 0 (x)] >>"
+    pdf = Pdf().page()
+    pdf.add(9, font)
+    at = pdf.offsets[9]
+    pdf.xref()
+    pdf.add(9, font.replace(b"(x)", b"0"))
+    result = found(scan(pdf.xref().bytes(), policy))
+    assert ("PDF_JAVASCRIPT", f"object 9 (another definition, at offset {at})") in result

@@ -329,3 +329,22 @@ def test_an_xml_workbook_attached_to_a_pdf_is_read_as_one(scanner: Scanner) -> N
     out = io.BytesIO()
     einvoice.write(out)
     assert codes(scanner.scan(out.getvalue(), "invoice.pdf")) == set()
+
+
+@pytest.mark.parametrize("comment", [1_000, 17_000, 70_000])
+def test_an_xml_workbook_behind_a_long_comment_is_still_one(scanner: Scanner, comment: int) -> None:
+    """Review 92: a comment before the root made Magika call the workbook text, and one past
+    16 KB hid the root from the structure test; Excel reads the prolog whole."""
+    data = spreadsheetml(DDE_CELL, prolog="<!--" + "x" * comment + "-->")
+    assert {"TYPE_MISMATCH", "DDE"} <= codes(scanner.scan(data, "orders.csv"))
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.add_attachment("invoice.xml", data)
+    out = io.BytesIO()
+    writer.write(out)
+    assert "DDE" in codes(scanner.scan(out.getvalue(), "invoice.pdf"))
+
+
+def test_markup_named_csv_is_a_mismatch_whatever_it_is_called(scanner: Scanner) -> None:
+    report = scanner.scan(b"<!-- notes -->\r\n<list><item>1</item></list>\r\n", "orders.csv")
+    assert "TYPE_MISMATCH" in codes(report)

@@ -55,6 +55,7 @@ from attachguard.engines.filetype_structure import (
     decisive,
     for_magika,
     is_text,
+    markup,
     spreadsheetml,
     structure,
 )
@@ -105,11 +106,7 @@ OFFICE_PAGES: dict[str, frozenset[str]] = {
 }
 # Labels an extension accepts only when the file's structure says the application reads it:
 # Excel opens an XML file under .xls as a workbook only when it is SpreadsheetML 2003
-_ONLY_IF: dict[tuple[str, str], Callable[[bytes], bool]] = {
-    (".xls", "xml"): spreadsheetml,
-    # Excel opens a .csv that starts like XML as XML (after its warning): no exporter writes it
-    (".csv", "xml"): lambda data: not _markup(data),
-}
+_ONLY_IF: dict[tuple[str, str], Callable[[bytes], bool]] = {(".xls", "xml"): spreadsheetml}
 
 # Content that runs when opened: a browser, Windows Script Host or a shell executes it.
 SCRIPTS = frozenset(
@@ -293,6 +290,9 @@ class FileTypeEngine:
             findings.append(_empty(ext))
             return Result(findings)
         fits = _fits(ext, content) and _ONLY_IF.get((ext, content), bool)(item.data)
+        # Excel opens a .csv that starts like markup as XML or a web page (after its warning),
+        # whatever Magika calls it: no exporter writes one
+        fits = fits and not (ext == ".csv" and markup(item.data))
         if allowed and not fits and not disguised:  # said once is enough
             findings.append(finding(self.name, TYPE_MISMATCH, _mismatch(ext, label, program)))
         archive = item.type.group == "archive" and label not in PROGRAMS
@@ -416,14 +416,6 @@ def _mismatch(ext: str, label: str, program: str | None) -> str:
     if label == "unknown" and not program and expected:
         return f"content not recognised as {name_of(expected[0])} ({ext})"
     return f"{name_of(program or label)} named {ext}"
-
-
-def _markup(data: bytes) -> bool:
-    """Whether text starts, after any byte-order mark and blanks, with a ``<``."""
-    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if data.startswith(bom):
-            return data[2:512].decode(codec, "ignore").lstrip().startswith("<")
-    return data[:512].removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
 
 
 def _fits(ext: str, label: str) -> bool:

@@ -275,7 +275,15 @@ def _plain_text(data: bytes, label: str) -> str | None:
     return "txt" if is_text(data) else None
 
 
+def _xml_workbook(data: bytes, label: str) -> str | None:
+    """An Excel XML workbook is XML, whatever Magika makes of it (after a long comment: text):
+    Excel opens it by its content, under .csv too, and Windows a .xml by its mso-application
+    instruction, so the engine that reads its formulas must see it."""
+    return "xml" if label != "xml" and markup(data) and spreadsheetml(data) else None
+
+
 _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
+    _xml_workbook,
     _ole,
     _wave,
     _illustrator,
@@ -319,21 +327,51 @@ def for_magika(data: bytes) -> bytes:
 SPREADSHEET_NS = "urn:schemas-microsoft-com:office:spreadsheet"
 # What may come before an XML document's root element: blanks, the XML declaration, processing
 # instructions (Excel's <?mso-application progid="Excel.Sheet"?>) and comments
-_PROLOG = re.compile(r"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
+_BLANKS = re.compile(r"\s+")
 _WORKBOOK_ROOT = re.compile(r"<(?:([\w.\-]+):)?Workbook[\s>/]")
+
+
+def markup(data: bytes) -> bool:
+    """Whether text starts, after any byte-order mark and blanks, with a ``<``."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            return data[2:512].decode(codec, "ignore").lstrip().startswith("<")
+    return data[:512].removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+
+
+def _prolog_end(text: str) -> int:
+    """Where an XML document's prolog ends (blanks, processing instructions and comments, each
+    found by its end marker, in linear time), -1 when ``text`` ends inside one."""
+    pos = 0
+    while True:
+        blank = _BLANKS.match(text, pos)
+        pos = blank.end() if blank else pos
+        for start, end in (("<?", "?>"), ("<!--", "-->")):
+            if text.startswith(start, pos):
+                close = text.find(end, pos + len(start))
+                if close < 0:
+                    return -1
+                pos = close + len(end)
+                break
+        else:
+            return pos
 
 
 def spreadsheetml(data: bytes) -> bool:
     """Whether ``data`` is an Excel 2003 XML workbook (SpreadsheetML): its root element, the
     first after the prolog, is ``Workbook`` in the spreadsheet namespace, declared on it (as a
-    default namespace or for the root's prefix). Excel opens such a file under .xls."""
-    head = data[:16384]
-    encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
-    if encoding is None and head[:2] in (b"<\x00", b"\x00<"):  # UTF-16 without a mark
-        encoding = "utf-16-le" if head[:1] == b"<" else "utf-16-be"
-    text = head.decode(encoding or "utf-8", "replace").removeprefix("\ufeff")
-    prolog = _PROLOG.match(text)
-    root = _WORKBOOK_ROOT.match(text, prolog.end() if prolog else 0)
+    default namespace or for the root's prefix). Excel opens such a file under .xls, and reads
+    the prolog whole: a long comment does not hide the root (the first 64 KB are read, then
+    the rest when the prolog runs on)."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+    if encoding is None and data[:2] in (b"<\x00", b"\x00<"):  # UTF-16 without a mark
+        encoding = "utf-16-le" if data[:1] == b"<" else "utf-16-be"
+    for head in (data[:65536], data):
+        text = head.decode(encoding or "utf-8", "replace").removeprefix("\ufeff")
+        end = _prolog_end(text)
+        if len(head) == len(data) or 0 <= end < len(text) - 1024:  # the root's tag is in it
+            break
+    root = _WORKBOOK_ROOT.match(text, end) if end >= 0 else None
     if root is None:
         return False
     tag = text[root.start() : text.find(">", root.start()) + 1 or len(text)]

@@ -96,6 +96,7 @@ DAMAGED = (
 _MAX_PER_CODE = 10  # enough to explain a verdict; a PDF with 5,000 scripts needs no 5,000 lines
 _RICH_SUBTYPES = ("/RichMedia", "/3D")
 _JAVASCRIPT = "JavaScript in the PDF"
+_LOCAL_BASE = "base address on the reader's computer: the PDF's relative links open its files"
 # pdf.js before 4.2 wrote a font's /FontMatrix into the glyph code it compiles and runs
 # (CVE-2024-4367): anything but numbers there is script to Firefox and to web viewers
 FONT_MATRIX = "font matrix holding more than numbers, which pdf.js runs as script"
@@ -367,8 +368,10 @@ def _check(node: DictionaryObject, where: str, seen: Seen, formatter: bool = Fal
         seen.add(PDF_JAVASCRIPT, _JAVASCRIPT, where)
     if scripted_matrix(node, by_pypdf):
         seen.add(PDF_JAVASCRIPT, FONT_MATRIX, where)
-    if kind == "/Launch" or (kind == "/URI" and _starts_a_program(node.get("/URI"))):
+    if kind == "/Launch":
         seen.add(PDF_LAUNCH, _LAUNCH, where)
+    if local := opens_locally(node, kind):
+        seen.add(PDF_LAUNCH, local, where)
     if "/AA" in node and not triggers_inert(node.get("/AA"), by_pypdf, is_field(node)):
         seen.add(PDF_AUTO_ACTION, ON_EVENTS, where)
     if "/OpenAction" in node and not opens_inertly(node.get("/OpenAction"), by_pypdf):
@@ -412,14 +415,31 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def opens_locally(node: DictionaryObject, kind: Any) -> str | None:
+    """Why a dictionary makes the reader open a file on its own computer, in words: a URI
+    action to a program there (`_starts_a_program`), or a ``file:`` base address, which the
+    PDF's relative links resolve against; None for anything else."""
+    if kind == "/URI" and _starts_a_program(node.get("/URI")):
+        return _LAUNCH
+    return _LOCAL_BASE if _local(node.get("/Base")) else None
+
+
 def _starts_a_program(uri: Any) -> bool:
     """Whether a URI action opens a file on the reader's own computer that Windows runs by its
     name (``file:///C:/Windows/System32/calc.exe``): the reader hands a ``file:`` URI to the
-    system, which starts it."""
-    text = _text(uri)
-    if text is None or not text.strip().lower().startswith("file:"):
+    system, which starts it. The path is read up to a NUL (where a C string ends), without
+    the slashes after it."""
+    if not _local(uri):
         return False
-    return opened_as(unquote(text.strip().split("?", 1)[0].split("#", 1)[0])) is not None
+    path = unquote(str(_text(uri)).strip().split("?", 1)[0].split("#", 1)[0])
+    return opened_as(path.split("\0", 1)[0].rstrip("/\\")) is not None
+
+
+def _local(uri: Any) -> bool:
+    """Whether a URI (a link's, a document's base) is a ``file:`` URL on the reader's own
+    computer (one on another machine is a share: `_uri_on_a_share`)."""
+    text = _text(uri)
+    return text is not None and text.strip().lower().startswith("file:") and not on_a_share(text)
 
 
 def _uri_on_a_share(uri: Any) -> bool:

@@ -53,6 +53,7 @@ from attachguard.engines.pdf_active import (
     ON_OPEN,
     PDF_AUTO_ACTION,
     PDF_JAVASCRIPT,
+    PDF_LAUNCH,
     Seen,
     _names_a_share,
     check_names,
@@ -61,6 +62,7 @@ from attachguard.engines.pdf_active import (
     formatters_only,
     is_field,
     opens_inertly,
+    opens_locally,
     resolved,
     scripted_matrix,
     triggers_inert,
@@ -78,7 +80,8 @@ _WS = b"\x00\t\n\f\r "
 # A body worth reading name by name holds one of the names `check_names` and the rules here look
 # at, or an escape that could spell one. Most bodies (pages, fonts, images) hold none.
 _WANTED_NAMES = ("JS", "JavaScript", "Launch", "AA", "OpenAction", "XFA", "RichMedia",
-                 "RichMediaContent", "3D", "EmbeddedFile", "EF", "ObjStm")  # fmt: skip
+                 "RichMediaContent", "3D", "EmbeddedFile", "EF", "ObjStm",
+                 "FontMatrix")  # fmt: skip
 _REGULAR = rb"[^\x00\t\n\f\r ()<>\[\]{}/%]"
 _WANTED = re.compile(rb"/(?:%s)(?!%s)" % ("|".join(_WANTED_NAMES).encode(), _REGULAR))
 # A body that may hold a link target `_names_a_share` judges: a URI, a base URI, a media clip, a
@@ -571,8 +574,12 @@ def _check_links(in_data: list[_Body], where: _Places, read: _Reading, seen: See
             continue
         if parsed is None:
             seen.add(CORRUPT, "part of the PDF could not be read", at)
-        elif shared:
+            continue
+        if shared:
             seen.add(EXTERNAL_LINK, _HIDDEN_LINK, at)
+        for node in dictionaries(parsed):
+            if local := opens_locally(node, resolved(node.get("/S"))):
+                seen.add(PDF_LAUNCH, f"{local}, in a definition the main reading does not use", at)
 
 
 def _refers_to(text: bytes, keys: set[_Key]) -> bool:
