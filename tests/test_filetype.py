@@ -562,6 +562,17 @@ def test_archive_label_without_the_archive_signature_is_not_believed(
     assert structure(devmode, "iso") == "unknown"
 
 
+def test_shortcut_label_without_the_shortcut_header_is_not_believed() -> None:
+    """Precision 90: Magika called one printer-settings part in a hundred "lnk" (POI's
+    conditional_formatting_*.xlsx): a shortcut starts with its header size and class id."""
+    from attachguard.engines.filetype_structure import structure
+
+    devmode = "Microsoft Print to PDF".encode("utf-16-le").ljust(64, b"\0") + bytes(range(200))
+    assert structure(devmode, "lnk") == "unknown"
+    shortcut = b"L\0\0\0\x01\x14\x02\0\0\0\0\0\xc0\0\0\0\0\0\0F" + bytes(60)
+    assert structure(shortcut, "lnk") is None  # a shortcut: the label stands
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-be", "utf-16-le", "utf-32-be", "utf-32-le"])
 def test_text_with_a_byte_order_mark_is_text(
     engine: FileTypeEngine, policy: Policy, encoding: str

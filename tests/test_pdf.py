@@ -570,3 +570,35 @@ def test_a_link_to_a_program_on_the_readers_computer_launches_it(
     writer = writer_with_page()
     add_annot(writer, action(Subtype="/Link", A=action(S="/URI", URI=uri)))
     assert (FindingCode.PDF_LAUNCH in codes(scan(build(writer), policy))) is launches
+
+
+@pytest.mark.parametrize(
+    ("tree", "script"),
+    [
+        (b"<< >>", False),  # Elsevier's generator writes one for a document without scripts
+        (b"<< /Names [] >>", False),
+        (b"<< /Names [(a) 6 0 R] >>", True),
+        (b"<< /Kids [6 0 R] >>", True),
+    ],
+)
+def test_an_empty_javascript_name_tree_is_no_script(
+    tree: bytes, script: bool, policy: Policy
+) -> None:
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /Names << /JavaScript 5 0 R >> >>",
+        *BASE[1:],
+        b"<< >>",
+        tree,
+        *([b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>"] if script else []),
+    ]
+    assert (FindingCode.PDF_JAVASCRIPT in codes(scan(raw_pdf(objects), policy))) is script
+
+
+def test_a_javascript_action_whose_kind_is_a_reference_is_javascript(policy: Policy) -> None:
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+        *BASE[1:],
+        b"<< /S 5 0 R /JS (app.alert\\(1\\)) >>",
+        b"/JavaScript",
+    ]
+    assert FindingCode.PDF_JAVASCRIPT in codes(scan(raw_pdf(objects), policy))

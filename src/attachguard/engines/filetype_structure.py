@@ -183,6 +183,9 @@ _PROGRAM_MAGIC: dict[str, tuple[tuple[int, bytes], ...]] = {
     "wasm": ((0, b"\x00asm"),),
     "swf": ((0, b"FWS"), (0, b"CWS"), (0, b"ZWS")),
     "crx": ((0, b"Cr24"),),
+    # a shortcut's header size and class id (MS-SHLLINK 2.1); Excel's printer settings (a
+    # DEVMODE: a printer's name in UTF-16) came out "lnk" one time in a hundred
+    "lnk": ((0, b"L\x00\x00\x00\x01\x14\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00F"),),
 }
 # Machines a COFF object file is built for (IMAGE_FILE_MACHINE_*, PE format): x86, x64, ARM,
 # ARM64 (and EC), Itanium, MIPS, PowerPC, SH, RISC-V, LoongArch, EFI byte code, Alpha, M32R

@@ -316,7 +316,7 @@ def formatters_only(value: Any, resolve: Resolve) -> bool:
     is used): /JavaScript anywhere else, as a name tree's key, is JavaScript."""
     nodes = dictionaries(value)
     allowed = _formatters_in(value, nodes, resolve)
-    return all(id(node) in allowed for node in nodes if _scripted(node))
+    return all(id(node) in allowed for node in nodes if _scripted(node, resolve))
 
 
 def _formatters_in(value: Any, nodes: list[DictionaryObject], resolve: Resolve) -> set[int]:
@@ -328,9 +328,32 @@ def _formatters_in(value: Any, nodes: list[DictionaryObject], resolve: Resolve) 
     return {id(a) for a in candidates if isinstance(a, DictionaryObject) and _formatter(a, resolve)}
 
 
-def _scripted(node: DictionaryObject) -> bool:
+def _scripted(node: DictionaryObject, resolve: Resolve) -> bool:
+    """Whether a dictionary is or names JavaScript: a script, a JavaScript action, a document's
+    /JavaScript name tree that holds anything (in any reading)."""
     kind = node.get("/S")
-    return "/JS" in node or "/JavaScript" in node or kind == "/JavaScript"
+    kinds = resolve(kind) if isinstance(kind, IndirectObject) else [kind]
+    named = "/JavaScript" in node and not _empty_tree(node["/JavaScript"], resolve)
+    return "/JS" in node or named or "/JavaScript" in kinds
+
+
+def _empty_tree(value: Any, resolve: Resolve) -> bool:
+    """Whether a name tree holds nothing in every reading: a dictionary whose /Names and /Kids
+    are absent or empty arrays (what some generators write for a document without scripts)."""
+    trees = resolve(value) if isinstance(value, IndirectObject) else [value]
+    return bool(trees) and all(
+        isinstance(tree, DictionaryObject)
+        and not isinstance(tree, StreamObject)
+        and all(_empty_array(tree.get(key), resolve) for key in ("/Names", "/Kids"))
+        for tree in trees
+    )
+
+
+def _empty_array(value: Any, resolve: Resolve) -> bool:
+    if value is None:
+        return True
+    found = resolve(value) if isinstance(value, IndirectObject) else [value]
+    return bool(found) and all(isinstance(item, ArrayObject) and not item for item in found)
 
 
 def opens_inertly(action: Any, resolve: Resolve) -> bool:
@@ -364,7 +387,7 @@ def _check(node: DictionaryObject, where: str, seen: Seen, formatter: bool = Fal
     """Findings for one dictionary pypdf read; a ``formatter`` is a formatting call that runs
     only where it is used (`formatters_only`), not JavaScript by itself."""
     kind = resolved(node.get("/S"))
-    if ("/JS" in node or "/JavaScript" in node or kind == "/JavaScript") and not formatter:
+    if _scripted(node, by_pypdf) and not formatter:
         seen.add(PDF_JAVASCRIPT, _JAVASCRIPT, where)
     if scripted_matrix(node, by_pypdf):
         seen.add(PDF_JAVASCRIPT, FONT_MATRIX, where)
