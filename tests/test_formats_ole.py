@@ -342,9 +342,34 @@ def test_dde_and_external_links() -> None:
     this_book = record(0x01AE, struct.pack("<HH", 3, 0x0401))
     [book] = ole.read_workbooks(xls(workbook(NORMAL, extra=dde + name + external + this_book)))
     assert book.links == (
-        ole.Link(LinkKind.DDE_OR_OLE, "cmd|/c calc", ("A0",)),
-        ole.Link(LinkKind.EXTERNAL, "Cprices"),
+        ole.Link(LinkKind.DDE_OR_OLE, "cmd|/c calc", ("A0",), path="cmd\x03/c calc"),
+        ole.Link(LinkKind.EXTERNAL, "Cprices", path="\x01\x01Cprices"),
     )
+
+
+@pytest.mark.parametrize(
+    ("encoded", "path", "local"),
+    [
+        ("\x01\x01C\x03Data\x03prices.xls", "C:\\Data\\prices.xls", True),
+        ("\x01\x02Documents and Settings\x03me\x03b.xls", "\\Documents and Settings\\me\\b.xls", True),
+        ("\x01prices.xls", "prices.xls", True),  # beside the workbook
+        ("prices.xls", "prices.xls", True),
+        ("\x01\x04\x04prices.xls", "..\\..\\prices.xls", True),
+        ("\x01\x06PERSONAL.XLS", "C:\\Program Files\\Microsoft Office\\PERSONAL.XLS", True),
+        ("\x01\x01@srv\x03share\x03b.xls", "\\\\srv\\share\\b.xls", False),
+        ("\x01\x05\x1chttps://evil.example/b.xls", "https://evil.example/b.xls", False),
+        ("\x01\x01", None, False),  # a drive part cut short
+        ("\x01a\x09b.xls", None, False),  # a control character not read here
+        ("", "", False),  # a name cut short in the record
+    ],
+)  # fmt: skip
+def test_an_external_workbooks_encoded_name_is_read_as_excel_reads_it(
+    encoded: str, path: str | None, local: bool
+) -> None:
+    """Precision 90: a .xls linked to a workbook on the author's own drive or beside it is
+    judged as the same link in a .xlsx (allowed); a share or a URL is not."""
+    assert ole.opened_path(encoded) == path
+    assert ole.Link(LinkKind.EXTERNAL, "", path=encoded).local is local
 
 
 def test_no_workbook_stream() -> None:

@@ -446,3 +446,47 @@ def test_cell_formulas_that_run_commands(policy: Policy, formula: str, dde: bool
         Item("p.xlsx", _xlsx_with_formula(formula), kind), policy.context()
     )
     assert [f.code.name for f in findings.findings] == (["DDE"] if dde else [])
+
+
+# -- think-cell's layout objects (precision 90) -------------------------------------------------
+
+THINK_CELL = "3EAB3858-A0E0-4A3B-A405-F4D525E85265"
+LAYOUT = b'<?xml version="1.0" encoding="UTF-8"?><root reqver="23045"><version val="25146"/></root>'
+
+
+def think_cell(streams: dict[str, bytes], clsid: str = THINK_CELL) -> bytes:
+    from attachguard.formats.cfbwrite import Storage, compound_file
+
+    return compound_file(Storage(streams, clsid))
+
+
+def test_a_think_cell_layout_is_content(policy: Policy) -> None:
+    """think-cell puts a layout object on the slide master of every deck edited where it is
+    installed (ShapeCrawler's and Aspose's decks): its streams are data, scanned as such."""
+    child = b"\x01\x00\x00\x00l\x00\x00\x00" + b"\xff" * 64
+    obj = think_cell(
+        {"think-cellXML": LAYOUT, "think-cellChild0": LAYOUT, "think-cellChild1": child}
+    )
+    result = scan(with_embedding(obj), "docx", policy)
+    assert result.findings == []
+    assert {c.where.rsplit("/", 1)[1] for c in result.children} >= {
+        "think-cellXML", "think-cellChild0", "think-cellChild1"
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("streams", "clsid"),
+    [
+        ({"think-cellXML": LAYOUT, "Payload": b"MZ"}, THINK_CELL),  # more than think-cell writes
+        ({"think-cellXML": b'<!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>'}, THINK_CELL),
+        ({"think-cellXML": LAYOUT, "\x01Ole": b"\x01\x00\x00\x02\x01\x00\x00\x00"}, THINK_CELL),
+        ({"think-cellXML": LAYOUT}, EQUATION_CLSID),
+        ({"think-cellChild0": LAYOUT}, THINK_CELL),  # no layout
+    ],
+    ids=["extra-stream", "dtd", "linked", "other-class", "no-layout"],
+)
+def test_anything_else_in_a_think_cell_object_keeps_it_an_object(
+    streams: dict[str, bytes], clsid: str, policy: Policy
+) -> None:
+    result = scan(with_embedding(think_cell(streams, clsid)), "docx", policy)
+    assert FindingCode.OLE_OBJECT in codes(result)

@@ -130,14 +130,20 @@ def test_filepass_is_encrypted(policy: Policy) -> None:
     assert codes(scan(xls(stream), "orders.xls", policy, "xls")) == ["ENCRYPTED"]
 
 
+def test_a_link_to_a_workbook_on_the_readers_drive_passes(policy: Policy) -> None:
+    name = b"\x01\x01C\x03Data\x03prices"
+    supbook = struct.pack("<HH", 1, len(name)) + b"\0" + name
+    assert scan(xls(book(record(0x01AE, supbook))), "a.xls", policy, "xls").findings == []
+
+
 @pytest.mark.parametrize(
     ("supbook", "code", "message"),
     [
         (struct.pack("<HH", 0, 11) + b"\0cmd\x03/c calc", "DDE", "DDE link"),
-        (struct.pack("<HH", 1, 9) + b"\0\x01\x01Cprices", "EXTERNAL_LINK",
+        (struct.pack("<HH", 1, 19) + b"\0\x01\x01@srv\x03share\x03prices", "EXTERNAL_LINK",
          "link to an external workbook"),
     ],
-    ids=["dde", "external-workbook"],
+    ids=["dde", "external-workbook-on-a-share"],
 )  # fmt: skip
 def test_workbook_links(supbook: bytes, code: str, message: str, policy: Policy) -> None:
     [found] = scan(xls(book(record(0x01AE, supbook))), "a.xls", policy, "xls").findings

@@ -39,6 +39,7 @@ Everything else is OLE_OBJECT, with its payload handed to the pipeline as well:
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Collection
 from typing import Any
@@ -143,6 +144,12 @@ CLASS_OF_PROGID = {
     "acroexch.document.dc": "B801CA65-A1FC-11D0-85AD-444553540000",
     "libreoffice.chartdocument.1": "0DD0A57F-CF3B-4FD2-BDA4-9442719B2A73",
 }
+# think-cell's class (TCLayout.ActiveDocument.1: think-cell puts one on the slide master of every
+# deck edited where the add-in is installed), its streams (a chart's layout in XML, its parts)
+# and what Office writes beside them
+_THINK_CELL = "3EAB3858-A0E0-4A3B-A405-F4D525E85265"
+_THINK_CELL_STREAM = re.compile(r"think-cell(?:xml|child\d{1,6})")
+_THINK_CELL_BESIDE = frozenset({"\x01compobj", "\x03objinfo"})
 # The Packager's class (Package) and the streams Office writes beside a package's native data
 _PACKAGER = "0003000C-0000-0000-C000-000000000046"
 _PACKAGER_STREAMS = frozenset({_PACKAGE, "\x01compobj", "\x01ole", "\x03objinfo", "\x03eprint"})
@@ -250,6 +257,9 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
             job.child(f"{where}/CONTENTS", pdf)
         elif (chart := libreoffice_chart(ole)) is not None:
             job.child(f"{where}/chart", chart)
+        elif (layout := think_cell(ole)) is not None:
+            for name, data in layout:
+                job.child(f"{where}/{name}", data)
         elif (file := packaged(ole, job.context.allowed_extensions)) is not None:
             job.child(f"{where}/{file[0]}", file[1], named=True)
         else:
@@ -315,6 +325,46 @@ def libreoffice_chart(ole: Any) -> bytes | None:
     nothing else: no script, no Basic library, no other document's parts."""
     package = _content(ole, {_LIBREOFFICE_CHART}, "package_stream", _CHART_STREAMS)
     return package if package is not None and _chart_package(package) else None
+
+
+def think_cell(ole: Any) -> list[tuple[str, bytes]] | None:
+    """The streams of a think-cell object (a chart's layout in XML, and its parts), when the
+    storage holds nothing else than think-cell and Office write, nothing is linked, and its
+    XML parses without a DTD; None for anything else. Activating it reaches think-cell's
+    add-in, where installed (else PowerPoint shows the picture kept beside it), and runs no
+    program of the file's: its streams are content, scanned as such."""
+    if (ole.root.clsid or "").upper() != _THINK_CELL or linked(ole):
+        return None
+    paths = ole.listdir(streams=True, storages=True)
+    names = [path[0].lower() for path in paths]
+    if any(len(path) != 1 for path in paths) or "think-cellxml" not in names:
+        return None
+    if not all(
+        _THINK_CELL_STREAM.fullmatch(name) or name in _THINK_CELL_BESIDE
+        for name in names
+        if not name.startswith("\x02olepres")
+    ):
+        return None
+    streams = [(path[0], bytes(ole.openstream(path).read())) for path in paths]
+    if not all(_xml_without_dtd(data) for name, data in streams if name.lower().endswith("xml")):
+        return None
+    return [(safe_name(name), data) for name, data in streams if name.lower().startswith("think")]
+
+
+def _xml_without_dtd(data: bytes) -> bool:
+    """Whether ``data`` parses as XML with expat, with no DTD."""
+
+    def refuse(*_: object) -> None:
+        raise ValueError("a DTD")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(data, True)
+    except (expat.ExpatError, ValueError):
+        return False
+    return True
 
 
 def packaged(ole: Any, allowed: Collection[str]) -> tuple[str, bytes] | None:

@@ -253,7 +253,8 @@ def _workbook(job: Job, book: Workbook) -> None:
         job.say(ENCRYPTED, _PROTECTED)
     if any(sheet.is_macro_sheet for sheet in book.sheets) and not job.said(XLM_MACRO):
         job.say(XLM_MACRO, f"Excel 4 (XLM) macros in the {job.kind}")
-    for kind in sorted({link.kind for link in book.links}):
+    # a workbook linked on the reader's own drive or beside it, as a .xlsx's may be
+    for kind in sorted({link.kind for link in book.links if not link.local}):
         code, what = _LINKS[kind]
         job.say(code, f"{what} in the {job.kind}")
     for cell in sorted(book.cells):

@@ -31,7 +31,7 @@ import struct
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -39,6 +39,7 @@ import olefile  # type: ignore[import-untyped]
 
 from attachguard.formats import biffsheets
 from attachguard.formats.biffsheets import CellLink
+from attachguard.formats.targets import target_kind
 
 MAX_ENTRIES = 10_000  # a real Office file has tens to a few hundred
 MAX_RECORDS = 1_000_000  # a 100 MB globals substream of 8 KB records has about 12,000
@@ -351,6 +352,53 @@ class Link:
     kind: LinkKind
     target: str
     names: tuple[str, ...] = ()
+    path: str = ""  # an external workbook's encoded file name, as the SUPBOOK has it
+
+    @property
+    def local(self) -> bool:
+        """Whether an external workbook link leads to a file on the reader's own computer (a
+        drive, beside the workbook, a startup folder) rather than a share or a URL, read as
+        Excel reads the encoded file name (`opened_path`), judged as a .xlsx's link is."""
+        path = opened_path(self.path)
+        return (
+            self.kind is LinkKind.EXTERNAL
+            and bool(path)
+            and target_kind(str(path)) in ("local", "relative")
+        )
+
+
+def opened_path(encoded: str) -> str | None:
+    """The path an external workbook's encoded file name (MS-XLS 2.5.277, VirtualPath) stands
+    for. ``\\x01`` starts an encoded name, whose parts are: ``\\x01`` then a drive letter, or
+    ``@`` and a server (a share); ``\\x02`` the root of the workbook's own drive; ``\\x03`` a
+    folder separator; ``\\x04`` one folder up; ``\\x05``, a length and a URL; ``\\x06`` to
+    ``\\x08`` Excel's startup and library folders; other characters as they are. A name not
+    encoded is a file beside the workbook. None for a name not read here (any other control
+    character, a drive part cut short)."""
+    if not encoded.startswith("\x01"):
+        return None if any(ord(char) < 0x20 for char in encoded) else encoded
+    out: list[str] = []
+    rest = encoded[1:]
+    while rest:
+        char, rest = rest[0], rest[1:]
+        if char == "\x01":
+            if not rest:
+                return None
+            out.append("\\\\" if rest[0] == "@" else rest[0] + ":")
+            rest = rest[1:]
+        elif char == "\x05":
+            return "".join(out) + rest[1:]  # its length, then the URL
+        elif char in "\x02\x03":
+            out.append("\\")
+        elif char == "\x04":
+            out.append("..\\")
+        elif char in "\x06\x07\x08":
+            out.append("C:\\Program Files\\Microsoft Office\\")
+        elif ord(char) < 0x20:
+            return None
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -497,12 +545,13 @@ def _link(record: _Record) -> Link | None:
     if not 0 < cch <= 0xFF:  # 0x0401 this workbook, 0x3A01 add-in functions
         return None
     try:
-        path = _chars(record, 4, cch)
+        path = encoded = _chars(record, 4, cch)
     except _Truncated:
-        path = "(cut short)"
+        path, encoded = "(cut short)", ""
     if path in (" ", "\x00"):  # unused, or the same sheet
         return None
-    return Link(LinkKind.DDE_OR_OLE if ctab == 0 else LinkKind.EXTERNAL, _shown(path))
+    kind = LinkKind.DDE_OR_OLE if ctab == 0 else LinkKind.EXTERNAL
+    return Link(kind, _shown(path), path=encoded)
 
 
 def _own(name: bytes) -> bool:
@@ -580,7 +629,7 @@ def _one(record: _Record, stream: bytes, found: _Globals, problems: list[str]) -
         and len(found.links[-1].names) < _MAX_NAMES
     ):
         last = found.links[-1]
-        found.links[-1] = Link(last.kind, last.target, (*last.names, _extern_name(record)))
+        found.links[-1] = replace(last, names=(*last.names, _extern_name(record)))
 
 
 def read_workbooks(source: bytes | Any) -> list[Workbook]:
