@@ -351,7 +351,7 @@ def test_dde_and_external_links() -> None:
     ("encoded", "path", "local"),
     [
         ("\x01\x01C\x03Data\x03prices.xls", "C:\\Data\\prices.xls", True),
-        ("\x01\x02Documents and Settings\x03me\x03b.xls", "\\Documents and Settings\\me\\b.xls", True),
+        ("\x01\x02Users\x03me\x03b.xls", "\\Users\\me\\b.xls", True),
         ("\x01prices.xls", "prices.xls", True),  # beside the workbook
         ("prices.xls", "prices.xls", True),
         ("\x01\x04\x04prices.xls", "..\\..\\prices.xls", True),
