@@ -25,7 +25,7 @@ from attachguard.engines.base import Item, Result
 from attachguard.engines.office import OfficeEngine
 from attachguard.engines.rtf import RtfEngine
 from attachguard.formats.formulas import fetches, links_to_a_share
-from attachguard.formats.targets import connection_places, on_a_share
+from attachguard.formats.targets import connection_places, database_server, on_a_share
 from attachguard.formats.wordfields import ThreatKind, classify_field
 from attachguard.pipeline import Scanner
 from attachguard.policy import Policy
@@ -396,7 +396,14 @@ def test_formulas_that_fetch(text: str, fetching: bool) -> None:
         ('RD "Chapter 1.docx" \\f', False),
         ('RD "C:\\\\Book\\\\Chapter 1.docx"', False),
         ('DATABASE \\c "Provider=SQLOLEDB;Data Source=\\\\\\\\host\\\\s\\\\x.mdb"', True),
-        ('DATABASE \\c "Provider=SQLOLEDB;Data Source=SQL01"' + QUERY, False),
+        # a database server on another machine (red team 92): Word signs in to it with the
+        # reader's account when the field runs, as to a share
+        ('DATABASE \\c "Provider=SQLOLEDB;Data Source=SQL01"' + QUERY, True),
+        ('DATABASE \\c "Provider=SQLOLEDB;Data Source=(local)"' + QUERY, False),
+        (
+            'DATABASE \\c "Provider=Microsoft.ACE.OLEDB.12.0;Data Source=orders.accdb"' + QUERY,
+            False,
+        ),
         ("DATABASE" + QUERY.replace("Orders", "Links WHERE url = 'http://x.example/'"), False),
     ],
 )
@@ -709,3 +716,23 @@ def test_a_fetching_function_passed_by_name(policy: Policy) -> None:
 )
 def test_hyperlink_first_argument_however_spelt(formula: str, share: bool) -> None:
     assert links_to_a_share(formula) is share
+
+
+@pytest.mark.parametrize(
+    ("place", "server"),
+    [
+        ("SQL01", True),
+        ("db.example.com,1433", True),
+        ("tcp:db.example.com", True),
+        ("SQL01\\REPORTS", True),
+        (".", False),
+        ("(local)", False),
+        ("localhost\\SQLEXPRESS", False),
+        ("(localdb)\\MSSQLLocalDB", False),
+        ("C:\\Data\\orders.accdb", False),
+        ("orders.xlsx", False),
+        ("", False),
+    ],
+)
+def test_a_database_server_is_told_from_a_file_and_this_computer(place: str, server: bool) -> None:
+    assert database_server(place) is server

@@ -459,10 +459,11 @@ EMBEDDED_LINKS: list[tuple[str, str, Callable[[], bytes], str | None]] = [
 # -- external data ------------------------------------------------------------------------------
 
 
-def _connected_book(connections: str) -> bytes:
-    """A workbook whose connections part holds ``connections`` (connection elements)."""
+def _connected_book(connections: str, properties: str = "", pivot: str = "") -> bytes:
+    """A workbook whose connections part holds ``connections`` (connection elements), with
+    workbook ``properties`` (a workbookPr element) and a pivot cache's attributes."""
     book = (
-        f'{_XML}<workbook xmlns="{_S}" xmlns:r="{_REL}"><sheets>'
+        f'{_XML}<workbook xmlns="{_S}" xmlns:r="{_REL}">{properties}<sheets>'
         '<sheet name="Orders" sheetId="1" r:id="rId1"/></sheets></workbook>'
     ).encode()
     parts = {
@@ -471,12 +472,17 @@ def _connected_book(connections: str) -> bytes:
             [
                 ("worksheet", "worksheets/sheet1.xml", False),
                 ("connections", "connections.xml", False),
+                ("pivotCacheDefinition", "pivotCache/pivotCacheDefinition1.xml", False),
             ]
         ),
         "xl/worksheets/sheet1.xml": worksheet(cell_text("total")),
         "xl/connections.xml": (
             f'{_XML}<connections xmlns="{_S}">{connections}</connections>'.encode()
         ),
+        "xl/pivotCache/pivotCacheDefinition1.xml": (
+            f'{_XML}<pivotCacheDefinition xmlns="{_S}" {pivot} connectionId="1">'
+            '<cacheSource type="external" connectionId="1"/></pivotCacheDefinition>'
+        ).encode(),
     }
     types = {
         "xl/workbook.xml": f"{_CT}spreadsheetml.sheet.main+xml",
@@ -661,6 +667,17 @@ EXTERNAL_DATA: list[tuple[str, str, Callable[[], bytes], str | None]] = [
     ("xlsx-database-by-dsn", "orders.xlsx", partial(_connected_book, _connection(_DSN_DB)), None),
     ("xlsx-data-model-refreshed-on-open", "orders.xlsx",
      partial(_connected_book, _connection(_MODEL, refresh=True)), None),
+    # red team 92: what else makes Excel refresh a connection as the workbook opens
+    ("xlsx-database-by-server-every-connection-refreshed", "orders.xlsx",
+     partial(_connected_book, _connection(_SERVER_DB),
+             properties='<workbookPr refreshAllConnections="1"/>'), "EXTERNAL_LINK"),
+    ("xlsx-database-by-server-pivot-refreshed", "orders.xlsx",
+     partial(_connected_book, _connection(_SERVER_DB), pivot='refreshOnLoad="true"'),
+     "EXTERNAL_LINK"),
+    ("xlsx-database-by-server-refreshed-spaced", "orders.xlsx",
+     partial(_connected_book, _connection(_SERVER_DB, refreshOnLoad=" 1 ")), "EXTERNAL_LINK"),
+    ("xlsx-database-by-server-pivot-not-refreshed", "orders.xlsx",
+     partial(_connected_book, _connection(_SERVER_DB), pivot='refreshOnLoad="0"'), None),
     (
         "docx-mail-merge-local-workbook",
         "letter.docx",

@@ -121,6 +121,12 @@ _CONNECT_STRING = _names(WORD_NS, "connectString")
 # A workbook or sheet published as a web page: Excel writes the page to destinationFile again
 # whenever the workbook is saved, when autoRepublish is on
 _PUBLISH = _names(_SHEET_NS[:2], "webPublishObject", "webPublishItem")
+# What asks Excel to refresh data when the workbook opens besides a connection's own setting:
+# every connection (workbookPr), a pivot table's cache, a query table
+_REFRESHES = {
+    **dict.fromkeys(_names(_SHEET_NS[:2], "workbookPr"), "refreshAllConnections"),
+    **dict.fromkeys(_names(_SHEET_NS[:2], "pivotCacheDefinition", "queryTable"), "refreshOnLoad"),
+}
 # An Office add-in (a task pane shown when the document opens) and the catalog it is loaded from
 _ADD_IN = "http://schemas.microsoft.com/office/webextensions/webextension/2010/11 reference"
 MACRO_SHEET_ROOTS = _names(_SHEET_NS, "macrosheet")
@@ -163,7 +169,8 @@ _ADDRESSES = (re.compile(rb"href\s*="), re.compile(rb"src\s*="))
 # word that plain text holds, and would have a big part parsed to its end for nothing)
 _ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "ddeLink", "oleLink", "webPr",
                     "dbPr", "textPr", "odcFile", "sourceFile", "refreshOnLoad",
-                    "connectString", "dataFeedPr", "storeType", "autoRepublish")  # fmt: skip
+                    "connectString", "dataFeedPr", "storeType", "autoRepublish",
+                    "refreshAllConnections")  # fmt: skip
 _ENCODINGS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"}
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _NOT_BLANK = re.compile(rb"[^ \t\r\n]")
@@ -194,8 +201,9 @@ class Action:
 @dataclass(frozen=True)
 class Source:
     """Where an Excel data connection reads from: ``kind`` is ``web``, ``file`` or
-    ``database``; ``target`` the URL, path or data source ("" when none is named);
-    ``on_open``: Excel refreshes it when the workbook opens."""
+    ``database`` (``merge`` for a Word mail merge's database); ``target`` the URL, path or
+    data source ("" when none is named); ``on_open``: Excel refreshes it when the workbook
+    opens."""
 
     kind: str
     target: str
@@ -216,10 +224,16 @@ class PartXml:
     sources: list[Source] = field(default_factory=list)
     add_in_stores: list[str] = field(default_factory=list)  # catalogs of add-ins it shows
     republished_to: list[str] = field(default_factory=list)  # where saving writes a web page
+    refreshes: bool = False  # asks Excel to refresh data as the workbook opens (not a connection)
 
     @property
     def root_namespace(self) -> str:
         return self.root.rpartition(" ")[0]
+
+
+def _true(value: str) -> bool:
+    """An XML Schema boolean as a schema-validating reader takes it: blanks collapsed."""
+    return value.strip(" \t\r\n") in ("1", "true")
 
 
 def is_dde_formula(formula: str) -> bool:
@@ -375,6 +389,7 @@ class _Reader:
             **dict.fromkeys(_CONNECT_STRING, self._connect_string),
             _ADD_IN: self._add_in,
             **dict.fromkeys(_PUBLISH, self._publish),
+            **dict.fromkeys(_REFRESHES, self._refresh),
         }
 
     def root(self, name: str, attrs: dict[str, str]) -> None:
@@ -430,11 +445,15 @@ class _Reader:
 
     def _connect_string(self, _name: str, attrs: dict[str, str]) -> None:
         value = next((v for k, v in attrs.items() if k.rpartition(" ")[2] == "val"), "")
-        if target := _database(value):
-            self.info.sources.append(Source("database", target, False))
+        if target := _database(value):  # a Word mail merge's: its query runs as it opens
+            self.info.sources.append(Source("merge", target, False))
 
     def _add_in(self, _name: str, attrs: dict[str, str]) -> None:
         self.info.add_in_stores.append(attrs.get("store", "").strip())
+
+    def _refresh(self, name: str, attrs: dict[str, str]) -> None:
+        if _true(attrs.get(_REFRESHES[name], "")):
+            self.info.refreshes = True
 
     def _publish(self, _name: str, attrs: dict[str, str]) -> None:
         if attrs.get("autoRepublish", "").strip().lower() in ("1", "true"):
@@ -481,7 +500,7 @@ class _Reader:
     def _source_of(self, _name: str, attrs: dict[str, str]) -> None:
         """A connection element: an ODC or source file it reads, and its refresh setting (kept
         for the source element that follows)."""
-        self._on_open = attrs.get("refreshOnLoad", "") in ("1", "true")
+        self._on_open = _true(attrs.get("refreshOnLoad", ""))
         for attr in ("odcFile", "sourceFile"):
             if target := attrs.get(attr, "").strip():
                 self.info.sources.append(Source("file", target, self._on_open))

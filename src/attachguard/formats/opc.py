@@ -47,6 +47,7 @@ from attachguard.formats.targets import (
     CONTROLS,
     SCHEME,
     climbs,
+    database_server,
     on_a_share,
     starts_a_program,
     target_kind,
@@ -766,7 +767,9 @@ def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
         problems.append(OpcProblem(OpcKind.DDE, message, part.name, link))
     if info.root in xml.MACRO_SHEET_ROOTS and not _XLM.matches(part):
         problems.append(OpcProblem(OpcKind.XLM, _XLM.message, part.name))
-    problems += [p for source in info.sources if (p := _connection(part, source))]
+    if info.sources:
+        refreshing = _refreshes(package)
+        problems += [p for s in info.sources if (p := _connection(part, s, refreshing))]
     if info.root == mashup.MASHUP_ROOT:
         problems += _power_query(package, part)
     rels = package.relationships_of(part.name) if info.actions else {}
@@ -781,11 +784,23 @@ def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
 _INSIDE_WORKBOOK = frozenset({"$workbook$", "$embedded$", "data model connection"})
 
 
-def _connection(part: Part, source: xml.Source) -> OpcProblem | None:
+def _refreshes(package: Package) -> bool:
+    """Whether any part asks Excel to refresh data as the workbook opens, besides the
+    connections' own settings: the workbook (every connection), a pivot table's cache or a
+    query table (the connection they use: which one is not followed, so any counts)."""
+    for name in package.parts:
+        info = package.parsed(name)
+        if isinstance(info, xml.PartXml) and info.refreshes:
+            return True
+    return False
+
+
+def _connection(part: Part, source: xml.Source, refreshing: bool) -> OpcProblem | None:
     """EXTERNAL_LINK for an Excel data connection that loads content from outside the file: a
     web query, a text, ODC or database file on another machine, or any outside source Excel
-    refreshes as soon as the workbook opens. A database named by server (``SQL01``), a local
-    file and the workbook's own queries are not flagged unless refreshed on open."""
+    refreshes as soon as the workbook opens (``refreshing``: another part asks for it). A
+    database named by server (``SQL01``), a local file and the workbook's own queries are not
+    flagged unless refreshed on open."""
     target = source.target
     if target.lower() in _INSIDE_WORKBOOK:
         return None
@@ -794,11 +809,15 @@ def _connection(part: Part, source: xml.Source) -> OpcProblem | None:
         what = "a web query that loads data from outside the file"
     elif where == "remote":
         what = "a data connection to a file or database outside the file"
-    elif source.on_open and target:
+    elif (source.on_open or refreshing) and target:
         what = "a data connection refreshed from outside the file when it opens"
+    elif source.kind == "merge" and database_server(target):
+        what = "a mail merge whose data source is a database server"
     else:
         return None
     place = "a network address" if where == "remote" else "a local path or server"
+    if source.kind == "merge" and database_server(target):
+        place = "another machine"
     return OpcProblem(OpcKind.EXTERNAL_LINK, f"{what} ({place})", part.name, "connection")
 
 

@@ -87,6 +87,27 @@ def connection_places(connection: str) -> list[str]:
     return [place for place in places if place]
 
 
+def database_server(place: str) -> bool:
+    """Whether a connection string's data source names a database server on another machine
+    (``sql01``, ``db.example.com,1433``, ``tcp:host``, ``host\\INSTANCE``) rather than a file
+    (a path, a name with a data file's extension) or this computer (``.``, ``(local)``,
+    ``localhost``, LocalDB): Word runs a mail merge's query as the document opens, signing in
+    to that server with the reader's Windows account when the string says so."""
+    name = place.strip().strip("'\"").lower()
+    name = re.sub(r"^(?:tcp|np|lpc|admin):", "", name)
+    host = re.split(r"[\\,]", name, maxsplit=1)[0].strip()
+    if not host or host in _THIS_COMPUTER or host.startswith("(localdb)"):
+        return False
+    return not ("/" in host or ":" in host or _DATA_FILE.search(host))  # a path, a file
+
+
+_THIS_COMPUTER = frozenset({".", "(local)", "localhost", "127.0.0.1", "::1"})
+_DATA_FILE = re.compile(
+    r"\.(?:mdb|accdb|accde|xls|xlsx|xlsm|xlsb|csv|txt|dbf|db|sqlite|odc|udl|dsn|doc|docx|rtf|htm"
+    r"|html|mdf|sdf|ldf)$"
+)
+
+
 def _normal_target(target: str) -> str:
     # Unicode blanks around it too (U+3000 before "http://"): whatever a reader trims, a URL
     # padded with them is still meant as one

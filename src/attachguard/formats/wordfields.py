@@ -56,7 +56,7 @@ from enum import StrEnum
 from typing import Literal
 from xml.etree import ElementTree
 
-from attachguard.formats.targets import connection_places, on_a_share
+from attachguard.formats.targets import connection_places, database_server, on_a_share
 
 __all__ = [
     "EXCERPT",
@@ -509,6 +509,7 @@ _FORMAT_SWITCHES = {"\\*", "\\@", "\\#"}  # these always take an argument
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]+):")  # two letters at least: C: is a drive
 _DRIVE_PATH = re.compile(r"[A-Za-z][:|]/")
 _NETWORK = (4, "a network share")
+_SERVER = (3, "a database server")
 _REMOTE = (3, "a web address")
 _COMPUTED_TARGET = (2, "a location another field computes")
 _LOCAL = (1, "the reader's computer")
@@ -564,7 +565,9 @@ def place_afar(values: list[str]) -> tuple[str, str] | None:
     as a DATABASE field's or a mail merge's file, connection and query are. None when every
     place is beside the document or on the reader's drive."""
     places = [place for value in values for place in _places(value)]
-    ranked = [(_where(place), place) for place in places]
+    servers = {place for value in values for place in connection_places(value)}
+    ranked = [(_SERVER if place in servers and database_server(place) else _where(place), place)
+              for place in places]  # fmt: skip
     far = [(where, place) for (rank, where), place in ranked if rank >= _COMPUTED_TARGET[0]]
     return far[0] if far else None
 
