@@ -3,11 +3,13 @@ write them, and hostile variants of each) and oletools' real samples."""
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -20,6 +22,7 @@ from attachguard.formats.opc import (
     OpcProblem,
     PackageReport,
     analyse_package,
+    flat_package,
     read_package,
     resolve,
     target_kind,
@@ -1395,3 +1398,79 @@ def test_an_add_ins_custom_property_is_not_parsed_as_xml(
         p.kind for p in analyse_package(data).problems if p.location == "xl/customProperty1.bin"
     ]
     assert (OpcKind.DAMAGED in found) is damaged
+
+
+# -- red team 92: XML chunks Word imports (a flat package, Word 2003 XML) ------------------------
+
+
+def _flat(package: bytes) -> bytes:
+    """``package`` as Word's flat XML document: every part inline with its content type, XML
+    as XML, the rest in base64."""
+    parts = []
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        types = ElementTree.fromstring(archive.read("[Content_Types].xml"))  # noqa: S314
+        overrides = {o.get("PartName", "").lstrip("/"): o.get("ContentType", "") for o in types}
+        for name in archive.namelist():
+            if name == "[Content_Types].xml":
+                continue
+            data = archive.read(name)
+            kind = overrides.get(name) or "application/vnd.openxmlformats-package.relationships+xml"
+            if data.lstrip().startswith(b"<"):
+                body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+                inner = b"<pkg:xmlData>" + body + b"</pkg:xmlData>"
+            else:
+                inner = b"<pkg:binaryData>" + base64.b64encode(data) + b"</pkg:binaryData>"
+            head = f'<pkg:part pkg:name="/{name}" pkg:contentType="{kind}">'.encode()
+            parts.append(head + inner + b"</pkg:part>")
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?><pkg:package xmlns:pkg="http://schemas.microsoft'
+        b'.com/office/2006/xmlPackage">' + b"".join(parts) + b"</pkg:package>"
+    )
+
+
+_DDE_BODY = (
+    '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>DDEAUTO c:\\\\windows'
+    '\\\\system32\\\\cmd.exe "/k calc.exe"</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/>'
+    "</w:r></w:p>"
+)
+
+
+def test_a_flat_package_word_imports_is_read_as_the_package_it_is() -> None:
+    flat = _flat(docx(_DDE_BODY))
+    assert flat_package(flat) is not None
+    report = analyse_package(_chunk(flat, "application/xml", "afchunk1.xml"))
+    assert threats(report) == []  # the chunk itself: read as its package, handed over
+    [chunk] = [e for e in report.embedded if e.name == "word/afchunk1.xml"]
+    assert chunk.kind is EmbeddedKind.PACKAGE and chunk.imported
+    inner = analyse_package(chunk.data)
+    assert {"word/document.xml", "word/header1.xml"} <= set(inner.word_parts)
+
+
+@pytest.mark.parametrize(
+    ("page", "content_type"),
+    [
+        (b'<?xml version="1.0"?><w:wordDocument xmlns:w="http://schemas.microsoft.com/office/'
+         b'word/2003/wordml"><w:body/></w:wordDocument>', "application/xml"),
+        (b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY e "x">]><pkg:package xmlns:pkg="http://'
+         b'schemas.microsoft.com/office/2006/xmlPackage"/>', "text/xml"),
+        (b"\x00\x01binary", "application/octet-stream"),
+    ],
+    ids=["word-2003-xml", "flat-package-with-a-dtd", "unknown-type"],
+)  # fmt: skip
+def test_a_chunk_word_imports_in_a_format_not_read_is_damaged(
+    page: bytes, content_type: str
+) -> None:
+    report = analyse_package(_chunk(page, content_type, "afchunk1.xml"))
+    assert (OpcKind.DAMAGED, "word/afchunk1.xml", "altChunk") in threats(report)
+
+
+def test_a_flat_package_word_imports_is_scanned_through_the_pipeline() -> None:
+    from attachguard.report import Status
+    from support.fake_clamd import FakeClamd, scanner_for
+
+    data = _chunk(_flat(docx(_DDE_BODY)), "application/xml", "afchunk1.xml")
+    with scanner_for(FakeClamd(), "allowed_extensions: [.docx]\n") as scanner:
+        report = scanner.scan(data, "letter.docx")
+        clean = scanner.scan(_chunk(_flat(docx()), "application/xml", "afchunk1.xml"), "a.docx")
+    assert report.status is Status.REJECTED and "DDE" in {f.code.name for f in report.findings}
+    assert clean.status is Status.APPROVED, clean.reasons

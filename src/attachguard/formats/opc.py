@@ -29,6 +29,8 @@ relationships are capped at `MAX_RELATIONSHIPS`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import lzma
 import posixpath
@@ -38,7 +40,9 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
+from html import escape
 from urllib.parse import unquote
+from xml.etree import ElementTree
 
 from attachguard.formats import htmlchunk, mashup
 from attachguard.formats import ooxml_xml as xml
@@ -508,6 +512,8 @@ def inspect_package(package: Package) -> list[OpcProblem]:
     problems += _hyperlink_base(package)
     for part in package.parts.values():
         problems += _xml_problems(package, part)
+        if found := _unread_import(package, part):
+            problems.append(found)
     return problems
 
 
@@ -753,6 +759,86 @@ def _html_problems(package: Package, part: Part) -> list[OpcProblem]:
 _IMPORTED_ACTIVE = {"object": OpcKind.ACTIVEX, "macros": OpcKind.VBA, "xlm": OpcKind.XLM}
 
 
+# What Word imports as an altChunk, by content type, and reads here: a web page or web archive
+# (`htmlchunk`), text, RTF and Word documents (scanned as children); an XML chunk only as a
+# flat package (`flat_package`)
+_IMPORTS_READ = htmlchunk.HTML_TYPES | {"text/plain", "application/rtf", "text/rtf"}
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
+
+
+def _unread_import(package: Package, part: Part) -> OpcProblem | None:
+    """DAMAGED for a part Word imports into the document (an altChunk) in a format not read
+    here: an XML chunk other than a flat package (a Word 2003 XML document), or a content
+    type that is neither a web page, text, RTF nor a Word document."""
+    if "afchunk" not in part.short_types:
+        return None
+    media = _media_type(part)
+    if media in _IMPORTS_READ or media.startswith(_WORD_TYPES):
+        return None
+    if media in _XML_TYPES and flat_package(package.read(part.name)) is not None:
+        return None
+    message = "a part Word imports into the document in a format that is not inspected"
+    return OpcProblem(OpcKind.DAMAGED, message, part.name, "altChunk")
+
+
+def flat_package(data: bytes) -> bytes | None:
+    """A flat package (Word's "XML document": ``pkg:package``, each part a ``pkg:part`` with
+    its XML or its bytes in base64) written as the zip package Word reads it as; None for
+    any other XML, XML in another encoding than UTF-8, XML with a DTD, or a part that cannot
+    be read."""
+    text = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not text.startswith(b"<") or b"<!DOCTYPE" in data or _FLAT_NS.encode() not in data[:4096]:
+        return None
+    try:
+        # expat, and no DTD (refused above): no entity to expand
+        parser = ElementTree.XMLParser(target=ElementTree.TreeBuilder())  # noqa: S314
+        parser.feed(text)
+        root = parser.close()
+    except (ElementTree.ParseError, ValueError, LookupError):
+        return None
+    if root.tag != _FLAT_ROOT.decode():
+        return None
+    out = io.BytesIO()
+    types = []
+    try:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part in root.findall(_FLAT_PART):
+                name = part.get(_FLAT_NAME, "").lstrip("/")
+                xml_data, binary = part.find(_FLAT_XML), part.find(_FLAT_BINARY)
+                if not name or name in archive.namelist():
+                    return None
+                if xml_data is not None and len(xml_data):
+                    content = ElementTree.tostring(xml_data[0], encoding="utf-8")
+                elif binary is not None:
+                    content = base64.b64decode("".join((binary.text or "").split()), validate=True)
+                else:
+                    return None
+                archive.writestr(name, content)
+                types.append((name, part.get(_FLAT_TYPE, "")))
+            overrides = "".join(
+                f'<Override PartName="/{escape(n, {chr(34): "&quot;"})}" '
+                f'ContentType="{escape(t, {chr(34): "&quot;"})}"/>'
+                for n, t in types
+            )
+            archive.writestr(
+                "[Content_Types].xml",
+                '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+                f'openxmlformats.org/package/2006/content-types">{overrides}</Types>',
+            )
+    except (ValueError, binascii.Error):
+        return None
+    return out.getvalue()
+
+
+_FLAT_NS = "http://schemas.microsoft.com/office/2006/xmlPackage"
+_FLAT_ROOT = f"{{{_FLAT_NS}}}package".encode()
+_FLAT_PART = f"{{{_FLAT_NS}}}part"
+_FLAT_NAME = f"{{{_FLAT_NS}}}name"
+_FLAT_TYPE = f"{{{_FLAT_NS}}}contentType"
+_FLAT_XML = f"{{{_FLAT_NS}}}xmlData"
+_FLAT_BINARY = f"{{{_FLAT_NS}}}binaryData"
+
+
 def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
     if _media_type(part) in htmlchunk.HTML_TYPES:
         return _html_problems(package, part)
@@ -859,6 +945,9 @@ def _embedded(package: Package, part: Part) -> Embedded | None:
     if head != OLE_MAGIC and head[:2] != b"PK" and not by_rel:
         return None
     data = package.read(part.name)
+    imported = part.short_types == {"afchunk"}
+    if imported and _media_type(part) in _XML_TYPES and (flat := flat_package(data)):
+        return Embedded(part.name, part.content_type, EmbeddedKind.PACKAGE, flat, imported)
     if head == OLE_MAGIC:
         kind = EmbeddedKind.OLE
     elif _is_package(data):
@@ -867,7 +956,6 @@ def _embedded(package: Package, part: Part) -> Embedded | None:
         kind = EmbeddedKind.FILE
     else:
         return None  # some other zip: the zip engine hands it over as it does any member
-    imported = part.short_types == {"afchunk"}
     return Embedded(part.name, part.content_type, kind, data, imported)
 
 
