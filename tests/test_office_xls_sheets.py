@@ -406,3 +406,18 @@ def test_hyperlink_to_a_cell_is_not_followed(policy: Policy) -> None:
 def test_honest_array_argument_passes(policy: Policy) -> None:
     cell = formula(text("https://example.com/a"), ARRAY, call(HYPERLINK, 2))
     assert found(xls(workbook(cell)), policy) == []
+
+
+# -- red team 92: a query table's web query ------------------------------------------------------
+
+
+def test_a_web_query_in_a_sheet_is_an_external_link(policy: Policy) -> None:
+    """A .xls query table loading a web page (Qsi, DbQuery, then WQSTRING with its URL, as
+    LibreOffice's Excel filter writes them) is a web query, as in a .xlsx."""
+    url = "http://attacker.invalid/prices.html"
+    wqstring = record(0x00CD, struct.pack("<H", len(url)) + b"\x00" + url.encode())
+    qsi = record(0x01AD, bytes(20))
+    assert found(xls(workbook(qsi, wqstring)), policy) == [
+        (EXTERNAL_LINK, "web query that loads data from outside the file in the Excel workbook")
+    ]
+    assert found(xls(workbook(qsi)), policy) == []  # a query table alone: its source not read

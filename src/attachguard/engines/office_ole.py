@@ -99,6 +99,8 @@ _CELL_LINKS = {
         " RTD from a server)",
         "formula",
     ),
+    # a .xls's web query, as a .xlsx's counts whatever it loads
+    CellLink.EXTERNAL_DATA: ("web query that loads data from outside the file", "query"),
 }
 # Workbook problems that are readers disagreeing rather than damage (see `read_workbooks`).
 _TWO_READINGS = (", its content is a ", "which readers take differently")

@@ -34,9 +34,14 @@ from attachguard.formats.formulas import MAX_FORMULA, fetches, links_to_a_share
 from attachguard.formats.targets import on_a_share
 
 _FORMULA, _SHRFMLA, _ARRAY, _HLINK = 0x0006, 0x04BC, 0x0221, 0x01B8
+# A web query's address (MS-XLS 2.4.345 WQSTRING, after its query table's Qsi and DbQuery): a
+# .xlsx's web query is EXTERNAL_LINK whatever it loads, and so is this one. A database query's
+# connection (DbQuery, DConn) is not read here.
+_WQSTRING = 0x00CD
+_EXTERNAL_DATA = frozenset({_WQSTRING})
 _NAME, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET = 0x0018, 0x01AE, 0x0023, 0x0017
 _BOFS, _EOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009}), 0x000A
-SHEET_RECORDS = frozenset({_FORMULA, _SHRFMLA, _ARRAY, _HLINK})
+SHEET_RECORDS = frozenset({_FORMULA, _SHRFMLA, _ARRAY, _HLINK}) | _EXTERNAL_DATA
 GLOBAL_RECORDS = frozenset({_NAME, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET})
 # Where each formula record's Rgce (its byte count first) starts, in BIFF8 and BIFF5 alike
 _RGCE_AT = {_FORMULA: 20, _SHRFMLA: 8, _ARRAY: 12}
@@ -50,6 +55,7 @@ class CellLink(StrEnum):
     SHARE_HYPERLINK = "share_hyperlink"  # an HLINK record to a network share
     SHARE_FORMULA = "share_formula"  # =HYPERLINK("\\host\share\...")
     FETCHING_FORMULA = "fetching_formula"  # WEBSERVICE, IMAGE, RTD from a server
+    EXTERNAL_DATA = "external_data"  # a query table's web query
 
 
 @dataclass
@@ -137,6 +143,8 @@ def links(
                 found.add(CellLink.SHARE_HYPERLINK)
             if not understood and problems is not None:
                 problems.append(UNREAD_HYPERLINK)
+        elif rtype in _EXTERNAL_DATA:
+            found.add(CellLink.EXTERNAL_DATA)
         elif rtype in _RGCE_AT and len(data) >= _RGCE_AT[rtype] + 2:
             at = _RGCE_AT[rtype]
             size = struct.unpack_from("<H", data, at)[0]
