@@ -79,6 +79,15 @@ _CONTAINERS = frozenset({
     0x2EE4, 0x2EEC, 0x2EED, 0x2EF1,
     0xF000, 0xF001, 0xF002, 0xF003, 0xF004, 0xF005, 0xF00D, 0xF011,
 })  # fmt: skip
+# Media PowerPoint plays from a file (MS-PPT 2.10: ExVideoContainer, ExAviMovie, ExMCIMovie,
+# ExMIDIAudio, ExCDAudio, ExWAVAudioEmbedded, ExWAVAudioLink): the paths their CStrings name
+_MEDIA = frozenset({0x1005, 0x1006, 0x1007, 0x100D, 0x100E, 0x100F, 0x1010})
+# OfficeArt property tables (MS-ODRAW 2.2.9 OfficeArtFOPT, 2.2.10 secondary, 2.2.11 tertiary)
+# and the pictures a shape may link (pibName, fillBlipName, lineFillBlipName: a name, then its
+# flags, msoblipflagURL 0x2 or msoblipflagLinkToFile 0x8 when the picture is read from it)
+_PROPERTIES = frozenset({0xF00B, 0xF121, 0xF122})
+_PICTURE_NAMES = ((0x0105, 0x0106), (0x0187, 0x0188), (0x01C6, 0x01C7))
+_LINKED_PICTURE = 0x2 | 0x8
 _RUNS = {1: ("runs a macro", "macro"), 2: ("starts a program", "program"),
          5: ("runs an embedded object", "ole")}  # fmt: skip
 # none, jump to a slide, hyperlink, media, custom show
@@ -120,6 +129,7 @@ class Presentation:
     actions: list[_Action] = field(default_factory=list)
     targets: dict[int, list[str]] = field(default_factory=dict)  # hyperlink id: its targets
     storages: list[Storage] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)  # media and pictures read from files
     problems: list[tuple[Code, str, str]] = field(default_factory=list)
     walked: dict[int, int] = field(default_factory=dict)  # record offset: shallowest depth
 
@@ -139,6 +149,9 @@ def ppt_actions(job: Job, stream: bytes) -> None:
         if (verdict := _judge(action, found.targets.get(action.hyperlink, []))) is not None:
             code, what, label = verdict
             judged[code, f"{what} {_EVENTS[action.hover]} in the {job.kind}", label] = None
+    if any(target_kind(path) == "remote" for path in found.linked):
+        message = f"a movie, sound or picture loaded from another machine in the {job.kind}"
+        judged[EXTERNAL_LINK, message, "linked"] = None
     for code, message, label in judged:  # one finding each, in the order met
         job.say(code, message, label=label)
 
@@ -296,14 +309,55 @@ def _walk(data: bytes, start: int, end: int, depth: int, found: Presentation) ->
         found.walked[body] = depth
         if kind in _CONTAINERS and version != _CONTAINER and _MISVERSIONED not in found.problems:
             found.problems.append(_MISVERSIONED)
-        if kind == _INTERACTIVE_INFO:
-            _interactive(data, body, stop, instance == 1, found.actions)
-        elif kind == _HYPERLINK:
-            _hyperlink(data, body, stop, found.targets)
-        elif kind == _STORAGE:
-            found.storages.append(Storage(instance == 1, data[body:stop]))
-        elif (version == _CONTAINER or kind in _CONTAINERS) and depth < MAX_DEPTH:
+        if _read(data, instance, kind, body, stop, found):
+            continue
+        if (version == _CONTAINER or kind in _CONTAINERS) and depth < MAX_DEPTH:
             _walk(data, body, stop, depth + 1, found)
+
+
+def _read(data: bytes, instance: int, kind: int, body: int, stop: int, found: Presentation) -> bool:
+    """What one record says (an action, a hyperlink, a storage, linked pictures or media);
+    True when it is read whole here, and is not walked further."""
+    if kind == _INTERACTIVE_INFO:
+        _interactive(data, body, stop, instance == 1, found.actions)
+    elif kind == _HYPERLINK:
+        _hyperlink(data, body, stop, found.targets)
+    elif kind == _STORAGE:
+        found.storages.append(Storage(instance == 1, data[body:stop]))
+    elif kind in _PROPERTIES:
+        found.linked += _linked_pictures(data[body:stop], instance)
+    else:
+        if kind in _MEDIA:  # its CStrings, and walked on as a container
+            records = _records(data, body, stop)
+            found.linked += [data[b:s].decode("utf-16-le", "replace")
+                             for _, _, k, b, s in records if k == _CSTRING]  # fmt: skip
+        return False
+    return True
+
+
+def _linked_pictures(table: bytes, count: int) -> list[str]:
+    """The names of the pictures an OfficeArt property table links to files (a picture, a
+    picture fill, a line pattern whose flags say it is read from the file or URL its name
+    gives); flags that cannot be read count as saying so. Each property is an id (14 bits, then
+    "blip" and "complex" flags) and a value; a complex property's value is its data's length,
+    its data following the table in the order of the properties."""
+    values: dict[int, int] = {}
+    complex_data: dict[int, bytes] = {}
+    extra = 6 * count
+    for index in range(min(count, len(table) // 6)):
+        pid, value = struct.unpack_from("<HI", table, 6 * index)
+        values[pid & 0x3FFF] = value
+        if pid & 0x8000:
+            complex_data[pid & 0x3FFF] = table[extra : extra + value]
+            extra += value
+    found = []
+    for name_id, flags_id in _PICTURE_NAMES:
+        if name_id not in complex_data:
+            continue
+        flags = values.get(flags_id, 0) if extra <= len(table) else ~0
+        if flags & _LINKED_PICTURE:
+            found.append(complex_data[name_id].decode("utf-16-le", "replace").split("\0")[0])
+    return found
 
 
 def _interactive(data: bytes, start: int, end: int, hover: bool, actions: list[_Action]) -> None:
