@@ -480,6 +480,17 @@ def test_trailing_data() -> None:
     assert found[0].message == "8 bytes after the end of the archive"
 
 
+@pytest.mark.parametrize("tail", [b"\n", b"\r\n", b"\r\n\0 \t"])
+def test_a_line_break_after_the_end_record_is_no_trailing_data(tail: bytes) -> None:
+    # precision 90: files that went through a text transfer (POI's stress005.docx)
+    assert problems(PLAIN + tail) == []
+
+
+@pytest.mark.parametrize("tail", [b"\nx", b"\n" * 17, b"\n<script>"])
+def test_anything_more_after_the_end_record_is_trailing_data(tail: bytes) -> None:
+    assert K.TRAILING_DATA in kinds(PLAIN + tail)
+
+
 def test_declared_comment_is_not_trailing_data() -> None:
     assert problems(build(OFFICE, comment=b"x" * 1000)) == []
 

@@ -585,6 +585,9 @@ def _gaps(spans: _Regions, directory: int, problems: _Problems) -> _Regions:
     return regions
 
 
+_BLANK_TAIL = 16  # blank bytes after the end record tolerated
+
+
 def _check_edges(data: bytes, first: int, fields: _EndFields, problems: _Problems) -> None:
     if first > 0:
         message = (
@@ -592,9 +595,11 @@ def _check_edges(data: bytes, first: int, fields: _EndFields, problems: _Problem
             f"appended to another file)"
         )
         problems.add(_K.PREPENDED_DATA, message, _at(0))
-    if fields.comment_end < len(data):
-        size = len(data) - fields.comment_end
-        message = f"{size:,} bytes after the end of the archive"
+    tail = data[fields.comment_end :]
+    # a line break or two after the end record (a file that went through a text transfer) is
+    # read alike by every reader, which finds the end record searching back: blanks hide nothing
+    if tail and not (len(tail) <= _BLANK_TAIL and not tail.strip(b"\r\n\t \0")):
+        message = f"{len(tail):,} bytes after the end of the archive"
         problems.add(_K.TRAILING_DATA, message, _at(fields.comment_end))
 
 
