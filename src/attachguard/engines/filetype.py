@@ -290,9 +290,10 @@ class FileTypeEngine:
             findings.append(_empty(ext))
             return Result(findings)
         fits = _fits(ext, content) and _ONLY_IF.get((ext, content), bool)(item.data)
-        # Excel opens a .csv that starts like markup as XML or a web page (after its warning),
-        # whatever Magika calls it: no exporter writes one
-        fits = fits and not (ext == ".csv" and markup(item.data))
+        # Excel opens a .csv that starts with an XML declaration as XML (after its warning),
+        # whatever Magika calls it: no exporter writes one (an HTML link in a first cell does:
+        # xlsx2csv's --hyperlinks)
+        fits = fits and not (ext == ".csv" and markup(item.data, "<?xml"))
         if allowed and not fits and not disguised:  # said once is enough
             findings.append(finding(self.name, TYPE_MISMATCH, _mismatch(ext, label, program)))
         archive = item.type.group == "archive" and label not in PROGRAMS

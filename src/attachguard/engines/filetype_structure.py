@@ -334,12 +334,14 @@ _BLANKS = re.compile(r"\s+")
 _WORKBOOK_ROOT = re.compile(r"<(?:([\w.\-]+):)?Workbook[\s>/]")
 
 
-def markup(data: bytes) -> bool:
-    """Whether text starts, after any byte-order mark and blanks, with a ``<``."""
+def markup(data: bytes, start: str = "<") -> bool:
+    """Whether text starts, after any byte-order mark and blanks, with ``start`` (without
+    case)."""
     for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if data.startswith(bom):
-            return data[2:512].decode(codec, "ignore").lstrip().startswith("<")
-    return data[:512].removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+            return data[2:512].decode(codec, "ignore").lstrip().lower().startswith(start)
+    head = data[:512].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    return head.startswith(start.encode())
 
 
 def _prolog_end(text: str) -> int:
