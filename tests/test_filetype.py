@@ -147,6 +147,9 @@ CSV = b"name,amount,date\nAlice,12.50,2024-01-01\nBob,-3.20,2024-01-02\n"
         ("note.txt", lambda: b"ok", "txt"),  # too small for the model: Magika's text fallback
         ("policy.rtf", lambda: b"{\\rtf1\\ansi Returns within 30 days.\\par}", "rtf"),
         ("old.doc", lambda: b"{\\rtf1\\ansi Returns within 30 days.\\par}", "rtf"),  # Word opens it
+        # Word and PowerPoint open OOXML under the legacy names by content (precision 90)
+        ("letter.doc", lambda: ooxml("docx"), "docx"),
+        ("slides.ppt", lambda: ooxml("pptx"), "pptx"),
     ],
 )
 def test_clean_files_have_no_findings(
@@ -350,6 +353,12 @@ def test_photo_formats_are_interchangeable(engine: FileTypeEngine, policy: Polic
     assert scan(engine, policy, "photo.png", image_bytes("JPEG")) == []
     findings = scan(engine, policy, "photo.jpg", b"%PDF-1.7\n" + LETTER)
     assert codes(findings) == {FindingCode.TYPE_MISMATCH}
+
+
+def test_a_workbook_named_xls_is_a_mismatch(engine: FileTypeEngine, policy: Policy) -> None:
+    # Excel warns that the format and the extension differ: .xls stays strict
+    findings = scan(engine, policy, "sheet.xls", ooxml("xlsx"))
+    assert [f.code for f in findings] == [FindingCode.TYPE_MISMATCH]
 
 
 def test_text_named_pdf_is_a_mismatch(engine: FileTypeEngine, policy: Policy) -> None:

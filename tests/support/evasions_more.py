@@ -589,6 +589,7 @@ _X15_OLEDB = (  # Excel 2013's data model connection, in an extension of the con
 _ADDRESS_DB = '<dbPr connection="Provider=SQLOLEDB;Address=attacker.example,1433;Initial Catalog=crm" command="t"/>'  # noqa: E501
 _PIPE_DB = '<dbPr connection="Provider=SQLOLEDB;Network Address=\\\\attacker.example\\pipe\\sql\\query" command="t"/>'  # noqa: E501
 _SERVERNAME_DB = '<dbPr connection="Driver={PostgreSQL Unicode};Servername=attacker.example;Database=crm" command="t"/>'  # noqa: E501
+_XML_MAP = '<webPr xml="1" sourceData="1" url="C:\\ProgramData\\NAV\\TEMP\\__TEMP__1.tmp"/>'
 _DSN_DB = '<dbPr connection="DSN=Orders;UID=agent" command="SELECT * FROM orders"/>'
 # Excel 2013's data model: its connection reads the model kept in the workbook
 _MODEL = '<dbPr connection="Data Model Connection" command="Model" commandType="1"/>'
@@ -676,6 +677,11 @@ EXTERNAL_DATA: list[tuple[str, str, Callable[[], bytes], str | None]] = [
      "EXTERNAL_LINK"),
     ("xlsx-database-by-server-refreshed-spaced", "orders.xlsx",
      partial(_connected_book, _connection(_SERVER_DB, refreshOnLoad=" 1 ")), "EXTERNAL_LINK"),
+    # precision 90: Dynamics NAV's XML map import of a file on its own server's disk
+    ("xlsx-xml-map-of-a-local-file", "orders.xlsx",
+     partial(_connected_book, _connection(_XML_MAP)), None),
+    ("xlsx-xml-map-of-a-local-file-refreshed-on-open", "orders.xlsx",
+     partial(_connected_book, _connection(_XML_MAP, refresh=True)), "EXTERNAL_LINK"),
     ("xlsx-database-by-server-pivot-not-refreshed", "orders.xlsx",
      partial(_connected_book, _connection(_SERVER_DB), pivot='refreshOnLoad="0"'), None),
     (

@@ -85,11 +85,13 @@ ACCEPTED: dict[str, frozenset[str]] = {
     ".mov": _MEDIA,
     ".mp4": _MEDIA,
     ".wav": frozenset({"wav"}),
-    ".doc": frozenset({"doc", "rtf", "encrypted_office", "html", "mht"}),
+    # Word and PowerPoint open a file by its content, the OOXML formats under the legacy
+    # names too (Excel warns first: .xls stays strict); the office engine reads it whole
+    ".doc": frozenset({"doc", "docx", "rtf", "encrypted_office", "html", "mht"}),
     ".docx": frozenset({"docx", "encrypted_office"}),
     ".xls": frozenset({"xls", "encrypted_office", "html", "mht", "xml"}),
     ".xlsx": frozenset({"xlsx", "encrypted_office"}),
-    ".ppt": frozenset({"ppt", "encrypted_office"}),
+    ".ppt": frozenset({"ppt", "pptx", "encrypted_office"}),
     ".pptx": frozenset({"pptx", "encrypted_office"}),
     ".rtf": frozenset({"rtf"}),
     ".csv": _TEXT,

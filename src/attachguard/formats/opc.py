@@ -883,7 +883,8 @@ def _refreshes(package: Package) -> bool:
 
 def _connection(part: Part, source: xml.Source, refreshing: bool) -> OpcProblem | None:
     """EXTERNAL_LINK for an Excel data connection that loads content from outside the file: a
-    web query, a text, ODC or database file on another machine, or any outside source Excel
+    web query of a URL or share (one of a path, as an XML map's file is, is judged as a file),
+    a text, ODC or database file on another machine, or any outside source Excel
     refreshes as soon as the workbook opens (``refreshing``: another part asks for it). A
     database named by server (``SQL01``), a local file and the workbook's own queries are not
     flagged unless refreshed on open."""
@@ -891,7 +892,7 @@ def _connection(part: Part, source: xml.Source, refreshing: bool) -> OpcProblem 
     if target.lower() in _INSIDE_WORKBOOK:
         return None
     where = target_kind(target) if target else "relative"
-    if source.kind == "web" and target:
+    if source.kind == "web" and where == "remote":  # a path (an XML map's file): as a file's
         what = "a web query that loads data from outside the file"
     elif where == "remote":
         what = "a data connection to a file or database outside the file"
