@@ -816,9 +816,7 @@ def flat_package(data: bytes) -> bytes | None:
                 archive.writestr(name, content)
                 types.append((name, part.get(_FLAT_TYPE, "")))
             overrides = "".join(
-                f'<Override PartName="/{escape(n, {chr(34): "&quot;"})}" '
-                f'ContentType="{escape(t, {chr(34): "&quot;"})}"/>'
-                for n, t in types
+                f'<Override PartName="/{escape(n)}" ContentType="{escape(t)}"/>' for n, t in types
             )
             archive.writestr(
                 "[Content_Types].xml",
