@@ -258,8 +258,8 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
         elif (chart := libreoffice_chart(ole)) is not None:
             job.child(f"{where}/chart", chart)
         elif (layout := think_cell(ole)) is not None:
-            for name, data in layout:
-                job.child(f"{where}/{name}", data)
+            for name, stream in layout:
+                job.child(f"{where}/{name}", stream)
         elif (file := packaged(ole, job.context.allowed_extensions)) is not None:
             job.child(f"{where}/{file[0]}", file[1], named=True)
         else:
