@@ -602,3 +602,11 @@ def test_a_javascript_action_whose_kind_is_a_reference_is_javascript(policy: Pol
         b"/JavaScript",
     ]
     assert FindingCode.PDF_JAVASCRIPT in codes(scan(raw_pdf(objects), policy))
+
+
+def test_a_link_to_a_local_page_is_no_program(policy: Policy) -> None:
+    # wkhtmltopdf links a page's anchors to the page's own file
+    writer = writer_with_page()
+    page = "file:///tmp/invoice/wk.html#terms"
+    add_annot(writer, action(Subtype="/Link", A=action(S="/URI", URI=page)))
+    assert FindingCode.PDF_LAUNCH not in codes(scan(build(writer), policy))

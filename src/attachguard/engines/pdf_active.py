@@ -455,7 +455,12 @@ def _starts_a_program(uri: Any) -> bool:
     if not _local(uri):
         return False
     path = unquote(str(_text(uri)).strip().split("?", 1)[0].split("#", 1)[0])
-    return opened_as(path.split("\0", 1)[0].rstrip("/\\")) is not None
+    found = opened_as(path.split("\0", 1)[0].rstrip("/\\"))
+    # a page or picture a browser shows (wkhtmltopdf links a page's anchors to its own file)
+    return found is not None and found[1] not in _BROWSED
+
+
+_BROWSED = frozenset({"htm", "html", "shtml", "xht", "xhtml", "mht", "mhtml", "svg", "svgz"})
 
 
 def _local(uri: Any) -> bool:
