@@ -187,6 +187,19 @@ def test_honest_presentations_pass(objects: list[bytes], policy: Policy) -> None
     assert findings(data, policy) == []
 
 
+def test_a_current_user_record_whose_length_runs_past_its_stream_is_read(policy: Policy) -> None:
+    """PowerPoint for Mac overstates the CurrentUserAtom's length by 4 bytes (OfficeIMO's
+    legacy corpus): PowerPoint reads the 12 bytes it needs, and so is it read here."""
+    head = record(0x03E8, record(0x03E9, bytes(40)), container=True)
+    stream, edit = append_edit(b"", [(b"", head)])
+    user = bytearray(current_user(edit))
+    struct.pack_into("<I", user, 4, struct.unpack_from("<I", user, 4)[0] + 4)
+    data = ole_tree({"PowerPoint Document": stream, "Current User": bytes(user)})
+    assert findings(data, policy) == []
+    short = bytes(user[:16])  # the edit's offset cut off: no Current User PowerPoint can read
+    assert office_ppt.read_stream(stream, short).problems[0][0].name == "CORRUPT"
+
+
 # -- edit chains PowerPoint cannot follow -------------------------------------------------------
 
 

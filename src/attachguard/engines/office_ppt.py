@@ -245,10 +245,19 @@ def _atom(data: bytes, offset: int, kind: int, size: int) -> int | None:
     return offset + _HEADER.size
 
 
+def _current_user(user: bytes) -> int | None:
+    """Where the CurrentUserAtom's body starts: its type, and the 12 bytes PowerPoint reads
+    (size, header token, offset to the current edit) in the stream, whatever its header says
+    of the rest (PowerPoint for Mac overstates the record's length by 4 bytes)."""
+    if len(user) < _HEADER.size + 12 or _HEADER.unpack_from(user, 0)[1] != _CURRENT_USER:
+        return None
+    return _HEADER.size
+
+
 def _persist_objects(stream: bytes, user: bytes | None) -> tuple[list[int], str]:
     """The offsets of the persist objects of every user edit, newest first, and what stopped
     PowerPoint's reading of them ("" when nothing did)."""
-    if user is None or (head := _atom(user, 0, _CURRENT_USER, 12)) is None:
+    if user is None or (head := _current_user(user)) is None:
         return [], "no Current User record"
     objects: list[int] = []
     (offset,) = struct.unpack_from("<I", user, head + 8)
