@@ -284,3 +284,21 @@ def test_oletools_samples_keep_their_findings_and_reveal_a_hidden_edit(
     assert before in ([("VBA_MACRO", None)], [])  # the package holds a text file
     hidden = fast_saved(data, [slide(OLE_VERB)], "atom")
     assert findings(hidden, policy) == sorted([*before, HIDDEN, ("OFFICE_ACTION", "ole")])
+
+
+def test_olevbas_misreading_of_a_presentation_is_no_damage(
+    monkeypatch: pytest.MonkeyPatch, policy: Policy
+) -> None:
+    """olevba's quick search of a presentation's records can take drawing data for a VBA
+    storage and fail on it (Apache POI's 42474-2.ppt): the records are read whole here, a
+    project among them still found."""
+    from attachguard.engines import office_shared
+
+    def fails(*_: object) -> None:
+        raise olevba.FileOpenError("not a VBA project")
+
+    monkeypatch.setattr(office_shared, "_vba_project", fails)
+    assert findings(presentation([slide()]), policy) == []
+    word = ole_tree({"WordDocument": bytes(1024), "1Table": bytes(512)})
+    result = ENGINE.scan(Item("a.doc", word, FileType("doc", "", "document")), policy.context())
+    assert [f.code.name for f in result.findings] == ["CORRUPT"]  # elsewhere, damage

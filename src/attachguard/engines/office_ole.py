@@ -113,7 +113,7 @@ def scan_compound(job: Job) -> None:
         container = classify_ole(ole)
         if not _container(job, ole, container) or _encrypted(job, container):
             return
-        vba_macros(job, job.item.data, always=_vba_storage(ole))
+        _vba(job, ole, container)
         for book in read_workbooks(ole):
             _workbook(job, book)
         if ole.exists("WordDocument"):
@@ -125,6 +125,18 @@ def scan_compound(job: Job) -> None:
             ppt_actions(job, ole.openstream("PowerPoint Document").read())
     finally:
         ole.close()
+
+
+def _vba(job: Job, ole: Any, container: OleContainer) -> None:
+    """VBA_MACRO by olevba. In a presentation, olevba's quick search of the records for a
+    project's storage can take drawing data for one and fail on it (Apache POI's 42474-2.ppt):
+    with no project in the compound file's own tree, its failure is no damage, since every
+    storage the records hold is read whole and its project checked (`_ppt_objects`)."""
+    try:
+        vba_macros(job, job.item.data, always=_vba_storage(ole))
+    except DAMAGED:
+        if OleKind.POWERPOINT not in container.kinds or _vba_storage(ole):
+            raise
 
 
 def _vba_storage(ole: Any) -> bool:
