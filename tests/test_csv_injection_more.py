@@ -241,3 +241,19 @@ def test_quoted_fields_that_read_alike_under_every_delimiter_pass(policy: Policy
         b"3,Bob,-12.50\r\n"
     )
     assert scan(policy, "export.csv", data).findings == []
+
+
+@pytest.mark.parametrize(
+    ("data", "sylk"),
+    [
+        (b'ID\r\nC;X1;Y1;EEXEC("calc.exe")\r\nE\r\n', True),  # a bare ID record, then SYLK
+        (b"ID;PWXL;N;E\r\nC;X1;Y1;K1\r\nE\r\n", True),
+        (b"ID,Name\r\n1,Ann\r\n", False),  # a first column named ID
+        (b"ID\r\n17\r\n18\r\n", False),  # a list of IDs
+    ],
+)
+def test_sylk_is_told_from_a_csv_whose_first_column_is_id(
+    policy: Policy, data: bytes, sylk: bool
+) -> None:
+    found = [f.code.name for f in scan(policy, "export.csv", data).findings]
+    assert (found == ["XLM_MACRO"]) is sylk

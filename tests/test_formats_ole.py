@@ -357,7 +357,15 @@ def test_dde_and_external_links() -> None:
         ("\x01\x04\x04prices.xls", "..\\..\\prices.xls", True),
         ("\x01\x06PERSONAL.XLS", "C:\\Program Files\\Microsoft Office\\PERSONAL.XLS", True),
         ("\x01\x01@srv\x03share\x03b.xls", "\\\\srv\\share\\b.xls", False),
-        ("\x01\x05\x1chttps://evil.example/b.xls", "https://evil.example/b.xls", False),
+        ("\x01\x05\x1ahttps://evil.example/b.xls", "https://evil.example/b.xls", False),
+        ("\x01\x05\x1chttps://evil.example/b.xls", None, False),  # shorter than its length
+        # red team 93: the text a URL part's length leaves, read on; brackets; a share after a
+        # startup folder; a drive that is no letter
+        ("\x01\x05\x01\\\x03srv\x03share\x03b.xls", "\\\\srv\\share\\b.xls", False),
+        ("[\\\\srv\\share\\b.xls]Sheet1", "[\\\\srv\\share\\b.xls]Sheet1", False),
+        ("\x01[http://evil.example/b.xls]Sheet1", "[http://evil.example/b.xls]Sheet1", False),
+        ("\x01\x06\x01@srv\x03b.xls", "C:\\Program Files\\Microsoft Office\\\\\\srv\\b.xls", False),
+        ("\x01\x01\x03\x03srv\x03b.xls", None, False),
         ("\x01\x01", None, False),  # a drive part cut short
         ("\x01a\x09b.xls", None, False),  # a control character not read here
         ("", "", False),  # a name cut short in the record

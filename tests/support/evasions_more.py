@@ -682,6 +682,13 @@ EXTERNAL_DATA: list[tuple[str, str, Callable[[], bytes], str | None]] = [
      partial(_connected_book, _connection(_XML_MAP)), None),
     ("xlsx-xml-map-of-a-local-file-refreshed-on-open", "orders.xlsx",
      partial(_connected_book, _connection(_XML_MAP, refresh=True)), "EXTERNAL_LINK"),
+    # red team 93: a connection Excel refreshes every few minutes by itself; a web query's
+    # address without a scheme
+    ("xlsx-database-by-server-refreshed-every-minute", "orders.xlsx",
+     partial(_connected_book, _connection(_SERVER_DB, interval="1")), "EXTERNAL_LINK"),
+    ("xlsx-web-query-without-a-scheme", "orders.xlsx",
+     partial(_connected_book, _connection('<webPr url="www.attacker.example/q.html"/>')),
+     "EXTERNAL_LINK"),
     ("xlsx-database-by-server-pivot-not-refreshed", "orders.xlsx",
      partial(_connected_book, _connection(_SERVER_DB), pivot='refreshOnLoad="0"'), None),
     (

@@ -140,6 +140,18 @@ def _delimiter(text: str, item: Item) -> str:
         return ","
 
 
+def _sylk(data: bytes) -> bool:
+    """Whether Excel opens ``data`` as SYLK: it starts with an ID record (``ID;PWXL``), or with
+    a bare ``ID`` line followed by SYLK records (``C;``, ``F;``...); a CSV whose first column
+    is named "ID" (``ID,Name``, or an "ID" line of plain values) is a CSV."""
+    if data[:3] == b"ID;":
+        return True
+    return data[:2] == b"ID" and data[2:3] in (b"\r", b"\n") and bool(_SYLK_RECORD.search(data))
+
+
+_SYLK_RECORD = re.compile(rb"(?m)^(?:C|F|P|B|O|E|W|NN|NE|NU);")
+
+
 def _is_spreadsheet(item: Item) -> bool:
     """CSV rules for .csv/.tsv names; a .txt name gets only the DDE rule, whatever Magika says;
     anything else (members of other files) goes by the detected type."""
@@ -160,7 +172,7 @@ class TextEngine:
         return "attachguard text 1"
 
     def scan(self, item: Item, context: Context) -> Result:
-        if item.data[:3] == b"ID;" and _is_spreadsheet(item):
+        if _sylk(item.data) and _is_spreadsheet(item):
             # Excel opens a "CSV" that starts with ID; as SYLK, whose cells can hold Excel 4
             # macro formulas (EXEC, CALL) that Magika cannot tell from CSV.
             message = "SYLK spreadsheet posing as CSV (it can carry Excel 4 macros)"

@@ -360,11 +360,14 @@ class Link:
         drive, beside the workbook, a startup folder) rather than a share or a URL, read as
         Excel reads the encoded file name (`opened_path`), judged as a .xlsx's link is."""
         path = opened_path(self.path)
-        return (
-            self.kind is LinkKind.EXTERNAL
-            and bool(path)
-            and target_kind(str(path)) in ("local", "relative")
-        )
+        if self.kind is not LinkKind.EXTERNAL or not path:
+            return False
+        # a bracketed name ("[\\\\host\\s\\b.xls]Sheet1", "[http://...]"), a share or a URL
+        # anywhere in it (after a startup folder, a URL part's length): not the reader's own
+        doubled = path.replace("/", "\\")[1:].find("\\\\") >= 0
+        if "[" in path or "]" in path or doubled or "://" in path:
+            return False
+        return target_kind(path) in ("local", "relative")
 
 
 def opened_path(encoded: str) -> str | None:
@@ -381,24 +384,42 @@ def opened_path(encoded: str) -> str | None:
     rest = encoded[1:]
     while rest:
         char, rest = rest[0], rest[1:]
-        if char == "\x01":
-            if not rest:
+        if char in _SIMPLE_PARTS:
+            out.append(_SIMPLE_PARTS[char])
+        elif char in "\x01\x05":
+            part = _sized_part(char, rest)
+            if part is None:
                 return None
-            out.append("\\\\" if rest[0] == "@" else rest[0] + ":")
-            rest = rest[1:]
-        elif char == "\x05":
-            return "".join(out) + rest[1:]  # its length, then the URL
-        elif char in "\x02\x03":
-            out.append("\\")
-        elif char == "\x04":
-            out.append("..\\")
-        elif char in "\x06\x07\x08":
-            out.append("C:\\Program Files\\Microsoft Office\\")
+            out.append(part[0])
+            rest = rest[part[1] :]
         elif ord(char) < 0x20:
             return None
         else:
             out.append(char)
     return "".join(out)
+
+
+# the encoded parts that stand for a text of their own
+_SIMPLE_PARTS = {
+    "\x02": "\\",
+    "\x03": "\\",
+    "\x04": "..\\",
+    **dict.fromkeys("\x06\x07\x08", "C:\\Program Files\\Microsoft Office\\"),
+}
+
+
+def _sized_part(code: str, rest: str) -> tuple[str, int] | None:
+    """A drive (``\\x01`` and its letter, or ``@``: a share) or a URL part (``\\x05``, its
+    length, then as many characters) as (its text, the characters it takes after the code);
+    None when cut short or not a drive letter."""
+    if not rest:
+        return None
+    if code == "\x05":
+        size = ord(rest[0])
+        return (rest[1 : 1 + size], 1 + size) if len(rest) > size else None
+    if rest[0] == "@":
+        return "\\\\", 1
+    return (rest[0] + ":", 1) if rest[0].isascii() and rest[0].isalpha() else None
 
 
 @dataclass(frozen=True)

@@ -500,7 +500,9 @@ class _Reader:
     def _source_of(self, _name: str, attrs: dict[str, str]) -> None:
         """A connection element: an ODC or source file it reads, and its refresh setting (kept
         for the source element that follows)."""
-        self._on_open = _true(attrs.get("refreshOnLoad", ""))
+        # refreshed as the workbook opens, or every few minutes from then on by itself
+        interval = attrs.get("interval", "").strip()
+        self._on_open = _true(attrs.get("refreshOnLoad", "")) or interval not in ("", "0")
         for attr in ("odcFile", "sourceFile"):
             if target := attrs.get(attr, "").strip():
                 self.info.sources.append(Source("file", target, self._on_open))

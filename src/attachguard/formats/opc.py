@@ -890,7 +890,10 @@ def _connection(part: Part, source: xml.Source, refreshing: bool) -> OpcProblem 
     if target.lower() in _INSIDE_WORKBOOK:
         return None
     where = target_kind(target) if target else "relative"
-    if source.kind == "web" and where == "remote":  # a path (an XML map's file): as a file's
+    # a web query's address without a scheme may be a host ("www.example.com/q"); a local path
+    # (an XML map's file) or a bare name is judged as a file is
+    hostlike = where == "relative" and "." in target.replace("\\", "/").split("/", 1)[0]
+    if source.kind == "web" and (where == "remote" or hostlike):
         what = "a web query that loads data from outside the file"
     elif where == "remote":
         what = "a data connection to a file or database outside the file"
