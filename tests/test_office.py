@@ -454,7 +454,8 @@ THINK_CELL = "3EAB3858-A0E0-4A3B-A405-F4D525E85265"
 LAYOUT = b'<?xml version="1.0" encoding="UTF-8"?><root reqver="23045"><version val="25146"/></root>'
 
 
-def think_cell(streams: dict[str, bytes], clsid: str = THINK_CELL) -> bytes:
+def object_file(streams: dict[str, bytes], clsid: str = THINK_CELL) -> bytes:
+    """An embedded object: a compound file of ``streams`` with class ``clsid``."""
     from attachguard.formats.cfbwrite import Storage, compound_file
 
     return compound_file(Storage(streams, clsid))
@@ -464,7 +465,7 @@ def test_a_think_cell_layout_is_content(policy: Policy) -> None:
     """think-cell puts a layout object on the slide master of every deck edited where it is
     installed (ShapeCrawler's and Aspose's decks): its streams are data, scanned as such."""
     child = b"\x01\x00\x00\x00l\x00\x00\x00" + b"\xff" * 64
-    obj = think_cell(
+    obj = object_file(
         {"think-cellXML": LAYOUT, "think-cellChild0": LAYOUT, "think-cellChild1": child}
     )
     result = scan(with_embedding(obj), "docx", policy)
@@ -488,5 +489,34 @@ def test_a_think_cell_layout_is_content(policy: Policy) -> None:
 def test_anything_else_in_a_think_cell_object_keeps_it_an_object(
     streams: dict[str, bytes], clsid: str, policy: Policy
 ) -> None:
-    result = scan(with_embedding(think_cell(streams, clsid)), "docx", policy)
+    result = scan(with_embedding(object_file(streams, clsid)), "docx", policy)
+    assert FindingCode.OLE_OBJECT in codes(result)
+
+
+# -- a PDF inserted through Foxit Reader (precision 90) -----------------------------------------
+
+FOXIT = "14E8BBD8-1D1C-4D56-A4DA-D20B75EB814E"
+SMALL_PDF = b"%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def test_a_pdf_inserted_through_foxit_is_scanned_as_the_pdf(policy: Policy) -> None:
+    contents = b"%DocumentOle:C:\\Docs\\terms.pdf%DocumentOle:" + SMALL_PDF
+    obj = object_file({"Contents": contents, "\x01Ole": b"\x01\x00\x00\x02" + bytes(16)}, FOXIT)
+    result = scan(with_embedding(obj), "docx", policy)
+    assert result.findings == []
+    assert [c.data for c in result.children] == [SMALL_PDF]
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [
+        b"%DocumentOle:x%DocumentOle:MZ" + SMALL_PDF,  # not a PDF right after the markers
+        b"junk%DocumentOle:x%DocumentOle:" + SMALL_PDF,
+        SMALL_PDF,  # no markers: not what Foxit writes
+    ],
+)
+def test_anything_else_in_a_foxit_object_keeps_it_an_object(
+    contents: bytes, policy: Policy
+) -> None:
+    result = scan(with_embedding(object_file({"Contents": contents}, FOXIT)), "docx", policy)
     assert FindingCode.OLE_OBJECT in codes(result)

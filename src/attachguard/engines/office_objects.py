@@ -110,6 +110,8 @@ _PACKAGE_STREAMS = frozenset(
 )  # fmt: skip
 # Acrobat's document class (AcroExch.Document) and the streams beside its PDF
 _ACROBAT = "B801CA65-A1FC-11D0-85AD-444553540000"
+_FOXIT = "14E8BBD8-1D1C-4D56-A4DA-D20B75EB814E"
+_FOXIT_PREFIX = re.compile(rb"%DocumentOle:[^%\r\n]{0,1024}%DocumentOle:(?=%PDF-)")
 _ACROBAT_STREAMS = frozenset({"contents", "\x01compobj", "\x01ole", "\x03objinfo", "\x03eprint"})
 # LibreOffice's class for a chart it writes into an Office file (LibreOffice.ChartDocument.1),
 # the streams it writes beside the chart package, and what a chart package holds
@@ -309,11 +311,18 @@ def _an_ooxml_package(package: bytes) -> bool:
 def acrobat_document(ole: Any) -> bytes | None:
     """The PDF of an embedded Acrobat document (Insert > Object > Adobe Acrobat Document, in
     Word, Excel or PowerPoint): Acrobat's class, and the PDF in its ``CONTENTS`` stream, which
-    Acrobat opens as the PDF it is; it is scanned as one, as an attached PDF is. None for
+    Acrobat opens as the PDF it is; it is scanned as one, as an attached PDF is; and Foxit
+    Reader's (its ``Contents`` stream: the source's path between two ``%DocumentOle:``
+    markers, then the PDF, handed over without them). None for
     anything else, when the storage holds more than Acrobat and Office write beside the PDF
     (a picture for printing, ``\x03EPRINT``), or is linked."""
     pdf = _content(ole, {_ACROBAT}, "CONTENTS", _ACROBAT_STREAMS)
-    return pdf if pdf is not None and b"%PDF-" in pdf[:1024] else None
+    if pdf is not None and b"%PDF-" in pdf[:1024]:
+        return pdf
+    # Foxit's (FoxitReader.Document): the PDF after the source's path between two markers
+    foxit = _content(ole, {_FOXIT}, "Contents", _ACROBAT_STREAMS)
+    marked = _FOXIT_PREFIX.match(foxit) if foxit is not None else None
+    return foxit[marked.end() :] if foxit is not None and marked is not None else None
 
 
 def libreoffice_chart(ole: Any) -> bytes | None:
