@@ -610,3 +610,14 @@ def test_a_link_to_a_local_page_is_no_program(policy: Policy) -> None:
     page = "file:///tmp/invoice/wk.html#terms"
     add_annot(writer, action(Subtype="/Link", A=action(S="/URI", URI=page)))
     assert FindingCode.PDF_LAUNCH not in codes(scan(build(writer), policy))
+
+
+def test_an_additional_actions_dictionary_holding_only_its_type_is_inert(policy: Policy) -> None:
+    # iText's PDF/A-4 tests write /AA << /Type ... >> on a widget: a type is no event
+    writer = writer_with_page()
+    writer.pages[0][name("/AA")] = DictionaryObject({name("/Type"): name("/Action")})
+    assert codes(scan(build(writer), policy)) == set()
+    writer.pages[0][name("/AA")] = DictionaryObject(
+        {name("/Type"): name("/Action"), name("/O"): action(S="/JavaScript", JS="app.alert(1)")}
+    )
+    assert FindingCode.PDF_AUTO_ACTION in codes(scan(build(writer), policy))

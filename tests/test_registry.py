@@ -35,8 +35,8 @@ ROUTES_BEFORE = {
     "png": ("image", "polyglot", "moderation", "sensitive"),
     "webp": ("image", "moderation", "sensitive"),
     "heif": ("image", "polyglot", "moderation", "sensitive"),
-    "mp4": ("polyglot",),
-    "wav": ("polyglot",),
+    "mp4": ("polyglot", "sensitive"),  # the text in its metadata (red team 94)
+    "wav": ("polyglot", "sensitive"),
 }
 
 

@@ -165,6 +165,28 @@ def test_normalise() -> None:
     assert normalise("\uff14") == "4"
 
 
+@pytest.mark.parametrize(
+    "mark",
+    [
+        "\u061c",  # the Arabic letter mark
+        "\u2065",  # unassigned, default-ignorable
+        "\U000e0041",  # a tag character
+        "\ufe00",  # a variation selector
+        "\u180b",  # a Mongolian free variation selector
+        "\u0332",  # a combining underline drawn under the digit
+    ],
+)
+def test_what_no_reader_shows_between_digits_is_dropped(mark: str) -> None:
+    """Red team 94: invisible characters beyond the zero-width ones split a card number."""
+    text = mark.join("4111111111111111")
+    assert normalise(text) == "4111111111111111"
+    assert [h.kind for h in find(text, ("card",))] == ["card"]
+
+
+def test_a_hangul_filler_is_a_blank() -> None:
+    assert normalise("4111\u31641111\u31641111\u31641111") == "4111 1111 1111 1111"
+
+
 # -- IBAN --------------------------------------------------------------------------------------
 
 

@@ -146,6 +146,9 @@ def _walk(
     returns what it listed."""
     known = {(num, gen) for gen, table in reader.xref.items() for num in table}
     known |= {(num, 0) for num in reader.xref_objStm}
+    # object 0 heads the free list: no reference may name it, no reader reads it (ConTeXt's
+    # cross-reference streams list it as compressed); an object stream's bodies are read raw
+    known = {key for key in known if key[0] != 0}
     for num, gen in sorted(known):
         where = places.get(num, f"object {num}")
         try:

@@ -247,6 +247,7 @@ def triggers_inert(triggers: Any, resolve: Resolve, field: bool = False) -> bool
             inert_actions(action, resolve)
             or (field and event in _FIELD_EVENTS and formats_only(action, resolve))
             for event, action in events.items()
+            if event != "/Type"  # the dictionary's type, no event (iText writes one)
         )
         for events in found
     )

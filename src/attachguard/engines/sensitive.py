@@ -54,6 +54,7 @@ from attachguard.engines.base import (
 from attachguard.engines.sensitive_read import (
     IMAGES,
     LEGACY,
+    MEDIA,
     PACKAGES,
     TEXT,
     Budget,
@@ -205,7 +206,7 @@ ENGINE = EngineSpec(
     name=NAME,
     summary="full payment card numbers (optionally IBANs, US social security numbers) in text, "
     "documents and, through OCR, pictures",
-    types=(*TEXT, "pdf", *PACKAGES, "rtf", *LEGACY, *IMAGES),
+    types=(*TEXT, "pdf", *PACKAGES, "rtf", *LEGACY, *IMAGES, *MEDIA),
     codes=(SENSITIVE_CARD, SENSITIVE_IBAN, SENSITIVE_SSN, SENSITIVE_LIMIT),
     build=_build,
     options=SensitiveOptions,

@@ -14,9 +14,11 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Literal
 
 Kind = Literal["card", "iban", "ssn"]
@@ -81,7 +83,35 @@ def normalise(text: str) -> str:
     if "\u202e" in text:
         text = _OVERRIDE.sub(lambda m: m.group(1)[::-1], text)
     text = text.translate(_INVISIBLE)
-    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text.translate(_unseen()))
+
+
+@cache
+def _unseen() -> dict[int, str | None]:
+    """What else no reader shows between digits, for text that is not ASCII: every format
+    character (Unicode category Cf: tags, the Arabic letter mark, invisible operators),
+    combining mark (Mn, Me: an underline drawn under a digit), variation selector and the other
+    default-ignorable code points, dropped; and the Hangul fillers, drawn as blanks, as
+    spaces. Built once, on first use (a walk of every code point)."""
+    table: dict[int, str | None] = {}
+    for point in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(point)) in ("Cf", "Mn", "Me"):
+            table[point] = None
+    for first, last in _IGNORABLE:
+        table.update(dict.fromkeys(range(first, last + 1)))
+    table.update(dict.fromkeys((0x115F, 0x1160, 0x3164, 0xFFA0), " "))
+    return table
+
+
+# Unicode's default-ignorable code points that are not format characters or marks
+# (DerivedCoreProperties.txt: the Hangul fillers, Khmer inherent vowels, Mongolian free variation
+# selectors, variation selectors, unassigned ones kept for such use)
+_IGNORABLE = (
+    (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0xE0000, 0xE0FFF),
+)  # fmt: skip
 
 
 def find(text: str, kinds: Iterable[Kind], lenient: bool = False) -> list[Hit]:

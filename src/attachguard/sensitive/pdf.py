@@ -40,7 +40,7 @@ from io import BytesIO
 from typing import TYPE_CHECKING
 
 from pypdf import PasswordType, PdfReader, apply_configuration
-from pypdf.errors import DependencyError, PyPdfError
+from pypdf.errors import DependencyError, DeprecationError, PyPdfError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -62,7 +62,8 @@ if TYPE_CHECKING:
 # What pypdf raises on damaged input besides its own errors.
 _DAMAGED = (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError,
             AssertionError, OSError, RecursionError, ZeroDivisionError,
-            NotImplementedError)  # fmt: skip
+            NotImplementedError, DeprecationError)  # fmt: skip
+# (DeprecationError: a deprecated filter abbreviation, /A85; a plain Exception in pypdf)
 _CAPTION = 200  # characters of text a page may have and still be read as a scan
 _TEXT_SHARE = 0.6  # of the time left: the rest is for OCR and the findings
 _PDFIUM_SHARE = (
