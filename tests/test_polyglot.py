@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import struct
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -357,3 +358,31 @@ def test_wav_ends_where_its_riff_header_says(policy: Policy) -> None:
     assert found == [
         ("Windows program hidden after the end of the WAV audio", f"offset {len(wav)}")
     ]
+
+
+# -- red team 94: a picture whose first bytes are also a tar header -----------------------------
+
+
+def tar_over(picture: bytes) -> bytes:
+    """``picture`` with a comment segment at its start whose bytes make the first 512 a valid
+    tar header (name: the picture's own first bytes; a member named "invoice.pdf.bat"
+    behind it), as `tar` and 7-Zip accept one: checksum and ustar magic."""
+    body = bytearray(600)
+    data = bytearray(picture[:2] + b"\xff\xfe" + struct.pack(">H", len(body) + 2) + body)
+    data += picture[2:]
+    data[124:136] = b"%011o\x00" % 10  # member size
+    data[156:157] = b"0"
+    data[257:265] = b"ustar\x0000"
+    data[148:156] = b" " * 8
+    data[148:156] = b"%06o\x00 " % sum(data[:512])
+    return bytes(data)
+
+
+def test_a_picture_that_is_also_a_tar_archive_is_a_polyglot(policy: Policy) -> None:
+    data = tar_over(image("JPEG"))
+    assert Image.open(io.BytesIO(data)).size == (120, 90)  # still the picture
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:  # and a tar archive
+        assert [member.size for member in archive.getmembers()] == [10]
+    found = hits(scan(policy, "jpeg", data))
+    assert ("tar archive laid over the start of the JPEG image", "offset 0") in found
+    assert hits(scan(policy, "jpeg", image("JPEG"))) == []

@@ -144,6 +144,22 @@ def _recognised(blob: bytes) -> str | None:
     return None
 
 
+def tar_header(data: bytes) -> bool:
+    """Whether the file's first 512 bytes are a tar header a tar reader takes: the checksum at
+    148 (octal digits) is the sum of the header's bytes with that field as blanks, unsigned or
+    signed (POSIX ustar; 7-Zip's tar detection checks it, with no magic needed). 7-Zip and
+    tar then list the archive's files behind the picture's first bytes."""
+    if len(data) < 512:
+        return False
+    digits = data[148:156].strip(b" \x00")
+    if not digits or any(c < 0x30 or c > 0x37 for c in digits):
+        return False
+    stored = int(digits, 8)
+    header = data[:148] + b" " * 8 + data[156:512]
+    signed = sum(c - 256 if c > 127 else c for c in header)
+    return stored in (sum(header), signed)
+
+
 def describe(blob: bytes) -> str:
     """What a run of bytes looks like, in words (never its content)."""
     return _recognised(blob) or f"{len(blob):,} bytes of data"
@@ -330,6 +346,8 @@ class PolyglotEngine:
                 found.append((f"{describe(data[:begin])} hidden before the start of the PDF", 0))
         elif (at := data.find(b"%PDF-", 0, 1024)) >= 0:
             found.append((f"PDF document hidden inside the {what}", at))
+        if tar_header(data):
+            found.append((f"tar archive laid over the start of the {what}", 0))
         layout = _LAYOUTS[label](data)
         reported = {offset for _, offset in found}
         found += [
