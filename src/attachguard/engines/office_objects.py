@@ -41,7 +41,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 from xml.parsers import expat
 
@@ -355,25 +355,9 @@ def think_cell(ole: Any) -> list[tuple[str, bytes]] | None:
     ):
         return None
     streams = [(path[0], bytes(ole.openstream(path).read())) for path in paths]
-    if not all(_xml_without_dtd(data) for name, data in streams if name.lower().endswith("xml")):
+    if not all(_parses(data) for name, data in streams if name.lower().endswith("xml")):
         return None
     return [(safe_name(name), data) for name, data in streams if name.lower().startswith("think")]
-
-
-def _xml_without_dtd(data: bytes) -> bool:
-    """Whether ``data`` parses as XML with expat, with no DTD."""
-
-    def refuse(*_: object) -> None:
-        raise ValueError("a DTD")
-
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(data, True)
-    except (expat.ExpatError, ValueError):
-        return False
-    return True
 
 
 def packaged(ole: Any, allowed: Collection[str]) -> tuple[str, bytes] | None:
@@ -432,18 +416,26 @@ def _self_contained(xml: bytes) -> bool:
         if href is not None and not _inside_package(href):
             found["outside"] = True
 
+    return _parses(xml, start) and not found["outside"]
+
+
+def _parses(xml: bytes, start: Callable[[str, dict[str, str]], None] | None = None) -> bool:
+    """Whether ``xml`` parses with expat and holds no DTD (no entity to expand); ``start``
+    sees each element, its name as "uri local"."""
+
     def refuse(*_: object) -> None:
-        raise ValueError("a DTD in an OpenDocument part")
+        raise ValueError("a DTD")
 
     parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler = start
+    if start is not None:
+        parser.StartElementHandler = start
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     try:
         parser.Parse(xml, True)
     except (expat.ExpatError, ValueError):
         return False
-    return not found["outside"]
+    return True
 
 
 def _inside_package(href: str) -> bool:

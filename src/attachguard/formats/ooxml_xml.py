@@ -232,8 +232,9 @@ class PartXml:
 
 
 def _true(value: str) -> bool:
-    """An XML Schema boolean as a schema-validating reader takes it: blanks collapsed."""
-    return value.strip(" \t\r\n") in ("1", "true")
+    """An XML Schema boolean as a schema-validating reader takes it, blanks collapsed (and in
+    any case: a lenient reader's "TRUE" counts too)."""
+    return value.strip(" \t\r\n").lower() in ("1", "true")
 
 
 def is_dde_formula(formula: str) -> bool:
@@ -456,7 +457,7 @@ class _Reader:
             self.info.refreshes = True
 
     def _publish(self, _name: str, attrs: dict[str, str]) -> None:
-        if attrs.get("autoRepublish", "").strip().lower() in ("1", "true"):
+        if _true(attrs.get("autoRepublish", "")):
             self.info.republished_to.append(attrs.get("destinationFile", "").strip())
 
     def _drawing(self, kind: str, attrs: dict[str, str]) -> None:
