@@ -15,6 +15,7 @@ import struct
 
 import pytest
 
+from attachguard.clamav.client import ClamdClient
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Child, Item, Result
 from attachguard.engines.office_objects import opened_package
@@ -23,6 +24,7 @@ from attachguard.formats.cfbwrite import Storage, compound_file
 from attachguard.formats.olepackage import packaged_file
 from attachguard.policy import Policy
 from attachguard.report import FileType, Status
+from attachguard.scanner import build_scanner
 from support.fake_clamd import EICAR, FakeClamd, scanner_for
 from support.oletools_data import docx, ole_file, rtf_object
 
@@ -350,3 +352,17 @@ def test_an_rtf_object_not_written_as_plain_hex_stays_an_object(
     hidden = data[:start] + hide(hexdata).encode() + data[end:]  # type: ignore[operator]
     found = rtf_scan(hidden, policy).findings
     assert [f.code for f in found][:1] == [FindingCode.OLE_OBJECT]
+
+
+@pytest.mark.integration  # a real clamd: the whole scanner as shipped
+def test_packages_through_the_whole_scanner(policy: Policy, clamd_client: ClamdClient) -> None:
+    """The packaged file reaches the real antivirus and every engine: a text is approved, the
+    antivirus' test file in a text is MALWARE, a script is OLE_OBJECT."""
+    with build_scanner(policy, clamd_client) as scanner:
+        clean = scanner.scan(with_package(native("Opening hours.txt", TEXT)), "hours.docx")
+        assert clean.status is Status.APPROVED, clean.reasons
+        infected = scanner.scan(with_package(native("hours.txt", EICAR)), "hours.docx")
+        assert "MALWARE" in {f.code.name for f in infected.findings}
+        script = scanner.scan(letter(native("run.vbs", b'WScript.Echo "x"\r\n')), "run.doc")
+        assert {"OLE_OBJECT"} <= {f.code.name for f in script.findings}
+        assert script.status is Status.REJECTED
