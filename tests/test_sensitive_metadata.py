@@ -100,3 +100,11 @@ def test_a_compressed_png_chunk_is_read_inflated() -> None:
     data = png_text(f"Card {VISA}", compressed=True)
     assert VISA.encode() not in data  # only inflated is it there
     assert [code for code, _, _ in found(scan(data, "png", Blank()))] == ["SENSITIVE_CARD"]
+
+
+@pytest.mark.parametrize("label", ["txt", "csv"])
+def test_a_utf32_mark_is_also_read_as_excel_reads_it(label: str) -> None:
+    # FF FE 00 00: UTF-32 to Python, a UTF-16 mark and a NUL to Excel and Notepad (red team 90)
+    data = b"\xff\xfe\x00\x00" + f"\r\nname,card\r\nAnn,{VISA}\r\n".encode("utf-16-le")
+    codes = [code for code, _, _ in found(scan(data, label, Blank()))]
+    assert codes == ["SENSITIVE_CARD"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from attachguard.engines.text import decode
+from attachguard.engines.text import decode, readings
 from attachguard.moderation import ImageUnreadable
 from attachguard.sensitive import legacy, mail, markup, ocr, ooxml, pdf, rtf, tables
 from attachguard.sensitive.passages import Extract, Passage
@@ -176,7 +176,8 @@ def _png_text(data: bytes) -> list[str]:
 
 
 def _plain(item: Item, context: Context) -> Extract:
-    return Extract([Passage(decode(item.data), lines=True), *_wide_digits(item.data)])
+    texts = readings(item.data)  # Excel's reading of a UTF-32 mark too
+    return Extract([*(Passage(t, lines=True) for t in texts), *_wide_digits(item.data)])
 
 
 def _table(item: Item, context: Context) -> Extract:
@@ -184,7 +185,8 @@ def _table(item: Item, context: Context) -> Extract:
     text = decode(item.data)
     shown = tables.csv_text(text, tab=item.type.label == "tsv")
     passage = Passage(text if shown is None else shown, lines=True)
-    return Extract([passage, *_wide_digits(item.data)])
+    others = [Passage(t, lines=True) for t in readings(item.data)[1:]]
+    return Extract([passage, *others, *_wide_digits(item.data)])
 
 
 # Code pages of a Windows set up for Chinese, Japanese or Korean, in which a note or an export
