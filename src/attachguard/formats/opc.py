@@ -796,16 +796,16 @@ def flat_package(data: bytes) -> bytes | None:
         root = parser.close()
     except (ElementTree.ParseError, ValueError, LookupError):
         return None
-    if root.tag != _FLAT_ROOT.decode():
+    if root.tag != _FLAT_ROOT:
         return None
     out = io.BytesIO()
-    types = []
+    types: dict[str, str] = {}
     try:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for part in root.findall(_FLAT_PART):
                 name = part.get(_FLAT_NAME, "").lstrip("/")
                 xml_data, binary = part.find(_FLAT_XML), part.find(_FLAT_BINARY)
-                if not name or name in archive.namelist():
+                if not name or name in types:
                     return None
                 if xml_data is not None and len(xml_data):
                     content = ElementTree.tostring(xml_data[0], encoding="utf-8")
@@ -814,9 +814,10 @@ def flat_package(data: bytes) -> bytes | None:
                 else:
                     return None
                 archive.writestr(name, content)
-                types.append((name, part.get(_FLAT_TYPE, "")))
+                types[name] = part.get(_FLAT_TYPE, "")
             overrides = "".join(
-                f'<Override PartName="/{escape(n)}" ContentType="{escape(t)}"/>' for n, t in types
+                f'<Override PartName="/{escape(n)}" ContentType="{escape(t)}"/>'
+                for n, t in types.items()
             )
             archive.writestr(
                 "[Content_Types].xml",
@@ -829,7 +830,7 @@ def flat_package(data: bytes) -> bytes | None:
 
 
 _FLAT_NS = "http://schemas.microsoft.com/office/2006/xmlPackage"
-_FLAT_ROOT = f"{{{_FLAT_NS}}}package".encode()
+_FLAT_ROOT = f"{{{_FLAT_NS}}}package"
 _FLAT_PART = f"{{{_FLAT_NS}}}part"
 _FLAT_NAME = f"{{{_FLAT_NS}}}name"
 _FLAT_TYPE = f"{{{_FLAT_NS}}}contentType"
