@@ -486,6 +486,51 @@ def test_an_empty_storage_without_a_class_is_nothing(policy: Policy) -> None:
     assert office(letter(Storage({})), policy) == ([], [])
 
 
+# the 36-byte presentation stream LibreOffice writes, with no picture, in the class-less
+# storage it leaves for an object it dropped (POI's pp_ole_xlsx.ppt, Tika's testPPT_embeded.ppt)
+EMPTY_PICTURE = bytes.fromhex("000000000400000001000000ffffffff") + bytes(20)
+
+
+@pytest.mark.parametrize("where", ["doc", "ppt"])
+def test_a_storage_without_a_class_holding_only_its_picture_is_no_object(
+    where: str, policy: Policy
+) -> None:
+    obj = Storage({"\x02OlePres000": EMPTY_PICTURE})
+    if where == "doc":
+        assert office(letter(obj), policy) == ([], ["ObjectPool/_1024/_OlePres000"])
+        return
+    deck = presentation(
+        [ppt_build.slide(), ppt_build.storage(compound_file(obj))], ppt_build.embedded(3)
+    )
+    assert office(deck, policy, "deck.ppt") == ([], ["object 1/_OlePres000"])
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        Storage({"\x02OlePres000": EMPTY_PICTURE}, PACKAGE_CLSID),  # a class: a server to start
+        Storage({"\x02OlePres000": EMPTY_PICTURE, "Contents": b"MZ" + bytes(64)}),
+        Storage({"\x02OlePres000": EMPTY_PICTURE, "\x01Ole10Native": ole_native("a.exe", b"MZ")}),
+        Storage({"\x02OlePres000": Storage({"Contents": b"MZ" + bytes(64)})}),  # a storage
+    ],
+    ids=["a class", "a data stream", "a package", "a storage named as a picture"],
+)
+def test_a_storage_with_more_than_its_picture_is_an_object(obj: Storage, policy: Policy) -> None:
+    assert office(letter(obj), policy)[0] == ["OLE_OBJECT"]
+    deck = presentation(
+        [ppt_build.slide(), ppt_build.storage(compound_file(obj))], ppt_build.embedded(3)
+    )
+    assert office(deck, policy, "deck.ppt")[0] == ["OLE_OBJECT"]
+
+
+def test_a_program_as_the_picture_of_a_storage_without_a_class_is_found() -> None:
+    # the pictures are handed over as content: every engine sees them
+    obj = Storage({"\x02OlePres000": EMPTY_PICTURE + EICAR})
+    with scanner_for(FakeClamd(), POLICY) as scanner:
+        report = scanner.scan(letter(obj), "letter.doc")
+    assert [f.code.name for f in report.findings] == ["MALWARE"]
+
+
 def test_an_ole_stream_too_short_to_read_is_taken_as_linked(policy: Policy) -> None:
     obj = embedded(
         biff_workbook([("Orders", 0, 0)]), extra={"\x01Ole": b"\x01\x00\x00\x02\x01\x00\x00"}

@@ -45,6 +45,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 from xml.parsers import expat
 
+import olefile
 from oletools import oleobj
 
 from attachguard.codes import OLE_OBJECT
@@ -246,8 +247,8 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
     document is handed over whole; anything else is OLE_OBJECT (`storage_object`)."""
     ole = open_ole(data, job.budget())
     try:
-        if not ole.root.clsid and not ole.listdir(streams=True, storages=True):
-            return  # no class and nothing in it: nothing Office could activate or show
+        if inert(job, ole, [], where):
+            return
         container = classify_ole(ole)
         if two_readings(ole, container):  # which stream a reader takes is not known
             storage_object(job, ole, [], where)
@@ -268,6 +269,28 @@ def compound_object(job: Job, data: bytes, where: str) -> None:
             storage_object(job, ole, [], where)
     finally:
         ole.close()
+
+
+def inert(job: Job, ole: Any, storage: list[str], where: str) -> bool:
+    """Whether the object in ``storage`` ([]: the root) has no class and holds nothing but
+    presentation pictures (``\x02OlePres*`` streams), or nothing at all: no server Office could
+    activate, no data for one (LibreOffice leaves such a storage, an empty picture in it, for
+    an object it dropped). Its pictures are handed over as content."""
+    if ole.getclsid(storage) if storage else ole.root.clsid:
+        return False
+    depth = len(storage)
+    inside = [p for p in ole.listdir(streams=True, storages=True) if p[:depth] == storage]
+    inside = [p for p in inside if len(p) > depth]
+    if any(
+        len(p) != depth + 1
+        or not p[-1].lower().startswith("\x02olepres")
+        or ole.get_type(p) != olefile.STGTY_STREAM
+        for p in inside
+    ):
+        return False
+    for path in inside:
+        job.child(f"{where}/{safe_name(path[-1])}", bytes(ole.openstream(path).read()))
+    return True
 
 
 def _content(

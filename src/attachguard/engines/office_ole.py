@@ -54,6 +54,7 @@ from attachguard.codes import (
 )
 from attachguard.engines.office_objects import (
     compound_object,
+    inert,
     office_progid,
     packaged,
     storage_object,
@@ -312,9 +313,8 @@ def _storage(job: Job, ole: Any, path: list[str]) -> None:
     # Word and Excel write the object's class on its storage; LibreOffice leaves it out and
     # names it in \x01CompObj instead (Excel.Sheet.8). A storage with neither, or another
     # program there, is not judged by what its streams look like
-    inside = [p for p in ole.listdir(streams=True, storages=True) if p[: len(path)] == path]
-    if not ole.getclsid(path) and len(inside) <= 1:
-        return  # empty, without a class (LibreOffice leaves one for an object it dropped)
+    if inert(job, ole, path, where):
+        return
     named = ole.getclsid(path) or office_progid(ole, path)
     data = storage_file(ole, path) if named else None
     if data is None:

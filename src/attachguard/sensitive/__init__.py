@@ -117,10 +117,14 @@ _IGNORABLE = (
 def find(text: str, kinds: Iterable[Kind], lenient: bool = False) -> list[Hit]:
     """Every number of the given classes in ``text``; ``lenient`` accepts any grouping of a
     card number's digits (text read from a picture, where spacing is the OCR's guess)."""
-    from attachguard.sensitive import cards, iban, ssn
+    from attachguard.sensitive import cards, cards_unusual, iban, ssn
+
+    def card(text: str) -> list[Hit]:
+        found = cards.find(text, lenient)
+        return found + cards_unusual.find(text, found)
 
     finders: dict[Kind, Callable[[str], list[Hit]]] = {
-        "card": lambda t: cards.find(t, lenient),
+        "card": card,
         "iban": iban.find,
         "ssn": ssn.find,
     }

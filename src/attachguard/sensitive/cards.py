@@ -128,6 +128,12 @@ POSITIVE = frozenset(
         "expires", "expiration", "kreditkarte", "karte", "carte", "tarjeta", "carta",
     )
 )  # fmt: skip
+# The words that name a payment card (not one brand: "Visa 1523 2210" heads a row of figures
+# in a merchant's statement)
+CARD_WORDS = frozenset(
+    ("card", "cards", "cc", "ccn", "pan", "credit", "debit", "kreditkarte", "karte", "carte",
+     "tarjeta", "carta")
+)  # fmt: skip
 _KEYWORD = re.compile(
     r"(?<![^\W\d_])(" + "|".join(sorted(map(re.escape, NEGATIVE | POSITIVE), key=len)[::-1])
     + r")(?![^\W\d_])",
@@ -267,7 +273,7 @@ def _full_line(text: str, end: int) -> bool:
 
 
 def _hit(text: str, start: int, end: int, lenient: bool) -> Hit | None:
-    span = _unjoined(text, start, end)
+    span = unjoined(text, start, end)
     if span is None:
         return None
     found = _first_card(text[span[0] : span[1]], lenient)
@@ -285,7 +291,7 @@ def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield line.span(1)
 
 
-def _unjoined(text: str, start: int, end: int) -> tuple[int, int] | None:
+def unjoined(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The span of the run that is not part of a word, an identifier, a phone number or an
     amount: the whole run, or the run less a first or last group that is ("exp 12/28 4111 ...",
     "4111 ... 1111 12/28": the expiry date beside the number); None when nothing is left."""
@@ -402,10 +408,27 @@ def _labelled_otherwise(text: str, start: int) -> bool:
     """Whether the nearest keyword before the number labels it as something else: only filler
     ("number", "no.", "#", ":") stands between them, as in "Order number: 4111..." (a keyword
     further away, in another table cell or sentence, says nothing about this number)."""
+    window, last = _nearest_keyword(text, start)
+    if last is None or last.group(1).lower() not in NEGATIVE:
+        return False
+    return _FILLER.fullmatch(window[last.end() :]) is not None
+
+
+def label_before(text: str, start: int) -> tuple[str | None, bool]:
+    """The nearest keyword (`NEGATIVE`, `POSITIVE`), in lower case, in the few words before
+    ``start`` (None when there is none), and whether only filler stands between it and
+    ``start`` ("Card number: ")."""
+    window, last = _nearest_keyword(text, start)
+    if last is None:
+        return None, False
+    return last.group(1).lower(), _FILLER.fullmatch(window[last.end() :]) is not None
+
+
+def _nearest_keyword(text: str, start: int) -> tuple[str, re.Match[str] | None]:
+    """The window of text searched before ``start`` (digits read as the letters OCR takes
+    them for), and the last keyword in it."""
     window = _LETTERLIKE.sub(_as_letter, text[max(0, start - _BEFORE) : start])
     last = None
     for last in _KEYWORD.finditer(window):  # noqa: B007  (the last one is the nearest)
         pass
-    if last is None or last.group(1).lower() not in NEGATIVE:
-        return False
-    return _FILLER.fullmatch(window[last.end() :]) is not None
+    return window, last

@@ -1,0 +1,98 @@
+"""Card numbers written with separators cards are not printed with (`sensitive.cards_unusual`):
+slashes, underscores, commas, bars, tabs, wide gaps, mixed separators; and the rows of figures
+in tables that must not be taken for one."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from attachguard.engines.base import Context, Item
+from attachguard.engines.sensitive import SensitiveEngine, SensitiveOptions
+from attachguard.policy import Limits
+from attachguard.report import FileType
+from attachguard.sensitive import find
+from attachguard.sensitive.cards import issuer, luhn
+
+
+def cards(text: str) -> list[tuple[str | None, str | None]]:
+    return [(hit.issuer, hit.last4) for hit in find(text, ["card"])]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4111/1111/1111/1111",
+        "4111_1111_1111_1111",
+        "4111\\1111\\1111\\1111",
+        "4111 / 1111 / 1111 / 1111",
+        "please use 4111*1111*1111*1111 today",
+        "Card: 4111, 1111, 1111, 1111",
+        "card 4111|1111|1111|1111",
+        "Card number 4111   1111   1111   1111",  # boxes of a form, extracted with wide gaps
+        "Credit card no.\t4111\t1111\t1111\t1111",
+        "card: 4111 1111-1111 1111",  # mixed separators, labelled
+        "Card: 4111; 1111; 1111; 1111",  # a CSV row under a Card header, a group per cell
+        "Card: 4111/1111/1111/1111/12/28",  # the expiry date after it
+        "4111/1111/1111/1111/123",  # the security code after it
+        "Amex 3782/822463/10005",
+    ],
+)
+def test_numbers_with_unusual_separators_are_found(text: str) -> None:
+    assert len(cards(text)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4111, 1111, 1111, 1111",  # four figures in a row: no card word before them
+        "4111\t1111\t1111\t1111",
+        "4111;1111;1111;1111",
+        "4111 1111-1111 1111",  # mixed, unlabelled (`cards` does not take it either)
+        "Visa\t4111\t1111\t1111\t1111",  # a brand heading a statement's row of figures
+        "card holder John, 4111, 1111, 1111, 1111",  # a card word, but not right before it
+        "Order: 4111/1111/1111/1111",
+        "Invoice 4111_1111_1111_1111",
+        "12\t4111\t1111\t1111\t1111",  # a row of five figures
+        "2019/4111/1111/1111/1111",
+        "x4111/1111/1111/1111",
+        "4111/1111/1111/1111abc",
+        "4111/1111/1111/1112",  # Luhn fails
+        "4111/11111111/1111",  # not a card's layout
+        "4111/1111/1111/1111/2222/3333",  # a row of figures: more than a code or a date after
+    ],
+)
+def test_look_alikes_with_unusual_separators_pass(text: str) -> None:
+    assert cards(text) == []
+
+
+def test_a_number_found_by_both_readings_counts_once() -> None:
+    assert cards("card 4111 1111 1111 1111") == [("Visa", "1111")]
+
+
+def test_rows_of_random_figures_are_not_cards() -> None:
+    # a table of four-digit figures: about one row in thirty passes layout, Luhn and issuer
+    rng = random.Random(7)
+    rows = [[f"{rng.randint(1000, 9999)}" for _ in range(4)] for _ in range(3000)]
+    passing = sum(1 for row in rows if luhn("".join(row)) and issuer("".join(row)))
+    assert passing > 50  # the table does hold card-shaped rows
+    for separator in (",", ";", "\t", " | ", "   "):
+        text = "\n".join(separator.join(row) for row in rows)
+        assert cards(text) == [], separator
+        branded = "\n".join(f"Visa{separator}" + separator.join(row) for row in rows)
+        assert cards(branded) == [], separator
+
+
+def test_a_csv_with_a_card_column_split_over_cells() -> None:
+    # the text engine reads each cell after its header: "Card: 4111; 1111; ..."
+    data = b"Card,,,\n4111,1111,1111,1111\n"
+    engine = SensitiveEngine(SensitiveOptions())
+    item = Item("cards.csv", data, FileType("csv", "text/csv", "code", True))
+    result = engine.scan(item, Context(Limits(), deadline=time.monotonic() + 30))
+    assert [f.code.name for f in result.findings] == ["SENSITIVE_CARD"]
+    assert "ending 1111" in result.findings[0].message
+    figures = b"Month,Q1,Q2,Q3,Q4\nJan,4111,1111,1111,1111\n"
+    item = Item("figures.csv", figures, FileType("csv", "text/csv", "code", True))
+    assert engine.scan(item, Context(Limits(), deadline=time.monotonic() + 30)).findings == []
