@@ -45,7 +45,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 from xml.parsers import expat
 
-import olefile
+import olefile  # type: ignore[import-untyped]
 from oletools import oleobj
 
 from attachguard.codes import OLE_OBJECT
