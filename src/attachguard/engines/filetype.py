@@ -36,6 +36,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -50,6 +51,7 @@ from attachguard.codes import (
     declare,
 )
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
+from attachguard.engines.filetype_scripts import GUESSED, reads_as_script
 from attachguard.engines.filetype_structure import (
     clean_text,
     decisive,
@@ -269,6 +271,8 @@ class FileTypeEngine:
         return _filetype(found, score) if found else _filetype(label, score)
 
     def scan(self, item: Item, context: Context) -> Result:
+        if _guessed_script(item):  # text under a text extension (see filetype_scripts)
+            item = replace(item, type=_filetype("txt", item.type.score))
         ext, label = item.extension, item.type.label
         program = sniff_program(item.data)
         content = "shell" if program == "shebang" else program or label  # for the name checks
@@ -330,6 +334,17 @@ def _script(item: Item) -> bool:
     if label not in CHILD_SCRIPTS or item.imported:
         return False
     return label not in _TEXT_SCRIPTS or is_text(item.data) or not _wide(item.data)
+
+
+def _guessed_script(item: Item) -> bool:
+    """Whether Magika's script label on an uploaded text file (.txt, .csv, .tsv) is a guess:
+    its text has nothing its language needs (`filetype_scripts.reads_as_script`)."""
+    return (
+        item.depth == 0
+        and ACCEPTED.get(item.extension) is _TEXT
+        and item.type.label in GUESSED
+        and not reads_as_script(item.type.label, item.data)
+    )
 
 
 def _wide(data: bytes) -> bool:

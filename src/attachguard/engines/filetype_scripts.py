@@ -1,0 +1,86 @@
+"""Whether text that Magika labels a script reads as one: what its interpreter needs.
+
+Magika labels text by its look, and real text files get script labels: prose in UTF-16
+without a byte-order mark came out "powershell", a list of file names "batch", a ``data:``
+URL and a CSV with backslash-escaped quotes "javascript", a CSV cell holding a link "html"
+(all in honest test data of Apache Tika and markitdown). Under a text extension (.txt, .csv,
+.tsv), which Windows opens in Notepad or Excel whatever it holds, such a label is taken only
+when the text has something every script of that language needs to do anything: a PowerShell
+variable, cmdlet, .NET call or alias; a batch command, variable or label at a line's start; a
+shell command, variable or pipe into a shell; a JavaScript function, declaration, call
+statement or host object; a VBA procedure, declaration or object call; an HTML document's,
+script's or active element's tag, an event handler or a script address. A script of any use
+has one; prose and tables rarely do (a line of prose starting "Set" or "If" does, and stays
+SCRIPT, as before). Other labels (an HTA, an MHT archive, SVG, a WSF script, an Internet
+shortcut, CHM) are structured formats and stay what Magika says.
+"""
+
+from __future__ import annotations
+
+import re
+
+from attachguard.engines.text import decode
+
+_HEAD = 64 * 1024  # characters read: Magika reads less, a script's syntax shows early
+_CMDLET_VERBS = (
+    "Add|Clear|Compress|Connect|ConvertFrom|ConvertTo|Copy|Disable|Enable|Enter|Exit|Expand|"
+    "Export|Find|ForEach|Format|Get|Group|Import|Install|Invoke|Join|Measure|Mount|Move|New|"
+    "Out|Pop|Push|Read|Register|Remove|Rename|Resolve|Restart|Resume|Save|Select|Send|Set|"
+    "Show|Sort|Split|Start|Stop|Suspend|Tee|Test|Unblock|Uninstall|Update|Use|Wait|Where|Write"
+)
+_BATCH_COMMANDS = (
+    "echo|set|setlocal|endlocal|goto|call|if|for|rem|start|exit|pause|cd|chdir|pushd|popd|"
+    "del|erase|copy|xcopy|robocopy|move|mkdir|md|rmdir|rd|ren|rename|reg|cmd|powershell|pwsh|"
+    "mshta|rundll32|regsvr32|certutil|bitsadmin|wscript|cscript|schtasks|sc|net|netsh|taskkill|"
+    "timeout|title|color|cls|attrib|type|shift|choice|msiexec|curl|wget|ping|whoami|assoc|ftype"
+)
+_SHELL_COMMANDS = (
+    "export|echo|if|then|fi|for|do|done|case|esac|while|until|sudo|curl|wget|chmod|chown|rm|cd|"
+    "cat|grep|sed|awk|source|alias|exec|eval|nohup|apt|apt-get|yum|dnf|pip|python|python3|"
+    "bash|sh|zsh|base64|nc|ncat|openssl|mkfifo|crontab|systemctl|kill|tar|unzip|mv|cp|ln"
+)
+_EVIDENCE = {
+    "powershell": (
+        r"\$[A-Za-z_]\w*(?::\w+)?\s*=(?!=)|\$(?:env:|_\b|PSScriptRoot|PSHOME)|\$\(|"
+        rf"\b(?:{_CMDLET_VERBS})-[A-Za-z]{{2,}}\b|\[[A-Za-z_][\w.]*\]::|"
+        r"\b(?:iex|iwr|irm|saps|icm|gci|gcm|sal)\b|"
+        r"(?<![\w-])-(?:EncodedCommand|enc|ExecutionPolicy|ep|NoProfile|nop|WindowStyle|"
+        r"NonInteractive)\b|\bfunction\s+[\w-]+\s*[({]|\bparam\s*\(|\|\s*[%?]\s*\{"
+    ),
+    "batch": (
+        rf"^[ \t]*@?(?:{_BATCH_COMMANDS})(?:[ \t.:/\\]|$)|%[\w~:.-]+%|%%~?\w|%~\w|%\d|"
+        r"^[ \t]*:{1,2}[A-Za-z_]\w*[ \t]*$"
+    ),
+    "shell": (
+        rf"^[ \t]*(?:{_SHELL_COMMANDS})(?:[ \t;]|$)|\$\{{?[A-Za-z_]\w*\}}?|"
+        r"\|\s*(?:ba|z)?sh\b|&&|\$\("
+    ),
+    "javascript": (
+        r"\bfunction\b\s*[\w$]*\s*\(|=>|\b(?:var|let|const)\s+[\w$]+\s*=|"
+        r"\b(?:document|window|WScript|ActiveXObject|GetObject|eval|require|console|navigator|"
+        r"location|XMLHttpRequest|fetch|atob|btoa|setTimeout|setInterval|String)\s*[.(]|"
+        r"\bnew\s+[A-Z][\w$]*\s*\(|(?<![\w$.])[\w$.]+\s*\([^()\n]*\)\s*;"
+    ),
+    "html": (
+        r"<\s*(?:!doctype|html|head|body|script|iframe|frame|frameset|object|embed|applet|meta|"
+        r"form|svg|style|link|base|img|video|audio|math|template|input|button|textarea)\b|"
+        r"\son[a-z]+\s*=|(?:java|vb)script\s*:"
+    ),
+}
+_EVIDENCE["vba"] = _EVIDENCE["vbe"] = (
+    r"\b(?:Sub|Function)\s+\w+\s*\(|\bEnd\s+(?:Sub|Function)\b|\bDim\s+\w+|"
+    r"\b(?:CreateObject|GetObject|MsgBox|Shell|Execute|ExecuteGlobal)\b|\bSet\s+\w+\s*=|"
+    r"#@~\^|\bWScript\."
+)
+# Each alternative starts at a character it needs ("$", "<", a word's start), so that a search
+# is linear: a long base64 line is not re-read from each of its characters
+_FLAGS = re.IGNORECASE | re.MULTILINE
+_PATTERNS = {label: re.compile(pattern, _FLAGS) for label, pattern in _EVIDENCE.items()}
+GUESSED = frozenset(_PATTERNS)
+"""The labels taken under a text extension only with evidence."""
+
+
+def reads_as_script(label: str, data: bytes) -> bool:
+    """Whether ``data``, labelled ``label`` (one of `GUESSED`), has its language's evidence
+    (see the module docstring), in the text as Notepad or Excel decodes it."""
+    return _PATTERNS[label].search(decode(data[: _HEAD * 4])[:_HEAD]) is not None
