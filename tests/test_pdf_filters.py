@@ -516,3 +516,74 @@ def test_an_attachment_is_read_through_its_whole_chain_whatever_its_parameters(
         {9: b"null"},
     )
     assert "MALWARE" in codes_of(pdf)
+
+
+# -- predictors over pixels of fewer than 8 bits: pypdf's arithmetic against the viewers' ------
+
+
+def one_bit_rows(plain: bytes, columns: int = 8) -> bytes:
+    """``plain`` as rows of ``columns`` one-bit pixels (one byte a row), each row written with
+    the PNG Sub filter: each byte less the one before it, as a viewer (one whole byte a pixel)
+    undoes it; pypdf (no byte a pixel) adds each byte to itself instead."""
+    row = (columns + 7) // 8
+    out, previous = bytearray(), 0
+    for start in range(0, len(plain), row):
+        out.append(1)
+        for value in plain[start : start + row]:
+            out.append((value - previous) & 0xFF)
+            previous = value
+        previous = 0
+    return bytes(out)
+
+
+ONE_BIT = parms(Predictor=12, Colors=1, BitsPerComponent=1, Columns=8)
+
+
+def test_a_one_bit_predictor_is_undone_as_viewers_undo_it() -> None:
+    import attachguard.formats.pypdf_limits  # noqa: F401  (installs it, as every PDF reader does)
+
+    plain = b"(hidden) /S /JavaScript"
+    written = zlib.compress(one_bit_rows(plain))
+    assert predicted(one_bit_rows(plain), ONE_BIT) == plain
+    assert pdffilters._PYPDF_FLATE(written, ONE_BIT) != plain  # pypdf's own arithmetic
+    assert pypdf.filters.FlateDecode.decode(written, ONE_BIT) == plain  # once installed
+    assert pdffilters.flate(written, ONE_BIT) == plain
+
+
+@pytest.mark.parametrize(
+    ("values", "alike"),
+    [
+        ({"Predictor": 12, "Colors": 3, "BitsPerComponent": 8, "Columns": 10}, True),
+        ({"Predictor": 12, "Colors": 1, "BitsPerComponent": 16, "Columns": 4}, True),
+        ({"Predictor": 12, "Colors": 1, "BitsPerComponent": 1, "Columns": 8}, False),
+        ({"Predictor": 12, "Colors": 3, "BitsPerComponent": 4, "Columns": 2}, False),
+        ({"Predictor": 2, "Colors": 1, "BitsPerComponent": 16, "Columns": 4}, False),
+        ({"Predictor": 1, "Colors": 1, "BitsPerComponent": 1, "Columns": 8}, True),
+    ],
+)
+def test_pypdf_is_trusted_only_where_its_arithmetic_agrees(
+    values: dict[str, int], alike: bool
+) -> None:
+    assert pdffilters._pypdf_predicts_alike(parms(**values)) is alike
+
+
+def test_javascript_in_a_one_bit_predicted_object_stream_is_found() -> None:
+    js = b"<< /S /JavaScript /JS (app.alert(1)) >>"
+    data, first = objstm_data([(20, js)])
+    stream = zlib.compress(one_bit_rows(data))
+    filters = (
+        b"/Filter /FlateDecode"
+        b" /DecodeParms << /Predictor 12 /Colors 1 /BitsPerComponent 1 /Columns 8 >>"
+    )
+    pdf = objstm_pdf([20], first, filters, stream, catalog=b"/OpenAction 20 0 R")
+    assert {"PDF_JAVASCRIPT", "PDF_AUTO_ACTION"} <= codes_of(pdf)
+
+
+def test_an_attachment_behind_a_one_bit_predictor_is_scanned_as_viewers_decode_it() -> None:
+    stream = zlib.compress(one_bit_rows(b"notes " + EICAR))
+    pdf = attachment_pdf(
+        b"<< /Type /EmbeddedFile /Length %d /Filter /FlateDecode /DecodeParms"
+        b" << /Predictor 12 /Colors 1 /BitsPerComponent 1 /Columns 8 >> >>\nstream\n%s\n"
+        b"endstream" % (len(stream), stream)
+    )
+    assert "MALWARE" in codes_of(pdf)

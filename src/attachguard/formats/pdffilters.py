@@ -7,11 +7,19 @@ PDFium, pdf.js and Acrobat honour both (ISO 32000-1, 7.4.4, table 8). A stream w
 viewer: an object stream whose hidden objects (JavaScript on page open, a Launch action, a link
 to a share) a viewer reads and pypdf never sees, or an embedded file pypdf extracts cut short.
 
+pypdf's FlateDecode undoes a PNG or TIFF predictor with its own pixel arithmetic: a row's bytes
+divided by the columns, rounded down, which is 0 for a pixel of fewer than 8 bits (1 bit, 8
+columns), where PDFium, pdf.js and MuPDF take one whole byte. A red team hid JavaScript, a
+Launch action and links to shares in an object stream so predicted, and a program in an
+attachment: pypdf read harmless strings and noise, every viewer the payload. `flate` undoes
+such predictors as the viewers do.
+
 `lzw` decodes as ISO 32000 says, with `predicted` applying a TIFF or PNG predictor as both LZW
 and Flate take one; `decode_chain` reads a stream's whole filter chain (ASCIIHex, ASCII85,
-RunLength and Flate by pypdf, whose readings of those agree with viewers'; LZW here). `install`
-gives pypdf this LZW decoder, so that every reading through pypdf (the PDF engine's object
-graph, embedded files, the sensitive engine's page text) sees what a viewer sees.
+RunLength by pypdf, whose readings of those agree with viewers'; Flate by pypdf and `flate`;
+LZW here). `install` gives pypdf these LZW and Flate decoders, so that every reading through
+pypdf (the PDF engine's object graph, embedded files, the sensitive engine's page text) sees
+what a viewer sees.
 
 About fifty lines of the specification, written here because no maintained Python PDF library
 that attachguard could use instead reads LZW's parameters (pdfminer.six does, but would be a
@@ -27,7 +35,16 @@ import pypdf.filters
 from pypdf import get_configuration
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
-__all__ = ["OverLimit", "decode_chain", "install", "lzw", "predicted", "readers_differ", "readings"]
+__all__ = [
+    "OverLimit",
+    "decode_chain",
+    "flate",
+    "install",
+    "lzw",
+    "predicted",
+    "readers_differ",
+    "readings",
+]
 
 _CLEAR, _END, _MAX_WIDTH = 256, 257, 12
 
@@ -171,8 +188,39 @@ def _through(names: list[str], parms: list[Any], raw: bytes, limit: int) -> byte
 
 
 def install() -> None:
-    """pypdf's LZWDecode honours its parameters from now on (see the module docstring)."""
+    """pypdf's LZWDecode honours its parameters, and its FlateDecode counts a predictor's
+    pixels as viewers do, from now on (see the module docstring)."""
     pypdf.filters.LZWDecode.decode = staticmethod(_pypdf_lzw)  # type: ignore[method-assign]
+    pypdf.filters.FlateDecode.decode = staticmethod(flate)  # type: ignore[method-assign]
+
+
+def flate(data: bytes, decode_parms: Any = None, **kwargs: Any) -> bytes:
+    """Flate data decoded, its predictor undone as PDFium, pdf.js and MuPDF undo it: by pypdf
+    where pypdf's arithmetic agrees with theirs, else by `predicted`. pypdf takes a pixel's
+    bytes as a row's bytes divided by the columns, rounded down (0 for a pixel of fewer than 8
+    bits: each byte is then added to itself), and adds a TIFF predictor's 16-bit samples byte by
+    byte; the viewers take whole bytes per pixel, at least one."""
+    parms = decode_parms if isinstance(decode_parms, DictionaryObject) else None
+    if parms is None or _pypdf_predicts_alike(parms):
+        return _PYPDF_FLATE(data, decode_parms, **kwargs)
+    return predicted(pypdf.filters.decompress(data), parms)
+
+
+def _pypdf_predicts_alike(parms: DictionaryObject) -> bool:
+    """Whether pypdf undoes the predictor of ``parms`` as the viewers do (none, or the same
+    bytes per pixel and, for TIFF, 8 bits per component)."""
+    try:
+        predictor = _int(parms, "/Predictor", 1)
+        colors = _int(parms, "/Colors", 1)
+        bpc = _int(parms, "/BitsPerComponent", 8)
+        columns = max(1, _int(parms, "/Columns", 1))
+    except ValueError:
+        return True  # parameters no reader takes: pypdf's own error, as before
+    if predictor == 1:
+        return True
+    theirs = max(1, (colors * bpc + 7) // 8)
+    pypdfs = (columns * colors * bpc + 7) // 8 // columns
+    return pypdfs == theirs and (predictor != 2 or bpc == 8)
 
 
 def _pypdf_lzw(data: bytes, decode_parms: Any = None, **kwargs: Any) -> bytes:
@@ -187,9 +235,10 @@ def _pypdf_lzw(data: bytes, decode_parms: Any = None, **kwargs: Any) -> bytes:
         raise pypdf.errors.LimitReachedError(str(exc)) from exc
 
 
+_PYPDF_FLATE = pypdf.filters.FlateDecode.decode
 _BY_PYPDF = {
-    "/FlateDecode": pypdf.filters.FlateDecode.decode,
-    "/Fl": pypdf.filters.FlateDecode.decode,
+    "/FlateDecode": flate,
+    "/Fl": flate,
     "/ASCIIHexDecode": pypdf.filters.ASCIIHexDecode.decode,
     "/AHx": pypdf.filters.ASCIIHexDecode.decode,
     "/ASCII85Decode": pypdf.filters.ASCII85Decode.decode,
