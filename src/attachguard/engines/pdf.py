@@ -393,6 +393,27 @@ def _decrypted(reader: PdfReader, listed: frozenset[tuple[int, int]], budget: in
     return out.getvalue()
 
 
+def _encryption_read_apart(reader: PdfReader, newest: bool) -> tuple[Code, str] | None:
+    """A finding when readers would decrypt the PDF differently, so that what pypdf reads is
+    not what a viewer shows: pypdf takes /Encrypt from any trailer (it merges every revision's),
+    pdf.js and MuPDF from the newest only (``newest``), and a red team put it in an older one,
+    turning links to shares and an attached program into noise for pypdf alone (AMBIGUOUS); or
+    attached files are encrypted with a filter of their own (/EFF, Acrobat's "encrypt only
+    file attachments"), which pypdf does not apply: it reads their ciphertext (ENCRYPTED)."""
+    if reader.is_encrypted and not newest:
+        message = "PDF encrypted for some readers only (/Encrypt in an older trailer)"
+        return AMBIGUOUS, message
+    encrypt = reader.trailer.get("/Encrypt") if reader.is_encrypted else None
+    encrypt = encrypt.get_object() if encrypt is not None else None
+    if (
+        isinstance(encrypt, DictionaryObject)
+        and "/EFF" in encrypt
+        and encrypt.get("/EFF") != encrypt.get("/StmF", NameObject("/Identity"))
+    ):
+        return ENCRYPTED, "PDF whose attached files are encrypted apart from the document"
+    return None
+
+
 def _readable(reader: PdfReader, walked: _Walked, limits: Limits, seen: Seen) -> list[Child]:
     """An encrypted PDF that opened with the empty password, decrypted (`_decrypted`), as a
     child; none when it cannot be written (an antivirus that could not decrypt it is then
@@ -493,6 +514,8 @@ class PdfEngine:
             return _only(CORRUPT, "damaged PDF that could not be read")
         seen = Seen()
         layout = scan_pdf_objects(data, max_expanded=limits.max_expanded_bytes)
+        if (disagreement := _encryption_read_apart(reader, layout.encrypted)) is not None:
+            return _only(*disagreement)
         census = glyph_census(reader, layout)
         listed = _walk(reader, places, census, seen)
         walked = _Walked(listed, places)

@@ -16,7 +16,8 @@ such predictors as the viewers do.
 
 `lzw` decodes as ISO 32000 says, with `predicted` applying a TIFF or PNG predictor as both LZW
 and Flate take one; `decode_chain` reads a stream's whole filter chain (ASCIIHex, ASCII85,
-RunLength by pypdf, whose readings of those agree with viewers'; Flate by pypdf and `flate`;
+RunLength by pypdf, whose readings of those agree with viewers'; ASCII85 by pypdf where
+every reader takes its bytes alike, `ascii85`; Flate by pypdf and `flate`;
 LZW here). `install` gives pypdf these LZW and Flate decoders, so that every reading through
 pypdf (the PDF engine's object graph, embedded files, the sensitive engine's page text) sees
 what a viewer sees.
@@ -37,6 +38,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 
 __all__ = [
     "OverLimit",
+    "ascii85",
     "decode_chain",
     "flate",
     "install",
@@ -192,6 +194,21 @@ def install() -> None:
     pixels as viewers do, from now on (see the module docstring)."""
     pypdf.filters.LZWDecode.decode = staticmethod(_pypdf_lzw)  # type: ignore[method-assign]
     pypdf.filters.FlateDecode.decode = staticmethod(flate)  # type: ignore[method-assign]
+    pypdf.filters.ASCII85Decode.decode = staticmethod(ascii85)  # type: ignore[method-assign]
+
+
+def ascii85(data: bytes | str, decode_parms: Any = None, **kwargs: Any) -> bytes:
+    """ASCII85 data decoded by pypdf, unless it holds a byte that readers read differently
+    (ValueError): pdf.js skips only space, tab, CR and LF and takes any other byte for a digit
+    (a NUL, a form feed), PDFium stops at a NUL, pypdf and MuPDF skip every PDF blank. One NUL
+    shifted every later group for pypdf alone, and pdf.js extracted an attachment pypdf read as
+    noise. No writer puts such bytes in ASCII85 data."""
+    text = data.encode() if isinstance(data, str) else data
+    body = text.lstrip(b" \t\r\n")
+    body = body[2:] if body.startswith(b"<~") else body
+    if body.split(b"~", 1)[0].translate(None, _ASCII85_SHARED):
+        raise ValueError("ASCII85 data with bytes readers read differently")
+    return _PYPDF_ASCII85(data, decode_parms, **kwargs)
 
 
 def flate(data: bytes, decode_parms: Any = None, **kwargs: Any) -> bytes:
@@ -236,13 +253,16 @@ def _pypdf_lzw(data: bytes, decode_parms: Any = None, **kwargs: Any) -> bytes:
 
 
 _PYPDF_FLATE = pypdf.filters.FlateDecode.decode
+_PYPDF_ASCII85 = pypdf.filters.ASCII85Decode.decode
+# what every reader takes alike in ASCII85 data: its digits, "z", and four blanks
+_ASCII85_SHARED = bytes(range(0x21, 0x76)) + b"z \t\r\n"
 _BY_PYPDF = {
     "/FlateDecode": flate,
     "/Fl": flate,
     "/ASCIIHexDecode": pypdf.filters.ASCIIHexDecode.decode,
     "/AHx": pypdf.filters.ASCIIHexDecode.decode,
-    "/ASCII85Decode": pypdf.filters.ASCII85Decode.decode,
-    "/A85": pypdf.filters.ASCII85Decode.decode,
+    "/ASCII85Decode": ascii85,
+    "/A85": ascii85,
     "/RunLengthDecode": pypdf.filters.RunLengthDecode.decode,
     "/RL": pypdf.filters.RunLengthDecode.decode,
 }
