@@ -158,6 +158,22 @@ def test_payload_inside_a_trailer_record_is_found(payload: bytes, what: str) -> 
     assert found == [f"{what} hidden after the end of the JPEG image"]
 
 
+@pytest.mark.parametrize(
+    ("payload", "what"),
+    [
+        (small_zip(), "ZIP archive"),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(24), "7-Zip archive"),
+        (b"<html><script>alert(1)</script></html>", "HTML or script markup"),
+    ],
+)
+def test_payload_inside_a_large_trailer_record_is_found(payload: bytes, what: str) -> None:
+    # red team 95: a large record was only handed on, and a child the model calls "unknown"
+    # is searched by nothing; a 10-byte FotoStation footer makes any bytes such a record
+    record = bytes(range(256)) * 8 + payload + bytes(range(256)) * 12
+    found = messages(scan(picture() + fotostation([(3, record)])))
+    assert found == [f"{what} hidden after the end of the JPEG image"]
+
+
 def test_eicar_in_a_trailer_is_handed_on_when_large() -> None:
     # A large record is a child: clamd and the other engines scan it whole.
     record = EICAR + b"\0" * 5000

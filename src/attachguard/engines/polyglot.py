@@ -456,10 +456,11 @@ def _camera_extras(
         else:
             return pos
     for i, (start, block_end) in enumerate(blocks, 1):
-        # metadata is searched like a segment; depth maps, previews and videos are scanned
+        # every block is searched like a segment (a 10-byte footer makes any bytes a block: a
+        # red team wrapped an archive in one); depth maps, previews and videos are scanned too
         if block_end - start >= 4096:
             children.append(Child(f"camera trailer part {i}", data[start:block_end]))
-        elif block_end > start:
+        if block_end > start:
             slack.append((Region(start, block_end), False))
     return len(data)
 
