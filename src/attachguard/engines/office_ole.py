@@ -31,7 +31,10 @@ may ask for 10,000,000 to stall the scan).
 
 from __future__ import annotations
 
+import contextlib
 import io
+import struct
+from collections.abc import Iterator
 from typing import Any
 
 import msoffcrypto
@@ -65,7 +68,7 @@ from attachguard.engines.office_shared import DAMAGED, Job, open_ole, vba_macros
 from attachguard.errors import LimitExceeded
 from attachguard.formats.biffsheets import CellLink
 from attachguard.formats.cfbwrite import storage_file
-from attachguard.formats.docfields import doc_fields
+from attachguard.formats.docfields import DocField, doc_fields, text_fields
 from attachguard.formats.ole import (
     MAX_ENTRIES,
     LinkKind,
@@ -80,6 +83,7 @@ from attachguard.formats.oleprops import user_defined
 from attachguard.formats.targets import on_a_share, target_kind
 from attachguard.formats.wordassoc import associated
 from attachguard.formats.wordfields import FieldThreat, ThreatKind, classify_field, place_afar
+from attachguard.formats.wordtext import document_text
 
 # Excel opens a file encrypted with this password without asking: it hides nothing from Excel.
 _EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"  # noqa: S105  (Excel's published default)
@@ -156,12 +160,11 @@ def _word_fields(job: Job, ole: Any) -> None:
     fast-saved or damaged files lies anywhere)."""
     dde = computed = False
     threats: dict[tuple[ThreatKind, str], FieldThreat] = {}
-    for path in ole.listdir(streams=True, storages=False):
-        for found in doc_fields(ole.openstream(path).read()):
-            dde = dde or found.instruction.lstrip().lower().startswith("dde")
-            computed = computed or found.computed
-            if threat := classify_field(found.instruction):
-                threats.setdefault((threat.kind, threat.field), threat)
+    for found in _all_fields(ole):
+        dde = dde or found.instruction.lstrip().lower().startswith("dde")
+        computed = computed or found.computed
+        if threat := classify_field(found.instruction):
+            threats.setdefault((threat.kind, threat.field), threat)
     for threat in threats.values():
         job.field_threat(threat)
     if dde and not any(kind is ThreatKind.DDE for kind, _ in threats):
@@ -169,6 +172,17 @@ def _word_fields(job: Job, ole: Any) -> None:
     if computed:
         message = f"field whose type is computed by a nested field in the {job.kind}"
         job.say(AMBIGUOUS, message, label="field")
+
+
+def _all_fields(ole: Any) -> Iterator[DocField]:
+    """The fields of a Word document's text as its piece table gives it (when it can be read),
+    then those of every stream read byte by byte (`formats.docfields`)."""
+    if ole.exists("WordDocument"):
+        # no readable piece table: the byte readings below are all there is
+        with contextlib.suppress(ValueError, struct.error, OSError):
+            yield from text_fields(document_text(ole))
+    for path in ole.listdir(streams=True, storages=False):
+        yield from doc_fields(ole.openstream(path).read())
 
 
 def _associated_files(job: Job, ole: Any) -> None:

@@ -10,8 +10,11 @@ a leading blank with the blank's NUL still in front (so " DDEAUTO" in a Unicode 
 missed), `doc_fields` keeps a stack of open fields and gives every closed field's instruction
 with its nested fields' results in place.
 
-Like msodde, every stream is read byte by byte in document order (the piece table is not
-followed): text that a piece table reorders is a known limit. Instructions are kept up to
+Like msodde, every stream is read byte by byte in document order (`doc_fields`: the text of
+fast-saved or damaged files lies anywhere); and the document's text is also read as Word reads
+it, from its piece table (`text_fields` over `formats.wordtext`): a UTF-16 character such as
+U+AC13 holds a byte 0x13 that the byte reading takes for a field's begin, which hid a field
+from it. Instructions are kept up to
 `MAX_INSTRUCTION` characters (blanks before the field type, which Word skips, not counted),
 fields nested up to `MAX_DEPTH` deep: past it the OLDEST open field is forgotten, so begin
 characters that never close (stray bytes, or ones planted to overflow the stack) cannot push the
@@ -23,11 +26,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["MAX_DEPTH", "MAX_INSTRUCTION", "DocField", "doc_fields"]
+__all__ = ["MAX_DEPTH", "MAX_INSTRUCTION", "DocField", "doc_fields", "text_fields"]
 
 MAX_INSTRUCTION = 2000
 MAX_DEPTH = 20
-_EVENTS = re.compile(rb"[\x13\x14\x15]")
+_EVENTS = re.compile("[\x13\x14\x15]")
 # The field types whose result is text a nested field can hand its parent; anything else at
 # the start of an instruction is noise in binary data (pictures hold field characters by chance,
 # about one in 85 bytes), not a field Word computes.
@@ -65,24 +68,29 @@ class _Open:
 
 
 def doc_fields(stream: bytes) -> list[DocField]:
-    """Every closed field in one stream of a Word document, in the order they close."""
-    text = stream.replace(b"\x00", b"").decode("latin-1")
-    data = text.encode("latin-1")
+    """Every closed field in one stream of a Word document read byte by byte, NUL bytes
+    dropped, in the order they close."""
+    return text_fields(stream.replace(b"\x00", b"").decode("latin-1"))
+
+
+def text_fields(text: str) -> list[DocField]:
+    """Every closed field in ``text`` (characters 0x13, 0x14, 0x15 its marks), in the order
+    they close: the document's text as its piece table gives it (`formats.wordtext`)."""
     stack: list[_Open] = []
     found: list[DocField] = []
     pos = 0
-    for match in _EVENTS.finditer(data):
+    for match in _EVENTS.finditer(text):
         if stack and match.start() > pos:
             stack[-1].add(text[pos : match.start()])
         pos = match.end()
-        char = data[match.start()]
-        if char == 0x13:
+        char = match.group()
+        if char == "\x13":
             if len(stack) >= MAX_DEPTH:
                 del stack[0]
             stack.append(_Open())
-        elif char == 0x14 and stack:
+        elif char == "\x14" and stack:
             stack[-1].separated = True
-        elif char == 0x15 and stack:
+        elif char == "\x15" and stack:
             _close(stack, found)
     return found
 

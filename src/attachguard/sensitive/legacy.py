@@ -27,6 +27,7 @@ import olefile  # type: ignore[import-untyped]
 
 from attachguard.formats.codepages import codec
 from attachguard.formats.ole import biff_of
+from attachguard.formats.wordtext import Unreadable, document_text
 from attachguard.sensitive import tables
 from attachguard.sensitive.passages import Extract, Passage
 
@@ -78,42 +79,10 @@ def _u32(data: bytes, pos: int) -> int:
 
 
 def _word(ole: olefile.OleFileIO) -> str:
-    doc = ole.openstream("WordDocument").read()
-    if len(doc) < 34 or _u16(doc, 0) != 0xA5EC:
-        raise _Unreadable("not a Word 97-2003 document stream")
-    flags = _u16(doc, 0x0A)
-    if flags & 0x0100:
-        raise _Unreadable("encrypted")
-    table_name = "1Table" if flags & 0x0200 else "0Table"
-    if not ole.exists(table_name):
-        raise _Unreadable("no table stream")
-    table = ole.openstream(table_name).read()
-    csw = _u16(doc, 32)
-    cslw = _u16(doc, 34 + csw * 2)
-    fclcb = 34 + csw * 2 + 2 + cslw * 4 + 2
-    fc_clx, lcb_clx = _u32(doc, fclcb + 33 * 8), _u32(doc, fclcb + 33 * 8 + 4)
-    clx = table[fc_clx : fc_clx + lcb_clx]
-    return "".join(_pieces(doc, clx)).translate(_WORD_MARKS)
-
-
-def _pieces(doc: bytes, clx: bytes) -> Iterator[str]:
-    pos = 0
-    while pos < len(clx) and clx[pos] == 0x01:  # Prc: formatting, skipped
-        pos += 3 + _u16(clx, pos + 1)
-    if pos >= len(clx) or clx[pos] != 0x02:
-        raise _Unreadable("no piece table")
-    size = _u32(clx, pos + 1)
-    plc = clx[pos + 5 : pos + 5 + size]
-    count = (len(plc) - 4) // 12
-    for i in range(count):
-        start, end = _u32(plc, 4 * i), _u32(plc, 4 * i + 4)
-        fc = _u32(plc, 4 * (count + 1) + 8 * i + 2)
-        chars = max(0, end - start)
-        if fc & 0x40000000:  # 8-bit text at half the offset
-            offset = (fc & 0x3FFFFFFF) // 2
-            yield doc[offset : offset + chars].decode("cp1252", "replace")
-        else:
-            yield doc[fc : fc + 2 * chars].decode("utf-16-le", "replace")
+    try:
+        return document_text(ole).translate(_WORD_MARKS)
+    except Unreadable as exc:
+        raise _Unreadable(str(exc)) from exc
 
 
 # -- Excel ----------------------------------------------------------------------------------
