@@ -612,3 +612,19 @@ def test_a_zip_the_model_cannot_place_is_read_as_a_zip() -> None:
     assert structure(chart_package(), "unknown") == "zip"
     assert structure(chart_package(), "zip") == "zip"
     assert structure(b"PK\x03\x04 not a zip at all", "unknown") is None
+
+
+def test_activex_controls_in_a_workbooks_ctls_stream_are_found(policy: Policy) -> None:
+    # Excel keeps ActiveX controls' data in the Ctls stream ([MS-XLS] 2.1.7.4): a class id,
+    # then the control's persisted data (red team 95: MSCOMCTL's ListView, CVE-2012-0158)
+    listview = bytes.fromhex("4BE29D BF1C CE11 9A6E 00AA00 4B4D6E".replace(" ", "")) + bytes(64)
+    workbook = biff_workbook([("Orders", 0, 0)])
+    with_control = compound_file(Storage({"Workbook": workbook, "Ctls": listview}, EXCEL_SHEET_8))
+    found, _ = office(with_control, policy, "report.xls")
+    assert found == ["OLE_OBJECT"]
+    empty = compound_file(Storage({"Workbook": workbook, "Ctls": b""}, EXCEL_SHEET_8))
+    assert office(empty, policy, "report.xls")[0] == []
+    # the same workbook embedded in a letter is scanned as the workbook it is
+    with scanner_for(FakeClamd(), POLICY) as scanner:
+        report = scanner.scan(letter(embedded(workbook, extra={"Ctls": listview})), "l.doc")
+    assert [f.code.name for f in report.findings] == ["OLE_OBJECT"]

@@ -237,6 +237,8 @@ def test_a_project_olevba_does_not_list_beside_an_empty_one_is_a_macro(
     [
         # a type library on a share (same length: the dir's records keep their sizes)
         (b"C:\\WINNT\\System32\\stdole2", b"\\\\evil\\s\\System32\\stdole2"),
+        # the same share with forward slashes, as Windows also takes it (red team 95)
+        (b"C:\\WINNT\\System32\\stdole2", b"//evil/s/System32/stdole2"),
         # a reference to another VBA project, which Office loads with this one
         (
             b"*\\G{00020430-0000-0000-C000-000000000046}",

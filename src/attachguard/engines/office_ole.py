@@ -50,6 +50,7 @@ from attachguard.codes import (
     ENCRYPTED,
     EXECUTABLE,
     EXTERNAL_LINK,
+    OLE_OBJECT,
     TYPE_MISMATCH,
     VBA_MACRO,
     XLM_MACRO,
@@ -306,6 +307,10 @@ def _objects(job: Job, ole: Any, container: OleContainer) -> None:
             len(path) == 1 and path[0].upper().startswith("MBD")
         ):
             _storage(job, ole, path)
+    if OleKind.EXCEL in container.kinds and _controls(ole):
+        # Excel keeps its ActiveX controls' data in the Ctls stream ([MS-XLS] 2.1.7.4), each
+        # named by an OBJ record's FtPictFmla: a control Excel creates as the workbook opens
+        job.say(OLE_OBJECT, f"ActiveX control in the {job.kind}", label="Ctls", location="Ctls")
     if ole.exists("\x01Ole10Native"):  # a bare object, as OOXML files keep them
         if (file := packaged(ole, job.context.allowed_extensions)) is not None:
             job.child(file[0], file[1], named=True)
@@ -314,6 +319,15 @@ def _objects(job: Job, ole: Any, container: OleContainer) -> None:
     if OleKind.POWERPOINT in container.kinds:
         for index, data in enumerate(_ppt_objects(job)):
             compound_object(job, data, f"object {index + 1}")
+
+
+def _controls(ole: Any) -> bool:
+    """Whether a workbook's compound file holds a Ctls stream with data (names compare without
+    case, MS-CFB 2.6.4)."""
+    return any(
+        len(path) == 1 and path[0].lower() == "ctls" and ole.get_size(path) > 0
+        for path in ole.listdir(streams=True, storages=False)
+    )
 
 
 def _storage(job: Job, ole: Any, path: list[str]) -> None:

@@ -71,8 +71,15 @@ _UNREADABLE = (olevba.OlevbaBaseException, OSError, ValueError, LookupError, Typ
 _PROJECT_STREAMS = ("PROJECT", "PROJECTwm", "PROJECTlk")
 _VBA_STREAMS = ("dir", "_VBA_PROJECT")
 # A reference to another VBA project ("*\\C" and "*\\D" libids: Office loads it with this
-# one), or to anything on a network share.
-_FOREIGN = (b"*\\C", b"*\\D", b"\\\\")
+# one), or to anything on a network share, in any of the forms Windows takes for one (slashes
+# either way: "//host/share/x.tlb" is a share too), in ANSI or UTF-16.
+_SHARES = ("\\\\", "//", "/\\", "\\/")
+_FOREIGN = (
+    b"*\\C",
+    b"*\\D",
+    *(share.encode() for share in _SHARES),
+    *(share.encode("utf-16-le") for share in _SHARES),
+)
 
 
 def _in_a_project(path: str) -> bool:
