@@ -111,3 +111,17 @@ def test_subdocument_on_another_machine(body: bytes, policy: Policy) -> None:
 )
 def test_honest_documents_pass(body: bytes, policy: Policy) -> None:
     assert scan(body, policy).findings == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [rb"pib\'4eame", rb"\u112 ?ibName", rb"fill\'42lipName"],
+    ids=["hex escape", "unicode escape", "fill, hex escape"],
+)
+def test_a_linked_picture_whose_property_name_is_escaped(name: bytes, policy: Policy) -> None:
+    # red team 95: the property's name is text, which escapes can spell; the engine looked for
+    # the plain name in the bytes before reading anything
+    flags = b"fillBlipFlags" if name.startswith(b"fill") else b"pibFlags"
+    shape = rb"{\shp{\*\shpinst{\sp{\sn %s}{\sv \\\\attacker.example\\s\\p.png}}" % name
+    shape += rb"{\sp{\sn %s}{\sv 10}}}}" % flags
+    assert codes(shape, policy) == ["EXTERNAL_LINK"]

@@ -121,11 +121,12 @@ _NEEDLES = (
     b"\\fldinst",
     b"\\template",
     b"\\hlinkbase",
-    b"pibName",
-    b"BlipName",
     b"\\mm",
     b"\\file",
 )
+# A shape property (its name in an \sn group): a picture or fill linked to a file is one. The
+# name is text, which escapes can spell (pib\'4eame): the control word is what can be looked for
+_SHAPE_PROPERTY = re.compile(rb"\\sn(?![a-zA-Z])")
 _NON_HEX = re.compile(rb"[^a-fA-F0-9]")
 # What rtfobj raises when it gives up on malformed input.
 _DAMAGED = (RuntimeError, ValueError, LookupError, AssertionError, struct.error)
@@ -489,7 +490,9 @@ class RtfEngine:
         if not rtfobj.is_rtf(item.data):
             result.findings.append(finding(NAME, CORRUPT, f"damaged {_KIND}"))
             return result
-        if not any(word in item.data for word in _NEEDLES):
+        if not any(word in item.data for word in _NEEDLES) and not _SHAPE_PROPERTY.search(
+            item.data
+        ):
             return result
         parser = _Parser(item.data)
         try:
