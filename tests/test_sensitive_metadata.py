@@ -46,11 +46,11 @@ def png_text(text: str, compressed: bool) -> bytes:
     return out.getvalue()
 
 
-def wav_info(text: str) -> bytes:
+def wav_info(text: str, encoding: str = "utf-8") -> bytes:
     """A WAV file with a LIST/INFO chunk's comment (ICMT)."""
     fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
     data = b"data" + struct.pack("<I", 800) + bytes(800)
-    comment = text.encode() + b"\0"
+    comment = text.encode(encoding) + b"\0"
     info = b"INFO" + b"ICMT" + struct.pack("<I", len(comment)) + comment
     listing = b"LIST" + struct.pack("<I", len(info)) + info
     body = b"WAVE" + fmt + data + listing
@@ -107,4 +107,63 @@ def test_a_utf32_mark_is_also_read_as_excel_reads_it(label: str) -> None:
     # FF FE 00 00: UTF-32 to Python, a UTF-16 mark and a NUL to Excel and Notepad (red team 90)
     data = b"\xff\xfe\x00\x00" + f"\r\nname,card\r\nAnn,{VISA}\r\n".encode("utf-16-le")
     codes = [code for code, _, _ in found(scan(data, label, Blank()))]
+    assert codes == ["SENSITIVE_CARD"]
+
+
+# red team 95: numbers written with characters beside ASCII, in the encodings metadata use
+NBSP, NARROW = "4111\u00a01111\u00a01111\u00a01111", "4111\u202f1111\u202f1111\u202f1111"
+FULLWIDTH = "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in VISA)
+
+
+@pytest.mark.parametrize("number", [NBSP, NARROW, FULLWIDTH], ids=["nbsp", "narrow", "fullwidth"])
+@pytest.mark.parametrize(
+    ("label", "build"),
+    [
+        ("jpeg", jpeg_with_comment),  # UTF-8
+        ("jpeg", exif_comment),  # UTF-16LE
+        ("mp4", mp4_comment),  # UTF-8
+        ("wav", lambda t: wav_info(t, "utf-16-le")),
+    ],
+    ids=["jpeg-comment", "exif-xpcomment", "mp4-udta", "wav-info-utf16"],
+)
+def test_a_number_written_with_characters_beside_ascii_is_found(
+    number: str, label: str, build: object
+) -> None:
+    data = build(f"Card {number}")  # type: ignore[operator]
+    assert [code for code, _, _ in found(scan(data, label, Blank()))] == ["SENSITIVE_CARD"]
+
+
+def test_a_wav_comment_in_the_systems_code_page_is_found() -> None:
+    data = wav_info(f"Card {NBSP}", "cp1252")  # a no-break space is byte A0 there
+    assert [code for code, _, _ in found(scan(data, "wav", Blank()))] == ["SENSITIVE_CARD"]
+
+
+def test_text_in_utf16be_without_a_terminator_is_read() -> None:
+    # a big-endian EXIF's UserComment ("UNICODE\0", then the text), the next segment right after
+    data = jpeg()
+    body = b"Exif\0\0MM\0*" + bytes(8) + b"UNICODE\0" + f"Card {VISA}".encode("utf-16-be")
+    app1 = b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+    assert [code for code, _, _ in found(scan(data[:2] + app1 + data[2:], "jpeg", Blank()))] == [
+        "SENSITIVE_CARD"
+    ]
+
+
+def test_the_media_data_is_not_read_for_wide_text() -> None:
+    # a JPEG's scans are noise: only ASCII runs are taken there (as everywhere), not UTF-16
+    from attachguard.sensitive.metadata import _outside_media
+
+    data = jpeg()
+    spans = _outside_media(data)
+    assert spans and all(end <= len(data) for _, end in spans)
+    assert sum(end - start for start, end in spans) < len(data)
+
+
+def test_a_heif_pictures_xmp_in_its_media_data_is_read() -> None:
+    # HEIF keeps its EXIF and XMP items in mdat, beside the image's coded data
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    xmp = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>Card {NBSP}</dc:title></x:xmpmeta>'
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 210, 220)).save(out, "HEIF", xmp=xmp.encode())
+    codes = [code for code, _, _ in found(scan(out.getvalue(), "heif", Blank()))]
     assert codes == ["SENSITIVE_CARD"]

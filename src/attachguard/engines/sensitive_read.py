@@ -3,7 +3,6 @@ pictures (see `engines.sensitive`)."""
 
 from __future__ import annotations
 
-import io
 import re
 import threading
 import time
@@ -11,11 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from PIL import Image
-
 from attachguard.engines.text import decode, readings
 from attachguard.moderation import ImageUnreadable
 from attachguard.sensitive import legacy, mail, markup, ocr, ooxml, pdf, rtf, tables
+from attachguard.sensitive.metadata import metadata
 from attachguard.sensitive.passages import Extract, Passage
 
 if TYPE_CHECKING:
@@ -121,9 +119,9 @@ def _read(
     ocr_deadline = min(context.deadline, time.monotonic() + budget.ocr_seconds)
     ocr_reader = _Ocr(backend, clock, context, ocr_deadline, _FIRST * budget.ocr_seconds)
     if label in MEDIA:
-        return Reading(Extract(_metadata(item.data)))
+        return Reading(Extract(metadata(item.data)))
     if label in IMAGES:
-        reading = Reading(Extract(_metadata(item.data)))
+        reading = Reading(Extract(metadata(item.data)))
         if _THUMBNAIL.search(item.name):
             reading.skipped.append("an Office thumbnail (a picture of the document's own text)")
         else:
@@ -144,35 +142,6 @@ def _read(
             continue
         ocr_reader.read(reading, where, data, "")
     return reading
-
-
-def _metadata(data: bytes) -> list[Passage]:
-    """The text a picture or a recording carries besides its pixels and sound, where Explorer,
-    Photos and media players show it (EXIF and XMP descriptions and comments, a JPEG comment,
-    PNG text chunks, MP4 and QuickTime user data, WAV INFO): every run of printable characters
-    in its bytes, in ASCII or UTF-16 (EXIF's XPComment), and a PNG's compressed text chunks.
-    A card number the OCR cannot see is still a card number."""
-    runs = [m.group().decode("ascii") for m in _ASCII_RUN.finditer(data)]
-    runs += [m.group().decode("utf-16-le") for m in _UTF16_RUN.finditer(data)]
-    runs += _png_text(data)
-    return [Passage("\n".join(runs), where="metadata")] if runs else []
-
-
-# 13 or more printable characters in a row: the shortest card number's length
-_ASCII_RUN = re.compile(rb"[\x20-\x7e]{13,}")
-_UTF16_RUN = re.compile(rb"(?:[\x20-\x7e]\x00){13,}")
-
-
-def _png_text(data: bytes) -> list[str]:
-    """A PNG's text chunks, compressed ones inflated (Pillow bounds each)."""
-    if not data.startswith(b"\x89PNG"):
-        return []
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            texts = getattr(image, "text", {})
-            return [f"{key}: {value}" for key, value in texts.items() if isinstance(value, str)]
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return []
 
 
 def _plain(item: Item, context: Context) -> Extract:

@@ -1,0 +1,100 @@
+"""The text a picture or a recording carries besides its pixels and sound.
+
+Explorer, Photos, ExifTool and media players show EXIF and XMP descriptions and comments, a
+JPEG comment, PNG text chunks, MP4 and QuickTime user data, WAV INFO. Rather than a reader
+per format and tag, every run of text in the file's bytes is taken: printable ASCII anywhere;
+outside the media data (a JPEG's scans, a PNG's image data, an MP4's ``mdat``, a WAV's
+``data``: noise, and most of the bytes; a HEIF picture's ``mdat`` holds its EXIF and XMP items
+and is read) also runs in UTF-8, UTF-16LE (EXIF's XPComment), UTF-16BE (a big-endian EXIF's
+UserComment) and Windows-1252 (RIFF INFO's code page) of the characters a number is written
+with beside ASCII: Latin-1, the general punctuation block (no-break, narrow and thin spaces,
+dashes, invisible joiners), the ideographic space, the byte-order mark and the fullwidth forms
+(a red team wrote card numbers with no-break spaces and fullwidth digits, which an ASCII run
+split into pieces too short to be one). And a PNG's compressed text chunks, inflated.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+
+from attachguard.formats import bmff, jpeg, png, riff
+from attachguard.sensitive.passages import Passage
+
+__all__ = ["metadata"]
+
+_MIN = 13  # characters: the shortest card number's length
+_ASCII_RUN = re.compile(rb"[\x20-\x7e]{%d,}" % _MIN)
+_RUNS = {
+    "utf-8": (
+        rb"(?:[\x20-\x7e]|\xc2[\xa0-\xbf]|\xc3[\x80-\xbf]|\xe2\x80[\x80-\xbf]|\xe2\x81[\x80-\xaf]"
+        rb"|\xe3\x80\x80|\xef\xbb\xbf|\xef\xbc[\x81-\xbf]|\xef\xbd[\x80-\x9e])"
+    ),
+    "utf-16-le": rb"(?:[\x20-\x7e\xa0-\xff]\x00|[\x00-\x6f]\x20|\x00\x30|\xff\xfe|[\x01-\x5e]\xff)",
+    "utf-16-be": rb"(?:\x00[\x20-\x7e\xa0-\xff]|\x20[\x00-\x6f]|\x30\x00|\xfe\xff|\xff[\x01-\x5e])",
+    "cp1252": rb"[\x20-\x7e\xa0-\xff]",  # RIFF INFO and old EXIF strings: the system's code page
+}
+_WIDE_RUNS = {
+    codec: re.compile(rb"%s{%d,}" % (unit, _MIN), re.DOTALL) for codec, unit in _RUNS.items()
+}
+
+
+# HEIF and AVIF pictures keep their EXIF and XMP items in mdat, beside the image's
+_ITEM_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"mif1", b"msf1", b"avif"})
+
+
+def metadata(data: bytes) -> list[Passage]:
+    """The runs of text in ``data`` (see the module docstring), as one passage."""
+    runs = [m.group().decode("ascii") for m in _ASCII_RUN.finditer(data)]
+    for start, end in _outside_media(data):
+        for codec, pattern in _WIDE_RUNS.items():
+            runs += [
+                text
+                for m in pattern.finditer(data, start, end)
+                if not (text := m.group().decode(codec, "replace")).isascii()
+                or codec.startswith("utf-16")
+            ]
+    runs += _png_text(data)
+    return [Passage("\n".join(runs), where="metadata")] if runs else []
+
+
+def _outside_media(data: bytes) -> list[tuple[int, int]]:
+    """The spans of ``data`` outside its media data, where metadata lies; the whole file when
+    its structure is not one of these."""
+    skipped = sorted(_media_spans(data))
+    spans, pos = [], 0
+    for start, end in skipped:
+        if start > pos:
+            spans.append((pos, start))
+        pos = max(pos, end)
+    return [*spans, (pos, len(data))] if pos < len(data) else spans
+
+
+def _media_spans(data: bytes) -> list[tuple[int, int]]:
+    """The media data of a JPEG, PNG, ISO media file or WAV: scans, image data, ``mdat``,
+    ``data``."""
+    if data.startswith(b"\xff\xd8"):
+        walked = jpeg.walk(data)
+        end = walked.end if walked is not None and walked.end is not None else len(data)
+        return [] if walked is None else [(walked.header_end, end)]
+    if data.startswith(b"\x89PNG"):
+        return [(c.start, c.end) for c in png.walk(data).chunks if c.kind in (b"IDAT", b"fdAT")]
+    if (media := bmff.walk(data)) is not None and data[8:12] not in _ITEM_BRANDS:
+        return [(box.payload, box.end) for box in media.boxes if box.kind == b"mdat"]
+    if (wave := riff.walk(data)) is not None:
+        return [(chunk.start, chunk.end) for chunk in wave.chunks if chunk.kind == b"data"]
+    return []
+
+
+def _png_text(data: bytes) -> list[str]:
+    """A PNG's text chunks, compressed ones inflated (Pillow bounds each)."""
+    if not data.startswith(b"\x89PNG"):
+        return []
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            texts = getattr(image, "text", {})
+            return [f"{key}: {value}" for key, value in texts.items() if isinstance(value, str)]
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return []
