@@ -6,6 +6,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+import pytest
+
 from attachguard.engines.base import Item
 from attachguard.engines.polyglot import PolyglotEngine
 from attachguard.formats.bmff import CMOV_LIMIT, Extent, bmff_end, outside_references, walk
@@ -64,7 +66,8 @@ def test_the_chain_ends_at_bytes_that_cannot_be_a_box() -> None:
 
 
 def test_not_media() -> None:
-    assert walk(b"\x00\x00\x00\x10moovxxxxxxxx") is None
+    assert walk(b"\x00\x00\x00\x10abcdxxxxxxxx") is None  # no box a media file begins with
+    assert walk(b"\x00\x00\x00\x10abcd" + bytes(8) + b"\x00\x00\x00\x08") is None
     assert bmff_end(b"\x00\x00\x00\x04ftyp", 0, 8) is None  # a box smaller than its header
     assert bmff_end(FTYP + MOOV + FTYP, len(FTYP + MOOV), len(FTYP + MOOV + FTYP)) == len(
         FTYP + MOOV + FTYP
@@ -210,3 +213,31 @@ def test_heif_items() -> None:
     )
     data = FTYP + box(b"moov", box(b"udta", box(b"\xa9nam", b"\0\3abc") + qt_meta))
     assert refs(data) == [("moov/udta/meta/dinf/dref", b"url ", b"x\0")]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"", b"\x00\x00\x00\x10\xa9xyz" + bytes(8)],
+    ids=["moov first", "an unknown atom, then moov"],
+)
+def test_a_movie_without_ftyp_is_walked(head: bytes) -> None:
+    # QuickTime and FFmpeg play a movie that starts with moov, stepping over atoms they do not
+    # know (red team 95: neither was walked, so nothing after its end was looked at)
+    movie = head + MOOV + b"\x00\x00\x00\x10mdat" + bytes(8)
+    layout = walk(movie)
+    assert layout is not None and layout.end == len(movie)
+    assert [box.kind for box in layout.boxes][-2:] == [b"moov", b"mdat"]
+
+
+def test_after_a_movie_without_ftyp_is_looked_at() -> None:
+    movie = MOOV + box(b"mdat", bytes(64))
+    appended = movie + b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(40)
+    assert polyglot_codes(movie, "qt") == []
+    assert [code for code, _ in polyglot_codes(appended, "qt")] == ["POLYGLOT"]
+
+
+def test_a_reference_movie_after_an_unknown_atom_is_found() -> None:
+    odd = box(b"\xa9xyz", bytes(8))
+    movie = reference_movie(0, b"url ", b"http://attacker.example/m.mov\0")
+    without_ftyp = odd + movie[movie.index(b"moov") - 4 :]
+    assert [code for code, _ in polyglot_codes(without_ftyp, "qt")] == ["EXTERNAL_LINK"]

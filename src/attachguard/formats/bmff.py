@@ -76,12 +76,31 @@ def _box(data: bytes, pos: int, n: int, named: bool = True) -> Box | None:
     return Box(kind, pos, pos + header, pos + size, Extent.EXACT)
 
 
+# The boxes a media file may begin with: ``ftyp``, or the top-level atoms QuickTime plays a
+# movie without one from (a red team's movie starting with ``moov``, an archive in a ``skip``
+# atom and after the last one, was never walked: FFmpeg played it, 7-Zip opened it)
+_FIRST = frozenset({b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"uuid"})
+
+
+_SKIPPED_FIRST = 8  # boxes of other types before one of those, which players step over
+
+
 def walk(data: bytes, start: int = 0, stop: int | None = None) -> BmffLayout | None:
-    """The top-level boxes of the media file at ``start`` (up to ``stop``); None unless it
-    begins with an ``ftyp`` box."""
-    if data[start + 4 : start + 8] != b"ftyp":
-        return None
-    return _chain(data, start, len(data) if stop is None else stop)
+    """The top-level boxes of the media file at ``start`` (up to ``stop``); None unless one of
+    the boxes a media file begins with (`_FIRST`) comes first, or after a few boxes of any
+    type (FFmpeg and QuickTime step over an atom they do not know: a red team put one of type
+    "\xa9xyz" before a reference movie)."""
+    stop = len(data) if stop is None else stop
+    skipped: list[Box] = []
+    pos = start
+    while data[pos + 4 : pos + 8] not in _FIRST:
+        box = _box(data, pos, stop, named=False)
+        if len(skipped) == _SKIPPED_FIRST or box is None or box.extent is not Extent.EXACT:
+            return None
+        skipped.append(box)
+        pos = box.end
+    layout = _chain(data, pos, stop)
+    return BmffLayout([*skipped, *layout.boxes], layout.end)
 
 
 def _chain(data: bytes, start: int, stop: int, named: bool = True) -> BmffLayout:
@@ -147,7 +166,8 @@ def outside_references(data: bytes) -> Outside:
     VLC inflate) are searched too, up to ``CMOV_LIMIT`` bytes in all. The search starts at the
     first box, ``ftyp`` or not: QuickTime plays movies that begin with ``moov`` or ``wide``."""
     search = _Search()
-    search.boxes(data, _chain(data, 0, len(data)).boxes, "", 0)
+    top = walk(data) or _chain(data, 0, len(data))  # a few unknown atoms first are stepped over
+    search.boxes(data, top.boxes, "", 0)
     return Outside(search.refs, search.unread)
 
 
