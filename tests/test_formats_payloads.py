@@ -7,11 +7,18 @@ import random
 import struct
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 
-from attachguard.formats.payloads import Payload, Region, find_payload, find_payloads
+from attachguard.formats.payloads import (
+    Payload,
+    Region,
+    archives_anywhere,
+    find_payload,
+    find_payloads,
+)
 
 CLAM_EXE = Path("/usr/share/clamav-testfiles/clam.exe")
 
@@ -136,3 +143,46 @@ def test_many_tiny_regions_cost_one_search() -> None:
     started = time.perf_counter()
     assert find_payloads(data, regions) == {}
     assert time.perf_counter() - started < 20  # a loose bound: about 2 s on a loaded machine
+
+
+# -- archives 7-Zip opens anywhere, found by headers that check out (red team 95) -------------
+
+
+def seven_zip_header(good: bool = True) -> bytes:
+    tail = struct.pack("<QQI", 1234, 56, 0xDEADBEEF)  # next header's offset, size, CRC
+    crc = zlib.crc32(tail) ^ (0 if good else 1)
+    return b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", crc) + tail
+
+
+def rar5_header(good: bool = True) -> bytes:
+    header = bytes([6, 1, 0, 0, 0, 0, 0])  # its size (a vint), type 1 (main), flags...
+    crc = zlib.crc32(header) ^ (0 if good else 1)
+    return b"Rar!\x1a\x07\x01\x00" + struct.pack("<I", crc) + header
+
+
+def rar4_header(good: bool = True) -> bytes:
+    main = bytes([0x73]) + struct.pack("<HH", 0, 13) + bytes(6)
+    crc = (zlib.crc32(main) & 0xFFFF) ^ (0 if good else 1)
+    return b"Rar!\x1a\x07\x00" + struct.pack("<H", crc) + main
+
+
+def cabinet_header(version: bytes = b"\x03\x01") -> bytes:
+    return b"MSCF\0\0\0\0" + struct.pack("<IIII", 36, 0, 36, 0) + version + bytes(10)
+
+
+@pytest.mark.parametrize(
+    ("good", "bad", "what"),
+    [
+        (seven_zip_header(), seven_zip_header(False), "7-Zip archive"),
+        (rar5_header(), rar5_header(False), "RAR archive"),
+        (rar4_header(), rar4_header(False), "RAR archive"),
+        (cabinet_header(), cabinet_header(b"\x02\x01"), "cabinet archive"),
+    ],
+    ids=["7z", "rar5", "rar4", "cab"],
+)
+def test_archives_are_found_anywhere_by_headers_that_check_out(
+    good: bytes, bad: bytes, what: str
+) -> None:
+    noise = random.Random(5).randbytes(50_000)
+    assert archives_anywhere(noise[:20_000] + good + noise) == [Payload(20_000, what)]
+    assert archives_anywhere(noise[:20_000] + bad + noise) == []

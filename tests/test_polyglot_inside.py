@@ -439,3 +439,39 @@ def test_a_motion_photo_box_that_claims_the_rest_of_the_file_hides_nothing(polic
     result = scan(policy, "jpeg", main + clip + lying + archive())
     assert messages(result) == ["ZIP archive hidden after the end of the JPEG image"]
     assert [c.where for c in result.children] == [f"motion-photo video at offset {len(main)}"]
+
+
+# --- archives inside media data, where 7-Zip opens them (red team 95) -------------------------
+
+
+def seven_zip() -> bytes:
+    tail = struct.pack("<QQI", 1234, 56, 0xDEADBEEF)
+    return b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(tail)) + tail
+
+
+def mp4_with_mdat(payload: bytes) -> bytes:
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(body)) + kind + body
+
+    ftyp = box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
+    moov = box(b"moov", box(b"mvhd", bytes(100)))
+    noise = bytes(range(256)) * 40
+    return ftyp + moov + box(b"mdat", noise + payload + noise) + box(b"mdat", noise * 8)
+
+
+@pytest.mark.parametrize(
+    ("payload", "what"), [(seven_zip(), "7-Zip archive"), (archive(), "ZIP archive")]
+)
+def test_an_archive_in_media_data_is_found(payload: bytes, what: str, policy: Policy) -> None:
+    assert messages(scan(policy, "mp4", mp4_with_mdat(b""))) == []
+    found = messages(scan(policy, "mp4", mp4_with_mdat(payload)))
+    assert found == [f"{what} hidden inside the MP4 video"]
+
+
+def test_a_7z_archive_in_a_jpegs_scan_is_found(policy: Policy) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 120, 150)).save(out, "JPEG")
+    data = out.getvalue()
+    scan_start = data.index(b"\xff\xda")
+    spiked = data[: scan_start + 40] + seven_zip() + data[scan_start + 40 :]
+    assert messages(scan(policy, "jpeg", spiked)) == ["7-Zip archive hidden inside the JPEG image"]

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from attachguard.codes import ARCHIVE_EXPANSION, EXTERNAL_LINK, Code
 from attachguard.formats import bmff, gif, jpeg, png, riff
-from attachguard.formats.payloads import Region, find_payloads
+from attachguard.formats.payloads import Region, archives_anywhere, find_payloads
 from attachguard.formats.targets import target_kind
 from attachguard.formats.zipscan import find_embedded_zip
 
@@ -195,14 +195,34 @@ def _zips(data: bytes, parts: Sequence[Part], stop: int, taken: set[int]) -> lis
     return found
 
 
+def _part_of(parts: Sequence[Part], offset: int) -> int:
+    """The index of the part that holds ``offset``, -1 for none (media data, a scan)."""
+    return next(
+        (
+            i
+            for i, p in enumerate(parts)
+            if p.region.content is None and p.region.start <= offset < p.region.end
+        ),
+        -1,
+    )
+
+
 def hidden_inside(data: bytes, layout: Layout, what: str, stop: int) -> list[tuple[str, int]]:
     """Payloads in the layout's parts and, for images, ZIP archives anywhere before ``stop``
     (what lies after it is reported whole), named by the part they are in."""
     parts = layout.parts
     hits = find_payloads(data, [p.region for p in parts], zips=not layout.whole, limit=MAX_INSIDE)
     found = [(hit.offset, hit.what, i) for i, hit in hits.items()]
-    if layout.whole:
-        found += [(start, "ZIP archive", i) for i, start in _zips(data, parts, stop, set(hits))]
+    # ZIP archives anywhere, media data included (each found by a directory or entries that
+    # check out), and 7-Zip, RAR and cabinet archives by their checksummed headers: 7-Zip opens
+    # them inside a picture's or a video's data, which is not searched for other signatures
+    found += [(start, "ZIP archive", i) for i, start in _zips(data, parts, stop, set(hits))]
+    reported = {offset for offset, _, _ in found}
+    found += [
+        (hit.offset, hit.what, _part_of(parts, hit.offset))
+        for hit in archives_anywhere(data[:stop])
+        if hit.offset not in reported
+    ]
     return [
         (
             f"{thing} hidden in {parts[i].where} of the {what}"

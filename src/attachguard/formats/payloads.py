@@ -26,12 +26,13 @@ that is reported as a possible program, unchecked, instead of costing a Python l
 from __future__ import annotations
 
 import re
+import zlib
 from bisect import bisect_right
 from typing import NamedTuple
 
 from attachguard.formats.zipscan import find_embedded_zip
 
-__all__ = ["Payload", "Region", "find_payload", "find_payloads", "script_at"]
+__all__ = ["Payload", "Region", "archives_anywhere", "find_payload", "find_payloads", "script_at"]
 
 
 class Payload(NamedTuple):
@@ -181,3 +182,70 @@ def find_payloads(
         for k, hit in found.items():
             hits[decoded[k]] = Payload(regions[decoded[k]].start, hit.what)
     return hits
+
+
+# -- archives 7-Zip opens wherever they start: their headers checked by their own CRCs ----------
+
+_SEVEN_ZIP, _RAR, _CABINET = b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"MSCF\0\0\0\0"
+_MAX_ARCHIVE_CANDIDATES = 10_000
+
+
+def archives_anywhere(data: bytes) -> list[Payload]:
+    """Every 7-Zip, RAR or cabinet archive whose header is whole anywhere in ``data``, media
+    data included: 7-Zip opens such an archive inside a picture or a video (a red team put
+    them in an MP4's mdat, a PNG's image data and a JPEG's scan), and these headers carry a
+    checksum or a version that random bytes do not match (7-Zip's start header CRC, RAR's
+    header CRC, a cabinet's version 1.3 and a size that fits)."""
+    found: list[Payload] = []
+    for signature, check, what in _CHECKED:
+        at, tried = data.find(signature), 0
+        while at >= 0 and tried < _MAX_ARCHIVE_CANDIDATES:
+            if check(data, at):
+                found.append(Payload(at, what))
+                break
+            at, tried = data.find(signature, at + 1), tried + 1
+    return found
+
+
+def _seven_zip(data: bytes, at: int) -> bool:
+    header = data[at : at + 32]
+    return (
+        len(header) == 32
+        and header[6] == 0
+        and zlib.crc32(header[12:32]) == int.from_bytes(header[8:12], "little")
+    )
+
+
+def _rar(data: bytes, at: int) -> bool:
+    if data[at + 6 : at + 8] == b"\x01\x00":  # RAR 5: CRC32, then the header's size (a vint)
+        crc, pos = int.from_bytes(data[at + 8 : at + 12], "little"), at + 12
+        size = shift = 0
+        for _ in range(3):
+            if pos >= len(data):
+                return False
+            byte = data[pos]
+            size, shift, pos = size | (byte & 0x7F) << shift, shift + 7, pos + 1
+            if not byte & 0x80:
+                break
+        return 0 < size <= 1 << 16 and zlib.crc32(data[at + 12 : pos + size]) == crc
+    if data[at + 6] != 0:  # RAR 1.5-4: the main header (type 0x73), its CRC16 of what follows
+        return False
+    head = data[at + 7 : at + 20]
+    return (
+        len(head) == 13
+        and head[2] == 0x73
+        and zlib.crc32(head[2:13]) & 0xFFFF == int.from_bytes(head[:2], "little")
+    )
+
+
+def _cabinet(data: bytes, at: int) -> bool:
+    header = data[at : at + 36]
+    size = int.from_bytes(header[8:12], "little")
+    return len(header) == 36 and header[24:26] == b"\x03\x01" and 36 <= size <= len(data) - at
+
+
+_CHECKED = (
+    (_SEVEN_ZIP, _seven_zip, "7-Zip archive"),
+    (_RAR, _rar, "RAR archive"),
+    (_CABINET, _cabinet, "cabinet archive"),
+)
