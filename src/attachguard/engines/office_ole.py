@@ -70,6 +70,7 @@ from attachguard.errors import LimitExceeded
 from attachguard.formats.biffsheets import CellLink
 from attachguard.formats.cfbwrite import storage_file
 from attachguard.formats.docfields import DocField, doc_fields, text_fields
+from attachguard.formats.officeart import excel_drawings, linked_in
 from attachguard.formats.ole import (
     MAX_ENTRIES,
     LinkKind,
@@ -126,6 +127,7 @@ def scan_compound(job: Job) -> None:
             _word_fields(job, ole)
             _associated_files(job, ole)
         _hyperlink_base(job, ole)
+        _linked_drawings(job, ole)
         _objects(job, ole, container)
         if OleKind.POWERPOINT in container.kinds and ole.exists("PowerPoint Document"):
             ppt_actions(job, ole.openstream("PowerPoint Document").read())
@@ -184,6 +186,23 @@ def _all_fields(ole: Any) -> Iterator[DocField]:
             yield from text_fields(document_text(ole))
     for path in ole.listdir(streams=True, storages=False):
         yield from doc_fields(ole.openstream(path).read())
+
+
+def _linked_drawings(job: Job, ole: Any) -> None:
+    """EXTERNAL_LINK for a picture, picture fill or line pattern a Word or Excel drawing reads
+    from another machine (`formats.officeart`: Word's table and Data streams, Excel's drawing
+    records), as a .ppt's and an RTF's."""
+    streams = {path[0].lower(): path for path in ole.listdir(streams=True) if len(path) == 1}
+    found: list[str] = []
+    for name in ("0table", "1table", "data"):
+        if name in streams:
+            found += linked_in(ole.openstream(streams[name]).read())
+    for name in ("workbook", "book"):
+        if name in streams:
+            found += linked_in(excel_drawings(ole.openstream(streams[name]).read()))
+    if any(target_kind(path) == "remote" for path in found):
+        message = f"a picture loaded from another machine in the {job.kind}"
+        job.say(EXTERNAL_LINK, message, label="linkedPicture")
 
 
 def _associated_files(job: Job, ole: Any) -> None:

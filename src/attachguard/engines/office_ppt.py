@@ -50,6 +50,7 @@ from attachguard.codes import (
 )
 from attachguard.engines.office_shared import OFFICE_ACTION, Job
 from attachguard.errors import LimitExceeded
+from attachguard.formats.officeart import PROPERTY_TABLES, linked_pictures
 from attachguard.formats.targets import on_a_share, target_kind
 
 MAX_DEPTH = 64
@@ -82,12 +83,6 @@ _CONTAINERS = frozenset({
 # Media PowerPoint plays from a file (MS-PPT 2.10: ExVideoContainer, ExAviMovie, ExMCIMovie,
 # ExMIDIAudio, ExCDAudio, ExWAVAudioEmbedded, ExWAVAudioLink): the paths their CStrings name
 _MEDIA = frozenset({0x1005, 0x1006, 0x1007, 0x100D, 0x100E, 0x100F, 0x1010})
-# OfficeArt property tables (MS-ODRAW 2.2.9 OfficeArtFOPT, 2.2.10 secondary, 2.2.11 tertiary)
-# and the pictures a shape may link (pibName, fillBlipName, lineFillBlipName: a name, then its
-# flags, msoblipflagURL 0x2 or msoblipflagLinkToFile 0x8 when the picture is read from it)
-_PROPERTIES = frozenset({0xF00B, 0xF121, 0xF122})
-_PICTURE_NAMES = ((0x0105, 0x0106), (0x0187, 0x0188), (0x01C6, 0x01C7))
-_LINKED_PICTURE = 0x2 | 0x8
 _RUNS = {1: ("runs a macro", "macro"), 2: ("starts a program", "program"),
          5: ("runs an embedded object", "ole")}  # fmt: skip
 # none, jump to a slide, hyperlink, media, custom show
@@ -333,8 +328,8 @@ def _read(data: bytes, instance: int, kind: int, body: int, stop: int, found: Pr
         _hyperlink(data, body, stop, found.targets)
     elif kind == _STORAGE:
         found.storages.append(Storage(instance == 1, data[body:stop]))
-    elif kind in _PROPERTIES:
-        found.linked += _linked_pictures(data[body:stop], instance)
+    elif kind in PROPERTY_TABLES:
+        found.linked += linked_pictures(data[body:stop], instance)
     else:
         if kind in _MEDIA:  # its CStrings, and walked on as a container
             records = _records(data, body, stop)
@@ -342,31 +337,6 @@ def _read(data: bytes, instance: int, kind: int, body: int, stop: int, found: Pr
                              for _, _, k, b, s in records if k == _CSTRING]  # fmt: skip
         return False
     return True
-
-
-def _linked_pictures(table: bytes, count: int) -> list[str]:
-    """The names of the pictures an OfficeArt property table links to files (a picture, a
-    picture fill, a line pattern whose flags say it is read from the file or URL its name
-    gives); flags that cannot be read count as saying so. Each property is an id (14 bits, then
-    "blip" and "complex" flags) and a value; a complex property's value is its data's length,
-    its data following the table in the order of the properties."""
-    values: dict[int, int] = {}
-    complex_data: dict[int, bytes] = {}
-    extra = 6 * count
-    for index in range(min(count, len(table) // 6)):
-        pid, value = struct.unpack_from("<HI", table, 6 * index)
-        values[pid & 0x3FFF] = value
-        if pid & 0x8000:
-            complex_data[pid & 0x3FFF] = table[extra : extra + value]
-            extra += value
-    found = []
-    for name_id, flags_id in _PICTURE_NAMES:
-        if name_id not in complex_data:
-            continue
-        flags = values.get(flags_id, 0) if extra <= len(table) else ~0
-        if flags & _LINKED_PICTURE:
-            found.append(complex_data[name_id].decode("utf-16-le", "replace").split("\0")[0])
-    return found
 
 
 def _interactive(data: bytes, start: int, end: int, hover: bool, actions: list[_Action]) -> None:
