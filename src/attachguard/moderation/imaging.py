@@ -2,7 +2,7 @@
 
 Every decode checks the pixel count from the header before any pixel is decoded, and shrinks
 while decoding where the format allows (JPEG draft mode), so memory stays bounded. Animated
-images are judged on their first frame.
+images are judged on their first frame (the OCR reads a second too: `frames`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 import warnings
 from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from attachguard.moderation import ImageTooLarge, ImageUnreadable
 
@@ -39,9 +39,10 @@ def _register_heif() -> None:
             _heif_registered = True
 
 
-def open_image(data: bytes, max_pixels: int, fit: int) -> Image.Image:
-    """The image decoded in RGB(A) with its EXIF orientation applied, no larger than ``fit``
-    pixels a side; `ImageUnreadable` if damaged, unsupported or over ``max_pixels``."""
+def open_image(data: bytes, max_pixels: int, fit: int, frame: int = 0) -> Image.Image:
+    """The image (its ``frame``, the first by default) decoded as a viewer shows it (`shown`),
+    in RGB(A) with its EXIF orientation applied, no larger than ``fit`` pixels a side;
+    `ImageUnreadable` if damaged, unsupported, over ``max_pixels`` or without that frame."""
     _register_heif()
     try:
         with warnings.catch_warnings():
@@ -54,8 +55,9 @@ def open_image(data: bytes, max_pixels: int, fit: int) -> Image.Image:
                 )
             if image.format == "JPEG":
                 image.draft("RGB", (fit, fit))  # decode at a reduced scale: fast, small
-            image.seek(0)
+            image.seek(frame)
             image.load()
+            profile = image.info.get("icc_profile")
             image = ImageOps.exif_transpose(image) or image
     except ImageUnreadable:
         raise
@@ -70,9 +72,48 @@ def open_image(data: bytes, max_pixels: int, fit: int) -> Image.Image:
     ) as exc:
         raise ImageUnreadable(f"image could not be decoded ({type(exc).__name__})") from exc
     image.thumbnail((fit, fit))
-    if image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB")
-    return image
+    return shown(image, profile)
+
+
+def frames(data: bytes) -> int:
+    """How many frames the image has (1 for a still one, or one that cannot be read)."""
+    _register_heif()
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return max(1, int(getattr(image, "n_frames", 1)))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        return 1
+
+
+_WIDE_SAMPLES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+
+
+def shown(image: Image.Image, profile: bytes | None = None) -> Image.Image:
+    """The image in RGB(A) as a viewer shows it: 16-bit samples scaled to 8 (a plain
+    conversion clips them all to white), and an embedded colour profile applied, as a colour
+    managed viewer does (LittleCMS, through Pillow: a red team drew digits a value from white
+    that the profile shows black). A profile that cannot be read is left unapplied."""
+    if image.mode in _WIDE_SAMPLES:
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
+    wanted = "RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB"
+    if profile and image.mode in _PROFILED:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            converted = ImageCms.profileToProfile(image, source, _srgb(), outputMode=wanted)
+            image = converted if converted is not None else image
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # a profile LittleCMS cannot use: the samples as they are
+    return image if image.mode == wanted else image.convert(wanted)
+
+
+_PROFILED = frozenset({"RGB", "RGBA", "L", "CMYK"})  # modes a profile is applied from
+_srgb_profile: list[ImageCms.ImageCmsProfile] = []
+
+
+def _srgb() -> ImageCms.ImageCmsProfile:
+    if not _srgb_profile:
+        _srgb_profile.append(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")))
+    return _srgb_profile[0]
 
 
 def size_of(data: bytes) -> tuple[int, int] | None:

@@ -123,21 +123,19 @@ class LocalOcr:
     def read(self, picture: OcrPicture, deadline: float) -> list[str]:
         """The picture's lines, tile by tile for a long one (`tiles`); `OcrLate` with the
         lines read so far when its deadline comes first."""
-        fit = _fit(imaging.size_of(picture.data))
-        image = flat(imaging.open_image(picture.data, picture.max_pixels, fit))
-        if not _long(*image.size):
-            image.thumbnail((FIT, FIT))  # read whole, as any picture not tall (`tiles`)
-        image = padded(image)
         lines: list[str] = []
-        for tile in tiles(image):
-            found, boxes = self._pass(tile, deadline, lines)
-            lines += found
-            if _mostly_upright(boxes):
-                # A card photographed in portrait: the detector boxes each group of digits
-                # apart and the number comes in pieces; turned a quarter, it reads as one line
-                # (the orientation model rights a half turn, never a quarter).
-                turned = tile.transpose(Image.Transpose.ROTATE_90)
-                lines += self._pass(turned, deadline, lines)[0]
+        for view in views(picture, _fit(imaging.size_of(picture.data))):
+            if not _long(*view.size):
+                view.thumbnail((FIT, FIT))  # read whole, as any picture not tall (`tiles`)
+            for tile in tiles(padded(view)):
+                found, boxes = self._pass(tile, deadline, lines)
+                lines += found
+                if _mostly_upright(boxes):
+                    # A card photographed in portrait: the detector boxes each group of
+                    # digits apart and the number comes in pieces; turned a quarter, it reads
+                    # as one line (the orientation model rights a half turn, never a quarter).
+                    turned = tile.transpose(Image.Transpose.ROTATE_90)
+                    lines += self._pass(turned, deadline, lines)[0]
         return lines
 
     def _pass(
@@ -275,11 +273,29 @@ def padded(image: Image.Image) -> Image.Image:
     return canvas
 
 
-def flat(image: Image.Image) -> Image.Image:
-    """The picture in RGB, transparency laid on white (dark text on a transparent screenshot
-    would vanish on black)."""
+def views(picture: OcrPicture, fit: int) -> list[Image.Image]:
+    """The picture as viewers may show it, each read: in RGB, transparency laid on white (dark
+    text on a transparent screenshot would vanish on black) and, when it has any, on black too
+    (white text on a transparent sticker vanishes on white: a dark-themed chat shows it); an
+    animation's second frame as well (an animated PNG whose still image is not part of the
+    animation shows that frame first, and a red team's still image was a decoy)."""
+    image = imaging.open_image(picture.data, picture.max_pixels, fit)
+    shown = [flat(image)]
+    lowest = image.getchannel("A").getextrema()[0] if image.mode == "RGBA" else 255
+    if isinstance(lowest, (int, float)) and lowest < _OPAQUE:
+        shown.append(flat(image, (0, 0, 0)))
+    if imaging.frames(picture.data) > 1:
+        shown.append(flat(imaging.open_image(picture.data, picture.max_pixels, fit, frame=1)))
+    return shown
+
+
+_OPAQUE = 128  # alpha below which a pixel shows the background more than itself
+
+
+def flat(image: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """The picture in RGB, transparency laid on ``background`` (white by default)."""
     if image.mode != "RGBA":
         return image.convert("RGB")
-    out = Image.new("RGB", image.size, (255, 255, 255))
+    out = Image.new("RGB", image.size, background)
     out.paste(image, mask=image.getchannel("A"))
     return out

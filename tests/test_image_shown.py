@@ -1,0 +1,93 @@
+"""Pictures decoded as viewers show them, for the OCR and moderation (red team 95): 16-bit
+samples scaled rather than clipped, an embedded colour profile applied, transparency laid on
+black as well as white, an animation's second frame read too."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+from PIL import Image
+
+from attachguard.moderation import imaging
+from attachguard.sensitive.ocr import OcrPicture
+from attachguard.sensitive.ocr_local import views
+
+LIMIT = 50_000_000
+
+
+def s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def threshold_profile(threshold: int) -> bytes:
+    """An RGB display profile (ICC v2) whose tone curves show every sample below
+    ``threshold`` black and the rest white."""
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ \0\0\0\0" + s15(x) + s15(y) + s15(z)
+
+    curve = b"curv\0\0\0\0" + struct.pack(">I", 256)
+    curve += b"".join(struct.pack(">H", 0 if i < threshold else 65535) for i in range(256))
+    desc = b"desc\0\0\0\0" + struct.pack(">I", 5) + b"test\0" + bytes(79)
+    tags = [
+        (b"desc", desc), (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)), (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)),
+        (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+        (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve),
+    ]  # fmt: skip
+    offset, table, body = 128 + 4 + 12 * len(tags), struct.pack(">I", len(tags)), b""
+    for signature, data in tags:
+        body += bytes(-(offset + len(body)) % 4)
+        table += signature + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    header = struct.pack(">I", 128 + len(table) + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0])
+    header += b"mntrRGB XYZ " + bytes(12) + b"acspAPPL" + bytes(24)
+    header += s15(0.9642) + s15(1.0) + s15(0.8249) + b"lcms" + bytes(44)
+    return header + table + body
+
+
+def saved(image: Image.Image, fmt: str = "PNG", **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def test_sixteen_bit_samples_are_scaled_not_clipped() -> None:
+    grey = Image.new("I;16", (100, 20), 32768)
+    shown = imaging.open_image(saved(grey), LIMIT, 2048)
+    assert shown.mode == "RGB" and shown.getextrema()[0] == (128, 128)
+
+
+def test_an_embedded_colour_profile_is_applied() -> None:
+    pale = Image.new("RGB", (100, 20), (254, 254, 254))
+    data = saved(pale, icc_profile=threshold_profile(255))
+    assert imaging.open_image(data, LIMIT, 2048).getextrema()[0] == (0, 0)
+    assert imaging.open_image(saved(pale), LIMIT, 2048).getextrema()[0] == (254, 254)
+
+
+def test_a_profile_that_cannot_be_read_is_left_unapplied() -> None:
+    pale = Image.new("RGB", (100, 20), (254, 254, 254))
+    data = saved(pale, icc_profile=b"\0" * 200)
+    assert imaging.open_image(data, LIMIT, 2048).getextrema()[0] == (254, 254)
+
+
+def picture(data: bytes) -> OcrPicture:
+    return OcrPicture(data, "png", LIMIT)
+
+
+def test_transparency_is_also_laid_on_black() -> None:
+    sticker = Image.new("RGBA", (200, 40), (255, 255, 255, 0))
+    sticker.paste((255, 255, 255, 255), (10, 10, 190, 30))  # white on transparent
+    shown = views(picture(saved(sticker)), 2048)
+    assert [view.getpixel((2, 2)) for view in shown] == [(255, 255, 255), (0, 0, 0)]
+    opaque = views(picture(saved(Image.new("RGB", (200, 40), "white"))), 2048)
+    assert len(opaque) == 1
+
+
+def test_an_animations_second_frame_is_read_too() -> None:
+    first = Image.new("RGB", (200, 40), "white")
+    second = Image.new("RGB", (200, 40), "black")
+    data = saved(first, save_all=True, append_images=[second], duration=100)
+    shown = views(picture(data), 2048)
+    assert [view.getpixel((2, 2)) for view in shown] == [(255, 255, 255), (0, 0, 0)]
