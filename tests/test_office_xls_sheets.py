@@ -421,3 +421,50 @@ def test_a_web_query_in_a_sheet_is_an_external_link(policy: Policy) -> None:
         (EXTERNAL_LINK, "web query that loads data from outside the file in the Excel workbook")
     ]
     assert found(xls(workbook(qsi)), policy) == []  # a query table alone: its source not read
+
+
+# -- pivot caches and data connections in the globals (red team 95) ----------------------------
+
+
+def xlstring(value: str) -> bytes:
+    return struct.pack("<H", len(value)) + b"\x00" + value.encode("latin-1")
+
+
+DBQUERY = record(0x00DC, struct.pack("<HHHHHH", 0x1 | 1 << 3 | 1 << 4, 0, 1, 0, 0, 1)) + record(
+    0x00CD, xlstring("DRIVER=SQL Server;SERVER=attacker.example;DATABASE=orders")
+)
+
+
+def dconref(encoded: str) -> bytes:
+    """A pivot cache's source range, in the workbook ``encoded`` names (SUPBOOK's encoding)."""
+    name = struct.pack("<H", len(encoded)) + b"\x00" + encoded.encode("latin-1")
+    return record(0x0051, struct.pack("<HHBB", 0, 99, 0, 3) + name)
+
+
+def test_a_pivot_caches_database_query_loads_data_from_outside(policy: Policy) -> None:
+    [book] = ole.read_workbooks(xls(workbook(names=(DBQUERY,))))
+    assert CellLink.EXTERNAL_DATA in book.cells
+    assert [code for code, _ in found(xls(workbook(names=(DBQUERY,))), policy)] == [EXTERNAL_LINK]
+
+
+def test_a_query_in_a_pivot_cache_stream_is_read_and_its_string_items_are_not() -> None:
+    items = record(0x00C6, bytes(20)) + record(0x00CD, xlstring("Paris")) + record(0x000A)
+    for cache, external in ((items, False), (record(0x00C6, bytes(20)) + DBQUERY, True)):
+        data = ole_tree({"Workbook": workbook(), "_SX_DB_CUR": {"0001": cache}}, EXCEL_CLSID)
+        [book] = ole.read_workbooks(data)
+        assert (CellLink.EXTERNAL_DATA in book.cells) is external
+
+
+@pytest.mark.parametrize(
+    ("encoded", "flagged"),
+    [
+        ("\x01@attacker.example\x03share\x03[orders.xls]Sheet1", True),  # a workbook on a share
+        ("\x02Sheet1", False),  # a sheet of this workbook, as Excel writes it
+        ("\x01C\x03data\x03orders.xls", False),  # a workbook on the reader's drive
+    ],
+)
+def test_a_pivot_caches_source_in_another_workbook_is_judged_as_a_link(
+    encoded: str, flagged: bool, policy: Policy
+) -> None:
+    codes = [code for code, _ in found(xls(workbook(names=(dconref(encoded),))), policy)]
+    assert codes == ([EXTERNAL_LINK] if flagged else [])

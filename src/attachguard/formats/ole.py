@@ -285,7 +285,19 @@ def matches_extension(container: OleContainer, ext: str) -> ExtensionCheck:
 _BOFS = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
 _EOF, _BOUNDSHEET, _FILEPASS, _CONTINUE = 0x000A, 0x0085, 0x002F, 0x003C
 _SUPBOOK, _EXTERNNAME, _EXTERNSHEET = 0x01AE, 0x0023, 0x0017
-_KEPT = _BOFS | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET}
+# A pivot cache's source ([MS-XLS] 2.1.7.20.3 PIVOTCACHEDEFINITION) in the globals: a range of
+# another workbook (DConRef), or a database query (DbQuery, its SXString records after it); and an
+# Excel 2007 data connection (DConn). Excel refreshes them from outside the file (on open with
+# RefreshAll); only sheets' query tables were read, and a red team's pivot cache of an ODBC
+# source on another server and of a range in a workbook on a share passed.
+_DCONREF = 0x0051
+# DbQuery, DConn (not SXString: a pivot cache's string items are SXString records too)
+_EXTERNAL_DATA = frozenset({0x00DC, 0x0876})
+_KEPT = (
+    _BOFS
+    | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET, _DCONREF}
+    | _EXTERNAL_DATA
+)
 _NAMES = biffsheets.GLOBAL_RECORDS
 _TAKEN = "which readers take differently"
 # BIFF5 EXTERNSHEET names of this workbook: itself (0x04), one of its sheets (0x02, or 0x03
@@ -575,6 +587,24 @@ def _link(record: _Record) -> Link | None:
     return Link(kind, _shown(path), path=encoded)
 
 
+def _source_workbook(record: _Record) -> Link | None:
+    """The other workbook a pivot cache's DConRef takes its range from (its range, 6 bytes,
+    then the file name's length and the name, encoded as a SUPBOOK's), judged as an external
+    workbook link is; None for a range of this workbook (no file name)."""
+    if len(record.data) < 8:
+        return None
+    (cch,) = struct.unpack_from("<H", record.data, 6)
+    if cch == 0:
+        return None
+    try:
+        encoded = _chars(record, 8, cch)
+    except _Truncated:
+        return Link(LinkKind.EXTERNAL, "(cut short)")
+    if encoded.startswith("\x02"):
+        return None  # a sheet of this workbook (Excel writes "\x02Sheet1"): no other file
+    return Link(LinkKind.EXTERNAL, _shown(encoded), path=encoded)
+
+
 def _own(name: bytes) -> bool:
     """Whether a BIFF5 EXTERNSHEET name refers to this workbook (see `_SHEET_NAME`)."""
     return name in (b"", b"\x04", b":") or _SHEET_NAME.fullmatch(name) is not None
@@ -599,6 +629,7 @@ class _Globals:
     sheets: list[Sheet] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     encrypted: bool = False
+    external_data: bool = False  # a pivot cache's database query or a data connection
 
 
 def biff_of(version: int) -> int | None:
@@ -635,8 +666,16 @@ def _one(record: _Record, stream: bytes, found: _Globals, problems: list[str]) -
         sheet = _sheet(record, stream, found.biff, problems)
         if sheet is not None:
             found.sheets.append(sheet)
-    elif record.type == _SUPBOOK and found.biff == 8:
-        link = _link(record)
+    elif record.type in _EXTERNAL_DATA:
+        found.external_data = True
+    else:
+        _outside(record, found)
+
+
+def _outside(record: _Record, found: _Globals) -> None:
+    """A link to another workbook or program a globals record declares."""
+    if record.type in (_SUPBOOK, _DCONREF) and found.biff == 8:
+        link = _link(record) if record.type == _SUPBOOK else _source_workbook(record)
         if link is not None:
             found.links.append(link)
     elif record.type == _EXTERNSHEET and found.biff == 5:
@@ -682,11 +721,36 @@ def _workbooks(ole: Any) -> list[Workbook]:
         stream = _stream(ole, name, problems)
         found = _read_globals(stream, biff, problems) if stream is not None else _Globals(biff)
         cells = _cells(stream, found, problems) if stream is not None else frozenset()
+        if found.external_data or _cached_queries(ole):
+            cells |= {CellLink.EXTERNAL_DATA}
         out.append(
             Workbook(name, found.biff, tuple(found.sheets), found.encrypted, tuple(found.links),
                      tuple(problems), cells)
         )  # fmt: skip
     return out
+
+
+def _cached_queries(ole: Any) -> bool:
+    """Whether a pivot cache stream (``_SX_DB_CUR``/``_SX_DB``, any case) holds a database
+    query or a data connection (`_EXTERNAL_DATA`) as a globals substream would."""
+    for path in ole.listdir(streams=True, storages=False):
+        if len(path) == 2 and path[0].lower() in ("_sx_db_cur", "_sx_db"):
+            stream = _stream(ole, "/".join(path), [])
+            if stream is not None and _EXTERNAL_DATA & set(_record_types(stream)):
+                return True
+    return False
+
+
+def _record_types(stream: bytes) -> Iterator[int]:
+    """The types of a stream's records one after the other (a pivot cache has no BOF), at
+    most `MAX_RECORDS` of them."""
+    pos = 0
+    for _ in range(MAX_RECORDS):
+        if pos + 4 > len(stream):
+            return
+        rtype, size = struct.unpack_from("<HH", stream, pos)
+        yield rtype
+        pos += 4 + size
 
 
 def _cells(stream: bytes, found: _Globals, problems: list[str]) -> frozenset[CellLink]:
