@@ -257,3 +257,10 @@ def test_sylk_is_told_from_a_csv_whose_first_column_is_id(
 ) -> None:
     found = [f.code.name for f in scan(policy, "export.csv", data).findings]
     assert (found == ["XLM_MACRO"]) is sylk
+
+
+def test_a_topic_with_doubled_apostrophes_is_read_whole(policy: Policy) -> None:
+    # inside a quoted topic an apostrophe is doubled, as in every quoted name (red team 95)
+    assert runs_command("=cmd|' /C calc.exe ''x'''!A0")
+    assert runs_command("=cmd|'/c echo it''s'!'A1'")
+    assert not runs_command("=it''s a|b! ok")

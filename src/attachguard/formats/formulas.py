@@ -18,7 +18,9 @@ MAX_FORMULA = 8192  # Excel's limit on a formula's length: a longer cell is neve
 # A quoted topic may span lines (a CSV cell can): cmd runs what comes before the line break.
 # What follows the "!" is the item, a reference or a name (A0, R1C1, 'item', ''): a "!" before
 # a blank or the end is prose ("a|b! ok"), which Excel cannot read as a formula.
-PIPE = r"[A-Za-z][\w.]*\|(?:'[^']{0,500}'|\"[^\"\n]{0,500}\"|[^\s'\"!|]{1,500})!(?=[\w$'\\])"
+# A quoted topic doubles an apostrophe inside it, as every quoted name in a formula does
+# (a red team's topic, cmd|' /C calc.exe "x"'!A0 written with doubled apostrophes, ended early)
+PIPE = r"[A-Za-z][\w.]*\|(?:'(?:[^']|''){0,500}'|\"[^\"\n]{0,500}\"|[^\s'\"!|]{1,500})!(?=[\w$'\\])"
 # A DDE command is a reference, so it may stand wherever Excel's formula grammar ([MS-XLSX]
 # 2.2.2) takes an operand: after the formula's first character, an infix operator (: , ^ * / +
 # - & = <> < <= > >=), a prefix one (+ - @), a parenthesis or the list separator (; in many
