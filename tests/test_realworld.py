@@ -140,12 +140,6 @@ KNOWN_FALSE_REJECTIONS: dict[str, tuple[str, str]] = {
     f"{_SCIPY}io/tests/data/test-44100Hz-2ch-32bit-float-be.wav": ("TYPE_MISMATCH", _RIFX),
     f"{_SCIPY}io/tests/data/test-44100Hz-be-1ch-4bytes.wav": ("TYPE_MISMATCH", _RIFX),
     f"{_SCIPY}io/tests/data/test-8000Hz-be-3ch-5S-24bit.wav": ("TYPE_MISMATCH", _RIFX),
-    # Magika's "shell" (0.59) for a table of numbers with "#" comment lines: any script label
-    # on a .txt is SCRIPT, whatever its score
-    f"{_SCIPY}spatial/tests/data/selfdual-4d-polytope.txt": (
-        "SCRIPT",
-        "a number table with # comments, which Magika calls a shell script",
-    ),
 }
 
 
