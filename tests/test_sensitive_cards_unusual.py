@@ -96,3 +96,50 @@ def test_a_csv_with_a_card_column_split_over_cells() -> None:
     figures = b"Month,Q1,Q2,Q3,Q4\nJan,4111,1111,1111,1111\n"
     item = Item("figures.csv", figures, FileType("csv", "text/csv", "code", True))
     assert engine.scan(item, Context(Limits(), deadline=time.monotonic() + 30)).findings == []
+
+
+# red team 96: a card word's groups one per line (a table's cells, text boxes side by side),
+# a form's boxes a digit each, fields of four digits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Card number:\n4111\n1111\n1111\n1111\n",
+        "Card number\n\n4111\n\n1111\n\n1111\n\n1111",  # a Word table's cells
+        "Card:\n\n\n\n\n\n\n\n4111\n\n\n\n\n\n\n\n1111\n\n\n\n\n\n\n\n1111\n\n\n\n1111",  # boxes
+        "Card number; 4111; 1111; 1111; 1111",  # a spreadsheet row: the label in its own cell
+        "Card: 4 1 1 1  1 1 1 1  1 1 1 1  1 1 1 1",  # digits spaced out
+        "Card number\n4\n1\n1\n1\n1\n1\n1\n1\n1\n1\n1\n1\n1\n1\n1\n1",  # a box a digit
+    ],
+)
+def test_groups_and_boxes_after_a_card_word_are_found(text: str) -> None:
+    assert cards(text) == [("Visa", "1111")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4111\n1111\n1111\n1111",  # a column of figures: no card word
+        "Card payments\n4111\n1111\n1111\n1111\n2345\n6789\n1234",  # a longer column
+        "4/1/1/1/1/1/1/1/1/1/1/1/1/1/1/1",  # boxes need a card word
+        "Order; 4111; 1111; 1111; 1111",
+    ],
+)
+def test_columns_and_unlabelled_boxes_pass(text: str) -> None:
+    assert cards(text) == []
+
+
+def test_form_fields_of_a_few_digits_are_read_side_by_side() -> None:
+    from attachguard.sensitive.pdf import _fields_text
+
+    named = [("name", "John"), ("card1", "4111"), ("card2", "1111"), ("card3", "1111"),
+             ("card4", "1111"), ("expiry", "12/28")]  # fmt: skip
+    text = _fields_text(named)
+    assert text.splitlines() == ["name: John", "card: 4111; 1111; 1111; 1111", "expiry: 12/28"]
+    assert cards(text) == [("Visa", "1111")]
+    boxes = [(f"Box{i}", digit) for i, digit in enumerate("4111111111111111")]
+    assert cards(_fields_text([("Card number", " "), *boxes])) == []  # Box: no card word
+    assert cards(_fields_text([(f"cc{i}", d) for i, d in enumerate("4111111111111111")])) == [
+        ("Visa", "1111")
+    ]

@@ -152,7 +152,7 @@ _LETTERLIKE = re.compile(r"(?<=[A-Za-z])[015]|[015](?=[A-Za-z]{2})")
 _DIGIT_LETTERS = str.maketrans("015", "ols")
 # What may stand between a label and its number.
 _FILLER = re.compile(
-    r"(?:[\s:#.\-\u2013\u2014=()\[\]/]|(?<![^\W\d_])(?:numbers?|no|nr|num|nbr|id|code|is|was|"
+    r"(?:[\s:;|#.\-\u2013\u2014=()\[\]/]|(?<![^\W\d_])(?:numbers?|no|nr|num|nbr|id|code|is|was|"
     r"of|the|your|our|a|an)(?![^\W\d_]))*",
     re.IGNORECASE,
 )

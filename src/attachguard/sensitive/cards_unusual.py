@@ -37,10 +37,14 @@ from attachguard.sensitive.cards import (
 # One gap between two groups: blanks around one punctuation mark, or blanks alone (a tab, three
 # or more spaces; fewer are `cards`' own gaps, taken here too when mixed with others).
 _MARKS = "/\\\\_*+~|,;:\\-."
-_GAP = rf"[ \t\u00a0]*[{_MARKS}][ \t\u00a0]*|[ \t\u00a0]+"
-# A run starts where no digit (with a gap) stands before it: a row of more figures is no card
+# Line breaks are a gap too (a card word's groups or boxes one per line: a table's cells, a
+# form's fields, text boxes side by side come out a line each, some with blank lines between).
+_GAP = rf"[ \t\u00a0]*[{_MARKS}][ \t\u00a0]*|[ \t\u00a0]*(?:\r?\n[ \t\u00a0]*){{1,12}}|[ \t\u00a0]+"
+# A run starts where no digit (with a gap) stands before it: a row of more figures is no card.
+# Up to 19 groups: a form's boxes hold a digit each.
 _RUN = re.compile(
-    rf"(?<!\d)(?<!\d[{_MARKS} \t\u00a0])(?<!\d[{_MARKS}][ \t\u00a0])\d+(?:(?:{_GAP})\d+){{2,6}}"
+    rf"(?<!\d)(?<!\d[{_MARKS} \t\u00a0\n])(?<!\d[{_MARKS}\n][ \t\u00a0])"
+    rf"\d+(?:(?:{_GAP})\d+){{2,18}}"
 )
 _SPLIT = re.compile(_GAP)
 _UNLABELLED = frozenset("/\\_*+~")  # a run separated by one of these alone needs no card word
@@ -106,21 +110,20 @@ def _hit(text: str, start: int, end: int) -> Hit | None:
     for count in range(len(groups), 2, -1):
         layout = tuple(len(group) for group in groups[:count])
         digits = "".join(groups[:count])
-        if layout not in LAYOUTS or tuple(len(g) for g in groups[count:]) not in _TAILS:
+        boxes = set(layout) == {1} and 13 <= count <= 19  # a form's boxes, a digit each
+        if not (layout in LAYOUTS or boxes) or tuple(len(g) for g in groups[count:]) not in _TAILS:
             continue
-        if (
-            luhn(digits)
-            and (name := issuer(digits))
-            and _taken(text, start, set(gaps[: count - 1]))
-        ):
+        marks = {"\n" if "\n" in gap else gap for gap in gaps[: count - 1]}
+        if luhn(digits) and (name := issuer(digits)) and _taken(text, start, marks, boxes):
             return Hit("card", name, digits[-4:], fingerprint(digits), start)
     return None
 
 
-def _taken(text: str, start: int, marks: set[str]) -> bool:
+def _taken(text: str, start: int, marks: set[str], boxes: bool) -> bool:
     """Whether a number with these separators is taken: one of `_UNLABELLED` throughout and
-    no label of something else before it, or a card word right before it ("Card no. ")."""
+    no label of something else before it, or a card word right before it ("Card no. "), which
+    a number in boxes, a digit each, always needs."""
     label, adjacent = label_before(text, start)
-    if len(marks) == 1 and marks <= _UNLABELLED:
+    if len(marks) == 1 and marks <= _UNLABELLED and not boxes:
         return label is None or label in POSITIVE
     return label in CARD_WORDS and adjacent
