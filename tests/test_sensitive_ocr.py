@@ -240,17 +240,22 @@ def pdf_drawing(image: bytes, data: bytes, caption: bytes = b"") -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("caption", "read"),
+    ("caption", "size", "read"),
     [
-        (b"", True),
-        (b"Scanned with PhoneScan - page 1", True),
-        (b"Terms and conditions " * 12, False),
+        (b"", (600, 400), True),
+        (b"Scanned with PhoneScan - page 1", (600, 400), True),
+        # a page of text: its photo-sized pictures are read (a photo of a card pasted in a
+        # letter, red team 96), not a logo's
+        (b"Terms and conditions " * 12, (600, 400), True),
+        (b"Terms and conditions " * 12, (300, 90), False),
     ],
 )
-def test_a_page_with_only_a_caption_is_read_as_a_scan(caption: bytes, read: bool) -> None:
-    photo = picture((600, 400), fmt="JPEG")
-    image = (b"<< /Type /XObject /Subtype /Image /Width 600 /Height 400 /ColorSpace /DeviceRGB"
-             b" /BitsPerComponent 8 /Filter /DCTDecode")  # fmt: skip
+def test_a_page_with_only_a_caption_is_read_as_a_scan(
+    caption: bytes, size: tuple[int, int], read: bool
+) -> None:
+    photo = picture(size, fmt="JPEG")
+    image = (b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB"
+             b" /BitsPerComponent 8 /Filter /DCTDecode" % size)  # fmt: skip
     ocr = FakeOcr([f"card {VISA}"])
     item = Item("claim.pdf", pdf_drawing(image, photo, caption), FileType("pdf", "", "d"))
     result = SensitiveEngine(SensitiveOptions(), ocr).scan(

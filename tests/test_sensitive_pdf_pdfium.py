@@ -405,3 +405,68 @@ def test_a_picture_drawn_through_a_form_is_read() -> None:
     drawing = form(b"q 400 0 0 40 72 600 cm /Im0 Do Q")
     [picture] = pictures(picture_page(image, drawing, draws=b"/Fm0 Do"))
     assert picture.size == (400, 40)
+
+
+# -- what PDFium hands the OCR besides a scan's pictures (red team 96) -------------------------
+
+LETTER = (
+    b"BT /F1 11 Tf 72 720 Td ("
+    + b"Dear support team, here is the card I paid with. " * 6
+    + b") Tj ET"
+)
+
+
+def with_picture(width: int, height: int, content: bytes = LETTER) -> bytes:
+    """A page of text that also draws a grey picture of ``width`` x ``height`` pixels."""
+    pixels = flate(bytes([128]) * (width * height))
+    image = (
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
+        % (width, height, len(pixels), pixels)
+    )
+    draw = content + b" q %d 0 0 %d 72 400 cm /Im1 Do Q" % (width // 2, height // 2)
+    return build(draw, image, resources=b" /XObject << /Im1 6 0 R >>")
+
+
+def worker_answer(data: bytes) -> list[tuple[int, int]]:
+    """What the worker returns for the first page: (kind, size) of each entry."""
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+
+    from attachguard.sensitive import pdfium_worker as worker
+
+    document = pdfium.PdfDocument(data)
+    try:
+        page = document[0]
+        textpage = page.get_textpage()
+        text = textpage.get_text_range()
+        textpage.close()
+        wants = worker._Wants(1, time.monotonic() + 30, 20, 50_000_000, 200, 80, 8)
+        return [
+            (kind, len(entry))
+            for kind, entry in worker._page_pictures(pdfium, page, text, wants, 20)
+        ]
+    finally:
+        document.close()
+
+
+def test_a_photo_sized_picture_on_a_page_of_text_is_read() -> None:
+    # a photo of a card pasted in a letter; a logo on the same page is not
+    assert [kind for kind, _ in worker_answer(with_picture(900, 140))] == [0]
+    assert worker_answer(with_picture(200, 60)) == []
+
+
+def test_a_scan_like_page_drawing_only_paths_is_rendered() -> None:
+    outlines = (
+        b"BT /F1 11 Tf 72 720 Td (Card number:) Tj ET 0 0 1 rg 72 600 m 200 600 l 200 640 l h f"
+    )
+    [(kind, size)] = worker_answer(build(outlines))
+    assert kind == 0 and size > 1000  # the page, rendered as a PNG
+    assert worker_answer(build(text("Card number:"))) == []  # no paths: nothing to render
+
+
+def test_text_mostly_of_unmapped_characters_is_not_what_the_page_shows() -> None:
+    from attachguard.sensitive.pdfium_worker import _unmapped
+
+    assert _unmapped("\x08\x0e\n\x16\x01\x17\x19\x14\x14\x13\x16\x18\x01\x18")
+    assert _unmapped("\ue001\ue002\ue003\ue004 \ue005\ue006\ue007\ue008")
+    assert not _unmapped("Dear support team, card \x02 ending 4242")

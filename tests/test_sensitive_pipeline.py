@@ -153,13 +153,21 @@ def test_a_scanned_pdf_page(scanner_for: Any) -> None:
     assert ocr.seen == [(600, 450)]  # read once: the PDF engine is not asked for pictures
 
 
-def test_pictures_on_pages_with_text_are_not_read(scanner_for: Any) -> None:
-    # (a page with only a caption is read as a scan: tests/test_sensitive_ocr.py)
-    ocr = FakeOcr({(600, 450): [f"Card number {VISA_GROUPED}"]})
+def test_only_photo_sized_pictures_on_pages_with_text_are_read(scanner_for: Any) -> None:
+    # (a page with only a caption is read as a scan: tests/test_sensitive_ocr.py); a page of
+    # text has its photo-sized pictures read, a photo of a card pasted in a letter (red team
+    # 96), not a logo
     text = ["Our new logo, as the brand guide describes it on the pages that follow."] * 4
-    document = samples.pdf([text], image=photo((600, 450)))
-    report = scanner_for(ocr, ocr="local").scan(document, "logo.pdf")
-    assert report.approved and ocr.seen == []
+    ocr = FakeOcr({(600, 450): [f"Card number {VISA_GROUPED}"]})
+    report = scanner_for(ocr, ocr="local").scan(
+        samples.pdf([text], image=photo((600, 450))), "a.pdf"
+    )
+    assert report.rejecting_codes == ["SENSITIVE_CARD"] and ocr.seen == [(600, 450)]
+    logo = FakeOcr({(300, 90): [f"Card number {VISA_GROUPED}"]})
+    report = scanner_for(logo, ocr="local").scan(
+        samples.pdf([text], image=photo((300, 90))), "b.pdf"
+    )
+    assert report.approved and logo.seen == []
 
 
 def test_pictures_past_the_cap(scanner_for: Any) -> None:

@@ -10,8 +10,10 @@ picture is too small to show a number) and the PDF. Answers on FD: the document'
 annotations' ``/Contents``), each a 4-byte length and UTF-8 (surrogates passed through), then
 its pictures (2 bytes: how many; each a kind byte, `PICTURE` or `REASON`, and a 4-byte length:
 an image file, a JPEG as stored or else PNG, or why the picture was not read), then `END`.
-Pictures are returned only for a page with less text than the caption limit: the image objects
-it draws, itself or through forms. A page PDFium cannot read, a file it cannot open (`END` at
+Pictures are returned for a page with less text than the caption limit (the image objects it
+draws, itself or through forms), the photo-sized ones of a page with more, and the page
+rendered when its text is mostly unmapped characters or a scan-like page draws only paths. A
+page PDFium cannot read, a file it cannot open (`END` at
 once), or the time running out (checked between pages) ends the answer there. The process ends
 at the end of its input (its parent gone or done with it), and dies, with nothing written, when
 PDFium passes the memory cap.
@@ -87,8 +89,7 @@ def _answers(pdfium: Any, data: bytes, wants: _Wants) -> Iterator[bytes]:
                 textpage = page.get_textpage()
                 text = textpage.get_text_range()
                 textpage.close()
-                scan = len(text.strip()) < wants.caption and left > 0
-                pictures = _pictures(pdfium, page, wants, left) if scan else []
+                pictures = _page_pictures(pdfium, page, text, wants, left) if left > 0 else []
                 left -= sum(1 for kind, _ in pictures if kind == PICTURE)
                 yield _text(text) + _text(_notes(pdfium, page)) + _entries(pictures)
             finally:
@@ -119,14 +120,70 @@ def _notes(pdfium: Any, page: Any) -> str:
     return "\n".join(note for note in found if note)
 
 
-def _pictures(pdfium: Any, page: Any, wants: _Wants, left: int) -> list[tuple[int, bytes]]:
-    """The pictures a page draws, itself or through forms (at most ``left``), as image files,
-    and the reasons for those not read (`MAX_REASONS` at most, each said once)."""
+def _page_pictures(
+    pdfium: Any, page: Any, text: str, wants: _Wants, left: int
+) -> list[tuple[int, bytes]]:
+    """What of a page is read by OCR: a scan's pictures (a page with less text than the
+    caption limit), or on a page with more text the photo-sized ones (a photo of a card pasted
+    in a letter; logos and rules are smaller); and the page itself, rendered, when its text
+    cannot be what it shows (mostly characters no font maps to Unicode: glyph ids, private
+    use) or a scan-like page draws no picture but paths (text turned into outlines)."""
+    scan = len(text.strip()) < wants.caption
+    found = _pictures(pdfium, page, wants, left, photos=not scan)
+    drawn = any(kind == PICTURE for kind, _ in found)
+    if len(found) < left and (_unmapped(text) or (scan and not drawn and _paths(pdfium, page))):
+        found.append(_rendered(pdfium, page, wants))
+    return found
+
+
+_UNMAPPED_SHARE = 0.3  # of a page's visible characters, unmapped: its text is not what it shows
+_UNMAPPED_LEAST = 8
+
+
+def _unmapped(text: str) -> bool:
+    """Whether most of a page's text is characters no font maps to Unicode."""
+    visible = [c for c in text if not c.isspace()]
+    odd = sum(1 for c in visible if c < " " or "\ue000" <= c <= "\uf8ff" or c == "\ufffd")
+    return odd >= _UNMAPPED_LEAST and odd >= _UNMAPPED_SHARE * len(visible)
+
+
+def _paths(pdfium: Any, page: Any) -> bool:
+    kinds = (pdfium.raw.FPDF_PAGEOBJ_PATH,)
+    return next(iter(page.get_objects(filter=kinds, max_depth=_FORM_DEPTH)), None) is not None
+
+
+_RENDER_SCALE = 2.0  # 144 dpi: digits of 10 points come out about 20 pixels tall
+
+
+def _rendered(pdfium: Any, page: Any, wants: _Wants) -> tuple[int, bytes]:
+    """The page rendered as a picture (PNG), or why not: over the pixel limit, or a failure."""
+    width, height = page.get_size()
+    scale = min(_RENDER_SCALE, (wants.pixels / max(1.0, width * height)) ** 0.5)
+    try:
+        bitmap = page.render(scale=scale).to_pil()
+    except (pdfium.PdfiumError, OSError, ValueError):
+        return REASON, b"the page could not be rendered"
+    out = io.BytesIO()
+    bitmap.save(out, "PNG")
+    return PICTURE, out.getvalue()
+
+
+_PHOTO_SIDES = (400, 100)  # long and short sides of a picture on a page of text read by OCR
+
+
+def _pictures(
+    pdfium: Any, page: Any, wants: _Wants, left: int, photos: bool = False
+) -> list[tuple[int, bytes]]:
+    """The pictures a page draws, itself or through forms (at most ``left``; only photo-sized
+    ones when ``photos``), as image files, and the reasons for those not read (`MAX_REASONS` at
+    most, each said once)."""
     found: list[tuple[int, bytes]] = []
     kinds = (pdfium.raw.FPDF_PAGEOBJ_IMAGE,)
     for image in page.get_objects(filter=kinds, max_depth=_FORM_DEPTH):
         if left <= 0:
             break
+        if photos and not _photo_sized(pdfium, image):
+            continue
         picture, reason = _picture(pdfium, image, wants)
         if picture:
             found.append((PICTURE, picture))
@@ -134,6 +191,14 @@ def _pictures(pdfium: Any, page: Any, wants: _Wants, left: int) -> list[tuple[in
         elif reason and (REASON, reason) not in found and len(found) < MAX_REASONS:
             found.append((REASON, reason))
     return found
+
+
+def _photo_sized(pdfium: Any, image: Any) -> bool:
+    try:
+        width, height = (int(side) for side in image.get_px_size())
+    except (pdfium.PdfiumError, OSError, ValueError):
+        return True  # a size that cannot be read: the picture is read, to say why
+    return max(width, height) >= _PHOTO_SIDES[0] and min(width, height) >= _PHOTO_SIDES[1]
 
 
 def _picture(pdfium: Any, image: Any, wants: _Wants) -> tuple[bytes | None, bytes | None]:
