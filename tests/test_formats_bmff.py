@@ -241,3 +241,9 @@ def test_a_reference_movie_after_an_unknown_atom_is_found() -> None:
     movie = reference_movie(0, b"url ", b"http://attacker.example/m.mov\0")
     without_ftyp = odd + movie[movie.index(b"moov") - 4 :]
     assert [code for code, _ in polyglot_codes(without_ftyp, "qt")] == ["EXTERNAL_LINK"]
+
+
+def test_many_unknown_atoms_before_the_movie_are_stepped_over() -> None:
+    movie = box(b"\xa9xyz", bytes(8)) * 9 + MOOV + box(b"mdat", bytes(8))
+    layout = walk(movie)
+    assert layout is not None and layout.end == len(movie)

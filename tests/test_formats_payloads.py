@@ -186,3 +186,9 @@ def test_archives_are_found_anywhere_by_headers_that_check_out(
     noise = random.Random(5).randbytes(50_000)
     assert archives_anywhere(noise[:20_000] + good + noise) == [Payload(20_000, what)]
     assert archives_anywhere(noise[:20_000] + bad + noise) == []
+
+
+def test_a_signature_cut_by_the_end_and_decoys_before_a_real_archive() -> None:
+    assert archives_anywhere(b"\x00" * 100 + b"Rar!\x1a\x07") == []  # no IndexError
+    decoys = b"7z\xbc\xaf\x27\x1c\x00\x04" * 12_000  # fake signatures, then a real header
+    assert archives_anywhere(decoys + seven_zip_header()) == [Payload(len(decoys), "7-Zip archive")]

@@ -91,3 +91,17 @@ def test_an_animations_second_frame_is_read_too() -> None:
     data = saved(first, save_all=True, append_images=[second], duration=100)
     shown = views(picture(data), 2048)
     assert [view.getpixel((2, 2)) for view in shown] == [(255, 255, 255), (0, 0, 0)]
+
+
+def test_a_second_frame_that_cannot_be_decoded_costs_only_its_own_reading() -> None:
+    # a JPEG whose MPF names a second image an editor removed: frame 0 is still read
+    out = io.BytesIO()
+    first = Image.new("RGB", (200, 40), "white")
+    first.save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (200, 40), "black")])
+    data = out.getvalue()
+    second = data.rindex(b"\xff\xd8\xff")  # the second image's start
+    cut = data[:second] + b"\x00" * (len(data) - second)  # its bytes gone, its index kept
+    assert imaging.frames(cut) == 2
+    assert [view.getpixel((2, 2)) for view in views(OcrPicture(cut, "jpeg", LIMIT), 2048)] == [
+        (255, 255, 255)
+    ]

@@ -143,3 +143,15 @@ def test_form_fields_of_a_few_digits_are_read_side_by_side() -> None:
     assert cards(_fields_text([(f"cc{i}", d) for i, d in enumerate("4111111111111111")])) == [
         ("Visa", "1111")
     ]
+
+
+# review of the above: offsets that shift with case, a brand after the card word, "cc" in words
+
+
+def test_card_words_are_found_in_the_text_itself() -> None:
+    # "İ".lower() is two characters: offsets in a lowered copy drifted away from the number
+    turkish = "İSTANBUL " * 40 + "Kart / Card number: 4111, 1111, 1111, 1111"
+    assert cards(turkish) == [("Visa", "1111")]
+    assert cards("Credit card (Visa): 4111, 1111, 1111, 1111") == [("Visa", "1111")]
+    assert cards("account 4111, 1111, 1111, 1111") == []  # "cc" inside a word is none
+    assert cards("Visa (card fees): 1523, 2210, 1876, 3341") == []  # no layout's Luhn

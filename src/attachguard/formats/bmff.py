@@ -82,20 +82,17 @@ def _box(data: bytes, pos: int, n: int, named: bool = True) -> Box | None:
 _FIRST = frozenset({b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"uuid"})
 
 
-_SKIPPED_FIRST = 8  # boxes of other types before one of those, which players step over
-
-
 def walk(data: bytes, start: int = 0, stop: int | None = None) -> BmffLayout | None:
     """The top-level boxes of the media file at ``start`` (up to ``stop``); None unless one of
-    the boxes a media file begins with (`_FIRST`) comes first, or after a few boxes of any
-    type (FFmpeg and QuickTime step over an atom they do not know: a red team put one of type
+    the boxes a media file begins with (`_FIRST`) comes first, or after boxes of any type
+    (FFmpeg and QuickTime step over an atom they do not know: a red team put one of type
     "\xa9xyz" before a reference movie)."""
     stop = len(data) if stop is None else stop
     skipped: list[Box] = []
     pos = start
     while data[pos + 4 : pos + 8] not in _FIRST:
         box = _box(data, pos, stop, named=False)
-        if len(skipped) == _SKIPPED_FIRST or box is None or box.extent is not Extent.EXACT:
+        if box is None or box.extent is not Extent.EXACT:
             return None
         skipped.append(box)
         pos = box.end

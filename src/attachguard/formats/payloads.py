@@ -187,7 +187,6 @@ def find_payloads(
 # -- archives 7-Zip opens wherever they start: their headers checked by their own CRCs ----------
 
 _SEVEN_ZIP, _RAR, _CABINET = b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"MSCF\0\0\0\0"
-_MAX_ARCHIVE_CANDIDATES = 10_000
 
 
 def archives_anywhere(data: bytes) -> list[Payload]:
@@ -198,12 +197,12 @@ def archives_anywhere(data: bytes) -> list[Payload]:
     header CRC, a cabinet's version 1.3 and a size that fits)."""
     found: list[Payload] = []
     for signature, check, what in _CHECKED:
-        at, tried = data.find(signature), 0
-        while at >= 0 and tried < _MAX_ARCHIVE_CANDIDATES:
+        at = data.find(signature)
+        while at >= 0:  # every candidate: a header check costs a microsecond
             if check(data, at):
                 found.append(Payload(at, what))
                 break
-            at, tried = data.find(signature, at + 1), tried + 1
+            at = data.find(signature, at + 1)
     return found
 
 
@@ -228,7 +227,7 @@ def _rar(data: bytes, at: int) -> bool:
             if not byte & 0x80:
                 break
         return 0 < size <= 1 << 16 and zlib.crc32(data[at + 12 : pos + size]) == crc
-    if data[at + 6] != 0:  # RAR 1.5-4: the main header (type 0x73), its CRC16 of what follows
+    if data[at + 6 : at + 7] != b"\x00":  # RAR 1.5-4: the main header (type 0x73), its CRC16
         return False
     head = data[at + 7 : at + 20]
     return (

@@ -22,6 +22,7 @@ _MAGIC = 0xA5EC
 _ENCRYPTED, _TABLE_1 = 0x0100, 0x0200
 _CLX = 33  # the Clx's place among the FIB's offset and size pairs
 _COMPRESSED = 0x40000000
+_OFFSET = 0x3FFFFFFF
 
 
 class Unreadable(ValueError):
@@ -57,12 +58,16 @@ def _pieces(doc: bytes, clx: bytes) -> Iterator[str]:
     size = _u32(clx, pos + 1)
     plc = clx[pos + 5 : pos + 5 + size]
     count = (len(plc) - 4) // 12
+    left = 2 * len(doc)  # characters in all: pieces claiming the stream many times are damage
     for i in range(count):
         start, end = _u32(plc, 4 * i), _u32(plc, 4 * i + 4)
         fc = _u32(plc, 4 * (count + 1) + 8 * i + 2)
         chars = max(0, end - start)
+        left -= chars
+        if left < 0:
+            raise Unreadable("pieces that claim more text than the document stream holds")
         if fc & _COMPRESSED:  # 8-bit text at half the offset
-            offset = (fc & ~_COMPRESSED) // 2
+            offset = (fc & _OFFSET) // 2  # bits 30 and 31 are flags, not offset
             yield doc[offset : offset + chars].decode("cp1252", "replace")
         else:
             yield doc[fc : fc + 2 * chars].decode("utf-16-le", "replace")

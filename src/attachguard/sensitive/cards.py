@@ -414,14 +414,31 @@ def _labelled_otherwise(text: str, start: int) -> bool:
     return _FILLER.fullmatch(window[last.end() :]) is not None
 
 
-def label_before(text: str, start: int) -> tuple[str | None, bool]:
+def label_before(text: str, start: int) -> tuple[str | None, bool, bool]:
     """The nearest keyword (`NEGATIVE`, `POSITIVE`), in lower case, in the few words before
-    ``start`` (None when there is none), and whether only filler stands between it and
-    ``start`` ("Card number: ")."""
+    ``start`` (None when there is none); whether only filler stands between it and ``start``
+    ("Card number: "); and whether a card word (`CARD_WORDS`) is among those words ("Credit
+    card (Visa): ")."""
     window, last = _nearest_keyword(text, start)
     if last is None:
-        return None, False
-    return last.group(1).lower(), _FILLER.fullmatch(window[last.end() :]) is not None
+        return None, False, False
+    carded = any(m.group(1).lower() in CARD_WORDS for m in _KEYWORD.finditer(window))
+    return last.group(1).lower(), _FILLER.fullmatch(window[last.end() :]) is not None, carded
+
+
+# What stands between a card word and its number: filler, and a brand ("Credit card (Visa):")
+AFTER_CARD_WORD = re.compile(
+    r"(?:[\s:;|#.\-\u2013\u2014=()\[\]/]|(?<![^\W\d_])(?:numbers?|no|nr|num|nbr|id|code|is|was|"
+    r"of|the|your|our|a|an|"
+    + "|".join(sorted(POSITIVE, key=len, reverse=True))
+    + r")(?![^\W\d_]))*",
+    re.IGNORECASE,
+)
+# A card word in any case, standing alone as a word ("cc", not "account")
+CARD_WORD = re.compile(
+    r"(?<![^\W\d_])(?:" + "|".join(sorted(CARD_WORDS, key=len, reverse=True)) + r")(?![^\W\d_])",
+    re.IGNORECASE,
+)
 
 
 def _nearest_keyword(text: str, start: int) -> tuple[str, re.Match[str] | None]:

@@ -25,7 +25,8 @@ from collections.abc import Iterator
 
 from attachguard.sensitive import Hit, fingerprint
 from attachguard.sensitive.cards import (
-    CARD_WORDS,
+    AFTER_CARD_WORD,
+    CARD_WORD,
     LAYOUTS,
     POSITIVE,
     issuer,
@@ -82,14 +83,14 @@ def _runs(text: str) -> Iterator[re.Match[str]]:
     expression costs a second for a 5 MB table of figures; these searches, milliseconds.)"""
     for start, end in _plain_stretches(text):
         yield from _RUN.finditer(text, start, end)
-    lower = text.lower()
-    for word in CARD_WORDS:
-        at = lower.find(word)
-        while at >= 0:
-            after = at + len(word)
-            if (match := _RUN.search(text, after, after + _AFTER_WORD)) is not None:
-                yield match
-            at = lower.find(word, after)
+    covered = 0  # where the last label read ended: a card word inside it leads to the same place
+    for word in CARD_WORD.finditer(text):  # in the text itself: no offsets shift ("İ")
+        if word.start() < covered:
+            continue
+        label = AFTER_CARD_WORD.match(text, word.end(), word.end() + _AFTER_WORD)
+        covered = word.end() if label is None else label.end()
+        if label is not None and (match := _RUN.match(text, label.end())) is not None:
+            yield match
 
 
 def _plain_stretches(text: str) -> Iterator[tuple[int, int]]:
@@ -123,7 +124,7 @@ def _taken(text: str, start: int, marks: set[str], boxes: bool) -> bool:
     """Whether a number with these separators is taken: one of `_UNLABELLED` throughout and
     no label of something else before it, or a card word right before it ("Card no. "), which
     a number in boxes, a digit each, always needs."""
-    label, adjacent = label_before(text, start)
+    label, adjacent, carded = label_before(text, start)
     if len(marks) == 1 and marks <= _UNLABELLED and not boxes:
         return label is None or label in POSITIVE
-    return label in CARD_WORDS and adjacent
+    return label in POSITIVE and adjacent and carded

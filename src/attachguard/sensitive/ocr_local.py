@@ -23,6 +23,7 @@ pixels saves a third again but misses small and turned cards (docs/benchmarks.md
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import math
 import os
@@ -33,7 +34,7 @@ from typing import Any
 
 from PIL import Image
 
-from attachguard.moderation import imaging
+from attachguard.moderation import ImageUnreadable, imaging
 from attachguard.sensitive.ocr import OcrLate, OcrPicture, OcrUnavailable
 
 FIT = 2048
@@ -285,7 +286,10 @@ def views(picture: OcrPicture, fit: int) -> list[Image.Image]:
     if isinstance(lowest, (int, float)) and lowest < _OPAQUE:
         shown.append(flat(image, (0, 0, 0)))
     if imaging.frames(picture.data) > 1:
-        shown.append(flat(imaging.open_image(picture.data, picture.max_pixels, fit, frame=1)))
+        # a second frame that cannot be decoded costs only its own reading (a camera's MPF
+        # naming a second image an editor removed)
+        with contextlib.suppress(ImageUnreadable):
+            shown.append(flat(imaging.open_image(picture.data, picture.max_pixels, fit, 1)))
     return shown
 
 
