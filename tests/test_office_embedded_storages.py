@@ -497,12 +497,12 @@ def test_a_storage_without_a_class_holding_only_its_picture_is_no_object(
 ) -> None:
     obj = Storage({"\x02OlePres000": EMPTY_PICTURE})
     if where == "doc":
-        assert office(letter(obj), policy) == ([], ["ObjectPool/_1024/_OlePres000"])
+        assert office(letter(obj), policy) == ([], [])  # an empty picture: nothing to hand on
         return
     deck = presentation(
         [ppt_build.slide(), ppt_build.storage(compound_file(obj))], ppt_build.embedded(3)
     )
-    assert office(deck, policy, "deck.ppt") == ([], ["object 1/_OlePres000"])
+    assert office(deck, policy, "deck.ppt") == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -523,12 +523,32 @@ def test_a_storage_with_more_than_its_picture_is_an_object(obj: Storage, policy:
     assert office(deck, policy, "deck.ppt")[0] == ["OLE_OBJECT"]
 
 
+def picture_stream(data: bytes) -> bytes:
+    """A presentation stream (MS-OLEDS 2.3.4) holding ``data`` as its picture."""
+    return EMPTY_PICTURE[:32] + struct.pack("<I", len(data)) + data
+
+
 def test_a_program_as_the_picture_of_a_storage_without_a_class_is_found() -> None:
     # the pictures are handed over as content: every engine sees them
-    obj = Storage({"\x02OlePres000": EMPTY_PICTURE + EICAR})
+    obj = Storage({"\x02OlePres000": picture_stream(EICAR)})
     with scanner_for(FakeClamd(), POLICY) as scanner:
         report = scanner.scan(letter(obj), "letter.doc")
     assert [f.code.name for f in report.findings] == ["MALWARE"]
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        EMPTY_PICTURE + b"MZ" + bytes(100),  # bytes after an empty picture (the review's)
+        picture_stream(b"x" * 10) + bytes(40),  # more than a trailer after the picture
+        picture_stream(b"x" * 10)[:-4],  # a picture cut short
+    ],
+    ids=["after an empty picture", "after a picture", "cut short"],
+)
+def test_a_picture_stream_whose_fields_do_not_account_for_its_bytes_is_an_object(
+    stream: bytes, policy: Policy
+) -> None:
+    assert office(letter(Storage({"\x02OlePres000": stream})), policy)[0] == ["OLE_OBJECT"]
 
 
 def test_an_ole_stream_too_short_to_read_is_taken_as_linked(policy: Policy) -> None:

@@ -288,9 +288,36 @@ def inert(job: Job, ole: Any, storage: list[str], where: str) -> bool:
         for p in inside
     ):
         return False
-    for path in inside:
-        job.child(f"{where}/{safe_name(path[-1])}", bytes(ole.openstream(path).read()))
+    pictures = [(path, presentation_data(bytes(ole.openstream(path).read()))) for path in inside]
+    if any(data is None for _, data in pictures):
+        return False  # bytes a presentation stream does not account for: not only a picture
+    for path, data in pictures:
+        if data:
+            job.child(f"{where}/{safe_name(path[-1])}", data)
     return True
+
+
+_TRAILER = 18  # bytes a presentation stream may end with after its data (Reserved2)
+
+
+def presentation_data(stream: bytes) -> bytes | None:
+    """The picture an OLE presentation stream holds (MS-OLEDS 2.3.4 OLEPresentationStream:
+    its clipboard format, target device, aspect, index, flags, size, then the data), or None
+    when its fields do not account for its bytes (a review hid a program after the header of
+    an empty one)."""
+    try:
+        marker = int.from_bytes(stream[:4], "little")
+        pos = 8 if marker in (0xFFFFFFFF, 0xFFFFFFFE) else 4 + marker  # a format id, or a name
+        device = int.from_bytes(stream[pos : pos + 4], "little")
+        if device < 4:
+            return None
+        pos += device + 24  # the device, then aspect, index, flags, reserved, width, height
+        size = int.from_bytes(stream[pos : pos + 4], "little")
+        data = stream[pos + 4 : pos + 4 + size]
+    except (ValueError, IndexError):
+        return None
+    left = len(stream) - (pos + 4 + size)
+    return data if len(stream) >= pos + 4 and len(data) == size and 0 <= left <= _TRAILER else None
 
 
 def _content(
