@@ -468,3 +468,15 @@ def test_a_pivot_caches_source_in_another_workbook_is_judged_as_a_link(
 ) -> None:
     codes = [code for code, _ in found(xls(workbook(names=(dconref(encoded),))), policy)]
     assert codes == ([EXTERNAL_LINK] if flagged else [])
+
+
+def test_a_pivot_caches_named_source_in_another_workbook_is_judged_as_a_link(
+    policy: Policy,
+) -> None:
+    # DConName: the name first (an XLUnicodeString), then the workbook, as DConRef's
+    name = struct.pack("<H", 6) + b"\x00Orders"
+    encoded = "\x01@attacker.example\x03share\x03[orders.xls]"
+    record_ = record(0x0052, name + struct.pack("<H", len(encoded)) + b"\x00" + encoded.encode())
+    assert [code for code, _ in found(xls(workbook(names=(record_,))), policy)] == [EXTERNAL_LINK]
+    own = record(0x0052, name + struct.pack("<H", 0))
+    assert found(xls(workbook(names=(own,))), policy) == []

@@ -285,17 +285,18 @@ def matches_extension(container: OleContainer, ext: str) -> ExtensionCheck:
 _BOFS = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
 _EOF, _BOUNDSHEET, _FILEPASS, _CONTINUE = 0x000A, 0x0085, 0x002F, 0x003C
 _SUPBOOK, _EXTERNNAME, _EXTERNSHEET = 0x01AE, 0x0023, 0x0017
-# A pivot cache's source ([MS-XLS] 2.1.7.20.3 PIVOTCACHEDEFINITION) in the globals: a range of
-# another workbook (DConRef), or a database query (DbQuery, its SXString records after it); and an
-# Excel 2007 data connection (DConn). Excel refreshes them from outside the file (on open with
-# RefreshAll); only sheets' query tables were read, and a red team's pivot cache of an ODBC
-# source on another server and of a range in a workbook on a share passed.
-_DCONREF = 0x0051
+# A pivot cache's source ([MS-XLS] 2.1.7.20.3 PIVOTCACHEDEFINITION) in the globals: a range or
+# a name of another workbook (DConRef, DConName), or a database query (DbQuery, its SXString
+# records after it); and an Excel 2007 data connection (DConn). Excel refreshes them from
+# outside the file (on open with RefreshAll); only sheets' query tables were read, and a red
+# team's pivot cache of an ODBC source on another server and of a range in a workbook on a
+# share passed.
+_DCONREF, _DCONNAME = 0x0051, 0x0052
 # DbQuery, DConn (not SXString: a pivot cache's string items are SXString records too)
 _EXTERNAL_DATA = frozenset({0x00DC, 0x0876})
 _KEPT = (
     _BOFS
-    | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET, _DCONREF}
+    | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET, _DCONREF, _DCONNAME}
     | _EXTERNAL_DATA
 )
 _NAMES = biffsheets.GLOBAL_RECORDS
@@ -589,15 +590,20 @@ def _link(record: _Record) -> Link | None:
 
 def _source_workbook(record: _Record) -> Link | None:
     """The other workbook a pivot cache's DConRef takes its range from (its range, 6 bytes,
-    then the file name's length and the name, encoded as a SUPBOOK's), judged as an external
-    workbook link is; None for a range of this workbook (no file name)."""
-    if len(record.data) < 8:
+    then the file name's length and the name, encoded as a SUPBOOK's), or its DConName a
+    defined name from (the name first), judged as an external workbook link is; None for this
+    workbook's (no file name)."""
+    at = 6  # DConRef: after its range; DConName: after the name (an XLUnicodeString)
+    if record.type == _DCONNAME and len(record.data) >= 3:
+        name_length = int.from_bytes(record.data[:2], "little")
+        at = 3 + name_length * (2 if record.data[2] & 1 else 1)
+    if len(record.data) < at + 2:
         return None
-    (cch,) = struct.unpack_from("<H", record.data, 6)
+    (cch,) = struct.unpack_from("<H", record.data, at)
     if cch == 0:
         return None
     try:
-        encoded = _chars(record, 8, cch)
+        encoded = _chars(record, at + 2, cch)
     except _Truncated:
         return Link(LinkKind.EXTERNAL, "(cut short)")
     if encoded.startswith("\x02"):
@@ -674,7 +680,7 @@ def _one(record: _Record, stream: bytes, found: _Globals, problems: list[str]) -
 
 def _outside(record: _Record, found: _Globals) -> None:
     """A link to another workbook or program a globals record declares."""
-    if record.type in (_SUPBOOK, _DCONREF) and found.biff == 8:
+    if record.type in (_SUPBOOK, _DCONREF, _DCONNAME) and found.biff == 8:
         link = _link(record) if record.type == _SUPBOOK else _source_workbook(record)
         if link is not None:
             found.links.append(link)
