@@ -56,8 +56,25 @@ def test_a_lying_riff_size_does_not_hide_the_chunks_after_it() -> None:
 
 def test_an_exact_riff_size_ends_the_file() -> None:
     data = wav(FMT, chunk(b"data", PCM))
-    layout = walk(data + chunk(b"junk", b"after"))
+    layout = walk(data + b"PK\x03\x04 and more")  # bytes that are no chunk
     assert layout is not None and layout.end == len(data)
+
+
+def test_a_stale_riff_size_short_of_chunks_that_fill_the_file() -> None:
+    # tuxtype's pop.wav: the RIFF size left at 36, the data chunk ending at the end of the file;
+    # a chunk after the declared end is read as a chunk (its payload searched as any chunk's)
+    data = wav(FMT, chunk(b"data", PCM), riff_size=36)
+    layout = walk(data)
+    assert layout is not None and layout.end == len(data) and layout.chunks[-1].exact
+    tail = wav(FMT, chunk(b"data", PCM)) + chunk(b"junk", b"after")
+    assert walk(tail) is not None and walk(tail).end == len(tail)  # type: ignore[union-attr]
+
+
+def test_a_missing_pad_byte_before_a_chunk_is_followed() -> None:
+    # Modplug: an odd data chunk, no pad byte, then "smpl": after the pad, "mpl$" fits too
+    odd = chunk(b"data", PCM + b"\x80", pad=False) + chunk(b"smpl", b"$" + bytes(35))
+    data = wav(FMT, odd)
+    assert [c.kind for c in walk(data).chunks] == [b"fmt ", b"data", b"smpl"]  # type: ignore[union-attr]
 
 
 def test_a_data_size_past_the_end_is_cut() -> None:

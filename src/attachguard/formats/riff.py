@@ -68,10 +68,21 @@ def _chunk(data: bytes, pos: int, limit: int, data_size: int | None) -> Chunk:
 
 
 def walk(data: bytes) -> RiffLayout | None:
-    """The chunks of the WAV in ``data``; None unless it is a RIFF WAVE file."""
+    """The chunks of the WAV in ``data``; None unless it is a RIFF WAVE file. A RIFF size
+    short of chunks that account for every byte to the end of the file is a writer's stale
+    value (36, the empty header's; Modplug's, short by a chunk): the chunks are the file."""
     if data[:4] not in _FORMS or data[8:12] != b"WAVE" or len(data) < 12:
         return None
     limit, data_size = _limit(data), _data_size(data)
+    layout = _chunks(data, limit, data_size)
+    if limit < len(data):
+        whole = _chunks(data, len(data), data_size)
+        if whole.end == len(data) and all(chunk.exact for chunk in whole.chunks):
+            return whole
+    return layout
+
+
+def _chunks(data: bytes, limit: int, data_size: int | None) -> RiffLayout:
     chunks: list[Chunk] = []
     pos = 12
     while _is_chunk(data, pos, limit):
@@ -79,8 +90,29 @@ def walk(data: bytes) -> RiffLayout | None:
         chunks.append(chunk)
         pos = chunk.end
         padded = pos + ((chunk.end - chunk.start) & 1)
+        # the pad byte, unless the writer left it out: a chunk that fits right at the end,
+        # and after the pad none that fits or none named as chunks are (letters, digits, a
+        # space: "mpl$" is Modplug's "smpl" shifted by the pad byte it did not write)
+        if padded != pos and _fits(data, pos, limit) and not _named(data, padded, limit):
+            continue
         if padded <= limit and (padded == limit or _is_chunk(data, padded, limit)):
             pos = padded
         elif not _is_chunk(data, pos, limit):  # neither: stop just after the pad byte
             pos = min(padded, limit)
     return RiffLayout(chunks, pos)
+
+
+def _named(data: bytes, pos: int, limit: int) -> bool:
+    """Whether a chunk that fits starts at ``pos`` with an identifier of letters, digits and
+    spaces, as every registered chunk's is."""
+    return (
+        _fits(data, pos, limit) and data[pos : pos + 4].decode("latin-1").replace(" ", "").isalnum()
+    )
+
+
+def _fits(data: bytes, pos: int, limit: int) -> bool:
+    """Whether a chunk starts at ``pos`` whose declared size ends within ``limit``."""
+    if not _is_chunk(data, pos, limit):
+        return False
+    (size,) = struct.unpack_from("<I", data, pos + 4)
+    return pos + 8 + size <= limit
