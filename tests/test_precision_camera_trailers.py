@@ -279,3 +279,21 @@ def test_zip_after_a_declared_preview_is_found() -> None:
     assert messages(scan(data + small_zip())) == [
         "ZIP archive hidden after the end of the JPEG image"
     ]
+
+
+@pytest.mark.parametrize(
+    ("filler", "found"),
+    [
+        (b"\x07\x00\x13", []),  # Konica Minolta's Z5: 3 bytes, then the preview it declares
+        (small_zip(), ["ZIP archive hidden after the end of the JPEG image"]),
+    ],
+    ids=["camera filler", "an archive in the gap"],
+)
+def test_filler_before_a_declared_preview(filler: bytes, found: list[str]) -> None:
+    preview = without_app0(picture((80, 60), 150))
+    main = with_preview_pointer(picture(), 0, 0)
+    main = with_preview_pointer(picture(), len(main) - 12 + len(filler), len(preview))
+    result = scan(main + filler + preview)
+    assert messages(result) == found
+    if not found:
+        assert [c.data for c in result.children] == [preview]

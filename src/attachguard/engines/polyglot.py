@@ -424,6 +424,18 @@ def _part_at(found: _Declared, pos: int, stop: int) -> tuple[str, bytes, int] | 
     return None
 
 
+_FILLER = 16  # bytes a camera leaves before a part its metadata places (Minolta's Z5: 3)
+
+
+def _declared_after(found: _Declared, pos: int, stop: int) -> int | None:
+    """Where, a few bytes after ``pos``, a part begins that the metadata places at that very
+    offset (a maker note's preview, an MPF image) and that reads as one; None otherwise."""
+    for at in range(pos + 1, min(pos + _FILLER, stop) + 1):
+        if (at in found.mpf or found.preview_at(at)) and _part_at(found, at, stop) is not None:
+            return at
+    return None
+
+
 def _sector_slack(found: _Declared, pos: int, stop: int) -> int | None:
     """Where sector padding that starts at ``pos`` ends, in a multi-picture file: what is
     left of a 512-byte sector before an MPF image at its declared offset or before the end
@@ -453,6 +465,9 @@ def _camera_extras(
         elif (sector_end := _sector_slack(found, pos, stop)) is not None:
             slack.append((Region(pos, sector_end), True))
             pos = sector_end
+        elif (declared := _declared_after(found, pos, stop)) is not None:
+            slack.append((Region(pos, declared), True))  # a camera's filler before its part
+            pos = declared
         else:
             return pos
     for i, (start, block_end) in enumerate(blocks, 1):
