@@ -538,3 +538,17 @@ def test_a_csv_cell_of_several_lines_is_not_one_number() -> None:
     assert scan(column, "csv").findings == []
     card = b'Note,Payment\r\n"paid by","card\n4111 1111 1111 1111"\r\n'
     assert [f.code.name for f in scan(card, "csv").findings] == ["SENSITIVE_CARD"]
+
+
+def test_digits_written_as_word_symbols_are_read() -> None:
+    # red team 96: <w:sym w:font="Symbol" w:char="F034"/> shows a 4; Wingdings' is a picture
+    def symbols(font: str) -> bytes:
+        runs = "".join(
+            f'<w:r><w:sym w:font="{font}" w:char="F03{d}"/></w:r>' if d.isdigit() else
+            '<w:r><w:t xml:space="preserve"> </w:t></w:r>'
+            for d in "4111 1111 1111 1111"
+        )  # fmt: skip
+        return word(f"<w:p><w:r><w:t>Card: </w:t></w:r>{runs}</w:p>")
+
+    assert cards(scan(symbols("Symbol"), "docx")) == ["word/document.xml"]
+    assert cards(scan(symbols("Wingdings"), "docx")) == []

@@ -72,6 +72,8 @@ _BREAKS = frozenset(
 # What Word shows for these elements inside a run.
 _SHOWN = {f"{ns} noBreakHyphen": "\u2011" for ns in WORD_NS}
 _SHEET_VALUES = frozenset(f"{ns} v" for ns in _SHEET_NS)
+# Fonts whose letters and digits are pictures (a "4" in Wingdings is a clock face)
+_PICTURE_FONTS = ("wingdings", "webdings", "marlett", "mt extra", "zapf dingbats")
 _SHEET_HEADERS = frozenset(f"{ns} {local}" for ns in _SHEET_NS for local in _HEADERS)
 # Text read apart from the line it stands in: field instructions (Word shows their result).
 _ASIDE = frozenset(f"{ns} {local}" for ns in WORD_NS for local in ("instrText", "delInstrText"))
@@ -219,6 +221,21 @@ def xml_text(data: bytes, cells: tables.SheetCells | None = None) -> str | None:
     return "".join(collector.out) + "".join(f"\n{line}" for line in collector.aside)
 
 
+def _symbol(pairs: dict[str, str]) -> str | None:
+    """The character a Word symbol (``w:sym``) shows: its code (0xF0xx, a symbol font's private
+    use for its character xx), unless its font draws pictures (red team 96 wrote a card number
+    as symbols of a text font: Word shows digits)."""
+    code = next((v for k, v in pairs.items() if k.endswith("char")), "")
+    font = next((v for k, v in pairs.items() if k.endswith("font")), "").lower()
+    try:
+        value = int(code, 16)
+    except ValueError:
+        return None
+    if font.startswith(_PICTURE_FONTS) or not 0 < value < 0x110000:
+        return None
+    return chr(value - 0xF000 if 0xF000 <= value <= 0xF0FF else value)
+
+
 class _Collector:
     """Expat's handlers for `xml_text`: the text as shown, with what is read apart from its
     line (field instructions, attributes people are shown) kept in ``aside``."""
@@ -236,12 +253,14 @@ class _Collector:
             self.aside.append("")  # each instruction piece on its own line
         shown = _SHOWN.get(name)
         namespace, _, local = name.rpartition(" ")
+        pairs = dict(zip(attrs[::2], attrs[1::2], strict=False)) if attrs else {}
+        if local == "sym" and namespace in WORD_NS:
+            shown = _symbol(pairs)
         if shown is not None:
             self.out.append(shown)
         elif name in _BREAKS or namespace not in _KNOWN:
             self.out.append("\n")
         wanted = _SHOWN_ATTRIBUTES.get(local)
-        pairs = dict(zip(attrs[::2], attrs[1::2], strict=False)) if attrs else {}
         self.aside += [pairs[key] for key in wanted or () if pairs.get(key)]
         if self.cells is not None and namespace in _SHEET_NS:
             self.out.append(self.cells.start(local, pairs))
