@@ -114,5 +114,5 @@ def _fits(data: bytes, pos: int, limit: int) -> bool:
     """Whether a chunk starts at ``pos`` whose declared size ends within ``limit``."""
     if not _is_chunk(data, pos, limit):
         return False
-    (size,) = struct.unpack_from("<I", data, pos + 4)
+    size = int.from_bytes(data[pos + 4 : pos + 8], "little")
     return pos + 8 + size <= limit
