@@ -49,15 +49,17 @@ def build(
     font: bytes = HELVETICA,
     filters: bytes = b"",
     resources: bytes = b"",
+    page: bytes = b"",
 ) -> bytes:
     """A one-page PDF whose page draws ``content`` (its stream's ``filters`` as given), with
-    more objects numbered from 6 (and more page ``resources``: its forms)."""
+    more objects numbered from 6 (and more page ``resources``: its forms; more ``page``
+    entries: its annotations)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
         font,
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
-        b"/Resources << /Font << /F1 3 0 R >>%s >> >>" % resources,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R%s "
+        b"/Resources << /Font << /F1 3 0 R >>%s >> >>" % (page, resources),
         b"<< /Length %d%s >>\nstream\n%s\nendstream" % (len(content), filters, content),
         *more,
     ]
@@ -470,3 +472,20 @@ def test_text_mostly_of_unmapped_characters_is_not_what_the_page_shows() -> None
     assert _unmapped("\x08\x0e\n\x16\x01\x17\x19\x14\x14\x13\x16\x18\x01\x18")
     assert _unmapped("\ue001\ue002\ue003\ue004 \ue005\ue006\ue007\ue008")
     assert not _unmapped("Dear support team, card \x02 ending 4242")
+
+
+def test_a_stamps_appearance_is_rendered_on_its_own() -> None:
+    # a stamp reading "Approved" whose appearance draws a number: only its box is rendered
+    appearance = b"BT /F1 12 Tf 4 10 Td (5555 5555 5555 4444) Tj ET"
+    stamp = (
+        b"<< /Type /Annot /Subtype /Stamp /Rect [150 590 400 620] /Contents (Approved) "
+        b"/AP << /N 7 0 R >> >>"
+    )
+    form_ = (
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 250 30] /Resources << /Font << /F1 3 0 R "
+        b">> >> /Length %d >>\nstream\n%s\nendstream" % (len(appearance), appearance)
+    )
+    data = build(LETTER, stamp, form_, page=b" /Annots [6 0 R]")
+    [(kind, size)] = worker_answer(data)
+    assert kind == 0 and 0 < size < 20_000  # a strip, not the page
+    assert worker_answer(build(LETTER)) == []

@@ -127,13 +127,44 @@ def _page_pictures(
     caption limit), or on a page with more text the photo-sized ones (a photo of a card pasted
     in a letter; logos and rules are smaller); and the page itself, rendered, when its text
     cannot be what it shows (mostly characters no font maps to Unicode: glyph ids, private
-    use) or a scan-like page draws no picture but paths (text turned into outlines)."""
+    use), a scan-like page draws no picture but paths (text turned into outlines), or it
+    carries a text box or a stamp (their appearance is not the page's text)."""
     scan = len(text.strip()) < wants.caption
     found = _pictures(pdfium, page, wants, left, photos=not scan)
     drawn = any(kind == PICTURE for kind, _ in found)
-    if len(found) < left and (_unmapped(text) or (scan and not drawn and _paths(pdfium, page))):
+    outlined = scan and not drawn and _paths(pdfium, page)
+    if len(found) < left and (_unmapped(text) or outlined):
         found.append(_rendered(pdfium, page, wants))
+    elif len(found) < left and (stamps := _stamps(pdfium, page)) is not None:
+        found.append(_rendered(pdfium, page, wants, stamps))
     return found
+
+
+_STAMPS = frozenset({3, 13})  # FPDF_ANNOT_FREETEXT, FPDF_ANNOT_STAMP
+
+
+def _stamps(pdfium: Any, page: Any) -> tuple[float, float, float, float] | None:
+    """Where the page's text boxes and stamps lie (left, bottom, right, top, in points): what
+    they show is their appearance, which the page's text leaves out and their ``/Contents``
+    need not say (a stamp reading "Approved" that draws a card number); None for none."""
+    raw = pdfium.raw
+    boxes = []
+    for index in range(min(raw.FPDFPage_GetAnnotCount(page.raw), MAX_NOTES)):
+        annotation = raw.FPDFPage_GetAnnot(page.raw, index)
+        if not annotation:
+            continue
+        try:
+            rect = raw.FS_RECTF()
+            if raw.FPDFAnnot_GetSubtype(annotation) in _STAMPS and raw.FPDFAnnot_GetRect(
+                annotation, rect
+            ):
+                boxes.append((rect.left, rect.bottom, rect.right, rect.top))
+        finally:
+            raw.FPDFPage_CloseAnnot(annotation)
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))  # fmt: skip
 
 
 _UNMAPPED_SHARE = 0.3  # of a page's visible characters, unmapped: its text is not what it shows
@@ -153,14 +184,26 @@ def _paths(pdfium: Any, page: Any) -> bool:
 
 
 _RENDER_SCALE = 2.0  # 144 dpi: digits of 10 points come out about 20 pixels tall
+_MARGIN = 6.0  # points kept around a stamp's box
 
 
-def _rendered(pdfium: Any, page: Any, wants: _Wants) -> tuple[int, bytes]:
-    """The page rendered as a picture (PNG), or why not: over the pixel limit, or a failure."""
+def _rendered(
+    pdfium: Any, page: Any, wants: _Wants, box: tuple[float, float, float, float] | None = None
+) -> tuple[int, bytes]:
+    """The page (or its ``box``: left, bottom, right, top) rendered as a picture (PNG), or why
+    not: a failure."""
     width, height = page.get_size()
-    scale = min(_RENDER_SCALE, (wants.pixels / max(1.0, width * height)) ** 0.5)
+    crop = (0.0, 0.0, 0.0, 0.0)
+    if box is not None:  # what lies outside the box, on each side, a little margin kept
+        left, bottom, right, top = (max(0.0, side - _MARGIN) for side in (
+            box[0], box[1], width - box[2], height - box[3]))  # fmt: skip
+        crop = (
+            (left, bottom, right, top) if left + right < width and bottom + top < height else crop
+        )
+    area = max(1.0, (width - crop[0] - crop[2]) * (height - crop[1] - crop[3]))
+    scale = min(_RENDER_SCALE, (wants.pixels / area) ** 0.5)
     try:
-        bitmap = page.render(scale=scale).to_pil()
+        bitmap = page.render(scale=scale, crop=crop).to_pil()
     except (pdfium.PdfiumError, OSError, ValueError):
         return REASON, b"the page could not be rendered"
     out = io.BytesIO()
