@@ -151,10 +151,10 @@ _BEFORE = 40  # characters before a number searched for a keyword: a label and a
 _LETTERLIKE = re.compile(r"(?<=[A-Za-z])[015]|[015](?=[A-Za-z]{2})")
 _DIGIT_LETTERS = str.maketrans("015", "ols")
 # What may stand between a label and its number.
+_FILLER_MARKS = r"[\s:;|#.\-\u2013\u2014=()\[\]/]"
+_FILLER_WORDS = "numbers?|no|nr|num|nbr|id|code|is|was|of|the|your|our|a|an"
 _FILLER = re.compile(
-    r"(?:[\s:;|#.\-\u2013\u2014=()\[\]/]|(?<![^\W\d_])(?:numbers?|no|nr|num|nbr|id|code|is|was|"
-    r"of|the|your|our|a|an)(?![^\W\d_]))*",
-    re.IGNORECASE,
+    rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_FILLER_WORDS})(?![^\W\d_]))*", re.IGNORECASE
 )
 
 _SPACE_CHARS = " \u00a0\u2007\u2009\u202f"
@@ -427,11 +427,9 @@ def label_before(text: str, start: int) -> tuple[str | None, bool, bool]:
 
 
 # What stands between a card word and its number: filler, and a brand ("Credit card (Visa):")
+_CARD_LABELS = "|".join(sorted(POSITIVE, key=len, reverse=True))
 AFTER_CARD_WORD = re.compile(
-    r"(?:[\s:;|#.\-\u2013\u2014=()\[\]/]|(?<![^\W\d_])(?:numbers?|no|nr|num|nbr|id|code|is|was|"
-    r"of|the|your|our|a|an|"
-    + "|".join(sorted(POSITIVE, key=len, reverse=True))
-    + r")(?![^\W\d_]))*",
+    rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_FILLER_WORDS}|{_CARD_LABELS})(?![^\W\d_]))*",
     re.IGNORECASE,
 )
 # A card word in any case, standing alone as a word ("cc", not "account")

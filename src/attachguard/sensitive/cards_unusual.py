@@ -9,8 +9,11 @@ digit and issuer are right, it is not joined to a word, an identifier or an amou
 
 - its separators are all one of ``/ \\ _ * + ~`` (no table or list writes those between
   figures) and no keyword of something else is the nearest before it ("Order: ..."); or
-- a card word (`cards.CARD_WORDS`: "card", "credit"..., not a brand) stands right before it,
-  only filler between ("Card number: 4111, 1111, 1111, 1111").
+- a card word (`cards.CARD_WORDS`: "card", "credit"..., not a brand alone) stands right
+  before it, only filler or a brand between ("Card number: 4111, 1111, 1111, 1111", "Credit
+  card (Visa): ..."). Then line breaks are gaps too (its groups on lines of their own: a
+  table's cells, a form's fields, text boxes side by side), and so are boxes of a digit each
+  (13 to 19 of them, as forms print a number).
 
 A row of four-digit figures in a table (commas, semicolons, tabs, bars, wide gaps between
 them) passes the layout, Luhn and issuer checks about once in thirty (measured on random
@@ -60,7 +63,7 @@ _SEPARATOR_MASK = bytes(
 _MASK_STRETCH = re.compile(b"[12]{15,}")
 # What may follow the number in its run: nothing, a security code, an expiry date
 _TAILS = frozenset({(), (3,), (4,), (2, 2), (2, 4)})
-_AFTER_WORD = 120  # characters after a card word searched for a run: filler, then the run
+_AFTER_WORD = 120  # characters of label read after a card word, at most: filler, a brand
 
 
 def find(text: str, found: list[Hit]) -> list[Hit]:
