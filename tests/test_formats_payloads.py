@@ -167,7 +167,9 @@ def rar4_header(good: bool = True) -> bytes:
 
 
 def cabinet_header(version: bytes = b"\x03\x01") -> bytes:
-    return b"MSCF\0\0\0\0" + struct.pack("<IIII", 36, 0, 36, 0) + version + bytes(10)
+    """A cabinet's header: its size, its file list's place, a version, one folder, one file."""
+    sizes = struct.pack("<IIII", 100, 0, 44, 0)
+    return b"MSCF\0\0\0\0" + sizes + version + struct.pack("<HHHHH", 1, 1, 0, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -176,7 +178,7 @@ def cabinet_header(version: bytes = b"\x03\x01") -> bytes:
         (seven_zip_header(), seven_zip_header(False), "7-Zip archive"),
         (rar5_header(), rar5_header(False), "RAR archive"),
         (rar4_header(), rar4_header(False), "RAR archive"),
-        (cabinet_header(), cabinet_header(b"\x02\x01"), "cabinet archive"),
+        (cabinet_header(b"\x02\x01"), cabinet_header(b"\x03\x02"), "cabinet archive"),
     ],
     ids=["7z", "rar5", "rar4", "cab"],
 )

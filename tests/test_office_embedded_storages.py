@@ -648,3 +648,25 @@ def test_activex_controls_in_a_workbooks_ctls_stream_are_found(policy: Policy) -
     with scanner_for(FakeClamd(), POLICY) as scanner:
         report = scanner.scan(letter(embedded(workbook, extra={"Ctls": listview})), "l.doc")
     assert [f.code.name for f in report.findings] == ["OLE_OBJECT"]
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        # a clipboard format's name holding a program (its length says 300 bytes)
+        struct.pack("<I", 300) + b"MZ" + bytes(298) + EMPTY_PICTURE[4:],
+        # a target device holding one
+        EMPTY_PICTURE[:4]
+        + struct.pack("<I", 4 + 300)
+        + b"MZ\x90\x00"
+        + bytes(60)
+        + struct.pack("<I", 64)
+        + bytes(232)
+        + b"PE\x00\x00"
+        + bytes(4)
+        + EMPTY_PICTURE[8:],
+    ],
+    ids=["format name", "target device"],
+)
+def test_a_presentation_streams_other_fields_hold_no_program(stream: bytes, policy: Policy) -> None:
+    assert office(letter(Storage({"\\x02OlePres000": stream})), policy)[0] == ["OLE_OBJECT"]

@@ -475,3 +475,17 @@ def test_a_7z_archive_in_a_jpegs_scan_is_found(policy: Policy) -> None:
     scan_start = data.index(b"\xff\xda")
     spiked = data[: scan_start + 40] + seven_zip() + data[scan_start + 40 :]
     assert messages(scan(policy, "jpeg", spiked)) == ["7-Zip archive hidden inside the JPEG image"]
+
+
+def test_a_second_data_chunk_of_a_wav_is_searched(policy: Policy) -> None:
+    # only the first data chunk is the sound a player plays (red team 97: a page in a second)
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return kind + struct.pack("<I", len(body)) + body + b"\x00" * (len(body) & 1)
+
+    fmt = chunk(b"fmt ", struct.pack("<HHIIHH", 1, 1, 8000, 8000, 1, 8))
+    page = b"<html><body><script>alert(1)</script></body></html>"
+    body = b"WAVE" + fmt + chunk(b"data", bytes(800)) + chunk(b"data", page)
+    wav = b"RIFF" + struct.pack("<I", len(body)) + body
+    assert messages(scan(policy, "wav", wav)) == [
+        "HTML or script markup hidden in the 'data' chunk of the WAV audio"
+    ]

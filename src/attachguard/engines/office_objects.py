@@ -53,6 +53,7 @@ from attachguard.engines.embedded import describe_clsid, extension, object_messa
 from attachguard.engines.office_shared import Job, open_ole
 from attachguard.formats.ole import OleContainer, OleKind, classify_ole
 from attachguard.formats.olepackage import PackagedFile, packaged_file
+from attachguard.formats.payloads import find_payload
 
 # Office's own document classes: Word.Document.6/.8/.12 and macro-enabled, Word.Picture.8,
 # Excel.Sheet.5/.8/.12, Excel.Chart.5/.8, the macro-enabled and binary sheets, PowerPoint.Show.7
@@ -298,6 +299,8 @@ def inert(job: Job, ole: Any, storage: list[str], where: str) -> bool:
 
 
 _TRAILER = 18  # bytes a presentation stream may end with after its data (Reserved2)
+_NAME = re.compile(rb"[\x20-\x7e]{0,64}\x00?")  # a clipboard format's name
+_MAX_DEVICE = 1024  # bytes of a DVTARGETDEVICE: four offsets, names, a DEVMODE
 
 
 def presentation_data(stream: bytes) -> bytes | None:
@@ -308,8 +311,13 @@ def presentation_data(stream: bytes) -> bytes | None:
     try:
         marker = int.from_bytes(stream[:4], "little")
         pos = 8 if marker in (0xFFFFFFFF, 0xFFFFFFFE) else 4 + marker  # a format id, or a name
+        name = stream[4:pos] if pos > 8 or marker not in (0xFFFFFFFF, 0xFFFFFFFE) else b""
         device = int.from_bytes(stream[pos : pos + 4], "little")
-        if device < 4:
+        # a format's name is a short ANSI string; a target device, a printer's names and
+        # DEVMODE: neither holds more (a review hid a program in each)
+        if not (_NAME.fullmatch(name) and 4 <= device <= _MAX_DEVICE):
+            return None
+        if find_payload(stream, pos, pos + device) is not None:
             return None
         pos += device + 24  # the device, then aspect, index, flags, reserved, width, height
         size = int.from_bytes(stream[pos : pos + 4], "little")

@@ -167,14 +167,18 @@ def _place(ref: bmff.DataRef) -> str:
 
 def riff_layout(data: bytes) -> Layout:
     """Every chunk but the audio of a stated size (an audio size that is a placeholder or runs
-    past the end says nothing about what follows the sound: then it is searched too)."""
+    past the end says nothing about what follows the sound: then it is searched too). Only the
+    first ``data`` chunk is the audio a player plays: a second one is searched as any chunk (a
+    red team hid a page in one, read as a chunk only where the first one's pad byte is left
+    out)."""
     layout = riff.walk(data)
     if layout is None:
         return Layout(None)
+    audio = next((c for c in layout.chunks if c.kind == b"data" and c.exact), None)
     parts = [
         Part(f"the {_fourcc(chunk.kind)} chunk", Region(chunk.start, chunk.end))
         for chunk in layout.chunks
-        if chunk.kind != b"data" or not chunk.exact
+        if chunk is not audio
     ]
     return Layout(layout.end, parts)
 

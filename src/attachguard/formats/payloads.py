@@ -194,7 +194,7 @@ def archives_anywhere(data: bytes) -> list[Payload]:
     data included: 7-Zip opens such an archive inside a picture or a video (a red team put
     them in an MP4's mdat, a PNG's image data and a JPEG's scan), and these headers carry a
     checksum or a version that random bytes do not match (7-Zip's start header CRC, RAR's
-    header CRC, a cabinet's version 1.3 and a size that fits)."""
+    header CRC, a cabinet's version 1 and sizes and counts that fit)."""
     found: list[Payload] = []
     for signature, check, what in _CHECKED:
         at = data.find(signature)
@@ -238,9 +238,17 @@ def _rar(data: bytes, at: int) -> bool:
 
 
 def _cabinet(data: bytes, at: int) -> bool:
+    """A cabinet header: version 1 (7-Zip opens any minor version), a size that fits, its
+    file list inside it, at least one folder and one file."""
     header = data[at : at + 36]
-    size = int.from_bytes(header[8:12], "little")
-    return len(header) == 36 and header[24:26] == b"\x03\x01" and 36 <= size <= len(data) - at
+    if len(header) < 36 or header[25] != 1:
+        return False
+    size, files_at = int.from_bytes(header[8:12], "little"), int.from_bytes(header[16:20], "little")
+    folders, files = (
+        int.from_bytes(header[26:28], "little"),
+        int.from_bytes(header[28:30], "little"),
+    )
+    return 36 <= size <= len(data) - at and 36 <= files_at < size and folders > 0 and files > 0
 
 
 _CHECKED = (

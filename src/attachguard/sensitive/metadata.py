@@ -83,8 +83,9 @@ def _media_spans(data: bytes) -> list[tuple[int, int]]:
         return [(c.start, c.end) for c in png.walk(data).chunks if c.kind in (b"IDAT", b"fdAT")]
     if (media := bmff.walk(data)) is not None and data[8:12] not in _ITEM_BRANDS:
         return [(box.payload, box.end) for box in media.boxes if box.kind == b"mdat"]
-    if (wave := riff.walk(data)) is not None:
-        return [(chunk.start, chunk.end) for chunk in wave.chunks if chunk.kind == b"data"]
+    if (wave := riff.walk(data)) is not None:  # the audio: the first data chunk (polyglot's)
+        audio = next((c for c in wave.chunks if c.kind == b"data"), None)
+        return [] if audio is None else [(audio.start, audio.end)]
     return []
 
 
