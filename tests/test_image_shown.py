@@ -83,6 +83,9 @@ def test_transparency_is_also_laid_on_black() -> None:
     assert [view.getpixel((2, 2)) for view in shown] == [(255, 255, 255), (0, 0, 0)]
     opaque = views(picture(saved(Image.new("RGB", (200, 40), "white"))), 2048)
     assert len(opaque) == 1
+    dark = Image.new("RGBA", (200, 40), (255, 255, 255, 0))
+    dark.paste((20, 20, 20, 255), (10, 10, 190, 30))  # dark on transparent: white is enough
+    assert len(views(picture(saved(dark)), 2048)) == 1
 
 
 def test_an_animations_second_frame_is_read_too() -> None:

@@ -489,3 +489,40 @@ def test_a_stamps_appearance_is_rendered_on_its_own() -> None:
     [(kind, size)] = worker_answer(data)
     assert kind == 0 and 0 < size < 20_000  # a strip, not the page
     assert worker_answer(build(LETTER)) == []
+
+
+def test_pictures_on_pages_of_text_are_few_per_document() -> None:
+    # a report's dozens of figures would cost the OCR's whole time: three at most
+    import struct as struct_
+
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+
+    from attachguard.sensitive import pdfium_worker as worker
+
+    pixels = flate(bytes([128]) * (900 * 140))
+    image = (
+        b"<< /Type /XObject /Subtype /Image /Width 900 /Height 140 /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
+        % (len(pixels), pixels)
+    )
+    draw = LETTER + b" q 450 0 0 70 72 400 cm /Im1 Do Q"
+    count = 5
+    kids = b" ".join(b"%d 0 R" % (4 + i) for i in range(count))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>"
+               % (kids, count), HELVETICA]  # fmt: skip
+    content, picture = 4 + count, 5 + count
+    objects += [
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R /Resources "
+        b"<< /Font << /F1 3 0 R >> /XObject << /Im1 %d 0 R >> >> >>" % (content, picture)
+    ] * count
+    objects += [b"<< /Length %d >>\nstream\n%s\nendstream" % (len(draw), draw), image]
+    data = evasions.pdf(list(enumerate(objects, 1)))
+    wants = worker._Wants(count, time.monotonic() + 30, 20, 50_000_000, 200, 80, 8)
+    read = 0
+    for answer in list(worker._answers(pdfium, data, wants))[1:]:
+        pos = 0
+        for _ in range(2):  # the page's text and its notes
+            pos += 4 + struct_.unpack_from("<I", answer, pos)[0]
+        (entries,) = struct_.unpack_from("<H", answer, pos)
+        read += entries
+    assert read == worker._TEXT_PAGE_PICTURES == 3

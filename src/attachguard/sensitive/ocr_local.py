@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageStat
 
 from attachguard.moderation import ImageUnreadable, imaging
 from attachguard.sensitive.ocr import OcrLate, OcrPicture, OcrUnavailable
@@ -282,8 +282,7 @@ def views(picture: OcrPicture, fit: int) -> list[Image.Image]:
     animation shows that frame first, and a red team's still image was a decoy)."""
     image = imaging.open_image(picture.data, picture.max_pixels, fit)
     shown = [flat(image)]
-    lowest = image.getchannel("A").getextrema()[0] if image.mode == "RGBA" else 255
-    if isinstance(lowest, (int, float)) and lowest < _OPAQUE:
+    if _light_on_transparent(image):
         shown.append(flat(image, (0, 0, 0)))
     if imaging.frames(picture.data) > 1:
         # a second frame that cannot be decoded costs only its own reading (a camera's MPF
@@ -294,6 +293,22 @@ def views(picture: OcrPicture, fit: int) -> list[Image.Image]:
 
 
 _OPAQUE = 128  # alpha below which a pixel shows the background more than itself
+_LIGHT = 200  # mean brightness of a picture's opaque pixels above which white hides them
+
+
+def _light_on_transparent(image: Image.Image) -> bool:
+    """Whether a picture has transparent parts and what it draws is light: laid on white it
+    would vanish (a sticker's white text), so it is read on black too. Dark drawing on a
+    transparent background (a screenshot, a logo) reads on white alone: one reading less."""
+    if image.mode != "RGBA":
+        return False
+    alpha = image.getchannel("A")
+    lowest = alpha.getextrema()[0]
+    if not isinstance(lowest, (int, float)) or lowest >= _OPAQUE:
+        return False
+    opaque = alpha.point(lambda value: 255 if value >= _OPAQUE else 0)
+    mean = ImageStat.Stat(image.convert("L"), mask=opaque).mean[0]
+    return bool(mean > _LIGHT)
 
 
 def flat(image: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:

@@ -78,7 +78,7 @@ def _answers(pdfium: Any, data: bytes, wants: _Wants) -> Iterator[bytes]:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError:
         return
-    left = wants.pictures
+    left, photos = wants.pictures, _TEXT_PAGE_PICTURES
     try:
         yield struct.pack("<I", len(document))
         for index in range(min(wants.pages, len(document))):
@@ -89,8 +89,14 @@ def _answers(pdfium: Any, data: bytes, wants: _Wants) -> Iterator[bytes]:
                 textpage = page.get_textpage()
                 text = textpage.get_text_range()
                 textpage.close()
-                pictures = _page_pictures(pdfium, page, text, wants, left) if left > 0 else []
-                left -= sum(1 for kind, _ in pictures if kind == PICTURE)
+                scan = len(text.strip()) < wants.caption
+                # pictures on pages of text: a few per document (a letter with a photo pasted
+                # in; a report's dozens of figures would cost the OCR's whole time)
+                room = left if scan else min(left, photos)
+                pictures = _page_pictures(pdfium, page, text, wants, room) if room > 0 else []
+                taken = sum(1 for kind, _ in pictures if kind == PICTURE)
+                left -= taken
+                photos -= 0 if scan else taken
                 yield _text(text) + _text(_notes(pdfium, page)) + _entries(pictures)
             finally:
                 page.close()
@@ -212,6 +218,7 @@ def _rendered(
 
 
 _PHOTO_SIDES = (400, 100)  # long and short sides of a picture on a page of text read by OCR
+_TEXT_PAGE_PICTURES = 3  # pictures read on pages of text in one document, at most
 
 
 def _pictures(
