@@ -495,7 +495,7 @@ def test_pictures_on_pages_of_text_are_few_per_document() -> None:
     # a report's dozens of figures would cost the OCR's whole time: three at most
     import struct as struct_
 
-    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+    import pypdfium2 as pdfium
 
     from attachguard.sensitive import pdfium_worker as worker
 
