@@ -244,10 +244,11 @@ def pdf_drawing(image: bytes, data: bytes, caption: bytes = b"") -> bytes:
     [
         (b"", (600, 400), True),
         (b"Scanned with PhoneScan - page 1", (600, 400), True),
-        # a page of text: its photo-sized pictures are read (a photo of a card pasted in a
-        # letter, red team 96), not a logo's
-        (b"Terms and conditions " * 12, (600, 400), True),
-        (b"Terms and conditions " * 12, (300, 90), False),
+        # a page of text naming a card: its photo-sized pictures are read (a photo of a card
+        # pasted in a letter, red team 96), not a logo's; a page of text naming none: neither
+        (b"Here is the card I paid with. " * 8, (600, 400), True),
+        (b"Here is the card I paid with. " * 8, (300, 90), False),
+        (b"Terms and conditions " * 12, (600, 400), False),
     ],
 )
 def test_a_page_with_only_a_caption_is_read_as_a_scan(

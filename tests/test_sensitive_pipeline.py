@@ -157,7 +157,7 @@ def test_only_photo_sized_pictures_on_pages_with_text_are_read(scanner_for: Any)
     # (a page with only a caption is read as a scan: tests/test_sensitive_ocr.py); a page of
     # text has its photo-sized pictures read, a photo of a card pasted in a letter (red team
     # 96), not a logo
-    text = ["Our new logo, as the brand guide describes it on the pages that follow."] * 4
+    text = ["Here is the card I paid with, as the chat asked, and the receipt that follows."] * 4
     ocr = FakeOcr({(600, 450): [f"Card number {VISA_GROUPED}"]})
     report = scanner_for(ocr, ocr="local").scan(
         samples.pdf([text], image=photo((600, 450))), "a.pdf"
@@ -168,6 +168,12 @@ def test_only_photo_sized_pictures_on_pages_with_text_are_read(scanner_for: Any)
         samples.pdf([text], image=photo((300, 90))), "b.pdf"
     )
     assert report.approved and logo.seen == []
+    brand = ["Our new logo, as the brand guide describes it on the pages that follow."] * 4
+    unnamed = FakeOcr({(600, 450): [f"Card number {VISA_GROUPED}"]})
+    report = scanner_for(unnamed, ocr="local").scan(
+        samples.pdf([brand], image=photo((600, 450))), "c.pdf"
+    )
+    assert report.approved and unnamed.seen == []  # a page naming no card: its photos not read
 
 
 def test_pictures_past_the_cap(scanner_for: Any) -> None:

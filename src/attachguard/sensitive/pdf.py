@@ -2,11 +2,11 @@
 typewriter boxes, sticky notes: ``/Contents`` of its annotations), the values of its form
 fields, the titles of its bookmarks, its document information (title, subject, keywords...),
 and the pictures of the pages that have no text layer or only a caption of under `_CAPTION`
-characters (scans, and scanner apps' stamped pages), for OCR; on a page with more text, its
-photo-sized pictures (a photo of a card pasted in a letter), and the page itself rendered when
-its text is mostly characters no font maps to Unicode or a scan-like page draws only paths
-(text turned into outlines), and the appearance of its text boxes and stamps: PDFium's,
-`pdfium_worker`. Not read: text whose font maps
+characters (scans, and scanner apps' stamped pages), for OCR; on a page with more text that
+names a card, its photo-sized pictures (a photo of a card pasted in a letter; three per PDF),
+and the page itself rendered when its text is mostly characters no font maps to Unicode or a
+scan-like page naming a card draws only paths (text turned into outlines), and the appearance
+of its text boxes and stamps: PDFium's, `pdfium_worker`. Not read: text whose font maps
 its glyphs to no Unicode digits, and the visual order of characters a page draws out of order
 (pypdf gives content-stream order; PDFium mostly the order on the page).
 
