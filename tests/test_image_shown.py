@@ -97,14 +97,22 @@ def test_an_animations_second_frame_is_read_too() -> None:
 
 
 def test_a_second_frame_that_cannot_be_decoded_costs_only_its_own_reading() -> None:
-    # a JPEG whose MPF names a second image an editor removed: frame 0 is still read
+    # an animated PNG whose second frame's data is damaged: the first is still read
+    out = io.BytesIO()
+    first = Image.new("RGB", (200, 40), "white")
+    first.save(out, "PNG", save_all=True, append_images=[Image.new("RGB", (200, 40), "black")])
+    data = bytearray(out.getvalue())
+    at = data.index(b"fdAT") + 8  # after the type and the sequence number: the zlib stream
+    data[at : at + 6] = b"\xff" * 6
+    damaged = bytes(data)
+    assert imaging.frames(damaged) == 2
+    shown = views(OcrPicture(damaged, "png", LIMIT), 2048)
+    assert [view.getpixel((2, 2)) for view in shown] == [(255, 255, 255)]
+
+
+def test_a_cameras_second_image_is_no_frame_to_read() -> None:
+    # MPO's second image is a preview or a depth map of the same shot: not read again
     out = io.BytesIO()
     first = Image.new("RGB", (200, 40), "white")
     first.save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (200, 40), "black")])
-    data = out.getvalue()
-    second = data.rindex(b"\xff\xd8\xff")  # the second image's start
-    cut = data[:second] + b"\x00" * (len(data) - second)  # its bytes gone, its index kept
-    assert imaging.frames(cut) == 2
-    assert [view.getpixel((2, 2)) for view in views(OcrPicture(cut, "jpeg", LIMIT), 2048)] == [
-        (255, 255, 255)
-    ]
+    assert imaging.frames(out.getvalue()) == 1

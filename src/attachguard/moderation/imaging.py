@@ -75,11 +75,18 @@ def open_image(data: bytes, max_pixels: int, fit: int, frame: int = 0) -> Image.
     return shown(image, profile)
 
 
+_ANIMATED = frozenset({"PNG", "GIF", "WEBP"})  # formats whose frames play one after another
+
+
 def frames(data: bytes) -> int:
-    """How many frames the image has (1 for a still one, or one that cannot be read)."""
+    """How many frames the image plays (1 for a still one, or one that cannot be read). A
+    camera's MPO images (a preview, a depth map) and a HEIF file's other images are not frames
+    a viewer plays: 1."""
     _register_heif()
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.format not in _ANIMATED:
+                return 1
             return max(1, int(getattr(image, "n_frames", 1)))
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         return 1
