@@ -167,3 +167,23 @@ def test_a_heif_pictures_xmp_in_its_media_data_is_read() -> None:
     Image.new("RGB", (64, 48), (200, 210, 220)).save(out, "HEIF", xmp=xmp.encode())
     codes = [code for code, _, _ in found(scan(out.getvalue(), "heif", Blank()))]
     assert codes == ["SENSITIVE_CARD"]
+
+
+def test_segment_markers_do_not_join_metadata_into_one_run() -> None:
+    # hunt 96: a Photoshop JPEG's 112 extended-XMP segments; read in Windows-1252 with all of
+    # 0xA0-0xFF, the markers (FF E1) and lengths joined them, and the text searched doubled
+    from attachguard.sensitive.metadata import metadata
+
+    xmp = b"http://ns.adobe.com/xmp/extension/\0" + b"xmp.did:0123456789abcdef " * 2000
+    segment = b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp
+    data = jpeg()
+    data = data[:2] + segment * 6 + data[2:]
+    text = "".join(passage.text for passage in metadata(data))
+    assert len(text) <= 6 * len(xmp) + 1000  # each segment once, no second reading
+
+
+def test_card_words_stand_alone() -> None:
+    from attachguard.sensitive.cards import card_words
+
+    text = "gene CC2D2A; account 4111; card 4111; Card#4111; CC: 4111"
+    assert [m.group() for m in card_words(text)] == ["card", "Card", "CC"]

@@ -432,11 +432,20 @@ AFTER_CARD_WORD = re.compile(
     rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_FILLER_WORDS}|{_CARD_LABELS})(?![^\W\d_]))*",
     re.IGNORECASE,
 )
-# A card word in any case, standing alone as a word ("cc", not "account")
-CARD_WORD = re.compile(
-    r"(?<![^\W\d_])(?:" + "|".join(sorted(CARD_WORDS, key=len, reverse=True)) + r")(?![^\W\d_])",
-    re.IGNORECASE,
+# A card word in any case, standing alone as a word ("cc", not "account", nor the gene
+# "CC2D2A"); its start is checked by `card_words` (a look-behind at every character cost 1.6 s
+# on a 17-million-character table, three times the search without it)
+_CARD_WORD = re.compile(
+    "(?:" + "|".join(sorted(CARD_WORDS, key=len, reverse=True)) + r")(?![^\W_])", re.IGNORECASE
 )
+
+
+def card_words(text: str) -> Iterator[re.Match[str]]:
+    """The card words of ``text`` that stand alone: no letter or digit on either side."""
+    for match in _CARD_WORD.finditer(text):
+        start = match.start()
+        if not start or not text[start - 1].isalnum():
+            yield match
 
 
 def _nearest_keyword(text: str, start: int) -> tuple[str, re.Match[str] | None]:

@@ -29,9 +29,9 @@ from collections.abc import Iterator
 from attachguard.sensitive import Hit, fingerprint
 from attachguard.sensitive.cards import (
     AFTER_CARD_WORD,
-    CARD_WORD,
     LAYOUTS,
     POSITIVE,
+    card_words,
     issuer,
     label_before,
     luhn,
@@ -87,7 +87,7 @@ def _runs(text: str) -> Iterator[re.Match[str]]:
     for start, end in _plain_stretches(text):
         yield from _RUN.finditer(text, start, end)
     covered = 0  # where the last label read ended: a card word inside it leads to the same place
-    for word in CARD_WORD.finditer(text):  # in the text itself: no offsets shift ("İ")
+    for word in card_words(text):  # in the text itself: no offsets shift ("İ")
         if word.start() < covered:
             continue
         label = AFTER_CARD_WORD.match(text, word.end(), word.end() + _AFTER_WORD)

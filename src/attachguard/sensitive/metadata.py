@@ -34,7 +34,10 @@ _RUNS = {
     ),
     "utf-16-le": rb"(?:[\x20-\x7e\xa0-\xff]\x00|[\x00-\x6f]\x20|\x00\x30|\xff\xfe|[\x01-\x5e]\xff)",
     "utf-16-be": rb"(?:\x00[\x20-\x7e\xa0-\xff]|\x20[\x00-\x6f]|\x30\x00|\xfe\xff|\xff[\x01-\x5e])",
-    "cp1252": rb"[\x20-\x7e\xa0-\xff]",  # RIFF INFO and old EXIF strings: the system's code page
+    # RIFF INFO and old EXIF strings, in the system's code page: of its letters beyond ASCII
+    # only what a number is written with (a no-break space, a soft hyphen, dashes); all of
+    # 0xA0-0xFF took a JPEG's segment markers and lengths for text, joining 7 MB of XMP in one
+    "cp1252": rb"[\x20-\x7e\x96\x97\xa0\xad]",
 }
 _WIDE_RUNS = {
     codec: re.compile(rb"%s{%d,}" % (unit, _MIN), re.DOTALL) for codec, unit in _RUNS.items()

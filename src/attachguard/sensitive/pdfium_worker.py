@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
-from attachguard.sensitive.cards import CARD_WORD
+from attachguard.sensitive.cards import card_words
 
 __all__ = ["END", "HEADER", "MAX_NOTES", "MAX_REASONS", "PICTURE", "REASON"]
 
@@ -143,7 +143,7 @@ def _page_pictures(
     scan = len(text.strip()) < wants.caption
     # a page of text that names a card ("here is the card I paid with", "Card number:") and
     # may show its number some other way than as text: its photos, its outlines are read
-    carded = CARD_WORD.search(text) is not None
+    carded = next(card_words(text), None) is not None
     found = _pictures(pdfium, page, wants, left, photos=not scan) if scan or carded else []
     drawn = any(kind == PICTURE for kind, _ in found)
     outlined = scan and carded and not drawn and _paths(pdfium, page)
