@@ -3,16 +3,20 @@
 Magika labels text by its look, and real text files get script labels: prose in UTF-16
 without a byte-order mark came out "powershell", a list of file names "batch", a ``data:``
 URL and a CSV with backslash-escaped quotes "javascript", a CSV cell holding a link "html"
-(all in honest test data of Apache Tika and markitdown). Under a text extension (.txt, .csv,
-.tsv), which Windows opens in Notepad or Excel whatever it holds, such a label is taken only
-when the text has something every script of that language needs to do anything: a PowerShell
-variable, cmdlet, .NET call or alias; a batch command, variable or label at a line's start; a
-shell command, variable or pipe into a shell; a JavaScript function, declaration, call
-statement or host object; a VBA procedure, declaration or object call; an HTML document's,
-script's or active element's tag, an event handler or a script address. A script of any use
-has one; prose and tables rarely do (a line of prose starting "Set" or "If" does, and stays
-SCRIPT, as before). Other labels (an HTA, an MHT archive, SVG, a WSF script, an Internet
-shortcut, CHM) are structured formats and stay what Magika says.
+(all in honest test data of Apache Tika and markitdown), a table of numbers with ``#``
+comments "shell" (scipy). Under a text extension (.txt, .csv, .tsv), which Windows opens in
+Notepad or Excel whatever it holds, such a label is taken only when the text, read whole,
+has something a script of that language uses to do anything: a PowerShell variable, cmdlet,
+.NET call, alias or switch; a batch command, variable, label or switched line at a line's
+start (carets dropped, as cmd drops them); a shell command (or a program by its path),
+variable or pipe into a shell; a JavaScript function, declaration, call statement or host
+object; a VBA procedure, declaration or object call; an HTML document's, script's or active
+element's tag, an event handler or a script address; in PowerShell and batch, a program
+named by its file (``setup.exe``). Prose and tables rarely have one (a line of prose starting
+"Set" or "If" does, and stays SCRIPT, as before); a script built to have none would still
+need someone to rename it or feed it to an interpreter (Notepad runs nothing). Other labels
+(an HTA, an MHT archive, SVG, a WSF script, an Internet shortcut, CHM) are structured formats
+and stay what Magika says.
 """
 
 from __future__ import annotations

@@ -311,7 +311,7 @@ def presentation_data(stream: bytes) -> bytes | None:
     try:
         marker = int.from_bytes(stream[:4], "little")
         pos = 8 if marker in (0xFFFFFFFF, 0xFFFFFFFE) else 4 + marker  # a format id, or a name
-        name = stream[4:pos] if pos > 8 or marker not in (0xFFFFFFFF, 0xFFFFFFFE) else b""
+        name = b"" if marker in (0xFFFFFFFF, 0xFFFFFFFE) else stream[4:pos]
         device = int.from_bytes(stream[pos : pos + 4], "little")
         # a format's name is a short ANSI string; a target device, a printer's names and
         # DEVMODE: neither holds more (a review hid a program in each)
