@@ -108,23 +108,30 @@ def _answers(pdfium: Any, data: bytes, wants: _Wants) -> Iterator[bytes]:
         document.close()
 
 
-def _notes(pdfium: Any, page: Any) -> str:
-    """The text of the notes on a page: each annotation's ``/Contents``."""
+def _annotations(pdfium: Any, page: Any) -> Iterator[Any]:
+    """Each annotation of a page (`MAX_NOTES` at most), open while the caller looks at it."""
     raw = pdfium.raw
-    found = []
     for index in range(min(raw.FPDFPage_GetAnnotCount(page.raw), MAX_NOTES)):
         annotation = raw.FPDFPage_GetAnnot(page.raw, index)
         if not annotation:
             continue
         try:
-            size = raw.FPDFAnnot_GetStringValue(annotation, b"Contents", None, 0)
-            if size > 2:  # UTF-16LE with a terminating NUL
-                buffer = ctypes.create_string_buffer(size)
-                pointer = ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR))
-                raw.FPDFAnnot_GetStringValue(annotation, b"Contents", pointer, size)
-                found.append(buffer.raw[: size - 2].decode("utf-16-le", "surrogatepass"))
+            yield annotation
         finally:
             raw.FPDFPage_CloseAnnot(annotation)
+
+
+def _notes(pdfium: Any, page: Any) -> str:
+    """The text of the notes on a page: each annotation's ``/Contents``."""
+    raw = pdfium.raw
+    found = []
+    for annotation in _annotations(pdfium, page):
+        size = raw.FPDFAnnot_GetStringValue(annotation, b"Contents", None, 0)
+        if size > 2:  # UTF-16LE with a terminating NUL
+            buffer = ctypes.create_string_buffer(size)
+            pointer = ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR))
+            raw.FPDFAnnot_GetStringValue(annotation, b"Contents", pointer, size)
+            found.append(buffer.raw[: size - 2].decode("utf-16-le", "surrogatepass"))
     return "\n".join(note for note in found if note)
 
 
@@ -163,18 +170,12 @@ def _stamps(pdfium: Any, page: Any) -> tuple[float, float, float, float] | None:
     need not say (a stamp reading "Approved" that draws a card number); None for none."""
     raw = pdfium.raw
     boxes = []
-    for index in range(min(raw.FPDFPage_GetAnnotCount(page.raw), MAX_NOTES)):
-        annotation = raw.FPDFPage_GetAnnot(page.raw, index)
-        if not annotation:
-            continue
-        try:
-            rect = raw.FS_RECTF()
-            if raw.FPDFAnnot_GetSubtype(annotation) in _STAMPS and raw.FPDFAnnot_GetRect(
-                annotation, rect
-            ):
-                boxes.append((rect.left, rect.bottom, rect.right, rect.top))
-        finally:
-            raw.FPDFPage_CloseAnnot(annotation)
+    for annotation in _annotations(pdfium, page):
+        rect = raw.FS_RECTF()
+        if raw.FPDFAnnot_GetSubtype(annotation) in _STAMPS and raw.FPDFAnnot_GetRect(
+            annotation, rect
+        ):
+            boxes.append((rect.left, rect.bottom, rect.right, rect.top))
     if not boxes:
         return None
     return (min(b[0] for b in boxes), min(b[1] for b in boxes),
