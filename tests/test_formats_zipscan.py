@@ -446,6 +446,28 @@ def test_local_header_disagrees(field: int, value: bytes, what: str) -> None:
     assert found[0].location == "a.txt"
 
 
+def test_descriptor_flag_in_the_directory_only_does_not_excuse_the_local_sizes() -> None:
+    """A stored member whose local header (no descriptor flag) covers only its first bytes,
+    the directory (flag set) the rest too: a streaming reader such as Java's ZipInputStream
+    takes the local size and finds a second entry hidden in the member's data."""
+    hidden = local_header(b"../Startup/update.bat", b"echo x") + b"echo x"
+    payload = b"<p:sld/>"
+    whole = payload + hidden
+    entry = local_header(b"ppt/slide1.xml", payload, crc=zlib.crc32(whole)) + whole
+    directory = central_header(b"ppt/slide1.xml", whole, 0, flags=0x8)
+    found = only(entry + directory + end_record(1, len(directory), len(entry)), K.HEADER_MISMATCH)
+    assert "packed size, size" in found[0].message
+    assert found[0].location == "ppt/slide1.xml"
+
+
+def test_descriptor_flag_in_the_local_header_only_keeps_zero_sizes_clean() -> None:
+    payload = b"streamed by a writer that set the flag in its local header"
+    descriptor = b"PK\x07\x08" + struct.pack("<3L", zlib.crc32(payload), len(payload), len(payload))
+    entry = local_header(b"a.txt", payload, flags=0x8, crc=0, size=0) + payload + descriptor
+    directory = central_header(b"a.txt", payload, 0)
+    assert problems(entry + directory + end_record(1, len(directory), len(entry))) == []
+
+
 def test_local_zip64_sizes_that_disagree() -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive, archive.open("a.txt", "w", force_zip64=True) as f:

@@ -195,6 +195,51 @@ def test_actions(shape: str, code: str, label: str, policy: Policy) -> None:
     assert (found.code.name, found.label, found.location) == (code, label, "ppt/slides/slide1.xml")
 
 
+@pytest.mark.parametrize(
+    ("rels", "expected"),
+    [([("hyperlink", "calc.exe", True)], ["hover"]),
+     ([("hyperlink", "www.attacker.example/x", True)], ["hover"]),
+     ([("hyperlink", "../media/missing.html", False)], ["hover"]),
+     ([("hyperlink", "mailto:help@example.com", True)], []),
+     ([("slide", "slide1.xml", False)], [])],
+    ids=["relative", "host-without-scheme", "missing-part", "mail", "slide-jump"],
+)  # fmt: skip
+def test_a_hover_opens_anything_outside_the_package(
+    rels: list[tuple[str, str, bool]], expected: list[str], policy: Policy
+) -> None:
+    """A relative target on mouse-over opens the file beside the deck, or the one its hyperlink
+    base names, without a click; a slide of the deck and a mail address pass."""
+    report = scan(presentation('<a:hlinkHover r:id="rId1"/>', rels), "deck.pptx", policy)
+    assert [f.label for f in report.findings if f.code.name == "EXTERNAL_LINK"] == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [('<p:cmd type="verb" cmd="0"><p:cBhvr/></p:cmd>', ["ppaction://ole"]),
+     ('<p:cmd type="call" cmd="playFrom(0.0)"><p:cBhvr/></p:cmd>', [])],
+    ids=["ole-verb", "media-play"],
+)  # fmt: skip
+def test_an_animation_that_opens_an_embedded_object(
+    command: str, expected: list[str], policy: Policy
+) -> None:
+    """OLE Action Verbs as an animation: the object opens as the show reaches it, as a click
+    on ``ppaction://ole`` opens it; playing a movie is no verb."""
+    report = scan(presentation(command), "deck.pptx", policy)
+    assert [f.label for f in report.findings if f.code.name == "OFFICE_ACTION"] == expected
+
+
+def test_a_relationship_id_given_twice_is_judged_by_both(policy: Policy) -> None:
+    """Two relationships named rId1: whichever PowerPoint takes, the hover is judged."""
+    rels = [("hyperlink", "https://attacker.example/x", True), ("slide", "slide1.xml", False)]
+    twice = rels_xml(rels).replace(b'Id="rId2"', b'Id="rId1"')
+    assert twice.count(b'Id="rId1"') == 2
+    data = presentation(
+        '<a:hlinkHover r:id="rId1"/>', **{"ppt__slides___rels__slide1_dot_xml_dot_rels": twice}
+    )
+    [found] = scan(data, "deck.pptx", policy).findings
+    assert (found.code.name, found.label) == ("EXTERNAL_LINK", "hover")
+
+
 def test_office_action_is_the_engines_own_threat() -> None:
     from attachguard.engines.office import ENGINE as SPEC
 

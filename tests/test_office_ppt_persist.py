@@ -149,6 +149,22 @@ def test_a_hyperlink_location_is_judged_as_a_target(
     assert findings(data, policy) == expected
 
 
+@pytest.mark.parametrize(
+    ("target", "hover", "expected"),
+    [("calc.exe", True, [("EXTERNAL_LINK", "hover")]),
+     ("docs/page.html", True, [("EXTERNAL_LINK", "hover")]),
+     ("www.attacker.example/x", True, [("EXTERNAL_LINK", "hover")]),
+     ("mailto:help@example.com", True, []), ("docs/page.html", False, [])],
+)  # fmt: skip
+def test_a_hover_to_a_relative_target_opens_a_file_outside(
+    target: str, hover: bool, expected: list[tuple[str, str | None]], policy: Policy
+) -> None:
+    """A relative target on mouse-over opens a file beside the deck, or one against the
+    hyperlink base, without a click; on a click it passes, as a mail address does on either."""
+    data = presentation([slide(HYPERLINK, hover, 1)], object_list(hyperlink([1], target)))
+    assert findings(data, policy) == expected
+
+
 # (objects, document records) with a container of a known type given an atom's version
 MISVERSIONED: dict[str, tuple[list[bytes], bytes, list[tuple[str, str | None]]]] = {
     "InteractiveInfo": ([slide(PROGRAM, False, 0, [INFO])], b"", [("OFFICE_ACTION", "program")]),

@@ -122,7 +122,8 @@ class Presentation:
     """What the two readings of a PowerPoint Document stream found, together."""
 
     actions: list[_Action] = field(default_factory=list)
-    targets: dict[int, list[str]] = field(default_factory=dict)  # hyperlink id: its targets
+    # hyperlink id: its target and location strings, each with its CString instance
+    targets: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
     storages: list[Storage] = field(default_factory=list)
     linked: list[str] = field(default_factory=list)  # media and pictures read from files
     problems: list[tuple[Code, str, str]] = field(default_factory=list)
@@ -151,8 +152,12 @@ def ppt_actions(job: Job, stream: bytes) -> None:
         job.say(code, message, label=label)
 
 
-def _judge(action: _Action, targets: list[str]) -> tuple[Code, str, str] | None:
-    """The finding an action deserves (code, words, label), if any."""
+def _judge(action: _Action, strings: list[tuple[int, str]]) -> tuple[Code, str, str] | None:
+    """The finding an action deserves (code, words, label), if any. A hover opens a link
+    outside the file when its hyperlink has a target other than a mail address, a relative one
+    included (a file beside the deck, or one against the hyperlink base); a jump to a slide
+    has a location only."""
+    targets = [text for _, text in strings]
     if action.kind in _RUNS:
         what, label = _RUNS[action.kind]
         return OFFICE_ACTION, f"a PowerPoint action that {what}", label
@@ -160,7 +165,9 @@ def _judge(action: _Action, targets: list[str]) -> tuple[Code, str, str] | None:
         return OFFICE_ACTION, "a PowerPoint action of an unknown kind", "unknown"
     if action.kind != _OPEN_HYPERLINK:
         return None
-    if action.hover and any(target_kind(t) in ("remote", "local") for t in targets):
+    files = [text for instance, text in strings if instance == _TARGET and text.strip("\0 ")]
+    outside = [t for t in targets if target_kind(t) in ("remote", "local")]
+    if action.hover and (outside or any(target_kind(t) != "mail" for t in files)):
         return EXTERNAL_LINK, "a PowerPoint link outside the file that opens", "hover"
     if any(on_a_share(target) for target in targets):  # credentials on a click
         return EXTERNAL_LINK, "a PowerPoint link to a network share", "share"
@@ -347,7 +354,9 @@ def _interactive(data: bytes, start: int, end: int, hover: bool, actions: list[_
             actions.append(_Action(data[body + 8], hover, hyperlink))
 
 
-def _hyperlink(data: bytes, start: int, end: int, targets: dict[int, list[str]]) -> None:
+def _hyperlink(
+    data: bytes, start: int, end: int, targets: dict[int, list[tuple[int, str]]]
+) -> None:
     """An ExHyperlinkContainer: its id (ExHyperlinkAtom), target and location (CStrings); an
     id given twice keeps every target, and a container with two ids gives its targets to both,
     as nothing says which one PowerPoint takes."""
@@ -356,6 +365,6 @@ def _hyperlink(data: bytes, start: int, end: int, targets: dict[int, list[str]])
         if kind == _HYPERLINK_ATOM and stop - body >= 4:
             numbers.append(struct.unpack_from("<I", data, body)[0])
         elif kind == _CSTRING and instance in (_TARGET, _LOCATION):
-            found.append(data[body:stop].decode("utf-16-le", "replace"))
+            found.append((instance, data[body:stop].decode("utf-16-le", "replace")))
     for number in dict.fromkeys(numbers):
         targets.setdefault(number, []).extend(found)

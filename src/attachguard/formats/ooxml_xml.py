@@ -101,12 +101,38 @@ _FORMULAS = _names(
     _SHEET_NS, "f", "formula", "formula1", "formula2", "definedName", "calculatedColumnFormula",
     "totalsRowFormula",
 ) | _names(_CHART_NS, "f", "sqref")  # fmt: skip
-_FORMULA_ROOT_NS = frozenset(_SHEET_NS + _CHART_NS)
+_SHEET_DRAWING_NS = (
+    "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
+    "http://purl.oclc.org/ooxml/drawingml/spreadsheetDrawing",
+)
+# Attributes Excel evaluates as formulas: a drawing's macro and text link (a shape showing a
+# cell), a form control's linked cell and input range (Excel 2010's control properties and
+# the sheet's control element)
+_FORMULA_ATTRIBUTES = {
+    **{f"{ns} {local}": ("macro", "textlink")
+       for ns in _SHEET_DRAWING_NS for local in ("sp", "pic", "graphicFrame", "cxnSp")},
+    **{f"{ns} formControlPr": ("fmlaLink", "fmlaRange", "fmlaGroup", "fmlaTxbx", "fmlaMacro")
+       for ns in _SHEET_NS},
+    **{f"{ns} controlPr": ("macro", "linkedCell", "listFillRange") for ns in _SHEET_NS},
+}  # fmt: skip
+# A legacy VML drawing's form controls (x:ClientData): formulas as element text
+_VML_EXCEL_NS = "urn:schemas-microsoft-com:office:excel"
+_VML_FORMULAS = ("FmlaLink", "FmlaRange", "FmlaMacro", "FmlaTxbx", "FmlaGroup", "FmlaPict")
+_FORMULAS |= _names((_VML_EXCEL_NS,), *_VML_FORMULAS)
+# The parts whose formulas are read: sheets, charts, drawings, control properties and VML
+# drawings (their root element, ``xml``, has no namespace)
+_FORMULA_ROOT_NS = frozenset(_SHEET_NS + _CHART_NS + _SHEET_DRAWING_NS + ("",))
 _NO_FORMULA_ROOTS = _names(_SHEET_NS, "sst")  # shared strings: text shown, never evaluated
 # A shape's hover is hlinkHover; a text run's (a:rPr) is hlinkMouseOver: PowerPoint runs both.
 _ACTIONS = {f"{ns} {local}": event for ns in _DRAWING_NS
             for local, event in (("hlinkClick", "click"), ("hlinkHover", "hover"),
                                  ("hlinkMouseOver", "hover"))}  # fmt: skip
+# An animation's command that sends an embedded object a verb (OLE Action Verbs: open, edit)
+# as the slide show reaches it, without a click; read as the action ppaction://ole is
+_ANIMATION_COMMANDS = _names(
+    ("http://schemas.openxmlformats.org/presentationml/2006/main",
+     "http://purl.oclc.org/ooxml/presentationml/main"), "cmd",
+)  # fmt: skip
 _LINKS = {f"{ns} {local}": local for ns in _SHEET_NS[:2] for local in ("ddeLink", "oleLink")}
 # A connection (xl/connections.xml) and the properties that name its source, with the
 # attribute that holds it.
@@ -167,8 +193,8 @@ _CALLS = tuple(
 _ADDRESSES = (re.compile(rb"href\s*="), re.compile(rb"src\s*="))
 # (a connection matters only with a source or a refresh on open: "connection" alone is a
 # word that plain text holds, and would have a big part parsed to its end for nothing)
-_ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "ddeLink", "oleLink", "webPr",
-                    "dbPr", "textPr", "odcFile", "sourceFile", "refreshOnLoad",
+_ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "cmd ", "ddeLink", "oleLink",
+                    "webPr", "dbPr", "textPr", "odcFile", "sourceFile", "refreshOnLoad",
                     "connectString", "dataFeedPr", "storeType", "autoRepublish",
                     "refreshAllConnections")  # fmt: skip
 _ENCODINGS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"}
@@ -191,7 +217,8 @@ class XmlRejected(Exception):
 
 @dataclass(frozen=True)
 class Action:
-    """A DrawingML hyperlink on a shape or text: ``event`` is ``click`` or ``hover``."""
+    """A DrawingML hyperlink on a shape or text: ``event`` is ``click`` or ``hover``; or an
+    animation's OLE verb (``show``: ``ppaction://ole``, no relationship)."""
 
     event: str
     action: str
@@ -384,6 +411,8 @@ class _Reader:
         # what an element of each examined name says, by its name
         self._handlers: dict[str, _Handler] = {
             **dict.fromkeys(_ACTIONS, self._action),
+            **dict.fromkeys(_ANIMATION_COMMANDS, self._command),
+            **dict.fromkeys(_FORMULA_ATTRIBUTES, self._formula_attributes),
             **dict.fromkeys(_LINKS, self._link),
             **dict.fromkeys(_CONNECTION, self._source_of),
             **dict.fromkeys(_SOURCES, self._source),
@@ -440,6 +469,16 @@ class _Reader:
     def _action(self, name: str, attrs: dict[str, str]) -> None:
         rel_id = next((v for k, v in attrs.items() if k in _R_ID), "")
         self.info.actions.append(Action(_ACTIONS[name], attrs.get("action", ""), rel_id))
+
+    def _formula_attributes(self, name: str, attrs: dict[str, str]) -> None:
+        if self._formulas:
+            for key in _FORMULA_ATTRIBUTES[name]:
+                if key in attrs:
+                    self._weigh(attrs[key][:MAX_FORMULA])
+
+    def _command(self, _name: str, attrs: dict[str, str]) -> None:
+        if attrs.get("type", "").strip().lower() == "verb":
+            self.info.actions.append(Action("show", "ppaction://ole", ""))
 
     def _link(self, name: str, _attrs: dict[str, str]) -> None:
         self.info.links.add(_LINKS[name])
@@ -526,13 +565,11 @@ class _Reader:
             return
         self._parser.CharacterDataHandler = None
         self._parser.EndElementHandler = None
-        formula = "".join(self._text)
+        self._weigh("".join(self._text))
+
+    def _weigh(self, formula: str) -> None:
         info = self.info
-        info.dde_formula = info.dde_formula or is_dde_formula(formula)
-        info.remote_formula = info.remote_formula or (
-            other_workbook(formula) == "a network path" or links_to_a_share(formula)
-        )
-        info.fetching_formula = info.fetching_formula or fetches(formula)
+        weigh_formula(info, formula)
         if info.dde_formula and info.remote_formula and info.fetching_formula:
             self._formulas = False  # one of each is enough to report the part
             if not self._elements:
@@ -626,6 +663,19 @@ def _elements_to_read(data: bytes) -> bool:
     )
 
 
+def weigh_formula(info: PartXml, formula: str) -> None:
+    """Record in ``info`` whether a formula starts a program through DDE, opens a workbook or
+    a link elsewhere, or fetches by itself."""
+    info.dde_formula = info.dde_formula or is_dde_formula(formula)
+    info.remote_formula = info.remote_formula or (
+        other_workbook(formula) == "a network path" or links_to_a_share(formula)
+    )
+    info.fetching_formula = info.fetching_formula or fetches(formula)
+
+
+_LENIENT_FORMULAS = frozenset(name.lower() for name in _VML_FORMULAS)
+
+
 class _LenientVml(HTMLParser):
     """The attributes of a VML drawing's elements read as Office reads VML, leniently (an
     unclosed ``<br>``, as Excel writes its comment boxes): `html.parser`, which closes nothing
@@ -634,10 +684,22 @@ class _LenientVml(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.info = PartXml(root=f"{_VML_NS} (read leniently)")
+        self._formula: list[str] | None = None  # the text of a form control's formula
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if any(_names_a_share(key.rpartition(":")[2], value or "") for key, value in attrs):
             self.info.shared_drawings.add("vml")
+        if tag.rpartition(":")[2] in _LENIENT_FORMULAS:
+            self._formula = []  # a form control's formula (x:FmlaLink...)
+
+    def handle_data(self, data: str) -> None:
+        if self._formula is not None and sum(map(len, self._formula)) < MAX_FORMULA:
+            self._formula.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._formula is not None and tag.rpartition(":")[2] in _LENIENT_FORMULAS:
+            weigh_formula(self.info, "".join(self._formula)[:MAX_FORMULA])
+            self._formula = None
 
 
 _LENIENT_MOST = 16 * 1024 * 1024  # bytes of VML read leniently (Excel's are kilobytes)

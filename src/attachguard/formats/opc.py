@@ -193,8 +193,14 @@ class Package:
                 return self.part(rel.part)
         return None
 
-    def relationships_of(self, source: str) -> dict[str, Relationship]:
-        return {r.id: r for r in self.relationships if r.source == source}
+    def relationships_of(self, source: str) -> dict[str, list[Relationship]]:
+        """A part's relationships by id; an id given twice keeps both (nothing says which one
+        Office takes, so each is judged)."""
+        found: dict[str, list[Relationship]] = {}
+        for rel in self.relationships:
+            if rel.source == source:
+                found.setdefault(rel.id, []).append(rel)
+        return found
 
     def parts_of_kind(self, *content_types: str) -> list[Part]:
         wanted = {t.lower() for t in content_types}
@@ -497,7 +503,11 @@ _SAFE_ACTIONS = frozenset({
     "", "ppaction://hlinkshowjump", "ppaction://hlinksldjump", "ppaction://hlinkpres",
     "ppaction://hlinkfile", "ppaction://customshow", "ppaction://noaction", "ppaction://media",
 })  # fmt: skip
-_EVENTS = {"click": "on click", "hover": "when the pointer moves over it"}
+_EVENTS = {
+    "click": "on click",
+    "hover": "when the pointer moves over it",
+    "show": "by an animation, as the slide show reaches it",
+}
 _WORD_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.",
                "application/vnd.ms-word.")  # fmt: skip
 
@@ -857,10 +867,21 @@ def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:
         problems += [p for s in info.sources if (p := _connection(part, s, refreshing))]
     if info.root == mashup.MASHUP_ROOT:
         problems += _power_query(package, part)
-    rels = package.relationships_of(part.name) if info.actions else {}
-    for action in info.actions:
-        if found := _action(part, action, rels.get(action.rel_id)):
-            problems.append(found)
+    if info.actions:
+        problems += _actions(package, part, info.actions)
+    return problems
+
+
+def _actions(package: Package, part: Part, actions: list[xml.Action]) -> list[OpcProblem]:
+    """The part's PowerPoint actions judged with their relationship (each, if an id is
+    given twice)."""
+    rels = package.relationships_of(part.name)
+    problems = []
+    for action in actions:
+        named: list[Relationship | None] = [*rels.get(action.rel_id, [])]
+        for rel in named or [None]:
+            if found := _action(part, action, rel):
+                problems.append(found)
     return problems
 
 
@@ -927,14 +948,16 @@ def _power_query(package: Package, part: Part) -> list[OpcProblem]:
 
 def _action(part: Part, action: xml.Action, rel: Relationship | None) -> OpcProblem | None:
     """ACTION for a PowerPoint action setting that runs something (or is of an unknown kind),
-    and for one that opens a link outside the file on mouse-over, without a click."""
+    and for one that opens a link outside the file on mouse-over, without a click: any target
+    that is no part of the package but a mail address, a relative one included (PowerPoint
+    resolves it against the document's hyperlink base, or opens the file beside the deck)."""
     verb = re.sub(r"\s+", "", action.action).lower().split("?", 1)[0]
     when = _EVENTS[action.event]
     if verb in _RUN_ACTIONS:
         message, label = f"a PowerPoint action that {_RUN_ACTIONS[verb]} {when}", verb
     elif verb not in _SAFE_ACTIONS:
         message, label = f"a PowerPoint action of an unknown kind {when}", "unknown"
-    elif action.event == "hover" and rel and target_kind(rel.target) in ("remote", "local"):
+    elif action.event == "hover" and rel and rel.part is None and target_kind(rel.target) != "mail":
         message, label = f"a PowerPoint link outside the file that opens {when}", "hover"
     else:
         return None

@@ -19,10 +19,12 @@ cannot, so it never names another file). Also reported: unsafe names (``..``, ab
 backslashes, control characters), declared expansion and member count over the caller's limits,
 and damage (CORRUPT).
 
-Not problems: data descriptors (with or without their signature, 32- or 64-bit sizes), a
-declared archive comment, directory entries, zip64 records, empty archives. Limits: one disk
-only; a member's compressed bytes are never checked against their CRC (that needs inflating);
-stored members' contents are not searched (they may legitimately hold other zips).
+Not problems: data descriptors (with or without their signature, 32- or 64-bit sizes; the
+local header's sizes are compared whenever its own flag does not announce one, as a streaming
+reader then takes them, even if the directory's flag does), a declared archive comment,
+directory entries, zip64 records, empty archives. Limits: one disk only; a member's
+compressed bytes are never checked against their CRC (that needs inflating); stored members'
+contents are not searched (they may legitimately hold other zips).
 
 ``find_embedded_zip`` finds zips inside other files (polyglots) by their end records and by
 runs of plausible local entries.
@@ -392,8 +394,10 @@ def _disagreements(data: bytes, member: ZipMember, local: _LocalHeader) -> list[
         )
         if differs
     ]
-    if (local.flags | member.flags) & _DESCRIPTOR:
+    if local.flags & _DESCRIPTOR:
         return found  # sizes and CRC follow the data; the local header holds zeros
+    # Without the flag in its local header, a member's sizes there are what a streaming reader
+    # goes by (Java's ZipInputStream), whatever the directory's flag says: they must agree.
     try:
         size, packed = _zip64(extra, (local.size, local.compressed))
     except ValueError:
