@@ -139,9 +139,20 @@ def test_damaged(data: bytes, policy: Policy) -> None:
     assert result.findings[0].message == "damaged Word document"
 
 
+def _with_parts(count: int) -> bytes:
+    """A Word document of ``count`` zip entries."""
+    base = len(zipfile.ZipFile(io.BytesIO(docx())).infolist())
+    return docx(parts={f"customXml/item{n}.xml": b"<x/>" for n in range(count - base)})
+
+
 def test_limits_are_checked_before_reading(policy: Policy) -> None:
+    """A package's parts are counted against ten times ``max_members``: they are the pieces
+    of one document (a deck of 260 slides with notes has 1,079)."""
     small = policy.model_copy(update={"limits": Limits(max_members=3)})
-    assert codes(scan(docx(), "docx", small)) == [FindingCode.ARCHIVE_MEMBERS]
+    [found] = scan(_with_parts(31), "docx", small).findings
+    assert found.code == FindingCode.ARCHIVE_MEMBERS
+    assert found.message == "Word document not fully analysed: more than 30 parts"
+    assert codes(scan(_with_parts(30), "docx", small)) == []
     tiny = policy.model_copy(update={"limits": Limits(max_expanded_bytes=500)})
     assert codes(scan(docx(), "docx", tiny)) == [FindingCode.ARCHIVE_EXPANSION]
     ole = package_object()

@@ -61,6 +61,13 @@ class Limits(_Strict):
     max_ratio: float = Field(100.0, gt=1)
     max_image_pixels: int = Field(50_000_000, ge=1)
 
+    @property
+    def max_package_parts(self) -> int:
+        """Zip entries of one Office or OpenDocument package: its parts are no members a
+        reader unpacks but the pieces of one document (a deck of 260 slides with notes has
+        1,079), so ten times ``max_members``; their bytes count against the byte limit."""
+        return self.max_members * 10
+
 
 class Timeouts(_Strict):
     """Seconds: one file's whole scan, and each engine's share of it."""

@@ -105,8 +105,8 @@ def scan_package(job: Job) -> None:
 
 def _check_limits(job: Job, infos: list[zipfile.ZipInfo]) -> None:
     limits = job.context.limits
-    if len(infos) > limits.max_members:
-        raise LimitExceeded(ARCHIVE_MEMBERS, f"more than {limits.max_members} parts")
+    if len(infos) > limits.max_package_parts:
+        raise LimitExceeded(ARCHIVE_MEMBERS, f"more than {limits.max_package_parts:,} parts")
     if sum(info.file_size for info in infos) > limits.max_expanded_bytes:
         raise LimitExceeded(ARCHIVE_EXPANSION, "content expands past the byte limit")
     if any(info.flag_bits & 1 for info in infos):

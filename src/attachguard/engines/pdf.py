@@ -170,7 +170,7 @@ def _raw_reading(
     the attached files pypdf's reading left out, and the problems that only made readers
     differ."""
     layout, census = raw
-    view = XrefView.of(reader, walked.listed)
+    view = XrefView.of(reader, walked.listed, layout)
     budget = limits.max_expanded_bytes
     hidden = check_bodies(reader, (layout, census), view, walked.places, seen, budget)
     return hidden, check_layout(layout, seen)

@@ -177,23 +177,32 @@ def resolved(value: Any) -> Any:
     return value.get_object() if isinstance(value, IndirectObject) else value
 
 
+def _text(value: Any) -> Any:
+    """A string value as text (a byte string read as Latin-1), anything else as it is."""
+    value = resolved(value)
+    return bytes(value).decode("latin-1") if isinstance(value, ByteStringObject) else value
+
+
 def label(value: Any, fallback: str) -> str:
     """An attachment's name made safe to show: it is a label, never a path."""
-    value = resolved(value)
-    if isinstance(value, ByteStringObject):
-        value = bytes(value).decode("latin-1")
+    value = _text(value)
     if not isinstance(value, str):
         return fallback
     clean = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in value).strip()
-    return clean[:100] or fallback
+    # a long name keeps its end, where Windows reads the extension that decides what opens it
+    return (clean if len(clean) <= 100 else f"{clean[:60]}…{clean[-39:]}") or fallback
 
 
 def file_names(spec: DictionaryObject) -> tuple[str, ...]:
     """Every name a file specification gives its file, as labels: the one Acrobat shows and
     saves it under first (/UF, else /F), then those other readers use (/F beside /UF, as
     readers before PDF 1.7 do; /DOS, /Unix, /Mac). A reader saves the file under one of them and
-    Windows opens it by that name's extension, so each is judged."""
-    names = (label(spec.get(key), "") for key in _NAME_KEYS)
+    Windows opens it by that name's extension, so each is judged; a name holding a NUL also
+    as cut there."""
+    values = [_text(spec.get(key)) for key in _NAME_KEYS]
+    # a name up to a NUL too: a reader that passes it to Windows as a C string saves it so
+    cut = [v.split("\0", 1)[0] for v in values if isinstance(v, str) and "\0" in v]
+    names = (label(value, "") for value in [*values, *cut])
     return tuple(dict.fromkeys(name for name in names if name))
 
 

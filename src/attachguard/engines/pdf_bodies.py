@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -74,7 +74,14 @@ from attachguard.engines.pdf_glyphs import (
     shaped_like_one,
     written_as_table,
 )
-from attachguard.formats.pdfraw import PdfLayout, Problem, RawObject, names_in
+from attachguard.formats.pdfraw import (
+    PdfLayout,
+    Problem,
+    RawObject,
+    hex_as_viewers_read,
+    names_in,
+    stream_header,
+)
 
 _WS = b"\x00\t\n\f\r "
 # A body worth reading name by name holds one of the names `check_names` and the rules here look
@@ -131,24 +138,29 @@ class XrefView:
     object stream of those it takes from one, and what it listed before reading anything."""
 
     offsets: dict[_Key, int]
-    in_streams: dict[int, int]
+    in_streams: dict[int, tuple[int, int]]  # number: its object stream, its index there
     listed: frozenset[_Key]
+    twice: frozenset[tuple[int, int]]  # (object stream, number) held twice in that stream
 
     @classmethod
-    def of(cls, reader: PdfReader, listed: frozenset[_Key]) -> XrefView:
+    def of(cls, reader: PdfReader, listed: frozenset[_Key], layout: PdfLayout) -> XrefView:
         xref = reader.xref.items()
         offsets = {(num, gen): at for gen, table in xref for num, at in table.items()}
-        in_streams = {num: place[0] for num, place in reader.xref_objStm.items()}
-        return cls(offsets, in_streams, listed)
+        in_streams = {num: (place[0], place[1]) for num, place in reader.xref_objStm.items()}
+        held = Counter((o.container, o.number) for o in layout.objects if o.container is not None)
+        twice = frozenset((where, num) for (where, num), n in held.items() if n > 1 and where)
+        return cls(offsets, in_streams, listed, twice)
 
     def reads(self, obj: RawObject) -> bool:
         """Whether this definition is the one pypdf read for its number (not another reader's
-        decoding of its object stream)."""
-        if obj.reading:
+        decoding of its object stream, nor a copy of a number its object stream holds twice:
+        pypdf takes the first copy, PDFium and pdf.js the one at the index the cross-reference
+        gives, so that every copy is judged as one the main reading does not use)."""
+        if obj.reading or (obj.container, obj.number) in self.twice:
             return False
         if obj.container is None:
             return self.offsets.get((obj.number, obj.generation)) == obj.offset
-        in_stream = self.in_streams.get(obj.number) == obj.container
+        in_stream = self.in_streams.get(obj.number, (None,))[0] == obj.container
         return in_stream and self.offsets.get((obj.container, 0)) == obj.offset
 
     @cached_property
@@ -205,7 +217,17 @@ def check_bodies(
             if obj.stream is not None:
                 files[id(obj)] = (obj, given)
     _check_links(in_data, _Places(view, places), read, seen)
-    return [(obj, given) for obj, given in files.values() if not _extracted(obj, view, seen)]
+    # one pypdf extracted is judged again only under names its reading does not give
+    return [
+        (obj, given)
+        for obj, given in files.values()
+        if not _extracted(obj, view, seen) or set(given) - _names_given(obj, seen)
+    ]
+
+
+def _names_given(obj: RawObject, seen: Seen) -> set[str]:
+    """The names pypdf's reading gives the attached file ``obj`` (`Seen.refs`)."""
+    return set(seen.refs.get(obj.number, (None, ()))[1])
 
 
 def glyph_census(reader: PdfReader, layout: PdfLayout) -> Census:
@@ -404,7 +426,8 @@ def _parse(text: bytes, reader: PdfReader | _Strict) -> Any:
     The text ends in a space, as before ``endobj``: pypdf reads a bare ``8 0 R`` at the very
     end of its input as the number 8."""
     try:
-        return read_object(BytesIO(_LONG_HEX.sub(b"<>", text).strip(_WS) + b" "), reader)
+        text = _LONG_HEX.sub(b"<>", hex_as_viewers_read(text))
+        return read_object(BytesIO(text.strip(_WS) + b" "), reader)
     except DAMAGED:
         return None
 
@@ -513,7 +536,10 @@ def _attached(
     if parsed is None:
         seen.add(CORRUPT, "part of the PDF could not be read", body.where)
     found: dict[_Key, tuple[str, ...]] = {}
-    for node in dictionaries(parsed):
+    strict = _Strict(reader)
+    # a key written twice (/UF (a.txt) /UF (a.scf)): pypdf takes the first, viewers the last
+    every = _both_ways(body.obj.body, strict) if _parse(body.obj.body, strict) is None else []
+    for node in (node for value in [parsed, *every] for node in dictionaries(value)):
         files = node.get("/EF")
         if isinstance(files, IndirectObject):
             key = (files.idnum, files.generation)
@@ -524,7 +550,8 @@ def _attached(
         refs = [r for f in files if isinstance(f, DictionaryObject) for r in f.values()]
         for ref in refs:
             if isinstance(ref, IndirectObject):
-                found[(ref.idnum, ref.generation)] = names
+                key = (ref.idnum, ref.generation)
+                found[key] = tuple(dict.fromkeys((*found.get(key, ()), *names)))
     return found
 
 
@@ -556,30 +583,37 @@ def _check_links(in_data: list[_Body], where: _Places, read: _Reading, seen: See
     parsed only when a link key in it refers to one."""
     objects = read.definitions.objects
     others = {(o.number, o.generation) for o in objects if not where.view.reads(o)}
-    if not others:
-        return
     named = {id(body.obj): body.where for body in in_data}
     judged: dict[_Slot, bool | None] = {}
     for obj in _suspects(objects, _LINKED):
-        if where.view.reads(obj) and not _refers_to(obj.body, others):
+        apart = _read_apart(obj.body, read)
+        if where.view.reads(obj) and not apart and not _refers_to(obj.body, others):
             continue
         at = named.get(id(obj)) or where.of(obj)
         try:
-            parsed = read.definition(obj)
-            shared = parsed is not None and _links_to_a_share(parsed, read, judged)
+            found = read.readings(obj) if apart else [read.definition(obj)]
+            shared = None not in found and any(_links_to_a_share(v, read, judged) for v in found)
         except DAMAGED:  # a reference pypdf cannot resolve
-            parsed = None
+            found = [None]
         except _Unfollowed:
             seen.add(CORRUPT, _UNFOLLOWED, at)
             continue
-        if parsed is None:
+        if None in found:
             seen.add(CORRUPT, "part of the PDF could not be read", at)
             continue
         if shared:
             seen.add(EXTERNAL_LINK, _HIDDEN_LINK, at)
-        for node in dictionaries(parsed):
+        for node in (node for value in found for node in dictionaries(value)):
             if local := opens_locally(node, resolved(node.get("/S"))):
                 seen.add(PDF_LAUNCH, f"{local}, in a definition the main reading does not use", at)
+
+
+def _read_apart(text: bytes, read: _Reading) -> bool:
+    """Whether pypdf's lenient reading of a body may differ from the viewers': a hex string
+    holding more than hex digits (pypdf stops the dictionary there, viewers skip them), or a
+    body its strict parser refuses, such as a key written twice (pypdf takes the first value,
+    PDFium, pdf.js and MuPDF the last). Such a body is judged in every reading (`readings`)."""
+    return hex_as_viewers_read(text) is not text or _parse(text, _Strict(read.reader)) is None
 
 
 def _refers_to(text: bytes, keys: set[_Key]) -> bool:
@@ -697,17 +731,14 @@ def _unread_object_streams(
 
 def _unpack(obj: RawObject, stream: PdfObject) -> tuple[bytes, list[RawObject]]:
     """The decoded data of object stream ``obj`` and the objects in it: its header pairs
-    (number, offset from /First), each object running to the next one's start."""
+    (`pdfraw.stream_header`), each object running to the next one's start."""
     if not isinstance(stream, StreamObject):
         raise TypeError("an object stream that is not a stream")
     count, first = stream.get("/N"), stream.get("/First")
     if not (isinstance(count, int) and isinstance(first, int) and count >= 0 <= first):
         raise ValueError("an object stream with no usable /N and /First")
     plain = stream.get_data()
-    tokens = plain[:first].split()[: 2 * count]
-    pairs = [
-        (int(tokens[i]), first + abs(int(tokens[i + 1]))) for i in range(0, len(tokens) - 1, 2)
-    ]
+    pairs = stream_header(plain, count, first)
     starts = sorted({start for _, start in pairs} | {len(plain)})
     found = []
     for slot, (number, start) in enumerate(pairs):

@@ -29,10 +29,10 @@ import zlib
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT
-from attachguard.engines.pdf_active import Seen, resolved
+from attachguard.codes import AMBIGUOUS, ARCHIVE_EXPANSION, CORRUPT
+from attachguard.engines.pdf_active import JUDGED, Seen, resolved
 from attachguard.engines.polyglot import POLYGLOT, describe
-from attachguard.formats.pdfraw import PdfLayout, Problem, RawObject
+from attachguard.formats.pdfraw import PdfLayout, Problem, RawObject, names_in
 
 TOLERATED_JUNK = 1024  # bytes, in all: a few stray lines, never room for a program
 _WS = b"\x00\t\n\f\r "
@@ -66,6 +66,15 @@ def check_layout(layout: PdfLayout, seen: Seen) -> list[str]:
     return sorted(kind.value for kind in differ)
 
 
+# PDF syntax naming an action or a link between objects: pdf.js reads a dictionary on past an
+# "endobj" (it skips a key that is no name), so the text after it may be part of the object
+_LINK_NAMES = frozenset({"/URI", "/GoToR", "/GoToE", "/SubmitForm", "/ImportData", "/A", "/Names"})
+_ACTION_BETWEEN = (
+    "PDF syntax naming an action between the objects of the PDF (a reader that reads an object "
+    "on past its end takes it as part of the object)"
+)
+
+
 def _junk_starts(layout: PdfLayout) -> list[tuple[int, str]]:
     """Where bytes that may be no PDF syntax start, before the last ``%%EOF``: after every
     other ``%%EOF`` (pdfraw tolerates a few bytes there, and a program padded with NULs, which
@@ -90,6 +99,9 @@ def _check_junk(layout: PdfLayout, seen: Seen) -> None:
         what = describe(blob)
         if what != f"{len(blob):,} bytes of data":  # describe()'s answer when it knows nothing
             seen.add(POLYGLOT, f"{what} hidden {place}", f"offset {pos}")
+            continue
+        if names_in(blob) & (JUDGED | _LINK_NAMES):
+            seen.add(AMBIGUOUS, _ACTION_BETWEEN, f"offset {pos}")
             continue
         unknown += len(blob.translate(None, _WS))
         first = pos if first is None else first

@@ -69,9 +69,8 @@ class Structure:
 def read_structure(data: bytes, limits: Limits, package: bool) -> Structure:
     """The zip in ``data`` against ``limits``, as an Office/OpenDocument ``package`` or a plain
     zip (see the module docstring). Reads structure only: nothing is inflated."""
-    layout = inspect_zip(
-        data, max_members=limits.max_members, max_expanded=limits.max_expanded_bytes
-    )
+    most = limits.max_package_parts if package else limits.max_members
+    layout = inspect_zip(data, max_members=most, max_expanded=limits.max_expanded_bytes)
     problems = layout.problems if package else _tolerate_backslashes(layout)
     kinds = {problem.kind for problem in problems}
     no_directory = bool(problems) and not layout.members

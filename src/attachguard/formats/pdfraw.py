@@ -74,6 +74,10 @@ _TOP = re.compile(
     _HEAD + rb"|(xref|trailer|startxref)(?!" + _REGULAR + rb")|(%%EOF)"
 )  # groups: 1-2 object header, 3 keyword, 4 end of file
 _RESYNC = re.compile(_HEAD + rb"|" + _AFTER_TOKEN + rb"(?:xref|trailer|startxref)|%%EOF")
+# A hex string's "<": the last of a run of an odd number of them (a run is read "<<" by
+# "<<", dictionaries opening); it runs to the next ">" whatever is inside, as PDFium, pdf.js and
+# MuPDF read it (they skip what is not a hex digit): a "%" or "(" there starts nothing.
+_HEX_OPENS = rb"(?<!<)(?:<<)*(?P<hex><)(?!<)"
 _BODY = re.compile(
     rb"(\()|(%)|"
     + _AFTER_TOKEN
@@ -85,8 +89,10 @@ _BODY = re.compile(
     + _AFTER_TOKEN
     + rb"(?:xref|trailer|startxref)(?!"
     + _REGULAR
-    + rb"))"
-)  # groups: 1 string, 2 comment, 3 keyword, else what follows an object lacking its endobj
+    + rb"))|"
+    + _HEX_OPENS
+)  # groups: 1 string, 2 comment, 3 keyword, "hex" a hex string, else what follows an
+# object lacking its endobj
 _PARENS = re.compile(rb"\\.|[()]", re.DOTALL)
 _LINE = re.compile(rb"[^\r\n]*")
 _STREAM_EOL = re.compile(rb" *(?:\r\n|\n|\r)?")
@@ -102,7 +108,7 @@ _HEAD_BEFORE = re.compile(_AFTER_TOKEN + rb"(\d{1,10})" + _SEP + rb"(\d{1,5})" +
 _SIMPLE_LENGTH = re.compile(
     rb"/Length[\x00\t\n\f\r ]+(\d{1,20}+)(?![\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R)"
 )
-_NAME_LEX = re.compile(rb"(\()|%[^\r\n]*|<[0-9A-Fa-f\x00\t\n\f\r ]*>|(/" + _REGULAR + rb"*)")
+_NAME_LEX = re.compile(rb"(\()|%[^\r\n]*|" + _HEX_OPENS + rb"|(/" + _REGULAR + rb"*)")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
 
@@ -177,16 +183,58 @@ def names_in(body: bytes) -> set[str]:
     ``/JavaScript``); names inside strings and comments are not names. After a string that is
     never closed the rest is read as names too: a reader may not treat it as a string."""
     out: set[str] = set()
-    pos, strings = 0, True
+    pos, strings, last_close = 0, True, body.rfind(b">")
     while match := _NAME_LEX.search(body, pos):
         pos = match.end()
         if match[1] and strings:
             end = _string_end(body, match.start())
             # never closed: no later "(" is looked for either, which keeps this linear
             pos, strings = (end, True) if end is not None else (pos, False)
-        elif match[2]:
-            out.add(_decode_name(match[2]))
+        elif match["hex"] and pos <= last_close:  # a hex string, to its ">" (`_HEX_OPENS`)
+            pos = body.index(b">", pos) + 1
+        elif match[3]:
+            out.add(_decode_name(match[3]))
     return out
+
+
+_NOT_HEX = re.compile(rb"[^0-9A-Fa-f]+")
+
+
+def hex_as_viewers_read(body: bytes) -> bytes:
+    """``body`` with each hex string's text cut to its hex digits, as PDFium, pdf.js and MuPDF
+    read one (pypdf fails on anything else, and gives up on the dictionary it is in); the body
+    itself when nothing changes. Strings and comments are skipped as `names_in` skips them."""
+    if b"<" not in body:
+        return body
+    out, kept, pos, strings, last_close = [], 0, 0, True, body.rfind(b">")
+    while match := _NAME_LEX.search(body, pos):
+        pos = match.end()
+        if match[1] and strings:
+            end = _string_end(body, match.start())
+            pos, strings = (end, True) if end is not None else (pos, False)
+        elif match["hex"] and pos <= last_close:
+            close = body.index(b">", pos)
+            text = body[pos:close]
+            if _NOT_HEX.search(text) and text.strip(b"\x00\t\n\f\r "):
+                out += [body[kept:pos], _NOT_HEX.sub(b"", text)]
+                kept = close
+            pos = close + 1
+    return b"".join([*out, body[kept:]]) if out else body
+
+
+def stream_header(plain: bytes, count: int, first: int) -> list[tuple[int, int]]:
+    """An object stream's header as PDFium and pdf.js read it: up to ``count`` pairs of
+    integers (object number, offset from /First) from the start of its data, whatever /First
+    says (a /First of 0 puts the offsets' origin at the start, the header included); the pairs
+    read before the first token that is not an integer. A NUL is a blank."""
+    tokens = plain.translate(_NUL_AS_SPACE).split(maxsplit=2 * count)[: 2 * count]
+    pairs = []
+    for i in range(0, len(tokens) - 1, 2):
+        number, offset = tokens[i], tokens[i + 1]
+        if not (number.isdigit() and offset.lstrip(b"+-").isdigit()):
+            break
+        pairs.append((int(number), first + abs(int(offset))))
+    return pairs
 
 
 def _decode_name(raw: bytes) -> str:
@@ -293,6 +341,7 @@ class _Scan:
 
     def __init__(self, data: bytes, max_objects: int, max_expanded: int) -> None:
         self.data, self.size = data, len(data)
+        self.last_close = data.rfind(b">")  # no hex string runs past it
         self.io = BytesIO(data)  # shares the bytes until written to, which it never is
         self.max_objects, self.max_expanded, self.expanded_left = (
             max_objects, max_expanded, max_expanded
@@ -310,6 +359,7 @@ class _Scan:
         self.trailers: list[DictionaryObject] = []
         self.sections: dict[int, _Section | None] = {}
         self.header_offset = 0
+        self.from_file_start = False  # an offset that holds only counted from the first byte
         self.stopped = False
         self.encrypted = False
         self.unread_streams: set[int] = set()  # object streams not unpacked
@@ -448,6 +498,9 @@ class _Scan:
             cursor.pos = event.end()
         elif event[3] == b"endobj":
             cursor.finish(event.end(), event.start())
+        elif event["hex"]:  # a hex string: nothing in it starts a string, a comment or a keyword
+            closing = self.data.find(b">", event.end(), self.last_close + 1)
+            cursor.pos = closing + 1 if closing >= 0 else event.end()
         else:  # the next object begins: this one lacks its endobj, as sloppy writers leave it
             cursor.finish(event.start())
 
@@ -591,13 +644,9 @@ class _Scan:
     def contained(
         self, obj: RawObject, plain: bytes, count: int, first: int, reading: int = 0
     ) -> None:
-        """The objects an object stream holds: its header pairs (number, offset from
-        /First), each object running to the next one's start."""
-        tokens = plain[:first].translate(_NUL_AS_SPACE).split()[: 2 * count]  # NUL is blank
-        try:
-            pairs = [(int(tokens[i]), first + int(tokens[i + 1])) for i in range(0, len(tokens), 2)]
-        except (ValueError, IndexError):
-            pairs = []
+        """The objects an object stream holds: its header pairs (`stream_header`), each
+        object running to the next one's start."""
+        pairs = stream_header(plain, count, first)
         if len(pairs) < count:
             message = f"object stream {obj.number}: its header lists {len(pairs)} of {count}"
             self.problem(Problem.UNREADABLE_OBJECT_STREAM, message, obj.offset)
@@ -636,10 +685,11 @@ class _Scan:
     def section(self, offset: int) -> _Section | None:
         if offset not in self.sections:
             self.sections[offset] = None
-            for pos in {offset, offset + self.header_offset}:
+            for pos in dict.fromkeys((offset + self.header_offset, offset)):
                 found = self.read_section(pos) if 0 <= pos < self.size else None
                 if found is not None:
                     self.sections[offset] = found
+                    self.from_file_start |= pos != offset + self.header_offset
                     break
         return self.sections[offset]
 
@@ -747,10 +797,11 @@ class _Scan:
             return None
         if first in self.at_offset:
             return self.at_offset[first]
-        for pos in {first, first + self.header_offset}:
+        for pos in dict.fromkeys((first + self.header_offset, first)):
             if 0 <= pos < self.size:
                 obj = self.object_at(_SKIP.match(self.data, pos).end())  # type: ignore[union-attr]
                 if obj is not None:
+                    self.from_file_start |= pos != first + self.header_offset
                     return obj
         return None
 
@@ -874,6 +925,11 @@ def scan_pdf_objects(
     scan.unpack_object_streams()
     if entries is not None:
         scan.check_entries(entries)
+    if 0 < header <= HEADER_WINDOW and scan.from_file_start:
+        # pdf.js counts offsets from the header only: the cross-reference fails it, and it
+        # rebuilds it from every "N G obj" in the file, stream data included
+        message = f"{header} bytes before the header, offsets counted from the file's first byte"
+        scan.problem(Problem.BROKEN_XREF, message)
     scan.duplicates(entries)
     scan.classify_junk()
     return PdfLayout(
