@@ -16,6 +16,7 @@ from attachguard.formats.payloads import (
     Payload,
     Region,
     archives_anywhere,
+    disc_image,
     find_payload,
     find_payloads,
 )
@@ -60,6 +61,12 @@ PREFIX = b"Exif\0\0II*\0" + bytes(50)  # a metadata identifier, then anything
             "OLE compound file (Office 97-2003 document)",
         ),
         (b"<?php system($_GET[1]); ?>", "HTML or script markup"),
+        # what mshta runs as it parses a picture as a page: no <script> or <html> needed
+        (b'<hta:application windowstate="minimize"/>', "HTML or script markup"),
+        (b'<img src="x" onerror="new ActiveXObject(1)">', "HTML or script markup"),
+        (b"<frameset onload=run()>", "HTML or script markup"),
+        (b"<IMG SRC=x\nOnError=run()>", "HTML or script markup"),
+        (b"<svg/onload=run()>", "HTML or script markup"),
     ],
 )
 def test_payloads_are_found_anywhere(payload: bytes, what: str) -> None:
@@ -87,7 +94,11 @@ def test_look_alikes_are_not_payloads() -> None:
         b"<htmlfoo>",
         b"a #!/bin/sh in the middle",
         b"\xff\xd8\xff\xe0 a thumbnail \x89PNG\r\n\x1a\n GIF89a",
-        b"<svg onload=alert(1)>",  # an SVG tag inside metadata is rendered by nothing
+        b'<svg width="10" height="10">',  # a tag, but no event handler
+        b'<p class="x" data-onclick="run()">',  # no attribute named on...
+        b'<rdf:Description ns:OnlineStatus="1" ns:Mode="on"/>',  # a prefixed name
+        b"if a < b and then on the other=3",  # no tag
+        b"<a href=x>link</a> onload=3",  # outside the tag
     ):
         assert find_payload(benign) is None, benign
 
@@ -194,3 +205,43 @@ def test_a_signature_cut_by_the_end_and_decoys_before_a_real_archive() -> None:
     assert archives_anywhere(b"\x00" * 100 + b"Rar!\x1a\x07") == []  # no IndexError
     decoys = b"7z\xbc\xaf\x27\x1c\x00\x04" * 12_000  # fake signatures, then a real header
     assert archives_anywhere(decoys + seven_zip_header()) == [Payload(len(decoys), "7-Zip archive")]
+
+
+# -- disc images laid over a file ------------------------------------------------------------
+def volume_descriptor(identifier: bytes, kind: int = 1) -> bytes:
+    return bytes([kind]) + identifier + b"\x01" + bytes(2041)
+
+
+def udf_anchor(location: int = 256) -> bytes:
+    tag = bytearray(struct.pack("<HHBBHHHI", 2, 2, 0, 0, 1, 0, 496, location))
+    tag[4] = (sum(tag) - tag[4]) & 0xFF
+    return bytes(tag) + bytes(496)
+
+
+@pytest.mark.parametrize(
+    ("at", "descriptor", "what"),
+    [
+        (0x8000, volume_descriptor(b"CD001"), "ISO 9660 disc image"),
+        (0x8800, volume_descriptor(b"CD001", 0xFF), "ISO 9660 disc image"),  # after a boot record
+        (0x8000, volume_descriptor(b"BEA01", 0), "UDF disc image"),
+        (0x9000, volume_descriptor(b"NSR03", 0), "UDF disc image"),
+        (256 * 2048, udf_anchor(), "UDF disc image"),
+        (256 * 512, udf_anchor(), "UDF disc image"),
+    ],
+)
+def test_a_disc_image_laid_over_a_file(at: int, descriptor: bytes, what: str) -> None:
+    # 7-Zip opens a picture as a disc when "CD001" sits at 0x8001 (its Iso handler's
+    # signature) or a UDF anchor at sector 256 (IsArc_Udf), whatever the extension
+    picture = random.Random(3).randbytes(at + 4096)
+    data = picture[:at] + descriptor + picture[at + len(descriptor) :]
+    assert disc_image(data) == Payload(at, what)
+
+
+def test_no_disc_image_without_its_descriptors_at_their_offsets() -> None:
+    picture = random.Random(3).randbytes(600_000)
+    assert disc_image(picture) is None
+    assert disc_image(bytes(0x8000) + b"\x01CD00" + bytes(3000)) is None
+    moved = bytes(0x8010) + volume_descriptor(b"CD001")  # not at a sector's start
+    assert disc_image(moved) is None
+    for anchor in (udf_anchor(257), udf_anchor()[:4] + b"\x00" + udf_anchor()[5:]):
+        assert disc_image(bytes(256 * 2048) + anchor) is None  # wrong location, checksum

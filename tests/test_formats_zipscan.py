@@ -621,6 +621,8 @@ def test_name_flagged_utf8_that_is_not() -> None:
         b"PK\x03\x04",
         b"PK\x03\x04\x14\x00\x00\x00\x00\x00" + bytes(16) + b"\xff\x0f\x00\x00" + b"A" * 6,
         b"PK\x05\x06" + bytes(8) + b"\x2e\x00\x00\x00" + bytes(6),
+        b"PK\x06\x06",  # zip64 end records, each read once
+        b"PK\x06\x06" + bytes(8) + b"PK\x06\x07" + bytes(16) + b"PK\x05\x06" + bytes(18),
     ],
 )
 def test_hostile_signature_floods_stay_linear(pattern: bytes) -> None:
@@ -698,3 +700,58 @@ def test_no_zip_in_plain_files() -> None:
     assert find_embedded_zip(b"PK\x03\x04 is how a zip starts; PK\x05\x06 how it ends") == []
     assert find_embedded_zip(JPEG + build({})) == []  # an empty zip carries nothing
     assert find_embedded_zip(bytes(range(256)) * 64) == []
+
+
+def odd_zip(base: int, *, relative: bool = False, saturated: bool = False) -> bytes:
+    """A zip to sit at offset ``base`` (offsets from the file's start, or from its own with
+    ``relative``) as a red team built one that unzip and 7-Zip open: local headers that say
+    version 6.4 (no zip tool writes it; the directory says 2.0), and a zip64 end record with 16
+    bytes of extensible data (APPNOTE 4.3.14), so that it is 60 bytes long, not 44."""
+    origin = 0 if relative else base
+    body, directory = b"", b""
+    for name, data in ((b"Invoice.hta", b"<html>page</html>"), (b"readme.txt", b"text")):
+        local = bytearray(local_header(name, data))
+        local[4:6] = struct.pack("<H", 0x40)
+        directory += central_header(name, data, origin + len(body))
+        body += bytes(local) + data
+    record_at = origin + len(body) + len(directory)
+    record = struct.pack(
+        "<4sQ2H2L4Q", b"PK\x06\x06", 44 + 16, 45, 45, 0, 0, 2, 2, len(directory), origin + len(body)
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, record_at, 1)
+    count, size, offset = (2, len(directory), origin + len(body))
+    if saturated:
+        count, size, offset = 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF
+    classic = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, size, offset, 0)
+    return body + directory + record + bytes(16) + locator + classic
+
+
+@pytest.mark.parametrize(("relative", "saturated"), [(False, False), (False, True), (True, False)])
+def test_zip_found_through_a_zip64_record_with_extensible_data(
+    relative: bool, saturated: bool
+) -> None:
+    # unzip and 7-Zip find the zip64 record through its locator's offset, whatever its size and
+    # whatever version the local headers claim; zipfile expects 44 bytes right before the
+    # locator and fails, so an archive reader built on it would miss this one
+    hidden = odd_zip(len(JPEG), relative=relative, saturated=saturated)
+    assert find_embedded_zip(JPEG + hidden) == [(len(JPEG), len(JPEG) + len(hidden))]
+    if relative:  # its place in a region searched on its own (a media box) is found too
+        assert find_embedded_zip(b"free" + hidden) == [(4, 4 + len(hidden))]
+
+
+@pytest.mark.skipif(shutil.which("unzip") is None, reason="Info-ZIP unzip is not installed")
+def test_unzip_opens_the_zip64_archive_found(tmp_path: Path) -> None:
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(JPEG + odd_zip(len(JPEG)))
+    done = subprocess.run(["unzip", "-l", str(path)], capture_output=True, check=False)
+    assert b"Invoice.hta" in done.stdout
+
+
+def test_a_zip64_locator_leading_nowhere_is_no_archive() -> None:
+    hidden = bytearray(odd_zip(len(JPEG), saturated=True))
+    record = hidden.index(b"PK\x06\x06")
+    hidden[record : record + 4] = b"PK\x06\x00"  # no zip64 record at the offset, or before
+    assert find_embedded_zip(JPEG + bytes(hidden)) == []
+    broken = bytearray(odd_zip(len(JPEG)))
+    broken[broken.index(b"PK\x01\x02") + 1] = ord("X")  # a directory that does not check out
+    assert find_embedded_zip(JPEG + bytes(broken)) == []

@@ -17,6 +17,7 @@ from attachguard.codes import FindingCode
 from attachguard.engines.base import Item, Result
 from attachguard.engines.polyglot import PolyglotEngine
 from attachguard.formats.jpeg import jpeg_end
+from attachguard.formats.jpeg import samsung_trailer as samsung_trailer_at
 from attachguard.policy import Policy
 from attachguard.report import FileType
 
@@ -234,6 +235,24 @@ def test_data_between_samsung_blocks_is_hidden_data(policy: Policy) -> None:
     assert scan(policy, "jpeg", main + samsung_trailer(blocks, b"\0\0")).findings == []
     result = scan(policy, "jpeg", main + samsung_trailer(blocks, zip_bytes()))
     assert [m for m, _ in hits(result)] == ["ZIP archive hidden after the end of the JPEG image"]
+
+
+def test_what_a_samsung_block_name_or_directory_holds_is_searched(policy: Policy) -> None:
+    # a block's name and the directory's spare room are no camera data: a red team put a ZIP
+    # in a name, which unzip opens (its end record's comment covers the directory and footer)
+    main, hidden = image("JPEG"), zip_bytes()
+    named = samsung_trailer([(0x0A01, b"Image_UTC_Data", b"1700000000000"), (0x010A, hidden, b"")])
+    assert [m for m, _ in hits(scan(policy, "jpeg", main + named))] == [
+        "ZIP archive hidden after the end of the JPEG image"
+    ]
+    plain = samsung_trailer([(0x0A01, b"Image_UTC_Data", b"1700000000000")])
+    length = int.from_bytes(plain[-8:-4], "little") + len(hidden)
+    spare = plain[:-8] + hidden + struct.pack("<I", length) + b"SEFT"
+    assert samsung_trailer_at(main + spare) is not None  # still a trailer ExifTool reads
+    assert [m for m, _ in hits(scan(policy, "jpeg", main + spare))] == [
+        "ZIP archive hidden after the end of the JPEG image"
+    ]
+    assert scan(policy, "jpeg", main + plain).findings == []
 
 
 def test_samsung_trailer_pointing_into_the_image_is_forged(policy: Policy) -> None:

@@ -4,6 +4,7 @@ that readers skip; issue 9: what real cameras, recorders and Office put there is
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -489,3 +490,113 @@ def test_a_second_data_chunk_of_a_wav_is_searched(policy: Policy) -> None:
     assert messages(scan(policy, "wav", wav)) == [
         "HTML or script markup hidden in the 'data' chunk of the WAV audio"
     ]
+
+
+# --- what unzip, 7-Zip and mshta read where the walk did not look (red team 101) -------------
+
+
+def oddly_built(zipped: bytes, base: int) -> bytes:
+    """``zipped`` rebuilt to sit at offset ``base`` (offsets from the file's start) as unzip
+    and 7-Zip still open it: local headers that say version 6.4, and a zip64 end record with
+    16 bytes of extensible data, found through its locator's offset (APPNOTE 4.3.14)."""
+    data = bytearray(zipped)
+    at = data.find(b"PK\x03\x04")
+    while at >= 0:
+        data[at + 4 : at + 6] = struct.pack("<H", 0x40)
+        at = data.find(b"PK\x03\x04", at + 4)
+    end = data.rfind(b"PK\x05\x06")
+    _, _, _, count, _, size, offset, _ = struct.unpack_from("<4s4H2LH", data, end)
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:  # the directory's local header offsets, from the file's start
+        struct.pack_into("<L", data, at + 42, base + struct.unpack_from("<L", data, at + 42)[0])
+        at = data.find(b"PK\x01\x02", at + 4)
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 60, 45, 45, 0, 0, count, count, size,
+                         base + offset) + bytes(16)  # fmt: skip
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, base + end, 1)
+    classic = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 2**32 - 1, 2**32 - 1, 0)
+    return bytes(data[:end]) + record + locator + classic
+
+
+def test_a_zip_with_a_long_zip64_end_record_in_a_chunk_is_found(policy: Policy) -> None:
+    hidden = chunk(b"prVt", oddly_built(archive(), 33 + 8))  # its data, after IHDR's chunk
+    assert messages(scan(policy, "png", png(chunks=hidden))) == [
+        "ZIP archive hidden in the 'prVt' chunk of the PNG image"
+    ]
+    assert scan(policy, "png", png(chunks=chunk(b"prVt", bytes(800)))).findings == []
+
+
+def with_odd_versions(zipped: bytes, base: int) -> bytes:
+    """``zipped`` with local headers that say version 6.4 and directory offsets from ``base``."""
+    data = bytearray(zipped)
+    for found in re.finditer(rb"PK\x03\x04", zipped):
+        data[found.start() + 4 : found.start() + 6] = struct.pack("<H", 0x40)
+    for found in re.finditer(rb"PK\x01\x02", zipped):
+        (offset,) = struct.unpack_from("<L", data, found.start() + 42)
+        struct.pack_into("<L", data, found.start() + 42, base + offset)
+    end = zipped.rindex(b"PK\x05\x06")
+    (offset,) = struct.unpack_from("<L", data, end + 16)
+    struct.pack_into("<L", data, end + 16, base + offset)
+    return bytes(data)
+
+
+def test_a_zip_whose_end_record_follows_the_image_is_found(policy: Policy) -> None:
+    # the entries and directory in a comment, the end record in the 22 bytes after the end of
+    # the image (too few to report on their own): unzip opens the picture as the archive
+    main = jpeg()
+    zipped = with_odd_versions(archive(), 6)  # the comment's data begins at offset 6
+    cut = zipped.rindex(b"PK\x05\x06")
+    data = main[:2] + segment(0xFE, zipped[:cut]) + main[2:] + zipped[cut:]
+    assert messages(scan(policy, "jpeg", data)) == [
+        "ZIP archive hidden in the comment segment of the JPEG image"
+    ]
+    assert scan(policy, "jpeg", main + bytes(22)).findings == []
+
+
+def motion_photo(video_box: bytes, brand: bytes) -> bytes:
+    main = jpeg(segment(0xE1, xmp(b'GCamera:MotionPhoto="1"')))
+    return main + video(video_box, brand=brand)
+
+
+@pytest.mark.parametrize("brand", [b"mp42", b"xvid"])
+def test_a_motion_photos_video_is_searched_whatever_its_brand(policy: Policy, brand: bytes) -> None:
+    # Magika calls a video of an unknown brand "unknown", so no engine walks the child: the
+    # main image's walk searches the video's boxes itself
+    assert scan(policy, "jpeg", motion_photo(box(b"free", bytes(4000)), brand)).findings == []
+    page = b'<hta:application/><img src="x" onerror="run()">'
+    assert messages(scan(policy, "jpeg", motion_photo(box(b"free", page), brand))) == [
+        "HTML or script markup hidden after the end of the JPEG image"
+    ]
+    zipped = messages(scan(policy, "jpeg", motion_photo(box(b"free", archive()), brand)))
+    assert zipped == ["ZIP archive hidden after the end of the JPEG image"]
+
+
+def test_an_iso_image_laid_over_a_picture_is_found(policy: Policy) -> None:
+    # 7-Zip opens a file with "CD001" at 0x8001 as a disc image, whatever its extension; the
+    # picture's first segments cover ISO 9660's system area and its volume descriptor
+    descriptor = b"\x01CD001\x01" + bytes(2041)
+    filler = segment(0xEA, bytes(0x8000 - 6) + descriptor + bytes(65_533 - 0x8000 + 4 - 2048 - 4))
+    main = jpeg()
+    plain = main[:2] + filler.replace(b"CD001", b"\0" * 5) + main[2:]
+    hostile = main[:2] + filler + main[2:]
+    assert hostile.index(b"CD001") == 0x8001
+    assert scan(policy, "jpeg", plain).findings == []
+    assert messages(scan(policy, "jpeg", hostile)) == [
+        "ISO 9660 disc image laid over the JPEG image"
+    ]
+    assert scan(policy, "jpeg", hostile).findings[0].location == "offset 32768"
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        b"<img src=\"x\" onerror=\"new ActiveXObject('WScript.Shell').Run('calc')\">",
+        b"<frameset onload=run()>",
+        b'<hta:application windowstate="minimize"/>',
+    ],
+)
+def test_markup_mshta_runs_is_found_in_a_comment(policy: Policy, markup: bytes) -> None:
+    # mshta parses a picture as a page: an event handler on any tag runs, no <script> needed
+    found = messages(scan(policy, "jpeg", jpeg(segment(0xFE, b"Holiday 2024 " + markup))))
+    assert found == ["HTML or script markup hidden in the comment segment of the JPEG image"]
+    benign = b"Holiday 2024 <3, taken on one=two settings, <b>bold</b>"
+    assert scan(policy, "jpeg", jpeg(segment(0xFE, benign))).findings == []

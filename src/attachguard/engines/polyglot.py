@@ -15,9 +15,13 @@ with its offset, for:
   but its media data, every WAV chunk but its audio ("Windows program hidden in the comment
   segment of the JPEG image"). Media data whose size is a placeholder or runs past the end of
   the file is searched too: its size says nothing about what follows the media;
-- a ZIP anywhere in an image (zipscan's ``find_embedded_zip``: end records and local entries),
+- a ZIP anywhere in an image, what cameras append after it included (zipscan's
+  ``find_embedded_zip``: end records, zip64 ones through their locator, and local entries),
   in a searched part of a media file, or whose end record lies in a video's or PDF's last
   64 KiB; "%PDF-" in an image's first KiB; anything before "%PDF-" in a PDF;
+- a disc image laid over the file (formats/payloads ``disc_image``: an ISO 9660 or UDF volume
+  descriptor from offset 0x8000, a UDF anchor at sector 256), which 7-Zip opens as a disc
+  whatever the extension ("ISO 9660 disc image laid over the JPEG image");
 - in a legacy Office file (.doc, .xls, .ppt), a program, an archive, a PDF, a script or HTML
   after its last allocated sector, and a program in its free sectors (formats/oleslack: no
   reader reads either; free sectors may hold stale pieces of the document, so only programs
@@ -32,10 +36,12 @@ thumbnails, ICC profiles, XMP and other pictures that metadata legitimately hold
 phone cameras legitimately append to a JPEG: extra JPEG images (Ultra HDR gain maps, multi-picture
 files) and a motion-photo MP4, when the main image's metadata declares them (MPF or the XMP
 container), and a well-formed Samsung "SEFT" trailer. Those parts are handed back as children,
-so the other engines still scan them. A structure too broken to walk is the image engine's
-business (CORRUPT); this engine then only runs the ZIP check. Compressed PNG text that expands
-past 8 MiB (``polyglot_layouts.TEXT_LIMIT``) is ARCHIVE_EXPANSION. A file Magika calls "zip"
-is walked as the image or media it starts as.
+so the other engines still scan them; the trailers are searched whole here (block names and
+directories too), and a motion-photo video's boxes but its media data (Magika may call a video
+of an unknown brand "unknown", and then no engine walks it). A structure too broken to walk
+is the image engine's business (CORRUPT); this engine then only runs the ZIP check. Compressed
+PNG text that expands past 8 MiB (``polyglot_layouts.TEXT_LIMIT``) is ARCHIVE_EXPANSION. A file
+Magika calls "zip" is walked as the image or media it starts as.
 
 A video or HEIC image whose media a player fetches from outside the file (a QuickTime reference
 movie, a data reference to a URL, a share or a path: formats/bmff ``outside_references``) is
@@ -62,7 +68,7 @@ from attachguard.engines.base import (
 from attachguard.engines.polyglot_layouts import Layout
 from attachguard.formats import bmff, jpeg
 from attachguard.formats.oleslack import slack
-from attachguard.formats.payloads import Region, find_payloads
+from attachguard.formats.payloads import Region, disc_image, find_payloads
 from attachguard.formats.rtfend import rtf_end
 
 POLYGLOT = declare(
@@ -348,6 +354,8 @@ class PolyglotEngine:
             found.append((f"PDF document hidden inside the {what}", at))
         if tar_header(data):
             found.append((f"tar archive laid over the start of the {what}", 0))
+        if disc := disc_image(data):
+            found.append((f"{disc.what} laid over the {what}", disc.offset))
         layout = _LAYOUTS[label](data)
         reported = {offset for _, offset in found}
         found += [
@@ -367,22 +375,44 @@ class PolyglotEngine:
         self, item: Item, label: str, layout: Layout, children: list[Child]
     ) -> list[tuple[str, int]]:
         """What the walk of the format shows: data after its end (reported whole, past what
-        cameras declare), payloads in its parts, ZIP archives inside it."""
+        cameras declare), payloads in its parts, ZIP archives inside it: anywhere but in data
+        reported whole, so in what cameras append too (unzip finds an archive by its end
+        record wherever it lies)."""
         data, what, end = item.data, _WHAT[label], layout.end
         pos = len(data) if end is None else _skip_padding(data, end)
         slack: list[tuple[Region, bool]] = []
         if label == "jpeg" and end is not None and pos < len(data):
             pos = _camera_extras(data, end, pos, children, slack)
-        found = _pl.hidden_inside(data, layout, what, len(data) if end is None else end)
+        tail, whole = _tail(item, label, layout, pos)
+        found = list(tail)
         for region, anything in slack:
             found += _slack_payload(data, region, what, anything)
-        if label in _PICTURES and end is not None and _buffer_slack(item, end, pos):
-            found[:0] = _slack_payload(data, Region(pos, len(data)), what)
-        elif pos < len(data) and not _harmless_tail(data, pos):
-            found.insert(0, (f"{describe(data[pos:])} hidden after the end of the {what}", pos))
-        elif not layout.whole:
+        inside = _pl.hidden_inside(data, layout, what, pos if whole else len(data))
+        # what lies after the end is named once: by the tail's finding, when it has one
+        found += [hit for hit in inside if not (tail and hit[1] >= pos)]
+        if not whole and not layout.whole:
             found += _zip_at_end(data, what, found)
-        return found
+        return _once(found)
+
+
+def _tail(item: Item, label: str, layout: Layout, pos: int) -> tuple[list[tuple[str, int]], bool]:
+    """What lies after the end, from ``pos`` (past what cameras declare), and whether it was
+    reported whole: a buffer's slack is searched, a harmless tail tolerated, anything else
+    reported whole."""
+    data, what, end = item.data, _WHAT[label], layout.end
+    if label in _PICTURES and end is not None and _buffer_slack(item, end, pos):
+        return _slack_payload(data, Region(pos, len(data)), what), False
+    if pos < len(data) and not _harmless_tail(data, pos):
+        return [(f"{describe(data[pos:])} hidden after the end of the {what}", pos)], True
+    return [], False
+
+
+def _once(found: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The findings, one per offset: the first kept (two searches may find one ZIP)."""
+    kept: dict[int, str] = {}
+    for message, offset in found:
+        kept.setdefault(offset, message)
+    return [(message, offset) for offset, message in kept.items()]
 
 
 class _Declared:
@@ -424,6 +454,18 @@ def _part_at(found: _Declared, pos: int, stop: int) -> tuple[str, bytes, int] | 
     return None
 
 
+def _video_parts(data: bytes, pos: int, part: tuple[str, bytes, int]) -> list[Region]:
+    """The parts a player skips of a motion-photo video at ``pos`` (every box but its media
+    data, formats/bmff), searched from here: the child is a video by its boxes whatever its
+    brand, but Magika may call it "unknown" (a red team's "xvid" brand), and then no engine
+    walks it as one."""
+    if part[0] != "motion-photo video":
+        return []
+    return [
+        Region(pos + p.region.start, pos + p.region.end) for p in _pl.bmff_layout(part[1]).parts
+    ]
+
+
 _FILLER = 16  # bytes a camera leaves before a part its metadata places (Minolta's Z5: 3)
 
 
@@ -461,6 +503,7 @@ def _camera_extras(
         part = _part_at(found, pos, stop)
         if part is not None:
             children.append(Child(f"{part[0]} at offset {pos}", part[1]))
+            slack += [(region, False) for region in _video_parts(data, pos, part)]
             pos = _skip_padding(data, part[2])
         elif (sector_end := _sector_slack(found, pos, stop)) is not None:
             slack.append((Region(pos, sector_end), True))
@@ -471,12 +514,14 @@ def _camera_extras(
         else:
             return pos
     for i, (start, block_end) in enumerate(blocks, 1):
-        # every block is searched like a segment (a 10-byte footer makes any bytes a block: a
-        # red team wrapped an archive in one); depth maps, previews and videos are scanned too
+        # depth maps, previews and videos are scanned as files too
         if block_end - start >= 4096:
             children.append(Child(f"camera trailer part {i}", data[start:block_end]))
-        if block_end > start:
-            slack.append((Region(start, block_end), False))
+    if stop < len(data):
+        # the whole chain is searched like a segment, not only its blocks' data: a 10-byte
+        # footer makes any bytes a block (a red team wrapped an archive in one), and a block's
+        # name or a directory's spare room holds anything (another put a ZIP in a name)
+        slack.append((Region(stop, len(data)), False))
     return len(data)
 
 

@@ -5,8 +5,9 @@ whose ``e_lfanew`` points at a "PE" signature), a Linux program (ELF magic with 
 byte order and version), a RAR, 7-Zip or cabinet archive, an OLE compound file (Office 97-2003
 documents, installers), an RTF document (``{\\rtf``: Word opens one whatever follows), a PDF
 document ("%PDF-" and a version), HTML or PHP markup (an opening ``<script``, ``<html``,
-``<iframe``, ``<body``, ``<object`` or ``<embed`` tag followed by a space, "/" or ">";
-``<!doctype html``; ``<?php``),
+``<iframe``, ``<body``, ``<object``, ``<embed`` or ``<hta:application`` tag followed by a
+space, "/" or ">"; any tag with an event handler attribute, ``<img src=x onerror=...>``, which
+mshta runs as it parses a picture as a page; ``<!doctype html``; ``<?php``),
 and, only at the very start, a ``#!/`` script. ``find_payloads`` does the same for many
 regions of a file at once, ZIP archives included (zipscan's ``find_embedded_zip``).
 
@@ -32,7 +33,15 @@ from typing import NamedTuple
 
 from attachguard.formats.zipscan import find_embedded_zip
 
-__all__ = ["Payload", "Region", "archives_anywhere", "find_payload", "find_payloads", "script_at"]
+__all__ = [
+    "Payload",
+    "Region",
+    "archives_anywhere",
+    "disc_image",
+    "find_payload",
+    "find_payloads",
+    "script_at",
+]
 
 
 class Payload(NamedTuple):
@@ -50,7 +59,11 @@ _LITERALS = (
 _ELF = re.compile(rb"\x7fELF[\x01\x02][\x01\x02]\x01")
 _PDF = re.compile(rb"%PDF-[12]\.\d")
 _MARKUP = re.compile(
-    rb"<(?i:script|html|iframe|body|object|embed)[\s/>]|<!(?i:doctype)\s+(?i:html)|<\?(?i:php)\s"
+    rb"<(?i:script|html|iframe|body|object|embed|hta:application)[\s/>]"
+    rb"|<!(?i:doctype)\s+(?i:html)|<\?(?i:php)\s"
+    # any element with an event handler (<img src=x onerror=...>, <svg/onload=...>): a tag
+    # name, then within the tag a blank, slash or quote before "on" and a name, then "="
+    rb"|<[A-Za-z][\w:-]{0,31}[\s/](?:[^<>]{0,512}?[\s/\"'])?(?i:on[a-z]{3,31})\s*="
 )
 _ZIP_RECORD = re.compile(rb"PK(?:\x03\x04|\x05\x06)")
 _MAX_CANDIDATES = 4096
@@ -256,3 +269,39 @@ _CHECKED = (
     (_RAR, _rar, "RAR archive"),
     (_CABINET, _cabinet, "cabinet archive"),
 )
+
+
+# -- disc images 7-Zip opens by what sits at a fixed offset -------------------------------------
+
+_SECTOR = 2048  # a CD or DVD sector: ISO 9660 and UDF place their descriptors in whole sectors
+_VOLUME_DESCRIPTORS = 0x8000  # sector 16: the system area before it is the writer's own
+_VOLUME_IDS = {b"CD001": "ISO 9660 disc image", b"BEA01": "UDF disc image",
+               b"NSR02": "UDF disc image", b"NSR03": "UDF disc image"}  # fmt: skip
+_ANCHORS = (256 << 11, 256 << 9)  # UDF's anchor: sector 256 of 2,048- or 512-byte sectors
+
+
+def disc_image(data: bytes) -> Payload | None:
+    """A disc image laid over ``data``: an ISO 9660 or UDF volume descriptor ("CD001",
+    "BEA01", "NSR02", "NSR03" after its type byte) in one of the sectors from 16 on, or a UDF
+    anchor volume descriptor pointer at sector 256 (its tag's checksum right and its location
+    256), as 7-Zip's Iso and Udf handlers find them (the signature "CD001" at 0x8001;
+    ``IsArc_Udf``): 7-Zip opens a picture so built as a disc and lists its files, whatever the
+    extension. Fixed offsets only: one comparison each."""
+    for sector in range(16):
+        at = _VOLUME_DESCRIPTORS + sector * _SECTOR
+        what = _VOLUME_IDS.get(data[at + 1 : at + 6])
+        if what is not None:
+            return Payload(at, what)
+    return next((Payload(at, "UDF disc image") for at in _ANCHORS if _udf_anchor(data, at)), None)
+
+
+def _udf_anchor(data: bytes, at: int) -> bool:
+    """A UDF descriptor tag at ``at`` (ECMA-167 3/7.2): identifier 2 (anchor volume descriptor
+    pointer), its checksum (the sum of the tag's other bytes) right, its location 256."""
+    tag = data[at : at + 16]
+    return (
+        len(tag) == 16
+        and tag[:2] == b"\x02\x00"
+        and (sum(tag) - tag[4]) & 0xFF == tag[4]
+        and int.from_bytes(tag[12:16], "little") == 256
+    )

@@ -683,17 +683,54 @@ def _first_local(data: bytes, directory: int, stop: int, base: int) -> int | Non
     return base + offset
 
 
-def _archive_span(data: bytes, at: int) -> tuple[int, int] | None:
-    """The archive whose end record is at ``at``: its offsets counted from the archive's own
-    start (the directory just before the end record), else from the start of ``data``. An
-    empty archive carries nothing and is left out."""
-    if data[at + 4 : at + 8] != b"\0\0\0\0":  # one disk: the cheap test first, floods are common
+def _embedded_classic(data: bytes, at: int) -> _EndFields | None:
+    """The classic end record at ``at`` alone (one disk, its two counts equal), else None."""
+    if at + _END.size > len(data):
         return None
-    try:
-        fields = _end_fields(data, at)
-    except _Stop:
+    _, disk, first_disk, here, entries, size, offset, comment = _END.unpack_from(data, at)
+    if disk or first_disk or here != entries:
         return None
-    for base in (fields.stop - fields.size - fields.offset, 0):
+    return _EndFields(at, at + _END.size + comment, at, entries, size, offset, None)
+
+
+def _zip64_records(data: bytes) -> dict[int, int]:
+    """Every zip64 end record in ``data`` by where it ends (its start plus 12 plus its declared
+    size: the record may carry extensible data, APPNOTE 4.3.14), mapped to where it starts. One
+    pass, so that each locator then costs one look-up however many records a file holds."""
+    found: dict[int, int] = {}
+    pos = 0
+    while (at := data.find(_END64_SIG, pos)) >= 0:
+        pos = at + 4
+        if at + _END64.size <= len(data):
+            found.setdefault(at + 12 + int.from_bytes(data[at + 4 : at + 12], "little"), at)
+    return found
+
+
+def _embedded_zip64(
+    data: bytes, classic: _EndFields, records: dict[int, int]
+) -> list[tuple[_EndFields, int]]:
+    """The zip64 end records the locator before the end record at ``classic.at`` leads to, as
+    7-Zip and Info-ZIP find them: the record that ends at the locator (whatever extensible
+    data it carries), or the one at the locator's offset from the start of ``data``; each with
+    the archive base that offset gives (the record's position minus it)."""
+    locator = classic.at - _LOCATOR.size
+    if locator < 0 or data[locator : locator + 4] != _LOCATOR_SIG:
+        return []
+    _, _, where, _ = _LOCATOR.unpack_from(data, locator)
+    candidates = {records.get(locator), where if data[where : where + 4] == _END64_SIG else None}
+    found = []
+    for record in sorted(r for r in candidates if r is not None and r + _END64.size <= locator):
+        *_, here, entries, size, offset = _END64.unpack_from(data, record)
+        if here == entries:
+            fields = classic._replace(stop=record, entries=entries, size=size, offset=offset)
+            found.append((fields, record - where))
+    return found
+
+
+def _span_from(data: bytes, fields: _EndFields, bases: tuple[int, ...]) -> tuple[int, int] | None:
+    """The archive the end fields describe, its offsets counted from one of ``bases``: where
+    its first directory entry puts a local header that is one."""
+    for base in bases:
         directory = base + fields.offset
         if fields.entries == 0 or base < 0 or directory + fields.size > fields.stop:
             continue
@@ -702,6 +739,25 @@ def _archive_span(data: bytes, at: int) -> tuple[int, int] | None:
             # Offsets from the file's start (base 0): the archive begins at its first entry.
             return base or first, min(fields.comment_end, len(data))
     return None
+
+
+def _archive_span(data: bytes, at: int, records: dict[int, int]) -> tuple[int, int] | None:
+    """The archive whose end record is at ``at``, found as unzip and 7-Zip find it: through the
+    zip64 end record its locator leads to (`_embedded_zip64`), else through the classic record;
+    its offsets counted from the archive's own start (the directory just before the end
+    structures, or the base a zip64 locator gives), else from the start of ``data``. Only
+    the directory is checked, up to its first entry's local header: a version or a method no
+    zip tool wrote is no reason to miss an archive the tools open. An empty archive carries
+    nothing and is left out."""
+    if data[at + 4 : at + 8] != b"\0\0\0\0":  # one disk: the cheap test first, floods are common
+        return None
+    classic = _embedded_classic(data, at)
+    if classic is None:
+        return None
+    for fields, base in _embedded_zip64(data, classic, records):
+        if span := _span_from(data, fields, (base, fields.stop - fields.size - fields.offset, 0)):
+            return span
+    return _span_from(data, classic, (classic.stop - classic.size - classic.offset, 0))
 
 
 def _entry_end(data: bytes, at: int, local: _LocalHeader) -> int:
@@ -729,14 +785,17 @@ def _local_run(data: bytes, at: int) -> int | None:
 
 def find_embedded_zip(data: bytes) -> list[tuple[int, int]]:
     """[start, end) of every zip archive inside ``data`` (appended to an image, inside a PDF,
-    nested in a stored member), found by end records whose directory checks out (offsets from
-    the archive's start or from the file's), and of runs of plausible local entries outside
-    those, with or without an end record. Linear in the size of ``data``."""
+    nested in a stored member), found as unzip and 7-Zip find them: by end records whose
+    directory checks out (a zip64 record through its locator, whatever extensible data it
+    carries; offsets from the archive's start or from the file's; `_archive_span`), and of
+    runs of plausible local entries outside those, with or without an end record. Linear in
+    the size of ``data``."""
     found: set[tuple[int, int]] = set()
+    records = _zip64_records(data) if _LOCATOR_SIG in data else {}
     pos = 0
     while (at := data.find(_END_SIG, pos)) >= 0:
         pos = at + 4
-        if span := _archive_span(data, at):
+        if span := _archive_span(data, at, records):
             found.add(span)
     covered = [*sorted(found), (len(data), len(data))]
     pos = 0
