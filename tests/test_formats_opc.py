@@ -1508,9 +1508,10 @@ def test_formulas_in_attributes_and_form_controls_are_weighed(
     """A drawing's text link or macro, a form control's linked cell or input range: Excel
     evaluates them as formulas, so a DDE call or a workbook on a share there counts as in a
     cell; a plain reference passes."""
-    from attachguard.formats.ooxml_xml import XmlRejected, lenient_vml
+    from attachguard.formats.ooxml_xml import PartXml, XmlRejected, lenient_vml
 
     part = _FORMULA_PLACES[place].format(formula).encode()
+    info: PartXml | None
     try:
         info = read_part(part)
     except XmlRejected:

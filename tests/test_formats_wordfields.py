@@ -522,3 +522,21 @@ def _timed(xml: bytes) -> float:
     start = time.process_time()
     field_instructions(xml)
     return time.process_time() - start
+
+
+@pytest.mark.parametrize(
+    ("instr", "computed"),
+    [
+        (f"{NESTED}AUTO cmd", True),
+        (f"DDE{NESTED}UTO cmd", True),
+        (f'"{NESTED}" cmd', True),  # quoted: red team 100
+        (f"\\* {NESTED} cmd", True),  # after a switch
+        (f"\\* MERGEFORMAT {NESTED} cmd", True),  # the switch's argument read both ways
+        (f"\u00a0{NESTED} cmd", True),  # a no-break space is a blank
+        (f'IF "{NESTED}" = "1" "one" "many"', False),  # an argument
+        (f"HYPERLINK {NESTED}", False),
+        ("DDEAUTO cmd", False),
+    ],
+)
+def test_a_type_a_nested_field_computes(instr: str, computed: bool) -> None:
+    assert wordfields.computed_type(instr) is computed

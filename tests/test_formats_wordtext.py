@@ -16,7 +16,7 @@ from attachguard.engines.base import Item
 from attachguard.engines.office import OfficeEngine
 from attachguard.formats.cfbwrite import Storage, compound_file
 from attachguard.formats.docfields import doc_fields, text_fields
-from attachguard.formats.wordtext import Unreadable, document_text
+from attachguard.formats.wordtext import Unreadable, document_readings, document_text
 from attachguard.policy import Policy
 from attachguard.report import FileType
 from support.oletools_data import read_sample
@@ -71,12 +71,18 @@ def test_text_fields_reads_characters_not_bytes() -> None:
     assert field.instruction.startswith("INCLUDEPICTURE")
 
 
-def one_piece_document(text: bytes, flags: int = 0, claimed: int | None = None) -> bytes:
+def one_piece_document(
+    text: bytes,
+    flags: int = 0,
+    claimed: int | None = None,
+    marked: tuple[int, int, int] | None = None,
+) -> bytes:
     """A Word document whose piece table has one compressed piece of ``text`` (its address's
-    reserved bits ``flags``; ``claimed`` characters, else the text's length)."""
+    reserved bits ``flags``; ``claimed`` characters, else the text's length); ``marked``: the
+    characters from, to (indexes in ``text``) whose run has the revision sprm given."""
     csw, cslw = 14, 22
     fclcb = 34 + csw * 2 + 2 + cslw * 4 + 2
-    word = bytearray(4096)
+    word = bytearray(4608)
     struct.pack_into("<HH", word, 0, 0xA5EC, 0)
     struct.pack_into("<H", word, 0x0A, 0x0200)  # the 1Table stream
     struct.pack_into("<H", word, 32, csw)
@@ -86,9 +92,19 @@ def one_piece_document(text: bytes, flags: int = 0, claimed: int | None = None) 
     plc = struct.pack("<II", 0, claimed or len(text)) + struct.pack("<HIH", 0, fc, 0)
     clx = b"\x02" + struct.pack("<I", len(plc)) + plc
     struct.pack_into("<II", word, fclcb + 33 * 8, 0, len(clx))
+    table = clx
+    if marked is not None:  # one page of character properties (ChpxFkp) at page 8: 4096
+        first, last, sprm = marked
+        page = bytearray(512)
+        struct.pack_into("<IIB", page, 0, 2048 + first, 2048 + last, 200)  # rgfc, rgb (x2)
+        page[400:404] = bytes([3]) + struct.pack("<HB", sprm, 1)  # a Chpx: cb, grpprl
+        page[511] = 1
+        word[4096:4608] = page
+        struct.pack_into("<II", word, fclcb + 12 * 8, len(clx), 12)  # the PlcBteChpx
+        table = clx + struct.pack("<III", 2048 + first, 2048 + last, 8)
     return compound_file(
         Storage(
-            {"WordDocument": bytes(word), "1Table": clx}, "00020906-0000-0000-C000-000000000046"
+            {"WordDocument": bytes(word), "1Table": table}, "00020906-0000-0000-C000-000000000046"
         )
     )
 
@@ -104,3 +120,79 @@ def test_pieces_that_claim_more_text_than_the_stream_holds_are_damage() -> None:
     data = one_piece_document(b"card\r", claimed=0x3FFFFFFF)
     with olefile.OleFileIO(io.BytesIO(data)) as ole, pytest.raises(Unreadable):
         document_text(ole)
+
+
+# -- red team 100: revision marks, computed field types ----------------------------------------
+
+DELETED, INSERTED = 0x0800, 0x0801  # sprmCFRMarkDel, sprmCFRMarkIns
+DOC = FileType("doc", "application/msword", "document")
+COMPUTED = "field whose type is computed by a nested field in the Word document"
+
+
+def scan_doc(data: bytes, policy: Policy) -> list[tuple[str, str]]:
+    result = OfficeEngine().scan(Item("letter.doc", data, DOC), policy.context())
+    return [(f.code.name, f.message) for f in result.findings]
+
+
+def test_the_text_is_read_with_revisions_accepted_and_rejected() -> None:
+    data = one_piece_document(b"a\x13XDDEAUTO c:\\x.exe\x14r\x15\r", marked=(2, 3, DELETED))
+    with olefile.OleFileIO(io.BytesIO(data)) as ole:
+        assert document_readings(ole) == [
+            "a\x13XDDEAUTO c:\\x.exe\x14r\x15\r",  # marked up
+            "a\x13DDEAUTO c:\\x.exe\x14r\x15\r",  # the deletion accepted
+        ]
+
+
+def test_a_tracked_deletion_in_a_field_code_is_read_accepted(policy: Policy) -> None:
+    # "[X]DDEAUTO": Word's final text is a DDEAUTO field, as the .docx reader reads it
+    data = one_piece_document(b"a\x13XDDEAUTO c:\\x.exe\x14r\x15\r", marked=(2, 3, DELETED))
+    assert [code for code, _ in scan_doc(data, policy)] == ["DDE"]
+
+
+def test_a_tracked_insertion_is_read_rejected(policy: Policy) -> None:
+    data = one_piece_document(b"a\x13DDEXAUTO c:\\x.exe\x14r\x15\r", marked=(5, 6, INSERTED))
+    assert [code for code, _ in scan_doc(data, policy)] == ["DDE"]
+
+
+def test_an_unmarked_field_code_is_read_as_it_is(policy: Policy) -> None:
+    data = one_piece_document(b"a\x13XDDEAUTO c:\\x.exe\x14r\x15\r")
+    assert scan_doc(data, policy) == []
+    marked = one_piece_document(b"a\x13PAGEX\x14r\x15\r", marked=(7, 8, DELETED))
+    assert scan_doc(marked, policy) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        b"\x13 \x13TITLE\x14\x15 c:\\x.exe \x14r\x15",  # any field: TITLE, AUTHOR, a bookmark
+        b"\x13 \x13AUTHOR\x14\x15 c:\\x.exe \x14r\x15",
+        b"\x13 \x13mybookmark\x14\x15 c:\\x.exe \x14r\x15",
+        b'\x13 "\x13QUOTE 68 68 69\x14x\x15" cmd \x14r\x15',  # quoted
+        b"\x13 \\* \x13QUOTE 68 68 69\x14x\x15 cmd \x14r\x15",  # after a switch
+        b"\x13DDE\x13QUOTE 65\x14A\x15UTO cmd \x14r\x15",  # inside the type word
+    ],
+    ids=["title", "author", "bookmark", "quoted", "switch", "in-the-word"],
+)
+def test_a_type_computed_by_any_nested_field_is_ambiguous(code: bytes, policy: Policy) -> None:
+    # the rule of .docx and RTF fields (wordfields.computed_type)
+    findings = scan_doc(one_piece_document(b"a" + code + b"\r"), policy)
+    assert ("AMBIGUOUS", COMPUTED) in findings
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        b"\x13 TITLE \\* MERGEFORMAT \x14t\x15",
+        b'\x13IF "\x13MERGEFIELD Amount\x14 1\x15" = "1" "one" "many"\x14one\x15',
+        b"\x13 HYPERLINK \x13REF target\x14https://example.com\x15 \x14link\x15",
+    ],
+)
+def test_nested_fields_in_arguments_pass(code: bytes, policy: Policy) -> None:
+    assert scan_doc(one_piece_document(b"a" + code + b"\r"), policy) == []
+
+
+def test_noise_in_a_stream_read_byte_by_byte_computes_no_type() -> None:
+    # pictures hold field characters by chance: there a nested "field" must start with a type
+    assert not any(f.computed for f in doc_fields(b"\x13ab\x13zz\x14\x15 cmd\x15"))
+    assert any(f.computed for f in doc_fields(b"\x13 \x13TITLE\x14\x15 cmd\x15"))
+    assert any(f.computed for f in text_fields("\x13 \x13zz\x14\x15 cmd\x15"))

@@ -90,3 +90,34 @@ def test_tables_are_found_by_their_headers_and_continued_records_joined() -> Non
         + FILL[10:] + book
     )  # fmt: skip
     assert joined.startswith(FILL)
+
+
+# A Hyperlink Object ([MS-OSHARED] 2.3.7.1) as Word writes a shape's (pihlShape): StdHlink's
+# CLSID, its version and flags, then a URL moniker (its CLSID, a length, the address in UTF-16)
+_STD_HLINK = bytes.fromhex("d0c9ea79f9bace118c8200aa004ba90b")
+_URL_MONIKER = bytes.fromhex("e0c9ea79f9bace118c8200aa004ba90b")
+
+
+def _hyperlink(address: str) -> bytes:
+    text = (address + "\0").encode("utf-16-le")
+    moniker = _URL_MONIKER + struct.pack("<I", len(text)) + text
+    return _STD_HLINK + struct.pack("<II", 2, 3) + moniker
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [("\\\\attacker.example\\share\\page.html", ["EXTERNAL_LINK"]),
+     ("file://attacker.example/share/page.html", ["EXTERNAL_LINK"]),
+     ("https://shop.example/orders/4711", [])],
+    ids=["unc", "file-url", "web"],
+)  # fmt: skip
+@pytest.mark.parametrize("document", [letter, workbook], ids=["doc", "xls"])
+def test_a_shapes_hyperlink_to_a_share_is_an_external_link(
+    address: str, expected: list[str], document: object, policy: Policy
+) -> None:
+    """A click on the shape sends the reader's Windows credentials to the share, as a
+    hyperlink in the text does; one to a web page is a plain link."""
+    table = properties([(0x0382, _hyperlink(address))])
+    data = document(table)  # type: ignore[operator]
+    name_ = "letter.doc" if document is letter else "report.xls"
+    assert codes(data, name_, policy) == expected

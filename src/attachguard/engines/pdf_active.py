@@ -177,12 +177,6 @@ def resolved(value: Any) -> Any:
     return value.get_object() if isinstance(value, IndirectObject) else value
 
 
-def _text(value: Any) -> Any:
-    """A string value as text (a byte string read as Latin-1), anything else as it is."""
-    value = resolved(value)
-    return bytes(value).decode("latin-1") if isinstance(value, ByteStringObject) else value
-
-
 def label(value: Any, fallback: str) -> str:
     """An attachment's name made safe to show: it is a label, never a path."""
     value = _text(value)
@@ -442,6 +436,7 @@ def _names_a_share(node: DictionaryObject, kind: Any) -> bool:
 
 
 def _text(value: Any) -> str | None:
+    """A string value as text (a byte string read as Latin-1); None for anything else."""
     value = resolved(value)
     if isinstance(value, ByteStringObject):
         value = bytes(value).decode("latin-1")

@@ -12,13 +12,13 @@ names (`compound_object`), or a package whose file may be opened as the file it 
 ``\\objautlink``) or has one updated as it opens (``\\objupdate``: Word starts its program),
 nor when its ``\\objdata`` holds anything but hex digits and blanks.
 Field instructions are read as Word reads them (the blank ending a control word is no text,
-``\\'hh`` and ``\\uN`` escapes with their ``\\ucN`` fallbacks, the ``\\ud`` half of ``\\upr``,
-``\\tab`` and breaks as blanks) and judged by the rule
-.docx and .doc fields get (`wordfields.classify_field`): DDE for ``DDE``/``DDEAUTO``,
-EXTERNAL_LINK for INCLUDETEXT, INCLUDEPICTURE, IMPORT or LINK fields, whatever their target, or
-a target a nested field computes (RD and DATABASE fields: when their file is on another
-machine). EXTERNAL_LINK also for a remote ``\\template``, for a picture shape, picture fill or
-line pattern linked to a file on another machine (``pibName``, ``fillBlipName``,
+``\\'hh`` and ``\\uN`` escapes with their ``\\ucN`` fallbacks counted as the specification
+counts them: `formats.rtfunicode`, the ``\\ud`` half of ``\\upr``, ``\\tab`` and breaks as
+blanks) and judged by the rule .docx and .doc fields get (`wordfields.classify_field`): DDE for
+``DDE``/``DDEAUTO``, EXTERNAL_LINK for INCLUDETEXT, INCLUDEPICTURE, IMPORT or LINK fields,
+whatever their target, or a target a nested field computes (RD and DATABASE fields: when their
+file is on another machine). EXTERNAL_LINK also for a remote ``\\template``, for a picture shape,
+picture fill or line pattern linked to a file on another machine (``pibName``, ``fillBlipName``,
 ``lineFillBlipName`` with their flags saying linked), for a ``\\hlinkbase`` on a network share
 (relative hyperlinks resolve against it) and for a mail merge whose data source is on another
 machine (``\\mmdatasource``, ``\\mmconnectstr``, ``\\mmquery``, the ODSO names and UDL: read as a
@@ -27,7 +27,8 @@ subdocument on another machine (a file table's ``\\file``: Word writes one only 
 subdocuments). Each of these texts is read as Word reads it, without a nested destination's
 text (``{\\*\\unknown X}`` is skipped), and read again keeping it; either reading is judged.
 AMBIGUOUS for a field whose type a nested field computes (``{ {QUOTE 68 68 69}AUTO ...}`` is a
-DDEAUTO field once Word evaluates it): read as Word reads it, it could be anything. CORRUPT for
+DDEAUTO field once Word evaluates it; quoted or after a switch too: `wordfields.computed_type`,
+the rule for .docx and .doc): read as Word reads it, it could be anything. CORRUPT for
 data that is not RTF or that the parser gives up on.
 
 Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
@@ -63,6 +64,7 @@ from attachguard.engines.office_shared import DAMAGED, Job
 from attachguard.errors import LimitExceeded
 from attachguard.formats import wordfields
 from attachguard.formats.olepackage import packaged_file
+from attachguard.formats.rtfunicode import Fallback
 from attachguard.formats.targets import on_a_share, target_kind
 from attachguard.formats.wordfields import ThreatKind
 from attachguard.report import Finding
@@ -83,7 +85,6 @@ _FETCHING_FIELD = re.compile(
 )
 # Where a nested field sits in its outer field's instruction (its result is computed by Word).
 NESTED = b"\x00field\x00"
-_COMPUTED_TYPE = re.compile(rb"^\s*" + NESTED)
 _COMPUTED_FETCH = re.compile(
     rb"^\s*(?:INCLUDETEXT|INCLUDEPICTURE|INCLUDE|LINK|IMPORT)\b[^\x00]*" + NESTED, re.I
 )
@@ -158,19 +159,20 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         self.loose_shapes: list[dict[bytes, bytes]] = []  # the same, read keeping nested text
         self._property = (b"", b"")  # the shape property whose value comes next, both readings
         self._uc = [1]  # \ucN by group: how many fallback characters follow each \uN
-        self._fallback = 0  # fallback characters still to skip after a \uN
+        self._fallback = Fallback()  # what is still to skip after a \uN
         self._word_end = -1  # where the last control word ended: its delimiter blank is no text
         self._ignorable = False  # just after \*: the control word that follows is a destination
         self.destinations[0].loose = None
 
     def open_group(self) -> None:
         self._uc.append(self._uc[-1])
+        self._fallback.brace()
         self._ignorable = False
 
     def close_group(self) -> None:
         if len(self._uc) > 1:
             self._uc.pop()
-        self._fallback = 0
+        self._fallback.brace()
         self._ignorable = False
 
     def _control_word(self, matchobject: re.Match[bytes], cword: bytes, param: Any) -> None:
@@ -245,9 +247,7 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         # Word ignores line ends in RTF text: "\\\\ho<CR><LF>st" is \\host, "\*<LF>\x" is "\*\x"
         text = text.replace(b"\r", b"").replace(b"\n", b"")
         self._ignorable = self._ignorable and not text
-        if self._fallback:
-            skipped = min(self._fallback, len(text))
-            text, self._fallback = text[skipped:], self._fallback - skipped
+        text = self._fallback.text(text)
         destination = self.current_destination
         if destination.cword in _HEX_DATA:
             destination.data += text
@@ -258,6 +258,8 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
 
     def control_word(self, matchobject: re.Match[bytes], cword: bytes, param: Any) -> None:
         self._word_end = self.index + len(matchobject.group())
+        if self._fallback.token():
+            return  # "\u68\lang1033 DEAUTO" is DDEAUTO: the control word is the fallback
         if cword in _CHARACTERS:
             self._add(_CHARACTERS[cword])  # "DDEAUTO\\tab c:\\..." is two words to Word
         if cword == b"uc" and param is not None:
@@ -269,7 +271,7 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         # its fallback for older readers.
         if cword == b"u" and param is not None and self._collecting():
             self._add(chr(int(param) % 65536).encode("utf-8", "replace"))
-            self._fallback = self._uc[-1]
+            self._fallback.start(self._uc[-1])
 
     def bin(self, bindata: bytes) -> None:
         if self.current_destination.cword == b"objdata":
@@ -279,8 +281,7 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         symbol = matchobject.group()[1:2]
         self._ignorable = symbol == b"*"
         collecting = self._collecting()
-        if self._fallback and collecting:
-            self._fallback -= 1  # a fallback character written as a control symbol
+        if self._fallback.token():  # a fallback character written as a control symbol
             if symbol == b"'":
                 self.index += 2
             return
@@ -349,11 +350,15 @@ def _hex_text(data: bytes) -> list[str]:
     return [raw.decode("utf-16-le", "replace"), raw.decode("latin-1")]
 
 
+def _instruction(instruction: bytes) -> str:
+    """An RTF field instruction as `wordfields` reads one (its `NESTED` marker)."""
+    return instruction.decode("utf-8", "replace").replace(NESTED.decode(), wordfields.NESTED)
+
+
 def _classify(instruction: bytes) -> ThreatKind | None:
     """What `wordfields.classify_field` (the rule for .docx and .doc fields) makes of an RTF
     field instruction: the type after switches or quotes, every target of a fetching field."""
-    text = instruction.decode("utf-8", "replace").replace(NESTED.decode(), wordfields.NESTED)
-    threat = wordfields.classify_field(text)
+    threat = wordfields.classify_field(_instruction(instruction))
     return threat.kind if threat else None
 
 
@@ -507,7 +512,7 @@ class RtfEngine:
         threats = [_classify(field) for field in parser.fields]
         if any(_DDE.match(field) for field in parser.fields) or ThreatKind.DDE in threats:
             result.findings.append(finding(NAME, DDE, f"DDE field in the {_KIND}"))
-        if any(_COMPUTED_TYPE.match(field) for field in parser.fields):
+        if any(wordfields.computed_type(_instruction(field)) for field in parser.fields):
             message = f"field whose type is computed by a nested field in the {_KIND}"
             result.findings.append(finding(NAME, AMBIGUOUS, message, label="field"))
         result.findings += _fetches(parser, threats)

@@ -7,9 +7,11 @@ send data out. Reports FORMULA_INJECTION with the cell ("row 3, column 2") for:
 - any text: a cell (line start, or after ``,`` ``;`` or a tab) that starts with a formula
   character and holds a DDE command (``name|topic!item``) or ``DDE(``/``DDEAUTO(``;
 - CSV/TSV (by extension; by detected type when the name is neither .csv/.tsv nor .txt) also:
-  link and web functions (HYPERLINK, WEBSERVICE, IMPORTXML, ...), any function call
-  (``=SUM(``, ``@SUM(``) and a reference to another workbook (``='\\\\host\\s\\[B.xlsx]S'!A1``:
-  Excel opens it, from a share sending the reader's credentials); plain numbers ("-12.50"),
+  link and web functions (HYPERLINK, WEBSERVICE, IMPORTXML, ...; WEBSERVICE and IMAGE passed
+  to another function, ``MAP(url,WEBSERVICE)``), any function call wherever Excel reads one
+  (``=SUM(``, ``@SUM(``, ``=-SUM(``, ``=0+LEN(``, outside text constants) and a reference to
+  another workbook (``='\\\\host\\s\\[B.xlsx]S'!A1``: Excel opens it, from a share sending the
+  reader's credentials); plain numbers ("-12.50"),
   phone numbers ("+44 20 7946 0958"), handles ("@alice") and list items ("- item (2)") pass.
 
 Leading spaces, tabs, CR and a double quote before the formula character do not hide it; a
@@ -38,6 +40,8 @@ from attachguard.formats.formulas import (
     MAX_FORMULA,
     OPERATOR,
     PIPE,
+    blank_text,
+    fetches,
     other_workbook,
     runs_command,
 )
@@ -65,7 +69,10 @@ _RISKY = re.compile(
     r"FILTERXML|CALL|REGISTER|REGISTER\.ID|EXEC|RTD)\(",
     re.IGNORECASE,
 )
-_CALL = re.compile(r"(?:=\s*|[+\-@])[A-Za-z_][\w.]*\(")
+# A function call where Excel reads one: a name right before "(" at the formula's start (no
+# blank after + - @: "- item(2)" is a list item) or after an operator, parenthesis or
+# separator (=0+SUM(, =-SUM(), in what is left once text constants are blanked
+_CALL = re.compile(r"(?:^=\s*|^[+\-@]|(?!^)[=+\-*/^&<>:,;(@{]\s*)[A-Za-z_][\w.]*\(")
 _SPLIT = ",;\t"  # the usual delimiters, one of which is the reader's locale's
 # Text files: a formula character at a cell start, then a DDE command on the same line, after
 # an operator (not after a space: a line of text or code puts one before "a|b!" far more often).
@@ -121,9 +128,11 @@ def classify(cell: str) -> str | None:
         return None
     if match := _RISKY.search(value):
         return f"a formula calling {match.group(1).upper()}, which can open links or send data out"
-    if _CALL.match(value):
-        return "a spreadsheet formula"
-    return None
+    if not _CALL.search(blank_text(value)):
+        return None
+    if fetches(value, typed=True):  # MAP(url,WEBSERVICE): passed to a function, it is called
+        return "a formula passing WEBSERVICE or IMAGE to a function, which fetches from the web"
+    return "a spreadsheet formula"
 
 
 def _delimiter(text: str, item: Item) -> str:

@@ -1,5 +1,6 @@
 """What the cells of an Excel 97-2003 or 5.0/95 workbook link to: the hyperlinks (HLINK
-records) and formulas (FORMULA, SHRFMLA, ARRAY records) of its sheet substreams, which
+records) and formulas (FORMULA, SHRFMLA, ARRAY records; conditional formats' and data
+validation's: `biffrules`) of its sheet substreams, which
 `attachguard.formats.ole` walks and hands here as (record type, data) pairs.
 
 A formula is stored parsed, in reverse Polish notation ([MS-XLS] 2.5.198 Rgce): it is turned
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from attachguard.formats.biffrules import RULE_RECORDS, rule_formulas
 from attachguard.formats.formulas import MAX_FORMULA, fetches, links_to_a_share
 from attachguard.formats.targets import on_a_share
 
@@ -41,7 +43,7 @@ _WQSTRING = 0x00CD
 _EXTERNAL_DATA = frozenset({_WQSTRING})
 _NAME, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET = 0x0018, 0x01AE, 0x0023, 0x0017
 _BOFS, _EOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009}), 0x000A
-SHEET_RECORDS = frozenset({_FORMULA, _SHRFMLA, _ARRAY, _HLINK}) | _EXTERNAL_DATA
+SHEET_RECORDS = frozenset({_FORMULA, _SHRFMLA, _ARRAY, _HLINK}) | _EXTERNAL_DATA | RULE_RECORDS
 GLOBAL_RECORDS = frozenset({_NAME, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET})
 # Where each formula record's Rgce (its byte count first) starts, in BIFF8 and BIFF5 alike
 _RGCE_AT = {_FORMULA: 20, _SHRFMLA: 8, _ARRAY: 12}
@@ -145,11 +147,22 @@ def links(
                 problems.append(UNREAD_HYPERLINK)
         elif rtype in _EXTERNAL_DATA:
             found.add(CellLink.EXTERNAL_DATA)
-        elif rtype in _RGCE_AT and len(data) >= _RGCE_AT[rtype] + 2:
-            at = _RGCE_AT[rtype]
-            size = struct.unpack_from("<H", data, at)[0]
-            found |= _judge(data[at + 2 : at + 2 + size], biff, names)
+        else:
+            for rgce in _formulas(rtype, data):
+                found |= _judge(rgce, biff, names)
     return found
+
+
+def _formulas(rtype: int, data: bytes) -> list[bytes]:
+    """The parsed formulas of a cell's formula record, or of a conditional format's or data
+    validation's (`biffrules`)."""
+    if rtype in RULE_RECORDS:
+        return rule_formulas(rtype, data)
+    at = _RGCE_AT.get(rtype)
+    if at is None or len(data) < at + 2:
+        return []
+    size = struct.unpack_from("<H", data, at)[0]
+    return [data[at + 2 : at + 2 + size]]
 
 
 UNREAD_HYPERLINK = "a hyperlink of a kind this reader does not know, which readers take differently"

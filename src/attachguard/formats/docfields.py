@@ -26,17 +26,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from attachguard.formats.wordfields import NESTED, computed_type
+
 __all__ = ["MAX_DEPTH", "MAX_INSTRUCTION", "DocField", "doc_fields", "text_fields"]
 
 MAX_INSTRUCTION = 2000
 MAX_DEPTH = 20
 _EVENTS = re.compile("[\x13\x14\x15]")
-# The field types whose result is text a nested field can hand its parent; anything else at
-# the start of an instruction is noise in binary data (pictures hold field characters by chance,
-# about one in 85 bytes), not a field Word computes.
-_TEXT_FIELD = re.compile(
-    r"\s*(?:QUOTE|REF|DOCVARIABLE|DOCPROPERTY|IF|SET|ASK|FILLIN|MERGEFIELD|AUTOTEXT|SYMBOL|"
-    r"INCLUDETEXT|FORMTEXT|=)(?:\s|$)",
+# Word's field types ([MS-DOC] 2.9.90, flt). In a stream read byte by byte, a nested "field"
+# whose instruction starts with none of them is noise in binary data (pictures hold field
+# characters by chance, about one in 85 bytes), not a field Word computes; in the document's
+# text (its piece table) every nested field counts, a bookmark's name ({ {bm} }: a REF) too.
+_FIELD_TYPE = re.compile(
+    r"\s*(?:=|ADDRESSBLOCK|ADVANCE|ASK|AUTHOR|AUTONUM|AUTONUMLGL|AUTONUMOUT|AUTOTEXT|"
+    r"AUTOTEXTLIST|BARCODE|BIBLIOGRAPHY|BIDIOUTLINE|CITATION|COMMENTS|COMPARE|CONTROL|"
+    r"CREATEDATE|DATA|DATABASE|DATE|DDE|DDEAUTO|DISPLAYBARCODE|DOCPROPERTY|DOCVARIABLE|"
+    r"EDITTIME|EMBED|EQ|FILENAME|FILESIZE|FILLIN|FORMCHECKBOX|FORMDROPDOWN|FORMTEXT|FTNREF|"
+    r"GLOSSARY|GOTOBUTTON|GREETINGLINE|HTMLCONTROL|HYPERLINK|IF|IMPORT|INCLUDE|INCLUDEPICTURE|"
+    r"INCLUDETEXT|INDEX|INFO|KEYWORDS|LASTSAVEDBY|LINK|LISTNUM|MACROBUTTON|MERGEBARCODE|"
+    r"MERGEFIELD|MERGEREC|MERGESEQ|NEXT|NEXTIF|NOTEREF|NUMCHARS|NUMPAGES|NUMWORDS|OCX|PAGE|"
+    r"PAGEREF|PRINT|PRINTDATE|PRIVATE|QUOTE|RD|REF|REVNUM|SAVEDATE|SECTION|SECTIONPAGES|SEQ|"
+    r"SET|SHAPE|SKIPIF|STYLEREF|SUBJECT|SYMBOL|TA|TC|TEMPLATE|TIME|TITLE|TOA|TOC|USERADDRESS|"
+    r"USERINITIALS|USERNAME|XE)(?:[\s\\\"]|$)",
     re.IGNORECASE,
 )
 
@@ -44,7 +55,8 @@ _TEXT_FIELD = re.compile(
 @dataclass
 class DocField:
     """One closed field: its ``instruction`` as Word reads it (nested results in place), and
-    whether its type is ``computed`` by a nested field (the instruction begins with one)."""
+    whether its type is ``computed`` by a nested field (`wordfields.computed_type`, the rule
+    for .docx and RTF fields: ``{ {TITLE} cmd }``, ``{ "{QUOTE 68 68 69}AUTO" }``)."""
 
     instruction: str
     computed: bool = False
@@ -54,28 +66,37 @@ class DocField:
 class _Open:
     instruction: list[str] = field(default_factory=list)
     result: list[str] = field(default_factory=list)
+    # the instruction with NESTED where a nested field stands, for its type
+    typed: list[str] = field(default_factory=list)
     separated: bool = False
-    computed: bool = False
     size: int = 0
+    typed_size: int = 0
 
-    def add(self, text: str) -> None:
+    def add(self, text: str, nested: bool = False) -> None:
+        """Text, or a ``nested`` field's result, to the instruction or the result."""
         part = self.result if self.separated else self.instruction
         if part is self.instruction and not self.size:
             text = text.lstrip()  # Word skips blanks before the type: they cannot pad it away
         if self.size < MAX_INSTRUCTION and text:
             part.append(text[: MAX_INSTRUCTION - self.size])
             self.size += len(part[-1])
+        if part is self.instruction and self.typed_size < MAX_INSTRUCTION:
+            typed = NESTED if nested else text.replace(NESTED, "\ufffd")
+            self.typed.append(typed[: MAX_INSTRUCTION - self.typed_size])
+            self.typed_size += len(self.typed[-1])
 
 
 def doc_fields(stream: bytes) -> list[DocField]:
     """Every closed field in one stream of a Word document read byte by byte, NUL bytes
-    dropped, in the order they close."""
-    return text_fields(stream.replace(b"\x00", b"").decode("latin-1"))
+    dropped, in the order they close (a nested field only counts if it starts with a field
+    type: see `_FIELD_TYPE`)."""
+    return text_fields(stream.replace(b"\x00", b"").decode("latin-1"), noisy=True)
 
 
-def text_fields(text: str) -> list[DocField]:
+def text_fields(text: str, noisy: bool = False) -> list[DocField]:
     """Every closed field in ``text`` (characters 0x13, 0x14, 0x15 its marks), in the order
-    they close: the document's text as its piece table gives it (`formats.wordtext`)."""
+    they close: the document's text as its piece table gives it (`formats.wordtext`), or a
+    ``noisy`` stream read byte by byte."""
     stack: list[_Open] = []
     found: list[DocField] = []
     pos = 0
@@ -91,18 +112,16 @@ def text_fields(text: str) -> list[DocField]:
         elif char == "\x14" and stack:
             stack[-1].separated = True
         elif char == "\x15" and stack:
-            _close(stack, found)
+            _close(stack, found, noisy)
     return found
 
 
-def _close(stack: list[_Open], found: list[DocField]) -> None:
+def _close(stack: list[_Open], found: list[DocField], noisy: bool) -> None:
     """Close the innermost field; its result stands in its parent's instruction."""
     done = stack.pop()
     instruction = "".join(done.instruction)
-    found.append(DocField(instruction, done.computed))
+    found.append(DocField(instruction, computed_type("".join(done.typed))))
     if not stack or stack[-1].separated:
         return
-    parent = stack[-1]
-    if not "".join(parent.instruction).strip() and _TEXT_FIELD.match(instruction):
-        parent.computed = True
-    parent.add("".join(done.result))
+    nested = not noisy or _FIELD_TYPE.match(instruction) is not None
+    stack[-1].add("".join(done.result), nested)

@@ -72,10 +72,16 @@ _URL = re.compile(r"\s*(?:https?|ftp)://", re.IGNORECASE)
 _TEXT = re.compile(r"'(?:[^'\n]|'')*'|\"(?:[^\"]|\"\")*\"?")
 # Functions whose only work is to fetch from the web when Excel calculates the cell, with no
 # click: WEBSERVICE (Excel 2013) and IMAGE (Excel 365), stored as _xlfn.WEBSERVICE(...).
-# A function passed by name to another (MAP(A1:A3,_xleta.WEBSERVICE)) is called too.
+# A function passed by name to another is called too (Microsoft 365's eta lambdas): stored
+# MAP(A1:A3,_xleta.WEBSERVICE); typed (and so in a CSV, which Excel reads as typed)
+# MAP(A1:A3,WEBSERVICE), LET(f,IMAGE,...), an argument of its own. In a workbook's file a bare
+# WEBSERVICE is a defined name: Excel stores the function as _xlfn.WEBSERVICE.
 _FETCH_CALL = re.compile(
-    r"\b(?:WEBSERVICE|IMAGE)\s*\(|\b_xleta\.(?:WEBSERVICE|IMAGE)\b", re.IGNORECASE
+    r"\b(?:WEBSERVICE|IMAGE)\s*\(|\b_xleta\.(?:WEBSERVICE|IMAGE)\b"
+    r"|[(,;]\s*_xlfn\.(?:WEBSERVICE|IMAGE)\s*(?=[,;)])",
+    re.IGNORECASE,
 )
+_TYPED_VALUE = re.compile(r"[(,;]\s*(?:WEBSERVICE|IMAGE)\s*(?=[,;)])", re.IGNORECASE)
 # What cannot be a call: text, quoted sheet names ('Image (2)'!A1) and the innermost brackets
 # of table references (Table1[[#This Row],[Image (url)]])
 _NOT_CALLS = re.compile(r"\"(?:[^\"]|\"\")*\"?|'(?:[^'\n]|'')*'|\[[^\[\]]*\]")
@@ -229,16 +235,23 @@ def _addresses(pieces: list[str]) -> list[str]:
     return found
 
 
-def fetches(formula: str) -> bool:
-    """Whether a formula calls WEBSERVICE or IMAGE, which fetch their URL whenever Excel
-    calculates the cell (on opening with ``fullCalcOnLoad``, on any edit it depends on): the
-    address may be built from other cells, so every call counts, as a web query does. Or
-    RTD with a server: ``RTD(progid, server, topic)`` starts the real-time data server on that
-    machine (DCOM, with the reader's credentials); without one (``RTD("x.rtd",,"A")``, ``""``)
-    it is a server installed on the reader's own machine."""
+def blank_text(formula: str) -> str:
+    """``formula`` with its text constants, quoted names and table columns blanked (same
+    places): what is left is what Excel reads as calls, names and operators."""
+    return _NOT_CALLS.sub(lambda match: " " * len(match.group()), formula)
+
+
+def fetches(formula: str, typed: bool = False) -> bool:
+    """Whether a formula calls WEBSERVICE or IMAGE, or passes one to another function as a
+    value (`_FETCH_CALL`; by its bare name too in a ``typed`` formula: a CSV cell), which
+    fetch their URL whenever Excel calculates the cell (on opening with ``fullCalcOnLoad``, on
+    any edit it depends on): the address may be built from other cells, so every call counts,
+    as a web query does. Or RTD with a server: ``RTD(progid, server, topic)`` starts the
+    real-time data server on that machine (DCOM, with the reader's credentials); without one
+    (``RTD("x.rtd",,"A")``, ``""``) it is a server installed on the reader's own machine."""
     text = formula[:MAX_FORMULA]
-    calls = _NOT_CALLS.sub(lambda match: " " * len(match.group()), text)  # same places
-    if _FETCH_CALL.search(calls):
+    calls = blank_text(text)
+    if _FETCH_CALL.search(calls) or (typed and _TYPED_VALUE.search(calls)):
         return True
     return any(_server_named(text, match.end()) for match in _RTD_CALL.finditer(calls))
 

@@ -14,22 +14,27 @@ and a .xls, which nothing read.
 
 from __future__ import annotations
 
+import re
 import struct
+from collections.abc import Callable
 
-__all__ = ["PROPERTY_TABLES", "excel_drawings", "linked_in", "linked_pictures"]
+__all__ = ["PROPERTY_TABLES", "excel_drawings", "hyperlink_texts", "linked_in",
+           "linked_pictures"]  # fmt: skip
 
 PROPERTY_TABLES = frozenset({0xF00B, 0xF121, 0xF122})
 _PICTURE_NAMES = ((0x0105, 0x0106), (0x0187, 0x0188), (0x01C6, 0x01C7))
 _LINKED_PICTURE = 0x2 | 0x8
+_SHAPE_HYPERLINK = 0x0382  # pihlShape: a Hyperlink Object ([MS-OSHARED] 2.3.7.1)
 _HEADERS = tuple(struct.pack("<H", kind) for kind in sorted(PROPERTY_TABLES))
+_UTF16_TEXT = re.compile(rb"(?:[\x20-\x7e]\x00){3,}")
+_ANSI_TEXT = re.compile(rb"[\x20-\x7e]{3,}")
 
 
-def linked_pictures(table: bytes, count: int) -> list[str]:
-    """The names of the pictures an OfficeArt property table links to files (a picture, a
-    picture fill, a line pattern whose flags say it is read from the file or URL its name
-    gives); flags that cannot be read count as saying so. Each property is an id (14 bits, then
-    "blip" and "complex" flags) and a value; a complex property's value is its data's length,
-    its data following the table in the order of the properties."""
+def _properties(table: bytes, count: int) -> tuple[dict[int, int], dict[int, bytes], bool]:
+    """A property table's values and complex data by property id, and whether the complex
+    data fits the table. Each property is an id (14 bits, then "blip" and "complex" flags)
+    and a value; a complex property's value is its data's length, its data following the
+    table in the order of the properties."""
     values: dict[int, int] = {}
     complex_data: dict[int, bytes] = {}
     extra = 6 * count
@@ -39,22 +44,43 @@ def linked_pictures(table: bytes, count: int) -> list[str]:
         if pid & 0x8000:
             complex_data[pid & 0x3FFF] = table[extra : extra + value]
             extra += value
+    return values, complex_data, extra <= len(table)
+
+
+def hyperlink_texts(table: bytes, count: int) -> list[str]:
+    """The texts of a shape's hyperlink (``pihlShape``) in an OfficeArt property table: every
+    run of printable text in its Hyperlink Object, UTF-16 (a URL moniker's address, a display
+    name, a location) and ANSI (a file moniker's path), so that a target is found however the
+    object's optional parts are laid out."""
+    data = _properties(table, count)[1].get(_SHAPE_HYPERLINK, b"")
+    texts = [m.group().decode("utf-16-le") for m in _UTF16_TEXT.finditer(data)]
+    return texts + [m.group().decode("latin-1") for m in _ANSI_TEXT.finditer(data)]
+
+
+def linked_pictures(table: bytes, count: int) -> list[str]:
+    """The names of the pictures an OfficeArt property table links to files (a picture, a
+    picture fill, a line pattern whose flags say it is read from the file or URL its name
+    gives); flags that cannot be read count as saying so (`_properties`)."""
+    values, complex_data, fits = _properties(table, count)
     found = []
     for name_id, flags_id in _PICTURE_NAMES:
         if name_id not in complex_data:
             continue
-        flags = values.get(flags_id, 0) if extra <= len(table) else ~0
+        flags = values.get(flags_id, 0) if fits else ~0
         if flags & _LINKED_PICTURE:
             found.append(complex_data[name_id].decode("utf-16-le", "replace").split("\0")[0])
     return found
 
 
-def linked_in(stream: bytes) -> list[str]:
-    """The pictures linked to files by every property table found in ``stream`` by its header
-    (see the module docstring): its type, a count of properties and a length that holds them
-    and fits. The version is not checked (Office writes 3; a reader need not insist). Linear
-    in the candidates; a stream built of overlapping fake tables costs time, which the
-    engine's timeout bounds (and fails closed)."""
+def linked_in(
+    stream: bytes, read: Callable[[bytes, int], list[str]] = linked_pictures
+) -> list[str]:
+    """The pictures linked to files (or what another ``read`` takes, such as
+    `hyperlink_texts`) by every property table found in ``stream`` by its header (see the
+    module docstring): its type, a count of properties and a length that holds them and
+    fits. The version is not checked (Office writes 3; a reader need not insist). Linear in
+    the candidates; a stream built of overlapping fake tables costs time, which the engine's
+    timeout bounds (and fails closed)."""
     found: list[str] = []
     for header in _HEADERS:
         at = stream.find(header, 2)
@@ -62,7 +88,7 @@ def linked_in(stream: bytes) -> list[str]:
             count = int.from_bytes(stream[at - 2 : at], "little") >> 4
             length = int.from_bytes(stream[at + 2 : at + 6], "little")
             if count and 6 * count <= length <= len(stream) - at - 6:
-                found += linked_pictures(stream[at + 6 : at + 6 + length], count)
+                found += read(stream[at + 6 : at + 6 + length], count)
             at = stream.find(header, at + 1)
     return found
 

@@ -69,6 +69,7 @@ __all__ = [
     "FieldThreat",
     "ThreatKind",
     "classify_field",
+    "computed_type",
     "field_instructions",
     "place_afar",
 ]
@@ -447,7 +448,7 @@ class _Assembler:
 
     def _emit(self, frame: _Frame) -> None:
         text = "".join(frame.parts)
-        computed = NESTED in text and NESTED in _type_word(text)
+        computed = computed_type(text)
         why = frame.ambiguity or (_COMPUTED if computed else None)
         instruction = FieldInstruction(
             text, frame.number, frame.depth, frame.simple, self.reading, why
@@ -579,8 +580,9 @@ def _places(value: str) -> list[str]:
     return [value, *connection_places(value), *urls, *inside]
 
 
-def _arguments(instr: str) -> Iterator[str]:
-    """The field type then its arguments, switches left out, quoted ones unescaped."""
+def _arguments(instr: str, leading: bool = False) -> Iterator[str]:
+    """The field type then its arguments, switches left out, quoted ones unescaped; with
+    ``leading``, a format switch before the type takes its argument as after it does."""
     typed = skip = False
     for match in _WORD.finditer(instr):
         word = match.group()
@@ -591,7 +593,7 @@ def _arguments(instr: str) -> Iterator[str]:
             yield _ESCAPED.sub(r"\1", match.group(1))
         elif word.startswith("\\") and not word.startswith("\\\\"):  # \\host is a path
             # Before the type, "\* DDEAUTO" must still read as DDEAUTO: no argument skipped.
-            skip = typed and word in _FORMAT_SWITCHES
+            skip = (typed or leading) and word in _FORMAT_SWITCHES
         else:
             typed = True
             yield word
@@ -599,6 +601,18 @@ def _arguments(instr: str) -> Iterator[str]:
 
 def _type_word(instr: str) -> str:
     return next(_arguments(instr), "")
+
+
+def computed_type(instr: str) -> bool:
+    """Whether a nested field (`NESTED`) computes a field's type: it stands in the word Word
+    takes for the type, after blanks and switches, quoted or not (``{ {QUOTE 68 68 69}AUTO }``,
+    ``{ "{TITLE}" cmd }``, ``{ \\* {QUOTE ...} }``). The rule for .docx, .doc and RTF fields:
+    Word's result could be any type, so readers that take the cached result read another.
+    A format switch before the type (``\\* MERGEFORMAT {QUOTE ...}``) is read both ways: with
+    its argument, and without (as `classify_field` reads ``\\* DDEAUTO``)."""
+    if NESTED not in instr:
+        return False
+    return NESTED in _type_word(instr) or NESTED in next(_arguments(instr, leading=True), "")
 
 
 def _normal(word: str) -> str:

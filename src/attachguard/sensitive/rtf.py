@@ -2,8 +2,9 @@
 
 A small tokenizer walks the groups: text, ``\\'hh`` bytes in the document's code page
 (``\\ansicpg``, Windows-1252 by default), ``\\uN`` characters with their ``\\ucN`` fallbacks
-skipped, and the control words Word turns into characters (``\\tab``, ``\\emdash``,
-``\\_`` a non-breaking hyphen...). Paragraphs, lines, table cells and rows start a new line.
+skipped (counted as Word counts them: `formats.rtfunicode`), and the control words Word turns
+into characters (``\\tab``, ``\\emdash``, ``\\_`` a non-breaking hyphen...). Paragraphs,
+lines, table cells and rows start a new line.
 Hidden text (``\\v``) is read on a line of its own, so that it cannot split a number shown
 around it. Groups that hold no text a reader sees are skipped: ``{\\*\\...}`` destinations
 (but comments, ``\\*\\annotation``, and shape text boxes, ``\\*\\shpinst``), the font,
@@ -24,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from attachguard.formats.codepages import codec
+from attachguard.formats.rtfunicode import Fallback
 from attachguard.sensitive.passages import Extract, Passage
 
 MAX_DEPTH = 1000
@@ -67,7 +69,7 @@ class _Reader:
         self.in_aside = False
         self.pictures: list[bytes] = []
         self.codec = "cp1252"
-        self.fallback = 0  # characters still to skip after a \uN
+        self.fallback = Fallback()  # what is still to skip after a \uN
         self.starred = False  # the last token was \*
 
     @property
@@ -75,11 +77,13 @@ class _Reader:
         return self.stack[-1]
 
     def open(self) -> None:
+        self.fallback.brace()
         top = self.group
         inner = _Group(top.skip, top.hidden, top.uc)
         self.stack.append(inner if len(self.stack) < MAX_DEPTH else top)
 
     def close(self) -> None:
+        self.fallback.brace()
         if len(self.stack) > 1:
             done = self.stack.pop()
             if done.picture and done.hex and done is not self.group:
@@ -96,16 +100,12 @@ class _Reader:
             group.hex.append(chunk)
             return
         chunk = chunk.replace(b"\r", b"").replace(b"\n", b"")
-        if self.fallback:
-            dropped = min(self.fallback, len(chunk))
-            chunk, self.fallback = chunk[dropped:], self.fallback - dropped
+        chunk = self.fallback.text(chunk)
         if not group.skip and chunk:
             self._emit(chunk.decode(self.codec, "replace"))
 
     def char(self, value: str) -> None:
-        if self.fallback:
-            self.fallback -= 1
-        elif not self.group.skip:
+        if not self.fallback.token() and not self.group.skip:
             self._emit(value)
 
     def _emit(self, value: str) -> None:
@@ -121,6 +121,8 @@ class _Reader:
 
     def word(self, name: bytes, arg: bytes | None) -> None:
         group, starred, self.starred = self.group, self.starred, False
+        if self.fallback.token():
+            return  # a control word is one fallback character, whatever it does
         if (starred and name not in _SHOWN_STARRED) or name in _SKIPPED:
             group.skip = True
         elif name == b"pict":
@@ -132,7 +134,7 @@ class _Reader:
             group.uc = max(0, int(arg))
         elif name == b"u" and arg is not None:
             self.char(chr(int(arg) % 65536))
-            self.fallback = group.uc
+            self.fallback.start(group.uc)
         elif name in (b"v", b"plain"):
             group.hidden = name == b"v" and arg != b"0"
         elif name == b"ansicpg" and arg is not None:
@@ -147,6 +149,8 @@ class _Reader:
             self.char(_CHARS[name])
 
     def symbol(self, value: bytes) -> None:
+        if self.fallback.token():
+            return
         if value == b"*":
             self.starred = True
         elif value in _SYMBOLS:
