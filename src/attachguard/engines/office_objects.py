@@ -124,6 +124,7 @@ _CHART_PARTS = frozenset(
 )
 _CHART_FOLDERS = ("Pictures/", "ObjectReplacements/", "Thumbnails/")
 _XLINK = "http://www.w3.org/1999/xlink"
+_PRESENTATION = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
 # The classes above by the ProgIDs an RTF object names them with (lower-cased: Windows looks
 # ProgIDs up without case): Word activates an RTF object by its class name
 CLASS_OF_PROGID = {
@@ -459,6 +460,48 @@ def _chart_package(package: bytes) -> bool:
         return False  # a picture that may run script or load more
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         return all(_self_contained(archive.read(name)) for name in names if name.endswith(".xml"))
+
+
+# What in an OpenDocument package holds code LibreOffice may run: Basic libraries, scripts,
+# dialogs (their folders and library lists)
+_CODE_FOLDERS = ("basic/", "scripts/", "dialogs/")
+_CODE_NAMES = ("script-lc.xml", "script-lb.xml", "dialog-lc.xml", "dialog-lb.xml")
+
+
+def odf_runs_nothing(package: bytes) -> bool:
+    """Whether an OpenDocument package (a document, not only a chart) holds no code: no Basic
+    library, script or dialog among its members, no script or macro bound to an event in its
+    XML (a script's event listener, an ``office:script``, a presentation's click that starts
+    a program or activates an object) and no link that runs a macro or
+    script (``vnd.sun.star.script:``, ``macro:``); its XML parses without a DTD. Hyperlinks to
+    the web are content, as in any document."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            names = archive.namelist()
+            if any(n.lower().startswith(_CODE_FOLDERS) or n.lower() in _CODE_NAMES for n in names):
+                return False
+            return all(_runs_nothing(archive.read(n)) for n in names if n.endswith(".xml"))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
+        return False
+
+
+def _runs_nothing(xml: bytes) -> bool:
+    found = {"code": False}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        # (an empty office:scripts, which LibreOffice writes into every document, holds none;
+        # a presentation's click that shows a page or a slide is a hyperlink)
+        namespace, _, local = name.rpartition(" ")
+        action = attrs.get(f"{_PRESENTATION} action", "").strip().lower()
+        if (local == "event-listener" and namespace != _PRESENTATION) or local == "script":
+            found["code"] = True
+        if local == "event-listener" and action in ("execute", "verb"):
+            found["code"] = True  # starts a program, activates an object
+        href = attrs.get(f"{_XLINK} href", "").strip().lower()
+        if href.startswith(("vnd.sun.star.script:", "macro:", "vnd.sun.star.basic:")):
+            found["code"] = True
+
+    return _parses(xml, start) and not found["code"]
 
 
 def _self_contained(xml: bytes) -> bool:

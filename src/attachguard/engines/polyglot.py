@@ -65,10 +65,12 @@ from attachguard.engines.base import (
     Result,
     finding,
 )
+from attachguard.engines.office_objects import odf_runs_nothing
 from attachguard.engines.polyglot_layouts import Layout
 from attachguard.formats import bmff, jpeg
 from attachguard.formats.oleslack import slack
 from attachguard.formats.payloads import Region, disc_image, find_payloads
+from attachguard.formats.pdfraw import names_in, scan_pdf_objects
 from attachguard.formats.rtfend import rtf_end
 
 POLYGLOT = declare(
@@ -323,6 +325,50 @@ def _zip_at_end(data: bytes, what: str, found: list[tuple[str, int]]) -> list[tu
     return [(f"ZIP archive hidden inside the {what}", at)]
 
 
+_ADDITIONAL = re.compile(rb"/AdditionalStreams[\x00\t\n\f\r ]*\[([^\]]{0,4096})\]")
+_REFERENCE = re.compile(rb"(\d{1,10})[\x00\t\n\f\r ]+\d{1,5}[\x00\t\n\f\r ]+R")
+
+
+def _declared_zip(data: bytes, hit: tuple[str, int], children: list[Child]) -> bool:
+    return hit[0].startswith("ZIP archive") and _declared_in_pdf(data, hit[1], children)
+
+
+def _declared_in_pdf(data: bytes, start: int, children: list[Child]) -> bool:
+    """Whether the ZIP from ``start`` to its end record lies whole in the data of one stream
+    the PDF declares, stored raw (no filter: the bytes are the content): an attached file
+    (``/Type /EmbeddedFile``: pypdf's and fpdf2's attachments, which the pdf engine scans), or
+    one its trailer's ``/AdditionalStreams`` names (LibreOffice's "Hybrid PDF": the document's
+    editable OpenDocument source, which LibreOffice opens instead, when it holds no code that
+    LibreOffice may run (`office_objects.odf_runs_nothing`); handed on as a child, so that it
+    is scanned as well). Unzip reads the same bytes the pdf engine or the child's scan
+    reads: no content is hidden."""
+    eocd = data.rfind(b"PK\x05\x06", start)
+    if eocd < 0 or eocd + 22 > len(data):
+        return False
+    end = eocd + 22 + int.from_bytes(data[eocd + 20 : eocd + 22], "little")
+    layout = scan_pdf_objects(data)
+    holder = next(
+        (o for o in layout.objects if o.stream and o.stream[0] <= start and end <= o.stream[1]),
+        None,
+    )
+    if holder is None or holder.stream is None or holder.container is not None:
+        return False
+    names = names_in(holder.body)
+    if "/Filter" in names or "/DecodeParms" in names:
+        return False
+    if "/EmbeddedFile" in names:
+        return True
+    additional = b"".join(m[1] for m in _ADDITIONAL.finditer(data))
+    if holder.number not in {int(m[1]) for m in _REFERENCE.finditer(additional)}:
+        return False
+    source = data[holder.stream[0] : holder.stream[1]]
+    if not odf_runs_nothing(source):
+        return False  # a Basic library, a script, an event bound to a macro: LibreOffice runs it
+    where = f"the PDF's additional stream (object {holder.number}, its editable source)"
+    children.append(Child(where, source))
+    return True
+
+
 class PolyglotEngine:
     """Finds data hidden after (or inside) images, PDFs, videos and WAVs; see the module doc."""
 
@@ -392,6 +438,8 @@ class PolyglotEngine:
         found += [hit for hit in inside if not (tail and hit[1] >= pos)]
         if not whole and not layout.whole:
             found += _zip_at_end(data, what, found)
+        if label == "pdf" and any(message.startswith("ZIP") for message, _ in found):
+            found = [hit for hit in found if not _declared_zip(data, hit, children)]
         return _once(found)
 
 
