@@ -34,7 +34,7 @@ def odf(body: str = "", **members: bytes) -> bytes:
     return out.getvalue()
 
 
-def pdf(stream_dict: bytes, data: bytes, trailer: bytes = b"") -> bytes:
+def pdf(stream_dict: bytes, data: bytes, trailer: bytes = b"", *more: bytes) -> bytes:
     """A one-page PDF whose object 4 is a stream of ``data`` (placed last, so that a ZIP's end
     record is in the PDF's last 64 KiB, as pypdf and LibreOffice write it)."""
     objects = [
@@ -42,6 +42,7 @@ def pdf(stream_dict: bytes, data: bytes, trailer: bytes = b"") -> bytes:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
         b"<< %s /Length %d >>\nstream\n%s\nendstream" % (stream_dict, len(data), data),
+        *more,
     ]
     out = bytearray(b"%PDF-1.7\n")
     offsets = []
@@ -49,9 +50,11 @@ def pdf(stream_dict: bytes, data: bytes, trailer: bytes = b"") -> bytes:
         offsets.append(len(out))
         out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
     start = len(out)
-    out += b"xref\n0 5\n0000000000 65535 f \n"
+    size = len(objects) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
     out += b"".join(b"%010d 00000 n \n" % at for at in offsets)
-    out += b"trailer\n<< /Size 5 /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n" % (trailer, start)
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\n" % (size, trailer)
+    out += b"startxref\n%d\n%%%%EOF\n" % start
     return bytes(out)
 
 
@@ -60,6 +63,27 @@ _HYBRID = b"/AdditionalStreams [/application#2Fvnd#2Eoasis#2Eopendocument#2Etext
 
 def test_an_attachment_stored_raw_is_no_hidden_zip(policy: Policy) -> None:
     assert hits(scan(policy, "pdf", pdf(b"/Type /EmbeddedFile", odf()))) == []
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [b"<< /Type /Filespec /F (a.odt) /EF << /F 4 0 R >> >>",
+     b"<< /Type /Filespec /F (a.odt) /EF 6 0 R >>"],
+    ids=["direct", "by-reference"],
+)  # fmt: skip
+def test_a_stream_a_file_specification_attaches_is_declared(spec: bytes, policy: Policy) -> None:
+    """An embedded file stream's /Type is optional: the /EF that names it is what a reader (and
+    the pdf engine) extracts it by."""
+    data = pdf(b"/Params << /Size 10 >>", odf(), b"", spec, b"<< /F 4 0 R >>")
+    assert hits(scan(policy, "pdf", data)) == []
+
+
+def test_an_onlyoffice_forms_source_is_handed_on(policy: Policy) -> None:
+    result = scan(policy, "pdf", pdf(b"/Type /MetaOForm /ONLYOFFICEFORM [0 10]", odf()))
+    assert hits(result) == []
+    assert [child.where for child in result.children] == [
+        "the PDF form's source (object 4, ONLYOFFICE's)"
+    ]
 
 
 def test_a_zip_in_a_stream_nothing_declares_is_hidden(policy: Policy) -> None:

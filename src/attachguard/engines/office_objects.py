@@ -486,6 +486,8 @@ def odf_runs_nothing(package: bytes) -> bool:
 
 
 def _runs_nothing(xml: bytes) -> bool:
+    if not xml.strip():
+        return True  # an empty part (LibreOffice leaves its keyboard settings so)
     found = {"code": False}
 
     def start(name: str, attrs: dict[str, str]) -> None:

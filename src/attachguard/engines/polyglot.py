@@ -70,8 +70,9 @@ from attachguard.engines.polyglot_layouts import Layout
 from attachguard.formats import bmff, jpeg
 from attachguard.formats.oleslack import slack
 from attachguard.formats.payloads import Region, disc_image, find_payloads
-from attachguard.formats.pdfraw import names_in, scan_pdf_objects
+from attachguard.formats.pdfraw import PdfLayout, names_in, scan_pdf_objects
 from attachguard.formats.rtfend import rtf_end
+from attachguard.formats.zipscan import find_embedded_zip
 
 POLYGLOT = declare(
     "POLYGLOT",
@@ -325,6 +326,26 @@ def _zip_at_end(data: bytes, what: str, found: list[tuple[str, int]]) -> list[tu
     return [(f"ZIP archive hidden inside the {what}", at)]
 
 
+_WS = rb"[\x00\t\n\f\r ]"
+_EF = re.compile(
+    rb"/EF" + _WS + rb"*(?:<<([^<>]{0,4096})>>|(\d{1,10})" + _WS + rb"+\d{1,5}" + _WS + rb"+R)"
+)
+
+
+def _attached(layout: PdfLayout) -> set[int]:
+    """The objects the file specifications' ``/EF`` dictionaries name (given there, or by a
+    reference to one): the attached files the pdf engine extracts and scans, whatever their
+    stream's dictionary says (its ``/Type`` is optional)."""
+    direct, indirect = [], set()
+    for obj in layout.objects:
+        if b"/EF" in obj.body:
+            for match in _EF.finditer(obj.body):
+                direct.append(match[1] or b"")
+                indirect |= {int(match[2])} if match[2] else set()
+    direct += [o.body for o in layout.objects if o.number in indirect]
+    return {int(m[1]) for body in direct for m in _REFERENCE.finditer(body)}
+
+
 _ADDITIONAL = re.compile(rb"/AdditionalStreams[\x00\t\n\f\r ]*\[([^\]]{0,4096})\]")
 _REFERENCE = re.compile(rb"(\d{1,10})[\x00\t\n\f\r ]+\d{1,5}[\x00\t\n\f\r ]+R")
 
@@ -340,12 +361,15 @@ def _declared_in_pdf(data: bytes, start: int, children: list[Child]) -> bool:
     one its trailer's ``/AdditionalStreams`` names (LibreOffice's "Hybrid PDF": the document's
     editable OpenDocument source, which LibreOffice opens instead, when it holds no code that
     LibreOffice may run (`office_objects.odf_runs_nothing`); handed on as a child, so that it
-    is scanned as well). Unzip reads the same bytes the pdf engine or the child's scan
-    reads: no content is hidden."""
-    eocd = data.rfind(b"PK\x05\x06", start)
-    if eocd < 0 or eocd + 22 > len(data):
-        return False
-    end = eocd + 22 + int.from_bytes(data[eocd + 20 : eocd + 22], "little")
+    is scanned as well), or an ONLYOFFICE form's source (``/Type /MetaOForm``: a Word package
+    its editor opens, handed on and scanned as one). Unzip reads the same bytes the pdf engine
+    or the child's scan reads: no content is hidden."""
+    end = dict(find_embedded_zip(data)).get(start)
+    if end is None:
+        eocd = data.find(b"PK\x05\x06", start)
+        if eocd < 0 or eocd + 22 > len(data):
+            return False
+        end = eocd + 22 + int.from_bytes(data[eocd + 20 : eocd + 22], "little")
     layout = scan_pdf_objects(data)
     holder = next(
         (o for o in layout.objects if o.stream and o.stream[0] <= start and end <= o.stream[1]),
@@ -356,12 +380,16 @@ def _declared_in_pdf(data: bytes, start: int, children: list[Child]) -> bool:
     names = names_in(holder.body)
     if "/Filter" in names or "/DecodeParms" in names:
         return False
-    if "/EmbeddedFile" in names:
+    if "/EmbeddedFile" in names or holder.number in _attached(layout):
+        return True
+    source = data[holder.stream[0] : holder.stream[1]]
+    if "/MetaOForm" in names:  # ONLYOFFICE's form: its editable source, an Office package
+        where = f"the PDF form's source (object {holder.number}, ONLYOFFICE's)"
+        children.append(Child(where, source))
         return True
     additional = b"".join(m[1] for m in _ADDITIONAL.finditer(data))
     if holder.number not in {int(m[1]) for m in _REFERENCE.finditer(additional)}:
         return False
-    source = data[holder.stream[0] : holder.stream[1]]
     if not odf_runs_nothing(source):
         return False  # a Basic library, a script, an event bound to a macro: LibreOffice runs it
     where = f"the PDF's additional stream (object {holder.number}, its editable source)"
