@@ -553,6 +553,20 @@ def test_archives_nested_in_documents_that_are_not_unpacked_are_flagged(
     assert scan(engine, policy, "word/media/a.zip", nested_zip.getvalue(), depth=1) == []
 
 
+@pytest.mark.parametrize("label", ["onnx", "npy", "h5", "cdf"])
+def test_data_formats_magika_files_as_archives_hold_no_file_in_a_document(
+    engine: FileTypeEngine, policy: Policy, label: str
+) -> None:
+    """A model, an array or a data set holds no file a reader could take out: inside a
+    document such a label is a guess on binary data (Google Slides' protobuf metadata part was
+    called ONNX), and no reader opens the part; a gzip there stays an archive."""
+    from attachguard.engines.filetype import _filetype
+
+    item = Item("ppt/metadata", b"\x08\x07\x12\x04part", _filetype(label, 0.9), 1)
+    assert item.type.group == "archive"
+    assert engine.scan(item, policy.context()).findings == []
+
+
 # -- the file's own structure over Magika's guess ---------------------------------------------
 
 

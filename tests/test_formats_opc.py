@@ -1519,3 +1519,38 @@ def test_formulas_in_attributes_and_form_controls_are_weighed(
         info = lenient_vml(part)
     assert info is not None
     assert (info.dde_formula, info.remote_formula) == (dde, remote)
+
+
+# -- embedded fonts ----------------------------------------------------------------------------
+def _with_font(font: bytes, content_type: str, rel: str = "font") -> bytes:
+    """A Word document with an embedded font part (``word/fonts/font1.fntdata``)."""
+    from support.oletools_data import docx
+
+    data = docx(
+        rels=[(rel, "fonts/font1.fntdata", False)], parts={"word/fonts/font1.fntdata": font}
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for info in old.infolist():
+            member = old.read(info)
+            if info.filename == "[Content_Types].xml":
+                default = f'<Default Extension="fntdata" ContentType="{content_type}"/>'
+                member = member.replace(b"</Types>", default.encode() + b"</Types>")
+            new.writestr(info, member)
+    return out.getvalue()
+
+
+# an EOT font of 30,012 bytes (0x753C): its first byte is "<" (hunt 98's conference decks)
+_EOT = (30_012).to_bytes(4, "little") + b"\x00\x00\x01\x00binary glyphs"
+
+
+@pytest.mark.parametrize("content_type", ["application/x-fontdata", "font/ttf"])
+def test_an_embedded_font_is_not_read_as_xml(content_type: str) -> None:
+    assert threats(analyse_package(_with_font(_EOT, content_type))) == []
+
+
+def test_xml_typed_as_a_font_but_reached_otherwise_is_read() -> None:
+    """Only a font reached as a font is opaque: a part a document relationship reaches is read
+    as Office reads it, whatever its type says."""
+    report = analyse_package(_with_font(_EOT, "application/x-fontdata", rel="customXml"))
+    assert [p.kind for p in report.problems if not p.kind.info] == [OpcKind.DAMAGED]

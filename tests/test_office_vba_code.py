@@ -269,3 +269,28 @@ def test_a_big_endian_p_code_cache_is_not_read_as_empty(
     stream = streams(real)[EMPTY_SHEET]
     changed = stream[:2] + b"\x01\x01" + stream[4:]
     assert vba_codes(scan(rebuilt(real, {EMPTY_SHEET: changed}), policy)) == [FindingCode.VBA_MACRO]
+
+
+def _libid(text: bytes) -> bytes:
+    """A libid as a REFERENCEPROJECT record holds it: its 4-byte size, then its text."""
+    return struct.pack("<I", len(text)) + text
+
+
+@pytest.mark.parametrize(
+    ("libids", "foreign"),
+    [([b"*\\CNormal", b"*\\C..\\Normal"], False),  # every Word project's, empty or not
+     ([b"*\\CNormal2"], True),
+     ([b"*\\C\\\\host\\s\\Normal"], True),
+     ([b"*\\CNormal", b"*\\CC:\\Users\\Public\\macros.dotm"], True)],
+    ids=["normal", "another-name", "on-a-share", "normal-and-another"],
+)  # fmt: skip
+def test_a_reference_to_words_normal_template_brings_no_code(
+    libids: list[bytes], foreign: bool
+) -> None:
+    """Word loads Normal.dotm's project whatever the document references; a libid of exactly
+    its name (absolute or relative) is no other project's code (hunt 98: three real .doc files
+    with an empty project were VBA_MACRO)."""
+    from attachguard.formats.vba import _foreign
+
+    tail = struct.pack("<IH", 0x3BD68779, 2)  # the major and minor version after the libids
+    assert _foreign(b"".join(_libid(libid) for libid in libids) + tail) is foreign

@@ -126,6 +126,10 @@ CHILD_SCRIPTS = SCRIPTS - {"svg"}  # Office files carry SVG pictures (with a PNG
 _TEXT_SCRIPTS = frozenset({"powershell", "batch", "shell", "vba", "vbe", "javascript"})
 _WIDE = 10  # one byte in this many a NUL: UTF-16 without a mark, or binary
 _OPENED_ARCHIVES = frozenset({"zip"})  # containers the zip engine unpacks member by member
+# Magika's "archive" labels for data that holds no file a reader could take out: a model, an
+# array, a scientific data set. In a document they are a guess on binary data (Google Slides'
+# protobuf ppt/metadata part was called ONNX), and no reader opens them there.
+_DATA_FORMATS = frozenset({"onnx", "npy", "h5", "cdf"})
 PROGRAMS = frozenset({"msi", "lnk", "jar", "apk"})  # executable, whatever Magika's group says
 # Groups of formats that are binary by nature (a NUL in every header): Magika's label of such a
 # group on bytes without a control character (`clean_text`) is a guess the bytes rule out
@@ -278,7 +282,10 @@ class FileTypeEngine:
         content = "shell" if program == "shebang" else program or label  # for the name checks
         findings, disguised = self._active(item, program, content)
         if item.depth > 0 and not item.named:  # a named child is opened as an upload is
-            if item.type.group == "archive" and label not in PROGRAMS | _OPENED_ARCHIVES:
+            if (
+                item.type.group == "archive"
+                and label not in PROGRAMS | _OPENED_ARCHIVES | _DATA_FORMATS
+            ):
                 # only zip members are unpacked and checked one by one; anything else inside
                 # a document would reach the reader unchecked but for antivirus signatures
                 what = f"{_bare(name_of(label))} that cannot be inspected"

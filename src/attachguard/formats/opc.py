@@ -402,7 +402,7 @@ def _parse_part(package: Package, name: str) -> PartXml | OpcProblem | None:
     if part is not None and _media_type(part) in htmlchunk.HTML_TYPES:
         return None  # a web page: read as HTML (`_html_problems`), never as XML
     if part is not None and _opaque(part):
-        return None  # an add-in's or the printer's own data: Excel hands it over unread
+        return None  # an add-in's or the printer's own data, a font: Office reads no XML there
     try:
         looks = xml.looks_like_xml(package.head(name))
         if looks is None:  # blanks so far: XML may begin after any number of them
@@ -433,10 +433,23 @@ _OPAQUE_TYPES = frozenset({
 _OPAQUE_RELATIONSHIPS = frozenset({"customproperty", "printersettings"})
 
 
+# Embedded fonts (PowerPoint's and Google Slides' .fntdata, Word's obfuscated fonts): binary,
+# an EOT font's first bytes its size, so 1 in 256 starts with "<" (hunt 98: two decks CORRUPT)
+_FONT_TYPES = frozenset({
+    "application/x-fontdata",
+    "application/x-font-ttf",
+    "application/x-font-otf",
+    "application/vnd.openxmlformats-officedocument.obfuscatedfont",
+    "application/vnd.ms-fontobject",
+})  # fmt: skip
+
+
 def _opaque(part: Part) -> bool:
-    return _media_type(part) in _OPAQUE_TYPES and {t.lower() for t in part.short_types} <= (
-        _OPAQUE_RELATIONSHIPS
-    )
+    kinds = {t.lower() for t in part.short_types}
+    media = _media_type(part)
+    if (media in _FONT_TYPES or media.startswith("font/")) and kinds <= {"font"}:
+        return True
+    return media in _OPAQUE_TYPES and kinds <= _OPAQUE_RELATIONSHIPS
 
 
 def _is_svg(part: Part) -> bool:

@@ -82,6 +82,24 @@ _FOREIGN = (
 )
 
 
+# Word's Normal template's project, which every Word project references (its libid absolute
+# "*\\CNormal", relative "*\\C..\\Normal", each after its 4-byte size): Word loads it whatever
+# the document says, so a reference to it brings nothing of the file's
+_NORMAL = frozenset({b"*\\cnormal", b"*\\c..\\normal"})
+
+
+def _foreign(dir_stream: bytes) -> bool:
+    """Whether a project's dir stream references another project (but Word's Normal, a libid
+    of exactly its name) or anything on a share (`_FOREIGN`)."""
+    rest = bytearray(dir_stream)
+    for match in re.finditer(rb"\*\\C", dir_stream):
+        at = match.start()
+        size = int.from_bytes(dir_stream[at - 4 : at], "little") if at >= 4 else 0
+        if dir_stream[at : at + size].lower() in _NORMAL:
+            rest[at : at + 3] = b"   "  # its mark only: what follows is judged as ever
+    return any(mark in rest for mark in _FOREIGN)
+
+
 def _in_a_project(path: str) -> bool:
     """Whether a stream belongs to some VBA project by where it lies or what it is named."""
     *storages, name = path.lower().split("/")
@@ -92,7 +110,7 @@ def _empty_project(ole: Any, root: str, project_path: str, folder: str) -> set[s
     """Every stream of a project without code (`_Code` otherwise): its modules, each checked,
     and its own other streams."""
     project = olevba.VBA_Project(ole, root, project_path, folder, relaxed=False)
-    if any(mark in project.dir_stream.getvalue() for mark in _FOREIGN):
+    if _foreign(project.dir_stream.getvalue()):
         raise _Code
     project.parse_project_stream()
     for _ in project.parse_modules():
