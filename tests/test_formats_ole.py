@@ -123,6 +123,21 @@ def test_real_word_document_matches_doc() -> None:
     assert ole.matches_extension(container, ".DOC").ok
 
 
+def test_a_package_protected_by_rights_management_is_an_encrypted_one() -> None:
+    """A sensitivity label (Purview, RMS) encrypts the package with its DRMEncryptedTransform
+    in the \\x06DataSpaces storage, and has no EncryptionInfo stream (hunt 98's deck: "an
+    unknown compound file named .pptx", the customer told the type was wrong)."""
+    from attachguard.formats.cfbwrite import Storage, compound_file
+
+    spaces = Storage({"Version": b"\x3c\x00", "DataSpaceMap": b"\x08\x00"})
+    data = compound_file(Storage({"EncryptedPackage": bytes(64), "\x06DataSpaces": spaces}))
+    container = ole.classify_ole(data)
+    assert container.name == "an encrypted Office document"
+    assert ole.matches_extension(container, ".pptx").ok
+    bare = compound_file(Storage({"EncryptedPackage": bytes(64)}))
+    assert ole.classify_ole(bare).name == "an unknown compound file"
+
+
 def test_encrypted_ooxml_matches_docx_but_not_doc() -> None:
     data = ole_file({"EncryptionInfo": b"\x04\x00", "EncryptedPackage": b"\0" * 16})
     container = ole.classify_ole(data)

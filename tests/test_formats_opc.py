@@ -814,7 +814,7 @@ def action(element: str, verb: str, rel: str = "") -> str:
         (action("hlinkClick", "ppaction://somethingnew"),
          "a PowerPoint action of an unknown kind on click"),
         (action("hlinkHover", "", "rId2"),
-         "a PowerPoint link outside the file that opens when the pointer moves over it"),
+         "a link outside the file that opens when the pointer moves over it"),
     ],
     ids=["program-hover", "program-click", "macro", "ole", "unknown", "hover-link"],
 )  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import struct
 
+import pytest
 from PIL import Image
 
 from attachguard.moderation import imaging
@@ -116,3 +117,20 @@ def test_a_cameras_second_image_is_no_frame_to_read() -> None:
     first = Image.new("RGB", (200, 40), "white")
     first.save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (200, 40), "black")])
     assert imaging.frames(out.getvalue()) == 1
+
+
+def test_reading_a_picture_leaves_the_process_warning_filters_alone() -> None:
+    """The warning filters are process-wide: changing them around a call (to make Pillow's
+    pixel warning an error) raced with other threads opening pictures (hunt 98: the image
+    engine failed on a deck's 115-megapixel picture one run in five while the OCR read it)."""
+    import warnings
+
+    before = list(warnings.filters)
+    data = saved(Image.new("RGB", (40, 30), "white"))
+    imaging.open_image(data, 10_000, 64)
+    imaging.size_of(data)
+    assert warnings.filters == before
+    over = saved(Image.new("1", (200, 200)))
+    with pytest.raises(imaging.ImageTooLarge, match="over the 100 pixel limit"):
+        imaging.open_image(over, 100, 64)
+    assert warnings.filters == before

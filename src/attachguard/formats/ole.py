@@ -122,7 +122,15 @@ def _msi_names(root: _Root) -> bool:
 
 # Evidence for each kind, most specific first: the first match is the container's kind.
 _RULES: tuple[tuple[OleKind, Callable[[_Root], bool]], ...] = (
-    (OleKind.ENCRYPTED_PACKAGE, lambda r: {"encryptioninfo", "encryptedpackage"} <= r.streams),
+    # an encrypted package: by a password (EncryptionInfo), or by rights management (a
+    # sensitivity label: its DRMEncryptedTransform in the \x06DataSpaces storage instead)
+    (
+        OleKind.ENCRYPTED_PACKAGE,
+        lambda r: (
+            "encryptedpackage" in r.streams
+            and ("encryptioninfo" in r.streams or "\x06dataspaces" in r.storages)
+        ),
+    ),
     (OleKind.WORD, lambda r: "worddocument" in r.streams),
     (OleKind.EXCEL, lambda r: bool({"workbook", "book"} & r.streams)),
     (OleKind.POWERPOINT, lambda r: "powerpoint document" in r.streams),

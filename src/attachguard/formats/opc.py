@@ -971,7 +971,7 @@ def _action(part: Part, action: xml.Action, rel: Relationship | None) -> OpcProb
     elif verb not in _SAFE_ACTIONS:
         message, label = f"a PowerPoint action of an unknown kind {when}", "unknown"
     elif action.event == "hover" and rel and rel.part is None and target_kind(rel.target) != "mail":
-        message, label = f"a PowerPoint link outside the file that opens {when}", "hover"
+        message, label = f"a link outside the file that opens {when}", "hover"  # Word too
     else:
         return None
     return OpcProblem(OpcKind.ACTION, message, part.name, label)

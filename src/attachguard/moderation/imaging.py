@@ -39,32 +39,38 @@ def _register_heif() -> None:
             _heif_registered = True
 
 
+# Pillow warns of a picture past its own pixel limit as it opens it; every reader here compares
+# the policy's limit itself (and Pillow still raises past twice its own). The warning is
+# silenced once, for the process: turning it into an error or silencing it around each call
+# (`warnings.catch_warnings`) changes the process-wide filters while other threads open
+# pictures (hunt 98: the image engine failed on a deck's 115-megapixel picture, one run in
+# five, while the OCR read it).
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
 def open_image(data: bytes, max_pixels: int, fit: int, frame: int = 0) -> Image.Image:
     """The image (its ``frame``, the first by default) decoded as a viewer shows it (`shown`),
     in RGB(A) with its EXIF orientation applied, no larger than ``fit`` pixels a side;
     `ImageUnreadable` if damaged, unsupported, over ``max_pixels`` or without that frame."""
     _register_heif()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image: Image.Image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageTooLarge(
-                    f"image is {width}x{height} pixels, over the {max_pixels:,} pixel limit"
-                )
-            if image.format == "JPEG":
-                image.draft("RGB", (fit, fit))  # decode at a reduced scale: fast, small
-            image.seek(frame)
-            image.load()
-            profile = image.info.get("icc_profile")
-            image = ImageOps.exif_transpose(image) or image
+        image: Image.Image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageTooLarge(
+                f"image is {width}x{height} pixels, over the {max_pixels:,} pixel limit"
+            )
+        if image.format == "JPEG":
+            image.draft("RGB", (fit, fit))  # decode at a reduced scale: fast, small
+        image.seek(frame)
+        image.load()
+        profile = image.info.get("icc_profile")
+        image = ImageOps.exif_transpose(image) or image
     except ImageUnreadable:
         raise
     except (
         UnidentifiedImageError,
         Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
         OSError,
         ValueError,
         SyntaxError,
@@ -128,10 +134,8 @@ def size_of(data: bytes) -> tuple[int, int] | None:
     header declaring a bomb; decoding it is `open_image`'s to refuse, with a reason)."""
     _register_heif()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                return image.size
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
     except (
         UnidentifiedImageError,
         Image.DecompressionBombError,
