@@ -161,6 +161,20 @@ def test_a_package_read_any_other_way_is_no_packaged_file(stream: bytes) -> None
     assert packaged_file(stream) is None
 
 
+@pytest.mark.parametrize(
+    ("tail", "read"), [(b"\0\0", True), (b"\0\0\0", False), (b"\0x", False)],
+    ids=["xp-nuls", "three-nuls", "a-byte"],
+)  # fmt: skip
+def test_windows_xps_two_nuls_after_the_file_are_its_end(tail: bytes, read: bool) -> None:
+    """Windows XP's Packager (no UTF-16 names) ends its data with two NULs (hunt 98: a JPEG
+    packaged so in POI's WordWithAttachments.docx was an OLE_OBJECT); anything else left over
+    still makes no packaged file."""
+    package = packaged_file(native("Tryhere.jpg", TEXT, wide=(), extra=tail))  # type: ignore[arg-type]
+    assert (package is not None) is read
+    if package is not None:
+        assert (package.data, package.temporary_name) == (TEXT, "Tryhere.jpg")
+
+
 def test_a_lone_surrogate_in_a_unicode_name_is_no_packaged_file() -> None:
     stream = native("a.txt", TEXT)
     wide_temp = (TEMP + "a.txt").encode("utf-16-le")

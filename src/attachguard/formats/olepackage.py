@@ -19,8 +19,9 @@ as the Packager writes it, which every sample made by Office and WPS agrees with
 Read here rather than with oletools' ``OleNativeStream``, which stops after the file's bytes
 (the UTF-16 names, the ones a Unicode Packager uses, go unread) and takes anything it can
 decode for a package. This reader is strict: a package read any other way (a link, a command,
-another format, a length that disagrees, bytes left over, a name that is not text) is no
-packaged file, and its object stays an OLE_OBJECT."""
+another format, a length that disagrees, bytes left over but the two NULs Windows XP's
+Packager ends with, a name that is not text) is no packaged file, and its object stays an
+OLE_OBJECT."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ __all__ = ["PackagedFile", "packaged_file"]
 _FORMAT = 2
 _EMBEDDED_FILE = 0x00030000
 _MOST_NAME = 4096  # bytes of one ANSI name; Windows paths are far shorter
+_XP_TAIL = 2  # NULs Windows XP's Packager writes after the file (hunt 98: POI's test files)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ def _read(native: bytes, sized: bool) -> PackagedFile | None:
         return None
     data = reader.take(reader.u32())
     labels, paths = [label], [original, temporary]
+    if len(native) - reader.pos <= _XP_TAIL and not native[reader.pos :].strip(b"\0"):
+        reader.pos = len(native)  # Windows XP's Packager ends its data with two NULs
     if not reader.done():  # the UTF-16 temporary path, label and original path
         temporary, label, original = reader.utf16(), reader.utf16(), reader.utf16()
         labels.append(label)
