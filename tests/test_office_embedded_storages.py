@@ -270,6 +270,28 @@ def test_anything_else_in_a_chart_object_is_an_ole_object(obj: Storage, policy: 
     assert found == ["OLE_OBJECT"]
 
 
+LIBREOFFICE_FORMULA = "D2D59CD1-0A6A-4D36-AE20-47817077D57C"
+FORMULA = b"application/vnd.oasis.opendocument.formula"
+
+
+@pytest.mark.parametrize(
+    ("package", "expected"),
+    [(chart_package(FORMULA, **{"settings.xml": b"<s/>"}), []),
+     (chart_package(FORMULA, **{"Basic/Standard/Module1.xml": b"<m/>"}), ["OLE_OBJECT"]),
+     (chart_package(FORMULA, **{"Pictures/1.svg": b"<svg/>"}), ["OLE_OBJECT"]),
+     (chart_package(), ["OLE_OBJECT"])],
+    ids=["formula", "basic-library", "picture", "a-chart-under-the-formula-class"],
+)  # fmt: skip
+def test_a_libreoffice_math_formula_is_scanned_as_its_package(
+    package: bytes, expected: list[str], policy: Policy
+) -> None:
+    """LibreOffice Math's object is written as its chart is (hunt 98: POI's equation.doc): a
+    formula's parts only, no code, no picture, and it is content; anything else an object."""
+    found, children = office(letter(chart(package, LIBREOFFICE_FORMULA)), policy)
+    assert found == expected
+    assert ("ObjectPool/_1024/chart" in children) is not expected
+
+
 def test_malware_in_a_libreoffice_chart_is_found() -> None:
     package = chart_package(**{"Pictures/1.png": EICAR})
     with scanner_for(FakeClamd(), POLICY) as scanner:

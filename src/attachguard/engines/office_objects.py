@@ -118,6 +118,7 @@ _ACROBAT_STREAMS = frozenset({"contents", "\x01compobj", "\x01ole", "\x03objinfo
 # LibreOffice's class for a chart it writes into an Office file (LibreOffice.ChartDocument.1),
 # the streams it writes beside the chart package, and what a chart package holds
 _LIBREOFFICE_CHART = "0DD0A57F-CF3B-4FD2-BDA4-9442719B2A73"
+_LIBREOFFICE_FORMULA = "D2D59CD1-0A6A-4D36-AE20-47817077D57C"  # opendocument.MathDocument.1
 _CHART_STREAMS = frozenset({"\x01compobj", "\x01ole", "package_stream", "properties_stream"})
 _CHART_PARTS = frozenset(
     {"mimetype", "content.xml", "styles.xml", "meta.xml", "settings.xml", "META-INF/manifest.xml"}
@@ -386,13 +387,18 @@ def acrobat_document(ole: Any) -> bytes | None:
 
 def libreoffice_chart(ole: Any) -> bytes | None:
     """The chart package of a LibreOffice chart object (what LibreOffice writes for a chart in
-    a .doc or .ppt), None for anything else. Its class is LibreOffice's own, which Office has
+    a .doc or .ppt), or the formula package of a LibreOffice Math object, as they are written
+    alike; None for anything else. Its class is LibreOffice's own, which Office has
     no server for (it shows the picture kept beside it); LibreOffice opens it as the OpenDocument
     chart in ``package_stream``, which holds no macros. It is that chart only when the storage
     holds nothing else than LibreOffice writes, is not linked, and the package is a chart and
     nothing else: no script, no Basic library, no other document's parts."""
     package = _content(ole, {_LIBREOFFICE_CHART}, "package_stream", _CHART_STREAMS)
-    return package if package is not None and _chart_package(package) else None
+    if package is not None and _chart_package(package):
+        return package
+    # LibreOffice Math's formula object, written the same way (hunt 98: POI's equation.doc)
+    package = _content(ole, {_LIBREOFFICE_FORMULA}, "package_stream", _CHART_STREAMS)
+    return package if package is not None and _formula_package(package) else None
 
 
 def think_cell(ole: Any) -> list[tuple[str, bytes]] | None:
@@ -504,6 +510,23 @@ def _runs_nothing(xml: bytes) -> bool:
             found["code"] = True
 
     return _parses(xml, start) and not found["code"]
+
+
+def _formula_package(package: bytes) -> bool:
+    """Whether ``package`` is an OpenDocument formula (its ``mimetype`` says so) of a formula's
+    parts only, linking nowhere and running nothing."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            names = archive.namelist()
+            kind = archive.read("mimetype") if "mimetype" in names else b""
+            if kind != b"application/vnd.oasis.opendocument.formula" or not all(
+                name in _CHART_PARTS or name.startswith("Configurations2/") for name in names
+            ):
+                return False
+            parts = [archive.read(name) for name in names if name.endswith(".xml")]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
+        return False
+    return all(_self_contained(part) for part in parts)
 
 
 def _self_contained(xml: bytes) -> bool:
