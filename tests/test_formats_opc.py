@@ -1554,3 +1554,15 @@ def test_xml_typed_as_a_font_but_reached_otherwise_is_read() -> None:
     as Office reads it, whatever its type says."""
     report = analyse_package(_with_font(_EOT, "application/x-fontdata", rel="customXml"))
     assert [p.kind for p in report.problems if not p.kind.info] == [OpcKind.DAMAGED]
+
+
+def test_webservice_passed_by_name_in_a_workbook_is_a_fetch() -> None:
+    """Excel stores a function passed to another by its prefixed name (review 102: the part
+    was never read for it)."""
+    sheet = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<sheetData><row><c><f>COUNTA(MAP(A1:A3,_xlfn.WEBSERVICE))</f></c></row></sheetData>"
+        b"</worksheet>"
+    )
+    assert read_part(sheet).fetching_formula
+    assert not read_part(sheet.replace(b"_xlfn.WEBSERVICE", b"_xlfn.XLOOKUP")).fetching_formula

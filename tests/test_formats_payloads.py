@@ -67,6 +67,10 @@ PREFIX = b"Exif\0\0II*\0" + bytes(50)  # a metadata identifier, then anything
         (b"<frameset onload=run()>", "HTML or script markup"),
         (b"<IMG SRC=x\nOnError=run()>", "HTML or script markup"),
         (b"<svg/onload=run()>", "HTML or script markup"),
+        # review 102: a ">" in a quoted value, long attributes, a long tag name
+        (b'<img alt=">" src=x onerror=run()>', "HTML or script markup"),
+        (b"<img " + b"title=x " * 100 + b"onerror=run()>", "HTML or script markup"),
+        (b"<" + b"x" * 60 + b" onload=run()>", "HTML or script markup"),
     ],
 )
 def test_payloads_are_found_anywhere(payload: bytes, what: str) -> None:

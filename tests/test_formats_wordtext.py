@@ -196,3 +196,18 @@ def test_noise_in_a_stream_read_byte_by_byte_computes_no_type() -> None:
     assert not any(f.computed for f in doc_fields(b"\x13ab\x13zz\x14\x15 cmd\x15"))
     assert any(f.computed for f in doc_fields(b"\x13 \x13TITLE\x14\x15 cmd\x15"))
     assert any(f.computed for f in text_fields("\x13 \x13zz\x14\x15 cmd\x15"))
+
+
+def test_marked_ranges_are_merged_and_looked_up_per_piece() -> None:
+    """Runs named many times, overlapping or out of order, drop each marked character once;
+    a piece looks only at the ranges that reach it (review 102: 400 pieces and 2,000 page
+    entries took minutes when every piece read every run)."""
+    from attachguard.formats.wordtext import _kept, _merged
+
+    marked = _merged([(110, 114), (100, 104), (102, 106), (100, 104), (50, 50)] * 500)
+    assert marked == [(100, 106), (110, 114)]
+    # 8-bit text at offsets 98..109: c..h (100-105) marked
+    assert _kept(("abcdefghijkl", 98, 1), marked) == "abijkl"
+    # UTF-16 text at offsets 96..110: c, d, e (100, 102, 104) and h (110) marked
+    assert _kept(("abcdefgh", 96, 2), marked) == "abfg"
+    assert _kept(("xyz", 200, 1), marked) == "xyz"

@@ -108,8 +108,9 @@ def _hyperlink(address: str) -> bytes:
     ("address", "expected"),
     [("\\\\attacker.example\\share\\page.html", ["EXTERNAL_LINK"]),
      ("file://attacker.example/share/page.html", ["EXTERNAL_LINK"]),
+     ("\\\\évil.example\\share\\page.html", ["EXTERNAL_LINK"]),  # review 102
      ("https://shop.example/orders/4711", [])],
-    ids=["unc", "file-url", "web"],
+    ids=["unc", "file-url", "non-ascii-host", "web"],
 )  # fmt: skip
 @pytest.mark.parametrize("document", [letter, workbook], ids=["doc", "xls"])
 def test_a_shapes_hyperlink_to_a_share_is_an_external_link(

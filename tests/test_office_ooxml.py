@@ -216,8 +216,9 @@ def test_a_hover_opens_anything_outside_the_package(
 @pytest.mark.parametrize(
     ("command", "expected"),
     [('<p:cmd type="verb" cmd="0"><p:cBhvr/></p:cmd>', ["ppaction://ole"]),
+     ('<p:cmd\ttype="verb" cmd="0"><p:cBhvr/></p:cmd>', ["ppaction://ole"]),  # review 102
      ('<p:cmd type="call" cmd="playFrom(0.0)"><p:cBhvr/></p:cmd>', [])],
-    ids=["ole-verb", "media-play"],
+    ids=["ole-verb", "tab-after-the-name", "media-play"],
 )  # fmt: skip
 def test_an_animation_that_opens_an_embedded_object(
     command: str, expected: list[str], policy: Policy

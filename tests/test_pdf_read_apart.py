@@ -156,3 +156,17 @@ def test_an_attachment_name_keeps_its_extension(name: str, ending: str) -> None:
     at the NUL: the name each saves the file under is judged."""
     spec = DictionaryObject({NameObject("/UF"): TextStringObject(name)})
     assert any(found.endswith(ending) for found in file_names(spec))
+
+
+def test_a_hex_string_left_open_does_not_swallow_the_next_object(policy: Policy) -> None:
+    """A repairing reader finds ``5 0 obj`` wherever it lies: a ``<`` left open to run across
+    an ``endobj`` and the next object's header hides nothing from the raw scan (review 102)."""
+    pdf = Pdf()
+    pdf.data[:0] = b"\n"  # one byte before the header: pdf.js repairs
+    pdf.add(1, b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>")
+    for number, body in PAGES.items():
+        pdf.add(number, body)
+    pdf.add(4, content(b"Order 4711 has shipped."))
+    pdf.add(5, GOTO)
+    pdf.add(6, b"<< /T (a) /NM <\nendobj\n5 0 obj\n" + JS + b">")
+    assert {"PDF_JAVASCRIPT", "PDF_AUTO_ACTION"} <= codes(scan(pdf.xref().bytes(), policy))

@@ -131,3 +131,30 @@ def test_a_filtered_stream_is_no_declared_zip(policy: Policy) -> None:
     data = pdf(b"/Type /EmbeddedFile /Filter /ASCIIHexDecode", odf())
     [(message, _)] = hits(scan(policy, "pdf", data))
     assert message == "ZIP archive hidden inside the PDF"
+
+
+def test_an_ef_spelt_in_a_string_declares_nothing(policy: Policy) -> None:
+    """A title may spell ``/EF << /F 4 0 R >>``: it names no attached file (review 102)."""
+    spec = b"<< /Title (/EF << /F 4 0 R >>) >>"
+    [(message, _)] = hits(scan(policy, "pdf", pdf(b"", odf(), b"", spec)))
+    assert message == "ZIP archive hidden inside the PDF"
+
+
+def test_in_an_encrypted_pdf_an_attachments_bytes_are_not_its_content(policy: Policy) -> None:
+    """The pdf engine scans the decrypted attachment; unzip reads the bytes as they lie."""
+    data = pdf(b"/Type /EmbeddedFile", odf(), b"/Encrypt << /Filter /Standard /V 1 /R 2 >>")
+    [(message, _)] = hits(scan(policy, "pdf", data))
+    assert message == "ZIP archive hidden inside the PDF"
+
+
+def test_the_end_record_unzip_reads_must_be_declared_too(policy: Policy) -> None:
+    """A second end record outside any stream (here in a comment before ``%%EOF``) is the one
+    unzip reads: its archive is not the attached one (review 102 pointed one back into the
+    attachment)."""
+    data = pdf(b"/Type /EmbeddedFile", odf())
+    eocd = odf()[odf().rindex(b"PK\x05\x06") :]
+    at = data.index(b"%%EOF")
+    crafted = data[:at] + b"%" + eocd + b"\n" + data[at:]
+    assert hits(scan(policy, "pdf", data)) == []
+    [(message, _)] = hits(scan(policy, "pdf", crafted))
+    assert message == "ZIP archive hidden inside the PDF"

@@ -250,6 +250,12 @@ def test_a_call_after_an_operator_is_a_formula(policy: Policy, cell: str) -> Non
         "- image, video (front)",
         "- item(2)",  # a list item: no blank between - and a call is needed for a formula
         '- see "SUM(A1)" in the guide',  # a call only in text
+        # text starting with + - @ counts only with a call at its start (review 102)
+        "- send e-mail(s) to customer",
+        "+ add-on(s) included",
+        "@bob: see sign-off(1)",
+        "-follow-up(s) pending",
+        "- Q&A(Tuesday)",
     ],
 )
 def test_names_and_calls_in_text_pass(policy: Policy, cell: str) -> None:

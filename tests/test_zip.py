@@ -409,3 +409,34 @@ def test_bombs_of_different_ratios_are_one_finding(policy: Policy) -> None:
         ("b.bin",),
     )
     assert [c.where for c in result.children] == ["c.txt"]
+
+
+_OFFICE_NS = (
+    b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    b'xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0" '
+    b'xmlns:xlink="http://www.w3.org/1999/xlink"'
+)
+_ON_LOAD = (
+    XML + b"<office:document-content " + _OFFICE_NS + b"><office:scripts/><office:event-listeners>"
+    b'<script:event-listener script:event-name="dom:load" '
+    b'xlink:href="vnd.sun.star.script:Standard.Module1.Main?language=Basic"/>'
+    b"</office:event-listeners></office:document-content>"
+)
+
+
+@pytest.mark.parametrize(
+    ("members", "expected"),
+    [({**ODT, "Basic/Standard/Module1.xba": XML + b"<script:module/>"}, ["VBA_MACRO"]),
+     ({**ODT, "content.xml": _ON_LOAD}, ["VBA_MACRO"]),
+     ({**ODT, "content.xml": _ON_LOAD.split(b"<office:event-listeners>")[0]
+       + b"</office:document-content>"}, []),
+     (ODT, [])],  # its XML does not parse (a prefix never declared): no code is found
+    ids=["basic-library", "macro-on-load", "no-listener", "unreadable-xml"],
+)  # fmt: skip
+def test_opendocument_code_is_a_macro(
+    policy: Policy, members: dict[str, bytes], expected: list[str]
+) -> None:
+    """LibreOffice runs a document's Basic and the macros bound to its events; no other engine
+    reads an OpenDocument package for them (red team 102: an .odt attached to a PDF)."""
+    codes = [f.code.name for f in scan(build(members), policy, "odt").findings]
+    assert codes == expected

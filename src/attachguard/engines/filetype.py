@@ -61,6 +61,8 @@ from attachguard.engines.filetype_structure import (
     spreadsheetml,
     structure,
 )
+from attachguard.formats.payloads import archives_anywhere
+from attachguard.formats.zipscan import find_embedded_zip
 from attachguard.report import FileType, Finding
 
 EXTENSION_NOT_ALLOWED = declare(
@@ -130,6 +132,14 @@ _OPENED_ARCHIVES = frozenset({"zip"})  # containers the zip engine unpacks membe
 # array, a scientific data set. In a document they are a guess on binary data (Google Slides'
 # protobuf ppt/metadata part was called ONNX), and no reader opens them there.
 _DATA_FORMATS = frozenset({"onnx", "npy", "h5", "cdf"})
+
+
+def _data_only(data: bytes, label: str) -> bool:
+    """A data-format label (`_DATA_FORMATS`) on bytes that hold no archive unzip, 7-Zip or
+    WinRAR would find in them (red team 102 wrapped a ZIP in a NumPy header)."""
+    return label in _DATA_FORMATS and not find_embedded_zip(data) and not archives_anywhere(data)
+
+
 PROGRAMS = frozenset({"msi", "lnk", "jar", "apk"})  # executable, whatever Magika's group says
 # Groups of formats that are binary by nature (a NUL in every header): Magika's label of such a
 # group on bytes without a control character (`clean_text`) is a guess the bytes rule out
@@ -284,7 +294,8 @@ class FileTypeEngine:
         if item.depth > 0 and not item.named:  # a named child is opened as an upload is
             if (
                 item.type.group == "archive"
-                and label not in PROGRAMS | _OPENED_ARCHIVES | _DATA_FORMATS
+                and label not in PROGRAMS | _OPENED_ARCHIVES
+                and not _data_only(item.data, label)
             ):
                 # only zip members are unpacked and checked one by one; anything else inside
                 # a document would reach the reader unchecked but for antivirus signatures

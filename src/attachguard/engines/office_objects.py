@@ -54,6 +54,7 @@ from attachguard.engines.office_shared import Job, open_ole
 from attachguard.formats.ole import OleContainer, OleKind, classify_ole
 from attachguard.formats.olepackage import PackagedFile, packaged_file
 from attachguard.formats.payloads import find_payload
+from attachguard.formats.targets import on_a_share
 
 # Office's own document classes: Word.Document.6/.8/.12 and macro-enabled, Word.Picture.8,
 # Excel.Sheet.5/.8/.12, Excel.Chart.5/.8, the macro-enabled and binary sheets, PowerPoint.Show.7
@@ -474,26 +475,69 @@ _CODE_FOLDERS = ("basic/", "scripts/", "dialogs/")
 _CODE_NAMES = ("script-lc.xml", "script-lb.xml", "dialog-lc.xml", "dialog-lb.xml")
 
 
-def odf_runs_nothing(package: bytes) -> bool:
-    """Whether an OpenDocument package (a document, not only a chart) holds no code: no Basic
-    library, script or dialog among its members, no script or macro bound to an event in its
-    XML (a script's event listener, an ``office:script``, a presentation's click that starts
-    a program or activates an object) and no link that runs a macro or
-    script (``vnd.sun.star.script:``, ``macro:``); its XML parses without a DTD. Hyperlinks to
-    the web are content, as in any document."""
+def odf_code(package: bytes) -> bool | None:
+    """Whether an OpenDocument package (a document, not only a chart) holds code LibreOffice may
+    run: a Basic library, script or dialog among its members, a script or macro bound to an
+    event in its XML (a script's event listener, an ``office:script``, a presentation's click
+    that starts a program or activates an object) or a link that runs one
+    (``vnd.sun.star.script:``, ``macro:``); None when it cannot be told (a damaged zip, XML
+    that does not parse or holds a DTD). Hyperlinks to the web are content, as in any
+    document."""
     try:
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
             names = archive.namelist()
             if any(n.lower().startswith(_CODE_FOLDERS) or n.lower() in _CODE_NAMES for n in names):
-                return False
-            return all(_runs_nothing(archive.read(n)) for n in names if n.endswith(".xml"))
+                return True
+            found = [_code_in(archive.read(n)) for n in names if n.endswith(".xml")]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
+        return None
+    return True if True in found else None if None in found else False
+
+
+def odf_runs_nothing(package: bytes) -> bool:
+    """Whether an OpenDocument package is known to hold no code (`odf_code`)."""
+    return odf_code(package) is False
+
+
+def odf_inert(package: bytes) -> bool:
+    """Whether an OpenDocument package runs nothing (`odf_runs_nothing`) and loads nothing from
+    outside itself: every address of a linked picture, object, section, table or DDE source
+    inside it, and no hyperlink (a text's, a drawing's, a click's) to a network share."""
+    if not odf_runs_nothing(package):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            parts = [archive.read(n) for n in archive.namelist() if n.endswith(".xml")]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
         return False
+    return all(_loads_nothing(part) for part in parts)
 
 
-def _runs_nothing(xml: bytes) -> bool:
+# Elements whose address is followed on a click (a hyperlink: allowed but to a share)
+_CLICKED = frozenset({"a", "event-listener"})
+
+
+def _loads_nothing(xml: bytes) -> bool:
     if not xml.strip():
-        return True  # an empty part (LibreOffice leaves its keyboard settings so)
+        return True
+    found = {"outside": False}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        href = attrs.get(f"{_XLINK} href")
+        if href is None or _inside_package(href):
+            return
+        clicked = name.rpartition(" ")[2] in _CLICKED
+        if not clicked or on_a_share(href):
+            found["outside"] = True
+        if any(key.rpartition(" ")[2] == "dde-application" for key in attrs):
+            found["outside"] = True
+
+    return _parses(xml, start) and not found["outside"]
+
+
+def _code_in(xml: bytes) -> bool | None:
+    if not xml.strip():
+        return False  # an empty part (LibreOffice leaves its keyboard settings so)
     found = {"code": False}
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -509,7 +553,8 @@ def _runs_nothing(xml: bytes) -> bool:
         if href.startswith(("vnd.sun.star.script:", "macro:", "vnd.sun.star.basic:")):
             found["code"] = True
 
-    return _parses(xml, start) and not found["code"]
+    parsed = _parses(xml, start)
+    return True if found["code"] else None if not parsed else False
 
 
 def _formula_package(package: bytes) -> bool:

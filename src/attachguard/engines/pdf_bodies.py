@@ -147,8 +147,11 @@ class XrefView:
         xref = reader.xref.items()
         offsets = {(num, gen): at for gen, table in xref for num, at in table.items()}
         in_streams = {num: (place[0], place[1]) for num, place in reader.xref_objStm.items()}
-        held = Counter((o.container, o.number) for o in layout.objects if o.container is not None)
-        twice = frozenset((where, num) for (where, num), n in held.items() if n > 1 and where)
+        # per reading: another reader's decoding of the stream holds its own copy of each
+        held = Counter(
+            (o.container, o.reading, o.number) for o in layout.objects if o.container is not None
+        )
+        twice = frozenset((where, num) for (where, _, num), n in held.items() if n > 1 and where)
         return cls(offsets, in_streams, listed, twice)
 
     def reads(self, obj: RawObject) -> bool:

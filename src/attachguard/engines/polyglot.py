@@ -50,8 +50,10 @@ EXTERNAL_LINK; a compressed movie header that inflates past 8 MiB, ARCHIVE_EXPAN
 
 from __future__ import annotations
 
+import io
 import re
 import struct
+import zipfile
 from collections.abc import Callable
 
 from attachguard.codes import ARCHIVE_EXPANSION, EXTERNAL_LINK, Action, declare
@@ -65,12 +67,12 @@ from attachguard.engines.base import (
     Result,
     finding,
 )
-from attachguard.engines.office_objects import odf_runs_nothing
+from attachguard.engines.office_objects import odf_inert
 from attachguard.engines.polyglot_layouts import Layout
 from attachguard.formats import bmff, jpeg
 from attachguard.formats.oleslack import slack
 from attachguard.formats.payloads import Region, disc_image, find_payloads
-from attachguard.formats.pdfraw import PdfLayout, names_in, scan_pdf_objects
+from attachguard.formats.pdfraw import PdfLayout, names_in, outside_strings, scan_pdf_objects
 from attachguard.formats.rtfend import rtf_end
 from attachguard.formats.zipscan import find_embedded_zip
 
@@ -339,7 +341,7 @@ def _attached(layout: PdfLayout) -> set[int]:
     direct, indirect = [], set()
     for obj in layout.objects:
         if b"/EF" in obj.body:
-            for match in _EF.finditer(obj.body):
+            for match in _EF.finditer(outside_strings(obj.body)):
                 direct.append(match[1] or b"")
                 indirect |= {int(match[2])} if match[2] else set()
     direct += [o.body for o in layout.objects if o.number in indirect]
@@ -356,14 +358,14 @@ def _declared_zip(data: bytes, hit: tuple[str, int], children: list[Child]) -> b
 
 def _declared_in_pdf(data: bytes, start: int, children: list[Child]) -> bool:
     """Whether the ZIP from ``start`` to its end record lies whole in the data of one stream
-    the PDF declares, stored raw (no filter: the bytes are the content): an attached file
-    (``/Type /EmbeddedFile``: pypdf's and fpdf2's attachments, which the pdf engine scans), or
-    one its trailer's ``/AdditionalStreams`` names (LibreOffice's "Hybrid PDF": the document's
-    editable OpenDocument source, which LibreOffice opens instead, when it holds no code that
-    LibreOffice may run (`office_objects.odf_runs_nothing`); handed on as a child, so that it
-    is scanned as well), or an ONLYOFFICE form's source (``/Type /MetaOForm``: a Word package
-    its editor opens, handed on and scanned as one). Unzip reads the same bytes the pdf engine
-    or the child's scan reads: no content is hidden."""
+    the PDF declares, stored raw (no filter: the bytes are the content; not in an encrypted
+    file, where they are not), and the end record unzip reads (the file's last) in one too: an
+    attached file (a stream an ``/EF`` names, or typed ``/EmbeddedFile``: pypdf's and fpdf2's
+    attachments, which the pdf engine scans), the editable source LibreOffice's "Hybrid PDF"
+    names in its trailer's ``/AdditionalStreams`` (LibreOffice opens it instead), or an
+    ONLYOFFICE form's (``/Type /MetaOForm``); a source is handed on as a child, and only when
+    its own engines judge it or it runs and loads nothing (`_handed_on`). Unzip reads the same
+    bytes the pdf engine or the child's scan reads: no content is hidden."""
     end = dict(find_embedded_zip(data)).get(start)
     if end is None:
         eocd = data.find(b"PK\x05\x06", start)
@@ -371,6 +373,19 @@ def _declared_in_pdf(data: bytes, start: int, children: list[Child]) -> bool:
             return False
         end = eocd + 22 + int.from_bytes(data[eocd + 20 : eocd + 22], "little")
     layout = scan_pdf_objects(data)
+    if layout.encrypted:
+        return False  # the stream's bytes are not its content: what unzip sees is unscanned
+    last = data.rfind(b"PK\x05\x06")
+    holders = [
+        _declared(data, layout, at, at_end, children)
+        for at, at_end in ((start, end), (last, last + 22))
+    ]
+    return all(holders)
+
+
+def _declared(data: bytes, layout: PdfLayout, start: int, end: int, children: list[Child]) -> bool:
+    """Whether ``start`` to ``end`` lies in a declared raw stream (see `_declared_in_pdf`),
+    its source handed on once."""
     holder = next(
         (o for o in layout.objects if o.stream and o.stream[0] <= start and end <= o.stream[1]),
         None,
@@ -380,21 +395,46 @@ def _declared_in_pdf(data: bytes, start: int, children: list[Child]) -> bool:
     names = names_in(holder.body)
     if "/Filter" in names or "/DecodeParms" in names:
         return False
-    if "/EmbeddedFile" in names or holder.number in _attached(layout):
-        return True
     source = data[holder.stream[0] : holder.stream[1]]
-    if "/MetaOForm" in names:  # ONLYOFFICE's form: its editable source, an Office package
+    if holder.number in _additional(data, layout):
+        # LibreOffice opens it instead of the PDF, whatever its dictionary says
+        where = f"the PDF's additional stream (object {holder.number}, its editable source)"
+    elif "/MetaOForm" in names:  # ONLYOFFICE's form: its editable source
         where = f"the PDF form's source (object {holder.number}, ONLYOFFICE's)"
-        children.append(Child(where, source))
-        return True
-    additional = b"".join(m[1] for m in _ADDITIONAL.finditer(data))
-    if holder.number not in {int(m[1]) for m in _REFERENCE.finditer(additional)}:
+    else:
+        return "/EmbeddedFile" in names or holder.number in _attached(layout)
+    if not _handed_on(source):
         return False
-    if not odf_runs_nothing(source):
-        return False  # a Basic library, a script, an event bound to a macro: LibreOffice runs it
-    where = f"the PDF's additional stream (object {holder.number}, its editable source)"
-    children.append(Child(where, source))
+    if all(child.where != where for child in children):
+        children.append(Child(where, source))
     return True
+
+
+_TRAILER = re.compile(rb"trailer(.{0,65536}?)startxref", re.DOTALL)
+
+
+def _additional(data: bytes, layout: PdfLayout) -> set[int]:
+    """The objects a trailer's ``/AdditionalStreams`` names (a classic trailer, or a
+    cross-reference stream's dictionary), its strings left out."""
+    trailers = [m[1] for m in _TRAILER.finditer(data)]
+    trailers += [o.body for o in layout.objects if "/XRef" in names_in(o.body)]
+    named = b"".join(m[1] for t in trailers for m in _ADDITIONAL.finditer(outside_strings(t)))
+    return {int(m[1]) for m in _REFERENCE.finditer(named)}
+
+
+def _handed_on(source: bytes) -> bool:
+    """Whether a PDF's editable source may be handed on as a child rather than be hidden: an
+    Office Open XML package (its own engines judge it, macros and links included), or an
+    OpenDocument one that runs nothing and loads nothing from elsewhere
+    (`office_objects.odf_inert`: the zip engine judges only its code)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return False
+    if "[Content_Types].xml" in names and "mimetype" not in names:
+        return True
+    return odf_inert(source)
 
 
 class PolyglotEngine:

@@ -9,7 +9,8 @@ send data out. Reports FORMULA_INJECTION with the cell ("row 3, column 2") for:
 - CSV/TSV (by extension; by detected type when the name is neither .csv/.tsv nor .txt) also:
   link and web functions (HYPERLINK, WEBSERVICE, IMPORTXML, ...; WEBSERVICE and IMAGE passed
   to another function, ``MAP(url,WEBSERVICE)``), any function call wherever Excel reads one
-  (``=SUM(``, ``@SUM(``, ``=-SUM(``, ``=0+LEN(``, outside text constants) and a reference to
+  in a formula starting with ``=`` (``=SUM(``, ``=-SUM(``, ``=0+LEN(``, outside text
+  constants), a cell starting with + - @ with a call at its start (``@SUM(``), and a reference to
   another workbook (``='\\\\host\\s\\[B.xlsx]S'!A1``: Excel opens it, from a share sending the
   reader's credentials); plain numbers ("-12.50"),
   phone numbers ("+44 20 7946 0958"), handles ("@alice") and list items ("- item (2)") pass.
@@ -128,7 +129,11 @@ def classify(cell: str) -> str | None:
         return None
     if match := _RISKY.search(value):
         return f"a formula calling {match.group(1).upper()}, which can open links or send data out"
-    if not _CALL.search(blank_text(value)):
+    # a call anywhere only in what starts with "=": a cell starting with + - @ is text to a
+    # reader more often than not (list items, handles, "- send e-mail(s)": review 102), and
+    # counts only with a call at its start
+    found = _CALL.search(blank_text(value)) if value[0] == "=" else _CALL.match(value)
+    if not found:
         return None
     if fetches(value, typed=True):  # MAP(url,WEBSERVICE): passed to a function, it is called
         return "a formula passing WEBSERVICE or IMAGE to a function, which fetches from the web"

@@ -43,11 +43,14 @@ from attachguard.codes import (
     CORRUPT,
     ENCRYPTED,
     TYPE_MISMATCH,
+    VBA_MACRO,
 )
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
+from attachguard.engines.office_objects import odf_code
 from attachguard.engines.zip_layout import NAME, nested_expansion, read_structure
 from attachguard.engines.zip_members import DAMAGED, Reading, unpack
 from attachguard.engines.zip_package import MAIN_TYPES, package_problem
+from attachguard.report import Finding
 
 _PACKAGES = {*MAIN_TYPES, "odt", "ods", "odp"}
 
@@ -80,12 +83,32 @@ class ZipEngine:
             mismatch = package_problem(archive, label, limits)
             reading = Reading(limits, package, context.depth_left <= 0, structure.unreadable)
             found, children = unpack(archive, archive.infolist(), reading)
+            found += _opendocument_code(archive, item.data)
         findings = [*structure.findings, *([mismatch] if mismatch else []), *found]
         # Past the next level the pipeline unpacks the zips among the children too.
         over = nested_expansion(children, limits) if context.depth_left >= 2 else None
         if over is not None:
             return Result([*findings, over], facts=facts)
         return Result(findings, children, facts)
+
+
+_ODF = b"application/vnd.oasis.opendocument."
+
+
+def _opendocument_code(archive: zipfile.ZipFile, data: bytes) -> list[Finding]:
+    """VBA_MACRO for an OpenDocument package (its ``mimetype`` member says so) holding code
+    LibreOffice may run (`office_objects.odf_code`): a Basic library, a script, a macro bound
+    to an event, a click that starts a program. Its members are scanned one by one, but none
+    of them is a macro to the other engines (red team 102: an .odt attached to a PDF with a
+    macro run on load was approved)."""
+    try:
+        kind = archive.read("mimetype")[:64] if "mimetype" in archive.namelist() else b""
+    except DAMAGED:
+        return []  # the member's damage is reported where it is unpacked
+    if not kind.startswith(_ODF) or odf_code(data) is not True:
+        return []  # (damage that hides whether it has code is not this engine's to report)
+    message = "OpenDocument document with macros or scripts (LibreOffice Basic, events)"
+    return [finding(NAME, VBA_MACRO, message)]
 
 
 ENGINE = EngineSpec(
@@ -101,6 +124,7 @@ ENGINE = EngineSpec(
         ENCRYPTED,
         CORRUPT,
         TYPE_MISMATCH,
+        VBA_MACRO,
     ),
     build=lambda options, resources: ZipEngine(),
     options=Options,

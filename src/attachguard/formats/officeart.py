@@ -26,7 +26,7 @@ _PICTURE_NAMES = ((0x0105, 0x0106), (0x0187, 0x0188), (0x01C6, 0x01C7))
 _LINKED_PICTURE = 0x2 | 0x8
 _SHAPE_HYPERLINK = 0x0382  # pihlShape: a Hyperlink Object ([MS-OSHARED] 2.3.7.1)
 _HEADERS = tuple(struct.pack("<H", kind) for kind in sorted(PROPERTY_TABLES))
-_UTF16_TEXT = re.compile(rb"(?:[\x20-\x7e]\x00){3,}")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]+")
 _ANSI_TEXT = re.compile(rb"[\x20-\x7e]{3,}")
 
 
@@ -53,7 +53,10 @@ def hyperlink_texts(table: bytes, count: int) -> list[str]:
     name, a location) and ANSI (a file moniker's path), so that a target is found however the
     object's optional parts are laid out."""
     data = _properties(table, count)[1].get(_SHAPE_HYPERLINK, b"")
-    texts = [m.group().decode("utf-16-le") for m in _UTF16_TEXT.finditer(data)]
+    # UTF-16 at either alignment, any character but a control one (a share's name may be
+    # "\\\\évil": review 102), and ANSI runs
+    wide = [data.decode("utf-16-le", "ignore"), data[1:].decode("utf-16-le", "ignore")]
+    texts = [run for text in wide for run in _CONTROLS.split(text) if len(run) >= 3]
     return texts + [m.group().decode("latin-1") for m in _ANSI_TEXT.finditer(data)]
 
 

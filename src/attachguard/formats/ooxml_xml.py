@@ -186,15 +186,17 @@ _FORMULA_NEEDLES = (b"|", b"&#", b"!", b"\\\\")
 # searched for on its own, in a lowercased copy: the expression engine skips to a literal
 # quickly but tries every position for an alternation or without case (4 ms each on a 5 MB
 # sheet, against 230 ms for one pattern of the three)
-_CALLS = tuple(
-    re.compile(rb"%s\s*\(" % name) for name in (b"hyperlink", b"webservice", b"image", b"rtd")
+_CALLS = (
+    *(re.compile(rb"%s\s*\(" % name) for name in (b"hyperlink", b"webservice", b"image", b"rtd")),
+    # passed by name to another function, as Excel stores it: MAP(A1:A3,_xlfn.WEBSERVICE)
+    re.compile(rb"_xlfn\.(?:webservice|image)\b"),
 )
 # An address attribute (src=, o:href=, xlink:href=): attribute names cannot be escaped
 _ADDRESSES = (re.compile(rb"href\s*="), re.compile(rb"src\s*="))
 # (a connection matters only with a source or a refresh on open: "connection" alone is a
 # word that plain text holds, and would have a big part parsed to its end for nothing)
-_ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", "cmd ", "ddeLink", "oleLink",
-                    "webPr", "dbPr", "textPr", "odcFile", "sourceFile", "refreshOnLoad",
+_ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", ":cmd", "<cmd", "ddeLink",
+                    "oleLink", "webPr", "dbPr", "textPr", "odcFile", "sourceFile", "refreshOnLoad",
                     "connectString", "dataFeedPr", "storeType", "autoRepublish",
                     "refreshAllConnections")  # fmt: skip
 _ENCODINGS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"}

@@ -62,8 +62,12 @@ _MARKUP = re.compile(
     rb"<(?i:script|html|iframe|body|object|embed|hta:application)[\s/>]"
     rb"|<!(?i:doctype)\s+(?i:html)|<\?(?i:php)\s"
     # any element with an event handler (<img src=x onerror=...>, <svg/onload=...>): a tag
-    # name, then within the tag a blank, slash or quote before "on" and a name, then "="
-    rb"|<[A-Za-z][\w:-]{0,31}[\s/](?:[^<>]{0,512}?[\s/\"'])?(?i:on[a-z]{3,31})\s*="
+    # name, then within the tag (quoted values may hold a ">": alt=">") a blank, slash or
+    # quote before "on" and a name, then "="; every try stops at the next "<", so the search
+    # stays linear
+    rb"|<[A-Za-z][\w:-]{0,127}[\s/]"
+    rb"(?:(?:[^<>\"']|\"[^\"<]{0,4096}\"|'[^'<]{0,4096}'){0,4096}?[\s/\"'])?"
+    rb"(?i:on[a-z]{3,31})\s*="
 )
 _ZIP_RECORD = re.compile(rb"PK(?:\x03\x04|\x05\x06)")
 _MAX_CANDIDATES = 4096

@@ -108,6 +108,7 @@ _HEAD_BEFORE = re.compile(_AFTER_TOKEN + rb"(\d{1,10})" + _SEP + rb"(\d{1,5})" +
 _SIMPLE_LENGTH = re.compile(
     rb"/Length[\x00\t\n\f\r ]+(\d{1,20}+)(?![\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R)"
 )
+_CROSSED = re.compile(rb"endobj|" + _HEAD)  # what a hex string may not run across
 _NAME_LEX = re.compile(rb"(\()|%[^\r\n]*|" + _HEX_OPENS + rb"|(/" + _REGULAR + rb"*)")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
@@ -195,6 +196,25 @@ def names_in(body: bytes) -> set[str]:
         elif match[3]:
             out.add(_decode_name(match[3]))
     return out
+
+
+def outside_strings(body: bytes) -> bytes:
+    """``body`` with its literal strings and comments blanked, as `names_in` skips them (what
+    a string holds is no syntax: a title may spell ``/EF << /F 7 0 R >>``)."""
+    out, kept, pos, strings = [], 0, 0, True
+    while match := _NAME_LEX.search(body, pos):
+        pos = match.end()
+        if match[1] and strings:
+            end = _string_end(body, match.start())
+            if end is None:
+                strings = False
+                continue
+            out += [body[kept : match.start()], b" " * (end - match.start())]
+            kept = pos = end
+        elif match[0].startswith(b"%"):
+            out += [body[kept : match.start()], b" " * (pos - match.start())]
+            kept = pos
+    return b"".join([*out, body[kept:]]) if out else body
 
 
 _NOT_HEX = re.compile(rb"[^0-9A-Fa-f]+")
@@ -500,7 +520,10 @@ class _Scan:
             cursor.finish(event.end(), event.start())
         elif event["hex"]:  # a hex string: nothing in it starts a string, a comment or a keyword
             closing = self.data.find(b">", event.end(), self.last_close + 1)
-            cursor.pos = closing + 1 if closing >= 0 else event.end()
+            # but no "endobj" or object header: a repairing reader finds those wherever they lie
+            # (a hex string left open to swallow the next object hid it from this scan)
+            crossed = closing >= 0 and _CROSSED.search(self.data, event.end(), closing)
+            cursor.pos = closing + 1 if closing >= 0 and not crossed else event.end()
         else:  # the next object begins: this one lacks its endobj, as sloppy writers leave it
             cursor.finish(event.start())
 

@@ -18,8 +18,10 @@ deletion, is a DDEAUTO field once the change is accepted.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 __all__ = ["Unreadable", "document_readings", "document_text"]
@@ -57,10 +59,22 @@ def document_readings(ole: Any) -> list[str]:
     runs = _revision_runs(doc, table, fclcb)
     readings = ["".join(text for text, _, _ in pieces)]
     for drop in (_DELETED, _INSERTED):
-        marked = [(start, end) for start, end, flags in runs if flags & drop]
+        marked = _merged((start, end) for start, end, flags in runs if flags & drop)
         if marked:
             readings.append("".join(_kept(piece, marked) for piece in pieces))
     return list(dict.fromkeys(readings))
+
+
+def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Stream ranges sorted and joined where they touch or overlap: each piece then looks only
+    at those that reach it (`_kept`), however many runs and pieces a file claims."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(r for r in ranges if r[1] > r[0]):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def _streams(ole: Any) -> tuple[bytes, bytes, int]:
@@ -111,10 +125,13 @@ def _pieces(doc: bytes, clx: bytes) -> Iterator[tuple[str, int, int]]:
 
 
 def _kept(piece: tuple[str, int, int], marked: list[tuple[int, int]]) -> str:
-    """A piece's text without its characters in the ``marked`` stream ranges."""
+    """A piece's text without its characters in the ``marked`` stream ranges (`_merged`:
+    sorted and disjoint, so that only those overlapping the piece are looked at)."""
     text, start, width = piece
+    stop = start + width * len(text)
+    first_range = max(0, bisect.bisect_right(marked, (start, start)) - 1)
     dropped = bytearray(len(text))
-    for low, high in marked:
+    for low, high in itertools.takewhile(lambda r: r[0] < stop, marked[first_range:]):
         first = max(0, -(-(low - start) // width))
         last = min(len(text), -(-(high - start) // width))
         dropped[first:last] = b"\x01" * max(0, last - first)
@@ -127,9 +144,9 @@ def _revision_runs(doc: bytes, table: bytes, fclcb: int) -> list[tuple[int, int,
     fc, lcb = _u32(doc, fclcb + _BTE_CHPX * 8), _u32(doc, fclcb + _BTE_CHPX * 8 + 4)
     plc = table[fc : fc + lcb]
     count = (len(plc) - 4) // 8
+    pages = {_u32(plc, 4 * (count + 1) + 4 * i) & 0x3FFFFF for i in range(max(count, 0))}
     runs: list[tuple[int, int, int]] = []
-    for i in range(max(count, 0)):
-        page = _u32(plc, 4 * (count + 1) + 4 * i) & 0x3FFFFF
+    for page in sorted(pages):  # each page once, however many entries name it
         runs += _page_runs(doc[page * _PAGE : (page + 1) * _PAGE])
     return runs
 
