@@ -10,7 +10,7 @@ import struct
 import pytest
 from PIL import Image
 
-from attachguard.moderation import imaging
+from attachguard.moderation import ImageTooLarge, imaging
 from attachguard.sensitive.ocr import OcrPicture
 from attachguard.sensitive.ocr_local import views
 
@@ -131,6 +131,6 @@ def test_reading_a_picture_leaves_the_process_warning_filters_alone() -> None:
     imaging.size_of(data)
     assert warnings.filters == before
     over = saved(Image.new("1", (200, 200)))
-    with pytest.raises(imaging.ImageTooLarge, match="over the 100 pixel limit"):
+    with pytest.raises(ImageTooLarge, match="over the 100 pixel limit"):
         imaging.open_image(over, 100, 64)
     assert warnings.filters == before
