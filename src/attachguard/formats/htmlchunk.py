@@ -59,11 +59,14 @@ _FETCHED = {
     "applet": {"codebase", "archive"},
     **{vml: {"o:href", "o:althref", "href"}
        for vml in ("v:imagedata", "v:fill", "v:stroke", "v:image", "v:shape")},
+    # a Word web page's attached template: Word loads it as it opens the page (red team 103)
+    "w:attachedtemplate": {"href"},
 }  # fmt: skip
 # other attributes that hold an address (judged as links are)
 _ADDRESS_ATTRIBUTES = frozenset({"data", "action", "formaction", "cite", "longdesc", "usemap",
                                  "codebase", "archive", "manifest", "ping"})  # fmt: skip
 _MOST_PARTS = 1000  # parts of a web archive read
+_QUERIES = frozenset({"x:querytable", "x:querysource", "x:connectionstring", "x:urlstring"})
 _RAW_TEXT_END = re.compile(
     r"</(style|script|xmp|iframe|noembed|noframes|noscript|textarea|title)[\s/][^>]*>", re.I
 )
@@ -90,6 +93,7 @@ class Addresses:
     active: list[tuple[str, str]] = field(default_factory=list)  # (kind, what)
     formulas: list[str] = field(default_factory=list)
     cells: list[str] = field(default_factory=list)
+    queries: int = 0  # Excel's web or database queries (x:QueryTable) in the page
 
 
 def addresses(data: bytes, content_type: str) -> Addresses:
@@ -152,6 +156,7 @@ def _read_archive(data: bytes, found: Addresses) -> None:
         found.active += page.active
         found.formulas += page.formulas
         found.cells += page.cells
+        found.queries += page.queries
 
 
 def _office_data(part: Message, found: Addresses) -> None:
@@ -213,10 +218,20 @@ class _Reader(HTMLParser):
         self._found = found
         self._in_style = False
         self._cell: tuple[str, list[str]] | None = None  # (kind, text) of the open cell
+        self._base = False  # inside a document property giving the hyperlink base
+        self._excel: list[str] | None = None  # the text of Excel's open x: element
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._addresses(tag, attrs)
         self._active(tag, attrs)
+        # Office's document properties in a page (o:HyperlinkBase): relative links resolve
+        # against it, so a share there is a link to one (red team 103)
+        self._base = tag.rpartition(":")[2] == "hyperlinkbase"
+        # Excel's XML island (conditional formats' and validations' values, names): each x:
+        # element's text is read as a formula, as in an Excel 2003 XML workbook (red team 103)
+        if tag.startswith("x:"):
+            self._excel = []
+            self._found.queries += tag in _QUERIES
         if tag in _CELLS or tag == "tr":
             self._end_cell()
         if tag in _CELLS:
@@ -269,11 +284,19 @@ class _Reader(HTMLParser):
         self._in_style = False
 
     def handle_endtag(self, tag: str) -> None:
-        self._in_style = False
+        self._in_style = self._base = False
+        if tag.startswith("x:") and self._excel is not None:
+            if text := "".join(self._excel).strip():
+                self._found.formulas.append(text[:MAX_FORMULA])
+            self._excel = None
         if tag in _CELL_ENDS:
             self._end_cell()
 
     def handle_data(self, data: str) -> None:
+        if self._base and data.strip():
+            self._found.clicked.append(data.strip())
+        if self._excel is not None and sum(map(len, self._excel)) < MAX_FORMULA:
+            self._excel.append(data)
         if self._in_style and css.may_load(data):
             self._found.fetched += css.style_sheet_targets(data)
         if self._cell is not None and sum(map(len, self._cell[1])) < MAX_FORMULA:

@@ -115,13 +115,27 @@ _FORMULA_ATTRIBUTES = {
        for ns in _SHEET_NS},
     **{f"{ns} controlPr": ("macro", "linkedCell", "listFillRange") for ns in _SHEET_NS},
 }  # fmt: skip
+# a chart's user shapes (a text box showing a cell, a shape running a macro: red team 103)
+_CHART_DRAWING_NS = (
+    "http://schemas.openxmlformats.org/drawingml/2006/chartDrawing",
+    "http://purl.oclc.org/ooxml/drawingml/chartDrawing",
+)
+_FORMULA_ATTRIBUTES |= {
+    f"{ns} {local}": ("macro", "textlink")
+    for ns in _CHART_DRAWING_NS
+    for local in ("sp", "pic", "graphicFrame", "cxnSp")
+}
+# Excel 2010's camera tool: a picture of a range, kept up to date (its range a formula)
+_FORMULA_ATTRIBUTES["http://schemas.microsoft.com/office/drawing/2010/main cameraTool"] = (
+    "cellRange",
+)
 # A legacy VML drawing's form controls (x:ClientData): formulas as element text
 _VML_EXCEL_NS = "urn:schemas-microsoft-com:office:excel"
 _VML_FORMULAS = ("FmlaLink", "FmlaRange", "FmlaMacro", "FmlaTxbx", "FmlaGroup", "FmlaPict")
 _FORMULAS |= _names((_VML_EXCEL_NS,), *_VML_FORMULAS)
 # The parts whose formulas are read: sheets, charts, drawings, control properties and VML
 # drawings (their root element, ``xml``, has no namespace)
-_FORMULA_ROOT_NS = frozenset(_SHEET_NS + _CHART_NS + _SHEET_DRAWING_NS + ("",))
+_FORMULA_ROOT_NS = frozenset(_SHEET_NS + _CHART_NS + _SHEET_DRAWING_NS + _CHART_DRAWING_NS + ("",))
 _NO_FORMULA_ROOTS = _names(_SHEET_NS, "sst")  # shared strings: text shown, never evaluated
 # A shape's hover is hlinkHover; a text run's (a:rPr) is hlinkMouseOver: PowerPoint runs both.
 _ACTIONS = {f"{ns} {local}": event for ns in _DRAWING_NS
@@ -143,7 +157,11 @@ _SOURCES = {f"{ns} {local}": (kind, attr) for ns in _SHEET_NS[:2]
 # Excel 2013's data model connections, in an extension of the connection element
 _X15 = "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main"
 _SOURCES |= {f"{_X15} {local}": ("database", "connection") for local in ("oledbPr", "dataFeedPr")}
-_CONNECT_STRING = _names(WORD_NS, "connectString")
+# A Word mail merge's connection strings (its own, and its ODSO's UDL) and its query, whose
+# tables may name a share (SELECT * FROM `\\host\s\data.xlsx`): Word runs it as it opens
+_CONNECT_STRING = _names(WORD_NS, "connectString", "udl")
+_MERGE_QUERY = _names(WORD_NS, "query")
+_SHARE_IN_TEXT = re.compile(r"(?:\\\\|//)[^\s'\"`\]\);,]+")
 # A workbook or sheet published as a web page: Excel writes the page to destinationFile again
 # whenever the workbook is saved, when autoRepublish is on
 _PUBLISH = _names(_SHEET_NS[:2], "webPublishObject", "webPublishItem")
@@ -196,6 +214,7 @@ _ADDRESSES = (re.compile(rb"href\s*="), re.compile(rb"src\s*="))
 # (a connection matters only with a source or a refresh on open: "connection" alone is a
 # word that plain text holds, and would have a big part parsed to its end for nothing)
 _ELEMENT_NEEDLES = ("hlinkClick", "hlinkHover", "hlinkMouseOver", ":cmd", "<cmd", "ddeLink",
+                    "query", "udl",
                     "oleLink", "webPr", "dbPr", "textPr", "odcFile", "sourceFile", "refreshOnLoad",
                     "connectString", "dataFeedPr", "storeType", "autoRepublish",
                     "refreshAllConnections")  # fmt: skip
@@ -419,6 +438,7 @@ class _Reader:
             **dict.fromkeys(_CONNECTION, self._source_of),
             **dict.fromkeys(_SOURCES, self._source),
             **dict.fromkeys(_CONNECT_STRING, self._connect_string),
+            **dict.fromkeys(_MERGE_QUERY, self._merge_query),
             _ADD_IN: self._add_in,
             **dict.fromkeys(_PUBLISH, self._publish),
             **dict.fromkeys(_REFRESHES, self._refresh),
@@ -489,6 +509,12 @@ class _Reader:
         value = next((v for k, v in attrs.items() if k.rpartition(" ")[2] == "val"), "")
         if target := _database(value):  # a Word mail merge's: its query runs as it opens
             self.info.sources.append(Source("merge", target, False))
+
+    def _merge_query(self, _name: str, attrs: dict[str, str]) -> None:
+        value = next((v for k, v in attrs.items() if k.rpartition(" ")[2] == "val"), "")
+        for place in _SHARE_IN_TEXT.findall(value):
+            if on_a_share(place):  # a table read from another machine (red team 103)
+                self.info.sources.append(Source("merge", place, False))
 
     def _add_in(self, _name: str, attrs: dict[str, str]) -> None:
         self.info.add_in_stores.append(attrs.get("store", "").strip())
