@@ -27,6 +27,10 @@ HONEST = [
      + base64.b64encode(b"MIME-Version: 1.0\r\nSubject: email-with-image\r\n" * 40)),
     ("javascript", "escape.csv", b'a\\"hello;hello;hello;\\",b\\"hello;hello;hello;\\"\r\n' * 4),
     ("html", "links.csv", b"\"Column A\";\"<a href=''>Link</a>\";\"Column C\"\r\n"),
+    # hunt 100: web and mail addresses are no programs named by their files
+    ("powershell", "exif_dump.txt", b"[XMP] Creator Tool = drewnoakes.com\n"
+     b"[XMP] Namespace = http://ns.adobe.com/xap/1.0/\nContact: help@photo.example.com\n"),
+    ("batch", "links.txt", b"See https://example.com/setup.exe/ and node.js@2.0 docs\n"),
 ]  # fmt: skip
 
 SCRIPTS = [

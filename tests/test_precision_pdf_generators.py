@@ -247,3 +247,34 @@ def test_a_formatting_call_defined_twice_is_judged_in_both(policy: Policy) -> No
     objects = [(1, CATALOG), (2, PAGES), (3, PAGE_WITH % b" /Annots [6 0 R]"), (4, CONTENT)]
     objects += [(5, HELVETICA), (6, widget), (8, FORMAT), (8, ALERT)]
     assert codes(scan(evasions.pdf(objects), policy)) == BOTH
+
+
+def image_button(action: bytes) -> bytes:
+    """A PDF with one push button whose click is ``action`` (Acrobat's "Add an image" field)."""
+    widget = (
+        b"<< /Type /Annot /Subtype /Widget /FT /Btn /Ff 65536 /T (image_1) /Rect [20 20 120 40]"
+        b" /P 3 0 R /F 4 /A " + action + b" >>"
+    )
+    objects = {
+        1: catalog(b" /AcroForm << /Fields [6 0 R] >>"),
+        3: PAGE_WITH % b" /Annots [6 0 R]",
+        6: widget,
+    }
+    return pdf(objects)
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [(b"event.target.buttonImportIcon();", set()),
+     (b"event.target.buttonImportIcon()", set()),
+     (b"event.target.buttonImportIcon(); app.alert(1)", {"PDF_JAVASCRIPT"}),
+     (b"app.launchURL('https://attacker.example')", {"PDF_JAVASCRIPT"})],
+    ids=["acrobat", "no-semicolon", "then-more", "other-script"],
+)  # fmt: skip
+def test_acrobats_image_field_asks_for_a_picture(
+    script: bytes, expected: set[str], policy: Policy
+) -> None:
+    """Acrobat's "Add an image" field runs one call on a click, which asks the reader for a
+    picture to show in the button (hunt 100: PyPDFForm's samples were PDF_JAVASCRIPT); any
+    other script stays JavaScript."""
+    assert codes(scan(image_button(js(script)), policy)) == expected

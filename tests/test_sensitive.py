@@ -119,6 +119,10 @@ def test_full_numbers_are_found(text: str) -> None:
         "2026-03-14 12:30:45",
         "Total: $1,234,567,890,123.45",
         "1 234 567 890 123 456",
+        # bank accounts' numbers (hunt 100): an Indian current account, a Chinese one
+        "A/c No: 50200012345679",
+        "账号：3602000129838383823",
+        "Acct # 50200012345679",
     ],
 )
 def test_look_alikes_pass(text: str) -> None:
@@ -128,6 +132,13 @@ def test_look_alikes_pass(text: str) -> None:
 def test_an_amex_imei_look_alike_is_labelled_away_only_when_labelled() -> None:
     assert cards(f"IMEI {AMEX}") == []
     assert cards(f"IMEI 356938035643809, card {AMEX}") == [("American Express", "0005")]
+
+
+def test_an_account_word_does_not_hide_a_card_named_as_one() -> None:
+    """Card statements call the card's number the "account number": only a bank account's
+    own words (A/c, Acct, 账号...) label a number away, and a card word nearer still counts."""
+    assert cards(f"Account number: {VISA}") == [("Visa", "1111")]
+    assert cards(f"A/c no. 123, card {VISA}") == [("Visa", "1111")]
 
 
 def test_a_keyword_elsewhere_does_not_label_the_number() -> None:

@@ -42,7 +42,12 @@ _BATCH_COMMANDS = (
 )
 # A program named by its file (setup.exe, C:\\Windows\\System32\\calc.exe): a batch or
 # PowerShell line runs it
-_PROGRAM = r"(?<![\w.-])[\w.-]+\.(?:exe|com|bat|cmd|ps1|vbs|vbe|js|jse|wsf|hta|msi|dll|scr|cpl)\b"
+# a program named by its file (not ".com": a web or mail address holds one far more often than
+# a script names a DOS program, hunt 100; nor a name in an address: after "@" or "/", before
+# "/", ":" or "@")
+_PROGRAM = (
+    r"(?<![\w.@/-])[\w.-]+\.(?:exe|bat|cmd|ps1|vbs|vbe|js|jse|wsf|hta|msi|dll|scr|cpl)\b(?![/:@])"
+)
 _SHELL_COMMANDS = (
     "export|echo|if|then|fi|for|do|done|case|esac|while|until|sudo|curl|wget|chmod|chown|rm|cd|"
     "cat|grep|sed|awk|source|alias|exec|eval|nohup|apt|apt-get|yum|dnf|pip|python|python3|"

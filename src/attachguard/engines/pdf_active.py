@@ -139,6 +139,9 @@ _FORMATTING = re.compile(
     rf"\s*(AF[A-Za-z]+_[A-Za-z]+)\s*\((?:{_LITERAL}(?:,{_LITERAL})*)?\)\s*;?\s*", re.ASCII
 )
 _MAX_SCRIPT = 4096  # a formatting call is a line; a longer script is not judged one
+# Acrobat's "Add an image" field: a button whose click runs this one call, which asks the
+# reader for a picture to show in the button (hunt 100: 9 forms of PyPDFForm's samples)
+_IMAGE_IMPORT = re.compile(r"\s*event\.target\.buttonImportIcon\s*\(\s*\)\s*;?\s*", re.ASCII)
 _MAX_ACTIONS = 100  # a longer chain of actions (or a loop) is not judged inert
 _NAME_KEYS = ("/UF", "/F", "/DOS", "/Unix", "/Mac")
 # Names that make a body active wherever they stand in it (`check_names`).
@@ -307,9 +310,12 @@ def _script_text(value: Any) -> str | None:
 
 
 def _formatting(script: str | None) -> bool:
-    """Whether a script is one formatting call (`_FORMATTING`) of a function in `_FORMATTERS`."""
+    """Whether a script is one formatting call (`_FORMATTING`) of a function in `_FORMATTERS`,
+    or the one Acrobat writes for an image field (`_IMAGE_IMPORT`)."""
     if script is None or len(script) > _MAX_SCRIPT:
         return False
+    if _IMAGE_IMPORT.fullmatch(script):
+        return True
     call = _FORMATTING.fullmatch(script)
     return call is not None and call[1] in _FORMATTERS
 
@@ -326,10 +332,24 @@ def formatters_only(value: Any, resolve: Resolve) -> bool:
 def _formatters_in(value: Any, nodes: list[DictionaryObject], resolve: Resolve) -> set[int]:
     """The formatting actions (by id) an object's value is, or the events of its fields (in
     ``nodes``, its dictionaries) hold."""
-    fields = (node.get("/AA") for node in nodes if is_field(node))
-    events = [e for e in fields if isinstance(e, DictionaryObject)]
+    fields = [node for node in nodes if is_field(node)]
+    events = [e for e in (f.get("/AA") for f in fields) if isinstance(e, DictionaryObject)]
     candidates = [value, *(e.get(key) for e in events for key in _FIELD_EVENTS)]
+    # a button's click, only as Acrobat's image field writes it (`_IMAGE_IMPORT`)
+    candidates += [a for a in (f.get("/A") for f in fields) if _imports_an_image(a, resolve)]
     return {id(a) for a in candidates if isinstance(a, DictionaryObject) and _formatter(a, resolve)}
+
+
+def _imports_an_image(action: Any, resolve: Resolve) -> bool:
+    if not isinstance(action, DictionaryObject) or set(action) - {"/S", "/JS", "/Type"}:
+        return False
+    if action.get("/S") != "/JavaScript":
+        return False
+    script = action.get("/JS")
+    texts = resolve(script) if isinstance(script, IndirectObject) else [script]
+    return bool(texts) and all(
+        (text := _script_text(t)) is not None and _IMAGE_IMPORT.fullmatch(text) for t in texts
+    )
 
 
 def _scripted(node: DictionaryObject, resolve: Resolve) -> bool:

@@ -119,6 +119,11 @@ NEGATIVE = frozenset(
         "isbn", "barcode", "item", "product", "model", "part", "auth", "authorization",
         "authorisation", "approval", "receipt", "rrn", "arn", "utr", "iban", "bic", "swift",
         "routing", "sort", "vat", "tax", "id", "ssn",
+        # a bank account's number (hunt 100: an Indian current account read as Maestro, a
+        # Chinese one as Diners); plain "account" stays out: card statements print the card's
+        # number as the "account number"
+        "a/c", "acct", "ifsc", "kontonummer", "konto", "compte", "cuenta", "conto", "rekening",
+        "账号", "帐号", "账户", "帐户", "口座",
     )
 )  # fmt: skip
 POSITIVE = frozenset(
