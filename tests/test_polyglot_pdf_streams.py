@@ -158,3 +158,24 @@ def test_the_end_record_unzip_reads_must_be_declared_too(policy: Policy) -> None
     assert hits(scan(policy, "pdf", data)) == []
     [(message, _)] = hits(scan(policy, "pdf", crafted))
     assert message == "ZIP archive hidden inside the PDF"
+
+
+@pytest.mark.parametrize(
+    ("body", "inert"),
+    [('<draw:image xlink:href=""/>', True),  # LibreOffice's empty template address
+     ('<chart:chart xlink:href=".."/>', True),  # an embedded chart's reference to its document
+     ('<draw:image xlink:href="Pictures/1.png"/>', True),
+     ('<text:a xlink:href="https://shop.example/order/1">order</text:a>', True),
+     ('<draw:image xlink:href="https://attacker.example/p.png"/>', False),
+     ('<text:a xlink:href="\\\\attacker.example\\s\\x">x</text:a>', False)],
+    ids=["empty", "parent-document", "inside", "web-link", "remote-picture", "share-link"],
+)  # fmt: skip
+def test_what_a_hybrid_source_may_load(body: str, inert: bool) -> None:
+    from attachguard.engines.office_objects import odf_inert
+
+    spaces = (
+        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'xmlns:chart="urn:oasis:names:tc:opendocument:xmlns:chart:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+    assert odf_inert(odf(f"<office:text {spaces}>{body}</office:text>")) is inert
