@@ -121,7 +121,7 @@ def test_full_numbers_are_found(text: str) -> None:
         "1 234 567 890 123 456",
         # bank accounts' numbers (hunt 100): an Indian current account, a Chinese one
         "A/c No: 50200012345679",
-        "账号：3602000129838383823",
+        "账号\uff1a3602000129838383823",  # a fullwidth colon, as Chinese text writes it
         "Acct # 50200012345679",
     ],
 )
