@@ -211,3 +211,17 @@ def test_marked_ranges_are_merged_and_looked_up_per_piece() -> None:
     # UTF-16 text at offsets 96..110: c, d, e (100, 102, 104) and h (110) marked
     assert _kept(("abcdefgh", 96, 2), marked) == "abfg"
     assert _kept(("xyz", 200, 1), marked) == "xyz"
+
+
+@pytest.mark.parametrize(
+    ("stream", "computed"),
+    [(b"\x13\x13QUOTE 68 68 69\x14DDE\x15AUTO c:\\\\cmd.exe\x15", True),
+     (b"\x13\x13 TITLE \x14DDEAUTO\x15 cmd /c calc\x15", True),
+     # table data around a chance field (csv2ofx's OFX_Message_Support.doc): no field type
+     (b"\x13\xff\x87\xe0\xfd\xfb\x13If\x01x\x14\x15\x01<\x01;\x1d\x8d\x15", False)],
+    ids=["quote-spells-the-type", "title-is-the-type", "binary-around-a-field"],
+)  # fmt: skip
+def test_a_type_computed_in_a_streams_bytes_is_a_name(stream: bytes, computed: bool) -> None:
+    """Read byte by byte, a nested field computes the type only where letters stand beside
+    it in the type word, as a field type's do."""
+    assert any(field.computed for field in doc_fields(stream)) is computed

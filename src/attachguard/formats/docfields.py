@@ -120,7 +120,7 @@ def _close(stack: list[_Open], found: list[DocField], noisy: bool) -> None:
     """Close the innermost field; its result stands in its parent's instruction."""
     done = stack.pop()
     instruction = "".join(done.instruction)
-    found.append(DocField(instruction, computed_type("".join(done.typed))))
+    found.append(DocField(instruction, computed_type("".join(done.typed), noisy)))
     if not stack or stack[-1].separated:
         return
     nested = not noisy or _FIELD_TYPE.match(instruction) is not None

@@ -603,16 +603,27 @@ def _type_word(instr: str) -> str:
     return next(_arguments(instr), "")
 
 
-def computed_type(instr: str) -> bool:
+def computed_type(instr: str, noisy: bool = False) -> bool:
     """Whether a nested field (`NESTED`) computes a field's type: it stands in the word Word
     takes for the type, after blanks and switches, quoted or not (``{ {QUOTE 68 68 69}AUTO }``,
     ``{ "{TITLE}" cmd }``, ``{ \\* {QUOTE ...} }``). The rule for .docx, .doc and RTF fields:
     Word's result could be any type, so readers that take the cached result read another.
     A format switch before the type (``\\* MERGEFORMAT {QUOTE ...}``) is read both ways: with
-    its argument, and without (as `classify_field` reads ``\\* DDEAUTO``)."""
+    its argument, and without (as `classify_field` reads ``\\* DDEAUTO``). In a ``noisy``
+    reading (a stream's bytes), only letters may stand beside it in that word."""
     if NESTED not in instr:
         return False
-    return NESTED in _type_word(instr) or NESTED in next(_arguments(instr, leading=True), "")
+    words = (_type_word(instr), next(_arguments(instr, leading=True), ""))
+    found = [word for word in words if NESTED in word]
+    if noisy:  # binary read as text: the word around the nested field must be a name's
+        found = [word for word in found if _NAME_PART.fullmatch(word.replace(NESTED, ""))]
+    return bool(found)
+
+
+# What may stand beside a nested field in a type word read from a stream's bytes: letters, as
+# a field type's (``{QUOTE 68 68 69}AUTO``); a run of binary holds anything (a real .doc's
+# table data made one "word" around a chance field: csv2ofx's OFX_Message_Support.doc)
+_NAME_PART = re.compile(r"[A-Za-z]{0,32}")
 
 
 def _normal(word: str) -> str:
