@@ -13,6 +13,7 @@ import pytest
 
 from attachguard.engines.office_objects import odf_runs_nothing
 from attachguard.policy import Policy
+from support import evasions
 from test_polyglot import hits, scan
 
 _CONTENT = (
@@ -44,18 +45,7 @@ def pdf(stream_dict: bytes, data: bytes, trailer: bytes = b"", *more: bytes) -> 
         b"<< %s /Length %d >>\nstream\n%s\nendstream" % (stream_dict, len(data), data),
         *more,
     ]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    start = len(out)
-    size = len(objects) + 1
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    out += b"".join(b"%010d 00000 n \n" % at for at in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\n" % (size, trailer)
-    out += b"startxref\n%d\n%%%%EOF\n" % start
-    return bytes(out)
+    return evasions.pdf(list(enumerate(objects, 1)), trailer=trailer)
 
 
 _HYBRID = b"/AdditionalStreams [/application#2Fvnd#2Eoasis#2Eopendocument#2Etext 4 0 R]"

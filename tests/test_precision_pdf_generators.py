@@ -109,12 +109,8 @@ def test_printing_otherwise_is_still_active(
 # -- Acrobat's formatting scripts on form fields -------------------------------------------------
 
 
-def field(triggers: bytes, **more: bytes) -> bytes:
-    """A PDF with one text field (a widget merged with its field) whose /AA is ``triggers``."""
-    widget = (
-        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /Rect [20 20 120 40] /P 3 0 R"
-        b" /F 4 /AA " + triggers + b" >>"
-    )
+def form(widget: bytes, **more: bytes) -> bytes:
+    """A PDF with one form field (a widget merged with its field: object 6) on its page."""
     objects = {
         1: catalog(b" /AcroForm << /Fields [6 0 R] >>"),
         3: PAGE_WITH % b" /Annots [6 0 R]",
@@ -122,6 +118,15 @@ def field(triggers: bytes, **more: bytes) -> bytes:
     }
     objects.update({int(n[1:]): body for n, body in more.items()})
     return pdf(objects)
+
+
+def field(triggers: bytes, **more: bytes) -> bytes:
+    """A PDF with one text field whose /AA is ``triggers``."""
+    return form(
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /Rect [20 20 120 40] /P 3 0 R"
+        b" /F 4 /AA " + triggers + b" >>",
+        **more,
+    )
 
 
 def js(script: bytes) -> bytes:
@@ -251,16 +256,10 @@ def test_a_formatting_call_defined_twice_is_judged_in_both(policy: Policy) -> No
 
 def image_button(action: bytes) -> bytes:
     """A PDF with one push button whose click is ``action`` (Acrobat's "Add an image" field)."""
-    widget = (
+    return form(
         b"<< /Type /Annot /Subtype /Widget /FT /Btn /Ff 65536 /T (image_1) /Rect [20 20 120 40]"
         b" /P 3 0 R /F 4 /A " + action + b" >>"
     )
-    objects = {
-        1: catalog(b" /AcroForm << /Fields [6 0 R] >>"),
-        3: PAGE_WITH % b" /Annots [6 0 R]",
-        6: widget,
-    }
-    return pdf(objects)
 
 
 @pytest.mark.parametrize(

@@ -412,10 +412,12 @@ def pdf(
     unlisted: frozenset[int] = frozenset(),
     last_wins: bool = False,
     shift: int = 0,
+    trailer: bytes = b"",
 ) -> bytes:
     """A PDF of ``objects`` in file order with a classic cross-reference table: numbers in
     ``unlisted`` are left out of it; a number defined twice is listed at its first body (its
-    last with ``last_wins``); ``shift`` moves every offset (a table that needs repair)."""
+    last with ``last_wins``); ``shift`` moves every offset (a table that needs repair);
+    ``trailer`` adds entries to the trailer."""
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets: dict[int, int] = {}
     for number, body in objects:
@@ -431,7 +433,9 @@ def pdf(
     )
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n%s" % (size, table)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref + shift)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        size, b" " + trailer if trailer else b"", xref + shift
+    )  # fmt: skip
     return bytes(out)
 
 
