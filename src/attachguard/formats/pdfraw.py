@@ -32,7 +32,7 @@ import bisect
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from io import BytesIO
@@ -181,42 +181,55 @@ class PdfLayout:
 
 def names_in(body: bytes) -> set[str]:
     """The names in an object's text, ``#xx`` escapes decoded (``/J#61vaScript`` is
-    ``/JavaScript``); names inside strings and comments are not names. After a string that is
-    never closed the rest is read as names too: a reader may not treat it as a string."""
-    out: set[str] = set()
+    ``/JavaScript``); names inside strings and comments are not names (`_lexemes`)."""
+    return {_decode_name(body[start:end]) for kind, start, end in _lexemes(body) if kind == "name"}
+
+
+def _lexemes(body: bytes) -> Iterator[tuple[str, int, int]]:
+    """The literal strings, comments, hex strings (their text between "<" and ">": it runs to
+    the ">" whatever it holds, `_HEX_OPENS`) and names of an object's text, in order, as
+    (kind, start, end). After a string that is never closed the rest is read as names too (a
+    reader may not treat it as a string): no later "(" is looked for, which keeps this
+    linear."""
     pos, strings, last_close = 0, True, body.rfind(b">")
     while match := _NAME_LEX.search(body, pos):
         pos = match.end()
-        if match[1] and strings:
-            end = _string_end(body, match.start())
-            # never closed: no later "(" is looked for either, which keeps this linear
-            pos, strings = (end, True) if end is not None else (pos, False)
-        elif match["hex"] and pos <= last_close:  # a hex string, to its ">" (`_HEX_OPENS`)
-            pos = body.index(b">", pos) + 1
+        if match[1]:
+            end = _string_end(body, match.start()) if strings else None
+            if end is not None:
+                yield "string", match.start(), end
+                pos = end
+            strings = strings and end is not None
+        elif match["hex"]:
+            if pos <= last_close:
+                close = body.index(b">", pos)
+                yield "hex", pos, close
+                pos = close + 1
         elif match[3]:
-            out.add(_decode_name(match[3]))
-    return out
+            yield "name", match.start(3), match.end(3)
+        else:
+            yield "comment", match.start(), pos
+
+
+def _rewritten(body: bytes, spans: Iterable[tuple[int, int, bytes]]) -> bytes:
+    """``body`` with each (start, end) span replaced (spans in order); itself when none is."""
+    out, kept = [], 0
+    for start, end, text in spans:
+        out += [body[kept:start], text]
+        kept = end
+    return b"".join([*out, body[kept:]]) if out else body
 
 
 def outside_strings(body: bytes) -> bytes:
     """``body`` with its literal strings and comments blanked, as `names_in` skips them (what
     a string holds is no syntax: a title may spell ``/EF << /F 7 0 R >>``)."""
-    out, kept, pos, strings = [], 0, 0, True
-    while match := _NAME_LEX.search(body, pos):
-        pos = match.end()
-        if match[1] and strings:
-            end = _string_end(body, match.start())
-            if end is None:
-                strings = False
-                continue
-            out += [body[kept : match.start()], b" " * (end - match.start())]
-            kept = pos = end
-        elif match[0].startswith(b"%"):
-            out += [body[kept : match.start()], b" " * (pos - match.start())]
-            kept = pos
-    return b"".join([*out, body[kept:]]) if out else body
+    return _rewritten(
+        body,
+        ((s, e, b" " * (e - s)) for kind, s, e in _lexemes(body) if kind in ("string", "comment")),
+    )
 
 
+_BLANKS = b"\x00\t\n\f\r "
 _NOT_HEX = re.compile(rb"[^0-9A-Fa-f]+")
 
 
@@ -226,20 +239,14 @@ def hex_as_viewers_read(body: bytes) -> bytes:
     itself when nothing changes. Strings and comments are skipped as `names_in` skips them."""
     if b"<" not in body:
         return body
-    out, kept, pos, strings, last_close = [], 0, 0, True, body.rfind(b">")
-    while match := _NAME_LEX.search(body, pos):
-        pos = match.end()
-        if match[1] and strings:
-            end = _string_end(body, match.start())
-            pos, strings = (end, True) if end is not None else (pos, False)
-        elif match["hex"] and pos <= last_close:
-            close = body.index(b">", pos)
-            text = body[pos:close]
-            if _NOT_HEX.search(text) and text.strip(b"\x00\t\n\f\r "):
-                out += [body[kept:pos], _NOT_HEX.sub(b"", text)]
-                kept = close
-            pos = close + 1
-    return b"".join([*out, body[kept:]]) if out else body
+    return _rewritten(
+        body,
+        (
+            (s, e, _NOT_HEX.sub(b"", body[s:e]))
+            for kind, s, e in _lexemes(body)
+            if kind == "hex" and _NOT_HEX.search(body, s, e) and body[s:e].strip(_BLANKS)
+        ),
+    )
 
 
 def stream_header(plain: bytes, count: int, first: int) -> list[tuple[int, int]]:
