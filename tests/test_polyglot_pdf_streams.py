@@ -157,8 +157,10 @@ def test_the_end_record_unzip_reads_must_be_declared_too(policy: Policy) -> None
      ('<draw:image xlink:href="Pictures/1.png"/>', True),
      ('<text:a xlink:href="https://shop.example/order/1">order</text:a>', True),
      ('<draw:image xlink:href="https://attacker.example/p.png"/>', False),
-     ('<text:a xlink:href="\\\\attacker.example\\s\\x">x</text:a>', False)],
-    ids=["empty", "parent-document", "inside", "web-link", "remote-picture", "share-link"],
+     ('<text:a xlink:href="\\\\attacker.example\\s\\x">x</text:a>', False),
+     ('<office:dde-source office:dde-application="cmd" office:dde-topic="/c calc"/>', False)],
+    ids=["empty", "parent-document", "inside", "web-link", "remote-picture", "share-link",
+         "dde-source"],
 )  # fmt: skip
 def test_what_a_hybrid_source_may_load(body: str, inert: bool) -> None:
     from attachguard.engines.office_objects import odf_inert

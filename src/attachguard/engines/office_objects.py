@@ -483,15 +483,11 @@ def odf_code(package: bytes) -> bool | None:
     (``vnd.sun.star.script:``, ``macro:``); None when it cannot be told (a damaged zip, XML
     that does not parse or holds a DTD). Hyperlinks to the web are content, as in any
     document."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(package)) as archive:
-            names = archive.namelist()
-            if any(n.lower().startswith(_CODE_FOLDERS) or n.lower() in _CODE_NAMES for n in names):
-                return True
-            found = [_code_in(archive.read(n)) for n in names if n.endswith(".xml")]
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
+    facts = _odf_facts(package)
+    if facts is None:
         return None
-    return True if True in found else None if None in found else False
+    codes = [code for code, _ in facts]
+    return True if True in codes else None if None in codes else False
 
 
 def odf_runs_nothing(package: bytes) -> bool:
@@ -500,63 +496,64 @@ def odf_runs_nothing(package: bytes) -> bool:
 
 
 def odf_inert(package: bytes) -> bool:
-    """Whether an OpenDocument package runs nothing (`odf_runs_nothing`) and loads nothing from
-    outside itself: every address of a linked picture, object, section, table or DDE source
-    inside it, and no hyperlink (a text's, a drawing's, a click's) to a network share."""
-    if not odf_runs_nothing(package):
-        return False
+    """Whether an OpenDocument package runs nothing (`odf_code`) and loads nothing from outside
+    itself: every address of a linked picture, object, section or table inside it, no DDE
+    source, and no hyperlink (a text's, a drawing's, a click's) to a network share."""
+    facts = _odf_facts(package)
+    return facts is not None and all(code is False and not outside for code, outside in facts)
+
+
+def _odf_facts(package: bytes) -> list[tuple[bool | None, bool]] | None:
+    """For each XML part of an OpenDocument package, read once: whether it holds code (None:
+    cannot be told) and whether it loads from outside (`_part_facts`); a code member (Basic,
+    scripts, dialogs) is one part holding code; None for a damaged zip."""
     try:
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
-            parts = [archive.read(n) for n in archive.namelist() if n.endswith(".xml")]
+            names = archive.namelist()
+            if any(n.lower().startswith(_CODE_FOLDERS) or n.lower() in _CODE_NAMES for n in names):
+                return [(True, False)]
+            return [_part_facts(archive.read(n)) for n in names if n.endswith(".xml")]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
-        return False
-    return all(_loads_nothing(part) for part in parts)
+        return None
 
 
 # Elements whose address is followed on a click (a hyperlink: allowed but to a share)
 _CLICKED = frozenset({"a", "event-listener"})
+# An address that names the package itself: empty, and ".." (an embedded chart's reference
+# to the document holding it), as LibreOffice writes them (hunt 99's Hybrid PDFs)
+_ITSELF = frozenset({"", ".", "..", "../"})
 
 
-def _loads_nothing(xml: bytes) -> bool:
+def _part_facts(xml: bytes) -> tuple[bool | None, bool]:
+    """Whether one XML part holds code (`odf_code`; None when it does not parse) and whether
+    it loads from outside the package (`odf_inert`). An empty part (LibreOffice leaves its
+    keyboard settings so) holds nothing. An empty ``office:scripts``, which LibreOffice writes
+    into every document, holds no code; a presentation's click that shows a page or a slide is
+    a hyperlink."""
     if not xml.strip():
-        return True
-    found = {"outside": False}
+        return False, False
+    found = {"code": False, "outside": False}
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        href = attrs.get(f"{_XLINK} href")
-        # (an empty address, and "..": an embedded chart's reference to the document holding
-        # it, as LibreOffice writes them: hunt 99's Hybrid PDFs)
-        if href is None or href.strip() in ("", ".", "..", "../") or _inside_package(href):
-            return
-        clicked = name.rpartition(" ")[2] in _CLICKED
-        if not clicked or on_a_share(href):
-            found["outside"] = True
-        if any(key.rpartition(" ")[2] == "dde-application" for key in attrs):
-            found["outside"] = True
-
-    return _parses(xml, start) and not found["outside"]
-
-
-def _code_in(xml: bytes) -> bool | None:
-    if not xml.strip():
-        return False  # an empty part (LibreOffice leaves its keyboard settings so)
-    found = {"code": False}
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        # (an empty office:scripts, which LibreOffice writes into every document, holds none;
-        # a presentation's click that shows a page or a slide is a hyperlink)
         namespace, _, local = name.rpartition(" ")
         action = attrs.get(f"{_PRESENTATION} action", "").strip().lower()
         if (local == "event-listener" and namespace != _PRESENTATION) or local == "script":
             found["code"] = True
         if local == "event-listener" and action in ("execute", "verb"):
             found["code"] = True  # starts a program, activates an object
-        href = attrs.get(f"{_XLINK} href", "").strip().lower()
-        if href.startswith(("vnd.sun.star.script:", "macro:", "vnd.sun.star.basic:")):
+        href = attrs.get(f"{_XLINK} href", "").strip()
+        if href.lower().startswith(("vnd.sun.star.script:", "macro:", "vnd.sun.star.basic:")):
             found["code"] = True
+        if any(key.rpartition(" ")[2] == "dde-application" for key in attrs):
+            found["outside"] = True  # a DDE source: another program's data
+        if href in _ITSELF or _inside_package(href):
+            return
+        if local not in _CLICKED or on_a_share(href):
+            found["outside"] = True
 
     parsed = _parses(xml, start)
-    return True if found["code"] else None if not parsed else False
+    code = True if found["code"] else None if not parsed else False
+    return code, found["outside"] or not parsed
 
 
 def _formula_package(package: bytes) -> bool:
