@@ -105,30 +105,23 @@ _SHEET_DRAWING_NS = (
     "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
     "http://purl.oclc.org/ooxml/drawingml/spreadsheetDrawing",
 )
-# Attributes Excel evaluates as formulas: a drawing's macro and text link (a shape showing a
-# cell), a form control's linked cell and input range (Excel 2010's control properties and
-# the sheet's control element)
-_FORMULA_ATTRIBUTES = {
-    **{f"{ns} {local}": ("macro", "textlink")
-       for ns in _SHEET_DRAWING_NS for local in ("sp", "pic", "graphicFrame", "cxnSp")},
-    **{f"{ns} formControlPr": ("fmlaLink", "fmlaRange", "fmlaGroup", "fmlaTxbx", "fmlaMacro")
-       for ns in _SHEET_NS},
-    **{f"{ns} controlPr": ("macro", "linkedCell", "listFillRange") for ns in _SHEET_NS},
-}  # fmt: skip
-# a chart's user shapes (a text box showing a cell, a shape running a macro: red team 103)
-_CHART_DRAWING_NS = (
+_CHART_DRAWING_NS = (  # a chart's user shapes
     "http://schemas.openxmlformats.org/drawingml/2006/chartDrawing",
     "http://purl.oclc.org/ooxml/drawingml/chartDrawing",
 )
-_FORMULA_ATTRIBUTES |= {
-    f"{ns} {local}": ("macro", "textlink")
-    for ns in _CHART_DRAWING_NS
-    for local in ("sp", "pic", "graphicFrame", "cxnSp")
-}
-# Excel 2010's camera tool: a picture of a range, kept up to date (its range a formula)
-_FORMULA_ATTRIBUTES["http://schemas.microsoft.com/office/drawing/2010/main cameraTool"] = (
-    "cellRange",
-)
+# Attributes Excel evaluates as formulas: a drawing's or a chart's user shape's macro and text
+# link (a shape showing a cell), a form control's linked cell and input range (Excel 2010's
+# control properties and the sheet's control element), Excel 2010's camera tool's range (a
+# picture of it, kept up to date)
+_FORMULA_ATTRIBUTES = {
+    **{f"{ns} {local}": ("macro", "textlink")
+       for ns in _SHEET_DRAWING_NS + _CHART_DRAWING_NS
+       for local in ("sp", "pic", "graphicFrame", "cxnSp")},
+    **{f"{ns} formControlPr": ("fmlaLink", "fmlaRange", "fmlaGroup", "fmlaTxbx", "fmlaMacro")
+       for ns in _SHEET_NS},
+    **{f"{ns} controlPr": ("macro", "linkedCell", "listFillRange") for ns in _SHEET_NS},
+    "http://schemas.microsoft.com/office/drawing/2010/main cameraTool": ("cellRange",),
+}  # fmt: skip
 # A legacy VML drawing's form controls (x:ClientData): formulas as element text
 _VML_EXCEL_NS = "urn:schemas-microsoft-com:office:excel"
 _VML_FORMULAS = ("FmlaLink", "FmlaRange", "FmlaMacro", "FmlaTxbx", "FmlaGroup", "FmlaPict")
