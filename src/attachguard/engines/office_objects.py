@@ -125,6 +125,8 @@ _CHART_PARTS = frozenset(
     {"mimetype", "content.xml", "styles.xml", "meta.xml", "settings.xml", "META-INF/manifest.xml"}
 )
 _CHART_FOLDERS = ("Pictures/", "ObjectReplacements/", "Thumbnails/")
+_CHART = b"application/vnd.oasis.opendocument.chart"
+_FORMULA = b"application/vnd.oasis.opendocument.formula"
 _XLINK = "http://www.w3.org/1999/xlink"
 _PRESENTATION = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
 # The classes above by the ProgIDs an RTF object names them with (lower-cased: Windows looks
@@ -395,11 +397,12 @@ def libreoffice_chart(ole: Any) -> bytes | None:
     holds nothing else than LibreOffice writes, is not linked, and the package is a chart and
     nothing else: no script, no Basic library, no other document's parts."""
     package = _content(ole, {_LIBREOFFICE_CHART}, "package_stream", _CHART_STREAMS)
-    if package is not None and _chart_package(package):
+    if package is not None and _object_package(package, _CHART, _CHART_FOLDERS):
         return package
     # LibreOffice Math's formula object, written the same way (hunt 98: POI's equation.doc)
     package = _content(ole, {_LIBREOFFICE_FORMULA}, "package_stream", _CHART_STREAMS)
-    return package if package is not None and _formula_package(package) else None
+    formula = package is not None and _object_package(package, _FORMULA, ("Configurations2/",))
+    return package if formula else None
 
 
 def think_cell(ole: Any) -> list[tuple[str, bytes]] | None:
@@ -450,23 +453,24 @@ def opened_package(
     return f"{safe_name(stem, 60)}.{ext}", package.data
 
 
-def _chart_package(package: bytes) -> bool:
-    """Whether ``package`` is an OpenDocument chart (its ``mimetype`` says so) whose members are
-    only a chart's: its XML parts, manifest, pictures, replacement images and thumbnail."""
+def _object_package(package: bytes, kind: bytes, folders: tuple[str, ...]) -> bool:
+    """Whether ``package`` is an OpenDocument object of ``kind`` (its ``mimetype`` says so)
+    whose members are only such an object's: its XML parts and manifest, and what lies in
+    ``folders`` (a chart's pictures, replacement images and thumbnail); no SVG picture (it may
+    run script or load more), and no XML part linking outside or binding a script
+    (`_self_contained`)."""
     try:
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
             names = archive.namelist()
-            kind = archive.read("mimetype") if "mimetype" in names else b""
+            found = archive.read("mimetype") if "mimetype" in names else b""
+            if found != kind or not all(n in _CHART_PARTS or n.startswith(folders) for n in names):
+                return False
+            if any(name.lower().endswith((".svg", ".svgz")) for name in names):
+                return False
+            parts = [archive.read(name) for name in names if name.endswith(".xml")]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
         return False
-    if kind != b"application/vnd.oasis.opendocument.chart" or not all(
-        name in _CHART_PARTS or name.startswith(_CHART_FOLDERS) for name in names
-    ):
-        return False
-    if any(name.lower().endswith((".svg", ".svgz")) for name in names):
-        return False  # a picture that may run script or load more
-    with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        return all(_self_contained(archive.read(name)) for name in names if name.endswith(".xml"))
+    return all(_self_contained(part) for part in parts)
 
 
 # What in an OpenDocument package holds code LibreOffice may run: Basic libraries, scripts,
@@ -554,23 +558,6 @@ def _part_facts(xml: bytes) -> tuple[bool | None, bool]:
     parsed = _parses(xml, start)
     code = True if found["code"] else None if not parsed else False
     return code, found["outside"] or not parsed
-
-
-def _formula_package(package: bytes) -> bool:
-    """Whether ``package`` is an OpenDocument formula (its ``mimetype`` says so) of a formula's
-    parts only, linking nowhere and running nothing."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(package)) as archive:
-            names = archive.namelist()
-            kind = archive.read("mimetype") if "mimetype" in names else b""
-            if kind != b"application/vnd.oasis.opendocument.formula" or not all(
-                name in _CHART_PARTS or name.startswith("Configurations2/") for name in names
-            ):
-                return False
-            parts = [archive.read(name) for name in names if name.endswith(".xml")]
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, NotImplementedError):
-        return False
-    return all(_self_contained(part) for part in parts)
 
 
 def _self_contained(xml: bytes) -> bool:
