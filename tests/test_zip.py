@@ -430,8 +430,14 @@ _ON_LOAD = (
      ({**ODT, "content.xml": _ON_LOAD}, ["VBA_MACRO"]),
      ({**ODT, "content.xml": _ON_LOAD.split(b"<office:event-listeners>")[0]
        + b"</office:document-content>"}, []),
-     (ODT, [])],  # its XML does not parse (a prefix never declared): no code is found
-    ids=["basic-library", "macro-on-load", "no-listener", "unreadable-xml"],
+     (ODT, []),  # its XML does not parse (a prefix never declared): no code is found
+     # a listener after damage LibreOffice may repair, in UTF-8 and UTF-16
+     ({**ODT, "content.xml": _ON_LOAD.replace(b"<office:scripts/>", b"&undefined;")},
+      ["VBA_MACRO"]),
+     ({**ODT, "content.xml": _ON_LOAD.replace(b"<office:scripts/>", b"<x:y/>").decode()
+       .encode("utf-16")}, ["VBA_MACRO"])],
+    ids=["basic-library", "macro-on-load", "no-listener", "unreadable-xml",
+         "listener-after-damage", "listener-after-damage-utf16"],
 )  # fmt: skip
 def test_opendocument_code_is_a_macro(
     policy: Policy, members: dict[str, bytes], expected: list[str]

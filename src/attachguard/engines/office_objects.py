@@ -484,8 +484,9 @@ def odf_code(package: bytes) -> bool | None:
     run: a Basic library, script or dialog among its members, a script or macro bound to an
     event in its XML (a script's event listener, an ``office:script``, a presentation's click
     that starts a program or activates an object) or a link that runs one
-    (``vnd.sun.star.script:``, ``macro:``); None when it cannot be told (a damaged zip, XML
-    that does not parse or holds a DTD). Hyperlinks to the web are content, as in any
+    (``vnd.sun.star.script:``, ``macro:``, also named in the bytes of a part whose XML does not
+    parse: `_code_named`); None when it cannot be told (a damaged zip, XML that does not parse
+    or holds a DTD and names no code). Hyperlinks to the web are content, as in any
     document."""
     facts = _odf_facts(package)
     if facts is None:
@@ -556,8 +557,25 @@ def _part_facts(xml: bytes) -> tuple[bool | None, bool]:
             found["outside"] = True
 
     parsed = _parses(xml, start)
-    code = True if found["code"] else None if not parsed else False
-    return code, found["outside"] or not parsed
+    if not parsed:
+        return (True if found["code"] or _code_named(xml) else None), True
+    return found["code"], found["outside"]
+
+
+# What binds code in OpenDocument XML, read in the bytes of a part that does not parse: an event
+# listener, an ``office:script`` (not the empty ``office:scripts`` every document has), a
+# script or macro address
+_CODE_BYTES = re.compile(
+    rb"<[\w.-]*:?(?:event-listener|script)[\s/>]|vnd\.sun\.star\.(?:script|basic):|macro:",
+    re.IGNORECASE,
+)
+
+
+def _code_named(xml: bytes) -> bool:
+    """Whether a part whose XML does not parse names code in its bytes (`_CODE_BYTES`; UTF-16
+    read with its NULs dropped): what LibreOffice repairs of it could bind a macro, so the part
+    counts as holding code rather than as unknown (a listener after the damage hid it)."""
+    return any(_CODE_BYTES.search(text) for text in (xml, xml.replace(b"\x00", b"")))
 
 
 def _self_contained(xml: bytes) -> bool:
