@@ -24,7 +24,7 @@ from attachguard.codes import Action
 from attachguard.engines.base import Item, Result
 from attachguard.engines.office import OfficeEngine
 from attachguard.engines.rtf import RtfEngine
-from attachguard.formats.formulas import fetches, links_to_a_share
+from attachguard.formats.formulas import fetches, harmful_hyperlink
 from attachguard.formats.targets import connection_places, database_server, on_a_share
 from attachguard.formats.wordfields import ThreatKind, classify_field
 from attachguard.pipeline import Scanner
@@ -715,7 +715,7 @@ def test_a_fetching_function_passed_by_name(policy: Policy) -> None:
     ],
 )
 def test_hyperlink_first_argument_however_spelt(formula: str, share: bool) -> None:
-    assert links_to_a_share(formula) is share
+    assert harmful_hyperlink(formula) is share
 
 
 @pytest.mark.parametrize(

@@ -793,6 +793,28 @@ def test_a_mac_link_to_a_local_file_is_no_share() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("file:///C:/Windows/System32/cmd.exe", ["hyperlink"]),
+     ("C:\\Windows\\System32\\mshta.exe", ["hyperlink"]),
+     ("tools/setup.bat", ["hyperlink"]),
+     ("..\\..\\AppData\\evil.lnk", ["hyperlink"]),
+     ("file:///C:/Windows/System32/calc.exe%00.pdf", ["hyperlink"]),
+     ("C:\\Users\\me\\notes.pdf", []),
+     ("report.html#part2", []),
+     ("https://example.com/setup.exe", [])],
+    ids=["file-url", "drive", "beside", "climbs", "nul", "document", "page", "web"],
+)  # fmt: skip
+def test_a_hyperlink_to_a_local_program(target: str, expected: list[str]) -> None:
+    """A click starts it after Office's notice (red team 106: cmd.exe, mshta.exe in .docx,
+    .xlsx and a deck's ``ppaction://hlinkfile``), as a PDF's link to one is PDF_LAUNCH; a
+    document, a page or a download from the web is a link like any."""
+    report = analyse_package(docx(rels=[("hyperlink", target, True)]))
+    assert [p.label for p in report.problems if p.kind == OpcKind.EXTERNAL_LINK] == expected
+    if expected:
+        assert "a program on the reader's own computer" in report.problems[0].message
+
+
 # -- PowerPoint actions --------------------------------------------------------------------------
 
 
@@ -819,7 +841,7 @@ def action(element: str, verb: str, rel: str = "") -> str:
     ids=["program-hover", "program-click", "macro", "ole", "unknown", "hover-link"],
 )  # fmt: skip
 def test_actions_that_run_something(shape: str, message: str) -> None:
-    rels = [("hyperlink", "file:///C:/Windows/System32/calc.exe", True)]
+    rels = [("hyperlink", "file:///C:/Users/me/notes.pdf", True)]
     report = analyse_package(pptx(shape, rels))
     assert [(p.kind, p.location) for p in report.problems] == [
         (OpcKind.ACTION, "ppt/slides/slide1.xml")

@@ -463,6 +463,22 @@ def test_a_hyperlink_field_to_a_network_share() -> None:
     assert "network share" in threat.message
 
 
+@pytest.mark.parametrize(
+    ("instruction", "target"),
+    [(r'HYPERLINK "C:\\Windows\\System32\\cmd.exe"', r"C:\Windows\System32\cmd.exe"),
+     (r'HYPERLINK "file:///C:/Windows/System32/mshta.exe"', "file:///C:/Windows/System32/mshta.exe"),
+     (r"HYPERLINK setup.hta \o tip", "setup.hta")],
+    ids=["drive-path", "file-url", "beside-the-document"],
+)  # fmt: skip
+def test_a_hyperlink_field_to_a_local_program(instruction: str, target: str) -> None:
+    """A click starts the program after Word's notice (red team 106), as a PDF's link to one
+    is PDF_LAUNCH; a document at such a path is a link like any (`test_ordinary_fields_...`)."""
+    threat = only_threat(document(paragraph(field(instruction))))
+    assert (threat.kind, threat.target) == (ThreatKind.EXTERNAL_LINK, target)
+    assert "a program on the reader's own computer" in threat.message
+    assert classify_field(r'HYPERLINK "C:\\Users\\me\\notes.pdf"') is None
+
+
 def test_dde_word_in_ordinary_text_is_no_field() -> None:
     xml = document(paragraph(text("DDEAUTO c:\\windows\\system32\\cmd.exe")))
     assert field_instructions(xml) == []

@@ -197,7 +197,7 @@ def test_actions(shape: str, code: str, label: str, policy: Policy) -> None:
 
 @pytest.mark.parametrize(
     ("rels", "expected"),
-    [([("hyperlink", "calc.exe", True)], ["hover"]),
+    [([("hyperlink", "notes.pdf", True)], ["hover"]),
      ([("hyperlink", "www.attacker.example/x", True)], ["hover"]),
      ([("hyperlink", "../media/missing.html", False)], ["hover"]),
      ([("hyperlink", "mailto:help@example.com", True)], []),

@@ -43,6 +43,7 @@ PROGRAM, MACRO, HYPERLINK, OLE_VERB = 2, 1, 4, 5
 HIDDEN = ("AMBIGUOUS", "persist")
 VERSION = ("AMBIGUOUS", "version")
 SHARE_LINK = ("EXTERNAL_LINK", "share")
+PROGRAM_LINK = ("EXTERNAL_LINK", "program")
 INFO, CLIENT_DATA = 0x0FF2, 0xF011  # containers of an action setting
 OVERRUN = ("AMBIGUOUS", "overrun")
 
@@ -132,6 +133,21 @@ def test_a_hyperlink_with_two_ids_gives_its_target_to_both(clicked: int, policy:
     document = object_list(hyperlink([1, 2], SHARE))
     data = presentation([slide(HYPERLINK, False, clicked)], document)
     assert findings(data, policy) == [SHARE_LINK]
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("C:\\Windows\\System32\\calc.exe", [PROGRAM_LINK]), ("setup.hta", [PROGRAM_LINK]),
+     ("C:\\Users\\me\\notes.pdf", []), ("https://shop.example/setup.exe", [])],
+    ids=["program", "script-beside", "document", "web"],
+)  # fmt: skip
+def test_a_click_that_starts_a_local_program_is_judged(
+    target: str, expected: list[tuple[str, str | None]], policy: Policy
+) -> None:
+    """A hyperlink action to a program starts it on a click, as "run program" does (red team
+    106); a document or a web address is a link like any."""
+    data = presentation([slide(HYPERLINK, False, 1)], object_list(hyperlink([1], target)))
+    assert findings(data, policy) == expected
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ STD_HLINK = uuid.UUID("79EAC9D0-BAF9-11CE-8C82-00AA004BA90B").bytes_le
 URL_MONIKER = uuid.UUID("79EAC9E0-BAF9-11CE-8C82-00AA004BA90B").bytes_le
 FILE_MONIKER = uuid.UUID("00000303-0000-0000-C000-000000000046").bytes_le
 HYPERLINK, RTD, USER_DEFINED = 359, 379, 255
-IN_A_FORMULA = "HYPERLINK formula that opens a network share in the Excel workbook"
-IN_A_HYPERLINK = "hyperlink to a network share in the Excel workbook"
+IN_A_FORMULA = "HYPERLINK formula that opens a network share or a program in the Excel workbook"
+IN_A_HYPERLINK = "hyperlink to a network share or a program in the Excel workbook"
 FETCHING = (
     "formula that fetches from another machine when Excel calculates it (WEBSERVICE, IMAGE, RTD"
     " from a server) in the Excel workbook"
@@ -169,6 +169,36 @@ def test_hlink_record_to_a_share(moniker: bytes, policy: Policy) -> None:
     flags = 0x103 if not moniker.startswith((URL_MONIKER, FILE_MONIKER)) else 0x03
     data = xls(workbook(hlink(moniker, flags, display="Open invoice")))
     assert found(data, policy) == [(EXTERNAL_LINK, IN_A_HYPERLINK)]
+
+
+@pytest.mark.parametrize(
+    ("moniker", "expected"),
+    [(url_moniker("file:///C:/Windows/System32/cmd.exe"), [(EXTERNAL_LINK, IN_A_HYPERLINK)]),
+     (file_moniker("C:\\Windows\\System32\\calc.exe"), [(EXTERNAL_LINK, IN_A_HYPERLINK)]),
+     (file_moniker("..\\tools\\setup.hta"), [(EXTERNAL_LINK, IN_A_HYPERLINK)]),
+     (file_moniker("C:\\Reports\\march.xlsx"), []),
+     (url_moniker("https://example.com/setup.exe"), [])],
+    ids=["url-moniker", "file-moniker", "relative-script", "workbook", "web-download"],
+)  # fmt: skip
+def test_hlink_record_to_a_local_program(
+    moniker: bytes, expected: list[tuple[Code, str]], policy: Policy
+) -> None:
+    """A click on it starts the program, after Excel's notice (red team 106), as a PDF's link
+    to one is PDF_LAUNCH; another workbook, or a download from the web, is a link like any."""
+    data = xls(workbook(hlink(moniker, 0x03, display="Open report")))
+    assert found(data, policy) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("C:\\Windows\\System32\\cmd.exe", [(EXTERNAL_LINK, IN_A_FORMULA)]),
+     ("C:\\Reports\\march.xlsx", [])],
+    ids=["program", "workbook"],
+)  # fmt: skip
+def test_hyperlink_formula_to_a_local_program(
+    target: str, expected: list[tuple[Code, str]], policy: Policy
+) -> None:
+    assert found(xls(workbook(hyperlink_formula(target))), policy) == expected
 
 
 def test_excel_95_formula(policy: Policy) -> None:

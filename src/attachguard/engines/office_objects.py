@@ -49,11 +49,12 @@ import olefile  # type: ignore[import-untyped]
 from oletools import oleobj
 
 from attachguard.codes import OLE_OBJECT
-from attachguard.engines.embedded import describe_clsid, extension, object_message, safe_name
+from attachguard.engines.embedded import describe_clsid, object_message, safe_name
 from attachguard.engines.office_shared import Job, open_ole
 from attachguard.formats.ole import OleContainer, OleKind, classify_ole
 from attachguard.formats.olepackage import PackagedFile, packaged_file
 from attachguard.formats.payloads import find_payload
+from attachguard.formats.runnable import extension
 from attachguard.formats.targets import on_a_share
 
 # Office's own document classes: Word.Document.6/.8/.12 and macro-enabled, Word.Picture.8,

@@ -84,7 +84,7 @@ from attachguard.formats.ole import (
     read_workbooks,
 )
 from attachguard.formats.oleprops import user_defined
-from attachguard.formats.targets import on_a_share, target_kind
+from attachguard.formats.targets import clicked_harm, on_a_share, target_kind
 from attachguard.formats.wordassoc import associated
 from attachguard.formats.wordfields import FieldThreat, ThreatKind, classify_field, place_afar
 from attachguard.formats.wordtext import document_readings
@@ -101,8 +101,11 @@ _LINKS: dict[LinkKind, tuple[Code, str]] = {
 }
 # What a workbook's cells link to (`biffsheets`), judged as a .xlsx's hyperlinks and formulas
 _CELL_LINKS = {
-    CellLink.SHARE_HYPERLINK: ("hyperlink to a network share", "hyperlink"),
-    CellLink.SHARE_FORMULA: ("HYPERLINK formula that opens a network share", "formula"),
+    CellLink.SHARE_HYPERLINK: ("hyperlink to a network share or a program", "hyperlink"),
+    CellLink.SHARE_FORMULA: (
+        "HYPERLINK formula that opens a network share or a program",
+        "formula",
+    ),
     CellLink.FETCHING_FORMULA: (
         "formula that fetches from another machine when Excel calculates it (WEBSERVICE, IMAGE,"
         " RTD from a server)",
@@ -209,9 +212,11 @@ def _linked_drawings(job: Job, ole: Any) -> None:
     if any(target_kind(path) == "remote" for data in drawings for path in linked_in(data)):
         message = f"a picture loaded from another machine in the {job.kind}"
         job.say(EXTERNAL_LINK, message, label="linkedPicture")
-    # a shape's hyperlink (pihlShape) to a share: a click sends the reader's credentials there
-    if any(on_a_share(text) for data in drawings for text in linked_in(data, hyperlink_texts)):
-        message = f"a drawing's hyperlink to a network share in the {job.kind}"
+    # a shape's hyperlink (pihlShape) to a share (a click sends the reader's credentials there)
+    # or a program (`clicked_harm`)
+    clicked = [text for data in drawings for text in linked_in(data, hyperlink_texts)]
+    if harms := [harm for text in clicked if (harm := clicked_harm(text))]:
+        message = f"a drawing's hyperlink to {harms[0].partition(' (')[0]} in the {job.kind}"
         job.say(EXTERNAL_LINK, message, label="shapeHyperlink")
 
 

@@ -51,7 +51,7 @@ from attachguard.codes import (
 from attachguard.engines.office_shared import OFFICE_ACTION, Job
 from attachguard.errors import LimitExceeded
 from attachguard.formats.officeart import PROPERTY_TABLES, linked_pictures
-from attachguard.formats.targets import on_a_share, target_kind
+from attachguard.formats.targets import clicked_harm, local_program, target_kind
 
 MAX_DEPTH = 64
 MAX_OBJECTS = 1 << 20  # persist directory entries over all edits (real files: a few hundred)
@@ -169,8 +169,10 @@ def _judge(action: _Action, strings: list[tuple[int, str]]) -> tuple[Code, str, 
     outside = [t for t in targets if target_kind(t) in ("remote", "local")]
     if action.hover and (outside or any(target_kind(t) != "mail" for t in files)):
         return EXTERNAL_LINK, "a PowerPoint link outside the file that opens", "hover"
-    if any(on_a_share(target) for target in targets):  # credentials on a click
-        return EXTERNAL_LINK, "a PowerPoint link to a network share", "share"
+    for target in targets:  # a click sends the reader's credentials to a share, or starts a program
+        if harm := clicked_harm(target):
+            label = "program" if local_program(target) else "share"
+            return EXTERNAL_LINK, f"a PowerPoint link to {harm.partition(' (')[0]}", label
     return None
 
 

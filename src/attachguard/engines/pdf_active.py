@@ -24,7 +24,6 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from pypdf import apply_configuration
 from pypdf.errors import DependencyError, DeprecationError, PyPdfError
@@ -42,10 +41,9 @@ from pypdf.generic import (
 
 from attachguard.codes import EXTERNAL_LINK, Action, Code, declare
 from attachguard.engines.base import finding
-from attachguard.engines.embedded import opened_as
 from attachguard.engines.pdf_glyphs import Census, glyph_table, shaped_like_one
 from attachguard.formats.pypdf_limits import limited
-from attachguard.formats.targets import on_a_share
+from attachguard.formats.targets import local_program, on_a_share
 from attachguard.report import Finding
 
 NAME = "pdf"
@@ -474,18 +472,9 @@ def opens_locally(node: DictionaryObject, kind: Any) -> str | None:
 
 def _starts_a_program(uri: Any) -> bool:
     """Whether a URI action opens a file on the reader's own computer that Windows runs by its
-    name (``file:///C:/Windows/System32/calc.exe``): the reader hands a ``file:`` URI to the
-    system, which starts it. The path is read up to a NUL (where a C string ends), without
-    the slashes after it."""
-    if not _local(uri):
-        return False
-    path = unquote(str(_text(uri)).strip().split("?", 1)[0].split("#", 1)[0])
-    found = opened_as(path.split("\0", 1)[0].rstrip("/\\"))
-    # a page or picture a browser shows (wkhtmltopdf links a page's anchors to its own file)
-    return found is not None and found[1] not in _BROWSED
-
-
-_BROWSED = frozenset({"htm", "html", "shtml", "xht", "xhtml", "mht", "mhtml", "svg", "svgz"})
+    name (``file:///C:/Windows/System32/calc.exe``, `local_program`): the reader hands a
+    ``file:`` URI to the system, which starts it."""
+    return _local(uri) and local_program(str(_text(uri))) is not None
 
 
 def _local(uri: Any) -> bool:

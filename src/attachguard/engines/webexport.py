@@ -62,12 +62,12 @@ from attachguard.formats import htmlchunk
 from attachguard.formats.formulas import (
     MAX_FORMULA,
     fetches,
-    links_to_a_share,
+    harmful_hyperlink,
     other_workbook,
     runs_command,
 )
 from attachguard.formats.ooxml_xml import is_dde_formula
-from attachguard.formats.targets import on_a_share
+from attachguard.formats.targets import clicked_harm, on_a_share
 from attachguard.report import Finding
 
 NAME = "webexport"
@@ -103,7 +103,7 @@ def judge_formula(formula: str, stored: bool = True) -> list[tuple[Code, str]]:
     found = []
     if runs_command(body) or (stored and is_dde_formula(body)):
         found.append((DDE, "a formula that starts another program through DDE"))
-    if other_workbook(body) == "a network path" or links_to_a_share(body):
+    if other_workbook(body) == "a network path" or harmful_hyperlink(body):
         found.append((EXTERNAL_LINK, "a formula that opens a workbook or link on another machine"))
     if fetches(body):
         found.append((EXTERNAL_LINK, "a formula that fetches from another machine when Excel "
@@ -203,8 +203,10 @@ def _addresses(fetched: list[str], clicked: list[str]) -> list[tuple[Code, str]]
         found.append((SCRIPT, "a script address (javascript:)"))
     if htmlchunk.loads_from_afar(fetched):
         found.append((EXTERNAL_LINK, "a picture, style sheet or frame loaded from another machine"))
-    if any(on_a_share(address) for address in fetched + clicked):
+    if any(on_a_share(address) for address in fetched):
         found.append((EXTERNAL_LINK, "a link to a network share"))
+    if harms := [harm for address in clicked if (harm := clicked_harm(address))]:
+        found.append((EXTERNAL_LINK, f"a link to {harms[0].partition(' (')[0]}"))
     return found
 
 

@@ -6,7 +6,7 @@ validation's: `biffrules`) of its sheet substreams, which
 A formula is stored parsed, in reverse Polish notation ([MS-XLS] 2.5.198 Rgce): it is turned
 back into the text Excel shows (only as far as the judges need it: a cell reference reads
 ``A1``, a function Excel names by number ``_F<n>``), so that the judges of a .xlsx formula
-judge it (`formulas.links_to_a_share`: a HYPERLINK to a share; `formulas.fetches`: WEBSERVICE,
+judge it (`formulas.harmful_hyperlink`: a HYPERLINK to a share; `formulas.fetches`: WEBSERVICE,
 IMAGE, RTD with a server). A function newer than the format is stored as a call of the name
 ``_xlfn.WEBSERVICE``, a defined or external name: the globals' NAME, SUPBOOK, EXTERNNAME and
 EXTERNSHEET records give those names (`Names`). A hyperlink object ([MS-OSHARED] 2.3.7.1) is
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from attachguard.formats.biffrules import RULE_RECORDS, rule_formulas
-from attachguard.formats.formulas import MAX_FORMULA, fetches, links_to_a_share
-from attachguard.formats.targets import on_a_share
+from attachguard.formats.formulas import MAX_FORMULA, fetches, harmful_hyperlink
+from attachguard.formats.targets import clicked_harm, on_a_share
 
 _FORMULA, _SHRFMLA, _ARRAY, _HLINK = 0x0006, 0x04BC, 0x0221, 0x01B8
 # A web query's address (MS-XLS 2.4.345 WQSTRING, after its query table's Qsi and DbQuery): a
@@ -54,7 +54,7 @@ _MAX_DEPTH, _MAX_EXPANDED = 32, 1_000_000
 
 
 class CellLink(StrEnum):
-    SHARE_HYPERLINK = "share_hyperlink"  # an HLINK record to a network share
+    SHARE_HYPERLINK = "share_hyperlink"  # an HLINK record to a network share or a program
     SHARE_FORMULA = "share_formula"  # =HYPERLINK("\\host\share\...")
     FETCHING_FORMULA = "fetching_formula"  # WEBSERVICE, IMAGE, RTD from a server
     EXTERNAL_DATA = "external_data"  # a query table's web query
@@ -141,7 +141,7 @@ def links(
     for rtype, data in records:
         if rtype == _HLINK:
             targets, understood = _hyperlink(data[24:])
-            if any(on_a_share(target) for target in targets):
+            if any(map(clicked_harm, targets)):
                 found.add(CellLink.SHARE_HYPERLINK)
             if not understood and problems is not None:
                 problems.append(UNREAD_HYPERLINK)
@@ -424,7 +424,7 @@ def _judge(rgce: bytes, biff: int, names: Names) -> set[CellLink]:
     what this reader cannot)."""
     reader = _read(rgce, biff, names)
     found = set()
-    if links_to_a_share(reader.text) or (
+    if harmful_hyperlink(reader.text) or (
         reader.stopped and any(on_a_share(text) for text in reader.constants)
     ):
         found.add(CellLink.SHARE_FORMULA)

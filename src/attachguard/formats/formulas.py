@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from attachguard.formats.targets import on_a_share
+from attachguard.formats.targets import clicked_harm, on_a_share
 
 MAX_FORMULA = 8192  # Excel's limit on a formula's length: a longer cell is never run
 # A DDE command is application|topic!item, the topic quoted or one word: =cmd|' /C calc'!A0.
@@ -102,9 +102,10 @@ def other_workbook(formula: str) -> str | None:
     return found or ("a workbook" if _BARE.search(text) else None)
 
 
-def links_to_a_share(formula: str) -> bool:
-    """Whether a formula's HYPERLINK opens a network share: clicked, it sends the reader's
-    Windows credentials there, as a hyperlink to one does. The address is HYPERLINK's first
+def harmful_hyperlink(formula: str) -> bool:
+    """Whether a formula's HYPERLINK opens a network share (clicked, it sends the reader's
+    Windows credentials there, as a hyperlink to one does) or a program (`clicked_harm`). The
+    address is HYPERLINK's first
     argument, however it is spelt: each text constant in it, and each run of constants joined
     by ``&`` (``("\\\\h\\s")``, ``TRIM("\\\\h\\s")``, ``"\\" & "\\h\\s"``). An address
     read from a cell (``HYPERLINK(B1)``) is not followed: honest workbooks do that for web pages."""
@@ -112,7 +113,7 @@ def links_to_a_share(formula: str) -> bool:
     calls = _NOT_CALLS.sub(lambda match: " " * len(match.group()), text)  # same places
     for match in _HYPERLINK.finditer(calls):
         pieces = _first_argument(text, match.end())
-        if any(on_a_share(address) for address in _addresses(pieces)) or _computed_path(pieces):
+        if any(map(clicked_harm, _addresses(pieces))) or _computed_path(pieces):
             return True
     return False
 

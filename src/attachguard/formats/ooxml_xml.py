@@ -40,7 +40,7 @@ from typing import NoReturn
 from xml.parsers import expat
 
 from attachguard.formats import css
-from attachguard.formats.formulas import fetches, links_to_a_share, other_workbook
+from attachguard.formats.formulas import fetches, harmful_hyperlink, other_workbook
 from attachguard.formats.targets import connection_places, on_a_share, target_kind
 
 __all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "DAMAGED", "HYPERLINK_BASE", "MACRO_SHEET_ROOTS",
@@ -689,7 +689,7 @@ def weigh_formula(info: PartXml, formula: str) -> None:
     a link elsewhere, or fetches by itself."""
     info.dde_formula = info.dde_formula or is_dde_formula(formula)
     info.remote_formula = info.remote_formula or (
-        other_workbook(formula) == "a network path" or links_to_a_share(formula)
+        other_workbook(formula) == "a network path" or harmful_hyperlink(formula)
     )
     info.fetching_formula = info.fetching_formula or fetches(formula)
 

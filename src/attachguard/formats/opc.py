@@ -50,10 +50,10 @@ from attachguard.formats.ooxml_xml import PartXml, XmlRejected
 from attachguard.formats.targets import (
     CONTROLS,
     SCHEME,
+    clicked_harm,
     climbs,
     database_server,
     on_a_share,
-    starts_a_program,
     target_kind,
 )
 
@@ -628,14 +628,9 @@ def _external(rel: Relationship, package: Package) -> OpcProblem | None:
     outside = rel.external or resolve(rel.source, rel.target) is None
     short = rel.short_type.lower()
     if short == "hyperlink":
-        if not on_a_share(rel.target):
+        if (harm := clicked_harm(rel.target)) is None:
             return None
-        what = (
-            "a hyperlink to a Windows program that acts on its address (a protocol handler)"
-            if starts_a_program(rel.target)
-            else "a hyperlink to a network share (following it sends the reader's Windows "
-            "credentials)"
-        )
+        what = f"a hyperlink to {harm}"
         return OpcProblem(OpcKind.EXTERNAL_LINK, what, rel.declared_in, rel.short_type)
     if not outside:
         return None
@@ -767,8 +762,8 @@ def _html_problems(package: Package, part: Part) -> list[OpcProblem]:
     if htmlchunk.loads_from_afar(found.fetched):
         message = "a web page Word imports that loads a picture or page from outside the file"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "html"))
-    if any(on_a_share(address) for address in found.clicked):
-        message = "a web page Word imports with a link to a network share"
+    if harms := [harm for address in found.clicked if (harm := clicked_harm(address))]:
+        message = f"a web page Word imports with a link to {harms[0]}"
         problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "html"))
     # what Word instantiates from the page it imports (an ActiveX control, an embedded object,
     # its macros or Excel 4 macros); its scripts Word does not run

@@ -8,6 +8,8 @@ import posixpath
 import re
 from urllib.parse import unquote
 
+from attachguard.formats.runnable import runs_by_name
+
 SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
 CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
 _DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
@@ -78,6 +80,40 @@ def starts_a_program(target: str) -> bool:
     """Whether a link hands its address to a Windows program that acts on it (`PROGRAM_HANDLERS`:
     ``ms-msdt:``, ``ms-officecmd:``...)."""
     return _normal_target(target).partition(":")[0] in PROGRAM_HANDLERS
+
+
+def clicked_harm(target: str) -> str | None:
+    """What following a link on a click does that no honest document's hyperlink asks for, in
+    words: start a Windows program that acts on the address (`starts_a_program`), send the
+    reader's Windows credentials to a share (`on_a_share`), or start a program on the reader's
+    own computer (`local_program`); None for any other link (the web, mail, a document)."""
+    if starts_a_program(target):
+        return "a Windows program that acts on its address (a protocol handler)"
+    if on_a_share(target):
+        return "a network share (following it sends the reader's Windows credentials)"
+    if found := local_program(target):
+        return f"a program on the reader's own computer (.{found})"
+    return None
+
+
+def local_program(target: str) -> str | None:
+    """The extension of the program or script a link opens on the reader's own computer, which
+    Windows runs by its name (`runnable.runs_by_name`): ``file:///C:/Windows/System32/calc.exe``,
+    ``C:\\Tools\\x.hta``, ``setup.exe`` beside the document, ``..\\x.lnk``; None for any other
+    link (one on another machine is a share: `on_a_share`). A click on it, after Office's or
+    the viewer's notice, starts the program (a PDF's URI action so is PDF_LAUNCH). The path is
+    read up to a NUL (where a C string ends), a query or a fragment, without the slashes after
+    it; a page a browser shows (`_BROWSED`) is no program: wkhtmltopdf links a page's anchors to
+    its own file, and exported documents link the pages beside them."""
+    if target_kind(target) not in ("local", "relative"):
+        return None
+    path = re.sub(r"[\t\r\n]", "", unquote(target)).strip(CONTROLS).strip()
+    path = re.split(r"[?#\0]", path, maxsplit=1)[0].rstrip("/\\")
+    found = runs_by_name(path)
+    return found[1] if found is not None and found[1] not in _BROWSED else None
+
+
+_BROWSED = frozenset({"htm", "html", "shtml", "xht", "xhtml", "mht", "mhtml", "svg", "svgz"})
 
 
 def connection_places(connection: str) -> list[str]:

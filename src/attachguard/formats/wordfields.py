@@ -56,7 +56,12 @@ from enum import StrEnum
 from typing import Literal
 from xml.etree import ElementTree
 
-from attachguard.formats.targets import connection_places, database_server, on_a_share
+from attachguard.formats.targets import (
+    clicked_harm,
+    connection_places,
+    database_server,
+    on_a_share,
+)
 
 __all__ = [
     "EXCERPT",
@@ -528,9 +533,9 @@ def classify_field(instr: str) -> FieldThreat | None:
         return FieldThreat(ThreatKind.DDE, kind, message)
     if kind == "HYPERLINK":
         target = next(words, "")
-        if not on_a_share(target):
+        if (harm := clicked_harm(target)) is None:
             return None  # a click away, like any link
-        message = f"HYPERLINK field to a network share ({_excerpt(target)})"
+        message = f"HYPERLINK field to {harm.partition(' (')[0]} ({_excerpt(target)})"
         return FieldThreat(ThreatKind.EXTERNAL_LINK, kind, message, target)
     if kind in _READING_AFAR:
         return _reads_afar(kind, list(words))
