@@ -424,6 +424,14 @@ _ON_LOAD = (
 )
 
 
+_SXW_ON_LOAD = (
+    XML + b'<office:document xmlns:office="http://openoffice.org/2000/office" '
+    b'xmlns:script="http://openoffice.org/2000/script"><office:events><script:event '
+    b'script:language="StarBasic" script:event-name="office:load" '
+    b'script:macro-name="Standard.Module1.Main"/></office:events></office:document>'
+)
+
+
 @pytest.mark.parametrize(
     ("members", "expected"),
     [({**ODT, "Basic/Standard/Module1.xba": XML + b"<script:module/>"}, ["VBA_MACRO"]),
@@ -435,9 +443,18 @@ _ON_LOAD = (
      ({**ODT, "content.xml": _ON_LOAD.replace(b"<office:scripts/>", b"&undefined;")},
       ["VBA_MACRO"]),
      ({**ODT, "content.xml": _ON_LOAD.replace(b"<office:scripts/>", b"<x:y/>").decode()
-       .encode("utf-16")}, ["VBA_MACRO"])],
+       .encode("utf-16")}, ["VBA_MACRO"]),
+     # LibreOffice opens a package by its manifest when it has no mimetype (review 104), and
+     # OpenOffice.org 1.x's (.sxw), whose events bind a macro with script:event
+     ({k: v for k, v in ODT.items() if k != "mimetype"} | {"content.xml": _ON_LOAD},
+      ["VBA_MACRO"]),
+     ({**ODT, "mimetype": b"application/vnd.sun.xml.writer", "content.xml": _SXW_ON_LOAD},
+      ["VBA_MACRO"]),
+     ({**ODT, "mimetype": b"application/vnd.sun.xml.writer"}, []),
+     ({"scripts/build.txt": b"make all", "readme.txt": b"notes"}, [])],
     ids=["basic-library", "macro-on-load", "no-listener", "unreadable-xml",
-         "listener-after-damage", "listener-after-damage-utf16"],
+         "listener-after-damage", "listener-after-damage-utf16", "no-mimetype", "sxw-macro",
+         "sxw-plain", "zip-with-scripts-folder"],
 )  # fmt: skip
 def test_opendocument_code_is_a_macro(
     policy: Policy, members: dict[str, bytes], expected: list[str]

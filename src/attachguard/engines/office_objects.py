@@ -130,6 +130,10 @@ _CHART = b"application/vnd.oasis.opendocument.chart"
 _FORMULA = b"application/vnd.oasis.opendocument.formula"
 _XLINK = "http://www.w3.org/1999/xlink"
 _PRESENTATION = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
+# An event bound to something: OpenDocument's listener, OpenOffice.org 1.x's ``script:event``
+# (a macro) and ``presentation:event`` (a click); a presentation's names, in both versions
+_EVENTS = frozenset({"event-listener", "event"})
+_PRESENTATIONS = frozenset({_PRESENTATION, "http://openoffice.org/2000/presentation"})
 # The classes above by the ProgIDs an RTF object names them with (lower-cased: Windows looks
 # ProgIDs up without case): Word activates an RTF object by its class name
 CLASS_OF_PROGID = {
@@ -542,10 +546,11 @@ def _part_facts(xml: bytes) -> tuple[bool | None, bool]:
 
     def start(name: str, attrs: dict[str, str]) -> None:
         namespace, _, local = name.rpartition(" ")
-        action = attrs.get(f"{_PRESENTATION} action", "").strip().lower()
-        if (local == "event-listener" and namespace != _PRESENTATION) or local == "script":
+        action = next((v for k, v in attrs.items() if k.endswith(" action")), "").strip().lower()
+        event = local in _EVENTS
+        if (event and namespace not in _PRESENTATIONS) or local == "script":
             found["code"] = True
-        if local == "event-listener" and action in ("execute", "verb"):
+        if event and action in ("execute", "verb"):
             found["code"] = True  # starts a program, activates an object
         href = attrs.get(f"{_XLINK} href", "").strip()
         if href.lower().startswith(("vnd.sun.star.script:", "macro:", "vnd.sun.star.basic:")):
@@ -567,7 +572,7 @@ def _part_facts(xml: bytes) -> tuple[bool | None, bool]:
 # listener, an ``office:script`` (not the empty ``office:scripts`` every document has), a
 # script or macro address
 _CODE_BYTES = re.compile(
-    rb"<[\w.-]*:?(?:event-listener|script)[\s/>]|vnd\.sun\.star\.(?:script|basic):|macro:",
+    rb"<[\w.-]*:?(?:event-listener|event|script)[\s/>]|vnd\.sun\.star\.(?:script|basic):|macro:",
     re.IGNORECASE,
 )
 

@@ -92,20 +92,24 @@ class ZipEngine:
         return Result(findings, children, facts)
 
 
-_ODF = b"application/vnd.oasis.opendocument."
+# OpenDocument's and OpenOffice.org 1.x's (.sxw...) media types, which LibreOffice opens alike
+_ODF = (b"application/vnd.oasis.opendocument.", b"application/vnd.sun.xml.")
 
 
 def _opendocument_code(archive: zipfile.ZipFile, data: bytes) -> list[Finding]:
-    """VBA_MACRO for an OpenDocument package (its ``mimetype`` member says so) holding code
-    LibreOffice may run (`office_objects.odf_code`): a Basic library, a script, a macro bound
-    to an event, a click that starts a program. Its members are scanned one by one, but none
-    of them is a macro to the other engines (red team 102: an .odt attached to a PDF with a
-    macro run on load was approved)."""
+    """VBA_MACRO for an OpenDocument package holding code LibreOffice may run
+    (`office_objects.odf_code`): a Basic library, a script, a macro bound to an event, a click
+    that starts a program. A package is one by its ``mimetype`` member (OpenDocument's, or
+    OpenOffice.org 1.x's), or without one by its manifest, by which LibreOffice opens it (review 104: an .odt without ``mimetype``, an .sxw). Its members are
+    scanned one by one, but none of them is a macro to the other engines (red team 102: an .odt
+    attached to a PDF with a macro run on load was approved)."""
+    names = archive.namelist()
     try:
-        kind = archive.read("mimetype")[:64] if "mimetype" in archive.namelist() else b""
+        kind = archive.read("mimetype")[:64] if "mimetype" in names else b""
     except DAMAGED:
         return []  # the member's damage is reported where it is unpacked
-    if not kind.startswith(_ODF) or odf_code(data) is not True:
+    package = kind.startswith(_ODF) or any(n.lower() == "meta-inf/manifest.xml" for n in names)
+    if not package or odf_code(data) is not True:
         return []  # (damage that hides whether it has code is not this engine's to report)
     message = "OpenDocument document with macros or scripts (LibreOffice Basic, events)"
     return [finding(NAME, VBA_MACRO, message)]
