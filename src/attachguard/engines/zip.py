@@ -100,9 +100,10 @@ def _opendocument_code(archive: zipfile.ZipFile, data: bytes) -> list[Finding]:
     """VBA_MACRO for an OpenDocument package holding code LibreOffice may run
     (`office_objects.odf_code`): a Basic library, a script, a macro bound to an event, a click
     that starts a program. A package is one by its ``mimetype`` member (OpenDocument's, or
-    OpenOffice.org 1.x's), or without one by its manifest, by which LibreOffice opens it (review 104: an .odt without ``mimetype``, an .sxw). Its members are
-    scanned one by one, but none of them is a macro to the other engines (red team 102: an .odt
-    attached to a PDF with a macro run on load was approved)."""
+    OpenOffice.org 1.x's), or without one by its manifest, by which LibreOffice opens it
+    (review 104: an .odt without ``mimetype``, an .sxw). Its members are scanned one by one,
+    but none of them is a macro to the other engines (red team 102: an .odt attached to a PDF
+    with a macro run on load was approved)."""
     names = archive.namelist()
     try:
         kind = archive.read("mimetype")[:64] if "mimetype" in names else b""
