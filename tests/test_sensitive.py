@@ -139,6 +139,11 @@ def test_an_account_word_does_not_hide_a_card_named_as_one() -> None:
     own words (A/c, Acct, 账号...) label a number away, and a card word nearer still counts."""
     assert cards(f"Account number: {VISA}") == [("Visa", "1111")]
     assert cards(f"A/c no. 123, card {VISA}") == [("Visa", "1111")]
+    # ... and a card word or brand before a bank account's word keeps the card (review 104)
+    assert cards(f"Credit card acct no. {VISA}") == [("Visa", "1111")]
+    assert cards(f"Please charge my Visa.\nAcct: {VISA}") == [("Visa", "1111")]
+    assert cards(f"Mein Kreditkarten-Konto: {VISA}") == [("Visa", "1111")]
+    assert cards(f"Savings acct no. {VISA}") == []
 
 
 def test_a_keyword_elsewhere_does_not_label_the_number() -> None:

@@ -109,6 +109,14 @@ LAYOUTS: frozenset[tuple[int, ...]] = frozenset(
     }
 )  # fmt: skip
 
+# A bank account's own words (hunt 100: an Indian current account read as Maestro, a Chinese
+# one as Diners); plain "account" stays out: card statements print the card's number as the
+# "account number". They label a number away only with no card word or brand before it:
+# "Credit card acct no." and "Kreditkarten-Konto" still name a card (review 104)
+BANK_ACCOUNT = frozenset(
+    ("a/c", "acct", "ifsc", "kontonummer", "konto", "compte", "cuenta", "conto", "rekening",
+     "账号", "帐号", "账户", "帐户", "口座")
+)  # fmt: skip
 NEGATIVE = frozenset(
     (
         "order", "orders", "invoice", "inv", "bill", "tracking", "track", "shipment", "parcel",
@@ -119,25 +127,21 @@ NEGATIVE = frozenset(
         "isbn", "barcode", "item", "product", "model", "part", "auth", "authorization",
         "authorisation", "approval", "receipt", "rrn", "arn", "utr", "iban", "bic", "swift",
         "routing", "sort", "vat", "tax", "id", "ssn",
-        # a bank account's number (hunt 100: an Indian current account read as Maestro, a
-        # Chinese one as Diners); plain "account" stays out: card statements print the card's
-        # number as the "account number"
-        "a/c", "acct", "ifsc", "kontonummer", "konto", "compte", "cuenta", "conto", "rekening",
-        "账号", "帐号", "账户", "帐户", "口座",
     )
-)  # fmt: skip
+) | BANK_ACCOUNT  # fmt: skip
 POSITIVE = frozenset(
     (
         "card", "cards", "cc", "ccn", "pan", "visa", "mastercard", "amex", "discover", "jcb",
         "diners", "unionpay", "maestro", "credit", "debit", "cvv", "cvc", "cvv2", "expiry", "exp",
-        "expires", "expiration", "kreditkarte", "karte", "carte", "tarjeta", "carta",
+        "expires", "expiration", "kreditkarte", "kreditkarten", "karte", "carte", "tarjeta",
+        "carta",
     )
 )  # fmt: skip
 # The words that name a payment card (not one brand: "Visa 1523 2210" heads a row of figures
 # in a merchant's statement)
 CARD_WORDS = frozenset(
-    ("card", "cards", "cc", "ccn", "pan", "credit", "debit", "kreditkarte", "karte", "carte",
-     "tarjeta", "carta")
+    ("card", "cards", "cc", "ccn", "pan", "credit", "debit", "kreditkarte", "kreditkarten",
+     "karte", "carte", "tarjeta", "carta")
 )  # fmt: skip
 _KEYWORD = re.compile(
     r"(?<![^\W\d_])(" + "|".join(sorted(map(re.escape, NEGATIVE | POSITIVE), key=len)[::-1])
@@ -416,7 +420,14 @@ def _labelled_otherwise(text: str, start: int) -> bool:
     window, last = _nearest_keyword(text, start)
     if last is None or last.group(1).lower() not in NEGATIVE:
         return False
+    if last.group(1).lower() in BANK_ACCOUNT and _names_a_card(window[: last.start()]):
+        return False
     return _FILLER.fullmatch(window[last.end() :]) is not None
+
+
+def _names_a_card(window: str) -> bool:
+    """Whether a card word or brand (`POSITIVE`) stands in ``window``."""
+    return any(m.group(1).lower() in POSITIVE for m in _KEYWORD.finditer(window))
 
 
 def label_before(text: str, start: int) -> tuple[str | None, bool, bool]:
