@@ -19,8 +19,10 @@ from support.evasions import (
     CASES,
     PROGRAM,
     Case,
+    Entry,
     biff_workbook,
     field,
+    office_zip,
     ole_tree,
     presentation,
     vba_project,
@@ -431,3 +433,21 @@ def test_relationships_past_the_cap(policy: Policy, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(opc, "MAX_RELATIONSHIPS", 0)
     assert "ARCHIVE_MEMBERS" in codes(scan(docx(), "a.docx", policy))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("word/d\u00f3cument.xml", {"AMBIGUOUS"}), ("word/media/caf\u00e9.xml", {"AMBIGUOUS"}),
+     ("word/media/plain.xml", set())],
+    ids=["main-part", "any-part", "ascii"],
+)  # fmt: skip
+def test_a_part_name_decoded_apart_is_ambiguous(
+    name: str, expected: set[str], policy: Policy
+) -> None:
+    """A name in UTF-8 without the zip's UTF-8 flag is code page 437 to Office and unzip, UTF-8
+    to LibreOffice and Java (red team 104: LibreOffice's main part, a DDEAUTO field in it, was
+    unseen); OPC %-escapes a part name's other characters, so no Office file has one."""
+    data = office_zip(docx(b"<w:p/>"), lambda entries: [*entries, Entry(name, b"<x/>")])
+    found = scan(data, "a.docx", policy)
+    assert codes(found) == expected
+    assert all(f.label == "name-encoding" for f in found.findings)

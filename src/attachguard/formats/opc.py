@@ -268,12 +268,31 @@ def _index(package: Package) -> None:
             pieces = True
             message = "a part stored as interleaved pieces, which some readers join and others skip"
             package.problems.append(OpcProblem(OpcKind.AMBIGUOUS, message, info.filename, "piece"))
+        if _decoded_apart(info):
+            message = "a part name readers decode differently (no UTF-8 flag: code page 437 to "
+            message += "Office and unzip, UTF-8 to LibreOffice and Java)"
+            package.problems.append(OpcProblem(OpcKind.AMBIGUOUS, message, key, "name-encoding"))
         if key in package.entries:
             message = "two zip entries name the same part (names differ only in case or encoding)"
             package.problems.append(
                 OpcProblem(OpcKind.AMBIGUOUS, message, info.filename, "duplicate")
             )
         package.entries[key] = info
+
+
+def _decoded_apart(info: zipfile.ZipInfo) -> bool:
+    """Whether a zip entry's name reads as different text in code page 437 (the zip format's
+    own, which Python and unzip take without the UTF-8 flag) and in UTF-8 (which LibreOffice
+    and Java take always): the same relationship then reaches another part in each (red team
+    104: a flagless ``word/dócument.xml`` was LibreOffice's main part, and unseen here). OPC
+    writes a part name's other characters %-escaped, so no Office file has such a name."""
+    if info.flag_bits & 0x800 or info.orig_filename.isascii():
+        return False
+    try:
+        raw = info.orig_filename.encode("cp437")
+        return raw.decode("utf-8") != info.orig_filename
+    except UnicodeError:
+        return False  # (not UTF-8: every reader takes the code page)
 
 
 def _read_xml(
