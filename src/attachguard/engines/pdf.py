@@ -83,7 +83,13 @@ from attachguard.engines.pdf_active import (
     resolved,
     vouched_table,
 )
-from attachguard.engines.pdf_bodies import XrefView, check_bodies, glyph_census, read_at
+from attachguard.engines.pdf_bodies import (
+    XrefView,
+    check_bodies,
+    glyph_census,
+    read_at,
+    refused_filter,
+)
 from attachguard.engines.pdf_glyphs import Census
 from attachguard.engines.pdf_layout import check_layout, page_counts_disagree
 from attachguard.engines.polyglot import POLYGLOT
@@ -257,6 +263,29 @@ def _named(attachment: _Attachment, seen: Seen) -> None:
             return
 
 
+def _loaded(attachment: _Attachment, seen: Seen) -> StreamObject | None:
+    """An attached file's stream; None for what is no stream, or cannot be read (CORRUPT)."""
+    try:
+        stream = attachment.load()
+    except DAMAGED:
+        seen.add(CORRUPT, "attached file could not be read", attachment.where)
+        return None
+    return stream if isinstance(stream, StreamObject) else None
+
+
+def _announced(attachment: _Attachment, stream: StreamObject, seen: Seen) -> bool:
+    """PDF_EMBEDDED_FILE (and what its names say, `_named`) for an attached file; whether it
+    can be read as a viewer reads it: not when a filter of its own is not read here as viewers
+    read it (`pdf_bodies.refused_filter`), for what pypdf decodes then is not the file a viewer
+    saves (a fax-coded attachment pypdf hands back as a TIFF picture)."""
+    seen.add(PDF_EMBEDDED_FILE, "file attached to the PDF", attachment.where)
+    _named(attachment, seen)
+    if (refused := refused_filter(stream, "attached file")) is not None:
+        seen.add(*refused, attachment.where)
+        return False
+    return True
+
+
 def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list[Child]:
     """Attached files as children, within the member and byte limits (another definition
     of a file with the same content as one already extracted adds nothing)."""
@@ -264,13 +293,8 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
     contents: set[bytes] = set()
     used = count = 0
     for attachment in attachments:
-        where, load, again, _ = attachment
-        try:
-            stream = load()
-        except DAMAGED:
-            seen.add(CORRUPT, "attached file could not be read", where)
-            continue
-        if not isinstance(stream, StreamObject):
+        where, _, again, _ = attachment
+        if (stream := _loaded(attachment, seen)) is None:
             continue
         count += 1
         if count > limits.max_members:
@@ -279,8 +303,8 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
                 f"more than {limits.max_members:,} files attached to the PDF; the rest not scanned",
             )
             break
-        seen.add(PDF_EMBEDDED_FILE, "file attached to the PDF", where)
-        _named(attachment, seen)
+        if not _announced(attachment, stream, seen):
+            continue
         try:
             contents_read = _decoded(stream, limits.max_expanded_bytes - used)
         except LimitExceeded:

@@ -4,11 +4,13 @@ pypdf's reading follows the cross-reference (`pdf.py`); this module checks what 
 may take instead, from `formats.pdfraw`'s lexical scan: every definition of every object (an
 older one an incremental update replaced, both of two duplicates, one the cross-reference leaves
 out), the objects inside every object stream (those pdfraw cannot unpack, because the file is
-encrypted or uses another filter, are unpacked by pypdf), and, where a reader would look there,
-what looks like an object inside another object's stream data: when the cross-reference is
-broken (pypdf and pdf.js then rebuild it from every ``N G obj`` in the file, stream data
-included), or when a reference names an object the file lists nowhere (pypdf then searches the
-file's text for it). Text that only quotes PDF syntax inside a valid file is not an object.
+encrypted or uses another filter, are unpacked by pypdf; one whose filters neither reads as
+viewers read them, such as a fax-coded one, is reported: `refused_filter`), and, where a reader
+would look there, what looks like an object inside another object's stream data: when the
+cross-reference is broken (pypdf and pdf.js then rebuild it from every ``N G obj`` in the file,
+stream data included), or when a reference names an object the file lists nowhere (pypdf then
+searches the file's text for it). Text that only quotes PDF syntax inside a valid file is not
+an object.
 
 A body is judged by its names (`pdf_active.check_names`), so that a damaged body cannot hide
 them from a parser, glyph names in fonts left out (`pdf_glyphs`); an /OpenAction and an /AA are
@@ -44,7 +46,7 @@ from pypdf.generic import (
     read_object,
 )
 
-from attachguard.codes import ARCHIVE_EXPANSION, CORRUPT, EXTERNAL_LINK
+from attachguard.codes import AMBIGUOUS, ARCHIVE_EXPANSION, CORRUPT, EXTERNAL_LINK, Code
 from attachguard.engines.pdf_active import (
     DAMAGED,
     FONT_MATRIX,
@@ -74,6 +76,7 @@ from attachguard.engines.pdf_glyphs import (
     shaped_like_one,
     written_as_table,
 )
+from attachguard.formats import pdffilters
 from attachguard.formats.pdfraw import (
     PdfLayout,
     Problem,
@@ -202,6 +205,7 @@ def check_bodies(
     layout, census = raw
     suspects = _suspects(layout.objects)
     unpacked = _unread_object_streams(reader, (layout, suspects), seen, budget)
+    _check_xref_streams(layout, reader, seen)
     in_data = _in_stream_data(layout, view, _broken(layout), seen)
     bodies = [_Body(o, _where(o, view, places)) for o in suspects + _suspects(unpacked)]
     bodies += [body for body in in_data if _suspects([body.obj])]
@@ -701,23 +705,53 @@ def _definitions_of(target: _Key, read: _Reading) -> Iterator[Any]:
 # -- object streams pdfraw left to pypdf ---------------------------------------------------------
 
 
+def refused_filter(info: DictionaryObject, what: str) -> tuple[Code, str] | None:
+    """A finding for a stream read as data (``what``: an object stream, an attached file) whose
+    filters are not all read here as viewers read them (`pdffilters.foreign_filter`), None
+    when they are: a /Crypt filter of its own (AMBIGUOUS: MuPDF applies it, so that an Identity
+    one leaves the stream plain, where pypdf and pdf.js decrypt it with the document's
+    default), or a filter for pictures or one not known (CORRUPT: pdf.js and MuPDF decode a
+    fax for any stream, pypdf hands back the coded data)."""
+    name = pdffilters.foreign_filter(info)
+    if name is None:
+        return None
+    if name == "/Crypt":
+        return AMBIGUOUS, f"{what} with a crypt filter of its own, which readers apply differently"
+    return CORRUPT, f"{what} encoded with {name}, which is not read here as PDF viewers read it"
+
+
+def _check_xref_streams(layout: PdfLayout, reader: PdfReader, seen: Seen) -> None:
+    """`refused_filter` for every cross-reference stream: a viewer that decodes one that pypdf
+    and pdfraw cannot finds objects where they look for none."""
+    for obj in layout.objects:
+        if obj.stream is None or obj.container is not None or b"XRef" not in obj.body:
+            continue
+        parsed = _parse(obj.body, reader)
+        if isinstance(parsed, DictionaryObject) and parsed.get("/Type") == "/XRef":
+            where = f"object {obj.number}"
+            if (refused := refused_filter(parsed, "cross-reference stream")) is not None:
+                seen.add(*refused, where)
+
+
 def _unread_object_streams(
     reader: PdfReader, scanned: tuple[PdfLayout, list[RawObject]], seen: Seen, budget: int
 ) -> list[RawObject]:
-    """The objects inside object streams pdfraw did not unpack (an encrypted file's, or one
-    with a filter it does not read), unpacked by pypdf within the byte budget."""
+    """The objects inside object streams pdfraw did not unpack whole (an encrypted file's, one
+    with a filter or parameters it does not read, one whose header lists fewer objects than
+    its /N), unpacked by pypdf within the byte budget. One that pypdf cannot unpack whole
+    either is reported (`_unpack`): the objects in it that a viewer may take are not known."""
     layout, suspects = scanned
     streams = [o for o in suspects if o.stream is not None and o.container is None]
     streams = [o for o in streams if "/ObjStm" in names_in(o.body)]
     if not streams:
         return []
-    unpacked = {(o.container, o.offset) for o in layout.objects if o.container is not None}
+    whole = _unpacked_whole(layout)
     found: list[RawObject] = []
     for obj in streams:
-        if (obj.number, obj.offset) in unpacked:
+        if (obj.number, obj.offset) in whole:
             continue
         try:
-            plain, inside = _unpack(obj, read_at(reader, obj))
+            plain, inside = _unpack(obj, read_at(reader, obj), seen)
         except LimitReachedError:  # pypdf's decoders are held to the byte limit (`pdf.py`)
             budget = -1
         except DAMAGED:
@@ -732,16 +766,37 @@ def _unread_object_streams(
     return found
 
 
-def _unpack(obj: RawObject, stream: PdfObject) -> tuple[bytes, list[RawObject]]:
+def _unpacked_whole(layout: PdfLayout) -> set[tuple[int, int]]:
+    """The object streams (number, offset) pdfraw unpacked, but those it found a problem with
+    (UNREADABLE_OBJECT_STREAM: a reading whose header lists fewer objects than its /N)."""
+    short = {p.offset for p in layout.problems if p.kind is Problem.UNREADABLE_OBJECT_STREAM}
+    return {
+        (o.container, o.offset)
+        for o in layout.objects
+        if o.container is not None and o.offset not in short
+    }
+
+
+def _unpack(obj: RawObject, stream: PdfObject, seen: Seen) -> tuple[bytes, list[RawObject]]:
     """The decoded data of object stream ``obj`` and the objects in it: its header pairs
-    (`pdfraw.stream_header`), each object running to the next one's start."""
+    (`pdfraw.stream_header`), each object running to the next one's start. A stream whose
+    filters are not read here as viewers read them (`refused_filter`) is reported and not
+    unpacked; one whose header lists fewer objects than its /N is reported, and what it lists
+    is unpacked."""
     if not isinstance(stream, StreamObject):
         raise TypeError("an object stream that is not a stream")
+    where = f"object {obj.number}"
+    if (refused := refused_filter(stream, "object stream")) is not None:
+        seen.add(*refused, where)
+        return b"", []
     count, first = stream.get("/N"), stream.get("/First")
     if not (isinstance(count, int) and isinstance(first, int) and count >= 0 <= first):
         raise ValueError("an object stream with no usable /N and /First")
     plain = stream.get_data()
     pairs = stream_header(plain, count, first)
+    if len(pairs) < count:
+        message = f"object stream whose header lists {len(pairs)} of its {count} objects"
+        seen.add(CORRUPT, message, where)
     starts = sorted({start for _, start in pairs} | {len(plain)})
     found = []
     for slot, (number, start) in enumerate(pairs):

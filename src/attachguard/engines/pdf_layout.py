@@ -43,7 +43,8 @@ _PLACES = {
 }
 _JUNK = frozenset({*_PLACES, Problem.JUNK_BETWEEN_REVISIONS})
 # Problems that are not readers disagreeing: a limit (reported), an object stream pdfraw cannot
-# unpack (pypdf unpacks it, `pdf_bodies`).
+# unpack whole (pypdf unpacks it, `pdf_bodies`, which reports one it cannot unpack whole either,
+# or whose filters it does not read as viewers read them).
 _NOT_READINGS = frozenset({Problem.OVER_LIMIT, Problem.UNREADABLE_OBJECT_STREAM})
 _SKIP = re.compile(rb"(?:[\x00\t\n\f\r ]+|%(?!%EOF)[^\r\n]*)*")  # whitespace and comments
 # Where junk ends: the next thing a reader takes for PDF syntax again.

@@ -34,13 +34,14 @@ from typing import Any
 import pypdf.errors
 import pypdf.filters
 from pypdf import get_configuration
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, NullObject
 
 __all__ = [
     "OverLimit",
     "ascii85",
     "decode_chain",
     "flate",
+    "foreign_filter",
     "install",
     "lzw",
     "predicted",
@@ -167,6 +168,26 @@ def readings(info: DictionaryObject, raw: bytes, limit: int) -> list[bytes]:
     return found
 
 
+def foreign_filter(info: DictionaryObject) -> str | None:
+    """The first filter of a stream's chain that is not read here as viewers read it, None when
+    every one is (`_DATA_FILTERS`): a picture filter (CCITTFaxDecode, JBIG2Decode, DCTDecode,
+    JPXDecode), a /Crypt filter, a name no reader knows, a filter given by a reference that
+    cannot be followed. A viewer decodes a fax for any stream, where pypdf hands back the coded
+    data in a TIFF header: a red team's object stream and attachment so encoded showed their
+    JavaScript to pdf.js and MuPDF and noise to pypdf. A stream read as data (an object stream,
+    an attached file) with such a filter cannot be read as the viewers read it; a picture can."""
+    try:
+        filters = _resolved(info.get("/Filter"))
+        items = list.__iter__(filters) if isinstance(filters, ArrayObject) else [filters]
+        names = [_resolved(item) for item in items if item is not None]
+    except ValueError:
+        return "a filter given by reference"
+    for name in names:
+        if not isinstance(name, NullObject) and str(name) not in _DATA_FILTERS:
+            return str(name) if isinstance(name, NameObject) else "a filter that is not a name"
+    return None
+
+
 def readers_differ(info: DictionaryObject) -> bool:
     """Whether readers give a stream's filters different parameters (`_READERS`)."""
     first, *others = (reader(info) for reader in _READERS)
@@ -266,6 +287,8 @@ _BY_PYPDF = {
     "/RunLengthDecode": pypdf.filters.RunLengthDecode.decode,
     "/RL": pypdf.filters.RunLengthDecode.decode,
 }
+# The filters read here as viewers read them (`_through`): every other one (`foreign_filter`)
+_DATA_FILTERS = frozenset({*_BY_PYPDF, "/LZWDecode", "/LZW"})
 
 
 def _names(info: DictionaryObject) -> list[str]:
