@@ -1,8 +1,9 @@
 """PowerPoint 97-2003 presentations built record by record (MS-PPT): slides with an action
-setting, hyperlinks, object storages, and the edit chain PowerPoint reads them by (persist
-directory, user edit, Current User); a record can be hidden from a walk of the records, inside
-an atom of an unknown type or after a header whose length runs past the end of the stream. A
-real presentation can be given one more edit, as PowerPoint's fast save appends one."""
+setting or an animation, hyperlinks, movies, object storages, and the edit chain PowerPoint
+reads them by (persist directory, user edit, Current User); a record can be hidden from a walk
+of the records, inside an atom of an unknown type or after a header whose length runs past the
+end of the stream. A real presentation can be given one more edit, as PowerPoint's fast save
+appends one."""
 
 from __future__ import annotations
 
@@ -40,6 +41,31 @@ def slide(
     drawing = record(0xF002, record(0xF003, shape, container=True), container=True)
     return record(0x03EE, record(0x03EF, bytes(24)) + record(0x040C, drawing, container=True),
                   container=True)  # fmt: skip
+
+
+AUTOMATIC, PLAY = 0x0004, 0x0100  # AnimationInfoAtom's fAutomatic and fPlay
+
+
+def animated_slide(flags: int, objects: Sequence[int] = (1,), verb: int = 0) -> bytes:
+    """A slide whose one shape names the external objects ``objects`` (an ExObjRefAtom each)
+    and has an animation (AnimationInfoContainer): its AnimationInfoAtom's ``flags``
+    (`AUTOMATIC`, `PLAY`) and OLE verb ``verb``."""
+    atom = struct.pack("<IHHIIhHBBBBBBH", 0, flags, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, verb, 0)
+    animation = record(0x1014, record(0x0FF1, atom), container=True)
+    refs = b"".join(record(0x0BC1, struct.pack("<I", ident)) for ident in objects)
+    anchor = record(0xF00A, struct.pack("<II", 1025, 0xA10))
+    data = record(0xF011, refs + animation, container=True)
+    shape = record(0xF004, anchor + data, container=True)
+    drawing = record(0xF002, record(0xF003, shape, container=True), container=True)
+    return record(0x03EE, record(0x03EF, bytes(24)) + record(0x040C, drawing, container=True),
+                  container=True)  # fmt: skip
+
+
+def movie(ident: int, path: str = "clip.avi") -> bytes:
+    """An ExMCIMovie container (its ExVideoContainer: an ExMediaAtom with ``ident``, a path)."""
+    media = record(0x1004, struct.pack("<IHH", ident, 0, 0))
+    video = record(0x1005, media + record(0x0FBA, path.encode("utf-16-le")), container=True)
+    return record(0x1007, video, container=True)
 
 
 def hyperlinks(*links: tuple[int, str]) -> bytes:

@@ -12,7 +12,8 @@ Excel 4 macro sheets, encryption and links come from the workbook's own records 
 FILEPASS, SUPBOOK, Excel 5.0/95's EXTERNSHEET: `read_workbooks`) whatever the class id says;
 VBA from olevba (a project without code: `formats.vba`; in a presentation, every VBA project
 stored in a record, found as PowerPoint finds it: `office_ppt`); a sheet's hyperlinks and
-formulas (`formats.biffsheets`); the fields of a Word document
+formulas, and a web page the workbook republishes to another machine on every save
+(`formats.biffsheets`); the fields of a Word document
 (`attachguard.formats.docfields`: DDE fields, nested ones too, and AMBIGUOUS for a field whose
 type a nested field computes, by the rule .docx and RTF fields get; the text read with tracked
 changes shown, accepted and rejected: `formats.wordtext`); embedded objects (Word's ObjectPool,
@@ -113,6 +114,11 @@ _CELL_LINKS = {
     ),
     # a .xls's web query, as a .xlsx's counts whatever it loads
     CellLink.EXTERNAL_DATA: ("web query that loads data from outside the file", "query"),
+    # a .xls's WebPub with auto-republish, as a .xlsx's webPublishItem (`formats.opc`)
+    CellLink.WEB_PUBLISHED: (
+        "web page Excel writes to another machine whenever the workbook is saved",
+        "web publishing",
+    ),
 }
 # Workbook problems that are readers disagreeing rather than damage (see `read_workbooks`).
 _TWO_READINGS = (", its content is a ", "which readers take differently")

@@ -1,7 +1,8 @@
 """PowerPoint 97-2003 presentations (.ppt, .pps): action settings, what a shape or a run of text
 does when it is clicked or pointed at in a slide show (MS-PPT 2.7.5, InteractiveInfoContainer),
-and the storages of embedded objects and of the VBA project (ExOleObjStg, VbaProjectStg), read
-from the records of the PowerPoint Document stream.
+a shape's animation (MS-PPT 2.8.1, AnimationInfoContainer), and the storages of embedded
+objects and of the VBA project (ExOleObjStg, VbaProjectStg), read from the records of the
+PowerPoint Document stream.
 
 The stream is read twice, and what either reading finds is judged. PowerPoint itself reads it
 by offset (MS-PPT 2.1.2): Current User names the newest user edit, each edit names the one
@@ -27,7 +28,13 @@ e.g. a slide: a share there is judged as if PowerPoint opened it, as nothing hon
 there); a hyperlink id given to two targets is judged by both, and a container with two ids
 gives its targets to both. Jumps to a slide, custom
 shows, media and clicked hyperlinks pass; so does a macro action in a presentation whose VBA
-project is reported (VBA_MACRO says it all).
+project is reported (VBA_MACRO says it all). An animation that plays a shape's OLE object
+(its AnimationInfoAtom's fPlay, on a shape whose ExObjRefAtom names an OLE object: PowerPoint
+sends the object its OLE verb, oleVerb, when the animation plays, which fAutomatic makes happen
+as the slide show reaches it) is OFFICE_ACTION too, whether automatic or not, as a .pptx
+animation's verb command is; an id that names no object, or a movie or sound and an OLE
+object at once, counts as an OLE object's. An animation that plays a movie or sound passes, as
+a media action does.
 """
 
 from __future__ import annotations
@@ -64,6 +71,17 @@ _HYPERLINK_ATOM = 0x0FD3
 _CSTRING = 0x0FBA
 _TARGET, _LOCATION = 1, 3  # CString instances in an ExHyperlinkContainer (0: friendly name)
 _STORAGE = 0x1011  # ExOleObjStg, VbaProjectStg, ExControlStg; instance 1: zlib-compressed
+# A shape's animation (MS-PPT 2.8.1 AnimationInfoContainer, in its OfficeArtClientData beside the
+# ExObjRefAtom naming its external object): its AnimationInfoAtom's flags (fAutomatic, bits 2-3:
+# it starts without a click; fPlay, bits 8-9: it plays the object's media or OLE verb, oleVerb)
+_CLIENT_DATA = 0xF011
+_ANIMATION_INFO = 0x1014
+_ANIMATION_ATOM = 0x0FF1
+_PLAY = 0x0300  # fPlay: 2 bits, 0x1 the only value defined; any other is taken as playing
+_OBJECT_REF = 0x0BC1  # ExObjRefAtom: exObjIdRef
+# Which external object an id names: ExOleObjAtom (embedded, linked objects and controls: its
+# exObjId at 8), ExMediaAtom (movies and sounds: exObjId at 0)
+_OLE_OBJECT_ATOM, _MEDIA_ATOM = 0x0FC3, 0x1004
 _CURRENT_USER = 0x0FF6  # CurrentUserAtom: size, headerToken, offsetToCurrentEdit, ...
 _USER_EDIT = 0x0FF5  # UserEditAtom: ..., offsetLastEdit at 8, offsetPersistDirectory at 12
 _PERSIST_DIRECTORY = 0x1772
@@ -110,6 +128,12 @@ class _Action:
 
 
 @dataclass(frozen=True)
+class _Animation:
+    flags: int  # AnimationInfoAtom's
+    objects: tuple[int, ...]  # the exObjIdRef of each ExObjRefAtom beside it
+
+
+@dataclass(frozen=True)
 class Storage:
     """The body of an ExOleObjStg (or VbaProjectStg, ExControlStg) record."""
 
@@ -126,6 +150,9 @@ class Presentation:
     targets: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
     storages: list[Storage] = field(default_factory=list)
     linked: list[str] = field(default_factory=list)  # media and pictures read from files
+    animations: list[_Animation] = field(default_factory=list)
+    ole_ids: set[int] = field(default_factory=set)  # the exObjIds of OLE objects
+    media_ids: set[int] = field(default_factory=set)  # the exObjIds of movies and sounds
     problems: list[tuple[Code, str, str]] = field(default_factory=list)
     walked: dict[int, int] = field(default_factory=dict)  # record offset: shallowest depth
 
@@ -148,6 +175,9 @@ def ppt_actions(job: Job, stream: bytes) -> None:
     if any(target_kind(path) == "remote" for path in found.linked):
         message = f"a movie, sound or picture loaded from another machine in the {job.kind}"
         judged[EXTERNAL_LINK, message, "linked"] = None
+    if any(_plays_an_object(animation, found) for animation in found.animations):
+        what = "a PowerPoint action that runs an embedded object by an animation, as the slide"
+        judged[OFFICE_ACTION, f"{what} show reaches it, in the {job.kind}", "ole"] = None
     for code, message, label in judged:  # one finding each, in the order met
         job.say(code, message, label=label)
 
@@ -174,6 +204,18 @@ def _judge(action: _Action, strings: list[tuple[int, str]]) -> tuple[Code, str, 
             label = "program" if local_program(target) else "share"
             return EXTERNAL_LINK, f"a PowerPoint link to {harm.partition(' (')[0]}", label
     return None
+
+
+def _plays_an_object(animation: _Animation, found: Presentation) -> bool:
+    """Whether an animation activates an OLE object (sends it its OLE verb) as the slide show
+    plays it: fPlay on a shape whose external object is an OLE object's, or one of no movie
+    or sound (an id no object has, or one two objects share, is taken as the OLE object's).
+    A movie or sound that plays so is media, which passes as a media action does."""
+    if not animation.flags & _PLAY:
+        return False
+    return any(
+        ident in found.ole_ids or ident not in found.media_ids for ident in animation.objects
+    )
 
 
 def ppt_storages(job: Job) -> list[bytes]:
@@ -339,13 +381,39 @@ def _read(data: bytes, instance: int, kind: int, body: int, stop: int, found: Pr
         found.storages.append(Storage(instance == 1, data[body:stop]))
     elif kind in PROPERTY_TABLES:
         found.linked += linked_pictures(data[body:stop], instance)
+    elif kind in (_OLE_OBJECT_ATOM, _MEDIA_ATOM):
+        _object_id(data, kind, body, stop, found)
     else:
         if kind in _MEDIA:  # its CStrings, and walked on as a container
             records = _records(data, body, stop)
             found.linked += [data[b:s].decode("utf-16-le", "replace")
                              for _, _, k, b, s in records if k == _CSTRING]  # fmt: skip
+        elif kind == _CLIENT_DATA:  # a shape's: its animation, walked on as a container
+            found.animations += _animations(data, body, stop)
         return False
     return True
+
+
+def _object_id(data: bytes, kind: int, body: int, stop: int, found: Presentation) -> None:
+    """The exObjId of an OLE object (ExOleObjAtom) or of a movie or sound (ExMediaAtom)."""
+    at = 8 if kind == _OLE_OBJECT_ATOM else 0
+    if stop - body >= at + 4:
+        (ident,) = struct.unpack_from("<I", data, body + at)
+        (found.ole_ids if kind == _OLE_OBJECT_ATOM else found.media_ids).add(ident)
+
+
+def _animations(data: bytes, start: int, end: int) -> list[_Animation]:
+    """A shape's animations (the AnimationInfoAtom of each AnimationInfoContainer in its
+    OfficeArtClientData), each with the external objects the shape names (ExObjRefAtom)."""
+    records = _records(data, start, end)
+    objects = tuple(struct.unpack_from("<I", data, body)[0]
+                    for _, _, kind, body, stop in records
+                    if kind == _OBJECT_REF and stop - body >= 4)  # fmt: skip
+    flags = [struct.unpack_from("<H", data, b + 4)[0]
+             for _, _, kind, body, stop in records if kind == _ANIMATION_INFO
+             for _, _, k, b, s in _records(data, body, stop)
+             if k == _ANIMATION_ATOM and s - b >= 6]  # fmt: skip
+    return [_Animation(flag, objects) for flag in flags]
 
 
 def _interactive(data: bytes, start: int, end: int, hover: bool, actions: list[_Action]) -> None:

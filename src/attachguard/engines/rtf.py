@@ -24,7 +24,12 @@ picture fill or line pattern linked to a file on another machine (``pibName``, `
 machine (``\\mmdatasource``, ``\\mmconnectstr``, ``\\mmquery``, the ODSO names and UDL: read as a
 DATABASE field's file, connection string and query are), and for a master document's
 subdocument on another machine (a file table's ``\\file``: Word writes one only for
-subdocuments). Each of these texts is read as Word reads it, without a nested destination's
+subdocuments). EXTERNAL_LINK too for a shape's hyperlink (the ``pihlShape`` property, whose
+value is a ``{\\*\\hl ...}`` group: its ``\\hlsrc`` source and ``\\hlloc`` location, RTF 1.9.1)
+that leads to a network share, a protocol handler that starts a program, or a program on the
+reader's own computer (`targets.clicked_harm`), as a .doc's drawing's shape hyperlink is (a
+click alone sends the reader's Windows credentials to the share); a link to the web passes.
+Each of these texts is read as Word reads it, without a nested destination's
 text (``{\\*\\unknown X}`` is skipped), and read again keeping it; either reading is judged.
 AMBIGUOUS for a field whose type a nested field computes (``{ {QUOTE 68 68 69}AUTO ...}`` is a
 DDEAUTO field once Word evaluates it; quoted or after a switch too: `wordfields.computed_type`,
@@ -33,8 +38,9 @@ data that is not RTF or that the parser gives up on.
 
 Limits: one pass over the file in linear time (rtfobj's own parser is quadratic in the size of
 pictures and text); a file without ``\\objdata``, ``\\fldinst``, ``\\template``, ``\\hlinkbase``,
-``\\mm``, ``pibName``, ``BlipName`` or ``\\file`` cannot hold objects, fields, templates, a
-hyperlink base, a mail merge, linked pictures or subdocuments and is not parsed.
+``\\mm``, ``\\sn``, ``\\file``, ``\\hlsrc`` or ``\\hlloc`` cannot hold objects, fields, templates,
+a hyperlink base, a mail merge, shape properties (linked pictures, a shape's hyperlink) or
+subdocuments and is not parsed.
 Children are capped by ``context.limits``.
 """
 
@@ -65,7 +71,7 @@ from attachguard.errors import LimitExceeded
 from attachguard.formats import wordfields
 from attachguard.formats.olepackage import packaged_file
 from attachguard.formats.rtfunicode import Fallback
-from attachguard.formats.targets import on_a_share, target_kind
+from attachguard.formats.targets import clicked_harm, on_a_share, target_kind
 from attachguard.formats.wordfields import ThreatKind
 from attachguard.report import Finding
 
@@ -93,10 +99,14 @@ _COMPUTED_FETCH = re.compile(
 _MERGE = frozenset({b"mmdatasource", b"mmheadersource", b"mmconnectstr", b"mmquery",
                     b"mmodsoname", b"mmodsotable", b"mmodsoudl", b"mmodsosrc"})  # fmt: skip
 _MERGE_HEX = frozenset({b"mmconnectstrdata", b"mmodsoudldata"})
+# A hyperlink (RTF 1.9.1 "Hyperlinks": {\*\hl{\hlloc ...}{\hlsrc ...}{\hlfr ...}}, the value of a
+# shape's pihlShape property): its location and its source, where a click on the shape leads
+_HYPERLINK = frozenset({b"hlloc", b"hlsrc"})
 # destinations whose text is collected: field instructions, templates, shape properties, the
 # hyperlink base, a mail merge's source, a file table's file names (Word writes a file table
-# only for a master document's subdocuments, which it loads from there)
-_TEXTUAL = (b"fldinst", b"template", b"sn", b"sv", b"hlinkbase", b"file", *sorted(_MERGE))
+# only for a master document's subdocuments, which it loads from there), a shape's hyperlink
+_TEXTUAL = (b"fldinst", b"template", b"sn", b"sv", b"hlinkbase", b"file", *sorted(_MERGE),
+            *sorted(_HYPERLINK))  # fmt: skip
 _HEX_DATA = frozenset({b"objdata"}) | _MERGE_HEX  # destinations whose text is kept as it is
 # Collected texts are read twice: as Word reads them, without the text of the destinations
 # nested in them ({\*\bkmkstart x}, or {\*\unknown x}, which Word skips), and keeping it, for
@@ -124,6 +134,8 @@ _NEEDLES = (
     b"\\hlinkbase",
     b"\\mm",
     b"\\file",
+    b"\\hlloc",
+    b"\\hlsrc",
 )
 # A shape property (its name in an \sn group): a picture or fill linked to a file is one. The
 # name is text, which escapes can spell (pib\'4eame): the control word is what can be looked for
@@ -155,6 +167,7 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
         self.hyperlink_bases: list[bytes] = []
         self.merge_sources: list[str] = []  # a mail merge's file, connection, query...
         self.files: list[str] = []  # a file table's file names, and their relative parts
+        self.hyperlinks: list[bytes] = []  # a shape's hyperlink: its location and source
         self.shapes: list[dict[bytes, bytes]] = []  # shape properties, name to value
         self.loose_shapes: list[dict[bytes, bytes]] = []  # the same, read keeping nested text
         self._property = (b"", b"")  # the shape property whose value comes next, both readings
@@ -318,6 +331,8 @@ class _Parser(rtfobj.RtfObjParser):  # type: ignore[misc]
             self.templates += readings
         elif cword == b"hlinkbase":
             self.hyperlink_bases += readings
+        elif cword in _HYPERLINK:
+            self.hyperlinks += readings
         elif cword == b"file":
             self.files += _file_names(readings, destination.relative)
         elif cword in _MERGE:
@@ -454,7 +469,9 @@ def _class_name(obj: Any) -> str:
 
 def _fetches(parser: _Parser, threats: list[ThreatKind | None]) -> list[Finding]:
     """EXTERNAL_LINK for what makes Word fetch from outside the document: a fetching field, a
-    picture linked to another machine, a remote template, a hyperlink base on a share."""
+    picture linked to another machine, a remote template, a hyperlink base on a share; and for
+    a shape's hyperlink that a click sends to a share or a program (`clicked_harm`), as a
+    .doc's drawing's is."""
     found = []
     if ThreatKind.EXTERNAL_LINK in threats or any(
         _FETCHING_FIELD.match(field) or _COMPUTED_FETCH.match(field) for field in parser.fields
@@ -476,6 +493,9 @@ def _fetches(parser: _Parser, threats: list[ThreatKind | None]) -> list[Finding]
     if any(target_kind(_unquoted(name.encode())) == "remote" for name in parser.files):
         message = f"subdocument loaded from another machine into the {_KIND}"
         found.append(finding(NAME, EXTERNAL_LINK, message, label="subDocument"))
+    if harms := [harm for link in parser.hyperlinks if (harm := clicked_harm(_unquoted(link)))]:
+        message = f"a shape's hyperlink to {harms[0].partition(' (')[0]} in the {_KIND}"
+        found.append(finding(NAME, EXTERNAL_LINK, message, label="shapeHyperlink"))
     return found
 
 

@@ -15,7 +15,10 @@ when there is one, the ANSI one too), an item moniker's item, a composite monike
 joined as Office joins them, or its moniker saved as a string; a moniker of another class is
 judged by the strings in it, and is a problem (`UNREAD_HYPERLINK`: Office may resolve it). A
 defined name used in a formula is read as the formula it stands for; every name's own formula
-is judged as a cell's. `unpointed` finds the substreams no sheet points at.
+is judged as a cell's. `unpointed` finds the substreams no sheet points at. A web page the
+workbook publishes (a WebPub record, in a sheet or in the globals: `web_published`) that Excel
+writes again to another machine (a share, a URL) whenever the workbook is saved is judged as a
+.xlsx's ``webPublishItem`` with ``autoRepublish`` is.
 
 Limits: a formula that cannot be read to its end (an unknown token) is judged as far as it
 was read, and fails closed: a share among its text (the unread bytes' too) counts. Array
@@ -33,7 +36,7 @@ from enum import StrEnum
 
 from attachguard.formats.biffrules import RULE_RECORDS, rule_formulas
 from attachguard.formats.formulas import MAX_FORMULA, fetches, harmful_hyperlink
-from attachguard.formats.targets import clicked_harm, on_a_share
+from attachguard.formats.targets import clicked_harm, on_a_share, target_kind
 
 _FORMULA, _SHRFMLA, _ARRAY, _HLINK = 0x0006, 0x04BC, 0x0221, 0x01B8
 # A web query's address (MS-XLS 2.4.345 WQSTRING, after its query table's Qsi and DbQuery): a
@@ -41,9 +44,19 @@ _FORMULA, _SHRFMLA, _ARRAY, _HLINK = 0x0006, 0x04BC, 0x0221, 0x01B8
 # connection (DbQuery, DConn) is not read here.
 _WQSTRING = 0x00CD
 _EXTERNAL_DATA = frozenset({_WQSTRING})
+# A workbook, sheet or range published as a web page (MS-XLS 2.4.344 WebPub, a future record
+# in the globals and in a sheet): its FrtRefHeaderU (12 bytes), tws and twd (a byte each),
+# flags (B: fAutoRepublish, Excel writes the page again whenever the workbook is saved; D:
+# fMhtml), 4 bytes, nStyleId, cb, then WebPubStrings: srcName (when tws is over 4),
+# stFileDest (where the page is written), stDivId, stTitle
+WEBPUB = 0x0801
+_AUTO_REPUBLISH = 0x0002
+_WEBPUB_STRINGS = 28
 _NAME, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET = 0x0018, 0x01AE, 0x0023, 0x0017
 _BOFS, _EOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009}), 0x000A
-SHEET_RECORDS = frozenset({_FORMULA, _SHRFMLA, _ARRAY, _HLINK}) | _EXTERNAL_DATA | RULE_RECORDS
+SHEET_RECORDS = (
+    frozenset({_FORMULA, _SHRFMLA, _ARRAY, _HLINK, WEBPUB}) | _EXTERNAL_DATA | RULE_RECORDS
+)
 GLOBAL_RECORDS = frozenset({_NAME, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET})
 # Where each formula record's Rgce (its byte count first) starts, in BIFF8 and BIFF5 alike
 _RGCE_AT = {_FORMULA: 20, _SHRFMLA: 8, _ARRAY: 12}
@@ -58,6 +71,7 @@ class CellLink(StrEnum):
     SHARE_FORMULA = "share_formula"  # =HYPERLINK("\\host\share\...")
     FETCHING_FORMULA = "fetching_formula"  # WEBSERVICE, IMAGE, RTD from a server
     EXTERNAL_DATA = "external_data"  # a query table's web query
+    WEB_PUBLISHED = "web_published"  # a web page Excel writes to another machine on every save
 
 
 @dataclass
@@ -147,6 +161,8 @@ def links(
                 problems.append(UNREAD_HYPERLINK)
         elif rtype in _EXTERNAL_DATA:
             found.add(CellLink.EXTERNAL_DATA)
+        elif rtype == WEBPUB:
+            found |= web_published(data)
         else:
             for rgce in _formulas(rtype, data):
                 found |= _judge(rgce, biff, names)
@@ -163,6 +179,37 @@ def _formulas(rtype: int, data: bytes) -> list[bytes]:
         return []
     size = struct.unpack_from("<H", data, at)[0]
     return [data[at + 2 : at + 2 + size]]
+
+
+def web_published(data: bytes) -> set[CellLink]:
+    """`CellLink.WEB_PUBLISHED` for a WebPub record whose page Excel writes to another machine
+    (a share, a URL) whenever the workbook is saved (fAutoRepublish), as a .xlsx's
+    ``webPublishItem`` with ``autoRepublish``; a page on the author's own disk or beside the
+    workbook, or one published once, passes."""
+    places = republished_to(data)
+    return {CellLink.WEB_PUBLISHED} if any(target_kind(p) == "remote" for p in places) else set()
+
+
+def republished_to(data: bytes) -> list[str]:
+    """Where a WebPub record has Excel write its page whenever the workbook is saved: empty
+    unless fAutoRepublish is on. Its destination is the first WebPubString, or the second
+    after a srcName; both are read, the second with and without the pad byte an odd-sized
+    string is followed by (readers may take tws, and the pad, differently)."""
+    if len(data) < _WEBPUB_STRINGS or not data[14] & _AUTO_REPUBLISH:
+        return []
+    first, end = _web_string(data, _WEBPUB_STRINGS)
+    return [first, *(_web_string(data, end + pad)[0] for pad in (0, 1))]
+
+
+def _web_string(data: bytes, pos: int) -> tuple[str, int]:
+    """A WebPubString (MS-XLS 2.5.278): its character count, then an XLUnicodeStringNoCch (its
+    fHighByte bit, then 8-bit or UTF-16 characters); the text and where it ends."""
+    if pos + 3 > len(data):
+        return "", len(data)
+    count, wide = struct.unpack_from("<H", data, pos)[0], data[pos + 2] & 1
+    end = pos + 3 + count * (2 if wide else 1)
+    raw = data[pos + 3 : end]
+    return raw.decode("utf-16-le" if wide else "latin-1", "replace"), min(end, len(data))
 
 
 UNREAD_HYPERLINK = "a hyperlink of a kind this reader does not know, which readers take differently"

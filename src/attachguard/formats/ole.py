@@ -8,7 +8,8 @@ a Windows installer, because Office ignores it and a renamed one hides a workboo
 that go by it. The sheets come from the BOUNDSHEET records of the workbook's globals substream,
 read here (oletools' ``xls_parser`` reads neither BOUNDSHEET, BIFF5's ``Book`` stream nor
 CONTINUE records), and each sheet's type is checked against the BOF record its position points at.
-Each sheet's substream is walked for its hyperlinks and formulas, which `biffsheets` judges.
+Each sheet's substream is walked for its hyperlinks and formulas, which `biffsheets` judges,
+and so are the web pages the workbook publishes (WebPub records, in the globals or a sheet).
 
 Limits: at most `MAX_ENTRIES` directory entries are listed, `MAX_RECORDS` records walked and
 `MAX_STREAM` bytes of workbook stream read (the sheets' substreams within one more
@@ -306,6 +307,7 @@ _KEPT = (
     _BOFS
     | {_EOF, _BOUNDSHEET, _FILEPASS, _SUPBOOK, _EXTERNNAME, _EXTERNSHEET, _DCONREF, _DCONNAME}
     | _EXTERNAL_DATA
+    | {biffsheets.WEBPUB}  # a web page published from the workbook (`biffsheets.web_published`)
 )
 _NAMES = biffsheets.GLOBAL_RECORDS
 _TAKEN = "which readers take differently"
@@ -644,6 +646,7 @@ class _Globals:
     links: list[Link] = field(default_factory=list)
     encrypted: bool = False
     external_data: bool = False  # a pivot cache's database query or a data connection
+    published: set[CellLink] = field(default_factory=set)  # web pages written elsewhere on save
 
 
 def biff_of(version: int) -> int | None:
@@ -682,6 +685,8 @@ def _one(record: _Record, stream: bytes, found: _Globals, problems: list[str]) -
             found.sheets.append(sheet)
     elif record.type in _EXTERNAL_DATA:
         found.external_data = True
+    elif record.type == biffsheets.WEBPUB:
+        found.published |= biffsheets.web_published(bytes(record.data))
     else:
         _outside(record, found)
 
@@ -737,6 +742,7 @@ def _workbooks(ole: Any) -> list[Workbook]:
         cells = _cells(stream, found, problems) if stream is not None else frozenset()
         if found.external_data or _cached_queries(ole):
             cells |= {CellLink.EXTERNAL_DATA}
+        cells |= found.published
         out.append(
             Workbook(name, found.biff, tuple(found.sheets), found.encrypted, tuple(found.links),
                      tuple(problems), cells)
