@@ -328,6 +328,36 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
     return children
 
 
+def _sources(reader: PdfReader, seen: Seen, budget: int) -> list[Child]:
+    """A LibreOffice "Hybrid PDF"'s source documents coded with a filter, decoded and handed on
+    as children: the trailer's ``/AdditionalStreams`` (a media type, then a stream, in turn),
+    which LibreOffice opens instead of the PDF, inflated and decrypted (review 104: an
+    OpenDocument source with a macro, compressed, was never scanned). One stored raw is a ZIP
+    in the PDF's bytes, which the polyglot engine hands on as unzip finds it."""
+    streams = resolved(reader.trailer.get("/AdditionalStreams"))
+    if not isinstance(streams, ArrayObject):
+        return []
+    children: list[Child] = []
+    for value in list.__iter__(streams):
+        stream = resolved(value)
+        if not isinstance(stream, StreamObject) or "/Filter" not in stream:
+            continue
+        where = "LibreOffice source document"
+        if (refused := refused_filter(stream, where)) is not None:
+            seen.add(*refused, where)
+            continue
+        try:
+            data = _decode(stream, budget - sum(len(child.data) for child in children))
+        except LimitExceeded:
+            seen.add(ARCHIVE_EXPANSION, f"{where} expands past the byte limit; not scanned")
+            break
+        except DAMAGED:
+            seen.add(CORRUPT, f"{where} could not be read", where)
+            continue
+        children.append(Child(where=where, data=data))
+    return children
+
+
 def _pictures(seen: Seen, limits: Limits, most: int) -> list[Child]:
     """The pictures drawn in the PDF, at most ``most`` of them, as image files for image
     moderation: a JPEG as stored, anything else decoded by pypdf (under the byte limit) and
@@ -545,6 +575,8 @@ class PdfEngine:
         walked = _Walked(listed, places)
         hidden, structure = _raw_reading(reader, (layout, census), walked, limits, seen)
         children = _extract(_attachments(seen, reader, hidden), seen, limits)
+        used = sum(len(child.data) for child in children)
+        children += _sources(reader, seen, limits.max_expanded_bytes - used)
         if pictures:
             children += _pictures(seen, limits, pictures)
         facts: dict[str, object] = {"pages": pages}
