@@ -25,7 +25,10 @@ accept the labels Magika lists for them.
 
 Magika's model has no HEIF label (a HEIC photo comes out as "mp4" at ~0.5), misses tiny or
 truncated programs, and may call a small OOXML file plain "zip": `detect` corrects these from
-the file's own structure (ISO ftyp brand, OOXML part names, program headers).
+the file's own structure (ISO ftyp brand, OOXML part names, program headers). Things found
+inside files are routed by the same reading, as their consumer reads them (red team 107): a
+zip by its entries whatever Magika says but a zip-based format, RTF by Word's ``{\rt``, a PDF
+by a header in its first 1,024 bytes (Acrobat's rule).
 """
 
 from __future__ import annotations

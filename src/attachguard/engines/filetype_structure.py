@@ -56,8 +56,22 @@ def _sniff_container(data: bytes) -> str | None:
     return None
 
 
+# Magika's labels for formats built on a zip: it keeps these (a Java archive, an OpenDocument
+# file: each engine reads its own); any other label on a file that starts with a zip entry and
+# whose zip parses is a guess from the first members' bytes (red team 107: an .xlsm whose
+# members are stored, a long text comment after them, came out "txt")
+_ZIP_LABELS = frozenset(
+    {"zip", "jar", "apk", "docx", "epub", "odp", "ods", "odt", "pptx", "xlsb", "xlsx", "xpi"}
+    | {"npz", "nupkg", "pytorch"}
+)
+
+
 def _media_or_package(data: bytes, label: str) -> str | None:
-    """An ISO media brand or an OOXML package where Magika saw a video, a zip or nothing."""
+    """An ISO media brand or an OOXML package where Magika saw a video, a zip or nothing; a
+    zip (an OOXML package by its parts) where it saw anything but a zip-based format: every
+    zip reader and Office open it by its entries."""
+    if data[:4] == b"PK\x03\x04" and label not in _ZIP_LABELS:
+        return _sniff_container(data)
     if label not in {"mp4", "qt", "3gp", "heif", "zip", "unknown"}:
         return None
     found = _sniff_container(data)
@@ -117,9 +131,36 @@ def _illustrator(data: bytes, label: str) -> str | None:
 
 
 def _rtf(data: bytes, label: str) -> str | None:
-    """Word opens a file that begins ``{\\rtf`` as RTF whatever follows (Magika called an RTF
-    letter with an archive after its end "txt"): so does the RTF engine."""
-    return "rtf" if label != "rtf" and data.startswith(b"{\\rtf") else None
+    """Word opens a file that begins ``{\\rt`` as RTF whatever follows (``{\\rtf1``, and the
+    ``{\\rt1`` or ``{\\rtxa`` of exploit documents: Word checks those four bytes, as oletools
+    does; Magika called an RTF letter with an archive after its end "txt", and red team 107's
+    ``{\\rt1`` text "txt"): so does the RTF engine."""
+    return "rtf" if label != "rtf" and data.startswith(b"{\\rt") else None
+
+
+# Labels a PDF with bytes before its header gets from Magika (text, junk, nothing): Acrobat
+# looks for ``%PDF-`` in the first 1,024 bytes and reads the file from there (red team 107: an
+# attached statement.pdf with a kilobyte of padding first came out "txt" and "unknown"); a
+# format of its own (a picture holding ``%PDF-`` in its metadata) keeps its label and is the
+# polyglot engine's
+_BEFORE_A_PDF = frozenset({"unknown", "txt", "csv", "tsv", "xml", "html", "json", "ini"})
+_PDF_OBJECT = re.compile(rb"\d+[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+obj\b")
+
+
+def _pdf_after_junk(data: bytes, label: str) -> str | None:
+    """A PDF whose header is in the first 1,024 bytes but not at the start, as Acrobat reads
+    one: its header, then an object (text that merely quotes a header has none)."""
+    start = data.find(b"%PDF-", 0, 1024)
+    if start <= 0 or not (label in _BEFORE_A_PDF or _unfounded(data, label)):
+        return None
+    return "pdf" if _PDF_OBJECT.search(data, start, start + (1 << 16)) else None
+
+
+def _unfounded(data: bytes, label: str) -> bool:
+    """Whether Magika's label names a format whose own signature the data lacks (an "iso" for
+    a kilobyte of NULs: `_archive_without_signature` and its kin)."""
+    guesses = (_archive_without_signature, _program_without_header, _picture_without_signature)
+    return any(guess(data, label) == "unknown" for guess in guesses)
 
 
 # Where an archive format's own signature sits: (offset, bytes), any one of them. Magika names
@@ -291,6 +332,7 @@ _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
     _wave,
     _illustrator,
     _rtf,
+    _pdf_after_junk,
     _media_or_package,
     _archive_without_signature,
     _program_without_header,

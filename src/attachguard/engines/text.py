@@ -186,9 +186,11 @@ class TextEngine:
         return "attachguard text 1"
 
     def scan(self, item: Item, context: Context) -> Result:
-        if _sylk(item.data) and _is_spreadsheet(item):
+        if _sylk(item.data) and (_is_spreadsheet(item) or item.extension != ".txt"):
             # Excel opens a "CSV" that starts with ID; as SYLK, whose cells can hold Excel 4
-            # macro formulas (EXEC, CALL) that Magika cannot tell from CSV.
+            # macro formulas (EXEC, CALL) that Magika cannot tell from CSV; inside a file
+            # too, whatever its label, unless it is named as text for Notepad (red team 107:
+            # a SYLK book.xls attached to a PDF, text after its end record, came out "txt").
             message = "SYLK spreadsheet posing as CSV (it can carry Excel 4 macros)"
             return Result([finding(self.name, XLM_MACRO, message)])
         findings: list[Finding] = []
