@@ -22,6 +22,7 @@ from attachguard.formats.zipscan import (
     ZipProblem,
     find_embedded_zip,
     inspect_zip,
+    zip_at_end,
 )
 
 K = ProblemKind
@@ -748,10 +749,15 @@ def test_unzip_opens_the_zip64_archive_found(tmp_path: Path) -> None:
 
 
 def test_a_zip64_locator_leading_nowhere_is_no_archive() -> None:
+    """Only the local entries are found then (as 7-Zip reads them front to back, whatever
+    version they claim), up to the directory: the end records lead to no archive."""
     hidden = bytearray(odd_zip(len(JPEG), saturated=True))
     record = hidden.index(b"PK\x06\x06")
     hidden[record : record + 4] = b"PK\x06\x00"  # no zip64 record at the offset, or before
-    assert find_embedded_zip(JPEG + bytes(hidden)) == []
+    entries = (len(JPEG), len(JPEG) + hidden.index(b"PK\x01\x02"))
+    assert find_embedded_zip(JPEG + bytes(hidden)) == [entries]
     broken = bytearray(odd_zip(len(JPEG)))
     broken[broken.index(b"PK\x01\x02") + 1] = ord("X")  # a directory that does not check out
-    assert find_embedded_zip(JPEG + bytes(broken)) == []
+    assert find_embedded_zip(JPEG + bytes(broken)) == [entries]
+    assert zip_at_end(JPEG + bytes(hidden)) is None
+    assert zip_at_end(JPEG + bytes(broken)) is None

@@ -18,7 +18,9 @@ with its offset, for:
 - a ZIP anywhere in an image, what cameras append after it included (zipscan's
   ``find_embedded_zip``: end records, zip64 ones through their locator, and local entries),
   in a searched part of a media file, or whose end record lies in a video's or PDF's last
-  64 KiB; "%PDF-" in an image's first KiB; anything before "%PDF-" in a PDF;
+  64 KiB (zipscan's ``zip_at_end``: a zip64 one through its locator too; whatever counts or
+  disk numbers the end records give, as zipfile, 7-Zip and Info-ZIP read past them); "%PDF-"
+  in an image's first KiB; anything before "%PDF-" in a PDF;
 - a disc image laid over the file (formats/payloads ``disc_image``: an ISO 9660 or UDF volume
   descriptor from offset 0x8000, a UDF anchor at sector 256), which 7-Zip opens as a disc
   whatever the extension ("ISO 9660 disc image laid over the JPEG image");
@@ -41,7 +43,10 @@ directories too), and a motion-photo video's boxes but its media data (Magika ma
 of an unknown brand "unknown", and then no engine walks it). A structure too broken to walk
 is the image engine's business (CORRUPT); this engine then only runs the ZIP check. Compressed
 PNG text that expands past 8 MiB (``polyglot_layouts.TEXT_LIMIT``) is ARCHIVE_EXPANSION. A file
-Magika calls "zip" is walked as the image or media it starts as.
+Magika calls "zip" is walked as the image or media it starts as. Nor a ZIP that lies whole in
+a raw stream a PDF declares (`_declared_in_pdf`: an attached file, its ``/EF`` read as pypdf
+reads it; a Hybrid PDF's or an ONLYOFFICE form's source that is judged or inert): the ZIP as
+unzip reads it is handed back as a child, since the pdf engine may extract other bytes.
 
 A video or HEIC image whose media a player fetches from outside the file (a QuickTime reference
 movie, a data reference to a URL, a share or a path: formats/bmff ``outside_references``) is
@@ -52,8 +57,8 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 
 from attachguard.codes import ARCHIVE_EXPANSION, EXTERNAL_LINK, Action, declare
@@ -74,7 +79,7 @@ from attachguard.formats.oleslack import slack
 from attachguard.formats.payloads import Region, disc_image, find_payloads
 from attachguard.formats.pdfraw import PdfLayout, names_in, outside_strings, scan_pdf_objects
 from attachguard.formats.rtfend import rtf_end
-from attachguard.formats.zipscan import find_embedded_zip
+from attachguard.formats.zipscan import find_embedded_zip, zip_at_end
 
 POLYGLOT = declare(
     "POLYGLOT",
@@ -177,17 +182,11 @@ def describe(blob: bytes) -> str:
 
 
 def zip_inside(data: bytes) -> int | None:
-    """Where a ZIP archive starts, when its end record and central directory lie in ``data``."""
-    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
-    if at < 0 or at + 22 > len(data):
-        return None
-    size: int
-    offset: int
-    size, offset = struct.unpack_from("<II", data, at + 12)
-    directory = at - size
-    if size == 0 or directory < 0 or data[directory : directory + 4] != b"PK\x01\x02":
-        return None
-    return max(0, directory - offset)
+    """Where the ZIP archive unzip opens in ``data`` starts: the one whose end record lies in
+    the last 64 KiB and leads to a directory, zip64 ones through their locator and whatever
+    their counts say (zipscan's ``zip_at_end``)."""
+    span = zip_at_end(data)
+    return None if span is None else span[0]
 
 
 def _skip_padding(data: bytes, pos: int) -> int:
@@ -329,23 +328,59 @@ def _zip_at_end(data: bytes, what: str, found: list[tuple[str, int]]) -> list[tu
 
 
 _WS = rb"[\x00\t\n\f\r ]"
-_EF = re.compile(
-    rb"/EF" + _WS + rb"*(?:<<([^<>]{0,4096})>>|(\d{1,10})" + _WS + rb"+\d{1,5}" + _WS + rb"+R)"
-)
+_REGULAR = rb"[^\x00\t\n\f\r ()<>\[\]{}/%]"
+# the tokens that matter for the shape of a dictionary: a hex string is one token, so that
+# what it spells is no syntax (literal strings and comments are blanked before)
+_TOKEN = re.compile(
+    rb"<<|>>|<[^<>]*>|\[|\]|(?P<ref>\d{1,10})" + _WS + rb"+\d{1,5}" + _WS + rb"+R(?!" + _REGULAR
+    + rb")|(?P<name>/" + _REGULAR + rb"*)|" + _REGULAR + rb"+"
+)  # fmt: skip
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+def _ef_values(body: bytes, ef: bool = False) -> tuple[set[int], set[int]]:
+    """The objects the ``/EF`` dictionaries in ``body`` name as top-level values, and the
+    objects ``/EF`` names by reference (a dictionary given elsewhere), as pypdf reads them
+    (`pdf_active._attached_files`: only the values of /EF that are references, not those in an
+    array or a nested dictionary); strings, comments and hex strings are no syntax. With
+    ``ef``, ``body`` is itself an /EF dictionary."""
+    direct: set[int] = set()
+    indirect: set[int] = set()
+    stack: list[bool] = []  # per open dictionary or array: whether it is an /EF dictionary
+    after_ef = ef
+    for token in _TOKEN.finditer(outside_strings(body)):
+        text = token[0]
+        if text in (b"<<", b"["):
+            stack.append(after_ef and text == b"<<")
+        elif text in (b">>", b"]"):
+            del stack[-1:]
+        elif token["ref"] is not None and after_ef:
+            indirect.add(int(token["ref"]))
+        elif token["ref"] is not None and stack and stack[-1]:
+            direct.add(int(token["ref"]))
+        after_ef = token["name"] is not None and _ESCAPE.sub(_unescape, text) == b"/EF"
+    return direct, indirect
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    return bytes.fromhex(match[1].decode())
 
 
 def _attached(layout: PdfLayout) -> set[int]:
     """The objects the file specifications' ``/EF`` dictionaries name (given there, or by a
-    reference to one): the attached files the pdf engine extracts and scans, whatever their
-    stream's dictionary says (its ``/Type`` is optional)."""
-    direct, indirect = [], set()
+    reference to one, every definition of it read): the attached files the pdf engine
+    extracts and scans, whatever their stream's dictionary says (its ``/Type`` is optional)."""
+    direct: set[int] = set()
+    indirect: set[int] = set()
     for obj in layout.objects:
-        if b"/EF" in obj.body:
-            for match in _EF.finditer(outside_strings(obj.body)):
-                direct.append(match[1] or b"")
-                indirect |= {int(match[2])} if match[2] else set()
-    direct += [o.body for o in layout.objects if o.number in indirect]
-    return {int(m[1]) for body in direct for m in _REFERENCE.finditer(body)}
+        if b"/E" in obj.body:  # /EF, or spelt with escapes (/E#46)
+            found = _ef_values(obj.body)
+            direct |= found[0]
+            indirect |= found[1]
+    for obj in layout.objects:
+        if obj.number in indirect:
+            direct |= _ef_values(obj.body, ef=True)[0]
+    return direct
 
 
 _ADDITIONAL = re.compile(rb"/AdditionalStreams[\x00\t\n\f\r ]*\[([^\]]{0,4096})\]")
@@ -360,18 +395,20 @@ def _declared_in_pdf(data: bytes, start: int, children: list[Child]) -> bool:
     """Whether the ZIP from ``start`` to its end record lies whole in the data of one stream
     the PDF declares, stored raw (no filter: the bytes are the content; not in an encrypted
     file, where they are not), and the end record unzip reads (the file's last) in one too: an
-    attached file (a stream an ``/EF`` names, or typed ``/EmbeddedFile``: pypdf's and fpdf2's
-    attachments, which the pdf engine scans), the editable source LibreOffice's "Hybrid PDF"
-    names in its trailer's ``/AdditionalStreams`` (LibreOffice opens it instead), or an
-    ONLYOFFICE form's (``/Type /MetaOForm``); a source is handed on as a child, and only when
-    its own engines judge it or it runs and loads nothing (`_handed_on`). Unzip reads the same
-    bytes the pdf engine or the child's scan reads: no content is hidden."""
+    attached file (a stream an ``/EF`` names as pypdf reads it, `_attached`, or typed
+    ``/EmbeddedFile``: pypdf's and fpdf2's attachments), the editable source LibreOffice's
+    "Hybrid PDF" names in its trailer's ``/AdditionalStreams`` (LibreOffice opens it instead),
+    or an ONLYOFFICE form's (``/Type /MetaOForm``); a source only when its own engines judge it
+    or it runs and loads nothing (`_handed_on`). Then the ZIP as unzip reads it (from
+    ``start`` up to the file's last end record) is handed on as a child, the stream a source
+    is in too: what unzip sees is scanned whatever the pdf engine extracts (review 104: pypdf
+    takes an attachment's length from the cross-reference table, which may cut it short)."""
     end = dict(find_embedded_zip(data)).get(start)
     if end is None:
         eocd = data.find(b"PK\x05\x06", start)
         if eocd < 0 or eocd + 22 > len(data):
             return False
-        end = eocd + 22 + int.from_bytes(data[eocd + 20 : eocd + 22], "little")
+        end = _record_end(data, eocd)
     layout = scan_pdf_objects(data)
     if layout.encrypted:
         return False  # the stream's bytes are not its content: what unzip sees is unscanned
@@ -380,12 +417,24 @@ def _declared_in_pdf(data: bytes, start: int, children: list[Child]) -> bool:
         _declared(data, layout, at, at_end, children)
         for at, at_end in ((start, end), (last, last + 22))
     ]
-    return all(holders)
+    if not all(holders):
+        return False
+    archive = data[start : max(end, _record_end(data, last))]
+    if all(child.data != archive for child in children):
+        children.append(
+            Child(f"ZIP archive at offset {start} of the PDF, as unzip reads it", archive)
+        )
+    return True
+
+
+def _record_end(data: bytes, at: int) -> int:
+    """Where the end record at ``at`` ends with its comment (at most the end of ``data``)."""
+    return min(len(data), at + 22 + int.from_bytes(data[at + 20 : at + 22], "little"))
 
 
 def _declared(data: bytes, layout: PdfLayout, start: int, end: int, children: list[Child]) -> bool:
     """Whether ``start`` to ``end`` lies in a declared raw stream (see `_declared_in_pdf`),
-    its source handed on once."""
+    a source's stream handed on once."""
     holder = next(
         (o for o in layout.objects if o.stream and o.stream[0] <= start and end <= o.stream[1]),
         None,
@@ -422,19 +471,42 @@ def _additional(data: bytes, layout: PdfLayout) -> set[int]:
     return {int(m[1]) for m in _REFERENCE.finditer(named)}
 
 
+_RELS = re.compile(rb"""Type[\x00\t\n\f\r ]*=[\x00\t\n\f\r ]*["'][^"']*/officeDocument["']""")
+# where OpenDocument keeps macros and dialogs, and the lists of its libraries
+_ODF_CODE = ("basic/", "scripts/", "dialogs/")
+_ODF_LIBRARIES = frozenset({"script-lc.xml", "script-lb.xml", "dialog-lc.xml", "dialog-lb.xml"})
+_RELS_MAX = 1 << 20  # bytes of _rels/.rels read
+
+
 def _handed_on(source: bytes) -> bool:
     """Whether a PDF's editable source may be handed on as a child rather than be hidden: an
-    Office Open XML package (its own engines judge it, macros and links included), or an
-    OpenDocument one that runs nothing and loads nothing from elsewhere
+    Office Open XML package (`_ooxml`: its own engines judge it, macros and links included),
+    or else an OpenDocument one that runs nothing and loads nothing from elsewhere
     (`office_objects.odf_inert`: the zip engine judges only its code)."""
     try:
         with zipfile.ZipFile(io.BytesIO(source)) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+            if _ooxml(archive):
+                return True
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError):  # fmt: skip
         return False
-    if "[Content_Types].xml" in names and "mimetype" not in names:
-        return True
     return odf_inert(source)
+
+
+def _ooxml(archive: zipfile.ZipFile) -> bool:
+    """Whether a package is Office Open XML and nothing of OpenDocument: a content types part,
+    a package relationship to an office document, and no ``mimetype``, manifest or macro
+    folder (review 104: a [Content_Types].xml added to an OpenDocument text with a Basic
+    library passed it unjudged; LibreOffice opens it by its manifest)."""
+    names = {name.lower(): name for name in archive.namelist()}
+    if "[content_types].xml" not in names or "_rels/.rels" not in names:
+        return False
+    if "mimetype" in names or "meta-inf/manifest.xml" in names:
+        return False
+    if any(name.startswith(_ODF_CODE) or name in _ODF_LIBRARIES for name in names):
+        return False
+    with archive.open(names["_rels/.rels"]) as rels:
+        return _RELS.search(rels.read(_RELS_MAX)) is not None
 
 
 class PolyglotEngine:

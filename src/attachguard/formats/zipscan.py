@@ -27,7 +27,13 @@ compressed bytes are never checked against their CRC (that needs inflating); sto
 contents are not searched (they may legitimately hold other zips).
 
 ``find_embedded_zip`` finds zips inside other files (polyglots) by their end records and by
-runs of plausible local entries.
+runs of plausible local entries; ``zip_at_end`` the one unzip opens, by an end record in the
+last 64 KiB. An end record counts when its directory's size and offset lead to a directory
+entry that points at a local header, whatever its member counts and disk numbers say (zipfile
+reads neither, 7-Zip reads the directory by its size, Info-ZIP takes counts that disagree and
+disks that are not 0: red team 104), and a local entry whatever version it claims, with or
+without a name (no reader checks either). The signatures the directory check asks for keep
+random bytes out.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from typing import NamedTuple
 from urllib.parse import unquote
 
 __all__ = ["ProblemKind", "ZipLayout", "ZipMember", "ZipProblem", "find_embedded_zip",
-           "inspect_zip"]  # fmt: skip
+           "inspect_zip", "zip_at_end"]  # fmt: skip
 
 
 class ProblemKind(StrEnum):
@@ -105,7 +111,8 @@ _COMMENT_MAX = 0xFFFF
 _ENCRYPTED, _DESCRIPTOR, _UTF8 = 0x1, 0x8, 0x800
 _FULL32 = 0xFFFFFFFF
 _PER_KIND = 10
-# What a plausible local header holds (zipfile refuses versions above 6.3).
+# The methods a plausible local header names; zipfile refuses directory entries that need a
+# version above 6.3.
 _METHODS = frozenset({0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 14, 18, 19, 20, 93, 94, 95, 96, 97,
                       98, 99})  # fmt: skip
 _MAX_VERSION, _MAX_NAME = 63, 4096
@@ -514,15 +521,17 @@ def _check_totals(members: list[ZipMember], limit: int, where: int, problems: _P
 
 # -- the walk from front to back ---------------------------------------------------------------
 def _plausible_local(data: bytes, at: int) -> _LocalHeader | None:
-    """A local header at ``at`` that looks written by a zip tool: known version and method, a
-    name of printable bytes that fits. The name scan stops at the first control byte, and every
+    """A local header at ``at`` that a reader going front to back takes: a known method, and
+    a name of printable bytes (none at all included: 7-Zip then extracts the entry under the
+    archive's own name) that fits. The version it claims is not looked at: no reader checks
+    it there (7-Zip lists entries that claim 25.5, red team 104), and the method and name
+    already keep random bytes out. The name scan stops at the first control byte, and every
     signature holds two (\\x03\\x04), so scans from many candidates stay linear in total."""
     local = _local_header(data, at)
     if (
         local is None
-        or local.version & 0xFF > _MAX_VERSION
         or local.method not in _METHODS
-        or not 0 < local.name_length <= _MAX_NAME
+        or local.name_length > _MAX_NAME
         or at + _LOCAL.size + local.name_length + local.extra_length > len(data)
     ):
         return None
@@ -684,12 +693,13 @@ def _first_local(data: bytes, directory: int, stop: int, base: int) -> int | Non
 
 
 def _embedded_classic(data: bytes, at: int) -> _EndFields | None:
-    """The classic end record at ``at`` alone (one disk, its two counts equal), else None."""
+    """The classic end record at ``at``, whatever its disk numbers and member counts say
+    (zipfile reads the directory by its size and offset and never looks at them; 7-Zip reads
+    it by its size; Info-ZIP takes two counts that disagree and disks that are not 0), else
+    None when it is cut short."""
     if at + _END.size > len(data):
         return None
-    _, disk, first_disk, here, entries, size, offset, comment = _END.unpack_from(data, at)
-    if disk or first_disk or here != entries:
-        return None
+    *_, entries, size, offset, comment = _END.unpack_from(data, at)
     return _EndFields(at, at + _END.size + comment, at, entries, size, offset, None)
 
 
@@ -720,19 +730,20 @@ def _embedded_zip64(
     candidates = {records.get(locator), where if data[where : where + 4] == _END64_SIG else None}
     found = []
     for record in sorted(r for r in candidates if r is not None and r + _END64.size <= locator):
-        *_, here, entries, size, offset = _END64.unpack_from(data, record)
-        if here == entries:
-            fields = classic._replace(stop=record, entries=entries, size=size, offset=offset)
-            found.append((fields, record - where))
+        *_, entries, size, offset = _END64.unpack_from(data, record)  # counts as classic ones
+        fields = classic._replace(stop=record, entries=entries, size=size, offset=offset)
+        found.append((fields, record - where))
     return found
 
 
 def _span_from(data: bytes, fields: _EndFields, bases: tuple[int, ...]) -> tuple[int, int] | None:
     """The archive the end fields describe, its offsets counted from one of ``bases``: where
-    its first directory entry puts a local header that is one."""
+    its directory begins with an entry that puts a local header where it says. The count is
+    not looked at: a directory of some size lists members whatever the count (zipfile and
+    7-Zip read it by its size), and one of no size (an empty archive) fails the test."""
     for base in bases:
         directory = base + fields.offset
-        if fields.entries == 0 or base < 0 or directory + fields.size > fields.stop:
+        if base < 0 or directory + fields.size > fields.stop:
             continue
         first = _first_local(data, directory, fields.stop, base)
         if first is not None and data[first : first + 4] == _LOCAL_SIG:
@@ -746,10 +757,11 @@ def _archive_span(data: bytes, at: int, records: dict[int, int]) -> tuple[int, i
     zip64 end record its locator leads to (`_embedded_zip64`), else through the classic record;
     its offsets counted from the archive's own start (the directory just before the end
     structures, or the base a zip64 locator gives), else from the start of ``data``. Only
-    the directory is checked, up to its first entry's local header: a version or a method no
-    zip tool wrote is no reason to miss an archive the tools open. An empty archive carries
-    nothing and is left out."""
-    if data[at + 4 : at + 8] != b"\0\0\0\0":  # one disk: the cheap test first, floods are common
+    the directory is checked, up to its first entry's local header: a version, a name or a
+    method no zip tool wrote, counts that disagree or disks that are not 0 are no reason to
+    miss an archive the tools open (red team 104). An empty archive carries nothing and is
+    left out."""
+    if not _may_lead(data, at):
         return None
     classic = _embedded_classic(data, at)
     if classic is None:
@@ -758,6 +770,21 @@ def _archive_span(data: bytes, at: int, records: dict[int, int]) -> tuple[int, i
         if span := _span_from(data, fields, (base, fields.stop - fields.size - fields.offset, 0)):
             return span
     return _span_from(data, classic, (classic.stop - classic.size - classic.offset, 0))
+
+
+def _may_lead(data: bytes, at: int) -> bool:
+    """The cheap test first (floods of end records are common): whether the end record at
+    ``at`` has a zip64 locator before it, or a directory entry where its size or its offset
+    (from the start of ``data``) put its directory."""
+    if at + _END.size > len(data):
+        return False
+    if at >= _LOCATOR.size and data.startswith(_LOCATOR_SIG, at - _LOCATOR.size):
+        return True
+    size, offset = struct.unpack_from("<2L", data, at + 12)
+    directory = at - size
+    return (directory >= 0 and data.startswith(_CENTRAL_SIG, directory)) or data.startswith(
+        _CENTRAL_SIG, offset
+    )
 
 
 def _entry_end(data: bytes, at: int, local: _LocalHeader) -> int:
@@ -807,3 +834,19 @@ def find_embedded_zip(data: bytes) -> list[tuple[int, int]]:
                 found.add((at, run))
         pos = max(pos, end)
     return sorted(found)
+
+
+def zip_at_end(data: bytes) -> tuple[int, int] | None:
+    """[start, end) of the archive unzip opens in ``data``: the one whose end record lies in
+    the final 64 KiB (where readers search for it, comment room), the last there that checks
+    out as in `find_embedded_zip` (a zip64 record through its locator included). Only the end
+    records are tried, so compressed media before them cannot match by chance."""
+    floor = max(0, len(data) - _END.size - _COMMENT_MAX)
+    zip64 = _LOCATOR_SIG in data[max(0, floor - _LOCATOR.size) :]
+    records = _zip64_records(data) if zip64 else {}
+    end = len(data)
+    while (at := data.rfind(_END_SIG, floor, end)) >= 0:
+        if span := _archive_span(data, at, records):
+            return span
+        end = at + len(_END_SIG) - 1
+    return None
