@@ -361,6 +361,55 @@ def test_iso_media_is_walked_box_by_box(policy: Policy, label: str) -> None:
     assert hits(scan(policy, label, ftyp + b"\0" * 8 + program)) != []  # size 0, no box type
 
 
+def _wav() -> bytes:
+    pcm = bytes(range(256)) * 40
+    fmt = struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(pcm))
+        + b"WAVEfmt "
+        + fmt
+        + b"data"
+        + (struct.pack("<I", len(pcm)) + pcm)
+    )
+
+
+def _id3v2(body: bytes) -> bytes:
+    size = bytes((len(body) >> shift) & 0x7F for shift in (21, 14, 7, 0))  # synchsafe
+    return b"ID3\x03\x00\x00" + size + body
+
+
+_ID3V1 = b"TAG" + b"Voice note".ljust(30, b"\0") + bytes(94) + b"\x0c"
+_FRAME = b"TIT2" + struct.pack(">I", 11) + b"\0\0" + b"\0Voice note"
+
+
+@pytest.mark.parametrize(
+    ("tail", "hidden"),
+    [(_ID3V1, False), (_id3v2(_FRAME), False), (_id3v2(_FRAME) + _ID3V1, False),
+     (b"TAG+" + bytes(223) + _ID3V1, False),
+     (_ID3V1 + b"MZ" + bytes(200), True), (_ID3V1[:100], True),
+     (_id3v2(_FRAME)[:-4], True), (_id3v2(_FRAME) + b"<hta:application>", True)],
+    ids=["id3v1", "id3v2", "both", "enhanced", "more-after", "short-tag", "cut-tag",
+         "script-after"],
+)  # fmt: skip
+def test_audio_tags_after_a_wav_are_tags(policy: Policy, tail: bytes, hidden: bool) -> None:
+    """Audio taggers append ID3 tags to a WAV as to an MP3 (hunt 100's recording); anything
+    else after the RIFF data, or a tag whose size does not cover what follows, stays hidden."""
+    wav = _wav()
+    found = hits(scan(policy, "wav", wav + tail))
+    assert bool(found) is hidden
+    if hidden:
+        assert found[0][1] == f"offset {len(wav)}"
+
+
+def test_a_zip_in_an_audio_tag_is_found(policy: Policy) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("invoice.exe", b"MZ" + bytes(100))
+    frame = b"GEOB" + struct.pack(">I", len(archive.getvalue())) + b"\0\0" + archive.getvalue()
+    assert any("ZIP" in message for message, _ in hits(scan(policy, "wav", _wav() + _id3v2(frame))))
+
+
 def test_wav_ends_where_its_riff_header_says(policy: Policy) -> None:
     pcm = bytes(range(256)) * 40
     wav = (

@@ -8,7 +8,8 @@ of top-level boxes of MP4, QuickTime and HEIC; the chunks of a WAV, whatever siz
 claim: formats/jpeg, png, gif, bmff, riff) and reports POLYGLOT, naming what it found and where
 with its offset, for:
 
-- anything after the end ("ZIP archive hidden after the end of the JPEG image");
+- anything after the end ("ZIP archive hidden after the end of the JPEG image"; after a WAV,
+  but the ID3 tags audio taggers append there, searched as the rest is: `_audio_tags`);
 - a program, an archive, a PDF, a script or HTML (formats/payloads) in any part a reader skips:
   every JPEG segment (comments, APPn metadata) and the stray bytes between segments, every PNG
   chunk but the picture data (text inflated), every GIF extension, every box of a media file
@@ -591,8 +592,27 @@ def _tail(item: Item, label: str, layout: Layout, pos: int) -> tuple[list[tuple[
     if label in _PICTURES and end is not None and _buffer_slack(item, end, pos):
         return _slack_payload(data, Region(pos, len(data)), what), False
     if pos < len(data) and not _harmless_tail(data, pos):
+        if label == "wav" and _audio_tags(data[pos:]):
+            return [], False  # searched for payloads and ZIPs with the rest (`_walked`)
         return [(f"{describe(data[pos:])} hidden after the end of the {what}", pos)], True
     return [], False
+
+
+def _audio_tags(tail: bytes) -> bool:
+    """Whether what follows a WAV's RIFF data is only the tags audio taggers append there, as
+    they do to an MP3 (Mp3tag, foobar2000; hunt 100's recording): an ID3v2 tag whose header's
+    size covers it, then or alone an ID3v1 tag (128 bytes from "TAG"; 227 more before it from
+    "TAG+", the enhanced tag). Players read them as tags; what they hold is still searched
+    for payloads and archives as the rest of the file is."""
+    if tail[:3] == b"ID3" and len(tail) >= 10 and not any(b & 0x80 for b in tail[6:10]):
+        size = sum(b << (7 * (3 - i)) for i, b in enumerate(tail[6:10])) + 10  # synchsafe
+        size += 10 if tail[5] & 0x10 else 0  # a footer
+        if size > len(tail):
+            return False  # a tag cut short, or one claiming what follows it
+        tail = tail[size:]
+    if tail[:4] == b"TAG+" and len(tail) == 227 + 128:
+        tail = tail[227:]
+    return not tail or (len(tail) == 128 and tail[:3] == b"TAG")
 
 
 def _once(found: list[tuple[str, int]]) -> list[tuple[str, int]]:
