@@ -13,6 +13,7 @@ from pypdf import PdfWriter
 
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Item
+from attachguard.engines.filetype import FileTypeEngine
 from attachguard.engines.filetype_structure import structure
 from attachguard.engines.text import TextEngine
 from attachguard.policy import Policy, parse_policy
@@ -109,4 +110,32 @@ def test_a_sylk_sheet_inside_a_file_is_one_whatever_its_label(
     """Excel opens SYLK under any Excel name; only one named as text is Notepad's."""
     item = Item(name, SYLK, FileType("txt", "text/plain", "text"), depth=1)
     found = TextEngine().scan(item, policy.context())
+    assert [f.code.name for f in found.findings] == expected
+
+
+MATHML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<math xmlns="http://www.w3.org/1998/Math/MathML" '
+    b'display="block"><mrow><mi>E</mi><mo>=</mo><mi>m</mi><msup><mi>c</mi><mn>2</mn></msup>'
+    b"</mrow></math>"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [(MATHML, []),
+     (MATHML.replace(b"<mi>E</mi>", b'<mi onclick="alert(1)">E</mi>'), ["SCRIPT"]),
+     (MATHML.replace(b"<mi>E</mi>", b'<mi href="javascript:alert(1)">E</mi>'), ["SCRIPT"]),
+     (MATHML.replace(b"<mi>E</mi>", b'<script xmlns="http://www.w3.org/1999/xhtml">x()</script>'),
+      ["SCRIPT"]),
+     (MATHML.replace(b"?>\n", b'?>\n<?xml-stylesheet href="t.xsl" type="text/xsl"?>'), ["SCRIPT"]),
+     (b"<html><body><p>E = mc2</p></body></html>", ["SCRIPT"])],
+    ids=["formula", "handler", "script-address", "xhtml-script", "stylesheet", "html"],
+)  # fmt: skip
+def test_a_mathml_formula_inside_a_file_is_no_script(
+    data: bytes, expected: list[str], policy: Policy
+) -> None:
+    """LaTeX's tagged PDFs attach each formula as MathML, which Magika calls HTML (hunt 98); a
+    browser shows it and runs nothing. Anything else HTML-like inside a file stays SCRIPT."""
+    item = Item("attachment:mathml-1.xml", data, FileType("html", "text/html", "code"), depth=1)
+    found = FileTypeEngine().scan(item, policy.context())
     assert [f.code.name for f in found.findings] == expected

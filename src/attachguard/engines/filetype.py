@@ -61,6 +61,7 @@ from attachguard.engines.filetype_structure import (
     for_magika,
     is_text,
     markup,
+    mathml,
     spreadsheetml,
     structure,
 )
@@ -354,6 +355,8 @@ def _script(item: Item) -> bool:
         return label in SCRIPTS
     if label not in CHILD_SCRIPTS or item.imported:
         return False
+    if label == "html" and mathml(item.data):
+        return False  # a formula a browser shows (LaTeX's tagged PDFs attach one per formula)
     return label not in _TEXT_SCRIPTS or is_text(item.data) or not _wide(item.data)
 
 
