@@ -61,10 +61,10 @@ from attachguard.engines.filetype_structure import (
     for_magika,
     is_text,
     markup,
-    mathml,
     spreadsheetml,
     structure,
 )
+from attachguard.formats.inert import mathml
 from attachguard.formats.payloads import archives_anywhere
 from attachguard.formats.zipscan import find_embedded_zip
 from attachguard.report import FileType, Finding

@@ -10,7 +10,6 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
-from xml.parsers import expat
 
 from attachguard.engines.zip_members import DAMAGED
 from attachguard.engines.zip_package import main_label
@@ -425,41 +424,3 @@ def spreadsheetml(data: bytes) -> bool:
     tag = text[root.start() : text.find(">", root.start()) + 1 or len(text)]
     declared = "xmlns:" + root.group(1) if root.group(1) else "xmlns"
     return bool(re.search(declared + r"\s*=\s*[\"']" + re.escape(SPREADSHEET_NS) + "[\"']", tag))
-
-
-_MATHML = "http://www.w3.org/1998/Math/MathML"
-_MATHML_MAX = 1 << 20
-
-
-def mathml(data: bytes) -> bool:
-    """Whether ``data`` is a MathML document and nothing else: XML (no DTD) whose every element
-    is MathML's, no event-handler attribute, no ``javascript:`` address. A browser shows it as
-    a formula and runs nothing; LaTeX's tagged PDFs attach one per formula as an associated
-    file (hunt 98: Magika calls them HTML)."""
-    if len(data) > _MATHML_MAX or not markup(data):
-        return False
-    elements: list[bool] = []  # per element: whether it is inert MathML
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        namespace, _, _ = name.rpartition(" ")
-        elements.append(namespace == _MATHML and not any(map(_handler, attrs, attrs.values())))
-
-    def refuse(*_: object) -> None:
-        raise ValueError("a DTD")
-
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler = start
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.ProcessingInstructionHandler = refuse  # an xml-stylesheet may load and transform
-    try:
-        parser.Parse(data, True)
-    except (expat.ExpatError, ValueError):
-        return False
-    return bool(elements) and all(elements)
-
-
-def _handler(key: str, value: str) -> bool:
-    local = key.rpartition(" ")[2].lower()
-    address = re.sub(r"[\x00-\x20]", "", value).lower()
-    return local.startswith("on") or address.startswith(("javascript:", "vbscript:", "data:"))

@@ -95,6 +95,7 @@ from attachguard.engines.pdf_layout import check_layout, page_counts_disagree
 from attachguard.engines.polyglot import POLYGLOT
 from attachguard.errors import LimitExceeded
 from attachguard.formats import pdffilters
+from attachguard.formats.inert import style_sheet_page
 from attachguard.formats.pdfraw import PdfLayout, RawObject, scan_pdf_objects
 from attachguard.formats.pypdf_limits import limited
 
@@ -250,17 +251,24 @@ def _attachments(
     return found
 
 
-def _named(attachment: _Attachment, seen: Seen) -> None:
+def _named(attachment: _Attachment, seen: Seen, readings: list[bytes]) -> None:
     """EXECUTABLE or SCRIPT for an attached file with a name that makes Windows run it or open
     it in a browser: a reader saves it under that name and Windows opens it by its extension,
     so the name decides what it does (an SVG or a .reg file is text to a content sniffer). Every
-    name the file is given counts: readers differ in which one they use."""
+    name the file is given counts: readers differ in which one they use. A page that only
+    styles (``readings``: the file as each reader decodes it, `style_sheet_page`) is no script:
+    LaTeX's tagged PDFs attach one (hunt 101)."""
     for name in attachment.names:
         if found := opened_as(name):
             code, ext = found
+            if ext in _PAGES and readings and all(map(style_sheet_page, readings)):
+                continue
             message = f"file attached to the PDF under a name Windows opens as '.{ext}'"
             seen.add(code, message, attachment.where)
             return
+
+
+_PAGES = frozenset({"htm", "html", "xht", "xhtml"})
 
 
 def _loaded(attachment: _Attachment, seen: Seen) -> StreamObject | None:
@@ -274,14 +282,14 @@ def _loaded(attachment: _Attachment, seen: Seen) -> StreamObject | None:
 
 
 def _announced(attachment: _Attachment, stream: StreamObject, seen: Seen) -> bool:
-    """PDF_EMBEDDED_FILE (and what its names say, `_named`) for an attached file; whether it
+    """PDF_EMBEDDED_FILE for an attached file (what its names say: `_named`, once read); whether it
     can be read as a viewer reads it: not when a filter of its own is not read here as viewers
     read it (`pdf_bodies.refused_filter`), for what pypdf decodes then is not the file a viewer
     saves (a fax-coded attachment pypdf hands back as a TIFF picture)."""
     seen.add(PDF_EMBEDDED_FILE, "file attached to the PDF", attachment.where)
-    _named(attachment, seen)
     if (refused := refused_filter(stream, "attached file")) is not None:
         seen.add(*refused, attachment.where)
+        _named(attachment, seen, [])
         return False
     return True
 
@@ -308,6 +316,7 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
         try:
             contents_read = _decoded(stream, limits.max_expanded_bytes - used)
         except LimitExceeded:
+            _named(attachment, seen, [])
             seen.add(
                 ARCHIVE_EXPANSION,
                 f"attached files expand past {limits.max_expanded_bytes:,} bytes; not scanned",
@@ -315,8 +324,10 @@ def _extract(attachments: list[_Attachment], seen: Seen, limits: Limits) -> list
             )
             break
         except DAMAGED:
+            _named(attachment, seen, [])
             seen.add(CORRUPT, "attached file could not be read", where)
             continue
+        _named(attachment, seen, contents_read)
         for index, content in enumerate(contents_read):
             if index and not content:
                 continue
