@@ -20,6 +20,7 @@ from attachguard.policy import Policy, parse_policy
 from attachguard.report import FileType, Status
 from attachguard.scanner import build_scanner
 from support import evasions
+from support.oletools_data import docx
 
 JAVASCRIPT = b" /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"
 
@@ -139,3 +140,12 @@ def test_a_mathml_formula_inside_a_file_is_no_script(
     item = Item("attachment:mathml-1.xml", data, FileType("html", "text/html", "code"), depth=1)
     found = FileTypeEngine().scan(item, policy.context())
     assert [f.code.name for f in found.findings] == expected
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"), [("pptx", "docx"), ("xlsx", "docx"), ("docx", None)]
+)
+def test_an_office_package_is_what_its_main_part_says(label: str, expected: str | None) -> None:
+    """Office opens a package by its main part (hunt 101: ONLYOFFICE's Word form source came
+    out "pptx" at 0.52, and was a "PowerPoint presentation named .docx")."""
+    assert structure(docx(b"<w:p/>"), label) == expected

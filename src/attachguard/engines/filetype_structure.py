@@ -66,12 +66,20 @@ _ZIP_LABELS = frozenset(
 )
 
 
+_OOXML_LABELS = frozenset({"docx", "xlsx", "xlsb", "pptx"})
+
+
 def _media_or_package(data: bytes, label: str) -> str | None:
     """An ISO media brand or an OOXML package where Magika saw a video, a zip or nothing; a
     zip (an OOXML package by its parts) where it saw anything but a zip-based format: every
     zip reader and Office open it by its entries."""
     if data[:4] == b"PK\x03\x04" and label not in _ZIP_LABELS:
         return _sniff_container(data)
+    if data[:4] == b"PK\x03\x04" and label in _OOXML_LABELS:
+        # Office opens a package by its main part, not by what its bytes look like (hunt 101:
+        # ONLYOFFICE's Word form source came out "pptx" at 0.52)
+        found = _sniff_container(data)
+        return found if found in _OOXML_LABELS and found != label else None
     if label not in {"mp4", "qt", "3gp", "heif", "zip", "unknown"}:
         return None
     found = _sniff_container(data)
