@@ -479,6 +479,18 @@ def test_a_hyperlink_field_to_a_local_program(instruction: str, target: str) -> 
     assert classify_field(r'HYPERLINK "C:\\Users\\me\\notes.pdf"') is None
 
 
+@pytest.mark.parametrize(
+    "inner", ['QUOTE "\\\\attacker.example\\s\\x.docx"', "MERGEFIELD Url"], ids=["quote", "merge"]
+)
+def test_a_hyperlink_field_whose_address_a_nested_field_computes(inner: str) -> None:
+    """Word follows what the nested field gives (red team 108: a share or calc.exe in a QUOTE's
+    cached result); the address cannot be judged, so the field counts."""
+    nested = BEGIN + instr(inner) + SEPARATE + text("x") + END
+    threat = only_threat(document(paragraph(BEGIN, instr("HYPERLINK "), nested, SEPARATE, END)))
+    assert threat.kind == ThreatKind.EXTERNAL_LINK
+    assert "address another field computes" in threat.message
+
+
 def test_dde_word_in_ordinary_text_is_no_field() -> None:
     xml = document(paragraph(text("DDEAUTO c:\\windows\\system32\\cmd.exe")))
     assert field_instructions(xml) == []

@@ -20,6 +20,7 @@ from attachguard.formats.jpeg import jpeg_end
 from attachguard.formats.jpeg import samsung_trailer as samsung_trailer_at
 from attachguard.policy import Policy
 from attachguard.report import FileType
+from support import evasions
 
 CLAM_EXE = Path("/usr/share/clamav-testfiles/clam.exe")
 TYPES = {
@@ -400,6 +401,26 @@ def test_audio_tags_after_a_wav_are_tags(policy: Policy, tail: bytes, hidden: bo
     assert bool(found) is hidden
     if hidden:
         assert found[0][1] == f"offset {len(wav)}"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [evasions.PROGRAM, b"%PDF-1.4\n1 0 obj<<>>endobj", b"<hta:application><script>x"],
+    ids=["program", "pdf", "hta"],
+)
+def test_what_an_audio_tag_holds_is_searched(policy: Policy, payload: bytes) -> None:
+    """A tag's frames are searched as a buffer's slack is (red team 108: a program, a PDF and
+    an HTA in TXXX, PRIV and COMM frames were approved)."""
+    frame = b"PRIV" + struct.pack(">I", len(payload) + 2) + b"\0\0" + payload
+    assert hits(scan(policy, "wav", _wav() + _id3v2(frame))) != []
+
+
+def test_an_id3_footer_must_be_one(policy: Policy) -> None:
+    tag = b"ID3\x04\x00\x10" + bytes([0, 0, 2, 0])  # a footer, 256 bytes of frames
+    frames = b"TIT2" + bytes([0, 0, 1, 246]) + bytes(2) + b"\x03" + b"a" * 245
+    footer = b"3DI\x04\x00\x10" + bytes([0, 0, 2, 0])
+    assert hits(scan(policy, "wav", _wav() + tag + frames + footer)) == []
+    assert hits(scan(policy, "wav", _wav() + tag + frames + b"<script>x()")) != []
 
 
 def test_a_zip_in_an_audio_tag_is_found(policy: Policy) -> None:

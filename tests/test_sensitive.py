@@ -144,6 +144,11 @@ def test_an_account_word_does_not_hide_a_card_named_as_one() -> None:
     assert cards(f"Please charge my Visa.\nAcct: {VISA}") == [("Visa", "1111")]
     assert cards(f"Mein Kreditkarten-Konto: {VISA}") == [("Visa", "1111")]
     assert cards(f"Savings acct no. {VISA}") == []
+    # ... and so does a card's expiry date or code after it (red team 108)
+    assert cards(f"My acct {VISA} exp 12/27") == [("Visa", "1111")]
+    assert cards(f"Numero de cuenta {VISA} cvv 123") == [("Visa", "1111")]
+    assert cards(f"Acct: {VISA}, valid thru 09/2028") == [("Visa", "1111")]
+    assert cards(f"Acct: {VISA} (savings), opened 2019") == []
 
 
 def test_a_keyword_elsewhere_does_not_label_the_number() -> None:

@@ -593,7 +593,8 @@ def _tail(item: Item, label: str, layout: Layout, pos: int) -> tuple[list[tuple[
         return _slack_payload(data, Region(pos, len(data)), what), False
     if pos < len(data) and not _harmless_tail(data, pos):
         if label == "wav" and _audio_tags(data[pos:]):
-            return [], False  # searched for payloads and ZIPs with the rest (`_walked`)
+            # what a tag's frames hold is searched as a buffer's slack is (red team 108)
+            return _slack_payload(data, Region(pos, len(data)), what, anything=False), False
         return [(f"{describe(data[pos:])} hidden after the end of the {what}", pos)], True
     return [], False
 
@@ -607,8 +608,8 @@ def _audio_tags(tail: bytes) -> bool:
     if tail[:3] == b"ID3" and len(tail) >= 10 and not any(b & 0x80 for b in tail[6:10]):
         size = sum(b << (7 * (3 - i)) for i, b in enumerate(tail[6:10])) + 10  # synchsafe
         size += 10 if tail[5] & 0x10 else 0  # a footer
-        if size > len(tail):
-            return False  # a tag cut short, or one claiming what follows it
+        if size > len(tail) or (tail[5] & 0x10 and tail[size - 10 : size - 7] != b"3DI"):
+            return False  # a tag cut short, one claiming what follows it, a footer that is none
         tail = tail[size:]
     if tail[:4] == b"TAG+" and len(tail) == 227 + 128:
         tail = tail[227:]

@@ -23,6 +23,7 @@ _LOCATION = re.compile(r"(?:location:|subquery=)([^&]*)")
 # the Help and Support Center (CVE-2010-1885)
 PROGRAM_HANDLERS = frozenset(
     {"ms-msdt", "ms-officecmd", "ms-appinstaller", "ms-cxh", "ms-cxh-full", "hcp"}
+    | {"shell"}  # Explorer's shell: namespace (shell:AppsFolder\...!App starts an app)
 )
 # Windows' URL monikers that open a file named in the address and read a page from it: a
 # compiled help file (mk:@MSITStore:\\host\s\x.chm::/p.htm, ms-its:, its:), a library's
@@ -105,15 +106,36 @@ def local_program(target: str) -> str | None:
     read up to a NUL (where a C string ends), a query or a fragment, without the slashes after
     it; a page a browser shows (`_BROWSED`) is no program: wkhtmltopdf links a page's anchors to
     its own file, and exported documents link the pages beside them."""
-    if target_kind(target) not in ("local", "relative"):
-        return None
     path = re.sub(r"[\t\r\n]", "", unquote(target)).strip(CONTROLS).strip()
-    path = re.split(r"[?#\0]", path, maxsplit=1)[0].rstrip("/\\")
-    found = runs_by_name(path)
-    return found[1] if found is not None and found[1] not in _BROWSED else None
+    scheme = SCHEME.match(path.lower())
+    if scheme and scheme.group()[:-1] in _FILE_IN_A_PATH:  # a help file: mk:@MSITStore:C:\x.chm
+        path = re.sub(r"^[a-z-]+:(?:@msitstore:)?", "", path, flags=re.IGNORECASE)
+        path = path.split("::", 1)[0]
+    if target_kind(path) not in ("local", "relative"):
+        return None
+    for prefix in ("\\\\?\\", "\\??\\", "//?/", "/??/"):  # Windows' own namespaces
+        path = path.removeprefix(prefix)
+    path = re.split(r"[?#\0]", path, maxsplit=1)[0]
+    path = re.sub(r"(?:[/\\]\.)+$", "", path).rstrip("/\\")  # calc.exe\. is calc.exe
+    found = runs_by_name(_without_stream(path))
+    return found[1] if found is not None and found[1] not in _NOT_RUN else None
 
 
-_BROWSED = frozenset({"htm", "html", "shtml", "xht", "xhtml", "mht", "mhtml", "svg", "svgz"})
+def _without_stream(path: str) -> str:
+    """A path without the NTFS stream it names (``x.exe::$DATA``, ``x.hta:more``): Windows
+    opens the file, and by its extension."""
+    body = re.sub(r"^file:[/\\]*", "", path, flags=re.IGNORECASE)
+    drive = body[:2] if _DRIVE_HOST.match(body.lower()) else ""
+    return drive + body[len(drive) :].split(":", 1)[0]
+
+
+# What a click on a link to a file opens without running it: a page a browser shows, a server
+# page, a certificate or a notebook its viewer shows (honest documents link their own: a
+# SharePoint page's /sites/team/Pages/Home.aspx, a root certificate, a OneNote section)
+_NOT_RUN = frozenset(
+    {"htm", "html", "shtml", "xht", "xhtml", "mht", "mhtml", "svg", "svgz", "asp", "aspx"}
+    | {"cer", "crt", "der", "one"}
+)
 
 
 def connection_places(connection: str) -> list[str]:

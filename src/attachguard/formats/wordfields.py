@@ -533,6 +533,9 @@ def classify_field(instr: str) -> FieldThreat | None:
         return FieldThreat(ThreatKind.DDE, kind, message)
     if kind == "HYPERLINK":
         target = next(words, "")
+        if NESTED in target:  # Word follows what the nested field gives (red team 108)
+            message = f"HYPERLINK field whose address another field computes ({_excerpt(target)})"
+            return FieldThreat(ThreatKind.EXTERNAL_LINK, kind, message, target)
         if (harm := clicked_harm(target)) is None:
             return None  # a click away, like any link
         message = f"HYPERLINK field to {harm.partition(' (')[0]} ({_excerpt(target)})"

@@ -286,7 +286,7 @@ def _hit(text: str, start: int, end: int, lenient: bool) -> Hit | None:
     if span is None:
         return None
     found = _first_card(text[span[0] : span[1]], lenient)
-    if found is None or _labelled_otherwise(text, span[0]):
+    if found is None or _labelled_otherwise(text, span[0], span[1]):
         return None
     return Hit("card", *found, span[0])
 
@@ -413,16 +413,29 @@ def _as_letter(match: re.Match[str]) -> str:
     return match.group().translate(_DIGIT_LETTERS)
 
 
-def _labelled_otherwise(text: str, start: int) -> bool:
+def _labelled_otherwise(text: str, start: int, end: int | None = None) -> bool:
     """Whether the nearest keyword before the number labels it as something else: only filler
     ("number", "no.", "#", ":") stands between them, as in "Order number: 4111..." (a keyword
     further away, in another table cell or sentence, says nothing about this number)."""
     window, last = _nearest_keyword(text, start)
     if last is None or last.group(1).lower() not in NEGATIVE:
         return False
-    if last.group(1).lower() in BANK_ACCOUNT and _names_a_card(window[: last.start()]):
-        return False
+    if last.group(1).lower() in BANK_ACCOUNT and (
+        _names_a_card(window[: last.start()])
+        or (end is not None and _CARD_DETAILS.match(text, end, end + _AFTER) is not None)
+    ):
+        return False  # a card word before it, or a card's expiry or code after it
     return _FILLER.fullmatch(window[last.end() :]) is not None
+
+
+# A card's own details right after its number: an expiry date or a security code (red team
+# 108: "acct 4111... exp 12/27" is a card whoever calls it an account)
+_AFTER = 40
+_CARD_DETAILS = re.compile(
+    r"\W{0,6}(?:(?:exp(?:iry|ires|iration)?|valid(?: thru| through| until)?|cvv2?|cvc2?|"
+    r"vence|ablauf|g(?:ü|ue)ltig)\b|(?:0[1-9]|1[0-2])\s?/\s?(?:\d{2}|20\d{2})\b)",
+    re.IGNORECASE,
+)
 
 
 def _names_a_card(window: str) -> bool:
