@@ -118,3 +118,22 @@ def test_magika_labels_real_prose_a_script() -> None:
 def test_scripts_a_review_built_stay_scripts(label: str, data: bytes, policy: Policy) -> None:
     assert reads_as_script(label, data)
     assert findings("notes.txt", data, label, policy) == {"SCRIPT"}
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [(b'<!DOCTYPE article PUBLIC "-//NLM//DTD JATS">\n<article><front><journal-meta>'
+      b"<meta-name>x</meta-name></journal-meta></front><body><p>Text</p></body></article>", False),
+     (b'<?xml version="1.0"?><article><body><p>Text</p></body></article>', False),
+     (b'<?xml version="1.0"?><article><body onload="x()"/></article>', True),
+     (b'<?xml version="1.0"?><doc><script>x()</script></doc>', True),
+     (b"Notes about <meta-data> fields", False),
+     (b"<!DOCTYPE html><p>hi</p>", True),
+     (b"<body><p>hi</p></body>", True)],
+    ids=["jats", "xml-body", "xml-handler", "xml-script", "meta-hyphen", "html-doctype",
+         "html-body"],
+)  # fmt: skip
+def test_xml_of_another_vocabulary_needs_active_markup(text: bytes, script: bool) -> None:
+    """XML whose root is not HTML's needs a script, a handler or a script address (hunt 101:
+    a JATS article under .txt, with its own <body> and <meta-name>, was an "HTML page")."""
+    assert reads_as_script("html", text) is script

@@ -53,6 +53,11 @@ _SHELL_COMMANDS = (
     "cat|grep|sed|awk|source|alias|exec|eval|nohup|apt|apt-get|yum|dnf|pip|python|python3|"
     "bash|sh|zsh|base64|nc|ncat|openssl|mkfifo|crontab|systemctl|kill|tar|unzip|mv|cp|ln"
 )
+# What runs in a page: a script element, a frame or object, an event handler, a script address
+_ACTIVE = (
+    r"<\s*(?:script|iframe|frame|frameset|object|embed|applet)(?=[\s/>])|\son[a-z]+\s*=|"
+    r"(?:java|vb)script\s*:"
+)
 _EVIDENCE = {
     "powershell": (
         r"\$[A-Za-z_]\w*(?::\w+)?\s*=(?!=)|\$(?:env:|_\b|PSScriptRoot|PSHOME)|\$\(|"
@@ -76,10 +81,12 @@ _EVIDENCE = {
         r"location|XMLHttpRequest|fetch|atob|btoa|setTimeout|setInterval|String)\s*[.(]|"
         r"\bnew\s+[A-Z][\w$]*\s*\(|(?<![\w$.])[\w$.]+\s*\([^()\n]*\)\s*;"
     ),
+    # a tag's name ends where HTML ends it (JATS's <meta-name> is none); a document type is
+    # HTML's (hunt 101: a JATS article in XML under .txt)
     "html": (
-        r"<\s*(?:!doctype|html|head|body|script|iframe|frame|frameset|object|embed|applet|meta|"
-        r"form|svg|style|link|base|img|video|audio|math|template|input|button|textarea)\b|"
-        r"\son[a-z]+\s*=|(?:java|vb)script\s*:"
+        r"<\s*(?:!doctype\s+html|html|head|body|script|iframe|frame|frameset|object|embed|applet|"
+        r"meta|form|svg|style|link|base|img|video|audio|math|template|input|button|textarea)"
+        r"(?=[\s/>])|" + _ACTIVE
     ),
 }
 _EVIDENCE["vba"] = _EVIDENCE["vbe"] = (
@@ -91,6 +98,7 @@ _EVIDENCE["vba"] = _EVIDENCE["vbe"] = (
 # is linear: a long base64 line is not re-read from each of its characters
 _FLAGS = re.IGNORECASE | re.MULTILINE
 _PATTERNS = {label: re.compile(pattern, _FLAGS) for label, pattern in _EVIDENCE.items()}
+_ACTIVE_PATTERN = re.compile(_ACTIVE, _FLAGS)
 GUESSED = frozenset(_PATTERNS)
 """The labels taken under a text extension only with evidence."""
 
@@ -106,6 +114,8 @@ def reads_as_script(label: str, data: bytes) -> bool:
     (see the module docstring) anywhere in the text as Notepad or Excel decodes it (a red team
     put the script after 70,000 characters of comments)."""
     text = decode(data)
+    if label == "html" and _xml_root(text) not in (None, "html"):
+        return _ACTIVE_PATTERN.search(text) is not None  # XML of another vocabulary: active only
     if label == "batch":
         text = text.replace("^", "")  # cmd drops a caret before reading the line: ^p^o^w^e^r
     if label == "powershell" and any(
@@ -113,3 +123,18 @@ def reads_as_script(label: str, data: bytes) -> bool:
     ):
         return True
     return _PATTERNS[label].search(text) is not None
+
+
+_ROOT = re.compile(
+    r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<([\w.:-]+)", re.S
+)
+
+
+def _xml_root(text: str) -> str | None:
+    """The local name of an XML document's root element (lower-cased) when the text starts as
+    XML (its declaration, or a document type that is not HTML's); None for anything else."""
+    head = text.lstrip()[:64].lower()
+    if not head.startswith(("<?xml", "<!doctype")) or re.match(r"<!doctype\s+html", head):
+        return None
+    found = _ROOT.match(text[:65536])
+    return found.group(1).rpartition(":")[2].lower() if found else None
