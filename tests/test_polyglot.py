@@ -334,6 +334,39 @@ def test_data_before_pdf_header(policy: Policy) -> None:
     ]
 
 
+_GHOSTSCRIPT = (
+    b"GPL Ghostscript 10.02.0 (2023-09-13)\nCopyright (C) 2023 Artifex Software, Inc.  All "
+    b"rights reserved.\nProcessing pages 1 through 8.\nPage 1\n"
+)
+_TICKET = b"%%DEBUT_INSTRUCTION_IMSP: DEBUT\r\n%%SK_GROUPE: TEST\r\n%%SK_NB_PAGES: 2\r\n"
+
+
+def _apple_single(pdf: bytes) -> bytes:
+    name = b"syllabus.pdf"
+    header = b"\x00\x05\x16\x00\x00\x02\x00\x00" + bytes(16) + struct.pack(">H", 2)
+    at = len(header) + 24
+    entries = struct.pack(">III", 3, at, len(name)) + struct.pack(
+        ">III", 1, at + len(name), len(pdf)
+    )
+    return header + entries + name
+
+
+@pytest.mark.parametrize(
+    ("prefix", "hidden"),
+    [(_GHOSTSCRIPT, False), (_TICKET, False), (None, False),
+     (b"@echo off\r\nstart calc.exe\r\n", True), (b"<html><script>x()</script>", True),
+     (b"x" * 1100, True), (b"note\x01\x02 binary", True)],
+    ids=["ghostscript-banner", "print-ticket", "apple-single", "batch", "markup", "long",
+         "binary"],
+)  # fmt: skip
+def test_a_prologue_viewers_skip(policy: Policy, prefix: bytes | None, hidden: bool) -> None:
+    """Text a tool printed before the header, or an AppleSingle header whose data fork is the
+    PDF, is no file (hunt 101); a script, markup, binary or more than a kilobyte is."""
+    pdf = pdf_bytes()
+    data = _apple_single(pdf) + pdf if prefix is None else prefix + pdf
+    assert bool(hits(scan(policy, "pdf", data))) is hidden
+
+
 def test_other_types_are_ignored(policy: Policy) -> None:
     item = Item("a.txt", b"hello" + zip_bytes(), FileType("txt", "text/plain", "text", True))
     assert PolyglotEngine().scan(item, policy.context()).findings == []

@@ -21,7 +21,8 @@ with its offset, for:
   in a searched part of a media file, or whose end record lies in a video's or PDF's last
   64 KiB (zipscan's ``zip_at_end``: a zip64 one through its locator too; whatever counts or
   disk numbers the end records give, as zipfile, 7-Zip and Info-ZIP read past them); "%PDF-"
-  in an image's first KiB; anything before "%PDF-" in a PDF;
+  in an image's first KiB; anything before "%PDF-" in a PDF but a prologue viewers skip
+  (`_harmless_prologue`: a tool's printed lines, a print ticket, an AppleSingle header);
 - a disc image laid over the file (formats/payloads ``disc_image``: an ISO 9660 or UDF volume
   descriptor from offset 0x8000, a UDF anchor at sector 256), which 7-Zip opens as a disc
   whatever the extension ("ISO 9660 disc image laid over the JPEG image");
@@ -73,6 +74,7 @@ from attachguard.engines.base import (
     Result,
     finding,
 )
+from attachguard.engines.filetype_scripts import reads_as_script
 from attachguard.engines.office_objects import odf_inert
 from attachguard.engines.polyglot_layouts import Layout
 from attachguard.formats import bmff, jpeg
@@ -535,8 +537,9 @@ class PolyglotEngine:
         children: list[Child] = []
         if label == "pdf":
             begin = data.find(b"%PDF-")
-            if begin > 0 and data[:begin].strip(_PADDING + b"\xef\xbb\xbf"):
-                found.append((f"{describe(data[:begin])} hidden before the start of the PDF", 0))
+            prefix = data[:begin] if begin > 0 else b""
+            if prefix.strip(_PADDING + b"\xef\xbb\xbf") and not _harmless_prologue(prefix):
+                found.append((f"{describe(prefix)} hidden before the start of the PDF", 0))
         elif (at := data.find(b"%PDF-", 0, 1024)) >= 0:
             found.append((f"PDF document hidden inside the {what}", at))
         if tar_header(data):
@@ -597,6 +600,46 @@ def _tail(item: Item, label: str, layout: Layout, pos: int) -> tuple[list[tuple[
             return _slack_payload(data, Region(pos, len(data)), what, anything=False), False
         return [(f"{describe(data[pos:])} hidden after the end of the {what}", pos)], True
     return [], False
+
+
+# A prologue viewers skip (they look for "%PDF-" in the first 1,024 bytes) that is no file: a
+# few lines of text a tool printed (hunt 101: Ghostscript's banner captured with its output, a
+# print shop's job ticket), or an AppleSingle header whose data fork is the PDF
+_PROLOGUE = 1024
+_PROLOGUE_TEXT = re.compile(rb"[\t\n\r\x20-\x7e]*")
+_APPLE_SINGLE = b"\x00\x05\x16\x00"
+
+
+def _harmless_prologue(prefix: bytes) -> bool:
+    """Whether the bytes before a PDF's header are a prologue no reader takes for a file: under
+    1,024 bytes, and printable ASCII text without markup: comment lines only, or none with a
+    script's evidence (`filetype_scripts.reads_as_script`); or an AppleSingle header (its
+    entries' table, the data fork entry pointing at the header)."""
+    if len(prefix) >= _PROLOGUE:
+        return False
+    if prefix.startswith(_APPLE_SINGLE):
+        return _apple_single_fork(prefix) == len(prefix)
+    if not _PROLOGUE_TEXT.fullmatch(prefix) or b"<" in prefix or _recognised(prefix):
+        return False
+    lines = [line.strip() for line in prefix.splitlines() if line.strip()]
+    if all(line.startswith(b"%") for line in lines):
+        return True  # comments, as a PDF's and a print job's header lines are (%%SK_...: ...)
+    return not any(reads_as_script(label, prefix) for label in _PROLOGUE_SCRIPTS)
+
+
+_PROLOGUE_SCRIPTS = ("batch", "powershell", "shell", "javascript", "vba")
+
+
+def _apple_single_fork(header: bytes) -> int | None:
+    """Where an AppleSingle header's data fork (entry 1) starts; None without one."""
+    if len(header) < 26:
+        return None
+    count = int.from_bytes(header[24:26], "big")
+    for at in range(26, min(26 + 12 * count, len(header) - 11), 12):
+        entry, offset = int.from_bytes(header[at : at + 4], "big"), header[at + 4 : at + 8]
+        if entry == 1:
+            return int.from_bytes(offset, "big")
+    return None
 
 
 def _audio_tags(tail: bytes) -> bool:
