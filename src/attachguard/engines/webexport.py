@@ -24,6 +24,11 @@ encoding a reader could take, conditional comments included):
   Windows credentials there). A form posting elsewhere is not flagged: Word shows its fields as
   static controls and submits nothing; an address to a share in it is a link like any other.
 
+A Word XML document is read whatever its name, as Word opens it by its content (`_word_xml`):
+a flat package (``pkg:package``) is handed on as the package Word reads it as; a Word 2003 XML
+document's macros (``editdata.mso``) are VBA_MACRO, its embedded objects (``oledata.mso``)
+OLE_OBJECT, and its fields are judged as a .docx's.
+
 An Excel XML workbook is read as one whatever its name: Excel opens a .csv by its content
 (after its warning), and Windows opens a .xml by the program it names (``mso-application``),
 as it does an attachment a PDF carries under that name.
@@ -43,6 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from xml.etree import ElementTree
 from xml.parsers import expat
 
 from attachguard.codes import (
@@ -56,7 +62,7 @@ from attachguard.codes import (
     XLM_MACRO,
     Code,
 )
-from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
+from attachguard.engines.base import Child, Context, EngineSpec, Item, Options, Result, finding
 from attachguard.engines.filetype_structure import spreadsheetml
 from attachguard.formats import htmlchunk
 from attachguard.formats.formulas import (
@@ -67,7 +73,9 @@ from attachguard.formats.formulas import (
     runs_command,
 )
 from attachguard.formats.ooxml_xml import is_dde_formula
+from attachguard.formats.opc import flat_package
 from attachguard.formats.targets import clicked_harm, on_a_share
+from attachguard.formats.wordfields import ThreatKind, classify_field, field_instructions
 from attachguard.report import Finding
 
 NAME = "webexport"
@@ -239,6 +247,8 @@ class WebExportEngine:
         reading = READINGS.get((item.extension, item.type.label))
         if reading is None and item.type.label == "xml" and spreadsheetml(item.data):
             reading = "workbook"  # Windows opens it in Excel by its content (a .xml, a .csv)
+        if reading is None and item.type.label == "xml":
+            return _word_xml(item.data)
         if reading is None or not item.data:
             return Result()
         if reading == "workbook":
@@ -247,6 +257,48 @@ class WebExportEngine:
             mime = item.type.label == "mht"
             judged = read_page(item.data, sheet=reading == "sheet page", mime=mime)
         return Result(_findings(judged, _WHAT[reading]))
+
+
+_WORD_2003 = b"http://schemas.microsoft.com/office/word/2003/wordml"
+_WORD_2006 = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+# Where a Word 2003 XML document keeps what it cannot write as XML: its macros (editdata.mso, an
+# ActiveMime of the VBA project) and its embedded objects (oledata.mso)
+_BIN_DATA = {"editdata.mso": (VBA_MACRO, "macros"), "oledata.mso": (OLE_OBJECT, "embedded objects")}
+
+
+def _word_xml(data: bytes) -> Result:
+    """A Word XML document, which Word opens by its content (``mso-application``; under .doc,
+    or attached to a PDF under any Word name; red team 107: the macros of both were unseen): a
+    flat package (``pkg:package``) is handed on as the package Word reads it as
+    (`opc.flat_package`), which the Office engines judge whole; a Word 2003 XML document
+    (``w:wordDocument``) is judged here: its macros and embedded objects, kept as binary data
+    (`_BIN_DATA`: VBA_MACRO, OLE_OBJECT), and its fields, read as a .docx's are (the 2003
+    vocabulary names them alike)."""
+    if (flat := flat_package(data)) is not None:
+        return Result([], [Child("the XML document as Word reads it (a package)", flat)])
+    if _WORD_2003 not in data[:4096]:
+        return Result()
+    judged = [found for name in _bin_data_names(data) if (found := _BIN_DATA.get(name))]
+    try:
+        fields = field_instructions(data.replace(_WORD_2003, _WORD_2006))
+    except (ValueError, ElementTree.ParseError):
+        judged.append((CORRUPT, "Word fields that cannot be read"))
+        fields = []
+    for field in fields:
+        if field.ambiguity:
+            judged.append((AMBIGUOUS, field.ambiguity))
+        if threat := classify_field(field.text):
+            judged.append((DDE if threat.kind == ThreatKind.DDE else EXTERNAL_LINK, threat.message))
+    return Result(_findings(judged, "a Word XML document"))
+
+
+_BIN_NAME = re.compile(rb"<(?:[\w.-]+:)?binData\b[^>]*?\bname\s*=\s*[\"']([^\"']{1,200})[\"']")
+
+
+def _bin_data_names(data: bytes) -> list[str]:
+    """The names of a Word 2003 XML document's binary data elements (``w:binData w:name``),
+    lower-cased, whatever the prefix."""
+    return [m.group(1).decode("latin-1").strip().lower() for m in _BIN_NAME.finditer(data)]
 
 
 ENGINE = EngineSpec(
