@@ -22,7 +22,9 @@ from attachguard.formats.targets import clicked_harm, local_program
      ("setup.hta", "hta"), ("..\\..\\AppData\\x.lnk", "lnk"), ("calc.exe#top", "exe"),
      ("C:calc.exe", "exe"), ("mk:@MSITStore:C:\\Help\\guide.chm::/a.htm", "chm"),
      ("file:///C:/Users/me/report.html", None), ("/sites/team/Pages/Home.aspx", None),
-     ("C:\\certs\\RootCA.cer", None), ("Notes\\Section.one", None),
+     ("C:\\certs\\RootCA.cer", None), ("Notes\\Section.one", "one"),
+     ("file:///C:/Users/Public/a%23.exe", "exe"),  # %23 is a file name's "#" (review 105)
+     ("file:///C:/Users/Public/x.cer%23.exe", "exe"),
      ("C:\\Reports\\q1.xlsx", None), ("notes.pdf", None),
      ("https://example.com/setup.exe", None), ("mailto:help@example.com", None)],
 )  # fmt: skip

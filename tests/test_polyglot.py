@@ -355,9 +355,9 @@ def _apple_single(pdf: bytes) -> bytes:
     ("prefix", "hidden"),
     [(_GHOSTSCRIPT, False), (_TICKET, False), (None, False),
      (b"@echo off\r\nstart calc.exe\r\n", True), (b"<html><script>x()</script>", True),
-     (b"x" * 1100, True), (b"note\x01\x02 binary", True)],
+     (b"x" * 1100, True), (b"note\x01\x02 binary", True), (b"=cmd|'/Ccalc'!A0\r\n", True)],
     ids=["ghostscript-banner", "print-ticket", "apple-single", "batch", "markup", "long",
-         "binary"],
+         "binary", "formula"],
 )  # fmt: skip
 def test_a_prologue_viewers_skip(policy: Policy, prefix: bytes | None, hidden: bool) -> None:
     """Text a tool printed before the header, or an AppleSingle header whose data fork is the
@@ -365,6 +365,17 @@ def test_a_prologue_viewers_skip(policy: Policy, prefix: bytes | None, hidden: b
     pdf = pdf_bytes()
     data = _apple_single(pdf) + pdf if prefix is None else prefix + pdf
     assert bool(hits(scan(policy, "pdf", data))) is hidden
+
+
+def test_an_apple_single_fork_other_than_metadata_is_hidden_data(policy: Policy) -> None:
+    """Only entries that describe the file may stand before the data fork (review 105: a
+    "resource fork" held a program)."""
+    pdf, program = pdf_bytes(), evasions.PROGRAM
+    header = b"\x00\x05\x16\x00\x00\x02\x00\x00" + bytes(16) + struct.pack(">H", 2)
+    at = len(header) + 24
+    entries = struct.pack(">III", 2, at, len(program))  # a resource fork, then the data fork
+    entries += struct.pack(">III", 1, at + len(program), len(pdf))
+    assert hits(scan(policy, "pdf", header + entries + program + pdf)) != []
 
 
 def test_other_types_are_ignored(policy: Policy) -> None:
@@ -450,10 +461,25 @@ def test_what_an_audio_tag_holds_is_searched(policy: Policy, payload: bytes) -> 
 
 def test_an_id3_footer_must_be_one(policy: Policy) -> None:
     tag = b"ID3\x04\x00\x10" + bytes([0, 0, 2, 0])  # a footer, 256 bytes of frames
-    frames = b"TIT2" + bytes([0, 0, 1, 246]) + bytes(2) + b"\x03" + b"a" * 245
+    frames = b"TIT2" + bytes([0, 0, 1, 118]) + bytes(2) + b"\x03" + b"a" * 245  # 246
     footer = b"3DI\x04\x00\x10" + bytes([0, 0, 2, 0])
     assert hits(scan(policy, "wav", _wav() + tag + frames + footer)) == []
     assert hits(scan(policy, "wav", _wav() + tag + frames + b"<script>x()")) != []
+
+
+@pytest.mark.parametrize(("version", "flags"), [(3, 0x0080), (3, 0x0040), (4, 0x0008)])
+def test_a_coded_id3_frame_is_no_plain_tag(policy: Policy, version: int, flags: int) -> None:
+    """A compressed or encrypted frame hides its content from a search (review 105)."""
+    body = b"\x00\x00\x00\x10" + bytes(20)
+
+    def tag(frame_flags: int) -> bytes:
+        frame = b"GEOB" + len(body).to_bytes(4, "big") + frame_flags.to_bytes(2, "big") + body
+        frames = frame + bytes(200)  # padding
+        size = bytes((len(frames) >> s) & 0x7F for s in (21, 14, 7, 0))
+        return b"ID3" + bytes([version, 0, 0]) + size + frames
+
+    assert hits(scan(policy, "wav", _wav() + tag(flags))) != []
+    assert hits(scan(policy, "wav", _wav() + tag(0))) == []
 
 
 def test_a_zip_in_an_audio_tag_is_found(policy: Policy) -> None:

@@ -72,3 +72,26 @@ def test_a_flat_package_is_handed_on_as_a_package(policy: Policy) -> None:
 
 def test_other_xml_is_left_alone(policy: Policy) -> None:
     assert scan(b'<?xml version="1.0"?><invoice><total>12</total></invoice>', policy) == ([], [])
+
+
+MACROS = '<w:binData w:name="editdata.mso">QWN0aXZlTWltZQ==</w:binData>'
+
+
+@pytest.mark.parametrize(
+    "data",
+    [word_2003(MACROS).replace(b"?>\n<w:", b"?>\n<!--" + b"x" * 6000 + b"-->\n<w:", 1),
+     b"\xff\xfe" + word_2003(MACROS).decode().replace('"UTF-8"', '"UTF-16"').encode("utf-16-le"),
+     word_2003(MACROS).replace(b"<w:wordDocument ", b"<w:wordDocument "
+                               + b" ".join(b'xmlns:n%d="urn:x%d"' % (i, i) for i in range(80))
+                               + b" ")],
+    ids=["after-a-long-comment", "utf-16", "many-declarations"],
+)  # fmt: skip
+def test_a_word_xml_document_is_found_wherever_its_root_is(data: bytes, policy: Policy) -> None:
+    """Read as expat reads it, not by its first 4 KiB in UTF-8 (review 105)."""
+    assert scan(data, policy) == (["VBA_MACRO"], [])
+
+
+def test_a_flat_package_word_cannot_be_read_as_is_corrupt(policy: Policy) -> None:
+    part = '<pkg:part pkg:name="/word/document.xml"><pkg:xmlData><d/></pkg:xmlData></pkg:part>'
+    assert scan(flat({}).replace(b"</pkg:package>", (part * 2).encode() + b"</pkg:package>"),
+                policy) == (["CORRUPT"], [])  # fmt: skip

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -622,6 +623,8 @@ def _harmless_prologue(prefix: bytes) -> bool:
     if not _PROLOGUE_TEXT.fullmatch(prefix) or b"<" in prefix or _recognised(prefix):
         return False
     lines = [line.strip() for line in prefix.splitlines() if line.strip()]
+    if any(line[:1] in (b"=", b"+", b"-", b"@") for line in lines):
+        return False  # a spreadsheet's formula (review 105: a CSV's DDE line before a PDF)
     if all(line.startswith(b"%") for line in lines):
         return True  # comments, as a PDF's and a print job's header lines are (%%SK_...: ...)
     return not any(reads_as_script(label, prefix) for label in _PROLOGUE_SCRIPTS)
@@ -630,16 +633,29 @@ def _harmless_prologue(prefix: bytes) -> bool:
 _PROLOGUE_SCRIPTS = ("batch", "powershell", "shell", "javascript", "vba")
 
 
+# AppleSingle's entries that only describe the file (its real name, a comment, dates, Finder,
+# Macintosh, ProDOS, MS-DOS and AFP information), each at most this long
+_APPLE_METADATA = frozenset({3, 4, 8, 9, 10, 11, 12, 13, 14, 15})
+_APPLE_ENTRY_MAX = 256
+
+
 def _apple_single_fork(header: bytes) -> int | None:
-    """Where an AppleSingle header's data fork (entry 1) starts; None without one."""
+    """Where an AppleSingle header's data fork (entry 1) starts; None without one, or when
+    another entry is no short description of the file (review 105: a "resource fork" before
+    the PDF held a program)."""
     if len(header) < 26:
         return None
+    fork = None
     count = int.from_bytes(header[24:26], "big")
-    for at in range(26, min(26 + 12 * count, len(header) - 11), 12):
-        entry, offset = int.from_bytes(header[at : at + 4], "big"), header[at + 4 : at + 8]
+    for at in range(26, 26 + 12 * count, 12):
+        if at + 12 > len(header):
+            return None
+        entry, offset, length = struct.unpack_from(">III", header, at)
         if entry == 1:
-            return int.from_bytes(offset, "big")
-    return None
+            fork = offset
+        elif entry not in _APPLE_METADATA or length > _APPLE_ENTRY_MAX:
+            return None
+    return fork
 
 
 def _audio_tags(tail: bytes) -> bool:
@@ -653,10 +669,38 @@ def _audio_tags(tail: bytes) -> bool:
         size += 10 if tail[5] & 0x10 else 0  # a footer
         if size > len(tail) or (tail[5] & 0x10 and tail[size - 10 : size - 7] != b"3DI"):
             return False  # a tag cut short, one claiming what follows it, a footer that is none
+        if not _plain_frames(tail[: size - (10 if tail[5] & 0x10 else 0)]):
+            return False
         tail = tail[size:]
     if tail[:4] == b"TAG+" and len(tail) == 227 + 128:
         tail = tail[227:]
     return not tail or (len(tail) == 128 and tail[:3] == b"TAG")
+
+
+# ID3v2.3 and 2.4 frame flags that make a frame's bytes other than its content: compressed,
+# encrypted, unsynchronised (2.4), a data length before it (2.4)
+_FRAME_CODED = {3: 0x00C0, 4: 0x000F}
+
+
+def _plain_frames(tag: bytes) -> bool:
+    """Whether an ID3v2.3 or 2.4 tag's frames hold their content as it is, so that a search of
+    its bytes sees it (review 105: a zlib-compressed frame hid a ZIP): no unsynchronisation or
+    extended header, no frame compressed or encrypted; padding after the frames."""
+    version, flags = tag[3], tag[5]
+    if version not in _FRAME_CODED or flags & 0xC0:
+        return False
+    pos = 10
+    while pos + 10 <= len(tag) and tag[pos] != 0:
+        raw = tag[pos + 4 : pos + 8]
+        size = (
+            sum(b << (7 * (3 - i)) for i, b in enumerate(raw))
+            if version == 4
+            else int.from_bytes(raw, "big")
+        )
+        if int.from_bytes(tag[pos + 8 : pos + 10], "big") & _FRAME_CODED[version]:
+            return False
+        pos += 10 + size
+    return pos <= len(tag) and not tag[pos:].strip(b"\x00")
 
 
 def _once(found: list[tuple[str, int]]) -> list[tuple[str, int]]:

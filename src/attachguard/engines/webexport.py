@@ -73,7 +73,7 @@ from attachguard.formats.formulas import (
     runs_command,
 )
 from attachguard.formats.ooxml_xml import is_dde_formula
-from attachguard.formats.opc import flat_package
+from attachguard.formats.opc import FLAT_NS, flat_package
 from attachguard.formats.targets import clicked_harm, on_a_share
 from attachguard.formats.wordfields import ThreatKind, classify_field, field_instructions
 from attachguard.report import Finding
@@ -274,10 +274,15 @@ def _word_xml(data: bytes) -> Result:
     (``w:wordDocument``) is judged here: its macros and embedded objects, kept as binary data
     (`_BIN_DATA`: VBA_MACRO, OLE_OBJECT), and its fields, read as a .docx's are (the 2003
     vocabulary names them alike)."""
-    if (flat := flat_package(data)) is not None:
+    root = _root(data)
+    if root == (FLAT_NS, "package"):
+        if (flat := flat_package(_as_utf8(data))) is None:
+            message = "a Word XML package that cannot be read as Word reads it"
+            return Result([finding(NAME, CORRUPT, message)])
         return Result([], [Child("the XML document as Word reads it (a package)", flat)])
-    if _WORD_2003 not in data[:4096]:
+    if root != (_WORD_2003.decode(), "wordDocument"):
         return Result()
+    data = _as_utf8(data)
     judged = [found for name in _bin_data_names(data) if (found := _BIN_DATA.get(name))]
     try:
         fields = field_instructions(data.replace(_WORD_2003, _WORD_2006))
@@ -290,6 +295,50 @@ def _word_xml(data: bytes) -> Result:
         if threat := classify_field(field.text):
             judged.append((DDE if threat.kind == ThreatKind.DDE else EXTERNAL_LINK, threat.message))
     return Result(_findings(judged, "a Word XML document"))
+
+
+class _Root(Exception):
+    pass
+
+
+def _root(data: bytes) -> tuple[str, str] | None:
+    """An XML document's root element (namespace, local name), read by expat in whatever
+    encoding it declares, wherever it starts (review 105: after a long comment, in UTF-16);
+    None for what does not parse that far or holds a DTD."""
+
+    def start(name: str, _attrs: object) -> None:
+        namespace, _, local = name.rpartition(" ")
+        raise _Root(namespace, local)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    try:
+        parser.Parse(data[: 1 << 24], False)
+    except _Root as found:
+        return found.args[0], found.args[1]
+    except (expat.ExpatError, _Refused, ValueError):
+        return None
+    return None
+
+
+_BOMS = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"), (b"\xef\xbb\xbf", "utf-8"))
+_DECLARED = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*""")
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """The document in UTF-8, its declaration saying so: as read by its byte-order mark, or
+    as UTF-16 when its first characters hold NULs, else as it is."""
+    codec = next((c for bom, c in _BOMS if data.startswith(bom)), None)
+    start = next((len(bom) for bom, c in _BOMS if data.startswith(bom)), 0)
+    if codec is None and data[:1] == b"\x00":
+        codec = "utf-16-be"
+    elif codec is None and data[1:2] == b"\x00":
+        codec = "utf-16-le"
+    if codec is None:
+        return data
+    text = data[start:].decode(codec, "replace")
+    return _DECLARED.sub(r"\g<1>UTF-8", text, count=1).encode()
 
 
 _BIN_NAME = re.compile(rb"<(?:[\w.-]+:)?binData\b[^>]*?\bname\s*=\s*[\"']([^\"']{1,200})[\"']")

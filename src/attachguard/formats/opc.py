@@ -824,7 +824,7 @@ def flat_package(data: bytes) -> bytes | None:
     any other XML, XML in another encoding than UTF-8, XML with a DTD, or a part that cannot
     be read."""
     text = data.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if not text.startswith(b"<") or b"<!DOCTYPE" in data or _FLAT_NS.encode() not in data[:4096]:
+    if not text.startswith(b"<") or b"<!DOCTYPE" in data or FLAT_NS.encode() not in data:
         return None
     try:
         # expat, and no DTD (refused above): no entity to expand
@@ -866,13 +866,13 @@ def flat_package(data: bytes) -> bytes | None:
     return out.getvalue()
 
 
-_FLAT_NS = "http://schemas.microsoft.com/office/2006/xmlPackage"
-_FLAT_ROOT = f"{{{_FLAT_NS}}}package"
-_FLAT_PART = f"{{{_FLAT_NS}}}part"
-_FLAT_NAME = f"{{{_FLAT_NS}}}name"
-_FLAT_TYPE = f"{{{_FLAT_NS}}}contentType"
-_FLAT_XML = f"{{{_FLAT_NS}}}xmlData"
-_FLAT_BINARY = f"{{{_FLAT_NS}}}binaryData"
+FLAT_NS = "http://schemas.microsoft.com/office/2006/xmlPackage"
+_FLAT_ROOT = f"{{{FLAT_NS}}}package"
+_FLAT_PART = f"{{{FLAT_NS}}}part"
+_FLAT_NAME = f"{{{FLAT_NS}}}name"
+_FLAT_TYPE = f"{{{FLAT_NS}}}contentType"
+_FLAT_XML = f"{{{FLAT_NS}}}xmlData"
+_FLAT_BINARY = f"{{{FLAT_NS}}}binaryData"
 
 
 def _xml_problems(package: Package, part: Part) -> list[OpcProblem]:

@@ -106,7 +106,13 @@ def local_program(target: str) -> str | None:
     read up to a NUL (where a C string ends), a query or a fragment, without the slashes after
     it; a page a browser shows (`_BROWSED`) is no program: wkhtmltopdf links a page's anchors to
     its own file, and exported documents link the pages beside them."""
-    path = re.sub(r"[\t\r\n]", "", unquote(target)).strip(CONTROLS).strip()
+    raw = re.sub(r"[\t\r\n]", "", target).strip(CONTROLS).strip()
+    url = bool(SCHEME.match(raw.lower())) and not _DRIVE.match(raw.lower())
+    if url:
+        # a URL's query and fragment end at its own "?" and "#"; %23 in it is a file name's
+        # "#" (review 105: file:///C:/x/a%23.exe runs C:\x\a#.exe)
+        raw = re.split(r"[?#]", raw, maxsplit=1)[0]
+    path = unquote(raw)
     scheme = SCHEME.match(path.lower())
     if scheme and scheme.group()[:-1] in _FILE_IN_A_PATH:  # a help file: mk:@MSITStore:C:\x.chm
         path = re.sub(r"^[a-z-]+:(?:@msitstore:)?", "", path, flags=re.IGNORECASE)
@@ -115,7 +121,8 @@ def local_program(target: str) -> str | None:
         return None
     for prefix in ("\\\\?\\", "\\??\\", "//?/", "/??/"):  # Windows' own namespaces
         path = path.removeprefix(prefix)
-    path = re.split(r"[?#\0]", path, maxsplit=1)[0]
+    # ("?" is in no Windows file name; "#" is, when a URL escapes it)
+    path = re.split(r"[?\0]" if url else r"[?#\0]", path, maxsplit=1)[0]
     path = re.sub(r"(?:[/\\]\.)+$", "", path).rstrip("/\\")  # calc.exe\. is calc.exe
     found = runs_by_name(_without_stream(path))
     return found[1] if found is not None and found[1] not in _NOT_RUN else None
@@ -130,11 +137,12 @@ def _without_stream(path: str) -> str:
 
 
 # What a click on a link to a file opens without running it: a page a browser shows, a server
-# page, a certificate or a notebook its viewer shows (honest documents link their own: a
-# SharePoint page's /sites/team/Pages/Home.aspx, a root certificate, a OneNote section)
+# page or a certificate its viewer shows (honest documents link their own: a SharePoint
+# page's /sites/team/Pages/Home.aspx, a root certificate; a OneNote section runs what it holds
+# on a click, and stays a program)
 _NOT_RUN = frozenset(
     {"htm", "html", "shtml", "xht", "xhtml", "mht", "mhtml", "svg", "svgz", "asp", "aspx"}
-    | {"cer", "crt", "der", "one"}
+    | {"cer", "crt", "der"}
 )
 
 
