@@ -653,8 +653,8 @@ def _apple_single_fork(header: bytes) -> int | None:
         entry, offset, length = struct.unpack_from(">III", header, at)
         if entry == 1:
             fork = offset
-        elif entry not in _APPLE_METADATA or length > _APPLE_ENTRY_MAX:
-            return None
+        elif length and (entry not in _APPLE_METADATA or length > _APPLE_ENTRY_MAX):
+            return None  # (an empty resource fork, as the Mac writes it, holds nothing)
     return fork
 
 
