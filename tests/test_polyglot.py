@@ -343,11 +343,11 @@ _TICKET = b"%%DEBUT_INSTRUCTION_IMSP: DEBUT\r\n%%SK_GROUPE: TEST\r\n%%SK_NB_PAGE
 
 def _apple_single(pdf: bytes) -> bytes:
     name = b"syllabus.pdf"
-    header = b"\x00\x05\x16\x00\x00\x02\x00\x00" + bytes(16) + struct.pack(">H", 2)
-    at = len(header) + 24
-    entries = struct.pack(">III", 3, at, len(name)) + struct.pack(
-        ">III", 1, at + len(name), len(pdf)
-    )
+    header = b"\x00\x05\x16\x00\x00\x02\x00\x00" + bytes(16) + struct.pack(">H", 3)
+    at = len(header) + 36
+    # the real name, an empty resource fork (as a Mac writes it), then the data fork
+    entries = struct.pack(">III", 3, at, len(name)) + struct.pack(">III", 2, at + len(name), 0)
+    entries += struct.pack(">III", 1, at + len(name), len(pdf))
     return header + entries + name
 
 
