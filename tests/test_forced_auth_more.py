@@ -712,6 +712,11 @@ def test_a_fetching_function_passed_by_name(policy: Policy) -> None:
         ('HYPERLINK(_xlfn.TEXTJOIN("",TRUE,"\\","\\h.example\\s"))', True),
         ('HYPERLINK("https://example.com/"&LOWER(A1))', False),
         ('HYPERLINK(CONCATENATE("https://example.com/?q=",A1))', False),
+        # a local program: as a literal, or a file URL a text call makes (red team 108)
+        ('HYPERLINK("C:\\Windows\\System32\\cmd.exe")', True),
+        ('HYPERLINK(SUBSTITUTE("file:///C:/Windows/System32/calc.txt","txt","exe"))', True),
+        ('HYPERLINK(_xlfn.TEXTJOIN(".",TRUE,"file:///C:/Windows/System32/calc","exe"))', True),
+        ('HYPERLINK("C:\\Reports\\q1.xlsx")', False),
     ],
 )
 def test_hyperlink_first_argument_however_spelt(formula: str, share: bool) -> None:

@@ -130,12 +130,13 @@ _TEXT_CALL = re.compile(
 
 def _computed_path(pieces: list[str]) -> bool:
     """Whether HYPERLINK's first argument makes its text with a call `folded` left alone, from
-    a backslash or a character code."""
+    a backslash, a file URL or a character code (red team 108:
+    ``SUBSTITUTE("file:///C:/Windows/System32/calc.txt","txt","exe")``)."""
     joined = "".join(pieces)
     calls = _NOT_CALLS.sub(lambda match: " " * len(match.group()), joined)
     if not _TEXT_CALL.search(calls):
         return False
-    slashes = any(p.startswith('"') and "\\" in p for p in pieces)
+    slashes = any(p.startswith('"') and ("\\" in p or "file:" in p.lower()) for p in pieces)
     return (
         slashes or re.search(r"\b(?:_xlfn\.)?(?:UNI)?CHAR\s*\(", calls, re.IGNORECASE) is not None
     )
