@@ -46,8 +46,11 @@ def test_hex_strings_read_as_viewers_read_them() -> None:
     ("data", "first", "pairs"),
     [(b"10 0 11 5 <<>> <<>>", 10, [(10, 10), (11, 15)]),
      (b"10 12 10 30 << /S /GoTo >> << /S /URI >>", 0, [(10, 12), (10, 30)]),
-     (b"10 0 x 1", 4, [(10, 4)])],
-    ids=["as-written", "first-zero", "stops-at-a-non-integer"],
+     (b"10 0 x 1", 4, [(10, 4)]),
+     (b"4 0 2 42<</Contents 5 0 R>>", 8, [(4, 8), (2, 50)]),  # pdfcpu's (hunt 102)
+     (b"4 0 2<<>>", 8, [(4, 8)])],
+    ids=["as-written", "first-zero", "stops-at-a-non-integer", "delimiter-ends-a-number",
+         "a-delimiter-is-no-integer"],
 )  # fmt: skip
 def test_object_stream_header_from_the_start_of_its_data(
     data: bytes, first: int, pairs: list[tuple[int, int]]

@@ -267,8 +267,13 @@ def image_button(action: bytes) -> bytes:
     [(b"event.target.buttonImportIcon();", set()),
      (b"event.target.buttonImportIcon()", set()),
      (b"event.target.buttonImportIcon(); app.alert(1)", {"PDF_JAVASCRIPT"}),
-     (b"app.launchURL('https://attacker.example')", {"PDF_JAVASCRIPT"})],
-    ids=["acrobat", "no-semicolon", "then-more", "other-script"],
+     (b"app.launchURL('https://attacker.example')", {"PDF_JAVASCRIPT"}),
+     # InDesign's, after a comment line (hunt 102); a comment ends at a line break
+     (b"// Prompt user to select file to display in this button\r\revent.target."
+      b"buttonImportIcon();", set()),
+     (b"// note\rapp.alert(1);\revent.target.buttonImportIcon();", {"PDF_JAVASCRIPT"})],
+    ids=["acrobat", "no-semicolon", "then-more", "other-script", "indesign-comment",
+         "code-after-a-comment"],
 )  # fmt: skip
 def test_acrobats_image_field_asks_for_a_picture(
     script: bytes, expected: set[str], policy: Policy

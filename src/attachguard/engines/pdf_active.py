@@ -139,7 +139,11 @@ _FORMATTING = re.compile(
 _MAX_SCRIPT = 4096  # a formatting call is a line; a longer script is not judged one
 # Acrobat's "Add an image" field: a button whose click runs this one call, which asks the
 # reader for a picture to show in the button (hunt 100: 9 forms of PyPDFForm's samples)
-_IMAGE_IMPORT = re.compile(r"\s*event\.target\.buttonImportIcon\s*\(\s*\)\s*;?\s*", re.ASCII)
+# (after comment lines, as InDesign writes it: "// Prompt user to select file..."; a comment
+# ends at a line terminator, so no code hides in one: hunt 102)
+_IMAGE_IMPORT = re.compile(
+    r"(?:\s*//[^\r\n\u2028\u2029]*)*\s*event\.target\.buttonImportIcon\s*\(\s*\)\s*;?\s*"
+)
 _MAX_ACTIONS = 100  # a longer chain of actions (or a loop) is not judged inert
 _NAME_KEYS = ("/UF", "/F", "/DOS", "/Unix", "/Mac")
 # Names that make a body active wherever they stand in it (`check_names`).
