@@ -249,3 +249,25 @@ def test_no_disc_image_without_its_descriptors_at_their_offsets() -> None:
     assert disc_image(moved) is None
     for anchor in (udf_anchor(257), udf_anchor()[:4] + b"\x00" + udf_anchor()[5:]):
         assert disc_image(bytes(256 * 2048) + anchor) is None  # wrong location, checksum
+
+
+def _nsis(flags: int, header: int, archive: int) -> bytes:
+    return (
+        struct.pack("<I", flags)
+        + b"\xef\xbe\xad\xdeNullsoftInst"
+        + struct.pack("<II", header, archive)
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "found"),
+    [(_nsis(0, 3884, 692), True), (_nsis(0x1F, 3884, 692), False), (_nsis(0, 0, 692), False),
+     (_nsis(0, 3884, 0), False)],
+    ids=["installer", "flags-out-of-range", "no-header", "no-data"],
+)  # fmt: skip
+def test_an_nsis_installer_block_anywhere(block: bytes, found: bool) -> None:
+    """7-Zip lists and extracts the program an NSIS block holds inside a picture or a
+    recording (red team 109)."""
+    data = bytes(range(256)) * 4 + block + bytes(600)
+    hits = [p.what for p in archives_anywhere(data)]
+    assert (hits == ["NSIS installer"]) is found

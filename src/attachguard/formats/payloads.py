@@ -27,6 +27,7 @@ that is reported as a possible program, unchecked, instead of costing a Python l
 from __future__ import annotations
 
 import re
+import struct
 import zlib
 from bisect import bisect_right
 from typing import NamedTuple
@@ -207,7 +208,8 @@ _SEVEN_ZIP, _RAR, _CABINET = b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"MSCF\0\0\
 
 
 def archives_anywhere(data: bytes) -> list[Payload]:
-    """Every 7-Zip, RAR or cabinet archive whose header is whole anywhere in ``data``, media
+    """Every 7-Zip, RAR, cabinet archive or NSIS installer whose header is whole anywhere in
+    ``data``, media
     data included: 7-Zip opens such an archive inside a picture or a video (a red team put
     them in an MP4's mdat, a PNG's image data and a JPEG's scan), and these headers carry a
     checksum or a version that random bytes do not match (7-Zip's start header CRC, RAR's
@@ -268,10 +270,24 @@ def _cabinet(data: bytes, at: int) -> bool:
     return 36 <= size <= len(data) - at and 36 <= files_at < size and folders > 0 and files > 0
 
 
+def _nsis(data: bytes, at: int) -> bool:
+    """An NSIS installer's first header (red team 109: 7-Zip lists and extracts the program an
+    installer block holds inside a picture or a recording, no "MZ" in sight): its flags before
+    the 16-byte signature, small; its (inflated) header's and its data's sizes after it, not
+    nothing."""
+    if at < 4 or at + 24 > len(data):
+        return False
+    flags = int.from_bytes(data[at - 4 : at], "little")
+    header, archive = struct.unpack_from("<II", data, at + 16)
+    return flags <= 0xF and header > 0 and archive > 0
+
+
+_NSIS = b"\xef\xbe\xad\xdeNullsoftInst"
 _CHECKED = (
     (_SEVEN_ZIP, _seven_zip, "7-Zip archive"),
     (_RAR, _rar, "RAR archive"),
     (_CABINET, _cabinet, "cabinet archive"),
+    (_NSIS, _nsis, "NSIS installer"),
 )
 
 
