@@ -115,7 +115,18 @@ NBSP, NARROW = "4111\u00a01111\u00a01111\u00a01111", "4111\u202f1111\u202f1111\u
 FULLWIDTH = "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in VISA)
 
 
-@pytest.mark.parametrize("number", [NBSP, NARROW, FULLWIDTH], ids=["nbsp", "narrow", "fullwidth"])
+# red team 109: other scripts' digits, tabs between the groups, XML character references
+ARABIC = "".join(chr(0x0660 + int(c)) if c.isdigit() else c for c in "4111 1111 1111 1111")
+PERSIAN = "".join(chr(0x06F0 + int(c)) if c.isdigit() else c for c in "4111 1111 1111 1111")
+DEVANAGARI = "".join(chr(0x0966 + int(c)) if c.isdigit() else c for c in "4111 1111 1111 1111")
+TABS = "4111\t1111\t1111\t1111"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [NBSP, NARROW, FULLWIDTH, ARABIC, PERSIAN, DEVANAGARI, TABS],
+    ids=["nbsp", "narrow", "fullwidth", "arabic", "persian", "devanagari", "tabs"],
+)
 @pytest.mark.parametrize(
     ("label", "build"),
     [
@@ -187,3 +198,16 @@ def test_card_words_stand_alone() -> None:
 
     text = "gene CC2D2A; account 4111; card 4111; Card#4111; CC: 4111"
     assert [m.group() for m in card_words(text)] == ["card", "Card", "CC"]
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["".join(f"&#{ord(c)};" for c in "4111 1111 1111 1111"),
+     "".join(f"&#x{ord(c):x};" for c in "4111 1111 1111 1111"),
+     "4111&#32;1111&#32;1111&#32;1111"],
+    ids=["decimal", "hex", "spaces"],
+)  # fmt: skip
+def test_xml_character_references_in_metadata_are_read(written: str) -> None:
+    """An XMP or iXML viewer shows the number the references spell (red team 109)."""
+    data = jpeg_with_comment(f"<x:xmpmeta><dc:description>Card {written}</dc:description>")
+    assert [code for code, _, _ in found(scan(data, "jpeg", Blank()))] == ["SENSITIVE_CARD"]

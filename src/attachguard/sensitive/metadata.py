@@ -10,11 +10,14 @@ UserComment) and Windows-1252 (RIFF INFO's code page) of the characters a number
 with beside ASCII: Latin-1, the general punctuation block (no-break, narrow and thin spaces,
 dashes, invisible joiners), the ideographic space, the byte-order mark and the fullwidth forms
 (a red team wrote card numbers with no-break spaces and fullwidth digits, which an ASCII run
-split into pieces too short to be one). And a PNG's compressed text chunks, inflated.
+split into pieces too short to be one), and other scripts' digits (Arabic-Indic, Persian,
+Devanagari) and tabs. And a PNG's compressed text chunks, inflated; XML's character references
+decoded where a run holds one (an XMP or iXML viewer shows what they spell).
 """
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -26,14 +29,24 @@ from attachguard.sensitive.passages import Passage
 __all__ = ["metadata"]
 
 _MIN = 13  # characters: the shortest card number's length
-_ASCII_RUN = re.compile(rb"[\x20-\x7e]{%d,}" % _MIN)
+# (a tab too: ExifTool shows tab-separated groups as a number's; red team 109)
+_ASCII_RUN = re.compile(rb"[\t\x20-\x7e]{%d,}" % _MIN)
+# Digits of other scripts a card number is written with (Arabic-Indic, Persian, Devanagari),
+# which the card finder reads as digits (red team 109: an Arabic EXIF comment)
 _RUNS = {
     "utf-8": (
-        rb"(?:[\x20-\x7e]|\xc2[\xa0-\xbf]|\xc3[\x80-\xbf]|\xe2\x80[\x80-\xbf]|\xe2\x81[\x80-\xaf]"
-        rb"|\xe3\x80\x80|\xef\xbb\xbf|\xef\xbc[\x81-\xbf]|\xef\xbd[\x80-\x9e])"
+        rb"(?:[\t\x20-\x7e]|\xc2[\xa0-\xbf]|\xc3[\x80-\xbf]|\xe2\x80[\x80-\xbf]|\xe2\x81[\x80-\xaf]"
+        rb"|\xe3\x80\x80|\xef\xbb\xbf|\xef\xbc[\x81-\xbf]|\xef\xbd[\x80-\x9e]"
+        rb"|\xd9[\xa0-\xa9]|\xdb[\xb0-\xb9]|\xe0\xa5[\xa6-\xaf])"
     ),
-    "utf-16-le": rb"(?:[\x20-\x7e\xa0-\xff]\x00|[\x00-\x6f]\x20|\x00\x30|\xff\xfe|[\x01-\x5e]\xff)",
-    "utf-16-be": rb"(?:\x00[\x20-\x7e\xa0-\xff]|\x20[\x00-\x6f]|\x30\x00|\xfe\xff|\xff[\x01-\x5e])",
+    "utf-16-le": (
+        rb"(?:[\t\x20-\x7e\xa0-\xff]\x00|[\x00-\x6f]\x20|\x00\x30|\xff\xfe|[\x01-\x5e]\xff"
+        rb"|[\x60-\x69\xf0-\xf9]\x06|[\x66-\x6f]\x09)"
+    ),
+    "utf-16-be": (
+        rb"(?:\x00[\t\x20-\x7e\xa0-\xff]|\x20[\x00-\x6f]|\x30\x00|\xfe\xff|\xff[\x01-\x5e]"
+        rb"|\x06[\x60-\x69\xf0-\xf9]|\x09[\x66-\x6f])"
+    ),
     # RIFF INFO and old EXIF strings, in the system's code page: of its letters beyond ASCII
     # only what a number is written with (a no-break space, a soft hyphen, dashes); all of
     # 0xA0-0xFF took a JPEG's segment markers and lengths for text, joining 7 MB of XMP in one
@@ -60,6 +73,8 @@ def metadata(data: bytes) -> list[Passage]:
                 or codec.startswith("utf-16")
             ]
     runs += _png_text(data)
+    # XML's character references, as an XMP or iXML viewer shows them (red team 109)
+    runs += [html.unescape(run) for run in runs if "&#" in run]
     return [Passage("\n".join(runs), where="metadata")] if runs else []
 
 
