@@ -148,4 +148,4 @@ def test_a_mathml_formula_inside_a_file_is_no_script(
 def test_an_office_package_is_what_its_main_part_says(label: str, expected: str | None) -> None:
     """Office opens a package by its main part (hunt 101: ONLYOFFICE's Word form source came
     out "pptx" at 0.52, and was a "PowerPoint presentation named .docx")."""
-    assert structure(docx(b"<w:p/>"), label) == expected
+    assert structure(docx("<w:p/>"), label) == expected

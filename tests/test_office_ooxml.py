@@ -447,7 +447,7 @@ def test_a_part_name_decoded_apart_is_ambiguous(
     """A name in UTF-8 without the zip's UTF-8 flag is code page 437 to Office and unzip, UTF-8
     to LibreOffice and Java (red team 104: LibreOffice's main part, a DDEAUTO field in it, was
     unseen); OPC %-escapes a part name's other characters, so no Office file has one."""
-    data = office_zip(docx(b"<w:p/>"), lambda entries: [*entries, Entry(name, b"<x/>")])
+    data = office_zip(docx("<w:p/>"), lambda entries: [*entries, Entry(name, b"<x/>")])
     found = scan(data, "a.docx", policy)
     assert codes(found) == expected
     assert all(f.label == "name-encoding" for f in found.findings)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from io import BytesIO
 
 import pytest
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 from pypdf._crypt_providers import rc4_encrypt
 from pypdf._encryption import AlgV4
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, NullObject
@@ -55,7 +55,9 @@ def fax(data: bytes, row: int = 64) -> tuple[bytes, bytes]:
     out = BytesIO()
     Image.frombytes("1", (width, height), data).save(out, "TIFF", compression="group4")
     out.seek(0)
-    tags = Image.open(out).tag_v2
+    tiff = Image.open(out)
+    assert isinstance(tiff, TiffImagePlugin.TiffImageFile)
+    tags = tiff.tag_v2
     start, size = tags[273][0], tags[279][0]
     info = b"/Filter /CCITTFaxDecode /DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 true >>"
     return info % (width, height), out.getvalue()[start : start + size]

@@ -98,7 +98,7 @@ def twice(length: bytes) -> bytes:
     ]
     numbered = [(n, body) for n, body in zip((1, 2, 3, 5, 6), objects, strict=True)]
     numbered += [(10, length), (10, b"%d" % len(data))]
-    out, offsets = bytearray(b"%PDF-1.7\n"), {}
+    out, offsets = bytearray(b"%PDF-1.7\n"), dict[int, int]()
     for number, body in numbered:
         offsets.setdefault(number, len(out))
         out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
