@@ -41,7 +41,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from html import escape
-from urllib.parse import unquote
+from urllib.parse import quote_from_bytes, unquote
 from xml.etree import ElementTree
 
 from attachguard.formats import htmlchunk, mashup
@@ -260,6 +260,8 @@ def read_package(source: zipfile.ZipFile | bytes) -> Package:
 
 def _index(package: Package) -> None:
     pieces = False
+    apart = [info for info in package.archive.infolist() if _decoded_apart(info)]
+    named = _named_in_structure(package, apart)
     for info in package.archive.infolist():
         if info.is_dir():
             continue
@@ -268,7 +270,7 @@ def _index(package: Package) -> None:
             pieces = True
             message = "a part stored as interleaved pieces, which some readers join and others skip"
             package.problems.append(OpcProblem(OpcKind.AMBIGUOUS, message, info.filename, "piece"))
-        if _decoded_apart(info):
+        if info in named:
             message = "a part name readers decode differently (no UTF-8 flag: code page 437 to "
             message += "Office and unzip, UTF-8 to LibreOffice and Java)"
             package.problems.append(OpcProblem(OpcKind.AMBIGUOUS, message, key, "name-encoding"))
@@ -278,6 +280,29 @@ def _index(package: Package) -> None:
                 OpcProblem(OpcKind.AMBIGUOUS, message, info.filename, "duplicate")
             )
         package.entries[key] = info
+
+
+def _named_in_structure(package: Package, apart: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    """The entries of ``apart`` whose name, read as UTF-8, a relationship or the content types
+    name (as UTF-8 or %-escaped): the readers that take it so reach a part the others do not.
+    A part nothing names by that reading is read alike by all (a media file a tool re-zipped
+    without the flag: an earlier evasion suite's benign case)."""
+    if not apart:
+        return []
+    structure = b""
+    for info in package.archive.infolist():
+        name = info.filename.lower()
+        if name.endswith(".rels") or name == "[content_types].xml":
+            try:
+                structure += package.archive.read(info)[: 1 << 20].lower()
+            except READ_ERRORS:
+                continue  # the damage is reported where the part is read
+    found = []
+    for info in apart:
+        base = info.orig_filename.encode("cp437").rsplit(b"/", 1)[-1].lower()
+        if base in structure or quote_from_bytes(base).encode().lower() in structure:
+            found.append(info)
+    return found
 
 
 def _decoded_apart(info: zipfile.ZipInfo) -> bool:
