@@ -9,7 +9,6 @@ import io
 import zipfile
 
 import pytest
-from pypdf import PdfWriter
 
 from attachguard.codes import FindingCode
 from attachguard.engines.base import Item
@@ -31,15 +30,6 @@ def zipped(names: list[str], comment: bytes = b"") -> bytes:
         for name in names:
             archive.writestr(name, b"<x/>")
         archive.comment = comment
-    return out.getvalue()
-
-
-def attached(name: str, data: bytes) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(200, 200)
-    writer.add_attachment(name, data)
-    out = io.BytesIO()
-    writer.write(out)
     return out.getvalue()
 
 
@@ -91,7 +81,7 @@ def test_a_pdf_padded_inside_a_pdf_is_scanned() -> None:
     inner = b"\0" * 1000 + evasions.pdf(evasions.page_objects(JAVASCRIPT)) + b"\0" * 1000
     policy = parse_policy("allowed_extensions: [.pdf]\ndisabled_engines: [clamav]\n")
     with build_scanner(policy, None) as scanner:
-        report = scanner.scan(attached("statement.pdf", inner), "letter.pdf")
+        report = scanner.scan(evasions.attached("statement.pdf", inner), "letter.pdf")
     assert report.status is Status.REJECTED
     assert FindingCode.PDF_JAVASCRIPT in {f.code for f in report.rejecting}
 

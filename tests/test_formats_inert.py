@@ -4,16 +4,14 @@ name or a model's label alone called scripts."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from pypdf import PdfWriter
 
 from attachguard.engines.base import Item
 from attachguard.engines.pdf import PdfEngine
 from attachguard.formats.inert import mathml, style_sheet_page
 from attachguard.policy import Policy
 from attachguard.report import FileType
+from support import evasions
 
 LATEX_LISTS = (
     b"<style>\nli > span[data-pdf-se-type=Lbl] {\n  font-style: bold;margin-right:.5em;"
@@ -58,15 +56,6 @@ def test_a_mathml_formula(data: bytes, inert: bool) -> None:
     assert mathml(data) is inert
 
 
-def attached(name: str, data: bytes) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(200, 200)
-    writer.add_attachment(name, data)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(
     ("data", "expected"),
     [(LATEX_LISTS, []), (LATEX_LISTS + b"<script>run()</script>", ["SCRIPT"])],
@@ -75,6 +64,8 @@ def attached(name: str, data: bytes) -> bytes:
 def test_an_attached_page_that_only_styles_is_no_script(
     data: bytes, expected: list[str], policy: Policy
 ) -> None:
-    item = Item("a.pdf", attached("latex-list-css.html", data), FileType("pdf", "", "document"))
+    item = Item(
+        "a.pdf", evasions.attached("latex-list-css.html", data), FileType("pdf", "", "document")
+    )
     found = PdfEngine().scan(item, policy.context()).findings
     assert [f.code.name for f in found if f.code.name != "PDF_EMBEDDED_FILE"] == expected

@@ -9,7 +9,6 @@ Each hostile file has a benign look-alike; pictures so coded stay allowed."""
 from __future__ import annotations
 
 import hashlib
-import struct
 import zlib
 from collections.abc import Callable
 from io import BytesIO
@@ -25,6 +24,7 @@ from attachguard.engines.pdf import PdfEngine
 from attachguard.formats.pdffilters import foreign_filter
 from attachguard.policy import Policy
 from attachguard.report import FileType
+from support import evasions
 
 PDF = FileType("pdf", "application/pdf", "document")
 ID = bytes.fromhex("00112233445566778899aabbccddeeff")
@@ -115,14 +115,7 @@ def build(
         out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\n" % (size, trailer)
         return bytes(out + b"startxref\n%d\n%%%%EOF\n" % table)
     offsets[size - 1] = len(out)
-    rows = b"".join(
-        struct.pack(">BIH", 1, offsets[n], 0)
-        if n in offsets
-        else struct.pack(">BIH", 2, 6, slots[n])
-        if n in slots
-        else struct.pack(">BIH", 0, 0, 65535 if n == 0 else 0)
-        for n in range(size)
-    )
+    rows = evasions.xref_stream_rows(size, offsets, slots)
     xref = stream(b"/Type /XRef /Size %d /W [1 4 2] /Root 1 0 R %s" % (size, trailer), rows)
     out += b"%d 0 obj\n%s\nendobj\n" % (size - 1, xref)
     return bytes(out + b"startxref\n%d\n%%%%EOF\n" % offsets[size - 1])

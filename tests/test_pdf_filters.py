@@ -8,7 +8,6 @@ judged, and an attachment is scanned as each reader decodes it."""
 
 from __future__ import annotations
 
-import struct
 import zlib
 from collections.abc import Callable
 
@@ -20,6 +19,7 @@ from pypdf.generic import DictionaryObject, NameObject, NumberObject
 from attachguard.formats import pdffilters
 from attachguard.formats.pdffilters import OverLimit, decode_chain, lzw, predicted
 from attachguard.report import Status
+from support import evasions
 from support.fake_clamd import EICAR, FakeClamd, scanner_for
 
 # -- an encoder for the tests (MSB first, 9-12 bits, as ISO 32000-1 7.4.4 writes) --------------
@@ -275,14 +275,7 @@ def objstm_pdf(
     slots = {number: index for index, number in enumerate(numbers)}
     size = max([*slots, *offsets]) + 2
     offsets[size - 1] = len(out)
-    rows = b"".join(
-        struct.pack(">BIH", 1, offsets[n], 0)
-        if n in offsets
-        else struct.pack(">BIH", 2, 6, slots[n])
-        if n in slots
-        else struct.pack(">BIH", 0, 0, 65535 if n == 0 else 0)
-        for n in range(size)
-    )
+    rows = evasions.xref_stream_rows(size, offsets, slots)
     packed = zlib.compress(rows)
     out += b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode " % (
         size - 1,

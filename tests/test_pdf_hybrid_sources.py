@@ -17,7 +17,7 @@ from attachguard.engines.pdf import PdfEngine
 from attachguard.policy import Policy, parse_policy
 from attachguard.report import FileType, Status
 from attachguard.scanner import build_scanner
-from support import evasions
+from test_polyglot_pdf_streams import pdf
 
 _LISTENER = (
     '<office:event-listeners><script:event-listener script:event-name="dom:load" '
@@ -41,13 +41,7 @@ def odf(body: str) -> bytes:
 
 
 def hybrid(source: bytes, filters: bytes, trailer: bytes = _HYBRID) -> bytes:
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-        b"<< %s /Length %d >>\nstream\n%s\nendstream" % (filters, len(source), source),
-    ]
-    return evasions.pdf(list(enumerate(objects, 1)), trailer=trailer)
+    return pdf(filters, source, trailer)  # the polyglot tests' one-page PDF, its stream last
 
 
 def scan(data: bytes, policy: Policy) -> tuple[list[str], list[tuple[str, bytes]]]:

@@ -30,6 +30,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from msoffcrypto.format.ooxml import OOXMLFile
+from pypdf import PdfWriter
 
 from attachguard import samples
 from attachguard.clamav.signatures import EICAR
@@ -456,6 +457,29 @@ def pdf_update(base: bytes, objects: Sequence[PdfObject], between: bytes = b"") 
         xref,
     )
     return bytes(out)
+
+
+def xref_stream_rows(size: int, offsets: dict[int, int], slots: dict[int, int]) -> bytes:
+    """A cross-reference stream's rows (``/W [1 4 2]``) for objects 0 to ``size`` - 1: at
+    ``offsets`` in the file, in object stream 6 at ``slots``, free otherwise."""
+    return b"".join(
+        struct.pack(">BIH", 1, offsets[n], 0)
+        if n in offsets
+        else struct.pack(">BIH", 2, 6, slots[n])
+        if n in slots
+        else struct.pack(">BIH", 0, 0, 65535 if n == 0 else 0)
+        for n in range(size)
+    )
+
+
+def attached(name: str, data: bytes) -> bytes:
+    """A one-page PDF with ``data`` attached under ``name``, as pypdf attaches a file."""
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.add_attachment(name, data)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def pdf_object_stream(inner: bytes, listed: bool) -> bytes:
