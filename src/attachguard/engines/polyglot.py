@@ -665,11 +665,11 @@ def _audio_tags(tail: bytes) -> bool:
     "TAG+", the enhanced tag). Players read them as tags; what they hold is still searched
     for payloads and archives as the rest of the file is."""
     if tail[:3] == b"ID3" and len(tail) >= 10 and not any(b & 0x80 for b in tail[6:10]):
-        size = sum(b << (7 * (3 - i)) for i, b in enumerate(tail[6:10])) + 10  # synchsafe
-        size += 10 if tail[5] & 0x10 else 0  # a footer
-        if size > len(tail) or (tail[5] & 0x10 and tail[size - 10 : size - 7] != b"3DI"):
+        footer = 10 if tail[5] & 0x10 else 0
+        size = 10 + _synchsafe(tail[6:10]) + footer
+        if size > len(tail) or (footer and tail[size - 10 : size - 7] != b"3DI"):
             return False  # a tag cut short, one claiming what follows it, a footer that is none
-        if not _plain_frames(tail[: size - (10 if tail[5] & 0x10 else 0)]):
+        if not _plain_frames(tail[: size - footer]):
             return False
         tail = tail[size:]
     if tail[:4] == b"TAG+" and len(tail) == 227 + 128:
@@ -682,6 +682,11 @@ def _audio_tags(tail: bytes) -> bool:
 _FRAME_CODED = {3: 0x00C0, 4: 0x000F}
 
 
+def _synchsafe(raw: bytes) -> int:
+    """An ID3v2 size: four bytes of seven bits each."""
+    return sum(b << (7 * (3 - i)) for i, b in enumerate(raw))
+
+
 def _plain_frames(tag: bytes) -> bool:
     """Whether an ID3v2.3 or 2.4 tag's frames hold their content as it is, so that a search of
     its bytes sees it (review 105: a zlib-compressed frame hid a ZIP): no unsynchronisation or
@@ -692,11 +697,7 @@ def _plain_frames(tag: bytes) -> bool:
     pos = 10
     while pos + 10 <= len(tag) and tag[pos] != 0:
         raw = tag[pos + 4 : pos + 8]
-        size = (
-            sum(b << (7 * (3 - i)) for i, b in enumerate(raw))
-            if version == 4
-            else int.from_bytes(raw, "big")
-        )
+        size = _synchsafe(raw) if version == 4 else int.from_bytes(raw, "big")
         if int.from_bytes(tag[pos + 8 : pos + 10], "big") & _FRAME_CODED[version]:
             return False
         pos += 10 + size
