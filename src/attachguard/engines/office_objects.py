@@ -41,9 +41,8 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Any
-from xml.parsers import expat
 
 import olefile  # type: ignore[import-untyped]
 from oletools import oleobj
@@ -51,6 +50,7 @@ from oletools import oleobj
 from attachguard.codes import OLE_OBJECT
 from attachguard.engines.embedded import describe_clsid, object_message, safe_name
 from attachguard.engines.office_shared import Job, open_ole
+from attachguard.formats.inert import parses
 from attachguard.formats.ole import OleContainer, OleKind, classify_ole
 from attachguard.formats.olepackage import PackagedFile, packaged_file
 from attachguard.formats.payloads import find_payload
@@ -429,7 +429,7 @@ def think_cell(ole: Any) -> list[tuple[str, bytes]] | None:
     ):
         return None
     streams = [(path[0], bytes(ole.openstream(path).read())) for path in paths]
-    if not all(_parses(data) for name, data in streams if name.lower().endswith("xml")):
+    if not all(parses(data) for name, data in streams if name.lower().endswith("xml")):
         return None
     return [(safe_name(name), data) for name, data in streams if name.lower().startswith("think")]
 
@@ -562,7 +562,7 @@ def _part_facts(xml: bytes) -> tuple[bool | None, bool]:
         if local not in _CLICKED or on_a_share(href):
             found["outside"] = True
 
-    parsed = _parses(xml, start)
+    parsed = parses(xml, start)
     if not parsed:
         return (True if found["code"] or _code_named(xml) else None), True
     return found["code"], found["outside"]
@@ -597,26 +597,7 @@ def _self_contained(xml: bytes) -> bool:
         if href is not None and not _inside_package(href):
             found["outside"] = True
 
-    return _parses(xml, start) and not found["outside"]
-
-
-def _parses(xml: bytes, start: Callable[[str, dict[str, str]], None] | None = None) -> bool:
-    """Whether ``xml`` parses with expat and holds no DTD (no entity to expand); ``start``
-    sees each element, its name as "uri local"."""
-
-    def refuse(*_: object) -> None:
-        raise ValueError("a DTD")
-
-    parser = expat.ParserCreate(namespace_separator=" ")
-    if start is not None:
-        parser.StartElementHandler = start
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(xml, True)
-    except (expat.ExpatError, ValueError):
-        return False
-    return True
+    return parses(xml, start) and not found["outside"]
 
 
 def _inside_package(href: str) -> bool:

@@ -7,13 +7,14 @@ processing instruction), HTML with the standard library's tokenizer, CSS with `c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from xml.parsers import expat
 
 from attachguard.errors import LimitExceeded
 from attachguard.formats import css
 
-__all__ = ["mathml", "style_sheet_page"]
+__all__ = ["mathml", "parses", "style_sheet_page"]
 
 
 _MATHML = "http://www.w3.org/1998/Math/MathML"
@@ -36,19 +37,34 @@ def mathml(data: bytes) -> bool:
         mathml = namespace == _MATHML or (not namespace and (elements or local == "math"))
         elements.append(bool(mathml) and not any(map(_handler, attrs, attrs.values())))
 
+    # (no processing instruction: an xml-stylesheet may load and transform it)
+    return parses(data, start, instructions=False) and bool(elements) and all(elements)
+
+
+def parses(
+    xml: bytes,
+    start: Callable[[str, dict[str, str]], None] | None = None,
+    instructions: bool = True,
+) -> bool:
+    """Whether ``xml`` parses with expat and holds no DTD (no entity to expand) and, without
+    ``instructions``, no processing instruction; ``start`` sees each element, its name as
+    "uri local"."""
+
     def refuse(*_: object) -> None:
-        raise ValueError("a DTD")
+        raise ValueError("refused")
 
     parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler = start
+    if start is not None:
+        parser.StartElementHandler = start
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    parser.ProcessingInstructionHandler = refuse  # an xml-stylesheet may load and transform
+    if not instructions:
+        parser.ProcessingInstructionHandler = refuse
     try:
-        parser.Parse(data, True)
+        parser.Parse(xml, True)
     except (expat.ExpatError, ValueError):
         return False
-    return bool(elements) and all(elements)
+    return True
 
 
 def _handler(key: str, value: str) -> bool:
