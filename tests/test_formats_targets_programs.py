@@ -13,6 +13,9 @@ from attachguard.formats.targets import clicked_harm, local_program
     ("target", "expected"),
     [("file:///C:/Windows/System32/calc.exe", "exe"),
      ("file:///C|/Windows/System32/calc.exe", "exe"),
+     ("file://localhost/C:/Windows/System32/calc.exe", "exe"),  # red team 111
+     ("FILE://LocalHost\\C:\\Tools\\calc.exe", "exe"), ("file:/C:/Tools/x.hta", "hta"),
+     ("file://localhost/C:/Users/me/report.pdf", None),
      ("C:\\Windows\\System32\\mshta.exe", "exe"),
      ("\\\\?\\C:\\Windows\\System32\\calc.exe", "exe"),  # Windows' own namespaces
      ("\\??\\C:\\Windows\\System32\\calc.exe", "exe"),

@@ -128,10 +128,16 @@ def local_program(target: str) -> str | None:
     return found[1] if found is not None and found[1] not in _NOT_RUN else None
 
 
+# a file URL's scheme, its slashes and a host naming this computer, which Windows drops
+# (file://localhost/C:/x/calc.exe is C:\x\calc.exe; red team 111 found its drive's colon
+# read as a stream's)
+_FILE_URL = re.compile(r"^file:(?:[/\\]{2}localhost(?=[/\\]))?[/\\]*", re.IGNORECASE)
+
+
 def _without_stream(path: str) -> str:
     """A path without the NTFS stream it names (``x.exe::$DATA``, ``x.hta:more``): Windows
     opens the file, and by its extension."""
-    body = re.sub(r"^file:[/\\]*", "", path, flags=re.IGNORECASE)
+    body = _FILE_URL.sub("", path)
     drive = body[:2] if _DRIVE_HOST.match(body.lower()) else ""
     return drive + body[len(drive) :].split(":", 1)[0]
 
