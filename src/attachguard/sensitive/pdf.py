@@ -1,14 +1,17 @@
-"""The text of a PDF: every page's text layer (PDFium or pypdf) and the notes on it (comments,
-typewriter boxes, sticky notes: ``/Contents`` of its annotations), the values of its form
-fields, the titles of its bookmarks, its document information (title, subject, keywords...),
-and the pictures of the pages that have no text layer or only a caption of under `_CAPTION`
-characters (scans, and scanner apps' stamped pages), for OCR; on a page with more text that
-names a card, its photo-sized pictures (a photo of a card pasted in a letter; three per PDF),
-and the page itself rendered when its text is mostly characters no font maps to Unicode or a
-scan-like page naming a card draws only paths (text turned into outlines), and the appearance
-of its text boxes and stamps: PDFium's, `pdfium_worker`. Not read: text whose font maps
-its glyphs to no Unicode digits, and the visual order of characters a page draws out of order
-(pypdf gives content-stream order; PDFium mostly the order on the page).
+"""The text of a PDF: every page's text layer (PDFium or pypdf; PDFium's with what the page's
+annotations draw flattened into it) and the notes on it (comments, typewriter boxes, sticky
+notes: ``/Contents`` of its annotations, their rich text and authors), what its form fields show
+(`_shown`), the titles of its bookmarks, its document information (title, subject, keywords...),
+the viewer's panels (`_panels`: page labels, layers, attachments' descriptions, XMP), and the
+pictures of the pages that have no text layer or only a caption of under `_CAPTION` characters
+(scans, and scanner apps' stamped pages), for OCR; on a page with more text that names a card,
+its photo-sized pictures (a photo of a card pasted in a letter; three per PDF), and the page
+itself rendered when its text is mostly characters no font maps to Unicode or a scan-like page
+naming a card draws only paths (text turned into outlines), and the appearance of its text boxes
+and stamps: PDFium's, `pdfium_worker`. Not read: text whose font maps its glyphs to no Unicode
+digits or to other characters than it draws (a ToUnicode map that lies, a Type 3 font's glyphs,
+ActualText over digits: red team 111), and the visual order of characters a page draws out of
+order (pypdf gives content-stream order; PDFium mostly the order on the page).
 
 Pages are read in order, at most ``max_pages`` of them, and no later than `_TEXT_SHARE` of the
 time left: the pages past either limit are counted, not read. PDFium reads them first
@@ -43,6 +46,8 @@ import time
 from dataclasses import dataclass
 from io import BytesIO
 from typing import TYPE_CHECKING
+from xml.parsers import expat
+from xml.parsers.expat import ExpatError
 
 from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, DeprecationError, PyPdfError
@@ -56,6 +61,7 @@ from pypdf.generic import (
 
 from attachguard.formats.pypdf_limits import limited
 from attachguard.sensitive import ocr
+from attachguard.sensitive.markup import shown_text
 from attachguard.sensitive.passages import Extract, Passage
 from attachguard.sensitive.pdfium_text import Page, Pictures, page_texts
 
@@ -146,6 +152,7 @@ def _read(data: bytes, limits: Limits, budget: PdfBudget) -> tuple[PdfExtract, i
     _form_fields(reader, extract)
     _outline(reader, extract)
     _information(reader, extract)
+    _panels(reader, extract)
     return extract, max(0, count - budget.max_pages)
 
 
@@ -270,13 +277,87 @@ def _picture(image: object, limits: Limits) -> bytes | str | None:
 
 def _form_fields(reader: PdfReader, extract: Extract) -> None:
     try:
-        fields = reader.get_form_text_fields() or {}
+        named = _field_texts(reader)
     except _DAMAGED:
         extract.unread.append("form fields (damaged)")
         return
-    named = [(str(name), str(value)) for name, value in fields.items() if value]
     if named:
         extract.passages.append(Passage(_fields_text(named), "form fields"))
+
+
+def _field_texts(reader: PdfReader) -> list[tuple[str, str]]:
+    """Each form field's shown texts, "name" and text, in the form's order: what a viewer
+    shows of a field of any kind (`_shown`), the field's own and its widgets' (a value kept on
+    a widget, pdf.js reads), read from the field tree (``/Fields`` and their ``/Kids``). pypdf's
+    text fields alone left out choices, buttons' captions and values kept as streams (red
+    team 111)."""
+    form = _resolved(reader.root_object.get("/AcroForm"))
+    fields = _resolved(form.get("/Fields")) if isinstance(form, DictionaryObject) else None
+    pending = [(ref, "") for ref in reversed(fields)] if isinstance(fields, ArrayObject) else []
+    seen: set[int] = set()
+    named: list[tuple[str, str]] = []
+    while pending and len(named) < _MAX_SIDE_TEXTS:
+        ref, parent = pending.pop()
+        node = _once(ref, seen)
+        if node is None:
+            continue
+        name = ".".join(part for part in (parent, _text_of(node, "/T")) if part)
+        named += [(name, text) for text in dict.fromkeys(_shown(node)) if text.strip()]
+        kids = _resolved(node.get("/Kids"))
+        if isinstance(kids, ArrayObject):
+            pending += [(kid, name) for kid in reversed(kids)]
+    return named
+
+
+_FIELD_TEXTS = ("/V", "/DV", "/RV", "/TU")  # value, default, rich value (XHTML), tooltip
+_CAPTIONS = ("/CA", "/RC", "/AC")  # a button's caption: normal, rolled over, pressed
+
+
+def _shown(node: DictionaryObject) -> list[str]:
+    """What a viewer shows of one field or widget: its value (a text string, a stream of
+    text, a list box's selected strings), its default value, its rich value, its tooltip, a
+    choice's options (each string, or the shown one of an export and shown pair) and a
+    button's captions."""
+    texts = [_as_text(node.get(key)) for key in _FIELD_TEXTS]
+    options = _resolved(node.get("/Opt"))
+    if isinstance(options, ArrayObject):
+        for option in list(options)[:_MAX_SIDE_TEXTS]:
+            option = _resolved(option)
+            pair = isinstance(option, ArrayObject) and len(option) == 2
+            texts.append(_as_text(option[1] if pair else option))  # type: ignore[index]
+    looks = _resolved(node.get("/MK"))
+    if isinstance(looks, DictionaryObject):
+        texts += [_as_text(looks.get(key)) for key in _CAPTIONS]
+    return texts
+
+
+def _as_text(value: object) -> str:
+    """A value as text: a text string (not a name: a check box's /Yes), strings in an array,
+    a stream's text, rich text (XHTML) as shown; "" for anything else."""
+    value = _resolved(value)
+    if isinstance(value, StreamObject):
+        data = value.get_data()
+        unicode = data[:2] in (b"\xfe\xff", b"\xff\xfe")  # else PDFDocEncoding, Latin-1 here
+        value = data.decode("utf-16", "replace") if unicode else data.decode("latin-1")
+    if isinstance(value, ArrayObject):
+        return "\n".join(_as_text(item) for item in list(value)[:_MAX_SIDE_TEXTS])
+    if not isinstance(value, str) or isinstance(value, NameObject):
+        return ""
+    return shown_text(value) if value.lstrip().startswith("<") else value
+
+
+def _resolved(value: object) -> object:
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _once(ref: object, seen: set[int]) -> DictionaryObject | None:
+    """The dictionary ``ref`` leads to, or None when it is none or was seen (a loop)."""
+    if isinstance(ref, IndirectObject):
+        if ref.idnum in seen:
+            return None
+        seen.add(ref.idnum)
+    node = _resolved(ref)
+    return node if isinstance(node, DictionaryObject) else None
 
 
 _BOX = re.compile(r"\d{1,6}")  # a field holding a few digits: a box of a number split over many
@@ -312,13 +393,23 @@ def _annotations(reader: PdfReader, number: int, extract: Extract) -> None:
         annots = reader.pages[number - 1].get("/Annots")
         annots = annots.get_object() if annots is not None else None
         entries = list(annots)[:_MAX_SIDE_TEXTS] if isinstance(annots, ArrayObject) else []
-        texts = [_text_of(ref.get_object(), "/Contents") for ref in entries]
+        texts = [text for ref in entries for text in _note(ref.get_object())]
     except _DAMAGED:
         extract.unread.append(f"notes of page {number} (damaged)")
         return
     shown = "\n".join(text for text in texts if text)
     if shown.strip():
         extract.passages.append(Passage(shown, f"page {number} (notes)"))
+
+
+def _note(annotation: object) -> list[str]:
+    """An annotation's texts in a reader's comment list: its ``/Contents``, its rich text
+    (``/RC``) and, but for a form field's (whose ``/T`` is its name), its author (``/T``);
+    `pdfium_worker` reads the same of the pages PDFium reads."""
+    if not isinstance(annotation, DictionaryObject):
+        return []
+    author = _text_of(annotation, "/T") if annotation.get("/Subtype") != "/Widget" else ""
+    return [_text_of(annotation, "/Contents"), _as_text(annotation.get("/RC")), author]
 
 
 def _outline(reader: PdfReader, extract: Extract) -> None:
@@ -361,6 +452,107 @@ def _information(reader: PdfReader, extract: Extract) -> None:
     shown = "\n".join(value for value in values if value)
     if shown.strip():
         extract.passages.append(Passage(shown, "document properties"))
+
+
+def _panels(reader: PdfReader, extract: Extract) -> None:
+    """What a viewer shows of a PDF around its pages (red team 111: Firefox's pdf.js showed a
+    card number from each): the page labels in the page-number box, the layers' names, the
+    attachments' descriptions, and the XMP metadata (the tab's title is its dc:title)."""
+    panels = {
+        "page labels": _page_labels,
+        "layers": _layers,
+        "attachments' descriptions": _attachment_notes,
+        "XMP metadata": _xmp,
+    }
+    for where, read in panels.items():
+        try:
+            texts = read(reader.root_object)
+        except (*_DAMAGED, ExpatError):
+            extract.unread.append(f"{where} (damaged)")
+            continue
+        shown = "\n".join(text for text in texts[:_MAX_SIDE_TEXTS] if text.strip())
+        if shown:
+            extract.passages.append(Passage(shown, where))
+
+
+def _page_labels(root: DictionaryObject) -> list[str]:
+    """The prefixes (``/P``) of the page labels' number tree."""
+    return [_text_of(value, "/P") for value in _tree_values(root.get("/PageLabels"), "/Nums")]
+
+
+def _layers(root: DictionaryObject) -> list[str]:
+    """The optional content groups' names, and the labels of the layer panel's groups (the
+    strings of the default configuration's ``/Order``)."""
+    properties = _resolved(root.get("/OCProperties"))
+    if not isinstance(properties, DictionaryObject):
+        return []
+    groups = _resolved(properties.get("/OCGs"))
+    names = (
+        [_text_of(_resolved(g), "/Name") for g in groups] if isinstance(groups, ArrayObject) else []
+    )
+    default = _resolved(properties.get("/D"))
+    order = _resolved(default.get("/Order")) if isinstance(default, DictionaryObject) else None
+    return names + _strings(order)
+
+
+def _strings(value: object, depth: int = 0) -> list[str]:
+    """The text strings of nested arrays (a few levels deep)."""
+    value = _resolved(value)
+    if isinstance(value, ArrayObject) and depth < _DEPTH:
+        return [
+            text for item in list(value)[:_MAX_SIDE_TEXTS] for text in _strings(item, depth + 1)
+        ]
+    return [value] if isinstance(value, str) and not isinstance(value, NameObject) else []
+
+
+def _attachment_notes(root: DictionaryObject) -> list[str]:
+    """The descriptions (``/Desc``) of the files attached to the document."""
+    names = _resolved(root.get("/Names"))
+    files = names.get("/EmbeddedFiles") if isinstance(names, DictionaryObject) else None
+    return [_text_of(_resolved(spec), "/Desc") for spec in _tree_values(files, "/Names")]
+
+
+def _xmp(root: DictionaryObject) -> list[str]:
+    """The text of the document's XMP metadata: each element's text and attribute values, as
+    expat reads them (no DTD: `inert.parses`' rule)."""
+    stream = _resolved(root.get("/Metadata"))
+    if not isinstance(stream, StreamObject):
+        return []
+    texts: list[str] = []
+    parser = expat.ParserCreate()
+    parser.CharacterDataHandler = texts.append
+    parser.StartElementHandler = lambda _, attributes: texts.extend(["\n", *attributes.values()])
+    parser.EndElementHandler = lambda _: texts.append("\n")
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.Parse(stream.get_data(), True)
+    return ["".join(texts)]
+
+
+def _refuse(*_: object) -> None:
+    raise ExpatError("a DTD in XMP metadata")
+
+
+_DEPTH = 8  # levels of a number or name tree, or of nested arrays, read
+
+
+def _tree_values(tree: object, key: str) -> list[object]:
+    """The values of a number tree (``/Nums``) or name tree (``/Names``): each node's pairs,
+    and its ``/Kids``' (`_DEPTH` levels, `_MAX_SIDE_TEXTS` values at most)."""
+    values: list[object] = []
+    pending = [(tree, 0)]
+    seen: set[int] = set()
+    while pending and len(values) < _MAX_SIDE_TEXTS:
+        ref, depth = pending.pop()
+        node = _once(ref, seen)
+        if node is None or depth > _DEPTH:
+            continue
+        pairs = _resolved(node.get(key))
+        if isinstance(pairs, ArrayObject):
+            values += list(pairs)[1::2]
+        kids = _resolved(node.get("/Kids"))
+        if isinstance(kids, ArrayObject):
+            pending += [(kid, depth + 1) for kid in reversed(kids)]
+    return values
 
 
 def _text_of(entry: object, key: str) -> str:

@@ -6,8 +6,9 @@ Requests on stdin, one at a time: a header (`HEADER`: the PDF's size, how many p
 the seconds it may take, how many pictures to return at most, the pixels a picture may have,
 the characters of text under which a page is read as a scan, and the sides under which a
 picture is too small to show a number) and the PDF. Answers on FD: the document's page count
-(4 bytes), then each page as it is read: its text and the text of the notes on it (its
-annotations' ``/Contents``), each a 4-byte length and UTF-8 (surrogates passed through), then
+(4 bytes), then each page as it is read: its text (with the appearances of its annotations
+drawn into it, when one has its own: `_with_appearances`) and the text of the notes on it
+(`_notes`), each a 4-byte length and UTF-8 (surrogates passed through), then
 its pictures (2 bytes: how many; each a kind byte, `PICTURE` or `REASON`, and a 4-byte length:
 an image file, a JPEG as stored or else PNG, or why the picture was not read), then `END`.
 Pictures are returned for a page with less text than the caption limit (the image objects it
@@ -32,6 +33,7 @@ from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
 from attachguard.sensitive.cards import card_words
+from attachguard.sensitive.markup import shown_text
 
 __all__ = ["END", "HEADER", "MAX_NOTES", "MAX_REASONS", "PICTURE", "REASON"]
 
@@ -88,9 +90,7 @@ def _answers(pdfium: Any, data: bytes, wants: _Wants) -> Iterator[bytes]:
                 break
             page = document[index]
             try:
-                textpage = page.get_textpage()
-                text = textpage.get_text_range()
-                textpage.close()
+                text = _page_text(page)
                 scan = len(text.strip()) < wants.caption
                 # pictures on pages of text: a few per document (a letter with a photo pasted
                 # in; a report's dozens of figures would cost the OCR's whole time)
@@ -99,7 +99,10 @@ def _answers(pdfium: Any, data: bytes, wants: _Wants) -> Iterator[bytes]:
                 taken = sum(1 for kind, _ in pictures if kind == PICTURE)
                 left -= taken
                 photos -= 0 if scan else taken
-                yield _text(text) + _text(_notes(pdfium, page)) + _entries(pictures)
+                notes = _notes(pdfium, page)
+                if _drawn_on(pdfium, page):
+                    text, page = _with_appearances(pdfium, document, index, page, text)
+                yield _text(text) + _text(notes) + _entries(pictures)
             finally:
                 page.close()
     except pdfium.PdfiumError:
@@ -121,29 +124,80 @@ def _annotations(pdfium: Any, page: Any) -> Iterator[Any]:
             raw.FPDFPage_CloseAnnot(annotation)
 
 
+def _page_text(page: Any) -> str:
+    textpage = page.get_textpage()
+    try:
+        return str(textpage.get_text_range())
+    finally:
+        textpage.close()
+
+
 def _notes(pdfium: Any, page: Any) -> str:
-    """The text of the notes on a page: each annotation's ``/Contents``."""
+    """The text of the notes on a page as a reader's comment list shows them: each
+    annotation's ``/Contents``, its rich text (``/RC``, XHTML) and, but for a form field's
+    (whose ``/T`` is its name), its author (``/T``)."""
     raw = pdfium.raw
     found = []
     for annotation in _annotations(pdfium, page):
-        size = raw.FPDFAnnot_GetStringValue(annotation, b"Contents", None, 0)
-        if size > 2:  # UTF-16LE with a terminating NUL
-            buffer = ctypes.create_string_buffer(size)
-            pointer = ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR))
-            raw.FPDFAnnot_GetStringValue(annotation, b"Contents", pointer, size)
-            found.append(buffer.raw[: size - 2].decode("utf-16-le", "surrogatepass"))
+        found.append(_string(raw, annotation, b"Contents"))
+        found.append(shown_text(_string(raw, annotation, b"RC")))
+        if raw.FPDFAnnot_GetSubtype(annotation) != raw.FPDF_ANNOT_WIDGET:
+            found.append(_string(raw, annotation, b"T"))
     return "\n".join(note for note in found if note)
+
+
+def _string(raw: Any, annotation: Any, key: bytes) -> str:
+    """A text string of an annotation's dictionary, or "" when it has none."""
+    size = raw.FPDFAnnot_GetStringValue(annotation, key, None, 0)
+    if size <= 2:  # UTF-16LE with a terminating NUL
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    pointer = ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR))
+    raw.FPDFAnnot_GetStringValue(annotation, key, pointer, size)
+    return buffer.raw[: size - 2].decode("utf-16-le", "surrogatepass")
+
+
+# Annotations that draw nothing of their own on the page: a link's box, a note's pop-up window
+_NOT_DRAWN = frozenset({2, 16})  # FPDF_ANNOT_LINK, FPDF_ANNOT_POPUP
+
+
+def _drawn_on(pdfium: Any, page: Any) -> bool:
+    """Whether an annotation of the page draws an appearance of its own (``/AP``): a box, a
+    highlight, a pen stroke, a form field's value, whose text is not the page's."""
+    raw = pdfium.raw
+    return any(
+        raw.FPDFAnnot_GetSubtype(annotation) not in _NOT_DRAWN
+        and raw.FPDFAnnot_HasKey(annotation, b"AP")
+        for annotation in _annotations(pdfium, page)
+    )
+
+
+def _with_appearances(
+    pdfium: Any, document: Any, index: int, page: Any, text: str
+) -> tuple[str, Any]:
+    """The page's text with its annotations drawn into it as a viewer shows them (PDFium
+    flattens the appearances a viewer displays, hidden ones left out, into the page: a square
+    or a pen stroke drawing digits, a field whose appearance shows a number its value does not
+    hold; red team 111), and the page reloaded (the caller closes it); ``text`` and the page
+    as they were when PDFium cannot flatten it."""
+    raw = pdfium.raw
+    if raw.FPDFPage_Flatten(page.raw, raw.FLAT_NORMALDISPLAY) != raw.FLATTEN_SUCCESS:
+        return text, page
+    page.close()
+    page = document[index]
+    return _page_text(page), page
 
 
 def _page_pictures(
     pdfium: Any, page: Any, text: str, wants: _Wants, left: int
 ) -> list[tuple[int, bytes]]:
-    """What of a page is read by OCR: a scan's pictures (a page with less text than the
-    caption limit), or on a page with more text that names a card the photo-sized ones (a
-    photo of a card pasted in a letter; logos and rules are smaller); and the page itself,
-    rendered, when its text cannot be what it shows (mostly characters no font maps to
-    Unicode: glyph ids, private use), a scan-like page naming a card draws no picture but
-    paths (text turned into outlines), or it carries a text box or a stamp (their appearance
+    """What of a page is read by OCR: a scan's pictures (a page with less text than the caption
+    limit), or on a page with more text that names a card the photo-sized ones (a photo of a
+    card pasted in a letter; logos and rules are smaller); and the page itself, rendered,
+    when its text cannot be what it shows (mostly characters no font maps to Unicode: glyph
+    ids, private use), a scan-like page naming a card draws no picture but paths (text
+    turned into outlines), a scan-like page or one naming a card draws glyphs its text need
+    not name (`_glyphs_unlike_text`), or it carries a text box or a stamp (their appearance
     is not the page's text). Naming a card keeps the cost to the pages that may show one: on
     168 PDFs of 40 generators, reading every page of text's photos and every short page of
     paths tripled the OCR's time (54 s to 154 s)."""
@@ -154,7 +208,8 @@ def _page_pictures(
     found = _pictures(pdfium, page, wants, left, photos=not scan) if scan or carded else []
     drawn = any(kind == PICTURE for kind, _ in found)
     outlined = scan and carded and not drawn and _paths(pdfium, page)
-    if len(found) < left and (_unmapped(text) or outlined):
+    disguised = (scan or carded) and _glyphs_unlike_text(pdfium, page)
+    if len(found) < left and (_unmapped(text) or outlined or disguised):
         found.append(_rendered(pdfium, page, wants))
     elif len(found) < left and (stamps := _stamps(pdfium, page)) is not None:
         found.append(_rendered(pdfium, page, wants, stamps))
@@ -191,6 +246,32 @@ def _unmapped(text: str) -> bool:
     visible = [c for c in text if not c.isspace()]
     odd = sum(1 for c in visible if c < " " or "\ue000" <= c <= "\uf8ff" or c == "\ufffd")
     return odd >= _UNMAPPED_LEAST and odd >= _UNMAPPED_SHARE * len(visible)
+
+
+def _glyphs_unlike_text(pdfium: Any, page: Any) -> bool:
+    """Whether the page draws text whose glyphs its text layer need not name: text marked
+    with an ``/ActualText`` (which the text layer gives instead of the glyphs drawn), or in
+    a Type 3 font (whose glyphs are drawings any name can be given to; PDFium calls it
+    embedded with no font file). Red team 111 drew a card number so, under "hello world" and as
+    glyphs named A-J."""
+    raw = pdfium.raw
+    kinds = (raw.FPDF_PAGEOBJ_TEXT,)
+    size = ctypes.c_size_t(0)
+    for text in page.get_objects(filter=kinds, max_depth=_FORM_DEPTH):
+        font = raw.FPDFTextObj_GetFont(text.raw)
+        embedded = bool(font) and raw.FPDFFont_GetIsEmbedded(font)
+        # (the size is read after the call that sets it)
+        if (
+            embedded
+            and raw.FPDFFont_GetFontData(font, None, 0, ctypes.byref(size))
+            and not size.value
+        ):
+            return True
+        for index in range(raw.FPDFPageObj_CountMarks(text.raw)):
+            mark = raw.FPDFPageObj_GetMark(text.raw, index)
+            if raw.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != 0:
+                return True  # FPDF_OBJECT_UNKNOWN: no such entry
+    return False
 
 
 def _paths(pdfium: Any, page: Any) -> bool:

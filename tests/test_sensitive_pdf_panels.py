@@ -1,0 +1,255 @@
+"""A PDF's text beyond its page's content stream (red team 111): what its annotations draw
+(their appearances, flattened into the page as a viewer shows them), what a reader's comment
+list shows of them (rich text, author), every kind of form field's shown texts, and the
+viewer's panels around the pages (page labels, layers, attachments' descriptions, XMP)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from attachguard.engines.base import Context, Item, Result
+from attachguard.engines.sensitive import SensitiveEngine, SensitiveOptions
+from attachguard.policy import Limits
+from attachguard.report import FileType
+from attachguard.sensitive.ocr import OcrPicture
+from support import evasions
+
+CARD = b"4111 1111 1111 1111"
+HELLO = b"BT /F1 11 Tf 72 700 Td (Hello) Tj ET"
+
+
+def document(*, page: bytes = b"", catalog: bytes = b"", more: tuple[bytes, ...] = ()) -> bytes:
+    """A one-page PDF saying "Hello", with more page and catalog entries and more objects
+    (numbered from 6)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R%s >>" % catalog,
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
+        b"/Resources << /Font << /F1 3 0 R >> >>%s >>" % page,
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(HELLO), HELLO),
+        *more,
+    ]
+    return evasions.pdf(list(enumerate(objects, 1)))
+
+
+def appearance(content: bytes) -> bytes:
+    return (
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 300 40] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Length %d >>\nstream\n%s\nendstream"
+        % (len(content), content)
+    )
+
+
+def annotated(subtype: bytes, content: bytes, flags: int = 4) -> bytes:
+    """A page with one annotation of ``subtype`` whose appearance (object 7) draws
+    ``content``."""
+    annotation = b"<< /Type /Annot /Subtype /%s /Rect [72 500 372 540] /F %d /AP << /N 7 0 R >> >>"
+    return document(
+        page=b" /Annots [6 0 R]",
+        more=(annotation % (subtype, flags), appearance(content)),
+    )
+
+
+class Seeing:
+    """An OCR backend that sees a card number in every picture, and counts them."""
+
+    name = "seeing"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def version(self) -> str:
+        return "seeing 1"
+
+    def read(self, picture: OcrPicture, deadline: float) -> list[str]:
+        self.calls += 1
+        return [f"Card {CARD.decode()}"]
+
+
+def scan(data: bytes, ocr: Seeing | None = None) -> Result:
+    engine = SensitiveEngine(SensitiveOptions(), ocr)
+    item = Item("file.pdf", data, FileType("pdf", "", "document", False))
+    return engine.scan(item, Context(Limits(), deadline=time.monotonic() + 30))
+
+
+def found(data: bytes) -> list[tuple[str, str | None]]:
+    return [(f.code.name, f.location) for f in scan(data).findings]
+
+
+# -- what annotations draw -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("subtype", [b"Square", b"Highlight", b"Ink", b"Widget"])
+def test_an_annotations_appearance_is_read_as_the_page_shows_it(subtype: bytes) -> None:
+    drawn = annotated(subtype, b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD)
+    assert found(drawn) == [("SENSITIVE_CARD", "page 1")]
+
+
+def test_what_a_viewer_hides_or_draws_without_text_is_not_a_number() -> None:
+    hidden = annotated(b"Square", b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD, flags=2)
+    assert found(hidden) == []  # the Hidden flag: no viewer draws it
+    stroke = annotated(b"Ink", b"1 0 0 RG 2 2 m 100 30 l S")  # a signature's pen stroke
+    amount = annotated(b"Square", b"BT /F1 11 Tf 2 10 Td (Total 1,111.11 EUR) Tj ET")
+    assert found(stroke) == found(amount) == []
+
+
+# -- what a comment list shows -----------------------------------------------------------------
+
+
+def test_a_notes_rich_text_and_author_are_read() -> None:
+    rich = b"<body><p>Card <span>4111 1111</span> <b>1111 1111</b></p></body>"
+    notes = {
+        "rich text": b"<< /Type /Annot /Subtype /Text /Rect [72 600 90 620] /RC (%s) >>" % rich,
+        "author": b"<< /Type /Annot /Subtype /Text /Rect [72 600 90 620] /T (Card %s) >>" % CARD,
+    }
+    for name, note in notes.items():
+        data = document(page=b" /Annots [6 0 R]", more=(note,))
+        assert found(data) == [("SENSITIVE_CARD", "page 1 (notes)")], name
+
+
+def test_a_form_fields_name_is_not_shown() -> None:
+    widget = b"<< /Type /Annot /Subtype /Widget /FT /Tx /Rect [72 600 300 620] /T (f%s) >>"
+    data = document(
+        page=b" /Annots [6 0 R]",
+        catalog=b" /AcroForm << /Fields [6 0 R] >>",
+        more=(widget % CARD.replace(b" ", b""),),
+    )
+    assert found(data) == []
+
+
+# -- form fields -------------------------------------------------------------------------------
+
+
+def field(entries: bytes, *more: bytes) -> bytes:
+    """A PDF whose form's one field (object 6) has ``entries`` (more objects from 7)."""
+    return document(
+        catalog=b" /AcroForm << /Fields [6 0 R] >>",
+        more=(b"<< /T (pay) %s >>" % entries, *more),
+    )
+
+
+_VALUE_STREAM = b"<< /Length 24 >>\nstream\nCard 4111 1111 1111 1111\nendstream"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [field(b"/FT /Ch /Ff 131072 /V (Card %s) /Opt [(a) (Card %s)]" % (CARD, CARD)),
+     field(b"/FT /Ch /Opt [[(1) (Card %s)] [(2) (Cash)]]" % CARD),  # a list box's options
+     field(b"/FT /Tx /V 7 0 R", _VALUE_STREAM),  # a value kept as a stream
+     field(b"/FT /Tx /DV (Card %s)" % CARD),  # a default value only
+     field(b"/FT /Btn /Ff 65536 /MK << /CA (Card %s) >>" % CARD),  # a push button's caption
+     field(b"/FT /Tx /Kids [7 0 R]", b"<< /Parent 6 0 R /V (Card %s) >>" % CARD)],
+    ids=["combo box", "list box", "stream", "default", "caption", "on a kid"],
+)  # fmt: skip
+def test_every_kind_of_field_shows_its_texts(data: bytes) -> None:
+    assert found(data) == [("SENSITIVE_CARD", "form fields")]
+
+
+def test_ordinary_fields_pass() -> None:
+    countries = b"/FT /Ch /Ff 131072 /V (France) /Opt [[(FR) (France)] [(DE) (Germany)]]"
+    assert found(field(countries)) == []
+    assert found(field(b"/FT /Btn /V /Yes /MK << /CA (4) >>")) == []  # a check box's tick
+
+
+# -- the viewer's panels -----------------------------------------------------------------------
+
+
+def test_the_viewers_panels_are_read() -> None:
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Description rdf:about="">'
+        b'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Card %s</rdf:li></rdf:Alt>'
+        b"</dc:title></rdf:Description></rdf:RDF></x:xmpmeta>" % CARD
+    )
+    spec = b"<< /Type /Filespec /F (a.txt) /Desc (Card %s) /EF << /F 7 0 R >> >>" % CARD
+    cases = {
+        "page labels": document(catalog=b" /PageLabels << /Nums [0 << /P (Card %s ) >>] >>" % CARD),
+        "layers": document(
+            catalog=b" /OCProperties << /OCGs [6 0 R] /D << /Order [6 0 R] >> >>",
+            more=(b"<< /Type /OCG /Name (Card %s) >>" % CARD,),
+        ),
+        "attachments' descriptions": document(
+            catalog=b" /Names << /EmbeddedFiles << /Names [(a.txt) 6 0 R] >> >>",
+            more=(spec, b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nhi\nendstream"),
+        ),
+        "XMP metadata": document(
+            catalog=b" /Metadata 6 0 R",
+            more=(
+                b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n%s\nendstream"
+                % (len(xmp), xmp),
+            ),
+        ),
+    }
+    for where, data in cases.items():
+        assert found(data) == [("SENSITIVE_CARD", where)], where
+
+
+def test_ordinary_panels_pass() -> None:
+    labels = document(catalog=b" /PageLabels << /Nums [0 << /S /r >> 1 << /P (A-) /S /D >>] >>")
+    layers = document(
+        catalog=b" /OCProperties << /OCGs [6 0 R] /D << /Order [(Plan 2024) 6 0 R] >> >>",
+        more=(b"<< /Type /OCG /Name (Background) >>",),
+    )
+    assert found(labels) == found(layers) == []
+    dtd = b'<!DOCTYPE x [<!ENTITY a "Card %s">]><x>&a;</x>' % CARD
+    refused = document(
+        catalog=b" /Metadata 6 0 R",
+        more=(b"<< /Type /Metadata /Length %d >>\nstream\n%s\nendstream" % (len(dtd), dtd),),
+    )
+    result = scan(refused)  # no entity expanded: noted as not read
+    assert result.findings == []
+    assert "XMP metadata (damaged)" in result.facts["sensitive"]["not_read"]
+
+
+# -- glyphs the text layer need not name -------------------------------------------------------
+
+TYPE3 = (  # one glyph, "A", drawn as a triangle
+    b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 600 700] /FontMatrix [0.001 0 0 0.001 0 0] "
+    b"/FirstChar 65 /LastChar 65 /Widths [600] /Encoding << /Differences [65 /A] >> "
+    b"/CharProcs << /A 7 0 R >> >>"
+)
+GLYPH = b"600 0 0 0 600 700 d1 0 0 m 600 700 l 600 0 l f"
+
+
+def page(content: bytes, *more: bytes, fonts: bytes = b"") -> bytes:
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
+        b"/Resources << /Font << /F1 3 0 R%s >> >> >>" % fonts,
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        *more,
+    ]
+    return evasions.pdf(list(enumerate(objects, 1)))
+
+
+LABEL = b"BT /F1 11 Tf 72 700 Td (Card number:) Tj ET "
+
+
+@pytest.mark.parametrize(
+    "data",
+    [page(LABEL + b"/Span << /ActualText (hello world) >> BDC "
+          b"BT /F1 11 Tf 160 700 Td (%s) Tj ET EMC" % CARD),
+     page(LABEL + b"BT /F2 11 Tf 160 700 Td (AAAA) Tj ET",
+          TYPE3, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(GLYPH), GLYPH),
+          fonts=b" /F2 6 0 R")],
+    ids=["ActualText", "Type 3"],
+)  # fmt: skip
+def test_a_page_whose_glyphs_its_text_need_not_name_is_read_as_drawn(data: bytes) -> None:
+    ocr = Seeing()
+    assert found(data) == []  # its text layer: "hello world", "AAAA"
+    assert [(f.code.name, f.location) for f in scan(data, ocr).findings] == [
+        ("SENSITIVE_CARD", "page 1")
+    ]
+    assert ocr.calls == 1
+
+
+def test_a_page_drawn_as_its_text_says_is_not_rendered() -> None:
+    ocr = Seeing()
+    assert scan(page(LABEL + b"BT /F1 11 Tf 160 700 Td (on file) Tj ET"), ocr).findings == []
+    assert ocr.calls == 0
