@@ -24,7 +24,12 @@ the value a wanted name points to) is reported; damage elsewhere (the first sect
 values of other properties) cannot hide a hyperlink base. Reading stops at `MOST_PROPERTIES`
 properties or names per section, `MOST_SECTIONS` sections and four times `MOST_PROPERTIES`
 entries in all: past any, ``limit`` says which. Only the first 4 KB of a name or value is
-decoded (a longer name is not a name Office reserves; a base's start says where it points)."""
+decoded (a longer name is not a name Office reserves; a base's start says where it points).
+
+`all_texts` reads every text of a property set stream instead (the title, subject, author,
+keywords, comments, category, company... of ``\\x05SummaryInformation`` and
+``\\x05DocumentSummaryInformation``, every user-defined property and its name), for the
+sensitive engine: Office and Explorer show them in the file's properties."""
 
 from __future__ import annotations
 
@@ -35,9 +40,13 @@ from typing import Any
 
 from attachguard.formats.codepages import codec
 
-__all__ = ["MOST_PROPERTIES", "MOST_SECTIONS", "UserDefined", "user_defined", "user_defined_texts"]
+__all__ = [
+    "MOST_PROPERTIES", "MOST_SECTIONS", "STREAMS", "UserDefined", "all_texts", "user_defined",
+    "user_defined_texts",
+]  # fmt: skip
 
 STREAM = "\x05DocumentSummaryInformation"
+STREAMS = ("\x05SummaryInformation", STREAM)  # the property sets Office writes
 MOST_PROPERTIES = 10_000  # per section: Office writes a few dozen
 MOST_SECTIONS = 16  # [MS-OLEPS] allows 2
 # Entries (of property tables and dictionaries, values) read in all: a table may list one
@@ -77,6 +86,7 @@ class _Reading:
     damage: list[str] = field(default_factory=list)
     limit: str | None = None
     left: int = _MOST_ENTRIES
+    most_text: int = _MOST_TEXT  # bytes of a name or value decoded
 
     def damaged(self, what: str) -> None:
         if what not in self.damage:
@@ -108,9 +118,30 @@ def user_defined(ole: Any, name: str) -> UserDefined:
     return UserDefined(reading.texts, reading.damage, reading.limit)
 
 
-def _sections(reading: _Reading) -> list[int]:
-    """Where the sections to read start: the user-defined ones and the second. A header that
-    cannot be read hides nothing: no reader finds a section through it."""
+def all_texts(ole: Any, stream: str) -> list[str]:
+    """Every text of the property set stream ``stream`` (one of `STREAMS`) in ``ole``'s root:
+    each section's string values and the names of user-defined properties; what cannot be
+    read is left out (the office engine reports damage)."""
+    if not ole.exists(stream):
+        return []
+    data = ole.openstream(stream).read()
+    reading = _Reading(data, "", most_text=len(data))
+    for start in _sections(reading, every=True):
+        table = _property_table(reading, start)
+        code_pages = _code_pages(reading, table)
+        for at in table.get(_DICTIONARY, []):
+            for code_page in code_pages:
+                reading.texts += [name for _, name in _dictionary(reading, at, code_page)[0]]
+        for ident, offsets in table.items():
+            for at in offsets if ident not in (_DICTIONARY, _CODE_PAGE) else []:
+                _value(reading, at, code_pages)
+    return list(dict.fromkeys(reading.texts))
+
+
+def _sections(reading: _Reading, every: bool = False) -> list[int]:
+    """Where the sections to read start: the user-defined ones and the second (``every``:
+    all of them). A header that cannot be read hides nothing: no reader finds a section
+    through it."""
     data = reading.data
     if len(data) < 28:
         return []
@@ -119,19 +150,24 @@ def _sections(reading: _Reading) -> list[int]:
     if count > MOST_SECTIONS and _USER_DEFINED in data[28 + 20 * MOST_SECTIONS : 28 + 20 * count]:
         reading.limit = f"more than {MOST_SECTIONS} property sets"
     starts = [_u32(data, 44 + 20 * i) for i in range(held)
-              if i == 1 or data[28 + 20 * i : 44 + 20 * i] == _USER_DEFINED]  # fmt: skip
+              if every or i == 1 or data[28 + 20 * i : 44 + 20 * i] == _USER_DEFINED]  # fmt: skip
     return list(dict.fromkeys(starts))
 
 
 def _section(reading: _Reading, start: int) -> None:
     table = _property_table(reading, start)
-    code_pages = [cp for at in table.get(_CODE_PAGE, []) if (cp := _code_page(reading.data, at))]
-    code_pages = code_pages or [_UNICODE, _ANSI]
+    code_pages = _code_pages(reading, table)
     wanted = {ident for at in table.get(_DICTIONARY, [])
               for ident in _names(reading, at, code_pages)}  # fmt: skip
     for ident in sorted(wanted):
         for at in table.get(ident, []):
             _value(reading, at, code_pages)
+
+
+def _code_pages(reading: _Reading, table: dict[int, list[int]]) -> list[int]:
+    """The code pages a section's CodePage properties declare; Unicode and ANSI without one."""
+    code_pages = [cp for at in table.get(_CODE_PAGE, []) if (cp := _code_page(reading.data, at))]
+    return code_pages or [_UNICODE, _ANSI]
 
 
 def _property_table(reading: _Reading, start: int) -> dict[int, list[int]]:
@@ -196,7 +232,7 @@ def _dictionary(reading: _Reading, at: int, code_page: int) -> tuple[list[tuple[
         size = 2 * length if code_page == _UNICODE else length
         if position + 8 + size > len(data):
             return entries, False
-        name = data[position + 8 : position + 8 + min(size, _MOST_TEXT)]
+        name = data[position + 8 : position + 8 + min(size, reading.most_text)]
         entries.append((ident, _decoded(name, code_page)))
         position += 8 + size + (-size % 4 if code_page == _UNICODE else 0)  # padded to 4 bytes
     return entries, True
@@ -215,7 +251,7 @@ def _value(reading: _Reading, at: int, code_pages: list[int]) -> None:
     if kind not in _STRINGS:
         return
     size *= 2 if kind == _VT_LPWSTR else 1
-    raw = data[at + 8 : at + 8 + min(size, _MOST_TEXT)]
+    raw = data[at + 8 : at + 8 + min(size, reading.most_text)]
     if at + 8 + size > len(data):
         reading.damaged(f"a value of {reading.name} that runs past the end of the stream")
     pages = code_pages if kind in _CODE_PAGE_STRINGS else [_UNICODE]

@@ -4,14 +4,14 @@
   every piece of the document's text, in order, 8-bit (Windows-1252) or UTF-16: the body,
   footnotes, headers, comments and text boxes alike. Paragraph, cell and field marks start a
   new line.
-- Excel (BIFF8 ``Workbook``): the shared strings (SST, across its CONTINUE records), LABEL,
-  RSTRING and formula STRING results, numeric cells (NUMBER, RK, MULRK, formula results) as
-  Excel shows them (a 15-digit number as its digits), and the text of cell comments and text
-  boxes (TXO and the CONTINUE records after it). Excel 5.0/95 (BIFF5 ``Book``, alone or
-  beside a ``Workbook``, as "Excel 97-2003 & 5.0/95" saves both): the same cells, their text in
-  the workbook's code page (its CODEPAGE record; Windows-1252 without one).
+- Excel: the cells, notes, sheet names, print headers and number formats' text of its
+  ``Workbook`` (BIFF8) and ``Book`` (BIFF5) streams (`excel97`: each is read when present,
+  as "Excel 97-2003 & 5.0/95" saves both).
 - PowerPoint: every text atom (TextChars, TextBytes) and string (CString) in the record tree of
   the ``PowerPoint Document`` stream, slides and notes alike.
+- All three: the document's properties (``\\x05SummaryInformation``,
+  ``\\x05DocumentSummaryInformation``: `formats.oleprops.all_texts`), as File > Info and
+  Explorer show them, at "document properties".
 
 Encrypted files, and streams that are not there or do not parse, are noted and not read (the
 office engine reports them). Work is linear in the stream sizes (olefile reads each stream).
@@ -20,15 +20,15 @@ office engine reports them). Work is linear in the stream sizes (olefile reads e
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 
 import olefile  # type: ignore[import-untyped]
 
-from attachguard.formats.codepages import codec
-from attachguard.formats.ole import biff_of
+from attachguard.formats import oleprops
 from attachguard.formats.wordtext import Unreadable, document_text
-from attachguard.sensitive import tables
+from attachguard.sensitive.excel97 import Unreadable as _Unreadable
+from attachguard.sensitive.excel97 import workbook_text
 from attachguard.sensitive.passages import Extract, Passage
 
 _DAMAGED = (OSError, ValueError, EOFError, LookupError, struct.error, RecursionError)
@@ -37,10 +37,6 @@ _WORD_MARKS = str.maketrans(
      "\x15": "\n", "\x01": "", "\x08": "", "\x1e": "\u2011", "\x1f": ""}
 )  # fmt: skip
 _PPT_MARKS = str.maketrans({"\r": "\n", "\x0b": "\n"})
-
-
-class _Unreadable(ValueError):
-    """A stream that is not what it should be; the message says which, in words."""
 
 
 def read(data: bytes) -> Extract:
@@ -61,18 +57,9 @@ def read(data: bytes) -> Extract:
                 extract.unread.append(f"{what}: {exc}" if isinstance(exc, _Unreadable) else what)
                 continue
             if text.strip():
-                extract.passages.append(Passage(text, None))
+                where = "document properties" if stream in oleprops.STREAMS else None
+                extract.passages.append(Passage(text, where))
     return extract
-
-
-def _u16(data: bytes, pos: int) -> int:
-    value: int = struct.unpack_from("<H", data, pos)[0]
-    return value
-
-
-def _u32(data: bytes, pos: int) -> int:
-    value: int = struct.unpack_from("<I", data, pos)[0]
-    return value
 
 
 # -- Word -----------------------------------------------------------------------------------
@@ -83,239 +70,6 @@ def _word(ole: olefile.OleFileIO) -> str:
         return document_text(ole).translate(_WORD_MARKS)
     except Unreadable as exc:
         raise _Unreadable(str(exc)) from exc
-
-
-# -- Excel ----------------------------------------------------------------------------------
-
-_SST, _CONTINUE, _LABEL, _NUMBER, _RK, _MULRK = 0x00FC, 0x003C, 0x0204, 0x0203, 0x027E, 0x00BD
-_FORMULA, _STRING, _FILEPASS, _LABELSST, _BOF = 0x0006, 0x0207, 0x002F, 0x00FD, 0x0809
-_RSTRING, _CODEPAGE, _EOF, _TXO = 0x00D6, 0x0042, 0x000A, 0x01B6
-
-
-def _records(stream: bytes) -> Iterator[tuple[int, bytes]]:
-    pos = 0
-    while pos + 4 <= len(stream):
-        kind, size = struct.unpack_from("<HH", stream, pos)
-        yield kind, stream[pos + 4 : pos + 4 + size]
-        pos += 4 + size
-
-
-def _excel(ole: olefile.OleFileIO, name: str) -> str:
-    """The text of the workbook stream ``name`` (`_cells`), its strings read as its first
-    BOF's version says Excel reads them (`formats.ole.biff_of`): BIFF8's (Unicode or
-    compressed, with a flags byte), or BIFF5's (bytes in each code page its globals declare;
-    Windows-1252 without one). A version readers take differently is read both ways."""
-    records = list(_records(ole.openstream(name).read()))
-    version = _u16(records[0][1], 0) if records and records[0][0] == _BOF else 0
-    biff = biff_of(version)
-    texts = [_cells(records, None)] if biff in (8, None) else []
-    if biff in (5, None):
-        texts += [_cells(records, codec) for codec in _code_pages(records)]
-    return "\n".join(texts)
-
-
-def _code_pages(records: list[tuple[int, bytes]]) -> list[str]:
-    """The codecs of the CODEPAGE records in the globals (before their EOF), each once."""
-    found: list[str] = []
-    for kind, body in records[1:]:
-        if kind == _EOF:
-            break
-        if kind == _CODEPAGE and len(body) >= 2:
-            found.append(codec(_u16(body, 0)))
-    return list(dict.fromkeys(found)) or ["cp1252"]
-
-
-def _cells(records: list[tuple[int, bytes]], codec: str | None) -> str:
-    """Each sheet's cells, a row a line, each cell after its column's header (`tables`); the
-    shared strings no cell shows, and the text of the notes on cells (comments, text boxes:
-    TXO records), on lines of their own. ``codec``: a BIFF5 workbook's code page; None for
-    BIFF8's strings."""
-    text: _Text = _unicode_string if codec is None else partial(_byte_string, codec=codec)
-    notes: list[str] = []
-    strings: list[str] = []
-    shown: set[int] = set()
-    sheets: list[dict[int, dict[int, str]]] = [{}]
-    place = (0, 0)  # the last formula's cell: a STRING record after it holds its text
-    globals_ = True  # before the globals' EOF: FILEPASS there means the rest is encrypted
-    for index, (kind, body) in enumerate(records):
-        if kind == _FILEPASS and globals_:
-            raise _Unreadable("encrypted")
-        if kind == _EOF:
-            globals_ = False
-        if kind == _SST:
-            strings = _shared_strings(body, records, index + 1)
-        elif kind == _TXO and len(body) >= 12:
-            notes.append(_note(records, index + 1, _u16(body, 10), codec))
-        elif kind == _BOF:
-            sheets.append({})
-        elif kind == _LABELSST and len(body) >= 10:
-            number = _u32(body, 6)
-            shown.add(number)
-            text_shown = strings[number] if number < len(strings) else ""
-            sheets[-1].setdefault(_u16(body, 0), {})[_u16(body, 2)] = text_shown
-        elif len(body) >= 6:
-            row, column = (
-                (place[0], place[1]) if kind == _STRING else (_u16(body, 0), _u16(body, 2))
-            )
-            place = (row, column) if kind == _FORMULA else place
-            for offset, value in enumerate(_cell(kind, body, text)):
-                sheets[-1].setdefault(row, {})[column + offset] = value
-    lines = [line for sheet in sheets for line in tables.labelled_rows(_in_order(sheet))]
-    return "\n".join(lines + [s for n, s in enumerate(strings) if n not in shown] + notes)
-
-
-def _note(records: list[tuple[int, bytes]], after: int, count: int, codec: str | None) -> str:
-    """A TXO's text: ``count`` characters in the CONTINUE records after it, each starting with
-    a flags byte in BIFF8 (its characters 8-bit or UTF-16), bytes in the code page in BIFF5;
-    the formatting runs after the text are not read."""
-    out: list[str] = []
-    for index in range(after, len(records)):
-        kind, body = records[index]
-        if kind != _CONTINUE or count <= 0:
-            break
-        if codec is not None:
-            piece = body[:count].decode(codec, "replace")
-        elif body[:1] and body[0] & 0x01:
-            piece = body[1 : 1 + 2 * count].decode("utf-16-le", "replace")
-        else:
-            piece = body[1 : 1 + count].decode("latin-1")
-        out.append(piece)
-        count -= len(piece)
-    return "".join(out)
-
-
-def _in_order(sheet: dict[int, dict[int, str]]) -> list[dict[int, str]]:
-    return [sheet[row] for row in sorted(sheet)]
-
-
-def _cell(kind: int, body: bytes, text: _Text) -> list[str]:
-    try:
-        if kind in _TEXTS:
-            return [text(body, _TEXTS[kind])]
-        reader = _NUMBERS.get(kind)
-        return reader(body) if reader else []
-    except (struct.error, IndexError, UnicodeDecodeError):
-        return []
-
-
-def _shown(value: float) -> str:
-    """A number as Excel shows it in a General cell: integral values as their digits."""
-    if value == int(value) and abs(value) < 1e20:
-        return str(int(value))
-    return repr(value)
-
-
-def _rk(value: int) -> float:
-    """An RK number: a 30-bit integer or the top of a double, divided by 100 when flagged."""
-    if value & 2:
-        number = float((value >> 2) - (1 << 30 if value & 0x80000000 else 0))
-    else:
-        number = struct.unpack("<d", struct.pack("<Q", (value & 0xFFFFFFFC) << 32))[0]
-    return number / 100 if value & 1 else number
-
-
-def _number(body: bytes) -> list[str]:
-    return [_shown(struct.unpack_from("<d", body, 6)[0])]
-
-
-def _rk_cell(body: bytes) -> list[str]:
-    return [_shown(_rk(_u32(body, 6)))]
-
-
-def _mulrk(body: bytes) -> list[str]:
-    count = (len(body) - 6) // 6
-    return [_shown(_rk(_u32(body, 4 + 6 * i + 2))) for i in range(count)]
-
-
-def _formula(body: bytes) -> list[str]:
-    if body[12:14] == b"\xff\xff":
-        return []  # not a number: a STRING record follows when it is text
-    return [_shown(struct.unpack_from("<d", body, 6)[0])]
-
-
-_NUMBERS: dict[int, Callable[[bytes], list[str]]] = {
-    _NUMBER: _number, _RK: _rk_cell, _MULRK: _mulrk, _FORMULA: _formula,
-}  # fmt: skip
-_TEXTS = {_LABEL: 6, _RSTRING: 6, _STRING: 0}  # where a text cell's string starts
-_Text = Callable[[bytes, int], str]  # reads the string at a position of a record
-
-
-def _byte_string(body: bytes, pos: int, codec: str) -> str:
-    """A BIFF5 string: its length (2 bytes), then its bytes in the workbook's code page."""
-    count = _u16(body, pos)
-    return body[pos + 2 : pos + 2 + count].decode(codec, "replace")
-
-
-def _unicode_string(body: bytes, pos: int) -> str:
-    count, flags = _u16(body, pos), body[pos + 2]
-    start = pos + 3
-    if flags & 0x01:
-        return body[start : start + 2 * count].decode("utf-16-le", "replace")
-    return body[start : start + count].decode("latin-1")
-
-
-class _Continued:
-    """Bytes spread over a record and its CONTINUE records; a string's characters that cross a
-    boundary restart with a new flags byte there (BIFF8's rule)."""
-
-    def __init__(self, parts: list[bytes]) -> None:
-        self.parts, self.part, self.pos = parts, 0, 0
-
-    def _left(self) -> int:
-        return len(self.parts[self.part]) - self.pos
-
-    def _next(self) -> None:
-        if self.part + 1 >= len(self.parts):
-            raise _Unreadable("shared strings end early")
-        self.part, self.pos = self.part + 1, 0
-
-    def take(self, size: int) -> bytes:
-        out = bytearray()
-        while size > 0:
-            if self._left() <= 0:
-                self._next()
-                continue
-            chunk = self.parts[self.part][self.pos : self.pos + size]
-            out += chunk
-            size, self.pos = size - len(chunk), self.pos + len(chunk)
-        return bytes(out)
-
-    def chars(self, count: int, wide: bool) -> str:
-        out = []
-        while count > 0:
-            left = self._left()
-            if left < (2 if wide else 1):
-                self._next()
-                wide = bool(self.take(1)[0] & 0x01)  # the flags byte after a boundary
-                continue
-            step = min(count, left // 2 if wide else left)
-            raw = self.take(step * (2 if wide else 1))
-            out.append(raw.decode("utf-16-le" if wide else "latin-1", "replace"))
-            count -= step
-        return "".join(out)
-
-
-def _shared_strings(body: bytes, records: list[tuple[int, bytes]], after: int) -> list[str]:
-    """The shared strings, as many as can be read: one that cannot be (cut short, or a record
-    that only looks like the table) ends the list, and the cells are read all the same."""
-    parts = [body]
-    for kind, more in records[after:]:
-        if kind != _CONTINUE:
-            break
-        parts.append(more)
-    data = _Continued(parts)
-    out: list[str] = []
-    try:
-        total = _u32(data.take(8), 4)
-        for _ in range(total):
-            count, flags = struct.unpack("<HB", data.take(3))
-            runs = _u16(data.take(2), 0) if flags & 0x08 else 0
-            extra = _u32(data.take(4), 0) if flags & 0x04 else 0
-            out.append(data.chars(count, bool(flags & 0x01)))
-            data.take(4 * runs + extra)
-    except (_Unreadable, *_DAMAGED):
-        pass
-    return out
 
 
 # -- PowerPoint -----------------------------------------------------------------------------
@@ -340,9 +94,21 @@ def _powerpoint(ole: olefile.OleFileIO) -> str:
     return "\n".join(out).translate(_PPT_MARKS)
 
 
+# -- document properties --------------------------------------------------------------------
+
+
+def _properties(ole: olefile.OleFileIO, stream: str) -> str:
+    """The document's properties, as File > Info and Explorer show them (`oleprops.all_texts`:
+    title, subject, author, keywords, comments, category, company, custom properties...), a
+    property a line."""
+    return "\n".join(oleprops.all_texts(ole, stream))
+
+
 _READERS: tuple[tuple[str, Callable[[olefile.OleFileIO], str], str], ...] = (
     ("WordDocument", _word, "Word text"),
-    ("Workbook", partial(_excel, name="Workbook"), "Excel cells"),
-    ("Book", partial(_excel, name="Book"), "Excel 5.0/95 cells"),
+    ("Workbook", partial(workbook_text, name="Workbook"), "Excel cells"),
+    ("Book", partial(workbook_text, name="Book"), "Excel 5.0/95 cells"),
     ("PowerPoint Document", _powerpoint, "PowerPoint text"),
-)
+    *((stream, partial(_properties, stream=stream), "document properties")
+      for stream in oleprops.STREAMS),
+)  # fmt: skip

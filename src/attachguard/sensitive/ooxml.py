@@ -292,7 +292,7 @@ class _Collector:
         if self.mode == "value":
             data = _as_shown(data)
         elif self.mode == "header":
-            data = _header_text(data)
+            data = header_text(data)
         if self.cells is not None:
             data = self.cells.text(data, self.mode == "value")
         self.out.append(data)
@@ -306,7 +306,7 @@ def _mode(name: str) -> str:
     return "aside" if name in _ASIDE else ""
 
 
-def _header_text(value: str) -> str:
+def header_text(value: str) -> str:
     """A print header's text as printed: a line per section, codes dropped."""
     return _HEADER_CODE.sub("", _HEADER_SECTION.sub("\n", value.replace("&&", "\x00"))).replace(
         "\x00", "&"
