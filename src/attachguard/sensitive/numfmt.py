@@ -17,7 +17,8 @@ import functools
 import re
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from xml.parsers import expat
+
+from attachguard.formats.inert import parses
 
 __all__ = ["number_formats", "shown", "shows_digits", "text_parts"]
 
@@ -45,35 +46,18 @@ def number_formats(data: bytes) -> list[str | None] | None:
     formats (not declared) are left as None: they hold no literal text of the author's."""
     codes: dict[str, str] = {}
     styles: list[str] = []
-    depth = [0]  # inside cellXfs
+    cells = [False]  # past cellXfs' start: its xf elements follow (cellStyleXfs' come before)
 
-    def start(name: str, attrs: list[str]) -> None:
+    def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition(" ")[2]
-        pairs = dict(zip(attrs[::2], attrs[1::2], strict=False))
-        if local == "numFmt":
-            codes[pairs.get("numFmtId", "")] = pairs.get("formatCode", "")
-        elif local == "cellXfs":
-            depth[0] += 1
-        elif local == "xf" and depth[0]:
-            styles.append(pairs.get("numFmtId", "0"))
+        if local == "cellXfs":
+            cells[0] = True
+        elif local == "numFmt" and not cells[0]:  # not a conditional format's (dxfs)
+            codes[attrs.get("numFmtId", "").strip()] = attrs.get("formatCode", "")
+        elif local == "xf" and cells[0]:
+            styles.append(attrs.get("numFmtId", "0").strip())
 
-    def end(name: str) -> None:
-        if name.rpartition(" ")[2] == "cellXfs":
-            depth[0] -= 1
-
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.ordered_attributes = True
-    parser.StartElementHandler, parser.EndElementHandler = start, end
-    parser.StartDoctypeDeclHandler = _refuse
-    try:
-        parser.Parse(data, True)
-    except (expat.ExpatError, ValueError):
-        return None
-    return [codes.get(number.strip()) for number in styles]
-
-
-def _refuse(*_: object) -> None:
-    raise ValueError("a DTD")  # Office refuses the part (and entities could expand without bound)
+    return [codes.get(number) for number in styles] if parses(data, start) else None
 
 
 @functools.lru_cache(maxsize=64)  # a workbook uses a few formats over many cells
