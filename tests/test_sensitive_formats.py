@@ -327,7 +327,11 @@ def test_rtf_unicode_fallback_is_counted_as_word_counts_it() -> None:
 def test_rtf_destinations_that_show_nothing_pass() -> None:
     rtf = (
         rb"{\rtf1{\fonttbl{\f0 " + VISA.encode() + rb";}}{\*\generator " + VISA.encode() + rb";}"
-        rb"{\info{\title " + VISA.encode() + rb"}}Paid with **** 1111\par}"
+        rb"{\stylesheet{\s1 "
+        + VISA.encode()
+        + rb";}}{\*\listtable{\list{\listname "
+        + VISA.encode()
+        + rb";}\listid1}}{\info{\creatim\yr2024\mo1\dy2}{\nofpages1}}Paid with **** 1111\par}"
     )
     assert scan(rtf, "rtf").findings == []
 

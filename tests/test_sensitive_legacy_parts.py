@@ -11,7 +11,6 @@ import uuid
 import olefile  # type: ignore[import-untyped]
 import pytest
 
-from attachguard.formats import numfmt
 from support.oletools_data import ole_file
 from support.property_sets import STREAM, with_user_properties
 from test_sensitive_formats import biff, cards, excel95_stream, powerpoint97, scan, word97
@@ -159,23 +158,6 @@ def test_ordinary_number_formats_pass(code: str) -> None:
 def test_a_format_no_cell_uses_is_not_what_a_cell_shows() -> None:
     # the format is there, but the cell is General (XF 0): Excel shows 1111 alone
     assert codes(formatted('"Card 4111 1111 1111 "0000', number(1111.0))) == []
-
-
-@pytest.mark.parametrize(
-    ("code", "value", "shown"),
-    [
-        ('"Card "0000', 12.0, ["Card 0012"]),
-        ('"x"#,##0.00', 1234.5, ["x1234.50"]),
-        ('0"-"000', 12345.0, ["12-345"]),
-        ('"a"#;"b"#;"c"', 7.0, ["a7", "b7", "c"]),  # every numeric section
-        ("#,##0.00", 1234.5, []),  # no literal text: the value alone, read already
-        ('"n"0;@" t"', "text", ["text t"]),
-        ('"n"0', "text", []),  # no text section: Excel shows the text as it is
-        ('"On "d/m/yyyy', 45000.0, ["On //"]),  # a date's digits are not worked out
-    ],
-)
-def test_numfmt_shown(code: str, value: float | str, shown: list[str]) -> None:
-    assert numfmt.shown(code, value) == shown
 
 
 def test_a_number_format_of_excel_95_is_read() -> None:

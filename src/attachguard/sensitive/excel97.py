@@ -4,7 +4,7 @@ RSTRING and formula STRING results, numeric cells (NUMBER, RK, MULRK, formula re
 Excel shows them (a 15-digit number as its digits), the text of cell comments and text boxes
 (TXO and the CONTINUE records after it), the sheets' names (BOUNDSHEET, on their tabs), their
 print headers and footers (HEADER, FOOTER, HeaderFooter: a line per section, codes dropped)
-and what a cell's number format shows beside its value (FORMAT, XF: `formats.numfmt`).
+and what a cell's number format shows beside its value (FORMAT, XF: `numfmt`).
 
 Each sheet is read where its BOUNDSHEET puts it, as Excel finds it, also when that lies
 inside another record's data, where a walk of the records steps over it. A BIFF5 workbook's
@@ -23,10 +23,9 @@ from itertools import islice
 
 import olefile  # type: ignore[import-untyped]
 
-from attachguard.formats import numfmt
 from attachguard.formats.codepages import codec
 from attachguard.formats.ole import MAX_RECORDS, biff_of
-from attachguard.sensitive import tables
+from attachguard.sensitive import numfmt, tables
 from attachguard.sensitive.ooxml import header_text
 
 __all__ = ["Unreadable", "workbook_text"]
@@ -193,12 +192,18 @@ def _cells(records: list[Record], codec: str | None) -> str:
 
 
 def _formatted(book: _Book) -> list[str]:
-    """What the number formats of the cells show beside their values (`numfmt.shown`)."""
+    """The cells whose number format shows digits of its own, as it lays their values out
+    (`numfmt.shown`), and the text cells whose format shows other text (`numfmt.shown_text`):
+    as the reader of Office Open XML workbooks reads them."""
     out: list[str] = []
     for xf, value, number in book.styled:
         code = book.formats.get(book.xfs[xf]) if xf < len(book.xfs) else None
-        if code:
-            out += numfmt.shown(code, float(value) if number else value)
+        if not code:
+            continue
+        if number and numfmt.shows_digits(code):
+            out.append(numfmt.shown(code, value))
+        elif not number and (shown := numfmt.shown_text(code, value)) != value:
+            out.append(shown)
     return list(dict.fromkeys(out))
 
 

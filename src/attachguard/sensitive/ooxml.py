@@ -5,23 +5,33 @@ the document, headers and footers, footnotes, comments, slides, notes, charts, d
 shared strings, worksheets, document properties...), and each XML part is parsed with expat
 (namespaces, character references and CDATA decoded). Text boxes, tables and shapes are inside
 those parts. Text runs are joined as the application shows them (Word splits "4111 1111" over
-several runs at will); a new paragraph, table cell, tab, line break, sheet cell or value, or any
-element of a vocabulary this reader does not know, starts a new line, so that two neighbouring
-cells never read as one number. Numeric cells are read as Excel shows them: a 15-digit number
-stored as ``3.78282246310005E+14`` is read as its digits.
+several runs at will); a new paragraph, table cell, tab, line break, sheet cell or value, the
+parts of an equation's structures, or any element of a vocabulary this reader does not know,
+starts a new line, so that two neighbouring cells never read as one number. An inline equation
+(``m:oMath``) reads with its paragraph; of an ``mc:AlternateContent``, the branch Office shows
+(the first ``mc:Choice`` whose vocabularies it knows, else the ``mc:Fallback``) reads inline,
+the others on lines of their own. Numeric cells are read as Excel shows them: a 15-digit
+number stored as ``3.78282246310005E+14`` is read as its digits, and a cell with a number
+format of the workbook's through it (`numfmt`: ``"Card 4111 1111 1111 "0000`` shows 1111 as a
+card number).
 
 Read as shown, too: a field's result stays in its paragraph (its instruction is read on a line
-of its own), as does the text around hidden text (``w:vanish``, read on a line of its own, so
-that a hidden digit cannot split a number); the alternative text of pictures and shapes and the
-names of worksheets are read; a print header's codes (``&C``, ``&P``...) are dropped; string
+of its own), as does the text around hidden text (``w:vanish`` in a run's current properties,
+read on a line of its own, so that a hidden digit cannot split a number; properties inside a
+tracked formatting change, ``w:rPrChange``, are history and hide nothing); a numbered
+paragraph starts with its list label (`lists`); the alternative text of pictures and shapes,
+the names of worksheets, data validation messages, hyperlink tooltips and the authors of
+comments and changes are read; a print header's codes (``&C``, ``&P``...) are dropped; string
 cells are read as their shared strings, each cell after its column's header (`tables`: a
 column headed "Order ID" holds order numbers); Word's imported pieces (``w:altChunk``: HTML,
 RTF or text that Word lays out in the document) are read as shown.
 
-Not read: parts nothing reaches (Office never shows them), styles, themes, fonts and settings;
-binary (.xlsb) sheets. Work is bounded: a part larger than what is left of
-``limits.max_expanded_bytes``, encrypted or with a declared ratio over ``limits.max_ratio`` is
-not read (the zip engine reports it); XML that does not parse is noted, not read.
+Not read as text: parts nothing reaches (Office never shows them), styles (but a workbook's
+number formats), numbering (but its labels, before their paragraphs), themes, fonts and
+settings; binary (.xlsb) sheets; lists a paragraph style numbers (``w:pStyle``). Work is
+bounded: a part larger than what is left of ``limits.max_expanded_bytes``, encrypted or with a
+declared ratio over ``limits.max_ratio`` is not read (the zip engine reports it); XML that
+does not parse is noted, not read.
 """
 
 from __future__ import annotations
@@ -30,14 +40,14 @@ import re
 import zipfile
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from xml.parsers import expat
 
 from attachguard.engines.text import decode
 from attachguard.engines.zip_members import RATIO_FLOOR
 from attachguard.formats.ooxml_xml import WORD_NS
 from attachguard.formats.opc import READ_ERRORS, Package, Part, part_key, read_package
-from attachguard.sensitive import markup, rtf, tables
+from attachguard.sensitive import lists, markup, numfmt, rtf, tables
 from attachguard.sensitive.passages import Extract, Passage
 
 if TYPE_CHECKING:
@@ -61,11 +71,29 @@ _WORD_BREAKS = ("p", "tab", "ptab", "br", "cr", "tc", "tr", "footnote", "endnote
 _DRAWING_BREAKS = ("p", "br", "tc", "tr")
 _HEADERS = ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader", "firstFooter")
 _SHEET_BREAKS = ("c", "v", "f", "si", "is", "row", "comment", "text", "rPh", *_HEADERS)
-_KNOWN = frozenset(WORD_NS + _DRAWING_NS + _SHEET_NS)
+# Office Math: an equation in a paragraph reads inline with it (Word draws it on the line);
+# the parts of its structures (a fraction's numerator and denominator, a script, a matrix's
+# rows and entries) each start a line, so that the entries of a matrix never join.
+_MATH_NS = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/math",
+    "http://purl.oclc.org/ooxml/officeDocument/math",
+)
+_MATH_BREAKS = ("oMathPara", "num", "den", "sub", "sup", "deg", "lim", "e", "fName", "mr")
+# Markup compatibility: of an mc:AlternateContent, Office shows the first mc:Choice whose
+# Requires names vocabularies it knows, else the mc:Fallback; that branch reads inline, the
+# others on lines of their own (still read: another Office version shows them).
+_COMPATIBILITY = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_OFFICE_NAMESPACES = (
+    "http://schemas.openxmlformats.org/",
+    "http://purl.oclc.org/ooxml/",
+    "http://schemas.microsoft.com/office/",
+    "urn:schemas-microsoft-com:",
+)
+_KNOWN = frozenset(WORD_NS + _DRAWING_NS + _SHEET_NS + _MATH_NS)
 _BREAKS = frozenset(
     f"{ns} {local}"
     for namespaces, locals_ in ((WORD_NS, _WORD_BREAKS), (_DRAWING_NS, _DRAWING_BREAKS),
-                                (_SHEET_NS, _SHEET_BREAKS))
+                                (_SHEET_NS, _SHEET_BREAKS), (_MATH_NS, _MATH_BREAKS))
     for ns in namespaces
     for local in locals_
 )  # fmt: skip
@@ -77,22 +105,34 @@ _PICTURE_FONTS = ("wingdings", "webdings", "marlett", "mt extra", "zapf dingbats
 _SHEET_HEADERS = frozenset(f"{ns} {local}" for ns in _SHEET_NS for local in _HEADERS)
 # Text read apart from the line it stands in: field instructions (Word shows their result).
 _ASIDE = frozenset(f"{ns} {local}" for ns in WORD_NS for local in ("instrText", "delInstrText"))
-# Attributes people are shown: a picture's or shape's alternative text (read aloud, shown in
-# the Alt Text pane) and a worksheet's name (its tab). Keyed by element local name.
-_SHOWN_ATTRIBUTES = {"docPr": ("descr", "title"), "cNvPr": ("descr", "title"),
-                     "sheet": ("name",)}  # fmt: skip
+# Attributes people are shown, keyed by element and attribute local names: a picture's or
+# shape's alternative text (read aloud, shown in the Alt Text pane), a worksheet's name (its
+# tab), a data validation's input and error messages (shown when the cell is selected or a
+# value refused), a hyperlink's tooltip, the authors of comments and tracked changes.
+_AUTHOR = ("author",)
+_SHOWN_ATTRIBUTES = {
+    "docPr": ("descr", "title"), "cNvPr": ("descr", "title"), "sheet": ("name",),
+    "dataValidation": ("promptTitle", "prompt", "errorTitle", "error"),
+    "hyperlink": ("tooltip", "display"), "hlinkClick": ("tooltip",), "hlinkHover": ("tooltip",),
+    "comment": ("author", "initials"), "ins": _AUTHOR, "del": _AUTHOR, "moveFrom": _AUTHOR,
+    "moveTo": _AUTHOR, "rPrChange": _AUTHOR, "pPrChange": _AUTHOR,
+    "cmAuthor": ("name", "initials"), "author": ("name", "initials"),
+}  # fmt: skip
 # A print header's or footer's codes: "&L", "&C", "&R" start a section, the others set a font,
 # a size, a colour or insert a field (page number, date...).
 _HEADER_SECTION = re.compile(r"&[LCR]")
 _HEADER_CODE = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|\d+|[A-Za-z])')
 _SHARED_STRINGS = "spreadsheetml.sharedstrings+xml"  # content types compare lower-cased
+_STYLES = "spreadsheetml.styles+xml"
+_NUMBERING = "wordprocessingml.numbering+xml"
 _SHEET = "spreadsheetml.worksheet+xml"
+_T = TypeVar("_T")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 # Parts whose content type says they hold no text a reader sees.
 _SKIPPED = re.compile(
     r"\.(?:styles|theme|fonttable|settings|websettings|numbering|calcchain|stylesWithEffects|"
-    r"fonttable|thememanager|tablestyles|presprops|viewprops|commentauthors)\+xml$",
+    r"fonttable|thememanager|tablestyles|presprops|viewprops)\+xml$",
     re.IGNORECASE,
 )
 
@@ -106,17 +146,18 @@ def read(data: bytes, limits: Limits) -> Extract:
         extract.unread.append("the package could not be read")
         return extract
     budget = [limits.max_expanded_bytes]
-    shared = _shared_strings(package, limits, budget)
+    shared = _support(package, limits, budget, _SHARED_STRINGS, tables.shared_strings)
+    formats = _support(package, limits, budget, _STYLES, numfmt.number_formats)
+    numbering = _support(package, limits, budget, _NUMBERING, lists.word_numbering)
     for part in _text_parts(package):
         if shared is not None and part.content_type.lower().endswith(_SHARED_STRINGS):
             continue  # read in the cells that show them
         if not _within(package, part, limits, budget):
             extract.unread.append(f"{part.name} (over a limit)")
             continue
-        cells = (
-            tables.SheetCells(shared or []) if part.content_type.lower().endswith(_SHEET) else None
-        )
-        text = _part_text(package, part.name, cells)
+        sheet = part.content_type.lower().endswith(_SHEET)
+        cells = tables.SheetCells(shared or [], formats) if sheet else None
+        text = _part_text(package, part.name, cells, numbering)
         if text is None:
             extract.unread.append(f"{part.name} (damaged)")
         elif text.strip():
@@ -156,16 +197,21 @@ _CHUNK_READERS: dict[str, Callable[[bytes], str]] = {
 }
 
 
-def _shared_strings(package: Package, limits: Limits, budget: list[int]) -> list[str] | None:
-    """The workbook's shared strings, so that each string cell reads as its text under its
-    column's header (`tables`); None when there are none, or they cannot be read (then the
-    part is read as text like any other)."""
-    for part in _text_parts(package):
-        if part.content_type.lower().endswith(_SHARED_STRINGS) and _within(
-            package, part, limits, budget
-        ):
+def _support(
+    package: Package,
+    limits: Limits,
+    budget: list[int],
+    kind: str,
+    reader: Callable[[bytes], _T | None],
+) -> _T | None:
+    """A part that says how others show (``kind`` ends its content type): the workbook's
+    shared strings, so that each string cell reads as its text under its column's header
+    (`tables`); its number formats (`numfmt`); a document's lists (`lists`). None when there is
+    none, or it cannot be read (the shared strings are then read as text like any part)."""
+    for part in package.parts.values():
+        if part.content_type.lower().endswith(kind) and _within(package, part, limits, budget):
             try:
-                return tables.shared_strings(package.read(part.name))
+                return reader(package.read(part.name))
             except READ_ERRORS:
                 return None
     return None
@@ -194,25 +240,37 @@ def _inflatable(info: zipfile.ZipInfo, limits: Limits, budget: int) -> bool:
     return info.file_size < RATIO_FLOOR or info.file_size <= limits.max_ratio * info.compress_size
 
 
-def _part_text(package: Package, name: str, cells: tables.SheetCells | None) -> str | None:
+def _part_text(
+    package: Package,
+    name: str,
+    cells: tables.SheetCells | None,
+    numbering: lists.Numbering | None,
+) -> str | None:
     try:
         data = package.read(name)
     except READ_ERRORS:
         return None
-    return xml_text(data, cells)
+    return xml_text(data, cells, numbering)
 
 
-def xml_text(data: bytes, cells: tables.SheetCells | None = None) -> str | None:
+def xml_text(
+    data: bytes,
+    cells: tables.SheetCells | None = None,
+    numbering: lists.Numbering | None = None,
+) -> str | None:
     """The text of one XML part, a line per paragraph, cell or value (see the module
     docstring); None for XML that does not parse or declares a DTD. ``cells``: a worksheet's,
-    read with its column headers (`tables`)."""
-    collector = _Collector(cells)
+    read with its column headers (`tables`); ``numbering``: the document's lists, whose labels
+    start their paragraphs."""
+    collector = _Collector(cells, numbering)
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
     parser.ordered_attributes = True
     parser.StartElementHandler = collector.start
     parser.EndElementHandler = collector.end
     parser.CharacterDataHandler = collector.text
+    parser.StartNamespaceDeclHandler = collector.declare
+    parser.EndNamespaceDeclHandler = collector.undeclare
     parser.StartDoctypeDeclHandler = _refuse
     try:
         parser.Parse(data, True)
@@ -238,34 +296,101 @@ def _symbol(pairs: dict[str, str]) -> str | None:
 
 class _Collector:
     """Expat's handlers for `xml_text`: the text as shown, with what is read apart from its
-    line (field instructions, attributes people are shown) kept in ``aside``."""
+    line (field instructions, hidden text, attributes people are shown, the branches of
+    alternate content Office does not show) kept in ``aside``."""
 
-    def __init__(self, cells: tables.SheetCells | None) -> None:
+    def __init__(self, cells: tables.SheetCells | None, numbering: lists.Numbering | None) -> None:
         self.out: list[str] = []
         self.aside: list[str] = []
         self.mode = ""  # "value", "header", "aside" or "": how character data is read
         self.cells = cells
         self.hidden = False  # in a Word run formatted as hidden text
+        self.history = 0  # inside tracked formatting's former properties (w:rPrChange...)
+        self.paragraph = _Paragraph(numbering)
+        self.prefixes: dict[str, list[str]] = {}  # namespace declarations in scope
+        self.branches: list[bool] = []  # per open mc:AlternateContent: a branch was shown
+        self.shown: list[bool] = []  # per open mc:Choice or mc:Fallback: whether it is shown
+        self.seen: set[str] = set()  # attribute values read (an author signs every change)
+
+    def declare(self, prefix: str | None, uri: str) -> None:
+        self.prefixes.setdefault(prefix or "", []).append(uri)
+
+    def undeclare(self, prefix: str | None) -> None:
+        if self.prefixes.get(prefix or ""):
+            self.prefixes[prefix or ""].pop()
+
+    def _put(self, text: str) -> None:
+        """Text to the line, or aside in a branch Office does not show."""
+        if False in self.shown:
+            self.aside[-1] += text
+        else:
+            self.out.append(text)
+
+    def _line(self) -> None:
+        if False in self.shown:
+            self.aside.append("")
+        else:
+            self.out.append("\n")
 
     def start(self, name: str, attrs: list[str]) -> None:
         self.mode = _mode(name)
         if self.mode == "aside":
             self.aside.append("")  # each instruction piece on its own line
-        shown = _SHOWN.get(name)
         namespace, _, local = name.rpartition(" ")
-        pairs = dict(zip(attrs[::2], attrs[1::2], strict=False)) if attrs else {}
+        pairs = {k.rpartition(" ")[2]: v for k, v in zip(attrs[::2], attrs[1::2], strict=False)}
+        if namespace == _COMPATIBILITY:
+            self._branch(local, pairs)
+            return
+        shown = _SHOWN.get(name)
         if local == "sym" and namespace in WORD_NS:
             shown = _symbol(pairs)
         if shown is not None:
-            self.out.append(shown)
+            self._put(shown)
         elif name in _BREAKS or namespace not in _KNOWN:
-            self.out.append("\n")
-        wanted = _SHOWN_ATTRIBUTES.get(local)
-        self.aside += [pairs[key] for key in wanted or () if pairs.get(key)]
+            self._line()
+        self._attributes(local, pairs)
         if self.cells is not None and namespace in _SHEET_NS:
-            self.out.append(self.cells.start(local, pairs))
+            self._put(self.cells.start(local, pairs))
         if namespace in WORD_NS:
-            self._hidden_text(local, pairs)
+            self._word(local, pairs)
+
+    def _attributes(self, local: str, pairs: dict[str, str]) -> None:
+        for key in _SHOWN_ATTRIBUTES.get(local, ()):
+            value = pairs.get(key, "")
+            if value and value not in self.seen:
+                self.seen.add(value)
+                self.aside.append(value)
+
+    def _branch(self, local: str, pairs: dict[str, str]) -> None:
+        """An mc:AlternateContent's branch: shown if it is the first Office takes."""
+        if local == "AlternateContent":
+            self.branches.append(False)
+        elif local in ("Choice", "Fallback"):
+            free = bool(self.branches) and not self.branches[-1]
+            taken = free and (local == "Fallback" or self._understood(pairs.get("Requires", "")))
+            if self.branches and taken:
+                self.branches[-1] = True
+            elif not taken and False not in self.shown:
+                self.aside.append("")
+            self.shown.append(taken)
+
+    def _understood(self, requires: str) -> bool:
+        """Whether Office knows every vocabulary an mc:Choice requires (its prefixes)."""
+        uris = [(self.prefixes.get(prefix) or [""])[-1] for prefix in requires.split()]
+        return bool(uris) and all(u in _KNOWN or u.startswith(_OFFICE_NAMESPACES) for u in uris)
+
+    def _word(self, local: str, pairs: dict[str, str]) -> None:
+        """Word's own elements: formatting that hides text, a paragraph's list. Properties
+        inside a tracked formatting change (w:rPrChange, w:pPrChange...) are what it was
+        before the change: they decide nothing Word shows now."""
+        if local.endswith("Change"):
+            self.history += 1
+        if self.history:
+            return
+        if local == "p":
+            self.paragraph.start()
+        self.paragraph.property(local, pairs.get("val", ""))
+        self._hidden_text(local, pairs)
 
     def _hidden_text(self, local: str, pairs: dict[str, str]) -> None:
         """Hidden text (``w:vanish``) is read apart from its line: still read, but it cannot
@@ -273,8 +398,8 @@ class _Collector:
         if local in ("r", "p"):
             self.hidden = False
         elif local == "vanish":
-            values = [v for k, v in pairs.items() if k.endswith("val")]
-            self.hidden = not values or values[0].lower() not in ("0", "false", "off")
+            value = pairs.get("val")
+            self.hidden = value is None or value.lower() not in ("0", "false", "off")
         elif local == "t" and self.hidden:
             self.mode = "aside"
             self.aside.append("")
@@ -282,8 +407,17 @@ class _Collector:
     def end(self, name: str) -> None:
         self.mode = ""
         namespace, _, local = name.rpartition(" ")
-        if self.cells is not None and namespace in _SHEET_NS:
-            self.cells.end(local)
+        if namespace == _COMPATIBILITY:
+            if local == "AlternateContent" and self.branches:
+                self.branches.pop()
+            elif local in ("Choice", "Fallback") and self.shown:
+                self.shown.pop()
+        elif self.cells is not None and namespace in _SHEET_NS:
+            self._put(self.cells.end(local))
+        elif namespace in WORD_NS and local.endswith("Change"):
+            self.history = max(0, self.history - 1)
+        elif namespace in WORD_NS and local == "pPr" and not self.history:
+            self._put(self.paragraph.label())
 
     def text(self, data: str) -> None:
         if self.mode == "aside":
@@ -295,7 +429,34 @@ class _Collector:
             data = header_text(data)
         if self.cells is not None:
             data = self.cells.text(data, self.mode == "value")
-        self.out.append(data)
+        self._put(data)
+
+
+class _Paragraph:
+    """A Word paragraph's list (``w:numPr``: ``w:numId``, ``w:ilvl``), and its label as Word
+    draws it before the paragraph's text, counted through the part (`lists`)."""
+
+    def __init__(self, numbering: lists.Numbering | None) -> None:
+        self.numbering = numbering
+        self.counters = lists.Counters()
+        self.list = ""
+        self.level = 0
+
+    def start(self) -> None:
+        self.list, self.level = "", 0
+
+    def property(self, local: str, value: str) -> None:
+        if local == "numId":
+            self.list = value.strip()
+        elif local == "ilvl":
+            self.level = min(max(int(value) if value.strip().isdigit() else 0, 0), 8)
+
+    def label(self) -> str:
+        levels = self.numbering.levels(self.list) if self.numbering and self.list else None
+        if levels is None:
+            return ""
+        key, self.list = self.list, ""  # one label a paragraph
+        return lists.label(levels, self.counters.advance(key, self.level, levels))
 
 
 def _mode(name: str) -> str:

@@ -6,11 +6,15 @@ skipped (counted as Word counts them: `formats.rtfunicode`), and the control wor
 into characters (``\\tab``, ``\\emdash``, ``\\_`` a non-breaking hyphen...). Paragraphs,
 lines, table cells and rows start a new line.
 Hidden text (``\\v``) is read on a line of its own, so that it cannot split a number shown
-around it. Groups that hold no text a reader sees are skipped: ``{\\*\\...}`` destinations
-(but comments, ``\\*\\annotation``, and shape text boxes, ``\\*\\shpinst``), the font,
-colour, style and list tables, document information, bookmarks, shape properties, object data
-(the RTF engine hands embedded objects to the pipeline); ``\\binN`` data is stepped over. Field
-results are read (their instructions, marked ``\\*``, are not: Word shows the result).
+around it. Document information Word shows (``\\info``: title, subject, author, comments,
+company...; user-defined properties, ``\\*\\userprops``) is read, an item a line. A paragraph
+in a list (``\\lsN``) starts with the label Word draws from the list table (`lists`: its
+level's ``\\leveltext``, with the numbers counted so far). Groups that hold no text a reader
+sees are skipped: ``{\\*\\...}`` destinations (but comments, ``\\*\\annotation``, shape text
+boxes, ``\\*\\shpinst``, and document information), the font, colour and style tables,
+bookmarks, shape properties, object data (the RTF engine hands embedded objects to the
+pipeline); ``\\binN`` data is stepped over. Field results are read (their instructions, marked
+``\\*``, are not: Word shows the result).
 Pictures (``\\pict`` with PNG or JPEG data) are returned for OCR; metafiles are not.
 
 Work is linear in the size of the file; nothing nests deeper than `MAX_DEPTH` groups (deeper
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 
 from attachguard.formats.codepages import codec
 from attachguard.formats.rtfunicode import Fallback
+from attachguard.sensitive import lists
 from attachguard.sensitive.passages import Extract, Passage
 
 MAX_DEPTH = 1000
@@ -33,14 +38,27 @@ _TOKEN = re.compile(
     rb"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\'([0-9a-fA-F]{2})|\\(.)|([{}])|([^\\{}]+)", re.DOTALL
 )
 _SKIPPED = frozenset(
-    b"fonttbl colortbl stylesheet info listtable listoverridetable rsidtbl generator xmlnstbl "
+    b"fonttbl colortbl stylesheet rsidtbl generator xmlnstbl "
     b"themedata colorschememapping datastore latentstyles pgdsctbl revtbl filetbl bkmkstart "
-    b"bkmkend sp sn sv objdata objclass nonshppict blipuid mmathpr "
-    b"userprops".split()
+    b"bkmkend sp sn sv objdata objclass nonshppict blipuid mmathpr".split()
 )
+# Document information Word shows (File > Info, Properties; Explorer too), each on a line of
+# its own, starred or not (Word writes ``{\*\company ...}``): user-defined properties' names and
+# values too.
+_INFO = frozenset(
+    b"title subject author manager company operator category keywords comment doccomm "
+    b"hlinkbase propname staticval".split()
+)
+# The list table and its overrides: read for the list labels Word draws (`lists`), not shown.
+_LIST_TABLES = frozenset(b"listtable listoverridetable".split())
+# \levelnfc: a level's number style, in Word's names
+_STYLES = {1: "upperRoman", 2: "lowerRoman", 3: "upperLetter", 4: "lowerLetter",
+           22: "decimalZero", 23: "bullet", 255: "none"}  # fmt: skip
+_FOLLOW = {0: "tab", 1: "space", 2: "nothing"}
 # Destinations marked ``\*`` (ignorable by readers that do not know them) that Word shows: a
-# comment's text, and a shape's text box (Word 2007 and later write text boxes as shapes).
-_SHOWN_STARRED = frozenset(b"annotation shpinst".split())
+# comment's text, a shape's text box (Word 2007 and later write text boxes as shapes), and
+# document information.
+_SHOWN_STARRED = frozenset(b"annotation shpinst userprops".split()) | _INFO
 _BREAKS = frozenset(b"par line sect page cell row nestcell nestrow".split())
 _CHARS = {
     b"tab": "\t", b"emdash": "\u2014", b"endash": "\u2013", b"emspace": " ", b"enspace": " ",
@@ -59,6 +77,57 @@ class _Group:
     uc: int = 1
     picture: str | None = None  # "png"/"jpeg" inside a \pict group of that kind
     hex: list[bytes] = field(default_factory=list)
+    table: bytes = b""  # inside the list table or its overrides
+    level: lists.Level | None = None  # inside a list level's \leveltext: its template
+    line: bool = False  # document information: a line of its own
+
+
+class _Lists:
+    r"""The list table (``\listtable``: each list's levels, by ``\listid``) and its overrides
+    (``\listoverridetable``: the ``\lsN`` paragraphs name, by list), and the numbers counted
+    so far: a paragraph in a list (``\lsN``, ``\ilvlN``) starts with its label."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, list[lists.Level]] = {}
+        self.overrides: dict[int, int] = {}  # \ls: \listid
+        self.current: list[lists.Level] = []  # the list (or override's) being read
+        self.list_id = 0
+        self.counters = lists.Counters()
+
+    def word(self, table: bytes, group: _Group, name: bytes, value: int) -> None:
+        """A control word in the list table (``table``) or its overrides."""
+        if table == b"listoverridetable":
+            if name == b"listid":
+                self.list_id = value
+            elif name == b"ls":
+                self.overrides[value] = self.list_id
+        elif name == b"list":
+            self.current = []
+        elif name == b"listid":
+            self.by_id[value] = self.current
+        elif name == b"listlevel":
+            self.current.append(lists.Level())
+        elif self.current:
+            _level(self.current[-1], group, name, value)
+
+    def label(self, ls: int, level: int) -> str:
+        levels = self.by_id.get(self.overrides.get(ls, -1))
+        if not levels:
+            return ""
+        level = min(level, len(levels) - 1)
+        return lists.label(levels, self.counters.advance(ls, level, levels), "rtf")
+
+
+def _level(level: lists.Level, group: _Group, name: bytes, value: int) -> None:
+    if name == b"leveltext":
+        group.level = level
+        level.text = ""
+    elif name in (b"levelnfc", b"levelnfcn"):
+        level.style = _STYLES.get(value, "decimal")
+    elif name == b"levelstartat":
+        level.start = value
+    elif name == b"levelfollow":
+        level.suffix = _FOLLOW.get(value, "tab")
 
 
 class _Reader:
@@ -71,6 +140,10 @@ class _Reader:
         self.codec = "cp1252"
         self.fallback = Fallback()  # what is still to skip after a \uN
         self.starred = False  # the last token was \*
+        self.lists = _Lists()
+        self.ls = 0  # the paragraph's list (\lsN, 0 for none) and level
+        self.ilvl = 0
+        self.labelled = False  # the paragraph's label is read
 
     @property
     def group(self) -> _Group:
@@ -79,7 +152,7 @@ class _Reader:
     def open(self) -> None:
         self.fallback.brace()
         top = self.group
-        inner = _Group(top.skip, top.hidden, top.uc)
+        inner = _Group(top.skip, top.hidden, top.uc, table=top.table, level=top.level)
         self.stack.append(inner if len(self.stack) < MAX_DEPTH else top)
 
     def close(self) -> None:
@@ -88,6 +161,8 @@ class _Reader:
             done = self.stack.pop()
             if done.picture and done.hex and done is not self.group:
                 self._picture(done.hex)
+            if done.line and done is not self.group:
+                self.out.append("\n")
 
     def _picture(self, chunks: list[bytes]) -> None:
         digits = _BLANKS.sub(b"", b"".join(chunks))
@@ -101,16 +176,25 @@ class _Reader:
             return
         chunk = chunk.replace(b"\r", b"").replace(b"\n", b"")
         chunk = self.fallback.text(chunk)
-        if not group.skip and chunk:
+        if group.level is not None:
+            group.level.text += chunk.decode(self.codec, "replace")
+        elif not group.skip and chunk:
             self._emit(chunk.decode(self.codec, "replace"))
 
     def char(self, value: str) -> None:
-        if not self.fallback.token() and not self.group.skip:
+        if self.fallback.token():
+            return
+        if self.group.level is not None:
+            self.group.level.text += value
+        elif not self.group.skip:
             self._emit(value)
 
     def _emit(self, value: str) -> None:
-        """Shown text to the line; hidden text aside, so that it cannot break up a number
-        the reader sees around it ("4111 1111 1111 {\\v 9}1111")."""
+        """Shown text to the line, after the paragraph's list label; hidden text aside, so
+        that it cannot break up a number the reader sees around it ("4111 {\\v 9}1111")."""
+        if self.ls and not self.labelled:
+            self.labelled = True
+            self.out.append(self.lists.label(self.ls, self.ilvl))
         if self.group.hidden:
             if not self.in_aside:
                 self.aside.append("\n")
@@ -123,12 +207,30 @@ class _Reader:
         group, starred, self.starred = self.group, self.starred, False
         if self.fallback.token():
             return  # a control word is one fallback character, whatever it does
-        if (starred and name not in _SHOWN_STARRED) or name in _SKIPPED:
+        if group.table and name not in (b"u", b"uc"):
+            self.lists.word(group.table, group, name, int(arg or 0))
+        elif not self._destination(group, name, starred):
+            self._format(group, name, arg)
+
+    def _destination(self, group: _Group, name: bytes, starred: bool) -> bool:
+        """Whether the word starts a group read otherwise than as text: skipped, a list
+        table, document information, a picture."""
+        if name in _LIST_TABLES:
+            group.skip, group.table = True, name
+        elif (starred and name not in _SHOWN_STARRED) or name in _SKIPPED:
             group.skip = True
+        elif name in _INFO:
+            group.line = True
+            self.out.append("\n")
         elif name == b"pict":
             group.skip = True
             group.picture = ""
-        elif name in _PICTURES and group.picture is not None:
+        else:
+            return False
+        return True
+
+    def _format(self, group: _Group, name: bytes, arg: bytes | None) -> None:
+        if name in _PICTURES and group.picture is not None:
             group.picture = _PICTURES[name]
         elif name == b"uc" and arg is not None:
             group.uc = max(0, int(arg))
@@ -140,13 +242,25 @@ class _Reader:
         elif name == b"ansicpg" and arg is not None:
             self.codec = codec(int(arg))
         else:
-            self._shown(name)
+            self._shown(name, int(arg or 0))
 
-    def _shown(self, name: bytes) -> None:
+    def _shown(self, name: bytes, arg: int) -> None:
         if name in _BREAKS:
             self.char("\n")
+            self.labelled = name not in (b"par", b"sect", b"page")  # a new paragraph
+        elif name in (b"ls", b"ilvl", b"pard"):
+            self._paragraph(name, arg)
         elif name in _CHARS:
             self.char(_CHARS[name])
+
+    def _paragraph(self, name: bytes, arg: int) -> None:
+        """A paragraph's list (``\\lsN``) and level (``\\ilvlN``); ``\\pard`` resets them."""
+        if name == b"ls":
+            self.ls = arg
+        elif name == b"ilvl":
+            self.ilvl = min(max(arg, 0), lists.LEVELS - 1)
+        else:
+            self.ls = self.ilvl = 0
 
     def symbol(self, value: bytes) -> None:
         if self.fallback.token():

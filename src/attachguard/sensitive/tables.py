@@ -19,6 +19,8 @@ import io
 import re
 from xml.parsers import expat
 
+from attachguard.sensitive import numfmt
+
 _LETTER = re.compile(r"[^\W\d_]")
 _DELIMITERS = ",;\t|"
 
@@ -106,11 +108,14 @@ _COLUMN = re.compile(r"[A-Za-z]{1,3}")
 class SheetCells:
     """What a worksheet's reader needs to read cells as ``header: value`` (see the module
     docstring): the workbook's shared strings, to show a string cell's text rather than its
-    index, and the current row's cells. Fed by `ooxml`'s reader, element by element (local
-    names of the spreadsheet vocabulary)."""
+    index, and the current row's cells; and the workbook's number formats by cell style
+    (`numfmt`), to show a cell as its format lays it out. Fed by `ooxml`'s reader, element by
+    element (local names of the spreadsheet vocabulary)."""
 
-    def __init__(self, shared: list[str]) -> None:
+    def __init__(self, shared: list[str], formats: list[str | None] | None = None) -> None:
         self.shared = shared
+        self.formats = formats or []
+        self.format: str | None = None  # the current cell's number format, when declared
         self.headers: dict[int, str] = {}
         self.data = False  # a row of data has been read: the headers are settled
         self.row: dict[int, str] = {}
@@ -125,21 +130,33 @@ class SheetCells:
         elif local == "c":
             self.column = _column(attrs.get("r", ""), self.column + 1)
             self.kind = attrs.get("t", "n")
+            self.format = _style(self.formats, attrs.get("s", "0"))
             self.row[self.column] = ""
             header = self.headers.get(self.column)
             return f"{header}: " if header else ""
         elif local == "f":
             self.in_formula = True
+        elif local == "is" and self.format:
+            return self._record(numfmt.text_parts(self.format)[0])
         return ""
 
-    def end(self, local: str) -> None:
+    def end(self, local: str) -> str:
+        """Text to add where the element ends: what an inline string's format shows after it."""
         if local == "f":
             self.in_formula = False
+        elif local == "is" and self.format:
+            return self._record(numfmt.text_parts(self.format)[1])
         elif local == "row" and not self.data and any(v.strip() for v in self.row.values()):
             if header_like(self.row):
                 self.headers = {i: " ".join(v.split())[:40] for i, v in self.row.items() if v}
             else:
                 self.data = True
+        return ""
+
+    def _record(self, data: str) -> str:
+        if self.column in self.row:
+            self.row[self.column] += data
+        return data
 
     def text(self, data: str, value: bool) -> str:
         """A piece of a cell as shown: a shared string's text for its index; a formula that
@@ -153,9 +170,24 @@ class SheetCells:
             data = (
                 self.shared[int(index)] if index.isdigit() and int(index) < len(self.shared) else ""
             )
-        if not self.in_formula and self.column in self.row:
-            self.row[self.column] += data
+        if value and self.format:
+            data = self._formatted(data, self.format)
+        return self._record(data)
+
+    def _formatted(self, data: str, code: str) -> str:
+        """A value as its number format shows it: a number laid out, when its format's text
+        holds digits (`numfmt.shows_digits`: else the value's digits are all it shows), text
+        between the text section's literals."""
+        if self.kind == "n":
+            return numfmt.shown(code, data) if numfmt.shows_digits(code) else data
+        if self.kind in ("s", "str"):
+            return numfmt.shown_text(code, data)
         return data
+
+
+def _style(formats: list[str | None], index: str) -> str | None:
+    number = index.strip()
+    return formats[int(number)] if number.isdigit() and int(number) < len(formats) else None
 
 
 def _column(reference: str, following: int) -> int:
