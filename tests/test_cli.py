@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from attachguard.clamav.daemon import PrivateClamd
 from attachguard.cli import ConfigError, default_jobs, main, scan_files
+from attachguard.policy import default_policy_text
 from attachguard.report import UNKNOWN_TYPE, Report, Status
 from attachguard.runtime import clamd_for, system_socket
 
@@ -114,6 +115,30 @@ def test_without_clamd_a_private_one_is_started_and_announced(tmp_path: Path) ->
     assert code == 1, err
     assert "EICAR test signature" in out
     assert "TEST signatures only" in err
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_policy_without_the_antivirus_starts_no_clamd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: str
+) -> None:
+    def no_clamd(*_: object) -> None:
+        raise AssertionError("a clamd was looked for")
+
+    monkeypatch.setattr("attachguard.runtime.clamd_for", no_clamd)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        default_policy_text().replace("disabled_engines: []", "disabled_engines: [clamav]")
+    )
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "notes.txt").write_text("Order 1234 arrived damaged.\n")
+    (files / "reply.txt").write_text("Thanks, a new one is on its way.\n")
+    code, out, err = run(
+        "scan", "--json", "--policy", str(policy), "--processes", processes, str(files)
+    )
+    reports = sorted((r["file"], r["status"]) for r in map(json.loads, out.splitlines()))
+    assert (code, reports) == (0, [("notes.txt", "APPROVED"), ("reply.txt", "APPROVED")]), err
+    assert "clamav" in json.loads(out.splitlines()[0])["versions"]
 
 
 def test_system_socket_is_read_from_clamd_conf(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,6 +34,7 @@ from attachguard.sensitive import redact
 
 if TYPE_CHECKING:
     from attachguard.clamav.client import ClamdClient
+    from attachguard.runtime import ClamdSource
 
 EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -187,8 +189,22 @@ def _print(reports: Iterable[tuple[Path, Report]], as_json: bool) -> bool:
     return rejected
 
 
+@contextmanager
+def _antivirus(policy: Policy, address: str | None) -> Iterator[ClamdSource | None]:
+    """The clamd to scan with (`runtime.clamd_for`), or None when the policy disables the
+    clamav engine: no clamd is looked for or started (a private one loads its signatures for
+    seconds, for nothing)."""
+    from attachguard.runtime import clamd_for
+
+    if "clamav" in policy.disabled_engines:
+        yield None
+        return
+    with clamd_for(address) as source:
+        yield source
+
+
 def _scanner(
-    policy: Policy, client: ClamdClient, jobs: int, cache: Path | None, entries: int
+    policy: Policy, client: ClamdClient | None, jobs: int, cache: Path | None, entries: int
 ) -> ScansPaths:
     from attachguard.scanner import build_scanner
 
@@ -214,7 +230,7 @@ def _scanner(
     "--clamd",
     metavar="SOCKET",
     help="clamd address (/path.sock or host:port); default: $ATTACHGUARD_CLAMD, the system "
-    "clamd, or a private one started for this run.",
+    "clamd, or a private one started for this run (none when the policy disables clamav).",
 )
 @click.option(
     "--jobs",
@@ -255,28 +271,29 @@ def scan(
 ) -> None:
     """Scan files and folders (recursively); print a verdict per file."""
     from attachguard.clamav.client import ClamdClient
-    from attachguard.runtime import ClamdUnavailable, clamd_for
+    from attachguard.runtime import ClamdUnavailable
 
     policy = _policy(policy_path)
     jobs = jobs or default_jobs()
     files = list(_files(paths))
     processes = min(processes or default_processes(len(files)), jobs)
     try:
-        with clamd_for(clamd) as source:
-            if source.test_signatures:
+        with _antivirus(policy, clamd) as source:
+            if source is not None and source.test_signatures:
                 Console(stderr=True).print(f"[bold yellow]WARNING: {source.description}[/]")
+            address = source.address if source is not None else None
+            timeout = source.client.timeout if source is not None else 0.0
             if processes > 1:
                 from attachguard.scan_processes import WorkerSetup, scan_in_processes
 
                 threads = -(-jobs // processes)  # jobs per worker, rounded up
                 setup = WorkerSetup(
-                    policy_path, source.address, source.client.timeout, threads, cache_dir,
-                    cache_entries,
-                )  # fmt: skip
+                    policy_path, address, timeout, threads, cache_dir, cache_entries
+                )
                 rejected = _print(scan_in_processes(setup, files, processes), as_json)
             else:
                 # one INSTREAM per scan at a time (children are scanned in turn): ``jobs`` slots
-                client = ClamdClient(source.address, source.client.timeout, max_concurrent=jobs)
+                client = ClamdClient(address, timeout, max_concurrent=jobs) if address else None
                 scanner = _scanner(policy, client, jobs, cache_dir, cache_entries)
                 try:
                     rejected = _print(scan_files(scanner, files, jobs), as_json)

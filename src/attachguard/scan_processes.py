@@ -31,7 +31,7 @@ class WorkerSetup:
     """What a worker needs to build the same scanner as the parent would."""
 
     policy: Path | None
-    clamd: str
+    clamd: str | None  # None: the policy disables the clamav engine
     timeout: float
     threads: int
     cache: Path | None
@@ -45,7 +45,11 @@ def _start(setup: WorkerSetup) -> None:
     from attachguard.clamav.client import ClamdClient
     from attachguard.cli import _policy, _scanner
 
-    client = ClamdClient(setup.clamd, setup.timeout, max_concurrent=setup.threads)
+    client = (
+        ClamdClient(setup.clamd, setup.timeout, max_concurrent=setup.threads)
+        if setup.clamd
+        else None
+    )
     policy = _policy(setup.policy)
     _worker["scanner"] = _scanner(policy, client, setup.threads, setup.cache, setup.cache_entries)
     _worker["threads"] = setup.threads
