@@ -11,7 +11,7 @@ import pytest
 
 from attachguard.policy import Policy
 from support import evasions
-from test_pdf_precision import CATALOG, CONTENT, HELVETICA, PAGES, pdf
+from test_pdf_precision import CATALOG, CONTENT, HELVETICA, PAGE, PAGES, pdf
 from test_pdf_readings import codes, found, scan
 
 PAGE_WITH = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R%s >>"
@@ -282,3 +282,16 @@ def test_acrobats_image_field_asks_for_a_picture(
     picture to show in the button (hunt 100: PyPDFForm's samples were PDF_JAVASCRIPT); any
     other script stays JavaScript."""
     assert codes(scan(image_button(js(script)), policy)) == expected
+
+
+# -- an object that is a reference (macOS Preview's incremental saves; hunt 103) ---------------
+
+
+def test_an_object_that_is_a_reference_is_the_object_it_leads_to(policy: Policy) -> None:
+    # Quartz PDFContext "AppendMode" writes "47 0 obj 46 0 R endobj": pypdf raised on it
+    chained = pdf({3: (PAGE % b"").replace(b"4 0 R", b"6 0 R"), 6: b"7 0 R", 7: b"4 0 R"})
+    assert found(scan(chained, policy)) == set()
+    scripted = pdf({1: catalog(b" /OpenAction 6 0 R"), 6: b"7 0 R", 7: ALERT})
+    assert codes(scan(scripted, policy)) == BOTH  # what the chain leads to is judged
+    looped = pdf({1: catalog(b" /Lang 6 0 R"), 6: b"6 0 R"})
+    assert found(scan(looped, policy)) == set()  # a reference to itself: null

@@ -388,9 +388,13 @@ def opens_inertly(action: Any, resolve: Resolve) -> bool:
     reference, every object it may resolve to. Nothing at all (a body that does not parse) is
     not inert."""
     found = resolve(action) if isinstance(action, IndirectObject) else [action]
+    # (a definition that is itself a reference, "6 0 obj 7 0 R", goes on to what it leads to)
     return bool(found) and all(
         value is not None
-        and (not isinstance(value, DictionaryObject) or inert_actions(value, resolve, _ON_OPENING))
+        and (
+            not isinstance(value, DictionaryObject | IndirectObject)
+            or inert_actions(value, resolve, _ON_OPENING)
+        )
         for value in found
     )
 
