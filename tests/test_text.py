@@ -156,10 +156,16 @@ def test_utf16_without_bom_and_latin1() -> None:
     assert decode(b"\xef\xbb\xbf" + text.encode()) == text
 
 
-def test_csv_the_csv_module_cannot_read_is_checked_line_by_line(policy: Policy) -> None:
-    huge = "x" * 200_000  # past the csv module's field size limit
-    data = f"id,note\n1,\"{huge}\n2,=cmd|' /C calc'!A0\n".encode()
-    assert located(scan(policy, "a.csv", data)) == ["line 3"]
+def test_a_field_of_any_length_is_one_cell(policy: Policy) -> None:
+    # past the csv module's default field size limit (128 KiB) the file was read line by line,
+    # each line cut at its delimiters, quotes or not: a formula whose text constant holds
+    # delimiters came apart into pieces no formula starts (red team 112)
+    huge = "x" * 200_000
+    formula = '"=""x,;\t""&cmd|\' /C calc\'!A0"'
+    data = f'id,note\n1,"{huge}"\n2,{formula}\n'.encode()
+    assert located(scan(policy, "a.csv", data)) == ["row 3, column 2"]
+    unterminated = f"id,note\n1,\"{huge}\n2,=cmd|' /C calc'!A0\n".encode()
+    assert located(scan(policy, "a.csv", unterminated)) == ["row 2, column 2"]  # its pieces
 
 
 def test_text_file_gets_only_the_dde_rule(policy: Policy) -> None:

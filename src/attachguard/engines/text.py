@@ -64,6 +64,11 @@ _BOMS = (
     (b"\xff\xfe", "utf-16-le"),
     (b"\xfe\xff", "utf-16-be"),
 )
+# A field of any length is read as one: past the csv module's default of 131,072 characters it
+# raised, and the line-by-line reading cut quoted cells at their delimiters, so a formula
+# after a long field (a base64 picture) was missed (red team 112). Excel keeps a cell's first
+# 32,767 characters and reads on.
+csv.field_size_limit(2**31 - 1)
 _FORMULA = "=+-@"
 _RISKY = re.compile(
     r"\b(HYPERLINK|WEBSERVICE|IMPORTXML|IMPORTDATA|IMPORTHTML|IMPORTFEED|IMPORTRANGE|IMAGE|"
@@ -223,8 +228,8 @@ class TextEngine:
 
     def _cells(self, text: str, delimiter: str, splits: str) -> Iterator[tuple[str, str]]:
         """Dangerous cells as (reason, "row R, column C"), each cell also checked split on
-        ``splits``; a file the csv module cannot read (a NUL byte, a field past its size
-        limit) is checked line by line instead."""
+        ``splits``; a file the csv module cannot read (none seen since its field size limit
+        was lifted) is checked line by line instead, each line split on ``splits``."""
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         split = re.compile("[" + re.escape(splits) + "]")
         row = 0

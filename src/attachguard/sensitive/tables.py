@@ -42,8 +42,7 @@ def csv_text(text: str, tab: bool = False) -> str | None:
     line; None when it does not parse as a table. Written for speed (a 5 MB export is 130,000
     rows): each header is normalised once, not once per row."""
     delimiter = "\t" if tab else _delimiter(text)
-    # csv's field size limit (128 KiB) is process-wide, and the text engine relies on it: a
-    # file with a longer field is not a table here, and is read as plain text instead
+    # (a field of any length is one cell: the text engine lifts csv's process-wide limit)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out: list[str] = []
     prefixes: list[str] = []  # what `labelled` writes before a value of each column
