@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -159,6 +160,51 @@ def test_text_in_utf16be_without_a_terminator_is_read() -> None:
     ]
 
 
+def compressed_movie(text: str, brand: bytes = b"qt  ") -> bytes:
+    """A QuickTime movie whose header is compressed ('cmov': 'dcom' zlib, 'cmvd' the inflated
+    size and the stream), holding a ©nam title."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(body)) + kind + body
+
+    title = box(b"\xa9nam", struct.pack(">HH", len(text.encode()), 0) + text.encode())
+    movie = box(b"moov", box(b"mvhd", bytes(100)) + box(b"udta", title))
+    cmov = box(b"cmov", box(b"dcom", b"zlib") + box(b"cmvd", struct.pack(">I", len(movie))
+                + zlib.compress(movie)))  # fmt: skip
+    ftyp = box(b"ftyp", brand + bytes(4) + brand)
+    return ftyp + box(b"moov", cmov) + box(b"mdat", bytes(64))
+
+
+def with_chunk(kind: bytes, payload: bytes) -> bytes:
+    """A white PNG with one more chunk before its image data."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "white").save(out, "PNG")
+    data = out.getvalue()
+    at = data.index(b"IDAT") - 4
+    chunk = struct.pack(">I", len(payload)) + kind + payload
+    return data[:at] + chunk + struct.pack(">I", zlib.crc32(kind + payload)) + data[at:]
+
+
+def test_a_compressed_text_chunk_pillow_drops_is_read() -> None:
+    # red team 112: an iTXt whose language tag or text is not UTF-8 (a Latin-1 no-break
+    # space), which Pillow dropped whole; ExifTool shows it
+    text = zlib.compress("Card 4111\xa01111\xa01111\xa01111".encode("latin-1"))
+    payload = b"Comment\0\x01\x00f\xe9\0\0" + text
+    assert [c for c, _, _ in found(scan(with_chunk(b"iTXt", payload), "png", Blank()))] == [
+        "SENSITIVE_CARD"
+    ]
+    plain = b"Comment\0\x01\x00en\0\0" + zlib.compress(b"Taken 2024-07-14 18:22")
+    assert found(scan(with_chunk(b"iTXt", plain), "png", Blank())) == []
+
+
+def test_a_compressed_movie_header_is_read_inflated() -> None:
+    # red team 112: QuickTime and FFmpeg inflate 'cmov' and show its title; the no-break spaces
+    # are read there as in the file's own user data
+    found_codes = [c for c, _, _ in found(scan(compressed_movie(f"Card {NBSP}"), "qt", Blank()))]
+    assert found_codes == ["SENSITIVE_CARD"]
+    assert found(scan(compressed_movie("Holiday 2024, take 3"), "qt", Blank())) == []
+
+
 def test_the_media_data_is_not_read_for_wide_text() -> None:
     # a JPEG's scans are noise: only ASCII runs are taken there (as everywhere), not UTF-16
     from attachguard.sensitive.metadata import _outside_media
@@ -176,8 +222,12 @@ def test_a_heif_pictures_xmp_in_its_media_data_is_read() -> None:
     xmp = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>Card {NBSP}</dc:title></x:xmpmeta>'
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 210, 220)).save(out, "HEIF", xmp=xmp.encode())
-    codes = [code for code, _, _ in found(scan(out.getvalue(), "heif", Blank()))]
-    assert codes == ["SENSITIVE_CARD"]
+    data = out.getvalue()
+    assert data[8:12] == b"heic"
+    for brand in (b"heic", b"hevx"):  # every major brand libheif reads (red team 112: hevx)
+        picture = data[:8] + brand + data[12:]
+        codes = [code for code, _, _ in found(scan(picture, "heif", Blank()))]
+        assert codes == ["SENSITIVE_CARD"], brand
 
 
 def test_segment_markers_do_not_join_metadata_into_one_run() -> None:

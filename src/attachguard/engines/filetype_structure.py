@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from attachguard.engines.zip_members import DAMAGED
 from attachguard.engines.zip_package import main_label
+from attachguard.formats import bmff
 from attachguard.formats.ole import OleKind, OleUnreadable, classify_ole
 from attachguard.policy import Limits
 
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _VIDEO_BRANDS = {b"isom", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4A ", b"mmp4", b"dash", b"f4v "}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _OOXML_PARTS = {
@@ -34,7 +34,7 @@ def _sniff_container(data: bytes) -> str | None:
     """The label an ISO media (ftyp) or OOXML file's own structure declares."""
     if data[4:8] == b"ftyp" and len(data) >= 12:
         brand = data[8:12]
-        if brand in _HEIF_BRANDS:
+        if brand in bmff.HEIF_BRANDS:
             return "heif"
         if brand == b"qt  ":
             return "qt"

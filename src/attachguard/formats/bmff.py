@@ -21,15 +21,22 @@ from typing import NamedTuple
 
 __all__ = [
     "CMOV_LIMIT",
+    "HEIF_BRANDS",
     "BmffLayout",
     "Box",
     "DataRef",
     "Extent",
     "Outside",
     "bmff_end",
+    "compressed_movies",
     "outside_references",
     "walk",
 ]
+
+
+# Major brands of HEIF pictures and picture sequences (libheif's): items, EXIF and XMP among
+# them, lie in 'mdat'
+HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
 
 
 class Extent(Enum):
@@ -168,6 +175,15 @@ def outside_references(data: bytes) -> Outside:
     return Outside(search.refs, search.unread)
 
 
+def compressed_movies(data: bytes) -> list[bytes]:
+    """The compressed movie headers (``cmov``) of an ISO media file, inflated as players
+    inflate them (up to ``CMOV_LIMIT`` bytes in all): their titles and comments are shown."""
+    search = _Search()
+    top = walk(data) or _chain(data, 0, len(data))
+    search.boxes(data, top.boxes, "", 0)
+    return search.movies
+
+
 def _inside(flags: int, location: bytes) -> bool:
     """Whether a data reference names this same file."""
     return bool(flags & _SELF) and not location.strip(b"\0")
@@ -213,6 +229,7 @@ class _Search:
     refs: list[DataRef] = field(default_factory=list)
     unread: list[int] = field(default_factory=list)
     budget: int = CMOV_LIMIT  # bytes of compressed movie headers still to inflate
+    movies: list[bytes] = field(default_factory=list)  # the compressed movie headers, inflated
 
     def boxes(self, data: bytes, boxes: list[Box], path: str, depth: int) -> None:
         for box in boxes:
@@ -244,8 +261,10 @@ class _Search:
             self.unread.append(box.start)
             return
         self.budget -= len(movie)
+        self.movies.append(movie)
         inner = _Search(budget=self.budget)
         inner.boxes(movie, _chain(movie, 0, len(movie), named=False).boxes, where + "/", depth + 1)
         self.refs += [ref._replace(start=box.start) for ref in inner.refs]
         self.unread += [box.start for _ in inner.unread]
+        self.movies += inner.movies
         self.budget = inner.budget

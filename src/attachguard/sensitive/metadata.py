@@ -1,27 +1,23 @@
 """The text a picture or a recording carries besides its pixels and sound.
 
-Explorer, Photos, ExifTool and media players show EXIF and XMP descriptions and comments, a
-JPEG comment, PNG text chunks, MP4 and QuickTime user data, WAV INFO. Rather than a reader
-per format and tag, every run of text in the file's bytes is taken: printable ASCII anywhere;
-outside the media data (a JPEG's scans, a PNG's image data, an MP4's ``mdat``, a WAV's
-``data``: noise, and most of the bytes; a HEIF picture's ``mdat`` holds its EXIF and XMP items
-and is read) also runs in UTF-8, UTF-16LE (EXIF's XPComment), UTF-16BE (a big-endian EXIF's
-UserComment) and Windows-1252 (RIFF INFO's code page) of the characters a number is written
-with beside ASCII: Latin-1, the general punctuation block (no-break, narrow and thin spaces,
-dashes, invisible joiners), the ideographic space, the byte-order mark and the fullwidth forms
-(a red team wrote card numbers with no-break spaces and fullwidth digits, which an ASCII run
-split into pieces too short to be one), and other scripts' digits (Arabic-Indic, Persian,
-Devanagari) and tabs. And a PNG's compressed text chunks, inflated; XML's character references
-decoded where a run holds one (an XMP or iXML viewer shows what they spell).
-"""
+Explorer, Photos, ExifTool and media players show EXIF and XMP descriptions and comments, a JPEG
+comment, PNG text chunks, MP4 and QuickTime user data (compressed movie headers inflated), WAV
+INFO. Rather than a reader per format and tag, every run of text in the file's bytes is taken:
+printable ASCII anywhere; outside the media data (a JPEG's scans, a PNG's image data, an MP4's
+``mdat``, a WAV's ``data``: noise, and most of the bytes; a HEIF picture's ``mdat`` holds its
+EXIF and XMP items and is read) also runs in UTF-8, UTF-16LE (EXIF's XPComment), UTF-16BE (a
+big-endian EXIF's UserComment) and Windows-1252 (RIFF INFO's code page) of the characters a
+number is written with beside ASCII: Latin-1, the general punctuation block (no-break, narrow
+and thin spaces, dashes, invisible joiners), the ideographic space, the byte-order mark and the
+fullwidth forms (a red team wrote card numbers with no-break spaces and fullwidth digits, which
+an ASCII run split into pieces too short to be one), and other scripts' digits (Arabic-Indic,
+Persian, Devanagari) and tabs. And a PNG's compressed text chunks, inflated; XML's character
+references decoded where a run holds one (an XMP or iXML viewer shows what they spell)."""
 
 from __future__ import annotations
 
 import html
-import io
 import re
-
-from PIL import Image
 
 from attachguard.formats import bmff, jpeg, png, riff
 from attachguard.sensitive.passages import Passage
@@ -57,14 +53,29 @@ _WIDE_RUNS = {
 }
 
 
-# HEIF and AVIF pictures keep their EXIF and XMP items in mdat, beside the image's
-_ITEM_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"mif1", b"msf1", b"avif"})
+# HEIF and AVIF pictures keep their EXIF and XMP items in mdat, beside the image's (every
+# brand libheif reads: a 'hevx' picture's UTF-16 XPComment was read as video's; red team 112)
+_ITEM_BRANDS = bmff.HEIF_BRANDS | {b"avif", b"avis"}
 
 
 def metadata(data: bytes) -> list[Passage]:
-    """The runs of text in ``data`` (see the module docstring), as one passage."""
+    """The runs of text in ``data`` (see the module docstring), and in its compressed movie
+    headers (``cmov``: QuickTime and FFmpeg inflate them and show their titles; red team
+    112), as one passage."""
+    runs = _runs(data, _outside_media(data))
+    for movie in bmff.compressed_movies(data) if bmff.walk(data) is not None else []:
+        runs += _runs(movie, [(0, len(movie))])
+    runs += _png_text(data)
+    # XML's character references, as an XMP or iXML viewer shows them (red team 109)
+    runs += [html.unescape(run) for run in runs if "&#" in run]
+    return [Passage("\n".join(runs), where="metadata")] if runs else []
+
+
+def _runs(data: bytes, outside: list[tuple[int, int]]) -> list[str]:
+    """The runs of printable ASCII in ``data``, and of the wider characters in the spans
+    ``outside`` its media data."""
     runs = [m.group().decode("ascii") for m in _ASCII_RUN.finditer(data)]
-    for start, end in _outside_media(data):
+    for start, end in outside:
         for codec, pattern in _WIDE_RUNS.items():
             runs += [
                 text
@@ -72,10 +83,7 @@ def metadata(data: bytes) -> list[Passage]:
                 if not (text := m.group().decode(codec, "replace")).isascii()
                 or codec.startswith("utf-16")
             ]
-    runs += _png_text(data)
-    # XML's character references, as an XMP or iXML viewer shows them (red team 109)
-    runs += [html.unescape(run) for run in runs if "&#" in run]
-    return [Passage("\n".join(runs), where="metadata")] if runs else []
+    return runs
 
 
 def _outside_media(data: bytes) -> list[tuple[int, int]]:
@@ -107,13 +115,36 @@ def _media_spans(data: bytes) -> list[tuple[int, int]]:
     return []
 
 
+_PNG_TEXT_LIMIT = 8 << 20  # bytes of a PNG's compressed text chunks inflated, in all
+
+
 def _png_text(data: bytes) -> list[str]:
-    """A PNG's text chunks, compressed ones inflated (Pillow bounds each)."""
+    """A PNG's compressed text chunks (zTXt, compressed iTXt), inflated as ExifTool reads
+    them, each after its keyword, whatever their language tag (`_png_decoded`: Pillow dropped
+    a chunk whose tag or text was not UTF-8 whole; red team 112), up to
+    `_PNG_TEXT_LIMIT` bytes in all. Plain ones are read as the file's bytes are."""
     if not data.startswith(b"\x89PNG"):
         return []
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            texts = getattr(image, "text", {})
-            return [f"{key}: {value}" for key, value in texts.items() if isinstance(value, str)]
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return []
+    texts, budget = [], _PNG_TEXT_LIMIT
+    for chunk in png.walk(data).chunks:
+        if chunk.kind not in (b"zTXt", b"iTXt") or budget <= 0:
+            continue
+        payload = data[chunk.start : chunk.end]
+        inflated = png.inflate(chunk.kind, payload, budget)
+        if inflated is None:
+            continue  # not compressed, or a stream no reader can inflate
+        budget -= len(inflated[0])
+        keyword = payload.partition(b"\0")[0].decode("latin-1")
+        texts.append(f"{keyword}: {_png_decoded(inflated[0], chunk.kind)}")
+    return texts
+
+
+def _png_decoded(text: bytes, kind: bytes) -> str:
+    """A text chunk's text: an iTXt's in UTF-8, or in Latin-1 when it is not UTF-8 (as a
+    writer that ignored the rule wrote it), a zTXt's in Latin-1."""
+    if kind == b"iTXt":
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return text.decode("latin-1")
