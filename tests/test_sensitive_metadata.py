@@ -197,6 +197,35 @@ def test_a_compressed_text_chunk_pillow_drops_is_read() -> None:
     assert found(scan(with_chunk(b"iTXt", plain), "png", Blank())) == []
 
 
+def jpeg_with_xmp(title: str) -> bytes:
+    packet = (
+        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
+        ' xmpMM:DocumentID="xmp.did:4111111111" xmpMM:InstanceID="111111">'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>'
+        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+    body = b"http://ns.adobe.com/xap/1.0/\0" + packet.encode()
+    data = jpeg()
+    return data[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + data[2:]
+
+
+@pytest.mark.parametrize(
+    "title", ["Card 4111 1111 <![CDATA[1111]]> 1111", "Card 4111 1111 <!-- x -->1111 1111"]
+)
+def test_xmp_is_read_as_a_viewer_lists_it(title: str) -> None:
+    # red team 112: ExifTool shows the number a CDATA section or a comment splits
+    assert [c for c, _, _ in found(scan(jpeg_with_xmp(title), "jpeg", Blank()))] == [
+        "SENSITIVE_CARD"
+    ]
+
+
+def test_xmp_attributes_are_not_joined() -> None:
+    # two IDs side by side ("4111111111" and "111111") are no 16-digit number
+    assert found(scan(jpeg_with_xmp("Holiday"), "jpeg", Blank())) == []
+
+
 def test_a_compressed_movie_header_is_read_inflated() -> None:
     # red team 112: QuickTime and FFmpeg inflate 'cmov' and show its title; the no-break spaces
     # are read there as in the file's own user data

@@ -11,6 +11,10 @@ breaks), so that two cells never read as one number. Inline elements (``b``, ``s
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from xml.parsers import expat
+from xml.parsers.expat import ExpatError
+
+__all__ = ["ExpatError", "shown_text", "xml_text"]
 
 _BLOCKS = frozenset(
     {
@@ -54,3 +58,24 @@ def shown_text(markup: str) -> str:
     parser.feed(markup[:_MAX_CHARS])
     parser.close()
     return "".join(parser.out)
+
+
+def xml_text(xml: bytes) -> str:
+    """The text of an XML document (XMP metadata) as a viewer lists it: each element's text,
+    comments left out and CDATA sections joined in, and its attributes' values, a line each.
+    Read by expat without a DTD (`inert.parses`' rule: no entity to expand); `ExpatError` for
+    XML that does not parse."""
+    texts: list[str] = []
+    parser = expat.ParserCreate()
+    parser.CharacterDataHandler = texts.append
+    parser.StartElementHandler = lambda _, attributes: texts.extend(
+        f"\n{value}\n" for value in ("", *attributes.values())
+    )
+    parser.EndElementHandler = lambda _: texts.append("\n")
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.Parse(xml, True)
+    return "".join(texts)
+
+
+def _refuse(*_: object) -> None:
+    raise ExpatError("a DTD")

@@ -16,10 +16,12 @@ references decoded where a run holds one (an XMP or iXML viewer shows what they 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 
 from attachguard.formats import bmff, jpeg, png, riff
+from attachguard.sensitive.markup import ExpatError, xml_text
 from attachguard.sensitive.passages import Passage
 
 __all__ = ["metadata"]
@@ -66,6 +68,7 @@ def metadata(data: bytes) -> list[Passage]:
     for movie in bmff.compressed_movies(data) if bmff.walk(data) is not None else []:
         runs += _runs(movie, [(0, len(movie))])
     runs += _png_text(data)
+    runs += _xmp_packets(data)
     # XML's character references, as an XMP or iXML viewer shows them (red team 109)
     runs += [html.unescape(run) for run in runs if "&#" in run]
     return [Passage("\n".join(runs), where="metadata")] if runs else []
@@ -113,6 +116,30 @@ def _media_spans(data: bytes) -> list[tuple[int, int]]:
         audio = next((c for c in wave.chunks if c.kind == b"data"), None)
         return [] if audio is None else [(audio.start, audio.end)]
     return []
+
+
+_XMP_ROOTS = ((b"<x:xmpmeta", b"</x:xmpmeta>"), (b"<rdf:RDF", b"</rdf:RDF>"))
+_MOST_PACKETS = 16  # XMP packets read in one file (a JPEG has one, a Photoshop file a few)
+
+
+def _xmp_packets(data: bytes) -> list[str]:
+    """The text of the XMP packets in ``data``, found by their root element as XMP's packet
+    scanning finds them, as a viewer lists it (`markup.xml_text`: CDATA sections joined,
+    comments left out; ExifTool showed a number a CDATA section or a comment split, red
+    team 112); a packet that does not parse is read as the file's bytes are."""
+    texts: list[str] = []
+    for opening, closing in _XMP_ROOTS:
+        at = data.find(opening)
+        while at >= 0 and len(texts) < _MOST_PACKETS:
+            end = data.find(closing, at)
+            if end < 0:
+                break
+            with contextlib.suppress(ExpatError, ValueError):
+                texts.append(xml_text(data[at : end + len(closing)]))
+            at = data.find(opening, end)
+        if texts:
+            break  # the packets' roots: an rdf:RDF inside them is read already
+    return texts
 
 
 _PNG_TEXT_LIMIT = 8 << 20  # bytes of a PNG's compressed text chunks inflated, in all

@@ -46,8 +46,6 @@ import time
 from dataclasses import dataclass
 from io import BytesIO
 from typing import TYPE_CHECKING
-from xml.parsers import expat
-from xml.parsers.expat import ExpatError
 
 from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, DeprecationError, PyPdfError
@@ -61,7 +59,7 @@ from pypdf.generic import (
 
 from attachguard.formats.pypdf_limits import limited
 from attachguard.sensitive import ocr
-from attachguard.sensitive.markup import shown_text
+from attachguard.sensitive.markup import ExpatError, shown_text, xml_text
 from attachguard.sensitive.passages import Extract, Passage
 from attachguard.sensitive.pdfium_text import Page, Pictures, page_texts
 
@@ -513,23 +511,9 @@ def _attachment_notes(root: DictionaryObject) -> list[str]:
 
 
 def _xmp(root: DictionaryObject) -> list[str]:
-    """The text of the document's XMP metadata: each element's text and attribute values, as
-    expat reads them (no DTD: `inert.parses`' rule)."""
+    """The text of the document's XMP metadata (`markup.xml_text`)."""
     stream = _resolved(root.get("/Metadata"))
-    if not isinstance(stream, StreamObject):
-        return []
-    texts: list[str] = []
-    parser = expat.ParserCreate()
-    parser.CharacterDataHandler = texts.append
-    parser.StartElementHandler = lambda _, attributes: texts.extend(["\n", *attributes.values()])
-    parser.EndElementHandler = lambda _: texts.append("\n")
-    parser.StartDoctypeDeclHandler = _refuse
-    parser.Parse(stream.get_data(), True)
-    return ["".join(texts)]
-
-
-def _refuse(*_: object) -> None:
-    raise ExpatError("a DTD in XMP metadata")
+    return [xml_text(stream.get_data())] if isinstance(stream, StreamObject) else []
 
 
 _DEPTH = 8  # levels of a number or name tree, or of nested arrays, read
