@@ -226,6 +226,51 @@ def test_xmp_attributes_are_not_joined() -> None:
     assert found(scan(jpeg_with_xmp("Holiday"), "jpeg", Blank())) == []
 
 
+def wave(*chunks: bytes) -> bytes:
+    fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
+    body = b"WAVE" + fmt + b"data" + struct.pack("<I", 800) + bytes(800) + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def riff_chunk(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("<I", len(body)) + body + b"\0" * (len(body) & 1)
+
+
+def id3_tag(version: int, *frames: tuple[bytes, int, bytes]) -> bytes:
+    """An ID3v2 tag of frames (identifier, flags, content as stored)."""
+    body = b""
+    for ident, flags, content in frames:
+        size = len(content)
+        raw = (
+            bytes((size >> s) & 0x7F for s in (21, 14, 7, 0)) if version == 4 else size.to_bytes(4)
+        )
+        body += ident + raw + flags.to_bytes(2, "big") + content
+    header = bytes((version, 0, 0)) + bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
+    return b"ID3" + header + body
+
+
+def test_recording_tags_are_read_field_by_field() -> None:
+    # red team 112: a value without its NUL ran into the next field's identifier as bytes
+    # ("...1111ISFT"), and ID3 frames compressed with zlib were not inflated
+    glued = b"INFO" + b"ICMT" + struct.pack("<I", 24) + f"Card {VISA}".encode()
+    glued += b"ISFT" + struct.pack("<I", 6) + b"Lavf58"
+    comment = b"\x03eng\0" + f"Card {VISA}".encode()
+    v23 = (b"COMM", 0x0080, len(comment).to_bytes(4, "big") + zlib.compress(comment))
+    v24 = (b"TIT2", 0x0009, bytes(4) + zlib.compress(b"\x03" + f"Card {VISA}".encode()))
+    for data in (
+        wave(riff_chunk(b"LIST", glued)),
+        wave(riff_chunk(b"id3 ", id3_tag(3, v23))),
+        wave(riff_chunk(b"id3 ", id3_tag(4, v24))),
+        wave() + id3_tag(4, v24),  # after the RIFF data, as taggers append it
+    ):
+        assert [c for c, _, _ in found(scan(data, "wav", Blank()))] == ["SENSITIVE_CARD"]
+    plain = b"INFO" + b"ICRD" + struct.pack("<I", 10) + b"2024-07-14"
+    plain += b"ISFT" + struct.pack("<I", 13) + b"Lavf58.76.100"
+    title = (b"TIT2", 0x0080, bytes(4) + zlib.compress(b"\x00Take 4111-2024"))
+    assert found(scan(wave(riff_chunk(b"LIST", plain), riff_chunk(b"id3 ", id3_tag(3, title))),
+                      "wav", Blank())) == []  # fmt: skip
+
+
 def test_a_compressed_movie_header_is_read_inflated() -> None:
     # red team 112: QuickTime and FFmpeg inflate 'cmov' and show its title; the no-break spaces
     # are read there as in the file's own user data

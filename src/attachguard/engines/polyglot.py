@@ -78,7 +78,7 @@ from attachguard.engines.base import (
 from attachguard.engines.filetype_scripts import reads_as_script
 from attachguard.engines.office_objects import odf_inert
 from attachguard.engines.polyglot_layouts import Layout
-from attachguard.formats import bmff, jpeg
+from attachguard.formats import bmff, id3, jpeg
 from attachguard.formats.oleslack import slack
 from attachguard.formats.payloads import Region, disc_image, find_payloads
 from attachguard.formats.pdfraw import PdfLayout, names_in, outside_strings, scan_pdf_objects
@@ -666,7 +666,7 @@ def _audio_tags(tail: bytes) -> bool:
     for payloads and archives as the rest of the file is."""
     if tail[:3] == b"ID3" and len(tail) >= 10 and not any(b & 0x80 for b in tail[6:10]):
         footer = 10 if tail[5] & 0x10 else 0
-        size = 10 + _synchsafe(tail[6:10]) + footer
+        size = 10 + id3.synchsafe(tail[6:10]) + footer
         if size > len(tail) or (footer and tail[size - 10 : size - 7] != b"3DI"):
             return False  # a tag cut short, one claiming what follows it, a footer that is none
         if not _plain_frames(tail[: size - footer]):
@@ -677,31 +677,17 @@ def _audio_tags(tail: bytes) -> bool:
     return not tail or (len(tail) == 128 and tail[:3] == b"TAG")
 
 
-# ID3v2.3 and 2.4 frame flags that make a frame's bytes other than its content: compressed,
-# encrypted, unsynchronised (2.4), a data length before it (2.4)
-_FRAME_CODED = {3: 0x00C0, 4: 0x000F}
-
-
-def _synchsafe(raw: bytes) -> int:
-    """An ID3v2 size: four bytes of seven bits each."""
-    return sum(b << (7 * (3 - i)) for i, b in enumerate(raw))
-
-
 def _plain_frames(tag: bytes) -> bool:
     """Whether an ID3v2.3 or 2.4 tag's frames hold their content as it is, so that a search of
     its bytes sees it (review 105: a zlib-compressed frame hid a ZIP): no unsynchronisation or
     extended header, no frame compressed or encrypted; padding after the frames."""
     version, flags = tag[3], tag[5]
-    if version not in _FRAME_CODED or flags & 0xC0:
+    if version not in id3.CODED or flags & 0xC0:
         return False
-    pos = 10
-    while pos + 10 <= len(tag) and tag[pos] != 0:
-        raw = tag[pos + 4 : pos + 8]
-        size = _synchsafe(raw) if version == 4 else int.from_bytes(raw, "big")
-        if int.from_bytes(tag[pos + 8 : pos + 10], "big") & _FRAME_CODED[version]:
-            return False
-        pos += 10 + size
-    return pos <= len(tag) and not tag[pos:].strip(b"\x00")
+    found, end = id3.frames(tag)
+    if any(frame.flags & id3.CODED[version] for frame in found):
+        return False
+    return end <= len(tag) and not tag[end:].strip(b"\x00")
 
 
 def _once(found: list[tuple[str, int]]) -> list[tuple[str, int]]:

@@ -20,7 +20,7 @@ import contextlib
 import html
 import re
 
-from attachguard.formats import bmff, jpeg, png, riff
+from attachguard.formats import bmff, id3, jpeg, png, riff
 from attachguard.sensitive.markup import ExpatError, xml_text
 from attachguard.sensitive.passages import Passage
 
@@ -69,6 +69,7 @@ def metadata(data: bytes) -> list[Passage]:
         runs += _runs(movie, [(0, len(movie))])
     runs += _png_text(data)
     runs += _xmp_packets(data)
+    runs += _wav_tags(data)
     # XML's character references, as an XMP or iXML viewer shows them (red team 109)
     runs += [html.unescape(run) for run in runs if "&#" in run]
     return [Passage("\n".join(runs), where="metadata")] if runs else []
@@ -140,6 +141,49 @@ def _xmp_packets(data: bytes) -> list[str]:
         if texts:
             break  # the packets' roots: an rdf:RDF inside them is read already
     return texts
+
+
+_TAG_LIMIT = 8 << 20  # bytes of compressed ID3 frames inflated in one file
+
+
+def _wav_tags(data: bytes) -> list[str]:
+    """A WAV's INFO values and ID3 tag (an ``id3 `` chunk, or after the RIFF data) read field
+    by field, by their sizes, as players and ExifTool read them: a value written without its
+    NUL ran into the next field's identifier in a run of bytes ("...1111ISFT", "...1111COMM"),
+    and an ID3 frame compressed with zlib is inflated (red team 112)."""
+    wave = riff.walk(data) if data[:4] == b"RIFF" else None
+    if wave is None:
+        return []
+    texts: list[str] = []
+    for chunk in wave.chunks:
+        body = data[chunk.start : chunk.end]
+        if chunk.kind == b"LIST" and body[:4] == b"INFO":
+            texts += [_info_value(value) for value in _info_values(body)]
+        elif chunk.kind in (b"id3 ", b"ID3 ") and body[:3] == b"ID3":
+            texts += id3.texts(body, _TAG_LIMIT)
+    if data[wave.end : wave.end + 3] == b"ID3":
+        texts += id3.texts(data[wave.end :], _TAG_LIMIT)
+    return texts
+
+
+def _info_values(body: bytes) -> list[bytes]:
+    """The values of an INFO list (after "INFO": an identifier, a size, the value, a pad
+    byte to an even length), each by its size."""
+    values, pos = [], 4
+    while pos + 8 <= len(body):
+        size = int.from_bytes(body[pos + 4 : pos + 8], "little")
+        values.append(body[pos + 8 : pos + 8 + size])
+        pos += 8 + size + (size & 1)
+    return values
+
+
+def _info_value(value: bytes) -> str:
+    """An INFO value: up to its NUL, in UTF-8 when it is, else in the system's code page."""
+    value = value.split(b"\0", 1)[0]
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("cp1252", "replace")
 
 
 _PNG_TEXT_LIMIT = 8 << 20  # bytes of a PNG's compressed text chunks inflated, in all
