@@ -271,6 +271,42 @@ def test_recording_tags_are_read_field_by_field() -> None:
                       "wav", Blank())) == []  # fmt: skip
 
 
+def movie_with_text(sample: bytes, handler: bytes = b"text") -> bytes:
+    """An MP4 whose one track (of ``handler``) has one sample, in 'mdat' after 64 bytes of
+    frames, located by its sample table."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(body)) + kind + body
+
+    def full(kind: bytes, body: bytes) -> bytes:
+        return box(kind, bytes(4) + body)
+
+    ftyp = box(b"ftyp", b"isom" + bytes(4) + b"isom")
+
+    def moov(offset: int) -> bytes:
+        stbl = box(b"stbl", full(b"stsz", struct.pack(">II", 0, 1) + struct.pack(">I", len(sample)))
+                   + full(b"stco", struct.pack(">II", 1, offset))
+                   + full(b"stsc", struct.pack(">IIII", 1, 1, 1, 1)))  # fmt: skip
+        hdlr = full(b"hdlr", bytes(4) + handler + bytes(12) + b"\0")
+        mdia = box(b"mdia", hdlr + box(b"minf", stbl))
+        return box(b"moov", box(b"mvhd", bytes(100)) + box(b"trak", mdia))
+
+    head = len(ftyp) + len(moov(0)) + 8 + 64
+    return ftyp + moov(head) + box(b"mdat", bytes(64) + sample)
+
+
+def test_a_movies_subtitles_are_read_among_its_frames() -> None:
+    # red team 112: a subtitle written with no-break spaces; FFmpeg's decoder and ExifTool -ee
+    # show it, and its samples lie in 'mdat', which is otherwise read for ASCII alone
+    text = f"Card {NBSP}".encode()
+    sample = struct.pack(">H", len(text)) + text
+    assert [c for c, _, _ in found(scan(movie_with_text(sample), "mp4", Blank()))] == [
+        "SENSITIVE_CARD"
+    ]
+    frames = movie_with_text(sample, handler=b"vide")  # the same bytes as a video's frame
+    assert found(scan(frames, "mp4", Blank())) == []
+
+
 def test_a_compressed_movie_header_is_read_inflated() -> None:
     # red team 112: QuickTime and FFmpeg inflate 'cmov' and show its title; the no-break spaces
     # are read there as in the file's own user data

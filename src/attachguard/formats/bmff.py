@@ -30,6 +30,7 @@ __all__ = [
     "bmff_end",
     "compressed_movies",
     "outside_references",
+    "text_samples",
     "walk",
 ]
 
@@ -182,6 +183,79 @@ def compressed_movies(data: bytes) -> list[bytes]:
     top = walk(data) or _chain(data, 0, len(data))
     search.boxes(data, top.boxes, "", 0)
     return search.movies
+
+
+# Track handlers whose samples are text a player shows: subtitles, captions, QuickTime chapters
+_TEXT_HANDLERS = frozenset({b"text", b"sbtl", b"subt", b"clcp"})
+_MOST_SAMPLES = 100_000  # text samples located in one movie
+_SAMPLE_BYTES = 8 << 20  # bytes of text samples located in one movie, in all
+
+
+def text_samples(data: bytes, layout: BmffLayout) -> list[tuple[int, int]]:
+    """Where a movie's text tracks' samples lie (start, end): the tracks whose media handler
+    (moov/trak/mdia/hdlr) is timed text, subtitles, captions or chapters, whose samples a
+    player shows, located by their sample tables (chunk offsets, samples per chunk, sizes) as
+    players locate them."""
+    found: list[tuple[int, int]] = []
+    for moov in _kind(data, layout.boxes, b"moov"):
+        for trak in _kind(data, _children(data, moov), b"trak"):
+            for mdia in _kind(data, _children(data, trak), b"mdia"):
+                handlers = _kind(data, _children(data, mdia), b"hdlr")
+                if any(data[h.payload + 8 : h.payload + 12] in _TEXT_HANDLERS for h in handlers):
+                    found += _samples(data, mdia)
+    return found
+
+
+def _kind(data: bytes, boxes: list[Box], kind: bytes) -> list[Box]:
+    return [box for box in boxes if box.kind == kind]
+
+
+def _samples(data: bytes, mdia: Box) -> list[tuple[int, int]]:
+    """The samples of one track (its mdia box): each chunk's (stco, co64) samples (stsc) one
+    after another, each of its size (stsz)."""
+    tables: dict[bytes, Box] = {}
+    for minf in _kind(data, _children(data, mdia), b"minf"):
+        for stbl in _kind(data, _children(data, minf), b"stbl"):
+            tables.update((box.kind, box) for box in _children(data, stbl))
+    sizes, offsets, runs = (
+        tables.get(b"stsz"),
+        tables.get(b"stco") or tables.get(b"co64"),
+        tables.get(b"stsc"),
+    )
+    if sizes is None or offsets is None or runs is None:
+        return []
+    wide = 8 if offsets.kind == b"co64" else 4
+    starts = _entries(data, offsets, wide)
+    first = [(_u32(data, at), _u32(data, at + 4)) for at in _table(data, runs, 12)]
+    fixed, count = _u32(data, sizes.payload + 4), _u32(data, sizes.payload + 8)
+    each = [fixed] * min(count, _MOST_SAMPLES) if fixed else _entries(data, sizes, 4, at=12)
+    found: list[tuple[int, int]] = []
+    sample, left = 0, _SAMPLE_BYTES
+    for number, start in enumerate(starts, 1):
+        per_chunk = next((n for chunk, n in reversed(first) if chunk <= number), 0)
+        for size in each[sample : sample + per_chunk]:
+            if left < size:
+                return found
+            found.append((start, start + size))
+            start, left = start + size, left - size
+        sample += per_chunk
+    return found
+
+
+def _table(data: bytes, box: Box, width: int, at: int = 8) -> range:
+    """Where a full box's table entries of ``width`` bytes start (a count at ``at - 4``)."""
+    count = min(
+        _u32(data, box.payload + at - 4), _MOST_SAMPLES, (box.end - box.payload - at) // width
+    )
+    return range(box.payload + at, box.payload + at + width * max(count, 0), width)
+
+
+def _entries(data: bytes, box: Box, width: int, at: int = 8) -> list[int]:
+    return [int.from_bytes(data[p : p + width], "big") for p in _table(data, box, width, at)]
+
+
+def _u32(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at : at + 4], "big")
 
 
 def _inside(flags: int, location: bytes) -> bool:

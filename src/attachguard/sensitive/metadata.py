@@ -5,14 +5,15 @@ comment, PNG text chunks, MP4 and QuickTime user data (compressed movie headers 
 INFO. Rather than a reader per format and tag, every run of text in the file's bytes is taken:
 printable ASCII anywhere; outside the media data (a JPEG's scans, a PNG's image data, an MP4's
 ``mdat``, a WAV's ``data``: noise, and most of the bytes; a HEIF picture's ``mdat`` holds its
-EXIF and XMP items and is read) also runs in UTF-8, UTF-16LE (EXIF's XPComment), UTF-16BE (a
-big-endian EXIF's UserComment) and Windows-1252 (RIFF INFO's code page) of the characters a
-number is written with beside ASCII: Latin-1, the general punctuation block (no-break, narrow
-and thin spaces, dashes, invisible joiners), the ideographic space, the byte-order mark and the
-fullwidth forms (a red team wrote card numbers with no-break spaces and fullwidth digits, which
-an ASCII run split into pieces too short to be one), and other scripts' digits (Arabic-Indic,
-Persian, Devanagari) and tabs. And a PNG's compressed text chunks, inflated; XML's character
-references decoded where a run holds one (an XMP or iXML viewer shows what they spell)."""
+EXIF and XMP items and is read, a movie's text tracks' samples too) also runs in UTF-8,
+UTF-16LE (EXIF's XPComment), UTF-16BE (a big-endian EXIF's UserComment) and Windows-1252 (RIFF
+INFO's code page) of the characters a number is written with beside ASCII: Latin-1, the general
+punctuation block (no-break, narrow and thin spaces, dashes, invisible joiners), the ideographic
+space, the byte-order mark and the fullwidth forms (a red team wrote card numbers with no-break
+spaces and fullwidth digits, which an ASCII run split into pieces too short to be one), and
+other scripts' digits (Arabic-Indic, Persian, Devanagari) and tabs. And a PNG's compressed text
+chunks, inflated; XML's character references decoded where a run holds one (an XMP or iXML
+viewer shows what they spell)."""
 
 from __future__ import annotations
 
@@ -112,7 +113,8 @@ def _media_spans(data: bytes) -> list[tuple[int, int]]:
     if data.startswith(b"\x89PNG"):
         return [(c.start, c.end) for c in png.walk(data).chunks if c.kind in (b"IDAT", b"fdAT")]
     if (media := bmff.walk(data)) is not None and data[8:12] not in _ITEM_BRANDS:
-        return [(box.payload, box.end) for box in media.boxes if box.kind == b"mdat"]
+        media_data = [(box.payload, box.end) for box in media.boxes if box.kind == b"mdat"]
+        return _without(media_data, bmff.text_samples(data, media))
     if (wave := riff.walk(data)) is not None:  # the audio: the first data chunk (polyglot's)
         audio = next((c for c in wave.chunks if c.kind == b"data"), None)
         return [] if audio is None else [(audio.start, audio.end)]
@@ -187,6 +189,20 @@ def _info_value(value: bytes) -> str:
 
 
 _PNG_TEXT_LIMIT = 8 << 20  # bytes of a PNG's compressed text chunks inflated, in all
+
+
+def _without(spans: list[tuple[int, int]], kept: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` less the parts in ``kept`` (a movie's text samples, read as metadata is: its
+    subtitles lie among the frames; red team 112)."""
+    out = []
+    for start, end in spans:
+        for keep_start, keep_end in sorted(k for k in kept if k[0] < end and k[1] > start):
+            if keep_start > start:
+                out.append((start, keep_start))
+            start = max(start, keep_end)
+        if start < end:
+            out.append((start, end))
+    return out
 
 
 def _png_text(data: bytes) -> list[str]:
