@@ -307,6 +307,27 @@ def test_a_movies_subtitles_are_read_among_its_frames() -> None:
     assert found(scan(frames, "mp4", Blank())) == []
 
 
+def exif_glued(description: bytes, artist: bytes) -> bytes:
+    """A JPEG whose EXIF description and artist (ASCII tags, counts without a NUL) lie one
+    right after the other, as a writer that trusts the counts lays them out."""
+    entries, values = b"", b""
+    base = 8 + 2 + 12 * 2 + 4  # the header, the count, two entries, the next IFD's offset
+    for tag, value in ((0x010E, description), (0x013B, artist)):
+        entries += struct.pack(">HHII", tag, 2, len(value), base + len(values))
+        values += value
+    tiff = b"MM\0*" + struct.pack(">I", 8) + struct.pack(">H", 2) + entries + bytes(4) + values
+    body = b"Exif\0\0" + tiff
+    data = jpeg()
+    return data[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + data[2:]
+
+
+def test_exif_strings_are_read_by_their_counts() -> None:
+    # red team 112: read as bytes, "...1111Alice" is a number run into a word
+    glued = exif_glued(f"Card {VISA}".encode(), b"Alice")
+    assert [c for c, _, _ in found(scan(glued, "jpeg", Blank()))] == ["SENSITIVE_CARD"]
+    assert found(scan(exif_glued(b"Ref 4111-2024", b"Alice"), "jpeg", Blank())) == []
+
+
 def test_a_compressed_movie_header_is_read_inflated() -> None:
     # red team 112: QuickTime and FFmpeg inflate 'cmov' and show its title; the no-break spaces
     # are read there as in the file's own user data

@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import html
+import io
 import re
+import struct
+
+from PIL import Image
 
 from attachguard.formats import bmff, id3, jpeg, png, riff
 from attachguard.sensitive.markup import ExpatError, xml_text
@@ -71,6 +75,7 @@ def metadata(data: bytes) -> list[Passage]:
     runs += _png_text(data)
     runs += _xmp_packets(data)
     runs += _wav_tags(data)
+    runs += _exif_texts(data)
     # XML's character references, as an XMP or iXML viewer shows them (red team 109)
     runs += [html.unescape(run) for run in runs if "&#" in run]
     return [Passage("\n".join(runs), where="metadata")] if runs else []
@@ -143,6 +148,42 @@ def _xmp_packets(data: bytes) -> list[str]:
         if texts:
             break  # the packets' roots: an rdf:RDF inside them is read already
     return texts
+
+
+_XP_TAGS = frozenset(range(0x9C9B, 0x9CA0))  # Windows' title, comment, author, keywords, subject
+_USER_COMMENT = 0x9286
+_EXIF_IFD = 0x8769
+_DAMAGED_EXIF = (OSError, ValueError, SyntaxError, TypeError, KeyError, IndexError, struct.error)
+
+
+def _exif_texts(data: bytes) -> list[str]:
+    """A JPEG's, PNG's, WebP's or TIFF's EXIF strings read tag by tag (Pillow), each by its
+    count as ExifTool and Explorer show it: a string written without its NUL ran into the next
+    tag's value in a run of bytes ("...1111Alice"; red team 112). Windows' XP tags in UTF-16,
+    the user comment after its character code."""
+    if not data.startswith((b"\xff\xd8", b"\x89PNG", b"RIFF", b"II*\0", b"MM\0*")):
+        return []
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            exif = image.getexif()
+            tags = {**dict(exif), **dict(exif.get_ifd(_EXIF_IFD))}
+    except (*_DAMAGED_EXIF, Image.DecompressionBombError):
+        return []
+    return [text for tag, value in tags.items() if (text := _exif_text(tag, value))]
+
+
+def _exif_text(tag: int, value: object) -> str:
+    if isinstance(value, str):
+        return value.rstrip("\0")
+    if not isinstance(value, bytes):
+        return ""
+    if tag in _XP_TAGS:
+        return value.decode("utf-16-le", "replace").rstrip("\0")
+    if tag == _USER_COMMENT:
+        code, text = value[:8], value[8:]
+        codec = "utf-16" if code.startswith(b"UNICODE") else "latin-1"
+        return text.decode(codec, "replace").rstrip("\0")
+    return ""
 
 
 _TAG_LIMIT = 8 << 20  # bytes of compressed ID3 frames inflated in one file
