@@ -173,6 +173,7 @@ WALKERS = {
     "jpeg.walk": ("jpeg",),
     "gif.walk": ("gif",),
     "bmff.walk": ("mp4", "qt", "heif"),
+    "bmff.compressed_movies": ("mp4", "qt"),
     "riff.walk": ("wav", "webp"),
     "payloads.find_payload": ("jpeg", "png", "gif", "mp4", "qt", "heif", "wav", "pdf"),
 }
