@@ -154,6 +154,28 @@ def test_list_labels_count_as_word_counts_them() -> None:
     assert shown == ["1.\n", "1.a\n", "1.b\n", "2.\n", "2.a\n"]
 
 
+def test_odd_list_numbers_neither_fail_nor_grow() -> None:
+    # review 113: "²" is a digit to isdigit, not to int; a 5,000-digit level; a letter label
+    # started at 999,999,999 was 38 million letters
+    numbering = abstract(("%1.", "lowerLetter")).replace(
+        '<w:start w:val="1"/>', '<w:start w:val="999999999"/>'
+    )
+    numbering += '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>'
+    for level in ("\u00b2", "9" * 5000, "0"):
+        body = numbered("Step", num=1).replace('w:ilvl w:val="0"', f'w:ilvl w:val="{level}"')
+        assert scan(document(body * 40, numbering), "docx").findings == []
+    assert len(lists.number(999_999_999, "lowerLetter")) <= 64
+    assert lists.integer("\u00b2", 7) == 7 and lists.integer("-12", 0) == -12
+
+
+def test_odd_cells_neither_fail_nor_hide() -> None:
+    formats = {164: '"Ref 1"0'}
+    huge = '<row r="1"><c r="A1" s="1"><v>1E+1000000</v></c></row>'
+    odd_style = '<row r="1"><c r="A1" s="\u00b2"><v>12</v></c></row>'
+    for cells in (huge, odd_style):
+        assert scan(sheet_book(cells, formats), "xlsx").findings == []
+
+
 # -- attributes Excel and Word show ------------------------------------------------------------
 def test_data_validation_messages_and_hyperlink_tooltips_are_read() -> None:
     cell = '<row r="1"><c r="A1" t="inlineStr"><is><t>Enter here</t></is></c></row>'

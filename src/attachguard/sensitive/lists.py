@@ -38,6 +38,9 @@ class Level:
     suffix: str = "tab"
 
 
+_MOST_LETTERS = 64
+
+
 def number(value: int, style: str) -> str:
     """A list number in a level's style (Word's ``w:numFmt`` names)."""
     if style in ("bullet", "none"):
@@ -51,7 +54,9 @@ def number(value: int, style: str) -> str:
             roman += letters * count
         return roman.upper() if style == "upperRoman" else roman
     if style in ("upperLetter", "lowerLetter") and value > 0:
-        letter = chr(ord("a") + (value - 1) % 26) * ((value - 1) // 26 + 1)
+        # a, ..., z, aa, ...: the letter repeated, at most `_MOST_LETTERS` times (a start of
+        # 999,999,999 made a label of 38 million letters; review 113)
+        letter = chr(ord("a") + (value - 1) % 26) * min((value - 1) // 26 + 1, _MOST_LETTERS)
         return letter.upper() if style == "upperLetter" else letter
     return str(value)
 
@@ -142,7 +147,7 @@ class _NumberingReader:
         elif local == "lvlOverride":
             self.override = _index(pairs.get("ilvl", "0"))
         elif local == "startOverride":
-            starts[self.override] = _integer(pairs.get("val", ""), 1)
+            starts[self.override] = integer(pairs.get("val", ""), 1)
 
     def end(self, name: str) -> None:
         local = name.rpartition(" ")[2]
@@ -173,20 +178,25 @@ def _set(level: Level, local: str, value: str) -> None:
     if local == "lvlText":
         level.text = value
     elif local == "start":
-        level.start = _integer(value, 1)
+        level.start = integer(value, 1)
     elif local == "numFmt":
         level.style = value
     elif local == "suff":
         level.suffix = value
 
 
-def _integer(value: str, default: int) -> int:
+def integer(value: str, default: int) -> int:
+    """An attribute's integer as Word reads one: ASCII digits (a sign before them), nine at
+    most; ``default`` for anything else ("²" is a digit to `str.isdigit`, not to ``int``)."""
     value = value.strip()
-    return int(value) if value.lstrip("-").isdigit() and len(value) < 10 else default
+    return int(value) if _INTEGER.fullmatch(value) else default
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,9}")
 
 
 def _index(value: str) -> int:
-    return min(max(_integer(value, 0), 0), LEVELS - 1)
+    return min(max(integer(value, 0), 0), LEVELS - 1)
 
 
 def word_numbering(data: bytes) -> Numbering | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
 from attachguard.formats.inert import parses
 
@@ -130,7 +130,7 @@ def shown(code: str, value: str) -> str:
     stored = value.strip()
     try:
         text = _shown(_sections(code), Decimal(stored), stored)
-    except (InvalidOperation, OverflowError, ValueError):
+    except (DecimalException, OverflowError, ValueError):
         return value
     digits = re.sub(r"\D", "", stored)
     return text if digits in re.sub(r"\D", "", text) else f"{text}\n{stored}"

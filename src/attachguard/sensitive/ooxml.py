@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import TYPE_CHECKING, TypeVar
 from xml.parsers import expat
 
@@ -449,7 +449,7 @@ class _Paragraph:
         if local == "numId":
             self.list = value.strip()
         elif local == "ilvl":
-            self.level = min(max(int(value) if value.strip().isdigit() else 0, 0), 8)
+            self.level = min(max(lists.integer(value, 0), 0), lists.LEVELS - 1)
 
     def label(self) -> str:
         levels = self.numbering.levels(self.list) if self.numbering and self.list else None
@@ -489,8 +489,9 @@ def _as_shown(value: str) -> str:
         return value
     try:
         number = Decimal(value)
-    except InvalidOperation:
-        return value
-    if number != number.to_integral_value() or abs(number) >= Decimal(10) ** 20:
+        # (the size first: 1E+1000000 overflows the context's exponent when rounded; review 113)
+        if abs(number) >= Decimal(10) ** 20 or number != number.to_integral_value():
+            return value
+    except DecimalException:
         return value
     return str(int(number))

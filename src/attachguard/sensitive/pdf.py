@@ -275,7 +275,7 @@ def _picture(image: object, limits: Limits) -> bytes | str | None:
 
 def _form_fields(reader: PdfReader, extract: Extract) -> None:
     try:
-        named = _field_texts(reader)
+        named = _field_texts(reader, extract)
     except _DAMAGED:
         extract.unread.append("form fields (damaged)")
         return
@@ -283,12 +283,13 @@ def _form_fields(reader: PdfReader, extract: Extract) -> None:
         extract.passages.append(Passage(_fields_text(named), "form fields"))
 
 
-def _field_texts(reader: PdfReader) -> list[tuple[str, str]]:
+def _field_texts(reader: PdfReader, extract: Extract) -> list[tuple[str, str]]:
     """Each form field's shown texts, "name" and text, in the form's order: what a viewer
     shows of a field of any kind (`_shown`), the field's own and its widgets' (a value kept on
     a widget, pdf.js reads), read from the field tree (``/Fields`` and their ``/Kids``). pypdf's
     text fields alone left out choices, buttons' captions and values kept as streams (red
-    team 111)."""
+    team 111). A field that cannot be read is noted and the others read (review 113: one
+    field's value holding itself had hidden every field)."""
     form = _resolved(reader.root_object.get("/AcroForm"))
     fields = _resolved(form.get("/Fields")) if isinstance(form, DictionaryObject) else None
     pending = [(ref, "") for ref in reversed(fields)] if isinstance(fields, ArrayObject) else []
@@ -300,7 +301,10 @@ def _field_texts(reader: PdfReader) -> list[tuple[str, str]]:
         if node is None:
             continue
         name = ".".join(part for part in (parent, _text_of(node, "/T")) if part)
-        named += [(name, text) for text in dict.fromkeys(_shown(node)) if text.strip()]
+        try:
+            named += [(name, text) for text in dict.fromkeys(_shown(node)) if text.strip()]
+        except _DAMAGED:
+            extract.unread.append("a form field (damaged)")
         kids = _resolved(node.get("/Kids"))
         if isinstance(kids, ArrayObject):
             pending += [(kid, name) for kid in reversed(kids)]
@@ -329,16 +333,18 @@ def _shown(node: DictionaryObject) -> list[str]:
     return texts
 
 
-def _as_text(value: object) -> str:
-    """A value as text: a text string (not a name: a check box's /Yes), strings in an array,
-    a stream's text, rich text (XHTML) as shown; "" for anything else."""
+def _as_text(value: object, nested: bool = False) -> str:
+    """A value as text: a text string (not a name: a check box's /Yes), the strings of an
+    array (a list box's selection: one level, no array in an array), a stream's text, rich
+    text (XHTML) as shown; "" for anything else."""
     value = _resolved(value)
     if isinstance(value, StreamObject):
         data = value.get_data()
         unicode = data[:2] in (b"\xfe\xff", b"\xff\xfe")  # else PDFDocEncoding, Latin-1 here
         value = data.decode("utf-16", "replace") if unicode else data.decode("latin-1")
     if isinstance(value, ArrayObject):
-        return "\n".join(_as_text(item) for item in list(value)[:_MAX_SIDE_TEXTS])
+        items = [] if nested else list(value)[:_MAX_SIDE_TEXTS]
+        return "\n".join(_as_text(item, nested=True) for item in items)
     if not isinstance(value, str) or isinstance(value, NameObject):
         return ""
     return shown_text(value) if value.lstrip().startswith("<") else value
@@ -493,14 +499,25 @@ def _layers(root: DictionaryObject) -> list[str]:
     return names + _strings(order)
 
 
-def _strings(value: object, depth: int = 0) -> list[str]:
-    """The text strings of nested arrays (a few levels deep)."""
-    value = _resolved(value)
-    if isinstance(value, ArrayObject) and depth < _DEPTH:
-        return [
-            text for item in list(value)[:_MAX_SIDE_TEXTS] for text in _strings(item, depth + 1)
-        ]
-    return [value] if isinstance(value, str) and not isinstance(value, NameObject) else []
+def _strings(value: object) -> list[str]:
+    """The text strings of nested arrays (`_DEPTH` levels), each array read once and
+    `_MAX_SIDE_TEXTS` items at most in all (review 113: arrays sharing arrays by reference
+    multiplied the walk past any time)."""
+    found: list[str] = []
+    pending, seen, items = [(value, 0)], set(), 0
+    while pending and items < _MAX_SIDE_TEXTS:
+        item, depth = pending.pop()
+        items += 1
+        if isinstance(item, IndirectObject):
+            if item.idnum in seen:
+                continue
+            seen.add(item.idnum)
+        item = _resolved(item)
+        if isinstance(item, ArrayObject) and depth < _DEPTH:
+            pending += [(inner, depth + 1) for inner in reversed(item[:_MAX_SIDE_TEXTS])]
+        elif isinstance(item, str) and not isinstance(item, NameObject):
+            found.append(item)
+    return found
 
 
 def _attachment_notes(root: DictionaryObject) -> list[str]:

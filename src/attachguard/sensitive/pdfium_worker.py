@@ -157,8 +157,11 @@ def _string(raw: Any, annotation: Any, key: bytes) -> str:
     return buffer.raw[: size - 2].decode("utf-16-le", "surrogatepass")
 
 
-# Annotations that draw nothing of their own on the page: a link's box, a note's pop-up window
-_NOT_DRAWN = frozenset({2, 16})  # FPDF_ANNOT_LINK, FPDF_ANNOT_POPUP
+# Annotations whose appearance is not flattened into the page's text: a link's box and a
+# note's pop-up window draw none; a form field's shows its value, which the PDF reader reads
+# field by field (`pdf._field_texts`): flattened, a row of four-digit amounts in four fields
+# read as one card number (review 113)
+_NOT_DRAWN = frozenset({2, 16, 20})  # FPDF_ANNOT_LINK, FPDF_ANNOT_POPUP, FPDF_ANNOT_WIDGET
 
 
 def _drawn_on(pdfium: Any, page: Any) -> bool:
@@ -175,12 +178,20 @@ def _drawn_on(pdfium: Any, page: Any) -> bool:
 def _with_appearances(
     pdfium: Any, document: Any, index: int, page: Any, text: str
 ) -> tuple[str, Any]:
-    """The page's text with its annotations drawn into it as a viewer shows them (PDFium
-    flattens the appearances a viewer displays, hidden ones left out, into the page: a square
-    or a pen stroke drawing digits, a field whose appearance shows a number its value does not
-    hold; red team 111), and the page reloaded (the caller closes it); ``text`` and the page
-    as they were when PDFium cannot flatten it."""
+    """The page's text with its annotations but form fields (`_NOT_DRAWN`) drawn into it as a
+    viewer shows them (PDFium flattens the appearances a viewer displays, hidden ones left
+    out, into the page: a square, a highlight or a pen stroke drawing digits; red team 111),
+    and the page reloaded (the caller closes it); ``text`` and the page as they were when
+    PDFium cannot flatten it. Not read: a field whose appearance shows another number than its
+    value holds."""
     raw = pdfium.raw
+    for index in reversed(range(min(raw.FPDFPage_GetAnnotCount(page.raw), MAX_NOTES))):
+        annotation = raw.FPDFPage_GetAnnot(page.raw, index)
+        widget = bool(annotation) and raw.FPDFAnnot_GetSubtype(annotation) == raw.FPDF_ANNOT_WIDGET
+        if annotation:
+            raw.FPDFPage_CloseAnnot(annotation)
+        if widget:
+            raw.FPDFPage_RemoveAnnot(page.raw, index)  # from this copy in memory only
     if raw.FPDFPage_Flatten(page.raw, raw.FLAT_NORMALDISPLAY) != raw.FLATTEN_SUCCESS:
         return text, page
     page.close()

@@ -19,7 +19,7 @@ import io
 import re
 from xml.parsers import expat
 
-from attachguard.sensitive import numfmt
+from attachguard.sensitive import lists, numfmt
 
 _LETTER = re.compile(r"[^\W\d_]")
 _DELIMITERS = ",;\t|"
@@ -167,7 +167,9 @@ class SheetCells:
         if value and self.kind == "s":
             index = data.strip()
             data = (
-                self.shared[int(index)] if index.isdigit() and int(index) < len(self.shared) else ""
+                self.shared[number]
+                if 0 <= (number := lists.integer(index, -1)) < len(self.shared)
+                else ""
             )
         if value and self.format:
             data = self._formatted(data, self.format)
@@ -186,7 +188,8 @@ class SheetCells:
 
 def _style(formats: list[str | None], index: str) -> str | None:
     number = index.strip()
-    return formats[int(number)] if number.isdigit() and int(number) < len(formats) else None
+    at = lists.integer(number, -1)
+    return formats[at] if 0 <= at < len(formats) else None
 
 
 def _column(reference: str, following: int) -> int:
