@@ -10,7 +10,7 @@ import olefile  # type: ignore[import-untyped]
 import pytest
 
 from attachguard.formats import ole
-from attachguard.formats.ole import LinkKind, OleKind, SheetType, Visibility
+from attachguard.formats.ole import LinkKind, OleKind, SheetType, Visibility, with_difat_ended
 from support import oletools_data as testdata
 from support.oletools_data import ole_file, read_sample
 
@@ -475,3 +475,29 @@ def test_the_bof_version_is_read_by_its_high_byte(version: int, biff: int, probl
     [book] = ole.read_workbooks(xls(bytes(stream)))
     assert book.biff == biff
     assert any("which readers take differently" in p for p in book.problems) is problem
+
+
+# -- the DIFAT's end, read as Excel reads it (hunt 103) ---------------------------------------
+
+
+def _with_difat(last: int, count: int = 1) -> bytes:
+    """A compound file's header counting ``count`` DIFAT sectors from sector 0, whose last
+    pointer is ``last``."""
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    header[30] = 9  # 512-byte sectors
+    header[68:76] = (0).to_bytes(4, "little") + count.to_bytes(4, "little")
+    sector = bytearray(b"\xff" * 508) + last.to_bytes(4, "little")
+    return bytes(header + sector)
+
+
+def test_a_difat_ended_by_anything_but_endofchain_is_read_by_its_count() -> None:
+    # SAP's exports end the DIFAT with DIFSECT (xlrd's issue85.xls); olefile refused the file
+    # (CORRUPT), Excel reads as many DIFAT sectors as the header counts
+    sap = _with_difat(0xFFFFFFFC)
+    mended = with_difat_ended(sap)
+    assert mended[-4:] == b"\xfe\xff\xff\xff" and mended[:-4] == sap[:-4]
+    for ended in (_with_difat(0xFFFFFFFE), _with_difat(0xFFFFFFFF), _with_difat(7, count=0)):
+        assert with_difat_ended(ended) == ended
+    assert with_difat_ended(b"PK\x03\x04" + bytes(600)) == b"PK\x03\x04" + bytes(600)
+    assert with_difat_ended(sap[:600]) == sap[:600]  # a sector cut short: left as it is

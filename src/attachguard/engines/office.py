@@ -26,6 +26,7 @@ entries, ARCHIVE_EXPANSION for bytes and for Word fields past the field analysis
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib.metadata import version
 
 import olefile  # type: ignore[import-untyped]
@@ -49,6 +50,7 @@ from attachguard.engines.office_ole import scan_compound
 from attachguard.engines.office_ooxml import scan_package
 from attachguard.engines.office_shared import DAMAGED, NAME, OFFICE_ACTION, VBA_WITHOUT_CODE, Job
 from attachguard.errors import LimitExceeded
+from attachguard.formats.ole import with_difat_ended
 
 __all__ = ["ENGINE", "NAME", "OFFICE_ACTION", "OfficeEngine"]
 
@@ -77,6 +79,7 @@ class OfficeEngine:
         job = Job(item, context)
         try:
             if item.data[:8] == olefile.MAGIC:
+                job.item = replace(item, data=with_difat_ended(item.data))  # as Excel reads it
                 scan_compound(job)
             else:
                 scan_package(job)

@@ -165,6 +165,32 @@ class OleContainer:
     problems: tuple[str, ...] = ()
 
 
+_ENDOFCHAIN = 0xFFFFFFFE
+_FREESECT = 0xFFFFFFFF
+_MOST_DIFAT = 1 << 16  # DIFAT sectors followed: 8 million FAT sectors, far past any file
+
+
+def with_difat_ended(data: bytes) -> bytes:
+    """A compound file as Excel and LibreOffice read it: as many DIFAT sectors as its header
+    counts, whatever the pointer after the last one says. olefile also wants that pointer to
+    end the chain, and refused SAP's exports, which write DIFSECT there (hunt 103: CORRUPT);
+    here it is set to ENDOFCHAIN. The sectors read, and so the file's content, are the same for
+    both readers; anything but a compound file is returned as it is."""
+    if len(data) < 512 or data[:8] != olefile.MAGIC:
+        return data
+    shift, first, count = data[30], *struct.unpack_from("<II", data, 68)
+    size = 1 << shift if 7 <= shift <= 16 else 512
+    sector = first
+    for left in range(min(count, _MOST_DIFAT), 0, -1):
+        at = (sector + 1) * size + size - 4  # the DIFAT sector's last pointer
+        if at + 4 > len(data):
+            return data
+        sector = int.from_bytes(data[at : at + 4], "little")
+        if left == 1 and sector not in (_ENDOFCHAIN, _FREESECT):
+            return data[:at] + _ENDOFCHAIN.to_bytes(4, "little") + data[at + 4 :]
+    return data
+
+
 @contextmanager
 def _opened(source: bytes | Any) -> Iterator[Any]:
     """An OleFileIO for ``source`` (bytes, or one already open, which is left open)."""
@@ -175,7 +201,7 @@ def _opened(source: bytes | Any) -> Iterator[Any]:
         raise OleUnreadable("not a compound file")
     try:
         # A BytesIO, never the bytes: olefile takes short bytes for a file name to open.
-        ole = olefile.OleFileIO(io.BytesIO(source))
+        ole = olefile.OleFileIO(io.BytesIO(with_difat_ended(bytes(source))))
     except _DAMAGED as exc:
         raise OleUnreadable("damaged compound file") from exc
     try:

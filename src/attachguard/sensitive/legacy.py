@@ -26,6 +26,7 @@ from functools import partial
 import olefile  # type: ignore[import-untyped]
 
 from attachguard.formats import oleprops
+from attachguard.formats.ole import with_difat_ended
 from attachguard.formats.wordtext import Unreadable, document_text
 from attachguard.sensitive.excel97 import Unreadable as _Unreadable
 from attachguard.sensitive.excel97 import workbook_text
@@ -43,7 +44,7 @@ def read(data: bytes) -> Extract:
     """The text of a legacy Word, Excel or PowerPoint file (by the streams it holds)."""
     extract = Extract()
     try:
-        ole = olefile.OleFileIO(data)
+        ole = olefile.OleFileIO(with_difat_ended(data))
     except _DAMAGED:
         extract.unread.append("the compound file could not be read")
         return extract
