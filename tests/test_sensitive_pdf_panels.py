@@ -88,6 +88,29 @@ def test_an_annotations_appearance_is_read_as_the_page_shows_it(subtype: bytes) 
     assert found(drawn) == [("SENSITIVE_CARD", "page 1")]
 
 
+def test_an_appearance_on_a_later_page_is_read_on_that_page() -> None:
+    # the flattened page is read again by its own number (the first version reloaded page 1:
+    # page 2's text was lost and page 1's read twice)
+    second = b"BT /F1 11 Tf 72 700 Td (Paid with 5500 0000 0000 0004) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R 7 0 R] /Count 2 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
+        b"/Resources << /Font << /F1 3 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(HELLO), HELLO),
+        b"<< /Type /Annot /Subtype /Square /Rect [72 500 372 540] /F 4 /AP << /N 9 0 R >> >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 8 0 R "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Annots [6 0 R] >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(second), second),
+        appearance(b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD),
+    ]
+    data = evasions.pdf(list(enumerate(objects, 1)))
+    assert [(f.location, f.message) for f in scan(data).findings] == [
+        ("page 2", "2 payment card numbers (Mastercard ending 0004, Visa ending 1111)")
+    ]
+
+
 def test_what_a_viewer_hides_or_draws_without_text_is_not_a_number() -> None:
     hidden = annotated(b"Square", b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD, flags=2)
     assert found(hidden) == []  # the Hidden flag: no viewer draws it

@@ -165,8 +165,8 @@ _NOT_DRAWN = frozenset({2, 16, 20})  # FPDF_ANNOT_LINK, FPDF_ANNOT_POPUP, FPDF_A
 
 
 def _drawn_on(pdfium: Any, page: Any) -> bool:
-    """Whether an annotation of the page draws an appearance of its own (``/AP``): a box, a
-    highlight, a pen stroke, a form field's value, whose text is not the page's."""
+    """Whether an annotation of the page, not a form field, draws an appearance of its own
+    (``/AP``): a box, a highlight, a pen stroke, whose text is not the page's."""
     raw = pdfium.raw
     return any(
         raw.FPDFAnnot_GetSubtype(annotation) not in _NOT_DRAWN
@@ -185,13 +185,13 @@ def _with_appearances(
     PDFium cannot flatten it. Not read: a field whose appearance shows another number than its
     value holds."""
     raw = pdfium.raw
-    for index in reversed(range(min(raw.FPDFPage_GetAnnotCount(page.raw), MAX_NOTES))):
-        annotation = raw.FPDFPage_GetAnnot(page.raw, index)
+    for number in reversed(range(min(raw.FPDFPage_GetAnnotCount(page.raw), MAX_NOTES))):
+        annotation = raw.FPDFPage_GetAnnot(page.raw, number)
         widget = bool(annotation) and raw.FPDFAnnot_GetSubtype(annotation) == raw.FPDF_ANNOT_WIDGET
         if annotation:
             raw.FPDFPage_CloseAnnot(annotation)
         if widget:
-            raw.FPDFPage_RemoveAnnot(page.raw, index)  # from this copy in memory only
+            raw.FPDFPage_RemoveAnnot(page.raw, number)  # from this copy in memory only
     if raw.FPDFPage_Flatten(page.raw, raw.FLAT_NORMALDISPLAY) != raw.FLATTEN_SUCCESS:
         return text, page
     page.close()
