@@ -203,6 +203,8 @@ def text_samples(data: bytes, layout: BmffLayout) -> list[tuple[int, int]]:
                 handlers = _kind(data, _children(data, mdia), b"hdlr")
                 if any(data[h.payload + 8 : h.payload + 12] in _TEXT_HANDLERS for h in handlers):
                     found += _samples(data, mdia)
+                if len(found) >= _MOST_SAMPLES:  # for all tracks together
+                    return found[:_MOST_SAMPLES]
     return found
 
 
@@ -230,9 +232,11 @@ def _samples(data: bytes, mdia: Box) -> list[tuple[int, int]]:
     fixed, count = _u32(data, sizes.payload + 4), _u32(data, sizes.payload + 8)
     each = [fixed] * min(count, _MOST_SAMPLES) if fixed else _entries(data, sizes, 4, at=12)
     found: list[tuple[int, int]] = []
-    sample, left = 0, _SAMPLE_BYTES
+    sample, left, run, per_chunk = 0, _SAMPLE_BYTES, 0, 0
     for number, start in enumerate(starts, 1):
-        per_chunk = next((n for chunk, n in reversed(first) if chunk <= number), 0)
+        while run < len(first) and first[run][0] <= number:  # the runs in order: linear
+            per_chunk = first[run][1]
+            run += 1
         for size in each[sample : sample + per_chunk]:
             if left < size:
                 return found
