@@ -221,6 +221,20 @@ def test_xmp_is_read_as_a_viewer_lists_it(title: str) -> None:
     ]
 
 
+def test_xmp_is_found_under_any_prefix_and_in_compressed_chunks() -> None:
+    # red team 113: readers go by the namespace (<m:xmpmeta>, <r:RDF>), and a PNG's XMP is
+    # often a compressed iTXt chunk
+    title = "Card 4111 1111 <![CDATA[1111]]> 1111"
+    renamed = jpeg_with_xmp(title).replace(b"x:xmpmeta", b"m:xmpmeta").replace(b"rdf:", b"r:")
+    assert [c for c, _, _ in found(scan(renamed, "jpeg", Blank()))] == ["SENSITIVE_CARD"]
+    packet = jpeg_with_xmp(title).split(b"http://ns.adobe.com/xap/1.0/\0", 1)[1]
+    packet = packet[: packet.index(b"<?xpacket end")]
+    chunk = b"XML:com.adobe.xmp\0\x01\x00\0\0" + zlib.compress(packet)
+    assert [c for c, _, _ in found(scan(with_chunk(b"iTXt", chunk), "png", Blank()))] == [
+        "SENSITIVE_CARD"
+    ]
+
+
 def test_xmp_attributes_are_not_joined() -> None:
     # two IDs side by side ("4111111111" and "111111") are no 16-digit number
     assert found(scan(jpeg_with_xmp("Holiday"), "jpeg", Blank())) == []
@@ -264,6 +278,15 @@ def test_recording_tags_are_read_field_by_field() -> None:
         wave() + id3_tag(4, v24),  # after the RIFF data, as taggers append it
     ):
         assert [c for c, _, _ in found(scan(data, "wav", Blank()))] == ["SENSITIVE_CARD"]
+    # red team 113: a 2.3 tag unsynchronised as a whole (a 00 after each FF of the frames): a
+    # compressed frame holding an FF no longer inflated
+    coded = b"\x00eng\0" + f"\xff\xff Card {VISA}".encode("latin-1")
+    assert b"\xff" in zlib.compress(coded)[2:-4]  # inside the deflate stream
+    unsync = id3_tag(3, (b"COMM", 0x0080, len(coded).to_bytes(4, "big") + zlib.compress(coded)))
+    unsync = unsync[:5] + b"\x80" + unsync[6:10] + unsync[10:].replace(b"\xff", b"\xff\x00")
+    assert [c for c, _, _ in found(scan(wave(riff_chunk(b"id3 ", unsync)), "wav", Blank()))] == [
+        "SENSITIVE_CARD"
+    ]
     plain = b"INFO" + b"ICRD" + struct.pack("<I", 10) + b"2024-07-14"
     plain += b"ISFT" + struct.pack("<I", 13) + b"Lavf58.76.100"
     title = (b"TIT2", 0x0080, bytes(4) + zlib.compress(b"\x00Take 4111-2024"))

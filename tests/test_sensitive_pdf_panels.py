@@ -82,7 +82,7 @@ def found(data: bytes) -> list[tuple[str, str | None]]:
 # -- what annotations draw -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("subtype", [b"Square", b"Highlight", b"Ink", b"Circle"])
+@pytest.mark.parametrize("subtype", [b"Square", b"Highlight", b"Ink", b"Circle", b"Link"])
 def test_an_annotations_appearance_is_read_as_the_page_shows_it(subtype: bytes) -> None:
     drawn = annotated(subtype, b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD)
     assert found(drawn) == [("SENSITIVE_CARD", "page 1")]

@@ -19,6 +19,10 @@ _COMPRESSED = {3: 0x0080, 4: 0x0008}
 _ENCRYPTED = {3: 0x0040, 4: 0x0004}
 _LENGTH_FIRST = {3: 0x0080, 4: 0x0001}  # 2.3: a compressed frame's inflated size comes first
 _ENCODINGS = {0: "latin-1", 1: "utf-16", 2: "utf-16-be", 3: "utf-8"}
+# Unsynchronisation (a 00 written after each FF), undone as taggers undo it (red team 113): the
+# whole tag's in 2.3 (a header flag), a frame's in 2.4 (a frame flag)
+_UNSYNCHRONISED_TAG = 0x80
+_UNSYNCHRONISED_FRAME = 0x0002
 _MOST_FRAMES = 4_096
 _TEXTS = frozenset({b"COMM", b"USLT"})  # besides text (T...) and link (W...) frames
 
@@ -55,9 +59,11 @@ def texts(tag: bytes, budget: int) -> list[str]:
     """The text of each text, link, comment and lyrics frame of a tag, as a player shows it:
     its content after its encoding byte, decoded by it (NULs between a comment's language,
     description and text as line breaks), a
-    compressed frame inflated (``budget`` bytes at most, all frames together); encrypted
-    frames and other versions give nothing."""
+    compressed frame inflated (``budget`` bytes at most, all frames together), unsynchronised
+    ones restored; encrypted frames and other versions give nothing."""
     version = tag[3] if len(tag) > 3 else 0
+    if version == 3 and len(tag) > 5 and tag[5] & _UNSYNCHRONISED_TAG:
+        tag = tag[:10] + tag[10:].replace(b"\xff\x00", b"\xff")  # 2.3: the whole tag's
     out: list[str] = []
     for frame in frames(tag)[0]:
         if frame.ident[:1] not in (b"T", b"W") and frame.ident not in _TEXTS:
@@ -78,6 +84,8 @@ def _content(frame: Frame, version: int, budget: int) -> bytes | None:
     body = frame.body
     if frame.flags & _ENCRYPTED[version]:
         return None
+    if version == 4 and frame.flags & _UNSYNCHRONISED_FRAME:
+        body = body.replace(b"\xff\x00", b"\xff")
     if frame.flags & _LENGTH_FIRST[version]:
         body = body[4:]
     if frame.flags & _COMPRESSED[version]:

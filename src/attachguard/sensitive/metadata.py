@@ -72,8 +72,10 @@ def metadata(data: bytes) -> list[Passage]:
     runs = _runs(data, _outside_media(data))
     for movie in bmff.compressed_movies(data) if bmff.walk(data) is not None else []:
         runs += _runs(movie, [(0, len(movie))])
-    runs += _png_text(data)
+    inflated = _png_text(data)
+    runs += inflated
     runs += _xmp_packets(data)
+    runs += _xmp_packets("\n".join(inflated).encode())  # XMP in a compressed chunk (red team 113)
     runs += _wav_tags(data)
     runs += _exif_texts(data)
     # XML's character references, as an XMP or iXML viewer shows them (red team 109)
@@ -126,27 +128,31 @@ def _media_spans(data: bytes) -> list[tuple[int, int]]:
     return []
 
 
-_XMP_ROOTS = ((b"<x:xmpmeta", b"</x:xmpmeta>"), (b"<rdf:RDF", b"</rdf:RDF>"))
+# An XMP packet's root, under any prefix (readers go by its namespace: red team 113 wrote
+# <m:xmpmeta> and <r:RDF>): x:xmpmeta, or a bare rdf:RDF
+_XMP_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)(xmpmeta|RDF)[\s>/]")
 _MOST_PACKETS = 16  # XMP packets read in one file (a JPEG has one, a Photoshop file a few)
 
 
 def _xmp_packets(data: bytes) -> list[str]:
-    """The text of the XMP packets in ``data``, found by their root element as XMP's packet
-    scanning finds them, as a viewer lists it (`markup.xml_text`: CDATA sections joined,
-    comments left out; ExifTool showed a number a CDATA section or a comment split, red
-    team 112); a packet that does not parse is read as the file's bytes are."""
+    """The text of the XMP packets in ``data``, found by their root element (``xmpmeta``, or
+    ``RDF`` outside one; any prefix) as XMP's packet scanning finds them, as a viewer lists it
+    (`markup.xml_text`: CDATA sections joined, comments left out; ExifTool showed a number a
+    CDATA section split, red team 112); a packet that does not parse is read as the file's
+    bytes are."""
     texts: list[str] = []
-    for opening, closing in _XMP_ROOTS:
-        at = data.find(opening)
-        while at >= 0 and len(texts) < _MOST_PACKETS:
-            end = data.find(closing, at)
-            if end < 0:
-                break
-            with contextlib.suppress(ExpatError, ValueError):
-                texts.append(xml_text(data[at : end + len(closing)]))
-            at = data.find(opening, end)
-        if texts:
-            break  # the packets' roots: an rdf:RDF inside them is read already
+    at = 0
+    for _ in range(_MOST_PACKETS):
+        root = _XMP_ROOT.search(data, at)
+        if root is None:
+            break
+        closing = b"</" + root.group(1) + root.group(2) + b">"
+        end = data.find(closing, root.start())
+        if end < 0:
+            break
+        with contextlib.suppress(ExpatError, ValueError):
+            texts.append(xml_text(data[root.start() : end + len(closing)]))
+        at = end + len(closing)
     return texts
 
 

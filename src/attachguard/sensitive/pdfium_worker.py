@@ -157,11 +157,11 @@ def _string(raw: Any, annotation: Any, key: bytes) -> str:
     return buffer.raw[: size - 2].decode("utf-16-le", "surrogatepass")
 
 
-# Annotations whose appearance is not flattened into the page's text: a link's box and a
-# note's pop-up window draw none; a form field's shows its value, which the PDF reader reads
-# field by field (`pdf._field_texts`): flattened, a row of four-digit amounts in four fields
-# read as one card number (review 113)
-_NOT_DRAWN = frozenset({2, 16, 20})  # FPDF_ANNOT_LINK, FPDF_ANNOT_POPUP, FPDF_ANNOT_WIDGET
+# Annotations whose appearance is not flattened into the page's text: a note's pop-up window
+# draws none; a form field's shows its value, which the PDF reader reads field by field
+# (`pdf._field_texts`): flattened, a row of four-digit amounts in four fields read as one card
+# number (review 113). A link with an appearance of its own is drawn (red team 113).
+_NOT_DRAWN = frozenset({16, 20})  # FPDF_ANNOT_POPUP, FPDF_ANNOT_WIDGET
 
 
 def _drawn_on(pdfium: Any, page: Any) -> bool:
