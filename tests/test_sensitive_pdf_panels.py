@@ -20,16 +20,23 @@ CARD = b"4111 1111 1111 1111"
 HELLO = b"BT /F1 11 Tf 72 700 Td (Hello) Tj ET"
 
 
-def document(*, page: bytes = b"", catalog: bytes = b"", more: tuple[bytes, ...] = ()) -> bytes:
-    """A one-page PDF saying "Hello", with more page and catalog entries and more objects
-    (numbered from 6)."""
+def document(
+    *,
+    page: bytes = b"",
+    catalog: bytes = b"",
+    more: tuple[bytes, ...] = (),
+    content: bytes = HELLO,
+    fonts: bytes = b"",
+) -> bytes:
+    """A one-page PDF drawing ``content`` ("Hello") in Helvetica (F1; more ``fonts``), with
+    more page and catalog entries and more objects (numbered from 6)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R%s >>" % catalog,
         b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
-        b"/Resources << /Font << /F1 3 0 R >> >>%s >>" % page,
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(HELLO), HELLO),
+        b"/Resources << /Font << /F1 3 0 R%s >> >>%s >>" % (fonts, page),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
         *more,
     ]
     return evasions.pdf(list(enumerate(objects, 1)))
@@ -282,16 +289,7 @@ GLYPH = b"600 0 0 0 600 700 d1 0 0 m 600 700 l 600 0 l f"
 
 
 def page(content: bytes, *more: bytes, fonts: bytes = b"") -> bytes:
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
-        b"/Resources << /Font << /F1 3 0 R%s >> >> >>" % fonts,
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        *more,
-    ]
-    return evasions.pdf(list(enumerate(objects, 1)))
+    return document(content=content, more=more, fonts=fonts)
 
 
 LABEL = b"BT /F1 11 Tf 72 700 Td (Card number:) Tj ET "
