@@ -145,6 +145,60 @@ def test_form_fields_side_by_side_are_read_as_fields() -> None:
     assert found(data) == []
 
 
+def fields_drawing(*shown: tuple[bytes, int]) -> bytes:
+    """A one-page PDF whose form has a field for each (text, flags) of ``shown``: an empty
+    value, and an appearance that draws the text."""
+    widgets, looks, refs = [], [], []
+    for number, (text, flags) in enumerate(shown):
+        at, look = 500 - 60 * number, 6 + len(shown) + number
+        widgets.append(
+            b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (f%d) /V () /F %d "
+            b"/Rect [72 %d 372 %d] /AP << /N %d 0 R >> >>" % (number, flags, at, at + 40, look)
+        )
+        looks.append(appearance(b"BT /F1 11 Tf 2 10 Td (%s) Tj ET" % text))
+        refs.append(b"%d 0 R" % (6 + number))
+    listed = b" ".join(refs)
+    return document(
+        page=b" /Annots [%s]" % listed,
+        catalog=b" /AcroForm << /Fields [%s] >>" % listed,
+        more=(*widgets, *looks),
+    )
+
+
+def test_what_a_form_field_draws_is_read_apart_from_its_value() -> None:
+    # red team 113: an empty value whose appearance draws a card number (Acrobat and PDFium
+    # show the appearance); each field's drawing is read inside its own rectangle
+    drawn = fields_drawing((b"Total 12.00 EUR", 4), (b"Card %s" % CARD, 4))
+    assert found(drawn) == [("SENSITIVE_CARD", "page 1 (form fields as drawn)")]
+    hidden = fields_drawing((b"Card %s" % CARD, 2))  # the Hidden flag: no viewer draws it
+    assert found(hidden) == []
+    amounts = fields_drawing((b"4500 3200", 4), (b"5100 2805", 4))  # two fields, apart
+    assert found(amounts) == []
+
+
+def test_what_a_form_field_draws_on_a_later_page_is_read_on_that_page() -> None:
+    # the fields are flattened in a second copy of the document, page by page: each page's
+    # own fields, by its own number
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 9 0 R] >> >>",
+        b"<< /Type /Pages /Kids [4 0 R 8 0 R] /Count 2 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Annots [6 0 R] >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(HELLO), HELLO),
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (a) /V () /F 4 /Rect [72 500 372 540] "
+        b"/AP << /N 7 0 R >> >>",
+        appearance(b"BT /F1 11 Tf 2 10 Td (Total 12.00 EUR) Tj ET"),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Annots [9 0 R] >>",
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (b) /V () /F 4 /Rect [72 500 372 540] "
+        b"/AP << /N 10 0 R >> >>",
+        appearance(b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD),
+    ]
+    data = evasions.pdf(list(enumerate(objects, 1)))
+    assert found(data) == [("SENSITIVE_CARD", "page 2 (form fields as drawn)")]
+
+
 # -- what a comment list shows -----------------------------------------------------------------
 
 

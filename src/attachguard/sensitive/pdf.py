@@ -176,11 +176,14 @@ def _page_count(reader: PdfReader, counted: int | None) -> int:
 
 
 def _from_pdfium(page: Page, number: int, extract: Extract, most: int) -> None:
-    """A page PDFium read: its text, its notes, and the pictures of a page read as a scan."""
+    """A page PDFium read: its text, its notes, what its form fields draw, and the pictures of
+    a page read as a scan."""
     if page.text.strip():
         extract.passages.append(Passage(page.text, f"page {number}"))
     if page.notes.strip():
         extract.passages.append(Passage(page.notes, f"page {number} (notes)"))
+    if page.fields.strip():
+        extract.passages.append(Passage(page.fields, f"page {number} (form fields as drawn)"))
     for picture in page.pictures:
         if isinstance(picture, str):
             extract.unread.append(f"a picture on page {number} ({picture})")

@@ -59,11 +59,13 @@ class Pictures:
 
 @dataclass(frozen=True)
 class Page:
-    """One page as PDFium read it: its text, its notes' text, and its pictures (image files,
-    or why one was not read, as `str`)."""
+    """One page as PDFium read it: its text, its notes' text, the texts its form fields draw
+    (each apart from the others), and its pictures (image files, or why one was not read, as
+    `str`)."""
 
     text: str
     notes: str = ""
+    fields: str = ""
     pictures: tuple[bytes | str, ...] = ()
 
 
@@ -186,12 +188,13 @@ class _Answer:
         self.count = count
         while (size := budget.number(4)) != END:
             text, notes = budget.text(size), budget.text(budget.number(4))
+            fields = budget.text(budget.number(4))
             pictures: list[bytes | str] = []
             for _ in range(budget.number(2)):
                 kind = budget.number(1)
                 blob = budget.bytes(budget.number(4))
                 pictures.append(blob if kind == PICTURE else blob.decode("utf-8", "replace"))
-            self.pages.append(Page(text, notes, tuple(pictures)))
+            self.pages.append(Page(text, notes, fields, tuple(pictures)))
 
 
 class _Budget:

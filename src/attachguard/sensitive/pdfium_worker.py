@@ -7,8 +7,9 @@ the seconds it may take, how many pictures to return at most, the pixels a pictu
 the characters of text under which a page is read as a scan, and the sides under which a
 picture is too small to show a number) and the PDF. Answers on FD: the document's page count
 (4 bytes), then each page as it is read: its text (with the appearances of its annotations
-drawn into it, when one has its own: `_with_appearances`) and the text of the notes on it
-(`_notes`), each a 4-byte length and UTF-8 (surrogates passed through), then
+drawn into it, when one has its own: `_with_appearances`), the text of the notes on it
+(`_notes`) and what its form fields draw (`_Fields`), each a 4-byte length and UTF-8
+(surrogates passed through), then
 its pictures (2 bytes: how many; each a kind byte, `PICTURE` or `REASON`, and a 4-byte length:
 an image file, a JPEG as stored or else PNG, or why the picture was not read), then `END`.
 Pictures are returned for a page with less text than the caption limit (the image objects it
@@ -83,6 +84,7 @@ def _answers(pdfium: Any, data: bytes, wants: _Wants) -> Iterator[bytes]:
     except pdfium.PdfiumError:
         return
     left, photos = wants.pictures, _TEXT_PAGE_PICTURES
+    fields = _Fields(pdfium, data)
     try:
         yield struct.pack("<I", len(document))
         for index in range(min(wants.pages, len(document))):
@@ -100,14 +102,16 @@ def _answers(pdfium: Any, data: bytes, wants: _Wants) -> Iterator[bytes]:
                 left -= taken
                 photos -= 0 if scan else taken
                 notes = _notes(pdfium, page)
+                shown = fields.drawn(index, page)
                 if _drawn_on(pdfium, page):
                     text, page = _with_appearances(pdfium, document, index, page, text)
-                yield _text(text) + _text(notes) + _entries(pictures)
+                yield _text(text) + _text(notes) + _text(shown) + _entries(pictures)
             finally:
                 page.close()
     except pdfium.PdfiumError:
         pass
     finally:
+        fields.close()
         document.close()
 
 
@@ -168,11 +172,15 @@ def _drawn_on(pdfium: Any, page: Any) -> bool:
     """Whether an annotation of the page, not a form field, draws an appearance of its own
     (``/AP``): a box, a highlight, a pen stroke, whose text is not the page's."""
     raw = pdfium.raw
-    return any(
-        raw.FPDFAnnot_GetSubtype(annotation) not in _NOT_DRAWN
-        and raw.FPDFAnnot_HasKey(annotation, b"AP")
-        for annotation in _annotations(pdfium, page)
-    )
+    return any(_draws(raw, annotation, False) for annotation in _annotations(pdfium, page))
+
+
+def _draws(raw: Any, annotation: Any, field: bool) -> bool:
+    """Whether an annotation has an appearance of its own (``/AP``) and is a form field
+    (``field``) or one whose appearance is drawn into the page's text (not `_NOT_DRAWN`)."""
+    subtype = raw.FPDFAnnot_GetSubtype(annotation)
+    kind = subtype == raw.FPDF_ANNOT_WIDGET if field else subtype not in _NOT_DRAWN
+    return bool(kind) and bool(raw.FPDFAnnot_HasKey(annotation, b"AP"))
 
 
 def _with_appearances(
@@ -182,8 +190,7 @@ def _with_appearances(
     viewer shows them (PDFium flattens the appearances a viewer displays, hidden ones left
     out, into the page: a square, a highlight or a pen stroke drawing digits; red team 111),
     and the page reloaded (the caller closes it); ``text`` and the page as they were when
-    PDFium cannot flatten it. Not read: a field whose appearance shows another number than its
-    value holds."""
+    PDFium cannot flatten it. What the fields draw is read apart (`_Fields`)."""
     raw = pdfium.raw
     for number in reversed(range(min(raw.FPDFPage_GetAnnotCount(page.raw), MAX_NOTES))):
         annotation = raw.FPDFPage_GetAnnot(page.raw, number)
@@ -197,6 +204,68 @@ def _with_appearances(
     page.close()
     page = document[index]
     return _page_text(page), page
+
+
+class _Fields:
+    """What the form fields of each page draw, field by field: their appearances (``/AP``)
+    flattened, as PDFium and Acrobat show them, in a second copy of the document (the first
+    keeps its fields out of the page's text: `_NOT_DRAWN`), each field's text read inside its
+    own rectangle and apart from the others' (four amounts in four boxes are not one number).
+    A field's value is read from the form (`pdf._field_texts`); its appearance may draw
+    another text, which a viewer that draws appearances shows (red team 113: an empty /V
+    whose appearance draws a card number)."""
+
+    def __init__(self, pdfium: Any, data: bytes) -> None:
+        self.pdfium, self.data = pdfium, data
+        self.document: Any = None
+
+    def drawn(self, index: int, page: Any) -> str:
+        """The texts the page's fields draw, each apart (a blank line between two), or ""."""
+        raw = self.pdfium.raw
+        if not any(_draws(raw, annotation, True) for annotation in _annotations(self.pdfium, page)):
+            return ""
+        if self.document is None:
+            self.document = self.pdfium.PdfDocument(self.data)
+        copy = self.document[index]
+        try:
+            rects = _fields_alone(raw, copy)
+            if raw.FPDFPage_Flatten(copy.raw, raw.FLAT_NORMALDISPLAY) != raw.FLATTEN_SUCCESS:
+                return ""
+        finally:
+            copy.close()
+        copy = self.document[index]
+        textpage = copy.get_textpage()
+        try:
+            texts = (textpage.get_text_bounded(*rect).strip() for rect in rects)
+            return "\n\n".join(text for text in texts if text)
+        finally:
+            textpage.close()
+            copy.close()
+
+    def close(self) -> None:
+        if self.document is not None:
+            self.document.close()
+
+
+def _fields_alone(raw: Any, page: Any) -> list[tuple[float, float, float, float]]:
+    """The rectangles (left, bottom, right, top) of the page's form fields, every other
+    annotation removed from this copy of the page (their appearances are read with the page's
+    text: `_with_appearances`)."""
+    rects = []
+    for number in reversed(range(min(raw.FPDFPage_GetAnnotCount(page.raw), MAX_NOTES))):
+        annotation = raw.FPDFPage_GetAnnot(page.raw, number)
+        if not annotation:
+            continue
+        try:
+            widget = raw.FPDFAnnot_GetSubtype(annotation) == raw.FPDF_ANNOT_WIDGET
+            rect = raw.FS_RECTF()
+            if widget and raw.FPDFAnnot_GetRect(annotation, rect):
+                rects.append((rect.left, rect.bottom, rect.right, rect.top))
+        finally:
+            raw.FPDFPage_CloseAnnot(annotation)
+        if not widget:
+            raw.FPDFPage_RemoveAnnot(page.raw, number)
+    return rects[::-1]
 
 
 def _page_pictures(
