@@ -530,3 +530,14 @@ def test_rtf_comments_text_boxes_and_hidden_text() -> None:
     assert codes("rtf", hidden) == codes("rtf", toggled) == ["SENSITIVE_CARD"]
     instruction = rb"{\rtf1\ansi{\*\fldinst QUOTE " + VISA.encode() + rb"}Paid **** 1111\par}"
     assert codes("rtf", instruction) == []
+
+
+def test_rtf_destinations_word_knows_are_read_starred_or_not() -> None:
+    # the star tells readers that do not know a destination to skip it; Word knows a drawing
+    # object's text box, a footnote, a header, and shows them (red team 114: {\*\do ...})
+    drawn = rb"{\*\do\dobxcolumn\dptxbx{\dptxbxtext\pard card %s\par}\dpx0\dpxsize3000}"
+    for starred in (drawn, rb"{\*\footnote card %s}", rb"{\*\headerr card %s\par}"):
+        document = rb"{\rtf1\ansi Hello\par " + starred % VISA.encode() + rb" Bye\par}"
+        assert codes("rtf", document) == ["SENSITIVE_CARD"], starred
+    unknown = rb"{\rtf1\ansi Hello{\*\xmlopen card %s}\par}"  # not shown: skipped
+    assert codes("rtf", unknown % VISA.encode()) == []

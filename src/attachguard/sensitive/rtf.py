@@ -11,7 +11,8 @@ company...; user-defined properties, ``\\*\\userprops``) is read, an item a line
 in a list (``\\lsN``) starts with the label Word draws from the list table (`lists`: its
 level's ``\\leveltext``, with the numbers counted so far). Groups that hold no text a reader
 sees are skipped: ``{\\*\\...}`` destinations (but comments, ``\\*\\annotation``, shape text
-boxes, ``\\*\\shpinst``, and document information), the font, colour and style tables,
+boxes, ``\\*\\shpinst``, document information, and the destinations of shown text Word knows:
+`_SHOWN_STARRED`), the font, colour and style tables,
 bookmarks, shape properties, object data (the RTF engine hands embedded objects to the
 pipeline); ``\\binN`` data is stepped over. Field results are read (their instructions, marked
 ``\\*``, are not: Word shows the result).
@@ -57,8 +58,16 @@ _STYLES = {1: "upperRoman", 2: "lowerRoman", 3: "upperLetter", 4: "lowerLetter",
 _FOLLOW = {0: "tab", 1: "space", 2: "nothing"}
 # Destinations marked ``\*`` (ignorable by readers that do not know them) that Word shows: a
 # comment's text, a shape's text box (Word 2007 and later write text boxes as shapes), and
-# document information.
-_SHOWN_STARRED = frozenset(b"annotation shpinst userprops".split()) | _INFO
+# document information; and the destinations of shown text Word knows, whose star it ignores
+# (``{\*\do ...}``, a drawing object's text box, is one to Word; red team 114): footnotes,
+# headers and footers, their separators, drawing objects' and shapes' text, field results.
+_SHOWN_STARRED = (
+    frozenset(
+        b"annotation shpinst userprops do dptxbxtext shptxt fldrslt footnote ftnsep ftnsepc "
+        b"aftnsep aftnsepc header headerl headerr headerf footer footerl footerr footerf".split()
+    )
+    | _INFO
+)
 _BREAKS = frozenset(b"par line sect page cell row nestcell nestrow".split())
 _CHARS = {
     b"tab": "\t", b"emdash": "\u2014", b"endash": "\u2013", b"emspace": " ", b"enspace": " ",
