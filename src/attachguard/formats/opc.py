@@ -38,6 +38,7 @@ import re
 import zipfile
 import zlib
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from html import escape
@@ -48,6 +49,8 @@ from attachguard.formats import htmlchunk, mashup
 from attachguard.formats import ooxml_xml as xml
 from attachguard.formats.ooxml_xml import PartXml, XmlRejected
 from attachguard.formats.targets import (
+    ASSEMBLY,
+    ASSEMBLY_MESSAGE,
     CONTROLS,
     SCHEME,
     clicked_harm,
@@ -577,6 +580,7 @@ def inspect_package(package: Package) -> list[OpcProblem]:
     problems += [p for rel in package.relationships if (p := _external(rel, package))]
     problems += _hyperlinks_used_otherwise(package)
     problems += _hyperlink_base(package)
+    problems += _customisation(package)
     for part in package.parts.values():
         problems += _xml_problems(package, part)
         if found := _unread_import(package, part):
@@ -735,8 +739,31 @@ def _hyperlinks_used_otherwise(package: Package) -> list[OpcProblem]:
     return problems
 
 
+# The document's properties: extended (``docProps/app.xml``) and custom (``custom.xml``), each
+# by its content type and its relationship's types, transitional and strict
 _PROPERTIES = "application/vnd.openxmlformats-officedocument.extended-properties+xml"
-_PROPERTIES_RELS = frozenset({"extended-properties", "extendedproperties"})  # transitional, strict
+_PROPERTIES_RELS = frozenset({"extended-properties", "extendedproperties"})
+_CUSTOM = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_CUSTOM_RELS = frozenset({"custom-properties", "customproperties"})
+
+
+def _property_texts(
+    package: Package,
+    kind: tuple[str, frozenset[str]],
+    wanted: frozenset[str],
+    named: str | None = None,
+) -> Iterator[tuple[Part, list[str]]]:
+    """Each properties part of a ``kind`` (its content type, its relationships' types) with
+    the texts of its ``wanted`` elements (`ooxml_xml.element_texts`); a damaged part is left
+    (its damage is reported where its XML is read)."""
+    content_type, rel_types = kind
+    for part in package.parts.values():
+        if part.content_type != content_type and not part.short_types & rel_types:
+            continue
+        try:
+            yield part, xml.element_texts(package.read(part.name), wanted, named)
+        except (XmlRejected, *READ_ERRORS):
+            continue
 
 
 def _hyperlink_base(package: Package) -> list[OpcProblem]:
@@ -745,18 +772,26 @@ def _hyperlink_base(package: Package) -> list[OpcProblem]:
     credentials there, as a hyperlink to a share does. A base URL stays allowed, as a link to
     one does."""
     problems = []
-    for part in package.parts.values():
-        if part.content_type != _PROPERTIES and not part.short_types & _PROPERTIES_RELS:
-            continue
-        try:
-            bases = xml.element_texts(package.read(part.name), xml.HYPERLINK_BASE)
-        except (XmlRejected, *READ_ERRORS):
-            continue  # the part's damage is reported where its XML is read
+    extended = (_PROPERTIES, _PROPERTIES_RELS)
+    for part, bases in _property_texts(package, extended, xml.HYPERLINK_BASE):
         if any(on_a_share(base) for base in bases):
             message = "a hyperlink base on a network share (following a link sends the reader's "
             message += "Windows credentials)"
             problems.append(OpcProblem(OpcKind.EXTERNAL_LINK, message, part.name, "hyperlinkBase"))
     return problems
+
+
+def _customisation(package: Package) -> list[OpcProblem]:
+    """EXTERNAL_LINK for a VSTO customisation: the custom property ``_AssemblyLocation`` names
+    the deployment manifest of an add-in that Word and Excel fetch (from a share, with the
+    reader's Windows credentials; from a URL; from beside the file) and offer to install and
+    run when the document opens (red team 114; used in attacks since 2022)."""
+    custom = (_CUSTOM, _CUSTOM_RELS)
+    return [
+        OpcProblem(OpcKind.EXTERNAL_LINK, ASSEMBLY_MESSAGE, part.name, ASSEMBLY)
+        for part, places in _property_texts(package, custom, xml.CUSTOM_PROPERTY, ASSEMBLY)
+        if any(place.strip() for place in places)
+    ]
 
 
 def _an(user: str) -> str:

@@ -12,6 +12,14 @@ from attachguard.formats.runnable import runs_by_name
 
 SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
 CONTROLS = "".join(map(chr, range(33)))  # URL readers strip these around a link
+# The custom document property naming a VSTO customisation's deployment manifest (OOXML's
+# custom.xml, 97-2003's user-defined properties): Word and Excel fetch it and offer to install
+# and run its add-in when the document opens, wherever it is (a share, a URL, beside the file).
+ASSEMBLY = "_AssemblyLocation"
+ASSEMBLY_MESSAGE = (
+    "an add-in that Office fetches and offers to install and run when the document opens "
+    "(a VSTO customisation, property _AssemblyLocation)"
+)
 _DRIVE = re.compile(r"[a-z]:")  # one letter: a drive, not a scheme
 _DRIVE_HOST = re.compile(r"[a-z][:|]")
 _NT_PREFIXES = ("//?/", "//./", "/??/")
