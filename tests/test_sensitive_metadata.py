@@ -250,16 +250,22 @@ def riff_chunk(kind: bytes, body: bytes) -> bytes:
     return kind + struct.pack("<I", len(body)) + body + b"\0" * (len(body) & 1)
 
 
-def id3_tag(version: int, *frames: tuple[bytes, int, bytes]) -> bytes:
-    """An ID3v2 tag of frames (identifier, flags, content as stored)."""
-    body = b""
-    for ident, flags, content in frames:
+def id3_tag(
+    version: int, *frames: tuple[bytes, int, bytes], flags: int = 0, extended: bytes = b""
+) -> bytes:
+    """An ID3v2 tag of frames (identifier, flags, content as stored; 2.2's have no flags),
+    with the header's ``flags`` and an ``extended`` header before the frames."""
+    body = extended
+    for ident, frame_flags, content in frames:
         size = len(content)
+        if version == 2:
+            body += ident + size.to_bytes(3, "big") + content
+            continue
         raw = (
             bytes((size >> s) & 0x7F for s in (21, 14, 7, 0)) if version == 4 else size.to_bytes(4)
         )
-        body += ident + raw + flags.to_bytes(2, "big") + content
-    header = bytes((version, 0, 0)) + bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
+        body += ident + raw + frame_flags.to_bytes(2, "big") + content
+    header = bytes((version, 0, flags)) + bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
     return b"ID3" + header + body
 
 

@@ -199,8 +199,9 @@ def _wav_tags(data: bytes) -> list[str]:
     """A WAV's INFO values and ID3 tag (an ``id3 `` chunk, or after the RIFF data) read field
     by field, by their sizes, as players and ExifTool read them: a value written without its
     NUL ran into the next field's identifier in a run of bytes ("...1111ISFT", "...1111COMM"),
-    and an ID3 frame compressed with zlib is inflated (red team 112)."""
-    wave = riff.walk(data) if data[:4] == b"RIFF" else None
+    and an ID3 frame compressed with zlib is inflated (red team 112). RF64 and BW64 too (red
+    team 114: an RF64 recording's tags were not read)."""
+    wave = riff.walk(data)
     if wave is None:
         return []
     texts: list[str] = []

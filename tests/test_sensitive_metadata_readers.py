@@ -1,0 +1,78 @@
+"""Card numbers in media metadata that only a format's own reader brings out (red team 114):
+ID3 tags past an extended header, unsynchronised or in version 2.2, in RF64 recordings too.
+Each case has a look-alike of the same structure without a card number, which passes."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+
+from test_sensitive_formats import Blank, found, scan
+from test_sensitive_metadata import VISA, id3_tag, riff_chunk, wave
+
+FULLWIDTH_IDEOGRAPHIC = "".join(
+    chr(0xFF10 + int(c)) if c.isdigit() else "\u3000" for c in VISA
+)  # four groups of fullwidth digits, ideographic spaces between
+
+
+def codes(data: bytes, label: str) -> list[str]:
+    return [code for code, _, _ in found(scan(data, label, Blank()))]
+
+
+def unsynchronised(content: bytes) -> bytes:
+    return content.replace(b"\xff", b"\xff\x00")
+
+
+def compressed_title(version: int, text: str) -> tuple[bytes, int, bytes]:
+    """A TIT2 frame compressed with zlib (its inflated size first, 2.3's and 2.4's way)."""
+    content = b"\x03" + text.encode()
+    size = len(content).to_bytes(4, "big")
+    return (b"TIT2", 0x0080 if version == 3 else 0x0009, size + zlib.compress(content))
+
+
+# 2.3: a size that leaves out its own 4 bytes, flags, the padding's size; 2.4: a synchsafe size
+# of the whole, one byte of flags, no flag set
+EXTENDED = {3: struct.pack(">IHI", 6, 0, 16), 4: bytes((0, 0, 0, 6, 1, 0))}
+
+
+def tags_wav(tag: bytes) -> bytes:
+    return wave(riff_chunk(b"id3 ", tag))
+
+
+def id3_cases(text: str) -> list[bytes]:
+    """A tag of each structure mutagen and FFmpeg read and attachguard did not (red team 114)."""
+    wide = b"\x01" + f"Card {text}".encode("utf-16")  # FF FE first: unsynchronised too
+    extended = [
+        id3_tag(v, compressed_title(v, f"Card {text}"), flags=0x40, extended=EXTENDED[v])
+        for v in (3, 4)
+    ]
+    return [
+        *(tags_wav(tag) for tag in extended),
+        tags_wav(id3_tag(4, (b"TIT2", 0, unsynchronised(wide)), flags=0x80)),
+        tags_wav(id3_tag(2, (b"TT2", 0, unsynchronised(wide)), flags=0x80)),
+        rf64(riff_chunk(b"id3 ", id3_tag(4, compressed_title(4, f"Card {text}")))),
+    ]
+
+
+IDS = ["v23-extended", "v24-extended", "v24-unsynchronised", "v22-unsynchronised", "rf64"]
+
+
+def rf64(*chunks: bytes) -> bytes:
+    """An RF64 recording: sizes in its ds64 chunk, placeholders in the headers."""
+    pcm = bytes(800)
+    ds64 = riff_chunk(b"ds64", struct.pack("<QQQI", 0, len(pcm), len(pcm), 0))
+    fmt = riff_chunk(b"fmt ", struct.pack("<HHIIHH", 1, 1, 8000, 8000, 1, 8))
+    body = b"WAVE" + ds64 + fmt + b"data" + struct.pack("<I", 0xFFFFFFFF) + pcm + b"".join(chunks)
+    return b"RF64" + struct.pack("<I", 0xFFFFFFFF) + body
+
+
+@pytest.mark.parametrize("index", range(5), ids=IDS)
+def test_id3_tags_are_read_as_mutagen_reads_them(index: int) -> None:
+    assert codes(id3_cases(FULLWIDTH_IDEOGRAPHIC)[index], "wav") == ["SENSITIVE_CARD"]
+
+
+@pytest.mark.parametrize("index", range(5), ids=IDS)
+def test_ordinary_id3_tags_of_the_same_structure_pass(index: int) -> None:
+    assert codes(id3_cases("take 4111-2024, 12:30")[index], "wav") == []
