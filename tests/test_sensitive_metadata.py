@@ -197,16 +197,18 @@ def test_a_compressed_text_chunk_pillow_drops_is_read() -> None:
     assert found(scan(with_chunk(b"iTXt", plain), "png", Blank())) == []
 
 
-def jpeg_with_xmp(title: str) -> bytes:
+def jpeg_with_xmp(title: str, encoding: str = "utf-8", mark: str = "") -> bytes:
+    """A JPEG with an XMP packet in ``encoding`` (``mark``: the wrapper's byte-order mark)."""
     packet = (
-        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        f'<?xpacket begin="{mark}" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
         'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
         ' xmpMM:DocumentID="xmp.did:4111111111" xmpMM:InstanceID="111111">'
         f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>'
         '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
     )
-    body = b"http://ns.adobe.com/xap/1.0/\0" + packet.encode()
+    body = b"http://ns.adobe.com/xap/1.0/\0" + packet.encode(encoding)
     data = jpeg()
     return data[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + data[2:]
 

@@ -1,6 +1,7 @@
 """Card numbers in media metadata that only a format's own reader brings out (red team 114):
-ID3 tags past an extended header, unsynchronised or in version 2.2, in RF64 recordings too.
-Each case has a look-alike of the same structure without a card number, which passes."""
+ID3 tags past an extended header, unsynchronised or in version 2.2, in RF64 recordings too;
+XMP packets in UTF-16 and UTF-32. Each case has a look-alike of the same structure without a
+card number, which passes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import zlib
 import pytest
 
 from test_sensitive_formats import Blank, found, scan
-from test_sensitive_metadata import VISA, id3_tag, riff_chunk, wave
+from test_sensitive_metadata import VISA, id3_tag, jpeg_with_xmp, riff_chunk, wave
 
 FULLWIDTH_IDEOGRAPHIC = "".join(
     chr(0xFF10 + int(c)) if c.isdigit() else "\u3000" for c in VISA
@@ -76,3 +77,21 @@ def test_id3_tags_are_read_as_mutagen_reads_them(index: int) -> None:
 @pytest.mark.parametrize("index", range(5), ids=IDS)
 def test_ordinary_id3_tags_of_the_same_structure_pass(index: int) -> None:
     assert codes(id3_cases("take 4111-2024, 12:30")[index], "wav") == []
+
+
+WIDE = ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]
+
+
+@pytest.mark.parametrize("mark", ["\ufeff", ""], ids=["marked", "unmarked"])
+@pytest.mark.parametrize("encoding", WIDE)
+def test_xmp_in_utf16_and_utf32_is_read_as_a_viewer_lists_it(encoding: str, mark: str) -> None:
+    # ExifTool shows the packet's description whatever its encoding; a CDATA section split the
+    # UTF-16 runs, and UTF-32 had none
+    title = "Card 4111 1111 <![CDATA[1111]]> 1111"
+    assert codes(jpeg_with_xmp(title, encoding, mark), "jpeg") == ["SENSITIVE_CARD"]
+
+
+@pytest.mark.parametrize("encoding", WIDE)
+def test_ordinary_xmp_in_utf16_and_utf32_passes(encoding: str) -> None:
+    # its document IDs, 4111111111 and 111111, side by side are no card number
+    assert codes(jpeg_with_xmp("Holiday <![CDATA[2024]]>", encoding, "\ufeff"), "jpeg") == []

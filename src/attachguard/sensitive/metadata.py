@@ -13,7 +13,7 @@ space, the byte-order mark and the fullwidth forms (a red team wrote card number
 spaces and fullwidth digits, which an ASCII run split into pieces too short to be one), and
 other scripts' digits (Arabic-Indic, Persian, Devanagari) and tabs. And a PNG's compressed text
 chunks, inflated; XML's character references decoded where a run holds one (an XMP or iXML
-viewer shows what they spell)."""
+viewer shows what they spell); XMP packets parsed, in UTF-8, UTF-16 or UTF-32."""
 
 from __future__ import annotations
 
@@ -74,8 +74,8 @@ def metadata(data: bytes) -> list[Passage]:
         runs += _runs(movie, [(0, len(movie))])
     inflated = _png_text(data)
     runs += inflated
-    runs += _xmp_packets(data)
-    runs += _xmp_packets("\n".join(inflated).encode())  # XMP in a compressed chunk (red team 113)
+    runs += _xmp(data)
+    runs += _xmp("\n".join(inflated).encode())  # XMP in a compressed chunk (red team 113)
     runs += _wav_tags(data)
     runs += _exif_texts(data)
     # XML's character references, as an XMP or iXML viewer shows them (red team 109)
@@ -154,6 +154,49 @@ def _xmp_packets(data: bytes) -> list[str]:
             texts.append(xml_text(data[root.start() : end + len(closing)]))
         at = end + len(closing)
     return texts
+
+
+# The encodings an XMP packet may be written in besides UTF-8 (the XMP spec's packet wrapper;
+# ExifTool reads them all: red team 114's UTF-32 packets, its UTF-16 ones split by CDATA)
+_WIDE_XMP = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_PREFIX_UNITS = 64  # characters before a root's name searched for its "<" (its prefix)
+
+
+def _xmp(data: bytes) -> list[str]:
+    """The text of the XMP packets in ``data``, in UTF-8 (or single bytes) and in the wide
+    encodings."""
+    return _xmp_packets(data) + [text for codec in _WIDE_XMP for text in _wide_xmp(data, codec)]
+
+
+def _wide_xmp(data: bytes, codec: str) -> list[str]:
+    """The XMP packets in ``data`` written in ``codec`` (whatever the byte-order mark says, or
+    none), each found by its root's name as encoded, from the root's "<" to its closing name,
+    transcoded to UTF-8 and read as `_xmp_packets` reads one. Each name is searched for once
+    from where the last packet ended: linear."""
+    lt = "<".encode(codec)
+    hits = _next_hits(data, {name.encode(codec): -1 for name in ("xmpmeta", "RDF")}, 0)
+    texts: list[str] = []
+    at = 0
+    for _ in range(_MOST_PACKETS):
+        if not hits:
+            break
+        hit, name = min((hit, name) for name, hit in hits.items())
+        end = data.find(name + ">".encode(codec), hit + len(lt))
+        if end < 0:
+            del hits[name]  # nor does a later one close
+            continue
+        start = data.rfind(lt, max(at, hit - _PREFIX_UNITS * len(lt)), hit)
+        at = hit + len(name) if start < 0 else end + len(name) + len(lt)
+        if start >= 0:
+            texts += _xmp_packets(data[start:at].decode(codec, "replace").encode())
+        hits = _next_hits(data, hits, at)
+    return texts
+
+
+def _next_hits(data: bytes, hits: dict[bytes, int], at: int) -> dict[bytes, int]:
+    """Where each name is found next from ``at`` (a hit past it kept); those not found left out."""
+    found = {name: hit if hit >= at else data.find(name, at) for name, hit in hits.items()}
+    return {name: hit for name, hit in found.items() if hit >= 0}
 
 
 _XP_TAGS = frozenset(range(0x9C9B, 0x9CA0))  # Windows' title, comment, author, keywords, subject
