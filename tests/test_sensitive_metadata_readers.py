@@ -1,7 +1,7 @@
 """Card numbers in media metadata that only a format's own reader brings out (red team 114):
 ID3 tags past an extended header, unsynchronised or in version 2.2, in RF64 recordings too;
-XMP packets in UTF-16 and UTF-32. Each case has a look-alike of the same structure without a
-card number, which passes."""
+XMP packets in UTF-16 and UTF-32; EXIF comments in JIS. Each case has a look-alike of the same
+structure without a card number, which passes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import struct
 import zlib
 
 import pytest
+from PIL import Image
 
 from test_sensitive_formats import Blank, found, scan
-from test_sensitive_metadata import VISA, id3_tag, jpeg_with_xmp, riff_chunk, wave
+from test_sensitive_metadata import VISA, id3_tag, jpeg, jpeg_with_xmp, riff_chunk, wave
 
 FULLWIDTH_IDEOGRAPHIC = "".join(
     chr(0xFF10 + int(c)) if c.isdigit() else "\u3000" for c in VISA
@@ -95,3 +96,31 @@ def test_xmp_in_utf16_and_utf32_is_read_as_a_viewer_lists_it(encoding: str, mark
 def test_ordinary_xmp_in_utf16_and_utf32_passes(encoding: str) -> None:
     # its document IDs, 4111111111 and 111111, side by side are no card number
     assert codes(jpeg_with_xmp("Holiday <![CDATA[2024]]>", encoding, "\ufeff"), "jpeg") == []
+
+
+def jis_comment(text: str, endian: str) -> bytes:
+    """A JPEG whose EXIF user comment is ``text`` (fullwidth) in JIS X 0208, two bytes a
+    character in the EXIF's byte order (``endian``), as ExifTool reads it."""
+    pairs = text.encode("iso2022_jp")[3:-3]  # without the escapes in and out of JIS X 0208
+    if endian == "<":
+        pairs = bytes(b for at in range(0, len(pairs), 2) for b in pairs[at : at + 2][::-1])
+    exif = Image.Exif()
+    exif.endian = endian
+    exif.get_ifd(0x8769)[0x9286] = b"JIS\0\0\0\0\0" + pairs
+    return jpeg(exif=exif.tobytes())
+
+
+def fullwidth(text: str) -> str:
+    return "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) for c in text)
+
+
+@pytest.mark.parametrize("endian", [">", "<"], ids=["big-endian", "little-endian"])
+def test_an_exif_comment_in_jis_is_read_as_exiftool_reads_it(endian: str) -> None:
+    # ExifTool shows the fullwidth letters and digits; read as Latin-1 they were "#4#1#1#1"
+    assert codes(jis_comment(fullwidth(f"Card {VISA}"), endian), "jpeg") == ["SENSITIVE_CARD"]
+
+
+@pytest.mark.parametrize("endian", [">", "<"], ids=["big-endian", "little-endian"])
+def test_an_ordinary_exif_comment_in_jis_passes(endian: str) -> None:
+    text = "撮影　" + fullwidth("2024/07/14 18:22, Ref 4111 2024")
+    assert codes(jis_comment(text, endian), "jpeg") == []

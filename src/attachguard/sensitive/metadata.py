@@ -18,6 +18,7 @@ viewer shows what they spell); XMP packets parsed, in UTF-8, UTF-16 or UTF-32.""
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import io
 import re
@@ -218,10 +219,11 @@ def _exif_texts(data: bytes) -> list[str]:
             tags = {**dict(exif), **dict(exif.get_ifd(_EXIF_IFD))}
     except (*_DAMAGED_EXIF, Image.DecompressionBombError):
         return []
-    return [text for tag, value in tags.items() if (text := _exif_text(tag, value))]
+    big = exif.endian != "<"
+    return [text for tag, value in tags.items() if (text := _exif_text(tag, value, big))]
 
 
-def _exif_text(tag: int, value: object) -> str:
+def _exif_text(tag: int, value: object, big: bool) -> str:
     if isinstance(value, str):
         return value.rstrip("\0")
     if not isinstance(value, bytes):
@@ -229,10 +231,80 @@ def _exif_text(tag: int, value: object) -> str:
     if tag in _XP_TAGS:
         return value.decode("utf-16-le", "replace").rstrip("\0")
     if tag == _USER_COMMENT:
-        code, text = value[:8], value[8:]
-        codec = "utf-16" if code.startswith(b"UNICODE") else "latin-1"
-        return text.decode(codec, "replace").rstrip("\0")
+        return _user_comment(value, big).rstrip("\0 ")
     return ""
+
+
+def _user_comment(value: bytes, big: bool) -> str:
+    """EXIF's user comment as ExifTool reads it (``ConvertExifText``) by its character code:
+    "UNICODE" in UTF-16 (`_utf16`), "JIS" in JIS X 0208 (`_jis`; red team 114's fullwidth
+    number), "ASCII" or none up to its first NUL; any other code is text itself. ``big``: the
+    EXIF's byte order."""
+    code, text = value[:8], value[8:]
+    if re.fullmatch(rb"UNICODE[\0 ]", code):
+        return _utf16(text, big)
+    if re.fullmatch(rb"JIS[\0 ]{5}", code):
+        return _jis(text, big)
+    if re.match(rb"(?:ASCII)?(?:\0|[\0 ]+$)", code):
+        return _legacy(text.split(b"\0", 1)[0])
+    return _legacy(value)
+
+
+def _utf16(text: bytes, big: bool) -> str:
+    """UTF-16 as ExifTool reads a comment: by its byte-order mark; without one in the EXIF's
+    byte order, unless the other order looks likelier (more distinct values in the bytes
+    taken as high, or as many and those taken as low more often zero): Microsoft Photo writes
+    little-endian comments in big-endian EXIF."""
+    if text[:2] in (b"\xfe\xff", b"\xff\xfe"):
+        return text[2:].decode("utf-16-be" if text[:2] == b"\xfe\xff" else "utf-16-le", "replace")
+    high, low = (text[0::2], text[1::2]) if big else (text[1::2], text[0::2])
+    if len(set(high)) > len(set(low)) or (
+        len(set(high)) == len(set(low)) and low.count(0) > high.count(0)
+    ):
+        big = not big
+    return text.decode("utf-16-be" if big else "utf-16-le", "replace")
+
+
+def _jis(text: bytes, big: bool) -> str:
+    """JIS X 0208 as ExifTool reads a JIS comment: two bytes a character, in the EXIF's byte
+    order or, when that leaves more of them unknown, in the other; a value that is no JIS
+    character is shown as that code point (ExifTool's way: 00 34 is "4")."""
+    pairs = text[: len(text) & ~1]
+    swapped = bytearray(len(pairs))
+    swapped[0::2], swapped[1::2] = pairs[1::2], pairs[0::2]
+    readings = [_jis_reading(order) for order in ((pairs, swapped) if big else (swapped, pairs))]
+    return min(readings, key=lambda reading: reading[1])[0]
+
+
+def _jis_reading(pairs: bytes | bytearray) -> tuple[str, int]:
+    """Big-endian JIS X 0208 values, read; and how many were no JIS character."""
+    table, chars, unknown = _jis_table(), [], 0
+    for at in range(0, len(pairs), 2):
+        value = int.from_bytes(pairs[at : at + 2], "big")
+        char = table.get(value)
+        if char is None:
+            unknown += 1
+            char = "\ufffd" if 0xD800 <= value < 0xE000 else chr(value)
+        chars.append(char)
+    return "".join(chars), unknown
+
+
+@functools.cache
+def _jis_table() -> dict[int, str]:
+    """JIS X 0208's characters by value (row and cell from 0x21 to 0x7E)."""
+    table = {}
+    for value in (row << 8 | cell for row in range(0x21, 0x7F) for cell in range(0x21, 0x7F)):
+        with contextlib.suppress(UnicodeDecodeError):
+            table[value] = (b"\x1b$B" + value.to_bytes(2, "big")).decode("iso2022_jp")
+    return table
+
+
+def _legacy(text: bytes) -> str:
+    """Bytes of no declared encoding: UTF-8 when they are, else Latin-1."""
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError:
+        return text.decode("latin-1")
 
 
 _TAG_LIMIT = 8 << 20  # bytes of compressed ID3 frames inflated in one file
