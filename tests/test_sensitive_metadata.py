@@ -58,14 +58,16 @@ def wav_info(text: str, encoding: str = "utf-8") -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-def mp4_comment(text: str) -> bytes:
-    """An MP4's user data: a ©cmt box in udta in moov."""
+def mp4_comment(text: str, encoding: str = "utf-8", language: int = 0) -> bytes:
+    """An MP4's user data: a ©cmt box in udta in moov (its text in ``encoding``, of a
+    ``language`` code: below 0x400 a Macintosh one)."""
 
     def box(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", 8 + len(body)) + kind + body
 
     ftyp = box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
-    cmt = box(b"\xa9cmt", struct.pack(">HH", len(text), 0) + text.encode())
+    coded = text.encode(encoding)
+    cmt = box(b"\xa9cmt", struct.pack(">HH", len(coded), language) + coded)
     moov = box(b"moov", box(b"mvhd", bytes(100)) + box(b"udta", cmt))
     return ftyp + moov + box(b"mdat", bytes(64))
 

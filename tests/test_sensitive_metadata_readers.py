@@ -1,7 +1,8 @@
 """Card numbers in media metadata that only a format's own reader brings out (red team 114):
 ID3 tags past an extended header, unsynchronised or in version 2.2, in RF64 recordings too;
-XMP packets in UTF-16 and UTF-32; EXIF comments in JIS. Each case has a look-alike of the same
-structure without a card number, which passes."""
+XMP packets in UTF-16 and UTF-32; EXIF comments in JIS; QuickTime user data in Mac Roman; movie
+text tracks in fragments, with compact sample sizes, in compressed movie headers. Each case has
+a look-alike of the same structure without a card number, which passes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ import pytest
 from PIL import Image
 
 from test_sensitive_formats import Blank, found, scan
-from test_sensitive_metadata import VISA, id3_tag, jpeg, jpeg_with_xmp, riff_chunk, wave
+from test_sensitive_metadata import (
+    NBSP,
+    VISA,
+    id3_tag,
+    jpeg,
+    jpeg_with_xmp,
+    mp4_comment,
+    riff_chunk,
+    wave,
+)
 
 FULLWIDTH_IDEOGRAPHIC = "".join(
     chr(0xFF10 + int(c)) if c.isdigit() else "\u3000" for c in VISA
@@ -124,3 +134,120 @@ def test_an_exif_comment_in_jis_is_read_as_exiftool_reads_it(endian: str) -> Non
 def test_an_ordinary_exif_comment_in_jis_passes(endian: str) -> None:
     text = "撮影　" + fullwidth("2024/07/14 18:22, Ref 4111 2024")
     assert codes(jis_comment(text, endian), "jpeg") == []
+
+
+@pytest.mark.parametrize("separator", ["\u00a0", "\u2013"], ids=["nbsp", "en-dash"])
+def test_quicktime_user_data_in_a_mac_language_is_read_in_mac_roman(separator: str) -> None:
+    # FFmpeg and ExifTool decode a Mac language's item as Mac Roman: CA a no-break space, D0
+    # an en dash; read as bytes the groups were runs too short for a number
+    number = VISA.replace(" ", separator)
+    assert codes(mp4_comment(f"Card {number}", "mac_roman"), "mp4") == ["SENSITIVE_CARD"]
+
+
+def test_ordinary_quicktime_user_data_in_mac_roman_passes() -> None:
+    text = "Take 3 \u2013 2024\u00a007\u00a014, ref 4111\u00a02024, caf\u00e9"
+    assert codes(mp4_comment(text, "mac_roman"), "mp4") == []
+
+
+def box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def full(kind: bytes, body: bytes, flags: int = 0) -> bytes:
+    return box(kind, struct.pack(">I", flags) + body)
+
+
+FTYP = box(b"ftyp", b"isom" + bytes(4) + b"isomiso6")
+STSZ, STZ2 = b"stsz", b"stz2"
+
+
+# A timed text sample description (3GPP's, FFmpeg's mov_text): its display flags, alignment,
+# colour, text box and style, and a font table
+TX3G = box(b"tx3g", bytes(6) + struct.pack(">H", 1) + bytes(30)
+           + box(b"ftab", struct.pack(">HHB", 1, 1, 5) + b"Serif"))  # fmt: skip
+
+
+def track(handler: bytes, sizes: bytes, offset: int, samples: int) -> bytes:
+    """A track (ID 1) of ``handler`` whose ``samples`` samples (of one second each) lie in
+    one chunk at ``offset``, of ``sizes`` (a sample size box)."""
+    chunks = 1 if samples else 0
+    stbl = box(b"stbl", full(b"stsd", struct.pack(">I", 1) + TX3G)
+               + full(b"stts", struct.pack(">I", chunks) + struct.pack(">II", samples, 1000)
+                      * chunks) + sizes
+               + full(b"stco", struct.pack(">II", chunks, offset))
+               + full(b"stsc", struct.pack(">I", chunks) + struct.pack(">III", 1, samples, 1)
+                      * chunks))  # fmt: skip
+    hdlr = full(b"hdlr", bytes(4) + handler + bytes(12) + b"\0")
+    mdhd = full(b"mdhd", struct.pack(">IIIIHH", 0, 0, 1000, 1000 * samples, 0x55C4, 0))
+    tkhd = full(b"tkhd", bytes(8) + struct.pack(">I", 1) + bytes(72), flags=3)
+    return box(b"trak", tkhd + box(b"mdia", mdhd + hdlr + box(b"minf", stbl)))
+
+
+def sizes_box(kind: bytes, sample: bytes) -> bytes:
+    if kind == STZ2:  # 16 bits each
+        return full(STZ2, bytes(3) + b"\x10" + struct.pack(">IH", 1, len(sample)))
+    return full(STSZ, struct.pack(">III", 0, 1, len(sample)))
+
+
+def tabled_movie(sample: bytes, handler: bytes, kind: bytes, compressed: bool) -> bytes:
+    """A movie whose track's one sample lies in 'mdat' after 64 bytes of frames, its size in
+    ``kind``, 'moov' after it; its header ``compressed`` ('cmov') or not."""
+    offset = len(FTYP) + 8 + 64
+    movie = box(b"moov", box(b"mvhd", bytes(100)) + track(handler, sizes_box(kind, sample),
+                                                          offset, 1))  # fmt: skip
+    if compressed:
+        inflated = box(b"cmvd", struct.pack(">I", len(movie)) + zlib.compress(movie))
+        movie = box(b"moov", box(b"cmov", box(b"dcom", b"zlib") + inflated))
+    return FTYP + box(b"mdat", bytes(64) + sample) + movie
+
+
+def fragmented_movie(sample: bytes, handler: bytes, in_run: bool) -> bytes:
+    """A fragmented movie: its track's sample tables empty, the sample in a fragment; its
+    size the track fragment header's default (its base the 'moof' box, its data offset the
+    run's) or ``in_run``, in the run's table (its base implicit: the 'moof' box)."""
+    trex = full(b"trex", struct.pack(">IIIII", 1, 1, 1000, 0, 0))
+    moov = box(b"moov", box(b"mvhd", bytes(100)) + track(handler, full(STSZ, bytes(8)), 0, 0)
+               + box(b"mvex", trex))  # fmt: skip
+
+    def moof(offset: int) -> bytes:
+        if in_run:
+            tfhd = full(b"tfhd", struct.pack(">I", 1))
+            trun = full(b"trun", struct.pack(">IiI", 1, offset, len(sample)), 0x000201)
+        else:
+            tfhd = full(b"tfhd", struct.pack(">II", 1, len(sample)), 0x020010)
+            trun = full(b"trun", struct.pack(">Ii", 1, offset), 0x000001)
+        mfhd = full(b"mfhd", struct.pack(">I", 1))
+        return box(b"moof", mfhd + box(b"traf", tfhd + trun))
+
+    frames = box(b"mdat", bytes(64))
+    fragment = moof(len(moof(0)) + 8)
+    return FTYP + moov + frames + fragment + box(b"mdat", sample)
+
+
+MOVIES = {
+    "stz2": lambda sample, handler: tabled_movie(sample, handler, STZ2, compressed=False),
+    "cmov": lambda sample, handler: tabled_movie(sample, handler, STSZ, compressed=True),
+    "fragment-default-size": lambda sample, handler: fragmented_movie(sample, handler, False),
+    "fragment-run-size": lambda sample, handler: fragmented_movie(sample, handler, True),
+}
+
+
+def subtitle(text: str) -> bytes:
+    coded = text.encode()
+    return struct.pack(">H", len(coded)) + coded  # a timed text sample: its length, its text
+
+
+@pytest.mark.parametrize("layout", MOVIES)
+def test_a_text_tracks_samples_are_located_as_ffmpeg_locates_them(layout: str) -> None:
+    # FFmpeg's subtitle decoder shows the number no-break spaces separate, which an ASCII
+    # reading of 'mdat' splits
+    data = MOVIES[layout](subtitle(f"Card {NBSP}"), b"text")
+    assert codes(data, "mp4") == ["SENSITIVE_CARD"]
+
+
+@pytest.mark.parametrize("layout", MOVIES)
+def test_ordinary_subtitles_and_frames_pass(layout: str) -> None:
+    ordinary = subtitle("Chapter 2\u00a0\u2013 12:30, platform\u00a04111")
+    assert codes(MOVIES[layout](ordinary, b"text"), "mp4") == []
+    # the card's bytes as a video's frame: media data, not text
+    assert codes(MOVIES[layout](subtitle(f"Card {NBSP}"), b"vide"), "mp4") == []

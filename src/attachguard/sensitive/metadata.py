@@ -23,6 +23,7 @@ import html
 import io
 import re
 import struct
+from collections.abc import Sequence
 
 from PIL import Image
 
@@ -69,10 +70,12 @@ _ITEM_BRANDS = bmff.HEIF_BRANDS | {b"avif", b"avis"}
 def metadata(data: bytes) -> list[Passage]:
     """The runs of text in ``data`` (see the module docstring), and in its compressed movie
     headers (``cmov``: QuickTime and FFmpeg inflate them and show their titles; red team
-    112), as one passage."""
-    runs = _runs(data, _outside_media(data))
-    for movie in bmff.compressed_movies(data) if bmff.walk(data) is not None else []:
+    112), a QuickTime movie's user data in Mac Roman (red team 114), as one passage."""
+    movies = bmff.compressed_movies(data) if bmff.walk(data) is not None else []
+    runs = _runs(data, _outside_media(data, movies))
+    for movie in movies:
         runs += _runs(movie, [(0, len(movie))])
+    runs += _mac_strings(data, movies)
     inflated = _png_text(data)
     runs += inflated
     runs += _xmp(data)
@@ -99,10 +102,10 @@ def _runs(data: bytes, outside: list[tuple[int, int]]) -> list[str]:
     return runs
 
 
-def _outside_media(data: bytes) -> list[tuple[int, int]]:
+def _outside_media(data: bytes, movies: Sequence[bytes] = ()) -> list[tuple[int, int]]:
     """The spans of ``data`` outside its media data, where metadata lies; the whole file when
-    its structure is not one of these."""
-    skipped = sorted(_media_spans(data))
+    its structure is not one of these. ``movies``: its compressed movie headers, inflated."""
+    skipped = sorted(_media_spans(data, movies))
     spans, pos = [], 0
     for start, end in skipped:
         if start > pos:
@@ -111,9 +114,9 @@ def _outside_media(data: bytes) -> list[tuple[int, int]]:
     return [*spans, (pos, len(data))] if pos < len(data) else spans
 
 
-def _media_spans(data: bytes) -> list[tuple[int, int]]:
-    """The media data of a JPEG, PNG, ISO media file or WAV: scans, image data, ``mdat``,
-    ``data``."""
+def _media_spans(data: bytes, movies: Sequence[bytes]) -> list[tuple[int, int]]:
+    """The media data of a JPEG, PNG, ISO media file or WAV: scans, image data, ``mdat``
+    (less its text tracks' samples, those of ``movies`` too), ``data``."""
     if data.startswith(b"\xff\xd8"):
         walked = jpeg.walk(data)
         end = walked.end if walked is not None and walked.end is not None else len(data)
@@ -122,11 +125,23 @@ def _media_spans(data: bytes) -> list[tuple[int, int]]:
         return [(c.start, c.end) for c in png.walk(data).chunks if c.kind in (b"IDAT", b"fdAT")]
     if (media := bmff.walk(data)) is not None and data[8:12] not in _ITEM_BRANDS:
         media_data = [(box.payload, box.end) for box in media.boxes if box.kind == b"mdat"]
-        return _without(media_data, bmff.text_samples(data, media))
+        return _without(media_data, bmff.text_samples(data, media, movies))
     if (wave := riff.walk(data)) is not None:  # the audio: the first data chunk (polyglot's)
         audio = next((c for c in wave.chunks if c.kind == b"data"), None)
         return [] if audio is None else [(audio.start, audio.end)]
     return []
+
+
+def _mac_strings(data: bytes, movies: list[bytes]) -> list[str]:
+    """A QuickTime movie's user data strings in a Macintosh language, in Mac Roman as FFmpeg
+    and ExifTool decode them (`bmff.user_strings`), its compressed movie headers' too."""
+    layouts = [(source, bmff.walk(source)) for source in (data, *movies)]
+    return [
+        text.decode("mac_roman")
+        for source, layout in layouts
+        if layout is not None
+        for text in bmff.user_strings(source, layout)
+    ]
 
 
 # An XMP packet's root, under any prefix (readers go by its namespace: red team 113 wrote
