@@ -58,14 +58,16 @@ def wav_info(text: str, encoding: str = "utf-8") -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-def mp4_comment(text: str) -> bytes:
-    """An MP4's user data: a ©cmt box in udta in moov."""
+def mp4_comment(text: str, encoding: str = "utf-8", language: int = 0) -> bytes:
+    """An MP4's user data: a ©cmt box in udta in moov (its text in ``encoding``, of a
+    ``language`` code: below 0x400 a Macintosh one)."""
 
     def box(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", 8 + len(body)) + kind + body
 
     ftyp = box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
-    cmt = box(b"\xa9cmt", struct.pack(">HH", len(text), 0) + text.encode())
+    coded = text.encode(encoding)
+    cmt = box(b"\xa9cmt", struct.pack(">HH", len(coded), language) + coded)
     moov = box(b"moov", box(b"mvhd", bytes(100)) + box(b"udta", cmt))
     return ftyp + moov + box(b"mdat", bytes(64))
 
@@ -197,16 +199,18 @@ def test_a_compressed_text_chunk_pillow_drops_is_read() -> None:
     assert found(scan(with_chunk(b"iTXt", plain), "png", Blank())) == []
 
 
-def jpeg_with_xmp(title: str) -> bytes:
+def jpeg_with_xmp(title: str, encoding: str = "utf-8", mark: str = "") -> bytes:
+    """A JPEG with an XMP packet in ``encoding`` (``mark``: the wrapper's byte-order mark)."""
     packet = (
-        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        f'<?xpacket begin="{mark}" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
         'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
         ' xmpMM:DocumentID="xmp.did:4111111111" xmpMM:InstanceID="111111">'
         f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>'
         '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
     )
-    body = b"http://ns.adobe.com/xap/1.0/\0" + packet.encode()
+    body = b"http://ns.adobe.com/xap/1.0/\0" + packet.encode(encoding)
     data = jpeg()
     return data[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + data[2:]
 
@@ -250,16 +254,22 @@ def riff_chunk(kind: bytes, body: bytes) -> bytes:
     return kind + struct.pack("<I", len(body)) + body + b"\0" * (len(body) & 1)
 
 
-def id3_tag(version: int, *frames: tuple[bytes, int, bytes]) -> bytes:
-    """An ID3v2 tag of frames (identifier, flags, content as stored)."""
-    body = b""
-    for ident, flags, content in frames:
+def id3_tag(
+    version: int, *frames: tuple[bytes, int, bytes], flags: int = 0, extended: bytes = b""
+) -> bytes:
+    """An ID3v2 tag of frames (identifier, flags, content as stored; 2.2's have no flags),
+    with the header's ``flags`` and an ``extended`` header before the frames."""
+    body = extended
+    for ident, frame_flags, content in frames:
         size = len(content)
+        if version == 2:
+            body += ident + size.to_bytes(3, "big") + content
+            continue
         raw = (
             bytes((size >> s) & 0x7F for s in (21, 14, 7, 0)) if version == 4 else size.to_bytes(4)
         )
-        body += ident + raw + flags.to_bytes(2, "big") + content
-    header = bytes((version, 0, 0)) + bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
+        body += ident + raw + frame_flags.to_bytes(2, "big") + content
+    header = bytes((version, 0, flags)) + bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
     return b"ID3" + header + body
 
 

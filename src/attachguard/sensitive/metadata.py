@@ -13,15 +13,17 @@ space, the byte-order mark and the fullwidth forms (a red team wrote card number
 spaces and fullwidth digits, which an ASCII run split into pieces too short to be one), and
 other scripts' digits (Arabic-Indic, Persian, Devanagari) and tabs. And a PNG's compressed text
 chunks, inflated; XML's character references decoded where a run holds one (an XMP or iXML
-viewer shows what they spell)."""
+viewer shows what they spell); XMP packets parsed, in UTF-8, UTF-16 or UTF-32."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import io
 import re
 import struct
+from collections.abc import Sequence
 
 from PIL import Image
 
@@ -68,14 +70,16 @@ _ITEM_BRANDS = bmff.HEIF_BRANDS | {b"avif", b"avis"}
 def metadata(data: bytes) -> list[Passage]:
     """The runs of text in ``data`` (see the module docstring), and in its compressed movie
     headers (``cmov``: QuickTime and FFmpeg inflate them and show their titles; red team
-    112), as one passage."""
-    runs = _runs(data, _outside_media(data))
-    for movie in bmff.compressed_movies(data) if bmff.walk(data) is not None else []:
+    112), a QuickTime movie's user data in Mac Roman (red team 114), as one passage."""
+    movies = bmff.compressed_movies(data) if bmff.walk(data) is not None else []
+    runs = _runs(data, _outside_media(data, movies))
+    for movie in movies:
         runs += _runs(movie, [(0, len(movie))])
+    runs += _mac_strings(data, movies)
     inflated = _png_text(data)
     runs += inflated
-    runs += _xmp_packets(data)
-    runs += _xmp_packets("\n".join(inflated).encode())  # XMP in a compressed chunk (red team 113)
+    runs += _xmp(data)
+    runs += _xmp("\n".join(inflated).encode())  # XMP in a compressed chunk (red team 113)
     runs += _wav_tags(data)
     runs += _exif_texts(data)
     # XML's character references, as an XMP or iXML viewer shows them (red team 109)
@@ -98,10 +102,10 @@ def _runs(data: bytes, outside: list[tuple[int, int]]) -> list[str]:
     return runs
 
 
-def _outside_media(data: bytes) -> list[tuple[int, int]]:
+def _outside_media(data: bytes, movies: Sequence[bytes] = ()) -> list[tuple[int, int]]:
     """The spans of ``data`` outside its media data, where metadata lies; the whole file when
-    its structure is not one of these."""
-    skipped = sorted(_media_spans(data))
+    its structure is not one of these. ``movies``: its compressed movie headers, inflated."""
+    skipped = sorted(_media_spans(data, movies))
     spans, pos = [], 0
     for start, end in skipped:
         if start > pos:
@@ -110,9 +114,9 @@ def _outside_media(data: bytes) -> list[tuple[int, int]]:
     return [*spans, (pos, len(data))] if pos < len(data) else spans
 
 
-def _media_spans(data: bytes) -> list[tuple[int, int]]:
-    """The media data of a JPEG, PNG, ISO media file or WAV: scans, image data, ``mdat``,
-    ``data``."""
+def _media_spans(data: bytes, movies: Sequence[bytes]) -> list[tuple[int, int]]:
+    """The media data of a JPEG, PNG, ISO media file or WAV: scans, image data, ``mdat``
+    (less its text tracks' samples, those of ``movies`` too), ``data``."""
     if data.startswith(b"\xff\xd8"):
         walked = jpeg.walk(data)
         end = walked.end if walked is not None and walked.end is not None else len(data)
@@ -121,11 +125,23 @@ def _media_spans(data: bytes) -> list[tuple[int, int]]:
         return [(c.start, c.end) for c in png.walk(data).chunks if c.kind in (b"IDAT", b"fdAT")]
     if (media := bmff.walk(data)) is not None and data[8:12] not in _ITEM_BRANDS:
         media_data = [(box.payload, box.end) for box in media.boxes if box.kind == b"mdat"]
-        return _without(media_data, bmff.text_samples(data, media))
+        return _without(media_data, bmff.text_samples(data, media, movies))
     if (wave := riff.walk(data)) is not None:  # the audio: the first data chunk (polyglot's)
         audio = next((c for c in wave.chunks if c.kind == b"data"), None)
         return [] if audio is None else [(audio.start, audio.end)]
     return []
+
+
+def _mac_strings(data: bytes, movies: list[bytes]) -> list[str]:
+    """A QuickTime movie's user data strings in a Macintosh language, in Mac Roman as FFmpeg
+    and ExifTool decode them (`bmff.user_strings`), its compressed movie headers' too."""
+    layouts = [(source, bmff.walk(source)) for source in (data, *movies)]
+    return [
+        text.decode("mac_roman")
+        for source, layout in layouts
+        if layout is not None
+        for text in bmff.user_strings(source, layout)
+    ]
 
 
 # An XMP packet's root, under any prefix (readers go by its namespace: red team 113 wrote
@@ -156,6 +172,49 @@ def _xmp_packets(data: bytes) -> list[str]:
     return texts
 
 
+# The encodings an XMP packet may be written in besides UTF-8 (the XMP spec's packet wrapper;
+# ExifTool reads them all: red team 114's UTF-32 packets, its UTF-16 ones split by CDATA)
+_WIDE_XMP = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_PREFIX_UNITS = 64  # characters before a root's name searched for its "<" (its prefix)
+
+
+def _xmp(data: bytes) -> list[str]:
+    """The text of the XMP packets in ``data``, in UTF-8 (or single bytes) and in the wide
+    encodings."""
+    return _xmp_packets(data) + [text for codec in _WIDE_XMP for text in _wide_xmp(data, codec)]
+
+
+def _wide_xmp(data: bytes, codec: str) -> list[str]:
+    """The XMP packets in ``data`` written in ``codec`` (whatever the byte-order mark says, or
+    none), each found by its root's name as encoded, from the root's "<" to its closing name,
+    transcoded to UTF-8 and read as `_xmp_packets` reads one. Each name is searched for once
+    from where the last packet ended: linear."""
+    lt = "<".encode(codec)
+    hits = _next_hits(data, {name.encode(codec): -1 for name in ("xmpmeta", "RDF")}, 0)
+    texts: list[str] = []
+    at = 0
+    for _ in range(_MOST_PACKETS):
+        if not hits:
+            break
+        hit, name = min((hit, name) for name, hit in hits.items())
+        end = data.find(name + ">".encode(codec), hit + len(lt))
+        if end < 0:
+            del hits[name]  # nor does a later one close
+            continue
+        start = data.rfind(lt, max(at, hit - _PREFIX_UNITS * len(lt)), hit)
+        at = hit + len(name) if start < 0 else end + len(name) + len(lt)
+        if start >= 0:
+            texts += _xmp_packets(data[start:at].decode(codec, "replace").encode())
+        hits = _next_hits(data, hits, at)
+    return texts
+
+
+def _next_hits(data: bytes, hits: dict[bytes, int], at: int) -> dict[bytes, int]:
+    """Where each name is found next from ``at`` (a hit past it kept); those not found left out."""
+    found = {name: hit if hit >= at else data.find(name, at) for name, hit in hits.items()}
+    return {name: hit for name, hit in found.items() if hit >= 0}
+
+
 _XP_TAGS = frozenset(range(0x9C9B, 0x9CA0))  # Windows' title, comment, author, keywords, subject
 _USER_COMMENT = 0x9286
 _EXIF_IFD = 0x8769
@@ -175,10 +234,11 @@ def _exif_texts(data: bytes) -> list[str]:
             tags = {**dict(exif), **dict(exif.get_ifd(_EXIF_IFD))}
     except (*_DAMAGED_EXIF, Image.DecompressionBombError):
         return []
-    return [text for tag, value in tags.items() if (text := _exif_text(tag, value))]
+    big = exif.endian != "<"
+    return [text for tag, value in tags.items() if (text := _exif_text(tag, value, big))]
 
 
-def _exif_text(tag: int, value: object) -> str:
+def _exif_text(tag: int, value: object, big: bool) -> str:
     if isinstance(value, str):
         return value.rstrip("\0")
     if not isinstance(value, bytes):
@@ -186,10 +246,80 @@ def _exif_text(tag: int, value: object) -> str:
     if tag in _XP_TAGS:
         return value.decode("utf-16-le", "replace").rstrip("\0")
     if tag == _USER_COMMENT:
-        code, text = value[:8], value[8:]
-        codec = "utf-16" if code.startswith(b"UNICODE") else "latin-1"
-        return text.decode(codec, "replace").rstrip("\0")
+        return _user_comment(value, big).rstrip("\0 ")
     return ""
+
+
+def _user_comment(value: bytes, big: bool) -> str:
+    """EXIF's user comment as ExifTool reads it (``ConvertExifText``) by its character code:
+    "UNICODE" in UTF-16 (`_utf16`), "JIS" in JIS X 0208 (`_jis`; red team 114's fullwidth
+    number), "ASCII" or none up to its first NUL; any other code is text itself. ``big``: the
+    EXIF's byte order."""
+    code, text = value[:8], value[8:]
+    if re.fullmatch(rb"UNICODE[\0 ]", code):
+        return _utf16(text, big)
+    if re.fullmatch(rb"JIS[\0 ]{5}", code):
+        return _jis(text, big)
+    if re.match(rb"(?:ASCII)?(?:\0|[\0 ]+$)", code):
+        return _legacy(text.split(b"\0", 1)[0])
+    return _legacy(value)
+
+
+def _utf16(text: bytes, big: bool) -> str:
+    """UTF-16 as ExifTool reads a comment: by its byte-order mark; without one in the EXIF's
+    byte order, unless the other order looks likelier (more distinct values in the bytes
+    taken as high, or as many and those taken as low more often zero): Microsoft Photo writes
+    little-endian comments in big-endian EXIF."""
+    if text[:2] in (b"\xfe\xff", b"\xff\xfe"):
+        return text[2:].decode("utf-16-be" if text[:2] == b"\xfe\xff" else "utf-16-le", "replace")
+    high, low = (text[0::2], text[1::2]) if big else (text[1::2], text[0::2])
+    if len(set(high)) > len(set(low)) or (
+        len(set(high)) == len(set(low)) and low.count(0) > high.count(0)
+    ):
+        big = not big
+    return text.decode("utf-16-be" if big else "utf-16-le", "replace")
+
+
+def _jis(text: bytes, big: bool) -> str:
+    """JIS X 0208 as ExifTool reads a JIS comment: two bytes a character, in the EXIF's byte
+    order or, when that leaves more of them unknown, in the other; a value that is no JIS
+    character is shown as that code point (ExifTool's way: 00 34 is "4")."""
+    pairs = text[: len(text) & ~1]
+    swapped = bytearray(len(pairs))
+    swapped[0::2], swapped[1::2] = pairs[1::2], pairs[0::2]
+    readings = [_jis_reading(order) for order in ((pairs, swapped) if big else (swapped, pairs))]
+    return min(readings, key=lambda reading: reading[1])[0]
+
+
+def _jis_reading(pairs: bytes | bytearray) -> tuple[str, int]:
+    """Big-endian JIS X 0208 values, read; and how many were no JIS character."""
+    table, chars, unknown = _jis_table(), [], 0
+    for at in range(0, len(pairs), 2):
+        value = int.from_bytes(pairs[at : at + 2], "big")
+        char = table.get(value)
+        if char is None:
+            unknown += 1
+            char = "\ufffd" if 0xD800 <= value < 0xE000 else chr(value)
+        chars.append(char)
+    return "".join(chars), unknown
+
+
+@functools.cache
+def _jis_table() -> dict[int, str]:
+    """JIS X 0208's characters by value (row and cell from 0x21 to 0x7E)."""
+    table = {}
+    for value in (row << 8 | cell for row in range(0x21, 0x7F) for cell in range(0x21, 0x7F)):
+        with contextlib.suppress(UnicodeDecodeError):
+            table[value] = (b"\x1b$B" + value.to_bytes(2, "big")).decode("iso2022_jp")
+    return table
+
+
+def _legacy(text: bytes) -> str:
+    """Bytes of no declared encoding: UTF-8 when they are, else Latin-1."""
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError:
+        return text.decode("latin-1")
 
 
 _TAG_LIMIT = 8 << 20  # bytes of compressed ID3 frames inflated in one file
@@ -199,8 +329,9 @@ def _wav_tags(data: bytes) -> list[str]:
     """A WAV's INFO values and ID3 tag (an ``id3 `` chunk, or after the RIFF data) read field
     by field, by their sizes, as players and ExifTool read them: a value written without its
     NUL ran into the next field's identifier in a run of bytes ("...1111ISFT", "...1111COMM"),
-    and an ID3 frame compressed with zlib is inflated (red team 112)."""
-    wave = riff.walk(data) if data[:4] == b"RIFF" else None
+    and an ID3 frame compressed with zlib is inflated (red team 112). RF64 and BW64 too (red
+    team 114: an RF64 recording's tags were not read)."""
+    wave = riff.walk(data)
     if wave is None:
         return []
     texts: list[str] = []
