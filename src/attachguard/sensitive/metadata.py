@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from PIL import Image
 
-from attachguard.formats import bmff, id3, jpeg, png, riff
+from attachguard.formats import bmff, id3, jpeg, movietext, png, riff
 from attachguard.sensitive.markup import ExpatError, xml_text
 from attachguard.sensitive.passages import Passage
 
@@ -125,7 +125,7 @@ def _media_spans(data: bytes, movies: Sequence[bytes]) -> list[tuple[int, int]]:
         return [(c.start, c.end) for c in png.walk(data).chunks if c.kind in (b"IDAT", b"fdAT")]
     if (media := bmff.walk(data)) is not None and data[8:12] not in _ITEM_BRANDS:
         media_data = [(box.payload, box.end) for box in media.boxes if box.kind == b"mdat"]
-        return _without(media_data, bmff.text_samples(data, media, movies))
+        return _without(media_data, movietext.text_samples(data, media, movies))
     if (wave := riff.walk(data)) is not None:  # the audio: the first data chunk (polyglot's)
         audio = next((c for c in wave.chunks if c.kind == b"data"), None)
         return [] if audio is None else [(audio.start, audio.end)]
@@ -134,13 +134,13 @@ def _media_spans(data: bytes, movies: Sequence[bytes]) -> list[tuple[int, int]]:
 
 def _mac_strings(data: bytes, movies: list[bytes]) -> list[str]:
     """A QuickTime movie's user data strings in a Macintosh language, in Mac Roman as FFmpeg
-    and ExifTool decode them (`bmff.user_strings`), its compressed movie headers' too."""
+    and ExifTool decode them (`movietext.user_strings`), its compressed movie headers' too."""
     layouts = [(source, bmff.walk(source)) for source in (data, *movies)]
     return [
         text.decode("mac_roman")
         for source, layout in layouts
         if layout is not None
-        for text in bmff.user_strings(source, layout)
+        for text in movietext.user_strings(source, layout)
     ]
 
 
