@@ -199,7 +199,9 @@ def _markup(item: Item, context: Context) -> Extract:
 
 
 def _message(item: Item, context: Context) -> Extract:
-    """An e-mail message as written and as a mail client shows it (`mail`: decoded parts)."""
+    """An e-mail message or a web archive (MHT: a .doc or .xls Word or Excel saved as a
+    single-file web page, or an altChunk) as written and as its reader shows it (`mail`:
+    decoded parts; Word wraps a quoted-printable page at 76 characters, inside numbers too)."""
     extract = mail.read(item.data)
     extract.passages.insert(0, Passage(decode(item.data), lines=True))
     return extract
@@ -215,6 +217,7 @@ _READERS: dict[str, Callable[[Item, Context], Extract]] = {
     "rtf": lambda item, context: rtf.read(item.data),
     "html": _markup,
     "eml": _message,
+    "mht": _message,
     "csv": _table,
     "tsv": _table,
     "svg": _markup,

@@ -1,4 +1,5 @@
-"""OfficeArt drawings (MS-ODRAW): the pictures a shape links to a file instead of holding.
+"""OfficeArt drawings (MS-ODRAW): the pictures a shape links to a file instead of holding, and
+the text WordArt draws (`shape_texts`, read by the sensitive engine).
 
 A shape's properties are an OfficeArt property table (OfficeArtFOPT 0xF00B, the secondary
 0xF121 and tertiary 0xF122 tables). A picture (``pibName``/``pibFlags``), a picture fill
@@ -19,12 +20,13 @@ import struct
 from collections.abc import Callable
 
 __all__ = ["PROPERTY_TABLES", "excel_drawings", "hyperlink_texts", "linked_in",
-           "linked_pictures"]  # fmt: skip
+           "linked_pictures", "shape_texts"]  # fmt: skip
 
 PROPERTY_TABLES = frozenset({0xF00B, 0xF121, 0xF122})
 _PICTURE_NAMES = ((0x0105, 0x0106), (0x0187, 0x0188), (0x01C6, 0x01C7))
 _LINKED_PICTURE = 0x2 | 0x8
 _SHAPE_HYPERLINK = 0x0382  # pihlShape: a Hyperlink Object ([MS-OSHARED] 2.3.7.1)
+_WORDART_TEXT = 0x00C0  # gtextUNICODE
 _HEADERS = tuple(struct.pack("<H", kind) for kind in sorted(PROPERTY_TABLES))
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]+")
 _ANSI_TEXT = re.compile(rb"[\x20-\x7e]{3,}")
@@ -58,6 +60,14 @@ def hyperlink_texts(table: bytes, count: int) -> list[str]:
     wide = [data.decode("utf-16-le", "ignore"), data[1:].decode("utf-16-le", "ignore")]
     texts = [run for text in wide for run in _CONTROLS.split(text) if len(run) >= 3]
     return texts + [m.group().decode("latin-1") for m in _ANSI_TEXT.finditer(data)]
+
+
+def shape_texts(table: bytes, count: int) -> list[str]:
+    """The text a shape draws as WordArt (``gtextUNICODE``, UTF-16 up to its NUL): Word's
+    watermarks are WordArt, and a .ppt's WordArt keeps its text nowhere else."""
+    data = _properties(table, count)[1].get(_WORDART_TEXT, b"")
+    text = data[: len(data) // 2 * 2].decode("utf-16-le", "replace").split("\0")[0]
+    return [text] if text.strip() else []
 
 
 def linked_pictures(table: bytes, count: int) -> list[str]:

@@ -9,6 +9,8 @@
   as "Excel 97-2003 & 5.0/95" saves both).
 - PowerPoint: every text atom (TextChars, TextBytes) and string (CString) in the record tree of
   the ``PowerPoint Document`` stream, slides and notes alike.
+- All three: the text of WordArt and watermarks (a shape's ``gtextUNICODE`` in the OfficeArt
+  drawings: Word's table stream, Excel's drawing records, PowerPoint's records), a shape a line.
 - All three: the document's properties (``\\x05SummaryInformation``,
   ``\\x05DocumentSummaryInformation``: `formats.oleprops.all_texts`), as File > Info and
   Explorer show them, at "document properties".
@@ -25,7 +27,7 @@ from functools import partial
 
 import olefile  # type: ignore[import-untyped]
 
-from attachguard.formats import oleprops
+from attachguard.formats import officeart, oleprops
 from attachguard.formats.ole import with_difat_ended
 from attachguard.formats.wordtext import Unreadable, document_text
 from attachguard.sensitive.excel97 import Unreadable as _Unreadable
@@ -95,6 +97,19 @@ def _powerpoint(ole: olefile.OleFileIO) -> str:
     return "\n".join(out).translate(_PPT_MARKS)
 
 
+# -- drawings -------------------------------------------------------------------------------
+
+
+def _wordart(ole: olefile.OleFileIO, stream: str) -> str:
+    """The text of WordArt and watermarks (a shape's ``gtextUNICODE``) in the OfficeArt
+    property tables of Word's table stream, Excel's drawing records or PowerPoint's records
+    (`formats.officeart`), a shape a line."""
+    data = ole.openstream(stream).read()
+    if stream == "Workbook":
+        data = officeart.excel_drawings(data)
+    return "\n".join(officeart.linked_in(data, officeart.shape_texts))
+
+
 # -- document properties --------------------------------------------------------------------
 
 
@@ -112,4 +127,6 @@ _READERS: tuple[tuple[str, Callable[[olefile.OleFileIO], str], str], ...] = (
     ("PowerPoint Document", _powerpoint, "PowerPoint text"),
     *((stream, partial(_properties, stream=stream), "document properties")
       for stream in oleprops.STREAMS),
+    *((stream, partial(_wordart, stream=stream), "drawings")
+      for stream in ("0Table", "1Table", "Workbook", "PowerPoint Document")),
 )  # fmt: skip

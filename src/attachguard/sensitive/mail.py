@@ -1,4 +1,5 @@
-"""The text of an e-mail message (.eml) as a mail client shows it.
+"""The text of an e-mail message (.eml) as a mail client shows it, and of a web archive (MHT:
+a single-file web page, a MIME message too) as Word, Excel or a browser shows it.
 
 A message's text is often encoded: base64 or quoted-printable (whose soft line breaks, ``=``
 at the end of a line, fall anywhere, inside a number too). The standard library's parser

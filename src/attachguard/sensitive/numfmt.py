@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
 from attachguard.formats.inert import parses
 
-__all__ = ["number_formats", "shown", "shown_text", "shows_digits", "text_parts"]
+__all__ = ["Styles", "number_formats", "shown", "shown_text", "shows_digits", "text_parts"]
 
 _TOKEN = re.compile(
     r'"(?P<quoted>[^"]*)"?|\\(?P<escaped>.)|_(?P<blank>.)|\*(?P<fill>.)'
@@ -40,24 +41,42 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def number_formats(data: bytes) -> list[str | None] | None:
-    """The format code of each cell style (``cellXfs``), by its index, when the workbook
-    declares it (``numFmt``); None for XML that does not parse or declares a DTD. Built-in
-    formats (not declared) are left as None: they hold no literal text of the author's."""
+@dataclass(frozen=True)
+class Styles:
+    """A workbook's number formats: each cell style's (``cellXfs``) and each differential
+    format's (``dxfs``: what a conditional format applies, `applied`), by index; None where
+    the workbook declares none."""
+
+    cells: list[str | None]
+    conditional: list[str | None]
+
+
+def number_formats(data: bytes) -> Styles | None:
+    """The format code of each cell style and each differential format, by index, when the
+    workbook declares it (``numFmt``); None for XML that does not parse or declares a DTD.
+    Built-in formats (not declared) are left as None: they hold no literal text of the
+    author's."""
     codes: dict[str, str] = {}
     styles: list[str] = []
-    cells = [False]  # past cellXfs' start: its xf elements follow (cellStyleXfs' come before)
+    conditional: list[str | None] = []
+    where = [""]  # "cellXfs" past its start (cellStyleXfs' xf come before), then "dxfs"
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition(" ")[2]
-        if local == "cellXfs":
-            cells[0] = True
-        elif local == "numFmt" and not cells[0]:  # not a conditional format's (dxfs)
+        if local in ("cellXfs", "dxfs"):
+            where[0] = local
+        elif local == "dxf" and where[0] == "dxfs":
+            conditional.append(None)
+        elif local == "numFmt" and where[0] == "dxfs" and conditional:
+            conditional[-1] = attrs.get("formatCode")  # a differential format's own
+        elif local == "numFmt" and not where[0]:
             codes[attrs.get("numFmtId", "").strip()] = attrs.get("formatCode", "")
-        elif local == "xf" and cells[0]:
+        elif local == "xf" and where[0] == "cellXfs":
             styles.append(attrs.get("numFmtId", "0").strip())
 
-    return [codes.get(number) for number in styles] if parses(data, start) else None
+    if not parses(data, start):
+        return None
+    return Styles([codes.get(number) for number in styles], conditional)
 
 
 @functools.lru_cache(maxsize=64)  # a workbook uses a few formats over many cells

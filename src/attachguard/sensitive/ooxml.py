@@ -13,18 +13,21 @@ starts a new line, so that two neighbouring cells never read as one number. An i
 the others on lines of their own. Numeric cells are read as Excel shows them: a 15-digit
 number stored as ``3.78282246310005E+14`` is read as its digits, and a cell with a number
 format of the workbook's through it (`numfmt`: ``"Card 4111 1111 1111 "0000`` shows 1111 as a
-card number).
+card number), and through its conditional formats' formats; a chart's values through its data
+labels' and axes' formats (`applied`). A defined name's formula that joins text constants is
+read with what it shows (a cell that names it shows that).
 
 Read as shown, too: a field's result stays in its paragraph (its instruction is read on a line
 of its own), as does the text around hidden text (``w:vanish`` in a run's current properties,
 read on a line of its own, so that a hidden digit cannot split a number; properties inside a
 tracked formatting change, ``w:rPrChange``, are history and hide nothing); a numbered
 paragraph starts with its list label (`lists`); the alternative text of pictures and shapes,
+the text of WordArt and watermarks (VML's ``v:textpath``, in a header for a watermark),
 the names of worksheets, data validation messages, hyperlink tooltips and the authors of
 comments and changes are read; a print header's codes (``&C``, ``&P``...) are dropped; string
 cells are read as their shared strings, each cell after its column's header (`tables`: a
 column headed "Order ID" holds order numbers); Word's imported pieces (``w:altChunk``: HTML,
-RTF or text that Word lays out in the document) are read as shown.
+RTF, text or a web archive that Word lays out in the document) are read as shown.
 
 Not read as text: parts nothing reaches (Office never shows them), styles (but a workbook's
 number formats), numbering (but its labels, before their paragraphs), themes, fonts and
@@ -47,7 +50,7 @@ from attachguard.engines.text import decode
 from attachguard.engines.zip_members import RATIO_FLOOR
 from attachguard.formats.ooxml_xml import WORD_NS
 from attachguard.formats.opc import READ_ERRORS, Package, Part, part_key, read_package
-from attachguard.sensitive import lists, markup, numfmt, rtf, tables
+from attachguard.sensitive import applied, lists, mail, markup, numfmt, rtf, tables
 from attachguard.sensitive.passages import Extract, Passage
 
 if TYPE_CHECKING:
@@ -70,7 +73,8 @@ _WORD_BREAKS = ("p", "tab", "ptab", "br", "cr", "tc", "tr", "footnote", "endnote
                 "txbxContent")  # fmt: skip
 _DRAWING_BREAKS = ("p", "br", "tc", "tr")
 _HEADERS = ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader", "firstFooter")
-_SHEET_BREAKS = ("c", "v", "f", "si", "is", "row", "comment", "text", "rPh", *_HEADERS)
+_SHEET_BREAKS = ("c", "v", "f", "si", "is", "row", "comment", "text", "rPh", "definedName",
+                 *_HEADERS)  # fmt: skip
 # Office Math: an equation in a paragraph reads inline with it (Word draws it on the line);
 # the parts of its structures (a fraction's numerator and denominator, a script, a matrix's
 # rows and entries) each start a line, so that the entries of a matrix never join.
@@ -103,12 +107,17 @@ _SHEET_VALUES = frozenset(f"{ns} v" for ns in _SHEET_NS)
 # Fonts whose letters and digits are pictures (a "4" in Wingdings is a clock face)
 _PICTURE_FONTS = ("wingdings", "webdings", "marlett", "mt extra", "zapf dingbats")
 _SHEET_HEADERS = frozenset(f"{ns} {local}" for ns in _SHEET_NS for local in _HEADERS)
+# A defined name's formula: a cell that names it shows its value (red team 114: a name of
+# joined text constants, shown by "=CardNo")
+_DEFINED_NAMES = frozenset(f"{ns} definedName" for ns in _SHEET_NS)
 # Text read apart from the line it stands in: field instructions (Word shows their result).
 _ASIDE = frozenset(f"{ns} {local}" for ns in WORD_NS for local in ("instrText", "delInstrText"))
 # Attributes people are shown, keyed by element and attribute local names: a picture's or
 # shape's alternative text (read aloud, shown in the Alt Text pane), a worksheet's name (its
 # tab), a data validation's input and error messages (shown when the cell is selected or a
-# value refused), a hyperlink's tooltip, the authors of comments and tracked changes.
+# value refused), a hyperlink's tooltip, the authors of comments and tracked changes, and the
+# text WordArt and watermarks draw (VML's v:textpath: Design > Watermark writes one in a
+# header, shown on every page).
 _AUTHOR = ("author",)
 _SHOWN_ATTRIBUTES = {
     "docPr": ("descr", "title"), "cNvPr": ("descr", "title"), "sheet": ("name",),
@@ -116,7 +125,7 @@ _SHOWN_ATTRIBUTES = {
     "hyperlink": ("tooltip", "display"), "hlinkClick": ("tooltip",), "hlinkHover": ("tooltip",),
     "comment": ("author", "initials"), "ins": _AUTHOR, "del": _AUTHOR, "moveFrom": _AUTHOR,
     "moveTo": _AUTHOR, "rPrChange": _AUTHOR, "pPrChange": _AUTHOR,
-    "cmAuthor": ("name", "initials"), "author": ("name", "initials"),
+    "cmAuthor": ("name", "initials"), "author": ("name", "initials"), "textpath": ("string",),
 }  # fmt: skip
 # A print header's or footer's codes: "&L", "&C", "&R" start a section, the others set a font,
 # a size, a colour or insert a field (page number, date...).
@@ -126,6 +135,7 @@ _SHARED_STRINGS = "spreadsheetml.sharedstrings+xml"  # content types compare low
 _STYLES = "spreadsheetml.styles+xml"
 _NUMBERING = "wordprocessingml.numbering+xml"
 _SHEET = "spreadsheetml.worksheet+xml"
+_CHART = "drawingml.chart+xml"
 _T = TypeVar("_T")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
@@ -149,6 +159,7 @@ def read(data: bytes, limits: Limits) -> Extract:
     shared = _support(package, limits, budget, _SHARED_STRINGS, tables.shared_strings)
     formats = _support(package, limits, budget, _STYLES, numfmt.number_formats)
     numbering = _support(package, limits, budget, _NUMBERING, lists.word_numbering)
+    styles = formats.cells if formats else None
     for part in _text_parts(package):
         if shared is not None and part.content_type.lower().endswith(_SHARED_STRINGS):
             continue  # read in the cells that show them
@@ -156,8 +167,10 @@ def read(data: bytes, limits: Limits) -> Extract:
             extract.unread.append(f"{part.name} (over a limit)")
             continue
         sheet = part.content_type.lower().endswith(_SHEET)
-        cells = tables.SheetCells(shared or [], formats) if sheet else None
+        cells = tables.SheetCells(shared or [], styles) if sheet else None
         text = _part_text(package, part.name, cells, numbering)
+        if text is not None:
+            text += _applied(package, part, cells, formats)
         if text is None:
             extract.unread.append(f"{part.name} (damaged)")
         elif text.strip():
@@ -167,8 +180,8 @@ def read(data: bytes, limits: Limits) -> Extract:
 
 
 def _chunks(package: Package, limits: Limits, budget: list[int], extract: Extract) -> None:
-    """Word's imported pieces (``w:altChunk``): an HTML, RTF or text part that Word lays out
-    in the document as if it were the document's own text."""
+    """Word's imported pieces (``w:altChunk``): an HTML, RTF, text or web archive part that
+    Word lays out in the document as if it were the document's own text."""
     for part in package.parts.values():
         reader = _CHUNK_READERS.get(part.content_type.lower().partition(";")[0].strip())
         if reader is None:
@@ -189,12 +202,20 @@ def _rtf_text(data: bytes) -> str:
     return "\n".join(passage.text for passage in rtf.read(data).passages)
 
 
+def _archive_text(data: bytes) -> str:
+    """A web archive's (MHT) pages as shown: Word imports it by its content type, whatever
+    its bytes look like (`mail`: transfer encodings undone)."""
+    return "\n".join(passage.text for passage in mail.read(data).passages)
+
+
 _CHUNK_READERS: dict[str, Callable[[bytes], str]] = {
     "text/html": lambda data: markup.shown_text(decode(data)),
     "text/plain": decode,
     "application/rtf": _rtf_text,
     "text/rtf": _rtf_text,
-}
+    **dict.fromkeys(("message/rfc822", "multipart/related", "application/x-mimearchive"),
+                    _archive_text),
+}  # fmt: skip
 
 
 def _support(
@@ -215,6 +236,21 @@ def _support(
             except READ_ERRORS:
                 return None
     return None
+
+
+def _applied(
+    package: Package, part: Part, cells: tables.SheetCells | None, styles: numfmt.Styles | None
+) -> str:
+    """What number formats outside the cell styles show (`applied`): a chart's data labels and
+    axes; a worksheet's conditional formats, when one of the workbook's differential formats
+    or a format the sheet writes in a rule shows a digit (else they show nothing more)."""
+    if part.content_type.lower().endswith(_CHART):
+        return applied.chart_text(package.read(part.name))
+    dxfs = styles.conditional if styles else []
+    shown = cells is not None and cells.rule_formats
+    if cells is None or not (shown or any(map(numfmt.shows_digits, filter(None, dxfs)))):
+        return ""
+    return applied.conditional_text(package.read(part.name), dxfs, cells.shared)
 
 
 def _within(package: Package, part: Part, limits: Limits, budget: list[int]) -> bool:
@@ -427,6 +463,8 @@ class _Collector:
             data = _as_shown(data)
         elif self.mode == "header":
             data = header_text(data)
+        elif self.mode == "formula" and (joined := tables.joined_constants(data)) is not None:
+            data = f"{data}\n{joined}"
         if self.cells is not None:
             data = self.cells.text(data, self.mode == "value")
         self._put(data)
@@ -464,6 +502,8 @@ def _mode(name: str) -> str:
         return "value"
     if name in _SHEET_HEADERS:
         return "header"
+    if name in _DEFINED_NAMES:
+        return "formula"
     return "aside" if name in _ASIDE else ""
 
 

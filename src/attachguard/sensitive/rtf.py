@@ -12,10 +12,10 @@ in a list (``\\lsN``) starts with the label Word draws from the list table (`lis
 level's ``\\leveltext``, with the numbers counted so far). Groups that hold no text a reader
 sees are skipped: ``{\\*\\...}`` destinations (but comments, ``\\*\\annotation``, shape text
 boxes, ``\\*\\shpinst``, document information, and the destinations of shown text Word knows:
-`_SHOWN_STARRED`), the font, colour and style tables,
-bookmarks, shape properties, object data (the RTF engine hands embedded objects to the
-pipeline); ``\\binN`` data is stepped over. Field results are read (their instructions, marked
-``\\*``, are not: Word shows the result).
+`_SHOWN_STARRED`), the font, colour and style tables, bookmarks, shape properties (but the
+text WordArt and watermarks draw, ``gtextUNICODE``, read on a line of its own), object data
+(the RTF engine hands embedded objects to the pipeline); ``\\binN`` data is stepped over.
+Field results are read (their instructions, marked ``\\*``, are not: Word shows the result).
 Pictures (``\\pict`` with PNG or JPEG data) are returned for OCR; metafiles are not.
 
 Work is linear in the size of the file; nothing nests deeper than `MAX_DEPTH` groups (deeper
@@ -41,7 +41,7 @@ _TOKEN = re.compile(
 _SKIPPED = frozenset(
     b"fonttbl colortbl stylesheet rsidtbl generator xmlnstbl "
     b"themedata colorschememapping datastore latentstyles pgdsctbl revtbl filetbl bkmkstart "
-    b"bkmkend sp sn sv objdata objclass nonshppict blipuid mmathpr".split()
+    b"bkmkend objdata objclass nonshppict blipuid mmathpr".split()
 )
 # Document information Word shows (File > Info, Properties; Explorer too), each on a line of
 # its own, starred or not (Word writes ``{\*\company ...}``): user-defined properties' names and
@@ -68,6 +68,8 @@ _SHOWN_STARRED = (
     )
     | _INFO
 )
+# Shape properties whose value Word draws as text: WordArt's and a watermark's
+_SHOWN_PROPERTIES = frozenset({"gtextUNICODE"})
 _BREAKS = frozenset(b"par line sect page cell row nestcell nestrow".split())
 _CHARS = {
     b"tab": "\t", b"emdash": "\u2014", b"endash": "\u2013", b"emspace": " ", b"enspace": " ",
@@ -89,6 +91,7 @@ class _Group:
     table: bytes = b""  # inside the list table or its overrides
     level: lists.Level | None = None  # inside a list level's \leveltext: its template
     line: bool = False  # document information: a line of its own
+    naming: bool = False  # a shape property's name (\sn)
 
 
 class _Lists:
@@ -153,6 +156,7 @@ class _Reader:
         self.ls = 0  # the paragraph's list (\lsN, 0 for none) and level
         self.ilvl = 0
         self.labelled = False  # the paragraph's label is read
+        self.property: str | None = None  # the name of the shown shape's property being read
 
     @property
     def group(self) -> _Group:
@@ -182,6 +186,9 @@ class _Reader:
         group = self.group
         if group.picture is not None:
             group.hex.append(chunk)
+            return
+        if group.naming and self.property is not None:
+            self.property += chunk.decode(self.codec, "replace")
             return
         chunk = chunk.replace(b"\r", b"").replace(b"\n", b"")
         chunk = self.fallback.text(chunk)
@@ -226,6 +233,8 @@ class _Reader:
         table, document information, a picture."""
         if name in _LIST_TABLES:
             group.skip, group.table = True, name
+        elif name in (b"sp", b"sn", b"sv"):
+            self._shape_property(group, name)
         elif (starred and name not in _SHOWN_STARRED) or name in _SKIPPED:
             group.skip = True
         elif name in _INFO:
@@ -237,6 +246,20 @@ class _Reader:
         else:
             return False
         return True
+
+    def _shape_property(self, group: _Group, name: bytes) -> None:
+        """A shape property (``{\\sp{\\sn name}{\\sv value}}``) is skipped, but for the text
+        WordArt and watermarks draw (``gtextUNICODE``), read on a line of its own."""
+        if name == b"sp":
+            self.property = None if group.skip else ""  # in a shape that is shown
+        elif name == b"sn":
+            group.naming = True
+        elif self.property is not None and self.property.strip() in _SHOWN_PROPERTIES:
+            self.property = None
+            group.skip, group.line = False, True
+            self.out.append("\n")
+            return
+        group.skip = True
 
     def _format(self, group: _Group, name: bytes, arg: bytes | None) -> None:
         if name in _PICTURES and group.picture is not None:

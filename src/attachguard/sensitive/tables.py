@@ -121,6 +121,7 @@ class SheetCells:
         self.column = -1
         self.kind = ""  # the cell's type: "s" (shared string), "inlineStr", "str", "n"...
         self.in_formula = False
+        self.rule_formats = False  # the sheet writes a number format in a conditional format
 
     def start(self, local: str, attrs: dict[str, str]) -> str:
         """Text to add where the element starts: a cell's column header."""
@@ -137,6 +138,8 @@ class SheetCells:
             self.in_formula = True
         elif local == "is" and self.format:
             return self._record(numfmt.text_parts(self.format)[0])
+        elif local == "numFmt":  # in an x14:dxf (`applied` reads what it shows)
+            self.rule_formats = True
         return ""
 
     def end(self, local: str) -> str:
