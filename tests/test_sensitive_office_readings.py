@@ -177,9 +177,26 @@ def test_the_text_before_its_insertions_is_read() -> None:
     assert cards(scan(word(body, []), "docx")) == [DOCUMENT]
 
 
+@pytest.mark.parametrize(
+    "mark",
+    [
+        f"<w:del {CHANGE}/>",  # accepted, the two paragraphs are one
+        f"<w:ins {CHANGE}/>",  # rejected, they are one
+        "<w:vanish/>",  # a hidden paragraph mark (Word's style separator is one)
+        '<w:rStyle w:val="Note"/>',
+    ],
+)
+def test_a_paragraph_mark_word_does_not_show_joins_its_paragraphs(mark: str) -> None:
+    first = paragraph(run("Paid 4111 1111 "), properties=f"<w:pPr><w:rPr>{mark}</w:rPr></w:pPr>")
+    body = first + paragraph(run("1111 1111"))
+    styles = [("styles", "styles.xml", style("character", "Note", HIDDEN))]
+    assert cards(scan(word(body, styles), "docx")) == [DOCUMENT]
+
+
 def test_rtf_tracked_changes_are_read_accepted_and_rejected() -> None:
-    for change in (rb"{\deleted 95}", rb"{\revised 95}", rb"{\deleted\plain 95}"):
-        data = rb"{\rtf1\ansi Card 4111 1111 1111 111" + change + rb"1\par}"
+    changes = (rb"{\deleted 95}", rb"{\revised 95}", rb"{\deleted\plain 95}", rb"{\deleted\par}")
+    for change in changes:
+        data = rb"{\rtf1\ansi Paid 4111 1111 1111 111" + change + rb"1\par}"
         assert cards(scan(data, "rtf")) == [None], change
 
 
@@ -195,6 +212,11 @@ def test_ordinary_tracked_changes_pass() -> None:
     inserted = f"<w:ins {CHANGE}>{run('2024')}</w:ins>"
     body = paragraph(run("Invoice 4111 1111 "), deleted, inserted, run(" total 1111"))
     assert scan(word(body, []), "docx").findings == []
+    marks = (f"<w:del {CHANGE}/>", "<w:vanish/><w:specVanish/>")  # a style separator
+    for mark in marks:
+        first = paragraph(run("1.2 Totals"), properties=f"<w:pPr><w:rPr>{mark}</w:rPr></w:pPr>")
+        body = first + paragraph(run("1111 1111 4111 1111"))
+        assert scan(word(body, []), "docx").findings == []
     data = rb"{\rtf1\ansi Invoice 4111 1111 {\deleted 2023}{\revised 2024} total 1111\par}"
     assert scan(data, "rtf").findings == []
     text = b"Invoice 4111 1111 20232024 total\r"

@@ -21,7 +21,8 @@ or set by its character or paragraph style, `wordstyles`, read on a line of its 
 hidden digit cannot split a number; properties inside a tracked formatting change,
 ``w:rPrChange``, are history and hide nothing); tracked changes are read as Word shows them
 accepted (``w:del``, ``w:moveFrom`` left out), then rejected (``w:ins``, ``w:moveTo`` left out),
-so that a deleted digit cannot split the number Word shows (red team 114); a numbered
+so that a deleted digit cannot split the number Word shows (red team 114), and a paragraph
+whose mark Word does not show (deleted, inserted, hidden) joins the next one; a numbered
 paragraph starts with its list label (`lists`); the alternative text of pictures and shapes,
 the names of worksheets, data validation messages, hyperlink tooltips and the authors of
 comments and changes are read; a print header's codes (``&C``, ``&P``...) are dropped; string
@@ -140,6 +141,7 @@ _SHEET = "spreadsheetml.worksheet+xml"
 # Tracked changes: text deleted (0: left out once they are accepted) or inserted (1: left out
 # once they are rejected); w:delText is deleted wherever it stands.
 _REVISIONS = {"del": 0, "moveFrom": 0, "delText": 0, "ins": 1, "moveTo": 1}
+_PARAGRAPHS = frozenset(f"{ns} p" for ns in WORD_NS)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 # Parts whose content type says they hold no text a reader sees.
@@ -443,12 +445,17 @@ class _Collector:
             self.original.append(text)
         self.revised = self.revised or bool(deleted or inserted)
 
-    def _line(self) -> None:
+    def _line(self, final: bool = True, original: bool = True) -> None:
+        """A new line; none in a reading where the paragraph mark before it is not shown
+        (`_Paragraph.breaks`)."""
         if False in self.shown:
             self.aside.append("")
-        else:
+            return
+        if final:
             self.out.append("\n")
+        if original:
             self.original.append("\n")
+        self.revised = self.revised or final != original
 
     def start(self, name: str, attrs: list[str]) -> None:
         self.mode = _mode(name)
@@ -465,7 +472,7 @@ class _Collector:
         if shown is not None:
             self._put(shown)
         elif name in _BREAKS or namespace not in _KNOWN:
-            self._line()
+            self._line(*self.paragraph.breaks(name in _PARAGRAPHS))
         self._attributes(local, pairs)
         if self.cells is not None and namespace in _SHEET_NS:
             self._put(self.cells.start(local, pairs))
@@ -537,6 +544,7 @@ class _Collector:
             self.history = max(0, self.history - 1)
         elif namespace in WORD_NS and local == "pPr" and not self.history:
             self._put(self.paragraph.label())
+            self.paragraph.marked(self.hiding.hidden)
 
     def text(self, data: str) -> None:
         if self.mode == "aside":
@@ -586,12 +594,35 @@ class _Paragraph:
         self.counters = lists.Counters()
         self.list = ""
         self.level = 0
+        self.properties = self.mark = False  # in the paragraph's properties, its mark's
+        self.changed: set[int] = set()  # its mark deleted (0), inserted (1)
+        self.joined = (False, False)  # the next paragraph joins it: accepted, rejected
+
+    def marked(self, hidden: bool) -> None:
+        """The paragraph's properties are read: a paragraph mark Word does not show (hidden,
+        or a tracked change's) joins the next paragraph to this one's line, as Word draws
+        them ("4111 1111 {hidden or deleted mark}1111 1111" reads as one number)."""
+        self.joined = (hidden or 0 in self.changed, hidden or 1 in self.changed)
+        self.properties = self.mark = False
+        self.changed = set()
+
+    def breaks(self, paragraph: bool) -> tuple[bool, bool]:
+        """Whether a break starts a new line with tracked changes accepted, and rejected."""
+        joined, self.joined = self.joined, (False, False)
+        return (not joined[0], not joined[1]) if paragraph else (True, True)
 
     def start(self) -> None:
         self.list, self.level = "", 0
+        self.properties = self.mark = False
 
     def property(self, local: str, value: str) -> None:
-        if local == "numId":
+        if local == "pPr":
+            self.properties = True
+        elif local == "rPr" and self.properties:
+            self.mark = True  # the paragraph mark's properties
+        elif self.mark and local in _REVISIONS:
+            self.changed.add(_REVISIONS[local])
+        elif local == "numId":
             self.list = value.strip()
         elif local == "ilvl":
             self.level = min(max(lists.integer(value, 0), 0), lists.LEVELS - 1)
