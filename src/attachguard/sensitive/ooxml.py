@@ -142,6 +142,7 @@ _SHEET = "spreadsheetml.worksheet+xml"
 # once they are rejected); w:delText is deleted wherever it stands.
 _REVISIONS = {"del": 0, "moveFrom": 0, "delText": 0, "ins": 1, "moveTo": 1}
 _PARAGRAPHS = frozenset(f"{ns} p" for ns in WORD_NS)
+_HIDING = frozenset(("p", "r", "pStyle", "rStyle", "vanish"))  # what decides hidden text
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 # Parts whose content type says they hold no text a reader sees.
@@ -523,8 +524,9 @@ class _Collector:
         """Hidden text (``w:vanish``, the run's own or its styles', `_Hiding`) is read apart
         from its line: still read, but it cannot break up a number the reader sees around it
         ("4111 1111 1111 {hidden 9}1111")."""
-        self.hiding.note(local, pairs.get("val"))
-        if local in ("t", "delText") and self.hiding.hidden:
+        if local in _HIDING:
+            self.hiding.note(local, pairs.get("val"))
+        elif local in ("t", "delText") and self.hiding.hidden:
             self.mode = "aside"
             self.aside.append("")
 

@@ -42,14 +42,19 @@ class Styles:
     default: bool | None = None  # w:docDefaults' run properties
     default_paragraph: str = ""  # the styles Word applies when a paragraph or run names none
     default_character: str = ""
+    _known: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
     def hidden(self, paragraph_style: str, character_style: str) -> bool:
         """Whether a run's text is hidden by its paragraph's and its own style."""
-        paragraph = _chain(self.paragraph, paragraph_style or self.default_paragraph)
-        character = _chain(self.character, character_style or self.default_character)
-        if paragraph is None and character is None:
-            return bool(self.default)
-        return (paragraph is True) != (character is True)
+        key = (paragraph_style, character_style)
+        if key not in self._known:  # (every run asks: each pair is resolved once)
+            paragraph = _chain(self.paragraph, paragraph_style or self.default_paragraph)
+            character = _chain(self.character, character_style or self.default_character)
+            if paragraph is None and character is None:
+                self._known[key] = bool(self.default)
+            else:
+                self._known[key] = (paragraph is True) != (character is True)
+        return self._known[key]
 
 
 def _chain(styles: dict[str, _Style], style_id: str) -> bool | None:
