@@ -29,7 +29,7 @@ import olefile  # type: ignore[import-untyped]
 
 from attachguard.formats import officeart, oleprops
 from attachguard.formats.ole import with_difat_ended
-from attachguard.formats.wordtext import Unreadable, document_text
+from attachguard.formats.wordtext import Unreadable, document_readings
 from attachguard.sensitive.excel97 import Unreadable as _Unreadable
 from attachguard.sensitive.excel97 import workbook_text
 from attachguard.sensitive.passages import Extract, Passage
@@ -70,7 +70,8 @@ def read(data: bytes) -> Extract:
 
 def _word(ole: olefile.OleFileIO) -> str:
     try:
-        return document_text(ole).translate(_WORD_MARKS)
+        # as Word shows it marked up, with tracked changes accepted, and rejected
+        return "\n".join(document_readings(ole)).translate(_WORD_MARKS)
     except Unreadable as exc:
         raise _Unreadable(str(exc)) from exc
 

@@ -19,8 +19,12 @@ read with what it shows (a cell that names it shows that).
 
 Read as shown, too: a field's result stays in its paragraph (its instruction is read on a line
 of its own), as does the text around hidden text (``w:vanish`` in a run's current properties,
-read on a line of its own, so that a hidden digit cannot split a number; properties inside a
-tracked formatting change, ``w:rPrChange``, are history and hide nothing); a numbered
+or set by its character or paragraph style, `wordstyles`, read on a line of its own, so that a
+hidden digit cannot split a number; properties inside a tracked formatting change,
+``w:rPrChange``, are history and hide nothing); tracked changes are read as Word shows them
+accepted (``w:del``, ``w:moveFrom`` left out), then rejected (``w:ins``, ``w:moveTo`` left out),
+so that a deleted digit cannot split the number Word shows (red team 114), and a paragraph
+whose mark Word does not show (deleted, inserted, hidden) joins the next one; a numbered
 paragraph starts with its list label (`lists`); the alternative text of pictures and shapes,
 the text of WordArt and watermarks (VML's ``v:textpath``, in a header for a watermark),
 the names of worksheets, data validation messages, hyperlink tooltips and the authors of
@@ -29,28 +33,36 @@ cells are read as their shared strings, each cell after its column's header (`ta
 column headed "Order ID" holds order numbers); Word's imported pieces (``w:altChunk``: HTML,
 RTF, text or a web archive that Word lays out in the document) are read as shown.
 
+The shared strings, styles and numbering that say how other parts show are the ones the main
+part's (workbook's, document's) relationships of their type name, as Office takes them, not a
+part of their content type reached otherwise (red team 114's decoys); a package that names two
+is read with each (`_readings`).
+
 Not read as text: parts nothing reaches (Office never shows them), styles (but a workbook's
-number formats), numbering (but its labels, before their paragraphs), themes, fonts and
-settings; binary (.xlsb) sheets; lists a paragraph style numbers (``w:pStyle``). Work is
-bounded: a part larger than what is left of ``limits.max_expanded_bytes``, encrypted or with a
-declared ratio over ``limits.max_ratio`` is not read (the zip engine reports it); XML that
-does not parse is noted, not read.
+number formats and what a document's hide), numbering (but its labels, before their
+paragraphs), themes, fonts and settings; binary (.xlsb) sheets; lists a paragraph style
+numbers (``w:pStyle``). Work is bounded: a part larger than what is left of
+``limits.max_expanded_bytes``, encrypted or with a declared ratio over ``limits.max_ratio`` is
+not read (the zip engine reports it); XML that does not parse is noted, not read.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, DecimalException
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from attachguard.engines.text import decode
 from attachguard.engines.zip_members import RATIO_FLOOR
 from attachguard.formats.ooxml_xml import WORD_NS
 from attachguard.formats.opc import READ_ERRORS, Package, Part, part_key, read_package
-from attachguard.sensitive import applied, lists, mail, markup, numfmt, rtf, tables
+from attachguard.sensitive import applied, lists, mail, markup, numfmt, rtf, tables, wordstyles
 from attachguard.sensitive.passages import Extract, Passage
 
 if TYPE_CHECKING:
@@ -136,7 +148,11 @@ _STYLES = "spreadsheetml.styles+xml"
 _NUMBERING = "wordprocessingml.numbering+xml"
 _SHEET = "spreadsheetml.worksheet+xml"
 _CHART = "drawingml.chart+xml"
-_T = TypeVar("_T")
+# Tracked changes: text deleted (0: left out once they are accepted) or inserted (1: left out
+# once they are rejected); w:delText is deleted wherever it stands.
+_REVISIONS = {"del": 0, "moveFrom": 0, "delText": 0, "ins": 1, "moveTo": 1}
+_PARAGRAPHS = frozenset(f"{ns} p" for ns in WORD_NS)
+_HIDING = frozenset(("p", "r", "pStyle", "rStyle", "vanish"))  # what decides hidden text
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 # Parts whose content type says they hold no text a reader sees.
@@ -156,27 +172,36 @@ def read(data: bytes, limits: Limits) -> Extract:
         extract.unread.append("the package could not be read")
         return extract
     budget = [limits.max_expanded_bytes]
-    shared = _support(package, limits, budget, _SHARED_STRINGS, tables.shared_strings)
-    formats = _support(package, limits, budget, _STYLES, numfmt.number_formats)
-    numbering = _support(package, limits, budget, _NUMBERING, lists.word_numbering)
-    styles = formats.cells if formats else None
-    for part in _text_parts(package):
-        if shared is not None and part.content_type.lower().endswith(_SHARED_STRINGS):
-            continue  # read in the cells that show them
+    first, *others = readings = _readings(package, limits, budget)
+    used = {part_key(name) for reading in readings for name in reading.names}
+    parts = [p for p in _text_parts(package) if part_key(p.name) not in used]
+    _read_parts(package, parts, first, limits, budget, extract)
+    for reading in others:  # a package a reader can read otherwise: every reading is scanned
+        again = [p for p in parts if _shown_otherwise(p, reading, first)]
+        _read_parts(package, again, reading, limits, budget, extract)
+    _chunks(package, limits, budget, extract)
+    return extract
+
+
+def _read_parts(
+    package: Package,
+    parts: list[Part],
+    reading: _Reading,
+    limits: Limits,
+    budget: list[int],
+    extract: Extract,
+) -> None:
+    """Each part's text, as ``reading`` shows it (a passage a part)."""
+    suffix = f" (with {', '.join(reading.names)})" if reading.alternative else ""
+    for part in parts:
         if not _within(package, part, limits, budget):
             extract.unread.append(f"{part.name} (over a limit)")
             continue
-        sheet = part.content_type.lower().endswith(_SHEET)
-        cells = tables.SheetCells(shared or [], styles) if sheet else None
-        text = _part_text(package, part.name, cells, numbering)
-        if text is not None:
-            text += _applied(package, part, cells, formats)
+        text = _part_text(package, part, reading)
         if text is None:
             extract.unread.append(f"{part.name} (damaged)")
         elif text.strip():
-            extract.passages.append(Passage(text, part.name))
-    _chunks(package, limits, budget, extract)
-    return extract
+            extract.passages.append(Passage(text, part.name + suffix))
 
 
 def _chunks(package: Package, limits: Limits, budget: list[int], extract: Extract) -> None:
@@ -218,39 +243,112 @@ _CHUNK_READERS: dict[str, Callable[[bytes], str]] = {
 }  # fmt: skip
 
 
-def _support(
+@dataclass(frozen=True)
+class _Reading:
+    """One way to show the package's parts: the parts that say how others show, as a reader
+    takes them (`_SUPPORTS`), and their names."""
+
+    shared: list[str] | None = None
+    formats: numfmt.Styles | None = None
+    numbering: lists.Numbering | None = None
+    styles: wordstyles.Styles | None = None
+    names: tuple[str, ...] = ()
+    alternative: bool = False  # not the first reading: its passages name its parts
+
+
+# The parts that say how others show, by the relationship type the main part (workbook,
+# document) names each with, the end of its content type, its reader and its `_Reading` field:
+# the workbook's shared strings, so that each string cell reads as its text under its column's
+# header (`tables`), its number formats (`numfmt`); a document's lists (`lists`), its styles
+# (`wordstyles`: text a style hides).
+_SUPPORTS: tuple[tuple[str, str, Callable[[bytes], object | None], str], ...] = (
+    ("sharedstrings", _SHARED_STRINGS, tables.shared_strings, "shared"),
+    ("styles", _STYLES, numfmt.number_formats, "formats"),
+    ("numbering", _NUMBERING, lists.word_numbering, "numbering"),
+    ("styles", "wordprocessingml.styles+xml", wordstyles.word_styles, "styles"),
+)
+_MOST_READINGS = 8  # past it, each part is still read, in fewer readings (`_readings`)
+
+
+def _readings(package: Package, limits: Limits, budget: list[int]) -> list[_Reading]:
+    """Every way a reader can show the package (red team 114): Office takes each supporting
+    part that the main part's relationship of its type names, not the first part of its
+    content type (a decoy reached otherwise is not it). A package that names two of a kind is
+    read with each; past `_MOST_READINGS` combinations, with the first of each kind, then the
+    second... A part that cannot be read supports nothing (shared strings are then read as
+    text like any part)."""
+    options = [_supporting(package, limits, budget, kind) for kind in _SUPPORTS]
+    combinations = list(itertools.islice(itertools.product(*options), _MOST_READINGS + 1))
+    if len(combinations) > _MOST_READINGS:
+        most = max(map(len, options))
+        combinations = [tuple(o[min(n, len(o) - 1)] for o in options) for n in range(most)]
+    readings = []
+    for number, combination in enumerate(combinations):
+        pairs = zip(_SUPPORTS, combination, strict=True)
+        fields: dict[str, Any] = {kind[3]: value for kind, (_, value) in pairs}
+        names = tuple(name for name, _ in combination if name)
+        reading = _Reading(names=names, alternative=number > 0)
+        readings.append(dataclasses.replace(reading, **fields))
+    return readings
+
+
+def _supporting(
     package: Package,
     limits: Limits,
     budget: list[int],
-    kind: str,
-    reader: Callable[[bytes], _T | None],
-) -> _T | None:
-    """A part that says how others show (``kind`` ends its content type): the workbook's
-    shared strings, so that each string cell reads as its text under its column's header
-    (`tables`); its number formats (`numfmt`); a document's lists (`lists`). None when there is
-    none, or it cannot be read (the shared strings are then read as text like any part)."""
-    for part in package.parts.values():
-        if part.content_type.lower().endswith(kind) and _within(package, part, limits, budget):
-            try:
-                return reader(package.read(part.name))
-            except READ_ERRORS:
-                return None
-    return None
+    kind: tuple[str, str, Callable[[bytes], object | None], str],
+) -> list[tuple[str, object | None]]:
+    """The parts of one kind (`_SUPPORTS`) a reader can take, each as its reader reads it;
+    [("", None)] when none can be read."""
+    found: list[tuple[str, object | None]] = []
+    for part in _candidates(package, kind[0], kind[1]):
+        if not _within(package, part, limits, budget):
+            continue
+        try:
+            value = kind[2](package.read(part.name))
+        except READ_ERRORS:
+            continue
+        if value is not None:
+            found.append((part.name, value))
+    return found or [("", None)]
+
+
+def _candidates(package: Package, relationship: str, content_type: str) -> list[Part]:
+    """The parts of a kind the main part's relationships of ``relationship`` type name (a
+    package with two main parts: either's); when none does, every part of the kind that
+    anything reaches (a reader could take any)."""
+    mains = {r.part for r in package.relationships
+             if not r.source and r.short_type == "officeDocument" and r.part}  # fmt: skip
+    named = [package.part(r.part) for r in package.relationships
+             if r.source in mains and r.part and r.short_type.lower() == relationship]  # fmt: skip
+    of_kind = [p for p in named if p is not None and p.content_type.lower().endswith(content_type)]
+    if not of_kind:
+        of_kind = [p for p in package.parts.values() if p.content_type.endswith(content_type)]
+    return list(dict.fromkeys(of_kind))
+
+
+def _shown_otherwise(part: Part, reading: _Reading, first: _Reading) -> bool:
+    """Whether ``reading`` shows the part otherwise than the first one does."""
+    if part.content_type.endswith(_SHEET):
+        return reading.shared is not first.shared or reading.formats is not first.formats
+    if ".wordprocessingml." in part.content_type:
+        return reading.numbering is not first.numbering or reading.styles is not first.styles
+    return False
 
 
 def _applied(
-    package: Package, part: Part, cells: tables.SheetCells | None, styles: numfmt.Styles | None
+    data: bytes, part: Part, cells: tables.SheetCells | None, styles: numfmt.Styles | None
 ) -> str:
     """What number formats outside the cell styles show (`applied`): a chart's data labels and
     axes; a worksheet's conditional formats, when one of the workbook's differential formats
     or a format the sheet writes in a rule shows a digit (else they show nothing more)."""
     if part.content_type.lower().endswith(_CHART):
-        return applied.chart_text(package.read(part.name))
+        return applied.chart_text(data)
     dxfs = styles.conditional if styles else []
     shown = cells is not None and cells.rule_formats
     if cells is None or not (shown or any(map(numfmt.shows_digits, filter(None, dxfs)))):
         return ""
-    return applied.conditional_text(package.read(part.name), dxfs, cells.shared)
+    return applied.conditional_text(data, dxfs, cells.shared)
 
 
 def _within(package: Package, part: Part, limits: Limits, budget: list[int]) -> bool:
@@ -276,29 +374,31 @@ def _inflatable(info: zipfile.ZipInfo, limits: Limits, budget: int) -> bool:
     return info.file_size < RATIO_FLOOR or info.file_size <= limits.max_ratio * info.compress_size
 
 
-def _part_text(
-    package: Package,
-    name: str,
-    cells: tables.SheetCells | None,
-    numbering: lists.Numbering | None,
-) -> str | None:
+def _part_text(package: Package, part: Part, reading: _Reading) -> str | None:
     try:
-        data = package.read(name)
+        data = package.read(part.name)
     except READ_ERRORS:
         return None
-    return xml_text(data, cells, numbering)
+    sheet = part.content_type.endswith(_SHEET)
+    formats = reading.formats.cells if reading.formats else None
+    cells = tables.SheetCells(reading.shared or [], formats) if sheet else None
+    text = xml_text(data, cells, reading.numbering, reading.styles)
+    return None if text is None else text + _applied(data, part, cells, reading.formats)
 
 
 def xml_text(
     data: bytes,
     cells: tables.SheetCells | None = None,
     numbering: lists.Numbering | None = None,
+    styles: wordstyles.Styles | None = None,
 ) -> str | None:
     """The text of one XML part, a line per paragraph, cell or value (see the module
     docstring); None for XML that does not parse or declares a DTD. ``cells``: a worksheet's,
     read with its column headers (`tables`); ``numbering``: the document's lists, whose labels
-    start their paragraphs."""
-    collector = _Collector(cells, numbering)
+    start their paragraphs; ``styles``: the document's, which can hide text (`wordstyles`).
+    A part with tracked changes reads as Word shows it with them accepted, then, on lines of
+    its own, as it showed before them."""
+    collector = _Collector(cells, numbering, styles)
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
     parser.ordered_attributes = True
@@ -312,7 +412,10 @@ def xml_text(
         parser.Parse(data, True)
     except (expat.ExpatError, _Refused):
         return None
-    return "".join(collector.out) + "".join(f"\n{line}" for line in collector.aside)
+    final = "".join(collector.out)
+    original = "".join(collector.original) if collector.revised else final
+    before = f"\n{original}" if original != final else ""
+    return final + before + "".join(f"\n{line}" for line in collector.aside)
 
 
 def _symbol(pairs: dict[str, str]) -> str | None:
@@ -333,14 +436,24 @@ def _symbol(pairs: dict[str, str]) -> str | None:
 class _Collector:
     """Expat's handlers for `xml_text`: the text as shown, with what is read apart from its
     line (field instructions, hidden text, attributes people are shown, the branches of
-    alternate content Office does not show) kept in ``aside``."""
+    alternate content Office does not show) kept in ``aside``. Tracked changes: ``out`` is the
+    text with them accepted (deletions and text moved away left out), ``original`` with them
+    rejected (insertions and text moved here left out)."""
 
-    def __init__(self, cells: tables.SheetCells | None, numbering: lists.Numbering | None) -> None:
+    def __init__(
+        self,
+        cells: tables.SheetCells | None,
+        numbering: lists.Numbering | None,
+        styles: wordstyles.Styles | None = None,
+    ) -> None:
         self.out: list[str] = []
+        self.original: list[str] = []
+        self.revisions = [0, 0]  # open deletions (w:del, w:moveFrom), insertions (w:ins...)
+        self.revised = False  # some text is inserted or deleted
         self.aside: list[str] = []
         self.mode = ""  # "value", "header", "aside" or "": how character data is read
         self.cells = cells
-        self.hidden = False  # in a Word run formatted as hidden text
+        self.hiding = _Hiding(styles)
         self.history = 0  # inside tracked formatting's former properties (w:rPrChange...)
         self.paragraph = _Paragraph(numbering)
         self.prefixes: dict[str, list[str]] = {}  # namespace declarations in scope
@@ -356,17 +469,29 @@ class _Collector:
             self.prefixes[prefix or ""].pop()
 
     def _put(self, text: str) -> None:
-        """Text to the line, or aside in a branch Office does not show."""
+        """Text to the line (with changes accepted, rejected, or both), or aside in a branch
+        Office does not show."""
         if False in self.shown:
             self.aside[-1] += text
-        else:
+            return
+        deleted, inserted = self.revisions
+        if not deleted:
             self.out.append(text)
+        if not inserted:
+            self.original.append(text)
+        self.revised = self.revised or bool(deleted or inserted)
 
-    def _line(self) -> None:
+    def _line(self, final: bool = True, original: bool = True) -> None:
+        """A new line; none in a reading where the paragraph mark before it is not shown
+        (`_Paragraph.breaks`)."""
         if False in self.shown:
             self.aside.append("")
-        else:
+            return
+        if final:
             self.out.append("\n")
+        if original:
+            self.original.append("\n")
+        self.revised = self.revised or final != original
 
     def start(self, name: str, attrs: list[str]) -> None:
         self.mode = _mode(name)
@@ -383,7 +508,7 @@ class _Collector:
         if shown is not None:
             self._put(shown)
         elif name in _BREAKS or namespace not in _KNOWN:
-            self._line()
+            self._line(*self.paragraph.breaks(name in _PARAGRAPHS))
         self._attributes(local, pairs)
         if self.cells is not None and namespace in _SHEET_NS:
             self._put(self.cells.start(local, pairs))
@@ -416,9 +541,11 @@ class _Collector:
         return bool(uris) and all(u in _KNOWN or u.startswith(_OFFICE_NAMESPACES) for u in uris)
 
     def _word(self, local: str, pairs: dict[str, str]) -> None:
-        """Word's own elements: formatting that hides text, a paragraph's list. Properties
-        inside a tracked formatting change (w:rPrChange, w:pPrChange...) are what it was
-        before the change: they decide nothing Word shows now."""
+        """Word's own elements: tracked changes, formatting that hides text, a paragraph's
+        list. Properties inside a tracked formatting change (w:rPrChange, w:pPrChange...) are
+        what it was before the change: they decide nothing Word shows now."""
+        if local in _REVISIONS:
+            self.revisions[_REVISIONS[local]] += 1
         if local.endswith("Change"):
             self.history += 1
         if self.history:
@@ -429,14 +556,12 @@ class _Collector:
         self._hidden_text(local, pairs)
 
     def _hidden_text(self, local: str, pairs: dict[str, str]) -> None:
-        """Hidden text (``w:vanish``) is read apart from its line: still read, but it cannot
-        break up a number the reader sees around it ("4111 1111 1111 {hidden 9}1111")."""
-        if local in ("r", "p"):
-            self.hidden = False
-        elif local == "vanish":
-            value = pairs.get("val")
-            self.hidden = value is None or value.lower() not in ("0", "false", "off")
-        elif local == "t" and self.hidden:
+        """Hidden text (``w:vanish``, the run's own or its styles', `_Hiding`) is read apart
+        from its line: still read, but it cannot break up a number the reader sees around it
+        ("4111 1111 1111 {hidden 9}1111")."""
+        if local in _HIDING:
+            self.hiding.note(local, pairs.get("val"))
+        elif local in ("t", "delText") and self.hiding.hidden:
             self.mode = "aside"
             self.aside.append("")
 
@@ -450,10 +575,13 @@ class _Collector:
                 self.shown.pop()
         elif self.cells is not None and namespace in _SHEET_NS:
             self._put(self.cells.end(local))
+        elif namespace in WORD_NS and local in _REVISIONS:
+            self.revisions[_REVISIONS[local]] = max(0, self.revisions[_REVISIONS[local]] - 1)
         elif namespace in WORD_NS and local.endswith("Change"):
             self.history = max(0, self.history - 1)
         elif namespace in WORD_NS and local == "pPr" and not self.history:
             self._put(self.paragraph.label())
+            self.paragraph.marked(self.hiding.hidden)
 
     def text(self, data: str) -> None:
         if self.mode == "aside":
@@ -470,6 +598,32 @@ class _Collector:
         self._put(data)
 
 
+class _Hiding:
+    """Whether a Word run's text is hidden: by its own ``w:vanish`` if it has one, else by its
+    paragraph's style and its own (`wordstyles`)."""
+
+    def __init__(self, styles: wordstyles.Styles | None) -> None:
+        self.styles = styles
+        self.paragraph_style = ""
+        self.run_style = ""
+        self.direct: bool | None = None  # the run's own w:vanish
+
+    def note(self, local: str, value: str | None) -> None:
+        if local in ("p", "r"):
+            self.paragraph_style = "" if local == "p" else self.paragraph_style
+            self.run_style, self.direct = "", None
+        elif local in ("pStyle", "rStyle"):
+            setattr(self, "paragraph_style" if local == "pStyle" else "run_style", value or "")
+        elif local == "vanish":
+            self.direct = wordstyles.vanish(value)
+
+    @property
+    def hidden(self) -> bool:
+        if self.direct is not None:
+            return self.direct
+        return self.styles is not None and self.styles.hidden(self.paragraph_style, self.run_style)
+
+
 class _Paragraph:
     """A Word paragraph's list (``w:numPr``: ``w:numId``, ``w:ilvl``), and its label as Word
     draws it before the paragraph's text, counted through the part (`lists`)."""
@@ -479,12 +633,35 @@ class _Paragraph:
         self.counters = lists.Counters()
         self.list = ""
         self.level = 0
+        self.properties = self.mark = False  # in the paragraph's properties, its mark's
+        self.changed: set[int] = set()  # its mark deleted (0), inserted (1)
+        self.joined = (False, False)  # the next paragraph joins it: accepted, rejected
+
+    def marked(self, hidden: bool) -> None:
+        """The paragraph's properties are read: a paragraph mark Word does not show (hidden,
+        or a tracked change's) joins the next paragraph to this one's line, as Word draws
+        them ("4111 1111 {hidden or deleted mark}1111 1111" reads as one number)."""
+        self.joined = (hidden or 0 in self.changed, hidden or 1 in self.changed)
+        self.properties = self.mark = False
+        self.changed = set()
+
+    def breaks(self, paragraph: bool) -> tuple[bool, bool]:
+        """Whether a break starts a new line with tracked changes accepted, and rejected."""
+        joined, self.joined = self.joined, (False, False)
+        return (not joined[0], not joined[1]) if paragraph else (True, True)
 
     def start(self) -> None:
         self.list, self.level = "", 0
+        self.properties = self.mark = False
 
     def property(self, local: str, value: str) -> None:
-        if local == "numId":
+        if local == "pPr":
+            self.properties = True
+        elif local == "rPr" and self.properties:
+            self.mark = True  # the paragraph mark's properties
+        elif self.mark and local in _REVISIONS:
+            self.changed.add(_REVISIONS[local])
+        elif local == "numId":
             self.list = value.strip()
         elif local == "ilvl":
             self.level = min(max(lists.integer(value, 0), 0), lists.LEVELS - 1)

@@ -6,7 +6,9 @@ skipped (counted as Word counts them: `formats.rtfunicode`), and the control wor
 into characters (``\\tab``, ``\\emdash``, ``\\_`` a non-breaking hyphen...). Paragraphs,
 lines, table cells and rows start a new line.
 Hidden text (``\\v``) is read on a line of its own, so that it cannot split a number shown
-around it. Document information Word shows (``\\info``: title, subject, author, comments,
+around it. Tracked changes are read as Word shows them accepted (deleted text, ``\\deleted``,
+left out), then as it showed them before (inserted text, ``\\revised``, left out).
+Document information Word shows (``\\info``: title, subject, author, comments,
 company...; user-defined properties, ``\\*\\userprops``) is read, an item a line. A paragraph
 in a list (``\\lsN``) starts with the label Word draws from the list table (`lists`: its
 level's ``\\leveltext``, with the numbers counted so far). Groups that hold no text a reader
@@ -85,6 +87,8 @@ _BLANKS = re.compile(rb"\s+")
 class _Group:
     skip: bool = False
     hidden: bool = False  # \v: hidden text, read apart from the line it stands in
+    deleted: bool = False  # \deleted, \revised: a tracked change's text
+    inserted: bool = False
     uc: int = 1
     picture: str | None = None  # "png"/"jpeg" inside a \pict group of that kind
     hex: list[bytes] = field(default_factory=list)
@@ -145,7 +149,9 @@ def _level(level: lists.Level, group: _Group, name: bytes, value: int) -> None:
 class _Reader:
     def __init__(self) -> None:
         self.stack = [_Group()]
-        self.out: list[str] = []
+        self.out: list[str] = []  # the text as shown, with tracked changes accepted
+        self.original: list[str] = []  # and with them rejected
+        self.revised = False  # some text is a tracked change's
         self.aside: list[str] = []  # hidden text, a line per stretch of it
         self.in_aside = False
         self.pictures: list[bytes] = []
@@ -165,7 +171,8 @@ class _Reader:
     def open(self) -> None:
         self.fallback.brace()
         top = self.group
-        inner = _Group(top.skip, top.hidden, top.uc, table=top.table, level=top.level)
+        inner = _Group(top.skip, top.hidden, top.deleted, top.inserted, top.uc,
+                       table=top.table, level=top.level)  # fmt: skip
         self.stack.append(inner if len(self.stack) < MAX_DEPTH else top)
 
     def close(self) -> None:
@@ -175,7 +182,7 @@ class _Reader:
             if done.picture and done.hex and done is not self.group:
                 self._picture(done.hex)
             if done.line and done is not self.group:
-                self.out.append("\n")
+                self._both("\n")
 
     def _picture(self, chunks: list[bytes]) -> None:
         digits = _BLANKS.sub(b"", b"".join(chunks))
@@ -210,14 +217,24 @@ class _Reader:
         that it cannot break up a number the reader sees around it ("4111 {\\v 9}1111")."""
         if self.ls and not self.labelled:
             self.labelled = True
-            self.out.append(self.lists.label(self.ls, self.ilvl))
-        if self.group.hidden:
+            self._both(self.lists.label(self.ls, self.ilvl))
+        group = self.group
+        if group.hidden:
             if not self.in_aside:
                 self.aside.append("\n")
             self.aside.append(value)
         else:
+            self._both(value, group.deleted, group.inserted)
+        self.in_aside = group.hidden
+
+    def _both(self, value: str, deleted: bool = False, inserted: bool = False) -> None:
+        """Text to the lines as shown with tracked changes accepted and rejected, a change's
+        to one of them."""
+        if not deleted:
             self.out.append(value)
-        self.in_aside = self.group.hidden
+        if not inserted:
+            self.original.append(value)
+        self.revised = self.revised or deleted or inserted
 
     def word(self, name: bytes, arg: bytes | None) -> None:
         group, starred, self.starred = self.group, self.starred, False
@@ -239,7 +256,7 @@ class _Reader:
             group.skip = True
         elif name in _INFO:
             group.line = True
-            self.out.append("\n")
+            self._both("\n")
         elif name == b"pict":
             group.skip = True
             group.picture = ""
@@ -271,6 +288,8 @@ class _Reader:
             self.fallback.start(group.uc)
         elif name in (b"v", b"plain"):
             group.hidden = name == b"v" and arg != b"0"
+        elif name in (b"deleted", b"revised"):  # (\plain leaves them: the text stays a change's)
+            setattr(group, "deleted" if name == b"deleted" else "inserted", arg != b"0")
         elif name == b"ansicpg" and arg is not None:
             self.codec = codec(int(arg))
         else:
@@ -312,7 +331,9 @@ def read(data: bytes) -> Extract:
         _dispatch(reader, match)
         if match.group(1) == b"bin" and match.group(2):
             position += max(0, int(match.group(2)))  # raw bytes: never read as text
-    text = "".join(reader.out) + "".join(reader.aside)
+    shown = "".join(reader.out)
+    original = "".join(reader.original) if reader.revised else shown
+    text = shown + (f"\n{original}" if original != shown else "") + "".join(reader.aside)
     extract = Extract([Passage(text)] if text.strip() else [])
     extract.pictures = [(f"picture {n}", p) for n, p in enumerate(reader.pictures, 1) if p]
     return extract
