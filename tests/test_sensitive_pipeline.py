@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,8 @@ from attachguard.cli import main
 from attachguard.engines.base import EngineSpec, Resources
 from attachguard.engines.filetype import FileTypeEngine
 from attachguard.engines.sensitive import ENGINE, SensitiveEngine, SensitiveOptions
-from attachguard.pipeline import Scanner
+from attachguard.engines.sensitive_read import OcrClock
+from attachguard.pipeline import OPTIONAL_SHARE, Scanner
 from attachguard.policy import Policy, parse_policy
 from attachguard.registry import route
 from attachguard.report import FileType, Report
@@ -220,6 +222,47 @@ def test_only_pictures_count_against_the_cap(scanner_for: Any) -> None:
     # five text files, a cap of two pictures: every text file is read, the fifth's card found
     assert "SENSITIVE_LIMIT" not in codes(report)
     assert report.rejecting_codes == ["SENSITIVE_CARD"]
+
+
+class SlowOcr(FakeOcr):
+    """Takes ``seconds`` a picture (less when its deadline comes first), and notes when each
+    read began and the deadline it was given."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__({})
+        self.seconds = seconds
+        self.calls: list[tuple[float, float]] = []
+
+    def read(self, picture: OcrPicture, deadline: float) -> list[str]:
+        self.calls.append((time.monotonic(), deadline))
+        time.sleep(max(0.0, min(self.seconds, deadline - time.monotonic())))
+        return super().read(picture, deadline)
+
+
+def test_ocr_keeps_to_the_scans_share_of_time(
+    scanner_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # hunt 104: a deck's 17 pictures, each allowed its own OCR time, were read until the scan's
+    # last second, and the last pictures' other engines had none left (ENGINE_TIMEOUT): OCR
+    # stops for the whole file at its share of the scan's time, the rest is left unread
+    # (SENSITIVE_LIMIT, allowed)
+    monkeypatch.setattr(OcrClock, "FLOOR", 0.05)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for n in range(8):
+            archive.writestr(f"photos/{n}.jpg", photo((200 + n, 150)))
+    text = (
+        "allowed_extensions: [.zip]\ndisabled_engines: [clamav]\nactions: {ARCHIVE: allow}\n"
+        "timeouts: {scan: 2, engine: 2}\n"
+    )
+    ocr = SlowOcr(0.25)
+    scanner = scanner_for(ocr, text, ocr="local", ocr_seconds=60)
+    started = time.monotonic()
+    report = scanner.scan(out.getvalue(), "a.zip")
+    share = started + OPTIONAL_SHARE * 2 + 0.05  # the scan's clock starts a little later
+    assert ocr.calls and all(begun < share and deadline <= share for begun, deadline in ocr.calls)
+    assert len(ocr.calls) < 8 and report.approved
+    assert codes(report) == ["SENSITIVE_LIMIT"]  # pictures left unread; no engine timed out
 
 
 def test_ocr_time_is_reported(scanner_for: Any) -> None:

@@ -46,6 +46,7 @@ class _Scan:
     """Book-keeping for one top-level scan (never shared between scans)."""
 
     deadline: float
+    optional_until: float = float("inf")  # see `Context.optional_until`
     expanded: int = 0
     capped: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -54,6 +55,12 @@ class _Scan:
     def add_time(self, name: str, seconds: float) -> None:
         self.timings[name] = self.timings.get(name, 0.0) + seconds * 1000
 
+
+# The share of a scan's time that work the verdict can do without may use, in all of the
+# file's items together (`Context.optional_until`): the rest is kept for the engines that
+# decide. Hunt 104: a deck's 17 pictures, each allowed its own OCR time, read until the
+# scan's last second and left the last pictures' engines none (ENGINE_TIMEOUT, rejected).
+OPTIONAL_SHARE = 0.6
 
 _STUCK_ALLOWANCE = 8  # pool threads beyond the engines' own: timed-out engines keep theirs
 
@@ -166,8 +173,10 @@ class Scanner:
             return self.too_large(name, len(data), hashlib.sha256(data).hexdigest())
         with self._admission.admitted(len(data), deadline):  # large files one at a time
             started = time.perf_counter()
-            end = time.monotonic() + self.policy.timeouts.scan
-            state = _Scan(deadline=end if deadline is None else min(end, deadline))
+            now = time.monotonic()
+            end = now + self.policy.timeouts.scan
+            end = end if deadline is None else min(end, deadline)
+            state = _Scan(deadline=end, optional_until=now + OPTIONAL_SHARE * (end - now))
             sha256 = hashlib.sha256(data).hexdigest()
             filetype, findings = self._detect(data, state)
             findings = _aggregate(findings + self._scan_item(Item(name, data, filetype), state))
@@ -224,7 +233,7 @@ class Scanner:
         """Every routed engine on ``item``, then its children; engines in ``reached`` already
         looked at ``item`` inside a clean parent and do not run again."""
         depth_left = self.policy.limits.max_depth - item.depth
-        context = replace(self._context, depth_left=depth_left)
+        context = replace(self._context, depth_left=depth_left, optional_until=state.optional_until)
         runs: dict[str, tuple[_Run, Future[tuple[Result, float]]]] = {}
         findings: list[Finding] = []
         for name in route(self.specs, item.type):

@@ -87,13 +87,16 @@ class Context:
     it will look at (``pictures``: images drawn in documents, for moderation), the engine's
     deadline (`time.monotonic`) and ``depth_left``: how many more levels of containers the
     pipeline opens below this item (0: children would only be reported as ARCHIVE_DEPTH, so an
-    engine need not unpack them)."""
+    engine need not unpack them). ``optional_until``: when work the verdict can do without
+    (OCR: a picture left unread is SENSITIVE_LIMIT, allowed) stops for the whole scan, so that
+    the engines that decide keep the rest of its time."""
 
     limits: Limits
     allowed_extensions: frozenset[str] = frozenset()
     wants: Mapping[str, int] = field(default_factory=dict)
     deadline: float = float("inf")
     depth_left: int = 10**9  # containers the pipeline will still open below this item
+    optional_until: float = float("inf")
 
 
 class Options(BaseModel):

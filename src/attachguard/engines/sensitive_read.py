@@ -116,7 +116,9 @@ def _read(
     clock: OcrClock,
 ) -> Reading:
     label = item.type.label
-    ocr_deadline = min(context.deadline, time.monotonic() + budget.ocr_seconds)
+    ocr_deadline = min(
+        context.deadline, context.optional_until, time.monotonic() + budget.ocr_seconds
+    )
     ocr_reader = _Ocr(backend, clock, context, ocr_deadline, _FIRST * budget.ocr_seconds)
     if label in MEDIA:
         return Reading(Extract(metadata(item.data)))
@@ -231,7 +233,7 @@ class _Ocr:
     backend: ocr.OcrBackend | None
     clock: OcrClock
     context: Context
-    deadline: float  # for OCR: the engine's, or sooner (`Budget.ocr_seconds`)
+    deadline: float  # for OCR: the engine's, or sooner (`Budget.ocr_seconds`, the scan's share)
     most: float  # the most time `OcrClock` may ask to be left before a picture is started
 
     def read(self, reading: Reading, where: str, data: bytes, label: str) -> None:
