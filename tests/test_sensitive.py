@@ -74,6 +74,10 @@ def test_every_issuer_plain(number: str, name: str) -> None:
         "Card number: 4111111111111111.",
         "(4111111111111111)",
         '"4111111111111111",12/28',
+        # an em dash, a middle dot, a bullet between the groups (red team 114)
+        "Card number: 4111\u20141111\u20141111\u20141111",
+        "4111\u00b71111\u00b71111\u00b71111",
+        "4111 \u2022 1111 \u2022 1111 \u2022 1111",
     ],
 )
 def test_full_numbers_are_found(text: str) -> None:

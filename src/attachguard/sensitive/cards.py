@@ -167,7 +167,9 @@ _FILLER = re.compile(
 )
 
 _SPACE_CHARS = " \u00a0\u2007\u2009\u202f"
-_DASH_CHARS = "\\-\u2010\u2011\u2012\u2013\u2212"
+# Dashes, and the marks a writer sets between groups as one (red team 114: an em dash, a middle
+# dot, a bullet: "4111\u20141111\u2014...", "4111 \u2022 1111 \u2022 ..." show the number)
+_DASH_CHARS = "\\-\u2010\u2011\u2012\u2013\u2014\u2212\u00b7\u2022\u2027\u2219\u22c5"
 _SEP = _SPACE_CHARS + _DASH_CHARS + "."
 # What may stand between two groups: one or two spaces (text laid out in a PDF comes back with
 # two where the writer placed two pieces side by side), a dash with a space on either side or
