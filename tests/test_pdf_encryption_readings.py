@@ -135,3 +135,16 @@ def test_ascii85_bytes_every_reader_takes_alike(data: bytes, readable: bool) -> 
     else:
         with pytest.raises(ValueError, match="readers read differently"):
             ascii85(data)
+
+
+def test_a_pdf_encrypted_for_certificates_is_encrypted_not_damaged() -> None:
+    # public-key security (Acrobat's "encrypt with certificates"; pyhanko's files): a viewer
+    # asks for the recipient's certificate; pypdf cannot open it (hunt 104: called damaged)
+    pubsec = (
+        b"<< /Filter /Adobe.PubSec /SubFilter /adbe.pkcs7.s5 /V 4 /R 4 /Length 128 "
+        b"/CF << /DefaultCryptFilter << /CFM /AESV2 /Recipients [<3082>] >> >> "
+        b"/StmF /DefaultCryptFilter /StrF /DefaultCryptFilter >>"
+    )
+    objects = attached(stream(b"/Type /EmbeddedFile", b"x" * 32), pubsec)
+    found = codes(revisions(objects, [b"/Encrypt 8 0 R "]))
+    assert found.keys() == {"ENCRYPTED"} and "certificates" in found["ENCRYPTED"]

@@ -458,6 +458,17 @@ def _decrypted(reader: PdfReader, listed: frozenset[tuple[int, int]], budget: in
     return out.getvalue()
 
 
+def _unreadable(data: bytes, limits: Limits) -> Result:
+    """ENCRYPTED for a PDF encrypted by a method pypdf cannot open (public-key security, for
+    its recipients' certificates; an unknown handler), as it is: a viewer asks for the
+    certificate (hunt 104: pyhanko's files were called damaged); CORRUPT for compression it
+    cannot read."""
+    if scan_pdf_objects(data, max_expanded=limits.max_expanded_bytes).encrypted:
+        message = "PDF encrypted for its recipients' certificates or by an unknown method "
+        return _only(ENCRYPTED, message + "(cannot be scanned)")
+    return _only(CORRUPT, "PDF uses compression that cannot be read")
+
+
 def _encryption_read_apart(reader: PdfReader, newest: bool) -> tuple[Code, str] | None:
     """A finding when readers would decrypt the PDF differently, so that what pypdf reads is
     not what a viewer shows: pypdf takes /Encrypt from any trailer (it merges every revision's),
@@ -571,8 +582,7 @@ class PdfEngine:
                 return _only(ENCRYPTED, "password-protected PDF (cannot be scanned)")
             places, pages = _places(reader)
         except (NotImplementedError, DependencyError):
-            message = "PDF uses encryption or compression that cannot be read"
-            return _only(CORRUPT, message)
+            return _unreadable(data, limits)
         except LimitReachedError:
             return _only(ARCHIVE_EXPANSION, "PDF content expands past the byte limit")
         except DAMAGED:
