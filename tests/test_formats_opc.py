@@ -1373,6 +1373,53 @@ def test_an_ole_link_to_a_local_file_from_any_other_part_is_flagged() -> None:
     assert threats(analyse_package(docx(rels=rels))) == found
 
 
+def linked_worksheet_slide() -> str:
+    """A slide holding a pasted Excel range as PowerPoint 2010 writes "Paste Special > Paste
+    link" (Apache POI's bug54570.pptx): a graphic frame's OLE object, its ``p:link`` updating
+    automatically (PowerPoint asks first), the workbook named by relationship rId2."""
+    spaces = f'xmlns:p="{P}" xmlns:a="{A}" xmlns:r="{R}"'
+    ole = "http://schemas.openxmlformats.org/presentationml/2006/ole"
+    return (
+        f'{XML}<p:sld {spaces}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/>'
+        "<p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/><p:graphicFrame><p:nvGraphicFramePr>"
+        '<p:cNvPr id="4" name="Object 3"/><p:cNvGraphicFramePr><a:graphicFrameLocks '
+        'noChangeAspect="1"/></p:cNvGraphicFramePr><p:nvPr/></p:nvGraphicFramePr><p:xfrm>'
+        '<a:off x="457200" y="1600200"/><a:ext cx="8229600" cy="4525963"/></p:xfrm><a:graphic>'
+        f'<a:graphicData uri="{ole}"><p:oleObj name="Worksheet" r:id="rId2" imgW="12001554" '
+        'imgH="7711450" progId="Excel.Sheet.12"><p:link updateAutomatic="1"/></p:oleObj>'
+        "</a:graphicData></a:graphic></p:graphicFrame></p:spTree></p:cSld></p:sld>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "flagged"),
+    [
+        ("file:///E:\\project\\poi\\poi\\external.xlsx", False),
+        ("C:\\Users\\me\\Documents\\Budget 2012.xls", False),
+        ("file:///C:/Users/me/Documents/Forecast.xlsm", False),
+        ("..\\..\\Budget.xlsx", True),  # read from wherever the reader saved the attachment
+        ("\\\\fileserver\\finance\\Budget.xlsx", True),
+        ("file://fileserver/finance/Budget.xlsx", True),
+        ("https://attacker.example/Budget.xlsx", True),
+        ("C:\\Users\\Public\\run.hta:range.xlsx", True),  # a program, its stream named so
+        ("file:///C:/Users/Public/run.exe%00.xlsx", True),  # a program, up to the NUL
+        ("C:\\Users\\me\\Documents\\Notes.docx", True),  # no workbook: Word starts to update it
+    ],
+)
+def test_a_pasted_range_linked_to_a_workbook_on_a_local_drive(target: str, flagged: bool) -> None:
+    # "Paste link" of an Excel range: an OLE link to the workbook's path on the author's disk, as
+    # a chart's linked data and a formula's link to another workbook are; a share, a URL, a
+    # climbing path or a program stays EXTERNAL_LINK
+    parts = {"ppt/slides/slide1.xml": linked_worksheet_slide()}
+    data = pptx(rels=[("oleObject", target, True)], parts=parts)
+    found = [(OpcKind.EXTERNAL_LINK, "ppt/slides/_rels/slide1.xml.rels", "oleObject")]
+    assert threats(analyse_package(data)) == (found if flagged else [])
+    found = [(OpcKind.EXTERNAL_LINK, "word/_rels/document.xml.rels", "oleObject")]
+    assert threats(analyse_package(docx(rels=[("oleObject", target, True)]))) == (
+        found if flagged else []
+    )
+
+
 @pytest.mark.parametrize(
     ("kind", "target", "flagged"),
     [

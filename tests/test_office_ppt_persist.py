@@ -22,10 +22,12 @@ from support.evasions import ole_tree, vba_project
 from support.oletools_data import ole_native, read_sample
 from support.ppt_build import (
     SHARE,
+    UNKNOWN,
     append_edit,
     current_user,
     embedded,
     fast_saved,
+    hidden,
     hyperlink,
     hyperlinks,
     object_list,
@@ -230,6 +232,71 @@ def test_a_current_user_record_whose_length_runs_past_its_stream_is_read(policy:
     assert findings(data, policy) == []
     short = bytes(user[:16])  # the edit's offset cut off: no Current User PowerPoint can read
     assert office_ppt.read_stream(stream, short).problems[0][0].name == "CORRUPT"
+
+
+# -- zero padding between saves ---------------------------------------------------------------
+
+
+def padded_saves(
+    objects: list[bytes], gap: bytes | None = None, wrap: str = ""
+) -> tuple[bytes, bytes, int]:
+    """A presentation saved twice as PowerPoint saves one that grows past 4,096 bytes (Apache
+    POI's 38256.ppt, 41384.ppt, 54332a.ppt): the first save's records, zeros up to offset
+    4,096 (or ``gap``), then the later save's objects (hidden as ``wrap`` says) and its edit.
+    (PowerPoint Document, Current User, the gap's length.)"""
+    # the outline's text (SlideListWithText: TextHeaderAtom, TextBytesAtom) makes the first
+    # save end where no record boundary of eight-byte steps would
+    outline = record(0x0FF0, record(0x0F9F, bytes(4)) + record(0x0FA8, b"Title"), container=True)
+    head = record(0x03E8, record(0x03E9, bytes(40)) + outline, container=True)
+    stream, first = append_edit(b"", [(b"", head), (b"", slide())])
+    gap = bytes(4096 - len(stream)) if gap is None else gap
+    hidden_objects = hidden(wrap, objects)
+    before = [(gap + hidden_objects[0][0], hidden_objects[0][1]), *hidden_objects[1:]]
+    stream, second = append_edit(stream, before, first, 2)
+    return stream, current_user(second), len(gap)
+
+
+@pytest.mark.parametrize("gap", [None, bytes(455), bytes(1357)], ids=["to 4096", "455", "1357"])
+def test_zero_padding_between_saves_hides_nothing(gap: bytes | None, policy: Policy) -> None:
+    """Zeros read as records are empty headers, and a run that is no multiple of eight ends in
+    a header made of the last zeros and the next record's first bytes: the walk steps over
+    them to the object PowerPoint reads there."""
+    stream, user, length = padded_saves([slide(3, True), slide()], gap)
+    assert length % 8  # the walk of the old reader ran into the later save
+    data = ole_tree({"PowerPoint Document": stream, "Current User": user})
+    assert findings(data, policy) == []
+    problems = office_ppt.read_stream(stream, user).problems
+    assert problems == []
+    stream, user, _ = padded_saves([slide(PROGRAM, True)], gap)
+    data = ole_tree({"PowerPoint Document": stream, "Current User": user})
+    assert findings(data, policy) == [("OFFICE_ACTION", "program")]
+
+
+def test_bytes_in_the_padding_are_read_as_records(policy: Policy) -> None:
+    """Only zeros are stepped over: what else the gap holds is read as records, what they say
+    judged (a slide no offset names), and a walk they lead past the later save disagrees with
+    PowerPoint as before (a last byte that makes a header running past the end, a header whose
+    length covers the later save's object)."""
+    cover = struct.pack("<HHI", 0, UNKNOWN, 455 - 96 - 8 + len(slide(PROGRAM, True)))
+    cases = {
+        "a slide": (bytes(96) + slide(PROGRAM, True) + bytes(63), slide(), []),
+        "the last byte": (bytes(454) + b"\x0f", slide(PROGRAM, True), [HIDDEN, OVERRUN]),
+        "a header": (bytes(96) + cover + bytes(455 - 96 - 8), slide(PROGRAM, True), [HIDDEN]),
+    }
+    for gap, named, extra in cases.values():
+        stream, user, _ = padded_saves([named], gap)
+        data = ole_tree({"PowerPoint Document": stream, "Current User": user})
+        assert findings(data, policy) == sorted([*extra, ("OFFICE_ACTION", "program")])
+
+
+@pytest.mark.parametrize("wrap", ["atom", "overrun"])
+def test_zero_padding_before_an_object_hidden_from_the_walk(wrap: str, policy: Policy) -> None:
+    """Zeros up to a record no offset names (the header that hides the object) are read as
+    records: the object is still out of the walk's reach."""
+    stream, user, _ = padded_saves([slide(PROGRAM, True)], wrap=wrap)
+    data = ole_tree({"PowerPoint Document": stream, "Current User": user})
+    assert HIDDEN in findings(data, policy)
+    assert ("OFFICE_ACTION", "program") in findings(data, policy)
 
 
 # -- edit chains PowerPoint cannot follow -------------------------------------------------------

@@ -281,19 +281,61 @@ def test_zip_after_a_declared_preview_is_found() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("filler", "found"),
-    [
-        (b"\x07\x00\x13", []),  # Konica Minolta's Z5: 3 bytes, then the preview it declares
-        (small_zip(), ["ZIP archive hidden after the end of the JPEG image"]),
-    ],
-    ids=["camera filler", "an archive in the gap"],
-)
-def test_filler_before_a_declared_preview(filler: bytes, found: list[str]) -> None:
+# Olympus u1020 (exif-samples' corrupted.jpg, hunt 104): 20 leftover bytes after its EOI, then
+# the preview its maker note's PreviewImageStart names
+OLYMPUS_FILLER = bytes.fromhex("1f0f0f0f0f0f0f0f0f4f0f0f8f0f4f0f2f1f0f0f")
+
+
+def with_filler(filler: bytes) -> tuple[bytes, bytes]:
+    """A main image whose maker note places its preview after ``filler``, and the preview."""
     preview = without_app0(picture((80, 60), 150))
     main = with_preview_pointer(picture(), 0, 0)
     main = with_preview_pointer(picture(), len(main) - 12 + len(filler), len(preview))
-    result = scan(main + filler + preview)
-    assert messages(result) == found
+    return main + filler + preview, preview
+
+
+AFTER = "hidden after the end of the JPEG image"
+WHOLE = "data"  # the gap and the preview reported whole, as any unexplained tail
+
+
+@pytest.mark.parametrize(
+    ("filler", "found"),
+    [
+        (b"\x07\x00\x13", ""),  # Konica Minolta's Z5: 3 bytes, then the preview it declares
+        (OLYMPUS_FILLER, ""),
+        (OLYMPUS_FILLER * 3, ""),  # 60 bytes: within the bound
+        (small_zip(), "ZIP archive"),
+        (OLYMPUS_FILLER * 3 + bytes(5), WHOLE),  # 65 bytes: past it
+        (b"\x1fcmd /c start calc\x0f", WHOLE),
+        (b"\x1f\x0f<svg onload=alert(1)>", WHOLE),
+        (b"\x1f#!/bin/sh\x0f", WHOLE),
+    ],
+    ids=["Minolta filler", "Olympus filler", "60 bytes of filler", "an archive in the gap",
+         "65 bytes of filler", "a command in the gap", "markup in the gap", "a script in the gap"],
+)  # fmt: skip
+def test_filler_before_a_declared_preview(filler: bytes, found: str) -> None:
+    data, preview = with_filler(filler)
+    result = scan(data)
+    if found == WHOLE:
+        found = f"{len(filler) + len(preview):,} bytes of data"
+    assert messages(result) == ([f"{found} {AFTER}"] if found else [])
     if not found:
         assert [c.data for c in result.children] == [preview]
+
+
+def test_data_after_a_preview_behind_filler_is_found() -> None:
+    data, _ = with_filler(OLYMPUS_FILLER)
+    assert messages(scan(data + b"\x00" * 3 + small_zip())) == [
+        "ZIP archive hidden after the end of the JPEG image"
+    ]
+    assert messages(scan(data + pe_header())) == [
+        "Windows program hidden after the end of the JPEG image"
+    ]
+
+
+def test_filler_before_a_preview_nothing_points_at_is_hidden_data() -> None:
+    preview = without_app0(picture((80, 60), 150))
+    main = with_preview_pointer(picture(), 0, 0)
+    main = with_preview_pointer(picture(), len(main) - 12 + 19, len(preview))  # one byte short
+    data = main + OLYMPUS_FILLER + preview
+    assert messages(scan(data)) == [f"{len(OLYMPUS_FILLER) + len(preview):,} bytes of data {AFTER}"]

@@ -9,15 +9,16 @@ by offset (MS-PPT 2.1.2): Current User names the newest user edit, each edit nam
 before it and its persist directory, and the directory gives each object's offset; every edit
 is followed, old ones a fast save left behind too. A reader that walks the records one after
 another reaches the containers of slides, drawings (OfficeArt records share the header) and
-text alike. The readings disagree when an object sits where the walk does not go (inside an
-atom of an unknown type, after a record whose length runs past the end of the stream): that
-is AMBIGUOUS, and an edit chain PowerPoint could not follow is CORRUPT. A record of a type
-MS-PPT defines as a container (`_CONTAINERS`) is read inside whatever version its header gives,
-and one of an unknown type when the version says container; a container type with an atom's
-version is AMBIGUOUS too (whether PowerPoint goes by the type or the version is not known, and
-other readers go by the version). Nesting deeper than
-`MAX_DEPTH` is not followed (real files nest about ten deep), nor more than `MAX_OBJECTS`
-persist directory entries (`ARCHIVE_MEMBERS`).
+text alike; it steps over zeros that run up to an object PowerPoint reads by offset, as
+PowerPoint pads a short first save before a later one (`_padding_end`). The readings disagree
+when an object sits where the walk does not go (inside an atom of an unknown type, after a
+record whose length runs past the end of the stream): that is AMBIGUOUS, and an edit chain
+PowerPoint could not follow is CORRUPT. A record of a type MS-PPT defines as a container
+(`_CONTAINERS`) is read inside whatever version its header gives, and one of an unknown type
+when the version says container; a container type with an atom's version is AMBIGUOUS too
+(whether PowerPoint goes by the type or the version is not known, and other readers go by the
+version). Nesting deeper than `MAX_DEPTH` is not followed (real files nest about ten deep),
+nor more than `MAX_OBJECTS` persist directory entries (`ARCHIVE_MEMBERS`).
 
 The rule for actions is the one an OOXML presentation gets (`formats.opc`): OFFICE_ACTION for an
 action that runs a macro, starts a program or activates an embedded object, or one of an
@@ -39,9 +40,12 @@ a media action does.
 
 from __future__ import annotations
 
+import bisect
 import io
+import re
 import struct
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import olefile  # type: ignore[import-untyped]
@@ -246,13 +250,15 @@ def _streams(data: bytes) -> tuple[bytes, bytes | None]:
 
 
 def read_stream(stream: bytes, user: bytes | None) -> Presentation:
-    """Both readings of a PowerPoint Document stream (``user``: its Current User stream)."""
+    """Both readings of a PowerPoint Document stream (``user``: its Current User stream). The
+    walk steps over zeros that run up to an object PowerPoint reads by offset (`_records`)."""
     found = Presentation()
-    top = _records(stream, 0, len(stream))
-    _walk(stream, 0, len(stream), 0, found)
+    objects, damaged = _objects(stream, user)
+    top = _records(stream, 0, len(stream), sorted(objects))
+    _walk(stream, 0, len(stream), 0, found, sorted(objects))
     if len(stream) - (top[-1][4] if top else 0) >= _HEADER.size:
         found.problems.append((AMBIGUOUS, _OVERRUN, "overrun"))
-    objects = _objects(stream, user, found)
+    found.problems += damaged
     starts = {body - _HEADER.size for *_, body, _ in top}
     if any(offset not in starts for offset in objects):
         found.problems.append((AMBIGUOUS, _HIDDEN, "persist"))
@@ -261,17 +267,15 @@ def read_stream(stream: bytes, user: bytes | None) -> Presentation:
     return found
 
 
-def _objects(stream: bytes, user: bytes | None, found: Presentation) -> list[int]:
-    """The distinct offsets of the persist objects PowerPoint can read; CORRUPT in ``found``
-    when it could not read them all."""
+def _objects(stream: bytes, user: bytes | None) -> tuple[list[int], list[tuple[Code, str, str]]]:
+    """The distinct offsets of the persist objects PowerPoint can read, and CORRUPT when it
+    could not read them all."""
     offsets, damage = _persist_objects(stream, user)
     unique = list(dict.fromkeys(offsets))
     objects = [offset for offset in unique if _record_end(stream, offset) > offset]
     if len(objects) < len(unique):
         damage = damage or "objects past the end of the stream"
-    if damage:
-        found.problems.append((CORRUPT, f"{_DAMAGED} ({damage})", "edits"))
-    return objects
+    return objects, [(CORRUPT, f"{_DAMAGED} ({damage})", "edits")] if damage else []
 
 
 def _record_end(data: bytes, offset: int) -> int:
@@ -342,12 +346,18 @@ def _directory(stream: bytes, offset: int) -> list[int] | None:
     return objects if body == end else None
 
 
-def _records(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int, int]]:
+def _records(
+    data: bytes, start: int, end: int, objects: Sequence[int] = ()
+) -> list[tuple[int, int, int, int, int]]:
     """The records between ``start`` and ``end``: (version, instance, type, body start, body
-    end); a record that runs past ``end`` ends the list."""
+    end); a record that runs past ``end`` ends the list. At the top of the stream, zeros that
+    run up to one of the ``objects`` (sorted offsets) are stepped over (`_padding_end`)."""
     out = []
     pos = start
     while pos + _HEADER.size <= end:
+        pos = _padding_end(data, pos, objects)
+        if pos + _HEADER.size > end:
+            break
         ver_instance, kind, length = _HEADER.unpack_from(data, pos)
         body = pos + _HEADER.size
         if body + length > end:
@@ -357,8 +367,31 @@ def _records(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int
     return out
 
 
-def _walk(data: bytes, start: int, end: int, depth: int, found: Presentation) -> None:
-    for version, instance, kind, body, stop in _records(data, start, end):
+_NONZERO = re.compile(rb"[^\x00]")
+
+
+def _padding_end(data: bytes, pos: int, objects: Sequence[int]) -> int:
+    """Where the record after zero padding at ``pos`` starts: the next of the ``objects``
+    PowerPoint reads by offset when only zeros lie before it, else ``pos``. PowerPoint pads a
+    stream whose first save ended short of 4,096 bytes with zeros up to there, and a later save
+    writes its records from there (Apache POI's 38256.ppt, 41384.ppt, 54332a.ppt, users' files
+    of 2002-2012: 455 to 1,357 bytes): read as records, zeros are empty headers, and a run
+    that is no multiple of eight makes a header of the last zeros and the next record's first
+    bytes. Bytes that are not zeros are never stepped over: they are read as records."""
+    if not objects or pos >= len(data) or data[pos] != 0:
+        return pos
+    after = bisect.bisect_right(objects, pos)
+    if after == len(objects):
+        return pos
+    target = objects[after]
+    nonzero = _NONZERO.search(data, pos, target)
+    return target if nonzero is None else pos
+
+
+def _walk(
+    data: bytes, start: int, end: int, depth: int, found: Presentation, objects: Sequence[int] = ()
+) -> None:
+    for version, instance, kind, body, stop in _records(data, start, end, objects):
         if found.walked.get(body, MAX_DEPTH + 1) <= depth:
             continue  # read already (same header, same body), at least as deep
         found.walked[body] = depth

@@ -749,16 +749,33 @@ def _video_parts(data: bytes, pos: int, part: tuple[str, bytes, int]) -> list[Re
     ]
 
 
-_FILLER = 16  # bytes a camera leaves before a part its metadata places (Minolta's Z5: 3)
+# bytes a camera leaves before a part its metadata places: before a maker note's preview,
+# Minolta's Z5 3 and Olympus' u1020 20 (hunt 104: leftovers, 1f 0f 0f 0f ... 2f 1f 0f 0f,
+# neither zeros nor 0xFF); before an MPF image, which follows sector padding (`_sector_slack`)
+_FILLER, _MPF_FILLER = 64, 16
+_FILLER_TEXT = re.compile(rb"[\x20-\x7e]{8}")  # a run of text, as a command or a tag needs
 
 
 def _declared_after(found: _Declared, pos: int, stop: int) -> int | None:
     """Where, a few bytes after ``pos``, a part begins that the metadata places at that very
-    offset (a maker note's preview, an MPF image) and that reads as one; None otherwise."""
+    offset (a maker note's preview, an MPF image) and that reads as one; None otherwise, and
+    when the bytes before it carry text or look like a file (`_camera_filler`)."""
     for at in range(pos + 1, min(pos + _FILLER, stop) + 1):
-        if (at in found.mpf or found.preview_at(at)) and _part_at(found, at, stop) is not None:
-            return at
+        placed = found.preview_at(at) or (at in found.mpf and at - pos <= _MPF_FILLER)
+        if placed and _part_at(found, at, stop) is not None:
+            return at if _camera_filler(found.data[pos:at]) else None
     return None
+
+
+def _camera_filler(filler: bytes) -> bool:
+    """Whether the bytes a camera left before a part it declares look like nothing: no run of
+    eight printable characters, no tag, nothing that starts like a file. Cameras leave binary
+    leftovers; a script or a command needs text, and the bytes are searched for payloads too."""
+    return (
+        _FILLER_TEXT.search(filler) is None
+        and _SHORT_MARKUP.search(filler) is None
+        and _recognised(filler) is None
+    )
 
 
 def _sector_slack(found: _Declared, pos: int, stop: int) -> int | None:

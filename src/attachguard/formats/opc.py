@@ -56,6 +56,7 @@ from attachguard.formats.targets import (
     clicked_harm,
     climbs,
     database_server,
+    local_program,
     on_a_share,
     target_kind,
 )
@@ -668,8 +669,10 @@ def _external(rel: Relationship, package: Package) -> OpcProblem | None:
     Open XML SDK and ClosedXML samples); a local file is not the sender's and no request leaves
     the reader's machine (the RTF and Word 97-2003 readings flag a mail merge only from another
     machine, the formula reading only a workbook on one). So do linked sounds and videos
-    (PowerPoint 2007 linked an inserted .mp3 by its path) and a chart's data linked to a
-    workbook by its path ("paste chart, link data": an OLE link from a chart part). Network
+    (PowerPoint 2007 linked an inserted .mp3 by its path), a chart's data linked to a workbook
+    by its path ("paste chart, link data": an OLE link from a chart part) and a range of a
+    workbook pasted as a linked object (an OLE link to a workbook, `_workbook`); an OLE link to
+    any other local file is flagged (Office starts that file's program to update it). Network
     paths and URLs are flagged."""
     # an internal target is inside the package even when its part is missing (reported as a
     # missing part, not as a fetch); one with a scheme or a network path leads out of it
@@ -683,8 +686,8 @@ def _external(rel: Relationship, package: Package) -> OpcProblem | None:
     if not outside:
         return None
     where = target_kind(rel.target)
-    if short == "oleobject" and _is_chart(package.parts.get(rel.source)):
-        short = "externallinkpath"  # the chart's data, read from that workbook
+    if short == "oleobject" and (_is_chart(package.parts.get(rel.source)) or _workbook(rel)):
+        short = "externallinkpath"  # the chart's data or the pasted range, read from that workbook
     if where in ("mail", "relative") or (where == "local" and _local_allowed(short, rel.target)):
         return None
     what = _EXTERNAL_WORDS.get(short, "a relationship to content outside the file")
@@ -694,6 +697,21 @@ def _external(rel: Relationship, package: Package) -> OpcProblem | None:
 
 def _is_chart(part: Part | None) -> bool:
     return part is not None and part.content_type == _CHART_TYPE
+
+
+# Excel's workbooks, which Office opens in Excel to update a linked object (Excel.Sheet.12,
+# Excel.Sheet.8 and the macro-enabled and binary ones)
+_WORKBOOKS = (".xlsx", ".xlsm", ".xlsb", ".xls")
+
+
+def _workbook(rel: Relationship) -> bool:
+    """Whether an OLE link names an Excel workbook by its extension: "Paste Special > Paste
+    link" of a range puts a worksheet object in a slide or a document, linked to the workbook's
+    path on the author's disk (Apache POI's bug54570.pptx, PowerPoint 2010), and Office asks
+    before it updates the object from there. A name Windows would run, read as a link's is
+    (`targets.local_program`: up to a NUL, an NTFS stream), is no workbook."""
+    named = rel.target.lower().rstrip(CONTROLS + ". ").endswith(_WORKBOOKS)
+    return named and local_program(rel.target) is None
 
 
 def _local_allowed(short: str, target: str) -> bool:
