@@ -6,6 +6,7 @@ viewer's panels around the pages (page labels, layers, attachments' descriptions
 from __future__ import annotations
 
 import time
+import zlib
 
 import pytest
 
@@ -126,6 +127,59 @@ def test_what_a_viewer_hides_or_draws_without_text_is_not_a_number() -> None:
     assert found(stroke) == found(amount) == []
 
 
+@pytest.mark.parametrize("subtype", [b"Square", b"Ink", b"Link"])
+def test_an_appearance_flagged_invisible_is_read_as_viewers_draw_it(subtype: bytes) -> None:
+    # red team 114: the Invisible flag hides only types a viewer does not know (PDF 32000
+    # 12.5.3); PDFium's renderer and pdf.js draw these, PDFium's flattening left them out
+    drawn = annotated(subtype, b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD, flags=5)
+    assert found(drawn) == [("SENSITIVE_CARD", "page 1")]
+
+
+def test_an_invisible_annotation_of_a_type_no_viewer_knows_is_not_read() -> None:
+    hidden = annotated(b"Sticker", b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD, flags=1)
+    assert found(hidden) == []
+    amount = annotated(b"Square", b"BT /F1 11 Tf 2 10 Td (Total 1,111.11 EUR) Tj ET", flags=5)
+    assert found(amount) == []
+
+
+def popup(appearance_: bytes) -> bytes:
+    """A note (object 6) whose open pop-up (object 8) has the appearance object 7 draws."""
+    note = b"<< /Type /Annot /Subtype /Text /Rect [60 560 80 580] /Contents (See attached) "
+    note += b"/Popup 8 0 R >>"
+    window = b"<< /Type /Annot /Subtype /Popup /Parent 6 0 R /Rect [250 560 550 600] /Open true "
+    window += b"/F 4 /AP << /N 7 0 R >> >>"
+    return document(page=b" /Annots [6 0 R 8 0 R]", more=(note, appearance_, window))
+
+
+def test_an_open_popups_own_appearance_is_read() -> None:
+    # red team 114: pdf.js draws an open pop-up's appearance; PDFium's flattening skips them
+    drawn = popup(appearance(b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD))
+    assert found(drawn) == [("SENSITIVE_CARD", "page 1")]
+    assert found(popup(appearance(b"BT /F1 11 Tf 2 10 Td (See attached) Tj ET"))) == []
+
+
+def test_a_picture_an_annotations_appearance_draws_is_read() -> None:
+    # red team 114: a square drawing a picture; the page's pictures are read after what its
+    # annotations draw is flattened into it
+    pixels = zlib.compress(bytes([128]) * (400 * 40))
+    picture = (
+        b"<< /Type /XObject /Subtype /Image /Width 400 /Height 40 /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
+        % (len(pixels), pixels)
+    )
+    look = (
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 300 40] /Resources << /XObject "
+        b"<< /Im0 8 0 R >> >> /Length 27 >>\nstream\nq 300 0 0 40 0 0 cm /Im0 Do Q\nendstream"
+    )
+    square = b"<< /Type /Annot /Subtype /Square /Rect [72 500 372 540] /F 4 /AP << /N 7 0 R >> >>"
+    data = document(page=b" /Annots [6 0 R]", more=(square, look, picture))
+    ocr = Seeing()
+    assert [(f.code.name, f.location) for f in scan(data, ocr).findings] == [
+        ("SENSITIVE_CARD", "page 1")
+    ]
+    assert ocr.calls == 1
+
+
 def test_form_fields_side_by_side_are_read_as_fields() -> None:
     # review 113: four amounts in four fields, flattened into the page, read as one Visa
     # number; fields are read by their values, where a run of them needs a card word
@@ -174,6 +228,8 @@ def test_what_a_form_field_draws_is_read_apart_from_its_value() -> None:
     assert found(hidden) == []
     amounts = fields_drawing((b"4500 3200", 4), (b"5100 2805", 4))  # two fields, apart
     assert found(amounts) == []
+    flagged = fields_drawing((b"Card %s" % CARD, 1))  # Invisible: a known type, drawn
+    assert found(flagged) == [("SENSITIVE_CARD", "page 1 (form fields as drawn)")]
 
 
 def test_what_a_form_field_draws_on_a_later_page_is_read_on_that_page() -> None:

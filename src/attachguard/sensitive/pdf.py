@@ -3,8 +3,10 @@ annotations draw flattened into it) and the notes on it (comments, typewriter bo
 notes: ``/Contents`` of its annotations, their rich text and authors), what its form fields show
 (`_shown`), the titles of its bookmarks, its document information (title, subject, keywords...),
 the viewer's panels (`_panels`: page labels, layers, attachments' descriptions, XMP), and the
-pictures of the pages that have no text layer or only a caption of under `_CAPTION` characters
-(scans, and scanner apps' stamped pages), for OCR; on a page with more text that names a card,
+pictures of the pages that have no text layer, only a caption of under `_CAPTION` characters
+(scans, and scanner apps' stamped pages) or only invisible text (searchable scans: their OCR
+layer), for OCR; a page's visible text alone besides its text, when it draws invisible text
+too; on a page with more text that names a card,
 its photo-sized pictures (a photo of a card pasted in a letter; three per PDF), and the page
 itself rendered when its text is mostly characters no font maps to Unicode or a scan-like page
 naming a card draws only paths (text turned into outlines), and the appearance of its text boxes
@@ -176,10 +178,12 @@ def _page_count(reader: PdfReader, counted: int | None) -> int:
 
 
 def _from_pdfium(page: Page, number: int, extract: Extract, most: int) -> None:
-    """A page PDFium read: its text, its notes, what its form fields draw, and the pictures of
-    a page read as a scan."""
+    """A page PDFium read: its text (and its visible text alone, when it draws invisible text
+    too), its notes, what its form fields draw, and the pictures of a page read as a scan."""
     if page.text.strip():
         extract.passages.append(Passage(page.text, f"page {number}"))
+    if page.visible.strip():
+        extract.passages.append(Passage(page.visible, f"page {number} (visible text)"))
     if page.notes.strip():
         extract.passages.append(Passage(page.notes, f"page {number} (notes)"))
     if page.fields.strip():
