@@ -46,6 +46,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from io import BytesIO
 from typing import TYPE_CHECKING
 
@@ -535,9 +536,44 @@ def _attachment_notes(root: DictionaryObject) -> list[str]:
 
 
 def _xmp(root: DictionaryObject) -> list[str]:
-    """The text of the document's XMP metadata (`markup.xml_text`)."""
+    """The text of the document's XMP metadata (`markup.xml_text`); XML that expat refuses (a
+    DOCTYPE, an HTML entity such as ``&nbsp;``, a bare ``&``) read as leniently as pdf.js's
+    parser reads it (`_Lenient`): red team 114, its dc:title the tab's title."""
     stream = _resolved(root.get("/Metadata"))
-    return [xml_text(stream.get_data())] if isinstance(stream, StreamObject) else []
+    if not isinstance(stream, StreamObject):
+        return []
+    data = stream.get_data()
+    try:
+        return [xml_text(data)]
+    except ExpatError:
+        lenient = _Lenient()
+        lenient.feed(data.decode("utf-8", "replace"))
+        lenient.close()
+        return ["".join(lenient.out)]
+
+
+class _Lenient(HTMLParser):
+    """XML read without refusing anything: each element's text and its attributes' values on
+    lines of their own (as `markup.xml_text` gives them, so that two values never read as one
+    number), references decoded (HTML's named ones too), a declaration skipped (no entity it
+    declares is expanded), CDATA sections joined in."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.extend(f"\n{value}\n" for value in ("", *(value or "" for _, value in attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+    def unknown_decl(self, data: str) -> None:
+        if data.startswith("CDATA["):
+            self.out.append(data[len("CDATA[") :])
 
 
 _DEPTH = 8  # levels of a number or name tree, or of nested arrays, read
