@@ -603,3 +603,53 @@ def test_visible_text_beside_an_invisible_layer_is_read_as_it_is() -> None:
                  b"BT 3 Tr /F1 11 Tf 72 600 Td (1111 1111) Tj ET")  # fmt: skip
     assert names(scan(page)) == []
     assert names(scan(digits_between(b"x", 0))) == []  # the x's shown: no number
+
+
+# -- a JPEG as the page draws it (red team 114) ----------------------------------------------
+
+
+class Ink:
+    """An OCR backend that reads the card number in a picture of dark ink on a light ground
+    (what `card_picture` draws), and nothing in a dark one."""
+
+    name = "ink"
+
+    def version(self) -> str:
+        return "ink 1"
+
+    def read(self, picture: OcrPicture, deadline: float) -> list[str]:
+        with Image.open(io.BytesIO(picture.data)) as image:
+            pixels = image.convert("L").tobytes()
+        return [f"Card {VISA}"] if sum(pixels) / len(pixels) > 128 else []
+
+
+def jpeg_page(picture: Image.Image, entries: bytes = b"") -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=95)
+    return picture_page(image_stream(out.getvalue(), b"/Width 400 /Height 40 " + entries))
+
+
+def test_a_jpeg_is_read_as_the_page_draws_it() -> None:
+    # stored as white digits on black, drawn through /Decode [1 0] as black on white: read as
+    # the page shows it, not as the file it stores (the faint digits red team 114 made black)
+    negative = Image.eval(card_picture(), lambda value: 255 - value)
+    drawn = jpeg_page(negative, b"/Filter /DCTDecode /Decode [1 0]")
+    assert read_by(drawn, Ink()) == [("SENSITIVE_CARD", "page 1")]
+    plain = jpeg_page(card_picture(), b"/Filter /DCTDecode")  # an ordinary JPEG: as stored
+    assert read_by(plain, Ink()) == [("SENSITIVE_CARD", "page 1")]
+    assert read_by(jpeg_page(negative, b"/Filter /DCTDecode"), Ink()) == []
+    [picture] = pictures(plain)
+    assert picture.mode == "L" and picture.size == (400, 40)  # opaque grey: no alpha written
+
+
+def test_a_jpeg_pypdf_reads_is_read_as_the_page_draws_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the page left to pypdf (PDFium could not open the file): the JPEG decoded through its
+    # /Decode, not sent as stored; an ordinary one as stored
+    monkeypatch.setattr(sensitive_pdf, "page_texts", lambda *args: PageTexts([]))
+    negative = Image.eval(card_picture(), lambda value: 255 - value)
+    drawn = jpeg_page(negative, b"/Filter /DCTDecode /Decode [1 0]")
+    assert read_by(drawn, Ink()) == [("SENSITIVE_CARD", "page 1")]
+    plain = jpeg_page(card_picture(), b"/Filter /DCTDecode")
+    assert read_by(plain, Ink()) == [("SENSITIVE_CARD", "page 1")]
+    [picture] = pictures(plain)
+    assert picture.format == "JPEG"

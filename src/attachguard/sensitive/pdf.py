@@ -30,10 +30,12 @@ every object the pages lie among: 6 s for a manual of 67,000 objects, which the 
 spares.
 
 On a page read as a scan, the pictures it draws itself are returned as image files, at most
-``max_pictures`` for the whole PDF, none too small to show a number: a JPEG as stored,
-anything else decoded (by PDFium, JBIG2 included, or by pypdf for a page PDFium did not read)
-and written as PNG; a picture over ``limits.max_image_pixels``, or one that cannot be decoded
-(in pypdf: JBIG2 without its decoder), is noted and not read. Pictures on pages with more text
+``max_pictures`` for the whole PDF, none too small to show a number: rendered as the page
+draws it by PDFium (JBIG2 included; a JPEG too, whose /Decode, mask or colour space may change
+how it looks) and written as PNG, or for a page PDFium did not read decoded by pypdf (a JPEG
+as stored when nothing changes how it looks: `_plain_jpeg`); a picture over
+``limits.max_image_pixels``, or one that cannot be decoded (in pypdf: JBIG2 without its
+decoder), is noted and not read. Pictures on pages with more text
 are not read here (when image moderation is on, the PDF engine hands every picture to the
 pipeline, and OCR reads them there). pypdf's decoders are held to ``limits.max_expanded_bytes``.
 A PDF that needs a password, or that pypdf cannot open, is noted and not read: the PDF engine
@@ -268,9 +270,8 @@ def _picture(image: object, limits: Limits) -> bytes | str | None:
         return "no size"
     if width * height > limits.max_image_pixels:
         return f"{width}x{height} pixels, over the limit"
-    filters = image.get("/Filter")
     try:
-        if filters == "/DCTDecode" or filters == ArrayObject([NameObject("/DCTDecode")]):
+        if _plain_jpeg(image):
             return bytes(image._data)  # the JPEG file itself; no public accessor for raw bytes
         out = BytesIO()
         image.decode_as_image().save(out, "PNG")
@@ -279,6 +280,24 @@ def _picture(image: object, limits: Limits) -> bytes | str | None:
     except (*_DAMAGED, MemoryError):
         return "it could not be decoded"
     return out.getvalue()
+
+
+_PLAIN_SPACES = frozenset({"/DeviceGray", "/DeviceRGB", "/DeviceCMYK"})
+
+
+def _plain_jpeg(image: StreamObject) -> bool:
+    """Whether an image is a JPEG the page draws as its file looks: no /Decode, no soft mask or
+    mask, a device or ICC-based colour space (a Separation's tint transform made faint
+    digits black: red team 114). Any other is decoded as the page draws it."""
+    filters = image.get("/Filter")
+    if filters != "/DCTDecode" and filters != ArrayObject([NameObject("/DCTDecode")]):
+        return False
+    if any(key in image for key in ("/Decode", "/SMask", "/Mask")):
+        return False
+    space = _resolved(image.get("/ColorSpace"))
+    if isinstance(space, ArrayObject) and space:
+        return bool(space[0] == "/ICCBased")
+    return space in _PLAIN_SPACES
 
 
 def _form_fields(reader: PdfReader, extract: Extract) -> None:
