@@ -159,8 +159,9 @@ def test_an_open_popups_own_appearance_is_read() -> None:
 
 
 def test_a_picture_an_annotations_appearance_draws_is_read() -> None:
-    # red team 114: a square drawing a picture; the page's pictures are read after what its
-    # annotations draw is flattened into it
+    # red team 114: a square drawing a picture on a page of text; the page's pictures are read
+    # after what its annotations draw is flattened into it, those they draw of any size (as a
+    # stamp's appearance is read)
     pixels = zlib.compress(bytes([128]) * (400 * 40))
     picture = (
         b"<< /Type /XObject /Subtype /Image /Width 400 /Height 40 /ColorSpace /DeviceGray "
@@ -172,12 +173,16 @@ def test_a_picture_an_annotations_appearance_draws_is_read() -> None:
         b"<< /Im0 8 0 R >> >> /Length 27 >>\nstream\nq 300 0 0 40 0 0 cm /Im0 Do Q\nendstream"
     )
     square = b"<< /Type /Annot /Subtype /Square /Rect [72 500 372 540] /F 4 /AP << /N 7 0 R >> >>"
-    data = document(page=b" /Annots [6 0 R]", more=(square, look, picture))
+    letter = b"BT /F1 11 Tf 72 700 Td (%s) Tj ET" % (b"Thank you for the order. " * 12)
+    data = document(page=b" /Annots [6 0 R]", more=(square, look, picture), content=letter)
     ocr = Seeing()
     assert [(f.code.name, f.location) for f in scan(data, ocr).findings] == [
         ("SENSITIVE_CARD", "page 1")
     ]
     assert ocr.calls == 1
+    box = document(page=b" /Annots [6 0 R]", more=(square, appearance(b"0 0 m 300 40 l S")))
+    ocr = Seeing()
+    assert scan(box, ocr).findings == [] and ocr.calls == 0  # an ordinary box: nothing to read
 
 
 def test_form_fields_side_by_side_are_read_as_fields() -> None:

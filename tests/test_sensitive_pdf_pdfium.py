@@ -30,7 +30,7 @@ from attachguard.report import FileType, Status
 from attachguard.scanner import build_scanner
 from attachguard.sensitive import pdf as sensitive_pdf
 from attachguard.sensitive import pdfium_text
-from attachguard.sensitive.ocr import OcrPicture
+from attachguard.sensitive.ocr import OcrBackend, OcrPicture
 from attachguard.sensitive.pdfium_text import Page, PageTexts, page_texts
 from support import evasions
 
@@ -444,7 +444,7 @@ def worker_answer(data: bytes) -> list[tuple[int, int]]:
         text = textpage.get_text_range()
         textpage.close()
         wants = worker._Wants(1, time.monotonic() + 30, 20, 50_000_000, 200, 80, 8)
-        seen = worker._Seen(text, len(text.strip()) < 200, worker._stamps(pdfium, page))
+        seen = worker._Seen(text, len(text.strip()) < 200, worker._stamps(pdfium, page), None)
         return [
             (kind, len(entry))
             for kind, entry in worker._page_pictures(pdfium, page, seen, wants, 20)
@@ -549,7 +549,7 @@ class Reading:
         return [self.line]
 
 
-def read_by(data: bytes, ocr: Reading) -> list[tuple[str, str | None]]:
+def read_by(data: bytes, ocr: OcrBackend) -> list[tuple[str, str | None]]:
     engine = SensitiveEngine(SensitiveOptions(), ocr)
     item = Item("file.pdf", data, FileType("pdf", "", "document", False))
     result = engine.scan(item, Context(Limits(), deadline=time.monotonic() + 30))

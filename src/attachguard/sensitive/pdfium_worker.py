@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import itertools
 import os
 import resource
 import struct
@@ -122,15 +123,15 @@ def _page_answer(
         visible = _visible_text(pdfium, page) if drawn and hidden else ""
         notes = _notes(pdfium, page)
         shown = fields.drawn(index, page)
-        stamps = _stamps(pdfium, page)
+        seen = _Seen(text, scan, _stamps(pdfium, page), None)
         if _drawn_on(pdfium, page):
+            own = sum(1 for _ in _images(pdfium, page))
             text, page = _with_appearances(pdfium, document, index, page, text)
+            seen = seen._replace(text=text, own=own)
         # pictures on pages of text: a few per document (a letter with a photo pasted in; a
         # report's dozens of figures would cost the OCR's whole time)
         room = left.pictures if scan else min(left.pictures, left.photos)
-        pictures = (
-            _page_pictures(pdfium, page, _Seen(text, scan, stamps), wants, room) if room > 0 else []
-        )
+        pictures = _page_pictures(pdfium, page, seen, wants, room) if room > 0 else []
         taken = sum(1 for kind, _ in pictures if kind == PICTURE)
         left.pictures -= taken
         left.photos -= 0 if scan else taken
@@ -355,11 +356,14 @@ def _fields_alone(raw: Any, page: Any) -> list[tuple[float, float, float, float]
 
 class _Seen(NamedTuple):
     """What decides which of a page's pictures are read: its text (its annotations' too), whether
-    it is read as a scan, and where its text boxes and stamps lie (`_stamps`)."""
+    it is read as a scan, where its text boxes and stamps lie (`_stamps`), and how many of its
+    pictures it draws itself when its annotations' appearances were flattened into it after
+    them (None: none was)."""
 
     text: str
     scan: bool
     stamps: tuple[float, float, float, float] | None
+    own: int | None
 
 
 def _page_pictures(
@@ -368,7 +372,8 @@ def _page_pictures(
     """What of a page is read by OCR: a scan's pictures (a page with less text than the caption
     limit, or whose text is all invisible: a searchable scan), or on a page with more text that
     names a card the photo-sized ones (a photo of a card pasted in a letter; logos and rules
-    are smaller); and the page itself, rendered,
+    are smaller); those its annotations draw, of any size, as a stamp's appearance is read (a
+    box or a pen stroke drawing a picture: red team 114); and the page itself, rendered,
     when its text cannot be what it shows (mostly characters no font maps to Unicode: glyph
     ids, private use), a scan-like page naming a card draws no picture but paths (text
     turned into outlines), a scan-like page or one naming a card draws glyphs its text need
@@ -380,7 +385,11 @@ def _page_pictures(
     # a page of text that names a card ("here is the card I paid with", "Card number:") and
     # may show its number some other way than as text: its photos, its outlines are read
     carded = next(card_words(text), None) is not None
-    found = _pictures(pdfium, page, wants, left, photos=not scan) if scan or carded else []
+    own = seen.own
+    found = _pictures(pdfium, page, wants, left, not scan, (0, own)) if scan or carded else []
+    if own is not None:
+        taken = sum(1 for kind, _ in found if kind == PICTURE)
+        found += _pictures(pdfium, page, wants, left - taken, False, (own, None))
     drawn = any(kind == PICTURE for kind, _ in found)
     outlined = scan and carded and not drawn and _paths(pdfium, page)
     disguised = (scan or carded) and _glyphs_unlike_text(pdfium, page)
@@ -487,14 +496,18 @@ _TEXT_PAGE_PICTURES = 3  # pictures read on pages of text in one document, at mo
 
 
 def _pictures(
-    pdfium: Any, page: Any, wants: _Wants, left: int, photos: bool = False
+    pdfium: Any,
+    page: Any,
+    wants: _Wants,
+    left: int,
+    photos: bool = False,
+    among: tuple[int, int | None] = (0, None),
 ) -> list[tuple[int, bytes]]:
     """The pictures a page draws, itself or through forms (at most ``left``; only photo-sized
-    ones when ``photos``), as image files, and the reasons for those not read (`MAX_REASONS` at
-    most, each said once)."""
+    ones when ``photos``; those from the first to the last of ``among``, in the order drawn), as
+    image files, and the reasons for those not read (`MAX_REASONS` at most, each said once)."""
     found: list[tuple[int, bytes]] = []
-    kinds = (pdfium.raw.FPDF_PAGEOBJ_IMAGE,)
-    for image in page.get_objects(filter=kinds, max_depth=_FORM_DEPTH):
+    for image in itertools.islice(_images(pdfium, page), *among):
         if left <= 0:
             break
         if photos and not _photo_sized(pdfium, image):
@@ -506,6 +519,12 @@ def _pictures(
         elif reason and (REASON, reason) not in found and len(found) < MAX_REASONS:
             found.append((REASON, reason))
     return found
+
+
+def _images(pdfium: Any, page: Any) -> Iterator[Any]:
+    """The image objects a page draws, itself or through forms, in the order drawn."""
+    kinds = (pdfium.raw.FPDF_PAGEOBJ_IMAGE,)
+    return iter(page.get_objects(filter=kinds, max_depth=_FORM_DEPTH))
 
 
 def _photo_sized(pdfium: Any, image: Any) -> bool:
