@@ -6,6 +6,7 @@ viewer's panels around the pages (page labels, layers, attachments' descriptions
 from __future__ import annotations
 
 import time
+import zlib
 
 import pytest
 
@@ -126,6 +127,64 @@ def test_what_a_viewer_hides_or_draws_without_text_is_not_a_number() -> None:
     assert found(stroke) == found(amount) == []
 
 
+@pytest.mark.parametrize("subtype", [b"Square", b"Ink", b"Link"])
+def test_an_appearance_flagged_invisible_is_read_as_viewers_draw_it(subtype: bytes) -> None:
+    # red team 114: the Invisible flag hides only types a viewer does not know (PDF 32000
+    # 12.5.3); PDFium's renderer and pdf.js draw these, PDFium's flattening left them out
+    drawn = annotated(subtype, b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD, flags=5)
+    assert found(drawn) == [("SENSITIVE_CARD", "page 1")]
+
+
+def test_an_invisible_annotation_of_a_type_no_viewer_knows_is_not_read() -> None:
+    hidden = annotated(b"Sticker", b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD, flags=1)
+    assert found(hidden) == []
+    amount = annotated(b"Square", b"BT /F1 11 Tf 2 10 Td (Total 1,111.11 EUR) Tj ET", flags=5)
+    assert found(amount) == []
+
+
+def popup(appearance_: bytes) -> bytes:
+    """A note (object 6) whose open pop-up (object 8) has the appearance object 7 draws."""
+    note = b"<< /Type /Annot /Subtype /Text /Rect [60 560 80 580] /Contents (See attached) "
+    note += b"/Popup 8 0 R >>"
+    window = b"<< /Type /Annot /Subtype /Popup /Parent 6 0 R /Rect [250 560 550 600] /Open true "
+    window += b"/F 4 /AP << /N 7 0 R >> >>"
+    return document(page=b" /Annots [6 0 R 8 0 R]", more=(note, appearance_, window))
+
+
+def test_an_open_popups_own_appearance_is_read() -> None:
+    # red team 114: pdf.js draws an open pop-up's appearance; PDFium's flattening skips them
+    drawn = popup(appearance(b"BT /F1 11 Tf 2 10 Td (Card %s) Tj ET" % CARD))
+    assert found(drawn) == [("SENSITIVE_CARD", "page 1")]
+    assert found(popup(appearance(b"BT /F1 11 Tf 2 10 Td (See attached) Tj ET"))) == []
+
+
+def test_a_picture_an_annotations_appearance_draws_is_read() -> None:
+    # red team 114: a square drawing a picture on a page of text; the page's pictures are read
+    # after what its annotations draw is flattened into it, those they draw of any size (as a
+    # stamp's appearance is read)
+    pixels = zlib.compress(bytes([128]) * (400 * 40))
+    picture = (
+        b"<< /Type /XObject /Subtype /Image /Width 400 /Height 40 /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
+        % (len(pixels), pixels)
+    )
+    look = (
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 300 40] /Resources << /XObject "
+        b"<< /Im0 8 0 R >> >> /Length 27 >>\nstream\nq 300 0 0 40 0 0 cm /Im0 Do Q\nendstream"
+    )
+    square = b"<< /Type /Annot /Subtype /Square /Rect [72 500 372 540] /F 4 /AP << /N 7 0 R >> >>"
+    letter = b"BT /F1 11 Tf 72 700 Td (%s) Tj ET" % (b"Thank you for the order. " * 12)
+    data = document(page=b" /Annots [6 0 R]", more=(square, look, picture), content=letter)
+    ocr = Seeing()
+    assert [(f.code.name, f.location) for f in scan(data, ocr).findings] == [
+        ("SENSITIVE_CARD", "page 1")
+    ]
+    assert ocr.calls == 1
+    box = document(page=b" /Annots [6 0 R]", more=(square, appearance(b"0 0 m 300 40 l S")))
+    ocr = Seeing()
+    assert scan(box, ocr).findings == [] and ocr.calls == 0  # an ordinary box: nothing to read
+
+
 def test_form_fields_side_by_side_are_read_as_fields() -> None:
     # review 113: four amounts in four fields, flattened into the page, read as one Visa
     # number; fields are read by their values, where a run of them needs a card word
@@ -174,6 +233,8 @@ def test_what_a_form_field_draws_is_read_apart_from_its_value() -> None:
     assert found(hidden) == []
     amounts = fields_drawing((b"4500 3200", 4), (b"5100 2805", 4))  # two fields, apart
     assert found(amounts) == []
+    flagged = fields_drawing((b"Card %s" % CARD, 1))  # Invisible: a known type, drawn
+    assert found(flagged) == [("SENSITIVE_CARD", "page 1 (form fields as drawn)")]
 
 
 def test_what_a_form_field_draws_on_a_later_page_is_read_on_that_page() -> None:
@@ -323,13 +384,29 @@ def test_ordinary_panels_pass() -> None:
     )
     assert found(labels) == found(layers) == []
     dtd = b'<!DOCTYPE x [<!ENTITY a "Card %s">]><x>&a;</x>' % CARD
-    refused = document(
+    assert found(xmp(dtd)) == []  # read leniently, no entity it declares expanded
+    dates = b"<x:xmpmeta><xmp:CreateDate>2016-03-01T10:00:00</xmp:CreateDate><xmp:ModifyDate>"
+    dates += b"2016-03-01T10:00:00&nbsp;</xmp:ModifyDate></x:xmpmeta>"  # apart, not one number
+    assert found(xmp(dates)) == []
+
+
+def xmp(data: bytes) -> bytes:
+    return document(
         catalog=b" /Metadata 6 0 R",
-        more=(b"<< /Type /Metadata /Length %d >>\nstream\n%s\nendstream" % (len(dtd), dtd),),
+        more=(b"<< /Type /Metadata /Length %d >>\nstream\n%s\nendstream" % (len(data), data),),
     )
-    result = scan(refused)  # no entity expanded: noted as not read
-    assert result.findings == []
-    assert "XMP metadata (damaged)" in result.facts["sensitive"]["not_read"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"<!DOCTYPE x><x:xmpmeta><dc:title>%s</dc:title></x:xmpmeta>" % CARD,
+     b"<x:xmpmeta><dc:title>Card &nbsp; %s</dc:title></x:xmpmeta>" % CARD,
+     b"<x:xmpmeta><dc:title>Card & %s</dc:title></x:xmpmeta>" % CARD],
+    ids=["DOCTYPE", "HTML entity", "bare ampersand"],
+)  # fmt: skip
+def test_xmp_expat_refuses_is_read_as_pdfjs_reads_it(data: bytes) -> None:
+    # red team 114: pdf.js's parser gives the dc:title (the tab's title) of all three
+    assert found(xmp(data)) == [("SENSITIVE_CARD", "XMP metadata")]
 
 
 # -- glyphs the text layer need not name -------------------------------------------------------

@@ -30,6 +30,7 @@ from attachguard.report import FileType, Status
 from attachguard.scanner import build_scanner
 from attachguard.sensitive import pdf as sensitive_pdf
 from attachguard.sensitive import pdfium_text
+from attachguard.sensitive.ocr import OcrBackend, OcrPicture
 from attachguard.sensitive.pdfium_text import Page, PageTexts, page_texts
 from support import evasions
 
@@ -443,9 +444,10 @@ def worker_answer(data: bytes) -> list[tuple[int, int]]:
         text = textpage.get_text_range()
         textpage.close()
         wants = worker._Wants(1, time.monotonic() + 30, 20, 50_000_000, 200, 80, 8)
+        seen = worker._Seen(text, len(text.strip()) < 200, worker._stamps(pdfium, page), None)
         return [
             (kind, len(entry))
-            for kind, entry in worker._page_pictures(pdfium, page, text, wants, 20)
+            for kind, entry in worker._page_pictures(pdfium, page, seen, wants, 20)
         ]
     finally:
         document.close()
@@ -521,8 +523,133 @@ def test_pictures_on_pages_of_text_are_few_per_document() -> None:
     read = 0
     for answer in list(worker._answers(pdfium, data, wants))[1:]:
         pos = 0
-        for _ in range(3):  # the page's text, its notes, what its form fields draw
+        for _ in range(4):  # the page's text, its visible text, notes, what its fields draw
             pos += 4 + struct_.unpack_from("<I", answer, pos)[0]
         (entries,) = struct_.unpack_from("<H", answer, pos)
         read += entries
     assert read == worker._TEXT_PAGE_PICTURES == 3
+
+
+# -- text that draws no ink (red team 114) ----------------------------------------------------
+
+
+class Reading:
+    """An OCR backend that reads the same lines in every picture, and counts them."""
+
+    name = "reading"
+
+    def __init__(self, line: str) -> None:
+        self.line, self.calls = line, 0
+
+    def version(self) -> str:
+        return "reading 1"
+
+    def read(self, picture: OcrPicture, deadline: float) -> list[str]:
+        self.calls += 1
+        return [self.line]
+
+
+def read_by(data: bytes, ocr: OcrBackend) -> list[tuple[str, str | None]]:
+    engine = SensitiveEngine(SensitiveOptions(), ocr)
+    item = Item("file.pdf", data, FileType("pdf", "", "document", False))
+    result = engine.scan(item, Context(Limits(), deadline=time.monotonic() + 30))
+    return [(f.code.name, f.location) for f in result.findings]
+
+
+def searchable_scan(mode: int) -> bytes:
+    """A scanned letter that names no card: its picture (a grey page) under a layer of its
+    text in render ``mode`` (3: invisible, as OCRmyPDF writes it)."""
+    layer = b"BT %d Tr /F1 11 Tf 72 720 Td (%s) Tj ET" % (mode, b"Thank you for the order. " * 12)
+    return with_picture(380, 500, layer)
+
+
+def test_a_searchable_scans_picture_is_read_whatever_its_invisible_text() -> None:
+    # its OCR layer lacked the number its picture shows: the layer is no page of text
+    seeing = Reading(f"Card number: {VISA}")
+    assert read_by(searchable_scan(3), seeing) == [("SENSITIVE_CARD", "page 1")]
+    assert seeing.calls == 1
+    letter = Reading("Dear support team, here is the receipt.")
+    assert read_by(searchable_scan(3), letter) == []  # an ordinary scan, no number in it
+    drawn = Reading(f"Card number: {VISA}")
+    assert read_by(searchable_scan(0), drawn) == []  # a letter with a figure: not read
+    assert drawn.calls == 0
+
+
+def digits_between(junk: bytes, mode: int) -> bytes:
+    """A page that says "Card number:" and draws the card's digits one by one, ``junk``
+    drawn in render ``mode`` after each."""
+    shown = b"BT /F1 11 Tf 72 720 Td (Card number:) Tj ET"
+    for place, digit in enumerate(VISA.encode()):
+        at = 160 + 14 * place
+        shown += b" BT /F1 11 Tf %d 720 Td (%c) Tj ET" % (at, digit)
+        shown += b" q BT %d Tr /F1 11 Tf %d 720 Td (%s) Tj ET Q" % (mode, at + 7, junk)
+    return build(shown)
+
+
+@pytest.mark.parametrize("mode", [3, 7])
+def test_invisible_characters_between_visible_digits_are_left_out(mode: int) -> None:
+    # red team 114: "4x1x1x..." in the text layer, each x invisible; a viewer shows the number
+    assert names(scan(digits_between(b"x", mode))) == ["SENSITIVE_CARD"]
+    extract, _ = sensitive_pdf.read(
+        digits_between(b"7", mode), Limits(), sensitive_pdf.PdfBudget(5, 0, time.monotonic() + 30)
+    )
+    assert [p.where for p in extract.passages] == ["page 1", "page 1 (visible text)"]
+
+
+def test_visible_text_beside_an_invisible_layer_is_read_as_it_is() -> None:
+    # a page of visible text with an invisible text layer elsewhere: its visible text alone
+    # holds no number either
+    page = build(b"BT /F1 11 Tf 72 720 Td (Invoice 4111, total 1111.11) Tj ET "
+                 b"BT 3 Tr /F1 11 Tf 72 600 Td (1111 1111) Tj ET")  # fmt: skip
+    assert names(scan(page)) == []
+    assert names(scan(digits_between(b"x", 0))) == []  # the x's shown: no number
+
+
+# -- a JPEG as the page draws it (red team 114) ----------------------------------------------
+
+
+class Ink:
+    """An OCR backend that reads the card number in a picture of dark ink on a light ground
+    (what `card_picture` draws), and nothing in a dark one."""
+
+    name = "ink"
+
+    def version(self) -> str:
+        return "ink 1"
+
+    def read(self, picture: OcrPicture, deadline: float) -> list[str]:
+        with Image.open(io.BytesIO(picture.data)) as image:
+            pixels = image.convert("L").tobytes()
+        return [f"Card {VISA}"] if sum(pixels) / len(pixels) > 128 else []
+
+
+def jpeg_page(picture: Image.Image, entries: bytes = b"") -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=95)
+    return picture_page(image_stream(out.getvalue(), b"/Width 400 /Height 40 " + entries))
+
+
+def test_a_jpeg_is_read_as_the_page_draws_it() -> None:
+    # stored as white digits on black, drawn through /Decode [1 0] as black on white: read as
+    # the page shows it, not as the file it stores (the faint digits red team 114 made black)
+    negative = Image.eval(card_picture(), lambda value: 255 - value)
+    drawn = jpeg_page(negative, b"/Filter /DCTDecode /Decode [1 0]")
+    assert read_by(drawn, Ink()) == [("SENSITIVE_CARD", "page 1")]
+    plain = jpeg_page(card_picture(), b"/Filter /DCTDecode")  # an ordinary JPEG: as stored
+    assert read_by(plain, Ink()) == [("SENSITIVE_CARD", "page 1")]
+    assert read_by(jpeg_page(negative, b"/Filter /DCTDecode"), Ink()) == []
+    [picture] = pictures(plain)
+    assert picture.mode == "L" and picture.size == (400, 40)  # opaque grey: no alpha written
+
+
+def test_a_jpeg_pypdf_reads_is_read_as_the_page_draws_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the page left to pypdf (PDFium could not open the file): the JPEG decoded through its
+    # /Decode, not sent as stored; an ordinary one as stored
+    monkeypatch.setattr(sensitive_pdf, "page_texts", lambda *args: PageTexts([]))
+    negative = Image.eval(card_picture(), lambda value: 255 - value)
+    drawn = jpeg_page(negative, b"/Filter /DCTDecode /Decode [1 0]")
+    assert read_by(drawn, Ink()) == [("SENSITIVE_CARD", "page 1")]
+    plain = jpeg_page(card_picture(), b"/Filter /DCTDecode")
+    assert read_by(plain, Ink()) == [("SENSITIVE_CARD", "page 1")]
+    [picture] = pictures(plain)
+    assert picture.format == "JPEG"

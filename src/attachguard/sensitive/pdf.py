@@ -3,8 +3,10 @@ annotations draw flattened into it) and the notes on it (comments, typewriter bo
 notes: ``/Contents`` of its annotations, their rich text and authors), what its form fields show
 (`_shown`), the titles of its bookmarks, its document information (title, subject, keywords...),
 the viewer's panels (`_panels`: page labels, layers, attachments' descriptions, XMP), and the
-pictures of the pages that have no text layer or only a caption of under `_CAPTION` characters
-(scans, and scanner apps' stamped pages), for OCR; on a page with more text that names a card,
+pictures of the pages that have no text layer, only a caption of under `_CAPTION` characters
+(scans, and scanner apps' stamped pages) or only invisible text (searchable scans: their OCR
+layer), for OCR; a page's visible text alone besides its text, when it draws invisible text
+too; on a page with more text that names a card,
 its photo-sized pictures (a photo of a card pasted in a letter; three per PDF), and the page
 itself rendered when its text is mostly characters no font maps to Unicode or a scan-like page
 naming a card draws only paths (text turned into outlines), and the appearance of its text boxes
@@ -28,10 +30,12 @@ every object the pages lie among: 6 s for a manual of 67,000 objects, which the 
 spares.
 
 On a page read as a scan, the pictures it draws itself are returned as image files, at most
-``max_pictures`` for the whole PDF, none too small to show a number: a JPEG as stored,
-anything else decoded (by PDFium, JBIG2 included, or by pypdf for a page PDFium did not read)
-and written as PNG; a picture over ``limits.max_image_pixels``, or one that cannot be decoded
-(in pypdf: JBIG2 without its decoder), is noted and not read. Pictures on pages with more text
+``max_pictures`` for the whole PDF, none too small to show a number: rendered as the page
+draws it by PDFium (JBIG2 included; a JPEG too, whose /Decode, mask or colour space may change
+how it looks) and written as PNG, or for a page PDFium did not read decoded by pypdf (a JPEG
+as stored when nothing changes how it looks: `_plain_jpeg`); a picture over
+``limits.max_image_pixels``, or one that cannot be decoded (in pypdf: JBIG2 without its
+decoder), is noted and not read. Pictures on pages with more text
 are not read here (when image moderation is on, the PDF engine hands every picture to the
 pipeline, and OCR reads them there). pypdf's decoders are held to ``limits.max_expanded_bytes``.
 A PDF that needs a password, or that pypdf cannot open, is noted and not read: the PDF engine
@@ -44,6 +48,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from io import BytesIO
 from typing import TYPE_CHECKING
 
@@ -176,10 +181,12 @@ def _page_count(reader: PdfReader, counted: int | None) -> int:
 
 
 def _from_pdfium(page: Page, number: int, extract: Extract, most: int) -> None:
-    """A page PDFium read: its text, its notes, what its form fields draw, and the pictures of
-    a page read as a scan."""
+    """A page PDFium read: its text (and its visible text alone, when it draws invisible text
+    too), its notes, what its form fields draw, and the pictures of a page read as a scan."""
     if page.text.strip():
         extract.passages.append(Passage(page.text, f"page {number}"))
+    if page.visible.strip():
+        extract.passages.append(Passage(page.visible, f"page {number} (visible text)"))
     if page.notes.strip():
         extract.passages.append(Passage(page.notes, f"page {number} (notes)"))
     if page.fields.strip():
@@ -263,9 +270,8 @@ def _picture(image: object, limits: Limits) -> bytes | str | None:
         return "no size"
     if width * height > limits.max_image_pixels:
         return f"{width}x{height} pixels, over the limit"
-    filters = image.get("/Filter")
     try:
-        if filters == "/DCTDecode" or filters == ArrayObject([NameObject("/DCTDecode")]):
+        if _plain_jpeg(image):
             return bytes(image._data)  # the JPEG file itself; no public accessor for raw bytes
         out = BytesIO()
         image.decode_as_image().save(out, "PNG")
@@ -274,6 +280,24 @@ def _picture(image: object, limits: Limits) -> bytes | str | None:
     except (*_DAMAGED, MemoryError):
         return "it could not be decoded"
     return out.getvalue()
+
+
+_PLAIN_SPACES = frozenset({"/DeviceGray", "/DeviceRGB", "/DeviceCMYK"})
+
+
+def _plain_jpeg(image: StreamObject) -> bool:
+    """Whether an image is a JPEG the page draws as its file looks: no /Decode, no soft mask or
+    mask, a device or ICC-based colour space (a Separation's tint transform made faint
+    digits black: red team 114). Any other is decoded as the page draws it."""
+    filters = image.get("/Filter")
+    if filters != "/DCTDecode" and filters != ArrayObject([NameObject("/DCTDecode")]):
+        return False
+    if any(key in image for key in ("/Decode", "/SMask", "/Mask")):
+        return False
+    space = _resolved(image.get("/ColorSpace"))
+    if isinstance(space, ArrayObject) and space:
+        return bool(space[0] == "/ICCBased")
+    return space in _PLAIN_SPACES
 
 
 def _form_fields(reader: PdfReader, extract: Extract) -> None:
@@ -531,9 +555,44 @@ def _attachment_notes(root: DictionaryObject) -> list[str]:
 
 
 def _xmp(root: DictionaryObject) -> list[str]:
-    """The text of the document's XMP metadata (`markup.xml_text`)."""
+    """The text of the document's XMP metadata (`markup.xml_text`); XML that expat refuses (a
+    DOCTYPE, an HTML entity such as ``&nbsp;``, a bare ``&``) read as leniently as pdf.js's
+    parser reads it (`_Lenient`): red team 114, its dc:title the tab's title."""
     stream = _resolved(root.get("/Metadata"))
-    return [xml_text(stream.get_data())] if isinstance(stream, StreamObject) else []
+    if not isinstance(stream, StreamObject):
+        return []
+    data = stream.get_data()
+    try:
+        return [xml_text(data)]
+    except ExpatError:
+        lenient = _Lenient()
+        lenient.feed(data.decode("utf-8", "replace"))
+        lenient.close()
+        return ["".join(lenient.out)]
+
+
+class _Lenient(HTMLParser):
+    """XML read without refusing anything: each element's text and its attributes' values on
+    lines of their own (as `markup.xml_text` gives them, so that two values never read as one
+    number), references decoded (HTML's named ones too), a declaration skipped (no entity it
+    declares is expanded), CDATA sections joined in."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.extend(f"\n{value}\n" for value in ("", *(value or "" for _, value in attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+    def unknown_decl(self, data: str) -> None:
+        if data.startswith("CDATA["):
+            self.out.append(data[len("CDATA[") :])
 
 
 _DEPTH = 8  # levels of a number or name tree, or of nested arrays, read

@@ -60,13 +60,14 @@ class Pictures:
 @dataclass(frozen=True)
 class Page:
     """One page as PDFium read it: its text, its notes' text, the texts its form fields draw
-    (each apart from the others), and its pictures (image files, or why one was not read, as
-    `str`)."""
+    (each apart from the others), its pictures (image files, or why one was not read, as
+    `str`), and, when it draws invisible text among visible text, its visible text alone."""
 
     text: str
     notes: str = ""
     fields: str = ""
     pictures: tuple[bytes | str, ...] = ()
+    visible: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,14 +188,14 @@ class _Answer:
             return  # PDFium could not open the file
         self.count = count
         while (size := budget.number(4)) != END:
-            text, notes = budget.text(size), budget.text(budget.number(4))
-            fields = budget.text(budget.number(4))
+            text, visible = budget.text(size), budget.text(budget.number(4))
+            notes, fields = budget.text(budget.number(4)), budget.text(budget.number(4))
             pictures: list[bytes | str] = []
             for _ in range(budget.number(2)):
                 kind = budget.number(1)
                 blob = budget.bytes(budget.number(4))
                 pictures.append(blob if kind == PICTURE else blob.decode("utf-8", "replace"))
-            self.pages.append(Page(text, notes, fields, tuple(pictures)))
+            self.pages.append(Page(text, notes, fields, tuple(pictures), visible))
 
 
 class _Budget:
