@@ -251,3 +251,13 @@ def test_ordinary_subtitles_and_frames_pass(layout: str) -> None:
     assert codes(MOVIES[layout](ordinary, b"text"), "mp4") == []
     # the card's bytes as a video's frame: media data, not text
     assert codes(MOVIES[layout](subtitle(f"Card {NBSP}"), b"vide"), "mp4") == []
+
+
+def test_a_track_header_cut_short_at_the_end_is_not_a_failure() -> None:
+    # review 114: an empty 'tkhd' as the movie's last bytes was read past the end (IndexError)
+    sample = subtitle("Chapter 2")
+    cut = track(b"text", sizes_box(STSZ, sample), len(FTYP) + 8, 1).replace(
+        full(b"tkhd", bytes(8) + struct.pack(">I", 1) + bytes(72), flags=3), b""
+    )
+    data = FTYP + box(b"mdat", sample) + box(b"moov", cut + box(b"tkhd", b""))
+    assert codes(data, "mp4") == []

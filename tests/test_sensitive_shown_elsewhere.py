@@ -12,6 +12,7 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 
+from attachguard.sensitive import applied
 from support.ppt_build import presentation
 from test_office_linked_drawings import letter, workbook
 from test_office_ppt_linked import name, properties, shape_slide
@@ -294,11 +295,24 @@ def test_ordinary_charts_pass() -> None:
         assert scan(document, "docx").findings == []
 
 
+def test_a_charts_formats_are_read_once_each_and_capped() -> None:
+    # review 114: 60,000 formats in one chart were checked against a list (18 s); each distinct
+    # format is kept once, the first _MAX_CODES of them
+    def formats(*codes: str) -> bytes:
+        listed = "".join(f"<c:numFmt formatCode={quoteattr(code)}/>" for code in codes)
+        return chart(["7"]).replace("<c:plotArea>", f"<c:plotArea>{listed}").encode()
+
+    assert applied.chart_text(formats(*['"9x"0'] * 3)) == "\n9x7"
+    shown = applied.chart_text(formats(*[f'"{n}-"0' for n in range(200)]))
+    assert shown.splitlines()[1:] == [f"{n}-7" for n in range(64)]
+
+
 # -- defined names -----------------------------------------------------------------------------
 def test_a_defined_name_of_joined_text_is_read_as_shown() -> None:
     """A cell ``=CardNo`` shows what the name's formula computes (Excel computes on load)."""
     cell = '<row r="1"><c r="A1" t="str"><f>CardNo</f></c></row>'
-    for formula in ('"4111 1111 "&"1111 1111"', 'CONCATENATE("4111","1111","1111","1111")'):
+    padded = '"4111 1111 "&"1111 "&' + " " * 1000 + '"1111"'  # review 114: past a 1,000 cap
+    for formula in ('"4111 1111 "&"1111 1111"', 'CONCATENATE("4111","1111","1111","1111")', padded):
         names = f'<definedName name="CardNo">{formula.replace("&", "&amp;")}</definedName>'
         assert cards(scan(book(cell, names=names), "xlsx")) == ["xl/workbook.xml"], formula
 

@@ -92,7 +92,7 @@ def _track_ids(data: bytes, boxes: list[Box]) -> list[int]:
     """A track's ID, from its header (tkhd: after version, flags and two times of 4 bytes,
     of 8 in version 1)."""
     return [
-        _u32(data, tkhd.payload + (20 if data[tkhd.payload] == 1 else 12))
+        _u32(data, tkhd.payload + (20 if data[tkhd.payload : tkhd.payload + 1] == b"\x01" else 12))
         for tkhd in _kind(data, boxes, b"tkhd")
     ]
 

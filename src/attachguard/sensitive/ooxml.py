@@ -53,7 +53,7 @@ import itertools
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, DecimalException
 from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
@@ -171,7 +171,7 @@ def read(data: bytes, limits: Limits) -> Extract:
     except READ_ERRORS:
         extract.unread.append("the package could not be read")
         return extract
-    budget = [limits.max_expanded_bytes]
+    budget = _Budget(limits.max_expanded_bytes)
     first, *others = readings = _readings(package, limits, budget)
     used = {part_key(name) for reading in readings for name in reading.names}
     parts = [p for p in _text_parts(package) if part_key(p.name) not in used]
@@ -188,7 +188,7 @@ def _read_parts(
     parts: list[Part],
     reading: _Reading,
     limits: Limits,
-    budget: list[int],
+    budget: _Budget,
     extract: Extract,
 ) -> None:
     """Each part's text, as ``reading`` shows it (a passage a part)."""
@@ -204,7 +204,7 @@ def _read_parts(
             extract.passages.append(Passage(text, part.name + suffix))
 
 
-def _chunks(package: Package, limits: Limits, budget: list[int], extract: Extract) -> None:
+def _chunks(package: Package, limits: Limits, budget: _Budget, extract: Extract) -> None:
     """Word's imported pieces (``w:altChunk``): an HTML, RTF, text or web archive part that
     Word lays out in the document as if it were the document's own text."""
     for part in package.parts.values():
@@ -270,7 +270,7 @@ _SUPPORTS: tuple[tuple[str, str, Callable[[bytes], object | None], str], ...] = 
 _MOST_READINGS = 8  # past it, each part is still read, in fewer readings (`_readings`)
 
 
-def _readings(package: Package, limits: Limits, budget: list[int]) -> list[_Reading]:
+def _readings(package: Package, limits: Limits, budget: _Budget) -> list[_Reading]:
     """Every way a reader can show the package (red team 114): Office takes each supporting
     part that the main part's relationship of its type names, not the first part of its
     content type (a decoy reached otherwise is not it). A package that names two of a kind is
@@ -295,7 +295,7 @@ def _readings(package: Package, limits: Limits, budget: list[int]) -> list[_Read
 def _supporting(
     package: Package,
     limits: Limits,
-    budget: list[int],
+    budget: _Budget,
     kind: tuple[str, str, Callable[[bytes], object | None], str],
 ) -> list[tuple[str, object | None]]:
     """The parts of one kind (`_SUPPORTS`) a reader can take, each as its reader reads it;
@@ -351,12 +351,28 @@ def _applied(
     return applied.conditional_text(data, dxfs, cells.shared)
 
 
-def _within(package: Package, part: Part, limits: Limits, budget: list[int]) -> bool:
-    """Whether the part may be inflated; if so, its size is taken from the ``budget``."""
-    info = package.entries.get(part_key(part.name))
-    if info is None or not _inflatable(info, limits, budget[0]):
+@dataclass
+class _Budget:
+    """The bytes of parts still to inflate, each part charged once however many readings read
+    it (review 114: a second reading of 25 large sheets found the budget spent by the first,
+    and read none of them)."""
+
+    left: int
+    charged: set[str] = field(default_factory=set)
+
+
+def _within(package: Package, part: Part, limits: Limits, budget: _Budget) -> bool:
+    """Whether the part may be inflated; if so, its size is taken from the ``budget`` (once)."""
+    key = part_key(part.name)
+    info = package.entries.get(key)
+    if info is None:
         return False
-    budget[0] -= info.file_size
+    if key in budget.charged:
+        return True
+    if not _inflatable(info, limits, budget.left):
+        return False
+    budget.left -= info.file_size
+    budget.charged.add(key)
     return True
 
 
@@ -413,9 +429,8 @@ def xml_text(
     except (expat.ExpatError, _Refused):
         return None
     final = "".join(collector.out)
-    original = "".join(collector.original) if collector.revised else final
-    before = f"\n{original}" if original != final else ""
-    return final + before + "".join(f"\n{line}" for line in collector.aside)
+    others = ("".join(collector.original), "".join(collector.marked)) if collector.revised else ()
+    return final + rtf.readings(final, others) + "".join(f"\n{line}" for line in collector.aside)
 
 
 def _symbol(pairs: dict[str, str]) -> str | None:
@@ -438,7 +453,7 @@ class _Collector:
     line (field instructions, hidden text, attributes people are shown, the branches of
     alternate content Office does not show) kept in ``aside``. Tracked changes: ``out`` is the
     text with them accepted (deletions and text moved away left out), ``original`` with them
-    rejected (insertions and text moved here left out)."""
+    rejected (insertions and text moved here left out), ``marked`` with every change shown."""
 
     def __init__(
         self,
@@ -448,6 +463,7 @@ class _Collector:
     ) -> None:
         self.out: list[str] = []
         self.original: list[str] = []
+        self.marked: list[str] = []  # every change's text shown (Word's "All Markup")
         self.revisions = [0, 0]  # open deletions (w:del, w:moveFrom), insertions (w:ins...)
         self.revised = False  # some text is inserted or deleted
         self.aside: list[str] = []
@@ -479,6 +495,7 @@ class _Collector:
             self.out.append(text)
         if not inserted:
             self.original.append(text)
+        self.marked.append(text)  # text inserted, then deleted, is in neither (review 114)
         self.revised = self.revised or bool(deleted or inserted)
 
     def _line(self, final: bool = True, original: bool = True) -> None:
@@ -491,6 +508,8 @@ class _Collector:
             self.out.append("\n")
         if original:
             self.original.append("\n")
+        if final or original:
+            self.marked.append("\n")
         self.revised = self.revised or final != original
 
     def start(self, name: str, attrs: list[str]) -> None:
@@ -646,9 +665,13 @@ class _Paragraph:
         self.changed = set()
 
     def breaks(self, paragraph: bool) -> tuple[bool, bool]:
-        """Whether a break starts a new line with tracked changes accepted, and rejected."""
+        """Whether a break starts a new line with tracked changes accepted, and rejected; a
+        tab or a line break inside the paragraph leaves its mark's join for the paragraph's end
+        (review 114: "Note:<tab>" undid it)."""
+        if not paragraph:
+            return True, True
         joined, self.joined = self.joined, (False, False)
-        return (not joined[0], not joined[1]) if paragraph else (True, True)
+        return not joined[0], not joined[1]
 
     def start(self) -> None:
         self.list, self.level = "", 0

@@ -151,6 +151,7 @@ class _Reader:
         self.stack = [_Group()]
         self.out: list[str] = []  # the text as shown, with tracked changes accepted
         self.original: list[str] = []  # and with them rejected
+        self.marked: list[str] = []  # and marked up, every change's text shown (review 114)
         self.revised = False  # some text is a tracked change's
         self.aside: list[str] = []  # hidden text, a line per stretch of it
         self.in_aside = False
@@ -229,11 +230,13 @@ class _Reader:
 
     def _both(self, value: str, deleted: bool = False, inserted: bool = False) -> None:
         """Text to the lines as shown with tracked changes accepted and rejected, a change's
-        to one of them."""
+        to one of them, and as marked up (every change shown: text inserted, then deleted,
+        is in neither of the others)."""
         if not deleted:
             self.out.append(value)
         if not inserted:
             self.original.append(value)
+        self.marked.append(value)
         self.revised = self.revised or deleted or inserted
 
     def word(self, name: bytes, arg: bytes | None) -> None:
@@ -322,6 +325,12 @@ class _Reader:
             self.char(_SYMBOLS[value])
 
 
+def readings(shown: str, others: tuple[str, ...]) -> str:
+    """The other readings of a text with tracked changes (rejected, marked up), each on lines
+    of its own after the one ``shown``, when it differs."""
+    return "".join(f"\n{text}" for text in dict.fromkeys(others) if text != shown)
+
+
 def read(data: bytes) -> Extract:
     """The document's text as one passage, and its PNG and JPEG pictures."""
     reader = _Reader()
@@ -332,8 +341,8 @@ def read(data: bytes) -> Extract:
         if match.group(1) == b"bin" and match.group(2):
             position += max(0, int(match.group(2)))  # raw bytes: never read as text
     shown = "".join(reader.out)
-    original = "".join(reader.original) if reader.revised else shown
-    text = shown + (f"\n{original}" if original != shown else "") + "".join(reader.aside)
+    others = ("".join(reader.original), "".join(reader.marked)) if reader.revised else ()
+    text = shown + readings(shown, others) + "".join(reader.aside)
     extract = Extract([Passage(text)] if text.strip() else [])
     extract.pictures = [(f"picture {n}", p) for n, p in enumerate(reader.pictures, 1) if p]
     return extract

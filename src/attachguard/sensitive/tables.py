@@ -249,10 +249,13 @@ _CONSTANT = re.compile(r'"((?:[^"]|"")*)"|(\d+)')
 _JOINERS = re.compile(r"(?i)\s|&|,|;|\(|\)|^=|\b(?:_xlfn\.)?concat(?:enate)?\b")
 
 
+_LONGEST_FORMULA = 8192  # characters Excel allows in a formula (a shorter cap was padded past)
+
+
 def joined_constants(formula: str) -> str | None:
     """What a formula shows when it only joins text and whole numbers (``"4111"&"1111"...``,
     ``CONCATENATE(...)``); None for any other formula."""
-    if len(formula) > 1000 or _JOINERS.sub("", _CONSTANT.sub("", formula)):
+    if len(formula) > _LONGEST_FORMULA or _JOINERS.sub("", _CONSTANT.sub("", formula)):
         return None
     parts = [m.group(1).replace('""', '"') if m.group(2) is None else m.group(2)
              for m in _CONSTANT.finditer(formula)]  # fmt: skip
