@@ -19,9 +19,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, DecimalException
 from typing import Protocol
-from xml.parsers import expat
 
-from attachguard.sensitive import lists, numfmt
+from attachguard.sensitive import lists, markup, numfmt
 
 __all__ = ["MAX_READINGS", "chart_text", "conditional_text"]
 
@@ -215,23 +214,8 @@ class _Handlers(Protocol):
 
 
 def _parse(data: bytes, handlers: _Handlers) -> bool:
-    """Whether ``data`` parses with the ``handlers`` (expat; no DTD: nothing to expand)."""
-
-    def refuse(*_: object) -> None:
-        raise ValueError("a DTD")
-
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.buffer_text = True
-    parser.StartElementHandler = handlers.start
-    parser.EndElementHandler = handlers.end
-    parser.CharacterDataHandler = handlers.text
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(data, True)
-    except (expat.ExpatError, ValueError):
-        return False
-    return True
+    """Whether ``data`` parses with the ``handlers`` (`markup.parses`: no DTD)."""
+    return markup.parses(data, handlers.start, handlers.end, handlers.text)
 
 
 def _through(code: str, kind: str, value: str) -> str:

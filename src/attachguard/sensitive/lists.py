@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from xml.parsers import expat
+
+from attachguard.sensitive import markup
 
 __all__ = ["Counters", "Level", "label", "word_numbering"]
 
@@ -202,16 +203,5 @@ def _index(value: str) -> int:
 def word_numbering(data: bytes) -> Numbering | None:
     """A .docx's numbering part; None for XML that does not parse or declares a DTD."""
     reader = _NumberingReader()
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.ordered_attributes = True
-    parser.StartElementHandler, parser.EndElementHandler = reader.start, reader.end
-    parser.StartDoctypeDeclHandler = _refuse
-    try:
-        parser.Parse(data, True)
-    except (expat.ExpatError, ValueError):
-        return None
-    return reader.numbering()
-
-
-def _refuse(*_: object) -> None:
-    raise ValueError("a DTD")  # Office refuses the part (and entities could expand without bound)
+    parsed = markup.parses(data, reader.start, reader.end, ordered=True)
+    return reader.numbering() if parsed else None

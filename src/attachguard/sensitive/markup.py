@@ -10,11 +10,13 @@ breaks), so that two cells never read as one number. Inline elements (``b``, ``s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html.parser import HTMLParser
+from typing import Any
 from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
-__all__ = ["ExpatError", "shown_text", "xml_text"]
+__all__ = ["ExpatError", "parses", "shown_text", "xml_text"]
 
 _BLOCKS = frozenset(
     {
@@ -75,6 +77,31 @@ def xml_text(xml: bytes) -> str:
     parser.StartDoctypeDeclHandler = _refuse
     parser.Parse(xml, True)
     return "".join(texts)
+
+
+def parses(
+    data: bytes,
+    start: Callable[[str, Any], None],
+    end: Callable[[str], None],
+    text: Callable[[str], None] | None = None,
+    ordered: bool = False,
+) -> bool:
+    """Whether ``data`` parses as namespaced XML (``"uri local"`` names) with these handlers
+    (attributes as a list of name, value... when ``ordered``); expat without a DTD (nothing to
+    expand: `inert.parses`' rule). A handler may raise ValueError to stop: False."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.ordered_attributes = ordered
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    if text is not None:
+        parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    try:
+        parser.Parse(data, True)
+    except (ExpatError, ValueError):
+        return False
+    return True
 
 
 def _refuse(*_: object) -> None:

@@ -14,7 +14,8 @@ neither style sets it, and the run's own ``w:vanish`` overrides them all (`_Coll
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from xml.parsers import expat
+
+from attachguard.sensitive import markup
 
 __all__ = ["MAX_CHAIN", "Styles", "vanish", "word_styles"]
 
@@ -112,16 +113,4 @@ class _StylesReader:
 def word_styles(data: bytes) -> Styles | None:
     """A .docx's styles part; None for XML that does not parse or declares a DTD."""
     reader = _StylesReader()
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.ordered_attributes = True
-    parser.StartElementHandler, parser.EndElementHandler = reader.start, reader.end
-    parser.StartDoctypeDeclHandler = _refuse
-    try:
-        parser.Parse(data, True)
-    except (expat.ExpatError, ValueError):
-        return None
-    return reader.styles
-
-
-def _refuse(*_: object) -> None:
-    raise ValueError("a DTD")  # Office refuses the part (and entities could expand without bound)
+    return reader.styles if markup.parses(data, reader.start, reader.end, ordered=True) else None
