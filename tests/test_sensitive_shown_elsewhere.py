@@ -18,6 +18,7 @@ from test_office_linked_drawings import letter, workbook
 from test_office_ppt_linked import name, properties, shape_slide
 from test_sensitive_evasions import with_part
 from test_sensitive_formats import OFFICE, R, S, W, cards, package, para, scan, word
+from test_sensitive_shown_parts import one_sheet
 
 GROUPED = "4111 1111 1111 1111"
 CARD_TEXT = '"Card 4111 1111 1111 "'
@@ -181,20 +182,7 @@ def book(
         f'<worksheet xmlns="{S}" xmlns:x14="{X14}" xmlns:xm="{XM}"><sheetData>{cells}'
         f"</sheetData>{tail}</worksheet>"
     )
-    workbook = (
-        f'<workbook xmlns="{S}"><sheets><sheet name="Sheet1" sheetId="1"/></sheets>'
-        f"<definedNames>{names}</definedNames></workbook>"
-    )
-    parts = {
-        "xl/workbook.xml": (f"{OFFICE}spreadsheetml.sheet.main+xml", workbook.encode()),
-        SHEET: (f"{OFFICE}spreadsheetml.worksheet+xml", sheet.encode()),
-        "xl/styles.xml": (f"{OFFICE}spreadsheetml.styles+xml", styles.encode()),
-        "xl/sharedStrings.xml": (f"{OFFICE}spreadsheetml.sharedStrings+xml",
-                                 f'<sst xmlns="{S}">{strings}</sst>'.encode()),
-    }  # fmt: skip
-    targets = [("worksheet", "worksheets/sheet1.xml"), ("styles", "styles.xml"),
-               ("sharedStrings", "sharedStrings.xml")]  # fmt: skip
-    return package(parts, {"": [("officeDocument", "xl/workbook.xml")], "xl/workbook.xml": targets})
+    return one_sheet(sheet, styles, strings, names)
 
 
 def rule(sqref: str, dxf: int = 0, kind: str = 'type="cellIs" operator="greaterThan"') -> str:

@@ -48,10 +48,20 @@ def sheet_book(cells: str, formats: dict[int, str], tail: str = "", strings: str
         f"</cellStyleXfs><cellXfs>{xfs}</cellXfs></styleSheet>"
     )
     sheet = f'<worksheet xmlns="{S}"><sheetData>{cells}</sheetData>{tail}</worksheet>'
+    return one_sheet(sheet, styles, strings)
+
+
+def one_sheet(sheet: str, styles: str, strings: str, names: str = "") -> bytes:
+    """A workbook of the worksheet ``sheet`` (XML), its ``styles`` part, its shared
+    ``strings`` (``<si>`` items) and defined ``names``."""
+    workbook = (
+        f'<workbook xmlns="{S}"><sheets><sheet name="Sheet1" sheetId="1"/></sheets>'
+        f"<definedNames>{names}</definedNames></workbook>"
+        if names
+        else f'<workbook xmlns="{S}"><sheets><sheet name="Sheet1" sheetId="1"/></sheets></workbook>'
+    )
     parts = {
-        "xl/workbook.xml": (f"{OFFICE}spreadsheetml.sheet.main+xml",
-                            f'<workbook xmlns="{S}"><sheets><sheet name="Sheet1" sheetId="1"/>'
-                            "</sheets></workbook>".encode()),
+        "xl/workbook.xml": (f"{OFFICE}spreadsheetml.sheet.main+xml", workbook.encode()),
         "xl/worksheets/sheet1.xml": (f"{OFFICE}spreadsheetml.worksheet+xml", sheet.encode()),
         "xl/styles.xml": (f"{OFFICE}spreadsheetml.styles+xml", styles.encode()),
         "xl/sharedStrings.xml": (f"{OFFICE}spreadsheetml.sharedStrings+xml",
