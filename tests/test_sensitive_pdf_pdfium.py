@@ -435,6 +435,7 @@ def worker_answer(data: bytes) -> list[tuple[int, int]]:
     """What the worker returns for the first page: (kind, size) of each entry."""
     import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
+    from attachguard.sensitive import pdfium_drawn as drawing
     from attachguard.sensitive import pdfium_worker as worker
 
     document = pdfium.PdfDocument(data)
@@ -444,10 +445,15 @@ def worker_answer(data: bytes) -> list[tuple[int, int]]:
         text = textpage.get_text_range()
         textpage.close()
         wants = worker._Wants(1, time.monotonic() + 30, 20, 50_000_000, 200, 80, 8)
-        seen = worker._Seen(text, len(text.strip()) < 200, worker._stamps(pdfium, page), None)
+        scan = len(text.strip()) < 200
+        boxes = drawing.stamps(pdfium, worker._annotations(pdfium, page))
+        drawn = drawing.survey(pdfium, document, page, scan, (80, 8))
+        seen = worker._Seen(text, scan, boxes, None, drawn)
         return [
             (kind, len(entry))
-            for kind, entry in worker._page_pictures(pdfium, page, seen, wants, 20)
+            for kind, entry in worker._page_pictures(
+                pdfium, page, seen, wants, worker._Left(20, 3)
+            )
         ]
     finally:
         document.close()
@@ -469,7 +475,7 @@ def test_a_scan_like_page_drawing_only_paths_is_rendered() -> None:
 
 
 def test_text_mostly_of_unmapped_characters_is_not_what_the_page_shows() -> None:
-    from attachguard.sensitive.pdfium_worker import _unmapped
+    from attachguard.sensitive.pdfium_drawn import _unmapped
 
     assert _unmapped("\x08\x0e\n\x16\x01\x17\x19\x14\x14\x13\x16\x18\x01\x18")
     assert _unmapped("\ue001\ue002\ue003\ue004 \ue005\ue006\ue007\ue008")

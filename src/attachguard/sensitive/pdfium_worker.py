@@ -35,6 +35,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
+from attachguard.sensitive import pdfium_drawn as drawing
 from attachguard.sensitive.cards import card_words
 from attachguard.sensitive.markup import shown_text
 
@@ -47,7 +48,7 @@ END = 0xFFFFFFFF  # after the last page, or in place of the page count: no docum
 PICTURE, REASON = 0, 1  # what a page's picture entry holds: an image file, or why not one
 MAX_NOTES = 2_000  # annotations read on one page: a reader lists them all
 MAX_REASONS = 100  # pictures not read, said on one page
-_FORM_DEPTH = 4  # levels of forms a page draws its pictures through
+_FORM_DEPTH = drawing.FORM_DEPTH  # levels of forms a page draws its pictures through
 
 
 class _Wants(NamedTuple):
@@ -58,6 +59,10 @@ class _Wants(NamedTuple):
     caption: int
     long_side: int
     short_side: int
+
+    @property
+    def sides(self) -> tuple[int, int]:
+        return self.long_side, self.short_side
 
 
 def main() -> None:
@@ -123,18 +128,15 @@ def _page_answer(
         visible = _visible_text(pdfium, page) if drawn and hidden else ""
         notes = _notes(pdfium, page)
         shown = fields.drawn(index, page)
-        seen = _Seen(text, scan, _stamps(pdfium, page), None)
+        seen = _Seen(text, scan, drawing.stamps(pdfium, _annotations(pdfium, page)), None)
         if _drawn_on(pdfium, page):
             own = sum(1 for _ in _images(pdfium, page))
             text, page = _with_appearances(pdfium, document, index, page, text)
             seen = seen._replace(text=text, own=own)
+        seen = seen._replace(drawn=drawing.survey(pdfium, document, page, scan, wants.sides))
         # pictures on pages of text: a few per document (a letter with a photo pasted in; a
         # report's dozens of figures would cost the OCR's whole time)
-        room = left.pictures if scan else min(left.pictures, left.photos)
-        pictures = _page_pictures(pdfium, page, seen, wants, room) if room > 0 else []
-        taken = sum(1 for kind, _ in pictures if kind == PICTURE)
-        left.pictures -= taken
-        left.photos -= 0 if scan else taken
+        pictures = _page_pictures(pdfium, page, seen, wants, left) if left.pictures > 0 else []
         return _text(text) + _text(visible) + _text(notes) + _text(shown) + _entries(pictures)
     finally:
         page.close()
@@ -356,139 +358,66 @@ def _fields_alone(raw: Any, page: Any) -> list[tuple[float, float, float, float]
 
 class _Seen(NamedTuple):
     """What decides which of a page's pictures are read: its text (its annotations' too), whether
-    it is read as a scan, where its text boxes and stamps lie (`_stamps`), and how many of its
-    pictures it draws itself when its annotations' appearances were flattened into it after
-    them (None: none was)."""
+    it is read as a scan, where its text boxes and stamps lie (`pdfium_drawn.stamps`), how many
+    of its pictures it draws itself when its annotations' appearances were flattened into it
+    after them (None: none was), and what a walk of its objects found (`pdfium_drawn.survey`)."""
 
     text: str
     scan: bool
     stamps: tuple[float, float, float, float] | None
     own: int | None
+    drawn: drawing.Drawn = drawing.Drawn()
 
 
 def _page_pictures(
-    pdfium: Any, page: Any, seen: _Seen, wants: _Wants, left: int
+    pdfium: Any, page: Any, seen: _Seen, wants: _Wants, left: _Left
 ) -> list[tuple[int, bytes]]:
-    """What of a page is read by OCR: a scan's pictures (a page with less text than the caption
-    limit, or whose text is all invisible: a searchable scan), or on a page with more text that
-    names a card the photo-sized ones (a photo of a card pasted in a letter; logos and rules
-    are smaller); those its annotations draw, of any size, as a stamp's appearance is read (a
-    box or a pen stroke drawing a picture: red team 114); and the page itself, rendered,
-    when its text cannot be what it shows (mostly characters no font maps to Unicode: glyph
-    ids, private use), a scan-like page naming a card draws no picture but paths (text
-    turned into outlines), a scan-like page or one naming a card draws glyphs its text need
-    not name (`_glyphs_unlike_text`), or it carries a text box or a stamp (their appearance
-    is not the page's text). Naming a card keeps the cost to the pages that may show one: on
-    168 PDFs of 40 generators, reading every page of text's photos and every short page of
-    paths tripled the OCR's time (54 s to 154 s)."""
+    """What of a page is read by OCR, counted off what is ``left``: a scan's pictures (a page
+    with less text than the caption limit, or whose text is all invisible: a searchable scan;
+    only the photo-sized ones when its picture is composed of many images, which its render
+    reads), or on a page with more text that names a card the photo-sized ones (a photo of a
+    card pasted in a letter; logos and rules are smaller; `_TEXT_PAGE_PICTURES` of them); those
+    its annotations draw, of any size, as a stamp's appearance is read (a box or a pen stroke
+    drawing a picture: red team 114); and the page rendered, whole or in part, as
+    `pdfium_drawn` decides (counted with the scans' pictures)."""
     text, scan = seen.text, seen.scan
+    room = left.pictures if scan else min(left.pictures, left.photos)
     # a page of text that names a card ("here is the card I paid with", "Card number:") and
     # may show its number some other way than as text: its photos, its outlines are read
     carded = next(card_words(text), None) is not None
     own = seen.own
-    found = _pictures(pdfium, page, wants, left, not scan, (0, own)) if scan or carded else []
+    photos = not scan or seen.drawn.pieces > drawing.ONE_PICTURE
+    found = _pictures(pdfium, page, wants, room, photos, (0, own)) if scan or carded else []
     if own is not None:
         taken = sum(1 for kind, _ in found if kind == PICTURE)
-        found += _pictures(pdfium, page, wants, left - taken, False, (own, None))
-    drawn = any(kind == PICTURE for kind, _ in found)
-    outlined = scan and carded and not drawn and _paths(pdfium, page)
-    disguised = (scan or carded) and _glyphs_unlike_text(pdfium, page)
-    if len(found) < left and (_unmapped(text) or outlined or disguised):
-        found.append(_rendered(pdfium, page, wants))
-    elif len(found) < left and seen.stamps is not None:
-        found.append(_rendered(pdfium, page, wants, seen.stamps))
+        found += _pictures(pdfium, page, wants, room - taken, False, (own, None))
+    taken = sum(1 for kind, _ in found if kind == PICTURE)
+    left.pictures -= taken
+    left.photos -= 0 if scan else taken
+    render = _render(pdfium, page, seen, wants, carded, taken > 0) if left.pictures > 0 else None
+    if render is not None:
+        found.append(render)
+        left.pictures -= render[0] == PICTURE
     return found
 
 
-_STAMPS = frozenset({3, 13})  # FPDF_ANNOT_FREETEXT, FPDF_ANNOT_STAMP
-
-
-def _stamps(pdfium: Any, page: Any) -> tuple[float, float, float, float] | None:
-    """Where the page's text boxes and stamps lie (left, bottom, right, top, in points): what
-    they show is their appearance, which the page's text leaves out and their ``/Contents``
-    need not say (a stamp reading "Approved" that draws a card number); None for none."""
-    raw = pdfium.raw
-    boxes = []
-    for annotation in _annotations(pdfium, page):
-        rect = raw.FS_RECTF()
-        if raw.FPDFAnnot_GetSubtype(annotation) in _STAMPS and raw.FPDFAnnot_GetRect(
-            annotation, rect
-        ):
-            boxes.append((rect.left, rect.bottom, rect.right, rect.top))
-    if not boxes:
-        return None
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-            max(b[2] for b in boxes), max(b[3] for b in boxes))  # fmt: skip
-
-
-_UNMAPPED_SHARE = 0.3  # of a page's visible characters, unmapped: its text is not what it shows
-_UNMAPPED_LEAST = 8
-
-
-def _unmapped(text: str) -> bool:
-    """Whether most of a page's text is characters no font maps to Unicode."""
-    visible = [c for c in text if not c.isspace()]
-    odd = sum(1 for c in visible if c < " " or "\ue000" <= c <= "\uf8ff" or c == "\ufffd")
-    return odd >= _UNMAPPED_LEAST and odd >= _UNMAPPED_SHARE * len(visible)
-
-
-def _glyphs_unlike_text(pdfium: Any, page: Any) -> bool:
-    """Whether the page draws text whose glyphs its text layer need not name: text marked
-    with an ``/ActualText`` (which the text layer gives instead of the glyphs drawn), or in
-    a Type 3 font (whose glyphs are drawings any name can be given to; PDFium calls it
-    embedded with no font file). Red team 111 drew a card number so, under "hello world" and as
-    glyphs named A-J."""
-    raw = pdfium.raw
-    kinds = (raw.FPDF_PAGEOBJ_TEXT,)
-    size = ctypes.c_size_t(0)
-    for text in page.get_objects(filter=kinds, max_depth=_FORM_DEPTH):
-        font = raw.FPDFTextObj_GetFont(text.raw)
-        embedded = bool(font) and raw.FPDFFont_GetIsEmbedded(font)
-        # (the size is read after the call that sets it)
-        if (
-            embedded
-            and raw.FPDFFont_GetFontData(font, None, 0, ctypes.byref(size))
-            and not size.value
-        ):
-            return True
-        for index in range(raw.FPDFPageObj_CountMarks(text.raw)):
-            mark = raw.FPDFPageObj_GetMark(text.raw, index)
-            if raw.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != 0:
-                return True  # FPDF_OBJECT_UNKNOWN: no such entry
-    return False
-
-
-def _paths(pdfium: Any, page: Any) -> bool:
-    kinds = (pdfium.raw.FPDF_PAGEOBJ_PATH,)
-    return next(iter(page.get_objects(filter=kinds, max_depth=_FORM_DEPTH)), None) is not None
-
-
-_RENDER_SCALE = 2.0  # 144 dpi: digits of 10 points come out about 20 pixels tall
-_MARGIN = 6.0  # points kept around a stamp's box
+def _render(
+    pdfium: Any, page: Any, seen: _Seen, wants: _Wants, carded: bool, pictured: bool
+) -> tuple[int, bytes] | None:
+    """The page rendered whole when its text cannot be what it shows, else the part of it
+    only a render shows with its text boxes and stamps (`pdfium_drawn`); None for neither."""
+    if drawing.whole(seen.text, seen.scan, carded, pictured, seen.drawn):
+        return _rendered(pdfium, page, wants)
+    box = drawing.part(seen.drawn, seen.stamps)
+    return None if box is None else _rendered(pdfium, page, wants, box)
 
 
 def _rendered(
     pdfium: Any, page: Any, wants: _Wants, box: tuple[float, float, float, float] | None = None
 ) -> tuple[int, bytes]:
-    """The page (or its ``box``: left, bottom, right, top) rendered as a picture (PNG), or why
-    not: a failure."""
-    width, height = page.get_size()
-    crop = (0.0, 0.0, 0.0, 0.0)
-    if box is not None:  # what lies outside the box, on each side, a little margin kept
-        left, bottom, right, top = (max(0.0, side - _MARGIN) for side in (
-            box[0], box[1], width - box[2], height - box[3]))  # fmt: skip
-        crop = (
-            (left, bottom, right, top) if left + right < width and bottom + top < height else crop
-        )
-    area = max(1.0, (width - crop[0] - crop[2]) * (height - crop[1] - crop[3]))
-    scale = min(_RENDER_SCALE, (wants.pixels / area) ** 0.5)
-    try:
-        bitmap = page.render(scale=scale, crop=crop).to_pil()
-    except (pdfium.PdfiumError, OSError, ValueError):
-        return REASON, b"the page could not be rendered"
-    out = io.BytesIO()
-    bitmap.save(out, "PNG")
-    return PICTURE, out.getvalue()
+    """The page (or its ``box``) rendered as a picture entry, or why not."""
+    picture = drawing.rendered(pdfium, page, wants.pixels, box)
+    return (REASON, b"the page could not be rendered") if picture is None else (PICTURE, picture)
 
 
 _PHOTO_SIDES = (400, 100)  # long and short sides of a picture on a page of text read by OCR
@@ -543,7 +472,7 @@ def _picture(pdfium: Any, image: Any, wants: _Wants) -> tuple[bytes | None, byte
     black), which PDFium's API does not tell apart; 50 ms for a page-sized scan. None for
     both: too small to show a number."""
     try:
-        width, height = _own_size(image)
+        width, height = drawing.own_size(image)
         if width * height > wants.pixels:
             return None, f"{width}x{height} pixels, over the limit".encode()
         image.get_bitmap(render=False)  # decoded alone first: rendering hides a failure
@@ -581,19 +510,6 @@ def _drawn(pdfium: Any, image: Any, width: int, height: int) -> Any:
     if not bitmap:
         raise pdfium.PdfiumError("the image could not be rendered")
     return pdfium.PdfBitmap.from_raw(bitmap).to_pil()
-
-
-def _own_size(image: Any) -> tuple[int, int]:
-    """An image's size in pixels: a JPEG's from its own header (which PDFium decodes it by,
-    whatever the PDF declares), anything else's as declared."""
-    if image.get_filters() == ["DCTDecode"]:
-        from PIL import Image  # the bitmaps' library (`to_pil`); its header read only
-
-        with Image.open(io.BytesIO(bytes(image.get_data(decode_simple=False)))) as jpeg:
-            width, height = jpeg.size
-            return int(width), int(height)
-    width, height = image.get_px_size()
-    return int(width), int(height)
 
 
 def _text(text: str) -> bytes:

@@ -1,0 +1,256 @@
+"""What of a PDF page `pdfium_worker` reads as it is drawn: the page, or the part of it that
+needs it, rendered by PDFium for OCR, where neither its text layer nor its pictures read one
+by one say what a viewer shows.
+
+One walk of the page's objects, through forms `DEEP` levels down (`survey`), finds what the
+reading leaves out:
+
+- a scan-like page's picture composed of more than `ONE_PICTURE` images (strips, tiles, an
+  image a digit; red team 115): each piece read apart shows no number, the render does;
+- anything drawn through forms deeper than `FORM_DEPTH`, where the pictures are looked for;
+- a page painting through a tiling pattern (its cell may draw a picture or text, which the
+  text layer does not hold), or through a soft mask (the shape shown may be text or a picture
+  of the mask's group); PDFium tells neither apart from other objects but by the fill colour
+  it gives a coloured tiling pattern and by the transparency of an opaque object;
+- a scan-like page drawing a shading (a function-based or mesh shading can draw a picture;
+  on a page of text, where axial and radial gradients are common and PDFium does not say a
+  shading's type, it is left: those draw no digits);
+- text in a Type 3 font (its glyphs are drawings any name or code can be given), on any page.
+
+Those parts are rendered together, as one picture (the bounds of the objects drawing them, a
+little margin kept), with the appearance of the page's text boxes and stamps (`stamps`); the
+page is rendered whole when its text cannot be what it shows (`whole`: mostly unmapped
+characters, outlines on a scan-like page naming a card, glyphs named apart from what they
+draw). Renders are pictures like any other: `max_pictures` for the document bounds them (past
+it, SENSITIVE_LIMIT), so does the OCR's time. Honest text documents, invoices and slides
+trigger none of it (measured on the real-world PDFs: docs/benchmarks.md); a picture a page
+draws once, or twice (a scan's background and its text layer), is read as before.
+
+Not read: a font whose ToUnicode map gives digits' glyphs the codes of letters (PDFium's API
+tells neither the map nor the codes drawn; only a render compared with the text layer would,
+an OCR per page of text), and a shading pattern's fill (PDFium gives it a white fill colour,
+as any white shape).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import itertools
+from typing import Any, NamedTuple
+
+__all__ = [
+    "DEEP", "FORM_DEPTH", "ONE_PICTURE", "Drawn", "own_size", "part", "rendered", "stamps", "survey",
+    "whole",
+]  # fmt: skip
+
+Box = tuple[float, float, float, float]  # left, bottom, right, top, in points
+
+FORM_DEPTH = 4  # levels of forms a page draws its pictures through (`pdfium_worker`)
+DEEP = 32  # levels of forms walked for what is drawn past FORM_DEPTH
+ONE_PICTURE = 2  # images a scan-like page may draw and be read image by image
+_MOST_OBJECTS = 100_000  # objects walked on one page; past them, the page is rendered whole
+_TILING = (191, 191, 191)  # the fill colour PDFium gives an object a coloured tiling pattern paints
+_OPAQUE = 255
+
+
+class Drawn(NamedTuple):
+    """What one walk of a page's objects found: its images within `FORM_DEPTH`, where it
+    draws what only a render shows (``apart``), whether it draws paths, and text whose glyphs
+    its text layer need not name (``disguised``: Type 3, ``/ActualText``)."""
+
+    pieces: int = 0
+    apart: Box | None = None
+    paths: bool = False
+    disguised: bool = False
+
+
+def survey(pdfium: Any, document: Any, page: Any, scan: bool, sides: tuple[int, int]) -> Drawn:
+    """One walk of the page's objects, `DEEP` levels of forms down (module docstring; ``sides``:
+    the long and short sides in pixels under which a picture shows no number); a page of more
+    than `_MOST_OBJECTS` objects is taken as drawing apart everywhere."""
+    raw = pdfium.raw
+    pieces, paths, disguised = 0, False, False
+    images: list[Box] = []
+    apart: list[Box] = []
+    top: Any = None
+    walked = 0
+    for thing in itertools.islice(page.get_objects(max_depth=DEEP), _MOST_OBJECTS + 1):
+        walked += 1
+        if thing.level == 0:
+            top = thing  # what is drawn inside a form lies within the form's own bounds
+        kind = raw.FPDFPageObj_GetType(thing.raw)
+        if kind == raw.FPDF_PAGEOBJ_IMAGE and thing.level <= FORM_DEPTH:
+            pieces += 1
+            images.append(_bounds(top))
+            if scan and _blown_up(pdfium, thing, sides):
+                apart.append(_bounds(top))
+        paths = paths or kind == raw.FPDF_PAGEOBJ_PATH
+        glyphs = kind == raw.FPDF_PAGEOBJ_TEXT and _disguised(raw, thing)
+        disguised = disguised or glyphs
+        if glyphs or _apart(raw, document, thing, kind, scan):
+            apart.append(_bounds(top))
+    if walked > _MOST_OBJECTS:
+        width, height = page.get_size()
+        apart.append((0.0, 0.0, width, height))
+    if scan and pieces > ONE_PICTURE:
+        apart += images
+    return Drawn(pieces, _union(apart), paths, disguised)
+
+
+def _blown_up(pdfium: Any, image: Any, sides: tuple[int, int]) -> bool:
+    """Whether an image has too few pixels of its own to show a number but is drawn at a size
+    that could show one (at `_RENDER_SCALE`): its soft mask or its mask may have more pixels
+    than it (a 1x1 flat colour seen through a mask drawing digits; red team 115), which
+    PDFium's API does not tell."""
+    try:
+        width, height = own_size(image)
+        left, bottom, right, top = image.get_bounds()
+    except (pdfium.PdfiumError, OSError, ValueError):
+        return True  # a size that cannot be read: the page shows what it is
+    drawn = sorted((abs(right - left) * _RENDER_SCALE, abs(top - bottom) * _RENDER_SCALE))
+    small = max(width, height) < sides[0] or min(width, height) < sides[1]
+    return small and drawn[1] >= sides[0] and drawn[0] >= sides[1]
+
+
+def own_size(image: Any) -> tuple[int, int]:
+    """An image's size in pixels: a JPEG's from its own header (which PDFium decodes it by,
+    whatever the PDF declares), anything else's as declared."""
+    if image.get_filters() == ["DCTDecode"]:
+        from PIL import Image  # the bitmaps' library (`to_pil`); its header read only
+
+        with Image.open(io.BytesIO(bytes(image.get_data(decode_simple=False)))) as jpeg:
+            width, height = jpeg.size
+            return int(width), int(height)
+    width, height = image.get_px_size()
+    return int(width), int(height)
+
+
+def _apart(raw: Any, document: Any, thing: Any, kind: int, scan: bool) -> bool:
+    """Whether an object draws what only a render shows: drawn past `FORM_DEPTH`, painted
+    through a tiling pattern or a soft mask, or, on a scan-like page, a shading."""
+    if kind == raw.FPDF_PAGEOBJ_FORM:
+        return False  # what a form draws is its objects'
+    if thing.level > FORM_DEPTH or (scan and kind == raw.FPDF_PAGEOBJ_SHADING):
+        return True
+    red, green, blue, alpha = (ctypes.c_uint() for _ in range(4))
+    filled = raw.FPDFPageObj_GetFillColor(thing.raw, red, green, blue, alpha)
+    if filled and (red.value, green.value, blue.value) == _TILING:
+        pattern = raw.FPDFPageObj_GetRenderedFillPattern(document.raw, thing.raw)
+        if pattern:
+            raw.FPDFBitmap_Destroy(pattern)
+            return True
+    # transparent but opaque: a soft mask (or a blend mode) in its graphics state
+    opaque = not filled or alpha.value == _OPAQUE
+    if kind == raw.FPDF_PAGEOBJ_PATH and raw.FPDFPageObj_GetStrokeColor(
+        thing.raw, red, green, blue, alpha
+    ):
+        opaque = opaque and alpha.value == _OPAQUE
+    return opaque and bool(raw.FPDFPageObj_HasTransparency(thing.raw))
+
+
+def _disguised(raw: Any, text: Any) -> bool:
+    """Whether a text object's glyphs need not be what the text layer names: in a Type 3
+    font (PDFium calls it embedded with no font file) or marked with an ``/ActualText``
+    (which the text layer gives instead of the glyphs drawn). Red team 111 drew a card number
+    so, under "hello world" and as glyphs named A-J."""
+    font = raw.FPDFTextObj_GetFont(text.raw)
+    size = ctypes.c_size_t(0)  # (read after the call that sets it)
+    if (
+        font
+        and raw.FPDFFont_GetIsEmbedded(font)
+        and raw.FPDFFont_GetFontData(font, None, 0, ctypes.byref(size))
+        and not size.value
+    ):
+        return True
+    for index in range(raw.FPDFPageObj_CountMarks(text.raw)):
+        mark = raw.FPDFPageObj_GetMark(text.raw, index)
+        if raw.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != 0:
+            return True  # FPDF_OBJECT_UNKNOWN: no such entry
+    return False
+
+
+def _bounds(thing: Any) -> Box:
+    left, bottom, right, top = thing.get_bounds()
+    return float(left), float(bottom), float(right), float(top)
+
+
+def _union(boxes: list[Box | None]) -> Box | None:
+    found = [box for box in boxes if box is not None]
+    if not found:
+        return None
+    return (min(b[0] for b in found), min(b[1] for b in found),
+            max(b[2] for b in found), max(b[3] for b in found))  # fmt: skip
+
+
+def whole(text: str, scan: bool, carded: bool, pictured: bool, drawn: Drawn) -> bool:
+    """Whether the page is rendered whole: its text cannot be what it shows (mostly
+    characters no font maps to Unicode: glyph ids, private use), a scan-like page naming a
+    card draws no picture but paths (text turned into outlines), or a scan-like page or one
+    naming a card draws glyphs its text need not name. Naming a card keeps the cost to the
+    pages that may show one: on 168 PDFs of 40 generators, reading every page of text's
+    photos and every short page of paths tripled the OCR's time (54 s to 154 s)."""
+    outlined = scan and carded and not pictured and drawn.paths
+    return _unmapped(text) or outlined or ((scan or carded) and drawn.disguised)
+
+
+def part(drawn: Drawn, boxes: Box | None) -> Box | None:
+    """What of the page is rendered when it is not rendered whole: where it draws apart, and
+    its text boxes and stamps (``boxes``)."""
+    return _union([drawn.apart, boxes])
+
+
+_STAMPS = frozenset({3, 13})  # FPDF_ANNOT_FREETEXT, FPDF_ANNOT_STAMP
+
+
+def stamps(pdfium: Any, annotations: Any) -> Box | None:
+    """Where the page's text boxes and stamps lie (``annotations``: the page's, each open
+    while looked at): what they show is their appearance, which the page's text leaves out
+    and their ``/Contents`` need not say (a stamp reading "Approved" that draws a card
+    number); None for none."""
+    raw = pdfium.raw
+    boxes: list[Box | None] = []
+    for annotation in annotations:
+        rect = raw.FS_RECTF()
+        if raw.FPDFAnnot_GetSubtype(annotation) in _STAMPS and raw.FPDFAnnot_GetRect(
+            annotation, rect
+        ):
+            boxes.append((rect.left, rect.bottom, rect.right, rect.top))
+    return _union(boxes)
+
+
+_UNMAPPED_SHARE = 0.3  # of a page's visible characters, unmapped: its text is not what it shows
+_UNMAPPED_LEAST = 8
+
+
+def _unmapped(text: str) -> bool:
+    """Whether most of a page's text is characters no font maps to Unicode."""
+    visible = [c for c in text if not c.isspace()]
+    odd = sum(1 for c in visible if c < " " or "\ue000" <= c <= "\uf8ff" or c == "\ufffd")
+    return odd >= _UNMAPPED_LEAST and odd >= _UNMAPPED_SHARE * len(visible)
+
+
+_RENDER_SCALE = 2.0  # 144 dpi: digits of 10 points come out about 20 pixels tall
+_MARGIN = 6.0  # points kept around a part rendered
+
+
+def rendered(pdfium: Any, page: Any, pixels: int, box: Box | None = None) -> bytes | None:
+    """The page (or its ``box``) rendered as a picture (PNG) of ``pixels`` at most, or None
+    when PDFium cannot render it."""
+    width, height = page.get_size()
+    crop = (0.0, 0.0, 0.0, 0.0)
+    if box is not None:  # what lies outside the box, on each side, a little margin kept
+        left, bottom, right, top = (max(0.0, side - _MARGIN) for side in (
+            box[0], box[1], width - box[2], height - box[3]))  # fmt: skip
+        crop = (
+            (left, bottom, right, top) if left + right < width and bottom + top < height else crop
+        )
+    area = max(1.0, (width - crop[0] - crop[2]) * (height - crop[1] - crop[3]))
+    scale = min(_RENDER_SCALE, (pixels / area) ** 0.5)
+    try:
+        bitmap = page.render(scale=scale, crop=crop).to_pil()
+    except (pdfium.PdfiumError, OSError, ValueError):
+        return None
+    out = io.BytesIO()
+    bitmap.save(out, "PNG")
+    return out.getvalue()
