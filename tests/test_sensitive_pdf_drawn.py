@@ -114,7 +114,9 @@ def tiles(columns: int = 8, rows: int = 2) -> bytes:
 
 def digit_images() -> bytes:
     """One small image per digit (each too small to be read), drawn side by side."""
-    more, names, draws = [], [], []
+    more: list[bytes] = []
+    names: list[bytes] = []
+    draws: list[bytes] = []
     drawn: dict[str, int] = {}
     x = AT[0]
     for character in CARD:
@@ -238,8 +240,10 @@ def type3(digits: bool) -> bytes:
            b" ".join(procs))
     )  # fmt: skip
     shown = "".join(" " if c == " " else chr(65 + int(c)) for c in CARD)
-    line = b"BT /F2 24 Tf 72 600 Td (%s) Tj ET" % shown.encode() if digits else (
-        b"BT /F2 24 Tf 72 600 Td (ABCDEFGHIJ) Tj ET"
+    line = (
+        b"BT /F2 24 Tf 72 600 Td (%s) Tj ET" % shown.encode()
+        if digits
+        else (b"BT /F2 24 Tf 72 600 Td (ABCDEFGHIJ) Tj ET")
     )
     return document(LETTER + line, [font, *glyphs], fonts=b" /F2 6 0 R")
 

@@ -451,9 +451,7 @@ def worker_answer(data: bytes) -> list[tuple[int, int]]:
         seen = worker._Seen(text, scan, boxes, None, drawn)
         return [
             (kind, len(entry))
-            for kind, entry in worker._page_pictures(
-                pdfium, page, seen, wants, worker._Left(20, 3)
-            )
+            for kind, entry in worker._page_pictures(pdfium, page, seen, wants, worker._Left(20, 3))
         ]
     finally:
         document.close()

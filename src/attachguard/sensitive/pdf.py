@@ -8,12 +8,13 @@ pictures of the pages that have no text layer, only a caption of under `_CAPTION
 layer), for OCR; a page's visible text alone besides its text, when it draws invisible text
 too; on a page with more text that names a card,
 its photo-sized pictures (a photo of a card pasted in a letter; three per PDF), and the page
-itself rendered when its text is mostly characters no font maps to Unicode or a scan-like page
-naming a card draws only paths (text turned into outlines), and the appearance of its text boxes
-and stamps: PDFium's, `pdfium_worker`. Not read: text whose font maps its glyphs to no Unicode
-digits or to other characters than it draws (a ToUnicode map that lies, a Type 3 font's glyphs,
-ActualText over digits: red team 111), and the visual order of characters a page draws out of
-order (pypdf gives content-stream order; PDFium mostly the order on the page).
+itself rendered, whole or in part, where its text layer and its pictures read one by one do not
+say what it shows (`pdfium_drawn`: text mostly of characters no font maps to Unicode, outlines,
+Type 3 glyphs, a scan's picture composed of many images, patterns, soft masks, forms past the
+pictures' walk), and the appearance of its text boxes and stamps: PDFium's, `pdfium_worker`.
+Not read: text whose ToUnicode map gives digits the codes of other characters on a page of text
+in a font that is not Type 3 (`pdfium_drawn`), and the visual order of characters a page draws
+out of order (pypdf gives content-stream order; PDFium mostly the order on the page).
 
 Pages are read in order, at most ``max_pages`` of them, and no later than `_TEXT_SHARE` of the
 time left: the pages past either limit are counted, not read. PDFium reads them first
@@ -30,10 +31,11 @@ every object the pages lie among: 6 s for a manual of 67,000 objects, which the 
 spares.
 
 On a page read as a scan, the pictures it draws itself are returned as image files, at most
-``max_pictures`` for the whole PDF, none too small to show a number: rendered as the page
-draws it by PDFium (JBIG2 included; a JPEG too, whose /Decode, mask or colour space may change
-how it looks) and written as PNG, or for a page PDFium did not read decoded by pypdf (a JPEG
-as stored when nothing changes how it looks: `_plain_jpeg`); a picture over
+``max_pictures`` for the whole PDF (renders of pages counted with them), none too small to
+show a number: rendered as the page draws it by PDFium (JBIG2 included; a JPEG too, whose
+/Decode, mask or colour space may change how it looks) and written as PNG, or for a page PDFium
+did not read decoded by pypdf (a JPEG as stored when nothing changes how it looks:
+`_plain_jpeg`); a picture over
 ``limits.max_image_pixels``, or one that cannot be decoded (in pypdf: JBIG2 without its
 decoder), is noted and not read. Pictures on pages with more text
 are not read here (when image moderation is on, the PDF engine hands every picture to the

@@ -14,8 +14,10 @@ its pictures (2 bytes: how many; each a kind byte, `PICTURE` or `REASON`, and a 
 a PNG file, or why the picture was not read), then `END`.
 Pictures are returned for a page with less text than the caption limit or whose text is all
 invisible (a searchable scan: the image objects it draws, itself, through forms or through its
-annotations' appearances), the photo-sized ones of a page with more, and the page
-rendered when its text is mostly unmapped characters or a scan-like page draws only paths. A
+annotations' appearances; only the photo-sized ones when they are many pieces of one
+picture), the photo-sized ones of a page with more, and the page rendered, whole or the part
+of it that only a render shows (`pdfium_drawn`: text that is not what it shows, a picture
+composed of many, patterns, soft masks, forms past the pictures' walk, Type 3 text). A
 page PDFium cannot read, a file it cannot open (`END` at
 once), or the time running out (checked between pages) ends the answer there. The process ends
 at the end of its input (its parent gone or done with it), and dies, with nothing written, when
