@@ -345,6 +345,20 @@ def test_a_scan_drawn_as_one_picture_is_read_as_before(scanner: Scanner) -> None
     assert report.facts["sensitive"]["pictures_read"] == 1
 
 
+def test_a_picture_drawn_small_among_pieces_is_read_at_its_own_size(scanner: Scanner) -> None:
+    # a scan-like page of three logos and a sharp picture of the number drawn 40 points wide: a
+    # viewer's zoom shows it, the page's render at 144 dpi cannot; it is read at its own size
+    logo = image(Image.new("L", (200, 100), 90))
+    small = b"q 40 0 0 5 50 600 cm /Im Do Q"
+    logos = b" ".join(b"q 100 0 0 50 %d 300 cm /L Do Q" % x for x in (50, 200, 350))
+    data = document(
+        small + b" " + logos,
+        [image(drawing(size=(1000, 90))), logo],  # not photo-sized: 90 pixels high
+        b" /XObject << /Im 6 0 R /L 7 0 R >>",
+    )
+    assert verdict(scanner.scan(data, "scan.pdf")) == (Status.REJECTED, ["SENSITIVE_CARD"])
+
+
 def test_renders_count_as_pictures_past_the_limit(scanner: Scanner) -> None:
     # a render is a picture: past max_images, SENSITIVE_LIMIT as for any picture
     policy = parse_policy(POLICY + "    max_images: 1\n")

@@ -6,7 +6,10 @@ One walk of the page's objects, through forms `DEEP` levels down (`survey`), fin
 reading leaves out:
 
 - a scan-like page's picture composed of more than `ONE_PICTURE` images (strips, tiles, an
-  image a digit; red team 115): each piece read apart shows no number, the render does;
+  image a digit; red team 115): each piece read apart shows no number, the render does (a
+  piece that is a photo, or that the render would shrink, `shrunk`, is still read apart);
+- on a scan-like page, an image with too few pixels of its own to show a number drawn at a
+  size that could show one (a flat colour seen through a soft mask of the picture);
 - anything drawn through forms deeper than `FORM_DEPTH`, where the pictures are looked for;
 - a page painting through a tiling pattern (its cell may draw a picture or text, which the
   text layer does not hold), or through a soft mask (the shape shown may be text or a picture
@@ -41,7 +44,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 __all__ = ["DEEP", "FORM_DEPTH", "ONE_PICTURE", "Drawn", "own_size", "part", "rendered",
-           "stamps", "survey", "whole"]  # fmt: skip
+           "shrunk", "stamps", "survey", "whole"]  # fmt: skip
 
 Box = tuple[float, float, float, float]  # left, bottom, right, top, in points
 
@@ -123,6 +126,22 @@ def own_size(image: Any) -> tuple[int, int]:
             return int(width), int(height)
     width, height = image.get_px_size()
     return int(width), int(height)
+
+
+_SHRUNK = 3  # times fewer pixels a side a render gives a picture than it has: read apart too
+
+
+def shrunk(pdfium: Any, image: Any) -> bool:
+    """Whether a page's render (at `_RENDER_SCALE`) would show an image on under a third of
+    its own pixels a side: a picture of a number drawn small, which a viewer's zoom shows and
+    which is read at its own size, apart from the page."""
+    try:
+        width, height = own_size(image)
+        left, bottom, right, top = image.get_bounds()
+    except (pdfium.PdfiumError, OSError, ValueError):
+        return True  # a size that cannot be read: read apart, to say why
+    drawn = max(abs(right - left), abs(top - bottom)) * _RENDER_SCALE
+    return bool(max(width, height) > _SHRUNK * drawn)
 
 
 def _apart(raw: Any, document: Any, thing: Any, kind: int, scan: bool) -> bool:

@@ -34,7 +34,7 @@ import resource
 import struct
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any, NamedTuple
 
 from attachguard.sensitive import pdfium_drawn as drawing
@@ -388,11 +388,11 @@ def _page_pictures(
     # may show its number some other way than as text: its photos, its outlines are read
     carded = next(card_words(text), None) is not None
     own = seen.own
-    photos = not scan or seen.drawn.pieces > drawing.ONE_PICTURE
-    found = _pictures(pdfium, page, wants, room, photos, (0, own)) if scan or carded else []
+    keep = _photo_sized if not scan else _apart if seen.drawn.pieces > drawing.ONE_PICTURE else None
+    found = _pictures(pdfium, page, wants, room, keep, (0, own)) if scan or carded else []
     if own is not None:
         taken = sum(1 for kind, _ in found if kind == PICTURE)
-        found += _pictures(pdfium, page, wants, room - taken, False, (own, None))
+        found += _pictures(pdfium, page, wants, room - taken, None, (own, None))
     taken = sum(1 for kind, _ in found if kind == PICTURE)
     left.pictures -= taken
     left.photos -= 0 if scan else taken
@@ -431,17 +431,17 @@ def _pictures(
     page: Any,
     wants: _Wants,
     left: int,
-    photos: bool = False,
+    keep: Callable[[Any, Any], bool] | None = None,
     among: tuple[int, int | None] = (0, None),
 ) -> list[tuple[int, bytes]]:
-    """The pictures a page draws, itself or through forms (at most ``left``; only photo-sized
-    ones when ``photos``; those from the first to the last of ``among``, in the order drawn), as
+    """The pictures a page draws, itself or through forms (at most ``left``; only those
+    ``keep`` keeps; those from the first to the last of ``among``, in the order drawn), as
     image files, and the reasons for those not read (`MAX_REASONS` at most, each said once)."""
     found: list[tuple[int, bytes]] = []
     for image in itertools.islice(_images(pdfium, page), *among):
         if left <= 0:
             break
-        if photos and not _photo_sized(pdfium, image):
+        if keep is not None and not keep(pdfium, image):
             continue
         picture, reason = _picture(pdfium, image, wants)
         if picture:
@@ -464,6 +464,12 @@ def _photo_sized(pdfium: Any, image: Any) -> bool:
     except (pdfium.PdfiumError, OSError, ValueError):
         return True  # a size that cannot be read: the picture is read, to say why
     return max(width, height) >= _PHOTO_SIDES[0] and min(width, height) >= _PHOTO_SIDES[1]
+
+
+def _apart(pdfium: Any, image: Any) -> bool:
+    """Whether a piece of a composed picture is read apart besides the page's render: a photo,
+    or one the render would shrink (`pdfium_drawn.shrunk`)."""
+    return _photo_sized(pdfium, image) or drawing.shrunk(pdfium, image)
 
 
 def _picture(pdfium: Any, image: Any, wants: _Wants) -> tuple[bytes | None, bytes | None]:
