@@ -135,10 +135,10 @@ def _page_answer(
             own = sum(1 for _ in _images(pdfium, page))
             text, page = _with_appearances(pdfium, document, index, page, text)
             seen = seen._replace(text=text, own=own)
-        seen = seen._replace(drawn=drawing.survey(pdfium, document, page, scan, wants.sides))
-        # pictures on pages of text: a few per document (a letter with a photo pasted in; a
-        # report's dozens of figures would cost the OCR's whole time)
-        pictures = _page_pictures(pdfium, page, seen, wants, left) if left.pictures > 0 else []
+        pictures: list[tuple[int, bytes]] = []
+        if left.pictures > 0:  # (none are wanted without OCR: the walk is spared too)
+            seen = seen._replace(drawn=drawing.survey(pdfium, document, page, scan, wants.sides))
+            pictures = _page_pictures(pdfium, page, seen, wants, left)
         return _text(text) + _text(visible) + _text(notes) + _text(shown) + _entries(pictures)
     finally:
         page.close()
@@ -388,7 +388,11 @@ def _page_pictures(
     # may show its number some other way than as text: its photos, its outlines are read
     carded = next(card_words(text), None) is not None
     own = seen.own
-    keep = _photo_sized if not scan else _apart if seen.drawn.pieces > drawing.ONE_PICTURE else None
+    # pictures on pages of text: a few per document (a letter with a photo pasted in; a
+    # report's dozens of figures would cost the OCR's whole time)
+    keep = _photo_sized if not scan else None
+    if scan and seen.drawn.pieces > drawing.ONE_PICTURE:
+        keep = _apart  # the pieces of one picture: the render reads them together
     found = _pictures(pdfium, page, wants, room, keep, (0, own)) if scan or carded else []
     if own is not None:
         taken = sum(1 for kind, _ in found if kind == PICTURE)
