@@ -9,9 +9,11 @@ slide with a gradient) stay APPROVED."""
 from __future__ import annotations
 
 import io
+import struct
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -261,6 +263,63 @@ def _digit_path(digit: str) -> bytes:
     return b" ".join(squares) + b" f"
 
 
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # fonts-dejavu-core
+
+
+def glyph_ids(font: bytes, text: str) -> bytes:
+    """The glyph ids (2 bytes each) a TrueType font's Unicode cmap (format 4) gives ``text``."""
+    tables = {
+        font[12 + 16 * i : 16 + 16 * i]: struct.unpack_from(">I", font, 20 + 16 * i)[0]
+        for i in range(struct.unpack_from(">H", font, 4)[0])
+    }
+    cmap = tables[b"cmap"]
+    records = [struct.unpack_from(">HHI", font, cmap + 4 + 8 * i)
+               for i in range(struct.unpack_from(">H", font, cmap + 2)[0])]  # fmt: skip
+    table = cmap + next(
+        offset for platform, encoding, offset in records if (platform, encoding) == (3, 1)
+    )
+    segments = struct.unpack_from(">H", font, table + 6)[0] // 2
+    ends, starts, deltas, offsets = (
+        struct.unpack_from(f">{segments}{kind}", font, at)
+        for kind, at in (("H", table + 14), ("H", table + 16 + 2 * segments),
+                         ("h", table + 16 + 4 * segments), ("H", table + 16 + 6 * segments))
+    )  # fmt: skip
+    ids = []
+    for character in map(ord, text):
+        i = next(i for i in range(segments) if starts[i] <= character <= ends[i])
+        if offsets[i]:
+            at = table + 16 + 6 * segments + 2 * i + offsets[i] + 2 * (character - starts[i])
+            character = struct.unpack_from(">H", font, at)[0]
+        ids.append((character + deltas[i]) & 0xFFFF)
+    return struct.pack(f">{len(ids)}H", *ids)
+
+
+def unmapped_line() -> bytes:
+    """A letter (no card word) with the number in an embedded TrueType font without a ToUnicode
+    map (Identity-H: its codes are glyph ids, which PDFium's text gives as control
+    characters), far under the share of unmapped characters that renders a page whole."""
+    if not DEJAVU.exists():
+        pytest.skip("fonts-dejavu-core is not installed")
+    font = DEJAVU.read_bytes()
+    packed = zlib.compress(font)
+    type0 = (
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H "
+        b"/DescendantFonts [7 0 R] >>"
+    )
+    cid = (
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DejaVuSans /CIDSystemInfo << "
+        b"/Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R "
+        b"/CIDToGIDMap /Identity /DW 640 >>"
+    )
+    descriptor = (
+        b"<< /Type /FontDescriptor /FontName /DejaVuSans /Flags 32 /FontBBox [0 -240 1000 940] "
+        b"/ItalicAngle 0 /Ascent 930 /Descent -240 /CapHeight 730 /StemV 80 /FontFile2 9 0 R >>"
+    )
+    file = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(packed), packed)
+    line = b"BT /F2 20 Tf 72 600 Td <%s> Tj ET" % glyph_ids(font, CARD).hex().encode()
+    return document(LETTER * 3 + line, [type0, cid, descriptor, file], fonts=b" /F2 6 0 R")
+
+
 HOSTILE: dict[str, Callable[[], bytes]] = {
     "strips": strips,
     "tiles": tiles,
@@ -272,6 +331,7 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "a flat colour through a soft mask": through_a_soft_mask,
     "text through a soft mask": text_through_a_soft_mask,
     "Type 3 glyphs named as letters": lambda: type3(digits=True),
+    "glyphs mapped to no Unicode on a page of text": unmapped_line,
 }
 
 

@@ -18,7 +18,10 @@ reading leaves out:
 - a scan-like page drawing a shading (a function-based or mesh shading can draw a picture;
   on a page of text, where axial and radial gradients are common and PDFium does not say a
   shading's type, it is left: those draw no digits);
-- text in a Type 3 font (its glyphs are drawings any name or code can be given), on any page.
+- text in a Type 3 font (its glyphs are drawings any name or code can be given), on any page;
+- a run of `_RUN` characters no font maps to Unicode (glyph ids, private use; spaces between
+  them allowed) on a page of text: a card number in a font without a ToUnicode map, which the
+  share of such characters (`whole`) misses among a letter's text (`unmapped_runs`).
 
 Those parts are rendered together, as one picture (the bounds of the objects drawing them, a
 little margin kept), with the appearance of the page's text boxes and stamps (`stamps`); the
@@ -42,11 +45,12 @@ from __future__ import annotations
 import ctypes
 import io
 import itertools
+import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 __all__ = ["DEEP", "FORM_DEPTH", "ONE_PICTURE", "Drawn", "own_size", "part", "rendered",
-           "shrunk", "stamps", "survey", "whole"]  # fmt: skip
+           "shrunk", "stamps", "survey", "unmapped_runs", "whole"]  # fmt: skip
 
 Box = tuple[float, float, float, float]  # left, bottom, right, top, in points
 
@@ -69,14 +73,17 @@ class Drawn(NamedTuple):
     disguised: bool = False
 
 
-def survey(pdfium: Any, document: Any, page: Any, scan: bool, sides: tuple[int, int]) -> Drawn:
+def survey(
+    pdfium: Any, document: Any, page: Any, scan: bool, sides: tuple[int, int], text: str = ""
+) -> Drawn:
     """One walk of the page's objects, `DEEP` levels of forms down (module docstring; ``sides``:
-    the long and short sides in pixels under which a picture shows no number); a page of more
-    than `_MOST_OBJECTS` objects is taken as drawing apart everywhere."""
+    the long and short sides in pixels under which a picture shows no number; ``text``: the
+    page's text, for its runs of unmapped characters); a page of more than `_MOST_OBJECTS`
+    objects is taken as drawing apart everywhere."""
     raw = pdfium.raw
     pieces, paths, disguised = 0, False, False
     images: list[Box] = []
-    apart: list[Box] = []
+    apart: list[Box | None] = [unmapped_runs(pdfium, page, text)]
     top: Any = None
     walked = 0
     for thing in itertools.islice(page.get_objects(max_depth=DEEP), _MOST_OBJECTS + 1):
@@ -242,6 +249,36 @@ def stamps(pdfium: Any, annotations: Any) -> Box | None:
         ):
             boxes.append((rect.left, rect.bottom, rect.right, rect.top))
     return _union(boxes)
+
+
+_ODD = "\x00-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff\ufffd"  # unmapped: glyph ids, private use
+_RUN = 13  # unmapped characters in a row: as many as a card number's digits
+_UNMAPPED_RUN = re.compile(f"(?:[{_ODD}][ \t]?){{{_RUN},}}")
+
+
+def unmapped_runs(pdfium: Any, page: Any, text: str) -> Box | None:
+    """Where the page draws runs of `_RUN` unmapped characters or more, when its ``text`` has
+    one (looked for again character by character: the text leaves out characters the page
+    draws, such as a space whose glyph maps to nothing); None for none. Symbol fonts' bullets
+    (private use) stand one a line, never in such a run."""
+    if _UNMAPPED_RUN.search(text) is None:
+        return None
+    raw = pdfium.raw
+    textpage = page.get_textpage()
+    try:
+        count = raw.FPDFText_CountChars(textpage.raw)
+        drawn = "".join(
+            chr(raw.FPDFText_GetUnicode(textpage.raw, i) & 0x1FFFFF) for i in range(count)
+        )
+        boxes: list[Box | None] = []
+        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        for run in _UNMAPPED_RUN.finditer(drawn):
+            for index in range(*run.span()):
+                if raw.FPDFText_GetCharBox(textpage.raw, index, left, right, bottom, top):
+                    boxes.append((left.value, bottom.value, right.value, top.value))
+        return _union(boxes)
+    finally:
+        textpage.close()
 
 
 _UNMAPPED_SHARE = 0.3  # of a page's visible characters, unmapped: its text is not what it shows

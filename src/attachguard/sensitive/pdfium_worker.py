@@ -137,7 +137,8 @@ def _page_answer(
             seen = seen._replace(text=text, own=own)
         pictures: list[tuple[int, bytes]] = []
         if left.pictures > 0:  # (none are wanted without OCR: the walk is spared too)
-            seen = seen._replace(drawn=drawing.survey(pdfium, document, page, scan, wants.sides))
+            found = drawing.survey(pdfium, document, page, scan, wants.sides, text)
+            seen = seen._replace(drawn=found)
             pictures = _page_pictures(pdfium, page, seen, wants, left)
         return _text(text) + _text(visible) + _text(notes) + _text(shown) + _entries(pictures)
     finally:
