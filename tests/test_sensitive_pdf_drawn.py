@@ -397,6 +397,15 @@ def test_a_gradient_on_a_page_of_text_is_not_rendered(scanner: Scanner) -> None:
     assert "pictures_read" not in report.facts["sensitive"]
 
 
+def test_only_a_run_of_unmapped_characters_as_long_as_a_number_is_rendered() -> None:
+    from attachguard.sensitive.pdfium_drawn import _UNMAPPED_RUN
+
+    bullets = "\uf0b7 Returns within 30 days\n\uf0b7 Free delivery\n" * 20  # a symbol font's
+    assert _UNMAPPED_RUN.search(bullets) is None
+    assert _UNMAPPED_RUN.search("Total \x17\x14\x14\x14 \x14\x14\x14\x14 \x14\x14\x14\x14 \x14")
+    assert _UNMAPPED_RUN.search("\x17\x14\x14\x14 \x14\x14\x14\x14 \x14\x14\x14") is None  # 11
+
+
 def test_a_scan_drawn_as_one_picture_is_read_as_before(scanner: Scanner) -> None:
     # one image: read at its own pixels, the page not rendered besides
     data = pieces([(0, 0, 1000, 120)])
