@@ -11,10 +11,11 @@ its photo-sized pictures (a photo of a card pasted in a letter; three per PDF), 
 itself rendered, whole or in part, where its text layer and its pictures read one by one do not
 say what it shows (`pdfium_drawn`: text mostly of characters no font maps to Unicode, or a run
 of them as long as a card number, outlines, Type 3 glyphs, a scan's picture composed of many
-images, patterns, soft masks, forms past the pictures' walk), and the appearance of its text boxes and stamps: PDFium's, `pdfium_worker`.
-Not read: text whose ToUnicode map gives digits the codes of other characters on a page of text
-in a font that is not Type 3 (`pdfium_drawn`), and the visual order of characters a page draws
-out of order (pypdf gives content-stream order; PDFium mostly the order on the page).
+images, patterns, soft masks, forms past the pictures' walk), and the appearance of its text
+boxes and stamps: PDFium's, `pdfium_worker`. Not read: text whose ToUnicode map gives digits
+the codes of other characters on a page of text in a font that is not Type 3 (`pdfium_drawn`),
+and the visual order of characters a page draws out of order (pypdf gives content-stream
+order; PDFium mostly the order on the page).
 
 Pages are read in order, at most ``max_pages`` of them, and no later than `_TEXT_SHARE` of the
 time left: the pages past either limit are counted, not read. PDFium reads them first
