@@ -123,7 +123,7 @@ def digit_images() -> bytes:
     x = AT[0]
     for character in CARD:
         if character == " ":
-            x += 14
+            x += 12
             continue
         if character not in drawn:
             digit = Image.new("L", (40, 64), 255)
@@ -131,8 +131,8 @@ def digit_images() -> bytes:
             drawn[character] = len(more)
             more.append(image(digit))
             names.append(b"/D%s %d 0 R" % (character.encode(), 6 + drawn[character]))
-        draws.append(b"q 20 0 0 32 %d %d cm /D%s Do Q" % (x, AT[1], character.encode()))
-        x += 21
+        draws.append(b"q 25 0 0 40 %d %d cm /D%s Do Q" % (x, AT[1], character.encode()))
+        x += 19
     return document(b" ".join(draws), more, b" /XObject << %s >>" % b" ".join(names))
 
 
@@ -222,9 +222,10 @@ LETTER = (
 )
 
 
-def type3(digits: bool) -> bytes:
+def type3(digits: bool, split: bool = False) -> bytes:
     """A letter (no card word in it) with a line in a Type 3 font of glyphs named A-J: they
-    draw the digits 0-9 (``digits``) or bars of a logo."""
+    draw the digits 0-9 (``digits``) or bars of a logo; ``split``: the number's first half
+    drawn as plain text, its second half in the Type 3 font beside it."""
     glyphs, procs = [], []
     for number in range(10):
         if digits:
@@ -247,6 +248,9 @@ def type3(digits: bool) -> bytes:
         if digits
         else (b"BT /F2 24 Tf 72 600 Td (ABCDEFGHIJ) Tj ET")
     )
+    if split:  # "4111 1111 " in Helvetica, then "BBBB BBBB" drawing "1111 1111"
+        line = b"BT /F1 24 Tf 72 600 Td (%s) Tj /F2 24 Tf (%s) Tj ET" % (
+            CARD[:10].encode(), shown[10:].encode())  # fmt: skip
     return document(LETTER + line, [font, *glyphs], fonts=b" /F2 6 0 R")
 
 
@@ -331,6 +335,7 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "a flat colour through a soft mask": through_a_soft_mask,
     "text through a soft mask": text_through_a_soft_mask,
     "Type 3 glyphs named as letters": lambda: type3(digits=True),
+    "half plain, half Type 3 glyphs": lambda: type3(digits=True, split=True),
     "glyphs mapped to no Unicode on a page of text": unmapped_line,
 }
 

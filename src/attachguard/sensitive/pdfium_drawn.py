@@ -23,8 +23,9 @@ reading leaves out:
   them allowed) on a page of text: a card number in a font without a ToUnicode map, which the
   share of such characters (`whole`) misses among a letter's text (`unmapped_runs`).
 
-Those parts are rendered together, as one picture (the bounds of the objects drawing them, a
-little margin kept), with the appearance of the page's text boxes and stamps (`stamps`); the
+Those parts are rendered together, as one picture (the band across the page from the lowest to
+the highest of the objects drawing them, a little margin kept: digits drawn beside them as
+plain text are read with them), with the appearance of the page's text boxes and stamps (`stamps`); the
 page is rendered whole when its text cannot be what it shows (`whole`: mostly unmapped
 characters, outlines on a scan-like page naming a card, glyphs named apart from what they
 draw). Renders are pictures like any other: `max_pictures` for the document bounds them (past
@@ -297,16 +298,15 @@ _MARGIN = 6.0  # points kept around a part rendered
 
 
 def rendered(pdfium: Any, page: Any, pixels: int, box: Box | None = None) -> bytes | None:
-    """The page (or its ``box``) rendered as a picture (PNG) of ``pixels`` at most, or None
-    when PDFium cannot render it."""
+    """The page (or the band of it across its width that holds ``box``) rendered as a picture
+    (PNG) of ``pixels`` at most, or None when PDFium cannot render it. A band, not the box: a
+    number runs along a line, and the digits of it drawn beside the part that only a render
+    shows (as text, in another font) are read with it."""
     width, height = page.get_size()
     crop = (0.0, 0.0, 0.0, 0.0)
-    if box is not None:  # what lies outside the box, on each side, a little margin kept
-        left, bottom, right, top = (max(0.0, side - _MARGIN) for side in (
-            box[0], box[1], width - box[2], height - box[3]))  # fmt: skip
-        crop = (
-            (left, bottom, right, top) if left + right < width and bottom + top < height else crop
-        )
+    if box is not None:  # what lies below and above the box, a little margin kept
+        bottom, top = (max(0.0, side - _MARGIN) for side in (box[1], height - box[3]))
+        crop = (0.0, bottom, 0.0, top) if bottom + top < height else crop
     area = max(1.0, (width - crop[0] - crop[2]) * (height - crop[1] - crop[3]))
     scale = min(_RENDER_SCALE, (pixels / area) ** 0.5)
     try:
