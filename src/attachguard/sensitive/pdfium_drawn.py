@@ -26,9 +26,9 @@ reading leaves out:
 Those parts are rendered together, as one picture (the band across the page from the lowest to
 the highest of the objects drawing them, a little margin kept: digits drawn beside them as
 plain text are read with them), with the appearance of the page's text boxes and stamps
-(`stamps`); the page is rendered whole when its text cannot be what it shows (`whole`: mostly unmapped
-characters, outlines on a scan-like page naming a card, glyphs named apart from what they
-draw). Renders are pictures like any other: `max_pictures` for the document bounds them (past
+(`stamps`); the page is rendered whole when its text cannot be what it shows (`whole`:
+mostly unmapped characters, outlines on a scan-like page naming a card, glyphs named apart
+from what they draw). Renders are pictures like any other: `max_pictures` for the document bounds them (past
 it, SENSITIVE_LIMIT), so does the OCR's time. Honest text documents and invoices trigger
 none of it (on the 223 real-world PDFs, 16 renders more, on test scans and two Type 3
 manuals: docs/benchmarks.md); a slide of little text drawing a shading costs one render (0.1
