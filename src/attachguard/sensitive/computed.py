@@ -100,8 +100,7 @@ def workbook_names(package: Package) -> tuple[dict[str, str], dict[str, str]]:
         plain = {k.rpartition(" ")[2]: v for k, v in attrs.items()}
         if local == "sheet":
             targets = [r.part for r in relations.get(plain.get("id", ""), []) if r.part]
-            for target in targets[:1]:
-                sheets[part_key(target)] = plain.get("name", "").lower()
+            sheets.update({part_key(t): plain.get("name", "").lower() for t in targets[:1]})
         elif local == "definedName":
             current.append(plain.get("name", "").lower())
             names.setdefault(current[-1], "")
@@ -114,12 +113,15 @@ def workbook_names(package: Package) -> tuple[dict[str, str], dict[str, str]]:
         if current:
             names[current[-1]] += data
 
-    try:
-        data = package.read(main.name)
-    except (KeyError, OSError, ValueError):
-        return {}, {}
-    markup.parses(data, start, end, text)
+    markup.parses(_read(package, main.name), start, end, text)
     return sheets, names
+
+
+def _read(package: Package, name: str) -> bytes:
+    try:
+        return package.read(name)
+    except (KeyError, OSError, ValueError):
+        return b""
 
 
 def computed_text(package: Package, sheets: dict[str, SheetFormulas]) -> dict[str, str]:

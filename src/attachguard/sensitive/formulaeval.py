@@ -154,7 +154,7 @@ class _Parser:
                 args.append(("blank",))  # an argument left out: TEXTJOIN(,TRUE,...)
             else:
                 args.append(self.expression(0, depth))
-            kind, text = self.take()
+            text = self.take()[1]
             if text == ")":
                 return args
             if text != ",":
