@@ -62,7 +62,17 @@ from attachguard.engines.text import decode
 from attachguard.engines.zip_members import RATIO_FLOOR
 from attachguard.formats.ooxml_xml import WORD_NS
 from attachguard.formats.opc import READ_ERRORS, Package, Part, part_key, read_package
-from attachguard.sensitive import applied, lists, mail, markup, numfmt, rtf, tables, wordstyles
+from attachguard.sensitive import (
+    applied,
+    computed,
+    lists,
+    mail,
+    markup,
+    numfmt,
+    rtf,
+    tables,
+    wordstyles,
+)
 from attachguard.sensitive.passages import Extract, Passage
 
 if TYPE_CHECKING:
@@ -193,15 +203,20 @@ def _read_parts(
 ) -> None:
     """Each part's text, as ``reading`` shows it (a passage a part)."""
     suffix = f" (with {', '.join(reading.names)})" if reading.alternative else ""
+    sheets: dict[str, computed.SheetFormulas] = {}  # the cells formulas read
     for part in parts:
         if not _within(package, part, limits, budget):
             extract.unread.append(f"{part.name} (over a limit)")
             continue
-        text = _part_text(package, part, reading)
+        if part.content_type.endswith(_SHEET):
+            sheets[part.name] = computed.SheetFormulas()
+        text = _part_text(package, part, reading, sheets.get(part.name))
         if text is None:
             extract.unread.append(f"{part.name} (damaged)")
         elif text.strip():
             extract.passages.append(Passage(text, part.name + suffix))
+    for name, text in computed.computed_text(package, sheets).items():
+        extract.passages.append(Passage(text, f"{name} (formulas computed){suffix}"))
 
 
 def _chunks(package: Package, limits: Limits, budget: _Budget, extract: Extract) -> None:
@@ -390,14 +405,16 @@ def _inflatable(info: zipfile.ZipInfo, limits: Limits, budget: int) -> bool:
     return info.file_size < RATIO_FLOOR or info.file_size <= limits.max_ratio * info.compress_size
 
 
-def _part_text(package: Package, part: Part, reading: _Reading) -> str | None:
+def _part_text(
+    package: Package, part: Part, reading: _Reading, formulas: computed.SheetFormulas | None
+) -> str | None:
     try:
         data = package.read(part.name)
     except READ_ERRORS:
         return None
     sheet = part.content_type.endswith(_SHEET)
     formats = reading.formats.cells if reading.formats else None
-    cells = tables.SheetCells(reading.shared or [], formats) if sheet else None
+    cells = tables.SheetCells(reading.shared or [], formats, formulas) if sheet else None
     text = xml_text(data, cells, reading.numbering, reading.styles)
     return None if text is None else text + _applied(data, part, cells, reading.formats)
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from attachguard.formats.codepages import codec
 from attachguard.formats.rtfunicode import Fallback
-from attachguard.sensitive import lists
+from attachguard.sensitive import lists, rtfstyles
 from attachguard.sensitive.passages import Extract, Passage
 
 MAX_DEPTH = 1000
@@ -41,7 +41,7 @@ _TOKEN = re.compile(
     rb"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\'([0-9a-fA-F]{2})|\\(.)|([{}])|([^\\{}]+)", re.DOTALL
 )
 _SKIPPED = frozenset(
-    b"fonttbl colortbl stylesheet rsidtbl generator xmlnstbl "
+    b"fonttbl colortbl rsidtbl generator xmlnstbl "
     b"themedata colorschememapping datastore latentstyles pgdsctbl revtbl filetbl bkmkstart "
     b"bkmkend objdata objclass nonshppict blipuid mmathpr".split()
 )
@@ -87,6 +87,10 @@ _BLANKS = re.compile(rb"\s+")
 class _Group:
     skip: bool = False
     hidden: bool = False  # \v: hidden text, read apart from the line it stands in
+    vanish: bool | None = None  # the run's own \v or \v0 (None: \plain, or never stated)
+    character: int | None = None  # its character style (\csN), `rtfstyles`
+    paragraph: int = 0  # its paragraph's style (\sN)
+    sheet: bool = False  # inside the style sheet
     deleted: bool = False  # \deleted, \revised: a tracked change's text
     inserted: bool = False
     uc: int = 1
@@ -164,6 +168,9 @@ class _Reader:
         self.ilvl = 0
         self.labelled = False  # the paragraph's label is read
         self.property: str | None = None  # the name of the shown shape's property being read
+        self.sheet = rtfstyles.Sheet()  # the style sheet: text it hides or shows
+        self.sheet_at = 0  # the depth of the style sheet's group
+        self.styled: list[str] = []  # the text as a reader that applies the styles shows it
 
     @property
     def group(self) -> _Group:
@@ -172,9 +179,12 @@ class _Reader:
     def open(self) -> None:
         self.fallback.brace()
         top = self.group
-        inner = _Group(top.skip, top.hidden, top.deleted, top.inserted, top.uc,
-                       table=top.table, level=top.level)  # fmt: skip
+        inner = _Group(top.skip, top.hidden, top.vanish, top.character, top.paragraph, top.sheet,
+                       top.deleted, top.inserted, top.uc, table=top.table,
+                       level=top.level)  # fmt: skip
         self.stack.append(inner if len(self.stack) < MAX_DEPTH else top)
+        if top.sheet and len(self.stack) == self.sheet_at + 1:
+            self.sheet.begin()  # a style's definition
 
     def close(self) -> None:
         self.fallback.brace()
@@ -220,20 +230,34 @@ class _Reader:
             self.labelled = True
             self._both(self.lists.label(self.ls, self.ilvl))
         group = self.group
+        styled = not self._styled_hidden(group)
         if group.hidden:
             if not self.in_aside:
                 self.aside.append("\n")
             self.aside.append(value)
+            if styled and not group.deleted:
+                self.styled.append(value)
         else:
-            self._both(value, group.deleted, group.inserted)
+            self._both(value, group.deleted, group.inserted, styled)
         self.in_aside = group.hidden
 
-    def _both(self, value: str, deleted: bool = False, inserted: bool = False) -> None:
+    def _styled_hidden(self, group: _Group) -> bool:
+        """Whether a reader that applies the style sheet's formatting hides the text: the
+        run's own ``\v`` or ``\v0`` first, else its styles' (`rtfstyles`)."""
+        if group.vanish is not None or not self.sheet.states:
+            return group.hidden
+        return self.sheet.hidden(group.character, group.paragraph)
+
+    def _both(
+        self, value: str, deleted: bool = False, inserted: bool = False, styled: bool = True
+    ) -> None:
         """Text to the lines as shown with tracked changes accepted and rejected, a change's
         to one of them, and as marked up (every change shown: text inserted, then deleted,
-        is in neither of the others)."""
+        is in neither of the others); and, with changes accepted, as styled."""
         if not deleted:
             self.out.append(value)
+            if styled:
+                self.styled.append(value)
         if not inserted:
             self.original.append(value)
         self.marked.append(value)
@@ -245,6 +269,8 @@ class _Reader:
             return  # a control word is one fallback character, whatever it does
         if group.table and name not in (b"u", b"uc"):
             self.lists.word(group.table, group, name, int(arg or 0))
+        elif group.sheet and name not in (b"u", b"uc"):
+            self.sheet.word(name, arg)
         elif not self._destination(group, name, starred):
             self._format(group, name, arg)
 
@@ -253,6 +279,9 @@ class _Reader:
         table, document information, a picture."""
         if name in _LIST_TABLES:
             group.skip, group.table = True, name
+        elif name == b"stylesheet":
+            group.skip = group.sheet = True
+            self.sheet_at = len(self.stack)
         elif name in (b"sp", b"sn", b"sv"):
             self._shape_property(group, name)
         elif (starred and name not in _SHOWN_STARRED) or name in _SKIPPED:
@@ -278,6 +307,7 @@ class _Reader:
             self.property = None
             group.skip, group.line = False, True
             self.out.append("\n")
+            self.styled.append("\n")
             return
         group.skip = True
 
@@ -291,6 +321,8 @@ class _Reader:
             self.fallback.start(group.uc)
         elif name in (b"v", b"plain"):
             group.hidden = name == b"v" and arg != b"0"
+            group.vanish = group.hidden if name == b"v" else None
+            group.character = None if name == b"plain" else group.character
         elif name in (b"deleted", b"revised"):  # (\plain leaves them: the text stays a change's)
             setattr(group, "deleted" if name == b"deleted" else "inserted", arg != b"0")
         elif name == b"ansicpg" and arg is not None:
@@ -304,6 +336,9 @@ class _Reader:
             self.labelled = name not in (b"par", b"sect", b"page")  # a new paragraph
         elif name in (b"ls", b"ilvl", b"pard"):
             self._paragraph(name, arg)
+            self.group.paragraph = 0 if name == b"pard" else self.group.paragraph
+        elif name in (b"s", b"cs"):  # a style applied to the paragraph, to the run
+            setattr(self.group, "paragraph" if name == b"s" else "character", arg)
         elif name in _CHARS:
             self.char(_CHARS[name])
 
@@ -342,6 +377,8 @@ def read(data: bytes) -> Extract:
             position += max(0, int(match.group(2)))  # raw bytes: never read as text
     shown = "".join(reader.out)
     others = ("".join(reader.original), "".join(reader.marked)) if reader.revised else ()
+    if reader.sheet.states:  # a reader that applies the style sheet's \v shows it otherwise
+        others = (*others, "".join(reader.styled))
     text = shown + readings(shown, others) + "".join(reader.aside)
     extract = Extract([Passage(text)] if text.strip() else [])
     extract.pictures = [(f"picture {n}", p) for n, p in enumerate(reader.pictures, 1) if p]

@@ -19,7 +19,7 @@ import io
 import re
 from xml.parsers import expat
 
-from attachguard.sensitive import lists, numfmt
+from attachguard.sensitive import computed, lists, numfmt
 
 _LETTER = re.compile(r"[^\W\d_]")
 _DELIMITERS = ",;\t|"
@@ -111,8 +111,14 @@ class SheetCells:
     (`numfmt`), to show a cell as its format lays it out. Fed by `ooxml`'s reader, element by
     element (local names of the spreadsheet vocabulary)."""
 
-    def __init__(self, shared: list[str], formats: list[str | None] | None = None) -> None:
+    def __init__(
+        self,
+        shared: list[str],
+        formats: list[str | None] | None = None,
+        formulas: computed.SheetFormulas | None = None,
+    ) -> None:
         self.shared = shared
+        self.formulas = formulas  # the cells formulas read (`computed`)
         self.formats = formats or []
         self.format: str | None = None  # the current cell's number format, when declared
         self.headers: dict[int, str] = {}
@@ -127,15 +133,22 @@ class SheetCells:
         """Text to add where the element starts: a cell's column header."""
         if local == "row":
             self.row, self.column = {}, -1
+            if self.formulas is not None:
+                self.formulas.new_row(attrs.get("r", ""))
         elif local == "c":
             self.column = _column(attrs.get("r", ""), self.column + 1)
             self.kind = attrs.get("t", "n")
             self.format = _style(self.formats, attrs.get("s", "0"))
             self.row[self.column] = ""
             header = self.headers.get(self.column)
+            if self.formulas is not None:
+                label = f"{header}: " if header else ""
+                self.formulas.cell(attrs.get("r", ""), self.column, self.kind, label)
             return f"{header}: " if header else ""
         elif local == "f":
             self.in_formula = True
+            if self.formulas is not None:
+                self.formulas.start_formula(attrs)
         elif local == "is" and self.format:
             return self._record(numfmt.text_parts(self.format)[0])
         elif local == "numFmt":  # in an x14:dxf (`applied` reads what it shows)
@@ -146,6 +159,8 @@ class SheetCells:
         """Text to add where the element ends: what an inline string's format shows after it."""
         if local == "f":
             self.in_formula = False
+        elif local == "c" and self.formulas is not None:
+            self.formulas.end_cell()
         elif local == "is" and self.format:
             return self._record(numfmt.text_parts(self.format)[1])
         elif local == "row" and not self.data and any(v.strip() for v in self.row.values()):
@@ -165,6 +180,8 @@ class SheetCells:
         only joins constants, with what it shows on a line of its own (Excel computes it when
         the file has no cached value)."""
         if self.in_formula:
+            if self.formulas is not None and self.formulas.formula is not None:
+                self.formulas.formula += data
             joined = joined_constants(data)
             return data if joined is None else f"{data}\n{joined}"
         if value and self.kind == "s":
@@ -174,6 +191,8 @@ class SheetCells:
                 if 0 <= (number := lists.integer(index, -1)) < len(self.shared)
                 else ""
             )
+        if self.formulas is not None and (value or self.kind == "inlineStr"):
+            self.formulas.value += data
         if value and self.format:
             data = self._formatted(data, self.format)
         return self._record(data)

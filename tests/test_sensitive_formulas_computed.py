@@ -1,0 +1,146 @@
+"""Workbook formulas read as Excel computes them (`formulaeval`, `computed`): a card number
+built from pieces Excel evaluates on open, with no cached value or a cached value that differs,
+is found; honest formulas (sums, lookups, prices) stay clean; the evaluator's bounds hold."""
+
+from __future__ import annotations
+
+import time
+from xml.sax.saxutils import escape
+
+import pytest
+
+from attachguard.sensitive import formulaeval, formulatext
+from test_sensitive_formats import OFFICE, R, S, package, scan, workbook
+
+PIECES = [
+    'REPT("4",1)&"111111111111111"',
+    'SUBSTITUTE("4x111x1111x1111x1111","x","")',
+    'MID("xx4111111111111111yy",3,16)',
+    'LEFT("4111111111111111999",16)',
+    'RIGHT("abc4111111111111111",16)',
+    'CHAR(52)&"111111111111111"',
+    '_xlfn.TEXTJOIN("",TRUE,"4111","1111","1111","1111")',
+    '_xlfn.CONCAT("41",REPT("1",14))',
+    'TEXT(378282246,"000000000")&TEXT(310005,"000000")',  # an Amex: 15 digits
+    'REPLACE("4111-111111111111",5,1,"")',
+    'TRIM(" 4111 ")&MID("x111111111111",2,12)',
+]
+
+
+def codes(data: bytes) -> list[str]:
+    return [f.code.name for f in scan(data, "xlsx").findings]
+
+
+def formula_cell(reference: str, formula: str, cached: str | None = None) -> str:
+    value = "" if cached is None else f"<v>{escape(cached)}</v>"
+    return f'<c r="{reference}" t="str"><f>{escape(formula)}</f>{value}</c>'
+
+
+@pytest.mark.parametrize("formula", PIECES)
+def test_a_card_built_from_pieces_is_found(formula: str) -> None:
+    assert codes(workbook(f'<row r="1">{formula_cell("A1", formula)}</row>')) == ["SENSITIVE_CARD"]
+
+
+def test_a_cached_value_that_differs_does_not_hide_the_computed_one() -> None:
+    """Excel recomputes on open (fullCalcOnLoad, another writer) or on any edit."""
+    cell = formula_cell("A1", PIECES[0], cached="hello")
+    assert codes(workbook(f'<row r="1">{cell}</row>')) == ["SENSITIVE_CARD"]
+    # and a card only the cached value shows is read as before
+    cell = formula_cell("A1", 'REPT("x",3)', cached="4111111111111111")
+    assert codes(workbook(f'<row r="1">{cell}</row>')) == ["SENSITIVE_CARD"]
+
+
+def test_cells_joined_by_a_formula_are_found() -> None:
+    strings = "<si><t>41111111</t></si><si><t>11111111</t></si>"
+    cells = '<c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+    joined = workbook(f'<row r="1">{cells}{formula_cell("C1", "A1&B1")}</row>', strings)
+    assert codes(joined) == ["SENSITIVE_CARD"]
+    # numbers joined, and the formula above the cells it reads
+    numbers = '<row r="2"><c r="A2"><v>41111111</v></c><c r="B2"><v>11111111</v></c></row>'
+    above = workbook(f'<row r="1">{formula_cell("A1", "$A$2&B$2")}</row>{numbers}')
+    assert codes(above) == ["SENSITIVE_CARD"]
+
+
+def test_a_shared_formula_is_computed_at_each_cell() -> None:
+    """``t="shared"``: the followers hold no text, only the master's index."""
+    rows = '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><v>2</v></c>'
+    rows += '<c r="C1" t="str"><f t="shared" ref="C1:C2" si="0">A1&amp;B1</f></c></row>'
+    rows += '<row r="2"><c r="A2"><v>41111111</v></c><c r="B2"><v>11111111</v></c>'
+    rows += '<c r="C2" t="str"><f t="shared" si="0"/></c></row>'
+    assert codes(workbook(rows)) == ["SENSITIVE_CARD"]
+
+
+def two_sheets(first: str, second: str, names: str = "") -> bytes:
+    book = (
+        f'<workbook xmlns="{S}" xmlns:r="{R}"><sheets><sheet name="Summary" sheetId="1" '
+        'r:id="rId1"/><sheet name="Raw data" sheetId="2" r:id="rId2"/></sheets>'
+        f"<definedNames>{names}</definedNames></workbook>"
+    )
+    parts = {"xl/workbook.xml": (f"{OFFICE}spreadsheetml.sheet.main+xml", book.encode())}
+    for number, rows in ((1, first), (2, second)):
+        sheet = f'<worksheet xmlns="{S}"><sheetData>{rows}</sheetData></worksheet>'
+        parts[f"xl/worksheets/sheet{number}.xml"] = (
+            f"{OFFICE}spreadsheetml.worksheet+xml",
+            sheet.encode(),
+        )
+    targets = [("worksheet", "worksheets/sheet1.xml"), ("worksheet", "worksheets/sheet2.xml")]
+    return package(parts, {"": [("officeDocument", "xl/workbook.xml")], "xl/workbook.xml": targets})
+
+
+def test_cells_of_another_sheet_and_defined_names_are_read() -> None:
+    raw = '<row r="1"><c r="A1"><v>41111111</v></c><c r="B1"><v>11111111</v></c></row>'
+    across = formula_cell("A1", "'Raw data'!A1&'Raw data'!B1")
+    summary = f'<row r="1">{across}</row>'
+    assert codes(two_sheets(summary, raw)) == ["SENSITIVE_CARD"]
+    name = '<definedName name="Piece">REPT("1",12)</definedName>'
+    summary = f'<row r="1">{formula_cell("A1", "CHAR(52)&REPT(1,3)&Piece")}</row>'
+    assert codes(two_sheets(summary, "", name)) == ["SENSITIVE_CARD"]
+
+
+def test_honest_formulas_stay_clean() -> None:
+    """An order sheet as openpyxl writes it (formulas, no cached values): totals, a lookup,
+    a label joined to an amount, dates as text; and a 16-digit order number as a text label."""
+    rows = ['<row r="1"><c r="A1" t="inlineStr"><is><t>Order ID</t></is></c>'
+            '<c r="B1" t="inlineStr"><is><t>Qty</t></is></c>'
+            '<c r="C1" t="inlineStr"><is><t>Price</t></is></c>'
+            '<c r="D1" t="inlineStr"><is><t>Total</t></is></c></row>']  # fmt: skip
+    for n in range(2, 40):
+        label = formula_cell(f"E{n}", f'"Order "&A{n}&": "&TEXT(D{n},"#,##0.00")')
+        rows.append(
+            f'<row r="{n}"><c r="A{n}"><v>{4000 + n}</v></c><c r="B{n}"><v>{n}</v></c>'
+            f'<c r="C{n}"><v>{n * 1.25}</v></c><c r="D{n}"><f>B{n}*C{n}</f></c>{label}</row>'
+        )
+    dated = formula_cell("F40", 'TEXT(46000,"yyyy-mm-dd")&" "&ROUND(D40/3,2)')
+    rows.append(
+        '<row r="40"><c r="D40"><f>SUM(D2:D39)</f></c>'
+        f'<c r="E40"><f>VLOOKUP(4005,A2:D39,4,FALSE)</f></c>{dated}</row>'
+    )
+    started = time.monotonic()
+    assert codes(workbook("".join(rows))) == []
+    assert time.monotonic() - started < 5
+
+
+def test_the_evaluator_stops_at_its_bounds() -> None:
+    """Circular references, a long chain, text past Excel's 32,767 characters and deep
+    nesting end with an error or unknown value, quickly, never a blow-up."""
+    circular = formula_cell("A1", 'B1&"1"') + formula_cell("B1", 'A1&"1"')
+    links = [formula_cell(f"A{n}", f'A{n + 1}&"1"') for n in range(2, 3000)]
+    chain = "".join(f'<row r="{n}">{link}</row>' for n, link in enumerate(links, 2))
+    huge = formula_cell("C1", 'REPT(REPT(REPT("4",1000),1000),1000)')
+    deep = formula_cell("D1", "LEFT(" * 60 + '"4111"' + ",4)" * 60)
+    started = time.monotonic()
+    assert codes(workbook(f'<row r="1">{circular}{huge}{deep}</row>{chain}')) == []
+    assert time.monotonic() - started < 10
+    book = formulaeval.Book()
+    book.sheets["s"] = {(0, 0): (None, formulaeval.parse('REPT("x",40000)'), 0, 0)}
+    assert book.result("s", 0, 0) == formulatext.Error("#VALUE!")
+    with pytest.raises(formulaeval.Unknown):
+        formulaeval.parse("(" * 100 + "1" + ")" * 100)
+
+
+def test_excel_holds_fifteen_digits() -> None:
+    """4111111111111111 typed as a number is 4111111111111110 in Excel: TEXT shows that."""
+    book = formulaeval.Book()
+    formula = 'TEXT(4111111111111111,"0000 0000 0000 0000")'
+    book.sheets["s"] = {(0, 0): (None, formulaeval.parse(formula), 0, 0)}
+    assert book.result("s", 0, 0) == "4111 1111 1111 1110"
