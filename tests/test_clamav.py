@@ -539,3 +539,52 @@ class CountingClient(ClamdClient):
     def instream(self, data: bytes) -> ClamdAnswer:
         self.streams.append(len(data))
         return super().instream(data)
+
+
+def masked(data: bytes, name: str) -> bytes:
+    """``data`` with flag bit 13 ("masked data") set in ``name``'s local header only."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        at = zf.getinfo(name).header_offset + 6
+    flags = int.from_bytes(data[at : at + 2], "little") | 0x2000
+    return data[:at] + flags.to_bytes(2, "little") + data[at + 2 :]
+
+
+def zip64_local(name: str, member: bytes) -> bytes:
+    """A zip whose member has a zip64 local header (sizes 0xFFFFFFFF) and a 32-bit directory
+    entry, as rubyzip 3 and Python's ``force_zip64`` write it."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("readme.txt", CLEAN)
+        with zf.open(zipfile.ZipInfo(name), "w", force_zip64=True) as out:
+            out.write(member)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("layout", ["masked", "zip64-local-header"])
+def test_a_member_whose_local_header_clamd_skips_is_not_reached(layout: str) -> None:
+    # ClamAV reads a member's local header: bit 13 or 0xFFFFFFFF sizes there make it skip the
+    # member without an alert, while unzip, 7-Zip and Python inflate it (red team 115)
+    member = Child("word/media/image1.png", random.Random(3).randbytes(300))  # no smaller zipped
+    plain = archive({"readme.txt": (zipfile.ZIP_STORED, CLEAN), member.where: (8, member.data)})
+    assert zip_members_clamd_reads(Item("x.docx", plain, UNKNOWN_TYPE), [member]) == {member}
+    data = (
+        masked(plain, member.where)
+        if layout == "masked"
+        else zip64_local(member.where, member.data)
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.read(member.where) == member.data  # what unzip and Python give
+    assert zip_members_clamd_reads(Item("x.docx", data, UNKNOWN_TYPE), [member]) == frozenset()
+
+
+def test_eicar_in_a_member_clamd_skips_is_streamed_and_found(
+    clamd_client: ClamdClient, policy: Policy
+) -> None:
+    name = "docs/eicar.com"
+    data = masked(archive({"readme.txt": (zipfile.ZIP_STORED, CLEAN), name: (8, EICAR)}), name)
+    assert scan(ClamAVEngine(clamd_client), data, policy).findings == []  # clamd's gap
+    with build_scanner(policy, clamd_client) as scanner:
+        report = scanner.scan(data, "photos.zip")
+    assert report.status is Status.REJECTED
+    [f] = [f for f in report.findings if f.code is FindingCode.MALWARE]
+    assert f.location == name

@@ -11,18 +11,24 @@ Only what clamd provably reads the same way is left out: a member of a file that
 a local file header (clamd's zip magic; a zip behind other bytes is streamed from where it
 starts by the polyglot engine), named in the central directory, stored or deflated (clamd
 skips methods it lacks, LZMA among them, without an alert), with the size and CRC-32 of the
-directory entry (the zip engine checks those against what it inflated), and no larger than
-its parent. That last rule closes a gap: clamd cuts a deflated member larger than its
+directory entry (the zip engine checks those against what it inflated), whose local header
+clamd reads as the directory does (`_local_agrees`), and no larger than its parent. That last
+rule closes a gap: clamd cuts a deflated member larger than its
 ``MaxFileSize`` short and scans the start without an alert (ClamAV 1.4; Debian's system
 clamd has 25M), while a parent larger than ``MaxFileSize`` is flagged — so a clean parent
 proves its size is within the limit, and so is any member no larger. Everything else —
 decoded, decrypted or repaired content, members read another way, members larger than their
-zip, byte ranges clamd does not unpack — is streamed as before.
+zip, byte ranges clamd does not unpack — is streamed as before. The local header rule: ClamAV
+takes a member's method, flags and sizes from its local header, and skips, answering OK without
+an alert, a member marked there with flags it does not know (bit 13, "masked data") or sized
+0xFFFFFFFF (a zip64 local header, even where the directory sizes it in 32 bits), while unzip,
+7-Zip and Python inflate it (red team 115).
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 import zlib
 
@@ -30,6 +36,11 @@ from attachguard.engines.base import Child, Item
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _CLAMD_INFLATES = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")  # a local file header, before its name and extra field
+_KNOWN_FLAGS = 0x080E  # deflate options (bits 1-2), a data descriptor (3), UTF-8 names (11)
+_DESCRIPTOR = 0x0008
+_ZIP64_FIELD = 0x0001
+_UNSIZED = 0xFFFFFFFF
 
 
 def zip_members_clamd_reads(parent: Item, children: list[Child]) -> frozenset[Child]:
@@ -46,7 +57,9 @@ def zip_members_clamd_reads(parent: Item, children: list[Child]) -> frozenset[Ch
     return frozenset(
         child
         for child in children
-        if len(child.data) <= most and _same(entries.get(child.where), child)
+        if len(child.data) <= most
+        and _same(entries.get(child.where), child)
+        and _local_agrees(parent.data, entries[child.where])
     )
 
 
@@ -60,3 +73,37 @@ def _same(info: zipfile.ZipInfo | None, child: Child) -> bool:
         and info.file_size == len(child.data)
         and zlib.crc32(child.data) == info.CRC
     )
+
+
+def _local_agrees(data: bytes, info: zipfile.ZipInfo) -> bool:
+    """Whether the member's local header leads clamd to the bytes the directory describes: the
+    same method, no flag clamd does not know, no zip64 field in either header, and (without a
+    data descriptor) the directory's sizes, inside the file."""
+    start = info.header_offset
+    if start < 0 or start + _LOCAL.size > len(data):
+        return False
+    magic, _, flags, method, _, _, _, packed, size, name, extra = _LOCAL.unpack_from(data, start)
+    fields = start + _LOCAL.size + name
+    return (
+        magic == _ZIP_MAGIC
+        and method == info.compress_type
+        and not flags & ~_KNOWN_FLAGS
+        and not _has_zip64(data[fields : fields + extra])
+        and not _has_zip64(info.extra)
+        and (
+            bool(flags & _DESCRIPTOR)
+            or ((packed, size) == (info.compress_size, info.file_size) and packed != _UNSIZED)
+        )
+        and fields + extra + info.compress_size <= len(data)
+    )
+
+
+def _has_zip64(extra: bytes) -> bool:
+    """Whether an extra field holds a zip64 record (walked as its tag-length records)."""
+    at = 0
+    while at + 4 <= len(extra):
+        tag, length = struct.unpack_from("<HH", extra, at)
+        if tag == _ZIP64_FIELD:
+            return True
+        at += 4 + length
+    return False
