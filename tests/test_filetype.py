@@ -21,7 +21,7 @@ from PIL import Image
 
 from attachguard.codes import Code, FindingCode
 from attachguard.engines.base import Item
-from attachguard.engines.filetype import FileTypeEngine, sniff_program
+from attachguard.engines.filetype import FileTypeEngine, _filetype, sniff_program
 from attachguard.policy import Policy
 from attachguard.report import Finding
 
@@ -632,3 +632,31 @@ def test_wav_is_read_from_its_riff_header(engine: FileTypeEngine) -> None:
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", 1800)
     data = b"RIFF" + struct.pack("<I", len(body) + 1800) + body + bytes(1800)
     assert engine.detect(data).label == "wav"
+
+
+@pytest.mark.parametrize("label", ["postscript", "scheme", "crt", "ada", "pdf"])
+@pytest.mark.parametrize("name", ["notes.txt", "orders.csv"])
+def test_text_under_a_text_extension_fits_whatever_magika_guesses(
+    engine: FileTypeEngine, policy: Policy, label: str, name: str
+) -> None:
+    # Magika's finer labels on prose are guesses: pdfminer.six's cmap README, quoting Adobe's
+    # "%%Copyright:" lines, came out "postscript" and was a TYPE_MISMATCH (hunt 105)
+    data = b"README for the character maps\n%%Copyright: Adobe Systems Incorporated.\n"
+    item = Item(name, data, _filetype(label, 0.9))
+    assert engine.scan(item, policy.context()).findings == []
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "data", "code"),
+    [
+        ("notes.txt", "html", b"<html><body><script>alert(1)</script></body></html>", "SCRIPT"),
+        ("notes.txt", "postscript", b"%!PS-Adobe-3.0\n\x00\x01\x02 binary", "TYPE_MISMATCH"),
+        ("orders.csv", "postscript", b'ID;PWXL;N;E\nC;Y1;X1;K"x"\nE\n', "TYPE_MISMATCH"),
+    ],
+    ids=["script", "control-bytes", "sylk"],
+)
+def test_a_script_or_binary_under_a_text_extension_is_still_a_mismatch(
+    engine: FileTypeEngine, policy: Policy, name: str, label: str, data: bytes, code: str
+) -> None:
+    item = Item(name, data, _filetype(label, 0.9))  # the SYLK case: Excel reads it by content
+    assert codes(engine.scan(item, policy.context()).findings) == {FindingCode[code]}

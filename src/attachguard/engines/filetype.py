@@ -318,6 +318,7 @@ class FileTypeEngine:
             findings.append(_empty(ext))
             return Result(findings)
         fits = _fits(ext, content) and _ONLY_IF.get((ext, content), bool)(item.data)
+        fits = fits or _text_named_text(ext, content, item.data)
         # Excel opens a .csv that starts with an XML declaration as XML (after its warning),
         # whatever Magika calls it: no exporter writes one (an HTML link in a first cell does:
         # xlsx2csv's --hyperlinks)
@@ -472,6 +473,18 @@ def _fits(ext: str, label: str) -> bool:
     if accepted is _TEXT:
         return label not in SCRIPTS and bool(_kb().get(label, {}).get("is_text"))
     return label in accepted
+
+
+def _text_named_text(ext: str, label: str, data: bytes) -> bool:
+    """Text is text whatever Magika guesses (docs/findings.md): a file under a text extension
+    that reads as text (`is_text`: by its byte-order mark, as UTF-8, or a code page without
+    control characters) fits unless Magika calls it a script. Its finer labels on prose are
+    guesses: a README quoting Adobe's ``%%Copyright:`` lines came out "postscript" (hunt 105);
+    Notepad shows such a file as text and nothing reads a .txt another way. Excel opens a .csv
+    beginning ``ID;`` as a SYLK sheet by its content, so that one does not fit."""
+    if ACCEPTED.get(ext) is not _TEXT or label in SCRIPTS or not is_text(data):
+        return False
+    return not (ext == ".csv" and data.startswith(b"ID;"))
 
 
 def _natural(ext: str) -> frozenset[str]:
