@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from attachguard.sensitive import formulaeval, formulatext
+from attachguard.sensitive import cards, computed, formulaeval, formulatext
 from test_sensitive_formats import OFFICE, R, S, package, scan, workbook
 
 PIECES = [
@@ -144,3 +144,46 @@ def test_excel_holds_fifteen_digits() -> None:
     formula = 'TEXT(4111111111111111,"0000 0000 0000 0000")'
     book.sheets["s"] = {(0, 0): (None, formulaeval.parse(formula), 0, 0)}
     assert book.result("s", 0, 0) == "4111 1111 1111 1110"
+
+
+def test_a_column_of_small_numbers_above_a_card_number_hides_nothing() -> None:
+    # each line of a run of digits counted as a "plain identifier", however short: twenty
+    # quantities above a card number made it one lucky identifier among many (review 115)
+    assert [h.last4 for h in cards.find("1\n" * 81 + "4111111111111111")] == ["1111"]
+    assert cards.find("\n".join(str(n) for n in range(40)) + "\n4111111111111111")
+
+
+def rows_of(cells: list[str]) -> str:
+    return "".join(f'<row r="{n}">{cell}</row>' for n, cell in enumerate(cells, 1))
+
+
+def test_formulas_left_uncomputed_past_the_steps_are_a_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the step budget spent on earlier formulas silently dropped the later ones (review 115)
+    monkeypatch.setattr(formulaeval, "MOST_STEPS", 200)
+    sums = [formula_cell(f"A{n}", f"SUM(B1:B{n})") for n in range(1, 40)]
+    card = formula_cell("A40", 'SUBSTITUTE("4111x1111x1111x1111","x","")')
+    assert codes(workbook(rows_of([*sums, card]))) == ["SENSITIVE_LIMIT"]
+    monkeypatch.setattr(computed, "MOST_FORMULAS", 5)
+    assert "SENSITIVE_LIMIT" in codes(workbook(rows_of(sums[:10])))
+
+
+def test_text_functions_check_the_length_before_building_it() -> None:
+    # SUBSTITUTE of 32,767 characters by 32,767 each built 1 GB before its check
+    book = formulaeval.Book()
+    huge = 'SUBSTITUTE(REPT("a",32767),"a",REPT("b",32767))'
+    joined = 'CONCAT(REPT("a",20000),REPT("b",20000))'
+    book.sheets["s"] = {
+        (0, n): (None, formulaeval.parse(f), 0, 0) for n, f in enumerate([huge, joined])
+    }
+    assert book.result("s", 0, 0) == formulatext.Error("#VALUE!")
+    assert book.result("s", 0, 1) == formulatext.Error("#VALUE!")
+
+
+@pytest.mark.parametrize("cached", ["inf", "-inf", "nan"])
+def test_a_cached_number_that_is_no_number_is_read_as_an_error(cached: str) -> None:
+    # int(inf) raised OverflowError: ENGINE_ERROR on a cell a writer put there (review 115)
+    cell = f'<c r="A1"><v>{cached}</v></c>' + formula_cell("B1", "LEN(A1)")
+    assert codes(workbook(rows_of([cell]))) == []
+    assert formulatext.general(float(cached)) == "#NUM!"

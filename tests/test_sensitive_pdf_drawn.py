@@ -337,6 +337,13 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "Type 3 glyphs named as letters": lambda: type3(digits=True),
     "half plain, half Type 3 glyphs": lambda: type3(digits=True, split=True),
     "glyphs mapped to no Unicode on a page of text": unmapped_line,
+    # the band was cut from the render by page-space bounds (review 115)
+    "a pattern on a page whose box is off the origin": lambda: pattern_of_text().replace(
+        b"/MediaBox [0 0 612 792]", b"/MediaBox [0 300 612 1092]"
+    ),
+    "a pattern on a rotated page": lambda: pattern_of_text().replace(
+        b"/MediaBox [0 0 612 792]", b"/MediaBox [0 0 612 792] /Rotate 90"
+    ),
 }
 
 
@@ -372,7 +379,7 @@ def test_a_number_only_a_render_shows_is_read(
     scanner: Scanner, local: ocr.OcrBackend, make: Callable[[], bytes]
 ) -> None:
     data = make()
-    assert shown(data, local) == ["1111"]  # PDFium draws it plainly
+    assert set(shown(data, local)) == {"1111"}  # PDFium draws it plainly
     assert verdict(scanner.scan(data, "statement.pdf")) == (Status.REJECTED, ["SENSITIVE_CARD"])
 
 

@@ -184,6 +184,8 @@ def _limits(reading: Reading, max_pictures: int) -> list[Finding]:
         late = reading.pictures_late
         message = f"{late:,} picture(s) not read in full for sensitive numbers (OCR time limit)"
         out.append(finding(NAME, SENSITIVE_LIMIT, message))
+    for what in dict.fromkeys(reading.extract.limited):
+        out.append(finding(NAME, SENSITIVE_LIMIT, f"{what}: not read for sensitive numbers"))
     # read, but not as an idle scan reads them: a verdict of the moment, not to be cached
     if isinstance(reading.extract, PdfExtract) and reading.extract.without_pdfium:
         pages = reading.extract.without_pdfium

@@ -259,7 +259,10 @@ def _stretches(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _plain(run: str) -> bool:
-    return run.isdigit() and len(run) <= 19
+    """A number of card length written with no separator (a shorter one is no identifier of
+    the kind `_without_identifiers` weighs: a column of quantities above a card number is not
+    a list of order numbers, review 115)."""
+    return run.isdigit() and 13 <= len(run) <= 19
 
 
 def _hits(text: str, lines: list[tuple[int, int]], lenient: bool) -> list[tuple[Hit, bool]]:

@@ -124,11 +124,13 @@ def _read(package: Package, name: str) -> bytes:
         return b""
 
 
-def computed_text(package: Package, sheets: dict[str, SheetFormulas]) -> dict[str, str]:
+def computed_text(package: Package, sheets: dict[str, SheetFormulas]) -> tuple[dict[str, str], int]:
     """Per worksheet part (by name), the lines its formulas add once computed: each formula
-    cell whose computed value differs from the one it caches, after its column's header."""
+    cell whose computed value differs from the one it caches, after its column's header; and
+    how many formulas were left uncomputed past a limit (`MOST_FORMULAS`, the steps of
+    `formulaeval.MOST_STEPS`): the caller reports them (SENSITIVE_LIMIT), never drops them."""
     if not any(cell[1] for sheet in sheets.values() for cell in sheet.cells.values()):
-        return {}
+        return {}, 0
     titles, names = workbook_names(package)
     book = formulaeval.Book()
     by_name = {titles.get(part_key(part), part): part for part in sheets}
@@ -140,11 +142,18 @@ def computed_text(package: Package, sheets: dict[str, SheetFormulas]) -> dict[st
         except Unknown:
             continue
     out: dict[str, str] = {}
+    left = sum(_over_the_cap(sheet) for sheet in sheets.values())
     for title, part in by_name.items():
-        lines = _computed_lines(book, title, sheets[part])
+        lines, uncomputed = _computed_lines(book, title, sheets[part])
+        left += uncomputed
         if lines:
             out[part] = "\n".join(lines)
-    return out
+    return out, left
+
+
+def _over_the_cap(sheet: SheetFormulas) -> int:
+    formulas = sum(1 for cached, formula, shared in sheet.cells.values() if formula or shared)
+    return max(0, formulas - MOST_FORMULAS)
 
 
 def _sheet_cells(
@@ -177,19 +186,21 @@ def _parsed(formula: str) -> formulaeval.Node | None:
         return None
 
 
-def _computed_lines(book: formulaeval.Book, title: str, sheet: SheetFormulas) -> list[str]:
+def _computed_lines(
+    book: formulaeval.Book, title: str, sheet: SheetFormulas
+) -> tuple[list[str], int]:
+    """The sheet's lines (see `computed_text`), and how many formulas the steps ran out on."""
     lines: list[str] = []
-    for (row, column), (cached, tree, _, _) in book.sheets[title].items():
-        if tree is None:
-            continue
+    cells = [(key, cell) for key, cell in book.sheets[title].items() if cell[1] is not None]
+    for done, ((row, column), (cached, _, _, _)) in enumerate(cells):
         try:
             value = book.result(title, row, column)
         except formulaeval.Exhausted:
-            break
+            return lines, len(cells) - done
         except (Unknown, RecursionError):
             continue
         shown = formulatext.text_of(value)
         if shown.strip() and shown != formulatext.text_of(cached):
             header = sheet.headers.get((row, column), "")
             lines.append(f"{header}{shown}")
-    return lines
+    return lines, 0

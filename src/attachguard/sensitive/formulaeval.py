@@ -324,6 +324,7 @@ class _Evaluation:
         columns = range(min(top[1], bottom[1]), max(top[1], bottom[1]) + 1)
         stored = self.book.sheets[sheet]
         if len(rows) * len(columns) > len(stored):  # a whole column: only the cells it holds
+            self.book.step(len(stored))  # each stored cell looked at, whether taken or not
             keys = sorted(k for k in stored if k[0] in rows and k[1] in columns)
         else:
             keys = [(r, c) for r in rows for c in columns]

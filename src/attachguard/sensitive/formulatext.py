@@ -44,6 +44,8 @@ def excel_number(value: float) -> float:
 def general(number: float) -> str:
     """A number as text in General format: integral values as plain digits, others to 15
     significant digits."""
+    if not math.isfinite(number):
+        return "#NUM!"  # Excel stores no such number; a file that says one is read as an error
     if number == int(number) and abs(number) < 1e21:
         return str(int(number))
     text = f"{number:.15g}"
@@ -91,6 +93,23 @@ def _checked(text: str) -> str:
     if len(text) > LONGEST_TEXT:
         raise _Invalid
     return text
+
+
+def _checked_length(length: int) -> None:
+    if length > LONGEST_TEXT:
+        raise _Invalid
+
+
+def _joined(delimiter: str, pieces: Iterator[str]) -> str:
+    """The pieces joined, given up as soon as the text would pass `LONGEST_TEXT` (10,000 cells
+    of 32,000 characters are never put together)."""
+    kept: list[str] = []
+    length = 0
+    for piece in pieces:
+        length += len(piece) + (len(delimiter) if kept else 0)
+        _checked_length(length)
+        kept.append(piece)
+    return delimiter.join(kept)
 
 
 def _integer(value: Any) -> int:
@@ -185,8 +204,9 @@ def _substitute(args: list[Any]) -> Value:
     text, old, new = text_of(args[0]), text_of(args[1]), text_of(args[2])
     if not old:
         return text
-    if len(args) < 4:
-        return _checked(text.replace(old, new))
+    if len(args) < 4:  # the length checked before the text is built (a REPT of REPTs)
+        _checked_length(len(text) + text.count(old) * (len(new) - len(old)))
+        return text.replace(old, new)
     instance = _integer(args[3])
     if instance < 1:
         raise _Invalid
@@ -202,7 +222,9 @@ def _replace(args: list[Any]) -> Value:
     text, start, count = text_of(args[0]), _integer(args[1]), _integer(args[2])
     if start < 1 or count < 0:
         raise _Invalid
-    return _checked(text[: start - 1] + text_of(args[3]) + text[start - 1 + count :])
+    new = text_of(args[3])
+    _checked_length(len(text) - min(count, max(0, len(text) - start + 1)) + len(new))
+    return text[: start - 1] + new + text[start - 1 + count :]
 
 
 def _mid(args: list[Any]) -> Value:
@@ -222,8 +244,8 @@ def _side(args: list[Any], right: bool) -> Value:
 
 def _textjoin(args: list[Any]) -> Value:
     delimiter, skip = text_of(args[0]), args[1] is not None and number_of(args[1]) != 0
-    pieces = [text_of(v) for v in _flat(args[2:])]
-    return _checked(delimiter.join(p for p in pieces if p or not skip))
+    pieces = (text_of(v) for v in _flat(args[2:]))
+    return _joined(delimiter, (p for p in pieces if p or not skip))
 
 
 def _char(args: list[Any]) -> Value:
@@ -291,8 +313,8 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[[list[Any]], Value]]] = {
     "SUBSTITUTE": (3, 4, _substitute),
     "REPLACE": (4, 4, _replace),
     "REPLACEB": (4, 4, _replace),
-    "CONCAT": (1, 254, lambda args: _checked("".join(map(text_of, _flat(args))))),
-    "CONCATENATE": (1, 255, lambda args: _checked("".join(map(text_of, args)))),
+    "CONCAT": (1, 254, lambda args: _joined("", map(text_of, _flat(args)))),
+    "CONCATENATE": (1, 255, lambda args: _joined("", map(text_of, args))),
     "TEXTJOIN": (3, 252, _textjoin),
     "MID": (3, 3, _mid),
     "MIDB": (3, 3, _mid),

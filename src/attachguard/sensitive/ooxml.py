@@ -215,8 +215,11 @@ def _read_parts(
             extract.unread.append(f"{part.name} (damaged)")
         elif text.strip():
             extract.passages.append(Passage(text, part.name + suffix))
-    for name, text in computed.computed_text(package, sheets).items():
+    texts, left = computed.computed_text(package, sheets)
+    for name, text in texts.items():
         extract.passages.append(Passage(text, f"{name} (formulas computed){suffix}"))
+    if left:
+        extract.limited.append(f"{left:,} formula(s) not computed (step or formula limit)")
 
 
 def _chunks(package: Package, limits: Limits, budget: _Budget, extract: Extract) -> None:

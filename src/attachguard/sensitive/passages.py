@@ -20,8 +20,10 @@ class Passage:
 @dataclass
 class Extract:
     """A reader's answer: the passages, the pictures it found that only OCR can read (as image
-    files, with where they are), and what it could not read (in words, for the report)."""
+        files, with where they are), what it could not read (in words, for the report), and what it
+    left unread past one of its limits (``limited``, in words: a SENSITIVE_LIMIT finding each)."""
 
     passages: list[Passage] = field(default_factory=list)
     pictures: list[tuple[str, bytes]] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
+    limited: list[str] = field(default_factory=list)  # left unread past a limit: SENSITIVE_LIMIT

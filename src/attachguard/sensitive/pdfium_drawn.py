@@ -297,6 +297,13 @@ _RENDER_SCALE = 2.0  # 144 dpi: digits of 10 points come out about 20 pixels tal
 _MARGIN = 6.0  # points kept around a part rendered
 
 
+def _plain_space(page: Any) -> bool:
+    """Whether the page's user space is the rendered page's: not rotated, its crop box at the
+    origin (a MediaBox [0 300 612 1092] or /Rotate 90 put a box elsewhere on the render)."""
+    left, bottom, *_ = page.get_cropbox()
+    return page.get_rotation() % 360 == 0 and (left, bottom) == (0, 0)
+
+
 def rendered(pdfium: Any, page: Any, pixels: int, box: Box | None = None) -> bytes | None:
     """The page (or the band of it across its width that holds ``box``) rendered as a picture
     (PNG) of ``pixels`` at most, or None when PDFium cannot render it. A band, not the box: a
@@ -304,6 +311,8 @@ def rendered(pdfium: Any, page: Any, pixels: int, box: Box | None = None) -> byt
     shows (as text, in another font) are read with it."""
     width, height = page.get_size()
     crop = (0.0, 0.0, 0.0, 0.0)
+    if box is not None and not _plain_space(page):
+        box = None  # the box is in page space, the crop in the rendered page's: the whole page
     if box is not None:  # what lies below and above the box, a little margin kept
         bottom, top = (max(0.0, side - _MARGIN) for side in (box[1], height - box[3]))
         crop = (0.0, bottom, 0.0, top) if bottom + top < height else crop
