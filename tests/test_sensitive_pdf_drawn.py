@@ -24,7 +24,7 @@ from attachguard.policy import parse_policy
 from attachguard.report import Report, Status
 from attachguard.scanner import build_scanner
 from attachguard.sensitive import ocr
-from support import evasions
+from test_sensitive_pdf_panels import document as one_page
 
 pytest.importorskip("rapidocr")
 
@@ -70,16 +70,7 @@ def document(
 ) -> bytes:
     """A one-page PDF drawing ``content``, with Helvetica as F1 (and more ``fonts``), more
     objects numbered from 6 and more page ``resources``."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
-        b"/Resources << /Font << /F1 3 0 R%s >>%s >> >>" % (fonts, resources),
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        *more,
-    ]
-    return evasions.pdf(list(enumerate(objects, 1)))
+    return one_page(content=content, more=tuple(more), resources=resources, fonts=fonts)
 
 
 def pieces(boxes: list[tuple[int, int, int, int]], picture: Image.Image | None = None) -> bytes:

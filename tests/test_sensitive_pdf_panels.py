@@ -28,15 +28,16 @@ def document(
     more: tuple[bytes, ...] = (),
     content: bytes = HELLO,
     fonts: bytes = b"",
+    resources: bytes = b"",
 ) -> bytes:
     """A one-page PDF drawing ``content`` ("Hello") in Helvetica (F1; more ``fonts``), with
-    more page and catalog entries and more objects (numbered from 6)."""
+    more page ``resources``, page and catalog entries and more objects (numbered from 6)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R%s >>" % catalog,
         b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
-        b"/Resources << /Font << /F1 3 0 R%s >> >>%s >>" % (fonts, page),
+        b"/Resources << /Font << /F1 3 0 R%s >>%s >>%s >>" % (fonts, resources, page),
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
         *more,
     ]
