@@ -315,14 +315,15 @@ def test_local_recognition_reads_card_shaped_boxes_first_and_stops_at_its_deadli
                                 "scores": [1.0] * len(part),
                                 "word_results": [("", 1.0, None)] * len(part)})  # fmt: skip
 
-    local._deadline = float("inf")
-    out = local._recognize(recognize, crops)
-    assert asked[0][:4] == [220] * 4 and not local._cut  # card-shaped boxes first
+    turns = local._turns
+    turns.deadline = float("inf")
+    out = turns.recognize(recognize, crops)
+    assert asked[0][:4] == [220] * 4 and not turns.cut  # card-shaped boxes first
     assert list(out.txts) == [f"w{c.shape[1]}" for c in crops]  # answers in the boxes' order
     asked.clear()
-    local._deadline = time.monotonic()  # already past: nothing is recognised, and it says so
-    out = local._recognize(recognize, crops)
-    assert asked == [] and local._cut and set(out.txts) == {""}
+    turns.deadline = time.monotonic()  # already past: nothing is recognised, and it says so
+    out = turns.recognize(recognize, crops)
+    assert asked == [] and turns.cut and set(out.txts) == {""}
 
 
 def test_backends_by_name() -> None:
@@ -419,6 +420,38 @@ def test_rapidocr_reads_a_card_number_offline(local: LocalOcr) -> None:
     assert "RapidOCR" in engine.version()
     masked = scan(engine, picture(text="Card **** **** **** 1111", fmt="JPEG"), "jpeg", 600)
     assert masked.findings == [] and masked.facts["sensitive"]["pictures_read"] == 1
+
+
+def _spinning(engine: Any) -> list[str]:
+    """Each model's onnxruntime session's spinning setting ("default" when not set)."""
+    settings = []
+    for model in (engine.text_det, engine.text_cls, engine.text_rec):
+        options = model.session.session.get_session_options()
+        try:
+            settings.append(options.get_session_config_entry("session.intra_op.allow_spinning"))
+        except RuntimeError:  # onnxruntime: no such entry
+            settings.append("default")
+    return settings
+
+
+def test_rapidocr_threads_sleep_between_runs(local: LocalOcr) -> None:
+    # onnxruntime's spinning threads took the cores from clamd and the other scans: every
+    # model's session is built with them sleeping, the baseline (bench) keeps the default
+    from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
+
+    factory = OrtInferSession.__dict__["_init_sess_opts"]
+    assert _spinning(local._load()) == ["0", "0", "0"]
+    assert _spinning(LocalOcr(spin=True)._load()) == ["default"] * 3
+    assert OrtInferSession.__dict__["_init_sess_opts"] is factory  # put back after each load
+
+
+def test_every_local_ocr_of_a_process_shares_one_loaded_rapidocr(local: LocalOcr) -> None:
+    # a scanner built again (a policy reload, a rescan) neither loads the models again nor
+    # reads beside the first on the same cores: one engine, one turn at a time
+    again = LocalOcr()
+    assert again._load() is local._load() and again._turns is local._turns
+    other = LocalOcr({"Det.limit_side_len": 640})
+    assert other._turns is not local._turns  # other settings: a model of their own
 
 
 @pytest.mark.parametrize("size", [(40, 8000), (20000, 60), (64, 32767)])

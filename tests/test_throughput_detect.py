@@ -98,10 +98,17 @@ def test_forget_drops_the_remembered_answers() -> None:
     data = samples.pdf([["hello"]])
     label = engine.detect(data).label
     remembered = engine._magika()._remembered
-    assert len(remembered._answers) == 1
+    assert remembered._answers  # (other scanners of the process share the model and answers)
     engine.forget()
     assert len(remembered._answers) == 0
     assert engine.detect(data).label == label and len(remembered._answers) == 1
+
+
+def test_every_scanner_of_a_process_shares_one_model() -> None:
+    first, second = FileTypeEngine(), FileTypeEngine()
+    assert first._magika() is second._magika()
+    data = samples.docx(["hello"])
+    assert first.detect(data) == second.detect(data)
 
 
 # A red team's photo that the shortcut approved: a decodable 16x16 JPEG with a PowerShell

@@ -24,12 +24,13 @@ pixels saves a third again but misses small and turned cards (docs/benchmarks.md
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata
 import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PIL import Image, ImageStat
@@ -58,40 +59,51 @@ _MOST_TILES = 16
 _OVERLAP = 8
 
 
-class LocalOcr:
-    """RapidOCR, loaded lazily and shared; ``params`` override RapidOCR's settings (bench)."""
+_SESSIONS = threading.Lock()  # one load at a time swaps RapidOCR's session options
 
-    name = "local"
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
-        self._lock = threading.Lock()
-        self._engine: Any = None
-        self._deadline = float("inf")  # of the call holding the lock
-        self._cut = False  # whether that call's recognition stopped at its deadline
-        self._params = {
-            "Global.log_level": "critical",
-            "Det.limit_type": "max",
-            "Det.limit_side_len": DETECT_SIDE,
-            "EngineConfig.onnxruntime.intra_op_num_threads": _THREADS,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-            **(params or {}),
-        }
+@contextlib.contextmanager
+def _calm_sessions(spin: bool) -> Iterator[None]:
+    """RapidOCR's onnxruntime sessions built, while in the block, with threads that sleep
+    between runs instead of spinning (unless ``spin``). onnxruntime's default pool spins while
+    it waits for work: beside clamd, another scan or another OCR call, the spinning threads
+    take the cores the others need (docs/benchmarks.md, "OCR threads"). RapidOCR has no setting
+    for it: its session-options factory (a static method of RapidOCR 3.x, which pyproject asks
+    for) is wrapped for the load, as filetype.py does Magika's."""
+    from rapidocr.inference_engine.onnxruntime import main as ort
 
-    def _load(self) -> Any:
-        if self._engine is None:
-            try:
-                from rapidocr import RapidOCR
-            except ImportError as exc:
-                raise OcrUnavailable(
-                    "the local OCR backend needs RapidOCR: pip install 'attachguard[ocr]'"
-                ) from exc
-            engine: Any = RapidOCR(params=self._params)
-            recognize = engine.recognize_txt
-            engine.recognize_txt = lambda crops: self._recognize(recognize, crops)
-            self._engine = engine
-        return self._engine
+    with _SESSIONS:
+        made = ort.OrtInferSession.__dict__.get("_init_sess_opts")
+        if not isinstance(made, staticmethod):  # another RapidOCR: its own sessions
+            yield
+            return
 
-    def _recognize(self, recognize: Callable[[list[Any]], Any], crops: list[Any]) -> Any:
+        def calm(cfg: Any) -> Any:
+            options = made.__func__(cfg)
+            if not spin:
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            return options
+
+        setattr(ort.OrtInferSession, "_init_sess_opts", staticmethod(calm))  # noqa: B010
+        try:
+            yield
+        finally:
+            setattr(ort.OrtInferSession, "_init_sess_opts", made)  # noqa: B010
+
+
+class _Turns:
+    """One loaded RapidOCR of the process for one set of settings, shared by every `LocalOcr`
+    asking for them (a scanner built again on a policy reload, a rescan run, a test: the models
+    cost 0.2 s of CPU to load, and two copies would read in parallel on the same cores), and
+    whose turn it is: calls are serialised, and the call holding the lock sets its deadline."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.engine: Any = None
+        self.deadline = float("inf")  # of the call holding the lock
+        self.cut = False  # whether that call's recognition stopped at its deadline
+
+    def recognize(self, recognize: Callable[[list[Any]], Any], crops: list[Any]) -> Any:
         """RapidOCR's recognition over ``crops`` in slices, likeliest card numbers first,
         until the call's deadline; boxes left unread come back empty (RapidOCR drops them)."""
         from rapidocr.ch_ppocr_rec.typings import TextRecOutput
@@ -102,8 +114,8 @@ class LocalOcr:
         last = 0.0  # what the previous slice took: the next one is not started without it
         for start in range(0, len(order), SLICE):
             began = time.monotonic()
-            if began + 1.5 * last > self._deadline - _MARGIN:
-                self._cut = True
+            if began + 1.5 * last > self.deadline - _MARGIN:
+                self.cut = True
                 break
             part = order[start : start + SLICE]
             out = recognize([crops[i] for i in part])
@@ -114,12 +126,52 @@ class LocalOcr:
         txts: Any = tuple(texts)
         return TextRecOutput(imgs=crops, txts=txts, scores=scores, word_results=tuple(words))
 
+
+_TURNS: dict[str, _Turns] = {}  # by settings; guarded by _SESSIONS
+
+
+class LocalOcr:
+    """RapidOCR, loaded lazily and shared (`_Turns`); ``params`` override RapidOCR's settings
+    (bench), and ``spin`` keeps onnxruntime's spinning threads (bench: the baseline)."""
+
+    name = "local"
+
+    def __init__(self, params: dict[str, Any] | None = None, spin: bool = False) -> None:
+        self._spin = spin  # onnxruntime's default: its threads spin between runs (`_calm_sessions`)
+        self._params = {
+            "Global.log_level": "critical",
+            "Det.limit_type": "max",
+            "Det.limit_side_len": DETECT_SIDE,
+            "EngineConfig.onnxruntime.intra_op_num_threads": _THREADS,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            **(params or {}),
+        }
+        with _SESSIONS:
+            self._turns = _TURNS.setdefault(repr((sorted(self._params.items()), spin)), _Turns())
+        self._engine: Any = None
+
+    def _load(self) -> Any:
+        if self._engine is None:
+            try:
+                from rapidocr import RapidOCR
+            except ImportError as exc:
+                raise OcrUnavailable(
+                    "the local OCR backend needs RapidOCR: pip install 'attachguard[ocr]'"
+                ) from exc
+            turns = self._turns
+            with _calm_sessions(self._spin):
+                if turns.engine is None:
+                    engine: Any = RapidOCR(params=self._params)
+                    for model in ("_load_det_model", "_load_cls_model", "_load_rec_model"):
+                        getattr(engine, model, lambda: None)()  # else loaded unwrapped, later
+                    recognize = engine.recognize_txt
+                    engine.recognize_txt = lambda crops: turns.recognize(recognize, crops)
+                    turns.engine = engine
+            self._engine = turns.engine
+        return self._engine
+
     def version(self) -> str:
-        try:
-            release = importlib.metadata.version("rapidocr")
-        except importlib.metadata.PackageNotFoundError:
-            return "RapidOCR not installed"
-        return f"RapidOCR {release} (PP-OCR, ONNX Runtime)"
+        return _version()
 
     def read(self, picture: OcrPicture, deadline: float) -> list[str]:
         """The picture's lines, tile by tile for a long one (`tiles`); `OcrLate` with the
@@ -142,20 +194,31 @@ class LocalOcr:
     def _pass(
         self, image: Image.Image, deadline: float, before: list[str]
     ) -> tuple[list[str], list[Box]]:
-        if not self._lock.acquire(timeout=max(0.0, deadline - _MARGIN - time.monotonic())):
+        turns = self._turns
+        if not turns.lock.acquire(timeout=max(0.0, deadline - _MARGIN - time.monotonic())):
             raise OcrLate(before)
         try:
-            self._deadline, self._cut = deadline, False
+            turns.deadline, turns.cut = deadline, False
             result = self._load()(image)
-            cut = self._cut
+            cut = turns.cut
         finally:
-            self._lock.release()
+            turns.lock.release()
         texts = [str(t) for t in (result.txts or ())]
         boxes = [] if result.boxes is None else [[tuple(p) for p in b] for b in result.boxes]
         lines = texts + rows(boxes, texts)
         if cut:
             raise OcrLate(before + lines)
         return lines, boxes
+
+
+@functools.cache
+def _version() -> str:
+    """RapidOCR's release, looked up once: every report names it (0.2 ms a scan otherwise)."""
+    try:
+        release = importlib.metadata.version("rapidocr")
+    except importlib.metadata.PackageNotFoundError:
+        return "RapidOCR not installed"
+    return f"RapidOCR {release} (PP-OCR, ONNX Runtime)"
 
 
 Box = list[tuple[float, float]]
