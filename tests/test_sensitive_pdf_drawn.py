@@ -338,6 +338,17 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
 }
 
 
+# the hostile pages whose number is a line at 600 points up a letter
+ON_LETTERS = {
+    HOSTILE[name]
+    for name in (
+        "Type 3 glyphs named as letters",
+        "half plain, half Type 3 glyphs",
+        "glyphs mapped to no Unicode on a page of text",
+    )
+}
+
+
 @pytest.fixture(scope="module")
 def local() -> ocr.OcrBackend:
     from attachguard.sensitive.ocr_local import LocalOcr
@@ -345,10 +356,12 @@ def local() -> ocr.OcrBackend:
     return LocalOcr()
 
 
-def shown(data: bytes, backend: ocr.OcrBackend) -> list[str]:
+def shown(data: bytes, backend: ocr.OcrBackend, line: int | None = None) -> list[str]:
     """The last four digits of the card numbers PDFium's render of the first page shows, read
     by ``backend``: the render cut to what is drawn on it (a page of white around one line costs
-    the OCR's detection six times what the line does)."""
+    the OCR's detection six times what the line does), and to the line drawn at ``line`` points
+    up a letter page when given (the letter's own lines cost the recognition five times what
+    the number's does)."""
     import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
     document = pdfium.PdfDocument(data)
@@ -356,6 +369,8 @@ def shown(data: bytes, backend: ocr.OcrBackend) -> list[str]:
         render = document[0].render(scale=2).to_pil().convert("L")
     finally:
         document.close()
+    if line is not None:  # 2 pixels a point, the page 792 points high; 24-point glyphs
+        render = render.crop((0, 2 * (792 - line - 34), render.width, 2 * (792 - line + 10)))
     drawn = ImageOps.invert(render).getbbox()
     assert drawn is not None, "the page renders blank"
     left, top, right, bottom = drawn
@@ -375,7 +390,8 @@ def test_a_number_only_a_render_shows_is_read(
     scanner: Scanner, local: ocr.OcrBackend, make: Callable[[], bytes]
 ) -> None:
     data = make()
-    assert set(shown(data, local)) == {"1111"}  # PDFium draws it plainly
+    line = 600 if make in ON_LETTERS else None
+    assert set(shown(data, local, line)) == {"1111"}  # PDFium draws it plainly
     assert verdict(scanner.scan(data, "statement.pdf")) == (Status.REJECTED, ["SENSITIVE_CARD"])
 
 
@@ -444,3 +460,19 @@ def test_renders_count_as_pictures_past_the_limit(scanner: Scanner) -> None:
     with build_scanner(policy, None) as limited:
         report = limited.scan(two, "scan.pdf")
     assert verdict(report) == (Status.APPROVED, ["SENSITIVE_LIMIT"])
+
+
+def test_a_render_is_cut_to_what_the_page_draws() -> None:
+    # the OCR's detection costs by area: a page rendered whole around one line is read as the
+    # line with 16 pixels of white around it; a light colour counts as drawn, a blank stays
+    from attachguard.sensitive.pdfium_drawn import _drawn_part
+
+    page = Image.new("RGB", (1224, 1584), (255, 255, 255))
+    ImageDraw.Draw(page).rectangle((100, 700, 899, 759), fill=(0, 0, 0))
+    assert _drawn_part(page).size == (800 + 32, 60 + 32)
+    ImageDraw.Draw(page).point((5, 1580), fill=(255, 255, 254))  # near white, near a corner
+    cut = _drawn_part(page)
+    assert cut.size == (900 + 16, 1584 - 684)  # kept within the render: no black added
+    assert cut.getpixel((0, cut.height - 1)) == (255, 255, 255)
+    blank = Image.new("RGB", (300, 200), (255, 255, 255))
+    assert _drawn_part(blank).size == (300, 200)

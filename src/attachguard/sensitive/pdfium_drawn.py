@@ -28,7 +28,8 @@ the highest of the objects drawing them, a little margin kept: digits drawn besi
 plain text are read with them), with the appearance of the page's text boxes and stamps
 (`stamps`); the page is rendered whole when its text cannot be what it shows (`whole`: mostly
 unmapped characters, outlines on a scan-like page naming a card, glyphs named apart from what
-they draw). Renders are pictures like any other: `max_pictures` for the document bounds them
+they draw). A render is cut to what it draws, a little of the page's white kept (`_drawn_part`:
+the OCR's detection costs by area). Renders are pictures like any other: `max_pictures` for the document bounds them
 (past it, SENSITIVE_LIMIT), so does the OCR's time. Honest text documents and invoices trigger
 none of it (on the 223 real-world PDFs, 15 pictures more, on test scans and two Type 3 manuals:
 docs/benchmarks.md); a slide of little text drawing a shading costs one render (0.1 to 1.3 s of
@@ -49,6 +50,8 @@ import itertools
 import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
+
+from PIL import Image, ImageChops
 
 __all__ = ["DEEP", "FORM_DEPTH", "ONE_PICTURE", "Drawn", "own_size", "part", "rendered",
            "shrunk", "stamps", "survey", "unmapped_runs", "whole"]  # fmt: skip
@@ -295,6 +298,7 @@ def _unmapped(text: str) -> bool:
 
 _RENDER_SCALE = 2.0  # 144 dpi: digits of 10 points come out about 20 pixels tall
 _MARGIN = 6.0  # points kept around a part rendered
+_WHITE_KEPT = 16  # pixels of the page's white kept around what a render draws
 
 
 def _plain_space(page: Any) -> bool:
@@ -323,5 +327,22 @@ def rendered(pdfium: Any, page: Any, pixels: int, box: Box | None = None) -> byt
     except (pdfium.PdfiumError, OSError, ValueError):
         return None
     out = io.BytesIO()
-    bitmap.save(out, "PNG")
+    _drawn_part(bitmap).save(out, "PNG")
     return out.getvalue()
+
+
+def _drawn_part(bitmap: Image.Image) -> Image.Image:
+    """The render cut to what is drawn on it, `_WHITE_KEPT` pixels of the page's white kept
+    around: the OCR's text detection costs by the picture's area, and the white of a page
+    rendered whole around a line (or a band's white beside it) cost it up to five times what
+    the drawing does. Only pure white is cut (PDFium renders on it; any colour drawn, however
+    light, is kept); a blank render stays whole."""
+    rgb = bitmap.convert("RGB")
+    drawn = ImageChops.invert(rgb).getbbox()
+    if drawn is None:
+        return rgb
+    left, top, right, bottom = drawn  # kept within the render: a crop past it adds black
+    width, height = rgb.size
+    kept = _WHITE_KEPT
+    return rgb.crop((max(0, left - kept), max(0, top - kept),
+                     min(width, right + kept), min(height, bottom + kept)))  # fmt: skip
