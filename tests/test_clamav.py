@@ -11,6 +11,7 @@ import socket
 import subprocess
 import threading
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from attachguard.clamav.client import (
     parse_scan_reply,
 )
 from attachguard.clamav.daemon import PrivateClamd, official_database
-from attachguard.clamav.reach import zip_members_clamd_reads
+from attachguard.clamav.reach import members_clamd_skips, zip_members_clamd_reads
 from attachguard.clamav.signatures import (
     CLAM_EXE_SHA256,
     EICAR,
@@ -382,10 +383,13 @@ def test_reach_is_the_stored_and_deflated_members_byte_for_byte() -> None:
     )
     other_bytes, unnamed = Child("b.txt", CLEAN), Child("d.txt", stored.data)
     children = [stored, deflated, lzma, other_bytes, unnamed]
+    # the LZMA member, which clamd skips, the engine streams apart (`members_clamd_skips`)
     assert zip_members_clamd_reads(Item("x.zip", data, UNKNOWN_TYPE), children) == {
         stored,
         deflated,
+        lzma,
     }
+    assert list(members_clamd_skips(data, 10**6)) == [("c.txt", lzma.data)]
 
 
 @pytest.mark.parametrize(
@@ -427,9 +431,11 @@ def test_clamd_finds_in_a_zip_what_it_finds_in_a_member_it_reaches(
 
 def test_a_member_clamd_skips_is_still_streamed(clamd_client: ClamdClient, policy: Policy) -> None:
     # clamd does not inflate LZMA members (no alert either): the zip alone passes clamd, so the
-    # pipeline must stream the member the zip engine inflated, and name where it was.
+    # engine streams the member apart, and names where it was.
     data = archive({"eicar.com": (zipfile.ZIP_LZMA, EICAR)})
-    assert scan(ClamAVEngine(clamd_client), data, policy).findings == []
+    assert clamd_client.instream(data).signature is None  # clamd's gap
+    [found] = scan(ClamAVEngine(clamd_client), data, policy).findings
+    assert (found.code, found.location) == (FindingCode.MALWARE, "eicar.com")
     with build_scanner(policy, clamd_client) as scanner:
         report = scanner.scan(data, "photos.zip")
     assert report.status is Status.REJECTED
@@ -561,12 +567,14 @@ def zip64_local(name: str, member: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("layout", ["masked", "zip64-local-header"])
-def test_a_member_whose_local_header_clamd_skips_is_not_reached(layout: str) -> None:
+def test_a_member_whose_local_header_clamd_skips_is_streamed_apart(layout: str) -> None:
     # ClamAV reads a member's local header: bit 13 or 0xFFFFFFFF sizes there make it skip the
-    # member without an alert, while unzip, 7-Zip and Python inflate it (red team 115)
+    # member without an alert, while unzip, 7-Zip and Python inflate it (red team 115): the
+    # engine streams it apart, as unzip inflates it
     member = Child("word/media/image1.png", random.Random(3).randbytes(300))  # no smaller zipped
     plain = archive({"readme.txt": (zipfile.ZIP_STORED, CLEAN), member.where: (8, member.data)})
     assert zip_members_clamd_reads(Item("x.docx", plain, UNKNOWN_TYPE), [member]) == {member}
+    assert list(members_clamd_skips(plain, 10**6)) == []
     data = (
         masked(plain, member.where)
         if layout == "masked"
@@ -574,7 +582,8 @@ def test_a_member_whose_local_header_clamd_skips_is_not_reached(layout: str) -> 
     )
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.read(member.where) == member.data  # what unzip and Python give
-    assert zip_members_clamd_reads(Item("x.docx", data, UNKNOWN_TYPE), [member]) == frozenset()
+    assert list(members_clamd_skips(data, 10**6)) == [(member.where, member.data)]
+    assert zip_members_clamd_reads(Item("x.docx", data, UNKNOWN_TYPE), [member]) == {member}
 
 
 def test_eicar_in_a_member_clamd_skips_is_streamed_and_found(
@@ -582,9 +591,103 @@ def test_eicar_in_a_member_clamd_skips_is_streamed_and_found(
 ) -> None:
     name = "docs/eicar.com"
     data = masked(archive({"readme.txt": (zipfile.ZIP_STORED, CLEAN), name: (8, EICAR)}), name)
-    assert scan(ClamAVEngine(clamd_client), data, policy).findings == []  # clamd's gap
+    assert clamd_client.instream(data).signature is None  # clamd's gap
+    [found] = scan(ClamAVEngine(clamd_client), data, policy).findings
+    assert (found.code, found.location) == (FindingCode.MALWARE, name)  # streamed apart
     with build_scanner(policy, clamd_client) as scanner:
         report = scanner.scan(data, "photos.zip")
     assert report.status is Status.REJECTED
     [f] = [f for f in report.findings if f.code is FindingCode.MALWARE]
     assert f.location == name
+
+
+def rezipped(data: bytes, layout: str, only: str | None = None) -> bytes:
+    """The zip ``data`` written again member by member (deflated), with the local header of
+    ``only`` (every member's when None) in ``layout``: bit 13 set ("masked"), or zip64 with
+    32-bit directory entries ("zip64-local-header": rubyzip 3, Python's ``force_zip64``, and
+    streaming writers that do not know a part's size ahead)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buf, "w") as zf:
+        for info in source.infolist():
+            chosen = only is None or info.filename == only
+            entry = zipfile.ZipInfo(info.filename, info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(entry, "w", force_zip64=chosen and layout != "masked") as out:
+                out.write(source.read(info))
+    out_data = buf.getvalue()
+    if layout == "masked":
+        for info in zipfile.ZipFile(io.BytesIO(out_data)).infolist():
+            if only is None or info.filename == only:
+                out_data = masked(out_data, info.filename)
+    return out_data
+
+
+def with_text(package: bytes, part: str, old: bytes, new: bytes) -> bytes:
+    """The package with ``old`` replaced by ``new`` in ``part``."""
+    with zipfile.ZipFile(io.BytesIO(package)) as source:
+        members = [(i.filename, source.read(i)) for i in source.infolist()]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(name, data.replace(old, new) if name == part else data)
+    return buf.getvalue()
+
+
+OFFICE_PARTS: dict[str, tuple[Callable[[], bytes], str, bytes]] = {
+    # a document whose main XML part shows the EICAR string as its text
+    "docx": (lambda: samples.docx(["Return form for order 1234."]), "word/document.xml",
+             b"Return form for order 1234."),
+    "xlsx": (lambda: samples.xlsx([["Order", "Total"], ["1234", 12.5]]),
+             "xl/worksheets/sheet1.xml", b"1234"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", ["masked", "zip64-local-header"])
+@pytest.mark.parametrize("kind", OFFICE_PARTS)
+def test_eicar_in_an_office_part_behind_a_local_header_clamd_skips_is_found(
+    clamd_client: ClamdClient, policy: Policy, kind: str, layout: str
+) -> None:
+    # red team 115: an Office package's XML parts are read by the office engine, not handed
+    # on as children; behind a local header clamd skips, the EICAR string in a sheet's or a
+    # document's text reached no one
+    make, part, text = OFFICE_PARTS[kind]
+    plain = with_text(make(), part, text, EICAR)
+    assert clamd_client.instream(plain).signature is not None  # clamd inflates the plain one
+    data = rezipped(plain, layout, part)
+    assert clamd_client.instream(data).signature is None  # clamd's gap
+    [found] = scan(ClamAVEngine(clamd_client), data, policy).findings
+    assert (found.code, found.location) == (FindingCode.MALWARE, part)
+    with build_scanner(policy, clamd_client) as scanner:
+        report = scanner.scan(data, f"order.{kind}")
+    assert report.status is Status.REJECTED
+    assert "MALWARE" in report.rejecting_codes
+    assert f"EICAR test signature inside {part}" in report.reasons
+
+
+def test_an_honest_package_written_with_zip64_headers_streams_each_part_once(
+    clamd_client: ClamdClient, policy: Policy
+) -> None:
+    # a streaming writer's zip64 local headers on every part: clamd skips them all, the engine
+    # streams each apart, and the picture the office engine extracts is not streamed again
+    photo = samples.jpeg(samples.photo(160, 120, seed=3))
+    docx = rezipped(
+        samples.docx(["Return form for order 1234."], image=photo), "zip64-local-header"
+    )
+    counted = CountingClient(clamd_client.address)
+    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
+        parts = sorted(len(zf.read(i)) for i in zf.infolist())
+    with build_scanner(policy, counted) as scanner:
+        scanner.scan(docx, "return.docx")  # the first scan also asks clamd once what it is
+        counted.streams.clear()
+        report = scanner.scan(docx, "return.docx")
+    assert report.status is Status.APPROVED, report.reasons
+    assert counted.streams[0] == len(docx)
+    assert sorted(counted.streams[1:]) == parts  # each part once, the photo among them
+
+
+def test_the_bytes_inflated_apart_are_bounded(clamd_client: ClamdClient) -> None:
+    # members streamed apart count against max_expanded_bytes: past it, AV_LIMIT (rejected)
+    data = rezipped(archive({"a.txt": (8, CLEAN * 40), "b.txt": (8, CLEAN * 40)}), "masked")
+    tight = parse_policy("allowed_extensions: [.zip]\nlimits: {max_expanded_bytes: 200000}\n")
+    [found] = scan(ClamAVEngine(clamd_client), data, tight).findings
+    assert (found.code.name, found.location) == ("AV_LIMIT", "b.txt")

@@ -7,7 +7,8 @@ every signature, hash signatures included, to each of them as it would to a stre
 on the real-world corpus (docs/benchmarks.md): a .pptx with chart workbooks was streamed
 once whole and once more part by part.
 
-Only what clamd provably reads the same way is left out: a member of a file that begins with
+Left out: what the clamav engine streamed apart (`members_clamd_skips`, below), and what clamd
+provably reads the same way: a member of a file that begins with
 a local file header (clamd's zip magic; a zip behind other bytes is streamed from where it
 starts by the polyglot engine), named in the central directory, stored or deflated (clamd
 skips methods it lacks, LZMA among them, without an alert), with the size and CRC-32 of the
@@ -23,6 +24,12 @@ takes a member's method, flags and sizes from its local header, and skips, answe
 an alert, a member marked there with flags it does not know (bit 13, "masked data") or sized
 0xFFFFFFFF (a zip64 local header, even where the directory sizes it in 32 bits), while unzip,
 7-Zip and Python inflate it (red team 115).
+
+The other way round, `members_clamd_skips`: what of a zip clamd opens it does not read as unzip
+does — a member behind such a local header, in a method clamd lacks, or larger than both its
+parent and 25 MB (where a clamd's ``MaxFileSize`` may cut it short: Debian's is 25M, ClamAV's
+default 100M, attachguard's 200M) — whether or not an engine extracts it: an Office package's
+XML parts are read by the office engine, not handed on. The clamav engine streams each apart.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 
 from attachguard.engines.base import Child, Item
 
@@ -41,11 +49,15 @@ _KNOWN_FLAGS = 0x080E  # deflate options (bits 1-2), a data descriptor (3), UTF-
 _DESCRIPTOR = 0x0008
 _ZIP64_FIELD = 0x0001
 _UNSIZED = 0xFFFFFFFF
+_CUT_ABOVE = 25 * 1000**2  # the smallest MaxFileSize assumed (Debian's clamd.conf: 25M)
+_CHUNK = 1 << 20
 
 
 def zip_members_clamd_reads(parent: Item, children: list[Child]) -> frozenset[Child]:
-    """The ``children`` that are members clamd inflates itself from ``parent`` (see the module
-    docstring); empty when ``parent`` is not a zip clamd recognises or cannot be read."""
+    """The ``children`` that are members clamd scanned with their clean ``parent``: inflated
+    inside it (see the module docstring), or streamed apart by the clamav engine
+    (`members_clamd_skips`); empty when ``parent`` is not a zip clamd recognises or cannot be
+    read."""
     if not children or not parent.data.startswith(_ZIP_MAGIC):
         return frozenset()
     try:
@@ -53,25 +65,44 @@ def zip_members_clamd_reads(parent: Item, children: list[Child]) -> frozenset[Ch
             entries = {info.filename: info for info in archive.infolist()}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return frozenset()
-    most = len(parent.data)  # see the module docstring: clamd's MaxFileSize
+    data = parent.data
     return frozenset(
         child
         for child in children
-        if len(child.data) <= most
-        and _same(entries.get(child.where), child)
-        and _local_agrees(parent.data, entries[child.where])
+        if _same(entries.get(child.where), child)
+        and (
+            _inflates(data, entries[child.where], len(data)) or _skipped(data, entries[child.where])
+        )
     )
 
 
 def _same(info: zipfile.ZipInfo | None, child: Child) -> bool:
-    """Whether ``child`` is, byte for byte, the member ``info`` describes, inflated by a method
-    clamd has."""
+    """Whether ``child`` is, byte for byte, the member ``info`` describes."""
     return (
         info is not None
-        and info.compress_type in _CLAMD_INFLATES
         and not info.flag_bits & 0x1  # encrypted: clamd cannot read it (nor can anyone)
         and info.file_size == len(child.data)
         and zlib.crc32(child.data) == info.CRC
+    )
+
+
+def _inflates(data: bytes, info: zipfile.ZipInfo, most: int) -> bool:
+    """Whether clamd inflates the member inside ``data`` in full: a method it has, a local
+    header it reads as the directory does, no larger than ``most`` (see the module docstring:
+    clamd's MaxFileSize)."""
+    return (
+        info.compress_type in _CLAMD_INFLATES
+        and info.file_size <= most
+        and _local_agrees(data, info)
+    )
+
+
+def _skipped(data: bytes, info: zipfile.ZipInfo) -> bool:
+    """Whether the clamav engine streams the member apart (`members_clamd_skips`)."""
+    return (
+        not info.is_dir()
+        and not info.flag_bits & 0x1
+        and not _inflates(data, info, max(len(data), _CUT_ABOVE))
     )
 
 
@@ -107,3 +138,42 @@ def _has_zip64(extra: bytes) -> bool:
             return True
         at += 4 + length
     return False
+
+
+def members_clamd_skips(data: bytes, most: int) -> Iterator[tuple[str, bytes | None]]:
+    """The members of ``data`` clamd does not read as unzip does (module docstring), each as
+    its name and its content as Python's zipfile inflates it — up to a damaged end, which unzip
+    and 7-Zip extract too, with a warning — within ``most`` bytes in all (past them, the name
+    and None, and no more). Nothing when ``data`` is no zip clamd opens or cannot be read;
+    encrypted members (no one reads them without the password; the zip engine says so) and
+    directories are left."""
+    if not data.startswith(_ZIP_MAGIC):
+        return
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return
+    with archive:
+        for info in archive.infolist():
+            if not _skipped(data, info):
+                continue
+            content = _inflated(archive, info, most)
+            if content is None:
+                yield info.filename, None
+                return
+            most -= len(content)
+            yield info.filename, content
+
+
+def _inflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, most: int) -> bytes | None:
+    """The member's content as far as it inflates, or None past ``most`` bytes."""
+    out = bytearray()
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(min(_CHUNK, most + 1 - len(out))):
+                out += chunk
+                if len(out) > most:
+                    return None
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError, ValueError):
+        pass  # what inflated before the damage (unzip and 7-Zip extract it, with a warning)
+    return bytes(out)

@@ -21,16 +21,24 @@ Debian default) clamd silently stops unpacking past ``MaxScanSize`` and answers 
 whole archive, so a clean parent proves nothing about its members and each is streamed. Which
 kind of clamd it is, a probe tells once (`ClamAVEngine.alerts_on_limits`): a zip nested past
 any ``MaxRecursion`` a clamd is configured with.
+
+The other way round, what of a zip clamd does not read as unzip does — a member behind a local
+header it skips (flag bit 13, zip64 sizes), in a method it lacks, or large enough that its
+``MaxFileSize`` may cut it short — this engine streams apart when the zip comes back clean
+(`reach.members_clamd_skips`; an Office package's XML parts are no children any other engine
+hands on): a match is MALWARE at the member, more than ``limits.max_expanded_bytes`` inflated
+is AV_LIMIT.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import threading
 import zipfile
 
 from attachguard.clamav.client import ClamdClient, ClamdError, ClamdSizeLimitError
-from attachguard.clamav.reach import zip_members_clamd_reads
+from attachguard.clamav.reach import members_clamd_skips, zip_members_clamd_reads
 from attachguard.codes import ENCRYPTED, MALWARE, Action, declare
 from attachguard.engines.base import (
     Child,
@@ -80,7 +88,12 @@ def describe_version(answer: str) -> str:
     return f"{engine}, signatures {number}" + (f" ({date})" if date else "")
 
 
-def _finding(name: str, signature: str) -> Finding:
+def _finding(name: str, signature: str, member: str | None = None) -> Finding:
+    """The finding for clamd's answer; ``member``: the zip member streamed apart it was in."""
+    return dataclasses.replace(_described(name, signature), location=member)
+
+
+def _described(name: str, signature: str) -> Finding:
     if signature.startswith("Heuristics.Limits.Exceeded"):
         reason = _LIMITS.get(signature.rsplit(".", 1)[-1], "the antivirus stopped at a limit")
         return finding(name, AV_LIMIT, f"not fully scanned: {reason}", label=signature)
@@ -143,9 +156,27 @@ class ClamAVEngine:
         except ClamdSizeLimitError:
             message = "not scanned: larger than the antivirus accepts (clamd StreamMaxLength)"
             return Result([finding(self.name, AV_LIMIT, message)])
-        if answer.signature is None:
-            return Result()
-        return Result([_finding(self.name, answer.signature)])
+        if answer.signature is not None:
+            return Result([_finding(self.name, answer.signature)])
+        return self._skipped(item, context)
+
+    def _skipped(self, item: Item, context: Context) -> Result:
+        """The members of a zip item clamd did not read as unzip does (`reach`: behind a
+        local header it skips, in a method it lacks, or larger than it reads in full), each
+        streamed apart; the first match is the finding, naming the member."""
+        most = context.limits.max_expanded_bytes
+        for name, data in members_clamd_skips(item.data, most):
+            if data is None:
+                message = f"not fully scanned: members inflate past {most:,} bytes"
+                return Result([finding(self.name, AV_LIMIT, message, location=name)])
+            try:
+                answer = self.client.instream(data)
+            except ClamdSizeLimitError:
+                message = "not scanned: larger than the antivirus accepts (clamd StreamMaxLength)"
+                return Result([finding(self.name, AV_LIMIT, message, location=name)])
+            if answer.signature is not None:
+                return Result([_finding(self.name, answer.signature, name)])
+        return Result()
 
 
 def _reaches(engine: object, parent: Item, children: list[Child]) -> frozenset[Child]:

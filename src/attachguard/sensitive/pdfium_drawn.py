@@ -29,12 +29,13 @@ plain text are read with them), with the appearance of the page's text boxes and
 (`stamps`); the page is rendered whole when its text cannot be what it shows (`whole`: mostly
 unmapped characters, outlines on a scan-like page naming a card, glyphs named apart from what
 they draw). A render is cut to what it draws, a little of the page's white kept (`_drawn_part`:
-the OCR's detection costs by area). Renders are pictures like any other: `max_pictures` for the document bounds them
-(past it, SENSITIVE_LIMIT), so does the OCR's time. Honest text documents and invoices trigger
-none of it (on the 223 real-world PDFs, 15 pictures more, on test scans and two Type 3 manuals:
-docs/benchmarks.md); a slide of little text drawing a shading costs one render (0.1 to 1.3 s of
-OCR here); a picture a page draws once, or twice (a scan's background and its text layer), is
-read as before. Without OCR (no pictures wanted) the walk is not made.
+the OCR's detection costs by area). Renders are pictures like any other: `max_pictures` for the
+document bounds them (past it, SENSITIVE_LIMIT), so does the OCR's time. Honest text documents
+and invoices trigger none of it (on the 223 real-world PDFs, 15 pictures more, on test scans
+and two Type 3 manuals: docs/benchmarks.md); a slide of little text drawing a shading costs one
+render (0.1 to 1.3 s of OCR here, before renders were cut to what they draw); a picture a page
+draws once, or twice (a scan's background and its text layer), is read as before. Without OCR
+(no pictures wanted) the walk is not made.
 
 Not read: a font whose ToUnicode map gives digits' glyphs the codes of letters (PDFium's API
 tells neither the map nor the codes drawn; only a render compared with the text layer would,
