@@ -477,8 +477,9 @@ def test_members_the_antivirus_unpacks_itself_are_not_streamed_after_a_clean_par
     scanner = make_scanner(policy, text=_unzip)
     report = scanner.scan(PACKED, "orders.txt")
     assert report.status is Status.APPROVED
-    # clamd inflates the stored member itself; the LZMA one it skips, so it is streamed
-    assert _seen(scanner, "clamav") == [PACKED, b"notes"]
+    # clamd inflates the stored member itself; the LZMA one it skips, the clamav engine
+    # streams apart within its own scan (test_clamav): neither is streamed again as a child
+    assert _seen(scanner, "clamav") == [PACKED]
     assert _seen(scanner, "text") == [PACKED, b"EVIL order", b"notes"]  # other engines: all
 
 

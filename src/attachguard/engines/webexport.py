@@ -24,6 +24,11 @@ encoding a reader could take, conditional comments included):
   Windows credentials there). A form posting elsewhere is not flagged: Word shows its fields as
   static controls and submits nothing; an address to a share in it is a link like any other.
 
+A web archive's parts in base64 or quoted-printable are handed on decoded, as children Word
+imports (`Child.imported`: no script in them runs), so that the antivirus and the other engines
+read what Word shows, not its encoding: clamd decodes the parts of an archive it takes for a
+mail, but not behind a byte order mark, which Word reads past (red team 115).
+
 A Word XML document is read whatever its name, as Word opens it by its content (`_word_xml`):
 a flat package (``pkg:package``) is handed on as the package Word reads it as; a Word 2003 XML
 document's macros (``editdata.mso``) are VBA_MACRO, its embedded objects (``oledata.mso``)
@@ -188,10 +193,16 @@ def read_page(data: bytes, sheet: bool, mime: bool = False) -> list[tuple[Code, 
     """What a web page or web archive holds and loads (see the module docstring), read as a
     page and, when it is one (``mime``: Magika says so; or it starts with mail headers), as a
     web archive; ``sheet``: Excel opens it, so its formulas count."""
+    return _read_page(data, sheet, mime)[0]
+
+
+def _read_page(data: bytes, sheet: bool, mime: bool) -> tuple[list[tuple[Code, str]], list[Child]]:
+    """`read_page`, and the web archive's encoded parts decoded, as children Word imports."""
     found = htmlchunk.addresses(data, "text/html")
     archive = htmlchunk.Addresses()
     if mime or _MIME_HEADERS.match(data):  # what Word and Excel read as a web archive
         archive = htmlchunk.addresses(data, "multipart/related")
+    parts = [Child(where, part, imported=True) for where, part in archive.encoded]
     judged = [(_ACTIVE[kind], what) for kind, what in found.active + archive.active]
     fetched, clicked = found.fetched + archive.fetched, found.clicked + archive.clicked
     judged += _addresses(fetched, clicked)
@@ -202,7 +213,7 @@ def read_page(data: bytes, sheet: bool, mime: bool = False) -> list[tuple[Code, 
             judged += judge_formula(formula)
         for cell in found.cells + archive.cells:
             judged += judge_formula(cell, stored=False)
-    return judged
+    return judged, parts
 
 
 def _addresses(fetched: list[str], clicked: list[str]) -> list[tuple[Code, str]]:
@@ -252,11 +263,10 @@ class WebExportEngine:
         if reading is None or not item.data:
             return Result()
         if reading == "workbook":
-            judged = read_workbook(item.data)
-        else:
-            mime = item.type.label == "mht"
-            judged = read_page(item.data, sheet=reading == "sheet page", mime=mime)
-        return Result(_findings(judged, _WHAT[reading]))
+            return Result(_findings(read_workbook(item.data), _WHAT[reading]))
+        mime = item.type.label == "mht"
+        judged, parts = _read_page(item.data, sheet=reading == "sheet page", mime=mime)
+        return Result(_findings(judged, _WHAT[reading]), parts)
 
 
 _WORD_2003 = b"http://schemas.microsoft.com/office/word/2003/wordml"

@@ -94,6 +94,9 @@ class Addresses:
     formulas: list[str] = field(default_factory=list)
     cells: list[str] = field(default_factory=list)
     queries: int = 0  # Excel's web or database queries (x:QueryTable) in the page
+    # a web archive's parts whose transfer encoding (base64, quoted-printable) hides their bytes
+    # from a search of the file, decoded as Word decodes them: (location, bytes)
+    encoded: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def addresses(data: bytes, content_type: str) -> Addresses:
@@ -135,6 +138,9 @@ def _read_page(text: str, found: Addresses) -> None:
 
 
 def _read_archive(data: bytes, found: Addresses) -> None:
+    # Word reads past a byte order mark and blank lines before the headers; Python's parser
+    # takes either for the end of the headers, and the archive for one page without parts
+    data = data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     message = email.message_from_bytes(data, policy=email.policy.compat32)
     parts = [part for _, part in zip(range(_MOST_PARTS), message.walk(), strict=False)]
     places = {str(part.get("Content-Location", "")).strip() for part in parts} - {""}
@@ -142,6 +148,7 @@ def _read_archive(data: bytes, found: Addresses) -> None:
         if part.is_multipart():
             continue
         _office_data(part, found)
+        _decoded(part, len(found.encoded), found)
         if part.get_content_type().startswith(_SKIPPED_PARTS):
             continue
         page = Addresses()
@@ -170,6 +177,20 @@ def _office_data(part: Message, found: Addresses) -> None:
     if part.get_content_type() == "application/x-mso" or name.endswith(".mso") or blob:
         kind = "macros" if name.startswith("editdata") else "object"
         found.active.append((kind, f"an Office data part ({name[:60] or 'unnamed'})"))
+
+
+_PLAIN_ENCODINGS = frozenset({"", "7bit", "8bit", "binary"})  # the bytes as stored
+
+
+def _decoded(part: Message, number: int, found: Addresses) -> None:
+    """A part in base64 or quoted-printable (any encoding but the plain ones), decoded, for the
+    engines to scan as what it is (an antivirus searching the file sees only its encoding)."""
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    decoded = part.get_payload(decode=True)
+    if encoding in _PLAIN_ENCODINGS or not isinstance(decoded, bytes) or not decoded:
+        return
+    location = str(part.get("Content-Location", "")).strip()
+    found.encoded.append((location or f"part {number + 1}", decoded))
 
 
 def _part_readings(part: Message) -> list[str]:
