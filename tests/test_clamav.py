@@ -139,21 +139,36 @@ def test_official_database_detection(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 class _FlakyClamd:
     """A stand-in clamd on a Unix socket that hangs up on the first ``drops`` connections
-    without answering (as a restarting clamd does), then answers ``stream: OK``."""
+    without answering (as a restarting clamd does), then answers ``stream: OK``.
+
+    Its thread ends before its socket closes (`close`): a thread left in ``accept`` could take
+    the number of the closed socket for the next test's, and answer there (a silent clamd
+    answered ``stream: OK`` once, in one process running the whole unit subset)."""
 
     def __init__(self, path: Path, drops: int) -> None:
         self.path, self.drops, self.connections = str(path), drops, 0
         self.server = socket.socket(socket.AF_UNIX)
         self.server.bind(self.path)
         self.server.listen()
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.server.settimeout(0.05)  # looks at `_stop` between waits
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.server.close()
 
     def _serve(self) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 conn, _ = self.server.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(5)
             with conn:
                 self.connections += 1
                 if self.connections <= self.drops:
@@ -175,7 +190,7 @@ def test_one_retry_on_a_dropped_connection(tmp_path: Path, drops: int, ok: bool)
             with pytest.raises(ClamdError, match="unreachable"):
                 client.instream(CLEAN)
     finally:
-        fake.server.close()
+        fake.close()
     assert fake.connections == 2
 
 
