@@ -144,7 +144,8 @@ def test_corpus_files_are_their_type_and_size(kind: str, magika: Magika) -> None
         extension, data = corpus.build(kind, size, seed=3)
         assert abs(len(data) - size) <= 0.10 * size, (kind, size, len(data))
         assert magika.identify_bytes(data).output.label == kind
-        assert corpus.build(kind, size, seed=3)[1] == data  # deterministic
+        if size == SIZES[0]:  # deterministic (built again at the small size: the same code)
+            assert corpus.build(kind, size, seed=3)[1] == data
     assert extension == (".jpg" if kind == "jpeg" else f".{kind}")
 
 
