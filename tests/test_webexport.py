@@ -394,7 +394,7 @@ def quoted_printable_mht(part: bytes) -> bytes:
 
 def test_a_web_archives_encoded_parts_are_handed_on_decoded(policy: Policy) -> None:
     data = quoted_printable_mht(b"<p>Dear customer, your parcel left today.</p>" * 3)
-    item = Item("case.doc", data, FileType("mht", "message/rfc822", "code", 0.99))
+    item = Item("case.doc", data, FileType("mht", "message/rfc822", "code", score=0.99))
     result = webexport.WebExportEngine().scan(item, policy.context())
     assert [(c.where, c.imported) for c in result.children] == [
         ("file:///C:/fake/image1.png", True),  # base64
@@ -405,7 +405,7 @@ def test_a_web_archives_encoded_parts_are_handed_on_decoded(policy: Policy) -> N
     assert (
         webexport.WebExportEngine()
         .scan(  # a plain page has no parts
-            Item("case.doc", word_html(), FileType("html", "text/html", "code", 0.99)),
+            Item("case.doc", word_html(), FileType("html", "text/html", "code", score=0.99)),
             policy.context(),
         )
         .children

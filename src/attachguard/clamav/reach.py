@@ -29,7 +29,11 @@ The other way round, `members_clamd_skips`: what of a zip clamd opens it does no
 does — a member behind such a local header, in a method clamd lacks, or larger than both its
 parent and 25 MB (where a clamd's ``MaxFileSize`` may cut it short: Debian's is 25M, ClamAV's
 default 100M, attachguard's 200M) — whether or not an engine extracts it: an Office package's
-XML parts are read by the office engine, not handed on. The clamav engine streams each apart.
+XML parts are read by the office engine, not handed on. The clamav engine streams each apart,
+inflated as unzip does (stored and deflated members from their local header, up to a damaged
+stream or a wrong CRC-32, which unzip extracts with a warning). A zip member that holds such
+members itself (a .docx embedded in a .docx) is never taken as read inside its parent: the
+clamav engine must run on it to stream them (review 116).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ _DESCRIPTOR = 0x0008
 _ZIP64_FIELD = 0x0001
 _UNSIZED = 0xFFFFFFFF
 _CUT_ABOVE = 25 * 1000**2  # the smallest MaxFileSize assumed (Debian's clamd.conf: 25M)
-_CHUNK = 1 << 20
+_PIECE = 4096  # compressed bytes inflated at a time: what a damaged piece loses
 
 
 def zip_members_clamd_reads(parent: Item, children: list[Child]) -> frozenset[Child]:
@@ -73,7 +77,22 @@ def zip_members_clamd_reads(parent: Item, children: list[Child]) -> frozenset[Ch
         and (
             _inflates(data, entries[child.where], len(data)) or _skipped(data, entries[child.where])
         )
+        and not _holds_skipped(child.data)
     )
+
+
+def _holds_skipped(data: bytes) -> bool:
+    """Whether ``data`` is a zip with members clamd skips: reached inside its parent, the
+    clamav engine would never run on it to stream them apart (a .docx embedded in a .docx,
+    its parts behind bit-13 headers: review 116), so it is streamed as a child, and the
+    engine runs on it."""
+    if not data.startswith(_ZIP_MAGIC):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(_skipped(data, info) for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return True  # unreadable as a zip here: not provably read by clamd either
 
 
 def _same(info: zipfile.ZipInfo | None, child: Child) -> bool:
@@ -157,7 +176,7 @@ def members_clamd_skips(data: bytes, most: int) -> Iterator[tuple[str, bytes | N
         for info in archive.infolist():
             if not _skipped(data, info):
                 continue
-            content = _inflated(archive, info, most)
+            content = _inflated(data, archive, info, most)
             if content is None:
                 yield info.filename, None
                 return
@@ -165,15 +184,56 @@ def members_clamd_skips(data: bytes, most: int) -> Iterator[tuple[str, bytes | N
             yield info.filename, content
 
 
-def _inflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, most: int) -> bytes | None:
-    """The member's content as far as it inflates, or None past ``most`` bytes."""
+def _inflated(
+    data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, most: int
+) -> bytes | None:
+    """The member's content as far as it inflates (what inflated before a damaged stream or a
+    wrong CRC-32 is kept: unzip and 7-Zip extract it, with a warning), or None past ``most``
+    bytes. Stored and deflated members are read here from their local header, as unzip reads
+    them (zipfile drops what a read inflated when its CRC-32 check fails); other methods
+    through zipfile, a piece at a time."""
+    if info.compress_type in _CLAMD_INFLATES:
+        raw = _raw(data, info)
+        if raw is not None:
+            return (
+                _deflated(raw, most)
+                if info.compress_type == zipfile.ZIP_DEFLATED
+                else (raw if len(raw) <= most else None)
+            )
     out = bytearray()
     try:
         with archive.open(info) as stream:
-            while chunk := stream.read(min(_CHUNK, most + 1 - len(out))):
+            while chunk := stream.read(min(_PIECE, most + 1 - len(out))):
                 out += chunk
                 if len(out) > most:
                     return None
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError, ValueError):
-        pass  # what inflated before the damage (unzip and 7-Zip extract it, with a warning)
+        pass  # what inflated before the damage (at most one piece lost to a failed check)
+    return bytes(out)
+
+
+def _raw(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The member's stored bytes: after its local header, the directory's compressed size
+    (as zipfile and unzip take it); None when the local header lies outside ``data``."""
+    start = info.header_offset
+    if start < 0 or start + _LOCAL.size > len(data):
+        return None
+    *_, name, extra = _LOCAL.unpack_from(data, start)
+    begin = start + _LOCAL.size + name + extra
+    return data[begin : begin + info.compress_size] if begin <= len(data) else None
+
+
+def _deflated(raw: bytes, most: int) -> bytes | None:
+    """``raw`` inflated (raw deflate) up to a damaged stream, or None past ``most`` bytes."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    out = bytearray()
+    for at in range(0, len(raw), _PIECE):
+        try:
+            out += inflater.decompress(raw[at : at + _PIECE], most + 1 - len(out))
+        except zlib.error:
+            break  # a damaged stream: what inflated before it
+        if len(out) > most:
+            return None
+        if inflater.eof:
+            break
     return bytes(out)
