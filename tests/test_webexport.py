@@ -444,3 +444,42 @@ def test_a_web_archive_behind_a_byte_order_mark_or_blank_lines_is_read_as_one(
     data = word_mht(parts=(("file:///C:/f/editdata.mso", "application/x-mso", b"ActiveMime"),))
     assert [c.name for c, _ in webexport.read_page(before + data, sheet=False)] == ["VBA_MACRO"]
     assert "VBA_MACRO" in codes(scanner.scan(before + data, "case.doc"))
+
+
+def with_encoding_header(data: bytes, header: bytes) -> bytes:
+    """``word_mht`` output with the last part's transfer-encoding header written as ``header``."""
+    at = data.rindex(b"Content-Transfer-Encoding: base64")
+    return data[:at] + header + data[at + len(b"Content-Transfer-Encoding: base64") :]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Content-Transfer-Encoding: base64 ",  # a trailing blank
+        b"Content-Transfer-Encoding:\r\n base64",  # folded
+        b"Content-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: base64",  # twice
+        b"Content-Transfer-Encoding: BASE64",
+    ],
+    ids=["trailing-blank", "folded", "twice", "upper-case"],
+)
+def test_a_part_whose_encoding_header_python_does_not_take_is_decoded(
+    policy: Policy, header: bytes
+) -> None:
+    # review 116: Python's own decoding took these for no encoding, and the base64 text was
+    # handed on (and searched for scripts) as it stands
+    note = b"<p>Delivery note</p><script>alert(1)</script>"
+    data = word_mht(parts=(("file:///C:/fake/note.htm", "text/html", note),))
+    data = b"\xef\xbb\xbf" + with_encoding_header(data, header)
+    item = Item("case.doc", data, FileType("mht", "message/rfc822", "code", score=0.99))
+    result = webexport.WebExportEngine().scan(item, policy.context())
+    assert (("file:///C:/fake/note.htm", note) in
+            [(child.where, child.data) for child in result.children])  # fmt: skip
+    assert "SCRIPT" in [f.code.name for f in result.findings]
+
+
+def test_a_web_archive_of_more_parts_than_read_is_a_limit() -> None:
+    parts = tuple((f"file:///C:/fake/p{n}.png", "image/png", PNG) for n in range(1000))
+    judged = webexport.read_page(word_mht(parts=parts), sheet=False, mime=True)
+    assert [(code.name, why) for code, why in judged] == [
+        ("ARCHIVE_MEMBERS", "more than 1,000 parts")
+    ]

@@ -58,6 +58,7 @@ from xml.parsers import expat
 
 from attachguard.codes import (
     AMBIGUOUS,
+    ARCHIVE_MEMBERS,
     CORRUPT,
     DDE,
     EXTERNAL_LINK,
@@ -204,6 +205,7 @@ def _read_page(data: bytes, sheet: bool, mime: bool) -> tuple[list[tuple[Code, s
         archive = htmlchunk.addresses(data, "multipart/related")
     parts = [Child(where, part, imported=True) for where, part in archive.encoded]
     judged = [(_ACTIVE[kind], what) for kind, what in found.active + archive.active]
+    judged += [(ARCHIVE_MEMBERS, why) for why in archive.unread]
     fetched, clicked = found.fetched + archive.fetched, found.clicked + archive.clicked
     judged += _addresses(fetched, clicked)
     if sheet:
@@ -365,7 +367,17 @@ ENGINE = EngineSpec(
     summary="web pages and XML workbooks named .doc/.xls (Export to Word/Excel): scripts, "
     "objects, macros, external links and formulas, as Word and Excel read them",
     types=("group:code",),
-    codes=(SCRIPT, OLE_OBJECT, VBA_MACRO, XLM_MACRO, DDE, EXTERNAL_LINK, AMBIGUOUS, CORRUPT),
+    codes=(
+        SCRIPT,
+        OLE_OBJECT,
+        VBA_MACRO,
+        XLM_MACRO,
+        DDE,
+        EXTERNAL_LINK,
+        AMBIGUOUS,
+        CORRUPT,
+        ARCHIVE_MEMBERS,
+    ),
     build=lambda options, resources: WebExportEngine(),
     options=Options,
     order=55,

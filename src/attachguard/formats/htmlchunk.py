@@ -34,8 +34,10 @@ starts with ``=``, ``+``, ``-`` or ``@``, which Excel takes as typed formulas.
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.policy
+import quopri
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -97,6 +99,7 @@ class Addresses:
     # a web archive's parts whose transfer encoding (base64, quoted-printable) hides their bytes
     # from a search of the file, decoded as Word decodes them: (location, bytes)
     encoded: list[tuple[str, bytes]] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # why some of it was not read (a limit)
 
 
 def addresses(data: bytes, content_type: str) -> Addresses:
@@ -142,7 +145,10 @@ def _read_archive(data: bytes, found: Addresses) -> None:
     # takes either for the end of the headers, and the archive for one page without parts
     data = data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     message = email.message_from_bytes(data, policy=email.policy.compat32)
-    parts = [part for _, part in zip(range(_MOST_PARTS), message.walk(), strict=False)]
+    walked = [part for _, part in zip(range(_MOST_PARTS + 1), message.walk(), strict=False)]
+    if len(walked) > _MOST_PARTS:  # the rest unread: Word reads them
+        found.unread.append(f"more than {_MOST_PARTS:,} parts")
+    parts = walked[:_MOST_PARTS]
     places = {str(part.get("Content-Location", "")).strip() for part in parts} - {""}
     for part in parts:
         if part.is_multipart():
@@ -183,14 +189,46 @@ _PLAIN_ENCODINGS = frozenset({"", "7bit", "8bit", "binary"})  # the bytes as sto
 
 
 def _decoded(part: Message, number: int, found: Addresses) -> None:
-    """A part in base64 or quoted-printable (any encoding but the plain ones), decoded, for the
-    engines to scan as what it is (an antivirus searching the file sees only its encoding)."""
-    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    """A part in base64 or quoted-printable, decoded (`_decodings`), for the engines to scan
+    as what it is (an antivirus searching the file sees only its encoding)."""
+    location = str(part.get("Content-Location", "")).strip() or f"part {number + 1}"
+    found.encoded += [(location, decoded) for decoded in _decodings(part)]
+
+
+def _decodings(part: Message) -> list[bytes]:
+    """The part decoded by each transfer encoding it names, as a lenient reader takes it: the
+    header unfolded, blanks and case ignored, every one of several headers (Python's own
+    decoding takes "base64 " or a folded header for no encoding at all); none for the plain
+    encodings, or when decoding changes nothing."""
+    stored = part.get_payload(decode=False)
+    if not isinstance(stored, str):
+        return []
+    raw = stored.encode("ascii", "surrogateescape")
+    named = {"".join(str(value).split()).lower() for value in part.get_all(_ENCODING) or ()}
+    out = []
+    for encoding in sorted(named - _PLAIN_ENCODINGS):
+        decoded = _DECODERS.get(encoding, _by_python)(raw, part)
+        if decoded and decoded != raw and decoded not in out:
+            out.append(decoded)
+    return out
+
+
+def _base64(raw: bytes, _: Message) -> bytes:
+    """Base64 as mail readers take it: characters outside the alphabet skipped, the padding
+    completed (a lone last character dropped)."""
+    text = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
+    text = text[: len(text) - 1] if len(text) % 4 == 1 else text + b"=" * (-len(text) % 4)
+    return binascii.a2b_base64(text)
+
+
+def _by_python(_: bytes, part: Message) -> bytes:
+    """Another encoding (uuencode), as Python's mail reader decodes it."""
     decoded = part.get_payload(decode=True)
-    if encoding in _PLAIN_ENCODINGS or not isinstance(decoded, bytes) or not decoded:
-        return
-    location = str(part.get("Content-Location", "")).strip()
-    found.encoded.append((location or f"part {number + 1}", decoded))
+    return decoded if isinstance(decoded, bytes) else b""
+
+
+_ENCODING = "Content-Transfer-Encoding"
+_DECODERS = {"base64": _base64, "quoted-printable": lambda raw, _: quopri.decodestring(raw)}
 
 
 def _part_readings(part: Message) -> list[str]:
@@ -199,6 +237,8 @@ def _part_readings(part: Message) -> list[str]:
     stored = part.get_payload(decode=False)
     charset = part.get_content_charset()
     texts = _readings(decoded, charset) if isinstance(decoded, bytes) else []
+    for other in _decodings(part):  # an encoding Python's reader did not take
+        texts += [text for text in _readings(other, charset) if text not in texts]
     return texts + ([stored] if isinstance(stored, str) and stored not in texts else [])
 
 
