@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -53,6 +54,7 @@ from attachguard.service.db import (
     IN_PROGRESS,
     REJECTED,
     Database,
+    _sqlite_wal,
     attachments,
     check_schema,
     engine_for,
@@ -202,11 +204,12 @@ REPLICA = textwrap.dedent(
 )
 
 
-@pytest.mark.integration  # five subprocesses
+@pytest.mark.integration  # eight subprocesses
 def test_replicas_starting_together_all_come_up(new_url: Callable[[], str], tmp_path: Path) -> None:
-    """Five processes open one empty database at the same instant (each waits, imports done,
-    for a common signal): create_all let two of them race to create the table."""
-    url, count = new_url(), 5
+    """Eight processes open one empty database at the same instant (each waits, imports done,
+    for a common signal): create_all let two of them race to create the table, and on SQLite
+    one in six such starts had a replica lose the race to switch the file to WAL."""
+    url, count = new_url(), 8
     replicas = [
         subprocess.Popen(
             [sys.executable, "-c", REPLICA, url, str(tmp_path), str(n)],
@@ -224,6 +227,36 @@ def test_replicas_starting_together_all_come_up(new_url: Callable[[], str], tmp_
     assert [rc for rc, _ in outcomes] == [0] * count, [err for _, err in outcomes]
     assert versions(url) == [HEAD]
     assert tables(url) == HEAD_TABLES
+
+
+class _RacingConnection:
+    """A DBAPI connection whose first switches to WAL lose the race (as a SQLite file's do when
+    other processes switch it at the same time), then succeed."""
+
+    def __init__(self, losses: int, error: str = "database is locked") -> None:
+        self.losses, self.error, self.done = losses, error, list[str]()
+
+    def cursor(self) -> _RacingConnection:
+        return self
+
+    def execute(self, sql: str) -> None:
+        if "journal_mode" in sql and self.losses:
+            self.losses -= 1
+            raise sqlite3.OperationalError(self.error)
+        self.done.append(sql)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_connection_that_loses_the_race_to_switch_to_wal_waits() -> None:
+    racing = _RacingConnection(losses=3)
+    _sqlite_wal(racing, None)  # type: ignore[arg-type]  # a DBAPI connection's duck type
+    assert racing.done == ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"]
+    broken = _RacingConnection(losses=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):  # not a lock: at once
+        _sqlite_wal(broken, None)  # type: ignore[arg-type]
+    assert broken.done == []
 
 
 # Records of release 0.1 in every state, and what the store holds for each.

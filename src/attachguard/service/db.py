@@ -15,6 +15,7 @@ release's revision under a lock, or with ``migrate=False`` refuses any other rev
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from sqlalchemy.sql import Select
 from attachguard.service import migrations
 
 IN_PROGRESS, APPROVED, REJECTED = "IN_PROGRESS", "APPROVED", "REJECTED"
+SQLITE_WAIT = 30.0  # seconds a SQLite connection waits for another's lock
 
 metadata = MetaData()
 attachments = Table(
@@ -163,18 +165,32 @@ def engine_for(url: str) -> Engine:
         if url.startswith(scheme):
             url = "postgresql+psycopg://" + url[len(scheme) :]
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _wal(conn: Any, _record: Any) -> None:
-            # WAL lets the page and the workers read while a scan result is written
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_wal)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_wal(conn: sqlite3.Connection, _record: object) -> None:
+    """WAL lets the page and the workers read while a scan result is written. Several processes
+    opening a new database at once race to switch it, and SQLite can answer the loser "database
+    is locked" at once, without waiting as it does for a write: retried up to the same wait."""
+    deadline = time.monotonic() + SQLITE_WAIT
+    cur = conn.cursor()
+    try:
+        while True:
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        cur.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cur.close()
 
 
 def sqlite_file(url: str) -> Path | None:
