@@ -155,6 +155,51 @@ def test_an_account_word_does_not_hide_a_card_named_as_one() -> None:
     assert cards(f"Acct: {VISA} (savings), opened 2019") == []
 
 
+def test_a_label_of_something_else_yields_to_a_card_grouped_and_named() -> None:
+    """Red team 117: a card word or brand before the label, or an expiry or code named after a
+    number grouped as cards are printed, make it a card whatever the label says; a plain run
+    of digits, or a date alone after the number, leave it the order's or the booking's."""
+    grouped = "4111 1111 1111 1111"
+    for text in (
+        f"Credit card ID: {grouped}",
+        f"Please charge my Visa card for the order: {grouped} exp 12/28 cvv 123",
+        f"Card number (customer): {grouped}, expiry 12/28",
+        "My Mastercard - member: 5555 5555 5555 4444",
+        f"Order: {grouped}, CVV 123",
+    ):
+        assert cards(text) != [], text
+    for text in (
+        f"Visa transaction ID: {VISA}",  # a receipt's transaction number beside the brand
+        f"Order number: {grouped} 12/28",  # the order's date
+        f"Order details: {grouped}",
+        f"Booking ref {grouped}, paid by card",  # the card word after it
+    ):
+        assert cards(text) == [], text
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "\u202b1111 1111 1111 4111\u202c",  # a right-to-left embedding
+        "\u20671111 1111 1111 4111\u2069 thanks",  # a right-to-left isolate
+        "\u200f1111 \u200f1111 \u200f1111 \u200f4111",  # a right-to-left mark before each group
+        "\u061c1111 \u061c1111 \u061c1111 \u061c4111",  # the Arabic letter mark
+        "\u05d4\u05db\u05e8\u05d8\u05d9\u05e1 1111 1111 1111 4111",  # a Hebrew line
+    ],
+)
+def test_a_number_is_read_in_the_order_it_is_displayed(stored: str) -> None:
+    """Red team 117: digit groups in a right-to-left line or embedding are drawn from the
+    right, so the groups stored "1111 1111 1111 4111" show "4111 1111 1111 1111"."""
+    hits = find(f"Hello, the details:\n{stored}\nBye", ["card"])
+    assert [(h.issuer, h.last4, h.line) for h in hits] == [("Visa", "1111", 2)]
+
+
+def test_a_number_shown_in_either_order_counts_once() -> None:
+    # stored as displayed in a right-to-left line: both readings find the same number
+    assert len(find(f"\u05e9\u05dc\u05d5\u05dd {VISA}", ["card"])) == 1
+    assert find("\u202b1111 1111 1111 1112\u202c", ["card"]) == []  # Luhn fails both ways
+
+
 def test_a_keyword_elsewhere_does_not_label_the_number() -> None:
     # "order" in another cell or sentence says nothing about this number
     assert cards(f"Order\n12.99\n{VISA}") == [("Visa", "1111")]

@@ -38,6 +38,11 @@ def cards(text: str) -> list[tuple[str | None, str | None]]:
         "Card: 4111/1111/1111/1111/12/28",  # the expiry date after it
         "4111/1111/1111/1111/123",  # the security code after it
         "Amex 3782/822463/10005",
+        # a card word, then words that only say what follows (red team 117)
+        "Card details:\n4111:1111:1111:1111",
+        "Card details:\n4111'1111'1111'1111",  # an apostrophe: Swiss thousands
+        "Card info below: 4111\u20191111\u20191111\u20191111",
+        "Card details:\n4111|1111|1111|1111",
     ],
 )
 def test_numbers_with_unusual_separators_are_found(text: str) -> None:
@@ -53,6 +58,8 @@ def test_numbers_with_unusual_separators_are_found(text: str) -> None:
         "4111 1111-1111 1111",  # mixed, unlabelled (`cards` does not take it either)
         "Visa\t4111\t1111\t1111\t1111",  # a brand heading a statement's row of figures
         "card holder John, 4111, 1111, 1111, 1111",  # a card word, but not right before it
+        "4111'1111'1111'1111",  # an apostrophe, unlabelled: Swiss thousands
+        "Order details: 4111:1111:1111:1111",
         "Order: 4111/1111/1111/1111",
         "Invoice 4111_1111_1111_1111",
         "12\t4111\t1111\t1111\t1111",  # a row of five figures

@@ -379,6 +379,31 @@ def test_xlsx_sheet_names_and_print_headers() -> None:
     assert codes("xlsx", book("Sheet1", "&amp;LPage &amp;P of &amp;N&amp;R&amp;D &amp;T")) == []
 
 
+@pytest.mark.parametrize(
+    ("setup", "header"),
+    [
+        ('<pageSetup firstPageNumber="4111" useFirstPageNumber="1"/>', "&amp;P 1111 1111 1111"),
+        ("", "&amp;CCard 4111 1111 1111 111&amp;P"),
+        ("", "&amp;P+4110 1111 1111 1111"),
+    ],
+)
+def test_an_xlsx_print_header_page_number_is_the_first_pages(setup: str, header: str) -> None:
+    """Red team 117: Excel prints "&P" as the page's number, from the sheet's first page
+    number when it sets one, "&P+n" that plus n."""
+    sheet = (
+        f'<worksheet xmlns="{S}"><sheetData/>{setup}<headerFooter><oddHeader>{header}'
+        "</oddHeader></headerFooter></worksheet>"
+    )
+    workbook = (
+        f'<workbook xmlns="{S}" xmlns:r="{R}"><sheets><sheet name="Sheet1" sheetId="1" '
+        'r:id="rId1"/></sheets></workbook>'
+    )
+    assert codes("xlsx", sheet_book(workbook, sheet)) == ["SENSITIVE_CARD"]
+    unused = sheet.replace('useFirstPageNumber="1"', 'useFirstPageNumber="0"')
+    if setup:  # the number is used only when the sheet says so: page 1 then
+        assert codes("xlsx", sheet_book(workbook, unused)) == []
+
+
 def test_xls_columns_are_read_with_their_headers() -> None:
     def sst(*texts: str) -> bytes:
         body = struct.pack("<II", len(texts), len(texts))
@@ -432,6 +457,24 @@ def deck(slide: str, layout: str | None = None) -> bytes:
 def shape(*runs: str) -> str:
     text = "".join(f"<a:r><a:t>{r}</a:t></a:r>" for r in runs)
     return f"<p:sp><p:txBody><a:p>{text}</a:p></p:txBody></p:sp>"
+
+
+def numbered_shape(scheme: str, start: int, *paragraphs: str) -> str:
+    bullet = f'<a:pPr><a:buAutoNum type="{scheme}" startAt="{start}"/></a:pPr>'
+    body = "".join(f"<a:p>{bullet}<a:r><a:t>{text}</a:t></a:r></a:p>" for text in paragraphs)
+    return f"<p:sp><p:txBody>{body}</p:txBody></p:sp>"
+
+
+def test_pptx_auto_numbers_are_read_before_their_paragraphs() -> None:
+    """Red team 117: PowerPoint draws a list's numbers from its start, one more a paragraph."""
+    assert codes("pptx", deck(numbered_shape("arabicPlain", 4111, "1111 1111 1111"))) == [
+        "SENSITIVE_CARD"
+    ]
+    second = numbered_shape("arabicPlain", 4110, "Intro", "1111 1111 1111")  # 4110, then 4111
+    assert codes("pptx", deck(second)) == ["SENSITIVE_CARD"]
+    # an ordinary numbered list; letters and roman numbers
+    steps = numbered_shape("arabicPeriod", 1, *(f"Step {n}" for n in range(30)))
+    assert codes("pptx", deck(steps + numbered_shape("romanUcParenR", 4111, "1111"))) == []
 
 
 def test_pptx_alternative_text_layouts_and_tables() -> None:

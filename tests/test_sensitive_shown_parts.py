@@ -18,9 +18,9 @@ M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 
 
-def document(body: str, numbering: str | None = None) -> bytes:
+def document(body: str, numbering: str | None = None, styles: str | None = None) -> bytes:
     """A .docx whose body is ``body`` (namespaces w, mc, m, w14 declared), with a numbering
-    part holding ``numbering`` when given."""
+    part holding ``numbering`` and a styles part holding ``styles`` when given."""
     root = (
         f'<w:document xmlns:w="{W}" xmlns:mc="{MC}" xmlns:m="{M}" xmlns:w14="{W14}" '
         f'mc:Ignorable="w14"><w:body>{body}</w:body></w:document>'
@@ -33,6 +33,12 @@ def document(body: str, numbering: str | None = None) -> bytes:
             f'<w:numbering xmlns:w="{W}">{numbering}</w:numbering>'.encode(),
         )
         rels["word/document.xml"] = [("numbering", "numbering.xml")]
+    if styles is not None:
+        parts["word/styles.xml"] = (
+            f"{OFFICE}wordprocessingml.styles+xml",
+            f'<w:styles xmlns:w="{W}">{styles}</w:styles>'.encode(),
+        )
+        rels.setdefault("word/document.xml", []).append(("styles", "styles.xml"))
     return package(parts, rels)
 
 
@@ -145,6 +151,39 @@ def test_a_list_label_is_read_before_its_paragraph() -> None:
         'w:ilvl="0"><w:lvlText w:val="Card 4111 1111 1111 1111"/></w:lvl></w:lvlOverride></w:num>'
     )
     assert cards(scan(document(numbered("paid", num=2), override), "docx"))
+
+
+def styled(text: str, style: str) -> str:
+    return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>'
+
+
+def test_a_list_set_on_a_paragraph_style_labels_its_paragraphs() -> None:
+    """Red team 117: Word numbers a paragraph in its style's list (the style's ``w:numPr``,
+    through its ``w:basedOn`` chain) when the paragraph names none."""
+    numbering = abstract(("4111 1111 1111 %1", "decimal")).replace(
+        '<w:start w:val="1"/>', '<w:start w:val="1111"/>'
+    )
+    numbering += '<w:num w:numId="3"><w:abstractNumId w:val="0"/></w:num>'
+    styles = (
+        '<w:style w:type="paragraph" w:styleId="Listed"><w:pPr><w:numPr><w:numId w:val="3"/>'
+        '</w:numPr></w:pPr></w:style><w:style w:type="paragraph" w:styleId="Child">'
+        '<w:basedOn w:val="Listed"/></w:style>'
+    )
+    for style in ("Listed", "Child"):
+        body = styled("is the card on file", style)
+        assert cards(scan(document(body, numbering, styles), "docx")) == ["word/document.xml"]
+    # the paragraph's own list wins over its style's; no list at all draws no label
+    own = numbering + abstract(("%1.", "decimal")).replace('"0"', '"1"', 1)
+    own += '<w:num w:numId="4"><w:abstractNumId w:val="1"/></w:num>'
+    body = numbered("is the card on file", num=4).replace(
+        "<w:pPr>", '<w:pPr><w:pStyle w:val="Listed"/>'
+    )
+    assert scan(document(body, own, styles), "docx").findings == []
+    plain = styles.replace('<w:numId w:val="3"/>', "")
+    assert (
+        scan(document(styled("is the card on file", "Listed"), numbering, plain), "docx").findings
+        == []
+    )
 
 
 def test_ordinary_numbered_lists_pass() -> None:

@@ -16,7 +16,7 @@ import re
 import secrets
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal
@@ -128,8 +128,42 @@ def find(text: str, kinds: Iterable[Kind], lenient: bool = False) -> list[Hit]:
         "iban": iban.find,
         "ssn": ssn.find,
     }
-    text = normalise(text)  # keeps every line break, so lines count as in the original
-    return _numbered(text, [hit for kind in kinds for hit in finders[kind](text)])
+
+    def every(text: str) -> list[Hit]:
+        return [hit for kind in kinds for hit in finders[kind](text)]
+
+    hits = _numbered(normalise(text), every(normalise(text)))  # lines count as in the original
+    for line, shown in displayed_lines(text):
+        known = {hit.digest for hit in hits if hit.line == line}
+        hits += [replace(h, line=line) for h in every(normalise(shown)) if h.digest not in known]
+    return hits
+
+
+# What makes a line right-to-left, in part or whole: Hebrew, Arabic, Syriac, Thaana, N'Ko,
+# Samaritan, Mandaic letters (and their presentation forms, and the historic scripts of the
+# SMP's right-to-left blocks), and the marks, embeddings, override and isolate that set text
+# right to left.
+_RTL = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff"
+    "\u200f\u061c\u202b\u202e\u2067]"
+)
+
+
+def displayed_lines(text: str) -> Iterator[tuple[int, str]]:
+    """The lines of ``text`` (numbered from 1) that a reader sees in another order than they
+    are stored, each as it is displayed: ordered by the Unicode bidirectional algorithm, the
+    line's direction taken from its first letter as a text editor does (python-bidi). Digits
+    in a right-to-left line or embedding are drawn group by group from the right: stored
+    "\u202b1111 1111 1111 4111" shows "4111 1111 1111 1111" (red team 117)."""
+    if text.isascii() or _RTL.search(text) is None:
+        return
+    from bidi import get_display
+
+    for number, line in enumerate(text.split("\n"), 1):
+        if _RTL.search(line) is not None and any(c.isdigit() for c in line):
+            shown = get_display(line)
+            if shown != line:
+                yield number, shown
 
 
 def redact(name: str) -> str:

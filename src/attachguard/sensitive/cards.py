@@ -23,7 +23,9 @@ A number is a card number when all of these hold:
 - it is not labelled as something else: the nearest keyword before it is not one for an
   order, invoice, tracking, phone, IMEI, serial, barcode or reference number (`NEGATIVE`) with
   only filler between them ("Order number: 4111...", "IMEI 3569..."); a card word nearer
-  (``card``, ``Visa``, ``credit``... in `POSITIVE`) or other words between them lift it.
+  (``card``, ``Visa``, ``credit``... in `POSITIVE`) or other words between them lift it, and
+  so does, for a number grouped as cards are printed, a card word or brand before the label
+  or an expiry date or security code after the number ("Credit card ID: 4111 1111 ...").
 
 A text holding many plain 13-19-digit numbers of which few pass these checks is a list of
 identifiers (an export of order numbers, where one random number in thirty passes by chance):
@@ -161,7 +163,11 @@ _LETTERLIKE = re.compile(r"(?<=[A-Za-z])[015]|[015](?=[A-Za-z]{2})")
 _DIGIT_LETTERS = str.maketrans("015", "ols")
 # What may stand between a label and its number.
 _FILLER_MARKS = r"[\s:;|#.\-\u2013\u2014=()\[\]/]"
-_FILLER_WORDS = "numbers?|no|nr|num|nbr|id|code|is|was|of|the|your|our|a|an"
+# ("Card details: 4111:1111:...", "Card info below", red team 117)
+_FILLER_WORDS = (
+    "numbers?|no|nr|num|nbr|id|code|is|was|are|of|the|your|our|my|a|an|details?|info|"
+    "information|data|below|as|follows"
+)
 _FILLER = re.compile(
     rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_FILLER_WORDS})(?![^\W\d_]))*", re.IGNORECASE
 )
@@ -418,29 +424,49 @@ def _as_letter(match: re.Match[str]) -> str:
     return match.group().translate(_DIGIT_LETTERS)
 
 
-def _labelled_otherwise(text: str, start: int, end: int | None = None) -> bool:
+def _labelled_otherwise(text: str, start: int, end: int) -> bool:
     """Whether the nearest keyword before the number labels it as something else: only filler
     ("number", "no.", "#", ":") stands between them, as in "Order number: 4111..." (a keyword
-    further away, in another table cell or sentence, says nothing about this number)."""
+    further away, in another table cell or sentence, says nothing about this number), and the
+    number does not show itself a card all the same (`_a_card_all_the_same`)."""
     window, last = _nearest_keyword(text, start)
     if last is None or last.group(1).lower() not in NEGATIVE:
         return False
-    if last.group(1).lower() in BANK_ACCOUNT and (
-        _names_a_card(window[: last.start()])
-        or (end is not None and _CARD_DETAILS.match(text, end, end + _AFTER) is not None)
-    ):
-        return False  # a card word before it, or a card's expiry or code after it
-    return _FILLER.fullmatch(window[last.end() :]) is not None
+    if _FILLER.fullmatch(window[last.end() :]) is None:
+        return False
+    return not _a_card_all_the_same(text, start, end, window[: last.start()], last.group(1))
+
+
+def _a_card_all_the_same(text: str, start: int, end: int, before: str, label: str) -> bool:
+    """Whether a number labelled as something else is a card whatever the label says: a card
+    word or brand before the label, or a card's expiry or code after the number. A bank
+    account's word yields to either (card statements call the card an account: "Credit card
+    acct no."); any other label only for a number grouped as cards are printed, and only to an
+    expiry or code named as one (red team 117: "my Visa card for the order: 4111 1111 1111
+    1111 exp 12/28", "Credit card ID: 4111 ..."; a date after an order's number is its date).
+    A plain run of digits stays the order's or the booking's: a receipt prints its transaction
+    number beside the card's brand, and one such number in thirty passes a card's checks."""
+    if label.lower() in BANK_ACCOUNT:
+        details = _CARD_DETAILS
+    elif text[start:end].isdigit():
+        return False
+    else:
+        details = _NAMED_DETAILS
+    return _names_a_card(before) or details.match(text, end, end + _AFTER) is not None
 
 
 # A card's own details right after its number: an expiry date or a security code (red team
 # 108: "acct 4111... exp 12/27" is a card whoever calls it an account)
 _AFTER = 40
-_CARD_DETAILS = re.compile(
-    r"\W{0,6}(?:(?:exp(?:iry|ires|iration)?|valid(?: thru| through| until)?|cvv2?|cvc2?|"
-    r"vence|ablauf|g(?:ü|ue)ltig)\b|(?:0[1-9]|1[0-2])\s?/\s?(?:\d{2}|20\d{2})\b)",
-    re.IGNORECASE,
+_DETAIL_WORDS = (
+    r"(?:exp(?:iry|ires|iration)?|valid(?: thru| through| until)?|cvv2?|cvc2?|vence|ablauf|"
+    r"g(?:ü|ue)ltig)\b"
 )
+_CARD_DETAILS = re.compile(
+    rf"\W{{0,6}}(?:{_DETAIL_WORDS}|(?:0[1-9]|1[0-2])\s?/\s?(?:\d{{2}}|20\d{{2}})\b)", re.IGNORECASE
+)
+# ... named: a date alone after an order's number is the order's ("Order 4111 ... 12/28")
+_NAMED_DETAILS = re.compile(rf"\W{{0,6}}{_DETAIL_WORDS}", re.IGNORECASE)
 
 
 def _names_a_card(window: str) -> bool:

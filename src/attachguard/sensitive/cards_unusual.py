@@ -3,9 +3,10 @@
 `cards` takes a number's groups set apart by spaces, dashes or dots, one kind throughout, as
 cards and receipts print them. People typing a number into a form, a sheet or a chat write it
 other ways too: ``4111/1111/1111/1111``, ``4111_1111_1111_1111``, ``4111, 1111, 1111, 1111``,
-``4111|1111|1111|1111``, tabs or wide gaps between the groups, mixed separators. Such a number
-is taken here when its groups follow a card's layout (`cards.LAYOUTS`, 4-4-4-4...), its Luhn
-digit and issuer are right, it is not joined to a word, an identifier or an amount, and:
+``4111|1111|1111|1111``, ``4111'1111'...``, tabs or wide gaps between the groups, mixed
+separators. Such a number is taken here when its groups follow a card's layout
+(`cards.LAYOUTS`, 4-4-4-4...), its Luhn digit and issuer are right, it is not joined to a word,
+an identifier or an amount, and:
 
 - its separators are all one of ``/ \\ _ * + ~`` (no table or list writes those between
   figures) and no keyword of something else is the nearest before it ("Order: ..."); or
@@ -40,7 +41,7 @@ from attachguard.sensitive.cards import (
 
 # One gap between two groups: blanks around one punctuation mark, or blanks alone (a tab, three
 # or more spaces; fewer are `cards`' own gaps, taken here too when mixed with others).
-_MARKS = "/\\\\_*+~|,;:\\-."
+_MARKS = "/\\\\_*+~|,;:\\-.'\u2019"  # (an apostrophe: Swiss thousands, red team 117)
 # Line breaks are a gap too (a card word's groups or boxes one per line: a table's cells, a
 # form's fields, text boxes side by side come out a line each, some with blank lines between).
 _GAP = rf"[ \t\u00a0]*[{_MARKS}][ \t\u00a0]*|[ \t\u00a0]*(?:\r?\n[ \t\u00a0]*){{1,12}}|[ \t\u00a0]+"

@@ -153,6 +153,7 @@ _SHOWN_ATTRIBUTES = {
 # a size, a colour or insert a field (page number, date...).
 _HEADER_SECTION = re.compile(r"&[LCR]")
 _HEADER_CODE = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|\d+|[A-Za-z])')
+_PAGE_CODE = re.compile(r"&P(?:([+-])(\d{1,9}))?")  # the page number, or it plus or less n
 _SHARED_STRINGS = "spreadsheetml.sharedstrings+xml"  # content types compare lower-cased
 _STYLES = "spreadsheetml.styles+xml"
 _NUMBERING = "wordprocessingml.numbering+xml"
@@ -488,10 +489,12 @@ class _Collector:
         self.revised = False  # some text is inserted or deleted
         self.aside: list[str] = []
         self.mode = ""  # "value", "header", "aside" or "": how character data is read
+        self.first_page = 1  # the sheet's first page number, for its print headers' "&P"
         self.cells = cells
         self.hiding = _Hiding(styles)
         self.history = 0  # inside tracked formatting's former properties (w:rPrChange...)
-        self.paragraph = _Paragraph(numbering)
+        self.paragraph = _Paragraph(numbering, styles)
+        self.numbers = _AutoNumbers()
         self.prefixes: dict[str, list[str]] = {}  # namespace declarations in scope
         self.branches: list[bool] = []  # per open mc:AlternateContent: a branch was shown
         self.shown: list[bool] = []  # per open mc:Choice or mc:Fallback: whether it is shown
@@ -551,8 +554,12 @@ class _Collector:
         self._attributes(local, pairs)
         if self.cells is not None and namespace in _SHEET_NS:
             self._put(self.cells.start(local, pairs))
+        if local == "pageSetup" and namespace in _SHEET_NS:
+            self.first_page = first_page(pairs)  # before the headers, in a sheet's order
         if namespace in WORD_NS:
             self._word(local, pairs)
+        elif namespace in _DRAWING_NS:
+            self._put(self.numbers.start(local, pairs))
 
     def _attributes(self, local: str, pairs: dict[str, str]) -> None:
         for key in _SHOWN_ATTRIBUTES.get(local, ()):
@@ -618,6 +625,8 @@ class _Collector:
             self.revisions[_REVISIONS[local]] = max(0, self.revisions[_REVISIONS[local]] - 1)
         elif namespace in WORD_NS and local.endswith("Change"):
             self.history = max(0, self.history - 1)
+        elif namespace in _DRAWING_NS and local == "pPr":
+            self.numbers.properties = False
         elif namespace in WORD_NS and local == "pPr" and not self.history:
             self._put(self.paragraph.label())
             self.paragraph.marked(self.hiding.hidden)
@@ -629,12 +638,58 @@ class _Collector:
         if self.mode == "value":
             data = _as_shown(data)
         elif self.mode == "header":
-            data = header_text(data)
+            data = header_text(data, self.first_page)
         elif self.mode == "formula" and (joined := tables.joined_constants(data)) is not None:
             data = f"{data}\n{joined}"
         if self.cells is not None:
             data = self.cells.text(data, self.mode == "value")
         self._put(data)
+
+
+class _AutoNumbers:
+    """The numbers PowerPoint draws before auto-numbered paragraphs (``a:buAutoNum`` in a
+    paragraph's ``a:pPr``): from ``startAt``, one more for each next paragraph of the same
+    scheme, in its style ("4111.", "(d)", "iv)"). Red team 117: a list starting at 4111 draws
+    "4111" before a paragraph of "1111 1111 1111". A paragraph without a number is taken to
+    end the count (not checked against PowerPoint); a list style's levels (``a:lvl1pPr``...)
+    are not followed."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, int] | None = None  # the scheme and start of the last number
+        self.value = 0
+        self.numbered = self.properties = False  # this paragraph; inside its a:pPr
+
+    def start(self, local: str, pairs: dict[str, str]) -> str:
+        if local == "txBody":
+            self.key = None
+        elif local == "p":
+            self.key = self.key if self.numbered else None  # a paragraph without one ends it
+            self.numbered = False
+        elif local == "pPr":
+            self.properties = True
+        elif local == "buAutoNum" and self.properties:
+            scheme = pairs.get("type", "").strip()
+            key = (scheme, min(max(lists.integer(pairs.get("startAt", ""), 1), 1), 32767))
+            self.value = self.value + 1 if key == self.key else key[1]
+            self.key, self.numbered = key, True
+            return _autonumber(scheme, self.value) + " "
+        return ""
+
+
+# DrawingML's numbering schemes by the start of their names (ST_TextAutonumberScheme), as
+# Word's number styles (`lists.number`); any other (double-byte, Hindi, Thai...) as digits
+_SCHEMES = (("alphaLc", "lowerLetter"), ("alphaUc", "upperLetter"), ("romanLc", "lowerRoman"),
+            ("romanUc", "upperRoman"))  # fmt: skip
+
+
+def _autonumber(scheme: str, value: int) -> str:
+    style = next((style for head, style in _SCHEMES if scheme.startswith(head)), "decimal")
+    shown = lists.number(value, style)
+    if scheme.endswith("ParenBoth"):
+        return f"({shown})"
+    if scheme.endswith("ParenR"):
+        return f"{shown})"
+    return f"{shown}." if scheme.endswith("Period") else shown
 
 
 class _Hiding:
@@ -667,11 +722,15 @@ class _Paragraph:
     """A Word paragraph's list (``w:numPr``: ``w:numId``, ``w:ilvl``), and its label as Word
     draws it before the paragraph's text, counted through the part (`lists`)."""
 
-    def __init__(self, numbering: lists.Numbering | None) -> None:
+    def __init__(
+        self, numbering: lists.Numbering | None, styles: wordstyles.Styles | None = None
+    ) -> None:
         self.numbering = numbering
+        self.styles = styles
         self.counters = lists.Counters()
         self.list = ""
-        self.level = 0
+        self.level: int | None = None  # None: not set by the paragraph
+        self.style = ""  # its w:pStyle
         self.properties = self.mark = False  # in the paragraph's properties, its mark's
         self.changed: set[int] = set()  # its mark deleted (0), inserted (1)
         self.joined = (False, False)  # the next paragraph joins it: accepted, rejected
@@ -694,7 +753,7 @@ class _Paragraph:
         return not joined[0], not joined[1]
 
     def start(self) -> None:
-        self.list, self.level = "", 0
+        self.list, self.level, self.style = "", None, ""
         self.properties = self.mark = False
 
     def property(self, local: str, value: str) -> None:
@@ -708,13 +767,19 @@ class _Paragraph:
             self.list = value.strip()
         elif local == "ilvl":
             self.level = min(max(lists.integer(value, 0), 0), lists.LEVELS - 1)
+        elif local == "pStyle":
+            self.style = value.strip()
 
     def label(self) -> str:
+        level = self.level
+        if not self.list and self.numbering and self.styles:  # its style's list, if any
+            self.list, styled = self.styles.list_of(self.style) or ("", None)
+            level = styled if level is None else level
         levels = self.numbering.levels(self.list) if self.numbering and self.list else None
         if levels is None:
             return ""
         key, self.list = self.list, ""  # one label a paragraph
-        return lists.label(levels, self.counters.advance(key, self.level, levels))
+        return lists.label(levels, self.counters.advance(key, level or 0, levels))
 
 
 def _mode(name: str) -> str:
@@ -727,11 +792,26 @@ def _mode(name: str) -> str:
     return "aside" if name in _ASIDE else ""
 
 
-def header_text(value: str) -> str:
-    """A print header's text as printed: a line per section, codes dropped."""
-    return _HEADER_CODE.sub("", _HEADER_SECTION.sub("\n", value.replace("&&", "\x00"))).replace(
-        "\x00", "&"
-    )
+def header_text(value: str, first_page: int = 1) -> str:
+    """A print header's text as printed on the first page: a line per section, the page number
+    (``&P``, ``&P+n``, ``&P-n``) as that page's, the other codes dropped. (Red team 117: "Card
+    4111 1111 1111 111&P" prints a card number; so does "&P 1111 1111 1111" on a sheet whose
+    first page is numbered 4111.)"""
+    value = _PAGE_CODE.sub(lambda m: _page(first_page, m), value.replace("&&", "\x00"))
+    return _HEADER_CODE.sub("", _HEADER_SECTION.sub("\n", value)).replace("\x00", "&")
+
+
+def _page(first_page: int, code: re.Match[str]) -> str:
+    sign, offset = code.group(1), int(code.group(2) or 0)
+    return str(first_page - offset if sign == "-" else first_page + offset)
+
+
+def first_page(pairs: dict[str, str]) -> int:
+    """The first page's number a sheet's ``pageSetup`` sets (``firstPageNumber``, which Excel
+    uses when ``useFirstPageNumber`` is on), else 1."""
+    number = pairs.get("firstPageNumber", "").strip()
+    used = pairs.get("useFirstPageNumber", "").strip().lower() in ("1", "true")
+    return int(number) if used and number.isdigit() and len(number) <= 9 else 1
 
 
 class _Refused(Exception):

@@ -8,7 +8,8 @@ is a toggle property (ECMA-376 part 1, 17.7.3): a paragraph style's and a charac
 weight), an "off" changes nothing; the document defaults (``w:docDefaults``) decide when
 neither style sets it, and the run's own ``w:vanish`` overrides them all (`_Collector` in
 `ooxml`). A paragraph without ``w:pStyle`` has the default paragraph style, a run without
-``w:rStyle`` the default character style. Table styles and list levels are not read.
+``w:rStyle`` the default character style. A paragraph style's list (``w:numPr``) numbers the
+paragraphs that name no list of their own (`Styles.list_of`). Table styles are not read.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def vanish(value: str | None) -> bool:
 class _Style:
     based_on: str = ""
     vanish: bool | None = None  # its own run properties' w:vanish; None when it sets none
+    list: str | None = None  # its paragraph properties' list (w:numPr's w:numId), if any
+    level: int | None = None  # ... and level (w:ilvl)
 
 
 @dataclass
@@ -56,6 +59,22 @@ class Styles:
             else:
                 self._known[key] = (paragraph is True) != (character is True)
         return self._known[key]
+
+    def list_of(self, paragraph_style: str) -> tuple[str, int | None] | None:
+        """The list (``w:numId``) and level a paragraph of this style is numbered in when it
+        names none itself: the nearest style of its chain that sets one (red team 117: Word
+        draws the label of a list set on a paragraph style before each of its paragraphs)."""
+        seen: set[str] = set()
+        style_id = paragraph_style or self.default_paragraph
+        while style_id and style_id not in seen and len(seen) < MAX_CHAIN:
+            seen.add(style_id)
+            style = self.paragraph.get(style_id)
+            if style is None:
+                return None
+            if style.list is not None:
+                return style.list, style.level
+            style_id = style.based_on
+        return None
 
 
 def _chain(styles: dict[str, _Style], style_id: str) -> bool | None:
@@ -90,6 +109,10 @@ class _StylesReader:
             self.style.based_on = pairs.get("val", "").strip()
         elif self.style is not None and self.path[2:] == ["rPr", "vanish"]:
             self.style.vanish = vanish(pairs.get("val"))
+        elif self.style is not None and self.path[2:] == ["pPr", "numPr", "numId"]:
+            self.style.list = pairs.get("val", "").strip()
+        elif self.style is not None and self.path[2:] == ["pPr", "numPr", "ilvl"]:
+            self.style.level = _level(pairs.get("val", ""))
         elif self.path[1:] == ["docDefaults", "rPrDefault", "rPr", "vanish"]:
             self.styles.default = vanish(pairs.get("val"))
 
@@ -108,6 +131,11 @@ class _StylesReader:
     def end(self, _name: str) -> None:
         if self.path.pop() == "style" and len(self.path) == 1:
             self.style = None
+
+
+def _level(value: str) -> int:
+    value = value.strip()
+    return min(int(value), 8) if value.isdigit() and len(value) < 4 else 0
 
 
 def word_styles(data: bytes) -> Styles | None:
