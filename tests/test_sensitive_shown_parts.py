@@ -114,6 +114,11 @@ def test_number_formats_render_as_excel_shows_them() -> None:
     assert numfmt.shown("0000", "12") == "0012"
     assert numfmt.shown("[$€-407]#,##0.00;(#,##0.00)", "-5") == "(5.00)"
     assert numfmt.shown("dd/mm/yyyy hh:mm", "45000.75").startswith("15/03/2023 18:00")
+    # conditions choose the section (red team 117): the first met, else the next, else the third
+    card = '[<0]"x";[>1000]"4111 1111 1111 "0000;0'
+    assert numfmt.shown(card, "1111") == "4111 1111 1111 1111"
+    assert numfmt.shown('[>1000]"big "0;"small "0', "5") == "small 5"
+    assert numfmt.shown('[<=100]"a"0;[<=200]"b"0;"c"0', "300") == "c300"
     # a value its format hides is still read, on a line of its own
     assert numfmt.shown(";;;", VISA) == f"\n{VISA}"
     # text: between the text section's literals, or its literals instead of it (no "@")

@@ -3,12 +3,13 @@
 A custom format holds literal text as well as placeholders: ``"Card 4111 1111 1111 "0000``
 shows the number 1111 as "Card 4111 1111 1111 1111" in the cell itself (red team 110), and
 ``0000" "0000`` lays a number's digits out among its literals. `shown` renders a value through
-its format code as Excel does: the section for its sign (positive;negative;zero;text), quoted
-and escaped literals, ``_x`` as a blank, ``*x`` once, ``[$text-locale]`` as its text (colours
-and conditions dropped); digit placeholders ``0``, ``#`` and ``?`` with thousands separators,
-decimals, percent and scaling commas; dates and times (``y``, ``m``, ``d``, ``h``, ``s``,
-``AM/PM``) in the 1900 date system; ``@`` the text. Scientific notation and fractions are not
-laid out: their literals are read, then the value as stored.
+its format code as Excel does: the section for its sign (positive;negative;zero;text), or
+for the first condition the value meets (``[>1000]``), quoted and escaped literals, ``_x`` as
+a blank, ``*x`` once, ``[$text-locale]`` as its text (colours dropped); digit placeholders
+``0``, ``#`` and ``?`` with thousands separators, decimals, percent and scaling commas; dates
+and times (``y``, ``m``, ``d``, ``h``, ``s``, ``AM/PM``) in the 1900 date system; ``@`` the
+text. Scientific notation and fractions are not laid out: their literals are read, then the
+value as stored.
 """
 
 from __future__ import annotations
@@ -169,9 +170,32 @@ def _shown(sections: list[list[_Token]], number: Decimal, stored: str) -> str:
     return _number(section, number, stored)
 
 
+_CONDITION = re.compile(r"\s*(<=|>=|<>|<|>|=)\s*(-?\d{1,15}(?:\.\d{1,15})?)\s*")
+_COMPARE = {
+    "<": Decimal.__lt__, ">": Decimal.__gt__, "=": Decimal.__eq__, "<>": Decimal.__ne__,
+    "<=": Decimal.__le__, ">=": Decimal.__ge__,
+}  # fmt: skip
+
+
+def _condition(section: list[_Token]) -> tuple[str, Decimal] | None:
+    """A section's condition (``[>1000]``), if it has one."""
+    for kind, text in section:
+        if kind == "bracket" and (match := _CONDITION.fullmatch(text)) is not None:
+            return match.group(1), Decimal(match.group(2))
+    return None
+
+
 def _section(sections: list[list[_Token]], number: Decimal) -> tuple[list[_Token], Decimal]:
-    """The section for the number's sign, and the number it shows (a negative section shows
-    its absolute value: its own literals say it is negative)."""
+    """The section for the number's sign, or for the first condition it meets when the first
+    sections have conditions (``[>1000]"4111 1111 1111 "0000;0``: red team 117), and the
+    number it shows (a negative section shows its absolute value: its own literals say it is
+    negative)."""
+    conditions = [_condition(section) for section in sections[:2]]
+    if any(conditions):
+        for section, condition in zip(sections, conditions, strict=False):
+            if condition is None or _COMPARE[condition[0]](number, condition[1]):
+                return section, number
+        return sections[min(2, len(sections) - 1)], number
     if number < 0 and len(sections) > 1:
         return sections[1], -number
     if number == 0 and len(sections) > 2:
