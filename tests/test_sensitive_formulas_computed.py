@@ -24,6 +24,11 @@ PIECES = [
     'TEXT(378282246,"000000000")&TEXT(310005,"000000")',  # an Amex: 15 digits
     'REPLACE("4111-111111111111",5,1,"")',
     'TRIM(" 4111 ")&MID("x111111111111",2,12)',
+    # the functions that pick a value, and BASE (red team 117)
+    'CHOOSE(2,"x","4111 1111 1111 1111",1/0)',
+    '_xlfn.SWITCH(3,1,"a",3,"4111111111111111","b")',
+    '_xlfn.IFS(1>2,"a",TRUE,"4111111111111111")',
+    '_xlfn.BASE(4111,10)&" 1111 1111 1111"',
 ]
 
 
@@ -136,6 +141,18 @@ def test_the_evaluator_stops_at_its_bounds() -> None:
     assert book.result("s", 0, 0) == formulatext.Error("#VALUE!")
     with pytest.raises(formulaeval.Unknown):
         formulaeval.parse("(" * 100 + "1" + ")" * 100)
+
+
+def test_picking_functions_pick_as_excel_does() -> None:
+    call = formulatext.call
+    assert call("CHOOSE", [3.0, "a", "b"]) == formulatext.Error("#VALUE!")  # past the choices
+    assert call("CHOOSE", [1.0, "a", formulatext.Error("#DIV/0!")]) == "a"  # lazy
+    assert call("SWITCH", ["X", "x", "hit", "miss"]) == "hit"  # text compared ignoring case
+    assert call("SWITCH", [2.0, "2", "text two", "none"]) == "none"  # a number is no text
+    assert call("SWITCH", [5.0, 1.0, "a"]) == formulatext.Error("#N/A")
+    assert call("IFS", [False, "a", 0.0, "b"]) == formulatext.Error("#N/A")
+    assert call("BASE", [255.0, 16.0, 4.0]) == "00FF"
+    assert call("BASE", [-1.0, 2.0]) == formulatext.Error("#NUM!")
 
 
 def test_excel_holds_fifteen_digits() -> None:

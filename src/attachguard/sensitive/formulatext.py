@@ -275,6 +275,59 @@ def _iferror(args: list[Any]) -> Value:
     return _scalar(args[1]) if isinstance(value, Error) else value
 
 
+def _choose(args: list[Any]) -> Value:
+    index = _scalar(args[0])
+    if isinstance(index, Error):
+        return index
+    chosen = _integer(index)
+    if not 1 <= chosen < len(args):
+        raise _Invalid
+    return _scalar(args[chosen])
+
+
+def _switch(args: list[Any]) -> Value:
+    """SWITCH(value, case, result, ..., [default]): the result of the first case equal to it."""
+    subject, rest = _scalar(args[0]), args[1:]
+    if isinstance(subject, Error):
+        return subject
+    for at in range(0, len(rest) - 1, 2):
+        case = _scalar(rest[at])
+        if isinstance(case, Error):
+            return case
+        if _binary("=", subject, case) is True:
+            return _scalar(rest[at + 1])
+    return _scalar(rest[-1]) if len(rest) % 2 else Error("#N/A")
+
+
+def _ifs(args: list[Any]) -> Value:
+    """IFS(condition, result, ...): the result of the first true condition."""
+    if len(args) % 2:
+        raise _Invalid
+    for at in range(0, len(args), 2):
+        condition = _scalar(args[at])
+        if isinstance(condition, Error):
+            return condition
+        if number_of(condition):
+            return _scalar(args[at + 1])
+    return Error("#N/A")
+
+
+_BASE_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _base(args: list[Any]) -> Value:
+    """BASE(number, radix, [length]): the number's digits in that radix, zero-padded."""
+    number, radix = number_of(args[0]), _integer(args[1])
+    length = _integer(args[2]) if len(args) > 2 and args[2] is not None else 0
+    if not (0 <= number < 2**53 and 2 <= radix <= 36 and 0 <= length <= 255):
+        return Error("#NUM!")
+    value, digits = int(number), ""
+    while value:
+        value, digit = divmod(value, radix)
+        digits = _BASE_DIGITS[digit] + digits
+    return (digits or "0").rjust(length, "0")
+
+
 def _sum(args: list[Any]) -> Value:
     total = 0.0
     for arg in args:
@@ -341,8 +394,15 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[[list[Any]], Value]]] = {
     "INT": (1, 1, _numeric(math.floor)),
     "TRUNC": (1, 1, _numeric(math.trunc)),
     "ROUND": (1, 2, _round),
+    # the functions that pick a value (red team 117: CHOOSE(2,"x","4111 ...") on a sheet that
+    # Excel computes as it opens), and BASE, which writes a number's digits
+    "CHOOSE": (2, 255, _choose),
+    "SWITCH": (3, 254, _switch),
+    "IFS": (2, 254, _ifs),
+    "BASE": (2, 3, _base),
 }
-LAZY_ERRORS = frozenset(("IF", "IFERROR"))  # an error argument does not make their value
+# an error argument does not make their value: only the one they pick counts
+LAZY_ERRORS = frozenset(("IF", "IFERROR", "CHOOSE", "SWITCH", "IFS"))
 
 
 def call(name: str, args: list[Any]) -> Value:
