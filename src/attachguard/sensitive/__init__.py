@@ -129,13 +129,17 @@ def find(text: str, kinds: Iterable[Kind], lenient: bool = False) -> list[Hit]:
         "ssn": ssn.find,
     }
 
-    def every(text: str) -> list[Hit]:
-        return [hit for kind in kinds for hit in finders[kind](text)]
+    wanted = tuple(kinds)
 
-    hits = _numbered(normalise(text), every(normalise(text)))  # lines count as in the original
-    for line, shown in displayed_lines(text):
+    def every(text: str) -> list[Hit]:
+        return [hit for kind in wanted for hit in finders[kind](text)]
+
+    shown = normalise(text)  # keeps every line break, so lines count as in the original
+    hits = _numbered(shown, every(shown))
+    for line, displayed in displayed_lines(text):
         known = {hit.digest for hit in hits if hit.line == line}
-        hits += [replace(h, line=line) for h in every(normalise(shown)) if h.digest not in known]
+        more = every(normalise(displayed))
+        hits += [replace(hit, line=line) for hit in more if hit.digest not in known]
     return hits
 
 

@@ -69,6 +69,7 @@ from attachguard.sensitive import (
     mail,
     markup,
     numfmt,
+    pagenumbers,
     rtf,
     tables,
     wordstyles,
@@ -186,10 +187,11 @@ def read(data: bytes, limits: Limits) -> Extract:
     first, *others = readings = _readings(package, limits, budget)
     used = {part_key(name) for reading in readings for name in reading.names}
     parts = [p for p in _text_parts(package) if part_key(p.name) not in used]
-    _read_parts(package, parts, first, limits, budget, extract)
+    pages = pagenumbers.numbers(package)
+    _read_parts(package, parts, first, limits, budget, extract, pages)
     for reading in others:  # a package a reader can read otherwise: every reading is scanned
         again = [p for p in parts if _shown_otherwise(p, reading, first)]
-        _read_parts(package, again, reading, limits, budget, extract)
+        _read_parts(package, again, reading, limits, budget, extract, pages)
     _chunks(package, limits, budget, extract)
     return extract
 
@@ -201,8 +203,10 @@ def _read_parts(
     limits: Limits,
     budget: _Budget,
     extract: Extract,
+    pages: dict[str, int],
 ) -> None:
-    """Each part's text, as ``reading`` shows it (a passage a part)."""
+    """Each part's text, as ``reading`` shows it (a passage a part); ``pages``: the numbers
+    page and slide number fields show, by part (`pagenumbers`)."""
     suffix = f" (with {', '.join(reading.names)})" if reading.alternative else ""
     sheets: dict[str, computed.SheetFormulas] = {}  # the cells formulas read
     for part in parts:
@@ -211,7 +215,7 @@ def _read_parts(
             continue
         if part.content_type.endswith(_SHEET):
             sheets[part.name] = computed.SheetFormulas()
-        text = _part_text(package, part, reading, sheets.get(part.name))
+        text = _part_text(package, part, reading, sheets.get(part.name), pages.get(part.name))
         if text is None:
             extract.unread.append(f"{part.name} (damaged)")
         elif text.strip():
@@ -410,7 +414,11 @@ def _inflatable(info: zipfile.ZipInfo, limits: Limits, budget: int) -> bool:
 
 
 def _part_text(
-    package: Package, part: Part, reading: _Reading, formulas: computed.SheetFormulas | None
+    package: Package,
+    part: Part,
+    reading: _Reading,
+    formulas: computed.SheetFormulas | None,
+    page: int | None = None,
 ) -> str | None:
     try:
         data = package.read(part.name)
@@ -419,7 +427,7 @@ def _part_text(
     sheet = part.content_type.endswith(_SHEET)
     formats = reading.formats.cells if reading.formats else None
     cells = tables.SheetCells(reading.shared or [], formats, formulas) if sheet else None
-    text = xml_text(data, cells, reading.numbering, reading.styles)
+    text = xml_text(data, cells, reading.numbering, reading.styles, page)
     return None if text is None else text + _applied(data, part, cells, reading.formats)
 
 
@@ -428,14 +436,16 @@ def xml_text(
     cells: tables.SheetCells | None = None,
     numbering: lists.Numbering | None = None,
     styles: wordstyles.Styles | None = None,
+    page: int | None = None,
 ) -> str | None:
     """The text of one XML part, a line per paragraph, cell or value (see the module
     docstring); None for XML that does not parse or declares a DTD. ``cells``: a worksheet's,
     read with its column headers (`tables`); ``numbering``: the document's lists, whose labels
-    start their paragraphs; ``styles``: the document's, which can hide text (`wordstyles`).
+    start their paragraphs; ``styles``: the document's, which can hide text (`wordstyles`);
+    ``page``: the number its page or slide number fields show (`pagenumbers`).
     A part with tracked changes reads as Word shows it with them accepted, then, on lines of
     its own, as it showed before them."""
-    collector = _Collector(cells, numbering, styles)
+    collector = _Collector(cells, numbering, styles, page)
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
     parser.ordered_attributes = True
@@ -481,7 +491,9 @@ class _Collector:
         cells: tables.SheetCells | None,
         numbering: lists.Numbering | None,
         styles: wordstyles.Styles | None = None,
+        page: int | None = None,
     ) -> None:
+        self.fields = _Fields(page)
         self.out: list[str] = []
         self.original: list[str] = []
         self.marked: list[str] = []  # every change's text shown (Word's "All Markup")
@@ -557,8 +569,10 @@ class _Collector:
         if local == "pageSetup" and namespace in _SHEET_NS:
             self.first_page = first_page(pairs)  # before the headers, in a sheet's order
         if namespace in WORD_NS:
+            self.fields.word(local, pairs)
             self._word(local, pairs)
         elif namespace in _DRAWING_NS:
+            self.fields.drawing(local, pairs)
             self._put(self.numbers.start(local, pairs))
 
     def _attributes(self, local: str, pairs: dict[str, str]) -> None:
@@ -614,6 +628,8 @@ class _Collector:
     def end(self, name: str) -> None:
         self.mode = ""
         namespace, _, local = name.rpartition(" ")
+        if namespace in WORD_NS or namespace in _DRAWING_NS:
+            self.fields.end(local)
         if namespace == _COMPATIBILITY:
             if local == "AlternateContent" and self.branches:
                 self.branches.pop()
@@ -633,9 +649,12 @@ class _Collector:
 
     def text(self, data: str) -> None:
         if self.mode == "aside":
+            self.fields.instruction_text(data)
             self.aside[-1] += data
             return
-        if self.mode == "value":
+        if not self.mode:
+            data = self.fields.shown_text(data)
+        elif self.mode == "value":
             data = _as_shown(data)
         elif self.mode == "header":
             data = header_text(data, self.first_page)
@@ -644,6 +663,63 @@ class _Collector:
         if self.cells is not None:
             data = self.cells.text(data, self.mode == "value")
         self._put(data)
+
+
+class _Fields:
+    """The page and slide number fields open around the text (Word's ``PAGE``, a simple field
+    or one between field characters; DrawingML's ``slidenum``), whose stored result the viewer
+    replaces with the page's or slide's own number (`pagenumbers`): read as that number."""
+
+    def __init__(self, number: int | None) -> None:
+        self.number = number
+        self.open: list[list[Any]] = []  # Word's open fields: [instruction, in its result]
+        self.instruction = self.slide = False  # inside a w:instrText; inside a slidenum a:fld
+        self.shown = False  # the number is read for the field's result
+
+    def word(self, local: str, pairs: dict[str, str]) -> None:
+        if local == "fldSimple":
+            self.open.append([pairs.get("instr", "")[:_INSTRUCTION], True])
+            self.shown = False
+        elif local == "fldChar":
+            kind = pairs.get("fldCharType", "")
+            if kind == "begin":
+                self.open.append(["", False])
+            elif kind == "separate" and self.open:
+                self.open[-1][1], self.shown = True, False
+            elif kind == "end" and self.open:
+                self.open.pop()
+        elif local == "instrText":
+            self.instruction = True
+
+    def drawing(self, local: str, pairs: dict[str, str]) -> None:
+        if local == "fld":
+            self.slide, self.shown = pairs.get("type", "").strip() == "slidenum", False
+
+    def end(self, local: str) -> None:
+        if local == "fldSimple" and self.open:
+            self.open.pop()
+        elif local == "instrText":
+            self.instruction = False
+        elif local == "fld":
+            self.slide = False
+
+    def instruction_text(self, data: str) -> None:
+        if self.instruction and self.open and not self.open[-1][1]:
+            self.open[-1][0] = (self.open[-1][0] + data)[:_INSTRUCTION]
+
+    def shown_text(self, data: str) -> str:
+        """``data``, or inside a page or slide number field's result, its number (once)."""
+        if self.number is None:
+            return data
+        field = self.open[-1] if self.open else None
+        if not (self.slide or (field and field[1] and _PAGE_FIELD.match(field[0]))):
+            return data
+        shown, self.shown = self.shown, True
+        return "" if shown else str(self.number)
+
+
+_INSTRUCTION = 200  # characters of a field's instruction kept: its name comes first
+_PAGE_FIELD = re.compile(r"\s*PAGE\b", re.IGNORECASE)  # not PAGEREF, NUMPAGES
 
 
 class _AutoNumbers:
