@@ -191,6 +191,26 @@ def test_a_list_set_on_a_paragraph_style_labels_its_paragraphs() -> None:
     )
 
 
+def test_a_drop_cap_and_a_ruby_base_are_read_on_the_line_word_draws() -> None:
+    """Red team 117: a drop cap is a paragraph of its own that Word draws before the next one;
+    a ruby's annotation is drawn small above its base, which stays on the line."""
+    frame = '<w:pPr><w:framePr w:dropCap="drop" w:lines="3"/></w:pPr>'
+    body = f"<w:p>{frame}<w:r><w:t>4</w:t></w:r></w:p>" + para("111 1111 1111 1111")
+    assert cards(scan(document(body), "docx")) == ["word/document.xml"]
+    plain = body.replace('w:dropCap="drop"', 'w:dropCap="none"')
+    assert scan(document(plain), "docx").findings == []  # a paragraph "4", then another
+    ruby = (
+        "<w:p><w:r><w:t>4111 11</w:t></w:r><w:r><w:ruby><w:rubyPr/><w:rt><w:r><w:t>x</w:t>"
+        "</w:r></w:rt><w:rubyBase><w:r><w:t>11</w:t></w:r></w:rubyBase></w:ruby></w:r>"
+        "<w:r><w:t> 1111 1111</w:t></w:r></w:p>"
+    )
+    assert cards(scan(document(ruby), "docx")) == ["word/document.xml"]
+
+
+def para(text: str) -> str:
+    return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
+
+
 def test_ordinary_numbered_lists_pass() -> None:
     numbering = abstract(("%1.", "decimal"), ("%1.%2.", "decimal"), ("(%3)", "lowerRoman"))
     numbering += '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>'

@@ -505,6 +505,7 @@ class _Collector:
         self.cells = cells
         self.hiding = _Hiding(styles)
         self.history = 0  # inside tracked formatting's former properties (w:rPrChange...)
+        self.ruby = 0  # inside a ruby's annotation (w:rt): read apart from the line it is over
         self.paragraph = _Paragraph(numbering, styles)
         self.numbers = _AutoNumbers()
         self.prefixes: dict[str, list[str]] = {}  # namespace declarations in scope
@@ -612,6 +613,10 @@ class _Collector:
             return
         if local == "p":
             self.paragraph.start()
+        elif local == "framePr":  # a drop cap: Word draws the next paragraph beside it
+            self.paragraph.drop_cap = pairs.get("dropCap", "none").strip() not in ("", "none")
+        elif local == "rt":
+            self.ruby += 1
         self.paragraph.property(local, pairs.get("val", ""))
         self._hidden_text(local, pairs)
 
@@ -621,8 +626,8 @@ class _Collector:
         ("4111 1111 1111 {hidden 9}1111")."""
         if local in _HIDING:
             self.hiding.note(local, pairs.get("val"))
-        elif local in ("t", "delText") and self.hiding.hidden:
-            self.mode = "aside"
+        elif local in ("t", "delText") and (self.hiding.hidden or self.ruby):
+            self.mode = "aside"  # hidden, or a ruby's annotation drawn small above its base
             self.aside.append("")
 
     def end(self, name: str) -> None:
@@ -637,13 +642,19 @@ class _Collector:
                 self.shown.pop()
         elif self.cells is not None and namespace in _SHEET_NS:
             self._put(self.cells.end(local))
-        elif namespace in WORD_NS and local in _REVISIONS:
-            self.revisions[_REVISIONS[local]] = max(0, self.revisions[_REVISIONS[local]] - 1)
-        elif namespace in WORD_NS and local.endswith("Change"):
-            self.history = max(0, self.history - 1)
+        elif namespace in WORD_NS:
+            self._word_end(local)
         elif namespace in _DRAWING_NS and local == "pPr":
             self.numbers.properties = False
-        elif namespace in WORD_NS and local == "pPr" and not self.history:
+
+    def _word_end(self, local: str) -> None:
+        if local in _REVISIONS:
+            self.revisions[_REVISIONS[local]] = max(0, self.revisions[_REVISIONS[local]] - 1)
+        elif local.endswith("Change"):
+            self.history = max(0, self.history - 1)
+        elif local == "rt":
+            self.ruby = max(0, self.ruby - 1)
+        elif local == "pPr" and not self.history:
             self._put(self.paragraph.label())
             self.paragraph.marked(self.hiding.hidden)
 
@@ -810,13 +821,16 @@ class _Paragraph:
         self.properties = self.mark = False  # in the paragraph's properties, its mark's
         self.changed: set[int] = set()  # its mark deleted (0), inserted (1)
         self.joined = (False, False)  # the next paragraph joins it: accepted, rejected
+        self.drop_cap = False  # a drop cap's frame (w:framePr w:dropCap)
 
     def marked(self, hidden: bool) -> None:
         """The paragraph's properties are read: a paragraph mark Word does not show (hidden,
         or a tracked change's) joins the next paragraph to this one's line, as Word draws
-        them ("4111 1111 {hidden or deleted mark}1111 1111" reads as one number)."""
-        self.joined = (hidden or 0 in self.changed, hidden or 1 in self.changed)
-        self.properties = self.mark = False
+        them ("4111 1111 {hidden or deleted mark}1111 1111" reads as one number), and so does
+        a drop cap's (its letter drawn large before the next paragraph: red team 117)."""
+        joined = hidden or self.drop_cap  # (a drop cap's letter stands before the next line)
+        self.joined = (joined or 0 in self.changed, joined or 1 in self.changed)
+        self.properties = self.mark = self.drop_cap = False
         self.changed = set()
 
     def breaks(self, paragraph: bool) -> tuple[bool, bool]:
@@ -830,7 +844,7 @@ class _Paragraph:
 
     def start(self) -> None:
         self.list, self.level, self.style = "", None, ""
-        self.properties = self.mark = False
+        self.properties = self.mark = self.drop_cap = False
 
     def property(self, local: str, value: str) -> None:
         if local == "pPr":
