@@ -166,7 +166,7 @@ _FILLER_MARKS = r"[\s:;|#.\-\u2013\u2014=()\[\]/]"
 # ("Card details: 4111:1111:...", "Card info below", red team 117)
 _FILLER_WORDS = (
     "numbers?|no|nr|num|nbr|id|code|is|was|are|of|the|your|our|my|a|an|details?|info|"
-    "information|data|below|as|follows"
+    "information|data|below"
 )
 _FILLER = re.compile(
     rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_FILLER_WORDS})(?![^\W\d_]))*", re.IGNORECASE
