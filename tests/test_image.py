@@ -61,6 +61,17 @@ def test_clean_images_decode_with_facts(policy: Policy, fmt: str) -> None:
     assert result.facts == {"width": 96, "height": 64, "format": fmt}
 
 
+def test_a_png_with_a_large_colour_profile_is_read(policy: Policy) -> None:
+    """Hunt 117: a printer's 1.6 MB colour profile inflated past Pillow's 1 MB chunk limit and
+    the honest picture was CORRUPT; the limit is `attachguard.pillow.PNG_CHUNK` now."""
+    buffer = io.BytesIO()
+    profile = bytes(range(256)) * (1_700_000 // 256)  # what the chunk holds, not a real profile
+    Image.new("RGB", (96, 64), (20, 120, 220)).save(buffer, "PNG", icc_profile=profile)
+    result = scan(policy, "png", buffer.getvalue())
+    assert result.findings == []
+    assert result.facts == {"width": 96, "height": 64, "format": "PNG"}
+
+
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "HEIF"])
 def test_truncated_image_is_corrupt(policy: Policy, fmt: str) -> None:
     data = encode(fmt, (200, 150))

@@ -3,7 +3,8 @@
 Reports IMAGE_BOMB when width x height (read from the header, before any pixel is decoded) is
 over ``limits.max_image_pixels``, or when Pillow itself refuses the size; CORRUPT when the image
 cannot be opened or fully decoded (truncated or damaged data). HEIC/HEIF is read through
-pillow-heif, registered once on first use. Facts for the report: width, height, format.
+pillow-heif, registered once on first use (`attachguard.pillow`, which sets Pillow up). Facts
+for the report: width, height, format.
 
 Limits: only the first frame of an animated or multi-page image is decoded. Pillow's
 ``MAX_IMAGE_PIXELS`` is process-wide, so the policy limit is compared here rather than set
@@ -15,28 +16,12 @@ pass images that were not fully read.
 from __future__ import annotations
 
 import io
-import threading
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from attachguard.codes import CORRUPT, IMAGE_BOMB
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
-
-_heif_lock = threading.Lock()
-_heif_registered = False
-
-
-def _register_heif() -> None:
-    """Teach Pillow HEIC/HEIF, once per process (registration mutates Pillow's global table)."""
-    global _heif_registered
-    if _heif_registered:
-        return
-    with _heif_lock:
-        if not _heif_registered:
-            import pillow_heif
-
-            pillow_heif.register_heif_opener()
-            _heif_registered = True
+from attachguard.pillow import register_heif
 
 
 class ImageEngine:
@@ -59,7 +44,7 @@ class ImageEngine:
                 "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on: damaged images would pass"
             )
         if item.type.label == "heif":
-            _register_heif()
+            register_heif()
         limit = context.limits.max_image_pixels
         kind = item.type.label.upper()
         try:

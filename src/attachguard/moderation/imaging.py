@@ -8,13 +8,12 @@ images are judged on their first frame (the OCR reads a second too: `frames`).
 from __future__ import annotations
 
 import io
-import threading
-import warnings
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from attachguard.moderation import ImageTooLarge, ImageUnreadable
+from attachguard.pillow import register_heif
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,34 +24,12 @@ BYTES_LIMIT = 5 * 1024 * 1024
 MIN_SIDE = 80
 MAX_SIDE = 2048  # ample for moderation; keeps the request small and fast
 
-_heif_lock = threading.Lock()
-_heif_registered = False
-
-
-def _register_heif() -> None:
-    global _heif_registered
-    with _heif_lock:
-        if not _heif_registered:
-            from pillow_heif import register_heif_opener
-
-            register_heif_opener()
-            _heif_registered = True
-
-
-# Pillow warns of a picture past its own pixel limit as it opens it; every reader here compares
-# the policy's limit itself (and Pillow still raises past twice its own). The warning is
-# silenced once, for the process: turning it into an error or silencing it around each call
-# (`warnings.catch_warnings`) changes the process-wide filters while other threads open
-# pictures (hunt 98: the image engine failed on a deck's 115-megapixel picture, one run in
-# five, while the OCR read it).
-warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
-
 
 def open_image(data: bytes, max_pixels: int, fit: int, frame: int = 0) -> Image.Image:
     """The image (its ``frame``, the first by default) decoded as a viewer shows it (`shown`),
     in RGB(A) with its EXIF orientation applied, no larger than ``fit`` pixels a side;
     `ImageUnreadable` if damaged, unsupported, over ``max_pixels`` or without that frame."""
-    _register_heif()
+    register_heif()
     try:
         image: Image.Image = Image.open(io.BytesIO(data))
         width, height = image.size
@@ -88,7 +65,7 @@ def frames(data: bytes) -> int:
     """How many frames the image plays (1 for a still one, or one that cannot be read). A
     camera's MPO images (a preview, a depth map) and a HEIF file's other images are not frames
     a viewer plays: 1."""
-    _register_heif()
+    register_heif()
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in _ANIMATED:
@@ -132,7 +109,7 @@ def _srgb() -> ImageCms.ImageCmsProfile:
 def size_of(data: bytes) -> tuple[int, int] | None:
     """Width and height from the header, or None when Pillow cannot tell (or refuses to: a
     header declaring a bomb; decoding it is `open_image`'s to refuse, with a reason)."""
-    _register_heif()
+    register_heif()
     try:
         with Image.open(io.BytesIO(data)) as image:
             return image.size

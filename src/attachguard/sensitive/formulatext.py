@@ -136,8 +136,10 @@ def operate(kind: object, node: tuple[object, ...], value: Callable[[Any], Value
             return _binary(str(node[1]), operands[0], operands[1])
     except _Invalid:
         return _VALUE
-    except (ZeroDivisionError, OverflowError):
-        return Error("#DIV/0!" if node[1] == "/" else "#NUM!")
+    except ZeroDivisionError:
+        return Error("#DIV/0!")
+    except (OverflowError, ValueError):  # (-8)^0.5: math.pow's domain error, Excel's #NUM!
+        return Error("#NUM!")
     raise Unknown(f"unknown node {kind}")
 
 
@@ -146,7 +148,7 @@ _ARITHMETIC: dict[str, Callable[[float, float], float]] = {
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b,
-    "^": lambda a, b: math.pow(a, b),
+    "^": lambda a, b: 1 / 0 if a == 0 and b < 0 else math.pow(a, b),  # 0^-1: #DIV/0!
 }
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "=": lambda a, b: a == b,

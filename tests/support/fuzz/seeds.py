@@ -121,9 +121,9 @@ def _photo(seed: int) -> Image.Image:
 
 
 def _images() -> Iterator[Seed]:
-    from attachguard.engines.image import _register_heif
+    from attachguard.pillow import register_heif
 
-    _register_heif()
+    register_heif()
     for fmt, ext in (("JPEG", "jpg"), ("PNG", "png"), ("GIF", "gif"), ("WEBP", "webp"),
                      ("BMP", "bmp"), ("TIFF", "tiff"), ("HEIF", "heic")):  # fmt: skip
         yield Seed(f"image {fmt}", f"photo.{ext}", _image(fmt))
