@@ -596,6 +596,34 @@ def test_shortcut_label_without_the_shortcut_header_is_not_believed() -> None:
     assert structure(shortcut, "lnk") is None  # a shortcut: the label stands
 
 
+def _afcp(data: bytes) -> bytes:
+    """``data`` with an AFCP trailer (IPTC data, as news agencies' tools append it)."""
+    start, payload = len(data), b"\x1c\x02\x05\x00\x05Title" * 4
+    header = b"AXS!" + struct.pack(">HH", 1, 1) + bytes(4)
+    entry = b"IPTC" + struct.pack(">II", len(payload), start + 12 + 12)
+    return data + header + entry + payload + b"AXS!" + struct.pack(">I", start) + bytes(4)
+
+
+def test_a_jpeg_to_its_last_byte_is_a_jpeg_whatever_magika_guesses(
+    engine: FileTypeEngine, policy: Policy
+) -> None:
+    """Hunt 117: Magika called a tiny JPEG with an AFCP trailer "hlp" (TYPE_MISMATCH); a JPEG
+    that walks to its end, then only padding or trailers ExifTool reads, is a JPEG. Any other
+    data after its end leaves Magika's label (and the polyglot engine judges it)."""
+    from attachguard.engines.filetype_structure import structure
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "JPEG")
+    picture = buffer.getvalue()
+    assert structure(_afcp(picture), "hlp") == "jpeg"
+    assert structure(picture + bytes(64), "hlp") == "jpeg"  # padding
+    assert structure(picture + b"PK\x03\x04" + bytes(40), "zip") is None
+    assert structure(picture[:-2], "hlp") is None  # no end marker: not walked to its end
+    item = Item("photo.jpg", _afcp(picture), engine.detect(_afcp(picture)))
+    assert item.type.label == "jpeg"
+    assert engine.scan(item, policy.context()).findings == []
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-be", "utf-16-le", "utf-32-be", "utf-32-le"])
 def test_text_with_a_byte_order_mark_is_text(
     engine: FileTypeEngine, policy: Policy, encoding: str

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from attachguard.engines.zip_members import DAMAGED
 from attachguard.engines.zip_package import main_label
-from attachguard.formats import bmff
+from attachguard.formats import bmff, jpeg
 from attachguard.formats.ole import OleKind, OleUnreadable, classify_ole
 from attachguard.policy import Limits
 
@@ -265,6 +265,21 @@ def _picture_without_signature(data: bytes, label: str) -> str | None:
     return "unknown"
 
 
+def _jpeg_accounted_for(data: bytes, label: str) -> str | None:
+    """ "jpeg" for a file that is a JPEG to its last byte: it walks to its end marker (its
+    thumbnail's skipped), then only padding or trailers ExifTool reads (AFCP, FotoStation,
+    Photo Mechanic, Samsung) follow. Magika, reading a tiny picture's head and tail, called one
+    with an AFCP trailer "hlp" (hunt 117: TYPE_MISMATCH on an honest .jpg). A picture with any
+    other data after its end keeps Magika's label (the polyglot engine judges that data)."""
+    if label == "jpeg" or not data.startswith(b"\xff\xd8\xff"):
+        return None
+    end = jpeg.jpeg_end(data)
+    if end is None:
+        return None
+    start, _ = jpeg.trailers(data, end)
+    return "jpeg" if not data[end:start].strip(b"\x00\xff \t\r\n") else None
+
+
 def _program_without_header(data: bytes, label: str) -> str | None:
     """ "unknown" for a program label whose loader's header is missing (see the table; a COFF
     object file names a known machine, or is an import library's: machine 0, then 0xFFFF)."""
@@ -345,6 +360,7 @@ _STRUCTURE: tuple[Callable[[bytes, str], str | None], ...] = (
     _archive_without_signature,
     _program_without_header,
     _picture_without_signature,
+    _jpeg_accounted_for,
     _plain_text,
 )
 
