@@ -171,10 +171,22 @@ def test_a_label_of_something_else_yields_to_a_card_grouped_and_named() -> None:
     for text in (
         f"Visa transaction ID: {VISA}",  # a receipt's transaction number beside the brand
         f"Order number: {grouped} 12/28",  # the order's date
-        f"Order details: {grouped}",
         f"Booking ref {grouped}, paid by card",  # the card word after it
+        # review 117: a card word in another sentence or line, "credit" alone, an expiry
+        # word without a date or code after it
+        f"Paid by Visa. Order number: {grouped}",
+        f"Payment method: Mastercard\nTransaction ID: {grouped}",
+        f"Debit card payment received. Reference: {grouped}",
+        f"Credit note \u2014 Invoice no. {grouped}",
+        f"Your loyalty card\nMember ID: {grouped}",
+        f"Order: {grouped} expires in 30 days",
+        f"Booking ref {grouped}, valid until 2026-03-01",
+        f"Policy no. {grouped} expiration date: 01/01/2027",
     ):
         assert cards(text) == [], text
+    # words that only say what follows label a number after a card word, not after another
+    assert cards(f"Customer details: {grouped}") != []
+    assert cards("Client data: 4556737586899855") != []
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import re
 import secrets
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal
@@ -136,10 +136,11 @@ def find(text: str, kinds: Iterable[Kind], lenient: bool = False) -> list[Hit]:
 
     shown = normalise(text)  # keeps every line break, so lines count as in the original
     hits = _numbered(shown, every(shown))
-    for line, displayed in displayed_lines(text):
-        known = {hit.digest for hit in hits if hit.line == line}
-        more = every(normalise(displayed))
-        hits += [replace(hit, line=line) for hit in more if hit.digest not in known]
+    displayed = displayed_text(text)
+    if displayed is not None:  # the whole text again, its right-to-left lines as displayed
+        known = {hit.digest for hit in hits}
+        again = normalise(displayed)
+        hits += [hit for hit in _numbered(again, every(again)) if hit.digest not in known]
     return hits
 
 
@@ -153,21 +154,43 @@ _RTL = re.compile(
 )
 
 
-def displayed_lines(text: str) -> Iterator[tuple[int, str]]:
-    """The lines of ``text`` (numbered from 1) that a reader sees in another order than they
-    are stored, each as it is displayed: ordered by the Unicode bidirectional algorithm, the
-    line's direction taken from its first letter as a text editor does (python-bidi). Digits
-    in a right-to-left line or embedding are drawn group by group from the right: stored
-    "\u202b1111 1111 1111 4111" shows "4111 1111 1111 1111" (red team 117)."""
+def displayed_text(text: str) -> str | None:
+    """``text`` with each line that a reader sees in another order than it is stored as it is
+    displayed (None when there is none): ordered by the Unicode bidirectional algorithm, the
+    line's direction taken from its first letter as a text editor does (python-bidi). Digit
+    groups in a right-to-left line or embedding are drawn from the right: stored
+    "\u202b1111 1111 1111 4111" shows "4111 1111 1111 1111" (red team 117). Only lines whose
+    digit groups come out in another order are changed; the rest of the text stays around
+    them, so that labels and lists of identifiers are read as in the stored text."""
     if text.isascii() or _RTL.search(text) is None:
-        return
+        return None
+    lines = text.split("\n")
+    changed = False
+    for number, line in enumerate(lines):
+        if _RTL.search(line) is None:
+            continue
+        groups = _DIGITS.findall(line)
+        if len(groups) < 2:
+            continue  # one run of digits keeps its order
+        shown = _display(line)
+        if _DIGITS.findall(shown) != groups:
+            lines[number], changed = shown, True
+    return "\n".join(lines) if changed else None
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _display(line: str) -> str:
+    """A line in displayed order; a lone surrogate (RTF's \\u escapes can leave one) as the
+    replacement character, which python-bidi cannot take."""
     from bidi import get_display
 
-    for number, line in enumerate(text.split("\n"), 1):
-        if _RTL.search(line) is not None and any(c.isdigit() for c in line):
-            shown = get_display(line)
-            if shown != line:
-                yield number, shown
+    safe = line.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    try:
+        return str(get_display(safe))
+    except (ValueError, UnicodeError):  # nothing shown otherwise: the stored order stands
+        return line
 
 
 def redact(name: str) -> str:

@@ -163,13 +163,15 @@ _LETTERLIKE = re.compile(r"(?<=[A-Za-z])[015]|[015](?=[A-Za-z]{2})")
 _DIGIT_LETTERS = str.maketrans("015", "ols")
 # What may stand between a label and its number.
 _FILLER_MARKS = r"[\s:;|#.\-\u2013\u2014=()\[\]/]"
-# ("Card details: 4111:1111:...", "Card info below", red team 117)
-_FILLER_WORDS = (
-    "numbers?|no|nr|num|nbr|id|code|is|was|are|of|the|your|our|my|a|an|details?|info|"
-    "information|data|below"
-)
+_FILLER_WORDS = "numbers?|no|nr|num|nbr|id|code|is|was|of|the|your|our|a|an"
 _FILLER = re.compile(
     rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_FILLER_WORDS})(?![^\W\d_]))*", re.IGNORECASE
+)
+# ... and after a card word, the words that only say what follows ("Card details: 4111:1111:
+# ...", "Card info below", red team 117; after "Customer details:" a number stays unlabelled)
+_CARD_FILLER_WORDS = f"{_FILLER_WORDS}|are|my|details?|info|information|data|below"
+_CARD_FILLER = re.compile(
+    rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_CARD_FILLER_WORDS})(?![^\W\d_]))*", re.IGNORECASE
 )
 
 _SPACE_CHARS = " \u00a0\u2007\u2009\u202f"
@@ -441,18 +443,39 @@ def _a_card_all_the_same(text: str, start: int, end: int, before: str, label: st
     """Whether a number labelled as something else is a card whatever the label says: a card
     word or brand before the label, or a card's expiry or code after the number. A bank
     account's word yields to either (card statements call the card an account: "Credit card
-    acct no."); any other label only for a number grouped as cards are printed, and only to an
-    expiry or code named as one (red team 117: "my Visa card for the order: 4111 1111 1111
-    1111 exp 12/28", "Credit card ID: 4111 ..."; a date after an order's number is its date).
+    acct no."); any other label only for a number grouped as cards are printed, to a card word
+    right before it (`_qualifies`) or an expiry or code named and given (red team 117: "my Visa
+    card for the order: 4111 1111 1111 1111 exp 12/28", "Credit card ID: 4111 ..."; a date
+    after an order's number is its date).
     A plain run of digits stays the order's or the booking's: a receipt prints its transaction
     number beside the card's brand, and one such number in thirty passes a card's checks."""
     if label.lower() in BANK_ACCOUNT:
-        details = _CARD_DETAILS
-    elif text[start:end].isdigit():
+        return _names_a_card(before) or _CARD_DETAILS.match(text, end, end + _AFTER) is not None
+    if text[start:end].isdigit():
         return False
-    else:
-        details = _NAMED_DETAILS
-    return _names_a_card(before) or details.match(text, end, end + _AFTER) is not None
+    return _qualifies(before) or _NAMED_DETAILS.match(text, end, end + _AFTER) is not None
+
+
+# What may stand between a card word and the label it qualifies: blanks, a dash, a colon, a
+# bracket, "number" (not a full stop or a line break: "Paid by Visa. Order number: ...")
+_QUALIFIER_GAP = re.compile(
+    r"(?:[ \t\u00a0\-\u2010-\u2014:#()]|(?<![^\W\d_])(?:numbers?|no|nr|num|nbr)(?![^\W\d_]))*",
+    re.IGNORECASE,
+)
+
+
+def _qualifies(before: str) -> bool:
+    """Whether the label after ``before`` is a card's own: a card word or brand stands right
+    before it ("Credit card ID:", "Mastercard - member:", "Card number (customer):"), not
+    "credit" or "debit" alone ("Credit note - Invoice no.": review 117)."""
+    last = None
+    for last in _KEYWORD.finditer(before):  # noqa: B007  (the last one is the nearest)
+        pass
+    if last is None:
+        return False
+    word = last.group(1).lower()
+    gap = before[last.end() :]
+    return word in POSITIVE - {"credit", "debit"} and _QUALIFIER_GAP.fullmatch(gap) is not None
 
 
 # A card's own details right after its number: an expiry date or a security code (red team
@@ -465,8 +488,13 @@ _DETAIL_WORDS = (
 _CARD_DETAILS = re.compile(
     rf"\W{{0,6}}(?:{_DETAIL_WORDS}|(?:0[1-9]|1[0-2])\s?/\s?(?:\d{{2}}|20\d{{2}})\b)", re.IGNORECASE
 )
-# ... named: a date alone after an order's number is the order's ("Order 4111 ... 12/28")
-_NAMED_DETAILS = re.compile(rf"\W{{0,6}}{_DETAIL_WORDS}", re.IGNORECASE)
+# ... named, and given: a date alone after an order's number is the order's ("Order 4111 ...
+# 12/28"), and so is a word alone ("expires in 30 days", "valid until 2026-03-01": review 117)
+_NAMED_DETAILS = re.compile(
+    rf"\W{{0,6}}{_DETAIL_WORDS}(?:\s*date)?\W{{0,3}}"
+    r"(?:(?:0[1-9]|1[0-2])\s?/\s?(?:20\d{2}|\d{2})(?![/\d])|\d{3,4}(?![\w/-]|\.\d))",
+    re.IGNORECASE,
+)
 
 
 def _names_a_card(window: str) -> bool:
@@ -483,13 +511,15 @@ def label_before(text: str, start: int) -> tuple[str | None, bool, bool]:
     if last is None:
         return None, False, False
     carded = any(m.group(1).lower() in CARD_WORDS for m in _KEYWORD.finditer(window))
-    return last.group(1).lower(), _FILLER.fullmatch(window[last.end() :]) is not None, carded
+    keyword = last.group(1).lower()
+    filler = _CARD_FILLER if keyword in POSITIVE else _FILLER
+    return keyword, filler.fullmatch(window[last.end() :]) is not None, carded
 
 
 # What stands between a card word and its number: filler, and a brand ("Credit card (Visa):")
 _CARD_LABELS = "|".join(sorted(POSITIVE, key=len, reverse=True))
 AFTER_CARD_WORD = re.compile(
-    rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_FILLER_WORDS}|{_CARD_LABELS})(?![^\W\d_]))*",
+    rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_CARD_FILLER_WORDS}|{_CARD_LABELS})(?![^\W\d_]))*",
     re.IGNORECASE,
 )
 # A card word in any case, standing alone as a word ("cc", not "account", nor the gene

@@ -899,9 +899,8 @@ def _page(first_page: int, code: re.Match[str]) -> str:
 def first_page(pairs: dict[str, str]) -> int:
     """The first page's number a sheet's ``pageSetup`` sets (``firstPageNumber``, which Excel
     uses when ``useFirstPageNumber`` is on), else 1."""
-    number = pairs.get("firstPageNumber", "").strip()
     used = pairs.get("useFirstPageNumber", "").strip().lower() in ("1", "true")
-    return int(number) if used and number.isdigit() and len(number) <= 9 else 1
+    return lists.integer(pairs.get("firstPageNumber", ""), 1) if used else 1
 
 
 class _Refused(Exception):

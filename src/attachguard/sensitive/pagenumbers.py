@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from attachguard.formats.opc import Package
-from attachguard.sensitive import markup
+from attachguard.sensitive import lists, markup
 
 __all__ = ["numbers"]
 
@@ -55,8 +55,10 @@ def numbers(package: Package) -> dict[str, int]:
 
 
 def _start(value: str) -> int | None:
-    value = value.strip()
-    return int(value) if value.isdigit() and int(value) < _MOST else None
+    """A start number as Word and PowerPoint read one: ASCII digits ("²" is a digit to
+    `str.isdigit`, not to ``int``; review 117)."""
+    number = lists.integer(value, -1)
+    return number if 0 <= number < _MOST else None
 
 
 class _Slides:
@@ -70,7 +72,8 @@ class _Slides:
     def start(self, name: str, attrs: dict[str, Any]) -> None:
         local = name.rpartition(" ")[2]
         if local == "presentation":
-            self.first = _start(attrs.get("firstSlideNum", "")) or self.first
+            first = _start(attrs.get("firstSlideNum", ""))
+            self.first = self.first if first is None else first
         elif local == "sldId":
             self.numbers.append((attrs.get(_RELATIONSHIP_ID, ""), self.first + len(self.numbers)))
 

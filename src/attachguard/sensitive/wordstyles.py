@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from attachguard.sensitive import markup
+from attachguard.sensitive import lists, markup
 
 __all__ = ["MAX_CHAIN", "Styles", "vanish", "word_styles"]
 
@@ -134,8 +134,7 @@ class _StylesReader:
 
 
 def _level(value: str) -> int:
-    value = value.strip()
-    return min(int(value), 8) if value.isdigit() and len(value) < 4 else 0
+    return min(max(lists.integer(value, 0), 0), 8)
 
 
 def word_styles(data: bytes) -> Styles | None:
