@@ -63,13 +63,19 @@ def test_clean_images_decode_with_facts(policy: Policy, fmt: str) -> None:
 
 def test_a_png_with_a_large_colour_profile_is_read(policy: Policy) -> None:
     """Hunt 117: a printer's 1.6 MB colour profile inflated past Pillow's 1 MB chunk limit and
-    the honest picture was CORRUPT; the limit is `attachguard.pillow.PNG_CHUNK` now."""
+    the honest picture was CORRUPT; it is opened without the profile (`attachguard.pillow`),
+    and a PNG of many such profiles is still refused, at once."""
     buffer = io.BytesIO()
     profile = bytes(range(256)) * (1_700_000 // 256)  # what the chunk holds, not a real profile
     Image.new("RGB", (96, 64), (20, 120, 220)).save(buffer, "PNG", icc_profile=profile)
     result = scan(policy, "png", buffer.getvalue())
     assert result.findings == []
     assert result.facts == {"width": 96, "height": 64, "format": "PNG"}
+    data = buffer.getvalue()
+    profile_at = data.index(b"iCCP") - 4
+    profile_end = profile_at + 12 + int.from_bytes(data[profile_at : profile_at + 4], "big")
+    twice = data[:profile_end] + data[profile_at:]  # the standard allows one
+    assert [f.code for f in scan(policy, "png", twice).findings] == [FindingCode.CORRUPT]
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "HEIF"])

@@ -584,3 +584,17 @@ def test_rtf_destinations_word_knows_are_read_starred_or_not() -> None:
         assert codes("rtf", document) == ["SENSITIVE_CARD"], starred
     unknown = rb"{\rtf1\ansi Hello{\*\xmlopen card %s}\par}"  # not shown: skipped
     assert codes("rtf", unknown % VISA.encode()) == []
+
+
+def test_an_xlsx_page_number_after_a_font_size_is_read() -> None:
+    """Review 117: "&12&P" is a size, then the page number ("&124111" lost it)."""
+    sheet = (
+        f'<worksheet xmlns="{S}"><sheetData/><pageSetup firstPageNumber="4111" '
+        'useFirstPageNumber="1"/><headerFooter><oddHeader>&amp;CCard &amp;12&amp;P 1111 1111 '
+        "1111</oddHeader></headerFooter></worksheet>"
+    )
+    workbook = (
+        f'<workbook xmlns="{S}" xmlns:r="{R}"><sheets><sheet name="Sheet1" sheetId="1" '
+        'r:id="rId1"/></sheets></workbook>'
+    )
+    assert codes("xlsx", sheet_book(workbook, sheet)) == ["SENSITIVE_CARD"]

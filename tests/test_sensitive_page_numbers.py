@@ -89,3 +89,28 @@ def test_a_slide_number_counts_from_the_first_slides() -> None:
     assert cards(scan(deck("4110", intro, NUMBERED), "pptx")) == ["ppt/slides/slide2.xml"]
     assert cards(scan(deck("4110", NUMBERED, intro), "pptx")) == []
     assert cards(scan(deck("", NUMBERED), "pptx")) == []  # numbered from 1: as stored
+
+
+def test_a_page_number_spelt_out_keeps_its_stored_result() -> None:
+    """Review 117: PAGE \\* roman draws MMMMCXI on page 4111, no digits."""
+    roman = COMPLEX.format(field="PAGE \\* roman")
+    assert cards(scan(word(section("4111"), roman), "docx")) == []
+    arabic = COMPLEX.format(field="PAGE \\* Arabic")
+    assert cards(scan(word(section("4111"), arabic), "docx")) == ["word/header1.xml"]
+
+
+def test_the_stored_result_is_still_read() -> None:
+    """Review 117: a previewer shows a field's stored result; it is read apart, whole."""
+    stored = COMPLEX.format(field="PAGE").replace(
+        "<w:t>1</w:t>", "<w:t>4111 1111 </w:t></w:r><w:r><w:t>1111 1111</w:t>"
+    )
+    assert cards(scan(word(section("2"), stored), "docx")) == ["word/header1.xml"]
+
+
+def test_a_section_shows_the_header_it_carries_on() -> None:
+    """Review 117: a later section without a header of its own shows the one before's."""
+    first = '<w:p><w:pPr><w:sectPr><w:headerReference w:type="default" r:id="rId1"/>'
+    first += "</w:sectPr></w:pPr></w:p>"
+    later = '<w:sectPr><w:pgNumType w:start="4111"/></w:sectPr>'
+    page = COMPLEX.format(field="PAGE")
+    assert cards(scan(word(first + later, page), "docx")) == ["word/header1.xml"]

@@ -15,13 +15,11 @@ pass images that were not fully read.
 
 from __future__ import annotations
 
-import io
-
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from attachguard.codes import CORRUPT, IMAGE_BOMB
 from attachguard.engines.base import Context, EngineSpec, Item, Options, Result, finding
-from attachguard.pillow import register_heif
+from attachguard.pillow import open_image, register_heif
 
 
 class ImageEngine:
@@ -48,7 +46,7 @@ class ImageEngine:
         limit = context.limits.max_image_pixels
         kind = item.type.label.upper()
         try:
-            with Image.open(io.BytesIO(item.data)) as img:  # reads the header only
+            with open_image(item.data) as img:  # reads the header only
                 width, height = img.size
                 facts = {"width": width, "height": height, "format": img.format}
                 if width * height > limit:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from attachguard import pillow
 from attachguard.moderation import ImageTooLarge, ImageUnreadable
 from attachguard.pillow import register_heif
 
@@ -31,7 +32,7 @@ def open_image(data: bytes, max_pixels: int, fit: int, frame: int = 0) -> Image.
     `ImageUnreadable` if damaged, unsupported, over ``max_pixels`` or without that frame."""
     register_heif()
     try:
-        image: Image.Image = Image.open(io.BytesIO(data))
+        image: Image.Image = pillow.open_image(data)
         width, height = image.size
         if width * height > max_pixels:
             raise ImageTooLarge(

@@ -154,7 +154,7 @@ _SHOWN_ATTRIBUTES = {
 # a size, a colour or insert a field (page number, date...).
 _HEADER_SECTION = re.compile(r"&[LCR]")
 _HEADER_CODE = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|\d+|[A-Za-z])')
-_PAGE_CODE = re.compile(r"&P(?:([+-])(\d{1,9}))?")  # the page number, or it plus or less n
+_PAGE_CODE = re.compile(r"&P(?:([+-])(\d{1,9})(?!\d))?")  # the page number, plus or less n
 _SHARED_STRINGS = "spreadsheetml.sharedstrings+xml"  # content types compare lower-cased
 _STYLES = "spreadsheetml.styles+xml"
 _NUMBERING = "wordprocessingml.numbering+xml"
@@ -493,13 +493,13 @@ class _Collector:
         styles: wordstyles.Styles | None = None,
         page: int | None = None,
     ) -> None:
-        self.fields = _Fields(page)
+        self.aside: list[str] = []
+        self.fields = _Fields(page, self.aside.append)
         self.out: list[str] = []
         self.original: list[str] = []
         self.marked: list[str] = []  # every change's text shown (Word's "All Markup")
         self.revisions = [0, 0]  # open deletions (w:del, w:moveFrom), insertions (w:ins...)
         self.revised = False  # some text is inserted or deleted
-        self.aside: list[str] = []
         self.mode = ""  # "value", "header", "aside" or "": how character data is read
         self.first_page = 1  # the sheet's first page number, for its print headers' "&P"
         self.cells = cells
@@ -681,11 +681,13 @@ class _Fields:
     or one between field characters; DrawingML's ``slidenum``), whose stored result the viewer
     replaces with the page's or slide's own number (`pagenumbers`): read as that number."""
 
-    def __init__(self, number: int | None) -> None:
+    def __init__(self, number: int | None, aside: Callable[[str], None]) -> None:
         self.number = number
+        self.aside = aside  # where a replaced result's stored text goes, read apart
         self.open: list[list[Any]] = []  # Word's open fields: [instruction, in its result]
         self.instruction = self.slide = False  # inside a w:instrText; inside a slidenum a:fld
         self.shown = False  # the number is read for the field's result
+        self.stored: list[str] = []  # the stored result it replaced
 
     def word(self, local: str, pairs: dict[str, str]) -> None:
         if local == "fldSimple":
@@ -699,6 +701,7 @@ class _Fields:
                 self.open[-1][1], self.shown = True, False
             elif kind == "end" and self.open:
                 self.open.pop()
+                self._closed()
         elif local == "instrText":
             self.instruction = True
 
@@ -709,10 +712,19 @@ class _Fields:
     def end(self, local: str) -> None:
         if local == "fldSimple" and self.open:
             self.open.pop()
+            self._closed()
         elif local == "instrText":
             self.instruction = False
         elif local == "fld":
             self.slide = False
+            self._closed()
+
+    def _closed(self) -> None:
+        """A field ends: the stored result its number replaced is read apart, whole (a previewer
+        that shows stored results shows it; review 117)."""
+        if self.stored:
+            self.aside("".join(self.stored))
+            self.stored = []
 
     def instruction_text(self, data: str) -> None:
         if self.instruction and self.open and not self.open[-1][1]:
@@ -723,14 +735,24 @@ class _Fields:
         if self.number is None:
             return data
         field = self.open[-1] if self.open else None
-        if not (self.slide or (field and field[1] and _PAGE_FIELD.match(field[0]))):
+        if not (self.slide or (field and field[1] and _page_in_digits(field[0]))):
             return data
+        self.stored.append(data)
         shown, self.shown = self.shown, True
         return "" if shown else str(self.number)
 
 
+def _page_in_digits(instruction: str) -> bool:
+    """Whether a field shows the page number in digits: PAGE (not PAGEREF, NUMPAGES), without
+    a format that spells it (``\\* roman``, ``\\* CardText``...: review 117)."""
+    return _PAGE_FIELD.match(instruction) is not None and _SPELT.search(instruction) is None
+
+
 _INSTRUCTION = 200  # characters of a field's instruction kept: its name comes first
-_PAGE_FIELD = re.compile(r"\s*PAGE\b", re.IGNORECASE)  # not PAGEREF, NUMPAGES
+_PAGE_FIELD = re.compile(r"\s*PAGE\b", re.IGNORECASE)
+_SPELT = re.compile(
+    r"\\\*\s*(?:roman|alphabetic|cardtext|ordtext|ordinal|hex|dollartext)\b", re.IGNORECASE
+)
 
 
 class _AutoNumbers:
@@ -887,13 +909,17 @@ def header_text(value: str, first_page: int = 1) -> str:
     (``&P``, ``&P+n``, ``&P-n``) as that page's, the other codes dropped. (Red team 117: "Card
     4111 1111 1111 111&P" prints a card number; so does "&P 1111 1111 1111" on a sheet whose
     first page is numbered 4111.)"""
-    value = _PAGE_CODE.sub(lambda m: _page(first_page, m), value.replace("&&", "\x00"))
-    return _HEADER_CODE.sub("", _HEADER_SECTION.sub("\n", value)).replace("\x00", "&")
+    value = _PAGE_CODE.sub("\x01\\1\\2\x02", value.replace("&&", "\x00"))  # "&12&P": a size
+    value = _HEADER_CODE.sub("", _HEADER_SECTION.sub("\n", value)).replace("\x00", "&")
+    return _PAGE_MARK.sub(lambda m: _page(first_page, m), value)
 
 
 def _page(first_page: int, code: re.Match[str]) -> str:
     sign, offset = code.group(1), int(code.group(2) or 0)
     return str(first_page - offset if sign == "-" else first_page + offset)
+
+
+_PAGE_MARK = re.compile("\x01([+-]?)(\\d*)\x02")  # a page code, marked until the others go
 
 
 def first_page(pairs: dict[str, str]) -> int:

@@ -9,8 +9,10 @@ number field before "1111 1111 1111", each showing a card number).
 `numbers` gives, for the parts where a field's number differs from 1, the number it shows: in
 a presentation, each slide's (the presentation's first number plus the slide's place in its
 list); in a Word document, the first page's of each section that sets a start, for the
-headers and footers that section names and, for the first section, the body. Pages after a
-section's first are not read (their numbers count on from it).
+headers and footers that section shows (its own or those it carries on from the one before)
+and, for the first section, the body. Pages after a section's first are not read (their
+numbers count on from it), nor a later section's own number in the body; a header shown by
+sections of different starts is read with the first.
 """
 
 from __future__ import annotations
@@ -82,14 +84,15 @@ class _Slides:
 
 
 class _Sections:
-    """A Word document's sections (``w:sectPr``): the headers and footers each names, and the
-    number its first page has when it sets one (``w:pgNumType w:start``)."""
+    """A Word document's sections (``w:sectPr``): the headers and footers each shows (its own,
+    or of each kind the one before it showed: Word carries them on), and the number its first
+    page has when it sets one (``w:pgNumType w:start``)."""
 
     def __init__(self) -> None:
         self.numbers: list[tuple[str, int]] = []
         self.body: int | None = None  # the first section's first page
         self.sections = 0
-        self.references: list[str] = []
+        self.references: dict[tuple[str, str], str] = {}  # (kind, type) → id, as inherited
         self.first: int | None = None
         self.depth = 0  # open sections: one inside another is a tracked change's former one
 
@@ -98,11 +101,12 @@ class _Sections:
         if local == "sectPr":
             self.depth += 1
             if self.depth == 1:
-                self.references, self.first = [], None
+                self.first = None
         elif self.depth != 1:
             return
         elif local in ("headerReference", "footerReference"):
-            self.references.append(attrs.get(_RELATIONSHIP_ID, ""))
+            kind = next((v for k, v in attrs.items() if k.rpartition(" ")[2] == "type"), "")
+            self.references[local, kind.strip() or "default"] = attrs.get(_RELATIONSHIP_ID, "")
         elif local == "pgNumType":
             start = next((v for k, v in attrs.items() if k.rpartition(" ")[2] == "start"), "")
             self.first = _start(start)
@@ -118,4 +122,4 @@ class _Sections:
             return
         if self.sections == 1:
             self.body = self.first
-        self.numbers += [(reference, self.first) for reference in self.references]
+        self.numbers += [(reference, self.first) for reference in self.references.values()]
