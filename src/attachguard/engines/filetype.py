@@ -211,6 +211,12 @@ def _kb() -> dict[str, dict[str, Any]]:
     return kb
 
 
+# Magika's groups whose labels a picture's structure does not overrule (`_jpeg_accounted_for`
+# in filetype_structure): a script, a program, an archive or a document that another reader
+# may open in the same bytes
+_ACTING = frozenset({"code", "executable", "archive", "document"})
+
+
 def _filetype(label: str, score: float) -> FileType:
     info = _kb().get(label, {})
     mime = info.get("mime_type") or "application/octet-stream"
@@ -284,6 +290,8 @@ class FileTypeEngine:
         if program and result.output.group != "executable":
             return _filetype("shell" if program == "shebang" else program, 1.0)
         found = structure(data, label)
+        if found == "jpeg" and result.output.group in _ACTING:
+            found = None  # a script at both ends of a photo: the script host reads it too
         if found in (None, "unknown") and result.output.group in _BINARY and clean_text(data):
             found = "txt"  # a table of numbers Magika took for a NumPy archive: text all along
         return _filetype(found, score) if found else _filetype(label, score)

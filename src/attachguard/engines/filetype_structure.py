@@ -270,7 +270,8 @@ def _jpeg_accounted_for(data: bytes, label: str) -> str | None:
     thumbnail's skipped), then only padding or trailers ExifTool reads (AFCP, FotoStation,
     Photo Mechanic, Samsung) follow. Magika, reading a tiny picture's head and tail, called one
     with an AFCP trailer "hlp" (hunt 117: TYPE_MISMATCH on an honest .jpg). A picture with any
-    other data after its end keeps Magika's label (the polyglot engine judges that data)."""
+    other data after its end keeps Magika's label (the polyglot engine judges that data), and
+    so does one Magika reads as a script, a program, an archive or a document (`detect`)."""
     if label == "jpeg" or not data.startswith(b"\xff\xd8\xff"):
         return None
     end = jpeg.jpeg_end(data)

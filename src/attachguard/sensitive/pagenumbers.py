@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from attachguard.formats.opc import Package
+from attachguard.formats.opc import READ_ERRORS, Package
 from attachguard.sensitive import lists, markup
 
 __all__ = ["numbers"]
@@ -35,7 +35,7 @@ def numbers(package: Package) -> dict[str, int]:
         return {}
     try:
         data = package.read(main.name)
-    except (KeyError, OSError, ValueError):
+    except READ_ERRORS:  # a damaged main part: its own reading reports it
         return {}
     if ".presentationml." in main.content_type:
         reader: _Slides | _Sections = _Slides()
