@@ -114,3 +114,24 @@ def test_a_section_shows_the_header_it_carries_on() -> None:
     later = '<w:sectPr><w:pgNumType w:start="4111"/></w:sectPr>'
     page = COMPLEX.format(field="PAGE")
     assert cards(scan(word(first + later, page), "docx")) == ["word/header1.xml"]
+
+
+def test_the_main_part_is_read_for_numbers_only_within_the_limits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A main part over the byte limit is not inflated to find page numbers either."""
+    from attachguard.policy import Limits
+    from attachguard.sensitive import ooxml
+
+    asked: list[object] = []
+
+    def numbers(package: object) -> dict[str, int]:
+        asked.append(package)
+        return {}
+
+    monkeypatch.setattr(pagenumbers, "numbers", numbers)
+    document = word(section("4111") + "<w:p/>" * 2000, COMPLEX.format(field="PAGE"))
+    extract = ooxml.read(document, Limits(max_expanded_bytes=5000))
+    assert asked == [] and any("word/document.xml" in unread for unread in extract.unread)
+    ooxml.read(document, Limits())
+    assert len(asked) == 1

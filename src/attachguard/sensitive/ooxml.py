@@ -187,7 +187,9 @@ def read(data: bytes, limits: Limits) -> Extract:
     first, *others = readings = _readings(package, limits, budget)
     used = {part_key(name) for reading in readings for name in reading.names}
     parts = [p for p in _text_parts(package) if part_key(p.name) not in used]
-    pages = pagenumbers.numbers(package)
+    main = package.main  # page numbers read from it only within the limits its text keeps
+    within = main is not None and _within(package, main, limits, budget)
+    pages = pagenumbers.numbers(package) if within else {}
     _read_parts(package, parts, first, limits, budget, extract, pages)
     for reading in others:  # a package a reader can read otherwise: every reading is scanned
         again = [p for p in parts if _shown_otherwise(p, reading, first)]
