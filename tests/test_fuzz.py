@@ -15,10 +15,11 @@ to 0 or 0xFFFFFFFF, damage inside one zip member). The properties:
 - each format reader (and media structure walker) answers within `BOUND`; an exception its
   docstring does not name is reported as an `Escape` warning.
 
-``ATTACHGUARD_FUZZ_STRICT=1`` makes every escape fail its test.
-
-CI runs a fixed number of inputs, derandomized (the same inputs every run: no flaky failures).
-``ATTACHGUARD_FUZZ_EXAMPLES=N`` is the long mode: N inputs per target, new ones each run.
+CI runs a fixed number of inputs, derandomized (the same inputs every run: no flaky failures),
+strictly: an escape there fails its test (none escapes today, so a new one is a change's bug:
+review 117's page-number reader let a damaged package's BadZipFile out, and only this suite's
+warning showed it). ``ATTACHGUARD_FUZZ_EXAMPLES=N`` is the long mode: N inputs per target, new
+ones each run, escapes reported as warnings unless ``ATTACHGUARD_FUZZ_STRICT=1``.
 bench/fuzz.py runs the strict long mode and shrinks every failure to a small reproducer.
 """
 
@@ -62,7 +63,7 @@ from support.fuzz.targets import (
 )
 
 LONG = int(os.environ.get("ATTACHGUARD_FUZZ_EXAMPLES", "0"))
-STRICT = os.environ.get("ATTACHGUARD_FUZZ_STRICT") == "1"
+STRICT = os.environ.get("ATTACHGUARD_FUZZ_STRICT", "0" if LONG else "1") == "1"
 # Inputs per target in CI, sized for about 60 s in all on this 2-core machine under load:
 # an engine call takes 2-15 ms, a reader call 1-5 ms, a pipeline scan 50-300 ms (Magika).
 ENGINE_EXAMPLES = 60
