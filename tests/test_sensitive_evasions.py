@@ -477,6 +477,14 @@ def test_pptx_auto_numbers_are_read_before_their_paragraphs() -> None:
     assert codes("pptx", deck(steps + numbered_shape("romanUcParenR", 4111, "1111"))) == []
 
 
+def test_a_right_to_left_pptx_paragraph_is_read_as_displayed() -> None:
+    """Red team 117: PowerPoint draws a right-to-left paragraph's digit groups from the right."""
+    rtl = '<p:sp><p:txBody><a:p><a:pPr rtl="1"/><a:r><a:t>1111 1111 1111 4111</a:t></a:r></a:p>'
+    rtl += "</p:txBody></p:sp>"
+    assert codes("pptx", deck(rtl)) == ["SENSITIVE_CARD"]
+    assert codes("pptx", deck(rtl.replace('rtl="1"', 'rtl="0"'))) == []
+
+
 def test_pptx_alternative_text_layouts_and_tables() -> None:
     picture = (
         f'<p:pic><p:nvPicPr><p:cNvPr id="2" name="x" descr="card {VISA}"/></p:nvPicPr></p:pic>'

@@ -211,6 +211,15 @@ def para(text: str) -> str:
     return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
 
 
+def test_a_right_to_left_paragraph_is_read_as_displayed() -> None:
+    """Red team 117: Word draws a right-to-left paragraph's (w:bidi) digit groups from the
+    right: stored "1111 1111 1111 4111" shows "4111 1111 1111 1111"."""
+    rtl = "<w:p><w:pPr><w:bidi/></w:pPr><w:r><w:t>1111 1111 1111 4111</w:t></w:r></w:p>"
+    assert cards(scan(document(para("Details:") + rtl), "docx")) == ["word/document.xml"]
+    left = rtl.replace("<w:bidi/>", '<w:bidi w:val="0"/>')
+    assert scan(document(para("Details:") + left), "docx").findings == []
+
+
 def test_ordinary_numbered_lists_pass() -> None:
     numbering = abstract(("%1.", "decimal"), ("%1.%2.", "decimal"), ("(%3)", "lowerRoman"))
     numbering += '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>'

@@ -657,7 +657,7 @@ class _Collector:
         elif local == "rt":
             self.ruby = max(0, self.ruby - 1)
         elif local == "pPr" and not self.history:
-            self._put(self.paragraph.label())
+            self._put(self.paragraph.opening())
             self.paragraph.marked(self.hiding.hidden)
 
     def text(self, data: str) -> None:
@@ -750,6 +750,7 @@ def _page_in_digits(instruction: str) -> bool:
     return _PAGE_FIELD.match(instruction) is not None and _SPELT.search(instruction) is None
 
 
+_RLM = "\u200f"  # the right-to-left mark: no reader shows it (`normalise` drops it)
 _INSTRUCTION = 200  # characters of a field's instruction kept: its name comes first
 _PAGE_FIELD = re.compile(r"\s*PAGE\b", re.IGNORECASE)
 _SPELT = re.compile(
@@ -778,6 +779,9 @@ class _AutoNumbers:
             self.numbered = False
         elif local == "pPr":
             self.properties = True
+            # a right-to-left paragraph: marked so, it is also read as displayed (`sensitive`'s
+            # bidi reading: its digit groups drawn from the right; red team 117)
+            return _RLM if pairs.get("rtl", "").strip().lower() in ("1", "true") else ""
         elif local == "buAutoNum" and self.properties:
             scheme = pairs.get("type", "").strip()
             key = (scheme, min(max(lists.integer(pairs.get("startAt", ""), 1), 1), 32767))
@@ -846,6 +850,7 @@ class _Paragraph:
         self.changed: set[int] = set()  # its mark deleted (0), inserted (1)
         self.joined = (False, False)  # the next paragraph joins it: accepted, rejected
         self.drop_cap = False  # a drop cap's frame (w:framePr w:dropCap)
+        self.rtl = False  # a right-to-left paragraph (w:bidi)
 
     def marked(self, hidden: bool) -> None:
         """The paragraph's properties are read: a paragraph mark Word does not show (hidden,
@@ -868,7 +873,7 @@ class _Paragraph:
 
     def start(self) -> None:
         self.list, self.level, self.style = "", None, ""
-        self.properties = self.mark = self.drop_cap = False
+        self.properties = self.mark = self.drop_cap = self.rtl = False
 
     def property(self, local: str, value: str) -> None:
         if local == "pPr":
@@ -883,6 +888,13 @@ class _Paragraph:
             self.level = min(max(lists.integer(value, 0), 0), lists.LEVELS - 1)
         elif local == "pStyle":
             self.style = value.strip()
+        elif local == "bidi" and not self.mark:
+            self.rtl = value.strip().lower() not in ("0", "false", "off")
+
+    def opening(self) -> str:
+        """What starts the paragraph's line: a right-to-left mark for a right-to-left paragraph
+        (read also as displayed, `sensitive`'s bidi reading: red team 117), its list label."""
+        return (_RLM if self.rtl else "") + self.label()
 
     def label(self) -> str:
         level = self.level
