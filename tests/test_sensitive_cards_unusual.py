@@ -41,6 +41,7 @@ def cards(text: str) -> list[tuple[str | None, str | None]]:
         # a card word, then words that only say what follows (red team 117)
         "Card details:\n4111:1111:1111:1111",
         "Card details:\n4111'1111'1111'1111",  # an apostrophe: Swiss thousands
+        "Kartennummer: 4111'1111'1111'1111",  # German's compound card words
         "Card info below: 4111\u20191111\u20191111\u20191111",
         "Card details:\n4111|1111|1111|1111",
     ],

@@ -136,14 +136,14 @@ POSITIVE = frozenset(
         "card", "cards", "cc", "ccn", "pan", "visa", "mastercard", "amex", "discover", "jcb",
         "diners", "unionpay", "maestro", "credit", "debit", "cvv", "cvc", "cvv2", "expiry", "exp",
         "expires", "expiration", "kreditkarte", "kreditkarten", "karte", "carte", "tarjeta",
-        "carta",
+        "carta", "kartennummer", "kreditkartennummer",
     )
 )  # fmt: skip
 # The words that name a payment card (not one brand: "Visa 1523 2210" heads a row of figures
 # in a merchant's statement)
 CARD_WORDS = frozenset(
     ("card", "cards", "cc", "ccn", "pan", "credit", "debit", "kreditkarte", "kreditkarten",
-     "karte", "carte", "tarjeta", "carta")
+     "karte", "carte", "tarjeta", "carta", "kartennummer", "kreditkartennummer")
 )  # fmt: skip
 _KEYWORD = re.compile(
     r"(?<![^\W\d_])(" + "|".join(sorted(map(re.escape, NEGATIVE | POSITIVE), key=len)[::-1])
