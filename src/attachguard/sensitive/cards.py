@@ -163,7 +163,8 @@ _LETTERLIKE = re.compile(r"(?<=[A-Za-z])[015]|[015](?=[A-Za-z]{2})")
 _DIGIT_LETTERS = str.maketrans("015", "ols")
 # What may stand between a label and its number.
 _FILLER_MARKS = r"[\s:;|#.\-\u2013\u2014=()\[\]/]"
-_FILLER_WORDS = "numbers?|no|nr|num|nbr|id|code|is|was|of|the|your|our|a|an"
+_NUMBER_WORDS = "numbers?|no|nr|num|nbr"
+_FILLER_WORDS = f"{_NUMBER_WORDS}|id|code|is|was|of|the|your|our|a|an"
 _FILLER = re.compile(
     rf"(?:{_FILLER_MARKS}|(?<![^\W\d_])(?:{_FILLER_WORDS})(?![^\W\d_]))*", re.IGNORECASE
 )
@@ -459,7 +460,7 @@ def _a_card_all_the_same(text: str, start: int, end: int, before: str, label: st
 # What may stand between a card word and the label it qualifies: blanks, a dash, a colon, a
 # bracket, "number" (not a full stop or a line break: "Paid by Visa. Order number: ...")
 _QUALIFIER_GAP = re.compile(
-    r"(?:[ \t\u00a0\-\u2010-\u2014:#()]|(?<![^\W\d_])(?:numbers?|no|nr|num|nbr)(?![^\W\d_]))*",
+    rf"(?:[ \t\u00a0\-\u2010-\u2014:#()]|(?<![^\W\d_])(?:{_NUMBER_WORDS})(?![^\W\d_]))*",
     re.IGNORECASE,
 )
 
@@ -468,9 +469,7 @@ def _qualifies(before: str) -> bool:
     """Whether the label after ``before`` is a card's own: a card word or brand stands right
     before it ("Credit card ID:", "Mastercard - member:", "Card number (customer):"), not
     "credit" or "debit" alone ("Credit note - Invoice no.": review 117)."""
-    last = None
-    for last in _KEYWORD.finditer(before):  # noqa: B007  (the last one is the nearest)
-        pass
+    last = _last_keyword(before)
     if last is None:
         return False
     word = last.group(1).lower()
@@ -542,7 +541,12 @@ def _nearest_keyword(text: str, start: int) -> tuple[str, re.Match[str] | None]:
     """The window of text searched before ``start`` (digits read as the letters OCR takes
     them for), and the last keyword in it."""
     window = _LETTERLIKE.sub(_as_letter, text[max(0, start - _BEFORE) : start])
+    return window, _last_keyword(window)
+
+
+def _last_keyword(window: str) -> re.Match[str] | None:
+    """The last keyword (`NEGATIVE`, `POSITIVE`) in ``window``: the nearest to what follows."""
     last = None
-    for last in _KEYWORD.finditer(window):  # noqa: B007  (the last one is the nearest)
+    for last in _KEYWORD.finditer(window):  # noqa: B007
         pass
-    return window, last
+    return last
