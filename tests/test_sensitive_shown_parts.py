@@ -415,3 +415,19 @@ def test_ordinary_rtf_lists_pass() -> None:
         for n in range(1, 30)
     )
     assert scan(rtf_list(rb"\'02\'00.", items), "rtf").findings == []
+
+
+def test_a_right_to_left_rtf_paragraph_is_read_as_displayed() -> None:
+    """Red team 117: Word draws an RTF paragraph set right-to-left (``\\rtlpar``) as a w:bidi
+    one, its digit groups from the right, whether the property comes before the paragraph's
+    text or after it (Word applies what is in effect at the paragraph's end)."""
+    stored = rb"1111 1111 1111 4111"
+    before = rb"{\rtf1\ansi Details:\par\pard\rtlpar " + stored + rb"\par}"
+    after = rb"{\rtf1\ansi Details:\par\pard " + stored + rb"\rtlpar\par}"
+    line = rb"{\rtf1\ansi Details:\par\pard\rtlpar Ref 12\line " + stored + rb"\par}"
+    for rtf in (before, after, line):
+        assert [f[0] for f in found(scan(rtf, "rtf"))] == ["SENSITIVE_CARD"], rtf
+    assert scan(before.replace(rb"\rtlpar", rb"\ltrpar"), "rtf").findings == []
+    assert scan(after.replace(rb"\rtlpar", rb"\rtlpar\ltrpar"), "rtf").findings == []
+    ended = rb"{\rtf1\ansi Details:\par\pard\rtlpar Note\par\pard " + stored + rb"\par}"
+    assert scan(ended, "rtf").findings == []  # \pard: the next paragraph is left-to-right

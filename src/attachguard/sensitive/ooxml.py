@@ -74,7 +74,7 @@ from attachguard.sensitive import (
     tables,
     wordstyles,
 )
-from attachguard.sensitive.passages import Extract, Passage
+from attachguard.sensitive.passages import RLM, Extract, Passage
 
 if TYPE_CHECKING:
     from attachguard.policy import Limits
@@ -750,7 +750,6 @@ def _page_in_digits(instruction: str) -> bool:
     return _PAGE_FIELD.match(instruction) is not None and _SPELT.search(instruction) is None
 
 
-_RLM = "\u200f"  # the right-to-left mark: no reader shows it (`normalise` drops it)
 _INSTRUCTION = 200  # characters of a field's instruction kept: its name comes first
 _PAGE_FIELD = re.compile(r"\s*PAGE\b", re.IGNORECASE)
 _SPELT = re.compile(
@@ -781,7 +780,7 @@ class _AutoNumbers:
             self.properties = True
             # a right-to-left paragraph: marked so, it is also read as displayed (`sensitive`'s
             # bidi reading: its digit groups drawn from the right; red team 117)
-            return _RLM if pairs.get("rtl", "").strip().lower() in ("1", "true") else ""
+            return RLM if pairs.get("rtl", "").strip().lower() in ("1", "true") else ""
         elif local == "buAutoNum" and self.properties:
             scheme = pairs.get("type", "").strip()
             key = (scheme, min(max(lists.integer(pairs.get("startAt", ""), 1), 1), 32767))
@@ -894,7 +893,7 @@ class _Paragraph:
     def opening(self) -> str:
         """What starts the paragraph's line: a right-to-left mark for a right-to-left paragraph
         (read also as displayed, `sensitive`'s bidi reading: red team 117), its list label."""
-        return (_RLM if self.rtl else "") + self.label()
+        return (RLM if self.rtl else "") + self.label()
 
     def label(self) -> str:
         level = self.level

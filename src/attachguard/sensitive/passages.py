@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The right-to-left mark a reader puts at the start of a right-to-left paragraph (Word's
+# w:bidi and \rtlpar, PowerPoint's rtl): the bidi reading then reads its digit groups as they
+# are drawn, from the right; no reader shows the mark (`normalise` drops it).
+RLM = "\u200f"
+
 
 @dataclass(frozen=True)
 class Passage:

@@ -11,8 +11,10 @@ left out), then as it showed them before (inserted text, ``\\revised``, left out
 Document information Word shows (``\\info``: title, subject, author, comments,
 company...; user-defined properties, ``\\*\\userprops``) is read, an item a line. A paragraph
 in a list (``\\lsN``) starts with the label Word draws from the list table (`lists`: its
-level's ``\\leveltext``, with the numbers counted so far). Groups that hold no text a reader
-sees are skipped: ``{\\*\\...}`` destinations (but comments, ``\\*\\annotation``, shape text
+level's ``\\leveltext``, with the numbers counted so far); a line of a paragraph set
+right-to-left (``\\rtlpar``, wherever in the paragraph) with a right-to-left mark, so that
+`sensitive`'s bidi reading reads its digit groups as Word draws them, from the right. Groups
+that hold no text a reader sees are skipped: ``{\\*\\...}`` destinations (but comments, ``\\*\\annotation``, shape text
 boxes, ``\\*\\shpinst``, document information, and the destinations of shown text Word knows:
 `_SHOWN_STARRED`), the font, colour and style tables, bookmarks, shape properties (but the
 text WordArt and watermarks draw, ``gtextUNICODE``, read on a line of its own), object data
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from attachguard.formats.codepages import codec
 from attachguard.formats.rtfunicode import Fallback
 from attachguard.sensitive import lists, rtfstyles
-from attachguard.sensitive.passages import Extract, Passage
+from attachguard.sensitive.passages import RLM, Extract, Passage
 
 MAX_DEPTH = 1000
 _TOKEN = re.compile(
@@ -167,6 +169,9 @@ class _Reader:
         self.ls = 0  # the paragraph's list (\lsN, 0 for none) and level
         self.ilvl = 0
         self.labelled = False  # the paragraph's label is read
+        self.rtl = False  # a right-to-left paragraph (\rtlpar)
+        self.rtl_marked = False  # the line's right-to-left mark is read
+        self.line_start = (0, 0, 0, 0)  # where the line starts in out, original, marked, styled
         self.property: str | None = None  # the name of the shown shape's property being read
         self.sheet = rtfstyles.Sheet()  # the style sheet: text it hides or shows
         self.sheet_at = 0  # the depth of the style sheet's group
@@ -226,9 +231,15 @@ class _Reader:
     def _emit(self, value: str) -> None:
         """Shown text to the line, after the paragraph's list label; hidden text aside, so
         that it cannot break up a number the reader sees around it ("4111 {\\v 9}1111")."""
+        prefix = ""
+        if self.rtl and not self.rtl_marked:
+            self.rtl_marked = True
+            prefix = RLM
         if self.ls and not self.labelled:
             self.labelled = True
-            self._both(self.lists.label(self.ls, self.ilvl))
+            prefix += self.lists.label(self.ls, self.ilvl)
+        if prefix:
+            self._both(prefix)
         group = self.group
         styled = not self._styled_hidden(group)
         if group.hidden:
@@ -334,7 +345,9 @@ class _Reader:
         if name in _BREAKS:
             self.char("\n")
             self.labelled = name not in (b"par", b"sect", b"page")  # a new paragraph
-        elif name in (b"ls", b"ilvl", b"pard"):
+            self.rtl_marked = False  # a new line: the bidi reading reads line by line
+            self.line_start = self._lengths()
+        elif name in (b"ls", b"ilvl", b"pard", b"rtlpar", b"ltrpar"):
             self._paragraph(name, arg)
             self.group.paragraph = 0 if name == b"pard" else self.group.paragraph
         elif name in (b"s", b"cs"):  # a style applied to the paragraph, to the run
@@ -343,13 +356,36 @@ class _Reader:
             self.char(_CHARS[name])
 
     def _paragraph(self, name: bytes, arg: int) -> None:
-        """A paragraph's list (``\\lsN``) and level (``\\ilvlN``); ``\\pard`` resets them."""
+        """A paragraph's list (``\\lsN``), level (``\\ilvlN``) and direction (``\\rtlpar``,
+        ``\\ltrpar``); ``\\pard`` resets them."""
         if name == b"ls":
             self.ls = arg
         elif name == b"ilvl":
             self.ilvl = min(max(arg, 0), lists.LEVELS - 1)
+        elif name in (b"rtlpar", b"ltrpar"):
+            self.rtl = name == b"rtlpar"
+            if self.rtl != self.rtl_marked and self._lengths() != self.line_start:
+                self._mark_line(self.rtl)  # after the line's text: Word applies the last one
         else:
             self.ls = self.ilvl = 0
+            self.rtl = False
+
+    def _lengths(self) -> tuple[int, int, int, int]:
+        return len(self.out), len(self.original), len(self.marked), len(self.styled)
+
+    def _mark_line(self, rtl: bool) -> None:
+        """The right-to-left mark put before the text the line already has, in each reading, or
+        taken away."""
+        self.rtl_marked = rtl
+        for pieces, start in zip(
+            (self.out, self.original, self.marked, self.styled), self.line_start, strict=True
+        ):
+            if start >= len(pieces):
+                pieces.extend([RLM] if rtl else [])
+            elif rtl:
+                pieces[start] = RLM + pieces[start]
+            else:
+                pieces[start] = pieces[start].removeprefix(RLM)
 
     def symbol(self, value: bytes) -> None:
         if self.fallback.token():
