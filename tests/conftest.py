@@ -17,6 +17,11 @@ if sys.dont_write_bytecode and not sys.pycache_prefix:
     # .pytest_cache, never next to the sources.
     sys.pycache_prefix = str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "pycache")
     sys.dont_write_bytecode = False
+    # The same for the processes started from here (pytest-xdist's workers, the CLI and PDF
+    # reader subprocesses): a worker assertion-rewrote the 40 modules of pytest's plugins
+    # (xdist, anyio, hypothesis) again on every run, before this file could change anything.
+    os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 from attachguard.policy import Policy, load_policy
 
