@@ -7,20 +7,20 @@ into characters (``\\tab``, ``\\emdash``, ``\\_`` a non-breaking hyphen...). Par
 lines, table cells and rows start a new line.
 Hidden text (``\\v``) is read on a line of its own, so that it cannot split a number shown
 around it. Tracked changes are read as Word shows them accepted (deleted text, ``\\deleted``,
-left out), then as it showed them before (inserted text, ``\\revised``, left out).
-Document information Word shows (``\\info``: title, subject, author, comments,
-company...; user-defined properties, ``\\*\\userprops``) is read, an item a line. A paragraph
-in a list (``\\lsN``) starts with the label Word draws from the list table (`lists`: its
-level's ``\\leveltext``, with the numbers counted so far); a line of a paragraph set
-right-to-left (``\\rtlpar``, wherever in the paragraph) with a right-to-left mark, so that
-`sensitive`'s bidi reading reads its digit groups as Word draws them, from the right. Groups
-that hold no text a reader sees are skipped: ``{\\*\\...}`` destinations (but comments, ``\\*\\annotation``, shape text
-boxes, ``\\*\\shpinst``, document information, and the destinations of shown text Word knows:
-`_SHOWN_STARRED`), the font, colour and style tables, bookmarks, shape properties (but the
-text WordArt and watermarks draw, ``gtextUNICODE``, read on a line of its own), object data
-(the RTF engine hands embedded objects to the pipeline); ``\\binN`` data is stepped over.
-Field results are read (their instructions, marked ``\\*``, are not: Word shows the result).
-Pictures (``\\pict`` with PNG or JPEG data) are returned for OCR; metafiles are not.
+left out), then as it showed them before (inserted text, ``\\revised``, left out). Document
+information Word shows (``\\info``: title, subject, author, comments, company...; user-defined
+properties, ``\\*\\userprops``) is read, an item a line. A paragraph in a list (``\\lsN``)
+starts with the label Word draws from the list table (`lists`: its level's ``\\leveltext``, with
+the numbers counted so far); a line of a paragraph set right-to-left (``\\rtlpar``, wherever in
+the paragraph) with a right-to-left mark, so that `sensitive`'s bidi reading reads its digit
+groups as Word draws them, from the right. Groups that hold no text a reader sees are skipped:
+``{\\*\\...}`` destinations (but comments, ``\\*\\annotation``, shape text boxes,
+``\\*\\shpinst``, document information, and the destinations of shown text Word knows:
+`_SHOWN_STARRED`), the font, colour and style tables, bookmarks, shape properties (but the text
+WordArt and watermarks draw, ``gtextUNICODE``, read on a line of its own), object data (the RTF
+engine hands embedded objects to the pipeline); ``\\binN`` data is stepped over. Field results
+are read (their instructions, marked ``\\*``, are not: Word shows the result). Pictures
+(``\\pict`` with PNG or JPEG data) are returned for OCR; metafiles are not.
 
 Work is linear in the size of the file; nothing nests deeper than `MAX_DEPTH` groups (deeper
 groups are read as if flat: Word stops at a few hundred).
