@@ -316,14 +316,19 @@ def test_a_form_drawn_thousands_of_times_is_given_up_at_the_deadline(nested: boo
     assert time.process_time() - cpu < 0.1  # no thread still reading it
 
 
-def test_the_reader_outlives_the_thread_that_started_it_and_dies_with_its_process() -> None:
+def test_the_reader_outlives_the_thread_that_started_it_and_dies_with_its_process(
+    tmp_path: Path,
+) -> None:
     # started from a short-lived thread (a pipeline thread, a warm-up), kept after it ends;
-    # gone when the process that uses it is killed (nothing left holding PDFium's memory)
+    # gone when the process that uses it is killed (nothing left holding PDFium's memory).
+    # The PDF is built here: attachguard.samples would cost the process 0.15 s of imports
+    statement = tmp_path / "statement.pdf"
+    statement.write_bytes(samples.pdf([["Statement"]]))
     code = (
         "import sys, threading, time\n"
-        "from attachguard import samples\n"
+        "from pathlib import Path\n"
         "from attachguard.sensitive import pdfium_text\n"
-        "data = samples.pdf([['Statement']])\n"
+        "data = Path(sys.argv[1]).read_bytes()\n"
         "thread = threading.Thread(target=pdfium_text.page_texts,\n"
         "                          args=(data, 1, time.monotonic() + 30, 10**6))\n"
         "thread.start(); thread.join()\n"
@@ -335,7 +340,9 @@ def test_the_reader_outlives_the_thread_that_started_it_and_dies_with_its_proces
         "print(pid, flush=True)\n"
         "time.sleep(60)\n"
     )
-    user = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    user = subprocess.Popen(
+        [sys.executable, "-c", code, str(statement)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert user.stdout is not None
         reader = int(user.stdout.readline())
