@@ -541,15 +541,17 @@ def test_large_document_is_read_fast() -> None:
     )
     xml = document(row * 3000)
     assert len(xml) > 2_000_000
-    assert min(_timed(xml) for _ in range(3)) < 5  # a guard against blow-ups (0.2 s here)
-    assert len(field_instructions(xml)) == 6000
+    seconds, found = _timed(xml)
+    assert seconds < 5  # a guard against blow-ups (0.2 s here)
+    assert len(found) == 6000
 
 
-def _timed(xml: bytes) -> float:
-    """CPU seconds: other test runs share the machine, and wall time measures them too."""
+def _timed(xml: bytes) -> tuple[float, list[FieldInstruction]]:
+    """CPU seconds (other test runs share the machine, and wall time measures them too) and
+    what was read."""
     start = time.process_time()
-    field_instructions(xml)
-    return time.process_time() - start
+    found = field_instructions(xml)
+    return time.process_time() - start, found
 
 
 @pytest.mark.parametrize(

@@ -190,7 +190,7 @@ def test_huge_directory_behind_an_end_record_that_claims_one(
     policy: Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entry = local(b"x", b"")
-    directory = b"".join(central(b"x", b"", 0) for _ in range(200_000))
+    directory = central(b"x", b"", 0) * 200_000
     data = entry + directory + end(1, len(directory), len(entry))
     read: list[int] = []
     one_entry = zipscan._entry
