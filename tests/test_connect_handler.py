@@ -4,6 +4,7 @@ botocore's Stubber (requests checked against the service model)."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import uuid
@@ -23,6 +24,7 @@ from attachguard import demo, samples
 from attachguard.clamav.client import ClamdClient
 from attachguard.codes import Code, FindingCode
 from attachguard.connect import handler as handler_module
+from attachguard.connect import s3util
 from attachguard.connect.config import read_policy, with_backend
 from attachguard.connect.handler import ConnectScanner, Outcome, Settings
 from attachguard.moderation import rekognition as rekognition_module
@@ -412,7 +414,9 @@ def test_the_ocr_backend_from_the_environment_wins(s3_bucket: tuple[Any, str]) -
 def test_policy_read_is_retried_on_transient_faults(monkeypatch: pytest.MonkeyPatch) -> None:
     """A throttled or failing S3 must not leave an execution environment without a policy
     (every event of it would be REJECTED with CONFIG_ERROR); access denied is not retried."""
-    monkeypatch.setattr("attachguard.connect.s3util.time.sleep", lambda _: None)
+    # the retries without their backoff: retry's sleep is bound when s3util is imported, so
+    # patching time.sleep left the test waiting 0.3-0.6 s
+    monkeypatch.setattr(s3util, "retry", functools.partial(s3util.retry, sleep=lambda _: None))
     s3 = boto3.client(
         "s3", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t"
     )
