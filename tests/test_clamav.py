@@ -200,7 +200,7 @@ def test_silent_clamd_times_out(tmp_path: Path) -> None:
     server.listen()  # accepts into the backlog and never answers
     try:
         with pytest.raises(ClamdError, match="no answer"):
-            ClamdClient(str(tmp_path / "silent.sock"), timeout=0.5).instream(CLEAN)
+            ClamdClient(str(tmp_path / "silent.sock"), timeout=0.1).instream(CLEAN)
     finally:
         server.close()
 
