@@ -29,6 +29,10 @@ PIECES = [
     '_xlfn.SWITCH(3,1,"a",3,"4111111111111111","b")',
     '_xlfn.IFS(1>2,"a",TRUE,"4111111111111111")',
     '_xlfn.BASE(4111,10)&" 1111 1111 1111"',
+    # INDEX over an array constant or a range, the cell's own row (red team 117)
+    'INDEX({"4111 1111 ","x"},1)&INDEX({"x","y";"1111","1111 1111"},2,2)',
+    'INDEX({4111;1111},1)&" "&INDEX(B1:B9999,1,1)&"1111 1111 1111"',
+    '"4111 "&REPT(ROW()*1111,1)&" 1111 "&COLUMN(A1)*1111',
 ]
 
 
@@ -171,7 +175,8 @@ _CALLS = ["-{0}", "{0}%", "ROUND({0},{1})", "INT({0})", "ABS({0})", "TRUNC({0})"
           "_xlfn.IFS({0},{1})", "IF({0},{1})", "SUM({0},{1})", "VALUE({0})", "CHAR({0})",
           "UNICHAR({0})", "LEFT({0},{1})", "RIGHT({0},{1})", "SUBSTITUTE({0},{1},{0})",
           "REPLACE({0},{1},{1},{0})", "_xlfn.TEXTJOIN({0},{1},{0})", "LEN({0})",
-          "IFERROR({0},{1})", "TRIM({0})", "T({0})"]  # fmt: skip
+          "IFERROR({0},{1})", "TRIM({0})", "T({0})", "INDEX({{1,2;3,4}},{0},{1})",
+          "INDEX({0},{1})", "INDEX(A1:B2,{0},{1})"]  # fmt: skip
 
 
 @pytest.mark.parametrize("shape", [f"({{0}}){op}({{1}})" for op in _OPERATORS] + _CALLS)
@@ -186,6 +191,26 @@ def test_every_operator_and_function_on_edge_values_gives_a_value(shape: str) ->
             except formulaeval.Unknown:
                 continue
             assert value is None or isinstance(value, str | float | bool), (formula, value)
+
+
+def test_index_picks_as_excel_does() -> None:
+    assert evaluated("INDEX({1,2;3,4},2,1)") == 3.0
+    assert evaluated("INDEX({1,2,3},2)") == 2.0  # one row: its number picks the column
+    assert evaluated("INDEX({1;2;3},3)") == 3.0
+    assert evaluated("INDEX({1,2;3,4},2)") == 3.0  # a whole row: its first, as one cell shows
+    assert evaluated("INDEX({1,2;3,4},0,2)") == 2.0
+    assert evaluated("INDEX({1,2},3)") == formulatext.Error("#REF!")
+    assert evaluated('INDEX({#N/A,"a"},1,2)') == "a"  # an error it does not pick is no matter
+    assert evaluated("INDEX({1,2},1/0)") == formulatext.Error("#DIV/0!")
+    assert evaluated("INDEX({-1,2},1)") == -1.0
+    for bad in ("INDEX({1,2;3},1)", "INDEX({1,A1},1)", "INDEX({1,2},1,2,3)", "ROW(1)"):
+        with pytest.raises(formulaeval.Unknown):
+            evaluated(bad)
+    book = formulaeval.Book()
+    book.sheets["s"] = {(0, 0): ("x", None, 0, 0), (4, 2): ("far", None, 0, 0)}
+    book.sheets["s"][(6, 3)] = (None, formulaeval.parse("INDEX(A1:C999999,5,3)&ROW()"), 0, 0)
+    assert book.result("s", 6, 3) == "far7"  # the one cell it picks, however large the range
+    assert book.steps < 20
 
 
 def test_picking_functions_pick_as_excel_does() -> None:

@@ -1,13 +1,14 @@
 """What a spreadsheet formula computes, for the formulas that make text: a small evaluator.
 
-Excel computes a formula when it opens a workbook without its cached value, or one that asks
-for it (``calcPr fullCalcOnLoad``, a file saved by another application), and on any edit: a
-card number built from pieces (``REPT("4",1)&"111..."``, ``SUBSTITUTE("4x11...","x","")``,
-``MID``, ``CHAR(52)&...``, ``A1&B1``, ``TEXT(n,"0000 0000...")``, ``TEXTJOIN``) is what the
-cell shows, whatever value the file caches. This evaluator reads the formula grammar Excel
-stores ([MS-XLSX] 2.2.2: constants, cell references and ranges, ``&``, arithmetic,
-comparisons, ``%``) and the functions that make or pick text (`_FUNCTIONS`), with numbers held
-to Excel's 15 significant digits. Any other function, a table reference or an unknown name
+Excel computes a formula when it opens a workbook without its cached value, or one that asks for
+it (``calcPr fullCalcOnLoad``, a file saved by another application), and on any edit: a card
+number built from pieces (``REPT("4",1)&"111..."``, ``SUBSTITUTE("4x11...","x","")``, ``MID``,
+``CHAR(52)&...``, ``A1&B1``, ``TEXT(n,"0000 0000...")``, ``TEXTJOIN``) is what the cell shows,
+whatever value the file caches. This evaluator reads the formula grammar Excel stores ([MS-XLSX]
+2.2.2: constants, array constants, cell references and ranges, ``&``, arithmetic, comparisons,
+``%``) and the functions that make or pick text (`_FUNCTIONS`; INDEX over a reference computes
+only the cell it picks), ROW and COLUMN (the formula's own cell, or the one named), with numbers
+held to Excel's 15 significant digits. Any other function, a table reference or an unknown name
 makes the formula unknown (None), never a guess.
 
 Work is bounded: a formula's length (`MAX_FORMULA`) and nesting, each text's length (Excel's
@@ -62,7 +63,7 @@ _TOKENS = re.compile(
     |(?P<bool>(?i:TRUE|FALSE))(?![\w(.])
     |(?P<func>[^\W\d][\w.]*)(?=\s*\()|(?P<name>[^\W\d][\w.]*)(?![\w\[!])
     |(?P<err>\#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A))
-    |(?P<op><>|<=|>=|[-+*/^&=<>%(),])""",
+    |(?P<op><>|<=|>=|[-+*/^&=<>%(),{};])""",
     re.VERBOSE,
 )
 _CELL = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)(\d{1,7})")
@@ -141,7 +142,35 @@ class _Parser:
             return node
         if kind == "func":
             return ("call", _function_name(text), self.arguments(depth + 1))
+        if kind == "op" and text == "{":
+            return self.array()
         return _constant(kind, text)
+
+    def array(self) -> Node:
+        """An array constant, ``{1,2;"a","b"}``: constants, a row's apart by commas, rows by
+        semicolons; its rows must be as long."""
+        rows: list[list[object]] = [[]]
+        while True:
+            kind, text = self.take()
+            sign = -1.0 if (kind, text) == ("op", "-") else 1.0
+            if kind == "op" and text in "+-":
+                kind, text = self.take()
+                if kind != "num":
+                    raise Unknown("a sign before no number")
+            if kind == "op" or kind not in ("str", "num", "bool", "err"):
+                raise Unknown("not an array constant")
+            value = _constant(kind, text)[1]
+            rows[-1].append(sign * value if isinstance(value, float) else value)
+            kind, text = self.take()
+            if text == ";":
+                rows.append([])
+            elif text == "}":
+                break
+            elif text != ",":
+                raise Unknown("bad array constant")
+        if len({len(row) for row in rows}) != 1:
+            raise Unknown("rows of an array constant differ")
+        return ("array", [v for row in rows for v in row], len(rows[0]))
 
     def arguments(self, depth: int) -> list[Node]:
         self.expect("(")
@@ -240,7 +269,7 @@ class Book:
             return Error("#REF!")  # circular: Excel warns and shows 0, a number nobody reads
         self.busy.add(key)
         try:
-            result = _Evaluation(self, sheet, rows, columns).value(node)
+            result = _Evaluation(self, sheet, rows, columns, (row, column)).value(node)
         finally:
             self.busy.discard(key)
         self.results[key] = result
@@ -267,8 +296,11 @@ class Book:
 class _Evaluation:
     """One formula's evaluation, in its sheet, with its shared formula's offset."""
 
-    def __init__(self, book: Book, sheet: str, rows: int, columns: int) -> None:
+    def __init__(
+        self, book: Book, sheet: str, rows: int, columns: int, at: tuple[int, int]
+    ) -> None:
         self.book, self.sheet, self.rows, self.columns = book, sheet, rows, columns
+        self.at = at  # the formula's own cell: ROW() and COLUMN() say where it is
 
     def value(self, node: Node) -> Value:
         result = self.any(node)
@@ -298,6 +330,8 @@ class _Evaluation:
             return self.named(str(node[1]))
         if kind == "call":
             return self.call(str(node[1]), node[2])  # type: ignore[arg-type]
+        if kind == "array":
+            return formulatext.Grid(node[1], node[2])  # type: ignore[arg-type]
         return formulatext.operate(kind, node, self.value)
 
     def named(self, name: str) -> Value | list[Value]:
@@ -326,12 +360,36 @@ class _Evaluation:
         if len(rows) * len(columns) > len(stored):  # a whole column: only the cells it holds
             self.book.step(len(stored))  # each stored cell looked at, whether taken or not
             keys = sorted(k for k in stored if k[0] in rows and k[1] in columns)
+            columns = range(0)  # its shape is not the cells it holds
         else:
             keys = [(r, c) for r in rows for c in columns]
         if len(keys) > MOST_RANGE:
             raise Unknown("range too large")
         self.book.step(len(keys))
-        return [self.book.computed(sheet, *key) for key in keys]
+        values = [self.book.computed(sheet, *key) for key in keys]
+        return formulatext.Grid(values, len(columns)) if columns else values
+
+    def index(self, ref: Ref, numbers: list[Value]) -> Value:
+        """INDEX over a reference: the one cell it picks computed, however large the range."""
+        top = self.shifted(ref.top)
+        bottom = self.shifted(ref.bottom) if ref.bottom is not None else top
+        rows = range(min(top[0], bottom[0]), max(top[0], bottom[0]) + 1)
+        columns = range(min(top[1], bottom[1]), max(top[1], bottom[1]) + 1)
+        picked = formulatext.index_pick(len(rows), len(columns), numbers)
+        if isinstance(picked, Error):
+            return picked
+        cell = Ref(ref.sheet, (rows[picked[0]], columns[picked[1]], True, True))
+        return self.value(("ref", cell))
+
+    def position(self, column: bool, args: list[Node]) -> float:
+        """ROW() or COLUMN(): the formula's own cell's row or column (from 1), or that of the
+        cell or range it names (the first)."""
+        if not args:
+            return float(self.at[column] + 1)
+        if args[0][0] != "ref":
+            raise Unknown("ROW or COLUMN of something other than a reference")
+        ref: Ref = args[0][1]  # type: ignore[assignment]
+        return float(self.shifted(ref.top)[column] + 1)
 
     def shifted(self, corner: tuple[int, int, bool, bool]) -> tuple[int, int]:
         row, column, row_fixed, column_fixed = corner
@@ -340,6 +398,11 @@ class _Evaluation:
         )
 
     def call(self, name: str, args: list[Node]) -> Value:
+        if name in ("ROW", "COLUMN") and len(args) <= 1:
+            return self.position(name == "COLUMN", args)
+        if name == "INDEX" and args and args[0][0] == "ref" and 2 <= len(args) <= 3:
+            ref: Ref = args[0][1]  # type: ignore[assignment]
+            return self.index(ref, [self.value(arg) for arg in args[1:]])
         if name not in formulatext.FUNCTIONS:
             raise Unknown(f"unknown function {name}")
         return formulatext.call(name, [self.any(arg) for arg in args])

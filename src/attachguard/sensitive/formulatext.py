@@ -78,6 +78,15 @@ def number_of(value: Any) -> float:
         raise _Invalid from None
 
 
+class Grid(list[Value]):
+    """A range's or an array constant's values, row by row, and how many columns a row has
+    (INDEX picks by row and column)."""
+
+    def __init__(self, values: list[Value], columns: int) -> None:
+        super().__init__(values)
+        self.columns = max(columns, 1)
+
+
 def _scalar(value: Any) -> Value:
     if isinstance(value, list):
         return value[0] if value else None
@@ -330,6 +339,37 @@ def _base(args: list[Any]) -> Value:
     return (digits or "0").rjust(length, "0")
 
 
+def _index(args: list[Any]) -> Value:
+    """INDEX(array, row, [column]) over an array constant or a computed range (a reference's
+    cells are picked by `formulaeval` without reading the others): the value there."""
+    area = args[0] if isinstance(args[0], list) else Grid([args[0]], 1)
+    if not isinstance(area, Grid):
+        raise Unknown("INDEX over a range of unknown shape")
+    picked = index_pick(-(-len(area) // area.columns), area.columns, args[1:])
+    if isinstance(picked, Error):
+        return picked
+    at = picked[0] * area.columns + picked[1]
+    return area[at] if at < len(area) else None
+
+
+def index_pick(rows: int, columns: int, args: list[Any]) -> tuple[int, int] | Error:
+    """INDEX's row and column (from 0) in an area of that shape, or its error: a single row's
+    or column's one number picks along it; 0 (or none) picks the first of a whole row or
+    column, as one cell shows it; past the area is #REF!."""
+    if picks := [v for v in args if isinstance(_scalar(v), Error)]:
+        return _scalar(picks[0])  # type: ignore[return-value]
+    try:
+        row = _integer(args[0]) if args and args[0] is not None else 0
+        column = _integer(args[1]) if len(args) > 1 and args[1] is not None else 0
+    except _Invalid:
+        return _VALUE
+    if len(args) < 2 and rows == 1 < columns:
+        row, column = 1, row  # one row: its number picks the column
+    if min(row, column) < 0 or row > rows or column > columns:
+        return Error("#REF!")
+    return max(row, 1) - 1, max(column, 1) - 1
+
+
 def _sum(args: list[Any]) -> Value:
     total = 0.0
     for arg in args:
@@ -402,9 +442,11 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[[list[Any]], Value]]] = {
     "SWITCH": (3, 254, _switch),
     "IFS": (2, 254, _ifs),
     "BASE": (2, 3, _base),
+    # and INDEX, which picks from a range or an array constant (red team 117: INDEX({...},1))
+    "INDEX": (2, 3, _index),
 }
 # an error argument does not make their value: only the one they pick counts
-LAZY_ERRORS = frozenset(("IF", "IFERROR", "CHOOSE", "SWITCH", "IFS"))
+LAZY_ERRORS = frozenset(("IF", "IFERROR", "CHOOSE", "SWITCH", "IFS", "INDEX"))
 
 
 def call(name: str, args: list[Any]) -> Value:
