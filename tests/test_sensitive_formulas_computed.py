@@ -213,6 +213,33 @@ def test_index_picks_as_excel_does() -> None:
     assert book.steps < 20
 
 
+def test_array_constants_and_computed_text_are_charged() -> None:
+    """Review 138: an array constant's values cost nothing (CONCAT of 4,000 of them in 50,000
+    cells ran 3 minutes), and a workbook kept whatever text its formulas computed (50,000 cells
+    of 32,000 characters: 22 GB)."""
+    book = formulaeval.Book()
+    book.sheets["s"] = {(0, 0): (None, formulaeval.parse("CONCAT({" + "1," * 3999 + "1})"), 0, 0)}
+    assert book.result("s", 0, 0) == "1" * 4000 and book.steps >= 4000
+    book = formulaeval.Book()
+    rept = formulaeval.parse('REPT("1 ",16000)')
+    book.sheets["s"] = {(row, 0): (None, rept, 0, 0) for row in range(400)}
+    with pytest.raises(formulaeval.Exhausted):
+        [book.result("s", row, 0) for row in range(400)]
+    assert book.text <= formulaeval.MOST_TEXT + 32_000
+    with pytest.raises(formulaeval.Exhausted):  # and nothing more is computed after that
+        book.result("s", 399, 0)
+
+
+def test_formulas_excel_refuses_are_unknown() -> None:
+    """Review 138: 1E+400 (no such number) and IF with one argument raised out of the
+    evaluator (ENGINE_ERROR on any workbook holding one)."""
+    for formula in ("1E+400", "INDEX({1E400},1)", "IF(1)", "-1E999&1"):
+        with pytest.raises(formulaeval.Unknown):
+            evaluated(formula)
+    cell = formula_cell("A1", "INDEX({1E400},1)", cached="4111111111111111")
+    assert codes(workbook(f'<row r="1">{cell}</row>')) == ["SENSITIVE_CARD"]  # read as cached
+
+
 def test_picking_functions_pick_as_excel_does() -> None:
     call = formulatext.call
     assert call("CHOOSE", [3.0, "a", "b"]) == formulatext.Error("#VALUE!")  # past the choices

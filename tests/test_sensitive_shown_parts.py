@@ -420,14 +420,33 @@ def test_ordinary_rtf_lists_pass() -> None:
 def test_a_right_to_left_rtf_paragraph_is_read_as_displayed() -> None:
     """Red team 117: Word draws an RTF paragraph set right-to-left (``\\rtlpar``) as a w:bidi
     one, its digit groups from the right, whether the property comes before the paragraph's
-    text or after it (Word applies what is in effect at the paragraph's end)."""
+    text or after it (Word applies what is in effect at the paragraph's end, to all its lines),
+    after document information too (review 138: its lines had taken the mark)."""
     stored = rb"1111 1111 1111 4111"
     before = rb"{\rtf1\ansi Details:\par\pard\rtlpar " + stored + rb"\par}"
     after = rb"{\rtf1\ansi Details:\par\pard " + stored + rb"\rtlpar\par}"
     line = rb"{\rtf1\ansi Details:\par\pard\rtlpar Ref 12\line " + stored + rb"\par}"
-    for rtf in (before, after, line):
+    late = rb"{\rtf1\ansi Details:\par\pard " + stored + rb"\line x\rtlpar\par}"
+    info = rb"{\rtf1\ansi{\info{\title Report}{\author Dana}}\pard\rtlpar " + stored + rb"\par}"
+    info_late = info.replace(rb"\pard\rtlpar " + stored, rb"\pard " + stored + rb"\rtlpar")
+    for rtf in (before, after, line, late, info, info_late):
         assert [f[0] for f in found(scan(rtf, "rtf"))] == ["SENSITIVE_CARD"], rtf
     assert scan(before.replace(rb"\rtlpar", rb"\ltrpar"), "rtf").findings == []
-    assert scan(after.replace(rb"\rtlpar", rb"\rtlpar\ltrpar"), "rtf").findings == []
+    assert scan(before.replace(rb"\rtlpar", rb"\rtlpar\ltrpar"), "rtf").findings == []
     ended = rb"{\rtf1\ansi Details:\par\pard\rtlpar Note\par\pard " + stored + rb"\par}"
     assert scan(ended, "rtf").findings == []  # \pard: the next paragraph is left-to-right
+
+
+@pytest.mark.parametrize(
+    "away",
+    [rb"{\*\annotation a}", rb"{\footnote a}", rb"{\shp{\*\shpinst{\shptxt a}}}", rb"{\header a}"],
+)
+def test_text_word_draws_away_from_the_line_does_not_split_it(away: bytes) -> None:
+    """Review 138: a comment, footnote, text box or header anchored inside a number is drawn
+    away from it (the margin, the page's foot, where the box floats, the page's top): the line
+    reads "4111 1111 1111 1111". Its text is still read where it stands too."""
+    rtf = rb"{\rtf1\ansi Card number: 4111 1111 " + away + rb"1111 1111\par}"
+    assert [f[0] for f in found(scan(rtf, "rtf"))] == ["SENSITIVE_CARD"]
+    boxed = rb"{\rtf1\ansi Card number: 4111 1111 {\shp{\*\shpinst{\shptxt 1111 1111}}}\par}"
+    assert [f[0] for f in found(scan(boxed, "rtf"))] == ["SENSITIVE_CARD"]  # a box beside it
+    assert scan(rtf.replace(b"4111", b"4112"), "rtf").findings == []

@@ -205,6 +205,8 @@ _STRETCH_BYTES = bytes(
 _STRETCH_MIN = b"1" * 13
 _SPLIT = re.compile(_GAP)
 _WORDS = re.compile(rf"[{_SPACE_CHARS}\r\n>]+")  # blanks, and the quotes of a reply
+_LONG_TOKEN = re.compile(rf"[^{_SPACE_CHARS}\r\n>]{{13,}}")  # what they part, 13 long or more
+_MOST_GROUPS = 19  # a card's digits, one a group
 _DASHES = frozenset(_DASH_CHARS.replace("\\", ""))
 _IDENTIFIER_JOIN = frozenset("-/._#")  # "INV-4111...", "ID_4111...", "A/4111..."
 _BEFORE_AMOUNT = frozenset("+$€£¥₹")  # a phone number, an amount
@@ -385,19 +387,23 @@ def _candidates(run: str, lenient: bool) -> Iterator[str]:
     """The digits of a run that could be one card number: the whole run, its card-shaped head
     when only a three-digit security code follows, or a number the run holds between spaces
     ("Qty 2 4111111111111111", "12.50 4111-1111-1111-1111")."""
-    groups = _SPLIT.split(run)
-    digits = "".join(_ascii(g) for g in groups)
+    # 20 groups are 20 digits at least: no card, whole or with a code after it. A run of a
+    # million digits apart (review 138: "1 1 1 ...", 2 MB) is not split or weighed whole
+    groups = _SPLIT.split(run, maxsplit=_MOST_GROUPS)
     if len(groups) == 1:
+        digits = _ascii(groups[0])
         if len(digits) <= 19:
             yield digits
         return
-    if _consistent(run):
+    if len(groups) <= _MOST_GROUPS and _consistent(run):
+        digits = "".join(_ascii(g) for g in groups)
         layout = tuple(len(g) for g in groups)
         if (lenient and len(digits) <= 19) or layout in LAYOUTS:
             yield digits
         if layout[-1] == 3 and layout[:-1] in LAYOUTS:
             yield digits[:-3]
-    for token in _WORDS.split(run):
+    for match in _LONG_TOKEN.finditer(run):  # the words of 13 digits or more
+        token = match.group()
         if token != run and sum(c.isdigit() for c in token) >= 13:
             yield from _candidates(token, lenient)
 

@@ -18,6 +18,7 @@ together); a circular reference is an error value, as Excel's is no number anyon
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -30,6 +31,8 @@ __all__ = ["Book", "Error", "Unknown", "parse"]
 MOST_NESTING = 64  # Excel's limit on nested calls
 MOST_STEPS = 300_000  # per workbook: nodes evaluated, cells a range yields
 MOST_RANGE = 10_000  # cells one range yields
+MOST_TEXT = 8_000_000  # characters of computed text a workbook keeps (review 138: 50,000
+# cells of REPT("1 ",16000) took 22 GB)
 
 
 MOST_DEPTH = 80  # nodes being evaluated at once, across the cells a formula reads
@@ -149,7 +152,7 @@ class _Parser:
     def array(self) -> Node:
         """An array constant, ``{1,2;"a","b"}``: constants, a row's apart by commas, rows by
         semicolons; its rows must be as long."""
-        rows: list[list[object]] = [[]]
+        rows: list[list[Value]] = [[]]
         while True:
             kind, text = self.take()
             sign = -1.0 if (kind, text) == ("op", "-") else 1.0
@@ -159,7 +162,7 @@ class _Parser:
                     raise Unknown("a sign before no number")
             if kind == "op" or kind not in ("str", "num", "bool", "err"):
                 raise Unknown("not an array constant")
-            value = _constant(kind, text)[1]
+            value: Value = _constant(kind, text)[1]  # type: ignore[assignment]
             rows[-1].append(sign * value if isinstance(value, float) else value)
             kind, text = self.take()
             if text == ";":
@@ -170,7 +173,7 @@ class _Parser:
                 raise Unknown("bad array constant")
         if len({len(row) for row in rows}) != 1:
             raise Unknown("rows of an array constant differ")
-        return ("array", [v for row in rows for v in row], len(rows[0]))
+        return ("array", formulatext.Grid([v for row in rows for v in row], len(rows[0])))
 
     def arguments(self, depth: int) -> list[Node]:
         self.expect("(")
@@ -205,7 +208,10 @@ def _constant(kind: str, text: str) -> Node:
     if kind == "str":
         return ("v", text[1:-1].replace('""', '"'))
     if kind == "num":
-        return ("v", formulatext.excel_number(float(text)))
+        number = float(text)
+        if not math.isfinite(number):  # 1E+400: Excel refuses the formula (review 138)
+            raise Unknown(f"no such number {text!r}")
+        return ("v", formulatext.excel_number(number))
     if kind == "bool":
         return ("v", text.upper() == "TRUE")
     if kind == "err":
@@ -249,6 +255,7 @@ class Book:
     )
     names: dict[str, Node] = field(default_factory=dict)
     steps: int = 0
+    text: int = 0  # characters of the results kept
     results: dict[tuple[str, int, int], Value] = field(default_factory=dict)
     busy: set[tuple[str, int, int]] = field(default_factory=set)
 
@@ -272,6 +279,11 @@ class Book:
             result = _Evaluation(self, sheet, rows, columns, (row, column)).value(node)
         finally:
             self.busy.discard(key)
+        if isinstance(result, str):
+            self.text += len(result)
+            if self.text > MOST_TEXT:
+                self.steps = MOST_STEPS  # nothing more is computed: every step is one too many
+                raise Exhausted("computed text past its limit")
         self.results[key] = result
         return result
 
@@ -330,8 +342,10 @@ class _Evaluation:
             return self.named(str(node[1]))
         if kind == "call":
             return self.call(str(node[1]), node[2])  # type: ignore[arg-type]
-        if kind == "array":
-            return formulatext.Grid(node[1], node[2])  # type: ignore[arg-type]
+        if kind == "array":  # each of its values a step, as a range's cells are (review 138)
+            grid: formulatext.Grid = node[1]  # type: ignore[assignment]
+            self.book.step(len(grid))
+            return grid
         return formulatext.operate(kind, node, self.value)
 
     def named(self, name: str) -> Value | list[Value]:

@@ -429,7 +429,7 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[[list[Any]], Value]]] = {
     "NUMBERVALUE": (1, 3, lambda args: number_of(text_of(args[0]))),
     "LEN": (1, 1, lambda args: float(len(text_of(args[0])))),
     "FIXED": (1, 3, _fixed),
-    "IF": (1, 3, _if),
+    "IF": (2, 3, _if),  # Excel refuses IF(x) (review 138: it raised IndexError)
     "IFERROR": (2, 2, _iferror),
     "SUM": (1, 255, _sum),
     "ABS": (1, 1, _numeric(abs)),

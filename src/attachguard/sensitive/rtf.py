@@ -74,6 +74,14 @@ _SHOWN_STARRED = (
 )
 # Shape properties whose value Word draws as text: WordArt's and a watermark's
 _SHOWN_PROPERTIES = frozenset({"gtextUNICODE"})
+# Shown text Word draws away from the line it is anchored in: comments in the margin, footnotes
+# at the page's foot, text boxes where they float, headers and footers. Read where they stand
+# (a text box may float right after the line's text) and also left out of the line
+# (``4111 1111 {\*\annotation a}1111 1111`` is one number on the page: review 138).
+_ELSEWHERE = frozenset(
+    b"annotation footnote ftnsep ftnsepc aftnsep aftnsepc do dptxbxtext shptxt header headerl "
+    b"headerr headerf footer footerl footerr footerf".split()
+)
 _BREAKS = frozenset(b"par line sect page cell row nestcell nestrow".split())
 _CHARS = {
     b"tab": "\t", b"emdash": "\u2014", b"endash": "\u2013", b"emspace": " ", b"enspace": " ",
@@ -101,6 +109,7 @@ class _Group:
     table: bytes = b""  # inside the list table or its overrides
     level: lists.Level | None = None  # inside a list level's \leveltext: its template
     line: bool = False  # document information: a line of its own
+    elsewhere: bool = False  # text Word draws away from its line (`_ELSEWHERE`)
     naming: bool = False  # a shape property's name (\sn)
 
 
@@ -170,12 +179,15 @@ class _Reader:
         self.ilvl = 0
         self.labelled = False  # the paragraph's label is read
         self.rtl = False  # a right-to-left paragraph (\rtlpar)
-        self.rtl_marked = False  # the line's right-to-left mark is read
-        self.line_start = (0, 0, 0, 0)  # where the line starts in out, original, marked, styled
+        self.line_marked = False  # the line's right-to-left mark is read
+        self.paragraph_marked = False  # the paragraph's lines marked for a late \rtlpar
+        self.line_starts: list[tuple[int, ...]] = [(0, 0, 0, 0, 0)]  # the paragraph's lines
         self.property: str | None = None  # the name of the shown shape's property being read
         self.sheet = rtfstyles.Sheet()  # the style sheet: text it hides or shows
         self.sheet_at = 0  # the depth of the style sheet's group
         self.styled: list[str] = []  # the text as a reader that applies the styles shows it
+        self.body: list[str] = []  # as shown, without the text Word draws away from its line
+        self.away = False  # some text is drawn away from its line
 
     @property
     def group(self) -> _Group:
@@ -186,7 +198,7 @@ class _Reader:
         top = self.group
         inner = _Group(top.skip, top.hidden, top.vanish, top.character, top.paragraph, top.sheet,
                        top.deleted, top.inserted, top.uc, table=top.table,
-                       level=top.level)  # fmt: skip
+                       level=top.level, elsewhere=top.elsewhere)  # fmt: skip
         self.stack.append(inner if len(self.stack) < MAX_DEPTH else top)
         if top.sheet and len(self.stack) == self.sheet_at + 1:
             self.sheet.begin()  # a style's definition
@@ -199,6 +211,7 @@ class _Reader:
                 self._picture(done.hex)
             if done.line and done is not self.group:
                 self._both("\n")
+                self._new_paragraph()
 
     def _picture(self, chunks: list[bytes]) -> None:
         digits = _BLANKS.sub(b"", b"".join(chunks))
@@ -232,8 +245,8 @@ class _Reader:
         """Shown text to the line, after the paragraph's list label; hidden text aside, so
         that it cannot break up a number the reader sees around it ("4111 {\\v 9}1111")."""
         prefix = ""
-        if self.rtl and not self.rtl_marked:
-            self.rtl_marked = True
+        if self.rtl and not self.line_marked:
+            self.line_marked = True
             prefix = RLM
         if self.ls and not self.labelled:
             self.labelled = True
@@ -264,15 +277,47 @@ class _Reader:
     ) -> None:
         """Text to the lines as shown with tracked changes accepted and rejected, a change's
         to one of them, and as marked up (every change shown: text inserted, then deleted,
-        is in neither of the others); and, with changes accepted, as styled."""
+        is in neither of the others); and, with changes accepted, as styled and as the body
+        shows it (without what Word draws away from the line)."""
         if not deleted:
             self.out.append(value)
             if styled:
                 self.styled.append(value)
+            if self.group.elsewhere:
+                self.away = True
+            else:
+                self.body.append(value)
         if not inserted:
             self.original.append(value)
         self.marked.append(value)
         self.revised = self.revised or deleted or inserted
+        if value == "\n":  # a new line: the bidi reading reads line by line
+            self.line_starts.append(self._lengths())
+            self.line_marked = False
+
+    def _readings(self) -> tuple[list[str], ...]:
+        return self.out, self.original, self.marked, self.styled, self.body
+
+    def _lengths(self) -> tuple[int, ...]:
+        return tuple(map(len, self._readings()))
+
+    def _new_paragraph(self) -> None:
+        self.line_starts = [self._lengths()]
+        self.line_marked = self.paragraph_marked = False
+
+    def _mark_paragraph(self) -> None:
+        """The right-to-left mark put before each line the paragraph already has, in each
+        reading (a late ``\\rtlpar``: Word applies a paragraph's properties to all of it).
+        Once a paragraph: a later ``\\ltrpar`` leaves the marks (a reading more, no text less)."""
+        self.paragraph_marked = self.line_marked = True
+        for pieces, starts in zip(
+            self._readings(), zip(*self.line_starts, strict=True), strict=True
+        ):
+            for start in sorted(set(starts), reverse=True):
+                if start < len(pieces):
+                    pieces[start] = RLM + pieces[start]
+                else:
+                    pieces.append(RLM)
 
     def word(self, name: bytes, arg: bytes | None) -> None:
         group, starred, self.starred = self.group, self.starred, False
@@ -288,6 +333,8 @@ class _Reader:
     def _destination(self, group: _Group, name: bytes, starred: bool) -> bool:
         """Whether the word starts a group read otherwise than as text: skipped, a list
         table, document information, a picture."""
+        if name in _ELSEWHERE:
+            group.elsewhere = True  # (and read as text: the chain below lets it through)
         if name in _LIST_TABLES:
             group.skip, group.table = True, name
         elif name == b"stylesheet":
@@ -300,6 +347,7 @@ class _Reader:
         elif name in _INFO:
             group.line = True
             self._both("\n")
+            self._new_paragraph()
         elif name == b"pict":
             group.skip = True
             group.picture = ""
@@ -319,6 +367,8 @@ class _Reader:
             group.skip, group.line = False, True
             self.out.append("\n")
             self.styled.append("\n")
+            self.body.append("\n")
+            self._new_paragraph()
             return
         group.skip = True
 
@@ -345,8 +395,8 @@ class _Reader:
         if name in _BREAKS:
             self.char("\n")
             self.labelled = name not in (b"par", b"sect", b"page")  # a new paragraph
-            self.rtl_marked = False  # a new line: the bidi reading reads line by line
-            self.line_start = self._lengths()
+            if name != b"line":
+                self._new_paragraph()
         elif name in (b"ls", b"ilvl", b"pard", b"rtlpar", b"ltrpar"):
             self._paragraph(name, arg)
             self.group.paragraph = 0 if name == b"pard" else self.group.paragraph
@@ -364,28 +414,11 @@ class _Reader:
             self.ilvl = min(max(arg, 0), lists.LEVELS - 1)
         elif name in (b"rtlpar", b"ltrpar"):
             self.rtl = name == b"rtlpar"
-            if self.rtl != self.rtl_marked and self._lengths() != self.line_start:
-                self._mark_line(self.rtl)  # after the line's text: Word applies the last one
+            if self.rtl and not self.paragraph_marked and self._lengths() != self.line_starts[0]:
+                self._mark_paragraph()  # after some of the paragraph's text
         else:
             self.ls = self.ilvl = 0
             self.rtl = False
-
-    def _lengths(self) -> tuple[int, int, int, int]:
-        return len(self.out), len(self.original), len(self.marked), len(self.styled)
-
-    def _mark_line(self, rtl: bool) -> None:
-        """The right-to-left mark put before the text the line already has, in each reading, or
-        taken away."""
-        self.rtl_marked = rtl
-        for pieces, start in zip(
-            (self.out, self.original, self.marked, self.styled), self.line_start, strict=True
-        ):
-            if start >= len(pieces):
-                pieces.extend([RLM] if rtl else [])
-            elif rtl:
-                pieces[start] = RLM + pieces[start]
-            else:
-                pieces[start] = pieces[start].removeprefix(RLM)
 
     def symbol(self, value: bytes) -> None:
         if self.fallback.token():
@@ -415,6 +448,8 @@ def read(data: bytes) -> Extract:
     others = ("".join(reader.original), "".join(reader.marked)) if reader.revised else ()
     if reader.sheet.states:  # a reader that applies the style sheet's \v shows it otherwise
         others = (*others, "".join(reader.styled))
+    if reader.away:  # the lines as drawn, without what Word draws away from them
+        others = (*others, "".join(reader.body))
     text = shown + readings(shown, others) + "".join(reader.aside)
     extract = Extract([Passage(text)] if text.strip() else [])
     extract.pictures = [(f"picture {n}", p) for n, p in enumerate(reader.pictures, 1) if p]
