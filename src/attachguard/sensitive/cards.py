@@ -190,7 +190,9 @@ _GAP = (
 )
 # A run of digits that begins where no digit (or digit and separator) stands before it and
 # holds at least 13 digits; greedy, so that it ends where the run ends.
-_RUN = re.compile(rf"(?<!\d)(?<!\d[{_SEP}])\d(?:{_GAP}?\d){{12,}}")
+# Possessive ({12,}+): nothing follows the groups, so no group is ever given back, and the
+# engine keeps no state to give one back (a run of a million groups: 390 MB, review 138)
+_RUN = re.compile(rf"(?<!\d)(?<!\d[{_SEP}])\d(?:{_GAP}?\d){{12,}}+")
 # The stretches a run can lie in: 13 or more of the characters it is made of. A simple class
 # that the regular expression engine skips through quickly; `_RUN`, which tries every digit,
 # is applied inside them only (5 times faster on a digit-heavy 10 MB table).
