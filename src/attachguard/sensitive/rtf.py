@@ -13,7 +13,9 @@ properties, ``\\*\\userprops``) is read, an item a line. A paragraph in a list (
 starts with the label Word draws from the list table (`lists`: its level's ``\\leveltext``, with
 the numbers counted so far); a line of a paragraph set right-to-left (``\\rtlpar``, wherever in
 the paragraph) with a right-to-left mark, so that `sensitive`'s bidi reading reads its digit
-groups as Word draws them, from the right. Groups that hold no text a reader sees are skipped:
+groups as Word draws them, from the right. Comments, footnotes, text boxes, headers and footers
+are read where they stand and the document once more without them, as the line shows it (Word
+draws them away from it: `_ELSEWHERE`). Groups that hold no text a reader sees are skipped:
 ``{\\*\\...}`` destinations (but comments, ``\\*\\annotation``, shape text boxes,
 ``\\*\\shpinst``, document information, and the destinations of shown text Word knows:
 `_SHOWN_STARRED`), the font, colour and style tables, bookmarks, shape properties (but the text
