@@ -189,9 +189,8 @@ _GAP = (
     rf"(?:> ?)*[{_SPACE_CHARS}]{{0,2}}|[{_SPACE_CHARS}]{{1,2}}|\.)"
 )
 # A run of digits that begins where no digit (or digit and separator) stands before it and
-# holds at least 13 digits; greedy, so that it ends where the run ends.
-# Possessive ({12,}+): nothing follows the groups, so no group is ever given back, and the
-# engine keeps no state to give one back (a run of a million groups: 390 MB, review 138)
+# holds at least 13 digits; possessive ({12,}+), so that it ends where the run ends and the
+# engine keeps no state to give a group back (a run of a million groups: 390 MB, review 138).
 _RUN = re.compile(rf"(?<!\d)(?<!\d[{_SEP}])\d(?:{_GAP}?\d){{12,}}+")
 # The stretches a run can lie in: 13 or more of the characters it is made of. A simple class
 # that the regular expression engine skips through quickly; `_RUN`, which tries every digit,
@@ -206,8 +205,8 @@ _STRETCH_BYTES = bytes(
 )
 _STRETCH_MIN = b"1" * 13
 _SPLIT = re.compile(_GAP)
-_WORDS = re.compile(rf"[{_SPACE_CHARS}\r\n>]+")  # blanks, and the quotes of a reply
-_LONG_TOKEN = re.compile(rf"[^{_SPACE_CHARS}\r\n>]{{13,}}")  # what they part, 13 long or more
+# A run's words of 13 characters or more: what blanks and a reply's quotes (">") part
+_LONG_TOKEN = re.compile(rf"[^{_SPACE_CHARS}\r\n>]{{13,}}")
 _MOST_GROUPS = 19  # a card's digits, one a group
 _DASHES = frozenset(_DASH_CHARS.replace("\\", ""))
 _IDENTIFIER_JOIN = frozenset("-/._#")  # "INV-4111...", "ID_4111...", "A/4111..."

@@ -364,12 +364,9 @@ class _Evaluation:
         sheet = ref.sheet or self.sheet
         if sheet not in self.book.sheets:
             raise Unknown(f"unknown sheet {sheet}")
-        top = self.shifted(ref.top)
         if ref.bottom is None:
-            return self.book.computed(sheet, *top)
-        bottom = self.shifted(ref.bottom)
-        rows = range(min(top[0], bottom[0]), max(top[0], bottom[0]) + 1)
-        columns = range(min(top[1], bottom[1]), max(top[1], bottom[1]) + 1)
+            return self.book.computed(sheet, *self.shifted(ref.top))
+        rows, columns = self.area(ref)
         stored = self.book.sheets[sheet]
         if len(rows) * len(columns) > len(stored):  # a whole column: only the cells it holds
             self.book.step(len(stored))  # each stored cell looked at, whether taken or not
@@ -383,12 +380,16 @@ class _Evaluation:
         values = [self.book.computed(sheet, *key) for key in keys]
         return formulatext.Grid(values, len(columns)) if columns else values
 
-    def index(self, ref: Ref, numbers: list[Value]) -> Value:
-        """INDEX over a reference: the one cell it picks computed, however large the range."""
+    def area(self, ref: Ref) -> tuple[range, range]:
+        """The rows and columns a reference spans, shifted to the formula's cell."""
         top = self.shifted(ref.top)
         bottom = self.shifted(ref.bottom) if ref.bottom is not None else top
         rows = range(min(top[0], bottom[0]), max(top[0], bottom[0]) + 1)
-        columns = range(min(top[1], bottom[1]), max(top[1], bottom[1]) + 1)
+        return rows, range(min(top[1], bottom[1]), max(top[1], bottom[1]) + 1)
+
+    def index(self, ref: Ref, numbers: list[Value]) -> Value:
+        """INDEX over a reference: the one cell it picks computed, however large the range."""
+        rows, columns = self.area(ref)
         picked = formulatext.index_pick(len(rows), len(columns), numbers)
         if isinstance(picked, Error):
             return picked

@@ -183,13 +183,13 @@ class _Reader:
         self.rtl = False  # a right-to-left paragraph (\rtlpar)
         self.line_marked = False  # the line's right-to-left mark is read
         self.paragraph_marked = False  # the paragraph's lines marked for a late \rtlpar
-        self.line_starts: list[tuple[int, ...]] = [(0, 0, 0, 0, 0)]  # the paragraph's lines
         self.property: str | None = None  # the name of the shown shape's property being read
         self.sheet = rtfstyles.Sheet()  # the style sheet: text it hides or shows
         self.sheet_at = 0  # the depth of the style sheet's group
         self.styled: list[str] = []  # the text as a reader that applies the styles shows it
         self.body: list[str] = []  # as shown, without the text Word draws away from its line
         self.away = False  # some text is drawn away from its line
+        self.line_starts = [self._lengths()]  # where the paragraph's lines start, each reading
 
     @property
     def group(self) -> _Group:
